@@ -1,0 +1,13 @@
+import { shortDigest } from "./format";
+
+/** A SHA-256 digest: short on screen, full for copy and assistive technology. */
+export function Digest({ value, full = false }: { value: string | null; full?: boolean }) {
+  if (value === null) return <span className="muted">none</span>;
+  if (full) return <code className="digest">{value}</code>;
+  return (
+    <code className="digest" title={value}>
+      <span aria-hidden="true">{shortDigest(value)}…</span>
+      <span className="visually-hidden">{value}</span>
+    </code>
+  );
+}

@@ -1,0 +1,91 @@
+import { createHash } from "node:crypto";
+import { canonicalize } from "./canonical-json";
+import type { IdentifierFormat } from "./identifier-format";
+import type { ConsumptionScan, Identifies, TrackingMode } from "./tracking-rule";
+
+/**
+ * The compiled rule set of one site at one version: what runtime MES systems pull and apply.
+ * Its RFC 8785 canonical bytes are digested (and, with the release issue, signed).
+ */
+export const RULE_SET_TYPE = "c981.rule-set";
+export const RULE_SET_SCHEMA_VERSION = 1;
+
+export interface CompiledRule {
+  partNumber: string;
+  gtin: string | null;
+  trackingMode: TrackingMode;
+  containerTracking: boolean;
+  consumptionScan: ConsumptionScan;
+  identifierFormats: string[];
+}
+
+export interface CompiledIdentifierFormat {
+  name: string;
+  identifies: Identifies;
+  definition: IdentifierFormat;
+}
+
+export interface RuleSetDocument {
+  type: typeof RULE_SET_TYPE;
+  schemaVersion: typeof RULE_SET_SCHEMA_VERSION;
+  site: string;
+  version: number;
+  effectiveFrom: string;
+  issuedAt: string;
+  previousDigest: string | null;
+  identifierFormats: Record<string, CompiledIdentifierFormat>;
+  rules: CompiledRule[];
+}
+
+export interface CompileInput {
+  site: string;
+  version: number;
+  effectiveFrom: Date;
+  issuedAt: Date;
+  previousDigest: string | null;
+  rules: readonly CompiledRule[];
+  formats: ReadonlyMap<string, CompiledIdentifierFormat>;
+}
+
+export interface CompiledRuleSet {
+  document: RuleSetDocument;
+  canonical: string;
+  bytes: Uint8Array;
+  /** SHA-256 of the canonical bytes, lowercase hex. */
+  digest: string;
+}
+
+/** Deterministic: rules sorted by part number, only the formats the rules use, canonical JSON. */
+export function compileRuleSet(input: CompileInput): CompiledRuleSet {
+  const rules = [...input.rules]
+    .map((r) => ({ ...r, identifierFormats: [...r.identifierFormats].sort() }))
+    .sort((a, b) => (a.partNumber < b.partNumber ? -1 : a.partNumber > b.partNumber ? 1 : 0));
+  for (let i = 1; i < rules.length; i++) {
+    if (rules[i]!.partNumber === rules[i - 1]!.partNumber) {
+      throw new Error(`rule set for ${input.site} v${input.version} has two rules for ${rules[i]!.partNumber}`);
+    }
+  }
+  const identifierFormats: Record<string, CompiledIdentifierFormat> = {};
+  for (const rule of rules) {
+    for (const code of rule.identifierFormats) {
+      const format = input.formats.get(code);
+      if (!format) throw new Error(`rule for ${rule.partNumber} uses unknown identifier format ${code}`);
+      identifierFormats[code] = format;
+    }
+  }
+  const document: RuleSetDocument = {
+    type: RULE_SET_TYPE,
+    schemaVersion: RULE_SET_SCHEMA_VERSION,
+    site: input.site,
+    version: input.version,
+    effectiveFrom: input.effectiveFrom.toISOString(),
+    issuedAt: input.issuedAt.toISOString(),
+    previousDigest: input.previousDigest,
+    identifierFormats,
+    rules,
+  };
+  const canonical = canonicalize(document);
+  const bytes = new TextEncoder().encode(canonical);
+  const digest = createHash("sha256").update(bytes).digest("hex");
+  return { document, canonical, bytes, digest };
+}

@@ -1,0 +1,241 @@
+import { and, desc, eq, inArray, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { identifierFormats, materials, ruleSetVersions, sites, trackingRules } from "../../db/schema";
+import { compileRuleSet, type CompiledIdentifierFormat, type CompiledRule } from "../domain/rule-set";
+import { checkRuleConsistency, trackingRuleContentSchema, type Identifies } from "../domain/tracking-rule";
+import type { DbOrTx } from "../utils/db.server";
+import { databaseNow } from "../utils/clock.server";
+import { DomainError } from "../utils/errors.server";
+import { appendAudit } from "./audit.server";
+
+export const ruleChangeSchema = trackingRuleContentSchema.extend({ materialId: z.number().int().positive() });
+export type RuleChange = z.infer<typeof ruleChangeSchema>;
+
+export const createRuleSetVersionSchema = z.object({
+  siteId: z.number().int().positive(),
+  /** Omitted: now. Never before now unless `backdate` (the audited seed mode). */
+  effectiveFrom: z.date().optional(),
+  changes: z.array(ruleChangeSchema).max(10_000),
+  actor: z.string().min(1),
+  reason: z.string().min(1).max(2000),
+  backdate: z.boolean().default(false),
+});
+export type CreateRuleSetVersionInput = z.input<typeof createRuleSetVersionSchema>;
+
+export interface CreatedRuleSetVersion {
+  id: number;
+  siteCode: string;
+  version: number;
+  effectiveFrom: Date;
+  issuedAt: Date;
+  digest: string;
+  auditSeq: number;
+}
+
+/**
+ * The one function that creates a rule-set version: apply the changes to the site's rules
+ * (closing the old intervals, opening new ones), compile the site's whole rule set, canonicalize,
+ * digest, store — and audit — in one transaction. The release issue adds approval and signing.
+ */
+export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVersionInput): Promise<CreatedRuleSetVersion> {
+  const parsed = createRuleSetVersionSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    const fields: Record<string, string[]> = {};
+    for (const issue of parsed.error.issues) (fields[issue.path.join(".")] ??= []).push(issue.message);
+    throw new DomainError("invalid", "invalid rule-set version request", fields);
+  }
+  const input = parsed.data;
+
+  return db.transaction(async (tx) => {
+    // Lock the site: versions of one site are created one at a time.
+    const [site] = await tx
+      .select({ id: sites.id, code: sites.code })
+      .from(sites)
+      .where(eq(sites.id, input.siteId))
+      .for("update");
+    if (!site) throw new DomainError("not_found", `site ${input.siteId} does not exist`);
+
+    const [previous] = await tx
+      .select({ version: ruleSetVersions.version, effectiveFrom: ruleSetVersions.effectiveFrom, digest: ruleSetVersions.digest })
+      .from(ruleSetVersions)
+      .where(eq(ruleSetVersions.siteId, site.id))
+      .orderBy(desc(ruleSetVersions.version))
+      .limit(1);
+
+    // Issue time always comes from the clock (the database's, as for the audit trail).
+    const issuedAt = await databaseNow(tx);
+    const effectiveFrom = input.effectiveFrom ?? issuedAt;
+    if (!input.backdate && effectiveFrom.getTime() < issuedAt.getTime()) {
+      throw new DomainError("invalid", "effectiveFrom is in the past", {
+        effectiveFrom: [`must not be before the time of issue (${issuedAt.toISOString()})`],
+      });
+    }
+    if (previous && effectiveFrom.getTime() < previous.effectiveFrom.getTime()) {
+      throw new DomainError("invalid", "effectiveFrom is before the previous version", {
+        effectiveFrom: [`must not be before version ${previous.version} (${previous.effectiveFrom.toISOString()})`],
+      });
+    }
+
+    // Validate the changes: known materials, once each, consistent with known formats of this site.
+    const fields: Record<string, string[]> = {};
+    const seen = new Set<number>();
+    input.changes.forEach((c, i) => {
+      if (seen.has(c.materialId)) (fields[`changes.${i}.materialId`] ??= []).push("material changed twice in one version");
+      seen.add(c.materialId);
+    });
+    const changedMaterialIds = [...seen];
+    const materialRows = changedMaterialIds.length
+      ? await tx
+          .select({ id: materials.id, partNumber: materials.partNumber, gtin: materials.gtin })
+          .from(materials)
+          .where(inArray(materials.id, changedMaterialIds))
+      : [];
+    const materialById = new Map(materialRows.map((m) => [m.id, m]));
+
+    const current = await tx
+      .select({
+        materialId: trackingRules.materialId,
+        partNumber: materials.partNumber,
+        gtin: materials.gtin,
+        trackingMode: trackingRules.trackingMode,
+        containerTracking: trackingRules.containerTracking,
+        consumptionScan: trackingRules.consumptionScan,
+        identifierFormatCodes: trackingRules.identifierFormatCodes,
+      })
+      .from(trackingRules)
+      .innerJoin(materials, eq(materials.id, trackingRules.materialId))
+      .where(and(eq(trackingRules.siteId, site.id), isNull(trackingRules.effectiveTo)));
+
+    const formatRows = await tx
+      .select({
+        code: identifierFormats.code,
+        name: identifierFormats.name,
+        identifies: identifierFormats.identifies,
+        siteId: identifierFormats.siteId,
+        definition: identifierFormats.definition,
+      })
+      .from(identifierFormats);
+    const usable = formatRows.filter((f) => f.siteId === null || f.siteId === site.id);
+    const identifiesByCode = new Map<string, Identifies>(usable.map((f) => [f.code, f.identifies]));
+
+    input.changes.forEach((c, i) => {
+      if (!materialById.has(c.materialId)) (fields[`changes.${i}.materialId`] ??= []).push(`material ${c.materialId} does not exist`);
+      for (const problem of checkRuleConsistency(c, identifiesByCode)) {
+        (fields[`changes.${i}.${problem.field}`] ??= []).push(problem.message);
+      }
+    });
+    if (Object.keys(fields).length > 0) throw new DomainError("invalid", "the rule changes are invalid", fields);
+
+    const compiledByMaterial = new Map<number, CompiledRule>();
+    for (const r of current) {
+      compiledByMaterial.set(r.materialId, {
+        partNumber: r.partNumber,
+        gtin: r.gtin,
+        trackingMode: r.trackingMode,
+        containerTracking: r.containerTracking,
+        consumptionScan: r.consumptionScan,
+        identifierFormats: r.identifierFormatCodes,
+      });
+    }
+    for (const c of input.changes) {
+      const m = materialById.get(c.materialId)!;
+      compiledByMaterial.set(c.materialId, {
+        partNumber: m.partNumber,
+        gtin: m.gtin,
+        trackingMode: c.trackingMode,
+        containerTracking: c.containerTracking,
+        consumptionScan: c.consumptionScan,
+        identifierFormats: c.identifierFormatCodes,
+      });
+    }
+    const formats = new Map<string, CompiledIdentifierFormat>(
+      usable.map((f) => [f.code, { name: f.name, identifies: f.identifies, definition: f.definition }]),
+    );
+    const version = (previous?.version ?? 0) + 1;
+    const compiled = compileRuleSet({
+      site: site.code,
+      version,
+      effectiveFrom,
+      issuedAt,
+      previousDigest: previous?.digest ?? null,
+      rules: [...compiledByMaterial.values()],
+      formats,
+    });
+
+    const [created] = await tx
+      .insert(ruleSetVersions)
+      .values({
+        siteId: site.id,
+        version,
+        effectiveFrom,
+        issuedAt,
+        canonical: compiled.bytes,
+        digest: compiled.digest,
+        previousDigest: previous?.digest ?? null,
+        backdated: effectiveFrom.getTime() < issuedAt.getTime(),
+        createdBy: input.actor,
+        reason: input.reason,
+      })
+      .returning({ id: ruleSetVersions.id });
+
+    if (changedMaterialIds.length > 0) {
+      await tx
+        .update(trackingRules)
+        .set({ effectiveTo: effectiveFrom })
+        .where(
+          and(
+            eq(trackingRules.siteId, site.id),
+            inArray(trackingRules.materialId, changedMaterialIds),
+            isNull(trackingRules.effectiveTo),
+          ),
+        );
+      await tx.insert(trackingRules).values(
+        input.changes.map((c) => ({
+          materialId: c.materialId,
+          siteId: site.id,
+          trackingMode: c.trackingMode,
+          containerTracking: c.containerTracking,
+          identifierFormatCodes: c.identifierFormatCodes,
+          consumptionScan: c.consumptionScan,
+          effectiveFrom,
+          effectiveTo: null,
+          ruleSetVersionId: created!.id,
+        })),
+      );
+    }
+
+    const audit = await appendAudit(tx, {
+      actor: input.actor,
+      action: "rule_set_version.create",
+      entityType: "rule_set_version",
+      entityId: `${site.code}/${version}`,
+      before: previous ? { version: previous.version, digest: previous.digest } : null,
+      after: {
+        site: site.code,
+        version,
+        effectiveFrom: effectiveFrom.toISOString(),
+        issuedAt: issuedAt.toISOString(),
+        backdated: effectiveFrom.getTime() < issuedAt.getTime(),
+        digest: compiled.digest,
+        changes: input.changes.map((c) => ({
+          partNumber: materialById.get(c.materialId)!.partNumber,
+          trackingMode: c.trackingMode,
+          containerTracking: c.containerTracking,
+          consumptionScan: c.consumptionScan,
+          identifierFormatCodes: c.identifierFormatCodes,
+        })),
+      },
+      reason: input.reason,
+    });
+
+    return {
+      id: created!.id,
+      siteCode: site.code,
+      version,
+      effectiveFrom,
+      issuedAt,
+      digest: compiled.digest,
+      auditSeq: audit.seq,
+    };
+  });
+}

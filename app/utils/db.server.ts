@@ -1,0 +1,81 @@
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "../../db/schema";
+import { openEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres.server";
+import type { Env } from "./env.server";
+
+export type Db = PostgresJsDatabase<typeof schema>;
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+/** An open database: the drizzle handle, the raw postgres.js client, and how to close both. */
+export interface Database {
+  db: Db;
+  client: postgres.Sql;
+  url: string;
+  /** The embedded server behind it, when C-981 uses (and maybe owns) one. */
+  embedded?: EmbeddedServer;
+  close(): Promise<void>;
+}
+
+export function connect(url: string, options: { max?: number; embedded?: EmbeddedServer } = {}): Database {
+  const client = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    // Store and read times as UTC; the server's own zone never leaks into results.
+    connection: { TimeZone: "UTC", application_name: "c981" },
+  });
+  const db = drizzle(client, { schema, casing: "snake_case" });
+  return {
+    db,
+    client,
+    url,
+    embedded: options.embedded,
+    async close() {
+      await client.end({ timeout: 5 });
+      if (options.embedded?.owned) await options.embedded.stop();
+    },
+  };
+}
+
+/** DATABASE_URL when set, else the embedded server under C981_DATA_DIR (started if needed). */
+export async function openDatabase(
+  env: Pick<Env, "DATABASE_URL" | "C981_DATA_DIR" | "C981_DB_LOG">,
+  options: { max?: number } = {},
+): Promise<Database> {
+  if (env.DATABASE_URL) return connect(env.DATABASE_URL, options);
+  const embedded = await openEmbeddedPostgres(env.C981_DATA_DIR, {
+    log: env.C981_DB_LOG ? (line) => process.stderr.write(`[postgres] ${line.trimEnd()}\n`) : undefined,
+  });
+  return connect(embedded.url, { ...options, embedded });
+}
+
+/*
+ * One database per process. The production server opens it before Remix loads and registers it
+ * here; under `remix vite:dev` the first loader opens it. The value lives on globalThis because
+ * the server entry and the built Remix bundle are separate module instances.
+ */
+const KEY = Symbol.for("c981.database");
+type Holder = { [KEY]?: Promise<Database> };
+
+export function registerDatabase(database: Promise<Database>): void {
+  (globalThis as Holder)[KEY] = database;
+}
+
+export async function getDatabase(): Promise<Database> {
+  const holder = globalThis as Holder;
+  if (!holder[KEY]) {
+    const { readEnv } = await import("./env.server");
+    const { prepareDatabase } = await import("./migrate.server");
+    const env = readEnv();
+    holder[KEY] = openDatabase(env).then(async (database) => {
+      await prepareDatabase(database, { seed: env.C981_SEED });
+      return database;
+    });
+  }
+  return holder[KEY];
+}
+
+export async function getDb(): Promise<Db> {
+  return (await getDatabase()).db;
+}

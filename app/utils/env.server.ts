@@ -1,0 +1,32 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Every environment variable C-981 reads, checked once. README "Configuration" lists the same.
+ */
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  /** Any PostgreSQL ≥ 15. Unset: the embedded server under C981_DATA_DIR. */
+  DATABASE_URL: z.string().url().optional(),
+  C981_DATA_DIR: z.string().min(1).default("./.data"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  /** What to load into an empty database at start: the demo plant, or nothing. */
+  C981_SEED: z.enum(["demo", "none"]).default("demo"),
+  /** Print the embedded PostgreSQL server's own log lines. */
+  C981_DB_LOG: z
+    .enum(["0", "1", "true", "false"])
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`C-981: invalid environment:\n${problems}`);
+  }
+  return { ...parsed.data, C981_DATA_DIR: path.resolve(parsed.data.C981_DATA_DIR) };
+}

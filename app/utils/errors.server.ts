@@ -1,0 +1,29 @@
+/**
+ * Typed domain errors, mapped to HTTP in one place. A service throws these; a route or the API
+ * turns them into a response, the CLI into a message and exit code.
+ */
+export type DomainErrorCode = "not_found" | "invalid" | "conflict" | "forbidden";
+
+const STATUS: Record<DomainErrorCode, number> = { not_found: 404, invalid: 400, conflict: 409, forbidden: 403 };
+
+export class DomainError extends Error {
+  override name = "DomainError";
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    /** Field (or row) → problems, for forms and API clients. */
+    readonly fields: Record<string, string[]> = {},
+  ) {
+    super(message);
+  }
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+export function toResponse(error: unknown): Response {
+  if (error instanceof DomainError) {
+    return Response.json({ error: error.code, message: error.message, fields: error.fields }, { status: error.status });
+  }
+  throw error;
+}

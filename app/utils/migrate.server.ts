@@ -1,0 +1,49 @@
+import { fileURLToPath } from "node:url";
+import { drizzle } from "drizzle-orm/postgres-js";
+import { migrate } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "../../db/schema";
+import type { Database } from "./db.server";
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
+
+/** Session advisory lock key for "migrate and seed": several servers starting at once do it once. */
+const PREPARE_LOCK = 981_000_001;
+
+export interface PrepareResult {
+  seeded: boolean;
+}
+
+/**
+ * Applies the committed migrations and, on an empty database, loads the demo plant — under one
+ * advisory lock on one connection, so concurrent starts wait for each other instead of colliding.
+ */
+export async function prepareDatabase(
+  database: Pick<Database, "url">,
+  options: { seed: "demo" | "none"; log?: (line: string) => void },
+): Promise<PrepareResult> {
+  const client = postgres(database.url, {
+    max: 1,
+    onnotice: () => {},
+    connection: { TimeZone: "UTC", application_name: "c981-migrate" },
+  });
+  try {
+    await client`select pg_advisory_lock(${PREPARE_LOCK})`;
+    const db = drizzle(client, { schema, casing: "snake_case" });
+    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    let seeded = false;
+    if (options.seed === "demo") {
+      const [row] = await client`select exists(select 1 from sites) as any`;
+      if (!row?.any) {
+        const { seedDemoPlant } = await import("../seed/seed.server");
+        const summary = await seedDemoPlant(db);
+        options.log?.(`C-981: empty database: loaded the demo plant (${summary.traceItems} trace items).`);
+        seeded = true;
+      }
+    }
+    await client`select pg_advisory_unlock(${PREPARE_LOCK})`;
+    return { seeded };
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}

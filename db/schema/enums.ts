@@ -1,0 +1,46 @@
+import { pgEnum } from "drizzle-orm/pg-core";
+
+/** How a material is identified at a site. `none` = untracked (backflushed by quantity). */
+export const trackingMode = pgEnum("tracking_mode", ["serial", "lot", "none"]);
+
+/**
+ * What an operator must scan when the material is consumed:
+ * `none` (backflush), `verify` (scan to confirm the material, e.g. its GTIN),
+ * `identify` (scan the instance: the serial, lot or container identifier).
+ */
+export const consumptionScan = pgEnum("consumption_scan", ["none", "verify", "identify"]);
+
+export const riskClass = pgEnum("risk_class", ["low", "medium", "high"]);
+
+/** What a trace item is: one unit (serial), a quantity of one batch (lot), or a logistic unit (container, SSCC). */
+export const traceItemKind = pgEnum("trace_item_kind", ["serial", "lot", "container"]);
+
+export const traceItemStatus = pgEnum("trace_item_status", ["wip", "stock", "consumed", "shipped", "scrapped"]);
+
+export const genealogyKind = pgEnum("genealogy_kind", [
+  "consume",
+  "split",
+  "merge",
+  "repack",
+  "rework",
+  "scrap",
+  "aggregate",
+]);
+
+/** Where a record came from: the demo/seed loader, an import file (digest + event id), or the runtime API. */
+export const provenanceKind = pgEnum("provenance_kind", ["seed", "import", "api"]);
+
+export const workOrderStatus = pgEnum("work_order_status", ["open", "closed"]);
+
+export const identifies = pgEnum("identifies", ["serial", "lot", "container"]);
+
+export const externalSystem = pgEnum("external_system", ["erp", "plm"]);
+
+export const role = pgEnum("role", [
+  "viewer",
+  "engineer",
+  "quality_reviewer",
+  "regulatory_reviewer",
+  "release_manager",
+  "admin",
+]);

@@ -1,0 +1,27 @@
+import { integer, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
+import { externalSystem, trackingMode } from "./enums";
+import { materials } from "./materials";
+import { sites } from "./sites";
+
+/** A material master as last imported from ERP or PLM, with that system's own tracking flag. */
+export const externalMasterRecords = pgTable(
+  "external_master_records",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    system: externalSystem().notNull(),
+    /** The record's key in its own system (usually its part number). */
+    externalKey: text().notNull(),
+    /** The C-981 material it describes, matched by part number; null when none matches. */
+    materialId: integer().references(() => materials.id),
+    /** ERP plant mapped to a site; null for global (PLM) records. */
+    siteId: integer().references(() => sites.id),
+    /** The flag exactly as the system states it, e.g. SAP `SERNP=ZSER` or `XCHPF=X`. */
+    trackingFlag: text().notNull(),
+    /** That flag read as a tracking mode. */
+    trackingMode: trackingMode().notNull(),
+    payload: jsonb().notNull(),
+    importedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    sourceDigest: text().notNull(),
+  },
+  (t) => [unique("external_master_records_key").on(t.system, t.externalKey, t.siteId).nullsNotDistinct()],
+);

@@ -1,0 +1,105 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { genealogyKind, provenanceKind, traceItemKind, traceItemStatus } from "./enums";
+import { materials } from "./materials";
+import { workOrders } from "./production";
+import { sites } from "./sites";
+
+const provenance = () => ({
+  provenanceKind: provenanceKind().notNull(),
+  /** SHA-256 of the imported file, for provenance `import`. */
+  provenanceFileDigest: text(),
+  /** The event id inside that file (EPCIS eventID or its documented hash). */
+  provenanceEventId: text(),
+});
+
+/** A serial, a lot or a container of one material at one site. */
+export const traceItems = pgTable(
+  "trace_items",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    kind: traceItemKind().notNull(),
+    identifier: text().notNull(),
+    materialId: integer()
+      .notNull()
+      .references(() => materials.id),
+    siteId: integer()
+      .notNull()
+      .references(() => sites.id),
+    quantity: numeric({ precision: 18, scale: 6 }).notNull(),
+    unit: text().notNull(),
+    status: traceItemStatus().notNull(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    ...provenance(),
+  },
+  (t) => [
+    uniqueIndex("trace_items_material_identifier")
+      .on(t.materialId, t.identifier)
+      .where(sql`${t.kind} <> 'container'`),
+    // An SSCC is unique worldwide, whatever it holds.
+    uniqueIndex("trace_items_container_identifier")
+      .on(t.identifier)
+      .where(sql`${t.kind} = 'container'`),
+    index("trace_items_identifier").on(t.identifier),
+    index("trace_items_material_status").on(t.materialId, t.status),
+    check("trace_items_serial_is_one_unit", sql`${t.kind} <> 'serial' OR ${t.quantity} = 1`),
+    check(
+      "trace_items_import_provenance",
+      sql`${t.provenanceKind} <> 'import' OR (${t.provenanceFileDigest} IS NOT NULL AND ${t.provenanceEventId} IS NOT NULL)`,
+    ),
+  ],
+);
+
+/**
+ * One material flow between two trace items, named by direction of flow: `input` went into
+ * `output` (a component into an assembly, a lot into its split child, bulk into a container).
+ * A rework edge has input = output: the same serial went through rework (ADR 002).
+ */
+export const genealogyEdges = pgTable(
+  "genealogy_edges",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    /** Groups the edges of one event (a merge has several inputs, a split several outputs). */
+    eventRef: text().notNull(),
+    kind: genealogyKind().notNull(),
+    inputItemId: bigint({ mode: "number" })
+      .notNull()
+      .references(() => traceItems.id),
+    outputItemId: bigint({ mode: "number" })
+      .notNull()
+      .references(() => traceItems.id),
+    quantity: numeric({ precision: 18, scale: 6 }).notNull(),
+    unit: text().notNull(),
+    siteId: integer()
+      .notNull()
+      .references(() => sites.id),
+    occurredAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    workOrderId: integer().references(() => workOrders.id),
+    ...provenance(),
+  },
+  (t) => [
+    // Both traversal directions: recall (forward, from input) and where-from (backward, from output).
+    index("genealogy_edges_input").on(t.inputItemId, t.outputItemId),
+    index("genealogy_edges_output").on(t.outputItemId, t.inputItemId),
+    index("genealogy_edges_work_order").on(t.workOrderId),
+    check("genealogy_edges_quantity_positive", sql`${t.quantity} > 0`),
+    check(
+      "genealogy_edges_only_rework_is_a_loop",
+      sql`${t.inputItemId} <> ${t.outputItemId} OR ${t.kind} = 'rework'`,
+    ),
+    check(
+      "genealogy_edges_import_provenance",
+      sql`${t.provenanceKind} <> 'import' OR (${t.provenanceFileDigest} IS NOT NULL AND ${t.provenanceEventId} IS NOT NULL)`,
+    ),
+  ],
+);

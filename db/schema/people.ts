@@ -1,0 +1,66 @@
+import {
+  boolean,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+} from "drizzle-orm/pg-core";
+import { role } from "./enums";
+import { sites } from "./sites";
+
+/** Users are deactivated, never deleted, and a user name is never reused (21 CFR 11.300(a)). */
+export const users = pgTable("users", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  username: text().notNull().unique(),
+  displayName: text().notNull(),
+  /** scrypt, see app/utils/password.server.ts */
+  passwordHash: text().notNull(),
+  active: boolean().notNull().default(true),
+  createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  deactivatedAt: timestamp({ withTimezone: true, precision: 3 }),
+});
+
+/** A role held by a user, at all sites (siteId null) or at one site. */
+export const userRoles = pgTable(
+  "user_roles",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id),
+    role: role().notNull(),
+    siteId: integer().references(() => sites.id),
+  },
+  (t) => [unique("user_roles_grant").on(t.userId, t.role, t.siteId).nullsNotDistinct()],
+);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    /** SHA-256 of the session id held in the cookie; the id itself is never stored. */
+    idHash: text().primaryKey(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    lastSeenAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    expiresAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    endedAt: timestamp({ withTimezone: true, precision: 3 }),
+  },
+  (t) => [index("sessions_user").on(t.userId)],
+);
+
+/** A runtime MES system that pulls rule sets for a site; only the token's hash is kept. */
+export const runtimeClients = pgTable("runtime_clients", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  name: text().notNull().unique(),
+  siteId: integer()
+    .notNull()
+    .references(() => sites.id),
+  tokenHash: text().notNull().unique(),
+  createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+  revokedAt: timestamp({ withTimezone: true, precision: 3 }),
+  lastSeenAt: timestamp({ withTimezone: true, precision: 3 }),
+});

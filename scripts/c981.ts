@@ -1,0 +1,153 @@
+/**
+ * The admin CLI: `npm run c981 -- <command> [options]`. Works on the portal's database — the one
+ * DATABASE_URL names, or the embedded server under C981_DATA_DIR, whether or not the portal runs
+ * (it connects to the running server, or starts it for the command and stops it afterwards).
+ */
+import { parseArgs } from "node:util";
+import { asc, eq } from "drizzle-orm";
+import { materials, ruleSetVersions, sites } from "../db/schema";
+import { ruleInForce } from "../app/queries/tracking-rules.server";
+import { currentDataPoint, verifyAuditChain } from "../app/services/audit.server";
+import { openDatabase, type Database } from "../app/utils/db.server";
+import { readEnv } from "../app/utils/env.server";
+import { DomainError } from "../app/utils/errors.server";
+import { prepareDatabase } from "../app/utils/migrate.server";
+
+interface Command {
+  summary: string;
+  usage?: string;
+  run(database: Database, args: string[]): Promise<number>;
+  /** What to load into an empty database before running (default: nothing). */
+  seed?: "demo" | "none";
+}
+
+const commands: Record<string, Command> = {
+  help: {
+    summary: "list the commands",
+    async run() {
+      printHelp();
+      return 0;
+    },
+  },
+  "db:migrate": {
+    summary: "apply the committed migrations (also done at every start)",
+    async run() {
+      console.log("migrations applied");
+      return 0;
+    },
+  },
+  "db:seed": {
+    summary: "load the demo plant into an empty database",
+    async run(database) {
+      const [any] = await database.client`select count(*)::int as n from sites`;
+      if ((any?.n ?? 0) > 0) {
+        console.error("The database already holds a plant; the demo plant is loaded only into an empty database.\nUse a fresh C981_DATA_DIR (or database) to start over.");
+        return 1;
+      }
+      const started = Date.now();
+      const { seedDemoPlant } = await import("../app/seed/seed.server");
+      const summary = await seedDemoPlant(database.db);
+      console.log(`demo plant loaded in ${((Date.now() - started) / 1000).toFixed(1)} s:`, summary);
+      return 0;
+    },
+  },
+  "audit:verify": {
+    summary: "recompute the audit trail's hash chain and name the first broken row",
+    async run(database) {
+      const result = await verifyAuditChain(database.db);
+      if (result.firstBreak) {
+        console.error(`audit trail BROKEN at row ${result.firstBreak.seq} (${result.firstBreak.problem}): ${result.firstBreak.detail}`);
+        console.error(`${result.rowsChecked} rows before it verified.`);
+        return 2;
+      }
+      console.log(`audit trail intact: ${result.rowsChecked} rows verified, head seq ${result.headSeq}`);
+      return 0;
+    },
+  },
+  "sites:list": {
+    summary: "list sites with their current rule-set version",
+    async run(database) {
+      const rows = await database.db
+        .select({ code: sites.code, name: sites.name, timeZone: sites.timeZone })
+        .from(sites)
+        .orderBy(asc(sites.code));
+      for (const site of rows) {
+        const versions = await database.db
+          .select({ version: ruleSetVersions.version, effectiveFrom: ruleSetVersions.effectiveFrom })
+          .from(ruleSetVersions)
+          .innerJoin(sites, eq(sites.id, ruleSetVersions.siteId))
+          .where(eq(sites.code, site.code));
+        const latest = versions.sort((a, b) => b.version - a.version)[0];
+        console.log(
+          [site.code.padEnd(6), site.name.padEnd(44), site.timeZone.padEnd(20), latest ? `v${latest.version} from ${latest.effectiveFrom.toISOString()}` : "no rule set"].join(" "),
+        );
+      }
+      console.log(`data point (audit seq): ${await currentDataPoint(database.db)}`);
+      return 0;
+    },
+  },
+  "rules:at": {
+    summary: "the tracking rule in force for a material at a site at a time",
+    usage: "rules:at <part number> <site code> [<ISO time, default now>]",
+    async run(database, args) {
+      const [partNumber, siteCode, time] = args;
+      if (!partNumber || !siteCode) throw new DomainError("invalid", "usage: rules:at <part number> <site code> [<ISO time>]");
+      const at = time ? new Date(time) : new Date();
+      if (Number.isNaN(at.getTime())) throw new DomainError("invalid", `time: ${time} is not an ISO-8601 time`);
+      const [material] = await database.db.select({ id: materials.id }).from(materials).where(eq(materials.partNumber, partNumber));
+      if (!material) throw new DomainError("not_found", `material ${partNumber} does not exist`);
+      const [site] = await database.db.select({ id: sites.id }).from(sites).where(eq(sites.code, siteCode));
+      if (!site) throw new DomainError("not_found", `site ${siteCode} does not exist`);
+      const result = await ruleInForce(database.db, { materialId: material.id, siteId: site.id, at });
+      console.log(JSON.stringify({ partNumber, site: siteCode, at: at.toISOString(), ...result }, null, 2));
+      return 0;
+    },
+  },
+};
+
+function printHelp(): void {
+  console.log("C-981 admin CLI — npm run c981 -- <command>\n");
+  for (const [name, command] of Object.entries(commands)) {
+    console.log(`  ${(command.usage ?? name).padEnd(58)} ${command.summary}`);
+  }
+  console.log("\nDatabase: DATABASE_URL, or the embedded server under C981_DATA_DIR (default ./.data).");
+}
+
+async function main(): Promise<number> {
+  const { positionals } = parseArgs({ allowPositionals: true, strict: false });
+  const [name = "help", ...rest] = positionals;
+  const command = commands[name];
+  if (!command) {
+    console.error(`unknown command: ${name}\n`);
+    printHelp();
+    return 64;
+  }
+  if (name === "help") return command.run(undefined as never, rest);
+  const env = readEnv();
+  const database = await openDatabase(env, { max: 2 });
+  const stop = async () => {
+    await database.close();
+  };
+  process.once("SIGINT", () => void stop().then(() => process.exit(130)));
+  process.once("SIGTERM", () => void stop().then(() => process.exit(143)));
+  try {
+    await prepareDatabase(database, { seed: command.seed ?? "none" });
+    return await command.run(database, rest);
+  } catch (error) {
+    if (error instanceof DomainError) {
+      console.error(`${error.message}${Object.keys(error.fields).length ? `\n${JSON.stringify(error.fields, null, 2)}` : ""}`);
+      return error.code === "not_found" ? 3 : 65;
+    }
+    throw error;
+  } finally {
+    await stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
