@@ -324,12 +324,20 @@ export async function searchMaterials(db: DbOrTx, search: MaterialSearch, params
 /* ------------------------------------------------------------------------------------------ */
 
 /** One row of a material's rule history at a site, oldest first. */
+export type RuleTimelineStatus = "past" | "in force" | "scheduled";
 export type RuleTimelineRow =
   /** Before the site's first rule-set version: legacy data, governed by no rule. */
-  | { kind: "legacy"; to: Date | null; firstVersion: number | null }
+  | { kind: "legacy"; to: Date | null; firstVersion: number | null; status: RuleTimelineStatus }
   /** Versions were in force but none had a rule for this material (e.g. it was created later). */
-  | { kind: "unruled"; fromVersion: number; toVersion: number | null; from: Date; to: Date | null }
-  | { kind: "rule"; rule: RuleInterval; status: "past" | "in force" | "scheduled" };
+  | {
+      kind: "unruled";
+      fromVersion: number;
+      toVersion: number | null;
+      from: Date;
+      to: Date | null;
+      status: RuleTimelineStatus;
+    }
+  | { kind: "rule"; rule: RuleInterval; status: RuleTimelineStatus };
 
 /** The history rows of one material at one site, including the legacy period before version 1. */
 export function ruleTimeline(
@@ -340,7 +348,15 @@ export function ruleTimeline(
 ): RuleTimelineRow[] {
   const ordered = [...versions].sort((a, b) => a.version - b.version);
   const first = ordered[0];
-  const rows: RuleTimelineRow[] = [{ kind: "legacy", to: first?.effectiveFrom ?? null, firstVersion: first?.version ?? null }];
+  const rows: RuleTimelineRow[] = [
+    {
+      kind: "legacy",
+      to: first?.effectiveFrom ?? null,
+      firstVersion: first?.version ?? null,
+      status: inForce.state === "legacy" ? "in force" : "past",
+    },
+  ];
+  const later = (from: Date) => from.getTime() > at.getTime();
   if (!first) return rows;
   const sortedRules = [...rules].sort((a, b) => a.version - b.version);
   const firstRule = sortedRules[0];
@@ -352,13 +368,14 @@ export function ruleTimeline(
       toVersion: firstRule ? firstRule.version - 1 : null,
       from: first.effectiveFrom,
       to: firstRule ? (ruleVersion?.effectiveFrom ?? firstRule.effectiveFrom) : null,
+      status: inForce.state === "unruled" ? "in force" : later(first.effectiveFrom) ? "scheduled" : "past",
     });
   }
   for (const rule of sortedRules) {
     const status =
       inForce.state === "ruled" && inForce.rule.version === rule.version
         ? "in force"
-        : rule.effectiveFrom.getTime() > at.getTime()
+        : later(rule.effectiveFrom)
           ? "scheduled"
           : "past";
     rows.push({ kind: "rule", rule, status });

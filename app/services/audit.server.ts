@@ -89,7 +89,7 @@ export async function verifyAuditChain(db: DbOrTx, options: { pageSize?: number 
     }>(sql`
       select seq::text, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at,
              actor, action, entity_type, entity_id, before::text as before, after::text as after, reason, prev_hash, hash
-      from audit_trail where seq > ${cursor.seq} order by seq limit ${pageSize}`);
+      from audit_trail where audit_trail.seq > ${cursor.seq} order by audit_trail.seq limit ${pageSize}`);
     if (page.length === 0) break;
     const rows: StoredAuditRow[] = page.map((r) => ({
       seq: Number(r.seq),

@@ -1,0 +1,126 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { PageHeader } from "~/components/app-shell";
+import { Badge } from "~/components/badge";
+import { Digest } from "~/components/digest";
+import { formatQuantity } from "~/components/format";
+import { GenealogyEdges } from "~/components/genealogy-edges";
+import { UtcTime } from "~/components/time";
+import { GENEALOGY_EDGE_LIMIT, traceItemGenealogy } from "~/queries/screens.server";
+import { getDb } from "~/utils/db.server";
+
+const paramsSchema = z.object({ itemId: z.string().regex(/^[1-9][0-9]{0,14}$/).transform(Number) });
+
+export async function loader({ params }: LoaderFunctionArgs) {
+  const parsed = paramsSchema.safeParse(params);
+  const db = await getDb();
+  const genealogy = parsed.success ? await traceItemGenealogy(db, { itemId: parsed.data.itemId }) : null;
+  if (!genealogy) throw new Response("No such trace item.", { status: 404 });
+  return genealogy;
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `${data.item.identifier} · Genealogy · C-981` : "Trace item not found · C-981" },
+];
+
+export default function Genealogy() {
+  const { item, inputs, outputs, moreInputs, moreOutputs } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <PageHeader
+        title={
+          <>
+            <span className="muted">{item.kind}</span> <code>{item.identifier}</code>
+          </>
+        }
+        lead={
+          <>
+            <Link to={`/materials/${encodeURIComponent(item.partNumber)}`}>{item.partNumber}</Link> —{" "}
+            {item.materialDescription}
+          </>
+        }
+      />
+      <section aria-labelledby="item-heading" className="card">
+        <h2 id="item-heading">Trace item</h2>
+        <dl className="properties">
+          <div>
+            <dt>Identifier</dt>
+            <dd>
+              <code>{item.identifier}</code>
+            </dd>
+          </div>
+          <div>
+            <dt>Kind</dt>
+            <dd>{item.kind}</dd>
+          </div>
+          <div>
+            <dt>Material</dt>
+            <dd>
+              <Link to={`/materials/${encodeURIComponent(item.partNumber)}`}>{item.partNumber}</Link>
+            </dd>
+          </div>
+          <div>
+            <dt>Site</dt>
+            <dd>{item.siteCode}</dd>
+          </div>
+          <div>
+            <dt>Quantity</dt>
+            <dd>
+              {formatQuantity(item.quantity)} {item.unit}
+            </dd>
+          </div>
+          <div>
+            <dt>Status</dt>
+            <dd>
+              <Badge tone={item.status === "scrapped" ? "bad" : "neutral"}>{item.status}</Badge>
+            </dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>
+              <UtcTime value={item.createdAt} />
+            </dd>
+          </div>
+          <div>
+            <dt>Provenance</dt>
+            <dd>{item.provenanceKind}</dd>
+          </div>
+          {item.provenanceFileDigest ? (
+            <div className="wide">
+              <dt>Source file digest</dt>
+              <dd>
+                <Digest value={item.provenanceFileDigest} full />
+              </dd>
+            </div>
+          ) : null}
+          {item.provenanceEventId ? (
+            <div className="wide">
+              <dt>Source event id</dt>
+              <dd>
+                <code>{item.provenanceEventId}</code>
+              </dd>
+            </div>
+          ) : null}
+        </dl>
+      </section>
+
+      <GenealogyEdges
+        id="inputs"
+        caption="Inputs: what went into this item"
+        itemHeader="Input item"
+        edges={inputs}
+        truncated={moreInputs ? GENEALOGY_EDGE_LIMIT : null}
+        selfId={item.id}
+      />
+      <GenealogyEdges
+        id="outputs"
+        caption="Outputs: what this item went into"
+        itemHeader="Output item"
+        edges={outputs}
+        truncated={moreOutputs ? GENEALOGY_EDGE_LIMIT : null}
+        selfId={item.id}
+      />
+    </>
+  );
+}

@@ -1,0 +1,366 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { PageHeader } from "~/components/app-shell";
+import { Badge } from "~/components/badge";
+import { DataTable, EmptyRow } from "~/components/data-table";
+import { Digest } from "~/components/digest";
+import { formatCount, formatQuantity } from "~/components/format";
+import { RuleTimeline, RuleInForceSummary } from "~/components/rule-timeline";
+import { UtcTime } from "~/components/time";
+import { TrackingBadge } from "~/components/tracking-badge";
+import { materialMaster, TRACE_ITEM_STATUSES } from "~/queries/screens.server";
+import { databaseNow } from "~/utils/clock.server";
+import { getDb } from "~/utils/db.server";
+
+export async function loader({ params }: LoaderFunctionArgs) {
+  const partNumber = params.partNumber ?? "";
+  const db = await getDb();
+  const master = partNumber.length <= 100 ? await materialMaster(db, { partNumber, at: await databaseNow(db) }) : null;
+  if (!master) throw new Response(`No material has part number ${partNumber.slice(0, 100)}.`, { status: 404 });
+  return master;
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `${data.material.partNumber} · Materials · C-981` : "Material not found · C-981" },
+];
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+}
+
+export default function MaterialMaster() {
+  const data = useLoaderData<typeof loader>();
+  const { material } = data;
+  return (
+    <>
+      <PageHeader
+        title={
+          <>
+            <span className="muted">Material</span> {material.partNumber}
+          </>
+        }
+        lead={material.description}
+      >
+        <Link to="/materials">All materials</Link>
+      </PageHeader>
+
+      <section aria-labelledby="master-heading" className="card">
+        <h2 id="master-heading">Master data</h2>
+        <dl className="properties">
+          <div>
+            <dt>Part number</dt>
+            <dd>
+              <code>{material.partNumber}</code>
+            </dd>
+          </div>
+          <div>
+            <dt>GTIN</dt>
+            <dd>{material.gtin ? <code>{material.gtin}</code> : <span className="muted">none</span>}</dd>
+          </div>
+          <div>
+            <dt>Description</dt>
+            <dd>{material.description}</dd>
+          </div>
+          <div>
+            <dt>Unit of measure</dt>
+            <dd>{material.unitOfMeasure}</dd>
+          </div>
+          <div>
+            <dt>Risk class</dt>
+            <dd>
+              <Badge tone={material.riskClass === "high" ? "bad" : material.riskClass === "medium" ? "warn" : "neutral"}>
+                {material.riskClass}
+              </Badge>
+            </dd>
+          </div>
+          <div>
+            <dt>Regulatory flags</dt>
+            <dd>
+              {material.regulatoryFlags.length === 0 ? (
+                <span className="muted">none</span>
+              ) : (
+                <ul className="inline-list">
+                  {material.regulatoryFlags.map((flag) => (
+                    <li key={flag}>
+                      <Badge tone="info">{flag}</Badge>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </dd>
+          </div>
+          <div>
+            <dt>Family</dt>
+            <dd>
+              <Link to={`/materials?family=${encodeURIComponent(material.familyCode)}`}>{material.familyCode}</Link> —{" "}
+              {material.familyName}
+            </dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>
+              <UtcTime value={material.createdAt} />
+            </dd>
+          </div>
+        </dl>
+      </section>
+
+      <section aria-labelledby="rules-heading">
+        <h2 id="rules-heading">Tracking rules per site</h2>
+        <p className="muted">
+          In force at <UtcTime value={data.at} />.
+        </p>
+        {data.rules.length === 0 ? <p className="muted">No sites yet.</p> : null}
+        {data.rules.map(({ site, inForce, timeline }) => (
+          <section key={site.code} aria-labelledby={`rules-${slug(site.code)}`} className="site-rules">
+            <h3 id={`rules-${slug(site.code)}`}>
+              {site.code} <span className="muted">{site.name}</span>
+            </h3>
+            <RuleInForceSummary inForce={inForce} siteCode={site.code} />
+            <RuleTimeline id={`timeline-${slug(site.code)}`} siteCode={site.code} rows={timeline} />
+          </section>
+        ))}
+      </section>
+
+      <section aria-labelledby="bom-heading">
+        <h2 id="bom-heading">Bills of materials</h2>
+        <DataTable id="where-used" caption="Where used (parents)">
+          <thead>
+            <tr>
+              <th scope="col">Site</th>
+              <th scope="col">Parent</th>
+              <th scope="col">Description</th>
+              <th scope="col" className="num">
+                Line
+              </th>
+              <th scope="col">Used as</th>
+              <th scope="col" className="num">
+                Quantity
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.usedIn.length + data.usedAsAlternate.length === 0 ? (
+              <EmptyRow colSpan={6}>Not used in any bill of materials.</EmptyRow>
+            ) : null}
+            {data.usedIn.map((line) => (
+              <tr key={`c-${line.siteCode}-${line.parentPartNumber}-${line.lineNo}`}>
+                <td>{line.siteCode}</td>
+                <th scope="row">
+                  <Link to={`/materials/${encodeURIComponent(line.parentPartNumber)}`}>{line.parentPartNumber}</Link>
+                </th>
+                <td className="wrap">{line.parentDescription}</td>
+                <td className="num">{line.lineNo}</td>
+                <td>component</td>
+                <td className="num">
+                  {formatQuantity(line.quantity)} {line.unit}
+                </td>
+              </tr>
+            ))}
+            {data.usedAsAlternate.map((line) => (
+              <tr key={`a-${line.siteCode}-${line.parentPartNumber}-${line.lineNo}`}>
+                <td>{line.siteCode}</td>
+                <th scope="row">
+                  <Link to={`/materials/${encodeURIComponent(line.parentPartNumber)}`}>{line.parentPartNumber}</Link>
+                </th>
+                <td className="wrap">{line.parentDescription}</td>
+                <td className="num">{line.lineNo}</td>
+                <td>
+                  alternate #{line.priority} for{" "}
+                  <Link to={`/materials/${encodeURIComponent(line.primaryPartNumber)}`}>{line.primaryPartNumber}</Link>
+                </td>
+                <td className="num muted">—</td>
+              </tr>
+            ))}
+          </tbody>
+        </DataTable>
+
+        <DataTable
+          id="components"
+          caption="Components"
+          captionDetail="Tracking modes are those in force now at the line's site; an alternate tracked differently is flagged."
+        >
+          <thead>
+            <tr>
+              <th scope="col">Site</th>
+              <th scope="col" className="num">
+                Line
+              </th>
+              <th scope="col">Component</th>
+              <th scope="col">Description</th>
+              <th scope="col" className="num">
+                Quantity
+              </th>
+              <th scope="col">Tracking</th>
+              <th scope="col">Alternates</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.components.length === 0 ? <EmptyRow colSpan={7}>No components: this material has no BOM.</EmptyRow> : null}
+            {data.components.map((line) => (
+              <tr key={`${line.siteCode}-${line.lineNo}`}>
+                <td>{line.siteCode}</td>
+                <td className="num">{line.lineNo}</td>
+                <th scope="row">
+                  <Link to={`/materials/${encodeURIComponent(line.partNumber)}`}>{line.partNumber}</Link>
+                </th>
+                <td className="wrap">{line.description}</td>
+                <td className="num">
+                  {formatQuantity(line.quantity)} {line.unit}
+                </td>
+                <td>
+                  <TrackingBadge mode={line.trackingMode} />
+                </td>
+                <td>
+                  {line.alternates.length === 0 ? (
+                    <span className="muted">none</span>
+                  ) : (
+                    <ol className="alternates">
+                      {line.alternates.map((alt) => (
+                        <li key={alt.partNumber} className={alt.differs ? "mismatch" : undefined}>
+                          <Link to={`/materials/${encodeURIComponent(alt.partNumber)}`}>{alt.partNumber}</Link>{" "}
+                          <TrackingBadge mode={alt.trackingMode} />
+                          {alt.differs ? <Badge tone="warn">tracked differently</Badge> : null}
+                        </li>
+                      ))}
+                    </ol>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </DataTable>
+      </section>
+
+      <section aria-labelledby="items-heading">
+        <h2 id="items-heading">Trace items</h2>
+        <DataTable id="item-counts" caption="Trace items by site and status">
+          <thead>
+            <tr>
+              <th scope="col">Site</th>
+              {TRACE_ITEM_STATUSES.map((status) => (
+                <th scope="col" className="num" key={status}>
+                  {status}
+                </th>
+              ))}
+              <th scope="col" className="num">
+                Total
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.traceItems.countsBySite.length === 0 ? (
+              <EmptyRow colSpan={TRACE_ITEM_STATUSES.length + 2}>No trace items of this material.</EmptyRow>
+            ) : null}
+            {data.traceItems.countsBySite.map((site) => (
+              <tr key={site.siteCode}>
+                <th scope="row">{site.siteCode}</th>
+                {site.counts.map((c) => (
+                  <td className="num" key={c.status}>
+                    {formatCount(c.count)}
+                  </td>
+                ))}
+                <td className="num">{formatCount(site.total)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </DataTable>
+
+        {data.traceItems.recent.length > 0 ? (
+          <DataTable id="recent-items" caption="Latest trace items" captionDetail="Open one to see its genealogy.">
+            <thead>
+              <tr>
+                <th scope="col">Identifier</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Site</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Quantity
+                </th>
+                <th scope="col">Created (UTC)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.traceItems.recent.map((item) => (
+                <tr key={item.id}>
+                  <th scope="row">
+                    <Link to={`/genealogy/${item.id}`}>
+                      <code>{item.identifier}</code>
+                    </Link>
+                  </th>
+                  <td>{item.kind}</td>
+                  <td>{item.siteCode}</td>
+                  <td>{item.status}</td>
+                  <td className="num">
+                    {formatQuantity(item.quantity)} {item.unit}
+                  </td>
+                  <td>
+                    <UtcTime value={item.createdAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </DataTable>
+        ) : null}
+      </section>
+
+      <section aria-labelledby="external-heading">
+        <h2 id="external-heading">ERP and PLM records</h2>
+        <DataTable
+          id="external-records"
+          caption="Imported master records"
+          captionDetail="A record whose tracking flag maps to a mode other than the rule in force is flagged."
+        >
+          <thead>
+            <tr>
+              <th scope="col">System</th>
+              <th scope="col">Key</th>
+              <th scope="col">Site</th>
+              <th scope="col">Tracking flag</th>
+              <th scope="col">Mapped mode</th>
+              <th scope="col">Against the rule in force</th>
+              <th scope="col">Imported (UTC)</th>
+              <th scope="col">Source digest</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.externalRecords.length === 0 ? <EmptyRow colSpan={8}>No ERP or PLM record names this material.</EmptyRow> : null}
+            {data.externalRecords.map((record) => (
+              <tr key={record.id} className={record.disagreements.length > 0 ? "row-mismatch" : undefined}>
+                <td>{record.system.toUpperCase()}</td>
+                <th scope="row">
+                  <code>{record.externalKey}</code>
+                </th>
+                <td>{record.siteCode ?? <span className="muted">global</span>}</td>
+                <td>
+                  <code>{record.trackingFlag}</code>
+                </td>
+                <td>
+                  <TrackingBadge mode={record.trackingMode} />
+                </td>
+                <td>
+                  {record.comparedWith.length === 0 ? (
+                    <span className="muted">no rule in force to compare</span>
+                  ) : record.disagreements.length === 0 ? (
+                    <Badge tone="good">agrees</Badge>
+                  ) : (
+                    <>
+                      <Badge tone="bad">disagrees</Badge>{" "}
+                      {record.disagreements.map((d) => `${d.siteCode}: ${d.trackingMode}`).join(", ")}
+                    </>
+                  )}
+                </td>
+                <td>
+                  <UtcTime value={record.importedAt} />
+                </td>
+                <td>
+                  <Digest value={record.sourceDigest} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </DataTable>
+      </section>
+    </>
+  );
+}

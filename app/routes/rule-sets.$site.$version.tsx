@@ -1,0 +1,151 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { PageHeader } from "~/components/app-shell";
+import { Badge } from "~/components/badge";
+import { DataTable, EmptyRow } from "~/components/data-table";
+import { Digest } from "~/components/digest";
+import { formatCount } from "~/components/format";
+import { UtcTime } from "~/components/time";
+import { TrackingBadge } from "~/components/tracking-badge";
+import { ruleSetVersionDocument } from "~/queries/screens.server";
+import { databaseNow } from "~/utils/clock.server";
+import { getDb } from "~/utils/db.server";
+
+const paramsSchema = z.object({
+  site: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/),
+  version: z.string().regex(/^[1-9][0-9]{0,8}$/).transform(Number),
+});
+
+export async function loader({ params }: LoaderFunctionArgs) {
+  const parsed = paramsSchema.safeParse(params);
+  const db = await getDb();
+  const document = parsed.success
+    ? await ruleSetVersionDocument(db, { siteCode: parsed.data.site, version: parsed.data.version, at: await databaseNow(db) })
+    : null;
+  if (!document) throw new Response("No such rule-set version.", { status: 404 });
+  return document;
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `${data.siteCode} v${data.version} · Rule sets · C-981` : "Rule set not found · C-981" },
+];
+
+export default function RuleSetVersion() {
+  const v = useLoaderData<typeof loader>();
+  return (
+    <>
+      <PageHeader
+        title={
+          <>
+            <span className="muted">Rule set</span> {v.siteCode} v{v.version}
+          </>
+        }
+        lead={v.siteName}
+      >
+        <nav aria-label="Versions of this site" className="pager-inline">
+          {v.version > 1 ? <Link to={`/rule-sets/${v.siteCode}/${v.version - 1}`}>← v{v.version - 1}</Link> : null}
+          <Link to={`/rule-sets?site=${v.siteCode}`}>All {v.siteCode} versions</Link>
+          {v.version < v.latestVersion ? <Link to={`/rule-sets/${v.siteCode}/${v.version + 1}`}>v{v.version + 1} →</Link> : null}
+        </nav>
+      </PageHeader>
+
+      <section aria-labelledby="version-heading" className="card">
+        <h2 id="version-heading">Version</h2>
+        <dl className="properties">
+          <div>
+            <dt>Effective from</dt>
+            <dd>
+              <UtcTime value={v.effectiveFrom} />
+            </dd>
+          </div>
+          <div>
+            <dt>Issued at</dt>
+            <dd>
+              <UtcTime value={v.issuedAt} /> {v.backdated ? <Badge tone="warn">backdated</Badge> : null}
+            </dd>
+          </div>
+          <div>
+            <dt>Created by</dt>
+            <dd>{v.createdBy}</dd>
+          </div>
+          <div>
+            <dt>Reason</dt>
+            <dd>{v.reason}</dd>
+          </div>
+          <div className="wide">
+            <dt>SHA-256 digest</dt>
+            <dd>
+              <Digest value={v.digest} full />{" "}
+              {v.digestMatches ? (
+                <Badge tone="good">matches the stored bytes</Badge>
+              ) : (
+                <Badge tone="bad">does not match the stored bytes</Badge>
+              )}
+            </dd>
+          </div>
+          {v.digestMatches ? null : (
+            <div className="wide">
+              <dt>Digest of the stored bytes</dt>
+              <dd>
+                <Digest value={v.computedDigest} full />
+              </dd>
+            </div>
+          )}
+          <div className="wide">
+            <dt>Previous digest</dt>
+            <dd>
+              <Digest value={v.previousDigest} full />
+            </dd>
+          </div>
+        </dl>
+      </section>
+
+      <DataTable
+        id="introduced-rules"
+        caption="Rules introduced by this version"
+        captionDetail={`${formatCount(v.introduced.length)} ${v.introduced.length === 1 ? "rule" : "rules"}`}
+      >
+        <thead>
+          <tr>
+            <th scope="col">Material</th>
+            <th scope="col">Tracking mode</th>
+            <th scope="col">Containers</th>
+            <th scope="col">Consumption scan</th>
+            <th scope="col">Identifier formats</th>
+          </tr>
+        </thead>
+        <tbody>
+          {v.introduced.length === 0 ? <EmptyRow colSpan={5}>This version changed no rule.</EmptyRow> : null}
+          {v.introduced.map((rule) => (
+            <tr key={rule.partNumber}>
+              <th scope="row">
+                <Link to={`/materials/${encodeURIComponent(rule.partNumber)}`}>{rule.partNumber}</Link>
+              </th>
+              <td>
+                <TrackingBadge mode={rule.trackingMode} />
+              </td>
+              <td>{rule.containerTracking ? "yes" : "no"}</td>
+              <td>{rule.consumptionScan}</td>
+              <td>
+                {rule.identifierFormatCodes.length === 0 ? <span className="muted">none</span> : rule.identifierFormatCodes.join(", ")}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </DataTable>
+
+      <section aria-labelledby="canonical-heading">
+        <h2 id="canonical-heading">Compiled rule set</h2>
+        <p className="muted">
+          The digest is taken over the RFC 8785 canonical bytes ({formatCount(v.canonicalBytes)} bytes); shown here
+          indented for reading.
+        </p>
+        <pre className="code-block tall" tabIndex={0} aria-label="Compiled rule set, canonical JSON indented">
+          <code>{v.pretty ?? v.canonicalText}</code>
+        </pre>
+        {v.pretty === null ? <p className="error-text">The stored bytes are not valid JSON; shown as text.</p> : null}
+      </section>
+    </>
+  );
+}

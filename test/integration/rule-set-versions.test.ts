@@ -1,0 +1,127 @@
+import { eq } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { identifierFormats, materialFamilies, materials, ruleSetVersions, sites, trackingRules } from "../../db/schema";
+import { ruleInForce } from "../../app/queries/tracking-rules.server";
+import { currentDataPoint } from "../../app/services/audit.server";
+import { createRuleSetVersion } from "../../app/services/rule-sets.server";
+import type { Database } from "../../app/utils/db.server";
+import { DomainError } from "../../app/utils/errors.server";
+import { createTestDatabase } from "../setup/database";
+
+let database: Database;
+let siteId: number;
+let pumpId: number;
+let resinId: number;
+
+const serial = { trackingMode: "serial", containerTracking: false, consumptionScan: "identify", identifierFormatCodes: ["T-SER"] } as const;
+const lot = { trackingMode: "lot", containerTracking: false, consumptionScan: "identify", identifierFormatCodes: ["T-LOT"] } as const;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const { db } = database;
+  [{ id: siteId }] = (await db.insert(sites).values({ code: "T1", name: "Test site", timeZone: "UTC" }).returning({ id: sites.id })) as [{ id: number }];
+  const [family] = await db.insert(materialFamilies).values({ code: "F", name: "Family" }).returning({ id: materialFamilies.id });
+  const rows = await db
+    .insert(materials)
+    .values([
+      { partNumber: "PUMP-1", description: "Pump", unitOfMeasure: "EA", riskClass: "high", familyId: family!.id },
+      { partNumber: "RES-1", description: "Resin", unitOfMeasure: "KG", riskClass: "low", familyId: family!.id },
+    ])
+    .returning({ id: materials.id });
+  pumpId = rows[0]!.id;
+  resinId = rows[1]!.id;
+  await db.insert(identifierFormats).values([
+    { code: "T-SER", name: "serial", identifies: "serial", siteId: null, definition: { kind: "gs1", ais: ["01", "21"] } },
+    { code: "T-LOT", name: "lot", identifies: "lot", siteId: null, definition: { kind: "gs1", ais: ["01", "10"] } },
+  ]);
+});
+
+describe("createRuleSetVersion", () => {
+  it("creates versions 1, 2, 3 with intervals, digests chained, and the rule in force at any time", async () => {
+    const v1 = await createRuleSetVersion(database.db, {
+      siteId, effectiveFrom: new Date("2025-01-01T00:00:00Z"), backdate: true, actor: "test", reason: "first",
+      changes: [{ materialId: pumpId, ...lot }, { materialId: resinId, ...lot }],
+    });
+    const v2 = await createRuleSetVersion(database.db, {
+      siteId, effectiveFrom: new Date("2025-06-01T00:00:00Z"), backdate: true, actor: "test", reason: "serialize the pump",
+      changes: [{ materialId: pumpId, ...serial }],
+    });
+    const v3 = await createRuleSetVersion(database.db, { siteId, actor: "test", reason: "no change, now", changes: [] });
+    expect([v1.version, v2.version, v3.version]).toEqual([1, 2, 3]);
+    expect(v3.effectiveFrom.getTime()).toBe(v3.issuedAt.getTime());
+
+    const stored = await database.db.select().from(ruleSetVersions).where(eq(ruleSetVersions.siteId, siteId));
+    expect(stored.map((v) => v.previousDigest)).toEqual([null, v1.digest, v2.digest]);
+    const doc = JSON.parse(new TextDecoder().decode(stored[1]!.canonical));
+    expect(doc).toMatchObject({ type: "c981.rule-set", site: "T1", version: 2, previousDigest: v1.digest });
+    expect(doc.rules.map((r: { partNumber: string; trackingMode: string }) => [r.partNumber, r.trackingMode])).toEqual([
+      ["PUMP-1", "serial"],
+      ["RES-1", "lot"],
+    ]);
+    expect(stored[1]!.backdated).toBe(true);
+
+    const at = (iso: string) => ruleInForce(database.db, { materialId: pumpId, siteId, at: new Date(iso) });
+    expect(await at("2024-12-31T23:59:59.999Z")).toMatchObject({ state: "legacy", firstVersion: { version: 1 } });
+    expect(await at("2025-01-01T00:00:00Z")).toMatchObject({ state: "ruled", version: { version: 1 }, rule: { trackingMode: "lot" } });
+    expect(await at("2025-05-31T23:59:59.999Z")).toMatchObject({ state: "ruled", rule: { trackingMode: "lot", version: 1 } });
+    expect(await at("2025-06-01T00:00:00Z")).toMatchObject({ state: "ruled", rule: { trackingMode: "serial", version: 2 } });
+    expect(await at("2030-01-01T00:00:00Z")).toMatchObject({ state: "ruled", version: { version: 3 }, rule: { trackingMode: "serial", version: 2 } });
+
+    const pumpRules = await database.db.select().from(trackingRules).where(eq(trackingRules.materialId, pumpId)).orderBy(trackingRules.effectiveFrom);
+    expect(pumpRules.map((r) => [r.effectiveFrom.toISOString(), r.effectiveTo?.toISOString() ?? null])).toEqual([
+      ["2025-01-01T00:00:00.000Z", "2025-06-01T00:00:00.000Z"],
+      ["2025-06-01T00:00:00.000Z", null],
+    ]);
+  });
+
+  it("refuses a past effectiveFrom outside the seed mode, and one before the previous version, changing nothing", async () => {
+    const point = await currentDataPoint(database.db);
+    await expect(
+      createRuleSetVersion(database.db, { siteId, effectiveFrom: new Date("2020-01-01T00:00:00Z"), actor: "t", reason: "r", changes: [] }),
+    ).rejects.toMatchObject({ fields: { effectiveFrom: [expect.stringMatching(/before the time of issue/)] } });
+    await expect(
+      createRuleSetVersion(database.db, { siteId, effectiveFrom: new Date("2025-03-01T00:00:00Z"), backdate: true, actor: "t", reason: "r", changes: [] }),
+    ).rejects.toMatchObject({ fields: { effectiveFrom: [expect.stringMatching(/before version 3/)] } });
+    expect(await currentDataPoint(database.db)).toBe(point);
+  });
+
+  it("names each invalid change by its field and writes nothing", async () => {
+    const point = await currentDataPoint(database.db);
+    const versionsBefore = (await database.db.select({ id: ruleSetVersions.id }).from(ruleSetVersions)).length;
+    const error = await createRuleSetVersion(database.db, {
+      siteId, actor: "t", reason: "r",
+      changes: [
+        { materialId: resinId, trackingMode: "serial", containerTracking: true, consumptionScan: "identify", identifierFormatCodes: ["T-LOT", "NOPE"] },
+        { materialId: 999_999, ...lot },
+      ],
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    const fields = (error as DomainError).fields;
+    expect(fields["changes.0.identifierFormatCodes"]).toEqual(
+      expect.arrayContaining(["unknown identifier format NOPE", "serial tracking needs an identifier format for serials"]),
+    );
+    expect(fields["changes.0.identifierFormatCodes"]!.join()).toMatch(/container tracking needs/);
+    expect(fields["changes.1.materialId"]).toEqual(["material 999999 does not exist"]);
+    expect(await currentDataPoint(database.db)).toBe(point);
+    expect((await database.db.select({ id: ruleSetVersions.id }).from(ruleSetVersions)).length).toBe(versionsBefore);
+  });
+
+  it("is the only way in: the database refuses gaps, edits and deletes of versions and rule history", async () => {
+    const [v] = await database.db.select().from(ruleSetVersions).where(eq(ruleSetVersions.version, 1));
+    await expect(
+      database.client`insert into rule_set_versions (site_id, version, effective_from, issued_at, canonical, digest, created_by, reason)
+        values (${siteId}, 9, now(), now(), '\\x00', ${"0".repeat(64)}, 'x', 'x')`,
+    ).rejects.toThrow(/must be 4/);
+    await expect(database.client`update rule_set_versions set reason = 'x' where id = ${v!.id}`).rejects.toThrow(/append-only/);
+    await expect(database.client`delete from rule_set_versions where id = ${v!.id}`).rejects.toThrow(/append-only/);
+    await expect(database.client`update tracking_rules set tracking_mode = 'none'`).rejects.toThrow(/only effective_to/);
+    await expect(database.client`delete from tracking_rules`).rejects.toThrow(/cannot be deleted/);
+  });
+
+  it("gives concurrent releases for one site distinct consecutive numbers", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => createRuleSetVersion(database.db, { siteId, actor: `t${i}`, reason: "concurrent", changes: [] })),
+    );
+    expect(results.map((r) => r.version).sort()).toEqual([4, 5, 6, 7]);
+  });
+});
