@@ -19,7 +19,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main() {
-  const env = readEnv({ NODE_ENV: "production", ...process.env });
+  const env = readEnv({ ...process.env, NODE_ENV: process.env.NODE_ENV ?? "production" });
   const serverBuildPath = buildIfNeeded(root, log);
 
   let database: Database | undefined;

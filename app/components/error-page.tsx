@@ -8,8 +8,11 @@ interface Explained {
 
 function explain(error: unknown): Explained {
   if (isRouteErrorResponse(error)) {
-    // The thrown response's body is shown only for 404/403: it names what was asked for.
-    const detail = typeof error.data === "string" && error.data.length > 0 && error.data.length < 300 ? error.data : null;
+    // A loader's own message names what was asked for; the router's internal ones ("No route
+    // matches URL …") are for developers, not for the page.
+    const internal = (error as { internal?: boolean }).internal === true;
+    const detail =
+      !internal && typeof error.data === "string" && error.data.length > 0 && error.data.length < 300 ? error.data : null;
     if (error.status === 404) {
       return { status: 404, title: "Not found", message: detail ?? "There is nothing at this address." };
     }

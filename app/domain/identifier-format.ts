@@ -235,7 +235,7 @@ export function patternOverlap(a: readonly PatternSegment[], b: readonly Pattern
         const positionB = nfaB.positions[jb];
         if (!positionB) continue;
         const chars = positionA.chars & positionB.chars;
-        if (chars === 0n && ia > 0) continue;
+        if (chars === 0n) continue;
         const target = pair(ia + 1, jb + 1);
         out.push({ chars, target });
         if (!edges.has(target)) {

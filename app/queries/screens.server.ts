@@ -589,6 +589,7 @@ async function materialTraceItems(db: DbOrTx, params: { materialId: number }) {
     perSite.set(row.siteCode, statuses);
   }
   return {
+    statuses: TRACE_ITEM_STATUSES,
     countsBySite: [...perSite].map(([siteCode, statuses]) => ({
       siteCode,
       counts: TRACE_ITEM_STATUSES.map((status) => ({ status, count: statuses.get(status) ?? 0 })),
@@ -873,6 +874,7 @@ export async function traceItemGenealogy(db: DbOrTx, params: { itemId: number })
   const [inputs, outputs] = await Promise.all([edges("inputs"), edges("outputs")]);
   return {
     item,
+    edgeLimit: GENEALOGY_EDGE_LIMIT,
     inputs: inputs.slice(0, GENEALOGY_EDGE_LIMIT),
     moreInputs: inputs.length > GENEALOGY_EDGE_LIMIT,
     outputs: outputs.slice(0, GENEALOGY_EDGE_LIMIT),

@@ -7,7 +7,7 @@ import { Digest } from "~/components/digest";
 import { formatQuantity } from "~/components/format";
 import { GenealogyEdges } from "~/components/genealogy-edges";
 import { UtcTime } from "~/components/time";
-import { GENEALOGY_EDGE_LIMIT, traceItemGenealogy } from "~/queries/screens.server";
+import { traceItemGenealogy } from "~/queries/screens.server";
 import { getDb } from "~/utils/db.server";
 
 const paramsSchema = z.object({ itemId: z.string().regex(/^[1-9][0-9]{0,14}$/).transform(Number) });
@@ -25,7 +25,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 ];
 
 export default function Genealogy() {
-  const { item, inputs, outputs, moreInputs, moreOutputs } = useLoaderData<typeof loader>();
+  const { item, inputs, outputs, moreInputs, moreOutputs, edgeLimit } = useLoaderData<typeof loader>();
   return (
     <>
       <PageHeader
@@ -110,7 +110,7 @@ export default function Genealogy() {
         caption="Inputs: what went into this item"
         itemHeader="Input item"
         edges={inputs}
-        truncated={moreInputs ? GENEALOGY_EDGE_LIMIT : null}
+        truncated={moreInputs ? edgeLimit : null}
         selfId={item.id}
       />
       <GenealogyEdges
@@ -118,7 +118,7 @@ export default function Genealogy() {
         caption="Outputs: what this item went into"
         itemHeader="Output item"
         edges={outputs}
-        truncated={moreOutputs ? GENEALOGY_EDGE_LIMIT : null}
+        truncated={moreOutputs ? edgeLimit : null}
         selfId={item.id}
       />
     </>

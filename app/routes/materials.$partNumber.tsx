@@ -8,7 +8,7 @@ import { formatCount, formatQuantity } from "~/components/format";
 import { RuleTimeline, RuleInForceSummary } from "~/components/rule-timeline";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
-import { materialMaster, TRACE_ITEM_STATUSES } from "~/queries/screens.server";
+import { materialMaster } from "~/queries/screens.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 
@@ -238,7 +238,7 @@ export default function MaterialMaster() {
           <thead>
             <tr>
               <th scope="col">Site</th>
-              {TRACE_ITEM_STATUSES.map((status) => (
+              {data.traceItems.statuses.map((status) => (
                 <th scope="col" className="num" key={status}>
                   {status}
                 </th>
@@ -250,7 +250,7 @@ export default function MaterialMaster() {
           </thead>
           <tbody>
             {data.traceItems.countsBySite.length === 0 ? (
-              <EmptyRow colSpan={TRACE_ITEM_STATUSES.length + 2}>No trace items of this material.</EmptyRow>
+              <EmptyRow colSpan={data.traceItems.statuses.length + 2}>No trace items of this material.</EmptyRow>
             ) : null}
             {data.traceItems.countsBySite.map((site) => (
               <tr key={site.siteCode}>

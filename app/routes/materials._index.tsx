@@ -8,7 +8,14 @@ import { SelectField, TextField } from "~/components/filter-fields";
 import { PagePagination } from "~/components/pagination";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
-import { MATERIAL_SORTS, MODE_FILTERS, RISK_CLASSES, searchMaterials } from "~/queries/screens.server";
+import {
+  MATERIAL_SORTS,
+  MODE_FILTERS,
+  RISK_CLASSES,
+  searchMaterials,
+  type ModeFilter,
+  type RiskClass,
+} from "~/queries/screens.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 
@@ -35,12 +42,19 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return { search, ...result };
 }
 
-const MODE_LABELS: Record<(typeof MODE_FILTERS)[number], string> = {
+// Option lists for the form. The value lists themselves live in a .server module, which the
+// browser bundle may not import; a Record keeps these complete when a value is added there.
+const MODE_LABELS: Record<ModeFilter, string> = {
   serial: "Serial",
   lot: "Lot",
   none: "None (untracked)",
   unruled: "No rule in force",
 };
+const RISK_LABELS: Record<RiskClass, string> = { low: "low", medium: "medium", high: "high" };
+
+function optionsOf<T extends string>(labels: Record<T, string>) {
+  return (Object.entries(labels) as [T, string][]).map(([value, label]) => ({ value, label }));
+}
 
 export default function Materials() {
   const data = useLoaderData<typeof loader>();
@@ -78,14 +92,14 @@ export default function Materials() {
           name="mode"
           label="Tracking mode"
           defaultValue={search.mode ?? ""}
-          options={MODE_FILTERS.map((m) => ({ value: m, label: MODE_LABELS[m] }))}
+          options={optionsOf(MODE_LABELS)}
           hint={search.site ? `In force at ${search.site}` : "In force at any site (no rule: at none)"}
         />
         <SelectField
           name="risk"
           label="Risk class"
           defaultValue={search.risk ?? ""}
-          options={RISK_CLASSES.map((r) => ({ value: r, label: r }))}
+          options={optionsOf(RISK_LABELS)}
         />
         <input type="hidden" name="sort" value={search.sort} />
         <input type="hidden" name="dir" value={search.dir} />

@@ -13,8 +13,8 @@ let siteId: number;
 let pumpId: number;
 let resinId: number;
 
-const serial = { trackingMode: "serial", containerTracking: false, consumptionScan: "identify", identifierFormatCodes: ["T-SER"] } as const;
-const lot = { trackingMode: "lot", containerTracking: false, consumptionScan: "identify", identifierFormatCodes: ["T-LOT"] } as const;
+const serial = { trackingMode: "serial" as const, containerTracking: false, consumptionScan: "identify" as const, identifierFormatCodes: ["T-SER"] };
+const lot = { trackingMode: "lot" as const, containerTracking: false, consumptionScan: "identify" as const, identifierFormatCodes: ["T-LOT"] };
 
 beforeAll(async () => {
   database = await createTestDatabase();

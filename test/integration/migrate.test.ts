@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { prepareDatabase } from "../../app/utils/migrate.server";
+import { createTestDatabase } from "../setup/database";
+
+describe("prepareDatabase", () => {
+  it("migrates and seeds once when several servers start at the same moment", async () => {
+    const database = await createTestDatabase({ empty: true });
+    const results = await Promise.all([1, 2, 3].map(() => prepareDatabase(database, { seed: "demo" })));
+    expect(results.filter((r) => r.seeded)).toHaveLength(1);
+    const [row] = await database.client`select
+      (select count(*)::int from drizzle.__drizzle_migrations) as migrations,
+      (select count(*)::int from sites) as sites,
+      (select count(*)::int from audit_trail where action = 'seed.demo_plant') as seeds`;
+    expect(row).toEqual({ migrations: 2, sites: 3, seeds: 1 });
+    // Starting again changes nothing.
+    expect(await prepareDatabase(database, { seed: "demo" })).toEqual({ seeded: false });
+  }, 120_000);
+});
