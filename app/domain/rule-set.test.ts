@@ -1,0 +1,45 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { compileRuleSet, type CompileInput } from "./rule-set";
+
+const input: CompileInput = {
+  site: "EIN",
+  version: 2,
+  effectiveFrom: new Date("2025-09-01T00:00:00Z"),
+  issuedAt: new Date("2026-11-25T10:00:00.123Z"),
+  previousDigest: "a".repeat(64),
+  rules: [
+    { partNumber: "SUB-1", gtin: null, trackingMode: "serial", containerTracking: false, consumptionScan: "identify", identifierFormats: ["SER"] },
+    { partNumber: "ASM-1", gtin: "00000000000017", trackingMode: "lot", containerTracking: true, consumptionScan: "identify", identifierFormats: ["SSCC", "LOT"] },
+  ],
+  formats: new Map([
+    ["SER", { name: "serial", identifies: "serial", definition: { kind: "pattern", segments: [{ literal: "S" }, { class: "digit", min: 8, max: 8 }] } }],
+    ["LOT", { name: "lot", identifies: "lot", definition: { kind: "gs1", ais: ["01", "10"] } }],
+    ["SSCC", { name: "sscc", identifies: "container", definition: { kind: "gs1", ais: ["00"] } }],
+    ["UNUSED", { name: "unused", identifies: "lot", definition: { kind: "gs1", ais: ["01", "10"] } }],
+  ]),
+};
+
+describe("compileRuleSet", () => {
+  it("is canonical and deterministic: same rules in any order give the same bytes and digest", () => {
+    const a = compileRuleSet(input);
+    const b = compileRuleSet({ ...input, rules: [...input.rules].reverse() });
+    expect(b.canonical).toBe(a.canonical);
+    expect(a.digest).toBe(createHash("sha256").update(a.canonical).digest("hex"));
+    expect(a.canonical.startsWith('{"effectiveFrom":"2025-09-01T00:00:00.000Z","identifierFormats":{"LOT":')).toBe(true);
+    expect(a.document.rules.map((r) => r.partNumber)).toEqual(["ASM-1", "SUB-1"]);
+    expect(a.document.rules[0]!.identifierFormats).toEqual(["LOT", "SSCC"]);
+    expect(Object.keys(a.document.identifierFormats).sort()).toEqual(["LOT", "SER", "SSCC"]);
+  });
+
+  it("changes its digest when anything in it changes", () => {
+    const a = compileRuleSet(input);
+    expect(compileRuleSet({ ...input, previousDigest: null }).digest).not.toBe(a.digest);
+    expect(compileRuleSet({ ...input, rules: input.rules.slice(1) }).digest).not.toBe(a.digest);
+  });
+
+  it("refuses two rules for one material and unknown formats", () => {
+    expect(() => compileRuleSet({ ...input, rules: [input.rules[0]!, input.rules[0]!] })).toThrow(/two rules for SUB-1/);
+    expect(() => compileRuleSet({ ...input, rules: [{ ...input.rules[0]!, identifierFormats: ["NOPE"] }] })).toThrow(/unknown identifier format NOPE/);
+  });
+});

@@ -1,0 +1,31 @@
+import { expect, test } from "@playwright/test";
+
+test("the dashboard shows the demo plant's sites and their rule sets", async ({ page }) => {
+  await page.goto("/");
+  const sites = page.getByRole("table", { name: /Rule set in force per site/ });
+  for (const code of ["EIN", "CLT", "PEN"]) await expect(sites.getByRole("row", { name: new RegExp(code) })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Materials" })).toBeVisible();
+});
+
+test("a material's rule history across versions includes its legacy period", async ({ page }) => {
+  await page.goto("/");
+  await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Materials" }).click();
+  await page.getByRole("searchbox").or(page.getByLabel(/search/i)).first().fill("SUB-1005");
+  await page.keyboard.press("Enter");
+  await page.getByRole("link", { name: "SUB-1005", exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("SUB-1005");
+
+  const history = page.getByRole("table", { name: /Rule history at EIN/ });
+  const rows = history.getByRole("row");
+  await expect(rows.filter({ hasText: "legacy" })).toContainText("before version 1");
+  await expect(rows.filter({ hasText: "v1" }).first()).toContainText("lot");
+  await expect(rows.filter({ hasText: "v2" }).first()).toContainText("serial");
+  // At CLT the same material was serialized from version 1.
+  await expect(page.getByRole("table", { name: /Rule history at CLT/ }).getByRole("row").filter({ hasText: "v1" }).first()).toContainText("serial");
+});
+
+test("an unknown material answers 404", async ({ page }) => {
+  const response = await page.goto("/materials/NO-SUCH-PART");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(/not found/i);
+});
