@@ -20,10 +20,10 @@ import { appendAudit } from "../services/audit.server";
 import { createRuleSetVersion } from "../services/rule-sets.server";
 import type { Db } from "../utils/db.server";
 import { hashPassword } from "../utils/password.server";
-import { DEMO_ACTOR, DEMO_SEED, generateDemoPlant } from "./demo-plant";
+import { DEMO_ACTOR, DEMO_SEED, DEMO_START, generateDemoPlant } from "./demo-plant";
 
 /** Every demo user's password; README lists the users. Change them before real use. */
-export const DEMO_PASSWORD = "c981-demo";
+export const DEMO_PASSWORD = "c981-demo-2026";
 
 export interface SeedSummary {
   sites: number;
@@ -51,7 +51,9 @@ export async function seedDemoPlant(db: Db, options: { seed?: number } = {}): Pr
   const passwordHashes = await Promise.all(plant.users.map(() => hashPassword(DEMO_PASSWORD)));
 
   return db.transaction(async (tx) => {
-    const siteRows = await tx.insert(sites).values(plant.sites.map(({ code, name, timeZone }) => ({ code, name, timeZone }))).returning({ id: sites.id, code: sites.code });
+    // The plant's master data predates its genealogy; the audit row records when it was loaded.
+    const masterDataSince = new Date(DEMO_START.getTime() - 30 * 86_400_000);
+    const siteRows = await tx.insert(sites).values(plant.sites.map(({ code, name, timeZone }) => ({ code, name, timeZone, createdAt: masterDataSince }))).returning({ id: sites.id, code: sites.code });
     const siteId = new Map(siteRows.map((r) => [r.code, r.id]));
     const sid = (code: string) => siteId.get(code)!;
 
@@ -60,7 +62,7 @@ export async function seedDemoPlant(db: Db, options: { seed?: number } = {}): Pr
 
     const materialRows = await tx
       .insert(materials)
-      .values(plant.materials.map((m) => ({ partNumber: m.partNumber, gtin: m.gtin, description: m.description, unitOfMeasure: m.unitOfMeasure, riskClass: m.riskClass, regulatoryFlags: m.regulatoryFlags, familyId: familyId.get(m.family)! })))
+      .values(plant.materials.map((m) => ({ partNumber: m.partNumber, gtin: m.gtin, description: m.description, unitOfMeasure: m.unitOfMeasure, riskClass: m.riskClass, regulatoryFlags: m.regulatoryFlags, familyId: familyId.get(m.family)!, createdAt: masterDataSince })))
       .returning({ id: materials.id, partNumber: materials.partNumber });
     const materialId = new Map(materialRows.map((r) => [r.partNumber, r.id]));
     const mid = (partNumber: string) => materialId.get(partNumber)!;
