@@ -15,6 +15,10 @@ function newest(paths: string[]): number {
   return latest;
 }
 
+export function withoutVitest(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith("VITEST"))) as NodeJS.ProcessEnv;
+}
+
 /**
  * `npm start` serves the production build; it (re)builds first when there is none or when the
  * sources are newer than it, so a fresh clone starts with one command.
@@ -28,7 +32,8 @@ export function buildIfNeeded(root: string, log: (line: string) => void): string
   const result = spawnSync(path.join(root, "node_modules", ".bin", "remix"), ["vite:build"], {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, NODE_ENV: "production" },
+    // A build started from a test run must not see VITEST: vite.config.ts drops the Remix plugin then.
+    env: { ...withoutVitest(process.env), NODE_ENV: "production" },
   });
   if (result.status !== 0) throw new Error(`C-981: the build failed (exit ${result.status ?? result.signal}); see its output above.`);
   return serverBuild;

