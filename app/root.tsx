@@ -1,9 +1,12 @@
 import type { ReactNode } from "react";
-import type { LinksFunction, MetaFunction } from "@remix-run/node";
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError } from "@remix-run/react";
 import { AppShell } from "~/components/app-shell";
+import type { RootData } from "~/components/ability";
 import { ErrorPage } from "~/components/error-page";
+import { useNonce } from "~/components/nonce";
 import appStylesHref from "~/styles/app.css?url";
+import { getSignedIn } from "~/utils/auth.server";
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: appStylesHref },
@@ -12,8 +15,24 @@ export const links: LinksFunction = () => [
 
 export const meta: MetaFunction = ({ error }) => [{ title: error ? "Error · C-981" : "C-981" }];
 
+/** Who is signed in and what they may do — for the navigation only; routes check on the server. */
+export async function loader({ request }: LoaderFunctionArgs): Promise<RootData> {
+  const signedIn = await getSignedIn(request);
+  if (!signedIn) return { user: null, abilityRules: [] };
+  const codeById = new Map(signedIn.sites.map((s) => [s.id, s.code]));
+  return {
+    user: {
+      username: signedIn.user.username,
+      displayName: signedIn.user.displayName,
+      grants: signedIn.grants.map((g) => ({ role: g.role, site: g.siteId === null ? null : (codeById.get(g.siteId) ?? null) })),
+    },
+    abilityRules: signedIn.ability.rules,
+  };
+}
+
 /** The document and app shell, shared by every page and by the error pages. */
 export function Layout({ children }: { children: ReactNode }) {
+  const nonce = useNonce();
   return (
     <html lang="en">
       <head>
@@ -24,8 +43,8 @@ export function Layout({ children }: { children: ReactNode }) {
       </head>
       <body>
         <AppShell>{children}</AppShell>
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

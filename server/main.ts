@@ -14,6 +14,7 @@ import { openDatabase, registerDatabase, type Database } from "../app/utils/db.s
 import { readEnv } from "../app/utils/env.server";
 import { prepareDatabase } from "../app/utils/migrate.server";
 import { buildIfNeeded } from "./build-if-needed";
+import { sameOriginForWrites, securityHeaders } from "./security";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -46,12 +47,11 @@ async function main() {
   const build = (await import(pathToFileURL(serverBuildPath).href)) as ServerBuild;
   const app = express();
   app.disable("x-powered-by");
-  app.use((_req, res, next) => {
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    res.setHeader("X-Frame-Options", "DENY");
-    res.setHeader("Referrer-Policy", "same-origin");
-    next();
-  });
+  // Behind a reverse proxy terminating HTTPS, trust its X-Forwarded-* (cookies become Secure).
+  if (env.C981_TRUST_PROXY) {
+    app.set("trust proxy", /^\d+$/.test(env.C981_TRUST_PROXY) ? Number(env.C981_TRUST_PROXY) : env.C981_TRUST_PROXY);
+  }
+  app.use(securityHeaders);
   app.use("/assets", express.static(path.join(root, "build", "client", "assets"), { immutable: true, maxAge: "1y" }));
   app.use(express.static(path.join(root, "build", "client"), { maxAge: "1h" }));
 
@@ -68,7 +68,8 @@ async function main() {
     }
   });
 
-  app.all("*", createRequestHandler({ build, mode: "production" }));
+  app.use(sameOriginForWrites);
+  app.all("*", createRequestHandler({ build, mode: "production", getLoadContext: (_req, res) => ({ cspNonce: res.locals.cspNonce as string }) }));
 
   const server = app.listen(env.PORT, env.HOST, () => {
     log(`C-981 portal on http://localhost:${env.PORT}`);

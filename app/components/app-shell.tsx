@@ -1,16 +1,42 @@
 import type { ReactNode } from "react";
-import { Link, NavLink } from "@remix-run/react";
+import { Form, Link, NavLink } from "@remix-run/react";
+import type { Action, SubjectType } from "../../policies/ability";
+import { ROLE_LABELS, type Role } from "../../policies/ability";
+import { useAbility, useSignedInUser } from "./ability";
 
-const NAVIGATION = [
-  { to: "/", label: "Dashboard", end: true },
-  { to: "/materials", label: "Materials", end: false },
-  { to: "/sites", label: "Sites", end: false },
-  { to: "/rule-sets", label: "Rule sets", end: false },
-  { to: "/audit", label: "Audit trail", end: false },
-] as const;
+/** Each entry shows only to users whose ability allows its permission (the server checks again). */
+const NAVIGATION: { to: string; label: string; end: boolean; needs: [Action, SubjectType] }[] = [
+  { to: "/", label: "Dashboard", end: true, needs: ["read", "Material"] },
+  { to: "/materials", label: "Materials", end: false, needs: ["read", "Material"] },
+  { to: "/sites", label: "Sites", end: false, needs: ["read", "Site"] },
+  { to: "/rule-sets", label: "Rule sets", end: false, needs: ["read", "RuleSetVersion"] },
+  { to: "/audit", label: "Audit trail", end: false, needs: ["read", "AuditTrail"] },
+  { to: "/users", label: "Users", end: false, needs: ["read", "User"] },
+];
+
+function UserMenu() {
+  const user = useSignedInUser();
+  if (!user) return null;
+  const roles = user.grants.map((g) => `${ROLE_LABELS[g.role as Role] ?? g.role}${g.site ? ` (${g.site})` : ""}`).join(", ");
+  return (
+    <div className="user-menu">
+      <span>
+        <strong>{user.displayName}</strong> <span className="muted">{roles}</span>
+      </span>
+      <Form method="post" action="/sign-out">
+        <button type="submit" className="link-button">
+          Sign out
+        </button>
+      </Form>
+    </div>
+  );
+}
 
 /** The frame around every page: skip link, top bar with the primary navigation, main region. */
 export function AppShell({ children }: { children: ReactNode }) {
+  const ability = useAbility();
+  const user = useSignedInUser();
+  const navigation = NAVIGATION.filter((item) => ability.can(item.needs[0], item.needs[1]));
   return (
     <>
       <a className="skip-link" href="#main">
@@ -21,9 +47,10 @@ export function AppShell({ children }: { children: ReactNode }) {
           C-981
         </Link>
         <span className="brand-tagline">Material tracking governance</span>
+        {user ? (
         <nav aria-label="Primary" className="primary-nav">
           <ul>
-            {NAVIGATION.map((item) => (
+            {navigation.map((item) => (
               <li key={item.to}>
                 <NavLink to={item.to} end={item.end} prefetch="intent">
                   {item.label}
@@ -32,6 +59,8 @@ export function AppShell({ children }: { children: ReactNode }) {
             ))}
           </ul>
         </nav>
+        ) : null}
+        <UserMenu />
       </header>
       <main id="main" tabIndex={-1} className="page">
         {children}

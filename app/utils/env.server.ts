@@ -13,6 +13,12 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   /** What to load into an empty database at start: the demo plant, or nothing. */
   C981_SEED: z.enum(["demo", "none"]).default("demo"),
+  /** Express "trust proxy" setting when C-981 runs behind a reverse proxy (e.g. `loopback` or `1`). */
+  C981_TRUST_PROXY: z.string().optional(),
+  /** A session ends after this many minutes without a request (21 CFR 11.300, automatic logoff). */
+  C981_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  /** …and after this many hours in any case. */
+  C981_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
   /** Print the embedded PostgreSQL server's own log lines. */
   C981_DB_LOG: z
     .enum(["0", "1", "true", "false"])

@@ -1,0 +1,21 @@
+import { useRouteLoaderData } from "@remix-run/react";
+import { useMemo } from "react";
+import { abilityFromRules, type AbilityRules, type AppAbility } from "../../policies/ability";
+
+export interface RootData {
+  user: { username: string; displayName: string; grants: { role: string; site: string | null }[] } | null;
+  abilityRules: AbilityRules;
+}
+
+/**
+ * The signed-in user's ability, rebuilt in the browser from the rules the root loader sent. Used
+ * only to show or hide: every loader and action checks on the server.
+ */
+export function useAbility(): AppAbility {
+  const data = useRouteLoaderData<RootData>("root");
+  return useMemo(() => abilityFromRules(data?.abilityRules ?? []), [data?.abilityRules]);
+}
+
+export function useSignedInUser(): RootData["user"] {
+  return useRouteLoaderData<RootData>("root")?.user ?? null;
+}

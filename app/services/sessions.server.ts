@@ -1,0 +1,179 @@
+import { createHash, randomBytes } from "node:crypto";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { sessions, users } from "../../db/schema";
+import type { Db } from "../utils/db.server";
+import { hashPassword, verifyPassword } from "../utils/password.server";
+import { appendAudit } from "./audit.server";
+
+/** After this many failed sign-ins for one user name within the window, sign-in is refused. */
+export const MAX_FAILED_SIGN_INS = 5;
+export const FAILED_SIGN_IN_WINDOW_MINUTES = 15;
+
+export function hashSessionId(sessionId: string): string {
+  return createHash("sha256").update(sessionId).digest("hex");
+}
+
+export type SignInResult =
+  | { ok: true; sessionId: string; userId: number; expiresAt: Date }
+  | { ok: false; reason: "invalid" }
+  | { ok: false; reason: "throttled"; retryAfterSeconds: number };
+
+export interface SignInAttempt {
+  username: string;
+  password: string;
+  /** Client address, for the audit trail. */
+  ip: string | null;
+  /** The session being replaced, if the browser had one: it ends (session id rotation). */
+  previousSessionId?: string | null;
+  maxHours: number;
+}
+
+/** Compared with when the user name does not exist, so both cases take as long. */
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Signs a user in: throttles repeated failures per user name (counted from the audit trail, which
+ * records every failed and refused attempt — 21 CFR 11.300(d)), always runs the password hash, and
+ * on success creates a new session (a new id, never the old one) in one audited transaction.
+ */
+export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResult> {
+  const username = attempt.username.trim().toLowerCase().slice(0, 64);
+  const recent = await db.execute<{ n: number; oldest: string | null }>(sql`
+    select count(*)::int as n, to_char(min(recorded_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as oldest from (
+      select recorded_at from audit_trail
+      where entity_type = 'user' and entity_id = ${username} and action = 'session.sign_in_failed'
+        and recorded_at > now() - make_interval(mins => ${FAILED_SIGN_IN_WINDOW_MINUTES})
+        and recorded_at > coalesce((select max(recorded_at) from audit_trail
+          where entity_type = 'user' and entity_id = ${username} and action = 'session.sign_in'), '-infinity')
+      order by recorded_at desc limit ${MAX_FAILED_SIGN_INS}) last_failures`);
+  const failures = recent[0]!;
+  if (failures.n >= MAX_FAILED_SIGN_INS && failures.oldest) {
+    const until = new Date(failures.oldest).getTime() + FAILED_SIGN_IN_WINDOW_MINUTES * 60_000;
+    const retryAfterSeconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
+    await db.transaction((tx) =>
+      appendAudit(tx, {
+        actor: username,
+        action: "session.sign_in_refused",
+        entityType: "user",
+        entityId: username,
+        after: { ip: attempt.ip, retryAfterSeconds },
+        reason: `${failures.n} failed sign-ins within ${FAILED_SIGN_IN_WINDOW_MINUTES} minutes`,
+      }),
+    );
+    return { ok: false, reason: "throttled", retryAfterSeconds };
+  }
+
+  const [user] = await db
+    .select({ id: users.id, passwordHash: users.passwordHash, active: users.active })
+    .from(users)
+    .where(eq(users.username, username));
+  dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
+  const passwordOk = await verifyPassword(attempt.password, user?.passwordHash ?? (await dummyHash));
+  if (!user || !user.active || !passwordOk) {
+    await db.transaction((tx) =>
+      appendAudit(tx, {
+        actor: username,
+        action: "session.sign_in_failed",
+        entityType: "user",
+        entityId: username,
+        after: { ip: attempt.ip, cause: !user ? "unknown_user" : !user.active ? "deactivated" : "wrong_password" },
+      }),
+    );
+    return { ok: false, reason: "invalid" };
+  }
+
+  const sessionId = randomBytes(32).toString("base64url");
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(sessions)
+      .values({
+        idHash: hashSessionId(sessionId),
+        userId: user.id,
+        createdAt: sql`now()`,
+        lastSeenAt: sql`now()`,
+        expiresAt: sql`now() + make_interval(hours => ${attempt.maxHours})`,
+      })
+      .returning({ expiresAt: sessions.expiresAt });
+    let rotated = 0;
+    if (attempt.previousSessionId) {
+      rotated = (
+        await tx
+          .update(sessions)
+          .set({ endedAt: sql`now()` })
+          .where(and(eq(sessions.idHash, hashSessionId(attempt.previousSessionId)), isNull(sessions.endedAt)))
+          .returning({ idHash: sessions.idHash })
+      ).length;
+    }
+    await appendAudit(tx, {
+      actor: username,
+      action: "session.sign_in",
+      entityType: "user",
+      entityId: username,
+      after: { ip: attempt.ip, expiresAt: row!.expiresAt, previousSessionEnded: rotated > 0 },
+    });
+    return { ok: true as const, sessionId, userId: user.id, expiresAt: row!.expiresAt };
+  });
+}
+
+export async function signOut(db: Db, sessionId: string, reason: "sign_out" | "idle_timeout" | "expired" = "sign_out"): Promise<void> {
+  await db.transaction(async (tx) => {
+    const ended = await tx
+      .update(sessions)
+      .set({ endedAt: sql`now()` })
+      .where(and(eq(sessions.idHash, hashSessionId(sessionId)), isNull(sessions.endedAt)))
+      .returning({ userId: sessions.userId });
+    if (ended.length === 0) return;
+    const [user] = await tx.select({ username: users.username }).from(users).where(eq(users.id, ended[0]!.userId));
+    await appendAudit(tx, {
+      actor: reason === "sign_out" ? user!.username : "system:session",
+      action: reason === "sign_out" ? "session.sign_out" : "session.timeout",
+      entityType: "user",
+      entityId: user!.username,
+      after: { cause: reason },
+    });
+  });
+}
+
+export interface SessionUser {
+  id: number;
+  username: string;
+  displayName: string;
+}
+
+/**
+ * The user of a live session, or why there is none. Touching last_seen_at (at most once a minute)
+ * is session bookkeeping, not a change to regulated records, and is not audited (ADR 005); the
+ * end of a session is.
+ */
+export async function resolveSession(
+  db: Db,
+  sessionId: string,
+  idleMinutes: number,
+): Promise<{ user: SessionUser } | { ended: "unknown" | "idle_timeout" | "expired" }> {
+  const idHash = hashSessionId(sessionId);
+  const rows = await db.execute<{
+    user_id: number;
+    username: string;
+    display_name: string;
+    active: boolean;
+    idle: boolean;
+    expired: boolean;
+  }>(sql`
+    select u.id as user_id, u.username, u.display_name, u.active,
+           s.last_seen_at < now() - make_interval(mins => ${idleMinutes}) as idle,
+           s.expires_at <= now() as expired
+    from sessions s join users u on u.id = s.user_id
+    where s.id_hash = ${idHash} and s.ended_at is null`);
+  const row = rows[0];
+  if (!row || !row.active) return { ended: "unknown" };
+  if (row.expired || row.idle) {
+    const reason = row.expired ? "expired" : "idle_timeout";
+    await signOut(db, sessionId, reason);
+    return { ended: reason };
+  }
+  await db
+    .update(sessions)
+    .set({ lastSeenAt: sql`now()` })
+    .where(and(eq(sessions.idHash, idHash), gt(sql`now() - ${sessions.lastSeenAt}`, sql`interval '1 minute'`)));
+  return { user: { id: row.user_id, username: row.username, displayName: row.display_name } };
+}

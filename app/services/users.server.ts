@@ -1,0 +1,167 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { z } from "zod";
+import { sessions, sites, userRoles, users } from "../../db/schema";
+import type { Role } from "../../policies/ability";
+import {
+  createUserSchema,
+  deactivateUserSchema,
+  grantRoleSchema,
+  revokeRoleSchema,
+  type CreateUserInput,
+  type GrantInput,
+} from "../schemas/users";
+import type { Db, Tx } from "../utils/db.server";
+import { DomainError } from "../utils/errors.server";
+import { hashPassword } from "../utils/password.server";
+import { appendAudit } from "./audit.server";
+
+/** Who does it: a signed-in user's name, or `cli:<os user>` for the admin CLI. */
+export type Actor = string;
+
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const fields: Record<string, string[]> = {};
+    for (const issue of parsed.error.issues) (fields[issue.path.join(".") || "form"] ??= []).push(issue.message);
+    throw new DomainError("invalid", "The form has problems", fields);
+  }
+  return parsed.data;
+}
+
+async function siteIdsByCode(tx: Tx, grants: readonly GrantInput[], field: string): Promise<Map<string, number>> {
+  const codes = [...new Set(grants.map((g) => g.site).filter((c): c is string => c !== null))];
+  const rows = codes.length ? await tx.select({ id: sites.id, code: sites.code }).from(sites) : [];
+  const byCode = new Map(rows.map((r) => [r.code, r.id]));
+  const unknown = codes.filter((c) => !byCode.has(c));
+  if (unknown.length) throw new DomainError("invalid", "Unknown site", { [field]: unknown.map((c) => `site ${c} does not exist`) });
+  return byCode;
+}
+
+export interface UserView {
+  username: string;
+  displayName: string;
+  active: boolean;
+  grants: { role: Role; site: string | null }[];
+}
+
+async function userView(tx: Tx | Db, userId: number): Promise<UserView> {
+  const [user] = await tx.select({ username: users.username, displayName: users.displayName, active: users.active }).from(users).where(eq(users.id, userId));
+  const grants = await tx
+    .select({ role: userRoles.role, site: sites.code })
+    .from(userRoles)
+    .leftJoin(sites, eq(sites.id, userRoles.siteId))
+    .where(eq(userRoles.userId, userId))
+    .orderBy(userRoles.role, sites.code);
+  return { ...user!, grants };
+}
+
+/** Creates a user with roles. User names are never reused, also not those of deactivated users. */
+export async function createUser(db: Db, actor: Actor, input: CreateUserInput): Promise<UserView> {
+  const data = parse(createUserSchema, input);
+  const passwordHash = await hashPassword(data.password);
+  return db.transaction(async (tx) => {
+    const siteIds = await siteIdsByCode(tx, data.grants, "grants");
+    const [existing] = await tx.select({ id: users.id, active: users.active }).from(users).where(eq(users.username, data.username));
+    if (existing) {
+      throw new DomainError("conflict", "User name taken", {
+        username: [existing.active ? "This user name is taken" : "This user name belonged to a deactivated user and is never reused"],
+      });
+    }
+    const [created] = await tx
+      .insert(users)
+      .values({ username: data.username, displayName: data.displayName, passwordHash })
+      .returning({ id: users.id });
+    const unique = new Map(data.grants.map((g) => [`${g.role}@${g.site ?? "*"}`, g]));
+    await tx.insert(userRoles).values([...unique.values()].map((g) => ({ userId: created!.id, role: g.role, siteId: g.site ? siteIds.get(g.site)! : null })));
+    const view = await userView(tx, created!.id);
+    await appendAudit(tx, { actor, action: "user.create", entityType: "user", entityId: data.username, after: view, reason: data.reason });
+    return view;
+  });
+}
+
+/** Deactivates a user (never deletes) and ends their sessions. */
+export async function deactivateUser(db: Db, actor: Actor, input: { username: string; reason: string }): Promise<UserView> {
+  const data = parse(deactivateUserSchema, input);
+  return db.transaction(async (tx) => {
+    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.username, data.username));
+    if (!user) throw new DomainError("not_found", `user ${data.username} does not exist`, { username: ["No such user"] });
+    const before = await userView(tx, user.id);
+    const updated = await tx
+      .update(users)
+      .set({ active: false, deactivatedAt: sql`now()` })
+      .where(and(eq(users.id, user.id), eq(users.active, true)))
+      .returning({ id: users.id });
+    if (updated.length === 0) throw new DomainError("conflict", `user ${data.username} is already deactivated`, { username: ["Already deactivated"] });
+    const ended = await tx
+      .update(sessions)
+      .set({ endedAt: sql`now()` })
+      .where(and(eq(sessions.userId, user.id), isNull(sessions.endedAt)))
+      .returning({ idHash: sessions.idHash });
+    const after = await userView(tx, user.id);
+    await appendAudit(tx, {
+      actor,
+      action: "user.deactivate",
+      entityType: "user",
+      entityId: data.username,
+      before,
+      after: { ...after, sessionsEnded: ended.length },
+      reason: data.reason,
+    });
+    return after;
+  });
+}
+
+export async function grantRole(db: Db, actor: Actor, input: z.input<typeof grantRoleSchema>): Promise<UserView> {
+  const data = parse(grantRoleSchema, input);
+  return db.transaction(async (tx) => {
+    const [user] = await tx.select({ id: users.id, active: users.active }).from(users).where(eq(users.username, data.username));
+    if (!user) throw new DomainError("not_found", `user ${data.username} does not exist`);
+    if (!user.active) throw new DomainError("conflict", "A deactivated user gets no roles", { username: ["Deactivated"] });
+    const siteIds = await siteIdsByCode(tx, [data.grant], "grant.site");
+    const before = await userView(tx, user.id);
+    const inserted = await tx
+      .insert(userRoles)
+      .values({ userId: user.id, role: data.grant.role, siteId: data.grant.site ? siteIds.get(data.grant.site)! : null })
+      .onConflictDoNothing()
+      .returning({ id: userRoles.id });
+    if (inserted.length === 0) throw new DomainError("conflict", "The user already holds this role", { "grant.role": ["Already granted"] });
+    const after = await userView(tx, user.id);
+    await appendAudit(tx, { actor, action: "user.grant_role", entityType: "user", entityId: data.username, before, after, reason: data.reason });
+    return after;
+  });
+}
+
+export async function revokeRole(db: Db, actor: Actor, input: z.input<typeof revokeRoleSchema>): Promise<UserView> {
+  const data = parse(revokeRoleSchema, input);
+  return db.transaction(async (tx) => {
+    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.username, data.username));
+    if (!user) throw new DomainError("not_found", `user ${data.username} does not exist`);
+    const siteIds = await siteIdsByCode(tx, [data.grant], "grant.site");
+    const before = await userView(tx, user.id);
+    const siteId = data.grant.site ? siteIds.get(data.grant.site)! : null;
+    const removed = await tx
+      .delete(userRoles)
+      .where(and(eq(userRoles.userId, user.id), eq(userRoles.role, data.grant.role), siteId === null ? isNull(userRoles.siteId) : eq(userRoles.siteId, siteId)))
+      .returning({ id: userRoles.id });
+    if (removed.length === 0) throw new DomainError("not_found", "The user does not hold this role", { "grant.role": ["Not held"] });
+    const after = await userView(tx, user.id);
+    await appendAudit(tx, { actor, action: "user.revoke_role", entityType: "user", entityId: data.username, before, after, reason: data.reason });
+    return after;
+  });
+}
+
+export async function listUsers(db: Db): Promise<UserView[]> {
+  const rows = await db
+    .select({ id: users.id, username: users.username, displayName: users.displayName, active: users.active, role: userRoles.role, site: sites.code })
+    .from(users)
+    .leftJoin(userRoles, eq(userRoles.userId, users.id))
+    .leftJoin(sites, eq(sites.id, userRoles.siteId))
+    .orderBy(users.username, userRoles.role, sites.code);
+  const byUser = new Map<number, UserView>();
+  for (const r of rows) {
+    const view = byUser.get(r.id) ?? { username: r.username, displayName: r.displayName, active: r.active, grants: [] };
+    if (r.role) view.grants.push({ role: r.role, site: r.site });
+    byUser.set(r.id, view);
+  }
+  return [...byUser.values()];
+}

@@ -1,0 +1,115 @@
+import { redirect } from "@remix-run/node";
+import { eq } from "drizzle-orm";
+import { sites, userRoles } from "../../db/schema";
+import {
+  defineAbilityFor,
+  record,
+  siteScope,
+  type Action,
+  type AppAbility,
+  type Grant,
+  type SubjectType,
+} from "../../policies/ability";
+import { resolveSession, type SessionUser } from "../services/sessions.server";
+import { getDb } from "./db.server";
+import { readEnv } from "./env.server";
+
+export const SESSION_COOKIE = "c981_session";
+
+export interface SignedIn {
+  user: SessionUser;
+  grants: Grant[];
+  ability: AppAbility;
+  /** The sites the user's grants reach, with codes, for filtering queries and menus. */
+  sites: { id: number; code: string }[];
+  scope: "all" | number[];
+}
+
+function cookieValue(request: Request, name: string): string | null {
+  const header = request.headers.get("Cookie");
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return null;
+}
+
+export function sessionIdFrom(request: Request): string | null {
+  const value = cookieValue(request, SESSION_COOKIE);
+  return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : null;
+}
+
+/** httpOnly, SameSite=Lax, Secure when served over HTTPS; ends with the browser or the session. */
+export function sessionCookie(request: Request, sessionId: string, expiresAt: Date): string {
+  const secure = new URL(request.url).protocol === "https:" ? "; Secure" : "";
+  return `${SESSION_COOKIE}=${sessionId}; Path=/; HttpOnly; SameSite=Lax; Expires=${expiresAt.toUTCString()}${secure}`;
+}
+
+export function clearSessionCookie(request: Request): string {
+  const secure = new URL(request.url).protocol === "https:" ? "; Secure" : "";
+  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure}`;
+}
+
+/** The signed-in user of this request with their grants and ability, or null. */
+export async function getSignedIn(request: Request): Promise<SignedIn | null> {
+  const sessionId = sessionIdFrom(request);
+  if (!sessionId) return null;
+  const db = await getDb();
+  const env = readEnv();
+  const session = await resolveSession(db, sessionId, env.C981_SESSION_IDLE_MINUTES);
+  if (!("user" in session)) return null;
+  const grants = await db
+    .select({ role: userRoles.role, siteId: userRoles.siteId })
+    .from(userRoles)
+    .where(eq(userRoles.userId, session.user.id));
+  const scope = siteScope(grants);
+  const allSites = await db.select({ id: sites.id, code: sites.code }).from(sites).orderBy(sites.code);
+  return {
+    user: session.user,
+    grants,
+    ability: defineAbilityFor(grants),
+    sites: scope === "all" ? allSites : allSites.filter((s) => scope.includes(s.id)),
+    scope,
+  };
+}
+
+/** Signed in, or off to the sign-in page (coming back here afterwards). */
+export async function requireUser(request: Request): Promise<SignedIn> {
+  const signedIn = await getSignedIn(request);
+  if (!signedIn) {
+    const url = new URL(request.url);
+    const back = url.pathname + url.search;
+    throw redirect(`/sign-in${back && back !== "/" ? `?redirectTo=${encodeURIComponent(back)}` : ""}`);
+  }
+  return signedIn;
+}
+
+/** Signed in and allowed `action` on `subject` at least somewhere; else 403. */
+export async function requirePermission(request: Request, action: Action, subject: SubjectType): Promise<SignedIn> {
+  const signedIn = await requireUser(request);
+  if (!signedIn.ability.can(action, subject)) {
+    throw new Response("You do not have permission to do this.", { status: 403, statusText: "Forbidden" });
+  }
+  return signedIn;
+}
+
+/**
+ * Allowed `action` on this record; else 404 — a record a user may not see does not exist for them
+ * (the same answer as for a record that does not exist at all).
+ */
+export function requireRecord(signedIn: SignedIn, action: Action, subject: SubjectType, fields: Record<string, unknown>): void {
+  if (!signedIn.ability.can(action, record(subject, fields))) {
+    throw new Response("Not found", { status: 404, statusText: "Not Found" });
+  }
+}
+
+/** The site ids a query must stay within, or null for all sites. */
+export function siteFilter(signedIn: SignedIn): number[] | null {
+  return signedIn.scope === "all" ? null : signedIn.scope;
+}
+
+/** Audit actor name for a signed-in user. */
+export function actorName(signedIn: SignedIn): string {
+  return signedIn.user.username;
+}

@@ -1,0 +1,102 @@
+/**
+ * Who may do what in C-981, declared once. Pure and isomorphic: the server checks it in every
+ * loader and action (app/utils/auth.server.ts), the browser rebuilds it from the same rules only
+ * to show or hide. 21 CFR 11.10(d) limited access, 11.10(g) authority checks.
+ */
+import { AbilityBuilder, createMongoAbility, subject, type ForcedSubject, type MongoAbility, type RawRuleOf } from "@casl/ability";
+
+export const ROLES = ["viewer", "engineer", "quality_reviewer", "regulatory_reviewer", "release_manager", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_LABELS: Record<Role, string> = {
+  viewer: "Viewer",
+  engineer: "Engineer",
+  quality_reviewer: "Quality reviewer",
+  regulatory_reviewer: "Regulatory reviewer",
+  release_manager: "Release manager",
+  admin: "Administrator",
+};
+
+export const ACTIONS = ["read", "create", "update", "deactivate", "export"] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/**
+ * Site-bound subjects carry the site they belong to; a site-scoped grant reaches only those.
+ * Global subjects (materials are master data shared by all sites; the audit trail and users are
+ * administered centrally) are reached by site-scoped grants only where the table below says so.
+ */
+export const SUBJECTS = ["Site", "RuleSetVersion", "TraceItem", "Material", "AuditTrail", "User"] as const;
+export type SubjectType = (typeof SUBJECTS)[number];
+const SITE_BOUND = new Set<SubjectType>(["Site", "RuleSetVersion", "TraceItem"]);
+/** The field naming the site on each site-bound subject. */
+const SITE_FIELD: Partial<Record<SubjectType, string>> = { Site: "id", RuleSetVersion: "siteId", TraceItem: "siteId" };
+
+export type SubjectRecord = ForcedSubject<SubjectType> & Record<string, unknown>;
+export type AppAbility = MongoAbility<[Action, SubjectType | SubjectRecord]>;
+export type AbilityRules = RawRuleOf<AppAbility>[];
+
+interface Permission {
+  action: Action;
+  subject: SubjectType;
+  /** Granted only by a grant for all sites (never by a site-scoped one). */
+  allSitesOnly?: boolean;
+}
+
+const read = (subject: SubjectType, allSitesOnly = false): Permission => ({ action: "read", subject, allSitesOnly });
+const SEE_THE_PLANT: Permission[] = [read("Site"), read("Material"), read("RuleSetVersion"), read("TraceItem")];
+
+/** The one table of permissions. Change requests, signatures and releases add rows in later issues. */
+export const PERMISSIONS: Record<Role, Permission[]> = {
+  viewer: [...SEE_THE_PLANT],
+  engineer: [...SEE_THE_PLANT],
+  quality_reviewer: [...SEE_THE_PLANT, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
+  regulatory_reviewer: [...SEE_THE_PLANT, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
+  release_manager: [...SEE_THE_PLANT],
+  admin: [
+    ...SEE_THE_PLANT,
+    read("AuditTrail", true),
+    { action: "export", subject: "AuditTrail", allSitesOnly: true },
+    read("User", true),
+    { action: "create", subject: "User", allSitesOnly: true },
+    { action: "update", subject: "User", allSitesOnly: true },
+    { action: "deactivate", subject: "User", allSitesOnly: true },
+  ],
+};
+
+/** A role held by a user, at all sites (siteId null) or at one site. */
+export interface Grant {
+  role: Role;
+  siteId: number | null;
+}
+
+export function defineAbilityFor(grants: readonly Grant[]): AppAbility {
+  const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
+  for (const grant of grants) {
+    for (const p of PERMISSIONS[grant.role]) {
+      if (grant.siteId === null) {
+        can(p.action, p.subject);
+      } else if (!p.allSitesOnly) {
+        // String subject types carry no field types for CASL to check conditions against.
+        if (SITE_BOUND.has(p.subject)) can(p.action, p.subject, { [SITE_FIELD[p.subject]!]: grant.siteId } as never);
+        else can(p.action, p.subject);
+      }
+    }
+  }
+  return build();
+}
+
+/** The browser rebuilds the same ability from the rules the server sends. */
+export function abilityFromRules(rules: AbilityRules): AppAbility {
+  return createMongoAbility<AppAbility>(rules);
+}
+
+/** A site-bound record for a record-level check: `can('read', record('TraceItem', { siteId }))`. */
+export function record(type: SubjectType, fields: Record<string, unknown>): SubjectRecord {
+  return subject(type, { ...fields }) as SubjectRecord;
+}
+
+/** The sites a user's grants reach: all, or a list of site ids. */
+export function siteScope(grants: readonly Grant[]): "all" | number[] {
+  if (grants.some((g) => g.siteId === null)) return "all";
+  return [...new Set(grants.map((g) => g.siteId!))].sort((a, b) => a - b);
+}
