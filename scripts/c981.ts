@@ -3,6 +3,8 @@
  * DATABASE_URL names, or the embedded server under C981_DATA_DIR, whether or not the portal runs
  * (it connects to the running server, or starts it for the command and stops it afterwards).
  */
+import { randomBytes } from "node:crypto";
+import os from "node:os";
 import { parseArgs } from "node:util";
 import { asc, eq } from "drizzle-orm";
 import { materials, ruleSetVersions, sites } from "../db/schema";
@@ -12,6 +14,24 @@ import { openDatabase, type Database } from "../app/utils/db.server";
 import { readEnv } from "../app/utils/env.server";
 import { DomainError } from "../app/utils/errors.server";
 import { prepareDatabase } from "../app/utils/migrate.server";
+import { createUser, deactivateUser, listUsers } from "../app/services/users.server";
+import { grantSchema } from "../app/schemas/users";
+
+/** The audit actor for CLI changes: the operating-system user who ran the command. */
+const cliActor = () => `cli:${os.userInfo().username}`;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}
+
+function parseGrant(text: string) {
+  const [role, site] = text.split("@");
+  const parsed = grantSchema.safeParse({ role, site: site ?? "" });
+  if (!parsed.success) throw new DomainError("invalid", `--role ${text}: ${parsed.error.issues.map((i) => i.message).join("; ")} (roles: viewer, engineer, quality_reviewer, regulatory_reviewer, release_manager, admin; add @SITE to limit to one site)`);
+  return parsed.data;
+}
 
 interface Command {
   summary: string;
@@ -86,6 +106,56 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  "users:list": {
+    summary: "list users, their roles and site scopes",
+    async run(database) {
+      for (const u of await listUsers(database.db)) {
+        const roles = u.grants.map((g) => `${g.role}${g.site ? `@${g.site}` : ""}`).join(", ");
+        console.log(`${u.username.padEnd(24)} ${(u.active ? "active" : "DEACTIVATED").padEnd(12)} ${u.displayName.padEnd(28)} ${roles}`);
+      }
+      return 0;
+    },
+  },
+  "users:create": {
+    summary: "create a user; prints a generated initial password unless --password-stdin",
+    usage: "users:create --username U --name 'Full Name' --role ROLE[@SITE]... --reason R [--password-stdin]",
+    async run(database, args) {
+      const { values } = parseArgs({
+        args,
+        options: {
+          username: { type: "string" },
+          name: { type: "string" },
+          role: { type: "string", multiple: true },
+          reason: { type: "string" },
+          "password-stdin": { type: "boolean", default: false },
+        },
+        strict: true,
+      });
+      // Passwords never come from the command line: it ends up in shell history and process lists.
+      const generated = !values["password-stdin"];
+      const password = generated ? randomBytes(15).toString("base64url") : await readStdin();
+      const user = await createUser(database.db, cliActor(), {
+        username: values.username ?? "",
+        displayName: values.name ?? "",
+        password,
+        grants: (values.role ?? []).map(parseGrant),
+        reason: values.reason ?? "",
+      });
+      console.log(`created ${user.username} (${user.grants.map((g) => `${g.role}${g.site ? `@${g.site}` : ""}`).join(", ")})`);
+      if (generated) console.log(`initial password (shown once): ${password}`);
+      return 0;
+    },
+  },
+  "users:deactivate": {
+    summary: "deactivate a user (never deleted; the name is never reused) and end their sessions",
+    usage: "users:deactivate <username> --reason R",
+    async run(database, args) {
+      const { values, positionals } = parseArgs({ args, options: { reason: { type: "string" } }, allowPositionals: true, strict: true });
+      const user = await deactivateUser(database.db, cliActor(), { username: positionals[0] ?? "", reason: values.reason ?? "" });
+      console.log(`deactivated ${user.username}`);
+      return 0;
+    },
+  },
   "rules:at": {
     summary: "the tracking rule in force for a material at a site at a time",
     usage: "rules:at <part number> <site code> [<ISO time, default now>]",
@@ -108,14 +178,14 @@ const commands: Record<string, Command> = {
 function printHelp(): void {
   console.log("C-981 admin CLI — npm run c981 -- <command>\n");
   for (const [name, command] of Object.entries(commands)) {
-    console.log(`  ${(command.usage ?? name).padEnd(58)} ${command.summary}`);
+    console.log(`  ${name.padEnd(18)} ${command.summary}`);
+    if (command.usage) console.log(`  ${"".padEnd(18)} usage: ${command.usage}`);
   }
   console.log("\nDatabase: DATABASE_URL, or the embedded server under C981_DATA_DIR (default ./.data).");
 }
 
 async function main(): Promise<number> {
-  const { positionals } = parseArgs({ allowPositionals: true, strict: false });
-  const [name = "help", ...rest] = positionals;
+  const [name = "help", ...rest] = process.argv.slice(2);
   const command = commands[name];
   if (!command) {
     console.error(`unknown command: ${name}\n`);

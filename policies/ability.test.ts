@@ -1,0 +1,70 @@
+/**
+ * The full role × action × subject × site-scope matrix. The expectations below are written out by
+ * hand, independently of PERMISSIONS, so a change to the policy table that is not also made here
+ * fails this test.
+ */
+import { describe, expect, it } from "vitest";
+import { ACTIONS, defineAbilityFor, record, ROLES, siteScope, SUBJECTS, type Action, type Role, type SubjectType } from "./ability";
+
+const SITE_A = 1;
+const SITE_B = 2;
+
+/** Allowed [action, subject] pairs per role, for a grant at all sites. */
+const EXPECTED_ALL_SITES: Record<Role, string[]> = {
+  viewer: ["read Site", "read RuleSetVersion", "read TraceItem", "read Material"],
+  engineer: ["read Site", "read RuleSetVersion", "read TraceItem", "read Material"],
+  quality_reviewer: ["read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read AuditTrail", "export AuditTrail"],
+  regulatory_reviewer: ["read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read AuditTrail", "export AuditTrail"],
+  release_manager: ["read Site", "read RuleSetVersion", "read TraceItem", "read Material"],
+  admin: [
+    "read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read AuditTrail", "export AuditTrail",
+    "read User", "create User", "update User", "deactivate User",
+  ],
+};
+/** A grant limited to one site keeps only the site-bound permissions (for that site) and reading materials. */
+const SITE_SCOPED_KEEPS = new Set(["read Site", "read RuleSetVersion", "read TraceItem", "read Material"]);
+const SITE_BOUND: Partial<Record<SubjectType, string>> = { Site: "id", RuleSetVersion: "siteId", TraceItem: "siteId" };
+
+describe("the permission matrix", () => {
+  for (const role of ROLES) {
+    for (const scope of ["all sites", "site A"] as const) {
+      const ability = defineAbilityFor([{ role, siteId: scope === "all sites" ? null : SITE_A }]);
+      for (const action of ACTIONS) {
+        for (const subjectType of SUBJECTS) {
+          const key = `${action} ${subjectType}`;
+          const allowedAnywhere = EXPECTED_ALL_SITES[role].includes(key) && (scope === "all sites" || SITE_SCOPED_KEEPS.has(key));
+          const field = SITE_BOUND[subjectType];
+          it(`${role} at ${scope}: ${key}`, () => {
+            expect(ability.can(action as Action, subjectType)).toBe(allowedAnywhere);
+            if (field) {
+              expect(ability.can(action as Action, record(subjectType, { [field]: SITE_A }))).toBe(allowedAnywhere);
+              expect(ability.can(action as Action, record(subjectType, { [field]: SITE_B }))).toBe(allowedAnywhere && scope === "all sites");
+            }
+          });
+        }
+      }
+    }
+  }
+
+  it("combines grants: a viewer at site A and a quality reviewer at site B reads both sites but not the audit trail", () => {
+    const ability = defineAbilityFor([
+      { role: "viewer", siteId: SITE_A },
+      { role: "quality_reviewer", siteId: SITE_B },
+    ]);
+    expect(ability.can("read", record("TraceItem", { siteId: SITE_A }))).toBe(true);
+    expect(ability.can("read", record("TraceItem", { siteId: SITE_B }))).toBe(true);
+    expect(ability.can("read", record("TraceItem", { siteId: 3 }))).toBe(false);
+    expect(ability.can("read", "AuditTrail")).toBe(false);
+  });
+
+  it("grants nothing without a role", () => {
+    const ability = defineAbilityFor([]);
+    for (const action of ACTIONS) for (const s of SUBJECTS) expect(ability.can(action, s)).toBe(false);
+  });
+
+  it("tells the sites a user's grants reach", () => {
+    expect(siteScope([{ role: "viewer", siteId: 2 }, { role: "engineer", siteId: 1 }])).toEqual([1, 2]);
+    expect(siteScope([{ role: "viewer", siteId: 2 }, { role: "admin", siteId: null }])).toBe("all");
+    expect(siteScope([])).toEqual([]);
+  });
+});
