@@ -1,9 +1,5 @@
-import os from "node:os";
-import path from "node:path";
 import { defineConfig } from "@playwright/test";
-
-const port = Number(process.env.E2E_PORT ?? 39810);
-const dataDir = path.join(os.tmpdir(), `c981-e2e-${port}`);
+import { E2E_DATA_DIR as dataDir, E2E_PORT as port } from "./test/e2e/support";
 
 /** Browser tests drive Debian's chromium (never a downloaded browser) against `npm start`'s server. */
 export default defineConfig({

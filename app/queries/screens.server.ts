@@ -4,10 +4,9 @@
  * app/utils/clock.server.ts) so a screen names one instant for everything it shows.
  */
 import { createHash } from "node:crypto";
-import { and, asc, count, desc, eq, exists, gt, ilike, inArray, lt, lte, max, notExists, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, exists, ilike, inArray, isNull, lte, max, not, notExists, or, sql, type Column, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import {
-  auditTrail,
   bomLineAlternates,
   bomLines,
   externalMasterRecords,
@@ -24,6 +23,7 @@ import {
 import { resolveRuleInForce, type RuleInForce, type RuleInterval, type TrackingMode, type VersionPoint } from "../domain/tracking-rule";
 import { currentDataPoint } from "../services/audit.server";
 import type { DbOrTx } from "../utils/db.server";
+import { latestAuditRows } from "./audit.server";
 import { ruleHistory, siteVersions } from "./tracking-rules.server";
 
 export type TraceItemStatus = (typeof traceItemStatus.enumValues)[number];
@@ -93,6 +93,23 @@ function versionsInForce(db: DbOrTx, at: Date) {
     .as("site_version_in_force");
 }
 
+/**
+ * The sites a reader may see: `null` for all (a grant for all sites), else these site ids
+ * (app/utils/auth.server.ts siteFilter). Every site-bound read takes it and scopes in SQL, so a
+ * row of another site never leaves the database (21 CFR 11.10(d), limited access).
+ */
+export type VisibleSites = readonly number[] | null;
+
+/** A condition keeping `column` (a site id) within the visible sites; none when all are visible. */
+function withinSites(column: Column, visible: VisibleSites): SQL | undefined {
+  return visible === null ? undefined : inArray(column, [...visible]);
+}
+
+/** Of `all` sites, those the reader may see. */
+function visibleOf<S extends { id: number }>(all: readonly S[], visible: VisibleSites): S[] {
+  return visible === null ? [...all] : all.filter((s) => visible.includes(s.id));
+}
+
 /** LIKE pattern matching `text` anywhere, with the pattern characters escaped. */
 function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -119,34 +136,26 @@ export async function familyOptions(db: DbOrTx): Promise<{ code: string; name: s
 /* Dashboard                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
-export interface AuditRow {
-  seq: number;
-  recordedAt: Date;
-  actor: string;
-  action: string;
-  entityType: string;
-  entityId: string;
-  reason: string | null;
-}
-
-const auditRowColumns = {
-  seq: auditTrail.seq,
-  recordedAt: auditTrail.recordedAt,
-  actor: auditTrail.actor,
-  action: auditTrail.action,
-  entityType: auditTrail.entityType,
-  entityId: auditTrail.entityId,
-  reason: auditTrail.reason,
-};
-
-export async function dashboard(db: DbOrTx, params: { at: Date }) {
+/**
+ * The dashboard, within the reader's sites. Materials are master data shared by all sites, so
+ * their count is global. The latest audit entries come only with `withAudit` (the caller asks the
+ * ability): a reader without the audit trail gets none in the data, not merely a hidden panel.
+ */
+export async function dashboard(db: DbOrTx, params: { at: Date; sites: VisibleSites; withAudit: boolean }) {
   const vif = versionsInForce(db, params.at);
   const [siteCount, materialCount, itemsByStatus, openWorkOrders, siteVersionsNow, latestAudit, auditHead] =
     await Promise.all([
-      db.select({ n: count() }).from(sites),
+      db.select({ n: count() }).from(sites).where(withinSites(sites.id, params.sites)),
       db.select({ n: count() }).from(materials),
-      db.select({ status: traceItems.status, n: count() }).from(traceItems).groupBy(traceItems.status),
-      db.select({ n: count() }).from(workOrders).where(eq(workOrders.status, "open")),
+      db
+        .select({ status: traceItems.status, n: count() })
+        .from(traceItems)
+        .where(withinSites(traceItems.siteId, params.sites))
+        .groupBy(traceItems.status),
+      db
+        .select({ n: count() })
+        .from(workOrders)
+        .where(and(eq(workOrders.status, "open"), withinSites(workOrders.siteId, params.sites))),
       db
         .select({
           code: sites.code,
@@ -157,8 +166,9 @@ export async function dashboard(db: DbOrTx, params: { at: Date }) {
         })
         .from(sites)
         .leftJoin(vif, eq(vif.siteId, sites.id))
+        .where(withinSites(sites.id, params.sites))
         .orderBy(asc(sites.code)),
-      db.select(auditRowColumns).from(auditTrail).orderBy(desc(auditTrail.seq)).limit(10),
+      params.withAudit ? latestAuditRows(db, { limit: 10 }) : Promise.resolve(null),
       currentDataPoint(db),
     ]);
   const byStatus = new Map(itemsByStatus.map((r) => [r.status, r.n]));
@@ -176,7 +186,7 @@ export async function dashboard(db: DbOrTx, params: { at: Date }) {
           ? null
           : { version: s.version, effectiveFrom: s.effectiveFrom, digest: s.digest },
     })),
-    latestAudit: latestAudit satisfies AuditRow[],
+    latestAudit,
     auditHead,
   };
 }

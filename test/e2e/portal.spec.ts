@@ -1,14 +1,13 @@
-import { expect, test } from "@playwright/test";
+import { expect, signIn, test } from "./support";
 
 test("the dashboard shows the demo plant's sites and their rule sets", async ({ page }) => {
-  await page.goto("/");
+  await signIn(page, "vera.viewer");
   const sites = page.getByRole("table", { name: /Rule set in force per site/ });
   for (const code of ["EIN", "CLT", "PEN"]) await expect(sites.getByRole("row", { name: new RegExp(code) })).toBeVisible();
-  await expect(page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Materials" })).toBeVisible();
 });
 
 test("a material's rule history across versions includes its legacy period", async ({ page }) => {
-  await page.goto("/");
+  await signIn(page, "emil.engineer");
   await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Materials" }).click();
   await page.getByRole("searchbox").or(page.getByLabel(/search/i)).first().fill("SUB-1005");
   await page.keyboard.press("Enter");
@@ -25,7 +24,16 @@ test("a material's rule history across versions includes its legacy period", asy
 });
 
 test("an unknown material answers 404", async ({ page }) => {
+  await signIn(page, "vera.viewer");
   const response = await page.goto("/materials/NO-SUCH-PART");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { level: 1 })).toContainText(/not found/i);
+});
+
+test("responses carry the security headers", async ({ request }) => {
+  const response = await request.get("/sign-in");
+  const csp = response.headers()["content-security-policy"] ?? "";
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+'/);
+  expect(response.headers()["x-content-type-options"]).toBe("nosniff");
 });

@@ -1,0 +1,78 @@
+import { c981, DEMO_PASSWORD, expect, signIn, test } from "./support";
+
+const NAVIGATION_BY_USER: Record<string, string[]> = {
+  "vera.viewer": ["Dashboard", "Materials", "Sites", "Rule sets"],
+  "emil.engineer": ["Dashboard", "Materials", "Sites", "Rule sets"],
+  "quinn.quality": ["Dashboard", "Materials", "Sites", "Rule sets", "Audit trail"],
+  "rita.regulatory": ["Dashboard", "Materials", "Sites", "Rule sets", "Audit trail"],
+  "remy.release": ["Dashboard", "Materials", "Sites", "Rule sets"],
+  "ada.admin": ["Dashboard", "Materials", "Sites", "Rule sets", "Audit trail", "Users"],
+};
+
+for (const [username, links] of Object.entries(NAVIGATION_BY_USER)) {
+  test(`${username} signs in and sees the navigation of their role`, async ({ page }) => {
+    await signIn(page, username);
+    await expect(page).toHaveURL(/\/$/);
+    const nav = page.getByRole("navigation", { name: "Primary" });
+    await expect(nav.getByRole("link")).toHaveText(links);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/sign-in/);
+    await page.goto("/materials");
+    await expect(page).toHaveURL(/\/sign-in\?redirectTo=%2Fmaterials/);
+  });
+}
+
+test("a wrong password shows an error and creates no session", async ({ page, context }) => {
+  await signIn(page, "vera.viewer", "not-the-password");
+  await expect(page.getByRole("alert")).toContainText("Wrong user name or password");
+  expect((await context.cookies()).filter((c) => c.name === "c981_session")).toEqual([]);
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/sign-in/);
+});
+
+test("the same schema checks the form in the browser: an empty password is named next to its field", async ({ page }) => {
+  await page.goto("/sign-in");
+  await page.getByLabel("User name").fill("vera.viewer");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText("Enter your password")).toBeVisible();
+  await expect(page.getByLabel("Password")).toHaveAttribute("aria-invalid", "true");
+});
+
+test("a user created with the CLI while the portal runs signs in at once; once deactivated, cannot", async ({ page }) => {
+  const password = "cli-created-password-1";
+  expect(c981(["users:create", "--username", "cora.cli", "--name", "Cora CLI", "--role", "engineer", "--reason", "e2e", "--password-stdin"], password)).toMatch(/created cora.cli/);
+  await signIn(page, "cora.cli", password);
+  await expect(page.getByRole("navigation", { name: "Primary" })).toBeVisible();
+  await expect(page.getByText("Cora CLI")).toBeVisible();
+
+  c981(["users:deactivate", "cora.cli", "--reason", "e2e: left the project"]);
+  // Deactivation ends her session: the next page asks her to sign in.
+  await page.goto("/materials");
+  await expect(page).toHaveURL(/\/sign-in/);
+  await signIn(page, "cora.cli", password);
+  await expect(page.getByRole("alert")).toContainText("Wrong user name or password, or the account is deactivated");
+});
+
+test("a site-scoped user sees only their sites", async ({ page }) => {
+  c981(["users:create", "--username", "sam.site", "--name", "Sam Site", "--role", "viewer@CLT", "--reason", "e2e", "--password-stdin"], "site-scoped-password");
+  await signIn(page, "sam.site", "site-scoped-password");
+  await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Sites" }).click();
+  const table = page.getByRole("table").first();
+  await expect(table.getByRole("row", { name: /CLT/ })).toBeVisible();
+  await expect(table.getByRole("row", { name: /EIN/ })).toHaveCount(0);
+  await expect(table.getByRole("row", { name: /PEN/ })).toHaveCount(0);
+  const other = await page.goto("/rule-sets/EIN/1");
+  expect(other?.status()).toBe(404);
+  const own = await page.goto("/rule-sets/CLT/1");
+  expect(own?.status()).toBe(200);
+});
+
+test("a form posted from another site is refused", async ({ request }) => {
+  const response = await request.post("/sign-in", {
+    headers: { Origin: "https://evil.example" },
+    form: { username: "ada.admin", password: DEMO_PASSWORD },
+    maxRedirects: 0,
+  });
+  expect(response.status()).toBe(403);
+  expect(response.headers()["set-cookie"]).toBeUndefined();
+});

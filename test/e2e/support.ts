@@ -1,0 +1,46 @@
+import { spawnSync } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import { expect, test as base, type Page } from "@playwright/test";
+
+export const E2E_PORT = Number(process.env.E2E_PORT ?? 39810);
+/** The embedded database folder of the portal the browser tests run against. */
+export const E2E_DATA_DIR = path.join(os.tmpdir(), `c981-e2e-${E2E_PORT}`);
+export const DEMO_PASSWORD = "c981-demo-2026";
+
+/** The admin CLI against the running portal's embedded database, as an operator would run it. */
+export function c981(args: string[], stdin?: string) {
+  const root = path.resolve(import.meta.dirname, "../..");
+  const result = spawnSync(path.join(root, "node_modules", ".bin", "tsx"), ["scripts/c981.ts", ...args], {
+    cwd: root,
+    env: { ...process.env, C981_DATA_DIR: E2E_DATA_DIR },
+    input: stdin,
+    encoding: "utf8",
+  });
+  if (result.status !== 0) throw new Error(`c981 ${args.join(" ")} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+export async function signIn(page: Page, username: string, password = DEMO_PASSWORD) {
+  await page.goto("/sign-in");
+  await page.getByLabel("User name").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Every page must load without console errors — a Content-Security-Policy violation is one. */
+export const test = base.extend<{ consoleErrors: string[] }>({
+  consoleErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on("console", (message) => {
+        if (message.type() === "error" && !/status of 40[134]/.test(message.text())) errors.push(message.text());
+      });
+      page.on("pageerror", (error) => errors.push(error.message));
+      await use(errors);
+      expect(errors, "console errors").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };

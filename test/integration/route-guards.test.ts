@@ -1,0 +1,157 @@
+/**
+ * Every route refuses, from the server, a user without the right role or site: each route module's
+ * loader and action is called as each role — at all sites and limited to one site — and as an
+ * anonymous visitor. The expected answers are written out here, independently of policies/.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ROLES, type Role } from "../../policies/ability";
+import { seedDemoPlant } from "../../app/seed/seed.server";
+import { signIn } from "../../app/services/sessions.server";
+import { createUser } from "../../app/services/users.server";
+import { registerDatabase, type Database } from "../../app/utils/db.server";
+import { SESSION_COOKIE } from "../../app/utils/auth.server";
+import { createTestDatabase } from "../setup/database";
+
+type Need =
+  | { public: true }
+  | { read: "Material" | "Site" | "RuleSetVersion" | "TraceItem" | "AuditTrail" | "User"; site?: "EIN" | "CLT" }
+  | { export: "AuditTrail" }
+  | { write: "User" };
+
+interface Case {
+  route: string;
+  label: string;
+  params?: Record<string, string>;
+  method?: "GET" | "POST";
+  body?: Record<string, string>;
+  need: Need;
+  /** What an anonymous visitor gets. */
+  anonymous: number;
+  url?: string;
+}
+
+let database: Database;
+let einItem = "";
+let cltItem = "";
+const sessions = new Map<string, string>();
+const PASSWORD = "route-guard-password";
+
+function cases(): Case[] {
+  return [
+    { route: "_index", label: "dashboard", need: { read: "Material" }, anonymous: 302 },
+    { route: "materials._index", label: "materials", need: { read: "Material" }, anonymous: 302 },
+    { route: "materials.$partNumber", label: "a material", params: { partNumber: "SUB-1005" }, need: { read: "Material" }, anonymous: 302 },
+    { route: "sites._index", label: "sites", need: { read: "Site" }, anonymous: 302 },
+    { route: "rule-sets._index", label: "rule sets", need: { read: "RuleSetVersion" }, anonymous: 302 },
+    { route: "rule-sets.$site.$version", label: "an EIN version", params: { site: "EIN", version: "1" }, need: { read: "RuleSetVersion", site: "EIN" }, anonymous: 302 },
+    { route: "rule-sets.$site.$version", label: "a CLT version", params: { site: "CLT", version: "1" }, need: { read: "RuleSetVersion", site: "CLT" }, anonymous: 302 },
+    { route: "genealogy.$itemId", label: "an EIN trace item", params: { itemId: einItem }, need: { read: "TraceItem", site: "EIN" }, anonymous: 302 },
+    { route: "genealogy.$itemId", label: "a CLT trace item", params: { itemId: cltItem }, need: { read: "TraceItem", site: "CLT" }, anonymous: 302 },
+    { route: "audit._index", label: "audit trail", need: { read: "AuditTrail" }, anonymous: 302 },
+    { route: "audit[.]csv", label: "audit CSV export", url: "/audit.csv", need: { export: "AuditTrail" }, anonymous: 302 },
+    { route: "users._index", label: "users", need: { read: "User" }, anonymous: 302 },
+    { route: "users._index", label: "create a user", method: "POST", body: { username: "", displayName: "", password: "", reason: "" }, need: { write: "User" }, anonymous: 302 },
+    { route: "users.$username", label: "a user", params: { username: "vera.viewer" }, need: { read: "User" }, anonymous: 302 },
+    { route: "users.$username", label: "deactivate a user", params: { username: "vera.viewer" }, method: "POST", body: { intent: "deactivate", reason: "" }, need: { write: "User" }, anonymous: 302 },
+    { route: "sign-in", label: "the sign-in page", need: { public: true }, anonymous: 200 },
+    { route: "$", label: "an unknown address", params: { "*": "no/such/page" }, need: { public: true }, anonymous: 404 },
+  ];
+}
+/** Route modules with no loader or action worth a row (sign-out only ends the caller's own session). */
+const NOT_GUARDED_BY_DESIGN = new Set(["sign-out"]);
+
+type Who = { role: Role; site: "all" | "CLT" } | "anonymous";
+
+function expected(who: Who, c: Case): number {
+  if (who === "anonymous") return c.anonymous;
+  const n = c.need;
+  if ("public" in n) return c.route === "sign-in" ? 302 : c.anonymous; // signed in: sign-in redirects home
+  const auditRoles: Role[] = ["quality_reviewer", "regulatory_reviewer", "admin"];
+  if ("read" in n) {
+    if (n.read === "AuditTrail") return auditRoles.includes(who.role) && who.site === "all" ? 200 : 403;
+    if (n.read === "User") return who.role === "admin" && who.site === "all" ? 200 : 403;
+    if (n.site && who.site !== "all" && n.site !== who.site) return 404;
+    return 200;
+  }
+  if ("export" in n) return auditRoles.includes(who.role) && who.site === "all" ? 200 : 403;
+  // Writes by an admin with an empty form are refused as invalid (400), never forbidden.
+  return who.role === "admin" && who.site === "all" ? 400 : 403;
+}
+
+async function statusOf(c: Case, cookie: string | null): Promise<number> {
+  const module = (await import(`../../app/routes/${c.route}.tsx`)) as {
+    loader?: (args: LoaderFunctionArgs) => Promise<unknown>;
+    action?: (args: ActionFunctionArgs) => Promise<unknown>;
+  };
+  const url = `http://127.0.0.1${c.url ?? "/" + c.route.replace(/\$(\w+)/g, (_, p: string) => c.params?.[p] ?? p).replaceAll(".", "/")}`;
+  const headers = new Headers(cookie ? { Cookie: `${SESSION_COOKIE}=${cookie}` } : {});
+  const request =
+    c.method === "POST"
+      ? new Request(url, { method: "POST", headers, body: new URLSearchParams(c.body ?? {}) })
+      : new Request(url, { headers });
+  const fn = c.method === "POST" ? module.action : module.loader;
+  if (!fn) throw new Error(`${c.route} has no ${c.method === "POST" ? "action" : "loader"}`);
+  try {
+    const result = await fn({ request, params: c.params ?? {}, context: {} });
+    if (result instanceof Response) return result.status;
+    const init = (result as { init?: { status?: number } } | null)?.init;
+    return init?.status ?? 200;
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown.status;
+    const init = (thrown as { init?: { status?: number } } | null)?.init;
+    if (init?.status) return init.status;
+    throw thrown;
+  }
+}
+
+const WHO: Who[] = ["anonymous", ...ROLES.flatMap((role) => [{ role, site: "all" as const }, { role, site: "CLT" as const }])];
+const whoName = (who: Who) => (who === "anonymous" ? "anonymous" : `${who.role}@${who.site}`);
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  registerDatabase(Promise.resolve(database));
+  await seedDemoPlant(database.db);
+  const [ein] = await database.client`select t.id from trace_items t join sites s on s.id = t.site_id where s.code = 'EIN' limit 1`;
+  const [clt] = await database.client`select t.id from trace_items t join sites s on s.id = t.site_id where s.code = 'CLT' limit 1`;
+  einItem = String(ein!.id);
+  cltItem = String(clt!.id);
+  for (const who of WHO) {
+    if (who === "anonymous") continue;
+    const username = `${who.role.replaceAll("_", "-")}.${who.site.toLowerCase()}`;
+    await createUser(database.db, "test", {
+      username,
+      displayName: username,
+      password: PASSWORD,
+      grants: [{ role: who.role, site: who.site === "all" ? null : who.site }],
+      reason: "route guard matrix",
+    });
+    const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
+    if (!session.ok) throw new Error(`cannot sign in ${username}`);
+    sessions.set(whoName(who), session.sessionId);
+  }
+}, 120_000);
+
+describe("route guards", () => {
+  it("cover every route module", () => {
+    const files = fs.readdirSync(path.resolve(import.meta.dirname, "../../app/routes")).map((f) => f.replace(/\.tsx?$/, ""));
+    const covered = new Set([...cases().map((c) => c.route), ...NOT_GUARDED_BY_DESIGN]);
+    expect(files.filter((f) => !covered.has(f))).toEqual([]);
+  });
+
+  for (const who of WHO) {
+    it(`answer ${whoName(who)} as expected on every route`, async () => {
+      const cookie = who === "anonymous" ? null : sessions.get(whoName(who))!;
+      const got: Record<string, number> = {};
+      const want: Record<string, number> = {};
+      for (const c of cases()) {
+        const key = `${c.method ?? "GET"} ${c.label}`;
+        got[key] = await statusOf(c, cookie);
+        want[key] = expected(who, c);
+      }
+      expect(got).toEqual(want);
+    }, 60_000);
+  }
+});
