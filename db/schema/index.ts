@@ -8,3 +8,4 @@ export * from "./genealogy";
 export * from "./external-masters";
 export * from "./people";
 export * from "./audit";
+export * from "./change-requests";
