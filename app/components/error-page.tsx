@@ -11,8 +11,11 @@ function explain(error: unknown): Explained {
     // A loader's own message names what was asked for; the router's internal ones ("No route
     // matches URL …") are for developers, not for the page.
     const internal = (error as { internal?: boolean }).internal === true;
+    // The guards' bare "Not found" (app/utils/auth.server.ts requireRecord) says no more than the title.
     const detail =
-      !internal && typeof error.data === "string" && error.data.length > 0 && error.data.length < 300 ? error.data : null;
+      !internal && typeof error.data === "string" && error.data.length > 0 && error.data.length < 300 && error.data !== "Not found"
+        ? error.data
+        : null;
     if (error.status === 404) {
       return { status: 404, title: "Not found", message: detail ?? "There is nothing at this address." };
     }

@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 
-/** A labelled text input for a GET filter form. */
+/** A labelled text (or date-and-time) input for a GET filter form. */
 export function TextField({
   name,
   label,
@@ -8,13 +8,15 @@ export function TextField({
   type = "search",
   hint,
   maxLength,
+  step,
 }: {
   name: string;
   label: string;
   defaultValue: string;
-  type?: "search" | "text";
+  type?: "search" | "text" | "datetime-local";
   hint?: ReactNode;
   maxLength?: number;
+  step?: string;
 }) {
   const id = `field-${name}`;
   return (
@@ -26,6 +28,7 @@ export function TextField({
         type={type}
         defaultValue={defaultValue}
         maxLength={maxLength}
+        step={step}
         aria-describedby={hint ? `${id}-hint` : undefined}
       />
       {hint ? (

@@ -17,7 +17,8 @@ export function formToObject(formData: FormData): Record<string, unknown> {
       const last = i === path.length - 1;
       const nextIsIndex = /^\d+$/.test(path[i + 1] ?? "");
       const container = node as Record<string, unknown>;
-      if (last) container[key] = value;
+      // A repeated name (checkboxes, multi-selects) collects its values into an array.
+      if (last) container[key] = key in container ? [container[key], value].flat() : value;
       else node = (container[key] ??= nextIsIndex ? [] : {}) as Record<string, unknown> | unknown[];
     });
   }

@@ -26,6 +26,7 @@ export function GenealogyEdges({
   itemHeader,
   edges,
   truncated,
+  withheld = 0,
   selfId,
 }: {
   id: string;
@@ -34,13 +35,28 @@ export function GenealogyEdges({
   edges: readonly GenealogyEdgeView[];
   /** The limit, when there were more edges than shown. */
   truncated: number | null;
+  /** Links to items (or events) at sites the reader cannot see: counted, not shown. */
+  withheld?: number;
   selfId: number;
 }) {
+  const shown = truncated !== null ? `first ${truncated} shown` : `${edges.length} ${edges.length === 1 ? "edge" : "edges"}`;
   return (
     <DataTable
       id={id}
       caption={caption}
-      captionDetail={truncated !== null ? `first ${truncated} shown` : `${edges.length} ${edges.length === 1 ? "edge" : "edges"}`}
+      captionDetail={
+        withheld > 0 ? (
+          <>
+            {shown} ·{" "}
+            <strong className="withheld">
+              {withheld} {withheld === 1 ? "link" : "links"} at sites you cannot see
+            </strong>{" "}
+            (not shown)
+          </>
+        ) : (
+          shown
+        )
+      }
     >
       <thead>
         <tr>
@@ -58,7 +74,9 @@ export function GenealogyEdges({
         </tr>
       </thead>
       <tbody>
-        {edges.length === 0 ? <EmptyRow colSpan={9}>None recorded.</EmptyRow> : null}
+        {edges.length === 0 ? (
+          <EmptyRow colSpan={9}>{withheld > 0 ? "None at sites you can see." : "None recorded."}</EmptyRow>
+        ) : null}
         {edges.map((edge) => (
           <tr key={edge.id}>
             <th scope="row">

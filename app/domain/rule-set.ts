@@ -89,3 +89,15 @@ export function compileRuleSet(input: CompileInput): CompiledRuleSet {
   const digest = createHash("sha256").update(bytes).digest("hex");
   return { document, canonical, bytes, digest };
 }
+
+/**
+ * SHA-256 of a rule set's rules alone (rules and the formats they use), not of its envelope
+ * (site, version, times, chain): the base a change request is written against. A renewal that
+ * changes no rule keeps it.
+ */
+export function rulesDigest(document: Pick<RuleSetDocument, "rules" | "identifierFormats">): string {
+  return createHash("sha256").update(canonicalize({ identifierFormats: document.identifierFormats, rules: document.rules })).digest("hex");
+}
+
+/** The rules digest of a site with no rule-set version yet. */
+export const EMPTY_RULES_DIGEST = rulesDigest({ rules: [], identifierFormats: {} });

@@ -205,7 +205,10 @@ export type RiskClass = (typeof RISK_CLASSES)[number];
 
 export interface MaterialSearch {
   q: string;
-  /** Site code: only materials present at the site (a rule, a BOM line or a trace item there). */
+  /**
+   * Site code: only materials present at the site (a rule, a BOM line or a trace item there). A
+   * site the reader cannot see is treated like an unknown one: it matches nothing.
+   */
   site?: string;
   family?: string;
   /** With `site`: the rule in force at that site; without: at any site ("unruled": at none). */
@@ -217,9 +220,10 @@ export interface MaterialSearch {
   pageSize: number;
 }
 
-export async function searchMaterials(db: DbOrTx, search: MaterialSearch, params: { at: Date }) {
+export async function searchMaterials(db: DbOrTx, search: MaterialSearch, params: { at: Date; sites: VisibleSites }) {
   const [allSites, families] = await Promise.all([siteOptions(db), familyOptions(db)]);
-  const site = search.site ? allSites.find((s) => s.code === search.site) : undefined;
+  const shownSites = visibleOf(allSites, params.sites);
+  const site = search.site ? shownSites.find((s) => s.code === search.site) : undefined;
   const rif = rulesInForce(db, params.at);
 
   const conditions: SQL[] = [];
@@ -264,7 +268,12 @@ export async function searchMaterials(db: DbOrTx, search: MaterialSearch, params
     );
   }
   if (search.mode) {
-    const atSite = search.site ? [eq(rif.siteId, site?.id ?? -1)] : [];
+    // With a site: the rule there; without: at any site the reader can see ("unruled": at none).
+    const atSite = search.site
+      ? [eq(rif.siteId, site?.id ?? -1)]
+      : params.sites === null
+        ? []
+        : [inArray(rif.siteId, [...params.sites])];
     const ruleHere = (extra: SQL[]) =>
       db
         .select({ one: sql`1` })
@@ -313,10 +322,10 @@ export async function searchMaterials(db: DbOrTx, search: MaterialSearch, params
     .offset((page - 1) * search.pageSize);
 
   const modes = await trackingModesInForce(db, { materialIds: rows.map((r) => r.id), at: params.at });
-  const shownSites = site ? [site] : allSites;
+  const columnSites = site ? [site] : shownSites;
   return {
     at: params.at,
-    sites: allSites,
+    sites: shownSites,
     families,
     site: site ?? null,
     total,
@@ -324,7 +333,7 @@ export async function searchMaterials(db: DbOrTx, search: MaterialSearch, params
     pageCount,
     rows: rows.map(({ id, ...row }) => ({
       ...row,
-      trackingBySite: shownSites.map((s) => ({ siteCode: s.code, trackingMode: modes.get(modeKey(id, s.id)) ?? null })),
+      trackingBySite: columnSites.map((s) => ({ siteCode: s.code, trackingMode: modes.get(modeKey(id, s.id)) ?? null })),
     })),
   };
 }
@@ -393,7 +402,12 @@ export function ruleTimeline(
   return rows;
 }
 
-export async function materialMaster(db: DbOrTx, params: { partNumber: string; at: Date }) {
+/**
+ * A material's master page. The material itself is global master data; its rules, BOM lines,
+ * trace items and ERP (plant) records are shown only for the reader's sites. PLM records are
+ * global: kept, and compared with the rules of the visible sites only.
+ */
+export async function materialMaster(db: DbOrTx, params: { partNumber: string; at: Date; sites: VisibleSites }) {
   const [material] = await db
     .select({
       id: materials.id,
@@ -414,9 +428,9 @@ export async function materialMaster(db: DbOrTx, params: { partNumber: string; a
   const { at } = params;
   const { id: materialId, ...master } = material;
 
-  const allSites = await siteOptions(db);
+  const shownSites = visibleOf(await siteOptions(db), params.sites);
   const bySite = await Promise.all(
-    allSites.map(async (site) => {
+    shownSites.map(async (site) => {
       const [versions, rules] = await Promise.all([
         siteVersions(db, site.id),
         ruleHistory(db, { materialId, siteId: site.id }),
@@ -427,9 +441,9 @@ export async function materialMaster(db: DbOrTx, params: { partNumber: string; a
   );
 
   const [bom, items, externalRecords] = await Promise.all([
-    materialBom(db, { materialId, at }),
-    materialTraceItems(db, { materialId }),
-    externalMasterView(db, { materialId }),
+    materialBom(db, { materialId, at, sites: params.sites }),
+    materialTraceItems(db, { materialId, sites: params.sites }),
+    externalMasterView(db, { materialId, sites: params.sites }),
   ]);
 
   const modeAt = new Map(
@@ -446,8 +460,8 @@ export async function materialMaster(db: DbOrTx, params: { partNumber: string; a
     ...bom,
     traceItems: items,
     externalRecords: externalRecords.map((record) => {
-      // A plant record is compared with its site's rule; a global (PLM) record with every site's.
-      const compared = allSites.filter((s) => record.siteId === null || s.id === record.siteId);
+      // A plant record is compared with its site's rule; a global (PLM) record with every visible site's.
+      const compared = shownSites.filter((s) => record.siteId === null || s.id === record.siteId);
       const ruled = compared.flatMap((s) => {
         const mode = modeAt.get(s.id);
         return mode ? [{ siteCode: s.code, trackingMode: mode }] : [];
@@ -462,7 +476,7 @@ export async function materialMaster(db: DbOrTx, params: { partNumber: string; a
   };
 }
 
-async function materialBom(db: DbOrTx, params: { materialId: number; at: Date }) {
+async function materialBom(db: DbOrTx, params: { materialId: number; at: Date; sites: VisibleSites }) {
   const parent = alias(materials, "parent");
   const component = alias(materials, "component");
   const [usedIn, usedAsAlternate, components] = await Promise.all([
@@ -479,7 +493,7 @@ async function materialBom(db: DbOrTx, params: { materialId: number; at: Date })
       .from(bomLines)
       .innerJoin(parent, eq(parent.id, bomLines.parentMaterialId))
       .innerJoin(sites, eq(sites.id, bomLines.siteId))
-      .where(eq(bomLines.componentMaterialId, params.materialId))
+      .where(and(eq(bomLines.componentMaterialId, params.materialId), withinSites(bomLines.siteId, params.sites)))
       .orderBy(asc(sites.code), asc(parent.partNumber), asc(bomLines.lineNo)),
     db
       .select({
@@ -495,7 +509,7 @@ async function materialBom(db: DbOrTx, params: { materialId: number; at: Date })
       .innerJoin(parent, eq(parent.id, bomLines.parentMaterialId))
       .innerJoin(component, eq(component.id, bomLines.componentMaterialId))
       .innerJoin(sites, eq(sites.id, bomLines.siteId))
-      .where(eq(bomLineAlternates.materialId, params.materialId))
+      .where(and(eq(bomLineAlternates.materialId, params.materialId), withinSites(bomLines.siteId, params.sites)))
       .orderBy(asc(sites.code), asc(parent.partNumber), asc(bomLines.lineNo)),
     db
       .select({
@@ -512,7 +526,7 @@ async function materialBom(db: DbOrTx, params: { materialId: number; at: Date })
       .from(bomLines)
       .innerJoin(component, eq(component.id, bomLines.componentMaterialId))
       .innerJoin(sites, eq(sites.id, bomLines.siteId))
-      .where(eq(bomLines.parentMaterialId, params.materialId))
+      .where(and(eq(bomLines.parentMaterialId, params.materialId), withinSites(bomLines.siteId, params.sites)))
       .orderBy(asc(sites.code), asc(bomLines.lineNo)),
   ]);
 
@@ -566,13 +580,13 @@ async function materialBom(db: DbOrTx, params: { materialId: number; at: Date })
   };
 }
 
-async function materialTraceItems(db: DbOrTx, params: { materialId: number }) {
+async function materialTraceItems(db: DbOrTx, params: { materialId: number; sites: VisibleSites }) {
   const [counts, recent] = await Promise.all([
     db
       .select({ siteCode: sites.code, status: traceItems.status, n: count() })
       .from(traceItems)
       .innerJoin(sites, eq(sites.id, traceItems.siteId))
-      .where(eq(traceItems.materialId, params.materialId))
+      .where(and(eq(traceItems.materialId, params.materialId), withinSites(traceItems.siteId, params.sites)))
       .groupBy(sites.code, traceItems.status)
       .orderBy(asc(sites.code)),
     db
@@ -588,7 +602,7 @@ async function materialTraceItems(db: DbOrTx, params: { materialId: number }) {
       })
       .from(traceItems)
       .innerJoin(sites, eq(sites.id, traceItems.siteId))
-      .where(eq(traceItems.materialId, params.materialId))
+      .where(and(eq(traceItems.materialId, params.materialId), withinSites(traceItems.siteId, params.sites)))
       .orderBy(desc(traceItems.createdAt), desc(traceItems.id))
       .limit(10),
   ]);
@@ -609,7 +623,7 @@ async function materialTraceItems(db: DbOrTx, params: { materialId: number }) {
   };
 }
 
-async function externalMasterView(db: DbOrTx, params: { materialId: number }) {
+async function externalMasterView(db: DbOrTx, params: { materialId: number; sites: VisibleSites }) {
   return db
     .select({
       id: externalMasterRecords.id,
@@ -624,7 +638,13 @@ async function externalMasterView(db: DbOrTx, params: { materialId: number }) {
     })
     .from(externalMasterRecords)
     .leftJoin(sites, eq(sites.id, externalMasterRecords.siteId))
-    .where(eq(externalMasterRecords.materialId, params.materialId))
+    .where(
+      and(
+        eq(externalMasterRecords.materialId, params.materialId),
+        // Global (PLM) records have no site and are shown to everyone; plant records only at visible sites.
+        params.sites === null ? undefined : or(isNull(externalMasterRecords.siteId), withinSites(externalMasterRecords.siteId, params.sites)),
+      ),
+    )
     .orderBy(asc(externalMasterRecords.system), asc(sites.code), asc(externalMasterRecords.externalKey));
 }
 
@@ -632,7 +652,7 @@ async function externalMasterView(db: DbOrTx, params: { materialId: number }) {
 /* Sites and rule sets                                                                         */
 /* ------------------------------------------------------------------------------------------ */
 
-export async function siteList(db: DbOrTx, params: { at: Date }) {
+export async function siteList(db: DbOrTx, params: { at: Date; sites: VisibleSites }) {
   const vif = versionsInForce(db, params.at);
   const counts = db
     .select({ siteId: ruleSetVersions.siteId, versionCount: count().as("version_count"), latest: max(ruleSetVersions.version).as("latest_version") })
@@ -653,6 +673,7 @@ export async function siteList(db: DbOrTx, params: { at: Date }) {
     .from(sites)
     .leftJoin(counts, eq(counts.siteId, sites.id))
     .leftJoin(vif, eq(vif.siteId, sites.id))
+    .where(withinSites(sites.id, params.sites))
     .orderBy(asc(sites.code));
   return rows.map((r) => ({
     code: r.code,
@@ -680,21 +701,27 @@ const versionColumns = {
   reason: ruleSetVersions.reason,
 };
 
-/** Every site's versions, newest first, marked in force / scheduled at `at`. */
-export async function ruleSetVersionList(db: DbOrTx, params: { at: Date; siteCode?: string }) {
+/**
+ * Every visible site's versions, newest first, marked in force / scheduled at `at`. A `siteCode`
+ * the reader cannot see shows nothing, like an unknown one.
+ */
+export async function ruleSetVersionList(db: DbOrTx, params: { at: Date; siteCode?: string; sites: VisibleSites }) {
   const [allSites, versions] = await Promise.all([
     siteOptions(db),
     db
       .select(versionColumns)
       .from(ruleSetVersions)
       .innerJoin(sites, eq(sites.id, ruleSetVersions.siteId))
-      .where(params.siteCode ? eq(sites.code, params.siteCode) : undefined)
+      .where(
+        and(params.siteCode ? eq(sites.code, params.siteCode) : undefined, withinSites(ruleSetVersions.siteId, params.sites)),
+      )
       .orderBy(asc(sites.code), desc(ruleSetVersions.version)),
   ]);
-  const shown = params.siteCode ? allSites.filter((s) => s.code === params.siteCode) : allSites;
+  const visible = visibleOf(allSites, params.sites);
+  const shown = params.siteCode ? visible.filter((s) => s.code === params.siteCode) : visible;
   return {
     at: params.at,
-    sites: allSites,
+    sites: visible,
     bySite: shown.map((site) => {
       const own = versions.filter((v) => v.siteCode === site.code);
       const inForce = own.find((v) => v.effectiveFrom.getTime() <= params.at.getTime())?.version ?? null;
@@ -707,6 +734,16 @@ export async function ruleSetVersionList(db: DbOrTx, params: { at: Date; siteCod
       };
     }),
   };
+}
+
+/** The site a rule-set version belongs to, for the record-level check before reading it; null if none. */
+export async function ruleSetVersionSite(db: DbOrTx, params: { siteCode: string; version: number }): Promise<{ siteId: number } | null> {
+  const [row] = await db
+    .select({ siteId: ruleSetVersions.siteId })
+    .from(ruleSetVersions)
+    .innerJoin(sites, eq(sites.id, ruleSetVersions.siteId))
+    .where(and(eq(sites.code, params.siteCode), eq(ruleSetVersions.version, params.version)));
+  return row ?? null;
 }
 
 export async function ruleSetVersionDocument(db: DbOrTx, params: { siteCode: string; version: number; at: Date }) {
@@ -760,75 +797,24 @@ export async function ruleSetVersionDocument(db: DbOrTx, params: { siteCode: str
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Audit trail                                                                                 */
-/* ------------------------------------------------------------------------------------------ */
-
-export interface AuditSearch {
-  /** Keyset: rows with seq below this; none = from the head. */
-  before?: number;
-  entityType?: string;
-  actor?: string;
-  pageSize: number;
-}
-
-export async function auditTrailPage(db: DbOrTx, search: AuditSearch) {
-  const filters: SQL[] = [];
-  if (search.entityType) filters.push(eq(auditTrail.entityType, search.entityType));
-  if (search.actor) filters.push(eq(auditTrail.actor, search.actor));
-  const rowsQuery = db
-    .select({ ...auditRowColumns, before: auditTrail.before, after: auditTrail.after, hash: auditTrail.hash })
-    .from(auditTrail)
-    .where(and(...filters, search.before === undefined ? undefined : lt(auditTrail.seq, search.before)))
-    .orderBy(desc(auditTrail.seq))
-    .limit(search.pageSize + 1);
-  const [rows, entityTypes, actors, head] = await Promise.all([
-    rowsQuery,
-    db.selectDistinct({ entityType: auditTrail.entityType }).from(auditTrail).orderBy(asc(auditTrail.entityType)),
-    db.selectDistinct({ actor: auditTrail.actor }).from(auditTrail).orderBy(asc(auditTrail.actor)),
-    currentDataPoint(db),
-  ]);
-  const page = rows.slice(0, search.pageSize);
-  const first = page[0];
-  const last = page[page.length - 1];
-
-  // The page before this one (newer rows): the `before` that shows the pageSize rows just above.
-  let newer: { before?: number } | null = null;
-  if (first) {
-    const above = await db
-      .select({ seq: auditTrail.seq })
-      .from(auditTrail)
-      .where(and(...filters, gt(auditTrail.seq, first.seq)))
-      .orderBy(asc(auditTrail.seq))
-      .limit(search.pageSize + 1);
-    if (above.length > search.pageSize) newer = { before: above[search.pageSize]!.seq };
-    else if (above.length > 0) newer = {};
-  } else if (search.before !== undefined) {
-    newer = {};
-  }
-
-  return {
-    head,
-    rows: page.map((r) => ({
-      ...r,
-      // jsonb arrives parsed; the page shows it as indented text.
-      before: r.before === null ? null : JSON.stringify(r.before, null, 2),
-      after: r.after === null ? null : JSON.stringify(r.after, null, 2),
-    })),
-    older: rows.length > search.pageSize && last ? { before: last.seq } : null,
-    newer,
-    entityTypes: entityTypes.map((e) => e.entityType),
-    actors: actors.map((a) => a.actor),
-  };
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Genealogy                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
 /** Edges listed per direction; a container can aggregate many, so the page shows a bounded number. */
 export const GENEALOGY_EDGE_LIMIT = 500;
 
-export async function traceItemGenealogy(db: DbOrTx, params: { itemId: number }) {
+/** The site a trace item belongs to, for the record-level check before reading it; null if none. */
+export async function traceItemSite(db: DbOrTx, params: { itemId: number }): Promise<{ siteId: number } | null> {
+  const [row] = await db.select({ siteId: traceItems.siteId }).from(traceItems).where(eq(traceItems.id, params.itemId));
+  return row ?? null;
+}
+
+/**
+ * An item's direct genealogy. A link is shown only when the linked item and the event both sit
+ * at sites the reader can see; the others are counted (`withheld`) so the page can say that the
+ * genealogy is incomplete for this reader without saying what is missing.
+ */
+export async function traceItemGenealogy(db: DbOrTx, params: { itemId: number; sites: VisibleSites }) {
   const [item] = await db
     .select({
       id: traceItems.id,
@@ -868,26 +854,46 @@ export async function traceItemGenealogy(db: DbOrTx, params: { itemId: number })
     itemStatus: other.status,
     itemPartNumber: otherMaterial.partNumber,
   };
+  const visibleLink =
+    params.sites === null ? undefined : and(withinSites(other.siteId, params.sites), withinSites(genealogyEdges.siteId, params.sites));
+  const linked = (direction: "inputs" | "outputs") =>
+    and(
+      eq(other.id, direction === "inputs" ? genealogyEdges.inputItemId : genealogyEdges.outputItemId),
+      eq(direction === "inputs" ? genealogyEdges.outputItemId : genealogyEdges.inputItemId, params.itemId),
+    );
   const edges = (direction: "inputs" | "outputs") =>
     db
       .select(edgeColumns)
       .from(genealogyEdges)
-      .innerJoin(
-        other,
-        eq(other.id, direction === "inputs" ? genealogyEdges.inputItemId : genealogyEdges.outputItemId),
-      )
+      .innerJoin(other, linked(direction))
       .innerJoin(otherMaterial, eq(otherMaterial.id, other.materialId))
       .leftJoin(workOrders, eq(workOrders.id, genealogyEdges.workOrderId))
-      .where(eq(direction === "inputs" ? genealogyEdges.outputItemId : genealogyEdges.inputItemId, params.itemId))
+      .where(visibleLink)
       .orderBy(asc(genealogyEdges.occurredAt), asc(genealogyEdges.id))
       .limit(GENEALOGY_EDGE_LIMIT + 1);
-  const [inputs, outputs] = await Promise.all([edges("inputs"), edges("outputs")]);
+  const withheld = async (direction: "inputs" | "outputs") => {
+    if (visibleLink === undefined) return 0;
+    const [row] = await db
+      .select({ n: count() })
+      .from(genealogyEdges)
+      .innerJoin(other, linked(direction))
+      .where(not(visibleLink));
+    return row?.n ?? 0;
+  };
+  const [inputs, outputs, inputsWithheld, outputsWithheld] = await Promise.all([
+    edges("inputs"),
+    edges("outputs"),
+    withheld("inputs"),
+    withheld("outputs"),
+  ]);
   return {
     item,
     edgeLimit: GENEALOGY_EDGE_LIMIT,
     inputs: inputs.slice(0, GENEALOGY_EDGE_LIMIT),
     moreInputs: inputs.length > GENEALOGY_EDGE_LIMIT,
+    inputsWithheld,
     outputs: outputs.slice(0, GENEALOGY_EDGE_LIMIT),
     moreOutputs: outputs.length > GENEALOGY_EDGE_LIMIT,
+    outputsWithheld,
   };
 }

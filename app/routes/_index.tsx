@@ -1,4 +1,4 @@
-import type { MetaFunction } from "@remix-run/node";
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { PageHeader } from "~/components/app-shell";
 import { AuditEntity } from "~/components/audit-entity";
@@ -7,14 +7,21 @@ import { Digest } from "~/components/digest";
 import { formatCount } from "~/components/format";
 import { UtcTime } from "~/components/time";
 import { dashboard } from "~/queries/screens.server";
+import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 
 export const meta: MetaFunction = () => [{ title: "Dashboard · C-981" }];
 
-export async function loader() {
+export async function loader({ request }: LoaderFunctionArgs) {
+  const signedIn = await requirePermission(request, "read", "Material");
   const db = await getDb();
-  return dashboard(db, { at: await databaseNow(db) });
+  return dashboard(db, {
+    at: await databaseNow(db),
+    sites: siteFilter(signedIn),
+    // Decided here, on the server: without the permission the entries are not in the data at all.
+    withAudit: signedIn.ability.can("read", "AuditTrail"),
+  });
 }
 
 export default function Dashboard() {
@@ -53,9 +60,7 @@ export default function Dashboard() {
           </div>
           <div className="stat">
             <dt>Audit head (data point)</dt>
-            <dd>
-              <Link to="/audit">seq {formatCount(data.auditHead)}</Link>
-            </dd>
+            <dd>{data.latestAudit ? <Link to="/audit">seq {formatCount(data.auditHead)}</Link> : <>seq {formatCount(data.auditHead)}</>}</dd>
           </div>
         </dl>
       </section>
@@ -119,6 +124,15 @@ export default function Dashboard() {
         </DataTable>
       </div>
 
+      {data.latestAudit ? <LatestAudit rows={data.latestAudit} /> : null}
+    </>
+  );
+}
+
+type LatestAuditRows = NonNullable<ReturnType<typeof useLoaderData<typeof loader>>["latestAudit"]>;
+
+function LatestAudit({ rows }: { rows: LatestAuditRows }) {
+  return (
       <DataTable id="latest-audit" caption="Latest audit entries" captionDetail={<Link to="/audit">All entries</Link>}>
         <thead>
           <tr>
@@ -133,8 +147,8 @@ export default function Dashboard() {
           </tr>
         </thead>
         <tbody>
-          {data.latestAudit.length === 0 ? <EmptyRow colSpan={6}>The audit trail is empty.</EmptyRow> : null}
-          {data.latestAudit.map((row) => (
+          {rows.length === 0 ? <EmptyRow colSpan={6}>The audit trail is empty.</EmptyRow> : null}
+          {rows.map((row) => (
             <tr key={row.seq}>
               <td className="num">{row.seq}</td>
               <td>
@@ -152,6 +166,5 @@ export default function Dashboard() {
           ))}
         </tbody>
       </DataTable>
-    </>
   );
 }

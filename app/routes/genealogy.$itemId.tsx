@@ -7,16 +7,26 @@ import { Digest } from "~/components/digest";
 import { formatQuantity } from "~/components/format";
 import { GenealogyEdges } from "~/components/genealogy-edges";
 import { UtcTime } from "~/components/time";
-import { traceItemGenealogy } from "~/queries/screens.server";
+import { traceItemGenealogy, traceItemSite } from "~/queries/screens.server";
+import { requirePermission, requireRecord, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 
 const paramsSchema = z.object({ itemId: z.string().regex(/^[1-9][0-9]{0,14}$/).transform(Number) });
 
-export async function loader({ params }: LoaderFunctionArgs) {
+/** The very answer requireRecord gives for another site's item: the two cannot be told apart. */
+const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const signedIn = await requirePermission(request, "read", "TraceItem");
   const parsed = paramsSchema.safeParse(params);
+  if (!parsed.success) throw notFound();
   const db = await getDb();
-  const genealogy = parsed.success ? await traceItemGenealogy(db, { itemId: parsed.data.itemId }) : null;
-  if (!genealogy) throw new Response("No such trace item.", { status: 404 });
+  const found = await traceItemSite(db, { itemId: parsed.data.itemId });
+  if (!found) throw notFound();
+  // The record-level check comes before the item is read; its links are then scoped in the query.
+  requireRecord(signedIn, "read", "TraceItem", { siteId: found.siteId });
+  const genealogy = await traceItemGenealogy(db, { itemId: parsed.data.itemId, sites: siteFilter(signedIn) });
+  if (!genealogy) throw notFound();
   return genealogy;
 }
 
@@ -25,7 +35,8 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 ];
 
 export default function Genealogy() {
-  const { item, inputs, outputs, moreInputs, moreOutputs, edgeLimit } = useLoaderData<typeof loader>();
+  const { item, inputs, outputs, moreInputs, moreOutputs, inputsWithheld, outputsWithheld, edgeLimit } =
+    useLoaderData<typeof loader>();
   return (
     <>
       <PageHeader
@@ -111,6 +122,7 @@ export default function Genealogy() {
         itemHeader="Input item"
         edges={inputs}
         truncated={moreInputs ? edgeLimit : null}
+        withheld={inputsWithheld}
         selfId={item.id}
       />
       <GenealogyEdges
@@ -119,6 +131,7 @@ export default function Genealogy() {
         itemHeader="Output item"
         edges={outputs}
         truncated={moreOutputs ? edgeLimit : null}
+        withheld={outputsWithheld}
         selfId={item.id}
       />
     </>

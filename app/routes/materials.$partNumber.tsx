@@ -9,13 +9,19 @@ import { RuleTimeline, RuleInForceSummary } from "~/components/rule-timeline";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
 import { materialMaster } from "~/queries/screens.server";
+import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 
-export async function loader({ params }: LoaderFunctionArgs) {
+export async function loader({ request, params }: LoaderFunctionArgs) {
   const partNumber = params.partNumber ?? "";
+  const signedIn = await requirePermission(request, "read", "Material");
   const db = await getDb();
-  const master = partNumber.length <= 100 ? await materialMaster(db, { partNumber, at: await databaseNow(db) }) : null;
+  // Materials are global master data; what happens to one at a site is shown only for the reader's sites.
+  const master =
+    partNumber.length <= 100
+      ? await materialMaster(db, { partNumber, at: await databaseNow(db), sites: siteFilter(signedIn) })
+      : null;
   if (!master) throw new Response(`No material has part number ${partNumber.slice(0, 100)}.`, { status: 404 });
   return master;
 }

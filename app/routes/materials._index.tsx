@@ -16,6 +16,7 @@ import {
   type ModeFilter,
   type RiskClass,
 } from "~/queries/screens.server";
+import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 
@@ -37,8 +38,10 @@ export const meta: MetaFunction = () => [{ title: "Materials · C-981" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const search = searchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const signedIn = await requirePermission(request, "read", "Material");
   const db = await getDb();
-  const result = await searchMaterials(db, { ...search, pageSize: PAGE_SIZE }, { at: await databaseNow(db) });
+  // The site list, the site filter and the per-site columns cover only the reader's sites.
+  const result = await searchMaterials(db, { ...search, pageSize: PAGE_SIZE }, { at: await databaseNow(db), sites: siteFilter(signedIn) });
   return { search, ...result };
 }
 

@@ -8,7 +8,8 @@ import { Digest } from "~/components/digest";
 import { formatCount } from "~/components/format";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
-import { ruleSetVersionDocument } from "~/queries/screens.server";
+import { ruleSetVersionDocument, ruleSetVersionSite } from "~/queries/screens.server";
+import { requirePermission, requireRecord } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 
@@ -17,13 +18,21 @@ const paramsSchema = z.object({
   version: z.string().regex(/^[1-9][0-9]{0,8}$/).transform(Number),
 });
 
-export async function loader({ params }: LoaderFunctionArgs) {
+/** The very answer requireRecord gives for another site's version: the two cannot be told apart. */
+const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const signedIn = await requirePermission(request, "read", "RuleSetVersion");
   const parsed = paramsSchema.safeParse(params);
+  if (!parsed.success) throw notFound();
   const db = await getDb();
-  const document = parsed.success
-    ? await ruleSetVersionDocument(db, { siteCode: parsed.data.site, version: parsed.data.version, at: await databaseNow(db) })
-    : null;
-  if (!document) throw new Response("No such rule-set version.", { status: 404 });
+  const found = await ruleSetVersionSite(db, { siteCode: parsed.data.site, version: parsed.data.version });
+  if (!found) throw notFound();
+  // The record-level check comes before the version itself is read.
+  requireRecord(signedIn, "read", "RuleSetVersion", { siteId: found.siteId });
+  const { site: siteCode, version } = parsed.data;
+  const document = await ruleSetVersionDocument(db, { siteCode, version, at: await databaseNow(db) });
+  if (!document) throw notFound();
   return document;
 }
 

@@ -8,6 +8,7 @@ import { Digest } from "~/components/digest";
 import { SelectField } from "~/components/filter-fields";
 import { UtcTime } from "~/components/time";
 import { ruleSetVersionList } from "~/queries/screens.server";
+import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 
@@ -19,8 +20,10 @@ export const meta: MetaFunction = () => [{ title: "Rule sets · C-981" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const search = searchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const signedIn = await requirePermission(request, "read", "RuleSetVersion");
   const db = await getDb();
-  const list = await ruleSetVersionList(db, { at: await databaseNow(db), siteCode: search.site });
+  // A site the reader cannot see shows nothing, like an unknown site code.
+  const list = await ruleSetVersionList(db, { at: await databaseNow(db), siteCode: search.site, sites: siteFilter(signedIn) });
   return { search, ...list };
 }
 

@@ -1,4 +1,4 @@
-import type { MetaFunction } from "@remix-run/node";
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { PageHeader } from "~/components/app-shell";
 import { Badge } from "~/components/badge";
@@ -6,15 +6,17 @@ import { DataTable, EmptyRow } from "~/components/data-table";
 import { Digest } from "~/components/digest";
 import { UtcTime } from "~/components/time";
 import { siteList } from "~/queries/screens.server";
+import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 
 export const meta: MetaFunction = () => [{ title: "Sites · C-981" }];
 
-export async function loader() {
+export async function loader({ request }: LoaderFunctionArgs) {
+  const signedIn = await requirePermission(request, "read", "Site");
   const db = await getDb();
   const at = await databaseNow(db);
-  return { at, sites: await siteList(db, { at }) };
+  return { at, sites: await siteList(db, { at, sites: siteFilter(signedIn) }) };
 }
 
 export default function Sites() {

@@ -70,13 +70,21 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
   dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
   const passwordOk = await verifyPassword(attempt.password, user?.passwordHash ?? (await dummyHash));
   if (!user || !user.active || !passwordOk) {
+    // A name that is no account may be a password typed into the wrong field: it is never stored,
+    // only its SHA-256 (enough to see repeated attempts with the same text).
+    const known = Boolean(user);
+    const recorded = known ? username : "(unknown user)";
     await db.transaction((tx) =>
       appendAudit(tx, {
-        actor: username,
+        actor: recorded,
         action: "session.sign_in_failed",
         entityType: "user",
-        entityId: username,
-        after: { ip: attempt.ip, cause: !user ? "unknown_user" : !user.active ? "deactivated" : "wrong_password" },
+        entityId: recorded,
+        after: {
+          ip: attempt.ip,
+          cause: !user ? "unknown_user" : !user.active ? "deactivated" : "wrong_password",
+          ...(known ? {} : { attemptedNameSha256: createHash("sha256").update(username).digest("hex") }),
+        },
       }),
     );
     return { ok: false, reason: "invalid" };

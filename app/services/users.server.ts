@@ -79,12 +79,34 @@ export async function createUser(db: Db, actor: Actor, input: CreateUserInput): 
   });
 }
 
+/** Whether another active user than `userId` still administers all sites. */
+async function anotherAdminRemains(tx: Tx, userId: number): Promise<boolean> {
+  const rows = await tx.execute<{ n: number }>(sql`
+    select count(*)::int as n from user_roles r join users u on u.id = r.user_id
+    where r.role = 'admin' and r.site_id is null and u.active and u.id <> ${userId}`);
+  return (rows[0]?.n ?? 0) > 0;
+}
+
+async function holdsAllSitesAdmin(tx: Tx, userId: number): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: userRoles.id })
+    .from(userRoles)
+    .where(and(eq(userRoles.userId, userId), eq(userRoles.role, "admin"), isNull(userRoles.siteId)));
+  return Boolean(row);
+}
+
+const LAST_ADMIN = "C-981 would have no administrator for all sites left; give another user that role first.";
+
 /** Deactivates a user (never deletes) and ends their sessions. */
 export async function deactivateUser(db: Db, actor: Actor, input: { username: string; reason: string }): Promise<UserView> {
   const data = parse(deactivateUserSchema, input);
   return db.transaction(async (tx) => {
     const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.username, data.username));
     if (!user) throw new DomainError("not_found", `user ${data.username} does not exist`, { username: ["No such user"] });
+    if (actor === data.username) throw new DomainError("conflict", "You cannot deactivate your own account", { username: ["Your own account"] });
+    if ((await holdsAllSitesAdmin(tx, user.id)) && !(await anotherAdminRemains(tx, user.id))) {
+      throw new DomainError("conflict", LAST_ADMIN, { username: [LAST_ADMIN] });
+    }
     const before = await userView(tx, user.id);
     const updated = await tx
       .update(users)
@@ -139,6 +161,9 @@ export async function revokeRole(db: Db, actor: Actor, input: z.input<typeof rev
     const siteIds = await siteIdsByCode(tx, [data.grant], "grant.site");
     const before = await userView(tx, user.id);
     const siteId = data.grant.site ? siteIds.get(data.grant.site)! : null;
+    if (data.grant.role === "admin" && siteId === null && !(await anotherAdminRemains(tx, user.id))) {
+      throw new DomainError("conflict", LAST_ADMIN, { "grant.role": [LAST_ADMIN] });
+    }
     const removed = await tx
       .delete(userRoles)
       .where(and(eq(userRoles.userId, user.id), eq(userRoles.role, data.grant.role), siteId === null ? isNull(userRoles.siteId) : eq(userRoles.siteId, siteId)))

@@ -48,6 +48,8 @@ export const sessions = pgTable(
     lastSeenAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     expiresAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     endedAt: timestamp({ withTimezone: true, precision: 3 }),
+    /** The session's last electronic signature: within a continuous series only the password is asked again. */
+    lastSignatureAt: timestamp({ withTimezone: true, precision: 3 }),
   },
   (t) => [index("sessions_user").on(t.userId)],
 );

@@ -1,4 +1,4 @@
-import { c981, DEMO_PASSWORD, expect, signIn, test } from "./support";
+import { attemptSignIn, c981, DEMO_PASSWORD, expect, signIn, test } from "./support";
 
 const NAVIGATION_BY_USER: Record<string, string[]> = {
   "vera.viewer": ["Dashboard", "Materials", "Sites", "Rule sets"],
@@ -23,7 +23,7 @@ for (const [username, links] of Object.entries(NAVIGATION_BY_USER)) {
 }
 
 test("a wrong password shows an error and creates no session", async ({ page, context }) => {
-  await signIn(page, "vera.viewer", "not-the-password");
+  await attemptSignIn(page, "vera.viewer", "not-the-password");
   await expect(page.getByRole("alert")).toContainText("Wrong user name or password");
   expect((await context.cookies()).filter((c) => c.name === "c981_session")).toEqual([]);
   await page.goto("/");
@@ -49,7 +49,7 @@ test("a user created with the CLI while the portal runs signs in at once; once d
   // Deactivation ends her session: the next page asks her to sign in.
   await page.goto("/materials");
   await expect(page).toHaveURL(/\/sign-in/);
-  await signIn(page, "cora.cli", password);
+  await attemptSignIn(page, "cora.cli", password);
   await expect(page.getByRole("alert")).toContainText("Wrong user name or password, or the account is deactivated");
 });
 

@@ -26,6 +26,15 @@ export async function signIn(page: Page, username: string, password = DEMO_PASSW
   await page.getByLabel("User name").fill(username);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
+}
+
+/** Submits the sign-in form and stays on it (for failures). */
+export async function attemptSignIn(page: Page, username: string, password: string) {
+  await page.goto("/sign-in");
+  await page.getByLabel("User name").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
 }
 
 /** Every page must load without console errors — a Content-Security-Policy violation is one. */

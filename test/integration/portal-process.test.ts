@@ -39,6 +39,8 @@ async function startPortal(env: Record<string, string>): Promise<Portal> {
     cwd: root,
     env: { ...withoutVitest(process.env), NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so a failed test can kill tsx and the node server it starts.
+    detached: true,
   });
   running.add(child);
   let output = "";
@@ -82,7 +84,13 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const child of running) child.kill("SIGKILL");
+  for (const child of running) {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      child.kill("SIGKILL");
+    }
+  }
   if (dataDir) await fs.rm(path.dirname(dataDir), { recursive: true, force: true });
 });
 
@@ -94,10 +102,14 @@ describe("the portal process on the embedded database", () => {
     expect(health).toMatchObject({ status: "ok", database: "ok" });
     const seededAt = health.dataPoint as number;
     expect(seededAt).toBeGreaterThan(0);
-    const home = await fetch(`http://127.0.0.1:${first.port}/`);
-    expect(home.status).toBe(200);
-    expect(home.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(await home.text()).toContain("EIN");
+    const signInPage = await fetch(`http://127.0.0.1:${first.port}/sign-in`);
+    expect(signInPage.status).toBe(200);
+    expect(signInPage.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(await signInPage.text()).toContain("Sign in to C-981");
+    // A signed-out visitor is sent to sign in.
+    const home = await fetch(`http://127.0.0.1:${first.port}/`, { redirect: "manual" });
+    expect(home.status).toBe(302);
+    expect(home.headers.get("location")).toBe("/sign-in");
 
     // A second portal and the CLI use the running server.
     const second = await startPortal({ C981_DATA_DIR: dataDir });

@@ -44,8 +44,11 @@ describe("signing in", () => {
     expect((await auditActions("alice")).at(-1)!.action).toBe("session.sign_out");
   });
 
-  it("never writes the password anywhere", async () => {
+  it("never writes the password anywhere, not even one typed into the user-name field", async () => {
     await attempt("alice", "a wrong password 1");
+    await attempt("my-secret-passphrase", "");
+    const [leak] = await database.client`select count(*)::int as n from audit_trail where actor like '%passphrase%' or entity_id like '%passphrase%' or after::text like '%passphrase%'`;
+    expect(leak!.n).toBe(0);
     const [row] = await database.client`select count(*)::int as n from audit_trail where before::text like ${"%" + password + "%"} or after::text like ${"%" + password + "%"} or after::text like '%wrong password 1%'`;
     expect(row!.n).toBe(0);
     const [user] = await database.client`select password_hash from users where username = 'alice'`;
@@ -93,6 +96,13 @@ describe("signing in", () => {
 });
 
 describe("users", () => {
+  it("keeps an administrator for all sites: the last one cannot be deactivated or lose the role, nor deactivate themselves", async () => {
+    await createUser(database.db, "test", { username: "root.admin", displayName: "Root", password, grants: [{ role: "admin", site: null }], reason: "first admin" });
+    await expect(deactivateUser(database.db, "someone", { username: "root.admin", reason: "oops" })).rejects.toThrow(/no administrator for all sites left/);
+    await expect(revokeRole(database.db, "someone", { username: "root.admin", grant: { role: "admin", site: null }, reason: "oops" })).rejects.toThrow(/no administrator/);
+    await expect(deactivateUser(database.db, "root.admin", { username: "root.admin", reason: "leaving" })).rejects.toThrow(/own account/);
+  });
+
   it("are never deleted, never renamed, and their names are never reused", async () => {
     await expect(database.client`delete from users where username = 'carol'`).rejects.toThrow(/never deleted/);
     await expect(database.client`update users set username = 'carla' where username = 'carol'`).rejects.toThrow(/cannot change/);

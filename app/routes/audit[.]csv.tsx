@@ -1,0 +1,34 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { auditCsvStream, parseAuditSearch } from "~/queries/audit.server";
+import { currentDataPoint } from "~/services/audit.server";
+import { requirePermission } from "~/utils/auth.server";
+import { getDb } from "~/utils/db.server";
+
+/**
+ * GET /audit.csv — the audit trail (with the screen's filters) as a CSV file, for inspection
+ * copies (21 CFR 11.10(b)). Streamed page by page; named by the data point it stops at, so two
+ * exports of the same data point are the same file.
+ */
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requirePermission(request, "export", "AuditTrail");
+  const { filters, problems } = parseAuditSearch(new URL(request.url).searchParams);
+  // The screen drops a bad filter and says so; a file cannot say so, and a silently wider export
+  // would pass for the filtered one. The page's own link carries only filters that parsed.
+  if (problems.length > 0) {
+    return new Response(`The export was not made. Correct or remove these filters:\n${problems.map((p) => `${p.message}.\n`).join("")}`, {
+      status: 400,
+      headers: { "Content-Type": "text/plain; charset=utf-8" },
+    });
+  }
+  const db = await getDb();
+  const dataPoint = await currentDataPoint(db);
+  return new Response(auditCsvStream(db, { filters, dataPoint }), {
+    headers: {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="c981-audit-${dataPoint}.csv"`,
+      // An export reflects one user's access at one moment: never from a shared cache.
+      "Cache-Control": "private, no-store",
+      "X-C981-Data-Point": String(dataPoint),
+    },
+  });
+}

@@ -1,0 +1,385 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { z } from "zod";
+import { useAbility, useSignedInUser } from "~/components/ability";
+import { PageHeader } from "~/components/app-shell";
+import { Badge } from "~/components/badge";
+import { DataTable, EmptyRow } from "~/components/data-table";
+import { CheckboxField, SelectInput, StatusMessage, TextAreaField } from "~/components/form-fields";
+import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
+import { JsonDetails } from "~/components/json-details";
+import { grantLabel, ROLE_OPTIONS } from "~/components/role-list";
+import { UtcTime, UtcTimeOrOpen } from "~/components/time";
+import { entityAuditHistory } from "~/queries/audit.server";
+import { siteOptions } from "~/queries/screens.server";
+import { userDetail } from "~/queries/users.server";
+import { grantSchema, reasonSchema, USERNAME_PATTERN } from "~/schemas/users";
+import { deactivateUser, grantRole, revokeRole } from "~/services/users.server";
+import { actorName, requirePermission } from "~/utils/auth.server";
+import { getDb } from "~/utils/db.server";
+import { DomainError } from "~/utils/errors.server";
+
+const HISTORY_LIMIT = 50;
+
+/* The page's three forms, told apart by `intent`. Each validates in the browser with its own
+   schema; the action parses the union, so a form can only do what its intent names. */
+const grantIntentSchema = z.object({ intent: z.literal("grant"), grant: grantSchema, reason: reasonSchema });
+const revokeIntentSchema = z.object({ intent: z.literal("revoke"), grant: grantSchema, reason: reasonSchema });
+const deactivateIntentSchema = z.object({
+  intent: z.literal("deactivate"),
+  reason: reasonSchema,
+  confirm: z.literal("yes", { error: "Tick the box to confirm" }),
+});
+const userActionSchema = z.discriminatedUnion("intent", [grantIntentSchema, revokeIntentSchema, deactivateIntentSchema]);
+type Intent = z.infer<typeof userActionSchema>["intent"];
+
+const DONE_MESSAGES: Record<Intent | "create", string> = {
+  create: "User created.",
+  grant: "Role granted.",
+  revoke: "Role revoked.",
+  deactivate: "User deactivated; their sessions were ended.",
+};
+
+/** The very answer requireRecord gives: no user by that name, whatever the reason. */
+const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `${data.user.username} · Users · C-981` : "User not found · C-981" },
+];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  await requirePermission(request, "read", "User");
+  const username = params.username ?? "";
+  if (!USERNAME_PATTERN.test(username)) throw notFound();
+  const db = await getDb();
+  const user = await userDetail(db, { username });
+  if (!user) throw notFound();
+  const [history, sites] = await Promise.all([
+    entityAuditHistory(db, { entityType: "user", entityId: username, limit: HISTORY_LIMIT }),
+    siteOptions(db),
+  ]);
+  return { user, history, sites: sites.map(({ code, name }) => ({ code, name })) };
+}
+
+/** The grant a revoke form names, to show its errors on that row only. */
+function grantKey(role: unknown, site: unknown): string {
+  return `${String(role ?? "")}@${String(site ?? "") || "*"}`;
+}
+
+/**
+ * A service's field errors as the forms show them. The user name is the page, not a field: a
+ * problem with it (deactivated, already deactivated) is said in the service's own words.
+ */
+function fieldErrorsOf(error: DomainError): FieldErrors {
+  const { username, ...fields } = error.fields;
+  return username || Object.keys(fields).length === 0 ? { ...fields, form: [error.message] } : fields;
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const formData = await request.formData();
+  const rawIntent = formData.get("intent");
+  // Deactivating is its own permission; granting and revoking (and anything unknown) need update.
+  const signedIn = await requirePermission(request, rawIntent === "deactivate" ? "deactivate" : "update", "User");
+  const username = params.username ?? "";
+  if (!USERNAME_PATTERN.test(username)) throw notFound();
+  const intent = typeof rawIntent === "string" ? rawIntent : null;
+  const target = intent === "revoke" ? grantKey(formData.get("grant.role"), formData.get("grant.site")) : null;
+
+  const form = parseForm(userActionSchema, formData);
+  if (!form.ok) return data({ intent, target, fieldErrors: form.fieldErrors }, { status: 400 });
+  const db = await getDb();
+  const actor = actorName(signedIn);
+  const { reason } = form.data;
+  try {
+    switch (form.data.intent) {
+      case "grant":
+        await grantRole(db, actor, { username, grant: form.data.grant, reason });
+        break;
+      case "revoke":
+        await revokeRole(db, actor, { username, grant: form.data.grant, reason });
+        break;
+      case "deactivate":
+        await deactivateUser(db, actor, { username, reason });
+        break;
+    }
+  } catch (error) {
+    if (error instanceof DomainError) {
+      // No such user: the page's 404. A role not held is the form's problem, shown on it.
+      if (error.code === "not_found" && !Object.keys(error.fields).some((f) => f.startsWith("grant"))) throw notFound();
+      return data({ intent, target, fieldErrors: fieldErrorsOf(error) }, { status: error.status });
+    }
+    throw error;
+  }
+  // Post/Redirect/Get: a reload does not repeat the change.
+  throw redirect(`/users/${encodeURIComponent(username)}?done=${form.data.intent}`);
+}
+
+function useErrorsFor(intent: Intent, target: string | null = null): FieldErrors | undefined {
+  const actionData = useActionData<typeof action>();
+  if (!actionData || actionData.intent !== intent) return undefined;
+  if (target !== null && actionData.target !== target) return undefined;
+  return actionData.fieldErrors;
+}
+
+export default function UserPage() {
+  const { user, history } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const [searchParams] = useSearchParams();
+  const ability = useAbility();
+  const me = useSignedInUser();
+  const done = searchParams.get("done");
+  const isSelf = me?.username === user.username;
+  // After a change the history has a new head: remount the forms so they start empty again.
+  const formKey = String(history.rows[0]?.seq ?? 0);
+  const canUpdate = user.active && ability.can("update", "User");
+  const canDeactivate = user.active && ability.can("deactivate", "User");
+  // Errors for a form that is no longer on the page (the user was deactivated meanwhile, the
+  // role was already revoked) are shown at the top instead of nowhere.
+  const formShown =
+    actionData?.intent === "grant"
+      ? canUpdate
+      : actionData?.intent === "deactivate"
+        ? canDeactivate
+        : actionData?.intent === "revoke"
+          ? canUpdate && user.grants.some((g) => grantKey(g.role, g.siteCode) === actionData.target)
+          : false;
+  const orphanErrors = actionData && !formShown ? Object.values(actionData.fieldErrors).flatMap((e) => e ?? []) : undefined;
+  return (
+    <>
+      <PageHeader
+        title={
+          <>
+            <span className="muted">User</span> {user.username}
+          </>
+        }
+        lead={user.displayName}
+      >
+        <Link to="/users">All users</Link>
+      </PageHeader>
+
+      {/* A later failed attempt replaces the notice of the earlier change (the URL keeps `done`). */}
+      <StatusMessage>{!actionData && done && done in DONE_MESSAGES ? DONE_MESSAGES[done as keyof typeof DONE_MESSAGES] : null}</StatusMessage>
+      <FormError errors={orphanErrors} />
+
+      <section aria-labelledby="user-heading" className="card">
+        <h2 id="user-heading">Account</h2>
+        <dl className="properties">
+          <div>
+            <dt>User name</dt>
+            <dd>
+              <code>{user.username}</code>
+            </dd>
+          </div>
+          <div>
+            <dt>Display name</dt>
+            <dd>{user.displayName}</dd>
+          </div>
+          <div>
+            <dt>Status</dt>
+            <dd>{user.active ? <Badge tone="good">active</Badge> : <Badge tone="neutral">deactivated</Badge>}</dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>
+              <UtcTime value={user.createdAt} />
+            </dd>
+          </div>
+          <div>
+            <dt>Deactivated</dt>
+            <dd>
+              <UtcTimeOrOpen value={user.deactivatedAt} open="—" />
+            </dd>
+          </div>
+        </dl>
+      </section>
+
+      <DataTable
+        id="user-roles"
+        caption="Roles"
+        captionDetail={user.active ? "A role at all sites also grants what only all-site roles may do." : "A deactivated user's roles have no effect."}
+      >
+        <thead>
+          <tr>
+            <th scope="col">Role</th>
+            <th scope="col">Site</th>
+            {canUpdate ? <th scope="col">Revoke</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {user.grants.length === 0 ? <EmptyRow colSpan={canUpdate ? 3 : 2}>No roles.</EmptyRow> : null}
+          {user.grants.map((g, i) => (
+            <tr key={grantKey(g.role, g.siteCode)}>
+              <th scope="row">{ROLE_OPTIONS.find((o) => o.value === g.role)?.label ?? g.role}</th>
+              <td>{g.siteCode ? <abbr title={g.siteName ?? undefined}>{g.siteCode}</abbr> : "all sites"}</td>
+              {canUpdate ? (
+                <td>
+                  <RevokeForm key={formKey} index={i} role={g.role} siteCode={g.siteCode} />
+                </td>
+              ) : null}
+            </tr>
+          ))}
+        </tbody>
+      </DataTable>
+
+      {canUpdate ? <GrantForm key={formKey} isSelf={isSelf} /> : null}
+      {canDeactivate ? <DeactivateForm key={formKey} isSelf={isSelf} /> : null}
+
+      <DataTable
+        id="user-history"
+        caption={`Audit history of ${user.username}`}
+        captionDetail={
+          <>
+            newest first{history.more ? `, latest ${HISTORY_LIMIT}` : ""}
+            {ability.can("read", "AuditTrail") ? (
+              <>
+                {" · "}
+                <Link to={`/audit?entityType=user&entityId=${encodeURIComponent(user.username)}`}>In the audit trail</Link>
+              </>
+            ) : null}
+          </>
+        }
+      >
+        <thead>
+          <tr>
+            <th scope="col" className="num">
+              Seq
+            </th>
+            <th scope="col">Time (UTC)</th>
+            <th scope="col">Actor</th>
+            <th scope="col">Action</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Before</th>
+            <th scope="col">After</th>
+          </tr>
+        </thead>
+        <tbody>
+          {history.rows.length === 0 ? <EmptyRow colSpan={7}>No audit entries for this user.</EmptyRow> : null}
+          {history.rows.map((row) => (
+            <tr key={row.seq}>
+              <th scope="row" className="num">
+                {row.seq}
+              </th>
+              <td>
+                <UtcTime value={row.recordedAt} />
+              </td>
+              <td>{row.actor}</td>
+              <td>
+                <code>{row.action}</code>
+              </td>
+              <td className="wrap">{row.reason ?? <span className="muted">—</span>}</td>
+              <td>
+                <JsonDetails summary="before" json={row.before} />
+              </td>
+              <td>
+                <JsonDetails summary="after" json={row.after} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </DataTable>
+    </>
+  );
+}
+
+function RevokeForm({ index, role, siteCode }: { index: number; role: string; siteCode: string | null }) {
+  const navigation = useNavigation();
+  const { onSubmit, errors } = useSchemaForm(revokeIntentSchema, useErrorsFor("revoke", grantKey(role, siteCode)));
+  const label = grantLabel(role, siteCode);
+  return (
+    <Form method="post" onSubmit={onSubmit} noValidate className="inline-form" aria-label={`Revoke ${label}`}>
+      <input type="hidden" name="intent" value="revoke" />
+      <input type="hidden" name="grant.role" value={role} />
+      <input type="hidden" name="grant.site" value={siteCode ?? ""} />
+      <FormError errors={[...(errors.form ?? []), ...(errors["grant.role"] ?? []), ...(errors["grant.site"] ?? [])]} />
+      <Field
+        label={<span className="visually-hidden">Reason for revoking {label}</span>}
+        name="reason"
+        id={`revoke-${index}-reason`}
+        type="text"
+        placeholder="Reason"
+        maxLength={500}
+        required
+        errors={errors.reason}
+      />
+      <button type="submit" className="button-secondary" disabled={navigation.state === "submitting"}>
+        Revoke
+      </button>
+    </Form>
+  );
+}
+
+function GrantForm({ isSelf }: { isSelf: boolean }) {
+  const { sites } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const { onSubmit, errors } = useSchemaForm(grantIntentSchema, useErrorsFor("grant"));
+  return (
+    <section aria-labelledby="grant-heading" className="card form-card">
+      <h2 id="grant-heading">Grant a role</h2>
+      {isSelf ? <p className="muted">This is your own account.</p> : null}
+      <FormError errors={errors.form} />
+      <Form method="post" onSubmit={onSubmit} noValidate>
+        <input type="hidden" name="intent" value="grant" />
+        <div className="form-grid">
+          <SelectInput
+            label="Role"
+            name="grant.role"
+            id="grant-role"
+            options={[{ value: "", label: "Choose a role" }, ...ROLE_OPTIONS]}
+            defaultValue=""
+            required
+            errors={errors["grant.role"]}
+          />
+          <SelectInput
+            label="Site"
+            name="grant.site"
+            id="grant-site"
+            options={[{ value: "", label: "All sites" }, ...sites.map((s) => ({ value: s.code, label: `${s.code} — ${s.name}` }))]}
+            defaultValue=""
+            errors={errors["grant.site"]}
+          />
+        </div>
+        <TextAreaField label="Reason" name="reason" id="grant-reason" rows={2} required maxLength={500} errors={errors.reason} />
+        <button type="submit" disabled={navigation.state === "submitting"}>
+          Grant role
+        </button>
+      </Form>
+    </section>
+  );
+}
+
+function DeactivateForm({ isSelf }: { isSelf: boolean }) {
+  const { user } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const { onSubmit, errors } = useSchemaForm(deactivateIntentSchema, useErrorsFor("deactivate"));
+  return (
+    <section aria-labelledby="deactivate-heading" className="card form-card danger-zone">
+      <h2 id="deactivate-heading">Deactivate</h2>
+      <p>
+        {user.username} will be signed out at once and can never sign in again. The account and its history stay; the user
+        name is never given to anyone else.
+      </p>
+      {isSelf ? (
+        <p className="error-text">
+          <strong>This is your own account:</strong> you will be signed out and locked out.
+        </p>
+      ) : null}
+      <FormError errors={errors.form} />
+      <Form method="post" onSubmit={onSubmit} noValidate>
+        <input type="hidden" name="intent" value="deactivate" />
+        <TextAreaField label="Reason" name="reason" id="deactivate-reason" rows={2} required maxLength={500} errors={errors.reason} />
+        <CheckboxField
+          label={`I confirm that ${user.username} is to be deactivated`}
+          name="confirm"
+          id="deactivate-confirm"
+          value="yes"
+          required
+          errors={errors.confirm}
+        />
+        <button type="submit" className="button-danger" disabled={navigation.state === "submitting"}>
+          Deactivate user
+        </button>
+      </Form>
+    </section>
+  );
+}

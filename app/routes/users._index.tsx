@@ -1,0 +1,194 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { useAbility } from "~/components/ability";
+import { PageHeader } from "~/components/app-shell";
+import { Badge } from "~/components/badge";
+import { DataTable, EmptyRow } from "~/components/data-table";
+import { SelectInput, TextAreaField } from "~/components/form-fields";
+import { ErrorList, Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
+import { ROLE_OPTIONS, RoleList } from "~/components/role-list";
+import { siteOptions } from "~/queries/screens.server";
+import { createUserSchema, MIN_PASSWORD_LENGTH } from "~/schemas/users";
+import { createUser, listUsers } from "~/services/users.server";
+import { actorName, requirePermission } from "~/utils/auth.server";
+import { getDb } from "~/utils/db.server";
+import { DomainError } from "~/utils/errors.server";
+
+export const meta: MetaFunction = () => [{ title: "Users · C-981" }];
+
+/** Role rows on the form; a user with more roles gets them on their own page. */
+const GRANT_ROWS = 3;
+
+function isEmptyRow(row: unknown): boolean {
+  if (typeof row !== "object" || row === null) return true;
+  const { role, site } = row as { role?: unknown; site?: unknown };
+  return (role === undefined || role === "") && (site === undefined || site === "");
+}
+
+/**
+ * createUserSchema for a form with a fixed number of role rows: the rows left empty are dropped
+ * before parsing, and a problem in a row is reported at the row's own index (not its index among
+ * the filled rows), so it shows next to the right select. Used in the browser and the action.
+ */
+const createUserFormSchema = z.unknown().transform((input, ctx) => {
+  const raw = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
+  const rows = Array.isArray(raw.grants) ? (raw.grants as unknown[]) : [];
+  const kept = rows.flatMap((row, index) => (isEmptyRow(row) ? [] : [index]));
+  const parsed = createUserSchema.safeParse({ ...raw, grants: kept.map((index) => rows[index]) });
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    const path = [...issue.path] as (string | number)[];
+    if (path[0] === "grants" && typeof path[1] === "number") path[1] = kept[path[1]] ?? path[1];
+    ctx.addIssue({ code: "custom", message: issue.message, path });
+  }
+  return z.NEVER;
+});
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requirePermission(request, "read", "User");
+  const db = await getDb();
+  const [users, sites] = await Promise.all([listUsers(db), siteOptions(db)]);
+  return { users, sites: sites.map(({ code, name }) => ({ code, name })) };
+}
+
+/** A service's field errors as the form shows them; a problem without a field goes to the top. */
+function fieldErrorsOf(error: DomainError): FieldErrors {
+  return Object.keys(error.fields).length > 0 ? error.fields : { form: [error.message] };
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  const signedIn = await requirePermission(request, "create", "User");
+  const form = parseForm(createUserFormSchema, await request.formData());
+  // Only problems go back, never the values: the password must not travel back in a response.
+  if (!form.ok) return data({ fieldErrors: form.fieldErrors }, { status: 400 });
+  let username: string;
+  try {
+    ({ username } = await createUser(await getDb(), actorName(signedIn), form.data));
+  } catch (error) {
+    if (error instanceof DomainError) return data({ fieldErrors: fieldErrorsOf(error) }, { status: error.status });
+    throw error;
+  }
+  throw redirect(`/users/${encodeURIComponent(username)}?done=create`);
+}
+
+export default function Users() {
+  const { users } = useLoaderData<typeof loader>();
+  const ability = useAbility();
+  return (
+    <>
+      <PageHeader
+        title="Users"
+        lead="People who may sign in, with their roles and the sites each role reaches. Users are deactivated, never deleted; a user name is never reused."
+      />
+      <DataTable id="users" caption="Users" captionDetail={`${users.length} ${users.length === 1 ? "user" : "users"}`}>
+        <thead>
+          <tr>
+            <th scope="col">User name</th>
+            <th scope="col">Display name</th>
+            <th scope="col">Roles (sites)</th>
+            <th scope="col">Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {users.length === 0 ? <EmptyRow colSpan={4}>No users yet.</EmptyRow> : null}
+          {users.map((user) => (
+            <tr key={user.username} className={user.active ? undefined : "row-inactive"}>
+              <th scope="row">
+                <Link to={`/users/${encodeURIComponent(user.username)}`}>{user.username}</Link>
+              </th>
+              <td>{user.displayName}</td>
+              <td className="wrap">
+                <RoleList grants={user.grants} />
+              </td>
+              <td>{user.active ? <Badge tone="good">active</Badge> : <Badge tone="neutral">deactivated</Badge>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </DataTable>
+      {ability.can("create", "User") ? <CreateUserForm /> : null}
+    </>
+  );
+}
+
+function CreateUserForm() {
+  const { sites } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const { onSubmit, errors } = useSchemaForm(createUserFormSchema, actionData?.fieldErrors);
+  const siteChoices = [{ value: "", label: "All sites" }, ...sites.map((s) => ({ value: s.code, label: `${s.code} — ${s.name}` }))];
+  const roleChoices = [{ value: "", label: "— no role —" }, ...ROLE_OPTIONS];
+  const grantsErrorId = "create-user-grants-error";
+  return (
+    <section aria-labelledby="create-user-heading" className="card form-card">
+      <h2 id="create-user-heading">Create user</h2>
+      <FormError errors={errors.form} />
+      <Form method="post" onSubmit={onSubmit} noValidate>
+        <div className="form-grid">
+          <Field
+            label="User name"
+            name="username"
+            autoComplete="off"
+            autoCapitalize="none"
+            spellCheck={false}
+            required
+            maxLength={32}
+            errors={errors.username}
+            hint="3–32 lower-case letters, digits, dot, dash or underscore; never reused"
+          />
+          <Field label="Display name" name="displayName" autoComplete="off" required maxLength={100} errors={errors.displayName} />
+          <Field
+            label="Initial password"
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={MIN_PASSWORD_LENGTH}
+            maxLength={256}
+            errors={errors.password}
+            hint={`At least ${MIN_PASSWORD_LENGTH} characters, not containing the user name`}
+          />
+        </div>
+        <fieldset className="grant-rows" aria-describedby={errors.grants?.length ? grantsErrorId : undefined}>
+          <legend>Roles</legend>
+          <p className="muted small">One role per row; rows left at “no role” are ignored.</p>
+          <ErrorList id={grantsErrorId} errors={errors.grants} />
+          {Array.from({ length: GRANT_ROWS }, (_, i) => (
+            <div className="grant-row" key={i}>
+              <SelectInput
+                label={`Role ${i + 1}`}
+                name={`grants[${i}].role`}
+                id={`create-grant-${i}-role`}
+                options={roleChoices}
+                defaultValue=""
+                errors={errors[`grants.${i}.role`]}
+              />
+              <SelectInput
+                label={`Site for role ${i + 1}`}
+                name={`grants[${i}].site`}
+                id={`create-grant-${i}-site`}
+                options={siteChoices}
+                defaultValue=""
+                errors={errors[`grants.${i}.site`]}
+              />
+            </div>
+          ))}
+        </fieldset>
+        <TextAreaField
+          label="Reason"
+          name="reason"
+          id="create-user-reason"
+          rows={2}
+          required
+          maxLength={500}
+          errors={errors.reason}
+          hint="Recorded in the audit trail with the new user"
+        />
+        <button type="submit" disabled={navigation.state === "submitting"}>
+          Create user
+        </button>
+      </Form>
+    </section>
+  );
+}

@@ -1,0 +1,99 @@
+import { z } from "zod";
+import { CONSUMPTION_SCANS, TRACKING_MODES } from "../domain/tracking-rule";
+
+export const LEGACY_DATA_PLANS = ["grandfather", "reidentify_at_next_movement", "convert_now"] as const;
+export type LegacyDataPlan = (typeof LEGACY_DATA_PLANS)[number];
+export const LEGACY_DATA_PLAN_LABELS: Record<LegacyDataPlan, string> = {
+  grandfather: "Grandfather existing lots and serials",
+  reidentify_at_next_movement: "Re-identify at next movement",
+  convert_now: "Convert now",
+};
+
+const asArray = (v: unknown) => (v === undefined || v === "" ? [] : Array.isArray(v) ? v : [v]);
+const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true", z.boolean());
+const code = z.string().trim().toUpperCase().max(64);
+/** "A, B C" or ["A","B"] → ["A","B","C"] */
+const codeList = z.preprocess(
+  (v) => asArray(v).flatMap((x) => (typeof x === "string" ? x.split(/[\s,]+/) : [x])).filter((x) => x !== ""),
+  z.array(code.min(1)).max(20),
+);
+
+/** A tracking-rule change for one material (or a whole family, expanded at submit) at some sites. */
+export const trackingChangeSchema = z
+  .object({
+    kind: z.literal("tracking"),
+    material: code.optional().transform((v) => v || undefined),
+    family: code.optional().transform((v) => v || undefined),
+    sites: z.preprocess(asArray, z.array(code.min(1)).min(1, "Choose at least one site").max(50)),
+    trackingMode: z.enum(TRACKING_MODES, { error: "Choose a tracking mode" }),
+    containerTracking: checkbox,
+    identifierFormatCodes: codeList,
+    consumptionScan: z.enum(CONSUMPTION_SCANS, { error: "Choose the scan required at consumption" }),
+  })
+  .refine((c) => (c.material ? 1 : 0) + (c.family ? 1 : 0) === 1, { path: ["material"], message: "Name a material or a family (one of them)" });
+
+const GTIN = /^[0-9]{14}$/;
+/** Governed material attributes; they apply at every site from the change request's first release. */
+export const attributeChangeSchema = z
+  .object({
+    kind: z.literal("attributes"),
+    material: code.min(1, "Name the material"),
+    riskClass: z.enum(["low", "medium", "high"]).optional().or(z.literal("").transform(() => undefined)),
+    regulatoryFlags: z.preprocess((v) => (v === undefined ? undefined : asArray(v).filter((x) => x !== "")), z.array(z.enum(["udi", "critical_to_safety"])).optional()),
+    family: code.optional().transform((v) => v || undefined),
+    gtin: z.string().trim().regex(GTIN, "A GTIN-14: 14 digits").optional().or(z.literal("").transform(() => undefined)),
+  })
+  .refine((c) => c.riskClass || c.regulatoryFlags || c.family || c.gtin, { path: ["material"], message: "Change at least one attribute" });
+
+export const changeSchema = z.discriminatedUnion("kind", [trackingChangeSchema, attributeChangeSchema]);
+export type ProposedChange = z.infer<typeof changeSchema>;
+
+export const changeRequestContentSchema = z.object({
+  title: z.string().trim().min(5, "At least 5 characters").max(200, "At most 200 characters"),
+  justification: z.string().trim().min(10, "Say why (at least 10 characters)").max(10_000),
+  riskAssessment: z.string().trim().min(10, "Assess the risk (at least 10 characters)").max(10_000),
+  legacyDataPlan: z.enum(LEGACY_DATA_PLANS, { error: "Choose what happens to existing lots and serials" }),
+  legacyDataNotes: z.string().trim().max(5_000).default(""),
+  /** UTC; empty = at release. */
+  proposedEffectiveFrom: z
+    .string()
+    .trim()
+    .nullish()
+    .transform((v, ctx) => {
+      if (!v) return null;
+      const d = new Date(/Z|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
+      if (Number.isNaN(d.getTime())) {
+        ctx.addIssue({ code: "custom", message: "A date and time (UTC)" });
+        return z.NEVER;
+      }
+      return d.toISOString();
+    }),
+  revalidationRequired: checkbox,
+  revalidationTasks: z.preprocess(
+    (v) => asArray(v).filter((t) => t && typeof t === "object" && String((t as { description?: string }).description ?? "").trim() !== ""),
+    z.array(z.object({ description: z.string().trim().min(3).max(500), evidenceUrl: z.string().trim().url("A link (https://…)").or(z.literal("")).default("") })).max(30),
+  ),
+  changes: z.preprocess(asArray, z.array(changeSchema).min(1, "Propose at least one change").max(200)),
+});
+export type ChangeRequestContent = z.infer<typeof changeRequestContentSchema>;
+export type ChangeRequestContentInput = z.input<typeof changeRequestContentSchema>;
+
+export const SIGNATURE_MEANINGS = {
+  approved: "Approved: I have reviewed this change request and its impact and approve it",
+  rejected: "Rejected: this change request must not be implemented",
+  changes_requested: "Changes requested: this change request must be revised before approval",
+} as const;
+export type SignatureMeaning = keyof typeof SIGNATURE_MEANINGS;
+
+/** The signature dialog: the password again (and the user name at a session's first signing). */
+export const signatureSchema = z
+  .object({
+    meaning: z.enum(["approved", "rejected", "changes_requested"], { error: "Choose the meaning of your signature" }),
+    role: z.enum(["quality_reviewer", "regulatory_reviewer"], { error: "Choose the role you sign in" }),
+    username: z.string().trim().toLowerCase().max(64).optional(),
+    password: z.string().min(1, "Enter your password").max(256),
+    comment: z.string().trim().max(5_000).default(""),
+    rowVersion: z.coerce.number().int().positive(),
+  })
+  .refine((s) => s.meaning !== "rejected" || s.comment.length > 0, { path: ["comment"], message: "Say why you reject it" });
+export type SignatureInput = z.input<typeof signatureSchema>;

@@ -1,0 +1,589 @@
+import { and, eq, inArray, isNull, ne, sql } from "drizzle-orm";
+import {
+  changeRequestBases,
+  changeRequestComments,
+  changeRequests,
+  changeRequestTargets,
+  identifierFormats,
+  materialFamilies,
+  materials,
+
+  sessions,
+  signatures,
+  sites,
+  trackingRules,
+  users,
+} from "../../db/schema";
+import { allApprovalsGiven, requiredApprovals, separationOfDutiesProblem, type RequiredApproval, type ReviewerRole } from "../../policies/approval";
+import type { Role } from "../../policies/ability";
+import {
+  changeFacts,
+  expandChanges,
+  ruleKey,
+  signedContentHash,
+  touchedSites,
+  type Catalog,
+  type CurrentRules,
+  type ExpandedChange,
+} from "../domain/change-request";
+import { transition, type ChangeRequestEvent, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
+import { EMPTY_RULES_DIGEST, rulesDigest, type RuleSetDocument } from "../domain/rule-set";
+import type { TrackingRuleContent } from "../domain/tracking-rule";
+import {
+  changeRequestContentSchema,
+  signatureSchema,
+  type ChangeRequestContent,
+  type ChangeRequestContentInput,
+  type SignatureInput,
+} from "../schemas/change-request";
+import type { Db, DbOrTx, Tx } from "../utils/db.server";
+import { DomainError } from "../utils/errors.server";
+import { verifyPassword } from "../utils/password.server";
+import { appendAudit } from "./audit.server";
+
+export interface Person {
+  id: number;
+  username: string;
+  displayName: string;
+}
+
+/** A series of signings within this many minutes of each other is one continuous session (11.200(a)(1)). */
+export const CONTINUOUS_SIGNING_MINUTES = 15;
+export const MAX_FAILED_SIGNATURES = 3;
+export const FAILED_SIGNATURE_WINDOW_MINUTES = 15;
+
+function fieldsOf(issues: readonly { path: PropertyKey[]; message: string }[]): Record<string, string[]> {
+  const fields: Record<string, string[]> = {};
+  for (const issue of issues) (fields[issue.path.map(String).join(".") || "form"] ??= []).push(issue.message);
+  return fields;
+}
+
+function parseContent(input: unknown): ChangeRequestContent {
+  const parsed = changeRequestContentSchema.safeParse(input);
+  if (!parsed.success) throw new DomainError("invalid", "The change request has problems", fieldsOf(parsed.error.issues));
+  return parsed.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the change request is compared with: the catalog, the rules in force, each site's base.
+
+export async function loadCatalog(db: DbOrTx): Promise<Catalog> {
+  const [materialRows, familyRows, siteRows, formatRows] = await Promise.all([
+    db
+      .select({ id: materials.id, partNumber: materials.partNumber, family: materialFamilies.code, riskClass: materials.riskClass })
+      .from(materials)
+      .innerJoin(materialFamilies, eq(materialFamilies.id, materials.familyId)),
+    db.select({ code: materialFamilies.code }).from(materialFamilies),
+    db.select({ id: sites.id, code: sites.code }).from(sites),
+    db
+      .select({ code: identifierFormats.code, identifies: identifierFormats.identifies, site: sites.code })
+      .from(identifierFormats)
+      .leftJoin(sites, eq(sites.id, identifierFormats.siteId)),
+  ]);
+  return {
+    materials: new Map(materialRows.map((m) => [m.partNumber, m])),
+    families: new Set(familyRows.map((f) => f.code)),
+    sites: new Map(siteRows.map((s) => [s.code, s.id])),
+    formats: new Map(formatRows.map((f) => [f.code, { identifies: f.identifies, site: f.site }])),
+  };
+}
+
+/** The open tracking rules (the latest version's) per material and site. */
+export async function currentRules(db: DbOrTx): Promise<CurrentRules> {
+  const rows = await db
+    .select({
+      partNumber: materials.partNumber,
+      site: sites.code,
+      trackingMode: trackingRules.trackingMode,
+      containerTracking: trackingRules.containerTracking,
+      identifierFormatCodes: trackingRules.identifierFormatCodes,
+      consumptionScan: trackingRules.consumptionScan,
+    })
+    .from(trackingRules)
+    .innerJoin(materials, eq(materials.id, trackingRules.materialId))
+    .innerJoin(sites, eq(sites.id, trackingRules.siteId))
+    .where(isNull(trackingRules.effectiveTo));
+  const out = new Map<string, TrackingRuleContent>();
+  for (const r of rows) {
+    out.set(ruleKey(r.partNumber, r.site), {
+      trackingMode: r.trackingMode,
+      containerTracking: r.containerTracking,
+      identifierFormatCodes: [...r.identifierFormatCodes].sort(),
+      consumptionScan: r.consumptionScan,
+    });
+  }
+  return out;
+}
+
+export interface SiteBase {
+  siteId: number;
+  site: string;
+  versionId: number | null;
+  rulesDigest: string;
+}
+
+/** Each site's latest version and the digest of its compiled rules (not of its envelope). */
+export async function siteBases(db: DbOrTx): Promise<Map<string, SiteBase>> {
+  const rows = await db.execute<{ site_id: number; code: string; version_id: number | null; canonical: Buffer | null }>(sql`
+    select s.id as site_id, s.code, v.id as version_id, v.canonical
+    from sites s left join lateral (
+      select id, canonical from rule_set_versions where site_id = s.id order by version desc limit 1
+    ) v on true`);
+  const out = new Map<string, SiteBase>();
+  for (const r of rows) {
+    const digest = r.canonical ? rulesDigest(JSON.parse(Buffer.from(r.canonical).toString("utf8")) as RuleSetDocument) : EMPTY_RULES_DIGEST;
+    out.set(r.code, { siteId: r.site_id, site: r.code, versionId: r.version_id, rulesDigest: digest });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Prepared {
+  content: ChangeRequestContent;
+  expanded: ExpandedChange[];
+  bases: SiteBase[];
+  catalog: Catalog;
+}
+
+async function prepare(tx: Tx, input: unknown): Promise<Prepared> {
+  const content = parseContent(input);
+  const catalog = await loadCatalog(tx);
+  const expansion = expandChanges(content.changes, catalog);
+  if (!expansion.ok) throw new DomainError("invalid", "The proposed changes have problems", expansion.fields);
+  const all = await siteBases(tx);
+  const bases = touchedSites(expansion.changes, [...catalog.sites.keys()]).map((s) => all.get(s)!);
+  return { content, expanded: expansion.changes, bases, catalog };
+}
+
+async function writeBasesAndTargets(tx: Tx, changeRequestId: number, prepared: Prepared): Promise<void> {
+  await tx.delete(changeRequestBases).where(eq(changeRequestBases.changeRequestId, changeRequestId));
+  await tx.delete(changeRequestTargets).where(eq(changeRequestTargets.changeRequestId, changeRequestId));
+  if (prepared.bases.length) {
+    await tx.insert(changeRequestBases).values(
+      prepared.bases.map((b) => ({ changeRequestId, siteId: b.siteId, baseVersionId: b.versionId, baseRulesDigest: b.rulesDigest })),
+    );
+  }
+  const targets = new Map<string, { materialId: number; siteId: number }>();
+  for (const c of prepared.expanded) {
+    const materialId = prepared.catalog.materials.get(c.partNumber)!.id;
+    const siteCodes = c.kind === "tracking" ? [c.site] : [...prepared.catalog.sites.keys()];
+    for (const code of siteCodes) {
+      const siteId = prepared.catalog.sites.get(code)!;
+      targets.set(`${materialId}|${siteId}`, { materialId, siteId });
+    }
+  }
+  if (targets.size) await tx.insert(changeRequestTargets).values([...targets.values()].map((t) => ({ changeRequestId, ...t })));
+}
+
+function hashFor(number: string, revision: number, prepared: Prepared): string {
+  return signedContentHash({
+    number,
+    revision,
+    content: prepared.content,
+    expandedChanges: prepared.expanded,
+    bases: prepared.bases.map((b) => ({ site: b.site, rulesDigest: b.rulesDigest })),
+  });
+}
+
+async function voidSignatures(tx: Tx, changeRequestId: number, reason: string): Promise<number> {
+  const voided = await tx
+    .update(signatures)
+    .set({ voidedAt: sql`now()`, voidReason: reason })
+    .where(and(eq(signatures.changeRequestId, changeRequestId), isNull(signatures.voidedAt)))
+    .returning({ id: signatures.id });
+  return voided.length;
+}
+
+interface Locked {
+  id: number;
+  number: string;
+  status: ChangeRequestStatus;
+  authorId: number;
+  revision: number;
+  rowVersion: number;
+  contentHash: string;
+  content: unknown;
+  expandedChanges: unknown;
+}
+
+/** The change request, row-locked for this transaction, checked against the version the form was rendered from. */
+async function lockForChange(tx: Tx, number: string, expectedRowVersion: number | null): Promise<Locked> {
+  const [row] = await tx
+    .select({
+      id: changeRequests.id,
+      number: changeRequests.number,
+      status: changeRequests.status,
+      authorId: changeRequests.authorId,
+      revision: changeRequests.revision,
+      rowVersion: changeRequests.rowVersion,
+      contentHash: changeRequests.contentHash,
+      content: changeRequests.content,
+      expandedChanges: changeRequests.expandedChanges,
+    })
+    .from(changeRequests)
+    .where(eq(changeRequests.number, number))
+    .for("update");
+  if (!row) throw new DomainError("not_found", `change request ${number} does not exist`);
+  if (expectedRowVersion !== null && row.rowVersion !== expectedRowVersion) {
+    throw new DomainError("conflict", `${number} was changed by someone else while you had it open (now ${row.status.replace("_", " ")}); reload it and try again.`);
+  }
+  return row;
+}
+
+function step(locked: Locked, event: ChangeRequestEvent, ctx = {}): ChangeRequestStatus {
+  const result = transition(locked.status, event, ctx);
+  if (!result.ok) throw new DomainError("conflict", `${locked.number}: ${result.message}.`);
+  return result.to;
+}
+
+/** The status change itself, guarded in SQL: if the row moved meanwhile, nothing changes and the caller answers 409. */
+async function guardedUpdate(tx: Tx, locked: Locked, to: ChangeRequestStatus, values: Partial<typeof changeRequests.$inferInsert> = {}): Promise<void> {
+  const updated = await tx
+    .update(changeRequests)
+    .set({ ...values, status: to, rowVersion: locked.rowVersion + 1, updatedAt: sql`now()` })
+    .where(and(eq(changeRequests.id, locked.id), eq(changeRequests.status, locked.status), eq(changeRequests.rowVersion, locked.rowVersion)))
+    .returning({ id: changeRequests.id });
+  if (updated.length === 0) throw new DomainError("conflict", `${locked.number} was changed meanwhile; reload it and try again.`);
+}
+
+function requireAuthor(locked: Locked, person: Person, what: string): void {
+  // No exemption, not even for administrators: only the author changes what they proposed.
+  if (locked.authorId !== person.id) throw new DomainError("forbidden", `Only the author of ${locked.number} can ${what} it.`);
+}
+
+/** Sites whose rules moved since the change request was written against them. */
+export async function staleSites(db: DbOrTx, changeRequestId: number): Promise<string[]> {
+  const [bases, current] = await Promise.all([
+    db
+      .select({ site: sites.code, baseRulesDigest: changeRequestBases.baseRulesDigest })
+      .from(changeRequestBases)
+      .innerJoin(sites, eq(sites.id, changeRequestBases.siteId))
+      .where(eq(changeRequestBases.changeRequestId, changeRequestId)),
+    siteBases(db),
+  ]);
+  return bases.filter((b) => current.get(b.site)?.rulesDigest !== b.baseRulesDigest).map((b) => b.site).sort();
+}
+
+async function refuseIfStale(tx: Tx, locked: Locked, what: string): Promise<void> {
+  const stale = await staleSites(tx, locked.id);
+  if (stale.length) {
+    throw new DomainError(
+      "conflict",
+      `${locked.number} is stale: the rules at ${stale.join(", ")} changed since it was written. Rebase it before you ${what}.`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Use cases
+
+export async function createChangeRequest(db: Db, author: Person, input: ChangeRequestContentInput | Record<string, unknown>): Promise<{ number: string }> {
+  return db.transaction(async (tx) => {
+    const prepared = await prepare(tx, input);
+    const [{ n }] = (await tx.execute<{ n: string }>(sql`select nextval('change_request_number_seq')::text as n`)) as unknown as [{ n: string }];
+    const number = `CR-${n.padStart(4, "0")}`;
+    const contentHash = hashFor(number, 1, prepared);
+    const [created] = await tx
+      .insert(changeRequests)
+      .values({
+        number,
+        title: prepared.content.title,
+        status: "draft",
+        authorId: author.id,
+        content: prepared.content,
+        expandedChanges: prepared.expanded,
+        contentHash,
+        revision: 1,
+        rowVersion: 1,
+        createdAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .returning({ id: changeRequests.id });
+    await writeBasesAndTargets(tx, created!.id, prepared);
+    await appendAudit(tx, {
+      actor: author.username,
+      action: "change_request.create",
+      entityType: "change_request",
+      entityId: number,
+      after: { status: "draft", revision: 1, contentHash, content: prepared.content, expandedChanges: prepared.expanded, bases: prepared.bases },
+    });
+    return { number };
+  });
+}
+
+/** An edit of the content: a new revision against today's bases; any signature given is voided. */
+export async function updateChangeRequest(
+  db: Db,
+  author: Person,
+  number: string,
+  expectedRowVersion: number,
+  input: ChangeRequestContentInput | Record<string, unknown>,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    const locked = await lockForChange(tx, number, expectedRowVersion);
+    requireAuthor(locked, author, "edit");
+    const to = step(locked, "edit");
+    const prepared = await prepare(tx, input);
+    const revision = locked.revision + 1;
+    const contentHash = hashFor(number, revision, prepared);
+    const voided = await voidSignatures(tx, locked.id, `content edited (revision ${revision})`);
+    await guardedUpdate(tx, locked, to, {
+      title: prepared.content.title,
+      content: prepared.content,
+      expandedChanges: prepared.expanded,
+      contentHash,
+      revision,
+    });
+    await writeBasesAndTargets(tx, locked.id, prepared);
+    await appendAudit(tx, {
+      actor: author.username,
+      action: "change_request.edit",
+      entityType: "change_request",
+      entityId: number,
+      before: { status: locked.status, revision: locked.revision, contentHash: locked.contentHash, content: locked.content },
+      after: { status: to, revision, contentHash, content: prepared.content, expandedChanges: prepared.expanded, signaturesVoided: voided },
+    });
+  });
+}
+
+/** Submit for review: families are expanded again against today's catalog. */
+export async function submitChangeRequest(db: Db, author: Person, number: string, expectedRowVersion: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    const locked = await lockForChange(tx, number, expectedRowVersion);
+    requireAuthor(locked, author, "submit");
+    const to = step(locked, "submit");
+    await refuseIfStale(tx, locked, "submit it");
+    const prepared = await prepare(tx, locked.content);
+    const contentHash = hashFor(number, locked.revision, prepared);
+    await guardedUpdate(tx, locked, to, { expandedChanges: prepared.expanded, contentHash });
+    await writeBasesAndTargets(tx, locked.id, prepared);
+    await appendAudit(tx, {
+      actor: author.username,
+      action: "change_request.submit",
+      entityType: "change_request",
+      entityId: number,
+      before: { status: locked.status },
+      after: { status: to, contentHash, expandedChanges: prepared.expanded },
+    });
+  });
+}
+
+/** Rewrite against today's rules: the diff is recomputed and signatures are voided. */
+export async function rebaseChangeRequest(db: Db, author: Person, number: string, expectedRowVersion: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    const locked = await lockForChange(tx, number, expectedRowVersion);
+    requireAuthor(locked, author, "rebase");
+    const to = step(locked, "rebase");
+    const prepared = await prepare(tx, locked.content);
+    const revision = locked.revision + 1;
+    const contentHash = hashFor(number, revision, prepared);
+    const voided = await voidSignatures(tx, locked.id, `rebased (revision ${revision})`);
+    await guardedUpdate(tx, locked, to, { expandedChanges: prepared.expanded, contentHash, revision });
+    await writeBasesAndTargets(tx, locked.id, prepared);
+    await appendAudit(tx, {
+      actor: author.username,
+      action: "change_request.rebase",
+      entityType: "change_request",
+      entityId: number,
+      before: { status: locked.status, revision: locked.revision, contentHash: locked.contentHash },
+      after: { status: to, revision, contentHash, bases: prepared.bases, signaturesVoided: voided },
+    });
+  });
+}
+
+export async function reviseChangeRequest(db: Db, author: Person, number: string, expectedRowVersion: number): Promise<void> {
+  await simpleTransition(db, author, number, expectedRowVersion, "revise", "revise");
+}
+
+export async function withdrawChangeRequest(db: Db, author: Person, number: string, expectedRowVersion: number, reason: string): Promise<void> {
+  if (reason.trim().length < 3) throw new DomainError("invalid", "Give a reason", { reason: ["Give a reason (at least 3 characters)"] });
+  await simpleTransition(db, author, number, expectedRowVersion, "withdraw", "withdraw", reason);
+}
+
+async function simpleTransition(db: Db, author: Person, number: string, expectedRowVersion: number, event: ChangeRequestEvent, what: string, reason?: string) {
+  await db.transaction(async (tx) => {
+    const locked = await lockForChange(tx, number, expectedRowVersion);
+    requireAuthor(locked, author, what);
+    const to = step(locked, event);
+    await guardedUpdate(tx, locked, to);
+    await appendAudit(tx, {
+      actor: author.username,
+      action: `change_request.${event}`,
+      entityType: "change_request",
+      entityId: number,
+      before: { status: locked.status },
+      after: { status: to },
+      reason: reason ?? null,
+    });
+  });
+}
+
+export async function addComment(db: Db, person: Person, number: string, body: string): Promise<void> {
+  const text = body.trim();
+  if (text.length < 1 || text.length > 5000) throw new DomainError("invalid", "Write a comment", { body: ["1–5000 characters"] });
+  await db.transaction(async (tx) => {
+    const [cr] = await tx.select({ id: changeRequests.id }).from(changeRequests).where(eq(changeRequests.number, number));
+    if (!cr) throw new DomainError("not_found", `change request ${number} does not exist`);
+    const [row] = await tx
+      .insert(changeRequestComments)
+      .values({ changeRequestId: cr.id, authorId: person.id, body: text, createdAt: sql`now()` })
+      .returning({ id: changeRequestComments.id });
+    await appendAudit(tx, { actor: person.username, action: "change_request.comment", entityType: "change_request", entityId: number, after: { commentId: row!.id, body: text } });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Electronic signatures
+
+export interface Approvals {
+  required: RequiredApproval[];
+  given: { signerId: number; role: ReviewerRole }[];
+}
+
+export async function approvalsOf(db: DbOrTx, changeRequestId: number, expanded: readonly ExpandedChange[]): Promise<Approvals> {
+  const [catalog, current, given] = await Promise.all([
+    loadCatalog(db),
+    currentRules(db),
+    db
+      .select({ signerId: signatures.signerId, role: signatures.role })
+      .from(signatures)
+      .where(and(eq(signatures.changeRequestId, changeRequestId), eq(signatures.meaning, "approved"), isNull(signatures.voidedAt))),
+  ]);
+  return { required: requiredApprovals(changeFacts(expanded, current, catalog)), given };
+}
+
+export interface Signer extends Person {
+  roles: readonly Role[];
+  /** SHA-256 of the signing session's id: a continuous series of signings asks only for the password. */
+  sessionIdHash: string;
+}
+
+export type SignResult = { ok: true; status: ChangeRequestStatus; signatureId: number } | { ok: false; fields: Record<string, string[]>; locked?: boolean };
+
+/**
+ * Signs a change request (approve, reject, request changes) — 21 CFR 11.50/11.70/11.200. The
+ * password is asked again; the user name too at the session's first signing and whenever the
+ * series of signings was interrupted. A wrong password signs nothing and is audited; repeated
+ * failures lock signing for a while.
+ */
+export async function signChangeRequest(db: Db, signer: Signer, number: string, rawInput: SignatureInput | Record<string, unknown>): Promise<SignResult> {
+  const parsed = signatureSchema.safeParse(rawInput);
+  if (!parsed.success) return { ok: false, fields: fieldsOf(parsed.error.issues) };
+  const input = parsed.data;
+
+  const [failures] = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from audit_trail
+    where entity_type = 'user' and entity_id = ${signer.username} and action = 'signature.failed'
+      and recorded_at > now() - make_interval(mins => ${FAILED_SIGNATURE_WINDOW_MINUTES})
+      and recorded_at > coalesce((select max(recorded_at) from audit_trail where actor = ${signer.username} and action = 'change_request.sign'), '-infinity')`);
+  if ((failures?.n ?? 0) >= MAX_FAILED_SIGNATURES) {
+    return { ok: false, locked: true, fields: { form: [`Signing is locked for ${FAILED_SIGNATURE_WINDOW_MINUTES} minutes after ${MAX_FAILED_SIGNATURES} failed attempts.`] } };
+  }
+
+  const [session] = await db
+    .select({ lastSignatureAt: sessions.lastSignatureAt })
+    .from(sessions)
+    .where(and(eq(sessions.idHash, signer.sessionIdHash), isNull(sessions.endedAt)));
+  if (!session) throw new DomainError("forbidden", "Your session has ended; sign in again.");
+  const continuous = session.lastSignatureAt !== null && Date.now() - session.lastSignatureAt.getTime() < CONTINUOUS_SIGNING_MINUTES * 60_000;
+  const [user] = await db.select({ passwordHash: users.passwordHash, active: users.active }).from(users).where(eq(users.id, signer.id));
+  const usernameOk = continuous ? input.username === undefined || input.username === "" || input.username === signer.username : input.username === signer.username;
+  const passwordOk = Boolean(user?.active) && (await verifyPassword(input.password, user!.passwordHash));
+  if (!usernameOk || !passwordOk) {
+    await db.transaction((tx) =>
+      appendAudit(tx, {
+        actor: signer.username,
+        action: "signature.failed",
+        entityType: "user",
+        entityId: signer.username,
+        after: { changeRequest: number, meaning: input.meaning, cause: !usernameOk ? "user_name" : "password" },
+      }),
+    );
+    const fields: Record<string, string[]> = {};
+    if (!usernameOk) fields.username = [continuous ? "This is not your user name" : "Enter your user name: this is the first signature of a continuous series"];
+    if (!passwordOk) fields.password = ["Wrong password: nothing was signed"];
+    return { ok: false, fields };
+  }
+
+  return db.transaction(async (tx) => {
+    const locked = await lockForChange(tx, number, input.rowVersion);
+    const event: ChangeRequestEvent = input.meaning === "approved" ? "approve" : input.meaning === "rejected" ? "reject" : "request_changes";
+    // Fail early with the lifecycle's own message (e.g. "cannot approve a change request that is draft").
+    step(locked, event, { allRequiredApprovalsGiven: false });
+    await refuseIfStale(tx, locked, "sign it");
+    const expanded = locked.expandedChanges as ExpandedChange[];
+    const approvals = await approvalsOf(tx, locked.id, expanded);
+    const sod = separationOfDutiesProblem({
+      signerId: signer.id,
+      authorId: locked.authorId,
+      role: input.role,
+      signerRoles: signer.roles,
+      required: approvals.required,
+      given: input.meaning === "approved" ? approvals.given : approvals.given.filter((g) => g.role !== input.role),
+    });
+    if (sod) throw new DomainError("forbidden", sod, { role: [sod] });
+
+    const given = input.meaning === "approved" ? [...approvals.given, { signerId: signer.id, role: input.role }] : approvals.given;
+    const to = step(locked, event, { allRequiredApprovalsGiven: allApprovalsGiven(approvals.required, given) });
+    const [signature] = await tx
+      .insert(signatures)
+      .values({
+        changeRequestId: locked.id,
+        signerId: signer.id,
+        printedName: signer.displayName,
+        role: input.role,
+        meaning: input.meaning,
+        signedAt: sql`date_trunc('milliseconds', now())`,
+        contentHash: locked.contentHash,
+        revision: locked.revision,
+        comment: input.comment || null,
+      })
+      .returning({ id: signatures.id, signedAt: signatures.signedAt });
+    await guardedUpdate(tx, locked, to);
+    await tx.update(sessions).set({ lastSignatureAt: sql`now()` }).where(eq(sessions.idHash, signer.sessionIdHash));
+    await appendAudit(tx, {
+      actor: signer.username,
+      action: "change_request.sign",
+      entityType: "change_request",
+      entityId: number,
+      before: { status: locked.status },
+      after: {
+        status: to,
+        signature: {
+          id: signature!.id,
+          signer: signer.username,
+          printedName: signer.displayName,
+          role: input.role,
+          meaning: input.meaning,
+          signedAt: signature!.signedAt,
+          contentHash: locked.contentHash,
+          revision: locked.revision,
+          comment: input.comment || null,
+        },
+      },
+    });
+    return { ok: true as const, status: to, signatureId: signature!.id };
+  });
+}
+
+/** Whether the next signature of this session must also give the user name. */
+export async function signatureNeedsUsername(db: DbOrTx, sessionIdHash: string): Promise<boolean> {
+  const [session] = await db.select({ lastSignatureAt: sessions.lastSignatureAt }).from(sessions).where(eq(sessions.idHash, sessionIdHash));
+  return !session?.lastSignatureAt || Date.now() - session.lastSignatureAt.getTime() >= CONTINUOUS_SIGNING_MINUTES * 60_000;
+}
+
+/** Other open change requests touching the same material at the same site. */
+export async function conflictsOf(db: DbOrTx, changeRequestId: number): Promise<{ number: string; title: string; status: ChangeRequestStatus; partNumber: string; site: string }[]> {
+  const mine = changeRequestTargets;
+  return db
+    .selectDistinct({ number: changeRequests.number, title: changeRequests.title, status: changeRequests.status, partNumber: materials.partNumber, site: sites.code })
+    .from(mine)
+    .innerJoin(sql`change_request_targets other`, sql`other.material_id = ${mine.materialId} and other.site_id = ${mine.siteId} and other.change_request_id <> ${mine.changeRequestId}`)
+    .innerJoin(changeRequests, sql`${changeRequests.id} = other.change_request_id`)
+    .innerJoin(materials, eq(materials.id, mine.materialId))
+    .innerJoin(sites, eq(sites.id, mine.siteId))
+    .where(and(eq(mine.changeRequestId, changeRequestId), inArray(changeRequests.status, ["draft", "in_review", "changes_requested", "approved", "partly_released"]), ne(changeRequests.id, changeRequestId)))
+    .orderBy(changeRequests.number, materials.partNumber, sites.code);
+}
+
