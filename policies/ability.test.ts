@@ -10,20 +10,18 @@ const SITE_A = 1;
 const SITE_B = 2;
 
 /** Allowed [action, subject] pairs per role, for a grant at all sites. */
+const SEE = ["read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read ChangeRequest"];
 const EXPECTED_ALL_SITES: Record<Role, string[]> = {
-  viewer: ["read Site", "read RuleSetVersion", "read TraceItem", "read Material"],
-  engineer: ["read Site", "read RuleSetVersion", "read TraceItem", "read Material"],
-  quality_reviewer: ["read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read AuditTrail", "export AuditTrail"],
-  regulatory_reviewer: ["read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read AuditTrail", "export AuditTrail"],
-  release_manager: ["read Site", "read RuleSetVersion", "read TraceItem", "read Material"],
-  admin: [
-    "read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read AuditTrail", "export AuditTrail",
-    "read User", "create User", "update User", "deactivate User",
-  ],
+  viewer: [...SEE],
+  engineer: [...SEE, "create ChangeRequest", "update ChangeRequest"],
+  quality_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail"],
+  regulatory_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail"],
+  release_manager: [...SEE],
+  admin: [...SEE, "read AuditTrail", "export AuditTrail", "read User", "create User", "update User", "deactivate User"],
 };
 /** A grant limited to one site keeps only the site-bound permissions (for that site) and reading materials. */
-const SITE_SCOPED_KEEPS = new Set(["read Site", "read RuleSetVersion", "read TraceItem", "read Material"]);
-const SITE_BOUND: Partial<Record<SubjectType, string>> = { Site: "id", RuleSetVersion: "siteId", TraceItem: "siteId" };
+const SITE_SCOPED_KEEPS = new Set([...SEE, "create ChangeRequest", "update ChangeRequest", "sign ChangeRequest"]);
+const SITE_BOUND: Partial<Record<SubjectType, string>> = { Site: "id", RuleSetVersion: "siteId", TraceItem: "siteId", ChangeRequest: "siteIds" };
 
 describe("the permission matrix", () => {
   for (const role of ROLES) {
@@ -37,8 +35,9 @@ describe("the permission matrix", () => {
           it(`${role} at ${scope}: ${key}`, () => {
             expect(ability.can(action as Action, subjectType)).toBe(allowedAnywhere);
             if (field) {
-              expect(ability.can(action as Action, record(subjectType, { [field]: SITE_A }))).toBe(allowedAnywhere);
-              expect(ability.can(action as Action, record(subjectType, { [field]: SITE_B }))).toBe(allowedAnywhere && scope === "all sites");
+              const at = (site: number) => ({ [field]: field === "siteIds" ? [site] : site });
+              expect(ability.can(action as Action, record(subjectType, at(SITE_A)))).toBe(allowedAnywhere);
+              expect(ability.can(action as Action, record(subjectType, at(SITE_B)))).toBe(allowedAnywhere && scope === "all sites");
             }
           });
         }

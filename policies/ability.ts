@@ -17,7 +17,7 @@ export const ROLE_LABELS: Record<Role, string> = {
   admin: "Administrator",
 };
 
-export const ACTIONS = ["read", "create", "update", "deactivate", "export"] as const;
+export const ACTIONS = ["read", "create", "update", "deactivate", "export", "sign"] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /**
@@ -25,11 +25,15 @@ export type Action = (typeof ACTIONS)[number];
  * Global subjects (materials are master data shared by all sites; the audit trail and users are
  * administered centrally) are reached by site-scoped grants only where the table below says so.
  */
-export const SUBJECTS = ["Site", "RuleSetVersion", "TraceItem", "Material", "AuditTrail", "User"] as const;
+export const SUBJECTS = ["Site", "RuleSetVersion", "TraceItem", "Material", "AuditTrail", "User", "ChangeRequest"] as const;
 export type SubjectType = (typeof SUBJECTS)[number];
-const SITE_BOUND = new Set<SubjectType>(["Site", "RuleSetVersion", "TraceItem"]);
-/** The field naming the site on each site-bound subject. */
-const SITE_FIELD: Partial<Record<SubjectType, string>> = { Site: "id", RuleSetVersion: "siteId", TraceItem: "siteId" };
+const SITE_BOUND = new Set<SubjectType>(["Site", "RuleSetVersion", "TraceItem", "ChangeRequest"]);
+/**
+ * The field naming the site on each site-bound subject. A change request names its sites
+ * (`siteIds`): a record check passes when one of them is in scope, so a change request spanning
+ * sites is checked site by site where all must be (app/utils/auth.server.ts requireEverySite).
+ */
+const SITE_FIELD: Partial<Record<SubjectType, string>> = { Site: "id", RuleSetVersion: "siteId", TraceItem: "siteId", ChangeRequest: "siteIds" };
 
 export type SubjectRecord = ForcedSubject<SubjectType> & Record<string, unknown>;
 export type AppAbility = MongoAbility<[Action, SubjectType | SubjectRecord]>;
@@ -43,14 +47,17 @@ interface Permission {
 }
 
 const read = (subject: SubjectType, allSitesOnly = false): Permission => ({ action: "read", subject, allSitesOnly });
-const SEE_THE_PLANT: Permission[] = [read("Site"), read("Material"), read("RuleSetVersion"), read("TraceItem")];
+const SEE_THE_PLANT: Permission[] = [read("Site"), read("Material"), read("RuleSetVersion"), read("TraceItem"), read("ChangeRequest")];
+/** Signing is approve, reject or request changes (21 CFR 11.50); the approval policy says which reviewer roles a request needs. */
+const SIGN: Permission = { action: "sign", subject: "ChangeRequest" };
 
 /** The one table of permissions. Change requests, signatures and releases add rows in later issues. */
 export const PERMISSIONS: Record<Role, Permission[]> = {
   viewer: [...SEE_THE_PLANT],
-  engineer: [...SEE_THE_PLANT],
-  quality_reviewer: [...SEE_THE_PLANT, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
-  regulatory_reviewer: [...SEE_THE_PLANT, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
+  // Engineers propose; editing, submitting and withdrawing stay with the author (services check).
+  engineer: [...SEE_THE_PLANT, { action: "create", subject: "ChangeRequest" }, { action: "update", subject: "ChangeRequest" }],
+  quality_reviewer: [...SEE_THE_PLANT, SIGN, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
+  regulatory_reviewer: [...SEE_THE_PLANT, SIGN, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
   release_manager: [...SEE_THE_PLANT],
   admin: [
     ...SEE_THE_PLANT,

@@ -10,7 +10,7 @@ import {
   type Grant,
   type SubjectType,
 } from "../../policies/ability";
-import { resolveSession, type SessionUser } from "../services/sessions.server";
+import { hashSessionId, resolveSession, type SessionUser } from "../services/sessions.server";
 import { getDb } from "./db.server";
 import { readEnv } from "./env.server";
 
@@ -23,6 +23,8 @@ export interface SignedIn {
   /** The sites the user's grants reach, with codes, for filtering queries and menus. */
   sites: { id: number; code: string }[];
   scope: "all" | number[];
+  /** SHA-256 of the session id (never the id itself): signatures track their session by it. */
+  sessionIdHash: string;
 }
 
 function cookieValue(request: Request, name: string): string | null {
@@ -71,6 +73,7 @@ export async function getSignedIn(request: Request): Promise<SignedIn | null> {
     ability: defineAbilityFor(grants),
     sites: scope === "all" ? allSites : allSites.filter((s) => scope.includes(s.id)),
     scope,
+    sessionIdHash: hashSessionId(sessionId),
   };
 }
 
@@ -112,4 +115,26 @@ export function siteFilter(signedIn: SignedIn): number[] | null {
 /** Audit actor name for a signed-in user. */
 export function actorName(signedIn: SignedIn): string {
   return signedIn.user.username;
+}
+
+/**
+ * Allowed `action` on a change request at every one of its sites (a change request spanning sites
+ * is only signed or edited by someone whose grants reach them all); else 403.
+ */
+export function requireEverySite(signedIn: SignedIn, action: Action, siteIds: readonly number[]): void {
+  const missing = siteIds.filter((siteId) => !signedIn.ability.can(action, record("ChangeRequest", { siteIds: [siteId] })));
+  if (missing.length > 0 || !signedIn.ability.can(action, "ChangeRequest")) {
+    throw new Response("You do not have permission to do this at every site of this change request.", { status: 403, statusText: "Forbidden" });
+  }
+}
+
+/** The signed-in user as the change-request services see them. */
+export function signerOf(signedIn: SignedIn) {
+  return {
+    id: signedIn.user.id,
+    username: signedIn.user.username,
+    displayName: signedIn.user.displayName,
+    roles: [...new Set(signedIn.grants.map((g) => g.role))],
+    sessionIdHash: signedIn.sessionIdHash,
+  };
 }
