@@ -214,6 +214,12 @@ async function main(): Promise<number> {
   }
 }
 
+// `npm run c981 -- users:list | head` closes stdout early: that is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
