@@ -7,7 +7,8 @@ import type { ConsumptionScan, Identifies, TrackingMode } from "./tracking-rule"
  * The compiled rule set of one site at one version: what runtime MES systems pull and apply.
  * Its RFC 8785 canonical bytes are digested (and, with the release issue, signed).
  */
-export const RULE_SET_TYPE = "c981.rule-set";
+/** The document type runtimes check (the release issue's document format). */
+export const RULE_SET_TYPE = "c981.ruleset";
 export const RULE_SET_SCHEMA_VERSION = 1;
 
 export interface CompiledRule {
@@ -32,6 +33,7 @@ export interface RuleSetDocument {
   version: number;
   effectiveFrom: string;
   issuedAt: string;
+  /** `sha256:` + hex of the previous version's canonical bytes; null for the first. */
   previousDigest: string | null;
   identifierFormats: Record<string, CompiledIdentifierFormat>;
   rules: CompiledRule[];
@@ -80,7 +82,7 @@ export function compileRuleSet(input: CompileInput): CompiledRuleSet {
     version: input.version,
     effectiveFrom: input.effectiveFrom.toISOString(),
     issuedAt: input.issuedAt.toISOString(),
-    previousDigest: input.previousDigest,
+    previousDigest: input.previousDigest === null ? null : `sha256:${input.previousDigest}`,
     identifierFormats,
     rules,
   };

@@ -53,7 +53,7 @@ describe("createRuleSetVersion", () => {
     const stored = await database.db.select().from(ruleSetVersions).where(eq(ruleSetVersions.siteId, siteId));
     expect(stored.map((v) => v.previousDigest)).toEqual([null, v1.digest, v2.digest]);
     const doc = JSON.parse(new TextDecoder().decode(stored[1]!.canonical));
-    expect(doc).toMatchObject({ type: "c981.rule-set", site: "T1", version: 2, previousDigest: v1.digest });
+    expect(doc).toMatchObject({ type: "c981.ruleset", site: "T1", version: 2, previousDigest: `sha256:${v1.digest}` });
     expect(doc.rules.map((r: { partNumber: string; trackingMode: string }) => [r.partNumber, r.trackingMode])).toEqual([
       ["PUMP-1", "serial"],
       ["RES-1", "lot"],
