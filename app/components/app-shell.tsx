@@ -10,6 +10,7 @@ const NAVIGATION: { to: string; label: string; end: boolean; needs: [Action, Sub
   { to: "/materials", label: "Materials", end: false, needs: ["read", "Material"] },
   { to: "/sites", label: "Sites", end: false, needs: ["read", "Site"] },
   { to: "/rule-sets", label: "Rule sets", end: false, needs: ["read", "RuleSetVersion"] },
+  { to: "/change-requests", label: "Change requests", end: false, needs: ["read", "ChangeRequest"] },
   { to: "/audit", label: "Audit trail", end: false, needs: ["read", "AuditTrail"] },
   { to: "/users", label: "Users", end: false, needs: ["read", "User"] },
 ];

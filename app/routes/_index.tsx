@@ -2,10 +2,12 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { PageHeader } from "~/components/app-shell";
 import { AuditEntity } from "~/components/audit-entity";
+import { AwaitingMySignature } from "~/components/change-request-awaiting";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { Digest } from "~/components/digest";
 import { formatCount } from "~/components/format";
 import { UtcTime } from "~/components/time";
+import { awaitingMySignature } from "~/queries/change-requests.server";
 import { dashboard } from "~/queries/screens.server";
 import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
@@ -16,12 +18,19 @@ export const meta: MetaFunction = () => [{ title: "Dashboard · C-981" }];
 export async function loader({ request }: LoaderFunctionArgs) {
   const signedIn = await requirePermission(request, "read", "Material");
   const db = await getDb();
-  return dashboard(db, {
-    at: await databaseNow(db),
-    sites: siteFilter(signedIn),
-    // Decided here, on the server: without the permission the entries are not in the data at all.
-    withAudit: signedIn.ability.can("read", "AuditTrail"),
-  });
+  const [board, awaiting] = await Promise.all([
+    dashboard(db, {
+      at: await databaseNow(db),
+      sites: siteFilter(signedIn),
+      // Decided here, on the server: without the permission the entries are not in the data at all.
+      withAudit: signedIn.ability.can("read", "AuditTrail"),
+    }),
+    // Reviewers only: change requests in review still needing a role they hold.
+    signedIn.ability.can("sign", "ChangeRequest")
+      ? awaitingMySignature(db, { userId: signedIn.user.id, grants: signedIn.grants, sites: siteFilter(signedIn) })
+      : Promise.resolve(null),
+  ]);
+  return { ...board, awaiting };
 }
 
 export default function Dashboard() {
@@ -64,6 +73,8 @@ export default function Dashboard() {
           </div>
         </dl>
       </section>
+
+      {data.awaiting ? <AwaitingMySignature rows={data.awaiting} /> : null}
 
       <div className="two-column">
         <DataTable id="trace-items-by-status" caption="Trace items by status">

@@ -2,12 +2,14 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { PageHeader } from "~/components/app-shell";
 import { Badge } from "~/components/badge";
+import { AttributeChangeRequests, ChangeRequestsAtSite } from "~/components/change-request-material-list";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { Digest } from "~/components/digest";
 import { formatCount, formatQuantity } from "~/components/format";
 import { RuleTimeline, RuleInForceSummary } from "~/components/rule-timeline";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
+import { changeRequestsForMaterial } from "~/queries/change-requests.server";
 import { materialMaster } from "~/queries/screens.server";
 import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
@@ -23,7 +25,11 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       ? await materialMaster(db, { partNumber, at: await databaseNow(db), sites: siteFilter(signedIn) })
       : null;
   if (!master) throw new Response(`No material has part number ${partNumber.slice(0, 100)}.`, { status: 404 });
-  return master;
+  // Which change requests proposed (and, once released, set) its rules at the reader's sites.
+  const changeRequests = signedIn.ability.can("read", "ChangeRequest")
+    ? await changeRequestsForMaterial(db, { partNumber: master.material.partNumber, sites: siteFilter(signedIn) })
+    : { bySite: [], attributes: [] };
+  return { ...master, changeRequests };
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -111,6 +117,8 @@ export default function MaterialMaster() {
         </dl>
       </section>
 
+      <AttributeChangeRequests rows={data.changeRequests.attributes} />
+
       <section aria-labelledby="rules-heading">
         <h2 id="rules-heading">Tracking rules per site</h2>
         <p className="muted">
@@ -124,6 +132,11 @@ export default function MaterialMaster() {
             </h3>
             <RuleInForceSummary inForce={inForce} siteCode={site.code} />
             <RuleTimeline id={`timeline-${slug(site.code)}`} siteCode={site.code} rows={timeline} />
+            <ChangeRequestsAtSite
+              id={`change-requests-${slug(site.code)}`}
+              siteCode={site.code}
+              rows={data.changeRequests.bySite.filter((row) => row.site === site.code)}
+            />
           </section>
         ))}
       </section>

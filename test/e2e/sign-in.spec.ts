@@ -1,12 +1,12 @@
 import { attemptSignIn, c981, DEMO_PASSWORD, expect, signIn, test } from "./support";
 
 const NAVIGATION_BY_USER: Record<string, string[]> = {
-  "vera.viewer": ["Dashboard", "Materials", "Sites", "Rule sets"],
-  "emil.engineer": ["Dashboard", "Materials", "Sites", "Rule sets"],
-  "quinn.quality": ["Dashboard", "Materials", "Sites", "Rule sets", "Audit trail"],
-  "rita.regulatory": ["Dashboard", "Materials", "Sites", "Rule sets", "Audit trail"],
-  "remy.release": ["Dashboard", "Materials", "Sites", "Rule sets"],
-  "ada.admin": ["Dashboard", "Materials", "Sites", "Rule sets", "Audit trail", "Users"],
+  "vera.viewer": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests"],
+  "emil.engineer": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests"],
+  "quinn.quality": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Audit trail"],
+  "rita.regulatory": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Audit trail"],
+  "remy.release": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests"],
+  "ada.admin": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Audit trail", "Users"],
 };
 
 for (const [username, links] of Object.entries(NAVIGATION_BY_USER)) {

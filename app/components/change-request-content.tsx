@@ -1,0 +1,83 @@
+import { LEGACY_DATA_PLAN_LABELS, type ChangeRequestContent } from "~/schemas/change-request";
+import { UtcTime } from "./time";
+
+/** Text as written, paragraphs kept (no markup is interpreted). */
+function Prose({ text }: { text: string }) {
+  if (!text.trim()) return <span className="muted">—</span>;
+  return (
+    <div className="prose">
+      {text.split(/\n{2,}/).map((paragraph, i) => (
+        <p key={i}>{paragraph}</p>
+      ))}
+    </div>
+  );
+}
+
+/** What the author wrote: justification, risk, legacy-data plan, effective date and revalidation. */
+export function ChangeRequestContentView({ content, headingLevel = 2 }: { content: ChangeRequestContent; headingLevel?: 2 | 3 }) {
+  const H = headingLevel === 2 ? "h2" : "h3";
+  return (
+    <section aria-labelledby="cr-content-heading" className="card cr-content">
+      <H id="cr-content-heading">Proposal</H>
+      <dl className="properties properties-stacked">
+        <div className="wide">
+          <dt>Justification</dt>
+          <dd>
+            <Prose text={content.justification} />
+          </dd>
+        </div>
+        <div className="wide">
+          <dt>Risk assessment</dt>
+          <dd>
+            <Prose text={content.riskAssessment} />
+          </dd>
+        </div>
+        <div>
+          <dt>Legacy-data plan</dt>
+          <dd>{LEGACY_DATA_PLAN_LABELS[content.legacyDataPlan] ?? content.legacyDataPlan}</dd>
+        </div>
+        <div>
+          <dt>Proposed effective (UTC)</dt>
+          <dd>{content.proposedEffectiveFrom ? <UtcTime value={content.proposedEffectiveFrom} /> : "when released"}</dd>
+        </div>
+        <div>
+          <dt>Revalidation required</dt>
+          <dd>{content.revalidationRequired ? "yes" : "no"}</dd>
+        </div>
+        {content.legacyDataNotes ? (
+          <div className="wide">
+            <dt>Notes on legacy data</dt>
+            <dd>
+              <Prose text={content.legacyDataNotes} />
+            </dd>
+          </div>
+        ) : null}
+        <div className="wide">
+          <dt>Revalidation tasks</dt>
+          <dd>
+            {content.revalidationTasks.length === 0 ? (
+              <span className="muted">none</span>
+            ) : (
+              <ol className="task-list">
+                {content.revalidationTasks.map((task, i) => (
+                  <li key={i}>
+                    {task.description}
+                    {task.evidenceUrl ? (
+                      <>
+                        {" "}
+                        — evidence:{" "}
+                        <a href={task.evidenceUrl} rel="noreferrer noopener" target="_blank">
+                          {task.evidenceUrl}
+                        </a>
+                      </>
+                    ) : null}
+                  </li>
+                ))}
+              </ol>
+            )}
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,152 @@
+import { Link } from "@remix-run/react";
+import type { DiffRow, ExpandedChange } from "~/domain/change-request";
+import type { TrackingRuleContent } from "~/domain/tracking-rule";
+import { DataTable, EmptyRow } from "./data-table";
+
+const FIELD_LABELS: Record<string, string> = {
+  trackingMode: "tracking mode",
+  containerTracking: "container tracking",
+  identifierFormatCodes: "identifier formats",
+  consumptionScan: "scan at consumption",
+  riskClass: "risk class",
+  regulatoryFlags: "regulatory flags",
+  family: "family",
+  gtin: "GTIN",
+};
+
+/** The structured per-material diff: site, material, field, from → to (unchanged fields left out). */
+export function StructuredDiff({ rows, id = "cr-diff" }: { rows: readonly DiffRow[]; id?: string }) {
+  return (
+    <DataTable id={id} caption="Changes, field by field" captionDetail="compared with the rules in force now">
+      <thead>
+        <tr>
+          <th scope="col">Site</th>
+          <th scope="col">Material</th>
+          <th scope="col">Field</th>
+          <th scope="col">From</th>
+          <th scope="col">
+            <span aria-hidden="true">→ </span>To
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 ? <EmptyRow colSpan={5}>Nothing would change: the proposal equals the rules in force.</EmptyRow> : null}
+        {rows.map((row, i) => (
+          <tr key={i}>
+            <td>{row.site ?? <span className="muted">all sites</span>}</td>
+            <th scope="row">
+              <Link to={`/materials/${encodeURIComponent(row.partNumber)}`}>{row.partNumber}</Link>
+            </th>
+            <td>{FIELD_LABELS[row.field] ?? row.field}</td>
+            <td className="diff-from">{row.from}</td>
+            <td className="diff-to">{row.to}</td>
+          </tr>
+        ))}
+      </tbody>
+    </DataTable>
+  );
+}
+
+/** The unified diff of the canonical rules per site, lines marked by class (no inline styles: CSP). */
+export function TextDiff({ text }: { text: string }) {
+  if (!text.trim()) return <p className="muted">No tracking rules change, so there is no rule text to compare.</p>;
+  const lines = text.replace(/\n$/, "").split("\n");
+  return (
+    <pre className="code-block tall text-diff" tabIndex={0} aria-label="Unified diff of the rules, base and proposed">
+      <code>
+        {lines.map((line, i) => {
+          const kind =
+            line.startsWith("+++") || line.startsWith("---") || line.startsWith("Index:") || line.startsWith("====")
+              ? "diff-file"
+              : line.startsWith("@@")
+                ? "diff-hunk"
+                : line.startsWith("+")
+                  ? "diff-add"
+                  : line.startsWith("-")
+                    ? "diff-del"
+                    : undefined;
+          return (
+            <span key={i} className={kind}>
+              {line}
+              {"\n"}
+            </span>
+          );
+        })}
+      </code>
+    </pre>
+  );
+}
+
+const formats = (rule: TrackingRuleContent) => (rule.identifierFormatCodes.length ? rule.identifierFormatCodes.join(", ") : "none");
+
+/** The per-material changes the request stands for (families expanded), for the record. */
+export function ExpandedChanges({
+  changes,
+  current,
+}: {
+  changes: readonly ExpandedChange[];
+  current: readonly { partNumber: string; site: string; rule: TrackingRuleContent | null }[];
+}) {
+  const tracking = changes.filter((c) => c.kind === "tracking");
+  const attributes = changes.filter((c) => c.kind === "attributes");
+  return (
+    <>
+      <DataTable id="cr-expanded-tracking" caption="Tracking rules, per material and site" captionDetail={`${tracking.length} in all`}>
+        <thead>
+          <tr>
+            <th scope="col">Material</th>
+            <th scope="col">Site</th>
+            <th scope="col">Rule in force now</th>
+            <th scope="col">Proposed mode</th>
+            <th scope="col">Containers</th>
+            <th scope="col">Identifier formats</th>
+            <th scope="col">Scan</th>
+            <th scope="col">Via family</th>
+          </tr>
+        </thead>
+        <tbody>
+          {tracking.length === 0 ? <EmptyRow colSpan={8}>No tracking rule changes.</EmptyRow> : null}
+          {tracking.map((c) => {
+            const was = current.find((x) => x.partNumber === c.partNumber && x.site === c.site)?.rule ?? null;
+            return (
+              <tr key={`${c.partNumber}|${c.site}`}>
+                <th scope="row">{c.partNumber}</th>
+                <td>{c.site}</td>
+                <td>{was ? `${was.trackingMode}; ${formats(was)}; scan ${was.consumptionScan}` : <span className="muted">no rule</span>}</td>
+                <td>{c.rule.trackingMode}</td>
+                <td>{c.rule.containerTracking ? "yes" : "no"}</td>
+                <td>{formats(c.rule)}</td>
+                <td>{c.rule.consumptionScan}</td>
+                <td>{c.viaFamily ?? <span className="muted">—</span>}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </DataTable>
+      {attributes.length > 0 ? (
+        <DataTable id="cr-expanded-attributes" caption="Material attributes (all sites)">
+          <thead>
+            <tr>
+              <th scope="col">Material</th>
+              <th scope="col">Risk class</th>
+              <th scope="col">Regulatory flags</th>
+              <th scope="col">Family</th>
+              <th scope="col">GTIN</th>
+            </tr>
+          </thead>
+          <tbody>
+            {attributes.map((c) => (
+              <tr key={c.partNumber}>
+                <th scope="row">{c.partNumber}</th>
+                <td>{c.riskClass ?? <span className="muted">unchanged</span>}</td>
+                <td>{c.regulatoryFlags ? c.regulatoryFlags.join(", ") || "none" : <span className="muted">unchanged</span>}</td>
+                <td>{c.family ?? <span className="muted">unchanged</span>}</td>
+                <td>{c.gtin ?? <span className="muted">unchanged</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </DataTable>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,99 @@
+import { Form, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { SIGNATURE_MEANINGS, signatureSchema, type SignatureMeaning } from "~/schemas/change-request";
+import type { ReviewerRole } from "../../policies/approval";
+import { reviewerRoleLabel } from "./change-request-status";
+import { SelectInput, TextAreaField } from "./form-fields";
+import { Digest } from "./digest";
+import { ErrorList, Field, FormError, useSchemaForm, type FieldErrors } from "./forms";
+
+/** The sign form's fields: the signature dialog's schema with the intent that routes it. */
+export const signIntentSchema = signatureSchema.safeExtend({ intent: z.literal("sign") });
+
+/** In the browser only, when the dialog asks for it: the user name must be given (the service checks it is theirs). */
+const signWithUsernameSchema = signIntentSchema.refine((s) => Boolean(s.username), {
+  path: ["username"],
+  message: "Enter your user name: this is the first signature of a continuous series",
+});
+
+const MEANINGS = Object.keys(SIGNATURE_MEANINGS) as SignatureMeaning[];
+
+/**
+ * The electronic-signature dialog (21 CFR 11.200): an inline section, not a modal, so it works
+ * with the keyboard and without scripts. The password is asked every time; the user name too at
+ * the first signature of a continuous series. The meaning is chosen from a fixed list.
+ */
+export function SignatureDialog({
+  number,
+  revision,
+  contentHash,
+  rowVersion,
+  roles,
+  needsUsername,
+  serverErrors,
+}: {
+  number: string;
+  revision: number;
+  contentHash: string;
+  rowVersion: number;
+  roles: readonly ReviewerRole[];
+  needsUsername: boolean;
+  serverErrors: FieldErrors | undefined;
+}) {
+  const navigation = useNavigation();
+  const { onSubmit, errors } = useSchemaForm(needsUsername ? signWithUsernameSchema : signIntentSchema, serverErrors);
+  const meaningErrorId = "sign-meaning-error";
+  return (
+    <section aria-labelledby="sign-heading" className="card form-card signature-dialog">
+      <h2 id="sign-heading">Sign {number}</h2>
+      <p>
+        You sign revision {revision} — the signed content has the SHA-256 <Digest value={contentHash} />. Your signature will show your printed name, the date
+        and time (UTC) and its meaning. It is voided if the content is edited afterwards.
+      </p>
+      <FormError errors={[...(errors.form ?? []), ...(errors.rowVersion ?? []), ...(errors.intent ?? [])]} />
+      <Form method="post" onSubmit={onSubmit} noValidate>
+        <input type="hidden" name="intent" value="sign" />
+        <input type="hidden" name="rowVersion" value={rowVersion} />
+        <fieldset className="radio-group" aria-describedby={errors.meaning?.length ? meaningErrorId : undefined}>
+          <legend>Meaning of your signature</legend>
+          {MEANINGS.map((meaning) => (
+            <span className="checkbox-line" key={meaning}>
+              <input type="radio" name="meaning" id={`sign-meaning-${meaning}`} value={meaning} aria-invalid={errors.meaning?.length ? true : undefined} />
+              <label htmlFor={`sign-meaning-${meaning}`}>{SIGNATURE_MEANINGS[meaning]}</label>
+            </span>
+          ))}
+          <ErrorList id={meaningErrorId} errors={errors.meaning} />
+        </fieldset>
+        <div className="form-grid">
+          <SelectInput
+            label="Role you sign in"
+            name="role"
+            id="sign-role"
+            options={roles.length === 1 ? roles.map((r) => ({ value: r, label: reviewerRoleLabel(r) })) : [{ value: "", label: "Choose…" }, ...roles.map((r) => ({ value: r, label: reviewerRoleLabel(r) }))]}
+            defaultValue={roles.length === 1 ? roles[0] : ""}
+            errors={errors.role}
+          />
+          {needsUsername ? (
+            <Field
+              label="User name"
+              name="username"
+              id="sign-username"
+              autoComplete="username"
+              autoCapitalize="none"
+              spellCheck={false}
+              maxLength={64}
+              required
+              errors={errors.username}
+              hint="First signature of a continuous series: your user name and password"
+            />
+          ) : null}
+          <Field label="Password" name="password" id="sign-password" type="password" autoComplete="current-password" required maxLength={256} errors={errors.password} />
+        </div>
+        <TextAreaField label="Comment" name="comment" id="sign-comment" rows={2} maxLength={5000} errors={errors.comment} hint="Required when you reject" />
+        <button type="submit" disabled={navigation.state === "submitting"}>
+          Sign {number}
+        </button>
+      </Form>
+    </section>
+  );
+}

@@ -1,0 +1,482 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation, useOutlet, useSearchParams } from "@remix-run/react";
+import { z } from "zod";
+import { PageHeader } from "~/components/app-shell";
+import { ChangeRequestContentView } from "~/components/change-request-content";
+import { StructuredDiff, TextDiff } from "~/components/change-request-diff";
+import { ApprovalsNeeded, SignatureManifestations } from "~/components/change-request-signatures";
+import { ChangeRequestFlags, ChangeRequestStatusBadge, STATUS_LABELS } from "~/components/change-request-status";
+import { DataTable, EmptyRow } from "~/components/data-table";
+import { Digest } from "~/components/digest";
+import { StatusMessage, TextAreaField } from "~/components/form-fields";
+import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
+import { JsonDetails } from "~/components/json-details";
+import { SignatureDialog, signIntentSchema } from "~/components/signature-dialog";
+import { UtcTime } from "~/components/time";
+import { transition, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
+import { changeRequestDetail, changeRequestHead, reviewerRolesCovering } from "~/queries/change-requests.server";
+import {
+  addComment,
+  rebaseChangeRequest,
+  reviseChangeRequest,
+  signatureNeedsUsername,
+  signChangeRequest,
+  submitChangeRequest,
+  withdrawChangeRequest,
+} from "~/services/change-requests.server";
+import { requireEverySite, requirePermission, requireRecord, requireUser, signerOf } from "~/utils/auth.server";
+import { getDb } from "~/utils/db.server";
+import { DomainError } from "~/utils/errors.server";
+import { record } from "../../policies/ability";
+
+const HISTORY_LIMIT = 100;
+
+/* The page's forms, told apart by `intent`. Each validates in the browser with its own schema;
+   the action parses the union, so a form can only do what its intent names. */
+const rowVersion = z.coerce.number().int().positive();
+const submitSchema = z.object({ intent: z.literal("submit"), rowVersion });
+const reviseSchema = z.object({ intent: z.literal("revise"), rowVersion });
+const rebaseSchema = z.object({ intent: z.literal("rebase"), rowVersion });
+const withdrawSchema = z.object({
+  intent: z.literal("withdraw"),
+  rowVersion,
+  reason: z.string().trim().min(3, "Give a reason (at least 3 characters)").max(500, "At most 500 characters"),
+});
+const commentSchema = z.object({
+  intent: z.literal("comment"),
+  body: z.string().trim().min(1, "Write a comment").max(5000, "At most 5000 characters"),
+});
+const actionSchema = z.discriminatedUnion("intent", [submitSchema, reviseSchema, rebaseSchema, withdrawSchema, commentSchema, signIntentSchema]);
+type Intent = z.infer<typeof actionSchema>["intent"];
+
+const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
+  create: "Draft created. Submit it for review when it is complete.",
+  edit: "Saved as a new revision. Signatures given before were voided.",
+  submit: "Submitted for review.",
+  revise: "Back to draft: revise it and submit it again.",
+  rebase: "Rebased on the rules in force now. Signatures given before were voided.",
+  withdraw: "Withdrawn.",
+  comment: "Comment added.",
+  sign: "Signed.",
+};
+
+/** The very answer requireRecord gives: no change request by that number, whatever the reason. */
+const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `${data.cr.number} ${data.cr.title} · Change requests · C-981` : "Change request not found · C-981" },
+];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const signedIn = await requirePermission(request, "read", "ChangeRequest");
+  const db = await getDb();
+  const detail = await changeRequestDetail(db, params.number ?? "", { historyLimit: HISTORY_LIMIT });
+  if (!detail) throw notFound();
+  // Visible when one of its sites is the reader's; otherwise it does not exist for them.
+  requireRecord(signedIn, "read", "ChangeRequest", { siteIds: detail.siteIds });
+  const { id: _id, authorId, siteIds, ...shown } = detail;
+  const isAuthor = authorId === signedIn.user.id;
+  const everySite = (action: "sign" | "update") =>
+    signedIn.ability.can(action, "ChangeRequest") && siteIds.every((siteId) => signedIn.ability.can(action, record("ChangeRequest", { siteIds: [siteId] })));
+  // The dialog is offered to reviewers who may sign at every site; the service decides the rest.
+  const signRoles = shown.cr.status === "in_review" && !isAuthor && everySite("sign") ? reviewerRolesCovering(signedIn.grants, siteIds) : [];
+  return {
+    ...shown,
+    isAuthor,
+    /** Author actions (edit, submit, revise, rebase, withdraw) are offered to the author only. */
+    canAct: isAuthor && everySite("update"),
+    signRoles,
+    reviewerAuthor: isAuthor && everySite("sign"),
+    needsUsername: signRoles.length > 0 ? await signatureNeedsUsername(db, signedIn.sessionIdHash) : false,
+  };
+}
+
+/** A service's field errors as the forms show them; its message at the top when no field names it. */
+function fieldErrorsOf(error: DomainError): FieldErrors {
+  return Object.keys(error.fields).length > 0 ? error.fields : { form: [error.message] };
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const signedIn = await requireUser(request);
+  const formData = await request.formData();
+  const db = await getDb();
+  const head = await changeRequestHead(db, params.number ?? "");
+  if (!head) throw notFound();
+  requireRecord(signedIn, "read", "ChangeRequest", { siteIds: head.siteIds });
+  const rawIntent = formData.get("intent");
+  const intent = typeof rawIntent === "string" ? rawIntent : null;
+  // Authorized before the form is read: signing needs `sign` at every site of the request, the
+  // author's actions `update` there (the service adds: only the author). Commenting needs only
+  // to see the request; an unknown intent is refused by the parse below.
+  if (intent === "sign") requireEverySite(signedIn, "sign", head.siteIds);
+  else if (intent !== "comment") requireEverySite(signedIn, "update", head.siteIds);
+  const form = parseForm(actionSchema, formData);
+  // Only problems go back, never the values: the password must not travel back in a response.
+  if (!form.ok) return data({ intent, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
+  const person = signerOf(signedIn);
+  const number = head.number;
+  try {
+    switch (form.data.intent) {
+      case "sign": {
+        const { intent: _intent, ...signature } = form.data;
+        const result = await signChangeRequest(db, person, number, signature);
+        if (!result.ok) {
+          // 423 Locked: too many failed attempts; signing is refused for a while.
+          return data({ intent, fieldErrors: result.fields as FieldErrors, conflict: null as string | null }, { status: result.locked ? 423 : 400 });
+        }
+        break;
+      }
+      case "comment":
+        await addComment(db, person, number, form.data.body);
+        break;
+      case "submit":
+        await submitChangeRequest(db, person, number, form.data.rowVersion);
+        break;
+      case "revise":
+        await reviseChangeRequest(db, person, number, form.data.rowVersion);
+        break;
+      case "rebase":
+        await rebaseChangeRequest(db, person, number, form.data.rowVersion);
+        break;
+      case "withdraw":
+        await withdrawChangeRequest(db, person, number, form.data.rowVersion, form.data.reason);
+        break;
+    }
+  } catch (error) {
+    if (error instanceof DomainError) {
+      if (error.code === "not_found") throw notFound();
+      // 409: the request moved on (another signature, an edit, a release) — said at the top, with a reload.
+      const conflict = error.status === 409 ? error.message : null;
+      return data({ intent, fieldErrors: conflict ? error.fields : fieldErrorsOf(error), conflict }, { status: error.status });
+    }
+    throw error;
+  }
+  // Post/Redirect/Get: a reload does not repeat the action.
+  throw redirect(`/change-requests/${number}?done=${form.data.intent}`);
+}
+
+function useErrorsFor(intent: Intent): FieldErrors | undefined {
+  const actionData = useActionData<typeof action>();
+  if (!actionData || actionData.intent !== intent) return undefined;
+  // A 409 is also said at the form that met it: the top of the page may be far away.
+  if (actionData.conflict) return { ...actionData.fieldErrors, form: [`${actionData.conflict} Reload the page (link at the top) and try again.`] };
+  return actionData.fieldErrors;
+}
+
+const can = (status: Parameters<typeof transition>[0], event: ChangeRequestEvent) => transition(status, event).ok;
+
+export default function ChangeRequestPage() {
+  const outlet = useOutlet();
+  // The edit form and the printable record are child routes: they replace this page.
+  if (outlet) return outlet;
+  return <ChangeRequestView />;
+}
+
+function ChangeRequestView() {
+  const view = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const signErrors = useErrorsFor("sign");
+  const [searchParams] = useSearchParams();
+  const { cr } = view;
+  const done = searchParams.get("done");
+  const formKey = `${cr.rowVersion}`;
+  const signShown = view.signRoles.length > 0;
+  const authorForms: Intent[] = view.canAct ? ["submit", "revise", "rebase", "withdraw"] : [];
+  const shownForms: (Intent | null)[] = ["comment", ...authorForms, ...(signShown ? (["sign"] as const) : [])];
+  // Errors of a form that is no longer on the page (the request moved on) are shown at the top.
+  const orphan = actionData && !actionData.conflict && !shownForms.includes(actionData.intent as Intent) ? Object.values(actionData.fieldErrors).flatMap((e) => e ?? []) : undefined;
+  const open = ["draft", "in_review", "changes_requested", "approved", "partly_released"].includes(cr.status);
+  return (
+    <>
+      <PageHeader
+        title={
+          <>
+            <span className="muted">{cr.number}</span> {cr.title}
+          </>
+        }
+        lead={
+          <>
+            <ChangeRequestStatusBadge status={cr.status} /> <ChangeRequestFlags stale={view.stale} conflict={view.conflicts.length > 0} /> by {cr.authorName} ·
+            revision {cr.revision} · content <Digest value={cr.contentHash} />
+          </>
+        }
+      >
+        <Link to={`/change-requests/${cr.number}/record`}>Printable record</Link>
+        {view.canAct && can(cr.status, "edit") ? <Link to={`/change-requests/${cr.number}/edit`}>Edit</Link> : null}
+        <Link to="/change-requests">All change requests</Link>
+      </PageHeader>
+
+      <StatusMessage>{!actionData && done && done in DONE_MESSAGES ? DONE_MESSAGES[done as keyof typeof DONE_MESSAGES] : null}</StatusMessage>
+      {actionData?.conflict ? (
+        <div className="form-error conflict-error" role="alert">
+          <p>
+            <strong>Not done — conflict:</strong> {actionData.conflict}
+          </p>
+          <p>
+            <Link to={`/change-requests/${cr.number}`}>Reload {cr.number}</Link>
+          </p>
+        </div>
+      ) : null}
+      <FormError errors={orphan} />
+
+      {open && view.stale.length > 0 ? (
+        <div className="notice notice-warn stale-banner" role="status">
+          <p>
+            <strong>Stale:</strong> the rules at {view.stale.join(", ")} changed since this was written — rebase it on the rules in force now before it is
+            reviewed further.
+          </p>
+          {view.canAct && can(cr.status, "rebase") ? <IntentButton key={formKey} intent="rebase" label={`Rebase ${cr.number}`} rowVersion={cr.rowVersion} /> : null}
+        </div>
+      ) : null}
+      {open && view.conflicts.length > 0 ? (
+        <div className="notice notice-warn" role="status">
+          <p>
+            <strong>Conflict:</strong> another open change request changes the same material at the same site.
+          </p>
+          <ul>
+            {view.conflicts.map((c) => (
+              <li key={`${c.number}|${c.partNumber}|${c.site}`}>
+                also changed by <Link to={`/change-requests/${c.number}`}>{c.number}</Link> ({STATUS_LABELS[c.status]}): {c.partNumber} at {c.site}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+
+      {view.canAct ? <AuthorActions key={formKey} /> : null}
+
+      <section aria-labelledby="cr-overview-heading" className="card">
+        <h2 id="cr-overview-heading">Overview</h2>
+        <dl className="properties">
+          <div>
+            <dt>Number</dt>
+            <dd>
+              <code>{cr.number}</code>
+            </dd>
+          </div>
+          <div>
+            <dt>Status</dt>
+            <dd>
+              <ChangeRequestStatusBadge status={cr.status} />
+            </dd>
+          </div>
+          <div>
+            <dt>Author</dt>
+            <dd>
+              {cr.authorName} <span className="muted">({cr.authorUsername})</span>
+            </dd>
+          </div>
+          <div>
+            <dt>Revision</dt>
+            <dd>{cr.revision}</dd>
+          </div>
+          <div>
+            <dt>Content hash (SHA-256)</dt>
+            <dd>
+              <Digest value={cr.contentHash} />
+            </dd>
+          </div>
+          <div>
+            <dt>Sites</dt>
+            <dd>{view.siteCodes.join(", ")}</dd>
+          </div>
+          <div>
+            <dt>Created (UTC)</dt>
+            <dd>
+              <UtcTime value={cr.createdAt} />
+            </dd>
+          </div>
+          <div>
+            <dt>Updated (UTC)</dt>
+            <dd>
+              <UtcTime value={cr.updatedAt} />
+            </dd>
+          </div>
+        </dl>
+      </section>
+
+      <ChangeRequestContentView content={cr.content} />
+
+      <ApprovalsNeeded approvals={view.approvals} />
+
+      <section aria-labelledby="cr-diff-heading">
+        <h2 id="cr-diff-heading">What changes</h2>
+        <StructuredDiff rows={view.diff} />
+        <h3 id="cr-text-diff-heading">Rules as text</h3>
+        <p className="muted small">Unified diff of the canonical rules per site: the rules in force now (base) against the proposal.</p>
+        <TextDiff text={view.textDiff} />
+        <DataTable id="cr-bases" caption="Bases" captionDetail="the rule set each site had when this revision was written">
+          <thead>
+            <tr>
+              <th scope="col">Site</th>
+              <th scope="col">Version</th>
+              <th scope="col">Rules digest</th>
+              <th scope="col">Now</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.bases.length === 0 ? <EmptyRow colSpan={4}>No bases recorded.</EmptyRow> : null}
+            {view.bases.map((b) => (
+              <tr key={b.site}>
+                <th scope="row">
+                  <abbr title={b.siteName}>{b.site}</abbr>
+                </th>
+                <td>{b.version === null ? <span className="muted">none (legacy)</span> : <Link to={`/rule-sets/${b.site}/${b.version}`}>v{b.version}</Link>}</td>
+                <td>
+                  <Digest value={b.rulesDigest} />
+                </td>
+                <td>{view.stale.includes(b.site) ? <span className="error-text">moved since — stale</span> : open ? "unchanged" : <span className="muted">—</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </DataTable>
+      </section>
+
+      <SignatureManifestations signatures={view.signatures} />
+
+      {signShown ? (
+        <SignatureDialog
+          key={formKey}
+          number={cr.number}
+          revision={cr.revision}
+          contentHash={cr.contentHash}
+          rowVersion={cr.rowVersion}
+          roles={view.signRoles}
+          needsUsername={view.needsUsername}
+          serverErrors={signErrors}
+        />
+      ) : cr.status === "in_review" ? (
+        <p className="muted signing-note">
+          {view.reviewerAuthor
+            ? "You wrote this change request: its author never signs it."
+            : "Quality and regulatory reviewers of every site of this change request sign it."}
+        </p>
+      ) : null}
+
+      <Discussion />
+
+      <DataTable id="cr-history" caption={`History of ${cr.number}`} captionDetail={`newest first${view.history.more ? `, latest ${HISTORY_LIMIT}` : ""}`}>
+        <thead>
+          <tr>
+            <th scope="col" className="num">
+              Seq
+            </th>
+            <th scope="col">Time (UTC)</th>
+            <th scope="col">Actor</th>
+            <th scope="col">Action</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Before</th>
+            <th scope="col">After</th>
+          </tr>
+        </thead>
+        <tbody>
+          {view.history.rows.length === 0 ? <EmptyRow colSpan={7}>No audit entries.</EmptyRow> : null}
+          {view.history.rows.map((row) => (
+            <tr key={row.seq}>
+              <th scope="row" className="num">
+                {row.seq}
+              </th>
+              <td>
+                <UtcTime value={row.recordedAt} />
+              </td>
+              <td>{row.actor}</td>
+              <td>
+                <code>{row.action}</code>
+              </td>
+              <td className="wrap">{row.reason ?? <span className="muted">—</span>}</td>
+              <td>
+                <JsonDetails summary="before" json={row.before} />
+              </td>
+              <td>
+                <JsonDetails summary="after" json={row.after} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </DataTable>
+    </>
+  );
+}
+
+/** A one-button form for an intent that needs only the row version (submit, revise, rebase). */
+function IntentButton({ intent, label, rowVersion, secondary = false }: { intent: "submit" | "revise" | "rebase"; label: string; rowVersion: number; secondary?: boolean }) {
+  const navigation = useNavigation();
+  const errors = useErrorsFor(intent);
+  return (
+    <Form method="post" className="inline-form">
+      <input type="hidden" name="intent" value={intent} />
+      <input type="hidden" name="rowVersion" value={rowVersion} />
+      <FormError errors={errors ? Object.values(errors).flatMap((e) => e ?? []) : undefined} />
+      <button type="submit" className={secondary ? "button-secondary" : undefined} disabled={navigation.state === "submitting"}>
+        {label}
+      </button>
+    </Form>
+  );
+}
+
+function AuthorActions() {
+  const { cr } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const { onSubmit, errors } = useSchemaForm(withdrawSchema, useErrorsFor("withdraw"));
+  const canSubmit = can(cr.status, "submit");
+  const canRevise = can(cr.status, "revise");
+  const canWithdraw = can(cr.status, "withdraw");
+  if (!canSubmit && !canRevise && !canWithdraw && !can(cr.status, "edit")) return null;
+  return (
+    <section aria-labelledby="cr-actions-heading" className="card form-card">
+      <h2 id="cr-actions-heading">Your change request</h2>
+      <div className="action-row">
+        {canSubmit ? <IntentButton intent="submit" label="Submit for review" rowVersion={cr.rowVersion} /> : null}
+        {canRevise ? <IntentButton intent="revise" label="Revise (back to draft)" rowVersion={cr.rowVersion} /> : null}
+        {can(cr.status, "edit") ? (
+          <Link to={`/change-requests/${cr.number}/edit`} className="button-link button-link-secondary">
+            Edit{cr.status === "draft" ? "" : " (voids signatures)"}
+          </Link>
+        ) : null}
+      </div>
+      {canWithdraw ? (
+        <Form method="post" onSubmit={onSubmit} noValidate className="inline-form withdraw-form" aria-label={`Withdraw ${cr.number}`}>
+          <input type="hidden" name="intent" value="withdraw" />
+          <input type="hidden" name="rowVersion" value={cr.rowVersion} />
+          <FormError errors={[...(errors.form ?? []), ...(errors.rowVersion ?? [])]} />
+          <Field label="Reason for withdrawing" name="reason" id="withdraw-reason" type="text" maxLength={500} required errors={errors.reason} />
+          <button type="submit" className="button-danger" disabled={navigation.state === "submitting"}>
+            Withdraw
+          </button>
+        </Form>
+      ) : null}
+    </section>
+  );
+}
+
+function Discussion() {
+  const { comments } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const { onSubmit, errors } = useSchemaForm(commentSchema, useErrorsFor("comment"));
+  return (
+    <section aria-labelledby="cr-discussion-heading" className="card">
+      <h2 id="cr-discussion-heading">Discussion</h2>
+      <p className="muted small">Comments are not part of the signed content.</p>
+      {comments.length === 0 ? <p className="muted">No comments yet.</p> : null}
+      <ol className="comment-list">
+        {comments.map((c) => (
+          <li key={c.id}>
+            <p className="comment-meta">
+              <strong>{c.authorName}</strong> <span className="muted">({c.authorUsername})</span> · <UtcTime value={c.createdAt} />
+            </p>
+            <p className="comment-body">{c.body}</p>
+          </li>
+        ))}
+      </ol>
+      <Form method="post" onSubmit={onSubmit} noValidate key={comments.length}>
+        <input type="hidden" name="intent" value="comment" />
+        <FormError errors={errors.form} />
+        <TextAreaField label="Add a comment" name="body" id="comment-body" rows={3} maxLength={5000} required errors={errors.body} />
+        <button type="submit" disabled={navigation.state === "submitting"}>
+          Add comment
+        </button>
+      </Form>
+    </section>
+  );
+}
