@@ -11,15 +11,22 @@ import { ROLES, type Role } from "../../policies/ability";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
+import { createChangeRequest } from "../../app/services/change-requests.server";
 import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { SESSION_COOKIE } from "../../app/utils/auth.server";
 import { createTestDatabase } from "../setup/database";
 
 type Need =
   | { public: true }
-  | { read: "Material" | "Site" | "RuleSetVersion" | "TraceItem" | "AuditTrail" | "User"; site?: "EIN" | "CLT" }
+  | { read: "Material" | "Site" | "RuleSetVersion" | "TraceItem" | "AuditTrail" | "User" | "ChangeRequest"; site?: "EIN" | "CLT" }
   | { export: "AuditTrail" }
-  | { write: "User" };
+  | { write: "User" }
+  /** Propose a change request: engineers, at any scope (an empty form then answers 400). */
+  | { propose: true }
+  /** Edit someone else's EIN change request: only its author may (403), unseen at CLT (404). */
+  | { editOthers: true }
+  /** Sign the EIN change request with an empty form: reviewers at all sites get 400, others 403, unseen at CLT 404. */
+  | { sign: true };
 
 interface Case {
   route: string;
@@ -35,6 +42,7 @@ interface Case {
 
 let database: Database;
 let einItem = "";
+let changeRequest = "";
 let cltItem = "";
 const sessions = new Map<string, string>();
 const PASSWORD = "route-guard-password";
@@ -56,6 +64,13 @@ function cases(): Case[] {
     { route: "users._index", label: "create a user", method: "POST", body: { username: "", displayName: "", password: "", reason: "" }, need: { write: "User" }, anonymous: 302 },
     { route: "users.$username", label: "a user", params: { username: "vera.viewer" }, need: { read: "User" }, anonymous: 302 },
     { route: "users.$username", label: "deactivate a user", params: { username: "vera.viewer" }, method: "POST", body: { intent: "deactivate", reason: "" }, need: { write: "User" }, anonymous: 302 },
+    { route: "change-requests._index", label: "change requests", need: { read: "ChangeRequest" }, anonymous: 302 },
+    { route: "change-requests.new", label: "the new change request form", need: { propose: true }, anonymous: 302 },
+    { route: "change-requests.new", label: "propose a change request", method: "POST", body: { title: "" }, need: { propose: true }, anonymous: 302 },
+    { route: "change-requests.$number", label: "an EIN change request", params: { number: changeRequest }, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
+    { route: "change-requests.$number", label: "sign an EIN change request", params: { number: changeRequest }, method: "POST", body: { intent: "sign" }, need: { sign: true }, anonymous: 302 },
+    { route: "change-requests.$number.edit", label: "edit someone else's change request", params: { number: changeRequest }, need: { editOthers: true }, anonymous: 302 },
+    { route: "change-requests.$number.record", label: "a change request's printable record", params: { number: changeRequest }, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
     { route: "sign-in", label: "the sign-in page", need: { public: true }, anonymous: 200 },
     { route: "$", label: "an unknown address", params: { "*": "no/such/page" }, need: { public: true }, anonymous: 404 },
   ];
@@ -77,6 +92,12 @@ function expected(who: Who, c: Case): number {
     return 200;
   }
   if ("export" in n) return auditRoles.includes(who.role) && who.site === "all" ? 200 : 403;
+  if ("propose" in n) return who.role === "engineer" ? (c.method === "POST" ? 400 : 200) : 403;
+  if ("editOthers" in n) return who.site === "CLT" ? 404 : 403;
+  if ("sign" in n) {
+    if (who.site === "CLT") return 404;
+    return who.role === "quality_reviewer" || who.role === "regulatory_reviewer" ? 400 : 403;
+  }
   // Writes by an admin with an empty form are refused as invalid (400), never forbidden.
   return who.role === "admin" && who.site === "all" ? 400 : 403;
 }
@@ -118,6 +139,14 @@ beforeAll(async () => {
   const [clt] = await database.client`select t.id from trace_items t join sites s on s.id = t.site_id where s.code = 'CLT' limit 1`;
   einItem = String(ein!.id);
   cltItem = String(clt!.id);
+  const [author] = await database.client`select id, username, display_name from users where username = 'emil.engineer'`;
+  ({ number: changeRequest } = await createChangeRequest(database.db, { id: author!.id as number, username: "emil.engineer", displayName: "Emil" }, {
+    title: "Serialize ASM-1004 at EIN",
+    justification: "Unit-level trace for field returns.",
+    riskAssessment: "Medium: labels and scanners exist.",
+    legacyDataPlan: "grandfather",
+    changes: [{ kind: "tracking", material: "ASM-1004", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }],
+  }));
   for (const who of WHO) {
     if (who === "anonymous") continue;
     const username = `${who.role.replaceAll("_", "-")}.${who.site.toLowerCase()}`;
