@@ -15,6 +15,7 @@ export interface CatalogMaterial {
   partNumber: string;
   family: string;
   riskClass: "low" | "medium" | "high";
+  gtin?: string | null;
 }
 
 export interface Catalog {
@@ -23,7 +24,11 @@ export interface Catalog {
   sites: ReadonlyMap<string, number>;
   /** Identifier formats: what they identify and the site they belong to (null: any site). */
   formats: ReadonlyMap<string, { identifies: Identifies; site: string | null }>;
+  /** BOM lines by `site|parent|component`, with their approved alternates in order. */
+  bomLines: ReadonlyMap<string, { alternates: string[] }>;
 }
+
+export const bomLineKey = (site: string, parent: string, component: string) => `${site}|${parent}|${component}`;
 
 export interface ExpandedTrackingChange {
   kind: "tracking";
@@ -43,7 +48,27 @@ export interface ExpandedAttributeChange {
   gtin: string | null;
 }
 
-export type ExpandedChange = ExpandedTrackingChange | ExpandedAttributeChange;
+export interface ExpandedAlternatesChange {
+  kind: "alternates";
+  /** The BOM line's parent. */
+  partNumber: string;
+  component: string;
+  site: string;
+  alternates: string[];
+}
+
+export interface ExpandedNewMaterial {
+  kind: "new_material";
+  partNumber: string;
+  description: string;
+  unitOfMeasure: string;
+  family: string;
+  riskClass: "low" | "medium" | "high";
+  regulatoryFlags: string[];
+  gtin: string | null;
+}
+
+export type ExpandedChange = ExpandedTrackingChange | ExpandedAttributeChange | ExpandedAlternatesChange | ExpandedNewMaterial;
 
 export type Expansion = { ok: true; changes: ExpandedChange[] } | { ok: false; fields: Record<string, string[]> };
 
@@ -54,8 +79,59 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
   const out: ExpandedChange[] = [];
   const seenTracking = new Map<string, number>();
   const seenAttributes = new Map<string, number>();
+  const seenLines = new Map<string, number>();
+
+  // Materials this change request creates: tracking changes may name them.
+  const created = new Map<string, number>();
+  const gtins = new Set([...catalog.materials.values()].map((m) => m.gtin).filter(Boolean));
+  changes.forEach((change, i) => {
+    if (change.kind !== "new_material") return;
+    if (catalog.materials.has(change.partNumber)) problem(`changes.${i}.partNumber`, `material ${change.partNumber} already exists`);
+    else if (created.has(change.partNumber)) problem(`changes.${i}.partNumber`, `${change.partNumber} is already created in change ${created.get(change.partNumber)! + 1}`);
+    if (!catalog.families.has(change.family)) problem(`changes.${i}.family`, `family ${change.family} does not exist`);
+    if (change.gtin && gtins.has(change.gtin)) problem(`changes.${i}.gtin`, `GTIN ${change.gtin} belongs to another material`);
+    created.set(change.partNumber, i);
+    out.push({
+      kind: "new_material",
+      partNumber: change.partNumber,
+      description: change.description,
+      unitOfMeasure: change.unitOfMeasure,
+      family: change.family,
+      riskClass: change.riskClass,
+      regulatoryFlags: [...change.regulatoryFlags].sort(),
+      gtin: change.gtin ?? null,
+    });
+  });
+  const exists = (partNumber: string) => catalog.materials.has(partNumber) || created.has(partNumber);
 
   changes.forEach((change, i) => {
+    if (change.kind === "new_material") return;
+    if (change.kind === "alternates") {
+      for (const site of [...new Set(change.sites)].sort()) {
+        if (!catalog.sites.has(site)) {
+          problem(`changes.${i}.sites`, `site ${site} does not exist`);
+          continue;
+        }
+        const line = catalog.bomLines.get(bomLineKey(site, change.material, change.component));
+        if (!line) {
+          problem(`changes.${i}.component`, `${site}: ${change.material} has no BOM line with primary component ${change.component}`);
+          continue;
+        }
+        const key = bomLineKey(site, change.material, change.component);
+        if (seenLines.has(key)) {
+          problem(`changes.${i}.component`, `${site}: this BOM line is already changed in change ${seenLines.get(key)! + 1}`);
+          continue;
+        }
+        seenLines.set(key, i);
+        const alternates = [...new Set(change.alternates)];
+        for (const alt of alternates) {
+          if (!catalog.materials.has(alt)) problem(`changes.${i}.alternates`, `material ${alt} does not exist`);
+          if (alt === change.component) problem(`changes.${i}.alternates`, `${alt} is the primary component itself`);
+        }
+        out.push({ kind: "alternates", partNumber: change.material, component: change.component, site, alternates });
+      }
+      return;
+    }
     if (change.kind === "attributes") {
       if (!catalog.materials.has(change.material)) return problem(`changes.${i}.material`, `material ${change.material} does not exist`);
       if (change.family && !catalog.families.has(change.family)) problem(`changes.${i}.family`, `family ${change.family} does not exist`);
@@ -73,7 +149,7 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
     }
     let partNumbers: string[] = [];
     if (change.material) {
-      if (!catalog.materials.has(change.material)) problem(`changes.${i}.material`, `material ${change.material} does not exist`);
+      if (!exists(change.material)) problem(`changes.${i}.material`, `material ${change.material} does not exist`);
       else partNumbers = [change.material];
     } else if (change.family) {
       if (!catalog.families.has(change.family)) problem(`changes.${i}.family`, `family ${change.family} does not exist`);
@@ -108,7 +184,12 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
     }
   });
   if (Object.keys(fields).length > 0) return { ok: false, fields };
-  out.sort((a, b) => a.partNumber.localeCompare(b.partNumber) || (a.kind === b.kind ? (a.kind === "tracking" && b.kind === "tracking" ? a.site.localeCompare(b.site) : 0) : a.kind.localeCompare(b.kind)));
+  const siteOf = (c: ExpandedChange) => (c.kind === "tracking" || c.kind === "alternates" ? c.site : "");
+  const componentOf = (c: ExpandedChange) => (c.kind === "alternates" ? c.component : "");
+  out.sort(
+    (a, b) =>
+      a.partNumber.localeCompare(b.partNumber) || a.kind.localeCompare(b.kind) || siteOf(a).localeCompare(siteOf(b)) || componentOf(a).localeCompare(componentOf(b)),
+  );
   return { ok: true, changes: out };
 }
 
@@ -120,8 +201,19 @@ export const ruleKey = (partNumber: string, site: string) => `${partNumber}|${si
 export function changeFacts(changes: readonly ExpandedChange[], current: CurrentRules, catalog: Catalog): ChangeFacts[] {
   return changes.map((c) => {
     const material = catalog.materials.get(c.partNumber);
-    const riskClass = c.kind === "attributes" && c.riskClass === "high" ? "high" : (material?.riskClass ?? "medium");
+    const createdRisk = changes.find((x): x is ExpandedNewMaterial => x.kind === "new_material" && x.partNumber === c.partNumber)?.riskClass;
+    const riskClass = c.kind === "attributes" && c.riskClass === "high" ? "high" : (material?.riskClass ?? createdRisk ?? "medium");
     if (c.kind === "attributes") return { partNumber: c.partNumber, trackingEffect: "same", riskClass };
+    if (c.kind === "new_material") return { partNumber: c.partNumber, trackingEffect: "new", riskClass: c.riskClass };
+    if (c.kind === "alternates") {
+      // An alternate tracked more coarsely than its primary lets operators lose trace by substitution.
+      const primary = current.get(ruleKey(c.component, c.site));
+      const coarser = c.alternates.some((alt) => {
+        const rule = current.get(ruleKey(alt, c.site));
+        return primary && rule && compareTracking(primary.trackingMode, rule.trackingMode) === "downgrade";
+      });
+      return { partNumber: c.partNumber, trackingEffect: coarser ? "downgrade" : "same", riskClass };
+    }
     const before = current.get(ruleKey(c.partNumber, c.site));
     return { partNumber: c.partNumber, trackingEffect: before ? compareTracking(before.trackingMode, c.rule.trackingMode) : "new", riskClass };
   });
@@ -148,6 +240,17 @@ export function structuredDiff(changes: readonly ExpandedChange[], current: Curr
         const to = show(c.rule[field]);
         if (from !== to || !before) rows.push({ site: c.site, partNumber: c.partNumber, field, from: before ? from : "no rule", to });
       }
+    } else if (c.kind === "alternates") {
+      const before = catalog.bomLines.get(bomLineKey(c.site, c.partNumber, c.component))?.alternates ?? [];
+      rows.push({ site: c.site, partNumber: c.partNumber, field: `alternates for ${c.component}`, from: show(before), to: show(c.alternates) });
+    } else if (c.kind === "new_material") {
+      rows.push({
+        site: null,
+        partNumber: c.partNumber,
+        field: "new material",
+        from: "—",
+        to: `${c.description} (${c.unitOfMeasure}, family ${c.family}, risk ${c.riskClass}${c.gtin ? `, GTIN ${c.gtin}` : ""}${c.regulatoryFlags.length ? `, ${c.regulatoryFlags.join(", ")}` : ""})`,
+      });
     } else {
       const before = attributes.get(c.partNumber) ?? {};
       for (const field of ["riskClass", "regulatoryFlags", "family", "gtin"] as const) {
@@ -158,7 +261,6 @@ export function structuredDiff(changes: readonly ExpandedChange[], current: Curr
       }
     }
   }
-  void catalog;
   return rows;
 }
 
@@ -214,7 +316,7 @@ export function signedContentHash(params: {
 export function touchedSites(changes: readonly ExpandedChange[], allSites: readonly string[]): string[] {
   // Attribute changes apply at every site from the first release and ride in each site's next version.
   if (changes.some((c) => c.kind === "attributes")) return [...allSites].sort();
-  return [...new Set(changes.filter((c): c is ExpandedTrackingChange => c.kind === "tracking").map((c) => c.site))].sort();
+  return [...new Set(changes.flatMap((c) => (c.kind === "tracking" || c.kind === "alternates" ? [c.site] : [])))].sort();
 }
 
 export type { ChangeRequestContent };

@@ -45,7 +45,31 @@ export const attributeChangeSchema = z
   })
   .refine((c) => c.riskClass || c.regulatoryFlags || c.family || c.gtin, { path: ["material"], message: "Change at least one attribute" });
 
-export const changeSchema = z.discriminatedUnion("kind", [trackingChangeSchema, attributeChangeSchema]);
+/**
+ * The approved alternates of one BOM line (parent + primary component) at some sites, in order of
+ * preference; an empty list removes them. A coarser-tracked alternate is a traceability downgrade.
+ */
+export const alternatesChangeSchema = z.object({
+  kind: z.literal("alternates"),
+  material: code.min(1, "Name the parent material of the BOM line"),
+  component: code.min(1, "Name the line's primary component"),
+  sites: z.preprocess(asArray, z.array(code.min(1)).min(1, "Choose at least one site").max(50)),
+  alternates: codeList,
+});
+
+/** A new material master; its tracking rules come from tracking changes in the same change request. */
+export const newMaterialSchema = z.object({
+  kind: z.literal("new_material"),
+  partNumber: code.regex(/^[A-Z0-9][A-Z0-9._-]{1,39}$/, "2–40 characters: letters, digits, dot, dash, underscore"),
+  description: z.string().trim().min(3, "At least 3 characters").max(200),
+  unitOfMeasure: z.string().trim().toUpperCase().min(1, "Give the unit of measure").max(10),
+  family: code.min(1, "Choose the family"),
+  riskClass: z.enum(["low", "medium", "high"], { error: "Choose the risk class" }),
+  regulatoryFlags: z.preprocess((v) => asArray(v).filter((x) => x !== ""), z.array(z.enum(["udi", "critical_to_safety"])).default([])),
+  gtin: z.string().trim().regex(GTIN, "A GTIN-14: 14 digits").optional().or(z.literal("").transform(() => undefined)),
+});
+
+export const changeSchema = z.discriminatedUnion("kind", [trackingChangeSchema, attributeChangeSchema, alternatesChangeSchema, newMaterialSchema]);
 export type ProposedChange = z.infer<typeof changeSchema>;
 
 export const changeRequestContentSchema = z.object({

@@ -1,5 +1,8 @@
 import { and, eq, inArray, isNull, ne, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import {
+  bomLineAlternates,
+  bomLines,
   changeRequestBases,
   changeRequestComments,
   changeRequests,
@@ -17,6 +20,7 @@ import {
 import { allApprovalsGiven, requiredApprovals, separationOfDutiesProblem, type RequiredApproval, type ReviewerRole } from "../../policies/approval";
 import type { Role } from "../../policies/ability";
 import {
+  bomLineKey,
   changeFacts,
   expandChanges,
   ruleKey,
@@ -68,9 +72,12 @@ function parseContent(input: unknown): ChangeRequestContent {
 // What the change request is compared with: the catalog, the rules in force, each site's base.
 
 export async function loadCatalog(db: DbOrTx): Promise<Catalog> {
-  const [materialRows, familyRows, siteRows, formatRows] = await Promise.all([
+  const parent = alias(materials, "parent");
+  const component = alias(materials, "component");
+  const alternate = alias(materials, "alternate");
+  const [materialRows, familyRows, siteRows, formatRows, bomRows] = await Promise.all([
     db
-      .select({ id: materials.id, partNumber: materials.partNumber, family: materialFamilies.code, riskClass: materials.riskClass })
+      .select({ id: materials.id, partNumber: materials.partNumber, family: materialFamilies.code, riskClass: materials.riskClass, gtin: materials.gtin })
       .from(materials)
       .innerJoin(materialFamilies, eq(materialFamilies.id, materials.familyId)),
     db.select({ code: materialFamilies.code }).from(materialFamilies),
@@ -79,8 +86,25 @@ export async function loadCatalog(db: DbOrTx): Promise<Catalog> {
       .select({ code: identifierFormats.code, identifies: identifierFormats.identifies, site: sites.code })
       .from(identifierFormats)
       .leftJoin(sites, eq(sites.id, identifierFormats.siteId)),
+    db
+      .select({ site: sites.code, parent: parent.partNumber, component: component.partNumber, alternate: alternate.partNumber, priority: bomLineAlternates.priority })
+      .from(bomLines)
+      .innerJoin(sites, eq(sites.id, bomLines.siteId))
+      .innerJoin(parent, eq(parent.id, bomLines.parentMaterialId))
+      .innerJoin(component, eq(component.id, bomLines.componentMaterialId))
+      .leftJoin(bomLineAlternates, eq(bomLineAlternates.bomLineId, bomLines.id))
+      .leftJoin(alternate, eq(alternate.id, bomLineAlternates.materialId))
+      .orderBy(bomLineAlternates.priority),
   ]);
+  const lines = new Map<string, { alternates: string[] }>();
+  for (const r of bomRows) {
+    const key = bomLineKey(r.site, r.parent, r.component);
+    const line = lines.get(key) ?? { alternates: [] };
+    if (r.alternate) line.alternates.push(r.alternate);
+    lines.set(key, line);
+  }
   return {
+    bomLines: lines,
     materials: new Map(materialRows.map((m) => [m.partNumber, m])),
     families: new Set(familyRows.map((f) => f.code)),
     sites: new Map(siteRows.map((s) => [s.code, s.id])),
@@ -166,8 +190,10 @@ async function writeBasesAndTargets(tx: Tx, changeRequestId: number, prepared: P
   }
   const targets = new Map<string, { materialId: number; siteId: number }>();
   for (const c of prepared.expanded) {
-    const materialId = prepared.catalog.materials.get(c.partNumber)!.id;
-    const siteCodes = c.kind === "tracking" ? [c.site] : [...prepared.catalog.sites.keys()];
+    // A material this request creates has no id yet: nothing else can target it before release.
+    const materialId = prepared.catalog.materials.get(c.partNumber)?.id;
+    if (materialId === undefined || c.kind === "new_material") continue;
+    const siteCodes = c.kind === "tracking" || c.kind === "alternates" ? [c.site] : [...prepared.catalog.sites.keys()];
     for (const code of siteCodes) {
       const siteId = prepared.catalog.sites.get(code)!;
       targets.set(`${materialId}|${siteId}`, { materialId, siteId });

@@ -1,4 +1,4 @@
-import { DEMO_PASSWORD, expect, signIn, test } from "./support";
+import { DEMO_PASSWORD, expect, signIn, signOut, test } from "./support";
 
 /**
  * The change-control story in the browser: an engineer proposes serializing a lot-tracked
@@ -33,7 +33,7 @@ test("propose, sign, see the manifestation; the author cannot approve; an edit v
     maxRedirects: 0,
   });
   expect(forged.status()).toBe(403);
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await signOut(page);
 
   await signIn(page, "quinn.quality");
   await page.goto(url);
@@ -52,7 +52,7 @@ test("propose, sign, see the manifestation; the author cannot approve; an edit v
   await expect(signature).toContainText("Approved: I have reviewed this change request");
   await expect(signature.locator("time").first()).toHaveAttribute("datetime", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   await expect(page.getByText(/approved/i).first()).toBeVisible();
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await signOut(page);
 
   await signIn(page, "emil.engineer");
   await page.goto(`${url}/edit`);

@@ -1,4 +1,4 @@
-import { attemptSignIn, c981, DEMO_PASSWORD, expect, signIn, test } from "./support";
+import { attemptSignIn, c981, DEMO_PASSWORD, expect, signIn, signOut, test } from "./support";
 
 const NAVIGATION_BY_USER: Record<string, string[]> = {
   "vera.viewer": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests"],
@@ -15,7 +15,7 @@ for (const [username, links] of Object.entries(NAVIGATION_BY_USER)) {
     await expect(page).toHaveURL(/\/$/);
     const nav = page.getByRole("navigation", { name: "Primary" });
     await expect(nav.getByRole("link")).toHaveText(links);
-    await page.getByRole("button", { name: "Sign out" }).click();
+    await signOut(page);
     await expect(page).toHaveURL(/\/sign-in/);
     await page.goto("/materials");
     await expect(page).toHaveURL(/\/sign-in\?redirectTo=%2Fmaterials/);

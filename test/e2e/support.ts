@@ -29,6 +29,11 @@ export async function signIn(page: Page, username: string, password = DEMO_PASSW
   await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
 }
 
+export async function signOut(page: Page) {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL((url) => url.pathname.startsWith("/sign-in"));
+}
+
 /** Submits the sign-in form and stays on it (for failures). */
 export async function attemptSignIn(page: Page, username: string, password: string) {
   await page.goto("/sign-in");

@@ -4,6 +4,7 @@ import { sites, materials } from "../../db/schema";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import {
   addComment,
+  approvalsOf,
   conflictsOf,
   createChangeRequest,
   rebaseChangeRequest,
@@ -189,6 +190,51 @@ describe("change requests", () => {
     await rebaseChangeRequest(database.db, people.emil!, number, await rowVersion(number));
     expect(await staleSites(database.db, cr!.id as number)).toEqual([]);
     expect(await sign(people.quinn!, number, "approved", "quality_reviewer")).toMatchObject({ ok: true, status: "approved" });
+  });
+
+  it("changes a BOM line's alternates; a coarser alternate needs a regulatory reviewer too", async () => {
+    const { number } = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      title: "Allow MCH-1029 for SUB-1009 in ASM-1002",
+      changes: [{ kind: "alternates", material: "ASM-1002", component: "SUB-1009", sites: ["EIN"], alternates: "MCH-1029" }],
+    });
+    const [cr] = await database.client`select id, expanded_changes from change_requests where number = ${number}`;
+    expect(cr!.expanded_changes).toEqual([{ kind: "alternates", partNumber: "ASM-1002", component: "SUB-1009", site: "EIN", alternates: ["MCH-1029"] }]);
+    const approvals = await approvalsOf(database.db, cr!.id as number, cr!.expanded_changes as never);
+    expect(approvals.required.map((r) => r.role)).toEqual(["quality_reviewer", "regulatory_reviewer"]);
+    expect(approvals.required[1]!.reasons.join()).toMatch(/ASM-1002: a downgrade/);
+    const bad = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      changes: [{ kind: "alternates", material: "ASM-1002", component: "RAW-1001", sites: ["EIN"], alternates: "NOPE-9" }],
+    }).catch((e: unknown) => e as DomainError);
+    expect((bad as DomainError).fields).toEqual({ "changes.0.component": ["EIN: ASM-1002 has no BOM line with primary component RAW-1001"] });
+  });
+
+  it("creates a new material through a change request, with its tracking rule in the same request", async () => {
+    const { number } = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      title: "New pump drive SUB-2001, serialized at EIN",
+      changes: [
+        { kind: "new_material", partNumber: "SUB-2001", description: "Pump drive G2", unitOfMeasure: "EA", family: "SUB", riskClass: "high", regulatoryFlags: ["critical_to_safety"] },
+        { kind: "tracking", material: "SUB-2001", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" },
+      ],
+    });
+    const [cr] = await database.client`select id, expanded_changes from change_requests where number = ${number}`;
+    expect((cr!.expanded_changes as { kind: string }[]).map((c) => c.kind).sort()).toEqual(["new_material", "tracking"]);
+    const approvals = await approvalsOf(database.db, cr!.id as number, cr!.expanded_changes as never);
+    expect(approvals.required.map((r) => r.role)).toEqual(["quality_reviewer", "regulatory_reviewer"]);
+    // Nothing exists before release: importing or any other path cannot bypass change control.
+    const [exists] = await database.client`select count(*)::int as n from materials where part_number = 'SUB-2001'`;
+    expect(exists!.n).toBe(0);
+    const duplicate = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      changes: [{ kind: "new_material", partNumber: "SUB-1001", description: "Again", unitOfMeasure: "EA", family: "NOPE", riskClass: "low", gtin: "10614141073464" }],
+    }).catch((e: unknown) => e as DomainError);
+    expect((duplicate as DomainError).fields).toEqual({
+      "changes.0.partNumber": ["material SUB-1001 already exists"],
+      "changes.0.family": ["family NOPE does not exist"],
+      "changes.0.gtin": ["GTIN 10614141073464 belongs to another material"],
+    });
   });
 
   it("keeps a discussion that is not part of the signed content", async () => {
