@@ -6,6 +6,11 @@ import type { RootData } from "~/components/ability";
 import { ErrorPage } from "~/components/error-page";
 import { useNonce } from "~/components/nonce";
 import appStylesHref from "~/styles/app.css?url";
+import { z } from "zod";
+
+// zod 4 probes for `new Function` (eval) to speed up parsing; the Content-Security-Policy forbids
+// eval, so the probe would be a CSP violation on every page. Parse without it.
+z.config({ jitless: true });
 import { getSignedIn } from "~/utils/auth.server";
 
 export const links: LinksFunction = () => [

@@ -1,4 +1,4 @@
-import { LEGACY_DATA_PLAN_LABELS, type ChangeRequestContent } from "~/schemas/change-request";
+import { LEGACY_DATA_PLAN_LABELS, type ChangeRequestContent, type ProposedChange } from "~/schemas/change-request";
 import { UtcTime } from "./time";
 
 /** Text as written, paragraphs kept (no markup is interpreted). */
@@ -13,7 +13,32 @@ function Prose({ text }: { text: string }) {
   );
 }
 
-/** What the author wrote: justification, risk, legacy-data plan, effective date and revalidation. */
+const list = (values: readonly string[] | undefined, none = "none") => (values?.length ? values.join(", ") : none);
+
+/** One proposed change as the author wrote it (a family not yet expanded), in a line. */
+export function describeProposedChange(change: ProposedChange): string {
+  switch (change.kind) {
+    case "tracking":
+      return `${change.material ?? `family ${change.family}`} at ${list(change.sites)}: tracking ${change.trackingMode}, formats ${list(change.identifierFormatCodes)}, scan ${change.consumptionScan}${change.containerTracking ? ", containers tracked" : ""}`;
+    case "attributes": {
+      const set = [
+        change.riskClass ? `risk class ${change.riskClass}` : null,
+        change.regulatoryFlags ? `regulatory flags ${list(change.regulatoryFlags)}` : null,
+        change.family ? `family ${change.family}` : null,
+        change.gtin ? `GTIN ${change.gtin}` : null,
+      ].filter(Boolean);
+      return `${change.material} (all sites): ${set.join("; ")}`;
+    }
+    case "alternates":
+      return `${change.material} at ${list(change.sites)}: alternates for ${change.component}: ${list(change.alternates, "none (all removed)")}`;
+    case "new_material": {
+      const details = [change.unitOfMeasure, `family ${change.family}`, `risk ${change.riskClass}`, change.gtin ? `GTIN ${change.gtin}` : null, change.regulatoryFlags.length ? `flags ${list(change.regulatoryFlags)}` : null];
+      return `New material ${change.partNumber}: ${change.description} (${details.filter(Boolean).join(", ")})`;
+    }
+  }
+}
+
+/** What the author wrote: justification, risk, legacy-data plan, effective date, the changes as written and revalidation. */
 export function ChangeRequestContentView({ content, headingLevel = 2 }: { content: ChangeRequestContent; headingLevel?: 2 | 3 }) {
   const H = headingLevel === 2 ? "h2" : "h3";
   return (
@@ -52,6 +77,20 @@ export function ChangeRequestContentView({ content, headingLevel = 2 }: { conten
             </dd>
           </div>
         ) : null}
+        <div className="wide">
+          <dt>Changes as proposed</dt>
+          <dd>
+            {content.changes.length === 0 ? (
+              <span className="muted">none</span>
+            ) : (
+              <ol className="task-list">
+                {content.changes.map((change, i) => (
+                  <li key={i}>{describeProposedChange(change)}</li>
+                ))}
+              </ol>
+            )}
+          </dd>
+        </div>
         <div className="wide">
           <dt>Revalidation tasks</dt>
           <dd>

@@ -1,5 +1,5 @@
 import { Link } from "@remix-run/react";
-import type { DiffRow, ExpandedChange } from "~/domain/change-request";
+import type { DiffRow, ExpandedAlternatesChange, ExpandedChange, ExpandedNewMaterial } from "~/domain/change-request";
 import type { TrackingRuleContent } from "~/domain/tracking-rule";
 import { DataTable, EmptyRow } from "./data-table";
 
@@ -14,8 +14,12 @@ const FIELD_LABELS: Record<string, string> = {
   gtin: "GTIN",
 };
 
+/** structuredDiff's row for a material the change request creates (it has no page before release). */
+const NEW_MATERIAL_FIELD = "new material";
+
 /** The structured per-material diff: site, material, field, from → to (unchanged fields left out). */
 export function StructuredDiff({ rows, id = "cr-diff" }: { rows: readonly DiffRow[]; id?: string }) {
+  const created = new Set(rows.filter((row) => row.field === NEW_MATERIAL_FIELD).map((row) => row.partNumber));
   return (
     <DataTable id={id} caption="Changes, field by field" captionDetail="compared with the rules in force now">
       <thead>
@@ -35,7 +39,13 @@ export function StructuredDiff({ rows, id = "cr-diff" }: { rows: readonly DiffRo
           <tr key={i}>
             <td>{row.site ?? <span className="muted">all sites</span>}</td>
             <th scope="row">
-              <Link to={`/materials/${encodeURIComponent(row.partNumber)}`}>{row.partNumber}</Link>
+              {created.has(row.partNumber) ? (
+                <>
+                  {row.partNumber} <span className="muted small">(new)</span>
+                </>
+              ) : (
+                <Link to={`/materials/${encodeURIComponent(row.partNumber)}`}>{row.partNumber}</Link>
+              )}
             </th>
             <td>{FIELD_LABELS[row.field] ?? row.field}</td>
             <td className="diff-from">{row.from}</td>
@@ -79,6 +89,17 @@ export function TextDiff({ text }: { text: string }) {
 
 const formats = (rule: TrackingRuleContent) => (rule.identifierFormatCodes.length ? rule.identifierFormatCodes.join(", ") : "none");
 
+/** "ASM-1002 at EIN: alternates for SUB-1009: MCH-1029, MCH-1030" (in order of preference). */
+export function describeAlternates(c: ExpandedAlternatesChange): string {
+  return `${c.partNumber} at ${c.site}: alternates for ${c.component}: ${c.alternates.length ? c.alternates.join(", ") : "none (all removed)"}`;
+}
+
+/** "New material SUB-2001: Pump drive (EA, family SUB, risk high, GTIN …, flags udi)". */
+export function describeNewMaterial(c: ExpandedNewMaterial): string {
+  const details = [c.unitOfMeasure, `family ${c.family}`, `risk ${c.riskClass}`, c.gtin ? `GTIN ${c.gtin}` : null, c.regulatoryFlags.length ? `flags ${c.regulatoryFlags.join(", ")}` : null];
+  return `New material ${c.partNumber}: ${c.description} (${details.filter(Boolean).join(", ")})`;
+}
+
 /** The per-material changes the request stands for (families expanded), for the record. */
 export function ExpandedChanges({
   changes,
@@ -89,6 +110,9 @@ export function ExpandedChanges({
 }) {
   const tracking = changes.filter((c) => c.kind === "tracking");
   const attributes = changes.filter((c) => c.kind === "attributes");
+  const alternates = changes.filter((c) => c.kind === "alternates");
+  const created = changes.filter((c) => c.kind === "new_material");
+  const createdParts = new Set(created.map((c) => c.partNumber));
   return (
     <>
       <DataTable id="cr-expanded-tracking" caption="Tracking rules, per material and site" captionDetail={`${tracking.length} in all`}>
@@ -112,7 +136,13 @@ export function ExpandedChanges({
               <tr key={`${c.partNumber}|${c.site}`}>
                 <th scope="row">{c.partNumber}</th>
                 <td>{c.site}</td>
-                <td>{was ? `${was.trackingMode}; ${formats(was)}; scan ${was.consumptionScan}` : <span className="muted">no rule</span>}</td>
+                <td>
+                  {was ? (
+                    `${was.trackingMode}; ${formats(was)}; scan ${was.consumptionScan}`
+                  ) : (
+                    <span className="muted">{createdParts.has(c.partNumber) ? "no rule (new material)" : "no rule"}</span>
+                  )}
+                </td>
                 <td>{c.rule.trackingMode}</td>
                 <td>{c.rule.containerTracking ? "yes" : "no"}</td>
                 <td>{formats(c.rule)}</td>
@@ -146,6 +176,27 @@ export function ExpandedChanges({
             ))}
           </tbody>
         </DataTable>
+      ) : null}
+      {created.length > 0 ? (
+        <section aria-labelledby="cr-expanded-new-materials" className="cr-expanded-list">
+          <h3 id="cr-expanded-new-materials">New materials</h3>
+          <ul>
+            {created.map((c) => (
+              <li key={c.partNumber}>{describeNewMaterial(c)}</li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      {alternates.length > 0 ? (
+        <section aria-labelledby="cr-expanded-alternates" className="cr-expanded-list">
+          <h3 id="cr-expanded-alternates">BOM line alternates, per site</h3>
+          <p className="muted small">In order of preference.</p>
+          <ul>
+            {alternates.map((c) => (
+              <li key={`${c.partNumber}|${c.component}|${c.site}`}>{describeAlternates(c)}</li>
+            ))}
+          </ul>
+        </section>
       ) : null}
     </>
   );

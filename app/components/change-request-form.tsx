@@ -7,6 +7,7 @@ import {
   LEGACY_DATA_PLAN_LABELS,
   LEGACY_DATA_PLANS,
   type ChangeRequestContent,
+  type ProposedChange,
 } from "~/schemas/change-request";
 import { CheckboxField, SelectInput, TextAreaField } from "./form-fields";
 import { ErrorList, Field, FormError, useSchemaForm, type FieldErrors } from "./forms";
@@ -15,10 +16,35 @@ import { ErrorList, Field, FormError, useSchemaForm, type FieldErrors } from "./
 export const CHANGE_ROWS = 3;
 export const TASK_ROWS = 3;
 
+type Kind = ProposedChange["kind"];
+/** The form's inputs of each kind of change (the names under `changes[N]`). */
+const KIND_FIELDS: Record<Kind, readonly string[]> = {
+  tracking: ["material", "family", "sites", "trackingMode", "containerTracking", "identifierFormatCodes", "consumptionScan"],
+  attributes: ["material", "riskClass", "regulatoryFlags", "family", "gtin"],
+  alternates: ["material", "component", "sites", "alternates"],
+  new_material: ["partNumber", "description", "unitOfMeasure", "family", "riskClass", "regulatoryFlags", "gtin"],
+};
+const KIND_OPTIONS: readonly { value: Kind; label: string }[] = [
+  { value: "tracking", label: "Tracking rule (at sites)" },
+  { value: "attributes", label: "Material attributes (all sites)" },
+  { value: "alternates", label: "BOM line alternates (at sites)" },
+  { value: "new_material", label: "New material" },
+];
+function isKind(value: unknown): value is Kind {
+  return typeof value === "string" && Object.hasOwn(KIND_FIELDS, value);
+}
+const REGULATORY_FLAGS = ["udi", "critical_to_safety"] as const;
+const RISK_CLASSES = ["low", "medium", "high"] as const;
+
 type Row = Record<string, unknown>;
 const isRow = (v: unknown): v is Row => typeof v === "object" && v !== null && !Array.isArray(v);
 const blank = (v: unknown) => v === undefined || v === null || v === "" || (Array.isArray(v) && v.every((x) => x === ""));
-/** A change row with nothing but its kind (and the kind's defaults) filled in is ignored. */
+/**
+ * A change row with nothing but its kind filled in is ignored, whatever the kind: none of the
+ * form's inputs has a default (selects start at "", checkboxes unchecked, so not submitted), and
+ * the other kinds' inputs are disabled, so not submitted either. An alternates row naming a BOM
+ * line but no alternates is not empty: it removes them all.
+ */
 const isEmptyChangeRow = (row: unknown) => !isRow(row) || Object.entries(row).every(([key, value]) => key === "kind" || blank(value));
 const isEmptyTaskRow = (row: unknown) => !isRow(row) || (blank(row.description) && blank(row.evidenceUrl));
 
@@ -84,8 +110,9 @@ export function formErrorsOf(fields: Record<string, string[]>, changeRows: reado
 
 /**
  * The proposed changes at sites the user may not propose changes at, as errors on the rows naming
- * them (an attribute change applies at every site, so it needs a role at all of them). The action
- * shows these on the form; requireEverySite then refuses on the server whatever slipped through.
+ * them (an attribute change applies at every site, so it needs a role at all of them; a tracking or
+ * alternates change, at its sites; a new material touches no site by itself). The action shows
+ * these on the form; requireEverySite then refuses on the server whatever slipped through.
  */
 export function sitePermissionProblems(
   changes: ChangeRequestContent["changes"],
@@ -114,9 +141,6 @@ export interface ChangeRequestFormOptions {
   formats: readonly { code: string; name: string; identifies: string; site: string | null }[];
 }
 
-type Kind = "tracking" | "attributes";
-const TRACKING_FIELDS = ["material", "family", "sites", "trackingMode", "containerTracking", "identifierFormatCodes", "consumptionScan"];
-const ATTRIBUTE_FIELDS = ["material", "riskClass", "regulatoryFlags", "family", "gtin"];
 const TOP_FIELDS = ["title", "justification", "riskAssessment", "legacyDataPlan", "legacyDataNotes", "proposedEffectiveFrom", "revalidationRequired", "revalidationTasks", "changes", "form"];
 
 /** Errors the form has no place for (an unexpected key) are shown at its top rather than lost. */
@@ -269,7 +293,8 @@ export function ChangeRequestForm({
         <h2 id="cr-changes-heading">Proposed changes</h2>
         <p className="muted small">
           Up to {changeCount} changes; rows left empty are ignored. A tracking change names a material or a whole family (expanded into one change per
-          material when submitted). Attribute changes apply at every site.
+          material when submitted). Attribute changes apply at every site. A BOM line&apos;s alternates are set per site; a new material gets its tracking
+          rules from tracking changes in the same request.
         </p>
         <ErrorList id="cr-changes-error" errors={errors.changes} />
         <FormatList formats={options.formats} />
@@ -346,8 +371,9 @@ function ChangeRow({
   options: ChangeRequestFormOptions;
   errors: FieldErrors;
 }) {
-  const e = (field: string) => errors[`changes.${i}.${field}`];
-  const active = kind === "tracking" ? TRACKING_FIELDS : ATTRIBUTE_FIELDS;
+  /** The errors of a field of this row, shown only on the inputs of the selected kind (names are shared between kinds). */
+  const e = (field: string, of: Kind) => (of === kind ? errors[`changes.${i}.${field}`] : undefined);
+  const active = KIND_FIELDS[kind];
   const rowErrors = Object.entries(errors).flatMap(([key, messages]) => {
     const match = new RegExp(`^changes\\.${i}(?:\\.([^.]+))?`).exec(key);
     if (!match) return [];
@@ -355,8 +381,10 @@ function ChangeRow({
   });
   const tracking = initial?.kind === "tracking" ? initial : undefined;
   const attributes = initial?.kind === "attributes" ? initial : undefined;
-  const sitesErrorId = `cr-change-${i}-sites-error`;
+  const alternates = initial?.kind === "alternates" ? initial : undefined;
+  const created = initial?.kind === "new_material" ? initial : undefined;
   const formatCodes = options.formats.map((f) => f.code);
+  const familyOptions = options.families.map((f) => ({ value: f.code, label: `${f.code} — ${f.name}` }));
   return (
     <fieldset className="change-row" aria-describedby={rowErrors.length ? `cr-change-${i}-error` : undefined}>
       <legend>Change {i + 1}</legend>
@@ -365,14 +393,14 @@ function ChangeRow({
         label="Kind of change"
         name={`changes[${i}].kind`}
         id={`cr-change-${i}-kind`}
-        options={[
-          { value: "tracking", label: "Tracking rule (at sites)" },
-          { value: "attributes", label: "Material attributes (all sites)" },
-        ]}
+        options={KIND_OPTIONS}
         value={kind}
-        onChange={(event) => onKind(event.currentTarget.value === "attributes" ? "attributes" : "tracking")}
+        onChange={(event) => {
+          const value = event.currentTarget.value;
+          onKind(isKind(value) ? value : "tracking");
+        }}
       />
-      {/* The other kind's fields are disabled (not submitted) and hidden, keeping what was typed. */}
+      {/* The other kinds' fields are disabled (not submitted) and hidden, keeping what was typed. */}
       <fieldset className="change-kind" disabled={kind !== "tracking"} hidden={kind !== "tracking"}>
         <legend className="visually-hidden">Tracking rule</legend>
         <div className="form-grid">
@@ -385,39 +413,19 @@ function ChangeRow({
             autoComplete="off"
             maxLength={64}
             defaultValue={tracking?.material ?? ""}
-            errors={kind === "tracking" ? e("material") : undefined}
+            errors={e("material", "tracking")}
             hint="or a family, not both"
           />
           <SelectInput
             label="Family (all its materials)"
             name={`changes[${i}].family`}
             id={`cr-change-${i}-family`}
-            options={[{ value: "", label: "— no family —" }, ...options.families.map((f) => ({ value: f.code, label: `${f.code} — ${f.name}` }))]}
+            options={[{ value: "", label: "— no family —" }, ...familyOptions]}
             defaultValue={tracking?.family ?? ""}
-            errors={kind === "tracking" ? e("family") : undefined}
+            errors={e("family", "tracking")}
           />
         </div>
-        <fieldset className="site-choices" aria-describedby={e("sites")?.length ? sitesErrorId : undefined}>
-          <legend>Sites</legend>
-          <ul className="inline-list">
-            {options.sites.map((site) => (
-              <li key={site.code} className="checkbox-line">
-                <input
-                  type="checkbox"
-                  name={`changes[${i}].sites`}
-                  id={`cr-change-${i}-site-${site.code}`}
-                  value={site.code}
-                  defaultChecked={tracking?.sites.includes(site.code) ?? false}
-                  aria-invalid={e("sites")?.length ? true : undefined}
-                />
-                <label htmlFor={`cr-change-${i}-site-${site.code}`}>
-                  <abbr title={site.name}>{site.code}</abbr>
-                </label>
-              </li>
-            ))}
-          </ul>
-          <ErrorList id={sitesErrorId} errors={e("sites")} />
-        </fieldset>
+        <SiteChoices index={i} prefix="site" sites={options.sites} checked={tracking?.sites} errors={e("sites", "tracking")} />
         <div className="form-grid">
           <SelectInput
             label="Tracking mode"
@@ -425,7 +433,7 @@ function ChangeRow({
             id={`cr-change-${i}-mode`}
             options={[{ value: "", label: "Choose…" }, ...TRACKING_MODES.map((m) => ({ value: m, label: m }))]}
             defaultValue={tracking?.trackingMode ?? ""}
-            errors={e("trackingMode")}
+            errors={e("trackingMode", "tracking")}
           />
           <SelectInput
             label="Scan at consumption"
@@ -433,7 +441,7 @@ function ChangeRow({
             id={`cr-change-${i}-scan`}
             options={[{ value: "", label: "Choose…" }, ...CONSUMPTION_SCANS.map((m) => ({ value: m, label: m }))]}
             defaultValue={tracking?.consumptionScan ?? ""}
-            errors={e("consumptionScan")}
+            errors={e("consumptionScan", "tracking")}
             hint="none: backflush · verify: the material · identify: the serial, lot or container"
           />
         </div>
@@ -447,7 +455,7 @@ function ChangeRow({
           spellCheck={false}
           maxLength={600}
           defaultValue={tracking?.identifierFormatCodes.join(", ") ?? ""}
-          errors={e("identifierFormatCodes")}
+          errors={e("identifierFormatCodes", "tracking")}
           hint={`Comma separated, e.g. ${formatCodes.slice(0, 3).join(", ")} — see the list of codes above`}
         />
         <CheckboxField
@@ -455,7 +463,7 @@ function ChangeRow({
           name={`changes[${i}].containerTracking`}
           id={`cr-change-${i}-containers`}
           defaultChecked={tracking?.containerTracking ?? false}
-          errors={e("containerTracking")}
+          errors={e("containerTracking", "tracking")}
         />
       </fieldset>
       <fieldset className="change-kind" disabled={kind !== "attributes"} hidden={kind !== "attributes"}>
@@ -470,15 +478,15 @@ function ChangeRow({
             autoComplete="off"
             maxLength={64}
             defaultValue={attributes?.material ?? ""}
-            errors={kind === "attributes" ? e("material") : undefined}
+            errors={e("material", "attributes")}
           />
           <SelectInput
             label="Risk class"
             name={`changes[${i}].riskClass`}
             id={`cr-change-${i}-risk`}
-            options={[{ value: "", label: "unchanged" }, ...["low", "medium", "high"].map((r) => ({ value: r, label: r }))]}
+            options={[{ value: "", label: "unchanged" }, ...RISK_CLASSES.map((r) => ({ value: r, label: r }))]}
             defaultValue={attributes?.riskClass ?? ""}
-            errors={e("riskClass")}
+            errors={e("riskClass", "attributes")}
           />
           <SelectInput
             label="Regulatory flags"
@@ -486,15 +494,15 @@ function ChangeRow({
             id={`cr-change-${i}-flags`}
             options={FLAG_CHOICES}
             defaultValue={attributes?.regulatoryFlags ? (attributes.regulatoryFlags.length ? [...attributes.regulatoryFlags].sort().join(",") : "none") : ""}
-            errors={e("regulatoryFlags")}
+            errors={e("regulatoryFlags", "attributes")}
           />
           <SelectInput
             label="Move to family"
             name={`changes[${i}].family`}
             id={`cr-change-${i}-attr-family`}
-            options={[{ value: "", label: "unchanged" }, ...options.families.map((f) => ({ value: f.code, label: `${f.code} — ${f.name}` }))]}
+            options={[{ value: "", label: "unchanged" }, ...familyOptions]}
             defaultValue={attributes?.family ?? ""}
-            errors={kind === "attributes" ? e("family") : undefined}
+            errors={e("family", "attributes")}
           />
           <Field
             label="GTIN"
@@ -505,11 +513,188 @@ function ChangeRow({
             autoComplete="off"
             maxLength={14}
             defaultValue={attributes?.gtin ?? ""}
-            errors={e("gtin")}
+            errors={e("gtin", "attributes")}
             hint="GTIN-14: 14 digits; empty: unchanged"
           />
         </div>
       </fieldset>
+      <fieldset className="change-kind" disabled={kind !== "alternates"} hidden={kind !== "alternates"}>
+        <legend className="visually-hidden">BOM line alternates</legend>
+        <div className="form-grid">
+          <Field
+            label="Parent material (part number)"
+            name={`changes[${i}].material`}
+            id={`cr-change-${i}-alt-material`}
+            type="text"
+            list="cr-material-options"
+            autoComplete="off"
+            autoCapitalize="characters"
+            spellCheck={false}
+            maxLength={64}
+            defaultValue={alternates?.material ?? ""}
+            errors={e("material", "alternates")}
+            hint="the BOM's parent"
+          />
+          <Field
+            label="Primary component"
+            name={`changes[${i}].component`}
+            id={`cr-change-${i}-alt-component`}
+            type="text"
+            list="cr-material-options"
+            autoComplete="off"
+            autoCapitalize="characters"
+            spellCheck={false}
+            maxLength={64}
+            defaultValue={alternates?.component ?? ""}
+            errors={e("component", "alternates")}
+            hint="the line's component"
+          />
+        </div>
+        <SiteChoices index={i} prefix="alt-site" sites={options.sites} checked={alternates?.sites} errors={e("sites", "alternates")} />
+        <Field
+          label="Alternates"
+          name={`changes[${i}].alternates`}
+          id={`cr-change-${i}-alt-alternates`}
+          type="text"
+          autoComplete="off"
+          autoCapitalize="characters"
+          spellCheck={false}
+          maxLength={1400}
+          defaultValue={alternates?.alternates.join(", ") ?? ""}
+          errors={e("alternates", "alternates")}
+          hint="Comma separated part numbers, in order of preference; leave empty to remove all; an alternate tracked more coarsely than the primary needs a regulatory reviewer"
+        />
+      </fieldset>
+      <fieldset className="change-kind" disabled={kind !== "new_material"} hidden={kind !== "new_material"}>
+        <legend className="visually-hidden">New material</legend>
+        <div className="form-grid">
+          <Field
+            label="Part number"
+            name={`changes[${i}].partNumber`}
+            id={`cr-change-${i}-new-part`}
+            type="text"
+            autoComplete="off"
+            autoCapitalize="characters"
+            spellCheck={false}
+            maxLength={40}
+            defaultValue={created?.partNumber ?? ""}
+            errors={e("partNumber", "new_material")}
+            hint="2–40 characters: letters, digits, dot, dash, underscore"
+          />
+          <Field
+            label="Description"
+            name={`changes[${i}].description`}
+            id={`cr-change-${i}-new-description`}
+            type="text"
+            autoComplete="off"
+            maxLength={200}
+            defaultValue={created?.description ?? ""}
+            errors={e("description", "new_material")}
+          />
+          <Field
+            label="Unit of measure"
+            name={`changes[${i}].unitOfMeasure`}
+            id={`cr-change-${i}-new-uom`}
+            type="text"
+            autoComplete="off"
+            autoCapitalize="characters"
+            spellCheck={false}
+            maxLength={10}
+            placeholder="EA"
+            defaultValue={created?.unitOfMeasure ?? ""}
+            errors={e("unitOfMeasure", "new_material")}
+            hint="e.g. EA, KG"
+          />
+          <SelectInput
+            label="Family"
+            name={`changes[${i}].family`}
+            id={`cr-change-${i}-new-family`}
+            options={[{ value: "", label: "Choose…" }, ...familyOptions]}
+            defaultValue={created?.family ?? ""}
+            errors={e("family", "new_material")}
+          />
+          <SelectInput
+            label="Risk class"
+            name={`changes[${i}].riskClass`}
+            id={`cr-change-${i}-new-risk`}
+            options={[{ value: "", label: "Choose…" }, ...RISK_CLASSES.map((r) => ({ value: r, label: r }))]}
+            defaultValue={created?.riskClass ?? ""}
+            errors={e("riskClass", "new_material")}
+          />
+          <Field
+            label="GTIN"
+            name={`changes[${i}].gtin`}
+            id={`cr-change-${i}-new-gtin`}
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            maxLength={14}
+            defaultValue={created?.gtin ?? ""}
+            errors={e("gtin", "new_material")}
+            hint="GTIN-14: 14 digits; optional"
+          />
+        </div>
+        <fieldset className="site-choices" aria-describedby={e("regulatoryFlags", "new_material")?.length ? `cr-change-${i}-new-flags-error` : undefined}>
+          <legend>Regulatory flags</legend>
+          <ul className="inline-list">
+            {REGULATORY_FLAGS.map((flag) => (
+              <li key={flag} className="checkbox-line">
+                <input
+                  type="checkbox"
+                  name={`changes[${i}].regulatoryFlags`}
+                  id={`cr-change-${i}-new-flag-${flag}`}
+                  value={flag}
+                  defaultChecked={created?.regulatoryFlags.includes(flag) ?? false}
+                  aria-invalid={e("regulatoryFlags", "new_material")?.length ? true : undefined}
+                />
+                <label htmlFor={`cr-change-${i}-new-flag-${flag}`}>{flag}</label>
+              </li>
+            ))}
+          </ul>
+          <ErrorList id={`cr-change-${i}-new-flags-error`} errors={e("regulatoryFlags", "new_material")} />
+        </fieldset>
+      </fieldset>
+    </fieldset>
+  );
+}
+
+/** The site checkboxes of a change at sites (a repeated name: `changes[N].sites`). */
+function SiteChoices({
+  index: i,
+  prefix,
+  sites,
+  checked,
+  errors,
+}: {
+  index: number;
+  /** Keeps the ids of each kind's checkboxes apart. */
+  prefix: string;
+  sites: ChangeRequestFormOptions["sites"];
+  checked: readonly string[] | undefined;
+  errors: string[] | undefined;
+}) {
+  const errorId = `cr-change-${i}-${prefix}s-error`;
+  return (
+    <fieldset className="site-choices" aria-describedby={errors?.length ? errorId : undefined}>
+      <legend>Sites</legend>
+      <ul className="inline-list">
+        {sites.map((site) => (
+          <li key={site.code} className="checkbox-line">
+            <input
+              type="checkbox"
+              name={`changes[${i}].sites`}
+              id={`cr-change-${i}-${prefix}-${site.code}`}
+              value={site.code}
+              defaultChecked={checked?.includes(site.code) ?? false}
+              aria-invalid={errors?.length ? true : undefined}
+            />
+            <label htmlFor={`cr-change-${i}-${prefix}-${site.code}`}>
+              <abbr title={site.name}>{site.code}</abbr>
+            </label>
+          </li>
+        ))}
+      </ul>
+      <ErrorList id={errorId} errors={errors} />
     </fieldset>
   );
 }

@@ -23,7 +23,12 @@ export interface MaterialAttributeChangeRow {
   title: string;
   status: ChangeRequestStatus;
   updatedAt: Date | string;
+  /** The attribute change (empty: none). */
   change: Record<string, unknown>;
+  /** The alternates proposed for BOM lines of which the material is the parent, per site. */
+  alternates?: readonly { site: string; component: string; alternates: readonly string[] }[];
+  /** The change request creates the material. */
+  creates?: boolean;
 }
 
 /** The change requests proposing a tracking rule for this material at one site, newest first. */
@@ -73,11 +78,34 @@ export function ChangeRequestsAtSite({ id, siteCode, rows }: { id: string; siteC
 
 const show = (v: unknown) => (v === null || v === undefined ? null : Array.isArray(v) ? v.join(", ") || "none" : String(v));
 
-/** Change requests changing this material's governed attributes (they apply at every site). */
+const ATTRIBUTE_LABELS: Record<string, string> = { riskClass: "risk class", regulatoryFlags: "regulatory flags", family: "family", gtin: "GTIN" };
+
+/** What a change request proposes for the material's master data, one line each. */
+function proposals(row: MaterialAttributeChangeRow): string[] {
+  const lines: string[] = [];
+  if (row.creates) lines.push("creates this material");
+  const attributes = Object.entries(row.change)
+    .filter(([, v]) => show(v) !== null)
+    .map(([k, v]) => `${ATTRIBUTE_LABELS[k] ?? k}: ${show(v)}`);
+  if (attributes.length) lines.push(attributes.join("; "));
+  for (const line of row.alternates ?? []) {
+    lines.push(`at ${line.site}: alternates for ${line.component}: ${line.alternates.length ? line.alternates.join(", ") : "none (all removed)"}`);
+  }
+  return lines;
+}
+
+/**
+ * Change requests changing this material's master data: its governed attributes (they apply at
+ * every site), the alternates of its BOM lines (at the sites named), or creating it.
+ */
 export function AttributeChangeRequests({ rows }: { rows: readonly MaterialAttributeChangeRow[] }) {
   if (rows.length === 0) return null;
   return (
-    <DataTable id="attribute-change-requests" caption="Change requests to the attributes" captionDetail="apply at every site">
+    <DataTable
+      id="attribute-change-requests"
+      caption="Change requests to the master data"
+      captionDetail="attributes apply at every site; BOM line alternates at the sites named"
+    >
       <thead>
         <tr>
           <th scope="col">Change request</th>
@@ -87,25 +115,33 @@ export function AttributeChangeRequests({ rows }: { rows: readonly MaterialAttri
         </tr>
       </thead>
       <tbody>
-        {rows.map((row) => (
-          <tr key={row.number}>
-            <th scope="row">
-              <Link to={`/change-requests/${row.number}`}>{row.number}</Link> <span className="muted">{row.title}</span>
-            </th>
-            <td>
-              <ChangeRequestStatusBadge status={row.status} />
-            </td>
-            <td className="wrap">
-              {Object.entries(row.change)
-                .filter(([, v]) => show(v) !== null)
-                .map(([k, v]) => `${k}: ${show(v)}`)
-                .join("; ")}
-            </td>
-            <td>
-              <UtcTime value={row.updatedAt} />
-            </td>
-          </tr>
-        ))}
+        {rows.map((row) => {
+          const lines = proposals(row);
+          return (
+            <tr key={row.number}>
+              <th scope="row">
+                <Link to={`/change-requests/${row.number}`}>{row.number}</Link> <span className="muted">{row.title}</span>
+              </th>
+              <td>
+                <ChangeRequestStatusBadge status={row.status} />
+              </td>
+              <td className="wrap">
+                {lines.length > 1 ? (
+                  <ul className="proposal-lines">
+                    {lines.map((line) => (
+                      <li key={line}>{line}</li>
+                    ))}
+                  </ul>
+                ) : (
+                  lines[0]
+                )}
+              </td>
+              <td>
+                <UtcTime value={row.updatedAt} />
+              </td>
+            </tr>
+          );
+        })}
       </tbody>
     </DataTable>
   );

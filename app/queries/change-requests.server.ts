@@ -23,7 +23,16 @@ import {
   sites,
   users,
 } from "../../db/schema";
-import { changeFacts, ruleKey, structuredDiff, textDiff, type ExpandedChange, type ExpandedTrackingChange } from "../domain/change-request";
+import {
+  changeFacts,
+  ruleKey,
+  structuredDiff,
+  textDiff,
+  type ExpandedAlternatesChange,
+  type ExpandedAttributeChange,
+  type ExpandedChange,
+  type ExpandedTrackingChange,
+} from "../domain/change-request";
 import { isOpen, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { ChangeRequestContent } from "../schemas/change-request";
@@ -232,13 +241,21 @@ export async function listChangeRequests(db: DbOrTx, search: ChangeRequestSearch
     conditions.push(touchesVisibleSite(db, [siteId]));
   }
   if (search.material) {
+    // Targets name existing materials (a tracking, attribute or alternates change of the material);
+    // the expanded changes also name a material the request creates, and a BOM line's component and alternates.
+    const names = (change: Record<string, unknown>) => sql`${changeRequests.expandedChanges} @> ${JSON.stringify([change])}::jsonb`;
     conditions.push(
-      exists(
-        db
-          .select({ one: sql`1` })
-          .from(changeRequestTargets)
-          .innerJoin(materials, eq(materials.id, changeRequestTargets.materialId))
-          .where(and(eq(changeRequestTargets.changeRequestId, changeRequests.id), eq(materials.partNumber, search.material))),
+      or(
+        exists(
+          db
+            .select({ one: sql`1` })
+            .from(changeRequestTargets)
+            .innerJoin(materials, eq(materials.id, changeRequestTargets.materialId))
+            .where(and(eq(changeRequestTargets.changeRequestId, changeRequests.id), eq(materials.partNumber, search.material))),
+        ),
+        names({ kind: "new_material", partNumber: search.material }),
+        names({ kind: "alternates", component: search.material }),
+        names({ kind: "alternates", alternates: [search.material] }),
       ),
     );
   }
@@ -496,7 +513,7 @@ export async function proposedSiteIds(db: DbOrTx, changes: ChangeRequestContent[
   const byCode = new Map(siteRows.map((s) => [s.code, s.id]));
   // Unknown site codes are left to the service, which names them field by field.
   const byChange = changes.map((c) =>
-    c.kind === "attributes" ? siteRows.map((s) => s.id) : c.sites.flatMap((code) => (byCode.has(code) ? [byCode.get(code)!] : [])),
+    c.kind === "attributes" ? siteRows.map((s) => s.id) : c.kind === "new_material" ? [] : c.sites.flatMap((code: string) => (byCode.has(code) ? [byCode.get(code)!] : [])),
   );
   return {
     all: [...new Set(byChange.flat())].sort((a, b) => a - b),
@@ -519,32 +536,57 @@ const sameRule = (a: TrackingRuleContent, b: TrackingRuleContent) =>
  * The change requests touching a material at the viewer's sites, newest first: per site the
  * tracking rule each proposes, and — for released ones — the rule-set version whose rule for the
  * material is the one proposed (matched by content and time: versions do not name their change
- * request). Attribute changes are listed once, apart from the sites.
+ * request). Master-data changes are listed once, apart from the sites: attribute changes, the
+ * alternates of the material's BOM lines (as parent, at the viewer's sites) and the change request
+ * that created the material (found in its expanded changes: a material that does not exist yet has
+ * no targets, nor have the tracking changes for it in that request).
  */
 export async function changeRequestsForMaterial(db: DbOrTx, params: { partNumber: string; sites: VisibleSites }) {
   const [material] = await db.select({ id: materials.id }).from(materials).where(eq(materials.partNumber, params.partNumber));
   if (!material) return { bySite: [], attributes: [] };
-  const rows = await db
-    .select({
-      number: changeRequests.number,
-      title: changeRequests.title,
-      status: changeRequests.status,
-      createdAt: changeRequests.createdAt,
-      updatedAt: changeRequests.updatedAt,
-      expandedChanges: changeRequests.expandedChanges,
-      siteId: sites.id,
-      site: sites.code,
-    })
-    .from(changeRequestTargets)
-    .innerJoin(changeRequests, eq(changeRequests.id, changeRequestTargets.changeRequestId))
-    .innerJoin(sites, eq(sites.id, changeRequestTargets.siteId))
-    .where(
-      and(
-        eq(changeRequestTargets.materialId, material.id),
-        params.sites === null ? undefined : inArray(changeRequestTargets.siteId, params.sites.length ? [...params.sites] : [-1]),
-      ),
-    )
-    .orderBy(desc(changeRequests.number), asc(sites.code));
+  const columns = {
+    number: changeRequests.number,
+    title: changeRequests.title,
+    status: changeRequests.status,
+    createdAt: changeRequests.createdAt,
+    updatedAt: changeRequests.updatedAt,
+    expandedChanges: changeRequests.expandedChanges,
+  };
+  const [targeted, creating, siteRows] = await Promise.all([
+    db
+      .select({ ...columns, siteId: sites.id, site: sites.code })
+      .from(changeRequestTargets)
+      .innerJoin(changeRequests, eq(changeRequests.id, changeRequestTargets.changeRequestId))
+      .innerJoin(sites, eq(sites.id, changeRequestTargets.siteId))
+      .where(
+        and(
+          eq(changeRequestTargets.materialId, material.id),
+          params.sites === null ? undefined : inArray(changeRequestTargets.siteId, params.sites.length ? [...params.sites] : [-1]),
+        ),
+      )
+      .orderBy(desc(changeRequests.number), asc(sites.code)),
+    db
+      .select(columns)
+      .from(changeRequests)
+      .where(
+        and(
+          sql`${changeRequests.expandedChanges} @> ${JSON.stringify([{ kind: "new_material", partNumber: params.partNumber }])}::jsonb`,
+          touchesVisibleSite(db, params.sites),
+        ),
+      )
+      .orderBy(desc(changeRequests.number)),
+    db.select({ id: sites.id, code: sites.code }).from(sites).orderBy(asc(sites.code)),
+  ]);
+  // The creating request's tracking changes for the material, at the viewer's sites, as if targeted.
+  const visibleSites = siteRows.filter((s) => params.sites === null || params.sites.includes(s.id));
+  const rows = [
+    ...targeted,
+    ...creating.flatMap((cr) =>
+      visibleSites
+        .filter((s) => (cr.expandedChanges as ExpandedChange[]).some((c) => c.kind === "tracking" && c.partNumber === params.partNumber && c.site === s.code))
+        .map((s) => ({ ...cr, siteId: s.id, site: s.code })),
+    ),
+  ];
 
   const histories = new Map<number, Awaited<ReturnType<typeof ruleHistory>>>();
   const bySite: {
@@ -557,8 +599,29 @@ export async function changeRequestsForMaterial(db: DbOrTx, params: { partNumber
     viaFamily: string | null;
     setVersion: number | null;
   }[] = [];
-  const attributes = new Map<string, { number: string; title: string; status: ChangeRequestStatus; updatedAt: Date; change: Record<string, unknown> }>();
+  const seen = new Set<string>();
+  const masterData = new Map<
+    string,
+    {
+      number: string;
+      title: string;
+      status: ChangeRequestStatus;
+      updatedAt: Date;
+      change: Record<string, unknown>;
+      alternates: { site: string; component: string; alternates: string[] }[];
+      creates: boolean;
+    }
+  >();
+  const entryOf = (row: { number: string; title: string; status: ChangeRequestStatus; updatedAt: Date }) => {
+    const entry = masterData.get(row.number) ?? { number: row.number, title: row.title, status: row.status, updatedAt: row.updatedAt, change: {}, alternates: [], creates: false };
+    masterData.set(row.number, entry);
+    return entry;
+  };
+  const withAttributes = new Set<string>();
+  for (const cr of creating) entryOf(cr).creates = true;
   for (const row of rows) {
+    if (seen.has(`${row.number}|${row.site}`)) continue;
+    seen.add(`${row.number}|${row.site}`);
     const changes = row.expandedChanges as ExpandedChange[];
     const tracking = changes.find((c): c is ExpandedTrackingChange => c.kind === "tracking" && c.partNumber === params.partNumber && c.site === row.site);
     if (tracking) {
@@ -570,11 +633,16 @@ export async function changeRequestsForMaterial(db: DbOrTx, params: { partNumber
       }
       bySite.push({ site: row.site, number: row.number, title: row.title, status: row.status, updatedAt: row.updatedAt, rule: tracking.rule, viaFamily: tracking.viaFamily, setVersion });
     }
-    const attribute = changes.find((c) => c.kind === "attributes" && c.partNumber === params.partNumber);
-    if (attribute && attribute.kind === "attributes" && !attributes.has(row.number)) {
+    const attribute = changes.find((c): c is ExpandedAttributeChange => c.kind === "attributes" && c.partNumber === params.partNumber);
+    if (attribute && !withAttributes.has(row.number)) {
+      withAttributes.add(row.number);
       const { kind: _kind, partNumber: _part, ...change } = attribute;
-      attributes.set(row.number, { number: row.number, title: row.title, status: row.status, updatedAt: row.updatedAt, change });
+      entryOf(row).change = change;
     }
+    const lines = changes.filter((c): c is ExpandedAlternatesChange => c.kind === "alternates" && c.partNumber === params.partNumber && c.site === row.site);
+    for (const line of lines) entryOf(row).alternates.push({ site: line.site, component: line.component, alternates: line.alternates });
   }
-  return { bySite, attributes: [...attributes.values()] };
+  bySite.sort((a, b) => b.number.localeCompare(a.number) || a.site.localeCompare(b.site));
+  const attributes = [...masterData.values()].sort((a, b) => b.number.localeCompare(a.number));
+  return { bySite, attributes };
 }

@@ -52,6 +52,15 @@ export const test = base.extend<{ consoleErrors: string[] }>({
         if (message.type() === "error" && !/Failed to load resource: .*status of 4\d\d/.test(message.text())) errors.push(message.text());
       });
       page.on("pageerror", (error) => errors.push(error.message));
+      // CSP violations raise an event but need not log anything: report them explicitly.
+      await page.exposeFunction("__c981CspViolation", (text: string) => errors.push(`CSP violation: ${text}`));
+      await page.addInitScript(() => {
+        document.addEventListener("securitypolicyviolation", (event) => {
+          (window as unknown as { __c981CspViolation: (t: string) => void }).__c981CspViolation(
+            `${event.violatedDirective} blocked ${event.blockedURI || "inline"} at ${event.sourceFile}:${event.lineNumber}`,
+          );
+        });
+      });
       await use(errors);
       expect(errors, "console errors").toEqual([]);
     },
