@@ -8,10 +8,10 @@ import { StructuredDiff, TextDiff } from "~/components/change-request-diff";
 import { ApprovalsNeeded, SignatureManifestations } from "~/components/change-request-signatures";
 import { ChangeRequestFlags, ChangeRequestStatusBadge, STATUS_LABELS } from "~/components/change-request-status";
 import { DataTable, EmptyRow } from "~/components/data-table";
+import { EntityHistory } from "~/components/entity-history";
 import { Digest } from "~/components/digest";
 import { StatusMessage, TextAreaField } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
-import { JsonDetails } from "~/components/json-details";
 import { SignatureDialog, signIntentSchema } from "~/components/signature-dialog";
 import { UtcTime } from "~/components/time";
 import { transition, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
@@ -356,45 +356,13 @@ function ChangeRequestView() {
 
       <Discussion />
 
-      <DataTable id="cr-history" caption={`History of ${cr.number}`} captionDetail={`newest first${view.history.more ? `, latest ${HISTORY_LIMIT}` : ""}`}>
-        <thead>
-          <tr>
-            <th scope="col" className="num">
-              Seq
-            </th>
-            <th scope="col">Time (UTC)</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Before</th>
-            <th scope="col">After</th>
-          </tr>
-        </thead>
-        <tbody>
-          {view.history.rows.length === 0 ? <EmptyRow colSpan={7}>No audit entries.</EmptyRow> : null}
-          {view.history.rows.map((row) => (
-            <tr key={row.seq}>
-              <th scope="row" className="num">
-                {row.seq}
-              </th>
-              <td>
-                <UtcTime value={row.recordedAt} />
-              </td>
-              <td>{row.actor}</td>
-              <td>
-                <code>{row.action}</code>
-              </td>
-              <td className="wrap">{row.reason ?? <span className="muted">—</span>}</td>
-              <td>
-                <JsonDetails summary="before" json={row.before} />
-              </td>
-              <td>
-                <JsonDetails summary="after" json={row.after} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </DataTable>
+      <EntityHistory
+        id="cr-history"
+        caption={`History of ${cr.number}`}
+        captionDetail={`newest first${view.history.more ? `, latest ${HISTORY_LIMIT}` : ""}`}
+        rows={view.history.rows}
+        empty="No audit entries."
+      />
     </>
   );
 }

@@ -6,9 +6,9 @@ import { useAbility, useSignedInUser } from "~/components/ability";
 import { PageHeader } from "~/components/app-shell";
 import { Badge } from "~/components/badge";
 import { DataTable, EmptyRow } from "~/components/data-table";
+import { EntityHistory } from "~/components/entity-history";
 import { CheckboxField, SelectInput, StatusMessage, TextAreaField } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
-import { JsonDetails } from "~/components/json-details";
 import { grantLabel, ROLE_OPTIONS } from "~/components/role-list";
 import { UtcTime, UtcTimeOrOpen } from "~/components/time";
 import { entityAuditHistory } from "~/queries/audit.server";
@@ -225,7 +225,7 @@ export default function UserPage() {
       {canUpdate ? <GrantForm key={formKey} isSelf={isSelf} /> : null}
       {canDeactivate ? <DeactivateForm key={formKey} isSelf={isSelf} /> : null}
 
-      <DataTable
+      <EntityHistory
         id="user-history"
         caption={`Audit history of ${user.username}`}
         captionDetail={
@@ -239,45 +239,9 @@ export default function UserPage() {
             ) : null}
           </>
         }
-      >
-        <thead>
-          <tr>
-            <th scope="col" className="num">
-              Seq
-            </th>
-            <th scope="col">Time (UTC)</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Before</th>
-            <th scope="col">After</th>
-          </tr>
-        </thead>
-        <tbody>
-          {history.rows.length === 0 ? <EmptyRow colSpan={7}>No audit entries for this user.</EmptyRow> : null}
-          {history.rows.map((row) => (
-            <tr key={row.seq}>
-              <th scope="row" className="num">
-                {row.seq}
-              </th>
-              <td>
-                <UtcTime value={row.recordedAt} />
-              </td>
-              <td>{row.actor}</td>
-              <td>
-                <code>{row.action}</code>
-              </td>
-              <td className="wrap">{row.reason ?? <span className="muted">—</span>}</td>
-              <td>
-                <JsonDetails summary="before" json={row.before} />
-              </td>
-              <td>
-                <JsonDetails summary="after" json={row.after} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </DataTable>
+        rows={history.rows}
+        empty="No audit entries for this user."
+      />
     </>
   );
 }
