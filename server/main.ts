@@ -14,7 +14,7 @@ import { openDatabase, registerDatabase, type Database } from "../app/utils/db.s
 import { readEnv } from "../app/utils/env.server";
 import { prepareDatabase } from "../app/utils/migrate.server";
 import { buildIfNeeded } from "./build-if-needed";
-import { sameOriginForWrites, securityHeaders } from "./security";
+import { refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -52,6 +52,7 @@ async function main() {
     app.set("trust proxy", /^\d+$/.test(env.C981_TRUST_PROXY) ? Number(env.C981_TRUST_PROXY) : env.C981_TRUST_PROXY);
   }
   app.use(securityHeaders);
+  app.use(refuseNulInAddress);
   app.use("/assets", express.static(path.join(root, "build", "client", "assets"), { immutable: true, maxAge: "1y" }));
   app.use(express.static(path.join(root, "build", "client"), { maxAge: "1h" }));
 

@@ -55,3 +55,15 @@ function safeOrigin(url: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * PostgreSQL text cannot hold NUL; an address carrying one is refused here with 400 instead of
+ * failing deep in a query with 500. (Form values are checked in parseForm.)
+ */
+export function refuseNulInAddress(req: Request, res: Response, next: NextFunction) {
+  if (/%00/i.test(req.originalUrl)) {
+    res.status(400).type("text/plain").send("The address contains a NUL character.");
+    return;
+  }
+  next();
+}

@@ -28,6 +28,9 @@ export function formToObject(formData: FormData): Record<string, unknown> {
 export type ParsedForm<T> = { ok: true; data: T } | { ok: false; fieldErrors: FieldErrors };
 
 export function parseForm<S extends z.ZodType>(schema: S, formData: FormData): ParsedForm<z.infer<S>> {
+  // PostgreSQL text cannot hold NUL: name the field instead of failing in the database.
+  const withNul = [...formData.entries()].filter(([, v]) => typeof v === "string" && v.includes("\u0000")).map(([k]) => k);
+  if (withNul.length) return { ok: false, fieldErrors: Object.fromEntries(withNul.map((k) => [k.replace(/\[(\d+)\]/g, ".$1"), ["Contains a NUL character"]])) };
   const parsed = schema.safeParse(formToObject(formData));
   if (parsed.success) return { ok: true, data: parsed.data };
   const fieldErrors: FieldErrors = {};

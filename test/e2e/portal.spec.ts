@@ -37,3 +37,8 @@ test("responses carry the security headers", async ({ request }) => {
   expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+'/);
   expect(response.headers()["x-content-type-options"]).toBe("nosniff");
 });
+
+test("an address with a NUL character is refused cleanly, not with a server error", async ({ request }) => {
+  const response = await request.get("/materials/%00");
+  expect(response.status()).toBe(400);
+});
