@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { auditCsvStream, parseAuditSearch } from "~/queries/audit.server";
-import { currentDataPoint } from "~/services/audit.server";
-import { requirePermission } from "~/utils/auth.server";
+import { appendAudit, currentDataPoint } from "~/services/audit.server";
+import { actorName, requirePermission } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 
 /**
@@ -10,7 +10,7 @@ import { getDb } from "~/utils/db.server";
  * exports of the same data point are the same file.
  */
 export async function loader({ request }: LoaderFunctionArgs) {
-  await requirePermission(request, "export", "AuditTrail");
+  const signedIn = await requirePermission(request, "export", "AuditTrail");
   const { filters, problems } = parseAuditSearch(new URL(request.url).searchParams);
   // The screen drops a bad filter and says so; a file cannot say so, and a silently wider export
   // would pass for the filtered one. The page's own link carries only filters that parsed.
@@ -22,6 +22,17 @@ export async function loader({ request }: LoaderFunctionArgs) {
   }
   const db = await getDb();
   const dataPoint = await currentDataPoint(db);
+  // Who took an inspection copy of which records is itself recorded (after the copy's data point,
+  // so the copy stays the same file for the same data point).
+  await db.transaction((tx) =>
+    appendAudit(tx, {
+      actor: actorName(signedIn),
+      action: "audit.export",
+      entityType: "audit_trail",
+      entityId: `up-to-${dataPoint}`,
+      after: { dataPoint, filters: JSON.parse(JSON.stringify(filters)) },
+    }),
+  );
   return new Response(auditCsvStream(db, { filters, dataPoint }), {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",
