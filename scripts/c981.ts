@@ -66,7 +66,8 @@ const commands: Record<string, Command> = {
       }
       const started = Date.now();
       const { seedDemoPlant } = await import("../app/seed/seed.server");
-      const summary = await seedDemoPlant(database.db);
+      const { loadKeyRing } = await import("../app/utils/signing.server");
+      const summary = await seedDemoPlant(database.db, await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR));
       console.log(`demo plant loaded in ${((Date.now() - started) / 1000).toFixed(1)} s:`, summary);
       return 0;
     },
@@ -201,7 +202,7 @@ async function main(): Promise<number> {
   process.once("SIGINT", () => void stop().then(() => process.exit(130)));
   process.once("SIGTERM", () => void stop().then(() => process.exit(143)));
   try {
-    await prepareDatabase(database, { seed: command.seed ?? "none" });
+    await prepareDatabase(database, { seed: command.seed ?? "none", keysDir: env.C981_SIGNING_KEYS_DIR });
     return await command.run(database, rest);
   } catch (error) {
     if (error instanceof DomainError) {

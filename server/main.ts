@@ -13,6 +13,7 @@ import { currentDataPoint } from "../app/services/audit.server";
 import { openDatabase, registerDatabase, type Database } from "../app/utils/db.server";
 import { readEnv } from "../app/utils/env.server";
 import { prepareDatabase } from "../app/utils/migrate.server";
+import { publicJwks } from "../app/utils/signing.server";
 import { buildIfNeeded } from "./build-if-needed";
 import { refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
 
@@ -39,7 +40,7 @@ async function main() {
       ? `C-981: ${database.embedded.owned ? "started" : "using the running"} embedded PostgreSQL in ${env.C981_DATA_DIR}`
       : `C-981: using the PostgreSQL at DATABASE_URL`,
   );
-  const prepared = await prepareDatabase(database, { seed: env.C981_SEED, log });
+  const prepared = await prepareDatabase(database, { seed: env.C981_SEED, keysDir: env.C981_SIGNING_KEYS_DIR, log });
   if (!prepared.seeded) log("C-981: database migrated.");
   registerDatabase(Promise.resolve(database));
   if (shuttingDown) return;
@@ -70,6 +71,16 @@ async function main() {
   });
 
   app.use(sameOriginForWrites);
+  // The public signing keys (RFC 7517), for runtimes and anyone verifying a rule set offline.
+  app.get("/.well-known/jwks.json", async (_req, res) => {
+    try {
+      res.setHeader("Cache-Control", "public, max-age=300");
+      res.type("application/jwk-set+json").send(JSON.stringify(await publicJwks(db)));
+    } catch {
+      res.status(503).type("application/problem+json").send(JSON.stringify({ type: "about:blank", title: "Database unavailable", status: 503 }));
+    }
+  });
+
   app.all("*", createRequestHandler({ build, mode: "production", getLoadContext: (_req, res) => ({ cspNonce: res.locals.cspNonce as string }) }));
 
   const server = app.listen(env.PORT, env.HOST, () => {

@@ -7,10 +7,14 @@ const input: CompileInput = {
   version: 2,
   effectiveFrom: new Date("2025-09-01T00:00:00Z"),
   issuedAt: new Date("2026-11-25T10:00:00.123Z"),
+  expiresAt: new Date("2026-12-25T10:00:00.123Z"),
+  kind: "release",
+  changeRequests: ["CR-0002", "CR-0001"],
+  signingKeys: ["k".repeat(43)],
   previousDigest: "a".repeat(64),
   rules: [
-    { partNumber: "SUB-1", gtin: null, trackingMode: "serial", containerTracking: false, consumptionScan: "identify", identifierFormats: ["SER"] },
-    { partNumber: "ASM-1", gtin: "00000000000017", trackingMode: "lot", containerTracking: true, consumptionScan: "identify", identifierFormats: ["SSCC", "LOT"] },
+    { partNumber: "SUB-1", gtin: null, trackingMode: "serial", containerTracking: false, consumptionScan: "identify", identifierFormats: ["SER"], riskClass: "high", allowedAlternates: [] },
+    { partNumber: "ASM-1", gtin: "00000000000017", trackingMode: "lot", containerTracking: true, consumptionScan: "identify", identifierFormats: ["SSCC", "LOT"], riskClass: "medium", allowedAlternates: [{ component: "X-2", alternates: ["X-3"] }, { component: "X-1", alternates: [] }] },
   ],
   formats: new Map([
     ["SER", { name: "serial", identifies: "serial", definition: { kind: "pattern", segments: [{ literal: "S" }, { class: "digit", min: 8, max: 8 }] } }],
@@ -26,7 +30,8 @@ describe("compileRuleSet", () => {
     const b = compileRuleSet({ ...input, rules: [...input.rules].reverse() });
     expect(b.canonical).toBe(a.canonical);
     expect(a.digest).toBe(createHash("sha256").update(a.canonical).digest("hex"));
-    expect(a.canonical.startsWith('{"effectiveFrom":"2025-09-01T00:00:00.000Z","identifierFormats":{"LOT":')).toBe(true);
+    expect(a.canonical.startsWith('{"changeRequests":["CR-0001","CR-0002"],"effectiveFrom":"2025-09-01T00:00:00.000Z","expiresAt":')).toBe(true);
+    expect(a.document.rules[0]!.allowedAlternates.map((l) => l.component)).toEqual(["X-1", "X-2"]);
     expect(a.document.rules.map((r) => r.partNumber)).toEqual(["ASM-1", "SUB-1"]);
     expect(a.document.rules[0]!.identifierFormats).toEqual(["LOT", "SSCC"]);
     expect(Object.keys(a.document.identifierFormats).sort()).toEqual(["LOT", "SER", "SSCC"]);

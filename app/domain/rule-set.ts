@@ -18,6 +18,9 @@ export interface CompiledRule {
   containerTracking: boolean;
   consumptionScan: ConsumptionScan;
   identifierFormats: string[];
+  riskClass: "low" | "medium" | "high";
+  /** Per BOM line of this material at the site: the primary component and its approved alternates, in order. */
+  allowedAlternates: { component: string; alternates: string[] }[];
 }
 
 export interface CompiledIdentifierFormat {
@@ -33,8 +36,14 @@ export interface RuleSetDocument {
   version: number;
   effectiveFrom: string;
   issuedAt: string;
+  expiresAt: string;
+  kind: "release" | "renewal";
+  /** The change requests released by this version. */
+  changeRequests: string[];
   /** `sha256:` + hex of the previous version's canonical bytes; null for the first. */
   previousDigest: string | null;
+  /** Thumbprints (RFC 7638) of the keys that sign this version. */
+  signingKeys: string[];
   identifierFormats: Record<string, CompiledIdentifierFormat>;
   rules: CompiledRule[];
 }
@@ -44,6 +53,10 @@ export interface CompileInput {
   version: number;
   effectiveFrom: Date;
   issuedAt: Date;
+  expiresAt: Date;
+  kind: "release" | "renewal";
+  changeRequests: readonly string[];
+  signingKeys: readonly string[];
   previousDigest: string | null;
   rules: readonly CompiledRule[];
   formats: ReadonlyMap<string, CompiledIdentifierFormat>;
@@ -60,7 +73,11 @@ export interface CompiledRuleSet {
 /** Deterministic: rules sorted by part number, only the formats the rules use, canonical JSON. */
 export function compileRuleSet(input: CompileInput): CompiledRuleSet {
   const rules = [...input.rules]
-    .map((r) => ({ ...r, identifierFormats: [...r.identifierFormats].sort() }))
+    .map((r) => ({
+      ...r,
+      identifierFormats: [...r.identifierFormats].sort(),
+      allowedAlternates: [...r.allowedAlternates].sort((a, b) => a.component.localeCompare(b.component)),
+    }))
     .sort((a, b) => (a.partNumber < b.partNumber ? -1 : a.partNumber > b.partNumber ? 1 : 0));
   for (let i = 1; i < rules.length; i++) {
     if (rules[i]!.partNumber === rules[i - 1]!.partNumber) {
@@ -82,7 +99,11 @@ export function compileRuleSet(input: CompileInput): CompiledRuleSet {
     version: input.version,
     effectiveFrom: input.effectiveFrom.toISOString(),
     issuedAt: input.issuedAt.toISOString(),
+    expiresAt: input.expiresAt.toISOString(),
+    kind: input.kind,
+    changeRequests: [...input.changeRequests].sort(),
     previousDigest: input.previousDigest === null ? null : `sha256:${input.previousDigest}`,
+    signingKeys: [...input.signingKeys].sort(),
     identifierFormats,
     rules,
   };

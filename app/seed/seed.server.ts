@@ -20,6 +20,7 @@ import { appendAudit } from "../services/audit.server";
 import { createRuleSetVersion } from "../services/rule-sets.server";
 import type { Db } from "../utils/db.server";
 import { hashPassword } from "../utils/password.server";
+import type { KeyRing } from "../utils/signing.server";
 import { DEMO_ACTOR, DEMO_SEED, DEMO_START, generateDemoPlant } from "./demo-plant";
 
 /** Every demo user's password; README lists the users. Change them before real use. */
@@ -46,7 +47,7 @@ function chunks<T>(items: readonly T[], size = 1000): T[][] {
  * one audit row; each rule-set version is created through createRuleSetVersion (the audited,
  * back-dating seed mode), which audits itself.
  */
-export async function seedDemoPlant(db: Db, options: { seed?: number } = {}): Promise<SeedSummary> {
+export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: number } = {}): Promise<SeedSummary> {
   const plant = generateDemoPlant(options.seed ?? DEMO_SEED);
   const passwordHashes = await Promise.all(plant.users.map(() => hashPassword(DEMO_PASSWORD)));
 
@@ -79,23 +80,6 @@ export async function seedDemoPlant(db: Db, options: { seed?: number } = {}): Pr
       .returning({ id: users.id, username: users.username });
     await tx.insert(userRoles).values(plant.users.map((u) => ({ userId: userRows.find((r) => r.username === u.username)!.id, role: u.role, siteId: null })));
 
-    let versionCount = 0;
-    for (const version of plant.versions) {
-      for (const site of plant.sites) {
-        await createRuleSetVersion(tx, {
-          siteId: sid(site.code),
-          effectiveFrom: version.effectiveFrom,
-          backdate: true,
-          actor: DEMO_ACTOR,
-          reason: version.reason,
-          changes: version.rules
-            .filter((r) => r.site === site.code)
-            .map((r) => ({ materialId: mid(r.partNumber), trackingMode: r.trackingMode, containerTracking: r.containerTracking, consumptionScan: r.consumptionScan, identifierFormatCodes: r.identifierFormatCodes })),
-        });
-        versionCount += 1;
-      }
-    }
-
     for (const batch of chunks(plant.bomLines)) {
       const rows = await tx
         .insert(bomLines)
@@ -118,6 +102,23 @@ export async function seedDemoPlant(db: Db, options: { seed?: number } = {}): Pr
         r.consumes.map((c) => ({ operationId: opId.get(`${sid(r.site)}|${mid(r.partNumber)}|${r.step}`)!, materialId: mid(c.partNumber), consumptionScan: c.consumptionScan })),
       );
       if (consumed.length) await tx.insert(routingOperationMaterials).values(consumed);
+    }
+
+    let versionCount = 0;
+    for (const version of plant.versions) {
+      for (const site of plant.sites) {
+        await createRuleSetVersion(tx, {
+          siteId: sid(site.code),
+          effectiveFrom: version.effectiveFrom,
+          backdate: true,
+          actor: DEMO_ACTOR,
+          reason: version.reason,
+          changes: version.rules
+            .filter((r) => r.site === site.code)
+            .map((r) => ({ materialId: mid(r.partNumber), trackingMode: r.trackingMode, containerTracking: r.containerTracking, consumptionScan: r.consumptionScan, identifierFormatCodes: r.identifierFormatCodes })),
+        }, keyRing);
+        versionCount += 1;
+      }
     }
 
     for (const template of plant.labelTemplates) {

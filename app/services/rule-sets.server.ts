@@ -1,6 +1,9 @@
 import { and, desc, eq, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { identifierFormats, materials, ruleSetVersions, sites, trackingRules } from "../../db/schema";
+import { alias } from "drizzle-orm/pg-core";
+import { bomLineAlternates, bomLines, identifierFormats, materials, ruleSetVersions, sites, trackingRules } from "../../db/schema";
+import { ruleSetDocumentSchema } from "../schemas/rule-set";
+import { assertCanSign, signRuleSet, type KeyRing } from "../utils/signing.server";
 import { compileRuleSet, type CompiledIdentifierFormat, type CompiledRule } from "../domain/rule-set";
 import { checkRuleConsistency, trackingRuleContentSchema, type Identifies } from "../domain/tracking-rule";
 import type { DbOrTx } from "../utils/db.server";
@@ -19,6 +22,10 @@ export const createRuleSetVersionSchema = z.object({
   actor: z.string().min(1),
   reason: z.string().min(1).max(2000),
   backdate: z.boolean().default(false),
+  kind: z.enum(["release", "renewal"]).default("release"),
+  changeRequestNumbers: z.array(z.string().regex(/^CR-\d{4,}$/)).max(500).default([]),
+  /** A runtime stops trusting the version after this many days unless it is renewed. */
+  validDays: z.number().int().min(1).max(366).default(30),
 });
 export type CreateRuleSetVersionInput = z.input<typeof createRuleSetVersionSchema>;
 
@@ -37,7 +44,9 @@ export interface CreatedRuleSetVersion {
  * (closing the old intervals, opening new ones), compile the site's whole rule set, canonicalize,
  * digest, store — and audit — in one transaction. The release issue adds approval and signing.
  */
-export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVersionInput): Promise<CreatedRuleSetVersion> {
+export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVersionInput, keyRing: KeyRing): Promise<CreatedRuleSetVersion> {
+  // No signature, no version: an instance without its private keys refuses before writing anything.
+  assertCanSign(keyRing);
   const parsed = createRuleSetVersionSchema.safeParse(rawInput);
   if (!parsed.success) {
     const fields: Record<string, string[]> = {};
@@ -86,7 +95,7 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
     const changedMaterialIds = [...seen];
     const materialRows = changedMaterialIds.length
       ? await tx
-          .select({ id: materials.id, partNumber: materials.partNumber, gtin: materials.gtin })
+          .select({ id: materials.id, partNumber: materials.partNumber, gtin: materials.gtin, riskClass: materials.riskClass })
           .from(materials)
           .where(inArray(materials.id, changedMaterialIds))
       : [];
@@ -97,6 +106,7 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
         materialId: trackingRules.materialId,
         partNumber: materials.partNumber,
         gtin: materials.gtin,
+        riskClass: materials.riskClass,
         trackingMode: trackingRules.trackingMode,
         containerTracking: trackingRules.containerTracking,
         consumptionScan: trackingRules.consumptionScan,
@@ -126,11 +136,34 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
     });
     if (Object.keys(fields).length > 0) throw new DomainError("invalid", "the rule changes are invalid", fields);
 
+    // Allowed alternates per BOM line of each material at this site, in order of preference.
+    const parent = alias(materials, "parent");
+    const component = alias(materials, "component");
+    const alternate = alias(materials, "alternate");
+    const alternateRows = await tx
+      .select({ parentId: parent.id, component: component.partNumber, alternate: alternate.partNumber, priority: bomLineAlternates.priority })
+      .from(bomLines)
+      .innerJoin(parent, eq(parent.id, bomLines.parentMaterialId))
+      .innerJoin(component, eq(component.id, bomLines.componentMaterialId))
+      .innerJoin(bomLineAlternates, eq(bomLineAlternates.bomLineId, bomLines.id))
+      .innerJoin(alternate, eq(alternate.id, bomLineAlternates.materialId))
+      .where(eq(bomLines.siteId, site.id))
+      .orderBy(bomLineAlternates.priority);
+    const alternatesOf = (materialId: number) => {
+      const byComponent = new Map<string, string[]>();
+      for (const r of alternateRows.filter((a) => a.parentId === materialId)) {
+        byComponent.set(r.component, [...(byComponent.get(r.component) ?? []), r.alternate]);
+      }
+      return [...byComponent].map(([c, alternates]) => ({ component: c, alternates }));
+    };
+
     const compiledByMaterial = new Map<number, CompiledRule>();
     for (const r of current) {
       compiledByMaterial.set(r.materialId, {
         partNumber: r.partNumber,
         gtin: r.gtin,
+        riskClass: r.riskClass,
+        allowedAlternates: alternatesOf(r.materialId),
         trackingMode: r.trackingMode,
         containerTracking: r.containerTracking,
         consumptionScan: r.consumptionScan,
@@ -142,6 +175,8 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
       compiledByMaterial.set(c.materialId, {
         partNumber: m.partNumber,
         gtin: m.gtin,
+        riskClass: m.riskClass,
+        allowedAlternates: alternatesOf(c.materialId),
         trackingMode: c.trackingMode,
         containerTracking: c.containerTracking,
         consumptionScan: c.consumptionScan,
@@ -157,10 +192,20 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
       version,
       effectiveFrom,
       issuedAt,
+      expiresAt: new Date(issuedAt.getTime() + input.validDays * 86_400_000),
+      kind: input.kind,
+      changeRequests: input.changeRequestNumbers,
+      signingKeys: keyRing.active.map((k) => k.kid),
       previousDigest: previous?.digest ?? null,
       rules: [...compiledByMaterial.values()],
       formats,
     });
+    // A document that fails its schema is never signed.
+    const checked = ruleSetDocumentSchema.safeParse(compiled.document);
+    if (!checked.success) {
+      throw new Error(`compiled rule set for ${site.code} v${version} fails its schema: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    }
+    const jws = await signRuleSet(compiled.bytes, keyRing);
 
     const [created] = await tx
       .insert(ruleSetVersions)
@@ -173,6 +218,10 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
         digest: compiled.digest,
         previousDigest: previous?.digest ?? null,
         backdated: effectiveFrom.getTime() < issuedAt.getTime(),
+        kind: input.kind,
+        expiresAt: new Date(compiled.document.expiresAt),
+        changeRequestNumbers: [...compiled.document.changeRequests],
+        jws: JSON.stringify(jws),
         createdBy: input.actor,
         reason: input.reason,
       })

@@ -69,7 +69,7 @@ export async function getDatabase(): Promise<Database> {
     const { prepareDatabase } = await import("./migrate.server");
     const env = readEnv();
     holder[KEY] = openDatabase(env).then(async (database) => {
-      await prepareDatabase(database, { seed: env.C981_SEED });
+      await prepareDatabase(database, { seed: env.C981_SEED, keysDir: env.C981_SIGNING_KEYS_DIR });
       return database;
     });
   }

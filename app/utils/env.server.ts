@@ -9,6 +9,8 @@ const envSchema = z.object({
   /** Any PostgreSQL ≥ 15. Unset: the embedded server under C981_DATA_DIR. */
   DATABASE_URL: z.string().url().optional(),
   C981_DATA_DIR: z.string().min(1).default("./.data"),
+  /** Private signing keys, one file per kid (mode 0600). Default: <C981_DATA_DIR>/keys. */
+  C981_SIGNING_KEYS_DIR: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   /** What to load into an empty database at start: the demo plant, or nothing. */
@@ -26,7 +28,7 @@ const envSchema = z.object({
     .transform((v) => v === "1" || v === "true"),
 });
 
-export type Env = z.infer<typeof envSchema>;
+export type Env = Omit<z.infer<typeof envSchema>, "C981_SIGNING_KEYS_DIR"> & { C981_SIGNING_KEYS_DIR: string };
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = envSchema.safeParse(source);
@@ -34,5 +36,6 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
     throw new Error(`C-981: invalid environment:\n${problems}`);
   }
-  return { ...parsed.data, C981_DATA_DIR: path.resolve(parsed.data.C981_DATA_DIR) };
+  const dataDir = path.resolve(parsed.data.C981_DATA_DIR);
+  return { ...parsed.data, C981_DATA_DIR: dataDir, C981_SIGNING_KEYS_DIR: path.resolve(parsed.data.C981_SIGNING_KEYS_DIR ?? path.join(dataDir, "keys")) };
 }

@@ -4,6 +4,7 @@ import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import * as schema from "../../db/schema";
 import type { Database } from "./db.server";
+import { ensureKeyRing } from "./signing.server";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
 
@@ -20,7 +21,8 @@ export interface PrepareResult {
  */
 export async function prepareDatabase(
   database: Pick<Database, "url">,
-  options: { seed: "demo" | "none"; log?: (line: string) => void },
+  /** keysDir: where this instance keeps its private signing keys; the first key is created there. */
+  options: { seed: "demo" | "none"; keysDir?: string; log?: (line: string) => void },
 ): Promise<PrepareResult> {
   const client = postgres(database.url, {
     max: 1,
@@ -32,11 +34,13 @@ export async function prepareDatabase(
     const db = drizzle(client, { schema, casing: "snake_case" });
     await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
     let seeded = false;
+    const keyRing = options.keysDir ? await ensureKeyRing(db, options.keysDir) : undefined;
     if (options.seed === "demo") {
       const [row] = await client`select exists(select 1 from sites) as any`;
       if (!row?.any) {
+        if (!keyRing) throw new Error("C-981: the demo plant's rule sets are signed: a signing-key directory is needed to seed it");
         const { seedDemoPlant } = await import("../seed/seed.server");
-        const summary = await seedDemoPlant(db);
+        const summary = await seedDemoPlant(db, keyRing);
         options.log?.(`C-981: empty database: loaded the demo plant (${summary.traceItems} trace items).`);
         seeded = true;
       }

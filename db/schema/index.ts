@@ -9,3 +9,4 @@ export * from "./external-masters";
 export * from "./people";
 export * from "./audit";
 export * from "./change-requests";
+export * from "./signing-keys";

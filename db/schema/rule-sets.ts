@@ -11,6 +11,9 @@ import {
   unique,
 } from "drizzle-orm/pg-core";
 import { consumptionScan, trackingMode } from "./enums";
+import { pgEnum } from "drizzle-orm/pg-core";
+
+export const ruleSetKind = pgEnum("rule_set_kind", ["release", "renewal"]);
 import { materials } from "./materials";
 import { sites } from "./sites";
 
@@ -41,6 +44,13 @@ export const ruleSetVersions = pgTable(
     digest: text().notNull(),
     previousDigest: text(),
     backdated: boolean().notNull().default(false),
+    kind: ruleSetKind().notNull().default("release"),
+    /** After this a runtime must not apply the rule set any more (it is renewed before). */
+    expiresAt: timestamp({ withTimezone: true, precision: 3 }),
+    /** The change requests whose release this version is. */
+    changeRequestNumbers: text().array().notNull().default(sql`'{}'::text[]`),
+    /** JWS JSON General Serialization (RFC 7515 §7.2.1) of `canonical`, as served to runtimes. */
+    jws: text(),
     createdBy: text().notNull(),
     reason: text().notNull(),
   },

@@ -23,6 +23,10 @@ import { verifyAuditChain } from "../../app/services/audit.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { createTestDatabase } from "../setup/database";
+import { testKeyRing } from "../setup/keys";
+import type { KeyRing } from "../../app/utils/signing.server";
+
+let keyRing: KeyRing;
 
 let database: Database;
 const PASSWORD = "change-request-password";
@@ -57,7 +61,8 @@ const sign = async (who: Signer, number: string, meaning: "approved" | "rejected
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  await seedDemoPlant(database.db);
+  keyRing = await testKeyRing(database.db);
+  await seedDemoPlant(database.db, keyRing);
   people.emil = await person("e.engineer", ["engineer"]);
   people.eva = await person("e.other", ["engineer"]);
   people.quinn = await person("q.quality", ["quality_reviewer"]);
@@ -177,11 +182,11 @@ describe("change requests", () => {
     const [ein] = await database.db.select({ id: sites.id }).from(sites).where(eq(sites.code, "EIN"));
     const [mch] = await database.db.select({ id: materials.id }).from(materials).where(eq(materials.partNumber, "MCH-1011"));
     // A renewal (no rule changes) moves nothing…
-    await createRuleSetVersion(database.db, { siteId: ein!.id, actor: "test", reason: "renewal", changes: [] });
+    await createRuleSetVersion(database.db, { siteId: ein!.id, actor: "test", reason: "renewal", changes: [] }, keyRing);
     const [cr] = await database.client`select id from change_requests where number = ${number}`;
     expect(await staleSites(database.db, cr!.id as number)).toEqual([]);
     // …another change request's release at EIN does.
-    await createRuleSetVersion(database.db, { siteId: ein!.id, actor: "test", reason: "another release", changes: [{ materialId: mch!.id, trackingMode: "lot", containerTracking: false, identifierFormatCodes: ["EIN-LOT"], consumptionScan: "identify" }] });
+    await createRuleSetVersion(database.db, { siteId: ein!.id, actor: "test", reason: "another release", changes: [{ materialId: mch!.id, trackingMode: "lot", containerTracking: false, identifierFormatCodes: ["EIN-LOT"], consumptionScan: "identify" }] }, keyRing);
     expect(await staleSites(database.db, cr!.id as number)).toEqual(["EIN"]);
     const stale = await sign(people.quinn!, number, "approved", "quality_reviewer").catch((e: unknown) => e as DomainError);
     expect(stale).toBeInstanceOf(DomainError);

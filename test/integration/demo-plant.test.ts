@@ -7,6 +7,10 @@ import { DEMO_VERSION_DATES, generateDemoPlant } from "../../app/seed/demo-plant
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
 import { createTestDatabase } from "../setup/database";
+import { testKeyRing } from "../setup/keys";
+import type { KeyRing } from "../../app/utils/signing.server";
+
+let keyRing: KeyRing;
 
 let database: Database;
 const plant = generateDemoPlant();
@@ -14,7 +18,8 @@ const hard = plant.hardCases;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  await seedDemoPlant(database.db);
+  keyRing = await testKeyRing(database.db);
+  await seedDemoPlant(database.db, keyRing);
 }, 120_000);
 
 const q = <T extends Record<string, unknown>>(text: TemplateStringsArray, ...values: unknown[]) =>
@@ -231,6 +236,7 @@ describe("the demo plant", () => {
     expect(actions).toEqual([
       { action: "rule_set_version.create", n: 6 },
       { action: "seed.demo_plant", n: 1 },
+      { action: "signing_key.create", n: 1 },
     ]);
     expect((await verifyAuditChain(database.db)).firstBreak).toBeUndefined();
   });

@@ -106,6 +106,11 @@ describe("the portal process on the embedded database", () => {
     expect(signInPage.status).toBe(200);
     expect(signInPage.headers.get("x-content-type-options")).toBe("nosniff");
     expect(await signInPage.text()).toContain("Sign in to C-981");
+    // The JWKS serves the key the demo plant's rule sets are signed with (no private part).
+    const jwks = (await (await fetch(`http://127.0.0.1:${first.port}/.well-known/jwks.json`)).json()) as { keys: Record<string, string>[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519" });
+    expect(jwks.keys[0]).not.toHaveProperty("d");
     // A signed-out visitor is sent to sign in.
     const home = await fetch(`http://127.0.0.1:${first.port}/`, { redirect: "manual" });
     expect(home.status).toBe(302);
@@ -141,7 +146,8 @@ describe("the portal process on DATABASE_URL", () => {
     await admin.unsafe(`CREATE DATABASE ${name}`);
     try {
       const url = withDatabase(inject("adminUrl"), name);
-      const [a, b] = await Promise.all([startPortal({ DATABASE_URL: url }), startPortal({ DATABASE_URL: url })]);
+      const keysDir = path.join(path.dirname(dataDir), "keys");
+      const [a, b] = await Promise.all([startPortal({ DATABASE_URL: url, C981_SIGNING_KEYS_DIR: keysDir }), startPortal({ DATABASE_URL: url, C981_SIGNING_KEYS_DIR: keysDir })]);
       const seeded = [a, b].filter((p) => /loaded the demo plant/.test(p.output()));
       expect(seeded).toHaveLength(1);
       const db = postgres(url, { max: 1, onnotice: () => {} });

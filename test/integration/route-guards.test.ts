@@ -15,6 +15,10 @@ import { createChangeRequest } from "../../app/services/change-requests.server";
 import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { SESSION_COOKIE } from "../../app/utils/auth.server";
 import { createTestDatabase } from "../setup/database";
+import { testKeyRing } from "../setup/keys";
+import type { KeyRing } from "../../app/utils/signing.server";
+
+let keyRing: KeyRing;
 
 type Need =
   | { public: true }
@@ -134,7 +138,8 @@ const whoName = (who: Who) => (who === "anonymous" ? "anonymous" : `${who.role}@
 beforeAll(async () => {
   database = await createTestDatabase();
   registerDatabase(Promise.resolve(database));
-  await seedDemoPlant(database.db);
+  keyRing = await testKeyRing(database.db);
+  await seedDemoPlant(database.db, keyRing);
   const [ein] = await database.client`select t.id from trace_items t join sites s on s.id = t.site_id where s.code = 'EIN' limit 1`;
   const [clt] = await database.client`select t.id from trace_items t join sites s on s.id = t.site_id where s.code = 'CLT' limit 1`;
   einItem = String(ein!.id);

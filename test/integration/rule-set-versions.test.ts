@@ -7,6 +7,10 @@ import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { createTestDatabase } from "../setup/database";
+import { testKeyRing } from "../setup/keys";
+import type { KeyRing } from "../../app/utils/signing.server";
+
+let keyRing: KeyRing;
 
 let database: Database;
 let siteId: number;
@@ -18,6 +22,7 @@ const lot = { trackingMode: "lot" as const, containerTracking: false, consumptio
 
 beforeAll(async () => {
   database = await createTestDatabase();
+  keyRing = await testKeyRing(database.db);
   const { db } = database;
   [{ id: siteId }] = (await db.insert(sites).values({ code: "T1", name: "Test site", timeZone: "UTC" }).returning({ id: sites.id })) as [{ id: number }];
   const [family] = await db.insert(materialFamilies).values({ code: "F", name: "Family" }).returning({ id: materialFamilies.id });
@@ -41,12 +46,12 @@ describe("createRuleSetVersion", () => {
     const v1 = await createRuleSetVersion(database.db, {
       siteId, effectiveFrom: new Date("2025-01-01T00:00:00Z"), backdate: true, actor: "test", reason: "first",
       changes: [{ materialId: pumpId, ...lot }, { materialId: resinId, ...lot }],
-    });
+    }, keyRing);
     const v2 = await createRuleSetVersion(database.db, {
       siteId, effectiveFrom: new Date("2025-06-01T00:00:00Z"), backdate: true, actor: "test", reason: "serialize the pump",
       changes: [{ materialId: pumpId, ...serial }],
-    });
-    const v3 = await createRuleSetVersion(database.db, { siteId, actor: "test", reason: "no change, now", changes: [] });
+    }, keyRing);
+    const v3 = await createRuleSetVersion(database.db, { siteId, actor: "test", reason: "no change, now", changes: [] }, keyRing);
     expect([v1.version, v2.version, v3.version]).toEqual([1, 2, 3]);
     expect(v3.effectiveFrom.getTime()).toBe(v3.issuedAt.getTime());
 
@@ -77,10 +82,10 @@ describe("createRuleSetVersion", () => {
   it("refuses a past effectiveFrom outside the seed mode, and one before the previous version, changing nothing", async () => {
     const point = await currentDataPoint(database.db);
     await expect(
-      createRuleSetVersion(database.db, { siteId, effectiveFrom: new Date("2020-01-01T00:00:00Z"), actor: "t", reason: "r", changes: [] }),
+      createRuleSetVersion(database.db, { siteId, effectiveFrom: new Date("2020-01-01T00:00:00Z"), actor: "t", reason: "r", changes: [] }, keyRing),
     ).rejects.toMatchObject({ fields: { effectiveFrom: [expect.stringMatching(/before the time of issue/)] } });
     await expect(
-      createRuleSetVersion(database.db, { siteId, effectiveFrom: new Date("2025-03-01T00:00:00Z"), backdate: true, actor: "t", reason: "r", changes: [] }),
+      createRuleSetVersion(database.db, { siteId, effectiveFrom: new Date("2025-03-01T00:00:00Z"), backdate: true, actor: "t", reason: "r", changes: [] }, keyRing),
     ).rejects.toMatchObject({ fields: { effectiveFrom: [expect.stringMatching(/before version 3/)] } });
     expect(await currentDataPoint(database.db)).toBe(point);
   });
@@ -94,7 +99,7 @@ describe("createRuleSetVersion", () => {
         { materialId: resinId, trackingMode: "serial", containerTracking: true, consumptionScan: "identify", identifierFormatCodes: ["T-LOT", "NOPE"] },
         { materialId: 999_999, ...lot },
       ],
-    }).catch((e: unknown) => e);
+    }, keyRing).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
     const fields = (error as DomainError).fields;
     expect(fields["changes.0.identifierFormatCodes"]).toEqual(
@@ -120,7 +125,7 @@ describe("createRuleSetVersion", () => {
 
   it("gives concurrent releases for one site distinct consecutive numbers", async () => {
     const results = await Promise.all(
-      Array.from({ length: 4 }, (_, i) => createRuleSetVersion(database.db, { siteId, actor: `t${i}`, reason: "concurrent", changes: [] })),
+      Array.from({ length: 4 }, (_, i) => createRuleSetVersion(database.db, { siteId, actor: `t${i}`, reason: "concurrent", changes: [] }, keyRing)),
     );
     expect(results.map((r) => r.version).sort()).toEqual([4, 5, 6, 7]);
   });

@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { identifierFormatSchema } from "../domain/identifier-format";
+import { RULE_SET_SCHEMA_VERSION, RULE_SET_TYPE } from "../domain/rule-set";
+import { CONSUMPTION_SCANS, TRACKING_MODES } from "../domain/tracking-rule";
+
+const isoUtc = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, "an ISO-8601 UTC time with milliseconds");
+const partNumber = z.string().min(1).max(64);
+
+/**
+ * The signed rule-set document (the payload runtimes verify). A compiled document that fails this
+ * schema is never signed; runtimes can validate with the same schema (response schema, kept apart
+ * from request schemas).
+ */
+export const ruleSetDocumentSchema = z.strictObject({
+  type: z.literal(RULE_SET_TYPE),
+  schemaVersion: z.literal(RULE_SET_SCHEMA_VERSION),
+  site: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/),
+  version: z.number().int().min(1),
+  effectiveFrom: isoUtc,
+  issuedAt: isoUtc,
+  expiresAt: isoUtc,
+  kind: z.enum(["release", "renewal"]),
+  changeRequests: z.array(z.string().regex(/^CR-\d{4,}$/)),
+  previousDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/).nullable(),
+  signingKeys: z.array(z.string().regex(/^[A-Za-z0-9_-]{43}$/)).min(1),
+  identifierFormats: z.record(
+    z.string().min(1),
+    z.strictObject({ name: z.string(), identifies: z.enum(["serial", "lot", "container"]), definition: identifierFormatSchema }),
+  ),
+  rules: z.array(
+    z.strictObject({
+      partNumber,
+      gtin: z.string().regex(/^\d{14}$/).nullable(),
+      trackingMode: z.enum(TRACKING_MODES),
+      containerTracking: z.boolean(),
+      consumptionScan: z.enum(CONSUMPTION_SCANS),
+      identifierFormats: z.array(z.string().min(1)),
+      riskClass: z.enum(["low", "medium", "high"]),
+      allowedAlternates: z.array(z.strictObject({ component: partNumber, alternates: z.array(partNumber) })),
+    }),
+  ),
+});
+export type RuleSetDocumentPayload = z.infer<typeof ruleSetDocumentSchema>;

@@ -1,0 +1,94 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, GeneralSign, importJWK, type GeneralJWS, type JWK } from "jose";
+import { eq, sql } from "drizzle-orm";
+import { signingKeys } from "../../db/schema";
+import { appendAudit } from "../services/audit.server";
+import type { Db, DbOrTx } from "./db.server";
+import { DomainError } from "./errors.server";
+
+/** The JWS `typ` of a C-981 rule set; runtimes check it. */
+export const RULE_SET_JWS_TYPE = "c981-ruleset+jws";
+
+/**
+ * The signing keys this instance holds: for each key the database lists as active, its private key
+ * from the key directory (one file `<kid>.jwk`, mode 0600). Private keys are never stored in the
+ * database and never logged (ADR 007).
+ */
+export interface KeyRing {
+  dir: string;
+  active: { kid: string; privateKey: CryptoKey | Uint8Array }[];
+  /** Active keys whose private part this instance lacks: it must refuse to sign. */
+  missing: string[];
+}
+
+async function writePrivateKey(dir: string, kid: string, jwk: JWK): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, `${kid}.jwk`);
+  await fs.writeFile(file, JSON.stringify(jwk), { mode: 0o600, flag: "wx" });
+}
+
+/** Generates an Ed25519 key, keeps the private part in the key directory and the public part in the database (audited). */
+export async function createSigningKey(db: Db, dir: string, actor: string, reason: string): Promise<string> {
+  const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk, "sha256");
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "EdDSA" };
+  await writePrivateKey(dir, kid, privateJwk);
+  await db.transaction(async (tx) => {
+    await tx.insert(signingKeys).values({ kid, publicJwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" }, state: "active", createdAt: sql`now()` });
+    await appendAudit(tx, { actor, action: "signing_key.create", entityType: "signing_key", entityId: kid, after: { kid, state: "active", publicJwk }, reason });
+  });
+  return kid;
+}
+
+export async function loadKeyRing(db: DbOrTx, dir: string): Promise<KeyRing> {
+  const rows = await db.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.state, "active")).orderBy(signingKeys.createdAt);
+  const active: KeyRing["active"] = [];
+  const missing: string[] = [];
+  for (const { kid } of rows) {
+    const text = await fs.readFile(path.join(dir, `${kid}.jwk`), "utf8").catch(() => undefined);
+    if (!text) {
+      missing.push(kid);
+      continue;
+    }
+    active.push({ kid, privateKey: (await importJWK(JSON.parse(text) as JWK, "EdDSA")) as CryptoKey | Uint8Array });
+  }
+  return { dir, active, missing };
+}
+
+/** The key ring, creating the first key when the database has none (first start). */
+export async function ensureKeyRing(db: Db, dir: string): Promise<KeyRing> {
+  const [any] = await db.select({ kid: signingKeys.kid }).from(signingKeys).limit(1);
+  if (!any) await createSigningKey(db, dir, "system:start", "first start: no signing key yet");
+  return loadKeyRing(db, dir);
+}
+
+/** Refuses, loudly, to sign with an incomplete key ring. */
+export function assertCanSign(keyRing: KeyRing): void {
+  if (keyRing.active.length === 0 || keyRing.missing.length > 0) {
+    throw new DomainError(
+      "conflict",
+      keyRing.missing.length === 0
+        ? `No active signing key: C-981 cannot sign a rule set (key directory ${keyRing.dir}).`
+        : `This instance lacks the private key(s) ${keyRing.missing.join(", ")} in ${keyRing.dir}: it refuses to sign a rule set that active keys must sign.`,
+    );
+  }
+}
+
+/** JWS JSON General Serialization of the canonical bytes, one EdDSA signature per active key. */
+export async function signRuleSet(bytes: Uint8Array, keyRing: KeyRing): Promise<GeneralJWS> {
+  assertCanSign(keyRing);
+  const signer = new GeneralSign(bytes);
+  for (const key of keyRing.active) {
+    signer.addSignature(key.privateKey).setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: RULE_SET_JWS_TYPE });
+  }
+  return signer.sign();
+}
+
+/** The public keys as a JWKS (RFC 7517): OKP/Ed25519, kid, no private part. */
+export async function publicJwks(db: DbOrTx): Promise<{ keys: JWK[] }> {
+  // Retired keys are left out: runtimes must not accept them any more.
+  const rows = await db.select({ publicJwk: signingKeys.publicJwk }).from(signingKeys).where(eq(signingKeys.state, "active")).orderBy(signingKeys.createdAt);
+  return { keys: rows.map((r) => r.publicJwk as JWK) };
+}
