@@ -5,6 +5,7 @@ import {
   bomLines,
   changeRequestBases,
   changeRequestComments,
+  changeRequestSiteReleases,
   changeRequests,
   changeRequestTargets,
   identifierFormats,
@@ -285,7 +286,12 @@ export async function staleSites(db: DbOrTx, changeRequestId: number): Promise<s
       .select({ site: sites.code, baseRulesDigest: changeRequestBases.baseRulesDigest })
       .from(changeRequestBases)
       .innerJoin(sites, eq(sites.id, changeRequestBases.siteId))
-      .where(eq(changeRequestBases.changeRequestId, changeRequestId)),
+      // Where the request itself is released, its own release moved the rules: not stale there.
+      .leftJoin(
+        changeRequestSiteReleases,
+        and(eq(changeRequestSiteReleases.changeRequestId, changeRequestBases.changeRequestId), eq(changeRequestSiteReleases.siteId, changeRequestBases.siteId)),
+      )
+      .where(and(eq(changeRequestBases.changeRequestId, changeRequestId), isNull(changeRequestSiteReleases.siteId))),
     siteBases(db),
   ]);
   return bases.filter((b) => current.get(b.site)?.rulesDigest !== b.baseRulesDigest).map((b) => b.site).sort();
@@ -498,39 +504,8 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
   if (!parsed.success) return { ok: false, fields: fieldsOf(parsed.error.issues) };
   const input = parsed.data;
 
-  const [failures] = await db.execute<{ n: number }>(sql`
-    select count(*)::int as n from audit_trail
-    where entity_type = 'user' and entity_id = ${signer.username} and action = 'signature.failed'
-      and recorded_at > now() - make_interval(mins => ${FAILED_SIGNATURE_WINDOW_MINUTES})
-      and recorded_at > coalesce((select max(recorded_at) from audit_trail where actor = ${signer.username} and action = 'change_request.sign'), '-infinity')`);
-  if ((failures?.n ?? 0) >= MAX_FAILED_SIGNATURES) {
-    return { ok: false, locked: true, fields: { form: [`Signing is locked for ${FAILED_SIGNATURE_WINDOW_MINUTES} minutes after ${MAX_FAILED_SIGNATURES} failed attempts.`] } };
-  }
-
-  const [session] = await db
-    .select({ lastSignatureAt: sessions.lastSignatureAt })
-    .from(sessions)
-    .where(and(eq(sessions.idHash, signer.sessionIdHash), isNull(sessions.endedAt)));
-  if (!session) throw new DomainError("forbidden", "Your session has ended; sign in again.");
-  const continuous = session.lastSignatureAt !== null && Date.now() - session.lastSignatureAt.getTime() < CONTINUOUS_SIGNING_MINUTES * 60_000;
-  const [user] = await db.select({ passwordHash: users.passwordHash, active: users.active }).from(users).where(eq(users.id, signer.id));
-  const usernameOk = continuous ? input.username === undefined || input.username === "" || input.username === signer.username : input.username === signer.username;
-  const passwordOk = Boolean(user?.active) && (await verifyPassword(input.password, user!.passwordHash));
-  if (!usernameOk || !passwordOk) {
-    await db.transaction((tx) =>
-      appendAudit(tx, {
-        actor: signer.username,
-        action: "signature.failed",
-        entityType: "user",
-        entityId: signer.username,
-        after: { changeRequest: number, meaning: input.meaning, cause: !usernameOk ? "user_name" : "password" },
-      }),
-    );
-    const fields: Record<string, string[]> = {};
-    if (!usernameOk) fields.username = [continuous ? "This is not your user name" : "Enter your user name: this is the first signature of a continuous series"];
-    if (!passwordOk) fields.password = ["Wrong password: nothing was signed"];
-    return { ok: false, fields };
-  }
+  const credentials = await checkSignatureCredentials(db, signer, input, { changeRequest: number, meaning: input.meaning });
+  if (!credentials.ok) return credentials;
 
   return db.transaction(async (tx) => {
     const locked = await lockForChange(tx, number, input.rowVersion);
@@ -591,6 +566,54 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
     });
     return { ok: true as const, status: to, signatureId: signature!.id };
   });
+}
+
+/**
+ * The signature components (21 CFR 11.200(a)): the password again, and the user name too at the
+ * session's first signature or after a break in the series. A failure signs nothing and is
+ * audited; repeated failures lock signing for a while.
+ */
+export async function checkSignatureCredentials(
+  db: Db,
+  signer: Signer,
+  input: { username?: string; password: string },
+  context: Record<string, unknown>,
+): Promise<{ ok: true } | { ok: false; fields: Record<string, string[]>; locked?: boolean }> {
+  const [failures] = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from audit_trail
+    where entity_type = 'user' and entity_id = ${signer.username} and action = 'signature.failed'
+      and recorded_at > now() - make_interval(mins => ${FAILED_SIGNATURE_WINDOW_MINUTES})
+      and recorded_at > coalesce((select max(recorded_at) from audit_trail where actor = ${signer.username} and action in ('change_request.sign', 'rule_set.release')), '-infinity')`);
+  if ((failures?.n ?? 0) >= MAX_FAILED_SIGNATURES) {
+    return { ok: false, locked: true, fields: { form: [`Signing is locked for ${FAILED_SIGNATURE_WINDOW_MINUTES} minutes after ${MAX_FAILED_SIGNATURES} failed attempts.`] } };
+  }
+
+  const [session] = await db
+    .select({ lastSignatureAt: sessions.lastSignatureAt })
+    .from(sessions)
+    .where(and(eq(sessions.idHash, signer.sessionIdHash), isNull(sessions.endedAt)));
+  if (!session) throw new DomainError("forbidden", "Your session has ended; sign in again.");
+  const continuous = session.lastSignatureAt !== null && Date.now() - session.lastSignatureAt.getTime() < CONTINUOUS_SIGNING_MINUTES * 60_000;
+  const [user] = await db.select({ passwordHash: users.passwordHash, active: users.active }).from(users).where(eq(users.id, signer.id));
+  const usernameOk = continuous ? input.username === undefined || input.username === "" || input.username === signer.username : input.username === signer.username;
+  const passwordOk = Boolean(user?.active) && (await verifyPassword(input.password, user!.passwordHash));
+  if (!usernameOk || !passwordOk) {
+    await db.transaction((tx) =>
+      appendAudit(tx, {
+        actor: signer.username,
+        action: "signature.failed",
+        entityType: "user",
+        entityId: signer.username,
+        after: { ...context, cause: !usernameOk ? "user_name" : "password" },
+      }),
+    );
+    const fields: Record<string, string[]> = {};
+    if (!usernameOk) fields.username = [continuous ? "This is not your user name" : "Enter your user name: this is the first signature of a continuous series"];
+    if (!passwordOk) fields.password = ["Wrong password: nothing was signed"];
+    return { ok: false, fields };
+  }
+
+  return { ok: true };
 }
 
 /** Whether the next signature of this session must also give the user name. */

@@ -10,3 +10,4 @@ export * from "./people";
 export * from "./audit";
 export * from "./change-requests";
 export * from "./signing-keys";
+export * from "./releases";

@@ -1,0 +1,276 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { z } from "zod";
+import {
+  bomLineAlternates,
+  bomLines,
+  changeRequestBases,
+  changeRequests,
+  changeRequestSiteReleases,
+  materialFamilies,
+  materials,
+  releaseSignatures,
+  sessions,
+  sites,
+} from "../../db/schema";
+import type { ExpandedChange } from "../domain/change-request";
+import { transition, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
+import type { ChangeRequestContent } from "../schemas/change-request";
+import type { Db, Tx } from "../utils/db.server";
+import { DomainError } from "../utils/errors.server";
+import type { KeyRing } from "../utils/signing.server";
+import { appendAudit } from "./audit.server";
+import { checkSignatureCredentials, siteBases, type Signer } from "./change-requests.server";
+import { createRuleSetVersion, type RuleChange } from "./rule-sets.server";
+
+export const RELEASE_MEANING = "Released: I release these approved change requests as this site's next rule set";
+
+export const releaseSchema = z.object({
+  site: z.string().trim().toUpperCase().min(1, "Choose the site"),
+  changeRequests: z.preprocess(
+    (v) => (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]),
+    z.array(z.string().trim().toUpperCase().regex(/^CR-\d{4,}$/, "A change-request number like CR-0001")).min(1, "Pick at least one approved change request"),
+  ),
+  /** UTC; empty = now. A future time schedules the version. */
+  effectiveFrom: z
+    .string()
+    .trim()
+    .nullish()
+    .transform((v, ctx) => {
+      if (!v) return undefined;
+      const d = new Date(/Z|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
+      if (Number.isNaN(d.getTime())) {
+        ctx.addIssue({ code: "custom", message: "A date and time (UTC)" });
+        return z.NEVER;
+      }
+      return d;
+    }),
+  username: z.string().trim().toLowerCase().max(64).optional(),
+  password: z.string().min(1, "Enter your password").max(256),
+});
+export type ReleaseInput = z.input<typeof releaseSchema>;
+
+export type ReleaseResult =
+  | { ok: true; site: string; version: number; digest: string; effectiveFrom: Date; released: { number: string; status: ChangeRequestStatus }[] }
+  | { ok: false; fields: Record<string, string[]>; locked?: boolean };
+
+interface LockedRequest {
+  id: number;
+  number: string;
+  status: ChangeRequestStatus;
+  authorId: number;
+  rowVersion: number;
+  content: ChangeRequestContent;
+  expanded: ExpandedChange[];
+}
+
+/**
+ * Releases approved change requests at one site (a pilot site first, then the others), signed by a
+ * release manager who authored none of them (meaning "released"). In one transaction: new
+ * materials and governed attributes are applied at a request's first release, BOM alternates and
+ * tracking rules at this site; the version function creates, signs and stores the site's next
+ * version; the requests are marked released here; the audit rows are written. A request that is
+ * stale at this site, or whose revalidation tasks lack evidence, is refused (409 / 400).
+ */
+export async function releaseChangeRequests(db: Db, keyRing: KeyRing, releaser: Signer, rawInput: ReleaseInput | Record<string, unknown>): Promise<ReleaseResult> {
+  const parsed = releaseSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    const fields: Record<string, string[]> = {};
+    for (const issue of parsed.error.issues) (fields[issue.path.join(".") || "form"] ??= []).push(issue.message);
+    return { ok: false, fields };
+  }
+  const input = parsed.data;
+  if (!releaser.roles.includes("release_manager")) throw new DomainError("forbidden", "Only a release manager releases change requests.");
+  const credentials = await checkSignatureCredentials(db, releaser, input, { release: input.changeRequests, site: input.site });
+  if (!credentials.ok) return credentials;
+
+  return db.transaction(async (tx) => {
+    // Lock the site first: releases at one site run one after another, and each sees the rules the
+    // previous one left (so a request the previous release made stale is refused, not applied).
+    const [site] = await tx.select({ id: sites.id, code: sites.code }).from(sites).where(eq(sites.code, input.site)).for("update");
+    if (!site) throw new DomainError("invalid", `site ${input.site} does not exist`, { site: ["No such site"] });
+
+    // Lock the requests in one order, so concurrent releases cannot deadlock.
+    const rows = await tx
+      .select({
+        id: changeRequests.id,
+        number: changeRequests.number,
+        status: changeRequests.status,
+        authorId: changeRequests.authorId,
+        rowVersion: changeRequests.rowVersion,
+        content: changeRequests.content,
+        expanded: changeRequests.expandedChanges,
+      })
+      .from(changeRequests)
+      .where(inArray(changeRequests.number, input.changeRequests))
+      .orderBy(changeRequests.id)
+      .for("update");
+    const requests = rows as LockedRequest[];
+    const unknown = input.changeRequests.filter((n) => !requests.some((r) => r.number === n));
+    if (unknown.length) throw new DomainError("not_found", `change request ${unknown.join(", ")} does not exist`, { changeRequests: unknown.map((n) => `${n} does not exist`) });
+
+    const fields: Record<string, string[]> = {};
+    const problem = (number: string, message: string) => (fields.changeRequests ??= []).push(`${number}: ${message}`);
+    const bases = await tx
+      .select({ changeRequestId: changeRequestBases.changeRequestId, siteId: changeRequestBases.siteId, digest: changeRequestBases.baseRulesDigest })
+      .from(changeRequestBases)
+      .where(inArray(changeRequestBases.changeRequestId, requests.map((r) => r.id)));
+    const releasedRows = await tx
+      .select({ changeRequestId: changeRequestSiteReleases.changeRequestId, siteId: changeRequestSiteReleases.siteId })
+      .from(changeRequestSiteReleases)
+      .where(inArray(changeRequestSiteReleases.changeRequestId, requests.map((r) => r.id)));
+    const current = (await siteBases(tx)).get(site.code)!;
+
+    for (const cr of requests) {
+      const step = transition(cr.status, "release_site", { allSitesReleased: false });
+      if (!step.ok) throw new DomainError("conflict", `${cr.number}: ${step.message}.`);
+      // Separation of duties, no exemption: whoever wrote a change never releases it.
+      if (cr.authorId === releaser.id) throw new DomainError("forbidden", `${cr.number}: the author of a change request never releases it.`);
+      const base = bases.find((b) => b.changeRequestId === cr.id && b.siteId === site.id);
+      if (!base) problem(cr.number, `it changes nothing at ${site.code}`);
+      else if (base.digest !== current.rulesDigest) {
+        throw new DomainError("conflict", `${cr.number} is stale at ${site.code}: the site's rules changed since it was approved. Rebase it first.`);
+      }
+      if (releasedRows.some((r) => r.changeRequestId === cr.id && r.siteId === site.id)) problem(cr.number, `already released at ${site.code}`);
+      if (cr.content.revalidationRequired) {
+        const open = cr.content.revalidationTasks.filter((t) => !t.evidenceUrl);
+        if (open.length || cr.content.revalidationTasks.length === 0) {
+          problem(cr.number, `revalidation is required: close every task with evidence first (${open.length || "no"} task(s) without evidence)`);
+        }
+      }
+    }
+    if (Object.keys(fields).length) throw new DomainError("invalid", "These change requests cannot be released here", fields);
+
+    const firstRelease = new Set(requests.filter((cr) => !releasedRows.some((r) => r.changeRequestId === cr.id)).map((cr) => cr.id));
+    await applyMasterDataChanges(tx, requests.filter((cr) => firstRelease.has(cr.id)), releaser.username);
+    await applyAlternates(tx, site.id, site.code, requests);
+
+    const materialIds = new Map(
+      (await tx.select({ id: materials.id, partNumber: materials.partNumber }).from(materials)).map((m) => [m.partNumber, m.id]),
+    );
+    const changes: RuleChange[] = [];
+    const seen = new Map<string, string>();
+    for (const cr of requests) {
+      for (const c of cr.expanded) {
+        if (c.kind !== "tracking" || c.site !== site.code) continue;
+        if (seen.has(c.partNumber)) throw new DomainError("invalid", "Two change requests change one material", { changeRequests: [`${seen.get(c.partNumber)} and ${cr.number} both change ${c.partNumber} at ${site.code}`] });
+        seen.set(c.partNumber, cr.number);
+        changes.push({ materialId: materialIds.get(c.partNumber)!, ...c.rule });
+      }
+    }
+
+    const numbers = requests.map((r) => r.number).sort();
+    const version = await createRuleSetVersion(
+      tx,
+      {
+        siteId: site.id,
+        effectiveFrom: input.effectiveFrom,
+        changes,
+        actor: releaser.username,
+        reason: `Release of ${numbers.join(", ")} at ${site.code}`,
+        changeRequestNumbers: numbers,
+      },
+      keyRing,
+    );
+    const [signature] = await tx
+      .insert(releaseSignatures)
+      .values({ ruleSetVersionId: version.id, signerId: releaser.id, printedName: releaser.displayName, meaning: RELEASE_MEANING, signedAt: sql`date_trunc('milliseconds', now())`, digest: version.digest })
+      .returning({ signedAt: releaseSignatures.signedAt });
+    await tx.update(sessions).set({ lastSignatureAt: sql`now()` }).where(eq(sessions.idHash, releaser.sessionIdHash));
+
+    const released: { number: string; status: ChangeRequestStatus }[] = [];
+    for (const cr of requests) {
+      await tx.insert(changeRequestSiteReleases).values({ changeRequestId: cr.id, siteId: site.id, ruleSetVersionId: version.id, releasedAt: sql`now()` });
+      const touched = bases.filter((b) => b.changeRequestId === cr.id).map((b) => b.siteId);
+      const releasedSites = new Set([...releasedRows.filter((r) => r.changeRequestId === cr.id).map((r) => r.siteId), site.id]);
+      const step = transition(cr.status, "release_site", { allSitesReleased: touched.every((s) => releasedSites.has(s)) });
+      if (!step.ok) throw new DomainError("conflict", step.message);
+      const updated = await tx
+        .update(changeRequests)
+        .set({ status: step.to, rowVersion: cr.rowVersion + 1, updatedAt: sql`now()` })
+        .where(and(eq(changeRequests.id, cr.id), eq(changeRequests.status, cr.status), eq(changeRequests.rowVersion, cr.rowVersion)))
+        .returning({ id: changeRequests.id });
+      if (updated.length === 0) throw new DomainError("conflict", `${cr.number} was changed meanwhile; reload and try again.`);
+      await appendAudit(tx, {
+        actor: releaser.username,
+        action: "change_request.release_site",
+        entityType: "change_request",
+        entityId: cr.number,
+        before: { status: cr.status },
+        after: { status: step.to, site: site.code, version: version.version, digest: version.digest },
+      });
+      released.push({ number: cr.number, status: step.to });
+    }
+    await appendAudit(tx, {
+      actor: releaser.username,
+      action: "rule_set.release",
+      entityType: "rule_set_version",
+      entityId: `${site.code}/${version.version}`,
+      after: {
+        site: site.code,
+        version: version.version,
+        digest: version.digest,
+        effectiveFrom: version.effectiveFrom.toISOString(),
+        changeRequests: numbers,
+        signature: { signer: releaser.username, printedName: releaser.displayName, meaning: RELEASE_MEANING, signedAt: signature!.signedAt },
+      },
+    });
+    return { ok: true as const, site: site.code, version: version.version, digest: version.digest, effectiveFrom: version.effectiveFrom, released };
+  });
+}
+
+/** New materials and governed attributes take effect at a change request's first release, at every site. */
+async function applyMasterDataChanges(tx: Tx, requests: readonly LockedRequest[], actor: string): Promise<void> {
+  const families = new Map((await tx.select({ id: materialFamilies.id, code: materialFamilies.code }).from(materialFamilies)).map((f) => [f.code, f.id]));
+  for (const cr of requests) {
+    for (const c of cr.expanded) {
+      if (c.kind === "new_material") {
+        const [exists] = await tx.select({ id: materials.id }).from(materials).where(eq(materials.partNumber, c.partNumber));
+        if (exists) throw new DomainError("conflict", `${cr.number}: material ${c.partNumber} exists already (created meanwhile); rebase the change request.`);
+        const after = { partNumber: c.partNumber, gtin: c.gtin, description: c.description, unitOfMeasure: c.unitOfMeasure, riskClass: c.riskClass, regulatoryFlags: c.regulatoryFlags, family: c.family };
+        await tx.insert(materials).values({ ...after, familyId: families.get(c.family)!, createdAt: sql`now()` });
+        await appendAudit(tx, { actor, action: "material.create", entityType: "material", entityId: c.partNumber, after, reason: `released by ${cr.number}` });
+      } else if (c.kind === "attributes") {
+        const [before] = await tx
+          .select({ riskClass: materials.riskClass, regulatoryFlags: materials.regulatoryFlags, gtin: materials.gtin, familyId: materials.familyId })
+          .from(materials)
+          .where(eq(materials.partNumber, c.partNumber));
+        const set = {
+          ...(c.riskClass ? { riskClass: c.riskClass } : {}),
+          ...(c.regulatoryFlags ? { regulatoryFlags: c.regulatoryFlags } : {}),
+          ...(c.gtin ? { gtin: c.gtin } : {}),
+          ...(c.family ? { familyId: families.get(c.family)! } : {}),
+        };
+        await tx.update(materials).set(set).where(eq(materials.partNumber, c.partNumber));
+        await appendAudit(tx, { actor, action: "material.update", entityType: "material", entityId: c.partNumber, before, after: set, reason: `released by ${cr.number}` });
+      }
+    }
+  }
+}
+
+async function applyAlternates(tx: Tx, siteId: number, siteCode: string, requests: readonly LockedRequest[]): Promise<void> {
+  const byPart = new Map((await tx.select({ id: materials.id, partNumber: materials.partNumber }).from(materials)).map((m) => [m.partNumber, m.id]));
+  for (const cr of requests) {
+    for (const c of cr.expanded) {
+      if (c.kind !== "alternates" || c.site !== siteCode) continue;
+      const [line] = await tx
+        .select({ id: bomLines.id })
+        .from(bomLines)
+        .where(and(eq(bomLines.siteId, siteId), eq(bomLines.parentMaterialId, byPart.get(c.partNumber)!), eq(bomLines.componentMaterialId, byPart.get(c.component)!)));
+      if (!line) throw new DomainError("conflict", `${cr.number}: the BOM line ${c.partNumber} / ${c.component} at ${siteCode} no longer exists; rebase it.`);
+      const before = await tx.select({ materialId: bomLineAlternates.materialId }).from(bomLineAlternates).where(eq(bomLineAlternates.bomLineId, line.id));
+      await tx.delete(bomLineAlternates).where(eq(bomLineAlternates.bomLineId, line.id));
+      if (c.alternates.length) {
+        await tx.insert(bomLineAlternates).values(c.alternates.map((alt, i) => ({ bomLineId: line.id, materialId: byPart.get(alt)!, priority: i + 1 })));
+      }
+      await appendAudit(tx, {
+        actor: "system:release",
+        action: "bom_line.set_alternates",
+        entityType: "bom_line",
+        entityId: `${siteCode}/${c.partNumber}/${c.component}`,
+        before: { alternates: before.length },
+        after: { alternates: c.alternates },
+        reason: `released by ${cr.number}`,
+      });
+    }
+  }
+}
