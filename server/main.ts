@@ -15,6 +15,7 @@ import { readEnv } from "../app/utils/env.server";
 import { prepareDatabase } from "../app/utils/migrate.server";
 import { publicJwks } from "../app/utils/signing.server";
 import { buildIfNeeded } from "./build-if-needed";
+import { createRuntimeApi } from "./runtime-api";
 import { refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -70,7 +71,6 @@ async function main() {
     }
   });
 
-  app.use(sameOriginForWrites);
   // The public signing keys (RFC 7517), for runtimes and anyone verifying a rule set offline.
   app.get("/.well-known/jwks.json", async (_req, res) => {
     try {
@@ -81,6 +81,10 @@ async function main() {
     }
   });
 
+  // Machine clients: bearer tokens, no cookies, so ahead of the same-origin check for forms.
+  app.use("/api/v1", createRuntimeApi(db));
+
+  app.use(sameOriginForWrites);
   app.all("*", createRequestHandler({ build, mode: "production", getLoadContext: (_req, res) => ({ cspNonce: res.locals.cspNonce as string }) }));
 
   const server = app.listen(env.PORT, env.HOST, () => {

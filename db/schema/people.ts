@@ -3,6 +3,7 @@ import {
   index,
   integer,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -54,15 +55,47 @@ export const sessions = pgTable(
   (t) => [index("sessions_user").on(t.userId)],
 );
 
-/** A runtime MES system that pulls rule sets for a site; only the token's hash is kept. */
+/** A runtime MES system that pulls rule sets for its sites; only the token's hash is kept. */
 export const runtimeClients = pgTable("runtime_clients", {
   id: integer().primaryKey().generatedAlwaysAsIdentity(),
   name: text().notNull().unique(),
-  siteId: integer()
-    .notNull()
-    .references(() => sites.id),
+  /** SHA-256 (hex) of the bearer token; the token itself is shown once, at creation. */
   tokenHash: text().notNull().unique(),
   createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
   revokedAt: timestamp({ withTimezone: true, precision: 3 }),
   lastSeenAt: timestamp({ withTimezone: true, precision: 3 }),
 });
+
+/** The sites a runtime client may pull (others answer 404). */
+export const runtimeClientSites = pgTable(
+  "runtime_client_sites",
+  {
+    runtimeClientId: integer()
+      .notNull()
+      .references(() => runtimeClients.id),
+    siteId: integer()
+      .notNull()
+      .references(() => sites.id),
+  },
+  (t) => [primaryKey({ columns: [t.runtimeClientId, t.siteId] })],
+);
+
+/** What each runtime last reported: the version it activated and the keys it trusts. */
+export const runtimeClientStatus = pgTable(
+  "runtime_client_status",
+  {
+    runtimeClientId: integer()
+      .notNull()
+      .references(() => runtimeClients.id),
+    siteId: integer()
+      .notNull()
+      .references(() => sites.id),
+    version: integer().notNull(),
+    digest: text().notNull(),
+    activatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    trustedKeys: text().array().notNull(),
+    error: text(),
+    reportedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runtimeClientId, t.siteId] })],
+);

@@ -1,0 +1,147 @@
+/**
+ * The runtime API for MES systems (machine clients only), a lean express router in front of Remix.
+ * Errors are RFC 9457 problem details. Rule sets are served as the exact stored JWS bytes with a
+ * strong ETag derived from them.
+ */
+import { createHash } from "node:crypto";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { and, asc, desc, eq, gt, lte } from "drizzle-orm";
+import { ruleSetVersions, sites } from "../db/schema";
+import { authenticateClient, recordStatus, statusReportSchema, type AuthenticatedClient } from "../app/services/runtime-clients.server";
+import type { Db } from "../app/utils/db.server";
+
+const MAX_WAIT_SECONDS = 60;
+
+function problem(res: Response, status: number, title: string, detail?: string, extra: Record<string, unknown> = {}) {
+  res.status(status).type("application/problem+json").send(JSON.stringify({ type: "about:blank", title, status, ...(detail ? { detail } : {}), ...extra }));
+}
+
+const etagOf = (body: string) => `"sha256-${createHash("sha256").update(body).digest("base64url")}"`;
+
+type Authed = Request & { client?: AuthenticatedClient; site?: { id: number; code: string } };
+
+export function createRuntimeApi(db: Db): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: "64kb" }));
+
+  router.use(async (req: Authed, res: Response, next: NextFunction) => {
+    const header = req.get("authorization") ?? "";
+    const match = /^Bearer ([A-Za-z0-9_-]{10,200})$/.exec(header);
+    if (!match) {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="c981"');
+      return problem(res, 401, "Unauthorized", "Send the runtime client's token as `Authorization: Bearer <token>`.");
+    }
+    const client = await authenticateClient(db, match[1]!).catch(() => null);
+    if (!client) {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="c981", error="invalid_token"');
+      return problem(res, 401, "Unauthorized", "The token is unknown or revoked.");
+    }
+    req.client = client;
+    next();
+  });
+
+  /** A site outside the client's scope does not exist for it (404), like an unknown site. */
+  router.param("site", async (req: Authed, res, next, code: string) => {
+    const [site] = await db.select({ id: sites.id, code: sites.code }).from(sites).where(eq(sites.code, String(code).toUpperCase()));
+    if (!site || !req.client!.siteIds.has(site.id)) return problem(res, 404, "Not Found", `No site ${code} for this client.`);
+    req.site = site;
+    next();
+  });
+
+  const inForce = async (siteId: number) => {
+    const [row] = await db
+      .select({ version: ruleSetVersions.version, jws: ruleSetVersions.jws })
+      .from(ruleSetVersions)
+      .where(and(eq(ruleSetVersions.siteId, siteId), lte(ruleSetVersions.effectiveFrom, new Date())))
+      .orderBy(desc(ruleSetVersions.version))
+      .limit(1);
+    return row;
+  };
+
+  const sendJws = (req: Request, res: Response, jws: string, cache: string) => {
+    const etag = etagOf(jws);
+    res.setHeader("ETag", etag);
+    res.setHeader("Cache-Control", cache);
+    if (req.get("if-none-match") === etag) return res.status(304).end();
+    res.status(200).type("application/jose+json").send(jws);
+  };
+
+  router.get("/sites/:site/ruleset", async (req: Authed, res) => {
+    const wait = req.query.waitSeconds === undefined ? 0 : Number(req.query.waitSeconds);
+    if (!Number.isInteger(wait) || wait < 0 || wait > MAX_WAIT_SECONDS) {
+      return problem(res, 400, "Bad Request", `waitSeconds must be an integer from 0 to ${MAX_WAIT_SECONDS}.`, { errors: [{ pointer: "#/query/waitSeconds" }] });
+    }
+    const deadline = Date.now() + wait * 1000;
+    const ifNoneMatch = req.get("if-none-match");
+    let closed = false;
+    req.on("close", () => (closed = true));
+    for (;;) {
+      const current = await inForce(req.site!.id);
+      if (!current?.jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no rule set in force.`);
+      // Long poll: hold the answer while the client already has this version and time remains.
+      if (ifNoneMatch !== etagOf(current.jws) || Date.now() >= deadline || closed) return sendJws(req, res, current.jws, "no-cache");
+      await new Promise((r) => setTimeout(r, Math.min(1000, deadline - Date.now())));
+    }
+  });
+
+  router.get("/sites/:site/ruleset/upcoming", async (req: Authed, res) => {
+    const [next] = await db
+      .select({ jws: ruleSetVersions.jws })
+      .from(ruleSetVersions)
+      .where(and(eq(ruleSetVersions.siteId, req.site!.id), gt(ruleSetVersions.effectiveFrom, new Date())))
+      .orderBy(asc(ruleSetVersions.version))
+      .limit(1);
+    if (!next?.jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no scheduled rule set.`);
+    sendJws(req, res, next.jws, "no-cache");
+  });
+
+  router.get("/sites/:site/ruleset/versions", async (req: Authed, res) => {
+    const rows = await db
+      .select({
+        version: ruleSetVersions.version,
+        effectiveFrom: ruleSetVersions.effectiveFrom,
+        issuedAt: ruleSetVersions.issuedAt,
+        expiresAt: ruleSetVersions.expiresAt,
+        kind: ruleSetVersions.kind,
+        digest: ruleSetVersions.digest,
+      })
+      .from(ruleSetVersions)
+      .where(eq(ruleSetVersions.siteId, req.site!.id))
+      .orderBy(asc(ruleSetVersions.version));
+    res.type("application/json").send(
+      JSON.stringify({ site: req.site!.code, versions: rows.map((r) => ({ ...r, digest: `sha256:${r.digest}` })) }),
+    );
+  });
+
+  router.get("/sites/:site/ruleset/versions/:version", async (req: Authed, res) => {
+    const version = Number(req.params.version);
+    if (!/^[1-9]\d{0,8}$/.test(req.params.version ?? "")) return problem(res, 400, "Bad Request", "version must be a positive integer.", { errors: [{ pointer: "#/path/version" }] });
+    const [row] = await db
+      .select({ jws: ruleSetVersions.jws })
+      .from(ruleSetVersions)
+      .where(and(eq(ruleSetVersions.siteId, req.site!.id), eq(ruleSetVersions.version, version)));
+    if (!row?.jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no version ${version}.`);
+    // A published version never changes.
+    sendJws(req, res, row.jws, "public, max-age=31536000, immutable");
+  });
+
+  router.post("/sites/:site/ruleset/status", async (req: Authed, res) => {
+    const parsed = statusReportSchema.safeParse(req.body);
+    if (!parsed.success) {
+      return problem(res, 400, "Bad Request", "The status report is invalid.", {
+        errors: parsed.error.issues.map((i) => ({ pointer: `#/${i.path.join("/")}`, detail: i.message })),
+      });
+    }
+    await recordStatus(db, req.client!, req.site!, parsed.data);
+    res.status(204).end();
+  });
+
+  router.use((_req, res) => problem(res, 404, "Not Found", "No such endpoint."));
+  // Malformed JSON bodies and anything unexpected: problem details, never a stack trace.
+  router.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    if (error.type === "entity.parse.failed") return problem(res, 400, "Bad Request", "The body is not valid JSON.");
+    if (error.type === "entity.too.large") return problem(res, 413, "Content Too Large", "The body is too large.");
+    problem(res, 500, "Internal Server Error");
+  });
+  return router;
+}

@@ -1,0 +1,109 @@
+/**
+ * The runtime API as a runtime MES system uses it: bearer tokens scoped to sites, the signed rule
+ * set in force with a strong ETag and 304, long-poll, versions (immutable), upcoming, status
+ * reports — and problem+json for bad input, bad tokens and other sites.
+ */
+import type { AddressInfo } from "node:net";
+import express from "express";
+import { createLocalJWKSet, generalVerify, type GeneralJWS } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedDemoPlant } from "../../app/seed/seed.server";
+import { createRuleSetVersion } from "../../app/services/rule-sets.server";
+import { createRuntimeClient, revokeRuntimeClient } from "../../app/services/runtime-clients.server";
+import type { Database } from "../../app/utils/db.server";
+import { publicJwks, type KeyRing } from "../../app/utils/signing.server";
+import { createRuntimeApi } from "../../server/runtime-api";
+import { createTestDatabase } from "../setup/database";
+import { testKeyRing } from "../setup/keys";
+
+let database: Database;
+let keyRing: KeyRing;
+let base = "";
+let token = "";
+let server: ReturnType<express.Express["listen"]>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  keyRing = await testKeyRing(database.db);
+  await seedDemoPlant(database.db, keyRing);
+  const app = express();
+  app.use("/api/v1", createRuntimeApi(database.db));
+  server = app.listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+  ({ token } = await createRuntimeClient(database.db, "test", { name: "mes-ein-line-1", sites: ["EIN"], reason: "test" }));
+}, 120_000);
+
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+const get = (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${token}`, ...headers } });
+
+describe("the runtime API", () => {
+  it("serves the signed rule set in force, verifiable with the JWKS, with a strong ETag and 304", async () => {
+    const response = await get("/sites/EIN/ruleset");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^application\/jose\+json/);
+    const etag = response.headers.get("etag")!;
+    expect(etag).toMatch(/^"sha256-[A-Za-z0-9_-]{43}"$/);
+    const jws = (await response.json()) as GeneralJWS;
+    const { payload } = await generalVerify(jws, createLocalJWKSet(await publicJwks(database.db)));
+    expect(JSON.parse(new TextDecoder().decode(payload))).toMatchObject({ type: "c981.ruleset", site: "EIN", version: 2 });
+    const again = await get("/sites/EIN/ruleset", { "If-None-Match": etag });
+    expect(again.status).toBe(304);
+  });
+
+  it("long-polls until a newer version is in force", async () => {
+    const first = await get("/sites/EIN/ruleset");
+    const etag = first.headers.get("etag")!;
+    const started = Date.now();
+    const waiting = get("/sites/EIN/ruleset?waitSeconds=10", { "If-None-Match": etag });
+    await new Promise((r) => setTimeout(r, 1200));
+    await createRuleSetVersion(database.db, { siteId: (await database.client`select id from sites where code = 'EIN'`)[0]!.id as number, actor: "test", reason: "renewal", changes: [], kind: "renewal" }, keyRing);
+    const response = await waiting;
+    expect(response.status).toBe(200);
+    expect(response.headers.get("etag")).not.toBe(etag);
+    expect(Date.now() - started).toBeLessThan(8000);
+    const timedOut = await get("/sites/EIN/ruleset?waitSeconds=1", { "If-None-Match": response.headers.get("etag")! });
+    expect(timedOut.status).toBe(304);
+  });
+
+  it("lists versions and serves each one immutably; no upcoming version answers 404", async () => {
+    const list = await (await get("/sites/EIN/ruleset/versions")).json();
+    expect(list.versions.map((v: { version: number }) => v.version)).toEqual([1, 2, 3]);
+    const v1 = await get("/sites/EIN/ruleset/versions/1");
+    expect(v1.status).toBe(200);
+    expect(v1.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect((await get("/sites/EIN/ruleset/versions/99")).status).toBe(404);
+    expect((await get("/sites/EIN/ruleset/upcoming")).status).toBe(404);
+  });
+
+  it("records status reports, validated field by field", async () => {
+    const body = { version: 3, digest: `sha256:${"a".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [keyRing.active[0]!.kid] };
+    const ok = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    expect(ok.status).toBe(204);
+    const [row] = await database.client`select version, trusted_keys from runtime_client_status`;
+    expect(row).toMatchObject({ version: 3, trusted_keys: [keyRing.active[0]!.kid] });
+    const bad = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify({ ...body, version: 0, digest: "x" }) });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    const problem = await bad.json();
+    expect(problem.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual(["#/digest", "#/version"]);
+    const notJson = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: "{nope" });
+    expect(notJson.status).toBe(400);
+  });
+
+  it("answers bad input, bad tokens and other sites as specified", async () => {
+    expect((await get("/sites/EIN/ruleset?waitSeconds=61")).status).toBe(400);
+    expect((await get("/sites/EIN/ruleset?waitSeconds=abc")).status).toBe(400);
+    expect((await get("/sites/EIN/ruleset/versions/-1")).status).toBe(400);
+    expect((await fetch(`${base}/sites/EIN/ruleset`)).status).toBe(401);
+    const bad = await fetch(`${base}/sites/EIN/ruleset`, { headers: { Authorization: "Bearer c981_not-a-real-token-at-all" } });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get("www-authenticate")).toMatch(/invalid_token/);
+    // A site outside the client's scope, like an unknown one, does not exist for it.
+    expect((await get("/sites/CLT/ruleset")).status).toBe(404);
+    expect((await get("/sites/NOPE/ruleset")).status).toBe(404);
+    await revokeRuntimeClient(database.db, "test", "mes-ein-line-1", "decommissioned");
+    expect((await get("/sites/EIN/ruleset")).status).toBe(401);
+  });
+});
