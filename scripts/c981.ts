@@ -184,6 +184,51 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  "keys:list": {
+    summary: "list rule-set signing keys (kid = RFC 7638 thumbprint) and their state",
+    async run(database) {
+      const { signingKeys } = await import("../db/schema");
+      const { loadKeyRing } = await import("../app/utils/signing.server");
+      const keyRing = await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR);
+      for (const k of await database.db.select().from(signingKeys).orderBy(signingKeys.createdAt)) {
+        const here = keyRing.active.some((a) => a.kid === k.kid) ? "private key here" : k.state === "active" ? "PRIVATE KEY MISSING HERE" : "";
+        console.log(`${k.kid}  ${k.state.padEnd(8)} created ${k.createdAt.toISOString()}${k.retiredAt ? ` retired ${k.retiredAt.toISOString()}` : ""}  ${here}`);
+      }
+      return 0;
+    },
+  },
+  "keys:rotate": {
+    summary: "add a signing key and renew every site's rule set signed by all active keys",
+    async run(database) {
+      const { rotateKeys } = await import("../app/services/keys.server");
+      const result = await rotateKeys(database.db, readEnv().C981_SIGNING_KEYS_DIR, cliActor());
+      console.log(`new key ${result.kid}; renewed ${result.renewed.map((r) => `${r.site} v${r.version}`).join(", ") || "no site"}`);
+      return 0;
+    },
+  },
+  "keys:retire": {
+    summary: "retire a signing key and renew every site signed by the remaining keys",
+    usage: "keys:retire <kid> [--force]  (refuses when a runtime trusts no other key, unless --force)",
+    async run(database, args) {
+      const { values, positionals } = parseArgs({ args, options: { force: { type: "boolean", default: false } }, allowPositionals: true, strict: true });
+      const { retireKey } = await import("../app/services/keys.server");
+      const result = await retireKey(database.db, readEnv().C981_SIGNING_KEYS_DIR, cliActor(), positionals[0] ?? "", { force: values.force });
+      console.log(`retired ${positionals[0]}; renewed ${result.renewed.map((r) => `${r.site} v${r.version}`).join(", ") || "no site"}`);
+      return 0;
+    },
+  },
+  "rulesets:renew": {
+    summary: "renew sites' latest rule sets now (unchanged rules, new expiry; the server also renews daily before expiry)",
+    usage: "rulesets:renew [--site EIN]",
+    async run(database, args) {
+      const { values } = parseArgs({ args, options: { site: { type: "string", multiple: true } }, strict: true });
+      const { renewSites } = await import("../app/services/keys.server");
+      const { loadKeyRing } = await import("../app/utils/signing.server");
+      const renewed = await renewSites(database.db, await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR), cliActor(), "manual renewal", values.site?.map((s) => s.toUpperCase()));
+      console.log(`renewed ${renewed.map((r) => `${r.site} v${r.version}`).join(", ") || "no site"}`);
+      return 0;
+    },
+  },
   "rules:at": {
     summary: "the tracking rule in force for a material at a site at a time",
     usage: "rules:at <part number> <site code> [<ISO time, default now>]",

@@ -13,7 +13,8 @@ import { currentDataPoint } from "../app/services/audit.server";
 import { openDatabase, registerDatabase, type Database } from "../app/utils/db.server";
 import { readEnv } from "../app/utils/env.server";
 import { prepareDatabase } from "../app/utils/migrate.server";
-import { publicJwks } from "../app/utils/signing.server";
+import { loadKeyRing, publicJwks } from "../app/utils/signing.server";
+import { renewExpiring } from "../app/services/keys.server";
 import { buildIfNeeded } from "./build-if-needed";
 import { createRuntimeApi } from "./runtime-api";
 import { refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
@@ -91,6 +92,32 @@ async function main() {
     log(`C-981 portal on http://localhost:${env.PORT}`);
   });
   server.keepAliveTimeout = 5000;
+
+  // Renew rule sets a week before they expire; one instance at a time (advisory lock).
+  const RENEW_LOCK = 981_000_003;
+  const renewDue = () => {
+    if (shuttingDown) return;
+    void (async () => {
+      const lock = await database!.client.reserve();
+      try {
+        const [got] = await lock`select pg_try_advisory_lock(${RENEW_LOCK}) as ok`;
+        if (!got?.ok) return;
+        try {
+          const keyRing = await loadKeyRing(db, env.C981_SIGNING_KEYS_DIR);
+          const renewed = await renewExpiring(db, keyRing, 7);
+          if (renewed.length) log(`C-981: renewed ${renewed.map((r) => `${r.site} v${r.version}`).join(", ")}`);
+        } finally {
+          await lock`select pg_advisory_unlock(${RENEW_LOCK})`;
+        }
+      } catch (error) {
+        console.error(`C-981: renewal failed: ${(error as Error).message}`);
+      } finally {
+        lock.release();
+      }
+    })();
+  };
+  setTimeout(renewDue, 10_000).unref();
+  setInterval(renewDue, 60 * 60 * 1000).unref();
 
   const shutdown = (signal: string) => {
     if (shuttingDown) return;

@@ -73,8 +73,14 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
 
     // Issue time always comes from the clock (the database's, as for the audit trail).
     const issuedAt = await databaseNow(tx);
-    const effectiveFrom = input.effectiveFrom ?? issuedAt;
-    if (!input.backdate && effectiveFrom.getTime() < issuedAt.getTime()) {
+    // A renewal re-issues the latest version's rules unchanged, with its effectiveFrom: it never
+    // overrides a scheduled version and never changes what is in force (ADR 007).
+    const renewal = input.kind === "renewal";
+    if (renewal && (!previous || input.changes.length > 0)) {
+      throw new DomainError("invalid", "A renewal re-issues the latest version unchanged", { changes: ["a renewal changes no rule and needs a version to renew"] });
+    }
+    const effectiveFrom = renewal ? previous!.effectiveFrom : (input.effectiveFrom ?? issuedAt);
+    if (!input.backdate && !renewal && effectiveFrom.getTime() < issuedAt.getTime()) {
       throw new DomainError("invalid", "effectiveFrom is in the past", {
         effectiveFrom: [`must not be before the time of issue (${issuedAt.toISOString()})`],
       });

@@ -1,0 +1,70 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import { ruleSetVersions, runtimeClients, runtimeClientStatus, signingKeys, sites } from "../../db/schema";
+import type { Db } from "../utils/db.server";
+import { DomainError } from "../utils/errors.server";
+import { createSigningKey, loadKeyRing, type KeyRing } from "../utils/signing.server";
+import { appendAudit } from "./audit.server";
+import { createRuleSetVersion } from "./rule-sets.server";
+
+/** Re-issues each site's latest version, unchanged, signed by the current keys (kind `renewal`). */
+export async function renewSites(db: Db, keyRing: KeyRing, actor: string, reason: string, siteCodes?: string[]): Promise<{ site: string; version: number }[]> {
+  const rows = await db.select({ id: sites.id, code: sites.code }).from(sites).orderBy(sites.code);
+  const renewed: { site: string; version: number }[] = [];
+  for (const site of rows.filter((s) => !siteCodes || siteCodes.includes(s.code))) {
+    const [latest] = await db.select({ version: ruleSetVersions.version }).from(ruleSetVersions).where(eq(ruleSetVersions.siteId, site.id)).orderBy(desc(ruleSetVersions.version)).limit(1);
+    if (!latest) continue;
+    const created = await createRuleSetVersion(db, { siteId: site.id, kind: "renewal", changes: [], actor, reason }, keyRing);
+    renewed.push({ site: site.code, version: created.version });
+  }
+  return renewed;
+}
+
+/** Versions that expire within `withinDays` get a renewal (run by the server daily and by the CLI). */
+export async function renewExpiring(db: Db, keyRing: KeyRing, withinDays: number): Promise<{ site: string; version: number }[]> {
+  const due = await db.execute<{ code: string }>(sql`
+    select s.code from sites s join lateral (
+      select expires_at from rule_set_versions v where v.site_id = s.id order by version desc limit 1
+    ) latest on true
+    where latest.expires_at is not null and latest.expires_at < now() + make_interval(days => ${withinDays})`);
+  if (due.length === 0) return [];
+  return renewSites(db, keyRing, "system:renewal", `renewal before expiry (within ${withinDays} days)`, due.map((d) => d.code));
+}
+
+/** Adds a key; every site gets a renewal signed by all active keys, so clients pinned to either keep working. */
+export async function rotateKeys(db: Db, dir: string, actor: string): Promise<{ kid: string; renewed: { site: string; version: number }[] }> {
+  const kid = await createSigningKey(db, dir, actor, "keys:rotate");
+  const keyRing = await loadKeyRing(db, dir);
+  const renewed = await renewSites(db, keyRing, actor, `key rotation: now also signed by ${kid}`);
+  return { kid, renewed };
+}
+
+/** Runtimes whose last report trusts none of the keys that would remain active. */
+export async function clientsStrandedBy(db: Db, kid: string): Promise<string[]> {
+  const remaining = (await db.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.state, "active"))).map((k) => k.kid).filter((k) => k !== kid);
+  const reports = await db
+    .select({ name: runtimeClients.name, trustedKeys: runtimeClientStatus.trustedKeys })
+    .from(runtimeClientStatus)
+    .innerJoin(runtimeClients, eq(runtimeClients.id, runtimeClientStatus.runtimeClientId));
+  return [...new Set(reports.filter((r) => !r.trustedKeys.some((k) => remaining.includes(k))).map((r) => r.name))].sort();
+}
+
+/** Retires a key (it leaves the JWKS) and renews every site signed by the remaining keys. */
+export async function retireKey(db: Db, dir: string, actor: string, kid: string, options: { force?: boolean } = {}): Promise<{ renewed: { site: string; version: number }[] }> {
+  const active = await db.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.state, "active"));
+  if (!active.some((k) => k.kid === kid)) throw new DomainError("not_found", `no active key ${kid}`);
+  if (active.length === 1) throw new DomainError("conflict", "The last active key cannot be retired: rotate first.");
+  const stranded = await clientsStrandedBy(db, kid);
+  if (stranded.length && !options.force) {
+    throw new DomainError("conflict", `Retiring ${kid} would strand runtime clients that trust no other key: ${stranded.join(", ")}. Pin them to the new key first (or force).`);
+  }
+  await db.transaction(async (tx) => {
+    const active = await tx.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.state, "active"));
+    if (!active.some((k) => k.kid === kid)) throw new DomainError("not_found", `no active key ${kid}`);
+    if (active.length === 1) throw new DomainError("conflict", "The last active key cannot be retired: rotate first.");
+    await tx.update(signingKeys).set({ state: "retired", retiredAt: sql`now()` }).where(and(eq(signingKeys.kid, kid), eq(signingKeys.state, "active")));
+    await appendAudit(tx, { actor, action: "signing_key.retire", entityType: "signing_key", entityId: kid, after: { state: "retired", strandedClients: stranded } });
+  });
+  const keyRing = await loadKeyRing(db, dir);
+  const renewed = await renewSites(db, keyRing, actor, `key ${kid} retired`);
+  return { renewed };
+}
