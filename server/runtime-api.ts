@@ -9,6 +9,7 @@ import { and, asc, desc, eq, gt, lte } from "drizzle-orm";
 import { ruleSetVersions, sites } from "../db/schema";
 import { authenticateClient, recordStatus, statusReportSchema, type AuthenticatedClient } from "../app/services/runtime-clients.server";
 import type { Db } from "../app/utils/db.server";
+import { openApiDocument } from "./openapi";
 
 const MAX_WAIT_SECONDS = 60;
 
@@ -23,6 +24,11 @@ type Authed = Request & { client?: AuthenticatedClient; site?: { id: number; cod
 export function createRuntimeApi(db: Db): Router {
   const router = express.Router();
   router.use(express.json({ limit: "64kb" }));
+  // The description of this API is public: tools discover it before they hold a token.
+  const document = JSON.stringify(openApiDocument());
+  router.get("/openapi.json", (_req, res) => {
+    res.type("application/json").send(document);
+  });
 
   router.use(async (req: Authed, res: Response, next: NextFunction) => {
     const header = req.get("authorization") ?? "";

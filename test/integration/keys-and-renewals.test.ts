@@ -19,9 +19,9 @@ beforeAll(async () => {
 }, 120_000);
 
 async function latest(site: string) {
-  const [row] = await database.client`select v.version, v.kind, v.effective_from, v.jws, v.canonical from rule_set_versions v join sites s on s.id = v.site_id where s.code = ${site} order by version desc limit 1`;
-  const jws = JSON.parse(row!.jws as string) as GeneralJWS;
-  return { ...row!, jws, document: JSON.parse(Buffer.from(row!.canonical as Uint8Array).toString("utf8")) };
+  const [row] = await database.client<{ version: number; kind: string; effective_from: string; jws: string; canonical: Uint8Array }[]>`
+    select v.version, v.kind, v.effective_from, v.jws, v.canonical from rule_set_versions v join sites s on s.id = v.site_id where s.code = ${site} order by version desc limit 1`;
+  return { ...row!, jws: JSON.parse(row!.jws) as GeneralJWS, document: JSON.parse(Buffer.from(row!.canonical).toString("utf8")) };
 }
 
 describe("renewals and key rotation", () => {

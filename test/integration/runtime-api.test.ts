@@ -4,6 +4,8 @@
  * reports — and problem+json for bad input, bad tokens and other sites.
  */
 import type { AddressInfo } from "node:net";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
 import express from "express";
 import { createLocalJWKSet, generalVerify, type GeneralJWS } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -90,6 +92,36 @@ describe("the runtime API", () => {
     expect(problem.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual(["#/digest", "#/version"]);
     const notJson = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: "{nope" });
     expect(notJson.status).toBe(400);
+  });
+
+  it("publishes an OpenAPI 3.1 document whose schemas the real responses satisfy", async () => {
+    const doc = await (await fetch(`${base}/openapi.json`)).json();
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/sites/{site}/ruleset",
+      "/sites/{site}/ruleset/status",
+      "/sites/{site}/ruleset/upcoming",
+      "/sites/{site}/ruleset/versions",
+      "/sites/{site}/ruleset/versions/{version}",
+    ]);
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    for (const [name, schema] of Object.entries(doc.components.schemas)) ajv.addSchema(schema as object, `#/components/schemas/${name}`);
+    const check = (name: string, value: unknown) => {
+      const validate = ajv.getSchema(`#/components/schemas/${name}`)!;
+      expect(validate(value), `${name}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    };
+    const { token: other } = await createRuntimeClient(database.db, "test", { name: "mes-openapi", sites: ["PEN"], reason: "test" });
+    const auth = { Authorization: `Bearer ${other}` };
+    const jws = await (await fetch(`${base}/sites/PEN/ruleset`, { headers: auth })).json();
+    check("GeneralJWS", jws);
+    check("RuleSetDocument", JSON.parse(Buffer.from(jws.payload, "base64url").toString("utf8")));
+    check("VersionList", await (await fetch(`${base}/sites/PEN/ruleset/versions`, { headers: auth })).json());
+    check("GeneralJWS", await (await fetch(`${base}/sites/PEN/ruleset/versions/1`, { headers: auth })).json());
+    check("Problem", await (await fetch(`${base}/sites/PEN/ruleset/versions/0`, { headers: auth })).json());
+    check("Problem", await (await fetch(`${base}/sites/PEN/ruleset`)).json());
+    check("StatusReport", { version: 1, digest: `sha256:${"c".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [keyRing.active[0]!.kid] });
+    check("JWKS", await publicJwks(database.db));
   });
 
   it("answers bad input, bad tokens and other sites as specified", async () => {

@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { generalJwsSchema, jwksSchema, problemSchema, ruleSetDocumentSchema, statusReportSchema, versionListSchema } from "../app/schemas/runtime-api";
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: "draft-2020-12", unrepresentable: "any" });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ref("Problem") } } });
+const site = { name: "site", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9-]{2,16}$" } };
+const jws = (description: string) => ({
+  description,
+  headers: { ETag: { schema: { type: "string" }, description: "strong, from the exact bytes served" } },
+  content: { "application/jose+json": { schema: ref("GeneralJWS") } },
+});
+
+/** The OpenAPI 3.1 description of the runtime API, generated from the same zod schemas the code uses. */
+export function openApiDocument() {
+  return {
+    openapi: "3.1.0",
+    info: { title: "C-981 runtime API", version: "1.0.0", description: "Signed rule sets for runtime MES systems. Verify the JWS with the JWKS at /.well-known/jwks.json." },
+    servers: [{ url: "/api/v1" }],
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "A runtime client's token (npm run c981 -- clients:create)" } },
+      schemas: {
+        GeneralJWS: schema(generalJwsSchema),
+        RuleSetDocument: schema(ruleSetDocumentSchema),
+        VersionList: schema(versionListSchema),
+        StatusReport: schema(statusReportSchema),
+        Problem: schema(problemSchema),
+        JWKS: schema(jwksSchema),
+      },
+    },
+    paths: {
+      "/sites/{site}/ruleset": {
+        get: {
+          summary: "The rule set in force now",
+          parameters: [
+            site,
+            { name: "waitSeconds", in: "query", schema: { type: "integer", minimum: 0, maximum: 60 }, description: "Long-poll: wait until a newer version is in force" },
+            { name: "If-None-Match", in: "header", schema: { type: "string" } },
+          ],
+          responses: { "200": jws("The signed rule set in force"), "304": { description: "Not modified" }, "400": problem("Bad input"), "401": problem("No or bad token"), "404": problem("Unknown site, or outside the client's sites") },
+        },
+      },
+      "/sites/{site}/ruleset/upcoming": {
+        get: { summary: "The next scheduled version", parameters: [site], responses: { "200": jws("The next scheduled rule set"), "401": problem("No or bad token"), "404": problem("None scheduled") } },
+      },
+      "/sites/{site}/ruleset/versions": {
+        get: { summary: "All versions of the site", parameters: [site], responses: { "200": { description: "The versions", content: { "application/json": { schema: ref("VersionList") } } }, "401": problem("No or bad token"), "404": problem("Unknown site") } },
+      },
+      "/sites/{site}/ruleset/versions/{version}": {
+        get: {
+          summary: "One version (immutable)",
+          parameters: [site, { name: "version", in: "path", required: true, schema: { type: "integer", minimum: 1 } }],
+          responses: { "200": jws("The signed rule set of that version"), "400": problem("Bad version"), "401": problem("No or bad token"), "404": problem("No such version") },
+        },
+      },
+      "/sites/{site}/ruleset/status": {
+        post: {
+          summary: "Report the version a runtime activated and the keys it trusts",
+          parameters: [site],
+          requestBody: { required: true, content: { "application/json": { schema: ref("StatusReport") } } },
+          responses: { "204": { description: "Recorded" }, "400": problem("Invalid report"), "401": problem("No or bad token"), "404": problem("Unknown site") },
+        },
+      },
+    },
+  };
+}
