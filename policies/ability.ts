@@ -17,7 +17,7 @@ export const ROLE_LABELS: Record<Role, string> = {
   admin: "Administrator",
 };
 
-export const ACTIONS = ["read", "create", "update", "deactivate", "export", "sign"] as const;
+export const ACTIONS = ["read", "create", "update", "deactivate", "export", "sign", "release"] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /**
@@ -58,7 +58,8 @@ export const PERMISSIONS: Record<Role, Permission[]> = {
   engineer: [...SEE_THE_PLANT, { action: "create", subject: "ChangeRequest" }, { action: "update", subject: "ChangeRequest" }],
   quality_reviewer: [...SEE_THE_PLANT, SIGN, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
   regulatory_reviewer: [...SEE_THE_PLANT, SIGN, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
-  release_manager: [...SEE_THE_PLANT],
+  // Releasing is the release manager's signature on a site's next rule set (site-bound).
+  release_manager: [...SEE_THE_PLANT, { action: "release", subject: "ChangeRequest" }],
   admin: [
     ...SEE_THE_PLANT,
     read("AuditTrail", true),

@@ -4,13 +4,16 @@ import type { Action, SubjectType } from "../../policies/ability";
 import { ROLE_LABELS, type Role } from "../../policies/ability";
 import { useAbility, useSignedInUser } from "./ability";
 
-/** Each entry shows only to users whose ability allows its permission (the server checks again). */
+/**
+ * Each entry shows only to users whose ability allows its permission (the server checks again).
+ */
 const NAVIGATION: { to: string; label: string; end: boolean; needs: [Action, SubjectType] }[] = [
   { to: "/", label: "Dashboard", end: true, needs: ["read", "Material"] },
   { to: "/materials", label: "Materials", end: false, needs: ["read", "Material"] },
   { to: "/sites", label: "Sites", end: false, needs: ["read", "Site"] },
   { to: "/rule-sets", label: "Rule sets", end: false, needs: ["read", "RuleSetVersion"] },
   { to: "/change-requests", label: "Change requests", end: false, needs: ["read", "ChangeRequest"] },
+  { to: "/releases", label: "Releases", end: false, needs: ["release", "ChangeRequest"] },
   { to: "/audit", label: "Audit trail", end: false, needs: ["read", "AuditTrail"] },
   { to: "/users", label: "Users", end: false, needs: ["read", "User"] },
 ];

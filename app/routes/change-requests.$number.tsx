@@ -9,6 +9,7 @@ import { ApprovalsNeeded, SignatureManifestations } from "~/components/change-re
 import { ChangeRequestFlags, ChangeRequestStatusBadge, STATUS_LABELS } from "~/components/change-request-status";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { EntityHistory } from "~/components/entity-history";
+import { LiveAt } from "~/components/release-live-at";
 import { Digest } from "~/components/digest";
 import { StatusMessage, TextAreaField } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
@@ -16,6 +17,7 @@ import { SignatureDialog, signIntentSchema } from "~/components/signature-dialog
 import { UtcTime } from "~/components/time";
 import { transition, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
 import { changeRequestDetail, changeRequestHead, reviewerRolesCovering } from "~/queries/change-requests.server";
+import { changeRequestLiveAt } from "~/queries/releases.server";
 import {
   addComment,
   rebaseChangeRequest,
@@ -26,6 +28,7 @@ import {
   withdrawChangeRequest,
 } from "~/services/change-requests.server";
 import { requireEverySite, requirePermission, requireRecord, requireUser, signerOf } from "~/utils/auth.server";
+import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 import { DomainError } from "~/utils/errors.server";
 import { record } from "../../policies/ability";
@@ -75,7 +78,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   if (!detail) throw notFound();
   // Visible when one of its sites is the reader's; otherwise it does not exist for them.
   requireRecord(signedIn, "read", "ChangeRequest", { siteIds: detail.siteIds });
-  const { id: _id, authorId, siteIds, ...shown } = detail;
+  const { id, authorId, siteIds, ...shown } = detail;
   const isAuthor = authorId === signedIn.user.id;
   const everySite = (action: "sign" | "update") =>
     signedIn.ability.can(action, "ChangeRequest") && siteIds.every((siteId) => signedIn.ability.can(action, record("ChangeRequest", { siteIds: [siteId] })));
@@ -89,6 +92,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     signRoles,
     reviewerAuthor: isAuthor && everySite("sign"),
     needsUsername: signRoles.length > 0 ? await signatureNeedsUsername(db, signedIn.sessionIdHash) : false,
+    /** Where it is released, site by site; shown once it is approved. */
+    liveAt: ["approved", "partly_released", "released"].includes(shown.cr.status) ? await changeRequestLiveAt(db, { changeRequestId: id, at: await databaseNow(db) }) : [],
   };
 }
 
@@ -206,6 +211,8 @@ function ChangeRequestView() {
         {view.canAct && can(cr.status, "edit") ? <Link to={`/change-requests/${cr.number}/edit`}>Edit</Link> : null}
         <Link to="/change-requests">All change requests</Link>
       </PageHeader>
+
+      <LiveAt sites={view.liveAt} />
 
       <StatusMessage>{!actionData && done && done in DONE_MESSAGES ? DONE_MESSAGES[done as keyof typeof DONE_MESSAGES] : null}</StatusMessage>
       {actionData?.conflict ? (

@@ -1,13 +1,16 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { PageHeader } from "~/components/app-shell";
 import { Badge } from "~/components/badge";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { Digest } from "~/components/digest";
 import { formatCount } from "~/components/format";
+import { StatusMessage } from "~/components/form-fields";
+import { ReleasedChangeRequests, ReleaseManifestation } from "~/components/release-signature";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
+import { ruleSetVersionRelease } from "~/queries/releases.server";
 import { ruleSetVersionDocument, ruleSetVersionSite } from "~/queries/screens.server";
 import { requirePermission, requireRecord } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
@@ -31,9 +34,12 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   // The record-level check comes before the version itself is read.
   requireRecord(signedIn, "read", "RuleSetVersion", { siteId: found.siteId });
   const { site: siteCode, version } = parsed.data;
-  const document = await ruleSetVersionDocument(db, { siteCode, version, at: await databaseNow(db) });
-  if (!document) throw notFound();
-  return document;
+  const [document, release] = await Promise.all([
+    ruleSetVersionDocument(db, { siteCode, version, at: await databaseNow(db) }),
+    ruleSetVersionRelease(db, { siteCode, version }),
+  ]);
+  if (!document || !release) throw notFound();
+  return { ...document, release };
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -42,6 +48,8 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export default function RuleSetVersion() {
   const v = useLoaderData<typeof loader>();
+  const [searchParams] = useSearchParams();
+  const scheduled = new Date(v.effectiveFrom).getTime() > new Date(v.issuedAt).getTime();
   return (
     <>
       <PageHeader
@@ -59,6 +67,22 @@ export default function RuleSetVersion() {
         </nav>
       </PageHeader>
 
+      <StatusMessage>
+        {searchParams.get("released") === "1" && v.release.signature ? (
+          <>
+            <strong>Released:</strong> {v.siteCode} v{v.version} is signed and stored
+            {scheduled ? (
+              <>
+                ; it takes effect at <UtcTime value={v.effectiveFrom} />
+              </>
+            ) : (
+              " and in force now"
+            )}
+            .
+          </>
+        ) : null}
+      </StatusMessage>
+
       <section aria-labelledby="version-heading" className="card">
         <h2 id="version-heading">Version</h2>
         <dl className="properties">
@@ -75,12 +99,26 @@ export default function RuleSetVersion() {
             </dd>
           </div>
           <div>
+            <dt>Kind</dt>
+            <dd>{v.release.kind}</dd>
+          </div>
+          <div>
+            <dt>Expires at</dt>
+            <dd>{v.release.expiresAt ? <UtcTime value={v.release.expiresAt} /> : <span className="muted">never</span>}</dd>
+          </div>
+          <div>
             <dt>Created by</dt>
             <dd>{v.createdBy}</dd>
           </div>
           <div>
             <dt>Reason</dt>
             <dd>{v.reason}</dd>
+          </div>
+          <div className="wide">
+            <dt>Change requests released</dt>
+            <dd>
+              <ReleasedChangeRequests requests={v.release.changeRequests} />
+            </dd>
           </div>
           <div className="wide">
             <dt>SHA-256 digest</dt>
@@ -109,6 +147,8 @@ export default function RuleSetVersion() {
           </div>
         </dl>
       </section>
+
+      <ReleaseManifestation signature={v.release.signature} createdBy={v.createdBy} keyIds={v.release.signingKeyIds} />
 
       <DataTable
         id="introduced-rules"

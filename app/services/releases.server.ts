@@ -173,7 +173,7 @@ export async function releaseChangeRequests(db: Db, keyRing: KeyRing, releaser: 
     );
     const [signature] = await tx
       .insert(releaseSignatures)
-      .values({ ruleSetVersionId: version.id, signerId: releaser.id, printedName: releaser.displayName, meaning: RELEASE_MEANING, signedAt: sql`date_trunc('milliseconds', now())`, digest: version.digest })
+      .values({ ruleSetVersionId: version.id, signerId: releaser.id, printedName: releaser.displayName, meaning: RELEASE_MEANING, signedAt: sql`date_trunc('milliseconds', clock_timestamp())`, digest: version.digest })
       .returning({ signedAt: releaseSignatures.signedAt });
     await tx.update(sessions).set({ lastSignatureAt: sql`now()` }).where(eq(sessions.idHash, releaser.sessionIdHash));
 

@@ -198,7 +198,8 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
       version,
       effectiveFrom,
       issuedAt,
-      expiresAt: new Date(issuedAt.getTime() + input.validDays * 86_400_000),
+      // Valid for validDays from when it takes effect (a scheduled version does not expire unused).
+      expiresAt: new Date(Math.max(issuedAt.getTime(), effectiveFrom.getTime()) + input.validDays * 86_400_000),
       kind: input.kind,
       changeRequests: input.changeRequestNumbers,
       signingKeys: keyRing.active.map((k) => k.kid),

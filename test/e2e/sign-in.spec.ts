@@ -5,7 +5,7 @@ const NAVIGATION_BY_USER: Record<string, string[]> = {
   "emil.engineer": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests"],
   "quinn.quality": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Audit trail"],
   "rita.regulatory": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Audit trail"],
-  "remy.release": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests"],
+  "remy.release": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Releases"],
   "ada.admin": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Audit trail", "Users"],
 };
 

@@ -68,3 +68,35 @@ export const test = base.extend<{ consoleErrors: string[] }>({
   ],
 });
 export { expect };
+
+/** As the signed-in engineer: propose serializing a lot-tracked material at one site, and submit it. */
+export async function proposeSerialization(page: Page, material: string, site: string): Promise<string> {
+  await page.goto("/change-requests/new");
+  await page.getByLabel("Title").fill(`Serialize ${material} at ${site}`);
+  await page.getByLabel("Justification").fill("Field returns need unit-level traceability.");
+  await page.getByLabel("Risk assessment", { exact: true }).fill("Medium: labels and scanners are in place.");
+  await page.getByLabel("Grandfather existing lots and serials").check();
+  const change = page.getByRole("group", { name: "Change 1" });
+  await change.getByLabel("Material (part number)").first().fill(material);
+  await change.getByRole("checkbox", { name: site }).check();
+  await change.getByLabel("Tracking mode").selectOption("serial");
+  await change.getByLabel("Scan at consumption").selectOption("identify");
+  await change.getByLabel("Identifier format codes").fill(`${site}-SER`);
+  await page.getByRole("button", { name: "Create draft" }).click();
+  await page.waitForURL(/\/change-requests\/CR-\d{4}(\?.*)?$/);
+  const number = page.url().match(/CR-\d{4}/)![0];
+  await page.getByRole("button", { name: "Submit for review" }).click();
+  await expect(page.getByRole("heading", { name: `Sign ${number}` })).toHaveCount(0);
+  return number;
+}
+
+/** As a reviewer: approve a change request with user name, password and meaning. */
+export async function approve(page: Page, number: string, username: string) {
+  await page.goto(`/change-requests/${number}`);
+  const dialog = page.locator("section", { has: page.getByRole("heading", { name: `Sign ${number}` }) });
+  await dialog.getByLabel(/^Approved:/).check();
+  if (await dialog.getByLabel("User name").count()) await dialog.getByLabel("User name").fill(username);
+  await dialog.getByLabel("Password").fill(DEMO_PASSWORD);
+  await dialog.getByRole("button", { name: `Sign ${number}` }).click();
+  await expect(page.getByRole("listitem", { name: new RegExp(`^Signature of `) }).first()).toBeVisible();
+}

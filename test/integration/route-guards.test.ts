@@ -30,7 +30,9 @@ type Need =
   /** Edit someone else's EIN change request: only its author may (403), unseen at CLT (404). */
   | { editOthers: true }
   /** Sign the EIN change request with an empty form: reviewers at all sites get 400, others 403, unseen at CLT 404. */
-  | { sign: true };
+  | { sign: true }
+  /** The release page (release managers at any scope), and a release with an empty form (400 for them). */
+  | { release: true };
 
 interface Case {
   route: string;
@@ -75,6 +77,8 @@ function cases(): Case[] {
     { route: "change-requests.$number", label: "sign an EIN change request", params: { number: changeRequest }, method: "POST", body: { intent: "sign" }, need: { sign: true }, anonymous: 302 },
     { route: "change-requests.$number.edit", label: "edit someone else's change request", params: { number: changeRequest }, need: { editOthers: true }, anonymous: 302 },
     { route: "change-requests.$number.record", label: "a change request's printable record", params: { number: changeRequest }, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
+    { route: "releases._index", label: "the release page", need: { release: true }, anonymous: 302 },
+    { route: "releases._index", label: "release with an empty form", method: "POST", body: { intent: "release" }, need: { release: true }, anonymous: 302 },
     { route: "sign-in", label: "the sign-in page", need: { public: true }, anonymous: 200 },
     { route: "$", label: "an unknown address", params: { "*": "no/such/page" }, need: { public: true }, anonymous: 404 },
   ];
@@ -98,6 +102,7 @@ function expected(who: Who, c: Case): number {
   if ("export" in n) return auditRoles.includes(who.role) && who.site === "all" ? 200 : 403;
   if ("propose" in n) return who.role === "engineer" ? (c.method === "POST" ? 400 : 200) : 403;
   if ("editOthers" in n) return who.site === "CLT" ? 404 : 403;
+  if ("release" in n) return who.role === "release_manager" ? (c.method === "POST" ? 400 : 200) : 403;
   if ("sign" in n) {
     if (who.site === "CLT") return 404;
     return who.role === "quality_reviewer" || who.role === "regulatory_reviewer" ? 400 : 403;

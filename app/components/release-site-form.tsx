@@ -1,0 +1,288 @@
+import { Form, Link, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import type { DiffRow } from "~/domain/change-request";
+import type { ChangeRequestStatus } from "~/domain/change-request-lifecycle";
+import { Badge } from "./badge";
+import { ChangeRequestFlags, ChangeRequestStatusBadge, STATUS_LABELS } from "./change-request-status";
+import { DataTable, EmptyRow } from "./data-table";
+import { Digest } from "./digest";
+import { ErrorList, Field, FormError, useSchemaForm, type FieldErrors } from "./forms";
+import { UtcTime } from "./time";
+
+const asArray = (v: unknown) => (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]);
+
+/**
+ * The browser's first check before the password travels. The server parses the form with the
+ * release service's own schema (releaseSchema, a server module the browser cannot import), which
+ * also checks the numbers and the time; these messages are that schema's.
+ */
+const releaseFormSchema = z.object({
+  intent: z.literal("release"),
+  site: z.string().min(1, "Choose the site"),
+  changeRequests: z.preprocess(asArray, z.array(z.string()).min(1, "Pick at least one approved change request")),
+  effectiveFrom: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().min(1, "Enter your password").max(256),
+});
+const releaseFormWithUsernameSchema = releaseFormSchema.refine((f) => Boolean(f.username?.trim()), {
+  path: ["username"],
+  message: "Enter your user name: this is the first signature of a continuous series",
+});
+
+export interface ReleaseCandidateView {
+  number: string;
+  title: string;
+  status: ChangeRequestStatus;
+  authorName: string;
+  mine: boolean;
+  approvedBy: readonly string[];
+  stale: boolean;
+  conflicts: readonly { number: string; status: ChangeRequestStatus; partNumber: string }[];
+  revalidation: { tasks: number; withoutEvidence: number } | null;
+  diff: readonly DiffRow[];
+}
+
+export interface ReleaseSiteView {
+  site: { code: string; name: string };
+  latest: { version: number; effectiveFrom: Date | string; expiresAt: Date | string | null; kind: string; digest: string; status: "in force" | "scheduled" } | null;
+  candidates: readonly ReleaseCandidateView[];
+}
+
+const FIELD_LABELS: Record<string, string> = {
+  trackingMode: "tracking mode",
+  containerTracking: "container tracking",
+  identifierFormatCodes: "identifier formats",
+  consumptionScan: "scan at consumption",
+  riskClass: "risk class",
+  regulatoryFlags: "regulatory flags",
+  family: "family",
+  gtin: "GTIN",
+};
+
+/** The errors of a field and of its elements (`changeRequests.0` belongs to `changeRequests`). */
+function errorsOf(errors: FieldErrors, name: string): string[] | undefined {
+  const list = Object.entries(errors).flatMap(([key, value]) => (key === name || key.startsWith(`${name}.`) ? (value ?? []) : []));
+  return list.length ? list : undefined;
+}
+
+function revalidationBlocks(c: ReleaseCandidateView): boolean {
+  return c.revalidation !== null && (c.revalidation.tasks === 0 || c.revalidation.withoutEvidence > 0);
+}
+
+/**
+ * One site's release: its latest version, the change requests waiting for it (with what each would
+ * change), the effective time and the release manager's electronic signature (21 CFR 11.50,
+ * 11.200): the meaning is fixed, the password asked every time, the user name at the first
+ * signature of a series. The server decides; flags here only warn.
+ */
+export function ReleaseSiteForm({
+  view,
+  meaning,
+  needsUsername,
+  serverErrors,
+  signingProblem,
+}: {
+  view: ReleaseSiteView;
+  meaning: string;
+  needsUsername: boolean;
+  serverErrors: FieldErrors | undefined;
+  signingProblem: string | null;
+}) {
+  const navigation = useNavigation();
+  const { onSubmit, errors } = useSchemaForm(needsUsername ? releaseFormWithUsernameSchema : releaseFormSchema, serverErrors);
+  const { site, latest, candidates } = view;
+  const code = site.code;
+  const prefix = `release-${code.toLowerCase()}`;
+  const headingId = `${prefix}-heading`;
+  const nextVersion = (latest?.version ?? 0) + 1;
+  const crErrors = errorsOf(errors, "changeRequests");
+  const withDiff = candidates.filter((c) => c.diff.length > 0);
+  return (
+    <section aria-labelledby={headingId} className="card release-site">
+      <h2 id={headingId}>
+        {code} <span className="muted">— {site.name}</span>
+      </h2>
+      <p className="release-current">
+        {latest ? (
+          <>
+            Latest rule set: <Link to={`/rule-sets/${code}/${latest.version}`}>v{latest.version}</Link>{" "}
+            {latest.status === "in force" ? <Badge tone="good">in force</Badge> : <Badge tone="info">scheduled</Badge>}{" "}
+            {latest.status === "in force" ? "since" : "from"} <UtcTime value={latest.effectiveFrom} /> · {latest.kind}
+            {latest.expiresAt ? (
+              <>
+                {" "}
+                · expires <UtcTime value={latest.expiresAt} />
+              </>
+            ) : null}{" "}
+            · digest <Digest value={latest.digest} />. A release here becomes v{nextVersion}.
+          </>
+        ) : (
+          <>No rule-set version yet: everything at {code} is legacy. A release here becomes v1.</>
+        )}
+      </p>
+
+      {candidates.length === 0 ? (
+        <p className="muted">No approved change request is waiting for release at {code}.</p>
+      ) : (
+        <Form method="post" onSubmit={onSubmit} noValidate aria-labelledby={headingId}>
+          <input type="hidden" name="intent" value="release" />
+          <input type="hidden" name="site" value={code} />
+          <FormError errors={[...(errors.form ?? []), ...(errors.site ?? []), ...(errors.intent ?? [])]} />
+
+          <fieldset className="release-candidates" aria-describedby={crErrors ? `${prefix}-crs-error` : undefined}>
+            <legend>Change requests to release at {code}</legend>
+            <DataTable id={`${prefix}-candidates`} caption={`Waiting for release at ${code}`} captionDetail={`${candidates.length} approved or partly released`}>
+              <thead>
+                <tr>
+                  <th scope="col">Release</th>
+                  <th scope="col">Change request</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Author</th>
+                  <th scope="col">Approved by</th>
+                  <th scope="col">Flags</th>
+                </tr>
+              </thead>
+              <tbody>
+                {candidates.map((c) => {
+                  const id = `${prefix}-${c.number.toLowerCase()}`;
+                  return (
+                    <tr key={c.number} className={c.stale || revalidationBlocks(c) ? "release-row-blocked" : undefined}>
+                      <td>
+                        {c.mine ? (
+                          <span className="muted small">you wrote it</span>
+                        ) : (
+                          <span className="checkbox-line">
+                            <input type="checkbox" name="changeRequests" value={c.number} id={id} aria-invalid={crErrors ? true : undefined} />
+                            <label htmlFor={id}>
+                              Release<span className="visually-hidden"> {c.number} at {code}</span>
+                            </label>
+                          </span>
+                        )}
+                      </td>
+                      <th scope="row" className="wrap">
+                        <Link to={`/change-requests/${c.number}`}>{c.number}</Link> {c.title}
+                      </th>
+                      <td>
+                        <ChangeRequestStatusBadge status={c.status} />
+                      </td>
+                      <td>{c.authorName}</td>
+                      <td>{c.approvedBy.length ? c.approvedBy.join(", ") : <span className="muted">—</span>}</td>
+                      <td className="wrap">
+                        <ChangeRequestFlags stale={c.stale ? [code] : []} conflict={c.conflicts.length > 0} />
+                        {revalidationBlocks(c) ? <Badge tone="warn">revalidation evidence missing</Badge> : null}
+                        {c.mine ? <Badge>author: another release manager releases it</Badge> : null}
+                        {c.stale ? <span className="release-flag-note">The rules at {code} changed since it was approved: rebase it first.</span> : null}
+                        {c.conflicts.length > 0 ? (
+                          <span className="release-flag-note">
+                            Also changed by{" "}
+                            {c.conflicts.map((x, i) => (
+                              <span key={`${x.number}|${x.partNumber}`}>
+                                {i > 0 ? "; " : null}
+                                <Link to={`/change-requests/${x.number}`}>{x.number}</Link> ({STATUS_LABELS[x.status]}): {x.partNumber}
+                              </span>
+                            ))}
+                          </span>
+                        ) : null}
+                        {!c.stale && !c.mine && !revalidationBlocks(c) && c.conflicts.length === 0 ? <span className="muted">—</span> : null}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </DataTable>
+            <ErrorList id={`${prefix}-crs-error`} errors={crErrors} />
+          </fieldset>
+
+          <DataTable id={`${prefix}-diff`} caption={`What changes at ${code}`} captionDetail={latest ? `compared with v${latest.version}` : "compared with no rules (legacy)"}>
+            <thead>
+              <tr>
+                <th scope="col">Change request</th>
+                <th scope="col">Material</th>
+                <th scope="col">Field</th>
+                <th scope="col">From</th>
+                <th scope="col">
+                  <span aria-hidden="true">→ </span>To
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {withDiff.length === 0 ? <EmptyRow colSpan={5}>Nothing would change: the change requests equal the rules of the latest version.</EmptyRow> : null}
+              {withDiff.flatMap((c) =>
+                c.diff.map((row, i) => (
+                  <tr key={`${c.number}|${i}`}>
+                    <td>{i === 0 ? c.number : <span className="visually-hidden">{c.number}</span>}</td>
+                    <th scope="row">
+                      {row.field === "new material" ? row.partNumber : <Link to={`/materials/${encodeURIComponent(row.partNumber)}`}>{row.partNumber}</Link>}
+                      {row.site === null ? <span className="muted small"> (all sites)</span> : null}
+                    </th>
+                    <td>{FIELD_LABELS[row.field] ?? row.field}</td>
+                    <td className="diff-from">{row.from}</td>
+                    <td className="diff-to">{row.to}</td>
+                  </tr>
+                )),
+              )}
+            </tbody>
+          </DataTable>
+
+          <div className="form-grid">
+            <Field
+              label="Effective from (UTC)"
+              name="effectiveFrom"
+              id={`${prefix}-effective-from`}
+              type="datetime-local"
+              step={1}
+              errors={errorsOf(errors, "effectiveFrom")}
+              hint="Empty: now. A later time schedules the version."
+            />
+          </div>
+
+          <fieldset className="release-signature">
+            <legend>Your signature</legend>
+            <p className="release-meaning-label">Meaning of your signature</p>
+            <p className="release-meaning" id={`${prefix}-meaning`}>
+              {meaning}
+            </p>
+            <p className="muted small">
+              The signature shows your printed name, the date and time (UTC) and this meaning on {code} v{nextVersion}, bound to the SHA-256 of the rule set
+              released. The password is asked at every signature.
+            </p>
+            <div className="form-grid">
+              {needsUsername ? (
+                <Field
+                  label="User name"
+                  name="username"
+                  id={`${prefix}-username`}
+                  autoComplete="username"
+                  autoCapitalize="none"
+                  spellCheck={false}
+                  maxLength={64}
+                  required
+                  errors={errors.username}
+                  hint="First signature of a continuous series: your user name and password"
+                />
+              ) : null}
+              <Field
+                label="Password"
+                name="password"
+                id={`${prefix}-password`}
+                type="password"
+                autoComplete="current-password"
+                required
+                maxLength={256}
+                errors={errors.password}
+              />
+            </div>
+          </fieldset>
+          {signingProblem ? (
+            <p className="error-text" id={`${prefix}-signing-problem`}>
+              This instance cannot sign rule sets now; the release will be refused.
+            </p>
+          ) : null}
+          <button type="submit" disabled={navigation.state === "submitting"} aria-describedby={`${prefix}-meaning`}>
+            Sign and release at {code}
+          </button>
+        </Form>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,328 @@
+/**
+ * Read models for releasing: the release board (per site the latest rule-set version and the
+ * approved change requests waiting to be released there, with what they would change), a version's
+ * release facts (kind, expiry, change requests, the release signature) and where a change request
+ * is live. Nothing here writes: the write model is app/services/releases.server.ts. Staleness and
+ * conflicts use the same digests and helpers the service and the change-request screens use, so
+ * the board says what the release will decide.
+ */
+import { and, asc, desc, eq, inArray, isNull, type Column } from "drizzle-orm";
+import {
+  changeRequestBases,
+  changeRequests,
+  changeRequestSiteReleases,
+  materialFamilies,
+  materials,
+  releaseSignatures,
+  ruleSetVersions,
+  signatures,
+  sites,
+  users,
+} from "../../db/schema";
+import { defineAbilityFor, PERMISSIONS, record, type Grant } from "../../policies/ability";
+import { bomLineKey, ruleKey, structuredDiff, type Catalog, type DiffRow, type ExpandedChange } from "../domain/change-request";
+import type { ChangeRequestStatus } from "../domain/change-request-lifecycle";
+import { EMPTY_RULES_DIGEST, rulesDigest, type RuleSetDocument } from "../domain/rule-set";
+import type { TrackingRuleContent } from "../domain/tracking-rule";
+import type { ChangeRequestContent } from "../schemas/change-request";
+import { conflictsOf } from "../services/change-requests.server";
+import type { DbOrTx } from "../utils/db.server";
+import { DomainError } from "../utils/errors.server";
+import { assertCanSign, loadKeyRing } from "../utils/signing.server";
+
+/* ------------------------------------------------------------------------------------------ */
+/* Who may release where                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Whether the grants allow releasing at this site (policies/ability.ts: release ChangeRequest). */
+export function mayReleaseAt(grants: readonly Grant[], siteId: number): boolean {
+  return defineAbilityFor(grants).can("release", record("ChangeRequest", { siteIds: [siteId] }));
+}
+
+/** The sites the grants allow releasing at: null for all, else their ids (empty: none). */
+export function releaseSiteIds(grants: readonly Grant[]): number[] | null {
+  const held = grants.filter((g) => PERMISSIONS[g.role].some((p) => p.action === "release"));
+  if (held.some((g) => g.siteId === null)) return null;
+  return [...new Set(held.map((g) => g.siteId!))].sort((a, b) => a - b);
+}
+
+/** Null when this instance can sign a rule set; else why not (the message the release would answer with). */
+export async function signingProblem(db: DbOrTx, keysDir: string): Promise<string | null> {
+  const keyRing = await loadKeyRing(db, keysDir);
+  try {
+    assertCanSign(keyRing);
+    return null;
+  } catch (error) {
+    if (error instanceof DomainError) return error.message;
+    throw error;
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The release board                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+const RELEASABLE: ChangeRequestStatus[] = ["approved", "partly_released"];
+
+function parseDocument(bytes: Uint8Array): RuleSetDocument | null {
+  try {
+    return JSON.parse(new TextDecoder("utf-8").decode(bytes)) as RuleSetDocument;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The rules of a site's latest document as the diff's "from": tracking rules by `part|site`, and
+ * the BOM lines' alternates. structuredDiff reads only `bomLines` of the catalog for alternates;
+ * the other lookups stay empty because nothing else is compared here.
+ */
+function baseOf(site: string, document: RuleSetDocument | null): { current: Map<string, TrackingRuleContent>; catalog: Catalog } {
+  const current = new Map<string, TrackingRuleContent>();
+  const bomLines = new Map<string, { alternates: string[] }>();
+  for (const rule of document?.rules ?? []) {
+    current.set(ruleKey(rule.partNumber, site), {
+      trackingMode: rule.trackingMode,
+      containerTracking: rule.containerTracking,
+      identifierFormatCodes: [...rule.identifierFormats].sort(),
+      consumptionScan: rule.consumptionScan,
+    });
+    for (const line of rule.allowedAlternates ?? []) bomLines.set(bomLineKey(site, rule.partNumber, line.component), { alternates: [...line.alternates] });
+  }
+  return { current, catalog: { materials: new Map(), families: new Set(), sites: new Map(), formats: new Map(), bomLines } };
+}
+
+export interface ReleaseCandidate {
+  number: string;
+  title: string;
+  status: ChangeRequestStatus;
+  authorName: string;
+  /** The viewer wrote it: they never release it (the service refuses). */
+  mine: boolean;
+  approvedBy: string[];
+  /** The site's rules moved since it was approved: the release would answer 409. */
+  stale: boolean;
+  /** Other open change requests changing the same material at this site. */
+  conflicts: { number: string; status: ChangeRequestStatus; partNumber: string }[];
+  /** When revalidation is required: its tasks and how many lack evidence (the release refuses unless all have it). */
+  revalidation: { tasks: number; withoutEvidence: number } | null;
+  /** What releasing it here would change, material by material, against the latest version. */
+  diff: DiffRow[];
+}
+
+export interface ReleaseSite {
+  site: { code: string; name: string };
+  latest: { version: number; effectiveFrom: Date; expiresAt: Date | null; kind: "release" | "renewal"; digest: string; status: "in force" | "scheduled" } | null;
+  candidates: ReleaseCandidate[];
+}
+
+/**
+ * For each site (`siteIds` null: all), its latest version and the approved or partly released
+ * change requests written against it and not yet released there.
+ */
+export async function releaseBoard(db: DbOrTx, params: { siteIds: readonly number[] | null; viewerId: number; at: Date }): Promise<ReleaseSite[]> {
+  if (params.siteIds !== null && params.siteIds.length === 0) return [];
+  const inScope = (column: Column) => (params.siteIds === null ? undefined : inArray(column, [...params.siteIds]));
+  const [siteRows, latestRows, candidateRows] = await Promise.all([
+    db.select({ id: sites.id, code: sites.code, name: sites.name }).from(sites).where(inScope(sites.id)).orderBy(asc(sites.code)),
+    db
+      .selectDistinctOn([ruleSetVersions.siteId], {
+        siteId: ruleSetVersions.siteId,
+        version: ruleSetVersions.version,
+        effectiveFrom: ruleSetVersions.effectiveFrom,
+        expiresAt: ruleSetVersions.expiresAt,
+        kind: ruleSetVersions.kind,
+        digest: ruleSetVersions.digest,
+        canonical: ruleSetVersions.canonical,
+      })
+      .from(ruleSetVersions)
+      .where(inScope(ruleSetVersions.siteId))
+      .orderBy(ruleSetVersions.siteId, desc(ruleSetVersions.version)),
+    db
+      .select({
+        id: changeRequests.id,
+        siteId: changeRequestBases.siteId,
+        baseRulesDigest: changeRequestBases.baseRulesDigest,
+        number: changeRequests.number,
+        title: changeRequests.title,
+        status: changeRequests.status,
+        authorId: changeRequests.authorId,
+        authorName: users.displayName,
+        content: changeRequests.content,
+        expandedChanges: changeRequests.expandedChanges,
+      })
+      .from(changeRequestBases)
+      .innerJoin(changeRequests, eq(changeRequests.id, changeRequestBases.changeRequestId))
+      .innerJoin(users, eq(users.id, changeRequests.authorId))
+      // Not yet released at this site.
+      .leftJoin(
+        changeRequestSiteReleases,
+        and(eq(changeRequestSiteReleases.changeRequestId, changeRequestBases.changeRequestId), eq(changeRequestSiteReleases.siteId, changeRequestBases.siteId)),
+      )
+      .where(and(inArray(changeRequests.status, RELEASABLE), isNull(changeRequestSiteReleases.siteId), inScope(changeRequestBases.siteId)))
+      .orderBy(asc(changeRequests.number)),
+  ]);
+
+  const ids = [...new Set(candidateRows.map((c) => c.id))];
+  const attributeParts = [
+    ...new Set(candidateRows.flatMap((c) => (c.status === "approved" ? (c.expandedChanges as ExpandedChange[]).filter((x) => x.kind === "attributes").map((x) => x.partNumber) : []))),
+  ];
+  const [approvalRows, conflictLists, attributeRows] = await Promise.all([
+    ids.length
+      ? db
+          .select({ changeRequestId: signatures.changeRequestId, printedName: signatures.printedName })
+          .from(signatures)
+          .where(and(inArray(signatures.changeRequestId, ids), eq(signatures.meaning, "approved"), isNull(signatures.voidedAt)))
+          .orderBy(asc(signatures.signedAt))
+      : Promise.resolve([]),
+    Promise.all(ids.map(async (id) => [id, await conflictsOf(db, id)] as const)),
+    attributeParts.length
+      ? db
+          .select({ partNumber: materials.partNumber, riskClass: materials.riskClass, regulatoryFlags: materials.regulatoryFlags, family: materialFamilies.code, gtin: materials.gtin })
+          .from(materials)
+          .innerJoin(materialFamilies, eq(materialFamilies.id, materials.familyId))
+          .where(inArray(materials.partNumber, attributeParts))
+      : Promise.resolve([]),
+  ]);
+  const conflicts = new Map(conflictLists);
+  const attributes = new Map<string, Record<string, unknown>>(
+    attributeRows.map((m) => [m.partNumber, { riskClass: m.riskClass, regulatoryFlags: [...m.regulatoryFlags].sort(), family: m.family, gtin: m.gtin }]),
+  );
+
+  return siteRows.map((site) => {
+    const latest = latestRows.find((v) => v.siteId === site.id);
+    const document = latest ? parseDocument(latest.canonical) : null;
+    // The same digest the service compares a request's base with (siteBases): the rules, not the envelope.
+    const currentDigest = document ? rulesDigest(document) : latest ? null : EMPTY_RULES_DIGEST;
+    const base = baseOf(site.code, document);
+    return {
+      site: { code: site.code, name: site.name },
+      latest: latest
+        ? {
+            version: latest.version,
+            effectiveFrom: latest.effectiveFrom,
+            expiresAt: latest.expiresAt,
+            kind: latest.kind,
+            digest: latest.digest,
+            status: latest.effectiveFrom.getTime() > params.at.getTime() ? ("scheduled" as const) : ("in force" as const),
+          }
+        : null,
+      candidates: candidateRows
+        .filter((c) => c.siteId === site.id)
+        .map((c) => {
+          const content = c.content as ChangeRequestContent;
+          const expanded = c.expandedChanges as ExpandedChange[];
+          // Rules and alternates of this site; new materials and attributes ride with the first release.
+          const here = expanded.filter((x) =>
+            x.kind === "tracking" || x.kind === "alternates" ? x.site === site.code : c.status === "approved",
+          );
+          return {
+            number: c.number,
+            title: c.title,
+            status: c.status,
+            authorName: c.authorName,
+            mine: c.authorId === params.viewerId,
+            approvedBy: [...new Set(approvalRows.filter((a) => a.changeRequestId === c.id).map((a) => a.printedName))],
+            stale: currentDigest !== c.baseRulesDigest,
+            conflicts: (conflicts.get(c.id) ?? []).filter((x) => x.site === site.code).map(({ number, status, partNumber }) => ({ number, status, partNumber })),
+            revalidation: content.revalidationRequired
+              ? { tasks: content.revalidationTasks.length, withoutEvidence: content.revalidationTasks.filter((t) => !t.evidenceUrl).length }
+              : null,
+            diff: structuredDiff(here, base.current, base.catalog, attributes),
+          };
+        }),
+    };
+  });
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* One version's release                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+function keyIdsOf(jws: string | null): string[] {
+  if (!jws) return [];
+  try {
+    const parsed = JSON.parse(jws) as { signatures?: { protected?: string }[] };
+    return (parsed.signatures ?? []).map((s) => {
+      const header = JSON.parse(Buffer.from(s.protected ?? "", "base64url").toString("utf8")) as { kid?: string };
+      return header.kid ?? "?";
+    });
+  } catch {
+    return ["(unreadable JWS)"];
+  }
+}
+
+/** Kind, expiry, the change requests a version released and its release signature (null when none signed it). */
+export async function ruleSetVersionRelease(db: DbOrTx, params: { siteCode: string; version: number }) {
+  const [row] = await db
+    .select({
+      id: ruleSetVersions.id,
+      kind: ruleSetVersions.kind,
+      expiresAt: ruleSetVersions.expiresAt,
+      changeRequestNumbers: ruleSetVersions.changeRequestNumbers,
+      jws: ruleSetVersions.jws,
+    })
+    .from(ruleSetVersions)
+    .innerJoin(sites, eq(sites.id, ruleSetVersions.siteId))
+    .where(and(eq(sites.code, params.siteCode), eq(ruleSetVersions.version, params.version)));
+  if (!row) return null;
+  const numbers = [...row.changeRequestNumbers].sort();
+  const [[signature], requests] = await Promise.all([
+    db
+      .select({
+        printedName: releaseSignatures.printedName,
+        signerUsername: users.username,
+        meaning: releaseSignatures.meaning,
+        signedAt: releaseSignatures.signedAt,
+        digest: releaseSignatures.digest,
+      })
+      .from(releaseSignatures)
+      .innerJoin(users, eq(users.id, releaseSignatures.signerId))
+      .where(eq(releaseSignatures.ruleSetVersionId, row.id)),
+    numbers.length
+      ? db.select({ number: changeRequests.number, title: changeRequests.title, status: changeRequests.status }).from(changeRequests).where(inArray(changeRequests.number, numbers))
+      : Promise.resolve([]),
+  ]);
+  return {
+    kind: row.kind,
+    expiresAt: row.expiresAt,
+    changeRequests: numbers.map((number) => requests.find((r) => r.number === number) ?? { number, title: null, status: null }),
+    signingKeyIds: keyIdsOf(row.jws),
+    signature: signature ?? null,
+  };
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Where a change request is live                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Per site of the change request: the version that released it there (and since when), or pending. */
+export async function changeRequestLiveAt(db: DbOrTx, params: { changeRequestId: number; at: Date }) {
+  const rows = await db
+    .select({
+      site: sites.code,
+      version: ruleSetVersions.version,
+      effectiveFrom: ruleSetVersions.effectiveFrom,
+      releasedAt: changeRequestSiteReleases.releasedAt,
+    })
+    .from(changeRequestBases)
+    .innerJoin(sites, eq(sites.id, changeRequestBases.siteId))
+    .leftJoin(
+      changeRequestSiteReleases,
+      and(eq(changeRequestSiteReleases.changeRequestId, changeRequestBases.changeRequestId), eq(changeRequestSiteReleases.siteId, changeRequestBases.siteId)),
+    )
+    .leftJoin(ruleSetVersions, eq(ruleSetVersions.id, changeRequestSiteReleases.ruleSetVersionId))
+    .where(eq(changeRequestBases.changeRequestId, params.changeRequestId))
+    .orderBy(asc(sites.code));
+  return rows.map((r) =>
+    r.version === null || r.effectiveFrom === null
+      ? { site: r.site, state: "pending" as const }
+      : {
+          site: r.site,
+          state: r.effectiveFrom.getTime() > params.at.getTime() ? ("scheduled" as const) : ("live" as const),
+          version: r.version,
+          effectiveFrom: r.effectiveFrom,
+          releasedAt: r.releasedAt,
+        },
+  );
+}

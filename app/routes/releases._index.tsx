@@ -1,0 +1,139 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { PageHeader } from "~/components/app-shell";
+import { parseForm, type FieldErrors } from "~/components/forms";
+import { ReleaseSiteForm } from "~/components/release-site-form";
+import { UtcTime } from "~/components/time";
+import { mayReleaseAt, releaseBoard, releaseSiteIds, signingProblem } from "~/queries/releases.server";
+import { signatureNeedsUsername } from "~/services/change-requests.server";
+import { RELEASE_MEANING, releaseChangeRequests, releaseSchema } from "~/services/releases.server";
+import { requireUser, signerOf, type SignedIn } from "~/utils/auth.server";
+import { databaseNow } from "~/utils/clock.server";
+import { getDb } from "~/utils/db.server";
+import { readEnv } from "~/utils/env.server";
+import { DomainError } from "~/utils/errors.server";
+import { loadKeyRing } from "~/utils/signing.server";
+
+/* The page's one intent; the fields are the release service's own schema. */
+const actionSchema = z.discriminatedUnion("intent", [releaseSchema.safeExtend({ intent: z.literal("release") })]);
+
+export const meta: MetaFunction = () => [{ title: "Releases · C-981" }];
+
+/**
+ * Releasing is for release managers, at all sites or at the sites of their grants
+ * (policies/ability.ts: release ChangeRequest), checked here on every load and post.
+ */
+function requireReleaseManager(signedIn: SignedIn): number[] | null {
+  const siteIds = releaseSiteIds(signedIn.grants);
+  if (siteIds !== null && siteIds.length === 0) {
+    throw new Response("Only release managers release change requests.", { status: 403, statusText: "Forbidden" });
+  }
+  return siteIds;
+}
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const signedIn = await requireUser(request);
+  const siteIds = requireReleaseManager(signedIn);
+  const db = await getDb();
+  const at = await databaseNow(db);
+  const [sites, needsUsername, cannotSign] = await Promise.all([
+    releaseBoard(db, { siteIds, viewerId: signedIn.user.id, at }),
+    signatureNeedsUsername(db, signedIn.sessionIdHash),
+    signingProblem(db, readEnv().C981_SIGNING_KEYS_DIR),
+  ]);
+  return { at, sites, needsUsername, signingProblem: cannotSign, meaning: RELEASE_MEANING };
+}
+
+/** A service's field errors as the form shows them; its message at the top when no field names it. */
+function fieldErrorsOf(error: DomainError): FieldErrors {
+  return Object.keys(error.fields).length > 0 ? error.fields : { form: [error.message] };
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  const signedIn = await requireUser(request);
+  requireReleaseManager(signedIn);
+  const formData = await request.formData();
+  const rawSite = formData.get("site");
+  const site = typeof rawSite === "string" ? rawSite.trim().toUpperCase() : null;
+  const form = parseForm(actionSchema, formData);
+  // Only problems go back, never the values: the password must not travel back in a response.
+  if (!form.ok) return data({ site, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
+  const target = signedIn.sites.find((s) => s.code === form.data.site);
+  if (!target || !mayReleaseAt(signedIn.grants, target.id)) {
+    throw new Response(`You may not release at ${form.data.site}.`, { status: 403, statusText: "Forbidden" });
+  }
+  const db = await getDb();
+  const keyRing = await loadKeyRing(db, readEnv().C981_SIGNING_KEYS_DIR);
+  const { intent: _intent, effectiveFrom, ...input } = form.data;
+  try {
+    const result = await releaseChangeRequests(db, keyRing, signerOf(signedIn), { ...input, effectiveFrom: effectiveFrom?.toISOString() });
+    if (!result.ok) {
+      // 423 Locked: too many failed attempts; signing is refused for a while.
+      return data({ site, fieldErrors: result.fields as FieldErrors, conflict: null as string | null }, { status: result.locked ? 423 : 400 });
+    }
+    // Post/Redirect/Get, to the version just released and signed.
+    throw redirect(`/rule-sets/${result.site}/${result.version}?released=1`);
+  } catch (error) {
+    if (error instanceof DomainError) {
+      // 409: the site or a request moved on (another release, a rebase) or this instance cannot sign.
+      const conflict = error.status === 409 ? error.message : null;
+      return data({ site, fieldErrors: conflict ? error.fields : fieldErrorsOf(error), conflict }, { status: error.status });
+    }
+    throw error;
+  }
+}
+
+export default function Releases() {
+  const view = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const errorsFor = (code: string): FieldErrors | undefined => {
+    if (!actionData || actionData.site !== code) return undefined;
+    // A 409 is also said at the form that met it: the top of the page may be far away.
+    if (actionData.conflict) return { ...actionData.fieldErrors, form: [`Not released: ${actionData.conflict}`] };
+    return actionData.fieldErrors;
+  };
+  return (
+    <>
+      <PageHeader
+        title="Releases"
+        lead={
+          <>
+            Release approved change requests as a site&apos;s next signed rule-set version; status at <UtcTime value={view.at} />.
+          </>
+        }
+      />
+      {actionData?.conflict ? (
+        <div className="form-error conflict-error" role="alert">
+          <p>
+            <strong>Not released — conflict{actionData.site ? ` at ${actionData.site}` : ""}:</strong> {actionData.conflict}
+          </p>
+          <p>The list below is current again; check it and try again.</p>
+        </div>
+      ) : null}
+      {view.signingProblem && view.signingProblem !== actionData?.conflict ? (
+        <div className="notice notice-warn" role="status">
+          <p>
+            <strong>Cannot sign:</strong> {view.signingProblem}
+          </p>
+        </div>
+      ) : null}
+      <p className="muted">
+        One release creates the site&apos;s next rule-set version from the change requests you pick, signs it and marks them released there. Release a
+        pilot site first, then the others. You never release a change request you wrote.
+      </p>
+      {view.sites.length === 0 ? <p className="muted">No sites.</p> : null}
+      {view.sites.map((s) => (
+        <ReleaseSiteForm
+          key={s.site.code}
+          view={s}
+          meaning={view.meaning}
+          needsUsername={view.needsUsername}
+          serverErrors={errorsFor(s.site.code)}
+          signingProblem={view.signingProblem}
+        />
+      ))}
+    </>
+  );
+}
