@@ -83,7 +83,8 @@ async function main() {
   });
 
   // Machine clients: bearer tokens, no cookies, so ahead of the same-origin check for forms.
-  app.use("/api/v1", createRuntimeApi(db));
+  const runtimeApi = await createRuntimeApi(database);
+  app.use("/api/v1", runtimeApi.router);
 
   app.use(sameOriginForWrites);
   app.all("*", createRequestHandler({ build, mode: "production", getLoadContext: (_req, res) => ({ cspNonce: res.locals.cspNonce as string }) }));
@@ -125,7 +126,10 @@ async function main() {
     log(`C-981: ${signal}: closing…`);
     // Stop accepting, let in-flight requests finish, drop idle keep-alive connections at once.
     server.close(() => {
-      void database!.close().then(
+      void runtimeApi
+        .close()
+        .then(() => database!.close())
+        .then(
         () => {
           log("C-981: stopped.");
           process.exit(0);

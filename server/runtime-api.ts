@@ -3,12 +3,12 @@
  * Errors are RFC 9457 problem details. Rule sets are served as the exact stored JWS bytes with a
  * strong ETag derived from them.
  */
-import { createHash } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
-import { and, asc, desc, eq, gt, lte } from "drizzle-orm";
-import { ruleSetVersions, sites } from "../db/schema";
-import { authenticateClient, recordStatus, statusReportSchema, type AuthenticatedClient } from "../app/services/runtime-clients.server";
-import type { Db } from "../app/utils/db.server";
+import { and, asc, eq, gt } from "drizzle-orm";
+import { ruleSetVersions } from "../db/schema";
+import { recordStatus, statusReportSchema, type AuthenticatedClient } from "../app/services/runtime-clients.server";
+import type { Database } from "../app/utils/db.server";
+import { etagOf, RuntimeCache } from "./runtime-cache";
 import { openApiDocument } from "./openapi";
 
 const MAX_WAIT_SECONDS = 60;
@@ -17,11 +17,19 @@ function problem(res: Response, status: number, title: string, detail?: string, 
   res.status(status).type("application/problem+json").send(JSON.stringify({ type: "about:blank", title, status, ...(detail ? { detail } : {}), ...extra }));
 }
 
-const etagOf = (body: string) => `"sha256-${createHash("sha256").update(body).digest("base64url")}"`;
 
 type Authed = Request & { client?: AuthenticatedClient; site?: { id: number; code: string } };
 
-export function createRuntimeApi(db: Db): Router {
+export interface RuntimeApi {
+  router: Router;
+  cache: RuntimeCache;
+  close(): Promise<void>;
+}
+
+export async function createRuntimeApi(database: Pick<Database, "db" | "client">): Promise<RuntimeApi> {
+  const db = database.db;
+  const cache = new RuntimeCache(database);
+  await cache.start();
   const router = express.Router();
   router.use(express.json({ limit: "64kb" }));
   // The description of this API is public: tools discover it before they hold a token.
@@ -37,37 +45,28 @@ export function createRuntimeApi(db: Db): Router {
       res.setHeader("WWW-Authenticate", 'Bearer realm="c981"');
       return problem(res, 401, "Unauthorized", "Send the runtime client's token as `Authorization: Bearer <token>`.");
     }
-    const client = await authenticateClient(db, match[1]!).catch(() => null);
+    const client = await cache.client(match[1]!).catch(() => null);
     if (!client) {
       res.setHeader("WWW-Authenticate", 'Bearer realm="c981", error="invalid_token"');
       return problem(res, 401, "Unauthorized", "The token is unknown or revoked.");
     }
     req.client = client;
+    cache.seen(client);
     next();
   });
 
   /** A site outside the client's scope does not exist for it (404), like an unknown site. */
   router.param("site", async (req: Authed, res, next, code: string) => {
-    const [site] = await db.select({ id: sites.id, code: sites.code }).from(sites).where(eq(sites.code, String(code).toUpperCase()));
+    const site = await cache.site(String(code));
     if (!site || !req.client!.siteIds.has(site.id)) return problem(res, 404, "Not Found", `No site ${code} for this client.`);
     req.site = site;
     next();
   });
 
-  const inForce = async (siteId: number) => {
-    const [row] = await db
-      .select({ version: ruleSetVersions.version, jws: ruleSetVersions.jws })
-      .from(ruleSetVersions)
-      .where(and(eq(ruleSetVersions.siteId, siteId), lte(ruleSetVersions.effectiveFrom, new Date())))
-      .orderBy(desc(ruleSetVersions.version))
-      .limit(1);
-    return row;
-  };
 
-  const sendJws = (req: Request, res: Response, jws: string, cache: string) => {
-    const etag = etagOf(jws);
+  const sendJws = (req: Request, res: Response, jws: string, cacheControl: string, etag = etagOf(jws)) => {
     res.setHeader("ETag", etag);
-    res.setHeader("Cache-Control", cache);
+    res.setHeader("Cache-Control", cacheControl);
     if (req.get("if-none-match") === etag) return res.status(304).end();
     res.status(200).type("application/jose+json").send(jws);
   };
@@ -82,11 +81,12 @@ export function createRuntimeApi(db: Db): Router {
     let closed = false;
     req.on("close", () => (closed = true));
     for (;;) {
-      const current = await inForce(req.site!.id);
-      if (!current?.jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no rule set in force.`);
-      // Long poll: hold the answer while the client already has this version and time remains.
-      if (ifNoneMatch !== etagOf(current.jws) || Date.now() >= deadline || closed) return sendJws(req, res, current.jws, "no-cache");
-      await new Promise((r) => setTimeout(r, Math.min(1000, deadline - Date.now())));
+      const current = await cache.current(req.site!.id);
+      if (!current) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no rule set in force.`);
+      // Long poll: hold the answer while the client already has this version and time remains
+      // (a release anywhere reaches the cache by NOTIFY; checking it costs no query).
+      if (ifNoneMatch !== current.etag || Date.now() >= deadline || closed) return sendJws(req, res, current.jws, "no-cache", current.etag);
+      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))));
     }
   });
 
@@ -149,5 +149,5 @@ export function createRuntimeApi(db: Db): Router {
     if (error.type === "entity.too.large") return problem(res, 413, "Content Too Large", "The body is too large.");
     problem(res, 500, "Internal Server Error");
   });
-  return router;
+  return { router, cache, close: () => cache.stop() };
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { alias } from "drizzle-orm/pg-core";
 import { bomLineAlternates, bomLines, identifierFormats, materials, ruleSetVersions, sites, trackingRules } from "../../db/schema";
@@ -260,6 +260,8 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
       );
     }
 
+    // Every instance's runtime cache drops the site's rule set in force when this commits.
+    await tx.execute(sql`select pg_notify('c981_rulesets', ${site.code})`);
     const audit = await appendAudit(tx, {
       actor: input.actor,
       action: "rule_set_version.create",

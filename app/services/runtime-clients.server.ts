@@ -33,6 +33,7 @@ export async function createRuntimeClient(db: Db, actor: string, input: z.input<
     const [client] = await tx.insert(runtimeClients).values({ name: data.name, tokenHash: hashToken(token), createdAt: sql`now()` }).returning({ id: runtimeClients.id });
     await tx.insert(runtimeClientSites).values(siteRows.map((s) => ({ runtimeClientId: client!.id, siteId: s.id })));
     const codes = siteRows.map((s) => s.code).sort();
+    await tx.execute(sql`select pg_notify('c981_runtime_clients', ${data.name})`);
     await appendAudit(tx, { actor, action: "runtime_client.create", entityType: "runtime_client", entityId: data.name, after: { name: data.name, sites: codes }, reason: data.reason });
     return { name: data.name, token, sites: codes };
   });

@@ -14,7 +14,7 @@ import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { createRuntimeClient, revokeRuntimeClient } from "../../app/services/runtime-clients.server";
 import type { Database } from "../../app/utils/db.server";
 import { publicJwks, type KeyRing } from "../../app/utils/signing.server";
-import { createRuntimeApi } from "../../server/runtime-api";
+import { createRuntimeApi, type RuntimeApi } from "../../server/runtime-api";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 
@@ -23,20 +23,25 @@ let keyRing: KeyRing;
 let base = "";
 let token = "";
 let server: ReturnType<express.Express["listen"]>;
+let api: RuntimeApi;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   keyRing = await testKeyRing(database.db);
   await seedDemoPlant(database.db, keyRing);
   const app = express();
-  app.use("/api/v1", createRuntimeApi(database.db));
+  api = await createRuntimeApi(database);
+  app.use("/api/v1", api.router);
   server = app.listen(0, "127.0.0.1");
   await new Promise((r) => server.once("listening", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
   ({ token } = await createRuntimeClient(database.db, "test", { name: "mes-ein-line-1", sites: ["EIN"], reason: "test" }));
 }, 120_000);
 
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await api.close();
+});
 
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${token}`, ...headers } });
 
@@ -69,9 +74,23 @@ describe("the runtime API", () => {
     expect(timedOut.status).toBe(304);
   });
 
+  it("costs no database query in steady state; a release or a revocation reaches the cache by NOTIFY", async () => {
+    await get("/sites/EIN/ruleset");
+    const loads = api.cache.loads;
+    const etags = new Set<string>();
+    for (let i = 0; i < 50; i++) etags.add((await get("/sites/EIN/ruleset")).headers.get("etag")!);
+    expect(api.cache.loads).toBe(loads);
+    expect(etags.size).toBe(1);
+    const [ein] = await database.client`select id from sites where code = 'EIN'`;
+    await createRuleSetVersion(database.db, { siteId: ein!.id as number, actor: "test", reason: "renewal", changes: [], kind: "renewal" }, keyRing);
+    // The NOTIFY arrives asynchronously; within a moment the next pull serves the new version.
+    await expect.poll(async () => (await get("/sites/EIN/ruleset")).headers.get("etag"), { timeout: 5000 }).not.toBe([...etags][0]);
+    expect(api.cache.loads).toBeGreaterThan(loads);
+  });
+
   it("lists versions and serves each one immutably; no upcoming version answers 404", async () => {
     const list = await (await get("/sites/EIN/ruleset/versions")).json();
-    expect(list.versions.map((v: { version: number }) => v.version)).toEqual([1, 2, 3]);
+    expect(list.versions.map((v: { version: number }) => v.version)).toEqual([1, 2, 3, 4]);
     const v1 = await get("/sites/EIN/ruleset/versions/1");
     expect(v1.status).toBe(200);
     expect(v1.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
@@ -136,6 +155,6 @@ describe("the runtime API", () => {
     expect((await get("/sites/CLT/ruleset")).status).toBe(404);
     expect((await get("/sites/NOPE/ruleset")).status).toBe(404);
     await revokeRuntimeClient(database.db, "test", "mes-ein-line-1", "decommissioned");
-    expect((await get("/sites/EIN/ruleset")).status).toBe(401);
+    await expect.poll(async () => (await get("/sites/EIN/ruleset")).status, { timeout: 5000 }).toBe(401);
   });
 });
