@@ -16,6 +16,8 @@ const NAVIGATION: { to: string; label: string; end: boolean; needs: [Action, Sub
   { to: "/releases", label: "Releases", end: false, needs: ["release", "ChangeRequest"] },
   { to: "/audit", label: "Audit trail", end: false, needs: ["read", "AuditTrail"] },
   { to: "/users", label: "Users", end: false, needs: ["read", "User"] },
+  { to: "/runtime-clients", label: "Runtime clients", end: false, needs: ["read", "User"] },
+  { to: "/keys", label: "Keys", end: false, needs: ["read", "User"] },
 ];
 
 function UserMenu() {

@@ -59,7 +59,17 @@ export default function RuleSets() {
           key={site.code}
           id={`versions-${site.code.toLowerCase()}`}
           caption={`${site.code} — ${site.name}`}
-          captionDetail={`${versions.length} ${versions.length === 1 ? "version" : "versions"}`}
+          captionDetail={
+            <>
+              {`${versions.length} ${versions.length === 1 ? "version" : "versions"}`}
+              {versions.length >= 2 ? (
+                <>
+                  {" · "}
+                  <Link to={`/rule-sets/${site.code}/compare`}>Compare versions</Link>
+                </>
+              ) : null}
+            </>
+          }
         >
           <thead>
             <tr>

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { ruleSetVersions, runtimeClients, runtimeClientStatus, signingKeys, sites } from "../../db/schema";
 import type { Db } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
@@ -44,7 +44,9 @@ export async function clientsStrandedBy(db: Db, kid: string): Promise<string[]> 
   const reports = await db
     .select({ name: runtimeClients.name, trustedKeys: runtimeClientStatus.trustedKeys })
     .from(runtimeClientStatus)
-    .innerJoin(runtimeClients, eq(runtimeClients.id, runtimeClientStatus.runtimeClientId));
+    .innerJoin(runtimeClients, eq(runtimeClients.id, runtimeClientStatus.runtimeClientId))
+    // A revoked client pulls nothing any more: it cannot be stranded.
+    .where(isNull(runtimeClients.revokedAt));
   return [...new Set(reports.filter((r) => !r.trustedKeys.some((k) => remaining.includes(k))).map((r) => r.name))].sort();
 }
 

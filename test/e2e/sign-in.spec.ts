@@ -6,7 +6,7 @@ const NAVIGATION_BY_USER: Record<string, string[]> = {
   "quinn.quality": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Audit trail"],
   "rita.regulatory": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Audit trail"],
   "remy.release": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Releases"],
-  "ada.admin": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Audit trail", "Users"],
+  "ada.admin": ["Dashboard", "Materials", "Sites", "Rule sets", "Change requests", "Audit trail", "Users", "Runtime clients", "Keys"],
 };
 
 for (const [username, links] of Object.entries(NAVIGATION_BY_USER)) {

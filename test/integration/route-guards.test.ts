@@ -79,6 +79,10 @@ function cases(): Case[] {
     { route: "change-requests.$number.record", label: "a change request's printable record", params: { number: changeRequest }, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
     { route: "releases._index", label: "the release page", need: { release: true }, anonymous: 302 },
     { route: "releases._index", label: "release with an empty form", method: "POST", body: { intent: "release" }, need: { release: true }, anonymous: 302 },
+    { route: "runtime-clients._index", label: "runtime clients", need: { read: "User" }, anonymous: 302 },
+    { route: "runtime-clients._index", label: "create a runtime client", method: "POST", body: { intent: "create" }, need: { write: "User" }, anonymous: 302 },
+    { route: "keys._index", label: "signing keys", need: { read: "User" }, anonymous: 302 },
+    { route: "rule-sets.$site.compare", label: "compare EIN versions", params: { site: "EIN" }, url: "/rule-sets/EIN/compare?from=1&to=2", need: { read: "RuleSetVersion", site: "EIN" }, anonymous: 302 },
     { route: "sign-in", label: "the sign-in page", need: { public: true }, anonymous: 200 },
     { route: "$", label: "an unknown address", params: { "*": "no/such/page" }, need: { public: true }, anonymous: 404 },
   ];

@@ -1,0 +1,141 @@
+/**
+ * Read model for the runtime clients screen: each client with its sites and, per site, what it
+ * last reported (version, digest, trusted keys, error) next to the site's version in force. The
+ * token hash is never selected. Clients are administered centrally (read User needs a grant for
+ * all sites), so nothing here is scoped by site.
+ */
+import { and, asc, desc, eq, lte, sql } from "drizzle-orm";
+import { ruleSetVersions, runtimeClients, runtimeClientSites, runtimeClientStatus, signingKeys, sites } from "../../db/schema";
+import type { DbOrTx } from "../utils/db.server";
+
+/** A client that has not reported for longer than this is stale, whatever version it runs. */
+export const STALE_AFTER_HOURS = 24;
+const STALE_AFTER_MS = STALE_AFTER_HOURS * 60 * 60 * 1000;
+
+export type SiteStatusFlag = "current" | "behind" | "ahead" | "no report" | "no version in force";
+
+export interface RuntimeClientSiteRow {
+  code: string;
+  name: string;
+  /** The site's version in force at `at`, or null before its first version takes effect. */
+  inForce: number | null;
+  report: {
+    version: number;
+    digest: string;
+    /** False when the reported digest is not the stored digest of the version it names. */
+    digestMatches: boolean;
+    activatedAt: Date;
+    trustedKeys: { kid: string; state: "active" | "retired" | "unknown" }[];
+    error: string | null;
+    reportedAt: Date;
+  } | null;
+  flag: SiteStatusFlag;
+}
+
+export interface RuntimeClientRow {
+  name: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  lastSeenAt: Date | null;
+  sites: RuntimeClientSiteRow[];
+  /** Why an active client is stale (empty when it is not, and always for a revoked one). */
+  staleReasons: string[];
+}
+
+/** Every runtime client, active ones first, then by name; "now" is the database clock's `at`. */
+export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): Promise<RuntimeClientRow[]> {
+  const [clients, scopes, reports, inForce, keys] = await Promise.all([
+    db
+      .select({
+        id: runtimeClients.id,
+        name: runtimeClients.name,
+        createdAt: runtimeClients.createdAt,
+        revokedAt: runtimeClients.revokedAt,
+        lastSeenAt: runtimeClients.lastSeenAt,
+      })
+      .from(runtimeClients)
+      .orderBy(sql`${runtimeClients.revokedAt} is not null`, asc(runtimeClients.name)),
+    db
+      .select({ clientId: runtimeClientSites.runtimeClientId, siteId: sites.id, code: sites.code, name: sites.name })
+      .from(runtimeClientSites)
+      .innerJoin(sites, eq(sites.id, runtimeClientSites.siteId))
+      .orderBy(asc(sites.code)),
+    db
+      .select({
+        clientId: runtimeClientStatus.runtimeClientId,
+        siteId: runtimeClientStatus.siteId,
+        version: runtimeClientStatus.version,
+        digest: runtimeClientStatus.digest,
+        activatedAt: runtimeClientStatus.activatedAt,
+        trustedKeys: runtimeClientStatus.trustedKeys,
+        error: runtimeClientStatus.error,
+        reportedAt: runtimeClientStatus.reportedAt,
+        storedDigest: ruleSetVersions.digest,
+      })
+      .from(runtimeClientStatus)
+      .leftJoin(
+        ruleSetVersions,
+        and(eq(ruleSetVersions.siteId, runtimeClientStatus.siteId), eq(ruleSetVersions.version, runtimeClientStatus.version))
+      ),
+    // Each site's version in force: its highest version already effective at `at`.
+    db
+      .selectDistinctOn([ruleSetVersions.siteId], { siteId: ruleSetVersions.siteId, version: ruleSetVersions.version })
+      .from(ruleSetVersions)
+      .where(lte(ruleSetVersions.effectiveFrom, params.at))
+      .orderBy(ruleSetVersions.siteId, desc(ruleSetVersions.version)),
+    db.select({ kid: signingKeys.kid, state: signingKeys.state }).from(signingKeys),
+  ]);
+
+  const versionInForce = new Map(inForce.map((r) => [r.siteId, r.version]));
+  const keyState = new Map(keys.map((k) => [k.kid, k.state]));
+  const staleBefore = params.at.getTime() - STALE_AFTER_MS;
+
+  return clients.map((client) => {
+    const siteRows: RuntimeClientSiteRow[] = scopes
+      .filter((s) => s.clientId === client.id)
+      .map((s) => {
+        const current = versionInForce.get(s.siteId) ?? null;
+        const r = reports.find((x) => x.clientId === client.id && x.siteId === s.siteId);
+        const report = r
+          ? {
+              version: r.version,
+              digest: r.digest,
+              digestMatches: r.storedDigest !== null && r.digest === `sha256:${r.storedDigest}`,
+              activatedAt: r.activatedAt,
+              trustedKeys: r.trustedKeys.map((kid) => ({ kid, state: keyState.get(kid) ?? ("unknown" as const) })),
+              error: r.error,
+              reportedAt: r.reportedAt,
+            }
+          : null;
+        const flag: SiteStatusFlag =
+          current === null
+            ? "no version in force"
+            : report === null
+            ? "no report"
+            : report.version < current
+            ? "behind"
+            : report.version > current
+            ? "ahead"
+            : "current";
+        return { code: s.code, name: s.name, inForce: current, report, flag };
+      });
+
+    const staleReasons: string[] = [];
+    if (client.revokedAt === null) {
+      for (const s of siteRows) {
+        if (s.flag === "behind") staleReasons.push(`${s.code}: runs v${s.report!.version}, v${s.inForce} is in force`);
+      }
+      // A client never seen counts from its creation: a new one is given a day to report.
+      const seen = client.lastSeenAt ?? client.createdAt;
+      if (seen.getTime() < staleBefore) {
+        staleReasons.push(
+          client.lastSeenAt
+            ? `not seen for more than ${STALE_AFTER_HOURS} h`
+            : `never seen in the ${STALE_AFTER_HOURS} h since it was created`
+        );
+      }
+    }
+    const { id: _id, ...shown } = client;
+    return { ...shown, sites: siteRows, staleReasons };
+  });
+}

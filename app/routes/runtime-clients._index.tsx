@@ -1,0 +1,409 @@
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { z } from "zod";
+import { useAbility } from "~/components/ability";
+import { PageHeader } from "~/components/app-shell";
+import { Badge } from "~/components/badge";
+import { DataTable, EmptyRow } from "~/components/data-table";
+import { Digest } from "~/components/digest";
+import { StatusMessage, TextAreaField } from "~/components/form-fields";
+import { ErrorList, Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
+import { SiteFlag, TrustedKeys } from "~/components/runtime-status";
+import { RuntimeTokenOnce } from "~/components/runtime-token";
+import { UtcTime, UtcTimeOrOpen } from "~/components/time";
+import { runtimeClientOverview, STALE_AFTER_HOURS } from "~/queries/runtime-clients.server";
+import { siteOptions } from "~/queries/screens.server";
+import { reasonSchema } from "~/schemas/users";
+import { createRuntimeClient, revokeRuntimeClient } from "~/services/runtime-clients.server";
+import { actorName, requirePermission } from "~/utils/auth.server";
+import { databaseNow } from "~/utils/clock.server";
+import { getDb } from "~/utils/db.server";
+import { DomainError } from "~/utils/errors.server";
+
+export const meta: MetaFunction = () => [{ title: "Runtime clients · C-981" }];
+
+/*
+ * The page's two forms, told apart by `intent`. The create form mirrors createRuntimeClientSchema
+ * (app/services/runtime-clients.server.ts, server-only, so it cannot run in the browser); the
+ * service parses again and has the last word.
+ */
+const CLIENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/;
+const createIntentSchema = z.object({
+  intent: z.literal("create"),
+  name: z
+    .string()
+    .trim()
+    .regex(CLIENT_NAME_PATTERN, "2–64 characters: letters, digits, dot, dash or underscore, starting with a letter or digit"),
+  // One ticked checkbox arrives as a string, several as an array, none as nothing.
+  sites: z.preprocess(
+    (v) => (v === undefined ? [] : [v].flat()),
+    z.array(z.string().trim().toUpperCase().min(1)).min(1, "Choose at least one site")
+  ),
+  reason: reasonSchema,
+});
+const revokeIntentSchema = z.object({
+  intent: z.literal("revoke"),
+  name: z.string().trim().regex(CLIENT_NAME_PATTERN, "Not a runtime client name"),
+  reason: reasonSchema,
+});
+const clientActionSchema = z.discriminatedUnion("intent", [createIntentSchema, revokeIntentSchema]);
+type Intent = z.infer<typeof clientActionSchema>["intent"];
+
+/**
+ * Remix passes an action's headers on only through this: the create action's `no-store` must reach
+ * the response that carries the token.
+ */
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const cacheControl = actionHeaders.get("Cache-Control");
+  return cacheControl ? { "Cache-Control": cacheControl, Pragma: "no-cache" } : new Headers();
+};
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requirePermission(request, "read", "User");
+  const db = await getDb();
+  const at = await databaseNow(db);
+  const [clients, sites] = await Promise.all([runtimeClientOverview(db, { at }), siteOptions(db)]);
+  return { at, clients, staleAfterHours: STALE_AFTER_HOURS, sites: sites.map(({ code, name }) => ({ code, name })) };
+}
+
+/** A service's field errors as the forms show them; a problem without a field goes to the top. */
+function fieldErrorsOf(error: DomainError): FieldErrors {
+  return Object.keys(error.fields).length > 0 ? error.fields : { form: [error.message] };
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  const formData = await request.formData();
+  const rawIntent = formData.get("intent");
+  // Creating a client is `create User`; revoking (and anything unknown) is `update User`.
+  const signedIn = await requirePermission(request, rawIntent === "create" ? "create" : "update", "User");
+  const intent: Intent | null = rawIntent === "create" || rawIntent === "revoke" ? rawIntent : null;
+  const target = intent === "revoke" ? String(formData.get("name") ?? "") : null;
+
+  const form = parseForm(clientActionSchema, formData);
+  if (!form.ok) return data({ intent, target, fieldErrors: form.fieldErrors, created: null }, { status: 400 });
+  const db = await getDb();
+  const actor = actorName(signedIn);
+  try {
+    if (form.data.intent === "create") {
+      const created = await createRuntimeClient(db, actor, { name: form.data.name, sites: form.data.sites, reason: form.data.reason });
+      // No redirect: the token exists only in this one response (never in a URL, a cookie or a
+      // loader), and no cache may keep it.
+      return data(
+        { intent, target, fieldErrors: {} as FieldErrors, created },
+        { headers: { "Cache-Control": "no-store", Pragma: "no-cache" } }
+      );
+    }
+    await revokeRuntimeClient(db, actor, form.data.name, form.data.reason);
+  } catch (error) {
+    if (error instanceof DomainError)
+      return data({ intent, target, fieldErrors: fieldErrorsOf(error), created: null }, { status: error.status });
+    throw error;
+  }
+  // Post/Redirect/Get: a reload does not repeat the revocation.
+  throw redirect("/runtime-clients?done=revoke");
+}
+
+function useErrorsFor(intent: Intent, target: string | null = null): FieldErrors | undefined {
+  const actionData = useActionData<typeof action>();
+  if (!actionData || actionData.intent !== intent) return undefined;
+  if (target !== null && actionData.target !== target) return undefined;
+  return actionData.fieldErrors;
+}
+
+export default function RuntimeClients() {
+  const { at, clients, staleAfterHours } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const [searchParams] = useSearchParams();
+  const ability = useAbility();
+  const canCreate = ability.can("create", "User");
+  const canRevoke = ability.can("update", "User");
+  const created = actionData?.created ?? null;
+  const active = clients.filter((c) => c.revokedAt === null);
+  const stale = active.filter((c) => c.staleReasons.length > 0);
+  // A revoke error for a client no longer on the page as active (revoked meanwhile) shows at the top.
+  const orphanErrors =
+    actionData?.intent === "revoke" && !active.some((c) => c.name === actionData.target)
+      ? Object.values(actionData.fieldErrors).flatMap((e) => e ?? [])
+      : undefined;
+  return (
+    <>
+      <PageHeader
+        title="Runtime clients"
+        lead={
+          <>
+            MES systems that pull signed rule sets for their sites, and what each last reported; status at <UtcTime value={at} />.
+          </>
+        }
+      >
+        {ability.can("read", "User") ? <Link to="/keys">Signing keys</Link> : null}
+      </PageHeader>
+
+      <StatusMessage>
+        {!actionData && searchParams.get("done") === "revoke" ? "Runtime client revoked: its token is refused from now on." : null}
+      </StatusMessage>
+      <FormError errors={orphanErrors} />
+      {created ? <RuntimeTokenOnce key={`token-${created.name}`} name={created.name} token={created.token} sites={created.sites} /> : null}
+
+      {stale.length > 0 ? (
+        <div className="notice notice-warn" role="note">
+          <p>
+            <strong>
+              {stale.length} stale {stale.length === 1 ? "client" : "clients"}:
+            </strong>{" "}
+            {stale.map((c) => c.name).join(", ")} — behind the version in force at a site, or not seen for more than {staleAfterHours} h.
+          </p>
+        </div>
+      ) : null}
+
+      <DataTable
+        id="runtime-clients"
+        caption="Runtime clients"
+        captionDetail={`${active.length} active, ${clients.length - active.length} revoked; names are never reused`}
+      >
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Sites</th>
+            <th scope="col">Created (UTC)</th>
+            <th scope="col">Last seen (UTC)</th>
+            <th scope="col">Revoked (UTC)</th>
+            <th scope="col">Status</th>
+            {canRevoke ? <th scope="col">Revoke</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {clients.length === 0 ? <EmptyRow colSpan={canRevoke ? 7 : 6}>No runtime clients yet.</EmptyRow> : null}
+          {clients.map((client, i) => {
+            const isStale = client.staleReasons.length > 0;
+            return (
+              <tr key={client.name} className={client.revokedAt ? "row-inactive" : isStale ? "row-stale" : undefined}>
+                <th scope="row">{client.name}</th>
+                <td>
+                  <ul className="inline-list">
+                    {client.sites.map((s) => (
+                      <li key={s.code}>
+                        <abbr title={s.name}>{s.code}</abbr>
+                      </li>
+                    ))}
+                  </ul>
+                </td>
+                <td>
+                  <UtcTime value={client.createdAt} />
+                </td>
+                <td>
+                  <UtcTimeOrOpen value={client.lastSeenAt} open="never" />
+                </td>
+                <td>
+                  <UtcTimeOrOpen value={client.revokedAt} open="—" />
+                </td>
+                <td className="wrap">
+                  {client.revokedAt ? (
+                    <Badge tone="neutral">revoked</Badge>
+                  ) : isStale ? (
+                    <>
+                      <Badge tone="bad">STALE</Badge>
+                      <ul className="stale-reasons small">
+                        {client.staleReasons.map((r) => (
+                          <li key={r}>{r}</li>
+                        ))}
+                      </ul>
+                    </>
+                  ) : (
+                    <Badge tone="good">active</Badge>
+                  )}
+                </td>
+                {canRevoke ? (
+                  <td>{client.revokedAt ? <span className="muted">—</span> : <RevokeForm index={i} name={client.name} />}</td>
+                ) : null}
+              </tr>
+            );
+          })}
+        </tbody>
+      </DataTable>
+
+      <SiteStatusTable />
+
+      {/* A new client means a new list: the form starts empty again; after a refusal it keeps what was typed. */}
+      {canCreate ? <CreateClientForm key={`create-${clients.length}`} /> : null}
+    </>
+  );
+}
+
+/** One row per client and site: what the runtime runs there against the version in force. */
+function SiteStatusTable() {
+  const { clients } = useLoaderData<typeof loader>();
+  const rows = clients.flatMap((client) => client.sites.map((site) => ({ client, site })));
+  return (
+    <DataTable
+      id="runtime-client-sites"
+      caption="Reported status per site"
+      captionDetail="each runtime's last report: the version it activated and the keys it trusts"
+    >
+      <thead>
+        <tr>
+          <th scope="col">Client</th>
+          <th scope="col">Site</th>
+          <th scope="col">In force</th>
+          <th scope="col">Reported version</th>
+          <th scope="col">Digest</th>
+          <th scope="col">Activated (UTC)</th>
+          <th scope="col">Trusted keys</th>
+          <th scope="col">Error</th>
+          <th scope="col">Reported (UTC)</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 ? <EmptyRow colSpan={9}>No runtime clients yet.</EmptyRow> : null}
+        {rows.map(({ client, site }) => {
+          const report = site.report;
+          return (
+            <tr
+              key={`${client.name}|${site.code}`}
+              className={client.revokedAt ? "row-inactive" : site.flag === "behind" ? "row-stale" : undefined}
+            >
+              <th scope="row">
+                {client.name}
+                {client.revokedAt ? <span className="muted small"> (revoked)</span> : null}
+              </th>
+              <td>
+                <abbr title={site.name}>{site.code}</abbr>
+              </td>
+              <td>
+                {site.inForce === null ? (
+                  <span className="muted">none</span>
+                ) : (
+                  <Link to={`/rule-sets/${site.code}/${site.inForce}`}>v{site.inForce}</Link>
+                )}
+              </td>
+              <td>
+                {report ? (
+                  <>
+                    {site.inForce !== null && report.version !== site.inForce ? (
+                      <Link
+                        to={`/rule-sets/${site.code}/compare?from=${report.version}&to=${site.inForce}`}
+                        title="Compare with the version in force"
+                      >
+                        v{report.version}
+                      </Link>
+                    ) : (
+                      <>v{report.version}</>
+                    )}{" "}
+                    <SiteFlag flag={site.flag} />
+                  </>
+                ) : (
+                  <SiteFlag flag={site.flag} />
+                )}
+              </td>
+              <td>
+                {report ? (
+                  <>
+                    <Digest value={report.digest.replace(/^sha256:/, "")} />{" "}
+                    {report.digestMatches ? null : <Badge tone="bad">not the digest of v{report.version}</Badge>}
+                  </>
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
+              <td>{report ? <UtcTime value={report.activatedAt} /> : <span className="muted">—</span>}</td>
+              <td>{report ? <TrustedKeys keys={report.trustedKeys} /> : <span className="muted">—</span>}</td>
+              <td className="wrap">
+                {report?.error ? <span className="error-text">{report.error}</span> : <span className="muted">none</span>}
+              </td>
+              <td>{report ? <UtcTime value={report.reportedAt} /> : <span className="muted">never</span>}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </DataTable>
+  );
+}
+
+function RevokeForm({ index, name }: { index: number; name: string }) {
+  const navigation = useNavigation();
+  const { onSubmit, errors } = useSchemaForm(revokeIntentSchema, useErrorsFor("revoke", name));
+  return (
+    <Form method="post" onSubmit={onSubmit} noValidate className="inline-form" aria-label={`Revoke ${name}`}>
+      <input type="hidden" name="intent" value="revoke" />
+      <input type="hidden" name="name" value={name} />
+      <FormError errors={[...(errors.form ?? []), ...(errors.name ?? [])]} />
+      <Field
+        label={<span className="visually-hidden">Reason for revoking {name}</span>}
+        name="reason"
+        id={`revoke-${index}-reason`}
+        type="text"
+        placeholder="Reason"
+        maxLength={500}
+        required
+        errors={errors.reason}
+      />
+      <button type="submit" className="button-danger" disabled={navigation.state === "submitting"}>
+        Revoke
+      </button>
+    </Form>
+  );
+}
+
+function CreateClientForm() {
+  const { sites } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const { onSubmit, errors } = useSchemaForm(createIntentSchema, useErrorsFor("create"));
+  const sitesErrorId = "create-client-sites-error";
+  return (
+    <section aria-labelledby="create-client-heading" className="card form-card">
+      <h2 id="create-client-heading">Create runtime client</h2>
+      <p className="muted">
+        The client gets a bearer token for the sites chosen here. The token is shown once, right after creating; C-981 keeps only its hash.
+      </p>
+      <FormError errors={errors.form} />
+      <Form method="post" onSubmit={onSubmit} noValidate>
+        <input type="hidden" name="intent" value="create" />
+        <Field
+          label="Name"
+          name="name"
+          id="create-client-name"
+          autoComplete="off"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          maxLength={64}
+          errors={errors.name}
+          hint="2–64 letters, digits, dot, dash or underscore; never reused"
+        />
+        <fieldset className="site-choices" aria-describedby={errors.sites?.length ? sitesErrorId : undefined}>
+          <legend>Sites</legend>
+          <ul className="inline-list">
+            {sites.map((site) => (
+              <li key={site.code} className="checkbox-line">
+                <input
+                  type="checkbox"
+                  name="sites"
+                  id={`create-client-site-${site.code}`}
+                  value={site.code}
+                  aria-invalid={errors.sites?.length ? true : undefined}
+                />
+                <label htmlFor={`create-client-site-${site.code}`}>
+                  {site.code} <span className="muted">— {site.name}</span>
+                </label>
+              </li>
+            ))}
+          </ul>
+          <ErrorList id={sitesErrorId} errors={errors.sites} />
+        </fieldset>
+        <TextAreaField
+          label="Reason"
+          name="reason"
+          id="create-client-reason"
+          rows={2}
+          required
+          maxLength={500}
+          errors={errors.reason}
+          hint="Recorded in the audit trail with the new client"
+        />
+        <button type="submit" disabled={navigation.state === "submitting"}>
+          Create runtime client
+        </button>
+      </Form>
+    </section>
+  );
+}
