@@ -1,9 +1,11 @@
+import type { ReactNode } from "react";
 import { Link } from "@remix-run/react";
 import type { DiffRow, ExpandedAlternatesChange, ExpandedChange, ExpandedNewMaterial } from "~/domain/change-request";
 import type { TrackingRuleContent } from "~/domain/tracking-rule";
 import { DataTable, EmptyRow } from "./data-table";
 
-const FIELD_LABELS: Record<string, string> = {
+/** How diff rows name the fields of a rule or material (shared by the change-request and release views). */
+export const FIELD_LABELS: Record<string, string> = {
   trackingMode: "tracking mode",
   containerTracking: "container tracking",
   identifierFormatCodes: "identifier formats",
@@ -57,12 +59,20 @@ export function StructuredDiff({ rows, id = "cr-diff" }: { rows: readonly DiffRo
   );
 }
 
-/** The unified diff of the canonical rules per site, lines marked by class (no inline styles: CSP). */
-export function TextDiff({ text }: { text: string }) {
-  if (!text.trim()) return <p className="muted">No tracking rules change, so there is no rule text to compare.</p>;
+/** A unified diff, lines marked by class (no inline styles: CSP). */
+export function TextDiff({
+  text,
+  label = "Unified diff of the rules, base and proposed",
+  empty = <p className="muted">No tracking rules change, so there is no rule text to compare.</p>,
+}: {
+  text: string;
+  label?: string;
+  empty?: ReactNode;
+}) {
+  if (!text.trim()) return <>{empty}</>;
   const lines = text.replace(/\n$/, "").split("\n");
   return (
-    <pre className="code-block tall text-diff" tabIndex={0} aria-label="Unified diff of the rules, base and proposed">
+    <pre className="code-block tall text-diff" tabIndex={0} aria-label={label}>
       <code>
         {lines.map((line, i) => {
           const kind =

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { DiffRow } from "~/domain/change-request";
 import type { ChangeRequestStatus } from "~/domain/change-request-lifecycle";
 import { Badge } from "./badge";
+import { FIELD_LABELS } from "./change-request-diff";
 import { ChangeRequestFlags, ChangeRequestStatusBadge, STATUS_LABELS } from "./change-request-status";
 import { DataTable, EmptyRow } from "./data-table";
 import { Digest } from "./digest";
@@ -48,16 +49,6 @@ export interface ReleaseSiteView {
   candidates: readonly ReleaseCandidateView[];
 }
 
-const FIELD_LABELS: Record<string, string> = {
-  trackingMode: "tracking mode",
-  containerTracking: "container tracking",
-  identifierFormatCodes: "identifier formats",
-  consumptionScan: "scan at consumption",
-  riskClass: "risk class",
-  regulatoryFlags: "regulatory flags",
-  family: "family",
-  gtin: "GTIN",
-};
 
 /** The errors of a field and of its elements (`changeRequests.0` belongs to `changeRequests`). */
 function errorsOf(errors: FieldErrors, name: string): string[] | undefined {

@@ -3,6 +3,7 @@ import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { createTwoFilesPatch } from "diff";
 import { z } from "zod";
 import { PageHeader } from "~/components/app-shell";
+import { TextDiff } from "~/components/change-request-diff";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { SelectInput } from "~/components/form-fields";
 import { UtcTime } from "~/components/time";
@@ -262,45 +263,18 @@ export default function CompareVersions() {
               The compiled rules of each version, indented with the part number first, compared line by line (the values are those of the
               signed canonical documents).
             </p>
-            <RulesTextDiff text={compared.patch} from={compared.from.version} to={compared.to.version} />
+            <TextDiff
+              text={compared.patch}
+              label={`Unified diff of the rules, v${compared.from.version} to v${compared.to.version}`}
+              empty={
+                <p className="muted">
+                  The rules of v{compared.from.version} and v{compared.to.version} are the same text.
+                </p>
+              }
+            />
           </section>
         </>
       )}
     </>
-  );
-}
-
-/** The patch, lines marked by class (no inline styles: CSP). */
-function RulesTextDiff({ text, from, to }: { text: string; from: number; to: number }) {
-  if (!text)
-    return (
-      <p className="muted">
-        The rules of v{from} and v{to} are the same text.
-      </p>
-    );
-  const lines = text.replace(/\n$/, "").split("\n");
-  return (
-    <pre className="code-block tall text-diff" tabIndex={0} aria-label={`Unified diff of the rules, v${from} to v${to}`}>
-      <code>
-        {lines.map((line, i) => {
-          const kind =
-            line.startsWith("+++") || line.startsWith("---") || line.startsWith("Index:") || line.startsWith("====")
-              ? "diff-file"
-              : line.startsWith("@@")
-              ? "diff-hunk"
-              : line.startsWith("+")
-              ? "diff-add"
-              : line.startsWith("-")
-              ? "diff-del"
-              : undefined;
-          return (
-            <span key={i} className={kind}>
-              {line}
-              {"\n"}
-            </span>
-          );
-        })}
-      </code>
-    </pre>
   );
 }
