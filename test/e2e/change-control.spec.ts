@@ -24,6 +24,7 @@ test("propose, sign, see the manifestation; the author cannot approve; an edit v
   const url = new URL(`/change-requests/${number}`, baseURL).toString();
   await expect(page.getByRole("heading", { level: 1 })).toContainText(number);
   await page.getByRole("button", { name: "Submit for review" }).click();
+  await expect(page.getByRole("button", { name: "Submit for review" })).toHaveCount(0);
   await expect(page.getByText(/in review/i).first()).toBeVisible();
   // The author has no signature dialog, and the server refuses a signature sent by hand.
   await expect(page.getByRole("heading", { name: `Sign ${number}` })).toHaveCount(0);

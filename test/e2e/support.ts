@@ -49,9 +49,14 @@ export const test = base.extend<{ consoleErrors: string[] }>({
       const errors: string[] = [];
       page.on("console", (message) => {
         // Answers with a 4xx status are deliberate (validation, permissions); the browser logs them anyway.
-        if (message.type() === "error" && !/Failed to load resource: .*status of 4\d\d/.test(message.text())) errors.push(message.text());
+        const text = message.text();
+        if (message.type() === "error" && !/Failed to load resource: .*status of 4\d\d/.test(text) && !text.startsWith("AbortError:")) errors.push(text);
       });
-      page.on("pageerror", (error) => errors.push(error.message));
+      // A navigation the test starts while the app is still loading aborts the app's fetch; the
+      // router reports that AbortError, which is the test moving on, not a fault of the app.
+      page.on("pageerror", (error) => {
+        if (error.name !== "AbortError") errors.push(error.message);
+      });
       // CSP violations raise an event but need not log anything: report them explicitly.
       await page.exposeFunction("__c981CspViolation", (text: string) => errors.push(`CSP violation: ${text}`));
       await page.addInitScript(() => {
@@ -86,6 +91,8 @@ export async function proposeSerialization(page: Page, material: string, site: s
   await page.waitForURL(/\/change-requests\/CR-\d{4}(\?.*)?$/);
   const number = page.url().match(/CR-\d{4}/)![0];
   await page.getByRole("button", { name: "Submit for review" }).click();
+  // Wait until the submission and its revalidation are done before the caller moves on.
+  await expect(page.getByRole("button", { name: "Submit for review" })).toHaveCount(0);
   await expect(page.getByRole("heading", { name: `Sign ${number}` })).toHaveCount(0);
   return number;
 }
