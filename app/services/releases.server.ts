@@ -83,6 +83,24 @@ export async function releaseChangeRequests(db: Db, keyRing: KeyRing, releaser: 
   const credentials = await checkSignatureCredentials(db, releaser, input, { release: input.changeRequests, site: input.site });
   if (!credentials.ok) return credentials;
 
+  try {
+    return await releaseInOneTransaction(db, keyRing, releaser, input);
+  } catch (error) {
+    // Nothing of a failed release remains but the record that it failed (and why).
+    await db.transaction((tx) =>
+      appendAudit(tx, {
+        actor: releaser.username,
+        action: "rule_set.release_failed",
+        entityType: "site",
+        entityId: input.site,
+        after: { changeRequests: input.changeRequests, error: error instanceof Error ? error.message : String(error) },
+      }),
+    );
+    throw error;
+  }
+}
+
+async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signer, input: z.infer<typeof releaseSchema>): Promise<ReleaseResult> {
   return db.transaction(async (tx) => {
     // Lock the site first: releases at one site run one after another, and each sees the rules the
     // previous one left (so a request the previous release made stale is refused, not applied).

@@ -121,7 +121,9 @@ describe("releasing change requests", () => {
     const point = await currentDataPoint(database.db);
     const keyless = { ...keyRing, active: [], missing: keyRing.active.map((k) => k.kid) };
     await expect(releaseChangeRequests(database.db, keyless, people.remy!, { site: "CLT", changeRequests: [number], password: PASSWORD })).rejects.toThrow(/lacks the private key/);
-    expect(await currentDataPoint(database.db)).toBe(point);
+    const after = await database.client`select action, after::text as after from audit_trail where seq > ${point} order by seq`;
+    expect(after.map((r) => r.action)).toEqual(["rule_set.release_failed"]);
+    expect(JSON.parse(after[0]!.after as string).error).toMatch(/lacks the private key/);
     expect(await status(number)).toBe("approved");
   });
 
