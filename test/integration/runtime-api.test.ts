@@ -151,9 +151,18 @@ describe("the runtime API", () => {
     const bad = await fetch(`${base}/sites/EIN/ruleset`, { headers: { Authorization: "Bearer c981_not-a-real-token-at-all" } });
     expect(bad.status).toBe(401);
     expect(bad.headers.get("www-authenticate")).toMatch(/invalid_token/);
-    // A site outside the client's scope, like an unknown one, does not exist for it.
-    expect((await get("/sites/CLT/ruleset")).status).toBe(404);
-    expect((await get("/sites/NOPE/ruleset")).status).toBe(404);
+    // A site outside the client's scope, like an unknown one, does not exist for it — on every endpoint.
+    for (const path of ["/ruleset", "/ruleset/upcoming", "/ruleset/versions", "/ruleset/versions/1"]) {
+      expect((await get(`/sites/CLT${path}`)).status, `CLT${path}`).toBe(404);
+      expect((await get(`/sites/NOPE${path}`)).status, `NOPE${path}`).toBe(404);
+      expect((await fetch(`${base}/sites/EIN${path}`)).status, `EIN${path} without token`).toBe(401);
+      expect((await fetch(`${base}/sites/EIN${path}`, { headers: { Authorization: "Bearer c981_wrong-token-000000" } })).status).toBe(401);
+    }
+    const report = { version: 1, digest: `sha256:${"d".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [] };
+    const post = (site: string, headers: Record<string, string>) =>
+      fetch(`${base}/sites/${site}/ruleset/status`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(report) });
+    expect((await post("CLT", { Authorization: `Bearer ${token}` })).status).toBe(404);
+    expect((await post("EIN", {})).status).toBe(401);
     await revokeRuntimeClient(database.db, "test", "mes-ein-line-1", "decommissioned");
     await expect.poll(async () => (await get("/sites/EIN/ruleset")).status, { timeout: 5000 }).toBe(401);
   });
