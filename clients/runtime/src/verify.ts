@@ -1,0 +1,196 @@
+/**
+ * Offline verification of one signed rule set, refusing each update attack by name (after The
+ * Update Framework's list: rollback, freeze, untrusted or retired keys, mix-and-match, endless
+ * data). No I/O; the caller supplies the trusted keys, the clock and what it already holds.
+ */
+import { createHash } from "node:crypto";
+import { calculateJwkThumbprint, flattenedVerify, importJWK, type JWK } from "jose";
+import { generalJwsSchema, protectedHeaderSchema, RULE_SET_JWS_TYPE, ruleSetDocumentSchema, type RuleSetDocument } from "./document";
+
+export const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Why a rule set was refused; each code names the attack or fault it stops. */
+export type RefusalCode =
+  | "oversized" // endless data
+  | "malformed" // truncated or not JSON
+  | "signature-fields" // missing or extra JWS fields, unprotected headers, unexpected protected headers
+  | "wrong-type" // typ is not c981-ruleset+jws (a token or another document signed by the same key)
+  | "untrusted-key" // signed only by keys this client does not pin
+  | "retired-key" // signed only by keys the portal has retired
+  | "bad-signature" // payload or signature altered
+  | "schema" // signed, but not a rule set this client understands
+  | "wrong-site" // a valid rule set for another site
+  | "expired" // indefinite freeze: an old document replayed past its expiry
+  | "rollback" // an older version replayed
+  | "mix-and-match" // the same version with other content
+  | "chain-break" // previousDigest does not name the version this client holds before it
+  | "premature"; // served as in force before its effectiveFrom
+
+export class RuleSetRefused extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    detail: string,
+  ) {
+    super(`${code}: ${detail}`);
+    this.name = "RuleSetRefused";
+  }
+}
+
+/** The keys this client trusts: pinned thumbprints, the public keys matching them, and the ones seen retired. */
+export interface TrustStore {
+  pinned: ReadonlySet<string>;
+  keys: ReadonlyMap<string, CryptoKey | Uint8Array>;
+  retired: ReadonlySet<string>;
+}
+
+/**
+ * Builds a trust store from a JWKS: a key is kept only when its RFC 7638 thumbprint, computed here
+ * (the `kid` a server claims is not believed), is pinned; it must be an Ed25519 public key.
+ */
+export async function trustStoreFrom(pinned: Iterable<string>, jwks: { keys?: unknown }, retired: Iterable<string> = []): Promise<{ store: TrustStore; found: string[] }> {
+  const pins = new Set(pinned);
+  const keys = new Map<string, CryptoKey | Uint8Array>();
+  for (const candidate of Array.isArray(jwks.keys) ? jwks.keys : []) {
+    if (!candidate || typeof candidate !== "object") continue;
+    const jwk = candidate as JWK;
+    if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.x !== "string" || "d" in jwk) continue;
+    const kid = await calculateJwkThumbprint({ kty: "OKP", crv: "Ed25519", x: jwk.x }, "sha256").catch(() => undefined);
+    if (!kid || !pins.has(kid)) continue;
+    keys.set(kid, (await importJWK({ kty: "OKP", crv: "Ed25519", x: jwk.x }, "EdDSA")) as CryptoKey | Uint8Array);
+  }
+  return { store: { pinned: pins, keys, retired: new Set(retired) }, found: [...keys.keys()] };
+}
+
+export interface Holding {
+  /** The last activated version and its digest. */
+  active?: { version: number; digest: string };
+  /** Digests of versions this client has verified (activated or scheduled), by version. */
+  known?: ReadonlyMap<number, string>;
+}
+
+export interface VerifiedRuleSet {
+  jws: string;
+  document: RuleSetDocument;
+  /** sha256:<hex> of the signed payload bytes (the RFC 8785 canonical document). */
+  digest: string;
+  /** The pinned keys whose signatures verified. */
+  verifiedBy: string[];
+}
+
+export interface VerifyOptions extends Holding {
+  site: string;
+  trust: TrustStore;
+  now: Date;
+  maxBytes?: number;
+  /** For a version scheduled ahead (from /upcoming); otherwise it must be in force already. */
+  scheduled?: boolean;
+  /** Re-checking a saved state: an expired rule set is still the last good one (the on-expiry policy decides). */
+  ignoreExpiry?: boolean;
+}
+
+const b64 = (text: string) => Buffer.from(text, "base64url");
+
+export async function verifyRuleSet(body: string | Uint8Array, options: VerifyOptions): Promise<VerifiedRuleSet> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const size = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+  if (size > maxBytes) throw new RuleSetRefused("oversized", `the response has ${size} bytes; the limit is ${maxBytes}`);
+  const text = typeof body === "string" ? body : Buffer.from(body).toString("utf8");
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new RuleSetRefused("malformed", `the response is not complete JSON (truncated or garbage): ${(error as Error).message}`);
+  }
+  const shape = generalJwsSchema.safeParse(parsed);
+  if (!shape.success) throw new RuleSetRefused("signature-fields", `not a JWS General JSON Serialization as C-981 signs it: ${describeIssues(shape.error.issues)}`);
+  const jws = shape.data;
+
+  const headers = jws.signatures.map((s, index) => {
+    let header: unknown;
+    try {
+      header = JSON.parse(b64(s.protected).toString("utf8"));
+    } catch {
+      throw new RuleSetRefused("signature-fields", `signatures/${index}/protected is not base64url JSON`);
+    }
+    const checked = protectedHeaderSchema.safeParse(header);
+    if (!checked.success) throw new RuleSetRefused("signature-fields", `signatures/${index}/protected: ${describeIssues(checked.error.issues)}`);
+    if (checked.data.typ !== RULE_SET_JWS_TYPE) throw new RuleSetRefused("wrong-type", `signatures/${index} has typ ${JSON.stringify(checked.data.typ)}, not ${RULE_SET_JWS_TYPE}`);
+    return checked.data;
+  });
+  const kids = headers.map((h) => h.kid);
+  if (new Set(kids).size !== kids.length) throw new RuleSetRefused("signature-fields", "two signatures name the same key");
+
+  // Signatures first: nothing of the payload is believed before a pinned key vouches for it.
+  const verifiedBy: string[] = [];
+  for (const [index, signature] of jws.signatures.entries()) {
+    const kid = kids[index]!;
+    if (!options.trust.pinned.has(kid) || options.trust.retired.has(kid)) continue;
+    const key = options.trust.keys.get(kid);
+    if (!key) continue;
+    try {
+      await flattenedVerify({ payload: jws.payload, protected: signature.protected, signature: signature.signature }, key, { algorithms: ["EdDSA"] });
+    } catch {
+      throw new RuleSetRefused("bad-signature", `the signature by pinned key ${kid} does not verify: payload or signature altered`);
+    }
+    verifiedBy.push(kid);
+  }
+  if (verifiedBy.length === 0) {
+    const retired = kids.filter((k) => options.trust.retired.has(k));
+    if (retired.length > 0) throw new RuleSetRefused("retired-key", `signed only by retired key(s) ${retired.join(", ")}`);
+    const pinnedWithoutKey = kids.filter((k) => options.trust.pinned.has(k));
+    if (pinnedWithoutKey.length > 0) throw new RuleSetRefused("untrusted-key", `the public key of pinned key(s) ${pinnedWithoutKey.join(", ")} is not at hand (not in the portal's JWKS)`);
+    throw new RuleSetRefused("untrusted-key", `signed only by key(s) this client does not pin: ${kids.join(", ")}`);
+  }
+
+  const payloadBytes = b64(jws.payload);
+  let payload: unknown;
+  try {
+    payload = JSON.parse(payloadBytes.toString("utf8"));
+  } catch {
+    throw new RuleSetRefused("schema", "the signed payload is not JSON");
+  }
+  const checked = ruleSetDocumentSchema.safeParse(payload);
+  if (!checked.success) throw new RuleSetRefused("schema", `the signed payload is not a C-981 rule set: ${describeIssues(checked.error.issues)}`);
+  const document = checked.data;
+
+  // Mix-and-match: the signatures must be exactly those the document declares.
+  const declared = new Set(document.signingKeys);
+  const undeclared = kids.filter((k) => !declared.has(k));
+  const absent = document.signingKeys.filter((k) => !kids.includes(k));
+  if (undeclared.length > 0 || absent.length > 0) {
+    throw new RuleSetRefused(
+      "mix-and-match",
+      `the signatures do not match signingKeys${undeclared.length ? ` (undeclared: ${undeclared.join(", ")})` : ""}${absent.length ? ` (missing: ${absent.join(", ")})` : ""}`,
+    );
+  }
+
+  if (document.site !== options.site) throw new RuleSetRefused("wrong-site", `the rule set is for site ${document.site}, this client runs at ${options.site}`);
+
+  const digest = `sha256:${createHash("sha256").update(payloadBytes).digest("hex")}`;
+  const active = options.active;
+  if (active && document.version < active.version) {
+    throw new RuleSetRefused("rollback", `version ${document.version} is older than the active version ${active.version}`);
+  }
+  const knownDigest = active?.version === document.version ? active.digest : options.known?.get(document.version);
+  if (knownDigest !== undefined && knownDigest !== digest) {
+    throw new RuleSetRefused("mix-and-match", `version ${document.version} was ${knownDigest}; this one is ${digest}`);
+  }
+  const previous = active?.version === document.version - 1 ? active.digest : options.known?.get(document.version - 1);
+  if (previous !== undefined && document.previousDigest !== previous) {
+    throw new RuleSetRefused("chain-break", `version ${document.version} names ${document.previousDigest ?? "no"} previous digest; version ${document.version - 1} held here is ${previous}`);
+  }
+  // Freeze: after the version checks, as TUF orders them (a replayed old version is named a rollback).
+  if (!options.ignoreExpiry && Date.parse(document.expiresAt) <= options.now.getTime()) throw new RuleSetRefused("expired", `the rule set version ${document.version} expired at ${document.expiresAt}`);
+  if (!options.scheduled && Date.parse(document.effectiveFrom) > options.now.getTime()) {
+    throw new RuleSetRefused("premature", `version ${document.version} served as in force takes effect only at ${document.effectiveFrom}`);
+  }
+  return { jws: text, document, digest, verifiedBy };
+}
+
+function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? `/${i.path.map(String).join("/")}` : "(root)"}: ${i.message}`)
+    .join("; ");
+}

@@ -1,0 +1,502 @@
+/**
+ * Conformance of the reference runtime client (clients/runtime), modelled on
+ * theupdateframework/tuf-conformance: the client runs against a real portal (the runtime API and
+ * JWKS over a real database) and against a hostile server that replays, alters, truncates or
+ * floods. Every attack must be refused with a message naming it, and the client must keep its last
+ * good rule set — in memory, in ruleset.json and in its state file.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import express from "express";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, GeneralSign } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RULE_SET_FILE, ruleSetDocumentSchema, RuntimeClient, STATE_FILE, type ClientEvent, type RuntimeClientOptions } from "../../clients/runtime/src";
+import { canonicalBytes } from "../../app/domain/canonical-json";
+import { seedDemoPlant } from "../../app/seed/seed.server";
+import { retireKey, rotateKeys } from "../../app/services/keys.server";
+import { createRuleSetVersion } from "../../app/services/rule-sets.server";
+import { createRuntimeClient } from "../../app/services/runtime-clients.server";
+import type { Database } from "../../app/utils/db.server";
+import { loadKeyRing, publicJwks, signRuleSet, type KeyRing } from "../../app/utils/signing.server";
+import { createRuntimeApi, type RuntimeApi } from "../../server/runtime-api";
+import { createTestDatabase } from "../setup/database";
+import { testKeyRing } from "../setup/keys";
+
+type Payload = Record<string, unknown> & { version: number; site: string; signingKeys: string[]; previousDigest: string | null; expiresAt: string; effectiveFrom: string };
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
+
+let database: Database;
+let keyRing: KeyRing;
+let api: RuntimeApi;
+let portal: http.Server;
+let portalUrl = "";
+let hostile: http.Server;
+let hostileUrl = "";
+let token = "";
+let einId = 0;
+const pins: string[] = [];
+const tmp: string[] = [];
+/** What the hostile server answers for the rule set in force; everything else is proxied to the portal. */
+let serveCurrent: Handler | null = null;
+let serveUpcoming: Handler | null = null;
+let serveJwks: Handler | null = null;
+let hostileDown = false;
+
+const listen = async (server: http.Server) => {
+  server.listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+};
+
+async function proxy(req: http.IncomingMessage, res: http.ServerResponse) {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const headers: Record<string, string> = {};
+  for (const h of ["authorization", "if-none-match", "content-type"]) if (req.headers[h]) headers[h] = String(req.headers[h]);
+  const upstream = await fetch(`${portalUrl}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+  const body = Buffer.from(await upstream.arrayBuffer());
+  const out: Record<string, string> = {};
+  for (const h of ["content-type", "etag", "cache-control"]) if (upstream.headers.get(h)) out[h] = upstream.headers.get(h)!;
+  res.writeHead(upstream.status, out).end(body);
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  keyRing = await testKeyRing(database.db);
+  await seedDemoPlant(database.db, keyRing);
+  const [ein] = await database.client`select id from sites where code = 'EIN'`;
+  einId = ein!.id as number;
+  // Two fresh versions (unexpired), so that an older genuine version can be replayed.
+  for (let i = 0; i < 2; i++) await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "conformance setup", changes: [], kind: "renewal" }, keyRing);
+
+  const app = express();
+  app.get("/.well-known/jwks.json", async (_req, res) => void res.type("application/jwk-set+json").send(JSON.stringify(await publicJwks(database.db))));
+  api = await createRuntimeApi(database);
+  app.use("/api/v1", api.router);
+  portal = http.createServer(app);
+  portalUrl = await listen(portal);
+
+  hostile = http.createServer((req, res) => {
+    if (hostileDown) return void res.socket?.destroy();
+    const url = req.url ?? "";
+    const handler = url.startsWith("/.well-known/jwks.json") ? serveJwks : /\/ruleset\/upcoming$/.test(url) ? serveUpcoming : /\/ruleset(\?|$)/.test(url) ? serveCurrent : null;
+    void Promise.resolve((handler ?? proxy)(req, res)).catch(() => res.socket?.destroy());
+  });
+  hostileUrl = await listen(hostile);
+  ({ token } = await createRuntimeClient(database.db, "test", { name: "conformance-ein", sites: ["EIN"], reason: "conformance" }));
+  pins.push(...keyRing.active.map((k) => k.kid));
+}, 120_000);
+
+afterAll(async () => {
+  hostile.closeAllConnections();
+  portal.closeAllConnections();
+  await new Promise<void>((r) => hostile.close(() => r()));
+  await new Promise<void>((r) => portal.close(() => r()));
+  await api.close();
+  for (const dir of tmp) await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function stateDir(): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "c981-runtime-client-"));
+  tmp.push(dir);
+  return dir;
+}
+
+async function open(dir: string, options: Partial<RuntimeClientOptions> = {}) {
+  const events: ClientEvent[] = [];
+  const client = await RuntimeClient.open({
+    url: portalUrl,
+    site: "EIN",
+    token,
+    trust: pins,
+    stateDir: dir,
+    waitSeconds: 0,
+    retryMs: 50,
+    maxRetryMs: 200,
+    onEvent: (e) => events.push(e),
+    ...options,
+  });
+  return { client, events };
+}
+
+const portalGet = (p: string) => fetch(`${portalUrl}/api/v1/sites/EIN/ruleset${p}`, { headers: { Authorization: `Bearer ${token}` } });
+const payloadOf = (jws: string) => JSON.parse(Buffer.from((JSON.parse(jws) as { payload: string }).payload, "base64url").toString("utf8")) as Payload;
+const sha256 = async (jws: string) => {
+  const { createHash } = await import("node:crypto");
+  return `sha256:${createHash("sha256").update(Buffer.from((JSON.parse(jws) as { payload: string }).payload, "base64url")).digest("hex")}`;
+};
+/** A document signed with the portal's own keys (what a compromised mirror cannot do, but a test of each check needs). */
+const signed = async (payload: Payload, ring: KeyRing = keyRing) =>
+  JSON.stringify(await signRuleSet(canonicalBytes({ ...payload, signingKeys: ring.active.map((k) => k.kid) }), ring));
+const answer = (body: string | Buffer, status = 200, headers: Record<string, string> = {}): Handler => (_req, res) =>
+  void res.writeHead(status, { "content-type": "application/jose+json", ...headers }).end(body);
+
+/** A client holding the portal's current version (the last good rule set the attacks try to displace). */
+let baseline = "";
+let current = { jws: "", version: 0, digest: "" };
+async function goodClient(options: Partial<RuntimeClientOptions> = {}) {
+  const dir = await stateDir();
+  await fs.cp(baseline, dir, { recursive: true });
+  return { dir, ...(await open(dir, { url: hostileUrl, ...options })) };
+}
+
+/** Next version as the portal would issue it, signed with its keys; `change` alters it. */
+async function nextVersion(change: (p: Payload) => void = () => {}) {
+  const p = payloadOf(current.jws);
+  p.version = current.version + 1;
+  p.previousDigest = current.digest;
+  p.kind = "renewal";
+  p.issuedAt = new Date(Date.now() - 1000).toISOString();
+  p.expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
+  change(p);
+  return signed(p);
+}
+
+async function expectRefused(code: string, serve: Handler, options: Partial<RuntimeClientOptions> = {}) {
+  const { client, events, dir } = await goodClient(options);
+  const before = { ruleset: await fs.readFile(path.join(dir, RULE_SET_FILE), "utf8"), state: JSON.parse(await fs.readFile(path.join(dir, STATE_FILE), "utf8")).active };
+  serveCurrent = serve;
+  try {
+    const round = await client.syncOnce();
+    expect(round.ok).toBe(false);
+  } finally {
+    serveCurrent = null;
+  }
+  const refused = events.find((e) => e.event === "refused");
+  expect(refused, JSON.stringify(events)).toMatchObject({ event: "refused", code, keeping: current.version });
+  expect((refused as { message: string }).message).toMatch(new RegExp(`^${code}: `));
+  // The last good rule set stays, everywhere.
+  expect(client.ruleSet()?.version).toBe(current.version);
+  expect(client.status()).toMatchObject({ version: current.version, digest: current.digest });
+  expect(await fs.readFile(path.join(dir, RULE_SET_FILE), "utf8")).toBe(before.ruleset);
+  expect(JSON.parse(await fs.readFile(path.join(dir, STATE_FILE), "utf8")).active).toEqual(before.state);
+  expect(events.some((e) => e.event === "activated")).toBe(false);
+  return (refused as { message: string }).message;
+}
+
+describe("the reference runtime client against the real portal", () => {
+  it("activates the version in force, writes it atomically, and reports it to the portal", async () => {
+    const response = await portalGet("");
+    current.jws = await response.text();
+    current.version = payloadOf(current.jws).version;
+    current.digest = await sha256(current.jws);
+    baseline = await stateDir();
+    const { client, events } = await open(baseline);
+    expect(await client.syncOnce()).toEqual({ ok: true });
+    expect(events).toContainEqual(expect.objectContaining({ event: "activated", version: current.version, digest: current.digest }));
+    expect(client.ruleSet()).toMatchObject({ site: "EIN", version: current.version, type: "c981.ruleset" });
+    expect(JSON.parse(await fs.readFile(path.join(baseline, RULE_SET_FILE), "utf8"))).toEqual(payloadOf(current.jws));
+    expect((await fs.readdir(baseline)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    const [row] = await database.client`select s.version, s.digest, s.trusted_keys, s.error from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'conformance-ein'`;
+    expect(row).toMatchObject({ version: current.version, digest: current.digest, trusted_keys: pins, error: null });
+    // Nothing new: a 304 (If-None-Match), no second activation.
+    expect(await client.syncOnce()).toEqual({ ok: true });
+    expect(events.filter((e) => e.event === "activated")).toHaveLength(1);
+  });
+
+  it("understands every document the portal has signed (its own copy of the schema agrees)", async () => {
+    const rows = await database.client`select jws from rule_set_versions`;
+    expect(rows.length).toBeGreaterThan(5);
+    for (const row of rows) expect(ruleSetDocumentSchema.safeParse(payloadOf(row.jws as string)).error).toBeUndefined();
+  });
+
+  it("accepts the same version again only with the same digest", async () => {
+    const { client, events } = await goodClient();
+    serveCurrent = answer(current.jws);
+    expect(await client.syncOnce()).toEqual({ ok: true });
+    serveCurrent = null;
+    expect(events.filter((e) => e.event === "refused" || e.event === "activated")).toEqual([]);
+    await expectRefused("mix-and-match", answer(await signed({ ...payloadOf(current.jws), changeRequests: ["CR-9999"] })));
+  });
+
+  it("receives a release by long-poll and activates it", async () => {
+    const dir = await stateDir();
+    await fs.cp(baseline, dir, { recursive: true });
+    const { client, events } = await open(dir, { waitSeconds: 5 });
+    const running = client.run();
+    await new Promise((r) => setTimeout(r, 500));
+    await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "long-poll release", changes: [], kind: "release" }, keyRing);
+    await expect.poll(() => client.status().version, { timeout: 8000 }).toBe(current.version + 1);
+    client.stop();
+    await running;
+    const activated = events.find((e) => e.event === "activated") as { version: number; digest: string };
+    expect(activated.version).toBe(current.version + 1);
+    current = { jws: await (await portalGet("")).text(), version: activated.version, digest: activated.digest };
+    // The new version names the previous one: the chain held.
+    expect(payloadOf(current.jws).previousDigest).toBe((await sha256(await (await portalGet(`/versions/${current.version - 1}`)).text())));
+    await fs.rm(baseline, { recursive: true });
+    await fs.cp(dir, baseline, { recursive: true });
+  });
+
+  it("activates a scheduled version at its effectiveFrom while the portal is down", async () => {
+    const dir = await stateDir();
+    await fs.cp(baseline, dir, { recursive: true });
+    const { client, events } = await open(dir, { url: hostileUrl });
+    const effectiveFrom = new Date(Date.now() + 3000);
+    await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "scheduled", changes: [], kind: "release", effectiveFrom }, keyRing);
+    expect(await client.syncOnce()).toEqual({ ok: true });
+    expect(events).toContainEqual(expect.objectContaining({ event: "scheduled", version: current.version + 1 }));
+    hostileDown = true;
+    try {
+      const running = client.run();
+      await expect.poll(() => client.status().version, { timeout: 10_000 }).toBe(current.version + 1);
+      expect(Date.now()).toBeGreaterThanOrEqual(effectiveFrom.getTime());
+      client.stop();
+      await running;
+    } finally {
+      hostileDown = false;
+    }
+    expect(events.some((e) => e.event === "unreachable")).toBe(true);
+    expect(JSON.parse(await fs.readFile(path.join(dir, RULE_SET_FILE), "utf8")).version).toBe(current.version + 1);
+    // Back online: the portal serves the same version by then; the baseline moves on.
+    const jws = await (await portalGet("")).text();
+    current = { jws, version: payloadOf(jws).version, digest: await sha256(jws) };
+    expect(current.version).toBe(client.status().version);
+    await fs.rm(baseline, { recursive: true });
+    await fs.cp(dir, baseline, { recursive: true });
+  });
+});
+
+describe("update attacks are refused by name and the last good rule set stays", () => {
+  it("rollback: a replayed older version", async () => {
+    const older = await (await portalGet(`/versions/${current.version - 1}`)).text();
+    expect(await expectRefused("rollback", answer(older))).toContain(`older than the active version ${current.version}`);
+  });
+
+  it("expired document (freeze)", async () => {
+    const expired = await nextVersion((p) => {
+      p.expiresAt = new Date(Date.now() - 60_000).toISOString();
+    });
+    await expectRefused("expired", answer(expired));
+  });
+
+  it("signature by an unpinned key, even when the server also serves that key in its JWKS", async () => {
+    const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+    const jwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(jwk, "sha256");
+    const p = payloadOf(await nextVersion());
+    const signer = new GeneralSign(canonicalBytes({ ...p, signingKeys: [kid] }));
+    signer.addSignature(privateKey).setProtectedHeader({ alg: "EdDSA", kid, typ: "c981-ruleset+jws" });
+    const body = JSON.stringify(await signer.sign());
+    const portalKeys = await publicJwks(database.db);
+    serveJwks = answer(JSON.stringify({ keys: [...portalKeys.keys, { ...jwk, kid, alg: "EdDSA", use: "sig" }] }), 200, { "content-type": "application/json" });
+    try {
+      expect(await expectRefused("untrusted-key", answer(body), { jwksEveryMs: 0 })).toContain(kid);
+    } finally {
+      serveJwks = null;
+    }
+  });
+
+  it("one byte changed in the payload, or in the signature", async () => {
+    const good = JSON.parse(await nextVersion()) as { payload: string; signatures: { protected: string; signature: string }[] };
+    const payload = Buffer.from(good.payload, "base64url");
+    payload[payload.indexOf("serial")] = "S".charCodeAt(0);
+    await expectRefused("bad-signature", answer(JSON.stringify({ ...good, payload: payload.toString("base64url") })));
+    const signature = Buffer.from(good.signatures[0]!.signature, "base64url");
+    signature[10] ^= 0x01;
+    await expectRefused("bad-signature", answer(JSON.stringify({ ...good, signatures: [{ ...good.signatures[0]!, signature: signature.toString("base64url") }] })));
+  });
+
+  it("a genuine rule set of another site", async () => {
+    const [clt] = await database.client`select v.jws from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'CLT' order by v.version desc limit 1`;
+    expect(await expectRefused("wrong-site", answer(clt!.jws as string))).toContain("for site CLT");
+  });
+
+  it("missing or extra signature fields, unprotected or unexpected headers, another typ", async () => {
+    const good = JSON.parse(await nextVersion()) as { payload: string; signatures: { protected: string; signature: string }[] };
+    const sig = good.signatures[0]!;
+    await expectRefused("signature-fields", answer(JSON.stringify({ payload: good.payload, signatures: [{ signature: sig.signature }] })));
+    await expectRefused("signature-fields", answer(JSON.stringify({ payload: good.payload, signatures: [{ protected: sig.protected }] })));
+    await expectRefused("signature-fields", answer(JSON.stringify({ payload: good.payload })));
+    await expectRefused("signature-fields", answer(JSON.stringify({ ...good, signatures: [{ ...sig, header: { kid: "x" } }] })));
+    await expectRefused("signature-fields", answer(JSON.stringify({ ...good, extra: true })));
+    const key = keyRing.active[0]!;
+    const p = payloadOf(await nextVersion());
+    const withCrit = new GeneralSign(canonicalBytes({ ...p, signingKeys: [key.kid] }));
+    withCrit.addSignature(key.privateKey).setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: "c981-ruleset+jws", jku: "https://attacker.example/jwks.json" });
+    await expectRefused("signature-fields", answer(JSON.stringify(await withCrit.sign())));
+    const asJwt = new GeneralSign(canonicalBytes({ ...p, signingKeys: [key.kid] }));
+    asJwt.addSignature(key.privateKey).setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: "JWT" });
+    await expectRefused("wrong-type", answer(JSON.stringify(await asJwt.sign())));
+  });
+
+  it("signatures that do not match the keys the document declares (mix-and-match)", async () => {
+    const key = keyRing.active[0]!;
+    const p = payloadOf(await nextVersion());
+    const other = "A".repeat(43);
+    const signer = new GeneralSign(canonicalBytes({ ...p, signingKeys: [key.kid, other] }));
+    signer.addSignature(key.privateKey).setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: "c981-ruleset+jws" });
+    expect(await expectRefused("mix-and-match", answer(JSON.stringify(await signer.sign())))).toContain(`missing: ${other}`);
+  });
+
+  it("truncated body: cut short, or cut off below its declared length", async () => {
+    const body = await nextVersion();
+    await expectRefused("malformed", answer(body.slice(0, Math.floor(body.length / 2))));
+    const half = Buffer.from(body).subarray(0, Math.floor(body.length / 2));
+    const cutOff: Handler = (_req, res) => {
+      res.writeHead(200, { "content-type": "application/jose+json", "content-length": String(Buffer.byteLength(body)) });
+      res.write(half, () => res.socket?.destroy());
+    };
+    expect(await expectRefused("malformed", cutOff)).toContain("truncated");
+  });
+
+  it("oversized body: declared too large, or endless without a length", async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024 + 1, 0x20);
+    await expectRefused("oversized", answer(big));
+    let sent = 0;
+    const endless: Handler = (_req, res) => {
+      res.writeHead(200, { "content-type": "application/jose+json" });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+        if (!res.destroyed) res.once("drain", pump);
+      };
+      res.on("close", () => res.removeAllListeners("drain"));
+      pump();
+    };
+    expect(await expectRefused("oversized", endless, { maxBytes: 1024 * 1024 })).toContain("exceeds the limit of 1048576 bytes");
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it("previousDigest chain break", async () => {
+    await expectRefused("chain-break", answer(await nextVersion((p) => (p.previousDigest = `sha256:${randomBytes(32).toString("hex")}`))));
+  });
+
+  it("a version served as in force before its effectiveFrom", async () => {
+    await expectRefused("premature", answer(await nextVersion((p) => (p.effectiveFrom = new Date(Date.now() + 3_600_000).toISOString()))));
+  });
+
+  it("a scheduled version that breaks a check is refused too, and never activated", async () => {
+    const { client, events } = await goodClient();
+    serveUpcoming = answer(await nextVersion((p) => {
+      p.effectiveFrom = new Date(Date.now() + 1000).toISOString();
+      p.site = "CLT";
+    }));
+    try {
+      await client.syncOnce();
+    } finally {
+      serveUpcoming = null;
+    }
+    expect(events).toContainEqual(expect.objectContaining({ event: "refused", source: "upcoming", code: "wrong-site" }));
+    expect(client.status().pending).toBeNull();
+  });
+
+  it("garbage from the portal (HTML, 500, not JSON) is refused or waited out; the client keeps running", async () => {
+    await expectRefused("malformed", answer("<html>maintenance</html>", 200, { "content-type": "text/html" }));
+    const { client, events } = await goodClient();
+    serveCurrent = answer(JSON.stringify({ type: "about:blank", title: "Internal Server Error", status: 500 }), 500);
+    try {
+      expect(await client.syncOnce()).toEqual({ ok: false });
+    } finally {
+      serveCurrent = null;
+    }
+    expect(events).toContainEqual(expect.objectContaining({ event: "unreachable", keeping: current.version }));
+    expect(client.ruleSet()?.version).toBe(current.version);
+  });
+});
+
+describe("state on disk", () => {
+  it("portal down at start-up with a saved state: keeps running on it", async () => {
+    const dir = await stateDir();
+    await fs.cp(baseline, dir, { recursive: true });
+    const { client, events } = await open(dir, { url: "http://127.0.0.1:9" });
+    expect(events[0]).toEqual({ event: "state-loaded", version: current.version, pending: null });
+    expect(await client.syncOnce()).toEqual({ ok: false });
+    expect(events).toContainEqual(expect.objectContaining({ event: "unreachable", keeping: current.version }));
+    expect(client.ruleSet()?.version).toBe(current.version);
+    expect(JSON.parse(await fs.readFile(path.join(dir, RULE_SET_FILE), "utf8")).version).toBe(current.version);
+  });
+
+  it("restart with a corrupt state file: refuses it, sets it aside, fetches afresh", async () => {
+    const dir = await stateDir();
+    await fs.cp(baseline, dir, { recursive: true });
+    const text = await fs.readFile(path.join(dir, STATE_FILE), "utf8");
+    await fs.writeFile(path.join(dir, STATE_FILE), text.slice(0, text.length - 100));
+    const { client, events } = await open(dir);
+    expect(events[0]).toMatchObject({ event: "state-refused", reason: expect.stringContaining("not JSON") });
+    expect(client.ruleSet()).toBeNull();
+    expect((await fs.readdir(dir)).some((f) => f.startsWith(`${STATE_FILE}.refused-`))).toBe(true);
+    expect(await client.syncOnce()).toEqual({ ok: true });
+    expect(client.status()).toMatchObject({ version: current.version, digest: current.digest });
+  });
+
+  it("restart with a tampered state file (a rule changed in the saved rule set): refuses it", async () => {
+    const dir = await stateDir();
+    await fs.cp(baseline, dir, { recursive: true });
+    const state = JSON.parse(await fs.readFile(path.join(dir, STATE_FILE), "utf8"));
+    const jws = JSON.parse(state.active.jws);
+    jws.payload = Buffer.from(Buffer.from(jws.payload, "base64url").toString("utf8").replace('"trackingMode":"serial"', '"trackingMode":"none"')).toString("base64url");
+    state.active.jws = JSON.stringify(jws);
+    await fs.writeFile(path.join(dir, STATE_FILE), JSON.stringify(state));
+    const { client, events } = await open(dir, { url: "http://127.0.0.1:9" });
+    expect(events[0]).toMatchObject({ event: "state-refused", reason: expect.stringContaining("bad-signature") });
+    expect(client.ruleSet()).toBeNull();
+    await expect(fs.access(path.join(dir, RULE_SET_FILE))).rejects.toThrow();
+  });
+
+  it("on expiry: keeps the last good rule set and raises an alarm, or stops serving it", async () => {
+    const expiresAt = Date.parse(payloadOf(current.jws).expiresAt);
+    const later = () => new Date(expiresAt + 1000);
+    const keep = await goodClient({ now: later, url: "http://127.0.0.1:9" });
+    await keep.client.syncOnce();
+    expect(keep.events).toContainEqual(expect.objectContaining({ event: "expired", version: current.version, action: "keep" }));
+    expect(keep.client.ruleSet()?.version).toBe(current.version);
+    expect(keep.client.status()).toMatchObject({ expired: true, lastError: expect.stringContaining("expired") });
+    await fs.access(path.join(keep.dir, RULE_SET_FILE));
+
+    const stop = await goodClient({ now: later, url: "http://127.0.0.1:9", onExpiry: "stop" });
+    await stop.client.syncOnce();
+    expect(stop.events).toContainEqual(expect.objectContaining({ event: "expired", action: "stop" }));
+    expect(stop.client.ruleSet()).toBeNull();
+    await expect(fs.access(path.join(stop.dir, RULE_SET_FILE))).rejects.toThrow();
+    // The saved rule set itself stays on disk (state), so a fresh version can follow it.
+    expect(JSON.parse(await fs.readFile(path.join(stop.dir, STATE_FILE), "utf8")).active).not.toBeNull();
+  });
+});
+
+describe("key rotation", () => {
+  it("with overlap passes; after overlap the retired key is refused", async () => {
+    const oldKid = keyRing.active[0]!.kid;
+    const oldRing = keyRing;
+    const { kid: newKid } = await rotateKeys(database.db, keyRing.dir, "test");
+    const both = [oldKid, newKid];
+    // A runtime pinned to the old key only still passes during the overlap (signed by both).
+    const oldOnly = await goodClient({ url: portalUrl, trust: [oldKid] });
+    expect(await oldOnly.client.syncOnce()).toEqual({ ok: true });
+    expect(oldOnly.events).toContainEqual(expect.objectContaining({ event: "activated", version: current.version + 1 }));
+    // The integrator pins the new key too; its report tells the portal so.
+    const pinnedBoth = await goodClient({ url: portalUrl, trust: both });
+    expect(await pinnedBoth.client.syncOnce()).toEqual({ ok: true });
+    const overlap = pinnedBoth.client.status();
+    expect(overlap.version).toBe(current.version + 1);
+    expect(JSON.parse(Buffer.from(JSON.parse(await (await portalGet("")).text()).payload, "base64url").toString()).signingKeys.sort()).toEqual([...both].sort());
+
+    await retireKey(database.db, keyRing.dir, "test", oldKid);
+    keyRing = await loadKeyRing(database.db, keyRing.dir);
+    expect(keyRing.active.map((k) => k.kid)).toEqual([newKid]);
+    // The JWKS no longer lists the old key: the client records it retired and takes the new-key-only version.
+    await pinnedBoth.client.refreshKeys();
+    expect(pinnedBoth.events).toContainEqual({ event: "key-retired", kid: oldKid });
+    expect(await pinnedBoth.client.syncOnce()).toEqual({ ok: true });
+    expect(pinnedBoth.client.status().version).toBe(current.version + 2);
+
+    // An attacker holding the retired key (or replaying its era) signs a newer version: refused.
+    const p = payloadOf(await (await portalGet("")).text());
+    p.version += 1;
+    p.previousDigest = pinnedBoth.client.status().digest;
+    const forged = JSON.stringify(await signRuleSet(canonicalBytes({ ...p, signingKeys: [oldKid] }), { ...oldRing, active: oldRing.active.filter((k) => k.kid === oldKid) }));
+    serveCurrent = answer(forged);
+    const attacked = await RuntimeClient.open({ url: hostileUrl, site: "EIN", token, trust: both, stateDir: pinnedBoth.dir, waitSeconds: 0, onEvent: (e) => pinnedBoth.events.push(e) });
+    try {
+      expect(await attacked.syncOnce()).toEqual({ ok: false });
+    } finally {
+      serveCurrent = null;
+    }
+    expect(pinnedBoth.events).toContainEqual(expect.objectContaining({ event: "refused", code: "retired-key", message: expect.stringContaining(oldKid) }));
+    expect(attacked.status().version).toBe(current.version + 2);
+  });
+});
