@@ -1,23 +1,19 @@
 /**
  * The production server (`npm start`): build if needed, open the database (DATABASE_URL or the
  * embedded server), migrate and seed an empty database under an advisory lock, then serve Remix
- * on PORT behind a plain express app that also answers /healthz. Machine APIs (the runtime
- * rule-set API) mount on the same express app ahead of Remix.
+ * on PORT — the HTTP server itself is built in server/app.ts (shared with the tests and the pull
+ * benchmark): /healthz, the runtime API and its fast path (ADR 009) ahead of Remix.
  */
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
-import { createRequestHandler } from "@remix-run/express";
-import express from "express";
-import { currentDataPoint } from "../app/services/audit.server";
 import { openDatabase, registerDatabase, type Database } from "../app/utils/db.server";
 import { readEnv } from "../app/utils/env.server";
 import { prepareDatabase } from "../app/utils/migrate.server";
-import { loadKeyRing, publicJwks } from "../app/utils/signing.server";
+import { loadKeyRing } from "../app/utils/signing.server";
 import { renewExpiring } from "../app/services/keys.server";
 import { buildIfNeeded } from "./build-if-needed";
-import { createRuntimeApi } from "./runtime-api";
-import { refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
+import { createPortalServer } from "./app";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -48,51 +44,11 @@ async function main() {
   if (shuttingDown) return;
 
   const build = (await import(pathToFileURL(serverBuildPath).href)) as ServerBuild;
-  const app = express();
-  app.disable("x-powered-by");
-  // Behind a reverse proxy terminating HTTPS, trust its X-Forwarded-* (cookies become Secure).
-  if (env.C981_TRUST_PROXY) {
-    app.set("trust proxy", /^\d+$/.test(env.C981_TRUST_PROXY) ? Number(env.C981_TRUST_PROXY) : env.C981_TRUST_PROXY);
-  }
-  app.use(securityHeaders);
-  app.use(refuseNulInAddress);
-  app.use("/assets", express.static(path.join(root, "build", "client", "assets"), { immutable: true, maxAge: "1y" }));
-  app.use(express.static(path.join(root, "build", "client"), { maxAge: "1h" }));
-
-  const db = database.db;
-  app.get("/healthz", async (_req, res) => {
-    try {
-      const dataPoint = await Promise.race([
-        currentDataPoint(db),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("database did not answer within 2 s")), 2000)),
-      ]);
-      res.status(200).json({ status: "ok", database: "ok", dataPoint });
-    } catch (error) {
-      res.status(503).json({ status: "unhealthy", database: (error as Error).message });
-    }
-  });
-
-  // The public signing keys (RFC 7517), for runtimes and anyone verifying a rule set offline.
-  app.get("/.well-known/jwks.json", async (_req, res) => {
-    try {
-      res.setHeader("Cache-Control", "public, max-age=300");
-      res.type("application/jwk-set+json").send(JSON.stringify(await publicJwks(db)));
-    } catch {
-      res.status(503).type("application/problem+json").send(JSON.stringify({ type: "about:blank", title: "Database unavailable", status: 503 }));
-    }
-  });
-
-  // Machine clients: bearer tokens, no cookies, so ahead of the same-origin check for forms.
-  const runtimeApi = await createRuntimeApi(database);
-  app.use("/api/v1", runtimeApi.router);
-
-  app.use(sameOriginForWrites);
-  app.all("*", createRequestHandler({ build, mode: "production", getLoadContext: (_req, res) => ({ cspNonce: res.locals.cspNonce as string }) }));
-
-  const server = app.listen(env.PORT, env.HOST, () => {
+  const portal = await createPortalServer({ database, env, build, root });
+  portal.server.listen(env.PORT, env.HOST, () => {
     log(`C-981 portal on http://localhost:${env.PORT}`);
   });
-  server.keepAliveTimeout = 5000;
+  const db = database.db;
 
   // Renew rule sets a week before they expire; one instance at a time (advisory lock).
   const RENEW_LOCK = 981_000_003;
@@ -125,11 +81,10 @@ async function main() {
     shuttingDown = true;
     log(`C-981: ${signal}: closing…`);
     // Stop accepting, let in-flight requests finish, drop idle keep-alive connections at once.
-    server.close(() => {
-      void runtimeApi
-        .close()
-        .then(() => database!.close())
-        .then(
+    void portal
+      .close()
+      .then(() => database!.close())
+      .then(
         () => {
           log("C-981: stopped.");
           process.exit(0);
@@ -139,9 +94,6 @@ async function main() {
           process.exit(1);
         },
       );
-    });
-    server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), 5000).unref();
   };
   shutdownSignals.forEach((s) => {
     process.removeListener(s, earlyStop);

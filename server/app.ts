@@ -1,0 +1,126 @@
+/**
+ * The portal's HTTP server, built the same way for `npm start` (server/main.ts), the tests and
+ * the pull benchmark (scripts/bench-pull.ts): a plain express app with /healthz, the public JWKS,
+ * the runtime API and — when given a Remix build — the static assets and Remix itself, behind a
+ * node:http server whose first stop is the runtime pull's fast path (ADR 009).
+ */
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ServerBuild } from "@remix-run/node";
+import { createRequestHandler } from "@remix-run/express";
+import express from "express";
+import { currentDataPoint } from "../app/services/audit.server";
+import type { Database } from "../app/utils/db.server";
+import type { Env } from "../app/utils/env.server";
+import { publicJwks } from "../app/utils/signing.server";
+import { createRuntimeApi, type RuntimeApi } from "./runtime-api";
+import { createRuntimeFastPath, type RuntimeFastPath } from "./runtime-fast-path";
+import { refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
+
+const defaultRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface PortalServerOptions {
+  database: Pick<Database, "db" | "client">;
+  env: Pick<Env, "C981_TRUST_PROXY">;
+  /** The Remix production build. Without it only the machine endpoints answer (tests). */
+  build?: ServerBuild;
+  /** Where build/client lives; the repository root by default. */
+  root?: string;
+  /** Answer steady-state pulls ahead of express (default). Off: everything goes through express. */
+  fastPath?: boolean;
+}
+
+export interface PortalServer {
+  /** Not yet listening: call `server.listen(port, host)`. */
+  server: http.Server;
+  app: express.Express;
+  runtimeApi: RuntimeApi;
+  fastPath: RuntimeFastPath | undefined;
+  /**
+   * Stops accepting, lets in-flight requests finish (dropping idle keep-alive connections at once,
+   * all of them after 5 s), then stops the runtime API's cache. The database stays open.
+   */
+  close(): Promise<void>;
+}
+
+export async function createPortalServer(options: PortalServerOptions): Promise<PortalServer> {
+  const { database, env, build } = options;
+  const root = options.root ?? defaultRoot;
+  const db = database.db;
+
+  const app = express();
+  app.disable("x-powered-by");
+  // Behind a reverse proxy terminating HTTPS, trust its X-Forwarded-* (cookies become Secure).
+  if (env.C981_TRUST_PROXY) {
+    app.set("trust proxy", /^\d+$/.test(env.C981_TRUST_PROXY) ? Number(env.C981_TRUST_PROXY) : env.C981_TRUST_PROXY);
+  }
+  app.use(securityHeaders);
+  app.use(refuseNulInAddress);
+  if (build) {
+    app.use("/assets", express.static(path.join(root, "build", "client", "assets"), { immutable: true, maxAge: "1y" }));
+    app.use(express.static(path.join(root, "build", "client"), { maxAge: "1h" }));
+  }
+
+  app.get("/healthz", async (_req, res) => {
+    try {
+      const dataPoint = await Promise.race([
+        currentDataPoint(db),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("database did not answer within 2 s")), 2000)),
+      ]);
+      res.status(200).json({ status: "ok", database: "ok", dataPoint });
+    } catch (error) {
+      res.status(503).json({ status: "unhealthy", database: (error as Error).message });
+    }
+  });
+
+  // The public signing keys (RFC 7517), for runtimes and anyone verifying a rule set offline.
+  app.get("/.well-known/jwks.json", async (_req, res) => {
+    try {
+      res.setHeader("Cache-Control", "public, max-age=300");
+      res.type("application/jwk-set+json").send(JSON.stringify(await publicJwks(db)));
+    } catch {
+      res.status(503).type("application/problem+json").send(JSON.stringify({ type: "about:blank", title: "Database unavailable", status: 503 }));
+    }
+  });
+
+  // Machine clients: bearer tokens, no cookies, so ahead of the same-origin check for forms.
+  const runtimeApi = await createRuntimeApi(database);
+  app.use("/api/v1", runtimeApi.router);
+
+  if (build) {
+    app.use(sameOriginForWrites);
+    app.all("*", createRequestHandler({ build, mode: "production", getLoadContext: (_req, res) => ({ cspNonce: res.locals.cspNonce as string }) }));
+  }
+
+  // express's own reading of `trust proxy`, so the fast path's `req.secure` (HSTS) is express's.
+  const trustProxy = app.get("trust proxy fn") as (address: string | undefined, hop: number) => boolean;
+  const isSecure = (req: http.IncomingMessage): boolean => {
+    const socket = req.socket as typeof req.socket & { encrypted?: boolean };
+    const own = socket.encrypted ? "https" : "http";
+    if (!trustProxy(socket.remoteAddress, 0)) return own === "https";
+    const header = req.headers["x-forwarded-proto"];
+    const forwarded = (Array.isArray(header) ? header[0] : header) || own;
+    return forwarded.split(",")[0]!.trim() === "https";
+  };
+
+  const fastPath = options.fastPath === false ? undefined : createRuntimeFastPath({ cache: runtimeApi.cache, isSecure });
+  const server = http.createServer(fastPath ? (req, res) => fastPath.handle(req, res) || app(req, res) : app);
+  server.keepAliveTimeout = 5000;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      if (server.listening) {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const force = setTimeout(() => server.closeAllConnections(), 5000);
+        force.unref();
+        await closed;
+        clearTimeout(force);
+      }
+      await runtimeApi.close();
+    })());
+
+  return { server, app, runtimeApi, fastPath, close };
+}
