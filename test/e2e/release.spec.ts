@@ -1,11 +1,14 @@
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { approve, c981, DEMO_PASSWORD, E2E_PORT, expect, proposeSerialization, signIn, signOut, test } from "./support";
 
 /**
  * The browser story continues: an approved change request is released at a pilot site by a
  * release manager, and a runtime with a client token receives the new, signed version.
  */
-test("an approved change request is released at a pilot site; curl with a client token receives the new version", async ({ page }) => {
+test("an approved change request is released at a pilot site; curl and the reference runtime client receive the new version", async ({ page }) => {
   await signIn(page, "emil.engineer");
   const number = await proposeSerialization(page, "ASM-1006", "EIN");
   await signOut(page);
@@ -34,4 +37,36 @@ test("an approved change request is released at a pilot site; curl with a client
   expect(document).toMatchObject({ type: "c981.ruleset", site: "EIN", version, changeRequests: [number] });
   expect(document.rules.find((r: { partNumber: string }) => r.partNumber === "ASM-1006")).toMatchObject({ trackingMode: "serial" });
   expect(JSON.parse(Buffer.from(jws.signatures[0]!.protected, "base64url").toString())).toMatchObject({ alg: "EdDSA", typ: "c981-ruleset+jws" });
+
+  // The reference runtime client, pinned to the keys the administrator lists, verifies and activates
+  // the new version and reports it; the runtime-clients page shows the line on that version.
+  const trust = c981(["keys:list"])
+    .split("\n")
+    .filter((line) => /\sactive\s/.test(line))
+    .map((line) => line.split(/\s+/)[0]!);
+  expect(trust.length).toBeGreaterThan(0);
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "c981-e2e-runtime-"));
+  try {
+    const root = path.resolve(import.meta.dirname, "../..");
+    const client = spawnSync(
+      path.join(root, "node_modules", ".bin", "tsx"),
+      ["clients/runtime/src/cli.ts", "--url", `http://127.0.0.1:${E2E_PORT}`, "--site", "EIN", "--trust", trust.join(","), "--state-dir", stateDir, "--once"],
+      { cwd: root, encoding: "utf8", env: { ...process.env, C981_RUNTIME_TOKEN: token } },
+    );
+    expect(client.status, client.stdout + client.stderr).toBe(0);
+    const events = client.stdout.trim().split("\n").map((line) => JSON.parse(line) as { event: string; version?: number });
+    expect(events).toContainEqual(expect.objectContaining({ event: "activated", version }));
+    expect(events).toContainEqual(expect.objectContaining({ event: "reported", version }));
+    expect(JSON.parse(fs.readFileSync(path.join(stateDir, "ruleset.json"), "utf8"))).toMatchObject({ site: "EIN", version });
+  } finally {
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+  await signOut(page);
+  await signIn(page, "ada.admin");
+  await page.goto("/runtime-clients");
+  const row = page.locator("#runtime-client-sites tbody tr", { has: page.getByRole("rowheader", { name: "e2e-line-ein" }) });
+  await expect(row).toHaveCount(1);
+  await expect(row.locator("td").nth(2)).toContainText(`v${version}`);
+  await expect(row.locator("td").nth(2)).toContainText("current");
+  await expect(row.locator("td").nth(6)).toContainText("none");
 });
