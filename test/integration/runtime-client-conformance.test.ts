@@ -204,6 +204,26 @@ describe("the reference runtime client against the real portal", () => {
     for (const row of rows) expect(ruleSetDocumentSchema.safeParse(payloadOf(row.jws as string)).error).toBeUndefined();
   });
 
+  it("the README's verification example for integrators verifies a rule set from the portal as written", async () => {
+    const root = path.resolve(import.meta.dirname, "../..");
+    const readme = await fs.readFile(path.join(root, "README.md"), "utf8");
+    const snippet = /## For MES integrators[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(snippet).toContain("generalVerify");
+    const file = path.join(root, `.readme-example-${randomBytes(4).toString("hex")}.mjs`);
+    const prelude = `const portal = ${JSON.stringify(portalUrl)}; const token = ${JSON.stringify(token)};\n`;
+    // The integrator's pinned thumbprint takes the place of the placeholder; nothing else changes.
+    expect(snippet).toContain('"<thumbprint>"');
+    const program = snippet!.replace('"<thumbprint>"', pins.map((p) => JSON.stringify(p)).join(", ")).replace(/^(import .*\n)+/, (imports) => imports + prelude);
+    await fs.writeFile(file, `${program}console.log(JSON.stringify({ site: document.site, version: document.version }));\n`);
+    try {
+      const { execFile } = await import("node:child_process");
+      const stdout = await new Promise<string>((resolve, reject) => execFile(process.execPath, [file], { cwd: root }, (error, out, err) => (error ? reject(new Error(err)) : resolve(out))));
+      expect(JSON.parse(stdout)).toEqual({ site: "EIN", version: payloadOf(await (await portalGet("")).text()).version });
+    } finally {
+      await fs.rm(file, { force: true });
+    }
+  });
+
   it("accepts the same version again only with the same digest", async () => {
     const { client, events } = await goodClient();
     serveCurrent = answer(current.jws);
@@ -236,7 +256,7 @@ describe("the reference runtime client against the real portal", () => {
     const dir = await stateDir();
     await fs.cp(baseline, dir, { recursive: true });
     const { client, events } = await open(dir, { url: hostileUrl });
-    const effectiveFrom = new Date(Date.now() + 3000);
+    const effectiveFrom = new Date(Date.now() + 5000);
     await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "scheduled", changes: [], kind: "release", effectiveFrom }, keyRing);
     expect(await client.syncOnce()).toEqual({ ok: true });
     expect(events).toContainEqual(expect.objectContaining({ event: "scheduled", version: current.version + 1 }));
