@@ -44,6 +44,7 @@ import {
 import type { Db, DbOrTx, Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { verifyPassword } from "../utils/password.server";
+import { analysisCurrency } from "./impact-analysis.server";
 import { appendAudit } from "./audit.server";
 
 export interface Person {
@@ -513,6 +514,16 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
     // Fail early with the lifecycle's own message (e.g. "cannot approve a change request that is draft").
     step(locked, event, { allRequiredApprovalsGiven: false });
     await refuseIfStale(tx, locked, "sign it");
+    // A reviewer signs together with the impact analysis they saw; it must still be current.
+    const currency = await analysisCurrency(tx, number);
+    if (!currency.current) {
+      const message = `${currency.reason} Run a fresh impact analysis, review it, then sign.`;
+      throw new DomainError("conflict", message, { analysisHash: [message] });
+    }
+    if (currency.analysis.sha256 !== input.analysisHash) {
+      const message = "A newer impact analysis exists than the one on your page: review it, then sign.";
+      throw new DomainError("conflict", message, { analysisHash: [message] });
+    }
     const expanded = locked.expandedChanges as ExpandedChange[];
     const approvals = await approvalsOf(tx, locked.id, expanded);
     const sod = separationOfDutiesProblem({
@@ -538,6 +549,7 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
         signedAt: sql`date_trunc('milliseconds', now())`,
         contentHash: locked.contentHash,
         revision: locked.revision,
+        analysisHash: input.analysisHash,
         comment: input.comment || null,
       })
       .returning({ id: signatures.id, signedAt: signatures.signedAt });
@@ -560,6 +572,7 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
           signedAt: signature!.signedAt,
           contentHash: locked.contentHash,
           revision: locked.revision,
+          analysisHash: input.analysisHash,
           comment: input.comment || null,
         },
       },

@@ -119,6 +119,8 @@ export const signatures = pgTable(
     signedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     contentHash: text().notNull(),
     revision: integer().notNull(),
+    /** SHA-256 of the impact analysis the signer saw and signed with (null for signatures before analyses existed). */
+    analysisHash: text(),
     comment: text(),
     voidedAt: timestamp({ withTimezone: true, precision: 3 }),
     voidReason: text(),

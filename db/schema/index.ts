@@ -11,3 +11,4 @@ export * from "./audit";
 export * from "./change-requests";
 export * from "./signing-keys";
 export * from "./releases";
+export * from "./impact-analyses";

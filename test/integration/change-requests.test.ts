@@ -22,6 +22,7 @@ import { createUser } from "../../app/services/users.server";
 import { verifyAuditChain } from "../../app/services/audit.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
+import { analysed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 import type { KeyRing } from "../../app/utils/signing.server";
@@ -57,7 +58,7 @@ async function status(number: string): Promise<string> {
   return row!.status as string;
 }
 const sign = async (who: Signer, number: string, meaning: "approved" | "rejected" | "changes_requested", role: "quality_reviewer" | "regulatory_reviewer", extra: Record<string, unknown> = {}) =>
-  signChangeRequest(database.db, who, number, { meaning, role, username: who.username, password: PASSWORD, comment: meaning === "rejected" ? "no" : "", rowVersion: await rowVersion(number), ...extra });
+  signChangeRequest(database.db, who, number, { meaning, role, username: who.username, password: PASSWORD, comment: meaning === "rejected" ? "no" : "", rowVersion: await rowVersion(number), analysisHash: await analysed(database.db, number), ...extra });
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -111,7 +112,7 @@ describe("change requests", () => {
     const fresh = await person("q.fresh", ["quality_reviewer"]);
     const { number } = await createChangeRequest(database.db, people.emil!, { ...serializeSub1001AtEin, title: "Serialize SUB-1003", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1003" }] });
     await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
-    const withoutName = await signChangeRequest(database.db, fresh, number, { meaning: "changes_requested", role: "quality_reviewer", password: PASSWORD, rowVersion: await rowVersion(number) });
+    const withoutName = await signChangeRequest(database.db, fresh, number, { meaning: "changes_requested", role: "quality_reviewer", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash: await analysed(database.db, number) });
     expect(withoutName).toMatchObject({ ok: false, fields: { username: [expect.stringMatching(/first signature/)] } });
     expect(await sign(fresh, number, "changes_requested", "quality_reviewer")).toMatchObject({ ok: true, status: "changes_requested" });
   });
@@ -264,8 +265,8 @@ describe("change requests under concurrency (real PostgreSQL)", () => {
     const number = await inReview("Serialize SUB-1019", "SUB-1019");
     const version = await rowVersion(number);
     const results = await settle([
-      signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.quality", password: PASSWORD, rowVersion: version }),
-      signChangeRequest(database.db, people.both!, number, { meaning: "approved", role: "quality_reviewer", username: "b.both", password: PASSWORD, rowVersion: version }),
+      signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.quality", password: PASSWORD, rowVersion: version, analysisHash: await analysed(database.db, number) }),
+      signChangeRequest(database.db, people.both!, number, { meaning: "approved", role: "quality_reviewer", username: "b.both", password: PASSWORD, rowVersion: version, analysisHash: await analysed(database.db, number) }),
     ]);
     expect(results.map(statusOf).sort()).toEqual([200, 409]);
     expect(await status(number)).toBe("approved");
@@ -279,7 +280,7 @@ describe("change requests under concurrency (real PostgreSQL)", () => {
     const number = await inReview("Serialize SUB-1010", "SUB-1010");
     const version = await rowVersion(number);
     const results = await settle([
-      signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.quality", password: PASSWORD, rowVersion: version }),
+      signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.quality", password: PASSWORD, rowVersion: version, analysisHash: await analysed(database.db, number) }),
       updateChangeRequest(database.db, people.emil!, number, version, { ...serializeSub1001AtEin, title: "Serialize SUB-1010 (edited)", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1010" }] }),
     ]);
     expect(results.map(statusOf).sort()).toEqual([200, 409]);
@@ -298,7 +299,7 @@ describe("change requests under concurrency (real PostgreSQL)", () => {
     const number = await inReview("Serialize SUB-1005", "SUB-1005");
     const version = await rowVersion(number);
     const results = await settle([
-      signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.quality", password: PASSWORD, rowVersion: version }),
+      signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.quality", password: PASSWORD, rowVersion: version, analysisHash: await analysed(database.db, number) }),
       rebaseChangeRequest(database.db, people.emil!, number, version),
     ]);
     expect(results.map(statusOf).sort()).toEqual([200, 409]);

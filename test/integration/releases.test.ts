@@ -11,6 +11,7 @@ import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
+import { analysed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 
@@ -39,7 +40,7 @@ async function approved(title: string, changes: unknown[]): Promise<string> {
     changes,
   });
   await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
-  const signed = await signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.q", password: PASSWORD, rowVersion: await rowVersion(number) });
+  const signed = await signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.q", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash: await analysed(database.db, number) });
   if (!signed.ok || signed.status !== "approved") throw new Error(`${number} not approved: ${JSON.stringify(signed)}`);
   return number;
 }

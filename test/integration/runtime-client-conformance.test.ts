@@ -317,7 +317,7 @@ describe("update attacks are refused by name and the last good rule set stays", 
     payload[payload.indexOf("serial")] = "S".charCodeAt(0);
     await expectRefused("bad-signature", answer(JSON.stringify({ ...good, payload: payload.toString("base64url") })));
     const signature = Buffer.from(good.signatures[0]!.signature, "base64url");
-    signature[10] ^= 0x01;
+    signature[10] = signature[10]! ^ 0x01;
     await expectRefused("bad-signature", answer(JSON.stringify({ ...good, signatures: [{ ...good.signatures[0]!, signature: signature.toString("base64url") }] })));
   });
 

@@ -1,0 +1,695 @@
+/**
+ * Impact analysis of a change request on legacy genealogy — pure and deterministic. The service
+ * reads one consistent snapshot of the database (named by the audit trail's sequence number) into
+ * an `AnalysisInput`; this module turns it into findings. Nothing here reads the clock: every time
+ * window is measured from the data point, and the same input gives byte-identical output (sorted
+ * collections, decimal strings, no floating totals in identifiers).
+ *
+ * Genealogy is never completed by guesswork: where a serialized parent consumed lot-level inputs,
+ * the report names the candidate lots with quantities and the trace precision (unit / lot / none),
+ * never a per-unit link. Traversals keep a visited set, so cycles in imported data end them, and
+ * are reported, as are dangling references.
+ */
+import { canonicalize } from "./canonical-json";
+import { compareTracking, granularity, type ConsumptionScan, type Identifies, type TrackingMode } from "./tracking-rule";
+
+export const ANALYSIS_TYPE = "c981.impact-analysis";
+export const ANALYSIS_SCHEMA_VERSION = 1;
+/** Items named per finding; the counts are always complete. */
+export const SAMPLE_SIZE = 20;
+export const VOLUME_WINDOW_DAYS = 30;
+/** An analysis older than this is stale: a fresh one is required before the next signature. */
+export const ANALYSIS_MAX_AGE_HOURS = 24;
+
+export type Severity = "critical" | "warning" | "info";
+export const SEVERITIES: readonly Severity[] = ["critical", "warning", "info"];
+
+export const FINDING_CODES = {
+  ITEMS_BY_STATUS: "Existing trace items of the material at the site, by status",
+  OPEN_WORK_ORDERS: "Open work orders that produce or consume the material",
+  MIXED_HISTORY: "Legacy records stay at the coarser level: a mixed historical state the legacy-data plan must cover",
+  UNTRACKED_HISTORY: "History before the change has no identity at all",
+  PRECISION_LOSS: "Finished units that would lose unit-level or lot-level trace",
+  CANDIDATE_LINKS: "Serialized parents that consumed lots: candidate sets, not per-unit links",
+  GENEALOGY_BREAK_BOM: "BOM: a serialized component consumed into a non-serialized parent",
+  GENEALOGY_BREAK_ACTUAL: "Genealogy: serials consumed into non-serialized parents",
+  PARENT_FINER_THAN_COMPONENT: "BOM: a parent requires a finer trace level than its component",
+  COARSER_ALTERNATE: "BOM: an approved alternate tracked more coarsely than its primary",
+  INEXPRESSIBLE_EVENTS: "Splits, merges, repacks or rework the new mode cannot express",
+  REACH: "Finished goods that contain an affected item, through every tier",
+  LABELS: "Label templates that must change, and label volume per day",
+  SCAN_STEPS: "Scanning steps that must change, and scan volume per day",
+  ERP_PLM_DISAGREEMENT: "ERP/PLM records whose tracking flag will disagree with the new rule",
+  ERP_PLM_RESOLVED: "ERP/PLM records that disagree today and will agree with the new rule",
+  CYCLE: "Genealogy cycle in the data (the traversal stopped at it)",
+  DANGLING_REFERENCE: "Dangling reference in the genealogy data",
+  DISTRIBUTION: "Sites and runtime clients that will receive the change",
+} as const;
+export type FindingCode = keyof typeof FINDING_CODES;
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  message: string;
+  count: number;
+  counts?: Record<string, number | string>;
+  sample: string[];
+  /** Structured detail for screens and exports (e.g. candidate sets, volumes). */
+  detail?: Record<string, unknown>;
+}
+
+// --- input --------------------------------------------------------------------------------------
+
+export type RuleState = { state: "legacy" } | { state: "unruled" } | { state: "ruled"; trackingMode: TrackingMode; consumptionScan: ConsumptionScan; identifierFormatCodes: string[]; containerTracking: boolean };
+
+export interface MaterialFacts {
+  partNumber: string;
+  family: string;
+  riskClass: "low" | "medium" | "high";
+  regulatoryFlags: string[];
+}
+
+export interface ItemFacts {
+  id: number;
+  identifier: string;
+  kind: Identifies;
+  partNumber: string;
+  site: string;
+  status: "wip" | "stock" | "consumed" | "shipped" | "scrapped";
+  quantity: string;
+  createdAt: string;
+}
+
+export interface EdgeFacts {
+  id: number;
+  eventRef: string;
+  kind: "consume" | "split" | "merge" | "repack" | "rework" | "scrap" | "aggregate";
+  input: number;
+  output: number;
+  quantity: string;
+  unit: string;
+  occurredAt: string;
+  workOrder: string | null;
+}
+
+export interface TrackingChangeInput {
+  partNumber: string;
+  site: string;
+  before: RuleState;
+  after: Extract<RuleState, { state: "ruled" }>;
+}
+
+export interface AnalysisInput {
+  changeRequest: { number: string; revision: number; contentHash: string };
+  dataPoint: { auditSeq: number; at: string };
+  /** The rule-set version in force at each site at the data point (null: none yet). */
+  ruleSetVersions: Record<string, number | null>;
+  changes: TrackingChangeInput[];
+  materials: Record<string, MaterialFacts>;
+  /** Rules in force at the data point for the BOM neighbours, by `partNumber|site`. */
+  rulesBefore: Record<string, RuleState>;
+  bomLines: { site: string; parent: string; component: string; lineNo: number; alternates: string[] }[];
+  /** Items of the changed materials and every item they reach (forward), plus their direct inputs. */
+  items: ItemFacts[];
+  edges: EdgeFacts[];
+  workOrders: { number: string; site: string; partNumber: string; quantity: string; unit: string }[];
+  labelTemplates: { site: string; code: string; name: string; workCentre: string | null; formats: string[] }[];
+  formats: Record<string, { identifies: Identifies }>;
+  routingScans: { site: string; parent: string; step: number; workCentre: string; component: string; consumptionScan: ConsumptionScan }[];
+  externalRecords: { system: "erp" | "plm"; externalKey: string; partNumber: string; site: string | null; trackingFlag: string; trackingMode: TrackingMode }[];
+  runtimeClients: { name: string; sites: string[]; reported: Record<string, number | null> }[];
+}
+
+export interface ChangeAnalysis {
+  partNumber: string;
+  site: string;
+  from: TrackingMode | "legacy" | "unruled";
+  to: TrackingMode;
+  effect: "upgrade" | "downgrade" | "same" | "new";
+  findings: Finding[];
+}
+
+export interface AnalysisReport {
+  type: typeof ANALYSIS_TYPE;
+  schemaVersion: typeof ANALYSIS_SCHEMA_VERSION;
+  changeRequest: AnalysisInput["changeRequest"];
+  dataPoint: AnalysisInput["dataPoint"];
+  ruleSetVersions: Record<string, number | null>;
+  window: { from: string; to: string; days: number };
+  summary: { critical: number; warning: number; info: number };
+  changes: ChangeAnalysis[];
+  findings: Finding[];
+}
+
+// --- helpers ------------------------------------------------------------------------------------
+
+const key = (partNumber: string, site: string) => `${partNumber}|${site}`;
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const sample = (values: Iterable<string>) => [...new Set(values)].sort(byText).slice(0, SAMPLE_SIZE);
+const perDay = (count: number) => (count / VOLUME_WINDOW_DAYS).toFixed(1);
+/** Decimal quantities summed exactly (scaled integers, 6 decimals as stored). */
+function sumQuantities(values: Iterable<string>): string {
+  let total = 0n;
+  for (const v of values) {
+    const [whole = "0", fraction = ""] = v.split(".");
+    const negative = whole.startsWith("-");
+    const scaled = BigInt(whole.replace("-", "")) * 1_000_000n + BigInt((fraction + "000000").slice(0, 6));
+    total += negative ? -scaled : scaled;
+  }
+  const whole = total / 1_000_000n;
+  const fraction = (total % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
+  return fraction ? `${whole}.${fraction}` : `${whole}`;
+}
+const modeOf = (rule: RuleState | undefined): TrackingMode | null => (rule?.state === "ruled" ? rule.trackingMode : null);
+const REGULATED = new Set(["udi", "critical_to_safety"]);
+/** Edges that carry material on to a next tier; rework loops on itself, scrap leaves the flow. */
+const FLOW_KINDS = new Set<EdgeFacts["kind"]>(["consume", "split", "merge", "repack", "aggregate"]);
+
+// --- the analysis -------------------------------------------------------------------------------
+
+export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
+  const items = new Map(input.items.map((i) => [i.id, i]));
+  const outgoing = new Map<number, EdgeFacts[]>();
+  const incoming = new Map<number, EdgeFacts[]>();
+  for (const edge of [...input.edges].sort((a, b) => a.id - b.id)) {
+    (outgoing.get(edge.input) ?? outgoing.set(edge.input, []).get(edge.input)!).push(edge);
+    (incoming.get(edge.output) ?? incoming.set(edge.output, []).get(edge.output)!).push(edge);
+  }
+  // The rules after the change request: its own changes over the rules in force.
+  const rulesAfter = new Map<string, RuleState>(Object.entries(input.rulesBefore));
+  for (const c of input.changes) rulesAfter.set(key(c.partNumber, c.site), c.after);
+  const to = Date.parse(input.dataPoint.at);
+  const window = { from: new Date(to - VOLUME_WINDOW_DAYS * 86_400_000).toISOString(), to: input.dataPoint.at, days: VOLUME_WINDOW_DAYS };
+  const inWindow = (at: string) => at >= window.from && at < window.to;
+  const ctx: Context = { input, items, outgoing, incoming, rulesAfter, inWindow };
+
+  const changes = [...input.changes]
+    .sort((a, b) => byText(a.site, b.site) || byText(a.partNumber, b.partNumber))
+    .map((change) => analyseChange(ctx, change));
+  const findings = [distribution(input), ...dataQuality(ctx)].filter((f): f is Finding => f !== null);
+  const all = [...changes.flatMap((c) => c.findings), ...findings];
+  const summary = { critical: 0, warning: 0, info: 0 };
+  for (const f of all) summary[f.severity]++;
+  return {
+    type: ANALYSIS_TYPE,
+    schemaVersion: ANALYSIS_SCHEMA_VERSION,
+    changeRequest: input.changeRequest,
+    dataPoint: input.dataPoint,
+    ruleSetVersions: Object.fromEntries(Object.entries(input.ruleSetVersions).sort(([a], [b]) => byText(a, b))),
+    window,
+    summary,
+    changes,
+    findings,
+  };
+}
+
+/** The stored form: RFC 8785 canonical JSON; its SHA-256 is what reviewers sign with. */
+export function canonicalReport(report: AnalysisReport): string {
+  return canonicalize(JSON.parse(JSON.stringify(report)));
+}
+
+interface Context {
+  input: AnalysisInput;
+  items: Map<number, ItemFacts>;
+  outgoing: Map<number, EdgeFacts[]>;
+  incoming: Map<number, EdgeFacts[]>;
+  rulesAfter: Map<string, RuleState>;
+  inWindow: (at: string) => boolean;
+}
+
+function analyseChange(ctx: Context, change: TrackingChangeInput): ChangeAnalysis {
+  const { input } = ctx;
+  const fromMode = modeOf(change.before);
+  const toMode = change.after.trackingMode;
+  const effect = fromMode ? compareTracking(fromMode, toMode) : "new";
+  const own = input.items.filter((i) => i.partNumber === change.partNumber && i.site === change.site).sort((a, b) => a.id - b.id);
+  const material = input.materials[change.partNumber];
+  const findings: (Finding | null)[] = [
+    itemsByStatus(own),
+    openWorkOrders(ctx, change),
+    ...traceabilityEffect(ctx, change, own, fromMode, material),
+    candidateLinks(ctx, own),
+    ...boundaryConflicts(ctx, change, own),
+    reach(ctx, own),
+    labels(ctx, change, own, fromMode),
+    scanSteps(ctx, change, own, fromMode),
+    ...externalRecords(ctx, change, fromMode),
+  ];
+  return {
+    partNumber: change.partNumber,
+    site: change.site,
+    from: change.before.state === "ruled" ? change.before.trackingMode : change.before.state,
+    to: toMode,
+    effect,
+    findings: findings.filter((f): f is Finding => f !== null),
+  };
+}
+
+function itemsByStatus(own: ItemFacts[]): Finding {
+  const counts: Record<string, number> = { wip: 0, stock: 0, consumed: 0, shipped: 0, scrapped: 0 };
+  const byKind: Record<string, number> = {};
+  for (const i of own) {
+    counts[i.status]!++;
+    byKind[i.kind] = (byKind[i.kind] ?? 0) + 1;
+  }
+  const active = own.filter((i) => i.status === "wip" || i.status === "stock");
+  return {
+    code: "ITEMS_BY_STATUS",
+    severity: "info",
+    message: `${own.length} trace item(s): ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ")}`,
+    count: own.length,
+    counts: { ...counts, ...Object.fromEntries(Object.entries(byKind).map(([k, n]) => [`kind:${k}`, n])) },
+    sample: sample((active.length ? active : own).map((i) => i.identifier)),
+  };
+}
+
+function openWorkOrders(ctx: Context, change: TrackingChangeInput): Finding {
+  const consumers = new Set(
+    ctx.input.bomLines
+      .filter((l) => l.site === change.site && (l.component === change.partNumber || l.alternates.includes(change.partNumber)))
+      .map((l) => l.parent),
+  );
+  const producing = ctx.input.workOrders.filter((w) => w.site === change.site && w.partNumber === change.partNumber);
+  const consuming = ctx.input.workOrders.filter((w) => w.site === change.site && consumers.has(w.partNumber));
+  const count = producing.length + consuming.length;
+  return {
+    code: "OPEN_WORK_ORDERS",
+    severity: count > 0 ? "warning" : "info",
+    message:
+      count > 0
+        ? `${producing.length} open work order(s) produce it and ${consuming.length} consume it: in-flight work crosses the switch and needs a cut-over rule`
+        : "No open work order produces or consumes it",
+    count,
+    counts: { producing: producing.length, consuming: consuming.length },
+    sample: sample([...producing, ...consuming].map((w) => w.number)),
+  };
+}
+
+function isRegulated(ctx: Context, partNumber: string): boolean {
+  return (ctx.input.materials[partNumber]?.regulatoryFlags ?? []).some((f) => REGULATED.has(f));
+}
+
+function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], fromMode: TrackingMode | null, material: MaterialFacts | undefined): Finding[] {
+  const toMode = change.after.trackingMode;
+  const findings: Finding[] = [];
+  if (fromMode === "lot" && toMode === "serial") {
+    const lots = own.filter((i) => i.kind === "lot");
+    const active = lots.filter((i) => i.status === "wip" || i.status === "stock");
+    findings.push({
+      code: "MIXED_HISTORY",
+      severity: lots.length > 0 ? "warning" : "info",
+      message: `${lots.length} lot(s) stay lot-level history; ${active.length} still in WIP or stock (${sumQuantities(active.map((i) => i.quantity))} units) must be re-identified with serials or grandfathered`,
+      count: lots.length,
+      counts: { lots: lots.length, toReidentifyOrGrandfather: active.length, unitsInOpenLots: sumQuantities(active.map((i) => i.quantity)), historical: lots.length - active.length },
+      sample: sample(active.map((i) => i.identifier)),
+    });
+  } else if ((fromMode === "none" || fromMode === null) && toMode !== "none") {
+    findings.push({
+      code: "UNTRACKED_HISTORY",
+      severity: "warning",
+      message: `Before the change the material was ${fromMode === null ? change.before.state : "untracked"}: ${own.length === 0 ? "no record identifies it" : `${own.length} record(s) exist anyway`}; material already in stock or built in carries no identity`,
+      count: own.length,
+      sample: sample(own.map((i) => i.identifier)),
+    });
+  }
+  if (fromMode && granularity(toMode) < granularity(fromMode)) {
+    // Which finished units trace to this material at the level that will be lost?
+    const level: Identifies = fromMode === "serial" ? "serial" : "lot";
+    const sources = own.filter((i) => i.kind === level);
+    const finished = forwardReach(ctx, sources.map((i) => i.id)).finished;
+    const regulatedUnits = [...finished].filter((id) => isRegulated(ctx, ctx.items.get(id)!.partNumber));
+    const materialRegulated = material ? material.regulatoryFlags.some((f) => REGULATED.has(f)) : false;
+    findings.push({
+      code: "PRECISION_LOSS",
+      severity: regulatedUnits.length > 0 || materialRegulated ? "critical" : "warning",
+      message: `${finished.size} finished unit(s) trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedUnits.length} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
+      count: finished.size,
+      counts: { finishedUnits: finished.size, regulated: regulatedUnits.length, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
+      sample: sample([...finished].map((id) => ctx.items.get(id)!.identifier)),
+    });
+  }
+  return findings;
+}
+
+/** Serialized parents that consumed lots of the material: the candidate lots with quantities, precision "lot". */
+function candidateLinks(ctx: Context, own: ItemFacts[]): Finding | null {
+  const parents = new Map<number, { lot: string; quantity: string; unit: string }[]>();
+  for (const lot of own.filter((i) => i.kind === "lot")) {
+    for (const e of ctx.outgoing.get(lot.id) ?? []) {
+      const out = ctx.items.get(e.output);
+      if (e.kind !== "consume" || !out || out.kind !== "serial") continue;
+      (parents.get(out.id) ?? parents.set(out.id, []).get(out.id)!).push({ lot: lot.identifier, quantity: e.quantity, unit: e.unit });
+    }
+  }
+  if (parents.size === 0) return null;
+  const sets = [...parents]
+    .map(([id, candidates]) => ({ parent: ctx.items.get(id)!.identifier, parentMaterial: ctx.items.get(id)!.partNumber, precision: "lot", candidates: candidates.sort((a, b) => byText(a.lot, b.lot)) }))
+    .sort((a, b) => byText(a.parent, b.parent));
+  const ambiguous = sets.filter((s) => s.candidates.length > 1).length;
+  return {
+    code: "CANDIDATE_LINKS",
+    severity: "info",
+    message: `${parents.size} serialized parent(s) consumed lots of it: each links to its candidate lot(s) with quantities (trace precision: lot); ${ambiguous} of them have more than one candidate lot`,
+    count: parents.size,
+    counts: { parents: parents.size, withSeveralCandidates: ambiguous, precisionUnit: 0, precisionLot: parents.size },
+    sample: sample(sets.map((s) => s.parent)),
+    detail: { candidateSets: sets.slice(0, SAMPLE_SIZE) },
+  };
+}
+
+function boundaryConflicts(ctx: Context, change: TrackingChangeInput, own: ItemFacts[]): (Finding | null)[] {
+  const { site, partNumber } = change;
+  const after = (pn: string) => modeOf(ctx.rulesAfter.get(key(pn, site)));
+  const lines = ctx.input.bomLines.filter((l) => l.site === site && (l.parent === partNumber || l.component === partNumber || l.alternates.includes(partNumber)));
+  const breaks: string[] = [];
+  const finer: string[] = [];
+  const coarser: string[] = [];
+  for (const line of lines) {
+    const parentMode = after(line.parent);
+    for (const component of [line.component, ...line.alternates]) {
+      if (line.parent !== partNumber && component !== partNumber) continue;
+      const componentMode = after(component);
+      if (!parentMode || !componentMode) continue;
+      const label = `${site} ${line.parent} ← ${component}`;
+      if (componentMode === "serial" && parentMode !== "serial") breaks.push(`${label} (serial into ${parentMode})`);
+      const risk = ctx.input.materials[component]?.riskClass ?? "medium";
+      if (componentMode === "none" && parentMode !== "none" && risk !== "low") finer.push(`${label} (${parentMode} parent, untracked ${risk}-risk component)`);
+    }
+    const primaryMode = after(line.component);
+    if (primaryMode && (line.component === partNumber || line.alternates.includes(partNumber))) {
+      for (const alt of line.alternates) {
+        const altMode = after(alt);
+        if (altMode && compareTracking(primaryMode, altMode) === "downgrade" && (alt === partNumber || line.component === partNumber)) {
+          coarser.push(`${site} ${line.parent}: ${alt} (${altMode}) for ${line.component} (${primaryMode})`);
+        }
+      }
+    }
+  }
+  // Actual genealogy under the new rules: serial items consumed into parents that will not be serialized.
+  const actual: string[] = [];
+  const ownIds = new Set(own.map((i) => i.id));
+  const touching = new Map<number, EdgeFacts>();
+  for (const i of own) for (const e of [...(ctx.outgoing.get(i.id) ?? []), ...(ctx.incoming.get(i.id) ?? [])]) touching.set(e.id, e);
+  for (const e of [...touching.values()].sort((a, b) => a.id - b.id)) {
+    if (e.kind !== "consume") continue;
+    const input = ctx.items.get(e.input);
+    const output = ctx.items.get(e.output);
+    if (!input || !output || !(ownIds.has(input.id) || ownIds.has(output.id))) continue;
+    const inputMode = modeOf(ctx.rulesAfter.get(key(input.partNumber, input.site)));
+    const outputMode = modeOf(ctx.rulesAfter.get(key(output.partNumber, output.site)));
+    if (input.kind === "serial" && inputMode === "serial" && outputMode !== null && outputMode !== "serial" && output.kind !== "container") {
+      actual.push(`${input.identifier} → ${output.identifier}`);
+    }
+  }
+  const expressible = inexpressibleEvents(ctx, change, own);
+  return [
+    breaks.length
+      ? { code: "GENEALOGY_BREAK_BOM", severity: "critical", message: `${breaks.length} BOM line(s) consume a serialized component into a non-serialized parent: unit-level trace ends there`, count: breaks.length, sample: sample(breaks) }
+      : null,
+    actual.length
+      ? { code: "GENEALOGY_BREAK_ACTUAL", severity: "critical", message: `${actual.length} recorded consumption(s) put a serial into a parent that will not be serialized`, count: actual.length, sample: sample(actual) }
+      : null,
+    finer.length
+      ? { code: "PARENT_FINER_THAN_COMPONENT", severity: "warning", message: `${finer.length} BOM line(s): a tracked parent consumes an untracked component of medium or high risk`, count: finer.length, sample: sample(finer) }
+      : null,
+    coarser.length
+      ? { code: "COARSER_ALTERNATE", severity: "warning", message: `${coarser.length} approved alternate(s) are tracked more coarsely than their primary: substituting loses trace`, count: coarser.length, sample: sample(coarser) }
+      : null,
+    expressible,
+  ];
+}
+
+function inexpressibleEvents(ctx: Context, change: TrackingChangeInput, own: ItemFacts[]): Finding | null {
+  const mode = change.after.trackingMode;
+  const refused = new Set<EdgeFacts["kind"]>(mode === "serial" ? ["split", "merge"] : mode === "lot" ? ["rework"] : ["split", "merge", "repack", "rework"]);
+  const events = new Map<string, EdgeFacts["kind"]>();
+  for (const i of own) {
+    for (const e of [...(ctx.outgoing.get(i.id) ?? []), ...(ctx.incoming.get(i.id) ?? [])]) {
+      if (!refused.has(e.kind)) continue;
+      // A repack puts this material into containers; a container format alone can still express it.
+      if (e.kind === "repack" && change.after.containerTracking) continue;
+      events.set(e.eventRef, e.kind);
+    }
+  }
+  if (events.size === 0) return null;
+  const byKind: Record<string, number> = {};
+  for (const kind of events.values()) byKind[kind] = (byKind[kind] ?? 0) + 1;
+  return {
+    code: "INEXPRESSIBLE_EVENTS",
+    severity: "warning",
+    message: `${events.size} recorded event(s) — ${Object.entries(byKind).sort(([a], [b]) => byText(a, b)).map(([k, n]) => `${n} ${k}`).join(", ")} — cannot be expressed when the material is ${mode === "none" ? "untracked" : `${mode}-tracked`}`,
+    count: events.size,
+    counts: byKind,
+    sample: sample(events.keys()),
+  };
+}
+
+interface Reach {
+  /** Tier (distance) of every reached item, the starting items at 0. */
+  tier: Map<number, number>;
+  finished: Set<number>;
+  /** Best trace precision of a path to each finished item. */
+  precision: Map<number, "unit" | "lot">;
+}
+
+/**
+ * Breadth-first, forward (input → output), through every tier. Finished goods are the non-container
+ * items from which no material flows on (no consume/split/merge/repack/aggregate edge out); a
+ * container is transparent. A visited set makes cycles end the walk.
+ */
+export function forwardReach(ctx: Pick<Context, "items" | "outgoing">, start: readonly number[]): Reach {
+  const tier = new Map<number, number>();
+  const unit = new Map<number, boolean>();
+  let frontier: number[] = [];
+  for (const id of start) {
+    if (tier.has(id) || !ctx.items.has(id)) continue;
+    tier.set(id, 0);
+    unit.set(id, ctx.items.get(id)!.kind !== "lot");
+    frontier.push(id);
+  }
+  const finished = new Set<number>();
+  const precision = new Map<number, "unit" | "lot">();
+  for (let depth = 1; frontier.length > 0; depth++) {
+    const next: number[] = [];
+    for (const id of frontier) {
+      const flows = (ctx.outgoing.get(id) ?? []).filter((e) => FLOW_KINDS.has(e.kind) && e.output !== id && ctx.items.has(e.output));
+      const item = ctx.items.get(id)!;
+      if (flows.length === 0 && item.kind !== "container" && depth > 1) {
+        finished.add(id);
+        precision.set(id, unit.get(id) ? "unit" : "lot");
+      }
+      for (const e of flows) {
+        const out = ctx.items.get(e.output)!;
+        const viaUnit = unit.get(id)! && out.kind !== "lot";
+        if (!tier.has(e.output)) {
+          tier.set(e.output, depth);
+          unit.set(e.output, viaUnit);
+          next.push(e.output);
+        } else if (viaUnit && !unit.get(e.output)) {
+          // A finer path found later only improves precision; it never revisits (the walk terminates).
+          unit.set(e.output, true);
+          if (precision.has(e.output)) precision.set(e.output, "unit");
+        }
+      }
+    }
+    frontier = next.sort((a, b) => a - b);
+  }
+  return { tier, finished, precision };
+}
+
+function reach(ctx: Context, own: ItemFacts[]): Finding {
+  const { tier, finished, precision } = forwardReach(ctx, own.map((i) => i.id));
+  const bySite: Record<string, number> = {};
+  for (const id of finished) {
+    const site = ctx.items.get(id)!.site;
+    bySite[site] = (bySite[site] ?? 0) + 1;
+  }
+  // Affected items by tier and status (for the chart).
+  const byTier: Record<string, Record<string, number>> = {};
+  for (const [id, t] of [...tier].sort((a, b) => a[1] - b[1] || a[0] - b[0])) {
+    const row = (byTier[String(t)] ??= {});
+    const status = ctx.items.get(id)!.status;
+    row[status] = (row[status] ?? 0) + 1;
+  }
+  const unitCount = [...precision.values()].filter((p) => p === "unit").length;
+  const deepest = Math.max(0, ...tier.values());
+  return {
+    code: "REACH",
+    severity: "info",
+    message: `${finished.size} distinct finished good(s) contain an affected item (${Object.entries(bySite).sort(([a], [b]) => byText(a, b)).map(([s, n]) => `${n} at ${s}`).join(", ") || "none"}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.size - unitCount} lot-level`,
+    count: finished.size,
+    counts: { ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])), precisionUnit: unitCount, precisionLot: finished.size - unitCount, itemsReached: tier.size, tiers: deepest },
+    sample: sample([...finished].map((id) => ctx.items.get(id)!.identifier)),
+    detail: { byTier },
+  };
+}
+
+function formatsOf(rule: RuleState | undefined): string[] {
+  return rule?.state === "ruled" ? [...rule.identifierFormatCodes].sort(byText) : [];
+}
+
+function labels(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], fromMode: TrackingMode | null): Finding | null {
+  const beforeFormats = formatsOf(change.before);
+  const afterFormats = formatsOf(change.after);
+  const removed = beforeFormats.filter((f) => !afterFormats.includes(f));
+  const added = afterFormats.filter((f) => !beforeFormats.includes(f));
+  // Work centres where the material is made: its labels are printed there (or site-wide).
+  const centres = new Set(ctx.input.routingScans.filter((r) => r.site === change.site && r.parent === change.partNumber).map((r) => r.workCentre));
+  const templates = ctx.input.labelTemplates.filter(
+    (t) => t.site === change.site && (t.workCentre === null || centres.has(t.workCentre)) && t.formats.some((f) => removed.includes(f) || added.includes(f) || beforeFormats.includes(f)),
+  );
+  const mustChange = removed.length + added.length > 0 ? templates.filter((t) => t.formats.some((f) => removed.includes(f) || added.includes(f)) || added.length > 0) : [];
+  // Label volume per day, from the 30 days of genealogy before the data point.
+  const made = own.filter((i) => ctx.inWindow(i.createdAt));
+  const units = made.filter((i) => i.kind === "serial").length;
+  const lots = made.filter((i) => i.kind === "lot");
+  const lotUnits = Number(sumQuantities(lots.map((i) => i.quantity)));
+  const productionRuns = new Set(made.flatMap((i) => (ctx.incoming.get(i.id) ?? []).map((e) => e.workOrder ?? e.eventRef))).size || made.length;
+  const volume = (mode: TrackingMode | null, asBefore: boolean) => {
+    if (mode === "serial") return asBefore ? units : units + Math.round(lotUnits);
+    if (mode === "lot") return asBefore ? lots.length : productionRuns;
+    return 0;
+  };
+  const before = volume(fromMode, true);
+  const after = volume(change.after.trackingMode, fromMode === change.after.trackingMode);
+  if (mustChange.length === 0 && before === after) return null;
+  return {
+    code: "LABELS",
+    severity: mustChange.length > 0 || before !== after ? "warning" : "info",
+    message: `${mustChange.length} label template(s) must change${removed.length ? `; formats dropped: ${removed.join(", ")}` : ""}${added.length ? `; formats added: ${added.join(", ")}` : ""}; labels per day ${perDay(before)} → ${perDay(after)}`,
+    count: mustChange.length,
+    counts: { labelsPerDayBefore: perDay(before), labelsPerDayAfter: perDay(after) },
+    sample: sample(mustChange.map((t) => `${t.site}/${t.code}`)),
+    detail: { formatsBefore: beforeFormats, formatsAfter: afterFormats, templates: mustChange.map((t) => ({ code: t.code, name: t.name, workCentre: t.workCentre, formats: [...t.formats].sort(byText) })).sort((a, b) => byText(a.code, b.code)) },
+  };
+}
+
+function scanSteps(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], fromMode: TrackingMode | null): Finding | null {
+  const steps = ctx.input.routingScans.filter((r) => r.site === change.site && r.component === change.partNumber);
+  const scanAfter = change.after.consumptionScan;
+  const mustChange = steps.filter((s) => s.consumptionScan !== scanAfter || fromMode !== change.after.trackingMode);
+  // Scan volume per day: consumptions of its items in the window.
+  const consumptions = own.flatMap((i) => (ctx.outgoing.get(i.id) ?? []).filter((e) => e.kind === "consume" && ctx.inWindow(e.occurredAt)));
+  const scanBefore = change.before.state === "ruled" && change.before.consumptionScan !== "none" ? consumptions.length : 0;
+  const unitsConsumed = Math.round(Number(sumQuantities(consumptions.map((e) => e.quantity))));
+  const events = new Set(consumptions.map((e) => e.eventRef)).size;
+  const scanAfterCount = scanAfter === "none" ? 0 : change.after.trackingMode === "serial" ? unitsConsumed : change.after.trackingMode === "lot" ? events : 0;
+  if (mustChange.length === 0 && scanBefore === scanAfterCount) return null;
+  return {
+    code: "SCAN_STEPS",
+    severity: mustChange.length > 0 ? "warning" : "info",
+    message: `${mustChange.length} scanning step(s) must change to "${scanAfter}"${change.after.trackingMode !== fromMode ? ` for ${change.after.trackingMode} tracking` : ""}; scans per day ${perDay(scanBefore)} → ${perDay(scanAfterCount)}`,
+    count: mustChange.length,
+    counts: { scansPerDayBefore: perDay(scanBefore), scansPerDayAfter: perDay(scanAfterCount) },
+    sample: sample(mustChange.map((s) => `${s.site} ${s.parent} step ${s.step} (${s.workCentre}): ${s.consumptionScan} → ${scanAfter}`)),
+  };
+}
+
+function externalRecords(ctx: Context, change: TrackingChangeInput, fromMode: TrackingMode | null): (Finding | null)[] {
+  const records = ctx.input.externalRecords.filter((r) => r.partNumber === change.partNumber && (r.site === null || r.site === change.site));
+  const label = (r: (typeof records)[number]) => `${r.system.toUpperCase()} ${r.externalKey}${r.site ? `@${r.site}` : ""}: ${r.trackingFlag} (${r.trackingMode})`;
+  const disagree = records.filter((r) => r.trackingMode !== change.after.trackingMode);
+  const resolved = records.filter((r) => r.trackingMode === change.after.trackingMode && fromMode !== null && r.trackingMode !== fromMode);
+  return [
+    disagree.length
+      ? { code: "ERP_PLM_DISAGREEMENT", severity: "warning", message: `${disagree.length} ERP/PLM record(s) will disagree with ${change.after.trackingMode} tracking`, count: disagree.length, sample: sample(disagree.map(label)) }
+      : null,
+    resolved.length
+      ? { code: "ERP_PLM_RESOLVED", severity: "info", message: `${resolved.length} ERP/PLM record(s) that disagree today will agree`, count: resolved.length, sample: sample(resolved.map(label)) }
+      : null,
+  ];
+}
+
+function distribution(input: AnalysisInput): Finding {
+  const sites = [...new Set(input.changes.map((c) => c.site))].sort(byText);
+  const clients = input.runtimeClients.filter((c) => c.sites.some((s) => sites.includes(s)));
+  return {
+    code: "DISTRIBUTION",
+    severity: "info",
+    message: `${sites.length} site(s) — ${sites.join(", ") || "none"} — and ${clients.length} runtime client(s) will receive the change`,
+    count: clients.length,
+    counts: Object.fromEntries(sites.map((s) => [`site:${s}`, clients.filter((c) => c.sites.includes(s)).length])),
+    sample: sample(clients.flatMap((c) => c.sites.filter((s) => sites.includes(s)).map((s) => `${c.name}@${s} (v${c.reported[s] ?? "–"})`))),
+    detail: { sites: sites.map((s) => ({ site: s, versionInForce: input.ruleSetVersions[s] ?? null })) },
+  };
+}
+
+/** Cycles (strongly connected components over flow edges) and dangling references among the items read. */
+function dataQuality(ctx: Context): Finding[] {
+  const findings: Finding[] = [];
+  // Iterative Tarjan over the flow edges of the items read; rework self-loops are legitimate.
+  const index = new Map<number, number>();
+  const low = new Map<number, number>();
+  const onStack = new Set<number>();
+  const stack: number[] = [];
+  const cycles: number[][] = [];
+  let counter = 0;
+  const ids = [...ctx.items.keys()].sort((a, b) => a - b);
+  const successors = (id: number) =>
+    (ctx.outgoing.get(id) ?? []).filter((e) => FLOW_KINDS.has(e.kind) && e.output !== id && ctx.items.has(e.output)).map((e) => e.output);
+  for (const root of ids) {
+    if (index.has(root)) continue;
+    const work: { id: number; next: number[]; i: number }[] = [{ id: root, next: successors(root), i: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length) {
+      const frame = work[work.length - 1]!;
+      if (frame.i < frame.next.length) {
+        const w = frame.next[frame.i++]!;
+        if (!index.has(w)) {
+          index.set(w, counter);
+          low.set(w, counter++);
+          stack.push(w);
+          onStack.add(w);
+          work.push({ id: w, next: successors(w), i: 0 });
+        } else if (onStack.has(w)) {
+          low.set(frame.id, Math.min(low.get(frame.id)!, index.get(w)!));
+        }
+      } else {
+        work.pop();
+        if (work.length) low.set(work[work.length - 1]!.id, Math.min(low.get(work[work.length - 1]!.id)!, low.get(frame.id)!));
+        if (low.get(frame.id) === index.get(frame.id)) {
+          const component: number[] = [];
+          let w: number;
+          do {
+            w = stack.pop()!;
+            onStack.delete(w);
+            component.push(w);
+          } while (w !== frame.id);
+          if (component.length > 1) cycles.push(component.sort((a, b) => a - b));
+        }
+      }
+    }
+  }
+  if (cycles.length) {
+    findings.push({
+      code: "CYCLE",
+      severity: "critical",
+      message: `${cycles.length} cycle(s) in the genealogy data: material flows back into its own source; the traversal stopped at each`,
+      count: cycles.length,
+      sample: sample(cycles.map((c) => c.map((id) => ctx.items.get(id)!.identifier).join(" → "))),
+    });
+  }
+  // Dangling: an edge naming an item that was not found, or an item marked consumed that flowed nowhere.
+  const dangling: string[] = [];
+  for (const edges of ctx.outgoing.values()) {
+    for (const e of edges) {
+      if (!ctx.items.has(e.input) || !ctx.items.has(e.output)) dangling.push(`event ${e.eventRef}: item ${ctx.items.has(e.input) ? e.output : e.input} not found`);
+    }
+  }
+  for (const item of ctx.items.values()) {
+    if (item.status === "consumed" && !(ctx.outgoing.get(item.id) ?? []).some((e) => e.kind !== "rework")) dangling.push(`${item.identifier} (${item.partNumber}) is consumed but flowed into nothing recorded`);
+  }
+  if (dangling.length) {
+    findings.push({
+      code: "DANGLING_REFERENCE",
+      severity: "warning",
+      message: `${dangling.length} dangling reference(s): genealogy names items it does not hold, or items are consumed without a recorded destination`,
+      count: dangling.length,
+      sample: sample(dangling),
+    });
+  }
+  return findings;
+}

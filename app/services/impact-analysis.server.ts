@@ -1,0 +1,354 @@
+/**
+ * Impact analysis use cases: run an analysis of a change request (read one consistent snapshot,
+ * compute, store the canonical report with its SHA-256, audit), and decide whether the latest
+ * analysis is still current — the condition for the next signature (ADR 009).
+ */
+import { createHash } from "node:crypto";
+import { desc, eq, sql } from "drizzle-orm";
+import { changeRequests, impactAnalyses } from "../../db/schema";
+import { canonicalize } from "../domain/canonical-json";
+import type { ExpandedChange, ExpandedTrackingChange } from "../domain/change-request";
+import {
+  analyseChangeRequest,
+  ANALYSIS_MAX_AGE_HOURS,
+  canonicalReport,
+  type AnalysisInput,
+  type AnalysisReport,
+  type EdgeFacts,
+  type ItemFacts,
+  type RuleState,
+} from "../domain/impact-analysis";
+import type { Db, DbOrTx } from "../utils/db.server";
+import { DomainError } from "../utils/errors.server";
+import { appendAudit } from "./audit.server";
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+type Row = Record<string, unknown>;
+async function rows<T extends Row>(db: DbOrTx, query: ReturnType<typeof sql>): Promise<T[]> {
+  return (await db.execute<T>(query)) as unknown as T[];
+}
+
+const trackingChangesOf = (expanded: readonly ExpandedChange[]) => expanded.filter((c): c is ExpandedTrackingChange => c.kind === "tracking");
+
+/** The materials a change request touches, and its sites. */
+function scopeOf(expanded: readonly ExpandedChange[]) {
+  const tracking = trackingChangesOf(expanded);
+  return {
+    tracking,
+    partNumbers: [...new Set(tracking.map((c) => c.partNumber))].sort(),
+    sites: [...new Set(tracking.map((c) => c.site))].sort(),
+  };
+}
+
+/**
+ * What an analysis depends on besides genealogy: the rules, BOM lines and master data of the
+ * touched materials and their BOM neighbours at the touched sites, and each touched site's latest
+ * version. Its digest changes exactly when one of them does (that makes an analysis stale).
+ */
+export async function analysisBasisDigest(db: DbOrTx, expanded: readonly ExpandedChange[]): Promise<string> {
+  const { partNumbers, sites } = scopeOf(expanded);
+  if (partNumbers.length === 0) return sha256(canonicalize({ empty: true }));
+  const pn = sql`array[${sql.join(partNumbers.map((p) => sql`${p}`), sql`, `)}]::text[]`;
+  const st = sql`array[${sql.join(sites.map((s) => sql`${s}`), sql`, `)}]::text[]`;
+  const [basis] = await rows<{ basis: string }>(
+    db,
+    sql`
+    with touched as (select id from materials where part_number = any(${pn})),
+    site_ids as (select id, code from sites where code = any(${st})),
+    lines as (
+      select bl.id, s.code as site, p.part_number as parent, c.part_number as component, bl.line_no, bl.quantity::text as quantity, bl.unit,
+        coalesce((select json_agg(json_build_array(m.part_number, a.priority) order by a.priority, m.part_number)
+                  from bom_line_alternates a join materials m on m.id = a.material_id where a.bom_line_id = bl.id), '[]'::json) as alternates
+      from bom_lines bl join site_ids s on s.id = bl.site_id
+      join materials p on p.id = bl.parent_material_id join materials c on c.id = bl.component_material_id
+      where bl.parent_material_id in (select id from touched) or bl.component_material_id in (select id from touched)
+         or exists (select 1 from bom_line_alternates a where a.bom_line_id = bl.id and a.material_id in (select id from touched))
+    ),
+    neighbours as (
+      select id from touched
+      union select m.id from lines l join materials m on m.part_number in (l.parent, l.component)
+      union select a.material_id from lines l join bom_line_alternates a on a.bom_line_id = l.id
+    )
+    select json_build_object(
+      'lines', coalesce((select json_agg(json_build_array(site, parent, component, line_no, quantity, unit, alternates) order by site, parent, line_no, component) from lines), '[]'::json),
+      'materials', coalesce((select json_agg(json_build_array(m.part_number, m.risk_class, m.regulatory_flags, f.code, m.gtin, m.unit_of_measure) order by m.part_number)
+                    from materials m join material_families f on f.id = m.family_id where m.id in (select id from neighbours)), '[]'::json),
+      'rules', coalesce((select json_agg(json_build_array(m.part_number, s.code, r.tracking_mode, r.container_tracking, r.identifier_format_codes, r.consumption_scan, r.rule_set_version_id) order by m.part_number, s.code)
+                    from tracking_rules r join materials m on m.id = r.material_id join site_ids s on s.id = r.site_id
+                    where r.effective_to is null and r.material_id in (select id from neighbours)), '[]'::json),
+      'versions', coalesce((select json_agg(json_build_array(s.code, (select max(version) from rule_set_versions v where v.site_id = s.id)) order by s.code) from site_ids s), '[]'::json)
+    )::text as basis`,
+  );
+  return sha256(canonicalize(JSON.parse(basis!.basis)));
+}
+
+/** Reads everything the analysis needs from one snapshot (call inside a repeatable-read transaction). */
+async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[] }): Promise<AnalysisInput> {
+  const { tracking, partNumbers, sites } = scopeOf(cr.expandedChanges);
+  const [point] = await rows<{ seq: string; at: string }>(
+    tx,
+    sql`select seq::text as seq, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from audit_trail order by seq desc limit 1`,
+  );
+  const dataPoint = { auditSeq: Number(point?.seq ?? 0), at: point?.at ?? "1970-01-01T00:00:00.000Z" };
+  const versionRows = await rows<{ code: string; version: number | null }>(tx, sql`select s.code, (select max(version) from rule_set_versions v where v.site_id = s.id) as version from sites s order by s.code`);
+  const ruleSetVersions = Object.fromEntries(versionRows.map((r) => [r.code, r.version === null ? null : Number(r.version)]));
+
+  const materialRows = await rows<{ part_number: string; family: string; risk_class: "low" | "medium" | "high"; regulatory_flags: string[] }>(
+    tx,
+    sql`select m.part_number, f.code as family, m.risk_class, m.regulatory_flags from materials m join material_families f on f.id = m.family_id order by m.part_number`,
+  );
+  const ruleRows = await rows<{ part_number: string; site: string; tracking_mode: "serial" | "lot" | "none"; container_tracking: boolean; identifier_format_codes: string[]; consumption_scan: "none" | "verify" | "identify" }>(
+    tx,
+    sql`select m.part_number, s.code as site, r.tracking_mode, r.container_tracking, r.identifier_format_codes, r.consumption_scan
+        from tracking_rules r join materials m on m.id = r.material_id join sites s on s.id = r.site_id where r.effective_to is null`,
+  );
+  const rulesBefore: Record<string, RuleState> = {};
+  for (const r of ruleRows) {
+    rulesBefore[`${r.part_number}|${r.site}`] = {
+      state: "ruled",
+      trackingMode: r.tracking_mode,
+      containerTracking: r.container_tracking,
+      identifierFormatCodes: [...r.identifier_format_codes].sort(),
+      consumptionScan: r.consumption_scan,
+    };
+  }
+  const siteHasVersion = new Set(versionRows.filter((r) => r.version !== null).map((r) => r.code));
+
+  const bomRows = await rows<{ site: string; parent: string; component: string; line_no: number; alternates: string[] | null }>(
+    tx,
+    sql`select s.code as site, p.part_number as parent, c.part_number as component, bl.line_no,
+          (select array_agg(m.part_number order by a.priority, m.part_number) from bom_line_alternates a join materials m on m.id = a.material_id where a.bom_line_id = bl.id) as alternates
+        from bom_lines bl join sites s on s.id = bl.site_id join materials p on p.id = bl.parent_material_id join materials c on c.id = bl.component_material_id
+        order by s.code, p.part_number, bl.line_no`,
+  );
+
+  const pn = sql`array[${sql.join((partNumbers.length ? partNumbers : [""]).map((p) => sql`${p}`), sql`, `)}]::text[]`;
+  const pairs = tracking.length ? sql.join(tracking.map((c) => sql`(${c.partNumber}, ${c.site})`), sql`, `) : sql`('', '')`;
+  const itemColumns = sql`ti.id, ti.identifier, ti.kind, m.part_number, s.code as site, ti.status, ti.quantity::text as quantity,
+    to_char(ti.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`;
+  // Forward through every tier from the changed materials' items; UNION (not ALL) ends cycles.
+  const itemRows = await rows<{ id: string; identifier: string; kind: ItemFacts["kind"]; part_number: string; site: string; status: ItemFacts["status"]; quantity: string; created_at: string }>(
+    tx,
+    sql`with recursive own as (
+          select ti.id from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
+          where (m.part_number, s.code) in (${pairs})
+        ), reach(id) as (
+          select id from own
+          union
+          select e.output_item_id from genealogy_edges e join reach r on e.input_item_id = r.id
+        ), wanted as (
+          select id from reach
+          union select e.input_item_id from genealogy_edges e where e.output_item_id in (select id from own)
+        )
+        select ${itemColumns} from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
+        where ti.id in (select id from wanted) order by ti.id`,
+  );
+  const items: ItemFacts[] = itemRows.map((r) => ({
+    id: Number(r.id),
+    identifier: r.identifier,
+    kind: r.kind,
+    partNumber: r.part_number,
+    site: r.site,
+    status: r.status,
+    quantity: r.quantity,
+    createdAt: r.created_at,
+  }));
+  const ids = items.map((i) => i.id);
+  const idArray = sql`${`{${ids.join(",")}}`}::bigint[]`;
+  const edgeRows = ids.length
+    ? await rows<{ id: string; event_ref: string; kind: EdgeFacts["kind"]; input: string; output: string; quantity: string; unit: string; occurred_at: string; work_order: string | null }>(
+        tx,
+        sql`select e.id, e.event_ref, e.kind, e.input_item_id as input, e.output_item_id as output, e.quantity::text as quantity, e.unit,
+              to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at, w.number as work_order
+            from genealogy_edges e left join work_orders w on w.id = e.work_order_id
+            where e.input_item_id = any(${idArray}) and e.output_item_id = any(${idArray}) order by e.id`,
+      )
+    : [];
+  const edges: EdgeFacts[] = edgeRows.map((r) => ({
+    id: Number(r.id),
+    eventRef: r.event_ref,
+    kind: r.kind,
+    input: Number(r.input),
+    output: Number(r.output),
+    quantity: r.quantity,
+    unit: r.unit,
+    occurredAt: r.occurred_at,
+    workOrder: r.work_order,
+  }));
+
+  const st = sql`array[${sql.join((sites.length ? sites : [""]).map((s) => sql`${s}`), sql`, `)}]::text[]`;
+  const workOrderRows = await rows<{ number: string; site: string; part_number: string; quantity: string; unit: string }>(
+    tx,
+    sql`select w.number, s.code as site, m.part_number, w.quantity::text as quantity, w.unit
+        from work_orders w join sites s on s.id = w.site_id join materials m on m.id = w.material_id
+        where w.status = 'open' and s.code = any(${st}) order by w.number`,
+  );
+  const templateRows = await rows<{ site: string; code: string; name: string; work_centre: string | null; formats: string[] | null }>(
+    tx,
+    sql`select s.code as site, t.code, t.name, t.work_centre,
+          (select array_agg(f.code order by f.code) from label_template_formats lf join identifier_formats f on f.id = lf.identifier_format_id where lf.label_template_id = t.id) as formats
+        from label_templates t join sites s on s.id = t.site_id where s.code = any(${st}) order by s.code, t.code`,
+  );
+  const formatRows = await rows<{ code: string; identifies: "serial" | "lot" | "container" }>(tx, sql`select code, identifies from identifier_formats order by code`);
+  const scanRows = await rows<{ site: string; parent: string; step: number; work_centre: string; component: string; consumption_scan: "none" | "verify" | "identify" }>(
+    tx,
+    sql`select s.code as site, p.part_number as parent, o.step, o.work_centre, c.part_number as component, om.consumption_scan
+        from routing_operations o join sites s on s.id = o.site_id join materials p on p.id = o.material_id
+        join routing_operation_materials om on om.operation_id = o.id join materials c on c.id = om.material_id
+        where s.code = any(${st}) and (c.part_number = any(${pn}) or p.part_number = any(${pn}))
+        order by s.code, p.part_number, o.step, c.part_number`,
+  );
+  const externalRows = await rows<{ system: "erp" | "plm"; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: "serial" | "lot" | "none" }>(
+    tx,
+    sql`select x.system, x.external_key, m.part_number, s.code as site, x.tracking_flag, x.tracking_mode
+        from external_master_records x join materials m on m.id = x.material_id left join sites s on s.id = x.site_id
+        where m.part_number = any(${pn}) order by x.system, x.external_key, s.code nulls first`,
+  );
+  const clientRows = await rows<{ name: string; site: string; version: number | null }>(
+    tx,
+    sql`select c.name, s.code as site, st.version from runtime_clients c join runtime_client_sites cs on cs.runtime_client_id = c.id join sites s on s.id = cs.site_id
+        left join runtime_client_status st on st.runtime_client_id = c.id and st.site_id = s.id
+        where c.revoked_at is null order by c.name, s.code`,
+  );
+  const clients = new Map<string, { name: string; sites: string[]; reported: Record<string, number | null> }>();
+  for (const r of clientRows) {
+    const c = clients.get(r.name) ?? { name: r.name, sites: [], reported: {} };
+    c.sites.push(r.site);
+    c.reported[r.site] = r.version === null ? null : Number(r.version);
+    clients.set(r.name, c);
+  }
+
+  return {
+    changeRequest: { number: cr.number, revision: cr.revision, contentHash: cr.contentHash },
+    dataPoint,
+    ruleSetVersions,
+    changes: tracking.map((c) => ({
+      partNumber: c.partNumber,
+      site: c.site,
+      before: rulesBefore[`${c.partNumber}|${c.site}`] ?? (siteHasVersion.has(c.site) ? { state: "unruled" } : { state: "legacy" }),
+      after: { state: "ruled", ...c.rule, identifierFormatCodes: [...c.rule.identifierFormatCodes].sort() },
+    })),
+    materials: Object.fromEntries(materialRows.map((m) => [m.part_number, { partNumber: m.part_number, family: m.family, riskClass: m.risk_class, regulatoryFlags: [...m.regulatory_flags].sort() }])),
+    rulesBefore,
+    bomLines: bomRows.map((b) => ({ site: b.site, parent: b.parent, component: b.component, lineNo: Number(b.line_no), alternates: b.alternates ?? [] })),
+    items,
+    edges,
+    workOrders: workOrderRows.map((w) => ({ number: w.number, site: w.site, partNumber: w.part_number, quantity: w.quantity, unit: w.unit })),
+    labelTemplates: templateRows.map((t) => ({ site: t.site, code: t.code, name: t.name, workCentre: t.work_centre, formats: t.formats ?? [] })),
+    formats: Object.fromEntries(formatRows.map((f) => [f.code, { identifies: f.identifies }])),
+    routingScans: scanRows.map((r) => ({ site: r.site, parent: r.parent, step: Number(r.step), workCentre: r.work_centre, component: r.component, consumptionScan: r.consumption_scan })),
+    externalRecords: externalRows.map((x) => ({ system: x.system, externalKey: x.external_key, partNumber: x.part_number, site: x.site, trackingFlag: x.tracking_flag, trackingMode: x.tracking_mode })),
+    runtimeClients: [...clients.values()],
+  };
+}
+
+async function changeRequestRow(db: DbOrTx, number: string) {
+  const [cr] = await db
+    .select({ id: changeRequests.id, number: changeRequests.number, revision: changeRequests.revision, contentHash: changeRequests.contentHash, expandedChanges: changeRequests.expandedChanges, status: changeRequests.status })
+    .from(changeRequests)
+    .where(eq(changeRequests.number, number));
+  if (!cr) throw new DomainError("not_found", `change request ${number} does not exist`);
+  return { ...cr, expandedChanges: cr.expandedChanges as ExpandedChange[] };
+}
+
+/** Computes the report from one consistent snapshot, without storing it (tests compare runs). */
+export async function computeImpactAnalysis(db: Db, number: string): Promise<{ report: AnalysisReport; canonical: string; sha256: string; basisDigest: string }> {
+  return db.transaction(
+    async (tx) => {
+      const cr = await changeRequestRow(tx, number);
+      const input = await readAnalysisInput(tx, cr);
+      const basisDigest = await analysisBasisDigest(tx, cr.expandedChanges);
+      const report = analyseChangeRequest(input);
+      const canonical = canonicalReport(report);
+      return { report, canonical, sha256: sha256(canonical), basisDigest };
+    },
+    { isolationLevel: "repeatable read", accessMode: "read only" },
+  );
+}
+
+export interface StoredAnalysis {
+  id: number;
+  sha256: string;
+  dataPoint: number;
+  createdAt: Date;
+  summary: AnalysisReport["summary"];
+}
+
+/** Runs and stores an analysis (append-only, audited). The report reads one snapshot; the write is a second transaction. */
+export async function runImpactAnalysis(db: Db, actor: { username: string }, number: string): Promise<StoredAnalysis> {
+  const started = performance.now();
+  const computed = await computeImpactAnalysis(db, number);
+  const durationMs = Math.round(performance.now() - started);
+  return db.transaction(async (tx) => {
+    const cr = await changeRequestRow(tx, number);
+    if (cr.contentHash !== computed.report.changeRequest.contentHash) {
+      throw new DomainError("conflict", `${number} changed while it was being analysed; run the analysis again.`);
+    }
+    const [stored] = await tx
+      .insert(impactAnalyses)
+      .values({
+        changeRequestId: cr.id,
+        revision: cr.revision,
+        contentHash: cr.contentHash,
+        dataPoint: computed.report.dataPoint.auditSeq,
+        dataPointAt: new Date(computed.report.dataPoint.at),
+        ruleSetVersions: computed.report.ruleSetVersions,
+        basisDigest: computed.basisDigest,
+        report: computed.canonical,
+        sha256: computed.sha256,
+        summary: computed.report.summary,
+        createdBy: actor.username,
+        createdAt: sql`date_trunc('milliseconds', now())`,
+        durationMs,
+      })
+      .returning({ id: impactAnalyses.id, createdAt: impactAnalyses.createdAt });
+    await appendAudit(tx, {
+      actor: actor.username,
+      action: "impact_analysis.run",
+      entityType: "change_request",
+      entityId: number,
+      after: { analysisId: stored!.id, sha256: computed.sha256, dataPoint: computed.report.dataPoint, revision: cr.revision, summary: computed.report.summary, durationMs },
+    });
+    return { id: stored!.id, sha256: computed.sha256, dataPoint: computed.report.dataPoint.auditSeq, createdAt: stored!.createdAt, summary: computed.report.summary };
+  });
+}
+
+export type AnalysisCurrency =
+  | { current: true; analysis: StoredAnalysis }
+  | { current: false; reason: string; analysis: StoredAnalysis | null };
+
+/** Whether the latest analysis may be signed with: same content, same basis, younger than 24 h. */
+export async function analysisCurrency(db: DbOrTx, number: string, now?: Date): Promise<AnalysisCurrency> {
+  const cr = await changeRequestRow(db, number);
+  const [latest] = await db
+    .select({ id: impactAnalyses.id, sha256: impactAnalyses.sha256, dataPoint: impactAnalyses.dataPoint, createdAt: impactAnalyses.createdAt, summary: impactAnalyses.summary, contentHash: impactAnalyses.contentHash, basisDigest: impactAnalyses.basisDigest })
+    .from(impactAnalyses)
+    .where(eq(impactAnalyses.changeRequestId, cr.id))
+    .orderBy(desc(impactAnalyses.id))
+    .limit(1);
+  if (!latest) return { current: false, reason: "No impact analysis has been run for it yet.", analysis: null };
+  const analysis: StoredAnalysis = { id: latest.id, sha256: latest.sha256, dataPoint: latest.dataPoint, createdAt: latest.createdAt, summary: latest.summary as AnalysisReport["summary"] };
+  if (latest.contentHash !== cr.contentHash) return { current: false, reason: "The change request changed since its last analysis.", analysis };
+  const dbNow = now ?? (await rows<{ now: Date }>(db, sql`select now() as now`))[0]!.now;
+  if (new Date(dbNow).getTime() - latest.createdAt.getTime() > ANALYSIS_MAX_AGE_HOURS * 3_600_000) {
+    return { current: false, reason: `The last analysis is older than ${ANALYSIS_MAX_AGE_HOURS} hours.`, analysis };
+  }
+  if ((await analysisBasisDigest(db, cr.expandedChanges)) !== latest.basisDigest) {
+    return { current: false, reason: "Rules, BOMs or master data it touches changed since its last analysis.", analysis };
+  }
+  return { current: true, analysis };
+}
+
+/** The stored report of an analysis (for screens and exports). */
+export async function storedAnalysis(db: DbOrTx, number: string, analysisId?: number): Promise<{ id: number; sha256: string; createdAt: Date; createdBy: string; durationMs: number; report: AnalysisReport; canonical: string } | null> {
+  const cr = await changeRequestRow(db, number);
+  const [row] = await db
+    .select({ id: impactAnalyses.id, sha256: impactAnalyses.sha256, createdAt: impactAnalyses.createdAt, createdBy: impactAnalyses.createdBy, durationMs: impactAnalyses.durationMs, report: impactAnalyses.report })
+    .from(impactAnalyses)
+    .where(analysisId === undefined ? eq(impactAnalyses.changeRequestId, cr.id) : sql`${impactAnalyses.changeRequestId} = ${cr.id} and ${impactAnalyses.id} = ${analysisId}`)
+    .orderBy(desc(impactAnalyses.id))
+    .limit(1);
+  if (!row) return null;
+  return { ...row, canonical: row.report, report: JSON.parse(row.report) as AnalysisReport };
+}
