@@ -115,7 +115,8 @@ export interface AnalysisInput {
   workOrders: { number: string; site: string; partNumber: string; quantity: string; unit: string }[];
   labelTemplates: { site: string; code: string; name: string; workCentre: string | null; formats: string[] }[];
   formats: Record<string, { identifies: Identifies }>;
-  routingScans: { site: string; parent: string; step: number; workCentre: string; component: string; consumptionScan: ConsumptionScan }[];
+  /** Routing steps at the sites (component null: a step that consumes nothing, e.g. final test and label). */
+  routingScans: { site: string; parent: string; step: number; workCentre: string; component: string | null; consumptionScan: ConsumptionScan | null }[];
   externalRecords: { system: "erp" | "plm"; externalKey: string; partNumber: string; site: string | null; trackingFlag: string; trackingMode: TrackingMode }[];
   runtimeClients: { name: string; sites: string[]; reported: Record<string, number | null> }[];
 }
@@ -533,12 +534,11 @@ function labels(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], fro
   const afterFormats = formatsOf(change.after);
   const removed = beforeFormats.filter((f) => !afterFormats.includes(f));
   const added = afterFormats.filter((f) => !beforeFormats.includes(f));
-  // Work centres where the material is made: its labels are printed there (or site-wide).
+  // Work centres where the material is made: its labels are printed there (or by site-wide templates).
   const centres = new Set(ctx.input.routingScans.filter((r) => r.site === change.site && r.parent === change.partNumber).map((r) => r.workCentre));
-  const templates = ctx.input.labelTemplates.filter(
-    (t) => t.site === change.site && (t.workCentre === null || centres.has(t.workCentre)) && t.formats.some((f) => removed.includes(f) || added.includes(f) || beforeFormats.includes(f)),
-  );
-  const mustChange = removed.length + added.length > 0 ? templates.filter((t) => t.formats.some((f) => removed.includes(f) || added.includes(f)) || added.length > 0) : [];
+  const here = ctx.input.labelTemplates.filter((t) => t.site === change.site && (t.workCentre === null || centres.has(t.workCentre)));
+  const printingDropped = here.filter((t) => t.formats.some((f) => removed.includes(f)));
+  const unprinted = added.filter((f) => !here.some((t) => t.formats.includes(f)));
   // Label volume per day, from the 30 days of genealogy before the data point.
   const made = own.filter((i) => ctx.inWindow(i.createdAt));
   const units = made.filter((i) => i.kind === "serial").length;
@@ -552,15 +552,22 @@ function labels(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], fro
   };
   const before = volume(fromMode, true);
   const after = volume(change.after.trackingMode, fromMode === change.after.trackingMode);
-  if (mustChange.length === 0 && before === after) return null;
+  if (removed.length + added.length === 0 && before === after) return null;
+  const count = printingDropped.length + unprinted.length;
+  const where = centres.size ? [...centres].sort(byText).join(", ") : "site-wide";
   return {
     code: "LABELS",
-    severity: mustChange.length > 0 || before !== after ? "warning" : "info",
-    message: `${mustChange.length} label template(s) must change${removed.length ? `; formats dropped: ${removed.join(", ")}` : ""}${added.length ? `; formats added: ${added.join(", ")}` : ""}; labels per day ${perDay(before)} → ${perDay(after)}`,
-    count: mustChange.length,
-    counts: { labelsPerDayBefore: perDay(before), labelsPerDayAfter: perDay(after) },
-    sample: sample(mustChange.map((t) => `${t.site}/${t.code}`)),
-    detail: { formatsBefore: beforeFormats, formatsAfter: afterFormats, templates: mustChange.map((t) => ({ code: t.code, name: t.name, workCentre: t.workCentre, formats: [...t.formats].sort(byText) })).sort((a, b) => byText(a.code, b.code)) },
+    severity: count > 0 || before !== after ? "warning" : "info",
+    message: `${printingDropped.length} label template(s) print a dropped format${removed.length ? ` (${removed.join(", ")})` : ""}${unprinted.length ? `; no template prints ${unprinted.join(", ")} where it is made (${where})` : ""}; labels per day ${perDay(before)} → ${perDay(after)}`,
+    count,
+    counts: { templatesPrintingDroppedFormats: printingDropped.length, formatsWithoutTemplate: unprinted.length, labelsPerDayBefore: perDay(before), labelsPerDayAfter: perDay(after) },
+    sample: sample([...printingDropped.map((t) => `${t.site}/${t.code}`), ...unprinted.map((f) => `no template: ${f}`)]),
+    detail: {
+      formatsBefore: beforeFormats,
+      formatsAfter: afterFormats,
+      workCentres: [...centres].sort(byText),
+      templates: printingDropped.map((t) => ({ code: t.code, name: t.name, workCentre: t.workCentre, formats: [...t.formats].sort(byText) })).sort((a, b) => byText(a.code, b.code)),
+    },
   };
 }
 

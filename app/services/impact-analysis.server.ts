@@ -88,7 +88,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
   const { tracking, partNumbers, sites } = scopeOf(cr.expandedChanges);
   const [point] = await rows<{ seq: string; at: string }>(
     tx,
-    sql`select seq::text as seq, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from audit_trail order by seq desc limit 1`,
+    sql`select seq::text as seq, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from audit_trail order by audit_trail.seq desc limit 1`,
   );
   const dataPoint = { auditSeq: Number(point?.seq ?? 0), at: point?.at ?? "1970-01-01T00:00:00.000Z" };
   const versionRows = await rows<{ code: string; version: number | null }>(tx, sql`select s.code, (select max(version) from rule_set_versions v where v.site_id = s.id) as version from sites s order by s.code`);
@@ -191,13 +191,13 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
         from label_templates t join sites s on s.id = t.site_id where s.code = any(${st}) order by s.code, t.code`,
   );
   const formatRows = await rows<{ code: string; identifies: "serial" | "lot" | "container" }>(tx, sql`select code, identifies from identifier_formats order by code`);
-  const scanRows = await rows<{ site: string; parent: string; step: number; work_centre: string; component: string; consumption_scan: "none" | "verify" | "identify" }>(
+  const scanRows = await rows<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: "none" | "verify" | "identify" | null }>(
     tx,
     sql`select s.code as site, p.part_number as parent, o.step, o.work_centre, c.part_number as component, om.consumption_scan
         from routing_operations o join sites s on s.id = o.site_id join materials p on p.id = o.material_id
-        join routing_operation_materials om on om.operation_id = o.id join materials c on c.id = om.material_id
+        left join routing_operation_materials om on om.operation_id = o.id left join materials c on c.id = om.material_id
         where s.code = any(${st}) and (c.part_number = any(${pn}) or p.part_number = any(${pn}))
-        order by s.code, p.part_number, o.step, c.part_number`,
+        order by s.code, p.part_number, o.step, c.part_number nulls first`,
   );
   const externalRows = await rows<{ system: "erp" | "plm"; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: "serial" | "lot" | "none" }>(
     tx,

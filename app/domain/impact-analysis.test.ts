@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { analyseChangeRequest, canonicalReport, forwardReach, type AnalysisInput, type EdgeFacts, type ItemFacts } from "./impact-analysis";
+
+const item = (id: number, identifier: string, kind: ItemFacts["kind"], partNumber: string, status: ItemFacts["status"] = "consumed"): ItemFacts => ({
+  id,
+  identifier,
+  kind,
+  partNumber,
+  site: "S1",
+  status,
+  quantity: kind === "serial" ? "1.000000" : "10.000000",
+  createdAt: "2026-01-10T00:00:00.000Z",
+});
+const edge = (id: number, input: number, output: number, kind: EdgeFacts["kind"] = "consume"): EdgeFacts => ({
+  id,
+  eventRef: `E${id}`,
+  kind,
+  input,
+  output,
+  quantity: "1.000000",
+  unit: "EA",
+  occurredAt: "2026-01-11T00:00:00.000Z",
+  workOrder: null,
+});
+
+function input(items: ItemFacts[], edges: EdgeFacts[]): AnalysisInput {
+  const ruled = (trackingMode: "serial" | "lot" | "none") => ({ state: "ruled" as const, trackingMode, containerTracking: false, identifierFormatCodes: [], consumptionScan: "verify" as const });
+  return {
+    changeRequest: { number: "CR-0001", revision: 1, contentHash: "a".repeat(64) },
+    dataPoint: { auditSeq: 42, at: "2026-01-20T00:00:00.000Z" },
+    ruleSetVersions: { S1: 3 },
+    changes: [{ partNumber: "RAW", site: "S1", before: ruled("lot"), after: ruled("serial") }],
+    materials: {
+      RAW: { partNumber: "RAW", family: "F", riskClass: "low", regulatoryFlags: [] },
+      SUB: { partNumber: "SUB", family: "F", riskClass: "medium", regulatoryFlags: [] },
+      FIN: { partNumber: "FIN", family: "F", riskClass: "high", regulatoryFlags: ["udi"] },
+    },
+    rulesBefore: { "RAW|S1": ruled("lot"), "SUB|S1": ruled("lot"), "FIN|S1": ruled("serial") },
+    bomLines: [],
+    items,
+    edges,
+    workOrders: [],
+    labelTemplates: [],
+    formats: {},
+    routingScans: [],
+    externalRecords: [],
+    runtimeClients: [],
+  };
+}
+
+const plant = () => ({
+  items: [item(1, "R1", "lot", "RAW"), item(2, "R2", "lot", "RAW"), item(3, "L1", "lot", "SUB"), item(4, "F1", "serial", "FIN", "shipped"), item(5, "F2", "serial", "FIN", "stock"), item(6, "X", "lot", "SUB")],
+  edges: [edge(1, 1, 3), edge(2, 2, 3), edge(3, 3, 4), edge(4, 3, 5), edge(5, 4, 4, "rework"), edge(6, 3, 6), edge(7, 6, 3)],
+});
+
+describe("impact analysis (pure)", () => {
+  it("ends on cycles and reports them; rework loops are not cycles", () => {
+    const { items, edges } = plant();
+    const report = analyseChangeRequest(input(items, edges));
+    expect(report.findings.find((f) => f.code === "CYCLE")).toMatchObject({ count: 1, sample: ["L1 → X"] });
+    const reach = report.changes[0]!.findings.find((f) => f.code === "REACH")!;
+    expect(reach).toMatchObject({ count: 2, sample: ["F1", "F2"], counts: { precisionLot: 2, precisionUnit: 0, itemsReached: 6 } });
+  });
+
+  it("reports an edge to an item it does not hold as a dangling reference, and still ends", () => {
+    const { items, edges } = plant();
+    const report = analyseChangeRequest(input(items, [...edges, edge(8, 5, 99)]));
+    expect(report.findings.find((f) => f.code === "DANGLING_REFERENCE")!.sample).toContain("event E8: item 99 not found");
+  });
+
+  it("gives byte-identical output whatever the order of its input", () => {
+    const { items, edges } = plant();
+    const a = canonicalReport(analyseChangeRequest(input(items, edges)));
+    const b = canonicalReport(analyseChangeRequest(input([...items].reverse(), [...edges].reverse())));
+    expect(b).toBe(a);
+  });
+
+  it("marks a path unit-level only while every hop is a serial or a container", () => {
+    const items = [item(1, "S1", "serial", "SUB"), item(2, "C1", "container", "SUB", "stock"), item(3, "F1", "serial", "FIN", "stock"), item(4, "L1", "lot", "SUB"), item(5, "F2", "serial", "FIN", "stock")];
+    const edges = [edge(1, 1, 2, "aggregate"), edge(2, 2, 3), edge(3, 4, 5)];
+    const outgoing = new Map<number, EdgeFacts[]>();
+    for (const e of edges) outgoing.set(e.input, [...(outgoing.get(e.input) ?? []), e]);
+    const reach = forwardReach({ items: new Map(items.map((i) => [i.id, i])), outgoing }, [1, 4]);
+    expect(Object.fromEntries(reach.precision)).toEqual({ 3: "unit", 5: "lot" });
+    expect(reach.tier.get(3)).toBe(2);
+  });
+});
