@@ -71,6 +71,9 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     res.status(200).type("application/jose+json").send(jws);
   };
 
+  // Steady-state pulls of this endpoint are answered ahead of express by server/runtime-fast-path.ts
+  // (ADR 009), which must answer exactly as this route does: change both together
+  // (test/integration/runtime-fast-path.test.ts compares them).
   router.get("/sites/:site/ruleset", async (req: Authed, res) => {
     const wait = req.query.waitSeconds === undefined ? 0 : Number(req.query.waitSeconds);
     if (!Number.isInteger(wait) || wait < 0 || wait > MAX_WAIT_SECONDS) {

@@ -6,6 +6,7 @@
  * compares them); anything it is not sure about falls through to express, which stays the source
  * of truth and fills the cache.
  */
+import { randomFillSync } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NextFunction, Request, Response } from "express";
 import type { RuntimeCache } from "./runtime-cache";
@@ -34,17 +35,7 @@ export interface FastPathOptions {
 export function createRuntimeFastPath({ cache, isSecure }: FastPathOptions): RuntimeFastPath {
   const stats = { served: 0, passed: 0 };
 
-  /**
-   * The security headers come from the very middleware express runs (server/security.ts), called
-   * on a minimal request/response, so the two paths cannot drift apart.
-   */
-  const securityHeaderList = (req: IncomingMessage, secure: boolean): string[] => {
-    const list: string[] = [];
-    const res = { locals: {}, setHeader: (name: string, value: string) => list.push(name, value) };
-    const shim = { headers: req.headers, secure, ip: req.socket.remoteAddress, socket: req.socket };
-    securityHeaders(shim as unknown as Request, res as unknown as Response, (() => {}) as NextFunction);
-    return list;
-  };
+  const security = securityHeaderTemplates();
 
   function handle(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url;
@@ -80,7 +71,7 @@ export function createRuntimeFastPath({ cache, isSecure }: FastPathOptions): Run
 
     cache.seen(client!);
     stats.served++;
-    const list = securityHeaderList(req, isSecure(req));
+    const list = security(isSecure(req));
     list.push("ETag", current.etag, "Cache-Control", "no-cache");
     if (status === 304) {
       res.writeHead(304, list);
@@ -95,4 +86,43 @@ export function createRuntimeFastPath({ cache, isSecure }: FastPathOptions): Run
   }
 
   return { handle, stats };
+}
+
+/**
+ * The security headers come from the very middleware express runs (server/security.ts), called
+ * once per `req.secure` value on a minimal request/response at start, so the two paths cannot
+ * drift apart. Per response only the CSP nonce changes: a fresh one from a pool of CSPRNG bytes
+ * — a synchronous randomBytes() per request was the fast path's largest cost (ADR 009).
+ */
+function securityHeaderTemplates(): (secure: boolean) => string[] {
+  const NONCE_BYTES = 16;
+  const pool = Buffer.alloc(NONCE_BYTES * 256);
+  let offset = pool.length;
+  const nonce = () => {
+    if (offset === pool.length) {
+      randomFillSync(pool);
+      offset = 0;
+    }
+    offset += NONCE_BYTES;
+    return pool.toString("base64", offset - NONCE_BYTES, offset);
+  };
+
+  const template = (secure: boolean) => {
+    const list: string[] = [];
+    const res = { locals: {} as { cspNonce?: string }, setHeader: (name: string, value: string) => list.push(name, value) };
+    const req = { headers: {}, secure, ip: "", socket: {} };
+    securityHeaders(req as unknown as Request, res as unknown as Response, (() => {}) as NextFunction);
+    // The one value holding the nonce is split around it; a missing nonce leaves all fixed.
+    const captured = res.locals.cspNonce ?? "\u0000";
+    const at = list.findIndex((value, i) => i % 2 === 1 && value.includes(captured));
+    const [before, after] = at < 0 ? [] : list[at]!.split(captured);
+    return () => {
+      const copy = list.slice();
+      if (at >= 0) copy[at] = before + nonce() + after;
+      return copy;
+    };
+  };
+  const plain = template(false);
+  const secure = template(true);
+  return (isSecure) => (isSecure ? secure() : plain());
 }
