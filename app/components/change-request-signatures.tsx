@@ -12,6 +12,8 @@ export interface SignatureView {
   signedAt: Date | string;
   contentHash: string;
   revision: number;
+  /** SHA-256 of the impact analysis signed with (null: signed before analyses were required). */
+  analysisHash: string | null;
   comment: string | null;
   voidedAt: Date | string | null;
   voidReason: string | null;
@@ -105,6 +107,10 @@ export function SignatureManifestations({ signatures, fullHash = false, headingI
                   <dd>
                     <Digest value={s.contentHash} full={fullHash} />
                   </dd>
+                </div>
+                <div>
+                  <dt>Impact analysis (SHA-256)</dt>
+                  <dd>{s.analysisHash === null ? <span className="muted">none (signed before analyses were required)</span> : <Digest value={s.analysisHash} full={fullHash} />}</dd>
                 </div>
                 {s.comment ? (
                   <div className="wide">

@@ -406,6 +406,7 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
         signedAt: signatures.signedAt,
         contentHash: signatures.contentHash,
         revision: signatures.revision,
+        analysisHash: signatures.analysisHash,
         comment: signatures.comment,
         voidedAt: signatures.voidedAt,
         voidReason: signatures.voidReason,

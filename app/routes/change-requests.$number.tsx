@@ -9,6 +9,7 @@ import { ApprovalsNeeded, SignatureManifestations } from "~/components/change-re
 import { ChangeRequestFlags, ChangeRequestStatusBadge, STATUS_LABELS } from "~/components/change-request-status";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { EntityHistory } from "~/components/entity-history";
+import { ImpactAnalysisSection } from "~/components/impact-analysis";
 import { LiveAt } from "~/components/release-live-at";
 import { Digest } from "~/components/digest";
 import { StatusMessage, TextAreaField } from "~/components/form-fields";
@@ -17,6 +18,7 @@ import { SignatureDialog, signIntentSchema } from "~/components/signature-dialog
 import { UtcTime } from "~/components/time";
 import { transition, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
 import { changeRequestDetail, changeRequestHead, reviewerRolesCovering } from "~/queries/change-requests.server";
+import { impactAnalysisView } from "~/queries/impact-analysis.server";
 import { changeRequestLiveAt } from "~/queries/releases.server";
 import {
   addComment,
@@ -27,11 +29,12 @@ import {
   submitChangeRequest,
   withdrawChangeRequest,
 } from "~/services/change-requests.server";
-import { requireEverySite, requirePermission, requireRecord, requireUser, signerOf } from "~/utils/auth.server";
+import { runImpactAnalysis } from "~/services/impact-analysis.server";
+import { requireEverySite, requirePermission, requireRecord, requireUser, signerOf, type SignedIn } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 import { DomainError } from "~/utils/errors.server";
-import { record } from "../../policies/ability";
+import { record, type Action } from "../../policies/ability";
 
 const HISTORY_LIMIT = 100;
 
@@ -50,7 +53,8 @@ const commentSchema = z.object({
   intent: z.literal("comment"),
   body: z.string().trim().min(1, "Write a comment").max(5000, "At most 5000 characters"),
 });
-const actionSchema = z.discriminatedUnion("intent", [submitSchema, reviseSchema, rebaseSchema, withdrawSchema, commentSchema, signIntentSchema]);
+const analyseSchema = z.object({ intent: z.literal("analyse") });
+const actionSchema = z.discriminatedUnion("intent", [submitSchema, reviseSchema, rebaseSchema, withdrawSchema, commentSchema, analyseSchema, signIntentSchema]);
 type Intent = z.infer<typeof actionSchema>["intent"];
 
 const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
@@ -61,8 +65,23 @@ const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
   rebase: "Rebased on the rules in force now. Signatures given before were voided.",
   withdraw: "Withdrawn.",
   comment: "Comment added.",
+  analyse: "Impact analysis run: review it below.",
   sign: "Signed.",
 };
+
+/**
+ * While it can still be signed, an impact analysis may be run — and a reviewer must have a current
+ * one to sign with (ADR 009). Once decided, its analyses stay as they were signed with.
+ */
+const ANALYSABLE = new Set(["draft", "in_review", "changes_requested"]);
+
+/** `action` on the change request at every one of its sites (the boolean form of requireEverySite). */
+function canAtEverySite(signedIn: SignedIn, action: Action, siteIds: readonly number[]): boolean {
+  return signedIn.ability.can(action, "ChangeRequest") && siteIds.every((siteId) => signedIn.ability.can(action, record("ChangeRequest", { siteIds: [siteId] })));
+}
+
+/** Who may run an analysis: those who may propose a change request there, or sign it, at every site of it. */
+const mayAnalyse = (signedIn: SignedIn, siteIds: readonly number[]) => canAtEverySite(signedIn, "create", siteIds) || canAtEverySite(signedIn, "sign", siteIds);
 
 /** The very answer requireRecord gives: no change request by that number, whatever the reason. */
 const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
@@ -80,8 +99,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   requireRecord(signedIn, "read", "ChangeRequest", { siteIds: detail.siteIds });
   const { id, authorId, siteIds, ...shown } = detail;
   const isAuthor = authorId === signedIn.user.id;
-  const everySite = (action: "sign" | "update") =>
-    signedIn.ability.can(action, "ChangeRequest") && siteIds.every((siteId) => signedIn.ability.can(action, record("ChangeRequest", { siteIds: [siteId] })));
+  const everySite = (action: "sign" | "update") => canAtEverySite(signedIn, action, siteIds);
   // The dialog is offered to reviewers who may sign at every site; the service decides the rest.
   const signRoles = shown.cr.status === "in_review" && !isAuthor && everySite("sign") ? reviewerRolesCovering(signedIn.grants, siteIds) : [];
   return {
@@ -92,6 +110,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     signRoles,
     reviewerAuthor: isAuthor && everySite("sign"),
     needsUsername: signRoles.length > 0 ? await signatureNeedsUsername(db, signedIn.sessionIdHash) : false,
+    analysis: await impactAnalysisView(db, shown.cr.number),
+    canAnalyse: ANALYSABLE.has(shown.cr.status) && mayAnalyse(signedIn, siteIds),
     /** Where it is released, site by site; shown once it is approved. */
     liveAt: ["approved", "partly_released", "released"].includes(shown.cr.status) ? await changeRequestLiveAt(db, { changeRequestId: id, at: await databaseNow(db) }) : [],
   };
@@ -115,7 +135,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
   // author's actions `update` there (the service adds: only the author). Commenting needs only
   // to see the request; an unknown intent is refused by the parse below.
   if (intent === "sign") requireEverySite(signedIn, "sign", head.siteIds);
-  else if (intent !== "comment") requireEverySite(signedIn, "update", head.siteIds);
+  else if (intent === "analyse") {
+    if (!mayAnalyse(signedIn, head.siteIds)) throw new Response("You do not have permission to analyse it at every site of this change request.", { status: 403, statusText: "Forbidden" });
+  } else if (intent !== "comment") requireEverySite(signedIn, "update", head.siteIds);
   const form = parseForm(actionSchema, formData);
   // Only problems go back, never the values: the password must not travel back in a response.
   if (!form.ok) return data({ intent, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
@@ -134,6 +156,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
       }
       case "comment":
         await addComment(db, person, number, form.data.body);
+        break;
+      case "analyse":
+        if (!ANALYSABLE.has(head.status)) throw new DomainError("conflict", `${number} is decided: its impact analyses stay as they were signed with.`);
+        await runImpactAnalysis(db, { username: person.username }, number);
         break;
       case "submit":
         await submitChangeRequest(db, person, number, form.data.rowVersion);
@@ -164,7 +190,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
 function useErrorsFor(intent: Intent): FieldErrors | undefined {
   const actionData = useActionData<typeof action>();
   if (!actionData || actionData.intent !== intent) return undefined;
-  // A 409 is also said at the form that met it: the top of the page may be far away.
+  // A 409 is also said at the form that met it: the top of the page may be far away. When it names
+  // a field (the signature's analysis hash), the form shows it there, once.
+  if (actionData.conflict && Object.keys(actionData.fieldErrors).length > 0) return actionData.fieldErrors;
   if (actionData.conflict) return { ...actionData.fieldErrors, form: [`${actionData.conflict} Reload the page (link at the top) and try again.`] };
   return actionData.fieldErrors;
 }
@@ -182,13 +210,14 @@ function ChangeRequestView() {
   const view = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const signErrors = useErrorsFor("sign");
+  const analyseErrors = useErrorsFor("analyse");
   const [searchParams] = useSearchParams();
   const { cr } = view;
   const done = searchParams.get("done");
   const formKey = `${cr.rowVersion}`;
   const signShown = view.signRoles.length > 0;
   const authorForms: Intent[] = view.canAct ? ["submit", "revise", "rebase", "withdraw"] : [];
-  const shownForms: (Intent | null)[] = ["comment", ...authorForms, ...(signShown ? (["sign"] as const) : [])];
+  const shownForms: (Intent | null)[] = ["comment", ...authorForms, ...(view.canAnalyse ? (["analyse"] as const) : []), ...(signShown ? (["sign"] as const) : [])];
   // Errors of a form that is no longer on the page (the request moved on) are shown at the top.
   const orphan = actionData && !actionData.conflict && !shownForms.includes(actionData.intent as Intent) ? Object.values(actionData.fieldErrors).flatMap((e) => e ?? []) : undefined;
   const open = ["draft", "in_review", "changes_requested", "approved", "partly_released"].includes(cr.status);
@@ -340,6 +369,13 @@ function ChangeRequestView() {
         </DataTable>
       </section>
 
+      <ImpactAnalysisSection
+        number={cr.number}
+        view={view.analysis}
+        canRun={view.canAnalyse}
+        runErrors={analyseErrors ? Object.values(analyseErrors).flatMap((e) => e ?? []) : undefined}
+      />
+
       <SignatureManifestations signatures={view.signatures} />
 
       {signShown ? (
@@ -351,6 +387,11 @@ function ChangeRequestView() {
           rowVersion={cr.rowVersion}
           roles={view.signRoles}
           needsUsername={view.needsUsername}
+          analysis={
+            view.analysis.latest
+              ? { sha256: view.analysis.latest.sha256, createdAt: view.analysis.latest.createdAt, problem: view.analysis.current ? null : view.analysis.staleReason }
+              : null
+          }
           serverErrors={signErrors}
         />
       ) : cr.status === "in_review" ? (

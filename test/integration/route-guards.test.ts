@@ -12,6 +12,7 @@ import { seedDemoPlant } from "../../app/seed/seed.server";
 import { signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
 import { createChangeRequest } from "../../app/services/change-requests.server";
+import { runImpactAnalysis } from "../../app/services/impact-analysis.server";
 import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { SESSION_COOKIE } from "../../app/utils/auth.server";
 import { createTestDatabase } from "../setup/database";
@@ -31,6 +32,8 @@ type Need =
   | { editOthers: true }
   /** Sign the EIN change request with an empty form: reviewers at all sites get 400, others 403, unseen at CLT 404. */
   | { sign: true }
+  /** Run the EIN change request's impact analysis: engineers and reviewers at all sites are redirected (302), others 403, unseen at CLT 404. */
+  | { analyse: true }
   /** The release page (release managers at any scope), and a release with an empty form (400 for them). */
   | { release: true };
 
@@ -75,6 +78,9 @@ function cases(): Case[] {
     { route: "change-requests.new", label: "propose a change request", method: "POST", body: { title: "" }, need: { propose: true }, anonymous: 302 },
     { route: "change-requests.$number", label: "an EIN change request", params: { number: changeRequest }, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
     { route: "change-requests.$number", label: "sign an EIN change request", params: { number: changeRequest }, method: "POST", body: { intent: "sign" }, need: { sign: true }, anonymous: 302 },
+    { route: "change-requests.$number", label: "analyse an EIN change request", params: { number: changeRequest }, method: "POST", body: { intent: "analyse" }, need: { analyse: true }, anonymous: 302 },
+    { route: "change-requests.$number.analysis[.]json", label: "an EIN change request's impact analysis (JSON)", params: { number: changeRequest }, url: `/change-requests/${changeRequest}/analysis.json`, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
+    { route: "change-requests.$number.analysis[.]csv", label: "an EIN change request's impact analysis (CSV)", params: { number: changeRequest }, url: `/change-requests/${changeRequest}/analysis.csv`, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
     { route: "change-requests.$number.edit", label: "edit someone else's change request", params: { number: changeRequest }, need: { editOthers: true }, anonymous: 302 },
     { route: "change-requests.$number.record", label: "a change request's printable record", params: { number: changeRequest }, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
     { route: "releases._index", label: "the release page", need: { release: true }, anonymous: 302 },
@@ -107,6 +113,10 @@ function expected(who: Who, c: Case): number {
   if ("propose" in n) return who.role === "engineer" ? (c.method === "POST" ? 400 : 200) : 403;
   if ("editOthers" in n) return who.site === "CLT" ? 404 : 403;
   if ("release" in n) return who.role === "release_manager" ? (c.method === "POST" ? 400 : 200) : 403;
+  if ("analyse" in n) {
+    if (who.site === "CLT") return 404;
+    return (["engineer", "quality_reviewer", "regulatory_reviewer"] as Role[]).includes(who.role) ? 302 : 403;
+  }
   if ("sign" in n) {
     if (who.site === "CLT") return 404;
     return who.role === "quality_reviewer" || who.role === "regulatory_reviewer" ? 400 : 403;
@@ -161,6 +171,8 @@ beforeAll(async () => {
     legacyDataPlan: "grandfather",
     changes: [{ kind: "tracking", material: "ASM-1004", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }],
   }));
+  // Its impact analysis exists, so that the export routes answer 200 to those who may read it.
+  await runImpactAnalysis(database.db, { username: "emil.engineer" }, changeRequest);
   for (const who of WHO) {
     if (who === "anonymous") continue;
     const username = `${who.role.replaceAll("_", "-")}.${who.site.toLowerCase()}`;
