@@ -57,8 +57,11 @@ const commands: Record<string, Command> = {
     },
   },
   "db:seed": {
-    summary: "load the demo plant into an empty database",
-    async run(database) {
+    summary: "load the demo plant into an empty database (--scale large: plus 1,000,000 trace items and ~3,000,000 genealogy edges)",
+    usage: "db:seed [--scale demo|large]",
+    async run(database, args) {
+      const { values } = parseArgs({ args, options: { scale: { type: "string", default: "demo" } }, strict: true });
+      if (values.scale !== "demo" && values.scale !== "large") throw new DomainError("invalid", "--scale must be demo or large");
       const [any] = await database.client`select count(*)::int as n from sites`;
       if ((any?.n ?? 0) > 0) {
         console.error("The database already holds a plant; the demo plant is loaded only into an empty database.\nUse a fresh C981_DATA_DIR (or database) to start over.");
@@ -67,7 +70,14 @@ const commands: Record<string, Command> = {
       const started = Date.now();
       const { seedDemoPlant } = await import("../app/seed/seed.server");
       const { loadKeyRing } = await import("../app/utils/signing.server");
-      const summary = await seedDemoPlant(database.db, await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR));
+      const keyRing = await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR);
+      if (values.scale === "large") {
+        const { seedLargePlant } = await import("../app/seed/large-plant.server");
+        const summary = await seedLargePlant(database, keyRing, { log: (line) => console.log(line) });
+        console.log(`large plant loaded in ${summary.seconds} s: ${summary.traceItems.toLocaleString("en")} synthetic trace items and ${summary.genealogyEdges.toLocaleString("en")} edges on top of the demo plant`);
+        return 0;
+      }
+      const summary = await seedDemoPlant(database.db, keyRing);
       console.log(`demo plant loaded in ${((Date.now() - started) / 1000).toFixed(1)} s:`, summary);
       return 0;
     },
