@@ -1,7 +1,9 @@
 import { Link } from "@remix-run/react";
+import { Badge, type BadgeTone } from "./badge";
 import { DataTable, EmptyRow } from "./data-table";
 import { formatQuantity } from "./format";
 import { UtcTime } from "./time";
+import { TrackingBadge } from "./tracking-badge";
 
 export interface GenealogyEdgeView {
   id: number;
@@ -105,6 +107,244 @@ export function GenealogyEdges({
             <td>{edge.workOrderNumber ?? <span className="muted">—</span>}</td>
             <td>
               <code className="small">{edge.eventRef}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </DataTable>
+  );
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Multi-tier traces and the recall                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+type Precision = "unit" | "lot" | "none";
+type Certainty = "certain" | "candidate";
+
+export interface RuleView {
+  state: "legacy" | "unruled" | "ruled";
+  trackingMode: "serial" | "lot" | "none" | null;
+  version: number | null;
+}
+
+export interface TraceNodeView {
+  id: number;
+  tier: number;
+  identifier: string;
+  kind: "serial" | "lot" | "container";
+  status: string;
+  partNumber: string;
+  siteCode: string;
+  via: { kind: string; quantity: string; unit: string; occurredAt: Date | string; eventRef: string; fromId: number; fromIdentifier: string } | null;
+  eventAt: Date | string;
+  moreLinks: number;
+  rule: RuleView;
+  precision: Precision;
+}
+
+const PRECISION_TONE: Record<Precision, BadgeTone> = { unit: "good", lot: "info", none: "bad" };
+
+export function PrecisionBadge({ precision }: { precision: Precision }) {
+  return <Badge tone={PRECISION_TONE[precision]}>{precision}</Badge>;
+}
+
+export function CertaintyBadge({ certainty }: { certainty: Certainty }) {
+  return <Badge tone={certainty === "certain" ? "bad" : "warn"}>{certainty}</Badge>;
+}
+
+/** The tracking mode a node's material had then: its mode, "legacy" before the site's first version, "unruled" without a rule. */
+export function RuleModeCell({ rule }: { rule: RuleView }) {
+  if (rule.state === "legacy") return <Badge tone="warn">legacy</Badge>;
+  if (rule.state === "unruled") return <Badge tone="neutral">unruled</Badge>;
+  return <TrackingBadge mode={rule.trackingMode} />;
+}
+
+/** The rule-set version in force at the node's site then, or "legacy" before the first. */
+export function RuleVersionCell({ rule }: { rule: RuleView }) {
+  if (rule.state === "legacy") return <span className="legacy-mark">legacy</span>;
+  return <>v{rule.version}</>;
+}
+
+/**
+ * One direction of a multi-tier trace, one row per item (the start first): where it sits in the
+ * trace, the event that linked it, the rule in force at its site at that event, and the path's
+ * trace precision.
+ */
+export function TraceTable({
+  id,
+  caption,
+  direction,
+  nodes,
+  truncated,
+  nodeCap,
+  withheld,
+}: {
+  id: string;
+  caption: string;
+  direction: "backward" | "forward";
+  nodes: readonly TraceNodeView[];
+  truncated: boolean;
+  nodeCap: number;
+  withheld: number;
+}) {
+  const tiers = Math.max(0, ...nodes.map((n) => n.tier));
+  return (
+    <DataTable
+      id={id}
+      caption={caption}
+      captionDetail={
+        <>
+          {nodes.length - 1} {nodes.length - 1 === 1 ? "item" : "items"} over {tiers} {tiers === 1 ? "tier" : "tiers"}
+          {truncated ? (
+            <>
+              {" "}
+              · <strong className="withheld">stopped at {nodeCap} items: the trace goes further</strong>
+            </>
+          ) : null}
+          {withheld > 0 ? (
+            <>
+              {" "}
+              ·{" "}
+              <strong className="withheld">
+                {withheld} {withheld === 1 ? "item" : "items"} at sites you cannot see
+              </strong>{" "}
+              (not shown, not traced beyond)
+            </>
+          ) : null}
+        </>
+      }
+    >
+      <thead>
+        <tr>
+          <th scope="col" className="num">
+            Tier
+          </th>
+          <th scope="col">Item</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Material</th>
+          <th scope="col">Site</th>
+          <th scope="col">Event</th>
+          <th scope="col" className="num">
+            Quantity
+          </th>
+          <th scope="col">Time (UTC)</th>
+          <th scope="col">Tracking then</th>
+          <th scope="col">Rule set then</th>
+          <th scope="col">Trace precision</th>
+        </tr>
+      </thead>
+      <tbody>
+        {nodes.map((n) => (
+          <tr key={n.id} className={n.rule.state === "legacy" ? "row-legacy" : undefined}>
+            <td className="num">{n.tier}</td>
+            <th scope="row">
+              {n.tier === 0 ? (
+                <>
+                  <code>{n.identifier}</code> <span className="muted">(this item)</span>
+                </>
+              ) : (
+                <Link to={`/genealogy/${n.id}`}>
+                  <code>{n.identifier}</code>
+                </Link>
+              )}
+            </th>
+            <td>{n.kind}</td>
+            <td>
+              <Link to={`/materials/${encodeURIComponent(n.partNumber)}`}>{n.partNumber}</Link>
+            </td>
+            <td>{n.siteCode}</td>
+            <td>
+              {n.via ? (
+                <>
+                  {n.via.kind} {direction === "backward" ? "into" : "from"} <code>{n.via.fromIdentifier}</code>
+                  {n.moreLinks > 0 ? <span className="muted"> (+{n.moreLinks} more {n.moreLinks === 1 ? "link" : "links"})</span> : null}
+                </>
+              ) : (
+                <span className="muted">created</span>
+              )}
+            </td>
+            <td className="num">{n.via ? `${formatQuantity(n.via.quantity)} ${n.via.unit}` : <span className="muted">—</span>}</td>
+            <td>
+              <UtcTime value={n.eventAt} />
+            </td>
+            <td>
+              <RuleModeCell rule={n.rule} />
+            </td>
+            <td>
+              <RuleVersionCell rule={n.rule} />
+            </td>
+            <td>
+              <PrecisionBadge precision={n.precision} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </DataTable>
+  );
+}
+
+export interface RecallRowView {
+  id: number;
+  identifier: string;
+  kind: string;
+  status: string;
+  partNumber: string;
+  siteCode: string;
+  tier: number;
+  certainty: Certainty;
+  precision: Precision;
+  eventAt: Date | string;
+  rule: RuleView;
+}
+
+/** Finished items a recall reaches, certain ones first. */
+export function RecallTable({ rows, caption }: { rows: readonly RecallRowView[]; caption: string }) {
+  return (
+    <DataTable id="recall-items" caption={caption} captionDetail={`${rows.length} finished ${rows.length === 1 ? "item" : "items"}`}>
+      <thead>
+        <tr>
+          <th scope="col">Finished item</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Material</th>
+          <th scope="col">Site</th>
+          <th scope="col">Status</th>
+          <th scope="col" className="num">
+            Tier
+          </th>
+          <th scope="col">Recall</th>
+          <th scope="col">Trace precision</th>
+          <th scope="col">Made (UTC)</th>
+          <th scope="col">Rule set then</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 ? <EmptyRow colSpan={10}>No finished item reached.</EmptyRow> : null}
+        {rows.map((r) => (
+          <tr key={r.id}>
+            <th scope="row">
+              <Link to={`/genealogy/${r.id}`}>
+                <code>{r.identifier}</code>
+              </Link>
+            </th>
+            <td>{r.kind}</td>
+            <td>
+              <Link to={`/materials/${encodeURIComponent(r.partNumber)}`}>{r.partNumber}</Link>
+            </td>
+            <td>{r.siteCode}</td>
+            <td>{r.status}</td>
+            <td className="num">{r.tier}</td>
+            <td>
+              <CertaintyBadge certainty={r.certainty} />
+            </td>
+            <td>
+              <PrecisionBadge precision={r.precision} />
+            </td>
+            <td>
+              <UtcTime value={r.eventAt} />
+            </td>
+            <td>
+              <RuleVersionCell rule={r.rule} />
             </td>
           </tr>
         ))}

@@ -1,0 +1,141 @@
+import type { GraphLayout, TraceDirection, TraceItemKind } from "~/domain/genealogy-trace";
+
+/** What the graph needs of each traced item (the loader sends more). */
+export interface GraphNodeView {
+  id: number;
+  tier: number;
+  identifier: string;
+  kind: TraceItemKind;
+  partNumber: string;
+  siteCode: string;
+  rule: { state: "legacy" | "unruled" | "ruled"; version: number | null };
+}
+
+const MAX_LABEL = 20;
+const clip = (text: string) => (text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}…` : text);
+
+/**
+ * A trace drawn as a layered graph, rendered on the server as plain SVG (no script, no inline
+ * style, so the strict CSP holds): one column per tier with material flowing left to right, nodes
+ * coloured by kind, legacy nodes (before the site's first rule-set version) dashed and labelled.
+ * Each node links to its item. The table next to it is the complete, accessible listing.
+ */
+export function GenealogyGraph({
+  id,
+  title,
+  direction,
+  layout,
+  nodes,
+  startId,
+}: {
+  id: string;
+  title: string;
+  direction: TraceDirection;
+  layout: GraphLayout;
+  nodes: readonly GraphNodeView[];
+  startId: number;
+}) {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const titleId = `${id}-title`;
+  const descId = `${id}-desc`;
+  const arrowId = `${id}-arrow`;
+  const legacy = layout.nodes.filter((n) => byId.get(n.id)?.rule.state === "legacy").length;
+  const h = layout.nodeHeight;
+  return (
+    <figure className="trace-graph" aria-labelledby={titleId}>
+      <figcaption id={titleId}>
+        {title}{" "}
+        <span className="caption-detail">
+          {layout.nodes.length} {layout.nodes.length === 1 ? "item" : "items"} drawn
+          {layout.omitted > 0 ? (
+            <>
+              {" "}
+              · <strong>{layout.omitted} more not drawn</strong> (the nearest tiers come first; the table lists every item)
+            </>
+          ) : null}
+        </span>
+      </figcaption>
+      <div className="trace-graph-scroll" role="region" aria-label={`${title} (scrollable)`} tabIndex={0}>
+        <svg
+          role="img"
+          aria-labelledby={`${titleId} ${descId}`}
+          width={layout.width}
+          height={layout.height}
+          viewBox={`0 0 ${layout.width} ${layout.height}`}
+          className="trace-graph-svg"
+        >
+          <desc id={descId}>
+            {direction === "backward" ? "Inputs on the left flow into this item on the right" : "This item on the left flows into its outputs on the right"}
+            {legacy > 0 ? `; ${legacy} legacy ${legacy === 1 ? "item" : "items"} (before the site's first rule-set version) drawn dashed` : ""}.
+          </desc>
+          <defs>
+            <marker id={arrowId} viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+              <path d="M 0 0 L 10 5 L 0 10 z" className="trace-graph-arrow" />
+            </marker>
+          </defs>
+          <g className="trace-graph-edges">
+            {layout.edges.map((e) => {
+              const bend = e.backwards ? 60 : Math.max(20, (e.x2 - e.x1) / 2);
+              const d = e.backwards
+                ? `M ${e.x1} ${e.y1} C ${e.x1 + bend} ${e.y1 - h}, ${e.x2 - bend} ${e.y2 - h}, ${e.x2} ${e.y2}`
+                : `M ${e.x1} ${e.y1} C ${e.x1 + bend} ${e.y1}, ${e.x2 - bend} ${e.y2}, ${e.x2} ${e.y2}`;
+              return (
+                <path
+                  key={`${e.inputItemId}-${e.outputItemId}`}
+                  d={d}
+                  className={e.backwards ? "trace-graph-edge trace-graph-edge-cycle" : "trace-graph-edge"}
+                  markerEnd={`url(#${arrowId})`}
+                />
+              );
+            })}
+          </g>
+          {layout.nodes.map((placed) => {
+            const node = byId.get(placed.id);
+            if (!node) return null;
+            const isLegacy = node.rule.state === "legacy";
+            const ruleText = isLegacy ? "legacy" : `v${node.rule.version}${node.rule.state === "unruled" ? " unruled" : ""}`;
+            const classes = [
+              "trace-graph-node",
+              `trace-graph-node-${node.kind}`,
+              isLegacy ? "trace-graph-node-legacy" : "",
+              node.id === startId ? "trace-graph-node-start" : "",
+            ]
+              .filter(Boolean)
+              .join(" ");
+            return (
+              <a key={node.id} href={`/genealogy/${node.id}`} className={classes}>
+                <title>
+                  {`${node.kind} ${node.identifier} · ${node.partNumber} at ${node.siteCode} · tier ${node.tier} · ${isLegacy ? "legacy (before the site's first rule-set version)" : `rule set ${ruleText}`}`}
+                </title>
+                <rect x={placed.x} y={placed.y} width={layout.nodeWidth} height={h} rx={4} />
+                <text x={placed.x + 8} y={placed.y + 15} className="trace-graph-id">
+                  {clip(node.identifier)}
+                </text>
+                <text x={placed.x + 8} y={placed.y + h - 8} className="trace-graph-sub">
+                  {`${node.partNumber} · ${node.siteCode} · ${ruleText}`}
+                </text>
+              </a>
+            );
+          })}
+        </svg>
+      </div>
+      <ul className="trace-graph-legend" aria-label="Legend">
+        <li>
+          <span className="legend-swatch trace-graph-node-serial" aria-hidden="true" /> serial
+        </li>
+        <li>
+          <span className="legend-swatch trace-graph-node-lot" aria-hidden="true" /> lot
+        </li>
+        <li>
+          <span className="legend-swatch trace-graph-node-container" aria-hidden="true" /> container
+        </li>
+        <li>
+          <span className="legend-swatch legend-legacy" aria-hidden="true" /> legacy: before the site&apos;s first rule-set version
+        </li>
+        <li>
+          <span className="legend-swatch legend-start" aria-hidden="true" /> this item
+        </li>
+      </ul>
+    </figure>
+  );
+}

@@ -1,0 +1,523 @@
+/**
+ * Read models of the genealogy explorer: identifier search, multi-tier traces both ways, and the
+ * recall from an item. A trace is walked breadth first by frontier batches — one set-based query
+ * per tier reads every edge leaving the frontier through the two genealogy indexes — while the
+ * walk itself (visited set, node cap, withheld links) lives in app/domain/genealogy-trace.ts, so it
+ * ends on any data, cycles in imported data included, and costs tiers, not items, in round trips.
+ * Links to items or events at sites the reader cannot see are counted, never shown or walked past
+ * (the item page's rule). Every function takes the database first and selects named columns.
+ */
+import { and, asc, count, eq, like, ne, not, notExists, sql, type Column, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import { bomLineAlternates, bomLines, genealogyEdges, materials, ruleSetVersions, sites, traceItems, trackingRules } from "../../db/schema";
+import {
+  advanceWalk,
+  findCycles,
+  fromItemOf,
+  isComminglingPoint,
+  isFinishedItem,
+  layoutTraceGraph,
+  precisionLevel,
+  recallCertainty,
+  recallCountsBySite,
+  ruleLabel,
+  startWalk,
+  tracePrecision,
+  type GraphLayout,
+  type RecallCertainty,
+  type RuleLabel,
+  type TraceDirection,
+  type TraceItemKind,
+  type TracePrecision,
+  type TraceWalk,
+  type WalkEdge,
+} from "../domain/genealogy-trace";
+import { resolveRuleInForce, type RuleInterval, type VersionPoint } from "../domain/tracking-rule";
+import type { DbOrTx } from "../utils/db.server";
+
+/** Items per direction on the item page; the walk stops there and the page says so. */
+export const TRACE_NODE_CAP = 2_000;
+/** Items the recall export may reach; beyond it the export is refused rather than cut short. */
+export const RECALL_EXPORT_NODE_CAP = 100_000;
+/** Items drawn in a trace graph (the table lists them all). */
+export const GRAPH_NODE_LIMIT = 60;
+export const SEARCH_EXACT_LIMIT = 100;
+export const SEARCH_PREFIX_LIMIT = 20;
+
+/** Site ids a reader may see, or null for all. */
+export type VisibleSites = readonly number[] | null;
+
+/** A bigint[] parameter: one bound value however long the list (ids are integers, never text). */
+function bigintArray(ids: readonly number[]): SQL {
+  return sql`${`{${ids.map((id) => Math.trunc(id)).join(",")}}`}::bigint[]`;
+}
+function intArray(ids: readonly number[]): SQL {
+  return sql`${`{${ids.map((id) => Math.trunc(id)).join(",")}}`}::int[]`;
+}
+function anyOf(column: Column, ids: readonly number[], type: "bigint" | "int" = "bigint"): SQL {
+  return sql`${column} = any(${type === "bigint" ? bigintArray(ids) : intArray(ids)})`;
+}
+function withinSites(column: Column, visible: VisibleSites): SQL | undefined {
+  return visible === null ? undefined : anyOf(column, visible, "int");
+}
+const canSee = (visible: VisibleSites, siteId: number) => visible === null || visible.includes(siteId);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Search                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+const searchColumns = {
+  id: traceItems.id,
+  identifier: traceItems.identifier,
+  kind: traceItems.kind,
+  status: traceItems.status,
+  quantity: traceItems.quantity,
+  unit: traceItems.unit,
+  createdAt: traceItems.createdAt,
+  partNumber: materials.partNumber,
+  materialDescription: materials.description,
+  siteCode: sites.code,
+};
+
+/** LIKE pattern for identifiers starting with `text`, pattern characters escaped. */
+function prefixPattern(text: string): string {
+  return `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Trace items by identifier: every exact match (an identifier may name a lot of several
+ * materials), then a few that start with it. Matches at sites the reader cannot see are counted.
+ */
+export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: VisibleSites }) {
+  const exactMatch = eq(traceItems.identifier, params.q);
+  const prefixMatch = and(like(traceItems.identifier, prefixPattern(params.q)), ne(traceItems.identifier, params.q));
+  const visible = withinSites(traceItems.siteId, params.sites);
+  const rows = (where: SQL | undefined, limit: number) =>
+    db
+      .select(searchColumns)
+      .from(traceItems)
+      .innerJoin(materials, eq(materials.id, traceItems.materialId))
+      .innerJoin(sites, eq(sites.id, traceItems.siteId))
+      .where(and(where, visible))
+      .orderBy(asc(traceItems.identifier), asc(sites.code), asc(materials.partNumber), asc(traceItems.id))
+      .limit(limit + 1);
+  const withheld = async (where: SQL | undefined) => {
+    if (visible === undefined) return 0;
+    const [row] = await db.select({ n: count() }).from(traceItems).where(and(where, not(visible)));
+    return row?.n ?? 0;
+  };
+  const [exact, prefix, exactWithheld, prefixWithheld] = await Promise.all([
+    rows(exactMatch, SEARCH_EXACT_LIMIT),
+    rows(prefixMatch, SEARCH_PREFIX_LIMIT),
+    withheld(exactMatch),
+    withheld(prefixMatch),
+  ]);
+  return {
+    exact: exact.slice(0, SEARCH_EXACT_LIMIT),
+    moreExact: exact.length > SEARCH_EXACT_LIMIT,
+    prefix: prefix.slice(0, SEARCH_PREFIX_LIMIT),
+    morePrefix: prefix.length > SEARCH_PREFIX_LIMIT,
+    exactWithheld,
+    prefixWithheld,
+    exactLimit: SEARCH_EXACT_LIMIT,
+    prefixLimit: SEARCH_PREFIX_LIMIT,
+  };
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Walking                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+interface ItemFacts {
+  identifier: string;
+  kind: TraceItemKind;
+  status: string;
+  materialId: number;
+  partNumber: string;
+  siteId: number;
+  siteCode: string;
+}
+
+interface TraceEdge extends WalkEdge {
+  kind: string;
+  quantity: string;
+  unit: string;
+  occurredAt: Date;
+  eventRef: string;
+}
+
+interface Walked {
+  walk: TraceWalk<TraceEdge>;
+  facts: Map<number, ItemFacts & { createdAt?: Date }>;
+}
+
+async function startItem(db: DbOrTx, itemId: number) {
+  const [row] = await db
+    .select({
+      identifier: traceItems.identifier,
+      kind: traceItems.kind,
+      status: traceItems.status,
+      materialId: traceItems.materialId,
+      partNumber: materials.partNumber,
+      siteId: traceItems.siteId,
+      siteCode: sites.code,
+      createdAt: traceItems.createdAt,
+    })
+    .from(traceItems)
+    .innerJoin(materials, eq(materials.id, traceItems.materialId))
+    .innerJoin(sites, eq(sites.id, traceItems.siteId))
+    .where(eq(traceItems.id, itemId));
+  return row ?? null;
+}
+
+/** Every edge leaving the frontier in `direction`, with the item it leads to: one query per tier. */
+async function frontierEdges(db: DbOrTx, frontier: readonly number[], direction: TraceDirection) {
+  const next = alias(traceItems, "next_item");
+  const from = direction === "forward" ? genealogyEdges.inputItemId : genealogyEdges.outputItemId;
+  const to = direction === "forward" ? genealogyEdges.outputItemId : genealogyEdges.inputItemId;
+  return db
+    .select({
+      id: genealogyEdges.id,
+      inputItemId: genealogyEdges.inputItemId,
+      outputItemId: genealogyEdges.outputItemId,
+      kind: genealogyEdges.kind,
+      quantity: genealogyEdges.quantity,
+      unit: genealogyEdges.unit,
+      occurredAt: genealogyEdges.occurredAt,
+      eventRef: genealogyEdges.eventRef,
+      edgeSiteId: genealogyEdges.siteId,
+      identifier: next.identifier,
+      itemKind: next.kind,
+      status: next.status,
+      materialId: next.materialId,
+      partNumber: materials.partNumber,
+      siteId: next.siteId,
+      siteCode: sites.code,
+    })
+    .from(genealogyEdges)
+    .innerJoin(next, eq(next.id, to))
+    .innerJoin(materials, eq(materials.id, next.materialId))
+    .innerJoin(sites, eq(sites.id, next.siteId))
+    // Rework (an item into itself) adds nothing to a trace.
+    .where(and(anyOf(from, frontier), ne(genealogyEdges.inputItemId, genealogyEdges.outputItemId)));
+}
+
+async function walkFrom(db: DbOrTx, params: { itemId: number; direction: TraceDirection; sites: VisibleSites; nodeCap: number }): Promise<Walked | null> {
+  const start = await startItem(db, params.itemId);
+  if (!start) return null;
+  const walk = startWalk<TraceEdge>(params.itemId, params.direction, params.nodeCap);
+  const facts = new Map<number, ItemFacts & { createdAt?: Date }>([[params.itemId, start]]);
+  while (walk.frontier.length > 0) {
+    const rows = await frontierEdges(db, walk.frontier, params.direction);
+    const edges: TraceEdge[] = rows.map((r) => ({
+      id: r.id,
+      inputItemId: r.inputItemId,
+      outputItemId: r.outputItemId,
+      kind: r.kind,
+      quantity: r.quantity,
+      unit: r.unit,
+      occurredAt: r.occurredAt,
+      eventRef: r.eventRef,
+      visible: canSee(params.sites, r.edgeSiteId) && canSee(params.sites, r.siteId),
+    }));
+    advanceWalk(walk, edges);
+    for (const r of rows) {
+      const id = params.direction === "forward" ? r.outputItemId : r.inputItemId;
+      // Only what the reader may see is kept: withheld items leave no trace in the result.
+      if (walk.tierOf.has(id) && !facts.has(id)) {
+        facts.set(id, { identifier: r.identifier, kind: r.itemKind, status: r.status, materialId: r.materialId, partNumber: r.partNumber, siteId: r.siteId, siteCode: r.siteCode });
+      }
+    }
+  }
+  return { walk, facts };
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Rules in force                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Versions of the sites and rule histories of the (material, site) pairs involved: two queries. */
+async function ruleResolver(db: DbOrTx, pairs: readonly { materialId: number; siteId: number }[]) {
+  const siteIds = [...new Set(pairs.map((p) => p.siteId))];
+  const materialIds = [...new Set(pairs.map((p) => p.materialId))];
+  if (siteIds.length === 0) return () => ({ state: "legacy", trackingMode: null, version: null }) as RuleLabel;
+  const [versionRows, ruleRows] = await Promise.all([
+    db
+      .select({ siteId: ruleSetVersions.siteId, version: ruleSetVersions.version, effectiveFrom: ruleSetVersions.effectiveFrom })
+      .from(ruleSetVersions)
+      .where(anyOf(ruleSetVersions.siteId, siteIds, "int")),
+    db
+      .select({
+        materialId: trackingRules.materialId,
+        siteId: trackingRules.siteId,
+        trackingMode: trackingRules.trackingMode,
+        containerTracking: trackingRules.containerTracking,
+        identifierFormatCodes: trackingRules.identifierFormatCodes,
+        consumptionScan: trackingRules.consumptionScan,
+        effectiveFrom: trackingRules.effectiveFrom,
+        effectiveTo: trackingRules.effectiveTo,
+        version: ruleSetVersions.version,
+      })
+      .from(trackingRules)
+      .innerJoin(ruleSetVersions, eq(ruleSetVersions.id, trackingRules.ruleSetVersionId))
+      .where(and(anyOf(trackingRules.siteId, siteIds, "int"), anyOf(trackingRules.materialId, materialIds, "int"))),
+  ]);
+  const versions = new Map<number, VersionPoint[]>();
+  for (const v of versionRows) (versions.get(v.siteId) ?? versions.set(v.siteId, []).get(v.siteId)!).push({ version: v.version, effectiveFrom: v.effectiveFrom });
+  const rules = new Map<string, RuleInterval[]>();
+  for (const { materialId, siteId, ...rule } of ruleRows) {
+    const key = `${materialId}|${siteId}`;
+    (rules.get(key) ?? rules.set(key, []).get(key)!).push(rule);
+  }
+  return (materialId: number, siteId: number, at: Date): RuleLabel =>
+    ruleLabel(resolveRuleInForce(versions.get(siteId) ?? [], rules.get(`${materialId}|${siteId}`) ?? [], at));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Traces                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface TraceNode {
+  id: number;
+  /** Distance from the start in edges; 0 is the start. */
+  tier: number;
+  identifier: string;
+  kind: TraceItemKind;
+  status: string;
+  partNumber: string;
+  siteCode: string;
+  /** The event the row shows: the edge that first reached the item (the start: its creation). */
+  via: {
+    kind: string;
+    quantity: string;
+    unit: string;
+    occurredAt: Date;
+    eventRef: string;
+    /** The item the walk came from. */
+    fromId: number;
+    fromIdentifier: string;
+  } | null;
+  eventAt: Date;
+  /** Other links to this item from items of the trace, not shown on its row. */
+  moreLinks: number;
+  /** The material's rule and the site's version in force at `eventAt`. */
+  rule: RuleLabel;
+  precision: TracePrecision;
+}
+
+export interface TraceResult {
+  direction: TraceDirection;
+  nodeCap: number;
+  truncated: boolean;
+  /** Items behind links at sites the reader cannot see. */
+  withheld: number;
+  nodes: TraceNode[];
+  tiers: number;
+  cycles: { items: number; path: { id: number; identifier: string }[] }[];
+  graph: GraphLayout;
+}
+
+interface Traced extends TraceResult {
+  walked: Walked;
+  rules: Map<number, RuleLabel>;
+}
+
+async function trace(db: DbOrTx, params: { itemId: number; direction: TraceDirection; sites: VisibleSites; nodeCap: number }): Promise<Traced | null> {
+  const walked = await walkFrom(db, params);
+  if (!walked) return null;
+  const { walk, facts } = walked;
+  const eventAt = (id: number) => walk.via.get(id)?.occurredAt ?? facts.get(id)!.createdAt!;
+  const resolve = await ruleResolver(db, walk.order.map((id) => facts.get(id)!));
+  const rules = new Map(walk.order.map((id) => {
+    const f = facts.get(id)!;
+    return [id, resolve(f.materialId, f.siteId, eventAt(id))] as const;
+  }));
+  const precision = tracePrecision(walk, (id) => precisionLevel(facts.get(id)!.kind, rules.get(id)!.trackingMode));
+  const linksInto = new Map<number, number>();
+  for (const e of walk.edges) {
+    const to = params.direction === "forward" ? e.outputItemId : e.inputItemId;
+    linksInto.set(to, (linksInto.get(to) ?? 0) + 1);
+  }
+  const nodes: TraceNode[] = walk.order.map((id) => {
+    const f = facts.get(id)!;
+    const via = walk.via.get(id);
+    const fromId = via ? fromItemOf(via, params.direction) : null;
+    return {
+      id,
+      tier: walk.tierOf.get(id)!,
+      identifier: f.identifier,
+      kind: f.kind,
+      status: f.status,
+      partNumber: f.partNumber,
+      siteCode: f.siteCode,
+      via:
+        via && fromId !== null
+          ? { kind: via.kind, quantity: via.quantity, unit: via.unit, occurredAt: via.occurredAt, eventRef: via.eventRef, fromId, fromIdentifier: facts.get(fromId)!.identifier }
+          : null,
+      eventAt: eventAt(id),
+      moreLinks: Math.max(0, (linksInto.get(id) ?? 0) - 1),
+      rule: rules.get(id)!,
+      precision: precision.get(id)!,
+    };
+  });
+  return {
+    direction: params.direction,
+    nodeCap: params.nodeCap,
+    truncated: walk.truncated,
+    withheld: walk.withheld.size,
+    nodes,
+    tiers: Math.max(0, ...nodes.map((n) => n.tier)),
+    cycles: findCycles(walk).map((c) => ({ items: c.items.length, path: c.path.map((id) => ({ id, identifier: facts.get(id)!.identifier })) })),
+    graph: layoutTraceGraph(walk, { maxNodes: GRAPH_NODE_LIMIT }),
+    walked,
+    rules,
+  };
+}
+
+function publicTrace(traced: Traced): TraceResult {
+  const { walked: _walked, rules: _rules, ...result } = traced;
+  return result;
+}
+
+/** One direction of an item's genealogy through every tier, or null when there is no such item. */
+export async function traceGenealogy(
+  db: DbOrTx,
+  params: { itemId: number; direction: TraceDirection; sites: VisibleSites; nodeCap?: number },
+): Promise<TraceResult | null> {
+  const traced = await trace(db, { ...params, nodeCap: params.nodeCap ?? TRACE_NODE_CAP });
+  return traced ? publicTrace(traced) : null;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Recall                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface RecallRow {
+  id: number;
+  identifier: string;
+  kind: TraceItemKind;
+  status: string;
+  partNumber: string;
+  siteCode: string;
+  tier: number;
+  certainty: RecallCertainty;
+  precision: TracePrecision;
+  eventAt: Date;
+  rule: RuleLabel;
+}
+
+export interface RecallResult {
+  start: { id: number; identifier: string; kind: TraceItemKind; partNumber: string; siteCode: string };
+  rows: RecallRow[];
+  bySite: { siteCode: string; certain: number; candidate: number; total: number }[];
+  certain: number;
+  candidate: number;
+  /** Items the forward trace reached, finished or not. */
+  reached: number;
+  commingling: number;
+  truncated: boolean;
+  nodeCap: number;
+  withheld: number;
+}
+
+async function recallOf(db: DbOrTx, traced: Traced): Promise<RecallResult> {
+  const { walk, facts } = traced.walked;
+  const nonSerials = walk.order.filter((id) => facts.get(id)!.kind !== "serial");
+  const pairs = [...new Map(walk.order.map((id) => [`${facts.get(id)!.materialId}|${facts.get(id)!.siteId}`, facts.get(id)!])).values()];
+  const component = alias(bomLines, "as_component");
+  const alternateLine = alias(bomLines, "alternate_line");
+  const [inputs, topTier] = await Promise.all([
+    // Distinct sources of every lot and container reached: all of them, at any site.
+    nonSerials.length === 0
+      ? Promise.resolve([])
+      : db
+          .select({ id: genealogyEdges.outputItemId, sources: sql<number>`count(distinct ${genealogyEdges.inputItemId})::int` })
+          .from(genealogyEdges)
+          .where(and(anyOf(genealogyEdges.outputItemId, nonSerials), ne(genealogyEdges.inputItemId, genealogyEdges.outputItemId)))
+          .groupBy(genealogyEdges.outputItemId),
+    // The (material, site) pairs that are a top tier of the site's BOMs: a parent, never a component or alternate.
+    db
+      .selectDistinct({ materialId: bomLines.parentMaterialId, siteId: bomLines.siteId })
+      .from(bomLines)
+      .where(
+        and(
+          anyOf(bomLines.parentMaterialId, pairs.map((p) => p.materialId), "int"),
+          anyOf(bomLines.siteId, pairs.map((p) => p.siteId), "int"),
+          notExists(
+            db
+              .select({ one: sql`1` })
+              .from(component)
+              .where(and(eq(component.siteId, bomLines.siteId), eq(component.componentMaterialId, bomLines.parentMaterialId))),
+          ),
+          notExists(
+            db
+              .select({ one: sql`1` })
+              .from(bomLineAlternates)
+              .innerJoin(alternateLine, eq(alternateLine.id, bomLineAlternates.bomLineId))
+              .where(and(eq(alternateLine.siteId, bomLines.siteId), eq(bomLineAlternates.materialId, bomLines.parentMaterialId))),
+          ),
+        ),
+      ),
+  ]);
+  const sources = new Map(inputs.map((r) => [r.id, r.sources]));
+  const top = new Set(topTier.map((t) => `${t.materialId}|${t.siteId}`));
+  const commingling = (id: number) => isComminglingPoint(facts.get(id)!.kind, sources.get(id) ?? 0);
+  const certainty = recallCertainty(walk, commingling);
+  const byId = new Map(traced.nodes.map((n) => [n.id, n]));
+  const rows: RecallRow[] = walk.order
+    .filter((id) => isFinishedItem(facts.get(id)!.kind, top.has(`${facts.get(id)!.materialId}|${facts.get(id)!.siteId}`)))
+    .map((id) => {
+      const n = byId.get(id)!;
+      return {
+        id,
+        identifier: n.identifier,
+        kind: n.kind,
+        status: n.status,
+        partNumber: n.partNumber,
+        siteCode: n.siteCode,
+        tier: n.tier,
+        certainty: certainty.get(id)!,
+        precision: n.precision,
+        eventAt: n.eventAt,
+        rule: n.rule,
+      };
+    })
+    .sort((a, b) =>
+      (a.certainty === b.certainty ? 0 : a.certainty === "certain" ? -1 : 1) ||
+      a.siteCode.localeCompare(b.siteCode) ||
+      a.partNumber.localeCompare(b.partNumber) ||
+      a.identifier.localeCompare(b.identifier),
+    );
+  const start = facts.get(walk.start)!;
+  return {
+    start: { id: walk.start, identifier: start.identifier, kind: start.kind, partNumber: start.partNumber, siteCode: start.siteCode },
+    rows,
+    bySite: recallCountsBySite(rows),
+    certain: rows.filter((r) => r.certainty === "certain").length,
+    candidate: rows.filter((r) => r.certainty === "candidate").length,
+    reached: walk.order.length,
+    commingling: walk.order.filter((id) => id !== walk.start && commingling(id)).length,
+    truncated: walk.truncated,
+    nodeCap: walk.nodeCap,
+    withheld: walk.withheld.size,
+  };
+}
+
+/** Every finished item the item may have gone into, certain or candidate (see genealogy-trace.ts). */
+export async function recallFrom(db: DbOrTx, params: { itemId: number; sites: VisibleSites; nodeCap?: number }): Promise<RecallResult | null> {
+  const traced = await trace(db, { ...params, direction: "forward", nodeCap: params.nodeCap ?? RECALL_EXPORT_NODE_CAP });
+  return traced ? recallOf(db, traced) : null;
+}
+
+/** The item page's traces: backward and forward through every tier, and the recall from the forward one. */
+export async function exploreGenealogy(db: DbOrTx, params: { itemId: number; sites: VisibleSites; nodeCap?: number }) {
+  const nodeCap = params.nodeCap ?? TRACE_NODE_CAP;
+  const [backward, forward] = await Promise.all([
+    trace(db, { itemId: params.itemId, direction: "backward", sites: params.sites, nodeCap }),
+    trace(db, { itemId: params.itemId, direction: "forward", sites: params.sites, nodeCap }),
+  ]);
+  if (!backward || !forward) return null;
+  return { backward: publicTrace(backward), forward: publicTrace(forward), recall: await recallOf(db, forward) };
+}
+
+export type { RecallCertainty, RuleLabel, TraceDirection, TraceItemKind, TracePrecision };

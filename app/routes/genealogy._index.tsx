@@ -1,0 +1,168 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
+import { z } from "zod";
+import { PageHeader } from "~/components/app-shell";
+import { DataTable, EmptyRow } from "~/components/data-table";
+import { TextField } from "~/components/filter-fields";
+import { formatQuantity } from "~/components/format";
+import { UtcTime } from "~/components/time";
+import { searchTraceItems } from "~/queries/genealogy.server";
+import { requirePermission, siteFilter } from "~/utils/auth.server";
+import { getDb } from "~/utils/db.server";
+
+/** A bad or oversized query searches for nothing rather than failing. */
+const searchSchema = z.object({
+  q: z
+    .string()
+    .trim()
+    .max(200)
+    .refine((q) => !q.includes("\u0000"))
+    .catch(""),
+});
+
+export const meta: MetaFunction = () => [{ title: "Genealogy · C-981" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const signedIn = await requirePermission(request, "read", "TraceItem");
+  const { q } = searchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  if (!q) return { q, result: null };
+  const db = await getDb();
+  return { q, result: await searchTraceItems(db, { q, sites: siteFilter(signedIn) }) };
+}
+
+interface MatchView {
+  id: number;
+  identifier: string;
+  kind: string;
+  status: string;
+  quantity: string;
+  unit: string;
+  createdAt: Date | string;
+  partNumber: string;
+  materialDescription: string;
+  siteCode: string;
+}
+
+function Matches({
+  id,
+  caption,
+  rows,
+  more,
+  limit,
+  withheld,
+  empty,
+}: {
+  id: string;
+  caption: string;
+  rows: readonly MatchView[];
+  more: boolean;
+  limit: number;
+  withheld: number;
+  empty: string;
+}) {
+  return (
+    <DataTable
+      id={id}
+      caption={caption}
+      captionDetail={
+        <>
+          {more ? `first ${limit} shown` : `${rows.length} ${rows.length === 1 ? "item" : "items"}`}
+          {withheld > 0 ? (
+            <>
+              {" "}
+              ·{" "}
+              <strong className="withheld">
+                {withheld} {withheld === 1 ? "match" : "matches"} at sites you cannot see
+              </strong>{" "}
+              (not shown)
+            </>
+          ) : null}
+        </>
+      }
+    >
+      <thead>
+        <tr>
+          <th scope="col">Identifier</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Material</th>
+          <th scope="col">Description</th>
+          <th scope="col">Site</th>
+          <th scope="col" className="num">
+            Quantity
+          </th>
+          <th scope="col">Status</th>
+          <th scope="col">Created (UTC)</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 ? <EmptyRow colSpan={8}>{empty}</EmptyRow> : null}
+        {rows.map((r) => (
+          <tr key={r.id}>
+            <th scope="row">
+              <Link to={`/genealogy/${r.id}`} aria-label={`${r.identifier} (${r.kind} of ${r.partNumber} at ${r.siteCode})`}>
+                <code>{r.identifier}</code>
+              </Link>
+            </th>
+            <td>{r.kind}</td>
+            <td>
+              <Link to={`/materials/${encodeURIComponent(r.partNumber)}`}>{r.partNumber}</Link>
+            </td>
+            <td className="wrap">{r.materialDescription}</td>
+            <td>{r.siteCode}</td>
+            <td className="num">
+              {formatQuantity(r.quantity)} {r.unit}
+            </td>
+            <td>{r.status}</td>
+            <td>
+              <UtcTime value={r.createdAt} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </DataTable>
+  );
+}
+
+export default function GenealogySearch() {
+  const { q, result } = useLoaderData<typeof loader>();
+  const location = useLocation();
+  return (
+    <>
+      <PageHeader
+        title="Genealogy"
+        lead="Find a serial, lot or container by its identifier, then trace it backward (what went into it) and forward (where it went) through every tier."
+      />
+      <Form method="get" className="filters" key={location.search} role="search" aria-label="Find a trace item">
+        <TextField name="q" label="Identifier" defaultValue={q} maxLength={200} hint="Exact identifier; identifiers that start with it are listed too" />
+        <div className="filter-actions">
+          <button type="submit">Search</button>
+          {q ? <Link to="/genealogy">Clear</Link> : null}
+        </div>
+      </Form>
+      {result ? (
+        <>
+          <Matches
+            id="exact-matches"
+            caption={`Items identified as ${q}`}
+            rows={result.exact}
+            more={result.moreExact}
+            limit={result.exactLimit}
+            withheld={result.exactWithheld}
+            empty={result.exactWithheld > 0 ? "None at sites you can see." : "No item has this identifier."}
+          />
+          <Matches
+            id="prefix-matches"
+            caption={`Identifiers starting with ${q}`}
+            rows={result.prefix}
+            more={result.morePrefix}
+            limit={result.prefixLimit}
+            withheld={result.prefixWithheld}
+            empty="None."
+          />
+        </>
+      ) : (
+        <p className="section-note">Enter an identifier: a serial number, a lot or batch number, or a container (SSCC or tote) code.</p>
+      )}
+    </>
+  );
+}
