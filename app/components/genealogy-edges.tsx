@@ -188,7 +188,7 @@ export function TraceTable({
   nodeCap: number;
   withheld: number;
 }) {
-  const tiers = Math.max(0, ...nodes.map((n) => n.tier));
+  const tiers = nodes.reduce((deepest, n) => Math.max(deepest, n.tier), 0);
   return (
     <DataTable
       id={id}
@@ -207,7 +207,7 @@ export function TraceTable({
               {" "}
               ·{" "}
               <strong className="withheld">
-                {withheld} {withheld === 1 ? "item" : "items"} at sites you cannot see
+                {withheld} {withheld === 1 ? "item" : "items"} linked through sites you cannot see
               </strong>{" "}
               (not shown, not traced beyond)
             </>

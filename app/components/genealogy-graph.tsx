@@ -1,4 +1,4 @@
-import type { GraphLayout, TraceDirection, TraceItemKind } from "~/domain/genealogy-trace";
+import { SAME_TIER_BEND, type GraphLayout, type TraceDirection, type TraceItemKind } from "~/domain/genealogy-trace";
 
 /** What the graph needs of each traced item (the loader sends more). */
 export interface GraphNodeView {
@@ -18,7 +18,7 @@ const clip = (text: string) => (text.length > MAX_LABEL ? `${text.slice(0, MAX_L
  * A trace drawn as a layered graph, rendered on the server as plain SVG (no script, no inline
  * style, so the strict CSP holds): one column per tier with material flowing left to right, nodes
  * coloured by kind, legacy nodes (before the site's first rule-set version) dashed and labelled.
- * Each node links to its item. The table next to it is the complete, accessible listing.
+ * Each node links to its item (for the mouse); the table below it is the complete, accessible listing.
  */
 export function GenealogyGraph({
   id,
@@ -39,8 +39,8 @@ export function GenealogyGraph({
   const titleId = `${id}-title`;
   const descId = `${id}-desc`;
   const arrowId = `${id}-arrow`;
-  const legacy = layout.nodes.filter((n) => byId.get(n.id)?.rule.state === "legacy").length;
   const h = layout.nodeHeight;
+  const legacy = layout.nodes.filter((n) => byId.get(n.id)?.rule.state === "legacy").length;
   return (
     <figure className="trace-graph" aria-labelledby={titleId}>
       <figcaption id={titleId}>
@@ -75,15 +75,19 @@ export function GenealogyGraph({
           </defs>
           <g className="trace-graph-edges">
             {layout.edges.map((e) => {
-              const bend = e.backwards ? 60 : Math.max(20, (e.x2 - e.x1) / 2);
-              const d = e.backwards
-                ? `M ${e.x1} ${e.y1} C ${e.x1 + bend} ${e.y1 - h}, ${e.x2 - bend} ${e.y2 - h}, ${e.x2} ${e.y2}`
-                : `M ${e.x1} ${e.y1} C ${e.x1 + bend} ${e.y1}, ${e.x2 - bend} ${e.y2}, ${e.x2} ${e.y2}`;
+              const reach = Math.max(24, Math.abs(e.x2 - e.x1) / 2);
+              const d =
+                e.shape === "forward"
+                  ? `M ${e.x1} ${e.y1} C ${e.x1 + reach} ${e.y1}, ${e.x2 - reach} ${e.y2}, ${e.x2} ${e.y2}`
+                  : e.shape === "same-tier"
+                    ? `M ${e.x1} ${e.y1} C ${e.x1 + SAME_TIER_BEND} ${e.y1}, ${e.x2 + SAME_TIER_BEND} ${e.y2}, ${e.x2} ${e.y2}`
+                    : `M ${e.x1} ${e.y1} C ${e.x1 - reach} ${e.y1}, ${e.x2 + reach} ${e.y2}, ${e.x2} ${e.y2}`;
+              const classes = ["trace-graph-edge", e.shape === "forward" ? "" : "trace-graph-edge-other", e.inCycle ? "trace-graph-edge-cycle" : ""];
               return (
                 <path
                   key={`${e.inputItemId}-${e.outputItemId}`}
                   d={d}
-                  className={e.backwards ? "trace-graph-edge trace-graph-edge-cycle" : "trace-graph-edge"}
+                  className={classes.filter(Boolean).join(" ")}
                   markerEnd={`url(#${arrowId})`}
                 />
               );
@@ -103,7 +107,9 @@ export function GenealogyGraph({
               .filter(Boolean)
               .join(" ");
             return (
-              <a key={node.id} href={`/genealogy/${node.id}`} className={classes}>
+              // Out of the tab order: inside role="img" a link is invisible to assistive technology;
+              // keyboard and screen-reader users get the same links in the table.
+              <a key={node.id} href={`/genealogy/${node.id}`} className={classes} tabIndex={-1}>
                 <title>
                   {`${node.kind} ${node.identifier} · ${node.partNumber} at ${node.siteCode} · tier ${node.tier} · ${isLegacy ? "legacy (before the site's first rule-set version)" : `rule set ${ruleText}`}`}
                 </title>

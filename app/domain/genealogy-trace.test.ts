@@ -15,6 +15,7 @@ import {
   type TraceDirection,
   type TraceItemKind,
   type WalkEdge,
+  SAME_TIER_BEND,
 } from "./genealogy-trace";
 import type { TrackingMode } from "./tracking-rule";
 
@@ -204,13 +205,13 @@ describe("the graph layout", () => {
     const edges = graph(["1>2", "1>3", "2>4"]);
     const forward = layoutTraceGraph(walkAll(1, "forward", edges).walk, { columnWidth: 100, margin: 0, nodeHeight: 10, rowGap: 0, nodeWidth: 50 });
     expect(forward.nodes.map((n) => [n.id, n.x, n.y])).toEqual([[1, 0, 0], [2, 100, 0], [3, 100, 10], [4, 200, 0]]);
-    expect(forward.edges.every((e) => e.x2 > e.x1)).toBe(true);
-    expect(forward.width).toBe(250);
+    expect(forward.edges.every((e) => e.shape === "forward" && e.x2 > e.x1)).toBe(true);
+    expect(forward.width).toBe(250 + SAME_TIER_BEND);
     expect(forward.height).toBe(20);
 
     const backward = layoutTraceGraph(walkAll(4, "backward", edges).walk, { columnWidth: 100, margin: 0, nodeWidth: 50 });
     expect(backward.nodes.map((n) => [n.id, n.x])).toEqual([[4, 200], [2, 100], [1, 0]]);
-    expect(backward.edges.every((e) => e.x2 > e.x1 && !e.backwards)).toBe(true);
+    expect(backward.edges.every((e) => e.shape === "forward" && e.x2 > e.x1)).toBe(true);
   });
 
   it("draws only the first nodes and says how many it left out", () => {
@@ -221,8 +222,22 @@ describe("the graph layout", () => {
     expect(layout.edges).toHaveLength(59);
   });
 
-  it("marks the closing edge of a cycle as drawn backwards", () => {
-    const layout = layoutTraceGraph(walkAll(1, "forward", graph(["1>2", "2>3", "3>2"])).walk);
-    expect(layout.edges.filter((e) => e.backwards).map((e) => [e.inputItemId, e.outputItemId])).toEqual([[3, 2]]);
+  it("draws an edge to an item a shorter path reached against the columns, and marks loops", () => {
+    // 1 → 2 → 3 → 4 and 1 → 4: item 4 sits in column 1, so 3 → 4 runs back; 2 → 5, 5 → 2 loop.
+    const walked = walkAll(1, "forward", graph(["1>2", "2>3", "3>4", "1>4", "2>5", "5>2", "4>6", "6>7", "1>7"])).walk;
+    const layout = layoutTraceGraph(walked, { cycles: findCycles(walked) });
+    const shapeOf = (input: number, output: number) => layout.edges.find((e) => e.inputItemId === input && e.outputItemId === output)!;
+    expect(shapeOf(3, 4)).toMatchObject({ shape: "back", inCycle: false });
+    expect(shapeOf(3, 4).x2).toBeLessThan(shapeOf(3, 4).x1);
+    expect(shapeOf(5, 2)).toMatchObject({ shape: "back", inCycle: true });
+    expect(shapeOf(2, 5)).toMatchObject({ shape: "forward", inCycle: true });
+    expect(shapeOf(6, 7)).toMatchObject({ shape: "back", inCycle: false });
+    expect(shapeOf(1, 2).inCycle).toBe(false);
+  });
+
+  it("bends an edge between two items of one tier out to the right", () => {
+    const walked = walkAll(1, "forward", graph(["1>2", "1>3", "2>3"])).walk;
+    const edge = layoutTraceGraph(walked, { nodeWidth: 50, margin: 0, columnWidth: 100 }).edges.find((e) => e.inputItemId === 2 && e.outputItemId === 3)!;
+    expect(edge).toMatchObject({ shape: "same-tier", x1: 150, x2: 150 });
   });
 });

@@ -395,13 +395,18 @@ export interface PlacedNode {
 export interface PlacedEdge {
   inputItemId: number;
   outputItemId: number;
-  /** Start and end points: the right side of the input, the left side of the output. */
+  /**
+   * `forward`: from the right side of the input to the left side of the output, a column on.
+   * `same-tier`: both in one column, right side to right side. `back`: the output sits in an
+   * earlier column (a shorter path reached it), from the input's left side to the output's right.
+   */
+  shape: "forward" | "same-tier" | "back";
   x1: number;
   y1: number;
   x2: number;
   y2: number;
-  /** Drawn against the flow (right to left): the closing edge of a cycle. */
-  backwards: boolean;
+  /** Both ends lie on one loop of the genealogy (see findCycles). */
+  inCycle: boolean;
 }
 
 export interface GraphLayout {
@@ -423,21 +428,24 @@ export interface GraphLayout {
  */
 export function layoutTraceGraph(
   walk: Pick<TraceWalk, "order" | "tierOf" | "edges" | "direction">,
-  options: Partial<GraphLayoutOptions> = {},
+  options: Partial<GraphLayoutOptions> & { cycles?: readonly TraceCycle[] } = {},
 ): GraphLayout {
   const o = { ...DEFAULT_GRAPH_LAYOUT, ...options };
   const shown = walk.order.slice(0, o.maxNodes);
-  const maxTier = Math.max(0, ...shown.map((id) => walk.tierOf.get(id) ?? 0));
+  const maxTier = shown.reduce((deepest, id) => Math.max(deepest, walk.tierOf.get(id) ?? 0), 0);
   const rowsInColumn = new Map<number, number>();
-  const placed = new Map<number, PlacedNode>();
+  const placed = new Map<number, PlacedNode & { column: number }>();
   for (const id of shown) {
     const tier = walk.tierOf.get(id) ?? 0;
     const column = walk.direction === "forward" ? tier : maxTier - tier;
     const row = rowsInColumn.get(column) ?? 0;
     rowsInColumn.set(column, row + 1);
-    placed.set(id, { id, tier, x: o.margin + column * o.columnWidth, y: o.margin + row * (o.nodeHeight + o.rowGap) });
+    placed.set(id, { id, tier, column, x: o.margin + column * o.columnWidth, y: o.margin + row * (o.nodeHeight + o.rowGap) });
   }
+  const cycleOf = new Map<number, number>();
+  (options.cycles ?? []).forEach((cycle, i) => cycle.items.forEach((id) => cycleOf.set(id, i)));
   const tallest = Math.max(1, ...rowsInColumn.values());
+  const mid = o.nodeHeight / 2;
   const edges: PlacedEdge[] = [];
   const drawn = new Set<string>();
   for (const e of walk.edges) {
@@ -446,23 +454,29 @@ export function layoutTraceGraph(
     const key = `${e.inputItemId}>${e.outputItemId}`;
     if (!input || !output || drawn.has(key)) continue;
     drawn.add(key);
+    const shape = output.column > input.column ? "forward" : output.column === input.column ? "same-tier" : "back";
     edges.push({
       inputItemId: input.id,
       outputItemId: output.id,
-      x1: input.x + o.nodeWidth,
-      y1: input.y + o.nodeHeight / 2,
-      x2: output.x,
-      y2: output.y + o.nodeHeight / 2,
-      backwards: output.x <= input.x,
+      shape,
+      x1: shape === "back" ? input.x : input.x + o.nodeWidth,
+      y1: input.y + mid,
+      x2: shape === "forward" ? output.x : output.x + o.nodeWidth,
+      y2: output.y + mid,
+      inCycle: cycleOf.has(input.id) && cycleOf.get(input.id) === cycleOf.get(output.id),
     });
   }
   return {
-    width: o.margin * 2 + maxTier * o.columnWidth + o.nodeWidth,
+    // Room on the right for the bends of same-tier edges in the last column.
+    width: o.margin * 2 + maxTier * o.columnWidth + o.nodeWidth + SAME_TIER_BEND,
     height: o.margin * 2 + tallest * (o.nodeHeight + o.rowGap) - o.rowGap,
     nodeWidth: o.nodeWidth,
     nodeHeight: o.nodeHeight,
-    nodes: [...placed.values()],
+    nodes: [...placed.values()].map(({ column: _column, ...node }) => node),
     edges,
     omitted: walk.order.length - shown.length,
   };
 }
+
+/** How far a same-tier edge bends out to the right of its column. */
+export const SAME_TIER_BEND = 28;

@@ -338,6 +338,7 @@ async function trace(db: DbOrTx, params: { itemId: number; direction: TraceDirec
     const to = params.direction === "forward" ? e.outputItemId : e.inputItemId;
     linksInto.set(to, (linksInto.get(to) ?? 0) + 1);
   }
+  const cycles = findCycles(walk);
   const nodes: TraceNode[] = walk.order.map((id) => {
     const f = facts.get(id)!;
     const via = walk.via.get(id);
@@ -366,9 +367,9 @@ async function trace(db: DbOrTx, params: { itemId: number; direction: TraceDirec
     truncated: walk.truncated,
     withheld: walk.withheld.size,
     nodes,
-    tiers: Math.max(0, ...nodes.map((n) => n.tier)),
-    cycles: findCycles(walk).map((c) => ({ items: c.items.length, path: c.path.map((id) => ({ id, identifier: facts.get(id)!.identifier })) })),
-    graph: layoutTraceGraph(walk, { maxNodes: GRAPH_NODE_LIMIT }),
+    tiers: nodes.reduce((deepest, n) => Math.max(deepest, n.tier), 0),
+    cycles: cycles.map((c) => ({ items: c.items.length, path: c.path.map((id) => ({ id, identifier: facts.get(id)!.identifier })) })),
+    graph: layoutTraceGraph(walk, { maxNodes: GRAPH_NODE_LIMIT, cycles }),
     walked,
     rules,
   };

@@ -184,8 +184,8 @@ export default function Genealogy() {
         ) : null}
         {recall.withheld > 0 ? (
           <p className="notice notice-warn" role="note">
-            {recall.withheld} {recall.withheld === 1 ? "item" : "items"} of the forward trace {recall.withheld === 1 ? "is" : "are"} at
-            sites you cannot see: not listed, and not traced beyond.
+            {recall.withheld} {recall.withheld === 1 ? "item" : "items"} of the forward trace {recall.withheld === 1 ? "is" : "are"} linked
+            through sites you cannot see: not listed, and not traced beyond, so this recall may be incomplete.
           </p>
         ) : null}
         <div className="recall-summary">
