@@ -20,7 +20,7 @@ export function niceScale(max: number, ticks = 4): { max: number; step: number }
   return { max: step * Math.ceil(max / step - 1e-9), step };
 }
 
-const tickLabel = (value: number) => (Number.isInteger(value) ? formatCount(value) : String(r1(value)));
+const tickLabel = (value: number) => (Number.isInteger(value) ? formatCount(value) : String(Math.round(value * 100) / 100));
 
 function ChartFigure({ id, title, description, children, table }: { id: string; title: string; description: string; children: ReactNode; table: ReactNode }) {
   return (
@@ -95,6 +95,9 @@ export function VolumeChart({ id, rows, windowDays }: { id: string; rows: readon
         </table>
       }
     >
+      {rows.every((r) => !(Number(r.before) > 0) && !(Number(r.after) > 0)) ? (
+        <p className="muted small">No labels were printed and no scans made for these materials in the window: before and after are all zero.</p>
+      ) : null}
       <svg className="chart-svg" viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-labelledby={`${id}-caption`} aria-describedby={`${id}-desc`}>
         <g className="chart-legend" aria-hidden="true">
           <rect className="bar-before" x={labelWidth} y={8} width={12} height={12} />
@@ -170,12 +173,13 @@ export function TierChart({ id, subject, byTier }: { id: string; subject: string
   const gap = 24;
   const bottom = 46;
   const plotWidth = Math.max(rows.length, 1) * (column + gap) + gap;
-  const width = Math.max(left + plotWidth + 16, 420);
+  const statuses = ITEM_STATUSES.filter((s) => rows.some((r) => (r.counts[s] ?? 0) > 0));
+  const legendItem = 84;
+  const width = Math.max(left + plotWidth + 16, left + statuses.length * legendItem + 16, 420);
   const height = top + plotHeight + bottom;
   const scale = niceScale(Math.max(0, ...rows.map((r) => r.total)));
   const y = (v: number) => r1(top + plotHeight - (v / scale.max) * plotHeight);
   const ticks = Array.from({ length: Math.round(scale.max / scale.step) + 1 }, (_, i) => i * scale.step);
-  const statuses = ITEM_STATUSES.filter((s) => rows.some((r) => (r.counts[s] ?? 0) > 0));
   const description = rows.map((r) => `tier ${r.tier}: ${statuses.filter((s) => r.counts[s]).map((s) => `${r.counts[s]} ${STATUS_LABELS[s]}`).join(", ") || "none"}`).join("; ");
   return (
     <ChartFigure
@@ -214,8 +218,8 @@ export function TierChart({ id, subject, byTier }: { id: string; subject: string
         <g className="chart-legend" aria-hidden="true">
           {statuses.map((s, i) => (
             <g key={s}>
-              <rect className={`seg-${s}`} x={left + i * 84} y={6} width={12} height={12} />
-              <text className="chart-text" x={left + i * 84 + 16} y={16}>
+              <rect className={`seg-${s}`} x={left + i * legendItem} y={6} width={12} height={12} />
+              <text className="chart-text" x={left + i * legendItem + 16} y={16}>
                 {STATUS_LABELS[s]}
               </text>
             </g>

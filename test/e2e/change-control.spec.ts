@@ -1,4 +1,4 @@
-import { DEMO_PASSWORD, expect, signIn, signOut, test } from "./support";
+import { DEMO_PASSWORD, expect, runAnalysis, signIn, signOut, test } from "./support";
 
 /**
  * The change-control story in the browser: an engineer proposes serializing a lot-tracked
@@ -6,6 +6,8 @@ import { DEMO_PASSWORD, expect, signIn, signOut, test } from "./support";
  * shows, the author cannot approve their own request, and an edit after approval voids it.
  */
 test("propose, sign, see the manifestation; the author cannot approve; an edit voids the approval", async ({ page, baseURL }) => {
+  // Three sign-ins, an impact analysis and two signing attempts.
+  test.setTimeout(60_000);
   await signIn(page, "emil.engineer");
   await page.goto("/change-requests/new");
   await page.getByLabel("Title").fill("Serialize ASM-1004 at EIN");
@@ -38,6 +40,8 @@ test("propose, sign, see the manifestation; the author cannot approve; an edit v
 
   await signIn(page, "quinn.quality");
   await page.goto(url);
+  // A reviewer signs together with a current impact analysis.
+  await runAnalysis(page);
   const dialog = page.getByRole("region", { name: `Sign ${number}` }).or(page.locator("section", { has: page.getByRole("heading", { name: `Sign ${number}` }) }));
   await dialog.getByLabel(/^Approved:/).check();
   await dialog.getByLabel("User name").fill("quinn.quality");

@@ -97,9 +97,24 @@ export async function proposeSerialization(page: Page, material: string, site: s
   return number;
 }
 
-/** As a reviewer: approve a change request with user name, password and meaning. */
+/**
+ * On a change request's page: run its impact analysis and wait for the result (the page shows it
+ * as current). Returns the analysis's SHA-256 as shown.
+ */
+export async function runAnalysis(page: Page): Promise<string> {
+  const section = page.getByRole("region", { name: "Impact analysis" });
+  await section.getByRole("button", { name: /^Run (a fresh )?impact analysis$/ }).click();
+  await page.waitForURL(/[?&]done=analyse/);
+  // The run and the page's revalidation are over when the button is back (and names a fresh run).
+  await expect(section.getByRole("button", { name: "Run a fresh impact analysis" })).toBeEnabled();
+  await expect(section.getByText("Current:", { exact: true })).toBeVisible();
+  return (await section.locator(".analysis-facts code.digest").textContent())!.trim();
+}
+
+/** As a reviewer: run the impact analysis, then approve with user name, password and meaning. */
 export async function approve(page: Page, number: string, username: string) {
   await page.goto(`/change-requests/${number}`);
+  await runAnalysis(page);
   const dialog = page.locator("section", { has: page.getByRole("heading", { name: `Sign ${number}` }) });
   await dialog.getByLabel(/^Approved:/).check();
   if (await dialog.getByLabel("User name").count()) await dialog.getByLabel("User name").fill(username);
