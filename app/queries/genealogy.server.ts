@@ -6,8 +6,12 @@
  * ends on any data, cycles in imported data included, and costs tiers, not items, in round trips.
  * Links to items or events at sites the reader cannot see are counted, never shown or walked past
  * (the item page's rule). Every function takes the database first and selects named columns.
+ *
+ * A trace reads one repeatable-read snapshot, so its tiers, rules and recall agree with one
+ * another, with parallel plans off: a frontier of a few hundred items makes the planner start
+ * parallel workers whose start-up (~100 ms) dwarfs the milliseconds the index lookups take.
  */
-import { and, asc, count, eq, like, ne, not, notExists, sql, type Column, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, gte, like, lt, ne, not, notExists, sql, type Column, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { bomLineAlternates, bomLines, genealogyEdges, materials, ruleSetVersions, sites, traceItems, trackingRules } from "../../db/schema";
 import {
@@ -43,6 +47,10 @@ export const RECALL_EXPORT_NODE_CAP = 100_000;
 export const GRAPH_NODE_LIMIT = 60;
 export const SEARCH_EXACT_LIMIT = 100;
 export const SEARCH_PREFIX_LIMIT = 20;
+/** Shorter texts would match a large part of a big plant: only exact matches are looked up. */
+export const SEARCH_PREFIX_MIN_LENGTH = 3;
+/** Exact matches at unseen sites are counted up to this many ("1000 or more"). */
+export const SEARCH_WITHHELD_COUNT_LIMIT = 1_000;
 
 /** Site ids a reader may see, or null for all. */
 export type VisibleSites = readonly number[] | null;
@@ -61,6 +69,17 @@ function withinSites(column: Column, visible: VisibleSites): SQL | undefined {
   return visible === null ? undefined : anyOf(column, visible, "int");
 }
 const canSee = (visible: VisibleSites, siteId: number) => visible === null || visible.includes(siteId);
+
+/** Runs `work` in one read-only repeatable-read snapshot (or in the caller's transaction). */
+async function inSnapshot<T>(db: DbOrTx, work: (tx: DbOrTx) => Promise<T>): Promise<T> {
+  const run = async (tx: DbOrTx) => {
+    await tx.execute(sql`set local max_parallel_workers_per_gather = 0`);
+    return work(tx);
+  };
+  // A transaction handle (it can roll back) is already a snapshot the caller chose.
+  if ("rollback" in db) return run(db);
+  return db.transaction(run, { isolationLevel: "repeatable read", accessMode: "read only" });
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Search                                                                                      */
@@ -85,12 +104,50 @@ function prefixPattern(text: string): string {
 }
 
 /**
+ * Whether trace_items.identifier sorts by code point (C, POSIX, C.UTF-8 or the builtin provider):
+ * then the identifiers starting with a text are one range of its index, [text, successor), and a
+ * prefix search reads only that range instead of every identifier. A linguistic collation has no
+ * such range; the search then filters with LIKE alone (fine for the demo plant, a full scan on a
+ * large one — an index with text_pattern_ops would serve it).
+ */
+async function identifiersSortByCodePoint(db: DbOrTx): Promise<boolean> {
+  const rows = await db.execute<{ provider: string; collate: string; column_collation: string | null }>(sql`
+    select d.datlocprovider::text as provider, d.datcollate as collate,
+           case when a.attcollation = 100 then null else c.collname::text end as column_collation
+    from pg_database d
+    cross join pg_attribute a
+    left join pg_collation c on c.oid = a.attcollation
+    where d.datname = current_database() and a.attrelid = 'trace_items'::regclass and a.attname = 'identifier'`);
+  const row = rows[0];
+  if (!row) return false;
+  const cLike = (name: string) => /^(C|POSIX|C\.UTF-?8|ucs_basic|pg_c_utf8)$/i.test(name);
+  if (row.column_collation !== null) return cLike(row.column_collation);
+  return row.provider === "b" || (row.provider === "c" && cLike(row.collate));
+}
+
+/** The smallest text after every text starting with `text`, in code point order (none past U+10FFFF). */
+function prefixSuccessor(text: string): string | null {
+  const points = [...text].map((c) => c.codePointAt(0)!);
+  while (points.length > 0 && points[points.length - 1] === 0x10ffff) points.pop();
+  if (points.length === 0) return null;
+  points[points.length - 1]! += 1;
+  // Surrogates are not characters PostgreSQL stores: step over them.
+  if (points[points.length - 1] === 0xd800) points[points.length - 1] = 0xe000;
+  return String.fromCodePoint(...points);
+}
+
+/**
  * Trace items by identifier: every exact match (an identifier may name a lot of several
  * materials), then a few that start with it. Matches at sites the reader cannot see are counted.
  */
 export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: VisibleSites }) {
   const exactMatch = eq(traceItems.identifier, params.q);
-  const prefixMatch = and(like(traceItems.identifier, prefixPattern(params.q)), ne(traceItems.identifier, params.q));
+  const successor = (await identifiersSortByCodePoint(db)) ? prefixSuccessor(params.q) : null;
+  const prefixMatch = and(
+    like(traceItems.identifier, prefixPattern(params.q)),
+    ne(traceItems.identifier, params.q),
+    successor === null ? undefined : and(gte(traceItems.identifier, params.q), lt(traceItems.identifier, successor)),
+  );
   const visible = withinSites(traceItems.siteId, params.sites);
   const rows = (where: SQL | undefined, limit: number) =>
     db
@@ -101,16 +158,19 @@ export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: V
       .where(and(where, visible))
       .orderBy(asc(traceItems.identifier), asc(sites.code), asc(materials.partNumber), asc(traceItems.id))
       .limit(limit + 1);
+  // Exact matches at unseen sites are counted (up to a bound); prefix matches are suggestions
+  // among the sites the reader can see — counting the unseen ones of a one-letter prefix would read
+  // most of a large plant.
   const withheld = async (where: SQL | undefined) => {
     if (visible === undefined) return 0;
-    const [row] = await db.select({ n: count() }).from(traceItems).where(and(where, not(visible)));
+    const unseen = db.select({ id: traceItems.id }).from(traceItems).where(and(where, not(visible))).limit(SEARCH_WITHHELD_COUNT_LIMIT).as("unseen");
+    const [row] = await db.select({ n: count() }).from(unseen);
     return row?.n ?? 0;
   };
-  const [exact, prefix, exactWithheld, prefixWithheld] = await Promise.all([
+  const [exact, prefix, exactWithheld] = await Promise.all([
     rows(exactMatch, SEARCH_EXACT_LIMIT),
-    rows(prefixMatch, SEARCH_PREFIX_LIMIT),
+    [...params.q].length >= SEARCH_PREFIX_MIN_LENGTH ? rows(prefixMatch, SEARCH_PREFIX_LIMIT) : Promise.resolve([]),
     withheld(exactMatch),
-    withheld(prefixMatch),
   ]);
   return {
     exact: exact.slice(0, SEARCH_EXACT_LIMIT),
@@ -118,9 +178,10 @@ export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: V
     prefix: prefix.slice(0, SEARCH_PREFIX_LIMIT),
     morePrefix: prefix.length > SEARCH_PREFIX_LIMIT,
     exactWithheld,
-    prefixWithheld,
     exactLimit: SEARCH_EXACT_LIMIT,
     prefixLimit: SEARCH_PREFIX_LIMIT,
+    withheldCountLimit: SEARCH_WITHHELD_COUNT_LIMIT,
+    prefixMinLength: SEARCH_PREFIX_MIN_LENGTH,
   };
 }
 
@@ -385,8 +446,10 @@ export async function traceGenealogy(
   db: DbOrTx,
   params: { itemId: number; direction: TraceDirection; sites: VisibleSites; nodeCap?: number },
 ): Promise<TraceResult | null> {
-  const traced = await trace(db, { ...params, nodeCap: params.nodeCap ?? TRACE_NODE_CAP });
-  return traced ? publicTrace(traced) : null;
+  return inSnapshot(db, async (tx) => {
+    const traced = await trace(tx, { ...params, nodeCap: params.nodeCap ?? TRACE_NODE_CAP });
+    return traced ? publicTrace(traced) : null;
+  });
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -506,19 +569,22 @@ async function recallOf(db: DbOrTx, traced: Traced): Promise<RecallResult> {
 
 /** Every finished item the item may have gone into, certain or candidate (see genealogy-trace.ts). */
 export async function recallFrom(db: DbOrTx, params: { itemId: number; sites: VisibleSites; nodeCap?: number }): Promise<RecallResult | null> {
-  const traced = await trace(db, { ...params, direction: "forward", nodeCap: params.nodeCap ?? RECALL_EXPORT_NODE_CAP });
-  return traced ? recallOf(db, traced) : null;
+  return inSnapshot(db, async (tx) => {
+    const traced = await trace(tx, { ...params, direction: "forward", nodeCap: params.nodeCap ?? RECALL_EXPORT_NODE_CAP });
+    return traced ? recallOf(tx, traced) : null;
+  });
 }
 
 /** The item page's traces: backward and forward through every tier, and the recall from the forward one. */
 export async function exploreGenealogy(db: DbOrTx, params: { itemId: number; sites: VisibleSites; nodeCap?: number }) {
   const nodeCap = params.nodeCap ?? TRACE_NODE_CAP;
-  const [backward, forward] = await Promise.all([
-    trace(db, { itemId: params.itemId, direction: "backward", sites: params.sites, nodeCap }),
-    trace(db, { itemId: params.itemId, direction: "forward", sites: params.sites, nodeCap }),
-  ]);
-  if (!backward || !forward) return null;
-  return { backward: publicTrace(backward), forward: publicTrace(forward), recall: await recallOf(db, forward) };
+  return inSnapshot(db, async (tx) => {
+    // One connection: the two walks take turns, each tier still one query.
+    const backward = await trace(tx, { itemId: params.itemId, direction: "backward", sites: params.sites, nodeCap });
+    const forward = await trace(tx, { itemId: params.itemId, direction: "forward", sites: params.sites, nodeCap });
+    if (!backward || !forward) return null;
+    return { backward: publicTrace(backward), forward: publicTrace(forward), recall: await recallOf(tx, forward) };
+  });
 }
 
 export type { RecallCertainty, RuleLabel, TraceDirection, TraceItemKind, TracePrecision };

@@ -50,6 +50,7 @@ function Matches({
   more,
   limit,
   withheld,
+  withheldLimit,
   empty,
 }: {
   id: string;
@@ -58,6 +59,7 @@ function Matches({
   more: boolean;
   limit: number;
   withheld: number;
+  withheldLimit: number;
   empty: string;
 }) {
   return (
@@ -72,7 +74,7 @@ function Matches({
               {" "}
               ·{" "}
               <strong className="withheld">
-                {withheld} {withheld === 1 ? "match" : "matches"} at sites you cannot see
+                {withheld >= withheldLimit ? `${withheld} or more` : withheld} {withheld === 1 ? "match" : "matches"} at sites you cannot see
               </strong>{" "}
               (not shown)
             </>
@@ -133,7 +135,7 @@ export default function GenealogySearch() {
         lead="Find a serial, lot or container by its identifier, then trace it backward (what went into it) and forward (where it went) through every tier."
       />
       <Form method="get" className="filters" key={location.search} role="search" aria-label="Find a trace item">
-        <TextField name="q" label="Identifier" defaultValue={q} maxLength={200} hint="Exact identifier; identifiers that start with it are listed too" />
+        <TextField name="q" label="Identifier" defaultValue={q} maxLength={200} hint="Exact identifier; from 3 characters, identifiers that start with it are listed too" />
         <div className="filter-actions">
           <button type="submit">Search</button>
           {q ? <Link to="/genealogy">Clear</Link> : null}
@@ -148,17 +150,21 @@ export default function GenealogySearch() {
             more={result.moreExact}
             limit={result.exactLimit}
             withheld={result.exactWithheld}
+            withheldLimit={result.withheldCountLimit}
             empty={result.exactWithheld > 0 ? "None at sites you can see." : "No item has this identifier."}
           />
-          <Matches
-            id="prefix-matches"
-            caption={`Identifiers starting with ${q}`}
-            rows={result.prefix}
-            more={result.morePrefix}
-            limit={result.prefixLimit}
-            withheld={result.prefixWithheld}
-            empty="None."
-          />
+          {[...q].length < result.prefixMinLength ? null : (
+            <Matches
+              id="prefix-matches"
+              caption={`Identifiers starting with ${q}`}
+              rows={result.prefix}
+              more={result.morePrefix}
+              limit={result.prefixLimit}
+              withheld={0}
+              withheldLimit={result.withheldCountLimit}
+              empty="None at sites you can see."
+            />
+          )}
         </>
       ) : (
         <p className="section-note">Enter an identifier: a serial number, a lot or batch number, or a container (SSCC or tote) code.</p>

@@ -406,6 +406,21 @@ describe("identifier search", () => {
     expect(seeded.prefix.map((r) => r.identifier)).toEqual([...hard.lotMerge.sources, hard.lotMerge.merged]);
   });
 
+  it("keeps a prefix search to the identifiers that truly start with the text", async () => {
+    // ":" follows "9", "é" sorts after "e" by code point; none of these start with the others.
+    for (const identifier of ["GX-PRE9", "GX-PRE9A", "GX-PRE:", "GX-PRE9é", "GX-PRE9\u{1F600}", "GX-PRF"]) {
+      await addItem("lot", identifier, "RAW-1004", "EIN", new Date("2025-04-01T00:00:00Z"));
+    }
+    const result = await searchTraceItems(database.db, { q: "GX-PRE9", sites: null });
+    expect(result.exact.map((r) => r.identifier)).toEqual(["GX-PRE9"]);
+    // Sorted here: the database orders by its own collation (code point order or a linguistic one).
+    const sorted = (rows: { identifier: string }[]) => rows.map((r) => r.identifier).sort();
+    expect(sorted(result.prefix)).toEqual(["GX-PRE9A", "GX-PRE9é", "GX-PRE9\u{1F600}"].sort());
+    expect(sorted((await searchTraceItems(database.db, { q: "GX-PRE", sites: null })).prefix)).toEqual(["GX-PRE9", "GX-PRE9A", "GX-PRE9é", "GX-PRE9\u{1F600}", "GX-PRE:"].sort());
+    // Two characters look up exact matches only: a short prefix would match much of a large plant.
+    expect((await searchTraceItems(database.db, { q: "GX", sites: null })).prefix).toEqual([]);
+  });
+
   it("treats LIKE characters literally and ignores an empty query", async () => {
     expect((await searchTraceItems(database.db, { q: "RMERGE%", sites: null })).prefix).toEqual([]);
     expect((await searchTraceItems(database.db, { q: "RMERGE_0A", sites: null })).prefix).toEqual([]);
