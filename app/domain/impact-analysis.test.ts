@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { graphOfRows } from "./genealogy-graph";
 import { analyseChangeRequest, canonicalReport, forwardReach, type AnalysisInput, type EdgeFacts, type ItemFacts } from "./impact-analysis";
 
 const item = (id: number, identifier: string, kind: ItemFacts["kind"], partNumber: string, status: ItemFacts["status"] = "consumed"): ItemFacts => ({
@@ -78,9 +79,7 @@ describe("impact analysis (pure)", () => {
   it("marks a path unit-level only while every hop is a serial or a container", () => {
     const items = [item(1, "S1", "serial", "SUB"), item(2, "C1", "container", "SUB", "stock"), item(3, "F1", "serial", "FIN", "stock"), item(4, "L1", "lot", "SUB"), item(5, "F2", "serial", "FIN", "stock")];
     const edges = [edge(1, 1, 2, "aggregate"), edge(2, 2, 3), edge(3, 4, 5)];
-    const outgoing = new Map<number, EdgeFacts[]>();
-    for (const e of edges) outgoing.set(e.input, [...(outgoing.get(e.input) ?? []), e]);
-    const reach = forwardReach({ items: new Map(items.map((i) => [i.id, i])), outgoing }, [1, 4]);
+    const reach = forwardReach(graphOfRows(items, edges), [1, 4]);
     expect(Object.fromEntries(reach.precision)).toEqual({ 3: "unit", 5: "lot" });
     expect(reach.tier.get(3)).toBe(2);
   });

@@ -11,6 +11,7 @@
  * are reported, as are dangling references.
  */
 import { canonicalize } from "./canonical-json";
+import { FLOW_KINDS, graphOfRows, type GenealogyGraph } from "./genealogy-graph";
 import { compareTracking, granularity, type ConsumptionScan, type Identifies, type TrackingMode } from "./tracking-rule";
 
 export const ANALYSIS_TYPE = "c981.impact-analysis";
@@ -119,6 +120,11 @@ export interface AnalysisInput {
   routingScans: { site: string; parent: string; step: number; workCentre: string; component: string | null; consumptionScan: ConsumptionScan | null }[];
   externalRecords: { system: "erp" | "plm"; externalKey: string; partNumber: string; site: string | null; trackingFlag: string; trackingMode: TrackingMode }[];
   runtimeClients: { name: string; sites: string[]; reported: Record<string, number | null> }[];
+  /**
+   * The whole genealogy to walk forward from the changed materials' items (a compact in-memory
+   * index of the plant, ADR 011). Absent: `items` and `edges` hold the reach themselves.
+   */
+  graph?: GenealogyGraph;
 }
 
 export interface ChangeAnalysis {
@@ -146,7 +152,19 @@ export interface AnalysisReport {
 
 const key = (partNumber: string, site: string) => `${partNumber}|${site}`;
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const sample = (values: Iterable<string>) => [...new Set(values)].sort(byText).slice(0, SAMPLE_SIZE);
+/** The SAMPLE_SIZE smallest distinct values, in order — without sorting them all (reach sets are large). */
+function sample(values: Iterable<string>): string[] {
+  const kept: string[] = [];
+  for (const v of values) {
+    if (kept.length === SAMPLE_SIZE && !(v < kept[SAMPLE_SIZE - 1]!)) continue;
+    let at = kept.length;
+    while (at > 0 && v < kept[at - 1]!) at--;
+    if (at > 0 && kept[at - 1] === v) continue;
+    kept.splice(at, 0, v);
+    if (kept.length > SAMPLE_SIZE) kept.pop();
+  }
+  return kept;
+}
 const perDay = (count: number) => (count / VOLUME_WINDOW_DAYS).toFixed(1);
 /** Decimal quantities summed exactly (scaled integers, 6 decimals as stored). */
 function sumQuantities(values: Iterable<string>): string {
@@ -163,8 +181,6 @@ function sumQuantities(values: Iterable<string>): string {
 }
 const modeOf = (rule: RuleState | undefined): TrackingMode | null => (rule?.state === "ruled" ? rule.trackingMode : null);
 const REGULATED = new Set(["udi", "critical_to_safety"]);
-/** Edges that carry material on to a next tier; rework loops on itself, scrap leaves the flow. */
-const FLOW_KINDS = new Set<EdgeFacts["kind"]>(["consume", "split", "merge", "repack", "aggregate"]);
 
 // --- the analysis -------------------------------------------------------------------------------
 
@@ -182,7 +198,8 @@ export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
   const to = Date.parse(input.dataPoint.at);
   const window = { from: new Date(to - VOLUME_WINDOW_DAYS * 86_400_000).toISOString(), to: input.dataPoint.at, days: VOLUME_WINDOW_DAYS };
   const inWindow = (at: string) => at >= window.from && at < window.to;
-  const ctx: Context = { input, items, outgoing, incoming, rulesAfter, inWindow };
+  const graph = input.graph ?? graphOfRows(input.items, input.edges);
+  const ctx: Context = { input, items, outgoing, incoming, rulesAfter, inWindow, graph };
 
   const changes = [...input.changes]
     .sort((a, b) => byText(a.site, b.site) || byText(a.partNumber, b.partNumber))
@@ -216,6 +233,7 @@ interface Context {
   incoming: Map<number, EdgeFacts[]>;
   rulesAfter: Map<string, RuleState>;
   inWindow: (at: string) => boolean;
+  graph: GenealogyGraph;
 }
 
 function analyseChange(ctx: Context, change: TrackingChangeInput): ChangeAnalysis {
@@ -317,8 +335,8 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
     // Which finished units trace to this material at the level that will be lost?
     const level: Identifies = fromMode === "serial" ? "serial" : "lot";
     const sources = own.filter((i) => i.kind === level);
-    const finished = forwardReach(ctx, sources.map((i) => i.id)).finished;
-    const regulatedUnits = [...finished].filter((id) => isRegulated(ctx, ctx.items.get(id)!.partNumber));
+    const finished = forwardReach(ctx.graph, sources.map((i) => i.id)).finished;
+    const regulatedUnits = [...finished].filter((id) => isRegulated(ctx, ctx.graph.partNumberOf(id)));
     const materialRegulated = material ? material.regulatoryFlags.some((f) => REGULATED.has(f)) : false;
     findings.push({
       code: "PRECISION_LOSS",
@@ -326,7 +344,7 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
       message: `${finished.size} finished unit(s) trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedUnits.length} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
       count: finished.size,
       counts: { finishedUnits: finished.size, regulated: regulatedUnits.length, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
-      sample: sample([...finished].map((id) => ctx.items.get(id)!.identifier)),
+      sample: sample(identifiers(ctx.graph, finished)),
     });
   }
   return findings;
@@ -458,39 +476,40 @@ interface Reach {
  * items from which no material flows on (no consume/split/merge/repack/aggregate edge out); a
  * container is transparent. A visited set makes cycles end the walk.
  */
-export function forwardReach(ctx: Pick<Context, "items" | "outgoing">, start: readonly number[]): Reach {
+export function forwardReach(graph: GenealogyGraph, start: readonly number[]): Reach {
   const tier = new Map<number, number>();
   const unit = new Map<number, boolean>();
   let frontier: number[] = [];
   for (const id of start) {
-    if (tier.has(id) || !ctx.items.has(id)) continue;
+    if (tier.has(id) || !graph.has(id)) continue;
     tier.set(id, 0);
-    unit.set(id, ctx.items.get(id)!.kind !== "lot");
+    unit.set(id, graph.kindOf(id) !== "lot");
     frontier.push(id);
   }
+  frontier.sort((a, b) => a - b);
   const finished = new Set<number>();
   const precision = new Map<number, "unit" | "lot">();
   for (let depth = 1; frontier.length > 0; depth++) {
     const next: number[] = [];
     for (const id of frontier) {
-      const flows = (ctx.outgoing.get(id) ?? []).filter((e) => FLOW_KINDS.has(e.kind) && e.output !== id && ctx.items.has(e.output));
-      const item = ctx.items.get(id)!;
-      if (flows.length === 0 && item.kind !== "container" && depth > 1) {
+      const fromUnit = unit.get(id)!;
+      let flows = 0;
+      graph.forEachFlowOut(id, (output) => {
+        flows++;
+        const viaUnit = fromUnit && graph.kindOf(output) !== "lot";
+        if (!tier.has(output)) {
+          tier.set(output, depth);
+          unit.set(output, viaUnit);
+          next.push(output);
+        } else if (viaUnit && !unit.get(output)) {
+          // A finer path found later only improves precision; it never revisits (the walk terminates).
+          unit.set(output, true);
+          if (precision.has(output)) precision.set(output, "unit");
+        }
+      });
+      if (flows === 0 && graph.kindOf(id) !== "container" && depth > 1) {
         finished.add(id);
         precision.set(id, unit.get(id) ? "unit" : "lot");
-      }
-      for (const e of flows) {
-        const out = ctx.items.get(e.output)!;
-        const viaUnit = unit.get(id)! && out.kind !== "lot";
-        if (!tier.has(e.output)) {
-          tier.set(e.output, depth);
-          unit.set(e.output, viaUnit);
-          next.push(e.output);
-        } else if (viaUnit && !unit.get(e.output)) {
-          // A finer path found later only improves precision; it never revisits (the walk terminates).
-          unit.set(e.output, true);
-          if (precision.has(e.output)) precision.set(e.output, "unit");
-        }
       }
     }
     frontier = next.sort((a, b) => a - b);
@@ -498,18 +517,22 @@ export function forwardReach(ctx: Pick<Context, "items" | "outgoing">, start: re
   return { tier, finished, precision };
 }
 
+function* identifiers(graph: GenealogyGraph, ids: Iterable<number>): Iterable<string> {
+  for (const id of ids) yield graph.identifierOf(id);
+}
+
 function reach(ctx: Context, own: ItemFacts[]): Finding {
-  const { tier, finished, precision } = forwardReach(ctx, own.map((i) => i.id));
+  const { tier, finished, precision } = forwardReach(ctx.graph, own.map((i) => i.id));
   const bySite: Record<string, number> = {};
   for (const id of finished) {
-    const site = ctx.items.get(id)!.site;
+    const site = ctx.graph.siteOf(id);
     bySite[site] = (bySite[site] ?? 0) + 1;
   }
   // Affected items by tier and status (for the chart).
   const byTier: Record<string, Record<string, number>> = {};
   for (const [id, t] of [...tier].sort((a, b) => a[1] - b[1] || a[0] - b[0])) {
     const row = (byTier[String(t)] ??= {});
-    const status = ctx.items.get(id)!.status;
+    const status = ctx.graph.statusOf(id);
     row[status] = (row[status] ?? 0) + 1;
   }
   const unitCount = [...precision.values()].filter((p) => p === "unit").length;
@@ -520,7 +543,7 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
     message: `${finished.size} distinct finished good(s) contain an affected item (${Object.entries(bySite).sort(([a], [b]) => byText(a, b)).map(([s, n]) => `${n} at ${s}`).join(", ") || "none"}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.size - unitCount} lot-level`,
     count: finished.size,
     counts: { ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])), precisionUnit: unitCount, precisionLot: finished.size - unitCount, itemsReached: tier.size, tiers: deepest },
-    sample: sample([...finished].map((id) => ctx.items.get(id)!.identifier)),
+    sample: sample(identifiers(ctx.graph, finished)),
     detail: { byTier },
   };
 }
@@ -621,19 +644,32 @@ function distribution(input: AnalysisInput): Finding {
   };
 }
 
-/** Cycles (strongly connected components over flow edges) and dangling references among the items read. */
+/**
+ * Cycles (strongly connected components over flow edges) and dangling references among the items
+ * the analysis reads: everything reached forward from the changed materials' items, and their
+ * direct inputs.
+ */
 function dataQuality(ctx: Context): Finding[] {
   const findings: Finding[] = [];
-  // Iterative Tarjan over the flow edges of the items read; rework self-loops are legitimate.
+  const changed = new Set(ctx.input.changes.map((c) => `${c.partNumber}|${c.site}`));
+  const own = ctx.input.items.filter((i) => changed.has(`${i.partNumber}|${i.site}`)).map((i) => i.id);
+  const read = new Set(forwardReach(ctx.graph, own).tier.keys());
+  for (const id of own) for (const e of ctx.incoming.get(id) ?? []) if (ctx.graph.has(e.input)) read.add(e.input);
+  // Iterative Tarjan; rework self-loops are legitimate and not followed.
   const index = new Map<number, number>();
   const low = new Map<number, number>();
   const onStack = new Set<number>();
   const stack: number[] = [];
   const cycles: number[][] = [];
   let counter = 0;
-  const ids = [...ctx.items.keys()].sort((a, b) => a - b);
-  const successors = (id: number) =>
-    (ctx.outgoing.get(id) ?? []).filter((e) => FLOW_KINDS.has(e.kind) && e.output !== id && ctx.items.has(e.output)).map((e) => e.output);
+  const ids = [...read].sort((a, b) => a - b);
+  const successors = (id: number) => {
+    const next: number[] = [];
+    ctx.graph.forEachFlowOut(id, (output) => {
+      if (read.has(output)) next.push(output);
+    });
+    return next;
+  };
   for (const root of ids) {
     if (index.has(root)) continue;
     const work: { id: number; next: number[]; i: number }[] = [{ id: root, next: successors(root), i: 0 }];
@@ -676,7 +712,7 @@ function dataQuality(ctx: Context): Finding[] {
       severity: "critical",
       message: `${cycles.length} cycle(s) in the genealogy data: material flows back into its own source; the traversal stopped at each`,
       count: cycles.length,
-      sample: sample(cycles.map((c) => c.map((id) => ctx.items.get(id)!.identifier).join(" → "))),
+      sample: sample(cycles.map((c) => c.map((id) => ctx.graph.identifierOf(id)).join(" → "))),
     });
   }
   // Dangling: an edge naming an item that was not found, or an item marked consumed that flowed nowhere.
@@ -686,8 +722,8 @@ function dataQuality(ctx: Context): Finding[] {
       if (!ctx.items.has(e.input) || !ctx.items.has(e.output)) dangling.push(`event ${e.eventRef}: item ${ctx.items.has(e.input) ? e.output : e.input} not found`);
     }
   }
-  for (const item of ctx.items.values()) {
-    if (item.status === "consumed" && !(ctx.outgoing.get(item.id) ?? []).some((e) => e.kind !== "rework")) dangling.push(`${item.identifier} (${item.partNumber}) is consumed but flowed into nothing recorded`);
+  for (const id of ids) {
+    if (ctx.graph.statusOf(id) === "consumed" && !ctx.graph.hasNonReworkOut(id)) dangling.push(`${ctx.graph.identifierOf(id)} (${ctx.graph.partNumberOf(id)}) is consumed but flowed into nothing recorded`);
   }
   if (dangling.length) {
     findings.push({

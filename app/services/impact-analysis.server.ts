@@ -18,9 +18,12 @@ import {
   type ItemFacts,
   type RuleState,
 } from "../domain/impact-analysis";
+import type postgres from "postgres";
+import type { GenealogyGraph } from "../domain/genealogy-graph";
 import type { Db, DbOrTx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
+import { genealogyIndexOf } from "./genealogy-index.server";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -83,8 +86,24 @@ export async function analysisBasisDigest(db: DbOrTx, expanded: readonly Expande
   return sha256(canonicalize(JSON.parse(basis!.basis)));
 }
 
+/**
+ * How the analysis walks genealogy forward: through the in-memory genealogy index (default, ADR
+ * 011), or by loading the whole reach with a recursive query (the reference the index is tested
+ * against; fine for small plants).
+ */
+export type GenealogySource = "index" | "query";
+
+class IndexBehind extends Error {}
+
+/** The postgres.js pool behind a drizzle handle (drizzle keeps it as `$client`). */
+function clientOf(db: Db): postgres.Sql {
+  const client = (db as Db & { $client?: postgres.Sql }).$client;
+  if (!client) throw new Error("this database handle does not expose its postgres.js client");
+  return client;
+}
+
 /** Reads everything the analysis needs from one snapshot (call inside a repeatable-read transaction). */
-async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[] }): Promise<AnalysisInput> {
+async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[] }, source: GenealogySource, client: postgres.Sql): Promise<AnalysisInput> {
   const { tracking, partNumbers, sites } = scopeOf(cr.expandedChanges);
   const [point] = await rows<{ seq: string; at: string }>(
     tx,
@@ -127,23 +146,50 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
   const pairs = tracking.length ? sql.join(tracking.map((c) => sql`(${c.partNumber}, ${c.site})`), sql`, `) : sql`('', '')`;
   const itemColumns = sql`ti.id, ti.identifier, ti.kind, m.part_number, s.code as site, ti.status, ti.quantity::text as quantity,
     to_char(ti.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`;
-  // Forward through every tier from the changed materials' items; UNION (not ALL) ends cycles.
-  const itemRows = await rows<{ id: string; identifier: string; kind: ItemFacts["kind"]; part_number: string; site: string; status: ItemFacts["status"]; quantity: string; created_at: string }>(
-    tx,
-    sql`with recursive own as (
-          select ti.id from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
-          where (m.part_number, s.code) in (${pairs})
-        ), reach(id) as (
-          select id from own
-          union
-          select e.output_item_id from genealogy_edges e join reach r on e.input_item_id = r.id
-        ), wanted as (
-          select id from reach
-          union select e.input_item_id from genealogy_edges e where e.output_item_id in (select id from own)
-        )
-        select ${itemColumns} from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
-        where ti.id in (select id from wanted) order by ti.id`,
-  );
+  type ItemRow = { id: string; identifier: string; kind: ItemFacts["kind"]; part_number: string; site: string; status: ItemFacts["status"]; quantity: string; created_at: string };
+  let graph: GenealogyGraph | undefined;
+  let itemRows: ItemRow[];
+  if (source === "query") {
+    // Forward through every tier from the changed materials' items; UNION (not ALL) ends cycles.
+    itemRows = await rows<ItemRow>(
+      tx,
+      sql`with recursive own as (
+            select ti.id from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
+            where (m.part_number, s.code) in (${pairs})
+          ), reach(id) as (
+            select id from own
+            union
+            select e.output_item_id from genealogy_edges e join reach r on e.input_item_id = r.id
+          ), wanted as (
+            select id from reach
+            union select e.input_item_id from genealogy_edges e where e.output_item_id in (select id from own)
+          )
+          select ${itemColumns} from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
+          where ti.id in (select id from wanted) order by ti.id`,
+    );
+  } else {
+    // The index walks the reach; the query reads only the changed materials' items and the items
+    // at the other end of their edges (whose quantities, events and times the findings quote).
+    const [state] = await rows<{ changes: string }>(tx, sql`select changes::text as changes from genealogy_state where id = 1`);
+    try {
+      graph = (await genealogyIndexOf(client).at(Number(state!.changes))).graph;
+    } catch (error) {
+      throw new IndexBehind((error as Error).message);
+    }
+    itemRows = await rows<ItemRow>(
+      tx,
+      sql`with own as (
+            select ti.id from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
+            where (m.part_number, s.code) in (${pairs})
+          ), wanted as (
+            select id from own
+            union select e.output_item_id from genealogy_edges e where e.input_item_id in (select id from own)
+            union select e.input_item_id from genealogy_edges e where e.output_item_id in (select id from own)
+          )
+          select ${itemColumns} from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
+          where ti.id in (select id from wanted) order by ti.id`,
+    );
+  }
   const items: ItemFacts[] = itemRows.map((r) => ({
     id: Number(r.id),
     identifier: r.identifier,
@@ -240,6 +286,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
     routingScans: scanRows.map((r) => ({ site: r.site, parent: r.parent, step: Number(r.step), workCentre: r.work_centre, component: r.component, consumptionScan: r.consumption_scan })),
     externalRecords: externalRows.map((x) => ({ system: x.system, externalKey: x.external_key, partNumber: x.part_number, site: x.site, trackingFlag: x.tracking_flag, trackingMode: x.tracking_mode })),
     runtimeClients: [...clients.values()],
+    ...(graph ? { graph } : {}),
   };
 }
 
@@ -253,18 +300,27 @@ async function changeRequestRow(db: DbOrTx, number: string) {
 }
 
 /** Computes the report from one consistent snapshot, without storing it (tests compare runs). */
-export async function computeImpactAnalysis(db: Db, number: string): Promise<{ report: AnalysisReport; canonical: string; sha256: string; basisDigest: string }> {
-  return db.transaction(
-    async (tx) => {
-      const cr = await changeRequestRow(tx, number);
-      const input = await readAnalysisInput(tx, cr);
-      const basisDigest = await analysisBasisDigest(tx, cr.expandedChanges);
-      const report = analyseChangeRequest(input);
-      const canonical = canonicalReport(report);
-      return { report, canonical, sha256: sha256(canonical), basisDigest };
-    },
-    { isolationLevel: "repeatable read", accessMode: "read only" },
-  );
+export async function computeImpactAnalysis(db: Db, number: string, options: { genealogy?: GenealogySource } = {}): Promise<{ report: AnalysisReport; canonical: string; sha256: string; basisDigest: string }> {
+  const source = options.genealogy ?? "index";
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.transaction(
+        async (tx) => {
+          const cr = await changeRequestRow(tx, number);
+          const input = await readAnalysisInput(tx, cr, source, clientOf(db));
+          const basisDigest = await analysisBasisDigest(tx, cr.expandedChanges);
+          const report = analyseChangeRequest(input);
+          const canonical = canonicalReport(report);
+          return { report, canonical, sha256: sha256(canonical), basisDigest };
+        },
+        { isolationLevel: "repeatable read", accessMode: "read only" },
+      );
+    } catch (error) {
+      // The index moved past this snapshot (genealogy was written meanwhile): take a newer snapshot.
+      if (error instanceof IndexBehind && attempt < 3) continue;
+      throw error;
+    }
+  }
 }
 
 export interface StoredAnalysis {

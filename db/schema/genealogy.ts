@@ -103,3 +103,18 @@ export const genealogyEdges = pgTable(
     ),
   ],
 );
+
+/**
+ * One row counting the statements that changed genealogy (trace items or edges), kept by triggers
+ * (migration genealogy_changes_are_counted). An in-memory genealogy index records the count it was
+ * built at; reading it in the same snapshot as an analysis tells whether the index is exactly that
+ * snapshot's genealogy (ADR 011).
+ */
+export const genealogyState = pgTable(
+  "genealogy_state",
+  {
+    id: integer().primaryKey(),
+    changes: bigint({ mode: "number" }).notNull(),
+  },
+  (t) => [check("genealogy_state_single_row", sql`${t.id} = 1`)],
+);

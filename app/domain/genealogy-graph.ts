@@ -1,0 +1,280 @@
+/**
+ * Genealogy as a graph the analyses walk: a small interface (`GenealogyGraph`) with two
+ * implementations — one over the rows a query returned (maps), one over compact arrays in
+ * compressed-sparse-row form holding a whole plant (`CompactGenealogy`, ADR 011). Pure: no I/O.
+ */
+import type { Identifies } from "./tracking-rule";
+
+export const ITEM_KINDS = ["serial", "lot", "container"] as const;
+export const ITEM_STATUSES = ["wip", "stock", "consumed", "shipped", "scrapped"] as const;
+export const EDGE_KINDS = ["consume", "split", "merge", "repack", "rework", "scrap", "aggregate"] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
+export type EdgeKind = (typeof EDGE_KINDS)[number];
+/** Edges that carry material on to a next tier; rework loops on itself, scrap leaves the flow. */
+export const FLOW_KINDS: ReadonlySet<EdgeKind> = new Set(["consume", "split", "merge", "repack", "aggregate"]);
+
+export interface GenealogyGraph {
+  has(id: number): boolean;
+  kindOf(id: number): Identifies;
+  statusOf(id: number): ItemStatus;
+  siteOf(id: number): string;
+  partNumberOf(id: number): string;
+  identifierOf(id: number): string;
+  /** Each flow edge out of `id` (not a self-loop), to an item the graph holds. */
+  forEachFlowOut(id: number, visit: (output: number) => void): void;
+  /** Whether any edge but a rework leaves `id`. */
+  hasNonReworkOut(id: number): boolean;
+}
+
+// --- over query rows ----------------------------------------------------------------------------
+
+export interface RowItem {
+  id: number;
+  identifier: string;
+  kind: Identifies;
+  partNumber: string;
+  site: string;
+  status: ItemStatus;
+}
+export interface RowEdge {
+  id: number;
+  kind: EdgeKind;
+  input: number;
+  output: number;
+}
+
+export function graphOfRows(items: readonly RowItem[], edges: readonly RowEdge[]): GenealogyGraph {
+  const byId = new Map(items.map((i) => [i.id, i]));
+  const out = new Map<number, RowEdge[]>();
+  for (const e of [...edges].sort((a, b) => a.id - b.id)) (out.get(e.input) ?? out.set(e.input, []).get(e.input)!).push(e);
+  const item = (id: number) => byId.get(id)!;
+  return {
+    has: (id) => byId.has(id),
+    kindOf: (id) => item(id).kind,
+    statusOf: (id) => item(id).status,
+    siteOf: (id) => item(id).site,
+    partNumberOf: (id) => item(id).partNumber,
+    identifierOf: (id) => item(id).identifier,
+    forEachFlowOut(id, visit) {
+      for (const e of out.get(id) ?? []) if (FLOW_KINDS.has(e.kind) && e.output !== id && byId.has(e.output)) visit(e.output);
+    },
+    hasNonReworkOut: (id) => (out.get(id) ?? []).some((e) => e.kind !== "rework"),
+  };
+}
+
+// --- compact, whole plant -------------------------------------------------------------------------
+
+/**
+ * A whole plant's genealogy in typed arrays, indexed by trace-item id: per item its kind, status,
+ * material and site (small integers into lookup tables) and its identifier (UTF-8 in one buffer);
+ * edges in compressed sparse rows both ways, each with its kind. About 26 bytes per edge both ways
+ * and 25 bytes per item plus identifier bytes (ADR 011).
+ */
+export class CompactGenealogy implements GenealogyGraph {
+  constructor(
+    readonly present: Uint8Array,
+    readonly kind: Uint8Array,
+    readonly status: Uint8Array,
+    readonly material: Uint16Array,
+    readonly site: Uint16Array,
+    readonly identifierStart: Uint32Array,
+    readonly identifierBytes: Uint8Array,
+    readonly outStart: Uint32Array,
+    readonly outTarget: Uint32Array,
+    readonly outKind: Uint8Array,
+    readonly inStart: Uint32Array,
+    readonly inSource: Uint32Array,
+    readonly inKind: Uint8Array,
+    readonly partNumbers: readonly string[],
+    readonly siteCodes: readonly string[],
+  ) {}
+
+  get maxId(): number {
+    return this.present.length - 1;
+  }
+  get edgeCount(): number {
+    return this.outTarget.length;
+  }
+  get byteSize(): number {
+    return [this.present, this.kind, this.status, this.material, this.site, this.identifierStart, this.identifierBytes, this.outStart, this.outTarget, this.outKind, this.inStart, this.inSource, this.inKind].reduce(
+      (total, a) => total + a.byteLength,
+      0,
+    );
+  }
+
+  has(id: number): boolean {
+    return id > 0 && id < this.present.length && this.present[id] === 1;
+  }
+  kindOf(id: number): Identifies {
+    return ITEM_KINDS[this.kind[id]!]!;
+  }
+  statusOf(id: number): ItemStatus {
+    return ITEM_STATUSES[this.status[id]!]!;
+  }
+  siteOf(id: number): string {
+    return this.siteCodes[this.site[id]!]!;
+  }
+  partNumberOf(id: number): string {
+    return this.partNumbers[this.material[id]!]!;
+  }
+  identifierOf(id: number): string {
+    return decoder.decode(this.identifierBytes.subarray(this.identifierStart[id]!, this.identifierStart[id + 1]!));
+  }
+  forEachFlowOut(id: number, visit: (output: number) => void): void {
+    for (let e = this.outStart[id]!, end = this.outStart[id + 1]!; e < end; e++) {
+      const target = this.outTarget[e]!;
+      if (target !== id && FLOW_KIND_CODES[this.outKind[e]!] && this.present[target] === 1) visit(target);
+    }
+  }
+  hasNonReworkOut(id: number): boolean {
+    for (let e = this.outStart[id]!, end = this.outStart[id + 1]!; e < end; e++) if (this.outKind[e] !== REWORK) return true;
+    return false;
+  }
+  forEachIn(id: number, visit: (input: number, kind: EdgeKind) => void): void {
+    for (let e = this.inStart[id]!, end = this.inStart[id + 1]!; e < end; e++) visit(this.inSource[e]!, EDGE_KINDS[this.inKind[e]!]!);
+  }
+  forEachOut(id: number, visit: (output: number, kind: EdgeKind) => void): void {
+    for (let e = this.outStart[id]!, end = this.outStart[id + 1]!; e < end; e++) visit(this.outTarget[e]!, EDGE_KINDS[this.outKind[e]!]!);
+  }
+}
+
+const decoder = new TextDecoder();
+const REWORK = EDGE_KINDS.indexOf("rework");
+const FLOW_KIND_CODES = EDGE_KINDS.map((k) => FLOW_KINDS.has(k));
+
+/** A growable typed array (amortised doubling), so loading millions of rows makes no garbage. */
+class Grow<T extends Uint8Array | Uint16Array | Uint32Array> {
+  length = 0;
+  constructor(private data: T, private readonly make: (n: number) => T) {}
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const bigger = this.make(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = value;
+  }
+  pushAll(values: Uint8Array): void {
+    while (this.length + values.length > this.data.length) {
+      const bigger = this.make(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data.set(values, this.length);
+    this.length += values.length;
+  }
+  get(i: number): number {
+    return this.data[i]!;
+  }
+  view(): T {
+    return this.data.subarray(0, this.length) as T;
+  }
+}
+const u8 = (n: number) => new Uint8Array(n);
+const u16 = (n: number) => new Uint16Array(n);
+const u32 = (n: number) => new Uint32Array(n);
+
+/** Builds the compact graph from item and edge rows (items in increasing id order; counting sort for edges). */
+export class CompactGenealogyBuilder {
+  private readonly ids = new Grow(u32(1024), u32);
+  private readonly kinds = new Grow(u8(1024), u8);
+  private readonly statuses = new Grow(u8(1024), u8);
+  private readonly materialCodes = new Grow(u16(1024), u16);
+  private readonly siteCodes = new Grow(u16(1024), u16);
+  private readonly identifierEnds = new Grow(u32(1024), u32);
+  private readonly identifierBytes = new Grow(u8(1 << 16), u8);
+  private readonly edgeInput = new Grow(u32(1024), u32);
+  private readonly edgeOutput = new Grow(u32(1024), u32);
+  private readonly edgeKind = new Grow(u8(1024), u8);
+  private readonly materials = new Map<string, number>();
+  private readonly sites = new Map<string, number>();
+  private readonly encoder = new TextEncoder();
+  private lastId = 0;
+
+  private code(map: Map<string, number>, value: string): number {
+    let c = map.get(value);
+    if (c === undefined) map.set(value, (c = map.size));
+    return c;
+  }
+
+  addItem(id: number, identifier: string, kind: Identifies, status: ItemStatus, partNumber: string, site: string): void {
+    if (id <= this.lastId) throw new Error(`trace items must be added in increasing id order (${id} after ${this.lastId})`);
+    this.lastId = id;
+    this.ids.push(id);
+    this.kinds.push(ITEM_KINDS.indexOf(kind));
+    this.statuses.push(ITEM_STATUSES.indexOf(status));
+    this.materialCodes.push(this.code(this.materials, partNumber));
+    this.siteCodes.push(this.code(this.sites, site));
+    this.identifierBytes.pushAll(this.encoder.encode(identifier));
+    this.identifierEnds.push(this.identifierBytes.length);
+  }
+
+  addEdge(input: number, output: number, kind: EdgeKind): void {
+    this.edgeInput.push(input);
+    this.edgeOutput.push(output);
+    this.edgeKind.push(EDGE_KINDS.indexOf(kind));
+  }
+
+  build(): CompactGenealogy {
+    const n = this.lastId + 1;
+    const present = new Uint8Array(n);
+    const kind = new Uint8Array(n);
+    const status = new Uint8Array(n);
+    const material = new Uint16Array(n);
+    const site = new Uint16Array(n);
+    const identifierStart = new Uint32Array(n + 1);
+    // Item i's identifier is bytes [end(i-1), end(i)); ids without an item get an empty range.
+    let item = 0;
+    let previousEnd = 0;
+    for (let id = 0; id < n; id++) {
+      identifierStart[id] = previousEnd;
+      if (item < this.ids.length && this.ids.get(item) === id) {
+        present[id] = 1;
+        kind[id] = this.kinds.get(item);
+        status[id] = this.statuses.get(item);
+        material[id] = this.materialCodes.get(item);
+        site[id] = this.siteCodes.get(item);
+        previousEnd = this.identifierEnds.get(item);
+        item++;
+      }
+    }
+    identifierStart[n] = previousEnd;
+    const [outStart, outTarget, outKind] = csr(n, this.edgeInput.view(), this.edgeOutput.view(), this.edgeKind.view());
+    const [inStart, inSource, inKind] = csr(n, this.edgeOutput.view(), this.edgeInput.view(), this.edgeKind.view());
+    const invert = (m: Map<string, number>) => [...m].sort((a, b) => a[1] - b[1]).map(([v]) => v);
+    return new CompactGenealogy(present, kind, status, material, site, identifierStart, this.identifierBytes.view().slice(), outStart, outTarget, outKind, inStart, inSource, inKind, invert(this.materials), invert(this.sites));
+  }
+}
+
+/** Compressed sparse rows keyed by `from`, targets sorted within each row (deterministic walks). */
+function csr(n: number, from: Uint32Array, to: Uint32Array, kinds: Uint8Array): [Uint32Array, Uint32Array, Uint8Array] {
+  const start = new Uint32Array(n + 1);
+  for (const f of from) if (f < n) start[f + 1]!++;
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  const fill = start.slice(0, n);
+  const target = new Uint32Array(from.length);
+  const kind = new Uint8Array(from.length);
+  for (let e = 0; e < from.length; e++) {
+    const f = from[e]!;
+    if (f >= n) continue;
+    const at = fill[f]!++;
+    target[at] = to[e]!;
+    kind[at] = kinds[e]!;
+  }
+  // Sort each row by target (rows are short: insertion sort).
+  for (let i = 0; i < n; i++) {
+    for (let a = start[i]! + 1; a < start[i + 1]!; a++) {
+      const t = target[a]!;
+      const k = kind[a]!;
+      let b = a - 1;
+      while (b >= start[i]! && target[b]! > t) {
+        target[b + 1] = target[b]!;
+        kind[b + 1] = kind[b]!;
+        b--;
+      }
+      target[b + 1] = t;
+      kind[b + 1] = k;
+    }
+  }
+  return [start, target, kind];
+}
