@@ -278,3 +278,77 @@ function csr(n: number, from: Uint32Array, to: Uint32Array, kinds: Uint8Array): 
   }
   return [start, target, kind];
 }
+
+/**
+ * A forward recall over the whole plant: every finished item reachable from `start` through flow
+ * edges, `certain` when some path reaches it without passing a commingling point (a lot or
+ * container with more than one distinct source item), `candidate` otherwise — the definitions of
+ * the explorer's recall (app/domain/genealogy-trace.ts). Typed arrays, no per-node objects.
+ */
+export function recallFinished(
+  graph: CompactGenealogy,
+  start: number,
+  isTopTier: (partNumber: string, site: string) => boolean,
+): { reached: number; certain: number[]; candidate: number[] } {
+  if (!graph.has(start)) return { reached: 0, certain: [], candidate: [] };
+  const n = graph.maxId + 1;
+  const seen = new Uint8Array(n); // 1 reached, 2 reached cleanly (certain)
+  const queue = new Uint32Array(n);
+  let head = 0;
+  let tail = 0;
+  queue[tail++] = start;
+  seen[start] = 2;
+  const commingling = (id: number) => {
+    if (graph.kind[id] === SERIAL) return false;
+    let first = -1;
+    for (let e = graph.inStart[id]!, end = graph.inStart[id + 1]!; e < end; e++) {
+      const source = graph.inSource[e]!;
+      if (source === id) continue;
+      if (first === -1) first = source;
+      else if (source !== first) return true;
+    }
+    return false;
+  };
+  // Breadth-first in two passes: first the clean (certain) region, then everything.
+  const clean: number[] = [];
+  while (head < tail) {
+    const id = queue[head++]!;
+    clean.push(id);
+    if (id !== start && commingling(id)) continue;
+    graph.forEachFlowOut(id, (out) => {
+      if (seen[out] === 0) {
+        seen[out] = 2;
+        queue[tail++] = out;
+      }
+    });
+  }
+  head = 0;
+  tail = 0;
+  for (const id of clean) queue[tail++] = id;
+  while (head < tail) {
+    const id = queue[head++]!;
+    graph.forEachFlowOut(id, (out) => {
+      if (seen[out] === 0) {
+        seen[out] = 1;
+        queue[tail++] = out;
+      }
+    });
+  }
+  const certain: number[] = [];
+  const candidate: number[] = [];
+  const topTier = new Map<number, boolean>();
+  for (let i = 0; i < tail; i++) {
+    const id = queue[i]!;
+    if (graph.kind[id] === CONTAINER) continue;
+    const key = graph.material[id]! * 65536 + graph.site[id]!;
+    let top = topTier.get(key);
+    if (top === undefined) topTier.set(key, (top = isTopTier(graph.partNumberOf(id), graph.siteOf(id))));
+    if (!top) continue;
+    (seen[id] === 2 ? certain : candidate).push(id);
+  }
+  certain.sort((a, b) => a - b);
+  candidate.sort((a, b) => a - b);
+  return { reached: tail, certain, candidate };
+}
+const SERIAL = ITEM_KINDS.indexOf("serial");
+const CONTAINER = ITEM_KINDS.indexOf("container");

@@ -65,6 +65,8 @@ export class RuntimeClient {
   private etag: string | undefined;
   private expiredAlarm = false;
   private roundFailed = false;
+  /** A time-driven activation in progress (stop() lets it finish writing). */
+  private ticking: Promise<void> = Promise.resolve();
   private lastReport = "";
   private lastError: string | undefined;
   private lastJwksAt = 0;
@@ -373,17 +375,21 @@ export class RuntimeClient {
 
   private async activate(verified: VerifiedRuleSet): Promise<void> {
     const activatedAt = this.opts.now().toISOString();
+    const dropPending = !!this.pending && this.pending.document.version <= verified.document.version;
+    // On disk first (state, then the document in service); only then is it the active rule set.
+    const state: ClientState = {
+      ...this.state,
+      active: { jws: verified.jws, activatedAt },
+      known: { ...this.state.known, [String(verified.document.version)]: verified.digest },
+      pending: dropPending ? null : this.state.pending,
+    };
+    await writeFileAtomic(this.file(STATE_FILE), JSON.stringify(state));
+    await writeFileAtomic(this.file(RULE_SET_FILE), `${JSON.stringify(verified.document, null, 2)}\n`);
+    this.state = state;
     this.active = verified;
+    if (dropPending) this.pending = null;
     this.expiredAlarm = false;
     this.lastError = undefined;
-    this.state.active = { jws: verified.jws, activatedAt };
-    this.state.known[String(verified.document.version)] = verified.digest;
-    if (this.pending && this.pending.document.version <= verified.document.version) {
-      this.pending = null;
-      this.state.pending = null;
-    }
-    await this.saveState();
-    await this.writeRuleSetFile();
     const d = verified.document;
     this.emit({ event: "activated", version: d.version, digest: verified.digest, effectiveFrom: d.effectiveFrom, expiresAt: d.expiresAt, kind: d.kind });
     await this.report();
@@ -420,7 +426,9 @@ export class RuntimeClient {
     const due = [this.pending ? Date.parse(this.pending.document.effectiveFrom) : Infinity, this.active && !this.expiredAlarm ? Date.parse(this.active.document.expiresAt) : Infinity];
     const next = Math.min(...due);
     if (next === Infinity) return;
-    this.timer = setTimeout(() => void this.tick().catch(() => {}), Math.min(Math.max(0, next - now) + 5, 60 * 60_000));
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().catch(() => {});
+    }, Math.min(Math.max(0, next - now) + 5, 60 * 60_000));
   }
 
   /** Tells the portal what runs here (best effort; a report is sent again only when it changes). */
@@ -465,6 +473,7 @@ export class RuntimeClient {
         delay = Math.min(delay * 2, this.opts.maxRetryMs);
       }
     }
+    await this.ticking;
   }
 
   private sleep(ms: number) {
