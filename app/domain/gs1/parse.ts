@@ -1,0 +1,566 @@
+/**
+ * Reading GS1 data in its three written forms:
+ *
+ * - bracketed element strings, `(01)09506000134352(10)ABC123` (a literal `(`
+ *   in a value is written `\(`);
+ * - raw scans, the bytes a scanner sends: an optional symbology identifier
+ *   (`]C1`, `]e0`, `]d2`, `]Q3`, `]J1`; `]E0`/`]E4` for EAN-13/EAN-8; a plain
+ *   `]Q1`/`]d1` code carrying a Digital Link URI) and AI data with FNC1 sent as
+ *   GS (U+001D);
+ * - GS1 Digital Link URIs, `https://id.gs1.org/01/09506000134352/10/ABC123?17=261231`.
+ *
+ * Raw scans are the only form without explicit field boundaries. An AI of
+ * pre-defined length (flag `*` in the dictionary) needs no separator; any
+ * other field runs to the next GS or the end of the data. When a field is not
+ * terminated where it should be, the same bytes can read more than one valid
+ * way; we enumerate every valid reading and answer `ambiguous` rather than
+ * pick one (issue 9).
+ */
+import { classifyElements, type Gs1Classification, type IdentifierKind } from "./classify";
+import type { ReferenceLists } from "./linters";
+import type { AiEntry, Gs1SyntaxDictionary } from "./syntax-dictionary";
+import {
+  validateElements,
+  validateValue,
+  type Gs1Element,
+  type Gs1Issue,
+  type Gs1NotPerformed,
+} from "./validate";
+
+/** ASCII group separator: how scanners transmit FNC1 used as a field separator. */
+export const GS = "\u001d";
+
+export type Gs1Syntax = "bracketed" | "scan" | "digital-link";
+
+export interface Gs1ReadElement extends Gs1Element {
+  title: string;
+}
+
+export interface Gs1Reading {
+  elements: Gs1ReadElement[];
+  /** The reading as a bracketed element string, e.g. `(01)09506000134352(10)ABC123`. */
+  elementString: string;
+  classification: Gs1Classification;
+  /** Dictionary checks not performed (or only partly) for this reading. */
+  notPerformed: Gs1NotPerformed[];
+  /**
+   * Raw scans: whether a conformant GS1 decoder reads the data this way (every
+   * field not of pre-defined length runs to a GS or the end). Always true for
+   * bracketed input and Digital Link URIs.
+   */
+  standard: boolean;
+}
+
+export interface DigitalLinkParts {
+  /** Scheme, domain and any path before the primary key, e.g. `https://id.gs1.org`. */
+  stem: string;
+  primaryKey: string;
+  /** Key qualifier AIs in path order. */
+  qualifiers: string[];
+  /** Data attribute AIs from the query string, in order. */
+  attributes: string[];
+  /** Query parameters that are not AIs (e.g. `linkType`): kept, not validated. */
+  otherParameters: [string, string][];
+}
+
+interface ResultBase {
+  input: string;
+  syntax: Gs1Syntax;
+  /** The symbology identifier of a raw scan (`]d2`), or null. */
+  symbology: string | null;
+}
+
+export type Gs1Result =
+  | (ResultBase & { status: "valid"; reading: Gs1Reading; warnings: Gs1Issue[]; digitalLink?: DigitalLinkParts })
+  | (ResultBase & { status: "invalid"; errors: Gs1Issue[]; elements: Gs1ReadElement[]; digitalLink?: DigitalLinkParts })
+  | (ResultBase & {
+      status: "ambiguous";
+      /** Every valid reading (the conformant decoder's reading first, when it is valid). */
+      readings: Gs1Reading[];
+      /** The distinct kinds the readings identify; more than one is the look-alike hazard. */
+      kinds: IdentifierKind[];
+      /** True when more readings exist than `maxReadings`. */
+      truncated: boolean;
+      message: string;
+    });
+
+export interface Gs1ParseOptions {
+  /** Country, currency and package-type lists; without them those checks are reported as not performed. */
+  referenceLists?: ReferenceLists;
+  /** Upper bound on the raw-scan readings enumerated (default 16). */
+  maxReadings?: number;
+}
+
+const DEFAULT_MAX_READINGS = 16;
+
+/** Writes elements as a bracketed element string, escaping `(` in values. */
+export function toElementString(elements: readonly Gs1Element[]): string {
+  return elements.map(({ ai, value }) => `(${ai})${value.replaceAll("(", "\\(")}`).join("");
+}
+
+function readElements(dictionary: Gs1SyntaxDictionary, elements: readonly Gs1Element[]): Gs1ReadElement[] {
+  return elements.map(({ ai, value }) => ({ ai, value, title: dictionary.entries.get(ai)?.title ?? "" }));
+}
+
+function makeReading(
+  dictionary: Gs1SyntaxDictionary,
+  elements: readonly Gs1Element[],
+  notPerformed: Gs1NotPerformed[],
+  standard: boolean,
+): Gs1Reading {
+  return {
+    elements: readElements(dictionary, elements),
+    elementString: toElementString(elements),
+    classification: classifyElements(elements),
+    notPerformed,
+    standard,
+  };
+}
+
+/** Validates explicitly delimited elements (bracketed or Digital Link) and builds the result. */
+function finish(
+  dictionary: Gs1SyntaxDictionary,
+  base: ResultBase,
+  elements: readonly Gs1Element[],
+  structuralErrors: Gs1Issue[],
+  options: Gs1ParseOptions,
+  digitalLink?: DigitalLinkParts,
+): Gs1Result {
+  const validation = validateElements(dictionary, elements, options.referenceLists);
+  const errors = [...structuralErrors, ...validation.errors];
+  const extra = digitalLink ? { digitalLink } : {};
+  if (errors.length > 0) return { ...base, status: "invalid", errors, elements: readElements(dictionary, elements), ...extra };
+  return {
+    ...base,
+    status: "valid",
+    reading: makeReading(dictionary, elements, validation.notPerformed, true),
+    warnings: [],
+    ...extra,
+  };
+}
+
+const syntaxError = (message: string, ai: string | null = null): Gs1Issue => ({ ai, rule: "syntax", message });
+
+function invalid(base: ResultBase, errors: Gs1Issue[], elements: Gs1ReadElement[] = []): Gs1Result {
+  return { ...base, status: "invalid", errors, elements };
+}
+
+// ---------------------------------------------------------------------------
+// Bracketed element strings
+// ---------------------------------------------------------------------------
+
+export function parseBracketed(dictionary: Gs1SyntaxDictionary, input: string, options: Gs1ParseOptions = {}): Gs1Result {
+  const base: ResultBase = { input, syntax: "bracketed", symbology: null };
+  if (!input.startsWith("(")) return invalid(base, [syntaxError("a bracketed element string starts with '(' and an AI")]);
+  const elements: Gs1Element[] = [];
+  let i = 0;
+  while (i < input.length) {
+    const close = input.indexOf(")", i);
+    const ai = close < 0 ? "" : input.slice(i + 1, close);
+    if (!/^\d{2,4}$/.test(ai)) {
+      return invalid(base, [syntaxError(`expected an AI of 2 to 4 digits in brackets at position ${i + 1}`)], readElements(dictionary, elements));
+    }
+    i = close + 1;
+    let value = "";
+    while (i < input.length && input[i] !== "(") {
+      if (input[i] === "\\" && input[i + 1] === "(") {
+        value += "(";
+        i += 2;
+      } else {
+        value += input[i];
+        i += 1;
+      }
+    }
+    elements.push({ ai, value });
+  }
+  return finish(dictionary, base, elements, [], options);
+}
+
+// ---------------------------------------------------------------------------
+// Raw scans
+// ---------------------------------------------------------------------------
+
+const AI_SYMBOLOGIES: Readonly<Record<string, string>> = {
+  "]C1": "GS1-128",
+  "]e0": "GS1 DataBar / composite",
+  "]d2": "GS1 DataMatrix",
+  "]Q3": "GS1 QR Code",
+  "]J1": "GS1 DotCode",
+};
+
+/** Plain (non-GS1-mode) 2D codes: they carry GS1 data only as a Digital Link URI. */
+const URI_SYMBOLOGIES: Readonly<Record<string, string>> = {
+  "]d1": "Data Matrix",
+  "]Q1": "QR Code",
+  "]J0": "DotCode",
+};
+
+interface Piece extends Gs1Element {
+  /** True when this field ends without a separator although its length is not pre-defined. */
+  split: boolean;
+}
+
+interface StandardParse {
+  pieces: Piece[];
+  errors: Gs1Issue[];
+}
+
+/** What a conformant decoder does: fields not of pre-defined length run to the next GS or the end. */
+function standardParse(dictionary: Gs1SyntaxDictionary, data: string): StandardParse {
+  const pieces: Piece[] = [];
+  const errors: Gs1Issue[] = [];
+  let pos = 0;
+  while (pos < data.length) {
+    if (data[pos] === GS) {
+      errors.push(syntaxError(`empty field: two separators in a row at position ${pos + 1} of the data`));
+      pos += 1;
+      continue;
+    }
+    const entry = dictionary.aiAt(data, pos);
+    if (!entry) {
+      const around = JSON.stringify(data.slice(pos, pos + 6).replaceAll(GS, "<GS>"));
+      errors.push({ ai: null, rule: "unknown-ai", message: `no GS1 AI at position ${pos + 1} of the data (${around})` });
+      break;
+    }
+    const start = pos + entry.ai.length;
+    const gs = data.indexOf(GS, start);
+    const end = gs < 0 ? data.length : gs;
+    if (entry.predefinedLength) {
+      const length = Math.min(entry.maxLength, end - start);
+      pieces.push({ ai: entry.ai, value: data.slice(start, start + length), split: false });
+      pos = start + length;
+      if (data[pos] === GS) pos += 1; // a redundant separator after a pre-defined length field is tolerated
+    } else {
+      pieces.push({ ai: entry.ai, value: data.slice(start, end), split: false });
+      pos = end === data.length ? end : end + 1;
+    }
+  }
+  return { pieces, errors };
+}
+
+/**
+ * Every way to cut `data` into elements whose values are individually valid,
+ * allowing a field that is not of pre-defined length to end early (a missing
+ * separator). Memoised on position; at most `cap` readings per position.
+ */
+function enumerateReadings(
+  dictionary: Gs1SyntaxDictionary,
+  data: string,
+  cap: number,
+  lists: ReferenceLists,
+): { readings: Piece[][]; truncated: boolean } {
+  const memo = new Map<number, Piece[][]>();
+  const valueOk = new Map<string, boolean>();
+  let truncated = false;
+  const ok = (entry: AiEntry, value: string) => {
+    const key = `${entry.ai}\u0000${value}`;
+    let result = valueOk.get(key);
+    if (result === undefined) {
+      result = validateValue(entry, value, lists).errors.length === 0;
+      valueOk.set(key, result);
+    }
+    return result;
+  };
+  const from = (pos: number): Piece[][] => {
+    if (pos === data.length) return [[]];
+    const cached = memo.get(pos);
+    if (cached) return cached;
+    const out: Piece[][] = [];
+    const entry = dictionary.aiAt(data, pos);
+    if (entry) {
+      const start = pos + entry.ai.length;
+      const gs = data.indexOf(GS, start);
+      const end = gs < 0 ? data.length : gs;
+      const available = end - start;
+      const lengths: number[] = [];
+      if (entry.predefinedLength) lengths.push(entry.maxLength);
+      else for (let length = 1; length <= Math.min(available, entry.maxLength); length++) lengths.push(length);
+      for (const length of lengths) {
+        if (length > available) continue;
+        const value = data.slice(start, start + length);
+        if (!ok(entry, value)) continue;
+        const after = start + length;
+        const next = after === end ? Math.min(end + 1, data.length) : after;
+        for (const rest of from(next)) {
+          if (out.length >= cap) {
+            truncated = true;
+            break;
+          }
+          out.push([{ ai: entry.ai, value, split: !entry.predefinedLength && after < end }, ...rest]);
+        }
+      }
+    }
+    memo.set(pos, out);
+    return out;
+  };
+  return { readings: from(0), truncated };
+}
+
+const readingKey = (pieces: readonly Gs1Element[]) => pieces.map((p) => `${p.ai}\u0000${p.value}`).join("\u0001");
+
+function parseAiData(
+  dictionary: Gs1SyntaxDictionary,
+  base: ResultBase,
+  data: string,
+  options: Gs1ParseOptions,
+): Gs1Result {
+  if (data.startsWith(GS)) data = data.slice(1); // FNC1 in first position, as some scanners send it
+  if (data === "") return invalid(base, [syntaxError("no AI data after the symbology identifier")]);
+  const lists = options.referenceLists ?? {};
+  const standard = standardParse(dictionary, data);
+  const standardKey = standard.errors.length === 0 ? readingKey(standard.pieces) : null;
+
+  const { readings, truncated } = enumerateReadings(dictionary, data, options.maxReadings ?? DEFAULT_MAX_READINGS, lists);
+  const valid: { pieces: Piece[]; notPerformed: Gs1NotPerformed[] }[] = [];
+  const seen = new Set<string>();
+  for (const pieces of readings) {
+    const key = readingKey(pieces);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const validation = validateElements(dictionary, pieces, lists);
+    if (validation.errors.length === 0) valid.push({ pieces, notPerformed: validation.notPerformed });
+  }
+  // The conformant reading first, then in enumeration order (longest first field last).
+  valid.sort((a, b) => Number(readingKey(b.pieces) === standardKey) - Number(readingKey(a.pieces) === standardKey));
+
+  if (valid.length === 0) {
+    const errors = [...standard.errors];
+    if (standard.errors.length === 0) {
+      errors.push(...validateElements(dictionary, standard.pieces, lists).errors);
+    } else {
+      // The data could not be cut into elements; report what the elements read so far say on their own.
+      for (const piece of standard.pieces) {
+        const entry = dictionary.entries.get(piece.ai);
+        if (entry) errors.push(...validateValue(entry, piece.value, lists).errors);
+      }
+    }
+    return invalid(base, errors, readElements(dictionary, standard.pieces));
+  }
+
+  const toReading = (r: (typeof valid)[number]) =>
+    makeReading(dictionary, r.pieces.map(({ ai, value }) => ({ ai, value })), r.notPerformed, readingKey(r.pieces) === standardKey);
+
+  if (valid.length === 1) {
+    const only = valid[0]!;
+    const warnings: Gs1Issue[] = [];
+    const early = only.pieces.find((p) => p.split);
+    if (early) {
+      warnings.push({
+        ai: early.ai,
+        rule: "separator",
+        message: `AI (${early.ai}): no FNC1 separator after ${JSON.stringify(early.value)}, a field not of pre-defined length; the data reads validly only with the field ending there`,
+      });
+    }
+    return { ...base, status: "valid", reading: toReading(only), warnings };
+  }
+
+  const all = valid.map(toReading);
+  const kinds = [...new Set(all.map((r) => r.classification.kind))];
+  // Name the field where the readings first part ways.
+  const first = valid[0]!.pieces;
+  let index = 0;
+  while (valid.every((r) => r.pieces[index]?.ai === first[index]?.ai && r.pieces[index]?.value === first[index]?.value)) index++;
+  const ai = first[index]?.ai ?? first[0]!.ai;
+  const message =
+    `AI (${ai}): a field that is not of pre-defined length is followed by more data without a separator; ` +
+    `the data reads ${truncated ? "at least " : ""}${all.length} valid ways: ${all.map((r) => r.elementString).join(" | ")}` +
+    (kinds.length > 1 ? ` (as ${kinds.join(" or ")})` : "");
+  return { ...base, status: "ambiguous", readings: all, kinds, truncated, message };
+}
+
+export function parseScan(dictionary: Gs1SyntaxDictionary, input: string, options: Gs1ParseOptions = {}): Gs1Result {
+  if (input.startsWith("]")) {
+    const id = input.slice(0, 3);
+    const rest = input.slice(3);
+    const base: ResultBase = { input, syntax: "scan", symbology: id };
+    if (id in AI_SYMBOLOGIES) return parseAiData(dictionary, base, rest, options);
+    if (id in URI_SYMBOLOGIES) {
+      if (/^https?:\/\//i.test(rest)) return parseDigitalLink(dictionary, rest, options, id, input);
+      return invalid(base, [syntaxError(`symbology ${id} (${URI_SYMBOLOGIES[id]}) carries neither GS1 AI data nor a Digital Link URI`)]);
+    }
+    if (id === "]E0" || id === "]E4") {
+      // EAN-13 (or UPC-A as 13 digits) and EAN-8 carry a bare GTIN: read it as AI (01).
+      const digits = id === "]E0" ? 13 : 8;
+      if (!new RegExp(`^\\d{${digits}}$`).test(rest)) {
+        return invalid(base, [syntaxError(`symbology ${id} carries a GTIN of ${digits} digits, got ${JSON.stringify(rest)}`, "01")]);
+      }
+      return finish(dictionary, base, [{ ai: "01", value: rest.padStart(14, "0") }], [], options);
+    }
+    return invalid(base, [syntaxError(`symbology identifier ${id} does not carry GS1 data`)]);
+  }
+  if (/^https?:\/\//i.test(input)) return parseDigitalLink(dictionary, input, options);
+  return parseAiData(dictionary, { input, syntax: "scan", symbology: null }, input, options);
+}
+
+// ---------------------------------------------------------------------------
+// GS1 Digital Link URIs
+// ---------------------------------------------------------------------------
+
+const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
+
+function percentDecode(text: string): string | null {
+  if (/%(?![0-9A-Fa-f]{2})/.test(text)) return null;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+function describeSequences(sequences: readonly (readonly string[])[]): string {
+  return sequences
+    .map((seq) => (seq.length > 1 ? `${seq.map((q) => `(${q})`).join(", ")} in that order` : `(${seq[0]})`))
+    .join(", or ");
+}
+
+/** Checks the path's key qualifiers against the primary key's `dlpkey` sequences. */
+function checkQualifiers(primaryKey: string, sequences: readonly (readonly string[])[], qualifiers: readonly string[]): Gs1Issue | null {
+  if (qualifiers.length === 0) return null;
+  const allowed = new Set(sequences.flat());
+  const rule = "dl-qualifier" as const;
+  if (allowed.size === 0) {
+    return { ai: qualifiers[0]!, rule, message: `AI (${qualifiers[0]}) cannot follow (${primaryKey}) in a Digital Link path: (${primaryKey}) takes no key qualifiers` };
+  }
+  for (const q of qualifiers) {
+    if (!allowed.has(q)) {
+      return {
+        ai: q,
+        rule,
+        message: `AI (${q}) is not a key qualifier of (${primaryKey}); the path after (${primaryKey}) may only hold ${describeSequences(sequences)}`,
+      };
+    }
+  }
+  const sequence = sequences.find((seq) => qualifiers.every((q) => seq.includes(q)));
+  if (!sequence) {
+    const a = qualifiers[0]!;
+    const b = qualifiers.find((q) => !sequences.some((seq) => seq.includes(a) && seq.includes(q)))!;
+    return {
+      ai: b,
+      rule,
+      message: `AI (${b}) cannot be combined with (${a}) as key qualifiers of (${primaryKey}); use ${describeSequences(sequences)}`,
+    };
+  }
+  for (let j = 1; j < qualifiers.length; j++) {
+    const previous = qualifiers[j - 1]!;
+    const current = qualifiers[j]!;
+    if (current === previous || qualifiers.indexOf(current) < j) {
+      return { ai: current, rule, message: `AI (${current}) appears more than once in the Digital Link path` };
+    }
+    if (sequence.indexOf(current) < sequence.indexOf(previous)) {
+      return {
+        ai: current,
+        rule,
+        message: `AI (${current}) is out of order: key qualifiers of (${primaryKey}) follow the order ${sequence.map((q) => `(${q})`).join(", ")}, so (${current}) cannot come after (${previous})`,
+      };
+    }
+  }
+  return null;
+}
+
+export function parseDigitalLink(
+  dictionary: Gs1SyntaxDictionary,
+  uri: string,
+  options: Gs1ParseOptions = {},
+  symbology: string | null = null,
+  input: string = uri,
+): Gs1Result {
+  const base: ResultBase = { input, syntax: "digital-link", symbology };
+  if (!URI_CHARACTERS.test(uri)) {
+    const bad = [...uri].find((c) => !URI_CHARACTERS.test(c))!;
+    return invalid(base, [syntaxError(`the URI contains ${JSON.stringify(bad)}, which is not allowed in a URI`)]);
+  }
+  const match = /^(https?):\/\/([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?(?:#.*)?$/i.exec(uri);
+  if (!match) return invalid(base, [syntaxError("a Digital Link URI is http:// or https://, a domain and a path")]);
+  const [, scheme, host, path = "", query = ""] = match as unknown as [string, string, string, string | undefined, string | undefined];
+  if (path.endsWith("/")) return invalid(base, [syntaxError("the Digital Link URI path must not end with '/'")]);
+  const segments = path === "" ? [] : path.slice(1).split("/");
+
+  // Walk back over /AI/value pairs to the rightmost primary key; what precedes it is the stem.
+  let start = -1;
+  for (let k = segments.length - 2; k >= 0; k -= 2) {
+    const entry = dictionary.entries.get(segments[k]!);
+    if (!entry) break;
+    if (entry.dlPrimaryKey) {
+      start = k;
+      break;
+    }
+  }
+  if (start < 0) {
+    return invalid(base, [{ ai: null, rule: "dl-primary-key", message: "no GS1 Digital Link primary key (such as /01/, /00/ or /8004/) in the URI path" }]);
+  }
+
+  const errors: Gs1Issue[] = [];
+  const elements: Gs1Element[] = [];
+  const decodeValue = (ai: string, raw: string): string | null => {
+    const value = percentDecode(raw);
+    if (value === null) errors.push({ ai, rule: "syntax", message: `AI (${ai}): invalid percent-encoding in ${JSON.stringify(raw)}` });
+    // A GTIN-8, -12 or -13 in a Digital Link stands for the GTIN-14 with leading zeros (GS1 Digital Link standard).
+    else if (ai === "01" && [8, 12, 13].includes(value.length) && /^\d+$/.test(value)) return value.padStart(14, "0");
+    return value;
+  };
+
+  const pathAis: string[] = [];
+  for (let k = start; k < segments.length; k += 2) {
+    const ai = segments[k]!;
+    pathAis.push(ai);
+    const value = decodeValue(ai, segments[k + 1]!);
+    if (value !== null) elements.push({ ai, value });
+  }
+  const [primaryKey, ...qualifiers] = pathAis as [string, ...string[]];
+  const sequences = dictionary.entries.get(primaryKey)!.dlPrimaryKey!;
+  const qualifierIssue = checkQualifiers(primaryKey, sequences, qualifiers);
+  if (qualifierIssue) errors.push(qualifierIssue);
+  const qualifierSet = new Set(sequences.flat());
+
+  const attributes: string[] = [];
+  const otherParameters: [string, string][] = [];
+  for (const parameter of query.split("&")) {
+    if (parameter === "") continue;
+    const eq = parameter.indexOf("=");
+    const key = eq < 0 ? parameter : parameter.slice(0, eq);
+    const raw = eq < 0 ? "" : parameter.slice(eq + 1);
+    if (!/^\d+$/.test(key)) {
+      otherParameters.push([percentDecode(key) ?? key, percentDecode(raw) ?? raw]);
+      continue;
+    }
+    const entry = dictionary.entries.get(key);
+    if (!entry) {
+      errors.push({ ai: key, rule: "unknown-ai", message: `AI (${key}) in the query string is not in the GS1 syntax dictionary` });
+      continue;
+    }
+    if (qualifierSet.has(key)) {
+      errors.push({
+        ai: key,
+        rule: "dl-qualifier",
+        message: `AI (${key}) is a key qualifier of (${primaryKey}) and belongs in the URI path, not the query string`,
+      });
+      continue;
+    }
+    if (!entry.dlDataAttribute) {
+      errors.push({ ai: key, rule: "dl-attribute", message: `AI (${key}) is not permitted as a Digital Link data attribute (query string)` });
+      continue;
+    }
+    attributes.push(key);
+    const value = decodeValue(key, raw);
+    if (value !== null) elements.push({ ai: key, value });
+  }
+
+  const stemPath = segments.slice(0, start).join("/");
+  const digitalLink: DigitalLinkParts = {
+    stem: `${scheme!.toLowerCase()}://${host}${stemPath ? `/${stemPath}` : ""}`,
+    primaryKey,
+    qualifiers,
+    attributes,
+    otherParameters,
+  };
+  return finish(dictionary, base, elements, errors, options, digitalLink);
+}
+
+// ---------------------------------------------------------------------------
+
+/** Reads any of the three forms: `(` starts a bracketed string, `http(s)://` a Digital Link, anything else is a raw scan. */
+export function parseAny(dictionary: Gs1SyntaxDictionary, input: string, options: Gs1ParseOptions = {}): Gs1Result {
+  if (input.startsWith("(")) return parseBracketed(dictionary, input, options);
+  if (/^https?:\/\//i.test(input)) return parseDigitalLink(dictionary, input, options);
+  return parseScan(dictionary, input, options);
+}

@@ -1,0 +1,187 @@
+/**
+ * Validation of GS1 element strings against the syntax dictionary: each
+ * value's components (length, character set, linters), then the rules across
+ * elements — mandatory pairings (`req`), exclusions (`ex`) and repeated AIs.
+ *
+ * Every error message starts with the AI it concerns and names the rule, e.g.
+ * `AI (01): check digit should be 2, got 3` or `AI (21) requires (01) or (03) or (8006)`.
+ */
+import { runLinter, checkComponentType, type Gs1Rule, type ReferenceLists } from "./linters";
+import { aiMatchesPattern, type AiEntry, type Gs1SyntaxDictionary } from "./syntax-dictionary";
+
+export interface Gs1Element {
+  ai: string;
+  value: string;
+}
+
+export interface Gs1Issue {
+  /** The AI concerned; null for input-level problems (bad URI, unknown symbology…). */
+  ai: string | null;
+  rule: Gs1Rule;
+  /** The dictionary linter that raised it, when one did. */
+  linter?: string;
+  message: string;
+}
+
+/** A dictionary check that could not be done (or only partly): reported, never passed silently. */
+export interface Gs1NotPerformed {
+  ai: string;
+  linter: string;
+  reason: string;
+}
+
+export interface Gs1Validation {
+  errors: Gs1Issue[];
+  notPerformed: Gs1NotPerformed[];
+}
+
+const describeLength = (entry: AiEntry) =>
+  entry.minLength === entry.maxLength ? `exactly ${entry.maxLength}` : `${entry.minLength} to ${entry.maxLength}`;
+
+/** Validates one AI value against its dictionary entry: length, components, character sets, linters. */
+export function validateValue(entry: AiEntry, value: string, lists: ReferenceLists = {}): Gs1Validation {
+  const errors: Gs1Issue[] = [];
+  const notPerformed: Gs1NotPerformed[] = [];
+  const ai = entry.ai;
+  const length = [...value].length;
+  if (length === 0) {
+    errors.push({ ai, rule: "length", message: `AI (${ai}): value is empty; ${describeLength(entry)} characters required` });
+    return { errors, notPerformed };
+  }
+  if (length > entry.maxLength) {
+    errors.push({ ai, rule: "length", message: `AI (${ai}): ${length} characters exceeds maximum ${entry.maxLength}` });
+    return { errors, notPerformed };
+  }
+  if (length < entry.minLength) {
+    errors.push({
+      ai,
+      rule: "length",
+      message:
+        entry.minLength === entry.maxLength
+          ? `AI (${ai}): ${length} characters; exactly ${entry.minLength} required`
+          : `AI (${ai}): ${length} characters is below minimum ${entry.minLength}`,
+    });
+    return { errors, notPerformed };
+  }
+
+  let pos = 0;
+  const multi = entry.components.length > 1;
+  for (const [index, component] of entry.components.entries()) {
+    const remaining = value.length - pos;
+    if (remaining === 0) {
+      if (component.optional) break;
+      errors.push({ ai, rule: "length", message: `AI (${ai}): component ${index + 1} is missing` });
+      break;
+    }
+    const take = component.min === component.max ? component.max : remaining;
+    const where = multi ? ` (component ${index + 1})` : "";
+    if (take > remaining) {
+      errors.push({
+        ai,
+        rule: "length",
+        message: `AI (${ai})${where}: needs ${component.max} characters, only ${remaining} left`,
+      });
+      break;
+    }
+    if (take > component.max) {
+      errors.push({ ai, rule: "length", message: `AI (${ai})${where}: ${take} characters exceeds maximum ${component.max}` });
+      break;
+    }
+    const data = value.slice(pos, pos + take);
+    pos += take;
+    const typeCheck = checkComponentType(component.type, data);
+    if (typeCheck.status === "fail") {
+      errors.push({ ai, rule: typeCheck.rule, message: `AI (${ai})${where}: ${typeCheck.detail}` });
+      continue; // content linters assume a well-typed component
+    }
+    for (const linter of component.linters) {
+      const result = runLinter(linter, data, lists);
+      if (result.status === "fail") {
+        errors.push({ ai, rule: result.rule, linter, message: `AI (${ai})${where}: ${result.detail}` });
+        break; // GS1's engine stops at a component's first failing linter
+      }
+      if (result.status === "not-performed") notPerformed.push({ ai, linter, reason: result.reason });
+      else if (result.partial) notPerformed.push({ ai, linter, reason: result.partial });
+    }
+  }
+  return { errors, notPerformed };
+}
+
+const showAlternative = (alternative: readonly string[]) => alternative.map((p) => `(${p})`).join("+");
+
+/**
+ * Validates a set of elements read from one carrier (or from all carriers on
+ * one item, as the dictionary recommends for `req` and `ex`).
+ */
+export function validateElements(
+  dictionary: Gs1SyntaxDictionary,
+  elements: readonly Gs1Element[],
+  lists: ReferenceLists = {},
+): Gs1Validation {
+  const errors: Gs1Issue[] = [];
+  const notPerformed: Gs1NotPerformed[] = [];
+  const valuesByAi = new Map<string, string[]>();
+  const known: AiEntry[] = [];
+
+  for (const { ai, value } of elements) {
+    const entry = dictionary.entries.get(ai);
+    if (!entry) {
+      errors.push({ ai, rule: "unknown-ai", message: `AI (${ai}) is not in the GS1 syntax dictionary` });
+      continue;
+    }
+    const values = valuesByAi.get(ai);
+    if (values) {
+      if (!values.includes(value)) values.push(value);
+      continue; // an identical repeat adds nothing; a different one is reported below
+    }
+    valuesByAi.set(ai, [value]);
+    known.push(entry);
+    const outcome = validateValue(entry, value, lists);
+    errors.push(...outcome.errors);
+    notPerformed.push(...outcome.notPerformed);
+  }
+
+  for (const [ai, values] of valuesByAi) {
+    if (values.length > 1) {
+      errors.push({
+        ai,
+        rule: "repeated",
+        message: `AI (${ai}) appears more than once with different values (${values.map((v) => JSON.stringify(v)).join(", ")})`,
+      });
+    }
+  }
+
+  const present = known.map((entry) => entry.ai);
+  const isPresent = (pattern: string) => present.some((ai) => aiMatchesPattern(ai, pattern));
+
+  for (const entry of known) {
+    for (const alternatives of entry.requires) {
+      if (!alternatives.some((alternative) => alternative.every(isPresent))) {
+        errors.push({
+          ai: entry.ai,
+          rule: "requires",
+          message: `AI (${entry.ai}) requires ${alternatives.map(showAlternative).join(" or ")}`,
+        });
+      }
+    }
+  }
+
+  const reported = new Set<string>();
+  for (const entry of known) {
+    for (const pattern of entry.excludes) {
+      // "An AI is not exclusive of itself even if it matches a pattern."
+      for (const other of present) {
+        if (other === entry.ai || !aiMatchesPattern(other, pattern)) continue;
+        const pair = [entry.ai, other].sort().join("|");
+        if (reported.has(pair)) continue;
+        reported.add(pair);
+        errors.push({
+          ai: entry.ai,
+          rule: "excludes",
+          message: `AI (${entry.ai}) must not be used together with (${other}) (exclusion ex=${pattern})`,
+        });
+      }
+    }
+  }
+  return { errors, notPerformed };
+}
