@@ -153,7 +153,7 @@ export function gs1CheckCharacterPair(body: string): string | null {
 }
 
 const csumalpha: Linter = (data) => {
-  if (data.length < 2) return fail("check-pair", `${data.length} characters is too short for a check character pair`);
+  if (data.length < 2) return fail("check-pair", `${data.length} character${data.length === 1 ? "" : "s"} is too short for a check character pair`);
   const body = data.slice(0, -2);
   const bad = firstNotIn(body, CSET82_SET);
   if (bad >= 0) return fail("charset", `character ${showChar(body[bad]!)} at position ${bad + 1} is not in CSET 82`);

@@ -35,6 +35,8 @@ export interface Gs1Validation {
   notPerformed: Gs1NotPerformed[];
 }
 
+const characters = (n: number) => `${n} character${n === 1 ? "" : "s"}`;
+
 const describeLength = (entry: AiEntry) =>
   entry.minLength === entry.maxLength ? `exactly ${entry.maxLength}` : `${entry.minLength} to ${entry.maxLength}`;
 
@@ -58,8 +60,8 @@ export function validateValue(entry: AiEntry, value: string, lists: ReferenceLis
       rule: "length",
       message:
         entry.minLength === entry.maxLength
-          ? `AI (${ai}): ${length} characters; exactly ${entry.minLength} required`
-          : `AI (${ai}): ${length} characters is below minimum ${entry.minLength}`,
+          ? `AI (${ai}): ${characters(length)}; exactly ${entry.minLength} required`
+          : `AI (${ai}): ${characters(length)} is below minimum ${entry.minLength}`,
     });
     return { errors, notPerformed };
   }
@@ -79,7 +81,7 @@ export function validateValue(entry: AiEntry, value: string, lists: ReferenceLis
       errors.push({
         ai,
         rule: "length",
-        message: `AI (${ai})${where}: needs ${component.max} characters, only ${remaining} left`,
+        message: `AI (${ai})${where}: needs ${characters(component.max)}, only ${remaining} left`,
       });
       break;
     }
