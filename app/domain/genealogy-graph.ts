@@ -14,6 +14,8 @@ export type EdgeKind = (typeof EDGE_KINDS)[number];
 export const FLOW_KINDS: ReadonlySet<EdgeKind> = new Set(["consume", "split", "merge", "repack", "aggregate"]);
 
 export interface GenealogyGraph {
+  /** The highest item id the graph may hold (walks size their arrays by it). */
+  readonly maxId: number;
   has(id: number): boolean;
   kindOf(id: number): Identifies;
   statusOf(id: number): ItemStatus;
@@ -49,6 +51,7 @@ export function graphOfRows(items: readonly RowItem[], edges: readonly RowEdge[]
   for (const e of [...edges].sort((a, b) => a.id - b.id)) (out.get(e.input) ?? out.set(e.input, []).get(e.input)!).push(e);
   const item = (id: number) => byId.get(id)!;
   return {
+    maxId: items.reduce((max, i) => Math.max(max, i.id), 0),
     has: (id) => byId.has(id),
     kindOf: (id) => item(id).kind,
     statusOf: (id) => item(id).status,

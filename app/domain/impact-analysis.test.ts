@@ -80,7 +80,9 @@ describe("impact analysis (pure)", () => {
     const items = [item(1, "S1", "serial", "SUB"), item(2, "C1", "container", "SUB", "stock"), item(3, "F1", "serial", "FIN", "stock"), item(4, "L1", "lot", "SUB"), item(5, "F2", "serial", "FIN", "stock")];
     const edges = [edge(1, 1, 2, "aggregate"), edge(2, 2, 3), edge(3, 4, 5)];
     const reach = forwardReach(graphOfRows(items, edges), [1, 4]);
-    expect(Object.fromEntries(reach.precision)).toEqual({ 3: "unit", 5: "lot" });
-    expect(reach.tier.get(3)).toBe(2);
+    expect(reach.finished).toEqual([5, 3]);
+    expect(reach.finished.map((id) => (reach.isUnit(id) ? "unit" : "lot"))).toEqual(["lot", "unit"]);
+    expect(reach.tierOf(3)).toBe(2);
+    expect(reach.ids).toEqual([1, 4, 2, 5, 3]);
   });
 });

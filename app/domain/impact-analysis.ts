@@ -199,7 +199,7 @@ export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
   const window = { from: new Date(to - VOLUME_WINDOW_DAYS * 86_400_000).toISOString(), to: input.dataPoint.at, days: VOLUME_WINDOW_DAYS };
   const inWindow = (at: string) => at >= window.from && at < window.to;
   const graph = input.graph ?? graphOfRows(input.items, input.edges);
-  const ctx: Context = { input, items, outgoing, incoming, rulesAfter, inWindow, graph };
+  const ctx: Context = { input, items, outgoing, incoming, rulesAfter, inWindow, graph, reaches: new Map() };
 
   const changes = [...input.changes]
     .sort((a, b) => byText(a.site, b.site) || byText(a.partNumber, b.partNumber))
@@ -234,6 +234,15 @@ interface Context {
   rulesAfter: Map<string, RuleState>;
   inWindow: (at: string) => boolean;
   graph: GenealogyGraph;
+  /** Walks already made in this analysis, by their starting set (each change walks once). */
+  reaches: Map<string, Reach>;
+}
+
+function reachOf(ctx: Context, start: readonly number[]): Reach {
+  const key = [...start].sort((a, b) => a - b).join(",");
+  let found = ctx.reaches.get(key);
+  if (!found) ctx.reaches.set(key, (found = forwardReach(ctx.graph, start)));
+  return found;
 }
 
 function analyseChange(ctx: Context, change: TrackingChangeInput): ChangeAnalysis {
@@ -335,15 +344,15 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
     // Which finished units trace to this material at the level that will be lost?
     const level: Identifies = fromMode === "serial" ? "serial" : "lot";
     const sources = own.filter((i) => i.kind === level);
-    const finished = forwardReach(ctx.graph, sources.map((i) => i.id)).finished;
+    const finished = reachOf(ctx, sources.map((i) => i.id)).finished;
     const regulatedUnits = [...finished].filter((id) => isRegulated(ctx, ctx.graph.partNumberOf(id)));
     const materialRegulated = material ? material.regulatoryFlags.some((f) => REGULATED.has(f)) : false;
     findings.push({
       code: "PRECISION_LOSS",
       severity: regulatedUnits.length > 0 || materialRegulated ? "critical" : "warning",
-      message: `${finished.size} finished unit(s) trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedUnits.length} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
-      count: finished.size,
-      counts: { finishedUnits: finished.size, regulated: regulatedUnits.length, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
+      message: `${finished.length} finished unit(s) trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedUnits.length} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
+      count: finished.length,
+      counts: { finishedUnits: finished.length, regulated: regulatedUnits.length, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
       sample: sample(identifiers(ctx.graph, finished)),
     });
   }
@@ -464,57 +473,60 @@ function inexpressibleEvents(ctx: Context, change: TrackingChangeInput, own: Ite
 }
 
 interface Reach {
-  /** Tier (distance) of every reached item, the starting items at 0. */
-  tier: Map<number, number>;
-  finished: Set<number>;
-  /** Best trace precision of a path to each finished item. */
-  precision: Map<number, "unit" | "lot">;
+  /** Every item reached, the starting items first: by tier, then by id. */
+  ids: number[];
+  tierOf(id: number): number;
+  deepest: number;
+  /** Finished goods reached (by tier, then id). */
+  finished: number[];
+  /** Whether the best path found to an item is unit-level (serials and containers only). */
+  isUnit(id: number): boolean;
 }
 
 /**
  * Breadth-first, forward (input → output), through every tier. Finished goods are the non-container
  * items from which no material flows on (no consume/split/merge/repack/aggregate edge out); a
- * container is transparent. A visited set makes cycles end the walk.
+ * container is transparent. Typed arrays indexed by item id; a visited mark makes cycles end the walk.
  */
 export function forwardReach(graph: GenealogyGraph, start: readonly number[]): Reach {
-  const tier = new Map<number, number>();
-  const unit = new Map<number, boolean>();
+  const size = graph.maxId + 1;
+  const tier = new Int32Array(size).fill(-1);
+  const unit = new Uint8Array(size);
+  const ids: number[] = [];
+  const finished: number[] = [];
   let frontier: number[] = [];
   for (const id of start) {
-    if (tier.has(id) || !graph.has(id)) continue;
-    tier.set(id, 0);
-    unit.set(id, graph.kindOf(id) !== "lot");
+    if (!graph.has(id) || tier[id] !== -1) continue;
+    tier[id] = 0;
+    unit[id] = graph.kindOf(id) !== "lot" ? 1 : 0;
     frontier.push(id);
   }
   frontier.sort((a, b) => a - b);
-  const finished = new Set<number>();
-  const precision = new Map<number, "unit" | "lot">();
+  let deepest = 0;
   for (let depth = 1; frontier.length > 0; depth++) {
+    deepest = depth - 1;
+    for (const id of frontier) ids.push(id);
     const next: number[] = [];
     for (const id of frontier) {
-      const fromUnit = unit.get(id)!;
+      const fromUnit = unit[id] === 1;
       let flows = 0;
       graph.forEachFlowOut(id, (output) => {
         flows++;
         const viaUnit = fromUnit && graph.kindOf(output) !== "lot";
-        if (!tier.has(output)) {
-          tier.set(output, depth);
-          unit.set(output, viaUnit);
+        if (tier[output] === -1) {
+          tier[output] = depth;
+          unit[output] = viaUnit ? 1 : 0;
           next.push(output);
-        } else if (viaUnit && !unit.get(output)) {
+        } else if (viaUnit) {
           // A finer path found later only improves precision; it never revisits (the walk terminates).
-          unit.set(output, true);
-          if (precision.has(output)) precision.set(output, "unit");
+          unit[output] = 1;
         }
       });
-      if (flows === 0 && graph.kindOf(id) !== "container" && depth > 1) {
-        finished.add(id);
-        precision.set(id, unit.get(id) ? "unit" : "lot");
-      }
+      if (flows === 0 && depth > 1 && graph.kindOf(id) !== "container") finished.push(id);
     }
     frontier = next.sort((a, b) => a - b);
   }
-  return { tier, finished, precision };
+  return { ids, tierOf: (id) => tier[id]!, deepest, finished, isUnit: (id) => unit[id] === 1 };
 }
 
 function* identifiers(graph: GenealogyGraph, ids: Iterable<number>): Iterable<string> {
@@ -522,7 +534,7 @@ function* identifiers(graph: GenealogyGraph, ids: Iterable<number>): Iterable<st
 }
 
 function reach(ctx: Context, own: ItemFacts[]): Finding {
-  const { tier, finished, precision } = forwardReach(ctx.graph, own.map((i) => i.id));
+  const { ids, tierOf, deepest, finished, isUnit } = reachOf(ctx, own.map((i) => i.id));
   const bySite: Record<string, number> = {};
   for (const id of finished) {
     const site = ctx.graph.siteOf(id);
@@ -530,19 +542,18 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
   }
   // Affected items by tier and status (for the chart).
   const byTier: Record<string, Record<string, number>> = {};
-  for (const [id, t] of [...tier].sort((a, b) => a[1] - b[1] || a[0] - b[0])) {
-    const row = (byTier[String(t)] ??= {});
+  for (const id of ids) {
+    const row = (byTier[String(tierOf(id))] ??= {});
     const status = ctx.graph.statusOf(id);
     row[status] = (row[status] ?? 0) + 1;
   }
-  const unitCount = [...precision.values()].filter((p) => p === "unit").length;
-  const deepest = Math.max(0, ...tier.values());
+  const unitCount = finished.filter(isUnit).length;
   return {
     code: "REACH",
     severity: "info",
-    message: `${finished.size} distinct finished good(s) contain an affected item (${Object.entries(bySite).sort(([a], [b]) => byText(a, b)).map(([s, n]) => `${n} at ${s}`).join(", ") || "none"}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.size - unitCount} lot-level`,
-    count: finished.size,
-    counts: { ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])), precisionUnit: unitCount, precisionLot: finished.size - unitCount, itemsReached: tier.size, tiers: deepest },
+    message: `${finished.length} distinct finished good(s) contain an affected item (${Object.entries(bySite).sort(([a], [b]) => byText(a, b)).map(([s, n]) => `${n} at ${s}`).join(", ") || "none"}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.length - unitCount} lot-level`,
+    count: finished.length,
+    counts: { ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])), precisionUnit: unitCount, precisionLot: finished.length - unitCount, itemsReached: ids.length, tiers: deepest },
     sample: sample(identifiers(ctx.graph, finished)),
     detail: { byTier },
   };
@@ -653,7 +664,7 @@ function dataQuality(ctx: Context): Finding[] {
   const findings: Finding[] = [];
   const changed = new Set(ctx.input.changes.map((c) => `${c.partNumber}|${c.site}`));
   const own = ctx.input.items.filter((i) => changed.has(`${i.partNumber}|${i.site}`)).map((i) => i.id);
-  const read = new Set(forwardReach(ctx.graph, own).tier.keys());
+  const read = new Set(reachOf(ctx, own).ids);
   for (const id of own) for (const e of ctx.incoming.get(id) ?? []) if (ctx.graph.has(e.input)) read.add(e.input);
   // Iterative Tarjan; rework self-loops are legitimate and not followed.
   const index = new Map<number, number>();

@@ -202,15 +202,30 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
   }));
   const ids = items.map((i) => i.id);
   const idArray = sql`${`{${ids.join(",")}}`}::bigint[]`;
-  const edgeRows = ids.length
-    ? await rows<{ id: string; event_ref: string; kind: EdgeFacts["kind"]; input: string; output: string; quantity: string; unit: string; occurred_at: string; work_order: string | null }>(
-        tx,
-        sql`select e.id, e.event_ref, e.kind, e.input_item_id as input, e.output_item_id as output, e.quantity::text as quantity, e.unit,
-              to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at, w.number as work_order
-            from genealogy_edges e left join work_orders w on w.id = e.work_order_id
-            where e.input_item_id = any(${idArray}) and e.output_item_id = any(${idArray}) order by e.id`,
-      )
-    : [];
+  type EdgeRow = { id: string; event_ref: string; kind: EdgeFacts["kind"]; input: string; output: string; quantity: string; unit: string; occurred_at: string; work_order: string | null };
+  const edgeColumns = sql`e.id, e.event_ref, e.kind, e.input_item_id as input, e.output_item_id as output, e.quantity::text as quantity, e.unit,
+    to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at, w.number as work_order`;
+  const edgeRows = !ids.length
+    ? []
+    : source === "query"
+      ? await rows<EdgeRow>(
+          tx,
+          sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id
+              where e.input_item_id = any(${idArray}) and e.output_item_id = any(${idArray}) order by e.id`,
+        )
+      : // With the index walking the reach, only the edges of the changed materials' items are read.
+        await rows<EdgeRow>(
+          tx,
+          sql`with own as (
+                select ti.id from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
+                where (m.part_number, s.code) in (${pairs})
+              ), touching as (
+                select id from genealogy_edges where input_item_id in (select id from own)
+                union select id from genealogy_edges where output_item_id in (select id from own)
+              )
+              select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id
+              where e.id in (select id from touching) order by e.id`,
+        );
   const edges: EdgeFacts[] = edgeRows.map((r) => ({
     id: Number(r.id),
     eventRef: r.event_ref,
