@@ -71,7 +71,7 @@ interface ResultBase {
 }
 
 export type Gs1Result =
-  | (ResultBase & { status: "valid"; reading: Gs1Reading; warnings: Gs1Issue[]; digitalLink?: DigitalLinkParts })
+  | (ResultBase & { status: "valid"; reading: Gs1Reading; digitalLink?: DigitalLinkParts })
   | (ResultBase & { status: "invalid"; errors: Gs1Issue[]; elements: Gs1ReadElement[]; digitalLink?: DigitalLinkParts })
   | (ResultBase & {
       status: "ambiguous";
@@ -134,7 +134,6 @@ function finish(
     ...base,
     status: "valid",
     reading: makeReading(dictionary, elements, validation.notPerformed, true),
-    warnings: [],
     ...extra,
   };
 }
@@ -323,7 +322,10 @@ function parseAiData(
   // The conformant reading first, then in enumeration order (longest first field last).
   valid.sort((a, b) => Number(readingKey(b.pieces) === standardKey) - Number(readingKey(a.pieces) === standardKey));
 
-  if (valid.length === 0) {
+  const toReading = (r: (typeof valid)[number]) =>
+    makeReading(dictionary, r.pieces.map(({ ai, value }) => ({ ai, value })), r.notPerformed, readingKey(r.pieces) === standardKey);
+
+  const conformantErrors = (): Gs1Issue[] => {
     const errors = [...standard.errors];
     if (standard.errors.length === 0) {
       errors.push(...validateElements(dictionary, standard.pieces, lists).errors);
@@ -334,24 +336,38 @@ function parseAiData(
         if (entry) errors.push(...validateValue(entry, piece.value, lists).errors);
       }
     }
-    return invalid(base, errors, readElements(dictionary, standard.pieces));
+    return errors;
+  };
+  const standardElements = readElements(dictionary, standard.pieces);
+
+  if (valid.length <= 1 && truncated) {
+    return invalid(base, [
+      {
+        ai: null,
+        rule: "separator",
+        message: `the data can be cut into elements in more than ${options.maxReadings ?? DEFAULT_MAX_READINGS} ways; not read`,
+      },
+    ], standardElements);
   }
-
-  const toReading = (r: (typeof valid)[number]) =>
-    makeReading(dictionary, r.pieces.map(({ ai, value }) => ({ ai, value })), r.notPerformed, readingKey(r.pieces) === standardKey);
-
+  if (valid.length === 0) return invalid(base, conformantErrors(), standardElements);
   if (valid.length === 1) {
     const only = valid[0]!;
-    const warnings: Gs1Issue[] = [];
-    const early = only.pieces.find((p) => p.split);
-    if (early) {
-      warnings.push({
-        ai: early.ai,
-        rule: "separator",
-        message: `AI (${early.ai}): no FNC1 separator after ${JSON.stringify(early.value)}, a field not of pre-defined length; the data reads validly only with the field ending there`,
-      });
-    }
-    return { ...base, status: "valid", reading: toReading(only), warnings };
+    if (readingKey(only.pieces) === standardKey) return { ...base, status: "valid", reading: toReading(only) };
+    // The only valid reading needs a separator the data lacks. Accepting it would mean reading the
+    // label differently from every conformant decoder, so it is an error that shows the reading.
+    const early = only.pieces.find((p) => p.split)!;
+    return invalid(
+      base,
+      [
+        {
+          ai: early.ai,
+          rule: "separator",
+          message: `AI (${early.ai}): no FNC1 separator after ${JSON.stringify(early.value)}, and (${early.ai}) is not of pre-defined length; the data reads validly only as ${toElementString(only.pieces)}`,
+        },
+        ...conformantErrors(),
+      ],
+      standardElements,
+    );
   }
 
   const all = valid.map(toReading);
@@ -359,12 +375,19 @@ function parseAiData(
   // Name the field where the readings first part ways.
   const first = valid[0]!.pieces;
   let index = 0;
-  while (valid.every((r) => r.pieces[index]?.ai === first[index]?.ai && r.pieces[index]?.value === first[index]?.value)) index++;
-  const ai = first[index]?.ai ?? first[0]!.ai;
+  while (index < first.length - 1 && valid.every((r) => r.pieces[index]?.ai === first[index]!.ai && r.pieces[index]?.value === first[index]!.value)) {
+    index++;
+  }
+  const ai = first[index]!.ai;
   const message =
     `AI (${ai}): a field that is not of pre-defined length is followed by more data without a separator; ` +
     `the data reads ${truncated ? "at least " : ""}${all.length} valid ways: ${all.map((r) => r.elementString).join(" | ")}` +
-    (kinds.length > 1 ? ` (as ${kinds.join(" or ")})` : "");
+    (kinds.length > 1 ? ` (as ${kinds.join(" or ")})` : "") +
+    (all.some((r) => r.standard)
+      ? ""
+      : standard.errors.length === 0
+        ? `; a conformant decoder reads ${toElementString(standard.pieces)}, which is invalid: ${conformantErrors().map((e) => e.message).join("; ")}`
+        : `; a conformant decoder cannot read it: ${conformantErrors().map((e) => e.message).join("; ")}`);
   return { ...base, status: "ambiguous", readings: all, kinds, truncated, message };
 }
 
