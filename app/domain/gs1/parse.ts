@@ -87,8 +87,15 @@ export type Gs1Result =
 export interface Gs1ParseOptions {
   /** Country, currency and package-type lists; without them those checks are reported as not performed. */
   referenceLists?: ReferenceLists;
-  /** Upper bound on the raw-scan readings enumerated (default 16). */
+  /** Upper bound on the raw-scan readings enumerated and returned (default 16, at least 2). */
   maxReadings?: number;
+  /**
+   * Raw scans: read only as a conformant decoder does (each field not of pre-defined length runs
+   * to the next GS or the end) instead of also looking for readings a missing GS would give.
+   * Default false. Only for a caller that knows its scanners transmit every FNC1 as GS and its
+   * label formats are free of look-alikes; with it, `(10)LOT121SER1` scanned raw is one lot.
+   */
+  trustSeparators?: boolean;
 }
 
 const DEFAULT_MAX_READINGS = 16;
@@ -308,18 +315,33 @@ function parseAiData(
   const lists = options.referenceLists ?? {};
   const standard = standardParse(dictionary, data);
   const standardKey = standard.errors.length === 0 ? readingKey(standard.pieces) : null;
+  if (options.trustSeparators) {
+    if (standard.errors.length > 0) {
+      const errors = [...standard.errors];
+      for (const piece of standard.pieces) {
+        const entry = dictionary.entries.get(piece.ai);
+        if (entry) errors.push(...validateValue(entry, piece.value, lists).errors);
+      }
+      return invalid(base, errors, readElements(dictionary, standard.pieces));
+    }
+    return finish(dictionary, base, standard.pieces.map(({ ai, value }) => ({ ai, value })), [], options);
+  }
 
-  const { readings, truncated } = enumerateReadings(dictionary, data, options.maxReadings ?? DEFAULT_MAX_READINGS, lists);
+  // At least two, or an ambiguity could never be shown.
+  const cap = Math.max(2, options.maxReadings ?? DEFAULT_MAX_READINGS);
+  const { readings, truncated } = enumerateReadings(dictionary, data, cap, lists);
   const valid: { pieces: Piece[]; notPerformed: Gs1NotPerformed[] }[] = [];
   const seen = new Set<string>();
-  for (const pieces of readings) {
+  // The enumeration may be cut short before it reaches the conformant reading; always consider it.
+  const candidates = standardKey === null ? readings : [standard.pieces, ...readings];
+  for (const pieces of candidates) {
     const key = readingKey(pieces);
     if (seen.has(key)) continue;
     seen.add(key);
     const validation = validateElements(dictionary, pieces, lists);
     if (validation.errors.length === 0) valid.push({ pieces, notPerformed: validation.notPerformed });
   }
-  // The conformant reading first, then in enumeration order (longest first field last).
+  // The conformant reading first, then in enumeration order.
   valid.sort((a, b) => Number(readingKey(b.pieces) === standardKey) - Number(readingKey(a.pieces) === standardKey));
 
   const toReading = (r: (typeof valid)[number]) =>
@@ -345,7 +367,7 @@ function parseAiData(
       {
         ai: null,
         rule: "separator",
-        message: `the data can be cut into elements in more than ${options.maxReadings ?? DEFAULT_MAX_READINGS} ways; not read`,
+        message: `the data can be cut into elements in more than ${cap} ways and at most one of those found is valid; not read`,
       },
     ], standardElements);
   }
@@ -370,7 +392,7 @@ function parseAiData(
     );
   }
 
-  const all = valid.map(toReading);
+  const all = valid.slice(0, cap).map(toReading);
   const kinds = [...new Set(all.map((r) => r.classification.kind))];
   // Name the field where the readings first part ways.
   const first = valid[0]!.pieces;
@@ -396,8 +418,8 @@ export function parseScan(dictionary: Gs1SyntaxDictionary, input: string, option
     const id = input.slice(0, 3);
     const rest = input.slice(3);
     const base: ResultBase = { input, syntax: "scan", symbology: id };
-    if (id in AI_SYMBOLOGIES) return parseAiData(dictionary, base, rest, options);
-    if (id in URI_SYMBOLOGIES) {
+    if (Object.hasOwn(AI_SYMBOLOGIES, id)) return parseAiData(dictionary, base, rest, options);
+    if (Object.hasOwn(URI_SYMBOLOGIES, id)) {
       if (/^https?:\/\//i.test(rest)) return parseDigitalLink(dictionary, rest, options, id, input);
       return invalid(base, [syntaxError(`symbology ${id} (${URI_SYMBOLOGIES[id]}) carries neither GS1 AI data nor a Digital Link URI`)]);
     }

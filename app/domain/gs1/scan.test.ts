@@ -203,13 +203,49 @@ describe("a missing separator after a variable-length field: every valid reading
   it("marks the enumeration as truncated beyond maxReadings", () => {
     const result = ambiguousScan(`]d2${GTIN}10A21B90C91D92E93F`, { maxReadings: 4 });
     expect(result.truncated).toBe(true);
-    expect(result.readings.length).toBeLessThanOrEqual(4);
-    expect(result.message).toContain("reads at least");
+    expect(result.readings).toHaveLength(4);
+    expect(result.readings[0]).toMatchObject({ standard: true, elementString: "(01)09506000134352(10)A21B90C91D92E93F" });
+    expect(result.message).toContain("the data reads at least 4 valid ways");
   });
 
-  it("refuses to decide when the enumeration is cut short before a second reading", () => {
-    const result = invalidScan(`]d2${GTIN}10A21B90C91D92E93F`, { maxReadings: 1 });
-    expect(result.errors).toEqual([{ ai: null, rule: "separator", message: "the data can be cut into elements in more than 1 ways; not read" }]);
+  it("refuses to decide when the enumeration is cut short with at most one valid reading found", () => {
+    // Every early end of (10) here repeats (10) with another value, so only the conformant reading is valid,
+    // but there are more ways to cut the data than the cap allows to examine.
+    const result = invalidScan(`]d2${GTIN}10A10B10C10D10E`, { maxReadings: 2 });
+    expect(result.errors).toEqual([
+      { ai: null, rule: "separator", message: "the data can be cut into elements in more than 2 ways and at most one of those found is valid; not read" },
+    ]);
+    expect(validScan(`]d2${GTIN}10A10B10C10D10E`).reading.elementString).toBe("(01)09506000134352(10)A10B10C10D10E");
+  });
+});
+
+describe("trustSeparators: the conformant reading only, for callers that opt in", () => {
+  it("reads (10)LOT121SER1 as one lot, as a conformant decoder does", () => {
+    const result = parseGs1Scan(`]d2${GTIN}10LOT121SER1`, { trustSeparators: true });
+    expect(result.status).toBe("valid");
+    expect(result.status === "valid" && result.reading).toMatchObject({ elementString: "(01)09506000134352(10)LOT121SER1", standard: true });
+  });
+
+  it("does not re-cut an over-long field either", () => {
+    const result = parseGs1Scan(`]C1${GTIN}70011234567890123${"10ABC"}`, { trustSeparators: true });
+    expect(result.status === "invalid" && result.errors.map((e) => e.message)).toEqual(["AI (7001): 18 characters exceeds maximum 13"]);
+  });
+
+  it("still validates everything else", () => {
+    const result = parseGs1Scan("]d2010950600013435310ABC", { trustSeparators: true });
+    expect(result.status === "invalid" && result.errors.map((e) => e.message)).toEqual(["AI (01): check digit should be 2, got 3"]);
+    const bad = parseGs1Scan(`]d2${GTIN}230ABC`, { trustSeparators: true });
+    expect(bad.status === "invalid" && bad.errors.map((e) => e.rule)).toEqual(["unknown-ai"]);
+  });
+
+  it("a digit-only serial whose tail reads as an internal AI (90) is ambiguous unless separators are trusted", () => {
+    const scan = `]d2${GTIN}21123456789012`;
+    const verified = parseGs1Scan(scan);
+    expect(verified.status === "ambiguous" && verified.readings.map((r) => r.elementString)).toEqual([
+      "(01)09506000134352(21)123456789012",
+      "(01)09506000134352(21)12345678(90)12",
+    ]);
+    expect(parseGs1Scan(scan, { trustSeparators: true }).status).toBe("valid");
   });
 });
 
