@@ -20,7 +20,7 @@ import {
   type Gs1Result,
 } from "./parse";
 import { parseSyntaxDictionary, type Gs1SyntaxDictionary } from "./syntax-dictionary";
-import { validateElements as validateWith, type Gs1Element, type Gs1Validation } from "./validate";
+import { validateAiList, validateElements as validateWith, type Gs1Element, type Gs1Issue, type Gs1Validation } from "./validate";
 import type { ReferenceLists } from "./linters";
 
 export { classifyElements };
@@ -56,4 +56,12 @@ export function parseGs1DigitalLink(input: string, options?: Gs1ParseOptions): G
 /** Validates elements gathered from one item (possibly from several carriers). */
 export function validateGs1Elements(elements: readonly Gs1Element[], referenceLists?: ReferenceLists): Gs1Validation {
   return validateWith(gs1Dictionary, elements, referenceLists);
+}
+
+/**
+ * Checks an AI list such as an identifier format's `ais` (`["01", "21"]`): known AIs, no repeats,
+ * and the dictionary's `req`/`ex` rules met by the list itself (`["21"]` → requires (01) or …).
+ */
+export function validateGs1AiList(ais: readonly string[]): Gs1Issue[] {
+  return validateAiList(gs1Dictionary, ais);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseGs1, parseGs1Bracketed, validateGs1Elements, type Gs1Result } from "./index";
+import { parseGs1, parseGs1Bracketed, validateGs1AiList, validateGs1Elements, type Gs1Result } from "./index";
 
 function valid(input: string): Extract<Gs1Result, { status: "valid" }> {
   const result = parseGs1(input);
@@ -279,5 +279,22 @@ describe("unknown AIs and bracket syntax", () => {
       "AI (17): 261332 is not a valid date (month 13)",
       "AI (21): character U+0020 at position 4 is not in CSET 82",
     ]);
+  });
+});
+
+describe("AI lists of identifier formats", () => {
+  it("the demo plant's GS1 formats are consistent", () => {
+    expect(validateGs1AiList(["01", "21"])).toEqual([]);
+    expect(validateGs1AiList(["01", "10"])).toEqual([]);
+    expect(validateGs1AiList(["00"])).toEqual([]);
+    expect(validateGs1AiList(["00", "02", "37", "10"])).toEqual([]);
+  });
+
+  it("reports unknown, repeated, unpaired and excluded AIs", () => {
+    expect(validateGs1AiList(["21"]).map((e) => e.message)).toEqual(["AI (21) requires (01) or (03) or (8006)"]);
+    expect(validateGs1AiList(["01", "255"]).map((e) => e.message)).toEqual(["AI (01) must not be used together with (255) (exclusion ex=255)"]);
+    expect(validateGs1AiList(["01", "01"]).map((e) => e.message)).toEqual(["AI (01) is listed more than once"]);
+    expect(validateGs1AiList(["01", "23"]).map((e) => [e.rule, e.message])).toEqual([["unknown-ai", "AI (23) is not in the GS1 syntax dictionary"]]);
+    expect(validateGs1AiList(["02"]).map((e) => e.message)).toEqual(["AI (02) requires (37)"]);
   });
 });

@@ -153,6 +153,17 @@ export function validateElements(
     }
   }
 
+  errors.push(...checkAiRules(dictionary, known.map((entry) => entry.ai)));
+  return { errors, notPerformed };
+}
+
+/**
+ * The rules between AIs — mandatory pairings (`req`) and exclusions (`ex`) — for a set of AIs
+ * known to the dictionary. Values play no part, so this also checks a label format's AI list.
+ */
+function checkAiRules(dictionary: Gs1SyntaxDictionary, ais: readonly string[]): Gs1Issue[] {
+  const errors: Gs1Issue[] = [];
+  const known = [...new Set(ais)].map((ai) => dictionary.entries.get(ai)).filter((e): e is AiEntry => e !== undefined);
   const present = known.map((entry) => entry.ai);
   const isPresent = (pattern: string) => present.some((ai) => aiMatchesPattern(ai, pattern));
 
@@ -185,5 +196,20 @@ export function validateElements(
       }
     }
   }
-  return { errors, notPerformed };
+  return errors;
+}
+
+/**
+ * Checks a list of AIs, such as an identifier format's `ais`, against the dictionary: every AI
+ * known, none repeated, and the `req`/`ex` rules satisfied by the list itself.
+ */
+export function validateAiList(dictionary: Gs1SyntaxDictionary, ais: readonly string[]): Gs1Issue[] {
+  const errors: Gs1Issue[] = [];
+  const seen = new Set<string>();
+  for (const ai of ais) {
+    if (!dictionary.entries.has(ai)) errors.push({ ai, rule: "unknown-ai", message: `AI (${ai}) is not in the GS1 syntax dictionary` });
+    else if (seen.has(ai)) errors.push({ ai, rule: "repeated", message: `AI (${ai}) is listed more than once` });
+    seen.add(ai);
+  }
+  return [...errors, ...checkAiRules(dictionary, ais)];
 }
