@@ -364,14 +364,13 @@ function candidateLinks(ctx: Context, own: ItemFacts[]): Finding | null {
   const parents = new Map<number, { lot: string; quantity: string; unit: string }[]>();
   for (const lot of own.filter((i) => i.kind === "lot")) {
     for (const e of ctx.outgoing.get(lot.id) ?? []) {
-      const out = ctx.items.get(e.output);
-      if (e.kind !== "consume" || !out || out.kind !== "serial") continue;
-      (parents.get(out.id) ?? parents.set(out.id, []).get(out.id)!).push({ lot: lot.identifier, quantity: e.quantity, unit: e.unit });
+      if (e.kind !== "consume" || !ctx.graph.has(e.output) || ctx.graph.kindOf(e.output) !== "serial") continue;
+      (parents.get(e.output) ?? parents.set(e.output, []).get(e.output)!).push({ lot: lot.identifier, quantity: e.quantity, unit: e.unit });
     }
   }
   if (parents.size === 0) return null;
   const sets = [...parents]
-    .map(([id, candidates]) => ({ parent: ctx.items.get(id)!.identifier, parentMaterial: ctx.items.get(id)!.partNumber, precision: "lot", candidates: candidates.sort((a, b) => byText(a.lot, b.lot)) }))
+    .map(([id, candidates]) => ({ parent: ctx.graph.identifierOf(id), parentMaterial: ctx.graph.partNumberOf(id), precision: "lot", candidates: candidates.sort((a, b) => byText(a.lot, b.lot)) }))
     .sort((a, b) => byText(a.parent, b.parent));
   const ambiguous = sets.filter((s) => s.candidates.length > 1).length;
   return {
@@ -414,20 +413,24 @@ function boundaryConflicts(ctx: Context, change: TrackingChangeInput, own: ItemF
     }
   }
   // Actual genealogy under the new rules: serial items consumed into parents that will not be serialized.
+  // Each consume edge touching the material's items once (out of them, or into them from elsewhere).
   const actual: string[] = [];
   const ownIds = new Set(own.map((i) => i.id));
-  const touching = new Map<number, EdgeFacts>();
-  for (const i of own) for (const e of [...(ctx.outgoing.get(i.id) ?? []), ...(ctx.incoming.get(i.id) ?? [])]) touching.set(e.id, e);
-  for (const e of [...touching.values()].sort((a, b) => a.id - b.id)) {
-    if (e.kind !== "consume") continue;
-    const input = ctx.items.get(e.input);
-    const output = ctx.items.get(e.output);
-    if (!input || !output || !(ownIds.has(input.id) || ownIds.has(output.id))) continue;
-    const inputMode = modeOf(ctx.rulesAfter.get(key(input.partNumber, input.site)));
-    const outputMode = modeOf(ctx.rulesAfter.get(key(output.partNumber, output.site)));
-    if (input.kind === "serial" && inputMode === "serial" && outputMode !== null && outputMode !== "serial" && output.kind !== "container") {
-      actual.push(`${input.identifier} → ${output.identifier}`);
-    }
+  const g = ctx.graph;
+  const modeAfter = (id: number) => modeOf(ctx.rulesAfter.get(key(g.partNumberOf(id), g.siteOf(id))));
+  const check = (input: number, output: number) => {
+    if (!g.has(input) || !g.has(output)) return;
+    if (g.kindOf(input) !== "serial" || g.kindOf(output) === "container" || modeAfter(input) !== "serial") return;
+    const outputMode = modeAfter(output);
+    if (outputMode !== null && outputMode !== "serial") actual.push(`${g.identifierOf(input)} → ${g.identifierOf(output)}`);
+  };
+  for (const i of own) {
+    g.forEachOut(i.id, (output, kind) => {
+      if (kind === "consume") check(i.id, output);
+    });
+    g.forEachIn(i.id, (input, kind) => {
+      if (kind === "consume" && !ownIds.has(input)) check(input, i.id);
+    });
   }
   const expressible = inexpressibleEvents(ctx, change, own);
   return [
@@ -664,52 +667,66 @@ function dataQuality(ctx: Context): Finding[] {
   const findings: Finding[] = [];
   const changed = new Set(ctx.input.changes.map((c) => `${c.partNumber}|${c.site}`));
   const own = ctx.input.items.filter((i) => changed.has(`${i.partNumber}|${i.site}`)).map((i) => i.id);
-  const read = new Set(reachOf(ctx, own).ids);
-  for (const id of own) for (const e of ctx.incoming.get(id) ?? []) if (ctx.graph.has(e.input)) read.add(e.input);
+  // Typed arrays indexed by item id: the walk may cover hundreds of thousands of items.
+  const size = ctx.graph.maxId + 1;
+  const inRead = new Uint8Array(size);
+  const ids: number[] = [];
+  const add = (id: number) => {
+    if (!inRead[id]) {
+      inRead[id] = 1;
+      ids.push(id);
+    }
+  };
+  for (const id of reachOf(ctx, own).ids) add(id);
+  for (const id of own) {
+    ctx.graph.forEachIn(id, (input) => {
+      if (ctx.graph.has(input)) add(input);
+    });
+  }
+  ids.sort((a, b) => a - b);
   // Iterative Tarjan; rework self-loops are legitimate and not followed.
-  const index = new Map<number, number>();
-  const low = new Map<number, number>();
-  const onStack = new Set<number>();
+  const index = new Int32Array(size).fill(-1);
+  const low = new Int32Array(size);
+  const onStack = new Uint8Array(size);
   const stack: number[] = [];
   const cycles: number[][] = [];
   let counter = 0;
-  const ids = [...read].sort((a, b) => a - b);
   const successors = (id: number) => {
     const next: number[] = [];
     ctx.graph.forEachFlowOut(id, (output) => {
-      if (read.has(output)) next.push(output);
+      if (inRead[output]) next.push(output);
     });
     return next;
   };
+  const visit = (id: number) => {
+    index[id] = low[id] = counter++;
+    stack.push(id);
+    onStack[id] = 1;
+  };
   for (const root of ids) {
-    if (index.has(root)) continue;
+    if (index[root] !== -1) continue;
+    visit(root);
     const work: { id: number; next: number[]; i: number }[] = [{ id: root, next: successors(root), i: 0 }];
-    index.set(root, counter);
-    low.set(root, counter++);
-    stack.push(root);
-    onStack.add(root);
     while (work.length) {
       const frame = work[work.length - 1]!;
       if (frame.i < frame.next.length) {
         const w = frame.next[frame.i++]!;
-        if (!index.has(w)) {
-          index.set(w, counter);
-          low.set(w, counter++);
-          stack.push(w);
-          onStack.add(w);
+        if (index[w] === -1) {
+          visit(w);
           work.push({ id: w, next: successors(w), i: 0 });
-        } else if (onStack.has(w)) {
-          low.set(frame.id, Math.min(low.get(frame.id)!, index.get(w)!));
+        } else if (onStack[w]) {
+          low[frame.id] = Math.min(low[frame.id]!, index[w]!);
         }
       } else {
         work.pop();
-        if (work.length) low.set(work[work.length - 1]!.id, Math.min(low.get(work[work.length - 1]!.id)!, low.get(frame.id)!));
-        if (low.get(frame.id) === index.get(frame.id)) {
+        const parent = work[work.length - 1];
+        if (parent) low[parent.id] = Math.min(low[parent.id]!, low[frame.id]!);
+        if (low[frame.id] === index[frame.id]) {
           const component: number[] = [];
           let w: number;
           do {
             w = stack.pop()!;
-            onStack.delete(w);
+            onStack[w] = 0;
             component.push(w);
           } while (w !== frame.id);
           if (component.length > 1) cycles.push(component.sort((a, b) => a - b));
@@ -730,7 +747,7 @@ function dataQuality(ctx: Context): Finding[] {
   const dangling: string[] = [];
   for (const edges of ctx.outgoing.values()) {
     for (const e of edges) {
-      if (!ctx.items.has(e.input) || !ctx.items.has(e.output)) dangling.push(`event ${e.eventRef}: item ${ctx.items.has(e.input) ? e.output : e.input} not found`);
+      if (!ctx.graph.has(e.input) || !ctx.graph.has(e.output)) dangling.push(`event ${e.eventRef}: item ${ctx.graph.has(e.input) ? e.output : e.input} not found`);
     }
   }
   for (const id of ids) {

@@ -11,6 +11,7 @@ import type { ExpandedChange, ExpandedTrackingChange } from "../domain/change-re
 import {
   analyseChangeRequest,
   ANALYSIS_MAX_AGE_HOURS,
+  VOLUME_WINDOW_DAYS,
   canonicalReport,
   type AnalysisInput,
   type AnalysisReport,
@@ -110,6 +111,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
     sql`select seq::text as seq, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from audit_trail order by audit_trail.seq desc limit 1`,
   );
   const dataPoint = { auditSeq: Number(point?.seq ?? 0), at: point?.at ?? "1970-01-01T00:00:00.000Z" };
+  const windowFrom = new Date(Date.parse(dataPoint.at) - VOLUME_WINDOW_DAYS * 86_400_000).toISOString();
   const versionRows = await rows<{ code: string; version: number | null }>(tx, sql`select s.code, (select max(version) from rule_set_versions v where v.site_id = s.id) as version from sites s order by s.code`);
   const ruleSetVersions = Object.fromEntries(versionRows.map((r) => [r.code, r.version === null ? null : Number(r.version)]));
 
@@ -168,8 +170,8 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
           where ti.id in (select id from wanted) order by ti.id`,
     );
   } else {
-    // The index walks the reach; the query reads only the changed materials' items and the items
-    // at the other end of their edges (whose quantities, events and times the findings quote).
+    // The index walks the reach and knows every item's kind, material, site and identifier; the
+    // query reads only the changed materials' own items.
     const [state] = await rows<{ changes: string }>(tx, sql`select changes::text as changes from genealogy_state where id = 1`);
     try {
       graph = (await genealogyIndexOf(client).at(Number(state!.changes))).graph;
@@ -178,16 +180,8 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
     }
     itemRows = await rows<ItemRow>(
       tx,
-      sql`with own as (
-            select ti.id from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
-            where (m.part_number, s.code) in (${pairs})
-          ), wanted as (
-            select id from own
-            union select e.output_item_id from genealogy_edges e where e.input_item_id in (select id from own)
-            union select e.input_item_id from genealogy_edges e where e.output_item_id in (select id from own)
-          )
-          select ${itemColumns} from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
-          where ti.id in (select id from wanted) order by ti.id`,
+      sql`select ${itemColumns} from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
+          where (m.part_number, s.code) in (${pairs}) order by ti.id`,
     );
   }
   const items: ItemFacts[] = itemRows.map((r) => ({
@@ -213,19 +207,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
           sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id
               where e.input_item_id = any(${idArray}) and e.output_item_id = any(${idArray}) order by e.id`,
         )
-      : // With the index walking the reach, only the edges of the changed materials' items are read.
-        await rows<EdgeRow>(
-          tx,
-          sql`with own as (
-                select ti.id from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
-                where (m.part_number, s.code) in (${pairs})
-              ), touching as (
-                select id from genealogy_edges where input_item_id in (select id from own)
-                union select id from genealogy_edges where output_item_id in (select id from own)
-              )
-              select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id
-              where e.id in (select id from touching) order by e.id`,
-        );
+      : await detailEdges<EdgeRow>(tx, graph!, items, { from: windowFrom, to: dataPoint.at }, edgeColumns);
   const edges: EdgeFacts[] = edgeRows.map((r) => ({
     id: Number(r.id),
     eventRef: r.event_ref,
@@ -303,6 +285,45 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
     runtimeClients: [...clients.values()],
     ...(graph ? { graph } : {}),
   };
+}
+
+/**
+ * With the index walking the structure, only the edges whose details (event, quantity, time, work
+ * order) a finding quotes are read, each set by a selective query — and none when the index shows
+ * there is nothing of that kind: events the new mode may not express (split, merge, repack,
+ * rework), what made the items of the volume window, consumptions in that window, and lots
+ * consumed into serials (candidate sets).
+ */
+async function detailEdges<R extends Row>(tx: DbOrTx, graph: GenealogyGraph, own: readonly ItemFacts[], window: { from: string; to: string }, edgeColumns: ReturnType<typeof sql>): Promise<R[]> {
+  const ids = (list: readonly number[]) => sql`${`{${list.join(",")}}`}::bigint[]`;
+  const all = own.map((i) => i.id);
+  const lots = own.filter((i) => i.kind === "lot").map((i) => i.id);
+  const madeInWindow = own.filter((i) => i.createdAt >= window.from && i.createdAt < window.to).map((i) => i.id);
+  let refused = false;
+  let lotsIntoSerials = false;
+  for (const i of own) {
+    graph.forEachOut(i.id, (output, kind) => {
+      if (kind === "split" || kind === "merge" || kind === "repack" || kind === "rework") refused = true;
+      if (kind === "consume" && i.kind === "lot" && graph.has(output) && graph.kindOf(output) === "serial") lotsIntoSerials = true;
+    });
+    graph.forEachIn(i.id, (_input, kind) => {
+      if (kind === "split" || kind === "merge" || kind === "repack" || kind === "rework") refused = true;
+    });
+  }
+  const from = sql`genealogy_edges e left join work_orders w on w.id = e.work_order_id`;
+  const parts: Promise<R[]>[] = [];
+  if (all.length) {
+    parts.push(rows<R>(tx, sql`select ${edgeColumns} from ${from} where e.input_item_id = any(${ids(all)}) and e.kind = 'consume' and e.occurred_at >= ${window.from}::timestamptz and e.occurred_at < ${window.to}::timestamptz`));
+  }
+  if (madeInWindow.length) parts.push(rows<R>(tx, sql`select ${edgeColumns} from ${from} where e.output_item_id = any(${ids(madeInWindow)})`));
+  if (refused) {
+    parts.push(rows<R>(tx, sql`select ${edgeColumns} from ${from} where e.kind in ('split', 'merge', 'repack', 'rework') and e.input_item_id = any(${ids(all)})`));
+    parts.push(rows<R>(tx, sql`select ${edgeColumns} from ${from} where e.kind in ('split', 'merge', 'repack', 'rework') and e.output_item_id = any(${ids(all)})`));
+  }
+  if (lotsIntoSerials) parts.push(rows<R>(tx, sql`select ${edgeColumns} from ${from} where e.input_item_id = any(${ids(lots)}) and e.kind = 'consume'`));
+  const byId = new Map<string, R>();
+  for (const part of parts) for (const r of await part) byId.set(String(r.id), r);
+  return [...byId.values()].sort((a, b) => Number(a.id) - Number(b.id));
 }
 
 async function changeRequestRow(db: DbOrTx, number: string) {
