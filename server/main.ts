@@ -14,6 +14,7 @@ import { loadKeyRing } from "../app/utils/signing.server";
 import { renewExpiring } from "../app/services/keys.server";
 import { buildIfNeeded } from "./build-if-needed";
 import { createPortalServer } from "./app";
+import { genealogyIndexOf } from "../app/services/genealogy-index.server";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -50,6 +51,15 @@ async function main() {
   });
   const db = database.db;
 
+  // The genealogy index (ADR 011) loads in the background, and again whenever genealogy is written
+  // (NOTIFY), so the first impact analysis does not wait for it.
+  const genealogy = genealogyIndexOf(database.client);
+  void genealogy
+    .listen()
+    .then(() => genealogy.refresh())
+    .then((index) => log(`C-981: genealogy index: ${index.items} items, ${index.edges} edges in ${(index.graph.byteSize / 1e6).toFixed(1)} MB, loaded in ${index.loadMs} ms`))
+    .catch((error: unknown) => console.error(`C-981: genealogy index not loaded: ${(error as Error).message}`));
+
   // Renew rule sets a week before they expire; one instance at a time (advisory lock).
   const RENEW_LOCK = 981_000_003;
   const renewDue = () => {
@@ -83,6 +93,7 @@ async function main() {
     // Stop accepting, let in-flight requests finish, drop idle keep-alive connections at once.
     void portal
       .close()
+      .then(() => genealogy.close())
       .then(() => database!.close())
       .then(
         () => {

@@ -110,7 +110,13 @@ export class GenealogyIndexHolder {
   }
 }
 
-const holders = new WeakMap<postgres.Sql, GenealogyIndexHolder>();
+/*
+ * One holder per pool and process. Kept on globalThis: the server entry and the built Remix bundle
+ * are separate module instances (as for the database, app/utils/db.server.ts), and both must see
+ * the index the server loaded at start.
+ */
+const HOLDERS = Symbol.for("c981.genealogyIndexHolders");
+const holders: WeakMap<postgres.Sql, GenealogyIndexHolder> = ((globalThis as { [HOLDERS]?: WeakMap<postgres.Sql, GenealogyIndexHolder> })[HOLDERS] ??= new WeakMap());
 
 /** The index holder of a database connection pool (one per process and database). */
 export function genealogyIndexOf(client: postgres.Sql): GenealogyIndexHolder {
