@@ -26,6 +26,10 @@ export interface GenealogyGraph {
   forEachFlowOut(id: number, visit: (output: number) => void): void;
   /** Whether any edge but a rework leaves `id`. */
   hasNonReworkOut(id: number): boolean;
+  /** Every edge out of `id` (one call per edge, duplicates and self-loops included). */
+  forEachOut(id: number, visit: (output: number, kind: EdgeKind) => void): void;
+  /** Every edge into `id`. */
+  forEachIn(id: number, visit: (input: number, kind: EdgeKind) => void): void;
 }
 
 // --- over query rows ----------------------------------------------------------------------------
@@ -48,7 +52,11 @@ export interface RowEdge {
 export function graphOfRows(items: readonly RowItem[], edges: readonly RowEdge[]): GenealogyGraph {
   const byId = new Map(items.map((i) => [i.id, i]));
   const out = new Map<number, RowEdge[]>();
-  for (const e of [...edges].sort((a, b) => a.id - b.id)) (out.get(e.input) ?? out.set(e.input, []).get(e.input)!).push(e);
+  const into = new Map<number, RowEdge[]>();
+  for (const e of [...edges].sort((a, b) => a.id - b.id)) {
+    (out.get(e.input) ?? out.set(e.input, []).get(e.input)!).push(e);
+    (into.get(e.output) ?? into.set(e.output, []).get(e.output)!).push(e);
+  }
   const item = (id: number) => byId.get(id)!;
   return {
     maxId: items.reduce((max, i) => Math.max(max, i.id), 0),
@@ -62,6 +70,12 @@ export function graphOfRows(items: readonly RowItem[], edges: readonly RowEdge[]
       for (const e of out.get(id) ?? []) if (FLOW_KINDS.has(e.kind) && e.output !== id && byId.has(e.output)) visit(e.output);
     },
     hasNonReworkOut: (id) => (out.get(id) ?? []).some((e) => e.kind !== "rework"),
+    forEachOut(id, visit) {
+      for (const e of out.get(id) ?? []) visit(e.output, e.kind);
+    },
+    forEachIn(id, visit) {
+      for (const e of into.get(id) ?? []) visit(e.input, e.kind);
+    },
   };
 }
 
