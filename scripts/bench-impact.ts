@@ -121,12 +121,28 @@ async function main() {
         ) select count(*)::int as n from reach`)) as unknown as { n: number }[];
       return r!.n;
     });
+    // The same query with the planner steered to index nested loops (hash and merge joins off): the
+    // best this query does here, shown so the ratio is not read against a bad plan alone.
+    const bareNested = await time(Math.min(5, RUNS), async () =>
+      database.client.begin(async (tx) => {
+        await tx`set local enable_hashjoin = off`;
+        await tx`set local enable_mergejoin = off`;
+        const [r] = await tx`
+          with recursive reach(id) as (
+            select id from trace_items where material_id = ${material!.id} and site_id = ${site!.id}
+            union
+            select e.output_item_id from genealogy_edges e join reach r on e.input_item_id = r.id
+          ) select count(*)::int as n from reach`;
+        return Number(r!.n);
+      }),
+    );
     const ownIds = ((await database.client`select id from trace_items where material_id = ${material!.id} and site_id = ${site!.id}`) as unknown as { id: string }[]).map((r) => Number(r.id));
     const bfs = await time(RUNS, () => plainBfs(graph, ownIds));
     header(`impact analysis: ${MATERIAL} at ${SITE} (${material!.items.toLocaleString("en")} items) → lot`);
     row("bare WITH RECURSIVE … UNION (reach only)", bare.ms, `${bare.last.toLocaleString("en")} reached`);
+    row("same, planner steered to index nested loops", bareNested.ms, `${bareNested.last.toLocaleString("en")} reached`);
     row("full analysis, recursive query (reference)", reference.ms, identical ? "byte-identical" : "DIFFERENT", "");
-    row("full analysis, genealogy index", analysis.ms, `${Number(reach.counts!.itemsReached).toLocaleString("en")} reached, ${reach.count.toLocaleString("en")} finished`, `${(median(bare.ms) / median(analysis.ms)).toFixed(1)}× faster than bare`);
+    row("full analysis, genealogy index", analysis.ms, `${Number(reach.counts!.itemsReached).toLocaleString("en")} reached, ${reach.count.toLocaleString("en")} finished`, `${(median(bare.ms) / median(analysis.ms)).toFixed(1)}× faster than bare (${(median(bareNested.ms) / median(analysis.ms)).toFixed(1)}× than steered)`);
     row("plain in-memory BFS, same edges (the limit)", bfs.ms, `${bfs.last.toLocaleString("en")} reached`, `analysis = ${(median(analysis.ms) / median(bfs.ms)).toFixed(1)}× the BFS`);
 
     // --- a forward recall trace from a raw lot ------------------------------------------------------
@@ -164,7 +180,7 @@ async function main() {
 
     const results = [
       [`impact analysis median ${median(analysis.ms).toFixed(0)} ms ≤ 500 ms`, median(analysis.ms) <= 500],
-      [`impact analysis ${(median(bare.ms) / median(analysis.ms)).toFixed(1)}× faster than the bare recursive query (≥ 4×)`, median(bare.ms) / median(analysis.ms) >= 4],
+      [`impact analysis ${(median(bare.ms) / median(analysis.ms)).toFixed(1)}× faster than the bare recursive query as PostgreSQL plans it (≥ 4×; ${(median(bareNested.ms) / median(analysis.ms)).toFixed(1)}× against the same query steered to index nested loops)`, median(bare.ms) / median(analysis.ms) >= 4],
       [`index and reference analyses byte-identical`, identical],
       [`recall trace median ${median(recall.ms).toFixed(1)} ms ≤ 50 ms`, median(recall.ms) <= 50],
       [`explorer first screen median ${median(screens).toFixed(0)} ms ≤ 200 ms`, median(screens) <= 200],

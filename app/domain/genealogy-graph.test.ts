@@ -73,3 +73,75 @@ describe("compact genealogy", () => {
     expect(recallFinished(graph, 2, topTier)).toMatchObject({ certain: [], candidate: [7, 10] });
   });
 });
+
+describe("compact genealogy: what an analysis reads without asking the database", () => {
+  /** A small plant with a cycle (X1 → X2 → X3 → X1) downstream of a raw lot, and a clean branch. */
+  function withCycle() {
+    const b = new CompactGenealogyBuilder();
+    const items: [number, string, "serial" | "lot" | "container", string, string][] = [
+      [1, "RAW-1", "lot", "RAW", "EIN"],
+      [2, "X1", "lot", "MID", "EIN"],
+      [3, "X2", "lot", "MID", "EIN"],
+      [4, "X3", "lot", "MID", "EIN"],
+      [5, "FIN-1", "serial", "FIN", "EIN"],
+      [6, "RAW-2", "lot", "RAW", "CLT"],
+      [7, "FIN-2", "serial", "FIN", "CLT"],
+      [9, "Ü-LOT", "lot", "RAW", "EIN"],
+    ];
+    for (const [id, identifier, kind, part, site] of items) b.addItem(id, identifier, kind, "stock", part, site, { createdAt: Date.UTC(2026, 9, id), quantity: id % 2 ? "1.500000" : "2.000000" });
+    const edges: [number, number, number, "consume" | "rework"][] = [
+      [11, 1, 2, "consume"],
+      [12, 2, 3, "consume"],
+      [13, 3, 4, "consume"],
+      [14, 4, 2, "consume"],
+      [15, 4, 5, "consume"],
+      [16, 6, 7, "consume"],
+      [17, 7, 7, "rework"],
+    ];
+    for (const [id, i, o, k] of edges) b.addEdge(i, o, k, { id, occurredAt: Date.UTC(2026, 9, 20) + id });
+    return b.build();
+  }
+
+  it("finds items by material and site, in id order, with their quantity and creation time", () => {
+    const graph = withCycle();
+    expect(graph.itemsOf("MID", "EIN")).toEqual([2, 3, 4]);
+    expect(graph.itemsOf("RAW", "EIN")).toEqual([1, 9]);
+    expect(graph.itemsOf("RAW", "CLT")).toEqual([6]);
+    expect(graph.itemsOf("FIN", "NOPE")).toEqual([]);
+    expect(graph.itemsOf("NOPE", "EIN")).toEqual([]);
+    expect(graph.quantityOf(3)).toBe("1.500000");
+    expect(graph.quantityOf(4)).toBe("2.000000");
+    expect(new Date(graph.createdAtOf(5)).toISOString()).toBe("2026-10-05T00:00:00.000Z");
+  });
+
+  it("knows each edge's id and time, both ways", () => {
+    const graph = withCycle();
+    const out: [number, number, string, number][] = [];
+    graph.forEachOutEdge(4, (edgeId, output, kind, at) => out.push([edgeId, output, kind, at]));
+    expect(out).toEqual([
+      [14, 2, "consume", Date.UTC(2026, 9, 20) + 14],
+      [15, 5, "consume", Date.UTC(2026, 9, 20) + 15],
+    ]);
+    const into: [number, number, string][] = [];
+    graph.forEachInEdge(2, (edgeId, input, kind) => into.push([edgeId, input, kind]));
+    expect(into).toEqual([
+      [11, 1, "consume"],
+      [14, 4, "consume"],
+    ]);
+  });
+
+  it("marks exactly the items a cycle may pass through (not upstream, not downstream, not a rework loop)", () => {
+    const graph = withCycle();
+    expect([1, 2, 3, 4, 5, 6, 7, 9].filter((id) => graph.mayLieOnCycle(id))).toEqual([2, 3, 4]);
+  });
+
+  it("samples the smallest distinct identifiers in string order, ASCII or not", () => {
+    const graph = withCycle();
+    expect(graph.smallestIdentifiers([5, 4, 3, 2, 1, 7, 6, 3], 3)).toEqual(["FIN-1", "FIN-2", "RAW-1"]);
+    expect(graph.smallestIdentifiers([9, 7, 2], 5)).toEqual(["FIN-2", "X1", "Ü-LOT"]);
+    expect(graph.identifierOf(9)).toBe("Ü-LOT");
+    const ascii = plant().graph;
+    expect(ascii.smallestIdentifiers([10, 9, 8, 7, 7], 2)).toEqual(["F1", "F2"]);
+    expect(ascii.smallestIdentifiers([], 2)).toEqual([]);
+  });
+});

@@ -30,6 +30,27 @@ export interface GenealogyGraph {
   forEachOut(id: number, visit: (output: number, kind: EdgeKind) => void): void;
   /** Every edge into `id`. */
   forEachIn(id: number, visit: (input: number, kind: EdgeKind) => void): void;
+  /** The `size` smallest distinct identifiers of `ids` (JavaScript string order), smallest first. */
+  smallestIdentifiers(ids: Iterable<number>, size: number): string[];
+  /**
+   * False only when no cycle of flow edges can pass through `id` (it is neither downstream nor
+   * upstream of one); true is a candidate to check.
+   */
+  mayLieOnCycle(id: number): boolean;
+}
+
+/** The `size` smallest distinct values, in order — without sorting them all (reach sets are large). */
+export function smallestDistinct(values: Iterable<string>, size: number): string[] {
+  const kept: string[] = [];
+  for (const v of values) {
+    if (kept.length === size && !(v < kept[size - 1]!)) continue;
+    let at = kept.length;
+    while (at > 0 && v < kept[at - 1]!) at--;
+    if (at > 0 && kept[at - 1] === v) continue;
+    kept.splice(at, 0, v);
+    if (kept.length > size) kept.pop();
+  }
+  return kept;
 }
 
 // --- over query rows ----------------------------------------------------------------------------
@@ -76,6 +97,12 @@ export function graphOfRows(items: readonly RowItem[], edges: readonly RowEdge[]
     forEachIn(id, visit) {
       for (const e of into.get(id) ?? []) visit(e.input, e.kind);
     },
+    mayLieOnCycle: () => true,
+    smallestIdentifiers(ids, size) {
+      const names: string[] = [];
+      for (const id of ids) names.push(item(id).identifier);
+      return smallestDistinct(names, size);
+    },
   };
 }
 
@@ -104,6 +131,25 @@ export class CompactGenealogy implements GenealogyGraph {
     readonly inKind: Uint8Array,
     readonly partNumbers: readonly string[],
     readonly siteCodes: readonly string[],
+    /** The facts an analysis quotes without asking the database (ADR 011): per item… */
+    readonly details: {
+      /** creation time, epoch milliseconds; */
+      createdAt: Float64Array;
+      /** quantity, as PostgreSQL prints it, coded into `quantities`; */
+      quantityCode: Uint32Array;
+      quantities: readonly string[];
+      /** per edge, in out-row order: its id and time (epoch ms); in in-row order: its id. */
+      outEdgeId: Uint32Array;
+      outOccurredAt: Float64Array;
+      inEdgeId: Uint32Array;
+      /** Item ids grouped by material and site (key material × site count + site), in id order. */
+      byMaterialSiteStart: Uint32Array;
+      byMaterialSite: Uint32Array;
+      /** 1 where a flow cycle may pass (what peeling sources and sinks off the whole plant leaves). */
+      onCycleCandidate: Uint8Array;
+      /** Whether every identifier is ASCII (then byte order is string order). */
+      asciiOnly: boolean;
+    },
   ) {}
 
   get maxId(): number {
@@ -113,9 +159,10 @@ export class CompactGenealogy implements GenealogyGraph {
     return this.outTarget.length;
   }
   get byteSize(): number {
-    return [this.present, this.kind, this.status, this.material, this.site, this.identifierStart, this.identifierBytes, this.outStart, this.outTarget, this.outKind, this.inStart, this.inSource, this.inKind].reduce(
+    const d = this.details;
+    return [this.present, this.kind, this.status, this.material, this.site, this.identifierStart, this.identifierBytes, this.outStart, this.outTarget, this.outKind, this.inStart, this.inSource, this.inKind, d.createdAt, d.quantityCode, d.outEdgeId, d.outOccurredAt, d.inEdgeId, d.byMaterialSiteStart, d.byMaterialSite, d.onCycleCandidate].reduce(
       (total, a) => total + a.byteLength,
-      0,
+      d.quantities.reduce((total, q) => total + q.length, 0),
     );
   }
 
@@ -135,7 +182,9 @@ export class CompactGenealogy implements GenealogyGraph {
     return this.partNumbers[this.material[id]!]!;
   }
   identifierOf(id: number): string {
-    return decoder.decode(this.identifierBytes.subarray(this.identifierStart[id]!, this.identifierStart[id + 1]!));
+    const bytes = this.identifierBytes.subarray(this.identifierStart[id]!, this.identifierStart[id + 1]!);
+    // Short ASCII identifiers (the usual case) decode faster without a TextDecoder call.
+    return this.details.asciiOnly && bytes.length <= 64 ? String.fromCharCode.apply(null, bytes as unknown as number[]) : decoder.decode(bytes);
   }
   forEachFlowOut(id: number, visit: (output: number) => void): void {
     for (let e = this.outStart[id]!, end = this.outStart[id + 1]!; e < end; e++) {
@@ -152,6 +201,72 @@ export class CompactGenealogy implements GenealogyGraph {
   }
   forEachOut(id: number, visit: (output: number, kind: EdgeKind) => void): void {
     for (let e = this.outStart[id]!, end = this.outStart[id + 1]!; e < end; e++) visit(this.outTarget[e]!, EDGE_KINDS[this.outKind[e]!]!);
+  }
+
+  // --- details (what a finding quotes) ------------------------------------------------------------
+
+  /** The items of one material at one site, by id. */
+  itemsOf(partNumber: string, site: string): number[] {
+    const m = this.partNumbers.indexOf(partNumber);
+    const s = this.siteCodes.indexOf(site);
+    if (m < 0 || s < 0) return [];
+    const k = m * this.siteCodes.length + s;
+    const { byMaterialSiteStart, byMaterialSite } = this.details;
+    return Array.from(byMaterialSite.subarray(byMaterialSiteStart[k]!, byMaterialSiteStart[k + 1]!));
+  }
+  mayLieOnCycle(id: number): boolean {
+    return this.details.onCycleCandidate[id] === 1;
+  }
+  quantityOf(id: number): string {
+    return this.details.quantities[this.details.quantityCode[id]!]!;
+  }
+  /** Creation time in epoch milliseconds. */
+  createdAtOf(id: number): number {
+    return this.details.createdAt[id]!;
+  }
+  /** Every edge out of `id` with its id and time (epoch ms). */
+  forEachOutEdge(id: number, visit: (edgeId: number, output: number, kind: EdgeKind, occurredAt: number) => void): void {
+    const { outEdgeId, outOccurredAt } = this.details;
+    for (let e = this.outStart[id]!, end = this.outStart[id + 1]!; e < end; e++) visit(outEdgeId[e]!, this.outTarget[e]!, EDGE_KINDS[this.outKind[e]!]!, outOccurredAt[e]!);
+  }
+  /** Every edge into `id` with its id. */
+  forEachInEdge(id: number, visit: (edgeId: number, input: number, kind: EdgeKind) => void): void {
+    const { inEdgeId } = this.details;
+    for (let e = this.inStart[id]!, end = this.inStart[id + 1]!; e < end; e++) visit(inEdgeId[e]!, this.inSource[e]!, EDGE_KINDS[this.inKind[e]!]!);
+  }
+
+  /**
+   * The `size` smallest distinct identifiers of `ids` in JavaScript string order, smallest first —
+   * decoding only the ones kept when every identifier is ASCII (then byte order is string order).
+   */
+  smallestIdentifiers(ids: Iterable<number>, size: number): string[] {
+    if (!this.details.asciiOnly) {
+      const names: string[] = [];
+      for (const id of ids) names.push(this.identifierOf(id));
+      return smallestDistinct(names, size);
+    }
+    const bytes = this.identifierBytes;
+    const starts = this.identifierStart;
+    const compare = (a: number, b: number) => {
+      const aEnd = starts[a + 1]!;
+      const bEnd = starts[b + 1]!;
+      for (let i = starts[a]!, j = starts[b]!; ; i++, j++) {
+        if (i === aEnd) return j === bEnd ? 0 : -1;
+        if (j === bEnd) return 1;
+        const d = bytes[i]! - bytes[j]!;
+        if (d !== 0) return d;
+      }
+    };
+    const kept: number[] = [];
+    for (const id of ids) {
+      if (kept.length === size && compare(id, kept[size - 1]!) >= 0) continue;
+      let at = kept.length;
+      while (at > 0 && compare(id, kept[at - 1]!) < 0) at--;
+      if (at > 0 && compare(id, kept[at - 1]!) === 0) continue;
+      kept.splice(at, 0, id);
+      if (kept.length > size) kept.pop();
+    }
+    return kept.map((id) => this.identifierOf(id));
   }
 }
 
@@ -203,10 +318,16 @@ export class CompactGenealogyBuilder {
   private readonly edgeInput = new Grow(u32(1024), u32);
   private readonly edgeOutput = new Grow(u32(1024), u32);
   private readonly edgeKind = new Grow(u8(1024), u8);
+  private readonly createdAts: number[] = [];
+  private readonly quantityCodes = new Grow(u32(1024), u32);
+  private readonly quantities = new Map<string, number>();
+  private readonly edgeIds = new Grow(u32(1024), u32);
+  private readonly edgeTimes: number[] = [];
   private readonly materials = new Map<string, number>();
   private readonly sites = new Map<string, number>();
   private readonly encoder = new TextEncoder();
   private lastId = 0;
+  private ascii = true;
 
   private code(map: Map<string, number>, value: string): number {
     let c = map.get(value);
@@ -214,7 +335,7 @@ export class CompactGenealogyBuilder {
     return c;
   }
 
-  addItem(id: number, identifier: string, kind: Identifies, status: ItemStatus, partNumber: string, site: string): void {
+  addItem(id: number, identifier: string, kind: Identifies, status: ItemStatus, partNumber: string, site: string, details: { createdAt: number; quantity: string } = { createdAt: Number.NaN, quantity: "" }): void {
     if (id <= this.lastId) throw new Error(`trace items must be added in increasing id order (${id} after ${this.lastId})`);
     this.lastId = id;
     this.ids.push(id);
@@ -222,14 +343,21 @@ export class CompactGenealogyBuilder {
     this.statuses.push(ITEM_STATUSES.indexOf(status));
     this.materialCodes.push(this.code(this.materials, partNumber));
     this.siteCodes.push(this.code(this.sites, site));
-    this.identifierBytes.pushAll(this.encoder.encode(identifier));
+    const bytes = this.encoder.encode(identifier);
+    if (this.ascii && bytes.length !== identifier.length) this.ascii = false;
+    this.identifierBytes.pushAll(bytes);
     this.identifierEnds.push(this.identifierBytes.length);
+    this.createdAts.push(details.createdAt);
+    this.quantityCodes.push(this.code(this.quantities, details.quantity));
   }
 
-  addEdge(input: number, output: number, kind: EdgeKind): void {
+  addEdge(input: number, output: number, kind: EdgeKind, details: { id: number; occurredAt: number } = { id: 0, occurredAt: Number.NaN }): void {
+    if (details.id > 0xffffffff) throw new Error(`edge id ${details.id} does not fit the index (32 bits)`);
     this.edgeInput.push(input);
     this.edgeOutput.push(output);
     this.edgeKind.push(EDGE_KINDS.indexOf(kind));
+    this.edgeIds.push(details.id);
+    this.edgeTimes.push(details.occurredAt);
   }
 
   build(): CompactGenealogy {
@@ -239,6 +367,8 @@ export class CompactGenealogyBuilder {
     const status = new Uint8Array(n);
     const material = new Uint16Array(n);
     const site = new Uint16Array(n);
+    const createdAt = new Float64Array(n).fill(Number.NaN);
+    const quantityCode = new Uint32Array(n);
     const identifierStart = new Uint32Array(n + 1);
     // Item i's identifier is bytes [end(i-1), end(i)); ids without an item get an empty range.
     let item = 0;
@@ -252,48 +382,129 @@ export class CompactGenealogyBuilder {
         material[id] = this.materialCodes.get(item);
         site[id] = this.siteCodes.get(item);
         previousEnd = this.identifierEnds.get(item);
+        createdAt[id] = this.createdAts[item]!;
+        quantityCode[id] = this.quantityCodes.get(item);
         item++;
       }
     }
     identifierStart[n] = previousEnd;
-    const [outStart, outTarget, outKind] = csr(n, this.edgeInput.view(), this.edgeOutput.view(), this.edgeKind.view());
-    const [inStart, inSource, inKind] = csr(n, this.edgeOutput.view(), this.edgeInput.view(), this.edgeKind.view());
+    const times = Float64Array.from(this.edgeTimes);
+    const [outStart, outTarget, outKind, outEdgeId, outOccurredAt] = csr(n, this.edgeInput.view(), this.edgeOutput.view(), this.edgeKind.view(), this.edgeIds.view(), times);
+    const [inStart, inSource, inKind, inEdgeId] = csr(n, this.edgeOutput.view(), this.edgeInput.view(), this.edgeKind.view(), this.edgeIds.view(), null);
     const invert = (m: Map<string, number>) => [...m].sort((a, b) => a[1] - b[1]).map(([v]) => v);
-    return new CompactGenealogy(present, kind, status, material, site, identifierStart, this.identifierBytes.view().slice(), outStart, outTarget, outKind, inStart, inSource, inKind, invert(this.materials), invert(this.sites));
+    // Items by material and site: a counting sort on the key, ids ascending within a key.
+    const siteCount = Math.max(1, this.sites.size);
+    const keys = Math.max(1, this.materials.size) * siteCount;
+    const byMaterialSiteStart = new Uint32Array(keys + 1);
+    for (let id = 0; id < n; id++) if (present[id]) byMaterialSiteStart[material[id]! * siteCount + site[id]! + 1]!++;
+    for (let k = 0; k < keys; k++) byMaterialSiteStart[k + 1]! += byMaterialSiteStart[k]!;
+    const byMaterialSite = new Uint32Array(this.ids.length);
+    const next = byMaterialSiteStart.slice(0, keys);
+    for (let id = 0; id < n; id++) if (present[id]) byMaterialSite[next[material[id]! * siteCount + site[id]!]!++] = id;
+    const onCycleCandidate = cycleCandidates(n, present, outStart, outTarget, outKind, inStart, inSource, inKind);
+    return new CompactGenealogy(present, kind, status, material, site, identifierStart, this.identifierBytes.view().slice(), outStart, outTarget, outKind, inStart, inSource, inKind, invert(this.materials), invert(this.sites), {
+      createdAt,
+      quantityCode,
+      quantities: invert(this.quantities),
+      outEdgeId,
+      outOccurredAt: outOccurredAt!,
+      inEdgeId,
+      byMaterialSiteStart,
+      byMaterialSite,
+      onCycleCandidate,
+      asciiOnly: this.ascii,
+    });
   }
 }
 
-/** Compressed sparse rows keyed by `from`, targets sorted within each row (deterministic walks). */
-function csr(n: number, from: Uint32Array, to: Uint32Array, kinds: Uint8Array): [Uint32Array, Uint32Array, Uint8Array] {
+/**
+ * The items a flow cycle may pass through: peel off, repeatedly, every item with no flow edge in
+ * from a remaining item (Kahn), then likewise every item with no flow edge out to a remaining one;
+ * what is left is every cycle plus what lies both downstream and upstream of one. Flow edges as
+ * `forEachFlowOut` follows them: flow kinds, no self-loops, to items present.
+ */
+function cycleCandidates(n: number, present: Uint8Array, outStart: Uint32Array, outTarget: Uint32Array, outKind: Uint8Array, inStart: Uint32Array, inSource: Uint32Array, inKind: Uint8Array): Uint8Array {
+  const left = new Uint8Array(n);
+  for (let id = 0; id < n; id++) left[id] = present[id]!;
+  const degree = new Uint32Array(n);
+  const stack = new Uint32Array(n);
+  const peel = (start: Uint32Array, other: Uint32Array, kinds: Uint8Array, reverseStart: Uint32Array, reverseOther: Uint32Array, reverseKinds: Uint8Array) => {
+    // degree[id]: flow edges into id (in the direction peeled) from items still left.
+    degree.fill(0);
+    for (let id = 0; id < n; id++) {
+      if (!left[id]) continue;
+      for (let e = reverseStart[id]!, end = reverseStart[id + 1]!; e < end; e++) {
+        const from = reverseOther[e]!;
+        if (from !== id && FLOW_KIND_CODES[reverseKinds[e]!] && left[from]) degree[id]!++;
+      }
+    }
+    let top = 0;
+    for (let id = 0; id < n; id++) if (left[id] && degree[id] === 0) stack[top++] = id;
+    while (top > 0) {
+      const id = stack[--top]!;
+      left[id] = 0;
+      for (let e = start[id]!, end = start[id + 1]!; e < end; e++) {
+        const to = other[e]!;
+        if (to !== id && FLOW_KIND_CODES[kinds[e]!] && left[to] && --degree[to]! === 0) stack[top++] = to;
+      }
+    }
+  };
+  peel(outStart, outTarget, outKind, inStart, inSource, inKind);
+  peel(inStart, inSource, inKind, outStart, outTarget, outKind);
+  return left;
+}
+
+/**
+ * Compressed sparse rows keyed by `from`, targets sorted within each row (deterministic walks); each
+ * entry carries its edge's kind, id and (out rows only) time.
+ */
+function csr(
+  n: number,
+  from: Uint32Array,
+  to: Uint32Array,
+  kinds: Uint8Array,
+  ids: Uint32Array,
+  times: Float64Array | null,
+): [Uint32Array, Uint32Array, Uint8Array, Uint32Array, Float64Array | null] {
   const start = new Uint32Array(n + 1);
   for (const f of from) if (f < n) start[f + 1]!++;
   for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
   const fill = start.slice(0, n);
   const target = new Uint32Array(from.length);
   const kind = new Uint8Array(from.length);
+  const id = new Uint32Array(from.length);
+  const time = times ? new Float64Array(from.length) : null;
   for (let e = 0; e < from.length; e++) {
     const f = from[e]!;
     if (f >= n) continue;
     const at = fill[f]!++;
     target[at] = to[e]!;
     kind[at] = kinds[e]!;
+    id[at] = ids[e]!;
+    if (time) time[at] = times![e]!;
   }
-  // Sort each row by target (rows are short: insertion sort).
+  // Sort each row by target, then edge id (rows are short: insertion sort).
   for (let i = 0; i < n; i++) {
     for (let a = start[i]! + 1; a < start[i + 1]!; a++) {
       const t = target[a]!;
       const k = kind[a]!;
+      const d = id[a]!;
+      const tm = time ? time[a]! : 0;
       let b = a - 1;
-      while (b >= start[i]! && target[b]! > t) {
+      while (b >= start[i]! && (target[b]! > t || (target[b] === t && id[b]! > d))) {
         target[b + 1] = target[b]!;
         kind[b + 1] = kind[b]!;
+        id[b + 1] = id[b]!;
+        if (time) time[b + 1] = time[b]!;
         b--;
       }
       target[b + 1] = t;
       kind[b + 1] = k;
+      id[b + 1] = d;
+      if (time) time[b + 1] = tm;
     }
   }
-  return [start, target, kind];
+  return [start, target, kind, id, time];
 }
 
 /**

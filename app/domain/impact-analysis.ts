@@ -11,7 +11,7 @@
  * are reported, as are dangling references.
  */
 import { canonicalize } from "./canonical-json";
-import { FLOW_KINDS, graphOfRows, type GenealogyGraph } from "./genealogy-graph";
+import { CompactGenealogy, EDGE_KINDS, FLOW_KINDS, graphOfRows, ITEM_KINDS, smallestDistinct, type GenealogyGraph } from "./genealogy-graph";
 import { compareTracking, granularity, type ConsumptionScan, type Identifies, type TrackingMode } from "./tracking-rule";
 
 export const ANALYSIS_TYPE = "c981.impact-analysis";
@@ -152,19 +152,8 @@ export interface AnalysisReport {
 
 const key = (partNumber: string, site: string) => `${partNumber}|${site}`;
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-/** The SAMPLE_SIZE smallest distinct values, in order — without sorting them all (reach sets are large). */
-function sample(values: Iterable<string>): string[] {
-  const kept: string[] = [];
-  for (const v of values) {
-    if (kept.length === SAMPLE_SIZE && !(v < kept[SAMPLE_SIZE - 1]!)) continue;
-    let at = kept.length;
-    while (at > 0 && v < kept[at - 1]!) at--;
-    if (at > 0 && kept[at - 1] === v) continue;
-    kept.splice(at, 0, v);
-    if (kept.length > SAMPLE_SIZE) kept.pop();
-  }
-  return kept;
-}
+/** The SAMPLE_SIZE smallest distinct values, in order. */
+const sample = (values: Iterable<string>): string[] => smallestDistinct(values, SAMPLE_SIZE);
 const perDay = (count: number) => (count / VOLUME_WINDOW_DAYS).toFixed(1);
 /** Decimal quantities summed exactly (scaled integers, 6 decimals as stored). */
 function sumQuantities(values: Iterable<string>): string {
@@ -345,7 +334,13 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
     const level: Identifies = fromMode === "serial" ? "serial" : "lot";
     const sources = own.filter((i) => i.kind === level);
     const finished = reachOf(ctx, sources.map((i) => i.id)).finished;
-    const regulatedUnits = [...finished].filter((id) => isRegulated(ctx, ctx.graph.partNumberOf(id)));
+    const regulatedByMaterial = new Map<string, boolean>();
+    const regulated = (partNumber: string) => {
+      let r = regulatedByMaterial.get(partNumber);
+      if (r === undefined) regulatedByMaterial.set(partNumber, (r = isRegulated(ctx, partNumber)));
+      return r;
+    };
+    const regulatedUnits = finished.filter((id) => regulated(ctx.graph.partNumberOf(id)));
     const materialRegulated = material ? material.regulatoryFlags.some((f) => REGULATED.has(f)) : false;
     findings.push({
       code: "PRECISION_LOSS",
@@ -353,7 +348,7 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
       message: `${finished.length} finished unit(s) trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedUnits.length} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
       count: finished.length,
       counts: { finishedUnits: finished.length, regulated: regulatedUnits.length, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
-      sample: sample(identifiers(ctx.graph, finished)),
+      sample: ctx.graph.smallestIdentifiers(finished, SAMPLE_SIZE),
     });
   }
   return findings;
@@ -417,7 +412,16 @@ function boundaryConflicts(ctx: Context, change: TrackingChangeInput, own: ItemF
   const actual: string[] = [];
   const ownIds = new Set(own.map((i) => i.id));
   const g = ctx.graph;
-  const modeAfter = (id: number) => modeOf(ctx.rulesAfter.get(key(g.partNumberOf(id), g.siteOf(id))));
+  const modes = new Map<string, Map<string, TrackingMode | null>>();
+  const modeAfter = (id: number) => {
+    const partNumber = g.partNumberOf(id);
+    const site = g.siteOf(id);
+    let bySite = modes.get(partNumber);
+    if (!bySite) modes.set(partNumber, (bySite = new Map()));
+    let mode = bySite.get(site);
+    if (mode === undefined) bySite.set(site, (mode = modeOf(ctx.rulesAfter.get(key(partNumber, site)))));
+    return mode;
+  };
   const check = (input: number, output: number) => {
     if (!g.has(input) || !g.has(output)) return;
     if (g.kindOf(input) !== "serial" || g.kindOf(output) === "container" || modeAfter(input) !== "serial") return;
@@ -477,7 +481,7 @@ function inexpressibleEvents(ctx: Context, change: TrackingChangeInput, own: Ite
 
 interface Reach {
   /** Every item reached, the starting items first: by tier, then by id. */
-  ids: number[];
+  ids: ArrayLike<number> & Iterable<number>;
   tierOf(id: number): number;
   deepest: number;
   /** Finished goods reached (by tier, then id). */
@@ -491,7 +495,13 @@ interface Reach {
  * items from which no material flows on (no consume/split/merge/repack/aggregate edge out); a
  * container is transparent. Typed arrays indexed by item id; a visited mark makes cycles end the walk.
  */
+/** Item ids in increasing order (a typed-array sort: numeric, no comparator calls). */
+function sortedIds(ids: readonly number[]): number[] {
+  return Array.from(Float64Array.from(ids).sort());
+}
+
 export function forwardReach(graph: GenealogyGraph, start: readonly number[]): Reach {
+  if (graph instanceof CompactGenealogy) return compactForwardReach(graph, start);
   const size = graph.maxId + 1;
   const tier = new Int32Array(size).fill(-1);
   const unit = new Uint8Array(size);
@@ -504,7 +514,7 @@ export function forwardReach(graph: GenealogyGraph, start: readonly number[]): R
     unit[id] = graph.kindOf(id) !== "lot" ? 1 : 0;
     frontier.push(id);
   }
-  frontier.sort((a, b) => a - b);
+  frontier = sortedIds(frontier);
   let deepest = 0;
   for (let depth = 1; frontier.length > 0; depth++) {
     deepest = depth - 1;
@@ -527,14 +537,60 @@ export function forwardReach(graph: GenealogyGraph, start: readonly number[]): R
       });
       if (flows === 0 && depth > 1 && graph.kindOf(id) !== "container") finished.push(id);
     }
-    frontier = next.sort((a, b) => a - b);
+    frontier = sortedIds(next);
   }
   return { ids, tierOf: (id) => tier[id]!, deepest, finished, isUnit: (id) => unit[id] === 1 };
 }
 
-function* identifiers(graph: GenealogyGraph, ids: Iterable<number>): Iterable<string> {
-  for (const id of ids) yield graph.identifierOf(id);
+/**
+ * `forwardReach` over the compact index's arrays directly (the same walk, the same result; the
+ * golden tests compare both): one queue holds the tiers one after another, each sorted in place.
+ */
+function compactForwardReach(graph: CompactGenealogy, start: readonly number[]): Reach {
+  const size = graph.maxId + 1;
+  const { present, kind, outStart, outTarget, outKind } = graph;
+  const tier = new Int32Array(size).fill(-1);
+  const unit = new Uint8Array(size);
+  const queue = new Uint32Array(size);
+  const finished: number[] = [];
+  let tail = 0;
+  for (const id of start) {
+    if (!graph.has(id) || tier[id] !== -1) continue;
+    tier[id] = 0;
+    unit[id] = kind[id] !== LOT_CODE ? 1 : 0;
+    queue[tail++] = id;
+  }
+  queue.subarray(0, tail).sort();
+  let deepest = 0;
+  for (let depth = 1, head = 0; head < tail; depth++) {
+    deepest = depth - 1;
+    const layerEnd = tail;
+    for (; head < layerEnd; head++) {
+      const id = queue[head]!;
+      const fromUnit = unit[id] === 1;
+      let flows = 0;
+      for (let e = outStart[id]!, end = outStart[id + 1]!; e < end; e++) {
+        const output = outTarget[e]!;
+        if (output === id || !FLOW_CODES[outKind[e]!] || present[output] !== 1) continue;
+        flows++;
+        const viaUnit = fromUnit && kind[output] !== LOT_CODE;
+        if (tier[output] === -1) {
+          tier[output] = depth;
+          unit[output] = viaUnit ? 1 : 0;
+          queue[tail++] = output;
+        } else if (viaUnit) {
+          unit[output] = 1;
+        }
+      }
+      if (flows === 0 && depth > 1 && kind[id] !== CONTAINER_CODE) finished.push(id);
+    }
+    queue.subarray(layerEnd, tail).sort();
+  }
+  return { ids: queue.subarray(0, tail), tierOf: (id) => tier[id]!, deepest, finished, isUnit: (id) => unit[id] === 1 };
 }
+const LOT_CODE = ITEM_KINDS.indexOf("lot");
+const CONTAINER_CODE = ITEM_KINDS.indexOf("container");
+const FLOW_CODES = EDGE_KINDS.map((k) => FLOW_KINDS.has(k));
 
 function reach(ctx: Context, own: ItemFacts[]): Finding {
   const { ids, tierOf, deepest, finished, isUnit } = reachOf(ctx, own.map((i) => i.id));
@@ -557,7 +613,7 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
     message: `${finished.length} distinct finished good(s) contain an affected item (${Object.entries(bySite).sort(([a], [b]) => byText(a, b)).map(([s, n]) => `${n} at ${s}`).join(", ") || "none"}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.length - unitCount} lot-level`,
     count: finished.length,
     counts: { ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])), precisionUnit: unitCount, precisionLot: finished.length - unitCount, itemsReached: ids.length, tiers: deepest },
-    sample: sample(identifiers(ctx.graph, finished)),
+    sample: ctx.graph.smallestIdentifiers(finished, SAMPLE_SIZE),
     detail: { byTier },
   };
 }
@@ -683,8 +739,47 @@ function dataQuality(ctx: Context): Finding[] {
       if (ctx.graph.has(input)) add(input);
     });
   }
-  ids.sort((a, b) => a - b);
-  // Iterative Tarjan; rework self-loops are legitimate and not followed.
+  // Only items a cycle may pass through can lie on one among the items read (the index knows them).
+  const candidates = sortedIds(ids.filter((id) => ctx.graph.mayLieOnCycle(id)));
+  const cycles = candidates.length ? cyclesAmong(ctx.graph, candidates, size) : [];
+  if (cycles.length) {
+    findings.push({
+      code: "CYCLE",
+      severity: "critical",
+      message: `${cycles.length} cycle(s) in the genealogy data: material flows back into its own source; the traversal stopped at each`,
+      count: cycles.length,
+      sample: sample(cycles.map((c) => c.map((id) => ctx.graph.identifierOf(id)).join(" → "))),
+    });
+  }
+  // Dangling: an edge naming an item that was not found, or an item marked consumed that flowed nowhere.
+  const dangling: string[] = [];
+  for (const edges of ctx.outgoing.values()) {
+    for (const e of edges) {
+      if (!ctx.graph.has(e.input) || !ctx.graph.has(e.output)) dangling.push(`event ${e.eventRef}: item ${ctx.graph.has(e.input) ? e.output : e.input} not found`);
+    }
+  }
+  for (const id of ids) {
+    if (ctx.graph.statusOf(id) === "consumed" && !ctx.graph.hasNonReworkOut(id)) dangling.push(`${ctx.graph.identifierOf(id)} (${ctx.graph.partNumberOf(id)}) is consumed but flowed into nothing recorded`);
+  }
+  if (dangling.length) {
+    findings.push({
+      code: "DANGLING_REFERENCE",
+      severity: "warning",
+      message: `${dangling.length} dangling reference(s): genealogy names items it does not hold, or items are consumed without a recorded destination`,
+      count: dangling.length,
+      sample: sample(dangling),
+    });
+  }
+  return findings;
+}
+
+/**
+ * The cycles (strongly connected components of more than one item, over flow edges) among `ids`,
+ * by an iterative Tarjan walk. Any superset of the items on cycles gives the same cycles.
+ */
+function cyclesAmong(graph: GenealogyGraph, ids: readonly number[], size: number): number[][] {
+  const among = new Uint8Array(size);
+  for (const id of ids) among[id] = 1;
   const index = new Int32Array(size).fill(-1);
   const low = new Int32Array(size);
   const onStack = new Uint8Array(size);
@@ -693,8 +788,8 @@ function dataQuality(ctx: Context): Finding[] {
   let counter = 0;
   const successors = (id: number) => {
     const next: number[] = [];
-    ctx.graph.forEachFlowOut(id, (output) => {
-      if (inRead[output]) next.push(output);
+    graph.forEachFlowOut(id, (output) => {
+      if (among[output] === 1) next.push(output);
     });
     return next;
   };
@@ -734,33 +829,5 @@ function dataQuality(ctx: Context): Finding[] {
       }
     }
   }
-  if (cycles.length) {
-    findings.push({
-      code: "CYCLE",
-      severity: "critical",
-      message: `${cycles.length} cycle(s) in the genealogy data: material flows back into its own source; the traversal stopped at each`,
-      count: cycles.length,
-      sample: sample(cycles.map((c) => c.map((id) => ctx.graph.identifierOf(id)).join(" → "))),
-    });
-  }
-  // Dangling: an edge naming an item that was not found, or an item marked consumed that flowed nowhere.
-  const dangling: string[] = [];
-  for (const edges of ctx.outgoing.values()) {
-    for (const e of edges) {
-      if (!ctx.graph.has(e.input) || !ctx.graph.has(e.output)) dangling.push(`event ${e.eventRef}: item ${ctx.graph.has(e.input) ? e.output : e.input} not found`);
-    }
-  }
-  for (const id of ids) {
-    if (ctx.graph.statusOf(id) === "consumed" && !ctx.graph.hasNonReworkOut(id)) dangling.push(`${ctx.graph.identifierOf(id)} (${ctx.graph.partNumberOf(id)}) is consumed but flowed into nothing recorded`);
-  }
-  if (dangling.length) {
-    findings.push({
-      code: "DANGLING_REFERENCE",
-      severity: "warning",
-      message: `${dangling.length} dangling reference(s): genealogy names items it does not hold, or items are consumed without a recorded destination`,
-      count: dangling.length,
-      sample: sample(dangling),
-    });
-  }
-  return findings;
+  return cycles;
 }

@@ -39,15 +39,23 @@ export async function loadGenealogyIndex(client: postgres.Sql): Promise<Genealog
     let edges = 0;
     // Keyset pages by primary key, rows as arrays (no per-row objects with keys).
     for (let last = 0; ; ) {
-      const page = await tx`select id, kind, status, material_id, site_id, identifier from trace_items where id > ${last} order by id limit ${PAGE}`.values();
-      for (const c of page) builder.addItem(Number(c[0]), String(c[5]), kinds.get(String(c[1]))!, statuses.get(String(c[2]))!, materials.get(Number(c[3]))!, sites.get(Number(c[4]))!);
+      const page = await tx`select id, kind, status, material_id, site_id, identifier, date_part('epoch', created_at) * 1000 as created_at, quantity::text
+        from trace_items where id > ${last} order by id limit ${PAGE}`.values();
+      for (const c of page) {
+        builder.addItem(Number(c[0]), String(c[5]), kinds.get(String(c[1]))!, statuses.get(String(c[2]))!, materials.get(Number(c[3]))!, sites.get(Number(c[4]))!, {
+          // Times are stored to the millisecond; rounding undoes the float's last-bit error.
+          createdAt: Math.round(Number(c[6])),
+          quantity: String(c[7]),
+        });
+      }
       items += page.length;
       if (page.length < PAGE) break;
       last = Number(page[page.length - 1]![0]);
     }
     for (let last = 0; ; ) {
-      const page = await tx`select id, input_item_id, output_item_id, kind from genealogy_edges where id > ${last} order by id limit ${PAGE}`.values();
-      for (const c of page) builder.addEdge(Number(c[1]), Number(c[2]), edgeKinds.get(String(c[3]))!);
+      const page = await tx`select id, input_item_id, output_item_id, kind, date_part('epoch', occurred_at) * 1000 as occurred_at
+        from genealogy_edges where id > ${last} order by id limit ${PAGE}`.values();
+      for (const c of page) builder.addEdge(Number(c[1]), Number(c[2]), edgeKinds.get(String(c[3]))!, { id: Number(c[0]), occurredAt: Math.round(Number(c[4])) });
       edges += page.length;
       if (page.length < PAGE) break;
       last = Number(page[page.length - 1]![0]);

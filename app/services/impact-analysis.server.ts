@@ -20,7 +20,7 @@ import {
   type RuleState,
 } from "../domain/impact-analysis";
 import type postgres from "postgres";
-import type { GenealogyGraph } from "../domain/genealogy-graph";
+import type { CompactGenealogy, EdgeKind } from "../domain/genealogy-graph";
 import type { Db, DbOrTx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
@@ -106,24 +106,40 @@ function clientOf(db: Db): postgres.Sql {
 /** Reads everything the analysis needs from one snapshot (call inside a repeatable-read transaction). */
 async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[] }, source: GenealogySource, client: postgres.Sql): Promise<AnalysisInput> {
   const { tracking, partNumbers, sites } = scopeOf(cr.expandedChanges);
-  const [point] = await rows<{ seq: string; at: string }>(
-    tx,
-    sql`select seq::text as seq, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from audit_trail order by audit_trail.seq desc limit 1`,
-  );
+  // Independent reads are sent together (pipelined on the transaction's connection).
+  const [[point], versionRows, materialRows, ruleRows, bomRows] = await Promise.all([
+    rows<{ seq: string; at: string }>(
+      tx,
+      sql`select seq::text as seq, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from audit_trail order by audit_trail.seq desc limit 1`,
+    ),
+    rows<{ code: string; version: number | null }>(tx, sql`select s.code, (select max(version) from rule_set_versions v where v.site_id = s.id) as version from sites s order by s.code`),
+    rows<{ part_number: string; family: string; risk_class: "low" | "medium" | "high"; regulatory_flags: string[] }>(
+      tx,
+      sql`select m.part_number, f.code as family, m.risk_class, m.regulatory_flags from materials m join material_families f on f.id = m.family_id order by m.part_number`,
+    ),
+    rows<{ part_number: string; site: string; tracking_mode: "serial" | "lot" | "none"; container_tracking: boolean; identifier_format_codes: string[]; consumption_scan: "none" | "verify" | "identify" }>(
+      tx,
+      sql`select m.part_number, s.code as site, r.tracking_mode, r.container_tracking, r.identifier_format_codes, r.consumption_scan
+          from tracking_rules r join materials m on m.id = r.material_id join sites s on s.id = r.site_id where r.effective_to is null`,
+    ),
+    rows<{ site: string; parent: string; component: string; line_no: number; alternates: string[] | null }>(
+      tx,
+      sql`with alternates as (
+            select a.bom_line_id, array_agg(m.part_number order by a.priority, m.part_number) as alternates
+            from bom_line_alternates a join materials m on m.id = a.material_id group by a.bom_line_id
+          )
+          select s.code as site, p.part_number as parent, c.part_number as component, bl.line_no, x.alternates
+          from bom_lines bl join sites s on s.id = bl.site_id join materials p on p.id = bl.parent_material_id join materials c on c.id = bl.component_material_id
+          left join alternates x on x.bom_line_id = bl.id
+          order by s.code, p.part_number, bl.line_no`,
+    ),
+  ]);
   const dataPoint = { auditSeq: Number(point?.seq ?? 0), at: point?.at ?? "1970-01-01T00:00:00.000Z" };
   const windowFrom = new Date(Date.parse(dataPoint.at) - VOLUME_WINDOW_DAYS * 86_400_000).toISOString();
-  const versionRows = await rows<{ code: string; version: number | null }>(tx, sql`select s.code, (select max(version) from rule_set_versions v where v.site_id = s.id) as version from sites s order by s.code`);
   const ruleSetVersions = Object.fromEntries(versionRows.map((r) => [r.code, r.version === null ? null : Number(r.version)]));
 
-  const materialRows = await rows<{ part_number: string; family: string; risk_class: "low" | "medium" | "high"; regulatory_flags: string[] }>(
-    tx,
-    sql`select m.part_number, f.code as family, m.risk_class, m.regulatory_flags from materials m join material_families f on f.id = m.family_id order by m.part_number`,
-  );
-  const ruleRows = await rows<{ part_number: string; site: string; tracking_mode: "serial" | "lot" | "none"; container_tracking: boolean; identifier_format_codes: string[]; consumption_scan: "none" | "verify" | "identify" }>(
-    tx,
-    sql`select m.part_number, s.code as site, r.tracking_mode, r.container_tracking, r.identifier_format_codes, r.consumption_scan
-        from tracking_rules r join materials m on m.id = r.material_id join sites s on s.id = r.site_id where r.effective_to is null`,
-  );
+
+
   const rulesBefore: Record<string, RuleState> = {};
   for (const r of ruleRows) {
     rulesBefore[`${r.part_number}|${r.site}`] = {
@@ -136,24 +152,23 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
   }
   const siteHasVersion = new Set(versionRows.filter((r) => r.version !== null).map((r) => r.code));
 
-  const bomRows = await rows<{ site: string; parent: string; component: string; line_no: number; alternates: string[] | null }>(
-    tx,
-    sql`select s.code as site, p.part_number as parent, c.part_number as component, bl.line_no,
-          (select array_agg(m.part_number order by a.priority, m.part_number) from bom_line_alternates a join materials m on m.id = a.material_id where a.bom_line_id = bl.id) as alternates
-        from bom_lines bl join sites s on s.id = bl.site_id join materials p on p.id = bl.parent_material_id join materials c on c.id = bl.component_material_id
-        order by s.code, p.part_number, bl.line_no`,
-  );
+
 
   const pn = sql`array[${sql.join((partNumbers.length ? partNumbers : [""]).map((p) => sql`${p}`), sql`, `)}]::text[]`;
   const pairs = tracking.length ? sql.join(tracking.map((c) => sql`(${c.partNumber}, ${c.site})`), sql`, `) : sql`('', '')`;
   const itemColumns = sql`ti.id, ti.identifier, ti.kind, m.part_number, s.code as site, ti.status, ti.quantity::text as quantity,
     to_char(ti.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`;
   type ItemRow = { id: string; identifier: string; kind: ItemFacts["kind"]; part_number: string; site: string; status: ItemFacts["status"]; quantity: string; created_at: string };
-  let graph: GenealogyGraph | undefined;
-  let itemRows: ItemRow[];
+  let graph: CompactGenealogy | undefined;
+  let items: ItemFacts[];
+  let edgeRows: EdgeRow[];
+  type EdgeRow = { id: string; event_ref: string; kind: EdgeFacts["kind"]; input: string; output: string; quantity: string; unit: string; occurred_at: string; work_order: string | null };
+  const edgeColumns = sql`e.id, e.event_ref, e.kind, e.input_item_id as input, e.output_item_id as output, e.quantity::text as quantity, e.unit,
+    to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at, w.number as work_order`;
+  const idArray = (ids: readonly number[]) => sql`${`{${ids.join(",")}}`}::bigint[]`;
   if (source === "query") {
     // Forward through every tier from the changed materials' items; UNION (not ALL) ends cycles.
-    itemRows = await rows<ItemRow>(
+    const itemRows = await rows<ItemRow>(
       tx,
       sql`with recursive own as (
             select ti.id from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
@@ -169,45 +184,39 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
           select ${itemColumns} from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
           where ti.id in (select id from wanted) order by ti.id`,
     );
+    items = itemRows.map((r) => ({
+      id: Number(r.id),
+      identifier: r.identifier,
+      kind: r.kind,
+      partNumber: r.part_number,
+      site: r.site,
+      status: r.status,
+      quantity: r.quantity,
+      createdAt: r.created_at,
+    }));
+    const ids = items.map((i) => i.id);
+    edgeRows = !ids.length
+      ? []
+      : await rows<EdgeRow>(
+          tx,
+          sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id
+              where e.input_item_id = any(${idArray(ids)}) and e.output_item_id = any(${idArray(ids)}) order by e.id`,
+        );
   } else {
-    // The index walks the reach and knows every item's kind, material, site and identifier; the
-    // query reads only the changed materials' own items.
+    // The index walks the reach and holds every item's facts and every edge's kind and time; the
+    // database is asked only for the details of the edges a finding quotes, by primary key.
     const [state] = await rows<{ changes: string }>(tx, sql`select changes::text as changes from genealogy_state where id = 1`);
     try {
       graph = (await genealogyIndexOf(client).at(Number(state!.changes))).graph;
     } catch (error) {
       throw new IndexBehind((error as Error).message);
     }
-    itemRows = await rows<ItemRow>(
-      tx,
-      sql`select ${itemColumns} from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
-          where (m.part_number, s.code) in (${pairs}) order by ti.id`,
-    );
+    items = ownItemsOf(graph, tracking);
+    const quoted = quotedEdgeIds(graph, items, { from: Date.parse(windowFrom), to: Date.parse(dataPoint.at) });
+    edgeRows = !quoted.length
+      ? []
+      : await rows<EdgeRow>(tx, sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id where e.id = any(${idArray(quoted)}) order by e.id`);
   }
-  const items: ItemFacts[] = itemRows.map((r) => ({
-    id: Number(r.id),
-    identifier: r.identifier,
-    kind: r.kind,
-    partNumber: r.part_number,
-    site: r.site,
-    status: r.status,
-    quantity: r.quantity,
-    createdAt: r.created_at,
-  }));
-  const ids = items.map((i) => i.id);
-  const idArray = sql`${`{${ids.join(",")}}`}::bigint[]`;
-  type EdgeRow = { id: string; event_ref: string; kind: EdgeFacts["kind"]; input: string; output: string; quantity: string; unit: string; occurred_at: string; work_order: string | null };
-  const edgeColumns = sql`e.id, e.event_ref, e.kind, e.input_item_id as input, e.output_item_id as output, e.quantity::text as quantity, e.unit,
-    to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at, w.number as work_order`;
-  const edgeRows = !ids.length
-    ? []
-    : source === "query"
-      ? await rows<EdgeRow>(
-          tx,
-          sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id
-              where e.input_item_id = any(${idArray}) and e.output_item_id = any(${idArray}) order by e.id`,
-        )
-      : await detailEdges<EdgeRow>(tx, graph!, items, { from: windowFrom, to: dataPoint.at }, edgeColumns);
   const edges: EdgeFacts[] = edgeRows.map((r) => ({
     id: Number(r.id),
     eventRef: r.event_ref,
@@ -221,39 +230,41 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
   }));
 
   const st = sql`array[${sql.join((sites.length ? sites : [""]).map((s) => sql`${s}`), sql`, `)}]::text[]`;
-  const workOrderRows = await rows<{ number: string; site: string; part_number: string; quantity: string; unit: string }>(
-    tx,
-    sql`select w.number, s.code as site, m.part_number, w.quantity::text as quantity, w.unit
-        from work_orders w join sites s on s.id = w.site_id join materials m on m.id = w.material_id
-        where w.status = 'open' and s.code = any(${st}) order by w.number`,
-  );
-  const templateRows = await rows<{ site: string; code: string; name: string; work_centre: string | null; formats: string[] | null }>(
-    tx,
-    sql`select s.code as site, t.code, t.name, t.work_centre,
-          (select array_agg(f.code order by f.code) from label_template_formats lf join identifier_formats f on f.id = lf.identifier_format_id where lf.label_template_id = t.id) as formats
-        from label_templates t join sites s on s.id = t.site_id where s.code = any(${st}) order by s.code, t.code`,
-  );
-  const formatRows = await rows<{ code: string; identifies: "serial" | "lot" | "container" }>(tx, sql`select code, identifies from identifier_formats order by code`);
-  const scanRows = await rows<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: "none" | "verify" | "identify" | null }>(
-    tx,
-    sql`select s.code as site, p.part_number as parent, o.step, o.work_centre, c.part_number as component, om.consumption_scan
-        from routing_operations o join sites s on s.id = o.site_id join materials p on p.id = o.material_id
-        left join routing_operation_materials om on om.operation_id = o.id left join materials c on c.id = om.material_id
-        where s.code = any(${st}) and (c.part_number = any(${pn}) or p.part_number = any(${pn}))
-        order by s.code, p.part_number, o.step, c.part_number nulls first`,
-  );
-  const externalRows = await rows<{ system: "erp" | "plm"; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: "serial" | "lot" | "none" }>(
-    tx,
-    sql`select x.system, x.external_key, m.part_number, s.code as site, x.tracking_flag, x.tracking_mode
-        from external_master_records x join materials m on m.id = x.material_id left join sites s on s.id = x.site_id
-        where m.part_number = any(${pn}) order by x.system, x.external_key, s.code nulls first`,
-  );
-  const clientRows = await rows<{ name: string; site: string; version: number | null }>(
-    tx,
-    sql`select c.name, s.code as site, st.version from runtime_clients c join runtime_client_sites cs on cs.runtime_client_id = c.id join sites s on s.id = cs.site_id
-        left join runtime_client_status st on st.runtime_client_id = c.id and st.site_id = s.id
-        where c.revoked_at is null order by c.name, s.code`,
-  );
+  const [workOrderRows, templateRows, formatRows, scanRows, externalRows, clientRows] = await Promise.all([
+    rows<{ number: string; site: string; part_number: string; quantity: string; unit: string }>(
+      tx,
+      sql`select w.number, s.code as site, m.part_number, w.quantity::text as quantity, w.unit
+          from work_orders w join sites s on s.id = w.site_id join materials m on m.id = w.material_id
+          where w.status = 'open' and s.code = any(${st}) order by w.number`,
+    ),
+    rows<{ site: string; code: string; name: string; work_centre: string | null; formats: string[] | null }>(
+      tx,
+      sql`select s.code as site, t.code, t.name, t.work_centre,
+            (select array_agg(f.code order by f.code) from label_template_formats lf join identifier_formats f on f.id = lf.identifier_format_id where lf.label_template_id = t.id) as formats
+          from label_templates t join sites s on s.id = t.site_id where s.code = any(${st}) order by s.code, t.code`,
+    ),
+    rows<{ code: string; identifies: "serial" | "lot" | "container" }>(tx, sql`select code, identifies from identifier_formats order by code`),
+    rows<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: "none" | "verify" | "identify" | null }>(
+      tx,
+      sql`select s.code as site, p.part_number as parent, o.step, o.work_centre, c.part_number as component, om.consumption_scan
+          from routing_operations o join sites s on s.id = o.site_id join materials p on p.id = o.material_id
+          left join routing_operation_materials om on om.operation_id = o.id left join materials c on c.id = om.material_id
+          where s.code = any(${st}) and (c.part_number = any(${pn}) or p.part_number = any(${pn}))
+          order by s.code, p.part_number, o.step, c.part_number nulls first`,
+    ),
+    rows<{ system: "erp" | "plm"; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: "serial" | "lot" | "none" }>(
+      tx,
+      sql`select x.system, x.external_key, m.part_number, s.code as site, x.tracking_flag, x.tracking_mode
+          from external_master_records x join materials m on m.id = x.material_id left join sites s on s.id = x.site_id
+          where m.part_number = any(${pn}) order by x.system, x.external_key, s.code nulls first`,
+    ),
+    rows<{ name: string; site: string; version: number | null }>(
+      tx,
+      sql`select c.name, s.code as site, st.version from runtime_clients c join runtime_client_sites cs on cs.runtime_client_id = c.id join sites s on s.id = cs.site_id
+          left join runtime_client_status st on st.runtime_client_id = c.id and st.site_id = s.id
+          where c.revoked_at is null order by c.name, s.code`,
+    ),
+  ]);
   const clients = new Map<string, { name: string; sites: string[]; reported: Record<string, number | null> }>();
   for (const r of clientRows) {
     const c = clients.get(r.name) ?? { name: r.name, sites: [], reported: {} };
@@ -287,43 +298,57 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
   };
 }
 
+/** The changed materials' own items, with the facts the analysis reads, from the index (by id). */
+function ownItemsOf(graph: CompactGenealogy, tracking: readonly ExpandedTrackingChange[]): ItemFacts[] {
+  const ids = new Set<number>();
+  for (const c of tracking) for (const id of graph.itemsOf(c.partNumber, c.site)) ids.add(id);
+  return [...ids]
+    .sort((a, b) => a - b)
+    .map((id) => ({
+      id,
+      identifier: graph.identifierOf(id),
+      kind: graph.kindOf(id),
+      partNumber: graph.partNumberOf(id),
+      site: graph.siteOf(id),
+      status: graph.statusOf(id),
+      quantity: graph.quantityOf(id),
+      createdAt: new Date(graph.createdAtOf(id)).toISOString(),
+    }));
+}
+
+const REFUSABLE: ReadonlySet<EdgeKind> = new Set(["split", "merge", "repack", "rework"]);
+
 /**
- * With the index walking the structure, only the edges whose details (event, quantity, time, work
- * order) a finding quotes are read, each set by a selective query — and none when the index shows
- * there is nothing of that kind: events the new mode may not express (split, merge, repack,
- * rework), what made the items of the volume window, consumptions in that window, and lots
- * consumed into serials (candidate sets).
+ * With the index walking the structure, only the edges whose details (event, quantity, unit, work
+ * order) a finding quotes are read: consumptions of the material's items in the volume window,
+ * what made its items of that window, the events the new mode may not express (split, merge,
+ * repack, rework) when there are any, and — when lots of it went into serials — every consumption
+ * of its lots (candidate sets). The index knows each edge's kind and time, so it names them exactly.
  */
-async function detailEdges<R extends Row>(tx: DbOrTx, graph: GenealogyGraph, own: readonly ItemFacts[], window: { from: string; to: string }, edgeColumns: ReturnType<typeof sql>): Promise<R[]> {
-  const ids = (list: readonly number[]) => sql`${`{${list.join(",")}}`}::bigint[]`;
-  const all = own.map((i) => i.id);
-  const lots = own.filter((i) => i.kind === "lot").map((i) => i.id);
-  const madeInWindow = own.filter((i) => i.createdAt >= window.from && i.createdAt < window.to).map((i) => i.id);
-  let refused = false;
+function quotedEdgeIds(graph: CompactGenealogy, own: readonly ItemFacts[], window: { from: number; to: number }): number[] {
+  const quoted = new Set<number>();
   let lotsIntoSerials = false;
   for (const i of own) {
-    graph.forEachOut(i.id, (output, kind) => {
-      if (kind === "split" || kind === "merge" || kind === "repack" || kind === "rework") refused = true;
+    const created = graph.createdAtOf(i.id);
+    const madeInWindow = created >= window.from && created < window.to;
+    graph.forEachOutEdge(i.id, (edgeId, output, kind, occurredAt) => {
+      if (kind === "consume" && occurredAt >= window.from && occurredAt < window.to) quoted.add(edgeId);
+      if (REFUSABLE.has(kind)) quoted.add(edgeId);
       if (kind === "consume" && i.kind === "lot" && graph.has(output) && graph.kindOf(output) === "serial") lotsIntoSerials = true;
     });
-    graph.forEachIn(i.id, (_input, kind) => {
-      if (kind === "split" || kind === "merge" || kind === "repack" || kind === "rework") refused = true;
+    graph.forEachInEdge(i.id, (edgeId, _input, kind) => {
+      if (madeInWindow || REFUSABLE.has(kind)) quoted.add(edgeId);
     });
   }
-  const from = sql`genealogy_edges e left join work_orders w on w.id = e.work_order_id`;
-  const parts: Promise<R[]>[] = [];
-  if (all.length) {
-    parts.push(rows<R>(tx, sql`select ${edgeColumns} from ${from} where e.input_item_id = any(${ids(all)}) and e.kind = 'consume' and e.occurred_at >= ${window.from}::timestamptz and e.occurred_at < ${window.to}::timestamptz`));
+  if (lotsIntoSerials) {
+    for (const i of own) {
+      if (i.kind !== "lot") continue;
+      graph.forEachOutEdge(i.id, (edgeId, _output, kind) => {
+        if (kind === "consume") quoted.add(edgeId);
+      });
+    }
   }
-  if (madeInWindow.length) parts.push(rows<R>(tx, sql`select ${edgeColumns} from ${from} where e.output_item_id = any(${ids(madeInWindow)})`));
-  if (refused) {
-    parts.push(rows<R>(tx, sql`select ${edgeColumns} from ${from} where e.kind in ('split', 'merge', 'repack', 'rework') and e.input_item_id = any(${ids(all)})`));
-    parts.push(rows<R>(tx, sql`select ${edgeColumns} from ${from} where e.kind in ('split', 'merge', 'repack', 'rework') and e.output_item_id = any(${ids(all)})`));
-  }
-  if (lotsIntoSerials) parts.push(rows<R>(tx, sql`select ${edgeColumns} from ${from} where e.input_item_id = any(${ids(lots)}) and e.kind = 'consume'`));
-  const byId = new Map<string, R>();
-  for (const part of parts) for (const r of await part) byId.set(String(r.id), r);
-  return [...byId.values()].sort((a, b) => Number(a.id) - Number(b.id));
+  return [...quoted].sort((a, b) => a - b);
 }
 
 async function changeRequestRow(db: DbOrTx, number: string) {
