@@ -172,7 +172,8 @@ function fittingDate(masks: readonly bigint[], spec: { length: number; dayZero: 
       if (!has(masks[yy.length]!, mm[0]!) || !has(masks[yy.length + 1]!, mm[1]!)) continue;
       // Two-digit years: 29 February of 00 counts as valid (2000), as the date linter decides it.
       const last = spec.length === 6 ? daysIn(y === 0 ? 2000 : 2001 + (y % 4 === 0 ? 3 : 0), m) : daysIn(y, m);
-      for (let d = spec.dayZero ? 0 : 1; d <= last; d++) {
+      // Day 00 (allowed by yymmd0) last: a witness reads better with a real day.
+      for (const d of [...Array.from({ length: last }, (_, k) => k + 1), ...(spec.dayZero ? [0] : [])]) {
         const dd = String(d).padStart(2, "0");
         if (has(masks[yy.length + 2]!, dd[0]!) && has(masks[yy.length + 3]!, dd[1]!)) return yy + mm + dd;
       }
@@ -308,6 +309,15 @@ function sampleValue(entry: AiEntry, masks?: (length: number) => bigint[]): stri
   return null;
 }
 
+/** The shortest valid value (a head that leaves the most room for a tail). */
+function shortestValue(entry: AiEntry): string | null {
+  for (let n = Math.max(entry.minLength, 1); n <= entry.maxLength; n++) {
+    const value = fillValue(entry, n);
+    if (value !== null) return value;
+  }
+  return null;
+}
+
 /** A valid element list for a GS1 format, or why there is none. */
 function baseElements(ais: readonly string[]): { elements: Element[] } | { reason: string } {
   const unknown = ais.filter((ai) => !entryOf(ai));
@@ -391,7 +401,7 @@ function gs1Candidates(ais: readonly string[], alphabet: readonly string[]): { b
     };
     extend("", [], 0);
     // The host keeps a short valid value of its own before the tail.
-    const heads = [...new Set([sampleValue(entry), fillValue(entry, Math.max(entry.minLength, 1)), fillValue(entry, entry.minLength + 1)])].filter((h): h is string => h !== null);
+    const heads = [...new Set([sampleValue(entry), shortestValue(entry)])].filter((h): h is string => h !== null);
     const others = base.elements.filter((e) => e !== host);
     for (const tail of tails) {
       for (const head of heads) {
