@@ -5,7 +5,9 @@ import {
   decideFormatsOverlap,
   fillValue,
   gs1ReadingsOf,
+  formatsUsedWith,
   lookAlikesAmong,
+  lookAlikesFor,
   pairLookAlike,
   selfLookAlike,
   showData,
@@ -207,6 +209,29 @@ describe("formats used together", () => {
     const a = lookAlikesAmong(formats);
     const b = lookAlikesAmong([...formats].reverse().concat(formats));
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
+
+  it("lookAlikesFor: only what involves the focus formats (a SUB rule with EIN-SER at WC30)", () => {
+    const context = [EIN_SER, EIN_LOT, EIN_CTR];
+    const report = lookAlikesFor(["EIN-SER"], context);
+    expect(report.pairs.map((p) => p.formats)).toEqual([["EIN-LOT", "EIN-SER"]]);
+    expect(lookAlikesFor(["EIN-CTR", "EIN-LOT"], [EIN_LOT, EIN_CTR]).pairs.map((p) => p.example.data)).toEqual(["C00000000"]);
+    expect(lookAlikesFor(["GS1-LGTIN"], [LGTIN, SSCC]).selfAmbiguous.map((x) => x.format)).toEqual(["GS1-LGTIN"]);
+    expect(lookAlikesFor(["GS1-SSCC"], [LGTIN, SSCC])).toEqual({ selfAmbiguous: [], pairs: [], unusable: [], undecided: [] });
+  });
+
+  it("formatsUsedWith: the rule's formats and the templates where the material is made or scanned, plus site-wide ones", () => {
+    const templates = [
+      { site: "EIN", code: "WC30-SHOP", workCentre: "EIN-WC30", formats: ["EIN-SER", "EIN-LOT", "EIN-CTR"] },
+      { site: "EIN", code: "RAW-LOT", workCentre: null, formats: ["GS1-LGTIN"] },
+      { site: "EIN", code: "PALLET", workCentre: "EIN-WC50", formats: ["GS1-SSCC"] },
+      { site: "CLT", code: "WC30-SHOP", workCentre: "CLT-WC30", formats: ["CLT-SER"] },
+    ];
+    expect(formatsUsedWith({ site: "EIN", ruleFormats: ["EIN-SER"], workCentres: ["EIN-WC30"], templates })).toEqual({
+      codes: ["EIN-CTR", "EIN-LOT", "EIN-SER", "GS1-LGTIN"],
+      templates: ["RAW-LOT", "WC30-SHOP"],
+    });
+    expect(formatsUsedWith({ site: "EIN", ruleFormats: ["EIN-LOT"], workCentres: [], templates })).toEqual({ codes: ["EIN-LOT", "GS1-LGTIN"], templates: ["RAW-LOT"] });
   });
 
   it("reports unusable formats and leaves them out of pairs", () => {

@@ -549,7 +549,27 @@ function patternGs1Witness(segments: readonly PatternSegment[], ais: readonly st
   return witness === null ? { found: false, complete } : { found: true, data: witness };
 }
 
+/**
+ * Results depend only on the definitions, so they are remembered (bounded): screens and analyses
+ * ask about the same few formats again and again. Still pure — same input, same output.
+ */
+const MEMO_LIMIT = 4096;
+function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = compute();
+  if (cache.size >= MEMO_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
+}
+const witnessMemo = new Map<string, Witness>();
+const selfMemo = new Map<string, { data: string } | null | { unusable: string }>();
+
 function witnessOf(a: IdentifierFormat, b: IdentifierFormat): Witness {
+  return memo(witnessMemo, JSON.stringify([a, b]), () => computeWitness(a, b));
+}
+
+function computeWitness(a: IdentifierFormat, b: IdentifierFormat): Witness {
   if (a.kind === "pattern" && b.kind === "pattern") {
     const o = patternOverlap(a.segments, b.segments);
     return o.overlaps ? { found: true, data: o.witness } : { found: false, complete: true };
@@ -580,20 +600,28 @@ export function decideFormatsOverlap(a: IdentifierFormat, b: IdentifierFormat): 
 export function selfLookAlike(format: NamedFormat): SelfLookAlike | null | { unusable: string } {
   if (format.definition.kind !== "gs1") return null;
   const ais = format.definition.ais;
+  const found = memo(selfMemo, JSON.stringify(ais), () => selfWitness(ais));
+  if (found === null || "unusable" in found) return found;
+  const readings = gs1ReadingsOf(found.data);
+  const kinds = [...new Set(readings.map((r) => readKindOf(r.classification.kind)))].sort(byText);
+  const example = exampleOf(found.data, readings);
+  return {
+    format: format.code,
+    kinds,
+    example,
+    message: `${format.code} prints ${example.display}, which reads as ${kinds.join(" and ")}: ${example.readings.map((r) => `${r.elementString} (${r.kind})`).join(" | ")}`,
+  };
+}
+
+function selfWitness(ais: readonly string[]): { data: string } | null | { unusable: string } {
   const c = gs1Candidates(ais, requiresClosure([...KEY_AIS, ...ais]));
   if ("reason" in c) return { unusable: c.reason };
   for (const data of c.candidates) {
     const readings = gs1ReadingsOf(data);
     if (!readings.some((r) => holdsAll(r, ais))) continue;
-    const kinds = [...new Set(readings.map((r) => readKindOf(r.classification.kind)))].sort(byText);
-    if (kinds.filter((k) => k !== "other").length < 2) continue;
-    const example = exampleOf(data, readings);
-    return {
-      format: format.code,
-      kinds,
-      example,
-      message: `${format.code} prints ${example.display}, which reads as ${kinds.join(" and ")}: ${example.readings.map((r) => `${r.elementString} (${r.kind})`).join(" | ")}`,
-    };
+    const kinds = new Set(readings.map((r) => readKindOf(r.classification.kind)));
+    kinds.delete("other");
+    if (kinds.size >= 2) return { data };
   }
   return null;
 }
@@ -629,39 +657,55 @@ function pairFrom(first: NamedFormat, second: NamedFormat, data: string): PairLo
  * example string and the kinds it reads as. Sorted by format codes; duplicates by code are ignored.
  */
 export function lookAlikesAmong(formats: readonly NamedFormat[]): LookAlikeReport {
-  const unique = [...new Map(formats.map((f) => [f.code, f])).values()].sort((x, y) => byText(x.code, y.code));
+  return lookAlikesFor(formats.map((f) => f.code), formats);
+}
+
+/**
+ * The look-alikes that involve `focus` (e.g. the formats of one rule) within `context` (the other
+ * formats used at the same place): self-ambiguous focus formats, and pairs with at least one focus
+ * format. Unknown codes in `focus` are ignored.
+ */
+export function lookAlikesFor(focus: readonly string[], context: readonly NamedFormat[]): LookAlikeReport {
+  const all = [...new Map(context.map((f) => [f.code, f])).values()].sort((x, y) => byText(x.code, y.code));
+  const inFocus = new Set(focus);
   const report: LookAlikeReport = { selfAmbiguous: [], pairs: [], unusable: [], undecided: [] };
   const unusable = new Set<string>();
-  for (const f of unique) {
+  for (const f of all) {
     const self = selfLookAlike(f);
     if (self && "unusable" in self) {
-      report.unusable.push({ format: f.code, reason: self.unusable });
       unusable.add(f.code);
-    } else if (self) report.selfAmbiguous.push(self);
+      if (inFocus.has(f.code)) report.unusable.push({ format: f.code, reason: self.unusable });
+    } else if (self && inFocus.has(f.code)) report.selfAmbiguous.push(self);
   }
-  for (let i = 0; i < unique.length; i++) {
-    for (let j = i + 1; j < unique.length; j++) {
-      const a = unique[i]!;
-      const b = unique[j]!;
+  for (let i = 0; i < all.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      const a = all[i]!;
+      const b = all[j]!;
+      if (!inFocus.has(a.code) && !inFocus.has(b.code)) continue;
       if (unusable.has(a.code) || unusable.has(b.code)) continue;
       const w = witnessOf(a.definition, b.definition);
-      if (!w.found) {
-        if (!w.complete) report.undecided.push({ formats: [a.code, b.code], reason: "the witness search reached its bound (pattern too variable)" });
-        continue;
-      }
-      report.pairs.push(pairFrom(a, b, w.data));
+      if (w.found) report.pairs.push(pairFrom(a, b, w.data));
+      else if (!w.complete) report.undecided.push({ formats: [a.code, b.code], reason: "the witness search reached its bound (pattern too variable)" });
     }
   }
   return report;
 }
 
-/** Memoised `lookAlikesAmong` for screens that ask about the same format sets repeatedly. */
-export function lookAlikeCache(): (formats: readonly NamedFormat[]) => LookAlikeReport {
-  const cache = new Map<string, LookAlikeReport>();
-  return (formats) => {
-    const key = JSON.stringify([...formats].sort((x, y) => byText(x.code, y.code)).map((f) => [f.code, f.identifies, f.definition]));
-    let found = cache.get(key);
-    if (!found) cache.set(key, (found = lookAlikesAmong(formats)));
-    return found;
-  };
+export interface TemplateFacts {
+  site: string;
+  code: string;
+  workCentre: string | null;
+  formats: readonly string[];
+}
+
+/**
+ * The formats used together with a material's rule at a site: the rule's own, and those printed by
+ * label templates at the site that are site-wide or sit at a work centre where the material is made
+ * or consumed (scanned). Sorted codes, and the templates that contributed.
+ */
+export function formatsUsedWith(params: { site: string; ruleFormats: readonly string[]; workCentres: Iterable<string>; templates: readonly TemplateFacts[] }): { codes: string[]; templates: string[] } {
+  const centres = new Set(params.workCentres);
+  const templates = params.templates.filter((t) => t.site === params.site && (t.workCentre === null || centres.has(t.workCentre)));
+  const codes = new Set([...params.ruleFormats, ...templates.flatMap((t) => t.formats)]);
+  return { codes: [...codes].sort(byText), templates: templates.map((t) => t.code).sort(byText) };
 }
