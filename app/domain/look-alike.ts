@@ -365,10 +365,14 @@ const MAX_TAIL = 3;
  * length a value whose tail is itself an element string of up to MAX_TAIL elements over `alphabet`
  * — the only way a conformant string gets another reading (ADR 013). Shortest first.
  */
-function gs1Candidates(ais: readonly string[], alphabet: readonly string[]): { base: string; candidates: string[] } | { reason: string } {
+/** Tails tried per variable field; beyond it the search says so (`complete: false`) instead of running on. */
+const MAX_TAILS = 20_000;
+
+function gs1Candidates(ais: readonly string[], alphabet: readonly string[]): { base: string; candidates: string[]; complete: boolean } | { reason: string } {
   const base = baseElements(ais);
   if ("reason" in base) return base;
   const candidates = new Set<string>([encodeRaw(base.elements)]);
+  let complete = true;
   for (const host of base.elements) {
     const entry = entryOf(host.ai)!;
     if (!variable(entry) || entry.minLength === entry.maxLength) continue;
@@ -393,6 +397,10 @@ function gs1Candidates(ais: readonly string[], alphabet: readonly string[]): { b
       for (const [ai, values] of tailValues) {
         if (used.includes(ai) || ais.includes(ai)) continue;
         for (const v of values) {
+          if (tails.length >= MAX_TAILS) {
+            complete = false;
+            return;
+          }
           const tail = `${prefix}${ai}${v}`;
           tails.push(tail);
           extend(tail, [...used, ai], depth + 1);
@@ -413,7 +421,7 @@ function gs1Candidates(ais: readonly string[], alphabet: readonly string[]): { b
       }
     }
   }
-  return { base: encodeRaw(base.elements), candidates: [...candidates].sort((a, b) => a.length - b.length || byText(a, b)) };
+  return { base: encodeRaw(base.elements), candidates: [...candidates].sort((a, b) => a.length - b.length || byText(a, b)), complete };
 }
 
 // ---------------------------------------------------------------------------
@@ -529,6 +537,7 @@ type Witness = { found: true; data: string } | { found: false; complete: boolean
 function gs1PairWitness(a: readonly string[], b: readonly string[]): Witness {
   const alphabet = requiresClosure([...KEY_AIS, ...a, ...b]);
   const found: string[] = [];
+  let complete = true;
   for (const [from, to] of [
     [a, b],
     [b, a],
@@ -537,8 +546,9 @@ function gs1PairWitness(a: readonly string[], b: readonly string[]): Witness {
     if ("reason" in c) return { found: false, complete: true, reason: c.reason };
     const hit = c.candidates.find((data) => gs1ReadingsOf(data).some((r) => holdsAll(r, to) && holdsAll(r, from)));
     if (hit) found.push(hit);
+    complete &&= c.complete;
   }
-  if (!found.length) return { found: false, complete: true };
+  if (!found.length) return { found: false, complete };
   return { found: true, data: found.sort((x, y) => x.length - y.length || byText(x, y))[0]! };
 }
 
@@ -563,7 +573,7 @@ function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
   return value;
 }
 const witnessMemo = new Map<string, Witness>();
-const selfMemo = new Map<string, { data: string } | null | { unusable: string }>();
+const selfMemo = new Map<string, { data: string } | null | { unusable: string } | { undecided: string }>();
 
 function witnessOf(a: IdentifierFormat, b: IdentifierFormat): Witness {
   return memo(witnessMemo, JSON.stringify([a, b]), () => computeWitness(a, b));
@@ -587,7 +597,7 @@ function computeWitness(a: IdentifierFormat, b: IdentifierFormat): Witness {
 export function decideFormatsOverlap(a: IdentifierFormat, b: IdentifierFormat): FormatOverlap {
   const w = witnessOf(a, b);
   if (w.found) return { overlaps: true, witness: w.data };
-  if (!w.complete) return { overlaps: "undecided", reason: "the witness search reached its bound (pattern too variable)" };
+  if (!w.complete) return { overlaps: "undecided", reason: "the witness search reached its bound" };
   return { overlaps: false };
 }
 
@@ -597,11 +607,11 @@ export function decideFormatsOverlap(a: IdentifierFormat, b: IdentifierFormat): 
  * A site pattern reads as the kind its format declares; whether it also reads as GS1 matters only
  * next to a GS1 format, and is checked per pair.
  */
-export function selfLookAlike(format: NamedFormat): SelfLookAlike | null | { unusable: string } {
+export function selfLookAlike(format: NamedFormat): SelfLookAlike | null | { unusable: string } | { undecided: string } {
   if (format.definition.kind !== "gs1") return null;
   const ais = format.definition.ais;
   const found = memo(selfMemo, JSON.stringify(ais), () => selfWitness(ais));
-  if (found === null || "unusable" in found) return found;
+  if (found === null || !("data" in found)) return found;
   const readings = gs1ReadingsOf(found.data);
   const kinds = [...new Set(readings.map((r) => readKindOf(r.classification.kind)))].sort(byText);
   const example = exampleOf(found.data, readings);
@@ -613,7 +623,7 @@ export function selfLookAlike(format: NamedFormat): SelfLookAlike | null | { unu
   };
 }
 
-function selfWitness(ais: readonly string[]): { data: string } | null | { unusable: string } {
+function selfWitness(ais: readonly string[]): { data: string } | null | { unusable: string } | { undecided: string } {
   const c = gs1Candidates(ais, requiresClosure([...KEY_AIS, ...ais]));
   if ("reason" in c) return { unusable: c.reason };
   for (const data of c.candidates) {
@@ -623,7 +633,7 @@ function selfWitness(ais: readonly string[]): { data: string } | null | { unusab
     kinds.delete("other");
     if (kinds.size >= 2) return { data };
   }
-  return null;
+  return c.complete ? null : { undecided: `more than ${MAX_TAILS} candidate tails in one field` };
 }
 
 /** Whether two formats can print one string, with an example; null when they cannot (or the search was undecided). */
@@ -675,6 +685,8 @@ export function lookAlikesFor(focus: readonly string[], context: readonly NamedF
     if (self && "unusable" in self) {
       unusable.add(f.code);
       if (inFocus.has(f.code)) report.unusable.push({ format: f.code, reason: self.unusable });
+    } else if (self && "undecided" in self) {
+      if (inFocus.has(f.code)) report.undecided.push({ formats: [f.code], reason: self.undecided });
     } else if (self && inFocus.has(f.code)) report.selfAmbiguous.push(self);
   }
   for (let i = 0; i < all.length; i++) {
@@ -685,7 +697,7 @@ export function lookAlikesFor(focus: readonly string[], context: readonly NamedF
       if (unusable.has(a.code) || unusable.has(b.code)) continue;
       const w = witnessOf(a.definition, b.definition);
       if (w.found) report.pairs.push(pairFrom(a, b, w.data));
-      else if (!w.complete) report.undecided.push({ formats: [a.code, b.code], reason: "the witness search reached its bound (pattern too variable)" });
+      else if (!w.complete) report.undecided.push({ formats: [a.code, b.code], reason: "the witness search reached its bound" });
     }
   }
   return report;
