@@ -11,6 +11,7 @@ const NAVIGATION: { to: string; label: string; end: boolean; needs: [Action, Sub
   { to: "/", label: "Dashboard", end: true, needs: ["read", "Material"] },
   { to: "/materials", label: "Materials", end: false, needs: ["read", "Material"] },
   { to: "/sites", label: "Sites", end: false, needs: ["read", "Site"] },
+  { to: "/label-templates", label: "Label templates", end: false, needs: ["read", "Site"] },
   { to: "/rule-sets", label: "Rule sets", end: false, needs: ["read", "RuleSetVersion"] },
   { to: "/genealogy", label: "Genealogy", end: false, needs: ["read", "TraceItem"] },
   { to: "/change-requests", label: "Change requests", end: false, needs: ["read", "ChangeRequest"] },

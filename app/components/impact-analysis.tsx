@@ -281,6 +281,16 @@ interface LabelTemplate {
   formats: string[];
 }
 
+interface LookAlikeEntry {
+  formats: string[];
+  status: "introduced" | "kept";
+  confusion: boolean;
+  kinds: string[];
+  example: string;
+  readsAs: { format: string; kind: string }[];
+  readings: { elementString: string; kind: string; standard: boolean }[];
+}
+
 const asArray = <T,>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
 
 /** The structured detail a finding carries, as tables. */
@@ -321,6 +331,56 @@ function FindingDetail({ finding, id }: { finding: Finding; id: string }): React
             ))}
           </tbody>
         </DataTable>
+      );
+    }
+    case "LOOK_ALIKE_FORMATS": {
+      const entries = asArray<LookAlikeEntry>(detail.lookAlikes);
+      return (
+        <>
+          <p className="small">
+            Formats of the rule: {asArray<string>(detail.formats).join(", ")}; used with: {asArray<string>(detail.usedWith).join(", ")}
+            {asArray<string>(detail.templates).length ? ` (label templates ${asArray<string>(detail.templates).join(", ")})` : ""}.
+          </p>
+          <DataTable id={`${id}-look-alikes`} caption="Look-alike formats" captionDetail="each with a string that reads as more than one of them">
+            <thead>
+              <tr>
+                <th scope="col">Formats</th>
+                <th scope="col">Example string</th>
+                <th scope="col">Reads as</th>
+                <th scope="col">Confusion</th>
+                <th scope="col">This change</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.length === 0 ? <EmptyRow colSpan={5} /> : null}
+              {entries.map((e) => (
+                <tr key={e.formats.join("|")}>
+                  <th scope="row">{e.formats.join(" and ")}</th>
+                  <td>
+                    <code>{e.example}</code>
+                  </td>
+                  <td>
+                    <ul className="plain-list">
+                      {e.readsAs.map((r) => (
+                        <li key={r.format}>
+                          {r.format} → {r.kind}
+                        </li>
+                      ))}
+                      {e.readings.map((r) => (
+                        <li key={r.elementString}>
+                          GS1 {r.elementString} → {r.kind}
+                          {r.standard ? "" : " (separator missing)"}
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                  <td>{e.confusion ? `yes: ${e.kinds.filter((k) => k !== "other").join(" vs ")}` : "no: same kind"}</td>
+                  <td>{e.status}</td>
+                </tr>
+              ))}
+            </tbody>
+          </DataTable>
+        </>
       );
     }
     case "LABELS": {

@@ -275,11 +275,12 @@ describe("formatsOverlap", () => {
     ).toEqual({ overlaps: true, witness: "S00000000" });
   });
 
-  it("defers anything involving GS1 to the GS1 module", () => {
-    const undecided = { overlaps: "undecided", reason: "GS1 element strings are checked by the GS1 module" };
-    const gs1: IdentifierFormat = { kind: "gs1", ais: ["01", "21"] };
-    expect(formatsOverlap(gs1, { kind: "pattern", segments: lotPattern })).toEqual(undecided);
-    expect(formatsOverlap({ kind: "pattern", segments: lotPattern }, gs1)).toEqual(undecided);
-    expect(formatsOverlap(gs1, gs1)).toEqual(undecided);
+  it("decides pairs involving GS1 with a witness (look-alike.ts)", () => {
+    const sgtin: IdentifierFormat = { kind: "gs1", ais: ["01", "21"] };
+    const lgtin: IdentifierFormat = { kind: "gs1", ais: ["01", "10"] };
+    expect(formatsOverlap(sgtin, { kind: "pattern", segments: lotPattern })).toEqual({ overlaps: false });
+    expect(formatsOverlap({ kind: "pattern", segments: [run("digit", 16, 20)] }, sgtin)).toEqual({ overlaps: true, witness: "0109506000134352211" });
+    expect(formatsOverlap(sgtin, sgtin)).toEqual({ overlaps: true, witness: "010950600013435221SER1" });
+    expect(formatsOverlap(lgtin, sgtin)).toEqual({ overlaps: true, witness: "010950600013435210LOT121S" });
   });
 });

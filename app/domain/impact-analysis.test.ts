@@ -86,3 +86,47 @@ describe("impact analysis (pure)", () => {
     expect(reach.ids).toEqual([1, 4, 2, 5, 3]);
   });
 });
+
+describe("look-alike identifier formats (LOOK_ALIKE_FORMATS)", () => {
+  const SER = { identifies: "serial" as const, definition: { kind: "pattern" as const, segments: [{ literal: "S" }, { class: "digit" as const, min: 8, max: 8 }] } };
+  const LOT = { identifies: "lot" as const, definition: { kind: "pattern" as const, segments: [{ class: "upperAlnum" as const, min: 9, max: 9 }] } };
+  const CTR = { identifies: "container" as const, definition: { kind: "pattern" as const, segments: [{ literal: "C" }, { class: "digit" as const, min: 8, max: 8 }] } };
+  const LGTIN = { identifies: "lot" as const, definition: { kind: "gs1" as const, ais: ["01", "10"] } };
+  const rule = (formats: string[], trackingMode: "serial" | "lot" = "serial") => ({ state: "ruled" as const, trackingMode, containerTracking: false, identifierFormatCodes: formats, consumptionScan: "identify" as const });
+
+  function withFormats(before: string[], after: string[], extra: Partial<AnalysisInput> = {}): AnalysisInput {
+    const base = input([], []);
+    return {
+      ...base,
+      changes: [{ partNumber: "RAW", site: "S1", before: rule(before, "lot"), after: rule(after) }],
+      formats: { "S1-SER": SER, "S1-LOT": LOT, "S1-CTR": CTR, "GS1-LGTIN": LGTIN },
+      labelTemplates: [{ site: "S1", code: "WC30-SHOP", name: "Shop", workCentre: "S1-WC30", formats: ["S1-CTR", "S1-LOT", "S1-SER"] }],
+      routingScans: [{ site: "S1", parent: "RAW", step: 10, workCentre: "S1-WC30", component: null, consumptionScan: null }],
+      ...extra,
+    };
+  }
+  const finding = (i: AnalysisInput) => analyseChangeRequest(i).changes[0]!.findings.find((f) => f.code === "LOOK_ALIKE_FORMATS");
+
+  it("a serial format next to the lot format on the work centre's label: critical, with the example", () => {
+    const f = finding(withFormats(["S1-LOT"], ["S1-SER"]))!;
+    expect(f).toMatchObject({ severity: "critical", count: 1, counts: { confusions: 1, introduced: 1, kept: 0, undecided: 0 }, sample: ["S1-LOT ~ S1-SER: S00000000 (lot, serial)"] });
+    expect(f.detail).toMatchObject({ formats: ["S1-SER"], usedWith: ["S1-CTR", "S1-LOT", "S1-SER"], templates: ["WC30-SHOP"] });
+    expect(f.message).toContain("S1-LOT ~ S1-SER: S00000000 (lot, serial)");
+  });
+
+  it("kept look-alikes are reported as kept; the rule's own formats are compared with each other", () => {
+    const f = finding(withFormats(["S1-LOT", "S1-CTR"], ["S1-LOT", "S1-CTR"], { labelTemplates: [], routingScans: [] }))!;
+    expect(f).toMatchObject({ severity: "critical", counts: { confusions: 1, introduced: 0, kept: 1 }, sample: ["S1-CTR ~ S1-LOT: C00000000 (container, lot)"] });
+  });
+
+  it("a self-ambiguous GS1 format (GTIN + lot) is flagged with its readings", () => {
+    const f = finding(withFormats([], ["GS1-LGTIN"], { labelTemplates: [], routingScans: [] }))!;
+    expect(f.severity).toBe("critical");
+    expect(f.sample).toEqual(["GS1-LGTIN: 010950600013435210LOT121S (lot, serial)"]);
+  });
+
+  it("no finding when the formats cannot be confused; none for a rule without formats", () => {
+    expect(finding(withFormats(["S1-LOT"], ["S1-SER"], { labelTemplates: [{ site: "S1", code: "OTHER", name: "o", workCentre: "S1-WC99", formats: ["S1-LOT"] }] }))).toBeUndefined();
+    expect(finding(withFormats(["S1-LOT"], []))).toBeUndefined();
+  });
+});

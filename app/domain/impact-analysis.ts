@@ -12,6 +12,8 @@
  */
 import { canonicalize } from "./canonical-json";
 import { CompactGenealogy, EDGE_KINDS, FLOW_KINDS, graphOfRows, ITEM_KINDS, smallestDistinct, type GenealogyGraph } from "./genealogy-graph";
+import type { IdentifierFormat } from "./identifier-format";
+import { formatsUsedWith, lookAlikesFor, type NamedFormat } from "./look-alike";
 import { compareTracking, granularity, type ConsumptionScan, type Identifies, type TrackingMode } from "./tracking-rule";
 
 export const ANALYSIS_TYPE = "c981.impact-analysis";
@@ -39,6 +41,7 @@ export const FINDING_CODES = {
   INEXPRESSIBLE_EVENTS: "Splits, merges, repacks or rework the new mode cannot express",
   REACH: "Finished goods that contain an affected item, through every tier",
   LABELS: "Label templates that must change, and label volume per day",
+  LOOK_ALIKE_FORMATS: "Identifier formats used together that print a string readable as more than one kind (serial, lot, container)",
   SCAN_STEPS: "Scanning steps that must change, and scan volume per day",
   ERP_PLM_DISAGREEMENT: "ERP/PLM records whose tracking flag will disagree with the new rule",
   ERP_PLM_RESOLVED: "ERP/PLM records that disagree today and will agree with the new rule",
@@ -115,7 +118,8 @@ export interface AnalysisInput {
   edges: EdgeFacts[];
   workOrders: { number: string; site: string; partNumber: string; quantity: string; unit: string }[];
   labelTemplates: { site: string; code: string; name: string; workCentre: string | null; formats: string[] }[];
-  formats: Record<string, { identifies: Identifies }>;
+  /** Identifier formats by code, with their definitions (look-alike check, ADR 013). */
+  formats: Record<string, { identifies: Identifies; definition: IdentifierFormat }>;
   /** Routing steps at the sites (component null: a step that consumes nothing, e.g. final test and label). */
   routingScans: { site: string; parent: string; step: number; workCentre: string; component: string | null; consumptionScan: ConsumptionScan | null }[];
   externalRecords: { system: "erp" | "plm"; externalKey: string; partNumber: string; site: string | null; trackingFlag: string; trackingMode: TrackingMode }[];
@@ -249,6 +253,7 @@ function analyseChange(ctx: Context, change: TrackingChangeInput): ChangeAnalysi
     ...boundaryConflicts(ctx, change, own),
     reach(ctx, own),
     labels(ctx, change, own, fromMode),
+    lookAlikeFormats(ctx, change),
     scanSteps(ctx, change, own, fromMode),
     ...externalRecords(ctx, change, fromMode),
   ];
@@ -660,6 +665,64 @@ function labels(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], fro
       formatsAfter: afterFormats,
       workCentres: [...centres].sort(byText),
       templates: printingDropped.map((t) => ({ code: t.code, name: t.name, workCentre: t.workCentre, formats: [...t.formats].sort(byText) })).sort((a, b) => byText(a.code, b.code)),
+    },
+  };
+}
+
+/**
+ * The after-rule's identifier formats among the formats used with them at the site — label
+ * templates where the material is made or scanned, and site-wide ones — that print a string
+ * readable two ways (issue 9, ADR 013). Each look-alike says whether the change introduces it or
+ * keeps one the rule in force already has. Critical when a serial, lot or container can be taken
+ * for another kind.
+ */
+function lookAlikeFormats(ctx: Context, change: TrackingChangeInput): Finding | null {
+  const ruleFormats = formatsOf(change.after);
+  if (ruleFormats.length === 0) return null;
+  const beforeFormats = new Set(formatsOf(change.before));
+  const workCentres = ctx.input.routingScans.filter((r) => r.site === change.site && (r.parent === change.partNumber || r.component === change.partNumber)).map((r) => r.workCentre);
+  const used = formatsUsedWith({ site: change.site, ruleFormats, workCentres, templates: ctx.input.labelTemplates });
+  const context: NamedFormat[] = used.codes.flatMap((code) => {
+    const f = ctx.input.formats[code];
+    return f ? [{ code, identifies: f.identifies, definition: f.definition }] : [];
+  });
+  const report = lookAlikesFor(ruleFormats, context);
+  const status = (codes: readonly string[]) => (codes.filter((c) => ruleFormats.includes(c)).every((c) => beforeFormats.has(c)) ? "kept" : "introduced");
+  const entries = [
+    ...report.selfAmbiguous.map((x) => ({ formats: [x.format], kinds: x.kinds, confusion: true, example: x.example, readsAs: [] as { format: string; kind: string }[] })),
+    ...report.pairs.map((p) => ({ formats: [...p.formats], kinds: p.kinds, confusion: p.confusion, example: p.example, readsAs: p.readsAs })),
+  ].map((e) => ({ ...e, status: status(e.formats) }));
+  if (entries.length === 0 && report.undecided.length === 0) return null;
+  const confusing = entries.filter((e) => e.confusion);
+  const introduced = entries.filter((e) => e.status === "introduced").length;
+  const line = (e: (typeof entries)[number]) => `${e.formats.join(" ~ ")}: ${e.example.display} (${e.kinds.join(", ")})`;
+  return {
+    code: "LOOK_ALIKE_FORMATS",
+    severity: confusing.length > 0 ? "critical" : "warning",
+    message:
+      `${entries.length} look-alike(s) among the identifier formats used with ${ruleFormats.join(", ")} at ${change.site}` +
+      `${used.templates.length ? ` (label templates ${used.templates.join(", ")})` : ""}: ` +
+      `${confusing.length} can confuse serial, lot or container; ${introduced} introduced by this change, ${entries.length - introduced} kept` +
+      (entries.length ? `. ${entries.map(line).join("; ")}` : "") +
+      (report.undecided.length ? `; not decided: ${report.undecided.map((u) => u.formats.join(" ~ ")).join(", ")}` : ""),
+    count: entries.length,
+    counts: { confusions: confusing.length, introduced, kept: entries.length - introduced, undecided: report.undecided.length },
+    sample: sample(entries.map(line)),
+    detail: {
+      formats: ruleFormats,
+      usedWith: used.codes,
+      templates: used.templates,
+      lookAlikes: entries.map((e) => ({
+        formats: e.formats,
+        status: e.status,
+        confusion: e.confusion,
+        kinds: e.kinds,
+        example: e.example.display,
+        data: e.example.data,
+        readsAs: e.readsAs,
+        readings: e.example.readings,
+      })),
+      undecided: report.undecided,
     },
   };
 }

@@ -9,7 +9,9 @@ import { formatCount, formatQuantity } from "~/components/format";
 import { RuleTimeline, RuleInForceSummary } from "~/components/rule-timeline";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
+import { LookAlikeTable } from "~/components/look-alikes";
 import { changeRequestsForMaterial } from "~/queries/change-requests.server";
+import { materialLookAlikes } from "~/queries/look-alikes.server";
 import { materialMaster } from "~/queries/screens.server";
 import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
@@ -29,7 +31,13 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const changeRequests = signedIn.ability.can("read", "ChangeRequest")
     ? await changeRequestsForMaterial(db, { partNumber: master.material.partNumber, sites: siteFilter(signedIn) })
     : { bySite: [], attributes: [] };
-  return { ...master, changeRequests };
+  // Look-alike formats (issue 9): the formats its rule in force uses at each site, among those used with them there.
+  const lookAlikes = await materialLookAlikes(db, {
+    partNumber: master.material.partNumber,
+    rules: master.rules.flatMap(({ site, inForce }) => (inForce.state === "ruled" ? [{ site: site.code, formats: inForce.rule.identifierFormatCodes }] : [])),
+    sites: siteFilter(signedIn),
+  });
+  return { ...master, changeRequests, lookAlikes };
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -132,6 +140,17 @@ export default function MaterialMaster() {
             </h3>
             <RuleInForceSummary inForce={inForce} siteCode={site.code} />
             <RuleTimeline id={`timeline-${slug(site.code)}`} siteCode={site.code} rows={timeline} />
+            {data.lookAlikes
+              .filter((l) => l.site === site.code)
+              .map((l) => (
+                <div key={l.site}>
+                  <p className="muted">
+                    Identifier formats of the rule in force: {l.ruleFormats.join(", ")}; compared with the formats used with them at {site.code} (
+                    {l.templates.length ? `label templates ${l.templates.join(", ")}` : "no label templates where it is made or scanned"}).
+                  </p>
+                  <LookAlikeTable id={`look-alikes-${slug(site.code)}`} caption={`Look-alike identifier formats at ${site.code}`} report={l.lookAlikes} />
+                </div>
+              ))}
             <ChangeRequestsAtSite
               id={`change-requests-${slug(site.code)}`}
               siteCode={site.code}

@@ -243,7 +243,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
             (select array_agg(f.code order by f.code) from label_template_formats lf join identifier_formats f on f.id = lf.identifier_format_id where lf.label_template_id = t.id) as formats
           from label_templates t join sites s on s.id = t.site_id where s.code = any(${st}) order by s.code, t.code`,
     ),
-    rows<{ code: string; identifies: "serial" | "lot" | "container" }>(tx, sql`select code, identifies from identifier_formats order by code`),
+    rows<{ code: string; identifies: "serial" | "lot" | "container"; definition: string }>(tx, sql`select code, identifies, definition::text as definition from identifier_formats order by code`),
     rows<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: "none" | "verify" | "identify" | null }>(
       tx,
       sql`select s.code as site, p.part_number as parent, o.step, o.work_centre, c.part_number as component, om.consumption_scan
@@ -290,7 +290,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
     edges,
     workOrders: workOrderRows.map((w) => ({ number: w.number, site: w.site, partNumber: w.part_number, quantity: w.quantity, unit: w.unit })),
     labelTemplates: templateRows.map((t) => ({ site: t.site, code: t.code, name: t.name, workCentre: t.work_centre, formats: t.formats ?? [] })),
-    formats: Object.fromEntries(formatRows.map((f) => [f.code, { identifies: f.identifies }])),
+    formats: Object.fromEntries(formatRows.map((f) => [f.code, { identifies: f.identifies, definition: JSON.parse(f.definition) as AnalysisInput["formats"][string]["definition"] }])),
     routingScans: scanRows.map((r) => ({ site: r.site, parent: r.parent, step: Number(r.step), workCentre: r.work_centre, component: r.component, consumptionScan: r.consumption_scan })),
     externalRecords: externalRows.map((x) => ({ system: x.system, externalKey: x.external_key, partNumber: x.part_number, site: x.site, trackingFlag: x.tracking_flag, trackingMode: x.tracking_mode })),
     runtimeClients: [...clients.values()],

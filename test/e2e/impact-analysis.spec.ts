@@ -53,13 +53,14 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
   await expect(analysis.locator(".analysis-facts")).toContainText("emil.engineer");
   await expect(analysis.locator(".analysis-facts")).toContainText(/EIN v\d/);
   const summary = analysis.getByRole("list", { name: "Summary" });
-  await expect(summary).toContainText("1 critical");
+  // PRECISION_LOSS, and LOOK_ALIKE_FORMATS: EIN-LOT sits beside EIN-SER and EIN-CTR on WC30-SHOP (issue 9).
+  await expect(summary).toContainText("2 critical");
   await expect(summary).toContainText(/\d+ warning/);
   await expect(summary).toContainText(/\d+ info/);
 
   const change1008 = analysis.getByRole("region", { name: /SUB-1008 at EIN: serial → lot/ });
   await expect(change1008).toContainText("coarser (downgrade)");
-  for (const code of ["PRECISION_LOSS", "LABELS", "SCAN_STEPS", "ERP_PLM_DISAGREEMENT", "REACH"]) await expect(change1008.getByText(code, { exact: true })).toBeVisible();
+  for (const code of ["PRECISION_LOSS", "LOOK_ALIKE_FORMATS", "LABELS", "SCAN_STEPS", "ERP_PLM_DISAGREEMENT", "REACH"]) await expect(change1008.getByText(code, { exact: true })).toBeVisible();
   // The most severe first; a finding opens to its counts and sample identifiers.
   const precision = change1008.locator("details", { hasText: "PRECISION_LOSS" });
   await expect(change1008.locator("details").first()).toContainText("PRECISION_LOSS");
@@ -69,6 +70,12 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
   await expect(precision.getByText("Finished units that would lose unit-level or lot-level trace")).toBeVisible();
   await expect(precision.locator(".finding-counts")).toContainText("regulated");
   await expect(precision.getByRole("listitem").first()).toBeVisible();
+  const lookAlike = change1008.locator("details", { hasText: "LOOK_ALIKE_FORMATS" });
+  await expect(lookAlike.locator("summary")).toContainText("critical");
+  await lookAlike.locator("summary").click();
+  const lookAlikes = lookAlike.getByRole("table", { name: /Look-alike formats/ });
+  await expect(lookAlikes.getByRole("row").filter({ hasText: "EIN-LOT and EIN-SER" })).toContainText("S00000000");
+  await expect(lookAlikes.getByRole("row").filter({ hasText: "EIN-CTR and EIN-LOT" })).toContainText("C00000000");
   const erp = change1008.locator("details", { hasText: "ERP_PLM_DISAGREEMENT" });
   await erp.locator("summary").click();
   await expect(erp.locator(".finding-sample")).toContainText("SERNP=ZSER");
@@ -88,7 +95,7 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
   expect(json.suggestedFilename()).toBe(`c981-${number}-impact-analysis-${hash.slice(0, 12)}.json`);
   const bytes = fs.readFileSync((await json.path())!);
   expect(createHash("sha256").update(bytes).digest("hex")).toBe(hash);
-  expect(JSON.parse(bytes.toString("utf8"))).toMatchObject({ type: "c981.impact-analysis", changeRequest: { number }, summary: { critical: 1 } });
+  expect(JSON.parse(bytes.toString("utf8"))).toMatchObject({ type: "c981.impact-analysis", changeRequest: { number }, summary: { critical: 2 } });
   // (Chromium holds back a second download from the same page: the CSV is fetched as the link says.)
   const csvResponse = await page.request.get(new URL((await analysis.getByRole("link", { name: /^CSV/ }).getAttribute("href"))!, baseURL).toString());
   expect(csvResponse.headers()["content-type"]).toBe("text/csv; charset=utf-8");

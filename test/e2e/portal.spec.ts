@@ -42,3 +42,18 @@ test("an address with a NUL character is refused cleanly, not with a server erro
   const response = await request.get("/materials/%00");
   expect(response.status()).toBe(400);
 });
+
+test("look-alike identifier formats show with example strings on label templates and on the material page", async ({ page }) => {
+  await signIn(page, "vera.viewer");
+  await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Label templates" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Label templates");
+  const shop = page.getByRole("table", { name: /Look-alikes on EIN WC30-SHOP/ });
+  await expect(shop.getByRole("row").filter({ hasText: "EIN-LOT and EIN-SER" })).toContainText("S00000000");
+  await expect(shop.getByRole("row").filter({ hasText: "EIN-CTR and EIN-LOT" })).toContainText("C00000000");
+  await expect(shop.getByRole("row").filter({ hasText: "EIN-LOT and EIN-SER" })).toContainText("yes: lot vs serial");
+
+  // SUB-1005 is serialized at EIN (EIN-SER) and made at EIN-WC30, where WC30-SHOP prints the lot format too.
+  await page.goto("/materials/SUB-1005");
+  const einLookAlikes = page.getByRole("table", { name: /Look-alike identifier formats at EIN/ });
+  await expect(einLookAlikes.getByRole("row").filter({ hasText: "EIN-LOT and EIN-SER" })).toContainText("S00000000");
+});

@@ -41,6 +41,8 @@ async function buildPlant() {
   await format("G-SER", "serial", "S");
   await format("G-LOT", "lot", "L");
   await format("G-CTR", "container", "C");
+  // A tote format that looks like the serial and lot formats (7 upper-case letters or digits): the look-alike case.
+  await sql`insert into identifier_formats (code, name, identifies, site_id, definition) values ('G-TOTE', 'G-TOTE', 'container', ${gld!.id}, ${JSON.stringify({ kind: "pattern", segments: [{ class: "upperAlnum", min: 7, max: 7 }] })}::jsonb)`;
   await sql`insert into identifier_formats (code, name, identifies, site_id, definition) values ('G2-LOT', 'G2-LOT', 'lot', ${gl2!.id}, ${JSON.stringify({ kind: "pattern", segments: [{ literal: "LEG" }, { class: "digit", min: 3, max: 3 }] })}::jsonb)`;
   const rule = (materialId: number, trackingMode: "serial" | "lot" | "none", formats: string[], consumptionScan: "none" | "verify" | "identify", containerTracking = false) => ({
     materialId,
@@ -267,6 +269,22 @@ describe("golden impact analyses", () => {
       count: 1,
       sample: ["GLD G-ASM ← G-ALT (lot parent, untracked medium-risk component)"],
     });
+  });
+
+  it("a tote format that reads like the serial and lot formats printed at the site: LOOK_ALIKE_FORMATS, critical, with examples", async () => {
+    const { report, findings } = await analyse({ material: "G-PKG", sites: ["GLD"], trackingMode: "lot", containerTracking: true, identifierFormatCodes: ["G-LOT", "G-TOTE"], consumptionScan: "verify" });
+    expect(findings.find((f) => f.code === "LOOK_ALIKE_FORMATS")).toEqual({
+      code: "LOOK_ALIKE_FORMATS",
+      severity: "critical",
+      count: 2,
+      counts: { confusions: 2, introduced: 2, kept: 0, undecided: 0 },
+      sample: ["G-LOT ~ G-TOTE: L000000 (container, lot)", "G-SER ~ G-TOTE: S000000 (container, serial)"],
+    });
+    const detail = report.changes[0]!.findings.find((f) => f.code === "LOOK_ALIKE_FORMATS")!.detail!;
+    expect(detail).toMatchObject({ formats: ["G-LOT", "G-TOTE"], usedWith: ["G-LOT", "G-SER", "G-TOTE"], templates: ["G-SHOP"] });
+    // The formats it had before (G-LOT, G-CTR) do not look alike: no finding when nothing changes there.
+    const kept = await analyse({ material: "G-PKG", sites: ["GLD"], trackingMode: "lot", containerTracking: true, identifierFormatCodes: ["G-LOT", "G-CTR"], consumptionScan: "identify" });
+    expect(kept.findings.find((f) => f.code === "LOOK_ALIKE_FORMATS")).toBeUndefined();
   });
 
   it("a site in its legacy period (no version yet): the history has no rule and no identity to rely on", async () => {

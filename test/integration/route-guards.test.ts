@@ -62,6 +62,7 @@ function cases(): Case[] {
     { route: "materials._index", label: "materials", need: { read: "Material" }, anonymous: 302 },
     { route: "materials.$partNumber", label: "a material", params: { partNumber: "SUB-1005" }, need: { read: "Material" }, anonymous: 302 },
     { route: "sites._index", label: "sites", need: { read: "Site" }, anonymous: 302 },
+    { route: "label-templates._index", label: "label templates", need: { read: "Site" }, anonymous: 302 },
     { route: "rule-sets._index", label: "rule sets", need: { read: "RuleSetVersion" }, anonymous: 302 },
     { route: "rule-sets.$site.$version", label: "an EIN version", params: { site: "EIN", version: "1" }, need: { read: "RuleSetVersion", site: "EIN" }, anonymous: 302 },
     { route: "rule-sets.$site.$version", label: "a CLT version", params: { site: "CLT", version: "1" }, need: { read: "RuleSetVersion", site: "CLT" }, anonymous: 302 },
