@@ -46,7 +46,7 @@ export async function loadGenealogyIndex(client: postgres.Sql): Promise<Genealog
       last = Number(page[page.length - 1]![0]);
     }
     for (let last = 0; ; ) {
-      const page = await tx`select id, input_item_id, output_item_id, kind from genealogy_edges where id > ${last} order by id limit ${PAGE}`.values();
+      const page = await tx`select id, input_item_id, output_item_id, kind from genealogy_edges where id > ${last} and superseded_at is null order by id limit ${PAGE}`.values();
       for (const c of page) builder.addEdge(Number(c[1]), Number(c[2]), edgeKinds.get(String(c[3]))!);
       edges += page.length;
       if (page.length < PAGE) break;

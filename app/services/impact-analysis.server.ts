@@ -161,10 +161,10 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
           ), reach(id) as (
             select id from own
             union
-            select e.output_item_id from genealogy_edges e join reach r on e.input_item_id = r.id
+            select e.output_item_id from genealogy_edges e join reach r on e.input_item_id = r.id and e.superseded_at is null
           ), wanted as (
             select id from reach
-            union select e.input_item_id from genealogy_edges e where e.output_item_id in (select id from own)
+            union select e.input_item_id from genealogy_edges e where e.output_item_id in (select id from own) and e.superseded_at is null
           )
           select ${itemColumns} from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
           where ti.id in (select id from wanted) order by ti.id`,
@@ -205,7 +205,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
       ? await rows<EdgeRow>(
           tx,
           sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id
-              where e.input_item_id = any(${idArray}) and e.output_item_id = any(${idArray}) order by e.id`,
+              where e.input_item_id = any(${idArray}) and e.output_item_id = any(${idArray}) and e.superseded_at is null order by e.id`,
         )
       : await detailEdges<EdgeRow>(tx, graph!, items, { from: windowFrom, to: dataPoint.at }, edgeColumns);
   const edges: EdgeFacts[] = edgeRows.map((r) => ({
@@ -310,7 +310,8 @@ async function detailEdges<R extends Row>(tx: DbOrTx, graph: GenealogyGraph, own
       if (kind === "split" || kind === "merge" || kind === "repack" || kind === "rework") refused = true;
     });
   }
-  const from = sql`genealogy_edges e left join work_orders w on w.id = e.work_order_id`;
+  // Edges of EPCIS events declared erroneous are kept but never analysed (ADR 014).
+  const from = sql`(select * from genealogy_edges where superseded_at is null) e left join work_orders w on w.id = e.work_order_id`;
   const parts: Promise<R[]>[] = [];
   if (all.length) {
     parts.push(rows<R>(tx, sql`select ${edgeColumns} from ${from} where e.input_item_id = any(${ids(all)}) and e.kind = 'consume' and e.occurred_at >= ${window.from}::timestamptz and e.occurred_at < ${window.to}::timestamptz`));
