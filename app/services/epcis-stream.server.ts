@@ -5,6 +5,7 @@
  * the events) is complete at the end; its `eventList` comes back empty.
  */
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { JSONParser } from "@streamparser/json";
 import type { EpcisIssue } from "../domain/epcis/validate";
 
@@ -70,4 +71,9 @@ export async function streamEpcisDocument(source: ByteSource, callbacks: StreamC
   if (!syntaxError && !rootIsObject) syntaxError = { eventIndex: null, path: "", message: "an EPCIS document is a JSON object" };
   if (!syntaxError && offset === 0) syntaxError = { eventIndex: null, path: "", message: "the file is empty" };
   return { header, events, digest: hash.digest("hex"), syntaxError };
+}
+
+/** A file read as a stream, as often as the import needs (twice: check, then apply). */
+export function fileSource(path: string): ByteSource {
+  return () => createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>;
 }
