@@ -1,11 +1,12 @@
 /**
- * EPCIS 2.0 import (issue 10, ADR 014): a document is read twice as a stream. The first pass checks
- * the header and every event against GS1's schema and C-981's semantic rules and collects every
- * located error; a document with any error is refused whole and nothing is stored (an
- * `epcis.import_refused` audit row records the attempt). The second pass applies the events in one
- * transaction, in batches: identity, declarations, quarantine of unknown GTINs, trace items and
- * genealogy edges with provenance (file digest + event id), one audit row.
+ * EPCIS 2.0 import (issue 10, ADR 014), in one transaction: the bytes are digested, then parsed as a
+ * stream; every event is checked against GS1's schema and C-981's semantic rules as it arrives and,
+ * while the document is clean, applied in batches (identity, declarations, quarantine of unknown
+ * GTINs, trace items and genealogy edges with provenance: file digest + event id). Any error — or an
+ * event id reused with other content — refuses the whole document with every error located: the
+ * transaction is rolled back and only an `epcis.import_refused` audit row records the attempt.
  */
+import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { sites } from "../../db/schema";
 import {
@@ -28,7 +29,7 @@ import { eq } from "drizzle-orm";
 
 /** Errors listed in full; beyond this only counted (a broken 100,000-event file stays readable). */
 export const MAX_LISTED_ERRORS = 1_000;
-const BATCH = 500;
+const BATCH = 2_000;
 
 export interface EpcisImportInput {
   fileName: string;
@@ -74,45 +75,13 @@ export interface EpcisImportRefusal {
 
 export type EpcisImportResult = EpcisImportSummary | EpcisImportRefusal;
 
-/** Pass 1: every located error of the document, without touching the database. */
-export async function checkEpcisDocument(source: ByteSource) {
-  const errors: EpcisIssue[] = [];
-  const warnings: EpcisIssue[] = [];
-  let errorCount = 0;
-  const note = (list: EpcisIssue[]) => {
-    errorCount += list.length;
-    for (const e of list) if (errors.length < MAX_LISTED_ERRORS) errors.push(e);
-  };
-  const outcome = await streamEpcisDocument(source, {
-    onEvents(events) {
-      for (const { index, value } of events) {
-        const schema = validateEventSchema(value, index);
-        note(schema.errors);
-        warnings.push(...schema.warnings.slice(0, Math.max(0, MAX_LISTED_ERRORS - warnings.length)));
-        if (value && typeof value === "object" && !Array.isArray(value)) {
-          const semantic = checkEventSemantics(value as EpcisEvent, index);
-          note(semantic.errors);
-          warnings.push(...semantic.warnings.slice(0, Math.max(0, MAX_LISTED_ERRORS - warnings.length)));
-        }
-      }
-    },
-  });
-  if (outcome.syntaxError) {
-    errors.unshift(outcome.syntaxError);
-    errorCount += 1;
-  } else {
-    const header = validateHeader(outcome.header);
-    const headerErrors = [...checkHeaderSemantics(outcome.header), ...header.errors];
-    errors.unshift(...headerErrors);
-    errorCount += headerErrors.length;
-    warnings.unshift(...header.warnings);
-  }
-  errors.sort((a, b) => (a.eventIndex ?? -1) - (b.eventIndex ?? -1));
-  return { digest: outcome.digest, events: outcome.events, errors: errors.slice(0, MAX_LISTED_ERRORS), errorCount, warnings };
-}
-
 class RefusedDocument extends Error {
-  constructor(readonly errors: EpcisIssue[]) {
+  constructor(
+    readonly errors: EpcisIssue[],
+    readonly errorCount: number,
+    readonly digest: string,
+    readonly warnings: EpcisIssue[],
+  ) {
     super("refused");
   }
 }
@@ -120,27 +89,22 @@ class RefusedDocument extends Error {
 export async function importEpcisDocument(db: Db, actor: string, input: EpcisImportInput): Promise<EpcisImportResult> {
   const [site] = await db.select({ id: sites.id, code: sites.code }).from(sites).where(eq(sites.code, input.siteCode.toUpperCase()));
   if (!site) throw new DomainError("not_found", `site ${input.siteCode} does not exist`);
-  const checked = await checkEpcisDocument(input.source);
-  const refuse = async (errors: EpcisIssue[], errorCount: number): Promise<EpcisImportRefusal> => {
-    // Nothing of a refused document is stored but the record that it was refused, and why.
+  try {
+    return await db.transaction((tx) => applyDocument(tx, actor, { ...input, siteId: site.id, siteCode: site.code }));
+  } catch (error) {
+    if (!(error instanceof RefusedDocument)) throw error;
+    // The transaction is rolled back: nothing of a refused document is stored but the record that
+    // it was refused, and why.
     await db.transaction((tx) =>
       appendAudit(tx, {
         actor,
         action: "epcis.import_refused",
         entityType: "epcis_document",
-        entityId: checked.digest,
-        after: { fileName: input.fileName, site: site.code, errorCount, errors: errors.slice(0, 20) },
+        entityId: error.digest,
+        after: { fileName: input.fileName, site: site.code, errorCount: error.errorCount, errors: error.errors.slice(0, 20) },
       }),
     );
-    return { ok: false, fileName: input.fileName, fileDigest: checked.digest, errors, errorCount, warnings: checked.warnings };
-  };
-  if (checked.errorCount > 0) return refuse(checked.errors, checked.errorCount);
-  try {
-    const summary = await db.transaction((tx) => applyDocument(tx, actor, { ...input, siteId: site.id, siteCode: site.code, digest: checked.digest }));
-    return { ...summary, warnings: [...checked.warnings, ...summary.warnings] };
-  } catch (error) {
-    if (error instanceof RefusedDocument) return refuse(error.errors.slice(0, MAX_LISTED_ERRORS), error.errors.length);
-    throw error;
+    return { ok: false, fileName: input.fileName, fileDigest: error.digest, errors: error.errors, errorCount: error.errorCount, warnings: error.warnings };
   }
 }
 
@@ -165,6 +129,12 @@ interface StoredEvent {
   declaration: unknown;
 }
 
+async function digestOf(source: ByteSource): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of source()) hash.update(chunk);
+  return hash.digest("hex");
+}
+
 async function loadMaterials(tx: Tx): Promise<Map<string, number>> {
   const rows = await tx.execute<{ id: number; gtin: string }>(sql`select id, gtin from materials where gtin is not null`);
   return new Map(rows.map((r) => [r.gtin, Number(r.id)]));
@@ -173,19 +143,21 @@ async function loadMaterials(tx: Tx): Promise<Map<string, number>> {
 async function applyDocument(
   tx: Tx,
   actor: string,
-  input: EpcisImportInput & { siteId: number; digest: string },
+  input: EpcisImportInput & { siteId: number; siteCode: string },
 ): Promise<EpcisImportSummary> {
   // One import at a time: identity checks read what earlier imports stored.
   await tx.execute(sql`select pg_advisory_xact_lock(981000014)`);
   const ctx: ApplyContext = {
     tx,
     siteId: input.siteId,
-    digest: input.digest,
+    // Known once the whole file is read; rows carry it from the first batch, so it is computed by a
+    // first read of the bytes alone (cheap next to parsing).
+    digest: await digestOf(input.source),
     materials: await loadMaterials(tx),
     summary: {
       ok: true,
       fileName: input.fileName,
-      fileDigest: input.digest,
+      fileDigest: "",
       site: input.siteCode,
       events: 0,
       applied: 0,
@@ -287,16 +259,62 @@ async function applyDocument(
     await flush();
   };
 
+  ctx.summary.fileDigest = ctx.digest;
+  // One pass: each event is checked (schema + semantics) as it is parsed; while the document is
+  // clean, checked events are applied in batches, one batch in flight in the database while the
+  // next is parsed and checked. Any error stops applying but not checking (every error is listed),
+  // and refuses the document: the transaction is rolled back.
+  const checkErrors: EpcisIssue[] = [];
+  const warnings: EpcisIssue[] = [];
+  let errorCount = 0;
+  const note = (list: readonly EpcisIssue[], into: EpcisIssue[], counted: boolean) => {
+    if (counted) errorCount += list.length;
+    for (const e of list) if (into.length < MAX_LISTED_ERRORS) into.push(e);
+  };
+  let inflight: Promise<void> = Promise.resolve();
+  let failure: unknown = null;
+  const launch = async (batch: { index: number; value: unknown }[]) => {
+    await inflight;
+    if (failure) throw failure;
+    inflight = processBatch(batch).catch((error: unknown) => {
+      failure = error;
+    });
+  };
   const outcome = await streamEpcisDocument(input.source, {
     async onEvents(events) {
-      buffer.push(...events);
-      while (buffer.length >= BATCH) await processBatch(buffer.splice(0, BATCH));
+      for (const item of events) {
+        const schema = validateEventSchema(item.value, item.index);
+        note(schema.errors, checkErrors, true);
+        note(schema.warnings, warnings, false);
+        if (item.value && typeof item.value === "object" && !Array.isArray(item.value)) {
+          const semantic = checkEventSemantics(item.value as EpcisEvent, item.index);
+          note(semantic.errors, checkErrors, true);
+          note(semantic.warnings, warnings, false);
+        }
+        if (errorCount === 0) buffer.push(item);
+      }
+      if (errorCount > 0) buffer = [];
+      while (buffer.length >= BATCH) await launch(buffer.splice(0, BATCH));
     },
   });
-  if (buffer.length) await processBatch(buffer);
+  if (outcome.syntaxError) {
+    checkErrors.unshift(outcome.syntaxError);
+    errorCount += 1;
+  } else {
+    const header = validateHeader(outcome.header);
+    const headerErrors = [...checkHeaderSemantics(outcome.header), ...header.errors];
+    checkErrors.unshift(...headerErrors);
+    errorCount += headerErrors.length;
+    warnings.unshift(...header.warnings);
+  }
+  if (errorCount === 0 && buffer.length) await launch(buffer);
   buffer = [];
-  if (outcome.digest !== input.digest) throw new DomainError("conflict", "the file changed while it was being imported; import it again");
-  if (conflicts.length) throw new RefusedDocument(conflicts);
+  await inflight;
+  if (failure) throw failure;
+  if (outcome.digest !== ctx.digest) throw new DomainError("conflict", "the file changed while it was being imported; import it again");
+  const allErrors = [...checkErrors, ...conflicts].sort((a, b) => (a.eventIndex ?? -1) - (b.eventIndex ?? -1));
+  if (errorCount + conflicts.length > 0) throw new RefusedDocument(allErrors.slice(0, MAX_LISTED_ERRORS), errorCount + conflicts.length, ctx.digest, warnings);
+  ctx.summary.warnings = warnings;
 
   if (correctiveIds.size) {
     const held = await tx.execute<{ event_key: string }>(

@@ -25,7 +25,8 @@ export interface StreamOutcome {
 }
 
 export async function streamEpcisDocument(source: ByteSource, callbacks: StreamCallbacks): Promise<StreamOutcome> {
-  const parser = new JSONParser({ paths: ["$.epcisBody.eventList.*", "$.*"], keepStack: false });
+  // Buffers for strings and numbers: the tokenizer otherwise concatenates character by character (2x slower).
+  const parser = new JSONParser({ paths: ["$.epcisBody.eventList.*", "$.*"], keepStack: false, stringBufferSize: 64 * 1024, numberBufferSize: 64 });
   const hash = createHash("sha256");
   const header: Record<string, unknown> = {};
   let pending: { index: number; value: unknown }[] = [];

@@ -112,9 +112,19 @@ function parseDigitalLink(uri: string): EpcResult {
   return { ok: true, reading: { uri, level: "other", gtin: null, identifier: null, elements } };
 }
 
+/**
+ * Recent readings: an import reads each identifier twice close together (the check, then the
+ * mapping) and class identifiers recur. Bounded: cleared when full, so memory stays flat.
+ */
+const recent = new Map<string, EpcResult>();
+const RECENT_LIMIT = 20_000;
+
 /** Reads one EPC (epcList, parentID, childEPCs…) or EPC class (quantityList `epcClass`). */
 export function parseEpc(uri: string): EpcResult {
-  if (uri.startsWith("urn:epc:")) return parseUrn(uri);
-  if (/^https?:\/\//.test(uri)) return parseDigitalLink(uri);
-  return fail(`${uri}: neither an EPC URN nor a GS1 Digital Link URI`);
+  const hit = recent.get(uri);
+  if (hit) return hit;
+  const result = uri.startsWith("urn:epc:") ? parseUrn(uri) : /^https?:\/\//.test(uri) ? parseDigitalLink(uri) : fail(`${uri}: neither an EPC URN nor a GS1 Digital Link URI`);
+  if (recent.size >= RECENT_LIMIT) recent.clear();
+  recent.set(uri, result);
+  return result;
 }
