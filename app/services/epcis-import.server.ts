@@ -371,7 +371,8 @@ async function storeEvents(ctx: ApplyContext, events: readonly StoredEvent[]): P
                               unknown_gtins, body, declaration, superseded_at, imported_at, applied_at)
     select x.event_key, x.from_event_id, x.type, x.event_time, x.content_hash, ${ctx.digest}, x.event_index, ${ctx.siteId},
            x.status::epcis_event_status,
-           array(select jsonb_array_elements_text(x.unknown_gtins)), x.body, x.declaration,
+           case when jsonb_array_length(x.unknown_gtins) = 0 then '{}'::text[] else array(select jsonb_array_elements_text(x.unknown_gtins)) end,
+           x.body, x.declaration,
            case when x.status = 'superseded' then now() end, now(), case when x.status = 'applied' then now() end
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(event_key text, from_event_id boolean, type text, event_time timestamptz,
          content_hash text, event_index int, status text, unknown_gtins jsonb, body jsonb, declaration jsonb)`);
@@ -411,40 +412,44 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
   }
   const all = [...items.values()];
   const lots = all.filter((i) => i.kind !== "container");
-  // A container whose contents name no material can only be placed if it exists already.
-  const containers = all.filter((i) => i.kind === "container" && i.material_id !== null);
-  const created = await ctx.tx.execute<{ n: number }>(sql`
+  // One statement per kind inserts the new items and returns every item's id: the inserted ones
+  // from RETURNING, the ones that existed from the statement's snapshot (which cannot see the
+  // inserted rows, so none is returned twice).
+  const ids = new Map<string, number>();
+  const gtinOf = new Map([...ctx.materials].map(([gtin, id]) => [id, gtin]));
+  const lotRows = lots.length
+    ? await ctx.tx.execute<{ id: number; material_id: number; identifier: string; created: boolean }>(sql`
     with x as (select * from jsonb_to_recordset(${JSON.stringify(lots)}::jsonb) as x(kind text, material_id int, identifier text, quantity numeric, unit text, event_key text, digest text)),
     ins as (
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
       select x.kind::trace_item_kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', now(), 'import', x.digest, x.event_key from x
       on conflict (material_id, identifier) where kind <> 'container' do nothing
-      returning 1)
-    select count(*)::int as n from ins`);
-  const createdContainers = containers.length
-    ? await ctx.tx.execute<{ n: number }>(sql`
-    with x as (select * from jsonb_to_recordset(${JSON.stringify(containers)}::jsonb) as x(material_id int, identifier text, event_key text, digest text)),
+      returning id, material_id, identifier)
+    select id, material_id, identifier, true as created from ins
+    union all
+    select t.id, t.material_id, t.identifier, false from x join trace_items t on t.material_id = x.material_id and t.identifier = x.identifier and t.kind <> 'container'`)
+    : [];
+  for (const r of lotRows) {
+    ids.set(`${gtinOf.get(Number(r.material_id))}|${r.identifier}`, Number(r.id));
+    if (r.created) ctx.summary.itemsCreated += 1;
+  }
+  const containerItems = all.filter((i) => i.kind === "container");
+  if (containerItems.length) {
+    // A container whose contents name no material (material_id null) can only be found, not created.
+    const rows = await ctx.tx.execute<{ id: number; identifier: string; created: boolean }>(sql`
+    with x as (select * from jsonb_to_recordset(${JSON.stringify(containerItems)}::jsonb) as x(material_id int, identifier text, event_key text, digest text)),
     ins as (
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
-      select 'container', x.identifier, x.material_id, ${ctx.siteId}, 1, 'EA', 'stock', now(), 'import', x.digest, x.event_key from x
+      select 'container', x.identifier, x.material_id, ${ctx.siteId}, 1, 'EA', 'stock', now(), 'import', x.digest, x.event_key from x where x.material_id is not null
       on conflict (identifier) where kind = 'container' do nothing
-      returning 1)
-    select count(*)::int as n from ins`)
-    : [{ n: 0 }];
-  ctx.summary.itemsCreated += Number(created[0]?.n ?? 0) + Number(createdContainers[0]?.n ?? 0);
-
-  const ids = new Map<string, number>();
-  const lotRows = await ctx.tx.execute<{ id: number; material_id: number; identifier: string }>(sql`
-    select t.id, t.material_id, t.identifier from trace_items t
-    join jsonb_to_recordset(${JSON.stringify(lots.map(({ material_id, identifier }) => ({ material_id, identifier })))}::jsonb) as x(material_id int, identifier text)
-      on t.material_id = x.material_id and t.identifier = x.identifier and t.kind <> 'container'`);
-  const gtinOf = new Map([...ctx.materials].map(([gtin, id]) => [id, gtin]));
-  for (const r of lotRows) ids.set(`${gtinOf.get(Number(r.material_id))}|${r.identifier}`, Number(r.id));
-  const containerIds = all.filter((i) => i.kind === "container").map((i) => i.identifier);
-  if (containerIds.length) {
-    const rows = await ctx.tx.execute<{ id: number; identifier: string }>(sql`
-      select id, identifier from trace_items where kind = 'container' and identifier in (select jsonb_array_elements_text(${JSON.stringify(containerIds)}::jsonb))`);
-    for (const r of rows) ids.set(`container|${r.identifier}`, Number(r.id));
+      returning id, identifier)
+    select id, identifier, true as created from ins
+    union all
+    select t.id, t.identifier, false from x join trace_items t on t.identifier = x.identifier and t.kind = 'container'`);
+    for (const r of rows) {
+      ids.set(`container|${r.identifier}`, Number(r.id));
+      if (r.created) ctx.summary.itemsCreated += 1;
+    }
   }
 
   const edges: { kind: string; input: number; output: number; quantity: number; unit: string; event_key: string; occurred_at: string; digest: string }[] = [];
