@@ -42,9 +42,8 @@ describe("parseEpc", () => {
 describe("schema validation", () => {
   it("locates every error by JSON path in the whole document", () => {
     const result = validateEventSchema(event({ type: "ObjectEvent", action: "ADDED", epcList: ["urn:epc:id:sgtin:0614141.107346.2017"] }), 3);
-    expect(result.errors).toContainEqual(expect.objectContaining({ eventIndex: 3, path: "/epcisBody/eventList/3/action", message: expect.stringContaining('"ADD"') }));
-    // GS1's schema also states the action as patterns: every failing rule is listed, at the same place.
-    expect(new Set(result.errors.map((e) => e.path))).toEqual(new Set(["/epcisBody/eventList/3/action"]));
+    // GS1's schema also states the action as patterns; the enum error says it once.
+    expect(result.errors).toEqual([expect.objectContaining({ eventIndex: 3, path: "/epcisBody/eventList/3/action", message: 'must be one of "OBSERVE", "ADD", "DELETE"' })]);
   });
 
   it("checks the header as a document with an empty event list", () => {

@@ -72,7 +72,10 @@ function toIssues(errors: readonly ErrorObject[], eventIndex: number | null, pre
     (e) => MEASUREMENT_TYPE.test(e.instancePath) && (e.keyword === "enum" || e.keyword === "format" || e.keyword === "pattern"),
   );
   const toleratedPaths = new Set(tolerated.map((e) => e.instancePath));
-  const real = leaves.filter((e) => !toleratedPaths.has(e.instancePath));
+  // GS1's schema often states a code list twice (an enum, and the same values as patterns under
+  // anyOf): where an enum error is reported for a place, its pattern twins add nothing.
+  const enumPaths = new Set(leaves.filter((e) => e.keyword === "enum").map((e) => e.instancePath));
+  const real = leaves.filter((e) => !toleratedPaths.has(e.instancePath) && !(e.keyword === "pattern" && enumPaths.has(e.instancePath)));
   const unexplained = errors.filter(
     (e) =>
       COMBINATORS.has(e.keyword) &&
