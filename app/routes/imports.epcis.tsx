@@ -3,7 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import {
   data,
+  unstable_composeUploadHandlers,
   unstable_createFileUploadHandler,
+  unstable_createMemoryUploadHandler,
   unstable_parseMultipartFormData,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
@@ -43,15 +45,31 @@ export async function action({ request }: ActionFunctionArgs) {
   const multipart = (request.headers.get("Content-Type") ?? "").startsWith("multipart/form-data");
   const dir = multipart ? await fs.mkdtemp(path.join(os.tmpdir(), "c981-epcis-upload-")) : null;
   try {
+    // The file goes to disk under a fixed name (never the client's); its name is kept for the record.
+    let uploadedName = "";
     const formData = dir
-      ? await unstable_parseMultipartFormData(request, unstable_createFileUploadHandler({ directory: dir, maxPartSize: MAX_UPLOAD_BYTES, file: () => "upload.json" }))
+      ? await unstable_parseMultipartFormData(
+          request,
+          unstable_composeUploadHandlers(
+            unstable_createFileUploadHandler({
+              directory: dir,
+              maxPartSize: MAX_UPLOAD_BYTES,
+              filter: ({ name }) => name === "file",
+              file: ({ filename }) => {
+                uploadedName = path.basename(filename).slice(0, 200);
+                return "upload.json";
+              },
+            }),
+            unstable_createMemoryUploadHandler({ maxPartSize: 10_000 }),
+          ),
+        )
       : await request.formData();
     const file = formData.get("file");
     const filePath = file && typeof file === "object" && "getFilePath" in file ? (file as { getFilePath(): string }).getFilePath() : null;
     const parsed = intentSchema.safeParse({
       intent: formData.get("intent") ?? "import",
       site: formData.get("site") ?? "",
-      fileName: filePath ? (file as File).name : "",
+      fileName: filePath ? uploadedName || "upload.json" : "",
       gtin: formData.get("gtin") ?? "",
     });
     if (!parsed.success) {
