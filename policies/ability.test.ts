@@ -13,14 +13,14 @@ const SITE_B = 2;
 const SEE = ["read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read ChangeRequest"];
 const EXPECTED_ALL_SITES: Record<Role, string[]> = {
   viewer: [...SEE],
-  engineer: [...SEE, "create ChangeRequest", "update ChangeRequest"],
+  engineer: [...SEE, "create ChangeRequest", "update ChangeRequest", "create TraceItem"],
   quality_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail"],
   regulatory_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail"],
   release_manager: [...SEE, "release ChangeRequest"],
-  admin: [...SEE, "read AuditTrail", "export AuditTrail", "read User", "create User", "update User", "deactivate User"],
+  admin: [...SEE, "create TraceItem", "read AuditTrail", "export AuditTrail", "read User", "create User", "update User", "deactivate User"],
 };
 /** A grant limited to one site keeps only the site-bound permissions (for that site) and reading materials. */
-const SITE_SCOPED_KEEPS = new Set([...SEE, "create ChangeRequest", "update ChangeRequest", "sign ChangeRequest", "release ChangeRequest"]);
+const SITE_SCOPED_KEEPS = new Set([...SEE, "create TraceItem", "create ChangeRequest", "update ChangeRequest", "sign ChangeRequest", "release ChangeRequest"]);
 const SITE_BOUND: Partial<Record<SubjectType, string>> = { Site: "id", RuleSetVersion: "siteId", TraceItem: "siteId", ChangeRequest: "siteIds" };
 
 describe("the permission matrix", () => {

@@ -51,17 +51,22 @@ const SEE_THE_PLANT: Permission[] = [read("Site"), read("Material"), read("RuleS
 /** Signing is approve, reject or request changes (21 CFR 11.50); the approval policy says which reviewer roles a request needs. */
 const SIGN: Permission = { action: "sign", subject: "ChangeRequest" };
 
+/** Import EPCIS genealogy into a site (site-bound: a site-scoped grant imports into its own site). */
+const IMPORT_GENEALOGY: Permission = { action: "create", subject: "TraceItem" };
+
 /** The one table of permissions. Change requests, signatures and releases add rows in later issues. */
 export const PERMISSIONS: Record<Role, Permission[]> = {
   viewer: [...SEE_THE_PLANT],
   // Engineers propose; editing, submitting and withdrawing stay with the author (services check).
-  engineer: [...SEE_THE_PLANT, { action: "create", subject: "ChangeRequest" }, { action: "update", subject: "ChangeRequest" }],
+  // Importing genealogy (EPCIS) creates trace items at a site; it never creates materials (ADR 014).
+  engineer: [...SEE_THE_PLANT, { action: "create", subject: "ChangeRequest" }, { action: "update", subject: "ChangeRequest" }, IMPORT_GENEALOGY],
   quality_reviewer: [...SEE_THE_PLANT, SIGN, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
   regulatory_reviewer: [...SEE_THE_PLANT, SIGN, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
   // Releasing is the release manager's signature on a site's next rule set (site-bound).
   release_manager: [...SEE_THE_PLANT, { action: "release", subject: "ChangeRequest" }],
   admin: [
     ...SEE_THE_PLANT,
+    IMPORT_GENEALOGY,
     read("AuditTrail", true),
     { action: "export", subject: "AuditTrail", allSitesOnly: true },
     read("User", true),

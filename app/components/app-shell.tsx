@@ -14,6 +14,7 @@ const NAVIGATION: { to: string; label: string; end: boolean; needs: [Action, Sub
   { to: "/label-templates", label: "Label templates", end: false, needs: ["read", "Site"] },
   { to: "/rule-sets", label: "Rule sets", end: false, needs: ["read", "RuleSetVersion"] },
   { to: "/genealogy", label: "Genealogy", end: false, needs: ["read", "TraceItem"] },
+  { to: "/imports/epcis", label: "EPCIS import", end: false, needs: ["create", "TraceItem"] },
   { to: "/change-requests", label: "Change requests", end: false, needs: ["read", "ChangeRequest"] },
   { to: "/releases", label: "Releases", end: false, needs: ["release", "ChangeRequest"] },
   { to: "/audit", label: "Audit trail", end: false, needs: ["read", "AuditTrail"] },

@@ -11,7 +11,7 @@
  * another, with parallel plans off: a frontier of a few hundred items makes the planner start
  * parallel workers whose start-up (~100 ms) dwarfs the milliseconds the index lookups take.
  */
-import { and, asc, count, eq, gte, like, lt, ne, not, notExists, sql, type Column, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, gte, isNull, like, lt, ne, not, notExists, sql, type Column, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { bomLineAlternates, bomLines, genealogyEdges, materials, ruleSetVersions, sites, traceItems, trackingRules } from "../../db/schema";
 import {
@@ -260,7 +260,8 @@ async function frontierEdges(db: DbOrTx, frontier: readonly number[], direction:
     .innerJoin(materials, eq(materials.id, next.materialId))
     .innerJoin(sites, eq(sites.id, next.siteId))
     // Rework (an item into itself) adds nothing to a trace.
-    .where(and(anyOf(from, frontier), ne(genealogyEdges.inputItemId, genealogyEdges.outputItemId)));
+    // Edges of EPCIS events declared erroneous are kept (superseded), never traced (ADR 014).
+    .where(and(anyOf(from, frontier), ne(genealogyEdges.inputItemId, genealogyEdges.outputItemId), isNull(genealogyEdges.supersededAt)));
 }
 
 async function walkFrom(db: DbOrTx, params: { itemId: number; direction: TraceDirection; sites: VisibleSites; nodeCap: number }): Promise<Walked | null> {

@@ -54,7 +54,7 @@ export async function loadGenealogyIndex(client: postgres.Sql): Promise<Genealog
     }
     for (let last = 0; ; ) {
       const page = await tx`select id, input_item_id, output_item_id, kind, date_part('epoch', occurred_at) * 1000 as occurred_at
-        from genealogy_edges where id > ${last} order by id limit ${PAGE}`.values();
+        from genealogy_edges where id > ${last} and superseded_at is null order by id limit ${PAGE}`.values();
       for (const c of page) builder.addEdge(Number(c[1]), Number(c[2]), edgeKinds.get(String(c[3]))!, { id: Number(c[0]), occurredAt: Math.round(Number(c[4])) });
       edges += page.length;
       if (page.length < PAGE) break;

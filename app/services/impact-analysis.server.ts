@@ -176,10 +176,10 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
           ), reach(id) as (
             select id from own
             union
-            select e.output_item_id from genealogy_edges e join reach r on e.input_item_id = r.id
+            select e.output_item_id from genealogy_edges e join reach r on e.input_item_id = r.id and e.superseded_at is null
           ), wanted as (
             select id from reach
-            union select e.input_item_id from genealogy_edges e where e.output_item_id in (select id from own)
+            union select e.input_item_id from genealogy_edges e where e.output_item_id in (select id from own) and e.superseded_at is null
           )
           select ${itemColumns} from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
           where ti.id in (select id from wanted) order by ti.id`,
@@ -200,7 +200,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
       : await rows<EdgeRow>(
           tx,
           sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id
-              where e.input_item_id = any(${idArray(ids)}) and e.output_item_id = any(${idArray(ids)}) order by e.id`,
+              where e.input_item_id = any(${idArray(ids)}) and e.output_item_id = any(${idArray(ids)}) and e.superseded_at is null order by e.id`,
         );
   } else {
     // The index walks the reach and holds every item's facts and every edge's kind and time; the

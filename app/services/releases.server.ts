@@ -1,3 +1,4 @@
+import { releaseQuarantine } from "./epcis-import.server";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import {
@@ -247,6 +248,8 @@ async function applyMasterDataChanges(tx: Tx, requests: readonly LockedRequest[]
         const after = { partNumber: c.partNumber, gtin: c.gtin, description: c.description, unitOfMeasure: c.unitOfMeasure, riskClass: c.riskClass, regulatoryFlags: c.regulatoryFlags, family: c.family };
         await tx.insert(materials).values({ ...after, familyId: families.get(c.family)!, createdAt: sql`now()` });
         await appendAudit(tx, { actor, action: "material.create", entityType: "material", entityId: c.partNumber, after, reason: `released by ${cr.number}` });
+        // EPCIS events waiting for this GTIN enter the genealogy with the material (ADR 014).
+        if (c.gtin) await releaseQuarantine(tx, c.gtin, actor);
       } else if (c.kind === "attributes") {
         const [before] = await tx
           .select({ riskClass: materials.riskClass, regulatoryFlags: materials.regulatoryFlags, gtin: materials.gtin, familyId: materials.familyId })
@@ -260,6 +263,7 @@ async function applyMasterDataChanges(tx: Tx, requests: readonly LockedRequest[]
         };
         await tx.update(materials).set(set).where(eq(materials.partNumber, c.partNumber));
         await appendAudit(tx, { actor, action: "material.update", entityType: "material", entityId: c.partNumber, before, after: set, reason: `released by ${cr.number}` });
+        if (c.gtin) await releaseQuarantine(tx, c.gtin, actor);
       }
     }
   }

@@ -85,6 +85,11 @@ export const genealogyEdges = pgTable(
       .references(() => sites.id),
     occurredAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     workOrderId: integer().references(() => workOrders.id),
+    /**
+     * Set when the EPCIS event that recorded this flow was declared erroneous (errorDeclaration):
+     * the edge is kept, never deleted, and genealogy readers leave it out (ADR 014).
+     */
+    supersededAt: timestamp({ withTimezone: true, precision: 3 }),
     ...provenance(),
   },
   (t) => [

@@ -35,7 +35,9 @@ type Need =
   /** Run the EIN change request's impact analysis: engineers and reviewers at all sites are redirected (302), others 403, unseen at CLT 404. */
   | { analyse: true }
   /** The release page (release managers at any scope), and a release with an empty form (400 for them). */
-  | { release: true };
+  | { release: true }
+  /** EPCIS import (create TraceItem): engineers and admins at any scope; an empty form answers 400. */
+  | { importEpcis: true };
 
 interface Case {
   route: string;
@@ -93,6 +95,8 @@ function cases(): Case[] {
     { route: "runtime-clients._index", label: "create a runtime client", method: "POST", body: { intent: "create" }, need: { write: "User" }, anonymous: 302 },
     { route: "keys._index", label: "signing keys", need: { read: "User" }, anonymous: 302 },
     { route: "rule-sets.$site.compare", label: "compare EIN versions", params: { site: "EIN" }, url: "/rule-sets/EIN/compare?from=1&to=2", need: { read: "RuleSetVersion", site: "EIN" }, anonymous: 302 },
+    { route: "imports.epcis", label: "the EPCIS import page", need: { importEpcis: true }, anonymous: 302 },
+    { route: "imports.epcis", label: "import with an empty form", method: "POST", body: { intent: "import" }, need: { importEpcis: true }, anonymous: 302 },
     { route: "sign-in", label: "the sign-in page", need: { public: true }, anonymous: 200 },
     { route: "$", label: "an unknown address", params: { "*": "no/such/page" }, need: { public: true }, anonymous: 404 },
   ];
@@ -116,6 +120,7 @@ function expected(who: Who, c: Case): number {
   if ("export" in n) return auditRoles.includes(who.role) && who.site === "all" ? 200 : 403;
   if ("propose" in n) return who.role === "engineer" ? (c.method === "POST" ? 400 : 200) : 403;
   if ("editOthers" in n) return who.site === "CLT" ? 404 : 403;
+  if ("importEpcis" in n) return who.role === "engineer" || who.role === "admin" ? (c.method === "POST" ? 400 : 200) : 403;
   if ("release" in n) return who.role === "release_manager" ? (c.method === "POST" ? 400 : 200) : 403;
   if ("analyse" in n) {
     if (who.site === "CLT") return 404;

@@ -1,0 +1,300 @@
+/**
+ * EPCIS 2.0 events in C-981's terms (pure; ADR 014): the checks the JSON Schema cannot express,
+ * an event's identity, and its mapping onto trace items and genealogy edges.
+ */
+import { createHash } from "node:crypto";
+import { canonicalize } from "../canonical-json";
+import { parseEpc, type EpcReading } from "./identifiers";
+import type { EpcisIssue } from "./validate";
+
+export type EpcisEvent = Record<string, unknown> & { type?: unknown };
+
+export const EVENT_TYPES = ["ObjectEvent", "AggregationEvent", "TransformationEvent", "AssociationEvent", "TransactionEvent"] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/* -------------------------------------------------------------------------------------------- */
+/* Identity                                                                                      */
+/* -------------------------------------------------------------------------------------------- */
+
+/** Prefix of the identity C-981 gives an event without `eventID` (ADR 014). */
+export const HASH_ID_PREFIX = "c981:jcs-sha256:";
+
+/**
+ * The event as it states a fact: without `errorDeclaration` (added when the fact is later declared
+ * wrong) and without `recordTime` (set by each repository that captures it).
+ */
+function factOf(event: EpcisEvent): Record<string, unknown> {
+  const { errorDeclaration: _d, recordTime: _r, ...fact } = event;
+  return fact;
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+
+/** SHA-256 of the RFC 8785 canonical form of the event's fact (see factOf). */
+export function contentHash(event: EpcisEvent): string {
+  return sha256(canonicalize(factOf(event)));
+}
+
+/** `eventID` when the event has one, else `c981:jcs-sha256:` + the content hash. */
+export function eventKey(event: EpcisEvent, hash = contentHash(event)): { key: string; fromEventId: boolean } {
+  return typeof event.eventID === "string" ? { key: event.eventID, fromEventId: true } : { key: HASH_ID_PREFIX + hash, fromEventId: false };
+}
+
+export function declarationOf(event: EpcisEvent): { declarationTime: string; reason: string | null; correctiveEventIDs: string[] } | null {
+  const d = event.errorDeclaration as Record<string, unknown> | undefined;
+  if (!d || typeof d !== "object") return null;
+  return {
+    declarationTime: String(d.declarationTime),
+    reason: typeof d.reason === "string" ? d.reason : null,
+    correctiveEventIDs: Array.isArray(d.correctiveEventIDs) ? d.correctiveEventIDs.map(String) : [],
+  };
+}
+
+/* -------------------------------------------------------------------------------------------- */
+/* Semantic checks                                                                               */
+/* -------------------------------------------------------------------------------------------- */
+
+const EPC_LISTS: Record<EventType, { single: string[]; lists: string[]; quantityLists: string[] }> = {
+  ObjectEvent: { single: [], lists: ["epcList"], quantityLists: ["quantityList"] },
+  AggregationEvent: { single: ["parentID"], lists: ["childEPCs"], quantityLists: ["childQuantityList"] },
+  AssociationEvent: { single: ["parentID"], lists: ["childEPCs"], quantityLists: ["childQuantityList"] },
+  TransactionEvent: { single: ["parentID"], lists: ["epcList"], quantityLists: ["quantityList"] },
+  TransformationEvent: { single: [], lists: ["inputEPCList", "outputEPCList"], quantityLists: ["inputQuantityList", "outputQuantityList"] },
+};
+
+const isEventType = (t: unknown): t is EventType => EVENT_TYPES.includes(t as EventType);
+const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const hasOffset = (time: string) => /(Z|[+-]\d{2}:\d{2})$/.test(time);
+
+export interface EventCheck {
+  errors: EpcisIssue[];
+  warnings: EpcisIssue[];
+}
+
+/** The rules of EPCIS 2.0 (§7.4) and of the GS1 identifiers that the JSON Schema leaves out. */
+export function checkEventSemantics(event: EpcisEvent, index: number): EventCheck {
+  const at = `/epcisBody/eventList/${index}`;
+  const errors: EpcisIssue[] = [];
+  const warnings: EpcisIssue[] = [];
+  const error = (path: string, message: string) => errors.push({ eventIndex: index, path: at + path, message });
+  const warn = (path: string, message: string) => warnings.push({ eventIndex: index, path: at + path, message });
+  const type = event.type;
+  if (!isEventType(type)) {
+    error("/type", `event type ${JSON.stringify(type)} is not one of ${EVENT_TYPES.join(", ")}; C-981 does not import extension event types`);
+    return { errors, warnings };
+  }
+
+  const eventTime = typeof event.eventTime === "string" ? event.eventTime : null;
+  if (eventTime !== null) {
+    if (!hasOffset(eventTime)) error("/eventTime", `${eventTime} has no time zone (Z or ±hh:mm required)`);
+    else if (Number.isNaN(Date.parse(eventTime))) error("/eventTime", `${eventTime} is not a valid time`);
+  }
+  if (typeof event.recordTime === "string" && eventTime && Date.parse(event.recordTime) < Date.parse(eventTime)) {
+    warn("/recordTime", `recordTime ${event.recordTime} is before eventTime ${eventTime}`);
+  }
+
+  const action = event.action;
+  if (type === "AggregationEvent" || type === "AssociationEvent") {
+    if ((action === "ADD" || action === "DELETE" || type === "AssociationEvent") && typeof event.parentID !== "string") {
+      error("/parentID", `${type} with action ${String(action)} requires parentID (EPCIS 2.0 §7.4.3)`);
+    }
+    if (action === "ADD" && asArray(event.childEPCs).length + asArray(event.childQuantityList).length === 0) {
+      error("/childEPCs", `${type} with action ADD needs at least one child (childEPCs or childQuantityList)`);
+    }
+  }
+  if (type === "ObjectEvent" && action === "ADD" && asArray(event.epcList).length + asArray(event.quantityList).length === 0 && !event.ilmd) {
+    warn("/epcList", "ObjectEvent ADD with neither epcList nor quantityList names no object");
+  }
+  if (type === "TransformationEvent") {
+    const inputs = asArray(event.inputEPCList).length + asArray(event.inputQuantityList).length;
+    const outputs = asArray(event.outputEPCList).length + asArray(event.outputQuantityList).length;
+    if (inputs + outputs === 0) error("", "TransformationEvent names neither inputs nor outputs");
+    if ("action" in event) error("/action", "TransformationEvent has no action (EPCIS 2.0 §7.4.6)");
+  }
+
+  const spec = EPC_LISTS[type];
+  for (const field of spec.single) {
+    const value = event[field];
+    if (typeof value !== "string") continue;
+    const r = parseEpc(value);
+    if (!r.ok) error(`/${field}`, r.message);
+    else if (r.reading.level === "lot" || r.reading.level === "class") error(`/${field}`, `${value} is a class of objects; ${field} names one object (SGTIN, SSCC, GIAI…)`);
+  }
+  for (const field of spec.lists) {
+    asArray(event[field]).forEach((value, i) => {
+      if (typeof value !== "string") return;
+      const r = parseEpc(value);
+      if (!r.ok) error(`/${field}/${i}`, r.message);
+      else if (r.reading.level === "lot" || r.reading.level === "class") error(`/${field}/${i}`, `${value} is a class of objects; class-level identifiers belong in ${field.replace(/EPCs?List$|EPCs$/, "") || ""}QuantityList with a quantity`);
+    });
+  }
+  for (const field of spec.quantityLists) {
+    asArray(event[field]).forEach((element, i) => {
+      if (!element || typeof element !== "object") return;
+      const q = element as { epcClass?: unknown; quantity?: unknown; uom?: unknown };
+      if (typeof q.epcClass === "string") {
+        const r = parseEpc(q.epcClass);
+        if (!r.ok) error(`/${field}/${i}/epcClass`, r.message);
+        else if (r.reading.level === "serial" || r.reading.level === "container") {
+          error(`/${field}/${i}/epcClass`, `${q.epcClass} identifies one object; instance-level identifiers belong in an EPC list, not a quantity list`);
+        }
+      }
+      if (q.uom !== undefined && q.quantity === undefined) error(`/${field}/${i}/uom`, "uom is given without a quantity");
+      if (typeof q.quantity === "number") {
+        if (!(q.quantity > 0)) error(`/${field}/${i}/quantity`, `quantity ${q.quantity} must be greater than zero`);
+        else if (q.uom === undefined && !Number.isInteger(q.quantity)) error(`/${field}/${i}/quantity`, `quantity ${q.quantity} without uom counts instances and must be a whole number`);
+      } else if (q.quantity === undefined) {
+        warn(`/${field}/${i}`, "no quantity: the class is kept in the stored event but not placed in the genealogy (a quantity would be invented)");
+      }
+    });
+  }
+
+  const declaration = declarationOf(event);
+  if (declaration) {
+    if (eventTime && Date.parse(declaration.declarationTime) < Date.parse(eventTime)) {
+      error("/errorDeclaration/declarationTime", `declared erroneous at ${declaration.declarationTime}, before the event itself (${eventTime})`);
+    }
+    declaration.correctiveEventIDs.forEach((id, i) => {
+      if (id === event.eventID) error(`/errorDeclaration/correctiveEventIDs/${i}`, `${id} is the declared event itself; it cannot correct itself`);
+    });
+  }
+  return { errors, warnings };
+}
+
+/** Header rules beyond the schema: only capture documents of EPCIS 2.0. */
+export function checkHeaderSemantics(header: Record<string, unknown>): EpcisIssue[] {
+  const errors: EpcisIssue[] = [];
+  if (header.type !== "EPCISDocument") errors.push({ eventIndex: null, path: "/type", message: `type must be "EPCISDocument", got ${JSON.stringify(header.type)}` });
+  if (typeof header.schemaVersion === "string" && !header.schemaVersion.startsWith("2.")) {
+    errors.push({ eventIndex: null, path: "/schemaVersion", message: `schemaVersion ${header.schemaVersion}: C-981 imports EPCIS 2.x` });
+  }
+  return errors;
+}
+
+/* -------------------------------------------------------------------------------------------- */
+/* Mapping onto genealogy                                                                        */
+/* -------------------------------------------------------------------------------------------- */
+
+export type PlannedLevel = "serial" | "lot" | "class" | "container";
+
+export interface PlannedItem {
+  level: PlannedLevel;
+  /** The material's GTIN; for a container, the GTIN of the first trade item it holds (or null). */
+  gtin: string | null;
+  identifier: string;
+  quantity: number;
+  unit: string;
+}
+
+export interface PlannedEdge {
+  kind: "consume" | "aggregate" | "rework";
+  input: number;
+  output: number;
+  quantity: number;
+  unit: string;
+}
+
+export interface EventPlan {
+  type: EventType;
+  eventTime: string;
+  items: PlannedItem[];
+  edges: PlannedEdge[];
+  /** GTINs of trade items the event names: all must be C-981 materials for it to be applied. */
+  gtins: string[];
+  /** Identifiers that are valid but name no trade item or container (GIAI, GRAI, SGLN…), kept in the stored event only. */
+  notPlaced: string[];
+}
+
+/** Count of instances: EPCIS quantity without uom. */
+export const COUNT_UNIT = "EA";
+
+export const itemKey = (item: Pick<PlannedItem, "level" | "gtin" | "identifier">) =>
+  item.level === "container" ? `container|${item.identifier}` : `${item.gtin}|${item.identifier}`;
+
+/**
+ * Maps a checked event onto trace items and edges (ADR 014):
+ * - ObjectEvent: its objects become items; no flow, so no edges.
+ * - AggregationEvent / AssociationEvent ADD or OBSERVE: every child → the parent, `aggregate`;
+ *   DELETE (disaggregation) records no edge: the history that they were together stays.
+ * - TransactionEvent with a parentID, not DELETE: the objects → the parent, `aggregate`.
+ * - TransformationEvent: every input → every output, `consume` (an input that is also an output
+ *   is `rework`), with the input's quantity.
+ * Instance-level EPCs weigh one count (`EA`); quantity elements carry their quantity and uom.
+ */
+export function planEvent(event: EpcisEvent): EventPlan {
+  const type = event.type as EventType;
+  const items: PlannedItem[] = [];
+  const index = new Map<string, number>();
+  const notPlaced: string[] = [];
+  const gtins = new Set<string>();
+
+  const add = (reading: EpcReading, quantity: number, unit: string): number | null => {
+    if (reading.level === "other" || reading.identifier === null) {
+      notPlaced.push(reading.uri);
+      return null;
+    }
+    const item: PlannedItem = { level: reading.level, gtin: reading.gtin, identifier: reading.identifier, quantity, unit };
+    const key = itemKey(item);
+    const known = index.get(key);
+    if (known !== undefined) return known;
+    if (item.gtin) gtins.add(item.gtin);
+    index.set(key, items.length);
+    items.push(item);
+    return items.length - 1;
+  };
+  const read = (uri: unknown) => {
+    if (typeof uri !== "string") return null;
+    const r = parseEpc(uri);
+    return r.ok ? r.reading : null;
+  };
+  const fromList = (field: string) =>
+    asArray(event[field]).flatMap((uri) => {
+      const r = read(uri);
+      if (!r) return [];
+      const i = add(r, 1, COUNT_UNIT);
+      return i === null ? [] : [i];
+    });
+  const fromQuantities = (field: string) =>
+    asArray(event[field]).flatMap((element) => {
+      const q = element as { epcClass?: unknown; quantity?: unknown; uom?: unknown };
+      const r = read(q.epcClass);
+      if (!r) return [];
+      if (typeof q.quantity !== "number") {
+        notPlaced.push(r.uri);
+        return [];
+      }
+      const i = add(r, q.quantity, typeof q.uom === "string" ? q.uom : COUNT_UNIT);
+      return i === null ? [] : [i];
+    });
+
+  const edges: PlannedEdge[] = [];
+  const edgeKeys = new Set<string>();
+  const link = (kind: PlannedEdge["kind"], input: number, output: number) => {
+    const k = `${input}>${output}`;
+    if (edgeKeys.has(k)) return;
+    edgeKeys.add(k);
+    const source = items[input]!;
+    edges.push({ kind: input === output ? "rework" : kind, input, output, quantity: source.quantity, unit: source.unit });
+  };
+
+  if (type === "TransformationEvent") {
+    const inputs = [...fromList("inputEPCList"), ...fromQuantities("inputQuantityList")];
+    const outputs = [...fromList("outputEPCList"), ...fromQuantities("outputQuantityList")];
+    for (const i of inputs) for (const o of outputs) link("consume", i, o);
+  } else {
+    const spec = EPC_LISTS[type];
+    const parentReading = spec.single.length ? read(event[spec.single[0]!]) : null;
+    const children = [...spec.lists.flatMap(fromList), ...spec.quantityLists.flatMap(fromQuantities)];
+    let parent: number | null = null;
+    if (parentReading) {
+      // A container is labelled with what it holds: its material is the first trade item in it.
+      const heldGtin = parentReading.level === "container" ? (children.map((c) => items[c]!.gtin).find((g) => g !== null) ?? null) : parentReading.gtin;
+      parent = add({ ...parentReading, gtin: heldGtin }, 1, COUNT_UNIT);
+    }
+    const linksParent = type === "AggregationEvent" || type === "AssociationEvent" || type === "TransactionEvent";
+    if (parent !== null && linksParent && event.action !== "DELETE") {
+      for (const c of children) if (c !== parent) link("aggregate", c, parent);
+    }
+  }
+  return { type, eventTime: String(event.eventTime), items, edges, gtins: [...gtins], notPlaced };
+}

@@ -1,0 +1,525 @@
+/**
+ * EPCIS 2.0 import (issue 10, ADR 014), in one transaction: the bytes are digested, then parsed as a
+ * stream; every event is checked against GS1's schema and C-981's semantic rules as it arrives and,
+ * while the document is clean, applied in batches (identity, declarations, quarantine of unknown
+ * GTINs, trace items and genealogy edges with provenance: file digest + event id). Any error — or an
+ * event id reused with other content — refuses the whole document with every error located: the
+ * transaction is rolled back and only an `epcis.import_refused` audit row records the attempt.
+ */
+import { createHash } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { sites } from "../../db/schema";
+import {
+  contentHash,
+  declarationOf,
+  eventKey,
+  itemKey,
+  planEvent,
+  checkEventSemantics,
+  checkHeaderSemantics,
+  type EpcisEvent,
+  type EventPlan,
+} from "../domain/epcis/events";
+import { validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
+import type { Db, Tx } from "../utils/db.server";
+import { DomainError } from "../utils/errors.server";
+import { appendAudit } from "./audit.server";
+import { streamEpcisDocument, type ByteSource } from "./epcis-stream.server";
+import { eq } from "drizzle-orm";
+
+/** Errors listed in full; beyond this only counted (a broken 100,000-event file stays readable). */
+export const MAX_LISTED_ERRORS = 1_000;
+const BATCH = 2_000;
+
+export interface EpcisImportInput {
+  fileName: string;
+  siteCode: string;
+  source: ByteSource;
+}
+
+export interface EpcisImportSummary {
+  ok: true;
+  fileName: string;
+  fileDigest: string;
+  site: string;
+  events: number;
+  applied: number;
+  quarantined: number;
+  /** Events that arrived already declared erroneous (stored superseded, never applied). */
+  supersededOnArrival: number;
+  /** Earlier events this document declared erroneous. */
+  declared: number;
+  /** Events C-981 already held with the same content. */
+  unchanged: number;
+  itemsCreated: number;
+  edgesCreated: number;
+  /** Identifiers kept in the stored events but not placed in the genealogy (ADR 014). */
+  notPlaced: number;
+  /** Corrective event ids C-981 does not hold (yet). */
+  pendingCorrectiveEventIds: string[];
+  unknownGtins: string[];
+  warnings: EpcisIssue[];
+  /** True when the document changed nothing (imported before). */
+  unchangedDocument: boolean;
+}
+
+export interface EpcisImportRefusal {
+  ok: false;
+  fileName: string;
+  fileDigest: string;
+  errors: EpcisIssue[];
+  /** All errors, listed or not. */
+  errorCount: number;
+  warnings: EpcisIssue[];
+}
+
+export type EpcisImportResult = EpcisImportSummary | EpcisImportRefusal;
+
+class RefusedDocument extends Error {
+  constructor(
+    readonly errors: EpcisIssue[],
+    readonly errorCount: number,
+    readonly digest: string,
+    readonly warnings: EpcisIssue[],
+  ) {
+    super("refused");
+  }
+}
+
+export async function importEpcisDocument(db: Db, actor: string, input: EpcisImportInput): Promise<EpcisImportResult> {
+  const [site] = await db.select({ id: sites.id, code: sites.code }).from(sites).where(eq(sites.code, input.siteCode.toUpperCase()));
+  if (!site) throw new DomainError("not_found", `site ${input.siteCode} does not exist`);
+  try {
+    return await db.transaction((tx) => applyDocument(tx, actor, { ...input, siteId: site.id, siteCode: site.code }));
+  } catch (error) {
+    if (!(error instanceof RefusedDocument)) throw error;
+    // The transaction is rolled back: nothing of a refused document is stored but the record that
+    // it was refused, and why.
+    await db.transaction((tx) =>
+      appendAudit(tx, {
+        actor,
+        action: "epcis.import_refused",
+        entityType: "epcis_document",
+        entityId: error.digest,
+        after: { fileName: input.fileName, site: site.code, errorCount: error.errorCount, errors: error.errors.slice(0, 20) },
+      }),
+    );
+    return { ok: false, fileName: input.fileName, fileDigest: error.digest, errors: error.errors, errorCount: error.errorCount, warnings: error.warnings };
+  }
+}
+
+interface ApplyContext {
+  tx: Tx;
+  siteId: number;
+  digest: string;
+  materials: Map<string, number>;
+  summary: EpcisImportSummary;
+}
+
+interface StoredEvent {
+  key: string;
+  fromEventId: boolean;
+  type: string;
+  eventTime: string;
+  contentHash: string;
+  index: number;
+  status: "applied" | "quarantined" | "superseded";
+  unknownGtins: string[];
+  body: EpcisEvent;
+  declaration: unknown;
+}
+
+async function digestOf(source: ByteSource): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of source()) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+async function loadMaterials(tx: Tx): Promise<Map<string, number>> {
+  const rows = await tx.execute<{ id: number; gtin: string }>(sql`select id, gtin from materials where gtin is not null`);
+  return new Map(rows.map((r) => [r.gtin, Number(r.id)]));
+}
+
+async function applyDocument(
+  tx: Tx,
+  actor: string,
+  input: EpcisImportInput & { siteId: number; siteCode: string },
+): Promise<EpcisImportSummary> {
+  // One import at a time: identity checks read what earlier imports stored.
+  await tx.execute(sql`select pg_advisory_xact_lock(981000014)`);
+  const ctx: ApplyContext = {
+    tx,
+    siteId: input.siteId,
+    // Known once the whole file is read; rows carry it from the first batch, so it is computed by a
+    // first read of the bytes alone (cheap next to parsing).
+    digest: await digestOf(input.source),
+    materials: await loadMaterials(tx),
+    summary: {
+      ok: true,
+      fileName: input.fileName,
+      fileDigest: "",
+      site: input.siteCode,
+      events: 0,
+      applied: 0,
+      quarantined: 0,
+      supersededOnArrival: 0,
+      declared: 0,
+      unchanged: 0,
+      itemsCreated: 0,
+      edgesCreated: 0,
+      notPlaced: 0,
+      pendingCorrectiveEventIds: [],
+      unknownGtins: [],
+      warnings: [],
+      unchangedDocument: false,
+    },
+  };
+  const conflicts: EpcisIssue[] = [];
+  const correctiveIds = new Set<string>();
+  const unknownGtins = new Set<string>();
+  let buffer: { index: number; value: unknown }[] = [];
+
+  const processBatch = async (batch: { index: number; value: unknown }[]) => {
+    const entries = batch.map(({ index, value }) => {
+      const event = value as EpcisEvent;
+      const hash = contentHash(event);
+      const { key, fromEventId } = eventKey(event, hash);
+      return { index, event, hash, key, fromEventId, declaration: declarationOf(event) };
+    });
+    const existingRows = await tx.execute<{ event_key: string; content_hash: string; status: string; file_digest: string; event_index: number }>(
+      sql`select event_key, content_hash, status::text as status, file_digest, event_index from epcis_events
+          where event_key in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.key))}::jsonb))`,
+    );
+    const known = new Map(existingRows.map((r) => [r.event_key, { hash: r.content_hash, status: r.status, digest: r.file_digest, index: Number(r.event_index) }]));
+    let toStore: StoredEvent[] = [];
+    let toApply: { stored: StoredEvent; plan: EventPlan }[] = [];
+    const flush = async () => {
+      await storeEvents(ctx, toStore);
+      await applyPlans(ctx, toApply);
+      toStore = [];
+      toApply = [];
+    };
+    for (const e of entries) {
+      ctx.summary.events += 1;
+      for (const id of e.declaration?.correctiveEventIDs ?? []) correctiveIds.add(id);
+      const prior = known.get(e.key);
+      if (prior) {
+        if (prior.hash !== e.hash) {
+          const where = prior.digest === ctx.digest ? `event ${prior.index} of this document (/epcisBody/eventList/${prior.index})` : `event ${prior.index} of the document with SHA-256 ${prior.digest}, imported earlier`;
+          conflicts.push({
+            eventIndex: e.index,
+            path: `/epcisBody/eventList/${e.index}`,
+            message: `event ${e.key} differs from ${where}: the same event id with other content (neither is dropped; the document is refused)`,
+          });
+          continue;
+        }
+        if (e.declaration && prior.status !== "superseded") {
+          if (toStore.some((s) => s.key === e.key)) await flush();
+          await supersede(ctx, e.key, e.event.errorDeclaration);
+          prior.status = "superseded";
+          ctx.summary.declared += 1;
+        } else {
+          ctx.summary.unchanged += 1;
+        }
+        continue;
+      }
+      const stored: StoredEvent = {
+        key: e.key,
+        fromEventId: e.fromEventId,
+        type: String(e.event.type),
+        eventTime: String(e.event.eventTime),
+        contentHash: e.hash,
+        index: e.index,
+        status: "applied",
+        unknownGtins: [],
+        body: e.event,
+        declaration: e.declaration ? e.event.errorDeclaration : null,
+      };
+      known.set(e.key, { hash: e.hash, status: "applied", digest: ctx.digest, index: e.index });
+      if (e.declaration) {
+        stored.status = "superseded";
+        known.get(e.key)!.status = "superseded";
+        ctx.summary.supersededOnArrival += 1;
+        toStore.push(stored);
+        continue;
+      }
+      const plan = planEvent(e.event);
+      const missing = plan.gtins.filter((g) => !ctx.materials.has(g));
+      if (missing.length) {
+        stored.status = "quarantined";
+        stored.unknownGtins = missing;
+        for (const g of missing) unknownGtins.add(g);
+        ctx.summary.quarantined += 1;
+      } else {
+        toApply.push({ stored, plan });
+        ctx.summary.applied += 1;
+      }
+      toStore.push(stored);
+    }
+    await flush();
+  };
+
+  ctx.summary.fileDigest = ctx.digest;
+  // One pass: each event is checked (schema + semantics) as it is parsed; while the document is
+  // clean, checked events are applied in batches, one batch in flight in the database while the
+  // next is parsed and checked. Any error stops applying but not checking (every error is listed),
+  // and refuses the document: the transaction is rolled back.
+  const checkErrors: EpcisIssue[] = [];
+  const warnings: EpcisIssue[] = [];
+  let errorCount = 0;
+  const note = (list: readonly EpcisIssue[], into: EpcisIssue[], counted: boolean) => {
+    if (counted) errorCount += list.length;
+    for (const e of list) if (into.length < MAX_LISTED_ERRORS) into.push(e);
+  };
+  let inflight: Promise<void> = Promise.resolve();
+  let failure: unknown = null;
+  const launch = async (batch: { index: number; value: unknown }[]) => {
+    await inflight;
+    if (failure) throw failure;
+    inflight = processBatch(batch).catch((error: unknown) => {
+      failure = error;
+    });
+  };
+  const outcome = await streamEpcisDocument(input.source, {
+    async onEvents(events) {
+      for (const item of events) {
+        const schema = validateEventSchema(item.value, item.index);
+        note(schema.errors, checkErrors, true);
+        note(schema.warnings, warnings, false);
+        if (item.value && typeof item.value === "object" && !Array.isArray(item.value)) {
+          const semantic = checkEventSemantics(item.value as EpcisEvent, item.index);
+          note(semantic.errors, checkErrors, true);
+          note(semantic.warnings, warnings, false);
+        }
+        if (errorCount === 0) buffer.push(item);
+      }
+      if (errorCount > 0) buffer = [];
+      while (buffer.length >= BATCH) await launch(buffer.splice(0, BATCH));
+    },
+  });
+  if (outcome.syntaxError) {
+    checkErrors.unshift(outcome.syntaxError);
+    errorCount += 1;
+  } else {
+    const header = validateHeader(outcome.header);
+    const headerErrors = [...checkHeaderSemantics(outcome.header), ...header.errors];
+    checkErrors.unshift(...headerErrors);
+    errorCount += headerErrors.length;
+    warnings.unshift(...header.warnings);
+  }
+  if (errorCount === 0 && buffer.length) await launch(buffer);
+  buffer = [];
+  await inflight;
+  if (failure) throw failure;
+  if (outcome.digest !== ctx.digest) throw new DomainError("conflict", "the file changed while it was being imported; import it again");
+  const allErrors = [...checkErrors, ...conflicts].sort((a, b) => (a.eventIndex ?? -1) - (b.eventIndex ?? -1));
+  if (errorCount + conflicts.length > 0) throw new RefusedDocument(allErrors.slice(0, MAX_LISTED_ERRORS), errorCount + conflicts.length, ctx.digest, warnings);
+  ctx.summary.warnings = warnings;
+
+  if (correctiveIds.size) {
+    const held = await tx.execute<{ event_key: string }>(
+      sql`select event_key from epcis_events where event_key in (select jsonb_array_elements_text(${JSON.stringify([...correctiveIds])}::jsonb))`,
+    );
+    const heldKeys = new Set(held.map((r) => r.event_key));
+    ctx.summary.pendingCorrectiveEventIds = [...correctiveIds].filter((id) => !heldKeys.has(id));
+  }
+  ctx.summary.unknownGtins = [...unknownGtins].sort();
+  const s = ctx.summary;
+  s.unchangedDocument = s.applied + s.quarantined + s.supersededOnArrival + s.declared === 0;
+  if (!s.unchangedDocument) {
+    await tx.execute(sql`insert into epcis_imports (file_digest, file_name, site_id, events, actor, imported_at)
+      values (${ctx.digest}, ${input.fileName}, ${ctx.siteId}, ${s.events}, ${actor}, now()) on conflict (file_digest) do nothing`);
+    await appendAudit(tx, {
+      actor,
+      action: "epcis.import",
+      entityType: "epcis_document",
+      entityId: ctx.digest,
+      after: {
+        fileName: input.fileName,
+        site: input.siteCode,
+        events: s.events,
+        applied: s.applied,
+        quarantined: s.quarantined,
+        supersededOnArrival: s.supersededOnArrival,
+        declared: s.declared,
+        unchanged: s.unchanged,
+        itemsCreated: s.itemsCreated,
+        edgesCreated: s.edgesCreated,
+        unknownGtins: s.unknownGtins,
+      },
+    });
+  }
+  return s;
+}
+
+async function storeEvents(ctx: ApplyContext, events: readonly StoredEvent[]): Promise<void> {
+  if (!events.length) return;
+  const rows = events.map((e) => ({
+    event_key: e.key,
+    from_event_id: e.fromEventId,
+    type: e.type,
+    event_time: e.eventTime,
+    content_hash: e.contentHash,
+    event_index: e.index,
+    status: e.status,
+    unknown_gtins: e.unknownGtins,
+    body: e.body,
+    declaration: e.declaration,
+  }));
+  await ctx.tx.execute(sql`
+    insert into epcis_events (event_key, from_event_id, type, event_time, content_hash, file_digest, event_index, site_id, status,
+                              unknown_gtins, body, declaration, superseded_at, imported_at, applied_at)
+    select x.event_key, x.from_event_id, x.type, x.event_time, x.content_hash, ${ctx.digest}, x.event_index, ${ctx.siteId},
+           x.status::epcis_event_status,
+           case when jsonb_array_length(x.unknown_gtins) = 0 then '{}'::text[] else array(select jsonb_array_elements_text(x.unknown_gtins)) end,
+           x.body, x.declaration,
+           case when x.status = 'superseded' then now() end, now(), case when x.status = 'applied' then now() end
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(event_key text, from_event_id boolean, type text, event_time timestamptz,
+         content_hash text, event_index int, status text, unknown_gtins jsonb, body jsonb, declaration jsonb)`);
+}
+
+/** Marks an event (and the edges it recorded) superseded by an error declaration; never deletes. */
+async function supersede(ctx: ApplyContext, key: string, declaration: unknown): Promise<void> {
+  await ctx.tx.execute(sql`update epcis_events set status = 'superseded', declaration = ${JSON.stringify(declaration)}::jsonb, superseded_at = now()
+    where event_key = ${key} and status <> 'superseded'`);
+  await ctx.tx.execute(sql`update genealogy_edges set superseded_at = now() where event_ref = ${key} and provenance_kind = 'import' and superseded_at is null`);
+}
+
+const TRACE_KIND = { serial: "serial", lot: "lot", class: "lot", container: "container" } as const;
+
+/**
+ * Writes the trace items and edges of applied events, in bulk (statement-level triggers count the
+ * genealogy change once per statement). Items are created once: an item an event names that
+ * already exists is reused as it is (its first provenance stays).
+ */
+async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<StoredEvent, "key" | "eventTime">; plan: EventPlan; digest?: string }[]): Promise<void> {
+  if (!applied.length) return;
+  const items = new Map<string, { kind: string; material_id: number | null; identifier: string; quantity: number; unit: string; event_key: string; digest: string }>();
+  for (const { stored, plan, digest } of applied) {
+    for (const item of plan.items) {
+      const k = itemKey(item);
+      if (items.has(k)) continue;
+      items.set(k, {
+        kind: TRACE_KIND[item.level],
+        material_id: item.gtin ? (ctx.materials.get(item.gtin) ?? null) : null,
+        identifier: item.identifier,
+        quantity: item.quantity,
+        unit: item.unit,
+        event_key: stored.key,
+        digest: digest ?? ctx.digest,
+      });
+    }
+  }
+  const all = [...items.values()];
+  const lots = all.filter((i) => i.kind !== "container");
+  // One statement per kind inserts the new items and returns every item's id: the inserted ones
+  // from RETURNING, the ones that existed from the statement's snapshot (which cannot see the
+  // inserted rows, so none is returned twice).
+  const ids = new Map<string, number>();
+  const gtinOf = new Map([...ctx.materials].map(([gtin, id]) => [id, gtin]));
+  const lotRows = lots.length
+    ? await ctx.tx.execute<{ id: number; material_id: number; identifier: string; created: boolean }>(sql`
+    with x as (select * from jsonb_to_recordset(${JSON.stringify(lots)}::jsonb) as x(kind text, material_id int, identifier text, quantity numeric, unit text, event_key text, digest text)),
+    ins as (
+      insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
+      select x.kind::trace_item_kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', now(), 'import', x.digest, x.event_key from x
+      on conflict (material_id, identifier) where kind <> 'container' do nothing
+      returning id, material_id, identifier)
+    select id, material_id, identifier, true as created from ins
+    union all
+    select t.id, t.material_id, t.identifier, false from x join trace_items t on t.material_id = x.material_id and t.identifier = x.identifier and t.kind <> 'container'`)
+    : [];
+  for (const r of lotRows) {
+    ids.set(`${gtinOf.get(Number(r.material_id))}|${r.identifier}`, Number(r.id));
+    if (r.created) ctx.summary.itemsCreated += 1;
+  }
+  const containerItems = all.filter((i) => i.kind === "container");
+  if (containerItems.length) {
+    // A container whose contents name no material (material_id null) can only be found, not created.
+    const rows = await ctx.tx.execute<{ id: number; identifier: string; created: boolean }>(sql`
+    with x as (select * from jsonb_to_recordset(${JSON.stringify(containerItems)}::jsonb) as x(material_id int, identifier text, event_key text, digest text)),
+    ins as (
+      insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
+      select 'container', x.identifier, x.material_id, ${ctx.siteId}, 1, 'EA', 'stock', now(), 'import', x.digest, x.event_key from x where x.material_id is not null
+      on conflict (identifier) where kind = 'container' do nothing
+      returning id, identifier)
+    select id, identifier, true as created from ins
+    union all
+    select t.id, t.identifier, false from x join trace_items t on t.identifier = x.identifier and t.kind = 'container'`);
+    for (const r of rows) {
+      ids.set(`container|${r.identifier}`, Number(r.id));
+      if (r.created) ctx.summary.itemsCreated += 1;
+    }
+  }
+
+  const edges: { kind: string; input: number; output: number; quantity: number; unit: string; event_key: string; occurred_at: string; digest: string }[] = [];
+  for (const { stored, plan, digest } of applied) {
+    for (const edge of plan.edges) {
+      const input = ids.get(itemKey(plan.items[edge.input]!));
+      const output = ids.get(itemKey(plan.items[edge.output]!));
+      if (input === undefined || output === undefined) continue;
+      edges.push({ kind: edge.kind, input, output, quantity: edge.quantity, unit: edge.unit, event_key: stored.key, occurred_at: stored.eventTime, digest: digest ?? ctx.digest });
+    }
+    ctx.summary.notPlaced += plan.notPlaced.length + plan.items.filter((i) => !ids.has(itemKey(i))).length;
+  }
+  if (!edges.length) return;
+  await ctx.tx.execute(sql`
+    insert into genealogy_edges (event_ref, kind, input_item_id, output_item_id, quantity, unit, site_id, occurred_at, provenance_kind, provenance_file_digest, provenance_event_id)
+    select x.event_key, x.kind::genealogy_kind, x.input, x.output, x.quantity, x.unit, ${ctx.siteId}, x.occurred_at, 'import', x.digest, x.event_key
+    from jsonb_to_recordset(${JSON.stringify(edges)}::jsonb) as x(kind text, input bigint, output bigint, quantity numeric, unit text, event_key text, occurred_at timestamptz, digest text)`);
+  ctx.summary.edgesCreated += edges.length;
+}
+
+/**
+ * Releases quarantined EPCIS events whose GTINs are now all C-981 materials into the genealogy.
+ * Called in the transaction that creates a material or gives it a GTIN (a released change
+ * request, app/services/releases.server.ts), and by the CLI `epcis:release-quarantine`.
+ * Events still naming an unknown GTIN stay quarantined with the remaining GTINs.
+ */
+export async function releaseQuarantine(tx: Tx, gtin: string, actor: string): Promise<{ released: number; stillQuarantined: number }> {
+  const rows = await tx.execute<{ event_key: string; event_time: string; file_digest: string; site_id: number; body: EpcisEvent }>(sql`
+    select event_key, to_char(event_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as event_time, file_digest, site_id, body
+    from epcis_events where status = 'quarantined' and unknown_gtins @> array[${gtin}]::text[] order by id for update`);
+  if (!rows.length) return { released: 0, stillQuarantined: 0 };
+  const materials = await loadMaterials(tx);
+  let released = 0;
+  let still = 0;
+  const bySite = new Map<number, { stored: { key: string; eventTime: string }; plan: EventPlan; digest: string }[]>();
+  for (const r of rows) {
+    const plan = planEvent(r.body);
+    const missing = plan.gtins.filter((g) => !materials.has(g));
+    if (missing.length) {
+      still += 1;
+      await tx.execute(sql`update epcis_events set unknown_gtins = ${`{${missing.join(",")}}`}::text[] where event_key = ${r.event_key}`);
+      continue;
+    }
+    released += 1;
+    const list = bySite.get(Number(r.site_id)) ?? [];
+    list.push({ stored: { key: r.event_key, eventTime: String(r.body.eventTime) }, plan, digest: r.file_digest });
+    bySite.set(Number(r.site_id), list);
+    await tx.execute(sql`update epcis_events set status = 'applied', unknown_gtins = '{}', applied_at = now() where event_key = ${r.event_key}`);
+  }
+  const summary = { itemsCreated: 0, edgesCreated: 0, notPlaced: 0 } as EpcisImportSummary;
+  for (const [siteId, applied] of bySite) {
+    await applyPlans({ tx, siteId, digest: "", materials, summary }, applied);
+  }
+  await appendAudit(tx, {
+    actor,
+    action: "epcis.quarantine_release",
+    entityType: "gtin",
+    entityId: gtin,
+    after: { released, stillQuarantined: still, itemsCreated: summary.itemsCreated, edgesCreated: summary.edgesCreated },
+  });
+  return { released, stillQuarantined: still };
+}
+
+/** The quarantine list: events waiting for materials, per unknown GTIN. */
+export async function quarantineList(db: Db | Tx) {
+  return db.execute<{ gtin: string; events: number; first_file: string }>(sql`
+    select g as gtin, count(*)::int as events, min(file_digest) as first_file
+    from epcis_events, unnest(unknown_gtins) as g where status = 'quarantined' group by g order by g`);
+}
+
+export async function releaseQuarantineNow(db: Db, gtin: string, actor: string) {
+  return db.transaction((tx) => releaseQuarantine(tx, gtin, actor));
+}

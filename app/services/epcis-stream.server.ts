@@ -1,0 +1,80 @@
+/**
+ * Reads an EPCIS document as a stream (@streamparser/json): each element of
+ * `epcisBody.eventList` is handed over as soon as it is parsed and then dropped, so memory holds
+ * one chunk, the pending events and the header — never the document. The header (everything but
+ * the events) is complete at the end; its `eventList` comes back empty.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { JSONParser } from "@streamparser/json";
+import type { EpcisIssue } from "../domain/epcis/validate";
+
+export type ByteSource = () => AsyncIterable<Uint8Array | string>;
+
+export interface StreamCallbacks {
+  /** Called with the events parsed so far, in order; awaited before more input is read. */
+  onEvents(events: { index: number; value: unknown }[]): Promise<void> | void;
+}
+
+export interface StreamOutcome {
+  header: Record<string, unknown>;
+  events: number;
+  digest: string;
+  /** A document that is not JSON (or not an object), located by byte offset. */
+  syntaxError: EpcisIssue | null;
+}
+
+export async function streamEpcisDocument(source: ByteSource, callbacks: StreamCallbacks): Promise<StreamOutcome> {
+  // Buffers for strings and numbers: the tokenizer otherwise concatenates character by character (2x slower).
+  const parser = new JSONParser({ paths: ["$.epcisBody.eventList.*", "$.*"], keepStack: false, stringBufferSize: 64 * 1024, numberBufferSize: 64 });
+  const hash = createHash("sha256");
+  const header: Record<string, unknown> = {};
+  let pending: { index: number; value: unknown }[] = [];
+  let events = 0;
+  let rootIsObject = true;
+  let syntaxError: EpcisIssue | null = null;
+  let offset = 0;
+  parser.onValue = ({ value, key, stack }) => {
+    if (stack.length === 1) {
+      if (typeof key === "number") rootIsObject = false;
+      else if (key !== undefined) header[key] = value;
+    } else if (stack.length === 3) {
+      pending.push({ index: events++, value });
+    }
+  };
+  parser.onError = (error) => {
+    syntaxError ??= { eventIndex: null, path: "", message: `not valid JSON near byte ${offset}: ${error.message}` };
+  };
+  for await (const chunk of source()) {
+    hash.update(chunk);
+    if (!syntaxError) {
+      try {
+        parser.write(chunk);
+      } catch (error) {
+        syntaxError ??= { eventIndex: null, path: "", message: `not valid JSON near byte ${offset}: ${(error as Error).message}` };
+      }
+    }
+    offset += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (pending.length) {
+      const batch = pending;
+      pending = [];
+      await callbacks.onEvents(batch);
+    }
+  }
+  if (!syntaxError && !parser.isEnded) {
+    try {
+      parser.end();
+    } catch (error) {
+      syntaxError ??= { eventIndex: null, path: "", message: `the document ends early (byte ${offset}): ${(error as Error).message}` };
+    }
+  }
+  if (pending.length) await callbacks.onEvents(pending);
+  if (!syntaxError && !rootIsObject) syntaxError = { eventIndex: null, path: "", message: "an EPCIS document is a JSON object" };
+  if (!syntaxError && offset === 0) syntaxError = { eventIndex: null, path: "", message: "the file is empty" };
+  return { header, events, digest: hash.digest("hex"), syntaxError };
+}
+
+/** A file read as a stream, as often as the import needs (twice: check, then apply). */
+export function fileSource(path: string): ByteSource {
+  return () => createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>;
+}

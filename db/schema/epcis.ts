@@ -1,0 +1,57 @@
+import { sql } from "drizzle-orm";
+import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { sites } from "./sites";
+
+/**
+ * What became of an imported EPCIS event: `applied` to the genealogy, `quarantined` until every
+ * GTIN it names is a C-981 material (importing never creates materials), or `superseded` by an
+ * error declaration (kept, never deleted; its edges are marked too). ADR 014.
+ */
+export const epcisEventStatus = pgEnum("epcis_event_status", ["applied", "quarantined", "superseded"]);
+
+/** Every EPCIS event C-981 has taken in, whole, with its identity and provenance. */
+export const epcisEvents = pgTable(
+  "epcis_events",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    /** `eventID`, or `c981:jcs-sha256:` + contentHash for an event without one. */
+    eventKey: text().notNull().unique(),
+    fromEventId: boolean().notNull(),
+    type: text().notNull(),
+    eventTime: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    /** SHA-256 of the RFC 8785 form of the event without errorDeclaration and recordTime. */
+    contentHash: text().notNull(),
+    /** SHA-256 of the file it first came in, and its index in that file's eventList. */
+    fileDigest: text().notNull(),
+    eventIndex: integer().notNull(),
+    siteId: integer()
+      .notNull()
+      .references(() => sites.id),
+    status: epcisEventStatus().notNull(),
+    /** GTINs the event names that were not materials when it was last looked at. */
+    unknownGtins: text().array().notNull().default(sql`'{}'::text[]`),
+    body: jsonb().notNull(),
+    /** The errorDeclaration that superseded it, as received. */
+    declaration: jsonb(),
+    supersededAt: timestamp({ withTimezone: true, precision: 3 }),
+    importedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    appliedAt: timestamp({ withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    index("epcis_events_quarantine").using("gin", t.unknownGtins).where(sql`${t.status} = 'quarantined'`),
+    index("epcis_events_file").on(t.fileDigest),
+  ],
+);
+
+/** One row per EPCIS document that changed something; a repeat of the same file adds none. */
+export const epcisImports = pgTable("epcis_imports", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  fileDigest: text().notNull().unique(),
+  fileName: text().notNull(),
+  siteId: integer()
+    .notNull()
+    .references(() => sites.id),
+  events: integer().notNull(),
+  actor: text().notNull(),
+  importedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+});

@@ -1,0 +1,235 @@
+/**
+ * npm run bench:import [-- --events 100000] [--keep]
+ *
+ * Generates an EPCIS 2.0 document of 100,000 events (streamed to a temporary file: serial
+ * commissioning, SSCC packing of serials, class-level transformations of lots with quantities in
+ * kilograms, transactions), imports it into PostgreSQL through the product's import (schema +
+ * semantic checks and the apply, one transaction), and prints events/s and the peak memory of this
+ * process. In the same run, the rows that import wrote (trace items, genealogy edges, stored
+ * events) are loaded again with a bare COPY into copies of those tables, and the ratio is printed.
+ *
+ * Database: DATABASE_URL (a fresh database is created beside it and dropped), else an embedded
+ * PostgreSQL in a temporary data dir (removed afterwards).
+ *
+ * The ERP/PLM CSV half of the benchmark (issue 10 part 5) plugs in at `benchErpCsv` below.
+ */
+import { once } from "node:events";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { gs1CheckDigit } from "../app/domain/gs1";
+import { importEpcisDocument } from "../app/services/epcis-import.server";
+import { fileSource } from "../app/services/epcis-stream.server";
+import { connect, type Database } from "../app/utils/db.server";
+import { openEmbeddedPostgres } from "../app/utils/embedded-postgres.server";
+import { prepareDatabase } from "../app/utils/migrate.server";
+
+const { values } = parseArgs({ options: { events: { type: "string", default: "100000" }, keep: { type: "boolean", default: false } }, strict: true });
+const EVENTS = Number(values.events);
+const TARGET_EVENTS_PER_SECOND = 5_000;
+
+let peakRss = 0;
+const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+const sampler = setInterval(sampleRss, 20);
+sampler.unref();
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+const COMPANY = "4012345";
+const SERIAL_ITEMS = 20;
+const LOT_ITEMS = 20;
+/** GTIN-14 and URN item reference (indicator 0) for the n-th item of the bench's company prefix. */
+const itemRef = (n: number) => `0${String(n).padStart(5, "0")}`;
+const gtin = (n: number) => {
+  const body = `0${COMPANY}${String(n).padStart(5, "0")}`;
+  return body + gs1CheckDigit(body);
+};
+const sgtin = (item: number, serial: number) => `urn:epc:id:sgtin:${COMPANY}.${itemRef(item)}.${serial}`;
+const lgtin = (item: number, lot: string) => `urn:epc:class:lgtin:${COMPANY}.${itemRef(item)}.${lot}`;
+const sscc = (n: number) => `urn:epc:id:sscc:${COMPANY}.0${String(n).padStart(9, "0")}`;
+const time = (i: number) => new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString();
+const base = (i: number) => ({ eventTime: time(i), eventTimeZoneOffset: "+00:00", eventID: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, "0")}` });
+
+/** The i-th generated event: a repeating mix of the five shapes genealogy cares about. */
+function eventAt(i: number): object {
+  const item = 1 + (i % SERIAL_ITEMS);
+  const lotItem = SERIAL_ITEMS + 1 + (i % LOT_ITEMS);
+  switch (i % 5) {
+    case 0:
+    case 1:
+      return { type: "ObjectEvent", ...base(i), action: "ADD", bizStep: "commissioning", epcList: [sgtin(item, i), sgtin(item, i + EVENTS)] };
+    case 2:
+      return { type: "AggregationEvent", ...base(i), action: "ADD", bizStep: "packing", parentID: sscc(i), childEPCs: [sgtin(item, i - 2), sgtin(item, i - 2 + EVENTS)] };
+    case 3:
+      return {
+        type: "TransformationEvent",
+        ...base(i),
+        bizStep: "commissioning",
+        inputQuantityList: [{ epcClass: lgtin(lotItem, `L${Math.floor(i / 50)}`), quantity: 12.5, uom: "KGM" }],
+        outputQuantityList: [{ epcClass: lgtin(lotItem === SERIAL_ITEMS + LOT_ITEMS ? SERIAL_ITEMS + 1 : lotItem + 1, `P${i}`), quantity: 12, uom: "KGM" }],
+      };
+    default:
+      return { type: "TransactionEvent", ...base(i), action: "OBSERVE", bizStep: "shipping", bizTransactionList: [{ type: "po", bizTransaction: `urn:epcglobal:cbv:bt:0614141000005:PO${i}` }], parentID: sscc(i - 2), epcList: [sgtin(item, i - 4)] };
+  }
+}
+
+async function writeDocument(file: string): Promise<number> {
+  const out = fs.createWriteStream(file);
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, "drain");
+  };
+  await write(`{"@context":["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2025-01-01T00:00:00Z","epcisBody":{"eventList":[`);
+  for (let i = 0; i < EVENTS; i++) await write((i ? "," : "") + JSON.stringify(eventAt(i)));
+  await write("]}}");
+  out.end();
+  await once(out, "finish");
+  return fs.statSync(file).size;
+}
+
+async function openBenchDatabase(): Promise<{ database: Database; cleanup: () => Promise<void> }> {
+  const external = process.env.DATABASE_URL;
+  if (external) {
+    const name = `c981_bench_import_${process.pid}`;
+    const admin = postgres(external, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(external);
+    url.pathname = `/${name}`;
+    const database = connect(url.toString(), { max: 4 });
+    return {
+      database,
+      async cleanup() {
+        await database.close();
+        const drop = postgres(external, { max: 1, onnotice: () => {} });
+        await drop.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await drop.end();
+      },
+    };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "c981-bench-import-"));
+  fs.chmodSync(dir, 0o755);
+  const embedded = await openEmbeddedPostgres(dir);
+  const database = connect(embedded.url, { max: 4, embedded });
+  return {
+    database,
+    async cleanup() {
+      await database.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function seedMasterData(database: Database): Promise<void> {
+  const sql = database.client;
+  await sql`insert into sites (code, name, time_zone) values ('EIN', 'Eindhoven', 'Europe/Amsterdam')`;
+  const [family] = await sql`insert into material_families (code, name) values ('BEN', 'Bench items') returning id`;
+  const materials = Array.from({ length: SERIAL_ITEMS + LOT_ITEMS }, (_, k) => ({
+    part_number: `BEN-${1001 + k}`,
+    gtin: gtin(k + 1),
+    description: k < SERIAL_ITEMS ? "bench serial item" : "bench lot item",
+    unit_of_measure: k < SERIAL_ITEMS ? "EA" : "KG",
+    risk_class: "medium",
+    family_id: family!.id as number,
+  }));
+  await sql`insert into materials ${sql(materials)}`;
+}
+
+const COPIED: { table: string; columns: string[] }[] = [
+  { table: "trace_items", columns: ["kind", "identifier", "material_id", "site_id", "quantity", "unit", "status", "created_at", "provenance_kind", "provenance_file_digest", "provenance_event_id"] },
+  { table: "genealogy_edges", columns: ["event_ref", "kind", "input_item_id", "output_item_id", "quantity", "unit", "site_id", "occurred_at", "provenance_kind", "provenance_file_digest", "provenance_event_id"] },
+  { table: "epcis_events", columns: ["event_key", "from_event_id", "type", "event_time", "content_hash", "file_digest", "event_index", "site_id", "status", "unknown_gtins", "body", "imported_at", "applied_at"] },
+];
+
+/**
+ * The same rows, loaded with a bare COPY into copies of the tables (same identity, checks and indexes; no triggers). The
+ * rows are first written to a file by the server (not timed), then read back with `COPY … FROM`
+ * the file: PostgreSQL's fastest path, with no client in between.
+ */
+async function bareCopy(database: Database): Promise<{ ms: number; rows: number }> {
+  const sql = database.client;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "c981-bench-copy-"));
+  fs.chmodSync(dir, 0o777);
+  const files: string[] = [];
+  let rows = 0;
+  for (const { table, columns } of COPIED) {
+    await sql.unsafe(`create table bench_${table} (like ${table} including all)`);
+    const file = path.join(dir, `${table}.copy`);
+    await sql.unsafe(`copy (select ${columns.join(", ")} from ${table}) to '${file}'`);
+    files.push(file);
+    const [count] = await sql.unsafe(`select count(*)::int as n from ${table}`);
+    rows += count!.n as number;
+  }
+  const started = performance.now();
+  for (const [i, { table, columns }] of COPIED.entries()) {
+    await sql.unsafe(`copy bench_${table} (${columns.join(", ")}) from '${files[i]}'`);
+  }
+  const ms = performance.now() - started;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { ms, rows };
+}
+
+/*
+ * ---------------------------------------------------------------------------------------------
+ * ERP / PLM CSV HALF (issue 10 part 5) — PLUG-IN POINT
+ * The other half of this benchmark (a generated 100,000-row ERP material-master CSV, imported
+ * through the CSV snapshot import, rows/s against a bare COPY of the same rows, target 50,000
+ * rows/s) is built on another branch. Replace the body of this function with it: it receives the
+ * open bench database (sites and materials seeded) and returns its figures, which are printed
+ * next to the EPCIS ones. Returning null prints that the CSV half is not part of this build.
+ * ---------------------------------------------------------------------------------------------
+ */
+async function benchErpCsv(_database: Database): Promise<{ label: string; rows: number; ms: number; bareMs: number; target: number } | null> {
+  return null;
+}
+
+async function main(): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "c981-bench-epcis-"));
+  const file = path.join(dir, "bench-epcis.json");
+  let t = performance.now();
+  const bytes = await writeDocument(file);
+  console.log(`generated ${EVENTS.toLocaleString("en")} EPCIS events (${mb(bytes)}) in ${((performance.now() - t) / 1000).toFixed(1)} s: ${file}`);
+  const { database, cleanup } = await openBenchDatabase();
+  try {
+    await prepareDatabase(database, { seed: "none" });
+    await seedMasterData(database);
+    sampleRss();
+    const rssBefore = peakRss;
+    t = performance.now();
+    const result = await importEpcisDocument(database.db, "bench", { fileName: "bench-epcis.json", siteCode: "EIN", source: fileSource(file) });
+    const importMs = performance.now() - t;
+    sampleRss();
+    if (!result.ok) {
+      console.error(`the generated document was refused: ${result.errorCount} errors, first: ${JSON.stringify(result.errors.slice(0, 5), null, 2)}`);
+      return 1;
+    }
+    const copy = await bareCopy(database);
+    const eventsPerSecond = EVENTS / (importMs / 1000);
+    console.log(`\nEPCIS import (one streamed pass: check + apply in one transaction, through the product's service)`);
+    console.log(`  events          ${EVENTS.toLocaleString("en")} (applied ${result.applied.toLocaleString("en")}, items ${result.itemsCreated.toLocaleString("en")}, edges ${result.edgesCreated.toLocaleString("en")})`);
+    console.log(`  time            ${(importMs / 1000).toFixed(2)} s`);
+    console.log(`  events/s        ${Math.round(eventsPerSecond).toLocaleString("en")}  (target ≥ ${TARGET_EVENTS_PER_SECOND.toLocaleString("en")}: ${eventsPerSecond >= TARGET_EVENTS_PER_SECOND ? "met" : "NOT met"})`);
+    console.log(`  bare COPY       ${copy.rows.toLocaleString("en")} rows (the same items, edges and stored events) in ${(copy.ms / 1000).toFixed(2)} s`);
+    console.log(`  ratio           import takes ${(importMs / copy.ms).toFixed(1)}x the bare COPY`);
+    console.log(`  peak RSS        ${mb(peakRss)} (before import ${mb(rssBefore)}; document ${mb(bytes)}; process maxRSS ${mb(process.resourceUsage().maxRSS * 1024)})`);
+    const csv = await benchErpCsv(database);
+    if (csv) {
+      console.log(`\n${csv.label}`);
+      console.log(`  rows/s          ${Math.round(csv.rows / (csv.ms / 1000)).toLocaleString("en")} (target ≥ ${csv.target.toLocaleString("en")}); ratio ${(csv.ms / csv.bareMs).toFixed(1)}x the bare COPY`);
+    } else {
+      console.log(`\nERP CSV half: not part of this build (see benchErpCsv in scripts/bench-import.ts)`);
+    }
+    return eventsPerSecond >= TARGET_EVENTS_PER_SECOND ? 0 : 2;
+  } finally {
+    await cleanup();
+    if (!values.keep) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
