@@ -12,3 +12,4 @@ export * from "./change-requests";
 export * from "./signing-keys";
 export * from "./releases";
 export * from "./impact-analyses";
+export * from "./reconciliation";
