@@ -38,8 +38,8 @@ const partNumber = z
   .string()
   .trim()
   .toUpperCase()
-  .min(1, "The part number is empty")
-  .max(40, "At most 40 characters")
+  .min(1, { message: "The part number is empty", abort: true })
+  .max(40, { message: "At most 40 characters", abort: true })
   .regex(/^[A-Z0-9][A-Z0-9._/-]*$/, "Letters, digits, . _ - / only (starting with a letter or digit)");
 
 const oneOf = (values: Record<string, TrackingMode>, what: string) =>

@@ -96,7 +96,7 @@ export async function importExternalSnapshot(db: Db, actor: string, input: Impor
           importedBy: actor,
           importedAt: sql`date_trunc('milliseconds', clock_timestamp())`,
         })
-        .returning({ id: externalSnapshots.id, importedAt: externalSnapshots.importedAt });
+        .returning({ id: externalSnapshots.id });
       await tx.execute(sql`
         insert into external_snapshot_rows (snapshot_id, line, external_key, site, tracking_flag, tracking_mode)
         select ${snapshot!.id}, line, part_number, site, tracking_flag, tracking_mode from snapshot_staging`);
@@ -105,8 +105,8 @@ export async function importExternalSnapshot(db: Db, actor: string, input: Impor
       await tx.execute(sql`
         insert into external_master_records (system, external_key, material_id, site_id, tracking_flag, tracking_mode, payload, imported_at, source_digest)
         select ${input.system}, part_number, material_id, site_id, tracking_flag, tracking_mode,
-               jsonb_build_object('snapshot', ${snapshot!.id}::int, 'line', line), ${snapshot!.importedAt}, ${digest}
-        from snapshot_staging`);
+               jsonb_build_object('snapshot', ${snapshot!.id}::int, 'line', line), s.imported_at, ${digest}
+        from snapshot_staging, (select imported_at from external_snapshots where id = ${snapshot!.id}) s`);
       await appendAudit(tx, {
         actor,
         action: "external_master.import",
@@ -166,6 +166,7 @@ export async function parseFile(source: AsyncIterable<Uint8Array | string>, chec
   let lastLine = 0;
   let headerOk = false;
   let headerSeen = false;
+  let readable = true;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       lastLine = info.lines;
@@ -180,13 +181,15 @@ export async function parseFile(source: AsyncIterable<Uint8Array | string>, chec
     }
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
+    readable = false;
     checker.error((error as CsvError & { lines?: number }).lines ?? lastLine + 1, "file", `Not readable as CSV: ${error.message}`);
   }
   const failed = await feeding;
   if (failed instanceof CsvError) {
-    if (checker.ok) checker.error((failed as CsvError & { lines?: number }).lines ?? lastLine + 1, "file", `Not readable as CSV: ${failed.message}`);
+    if (readable) checker.error((failed as CsvError & { lines?: number }).lines ?? lastLine + 1, "file", `Not readable as CSV: ${failed.message}`);
+    readable = false;
   } else if (failed) throw failed;
-  if (!headerOk && headerSeen) return hash.digest("hex");
-  checker.end(lastLine);
+  // An unreadable file or a refused header has said all there is to say.
+  if (readable && (headerOk || !headerSeen)) checker.end(lastLine);
   return hash.digest("hex");
 }
