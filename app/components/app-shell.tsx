@@ -15,6 +15,8 @@ const NAVIGATION: { to: string; label: string; end: boolean; needs: [Action, Sub
   { to: "/genealogy", label: "Genealogy", end: false, needs: ["read", "TraceItem"] },
   { to: "/change-requests", label: "Change requests", end: false, needs: ["read", "ChangeRequest"] },
   { to: "/releases", label: "Releases", end: false, needs: ["release", "ChangeRequest"] },
+  { to: "/reconciliation", label: "Reconciliation", end: false, needs: ["read", "ExternalMaster"] },
+  { to: "/external-masters", label: "ERP / PLM", end: false, needs: ["read", "ExternalMaster"] },
   { to: "/audit", label: "Audit trail", end: false, needs: ["read", "AuditTrail"] },
   { to: "/users", label: "Users", end: false, needs: ["read", "User"] },
   { to: "/runtime-clients", label: "Runtime clients", end: false, needs: ["read", "User"] },
