@@ -161,7 +161,14 @@ export class SnapshotChecker {
     let mode: TrackingMode;
     if (this.system === "erp") {
       const parsed = erpRowSchema.safeParse(record);
-      if (!parsed.success) return this.issues(line, parsed.error.issues);
+      if (!parsed.success) {
+        // The site is checked too, so that one pass lists every error of the row.
+        const rawSite = (record.site ?? "").trim().toUpperCase();
+        const siteIssue = parsed.error.issues.some((i) => i.path[0] === "site");
+        this.issues(line, parsed.error.issues);
+        if (!siteIssue && rawSite && !this.context.sites.has(rawSite)) this.unknownSite(line, rawSite);
+        return null;
+      }
       partNumber = parsed.data.part_number;
       site = parsed.data.site || null;
       flagName = "tracking";
@@ -179,7 +186,7 @@ export class SnapshotChecker {
     let siteId: number | null = null;
     if (site !== null) {
       const id = this.context.sites.get(site);
-      if (id === undefined) this.error(line, "site", `Unknown site "${site}" (C-981 sites: ${[...this.context.sites.keys()].sort().join(", ")})`);
+      if (id === undefined) this.unknownSite(line, site);
       else siteId = id;
     }
     const key = `${partNumber}@${site ?? "*"}`;
@@ -199,6 +206,10 @@ export class SnapshotChecker {
   end(lastLine: number): void {
     if (!this.index && this.summary.errorCount === 0) this.error(1, "header", "The file is empty: a header row and at least one row are required");
     else if (this.index && this.summary.rows === 0) this.error(Math.max(lastLine, 2), "file", "No rows after the header: an empty snapshot would erase the system's view; refused");
+  }
+
+  private unknownSite(line: number, site: string): void {
+    this.error(line, "site", `Unknown site "${site}" (C-981 sites: ${[...this.context.sites.keys()].sort().join(", ")})`);
   }
 
   private issues(line: number, issues: readonly { path: PropertyKey[]; message: string }[]): null {
