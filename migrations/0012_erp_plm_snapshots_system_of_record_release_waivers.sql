@@ -1,11 +1,8 @@
-CREATE TABLE "external_snapshot_rows" (
+CREATE TABLE "external_snapshot_files" (
 	"snapshot_id" integer NOT NULL,
-	"line" integer NOT NULL,
-	"external_key" text NOT NULL,
-	"site" text,
-	"tracking_flag" text NOT NULL,
-	"tracking_mode" "tracking_mode" NOT NULL,
-	CONSTRAINT "external_snapshot_rows_snapshot_id_line_pk" PRIMARY KEY("snapshot_id","line")
+	"seq" integer NOT NULL,
+	"content" "bytea" NOT NULL,
+	CONSTRAINT "external_snapshot_files_snapshot_id_seq_pk" PRIMARY KEY("snapshot_id","seq")
 );
 --> statement-breakpoint
 CREATE TABLE "external_snapshots" (
@@ -36,10 +33,9 @@ CREATE TABLE "system_of_record" (
 	CONSTRAINT "system_of_record_system" CHECK ("system_of_record"."system" in ('erp', 'plm', 'c981'))
 );
 --> statement-breakpoint
-ALTER TABLE "external_snapshot_rows" ADD CONSTRAINT "external_snapshot_rows_snapshot_id_external_snapshots_id_fk" FOREIGN KEY ("snapshot_id") REFERENCES "public"."external_snapshots"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "release_waivers" ADD CONSTRAINT "release_waivers_release_signature_id_release_signatures_id_fk" FOREIGN KEY ("release_signature_id") REFERENCES "public"."release_signatures"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "external_snapshots_system_id" ON "external_snapshots" USING btree ("system","id");--> statement-breakpoint
--- ---- Hand-written (issue 10 parts 3-4, docs/decisions/015): snapshots, their rows and release
+-- ---- Hand-written (issue 10 parts 3-4, docs/decisions/015): snapshots, their files and release
 -- ---- waivers are append-only, like the release signatures they sit beside.
 CREATE TRIGGER external_snapshots_no_update_delete BEFORE UPDATE OR DELETE ON external_snapshots
   FOR EACH ROW EXECUTE FUNCTION c981_refuse_change();
@@ -47,10 +43,10 @@ CREATE TRIGGER external_snapshots_no_update_delete BEFORE UPDATE OR DELETE ON ex
 CREATE TRIGGER external_snapshots_no_truncate BEFORE TRUNCATE ON external_snapshots
   FOR EACH STATEMENT EXECUTE FUNCTION c981_refuse_change();
 --> statement-breakpoint
-CREATE TRIGGER external_snapshot_rows_no_update_delete BEFORE UPDATE OR DELETE ON external_snapshot_rows
+CREATE TRIGGER external_snapshot_files_no_update_delete BEFORE UPDATE OR DELETE ON external_snapshot_files
   FOR EACH STATEMENT EXECUTE FUNCTION c981_refuse_change();
 --> statement-breakpoint
-CREATE TRIGGER external_snapshot_rows_no_truncate BEFORE TRUNCATE ON external_snapshot_rows
+CREATE TRIGGER external_snapshot_files_no_truncate BEFORE TRUNCATE ON external_snapshot_files
   FOR EACH STATEMENT EXECUTE FUNCTION c981_refuse_change();
 --> statement-breakpoint
 CREATE TRIGGER release_waivers_no_update_delete BEFORE UPDATE OR DELETE ON release_waivers

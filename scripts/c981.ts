@@ -298,7 +298,7 @@ async function importSnapshot(database: Database, system: "erp" | "plm", args: s
   if (!existsSync(file)) throw new DomainError("not_found", `${file}: no such file`);
   const { importExternalSnapshot } = await import("../app/services/external-import.server");
   const { describeErrors } = await import("../app/domain/external-snapshot");
-  const result = await importExternalSnapshot(database.db, cliActor(), { system, fileName: path.basename(file), source: createReadStream(file) });
+  const result = await importExternalSnapshot(database.db, cliActor(), { system, fileName: path.basename(file), source: () => createReadStream(file) });
   if (!result.ok) {
     console.error(`REFUSED: ${file} (${system.toUpperCase()}): ${result.errorCount} error(s) in ${result.rows} row(s); nothing was imported.`);
     console.error(describeErrors(result));

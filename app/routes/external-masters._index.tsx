@@ -49,7 +49,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const result = await importExternalSnapshot(await getDb(), actorName(signedIn), {
     system: parsed.data.system,
     fileName: file.name,
-    source: file.stream() as unknown as AsyncIterable<Uint8Array>,
+    source: () => file.stream() as unknown as AsyncIterable<Uint8Array>,
   });
   return data<ActionData>({ fieldErrors: {}, result }, { status: result.ok ? 200 : 400 });
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { check, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 import { externalSystem, trackingMode } from "./enums";
 import { releaseSignatures } from "./releases";
 
@@ -25,26 +25,26 @@ export const externalSnapshots = pgTable(
   (t) => [index("external_snapshots_system_id").on(t.system, t.id), check("external_snapshots_digest_hex", sql`${t.digest} ~ '^[0-9a-f]{64}$'`)],
 );
 
+const bytea = customType<{ data: Uint8Array; driverData: Buffer }>({
+  dataType: () => "bytea",
+  toDriver: (v) => Buffer.from(v),
+  fromDriver: (v) => new Uint8Array(v),
+});
+
 /**
- * Every row of every snapshot, as imported (the history behind external_master_records). Plain
- * text keys, no references to materials or sites: history says what the file said, and a
- * 100,000-row import does not pay two foreign-key checks per row for it.
+ * The bytes of every imported snapshot file, in chunks of about 1 MiB, in order: the history is the
+ * file itself (its SHA-256 is the snapshot's digest), so any past view can be read again exactly.
+ * No foreign key to external_snapshots: the import writes the chunks first and the snapshot row
+ * last, in the same transaction (docs/decisions/015).
  */
-export const externalSnapshotRows = pgTable(
-  "external_snapshot_rows",
+export const externalSnapshotFiles = pgTable(
+  "external_snapshot_files",
   {
-    snapshotId: integer()
-      .notNull()
-      .references(() => externalSnapshots.id),
-    /** The row's line in the file (the header is line 1). */
-    line: integer().notNull(),
-    externalKey: text().notNull(),
-    /** C-981 site code; null for a record that holds at every site (all PLM rows, ERP rows without a site). */
-    site: text(),
-    trackingFlag: text().notNull(),
-    trackingMode: trackingMode().notNull(),
+    snapshotId: integer().notNull(),
+    seq: integer().notNull(),
+    content: bytea().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.snapshotId, t.line] })],
+  (t) => [primaryKey({ columns: [t.snapshotId, t.seq] })],
 );
 
 /**

@@ -3,6 +3,7 @@
  * as a new snapshot replacing the system's view, audited), the reconciliation report with the demo
  * plant's deliberate disagreements, citations on change requests, and the release waiver.
  */
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateDemoPlant } from "../../app/seed/demo-plant";
@@ -39,8 +40,8 @@ async function person(username: string, role: "engineer" | "quality_reviewer" | 
 const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
 
 const csv = (text: string) => Readable.from([Buffer.from(text, "utf8")]);
-const importErp = (text: string, fileName = "erp.csv") => importExternalSnapshot(database.db, "test.importer", { system: "erp", fileName, source: csv(text) });
-const importPlm = (text: string, fileName = "plm.csv") => importExternalSnapshot(database.db, "test.importer", { system: "plm", fileName, source: csv(text) });
+const importErp = (text: string, fileName = "erp.csv") => importExternalSnapshot(database.db, "test.importer", { system: "erp", fileName, source: () => csv(text) });
+const importPlm = (text: string, fileName = "plm.csv") => importExternalSnapshot(database.db, "test.importer", { system: "plm", fileName, source: () => csv(text) });
 
 /** Everything an import could touch. */
 async function footprint() {
@@ -48,7 +49,7 @@ async function footprint() {
     (select count(*)::int from external_master_records) as records,
     (select coalesce(sum(hashtext(system::text || external_key || coalesce(site_id, 0) || tracking_mode::text)), 0)::text from external_master_records) as records_hash,
     (select count(*)::int from external_snapshots) as snapshots,
-    (select count(*)::int from external_snapshot_rows) as snapshot_rows`;
+    (select count(*)::int from external_snapshot_files) as snapshot_files`;
   return { ...row, dataPoint: await currentDataPoint(database.db) };
 }
 
@@ -187,8 +188,9 @@ describe("ERP / PLM snapshot import", () => {
     expect(snapshot).toEqual({ system: "erp", file_name: "erp-2026-11.csv", digest: result.digest, row_count: prev!.n + 1, unknown_count: 2, imported_by: "test.importer" });
     const [current] = await database.client`select count(*)::int as n, count(distinct source_digest)::int as digests from external_master_records where system = 'erp'`;
     expect(current).toEqual({ n: prev!.n + 1, digests: 1 });
-    const [history] = await database.client`select count(*)::int as n from external_snapshot_rows where snapshot_id = ${result.snapshotId}`;
-    expect(history!.n).toBe(prev!.n + 1);
+    // The history is the file itself: its bytes, whose SHA-256 is the digest.
+    const chunks = await database.client`select content from external_snapshot_files where snapshot_id = ${result.snapshotId} order by seq`;
+    expect(createHash("sha256").update(Buffer.concat(chunks.map((c) => c.content as Buffer))).digest("hex")).toBe(result.digest);
     const audit = await database.client`select action, entity_id, actor, after from audit_trail where seq > ${before}`;
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ action: "external_master.import", entity_id: `erp/${result.snapshotId}`, actor: "test.importer", after: { digest: result.digest, unknownToC981: 2 } });
@@ -198,7 +200,7 @@ describe("ERP / PLM snapshot import", () => {
     expect(report.rows.map((r) => r.key)).toContain("ZZZ-0001@CLT");
     // Snapshots are history: never changed.
     await expect(database.client`update external_snapshots set file_name = 'x' where id = ${result.snapshotId}`).rejects.toThrow(/append-only/);
-    await expect(database.client`delete from external_snapshot_rows where snapshot_id = ${result.snapshotId}`).rejects.toThrow(/append-only/);
+    await expect(database.client`delete from external_snapshot_files where snapshot_id = ${result.snapshotId}`).rejects.toThrow(/append-only/);
     expect((await verifyAuditChain(database.db)).firstBreak).toBeUndefined();
   });
 });
