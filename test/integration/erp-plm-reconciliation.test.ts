@@ -17,7 +17,8 @@ import { setSystemOfRecord } from "../../app/services/reconciliation.server";
 import { releaseChangeRequests } from "../../app/services/releases.server";
 import { hashSessionId, signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
-import type { Database } from "../../app/utils/db.server";
+import { registerDatabase, type Database } from "../../app/utils/db.server";
+import { SESSION_COOKIE } from "../../app/utils/auth.server";
 import { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import { analysed } from "../setup/analysis";
@@ -202,6 +203,31 @@ describe("ERP / PLM snapshot import", () => {
     await expect(database.client`update external_snapshots set file_name = 'x' where id = ${result.snapshotId}`).rejects.toThrow(/append-only/);
     await expect(database.client`delete from external_snapshot_files where snapshot_id = ${result.snapshotId}`).rejects.toThrow(/append-only/);
     expect((await verifyAuditChain(database.db)).firstBreak).toBeUndefined();
+  });
+});
+
+describe("the import screen", () => {
+  it("imports an uploaded file for an administrator, and answers 400 with the located errors for a bad one", async () => {
+    await createUser(database.db, "test", { username: "a.a", displayName: "A.A", password: PASSWORD, grants: [{ role: "admin", site: null }], reason: "test" });
+    const session = await signIn(database.db, { username: "a.a", password: PASSWORD, ip: null, maxHours: 1 });
+    if (!session.ok) throw new Error("sign-in failed");
+    registerDatabase(Promise.resolve(database));
+    const { action } = await import("../../app/routes/external-masters._index");
+    const post = async (system: string, name: string, text: string) => {
+      const form = new FormData();
+      form.set("system", system);
+      form.set("file", new File([text], name, { type: "text/csv" }));
+      const request = new Request("http://127.0.0.1/external-masters", { method: "POST", headers: { Cookie: `${SESSION_COOKIE}=${session.sessionId}` }, body: form });
+      return (await action({ request, params: {}, context: {} })) as unknown as { data: { result: { ok: boolean; errors?: unknown[]; rows?: number } }; init: { status?: number } | null };
+    };
+    const bad = await post("plm", "plm-bad.csv", "part_number,serialization\nASM-1003,sometimes\n");
+    expect(bad.init?.status).toBe(400);
+    expect(bad.data.result).toMatchObject({ ok: false, errors: [{ line: 2, field: "serialization" }] });
+    const good = await post("plm", "plm-good.csv", "part_number,serialization\nASM-1003,serialized\nRES-1004,none\n");
+    expect(good.init?.status ?? 200).toBe(200);
+    expect(good.data.result).toMatchObject({ ok: true, rows: 2 });
+    const [audit] = await database.client`select actor from audit_trail where action = 'external_master.import' order by seq desc limit 1`;
+    expect(audit!.actor).toBe("a.a");
   });
 });
 
