@@ -10,14 +10,14 @@ const SITE_A = 1;
 const SITE_B = 2;
 
 /** Allowed [action, subject] pairs per role, for a grant at all sites. */
-const SEE = ["read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read ChangeRequest"];
+const SEE = ["read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read ChangeRequest", "read ExternalMaster"];
 const EXPECTED_ALL_SITES: Record<Role, string[]> = {
   viewer: [...SEE],
   engineer: [...SEE, "create ChangeRequest", "update ChangeRequest", "create TraceItem"],
   quality_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail"],
   regulatory_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail"],
   release_manager: [...SEE, "release ChangeRequest"],
-  admin: [...SEE, "create TraceItem", "read AuditTrail", "export AuditTrail", "read User", "create User", "update User", "deactivate User"],
+  admin: [...SEE, "create TraceItem", "read AuditTrail", "export AuditTrail", "read User", "create User", "update User", "deactivate User", "create ExternalMaster", "update ExternalMaster"],
 };
 /** A grant limited to one site keeps only the site-bound permissions (for that site) and reading materials. */
 const SITE_SCOPED_KEEPS = new Set([...SEE, "create TraceItem", "create ChangeRequest", "update ChangeRequest", "sign ChangeRequest", "release ChangeRequest"]);

@@ -25,7 +25,7 @@ export type Action = (typeof ACTIONS)[number];
  * Global subjects (materials are master data shared by all sites; the audit trail and users are
  * administered centrally) are reached by site-scoped grants only where the table below says so.
  */
-export const SUBJECTS = ["Site", "RuleSetVersion", "TraceItem", "Material", "AuditTrail", "User", "ChangeRequest"] as const;
+export const SUBJECTS = ["Site", "RuleSetVersion", "TraceItem", "Material", "AuditTrail", "User", "ChangeRequest", "ExternalMaster"] as const;
 export type SubjectType = (typeof SUBJECTS)[number];
 const SITE_BOUND = new Set<SubjectType>(["Site", "RuleSetVersion", "TraceItem", "ChangeRequest"]);
 /**
@@ -47,7 +47,8 @@ interface Permission {
 }
 
 const read = (subject: SubjectType, allSitesOnly = false): Permission => ({ action: "read", subject, allSitesOnly });
-const SEE_THE_PLANT: Permission[] = [read("Site"), read("Material"), read("RuleSetVersion"), read("TraceItem"), read("ChangeRequest")];
+/** ExternalMaster: the ERP/PLM snapshots and the reconciliation report (global, like materials). */
+const SEE_THE_PLANT: Permission[] = [read("Site"), read("Material"), read("RuleSetVersion"), read("TraceItem"), read("ChangeRequest"), read("ExternalMaster")];
 /** Signing is approve, reject or request changes (21 CFR 11.50); the approval policy says which reviewer roles a request needs. */
 const SIGN: Permission = { action: "sign", subject: "ChangeRequest" };
 
@@ -73,6 +74,10 @@ export const PERMISSIONS: Record<Role, Permission[]> = {
     { action: "create", subject: "User", allSitesOnly: true },
     { action: "update", subject: "User", allSitesOnly: true },
     { action: "deactivate", subject: "User", allSitesOnly: true },
+    // Importing ERP/PLM snapshots replaces what every site is reconciled against; the system of
+    // record per identifier type is a plant-wide setting (docs/decisions/015).
+    { action: "create", subject: "ExternalMaster", allSitesOnly: true },
+    { action: "update", subject: "ExternalMaster", allSitesOnly: true },
   ],
 };
 

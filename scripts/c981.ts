@@ -282,6 +282,37 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  "import:erp": {
+    summary: "import an ERP material-master snapshot (CSV; docs/decisions/015); refused whole, exit 65, on any error",
+    usage: "import:erp FILE",
+    run: (database, args) => importSnapshot(database, "erp", args),
+  },
+  "import:plm": {
+    summary: "import a PLM serialization-flag snapshot (CSV; docs/decisions/015); refused whole, exit 65, on any error",
+    usage: "import:plm FILE",
+    run: (database, args) => importSnapshot(database, "plm", args),
+  },
+  "reconciliation:report": {
+    summary: "the ERP/PLM/C-981 tracking disagreements as CSV on stdout",
+    async run(database) {
+      const { reconciliationCsv, reconciliationReport } = await import("../app/queries/reconciliation.server");
+      const report = await reconciliationReport(database.db);
+      process.stdout.write(reconciliationCsv(report));
+      console.error(`${report.rows.length} disagreement(s) among ${report.compared} material/site pair(s) compared; system of record: serial ${report.systemOfRecord.serial}, lot ${report.systemOfRecord.lot}`);
+      return 0;
+    },
+  },
+  "reconciliation:system-of-record": {
+    summary: "set the system of record for an identifier type (audited)",
+    usage: "reconciliation:system-of-record serial|lot erp|plm|c981 --reason R",
+    async run(database, args) {
+      const { values, positionals } = parseArgs({ args, options: { reason: { type: "string" } }, allowPositionals: true, strict: true });
+      const { setSystemOfRecord } = await import("../app/services/reconciliation.server");
+      const { changed } = await setSystemOfRecord(database.db, cliActor(), { identifierType: positionals[0] ?? "", system: positionals[1] ?? "", reason: values.reason ?? "" });
+      console.log(changed ? `system of record for ${positionals[0]}: ${positionals[1]}` : `unchanged: ${positionals[1]} already is the system of record for ${positionals[0]}`);
+      return 0;
+    },
+  },
   "rules:at": {
     summary: "the tracking rule in force for a material at a site at a time",
     usage: "rules:at <part number> <site code> [<ISO time, default now>]",
@@ -300,6 +331,28 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+async function importSnapshot(database: Database, system: "erp" | "plm", args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true });
+  const file = positionals[0];
+  if (!file) throw new DomainError("invalid", `usage: import:${system} FILE`);
+  const { createReadStream, existsSync } = await import("node:fs");
+  const path = await import("node:path");
+  if (!existsSync(file)) throw new DomainError("not_found", `${file}: no such file`);
+  const { importExternalSnapshot } = await import("../app/services/external-import.server");
+  const { describeErrors } = await import("../app/domain/external-snapshot");
+  const result = await importExternalSnapshot(database.db, cliActor(), { system, fileName: path.basename(file), source: () => createReadStream(file) });
+  if (!result.ok) {
+    console.error(`REFUSED: ${file} (${system.toUpperCase()}): ${result.errorCount} error(s) in ${result.rows} row(s); nothing was imported.`);
+    console.error(describeErrors(result));
+    return 65;
+  }
+  console.log(`imported ${system.toUpperCase()} snapshot #${result.snapshotId}: ${result.rows} rows, sha256 ${result.digest}; replaced ${result.replaced.rows} records`);
+  if (result.unknownCount) {
+    console.log(`${result.unknownCount} part number(s) unknown to C-981 (imported, shown in the reconciliation report): ${result.unknown.slice(0, 20).map((u) => `${u.partNumber}${u.site ? `@${u.site}` : ""} (line ${u.line})`).join(", ")}${result.unknownCount > 20 ? ", …" : ""}`);
+  }
+  return 0;
+}
 
 function printHelp(): void {
   console.log("C-981 admin CLI — npm run c981 -- <command>\n");

@@ -17,6 +17,8 @@ const NAVIGATION: { to: string; label: string; end: boolean; needs: [Action, Sub
   { to: "/imports/epcis", label: "EPCIS import", end: false, needs: ["create", "TraceItem"] },
   { to: "/change-requests", label: "Change requests", end: false, needs: ["read", "ChangeRequest"] },
   { to: "/releases", label: "Releases", end: false, needs: ["release", "ChangeRequest"] },
+  { to: "/reconciliation", label: "Reconciliation", end: false, needs: ["read", "ExternalMaster"] },
+  { to: "/external-masters", label: "ERP / PLM", end: false, needs: ["read", "ExternalMaster"] },
   { to: "/audit", label: "Audit trail", end: false, needs: ["read", "AuditTrail"] },
   { to: "/users", label: "Users", end: false, needs: ["read", "User"] },
   { to: "/runtime-clients", label: "Runtime clients", end: false, needs: ["read", "User"] },

@@ -69,6 +69,21 @@ export function ChangeRequestContentView({ content, headingLevel = 2 }: { conten
           <dt>Revalidation required</dt>
           <dd>{content.revalidationRequired ? "yes" : "no"}</dd>
         </div>
+        {content.resolvesDisagreements?.length ? (
+          <div className="wide">
+            <dt>Resolves ERP/PLM disagreements</dt>
+            <dd>
+              {content.resolvesDisagreements.map((key, i) => (
+                <span key={key}>
+                  {i > 0 ? ", " : null}
+                  <a href="/reconciliation">
+                    <code>{key}</code>
+                  </a>
+                </span>
+              ))}
+            </dd>
+          </div>
+        ) : null}
         {content.legacyDataNotes ? (
           <div className="wide">
             <dt>Notes on legacy data</dt>

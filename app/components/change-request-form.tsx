@@ -141,12 +141,13 @@ export interface ChangeRequestFormOptions {
   formats: readonly { code: string; name: string; identifies: string; site: string | null }[];
 }
 
-const TOP_FIELDS = ["title", "justification", "riskAssessment", "legacyDataPlan", "legacyDataNotes", "proposedEffectiveFrom", "revalidationRequired", "revalidationTasks", "changes", "form"];
+const TOP_FIELDS = ["title", "justification", "riskAssessment", "legacyDataPlan", "legacyDataNotes", "proposedEffectiveFrom", "revalidationRequired", "revalidationTasks", "changes", "resolvesDisagreements", "form"];
 
 /** Errors the form has no place for (an unexpected key) are shown at its top rather than lost. */
 function unplacedErrors(errors: FieldErrors): string[] {
   return Object.entries(errors).flatMap(([key, messages]) => {
     if (TOP_FIELDS.includes(key)) return [];
+    if (/^resolvesDisagreements\.\d+$/.test(key)) return [];
     if (/^changes\.\d+(\.|$)/.test(key) || /^revalidationTasks\.\d+\.(description|evidenceUrl)$/.test(key)) return [];
     return messages ?? [];
   });
@@ -244,6 +245,18 @@ export function ChangeRequestForm({
           defaultValue={toLocalInput(initial?.proposedEffectiveFrom)}
           errors={errors.proposedEffectiveFrom}
           hint="In UTC. Empty: when released."
+        />
+        <Field
+          label="Disagreements it resolves"
+          name="resolvesDisagreements"
+          id="cr-resolves"
+          type="text"
+          maxLength={2000}
+          autoCapitalize="characters"
+          spellCheck={false}
+          defaultValue={initial?.resolvesDisagreements?.join(", ") ?? ""}
+          errors={Object.entries(errors).flatMap(([key, messages]) => (key === "resolvesDisagreements" || key.startsWith("resolvesDisagreements.") ? (messages ?? []) : []))}
+          hint="Keys from the reconciliation report (PART@SITE, e.g. ASM-1003@EIN), comma-separated; each must be one this request changes."
         />
       </section>
 

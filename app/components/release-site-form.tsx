@@ -7,6 +7,7 @@ import { FIELD_LABELS } from "./change-request-diff";
 import { ChangeRequestFlags, ChangeRequestStatusBadge, STATUS_LABELS } from "./change-request-status";
 import { DataTable, EmptyRow } from "./data-table";
 import { Digest } from "./digest";
+import { TextAreaField } from "./form-fields";
 import { ErrorList, Field, FormError, useSchemaForm, type FieldErrors } from "./forms";
 import { UtcTime } from "./time";
 
@@ -24,6 +25,12 @@ const releaseFormSchema = z.object({
   effectiveFrom: z.string().optional(),
   username: z.string().optional(),
   password: z.string().min(1, "Enter your password").max(256),
+  waiver: z
+    .string()
+    .trim()
+    .max(2000, "At most 2000 characters")
+    .optional()
+    .refine((v) => !v || v.length >= 10, "Say why the disagreements may remain (at least 10 characters)"),
 });
 const releaseFormWithUsernameSchema = releaseFormSchema.refine((f) => Boolean(f.username?.trim()), {
   path: ["username"],
@@ -72,8 +79,11 @@ export function ReleaseSiteForm({
   needsUsername,
   serverErrors,
   signingProblem,
+  disagreements = [],
 }: {
   view: ReleaseSiteView;
+  /** Known ERP/PLM/C-981 disagreements at this site today (the server checks them as the release leaves them). */
+  disagreements?: readonly string[];
   meaning: string;
   needsUsername: boolean;
   serverErrors: FieldErrors | undefined;
@@ -237,6 +247,32 @@ export function ReleaseSiteForm({
               The signature shows your printed name, the date and time (UTC) and this meaning on {code} v{nextVersion}, bound to the SHA-256 of the rule set
               released. The password is asked at every signature.
             </p>
+            {disagreements.length > 0 ? (
+              <div className="notice notice-warn" id={`${prefix}-disagreements`}>
+                <p>
+                  <strong>
+                    {disagreements.length} known ERP/PLM disagreement(s) at {code}
+                  </strong>{" "}
+                  (<Link to="/reconciliation">reconciliation</Link>). A release that leaves any of them unresolved needs a waiver: the reason, recorded with
+                  your signature.
+                </p>
+                <ul className="compact-list">
+                  {disagreements.slice(0, 10).map((d) => (
+                    <li key={d}>{d}</li>
+                  ))}
+                  {disagreements.length > 10 ? <li>… and {disagreements.length - 10} more</li> : null}
+                </ul>
+              </div>
+            ) : null}
+            <TextAreaField
+              label="Waiver for unresolved ERP/PLM disagreements"
+              name="waiver"
+              id={`${prefix}-waiver`}
+              rows={2}
+              maxLength={2000}
+              errors={errorsOf(errors, "waiver")}
+              hint="Only when the release leaves known disagreements at this site: why they may remain. Empty otherwise."
+            />
             <div className="form-grid">
               {needsUsername ? (
                 <Field

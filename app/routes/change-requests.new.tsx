@@ -10,12 +10,42 @@ import { requireEverySite, requirePermission, signerOf, siteFilter } from "~/uti
 import { getDb } from "~/utils/db.server";
 import { DomainError } from "~/utils/errors.server";
 import { record } from "../../policies/ability";
+import { DISAGREEMENT_KEY } from "~/domain/reconciliation";
+import { TRACKING_MODES } from "~/domain/tracking-rule";
+import type { ChangeRequestContent } from "~/schemas/change-request";
 
 export const meta: MetaFunction = () => [{ title: "New change request · C-981" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const signedIn = await requirePermission(request, "create", "ChangeRequest");
-  return { options: await changeRequestFormOptions(await getDb(), siteFilter(signedIn)) };
+  return { options: await changeRequestFormOptions(await getDb(), siteFilter(signedIn)), prefill: prefillFrom(new URL(request.url).searchParams) };
+}
+
+const CODE = /^[A-Z0-9][A-Z0-9._/-]{0,39}$/;
+const asCode = (v: string | null) => (v && CODE.test(v.trim().toUpperCase()) ? v.trim().toUpperCase() : null);
+
+/**
+ * A draft started from the reconciliation report (app/routes/reconciliation._index.tsx): the
+ * disagreement it cites and the change that would resolve it. Only a starting point: the author
+ * completes it and the service checks everything as for any other request.
+ */
+function prefillFrom(params: URLSearchParams): ChangeRequestContent | null {
+  const cites = params.get("cites")?.trim().toUpperCase() ?? "";
+  if (!DISAGREEMENT_KEY.test(cites)) return null;
+  const material = asCode(params.get("material"));
+  const newMaterial = asCode(params.get("newMaterial"));
+  const site = asCode(params.get("site"));
+  const mode = TRACKING_MODES.find((m) => m === params.get("trackingMode")) ?? null;
+  const changes: Record<string, unknown>[] = [];
+  if (newMaterial) changes.push({ kind: "new_material", partNumber: newMaterial, regulatoryFlags: [] });
+  const target = newMaterial ?? material;
+  if (target && site && mode) changes.push({ kind: "tracking", material: target, sites: [site], trackingMode: mode, containerTracking: false, identifierFormatCodes: [] });
+  return {
+    title: `Resolve the ${cites} tracking disagreement`,
+    revalidationTasks: [],
+    changes,
+    resolvesDisagreements: [cites],
+  } as unknown as ChangeRequestContent;
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -44,7 +74,7 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function NewChangeRequest() {
-  const { options } = useLoaderData<typeof loader>();
+  const { options, prefill } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   return (
     <>
@@ -54,7 +84,7 @@ export default function NewChangeRequest() {
       >
         <Link to="/change-requests">All change requests</Link>
       </PageHeader>
-      <ChangeRequestForm options={options} initial={null} serverErrors={actionData?.fieldErrors} submitLabel="Create draft" />
+      <ChangeRequestForm options={options} initial={prefill} serverErrors={actionData?.fieldErrors} submitLabel="Create draft" />
     </>
   );
 }

@@ -6,6 +6,8 @@ import { PageHeader } from "~/components/app-shell";
 import { parseForm, type FieldErrors } from "~/components/forms";
 import { ReleaseSiteForm } from "~/components/release-site-form";
 import { UtcTime } from "~/components/time";
+import { describeDisagreement, disagreementsAt } from "~/domain/reconciliation";
+import { reconciliationReport } from "~/queries/reconciliation.server";
 import { mayReleaseAt, releaseBoard, releaseSiteIds, signingProblem } from "~/queries/releases.server";
 import { signatureNeedsUsername } from "~/services/change-requests.server";
 import { RELEASE_MEANING, releaseChangeRequests, releaseSchema } from "~/services/releases.server";
@@ -38,12 +40,14 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const siteIds = requireReleaseManager(signedIn);
   const db = await getDb();
   const at = await databaseNow(db);
-  const [sites, needsUsername, cannotSign] = await Promise.all([
+  const [sites, needsUsername, cannotSign, report] = await Promise.all([
     releaseBoard(db, { siteIds, viewerId: signedIn.user.id, at }),
     signatureNeedsUsername(db, signedIn.sessionIdHash),
     signingProblem(db, readEnv().C981_SIGNING_KEYS_DIR),
+    reconciliationReport(db),
   ]);
-  return { at, sites, needsUsername, signingProblem: cannotSign, meaning: RELEASE_MEANING };
+  const disagreements = Object.fromEntries(sites.map((s) => [s.site.code, disagreementsAt(report, s.site.code).map(describeDisagreement)]));
+  return { at, sites, needsUsername, signingProblem: cannotSign, meaning: RELEASE_MEANING, disagreements };
 }
 
 /** A service's field errors as the form shows them; its message at the top when no field names it. */
@@ -132,6 +136,7 @@ export default function Releases() {
           needsUsername={view.needsUsername}
           serverErrors={errorsFor(s.site.code)}
           signingProblem={view.signingProblem}
+          disagreements={view.disagreements[s.site.code] ?? []}
         />
       ))}
     </>

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DISAGREEMENT_KEY } from "../domain/reconciliation";
 import { CONSUMPTION_SCANS, TRACKING_MODES } from "../domain/tracking-rule";
 
 export const LEGACY_DATA_PLANS = ["grandfather", "reidentify_at_next_movement", "convert_now"] as const;
@@ -98,6 +99,17 @@ export const changeRequestContentSchema = z.object({
     z.array(z.object({ description: z.string().trim().min(3).max(500), evidenceUrl: z.string().trim().url("A link (https://…)").or(z.literal("")).default("") })).max(30),
   ),
   changes: z.preprocess(asArray, z.array(changeSchema).min(1, "Propose at least one change").max(200)),
+  /**
+   * The ERP/PLM disagreements (reconciliation keys PART@SITE) this request resolves. Left out of
+   * the content when empty, so requests that cite nothing keep the content (and hash) they had.
+   */
+  resolvesDisagreements: z
+    .preprocess(
+      (v) => asArray(v).flatMap((x) => (typeof x === "string" ? x.split(/[\s,]+/) : [x])).filter((x) => x !== ""),
+      z.array(z.string().trim().toUpperCase().regex(DISAGREEMENT_KEY, "A disagreement key: PART@SITE, e.g. ASM-1003@EIN")).max(50, "At most 50"),
+    )
+    .optional()
+    .transform((v) => (v && v.length ? [...new Set(v)].sort() : undefined)),
 });
 export type ChangeRequestContent = z.infer<typeof changeRequestContentSchema>;
 export type ChangeRequestContentInput = z.input<typeof changeRequestContentSchema>;

@@ -43,6 +43,8 @@ import {
 } from "../schemas/change-request";
 import type { Db, DbOrTx, Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
+import { citationProblems, reconcile } from "../domain/reconciliation";
+import { loadReconciliationInput } from "../queries/reconciliation.server";
 import { verifyPassword } from "../utils/password.server";
 import { analysisCurrency } from "./impact-analysis.server";
 import { appendAudit } from "./audit.server";
@@ -177,9 +179,26 @@ async function prepare(tx: Tx, input: unknown): Promise<Prepared> {
   const catalog = await loadCatalog(tx);
   const expansion = expandChanges(content.changes, catalog);
   if (!expansion.ok) throw new DomainError("invalid", "The proposed changes have problems", expansion.fields);
+  await checkCitations(tx, content, expansion.changes);
   const all = await siteBases(tx);
   const bases = touchedSites(expansion.changes, [...catalog.sites.keys()]).map((s) => all.get(s)!);
   return { content, expanded: expansion.changes, bases, catalog };
+}
+
+/** Each disagreement a change request cites must exist now and be one the request changes. */
+async function checkCitations(tx: Tx, content: ChangeRequestContent, expanded: readonly ExpandedChange[]): Promise<void> {
+  const cited = content.resolvesDisagreements ?? [];
+  if (cited.length === 0) return;
+  const report = reconcile(await loadReconciliationInput(tx));
+  const problems = citationProblems(
+    cited,
+    {
+      tracking: expanded.flatMap((c) => (c.kind === "tracking" ? [{ partNumber: c.partNumber, site: c.site }] : [])),
+      creates: expanded.flatMap((c) => (c.kind === "new_material" ? [c.partNumber] : [])),
+    },
+    new Set(report.rows.map((r) => r.key)),
+  );
+  if (problems.length) throw new DomainError("invalid", "The cited disagreements have problems", { resolvesDisagreements: problems });
 }
 
 async function writeBasesAndTargets(tx: Tx, changeRequestId: number, prepared: Prepared): Promise<void> {

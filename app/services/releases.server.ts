@@ -10,10 +10,14 @@ import {
   materialFamilies,
   materials,
   releaseSignatures,
+  releaseWaivers,
   sessions,
   sites,
 } from "../../db/schema";
 import type { ExpandedChange } from "../domain/change-request";
+import { describeDisagreement, disagreementsAt, reconcile } from "../domain/reconciliation";
+import type { TrackingMode } from "../domain/tracking-rule";
+import { loadReconciliationInput } from "../queries/reconciliation.server";
 import { transition, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { ChangeRequestContent } from "../schemas/change-request";
 import type { Db, Tx } from "../utils/db.server";
@@ -47,6 +51,17 @@ export const releaseSchema = z.object({
     }),
   username: z.string().trim().toLowerCase().max(64).optional(),
   password: z.string().min(1, "Enter your password").max(256),
+  /**
+   * Why this release may leave known ERP/PLM/C-981 disagreements at the site unresolved (issue 10
+   * part 4): recorded with the release signature and in the audit. Empty: none may remain.
+   */
+  waiver: z
+    .string()
+    .trim()
+    .max(2000, "At most 2000 characters")
+    .optional()
+    .transform((v) => v || undefined)
+    .refine((v) => v === undefined || v.length >= 10, "Say why the disagreements may remain (at least 10 characters)"),
 });
 export type ReleaseInput = z.input<typeof releaseSchema>;
 
@@ -178,6 +193,7 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
     }
 
     const numbers = requests.map((r) => r.number).sort();
+    const waived = await requireWaiverForDisagreements(tx, site.code, requests, input.waiver);
     const version = await createRuleSetVersion(
       tx,
       {
@@ -193,7 +209,8 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
     const [signature] = await tx
       .insert(releaseSignatures)
       .values({ ruleSetVersionId: version.id, signerId: releaser.id, printedName: releaser.displayName, meaning: RELEASE_MEANING, signedAt: sql`date_trunc('milliseconds', clock_timestamp())`, digest: version.digest })
-      .returning({ signedAt: releaseSignatures.signedAt });
+      .returning({ id: releaseSignatures.id, signedAt: releaseSignatures.signedAt });
+    if (waived) await tx.insert(releaseWaivers).values({ releaseSignatureId: signature!.id, reason: waived.reason, disagreements: waived.disagreements });
     await tx.update(sessions).set({ lastSignatureAt: sql`now()` }).where(eq(sessions.idHash, releaser.sessionIdHash));
 
     const released: { number: string; status: ChangeRequestStatus }[] = [];
@@ -230,11 +247,54 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
         digest: version.digest,
         effectiveFrom: version.effectiveFrom.toISOString(),
         changeRequests: numbers,
-        signature: { signer: releaser.username, printedName: releaser.displayName, meaning: RELEASE_MEANING, signedAt: signature!.signedAt },
+        signature: {
+          signer: releaser.username,
+          printedName: releaser.displayName,
+          meaning: RELEASE_MEANING,
+          signedAt: signature!.signedAt,
+          ...(waived ? { waiver: { reason: waived.reason, disagreements: waived.disagreements.map((d) => d.key) } } : {}),
+        },
       },
     });
     return { ok: true as const, site: site.code, version: version.version, digest: version.digest, effectiveFrom: version.effectiveFrom, released };
   });
+}
+
+/** How many disagreements a refusal names (all are counted). */
+const NAMED_IN_REFUSAL = 20;
+
+/**
+ * A release must not leave known ERP/PLM/C-981 disagreements at the site unresolved unless the
+ * release manager waives them with a reason (issue 10 part 4; renewals never come here). The
+ * disagreements are those of the reconciliation with the site's rules as this release leaves them.
+ */
+async function requireWaiverForDisagreements(
+  tx: Tx,
+  siteCode: string,
+  requests: readonly LockedRequest[],
+  waiver: string | undefined,
+): Promise<{ reason: string; disagreements: { key: string; c981: string | null; erp: string | null; plm: string | null; systemOfRecord: string }[] } | null> {
+  const overrides = new Map<string, { partNumber: string; site: string; trackingMode: TrackingMode }>();
+  for (const cr of requests) {
+    for (const c of cr.expanded) {
+      if (c.kind === "tracking" && c.site === siteCode) overrides.set(`${c.partNumber}@${siteCode}`, { partNumber: c.partNumber, site: siteCode, trackingMode: c.rule.trackingMode });
+    }
+  }
+  const left = disagreementsAt(reconcile(await loadReconciliationInput(tx, { ruleOverrides: overrides })), siteCode);
+  if (left.length === 0) return null;
+  if (!waiver) {
+    const named = left.slice(0, NAMED_IN_REFUSAL).map(describeDisagreement);
+    const more = left.length > named.length ? ` and ${left.length - named.length} more` : "";
+    throw new DomainError(
+      "conflict",
+      `This release leaves ${left.length} known ERP/PLM disagreement(s) at ${siteCode} unresolved: ${named.join("; ")}${more}. Give a waiver (the reason they may remain) with your signature to release anyway.`,
+      { waiver: [`Needed: ${left.length} disagreement(s) remain at ${siteCode} (see the reconciliation report)`] },
+    );
+  }
+  return {
+    reason: waiver,
+    disagreements: left.map((r) => ({ key: r.key, c981: r.c981, erp: r.erp?.mode ?? null, plm: r.plm?.mode ?? null, systemOfRecord: r.systemOfRecord })),
+  };
 }
 
 /** New materials and governed attributes take effect at a change request's first release, at every site. */

@@ -13,3 +13,4 @@ export * from "./signing-keys";
 export * from "./releases";
 export * from "./impact-analyses";
 export * from "./epcis";
+export * from "./reconciliation";

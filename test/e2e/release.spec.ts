@@ -24,6 +24,9 @@ test("an approved change request is released at a pilot site; curl and the refer
   await ein.getByLabel(`Release ${number} at EIN`).check();
   if (await ein.getByLabel("User name").count()) await ein.getByLabel("User name").fill("remy.release");
   await ein.getByLabel("Password").fill(DEMO_PASSWORD);
+  // The demo plant's deliberate ERP/PLM disagreements remain at EIN: the release carries a waiver.
+  await expect(ein).toContainText(/known ERP\/PLM disagreement\(s\) at EIN/);
+  await ein.getByLabel("Waiver for unresolved ERP/PLM disagreements").fill("PLM and ERP corrections are planned separately (e2e).");
   await ein.getByRole("button", { name: "Sign and release at EIN" }).click();
   await page.waitForURL(/\/rule-sets\/EIN\/\d+\?released=1/);
   const version = Number(page.url().match(/\/rule-sets\/EIN\/(\d+)/)![1]);

@@ -1,12 +1,12 @@
 import { attemptSignIn, c981, DEMO_PASSWORD, expect, signIn, signOut, test } from "./support";
 
 const NAVIGATION_BY_USER: Record<string, string[]> = {
-  "vera.viewer": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests"],
-  "emil.engineer": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests"],
-  "quinn.quality": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Audit trail"],
-  "rita.regulatory": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Audit trail"],
-  "remy.release": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Releases"],
-  "ada.admin": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Audit trail", "Users", "Runtime clients", "Keys"],
+  "vera.viewer": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Reconciliation", "ERP / PLM"],
+  "emil.engineer": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "EPCIS import", "Change requests", "Reconciliation", "ERP / PLM"],
+  "quinn.quality": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Reconciliation", "ERP / PLM", "Audit trail"],
+  "rita.regulatory": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Reconciliation", "ERP / PLM", "Audit trail"],
+  "remy.release": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Releases", "Reconciliation", "ERP / PLM"],
+  "ada.admin": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "EPCIS import", "Change requests", "Reconciliation", "ERP / PLM", "Audit trail", "Users", "Runtime clients", "Keys"],
 };
 
 for (const [username, links] of Object.entries(NAVIGATION_BY_USER)) {

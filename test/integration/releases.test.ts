@@ -48,7 +48,13 @@ async function approved(title: string, changes: unknown[]): Promise<string> {
 /** One tracking change per site: each site prints its own serial format. */
 const serial = (material: string, sites: string[]) =>
   sites.map((site) => ({ kind: "tracking", material, sites: [site], trackingMode: "serial", containerTracking: false, identifierFormatCodes: [`${site}-SER`], consumptionScan: "identify" }));
-const release = (site: string, numbers: string[], who = people.remy!) => releaseChangeRequests(database.db, keyRing, who, { site, changeRequests: numbers, username: who.username, password: PASSWORD });
+/**
+ * The demo plant's deliberate ERP/PLM disagreements remain at every site, so every release here
+ * carries a waiver (test/integration/erp-plm-reconciliation.test.ts tests the rule itself).
+ */
+const WAIVER = "Demo ERP/PLM disagreements are tracked separately (test).";
+const release = (site: string, numbers: string[], who = people.remy!) =>
+  releaseChangeRequests(database.db, keyRing, who, { site, changeRequests: numbers, username: who.username, password: PASSWORD, waiver: WAIVER });
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -121,7 +127,7 @@ describe("releasing change requests", () => {
     // Signing fails half-way (no private key here): nothing of the release remains.
     const point = await currentDataPoint(database.db);
     const keyless = { ...keyRing, active: [], missing: keyRing.active.map((k) => k.kid) };
-    await expect(releaseChangeRequests(database.db, keyless, people.remy!, { site: "CLT", changeRequests: [number], password: PASSWORD })).rejects.toThrow(/lacks the private key/);
+    await expect(releaseChangeRequests(database.db, keyless, people.remy!, { site: "CLT", changeRequests: [number], password: PASSWORD, waiver: WAIVER })).rejects.toThrow(/lacks the private key/);
     const after = await database.client`select action, after::text as after from audit_trail where seq > ${point} order by seq`;
     expect(after.map((r) => r.action)).toEqual(["rule_set.release_failed"]);
     expect(JSON.parse(after[0]!.after as string).error).toMatch(/lacks the private key/);

@@ -23,9 +23,10 @@ let keyRing: KeyRing;
 
 type Need =
   | { public: true }
-  | { read: "Material" | "Site" | "RuleSetVersion" | "TraceItem" | "AuditTrail" | "User" | "ChangeRequest"; site?: "EIN" | "CLT" }
+  | { read: "Material" | "Site" | "RuleSetVersion" | "TraceItem" | "AuditTrail" | "User" | "ChangeRequest" | "ExternalMaster"; site?: "EIN" | "CLT" }
   | { export: "AuditTrail" }
-  | { write: "User" }
+  /** Administrators at all sites: users, ERP/PLM imports and the system of record. */
+  | { write: "User" | "ExternalMaster" }
   /** Propose a change request: engineers, at any scope (an empty form then answers 400). */
   | { propose: true }
   /** Edit someone else's EIN change request: only its author may (403), unseen at CLT (404). */
@@ -97,6 +98,11 @@ function cases(): Case[] {
     { route: "rule-sets.$site.compare", label: "compare EIN versions", params: { site: "EIN" }, url: "/rule-sets/EIN/compare?from=1&to=2", need: { read: "RuleSetVersion", site: "EIN" }, anonymous: 302 },
     { route: "imports.epcis", label: "the EPCIS import page", need: { importEpcis: true }, anonymous: 302 },
     { route: "imports.epcis", label: "import with an empty form", method: "POST", body: { intent: "import" }, need: { importEpcis: true }, anonymous: 302 },
+    { route: "external-masters._index", label: "ERP/PLM snapshots", need: { read: "ExternalMaster" }, anonymous: 302 },
+    { route: "external-masters._index", label: "import a snapshot with an empty form", method: "POST", body: { system: "erp" }, need: { write: "ExternalMaster" }, anonymous: 302 },
+    { route: "reconciliation._index", label: "the reconciliation report", need: { read: "ExternalMaster" }, anonymous: 302 },
+    { route: "reconciliation._index", label: "set the system of record with an empty form", method: "POST", body: { identifierType: "" }, need: { write: "ExternalMaster" }, anonymous: 302 },
+    { route: "reconciliation[.]csv", label: "the reconciliation CSV export", url: "/reconciliation.csv", need: { read: "ExternalMaster" }, anonymous: 302 },
     { route: "sign-in", label: "the sign-in page", need: { public: true }, anonymous: 200 },
     { route: "$", label: "an unknown address", params: { "*": "no/such/page" }, need: { public: true }, anonymous: 404 },
   ];

@@ -1,0 +1,46 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import { systemOfRecord } from "../../db/schema";
+import { IDENTIFIER_TYPES, RECORD_SYSTEMS } from "../domain/reconciliation";
+import { loadSystemOfRecord } from "../queries/reconciliation.server";
+import type { Db } from "../utils/db.server";
+import { DomainError } from "../utils/errors.server";
+import { appendAudit } from "./audit.server";
+
+export const systemOfRecordSchema = z.object({
+  identifierType: z.enum(IDENTIFIER_TYPES, { error: "Choose serial or lot" }),
+  system: z.enum(RECORD_SYSTEMS, { error: "Choose ERP, PLM or C-981" }),
+  reason: z.string().trim().min(5, "Say why (at least 5 characters)").max(2000),
+});
+export type SystemOfRecordInput = z.input<typeof systemOfRecordSchema>;
+
+/** Sets the system of record for one identifier type (administrators; audited with before and after). */
+export async function setSystemOfRecord(db: Db, actor: string, rawInput: SystemOfRecordInput | Record<string, unknown>): Promise<{ changed: boolean }> {
+  const parsed = systemOfRecordSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    const fields: Record<string, string[]> = {};
+    for (const issue of parsed.error.issues) (fields[issue.path.join(".") || "form"] ??= []).push(issue.message);
+    throw new DomainError("invalid", "The setting has problems", fields);
+  }
+  const input = parsed.data;
+  return db.transaction(async (tx) => {
+    // Serialize changes of the setting, so "before" in the audit row is what was replaced.
+    await tx.execute(sql`select pg_advisory_xact_lock(981000103)`);
+    const before = (await loadSystemOfRecord(tx))[input.identifierType];
+    if (before === input.system) return { changed: false };
+    await tx
+      .insert(systemOfRecord)
+      .values({ identifierType: input.identifierType, system: input.system, updatedBy: actor, updatedAt: sql`now()` })
+      .onConflictDoUpdate({ target: systemOfRecord.identifierType, set: { system: input.system, updatedBy: actor, updatedAt: sql`now()` } });
+    await appendAudit(tx, {
+      actor,
+      action: "system_of_record.set",
+      entityType: "system_of_record",
+      entityId: input.identifierType,
+      before: { system: before },
+      after: { system: input.system },
+      reason: input.reason,
+    });
+    return { changed: true };
+  });
+}
