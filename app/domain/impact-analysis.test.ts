@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { graphOfRows } from "./genealogy-graph";
-import { analyseChangeRequest, canonicalReport, forwardReach, type AnalysisInput, type EdgeFacts, type ItemFacts } from "./impact-analysis";
+import { analyseChangeRequest, canonicalReport, forwardReach, tierIn, type AnalysisInput, type EdgeFacts, type ItemFacts } from "./impact-analysis";
 
 const item = (id: number, identifier: string, kind: ItemFacts["kind"], partNumber: string, status: ItemFacts["status"] = "consumed"): ItemFacts => ({
   id,
@@ -81,8 +81,9 @@ describe("impact analysis (pure)", () => {
     const edges = [edge(1, 1, 2, "aggregate"), edge(2, 2, 3), edge(3, 4, 5)];
     const reach = forwardReach(graphOfRows(items, edges), [1, 4]);
     expect(reach.finished).toEqual([5, 3]);
-    expect(reach.finished.map((id) => (reach.isUnit(id) ? "unit" : "lot"))).toEqual(["lot", "unit"]);
-    expect(reach.tierOf(3)).toBe(2);
+    expect([...reach.finishedUnit].map((u) => (u ? "unit" : "lot"))).toEqual(["lot", "unit"]);
+    expect(tierIn(reach, 3)).toBe(2);
+    expect(reach.layerEnds).toEqual([2, 4, 5]);
     expect(reach.ids).toEqual([1, 4, 2, 5, 3]);
   });
 });

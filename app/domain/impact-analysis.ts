@@ -11,7 +11,7 @@
  * are reported, as are dangling references.
  */
 import { canonicalize } from "./canonical-json";
-import { CompactGenealogy, EDGE_KINDS, FLOW_KINDS, graphOfRows, ITEM_KINDS, smallestDistinct, type GenealogyGraph } from "./genealogy-graph";
+import { CompactGenealogy, EDGE_KINDS, FLOW_KINDS, graphOfRows, ITEM_KINDS, ITEM_STATUSES, smallestDistinct, type GenealogyGraph } from "./genealogy-graph";
 import type { IdentifierFormat } from "./identifier-format";
 import { formatsUsedWith, lookAlikesFor, type NamedFormat } from "./look-alike";
 import { compareTracking, granularity, type ConsumptionScan, type Identifies, type TrackingMode } from "./tracking-rule";
@@ -178,7 +178,6 @@ const REGULATED = new Set(["udi", "critical_to_safety"]);
 // --- the analysis -------------------------------------------------------------------------------
 
 export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
-  const items = new Map(input.items.map((i) => [i.id, i]));
   const outgoing = new Map<number, EdgeFacts[]>();
   const incoming = new Map<number, EdgeFacts[]>();
   for (const edge of [...input.edges].sort((a, b) => a.id - b.id)) {
@@ -192,7 +191,7 @@ export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
   const window = { from: new Date(to - VOLUME_WINDOW_DAYS * 86_400_000).toISOString(), to: input.dataPoint.at, days: VOLUME_WINDOW_DAYS };
   const inWindow = (at: string) => at >= window.from && at < window.to;
   const graph = input.graph ?? graphOfRows(input.items, input.edges);
-  const ctx: Context = { input, items, outgoing, incoming, rulesAfter, inWindow, graph, reaches: new Map() };
+  const ctx: Context = { input, outgoing, incoming, rulesAfter, inWindow, graph, reaches: new Map(), samples: new WeakMap() };
 
   const changes = [...input.changes]
     .sort((a, b) => byText(a.site, b.site) || byText(a.partNumber, b.partNumber))
@@ -221,20 +220,36 @@ export function canonicalReport(report: AnalysisReport): string {
 
 interface Context {
   input: AnalysisInput;
-  items: Map<number, ItemFacts>;
   outgoing: Map<number, EdgeFacts[]>;
   incoming: Map<number, EdgeFacts[]>;
   rulesAfter: Map<string, RuleState>;
   inWindow: (at: string) => boolean;
   graph: GenealogyGraph;
   /** Walks already made in this analysis, by their starting set (each change walks once). */
-  reaches: Map<string, Reach>;
+  reaches: Map<string, { start: readonly number[]; reach: Reach }[]>;
+  /** Samples of finished goods already taken, by the reach's finished list. */
+  samples: WeakMap<number[], string[]>;
 }
 
 function reachOf(ctx: Context, start: readonly number[]): Reach {
-  const key = [...start].sort((a, b) => a - b).join(",");
-  let found = ctx.reaches.get(key);
-  if (!found) ctx.reaches.set(key, (found = forwardReach(ctx.graph, start)));
+  let sorted = true;
+  for (let i = 1; i < start.length && sorted; i++) sorted = start[i - 1]! <= start[i]!;
+  const ids = sorted ? start : sortedIds(start);
+  // Keyed by the starting set: its size and two 32-bit hashes, confirmed element by element.
+  let h1 = 0x811c9dc5;
+  let h2 = 17;
+  for (const id of ids) {
+    h1 = Math.imul(h1 ^ id, 0x01000193);
+    h2 = (Math.imul(h2, 31) + id) | 0;
+  }
+  const key = `${ids.length}:${h1 >>> 0}:${h2 >>> 0}`;
+  const walks = ctx.reaches.get(key) ?? [];
+  let found = walks.find((w) => w.start.length === ids.length && w.start.every((id, i) => id === ids[i]))?.reach;
+  if (!found) {
+    found = forwardReach(ctx.graph, ids);
+    walks.push({ start: ids, reach: found });
+    ctx.reaches.set(key, walks);
+  }
   return found;
 }
 
@@ -345,15 +360,23 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
       if (r === undefined) regulatedByMaterial.set(partNumber, (r = isRegulated(ctx, partNumber)));
       return r;
     };
-    const regulatedUnits = finished.filter((id) => regulated(ctx.graph.partNumberOf(id)));
+    const g = ctx.graph;
+    let regulatedCount = 0;
+    if (g instanceof CompactGenealogy) {
+      // By material code: the finished set may hold tens of thousands of items.
+      const byCode = g.partNumbers.map((p) => (regulated(p) ? 1 : 0));
+      for (const id of finished) regulatedCount += byCode[g.material[id]!]!;
+    } else {
+      for (const id of finished) if (regulated(g.partNumberOf(id))) regulatedCount++;
+    }
     const materialRegulated = material ? material.regulatoryFlags.some((f) => REGULATED.has(f)) : false;
     findings.push({
       code: "PRECISION_LOSS",
-      severity: regulatedUnits.length > 0 || materialRegulated ? "critical" : "warning",
-      message: `${finished.length} finished unit(s) trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedUnits.length} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
+      severity: regulatedCount > 0 || materialRegulated ? "critical" : "warning",
+      message: `${finished.length} finished unit(s) trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedCount} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
       count: finished.length,
-      counts: { finishedUnits: finished.length, regulated: regulatedUnits.length, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
-      sample: ctx.graph.smallestIdentifiers(finished, SAMPLE_SIZE),
+      counts: { finishedUnits: finished.length, regulated: regulatedCount, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
+      sample: smallestFinished(ctx, finished),
     });
   }
   return findings;
@@ -415,8 +438,30 @@ function boundaryConflicts(ctx: Context, change: TrackingChangeInput, own: ItemF
   // Actual genealogy under the new rules: serial items consumed into parents that will not be serialized.
   // Each consume edge touching the material's items once (out of them, or into them from elsewhere).
   const actual: string[] = [];
-  const ownIds = new Set(own.map((i) => i.id));
   const g = ctx.graph;
+  if (g instanceof CompactGenealogy) actualBreaksCompact(ctx, g, own, actual);
+  else actualBreaks(ctx, g, own, actual);
+  const expressible = inexpressibleEvents(ctx, change, own);
+  return [
+    breaks.length
+      ? { code: "GENEALOGY_BREAK_BOM", severity: "critical", message: `${breaks.length} BOM line(s) consume a serialized component into a non-serialized parent: unit-level trace ends there`, count: breaks.length, sample: sample(breaks) }
+      : null,
+    actual.length
+      ? { code: "GENEALOGY_BREAK_ACTUAL", severity: "critical", message: `${actual.length} recorded consumption(s) put a serial into a parent that will not be serialized`, count: actual.length, sample: sample(actual) }
+      : null,
+    finer.length
+      ? { code: "PARENT_FINER_THAN_COMPONENT", severity: "warning", message: `${finer.length} BOM line(s): a tracked parent consumes an untracked component of medium or high risk`, count: finer.length, sample: sample(finer) }
+      : null,
+    coarser.length
+      ? { code: "COARSER_ALTERNATE", severity: "warning", message: `${coarser.length} approved alternate(s) are tracked more coarsely than their primary: substituting loses trace`, count: coarser.length, sample: sample(coarser) }
+      : null,
+    expressible,
+  ];
+}
+
+/** Recorded consumptions of a serial into a parent whose material will not be serialized (`input → output`). */
+function actualBreaks(ctx: Context, g: GenealogyGraph, own: ItemFacts[], actual: string[]): void {
+  const ownIds = new Set(own.map((i) => i.id));
   const modes = new Map<string, Map<string, TrackingMode | null>>();
   const modeAfter = (id: number) => {
     const partNumber = g.partNumberOf(id);
@@ -441,22 +486,39 @@ function boundaryConflicts(ctx: Context, change: TrackingChangeInput, own: ItemF
       if (kind === "consume" && !ownIds.has(input)) check(input, i.id);
     });
   }
-  const expressible = inexpressibleEvents(ctx, change, own);
-  return [
-    breaks.length
-      ? { code: "GENEALOGY_BREAK_BOM", severity: "critical", message: `${breaks.length} BOM line(s) consume a serialized component into a non-serialized parent: unit-level trace ends there`, count: breaks.length, sample: sample(breaks) }
-      : null,
-    actual.length
-      ? { code: "GENEALOGY_BREAK_ACTUAL", severity: "critical", message: `${actual.length} recorded consumption(s) put a serial into a parent that will not be serialized`, count: actual.length, sample: sample(actual) }
-      : null,
-    finer.length
-      ? { code: "PARENT_FINER_THAN_COMPONENT", severity: "warning", message: `${finer.length} BOM line(s): a tracked parent consumes an untracked component of medium or high risk`, count: finer.length, sample: sample(finer) }
-      : null,
-    coarser.length
-      ? { code: "COARSER_ALTERNATE", severity: "warning", message: `${coarser.length} approved alternate(s) are tracked more coarsely than their primary: substituting loses trace`, count: coarser.length, sample: sample(coarser) }
-      : null,
-    expressible,
-  ];
+}
+
+/** `actualBreaks` over the compact index's arrays: modes by material and site code, kinds by code. */
+function actualBreaksCompact(ctx: Context, g: CompactGenealogy, own: ItemFacts[], actual: string[]): void {
+  const { present, kind, material, site, outStart, outTarget, outKind, inStart, inSource, inKind } = g;
+  const sites = g.siteCodes.length;
+  // Per material × site code: the tracking mode after the change (-1 not ruled), computed on first use.
+  const modes = new Int8Array(g.partNumbers.length * sites).fill(-2);
+  const modeAfter = (id: number) => {
+    const k = material[id]! * sites + site[id]!;
+    let m = modes[k]!;
+    if (m === -2) {
+      const mode = modeOf(ctx.rulesAfter.get(key(g.partNumbers[material[id]!]!, g.siteCodes[site[id]!]!)));
+      modes[k] = m = mode === null ? -1 : TRACKING_MODES.indexOf(mode);
+    }
+    return m;
+  };
+  const has = (id: number) => id > 0 && id < present.length && present[id] === 1;
+  const check = (input: number, output: number) => {
+    if (!has(input) || !has(output)) return;
+    if (kind[input] !== SERIAL_CODE || kind[output] === CONTAINER_CODE || modeAfter(input) !== SERIAL_MODE) return;
+    const outputMode = modeAfter(output);
+    if (outputMode !== -1 && outputMode !== SERIAL_MODE) actual.push(`${g.identifierOf(input)} → ${g.identifierOf(output)}`);
+  };
+  const { state: isOwn } = scratchFor(g.maxId + 1);
+  for (const i of own) if (i.id > 0 && i.id < isOwn.length) isOwn[i.id] = 1;
+  for (const i of own) {
+    const id = i.id;
+    if (id <= 0 || id >= present.length) continue;
+    for (let e = outStart[id]!, end = outStart[id + 1]!; e < end; e++) if (outKind[e] === CONSUME_CODE) check(id, outTarget[e]!);
+    for (let e = inStart[id]!, end = inStart[id + 1]!; e < end; e++) if (inKind[e] === CONSUME_CODE && isOwn[inSource[e]!] !== 1) check(inSource[e]!, id);
+  }
+  for (const i of own) if (i.id > 0 && i.id < isOwn.length) isOwn[i.id] = 0;
 }
 
 function inexpressibleEvents(ctx: Context, change: TrackingChangeInput, own: ItemFacts[]): Finding | null {
@@ -487,36 +549,46 @@ function inexpressibleEvents(ctx: Context, change: TrackingChangeInput, own: Ite
 interface Reach {
   /** Every item reached, the starting items first: by tier, then by id. */
   ids: ArrayLike<number> & Iterable<number>;
-  tierOf(id: number): number;
+  /** Where each tier ends in `ids`: tier t is `ids[layerEnds[t - 1] ?? 0 … layerEnds[t])`. */
+  layerEnds: number[];
   deepest: number;
   /** Finished goods reached (by tier, then id). */
   finished: number[];
-  /** Whether the best path found to an item is unit-level (serials and containers only). */
-  isUnit(id: number): boolean;
+  /** Per finished good: 1 when the best path found to it is unit-level (serials and containers only). */
+  finishedUnit: Uint8Array;
 }
 
-/**
- * Breadth-first, forward (input → output), through every tier. Finished goods are the non-container
- * items from which no material flows on (no consume/split/merge/repack/aggregate edge out); a
- * container is transparent. Typed arrays indexed by item id; a visited mark makes cycles end the walk.
- */
 /** Item ids in increasing order (a typed-array sort: numeric, no comparator calls). */
 function sortedIds(ids: readonly number[]): number[] {
   return Array.from(Float64Array.from(ids).sort());
 }
 
+/** The tier of `id` in a reach (-1 when not reached). */
+export function tierIn(reach: Reach, id: number): number {
+  const at = Array.prototype.indexOf.call(reach.ids, id);
+  if (at < 0) return -1;
+  return reach.layerEnds.findIndex((end) => at < end);
+}
+
+/**
+ * Breadth-first, forward (input → output), through every tier. Finished goods are the non-container
+ * items from which no material flows on (no consume/split/merge/repack/aggregate edge out); a
+ * container is transparent. A visited mark makes cycles end the walk. Precision: a path is
+ * unit-level while every hop is a serial or a container; a finer path found later only improves an
+ * item not yet expanded's precision (it never revisits, so the walk terminates).
+ */
 export function forwardReach(graph: GenealogyGraph, start: readonly number[]): Reach {
   if (graph instanceof CompactGenealogy) return compactForwardReach(graph, start);
-  const size = graph.maxId + 1;
-  const tier = new Int32Array(size).fill(-1);
-  const unit = new Uint8Array(size);
+  const tier = new Map<number, number>();
+  const unit = new Set<number>();
   const ids: number[] = [];
+  const layerEnds: number[] = [];
   const finished: number[] = [];
   let frontier: number[] = [];
   for (const id of start) {
-    if (!graph.has(id) || tier[id] !== -1) continue;
-    tier[id] = 0;
-    unit[id] = graph.kindOf(id) !== "lot" ? 1 : 0;
+    if (!graph.has(id) || tier.has(id)) continue;
+    tier.set(id, 0);
+    if (graph.kindOf(id) !== "lot") unit.add(id);
     frontier.push(id);
   }
   frontier = sortedIds(frontier);
@@ -524,27 +596,39 @@ export function forwardReach(graph: GenealogyGraph, start: readonly number[]): R
   for (let depth = 1; frontier.length > 0; depth++) {
     deepest = depth - 1;
     for (const id of frontier) ids.push(id);
+    layerEnds.push(ids.length);
     const next: number[] = [];
     for (const id of frontier) {
-      const fromUnit = unit[id] === 1;
+      const fromUnit = unit.has(id);
       let flows = 0;
       graph.forEachFlowOut(id, (output) => {
         flows++;
         const viaUnit = fromUnit && graph.kindOf(output) !== "lot";
-        if (tier[output] === -1) {
-          tier[output] = depth;
-          unit[output] = viaUnit ? 1 : 0;
+        if (!tier.has(output)) {
+          tier.set(output, depth);
+          if (viaUnit) unit.add(output);
           next.push(output);
         } else if (viaUnit) {
-          // A finer path found later only improves precision; it never revisits (the walk terminates).
-          unit[output] = 1;
+          unit.add(output);
         }
       });
       if (flows === 0 && depth > 1 && graph.kindOf(id) !== "container") finished.push(id);
     }
     frontier = sortedIds(next);
   }
-  return { ids, tierOf: (id) => tier[id]!, deepest, finished, isUnit: (id) => unit[id] === 1 };
+  return { ids, layerEnds, deepest, finished, finishedUnit: Uint8Array.from(finished, (id) => (unit.has(id) ? 1 : 0)) };
+}
+
+/**
+ * Scratch for walks over the compact index: a state byte per item (0 unseen, 1 reached at lot
+ * level, 2 reached at unit level) and a queue, reused across walks (the arrays are as large as the
+ * plant; allocating and zeroing them per walk cost more than the walk). A walk returns them with
+ * every byte it set cleared again. Walks are synchronous, so one set serves the process.
+ */
+let walkScratch: { state: Uint8Array; queue: Uint32Array } | null = null;
+function scratchFor(size: number): { state: Uint8Array; queue: Uint32Array } {
+  if (!walkScratch || walkScratch.state.length < size) walkScratch = { state: new Uint8Array(size), queue: new Uint32Array(size) };
+  return walkScratch;
 }
 
 /**
@@ -552,75 +636,132 @@ export function forwardReach(graph: GenealogyGraph, start: readonly number[]): R
  * golden tests compare both): one queue holds the tiers one after another, each sorted in place.
  */
 function compactForwardReach(graph: CompactGenealogy, start: readonly number[]): Reach {
-  const size = graph.maxId + 1;
   const { present, kind, outStart, outTarget, outKind } = graph;
-  const tier = new Int32Array(size).fill(-1);
-  const unit = new Uint8Array(size);
-  const queue = new Uint32Array(size);
+  const { state, queue } = scratchFor(graph.maxId + 1);
   const finished: number[] = [];
+  const layerEnds: number[] = [];
   let tail = 0;
   for (const id of start) {
-    if (!graph.has(id) || tier[id] !== -1) continue;
-    tier[id] = 0;
-    unit[id] = kind[id] !== LOT_CODE ? 1 : 0;
+    if (!graph.has(id) || state[id] !== 0) continue;
+    state[id] = kind[id] !== LOT_CODE ? 2 : 1;
     queue[tail++] = id;
   }
-  queue.subarray(0, tail).sort();
+  sortIds(queue.subarray(0, tail));
   let deepest = 0;
   for (let depth = 1, head = 0; head < tail; depth++) {
     deepest = depth - 1;
     const layerEnd = tail;
+    layerEnds.push(layerEnd);
     for (; head < layerEnd; head++) {
       const id = queue[head]!;
-      const fromUnit = unit[id] === 1;
+      const fromUnit = state[id] === 2;
       let flows = 0;
       for (let e = outStart[id]!, end = outStart[id + 1]!; e < end; e++) {
         const output = outTarget[e]!;
         if (output === id || !FLOW_CODES[outKind[e]!] || present[output] !== 1) continue;
         flows++;
         const viaUnit = fromUnit && kind[output] !== LOT_CODE;
-        if (tier[output] === -1) {
-          tier[output] = depth;
-          unit[output] = viaUnit ? 1 : 0;
+        if (state[output] === 0) {
+          state[output] = viaUnit ? 2 : 1;
           queue[tail++] = output;
         } else if (viaUnit) {
-          unit[output] = 1;
+          state[output] = 2;
         }
       }
       if (flows === 0 && depth > 1 && kind[id] !== CONTAINER_CODE) finished.push(id);
     }
-    queue.subarray(layerEnd, tail).sort();
+    sortIds(queue.subarray(layerEnd, tail));
   }
-  return { ids: queue.subarray(0, tail), tierOf: (id) => tier[id]!, deepest, finished, isUnit: (id) => unit[id] === 1 };
+  const finishedUnit = new Uint8Array(finished.length);
+  for (let i = 0; i < finished.length; i++) finishedUnit[i] = state[finished[i]!] === 2 ? 1 : 0;
+  const ids = queue.slice(0, tail);
+  for (let i = 0; i < tail; i++) state[ids[i]!] = 0;
+  return { ids, layerEnds, deepest, finished, finishedUnit };
+}
+/**
+ * Sorts item ids in place: a least-significant-digit radix sort (two 16-bit passes) for large
+ * tiers — a tier may hold tens of thousands of items — and the built-in sort for small ones.
+ */
+let radixBuffer = new Uint32Array(0);
+const radixCounts = new Uint32Array(1 << 16);
+function sortIds(ids: Uint32Array): void {
+  const n = ids.length;
+  if (n < 4096) {
+    ids.sort();
+    return;
+  }
+  if (radixBuffer.length < n) radixBuffer = new Uint32Array(n);
+  const buffer = radixBuffer.subarray(0, n);
+  for (const [from, to, shift] of [[ids, buffer, 0], [buffer, ids, 16]] as const) {
+    radixCounts.fill(0);
+    for (let i = 0; i < n; i++) radixCounts[(from[i]! >>> shift) & 0xffff]!++;
+    for (let d = 0, sum = 0; d < radixCounts.length; d++) {
+      const c = radixCounts[d]!;
+      radixCounts[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = from[i]!;
+      to[radixCounts[(v >>> shift) & 0xffff]!++] = v;
+    }
+  }
 }
 const LOT_CODE = ITEM_KINDS.indexOf("lot");
 const CONTAINER_CODE = ITEM_KINDS.indexOf("container");
+const CONSUMED_CODE = ITEM_STATUSES.indexOf("consumed");
+const SERIAL_CODE = ITEM_KINDS.indexOf("serial");
+const REWORK_CODE = EDGE_KINDS.indexOf("rework");
+const CONSUME_CODE = EDGE_KINDS.indexOf("consume");
+const TRACKING_MODES: readonly TrackingMode[] = ["serial", "lot", "none"];
+const SERIAL_MODE = TRACKING_MODES.indexOf("serial");
 const FLOW_CODES = EDGE_KINDS.map((k) => FLOW_KINDS.has(k));
 
 function reach(ctx: Context, own: ItemFacts[]): Finding {
-  const { ids, tierOf, deepest, finished, isUnit } = reachOf(ctx, own.map((i) => i.id));
+  const { ids, layerEnds, deepest, finished, finishedUnit } = reachOf(ctx, own.map((i) => i.id));
+  const g = ctx.graph;
   const bySite: Record<string, number> = {};
-  for (const id of finished) {
-    const site = ctx.graph.siteOf(id);
-    bySite[site] = (bySite[site] ?? 0) + 1;
-  }
   // Affected items by tier and status (for the chart).
   const byTier: Record<string, Record<string, number>> = {};
-  for (const id of ids) {
-    const row = (byTier[String(tierOf(id))] ??= {});
-    const status = ctx.graph.statusOf(id);
-    row[status] = (row[status] ?? 0) + 1;
+  if (g instanceof CompactGenealogy) {
+    // Counted by codes over the index's arrays: the reach may hold hundreds of thousands of items.
+    const siteCounts = new Uint32Array(g.siteCodes.length);
+    for (const id of finished) siteCounts[g.site[id]!]!++;
+    for (let s = 0; s < siteCounts.length; s++) if (siteCounts[s]) bySite[g.siteCodes[s]!] = siteCounts[s]!;
+    const statusCounts = new Uint32Array(ITEM_STATUSES.length);
+    for (let t = 0, from = 0; t < layerEnds.length; from = layerEnds[t++]!) {
+      statusCounts.fill(0);
+      for (let at = from, end = layerEnds[t]!; at < end; at++) statusCounts[g.status[ids[at]!]!]!++;
+      const row: Record<string, number> = (byTier[String(t)] = {});
+      for (let s = 0; s < statusCounts.length; s++) if (statusCounts[s]) row[ITEM_STATUSES[s]!] = statusCounts[s]!;
+    }
+  } else {
+    for (const id of finished) bySite[g.siteOf(id)] = (bySite[g.siteOf(id)] ?? 0) + 1;
+    for (let t = 0, from = 0; t < layerEnds.length; from = layerEnds[t++]!) {
+      const row: Record<string, number> = (byTier[String(t)] = {});
+      for (let at = from, end = layerEnds[t]!; at < end; at++) {
+        const status = g.statusOf(ids[at]!);
+        row[status] = (row[status] ?? 0) + 1;
+      }
+    }
   }
-  const unitCount = finished.filter(isUnit).length;
+  let unitCount = 0;
+  for (const u of finishedUnit) unitCount += u;
   return {
     code: "REACH",
     severity: "info",
     message: `${finished.length} distinct finished good(s) contain an affected item (${Object.entries(bySite).sort(([a], [b]) => byText(a, b)).map(([s, n]) => `${n} at ${s}`).join(", ") || "none"}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.length - unitCount} lot-level`,
     count: finished.length,
     counts: { ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])), precisionUnit: unitCount, precisionLot: finished.length - unitCount, itemsReached: ids.length, tiers: deepest },
-    sample: ctx.graph.smallestIdentifiers(finished, SAMPLE_SIZE),
+    sample: smallestFinished(ctx, finished),
     detail: { byTier },
   };
+}
+
+/** The sample of a reach's finished goods (PRECISION_LOSS and REACH may quote the same set). */
+function smallestFinished(ctx: Context, finished: number[]): string[] {
+  let found = ctx.samples.get(finished);
+  if (!found) ctx.samples.set(finished, (found = ctx.graph.smallestIdentifiers(finished, SAMPLE_SIZE)));
+  return found;
 }
 
 function formatsOf(rule: RuleState | undefined): string[] {
@@ -784,26 +925,52 @@ function distribution(input: AnalysisInput): Finding {
  */
 function dataQuality(ctx: Context): Finding[] {
   const findings: Finding[] = [];
-  const changed = new Set(ctx.input.changes.map((c) => `${c.partNumber}|${c.site}`));
-  const own = ctx.input.items.filter((i) => changed.has(`${i.partNumber}|${i.site}`)).map((i) => i.id);
-  // Typed arrays indexed by item id: the walk may cover hundreds of thousands of items.
-  const size = ctx.graph.maxId + 1;
-  const inRead = new Uint8Array(size);
-  const ids: number[] = [];
-  const add = (id: number) => {
-    if (!inRead[id]) {
-      inRead[id] = 1;
-      ids.push(id);
-    }
-  };
-  for (const id of reachOf(ctx, own).ids) add(id);
+  const changed = new Map<string, Set<string>>();
+  for (const c of ctx.input.changes) (changed.get(c.partNumber) ?? changed.set(c.partNumber, new Set()).get(c.partNumber)!).add(c.site);
+  const own: number[] = [];
+  for (const i of ctx.input.items) if (changed.get(i.partNumber)?.has(i.site)) own.push(i.id);
+  // The items read: the reach (distinct already) and the own items' direct inputs outside it.
+  const reached = reachOf(ctx, own).ids;
+  const g = ctx.graph;
+  const size = g.maxId + 1;
+  const { state: mark } = scratchFor(size);
+  const extra: number[] = [];
+  for (let i = 0; i < reached.length; i++) mark[reached[i]!] = 1;
   for (const id of own) {
-    ctx.graph.forEachIn(id, (input) => {
-      if (ctx.graph.has(input)) add(input);
+    g.forEachIn(id, (input) => {
+      if (g.has(input) && mark[input] !== 1) {
+        mark[input] = 1;
+        extra.push(input);
+      }
     });
   }
-  // Only items a cycle may pass through can lie on one among the items read (the index knows them).
-  const candidates = sortedIds(ids.filter((id) => ctx.graph.mayLieOnCycle(id)));
+  for (let i = 0; i < reached.length; i++) mark[reached[i]!] = 0;
+  for (const id of extra) mark[id] = 0;
+  const candidates: number[] = [];
+  const consumedNowhere: number[] = [];
+  const read = (id: number) => {
+    // Only items a cycle may pass through can lie on one among the items read (the index knows them).
+    if (g.mayLieOnCycle(id)) candidates.push(id);
+    if (g.statusOf(id) === "consumed" && !g.hasNonReworkOut(id)) consumedNowhere.push(id);
+  };
+  if (g instanceof CompactGenealogy && reached instanceof Uint32Array) {
+    const { status, outStart, outKind } = g;
+    const { onCycleCandidate } = g.details;
+    for (let i = 0; i < reached.length; i++) {
+      const id = reached[i]!;
+      if (onCycleCandidate[id] === 1) candidates.push(id);
+      if (status[id] === CONSUMED_CODE) {
+        let flowsOn = false;
+        for (let e = outStart[id]!, end = outStart[id + 1]!; e < end && !flowsOn; e++) flowsOn = outKind[e] !== REWORK_CODE;
+        if (!flowsOn) consumedNowhere.push(id);
+      }
+    }
+    for (const id of extra) read(id);
+  } else {
+    for (const id of reached) read(id);
+    for (const id of extra) read(id);
+  }
+  candidates.sort((a, b) => a - b);
   const cycles = candidates.length ? cyclesAmong(ctx.graph, candidates, size) : [];
   if (cycles.length) {
     findings.push({
@@ -821,9 +988,7 @@ function dataQuality(ctx: Context): Finding[] {
       if (!ctx.graph.has(e.input) || !ctx.graph.has(e.output)) dangling.push(`event ${e.eventRef}: item ${ctx.graph.has(e.input) ? e.output : e.input} not found`);
     }
   }
-  for (const id of ids) {
-    if (ctx.graph.statusOf(id) === "consumed" && !ctx.graph.hasNonReworkOut(id)) dangling.push(`${ctx.graph.identifierOf(id)} (${ctx.graph.partNumberOf(id)}) is consumed but flowed into nothing recorded`);
-  }
+  for (const id of consumedNowhere) dangling.push(`${g.identifierOf(id)} (${g.partNumberOf(id)}) is consumed but flowed into nothing recorded`);
   if (dangling.length) {
     findings.push({
       code: "DANGLING_REFERENCE",
