@@ -212,7 +212,9 @@ export class CompactGenealogy implements GenealogyGraph {
     if (m < 0 || s < 0) return [];
     const k = m * this.siteCodes.length + s;
     const { byMaterialSiteStart, byMaterialSite } = this.details;
-    return Array.from(byMaterialSite.subarray(byMaterialSiteStart[k]!, byMaterialSiteStart[k + 1]!));
+    const ids = new Array<number>(byMaterialSiteStart[k + 1]! - byMaterialSiteStart[k]!);
+    for (let i = 0, at = byMaterialSiteStart[k]!; i < ids.length; i++, at++) ids[i] = byMaterialSite[at]!;
+    return ids;
   }
   mayLieOnCycle(id: number): boolean {
     return this.details.onCycleCandidate[id] === 1;
@@ -258,7 +260,9 @@ export class CompactGenealogy implements GenealogyGraph {
       }
     };
     const kept: number[] = [];
-    for (const id of ids) {
+    const list = Array.isArray(ids) || ArrayBuffer.isView(ids) ? (ids as ArrayLike<number>) : Array.from(ids);
+    for (let k = 0; k < list.length; k++) {
+      const id = list[k]!;
       if (kept.length === size && compare(id, kept[size - 1]!) >= 0) continue;
       let at = kept.length;
       while (at > 0 && compare(id, kept[at - 1]!) < 0) at--;

@@ -285,7 +285,10 @@ function analyseChange(ctx: Context, change: TrackingChangeInput): ChangeAnalysi
 function itemsByStatus(own: ItemFacts[]): Finding {
   const counts: Record<string, number> = { wip: 0, stock: 0, consumed: 0, shipped: 0, scrapped: 0 };
   const byKind: Record<string, number> = {};
-  for (const i of own) {
+  // Indexed loops over large collections here and below: a function run once per analysis is not
+  // optimized yet, and an unoptimized for…of allocates an iterator result per element.
+  for (let k = 0; k < own.length; k++) {
+    const i = own[k]!;
     counts[i.status]!++;
     byKind[i.kind] = (byKind[i.kind] ?? 0) + 1;
   }
@@ -365,7 +368,7 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
     if (g instanceof CompactGenealogy) {
       // By material code: the finished set may hold tens of thousands of items.
       const byCode = g.partNumbers.map((p) => (regulated(p) ? 1 : 0));
-      for (const id of finished) regulatedCount += byCode[g.material[id]!]!;
+      for (let k = 0; k < finished.length; k++) regulatedCount += byCode[g.material[finished[k]!]!]!;
     } else {
       for (const id of finished) if (regulated(g.partNumberOf(id))) regulatedCount++;
     }
@@ -511,27 +514,32 @@ function actualBreaksCompact(ctx: Context, g: CompactGenealogy, own: ItemFacts[]
     if (outputMode !== -1 && outputMode !== SERIAL_MODE) actual.push(`${g.identifierOf(input)} → ${g.identifierOf(output)}`);
   };
   const { state: isOwn } = scratchFor(g.maxId + 1);
-  for (const i of own) if (i.id > 0 && i.id < isOwn.length) isOwn[i.id] = 1;
-  for (const i of own) {
-    const id = i.id;
+  for (let k = 0; k < own.length; k++) if (own[k]!.id > 0 && own[k]!.id < isOwn.length) isOwn[own[k]!.id] = 1;
+  for (let k = 0; k < own.length; k++) {
+    const id = own[k]!.id;
     if (id <= 0 || id >= present.length) continue;
     for (let e = outStart[id]!, end = outStart[id + 1]!; e < end; e++) if (outKind[e] === CONSUME_CODE) check(id, outTarget[e]!);
     for (let e = inStart[id]!, end = inStart[id + 1]!; e < end; e++) if (inKind[e] === CONSUME_CODE && isOwn[inSource[e]!] !== 1) check(inSource[e]!, id);
   }
-  for (const i of own) if (i.id > 0 && i.id < isOwn.length) isOwn[i.id] = 0;
+  for (let k = 0; k < own.length; k++) if (own[k]!.id > 0 && own[k]!.id < isOwn.length) isOwn[own[k]!.id] = 0;
 }
 
 function inexpressibleEvents(ctx: Context, change: TrackingChangeInput, own: ItemFacts[]): Finding | null {
   const mode = change.after.trackingMode;
   const refused = new Set<EdgeFacts["kind"]>(mode === "serial" ? ["split", "merge"] : mode === "lot" ? ["rework"] : ["split", "merge", "repack", "rework"]);
   const events = new Map<string, EdgeFacts["kind"]>();
-  for (const i of own) {
-    for (const e of [...(ctx.outgoing.get(i.id) ?? []), ...(ctx.incoming.get(i.id) ?? [])]) {
+  const note = (edges: EdgeFacts[] | undefined) => {
+    if (!edges) return;
+    for (const e of edges) {
       if (!refused.has(e.kind)) continue;
       // A repack puts this material into containers; a container format alone can still express it.
       if (e.kind === "repack" && change.after.containerTracking) continue;
       events.set(e.eventRef, e.kind);
     }
+  };
+  for (let k = 0; k < own.length; k++) {
+    note(ctx.outgoing.get(own[k]!.id));
+    note(ctx.incoming.get(own[k]!.id));
   }
   if (events.size === 0) return null;
   const byKind: Record<string, number> = {};
@@ -725,7 +733,7 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
   if (g instanceof CompactGenealogy) {
     // Counted by codes over the index's arrays: the reach may hold hundreds of thousands of items.
     const siteCounts = new Uint32Array(g.siteCodes.length);
-    for (const id of finished) siteCounts[g.site[id]!]!++;
+    for (let k = 0; k < finished.length; k++) siteCounts[g.site[finished[k]!]!]!++;
     for (let s = 0; s < siteCounts.length; s++) if (siteCounts[s]) bySite[g.siteCodes[s]!] = siteCounts[s]!;
     const statusCounts = new Uint32Array(ITEM_STATUSES.length);
     for (let t = 0, from = 0; t < layerEnds.length; from = layerEnds[t++]!) {
@@ -745,7 +753,7 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
     }
   }
   let unitCount = 0;
-  for (const u of finishedUnit) unitCount += u;
+  for (let k = 0; k < finishedUnit.length; k++) unitCount += finishedUnit[k]!;
   return {
     code: "REACH",
     severity: "info",
@@ -873,7 +881,11 @@ function scanSteps(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], 
   const scanAfter = change.after.consumptionScan;
   const mustChange = steps.filter((s) => s.consumptionScan !== scanAfter || fromMode !== change.after.trackingMode);
   // Scan volume per day: consumptions of its items in the window.
-  const consumptions = own.flatMap((i) => (ctx.outgoing.get(i.id) ?? []).filter((e) => e.kind === "consume" && ctx.inWindow(e.occurredAt)));
+  const consumptions: EdgeFacts[] = [];
+  for (let k = 0; k < own.length; k++) {
+    const edges = ctx.outgoing.get(own[k]!.id);
+    if (edges) for (const e of edges) if (e.kind === "consume" && ctx.inWindow(e.occurredAt)) consumptions.push(e);
+  }
   const scanBefore = change.before.state === "ruled" && change.before.consumptionScan !== "none" ? consumptions.length : 0;
   const unitsConsumed = Math.round(Number(sumQuantities(consumptions.map((e) => e.quantity))));
   const events = new Set(consumptions.map((e) => e.eventRef)).size;
@@ -928,7 +940,10 @@ function dataQuality(ctx: Context): Finding[] {
   const changed = new Map<string, Set<string>>();
   for (const c of ctx.input.changes) (changed.get(c.partNumber) ?? changed.set(c.partNumber, new Set()).get(c.partNumber)!).add(c.site);
   const own: number[] = [];
-  for (const i of ctx.input.items) if (changed.get(i.partNumber)?.has(i.site)) own.push(i.id);
+  for (let k = 0; k < ctx.input.items.length; k++) {
+    const i = ctx.input.items[k]!;
+    if (changed.get(i.partNumber)?.has(i.site)) own.push(i.id);
+  }
   // The items read: the reach (distinct already) and the own items' direct inputs outside it.
   const reached = reachOf(ctx, own).ids;
   const g = ctx.graph;
@@ -936,14 +951,13 @@ function dataQuality(ctx: Context): Finding[] {
   const { state: mark } = scratchFor(size);
   const extra: number[] = [];
   for (let i = 0; i < reached.length; i++) mark[reached[i]!] = 1;
-  for (const id of own) {
-    g.forEachIn(id, (input) => {
-      if (g.has(input) && mark[input] !== 1) {
-        mark[input] = 1;
-        extra.push(input);
-      }
-    });
-  }
+  const addInput = (input: number) => {
+    if (g.has(input) && mark[input] !== 1) {
+      mark[input] = 1;
+      extra.push(input);
+    }
+  };
+  for (let k = 0; k < own.length; k++) g.forEachIn(own[k]!, addInput);
   for (let i = 0; i < reached.length; i++) mark[reached[i]!] = 0;
   for (const id of extra) mark[id] = 0;
   const candidates: number[] = [];

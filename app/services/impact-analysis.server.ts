@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { desc, eq, sql } from "drizzle-orm";
 import { changeRequests, impactAnalyses } from "../../db/schema";
 import { canonicalize } from "../domain/canonical-json";
+import { isoTime } from "../domain/iso-time";
 import type { ExpandedChange, ExpandedTrackingChange } from "../domain/change-request";
 import {
   analyseChangeRequest,
@@ -27,6 +28,12 @@ import { appendAudit } from "./audit.server";
 import { genealogyIndexOf } from "./genealogy-index.server";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** Marks a pipelined read as handled, so a failure while another read is awaited is not an unhandled rejection (it is still thrown where the read is awaited). */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
 
 type Row = Record<string, unknown>;
 async function rows<T extends Row>(db: DbOrTx, query: ReturnType<typeof sql>): Promise<T[]> {
@@ -106,8 +113,12 @@ function clientOf(db: Db): postgres.Sql {
 /** Reads everything the analysis needs from one snapshot (call inside a repeatable-read transaction). */
 async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[] }, source: GenealogySource, client: postgres.Sql): Promise<AnalysisInput> {
   const { tracking, partNumbers, sites } = scopeOf(cr.expandedChanges);
-  // Independent reads are sent together (pipelined on the transaction's connection).
-  const [[point], versionRows, materialRows, ruleRows, bomRows] = await Promise.all([
+  const pn = sql`array[${sql.join((partNumbers.length ? partNumbers : [""]).map((p) => sql`${p}`), sql`, `)}]::text[]`;
+  const st = sql`array[${sql.join((sites.length ? sites : [""]).map((s) => sql`${s}`), sql`, `)}]::text[]`;
+  // Every independent read is sent at once, pipelined on the transaction's connection (the
+  // genealogy state first: the index is chosen while the database answers the rest).
+  const genealogyState = source === "index" ? handled(rows<{ changes: string }>(tx, sql`select changes::text as changes from genealogy_state where id = 1`)) : null;
+  const masterData = handled(Promise.all([
     rows<{ seq: string; at: string }>(
       tx,
       sql`select seq::text as seq, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from audit_trail order by audit_trail.seq desc limit 1`,
@@ -133,7 +144,58 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
           left join alternates x on x.bom_line_id = bl.id
           order by s.code, p.part_number, bl.line_no`,
     ),
-  ]);
+  ]));
+  const siteData = handled(Promise.all([
+    rows<{ number: string; site: string; part_number: string; quantity: string; unit: string }>(
+      tx,
+      sql`select w.number, s.code as site, m.part_number, w.quantity::text as quantity, w.unit
+          from work_orders w join sites s on s.id = w.site_id join materials m on m.id = w.material_id
+          where w.status = 'open' and s.code = any(${st}) order by w.number`,
+    ),
+    rows<{ site: string; code: string; name: string; work_centre: string | null; formats: string[] | null }>(
+      tx,
+      sql`select s.code as site, t.code, t.name, t.work_centre,
+            (select array_agg(f.code order by f.code) from label_template_formats lf join identifier_formats f on f.id = lf.identifier_format_id where lf.label_template_id = t.id) as formats
+          from label_templates t join sites s on s.id = t.site_id where s.code = any(${st}) order by s.code, t.code`,
+    ),
+    rows<{ code: string; identifies: "serial" | "lot" | "container"; definition: string }>(tx, sql`select code, identifies, definition::text as definition from identifier_formats order by code`),
+    rows<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: "none" | "verify" | "identify" | null }>(
+      tx,
+      sql`select s.code as site, p.part_number as parent, o.step, o.work_centre, c.part_number as component, om.consumption_scan
+          from routing_operations o join sites s on s.id = o.site_id join materials p on p.id = o.material_id
+          left join routing_operation_materials om on om.operation_id = o.id left join materials c on c.id = om.material_id
+          where s.code = any(${st}) and (c.part_number = any(${pn}) or p.part_number = any(${pn}))
+          order by s.code, p.part_number, o.step, c.part_number nulls first`,
+    ),
+    rows<{ system: "erp" | "plm"; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: "serial" | "lot" | "none" }>(
+      tx,
+      sql`select x.system, x.external_key, m.part_number, s.code as site, x.tracking_flag, x.tracking_mode
+          from external_master_records x join materials m on m.id = x.material_id left join sites s on s.id = x.site_id
+          where m.part_number = any(${pn}) order by x.system, x.external_key, s.code nulls first`,
+    ),
+    rows<{ name: string; site: string; version: number | null }>(
+      tx,
+      sql`select c.name, s.code as site, st.version from runtime_clients c join runtime_client_sites cs on cs.runtime_client_id = c.id join sites s on s.id = cs.site_id
+          left join runtime_client_status st on st.runtime_client_id = c.id and st.site_id = s.id
+          where c.revoked_at is null order by c.name, s.code`,
+    ),
+  ]));
+  // The index for this snapshot: usually the one held already (then the own items are taken
+  // while the database still answers); otherwise the one that reflects exactly its genealogy.
+  let graph: CompactGenealogy | undefined;
+  let indexItems: ItemFacts[] | undefined;
+  if (genealogyState) {
+    const [state] = await genealogyState;
+    const changes = Number(state!.changes);
+    const held = genealogyIndexOf(client).peek();
+    try {
+      graph = held && held.changes === changes ? held.graph : (await genealogyIndexOf(client).at(changes)).graph;
+    } catch (error) {
+      throw new IndexBehind((error as Error).message);
+    }
+    indexItems = ownItemsOf(graph, tracking);
+  }
+  const [[point], versionRows, materialRows, ruleRows, bomRows] = await masterData;
   const dataPoint = { auditSeq: Number(point?.seq ?? 0), at: point?.at ?? "1970-01-01T00:00:00.000Z" };
   const windowFrom = new Date(Date.parse(dataPoint.at) - VOLUME_WINDOW_DAYS * 86_400_000).toISOString();
   const ruleSetVersions = Object.fromEntries(versionRows.map((r) => [r.code, r.version === null ? null : Number(r.version)]));
@@ -154,12 +216,10 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
 
 
 
-  const pn = sql`array[${sql.join((partNumbers.length ? partNumbers : [""]).map((p) => sql`${p}`), sql`, `)}]::text[]`;
   const pairs = tracking.length ? sql.join(tracking.map((c) => sql`(${c.partNumber}, ${c.site})`), sql`, `) : sql`('', '')`;
   const itemColumns = sql`ti.id, ti.identifier, ti.kind, m.part_number, s.code as site, ti.status, ti.quantity::text as quantity,
     to_char(ti.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`;
   type ItemRow = { id: string; identifier: string; kind: ItemFacts["kind"]; part_number: string; site: string; status: ItemFacts["status"]; quantity: string; created_at: string };
-  let graph: CompactGenealogy | undefined;
   let items: ItemFacts[];
   let edgeRows: EdgeRow[];
   type EdgeRow = { id: string; event_ref: string; kind: EdgeFacts["kind"]; input: string; output: string; quantity: string; unit: string; occurred_at: string; work_order: string | null };
@@ -205,14 +265,8 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
   } else {
     // The index walks the reach and holds every item's facts and every edge's kind and time; the
     // database is asked only for the details of the edges a finding quotes, by primary key.
-    const [state] = await rows<{ changes: string }>(tx, sql`select changes::text as changes from genealogy_state where id = 1`);
-    try {
-      graph = (await genealogyIndexOf(client).at(Number(state!.changes))).graph;
-    } catch (error) {
-      throw new IndexBehind((error as Error).message);
-    }
-    items = ownItemsOf(graph, tracking);
-    const quoted = quotedEdgeIds(graph, items, { from: Date.parse(windowFrom), to: Date.parse(dataPoint.at) });
+    items = indexItems!;
+    const quoted = quotedEdgeIds(graph!, items, { from: Date.parse(windowFrom), to: Date.parse(dataPoint.at) });
     edgeRows = !quoted.length
       ? []
       : await rows<EdgeRow>(tx, sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id where e.id = any(${idArray(quoted)}) order by e.id`);
@@ -229,42 +283,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
     workOrder: r.work_order,
   }));
 
-  const st = sql`array[${sql.join((sites.length ? sites : [""]).map((s) => sql`${s}`), sql`, `)}]::text[]`;
-  const [workOrderRows, templateRows, formatRows, scanRows, externalRows, clientRows] = await Promise.all([
-    rows<{ number: string; site: string; part_number: string; quantity: string; unit: string }>(
-      tx,
-      sql`select w.number, s.code as site, m.part_number, w.quantity::text as quantity, w.unit
-          from work_orders w join sites s on s.id = w.site_id join materials m on m.id = w.material_id
-          where w.status = 'open' and s.code = any(${st}) order by w.number`,
-    ),
-    rows<{ site: string; code: string; name: string; work_centre: string | null; formats: string[] | null }>(
-      tx,
-      sql`select s.code as site, t.code, t.name, t.work_centre,
-            (select array_agg(f.code order by f.code) from label_template_formats lf join identifier_formats f on f.id = lf.identifier_format_id where lf.label_template_id = t.id) as formats
-          from label_templates t join sites s on s.id = t.site_id where s.code = any(${st}) order by s.code, t.code`,
-    ),
-    rows<{ code: string; identifies: "serial" | "lot" | "container"; definition: string }>(tx, sql`select code, identifies, definition::text as definition from identifier_formats order by code`),
-    rows<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: "none" | "verify" | "identify" | null }>(
-      tx,
-      sql`select s.code as site, p.part_number as parent, o.step, o.work_centre, c.part_number as component, om.consumption_scan
-          from routing_operations o join sites s on s.id = o.site_id join materials p on p.id = o.material_id
-          left join routing_operation_materials om on om.operation_id = o.id left join materials c on c.id = om.material_id
-          where s.code = any(${st}) and (c.part_number = any(${pn}) or p.part_number = any(${pn}))
-          order by s.code, p.part_number, o.step, c.part_number nulls first`,
-    ),
-    rows<{ system: "erp" | "plm"; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: "serial" | "lot" | "none" }>(
-      tx,
-      sql`select x.system, x.external_key, m.part_number, s.code as site, x.tracking_flag, x.tracking_mode
-          from external_master_records x join materials m on m.id = x.material_id left join sites s on s.id = x.site_id
-          where m.part_number = any(${pn}) order by x.system, x.external_key, s.code nulls first`,
-    ),
-    rows<{ name: string; site: string; version: number | null }>(
-      tx,
-      sql`select c.name, s.code as site, st.version from runtime_clients c join runtime_client_sites cs on cs.runtime_client_id = c.id join sites s on s.id = cs.site_id
-          left join runtime_client_status st on st.runtime_client_id = c.id and st.site_id = s.id
-          where c.revoked_at is null order by c.name, s.code`,
-    ),
-  ]);
+  const [workOrderRows, templateRows, formatRows, scanRows, externalRows, clientRows] = await siteData;
   const clients = new Map<string, { name: string; sites: string[]; reported: Record<string, number | null> }>();
   for (const r of clientRows) {
     const c = clients.get(r.name) ?? { name: r.name, sites: [], reported: {} };
@@ -272,6 +291,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
     c.reported[r.site] = r.version === null ? null : Number(r.version);
     clients.set(r.name, c);
   }
+
 
   return {
     changeRequest: { number: cr.number, revision: cr.revision, contentHash: cr.contentHash },
@@ -300,11 +320,9 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
 
 /** The changed materials' own items, with the facts the analysis reads, from the index (by id). */
 function ownItemsOf(graph: CompactGenealogy, tracking: readonly ExpandedTrackingChange[]): ItemFacts[] {
-  const ids = new Set<number>();
-  for (const c of tracking) for (const id of graph.itemsOf(c.partNumber, c.site)) ids.add(id);
-  return [...ids]
-    .sort((a, b) => a - b)
-    .map((id) => ({
+  // One change: its posting list is already distinct and in id order.
+  const ids = tracking.length === 1 ? graph.itemsOf(tracking[0]!.partNumber, tracking[0]!.site) : [...new Set(tracking.flatMap((c) => graph.itemsOf(c.partNumber, c.site)))].sort((a, b) => a - b);
+  return ids.map((id) => ({
       id,
       identifier: graph.identifierOf(id),
       kind: graph.kindOf(id),
@@ -312,7 +330,7 @@ function ownItemsOf(graph: CompactGenealogy, tracking: readonly ExpandedTracking
       site: graph.siteOf(id),
       status: graph.statusOf(id),
       quantity: graph.quantityOf(id),
-      createdAt: new Date(graph.createdAtOf(id)).toISOString(),
+      createdAt: isoTime(graph.createdAtOf(id)),
     }));
 }
 
@@ -328,17 +346,23 @@ const REFUSABLE: ReadonlySet<EdgeKind> = new Set(["split", "merge", "repack", "r
 function quotedEdgeIds(graph: CompactGenealogy, own: readonly ItemFacts[], window: { from: number; to: number }): number[] {
   const quoted = new Set<number>();
   let lotsIntoSerials = false;
-  for (const i of own) {
-    const created = graph.createdAtOf(i.id);
-    const madeInWindow = created >= window.from && created < window.to;
-    graph.forEachOutEdge(i.id, (edgeId, output, kind, occurredAt) => {
-      if (kind === "consume" && occurredAt >= window.from && occurredAt < window.to) quoted.add(edgeId);
-      if (REFUSABLE.has(kind)) quoted.add(edgeId);
-      if (kind === "consume" && i.kind === "lot" && graph.has(output) && graph.kindOf(output) === "serial") lotsIntoSerials = true;
-    });
-    graph.forEachInEdge(i.id, (edgeId, _input, kind) => {
-      if (madeInWindow || REFUSABLE.has(kind)) quoted.add(edgeId);
-    });
+  // One pair of visitors for every item (closures made per item were most of this function's garbage).
+  let current: ItemFacts = own[0]!;
+  let madeInWindow = false;
+  const out = (edgeId: number, output: number, kind: EdgeKind, occurredAt: number) => {
+    if (kind === "consume" && occurredAt >= window.from && occurredAt < window.to) quoted.add(edgeId);
+    if (REFUSABLE.has(kind)) quoted.add(edgeId);
+    if (kind === "consume" && current.kind === "lot" && graph.has(output) && graph.kindOf(output) === "serial") lotsIntoSerials = true;
+  };
+  const into = (edgeId: number, _input: number, kind: EdgeKind) => {
+    if (madeInWindow || REFUSABLE.has(kind)) quoted.add(edgeId);
+  };
+  for (let k = 0; k < own.length; k++) {
+    current = own[k]!;
+    const created = graph.createdAtOf(current.id);
+    madeInWindow = created >= window.from && created < window.to;
+    graph.forEachOutEdge(current.id, out);
+    graph.forEachInEdge(current.id, into);
   }
   if (lotsIntoSerials) {
     for (const i of own) {
@@ -368,8 +392,11 @@ export async function computeImpactAnalysis(db: Db, number: string, options: { g
       return await db.transaction(
         async (tx) => {
           const cr = await changeRequestRow(tx, number);
-          const input = await readAnalysisInput(tx, cr, source, clientOf(db));
-          const basisDigest = await analysisBasisDigest(tx, cr.expandedChanges);
+          // The basis digest's read goes down the same pipeline, behind the input's reads.
+          const reading = handled(readAnalysisInput(tx, cr, source, clientOf(db)));
+          const basis = handled(analysisBasisDigest(tx, cr.expandedChanges));
+          const input = await reading;
+          const basisDigest = await basis;
           const report = analyseChangeRequest(input);
           const canonical = canonicalReport(report);
           return { report, canonical, sha256: sha256(canonical), basisDigest };
