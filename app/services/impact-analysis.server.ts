@@ -4,7 +4,8 @@
  * analysis is still current — the condition for the next signature (ADR 009).
  */
 import { createHash } from "node:crypto";
-import { desc, eq, sql } from "drizzle-orm";
+import { desc, eq, sql, type SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { changeRequests, impactAnalyses } from "../../db/schema";
 import { canonicalize } from "../domain/canonical-json";
 import { isoTime } from "../domain/iso-time";
@@ -36,8 +37,26 @@ function handled<T>(promise: Promise<T>): Promise<T> {
 }
 
 type Row = Record<string, unknown>;
-async function rows<T extends Row>(db: DbOrTx, query: ReturnType<typeof sql>): Promise<T[]> {
+async function rows<T extends Row>(db: DbOrTx, query: SQL): Promise<T[]> {
   return (await db.execute<T>(query)) as unknown as T[];
+}
+
+/** Runs one read of a snapshot. */
+type Reader = <T extends Row>(query: SQL) => Promise<T[]>;
+
+const dialect = new PgDialect();
+
+/**
+ * Reads through a postgres.js transaction as prepared statements. A parameterized statement that
+ * is not prepared yet is described before it runs, and postgres.js holds every later query of the
+ * connection until that round trip ends; prepared (from the second analysis on, per connection),
+ * the analysis's dozen reads go down the connection together and come back in one round trip.
+ */
+function preparedReader(tx: postgres.TransactionSql): Reader {
+  return async <T extends Row>(query: SQL) => {
+    const { sql: text, params } = dialect.sqlToQuery(query);
+    return (await tx.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
+  };
 }
 
 const trackingChangesOf = (expanded: readonly ExpandedChange[]) => expanded.filter((c): c is ExpandedTrackingChange => c.kind === "tracking");
@@ -58,12 +77,15 @@ function scopeOf(expanded: readonly ExpandedChange[]) {
  * version. Its digest changes exactly when one of them does (that makes an analysis stale).
  */
 export async function analysisBasisDigest(db: DbOrTx, expanded: readonly ExpandedChange[]): Promise<string> {
+  return basisDigestWith((query) => rows(db, query), expanded);
+}
+
+async function basisDigestWith(read: Reader, expanded: readonly ExpandedChange[]): Promise<string> {
   const { partNumbers, sites } = scopeOf(expanded);
   if (partNumbers.length === 0) return sha256(canonicalize({ empty: true }));
   const pn = sql`array[${sql.join(partNumbers.map((p) => sql`${p}`), sql`, `)}]::text[]`;
   const st = sql`array[${sql.join(sites.map((s) => sql`${s}`), sql`, `)}]::text[]`;
-  const [basis] = await rows<{ basis: string }>(
-    db,
+  const [basis] = await read<{ basis: string }>(
     sql`
     with touched as (select id from materials where part_number = any(${pn})),
     site_ids as (select id, code from sites where code = any(${st})),
@@ -111,30 +133,26 @@ function clientOf(db: Db): postgres.Sql {
 }
 
 /** Reads everything the analysis needs from one snapshot (call inside a repeatable-read transaction). */
-async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[] }, source: GenealogySource, client: postgres.Sql): Promise<AnalysisInput> {
+async function readAnalysisInput(read: Reader, cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[] }, source: GenealogySource, client: postgres.Sql): Promise<AnalysisInput> {
   const { tracking, partNumbers, sites } = scopeOf(cr.expandedChanges);
   const pn = sql`array[${sql.join((partNumbers.length ? partNumbers : [""]).map((p) => sql`${p}`), sql`, `)}]::text[]`;
   const st = sql`array[${sql.join((sites.length ? sites : [""]).map((s) => sql`${s}`), sql`, `)}]::text[]`;
   // Every independent read is sent at once, pipelined on the transaction's connection (the
   // genealogy state first: the index is chosen while the database answers the rest).
-  const genealogyState = source === "index" ? handled(rows<{ changes: string }>(tx, sql`select changes::text as changes from genealogy_state where id = 1`)) : null;
+  const genealogyState = source === "index" ? handled(read<{ changes: string }>(sql`select changes::text as changes from genealogy_state where id = 1`)) : null;
   const masterData = handled(Promise.all([
-    rows<{ seq: string; at: string }>(
-      tx,
+    read<{ seq: string; at: string }>(
       sql`select seq::text as seq, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from audit_trail order by audit_trail.seq desc limit 1`,
     ),
-    rows<{ code: string; version: number | null }>(tx, sql`select s.code, (select max(version) from rule_set_versions v where v.site_id = s.id) as version from sites s order by s.code`),
-    rows<{ part_number: string; family: string; risk_class: "low" | "medium" | "high"; regulatory_flags: string[] }>(
-      tx,
+    read<{ code: string; version: number | null }>(sql`select s.code, (select max(version) from rule_set_versions v where v.site_id = s.id) as version from sites s order by s.code`),
+    read<{ part_number: string; family: string; risk_class: "low" | "medium" | "high"; regulatory_flags: string[] }>(
       sql`select m.part_number, f.code as family, m.risk_class, m.regulatory_flags from materials m join material_families f on f.id = m.family_id order by m.part_number`,
     ),
-    rows<{ part_number: string; site: string; tracking_mode: "serial" | "lot" | "none"; container_tracking: boolean; identifier_format_codes: string[]; consumption_scan: "none" | "verify" | "identify" }>(
-      tx,
+    read<{ part_number: string; site: string; tracking_mode: "serial" | "lot" | "none"; container_tracking: boolean; identifier_format_codes: string[]; consumption_scan: "none" | "verify" | "identify" }>(
       sql`select m.part_number, s.code as site, r.tracking_mode, r.container_tracking, r.identifier_format_codes, r.consumption_scan
           from tracking_rules r join materials m on m.id = r.material_id join sites s on s.id = r.site_id where r.effective_to is null`,
     ),
-    rows<{ site: string; parent: string; component: string; line_no: number; alternates: string[] | null }>(
-      tx,
+    read<{ site: string; parent: string; component: string; line_no: number; alternates: string[] | null }>(
       sql`with alternates as (
             select a.bom_line_id, array_agg(m.part_number order by a.priority, m.part_number) as alternates
             from bom_line_alternates a join materials m on m.id = a.material_id group by a.bom_line_id
@@ -146,35 +164,30 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
     ),
   ]));
   const siteData = handled(Promise.all([
-    rows<{ number: string; site: string; part_number: string; quantity: string; unit: string }>(
-      tx,
+    read<{ number: string; site: string; part_number: string; quantity: string; unit: string }>(
       sql`select w.number, s.code as site, m.part_number, w.quantity::text as quantity, w.unit
           from work_orders w join sites s on s.id = w.site_id join materials m on m.id = w.material_id
           where w.status = 'open' and s.code = any(${st}) order by w.number`,
     ),
-    rows<{ site: string; code: string; name: string; work_centre: string | null; formats: string[] | null }>(
-      tx,
+    read<{ site: string; code: string; name: string; work_centre: string | null; formats: string[] | null }>(
       sql`select s.code as site, t.code, t.name, t.work_centre,
             (select array_agg(f.code order by f.code) from label_template_formats lf join identifier_formats f on f.id = lf.identifier_format_id where lf.label_template_id = t.id) as formats
           from label_templates t join sites s on s.id = t.site_id where s.code = any(${st}) order by s.code, t.code`,
     ),
-    rows<{ code: string; identifies: "serial" | "lot" | "container"; definition: string }>(tx, sql`select code, identifies, definition::text as definition from identifier_formats order by code`),
-    rows<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: "none" | "verify" | "identify" | null }>(
-      tx,
+    read<{ code: string; identifies: "serial" | "lot" | "container"; definition: string }>(sql`select code, identifies, definition::text as definition from identifier_formats order by code`),
+    read<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: "none" | "verify" | "identify" | null }>(
       sql`select s.code as site, p.part_number as parent, o.step, o.work_centre, c.part_number as component, om.consumption_scan
           from routing_operations o join sites s on s.id = o.site_id join materials p on p.id = o.material_id
           left join routing_operation_materials om on om.operation_id = o.id left join materials c on c.id = om.material_id
           where s.code = any(${st}) and (c.part_number = any(${pn}) or p.part_number = any(${pn}))
           order by s.code, p.part_number, o.step, c.part_number nulls first`,
     ),
-    rows<{ system: "erp" | "plm"; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: "serial" | "lot" | "none" }>(
-      tx,
+    read<{ system: "erp" | "plm"; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: "serial" | "lot" | "none" }>(
       sql`select x.system, x.external_key, m.part_number, s.code as site, x.tracking_flag, x.tracking_mode
           from external_master_records x join materials m on m.id = x.material_id left join sites s on s.id = x.site_id
           where m.part_number = any(${pn}) order by x.system, x.external_key, s.code nulls first`,
     ),
-    rows<{ name: string; site: string; version: number | null }>(
-      tx,
+    read<{ name: string; site: string; version: number | null }>(
       sql`select c.name, s.code as site, st.version from runtime_clients c join runtime_client_sites cs on cs.runtime_client_id = c.id join sites s on s.id = cs.site_id
           left join runtime_client_status st on st.runtime_client_id = c.id and st.site_id = s.id
           where c.revoked_at is null order by c.name, s.code`,
@@ -228,8 +241,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
   const idArray = (ids: readonly number[]) => sql`${`{${ids.join(",")}}`}::bigint[]`;
   if (source === "query") {
     // Forward through every tier from the changed materials' items; UNION (not ALL) ends cycles.
-    const itemRows = await rows<ItemRow>(
-      tx,
+    const itemRows = await read<ItemRow>(
       sql`with recursive own as (
             select ti.id from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
             where (m.part_number, s.code) in (${pairs})
@@ -257,8 +269,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
     const ids = items.map((i) => i.id);
     edgeRows = !ids.length
       ? []
-      : await rows<EdgeRow>(
-          tx,
+      : await read<EdgeRow>(
           sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id
               where e.input_item_id = any(${idArray(ids)}) and e.output_item_id = any(${idArray(ids)}) and e.superseded_at is null order by e.id`,
         );
@@ -269,7 +280,7 @@ async function readAnalysisInput(tx: DbOrTx, cr: { number: string; revision: num
     const quoted = quotedEdgeIds(graph!, items, { from: Date.parse(windowFrom), to: Date.parse(dataPoint.at) });
     edgeRows = !quoted.length
       ? []
-      : await rows<EdgeRow>(tx, sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id where e.id = any(${idArray(quoted)}) order by e.id`);
+      : await read<EdgeRow>(sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id where e.id = any(${idArray(quoted)}) order by e.id`);
   }
   const edges: EdgeFacts[] = edgeRows.map((r) => ({
     id: Number(r.id),
@@ -375,6 +386,14 @@ function quotedEdgeIds(graph: CompactGenealogy, own: readonly ItemFacts[], windo
   return [...quoted].sort((a, b) => a - b);
 }
 
+async function changeRequestRowWith(read: Reader, number: string) {
+  const [cr] = await read<{ id: number; number: string; revision: number; content_hash: string; expanded_changes: ExpandedChange[]; status: string }>(
+    sql`select id, number, revision, content_hash, expanded_changes, status from change_requests where number = ${number}`,
+  );
+  if (!cr) throw new DomainError("not_found", `change request ${number} does not exist`);
+  return { id: Number(cr.id), number: cr.number, revision: Number(cr.revision), contentHash: cr.content_hash, expandedChanges: cr.expanded_changes, status: cr.status };
+}
+
 async function changeRequestRow(db: DbOrTx, number: string) {
   const [cr] = await db
     .select({ id: changeRequests.id, number: changeRequests.number, revision: changeRequests.revision, contentHash: changeRequests.contentHash, expandedChanges: changeRequests.expandedChanges, status: changeRequests.status })
@@ -389,20 +408,19 @@ export async function computeImpactAnalysis(db: Db, number: string, options: { g
   const source = options.genealogy ?? "index";
   for (let attempt = 0; ; attempt++) {
     try {
-      return await db.transaction(
-        async (tx) => {
-          const cr = await changeRequestRow(tx, number);
-          // The basis digest's read goes down the same pipeline, behind the input's reads.
-          const reading = handled(readAnalysisInput(tx, cr, source, clientOf(db)));
-          const basis = handled(analysisBasisDigest(tx, cr.expandedChanges));
-          const input = await reading;
-          const basisDigest = await basis;
-          const report = analyseChangeRequest(input);
-          const canonical = canonicalReport(report);
-          return { report, canonical, sha256: sha256(canonical), basisDigest };
-        },
-        { isolationLevel: "repeatable read", accessMode: "read only" },
-      );
+      const client = clientOf(db);
+      return await client.begin("isolation level repeatable read read only", async (tx) => {
+        const read = preparedReader(tx);
+        const cr = await changeRequestRowWith(read, number);
+        // The basis digest's read goes down the same pipeline, behind the input's reads.
+        const reading = handled(readAnalysisInput(read, cr, source, client));
+        const basis = handled(basisDigestWith(read, cr.expandedChanges));
+        const input = await reading;
+        const basisDigest = await basis;
+        const report = analyseChangeRequest(input);
+        const canonical = canonicalReport(report);
+        return { report, canonical, sha256: sha256(canonical), basisDigest };
+      });
     } catch (error) {
       // The index moved past this snapshot (genealogy was written meanwhile): take a newer snapshot.
       if (error instanceof IndexBehind && attempt < 3) continue;
