@@ -20,7 +20,7 @@ import { readEnv } from "../app/utils/env.server";
 import { prepareDatabase } from "../app/utils/migrate.server";
 
 const { values } = parseArgs({
-  options: { "data-dir": { type: "string", default: ".data-large" }, runs: { type: "string", default: "11" }, seed: { type: "boolean", default: false } },
+  options: { "data-dir": { type: "string", default: ".data-large" }, runs: { type: "string", default: "31" }, seed: { type: "boolean", default: false } },
   strict: true,
 });
 const RUNS = Math.max(3, Number(values.runs));

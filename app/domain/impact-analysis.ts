@@ -11,6 +11,7 @@
  * are reported, as are dangling references.
  */
 import { canonicalize } from "./canonical-json";
+import { isoTime } from "./iso-time";
 import { CompactGenealogy, EDGE_KINDS, FLOW_KINDS, graphOfRows, ITEM_KINDS, ITEM_STATUSES, smallestDistinct, type GenealogyGraph } from "./genealogy-graph";
 import type { IdentifierFormat } from "./identifier-format";
 import { formatsUsedWith, lookAlikesFor, type NamedFormat } from "./look-alike";
@@ -191,7 +192,7 @@ export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
   const window = { from: new Date(to - VOLUME_WINDOW_DAYS * 86_400_000).toISOString(), to: input.dataPoint.at, days: VOLUME_WINDOW_DAYS };
   const inWindow = (at: string) => at >= window.from && at < window.to;
   const graph = input.graph ?? graphOfRows(input.items, input.edges);
-  const ctx: Context = { input, outgoing, incoming, rulesAfter, inWindow, graph, reaches: new Map(), samples: new WeakMap() };
+  const ctx: Context = { input, outgoing, incoming, rulesAfter, inWindow, windowMs: { from: Date.parse(window.from), to: Date.parse(window.to) }, graph, reaches: new Map(), samples: new WeakMap() };
 
   const changes = [...input.changes]
     .sort((a, b) => byText(a.site, b.site) || byText(a.partNumber, b.partNumber))
@@ -213,6 +214,47 @@ export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
   };
 }
 
+/**
+ * Items of the genealogy index as `ItemFacts`, read lazily: an analysis of a material with tens of
+ * thousands of items reads most of their facts never, or only by code. `toJSON` gives the plain facts.
+ */
+class IndexedItem implements ItemFacts {
+  constructor(
+    readonly id: number,
+    private readonly graph: CompactGenealogy,
+  ) {}
+  get identifier(): string {
+    return this.graph.identifierOf(this.id);
+  }
+  get kind(): ItemFacts["kind"] {
+    return this.graph.kindOf(this.id);
+  }
+  get partNumber(): string {
+    return this.graph.partNumberOf(this.id);
+  }
+  get site(): string {
+    return this.graph.siteOf(this.id);
+  }
+  get status(): ItemFacts["status"] {
+    return this.graph.statusOf(this.id);
+  }
+  get quantity(): string {
+    return this.graph.quantityOf(this.id);
+  }
+  get createdAt(): string {
+    return isoTime(this.graph.createdAtOf(this.id));
+  }
+  toJSON(): ItemFacts {
+    const { id, identifier, kind, partNumber, site, status, quantity, createdAt } = this;
+    return { id, identifier, kind, partNumber, site, status, quantity, createdAt };
+  }
+}
+
+/** The facts of items the index holds (ids in the order given). */
+export function itemsOfIndex(graph: CompactGenealogy, ids: readonly number[]): ItemFacts[] {
+  return ids.map((id) => new IndexedItem(id, graph));
+}
+
 /** The stored form: RFC 8785 canonical JSON; its SHA-256 is what reviewers sign with. */
 export function canonicalReport(report: AnalysisReport): string {
   return canonicalize(JSON.parse(JSON.stringify(report)));
@@ -224,6 +266,8 @@ interface Context {
   incoming: Map<number, EdgeFacts[]>;
   rulesAfter: Map<string, RuleState>;
   inWindow: (at: string) => boolean;
+  /** The same window in epoch milliseconds. */
+  windowMs: { from: number; to: number };
   graph: GenealogyGraph;
   /** Walks already made in this analysis, by their starting set (each change walks once). */
   reaches: Map<string, { start: readonly number[]; reach: Reach }[]>;
@@ -261,7 +305,7 @@ function analyseChange(ctx: Context, change: TrackingChangeInput): ChangeAnalysi
   const own = input.items.filter((i) => i.partNumber === change.partNumber && i.site === change.site).sort((a, b) => a.id - b.id);
   const material = input.materials[change.partNumber];
   const findings: (Finding | null)[] = [
-    itemsByStatus(own),
+    itemsByStatus(ctx, own),
     openWorkOrders(ctx, change),
     ...traceabilityEffect(ctx, change, own, fromMode, material),
     candidateLinks(ctx, own),
@@ -282,7 +326,12 @@ function analyseChange(ctx: Context, change: TrackingChangeInput): ChangeAnalysi
   };
 }
 
-function itemsByStatus(own: ItemFacts[]): Finding {
+/** The sample of items' identifiers, compared in the index without decoding every identifier. */
+function sampleOfItems(ctx: Context, items: readonly ItemFacts[]): string[] {
+  return ctx.graph.smallestIdentifiers(items.map((i) => i.id), SAMPLE_SIZE);
+}
+
+function itemsByStatus(ctx: Context, own: ItemFacts[]): Finding {
   const counts: Record<string, number> = { wip: 0, stock: 0, consumed: 0, shipped: 0, scrapped: 0 };
   const byKind: Record<string, number> = {};
   // Indexed loops over large collections here and below: a function run once per analysis is not
@@ -299,7 +348,7 @@ function itemsByStatus(own: ItemFacts[]): Finding {
     message: `${own.length} trace item(s): ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ")}`,
     count: own.length,
     counts: { ...counts, ...Object.fromEntries(Object.entries(byKind).map(([k, n]) => [`kind:${k}`, n])) },
-    sample: sample((active.length ? active : own).map((i) => i.identifier)),
+    sample: sampleOfItems(ctx, active.length ? active : own),
   };
 }
 
@@ -341,7 +390,7 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
       message: `${lots.length} lot(s) stay lot-level history; ${active.length} still in WIP or stock (${sumQuantities(active.map((i) => i.quantity))} units) must be re-identified with serials or grandfathered`,
       count: lots.length,
       counts: { lots: lots.length, toReidentifyOrGrandfather: active.length, unitsInOpenLots: sumQuantities(active.map((i) => i.quantity)), historical: lots.length - active.length },
-      sample: sample(active.map((i) => i.identifier)),
+      sample: sampleOfItems(ctx, active),
     });
   } else if ((fromMode === "none" || fromMode === null) && toMode !== "none") {
     findings.push({
@@ -349,7 +398,7 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
       severity: "warning",
       message: `Before the change the material was ${fromMode === null ? change.before.state : "untracked"}: ${own.length === 0 ? "no record identifies it" : `${own.length} record(s) exist anyway`}; material already in stock or built in carries no identity`,
       count: own.length,
-      sample: sample(own.map((i) => i.identifier)),
+      sample: sampleOfItems(ctx, own),
     });
   }
   if (fromMode && granularity(toMode) < granularity(fromMode)) {
@@ -776,6 +825,16 @@ function formatsOf(rule: RuleState | undefined): string[] {
   return rule?.state === "ruled" ? [...rule.identifierFormatCodes].sort(byText) : [];
 }
 
+/** Whether an item was made in the volume window (in the index: by its time in milliseconds, the same order). */
+function madeInWindow(ctx: Context, item: ItemFacts): boolean {
+  const g = ctx.graph;
+  if (g instanceof CompactGenealogy) {
+    const at = g.createdAtOf(item.id);
+    return at >= ctx.windowMs.from && at < ctx.windowMs.to;
+  }
+  return ctx.inWindow(item.createdAt);
+}
+
 function labels(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], fromMode: TrackingMode | null): Finding | null {
   const beforeFormats = formatsOf(change.before);
   const afterFormats = formatsOf(change.after);
@@ -787,7 +846,7 @@ function labels(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], fro
   const printingDropped = here.filter((t) => t.formats.some((f) => removed.includes(f)));
   const unprinted = added.filter((f) => !here.some((t) => t.formats.includes(f)));
   // Label volume per day, from the 30 days of genealogy before the data point.
-  const made = own.filter((i) => ctx.inWindow(i.createdAt));
+  const made = own.filter((i) => madeInWindow(ctx, i));
   const units = made.filter((i) => i.kind === "serial").length;
   const lots = made.filter((i) => i.kind === "lot");
   const lotUnits = Number(sumQuantities(lots.map((i) => i.quantity)));

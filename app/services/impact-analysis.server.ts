@@ -8,10 +8,10 @@ import { desc, eq, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import { changeRequests, impactAnalyses } from "../../db/schema";
 import { canonicalize } from "../domain/canonical-json";
-import { isoTime } from "../domain/iso-time";
 import type { ExpandedChange, ExpandedTrackingChange } from "../domain/change-request";
 import {
   analyseChangeRequest,
+  itemsOfIndex,
   ANALYSIS_MAX_AGE_HOURS,
   VOLUME_WINDOW_DAYS,
   canonicalReport,
@@ -333,16 +333,7 @@ async function readAnalysisInput(read: Reader, cr: { number: string; revision: n
 function ownItemsOf(graph: CompactGenealogy, tracking: readonly ExpandedTrackingChange[]): ItemFacts[] {
   // One change: its posting list is already distinct and in id order.
   const ids = tracking.length === 1 ? graph.itemsOf(tracking[0]!.partNumber, tracking[0]!.site) : [...new Set(tracking.flatMap((c) => graph.itemsOf(c.partNumber, c.site)))].sort((a, b) => a - b);
-  return ids.map((id) => ({
-      id,
-      identifier: graph.identifierOf(id),
-      kind: graph.kindOf(id),
-      partNumber: graph.partNumberOf(id),
-      site: graph.siteOf(id),
-      status: graph.statusOf(id),
-      quantity: graph.quantityOf(id),
-      createdAt: isoTime(graph.createdAtOf(id)),
-    }));
+  return itemsOfIndex(graph, ids);
 }
 
 const REFUSABLE: ReadonlySet<EdgeKind> = new Set(["split", "merge", "repack", "rework"]);
