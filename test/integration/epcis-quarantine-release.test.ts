@@ -11,6 +11,8 @@
  *   event 2  TransformationEvent: U1 lot QL42 (5 KGM) → known serial K1001    → quarantined [U1]
  *   event 3  TransformationEvent: U1 serial Q1003 + U2 serial Q2001 → K1002    → quarantined [U1, U2]
  */
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { exploreGenealogy, searchTraceItems } from "../../app/queries/genealogy.server";
@@ -54,6 +56,8 @@ const DOCUMENT = path.resolve(import.meta.dirname, "../fixtures/epcis-quarantine
 const KNOWN = "04012345111118"; // EPC-1003 in the demo plant
 const U1 = "04012345555554"; // urn:epc:id:sgtin:4012345.055555.*
 const U2 = "04012345888881"; // urn:epc:id:sgtin:4012345.088888.*
+const U3 = "04012345333305"; // urn:epc:id:sgtin:4012345.033330.*
+const U4 = "04012345666601"; // urn:epc:id:sgtin:4012345.066660.*
 const SSCC = "040123450000000429"; // urn:epc:id:sscc:4012345.0000000042
 const EVENT = (n: number) => `urn:uuid:c9810010-0000-4000-8000-00000000000${n}`;
 const PASSWORD = "quarantine-release-password";
@@ -82,16 +86,19 @@ function expectOk(result: EpcisImportResult): asserts result is Extract<EpcisImp
 }
 
 /** A change request creating the material with this GTIN, serialized at EIN: proposed, submitted and signed by quality (medium risk, new material). */
-async function approvedNewMaterial(partNumber: string, gtin: string): Promise<string> {
+const approvedNewMaterial = (partNumber: string, gtin: string) =>
+  approved(`New material ${partNumber} (GTIN ${gtin}) at EIN`, [
+    { kind: "new_material", partNumber, description: `Supplier item ${gtin}`, unitOfMeasure: "EA", family: "EPC", riskClass: "medium", regulatoryFlags: [], gtin },
+    { kind: "tracking", material: partNumber, sites: ["EIN"], trackingMode: "serial", containerTracking: true, identifierFormatCodes: ["GS1-SGTIN", "GS1-SSCC"], consumptionScan: "identify" },
+  ]);
+
+async function approved(title: string, changes: unknown[]): Promise<string> {
   const { number } = await createChangeRequest(database.db, people.emil!, {
-    title: `New material ${partNumber} (GTIN ${gtin}) at EIN`,
+    title,
     justification: "EPCIS genealogy from the supplier names this trade item; it is quarantined until the material exists.",
     riskAssessment: "Medium: a new material, serialized like the other EPCIS example items.",
     legacyDataPlan: "grandfather",
-    changes: [
-      { kind: "new_material", partNumber, description: `Supplier item ${gtin}`, unitOfMeasure: "EA", family: "EPC", riskClass: "medium", regulatoryFlags: [], gtin },
-      { kind: "tracking", material: partNumber, sites: ["EIN"], trackingMode: "serial", containerTracking: true, identifierFormatCodes: ["GS1-SGTIN", "GS1-SSCC"], consumptionScan: "identify" },
-    ],
+    changes,
   });
   await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
   expect(await crStatus(number)).toBe("in_review");
@@ -121,6 +128,16 @@ async function quarantineState() {
   };
 }
 
+/** An EPCIS 2.0 document of these events, as bytes. */
+const documentOf = (events: Record<string, unknown>[]) =>
+  Buffer.from(JSON.stringify({ "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], type: "EPCISDocument", schemaVersion: "2.0", creationDate: "2024-04-01T12:00:00Z", epcisBody: { eventList: events } }));
+const observe = (eventID: string, epcs: string[]) => ({ eventID, type: "ObjectEvent", eventTime: "2024-04-01T08:00:00Z", eventTimeZoneOffset: "+01:00", action: "OBSERVE", epcList: epcs });
+const importBytes = (fileName: string, bytes: Buffer) => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "c981-quarantine-")), fileName);
+  fs.writeFileSync(file, bytes);
+  return importEpcisDocument(database.db, "e.engineer", { fileName, siteCode: "EIN", source: fileSource(file) });
+};
+
 const itemId = async (identifier: string) => Number((await database.client`select id from trace_items where identifier = ${identifier}`)[0]!.id);
 
 beforeAll(async () => {
@@ -134,7 +151,7 @@ beforeAll(async () => {
 
 describe("EPCIS quarantine released by a change request", () => {
   it("the import applies events of known GTINs and quarantines the others, creating no material", async () => {
-    const unknownMaterials = await database.client`select count(*)::int as n from materials where gtin in (${U1}, ${U2})`;
+    const unknownMaterials = await database.client`select count(*)::int as n from materials where gtin in (${U1}, ${U2}, ${U3}, ${U4})`;
     expect(unknownMaterials[0]!.n).toBe(0);
     const materialsBefore = (await database.client`select count(*)::int as n from materials`)[0]!.n;
     const before = await importFootprint(database);
@@ -325,5 +342,71 @@ describe("EPCIS quarantine released by a change request", () => {
     expect(await importFootprint(database)).toMatchObject({ items: before.items + 2, edges: before.edges + 2, quarantined: 0 });
     const [audit] = await database.client`select actor, after from audit_trail where action = 'epcis.quarantine_release' and entity_id = ${U2}`;
     expect(audit).toMatchObject({ actor: people.remy!.username, after: { released: 1, stillQuarantined: 0, itemsCreated: 2, edgesCreated: 2 } });
+  });
+
+  it("an import in flight while the material is released: its events are released too, never left in quarantine", async () => {
+    const number = await approvedNewMaterial("EPC-2003", U3);
+    const bytes = documentOf([observe("urn:uuid:c9810010-0000-4000-8000-000000000010", ["urn:epc:id:sgtin:4012345.033330.R1"])]);
+    // The import reads the bytes twice (digest, then the streamed parse); the parse stops half-way
+    // until the gate opens: its transaction is open and it has read the materials (U3 unknown).
+    let reads = 0;
+    let paused!: () => void;
+    const atGate = new Promise<void>((resolve) => (paused = resolve));
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const source = async function* () {
+      if (++reads === 1) {
+        yield bytes;
+        return;
+      }
+      yield bytes.subarray(0, 40);
+      paused();
+      await gate;
+      yield bytes.subarray(40);
+    };
+    const importing = importEpcisDocument(database.db, "e.engineer", { fileName: "in-flight.json", siteCode: "EIN", source });
+    await atGate;
+
+    const releasing = release(number);
+    // Let the release run until it is done or waits for the import.
+    const waiting = async () =>
+      Number((await database.client`select count(*)::int as n from pg_locks l join pg_database d on d.oid = l.database
+        where d.datname = current_database() and l.locktype = 'advisory' and not l.granted`)[0]!.n) > 0;
+    let settled = false;
+    void releasing.finally(() => (settled = true)).catch(() => {});
+    let waited = false;
+    for (let i = 0; i < 100 && !settled && !(waited = await waiting()); i++) await new Promise((r) => setTimeout(r, 20));
+    const releasedBeforeTheImport = settled;
+    openGate();
+    const imported = await importing;
+    expectOk(imported);
+    expect(await releasing).toMatchObject({ ok: true, released: [{ number, status: "released" }] });
+    // The release waited for the import (the EPCIS import lock), then released what it quarantined.
+    expect({ releasedBeforeTheImport, waited }).toEqual({ releasedBeforeTheImport: false, waited: true });
+
+    const [event] = await database.client`select status::text as status, unknown_gtins from epcis_events where event_key = 'urn:uuid:c9810010-0000-4000-8000-000000000010'`;
+    expect(event).toEqual({ status: "applied", unknown_gtins: [] });
+    expect((await quarantineList(database.db)).map((q) => q.gtin)).not.toContain(U3);
+    expect(await database.client`select t.kind::text as kind, m.part_number from trace_items t join materials m on m.id = t.material_id where t.identifier = 'R1'`).toEqual([{ kind: "serial", part_number: "EPC-2003" }]);
+  });
+
+  it("a released change request that gives an existing material its GTIN releases the events waiting for it", async () => {
+    const imported = await importBytes("gtin-later.json", documentOf([observe("urn:uuid:c9810010-0000-4000-8000-000000000020", ["urn:epc:id:sgtin:4012345.066660.A1", "urn:epc:id:sgtin:4012345.011111.K1001"])]));
+    expectOk(imported);
+    expect(imported).toMatchObject({ quarantined: 1, unknownGtins: [U4] });
+    const waitingFor = async (gtin: string) => (await quarantineList(database.db)).filter((q) => q.gtin === gtin);
+    expect(await waitingFor(U4)).toEqual([expect.objectContaining({ gtin: U4, events: 1 })]);
+    // A demo material without a GTIN, of low or medium risk and unregulated (the quality reviewer approves alone).
+    const [target] = await database.client`select m.part_number from materials m where m.gtin is null and m.risk_class <> 'high' and m.regulatory_flags = '{}'
+      and not exists (select 1 from change_request_targets t where t.material_id = m.id) order by m.part_number limit 1`;
+    const partNumber = target!.part_number as string;
+    const number = await approved(`Give ${partNumber} its GTIN ${U4}`, [{ kind: "attributes", material: partNumber, gtin: U4 }]);
+    expect(await release(number)).toMatchObject({ ok: true, released: [{ number }] });
+    expect(await waitingFor(U4)).toEqual([]);
+    const [event] = await database.client`select status::text as status from epcis_events where event_key = 'urn:uuid:c9810010-0000-4000-8000-000000000020'`;
+    expect(event!.status).toBe("applied");
+    expect(await database.client`select t.kind::text as kind, m.part_number from trace_items t join materials m on m.id = t.material_id where t.identifier = 'A1'`).toEqual([{ kind: "serial", part_number: partNumber }]);
+    const [audit] = await database.client`select after from audit_trail where action = 'epcis.quarantine_release' and entity_id = ${U4}`;
+    expect(audit!.after).toMatchObject({ released: 1, stillQuarantined: 0, itemsCreated: 1 });
   });
 });
