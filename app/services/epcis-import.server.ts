@@ -140,13 +140,23 @@ async function loadMaterials(tx: Tx): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.gtin, Number(r.id)]));
 }
 
+/**
+ * The EPCIS import lock (transaction-scoped): one import at a time, and a transaction that makes a
+ * GTIN known (a release creating a material or giving one) waits for an import in flight — which
+ * read the materials when it started — and then sees the events it quarantined. Take it before any
+ * row lock an import may need (the release takes it before locking its site).
+ */
+export async function lockEpcisImports(tx: Tx): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(981000014)`);
+}
+
 async function applyDocument(
   tx: Tx,
   actor: string,
   input: EpcisImportInput & { siteId: number; siteCode: string },
 ): Promise<EpcisImportSummary> {
   // One import at a time: identity checks read what earlier imports stored.
-  await tx.execute(sql`select pg_advisory_xact_lock(981000014)`);
+  await lockEpcisImports(tx);
   const ctx: ApplyContext = {
     tx,
     siteId: input.siteId,
@@ -477,6 +487,8 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
  * Events still naming an unknown GTIN stay quarantined with the remaining GTINs.
  */
 export async function releaseQuarantine(tx: Tx, gtin: string, actor: string): Promise<{ released: number; stillQuarantined: number }> {
+  // Waits for an import in flight so its quarantined events are seen (a no-op when the caller holds it).
+  await lockEpcisImports(tx);
   const rows = await tx.execute<{ event_key: string; event_time: string; file_digest: string; site_id: number; body: EpcisEvent }>(sql`
     select event_key, to_char(event_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as event_time, file_digest, site_id, body
     from epcis_events where status = 'quarantined' and unknown_gtins @> array[${gtin}]::text[] order by id for update`);

@@ -1,4 +1,4 @@
-import { releaseQuarantine } from "./epcis-import.server";
+import { lockEpcisImports, releaseQuarantine } from "./epcis-import.server";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import {
@@ -118,6 +118,13 @@ export async function releaseChangeRequests(db: Db, keyRing: KeyRing, releaser: 
 
 async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signer, input: z.infer<typeof releaseSchema>): Promise<ReleaseResult> {
   return db.transaction(async (tx) => {
+    // A release that makes a GTIN known releases the EPCIS events quarantined for it: it waits for
+    // an import in flight first (that import read the materials before this one existed, and would
+    // otherwise leave its events quarantined for a known GTIN), and before the site lock, which an
+    // import writing items at this site waits for (ADR 014).
+    const named = await tx.select({ expanded: changeRequests.expandedChanges }).from(changeRequests).where(inArray(changeRequests.number, input.changeRequests));
+    if (named.some((r) => (r.expanded as ExpandedChange[]).some((c) => (c.kind === "new_material" || c.kind === "attributes") && c.gtin))) await lockEpcisImports(tx);
+
     // Lock the site first: releases at one site run one after another, and each sees the rules the
     // previous one left (so a request the previous release made stale is refused, not applied).
     const [site] = await tx.select({ id: sites.id, code: sites.code }).from(sites).where(eq(sites.code, input.site)).for("update");
