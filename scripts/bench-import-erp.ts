@@ -69,7 +69,10 @@ async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number
   }
 }
 
-export async function benchImportErp(database: Database, options: { rows?: number; log?: (line: string) => void } = {}): Promise<ErpBenchFigures> {
+export async function benchImportErp(
+  database: Database,
+  options: { rows?: number; log?: (line: string) => void; /** Called right before and right after the import (e.g. to read CPU clocks). */ around?: (phase: "before" | "after") => void } = {},
+): Promise<ErpBenchFigures> {
   const rows = options.rows ?? 100_000;
   const log = options.log ?? (() => {});
   const dir = mkdtempSync(path.join(os.tmpdir(), "c981-bench-erp-"));
@@ -82,7 +85,9 @@ export async function benchImportErp(database: Database, options: { rows?: numbe
     log(`generated ${rows.toLocaleString("en")} ERP rows (${(fileBytes / 1024 / 1024).toFixed(1)} MB) for sites ${sites.join(", ") || "(none: no site column values)"}`);
 
     global.gc?.();
+    options.around?.("before");
     const imported = await measured(() => importExternalSnapshot(database.db, "bench:import-erp", { system: "erp", fileName: "erp-snapshot.csv", source: () => createReadStream(file) }));
+    options.around?.("after");
     if (!imported.value.ok) throw new Error(`the generated file was refused: ${JSON.stringify(imported.value.errors.slice(0, 5))}`);
     if (imported.value.rows !== rows) throw new Error(`imported ${imported.value.rows} rows, expected ${rows}`);
 

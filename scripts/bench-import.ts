@@ -216,9 +216,12 @@ async function bareCopy(database: Database): Promise<{ ms: number; rows: number 
 }
 
 /** The ERP CSV half, on the bench database (its site and materials; the rest of the part numbers unknown to C-981). */
-async function benchErpCsv(database: Database): Promise<ErpBenchFigures> {
+async function benchErpCsv(database: Database, pgData: string | null): Promise<ErpBenchFigures & { cpu: { own: number; server: number | null } }> {
   // The EPCIS half's samples must not count as the CSV half's peak: it measures its own.
-  return benchImportErp(database, { rows: ERP_ROWS, log: (line) => console.log(`\n${line}`) });
+  const clocks: Record<string, { own: number; server: number | null }> = {};
+  const figures = await benchImportErp(database, { rows: ERP_ROWS, log: (line) => console.log(`\n${line}`), around: (phase) => (clocks[phase] = { own: ownCpuSeconds(), server: serverCpuSeconds(pgData) }) });
+  const { before, after } = clocks as { before: { own: number; server: number | null }; after: { own: number; server: number | null } };
+  return { ...figures, cpu: { own: after.own - before.own, server: before.server !== null && after.server !== null ? after.server - before.server : null } };
 }
 
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
@@ -260,7 +263,7 @@ async function main(): Promise<number> {
     console.log(`  peak RSS        ${mb(epcisPeak)} (before import ${mb(rssBefore)}; document ${mb(bytes)})`);
     console.log(`  CPU             this process ${(cpuAfter.own - cpuBefore.own).toFixed(1)} s, PostgreSQL ${serverCpu === null ? "unknown (external server)" : `${serverCpu.toFixed(1)} s`}, in ${(importMs / 1000).toFixed(1)} s of wall time`);
 
-    const csv = await benchErpCsv(database);
+    const csv = await benchErpCsv(database, pgData);
     console.log(`\nERP snapshot CSV import (streamed parse + checks, snapshot history, current view replaced; one transaction, through the product's service)`);
     console.log(`  rows            ${csv.rows.toLocaleString("en")} (${(csv.fileBytes / 1024 / 1024).toFixed(1)} MB)`);
     console.log(`  time            ${(csv.import.ms / 1000).toFixed(2)} s`);
@@ -268,6 +271,7 @@ async function main(): Promise<number> {
     console.log(`  bare COPY       the same file into a bare table in ${(csv.copy.ms / 1000).toFixed(3)} s (${csv.copy.rowsPerSecond.toLocaleString("en")} rows/s)`);
     console.log(`  ratio           import takes ${csv.ratio.toFixed(1)}x the bare COPY`);
     console.log(`  peak RSS        ${mb(csv.import.peakRssBytes)} (${mb(csv.import.startRssBytes)} when it started, after the EPCIS half; +${mb(Math.max(0, csv.import.peakRssBytes - csv.import.startRssBytes))})`);
+    console.log(`  CPU             this process ${csv.cpu.own.toFixed(2)} s, PostgreSQL ${csv.cpu.server === null ? "unknown (external server)" : `${csv.cpu.server.toFixed(2)} s`}, in ${(csv.import.ms / 1000).toFixed(2)} s of wall time`);
 
     console.log(`\n${verdict(epcisMet)}  EPCIS ${eventsPerSecond.toLocaleString("en")} events/s (target ≥ ${TARGET_EVENTS_PER_SECOND.toLocaleString("en")}); ${(importMs / copy.ms).toFixed(1)}x the bare COPY; peak RSS ${mb(epcisPeak)}`);
     console.log(`${verdict(csv.met)}  ERP CSV ${csv.import.rowsPerSecond.toLocaleString("en")} rows/s (target ≥ ${csv.targetRowsPerSecond.toLocaleString("en")}); ${csv.ratio.toFixed(1)}x the bare COPY; peak RSS ${mb(csv.import.peakRssBytes)}`);

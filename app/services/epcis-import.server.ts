@@ -36,6 +36,8 @@ export interface EpcisImportInput {
   fileName: string;
   siteCode: string;
   source: ByteSource;
+  /** Events applied per batch (default 2,000); tests set it small to cross batch boundaries. */
+  batchSize?: number;
 }
 
 export interface EpcisImportSummary {
@@ -272,6 +274,7 @@ async function applyDocument(
     if (counted) errorCount += list.length;
     for (const e of list) if (into.length < MAX_LISTED_ERRORS) into.push(e);
   };
+  const batchSize = Math.max(1, Math.floor(input.batchSize ?? BATCH));
   let inflight: Promise<void> = Promise.resolve();
   let failure: unknown = null;
   const launch = async (batch: { index: number; value: unknown }[]) => {
@@ -295,7 +298,7 @@ async function applyDocument(
         if (errorCount === 0) buffer.push(item);
       }
       if (errorCount > 0) buffer = [];
-      while (buffer.length >= BATCH) await launch(buffer.splice(0, BATCH));
+      while (buffer.length >= batchSize) await launch(buffer.splice(0, batchSize));
     },
   });
   if (outcome.syntaxError) {
