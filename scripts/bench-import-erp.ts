@@ -23,8 +23,8 @@ import { prepareDatabase } from "../app/utils/migrate.server";
 export interface ErpBenchFigures {
   rows: number;
   fileBytes: number;
-  import: { ms: number; rowsPerSecond: number; peakRssBytes: number };
-  copy: { ms: number; rowsPerSecond: number; peakRssBytes: number };
+  import: { ms: number; rowsPerSecond: number; peakRssBytes: number; startRssBytes: number };
+  copy: { ms: number; rowsPerSecond: number; peakRssBytes: number; startRssBytes: number };
   /** Import time / bare COPY time. */
   ratio: number;
   targetRowsPerSecond: number;
@@ -54,21 +54,25 @@ export async function writeErpCsv(file: string, rows: number, sites: readonly st
 }
 
 /** Peak RSS while `fn` runs (sampled every 10 ms, and at the end). */
-async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; peakRssBytes: number }> {
-  let peak = process.memoryUsage().rss;
+async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; peakRssBytes: number; startRssBytes: number }> {
+  const startRssBytes = process.memoryUsage().rss;
+  let peak = startRssBytes;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
   const started = performance.now();
   try {
     const value = await fn();
     const ms = performance.now() - started;
     peak = Math.max(peak, process.memoryUsage().rss);
-    return { value, ms, peakRssBytes: peak };
+    return { value, ms, peakRssBytes: peak, startRssBytes };
   } finally {
     clearInterval(sampler);
   }
 }
 
-export async function benchImportErp(database: Database, options: { rows?: number; log?: (line: string) => void } = {}): Promise<ErpBenchFigures> {
+export async function benchImportErp(
+  database: Database,
+  options: { rows?: number; log?: (line: string) => void; /** Called right before and right after the import (e.g. to read CPU clocks). */ around?: (phase: "before" | "after") => void } = {},
+): Promise<ErpBenchFigures> {
   const rows = options.rows ?? 100_000;
   const log = options.log ?? (() => {});
   const dir = mkdtempSync(path.join(os.tmpdir(), "c981-bench-erp-"));
@@ -81,7 +85,9 @@ export async function benchImportErp(database: Database, options: { rows?: numbe
     log(`generated ${rows.toLocaleString("en")} ERP rows (${(fileBytes / 1024 / 1024).toFixed(1)} MB) for sites ${sites.join(", ") || "(none: no site column values)"}`);
 
     global.gc?.();
+    options.around?.("before");
     const imported = await measured(() => importExternalSnapshot(database.db, "bench:import-erp", { system: "erp", fileName: "erp-snapshot.csv", source: () => createReadStream(file) }));
+    options.around?.("after");
     if (!imported.value.ok) throw new Error(`the generated file was refused: ${JSON.stringify(imported.value.errors.slice(0, 5))}`);
     if (imported.value.rows !== rows) throw new Error(`imported ${imported.value.rows} rows, expected ${rows}`);
 
@@ -101,8 +107,8 @@ export async function benchImportErp(database: Database, options: { rows?: numbe
     return {
       rows,
       fileBytes,
-      import: { ms: imported.ms, rowsPerSecond: rate(imported.ms), peakRssBytes: imported.peakRssBytes },
-      copy: { ms: copied.ms, rowsPerSecond: rate(copied.ms), peakRssBytes: copied.peakRssBytes },
+      import: { ms: imported.ms, rowsPerSecond: rate(imported.ms), peakRssBytes: imported.peakRssBytes, startRssBytes: imported.startRssBytes },
+      copy: { ms: copied.ms, rowsPerSecond: rate(copied.ms), peakRssBytes: copied.peakRssBytes, startRssBytes: copied.startRssBytes },
       ratio: imported.ms / copied.ms,
       targetRowsPerSecond: 50_000,
       met: rate(imported.ms) >= 50_000,

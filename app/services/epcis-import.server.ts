@@ -19,6 +19,7 @@ import {
   checkHeaderSemantics,
   type EpcisEvent,
   type EventPlan,
+  type PlannedItem,
 } from "../domain/epcis/events";
 import { validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
 import type { Db, Tx } from "../utils/db.server";
@@ -35,6 +36,8 @@ export interface EpcisImportInput {
   fileName: string;
   siteCode: string;
   source: ByteSource;
+  /** Events applied per batch (default 2,000); tests set it small to cross batch boundaries. */
+  batchSize?: number;
 }
 
 export interface EpcisImportSummary {
@@ -281,6 +284,7 @@ async function applyDocument(
     if (counted) errorCount += list.length;
     for (const e of list) if (into.length < MAX_LISTED_ERRORS) into.push(e);
   };
+  const batchSize = Math.max(1, Math.floor(input.batchSize ?? BATCH));
   let inflight: Promise<void> = Promise.resolve();
   let failure: unknown = null;
   const launch = async (batch: { index: number; value: unknown }[]) => {
@@ -304,7 +308,7 @@ async function applyDocument(
         if (errorCount === 0) buffer.push(item);
       }
       if (errorCount > 0) buffer = [];
-      while (buffer.length >= BATCH) await launch(buffer.splice(0, BATCH));
+      while (buffer.length >= batchSize) await launch(buffer.splice(0, batchSize));
     },
   });
   if (outcome.syntaxError) {
@@ -384,7 +388,7 @@ async function storeEvents(ctx: ApplyContext, events: readonly StoredEvent[]): P
            case when jsonb_array_length(x.unknown_gtins) = 0 then '{}'::text[] else array(select jsonb_array_elements_text(x.unknown_gtins)) end,
            x.body, x.declaration,
            case when x.status = 'superseded' then now() end, now(), case when x.status = 'applied' then now() end
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(event_key text, from_event_id boolean, type text, event_time timestamptz,
+    from json_to_recordset(${JSON.stringify(rows)}::json) as x(event_key text, from_event_id boolean, type text, event_time timestamptz,
          content_hash text, event_index int, status text, unknown_gtins jsonb, body jsonb, declaration jsonb)`);
 }
 
@@ -401,6 +405,11 @@ const TRACE_KIND = { serial: "serial", lot: "lot", class: "lot", container: "con
  * Writes the trace items and edges of applied events, in bulk (statement-level triggers count the
  * genealogy change once per statement). Items are created once: an item an event names that
  * already exists is reused as it is (its first provenance stays).
+ *
+ * Serial, lot and class items always have a material (an event naming an unknown GTIN is
+ * quarantined), so they are inserted without asking for their ids back: the edge statement finds
+ * both ends by the unique key (material, identifier) itself. Only containers come back with ids:
+ * a container whose contents name no material can be found but not created, and is then not placed.
  */
 async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<StoredEvent, "key" | "eventTime">; plan: EventPlan; digest?: string }[]): Promise<void> {
   if (!applied.length) return;
@@ -421,33 +430,27 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
     }
   }
   const all = [...items.values()];
-  const lots = all.filter((i) => i.kind !== "container");
-  // One statement per kind inserts the new items and returns every item's id: the inserted ones
-  // from RETURNING, the ones that existed from the statement's snapshot (which cannot see the
-  // inserted rows, so none is returned twice).
-  const ids = new Map<string, number>();
-  const gtinOf = new Map([...ctx.materials].map(([gtin, id]) => [id, gtin]));
-  const lotRows = lots.length
-    ? await ctx.tx.execute<{ id: number; material_id: number; identifier: string; created: boolean }>(sql`
-    with x as (select * from jsonb_to_recordset(${JSON.stringify(lots)}::jsonb) as x(kind text, material_id int, identifier text, quantity numeric, unit text, event_key text, digest text)),
-    ins as (
+  const lots = all.filter((i) => i.kind !== "container" && i.material_id !== null);
+  if (lots.length) {
+    const [created] = await ctx.tx.execute<{ n: number }>(sql`
+    with ins as (
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
-      select x.kind::trace_item_kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', now(), 'import', x.digest, x.event_key from x
+      select x.kind::trace_item_kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', now(), 'import', x.digest, x.event_key
+      from json_to_recordset(${JSON.stringify(lots)}::json) as x(kind text, material_id int, identifier text, quantity numeric, unit text, event_key text, digest text)
       on conflict (material_id, identifier) where kind <> 'container' do nothing
-      returning id, material_id, identifier)
-    select id, material_id, identifier, true as created from ins
-    union all
-    select t.id, t.material_id, t.identifier, false from x join trace_items t on t.material_id = x.material_id and t.identifier = x.identifier and t.kind <> 'container'`)
-    : [];
-  for (const r of lotRows) {
-    ids.set(`${gtinOf.get(Number(r.material_id))}|${r.identifier}`, Number(r.id));
-    if (r.created) ctx.summary.itemsCreated += 1;
+      returning 1)
+    select count(*)::int as n from ins`);
+    ctx.summary.itemsCreated += Number(created!.n);
   }
+  // Containers: new ones inserted, every one's id returned — the inserted ones from RETURNING, the
+  // ones that existed from the statement's snapshot (which cannot see the inserted rows, so none is
+  // returned twice).
+  const containerIds = new Map<string, number>();
   const containerItems = all.filter((i) => i.kind === "container");
   if (containerItems.length) {
     // A container whose contents name no material (material_id null) can only be found, not created.
     const rows = await ctx.tx.execute<{ id: number; identifier: string; created: boolean }>(sql`
-    with x as (select * from jsonb_to_recordset(${JSON.stringify(containerItems)}::jsonb) as x(material_id int, identifier text, event_key text, digest text)),
+    with x as (select * from json_to_recordset(${JSON.stringify(containerItems)}::json) as x(material_id int, identifier text, event_key text, digest text)),
     ins as (
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
       select 'container', x.identifier, x.material_id, ${ctx.siteId}, 1, 'EA', 'stock', now(), 'import', x.digest, x.event_key from x where x.material_id is not null
@@ -457,27 +460,39 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
     union all
     select t.id, t.identifier, false from x join trace_items t on t.identifier = x.identifier and t.kind = 'container'`);
     for (const r of rows) {
-      ids.set(`container|${r.identifier}`, Number(r.id));
+      containerIds.set(r.identifier, Number(r.id));
       if (r.created) ctx.summary.itemsCreated += 1;
     }
   }
+  const placed = (item: PlannedItem) => (item.level === "container" ? containerIds.has(item.identifier) : item.gtin !== null && ctx.materials.has(item.gtin));
+  /** An edge's end: a container by its id, any other item by (material, identifier), found by the edge statement. */
+  const end = (item: PlannedItem) => (item.level === "container" ? { id: containerIds.get(item.identifier)!, m: null, i: null } : { id: null, m: ctx.materials.get(item.gtin!)!, i: item.identifier });
 
-  const edges: { kind: string; input: number; output: number; quantity: number; unit: string; event_key: string; occurred_at: string; digest: string }[] = [];
+  const edges: { kind: string; in_id: number | null; in_m: number | null; in_i: string | null; out_id: number | null; out_m: number | null; out_i: string | null; quantity: number; unit: string; event_key: string; occurred_at: string; digest: string }[] = [];
   for (const { stored, plan, digest } of applied) {
     for (const edge of plan.edges) {
-      const input = ids.get(itemKey(plan.items[edge.input]!));
-      const output = ids.get(itemKey(plan.items[edge.output]!));
-      if (input === undefined || output === undefined) continue;
-      edges.push({ kind: edge.kind, input, output, quantity: edge.quantity, unit: edge.unit, event_key: stored.key, occurred_at: stored.eventTime, digest: digest ?? ctx.digest });
+      const input = plan.items[edge.input]!;
+      const output = plan.items[edge.output]!;
+      if (!placed(input) || !placed(output)) continue;
+      const a = end(input);
+      const b = end(output);
+      edges.push({ kind: edge.kind, in_id: a.id, in_m: a.m, in_i: a.i, out_id: b.id, out_m: b.m, out_i: b.i, quantity: edge.quantity, unit: edge.unit, event_key: stored.key, occurred_at: stored.eventTime, digest: digest ?? ctx.digest });
     }
-    ctx.summary.notPlaced += plan.notPlaced.length + plan.items.filter((i) => !ids.has(itemKey(i))).length;
+    ctx.summary.notPlaced += plan.notPlaced.length + plan.items.filter((i) => !placed(i)).length;
   }
   if (!edges.length) return;
-  await ctx.tx.execute(sql`
-    insert into genealogy_edges (event_ref, kind, input_item_id, output_item_id, quantity, unit, site_id, occurred_at, provenance_kind, provenance_file_digest, provenance_event_id)
-    select x.event_key, x.kind::genealogy_kind, x.input, x.output, x.quantity, x.unit, ${ctx.siteId}, x.occurred_at, 'import', x.digest, x.event_key
-    from jsonb_to_recordset(${JSON.stringify(edges)}::jsonb) as x(kind text, input bigint, output bigint, quantity numeric, unit text, event_key text, occurred_at timestamptz, digest text)`);
-  ctx.summary.edgesCreated += edges.length;
+  const [inserted] = await ctx.tx.execute<{ n: number }>(sql`
+    with ins as (
+      insert into genealogy_edges (event_ref, kind, input_item_id, output_item_id, quantity, unit, site_id, occurred_at, provenance_kind, provenance_file_digest, provenance_event_id)
+      select x.event_key, x.kind::genealogy_kind, coalesce(x.in_id, i.id), coalesce(x.out_id, o.id), x.quantity, x.unit, ${ctx.siteId}, x.occurred_at, 'import', x.digest, x.event_key
+      from json_to_recordset(${JSON.stringify(edges)}::json) as x(kind text, in_id bigint, in_m int, in_i text, out_id bigint, out_m int, out_i text, quantity numeric, unit text, event_key text, occurred_at timestamptz, digest text)
+      left join trace_items i on x.in_id is null and i.material_id = x.in_m and i.identifier = x.in_i and i.kind <> 'container'
+      left join trace_items o on x.out_id is null and o.material_id = x.out_m and o.identifier = x.out_i and o.kind <> 'container'
+      returning 1)
+    select count(*)::int as n from ins`);
+  // Every end was inserted above or existed: a missing one would be a null id, which the NOT NULL
+  // columns refuse (the whole import is then rolled back) rather than an edge silently dropped.
+  ctx.summary.edgesCreated += Number(inserted!.n);
 }
 
 /**

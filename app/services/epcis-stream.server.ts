@@ -34,12 +34,17 @@ export async function streamEpcisDocument(source: ByteSource, callbacks: StreamC
   let rootIsObject = true;
   let syntaxError: EpcisIssue | null = null;
   let offset = 0;
-  parser.onValue = ({ value, key, stack }) => {
+  parser.onValue = ({ value, key, parent, stack }) => {
     if (stack.length === 1) {
       if (typeof key === "number") rootIsObject = false;
       else if (key !== undefined) header[key] = value;
     } else if (stack.length === 3) {
       pending.push({ index: events++, value });
+      // Drop the event from the list being built: `keepStack: false` drops emitted values only
+      // when no enclosing value is emitted too, and `$.*` emits `epcisBody` (for the header), so
+      // without this every event stayed in memory until the end of the document.
+      if (Array.isArray(parent)) parent.length = 0;
+      else if (parent && typeof parent === "object" && key !== undefined) delete (parent as Record<string | number, unknown>)[key];
     }
   };
   parser.onError = (error) => {

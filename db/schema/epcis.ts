@@ -24,9 +24,8 @@ export const epcisEvents = pgTable(
     /** SHA-256 of the file it first came in, and its index in that file's eventList. */
     fileDigest: text().notNull(),
     eventIndex: integer().notNull(),
-    siteId: integer()
-      .notNull()
-      .references(() => sites.id),
+    /** Checked once per statement, not per row (migration 0014, ADR 014). */
+    siteId: integer().notNull(),
     status: epcisEventStatus().notNull(),
     /** GTINs the event names that were not materials when it was last looked at. */
     unknownGtins: text().array().notNull().default(sql`'{}'::text[]`),
@@ -39,7 +38,6 @@ export const epcisEvents = pgTable(
   },
   (t) => [
     index("epcis_events_quarantine").using("gin", t.unknownGtins).where(sql`${t.status} = 'quarantined'`),
-    index("epcis_events_file").on(t.fileDigest),
   ],
 );
 
