@@ -219,30 +219,34 @@ export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
  * thousands of items reads most of their facts never, or only by code. `toJSON` gives the plain facts.
  */
 class IndexedItem implements ItemFacts {
+  // An ES private field: not enumerable, so a spread or a deep comparison never copies the index.
+  readonly #graph: CompactGenealogy;
   constructor(
     readonly id: number,
-    private readonly graph: CompactGenealogy,
-  ) {}
+    graph: CompactGenealogy,
+  ) {
+    this.#graph = graph;
+  }
   get identifier(): string {
-    return this.graph.identifierOf(this.id);
+    return this.#graph.identifierOf(this.id);
   }
   get kind(): ItemFacts["kind"] {
-    return this.graph.kindOf(this.id);
+    return this.#graph.kindOf(this.id);
   }
   get partNumber(): string {
-    return this.graph.partNumberOf(this.id);
+    return this.#graph.partNumberOf(this.id);
   }
   get site(): string {
-    return this.graph.siteOf(this.id);
+    return this.#graph.siteOf(this.id);
   }
   get status(): ItemFacts["status"] {
-    return this.graph.statusOf(this.id);
+    return this.#graph.statusOf(this.id);
   }
   get quantity(): string {
-    return this.graph.quantityOf(this.id);
+    return this.#graph.quantityOf(this.id);
   }
   get createdAt(): string {
-    return isoTime(this.graph.createdAtOf(this.id));
+    return isoTime(this.#graph.createdAtOf(this.id));
   }
   toJSON(): ItemFacts {
     const { id, identifier, kind, partNumber, site, status, quantity, createdAt } = this;
@@ -563,14 +567,17 @@ function actualBreaksCompact(ctx: Context, g: CompactGenealogy, own: ItemFacts[]
     if (outputMode !== -1 && outputMode !== SERIAL_MODE) actual.push(`${g.identifierOf(input)} → ${g.identifierOf(output)}`);
   };
   const { state: isOwn } = scratchFor(g.maxId + 1);
-  for (let k = 0; k < own.length; k++) if (own[k]!.id > 0 && own[k]!.id < isOwn.length) isOwn[own[k]!.id] = 1;
-  for (let k = 0; k < own.length; k++) {
-    const id = own[k]!.id;
-    if (id <= 0 || id >= present.length) continue;
-    for (let e = outStart[id]!, end = outStart[id + 1]!; e < end; e++) if (outKind[e] === CONSUME_CODE) check(id, outTarget[e]!);
-    for (let e = inStart[id]!, end = inStart[id + 1]!; e < end; e++) if (inKind[e] === CONSUME_CODE && isOwn[inSource[e]!] !== 1) check(inSource[e]!, id);
+  try {
+    for (let k = 0; k < own.length; k++) if (own[k]!.id > 0 && own[k]!.id < isOwn.length) isOwn[own[k]!.id] = 1;
+    for (let k = 0; k < own.length; k++) {
+      const id = own[k]!.id;
+      if (id <= 0 || id >= present.length) continue;
+      for (let e = outStart[id]!, end = outStart[id + 1]!; e < end; e++) if (outKind[e] === CONSUME_CODE) check(id, outTarget[e]!);
+      for (let e = inStart[id]!, end = inStart[id + 1]!; e < end; e++) if (inKind[e] === CONSUME_CODE && isOwn[inSource[e]!] !== 1) check(inSource[e]!, id);
+    }
+  } finally {
+    for (let k = 0; k < own.length; k++) if (own[k]!.id > 0 && own[k]!.id < isOwn.length) isOwn[own[k]!.id] = 0;
   }
-  for (let k = 0; k < own.length; k++) if (own[k]!.id > 0 && own[k]!.id < isOwn.length) isOwn[own[k]!.id] = 0;
 }
 
 function inexpressibleEvents(ctx: Context, change: TrackingChangeInput, own: ItemFacts[]): Finding | null {
@@ -698,41 +705,47 @@ function compactForwardReach(graph: CompactGenealogy, start: readonly number[]):
   const finished: number[] = [];
   const layerEnds: number[] = [];
   let tail = 0;
-  for (const id of start) {
-    if (!graph.has(id) || state[id] !== 0) continue;
-    state[id] = kind[id] !== LOT_CODE ? 2 : 1;
-    queue[tail++] = id;
-  }
-  sortIds(queue.subarray(0, tail));
+  let finishedUnit: Uint8Array;
+  let ids: Uint32Array;
   let deepest = 0;
-  for (let depth = 1, head = 0; head < tail; depth++) {
-    deepest = depth - 1;
-    const layerEnd = tail;
-    layerEnds.push(layerEnd);
-    for (; head < layerEnd; head++) {
-      const id = queue[head]!;
-      const fromUnit = state[id] === 2;
-      let flows = 0;
-      for (let e = outStart[id]!, end = outStart[id + 1]!; e < end; e++) {
-        const output = outTarget[e]!;
-        if (output === id || !FLOW_CODES[outKind[e]!] || present[output] !== 1) continue;
-        flows++;
-        const viaUnit = fromUnit && kind[output] !== LOT_CODE;
-        if (state[output] === 0) {
-          state[output] = viaUnit ? 2 : 1;
-          queue[tail++] = output;
-        } else if (viaUnit) {
-          state[output] = 2;
-        }
-      }
-      if (flows === 0 && depth > 1 && kind[id] !== CONTAINER_CODE) finished.push(id);
+  // Every state byte set is cleared again, also if the walk throws: the scratch serves the next walk.
+  try {
+    for (const id of start) {
+      if (!graph.has(id) || state[id] !== 0) continue;
+      state[id] = kind[id] !== LOT_CODE ? 2 : 1;
+      queue[tail++] = id;
     }
-    sortIds(queue.subarray(layerEnd, tail));
+    sortIds(queue.subarray(0, tail));
+    for (let depth = 1, head = 0; head < tail; depth++) {
+      deepest = depth - 1;
+      const layerEnd = tail;
+      layerEnds.push(layerEnd);
+      for (; head < layerEnd; head++) {
+        const id = queue[head]!;
+        const fromUnit = state[id] === 2;
+        let flows = 0;
+        for (let e = outStart[id]!, end = outStart[id + 1]!; e < end; e++) {
+          const output = outTarget[e]!;
+          if (output === id || !FLOW_CODES[outKind[e]!] || present[output] !== 1) continue;
+          flows++;
+          const viaUnit = fromUnit && kind[output] !== LOT_CODE;
+          if (state[output] === 0) {
+            state[output] = viaUnit ? 2 : 1;
+            queue[tail++] = output;
+          } else if (viaUnit) {
+            state[output] = 2;
+          }
+        }
+        if (flows === 0 && depth > 1 && kind[id] !== CONTAINER_CODE) finished.push(id);
+      }
+      sortIds(queue.subarray(layerEnd, tail));
+    }
+    finishedUnit = new Uint8Array(finished.length);
+    for (let i = 0; i < finished.length; i++) finishedUnit[i] = state[finished[i]!] === 2 ? 1 : 0;
+    ids = queue.slice(0, tail);
+  } finally {
+    for (let i = 0; i < tail; i++) state[queue[i]!] = 0;
   }
-  const finishedUnit = new Uint8Array(finished.length);
-  for (let i = 0; i < finished.length; i++) finishedUnit[i] = state[finished[i]!] === 2 ? 1 : 0;
-  const ids = queue.slice(0, tail);
-  for (let i = 0; i < tail; i++) state[ids[i]!] = 0;
   return { ids, layerEnds, deepest, finished, finishedUnit };
 }
 /**
@@ -1009,16 +1022,19 @@ function dataQuality(ctx: Context): Finding[] {
   const size = g.maxId + 1;
   const { state: mark } = scratchFor(size);
   const extra: number[] = [];
-  for (let i = 0; i < reached.length; i++) mark[reached[i]!] = 1;
   const addInput = (input: number) => {
     if (g.has(input) && mark[input] !== 1) {
       mark[input] = 1;
       extra.push(input);
     }
   };
-  for (let k = 0; k < own.length; k++) g.forEachIn(own[k]!, addInput);
-  for (let i = 0; i < reached.length; i++) mark[reached[i]!] = 0;
-  for (const id of extra) mark[id] = 0;
+  try {
+    for (let i = 0; i < reached.length; i++) mark[reached[i]!] = 1;
+    for (let k = 0; k < own.length; k++) g.forEachIn(own[k]!, addInput);
+  } finally {
+    for (let i = 0; i < reached.length; i++) mark[reached[i]!] = 0;
+    for (const id of extra) mark[id] = 0;
+  }
   const candidates: number[] = [];
   const consumedNowhere: number[] = [];
   const read = (id: number) => {
@@ -1044,7 +1060,7 @@ function dataQuality(ctx: Context): Finding[] {
     for (const id of extra) read(id);
   }
   candidates.sort((a, b) => a - b);
-  const cycles = candidates.length ? cyclesAmong(ctx.graph, candidates, size) : [];
+  const cycles = candidates.length ? cyclesAmong(ctx.graph, candidates) : [];
   if (cycles.length) {
     findings.push({
       code: "CYCLE",
@@ -1078,51 +1094,52 @@ function dataQuality(ctx: Context): Finding[] {
  * The cycles (strongly connected components of more than one item, over flow edges) among `ids`,
  * by an iterative Tarjan walk. Any superset of the items on cycles gives the same cycles.
  */
-function cyclesAmong(graph: GenealogyGraph, ids: readonly number[], size: number): number[][] {
-  const among = new Uint8Array(size);
-  for (const id of ids) among[id] = 1;
-  const index = new Int32Array(size).fill(-1);
-  const low = new Int32Array(size);
-  const onStack = new Uint8Array(size);
+function cyclesAmong(graph: GenealogyGraph, ids: readonly number[]): number[][] {
+  // Keyed by id: the candidates are few, the plant is large.
+  const among = new Set(ids);
+  const index = new Map<number, number>();
+  const low = new Map<number, number>();
+  const onStack = new Set<number>();
   const stack: number[] = [];
   const cycles: number[][] = [];
   let counter = 0;
   const successors = (id: number) => {
     const next: number[] = [];
     graph.forEachFlowOut(id, (output) => {
-      if (among[output] === 1) next.push(output);
+      if (among.has(output)) next.push(output);
     });
     return next;
   };
   const visit = (id: number) => {
-    index[id] = low[id] = counter++;
+    index.set(id, counter);
+    low.set(id, counter++);
     stack.push(id);
-    onStack[id] = 1;
+    onStack.add(id);
   };
   for (const root of ids) {
-    if (index[root] !== -1) continue;
+    if (index.has(root)) continue;
     visit(root);
     const work: { id: number; next: number[]; i: number }[] = [{ id: root, next: successors(root), i: 0 }];
     while (work.length) {
       const frame = work[work.length - 1]!;
       if (frame.i < frame.next.length) {
         const w = frame.next[frame.i++]!;
-        if (index[w] === -1) {
+        if (!index.has(w)) {
           visit(w);
           work.push({ id: w, next: successors(w), i: 0 });
-        } else if (onStack[w]) {
-          low[frame.id] = Math.min(low[frame.id]!, index[w]!);
+        } else if (onStack.has(w)) {
+          low.set(frame.id, Math.min(low.get(frame.id)!, index.get(w)!));
         }
       } else {
         work.pop();
         const parent = work[work.length - 1];
-        if (parent) low[parent.id] = Math.min(low[parent.id]!, low[frame.id]!);
-        if (low[frame.id] === index[frame.id]) {
+        if (parent) low.set(parent.id, Math.min(low.get(parent.id)!, low.get(frame.id)!));
+        if (low.get(frame.id) === index.get(frame.id)) {
           const component: number[] = [];
           let w: number;
           do {
             w = stack.pop()!;
-            onStack[w] = 0;
+            onStack.delete(w);
             component.push(w);
           } while (w !== frame.id);
           if (component.length > 1) cycles.push(component.sort((a, b) => a - b));

@@ -67,8 +67,11 @@ export async function importExternalSnapshot(db: Db, actor: string, input: Impor
     return await db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${IMPORT_LOCK[input.system]})`);
       const [siteRows, materialRows, [head]] = await Promise.all([
-        tx.execute<{ id: number; code: string }>(sql`select id, code from sites`),
-        tx.execute<{ id: number; part_number: string }>(sql`select id, part_number from materials`),
+        // Locked as a foreign key would lock them (FOR KEY SHARE): a site or material the checker
+        // resolves cannot be deleted before this import commits, so the statement-level reference
+        // check at the end of the COPY cannot fail (an error there would be lost by postgres.js).
+        tx.execute<{ id: number; code: string }>(sql`select id, code from sites for key share`),
+        tx.execute<{ id: number; part_number: string }>(sql`select id, part_number from materials for key share`),
         tx.execute<{ snapshot_id: number; at: string; previous: number | null; rows: number }>(sql`
           select nextval(pg_get_serial_sequence('external_snapshots', 'id'))::int as snapshot_id,
                  to_char(date_trunc('milliseconds', clock_timestamp()) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at,

@@ -193,16 +193,15 @@ async function readAnalysisInput(read: Reader, cr: { number: string; revision: n
           where c.revoked_at is null order by c.name, s.code`,
     ),
   ]));
-  // The index for this snapshot: usually the one held already (then the own items are taken
-  // while the database still answers); otherwise the one that reflects exactly its genealogy.
+  // The index for this snapshot (usually the one held already): the own items are taken from it
+  // while the database still answers the other reads.
   let graph: CompactGenealogy | undefined;
   let indexItems: ItemFacts[] | undefined;
   if (genealogyState) {
     const [state] = await genealogyState;
     const changes = Number(state!.changes);
-    const held = genealogyIndexOf(client).peek();
     try {
-      graph = held && held.changes === changes ? held.graph : (await genealogyIndexOf(client).at(changes)).graph;
+      graph = (await genealogyIndexOf(client).at(changes)).graph;
     } catch (error) {
       throw new IndexBehind((error as Error).message);
     }

@@ -83,4 +83,20 @@ describe("references checked per statement", () => {
     await event(lone);
     await expect(sql`delete from sites where id = ${lone}`).rejects.toMatchObject({ code: "23503", message: expect.stringContaining("epcis_events.site_id") });
   });
+
+  it("outside READ COMMITTED a delete that removes a site is refused outright (no fresh snapshot to check against); a plain update is not", async () => {
+    const sql = database.client;
+    const [{ id: spare }] = (await sql`insert into sites (code, name, time_zone) values ('SPR', 'Spare', 'UTC') returning id`) as unknown as [{ id: number }];
+    await expect(sql.begin("isolation level repeatable read", (tx) => tx`delete from sites where id = ${spare}`)).rejects.toMatchObject({ code: "23503", message: expect.stringContaining("only in READ COMMITTED") });
+    await sql.begin("isolation level serializable", (tx) => tx`update sites set name = 'Spare site' where id = ${spare}`);
+    await sql`delete from sites where id = ${spare}`;
+  });
+
+  it("TRUNCATE … CASCADE of sites or materials is refused while the import tables refer to them", async () => {
+    const sql = database.client;
+    await expect(sql`truncate sites cascade`).rejects.toMatchObject({ code: "23503", message: expect.stringContaining("sites cannot be truncated while external_master_records refers to it") });
+    await expect(sql`truncate materials cascade`).rejects.toMatchObject({ code: "23503", message: expect.stringContaining("materials cannot be truncated") });
+    const [{ n }] = (await sql`select count(*)::int as n from external_master_records`) as unknown as [{ n: number }];
+    expect(n).toBeGreaterThan(0);
+  });
 });
