@@ -22,7 +22,7 @@ import {
   type PlannedItem,
 } from "../domain/epcis/events";
 import { validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
-import type { Db, Tx } from "../utils/db.server";
+import { executePrepared, type Db, type Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
 import { streamEpcisDocument, type ByteSource } from "./epcis-stream.server";
@@ -199,7 +199,8 @@ async function applyDocument(
       const { key, fromEventId } = eventKey(event, hash);
       return { index, event, hash, key, fromEventId, declaration: declarationOf(event) };
     });
-    const existingRows = await tx.execute<{ event_key: string; content_hash: string; status: string; file_digest: string; event_index: number }>(
+    const existingRows = await executePrepared<{ event_key: string; content_hash: string; status: string; file_digest: string; event_index: number }>(
+      tx,
       sql`select event_key, content_hash, status::text as status, file_digest, event_index from epcis_events
           where event_key in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.key))}::jsonb))`,
     );
@@ -380,7 +381,7 @@ async function storeEvents(ctx: ApplyContext, events: readonly StoredEvent[]): P
     body: e.body,
     declaration: e.declaration,
   }));
-  await ctx.tx.execute(sql`
+  await executePrepared(ctx.tx, sql`
     insert into epcis_events (event_key, from_event_id, type, event_time, content_hash, file_digest, event_index, site_id, status,
                               unknown_gtins, body, declaration, superseded_at, imported_at, applied_at)
     select x.event_key, x.from_event_id, x.type, x.event_time, x.content_hash, ${ctx.digest}, x.event_index, ${ctx.siteId},
@@ -432,7 +433,7 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
   const all = [...items.values()];
   const lots = all.filter((i) => i.kind !== "container" && i.material_id !== null);
   if (lots.length) {
-    const [created] = await ctx.tx.execute<{ n: number }>(sql`
+    const [created] = await executePrepared<{ n: number }>(ctx.tx, sql`
     with ins as (
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
       select x.kind::trace_item_kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', now(), 'import', x.digest, x.event_key
@@ -449,7 +450,7 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
   const containerItems = all.filter((i) => i.kind === "container");
   if (containerItems.length) {
     // A container whose contents name no material (material_id null) can only be found, not created.
-    const rows = await ctx.tx.execute<{ id: number; identifier: string; created: boolean }>(sql`
+    const rows = await executePrepared<{ id: number; identifier: string; created: boolean }>(ctx.tx, sql`
     with x as (select * from json_to_recordset(${JSON.stringify(containerItems)}::json) as x(material_id int, identifier text, event_key text, digest text)),
     ins as (
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
@@ -481,7 +482,7 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
     ctx.summary.notPlaced += plan.notPlaced.length + plan.items.filter((i) => !placed(i)).length;
   }
   if (!edges.length) return;
-  const [inserted] = await ctx.tx.execute<{ n: number }>(sql`
+  const [inserted] = await executePrepared<{ n: number }>(ctx.tx, sql`
     with ins as (
       insert into genealogy_edges (event_ref, kind, input_item_id, output_item_id, quantity, unit, site_id, occurred_at, provenance_kind, provenance_file_digest, provenance_event_id)
       select x.event_key, x.kind::genealogy_kind, coalesce(x.in_id, i.id), coalesce(x.out_id, o.id), x.quantity, x.unit, ${ctx.siteId}, x.occurred_at, 'import', x.digest, x.event_key

@@ -79,7 +79,12 @@ export async function streamEpcisDocument(source: ByteSource, callbacks: StreamC
   return { header, events, digest: hash.digest("hex"), syntaxError };
 }
 
-/** A file read as a stream, as often as the import needs (twice: check, then apply). */
+/**
+ * A file read as a stream, as often as the import needs (twice: digest, then check and apply).
+ * Pieces of 16 KiB (about 50 events): each piece is parsed and checked in one go, and meanwhile
+ * the database's answers for the batch in flight wait; with 256 KiB pieces (about 800 events, some
+ * 50 ms of work) PostgreSQL sat idle between statements and the import ran ~15 % slower.
+ */
 export function fileSource(path: string): ByteSource {
-  return () => createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>;
+  return () => createReadStream(path, { highWaterMark: 16 * 1024 }) as AsyncIterable<Uint8Array>;
 }

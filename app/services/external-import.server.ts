@@ -13,10 +13,9 @@ import { Readable, Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CsvError, parse } from "csv-parse";
 import { sql } from "drizzle-orm";
-import type postgres from "postgres";
 import { externalSnapshotFiles } from "../../db/schema";
 import { SnapshotChecker, type CheckSummary, type ExternalSystem, type LocatedError, type SnapshotRow } from "../domain/external-snapshot";
-import type { Db, Tx } from "../utils/db.server";
+import { rawTransaction, type Db, type Tx } from "../utils/db.server";
 import { appendAudit } from "./audit.server";
 
 /** One advisory lock per system: two imports of one system run one after the other. */
@@ -56,10 +55,6 @@ class Refused extends Error {
   }
 }
 
-/** The postgres.js transaction under a drizzle transaction: COPY is not in drizzle's API. */
-function rawClient(tx: Tx): postgres.TransactionSql {
-  return (tx as unknown as { session: { client: postgres.TransactionSql } }).session.client;
-}
 
 export async function importExternalSnapshot(db: Db, actor: string, input: ImportInput): Promise<ImportResult> {
   const fileName = input.fileName.trim().slice(0, 255) || "(unnamed)";
@@ -90,7 +85,7 @@ export async function importExternalSnapshot(db: Db, actor: string, input: Impor
       // Pass 2: parse and check; rows go straight into the current view while the file is read
       // (PostgreSQL checks keys and indexes while this process parses). The view is replaced whole.
       await tx.execute(sql`delete from external_master_records where system = ${input.system}`);
-      const copy = await rawClient(tx)`copy external_master_records (system, external_key, material_id, site_id, tracking_flag, tracking_mode, payload, imported_at, source_digest) from stdin`.writable();
+      const copy = await rawTransaction(tx)`copy external_master_records (system, external_key, material_id, site_id, tracking_flag, tracking_mode, payload, imported_at, source_digest) from stdin`.writable();
       const copyDone = once(copy, "finish");
       copyDone.catch(() => {}); // awaited below; an early COPY error must not go unhandled meanwhile
       const fixed = `\t${importedAt}\t${digest}\n`;

@@ -1,3 +1,5 @@
+import type { SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "../../db/schema";
@@ -7,6 +9,24 @@ import type { Env } from "./env.server";
 export type Db = PostgresJsDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type DbOrTx = Db | Tx;
+
+/** The postgres.js transaction under a drizzle transaction, for what drizzle's API lacks (COPY, prepared statements). */
+export function rawTransaction(tx: Tx): postgres.TransactionSql {
+  return (tx as unknown as { session: { client: postgres.TransactionSql } }).session.client;
+}
+
+/**
+ * Runs a statement as a prepared statement on the transaction's connection. drizzle's `execute`
+ * sends it unprepared, and postgres.js then describes a parameterized statement before running it:
+ * two round trips, each waiting for this process whenever it is busy (parsing an import, say). A
+ * statement run again and again (a batch loop) is parsed and described once per connection.
+ */
+export async function executePrepared<T extends Record<string, unknown>>(tx: Tx, query: SQL): Promise<T[]> {
+  const { sql: text, params } = pgDialect.sqlToQuery(query);
+  return (await rawTransaction(tx).unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
+}
+
+const pgDialect = new PgDialect();
 
 /** An open database: the drizzle handle, the raw postgres.js client, and how to close both. */
 export interface Database {
