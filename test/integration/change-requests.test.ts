@@ -17,13 +17,12 @@ import {
   type Signer,
 } from "../../app/services/change-requests.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
-import { hashSessionId, signIn } from "../../app/services/sessions.server";
-import { createUser } from "../../app/services/users.server";
 import { verifyAuditChain } from "../../app/services/audit.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { analysed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
+import { signedInPerson } from "../setup/people";
 import { testKeyRing } from "../setup/keys";
 import type { KeyRing } from "../../app/utils/signing.server";
 
@@ -33,13 +32,7 @@ let database: Database;
 const PASSWORD = "change-request-password";
 const people: Record<string, Signer> = {};
 
-async function person(username: string, roles: ("engineer" | "quality_reviewer" | "regulatory_reviewer" | "admin")[]): Promise<Signer> {
-  await createUser(database.db, "test", { username, displayName: username.toUpperCase(), password: PASSWORD, grants: roles.map((role) => ({ role, site: null })), reason: "test" });
-  const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
-  if (!session.ok) throw new Error("sign-in failed");
-  const [row] = await database.client`select id from users where username = ${username}`;
-  return { id: row!.id as number, username, displayName: username.toUpperCase(), roles, sessionIdHash: hashSessionId(session.sessionId) };
-}
+const person = (username: string, roles: ("engineer" | "quality_reviewer" | "regulatory_reviewer" | "admin")[]) => signedInPerson(database, username, roles, PASSWORD);
 
 const serializeSub1001AtEin = {
   title: "Serialize SUB-1001 at EIN",

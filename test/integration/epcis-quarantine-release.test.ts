@@ -23,14 +23,13 @@ import { fileSource } from "../../app/services/epcis-stream.server";
 import { genealogyIndexOf } from "../../app/services/genealogy-index.server";
 import { computeImpactAnalysis } from "../../app/services/impact-analysis.server";
 import { releaseChangeRequests } from "../../app/services/releases.server";
-import { hashSessionId, signIn } from "../../app/services/sessions.server";
-import { createUser } from "../../app/services/users.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import { analysed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
+import { signedInPerson } from "../setup/people";
 import { importFootprint } from "../setup/epcis";
 import { testKeyRing } from "../setup/keys";
 
@@ -71,13 +70,7 @@ let fileDigest: string;
 let createsU1: string;
 const people: Record<string, Signer> = {};
 
-async function person(username: string, role: "engineer" | "quality_reviewer" | "release_manager"): Promise<Signer> {
-  await createUser(database.db, "test", { username, displayName: username.toUpperCase(), password: PASSWORD, grants: [{ role, site: null }], reason: "test" });
-  const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
-  if (!session.ok) throw new Error("sign-in failed");
-  const [row] = await database.client`select id from users where username = ${username}`;
-  return { id: row!.id as number, username, displayName: username.toUpperCase(), roles: [role], sessionIdHash: hashSessionId(session.sessionId) };
-}
+const person = (username: string, role: "engineer" | "quality_reviewer" | "release_manager") => signedInPerson(database, username, [role], PASSWORD);
 
 const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
 const crStatus = async (number: string) => (await database.client`select status::text as status from change_requests where number = ${number}`)[0]!.status as string;

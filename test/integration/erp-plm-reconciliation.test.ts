@@ -15,7 +15,7 @@ import { importExternalSnapshot } from "../../app/services/external-import.serve
 import { renewSites } from "../../app/services/keys.server";
 import { setSystemOfRecord } from "../../app/services/reconciliation.server";
 import { releaseChangeRequests } from "../../app/services/releases.server";
-import { hashSessionId, signIn } from "../../app/services/sessions.server";
+import { signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
 import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { SESSION_COOKIE } from "../../app/utils/auth.server";
@@ -23,6 +23,7 @@ import { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import { analysed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
+import { signedInPerson } from "../setup/people";
 import { testKeyRing } from "../setup/keys";
 
 let database: Database;
@@ -31,13 +32,7 @@ const PASSWORD = "reconciliation-test-password";
 const people: Record<string, Signer> = {};
 const hard = generateDemoPlant().hardCases;
 
-async function person(username: string, role: "engineer" | "quality_reviewer" | "release_manager"): Promise<Signer> {
-  await createUser(database.db, "test", { username, displayName: username.toUpperCase(), password: PASSWORD, grants: [{ role, site: null }], reason: "test" });
-  const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
-  if (!session.ok) throw new Error("sign-in failed");
-  const [row] = await database.client`select id from users where username = ${username}`;
-  return { id: row!.id as number, username, displayName: username.toUpperCase(), roles: [role], sessionIdHash: hashSessionId(session.sessionId) };
-}
+const person = (username: string, role: "engineer" | "quality_reviewer" | "release_manager") => signedInPerson(database, username, [role], PASSWORD);
 const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
 
 const csv = (text: string) => Readable.from([Buffer.from(text, "utf8")]);

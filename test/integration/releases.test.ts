@@ -5,14 +5,13 @@ import { ruleInForce } from "../../app/queries/tracking-rules.server";
 import { currentDataPoint, verifyAuditChain } from "../../app/services/audit.server";
 import { createChangeRequest, signChangeRequest, staleSites, submitChangeRequest, type Signer } from "../../app/services/change-requests.server";
 import { releaseChangeRequests } from "../../app/services/releases.server";
-import { hashSessionId, signIn } from "../../app/services/sessions.server";
-import { createUser } from "../../app/services/users.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import { analysed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
+import { signedInPerson } from "../setup/people";
 import { testKeyRing } from "../setup/keys";
 
 let database: Database;
@@ -20,13 +19,7 @@ let keyRing: KeyRing;
 const PASSWORD = "release-test-password";
 const people: Record<string, Signer> = {};
 
-async function person(username: string, role: "engineer" | "quality_reviewer" | "regulatory_reviewer" | "release_manager"): Promise<Signer> {
-  await createUser(database.db, "test", { username, displayName: username.toUpperCase(), password: PASSWORD, grants: [{ role, site: null }], reason: "test" });
-  const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
-  if (!session.ok) throw new Error("sign-in failed");
-  const [row] = await database.client`select id from users where username = ${username}`;
-  return { id: row!.id as number, username, displayName: username.toUpperCase(), roles: [role], sessionIdHash: hashSessionId(session.sessionId) };
-}
+const person = (username: string, role: "engineer" | "quality_reviewer" | "regulatory_reviewer" | "release_manager") => signedInPerson(database, username, [role], PASSWORD);
 
 const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
 const status = async (number: string) => (await database.client`select status from change_requests where number = ${number}`)[0]!.status as string;
