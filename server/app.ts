@@ -14,6 +14,8 @@ import { currentDataPoint } from "../app/services/audit.server";
 import type { Database } from "../app/utils/db.server";
 import type { Env } from "../app/utils/env.server";
 import { publicJwks } from "../app/utils/signing.server";
+import { DEFAULT_FORM_MAX_BYTES } from "../app/utils/body-limits";
+import { bodyLimits } from "./body-limits";
 import { createRuntimeApi, type RuntimeApi } from "./runtime-api";
 import { createRuntimeFastPath, type RuntimeFastPath } from "./runtime-fast-path";
 import { refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
@@ -22,7 +24,7 @@ const defaultRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 
 export interface PortalServerOptions {
   database: Pick<Database, "db" | "client">;
-  env: Pick<Env, "C981_TRUST_PROXY">;
+  env: Pick<Env, "C981_TRUST_PROXY"> & Partial<Pick<Env, "C981_FORM_MAX_BYTES">>;
   /** The Remix production build. Without it only the machine endpoints answer (tests). */
   build?: ServerBuild;
   /** Where build/client lives; the repository root by default. */
@@ -57,6 +59,7 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   }
   app.use(securityHeaders);
   app.use(refuseNulInAddress);
+  app.use(bodyLimits(env.C981_FORM_MAX_BYTES ?? DEFAULT_FORM_MAX_BYTES));
   if (build) {
     app.use("/assets", express.static(path.join(root, "build", "client", "assets"), { immutable: true, maxAge: "1y" }));
     app.use(express.static(path.join(root, "build", "client"), { maxAge: "1h" }));

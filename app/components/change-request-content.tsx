@@ -1,3 +1,4 @@
+import { safeHref } from "~/schemas/link";
 import { LEGACY_DATA_PLAN_LABELS, type ChangeRequestContent, type ProposedChange } from "~/schemas/change-request";
 import { UtcTime } from "./time";
 
@@ -120,9 +121,13 @@ export function ChangeRequestContentView({ content, headingLevel = 2 }: { conten
                       <>
                         {" "}
                         — evidence:{" "}
-                        <a href={task.evidenceUrl} rel="noreferrer noopener" target="_blank">
-                          {task.evidenceUrl}
-                        </a>
+                        {safeHref(task.evidenceUrl) ? (
+                          <a href={safeHref(task.evidenceUrl)} rel="noreferrer noopener" target="_blank">
+                            {task.evidenceUrl}
+                          </a>
+                        ) : (
+                          <span title="Not a web link: shown as text">{task.evidenceUrl}</span>
+                        )}
                       </>
                     ) : null}
                   </li>

@@ -10,6 +10,7 @@ import {
   type ProposedChange,
 } from "~/schemas/change-request";
 import { CheckboxField, SelectInput, TextAreaField } from "./form-fields";
+import { withFormFields } from "~/utils/form-data";
 import { ErrorList, Field, FormError, useSchemaForm, type FieldErrors } from "./forms";
 
 /** Rows on the form; more are kept when an edited request already has more. */
@@ -69,7 +70,7 @@ function attributeRowInput(row: Row): Row {
  * reported at the row's own index on the form (`changes.2.sites`), not its index among the filled
  * rows. The output keeps the mapping, so the service's field errors can be mapped back too.
  */
-export const changeRequestFormSchema = z.unknown().transform((input, ctx) => {
+export const changeRequestFormSchema = withFormFields(z.unknown().transform((input, ctx) => {
   const raw = isRow(input) ? input : {};
   const changeInput = Array.isArray(raw.changes) ? (raw.changes as unknown[]) : [];
   const taskInput = Array.isArray(raw.revalidationTasks) ? (raw.revalidationTasks as unknown[]) : [];
@@ -88,7 +89,7 @@ export const changeRequestFormSchema = z.unknown().transform((input, ctx) => {
     ctx.addIssue({ code: "custom", message: issue.message, path: formPath(issue.path, changeRows, taskRows) });
   }
   return z.NEVER;
-});
+}), changeRequestContentSchema.extend({ rowVersion: z.unknown() }));
 
 function formPath(path: readonly PropertyKey[], changeRows: readonly number[], taskRows: readonly number[]): (string | number)[] {
   const out = path.map((p) => (typeof p === "symbol" ? String(p) : p));

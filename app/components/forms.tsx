@@ -1,41 +1,41 @@
 import { useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from "react";
 import type { z } from "zod";
+import { displayName, formToObject, FormShapeError, unknownField } from "../utils/form-data";
 
 export type FieldErrors = Record<string, string[] | undefined>;
 
-/**
- * FormData → plain object. Names like `grants[0].role` build arrays of objects, so one zod
- * schema parses the same form in the browser and on the server.
- */
-export function formToObject(formData: FormData): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of formData.entries()) {
-    if (typeof value !== "string") continue;
-    const path = name.split(/[.[\]]+/).filter(Boolean);
-    let node: Record<string, unknown> | unknown[] = out;
-    path.forEach((key, i) => {
-      const last = i === path.length - 1;
-      const nextIsIndex = /^\d+$/.test(path[i + 1] ?? "");
-      const container = node as Record<string, unknown>;
-      // A repeated name (checkboxes, multi-selects) collects its values into an array.
-      if (last) container[key] = key in container ? [container[key], value].flat() : value;
-      else node = (container[key] ??= nextIsIndex ? [] : {}) as Record<string, unknown> | unknown[];
-    });
-  }
-  return out;
-}
+export { formToObject } from "../utils/form-data";
 
 export type ParsedForm<T> = { ok: true; data: T } | { ok: false; fieldErrors: FieldErrors };
 
+/**
+ * One form through one zod schema, in the browser and on the server. Field names that could reach
+ * a prototype, that the schema does not know or that contradict each other are refused like any
+ * other invalid field (the actions answer 400), before zod reads a value (issue 16, ADR 016).
+ */
 export function parseForm<S extends z.ZodType>(schema: S, formData: FormData): ParsedForm<z.infer<S>> {
+  const entries = [...formData.entries()];
+  let input: Record<string, unknown>;
+  try {
+    input = formToObject(entries);
+    const unknown = unknownField(schema, entries.map(([name]) => name));
+    if (unknown !== null) return { ok: false, fieldErrors: { form: [`The form has a field this page does not take: "${displayName(unknown)}". Reload the page and try again.`] } };
+  } catch (error) {
+    if (error instanceof FormShapeError) return { ok: false, fieldErrors: { form: [error.message] } };
+    throw error;
+  }
   // PostgreSQL text cannot hold NUL: name the field instead of failing in the database.
-  const withNul = [...formData.entries()].filter(([, v]) => typeof v === "string" && v.includes("\u0000")).map(([k]) => k);
+  const withNul = entries.filter(([, v]) => typeof v === "string" && v.includes("\u0000")).map(([k]) => k);
   if (withNul.length) return { ok: false, fieldErrors: Object.fromEntries(withNul.map((k) => [k.replace(/\[(\d+)\]/g, ".$1"), ["Contains a NUL character"]])) };
-  const parsed = schema.safeParse(formToObject(formData));
+  const parsed = schema.safeParse(input);
   if (parsed.success) return { ok: true, data: parsed.data };
-  const fieldErrors: FieldErrors = {};
-  for (const issue of parsed.error.issues) (fieldErrors[issue.path.join(".") || "form"] ??= []).push(issue.message);
-  return { ok: false, fieldErrors };
+  // A Map, then own properties: an issue's path never writes through a prototype.
+  const errors = new Map<string, string[]>();
+  for (const issue of parsed.error.issues) {
+    const key = issue.path.join(".") || "form";
+    errors.set(key, [...(errors.get(key) ?? []), issue.message]);
+  }
+  return { ok: false, fieldErrors: Object.fromEntries(errors) };
 }
 
 /**

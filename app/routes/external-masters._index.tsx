@@ -1,3 +1,4 @@
+import { SNAPSHOT_UPLOAD_MAX_BYTES } from "~/utils/body-limits";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, unstable_createMemoryUploadHandler, unstable_parseMultipartFormData, MaxPartSizeExceededError } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
@@ -19,7 +20,7 @@ import { getDb } from "~/utils/db.server";
 export const meta: MetaFunction = () => [{ title: "ERP / PLM snapshots · C-981" }];
 
 /** Uploads are held in memory up to this size, then streamed through the parser (docs/decisions/015). */
-const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const MAX_FILE_BYTES = SNAPSHOT_UPLOAD_MAX_BYTES;
 const uploadSchema = z.object({ system: z.enum(EXTERNAL_SYSTEMS, { error: "Choose ERP or PLM" }) });
 
 export async function loader({ request }: LoaderFunctionArgs) {

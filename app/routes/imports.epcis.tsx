@@ -7,6 +7,7 @@ import {
   unstable_createFileUploadHandler,
   unstable_createMemoryUploadHandler,
   unstable_parseMultipartFormData,
+  MaxPartSizeExceededError,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
@@ -14,6 +15,7 @@ import {
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { PageHeader } from "~/components/app-shell";
+import { EPCIS_UPLOAD_MAX_BYTES, formatBytes } from "~/utils/body-limits";
 import { importEpcisDocument, quarantineList, releaseQuarantineNow, type EpcisImportResult } from "~/services/epcis-import.server";
 import { fileSource } from "~/services/epcis-stream.server";
 import { actorName, requirePermission, requireRecord } from "~/utils/auth.server";
@@ -24,7 +26,7 @@ import { record } from "../../policies/ability";
 export const meta: MetaFunction = () => [{ title: "EPCIS import · C-981" }];
 
 /** Uploads are streamed to a temporary file, then read twice as a stream (check, then apply). */
-const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+const MAX_UPLOAD_BYTES = EPCIS_UPLOAD_MAX_BYTES;
 
 const intentSchema = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("import"), site: z.string().trim().min(1, "Choose a site"), fileName: z.string().min(1, "Choose an EPCIS JSON file") }),
@@ -89,6 +91,9 @@ export async function action({ request }: ActionFunctionArgs) {
     const result = await importEpcisDocument(db, actorName(signedIn), { fileName: input.fileName, siteCode: site.code, source: fileSource(filePath!) });
     return data<ActionResult>({ kind: "import", result }, { status: result.ok ? 200 : 422 });
   } catch (error) {
+    if (error instanceof MaxPartSizeExceededError) {
+      return data<ActionResult>({ kind: "invalid", errors: { fileName: [`The file is larger than ${formatBytes(MAX_UPLOAD_BYTES)}; import it with the CLI (npm run c981 -- import:epcis FILE --site SITE)`] } }, { status: 413 });
+    }
     if (error instanceof DomainError) throw toResponse(error);
     throw error;
   } finally {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DISAGREEMENT_KEY } from "../domain/reconciliation";
+import { webLinkSchema } from "./link";
 import { CONSUMPTION_SCANS, TRACKING_MODES } from "../domain/tracking-rule";
 
 export const LEGACY_DATA_PLANS = ["grandfather", "reidentify_at_next_movement", "convert_now"] as const;
@@ -96,7 +97,7 @@ export const changeRequestContentSchema = z.object({
   revalidationRequired: checkbox,
   revalidationTasks: z.preprocess(
     (v) => asArray(v).filter((t) => t && typeof t === "object" && String((t as { description?: string }).description ?? "").trim() !== ""),
-    z.array(z.object({ description: z.string().trim().min(3).max(500), evidenceUrl: z.string().trim().url("A link (https://…)").or(z.literal("")).default("") })).max(30),
+    z.array(z.object({ description: z.string().trim().min(3).max(500), evidenceUrl: z.literal("").or(webLinkSchema).default("") })).max(30),
   ),
   changes: z.preprocess(asArray, z.array(changeSchema).min(1, "Propose at least one change").max(200)),
   /**

@@ -8,8 +8,38 @@ export const signInSchema = z.object({
 });
 export type SignInForm = z.infer<typeof signInSchema>;
 
-/** Only same-site paths: never redirect a signed-in user to another origin. */
+/**
+ * Only a path of this origin: after removing control characters and whitespace (which browsers
+ * drop from URLs: `/\t/evil.example` is followed as `//evil.example`), it must start with exactly
+ * one `/` followed by neither `/` nor `\\`, and still do so once percent-decoded (`/%2F…`, `/%5C…`).
+ * Anything else — schemes, protocol-relative and backslash forms — gives the fallback.
+ */
 export function safeRedirect(to: string | null | undefined, fallback = "/"): string {
-  if (!to || !to.startsWith("/") || to.startsWith("//") || to.startsWith("/\\")) return fallback;
-  return to;
+  if (!to || to.length > 2000) return fallback;
+  const cleaned = to.replace(/[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u2000-\u200f\u2028\u2029\u202f\u205f\u3000\ufeff]/g, "");
+  if (!isSameOriginPath(cleaned)) return fallback;
+  let decoded = cleaned;
+  for (let i = 0; i < 3; i++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(decoded);
+    } catch {
+      return fallback;
+    }
+    if (next === decoded) break;
+    decoded = next.replace(/[\u0000-\u0020\u007f-\u009f]/g, "");
+    if (!isSameOriginPath(decoded)) return fallback;
+  }
+  // What a browser would resolve it to must be this origin, and the path is sent as cleaned.
+  const base = "http://c981.invalid";
+  try {
+    if (new URL(cleaned, base).origin !== base) return fallback;
+  } catch {
+    return fallback;
+  }
+  return cleaned;
+}
+
+function isSameOriginPath(path: string): boolean {
+  return path.startsWith("/") && path[1] !== "/" && path[1] !== "\\";
 }

@@ -17,6 +17,8 @@ const envSchema = z.object({
   C981_SEED: z.enum(["demo", "none"]).default("demo"),
   /** Express "trust proxy" setting when C-981 runs behind a reverse proxy (e.g. `loopback` or `1`). */
   C981_TRUST_PROXY: z.string().optional(),
+  /** Largest form post a page takes, in bytes, refused with 413 before it is read (uploads: their own limits). */
+  C981_FORM_MAX_BYTES: z.coerce.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
   /** A session ends after this many minutes without a request (21 CFR 11.300, automatic logoff). */
   C981_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   /** …and after this many hours in any case. */
