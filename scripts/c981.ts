@@ -77,7 +77,8 @@ const commands: Record<string, Command> = {
         console.log(`large plant loaded in ${summary.seconds} s: ${summary.traceItems.toLocaleString("en")} synthetic trace items and ${summary.genealogyEdges.toLocaleString("en")} edges on top of the demo plant`);
         return 0;
       }
-      const summary = await seedDemoPlant(database.db, keyRing);
+      const { demoShiftDaysFor } = await import("../app/seed/demo-plant");
+      const summary = await seedDemoPlant(database.db, keyRing, { shiftDays: demoShiftDaysFor(new Date()) });
       console.log(`demo plant loaded in ${((Date.now() - started) / 1000).toFixed(1)} s:`, summary);
       return 0;
     },

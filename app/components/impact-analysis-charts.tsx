@@ -95,9 +95,7 @@ export function VolumeChart({ id, rows, windowDays }: { id: string; rows: readon
         </table>
       }
     >
-      {rows.every((r) => !(Number(r.before) > 0) && !(Number(r.after) > 0)) ? (
-        <p className="muted small">No labels were printed and no scans made for these materials in the window: before and after are all zero.</p>
-      ) : null}
+      {/* All-zero rows never reach here: the analysis says so in one line instead (impact-analysis.tsx). */}
       <svg className="chart-svg" viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-labelledby={`${id}-caption`} aria-describedby={`${id}-desc`}>
         <g className="chart-legend" aria-hidden="true">
           <rect className="bar-before" x={labelWidth} y={8} width={12} height={12} />

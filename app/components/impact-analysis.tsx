@@ -158,7 +158,11 @@ function AnalysisReportView({ number, latest, current, staleReason }: { number: 
           </li>
         ))}
       </ul>
-      {volumeRows.length > 0 ? (
+      {volumeRows.length > 0 && volumeRows.every((r) => !(Number(r.before) > 0) && !(Number(r.after) > 0)) ? (
+        <p className="muted small" id="analysis-volume-empty">
+          No labels were printed and no scans made for the changed materials in the {report.window.days} days before the data point: no volume to chart.
+        </p>
+      ) : volumeRows.length > 0 ? (
         <VolumeChart id="analysis-volume-chart" rows={volumeRows} windowDays={report.window.days} />
       ) : (
         <p className="muted small">No label or scan volume changes.</p>

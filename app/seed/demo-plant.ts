@@ -348,7 +348,38 @@ function ruleFor(m: DemoMaterial, site: string): Omit<DemoRule, "partNumber" | "
 /** SUB-1005 at EIN: lot-tracked in version 1, serialized from version 2 (a mixed historical state). */
 const UPGRADED = { site: "EIN", partNumber: "SUB-1005" };
 
-export function generateDemoPlant(seed: number = DEMO_SEED): DemoPlant {
+const DAY_MS = 86_400_000;
+
+/**
+ * Whole days to move the demo plant so that its genealogy and work orders end on the day before
+ * `today` (issue 17: a newcomer's volume chart and 30-day figures show real numbers on the day
+ * the portal first starts). Tests pin 0: the plant as written, dates exact.
+ */
+export function demoShiftDaysFor(today: Date): number {
+  const startOfToday = Math.floor(today.getTime() / DAY_MS) * DAY_MS;
+  return Math.round((startOfToday - DAY_MS - DEMO_END.getTime()) / DAY_MS);
+}
+
+/** Every Date in the plant (a copy) moved by whole days; nothing else changes. */
+function shifted<T>(value: T, ms: number): T {
+  if (value instanceof Date) return new Date(value.getTime() + ms) as T;
+  if (Array.isArray(value)) return value.map((v) => shifted(v, ms)) as T;
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shifted(v, ms)])) as T;
+  return value;
+}
+
+/**
+ * The demo plant: deterministic for a seed, from DEMO_START to DEMO_END, every date then moved by
+ * `shiftDays` whole days (0 by default; `npm start` passes `demoShiftDaysFor(now)`).
+ */
+export function generateDemoPlant(seed: number = DEMO_SEED, options: { shiftDays?: number } = {}): DemoPlant {
+  const plant = generatePlantAsWritten(seed);
+  const shiftDays = options.shiftDays ?? 0;
+  if (!Number.isInteger(shiftDays)) throw new Error("shiftDays must be a whole number of days");
+  return shiftDays === 0 ? plant : shifted(plant, shiftDays * DAY_MS);
+}
+
+function generatePlantAsWritten(seed: number): DemoPlant {
   const rng = createRng(seed);
   const materials = materialsFor(rng);
   const formats = formatsFor();

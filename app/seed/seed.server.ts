@@ -47,13 +47,15 @@ function chunks<T>(items: readonly T[], size = 1000): T[][] {
  * one audit row; each rule-set version is created through createRuleSetVersion (the audited,
  * back-dating seed mode), which audits itself.
  */
-export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: number } = {}): Promise<SeedSummary> {
-  const plant = generateDemoPlant(options.seed ?? DEMO_SEED);
+export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: number; shiftDays?: number } = {}): Promise<SeedSummary> {
+  const shiftDays = options.shiftDays ?? 0;
+  const shiftMs = shiftDays * 86_400_000;
+  const plant = generateDemoPlant(options.seed ?? DEMO_SEED, { shiftDays });
   const passwordHashes = await Promise.all(plant.users.map(() => hashPassword(DEMO_PASSWORD)));
 
   return db.transaction(async (tx) => {
     // The plant's master data predates its genealogy; the audit row records when it was loaded.
-    const masterDataSince = new Date(DEMO_START.getTime() - 30 * 86_400_000);
+    const masterDataSince = new Date(DEMO_START.getTime() + shiftMs - 30 * 86_400_000);
     const siteRows = await tx.insert(sites).values(plant.sites.map(({ code, name, timeZone }) => ({ code, name, timeZone, createdAt: masterDataSince }))).returning({ id: sites.id, code: sites.code });
     const siteId = new Map(siteRows.map((r) => [r.code, r.id]));
     const sid = (code: string) => siteId.get(code)!;
@@ -166,7 +168,7 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
       );
     }
 
-    const importedAt = new Date("2026-10-30T06:00:00.000Z");
+    const importedAt = new Date(Date.parse("2026-10-30T06:00:00.000Z") + shiftMs);
     await tx.insert(externalMasterRecords).values(
       plant.externalRecords.map((r) => ({
         system: r.system,
@@ -204,6 +206,7 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
         externalMasterRecords: plant.externalRecords.length,
         users: plant.users.map((u) => ({ username: u.username, role: u.role })),
         randomSeed: options.seed ?? DEMO_SEED,
+        shiftDays,
       },
       reason: "Demo plant loaded into an empty database (bulk load: one summarizing audit row)",
     });

@@ -22,7 +22,13 @@ export interface PrepareResult {
 export async function prepareDatabase(
   database: Pick<Database, "url">,
   /** keysDir: where this instance keeps its private signing keys; the first key is created there. */
-  options: { seed: "demo" | "none"; keysDir?: string; log?: (line: string) => void },
+  options: {
+    seed: "demo" | "none";
+    keysDir?: string;
+    log?: (line: string) => void;
+    /** Whole days to move the demo plant's dates; by default so that it ends yesterday (the database's clock). */
+    demoShiftDays?: number;
+  },
 ): Promise<PrepareResult> {
   const client = postgres(database.url, {
     max: 1,
@@ -40,8 +46,11 @@ export async function prepareDatabase(
       if (!row?.any) {
         if (!keyRing) throw new Error("C-981: the demo plant's rule sets are signed: a signing-key directory is needed to seed it");
         const { seedDemoPlant } = await import("../seed/seed.server");
-        const summary = await seedDemoPlant(db, keyRing);
-        options.log?.(`C-981: empty database: loaded the demo plant (${summary.traceItems} trace items).`);
+        const { demoShiftDaysFor } = await import("../seed/demo-plant");
+        const [clock] = await client`select now() as now`;
+        const shiftDays = options.demoShiftDays ?? demoShiftDaysFor(new Date(clock!.now as string | Date));
+        const summary = await seedDemoPlant(db, keyRing, { shiftDays });
+        options.log?.(`C-981: empty database: loaded the demo plant (${summary.traceItems} trace items, dates moved ${shiftDays} days so that it runs up to yesterday).`);
         seeded = true;
       }
     }
