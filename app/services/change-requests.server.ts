@@ -59,6 +59,8 @@ export interface Person {
 export const CONTINUOUS_SIGNING_MINUTES = 15;
 export const MAX_FAILED_SIGNATURES = 3;
 export const FAILED_SIGNATURE_WINDOW_MINUTES = 15;
+/** Advisory-lock class of signature-credential judgements (the second key is the signer's id). */
+const SIGNATURE_LOCK_CLASS = 981_102;
 
 function fieldsOf(issues: readonly { path: PropertyKey[]; message: string }[]): Record<string, string[]> {
   const fields: Record<string, string[]> = {};
@@ -611,41 +613,43 @@ export async function checkSignatureCredentials(
   input: { username?: string; password: string },
   context: Record<string, unknown>,
 ): Promise<{ ok: true } | { ok: false; fields: Record<string, string[]>; locked?: boolean }> {
-  const [failures] = await db.execute<{ n: number }>(sql`
-    select count(*)::int as n from audit_trail
-    where entity_type = 'user' and entity_id = ${signer.username} and action = 'signature.failed'
-      and recorded_at > now() - make_interval(mins => ${FAILED_SIGNATURE_WINDOW_MINUTES})
-      and recorded_at > coalesce((select max(recorded_at) from audit_trail where actor = ${signer.username} and action in ('change_request.sign', 'rule_set.release')), '-infinity')`);
-  if ((failures?.n ?? 0) >= MAX_FAILED_SIGNATURES) {
-    return { ok: false, locked: true, fields: { form: [`Signing is locked for ${FAILED_SIGNATURE_WINDOW_MINUTES} minutes after ${MAX_FAILED_SIGNATURES} failed attempts.`] } };
-  }
+  // Counted, judged and recorded under an advisory lock per signer: parallel attempts are judged
+  // one after another, so the limit holds however many arrive at once (issue 19).
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${SIGNATURE_LOCK_CLASS}, ${signer.id})`);
+    const [failures] = await tx.execute<{ n: number }>(sql`
+      select count(*)::int as n from audit_trail
+      where entity_type = 'user' and entity_id = ${signer.username} and action = 'signature.failed'
+        and recorded_at > now() - make_interval(mins => ${FAILED_SIGNATURE_WINDOW_MINUTES})
+        and recorded_at > coalesce((select max(recorded_at) from audit_trail where actor = ${signer.username} and action in ('change_request.sign', 'rule_set.release')), '-infinity')`);
+    if ((failures?.n ?? 0) >= MAX_FAILED_SIGNATURES) {
+      return { ok: false as const, locked: true, fields: { form: [`Signing is locked for ${FAILED_SIGNATURE_WINDOW_MINUTES} minutes after ${MAX_FAILED_SIGNATURES} failed attempts.`] } };
+    }
 
-  const [session] = await db
-    .select({ lastSignatureAt: sessions.lastSignatureAt })
-    .from(sessions)
-    .where(and(eq(sessions.idHash, signer.sessionIdHash), isNull(sessions.endedAt)));
-  if (!session) throw new DomainError("forbidden", "Your session has ended; sign in again.");
-  const continuous = session.lastSignatureAt !== null && Date.now() - session.lastSignatureAt.getTime() < CONTINUOUS_SIGNING_MINUTES * 60_000;
-  const [user] = await db.select({ passwordHash: users.passwordHash, active: users.active }).from(users).where(eq(users.id, signer.id));
-  const usernameOk = continuous ? input.username === undefined || input.username === "" || input.username === signer.username : input.username === signer.username;
-  const passwordOk = Boolean(user?.active) && (await verifyPassword(input.password, user!.passwordHash));
-  if (!usernameOk || !passwordOk) {
-    await db.transaction((tx) =>
-      appendAudit(tx, {
+    const [session] = await tx
+      .select({ lastSignatureAt: sessions.lastSignatureAt })
+      .from(sessions)
+      .where(and(eq(sessions.idHash, signer.sessionIdHash), isNull(sessions.endedAt)));
+    if (!session) throw new DomainError("forbidden", "Your session has ended; sign in again.");
+    const continuous = session.lastSignatureAt !== null && Date.now() - session.lastSignatureAt.getTime() < CONTINUOUS_SIGNING_MINUTES * 60_000;
+    const [user] = await tx.select({ passwordHash: users.passwordHash, active: users.active }).from(users).where(eq(users.id, signer.id));
+    const usernameOk = continuous ? input.username === undefined || input.username === "" || input.username === signer.username : input.username === signer.username;
+    const passwordOk = Boolean(user?.active) && (await verifyPassword(input.password, user!.passwordHash));
+    if (!usernameOk || !passwordOk) {
+      await appendAudit(tx, {
         actor: signer.username,
         action: "signature.failed",
         entityType: "user",
         entityId: signer.username,
         after: { ...context, cause: !usernameOk ? "user_name" : "password" },
-      }),
-    );
-    const fields: Record<string, string[]> = {};
-    if (!usernameOk) fields.username = [continuous ? "This is not your user name" : "Enter your user name: this is the first signature of a continuous series"];
-    if (!passwordOk) fields.password = ["Wrong password: nothing was signed"];
-    return { ok: false, fields };
-  }
-
-  return { ok: true };
+      });
+      const fields: Record<string, string[]> = {};
+      if (!usernameOk) fields.username = [continuous ? "This is not your user name" : "Enter your user name: this is the first signature of a continuous series"];
+      if (!passwordOk) fields.password = ["Wrong password: nothing was signed"];
+      return { ok: false as const, fields };
+    }
+    return { ok: true as const };
+  });
 }
 
 /** Whether the next signature of this session must also give the user name. */

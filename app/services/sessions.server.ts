@@ -31,51 +31,66 @@ export interface SignInAttempt {
 /** Compared with when the user name does not exist, so both cases take as long. */
 let dummyHash: Promise<string> | undefined;
 
+/** Advisory-lock class of sign-in judgements (the second key is the attempt's name × address). */
+const SIGN_IN_LOCK_CLASS = 981_101;
+
 /**
- * Signs a user in: throttles repeated failures per user name (counted from the audit trail, which
- * records every failed and refused attempt — 21 CFR 11.300(d)), always runs the password hash, and
- * on success creates a new session (a new id, never the old one) in one audited transaction.
+ * Signs a user in: throttles repeated failures per user name and client address (counted from the
+ * audit trail, which records every failed and refused attempt — 21 CFR 11.300(d)), always runs the
+ * password hash, and on success creates a new session (a new id, never the old one).
+ *
+ * Counting, judging and recording happen in one transaction under an advisory lock on the pair
+ * (name, address): parallel attempts are judged one after another, each seeing the failures
+ * before it, so 50 at once are judged as 5 sequential ones would be (issue 19). The pair, not the
+ * name alone: a stranger's address cannot lock the account for everyone. Unknown names are
+ * counted the same way (by the SHA-256 of the name typed), so they answer 429 just as known ones
+ * do and the answers do not tell which names exist.
  */
 export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResult> {
   const username = attempt.username.trim().toLowerCase().slice(0, 64);
-  const recent = await db.execute<{ n: number; oldest: string | null }>(sql`
-    select count(*)::int as n, to_char(min(recorded_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as oldest from (
-      select recorded_at from audit_trail
-      where entity_type = 'user' and entity_id = ${username} and action = 'session.sign_in_failed'
-        and recorded_at > now() - make_interval(mins => ${FAILED_SIGN_IN_WINDOW_MINUTES})
-        and recorded_at > coalesce((select max(recorded_at) from audit_trail
-          where entity_type = 'user' and entity_id = ${username} and action = 'session.sign_in'), '-infinity')
-      order by recorded_at desc limit ${MAX_FAILED_SIGN_INS}) last_failures`);
-  const failures = recent[0]!;
-  if (failures.n >= MAX_FAILED_SIGN_INS && failures.oldest) {
-    const until = new Date(failures.oldest).getTime() + FAILED_SIGN_IN_WINDOW_MINUTES * 60_000;
-    const retryAfterSeconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
-    await db.transaction((tx) =>
-      appendAudit(tx, {
-        actor: username,
+  const nameSha256 = createHash("sha256").update(username).digest("hex");
+  const ip = attempt.ip ?? "";
+  dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
+  const dummy = await dummyHash;
+  const judged = await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${SIGN_IN_LOCK_CLASS}, hashtext(${`${nameSha256}|${ip}`}))`);
+    const recent = await tx.execute<{ n: number; oldest: string | null }>(sql`
+      select count(*)::int as n, to_char(min(recorded_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as oldest from (
+        select recorded_at from audit_trail
+        where entity_type = 'user' and entity_id in (${username}, '(unknown user)') and action = 'session.sign_in_failed'
+          and after->>'nameSha256' = ${nameSha256} and coalesce(after->>'ip', '') = ${ip}
+          and recorded_at > now() - make_interval(mins => ${FAILED_SIGN_IN_WINDOW_MINUTES})
+          and recorded_at > coalesce((select max(recorded_at) from audit_trail
+            where entity_type = 'user' and entity_id = ${username} and action = 'session.sign_in'), '-infinity')
+        order by recorded_at desc limit ${MAX_FAILED_SIGN_INS}) last_failures`);
+    const failures = recent[0]!;
+    if (failures.n >= MAX_FAILED_SIGN_INS && failures.oldest) {
+      const until = new Date(failures.oldest).getTime() + FAILED_SIGN_IN_WINDOW_MINUTES * 60_000;
+      const retryAfterSeconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
+      const [known] = await tx.select({ id: users.id }).from(users).where(eq(users.username, username));
+      const recorded = known ? username : "(unknown user)";
+      await appendAudit(tx, {
+        actor: recorded,
         action: "session.sign_in_refused",
         entityType: "user",
-        entityId: username,
-        after: { ip: attempt.ip, retryAfterSeconds },
-        reason: `${failures.n} failed sign-ins within ${FAILED_SIGN_IN_WINDOW_MINUTES} minutes`,
-      }),
-    );
-    return { ok: false, reason: "throttled", retryAfterSeconds };
-  }
+        entityId: recorded,
+        after: { ip: attempt.ip, retryAfterSeconds, nameSha256 },
+        reason: `${failures.n} failed sign-ins within ${FAILED_SIGN_IN_WINDOW_MINUTES} minutes from this address`,
+      });
+      return { ok: false as const, reason: "throttled" as const, retryAfterSeconds };
+    }
 
-  const [user] = await db
-    .select({ id: users.id, passwordHash: users.passwordHash, active: users.active })
-    .from(users)
-    .where(eq(users.username, username));
-  dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
-  const passwordOk = await verifyPassword(attempt.password, user?.passwordHash ?? (await dummyHash));
-  if (!user || !user.active || !passwordOk) {
-    // A name that is no account may be a password typed into the wrong field: it is never stored,
-    // only its SHA-256 (enough to see repeated attempts with the same text).
-    const known = Boolean(user);
-    const recorded = known ? username : "(unknown user)";
-    await db.transaction((tx) =>
-      appendAudit(tx, {
+    const [user] = await tx
+      .select({ id: users.id, passwordHash: users.passwordHash, active: users.active })
+      .from(users)
+      .where(eq(users.username, username));
+    const passwordOk = await verifyPassword(attempt.password, user?.passwordHash ?? dummy);
+    if (!user || !user.active || !passwordOk) {
+      // A name that is no account may be a password typed into the wrong field: it is never stored,
+      // only its SHA-256 (enough to see repeated attempts with the same text, and to count them).
+      const known = Boolean(user);
+      const recorded = known ? username : "(unknown user)";
+      await appendAudit(tx, {
         actor: recorded,
         action: "session.sign_in_failed",
         entityType: "user",
@@ -83,12 +98,16 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
         after: {
           ip: attempt.ip,
           cause: !user ? "unknown_user" : !user.active ? "deactivated" : "wrong_password",
-          ...(known ? {} : { attemptedNameSha256: createHash("sha256").update(username).digest("hex") }),
+          nameSha256,
+          ...(known ? {} : { attemptedNameSha256: nameSha256 }),
         },
-      }),
-    );
-    return { ok: false, reason: "invalid" };
-  }
+      });
+      return { ok: false as const, reason: "invalid" as const };
+    }
+    return { ok: true as const, user };
+  });
+  if (!judged.ok) return judged;
+  const user = judged.user;
 
   const sessionId = randomBytes(32).toString("base64url");
   return db.transaction(async (tx) => {

@@ -1,0 +1,77 @@
+/**
+ * Issue 19 point 2: failed sign-ins and signatures are judged atomically. Before, the failure count
+ * was read before the password check with nothing between them: 40 parallel wrong passwords gave
+ * 40 × 401 (limit 5), 30 parallel wrong signature passwords 30 × 400 (limit 3). The limits here
+ * are the documented ones (5 sign-ins, 3 signatures in 15 minutes), counted by hand.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { checkSignatureCredentials, type Signer } from "../../app/services/change-requests.server";
+import { signIn } from "../../app/services/sessions.server";
+import { createUser } from "../../app/services/users.server";
+import type { Database } from "../../app/utils/db.server";
+import { createTestDatabase } from "../setup/database";
+import { signedInPerson } from "../setup/people";
+
+let database: Database;
+const PASSWORD = "throttling-test-password";
+
+const failedRows = async (action: string, entityId: string) =>
+  Number((await database.client`select count(*)::int as n from audit_trail where action = ${action} and entity_id = ${entityId}`)[0]!.n);
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  for (const username of ["target.one", "target.two"]) {
+    await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants: [{ role: "viewer", site: null }], reason: "throttling test" });
+  }
+}, 120_000);
+
+describe("sign-in throttling", () => {
+  it("50 parallel wrong passwords from one address: 5 judged, 45 refused as throttled, 5 failure rows", async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, () => signIn(database.db, { username: "target.one", password: "wrong", ip: "203.0.113.7", maxHours: 1 })));
+    const invalid = results.filter((r) => !r.ok && r.reason === "invalid").length;
+    const throttled = results.filter((r) => !r.ok && r.reason === "throttled").length;
+    expect(invalid).toBe(5);
+    expect(throttled).toBe(45);
+    expect(await failedRows("session.sign_in_failed", "target.one")).toBe(5);
+    // Even the right password is refused from that address now…
+    const right = await signIn(database.db, { username: "target.one", password: PASSWORD, ip: "203.0.113.7", maxHours: 1 });
+    expect(right).toMatchObject({ ok: false, reason: "throttled" });
+    // …but the stranger's address did not lock the account for everyone.
+    const elsewhere = await signIn(database.db, { username: "target.one", password: PASSWORD, ip: "198.51.100.20", maxHours: 1 });
+    expect(elsewhere.ok).toBe(true);
+  }, 60_000);
+
+  it("an unknown user name is throttled exactly like a known one (no enumeration by 429)", async () => {
+    const known: string[] = [];
+    const unknown: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const k = await signIn(database.db, { username: "target.two", password: "wrong", ip: "192.0.2.1", maxHours: 1 });
+      const u = await signIn(database.db, { username: "nobody.here", password: "wrong", ip: "192.0.2.1", maxHours: 1 });
+      known.push(k.ok ? "ok" : k.reason);
+      unknown.push(u.ok ? "ok" : u.reason);
+    }
+    expect(known).toEqual(["invalid", "invalid", "invalid", "invalid", "invalid", "throttled", "throttled"]);
+    expect(unknown).toEqual(known);
+  }, 60_000);
+});
+
+describe("signature throttling", () => {
+  let signer: Signer;
+  beforeAll(async () => {
+    signer = await signedInPerson(database, "quinn.throttled", ["quality_reviewer"], PASSWORD);
+  });
+
+  it("30 parallel wrong signature passwords: 3 judged, 27 locked, 3 failure rows", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => checkSignatureCredentials(database.db, signer, { username: "quinn.throttled", password: "wrong" }, { test: true })),
+    );
+    const judged = results.filter((r) => !r.ok && !r.locked).length;
+    const locked = results.filter((r) => !r.ok && r.locked).length;
+    expect(judged).toBe(3);
+    expect(locked).toBe(27);
+    expect(await failedRows("signature.failed", "quinn.throttled")).toBe(3);
+    // The right password is locked out too until the window passes.
+    const right = await checkSignatureCredentials(database.db, signer, { username: "quinn.throttled", password: PASSWORD }, { test: true });
+    expect(right).toMatchObject({ ok: false, locked: true });
+  }, 60_000);
+});
