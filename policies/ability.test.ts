@@ -4,7 +4,7 @@
  * fails this test.
  */
 import { describe, expect, it } from "vitest";
-import { ACTIONS, defineAbilityFor, record, ROLES, siteScope, SUBJECTS, type Action, type Role, type SubjectType } from "./ability";
+import { ACTIONS, defineAbilityFor, record, ROLES, rolesHeldAtEverySite, siteScope, SUBJECTS, type Action, type Role, type SubjectType } from "./ability";
 
 const SITE_A = 1;
 const SITE_B = 2;
@@ -65,5 +65,38 @@ describe("the permission matrix", () => {
     expect(siteScope([{ role: "viewer", siteId: 2 }, { role: "engineer", siteId: 1 }])).toEqual([1, 2]);
     expect(siteScope([{ role: "viewer", siteId: 2 }, { role: "admin", siteId: null }])).toBe("all");
     expect(siteScope([])).toEqual([]);
+  });
+});
+
+describe("roles held at every site of what is signed (issue 19)", () => {
+  const EIN = 1;
+  const CLT = 2;
+  // Every ordered pair of roles, one at each site: mixed-site users.
+  for (const a of ROLES) {
+    for (const b of ROLES) {
+      if (a === b) continue;
+      it(`${a}@CLT + ${b}@EIN holds only ${b} at EIN, only ${a} at CLT, neither at both`, () => {
+        const grants = [
+          { role: a, siteId: CLT },
+          { role: b, siteId: EIN },
+        ];
+        expect(rolesHeldAtEverySite(grants, [EIN])).toEqual([b]);
+        expect(rolesHeldAtEverySite(grants, [CLT])).toEqual([a]);
+        expect(rolesHeldAtEverySite(grants, [EIN, CLT])).toEqual([]);
+      });
+    }
+  }
+  it("a grant without a site holds everywhere; one role at two sites holds at both", () => {
+    expect(rolesHeldAtEverySite([{ role: "quality_reviewer", siteId: null }], [EIN, CLT])).toEqual(["quality_reviewer"]);
+    expect(
+      rolesHeldAtEverySite(
+        [
+          { role: "quality_reviewer", siteId: EIN },
+          { role: "quality_reviewer", siteId: CLT },
+        ],
+        [EIN, CLT],
+      ),
+    ).toEqual(["quality_reviewer"]);
+    expect(rolesHeldAtEverySite([{ role: "quality_reviewer", siteId: EIN }], [])).toEqual([]);
   });
 });

@@ -113,6 +113,20 @@ export function record(type: SubjectType, fields: Record<string, unknown>): Subj
   return subject(type, { ...fields }) as SubjectRecord;
 }
 
+/**
+ * The roles a user holds at every one of these sites (a grant without a site holds everywhere).
+ * A signature or a release counts in a role only where the signer holds it (21 CFR 11.10(g)):
+ * `quality_reviewer@CLT` does not make one a quality reviewer of an EIN request.
+ */
+export function rolesHeldAtEverySite(grants: readonly Grant[], siteIds: readonly number[]): Role[] {
+  const roles = [...new Set(grants.map((g) => g.role))];
+  return roles.filter((role) => {
+    const held = grants.filter((g) => g.role === role);
+    if (held.some((g) => g.siteId === null)) return true;
+    return siteIds.length > 0 && siteIds.every((id) => held.some((g) => g.siteId === id));
+  });
+}
+
 /** The sites a user's grants reach: all, or a list of site ids. */
 export function siteScope(grants: readonly Grant[]): "all" | number[] {
   if (grants.some((g) => g.siteId === null)) return "all";

@@ -38,7 +38,7 @@ import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { ChangeRequestContent } from "../schemas/change-request";
 import { approvalsOf, conflictsOf, currentRules, loadCatalog, siteBases, staleSites } from "../services/change-requests.server";
 import type { DbOrTx } from "../utils/db.server";
-import type { Grant } from "../../policies/ability";
+import { rolesHeldAtEverySite, type Grant } from "../../policies/ability";
 import { requiredApprovals, type ReviewerRole } from "../../policies/approval";
 import { entityAuditHistory } from "./audit.server";
 import { ruleHistory } from "./tracking-rules.server";
@@ -103,11 +103,8 @@ async function sitesOf(db: DbOrTx, changeRequestIds: readonly number[]): Promise
 
 /** The reviewer roles a viewer holds at every one of `siteIds` (a role at all sites always does). */
 export function reviewerRolesCovering(grants: readonly Grant[], siteIds: readonly number[]): ReviewerRole[] {
-  return REVIEWER_ROLES.filter((role) => {
-    const held = grants.filter((g) => g.role === role);
-    if (held.some((g) => g.siteId === null)) return true;
-    return held.length > 0 && siteIds.every((id) => held.some((g) => g.siteId === id));
-  });
+  const held = rolesHeldAtEverySite(grants, siteIds);
+  return REVIEWER_ROLES.filter((role) => held.includes(role));
 }
 
 /** The essentials of one change request for guards and actions: who wrote it, its state and sites. */

@@ -141,7 +141,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const form = parseForm(actionSchema, formData);
   // Only problems go back, never the values: the password must not travel back in a response.
   if (!form.ok) return data({ intent, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
-  const person = signerOf(signedIn);
+  const person = signerOf(signedIn, head.siteIds);
   const number = head.number;
   try {
     switch (form.data.intent) {

@@ -72,7 +72,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const keyRing = await loadKeyRing(db, readEnv().C981_SIGNING_KEYS_DIR);
   const { intent: _intent, effectiveFrom, ...input } = form.data;
   try {
-    const result = await releaseChangeRequests(db, keyRing, signerOf(signedIn), { ...input, effectiveFrom: effectiveFrom?.toISOString() });
+    const result = await releaseChangeRequests(db, keyRing, signerOf(signedIn, [target.id]), { ...input, effectiveFrom: effectiveFrom?.toISOString() });
     if (!result.ok) {
       // 423 Locked: too many failed attempts; signing is refused for a while.
       return data({ site, fieldErrors: result.fields as FieldErrors, conflict: null as string | null }, { status: result.locked ? 423 : 400 });

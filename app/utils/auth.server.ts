@@ -4,6 +4,7 @@ import { sites, userRoles } from "../../db/schema";
 import {
   defineAbilityFor,
   record,
+  rolesHeldAtEverySite,
   siteScope,
   type Action,
   type AppAbility,
@@ -129,12 +130,17 @@ export function requireEverySite(signedIn: SignedIn, action: Action, siteIds: re
 }
 
 /** The signed-in user as the change-request services see them. */
-export function signerOf(signedIn: SignedIn) {
+/**
+ * The signed-in person as a signer. Given the sites of what they sign (a change request's sites,
+ * the released site), their roles are those held at every one of those sites — never a role held
+ * only elsewhere (issue 19).
+ */
+export function signerOf(signedIn: SignedIn, atSites?: readonly number[]) {
   return {
     id: signedIn.user.id,
     username: signedIn.user.username,
     displayName: signedIn.user.displayName,
-    roles: [...new Set(signedIn.grants.map((g) => g.role))],
+    roles: atSites ? rolesHeldAtEverySite(signedIn.grants, atSites) : [...new Set(signedIn.grants.map((g) => g.role))],
     sessionIdHash: signedIn.sessionIdHash,
   };
 }

@@ -1,0 +1,88 @@
+/**
+ * Issue 19 point 1: a role counts only at the sites where it is held. Before, `signerOf` gathered
+ * roles from every grant: with quality_reviewer@CLT and regulatory_reviewer@EIN, a POST
+ * `intent=sign&role=quality_reviewer` on an EIN-only request approved it. Through the route's
+ * action, as the browser posts it.
+ */
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { beforeAll, describe, expect, it } from "vitest";
+import { action } from "../../app/routes/change-requests.$number";
+import { seedDemoPlant } from "../../app/seed/seed.server";
+import { createChangeRequest, submitChangeRequest } from "../../app/services/change-requests.server";
+import { signIn } from "../../app/services/sessions.server";
+import { createUser } from "../../app/services/users.server";
+import { SESSION_COOKIE } from "../../app/utils/auth.server";
+import { registerDatabase, type Database } from "../../app/utils/db.server";
+import { analysed } from "../setup/analysis";
+import { createTestDatabase } from "../setup/database";
+import { testKeyRing } from "../setup/keys";
+import { signedInPerson } from "../setup/people";
+
+let database: Database;
+const PASSWORD = "site-bound-roles-password";
+let number = "";
+
+async function person(username: string, grants: { role: "quality_reviewer" | "regulatory_reviewer"; site: string | null }[]): Promise<string> {
+  await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants, reason: "site-bound roles test" });
+  const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
+  if (!session.ok) throw new Error("sign-in failed");
+  return session.sessionId;
+}
+
+async function sign(sessionId: string, username: string, role: string): Promise<number> {
+  const [{ row_version }] = (await database.client`select row_version from change_requests where number = ${number}`) as unknown as [{ row_version: number }];
+  const body = new URLSearchParams({ intent: "sign", meaning: "approved", role, username, password: PASSWORD, rowVersion: String(row_version), analysisHash: await analysed(database.db, number), comment: "" });
+  const request = new Request(`http://127.0.0.1/change-requests/${number}`, { method: "POST", headers: { Cookie: `${SESSION_COOKIE}=${sessionId}`, "Content-Type": "application/x-www-form-urlencoded" }, body });
+  try {
+    const result = await action({ request, params: { number }, context: {} } as ActionFunctionArgs);
+    return (result as { init?: { status?: number } } | null)?.init?.status ?? 200;
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown.status;
+    throw thrown;
+  }
+}
+
+const signatureCount = async () => Number((await database.client`select count(*)::int as n from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number}`)[0]!.n);
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  registerDatabase(Promise.resolve(database));
+  await seedDemoPlant(database.db, await testKeyRing(database.db));
+  const emil = await signedInPerson(database, "author.e", ["engineer"], PASSWORD);
+  // An upgrade of a medium-risk material at EIN only: it needs a quality reviewer, not a regulatory one.
+  ({ number } = await createChangeRequest(database.db, emil, {
+    title: "Serialize ASM-1004 at EIN",
+    justification: "Unit-level trace for field returns.",
+    riskAssessment: "Medium: labels and scanners exist.",
+    legacyDataPlan: "grandfather",
+    changes: [{ kind: "tracking", material: "ASM-1004", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }],
+  }));
+  const [{ row_version }] = (await database.client`select row_version from change_requests where number = ${number}`) as unknown as [{ row_version: number }];
+  await submitChangeRequest(database.db, emil, number, row_version);
+}, 120_000);
+
+describe("a role counts only where it is held", () => {
+  it("quality_reviewer@CLT + regulatory_reviewer@EIN cannot sign an EIN request as quality reviewer; nothing is signed", async () => {
+    const mixed = await person("mixed.one", [
+      { role: "quality_reviewer", site: "CLT" },
+      { role: "regulatory_reviewer", site: "EIN" },
+    ]);
+    const status = await sign(mixed, "mixed.one", "quality_reviewer");
+    expect(status).toBe(403);
+    expect(await signatureCount()).toBe(0);
+  });
+
+  it("regulatory_reviewer@CLT + quality_reviewer@EIN cannot sign it as regulatory reviewer (the reverse)", async () => {
+    const mixed = await person("mixed.two", [
+      { role: "regulatory_reviewer", site: "CLT" },
+      { role: "quality_reviewer", site: "EIN" },
+    ]);
+    expect(await sign(mixed, "mixed.two", "regulatory_reviewer")).toBe(403);
+    expect(await signatureCount()).toBe(0);
+    // …but signs it in the role held at EIN.
+    expect(await sign(mixed, "mixed.two", "quality_reviewer")).toBe(302);
+    expect(await signatureCount()).toBe(1);
+    const [{ status }] = (await database.client`select status from change_requests where number = ${number}`) as unknown as [{ status: string }];
+    expect(status).toBe("approved");
+  });
+});
