@@ -1,5 +1,5 @@
 import { lockEpcisImports, releaseQuarantine } from "./epcis-import.server";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import {
   bomLineAlternates,
@@ -12,6 +12,7 @@ import {
   releaseSignatures,
   releaseWaivers,
   sessions,
+  signatures,
   sites,
 } from "../../db/schema";
 import type { ExpandedChange } from "../domain/change-request";
@@ -166,6 +167,9 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
       if (!step.ok) throw new DomainError("conflict", `${cr.number}: ${step.message}.`);
       // Separation of duties, no exemption: whoever wrote a change never releases it.
       if (cr.authorId === releaser.id) throw new DomainError("forbidden", `${cr.number}: the author of a change request never releases it.`);
+      // …nor does one of its reviewers: author, signers and release manager are distinct people (issue 19).
+      const [signed] = await tx.select({ id: signatures.id }).from(signatures).where(and(eq(signatures.changeRequestId, cr.id), eq(signatures.signerId, releaser.id), isNull(signatures.voidedAt))).limit(1);
+      if (signed) throw new DomainError("forbidden", `${cr.number}: you signed it as a reviewer; another release manager releases it.`);
       const base = bases.find((b) => b.changeRequestId === cr.id && b.siteId === site.id);
       if (!base) problem(cr.number, `it changes nothing at ${site.code}`);
       else if (base.digest !== current.rulesDigest) {

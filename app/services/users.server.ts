@@ -135,6 +135,11 @@ export async function deactivateUser(db: Db, actor: Actor, input: { username: st
 
 export async function grantRole(db: Db, actor: Actor, input: z.input<typeof grantRoleSchema>): Promise<UserView> {
   const data = parse(grantRoleSchema, input);
+  // Separation of duties (21 CFR 11.10(g), issue 19): an administrator who grants herself the
+  // release manager's role is one person on two sides of a release. Another administrator must.
+  if (actor === data.username) {
+    throw new DomainError("forbidden", "Nobody grants roles to themselves: another administrator must.", { "grant.role": ["Nobody grants roles to themselves: another administrator must"] });
+  }
   return db.transaction(async (tx) => {
     const [user] = await tx.select({ id: users.id, active: users.active }).from(users).where(eq(users.username, data.username));
     if (!user) throw new DomainError("not_found", `user ${data.username} does not exist`);

@@ -1,0 +1,66 @@
+/**
+ * Issue 19 point 4, the parts built: nobody grants roles to themselves, and the author, the
+ * signers and the release manager of one request are distinct people. Before, `ada.admin` granted
+ * herself `release_manager` (302), and a quality reviewer who approved a request released it.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { createChangeRequest, signChangeRequest, submitChangeRequest, type Signer } from "../../app/services/change-requests.server";
+import { releaseChangeRequests } from "../../app/services/releases.server";
+import { grantRole } from "../../app/services/users.server";
+import { seedDemoPlant } from "../../app/seed/seed.server";
+import type { Database } from "../../app/utils/db.server";
+import type { KeyRing } from "../../app/utils/signing.server";
+import { analysed } from "../setup/analysis";
+import { createTestDatabase } from "../setup/database";
+import { testKeyRing } from "../setup/keys";
+import { signedInPerson } from "../setup/people";
+
+let database: Database;
+let keyRing: KeyRing;
+const PASSWORD = "separation-of-duties-password";
+let author: Signer;
+let reviewerAndReleaser: Signer;
+let releaser: Signer;
+
+const auditCount = async () => Number((await database.client`select count(*)::int as n from audit_trail`)[0]!.n);
+const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  keyRing = await testKeyRing(database.db);
+  await seedDemoPlant(database.db, keyRing);
+  author = await signedInPerson(database, "sod.author", ["engineer"], PASSWORD);
+  reviewerAndReleaser = await signedInPerson(database, "sod.both", ["quality_reviewer", "release_manager"], PASSWORD);
+  releaser = await signedInPerson(database, "sod.release", ["release_manager"], PASSWORD);
+}, 120_000);
+
+describe("separation of duties", () => {
+  it("an administrator cannot grant a role to herself; nothing is written", async () => {
+    const before = await auditCount();
+    await expect(grantRole(database.db, "ada.admin", { username: "ada.admin", grant: { role: "release_manager", site: null }, reason: "I will release it myself" })).rejects.toThrow(/Nobody grants roles to themselves/);
+    expect(await auditCount()).toBe(before);
+    const held = await database.client`select r.role from user_roles r join users u on u.id = r.user_id where u.username = 'ada.admin'`;
+    expect(held.map((r) => r.role)).not.toContain("release_manager");
+    // Another administrator may.
+    await grantRole(database.db, "another.admin", { username: "ada.admin", grant: { role: "release_manager", site: "EIN" }, reason: "covers EIN releases" });
+  });
+
+  it("a reviewer who approved a request never releases it; another release manager does", async () => {
+    const { number } = await createChangeRequest(database.db, author, {
+      title: "Serialize ASM-1004 at EIN",
+      justification: "Unit-level trace for field returns.",
+      riskAssessment: "Medium: labels and scanners exist.",
+      legacyDataPlan: "grandfather",
+      changes: [{ kind: "tracking", material: "ASM-1004", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }],
+    });
+    await submitChangeRequest(database.db, author, number, await rowVersion(number));
+    const signed = await signChangeRequest(database.db, reviewerAndReleaser, number, { meaning: "approved", role: "quality_reviewer", username: "sod.both", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash: await analysed(database.db, number) });
+    expect(signed).toMatchObject({ ok: true, status: "approved" });
+    const waiver = "Demo ERP/PLM disagreements are tracked separately (test).";
+    await expect(releaseChangeRequests(database.db, keyRing, reviewerAndReleaser, { site: "EIN", changeRequests: [number], username: "sod.both", password: PASSWORD, waiver })).rejects.toThrow(/you signed it as a reviewer/);
+    const [{ status }] = (await database.client`select status from change_requests where number = ${number}`) as unknown as [{ status: string }];
+    expect(status).toBe("approved");
+    const released = await releaseChangeRequests(database.db, keyRing, releaser, { site: "EIN", changeRequests: [number], username: "sod.release", password: PASSWORD, waiver });
+    expect(released.ok).toBe(true);
+  }, 60_000);
+});
