@@ -14,6 +14,7 @@ import { canonicalize } from "./canonical-json";
 import { isoTime } from "./iso-time";
 import { CompactGenealogy, EDGE_KINDS, FLOW_KINDS, graphOfRows, ITEM_KINDS, ITEM_STATUSES, smallestDistinct, type GenealogyGraph } from "./genealogy-graph";
 import type { IdentifierFormat } from "./identifier-format";
+import { isFinishedItem, topTierKey, topTierPairs } from "./genealogy-trace";
 import { formatsUsedWith, lookAlikesFor, type NamedFormat } from "./look-alike";
 import { compareTracking, granularity, type ConsumptionScan, type Identifies, type TrackingMode } from "./tracking-rule";
 
@@ -192,7 +193,9 @@ export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
   const window = { from: new Date(to - VOLUME_WINDOW_DAYS * 86_400_000).toISOString(), to: input.dataPoint.at, days: VOLUME_WINDOW_DAYS };
   const inWindow = (at: string) => at >= window.from && at < window.to;
   const graph = input.graph ?? graphOfRows(input.items, input.edges);
-  const ctx: Context = { input, outgoing, incoming, rulesAfter, inWindow, windowMs: { from: Date.parse(window.from), to: Date.parse(window.to) }, graph, reaches: new Map(), samples: new WeakMap() };
+  // Finished goods: the top tier of each site's BOMs (ADR 010), decided once from the snapshot's BOM lines.
+  const topTier = topTierPairs(input.bomLines);
+  const ctx: Context = { input, outgoing, incoming, rulesAfter, inWindow, windowMs: { from: Date.parse(window.from), to: Date.parse(window.to) }, graph, topTier, reaches: new Map(), samples: new WeakMap() };
 
   const changes = [...input.changes]
     .sort((a, b) => byText(a.site, b.site) || byText(a.partNumber, b.partNumber))
@@ -273,6 +276,8 @@ interface Context {
   /** The same window in epoch milliseconds. */
   windowMs: { from: number; to: number };
   graph: GenealogyGraph;
+  /** The (material, site) pairs whose non-container items are finished goods (`topTierPairs`). */
+  topTier: ReadonlySet<string>;
   /** Walks already made in this analysis, by their starting set (each change walks once). */
   reaches: Map<string, { start: readonly number[]; reach: Reach }[]>;
   /** Samples of finished goods already taken, by the reach's finished list. */
@@ -294,7 +299,7 @@ function reachOf(ctx: Context, start: readonly number[]): Reach {
   const walks = ctx.reaches.get(key) ?? [];
   let found = walks.find((w) => w.start.length === ids.length && w.start.every((id, i) => id === ids[i]))?.reach;
   if (!found) {
-    found = forwardReach(ctx.graph, ids);
+    found = forwardReach(ctx.graph, ids, ctx.topTier);
     walks.push({ start: ids, reach: found });
     ctx.reaches.set(key, walks);
   }
@@ -616,7 +621,7 @@ interface Reach {
   /** Where each tier ends in `ids`: tier t is `ids[layerEnds[t - 1] ?? 0 … layerEnds[t])`. */
   layerEnds: number[];
   deepest: number;
-  /** Finished goods reached (by tier, then id). */
+  /** Finished goods reached, the starting items included (by tier, then id). */
   finished: number[];
   /** Per finished good: 1 when the best path found to it is unit-level (serials and containers only). */
   finishedUnit: Uint8Array;
@@ -635,14 +640,17 @@ export function tierIn(reach: Reach, id: number): number {
 }
 
 /**
- * Breadth-first, forward (input → output), through every tier. Finished goods are the non-container
- * items from which no material flows on (no consume/split/merge/repack/aggregate edge out); a
- * container is transparent. A visited mark makes cycles end the walk. Precision: a path is
- * unit-level while every hop is a serial or a container; a finer path found later only improves an
- * item not yet expanded's precision (it never revisits, so the walk terminates).
+ * Breadth-first, forward (input → output) along material flow (consume, split, merge, repack,
+ * aggregate), through every tier. A finished good is a non-container item whose material is a top
+ * tier of its site's BOMs (`topTier`, from `topTierPairs`), whatever its status and whatever flowed
+ * out of it — a device on a pallet is still one, and the walk goes on through the pallet
+ * (containers are transparent). The starting items count too: a change to a finished material
+ * reaches its own units. A visited mark makes cycles end the walk. Precision: a path is unit-level
+ * while every hop is a serial or a container; a finer path found later only improves an item not
+ * yet expanded's precision (it never revisits, so the walk terminates).
  */
-export function forwardReach(graph: GenealogyGraph, start: readonly number[]): Reach {
-  if (graph instanceof CompactGenealogy) return compactForwardReach(graph, start);
+export function forwardReach(graph: GenealogyGraph, start: readonly number[], topTier: ReadonlySet<string>): Reach {
+  if (graph instanceof CompactGenealogy) return compactForwardReach(graph, start, topTierCodes(graph, topTier));
   const tier = new Map<number, number>();
   const unit = new Set<number>();
   const ids: number[] = [];
@@ -664,9 +672,8 @@ export function forwardReach(graph: GenealogyGraph, start: readonly number[]): R
     const next: number[] = [];
     for (const id of frontier) {
       const fromUnit = unit.has(id);
-      let flows = 0;
+      if (isFinishedItem(graph.kindOf(id), topTier.has(topTierKey(graph.partNumberOf(id), graph.siteOf(id))))) finished.push(id);
       graph.forEachFlowOut(id, (output) => {
-        flows++;
         const viaUnit = fromUnit && graph.kindOf(output) !== "lot";
         if (!tier.has(output)) {
           tier.set(output, depth);
@@ -676,7 +683,6 @@ export function forwardReach(graph: GenealogyGraph, start: readonly number[]): R
           unit.add(output);
         }
       });
-      if (flows === 0 && depth > 1 && graph.kindOf(id) !== "container") finished.push(id);
     }
     frontier = sortedIds(next);
   }
@@ -696,11 +702,30 @@ function scratchFor(size: number): { state: Uint8Array; queue: Uint32Array } {
 }
 
 /**
+ * The top-tier set as a byte per (material code × site count + site code) of the index, so the
+ * compact walk decides "finished" with two array reads. Made once per set and index.
+ */
+const topTierBitmaps = new WeakMap<ReadonlySet<string>, { graph: CompactGenealogy; bits: Uint8Array }>();
+function topTierCodes(graph: CompactGenealogy, topTier: ReadonlySet<string>): Uint8Array {
+  const cached = topTierBitmaps.get(topTier);
+  if (cached && cached.graph === graph) return cached.bits;
+  const sites = graph.siteCodes.length;
+  const bits = new Uint8Array(graph.partNumbers.length * sites);
+  for (let m = 0; m < graph.partNumbers.length; m++) {
+    for (let s = 0; s < sites; s++) if (topTier.has(topTierKey(graph.partNumbers[m]!, graph.siteCodes[s]!))) bits[m * sites + s] = 1;
+  }
+  topTierBitmaps.set(topTier, { graph, bits });
+  return bits;
+}
+
+/**
  * `forwardReach` over the compact index's arrays directly (the same walk, the same result; the
  * golden tests compare both): one queue holds the tiers one after another, each sorted in place.
+ * `topTier` is `topTierCodes`' bitmap.
  */
-function compactForwardReach(graph: CompactGenealogy, start: readonly number[]): Reach {
-  const { present, kind, outStart, outTarget, outKind } = graph;
+function compactForwardReach(graph: CompactGenealogy, start: readonly number[], topTier: Uint8Array): Reach {
+  const { present, kind, material, site, outStart, outTarget, outKind } = graph;
+  const siteCount = graph.siteCodes.length;
   const { state, queue } = scratchFor(graph.maxId + 1);
   const finished: number[] = [];
   const layerEnds: number[] = [];
@@ -723,11 +748,11 @@ function compactForwardReach(graph: CompactGenealogy, start: readonly number[]):
       for (; head < layerEnd; head++) {
         const id = queue[head]!;
         const fromUnit = state[id] === 2;
-        let flows = 0;
+        // A finished good (ADR 010): not a container, its material a top tier of its site's BOMs.
+        if (kind[id] !== CONTAINER_CODE && topTier[material[id]! * siteCount + site[id]!] === 1) finished.push(id);
         for (let e = outStart[id]!, end = outStart[id + 1]!; e < end; e++) {
           const output = outTarget[e]!;
           if (output === id || !FLOW_CODES[outKind[e]!] || present[output] !== 1) continue;
-          flows++;
           const viaUnit = fromUnit && kind[output] !== LOT_CODE;
           if (state[output] === 0) {
             state[output] = viaUnit ? 2 : 1;
@@ -736,7 +761,6 @@ function compactForwardReach(graph: CompactGenealogy, start: readonly number[]):
             state[output] = 2;
           }
         }
-        if (flows === 0 && depth > 1 && kind[id] !== CONTAINER_CODE) finished.push(id);
       }
       sortIds(queue.subarray(layerEnd, tail));
     }
