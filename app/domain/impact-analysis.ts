@@ -975,7 +975,12 @@ function lookAlikeFormats(ctx: Context, change: TrackingChangeInput): Finding | 
 function scanSteps(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], fromMode: TrackingMode | null): Finding | null {
   const steps = ctx.input.routingScans.filter((r) => r.site === change.site && r.component === change.partNumber);
   const scanAfter = change.after.consumptionScan;
-  const mustChange = steps.filter((s) => s.consumptionScan !== scanAfter || fromMode !== change.after.trackingMode);
+  const toMode = change.after.trackingMode;
+  // A step must change only when the scan it requires does (issue 17: never "identify → identify").
+  // A step that keeps its scan while the material changes mode scans another kind of identifier
+  // with the same step: reported as kept, not as a change.
+  const mustChange = steps.filter((s) => s.consumptionScan !== scanAfter);
+  const keptForNewMode = fromMode !== toMode && scanAfter !== "none" ? steps.filter((s) => s.consumptionScan === scanAfter) : [];
   // Scan volume per day: consumptions of its items in the window.
   const consumptions: EdgeFacts[] = [];
   for (let k = 0; k < own.length; k++) {
@@ -986,14 +991,21 @@ function scanSteps(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], 
   const unitsConsumed = Math.round(Number(sumQuantities(consumptions.map((e) => e.quantity))));
   const events = new Set(consumptions.map((e) => e.eventRef)).size;
   const scanAfterCount = scanAfter === "none" ? 0 : change.after.trackingMode === "serial" ? unitsConsumed : change.after.trackingMode === "lot" ? events : 0;
-  if (mustChange.length === 0 && scanBefore === scanAfterCount) return null;
+  if (mustChange.length === 0 && keptForNewMode.length === 0 && scanBefore === scanAfterCount) return null;
+  const stepName = (s: (typeof steps)[number]) => `${s.site} ${s.parent} step ${s.step} (${s.workCentre})`;
+  const changing = mustChange.length > 0 ? `${mustChange.length} scanning step(s) must change to "${scanAfter}"${toMode !== fromMode ? ` for ${toMode} tracking` : ""}` : "No scanning step's scan changes";
+  const kept = keptForNewMode.length > 0 ? `; ${keptForNewMode.length} keep "${scanAfter}" and scan ${toMode} identifiers instead of ${fromMode ?? "unruled"} ones` : "";
   return {
     code: "SCAN_STEPS",
-    severity: mustChange.length > 0 ? "warning" : "info",
-    message: `${mustChange.length} scanning step(s) must change to "${scanAfter}"${change.after.trackingMode !== fromMode ? ` for ${change.after.trackingMode} tracking` : ""}; scans per day ${perDay(scanBefore)} → ${perDay(scanAfterCount)}`,
+    severity: mustChange.length > 0 || keptForNewMode.length > 0 ? "warning" : "info",
+    message: `${changing}${kept}; scans per day ${perDay(scanBefore)} → ${perDay(scanAfterCount)}`,
     count: mustChange.length,
-    counts: { scansPerDayBefore: perDay(scanBefore), scansPerDayAfter: perDay(scanAfterCount) },
-    sample: sample(mustChange.map((s) => `${s.site} ${s.parent} step ${s.step} (${s.workCentre}): ${s.consumptionScan} → ${scanAfter}`)),
+    counts: { stepsKeepingScan: keptForNewMode.length, scansPerDayBefore: perDay(scanBefore), scansPerDayAfter: perDay(scanAfterCount) },
+    sample: sample(mustChange.map((s) => `${stepName(s)}: ${s.consumptionScan} → ${scanAfter}`)),
+    detail: {
+      mustChange: mustChange.map((s) => ({ step: stepName(s), before: s.consumptionScan, after: scanAfter })),
+      keptForNewMode: keptForNewMode.map((s) => ({ step: stepName(s), scan: scanAfter, identifiesBefore: fromMode, identifiesAfter: toMode })),
+    },
   };
 }
 
