@@ -85,3 +85,37 @@ export async function finishedFromItems(sql: postgres.Sql, itemIds: readonly num
   for (const r of rows) result.set(Number(r.start_id), (r.finished ?? []).map(Number));
   return result;
 }
+
+/**
+ * Runs the explorer's recall from each item (a few at a time: each walks tier by tier, waiting on
+ * the database between tiers) and lists every item whose finished goods differ from `expected`.
+ */
+export async function recallMismatches(
+  recall: (itemId: number) => Promise<{ rows: { id: number }[]; truncated: boolean } | null>,
+  expected: ReadonlyMap<number, readonly number[]>,
+  concurrency = 6,
+): Promise<string[]> {
+  const ids = [...expected.keys()];
+  const mismatches: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      const result = await recall(id);
+      if (!result) {
+        mismatches.push(`${id}: no recall`);
+        continue;
+      }
+      if (result.truncated) mismatches.push(`${id}: recall truncated`);
+      const got = result.rows.map((r) => r.id).sort((a, b) => a - b);
+      const want = expected.get(id)!;
+      if (got.length !== want.length || got.some((g, i) => g !== want[i])) {
+        const missing = want.filter((w) => !got.includes(w)).slice(0, 5);
+        const extra = got.filter((g) => !want.includes(g)).slice(0, 5);
+        mismatches.push(`${id}: recall ${got.length}, oracle ${want.length} (missing ${missing.join(",")}; extra ${extra.join(",")})`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return mismatches;
+}
