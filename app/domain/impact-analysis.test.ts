@@ -108,7 +108,8 @@ describe("impact analysis (pure)", () => {
     const edges = [edge(1, 1, 2), edge(2, 1, 3), edge(3, 1, 4), edge(4, 2, 5, "aggregate"), edge(5, 5, 6, "aggregate"), edge(6, 2, 7), edge(7, 8, 5, "aggregate")];
     const report = analyseChangeRequest({ ...input(items, edges), changes: [{ partNumber: "SUB", site: "S1", before: ruled("lot"), after: ruled("none") }] });
     const by = (code: string) => report.changes[0]!.findings.find((f) => f.code === code)!;
-    expect(by("REACH")).toMatchObject({ count: 3, sample: ["F1", "F2", "F3"], counts: { "site:S1": 3, itemsReached: 7 } });
+    expect(by("REACH")).toMatchObject({ count: 3, sample: ["F1", "F2", "F3"], counts: { "site:S1": 3, "status:stock": 1, "status:shipped": 1, "status:scrapped": 1, itemsReached: 7 } });
+    expect(by("REACH").message).toContain("1 stock, 1 shipped, 1 scrapped");
     expect(by("PRECISION_LOSS")).toMatchObject({ count: 3, counts: { finishedUnits: 3, regulated: 3, sources: 1 } });
   });
 

@@ -814,6 +814,8 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
   const { ids, layerEnds, deepest, finished, finishedUnit } = reachOf(ctx, own.map((i) => i.id));
   const g = ctx.graph;
   const bySite: Record<string, number> = {};
+  // Finished goods by status (ADR 010: counted whatever their status, shown by it), in ITEM_STATUSES order.
+  const finishedStatus = new Uint32Array(ITEM_STATUSES.length);
   // Affected items by tier and status (for the chart).
   const byTier: Record<string, Record<string, number>> = {};
   if (g instanceof CompactGenealogy) {
@@ -821,6 +823,7 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
     const siteCounts = new Uint32Array(g.siteCodes.length);
     for (let k = 0; k < finished.length; k++) siteCounts[g.site[finished[k]!]!]!++;
     for (let s = 0; s < siteCounts.length; s++) if (siteCounts[s]) bySite[g.siteCodes[s]!] = siteCounts[s]!;
+    for (let k = 0; k < finished.length; k++) finishedStatus[g.status[finished[k]!]!]!++;
     const statusCounts = new Uint32Array(ITEM_STATUSES.length);
     for (let t = 0, from = 0; t < layerEnds.length; from = layerEnds[t++]!) {
       statusCounts.fill(0);
@@ -830,6 +833,7 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
     }
   } else {
     for (const id of finished) bySite[g.siteOf(id)] = (bySite[g.siteOf(id)] ?? 0) + 1;
+    for (const id of finished) finishedStatus[ITEM_STATUSES.indexOf(g.statusOf(id))]!++;
     for (let t = 0, from = 0; t < layerEnds.length; from = layerEnds[t++]!) {
       const row: Record<string, number> = (byTier[String(t)] = {});
       for (let at = from, end = layerEnds[t]!; at < end; at++) {
@@ -840,12 +844,16 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
   }
   let unitCount = 0;
   for (let k = 0; k < finishedUnit.length; k++) unitCount += finishedUnit[k]!;
+  const byStatus = ITEM_STATUSES.flatMap((status, s) => (finishedStatus[s] ? [[status, finishedStatus[s]!] as const] : []));
   return {
     code: "REACH",
     severity: "info",
-    message: `${finished.length} distinct finished good(s) contain an affected item (${Object.entries(bySite).sort(([a], [b]) => byText(a, b)).map(([s, n]) => `${n} at ${s}`).join(", ") || "none"}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.length - unitCount} lot-level`,
+    message: `${finished.length} distinct finished good(s) contain an affected item (${Object.entries(bySite).sort(([a], [b]) => byText(a, b)).map(([s, n]) => `${n} at ${s}`).join(", ") || "none"}${byStatus.length ? `; ${byStatus.map(([status, n]) => `${n} ${status}`).join(", ")}` : ""}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.length - unitCount} lot-level`,
     count: finished.length,
-    counts: { ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])), precisionUnit: unitCount, precisionLot: finished.length - unitCount, itemsReached: ids.length, tiers: deepest },
+    counts: {
+      ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])),
+      ...Object.fromEntries(byStatus.map(([status, n]) => [`status:${status}`, n])),
+      precisionUnit: unitCount, precisionLot: finished.length - unitCount, itemsReached: ids.length, tiers: deepest },
     sample: smallestFinished(ctx, finished),
     detail: { byTier },
   };

@@ -188,7 +188,7 @@ describe("golden impact analyses", () => {
       { code: "OPEN_WORK_ORDERS", severity: "warning", count: 1, counts: { producing: 0, consuming: 1 }, sample: ["WO-G-ASM-OPEN"] },
       { code: "PRECISION_LOSS", severity: "critical", count: 2, counts: { finishedUnits: 2, regulated: 2, sources: 2, precisionAfter: "lot" }, sample: ["F000001", "F000002"] },
       // Reached: S000001, S000002 → L000001 → F000001, F000002 → P000001 (6 items, 3 tiers); finished: the two G-FIN serials, through the assembly lot (lot-level).
-      { code: "REACH", severity: "info", count: 2, counts: { "site:GLD": 2, precisionUnit: 0, precisionLot: 2, itemsReached: 6, tiers: 3 }, sample: ["F000001", "F000002"] },
+      { code: "REACH", severity: "info", count: 2, counts: { "site:GLD": 2, "status:stock": 1, "status:shipped": 1, precisionUnit: 0, precisionLot: 2, itemsReached: 6, tiers: 3 }, sample: ["F000001", "F000002"] },
       { code: "LABELS", severity: "warning", count: 1, counts: { templatesPrintingDroppedFormats: 1, formatsWithoutTemplate: 0, labelsPerDayBefore: "0.1", labelsPerDayAfter: "0.1" }, sample: ["GLD/G-SHOP"] },
       { code: "SCAN_STEPS", severity: "warning", count: 1, counts: { stepsKeepingScan: 0, scansPerDayBefore: "0.1", scansPerDayAfter: "0.0" }, sample: ["GLD G-ASM step 10 (G-WC2): identify → verify"] },
       { code: "ERP_PLM_DISAGREEMENT", severity: "warning", count: 1, sample: ["ERP G-SUB@GLD: SERNP=ZSER (serial)"] },
@@ -277,7 +277,7 @@ describe("golden impact analyses", () => {
       code: "REACH",
       severity: "info",
       count: 2,
-      counts: { "site:GLD": 2, precisionUnit: 2, precisionLot: 0, itemsReached: 3, tiers: 0 },
+      counts: { "site:GLD": 2, "status:stock": 1, "status:shipped": 1, precisionUnit: 2, precisionLot: 0, itemsReached: 3, tiers: 0 },
       sample: ["F000001", "F000002"],
     });
     const pkg = await analyse({ material: "G-PKG", sites: ["GLD"], trackingMode: "none", identifierFormatCodes: [], consumptionScan: "none" });
