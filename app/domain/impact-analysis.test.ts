@@ -110,7 +110,7 @@ describe("impact analysis (pure)", () => {
     const by = (code: string) => report.changes[0]!.findings.find((f) => f.code === code)!;
     expect(by("REACH")).toMatchObject({ count: 3, sample: ["F1", "F2", "F3"], counts: { "site:S1": 3, "status:stock": 1, "status:shipped": 1, "status:scrapped": 1, itemsReached: 7 } });
     expect(by("REACH").message).toContain("1 stock, 1 shipped, 1 scrapped");
-    expect(by("PRECISION_LOSS")).toMatchObject({ count: 3, counts: { finishedUnits: 3, regulated: 3, sources: 1 } });
+    expect(by("PRECISION_LOSS")).toMatchObject({ count: 3, counts: { finishedUnits: 3, "status:stock": 1, "status:shipped": 1, "status:scrapped": 1, regulated: 3, sources: 1 } });
   });
 
   it("counts the starting items when they are finished goods themselves", () => {

@@ -431,12 +431,13 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
       for (const id of finished) if (regulated(g.partNumberOf(id))) regulatedCount++;
     }
     const materialRegulated = material ? material.regulatoryFlags.some((f) => REGULATED.has(f)) : false;
+    const byStatus = finishedByStatus(g, finished);
     findings.push({
       code: "PRECISION_LOSS",
       severity: regulatedCount > 0 || materialRegulated ? "critical" : "warning",
-      message: `${finished.length} finished unit(s) trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedCount} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
+      message: `${finished.length} finished unit(s)${byStatus.length ? ` (${byStatus.map(([status, n]) => `${n} ${status}`).join(", ")})` : ""} trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedCount} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
       count: finished.length,
-      counts: { finishedUnits: finished.length, regulated: regulatedCount, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
+      counts: { finishedUnits: finished.length, ...Object.fromEntries(byStatus.map(([status, n]) => [`status:${status}`, n])), regulated: regulatedCount, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
       sample: smallestFinished(ctx, finished),
     });
   }
@@ -814,8 +815,6 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
   const { ids, layerEnds, deepest, finished, finishedUnit } = reachOf(ctx, own.map((i) => i.id));
   const g = ctx.graph;
   const bySite: Record<string, number> = {};
-  // Finished goods by status (ADR 010: counted whatever their status, shown by it), in ITEM_STATUSES order.
-  const finishedStatus = new Uint32Array(ITEM_STATUSES.length);
   // Affected items by tier and status (for the chart).
   const byTier: Record<string, Record<string, number>> = {};
   if (g instanceof CompactGenealogy) {
@@ -823,7 +822,6 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
     const siteCounts = new Uint32Array(g.siteCodes.length);
     for (let k = 0; k < finished.length; k++) siteCounts[g.site[finished[k]!]!]!++;
     for (let s = 0; s < siteCounts.length; s++) if (siteCounts[s]) bySite[g.siteCodes[s]!] = siteCounts[s]!;
-    for (let k = 0; k < finished.length; k++) finishedStatus[g.status[finished[k]!]!]!++;
     const statusCounts = new Uint32Array(ITEM_STATUSES.length);
     for (let t = 0, from = 0; t < layerEnds.length; from = layerEnds[t++]!) {
       statusCounts.fill(0);
@@ -833,7 +831,6 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
     }
   } else {
     for (const id of finished) bySite[g.siteOf(id)] = (bySite[g.siteOf(id)] ?? 0) + 1;
-    for (const id of finished) finishedStatus[ITEM_STATUSES.indexOf(g.statusOf(id))]!++;
     for (let t = 0, from = 0; t < layerEnds.length; from = layerEnds[t++]!) {
       const row: Record<string, number> = (byTier[String(t)] = {});
       for (let at = from, end = layerEnds[t]!; at < end; at++) {
@@ -844,7 +841,7 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
   }
   let unitCount = 0;
   for (let k = 0; k < finishedUnit.length; k++) unitCount += finishedUnit[k]!;
-  const byStatus = ITEM_STATUSES.flatMap((status, s) => (finishedStatus[s] ? [[status, finishedStatus[s]!] as const] : []));
+  const byStatus = finishedByStatus(g, finished);
   return {
     code: "REACH",
     severity: "info",
@@ -857,6 +854,14 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
     sample: smallestFinished(ctx, finished),
     detail: { byTier },
   };
+}
+
+/** Finished goods by status, non-zero ones in ITEM_STATUSES order (ADR 010: counted whatever their status, shown by it). */
+function finishedByStatus(g: GenealogyGraph, finished: readonly number[]): (readonly [string, number])[] {
+  const counts = new Uint32Array(ITEM_STATUSES.length);
+  if (g instanceof CompactGenealogy) for (let k = 0; k < finished.length; k++) counts[g.status[finished[k]!]!]!++;
+  else for (const id of finished) counts[ITEM_STATUSES.indexOf(g.statusOf(id))]!++;
+  return ITEM_STATUSES.flatMap((status, s) => (counts[s] ? [[status, counts[s]!] as const] : []));
 }
 
 /** The sample of a reach's finished goods (PRECISION_LOSS and REACH may quote the same set). */

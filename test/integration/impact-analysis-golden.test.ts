@@ -186,7 +186,7 @@ describe("golden impact analyses", () => {
     expect(findings).toEqual([
       { code: "ITEMS_BY_STATUS", severity: "info", count: 2, counts: { wip: 0, stock: 0, consumed: 2, shipped: 0, scrapped: 0, "kind:serial": 2 }, sample: ["S000001", "S000002"] },
       { code: "OPEN_WORK_ORDERS", severity: "warning", count: 1, counts: { producing: 0, consuming: 1 }, sample: ["WO-G-ASM-OPEN"] },
-      { code: "PRECISION_LOSS", severity: "critical", count: 2, counts: { finishedUnits: 2, regulated: 2, sources: 2, precisionAfter: "lot" }, sample: ["F000001", "F000002"] },
+      { code: "PRECISION_LOSS", severity: "critical", count: 2, counts: { finishedUnits: 2, "status:stock": 1, "status:shipped": 1, regulated: 2, sources: 2, precisionAfter: "lot" }, sample: ["F000001", "F000002"] },
       // Reached: S000001, S000002 → L000001 → F000001, F000002 → P000001 (6 items, 3 tiers); finished: the two G-FIN serials, through the assembly lot (lot-level).
       { code: "REACH", severity: "info", count: 2, counts: { "site:GLD": 2, "status:stock": 1, "status:shipped": 1, precisionUnit: 0, precisionLot: 2, itemsReached: 6, tiers: 3 }, sample: ["F000001", "F000002"] },
       { code: "LABELS", severity: "warning", count: 1, counts: { templatesPrintingDroppedFormats: 1, formatsWithoutTemplate: 0, labelsPerDayBefore: "0.1", labelsPerDayAfter: "0.1" }, sample: ["GLD/G-SHOP"] },
@@ -213,7 +213,7 @@ describe("golden impact analyses", () => {
       "ERP_PLM_DISAGREEMENT",
     ]);
     const by = Object.fromEntries(findings.map((f) => [f.code, f]));
-    expect(by.PRECISION_LOSS).toEqual({ code: "PRECISION_LOSS", severity: "critical", count: 2, counts: { finishedUnits: 2, regulated: 2, sources: 1, precisionAfter: "none" }, sample: ["F000001", "F000002"] });
+    expect(by.PRECISION_LOSS).toEqual({ code: "PRECISION_LOSS", severity: "critical", count: 2, counts: { finishedUnits: 2, "status:stock": 1, "status:shipped": 1, regulated: 2, sources: 1, precisionAfter: "none" }, sample: ["F000001", "F000002"] });
     expect(by.GENEALOGY_BREAK_BOM).toEqual({ code: "GENEALOGY_BREAK_BOM", severity: "critical", count: 1, sample: ["GLD G-ASM ← G-SUB (serial into none)"] });
     expect(by.GENEALOGY_BREAK_ACTUAL).toEqual({ code: "GENEALOGY_BREAK_ACTUAL", severity: "critical", count: 2, sample: ["S000001 → L000001", "S000002 → L000001"] });
     expect(by.OPEN_WORK_ORDERS).toMatchObject({ count: 1, counts: { producing: 1, consuming: 0 } });
@@ -268,7 +268,7 @@ describe("golden impact analyses", () => {
       code: "PRECISION_LOSS",
       severity: "critical",
       count: 2,
-      counts: { finishedUnits: 2, regulated: 2, sources: 2, precisionAfter: "lot" },
+      counts: { finishedUnits: 2, "status:stock": 1, "status:shipped": 1, regulated: 2, sources: 2, precisionAfter: "lot" },
       sample: ["F000001", "F000002"],
     });
     // Own items: F000001, F000002 and the G-FIN pallet P000001, all at tier 0 (F000001 → P000001
