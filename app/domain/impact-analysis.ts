@@ -850,7 +850,11 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
     counts: {
       ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])),
       ...Object.fromEntries(byStatus.map(([status, n]) => [`status:${status}`, n])),
-      precisionUnit: unitCount, precisionLot: finished.length - unitCount, itemsReached: ids.length, tiers: deepest },
+      precisionUnit: unitCount,
+      precisionLot: finished.length - unitCount,
+      itemsReached: ids.length,
+      tiers: deepest,
+    },
     sample: smallestFinished(ctx, finished),
     detail: { byTier },
   };
