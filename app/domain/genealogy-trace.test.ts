@@ -11,6 +11,7 @@ import {
   ruleLabel,
   ruleVersionText,
   startWalk,
+  topTierPairs,
   tracePrecision,
   type TraceDirection,
   type TraceItemKind,
@@ -168,6 +169,21 @@ describe("recall", () => {
     expect(isFinishedItem("lot", true)).toBe(true);
     expect(isFinishedItem("container", true)).toBe(false);
     expect(isFinishedItem("serial", false)).toBe(false);
+  });
+
+  it("takes the top tier per site: a parent there, never a component or an alternate there", () => {
+    const lines = [
+      { site: "A", parent: "FIN", component: "ASM", alternates: [] },
+      { site: "A", parent: "ASM", component: "SUB", alternates: ["ALT"] },
+      { site: "A", parent: "SPARE", component: "RAW", alternates: [] },
+      // ALT is a parent at A, but an alternate there: not a top tier.
+      { site: "A", parent: "ALT", component: "RAW", alternates: [] },
+      // At B the device is built into a kit: the kit is the top tier there, the device is not.
+      { site: "B", parent: "KIT", component: "FIN", alternates: [] },
+      { site: "B", parent: "FIN", component: "ASM", alternates: [] },
+    ];
+    expect([...topTierPairs(lines)].sort()).toEqual(["FIN|A", "KIT|B", "SPARE|A"]);
+    expect(topTierPairs([]).size).toBe(0);
   });
 
   it("counts by site", () => {

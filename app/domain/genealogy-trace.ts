@@ -327,6 +327,27 @@ export function isFinishedItem(kind: TraceItemKind, materialIsTopTier: boolean):
   return kind !== "container" && materialIsTopTier;
 }
 
+/** The key of a material at a site in a top-tier set: `partNumber|site`. */
+export const topTierKey = (partNumber: string, site: string) => `${partNumber}|${site}`;
+
+/**
+ * The (material, site) pairs that are a top tier of the site's BOMs: the parent of some BOM line
+ * at the site, and neither a component nor an alternate of any line there (ADR 010, "What a
+ * finished good is"). The one definition the impact analysis's REACH and PRECISION_LOSS and the
+ * explorer's recall count finished goods by; keyed by `topTierKey`.
+ */
+export function topTierPairs(bomLines: Iterable<{ site: string; parent: string; component: string; alternates: readonly string[] }>): Set<string> {
+  const parents = new Set<string>();
+  const below = new Set<string>();
+  for (const line of bomLines) {
+    parents.add(topTierKey(line.parent, line.site));
+    below.add(topTierKey(line.component, line.site));
+    for (const alternate of line.alternates) below.add(topTierKey(alternate, line.site));
+  }
+  for (const key of below) parents.delete(key);
+  return parents;
+}
+
 /**
  * Recall certainty of every item a forward walk reached: `certain` when some path from the start
  * to it passes no commingling point between them (the start and the item themselves may be

@@ -24,8 +24,9 @@ const edge = (id: number, input: number, output: number, kind: EdgeFacts["kind"]
   workOrder: null,
 });
 
+const ruled = (trackingMode: "serial" | "lot" | "none") => ({ state: "ruled" as const, trackingMode, containerTracking: false, identifierFormatCodes: [], consumptionScan: "verify" as const });
+
 function input(items: ItemFacts[], edges: EdgeFacts[]): AnalysisInput {
-  const ruled = (trackingMode: "serial" | "lot" | "none") => ({ state: "ruled" as const, trackingMode, containerTracking: false, identifierFormatCodes: [], consumptionScan: "verify" as const });
   return {
     changeRequest: { number: "CR-0001", revision: 1, contentHash: "a".repeat(64) },
     dataPoint: { auditSeq: 42, at: "2026-01-20T00:00:00.000Z" },
@@ -37,7 +38,11 @@ function input(items: ItemFacts[], edges: EdgeFacts[]): AnalysisInput {
       FIN: { partNumber: "FIN", family: "F", riskClass: "high", regulatoryFlags: ["udi"] },
     },
     rulesBefore: { "RAW|S1": ruled("lot"), "SUB|S1": ruled("lot"), "FIN|S1": ruled("serial") },
-    bomLines: [],
+    // FIN ← SUB ← RAW at S1: FIN is the top tier, its non-container items are the finished goods.
+    bomLines: [
+      { site: "S1", parent: "FIN", component: "SUB", lineNo: 10, alternates: [] },
+      { site: "S1", parent: "SUB", component: "RAW", lineNo: 10, alternates: [] },
+    ],
     items,
     edges,
     workOrders: [],
@@ -79,12 +84,43 @@ describe("impact analysis (pure)", () => {
   it("marks a path unit-level only while every hop is a serial or a container", () => {
     const items = [item(1, "S1", "serial", "SUB"), item(2, "C1", "container", "SUB", "stock"), item(3, "F1", "serial", "FIN", "stock"), item(4, "L1", "lot", "SUB"), item(5, "F2", "serial", "FIN", "stock")];
     const edges = [edge(1, 1, 2, "aggregate"), edge(2, 2, 3), edge(3, 4, 5)];
-    const reach = forwardReach(graphOfRows(items, edges), [1, 4]);
+    const reach = forwardReach(graphOfRows(items, edges), [1, 4], new Set(["FIN|S1"]));
     expect(reach.finished).toEqual([5, 3]);
     expect([...reach.finishedUnit].map((u) => (u ? "unit" : "lot"))).toEqual(["lot", "unit"]);
     expect(tierIn(reach, 3)).toBe(2);
     expect(reach.layerEnds).toEqual([2, 4, 5]);
     expect(reach.ids).toEqual([1, 4, 2, 5, 3]);
+  });
+
+  it("counts a finished good whatever flowed out of it and whatever its status: containers are transparent", () => {
+    // F1 shipped on pallet P1, P1 in container P2; F2 scrapped; F3 in stock; F1 also went into a
+    // kit K1 at S1 that no BOM knows (not a top tier); the pallets are never finished goods.
+    const items = [
+      item(1, "L1", "lot", "SUB"),
+      item(2, "F1", "serial", "FIN", "shipped"),
+      item(3, "F2", "serial", "FIN", "scrapped"),
+      item(4, "F3", "serial", "FIN", "stock"),
+      item(5, "P1", "container", "PAL", "shipped"),
+      item(6, "P2", "container", "FIN", "shipped"),
+      item(7, "K1", "serial", "KIT", "stock"),
+      item(8, "F4", "serial", "FIN", "shipped"),
+    ];
+    const edges = [edge(1, 1, 2), edge(2, 1, 3), edge(3, 1, 4), edge(4, 2, 5, "aggregate"), edge(5, 5, 6, "aggregate"), edge(6, 2, 7), edge(7, 8, 5, "aggregate")];
+    const report = analyseChangeRequest({ ...input(items, edges), changes: [{ partNumber: "SUB", site: "S1", before: ruled("lot"), after: ruled("none") }] });
+    const by = (code: string) => report.changes[0]!.findings.find((f) => f.code === code)!;
+    expect(by("REACH")).toMatchObject({ count: 3, sample: ["F1", "F2", "F3"], counts: { "site:S1": 3, "status:stock": 1, "status:shipped": 1, "status:scrapped": 1, itemsReached: 7 } });
+    expect(by("REACH").message).toContain("1 stock, 1 shipped, 1 scrapped");
+    expect(by("PRECISION_LOSS")).toMatchObject({ count: 3, counts: { finishedUnits: 3, "status:stock": 1, "status:shipped": 1, "status:scrapped": 1, regulated: 3, sources: 1 } });
+  });
+
+  it("counts the starting items when they are finished goods themselves", () => {
+    const items = [item(1, "F1", "serial", "FIN", "shipped"), item(2, "F2", "serial", "FIN", "stock"), item(3, "P1", "container", "PAL", "shipped")];
+    const edges = [edge(1, 1, 3, "aggregate")];
+    const reach = forwardReach(graphOfRows(items, edges), [1, 2], new Set(["FIN|S1"]));
+    expect(reach.finished).toEqual([1, 2]);
+    expect([...reach.finishedUnit]).toEqual([1, 1]);
+    // A finished material at another site is not one here.
+    expect(forwardReach(graphOfRows(items, edges), [1, 2], new Set(["FIN|S2"])).finished).toEqual([]);
   });
 });
 

@@ -14,6 +14,7 @@ import { canonicalize } from "./canonical-json";
 import { isoTime } from "./iso-time";
 import { CompactGenealogy, EDGE_KINDS, FLOW_KINDS, graphOfRows, ITEM_KINDS, ITEM_STATUSES, smallestDistinct, type GenealogyGraph } from "./genealogy-graph";
 import type { IdentifierFormat } from "./identifier-format";
+import { isFinishedItem, topTierKey, topTierPairs } from "./genealogy-trace";
 import { formatsUsedWith, lookAlikesFor, type NamedFormat } from "./look-alike";
 import { compareTracking, granularity, type ConsumptionScan, type Identifies, type TrackingMode } from "./tracking-rule";
 
@@ -192,7 +193,9 @@ export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
   const window = { from: new Date(to - VOLUME_WINDOW_DAYS * 86_400_000).toISOString(), to: input.dataPoint.at, days: VOLUME_WINDOW_DAYS };
   const inWindow = (at: string) => at >= window.from && at < window.to;
   const graph = input.graph ?? graphOfRows(input.items, input.edges);
-  const ctx: Context = { input, outgoing, incoming, rulesAfter, inWindow, windowMs: { from: Date.parse(window.from), to: Date.parse(window.to) }, graph, reaches: new Map(), samples: new WeakMap() };
+  // Finished goods: the top tier of each site's BOMs (ADR 010), decided once from the snapshot's BOM lines.
+  const topTier = topTierPairs(input.bomLines);
+  const ctx: Context = { input, outgoing, incoming, rulesAfter, inWindow, windowMs: { from: Date.parse(window.from), to: Date.parse(window.to) }, graph, topTier, reaches: new Map(), samples: new WeakMap() };
 
   const changes = [...input.changes]
     .sort((a, b) => byText(a.site, b.site) || byText(a.partNumber, b.partNumber))
@@ -273,6 +276,8 @@ interface Context {
   /** The same window in epoch milliseconds. */
   windowMs: { from: number; to: number };
   graph: GenealogyGraph;
+  /** The (material, site) pairs whose non-container items are finished goods (`topTierPairs`). */
+  topTier: ReadonlySet<string>;
   /** Walks already made in this analysis, by their starting set (each change walks once). */
   reaches: Map<string, { start: readonly number[]; reach: Reach }[]>;
   /** Samples of finished goods already taken, by the reach's finished list. */
@@ -294,7 +299,7 @@ function reachOf(ctx: Context, start: readonly number[]): Reach {
   const walks = ctx.reaches.get(key) ?? [];
   let found = walks.find((w) => w.start.length === ids.length && w.start.every((id, i) => id === ids[i]))?.reach;
   if (!found) {
-    found = forwardReach(ctx.graph, ids);
+    found = forwardReach(ctx.graph, ids, ctx.topTier);
     walks.push({ start: ids, reach: found });
     ctx.reaches.set(key, walks);
   }
@@ -426,12 +431,13 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
       for (const id of finished) if (regulated(g.partNumberOf(id))) regulatedCount++;
     }
     const materialRegulated = material ? material.regulatoryFlags.some((f) => REGULATED.has(f)) : false;
+    const byStatus = finishedByStatus(g, finished);
     findings.push({
       code: "PRECISION_LOSS",
       severity: regulatedCount > 0 || materialRegulated ? "critical" : "warning",
-      message: `${finished.length} finished unit(s) trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedCount} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
+      message: `${finished.length} finished unit(s)${byStatus.length ? ` (${byStatus.map(([status, n]) => `${n} ${status}`).join(", ")})` : ""} trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedCount} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
       count: finished.length,
-      counts: { finishedUnits: finished.length, regulated: regulatedCount, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
+      counts: { finishedUnits: finished.length, ...Object.fromEntries(byStatus.map(([status, n]) => [`status:${status}`, n])), regulated: regulatedCount, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
       sample: smallestFinished(ctx, finished),
     });
   }
@@ -616,7 +622,7 @@ interface Reach {
   /** Where each tier ends in `ids`: tier t is `ids[layerEnds[t - 1] ?? 0 … layerEnds[t])`. */
   layerEnds: number[];
   deepest: number;
-  /** Finished goods reached (by tier, then id). */
+  /** Finished goods reached, the starting items included (by tier, then id). */
   finished: number[];
   /** Per finished good: 1 when the best path found to it is unit-level (serials and containers only). */
   finishedUnit: Uint8Array;
@@ -635,14 +641,17 @@ export function tierIn(reach: Reach, id: number): number {
 }
 
 /**
- * Breadth-first, forward (input → output), through every tier. Finished goods are the non-container
- * items from which no material flows on (no consume/split/merge/repack/aggregate edge out); a
- * container is transparent. A visited mark makes cycles end the walk. Precision: a path is
- * unit-level while every hop is a serial or a container; a finer path found later only improves an
- * item not yet expanded's precision (it never revisits, so the walk terminates).
+ * Breadth-first, forward (input → output) along material flow (consume, split, merge, repack,
+ * aggregate), through every tier. A finished good is a non-container item whose material is a top
+ * tier of its site's BOMs (`topTier`, from `topTierPairs`), whatever its status and whatever flowed
+ * out of it — a device on a pallet is still one, and the walk goes on through the pallet
+ * (containers are transparent). The starting items count too: a change to a finished material
+ * reaches its own units. A visited mark makes cycles end the walk. Precision: a path is unit-level
+ * while every hop is a serial or a container; a finer path found later only improves an item not
+ * yet expanded's precision (it never revisits, so the walk terminates).
  */
-export function forwardReach(graph: GenealogyGraph, start: readonly number[]): Reach {
-  if (graph instanceof CompactGenealogy) return compactForwardReach(graph, start);
+export function forwardReach(graph: GenealogyGraph, start: readonly number[], topTier: ReadonlySet<string>): Reach {
+  if (graph instanceof CompactGenealogy) return compactForwardReach(graph, start, topTierCodes(graph, topTier));
   const tier = new Map<number, number>();
   const unit = new Set<number>();
   const ids: number[] = [];
@@ -664,9 +673,8 @@ export function forwardReach(graph: GenealogyGraph, start: readonly number[]): R
     const next: number[] = [];
     for (const id of frontier) {
       const fromUnit = unit.has(id);
-      let flows = 0;
+      if (isFinishedItem(graph.kindOf(id), topTier.has(topTierKey(graph.partNumberOf(id), graph.siteOf(id))))) finished.push(id);
       graph.forEachFlowOut(id, (output) => {
-        flows++;
         const viaUnit = fromUnit && graph.kindOf(output) !== "lot";
         if (!tier.has(output)) {
           tier.set(output, depth);
@@ -676,7 +684,6 @@ export function forwardReach(graph: GenealogyGraph, start: readonly number[]): R
           unit.add(output);
         }
       });
-      if (flows === 0 && depth > 1 && graph.kindOf(id) !== "container") finished.push(id);
     }
     frontier = sortedIds(next);
   }
@@ -696,11 +703,30 @@ function scratchFor(size: number): { state: Uint8Array; queue: Uint32Array } {
 }
 
 /**
+ * The top-tier set as a byte per (material code × site count + site code) of the index, so the
+ * compact walk decides "finished" with two array reads. Made once per set and index.
+ */
+const topTierBitmaps = new WeakMap<ReadonlySet<string>, { graph: CompactGenealogy; bits: Uint8Array }>();
+function topTierCodes(graph: CompactGenealogy, topTier: ReadonlySet<string>): Uint8Array {
+  const cached = topTierBitmaps.get(topTier);
+  if (cached && cached.graph === graph) return cached.bits;
+  const sites = graph.siteCodes.length;
+  const bits = new Uint8Array(graph.partNumbers.length * sites);
+  for (let m = 0; m < graph.partNumbers.length; m++) {
+    for (let s = 0; s < sites; s++) if (topTier.has(topTierKey(graph.partNumbers[m]!, graph.siteCodes[s]!))) bits[m * sites + s] = 1;
+  }
+  topTierBitmaps.set(topTier, { graph, bits });
+  return bits;
+}
+
+/**
  * `forwardReach` over the compact index's arrays directly (the same walk, the same result; the
  * golden tests compare both): one queue holds the tiers one after another, each sorted in place.
+ * `topTier` is `topTierCodes`' bitmap.
  */
-function compactForwardReach(graph: CompactGenealogy, start: readonly number[]): Reach {
-  const { present, kind, outStart, outTarget, outKind } = graph;
+function compactForwardReach(graph: CompactGenealogy, start: readonly number[], topTier: Uint8Array): Reach {
+  const { present, kind, material, site, outStart, outTarget, outKind } = graph;
+  const siteCount = graph.siteCodes.length;
   const { state, queue } = scratchFor(graph.maxId + 1);
   const finished: number[] = [];
   const layerEnds: number[] = [];
@@ -723,11 +749,11 @@ function compactForwardReach(graph: CompactGenealogy, start: readonly number[]):
       for (; head < layerEnd; head++) {
         const id = queue[head]!;
         const fromUnit = state[id] === 2;
-        let flows = 0;
+        // A finished good (ADR 010): not a container, its material a top tier of its site's BOMs.
+        if (kind[id] !== CONTAINER_CODE && topTier[material[id]! * siteCount + site[id]!] === 1) finished.push(id);
         for (let e = outStart[id]!, end = outStart[id + 1]!; e < end; e++) {
           const output = outTarget[e]!;
           if (output === id || !FLOW_CODES[outKind[e]!] || present[output] !== 1) continue;
-          flows++;
           const viaUnit = fromUnit && kind[output] !== LOT_CODE;
           if (state[output] === 0) {
             state[output] = viaUnit ? 2 : 1;
@@ -736,7 +762,6 @@ function compactForwardReach(graph: CompactGenealogy, start: readonly number[]):
             state[output] = 2;
           }
         }
-        if (flows === 0 && depth > 1 && kind[id] !== CONTAINER_CODE) finished.push(id);
       }
       sortIds(queue.subarray(layerEnd, tail));
     }
@@ -816,15 +841,31 @@ function reach(ctx: Context, own: ItemFacts[]): Finding {
   }
   let unitCount = 0;
   for (let k = 0; k < finishedUnit.length; k++) unitCount += finishedUnit[k]!;
+  const byStatus = finishedByStatus(g, finished);
   return {
     code: "REACH",
     severity: "info",
-    message: `${finished.length} distinct finished good(s) contain an affected item (${Object.entries(bySite).sort(([a], [b]) => byText(a, b)).map(([s, n]) => `${n} at ${s}`).join(", ") || "none"}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.length - unitCount} lot-level`,
+    message: `${finished.length} distinct finished good(s) contain an affected item (${Object.entries(bySite).sort(([a], [b]) => byText(a, b)).map(([s, n]) => `${n} at ${s}`).join(", ") || "none"}${byStatus.length ? `; ${byStatus.map(([status, n]) => `${n} ${status}`).join(", ")}` : ""}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.length - unitCount} lot-level`,
     count: finished.length,
-    counts: { ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])), precisionUnit: unitCount, precisionLot: finished.length - unitCount, itemsReached: ids.length, tiers: deepest },
+    counts: {
+      ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])),
+      ...Object.fromEntries(byStatus.map(([status, n]) => [`status:${status}`, n])),
+      precisionUnit: unitCount,
+      precisionLot: finished.length - unitCount,
+      itemsReached: ids.length,
+      tiers: deepest,
+    },
     sample: smallestFinished(ctx, finished),
     detail: { byTier },
   };
+}
+
+/** Finished goods by status, non-zero ones in ITEM_STATUSES order (ADR 010: counted whatever their status, shown by it). */
+function finishedByStatus(g: GenealogyGraph, finished: readonly number[]): (readonly [string, number])[] {
+  const counts = new Uint32Array(ITEM_STATUSES.length);
+  if (g instanceof CompactGenealogy) for (let k = 0; k < finished.length; k++) counts[g.status[finished[k]!]!]!++;
+  else for (const id of finished) counts[ITEM_STATUSES.indexOf(g.statusOf(id))]!++;
+  return ITEM_STATUSES.flatMap((status, s) => (counts[s] ? [[status, counts[s]!] as const] : []));
 }
 
 /** The sample of a reach's finished goods (PRECISION_LOSS and REACH may quote the same set). */
@@ -951,7 +992,12 @@ function lookAlikeFormats(ctx: Context, change: TrackingChangeInput): Finding | 
 function scanSteps(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], fromMode: TrackingMode | null): Finding | null {
   const steps = ctx.input.routingScans.filter((r) => r.site === change.site && r.component === change.partNumber);
   const scanAfter = change.after.consumptionScan;
-  const mustChange = steps.filter((s) => s.consumptionScan !== scanAfter || fromMode !== change.after.trackingMode);
+  const toMode = change.after.trackingMode;
+  // A step must change only when the scan it requires does (issue 17: never "identify → identify").
+  // A step that keeps its scan while the material changes mode scans another kind of identifier
+  // with the same step: reported as kept, not as a change.
+  const mustChange = steps.filter((s) => s.consumptionScan !== scanAfter);
+  const keptForNewMode = fromMode !== toMode && scanAfter !== "none" ? steps.filter((s) => s.consumptionScan === scanAfter) : [];
   // Scan volume per day: consumptions of its items in the window.
   const consumptions: EdgeFacts[] = [];
   for (let k = 0; k < own.length; k++) {
@@ -962,14 +1008,21 @@ function scanSteps(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], 
   const unitsConsumed = Math.round(Number(sumQuantities(consumptions.map((e) => e.quantity))));
   const events = new Set(consumptions.map((e) => e.eventRef)).size;
   const scanAfterCount = scanAfter === "none" ? 0 : change.after.trackingMode === "serial" ? unitsConsumed : change.after.trackingMode === "lot" ? events : 0;
-  if (mustChange.length === 0 && scanBefore === scanAfterCount) return null;
+  if (mustChange.length === 0 && keptForNewMode.length === 0 && scanBefore === scanAfterCount) return null;
+  const stepName = (s: (typeof steps)[number]) => `${s.site} ${s.parent} step ${s.step} (${s.workCentre})`;
+  const changing = mustChange.length > 0 ? `${mustChange.length} scanning step(s) must change to "${scanAfter}"${toMode !== fromMode ? ` for ${toMode} tracking` : ""}` : "No scanning step's scan changes";
+  const kept = keptForNewMode.length > 0 ? `; ${keptForNewMode.length} keep "${scanAfter}" and scan ${toMode} identifiers instead of ${fromMode ?? "unruled"} ones` : "";
   return {
     code: "SCAN_STEPS",
-    severity: mustChange.length > 0 ? "warning" : "info",
-    message: `${mustChange.length} scanning step(s) must change to "${scanAfter}"${change.after.trackingMode !== fromMode ? ` for ${change.after.trackingMode} tracking` : ""}; scans per day ${perDay(scanBefore)} → ${perDay(scanAfterCount)}`,
+    severity: mustChange.length > 0 || keptForNewMode.length > 0 ? "warning" : "info",
+    message: `${changing}${kept}; scans per day ${perDay(scanBefore)} → ${perDay(scanAfterCount)}`,
     count: mustChange.length,
-    counts: { scansPerDayBefore: perDay(scanBefore), scansPerDayAfter: perDay(scanAfterCount) },
-    sample: sample(mustChange.map((s) => `${s.site} ${s.parent} step ${s.step} (${s.workCentre}): ${s.consumptionScan} → ${scanAfter}`)),
+    counts: { stepsKeepingScan: keptForNewMode.length, scansPerDayBefore: perDay(scanBefore), scansPerDayAfter: perDay(scanAfterCount) },
+    sample: sample(mustChange.map((s) => `${stepName(s)}: ${s.consumptionScan} → ${scanAfter}`)),
+    detail: {
+      mustChange: mustChange.map((s) => ({ step: stepName(s), before: s.consumptionScan, after: scanAfter })),
+      keptForNewMode: keptForNewMode.map((s) => ({ step: stepName(s), scan: scanAfter, identifiesBefore: fromMode, identifiesAfter: toMode })),
+    },
   };
 }
 

@@ -11,7 +11,7 @@
  * another, with parallel plans off: a frontier of a few hundred items makes the planner start
  * parallel workers whose start-up (~100 ms) dwarfs the milliseconds the index lookups take.
  */
-import { and, asc, count, eq, gte, isNull, like, lt, ne, not, notExists, sql, type Column, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, gte, isNull, like, lt, ne, not, sql, type Column, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { bomLineAlternates, bomLines, genealogyEdges, materials, ruleSetVersions, sites, traceItems, trackingRules } from "../../db/schema";
 import {
@@ -26,6 +26,8 @@ import {
   recallCountsBySite,
   ruleLabel,
   startWalk,
+  topTierKey,
+  topTierPairs,
   tracePrecision,
   type GraphLayout,
   type RecallCertainty,
@@ -489,9 +491,8 @@ async function recallOf(db: DbOrTx, traced: Traced): Promise<RecallResult> {
   const { walk, facts } = traced.walked;
   const nonSerials = walk.order.filter((id) => facts.get(id)!.kind !== "serial");
   const pairs = [...new Map(walk.order.map((id) => [`${facts.get(id)!.materialId}|${facts.get(id)!.siteId}`, facts.get(id)!])).values()];
-  const component = alias(bomLines, "as_component");
-  const alternateLine = alias(bomLines, "alternate_line");
-  const [inputs, topTier] = await Promise.all([
+  const siteIds = [...new Set(pairs.map((p) => p.siteId))];
+  const [inputs, lines] = await Promise.all([
     // Distinct sources of every lot and container reached: all of them, at any site.
     nonSerials.length === 0
       ? Promise.resolve([])
@@ -500,37 +501,26 @@ async function recallOf(db: DbOrTx, traced: Traced): Promise<RecallResult> {
           .from(genealogyEdges)
           .where(and(anyOf(genealogyEdges.outputItemId, nonSerials), ne(genealogyEdges.inputItemId, genealogyEdges.outputItemId)))
           .groupBy(genealogyEdges.outputItemId),
-    // The (material, site) pairs that are a top tier of the site's BOMs: a parent, never a component or alternate.
+    // The BOM lines of the sites reached, with their alternates: the top tier is decided from them
+    // by the one definition the impact analysis uses too (topTierPairs, ADR 010).
     db
-      .selectDistinct({ materialId: bomLines.parentMaterialId, siteId: bomLines.siteId })
+      .select({
+        siteId: bomLines.siteId,
+        parent: bomLines.parentMaterialId,
+        component: bomLines.componentMaterialId,
+        alternates: sql<number[] | null>`(select array_agg(${bomLineAlternates.materialId}) from ${bomLineAlternates} where ${bomLineAlternates.bomLineId} = ${bomLines.id})`,
+      })
       .from(bomLines)
-      .where(
-        and(
-          anyOf(bomLines.parentMaterialId, pairs.map((p) => p.materialId), "int"),
-          anyOf(bomLines.siteId, pairs.map((p) => p.siteId), "int"),
-          notExists(
-            db
-              .select({ one: sql`1` })
-              .from(component)
-              .where(and(eq(component.siteId, bomLines.siteId), eq(component.componentMaterialId, bomLines.parentMaterialId))),
-          ),
-          notExists(
-            db
-              .select({ one: sql`1` })
-              .from(bomLineAlternates)
-              .innerJoin(alternateLine, eq(alternateLine.id, bomLineAlternates.bomLineId))
-              .where(and(eq(alternateLine.siteId, bomLines.siteId), eq(bomLineAlternates.materialId, bomLines.parentMaterialId))),
-          ),
-        ),
-      ),
+      .where(anyOf(bomLines.siteId, siteIds, "int")),
   ]);
+  // Keyed by ids (material id | site id): the rule needs only equality.
+  const top = topTierPairs(lines.map((l) => ({ site: String(l.siteId), parent: String(l.parent), component: String(l.component), alternates: (l.alternates ?? []).map(String) })));
   const sources = new Map(inputs.map((r) => [r.id, r.sources]));
-  const top = new Set(topTier.map((t) => `${t.materialId}|${t.siteId}`));
   const commingling = (id: number) => isComminglingPoint(facts.get(id)!.kind, sources.get(id) ?? 0);
   const certainty = recallCertainty(walk, commingling);
   const byId = new Map(traced.nodes.map((n) => [n.id, n]));
   const rows: RecallRow[] = walk.order
-    .filter((id) => isFinishedItem(facts.get(id)!.kind, top.has(`${facts.get(id)!.materialId}|${facts.get(id)!.siteId}`)))
+    .filter((id) => isFinishedItem(facts.get(id)!.kind, top.has(topTierKey(String(facts.get(id)!.materialId), String(facts.get(id)!.siteId)))))
     .map((id) => {
       const n = byId.get(id)!;
       return {
