@@ -14,6 +14,7 @@ import {
   materialFamilies,
   materials,
   releaseSignatures,
+  releaseWaivers,
   ruleSetVersions,
   signatures,
   sites,
@@ -326,3 +327,55 @@ export async function changeRequestLiveAt(db: DbOrTx, params: { changeRequestId:
         },
   );
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Release waivers                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface ReleaseWaiverView {
+  site: string;
+  version: number;
+  reason: string;
+  /** The disagreement keys (PART@SITE) the release left, waived. */
+  disagreements: string[];
+  printedName: string;
+  signedAt: Date;
+}
+
+/**
+ * The waivers given with release signatures (issue 10 part 4, issue 17 part 4): of one version, or
+ * of every version that released a change request.
+ */
+export async function releaseWaiversOf(db: DbOrTx, params: { ruleSetVersionId: number } | { changeRequestNumber: string }): Promise<ReleaseWaiverView[]> {
+  const where =
+    "ruleSetVersionId" in params
+      ? eq(ruleSetVersions.id, params.ruleSetVersionId)
+      : inArray(
+          ruleSetVersions.id,
+          db
+            .select({ id: changeRequestSiteReleases.ruleSetVersionId })
+            .from(changeRequestSiteReleases)
+            .innerJoin(changeRequests, eq(changeRequests.id, changeRequestSiteReleases.changeRequestId))
+            .where(eq(changeRequests.number, params.changeRequestNumber)),
+        );
+  const rows = await db
+    .select({
+      site: sites.code,
+      version: ruleSetVersions.version,
+      reason: releaseWaivers.reason,
+      disagreements: releaseWaivers.disagreements,
+      printedName: releaseSignatures.printedName,
+      signedAt: releaseSignatures.signedAt,
+    })
+    .from(releaseWaivers)
+    .innerJoin(releaseSignatures, eq(releaseSignatures.id, releaseWaivers.releaseSignatureId))
+    .innerJoin(ruleSetVersions, eq(ruleSetVersions.id, releaseSignatures.ruleSetVersionId))
+    .innerJoin(sites, eq(sites.id, ruleSetVersions.siteId))
+    .where(where)
+    .orderBy(asc(sites.code), asc(ruleSetVersions.version));
+  return rows.map((r) => ({
+    ...r,
+    disagreements: (r.disagreements as { key: string }[]).map((d) => d.key).sort(),
+  }));
+}
+
