@@ -462,9 +462,9 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
     siteIds: (siteMap.get(id) ?? []).map((s) => s.id),
     siteCodes: (siteMap.get(id) ?? []).map((s) => s.code),
     expanded,
-    /** The rule in force now per expanded tracking change (the base the diff compares with). */
+    /** Per expanded tracking change, the rule the diff compares with (the signed base once it left draft, else the rule in force now). */
     currentOf: expanded.flatMap((c) =>
-      c.kind === "tracking" ? [{ partNumber: c.partNumber, site: c.site, rule: current.get(ruleKey(c.partNumber, c.site)) ?? null }] : [],
+      c.kind === "tracking" ? [{ partNumber: c.partNumber, site: c.site, rule: (signedDiff ? signedDiff.current : current).get(ruleKey(c.partNumber, c.site)) ?? null }] : [],
     ),
     bases,
     approvals: approvals.required.map((r) => ({

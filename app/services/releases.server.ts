@@ -244,6 +244,8 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
         entityId: cr.number,
         before: { status: cr.status },
         after: { status: step.to, site: site.code, version: version.version, digest: version.digest },
+        // The audit trail's Reason column shows the waiver with every row of the release (issue 17 part 4).
+        reason: waived ? `Waiver: ${waived.reason}` : null,
       });
       released.push({ number: cr.number, status: step.to });
     }
@@ -266,6 +268,7 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
           ...(waived ? { waiver: { reason: waived.reason, disagreements: waived.disagreements.map((d) => d.key) } } : {}),
         },
       },
+      reason: waived ? `Waiver: ${waived.reason}` : null,
     });
     return { ok: true as const, site: site.code, version: version.version, digest: version.digest, effectiveFrom: version.effectiveFrom, released };
   });
