@@ -44,7 +44,7 @@ import {
 } from "../schemas/change-request";
 import type { Db, DbOrTx, Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
-import { citationProblems, reconcile } from "../domain/reconciliation";
+import { citationProblems, reconcile, unresolvedCitations } from "../domain/reconciliation";
 import { loadReconciliationInput } from "../queries/reconciliation.server";
 import { verifyPassword } from "../utils/password.server";
 import { analysisCurrency } from "./impact-analysis.server";
@@ -170,19 +170,21 @@ async function prepare(tx: Tx, input: unknown): Promise<Prepared> {
   return { content, expanded: expansion.changes, bases, catalog };
 }
 
-/** Each disagreement a change request cites must exist now and be one the request changes. */
+/**
+ * Each disagreement a change request cites must exist now, be one the request changes, and be
+ * resolved by it: with its tracking changes applied, C-981 says what the system of record says
+ * (issue 17 part 7).
+ */
 async function checkCitations(tx: Tx, content: ChangeRequestContent, expanded: readonly ExpandedChange[]): Promise<void> {
   const cited = content.resolvesDisagreements ?? [];
   if (cited.length === 0) return;
-  const report = reconcile(await loadReconciliationInput(tx));
-  const problems = citationProblems(
-    cited,
-    {
-      tracking: expanded.flatMap((c) => (c.kind === "tracking" ? [{ partNumber: c.partNumber, site: c.site }] : [])),
-      creates: expanded.flatMap((c) => (c.kind === "new_material" ? [c.partNumber] : [])),
-    },
-    new Set(report.rows.map((r) => r.key)),
-  );
+  const tracking = expanded.flatMap((c) => (c.kind === "tracking" ? [c] : []));
+  const creates = expanded.flatMap((c) => (c.kind === "new_material" ? [c.partNumber] : []));
+  const overrides = new Map(tracking.map((c) => [`${c.partNumber}@${c.site}`, { partNumber: c.partNumber, site: c.site, trackingMode: c.rule.trackingMode }]));
+  const [report, after] = await Promise.all([loadReconciliationInput(tx).then(reconcile), loadReconciliationInput(tx, { ruleOverrides: overrides }).then(reconcile)]);
+  const problems = citationProblems(cited, { tracking: tracking.map((c) => ({ partNumber: c.partNumber, site: c.site })), creates }, new Set(report.rows.map((r) => r.key)));
+  const named = new Set(problems.map((p) => p.slice(0, p.indexOf(":"))));
+  problems.push(...unresolvedCitations(cited.filter((key) => !named.has(key)), after, creates));
   if (problems.length) throw new DomainError("invalid", "The cited disagreements have problems", { resolvesDisagreements: problems });
 }
 
