@@ -38,7 +38,7 @@ import { isOpen, type ChangeRequestStatus } from "../domain/change-request-lifec
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { ChangeRequestContent } from "../schemas/change-request";
 import { approvalsOf, conflictsOf, currentRules, loadCatalog } from "../services/change-requests.server";
-import { signedBefore, type RequestBase } from "../domain/request-base";
+import { requestBaseDigest, signedBefore, type RequestBase } from "../domain/request-base";
 import { staleness, type StaleSite } from "./request-bases.server";
 import { releaseWaiversOf } from "./releases.server";
 import type { DbOrTx } from "../utils/db.server";
@@ -441,8 +441,10 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
       : Promise.resolve([]),
     releaseWaiversOf(db, { changeRequestNumber: cr.number }),
   ]);
-  const bases = baseRows.map(({ touched: _touched, releasedIn, ...b }) => ({
+  const bases = baseRows.map(({ touched, releasedIn, ...b }) => ({
     ...b,
+    /** The digest of what it read at the site (signed with it); null for bases from before per-request bases. */
+    touchedDigest: touched ? requestBaseDigest(expanded, touched as RequestBase) : null,
     releasedIn: releasedIn === null ? null : Number(releasedIn),
     moved: staleList.find((s) => s.site === b.site)?.moved ?? [],
   }));

@@ -121,11 +121,12 @@ export default function ChangeRequestRecord() {
             <th scope="col">Site</th>
             <th scope="col">Base version</th>
             <th scope="col">Rules digest (SHA-256)</th>
+            <th scope="col">What it reads (SHA-256)</th>
             <th scope="col">Released in</th>
           </tr>
         </thead>
         <tbody>
-          {view.bases.length === 0 ? <EmptyRow colSpan={4}>No bases recorded.</EmptyRow> : null}
+          {view.bases.length === 0 ? <EmptyRow colSpan={5}>No bases recorded.</EmptyRow> : null}
           {view.bases.map((b) => (
             <tr key={b.site}>
               <th scope="row">
@@ -135,6 +136,7 @@ export default function ChangeRequestRecord() {
               <td>
                 <Digest value={b.rulesDigest} full />
               </td>
+              <td>{b.touchedDigest ? <Digest value={b.touchedDigest} full /> : <span className="muted">—</span>}</td>
               <td>{b.releasedIn === null ? "not yet" : `v${b.releasedIn}`}</td>
             </tr>
           ))}

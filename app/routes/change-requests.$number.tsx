@@ -356,12 +356,13 @@ function ChangeRequestView() {
               <th scope="col">Site</th>
               <th scope="col">Version</th>
               <th scope="col">Rules digest</th>
+              <th scope="col">What it reads</th>
               <th scope="col">Released in</th>
               <th scope="col">Now</th>
             </tr>
           </thead>
           <tbody>
-            {view.bases.length === 0 ? <EmptyRow colSpan={5}>No bases recorded.</EmptyRow> : null}
+            {view.bases.length === 0 ? <EmptyRow colSpan={6}>No bases recorded.</EmptyRow> : null}
             {view.bases.map((b) => (
               <tr key={b.site}>
                 <th scope="row">
@@ -371,6 +372,7 @@ function ChangeRequestView() {
                 <td>
                   <Digest value={b.rulesDigest} />
                 </td>
+                <td>{b.touchedDigest ? <Digest value={b.touchedDigest} /> : <span className="muted">—</span>}</td>
                 <td>{b.releasedIn === null ? <span className="muted">—</span> : <Link to={`/rule-sets/${b.site}/${b.releasedIn}`}>v{b.releasedIn}</Link>}</td>
                 <td>
                   {view.stale.includes(b.site) ? (

@@ -145,7 +145,7 @@ describe("per-request bases and the signed record", () => {
     expect(detail.diff).toContainEqual({ site: "EIN", partNumber: "ASM-1003", field: "trackingMode", from: before.tracking_mode, to: "serial" });
     expect(detail.textDiff).toContain(`-    "trackingMode": "${before.tracking_mode}"`);
     expect(detail.textDiff).toContain('+    "trackingMode": "serial"');
-    expect(detail.bases).toEqual([expect.objectContaining({ site: "EIN", releasedIn: releasedA.version })]);
+    expect(detail.bases).toEqual([expect.objectContaining({ site: "EIN", releasedIn: releasedA.version, touchedDigest: expect.stringMatching(/^[0-9a-f]{64}$/) })]);
     expect(detail.waivers).toEqual([expect.objectContaining({ site: "EIN", version: releasedA.version, reason: WAIVER })]);
     expect(detail.waivers[0]!.disagreements.length).toBeGreaterThan(0);
 
