@@ -5,7 +5,6 @@ import {
   bomLines,
   changeRequestBases,
   changeRequestComments,
-  changeRequestSiteReleases,
   changeRequests,
   changeRequestTargets,
   identifierFormats,
