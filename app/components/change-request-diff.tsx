@@ -20,10 +20,10 @@ export const FIELD_LABELS: Record<string, string> = {
 const NEW_MATERIAL_FIELD = "new material";
 
 /** The structured per-material diff: site, material, field, from → to (unchanged fields left out). */
-export function StructuredDiff({ rows, id = "cr-diff" }: { rows: readonly DiffRow[]; id?: string }) {
+export function StructuredDiff({ rows, id = "cr-diff", basis = "current" }: { rows: readonly DiffRow[]; id?: string; basis?: "current" | "signed" }) {
   const created = new Set(rows.filter((row) => row.field === NEW_MATERIAL_FIELD).map((row) => row.partNumber));
   return (
-    <DataTable id={id} caption="Changes, field by field" captionDetail="compared with the rules in force now">
+    <DataTable id={id} caption="Changes, field by field" captionDetail={basis === "signed" ? "compared with the signed base (the rules it was written against)" : "compared with the rules in force now"}>
       <thead>
         <tr>
           <th scope="col">Site</th>
@@ -36,7 +36,9 @@ export function StructuredDiff({ rows, id = "cr-diff" }: { rows: readonly DiffRo
         </tr>
       </thead>
       <tbody>
-        {rows.length === 0 ? <EmptyRow colSpan={5}>Nothing would change: the proposal equals the rules in force.</EmptyRow> : null}
+        {rows.length === 0 ? (
+          <EmptyRow colSpan={5}>{basis === "signed" ? "Nothing changes: the proposal equals its signed base." : "Nothing would change: the proposal equals the rules in force."}</EmptyRow>
+        ) : null}
         {rows.map((row, i) => (
           <tr key={i}>
             <td>{row.site ?? <span className="muted">all sites</span>}</td>
@@ -114,9 +116,11 @@ export function describeNewMaterial(c: ExpandedNewMaterial): string {
 export function ExpandedChanges({
   changes,
   current,
+  basis = "current",
 }: {
   changes: readonly ExpandedChange[];
   current: readonly { partNumber: string; site: string; rule: TrackingRuleContent | null }[];
+  basis?: "current" | "signed";
 }) {
   const tracking = changes.filter((c) => c.kind === "tracking");
   const attributes = changes.filter((c) => c.kind === "attributes");
@@ -130,7 +134,7 @@ export function ExpandedChanges({
           <tr>
             <th scope="col">Material</th>
             <th scope="col">Site</th>
-            <th scope="col">Rule in force now</th>
+            <th scope="col">{basis === "signed" ? "Rule in the signed base" : "Rule in force now"}</th>
             <th scope="col">Proposed mode</th>
             <th scope="col">Containers</th>
             <th scope="col">Identifier formats</th>

@@ -19,6 +19,8 @@ export interface ImpactAnalysisSectionView {
   latest: { id: number; sha256: string; createdAt: Date | string; createdBy: string; durationMs: number; report: AnalysisReport } | null;
   current: boolean;
   staleReason: string | null;
+  /** Decided: the analysis its signatures bound (never "stale"). */
+  asSigned?: { sha256: string } | null;
 }
 
 const SEVERITY_TONE: Record<Severity, BadgeTone> = { critical: "bad", warning: "warn", info: "info" };
@@ -74,19 +76,38 @@ export function ImpactAnalysisSection({
           {canRun ? "Run one: it is required before the change request can be signed." : "Its author or a reviewer runs one before it is signed."}
         </p>
       ) : (
-        <AnalysisReportView number={number} latest={latest} current={view.current} staleReason={view.staleReason} />
+        <AnalysisReportView number={number} latest={latest} current={view.current} staleReason={view.staleReason} asSigned={view.asSigned ?? null} />
       )}
     </section>
   );
 }
 
-function AnalysisReportView({ number, latest, current, staleReason }: { number: string; latest: NonNullable<ImpactAnalysisSectionView["latest"]>; current: boolean; staleReason: string | null }) {
+function AnalysisReportView({
+  number,
+  latest,
+  current,
+  staleReason,
+  asSigned,
+}: {
+  number: string;
+  latest: NonNullable<ImpactAnalysisSectionView["latest"]>;
+  current: boolean;
+  staleReason: string | null;
+  asSigned: { sha256: string } | null;
+}) {
   const { report } = latest;
   const versions = Object.entries(report.ruleSetVersions);
   const volumeRows = report.changes.flatMap((c) => volumeRowsOf(c));
   return (
     <>
-      {current ? (
+      {asSigned ? (
+        <div className="notice notice-good analysis-currency" role="status">
+          <p>
+            <strong>As signed:</strong> the reviewers signed with this analysis, SHA-256 <Digest value={asSigned.sha256} />. It stays the record of what they
+            saw.
+          </p>
+        </div>
+      ) : current ? (
         <div className="notice notice-good analysis-currency" role="status">
           <p>
             <strong>Current:</strong> reviewers sign with this analysis.

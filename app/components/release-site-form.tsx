@@ -1,4 +1,5 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
+import { useState, type FormEvent } from "react";
 import { z } from "zod";
 import type { DiffRow } from "~/domain/change-request";
 import type { ChangeRequestStatus } from "~/domain/change-request-lifecycle";
@@ -19,7 +20,7 @@ const asArray = (v: unknown) => (Array.isArray(v) ? v : v === undefined || v ===
  * also checks the numbers and the time; these messages are that schema's.
  */
 const releaseFormSchema = z.object({
-  intent: z.literal("release"),
+  // The intent rides on the button pressed (release or preview); the server checks it.
   site: z.string().min(1, "Choose the site"),
   changeRequests: z.preprocess(asArray, z.array(z.string()).min(1, "Pick at least one approved change request")),
   effectiveFrom: z.string().optional(),
@@ -48,6 +49,8 @@ export interface ReleaseCandidateView {
   conflicts: readonly { number: string; status: ChangeRequestStatus; partNumber: string }[];
   revalidation: { tasks: number; withoutEvidence: number } | null;
   diff: readonly DiffRow[];
+  moved?: readonly string[];
+  wouldMakeStale?: readonly { number: string; status: ChangeRequestStatus; stale: readonly { site: string; moved: readonly string[] }[] }[];
 }
 
 export interface ReleaseSiteView {
@@ -56,6 +59,8 @@ export interface ReleaseSiteView {
   candidates: readonly ReleaseCandidateView[];
 }
 
+
+const NONE: readonly string[] = [];
 
 /** The errors of a field and of its elements (`changeRequests.0` belongs to `changeRequests`). */
 function errorsOf(errors: FieldErrors, name: string): string[] | undefined {
@@ -80,8 +85,11 @@ export function ReleaseSiteForm({
   serverErrors,
   signingProblem,
   disagreements = [],
+  selected: initiallySelected = NONE,
 }: {
   view: ReleaseSiteView;
+  /** The ticked change requests the server last saw (a preview, or a release that was refused). */
+  selected?: readonly string[];
   /** Known ERP/PLM/C-981 disagreements at this site today (the server checks them as the release leaves them). */
   disagreements?: readonly string[];
   meaning: string;
@@ -97,7 +105,43 @@ export function ReleaseSiteForm({
   const headingId = `${prefix}-heading`;
   const nextVersion = (latest?.version ?? 0) + 1;
   const crErrors = errorsOf(errors, "changeRequests");
-  const withDiff = candidates.filter((c) => c.diff.length > 0);
+  // The selection drives the diff and the stale list: live with JavaScript, on "Preview" without.
+  const [selected, setSelected] = useState<ReadonlySet<string>>(() => new Set(initiallySelected));
+  const [seen, setSeen] = useState(initiallySelected);
+  if (seen !== initiallySelected) {
+    setSeen(initiallySelected);
+    setSelected(new Set(initiallySelected));
+  }
+  const toggle = (number: string, on: boolean) =>
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(number);
+      else next.delete(number);
+      return next;
+    });
+  const ticked = candidates.filter((c) => selected.has(c.number) && !c.mine);
+  const withDiff = ticked.filter((c) => c.diff.length > 0);
+  // Other requests the ticked ones would make stale (a ticked one is released with them, not made stale).
+  const madeStale = new Map<string, { number: string; status: ChangeRequestStatus; moved: string[]; by: string[] }>();
+  for (const c of ticked) {
+    for (const x of c.wouldMakeStale ?? []) {
+      if (selected.has(x.number)) continue;
+      const entry = madeStale.get(x.number) ?? { number: x.number, status: x.status, moved: [], by: [] };
+      for (const st of x.stale) for (const m of st.moved) if (!entry.moved.includes(m)) entry.moved.push(m);
+      entry.by.push(c.number);
+      madeStale.set(x.number, entry);
+    }
+  }
+  const staleList = [...madeStale.values()].sort((a, b) => a.number.localeCompare(b.number));
+  const formErrors = [...new Set([...(errors.form ?? []), ...(errors.site ?? []), ...(errors.intent ?? [])])];
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    // With JavaScript the preview is already live: "Preview" sends nothing (not even the password).
+    if (((event.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null)?.value === "preview") {
+      event.preventDefault();
+      return;
+    }
+    onSubmit(event);
+  };
   return (
     <section aria-labelledby={headingId} className="card release-site">
       <h2 id={headingId}>
@@ -125,10 +169,9 @@ export function ReleaseSiteForm({
       {candidates.length === 0 ? (
         <p className="muted">No approved change request is waiting for release at {code}.</p>
       ) : (
-        <Form method="post" onSubmit={onSubmit} noValidate aria-labelledby={headingId}>
-          <input type="hidden" name="intent" value="release" />
+        <Form method="post" onSubmit={submit} noValidate aria-labelledby={headingId}>
           <input type="hidden" name="site" value={code} />
-          <FormError errors={[...(errors.form ?? []), ...(errors.site ?? []), ...(errors.intent ?? [])]} />
+          <FormError errors={formErrors.length ? formErrors : undefined} />
 
           <fieldset className="release-candidates" aria-describedby={crErrors ? `${prefix}-crs-error` : undefined}>
             <legend>Change requests to release at {code}</legend>
@@ -153,7 +196,15 @@ export function ReleaseSiteForm({
                           <span className="muted small">you wrote it</span>
                         ) : (
                           <span className="checkbox-line">
-                            <input type="checkbox" name="changeRequests" value={c.number} id={id} aria-invalid={crErrors ? true : undefined} />
+                            <input
+                              type="checkbox"
+                              name="changeRequests"
+                              value={c.number}
+                              id={id}
+                              checked={selected.has(c.number)}
+                              onChange={(e) => toggle(c.number, e.currentTarget.checked)}
+                              aria-invalid={crErrors ? true : undefined}
+                            />
                             <label htmlFor={id}>
                               Release<span className="visually-hidden"> {c.number} at {code}</span>
                             </label>
@@ -172,7 +223,22 @@ export function ReleaseSiteForm({
                         <ChangeRequestFlags stale={c.stale ? [code] : []} conflict={c.conflicts.length > 0} />
                         {revalidationBlocks(c) ? <Badge tone="warn">revalidation evidence missing</Badge> : null}
                         {c.mine ? <Badge>author: another release manager releases it</Badge> : null}
-                        {c.stale ? <span className="release-flag-note">The rules at {code} changed since it was approved: rebase it first.</span> : null}
+                        {c.stale ? (
+                          <span className="release-flag-note">
+                            What it reads at {code} changed since it was approved ({(c.moved ?? []).join("; ")}): rebase it first.
+                          </span>
+                        ) : null}
+                        {(c.wouldMakeStale ?? []).length > 0 ? (
+                          <span className="release-flag-note">
+                            Releasing it makes stale:{" "}
+                            {(c.wouldMakeStale ?? []).map((x, i) => (
+                              <span key={x.number}>
+                                {i > 0 ? ", " : null}
+                                <Link to={`/change-requests/${x.number}`}>{x.number}</Link>
+                              </span>
+                            ))}
+                          </span>
+                        ) : null}
                         {c.conflicts.length > 0 ? (
                           <span className="release-flag-note">
                             Also changed by{" "}
@@ -184,7 +250,9 @@ export function ReleaseSiteForm({
                             ))}
                           </span>
                         ) : null}
-                        {!c.stale && !c.mine && !revalidationBlocks(c) && c.conflicts.length === 0 ? <span className="muted">—</span> : null}
+                        {!c.stale && !c.mine && !revalidationBlocks(c) && c.conflicts.length === 0 && (c.wouldMakeStale ?? []).length === 0 ? (
+                          <span className="muted">—</span>
+                        ) : null}
                       </td>
                     </tr>
                   );
@@ -192,9 +260,16 @@ export function ReleaseSiteForm({
               </tbody>
             </DataTable>
             <ErrorList id={`${prefix}-crs-error`} errors={crErrors} />
+            <button type="submit" name="intent" value="preview" className="button-secondary" formNoValidate>
+              Preview the ticked change requests
+            </button>
           </fieldset>
 
-          <DataTable id={`${prefix}-diff`} caption={`What changes at ${code}`} captionDetail={latest ? `compared with v${latest.version}` : "compared with no rules (legacy)"}>
+          <DataTable
+            id={`${prefix}-diff`}
+            caption={`What changes at ${code}`}
+            captionDetail={`${ticked.length ? `${ticked.map((c) => c.number).join(", ")}, ` : ""}${latest ? `compared with v${latest.version}` : "compared with no rules (legacy)"}`}
+          >
             <thead>
               <tr>
                 <th scope="col">Change request</th>
@@ -207,7 +282,11 @@ export function ReleaseSiteForm({
               </tr>
             </thead>
             <tbody>
-              {withDiff.length === 0 ? <EmptyRow colSpan={5}>Nothing would change: the change requests equal the rules of the latest version.</EmptyRow> : null}
+              {ticked.length === 0 ? (
+                <EmptyRow colSpan={5}>Tick the change requests to release, then preview: this table shows what exactly those would change.</EmptyRow>
+              ) : withDiff.length === 0 ? (
+                <EmptyRow colSpan={5}>Nothing would change: the ticked change requests equal the rules of the latest version.</EmptyRow>
+              ) : null}
               {withDiff.flatMap((c) =>
                 c.diff.map((row, i) => (
                   <tr key={`${c.number}|${i}`}>
@@ -224,6 +303,30 @@ export function ReleaseSiteForm({
               )}
             </tbody>
           </DataTable>
+
+          {ticked.length > 0 ? (
+            staleList.length > 0 ? (
+              <div className="notice notice-warn" id={`${prefix}-made-stale`}>
+                <p>
+                  <strong>
+                    This release makes {staleList.length} other change request(s) stale
+                  </strong>
+                  : what they read changes, so they need a rebase (and new signatures) before they can be signed or released.
+                </p>
+                <ul className="compact-list">
+                  {staleList.map((x) => (
+                    <li key={x.number}>
+                      <Link to={`/change-requests/${x.number}`}>{x.number}</Link> ({STATUS_LABELS[x.status]}): {x.moved.join("; ")} — by {x.by.join(", ")}
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            ) : (
+              <p className="muted" id={`${prefix}-made-stale`}>
+                This release makes no other change request stale.
+              </p>
+            )
+          ) : null}
 
           <div className="form-grid">
             <Field
@@ -305,7 +408,7 @@ export function ReleaseSiteForm({
               This instance cannot sign rule sets now; the release will be refused.
             </p>
           ) : null}
-          <button type="submit" disabled={navigation.state === "submitting"} aria-describedby={`${prefix}-meaning`}>
+          <button type="submit" name="intent" value="release" disabled={navigation.state === "submitting"} aria-describedby={`${prefix}-meaning`}>
             Sign and release at {code}
           </button>
         </Form>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { citationProblems, DEFAULT_SYSTEM_OF_RECORD, describeDisagreement, disagreementsAt, reconcile, type ReconciliationInput } from "./reconciliation";
+import { citationProblems, DEFAULT_SYSTEM_OF_RECORD, describeDisagreement, disagreementsAt, reconcile, unresolvedCitations, type ReconciliationInput } from "./reconciliation";
 
 function input(over: Partial<ReconciliationInput> = {}): ReconciliationInput {
   return {
@@ -94,5 +94,35 @@ describe("citationProblems", () => {
       "ASM-1@CLT: no such disagreement in the reconciliation report (resolved meanwhile, or mistyped)",
       "MCH-9@EIN: this change request does not change MCH-9 at EIN",
     ]);
+  });
+});
+
+describe("unresolvedCitations (issue 17 part 7)", () => {
+  /** The reconciliation with ASM-1 and RES-1 at EIN set to these modes, as a proposal would leave them. */
+  const after = (asm: "serial" | "lot" | "none", res: "serial" | "lot" | "none") =>
+    reconcile(
+      input({
+        rules: [
+          { partNumber: "ASM-1", site: "EIN", trackingMode: asm },
+          { partNumber: "ASM-1", site: "CLT", trackingMode: "lot" },
+          { partNumber: "RES-1", site: "EIN", trackingMode: res },
+          { partNumber: "SUB-1", site: "EIN", trackingMode: "serial" },
+          { partNumber: "EPC-1", site: "EIN", trackingMode: "serial" },
+        ],
+      }),
+    );
+  it("accepts a citation when C-981 then says what the system of record says, even if another system still disagrees", () => {
+    // ASM-1: PLM (serial numbers' system of record) says serial; ERP's lot remains for ERP to correct.
+    // RES-1: ERP (lots' system of record) says none; PLM's lot remains for PLM to correct.
+    expect(unresolvedCitations(["ASM-1@EIN", "RES-1@EIN"], after("serial", "none"), [])).toEqual([]);
+  });
+  it("refuses a citation the proposal leaves C-981 disagreeing with the system of record, saying why", () => {
+    expect(unresolvedCitations(["ASM-1@EIN", "RES-1@EIN"], after("none", "lot"), [])).toEqual([
+      "ASM-1@EIN: with this change C-981 would say none at EIN, but PLM, the system of record for serial numbers, says serial — it does not resolve this disagreement",
+      "RES-1@EIN: with this change C-981 would say lot at EIN, but ERP, the system of record for lots / batches, says none — it does not resolve this disagreement",
+    ]);
+  });
+  it("leaves materials the request creates to citationProblems", () => {
+    expect(unresolvedCitations(["NEW-9@*"], after("lot", "lot"), ["NEW-9"])).toEqual([]);
   });
 });

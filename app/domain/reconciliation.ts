@@ -211,6 +211,27 @@ export function citationProblems(
   return problems;
 }
 
+/**
+ * Issue 17 part 7: a request may cite a disagreement only when its proposal makes C-981 agree with
+ * the system of record for it. `after` is the reconciliation with the request's tracking changes
+ * applied; a cited key still there with C-981 not saying what the system of record says is not
+ * resolved by it (e.g. swapping a PLM disagreement for an ERP one when ERP decides). A key the
+ * request creates the material for is left to `citationProblems`. Returns the problems.
+ */
+export function unresolvedCitations(cited: readonly string[], after: ReconciliationReport, creates: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const key of cited) {
+    const row = after.rows.find((r) => r.key === key);
+    if (!row || creates.includes(row.partNumber) || row.c981 === row.expected) continue;
+    const system = RECORD_SYSTEM_LABELS[row.systemOfRecord];
+    const kind = IDENTIFIER_TYPE_LABELS[row.identifierType].toLowerCase();
+    problems.push(
+      `${key}: with this change C-981 would say ${row.c981 ?? "nothing"}${row.site ? ` at ${row.site}` : ""}, but ${system}, the system of record for ${kind}, says ${row.expected ?? "nothing"} — it does not resolve this disagreement`,
+    );
+  }
+  return problems;
+}
+
 /** The disagreements a release at `site` would leave, as the waiver names them. */
 export function disagreementsAt(report: ReconciliationReport, site: string): ReconciliationRow[] {
   return report.rows.filter((r) => r.site === site);

@@ -13,6 +13,7 @@ import { and, asc, count, desc, eq, exists, inArray, isNull, or, sql, type SQL }
 import {
   changeRequestBases,
   changeRequestComments,
+  changeRequestSiteReleases,
   changeRequests,
   changeRequestTargets,
   identifierFormats,
@@ -36,7 +37,10 @@ import {
 import { isOpen, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { ChangeRequestContent } from "../schemas/change-request";
-import { approvalsOf, conflictsOf, currentRules, loadCatalog, siteBases, staleSites } from "../services/change-requests.server";
+import { approvalsOf, conflictsOf, currentRules, loadCatalog } from "../services/change-requests.server";
+import { requestBaseDigest, signedBefore, type RequestBase } from "../domain/request-base";
+import { staleness, type StaleSite } from "./request-bases.server";
+import { releaseWaiversOf } from "./releases.server";
 import type { DbOrTx } from "../utils/db.server";
 import { rolesHeldAtEverySite, type Grant } from "../../policies/ability";
 import { requiredApprovals, type ReviewerRole } from "../../policies/approval";
@@ -312,24 +316,10 @@ export async function listChangeRequests(db: DbOrTx, search: ChangeRequestSearch
   };
 }
 
-/** Of these change requests, those whose base at some site moved since (site codes per request). */
+/** Of these change requests, those where what they read at some site moved since (site codes per request). */
 async function staleIds(db: DbOrTx, ids: readonly number[]): Promise<Map<number, string[]>> {
-  const out = new Map<number, string[]>();
-  if (ids.length === 0) return out;
-  const [bases, current] = await Promise.all([
-    db
-      .select({ changeRequestId: changeRequestBases.changeRequestId, site: sites.code, digest: changeRequestBases.baseRulesDigest })
-      .from(changeRequestBases)
-      .innerJoin(sites, eq(sites.id, changeRequestBases.siteId))
-      .where(inArray(changeRequestBases.changeRequestId, [...ids]))
-      .orderBy(asc(sites.code)),
-    siteBases(db),
-  ]);
-  for (const b of bases) {
-    if (current.get(b.site)?.rulesDigest === b.digest) continue;
-    out.set(b.changeRequestId, [...(out.get(b.changeRequestId) ?? []), b.site]);
-  }
-  return out;
+  const stale = await staleness(db, ids);
+  return new Map([...stale].map(([id, list]) => [id, list.map((s) => s.site).sort()]));
 }
 
 /** Of these change requests, those sharing a material at a site with another open one (conflictsOf, in bulk). */
@@ -378,7 +368,7 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
   const open = isOpen(cr.status);
   const attributeParts = [...new Set(expanded.filter((c) => c.kind === "attributes").map((c) => c.partNumber))];
 
-  const [siteMap, bases, signatureRows, comments, history, catalog, current, approvals, stale, conflicts, attributeRows] = await Promise.all([
+  const [siteMap, baseRows, signatureRows, comments, history, catalog, current, approvals, staleList, conflicts, attributeRows, waivers] = await Promise.all([
     sitesOf(db, [cr.id]),
     db
       .select({
@@ -386,6 +376,9 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
         siteName: sites.name,
         version: ruleSetVersions.version,
         rulesDigest: changeRequestBases.baseRulesDigest,
+        touched: changeRequestBases.touched,
+        releasedIn: sql<number | null>`(select v.version from ${changeRequestSiteReleases} r join ${ruleSetVersions} v on v.id = r.rule_set_version_id
+          where r.change_request_id = ${changeRequestBases.changeRequestId} and r.site_id = ${changeRequestBases.siteId})`,
       })
       .from(changeRequestBases)
       .innerJoin(sites, eq(sites.id, changeRequestBases.siteId))
@@ -428,7 +421,7 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
     loadCatalog(db),
     currentRules(db),
     approvalsOf(db, cr.id, expanded),
-    open ? staleSites(db, cr.id) : Promise.resolve([]),
+    open ? staleness(db, [cr.id]).then((m) => m.get(cr.id) ?? []) : Promise.resolve([] as StaleSite[]),
     open ? conflictsOf(db, cr.id) : Promise.resolve([]),
     attributeParts.length
       ? db
@@ -443,10 +436,21 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
           .innerJoin(materialFamilies, eq(materialFamilies.id, materials.familyId))
           .where(inArray(materials.partNumber, attributeParts))
       : Promise.resolve([]),
+    releaseWaiversOf(db, { changeRequestNumber: cr.number }),
   ]);
+  const bases = baseRows.map(({ touched, releasedIn, ...b }) => ({
+    ...b,
+    /** The digest of what it read at the site (signed with it); null for bases from before per-request bases. */
+    touchedDigest: touched ? requestBaseDigest(expanded, touched as RequestBase) : null,
+    releasedIn: releasedIn === null ? null : Number(releasedIn),
+    moved: staleList.find((s) => s.site === b.site)?.moved ?? [],
+  }));
+  const stale = staleList.map((s) => s.site).sort();
   const attributes = new Map<string, Record<string, unknown>>(
     attributeRows.map((m) => [m.partNumber, { riskClass: m.riskClass, regulatoryFlags: [...m.regulatoryFlags].sort(), family: m.family, gtin: m.gtin }]),
   );
+  const signedBases = baseRows.map((b) => b.touched as RequestBase | null);
+  const signedDiff = cr.status !== "draft" && signedBases.length > 0 && signedBases.every((b) => b !== null) ? signedBefore(signedBases as RequestBase[]) : null;
   const approvers = new Map(signatureRows.filter((s) => s.voidedAt === null && s.meaning === "approved").map((s) => [`${s.signerId}|${s.role}`, s.printedName]));
   const { id, authorId, expandedChanges: _expanded, ...shown } = cr;
   return {
@@ -457,9 +461,9 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
     siteIds: (siteMap.get(id) ?? []).map((s) => s.id),
     siteCodes: (siteMap.get(id) ?? []).map((s) => s.code),
     expanded,
-    /** The rule in force now per expanded tracking change (the base the diff compares with). */
+    /** Per expanded tracking change, the rule the diff compares with (the signed base once it left draft, else the rule in force now). */
     currentOf: expanded.flatMap((c) =>
-      c.kind === "tracking" ? [{ partNumber: c.partNumber, site: c.site, rule: current.get(ruleKey(c.partNumber, c.site)) ?? null }] : [],
+      c.kind === "tracking" ? [{ partNumber: c.partNumber, site: c.site, rule: (signedDiff ? signedDiff.current : current).get(ruleKey(c.partNumber, c.site)) ?? null }] : [],
     ),
     bases,
     approvals: approvals.required.map((r) => ({
@@ -471,9 +475,19 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
     comments,
     history,
     stale,
+    /** Per stale site, what moved. */
+    staleDetail: staleList,
     conflicts,
-    diff: structuredDiff(expanded, current, catalog, attributes),
-    textDiff: textDiff(expanded, current),
+    /**
+     * Once it left draft, the diff is the one its signatures bound: against what it read at each
+     * site when this revision was written (issue 17 part 4), not today's rules — a release (its own
+     * or another's) never rewrites a signed record. A draft compares with the rules in force now.
+     */
+    diffBasis: signedDiff ? ("signed" as const) : ("current" as const),
+    diff: signedDiff ? structuredDiff(expanded, signedDiff.current, { ...catalog, bomLines: signedDiff.catalog.bomLines }, signedDiff.attributes) : structuredDiff(expanded, current, catalog, attributes),
+    textDiff: textDiff(expanded, signedDiff ? signedDiff.current : current),
+    /** The release waivers of the versions that released it (reason and the disagreements left). */
+    waivers,
   };
 }
 

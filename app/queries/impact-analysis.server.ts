@@ -3,9 +3,11 @@
  * is the stored RFC 8785 text (never recomputed here): what a reviewer sees, downloads and signs
  * with is the same bytes, named by the same SHA-256.
  */
+import { and, desc, eq, isNotNull, isNull } from "drizzle-orm";
+import { changeRequests, impactAnalyses, signatures } from "../../db/schema";
 import type { AnalysisReport } from "../domain/impact-analysis";
 import { analysisCurrency, storedAnalysis } from "../services/impact-analysis.server";
-import type { Db } from "../utils/db.server";
+import type { Db, DbOrTx } from "../utils/db.server";
 import { csvRecord } from "./audit.server";
 
 export interface ImpactAnalysisView {
@@ -14,7 +16,15 @@ export interface ImpactAnalysisView {
   /** Whether it may be signed with now (ADR 009); when not, why. */
   current: boolean;
   staleReason: string | null;
+  /**
+   * Once the request is decided (approved, released, …) its analysis is no longer "current" or
+   * "stale": it is the one the signatures bound (issue 17 part 4). The hash they signed with.
+   */
+  asSigned: { sha256: string } | null;
 }
+
+/** Statuses after review: the analysis is what was signed, not something to refresh. */
+const DECIDED = new Set(["approved", "partly_released", "released", "rejected"]);
 
 /**
  * The latest analysis and whether it is current, read in one snapshot so that the two agree
@@ -24,15 +34,43 @@ export async function impactAnalysisView(db: Db, number: string): Promise<Impact
   return db.transaction(
     async (tx) => {
       const latest = await storedAnalysis(tx, number);
+      const [cr] = await tx.select({ id: changeRequests.id, status: changeRequests.status }).from(changeRequests).where(eq(changeRequests.number, number));
+      if (cr && DECIDED.has(cr.status)) {
+        const [signed] = await tx
+          .select({ analysisHash: signatures.analysisHash })
+          .from(signatures)
+          .where(and(eq(signatures.changeRequestId, cr.id), isNull(signatures.voidedAt), isNotNull(signatures.analysisHash)))
+          .orderBy(desc(signatures.signedAt), desc(signatures.id))
+          .limit(1);
+        const shown = signed?.analysisHash ? ((await storedAnalysisByHash(tx, cr.id, signed.analysisHash)) ?? latest) : latest;
+        return {
+          latest: shown ? { id: shown.id, sha256: shown.sha256, createdAt: shown.createdAt, createdBy: shown.createdBy, durationMs: shown.durationMs, report: shown.report } : null,
+          current: false,
+          staleReason: null,
+          asSigned: signed?.analysisHash ? { sha256: signed.analysisHash } : null,
+        };
+      }
       const currency = await analysisCurrency(tx, number);
       return {
         latest: latest ? { id: latest.id, sha256: latest.sha256, createdAt: latest.createdAt, createdBy: latest.createdBy, durationMs: latest.durationMs, report: latest.report } : null,
         current: currency.current && latest !== null && currency.analysis.id === latest.id,
         staleReason: currency.current ? null : currency.reason,
+        asSigned: null,
       };
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
   );
+}
+
+/** The stored analysis of a change request with this SHA-256 (the one its signatures name). */
+async function storedAnalysisByHash(db: DbOrTx, changeRequestId: number, sha256: string) {
+  const [row] = await db
+    .select({ id: impactAnalyses.id, sha256: impactAnalyses.sha256, createdAt: impactAnalyses.createdAt, createdBy: impactAnalyses.createdBy, durationMs: impactAnalyses.durationMs, report: impactAnalyses.report })
+    .from(impactAnalyses)
+    .where(and(eq(impactAnalyses.changeRequestId, changeRequestId), eq(impactAnalyses.sha256, sha256)))
+    .orderBy(desc(impactAnalyses.id))
+    .limit(1);
+  return row ? { ...row, report: JSON.parse(row.report) as AnalysisReport } : null;
 }
 
 export const ANALYSIS_CSV_COLUMNS = [

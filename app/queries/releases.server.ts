@@ -14,6 +14,7 @@ import {
   materialFamilies,
   materials,
   releaseSignatures,
+  releaseWaivers,
   ruleSetVersions,
   signatures,
   sites,
@@ -22,10 +23,12 @@ import {
 import { defineAbilityFor, PERMISSIONS, record, type Grant } from "../../policies/ability";
 import { bomLineKey, ruleKey, structuredDiff, type Catalog, type DiffRow, type ExpandedChange } from "../domain/change-request";
 import type { ChangeRequestStatus } from "../domain/change-request-lifecycle";
-import { EMPTY_RULES_DIGEST, rulesDigest, type RuleSetDocument } from "../domain/rule-set";
+import type { RuleSetDocument } from "../domain/rule-set";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { ChangeRequestContent } from "../schemas/change-request";
 import { conflictsOf } from "../services/change-requests.server";
+import { afterRelease, type BaseWorld } from "../domain/request-base";
+import { baseMoved, loadBaseWorld, siteBases, staleness, storedBases, type SiteBase, type StaleSite, type StoredBase } from "./request-bases.server";
 import type { DbOrTx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { assertCanSign, loadKeyRing } from "../utils/signing.server";
@@ -100,8 +103,15 @@ export interface ReleaseCandidate {
   /** The viewer wrote it: they never release it (the service refuses). */
   mine: boolean;
   approvedBy: string[];
-  /** The site's rules moved since it was approved: the release would answer 409. */
+  /** What it read at this site moved since it was approved: the release would answer 409. */
   stale: boolean;
+  /** What moved, when stale. */
+  moved: string[];
+  /**
+   * The other open change requests (in review, approved, partly released) that releasing this one
+   * here would make stale, with what would move under them (issue 17 part 5).
+   */
+  wouldMakeStale: { number: string; status: ChangeRequestStatus; stale: StaleSite[] }[];
   /** Other open change requests changing the same material at this site. */
   conflicts: { number: string; status: ChangeRequestStatus; partNumber: string }[];
   /** When revalidation is required: its tasks and how many lack evidence (the release refuses unless all have it). */
@@ -185,6 +195,8 @@ export async function releaseBoard(db: DbOrTx, params: { siteIds: readonly numbe
       : Promise.resolve([]),
   ]);
   const conflicts = new Map(conflictLists);
+  const [world, currentBases, others] = await Promise.all([loadBaseWorld(db), siteBases(db), watchedRequests(db)]);
+  const stale = await staleness(db, ids, world);
   const attributes = new Map<string, Record<string, unknown>>(
     attributeRows.map((m) => [m.partNumber, { riskClass: m.riskClass, regulatoryFlags: [...m.regulatoryFlags].sort(), family: m.family, gtin: m.gtin }]),
   );
@@ -192,8 +204,6 @@ export async function releaseBoard(db: DbOrTx, params: { siteIds: readonly numbe
   return siteRows.map((site) => {
     const latest = latestRows.find((v) => v.siteId === site.id);
     const document = latest ? parseDocument(latest.canonical) : null;
-    // The same digest the service compares a request's base with (siteBases): the rules, not the envelope.
-    const currentDigest = document ? rulesDigest(document) : latest ? null : EMPTY_RULES_DIGEST;
     const base = baseOf(site.code, document);
     return {
       site: { code: site.code, name: site.name },
@@ -223,7 +233,9 @@ export async function releaseBoard(db: DbOrTx, params: { siteIds: readonly numbe
             authorName: c.authorName,
             mine: c.authorId === params.viewerId,
             approvedBy: [...new Set(approvalRows.filter((a) => a.changeRequestId === c.id).map((a) => a.printedName))],
-            stale: currentDigest !== c.baseRulesDigest,
+            stale: (stale.get(c.id) ?? []).some((x) => x.site === site.code),
+            moved: (stale.get(c.id) ?? []).find((x) => x.site === site.code)?.moved ?? [],
+            wouldMakeStale: madeStaleBy(world, currentBases, site.code, { id: c.id, expanded, firstRelease: c.status === "approved" }, others),
             conflicts: (conflicts.get(c.id) ?? []).filter((x) => x.site === site.code).map(({ number, status, partNumber }) => ({ number, status, partNumber })),
             revalidation: content.revalidationRequired
               ? { tasks: content.revalidationTasks.length, withoutEvidence: content.revalidationTasks.filter((t) => !t.evidenceUrl).length }
@@ -233,6 +245,70 @@ export async function releaseBoard(db: DbOrTx, params: { siteIds: readonly numbe
         }),
     };
   });
+}
+
+/** Open change requests whose signatures or review a release could make stale, with their bases. */
+const WATCHED: ChangeRequestStatus[] = ["in_review", "approved", "partly_released"];
+
+interface Watched {
+  id: number;
+  number: string;
+  status: ChangeRequestStatus;
+  expanded: ExpandedChange[];
+  bases: StoredBase[];
+}
+
+async function watchedRequests(db: DbOrTx): Promise<Watched[]> {
+  const rows = await db
+    .select({ id: changeRequests.id, number: changeRequests.number, status: changeRequests.status, expanded: changeRequests.expandedChanges })
+    .from(changeRequests)
+    .where(inArray(changeRequests.status, WATCHED))
+    .orderBy(asc(changeRequests.number));
+  const [bases, released] = await Promise.all([
+    storedBases(db, rows.map((r) => r.id)),
+    rows.length
+      ? db
+          .select({ changeRequestId: changeRequestSiteReleases.changeRequestId, siteId: changeRequestSiteReleases.siteId })
+          .from(changeRequestSiteReleases)
+          .where(inArray(changeRequestSiteReleases.changeRequestId, rows.map((r) => r.id)))
+      : Promise.resolve([]),
+  ]);
+  return rows.map((r) => ({
+    ...r,
+    expanded: r.expanded as ExpandedChange[],
+    // Where a request is released already, nothing can make it stale there.
+    bases: bases.filter((b) => b.changeRequestId === r.id && !released.some((x) => x.changeRequestId === r.id && x.siteId === b.siteId)),
+  }));
+}
+
+/**
+ * The requests a release of `candidate` at `site` would make stale: current now, and stale in the
+ * world as the release leaves it (the same comparison the service makes at the next signature or
+ * release). A base from before per-request bases goes stale with any release at its site.
+ */
+function madeStaleBy(
+  world: BaseWorld,
+  current: ReadonlyMap<string, SiteBase>,
+  site: string,
+  candidate: { id: number; expanded: ExpandedChange[]; firstRelease: boolean },
+  others: readonly Watched[],
+): { number: string; status: ChangeRequestStatus; stale: StaleSite[] }[] {
+  const after = afterRelease(world, site, [candidate]);
+  const moved = new Map(current);
+  const here = current.get(site);
+  if (here) moved.set(site, { ...here, rulesDigest: `${here.rulesDigest} (released)` });
+  const out: { number: string; status: ChangeRequestStatus; stale: StaleSite[] }[] = [];
+  for (const other of others) {
+    if (other.id === candidate.id) continue;
+    const stale = other.bases.flatMap((b) => {
+      if (b.touched === null && b.site !== site) return [];
+      if (baseMoved(other.expanded, b, world, current)) return [];
+      const now = baseMoved(other.expanded, b, after, moved);
+      return now ? [now] : [];
+    });
+    if (stale.length) out.push({ number: other.number, status: other.status, stale });
+  }
+  return out;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -267,7 +343,7 @@ export async function ruleSetVersionRelease(db: DbOrTx, params: { siteCode: stri
     .where(and(eq(sites.code, params.siteCode), eq(ruleSetVersions.version, params.version)));
   if (!row) return null;
   const numbers = [...row.changeRequestNumbers].sort();
-  const [[signature], requests] = await Promise.all([
+  const [[signature], requests, waivers] = await Promise.all([
     db
       .select({
         printedName: releaseSignatures.printedName,
@@ -282,6 +358,7 @@ export async function ruleSetVersionRelease(db: DbOrTx, params: { siteCode: stri
     numbers.length
       ? db.select({ number: changeRequests.number, title: changeRequests.title, status: changeRequests.status }).from(changeRequests).where(inArray(changeRequests.number, numbers))
       : Promise.resolve([]),
+    releaseWaiversOf(db, { ruleSetVersionId: row.id }),
   ]);
   return {
     kind: row.kind,
@@ -289,6 +366,8 @@ export async function ruleSetVersionRelease(db: DbOrTx, params: { siteCode: stri
     changeRequests: numbers.map((number) => requests.find((r) => r.number === number) ?? { number, title: null, status: null }),
     signingKeyIds: keyIdsOf(row.jws),
     signature: signature ?? null,
+    /** The waiver given with the release signature (null when none was needed). */
+    waiver: waivers[0] ?? null,
   };
 }
 
@@ -326,3 +405,55 @@ export async function changeRequestLiveAt(db: DbOrTx, params: { changeRequestId:
         },
   );
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Release waivers                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface ReleaseWaiverView {
+  site: string;
+  version: number;
+  reason: string;
+  /** The disagreement keys (PART@SITE) the release left, waived. */
+  disagreements: string[];
+  printedName: string;
+  signedAt: Date;
+}
+
+/**
+ * The waivers given with release signatures (issue 10 part 4, issue 17 part 4): of one version, or
+ * of every version that released a change request.
+ */
+export async function releaseWaiversOf(db: DbOrTx, params: { ruleSetVersionId: number } | { changeRequestNumber: string }): Promise<ReleaseWaiverView[]> {
+  const where =
+    "ruleSetVersionId" in params
+      ? eq(ruleSetVersions.id, params.ruleSetVersionId)
+      : inArray(
+          ruleSetVersions.id,
+          db
+            .select({ id: changeRequestSiteReleases.ruleSetVersionId })
+            .from(changeRequestSiteReleases)
+            .innerJoin(changeRequests, eq(changeRequests.id, changeRequestSiteReleases.changeRequestId))
+            .where(eq(changeRequests.number, params.changeRequestNumber)),
+        );
+  const rows = await db
+    .select({
+      site: sites.code,
+      version: ruleSetVersions.version,
+      reason: releaseWaivers.reason,
+      disagreements: releaseWaivers.disagreements,
+      printedName: releaseSignatures.printedName,
+      signedAt: releaseSignatures.signedAt,
+    })
+    .from(releaseWaivers)
+    .innerJoin(releaseSignatures, eq(releaseSignatures.id, releaseWaivers.releaseSignatureId))
+    .innerJoin(ruleSetVersions, eq(ruleSetVersions.id, releaseSignatures.ruleSetVersionId))
+    .innerJoin(sites, eq(sites.id, ruleSetVersions.siteId))
+    .where(where)
+    .orderBy(asc(sites.code), asc(ruleSetVersions.version));
+  return rows.map((r) => ({
+    ...r,
+    disagreements: (r.disagreements as { key: string }[]).map((d) => d.key).sort(),
+  }));
+}
+

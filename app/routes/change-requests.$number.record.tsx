@@ -1,7 +1,8 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { ChangeRequestContentView } from "~/components/change-request-content";
-import { ExpandedChanges, StructuredDiff } from "~/components/change-request-diff";
+import { ExpandedChanges, StructuredDiff, TextDiff } from "~/components/change-request-diff";
+import { ReleaseWaivers } from "~/components/release-waivers";
 import { ApprovalsNeeded, manifestTime, SignatureManifestations } from "~/components/change-request-signatures";
 import { ChangeRequestStatusBadge } from "~/components/change-request-status";
 import { DataTable, EmptyRow } from "~/components/data-table";
@@ -37,7 +38,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     approvals: detail.approvals,
     signatures: detail.signatures,
     diff: detail.diff,
+    diffBasis: detail.diffBasis,
+    textDiff: detail.textDiff,
     stale: detail.stale,
+    waivers: detail.waivers,
   };
 }
 
@@ -105,20 +109,24 @@ export default function ChangeRequestRecord() {
 
       <section aria-labelledby="record-changes">
         <h2 id="record-changes">Changes per material</h2>
-        <ExpandedChanges changes={view.expanded} current={view.currentOf} />
-        <StructuredDiff id="record-diff" rows={view.diff} />
+        <ExpandedChanges changes={view.expanded} current={view.currentOf} basis={view.diffBasis} />
+        <StructuredDiff id="record-diff" rows={view.diff} basis={view.diffBasis} />
+        <h3 id="record-text-diff">Rules as text</h3>
+        <TextDiff text={view.textDiff} label={view.diffBasis === "signed" ? "Unified diff of the rules, signed base and proposed" : undefined} />
       </section>
 
-      <DataTable id="record-bases" caption="Bases per site" captionDetail="the rule set each site had when this revision was written">
+      <DataTable id="record-bases" caption="Bases per site" captionDetail="the rule set each site had when this revision was written, and the version that released it">
         <thead>
           <tr>
             <th scope="col">Site</th>
             <th scope="col">Base version</th>
             <th scope="col">Rules digest (SHA-256)</th>
+            <th scope="col">What it reads (SHA-256)</th>
+            <th scope="col">Released in</th>
           </tr>
         </thead>
         <tbody>
-          {view.bases.length === 0 ? <EmptyRow colSpan={3}>No bases recorded.</EmptyRow> : null}
+          {view.bases.length === 0 ? <EmptyRow colSpan={5}>No bases recorded.</EmptyRow> : null}
           {view.bases.map((b) => (
             <tr key={b.site}>
               <th scope="row">
@@ -128,10 +136,13 @@ export default function ChangeRequestRecord() {
               <td>
                 <Digest value={b.rulesDigest} full />
               </td>
+              <td>{b.touchedDigest ? <Digest value={b.touchedDigest} full /> : <span className="muted">—</span>}</td>
+              <td>{b.releasedIn === null ? "not yet" : `v${b.releasedIn}`}</td>
             </tr>
           ))}
         </tbody>
       </DataTable>
+      <ReleaseWaivers waivers={view.waivers} id="record-waivers" />
 
       <ApprovalsNeeded approvals={view.approvals} />
       <SignatureManifestations signatures={view.signatures} fullHash headingId="record-signatures" />

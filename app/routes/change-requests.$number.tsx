@@ -11,6 +11,7 @@ import { DataTable, EmptyRow } from "~/components/data-table";
 import { EntityHistory } from "~/components/entity-history";
 import { ImpactAnalysisSection } from "~/components/impact-analysis";
 import { LiveAt } from "~/components/release-live-at";
+import { ReleaseWaivers } from "~/components/release-waivers";
 import { Digest } from "~/components/digest";
 import { StatusMessage, TextAreaField } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
@@ -259,9 +260,12 @@ function ChangeRequestView() {
       {open && view.stale.length > 0 ? (
         <div className="notice notice-warn stale-banner" role="status">
           <p>
-            <strong>Stale:</strong> the rules at {view.stale.join(", ")} changed since this was written — rebase it on the rules in force now before it is
-            reviewed further.
+            <strong>Stale:</strong> what it reads at {view.stale.join(", ")} changed since this was written — rebase it on the rules in force now before it
+            is reviewed further.
           </p>
+          <ul>
+            {view.staleDetail.flatMap((s) => s.moved.map((m) => <li key={`${s.site}|${m}`}>{m} moved</li>))}
+          </ul>
           {view.canAct && can(cr.status, "rebase") ? <IntentButton key={formKey} intent="rebase" label={`Rebase ${cr.number}`} rowVersion={cr.rowVersion} /> : null}
         </div>
       ) : null}
@@ -338,21 +342,27 @@ function ChangeRequestView() {
 
       <section aria-labelledby="cr-diff-heading">
         <h2 id="cr-diff-heading">What changes</h2>
-        <StructuredDiff rows={view.diff} />
+        <StructuredDiff rows={view.diff} basis={view.diffBasis} />
         <h3 id="cr-text-diff-heading">Rules as text</h3>
-        <p className="muted small">Unified diff of the canonical rules per site: the rules in force now (base) against the proposal.</p>
+        <p className="muted small">
+          {view.diffBasis === "signed"
+            ? "Unified diff of the canonical rules per site: the signed base (what this revision was written against, and its signatures bind) against the proposal."
+            : "Unified diff of the canonical rules per site: the rules in force now (base) against the proposal."}
+        </p>
         <TextDiff text={view.textDiff} />
-        <DataTable id="cr-bases" caption="Bases" captionDetail="the rule set each site had when this revision was written">
+        <DataTable id="cr-bases" caption="Bases" captionDetail="the rule set each site had when this revision was written, and where it was released">
           <thead>
             <tr>
               <th scope="col">Site</th>
               <th scope="col">Version</th>
               <th scope="col">Rules digest</th>
+              <th scope="col">What it reads</th>
+              <th scope="col">Released in</th>
               <th scope="col">Now</th>
             </tr>
           </thead>
           <tbody>
-            {view.bases.length === 0 ? <EmptyRow colSpan={4}>No bases recorded.</EmptyRow> : null}
+            {view.bases.length === 0 ? <EmptyRow colSpan={6}>No bases recorded.</EmptyRow> : null}
             {view.bases.map((b) => (
               <tr key={b.site}>
                 <th scope="row">
@@ -362,11 +372,24 @@ function ChangeRequestView() {
                 <td>
                   <Digest value={b.rulesDigest} />
                 </td>
-                <td>{view.stale.includes(b.site) ? <span className="error-text">moved since — stale</span> : open ? "unchanged" : <span className="muted">—</span>}</td>
+                <td>{b.touchedDigest ? <Digest value={b.touchedDigest} /> : <span className="muted">—</span>}</td>
+                <td>{b.releasedIn === null ? <span className="muted">—</span> : <Link to={`/rule-sets/${b.site}/${b.releasedIn}`}>v{b.releasedIn}</Link>}</td>
+                <td>
+                  {view.stale.includes(b.site) ? (
+                    <span className="error-text">moved since — stale ({b.moved.join("; ")})</span>
+                  ) : b.releasedIn !== null ? (
+                    "released"
+                  ) : open ? (
+                    "unchanged"
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
         </DataTable>
+        <ReleaseWaivers waivers={view.waivers} id="cr-waivers" />
       </section>
 
       <ImpactAnalysisSection

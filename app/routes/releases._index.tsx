@@ -18,8 +18,26 @@ import { readEnv } from "~/utils/env.server";
 import { DomainError } from "~/utils/errors.server";
 import { loadKeyRing } from "~/utils/signing.server";
 
-/* The page's one intent; the fields are the release service's own schema. */
-const actionSchema = z.discriminatedUnion("intent", [releaseSchema.safeExtend({ intent: z.literal("release") })]);
+/*
+ * The page's intents: release (the fields are the release service's own schema) and preview — what
+ * the ticked change requests would change, and which others they would make stale, for browsers
+ * without JavaScript (with it, the form previews as the ticks change and sends nothing).
+ */
+const previewSchema = z.object({
+  intent: z.literal("preview"),
+  site: z.string().trim().toUpperCase().min(1, "Choose the site"),
+  changeRequests: z.preprocess((v) => (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]), z.array(z.string().trim().toUpperCase().max(32)).max(500)),
+});
+const actionSchema = z.discriminatedUnion("intent", [releaseSchema.safeExtend({ intent: z.literal("release") }), previewSchema]);
+
+/** The ticked numbers as posted (not secret, unlike the password): the form keeps them ticked. */
+function tickedIn(formData: FormData): string[] {
+  return formData
+    .getAll("changeRequests")
+    .filter((v): v is string => typeof v === "string")
+    .map((v) => v.trim().toUpperCase())
+    .slice(0, 500);
+}
 
 export const meta: MetaFunction = () => [{ title: "Releases · C-981" }];
 
@@ -62,12 +80,14 @@ export async function action({ request }: ActionFunctionArgs) {
   const rawSite = formData.get("site");
   const site = typeof rawSite === "string" ? rawSite.trim().toUpperCase() : null;
   const form = parseForm(actionSchema, formData);
-  // Only problems go back, never the values: the password must not travel back in a response.
-  if (!form.ok) return data({ site, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
+  const selected = tickedIn(formData);
+  // Only problems go back, never the values (the ticked numbers aside): the password must not travel back in a response.
+  if (!form.ok) return data({ site, selected, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
   const target = signedIn.sites.find((s) => s.code === form.data.site);
   if (!target || !mayReleaseAt(signedIn.grants, target.id)) {
     throw new Response(`You may not release at ${form.data.site}.`, { status: 403, statusText: "Forbidden" });
   }
+  if (form.data.intent === "preview") return data({ site, selected, fieldErrors: {} as FieldErrors, conflict: null as string | null });
   const db = await getDb();
   const keyRing = await loadKeyRing(db, readEnv().C981_SIGNING_KEYS_DIR);
   const { intent: _intent, effectiveFrom, ...input } = form.data;
@@ -75,7 +95,7 @@ export async function action({ request }: ActionFunctionArgs) {
     const result = await releaseChangeRequests(db, keyRing, signerOf(signedIn, [target.id]), { ...input, effectiveFrom: effectiveFrom?.toISOString() });
     if (!result.ok) {
       // 423 Locked: too many failed attempts; signing is refused for a while.
-      return data({ site, fieldErrors: result.fields as FieldErrors, conflict: null as string | null }, { status: result.locked ? 423 : 400 });
+      return data({ site, selected, fieldErrors: result.fields as FieldErrors, conflict: null as string | null }, { status: result.locked ? 423 : 400 });
     }
     // Post/Redirect/Get, to the version just released and signed.
     throw redirect(`/rule-sets/${result.site}/${result.version}?released=1`);
@@ -83,7 +103,7 @@ export async function action({ request }: ActionFunctionArgs) {
     if (error instanceof DomainError) {
       // 409: the site or a request moved on (another release, a rebase) or this instance cannot sign.
       const conflict = error.status === 409 ? error.message : null;
-      return data({ site, fieldErrors: conflict ? error.fields : fieldErrorsOf(error), conflict }, { status: error.status });
+      return data({ site, selected, fieldErrors: conflict ? error.fields : fieldErrorsOf(error), conflict }, { status: error.status });
     }
     throw error;
   }
@@ -94,8 +114,8 @@ export default function Releases() {
   const actionData = useActionData<typeof action>();
   const errorsFor = (code: string): FieldErrors | undefined => {
     if (!actionData || actionData.site !== code) return undefined;
-    // A 409 is also said at the form that met it: the top of the page may be far away.
-    if (actionData.conflict) return { ...actionData.fieldErrors, form: [`Not released: ${actionData.conflict}`] };
+    // A 409 is said at the form that met it (the top of the page may be far away), once.
+    if (actionData.conflict) return { ...actionData.fieldErrors, form: [`Not released: ${actionData.conflict} The list is current again; check it and try again.`] };
     return actionData.fieldErrors;
   };
   return (
@@ -108,7 +128,8 @@ export default function Releases() {
           </>
         }
       />
-      {actionData?.conflict ? (
+      {/* One banner: a conflict is said at the form that met it; here only when no form on the page is that site's. */}
+      {actionData?.conflict && !view.sites.some((s) => s.site.code === actionData.site && s.candidates.length > 0) ? (
         <div className="form-error conflict-error" role="alert">
           <p>
             <strong>Not released — conflict{actionData.site ? ` at ${actionData.site}` : ""}:</strong> {actionData.conflict}
@@ -137,6 +158,7 @@ export default function Releases() {
           serverErrors={errorsFor(s.site.code)}
           signingProblem={view.signingProblem}
           disagreements={view.disagreements[s.site.code] ?? []}
+          selected={actionData && actionData.site === s.site.code ? actionData.selected : undefined}
         />
       ))}
     </>

@@ -8,6 +8,7 @@ import { Digest } from "~/components/digest";
 import { formatCount } from "~/components/format";
 import { StatusMessage } from "~/components/form-fields";
 import { ReleasedChangeRequests, ReleaseManifestation } from "~/components/release-signature";
+import { ReleaseWaivers } from "~/components/release-waivers";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
 import { ruleSetVersionRelease } from "~/queries/releases.server";
@@ -149,6 +150,7 @@ export default function RuleSetVersion() {
       </section>
 
       <ReleaseManifestation signature={v.release.signature} createdBy={v.createdBy} keyIds={v.release.signingKeyIds} />
+      <ReleaseWaivers waivers={v.release.waiver ? [v.release.waiver] : []} id="version-waiver" caption="Waiver given with the release signature" />
 
       <DataTable
         id="introduced-rules"

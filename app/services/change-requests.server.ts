@@ -5,7 +5,6 @@ import {
   bomLines,
   changeRequestBases,
   changeRequestComments,
-  changeRequestSiteReleases,
   changeRequests,
   changeRequestTargets,
   identifierFormats,
@@ -32,7 +31,8 @@ import {
   type ExpandedChange,
 } from "../domain/change-request";
 import { transition, type ChangeRequestEvent, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
-import { EMPTY_RULES_DIGEST, rulesDigest, type RuleSetDocument } from "../domain/rule-set";
+import { requestBase, requestBaseDigest, type RequestBase } from "../domain/request-base";
+import { describeStale, loadBaseWorld, siteBases, staleSitesOf, type SiteBase } from "../queries/request-bases.server";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import {
   changeRequestContentSchema,
@@ -43,7 +43,7 @@ import {
 } from "../schemas/change-request";
 import type { Db, DbOrTx, Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
-import { citationProblems, reconcile } from "../domain/reconciliation";
+import { citationProblems, reconcile, unresolvedCitations } from "../domain/reconciliation";
 import { loadReconciliationInput } from "../queries/reconciliation.server";
 import { verifyPassword } from "../utils/password.server";
 import { analysisCurrency } from "./impact-analysis.server";
@@ -145,34 +145,15 @@ export async function currentRules(db: DbOrTx): Promise<CurrentRules> {
   return out;
 }
 
-export interface SiteBase {
-  siteId: number;
-  site: string;
-  versionId: number | null;
-  rulesDigest: string;
-}
-
-/** Each site's latest version and the digest of its compiled rules (not of its envelope). */
-export async function siteBases(db: DbOrTx): Promise<Map<string, SiteBase>> {
-  const rows = await db.execute<{ site_id: number; code: string; version_id: number | null; canonical: Buffer | null }>(sql`
-    select s.id as site_id, s.code, v.id as version_id, v.canonical
-    from sites s left join lateral (
-      select id, canonical from rule_set_versions where site_id = s.id order by version desc limit 1
-    ) v on true`);
-  const out = new Map<string, SiteBase>();
-  for (const r of rows) {
-    const digest = r.canonical ? rulesDigest(JSON.parse(Buffer.from(r.canonical).toString("utf8")) as RuleSetDocument) : EMPTY_RULES_DIGEST;
-    out.set(r.code, { siteId: r.site_id, site: r.code, versionId: r.version_id, rulesDigest: digest });
-  }
-  return out;
-}
+export { siteBases, type SiteBase } from "../queries/request-bases.server";
 
 // ---------------------------------------------------------------------------------------------
 
 interface Prepared {
   content: ChangeRequestContent;
   expanded: ExpandedChange[];
-  bases: SiteBase[];
+  /** Per touched site: its version and rules digest now, and what the request reads there. */
+  bases: (SiteBase & { touched: RequestBase; touchedDigest: string })[];
   catalog: Catalog;
 }
 
@@ -182,24 +163,29 @@ async function prepare(tx: Tx, input: unknown): Promise<Prepared> {
   const expansion = expandChanges(content.changes, catalog);
   if (!expansion.ok) throw new DomainError("invalid", "The proposed changes have problems", expansion.fields);
   await checkCitations(tx, content, expansion.changes);
-  const all = await siteBases(tx);
-  const bases = touchedSites(expansion.changes, [...catalog.sites.keys()]).map((s) => all.get(s)!);
+  const [all, world] = await Promise.all([siteBases(tx), loadBaseWorld(tx)]);
+  const bases = touchedSites(expansion.changes, [...catalog.sites.keys()]).map((s) => {
+    const touched = requestBase(expansion.changes, s, world);
+    return { ...all.get(s)!, touched, touchedDigest: requestBaseDigest(expansion.changes, touched) };
+  });
   return { content, expanded: expansion.changes, bases, catalog };
 }
 
-/** Each disagreement a change request cites must exist now and be one the request changes. */
+/**
+ * Each disagreement a change request cites must exist now, be one the request changes, and be
+ * resolved by it: with its tracking changes applied, C-981 says what the system of record says
+ * (issue 17 part 7).
+ */
 async function checkCitations(tx: Tx, content: ChangeRequestContent, expanded: readonly ExpandedChange[]): Promise<void> {
   const cited = content.resolvesDisagreements ?? [];
   if (cited.length === 0) return;
-  const report = reconcile(await loadReconciliationInput(tx));
-  const problems = citationProblems(
-    cited,
-    {
-      tracking: expanded.flatMap((c) => (c.kind === "tracking" ? [{ partNumber: c.partNumber, site: c.site }] : [])),
-      creates: expanded.flatMap((c) => (c.kind === "new_material" ? [c.partNumber] : [])),
-    },
-    new Set(report.rows.map((r) => r.key)),
-  );
+  const tracking = expanded.flatMap((c) => (c.kind === "tracking" ? [c] : []));
+  const creates = expanded.flatMap((c) => (c.kind === "new_material" ? [c.partNumber] : []));
+  const overrides = new Map(tracking.map((c) => [`${c.partNumber}@${c.site}`, { partNumber: c.partNumber, site: c.site, trackingMode: c.rule.trackingMode }]));
+  const [report, after] = await Promise.all([loadReconciliationInput(tx).then(reconcile), loadReconciliationInput(tx, { ruleOverrides: overrides }).then(reconcile)]);
+  const problems = citationProblems(cited, { tracking: tracking.map((c) => ({ partNumber: c.partNumber, site: c.site })), creates }, new Set(report.rows.map((r) => r.key)));
+  const named = new Set(problems.map((p) => p.slice(0, p.indexOf(":"))));
+  problems.push(...unresolvedCitations(cited.filter((key) => !named.has(key)), after, creates));
   if (problems.length) throw new DomainError("invalid", "The cited disagreements have problems", { resolvesDisagreements: problems });
 }
 
@@ -208,7 +194,7 @@ async function writeBasesAndTargets(tx: Tx, changeRequestId: number, prepared: P
   await tx.delete(changeRequestTargets).where(eq(changeRequestTargets.changeRequestId, changeRequestId));
   if (prepared.bases.length) {
     await tx.insert(changeRequestBases).values(
-      prepared.bases.map((b) => ({ changeRequestId, siteId: b.siteId, baseVersionId: b.versionId, baseRulesDigest: b.rulesDigest })),
+      prepared.bases.map((b) => ({ changeRequestId, siteId: b.siteId, baseVersionId: b.versionId, baseRulesDigest: b.rulesDigest, touched: b.touched })),
     );
   }
   const targets = new Map<string, { materialId: number; siteId: number }>();
@@ -231,7 +217,8 @@ function hashFor(number: string, revision: number, prepared: Prepared): string {
     revision,
     content: prepared.content,
     expandedChanges: prepared.expanded,
-    bases: prepared.bases.map((b) => ({ site: b.site, rulesDigest: b.rulesDigest })),
+    // The per-request base is what staleness compares (ADR 006): the signatures bind it.
+    bases: prepared.bases.map((b) => ({ site: b.site, rulesDigest: b.rulesDigest, touchedDigest: b.touchedDigest })),
   });
 }
 
@@ -301,30 +288,17 @@ function requireAuthor(locked: Locked, person: Person, what: string): void {
   if (locked.authorId !== person.id) throw new DomainError("forbidden", `Only the author of ${locked.number} can ${what} it.`);
 }
 
-/** Sites whose rules moved since the change request was written against them. */
+/** Sites where what the change request read moved since it was written (ADR 006, per-request base). */
 export async function staleSites(db: DbOrTx, changeRequestId: number): Promise<string[]> {
-  const [bases, current] = await Promise.all([
-    db
-      .select({ site: sites.code, baseRulesDigest: changeRequestBases.baseRulesDigest })
-      .from(changeRequestBases)
-      .innerJoin(sites, eq(sites.id, changeRequestBases.siteId))
-      // Where the request itself is released, its own release moved the rules: not stale there.
-      .leftJoin(
-        changeRequestSiteReleases,
-        and(eq(changeRequestSiteReleases.changeRequestId, changeRequestBases.changeRequestId), eq(changeRequestSiteReleases.siteId, changeRequestBases.siteId)),
-      )
-      .where(and(eq(changeRequestBases.changeRequestId, changeRequestId), isNull(changeRequestSiteReleases.siteId))),
-    siteBases(db),
-  ]);
-  return bases.filter((b) => current.get(b.site)?.rulesDigest !== b.baseRulesDigest).map((b) => b.site).sort();
+  return (await staleSitesOf(db, changeRequestId)).map((s) => s.site).sort();
 }
 
 async function refuseIfStale(tx: Tx, locked: Locked, what: string): Promise<void> {
-  const stale = await staleSites(tx, locked.id);
+  const stale = await staleSitesOf(tx, locked.id);
   if (stale.length) {
     throw new DomainError(
       "conflict",
-      `${locked.number} is stale: the rules at ${stale.join(", ")} changed since it was written. Rebase it before you ${what}.`,
+      `${locked.number} is stale: what it reads at ${stale.map((s) => s.site).join(", ")} changed since it was written — ${describeStale(stale)}. Rebase it before you ${what}.`,
     );
   }
 }

@@ -73,8 +73,9 @@ function scopeOf(expanded: readonly ExpandedChange[]) {
 
 /**
  * What an analysis depends on besides genealogy: the rules, BOM lines and master data of the
- * touched materials and their BOM neighbours at the touched sites, and each touched site's latest
- * version. Its digest changes exactly when one of them does (that makes an analysis stale).
+ * touched materials and their BOM neighbours at the touched sites. Its digest changes exactly when
+ * one of them does (that makes an analysis stale). Not the site's latest version number: a release
+ * of rules the analysis never read leaves it current (issue 17 part 5, ADR 010).
  */
 export async function analysisBasisDigest(db: DbOrTx, expanded: readonly ExpandedChange[]): Promise<string> {
   return basisDigestWith((query) => rows(db, query), expanded);
@@ -109,8 +110,7 @@ async function basisDigestWith(read: Reader, expanded: readonly ExpandedChange[]
                     from materials m join material_families f on f.id = m.family_id where m.id in (select id from neighbours)), '[]'::json),
       'rules', coalesce((select json_agg(json_build_array(m.part_number, s.code, r.tracking_mode, r.container_tracking, r.identifier_format_codes, r.consumption_scan, r.rule_set_version_id) order by m.part_number, s.code)
                     from tracking_rules r join materials m on m.id = r.material_id join site_ids s on s.id = r.site_id
-                    where r.effective_to is null and r.material_id in (select id from neighbours)), '[]'::json),
-      'versions', coalesce((select json_agg(json_build_array(s.code, (select max(version) from rule_set_versions v where v.site_id = s.id)) order by s.code) from site_ids s), '[]'::json)
+                    where r.effective_to is null and r.material_id in (select id from neighbours)), '[]'::json)
     )::text as basis`,
   );
   return sha256(canonicalize(JSON.parse(basis!.basis)));

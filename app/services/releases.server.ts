@@ -25,7 +25,8 @@ import type { Db, Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import type { KeyRing } from "../utils/signing.server";
 import { appendAudit } from "./audit.server";
-import { checkSignatureCredentials, siteBases, type Signer } from "./change-requests.server";
+import { checkSignatureCredentials, type Signer } from "./change-requests.server";
+import { staleness } from "../queries/request-bases.server";
 import { createRuleSetVersion, type RuleChange } from "./rule-sets.server";
 
 export const RELEASE_MEANING = "Released: I release these approved change requests as this site's next rule set";
@@ -153,14 +154,16 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
     const fields: Record<string, string[]> = {};
     const problem = (number: string, message: string) => (fields.changeRequests ??= []).push(`${number}: ${message}`);
     const bases = await tx
-      .select({ changeRequestId: changeRequestBases.changeRequestId, siteId: changeRequestBases.siteId, digest: changeRequestBases.baseRulesDigest })
+      .select({ changeRequestId: changeRequestBases.changeRequestId, siteId: changeRequestBases.siteId })
       .from(changeRequestBases)
       .where(inArray(changeRequestBases.changeRequestId, requests.map((r) => r.id)));
     const releasedRows = await tx
       .select({ changeRequestId: changeRequestSiteReleases.changeRequestId, siteId: changeRequestSiteReleases.siteId })
       .from(changeRequestSiteReleases)
       .where(inArray(changeRequestSiteReleases.changeRequestId, requests.map((r) => r.id)));
-    const current = (await siteBases(tx)).get(site.code)!;
+    // What each request read at this site, read again now (after the site lock): a request is stale
+    // only when something it read moved (ADR 006, per-request base).
+    const stale = await staleness(tx, requests.map((r) => r.id));
 
     for (const cr of requests) {
       const step = transition(cr.status, "release_site", { allSitesReleased: false });
@@ -172,8 +175,9 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
       if (signed) throw new DomainError("forbidden", `${cr.number}: you signed it as a reviewer; another release manager releases it.`);
       const base = bases.find((b) => b.changeRequestId === cr.id && b.siteId === site.id);
       if (!base) problem(cr.number, `it changes nothing at ${site.code}`);
-      else if (base.digest !== current.rulesDigest) {
-        throw new DomainError("conflict", `${cr.number} is stale at ${site.code}: the site's rules changed since it was approved. Rebase it first.`);
+      else {
+        const here = (stale.get(cr.id) ?? []).filter((s) => s.site === site.code);
+        if (here.length) throw new DomainError("conflict", `${cr.number} is stale at ${site.code}: ${here[0]!.moved.join("; ")} changed since it was approved. Rebase it first.`);
       }
       if (releasedRows.some((r) => r.changeRequestId === cr.id && r.siteId === site.id)) problem(cr.number, `already released at ${site.code}`);
       if (cr.content.revalidationRequired) {
@@ -244,6 +248,8 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
         entityId: cr.number,
         before: { status: cr.status },
         after: { status: step.to, site: site.code, version: version.version, digest: version.digest },
+        // The audit trail's Reason column shows the waiver with every row of the release (issue 17 part 4).
+        reason: waived ? `Waiver: ${waived.reason}` : null,
       });
       released.push({ number: cr.number, status: step.to });
     }
@@ -266,6 +272,7 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
           ...(waived ? { waiver: { reason: waived.reason, disagreements: waived.disagreements.map((d) => d.key) } } : {}),
         },
       },
+      reason: waived ? `Waiver: ${waived.reason}` : null,
     });
     return { ok: true as const, site: site.code, version: version.version, digest: version.digest, effectiveFrom: version.effectiveFrom, released };
   });

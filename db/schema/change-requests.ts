@@ -78,6 +78,12 @@ export const changeRequestBases = pgTable(
     baseVersionId: integer().references(() => ruleSetVersions.id),
     /** SHA-256 of the site's compiled rules (not of the version envelope): a renewal moves nothing. */
     baseRulesDigest: text().notNull(),
+    /**
+     * What the request's proposal and analysis read at the site (app/domain/request-base.ts): the
+     * base staleness compares and the signed diff's "before". Null for bases written before issue 17
+     * (they fall back to the whole site's rules digest).
+     */
+    touched: jsonb(),
   },
   (t) => [primaryKey({ columns: [t.changeRequestId, t.siteId] })],
 );

@@ -170,22 +170,39 @@ describe("change requests", () => {
     expect(after).toEqual(before);
   });
 
-  it("becomes stale when another release moves its base, refuses approval with 409 until rebased", async () => {
+  it("becomes stale only when a release moves what it reads (its material, a BOM neighbour), refuses approval with 409 until rebased", async () => {
     const { number } = await createChangeRequest(database.db, people.emil!, { ...serializeSub1001AtEin, title: "Serialize SUB-1015", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1015" }] });
     await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
     const [ein] = await database.db.select({ id: sites.id }).from(sites).where(eq(sites.code, "EIN"));
     const [mch] = await database.db.select({ id: materials.id }).from(materials).where(eq(materials.partNumber, "MCH-1011"));
+    // Plain SQL: MCH-1011 and SUB-1015 share no BOM line at EIN (as parent, component or alternate).
+    const [linked] = await database.client`
+      select count(*)::int as n from bom_lines bl join sites s on s.id = bl.site_id and s.code = 'EIN'
+      where array(select m.part_number from materials m where m.id in (bl.parent_material_id, bl.component_material_id)
+                  union select m.part_number from bom_line_alternates a join materials m on m.id = a.material_id where a.bom_line_id = bl.id)
+            @> array['MCH-1011', 'SUB-1015']`;
+    expect(linked!.n).toBe(0);
+    // SUB-1015's BOM parent at EIN (plain SQL): the analysis reads its rule too.
+    const [parent] = await database.client`
+      select p.id, p.part_number from bom_lines bl join sites s on s.id = bl.site_id and s.code = 'EIN'
+      join materials p on p.id = bl.parent_material_id join materials c on c.id = bl.component_material_id
+      where c.part_number = 'SUB-1015' order by p.part_number limit 1`;
+    expect(parent).toBeDefined();
     // A renewal (no rule changes) moves nothing…
     await createRuleSetVersion(database.db, { siteId: ein!.id, actor: "test", reason: "renewal", changes: [] }, keyRing);
     const [cr] = await database.client`select id from change_requests where number = ${number}`;
     expect(await staleSites(database.db, cr!.id as number)).toEqual([]);
-    // …another change request's release at EIN does.
+    // …nor does another material's release at EIN with no BOM link to it…
     await createRuleSetVersion(database.db, { siteId: ein!.id, actor: "test", reason: "another release", changes: [{ materialId: mch!.id, trackingMode: "lot", containerTracking: false, identifierFormatCodes: ["EIN-LOT"], consumptionScan: "identify" }] }, keyRing);
+    expect(await staleSites(database.db, cr!.id as number)).toEqual([]);
+    // …but a release changing its BOM parent's rule does, and the refusal names what moved.
+    await createRuleSetVersion(database.db, { siteId: ein!.id, actor: "test", reason: "the parent", changes: [{ materialId: parent!.id as number, trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }] }, keyRing);
     expect(await staleSites(database.db, cr!.id as number)).toEqual(["EIN"]);
     const stale = await sign(people.quinn!, number, "approved", "quality_reviewer").catch((e: unknown) => e as DomainError);
     expect(stale).toBeInstanceOf(DomainError);
     expect((stale as DomainError).status).toBe(409);
     expect((stale as DomainError).message).toMatch(/stale.*EIN.*Rebase/);
+    expect((stale as DomainError).message).toContain(`the tracking rule of ${parent!.part_number as string} at EIN`);
     await rebaseChangeRequest(database.db, people.emil!, number, await rowVersion(number));
     expect(await staleSites(database.db, cr!.id as number)).toEqual([]);
     expect(await sign(people.quinn!, number, "approved", "quality_reviewer")).toMatchObject({ ok: true, status: "approved" });

@@ -235,6 +235,14 @@ describe("change requests cite disagreements; releases need a waiver", () => {
     expect(Object.keys((wrong as DomainError).fields).some((k) => k.startsWith("resolvesDisagreements"))).toBe(true);
     const unknownKey = await createChangeRequest(database.db, people.emil!, { ...base, changes: [change], resolvesDisagreements: "ASM-1004@EIN" }).catch((e: unknown) => e as DomainError);
     expect((unknownKey as DomainError).fields.resolvesDisagreements?.[0]).toMatch(/no such disagreement/);
+    // Issue 17 part 7: untracking ASM-1003 touches the disagreement but leaves C-981 against PLM, the
+    // system of record for serial numbers (PLM says serial in the demo plant): refused, saying why.
+    const untrack = { ...change, trackingMode: "none", identifierFormatCodes: [], consumptionScan: "none" };
+    const notResolved = await createChangeRequest(database.db, people.emil!, { ...base, changes: [untrack], resolvesDisagreements: "ASM-1003@EIN" }).catch((e: unknown) => e as DomainError);
+    expect(notResolved).toBeInstanceOf(DomainError);
+    expect((notResolved as DomainError).fields.resolvesDisagreements).toEqual([
+      "ASM-1003@EIN: with this change C-981 would say none at EIN, but PLM, the system of record for serial numbers, says serial — it does not resolve this disagreement",
+    ]);
     const { number } = await createChangeRequest(database.db, people.emil!, { ...base, changes: [change], resolvesDisagreements: "asm-1003@ein" });
     const [cr] = await database.client`select content from change_requests where number = ${number}`;
     expect((cr!.content as { resolvesDisagreements: string[] }).resolvesDisagreements).toEqual(["ASM-1003@EIN"]);

@@ -105,7 +105,7 @@ describe("the impact analysis on the change-request page", () => {
     expect((await get(jsonExport, `/change-requests/${number}/analysis.json`, number, "vera.viewer")).status).toBe(404);
     expect((await get(csvExport, `/change-requests/${number}/analysis.csv`, number, "vera.viewer")).status).toBe(404);
     const before = await pageView(number, "emil.engineer");
-    expect(before.analysis).toEqual({ latest: null, current: false, staleReason: "No impact analysis has been run for it yet." });
+    expect(before.analysis).toEqual({ latest: null, current: false, staleReason: "No impact analysis has been run for it yet.", asSigned: null });
     expect(before.canAnalyse).toBe(true);
     // A viewer sees the section but may not run it, and the server refuses the intent.
     expect((await pageView(number, "vera.viewer")).canAnalyse).toBe(false);

@@ -86,9 +86,9 @@ describe("releasing change requests", () => {
     expect(sig).toMatchObject({ printed_name: "R.M", meaning: expect.stringMatching(/^Released:/) });
   });
 
-  it("never lets the author release, and refuses a stale request with 409", async () => {
+  it("never lets the author release, and refuses a request on the same material made stale by a release with 409", async () => {
     const a = await approved("Serialize ASM-1006 at PEN", serial("ASM-1006", ["PEN"]));
-    const b = await approved("Serialize ASM-1007 at PEN", serial("ASM-1007", ["PEN"]));
+    const b = await approved("Serialize ASM-1006 at PEN, verify scans", serial("ASM-1006", ["PEN"]).map((c) => ({ ...c, consumptionScan: "verify" })));
     const authorAsReleaser = { ...people.emil!, roles: ["engineer", "release_manager"] as const };
     await expect(release("PEN", [a], authorAsReleaser as unknown as Signer)).rejects.toThrow(/author of a change request never releases it/);
     expect(await release("PEN", [a])).toMatchObject({ ok: true });
@@ -97,16 +97,40 @@ describe("releasing change requests", () => {
     expect((stale as DomainError).message).toMatch(/stale at PEN/);
   });
 
-  it("two releases racing on one site: consecutive versions, no duplicate, the loser gets 409 and writes nothing", async () => {
+  it("two releases racing on one site and one material: consecutive versions, no duplicate, the loser gets 409 and writes nothing", async () => {
     const [pen] = await database.client`select max(version)::int as v from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN'`;
     const a = await approved("Serialize ASM-1008 at EIN", serial("ASM-1008", ["EIN"]));
-    const b = await approved("Serialize ASM-1009 at EIN", serial("ASM-1009", ["EIN"]));
+    const b = await approved("Serialize ASM-1008 at EIN, verify scans", serial("ASM-1008", ["EIN"]).map((c) => ({ ...c, consumptionScan: "verify" })));
     const results = await Promise.allSettled([release("EIN", [a]), release("EIN", [b], people.rory!)]);
     const statuses = results.map((r) => (r.status === "fulfilled" ? 200 : (r.reason as DomainError).status)).sort();
     expect(statuses).toEqual([200, 409]);
     const versions = await database.client`select version from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN' order by version`;
     expect(versions.map((v) => v.version)).toEqual(Array.from({ length: pen!.v + 1 }, (_, i) => i + 1));
     expect((await verifyAuditChain(database.db)).firstBreak).toBeUndefined();
+  });
+
+  it("two releases racing on one site and two materials with no BOM link: both win, one after the other, without a rebase", async () => {
+    const [before] = await database.client`select max(version)::int as v from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN'`;
+    // Plain SQL: no BOM line at EIN holds both (as parent, component or alternate).
+    const [linked] = await database.client`
+      select count(*)::int as n from bom_lines bl join sites s on s.id = bl.site_id and s.code = 'EIN'
+      where array(select m.part_number from materials m where m.id in (bl.parent_material_id, bl.component_material_id)
+                  union select m.part_number from bom_line_alternates a join materials m on m.id = a.material_id where a.bom_line_id = bl.id)
+            @> array['ASM-1011', 'ASM-1012']`;
+    expect(linked!.n).toBe(0);
+    const a = await approved("Serialize ASM-1011 at EIN", serial("ASM-1011", ["EIN"]));
+    const b = await approved("Serialize ASM-1012 at EIN", serial("ASM-1012", ["EIN"]));
+    const results = await Promise.allSettled([release("EIN", [a]), release("EIN", [b], people.rory!)]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
+    const versions = await database.client`select version from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN' and version > ${before!.v} order by version`;
+    expect(versions.map((v) => v.version)).toEqual([before!.v + 1, before!.v + 2]);
+    // Neither was rebased nor lost its signature.
+    const rows = await database.client`
+      select c.number, c.status, c.revision, (select count(*)::int from signatures s where s.change_request_id = c.id and s.voided_at is null) as valid
+      from change_requests c where c.number in (${a}, ${b}) order by c.number`;
+    expect(rows.map((r) => ({ ...r }))).toEqual([a, b].sort().map((number) => ({ number, status: "released", revision: 1, valid: 1 })));
+    expect(await mode("ASM-1011", "EIN")).toBe("serial");
+    expect(await mode("ASM-1012", "EIN")).toBe("serial");
   });
 
   it("a wrong password releases nothing; a failed release leaves only the audit of the failure", async () => {
