@@ -18,7 +18,7 @@ import { DEFAULT_FORM_MAX_BYTES } from "../app/utils/body-limits";
 import { bodyLimits } from "./body-limits";
 import { createRuntimeApi, type RuntimeApi } from "./runtime-api";
 import { createRuntimeFastPath, type RuntimeFastPath } from "./runtime-fast-path";
-import { refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
+import { refuseMalformedHost, refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
 
 const defaultRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -59,6 +59,7 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   }
   app.use(securityHeaders);
   app.use(refuseNulInAddress);
+  app.use(refuseMalformedHost);
   app.use(bodyLimits(env.C981_FORM_MAX_BYTES ?? DEFAULT_FORM_MAX_BYTES));
   if (build) {
     app.use("/assets", express.static(path.join(root, "build", "client", "assets"), { immutable: true, maxAge: "1y" }));
@@ -108,7 +109,11 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   };
 
   const fastPath = options.fastPath === false ? undefined : createRuntimeFastPath({ cache: runtimeApi.cache, isSecure });
-  const server = http.createServer(fastPath ? (req, res) => fastPath.handle(req, res) || app(req, res) : app);
+  const handle: http.RequestListener = fastPath ? (req, res) => fastPath.handle(req, res) || app(req, res) : app;
+  const server = http.createServer(handle);
+  // `Expect: 100-continue`: the body limits judge the size first and answer 100 only when it may
+  // come (server/body-limits.ts); Node would otherwise invite every body before anyone looked.
+  server.on("checkContinue", handle);
   server.keepAliveTimeout = 5000;
 
   let closing: Promise<void> | undefined;

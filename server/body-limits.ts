@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from "express";
-import { bodyLimitFor, formatBytes } from "../app/utils/body-limits";
+import { bodyLimitFor, formatBytes, pageOf } from "../app/utils/body-limits";
 
 const WITHOUT_BODY = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -12,24 +12,35 @@ const WITHOUT_BODY = new Set(["GET", "HEAD", "OPTIONS"]);
 export function bodyLimits(formMaxBytes: number) {
   return (req: Request, res: Response, next: NextFunction) => {
     if (WITHOUT_BODY.has(req.method)) return next();
-    const limit = bodyLimitFor(req.path, formMaxBytes);
+    // The page as the router will see it (`/api/../sign-in` is /sign-in), never express's raw path.
+    const page = pageOf(req.originalUrl);
+    const limit = bodyLimitFor(req.originalUrl, formMaxBytes, req.headers["content-type"] ?? "");
     const declared = req.headers["content-length"];
     if (declared !== undefined) {
       if (!/^\d{1,15}$/.test(declared) || Number(declared) > limit) return refuse(req, res, limit);
-      return next();
+      return proceed(req, res, next);
     }
-    if (req.headers["transfer-encoding"] !== undefined && !req.path.startsWith("/api/")) {
+    if (req.headers["transfer-encoding"] !== undefined && !page.startsWith("/api/v1/")) {
       // A page's form without a length (browsers always send one) cannot be checked before it is
       // read: 411 asks for the length. Counting it while a page reads it would race that page's
       // own answer. The runtime API's JSON parser reads chunked bodies under its own smaller limit.
       return refuse(req, res, limit, 411);
     }
-    next();
+    proceed(req, res, next);
   };
 }
 
+/**
+ * A client that asked to wait (`Expect: 100-continue`) is told to send its body only now, after
+ * its size was judged: the server hands such requests here without answering 100 itself (app.ts).
+ */
+function proceed(req: Request, res: Response, next: NextFunction) {
+  if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
+  next();
+}
+
 function refuse(req: Request, res: Response, limit: number, status: 411 | 413 = 413) {
-  const page = req.path.replace(/\.data$/, "");
+  const page = pageOf(req.originalUrl);
   const detail =
     status === 413
       ? `The request body is larger than ${formatBytes(limit)}, the limit for ${page}.`
@@ -42,7 +53,7 @@ function refuse(req: Request, res: Response, limit: number, status: 411 | 413 = 
     req.pause();
     setTimeout(() => req.socket.destroy(), 1000).unref();
   });
-  const wantsProblem = req.path.startsWith("/api/") || /application\/(problem\+)?json/.test(req.get("accept") ?? "");
+  const wantsProblem = page.startsWith("/api/") || /application\/(problem\+)?json/.test(req.get("accept") ?? "");
   if (wantsProblem) {
     res
       .status(status)

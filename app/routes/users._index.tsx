@@ -1,3 +1,4 @@
+import { withFormFields } from "~/utils/form-data";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
@@ -32,7 +33,7 @@ function isEmptyRow(row: unknown): boolean {
  * before parsing, and a problem in a row is reported at the row's own index (not its index among
  * the filled rows), so it shows next to the right select. Used in the browser and the action.
  */
-const createUserFormSchema = z.unknown().transform((input, ctx) => {
+const createUserFormSchema = withFormFields(z.unknown().transform((input, ctx) => {
   const raw = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
   const rows = Array.isArray(raw.grants) ? (raw.grants as unknown[]) : [];
   const kept = rows.flatMap((row, index) => (isEmptyRow(row) ? [] : [index]));
@@ -44,7 +45,7 @@ const createUserFormSchema = z.unknown().transform((input, ctx) => {
     ctx.addIssue({ code: "custom", message: issue.message, path });
   }
   return z.NEVER;
-});
+}), createUserSchema);
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requirePermission(request, "read", "User");

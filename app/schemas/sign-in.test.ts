@@ -46,6 +46,14 @@ describe("safeRedirect: only a path of this origin", () => {
     expect(safeRedirect(to)).toBe(to);
   });
 
+  it("percent-encodes what is not ASCII, so the Location header can hold it", () => {
+    expect(safeRedirect("/\u4e00")).toBe("/%E4%B8%80");
+    expect(safeRedirect("/materials/\u00e9")).toBe("/materials/%C3%A9");
+    expect(safeRedirect("/x\u202e")).toBe("/x%E2%80%AE");
+    expect(safeRedirect("/\uff0fevil.example")).toBe("/%EF%BC%8Fevil.example");
+    expect(safeRedirect("/x\ud800")).toBe("/");
+  });
+
   it("uses the fallback when nothing is given", () => {
     expect(safeRedirect(null, "/x")).toBe("/x");
     expect(safeRedirect(undefined)).toBe("/");

@@ -34,10 +34,12 @@ export function safeRedirect(to: string | null | undefined, fallback = "/"): str
   const base = "http://c981.invalid";
   try {
     if (new URL(cleaned, base).origin !== base) return fallback;
+    // A Location header holds only ASCII: anything else is percent-encoded (a lone surrogate,
+    // which cannot be, gives the fallback).
+    return cleaned.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
   } catch {
     return fallback;
   }
-  return cleaned;
 }
 
 function isSameOriginPath(path: string): boolean {

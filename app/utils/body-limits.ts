@@ -23,13 +23,33 @@ export const EPCIS_UPLOAD_MAX_BYTES = UPLOAD_LIMITS["/imports/epcis"].fileBytes;
 export const SNAPSHOT_UPLOAD_MAX_BYTES = UPLOAD_LIMITS["/external-masters"].fileBytes;
 
 /**
- * The largest body a request to this path may carry. Remix's single-fetch submits a form to the
- * page's path with `.data` appended (`/imports/epcis.data`), so that suffix counts as the page.
+ * The page a request goes to as the router will see it: the path of the address resolved (`..`
+ * and `%2e%2e` segments removed, as `new URL` and so Remix do), percent-decoded, lower case (routes
+ * match whatever the case), without Remix's single-fetch `.data` suffix or a trailing slash.
  */
-export function bodyLimitFor(pathname: string, formMaxBytes: number): number {
-  const page = pathname.replace(/\.data$/, "").replace(/\/+$/, "") || "/";
-  const upload = (UPLOAD_LIMITS as Record<string, { fileBytes: number } | undefined>)[page];
-  return upload ? upload.fileBytes + ENVELOPE_BYTES : formMaxBytes;
+export function pageOf(addressPath: string): string {
+  let pathname: string;
+  try {
+    pathname = new URL(addressPath, "http://c981.invalid").pathname;
+  } catch {
+    return "/";
+  }
+  let decoded = pathname;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    // A malformed escape: matched as written (it matches no upload page).
+  }
+  return decoded.toLowerCase().replace(/\.data$/, "").replace(/\/+$/, "") || "/";
+}
+
+/**
+ * The largest body a request may carry: an upload page's limit for a multipart body sent to it,
+ * the form limit for everything else (an upload page's urlencoded post is a form like any other).
+ */
+export function bodyLimitFor(addressPath: string, formMaxBytes: number, contentType = "multipart/form-data"): number {
+  const upload = (UPLOAD_LIMITS as Record<string, { fileBytes: number } | undefined>)[pageOf(addressPath)];
+  return upload && /^multipart\/form-data\b/i.test(contentType.trim()) ? upload.fileBytes + ENVELOPE_BYTES : formMaxBytes;
 }
 
 /** "512 MiB", "1 MiB", "64 KiB". */

@@ -8,7 +8,7 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../app/utils/db.server";
-import { bodyLimitFor, DEFAULT_FORM_MAX_BYTES, EPCIS_UPLOAD_MAX_BYTES, SNAPSHOT_UPLOAD_MAX_BYTES } from "../../app/utils/body-limits";
+import { bodyLimitFor, DEFAULT_FORM_MAX_BYTES, EPCIS_UPLOAD_MAX_BYTES, pageOf, SNAPSHOT_UPLOAD_MAX_BYTES } from "../../app/utils/body-limits";
 import { createPortalServer, type PortalServer } from "../../server/app";
 import { createTestDatabase } from "../setup/database";
 
@@ -121,6 +121,46 @@ describe("size limits before parsing", () => {
     expect(bodyLimitFor("/imports/epcis.data", DEFAULT_FORM_MAX_BYTES)).toBe(EPCIS_UPLOAD_MAX_BYTES + MiB);
     expect(bodyLimitFor("/external-masters", DEFAULT_FORM_MAX_BYTES)).toBe(SNAPSHOT_UPLOAD_MAX_BYTES + MiB);
     expect(bodyLimitFor("/imports/epcis/../../sign-in", DEFAULT_FORM_MAX_BYTES)).toBe(1 * MiB);
+    // The page as the router sees it: resolved, decoded, any case; uploads only as multipart.
+    expect(pageOf("/api/../sign-in")).toBe("/sign-in");
+    expect(pageOf("/api/%2e%2e/sign-in")).toBe("/sign-in");
+    expect(pageOf("/Imports/%65pcis.data?x=1")).toBe("/imports/epcis");
+    expect(bodyLimitFor("/Imports/Epcis", DEFAULT_FORM_MAX_BYTES)).toBe(EPCIS_UPLOAD_MAX_BYTES + MiB);
+    expect(bodyLimitFor("/imports/epcis", DEFAULT_FORM_MAX_BYTES, "application/x-www-form-urlencoded")).toBe(1 * MiB);
+    expect(bodyLimitFor("/imports/epcis", DEFAULT_FORM_MAX_BYTES, "Multipart/Form-Data; boundary=x")).toBe(EPCIS_UPLOAD_MAX_BYTES + MiB);
+  });
+
+  it("a chunked form to a path that only looks like the API (/api/../sign-in) is refused with 411", async () => {
+    for (const path of ["/api/../sign-in", "/api/%2e%2e/sign-in", "/api/v1/../../sign-in.data"]) {
+      const answer = await send(port, formHead(path, "chunked"), 50 * MiB, true);
+      expect(answer.status, path).toBe(411);
+      expect(answer.closedEarly, path).toBe(true);
+    }
+  });
+
+  it("a Host header that is not a host name is refused before routing (it would move the page Remix sees)", async () => {
+    const head =
+      `POST /imports/epcis HTTP/1.1\r\nHost: localhost/sign-in?\r\nOrigin: http://localhost/sign-in?\r\nX-Forwarded-Host: localhost\r\n` +
+      `Content-Type: multipart/form-data; boundary=x\r\nContent-Length: ${20 * MiB}\r\n\r\n`;
+    const answer = await send(port, head, 20 * MiB);
+    expect(answer.status).toBe(400);
+    expect(answer.answeredAfterMs).toBeLessThan(1000);
+    const forwarded = `POST /sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Host: evil.example/x?\r\nContent-Length: 3\r\nConnection: close\r\n\r\n`;
+    expect((await send(port, forwarded, 3)).status).toBe(400);
+  });
+
+  it("an urlencoded post to an upload page has the form limit, not the upload's", async () => {
+    const answer = await send(port, formHead("/imports/epcis", 20 * MiB), 20 * MiB);
+    expect(answer.status).toBe(413);
+    expect(answer.body).toContain("larger than 1 MiB");
+  });
+
+  it("Expect: 100-continue — an oversized body is refused without inviting it; an acceptable one is invited", async () => {
+    const big = await send(port, formHead("/sign-in", 200 * MiB, "text/html", "Expect: 100-continue\r\n"), 0);
+    expect(big.status).toBe(413);
+    expect(big.head).not.toContain("100 Continue");
+    const small = await send(smallPort, formHead("/sign-in", 10, "text/html", "Expect: 100-continue\r\nConnection: close\r\n"), 10);
+    expect(small.head.startsWith("HTTP/1.1 100 Continue")).toBe(true);
   });
 
   it("a 200 MB form post to /sign-in is refused with 413 naming the limit at once, and the rest is never read", async () => {
