@@ -123,6 +123,18 @@ describe("createRuleSetVersion", () => {
     await expect(database.client`delete from tracking_rules`).rejects.toThrow(/cannot be deleted/);
   });
 
+  it("lets the end of a rule be set once, only where a later version of its site begins (issue 19, finding 4)", async () => {
+    // A closed rule cannot be reopened (two open rules) nor moved to another end.
+    const [closed] = await database.client`select id from tracking_rules where site_id = ${siteId} and effective_to is not null limit 1`;
+    await expect(database.client`update tracking_rules set effective_to = null where id = ${closed!.id}`).rejects.toThrow(/set once/);
+    await expect(database.client`update tracking_rules set effective_to = effective_to - interval '1 day' where id = ${closed!.id}`).rejects.toThrow(/set once/);
+    // An open rule cannot be closed at a date no later version of its site begins at.
+    const [open] = await database.client`select id from tracking_rules where site_id = ${siteId} and effective_to is null limit 1`;
+    await expect(database.client`update tracking_rules set effective_to = effective_from + interval '1 hour' where id = ${open!.id}`).rejects.toThrow(/later rule-set version/);
+    const [{ n }] = (await database.client`select count(*)::int as n from tracking_rules where id = ${open!.id} and effective_to is null`) as unknown as [{ n: number }];
+    expect(n).toBe(1);
+  });
+
   it("gives concurrent releases for one site distinct consecutive numbers", async () => {
     const results = await Promise.all(
       Array.from({ length: 4 }, (_, i) => createRuleSetVersion(database.db, { siteId, actor: `t${i}`, reason: "concurrent", changes: [] }, keyRing)),
