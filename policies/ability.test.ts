@@ -4,7 +4,7 @@
  * fails this test.
  */
 import { describe, expect, it } from "vitest";
-import { ACTIONS, defineAbilityFor, record, ROLES, rolesHeldAtEverySite, siteScope, SUBJECTS, type Action, type Role, type SubjectType } from "./ability";
+import { ACTIONS, defineAbilityFor, mayEverywhere, record, ROLES, rolesHeldAtEverySite, siteScope, SUBJECTS, type Action, type Role, type SubjectType } from "./ability";
 
 const SITE_A = 1;
 const SITE_B = 2;
@@ -98,5 +98,14 @@ describe("roles held at every site of what is signed (issue 19)", () => {
       ),
     ).toEqual(["quality_reviewer"]);
     expect(rolesHeldAtEverySite([{ role: "quality_reviewer", siteId: EIN }], [])).toEqual([]);
+  });
+});
+
+describe("allowed everywhere (issue 19: the quarantine release reaches every site)", () => {
+  it("only a grant without a site allows it everywhere", () => {
+    expect(mayEverywhere([{ role: "engineer", siteId: null }], "create", "TraceItem")).toBe(true);
+    expect(mayEverywhere([{ role: "engineer", siteId: 2 }], "create", "TraceItem")).toBe(false);
+    expect(mayEverywhere([{ role: "engineer", siteId: 1 }, { role: "engineer", siteId: 2 }, { role: "viewer", siteId: null }], "create", "TraceItem")).toBe(false);
+    expect(mayEverywhere([{ role: "viewer", siteId: null }], "create", "TraceItem")).toBe(false);
   });
 });

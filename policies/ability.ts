@@ -103,6 +103,15 @@ export function defineAbilityFor(grants: readonly Grant[]): AppAbility {
   return build();
 }
 
+/**
+ * Whether the grants allow this at every site, present and future — through a grant without a
+ * site. For actions whose effect is not bound to one site (the EPCIS quarantine release of a GTIN
+ * releases its events wherever they wait): a CLT-scoped engineer may not trigger it (issue 19).
+ */
+export function mayEverywhere(grants: readonly Grant[], action: Action, subject: SubjectType): boolean {
+  return defineAbilityFor(grants.filter((g) => g.siteId === null)).can(action, subject);
+}
+
 /** The browser rebuilds the same ability from the rules the server sends. */
 export function abilityFromRules(rules: AbilityRules): AppAbility {
   return createMongoAbility<AppAbility>(rules);

@@ -21,7 +21,7 @@ import { fileSource } from "~/services/epcis-stream.server";
 import { actorName, requirePermission, requireRecord } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { DomainError, toResponse } from "~/utils/errors.server";
-import { record } from "../../policies/ability";
+import { mayEverywhere, record } from "../../policies/ability";
 
 export const meta: MetaFunction = () => [{ title: "EPCIS import · C-981" }];
 
@@ -82,6 +82,10 @@ export async function action({ request }: ActionFunctionArgs) {
     const db = await getDb();
     const input = parsed.data;
     if (input.intent === "release") {
+      // The release of a GTIN's quarantine reaches every site where its events wait.
+      if (!mayEverywhere(signedIn.grants, "create", "TraceItem")) {
+        throw new Response("Releasing a quarantine reaches every site: it needs the right to import at all sites.", { status: 403, statusText: "Forbidden" });
+      }
       const result = await releaseQuarantineNow(db, input.gtin, actorName(signedIn));
       return data<ActionResult>({ kind: "release", gtin: input.gtin, ...result });
     }

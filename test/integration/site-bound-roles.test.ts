@@ -7,6 +7,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { action } from "../../app/routes/change-requests.$number";
+import { action as epcisAction } from "../../app/routes/imports.epcis";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { createChangeRequest, submitChangeRequest } from "../../app/services/change-requests.server";
 import { signIn } from "../../app/services/sessions.server";
@@ -22,7 +23,7 @@ let database: Database;
 const PASSWORD = "site-bound-roles-password";
 let number = "";
 
-async function person(username: string, grants: { role: "quality_reviewer" | "regulatory_reviewer"; site: string | null }[]): Promise<string> {
+async function person(username: string, grants: { role: "quality_reviewer" | "regulatory_reviewer" | "engineer"; site: string | null }[]): Promise<string> {
   await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants, reason: "site-bound roles test" });
   const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
   if (!session.ok) throw new Error("sign-in failed");
@@ -84,5 +85,29 @@ describe("a role counts only where it is held", () => {
     expect(await signatureCount()).toBe(1);
     const [{ status }] = (await database.client`select status from change_requests where number = ${number}`) as unknown as [{ status: string }];
     expect(status).toBe("approved");
+  });
+});
+
+describe("an action whose effect reaches every site needs authority at every site", () => {
+  it("an engineer scoped to CLT cannot release an EPCIS quarantine (it releases events at every site); one at all sites can", async () => {
+    const post = async (sessionId: string) => {
+      const request = new Request("http://127.0.0.1/imports/epcis", {
+        method: "POST",
+        headers: { Cookie: `${SESSION_COOKIE}=${sessionId}`, "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ intent: "release", gtin: "00614141123452" }),
+      });
+      try {
+        const result = await epcisAction({ request, params: {}, context: {} } as ActionFunctionArgs);
+        return (result as { init?: { status?: number } } | null)?.init?.status ?? 200;
+      } catch (thrown) {
+        if (thrown instanceof Response) return thrown.status;
+        throw thrown;
+      }
+    };
+    const scoped = await person("engineer.clt", [{ role: "engineer", site: "CLT" }]);
+    const before = Number((await database.client`select coalesce(max(seq), 0)::int as n from audit_trail`)[0]!.n);
+    expect(await post(scoped)).toBe(403);
+    expect(Number((await database.client`select coalesce(max(seq), 0)::int as n from audit_trail`)[0]!.n)).toBe(before);
+    expect(await post(await person("engineer.all", [{ role: "engineer", site: null }]))).toBe(200);
   });
 });
