@@ -24,6 +24,8 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 /** What a signal does now; replaced as start-up proceeds. */
 let onSignal: (signal: NodeJS.Signals) => void = () => process.exit(0);
 for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => onSignal(signal));
+// …and the handler server/stop-early.mjs set while modules loaded (npm start) steps aside.
+(globalThis as { [k: symbol]: (() => void) | undefined })[Symbol.for("c981.stopEarly")]?.();
 
 // An unexpected rejection (a bug, or a database error some path forgot to catch) is logged; the
 // process keeps serving. Its request, if any, was answered by express's or Remix's error handling.
