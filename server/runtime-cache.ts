@@ -90,6 +90,7 @@ export class RuntimeCache {
   /** A notification arrived since the last check (else a changed counter means one was missed). */
   private heard = false;
   private relistening: Promise<void> | undefined;
+  private recheckPending = false;
   private stopped = false;
 
   constructor(
@@ -136,6 +137,7 @@ export class RuntimeCache {
         this.heard = true;
         this.rulesetsGeneration++;
         this.inForce.clear();
+        this.recheck();
       },
       onlisten,
     );
@@ -147,6 +149,7 @@ export class RuntimeCache {
         this.clientsGeneration++;
         this.tokens.clear();
         this.sitesByCode = null;
+        this.recheck();
       },
       onlisten,
     );
@@ -184,6 +187,16 @@ export class RuntimeCache {
   }
 
   /**
+   * After a notification: read the change counter again now (after a check already in flight, which
+   * may have read it before the change), so that the next periodic check does not take the change
+   * just announced for a missed one and drop what was refilled meanwhile.
+   */
+  private recheck(): void {
+    if (this.checking) this.recheckPending = true;
+    else void this.check();
+  }
+
+  /**
    * Reads the change counter (one small query) and drops the parts of the cache it says changed.
    * Runs every checkMs, and on demand when a request finds the last check too old. False when the
    * database could not be reached.
@@ -213,6 +226,10 @@ export class RuntimeCache {
         return false;
       } finally {
         this.checking = undefined;
+        if (this.recheckPending && !this.stopped) {
+          this.recheckPending = false;
+          void this.check();
+        }
       }
     })());
   }
