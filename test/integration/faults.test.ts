@@ -228,11 +228,13 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
       const seen = new Map<string, number>();
       const failures: string[] = [];
       let calling = true;
+      /** Signalled: it refuses new connections from then on, as it should. */
+      const stopping = new Set<Portal>();
       const report = { version: 1, digest: `sha256:${"e".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [] };
       const client = (async () => {
         while (calling) {
           for (const portal of [a, b]) {
-            if (portal.exitCode() !== null) continue;
+            if (stopping.has(portal)) continue;
             const requests: [string, RequestInit][] = [
               ["/api/v1/sites/EIN/ruleset", {}],
               ["/api/v1/sites/EIN/ruleset", { headers: { "If-None-Match": etag! } }],
@@ -249,7 +251,7 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
                 if (![200, 204, 304, 404, 503].includes(answer.status)) failures.push(`${url}: ${answer.status}`);
                 if (answer.status === 503 && !answer.headers.get("retry-after")) failures.push(`${url}: 503 without Retry-After`);
               } catch (error) {
-                if (!calling || portal.exitCode() !== null) continue;
+                if (!calling || stopping.has(portal)) continue;
                 failures.push(`${url}: ${(error as Error).message}`);
               }
             }
@@ -348,6 +350,7 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
       const held = call(a, "/api/v1/sites/EIN/ruleset?waitSeconds=30", t1, { headers: { "If-None-Match": fresh } });
       await sleep(700);
       const signalled = Date.now();
+      stopping.add(a);
       a.child.kill("SIGTERM");
       const answer = await held;
       expect(answer.status).toBe(304);
