@@ -64,7 +64,9 @@ export function describeDatabaseError(error: unknown): string {
 }
 
 /** The promise's value, or a DatabaseUnavailableError after `ms` (the query itself is not cancelled). */
-export function withDeadline<T>(promise: Promise<T>, ms: number, what = "the database"): Promise<T> {
+export function withDeadline<T>(work: PromiseLike<T>, ms: number, what = "the database"): Promise<T> {
+  // One real promise: a drizzle query is a thenable that runs again for every then() called on it.
+  const promise = Promise.resolve(work);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DatabaseUnavailableError(`${what} did not answer within ${ms} ms`, `no answer within ${ms} ms`)), ms);

@@ -43,7 +43,7 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   await cache.start();
   let draining = false;
   /** A query the API needs now: bounded in time; a lost database becomes DatabaseUnavailableError (503). */
-  const query = async <T>(work: Promise<T>): Promise<T> => {
+  const query = async <T>(work: PromiseLike<T>): Promise<T> => {
     try {
       return await withDeadline(work, cache.deadlineMs);
     } catch (error) {
