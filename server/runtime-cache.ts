@@ -91,6 +91,9 @@ export class RuntimeCache {
   private heard = false;
   private relistening: Promise<void> | undefined;
   private recheckPending = false;
+  /** When LISTEN last succeeded (postgres.js re-listens by itself when it can), and when the current outage began. */
+  private listenedAt = 0;
+  private outageSince = 0;
   private stopped = false;
 
   constructor(
@@ -105,7 +108,7 @@ export class RuntimeCache {
   async start(): Promise<void> {
     await this.listen().catch(() => {
       // The database went away meanwhile: the first successful check listens again.
-      this.failedAt = Date.now();
+      this.failed("LISTEN failed");
     });
     await this.check();
     this.poller = setInterval(() => void this.check(), this.checkMs);
@@ -130,7 +133,10 @@ export class RuntimeCache {
    * gives up; the first successful check after a failure listens again, see check().)
    */
   private async listen(): Promise<void> {
-    const onlisten = () => this.invalidate();
+    const onlisten = () => {
+      this.listenedAt = Date.now();
+      this.invalidate();
+    };
     const rulesets = await this.database.client.listen(
       "c981_rulesets",
       () => {
@@ -162,11 +168,19 @@ export class RuntimeCache {
         for (const u of this.unlisten.splice(0)) await u().catch(() => {});
         if (!this.stopped) await this.listen();
       } catch {
-        this.failedAt = Date.now();
+        this.failed("LISTEN failed");
       } finally {
         this.relistening = undefined;
       }
     })());
+  }
+
+  /** The database could not be reached (the first failure after a success starts an outage). */
+  private failed(reason: string): void {
+    const now = Date.now();
+    if (this.failedAt <= this.verifiedAt) this.outageSince = now;
+    this.failedAt = now;
+    this.lastFailure = reason;
   }
 
   /** Drops everything cached (a (re)listen, or a change no notification announced). */
@@ -215,14 +229,14 @@ export class RuntimeCache {
           // A change without a notification: the LISTEN connection is gone. Listen again.
           if (changed.length && !heard && !changed.every((k) => k === "keys")) void this.relisten();
         }
-        if (recovering) void this.relisten();
+        // Back after an outage during which postgres.js could not listen again: listen again.
+        if (recovering && this.listenedAt < this.outageSince) void this.relisten();
         this.fingerprint = now;
         this.verifiedAt = Date.now();
         this.checks++;
         return true;
       } catch (error) {
-        this.failedAt = Date.now();
-        this.lastFailure = describeDatabaseError(error);
+        this.failed(describeDatabaseError(error));
         return false;
       } finally {
         this.checking = undefined;
@@ -254,7 +268,7 @@ export class RuntimeCache {
 
   /** What is cached may still be served: verified recently, or within the stale-if-error bound. */
   private servable(): boolean {
-    return Date.now() - this.verifiedAt <= this.staleIfErrorMs;
+    return this.fresh() || Date.now() - this.verifiedAt <= this.staleIfErrorMs;
   }
 
   /** Before a cached entry is used on the express path: re-check when the last check is too old. */
@@ -277,10 +291,7 @@ export class RuntimeCache {
       return await withDeadline(work(), this.deadlineMs);
     } catch (error) {
       const mapped = asUnavailable(error);
-      if (mapped instanceof DatabaseUnavailableError) {
-        this.failedAt = Date.now();
-        this.lastFailure = mapped.reason;
-      }
+      if (mapped instanceof DatabaseUnavailableError) this.failed(mapped.reason);
       throw mapped;
     }
   }
