@@ -349,15 +349,27 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
       await expect.poll(async () => (await call(a, "/api/v1/sites/EIN/ruleset/upcoming", t1)).status, { timeout: 15_000 }).toBe(404);
       process.stdout.write(`faults: back from the delay after ${Date.now() - slow} ms\n`);
 
+      // ---- What a server restart does to open sessions: terminated (SQLSTATE 57P01), LISTEN included. ----
+      const terminated = await operator.client`
+        select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and application_name like 'c981%'`;
+      expect(terminated[0]!.n).toBeGreaterThan(0);
+      expect((await call(a, "/api/v1/sites/EIN/ruleset", t1, { headers: { "If-None-Match": fresh } })).status).toBe(304);
+      await expect.poll(async () => (await call(a, "/api/v1/sites/EIN/ruleset/upcoming", t1)).status, { timeout: 10_000 }).toBe(404);
+      // …and the LISTEN is back: a release reaches A well within the check interval's bound.
+      await createRuleSetVersion(operator.db, { siteId: ein!.id as number, actor: "test", reason: "after the sessions ended", changes: [], kind: "renewal" }, keyRing);
+      await expect.poll(async () => (await call(a, "/api/v1/sites/EIN/ruleset", t1)).headers.get("etag"), { timeout: CHECK_SECONDS * 1000 + SLACK_MS }).not.toBe(fresh);
+      const latest = (await call(a, "/api/v1/sites/EIN/ruleset", t1)).headers.get("etag")!;
+
       // ---- SIGTERM during a long poll: answered (304, current ETag), then exit 0. ----
-      const held = call(a, "/api/v1/sites/EIN/ruleset?waitSeconds=30", t1, { headers: { "If-None-Match": fresh } });
+      const held = call(a, "/api/v1/sites/EIN/ruleset?waitSeconds=30", t1, { headers: { "If-None-Match": latest } });
       await sleep(700);
       const signalled = Date.now();
       stopping.add(a);
       a.child.kill("SIGTERM");
       const answer = await held;
       expect(answer.status).toBe(304);
-      expect(answer.headers.get("etag")).toBe(fresh);
+      expect(answer.headers.get("etag")).toBe(latest);
       expect(Date.now() - signalled).toBeLessThan(3000);
       expect(await a.exited).toBe(0);
 
