@@ -4,7 +4,7 @@
  * `c981_rulesets`, a client created or revoked on `c981_runtime_clients`) and by time (a scheduled
  * version takes effect at its effectiveFrom). "Last seen" is written in batches.
  *
- * Staleness is bounded (ADR 016): every (re)LISTEN drops everything, and a cheap change counter is
+ * Staleness is bounded (ADR 016): every (re)LISTEN revalidates everything, and a cheap change counter is
  * read every `checkMs`, dropping what changed — so a notification lost while the LISTEN
  * connection was down costs at most `checkMs`. The fast path serves only what was verified within
  * `checkMs`; the express path re-checks first and, when the database cannot be reached, serves what
@@ -94,6 +94,9 @@ export class RuntimeCache {
   /** When LISTEN last succeeded (postgres.js re-listens by itself when it can), and when the current outage began. */
   private listenedAt = 0;
   private outageSince = 0;
+  /** Bumped by every (re)LISTEN; entries count as fresh only after a check begun after the last one. */
+  private listenEpoch = 0;
+  private checkedEpoch = 0;
   private stopped = false;
 
   constructor(
@@ -129,13 +132,17 @@ export class RuntimeCache {
   /**
    * LISTEN on both channels. postgres.js listens again by itself when its connection closes, and
    * calls `onlisten` each time: what was cached meanwhile may have missed notifications, so every
-   * (re)listen drops everything. (When that re-listen fails — the database still away — postgres.js
+   * (re)listen revalidates everything: nothing counts as fresh until the change counter has been read
+   * after it, and that read drops what changed. (When that re-listen fails — the database still away — postgres.js
    * gives up; the first successful check after a failure listens again, see check().)
    */
   private async listen(): Promise<void> {
+    // Revalidate rather than drop: what was cached stays servable if the database falters again
+    // (as in a restart), and the counter read next, after the LISTEN, drops what changed meanwhile.
     const onlisten = () => {
       this.listenedAt = Date.now();
-      this.invalidate();
+      this.listenEpoch++;
+      this.recheck();
     };
     const rulesets = await this.database.client.listen(
       "c981_rulesets",
@@ -219,6 +226,7 @@ export class RuntimeCache {
     return (this.checking ??= (async () => {
       const heard = this.heard;
       this.heard = false;
+      const epoch = this.listenEpoch;
       const recovering = this.failedAt > this.verifiedAt;
       try {
         const now = await withDeadline(this.readFingerprint(), this.deadlineMs, "the change counter");
@@ -233,6 +241,7 @@ export class RuntimeCache {
         if (recovering && this.listenedAt < this.outageSince) void this.relisten();
         this.fingerprint = now;
         this.verifiedAt = Date.now();
+        this.checkedEpoch = epoch;
         this.checks++;
         return true;
       } catch (error) {
@@ -263,10 +272,10 @@ export class RuntimeCache {
 
   /** The change counter was read within checkMs (plus a second for the poller's own jitter). */
   private fresh(): boolean {
-    return Date.now() - this.verifiedAt <= this.checkMs + 1000;
+    return this.checkedEpoch === this.listenEpoch && Date.now() - this.verifiedAt <= this.checkMs + 1000;
   }
 
-  /** What is cached may still be served: verified recently, or within the stale-if-error bound. */
+  /** What is cached may still be served: verified recently, or within the stale-if-error bound (counted from the last check). */
   private servable(): boolean {
     return this.fresh() || Date.now() - this.verifiedAt <= this.staleIfErrorMs;
   }

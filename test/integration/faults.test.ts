@@ -144,9 +144,11 @@ async function spawnPortal(env: Record<string, string>): Promise<Portal> {
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
   let code: number | null = null;
   const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (c) => {
+    child.on("exit", (c, signal) => {
       running.delete(child);
       code = c;
+      // A portal that ended on its own, or not with 0, shows why in the test's output.
+      if (c !== 0) process.stdout.write(`faults: portal on ${port} ended with ${c ?? signal}:\n${output.slice(-3000)}\n`);
       resolve(c);
     }),
   );
