@@ -34,6 +34,19 @@ process.on("unhandledRejection", (reason) => {
   console.error(`C-981: unexpected error (the portal keeps running): ${message}`);
 });
 
+// postgres.js 3.4 can throw from a timer when it writes to a connection the server has just
+// terminated (seen in the fault test on a restart's terminated sessions): that connection is gone
+// and its queries already failed, so this one error is logged and survived. Anything else uncaught
+// still ends the process (its state is unknown), with one line and the stack.
+process.on("uncaughtException", (error) => {
+  if (error instanceof TypeError && /reading 'write'/.test(error.message) && /postgres[\\/]src[\\/]connection\.js/.test(error.stack ?? "")) {
+    console.error("C-981: postgres.js wrote to a connection PostgreSQL had closed (ignored; its queries failed and are retried)");
+    return;
+  }
+  console.error(`C-981: fatal: ${error.stack ?? error.message}`);
+  process.exit(1);
+});
+
 /** Leftovers of uploads a crashed process could not remove (older than an hour: none in progress). */
 async function removeStaleUploads(): Promise<void> {
   const tmp = os.tmpdir();
@@ -63,8 +76,9 @@ async function main() {
       wake = () => (clearTimeout(timer), resolve());
     });
 
-  const [{ openDatabase, registerDatabase }, { readEnv }, { prepareDatabase }, { loadKeyRing }, { renewExpiring }, { buildIfNeeded }, { createPortalServer }, { genealogyIndexOf }, faults, { signingState }, { EmbeddedPostgresError }] =
+  const [{ default: postgres }, { openDatabase, registerDatabase }, { readEnv }, { prepareDatabase }, { loadKeyRing }, { renewExpiring }, { buildIfNeeded }, { createPortalServer }, { genealogyIndexOf }, faults, { signingState }, { EmbeddedPostgresError }] =
     await Promise.all([
+      import("postgres"),
       import("../app/utils/db.server"),
       import("../app/utils/env.server"),
       import("../app/utils/migrate.server"),
@@ -146,26 +160,25 @@ async function main() {
   // away at the tick costs this round only.
   let shuttingDown = false;
   const RENEW_LOCK = 981_000_003;
+  // The lock's session is a client of its own (one connection, ended after the round), not a
+  // reserved pool connection: postgres.js 3.4 crashes the process (TypeError in a timer) when a
+  // query is sent on a reserved connection the server has just terminated (a restart).
   const renewDue = () => {
     if (shuttingDown) return;
     void (async () => {
-      let lock: Awaited<ReturnType<typeof database.client.reserve>> | undefined;
+      const lock = postgres(database.url, { max: 1, onnotice: () => {}, connect_timeout: 10, connection: { application_name: "c981-renewal" } });
       try {
-        lock = await faults.withDeadline(database.client.reserve(), 10_000);
-        const [got] = await lock`select pg_try_advisory_lock(${RENEW_LOCK}) as ok`;
+        const [got] = await faults.withDeadline(lock`select pg_try_advisory_lock(${RENEW_LOCK}) as ok`, 10_000);
         if (!got?.ok) return;
-        try {
-          const keyRing = await loadKeyRing(db, env.C981_SIGNING_KEYS_DIR);
-          const renewed = await renewExpiring(db, keyRing, 7);
-          if (renewed.length) log(`C-981: renewed ${renewed.map((r) => `${r.site} v${r.version}`).join(", ")}`);
-        } finally {
-          await lock`select pg_advisory_unlock(${RENEW_LOCK})`;
-        }
+        const keyRing = await loadKeyRing(db, env.C981_SIGNING_KEYS_DIR);
+        const renewed = await renewExpiring(db, keyRing, 7);
+        if (renewed.length) log(`C-981: renewed ${renewed.map((r) => `${r.site} v${r.version}`).join(", ")}`);
       } catch (error) {
         if (faults.isDatabaseUnavailable(error)) log(`C-981: renewal postponed to the next round: database ${faults.describeDatabaseError(error)}`);
         else console.error(`C-981: renewal failed: ${(error as Error).message}`);
       } finally {
-        lock?.release();
+        // Ending the session releases the lock in any case.
+        await lock.end({ timeout: 5 }).catch(() => {});
       }
     })().catch(() => {});
   };

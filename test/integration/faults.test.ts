@@ -382,7 +382,7 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
       expect(await b.exited).toBe(0);
       expect(failures).toEqual([]);
       expect(seen.get("503")).toBeGreaterThan(0);
-      for (const portal of [a, b]) expect(portal.output()).not.toMatch(/unexpected error|Unhandled|at .*\.ts:\d+/);
+      for (const portal of [a, b]) expect(portal.output()).not.toMatch(/unexpected error|fatal:|Unhandled|at .*\.ts:\d+/);
     } finally {
       await operator.close();
     }
