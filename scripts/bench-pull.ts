@@ -46,6 +46,7 @@ const WARMUP_SECONDS = 2;
 /** Queries no single request causes; any query a request did cause would be counted as itself. */
 const NOT_PER_REQUEST: [RegExp, string][] = [
   [/^update "runtime_clients" set "last_seen_at"/, "the batched last-seen write every 30 s (ADR 008)"],
+  [/ as rulesets,/, "the change counter read every C981_CACHE_CHECK_SECONDS (ADR 017)"],
   [/from pg_catalog\.pg_type/, "postgres.js's type lookup when its pool opens a connection"],
 ];
 
@@ -116,11 +117,11 @@ function load(url: string, headers: Record<string, string>, seconds: number): Pr
 function bareServer(body: Buffer, etag: string): http.Server {
   return http.createServer((req, res) => {
     if (req.headers["if-none-match"] === etag) {
-      res.writeHead(304, { ETag: etag, "Cache-Control": "no-cache" });
+      res.writeHead(304, { ETag: etag, "Cache-Control": "private, no-cache" });
       res.end();
       return;
     }
-    res.writeHead(200, { "Content-Type": "application/jose+json; charset=utf-8", "Content-Length": body.length, ETag: etag, "Cache-Control": "no-cache" });
+    res.writeHead(200, { "Content-Type": "application/jose+json; charset=utf-8", "Content-Length": body.length, ETag: etag, "Cache-Control": "private, no-cache" });
     res.end(body);
   });
 }

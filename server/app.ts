@@ -10,12 +10,11 @@ import { fileURLToPath } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import { createRequestHandler } from "@remix-run/express";
 import express from "express";
-import { currentDataPoint } from "../app/services/audit.server";
 import type { Database } from "../app/utils/db.server";
 import type { Env } from "../app/utils/env.server";
-import { publicJwks } from "../app/utils/signing.server";
 import { DEFAULT_FORM_MAX_BYTES } from "../app/utils/body-limits";
 import { bodyLimits } from "./body-limits";
+import { createHealth } from "./health";
 import { createRuntimeApi, type RuntimeApi } from "./runtime-api";
 import { createRuntimeFastPath, type RuntimeFastPath } from "./runtime-fast-path";
 import { refuseMalformedHost, refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
@@ -24,7 +23,7 @@ const defaultRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 
 export interface PortalServerOptions {
   database: Pick<Database, "db" | "client">;
-  env: Pick<Env, "C981_TRUST_PROXY"> & Partial<Pick<Env, "C981_FORM_MAX_BYTES">>;
+  env: Pick<Env, "C981_TRUST_PROXY"> & Partial<Pick<Env, "C981_FORM_MAX_BYTES" | "C981_CACHE_CHECK_SECONDS" | "C981_STALE_IF_ERROR_SECONDS" | "C981_SIGNING_KEYS_DIR">>;
   /** The Remix production build. Without it only the machine endpoints answer (tests). */
   build?: ServerBuild;
   /** Where build/client lives; the repository root by default. */
@@ -39,6 +38,10 @@ export interface PortalServer {
   app: express.Express;
   runtimeApi: RuntimeApi;
   fastPath: RuntimeFastPath | undefined;
+  /**
+   * Stopping, step one: /readyz answers 503 and held long polls answer now. `close()` does it too.
+   */
+  drain(): void;
   /**
    * Stops accepting, lets in-flight requests finish (dropping idle keep-alive connections at once,
    * all of them after 5 s), then stops the runtime API's cache. The database stays open.
@@ -66,30 +69,32 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
     app.use(express.static(path.join(root, "build", "client"), { maxAge: "1h" }));
   }
 
-  app.get("/healthz", async (_req, res) => {
-    try {
-      const dataPoint = await Promise.race([
-        currentDataPoint(db),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("database did not answer within 2 s")), 2000)),
-      ]);
-      res.status(200).json({ status: "ok", database: "ok", dataPoint });
-    } catch (error) {
-      res.status(503).json({ status: "unhealthy", database: (error as Error).message });
-    }
+  const runtimeApi = await createRuntimeApi(database, {
+    checkMs: (env.C981_CACHE_CHECK_SECONDS ?? 5) * 1000,
+    staleIfErrorMs: (env.C981_STALE_IF_ERROR_SECONDS ?? 300) * 1000,
   });
 
-  // The public signing keys (RFC 7517), for runtimes and anyone verifying a rule set offline.
+  // /livez (the process serves), /readyz (it can do its job) and /healthz (= /readyz): ADR 017.
+  const health = createHealth({ db, keysDir: env.C981_SIGNING_KEYS_DIR });
+  app.get("/livez", (_req, res) => void res.setHeader("Cache-Control", "no-store").json({ status: "ok" }));
+  app.get(["/readyz", "/healthz"], (_req, res, next) => {
+    health.readiness().then((body) => res.setHeader("Cache-Control", "no-store").status(body.status === "ok" ? 200 : 503).json(body), next);
+  });
+
+  // The public signing keys (RFC 7517), for runtimes and anyone verifying a rule set offline; held
+  // by the runtime cache, so they are served while the database is away (stale-if-error).
   app.get("/.well-known/jwks.json", async (_req, res) => {
     try {
+      const jwks = await runtimeApi.cache.jwks();
       res.setHeader("Cache-Control", "public, max-age=300");
-      res.type("application/jwk-set+json").send(JSON.stringify(await publicJwks(db)));
+      res.type("application/jwk-set+json").send(JSON.stringify(jwks));
     } catch {
+      res.setHeader("Retry-After", String(Math.ceil(runtimeApi.cache.checkMs / 1000)));
       res.status(503).type("application/problem+json").send(JSON.stringify({ type: "about:blank", title: "Database unavailable", status: 503 }));
     }
   });
 
   // Machine clients: bearer tokens, no cookies, so ahead of the same-origin check for forms.
-  const runtimeApi = await createRuntimeApi(database);
   app.use("/api/v1", runtimeApi.router);
 
   if (build) {
@@ -116,9 +121,14 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   server.on("checkContinue", handle);
   server.keepAliveTimeout = 5000;
 
+  const drain = () => {
+    health.stopping();
+    runtimeApi.drain();
+  };
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      drain();
       if (server.listening) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
@@ -130,5 +140,5 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
       await runtimeApi.close();
     })());
 
-  return { server, app, runtimeApi, fastPath, close };
+  return { server, app, runtimeApi, fastPath, drain, close };
 }

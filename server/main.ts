@@ -1,50 +1,146 @@
 /**
  * The production server (`npm start`): build if needed, open the database (DATABASE_URL or the
- * embedded server), migrate and seed an empty database under an advisory lock, then serve Remix
- * on PORT — the HTTP server itself is built in server/app.ts (shared with the tests and the pull
- * benchmark): /healthz, the runtime API and its fast path (ADR 009) ahead of Remix.
+ * embedded server; retried with backoff while it cannot be reached), migrate and seed an empty
+ * database under an advisory lock, then serve Remix on PORT — the HTTP server itself is built in
+ * server/app.ts (shared with the tests and the pull benchmark): /livez, /readyz (/healthz), the
+ * runtime API and its fast path (ADR 009) ahead of Remix.
+ *
+ * Stopping (SIGTERM, SIGINT; ADR 017): at any moment, also while modules load or the database is
+ * being opened, a signal ends the process with 0 after closing what it opened. Serving, it turns
+ * not-ready first, answers held long polls, lets in-flight requests finish, then closes the
+ * database and stops an embedded server it owns. No database error ends the process: requests
+ * answer 503, timers log and try again, and an unexpected rejection is logged, not fatal.
  */
+
+// Only node built-ins before the signal handlers: a SIGTERM while the rest loads is handled too.
+import fs from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { ServerBuild } from "@remix-run/node";
-import { openDatabase, registerDatabase, type Database } from "../app/utils/db.server";
-import { readEnv } from "../app/utils/env.server";
-import { prepareDatabase } from "../app/utils/migrate.server";
-import { loadKeyRing } from "../app/utils/signing.server";
-import { renewExpiring } from "../app/services/keys.server";
-import { buildIfNeeded } from "./build-if-needed";
-import { createPortalServer } from "./app";
-import { genealogyIndexOf } from "../app/services/genealogy-index.server";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
+/** What a signal does now; replaced as start-up proceeds. */
+let onSignal: (signal: NodeJS.Signals) => void = () => process.exit(0);
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => onSignal(signal));
+// …and the handler server/stop-early.mjs set while modules loaded (npm start) steps aside.
+(globalThis as { [k: symbol]: (() => void) | undefined })[Symbol.for("c981.stopEarly")]?.();
+
+// An unexpected rejection (a bug, or a database error some path forgot to catch) is logged; the
+// process keeps serving. Its request, if any, was answered by express's or Remix's error handling.
+process.on("unhandledRejection", (reason) => {
+  const message = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+  console.error(`C-981: unexpected error (the portal keeps running): ${message}`);
+});
+
+// postgres.js 3.4 can throw from a timer when it writes to a connection the server has just
+// terminated (seen in the fault test on a restart's terminated sessions): that connection is gone
+// and its queries already failed, so this one error is logged and survived. Anything else uncaught
+// still ends the process (its state is unknown), with one line and the stack.
+process.on("uncaughtException", (error) => {
+  if (error instanceof TypeError && /reading 'write'/.test(error.message) && /postgres[\\/]src[\\/]connection\.js/.test(error.stack ?? "")) {
+    console.error("C-981: postgres.js wrote to a connection PostgreSQL had closed (ignored; its queries failed and are retried)");
+    return;
+  }
+  console.error(`C-981: fatal: ${error.stack ?? error.message}`);
+  process.exit(1);
+});
+
+/** Leftovers of uploads a crashed process could not remove (older than an hour: none in progress). */
+async function removeStaleUploads(): Promise<void> {
+  const tmp = os.tmpdir();
+  const names = await fs.readdir(tmp).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names.filter((n) => n.startsWith("c981-epcis-upload-"))) {
+    const full = path.join(tmp, name);
+    const stat = await fs.stat(full).catch(() => undefined);
+    if (!stat || Date.now() - stat.mtimeMs < 3600_000) continue;
+    await fs.rm(full, { recursive: true, force: true }).then(() => removed++, () => {});
+  }
+  if (removed) log(`C-981: removed ${removed} stale EPCIS upload folder(s) from ${tmp}.`);
+}
+
 async function main() {
-  const env = readEnv({ ...process.env, NODE_ENV: process.env.NODE_ENV ?? "production" });
-  const serverBuildPath = buildIfNeeded(root, log);
-
-  let database: Database | undefined;
-  let shuttingDown = false;
-  const shutdownSignals = ["SIGTERM", "SIGINT"] as const;
-  // Until the HTTP server runs, a signal just closes the database (and stops an owned server).
-  const earlyStop = () => {
-    shuttingDown = true;
-    void (database?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  let stopRequested = false;
+  let wake: (() => void) | undefined;
+  onSignal = (signal) => {
+    if (stopRequested) return;
+    stopRequested = true;
+    log(`C-981: ${signal} during start-up: stopping…`);
+    wake?.();
   };
-  shutdownSignals.forEach((s) => process.once(s, earlyStop));
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => (clearTimeout(timer), resolve());
+    });
 
-  database = await openDatabase(env);
+  const [{ default: postgres }, { openDatabase, registerDatabase }, { readEnv }, { prepareDatabase }, { loadKeyRing }, { renewExpiring }, { buildIfNeeded }, { createPortalServer }, { genealogyIndexOf }, faults, { signingState }, { EmbeddedPostgresError }] =
+    await Promise.all([
+      import("postgres"),
+      import("../app/utils/db.server"),
+      import("../app/utils/env.server"),
+      import("../app/utils/migrate.server"),
+      import("../app/utils/signing.server"),
+      import("../app/services/keys.server"),
+      import("./build-if-needed"),
+      import("./app"),
+      import("../app/services/genealogy-index.server"),
+      import("./db-faults"),
+      import("./health"),
+      import("../app/utils/embedded-postgres.server"),
+    ]);
+  if (stopRequested) process.exit(0);
+  const env = readEnv({ ...process.env, NODE_ENV: process.env.NODE_ENV ?? "production" });
+  void removeStaleUploads();
+  const serverBuildPath = buildIfNeeded(root, log);
+  if (stopRequested) process.exit(0);
+
+  // Open and prepare the database, waiting (1, 2, 4 … 30 s) while it cannot be reached.
+  type Opened = Awaited<ReturnType<typeof openDatabase>>;
+  let database: Opened | undefined;
+  let prepared: { seeded: boolean } | undefined;
+  for (let attempt = 1; !stopRequested; attempt++) {
+    let opened: Opened | undefined;
+    try {
+      opened = await openDatabase(env);
+      if (stopRequested) {
+        await opened.close();
+        break;
+      }
+      prepared = await prepareDatabase(opened, { seed: env.C981_SEED, keysDir: env.C981_SIGNING_KEYS_DIR, log });
+      database = opened;
+      break;
+    } catch (error) {
+      await opened?.close().catch(() => {});
+      if (error instanceof EmbeddedPostgresError || !faults.isDatabaseUnavailable(error)) throw error;
+      const wait = Math.min(30, 2 ** (attempt - 1));
+      const where = env.DATABASE_URL ? `the PostgreSQL at DATABASE_URL (${new URL(env.DATABASE_URL).host})` : "the embedded PostgreSQL";
+      log(`C-981: waiting for ${where}: ${faults.describeDatabaseError(error)}; attempt ${attempt}, next in ${wait} s`);
+      await sleep(wait * 1000);
+    }
+  }
+  if (!database || !prepared || stopRequested) {
+    await database?.close().catch(() => {});
+    log("C-981: stopped.");
+    process.exit(0);
+  }
   log(
     database.embedded
       ? `C-981: ${database.embedded.owned ? "started" : "using the running"} embedded PostgreSQL in ${env.C981_DATA_DIR}`
       : `C-981: using the PostgreSQL at DATABASE_URL`,
   );
-  const prepared = await prepareDatabase(database, { seed: env.C981_SEED, keysDir: env.C981_SIGNING_KEYS_DIR, log });
   if (!prepared.seeded) log("C-981: database migrated.");
   registerDatabase(Promise.resolve(database));
-  if (shuttingDown) return;
+  const signing = await signingState(database.db, env.C981_SIGNING_KEYS_DIR).catch((e: unknown) => `not checked (${faults.describeDatabaseError(e)})`);
+  if (signing !== "ok") log(`C-981: signing: ${signing}`);
+  if (stopRequested) {
+    await database.close();
+    process.exit(0);
+  }
 
-  const build = (await import(pathToFileURL(serverBuildPath).href)) as ServerBuild;
+  const build = (await import(pathToFileURL(serverBuildPath).href)) as import("@remix-run/node").ServerBuild;
   const portal = await createPortalServer({ database, env, build, root });
   portal.server.listen(env.PORT, env.HOST, () => {
     log(`C-981 portal on http://localhost:${env.PORT}`);
@@ -58,61 +154,67 @@ async function main() {
     .listen()
     .then(() => genealogy.refresh())
     .then((index) => log(`C-981: genealogy index: ${index.items} items, ${index.edges} edges in ${(index.graph.byteSize / 1e6).toFixed(1)} MB, loaded in ${index.loadMs} ms`))
-    .catch((error: unknown) => console.error(`C-981: genealogy index not loaded: ${(error as Error).message}`));
+    .catch((error: unknown) => log(`C-981: genealogy index not loaded yet (${faults.describeDatabaseError(error)}); the first analysis loads it`));
 
-  // Renew rule sets a week before they expire; one instance at a time (advisory lock).
+  // Renew rule sets a week before they expire; one instance at a time (advisory lock). A database
+  // away at the tick costs this round only.
+  let shuttingDown = false;
   const RENEW_LOCK = 981_000_003;
+  // The lock's session is a client of its own (one connection, ended after the round), not a
+  // reserved pool connection: postgres.js 3.4 crashes the process (TypeError in a timer) when a
+  // query is sent on a reserved connection the server has just terminated (a restart).
   const renewDue = () => {
     if (shuttingDown) return;
     void (async () => {
-      const lock = await database!.client.reserve();
+      const lock = postgres(database.url, { max: 1, onnotice: () => {}, connect_timeout: 10, connection: { application_name: "c981-renewal" } });
       try {
-        const [got] = await lock`select pg_try_advisory_lock(${RENEW_LOCK}) as ok`;
+        const [got] = await faults.withDeadline(lock`select pg_try_advisory_lock(${RENEW_LOCK}) as ok`, 10_000);
         if (!got?.ok) return;
-        try {
-          const keyRing = await loadKeyRing(db, env.C981_SIGNING_KEYS_DIR);
-          const renewed = await renewExpiring(db, keyRing, 7);
-          if (renewed.length) log(`C-981: renewed ${renewed.map((r) => `${r.site} v${r.version}`).join(", ")}`);
-        } finally {
-          await lock`select pg_advisory_unlock(${RENEW_LOCK})`;
-        }
+        const keyRing = await loadKeyRing(db, env.C981_SIGNING_KEYS_DIR);
+        const renewed = await renewExpiring(db, keyRing, 7);
+        if (renewed.length) log(`C-981: renewed ${renewed.map((r) => `${r.site} v${r.version}`).join(", ")}`);
       } catch (error) {
-        console.error(`C-981: renewal failed: ${(error as Error).message}`);
+        if (faults.isDatabaseUnavailable(error)) log(`C-981: renewal postponed to the next round: database ${faults.describeDatabaseError(error)}`);
+        else console.error(`C-981: renewal failed: ${(error as Error).message}`);
       } finally {
-        lock.release();
+        // Ending the session releases the lock in any case.
+        await lock.end({ timeout: 5 }).catch(() => {});
       }
-    })();
+    })().catch(() => {});
   };
   setTimeout(renewDue, 10_000).unref();
   setInterval(renewDue, 60 * 60 * 1000).unref();
 
-  const shutdown = (signal: string) => {
+  onSignal = (signal) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    log(`C-981: ${signal}: closing…`);
+    log(`C-981: ${signal}: not ready; answering held long polls and in-flight requests, then closing…`);
+    setTimeout(() => {
+      log("C-981: not stopped after 30 s: exiting now.");
+      process.exit(1);
+    }, 30_000).unref();
+    portal.drain();
     // Stop accepting, let in-flight requests finish, drop idle keep-alive connections at once.
     void portal
       .close()
-      .then(() => genealogy.close())
-      .then(() => database!.close())
+      .then(() => genealogy.close().catch(() => {}))
+      .then(() => database.close())
       .then(
         () => {
           log("C-981: stopped.");
           process.exit(0);
         },
         (error: unknown) => {
-          console.error(error);
+          console.error(`C-981: stopping failed: ${(error as Error).message}`);
           process.exit(1);
         },
       );
   };
-  shutdownSignals.forEach((s) => {
-    process.removeListener(s, earlyStop);
-    process.once(s, () => shutdown(s));
-  });
+  if (stopRequested) onSignal("SIGTERM");
 }
 
-main().catch(async (error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+main().catch((error: unknown) => {
+  // One line (or the embedded server's own explanation), never a stack trace.
+  console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

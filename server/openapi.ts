@@ -4,6 +4,11 @@ import { generalJwsSchema, jwksSchema, problemSchema, ruleSetDocumentSchema, sta
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: "draft-2020-12", unrepresentable: "any" });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ref("Problem") } } });
+/** ADR 017: the database cannot be reached and the cache cannot answer (or is past the stale-if-error bound). */
+const unavailable = {
+  ...problem("The database cannot be reached just now; try again after Retry-After seconds"),
+  headers: { "Retry-After": { description: "Seconds to wait", schema: { type: "integer", minimum: 1 } } },
+};
 const site = { name: "site", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9-]{2,16}$" } };
 const jws = (description: string) => ({
   description,
@@ -38,20 +43,20 @@ export function openApiDocument() {
             { name: "waitSeconds", in: "query", schema: { type: "integer", minimum: 0, maximum: 60 }, description: "Long-poll: wait until a newer version is in force" },
             { name: "If-None-Match", in: "header", schema: { type: "string" } },
           ],
-          responses: { "200": jws("The signed rule set in force"), "304": { description: "Not modified" }, "400": problem("Bad input"), "401": problem("No or bad token"), "404": problem("Unknown site, or outside the client's sites") },
+          responses: { "200": jws("The signed rule set in force"), "304": { description: "Not modified" }, "400": problem("Bad input"), "401": problem("No or bad token"), "503": unavailable, "404": problem("Unknown site, or outside the client's sites") },
         },
       },
       "/sites/{site}/ruleset/upcoming": {
-        get: { summary: "The next scheduled version", parameters: [site], responses: { "200": jws("The next scheduled rule set"), "401": problem("No or bad token"), "404": problem("None scheduled") } },
+        get: { summary: "The next scheduled version", parameters: [site], responses: { "200": jws("The next scheduled rule set"), "401": problem("No or bad token"), "503": unavailable, "404": problem("None scheduled") } },
       },
       "/sites/{site}/ruleset/versions": {
-        get: { summary: "All versions of the site", parameters: [site], responses: { "200": { description: "The versions", content: { "application/json": { schema: ref("VersionList") } } }, "401": problem("No or bad token"), "404": problem("Unknown site") } },
+        get: { summary: "All versions of the site", parameters: [site], responses: { "200": { description: "The versions", content: { "application/json": { schema: ref("VersionList") } } }, "401": problem("No or bad token"), "503": unavailable, "404": problem("Unknown site") } },
       },
       "/sites/{site}/ruleset/versions/{version}": {
         get: {
           summary: "One version (immutable)",
           parameters: [site, { name: "version", in: "path", required: true, schema: { type: "integer", minimum: 1 } }],
-          responses: { "200": jws("The signed rule set of that version"), "400": problem("Bad version"), "401": problem("No or bad token"), "404": problem("No such version") },
+          responses: { "200": jws("The signed rule set of that version"), "400": problem("Bad version"), "401": problem("No or bad token"), "503": unavailable, "404": problem("No such version") },
         },
       },
       "/sites/{site}/ruleset/status": {
@@ -59,7 +64,7 @@ export function openApiDocument() {
           summary: "Report the version a runtime activated and the keys it trusts",
           parameters: [site],
           requestBody: { required: true, content: { "application/json": { schema: ref("StatusReport") } } },
-          responses: { "204": { description: "Recorded" }, "400": problem("Invalid report"), "401": problem("No or bad token"), "404": problem("Unknown site") },
+          responses: { "204": { description: "Recorded" }, "400": problem("Invalid report"), "401": problem("No or bad token"), "503": unavailable, "404": problem("Unknown site") },
         },
       },
     },

@@ -8,7 +8,8 @@ import { and, asc, eq, gt } from "drizzle-orm";
 import { ruleSetVersions } from "../db/schema";
 import { recordStatus, statusReportSchema, type AuthenticatedClient } from "../app/services/runtime-clients.server";
 import type { Database } from "../app/utils/db.server";
-import { etagOf, RuntimeCache } from "./runtime-cache";
+import { asUnavailable, isDatabaseUnavailable, withDeadline } from "./db-faults";
+import { etagOf, RuntimeCache, type RuntimeCacheOptions } from "./runtime-cache";
 import { openApiDocument } from "./openapi";
 
 const MAX_WAIT_SECONDS = 60;
@@ -19,17 +20,37 @@ function problem(res: Response, status: number, title: string, detail?: string, 
 
 
 type Authed = Request & { client?: AuthenticatedClient; site?: { id: number; code: string } };
+type Handler = (req: Authed, res: Response, next: NextFunction) => Promise<unknown>;
+
+/** Express 4 does not catch a rejected handler: every async handler hands its error to next(). */
+const handled =
+  (handler: Handler) =>
+  (req: Authed, res: Response, next: NextFunction): void => {
+    handler(req, res, next).catch(next);
+  };
 
 export interface RuntimeApi {
   router: Router;
   cache: RuntimeCache;
+  /** Stopping: held long polls answer now (304 with the current ETag, or the newer version). */
+  drain(): void;
   close(): Promise<void>;
 }
 
-export async function createRuntimeApi(database: Pick<Database, "db" | "client">): Promise<RuntimeApi> {
+export async function createRuntimeApi(database: Pick<Database, "db" | "client">, options: RuntimeCacheOptions = {}): Promise<RuntimeApi> {
   const db = database.db;
-  const cache = new RuntimeCache(database);
+  const cache = new RuntimeCache(database, options);
   await cache.start();
+  let draining = false;
+  /** A query the API needs now: bounded in time; a lost database becomes DatabaseUnavailableError (503). */
+  const query = async <T>(work: PromiseLike<T>): Promise<T> => {
+    try {
+      return await withDeadline(work, cache.deadlineMs);
+    } catch (error) {
+      throw asUnavailable(error);
+    }
+  };
+  const retryAfter = String(Math.max(1, Math.ceil(cache.checkMs / 1000)));
   const router = express.Router();
   router.use(express.json({ limit: "64kb" }));
   // The description of this API is public: tools discover it before they hold a token.
@@ -38,14 +59,15 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     res.type("application/json").send(document);
   });
 
-  router.use(async (req: Authed, res: Response, next: NextFunction) => {
+  router.use(handled(async (req: Authed, res: Response, next: NextFunction) => {
     const header = req.get("authorization") ?? "";
     const match = /^Bearer ([A-Za-z0-9_-]{10,200})$/.exec(header);
     if (!match) {
       res.setHeader("WWW-Authenticate", 'Bearer realm="c981"');
       return problem(res, 401, "Unauthorized", "Send the runtime client's token as `Authorization: Bearer <token>`.");
     }
-    const client = await cache.client(match[1]!).catch(() => null);
+    // A database error is never "unknown token" (401): it reaches the error handler (503).
+    const client = await cache.client(match[1]!);
     if (!client) {
       res.setHeader("WWW-Authenticate", 'Bearer realm="c981", error="invalid_token"');
       return problem(res, 401, "Unauthorized", "The token is unknown or revoked.");
@@ -53,14 +75,16 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     req.client = client;
     cache.seen(client);
     next();
-  });
+  }));
 
   /** A site outside the client's scope does not exist for it (404), like an unknown site. */
-  router.param("site", async (req: Authed, res, next, code: string) => {
-    const site = await cache.site(String(code));
-    if (!site || !req.client!.siteIds.has(site.id)) return problem(res, 404, "Not Found", `No site ${code} for this client.`);
-    req.site = site;
-    next();
+  router.param("site", (req: Authed, res, next, code: string) => {
+    handled(async () => {
+      const site = await cache.site(String(code));
+      if (!site || !req.client!.siteIds.has(site.id)) return problem(res, 404, "Not Found", `No site ${code} for this client.`);
+      req.site = site;
+      next();
+    })(req, res, next);
   });
 
 
@@ -74,7 +98,7 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   // Steady-state pulls of this endpoint are answered ahead of express by server/runtime-fast-path.ts
   // (ADR 009), which must answer exactly as this route does: change both together
   // (test/integration/runtime-fast-path.test.ts compares them).
-  router.get("/sites/:site/ruleset", async (req: Authed, res) => {
+  router.get("/sites/:site/ruleset", handled(async (req: Authed, res) => {
     const wait = req.query.waitSeconds === undefined ? 0 : Number(req.query.waitSeconds);
     if (!Number.isInteger(wait) || wait < 0 || wait > MAX_WAIT_SECONDS) {
       return problem(res, 400, "Bad Request", `waitSeconds must be an integer from 0 to ${MAX_WAIT_SECONDS}.`, { errors: [{ pointer: "#/query/waitSeconds" }] });
@@ -87,25 +111,26 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
       const current = await cache.current(req.site!.id);
       if (!current) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no rule set in force.`);
       // Long poll: hold the answer while the client already has this version and time remains
-      // (a release anywhere reaches the cache by NOTIFY; checking it costs no query).
-      if (ifNoneMatch !== current.etag || Date.now() >= deadline || closed) return sendJws(req, res, current.jws, "no-cache", current.etag);
+      // (a release anywhere reaches the cache by NOTIFY; checking it costs no query). Stopping
+      // answers at once (304 for the version the client has).
+      if (ifNoneMatch !== current.etag || Date.now() >= deadline || closed || draining) return sendJws(req, res, current.jws, "private, no-cache", current.etag);
       await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))));
     }
-  });
+  }));
 
-  router.get("/sites/:site/ruleset/upcoming", async (req: Authed, res) => {
-    const [next] = await db
+  router.get("/sites/:site/ruleset/upcoming", handled(async (req: Authed, res) => {
+    const [next] = await query(db
       .select({ jws: ruleSetVersions.jws })
       .from(ruleSetVersions)
       .where(and(eq(ruleSetVersions.siteId, req.site!.id), gt(ruleSetVersions.effectiveFrom, new Date())))
       .orderBy(asc(ruleSetVersions.version))
-      .limit(1);
+      .limit(1));
     if (!next?.jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no scheduled rule set.`);
-    sendJws(req, res, next.jws, "no-cache");
-  });
+    sendJws(req, res, next.jws, "private, no-cache");
+  }));
 
-  router.get("/sites/:site/ruleset/versions", async (req: Authed, res) => {
-    const rows = await db
+  router.get("/sites/:site/ruleset/versions", handled(async (req: Authed, res) => {
+    const rows = await query(db
       .select({
         version: ruleSetVersions.version,
         effectiveFrom: ruleSetVersions.effectiveFrom,
@@ -116,41 +141,58 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
       })
       .from(ruleSetVersions)
       .where(eq(ruleSetVersions.siteId, req.site!.id))
-      .orderBy(asc(ruleSetVersions.version));
+      .orderBy(asc(ruleSetVersions.version)));
+    res.setHeader("Cache-Control", "private, no-cache");
     res.type("application/json").send(
       JSON.stringify({ site: req.site!.code, versions: rows.map((r) => ({ ...r, digest: `sha256:${r.digest}` })) }),
     );
-  });
+  }));
 
-  router.get("/sites/:site/ruleset/versions/:version", async (req: Authed, res) => {
+  router.get("/sites/:site/ruleset/versions/:version", handled(async (req: Authed, res) => {
     const version = Number(req.params.version);
     if (!/^[1-9]\d{0,8}$/.test(req.params.version ?? "")) return problem(res, 400, "Bad Request", "version must be a positive integer.", { errors: [{ pointer: "#/path/version" }] });
-    const [row] = await db
+    const [row] = await query(db
       .select({ jws: ruleSetVersions.jws })
       .from(ruleSetVersions)
-      .where(and(eq(ruleSetVersions.siteId, req.site!.id), eq(ruleSetVersions.version, version)));
+      .where(and(eq(ruleSetVersions.siteId, req.site!.id), eq(ruleSetVersions.version, version))));
     if (!row?.jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no version ${version}.`);
-    // A published version never changes.
-    sendJws(req, res, row.jws, "public, max-age=31536000, immutable");
-  });
+    // A published version never changes — but it is served behind a bearer token, so only the
+    // client's own cache may keep it (RFC 9111 §3.5, §5.2.2.7; ADR 017): never a shared cache.
+    sendJws(req, res, row.jws, "private, max-age=31536000, immutable");
+  }));
 
-  router.post("/sites/:site/ruleset/status", async (req: Authed, res) => {
+  router.post("/sites/:site/ruleset/status", handled(async (req: Authed, res) => {
     const parsed = statusReportSchema.safeParse(req.body);
     if (!parsed.success) {
       return problem(res, 400, "Bad Request", "The status report is invalid.", {
         errors: parsed.error.issues.map((i) => ({ pointer: `#/${i.path.join("/")}`, detail: i.message })),
       });
     }
-    await recordStatus(db, req.client!, req.site!, parsed.data);
+    await query(recordStatus(db, req.client!, req.site!, parsed.data));
     res.status(204).end();
-  });
+  }));
 
   router.use((_req, res) => problem(res, 404, "Not Found", "No such endpoint."));
   // Malformed JSON bodies and anything unexpected: problem details, never a stack trace.
   router.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
     if (error.type === "entity.parse.failed") return problem(res, 400, "Bad Request", "The body is not valid JSON.");
     if (error.type === "entity.too.large") return problem(res, 413, "Content Too Large", "The body is too large.");
+    if (res.headersSent) return res.destroy();
+    // The database is away and what is cached cannot answer this (or is older than the
+    // stale-if-error bound): come back later (RFC 9110 §15.6.4, §10.2.3). Never 401 or 500.
+    if (isDatabaseUnavailable(error)) {
+      res.setHeader("Retry-After", retryAfter);
+      return problem(res, 503, "Service Unavailable", "The portal cannot reach its database just now; try again later.");
+    }
+    console.error(`C-981: runtime API: ${_req.method} ${_req.originalUrl}: ${error.message}`);
     problem(res, 500, "Internal Server Error");
   });
-  return { router, cache, close: () => cache.stop() };
+  return {
+    router,
+    cache,
+    drain: () => {
+      draining = true;
+    },
+    close: () => cache.stop(),
+  };
 }

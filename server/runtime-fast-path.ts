@@ -72,7 +72,7 @@ export function createRuntimeFastPath({ cache, isSecure }: FastPathOptions): Run
     cache.seen(client!);
     stats.served++;
     const list = security(isSecure(req));
-    list.push("ETag", current.etag, "Cache-Control", "no-cache");
+    list.push("ETag", current.etag, "Cache-Control", "private, no-cache");
     if (status === 304) {
       res.writeHead(304, list);
       res.end();

@@ -42,6 +42,10 @@ export function connect(url: string, options: { max?: number; embedded?: Embedde
   const client = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
+    // Reconnect at least every second while the database is away (postgres.js backs off up to
+    // 20 s by default: the portal would stay blind that long after it returns; ADR 017).
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 1),
+    connect_timeout: 10,
     // Store and read times as UTC; the server's own zone never leaks into results.
     connection: { TimeZone: "UTC", application_name: "c981" },
   });

@@ -23,6 +23,14 @@ const envSchema = z.object({
   C981_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   /** …and after this many hours in any case. */
   C981_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
+  /**
+   * The runtime API re-checks what it caches (tokens, sites, rule sets, keys) against a change
+   * counter at most this often: a missed notification, or a token revoked while an instance was
+   * cut off, costs at most this long once the database answers (ADR 017).
+   */
+  C981_CACHE_CHECK_SECONDS: z.coerce.number().min(0.2).max(60).default(5),
+  /** While the database cannot be reached, cached answers are served for at most this long (stale-if-error), then 503. */
+  C981_STALE_IF_ERROR_SECONDS: z.coerce.number().min(0).max(24 * 3600).default(300),
   /** Print the embedded PostgreSQL server's own log lines. */
   C981_DB_LOG: z
     .enum(["0", "1", "true", "false"])

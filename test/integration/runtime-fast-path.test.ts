@@ -23,11 +23,14 @@ let einId = 0;
 /** Every query the portals' postgres.js client sends (its `debug` hook sees each one). */
 const queries: string[] = [];
 /**
- * …less those no request causes: the batched "last seen" write every 30 s (ADR 008), and the type
- * lookup postgres.js sends when its pool opens a connection (for that write, say).
+ * …less those no request causes: the batched "last seen" write every 30 s (ADR 008), the change
+ * counter read every few seconds (ADR 017), and the type lookup postgres.js sends when its pool
+ * opens a connection (for that write, say).
  */
 const requestQueries = (from: number) =>
-  queries.slice(from).filter((q) => !/^update "runtime_clients" set "last_seen_at"/.test(q) && !/from pg_catalog\.pg_type/.test(q));
+  queries
+    .slice(from)
+    .filter((q) => !/^update "runtime_clients" set "last_seen_at"/.test(q) && !/from pg_catalog\.pg_type/.test(q) && !/ as rulesets,/.test(q));
 
 interface Running {
   portal: PortalServer;
@@ -106,7 +109,7 @@ describe("the runtime pull's fast path", () => {
     expect(second).toEqual(first);
     expect(second.headers).toMatchObject({
       "content-type": "application/jose+json; charset=utf-8",
-      "cache-control": "no-cache",
+      "cache-control": "private, no-cache",
       "content-length": String(second.body.length),
       "x-content-type-options": "nosniff",
       "x-frame-options": "DENY",
@@ -145,7 +148,7 @@ describe("the runtime pull's fast path", () => {
     const notModified = await pull(fast, "/api/v1/sites/EIN/ruleset", { "If-None-Match": etag });
     expect(notModified.status).toBe(304);
     expect(notModified.body.length).toBe(0);
-    expect(notModified.headers).toMatchObject({ etag, "cache-control": "no-cache", "x-content-type-options": "nosniff" });
+    expect(notModified.headers).toMatchObject({ etag, "cache-control": "private, no-cache", "x-content-type-options": "nosniff" });
   });
 
   it("hands to express what it is not sure of, and express's answer stands", async () => {
@@ -198,6 +201,8 @@ describe("the runtime pull's fast path", () => {
   });
 
   it("costs no database query in steady state; a new release and a revocation reach it by NOTIFY", async () => {
+    // The change counter read once, so earlier tests' changes are not dropped meanwhile (ADR 017).
+    await fast.portal.runtimeApi.cache.check();
     const etag = (await pull(fast)).headers.etag!;
     const loads = fast.portal.runtimeApi.cache.loads;
     const queriesBefore = queries.length;
