@@ -37,7 +37,8 @@ import {
 import { isOpen, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { ChangeRequestContent } from "../schemas/change-request";
-import { approvalsOf, conflictsOf, currentRules, loadCatalog } from "../services/change-requests.server";
+import { approvalsOf, conflictsOf, loadCatalog } from "../services/change-requests.server";
+import { currentRules } from "./request-bases.server";
 import { requestBaseDigest, signedBefore, type RequestBase } from "../domain/request-base";
 import { staleness, type StaleSite } from "./request-bases.server";
 import { releaseWaiversOf } from "./releases.server";

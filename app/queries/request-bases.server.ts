@@ -19,7 +19,7 @@ import {
   sites,
   trackingRules,
 } from "../../db/schema";
-import { ruleKey, type ExpandedChange } from "../domain/change-request";
+import { ruleKey, type CurrentRules, type ExpandedChange } from "../domain/change-request";
 import { requestBase, requestBaseDigest, whatMoved, type BaseWorld, type RequestBase, type WorldLine } from "../domain/request-base";
 import { EMPTY_RULES_DIGEST, rulesDigest, type RuleSetDocument } from "../domain/rule-set";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
@@ -47,25 +47,40 @@ export async function siteBases(db: DbOrTx): Promise<Map<string, SiteBase>> {
   return out;
 }
 
+/** The open tracking rules (the latest version's) per material and site. */
+export async function currentRules(db: DbOrTx): Promise<CurrentRules> {
+  const rows = await db
+    .select({
+      partNumber: materials.partNumber,
+      site: sites.code,
+      trackingMode: trackingRules.trackingMode,
+      containerTracking: trackingRules.containerTracking,
+      identifierFormatCodes: trackingRules.identifierFormatCodes,
+      consumptionScan: trackingRules.consumptionScan,
+    })
+    .from(trackingRules)
+    .innerJoin(materials, eq(materials.id, trackingRules.materialId))
+    .innerJoin(sites, eq(sites.id, trackingRules.siteId))
+    .where(isNull(trackingRules.effectiveTo));
+  const out = new Map<string, TrackingRuleContent>();
+  for (const r of rows) {
+    out.set(ruleKey(r.partNumber, r.site), {
+      trackingMode: r.trackingMode,
+      containerTracking: r.containerTracking,
+      identifierFormatCodes: [...r.identifierFormatCodes].sort(),
+      consumptionScan: r.consumptionScan,
+    });
+  }
+  return out;
+}
+
 /** The open rules, every BOM line with its alternates, master data and identifier formats. */
 export async function loadBaseWorld(db: DbOrTx): Promise<BaseWorld> {
   const parent = alias(materials, "parent");
   const component = alias(materials, "component");
   const alternate = alias(materials, "alternate");
-  const [ruleRows, lineRows, materialRows, formatRows] = await Promise.all([
-    db
-      .select({
-        partNumber: materials.partNumber,
-        site: sites.code,
-        trackingMode: trackingRules.trackingMode,
-        containerTracking: trackingRules.containerTracking,
-        identifierFormatCodes: trackingRules.identifierFormatCodes,
-        consumptionScan: trackingRules.consumptionScan,
-      })
-      .from(trackingRules)
-      .innerJoin(materials, eq(materials.id, trackingRules.materialId))
-      .innerJoin(sites, eq(sites.id, trackingRules.siteId))
-      .where(isNull(trackingRules.effectiveTo)),
+  const [rules, lineRows, materialRows, formatRows] = await Promise.all([
+    currentRules(db),
     db
       .select({
         id: bomLines.id,
@@ -97,15 +112,6 @@ export async function loadBaseWorld(db: DbOrTx): Promise<BaseWorld> {
       .innerJoin(materialFamilies, eq(materialFamilies.id, materials.familyId)),
     db.select({ code: identifierFormats.code, identifies: identifierFormats.identifies, definition: identifierFormats.definition }).from(identifierFormats),
   ]);
-  const rules = new Map<string, TrackingRuleContent>();
-  for (const r of ruleRows) {
-    rules.set(ruleKey(r.partNumber, r.site), {
-      trackingMode: r.trackingMode,
-      containerTracking: r.containerTracking,
-      identifierFormatCodes: [...r.identifierFormatCodes].sort(),
-      consumptionScan: r.consumptionScan,
-    });
-  }
   const lines = new Map<number, WorldLine>();
   for (const r of lineRows) {
     const line = lines.get(r.id) ?? { site: r.site, parent: r.parent, component: r.component, lineNo: r.lineNo, quantity: String(r.quantity), unit: r.unit, alternates: [] };

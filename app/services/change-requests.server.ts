@@ -32,7 +32,7 @@ import {
 } from "../domain/change-request";
 import { transition, type ChangeRequestEvent, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import { requestBase, requestBaseDigest, type RequestBase } from "../domain/request-base";
-import { describeStale, loadBaseWorld, siteBases, staleSitesOf, type SiteBase } from "../queries/request-bases.server";
+import { currentRules, describeStale, loadBaseWorld, siteBases, staleSitesOf, type SiteBase } from "../queries/request-bases.server";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import {
   changeRequestContentSchema,
@@ -118,34 +118,7 @@ export async function loadCatalog(db: DbOrTx): Promise<Catalog> {
   };
 }
 
-/** The open tracking rules (the latest version's) per material and site. */
-export async function currentRules(db: DbOrTx): Promise<CurrentRules> {
-  const rows = await db
-    .select({
-      partNumber: materials.partNumber,
-      site: sites.code,
-      trackingMode: trackingRules.trackingMode,
-      containerTracking: trackingRules.containerTracking,
-      identifierFormatCodes: trackingRules.identifierFormatCodes,
-      consumptionScan: trackingRules.consumptionScan,
-    })
-    .from(trackingRules)
-    .innerJoin(materials, eq(materials.id, trackingRules.materialId))
-    .innerJoin(sites, eq(sites.id, trackingRules.siteId))
-    .where(isNull(trackingRules.effectiveTo));
-  const out = new Map<string, TrackingRuleContent>();
-  for (const r of rows) {
-    out.set(ruleKey(r.partNumber, r.site), {
-      trackingMode: r.trackingMode,
-      containerTracking: r.containerTracking,
-      identifierFormatCodes: [...r.identifierFormatCodes].sort(),
-      consumptionScan: r.consumptionScan,
-    });
-  }
-  return out;
-}
-
-export { siteBases, type SiteBase } from "../queries/request-bases.server";
+export { currentRules, siteBases, type SiteBase } from "../queries/request-bases.server";
 
 // ---------------------------------------------------------------------------------------------
 
