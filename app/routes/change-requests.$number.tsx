@@ -30,7 +30,7 @@ import {
   submitChangeRequest,
   withdrawChangeRequest,
 } from "~/services/change-requests.server";
-import { runImpactAnalysis } from "~/services/impact-analysis.server";
+import { ANALYSABLE_STATUSES, runImpactAnalysis } from "~/services/impact-analysis.server";
 import { requireEverySite, requirePermission, requireRecord, requireUser, signerOf, type SignedIn } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
@@ -74,7 +74,7 @@ const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
  * While it can still be signed, an impact analysis may be run — and a reviewer must have a current
  * one to sign with (ADR 009). Once decided, its analyses stay as they were signed with.
  */
-const ANALYSABLE = new Set(["draft", "in_review", "changes_requested"]);
+const ANALYSABLE = ANALYSABLE_STATUSES;
 
 /** `action` on the change request at every one of its sites (the boolean form of requireEverySite). */
 function canAtEverySite(signedIn: SignedIn, action: Action, siteIds: readonly number[]): boolean {

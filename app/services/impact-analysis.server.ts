@@ -427,13 +427,22 @@ export interface StoredAnalysis {
   summary: AnalysisReport["summary"];
 }
 
+/** The states in which a change request may be analysed; decided requests keep the analyses they were signed with. */
+export const ANALYSABLE_STATUSES: ReadonlySet<string> = new Set(["draft", "in_review", "changes_requested"]);
+
 /** Runs and stores an analysis (append-only, audited). The report reads one snapshot; the write is a second transaction. */
 export async function runImpactAnalysis(db: Db, actor: { username: string }, number: string): Promise<StoredAnalysis> {
   const started = performance.now();
   const computed = await computeImpactAnalysis(db, number);
   const durationMs = Math.round(performance.now() - started);
   return db.transaction(async (tx) => {
+    // The row held against a concurrent signature or release: an analysis is stored only while the
+    // request is still open — once decided, its analyses stay as they were signed with.
+    await tx.execute(sql`select 1 from change_requests where number = ${number} for share`);
     const cr = await changeRequestRow(tx, number);
+    if (!ANALYSABLE_STATUSES.has(cr.status)) {
+      throw new DomainError("conflict", `${number} is decided: its impact analyses stay as they were signed with.`);
+    }
     if (cr.contentHash !== computed.report.changeRequest.contentHash) {
       throw new DomainError("conflict", `${number} changed while it was being analysed; run the analysis again.`);
     }

@@ -118,6 +118,9 @@ export async function releaseChangeRequests(db: Db, keyRing: KeyRing, releaser: 
   }
 }
 
+/** Advisory lock of releases against master-data changes (exclusive) and reads (shared). */
+const MASTER_DATA_LOCK = 981_000_201;
+
 async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signer, input: z.infer<typeof releaseSchema>): Promise<ReleaseResult> {
   return db.transaction(async (tx) => {
     // A release that makes a GTIN known releases the EPCIS events quarantined for it: it waits for
@@ -126,6 +129,11 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
     // import writing items at this site waits for (ADR 014).
     const named = await tx.select({ expanded: changeRequests.expandedChanges }).from(changeRequests).where(inArray(changeRequests.number, input.changeRequests));
     if (named.some((r) => (r.expanded as ExpandedChange[]).some((c) => (c.kind === "new_material" || c.kind === "attributes") && c.gtin))) await lockEpcisImports(tx);
+    // Master data is global and a request's base reads it (ADR 006), while the site lock below holds
+    // one site: a release that changes master data runs alone across sites, the others share the
+    // lock, so no release judges staleness on master data a concurrent release is changing.
+    const changesMasterData = named.some((r) => (r.expanded as ExpandedChange[]).some((c) => c.kind === "new_material" || c.kind === "attributes"));
+    await tx.execute(changesMasterData ? sql`select pg_advisory_xact_lock(${MASTER_DATA_LOCK})` : sql`select pg_advisory_xact_lock_shared(${MASTER_DATA_LOCK})`);
 
     // Lock the site first: releases at one site run one after another, and each sees the rules the
     // previous one left (so a request the previous release made stale is refused, not applied).

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createChangeRequest, signChangeRequest, submitChangeRequest, type Signer } from "../../app/services/change-requests.server";
 import { releaseChangeRequests } from "../../app/services/releases.server";
 import { grantRole } from "../../app/services/users.server";
+import { runImpactAnalysis } from "../../app/services/impact-analysis.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
 import type { KeyRing } from "../../app/utils/signing.server";
@@ -62,5 +63,9 @@ describe("separation of duties", () => {
     expect(status).toBe("approved");
     const released = await releaseChangeRequests(database.db, keyRing, releaser, { site: "EIN", changeRequests: [number], username: "sod.release", password: PASSWORD, waiver });
     expect(released.ok).toBe(true);
+    // Decided: its analyses stay as they were signed with — the service refuses a new one (not only the page).
+    const analysesBefore = Number((await database.client`select count(*)::int as n from impact_analyses`)[0]!.n);
+    await expect(runImpactAnalysis(database.db, { username: "sod.author" }, number)).rejects.toThrow(/is decided/);
+    expect(Number((await database.client`select count(*)::int as n from impact_analyses`)[0]!.n)).toBe(analysesBefore);
   }, 60_000);
 });
