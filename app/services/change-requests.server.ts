@@ -503,6 +503,17 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
       given: input.meaning === "approved" ? approvals.given : approvals.given.filter((g) => g.role !== input.role),
     });
     if (sod) throw new DomainError("forbidden", sod, { role: [sod] });
+    // One signer, one live signature per revision (issue 19): an approval followed by "changes
+    // requested" from the same person would leave both standing.
+    const [already] = await tx
+      .select({ meaning: signatures.meaning, role: signatures.role })
+      .from(signatures)
+      .where(and(eq(signatures.changeRequestId, locked.id), eq(signatures.signerId, signer.id), eq(signatures.revision, locked.revision), isNull(signatures.voidedAt)))
+      .limit(1);
+    if (already) {
+      const message = `You have signed this revision already (${already.meaning.replace("_", " ")} as ${already.role.replace("_", " ")}): one signer, one live signature.`;
+      throw new DomainError("forbidden", message, { meaning: [message] });
+    }
 
     const given = input.meaning === "approved" ? [...approvals.given, { signerId: signer.id, role: input.role }] : approvals.given;
     const to = step(locked, event, { allRequiredApprovalsGiven: allApprovalsGiven(approvals.required, given) });

@@ -68,4 +68,24 @@ describe("separation of duties", () => {
     await expect(runImpactAnalysis(database.db, { username: "sod.author" }, number)).rejects.toThrow(/is decided/);
     expect(Number((await database.client`select count(*)::int as n from impact_analyses`)[0]!.n)).toBe(analysesBefore);
   }, 60_000);
+
+  it("one signer, one live signature per revision: an approval cannot be followed by 'changes requested' from the same person", async () => {
+    const { number } = await createChangeRequest(database.db, author, {
+      title: "Move SUB-1008 at EIN to lots",
+      justification: "Serial labels are not read at the line.",
+      riskAssessment: "High: a downgrade, regulatory review needed.",
+      legacyDataPlan: "grandfather",
+      changes: [{ kind: "tracking", material: "SUB-1008", sites: ["EIN"], trackingMode: "lot", containerTracking: false, identifierFormatCodes: ["EIN-LOT"], consumptionScan: "verify" }],
+    });
+    await submitChangeRequest(database.db, author, number, await rowVersion(number));
+    const hash = await analysed(database.db, number);
+    const first = await signChangeRequest(database.db, reviewerAndReleaser, number, { meaning: "approved", role: "quality_reviewer", username: "sod.both", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash: hash });
+    // A downgrade also needs a regulatory reviewer: still in review.
+    expect(first).toMatchObject({ ok: true, status: "in_review" });
+    await expect(
+      signChangeRequest(database.db, reviewerAndReleaser, number, { meaning: "changes_requested", role: "quality_reviewer", username: "sod.both", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash: hash, comment: "on second thought" }),
+    ).rejects.toThrow(/one signer, one live signature/);
+    const live = await database.client`select meaning from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number} and s.voided_at is null`;
+    expect(live.map((r) => r.meaning)).toEqual(["approved"]);
+  }, 60_000);
 });
