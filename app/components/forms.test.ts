@@ -9,6 +9,20 @@ const form = (pairs: [string, string][]) => {
   return f;
 };
 
+/** A valid change-request form with one revalidation task (its evidence link left to each test). */
+const CHANGE_REQUEST_FORM: [string, string][] = [
+  ["title", "Serialize it now"],
+  ["justification", "Because the auditor asked"],
+  ["riskAssessment", "Low risk, it is a test"],
+  ["legacyDataPlan", "grandfather"],
+  ["changes[0].kind", "tracking"],
+  ["changes[0].material", "SUB-1005"],
+  ["changes[0].sites", "EIN"],
+  ["changes[0].trackingMode", "serial"],
+  ["changes[0].consumptionScan", "identify"],
+  ["revalidationTasks[0].description", "IQ/OQ"],
+];
+
 const POLLUTING_NAMES = [
   "__proto__.reason",
   "__proto__[reason]",
@@ -82,37 +96,14 @@ describe("forms", () => {
   });
 
   it("the change-request form knows its own fields and refuses others", () => {
-    const base: [string, string][] = [
-      ["title", "Serialize it now"],
-      ["justification", "Because the auditor asked"],
-      ["riskAssessment", "Low risk, it is a test"],
-      ["legacyDataPlan", "grandfather"],
-      ["changes[0].kind", "tracking"],
-      ["changes[0].material", "SUB-1005"],
-      ["changes[0].sites", "EIN"],
-      ["changes[0].trackingMode", "serial"],
-      ["changes[0].consumptionScan", "identify"],
-      ["revalidationTasks[0].description", "IQ/OQ"],
-      ["revalidationTasks[0].evidenceUrl", "https://qms.example/doc/1"],
-    ];
+    const base: [string, string][] = [...CHANGE_REQUEST_FORM, ["revalidationTasks[0].evidenceUrl", "https://qms.example/doc/1"]];
     expect(parseForm(changeRequestFormSchema, form(base)).ok).toBe(true);
     expect(parseForm(changeRequestFormSchema, form([...base, ["waiver", "x"]])).ok).toBe(false);
     expect(parseForm(changeRequestFormSchema, form([...base, ["changes[0].__proto__", "x"]])).ok).toBe(false);
   });
 
   it("takes only web links as evidence", () => {
-    const base: [string, string][] = [
-      ["title", "Serialize it now"],
-      ["justification", "Because the auditor asked"],
-      ["riskAssessment", "Low risk, it is a test"],
-      ["legacyDataPlan", "grandfather"],
-      ["changes[0].kind", "tracking"],
-      ["changes[0].material", "SUB-1005"],
-      ["changes[0].sites", "EIN"],
-      ["changes[0].trackingMode", "serial"],
-      ["changes[0].consumptionScan", "identify"],
-      ["revalidationTasks[0].description", "IQ/OQ"],
-    ];
+    const base = CHANGE_REQUEST_FORM;
     for (const bad of ["javascript:alert(document.domain)", " JavaScript:alert(1)", "java\tscript:alert(1)", "data:text/html,<script>alert(1)</script>", "vbscript:x", "//evil.example/", "file:///etc/passwd", "https://"]) {
       const result = parseForm(changeRequestFormSchema, form([...base, ["revalidationTasks[0].evidenceUrl", bad]]));
       expect(result.ok, bad).toBe(false);
