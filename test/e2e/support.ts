@@ -3,7 +3,23 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test as base, type Page } from "@playwright/test";
 
-export const E2E_PORT = Number(process.env.E2E_PORT ?? 39810);
+/**
+ * The port of the portal under test: E2E_PORT when set, else a port free right now. The runner
+ * loads this module first and its workers inherit the variable, so all agree on one port. A fixed
+ * default once met a leftover process on it and the whole browser run failed with EADDRINUSE.
+ */
+function freePort(): number {
+  const probe = spawnSync(
+    process.execPath,
+    ["-e", "const s=require('node:net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"],
+    { encoding: "utf8" },
+  );
+  const port = Number(probe.stdout);
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`could not find a free port for the browser tests: ${probe.stderr}`);
+  return port;
+}
+process.env.E2E_PORT ??= String(freePort());
+export const E2E_PORT = Number(process.env.E2E_PORT);
 /** The embedded database folder of the portal the browser tests run against. */
 export const E2E_DATA_DIR = path.join(os.tmpdir(), `c981-e2e-${E2E_PORT}`);
 export const DEMO_PASSWORD = "c981-demo-2026";
