@@ -75,7 +75,8 @@ beforeAll(async () => {
 
   const app = express();
   app.get("/.well-known/jwks.json", async (_req, res) => void res.type("application/jwk-set+json").send(JSON.stringify(await publicJwks(database.db))));
-  api = await createRuntimeApi(database);
+  // Dozens of refusals in a few seconds from one client: this suite tests the client, not the limit.
+  api = await createRuntimeApi(database, { statusReportsPerMinute: 10_000 });
   app.use("/api/v1", api.router);
   portal = http.createServer(app);
   portalUrl = await listen(portal);
@@ -175,6 +176,11 @@ async function expectRefused(code: string, serve: Handler, options: Partial<Runt
   expect(await fs.readFile(path.join(dir, RULE_SET_FILE), "utf8")).toBe(before.ruleset);
   expect(JSON.parse(await fs.readFile(path.join(dir, STATE_FILE), "utf8")).active).toEqual(before.state);
   expect(events.some((e) => e.event === "activated")).toBe(false);
+  // …and the portal holds the refusal as such: what was offered, why, what stays in service.
+  const reported = events.find((e) => e.event === "refusal-reported") as Extract<ClientEvent, { event: "refusal-reported" }> | undefined;
+  expect(reported, JSON.stringify(events)).toMatchObject({ code });
+  const [row] = await database.client`select code, offered_version, offered_digest, running_version from runtime_client_refusals order by id desc limit 1`;
+  expect(row).toEqual({ code, offered_version: reported!.offeredVersion, offered_digest: reported!.offeredDigest, running_version: current.version });
   return (refused as { message: string }).message;
 }
 
