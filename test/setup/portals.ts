@@ -78,3 +78,19 @@ export function killPortals(): void {
     }
   }
 }
+
+/** A port in [from, to] nobody listens on now (the shared machine gives tests 39900–39999). */
+export async function portInRange(from: number, to: number, except: number[] = []): Promise<number> {
+  const start = from + Math.floor(Math.random() * (to - from + 1));
+  for (let i = 0; i <= to - from; i++) {
+    const port = from + ((start - from + i) % (to - from + 1));
+    if (except.includes(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port in ${from}–${to}`);
+}
