@@ -62,6 +62,8 @@ describe("a portal process while its PostgreSQL server is stopped and started ag
         C981_STALE_IF_ERROR_SECONDS: "120",
         C981_STATUS_REPORTS_PER_MINUTE: "10000",
         C981_SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS),
+        // No demo plant (20 s here): one site and its first version are made below.
+        C981_SEED: "none",
       },
       { port, label: "restart" },
     );
@@ -69,13 +71,13 @@ describe("a portal process while its PostgreSQL server is stopped and started ag
     const operator: Database = connect(server!.url, { max: 2 });
     try {
       const keyRing = await loadKeyRing(operator.db, keysDir);
-      const [ein] = await operator.client`select id from sites where code = 'EIN'`;
-      const [v1] = await operator.client`select digest from rule_set_versions where site_id = ${ein!.id as number} and version = 1`;
+      const [ein] = await operator.client`insert into sites (code, name, time_zone) values ('EIN', 'Eindhoven', 'Europe/Amsterdam') returning id`;
+      const v1 = await createRuleSetVersion(operator.db, { siteId: ein!.id as number, actor: "test", reason: "first version", changes: [] }, keyRing);
       const { token } = await createRuntimeClient(operator.db, "test", { name: "mes-restart", sites: ["EIN"], reason: "restart test" });
       await sleep(CHECK_SECONDS * 1000 + 500);
       const call = (url: string, init: RequestInit = {}) =>
         fetch(`${portal.base}${url}`, { ...init, headers: { Authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
-      const report = JSON.stringify({ version: 1, digest: `sha256:${v1!.digest as string}`, activatedAt: new Date().toISOString(), trustedKeys: [] });
+      const report = JSON.stringify({ version: 1, digest: `sha256:${v1.digest}`, activatedAt: new Date().toISOString(), trustedKeys: [] });
       const post = { method: "POST", headers: { "Content-Type": "application/json" }, body: report };
 
       const warm = await call("/api/v1/sites/EIN/ruleset");
