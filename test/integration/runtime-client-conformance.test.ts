@@ -160,6 +160,8 @@ async function nextVersion(change: (p: Payload) => void = () => {}) {
 async function expectRefused(code: string, serve: Handler, options: Partial<RuntimeClientOptions> = {}) {
   const { client, events, dir } = await goodClient(options);
   const before = { ruleset: await fs.readFile(path.join(dir, RULE_SET_FILE), "utf8"), state: JSON.parse(await fs.readFile(path.join(dir, STATE_FILE), "utf8")).active };
+  // One good round first: what the client read then must not be reported as what it refused.
+  expect((await client.syncOnce()).ok).toBe(true);
   serveCurrent = serve;
   try {
     const round = await client.syncOnce();
@@ -373,6 +375,9 @@ describe("update attacks are refused by name and the last good rule set stays", 
   it("oversized body: declared too large, or endless without a length", async () => {
     const big = Buffer.alloc(8 * 1024 * 1024 + 1, 0x20);
     await expectRefused("oversized", answer(big));
+    // Refused unread: the report says nothing was readable, not the version the client holds.
+    const [refusal] = await database.client`select offered_version, offered_digest from runtime_client_refusals order by id desc limit 1`;
+    expect(refusal).toEqual({ offered_version: null, offered_digest: null });
     let sent = 0;
     const endless: Handler = (_req, res) => {
       res.writeHead(200, { "content-type": "application/jose+json" });

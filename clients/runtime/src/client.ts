@@ -336,6 +336,8 @@ export class RuntimeClient {
   }
 
   private async pullCurrent(waitSeconds: number): Promise<void> {
+    // A body refused before it is read (oversized, cut off) offered nothing readable.
+    this.offered = { version: null, digest: null };
     const headers: Record<string, string> = this.etag ? { "If-None-Match": this.etag } : {};
     const response = await this.request(this.api(waitSeconds > 0 ? `?waitSeconds=${waitSeconds}` : ""), {
       headers,
@@ -356,6 +358,7 @@ export class RuntimeClient {
   }
 
   private async pullUpcoming(): Promise<void> {
+    this.offered = { version: null, digest: null };
     this.lastUpcomingAt = Date.now();
     let response;
     try {
