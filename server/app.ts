@@ -23,7 +23,7 @@ const defaultRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 
 export interface PortalServerOptions {
   database: Pick<Database, "db" | "client">;
-  env: Pick<Env, "C981_TRUST_PROXY"> & Partial<Pick<Env, "C981_FORM_MAX_BYTES" | "C981_CACHE_CHECK_SECONDS" | "C981_STALE_IF_ERROR_SECONDS" | "C981_SIGNING_KEYS_DIR">>;
+  env: Pick<Env, "C981_TRUST_PROXY"> & Partial<Pick<Env, "C981_FORM_MAX_BYTES" | "C981_CACHE_CHECK_SECONDS" | "C981_STALE_IF_ERROR_SECONDS" | "C981_SIGNING_KEYS_DIR" | "C981_STATUS_REPORTS_PER_MINUTE">>;
   /** The Remix production build. Without it only the machine endpoints answer (tests). */
   build?: ServerBuild;
   /** Where build/client lives; the repository root by default. */
@@ -72,6 +72,7 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   const runtimeApi = await createRuntimeApi(database, {
     checkMs: (env.C981_CACHE_CHECK_SECONDS ?? 5) * 1000,
     staleIfErrorMs: (env.C981_STALE_IF_ERROR_SECONDS ?? 300) * 1000,
+    statusReportsPerMinute: env.C981_STATUS_REPORTS_PER_MINUTE,
   });
 
   // /livez (the process serves), /readyz (it can do its job) and /healthz (= /readyz): ADR 017.

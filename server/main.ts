@@ -188,15 +188,18 @@ async function main() {
   onSignal = (signal) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    log(`C-981: ${signal}: not ready; answering held long polls and in-flight requests, then closing…`);
+    const graceMs = env.C981_SHUTDOWN_GRACE_SECONDS * 1000;
+    log(`C-981: ${signal}: not ready; answering held long polls, closing in ${env.C981_SHUTDOWN_GRACE_SECONDS} s after in-flight requests…`);
     setTimeout(() => {
-      log("C-981: not stopped after 30 s: exiting now.");
+      log(`C-981: not stopped after ${30 + env.C981_SHUTDOWN_GRACE_SECONDS} s: exiting now.`);
       process.exit(1);
-    }, 30_000).unref();
+    }, 30_000 + graceMs).unref();
     portal.drain();
-    // Stop accepting, let in-flight requests finish, drop idle keep-alive connections at once.
-    void portal
-      .close()
+    // The grace: /readyz says 503 and held long polls have their answer, but new requests are
+    // still served, so a load balancer polling /readyz stops sending here before anything is
+    // refused. Then stop accepting, let in-flight requests finish, drop idle keep-alive connections.
+    void new Promise((resolve) => setTimeout(resolve, graceMs))
+      .then(() => portal.close())
       .then(() => genealogy.close().catch(() => {}))
       .then(() => database.close())
       .then(

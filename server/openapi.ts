@@ -61,10 +61,18 @@ export function openApiDocument() {
       },
       "/sites/{site}/ruleset/status": {
         post: {
-          summary: "Report the version a runtime activated and the keys it trusts",
+          summary: "Report the version a runtime activated (and the keys it trusts), or an update it refused (`kind: refusal`)",
           parameters: [site],
           requestBody: { required: true, content: { "application/json": { schema: ref("StatusReport") } } },
-          responses: { "204": { description: "Recorded" }, "400": problem("Invalid report"), "401": problem("No or bad token"), "503": unavailable, "404": problem("Unknown site") },
+          responses: {
+            "204": { description: "Recorded" },
+            "400": problem("Invalid report"),
+            "401": problem("No or bad token"),
+            "404": problem("Unknown site"),
+            "422": problem("An activation of a version the site does not have, or with another digest; `errors[].pointer` names the field"),
+            "429": { ...problem("More reports this minute than allowed per client"), headers: { "Retry-After": { description: "Seconds until the next minute", schema: { type: "integer", minimum: 1 } } } },
+            "503": unavailable,
+          },
         },
       },
     },

@@ -6,7 +6,8 @@
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { and, asc, eq, gt } from "drizzle-orm";
 import { ruleSetVersions } from "../db/schema";
-import { recordStatus, statusReportSchema, type AuthenticatedClient } from "../app/services/runtime-clients.server";
+import { parseStatusReport, recordStatus, takeReportAllowance, type AuthenticatedClient } from "../app/services/runtime-clients.server";
+import { DomainError } from "../app/utils/errors.server";
 import type { Database } from "../app/utils/db.server";
 import { asUnavailable, isDatabaseUnavailable, withDeadline } from "./db-faults";
 import { etagOf, RuntimeCache, type RuntimeCacheOptions } from "./runtime-cache";
@@ -18,6 +19,9 @@ function problem(res: Response, status: number, title: string, detail?: string, 
   res.status(status).type("application/problem+json").send(JSON.stringify({ type: "about:blank", title, status, ...(detail ? { detail } : {}), ...extra }));
 }
 
+
+const TITLES: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Content" };
+const titleOf = (status: number) => TITLES[status] ?? "Error";
 
 type Authed = Request & { client?: AuthenticatedClient; site?: { id: number; code: string } };
 type Handler = (req: Authed, res: Response, next: NextFunction) => Promise<unknown>;
@@ -37,7 +41,16 @@ export interface RuntimeApi {
   close(): Promise<void>;
 }
 
-export async function createRuntimeApi(database: Pick<Database, "db" | "client">, options: RuntimeCacheOptions = {}): Promise<RuntimeApi> {
+export interface RuntimeApiOptions extends RuntimeCacheOptions {
+  /** Status reports (activations and refusals) one client may send per minute; beyond: 429. */
+  statusReportsPerMinute?: number;
+}
+
+/** The reference client reports only when what it runs changes: a handful a minute is plenty. */
+export const DEFAULT_STATUS_REPORTS_PER_MINUTE = 10;
+
+export async function createRuntimeApi(database: Pick<Database, "db" | "client">, options: RuntimeApiOptions = {}): Promise<RuntimeApi> {
+  const reportsPerMinute = options.statusReportsPerMinute ?? DEFAULT_STATUS_REPORTS_PER_MINUTE;
   const db = database.db;
   const cache = new RuntimeCache(database, options);
   await cache.start();
@@ -162,7 +175,13 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   }));
 
   router.post("/sites/:site/ruleset/status", handled(async (req: Authed, res) => {
-    const parsed = statusReportSchema.safeParse(req.body);
+    // Counted before anything else, so refused and malformed reports cost their sender too.
+    const allowance = await query(takeReportAllowance(db, req.client!.id, reportsPerMinute));
+    if (!allowance.allowed) {
+      res.setHeader("Retry-After", String(allowance.retryAfterSeconds));
+      return problem(res, 429, "Too Many Requests", `At most ${reportsPerMinute} status reports a minute per client.`);
+    }
+    const parsed = parseStatusReport(req.body);
     if (!parsed.success) {
       return problem(res, 400, "Bad Request", "The status report is invalid.", {
         errors: parsed.error.issues.map((i) => ({ pointer: `#/${i.path.join("/")}`, detail: i.message })),
@@ -178,6 +197,12 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     if (error.type === "entity.parse.failed") return problem(res, 400, "Bad Request", "The body is not valid JSON.");
     if (error.type === "entity.too.large") return problem(res, 413, "Content Too Large", "The body is too large.");
     if (res.headersSent) return res.destroy();
+    // A service's typed refusal (e.g. 422: a status report naming a version the site does not have).
+    if (error instanceof DomainError) {
+      return problem(res, error.status, titleOf(error.status), error.message, {
+        errors: Object.entries(error.fields).flatMap(([field, details]) => details.map((detail) => ({ pointer: `#/${field.replaceAll(".", "/")}`, detail }))),
+      });
+    }
     // The database is away and what is cached cannot answer this (or is older than the
     // stale-if-error bound): come back later (RFC 9110 §15.6.4, §10.2.3). Never 401 or 500.
     if (isDatabaseUnavailable(error)) {

@@ -5,7 +5,7 @@
  * all sites), so nothing here is scoped by site.
  */
 import { and, asc, desc, eq, lte, sql } from "drizzle-orm";
-import { ruleSetVersions, runtimeClients, runtimeClientSites, runtimeClientStatus, signingKeys, sites } from "../../db/schema";
+import { ruleSetVersions, runtimeClientRefusals, runtimeClients, runtimeClientSites, runtimeClientStatus, signingKeys, sites } from "../../db/schema";
 import type { DbOrTx } from "../utils/db.server";
 
 /** A client that has not reported for longer than this is stale, whatever version it runs. */
@@ -30,6 +30,24 @@ export interface RuntimeClientSiteRow {
     reportedAt: Date;
   } | null;
   flag: SiteStatusFlag;
+  /**
+   * Updates this client refused at this site (stored apart from what it runs): how many, and the
+   * latest — what it was offered (as claimed), whether that is a version the portal published with
+   * that digest (false: forged or altered on the way), the reason code and what it kept running.
+   */
+  refusals: {
+    count: number;
+    latest: {
+      offeredVersion: number | null;
+      offeredDigest: string | null;
+      offeredIsStored: boolean;
+      code: string;
+      source: string;
+      message: string | null;
+      runningVersion: number | null;
+      reportedAt: Date;
+    } | null;
+  };
 }
 
 export interface RuntimeClientRow {
@@ -44,7 +62,7 @@ export interface RuntimeClientRow {
 
 /** Every runtime client, active ones first, then by name; "now" is the database clock's `at`. */
 export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): Promise<RuntimeClientRow[]> {
-  const [clients, scopes, reports, inForce, keys] = await Promise.all([
+  const [clients, scopes, reports, inForce, keys, refusalCounts, latestRefusals] = await Promise.all([
     db
       .select({
         id: runtimeClients.id,
@@ -84,6 +102,29 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
       .where(lte(ruleSetVersions.effectiveFrom, params.at))
       .orderBy(ruleSetVersions.siteId, desc(ruleSetVersions.version)),
     db.select({ kid: signingKeys.kid, state: signingKeys.state }).from(signingKeys),
+    db
+      .select({ clientId: runtimeClientRefusals.runtimeClientId, siteId: runtimeClientRefusals.siteId, count: sql<number>`count(*)::int` })
+      .from(runtimeClientRefusals)
+      .groupBy(runtimeClientRefusals.runtimeClientId, runtimeClientRefusals.siteId),
+    db
+      .selectDistinctOn([runtimeClientRefusals.runtimeClientId, runtimeClientRefusals.siteId], {
+        clientId: runtimeClientRefusals.runtimeClientId,
+        siteId: runtimeClientRefusals.siteId,
+        offeredVersion: runtimeClientRefusals.offeredVersion,
+        offeredDigest: runtimeClientRefusals.offeredDigest,
+        code: runtimeClientRefusals.code,
+        source: runtimeClientRefusals.source,
+        message: runtimeClientRefusals.message,
+        runningVersion: runtimeClientRefusals.runningVersion,
+        reportedAt: runtimeClientRefusals.reportedAt,
+        storedDigest: ruleSetVersions.digest,
+      })
+      .from(runtimeClientRefusals)
+      .leftJoin(
+        ruleSetVersions,
+        and(eq(ruleSetVersions.siteId, runtimeClientRefusals.siteId), eq(ruleSetVersions.version, runtimeClientRefusals.offeredVersion))
+      )
+      .orderBy(runtimeClientRefusals.runtimeClientId, runtimeClientRefusals.siteId, desc(runtimeClientRefusals.id)),
   ]);
 
   const versionInForce = new Map(inForce.map((r) => [r.siteId, r.version]));
@@ -117,7 +158,23 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
             : report.version > current
             ? "ahead"
             : "current";
-        return { code: s.code, name: s.name, inForce: current, report, flag };
+        const latest = latestRefusals.find((x) => x.clientId === client.id && x.siteId === s.siteId);
+        const refusals = {
+          count: refusalCounts.find((x) => x.clientId === client.id && x.siteId === s.siteId)?.count ?? 0,
+          latest: latest
+            ? {
+                offeredVersion: latest.offeredVersion,
+                offeredDigest: latest.offeredDigest,
+                offeredIsStored: latest.storedDigest !== null && latest.offeredDigest === `sha256:${latest.storedDigest}`,
+                code: latest.code,
+                source: latest.source,
+                message: latest.message,
+                runningVersion: latest.runningVersion,
+                reportedAt: latest.reportedAt,
+              }
+            : null,
+        };
+        return { code: s.code, name: s.name, inForce: current, report, flag, refusals };
       });
 
     const staleReasons: string[] = [];

@@ -223,6 +223,7 @@ export default function RuntimeClients() {
       </DataTable>
 
       <SiteStatusTable />
+      <RefusalTable />
 
       {/* A new client means a new list: the form starts empty again; after a refusal it keeps what was typed. */}
       {canCreate ? <CreateClientForm key={`create-${clients.length}`} /> : null}
@@ -314,6 +315,64 @@ function SiteStatusTable() {
             </tr>
           );
         })}
+      </tbody>
+    </DataTable>
+  );
+}
+
+/**
+ * Updates runtimes refused (forged, altered or broken rule sets offered to them): kept apart from
+ * what they run, since a refusal is evidence of an attack or a fault on the way (ADR 008).
+ */
+function RefusalTable() {
+  const { clients } = useLoaderData<typeof loader>();
+  const rows = clients.flatMap((client) => client.sites.filter((site) => site.refusals.count > 0).map((site) => ({ client, site, latest: site.refusals.latest! })));
+  return (
+    <DataTable
+      id="runtime-client-refusals"
+      caption="Refused updates"
+      captionDetail="rule sets a runtime was offered and refused, with the latest per client and site; it kept running what it had"
+    >
+      <thead>
+        <tr>
+          <th scope="col">Client</th>
+          <th scope="col">Site</th>
+          <th scope="col">Refusals</th>
+          <th scope="col">Offered version</th>
+          <th scope="col">Offered digest</th>
+          <th scope="col">Reason</th>
+          <th scope="col">Kept running</th>
+          <th scope="col">Reported (UTC)</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 ? <EmptyRow colSpan={8}>No runtime has refused an update.</EmptyRow> : null}
+        {rows.map(({ client, site, latest }) => (
+          <tr key={`${client.name}|${site.code}`} className={client.revokedAt ? "row-inactive" : undefined}>
+            <th scope="row">{client.name}</th>
+            <td>
+              <abbr title={site.name}>{site.code}</abbr>
+            </td>
+            <td>{site.refusals.count}</td>
+            <td>{latest.offeredVersion === null ? <span className="muted">unreadable</span> : <>v{latest.offeredVersion}</>}</td>
+            <td>
+              {latest.offeredDigest ? <Digest value={latest.offeredDigest.replace(/^sha256:/, "")} /> : <span className="muted">unreadable</span>}{" "}
+              {latest.offeredIsStored ? (
+                <Badge tone="warn">a version C-981 published</Badge>
+              ) : (
+                <Badge tone="bad">not published by C-981</Badge>
+              )}
+            </td>
+            <td className="wrap">
+              <code>{latest.code}</code> ({latest.source === "upcoming" ? "scheduled version" : "version in force"})
+              {latest.message ? <span className="muted small"> {latest.message}</span> : null}
+            </td>
+            <td>{latest.runningVersion === null ? <span className="muted">nothing</span> : <>v{latest.runningVersion}</>}</td>
+            <td>
+              <UtcTime value={latest.reportedAt} />
+            </td>
+          </tr>
+        ))}
       </tbody>
     </DataTable>
   );

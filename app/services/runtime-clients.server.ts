@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
-import { runtimeClients, runtimeClientSites, runtimeClientStatus, sites } from "../../db/schema";
+import { ruleSetVersions, runtimeClientRefusals, runtimeClients, runtimeClientSites, runtimeClientStatus, sites } from "../../db/schema";
 import type { Db, DbOrTx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
@@ -71,16 +71,88 @@ export async function authenticateClient(db: DbOrTx, token: string): Promise<Aut
   return { id: rows[0]!.id, name: rows[0]!.name, siteIds: new Set(rows.map((r) => r.siteId)) };
 }
 
-export const statusReportSchema = z.strictObject({
+const digestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, "sha256:<64 hex digits>");
+
+/** "I run this version": it must be a version of the site, with its digest (else 422). */
+export const activationReportSchema = z.strictObject({
+  kind: z.literal("activation").optional(),
   version: z.number().int().min(1),
-  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, "sha256:<64 hex digits>"),
+  digest: digestSchema,
   activatedAt: z.string().datetime({ offset: true, message: "an ISO-8601 time" }),
   trustedKeys: z.array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, "an RFC 7638 thumbprint")).max(20),
   error: z.string().max(2000).optional(),
 });
 
-export async function recordStatus(db: Db, client: AuthenticatedClient, site: { id: number; code: string }, report: z.infer<typeof statusReportSchema>): Promise<void> {
+/** Why a runtime refused an update: the reference client's codes (clients/runtime/src/verify.ts). */
+export const REFUSAL_CODES = [
+  "oversized",
+  "malformed",
+  "signature-fields",
+  "wrong-type",
+  "untrusted-key",
+  "retired-key",
+  "bad-signature",
+  "schema",
+  "wrong-site",
+  "expired",
+  "rollback",
+  "mix-and-match",
+  "chain-break",
+  "premature",
+] as const;
+
+/**
+ * "I refused what I was offered": the version and digest as the offered document claimed them
+ * (null when it was too broken to tell), the reason code, and what the runtime kept running.
+ * Accepted whatever the version — a forged one is the point.
+ */
+export const refusalReportSchema = z.strictObject({
+  kind: z.literal("refusal"),
+  offered: z.strictObject({ version: z.number().int().min(1).nullable(), digest: digestSchema.nullable() }),
+  code: z.enum(REFUSAL_CODES),
+  source: z.enum(["current", "upcoming"]),
+  message: z.string().max(2000).optional(),
+  runningVersion: z.number().int().min(1).nullable(),
+});
+
+/** Either report; without `kind` (clients before refusal reports) it is an activation. */
+export const statusReportSchema = z.union([activationReportSchema, refusalReportSchema]);
+export type StatusReport = z.infer<typeof statusReportSchema>;
+
+/** Parses a report with the schema its `kind` selects, so errors name the fields of that kind. */
+export function parseStatusReport(body: unknown) {
+  const refusal = typeof body === "object" && body !== null && (body as { kind?: unknown }).kind === "refusal";
+  return refusal ? refusalReportSchema.safeParse(body) : activationReportSchema.safeParse(body);
+}
+
+/**
+ * Counts one status report of this client in the current minute (of the database clock) and says
+ * whether it is within `perMinute`. One upsert, so every instance counts on the same row and
+ * parallel reports cannot slip between a read and a write (ADR 008). Rejected reports count too.
+ */
+export async function takeReportAllowance(db: DbOrTx, clientId: number, perMinute: number): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
+  const rows = await db.execute<{ count: number; remaining: number }>(sql`
+    insert into runtime_client_report_windows as w (runtime_client_id, window_start, count)
+    values (${clientId}, date_trunc('minute', now()), 1)
+    on conflict (runtime_client_id) do update set
+      count = case when w.window_start = excluded.window_start then w.count + 1 else 1 end,
+      window_start = excluded.window_start
+    returning count, extract(epoch from (window_start + interval '1 minute' - now()))::float8 as remaining`);
+  const row = rows[0]!;
+  return { allowed: Number(row.count) <= perMinute, retryAfterSeconds: Math.max(1, Math.ceil(Number(row.remaining))) };
+}
+
+export async function recordStatus(db: Db, client: AuthenticatedClient, site: { id: number; code: string }, report: StatusReport): Promise<void> {
+  if (report.kind === "refusal") return recordRefusal(db, client, site, report);
   await db.transaction(async (tx) => {
+    const [stored] = await tx
+      .select({ digest: ruleSetVersions.digest })
+      .from(ruleSetVersions)
+      .where(and(eq(ruleSetVersions.siteId, site.id), eq(ruleSetVersions.version, report.version)));
+    if (!stored) throw new DomainError("unprocessable", `Site ${site.code} has no version ${report.version}.`, { version: [`not a version of site ${site.code}`] });
+    if (report.digest !== `sha256:${stored.digest}`) {
+      throw new DomainError("unprocessable", `The digest is not that of version ${report.version} of site ${site.code}.`, { digest: [`not the digest of version ${report.version}`] });
+    }
     const values = {
       runtimeClientId: client.id,
       siteId: site.id,
@@ -93,6 +165,26 @@ export async function recordStatus(db: Db, client: AuthenticatedClient, site: { 
     };
     await tx.insert(runtimeClientStatus).values(values).onConflictDoUpdate({ target: [runtimeClientStatus.runtimeClientId, runtimeClientStatus.siteId], set: { ...values } });
     await tx.update(runtimeClients).set({ lastSeenAt: sql`now()` }).where(eq(runtimeClients.id, client.id));
-    await appendAudit(tx, { actor: `runtime:${client.name}`, action: "runtime_client.status", entityType: "runtime_client", entityId: client.name, after: { site: site.code, ...report } });
+    const { kind: _kind, ...after } = report;
+    await appendAudit(tx, { actor: `runtime:${client.name}`, action: "runtime_client.status", entityType: "runtime_client", entityId: client.name, after: { site: site.code, ...after } });
+  });
+}
+
+async function recordRefusal(db: Db, client: AuthenticatedClient, site: { id: number; code: string }, report: z.infer<typeof refusalReportSchema>): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.insert(runtimeClientRefusals).values({
+      runtimeClientId: client.id,
+      siteId: site.id,
+      offeredVersion: report.offered.version,
+      offeredDigest: report.offered.digest,
+      code: report.code,
+      source: report.source,
+      message: report.message ?? null,
+      runningVersion: report.runningVersion,
+      reportedAt: sql`now()`,
+    });
+    await tx.update(runtimeClients).set({ lastSeenAt: sql`now()` }).where(eq(runtimeClients.id, client.id));
+    const { kind: _kind, ...after } = report;
+    await appendAudit(tx, { actor: `runtime:${client.name}`, action: "runtime_client.refusal", entityType: "runtime_client", entityId: client.name, after: { site: site.code, ...after } });
   });
 }

@@ -346,7 +346,7 @@ async function reachableEmbeddedPostgres(user: { uid: number; gid: number } | un
 
 export async function openEmbeddedPostgres(
   dataDir: string,
-  options: { log?: Log; database?: string; notice?: Log } = {},
+  options: { log?: Log; database?: string; notice?: Log; /** A fixed port (tests that restart a server under a portal); default: a free one. */ port?: number } = {},
 ): Promise<EmbeddedServer> {
   const database = options.database ?? EMBEDDED_DATABASE;
   const log = options.log ?? (() => {});
@@ -420,7 +420,7 @@ export async function openEmbeddedPostgres(
     }
 
     const EmbeddedPostgres = await loadEmbeddedPostgres(library);
-    const port = await freeLoopbackPort();
+    const port = options.port ?? (await freeLoopbackPort());
     const output: string[] = [];
     const capture = (message: unknown) => {
       const line = message instanceof Error ? message.message : String(message ?? "");

@@ -31,6 +31,13 @@ const envSchema = z.object({
   C981_CACHE_CHECK_SECONDS: z.coerce.number().min(0.2).max(60).default(5),
   /** While the database cannot be reached, cached answers are served for at most this long (stale-if-error), then 503. */
   C981_STALE_IF_ERROR_SECONDS: z.coerce.number().min(0).max(24 * 3600).default(300),
+  /** Status reports one runtime client may send per minute (all instances together); beyond: 429 (ADR 008). */
+  C981_STATUS_REPORTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  /**
+   * Stopping: seconds between turning not-ready (/readyz 503, held long polls answered) and closing
+   * the listener, so a load balancer stops sending here before connections are refused (ADR 017).
+   */
+  C981_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(60).default(2),
   /** Print the embedded PostgreSQL server's own log lines. */
   C981_DB_LOG: z
     .enum(["0", "1", "true", "false"])

@@ -2,9 +2,10 @@
  * Typed domain errors, mapped to HTTP in one place. A service throws these; a route or the API
  * turns them into a response, the CLI into a message and exit code.
  */
-export type DomainErrorCode = "not_found" | "invalid" | "conflict" | "forbidden";
+/** `unprocessable`: well-formed input that names something that does not exist as stated (422). */
+export type DomainErrorCode = "not_found" | "invalid" | "conflict" | "forbidden" | "unprocessable";
 
-const STATUS: Record<DomainErrorCode, number> = { not_found: 404, invalid: 400, conflict: 409, forbidden: 403 };
+const STATUS: Record<DomainErrorCode, number> = { not_found: 404, invalid: 400, conflict: 409, forbidden: 403, unprocessable: 422 };
 
 export class DomainError extends Error {
   override name = "DomainError";

@@ -99,3 +99,42 @@ export const runtimeClientStatus = pgTable(
   },
   (t) => [primaryKey({ columns: [t.runtimeClientId, t.siteId] })],
 );
+
+/**
+ * A runtime's refusal of an update it was offered (a forged, tampered or broken rule set): what it
+ * was offered (as claimed — it failed verification), why (the reference client's refusal code) and
+ * what it kept running. Kept apart from the activation reports: a refusal is evidence of an attack
+ * or a fault on the way, not a state. Append-only; bounded by the report rate limit (ADR 008).
+ */
+export const runtimeClientRefusals = pgTable(
+  "runtime_client_refusals",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    runtimeClientId: integer()
+      .notNull()
+      .references(() => runtimeClients.id),
+    siteId: integer()
+      .notNull()
+      .references(() => sites.id),
+    offeredVersion: integer(),
+    offeredDigest: text(),
+    code: text().notNull(),
+    source: text().notNull(),
+    message: text(),
+    runningVersion: integer(),
+    reportedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [index("runtime_client_refusals_client_site").on(t.runtimeClientId, t.siteId, t.id)],
+);
+
+/**
+ * Status reports per client in the current minute: one row per client, counted by one upsert so
+ * that every instance sees the same count (ADR 008). Bookkeeping, not audited.
+ */
+export const runtimeClientReportWindows = pgTable("runtime_client_report_windows", {
+  runtimeClientId: integer()
+    .primaryKey()
+    .references(() => runtimeClients.id),
+  windowStart: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+  count: integer().notNull(),
+});

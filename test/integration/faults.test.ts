@@ -11,7 +11,6 @@
  * long poll answers it (304, current ETag) and exits 0; two processes starting at once on an empty
  * database migrate and seed it once, and exit 0 when stopped during start-up.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -22,10 +21,13 @@ import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { createRuntimeClient, revokeRuntimeClient } from "../../app/services/runtime-clients.server";
 import { connect, type Database } from "../../app/utils/db.server";
 import { loadKeyRing } from "../../app/utils/signing.server";
-import { buildIfNeeded, withoutVitest } from "../../server/build-if-needed";
+import { buildIfNeeded } from "../../server/build-if-needed";
 import { withDatabase } from "../setup/database";
+import { killPortals, ready, root, sleep, spawnPortal as spawnProcess, type Portal } from "../setup/portals";
 
-const root = path.resolve(import.meta.dirname, "../..");
+/** A portal on the test's keys; status reports unlimited (the client below sends one per round). */
+const spawnPortal = (env: Record<string, string>) =>
+  spawnProcess({ C981_SIGNING_KEYS_DIR: keysDir, C981_STATUS_REPORTS_PER_MINUTE: "10000", ...env }, { label: "faults" });
 /** C981_CACHE_CHECK_SECONDS of both portals: the bound on staleness once the database answers. */
 const CHECK_SECONDS = 1;
 /** Slack for this shared 2-core machine on top of that bound (scheduling, our own polling). */
@@ -93,28 +95,10 @@ class FaultProxy {
   }
 }
 
-interface Portal {
-  child: ChildProcess;
-  base: string;
-  output: () => string;
-  exited: Promise<number | null>;
-  exitCode: () => number | null;
-}
-
-const running = new Set<ChildProcess>();
 const admin = () => postgres(inject("adminUrl"), { max: 1, onnotice: () => {} });
 let proxy: FaultProxy;
 let keysDir: string;
 const databases: string[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function emptyDatabase(suffix: string): Promise<{ direct: string; proxied: string }> {
   const name = `c981_t_${inject("runId")}_faults_${suffix}`;
@@ -129,45 +113,6 @@ async function emptyDatabase(suffix: string): Promise<{ direct: string; proxied:
   return { direct, proxied: proxied.toString() };
 }
 
-async function spawnPortal(env: Record<string, string>): Promise<Portal> {
-  const port = await freePort();
-  // As `npm start` runs it (package.json).
-  const child = spawn(process.execPath, ["--import", "./server/stop-early.mjs", "--import", "tsx", "server/main.ts"], {
-    cwd: root,
-    env: { ...withoutVitest(process.env), NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", C981_SIGNING_KEYS_DIR: keysDir, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  running.add(child);
-  let output = "";
-  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-  let code: number | null = null;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (c, signal) => {
-      running.delete(child);
-      code = c;
-      // A portal that ended on its own, or not with 0, shows why in the test's output.
-      if (c !== 0) process.stdout.write(`faults: portal on ${port} ended with ${c ?? signal}:\n${output.slice(-3000)}\n`);
-      resolve(c);
-    }),
-  );
-  return { child, base: `http://127.0.0.1:${port}`, output: () => output, exited, exitCode: () => code };
-}
-
-async function ready(portal: Portal): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (portal.exitCode() !== null) throw new Error(`portal exited (${portal.exitCode()}):\n${portal.output()}`);
-    const answer = await fetch(`${portal.base}/readyz`).catch(() => undefined);
-    if (answer?.ok) return;
-    if (Date.now() > deadline) throw new Error(`portal not ready after 120 s:\n${portal.output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 beforeAll(async () => {
   buildIfNeeded(root, () => {});
   keysDir = await fs.mkdtemp(path.join(os.tmpdir(), "c981-faults-keys-"));
@@ -177,13 +122,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const child of running) {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      child.kill("SIGKILL");
-    }
-  }
+  killPortals();
   await proxy?.close();
   const sql = admin();
   for (const name of databases) await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -234,7 +173,8 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
       let calling = true;
       /** Signalled: it refuses new connections from then on, as it should. */
       const stopping = new Set<Portal>();
-      const report = { version: 1, digest: `sha256:${"e".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [] };
+      const [v1] = await operator.client`select digest from rule_set_versions where site_id = ${ein!.id as number} and version = 1`;
+      const report = { version: 1, digest: `sha256:${v1!.digest as string}`, activatedAt: new Date().toISOString(), trustedKeys: [] };
       const client = (async () => {
         while (calling) {
           for (const portal of [a, b]) {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createLocalJWKSet, generalVerify, type GeneralJWS } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ruleInForce } from "../../app/queries/tracking-rules.server";
@@ -60,7 +61,7 @@ describe("renewals and key rotation", () => {
     // A runtime that trusts only the first key would be stranded by retiring it.
     const { token } = await createRuntimeClient(database.db, "test", { name: "mes-pinned-old", sites: ["EIN"], reason: "test" });
     const client = (await authenticateClient(database.db, token))!;
-    await recordStatus(database.db, client, { id: [...client.siteIds][0]!, code: "EIN" }, { version: rotated.version as number, digest: `sha256:${"b".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [first] });
+    await recordStatus(database.db, client, { id: [...client.siteIds][0]!, code: "EIN" }, { version: rotated.version as number, digest: `sha256:${createHash("sha256").update(rotated.canonical).digest("hex")}`, activatedAt: new Date().toISOString(), trustedKeys: [first] });
     expect(await clientsStrandedBy(database.db, first)).toEqual(["mes-pinned-old"]);
     await expect(retireKey(database.db, keyRing.dir, "test", first)).rejects.toThrow(/would strand runtime clients .*mes-pinned-old/);
 

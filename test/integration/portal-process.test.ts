@@ -37,7 +37,7 @@ async function startPortal(env: Record<string, string>): Promise<Portal> {
   const port = await freePort();
   const child = spawn(tsx, ["server/main.ts"], {
     cwd: root,
-    env: { ...withoutVitest(process.env), NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", ...env },
+    env: { ...withoutVitest(process.env), NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", C981_SHUTDOWN_GRACE_SECONDS: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group, so a failed test can kill tsx and the node server it starts.
     detached: true,

@@ -14,7 +14,8 @@ import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { createRuntimeClient, revokeRuntimeClient } from "../../app/services/runtime-clients.server";
 import type { Database } from "../../app/utils/db.server";
 import { publicJwks, type KeyRing } from "../../app/utils/signing.server";
-import { createRuntimeApi, type RuntimeApi } from "../../server/runtime-api";
+import { createRuntimeApi, DEFAULT_STATUS_REPORTS_PER_MINUTE, type RuntimeApi } from "../../server/runtime-api";
+import { runtimeClientOverview } from "../../app/queries/runtime-clients.server";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 
@@ -101,11 +102,12 @@ describe("the runtime API", () => {
   });
 
   it("records status reports, validated field by field", async () => {
-    const body = { version: 3, digest: `sha256:${"a".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [keyRing.active[0]!.kid] };
+    const [v2] = await database.client<{ digest: string }[]>`select v.digest from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN' and v.version = 2`;
+    const body = { version: 2, digest: `sha256:${v2!.digest}`, activatedAt: new Date().toISOString(), trustedKeys: [keyRing.active[0]!.kid] };
     const ok = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
     expect(ok.status).toBe(204);
     const [row] = await database.client`select version, trusted_keys from runtime_client_status`;
-    expect(row).toMatchObject({ version: 3, trusted_keys: [keyRing.active[0]!.kid] });
+    expect(row).toMatchObject({ version: 2, trusted_keys: [keyRing.active[0]!.kid] });
     const bad = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify({ ...body, version: 0, digest: "x" }) });
     expect(bad.status).toBe(400);
     expect(bad.headers.get("content-type")).toMatch(/^application\/problem\+json/);
@@ -113,6 +115,90 @@ describe("the runtime API", () => {
     expect(problem.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual(["#/digest", "#/version"]);
     const notJson = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: "{nope" });
     expect(notJson.status).toBe(400);
+  });
+
+  it("refuses an activation report of a version the site does not have, or with another digest (422 naming the field)", async () => {
+    const { token: own } = await createRuntimeClient(database.db, "test", { name: "mes-ein-liar", sites: ["EIN"], reason: "test" });
+    const post = (report: object) =>
+      fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" }, body: JSON.stringify(report) });
+    const report = { version: 999, digest: `sha256:${"e".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [] };
+    const invented = await post(report);
+    expect(invented.status).toBe(422);
+    expect(invented.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect((await invented.json()).errors.map((e: { pointer: string }) => e.pointer)).toEqual(["#/version"]);
+    // Version 1 exists at EIN, but not with this digest.
+    const forged = await post({ ...report, version: 1 });
+    expect(forged.status).toBe(422);
+    expect((await forged.json()).errors.map((e: { pointer: string }) => e.pointer)).toEqual(["#/digest"]);
+    const stored = await database.client`select 1 from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'mes-ein-liar'`;
+    expect(stored).toHaveLength(0);
+    const audited = await database.client`select 1 from audit_trail where entity_id = 'mes-ein-liar' and action like 'runtime_client.status%'`;
+    expect(audited).toHaveLength(0);
+  });
+
+  it("accepts a refusal report as such: stored apart from activations, audited, on the runtime clients screen", async () => {
+    const { token: own } = await createRuntimeClient(database.db, "test", { name: "mes-ein-refuser", sites: ["EIN"], reason: "test" });
+    const refusal = { kind: "refusal", offered: { version: 999, digest: `sha256:${"f".repeat(64)}` }, code: "bad-signature", source: "current", message: "bad-signature: no pinned key verifies it", runningVersion: 2 };
+    const response = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" }, body: JSON.stringify(refusal) });
+    expect(response.status).toBe(204);
+    const rows = await database.client`select r.offered_version, r.offered_digest, r.code, r.source, r.running_version from runtime_client_refusals r join runtime_clients c on c.id = r.runtime_client_id where c.name = 'mes-ein-refuser'`;
+    expect(rows).toEqual([{ offered_version: 999, offered_digest: refusal.offered.digest, code: "bad-signature", source: "current", running_version: 2 }]);
+    // Not an activation: what the client runs is untouched.
+    expect(await database.client`select 1 from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'mes-ein-refuser'`).toHaveLength(0);
+    const [audit] = await database.client`select action, after from audit_trail where entity_id = 'mes-ein-refuser' and actor = 'runtime:mes-ein-refuser'`;
+    expect(audit).toMatchObject({ action: "runtime_client.refusal", after: { site: "EIN", code: "bad-signature", offered: { version: 999 } } });
+    const overview = await runtimeClientOverview(database.db, { at: new Date() });
+    const ein = overview.find((c) => c.name === "mes-ein-refuser")!.sites.find((s) => s.code === "EIN")!;
+    expect(ein.refusals).toMatchObject({ count: 1, latest: { code: "bad-signature", offeredVersion: 999, offeredIsStored: false, runningVersion: 2 } });
+    // A refusal with an unknown reason code, or without the offered version and digest, is refused.
+    const bad = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" }, body: JSON.stringify({ ...refusal, code: "felt-like-it", offered: undefined }) });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual(["#/code", "#/offered"]);
+  });
+
+  it("rate-limits status reports per client across instances: 300 reports, at most twice the minute's allowance recorded, the rest 429", async () => {
+    // A second instance on the same database: the count must be shared, not per process.
+    const second = await createRuntimeApi(database);
+    const app = express();
+    app.use("/api/v1", second.router);
+    const other = app.listen(0, "127.0.0.1");
+    await new Promise((r) => other.once("listening", r));
+    const bases = [base, `http://127.0.0.1:${(other.address() as AddressInfo).port}/api/v1`];
+    try {
+      const { token: own } = await createRuntimeClient(database.db, "test", { name: "mes-ein-chatty", sites: ["EIN"], reason: "test" });
+      const refusal = { kind: "refusal", offered: { version: 3, digest: `sha256:${"0".repeat(64)}` }, code: "rollback", source: "current", runningVersion: 2 };
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let batch = 0; batch < 6; batch++) {
+        const answers = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            fetch(`${bases[i % 2]}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" }, body: JSON.stringify(refusal) }),
+          ),
+        );
+        for (const a of answers) {
+          statuses.push(a.status);
+          if (a.status === 429) {
+            retryAfter = a.headers.get("retry-after");
+            expect(a.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+          }
+          await a.arrayBuffer();
+        }
+      }
+      const accepted = statuses.filter((s) => s === 204).length;
+      // A fixed window of one minute: a run crossing a minute boundary may use two allowances.
+      expect(accepted).toBeGreaterThanOrEqual(DEFAULT_STATUS_REPORTS_PER_MINUTE);
+      expect(accepted).toBeLessThanOrEqual(2 * DEFAULT_STATUS_REPORTS_PER_MINUTE);
+      expect(statuses.filter((s) => s === 429).length).toBe(300 - accepted);
+      expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(Number(retryAfter)).toBeLessThanOrEqual(60);
+      const [audit] = await database.client<{ n: number }[]>`select count(*)::int as n from audit_trail where actor = 'runtime:mes-ein-chatty'`;
+      expect(audit!.n).toBe(accepted);
+      const [stored] = await database.client<{ n: number }[]>`select count(*)::int as n from runtime_client_refusals r join runtime_clients c on c.id = r.runtime_client_id where c.name = 'mes-ein-chatty'`;
+      expect(stored!.n).toBe(accepted);
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
+      await second.close();
+    }
   });
 
   it("publishes an OpenAPI 3.1 document whose schemas the real responses satisfy", async () => {
@@ -142,6 +228,7 @@ describe("the runtime API", () => {
     check("Problem", await (await fetch(`${base}/sites/PEN/ruleset/versions/0`, { headers: auth })).json());
     check("Problem", await (await fetch(`${base}/sites/PEN/ruleset`)).json());
     check("StatusReport", { version: 1, digest: `sha256:${"c".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [keyRing.active[0]!.kid] });
+    check("StatusReport", { kind: "refusal", offered: { version: null, digest: null }, code: "malformed", source: "upcoming", runningVersion: null });
     check("JWKS", await publicJwks(database.db));
   });
 

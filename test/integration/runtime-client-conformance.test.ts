@@ -75,7 +75,8 @@ beforeAll(async () => {
 
   const app = express();
   app.get("/.well-known/jwks.json", async (_req, res) => void res.type("application/jwk-set+json").send(JSON.stringify(await publicJwks(database.db))));
-  api = await createRuntimeApi(database);
+  // Dozens of refusals in a few seconds from one client: this suite tests the client, not the limit.
+  api = await createRuntimeApi(database, { statusReportsPerMinute: 10_000 });
   app.use("/api/v1", api.router);
   portal = http.createServer(app);
   portalUrl = await listen(portal);
@@ -159,6 +160,8 @@ async function nextVersion(change: (p: Payload) => void = () => {}) {
 async function expectRefused(code: string, serve: Handler, options: Partial<RuntimeClientOptions> = {}) {
   const { client, events, dir } = await goodClient(options);
   const before = { ruleset: await fs.readFile(path.join(dir, RULE_SET_FILE), "utf8"), state: JSON.parse(await fs.readFile(path.join(dir, STATE_FILE), "utf8")).active };
+  // One good round first: what the client read then must not be reported as what it refused.
+  expect((await client.syncOnce()).ok).toBe(true);
   serveCurrent = serve;
   try {
     const round = await client.syncOnce();
@@ -175,6 +178,11 @@ async function expectRefused(code: string, serve: Handler, options: Partial<Runt
   expect(await fs.readFile(path.join(dir, RULE_SET_FILE), "utf8")).toBe(before.ruleset);
   expect(JSON.parse(await fs.readFile(path.join(dir, STATE_FILE), "utf8")).active).toEqual(before.state);
   expect(events.some((e) => e.event === "activated")).toBe(false);
+  // …and the portal holds the refusal as such: what was offered, why, what stays in service.
+  const reported = events.find((e) => e.event === "refusal-reported") as Extract<ClientEvent, { event: "refusal-reported" }> | undefined;
+  expect(reported, JSON.stringify(events)).toMatchObject({ code });
+  const [row] = await database.client`select code, offered_version, offered_digest, running_version from runtime_client_refusals order by id desc limit 1`;
+  expect(row).toEqual({ code, offered_version: reported!.offeredVersion, offered_digest: reported!.offeredDigest, running_version: current.version });
   return (refused as { message: string }).message;
 }
 
@@ -367,6 +375,9 @@ describe("update attacks are refused by name and the last good rule set stays", 
   it("oversized body: declared too large, or endless without a length", async () => {
     const big = Buffer.alloc(8 * 1024 * 1024 + 1, 0x20);
     await expectRefused("oversized", answer(big));
+    // Refused unread: the report says nothing was readable, not the version the client holds.
+    const [refusal] = await database.client`select offered_version, offered_digest from runtime_client_refusals order by id desc limit 1`;
+    expect(refusal).toEqual({ offered_version: null, offered_digest: null });
     let sent = 0;
     const endless: Handler = (_req, res) => {
       res.writeHead(200, { "content-type": "application/jose+json" });

@@ -4,7 +4,10 @@
  * 40 × 401 (limit 5), 30 parallel wrong signature passwords 30 × 400 (limit 3). The limits here
  * are the documented ones (5 sign-ins, 3 signatures in 15 minutes), counted by hand.
  */
+import type { AddressInfo } from "node:net";
+import express from "express";
 import { beforeAll, describe, expect, it } from "vitest";
+import { securityHeaders } from "../../server/security";
 import { checkSignatureCredentials, type Signer } from "../../app/services/change-requests.server";
 import { signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
@@ -53,6 +56,25 @@ describe("sign-in throttling", () => {
     expect(known).toEqual(["invalid", "invalid", "invalid", "invalid", "invalid", "throttled", "throttled"]);
     expect(unknown).toEqual(known);
   }, 60_000);
+});
+
+describe("the client address sign-ins are counted by", () => {
+  // The pair (name, address) only protects if a client cannot choose its address: the sign-in
+  // route reads X-C981-Client-IP, which securityHeaders sets from the socket (or, only with
+  // C981_TRUST_PROXY, from the proxy's X-Forwarded-For) and never takes from the request.
+  it("cannot be chosen by the client: a sent X-C981-Client-IP or X-Forwarded-For is ignored", async () => {
+    const app = express();
+    app.use(securityHeaders);
+    app.get("/", (req, res) => void res.json({ address: req.headers["x-c981-client-ip"] }));
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    try {
+      const answer = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { headers: { "X-C981-Client-IP": "198.51.100.99", "X-Forwarded-For": "198.51.100.98" } });
+      expect(await answer.json()).toEqual({ address: "127.0.0.1" });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
 });
 
 describe("signature throttling", () => {

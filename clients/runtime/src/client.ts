@@ -5,6 +5,7 @@
  * on disk and keeps running on it when the portal is down or answers garbage, and reports what it
  * activated. No dependency on the portal's code.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { JWK } from "jose";
@@ -49,6 +50,7 @@ export type ClientEvent =
   | { event: "unreachable"; message: string; keeping: number | null }
   | { event: "expired"; version: number; expiresAt: string; action: OnExpiry }
   | { event: "reported"; version: number; error?: string }
+  | { event: "refusal-reported"; code: RefusalCode; offeredVersion: number | null; offeredDigest: string | null }
   | { event: "report-failed"; message: string };
 
 export const STATE_FILE = "state.json";
@@ -68,6 +70,9 @@ export class RuntimeClient {
   /** A time-driven activation in progress (stop() lets it finish writing). */
   private ticking: Promise<void> = Promise.resolve();
   private lastReport = "";
+  /** What the last document handed to verify() claimed to be, for a refusal report. */
+  private offered: Offered = { version: null, digest: null };
+  private lastRefusalReport = "";
   private lastError: string | undefined;
   private lastJwksAt = 0;
   private lastUpcomingAt = 0;
@@ -275,6 +280,7 @@ export class RuntimeClient {
   }
 
   private async verify(body: Buffer, scheduled: boolean): Promise<VerifiedRuleSet> {
+    this.offered = offeredOf(body, this.opts.maxBytes);
     if (this.needsKeys(body) && Date.now() - this.lastJwksAt > 5_000) await this.refreshKeys().catch(() => {});
     return verifyRuleSet(body, {
       site: this.opts.site,
@@ -319,6 +325,7 @@ export class RuntimeClient {
     if (error instanceof RuleSetRefused) {
       this.lastError = `refused ${source === "upcoming" ? "scheduled " : ""}rule set: ${error.message}`;
       this.emit({ event: "refused", source, code: error.code, message: error.message, keeping });
+      await this.reportRefusal(source, error);
       await this.report();
     } else if (error instanceof Unreachable) {
       this.lastError = `portal unreachable: ${error.message}`;
@@ -329,6 +336,8 @@ export class RuntimeClient {
   }
 
   private async pullCurrent(waitSeconds: number): Promise<void> {
+    // A body refused before it is read (oversized, cut off) offered nothing readable.
+    this.offered = { version: null, digest: null };
     const headers: Record<string, string> = this.etag ? { "If-None-Match": this.etag } : {};
     const response = await this.request(this.api(waitSeconds > 0 ? `?waitSeconds=${waitSeconds}` : ""), {
       headers,
@@ -349,6 +358,7 @@ export class RuntimeClient {
   }
 
   private async pullUpcoming(): Promise<void> {
+    this.offered = { version: null, digest: null };
     this.lastUpcomingAt = Date.now();
     let response;
     try {
@@ -453,6 +463,33 @@ export class RuntimeClient {
     }
   }
 
+  /**
+   * Tells the portal what it refused (best effort; the same refusal of the same document is sent
+   * once): the version and digest the document claimed, the code, what stays in service. The
+   * portal stores it apart from what runs here; a forged version is expected, not an error.
+   */
+  private async reportRefusal(source: "current" | "upcoming", error: RuleSetRefused): Promise<void> {
+    const offered = this.offered;
+    const key = JSON.stringify([source, error.code, offered.version, offered.digest]);
+    if (key === this.lastRefusalReport) return;
+    const body = {
+      kind: "refusal",
+      offered,
+      code: error.code,
+      source,
+      message: error.message.slice(0, 2000),
+      runningVersion: this.active?.document.version ?? null,
+    };
+    try {
+      const response = await this.request(this.api("/status"), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), limit: 64 * 1024 });
+      if (response.status !== 204) throw new Error(`HTTP ${response.status} ${problemTitle(response.body)}`);
+      this.lastRefusalReport = key;
+      this.emit({ event: "refusal-reported", code: error.code, offeredVersion: offered.version, offeredDigest: offered.digest });
+    } catch (e) {
+      this.emit({ event: "report-failed", message: causeOf(e) });
+    }
+  }
+
   // --- running -------------------------------------------------------------------------------
 
   /** Runs until stop(): long-polls, backs off while the portal is down, keeps the last good rule set. */
@@ -507,4 +544,30 @@ function problemTitle(body: Buffer): string {
   } catch {
     return "";
   }
+}
+
+interface Offered {
+  version: number | null;
+  digest: string | null;
+}
+
+/**
+ * What an unverified document claims to be: the digest of its payload bytes and the version its
+ * payload names, each null when the body is too large or too broken to tell. Read only to report
+ * a refusal; never trusted.
+ */
+function offeredOf(body: Buffer, maxBytes = DEFAULT_MAX_BYTES): Offered {
+  const offered: Offered = { version: null, digest: null };
+  if (body.length > maxBytes) return offered;
+  try {
+    const payload = (JSON.parse(body.toString("utf8")) as { payload?: unknown }).payload;
+    if (typeof payload !== "string" || !/^[A-Za-z0-9_-]*$/.test(payload)) return offered;
+    const bytes = Buffer.from(payload, "base64url");
+    offered.digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const version = (JSON.parse(bytes.toString("utf8")) as { version?: unknown }).version;
+    if (Number.isSafeInteger(version) && (version as number) >= 1 && (version as number) <= 2_147_483_647) offered.version = version as number;
+  } catch {
+    // Not JSON: what was readable stays.
+  }
+  return offered;
 }
