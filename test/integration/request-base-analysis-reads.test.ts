@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createChangeRequest, signChangeRequest, staleSites, submitChangeRequest, type Signer } from "../../app/services/change-requests.server";
 import { releaseChangeRequests } from "../../app/services/releases.server";
+import { changeRequestDetail } from "../../app/queries/change-requests.server";
 import { storedAnalysis } from "../../app/services/impact-analysis.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
@@ -139,6 +140,23 @@ describe("a request's base covers what its signed analysis read", () => {
     expect(await status(writer)).toBe("approved");
     expect(await release("PEN", [writer])).toMatchObject({ ok: true });
     expect((await refusal(release("PEN", [reader])))?.status).toBe(409);
+  });
+
+  it("a decided request shows the approvals its signed base needed, not those of today's rules", async () => {
+    // A medium-risk, unregulated, lot-tracked material at EIN that no request targets: its upgrade needs the quality reviewer alone.
+    const [row] = await database.client`
+      select m.part_number from materials m join tracking_rules r on r.material_id = m.id and r.effective_to is null join sites s on s.id = r.site_id and s.code = 'EIN'
+      where m.risk_class = 'medium' and m.regulatory_flags = '{}' and r.tracking_mode = 'lot'
+        and not exists (select 1 from change_request_targets t where t.material_id = m.id)
+      order by m.part_number limit 1`;
+    const part = row!.part_number as string;
+    const upgrade = await approved(`Serialize ${part} at EIN`, [{ kind: "tracking", material: part, sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }]);
+    expect(await release("EIN", [upgrade])).toMatchObject({ ok: true });
+    const high = await approved(`${part} is high risk`, [{ kind: "attributes", material: part, riskClass: "high" }]);
+    expect(await release("EIN", [high])).toMatchObject({ ok: true });
+    expect((await database.client`select risk_class::text as risk from materials where part_number = ${part}`)[0]!.risk).toBe("high");
+    const detail = await changeRequestDetail(database.db, upgrade, { historyLimit: 10 });
+    expect(detail!.approvals.map((a) => ({ role: a.role, givenBy: a.givenBy.length }))).toEqual([{ role: "quality_reviewer", givenBy: 1 }]);
   });
 
   it("before its first release, a concurrent request changing the same attribute makes the request stale", async () => {
