@@ -257,7 +257,7 @@ class RecordingRules extends Map<string, RuleState> {
     super(entries);
   }
   override get(key: string): RuleState | undefined {
-    this.read?.add(key);
+    this.read.add(key);
     return super.get(key);
   }
 }

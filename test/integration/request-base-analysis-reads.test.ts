@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createChangeRequest, signChangeRequest, staleSites, submitChangeRequest, type Signer } from "../../app/services/change-requests.server";
 import { releaseChangeRequests } from "../../app/services/releases.server";
 import { changeRequestDetail } from "../../app/queries/change-requests.server";
+import { releaseBoard } from "../../app/queries/releases.server";
 import { storedAnalysis } from "../../app/services/impact-analysis.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
@@ -119,6 +120,11 @@ describe("a request's base covers what its signed analysis read", () => {
     expect(await staleSites(database.db, (await database.client`select id from change_requests where number = ${request}`)[0]!.id as number)).toEqual([]);
 
     const flags = await approved("Flag FIN-1007 differently", [{ kind: "attributes", material: "FIN-1007", regulatoryFlags: toggled(await regulatoryFlagsOf("FIN-1007")) }]);
+    // The release page says so before anyone signs.
+    const ein = (await releaseBoard(database.db, { siteIds: null, viewerId: 0, at: new Date() })).find((s) => s.site.code === "EIN")!;
+    expect(ein.candidates.find((c) => c.number === flags)!.wouldMakeStale).toEqual([
+      { number: request, status: "approved", stale: [{ site: "EIN", moved: ["the master data of FIN-1007 (read by its impact analysis)"] }] },
+    ]);
     expect(await release("EIN", [flags])).toMatchObject({ ok: true });
     const refused = await refusal(release("EIN", [request]));
     expect(refused?.status).toBe(409);
