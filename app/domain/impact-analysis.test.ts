@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { graphOfRows } from "./genealogy-graph";
-import { analyseChangeRequest, canonicalReport, forwardReach, tierIn, type AnalysisInput, type EdgeFacts, type ItemFacts } from "./impact-analysis";
+import { analyseChangeRequest, analyseChangeRequestReads, canonicalReport, forwardReach, tierIn, type AnalysisInput, type EdgeFacts, type ItemFacts } from "./impact-analysis";
 
 const item = (id: number, identifier: string, kind: ItemFacts["kind"], partNumber: string, status: ItemFacts["status"] = "consumed"): ItemFacts => ({
   id,
@@ -111,6 +111,25 @@ describe("impact analysis (pure)", () => {
     expect(by("REACH")).toMatchObject({ count: 3, sample: ["F1", "F2", "F3"], counts: { "site:S1": 3, "status:stock": 1, "status:shipped": 1, "status:scrapped": 1, itemsReached: 7 } });
     expect(by("REACH").message).toContain("1 stock, 1 shipped, 1 scrapped");
     expect(by("PRECISION_LOSS")).toMatchObject({ count: 3, counts: { finishedUnits: 3, "status:stock": 1, "status:shipped": 1, "status:scrapped": 1, regulated: 3, sources: 1 } });
+  });
+
+  it("reports what it read that a release can change: the finished goods' master data and top tier, genealogy neighbours' rules — nothing else", () => {
+    // SUB serial → lot: S1 went into the finished F1 (on pallet P1); O1 of OTH (no BOM line knows OTH) was consumed into S1.
+    const items = [item(1, "S1", "serial", "SUB"), item(2, "F1", "serial", "FIN", "shipped"), item(3, "P1", "container", "PAL", "shipped"), item(4, "O1", "serial", "OTH")];
+    const edges = [edge(1, 1, 2), edge(2, 2, 3, "aggregate"), edge(3, 4, 1)];
+    const base = input(items, edges);
+    const { report, reads } = analyseChangeRequestReads({
+      ...base,
+      changes: [{ partNumber: "SUB", site: "S1", before: ruled("serial"), after: ruled("lot") }],
+      materials: { ...base.materials, OTH: { partNumber: "OTH", family: "F", riskClass: "low", regulatoryFlags: [] }, UNRELATED: { partNumber: "UNRELATED", family: "F", riskClass: "low", regulatoryFlags: ["udi"] } },
+      rulesBefore: { ...base.rulesBefore, "SUB|S1": ruled("serial"), "OTH|S1": ruled("serial"), "UNRELATED|S1": ruled("serial") },
+    });
+    expect(report.changes[0]!.findings.find((f) => f.code === "PRECISION_LOSS")).toMatchObject({ counts: { finishedUnits: 1, regulated: 1 } });
+    expect(reads.masterData).toContain("FIN");
+    expect(reads.rules).toEqual(expect.arrayContaining(["OTH|S1", "FIN|S1", "SUB|S1"]));
+    // The walk goes forward only: O1 is read for its rule, not judged as a finished good.
+    expect(reads.topTier).toEqual(["FIN|S1", "SUB|S1"]);
+    expect([...reads.masterData, ...reads.rules, ...reads.topTier].filter((k) => k.startsWith("UNRELATED") || k.startsWith("PAL"))).toEqual([]);
   });
 
   it("counts the starting items when they are finished goods themselves", () => {

@@ -179,7 +179,34 @@ const REGULATED = new Set(["udi", "critical_to_safety"]);
 
 // --- the analysis -------------------------------------------------------------------------------
 
+/**
+ * What an analysis consulted that a release can change (issue 17 part 5, ADR 006): the tracking
+ * rules (`part|site`) and master data (`part`) it looked up, and the (material, site) pairs whose
+ * top-tier membership decided whether a reached item is a finished good. Recorded while the engine
+ * runs — not a parallel guess — so the request's base cannot drift from what the analysis read.
+ */
+export interface AnalysisReads {
+  rules: string[];
+  masterData: string[];
+  topTier: string[];
+}
+
 export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
+  return analyseChangeRequestReads(input).report;
+}
+
+/** The report and what the analysis read to make it (`AnalysisReads`). */
+export function analyseChangeRequestReads(input: AnalysisInput): { report: AnalysisReport; reads: AnalysisReads } {
+  const consulted = { rules: new Set<string>(), masterData: new Set<string>(), topTier: new Set<string>() };
+  input = {
+    ...input,
+    materials: new Proxy(input.materials, {
+      get(target, property, receiver) {
+        if (typeof property === "string") consulted.masterData.add(property);
+        return Reflect.get(target, property, receiver);
+      },
+    }),
+  };
   const outgoing = new Map<number, EdgeFacts[]>();
   const incoming = new Map<number, EdgeFacts[]>();
   for (const edge of [...input.edges].sort((a, b) => a.id - b.id)) {
@@ -187,15 +214,17 @@ export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
     (incoming.get(edge.output) ?? incoming.set(edge.output, []).get(edge.output)!).push(edge);
   }
   // The rules after the change request: its own changes over the rules in force.
-  const rulesAfter = new Map<string, RuleState>(Object.entries(input.rulesBefore));
+  const rulesAfter = new RecordingRules(Object.entries(input.rulesBefore), consulted.rules);
   for (const c of input.changes) rulesAfter.set(key(c.partNumber, c.site), c.after);
+  // Each change's "before" is a rule read too.
+  for (const c of input.changes) consulted.rules.add(key(c.partNumber, c.site));
   const to = Date.parse(input.dataPoint.at);
   const window = { from: new Date(to - VOLUME_WINDOW_DAYS * 86_400_000).toISOString(), to: input.dataPoint.at, days: VOLUME_WINDOW_DAYS };
   const inWindow = (at: string) => at >= window.from && at < window.to;
   const graph = input.graph ?? graphOfRows(input.items, input.edges);
   // Finished goods: the top tier of each site's BOMs (ADR 010), decided once from the snapshot's BOM lines.
   const topTier = topTierPairs(input.bomLines);
-  const ctx: Context = { input, outgoing, incoming, rulesAfter, inWindow, windowMs: { from: Date.parse(window.from), to: Date.parse(window.to) }, graph, topTier, reaches: new Map(), samples: new WeakMap() };
+  const ctx: Context = { input, outgoing, incoming, rulesAfter, inWindow, windowMs: { from: Date.parse(window.from), to: Date.parse(window.to) }, graph, topTier, reaches: new Map(), samples: new WeakMap(), topTierRead: consulted.topTier };
 
   const changes = [...input.changes]
     .sort((a, b) => byText(a.site, b.site) || byText(a.partNumber, b.partNumber))
@@ -204,7 +233,8 @@ export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
   const all = [...changes.flatMap((c) => c.findings), ...findings];
   const summary = { critical: 0, warning: 0, info: 0 };
   for (const f of all) summary[f.severity]++;
-  return {
+  const reads: AnalysisReads = { rules: [...consulted.rules].sort(byText), masterData: [...consulted.masterData].sort(byText), topTier: [...consulted.topTier].sort(byText) };
+  const report: AnalysisReport = {
     type: ANALYSIS_TYPE,
     schemaVersion: ANALYSIS_SCHEMA_VERSION,
     changeRequest: input.changeRequest,
@@ -215,6 +245,21 @@ export function analyseChangeRequest(input: AnalysisInput): AnalysisReport {
     changes,
     findings,
   };
+  return { report, reads };
+}
+
+/** The rules after the change request, remembering every key looked up (`AnalysisReads.rules`). */
+class RecordingRules extends Map<string, RuleState> {
+  constructor(
+    entries: Iterable<readonly [string, RuleState]>,
+    private readonly read: Set<string>,
+  ) {
+    super(entries);
+  }
+  override get(key: string): RuleState | undefined {
+    this.read.add(key);
+    return super.get(key);
+  }
 }
 
 /**
@@ -282,6 +327,8 @@ interface Context {
   reaches: Map<string, { start: readonly number[]; reach: Reach }[]>;
   /** Samples of finished goods already taken, by the reach's finished list. */
   samples: WeakMap<number[], string[]>;
+  /** The `part|site` pairs whose top-tier membership a walk consulted (`AnalysisReads.topTier`). */
+  topTierRead: Set<string>;
 }
 
 function reachOf(ctx: Context, start: readonly number[]): Reach {
@@ -300,10 +347,28 @@ function reachOf(ctx: Context, start: readonly number[]): Reach {
   let found = walks.find((w) => w.start.length === ids.length && w.start.every((id, i) => id === ids[i]))?.reach;
   if (!found) {
     found = forwardReach(ctx.graph, ids, ctx.topTier);
+    recordTopTierReads(ctx, found);
     walks.push({ start: ids, reach: found });
     ctx.reaches.set(key, walks);
   }
   return found;
+}
+
+/** Every non-container item a walk reached was judged finished or not by its (material, site) pair. */
+function recordTopTierReads(ctx: Context, found: Reach): void {
+  const g = ctx.graph;
+  if (g instanceof CompactGenealogy) {
+    const sites = g.siteCodes.length;
+    const seen = new Uint8Array(g.partNumbers.length * sites);
+    for (let k = 0; k < found.ids.length; k++) {
+      const id = found.ids[k]!;
+      if (g.kind[id] === CONTAINER_CODE) continue;
+      seen[g.material[id]! * sites + g.site[id]!] = 1;
+    }
+    for (let i = 0; i < seen.length; i++) if (seen[i]) ctx.topTierRead.add(topTierKey(g.partNumbers[Math.floor(i / sites)]!, g.siteCodes[i % sites]!));
+  } else {
+    for (const id of found.ids) if (g.kindOf(id) !== "container") ctx.topTierRead.add(topTierKey(g.partNumberOf(id), g.siteOf(id)));
+  }
 }
 
 function analyseChange(ctx: Context, change: TrackingChangeInput): ChangeAnalysis {
@@ -425,8 +490,13 @@ function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: Item
     let regulatedCount = 0;
     if (g instanceof CompactGenealogy) {
       // By material code: the finished set may hold tens of thousands of items.
-      const byCode = g.partNumbers.map((p) => (regulated(p) ? 1 : 0));
-      for (let k = 0; k < finished.length; k++) regulatedCount += byCode[g.material[finished[k]!]!]!;
+      // Decided on first use per code: only the finished goods' own master data is read (AnalysisReads).
+      const byCode = new Int8Array(g.partNumbers.length).fill(-1);
+      for (let k = 0; k < finished.length; k++) {
+        const code = g.material[finished[k]!]!;
+        if (byCode[code] === -1) byCode[code] = regulated(g.partNumbers[code]!) ? 1 : 0;
+        regulatedCount += byCode[code]!;
+      }
     } else {
       for (const id of finished) if (regulated(g.partNumberOf(id))) regulatedCount++;
     }

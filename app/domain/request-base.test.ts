@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ExpandedChange } from "./change-request";
 import type { TrackingRuleContent } from "./tracking-rule";
-import { afterRelease, requestBase, requestBaseDigest, signedBefore, whatMoved, type BaseWorld } from "./request-base";
+import { afterRelease, analysisReadsMoved, analysisReadValues, baseHolds, requestBase, requestBaseDigest, signedBefore, whatMoved, type BaseWorld } from "./request-base";
 
 const lot: TrackingRuleContent = { trackingMode: "lot", containerTracking: false, identifierFormatCodes: ["EIN-LOT"], consumptionScan: "verify" };
 const serial: TrackingRuleContent = { trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" };
@@ -77,10 +77,33 @@ describe("a change request's base", () => {
     const base = requestBase(own, "EIN", world);
     const released = afterRelease(world, "CLT", [{ expanded: own, firstRelease: true }]);
     expect(released.materials.get("ASM-1")!.riskClass).toBe("high");
-    expect(requestBaseDigest(own, requestBase(own, "EIN", released))).toBe(requestBaseDigest(own, base));
-    // Another request changing the same material's attributes does move it.
-    const other = afterRelease(world, "CLT", [{ expanded: [{ kind: "attributes", partNumber: "ASM-1", riskClass: null, regulatoryFlags: null, family: null, gtin: "00000000000017" }], firstRelease: true }]);
-    expect(whatMoved(own, base, requestBase(own, "EIN", other))).toEqual(["the master data of ASM-1"]);
+    expect(baseHolds(own, base, requestBase(own, "EIN", released), true)).toBe(true);
+    // Another request changing the same material's attributes does move it, before the first release…
+    const other = afterRelease(world, "CLT", [{ expanded: [{ kind: "attributes", partNumber: "ASM-1", riskClass: "low", regulatoryFlags: null, family: null, gtin: null }], firstRelease: true }]);
+    expect(baseHolds(own, base, requestBase(own, "EIN", world), false)).toBe(true);
+    expect(baseHolds(own, base, requestBase(own, "EIN", other), false)).toBe(false);
+    expect(whatMoved(own, base, requestBase(own, "EIN", other), false)).toEqual(["the master data of ASM-1"]);
+    // …and after it, when it changes the attribute again.
+    const later = afterRelease(released, "CLT", [{ expanded: [{ kind: "attributes", partNumber: "ASM-1", riskClass: "low", regulatoryFlags: null, family: null, gtin: null }], firstRelease: true }]);
+    expect(baseHolds(own, base, requestBase(own, "EIN", later), true)).toBe(false);
+  });
+
+  it("covers what its analysis read: finished goods' master data and top tier, genealogy neighbours' rules — its own changes left to its base", () => {
+    // The analysis of SUB-1 read FIN-1's master data and top tier (two tiers up) and ASM-2's rule (a genealogy neighbour outside the BOM).
+    const own: ExpandedChange[] = [{ kind: "tracking", partNumber: "SUB-1", site: "EIN", rule: serial, viaFamily: null }];
+    const was = analysisReadValues({ rules: ["SUB-1|EIN", "ASM-2|EIN"], masterData: ["FIN-1", "SUB-1"], topTier: ["FIN-1|EIN", "SUB-1|EIN"] }, world);
+    expect(was.topTier).toEqual({ "FIN-1|EIN": true, "SUB-1|EIN": false });
+    expect(analysisReadsMoved(own, was, world)).toEqual([]);
+    // Its own release moves nothing it is judged on here.
+    expect(analysisReadsMoved(own, was, afterRelease(world, "EIN", [{ expanded: own, firstRelease: true }]))).toEqual([]);
+    // An unrelated material's rule or master data: nothing.
+    expect(analysisReadsMoved(own, was, { ...withRule(world, "FIN-2|EIN", lot), materials: new Map([...world.materials, ["FIN-2", master("high")]]) })).toEqual([]);
+    const flagged = { ...world, materials: new Map([...world.materials, ["FIN-1", { ...master("medium"), regulatoryFlags: ["udi"] }]]) };
+    expect(analysisReadsMoved(own, was, flagged)).toEqual(["the master data of FIN-1 (read by its impact analysis)"]);
+    expect(analysisReadsMoved(own, was, withRule(world, "ASM-2|EIN", serial))).toEqual(["the tracking rule of ASM-2 at EIN (read by its impact analysis)"]);
+    // A release making FIN-1 an alternate takes it out of the top tier: REACH would move.
+    const alternate = afterRelease(world, "EIN", [{ expanded: [{ kind: "alternates", partNumber: "FIN-2", component: "ASM-2", site: "EIN", alternates: ["FIN-1"] } as ExpandedChange], firstRelease: true }]);
+    expect(analysisReadsMoved(own, was, alternate)).toEqual(["whether FIN-1 is a finished good at EIN (top tier of its BOMs, read by its impact analysis)"]);
   });
 
   it("gives the signed diff's before: rules, alternates and attributes as read", () => {

@@ -9,6 +9,8 @@
 import { createHash } from "node:crypto";
 import { canonicalize } from "./canonical-json";
 import { bomLineKey, ruleKey, type Catalog, type CurrentRules, type ExpandedChange } from "./change-request";
+import { topTierPairs } from "./genealogy-trace";
+import type { AnalysisReads } from "./impact-analysis";
 import type { TrackingRuleContent } from "./tracking-rule";
 
 export interface MasterFacts {
@@ -99,7 +101,7 @@ export function requestBase(expanded: readonly ExpandedChange[], site: string, w
  * The base as staleness compares it: the request's own master-data changes laid over it, so that
  * its first release (which applies them at every site) does not make it stale at its other sites.
  */
-function comparable(expanded: readonly ExpandedChange[], base: RequestBase): RequestBase {
+function withOwnMasterData(expanded: readonly ExpandedChange[], base: RequestBase): RequestBase {
   const masterData = { ...base.masterData };
   for (const c of expanded) {
     if (c.kind === "new_material" && c.partNumber in masterData) {
@@ -118,17 +120,30 @@ function comparable(expanded: readonly ExpandedChange[], base: RequestBase): Req
   return { ...base, masterData };
 }
 
-/** SHA-256 of the base as staleness compares it (signed with the request, ADR 006). */
+/** SHA-256 of the base (signed with the request, ADR 006; its own master-data changes laid over, as always). */
 export function requestBaseDigest(expanded: readonly ExpandedChange[], base: RequestBase): string {
-  return createHash("sha256").update(canonicalize(JSON.parse(JSON.stringify(comparable(expanded, base))))).digest("hex");
+  return digestOf(withOwnMasterData(expanded, base));
+}
+
+const digestOf = (value: unknown) => createHash("sha256").update(canonicalize(JSON.parse(JSON.stringify(value)))).digest("hex");
+
+/**
+ * Whether the base still holds in the base read now. Before the request's first release, the
+ * stored base is compared as it was read, so a concurrent request changing the same attribute is a
+ * move; from its first release on (which applies its master-data changes at every site), the base
+ * with its own changes laid over is compared with the world as it is — a later change of the same
+ * attribute by another request is still a move.
+ */
+export function baseHolds(expanded: readonly ExpandedChange[], was: RequestBase, now: RequestBase, firstReleased: boolean): boolean {
+  return digestOf(firstReleased ? withOwnMasterData(expanded, was) : was) === digestOf(now);
 }
 
 const same = (a: unknown, b: unknown) => canonicalize(JSON.parse(JSON.stringify(a ?? null))) === canonicalize(JSON.parse(JSON.stringify(b ?? null)));
 
 /** What moved between the base a request was written against and the base read now, in words. */
-export function whatMoved(expanded: readonly ExpandedChange[], was: RequestBase, now: RequestBase): string[] {
-  const a = comparable(expanded, was);
-  const b = comparable(expanded, now);
+export function whatMoved(expanded: readonly ExpandedChange[], was: RequestBase, now: RequestBase, firstReleased = true): string[] {
+  const a = firstReleased ? withOwnMasterData(expanded, was) : was;
+  const b = now;
   const moved: string[] = [];
   for (const part of sorted([...Object.keys(a.rules), ...Object.keys(b.rules)])) {
     if (!same(a.rules[part], b.rules[part])) moved.push(`the tracking rule of ${part} at ${a.site}`);
@@ -196,4 +211,93 @@ export function signedBefore(bases: readonly RequestBase[]): { current: CurrentR
     }
   }
   return { current, catalog: { bomLines }, attributes };
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* What the signed impact analysis read                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+/** The master data an analysis reads of a material (`MaterialFacts` of the engine). */
+export interface AnalysedFacts {
+  family: string;
+  riskClass: string;
+  regulatoryFlags: string[];
+}
+
+/**
+ * What an impact analysis read that a release can change, with the values it saw (stored with the
+ * analysis): the rules (`part|site`), master data (`part`) and top-tier membership (`part|site`:
+ * is its non-container item a finished good there) that `AnalysisReads` names. Part of the base
+ * of a request whose live signatures bound that analysis (ADR 006).
+ */
+export interface AnalysisReadValues {
+  rules: Record<string, TrackingRuleContent | null>;
+  masterData: Record<string, AnalysedFacts | null>;
+  topTier: Record<string, boolean>;
+}
+
+/** The part of a world analysis reads are valued in (a `BaseWorld` is one). */
+export interface ReadWorld {
+  rules: ReadonlyMap<string, TrackingRuleContent>;
+  materials: ReadonlyMap<string, AnalysedFacts>;
+  lines: readonly { site: string; parent: string; component: string; alternates: readonly string[] }[];
+}
+
+const topTierOfLines = new WeakMap<object, Set<string>>();
+function topTierOf(world: ReadWorld): Set<string> {
+  let found = topTierOfLines.get(world.lines);
+  if (!found) topTierOfLines.set(world.lines, (found = topTierPairs(world.lines)));
+  return found;
+}
+
+const ruleValue = (rule: TrackingRuleContent | undefined): TrackingRuleContent | null =>
+  rule ? { trackingMode: rule.trackingMode, containerTracking: rule.containerTracking, identifierFormatCodes: [...rule.identifierFormatCodes].sort(), consumptionScan: rule.consumptionScan } : null;
+const factsValue = (m: AnalysedFacts | undefined): AnalysedFacts | null => (m ? { family: m.family, riskClass: m.riskClass, regulatoryFlags: [...m.regulatoryFlags].sort() } : null);
+
+/** The values of what an analysis read, in `world`. */
+export function analysisReadValues(reads: Pick<AnalysisReads, "rules" | "masterData" | "topTier">, world: ReadWorld): AnalysisReadValues {
+  const top = topTierOf(world);
+  return {
+    rules: Object.fromEntries(reads.rules.map((k) => [k, ruleValue(world.rules.get(k))])),
+    masterData: Object.fromEntries(reads.masterData.map((p) => [p, factsValue(world.materials.get(p))])),
+    topTier: Object.fromEntries(reads.topTier.map((k) => [k, top.has(k)])),
+  };
+}
+
+const splitKey = (k: string) => {
+  const at = k.lastIndexOf("|");
+  return { part: k.slice(0, at), site: k.slice(at + 1) };
+};
+
+/**
+ * What moved, in words, among the things the request's signed analysis read. What the request
+ * itself changes (at a site: its materials' rules and BOM membership; anywhere: their master data)
+ * is left to the request's own base at that site, so that its own release never makes it stale.
+ */
+export function analysisReadsMoved(expanded: readonly ExpandedChange[], was: AnalysisReadValues, world: ReadWorld): string[] {
+  const ownAnywhere = new Set(expanded.flatMap((c) => (c.kind === "alternates" ? [c.partNumber, c.component, ...c.alternates] : [c.partNumber])));
+  const ownAt = (k: string) => {
+    const { part, site } = splitKey(k);
+    return changedAt(expanded, site).includes(part);
+  };
+  const now = analysisReadValues(
+    { rules: Object.keys(was.rules), masterData: Object.keys(was.masterData), topTier: Object.keys(was.topTier) },
+    world,
+  );
+  const moved: string[] = [];
+  for (const k of Object.keys(was.rules).sort()) {
+    if (ownAt(k) || same(was.rules[k], now.rules[k])) continue;
+    const { part, site } = splitKey(k);
+    moved.push(`the tracking rule of ${part} at ${site} (read by its impact analysis)`);
+  }
+  for (const p of Object.keys(was.masterData).sort()) {
+    if (ownAnywhere.has(p) || same(was.masterData[p], now.masterData[p])) continue;
+    moved.push(`the master data of ${p} (read by its impact analysis)`);
+  }
+  for (const k of Object.keys(was.topTier).sort()) {
+    if (ownAt(k) || was.topTier[k] === now.topTier[k]) continue;
+    const { part, site } = splitKey(k);
+    moved.push(`whether ${part} is a finished good at ${site} (top tier of its BOMs, read by its impact analysis)`);
+  }
+  return moved;
 }

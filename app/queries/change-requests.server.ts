@@ -112,6 +112,9 @@ export function reviewerRolesCovering(grants: readonly Grant[], siteIds: readonl
   return REVIEWER_ROLES.filter((role) => held.includes(role));
 }
 
+/** Statuses in which the approvals needed follow the rules in force (the service decides on them at signing). */
+const UNDECIDED: ReadonlySet<ChangeRequestStatus> = new Set(["draft", "in_review", "changes_requested"]);
+
 /** The essentials of one change request for guards and actions: who wrote it, its state and sites. */
 export async function changeRequestHead(db: DbOrTx, number: string) {
   if (!CHANGE_REQUEST_NUMBER.test(number)) return null;
@@ -453,6 +456,17 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
   const signedBases = baseRows.map((b) => b.touched as RequestBase | null);
   const signedDiff = cr.status !== "draft" && signedBases.length > 0 && signedBases.every((b) => b !== null) ? signedBefore(signedBases as RequestBase[]) : null;
   const approvers = new Map(signatureRows.filter((s) => s.voidedAt === null && s.meaning === "approved").map((s) => [`${s.signerId}|${s.role}`, s.printedName]));
+  // Once decided, the approvals it needed are those of the world its signatures bound (the signed
+  // base: rules and risk classes as read), not of today's rules — a later release never rewrites them.
+  const required =
+    signedDiff && !UNDECIDED.has(cr.status)
+      ? requiredApprovals(
+          changeFacts(expanded, signedDiff.current, {
+            ...catalog,
+            materials: new Map([...catalog.materials].map(([part, m]) => [part, { ...m, riskClass: (signedDiff.attributes.get(part)?.riskClass as typeof m.riskClass | undefined) ?? m.riskClass }])),
+          }),
+        )
+      : approvals.required;
   const { id, authorId, expandedChanges: _expanded, ...shown } = cr;
   return {
     /** Internal ids stay on the server: the routes use them for guards only. */
@@ -467,7 +481,7 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
       c.kind === "tracking" ? [{ partNumber: c.partNumber, site: c.site, rule: (signedDiff ? signedDiff.current : current).get(ruleKey(c.partNumber, c.site)) ?? null }] : [],
     ),
     bases,
-    approvals: approvals.required.map((r) => ({
+    approvals: required.map((r) => ({
       role: r.role,
       reasons: r.reasons,
       givenBy: approvals.given.filter((g) => g.role === r.role).map((g) => approvers.get(`${g.signerId}|${g.role}`) ?? "?"),

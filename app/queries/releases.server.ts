@@ -28,7 +28,7 @@ import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { ChangeRequestContent } from "../schemas/change-request";
 import { conflictsOf } from "../services/change-requests.server";
 import { afterRelease, type BaseWorld } from "../domain/request-base";
-import { baseMoved, loadBaseWorld, siteBases, staleness, storedBases, type SiteBase, type StaleSite, type StoredBase } from "./request-bases.server";
+import { loadBaseWorld, readStates, siteBases, staleIn, staleness, type ReadState, type SiteBase, type StaleSite } from "./request-bases.server";
 import type { DbOrTx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { assertCanSign, loadKeyRing } from "../utils/signing.server";
@@ -254,31 +254,18 @@ interface Watched {
   id: number;
   number: string;
   status: ChangeRequestStatus;
-  expanded: ExpandedChange[];
-  bases: StoredBase[];
+  /** Its bases where it is not released yet and what its signed analyses read. */
+  state: ReadState;
 }
 
 async function watchedRequests(db: DbOrTx): Promise<Watched[]> {
   const rows = await db
-    .select({ id: changeRequests.id, number: changeRequests.number, status: changeRequests.status, expanded: changeRequests.expandedChanges })
+    .select({ id: changeRequests.id, number: changeRequests.number, status: changeRequests.status })
     .from(changeRequests)
     .where(inArray(changeRequests.status, WATCHED))
     .orderBy(asc(changeRequests.number));
-  const [bases, released] = await Promise.all([
-    storedBases(db, rows.map((r) => r.id)),
-    rows.length
-      ? db
-          .select({ changeRequestId: changeRequestSiteReleases.changeRequestId, siteId: changeRequestSiteReleases.siteId })
-          .from(changeRequestSiteReleases)
-          .where(inArray(changeRequestSiteReleases.changeRequestId, rows.map((r) => r.id)))
-      : Promise.resolve([]),
-  ]);
-  return rows.map((r) => ({
-    ...r,
-    expanded: r.expanded as ExpandedChange[],
-    // Where a request is released already, nothing can make it stale there.
-    bases: bases.filter((b) => b.changeRequestId === r.id && !released.some((x) => x.changeRequestId === r.id && x.siteId === b.siteId)),
-  }));
+  const states = new Map((await readStates(db, rows.map((r) => r.id))).map((st) => [st.id, st]));
+  return rows.map((r) => ({ ...r, state: states.get(r.id)! }));
 }
 
 /**
@@ -300,12 +287,8 @@ function madeStaleBy(
   const out: { number: string; status: ChangeRequestStatus; stale: StaleSite[] }[] = [];
   for (const other of others) {
     if (other.id === candidate.id) continue;
-    const stale = other.bases.flatMap((b) => {
-      if (b.touched === null && b.site !== site) return [];
-      if (baseMoved(other.expanded, b, world, current)) return [];
-      const now = baseMoved(other.expanded, b, after, moved);
-      return now ? [now] : [];
-    });
+    const already = new Set(staleIn(other.state, world, current).map((s) => s.site));
+    const stale = staleIn(other.state, after, moved).filter((s) => !already.has(s.site));
     if (stale.length) out.push({ number: other.number, status: other.status, stale });
   }
   return out;

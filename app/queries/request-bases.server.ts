@@ -5,7 +5,7 @@
  * model (app/services/change-requests.server.ts, releases.server.ts) and the screens use these same
  * functions, so a screen says exactly what the service will decide.
  */
-import { asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import {
   bomLineAlternates,
@@ -14,13 +14,15 @@ import {
   changeRequests,
   changeRequestSiteReleases,
   identifierFormats,
+  impactAnalyses,
   materialFamilies,
   materials,
+  signatures,
   sites,
   trackingRules,
 } from "../../db/schema";
 import { ruleKey, type CurrentRules, type ExpandedChange } from "../domain/change-request";
-import { requestBase, requestBaseDigest, whatMoved, type BaseWorld, type RequestBase, type WorldLine } from "../domain/request-base";
+import { afterRelease, analysisReadsMoved, baseHolds, requestBase, whatMoved, type AnalysisReadValues, type BaseWorld, type RequestBase, type WorldLine } from "../domain/request-base";
 import { EMPTY_RULES_DIGEST, rulesDigest, type RuleSetDocument } from "../domain/rule-set";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { DbOrTx } from "../utils/db.server";
@@ -160,15 +162,74 @@ export interface StaleSite {
   moved: string[];
 }
 
-/** Whether a stored base still holds in `world` (null) or what moved. */
-export function baseMoved(expanded: readonly ExpandedChange[], base: StoredBase, world: BaseWorld, current: ReadonlyMap<string, SiteBase>): StaleSite | null {
+/**
+ * Whether a stored base still holds in `world` (null) or what moved. `firstReleased`: the request
+ * has been released at some site, so its own master-data changes are applied (`baseHolds`).
+ */
+export function baseMoved(expanded: readonly ExpandedChange[], base: StoredBase, world: BaseWorld, current: ReadonlyMap<string, SiteBase>, firstReleased = false): StaleSite | null {
   if (base.touched === null) {
     // Written before per-request bases: the whole site's rules, as then.
     return current.get(base.site)?.rulesDigest === base.rulesDigest ? null : { site: base.site, moved: [`the rules at ${base.site} (a base recorded before per-request bases)`] };
   }
   const now = requestBase(expanded, base.site, world);
-  if (requestBaseDigest(expanded, now) === requestBaseDigest(expanded, base.touched)) return null;
-  return { site: base.site, moved: whatMoved(expanded, base.touched, now) };
+  if (baseHolds(expanded, base.touched, now, firstReleased)) return null;
+  return { site: base.site, moved: whatMoved(expanded, base.touched, now, firstReleased) };
+}
+
+/**
+ * Everything a request's staleness is judged on: its stored bases at the sites where it is not
+ * released yet, and what the analyses its live signatures bound read (ADR 006: the base covers what
+ * the analysis read — finished goods' master data and top tier, genealogy neighbours' rules).
+ */
+export interface ReadState {
+  id: number;
+  expanded: ExpandedChange[];
+  /** Released at some site already (its master-data changes are applied). */
+  firstReleased: boolean;
+  /** Its bases where it is not released yet. */
+  bases: StoredBase[];
+  /** What the analyses its live signatures bound read, with the values they saw. */
+  analyses: AnalysisReadValues[];
+}
+
+/** The read states of these change requests (the ones that exist). */
+export async function readStates(db: DbOrTx, changeRequestIds: readonly number[]): Promise<ReadState[]> {
+  if (changeRequestIds.length === 0) return [];
+  const ids = [...new Set(changeRequestIds)];
+  const [bases, released, requests, analyses] = await Promise.all([
+    storedBases(db, ids),
+    db
+      .select({ changeRequestId: changeRequestSiteReleases.changeRequestId, siteId: changeRequestSiteReleases.siteId })
+      .from(changeRequestSiteReleases)
+      .where(inArray(changeRequestSiteReleases.changeRequestId, ids)),
+    db.select({ id: changeRequests.id, expanded: changeRequests.expandedChanges }).from(changeRequests).where(inArray(changeRequests.id, ids)).orderBy(asc(changeRequests.id)),
+    db
+      .selectDistinct({ changeRequestId: impactAnalyses.changeRequestId, id: impactAnalyses.id, reads: impactAnalyses.reads })
+      .from(impactAnalyses)
+      .innerJoin(signatures, and(eq(signatures.changeRequestId, impactAnalyses.changeRequestId), eq(signatures.analysisHash, impactAnalyses.sha256), isNull(signatures.voidedAt)))
+      .where(and(inArray(impactAnalyses.changeRequestId, ids), isNotNull(impactAnalyses.reads)))
+      .orderBy(asc(impactAnalyses.id)),
+  ]);
+  return requests.map((r) => ({
+    id: r.id,
+    expanded: r.expanded as ExpandedChange[],
+    firstReleased: released.some((x) => x.changeRequestId === r.id),
+    bases: bases.filter((b) => b.changeRequestId === r.id && !released.some((x) => x.changeRequestId === r.id && x.siteId === b.siteId)),
+    analyses: analyses.filter((a) => a.changeRequestId === r.id).map((a) => a.reads as AnalysisReadValues),
+  }));
+}
+
+/**
+ * The sites where a request is stale in `world`, with what moved: its base there moved, or
+ * something its signed analysis read did (one analysis for all its sites: stale at each site it
+ * has still to release).
+ */
+export function staleIn(state: ReadState, world: BaseWorld, current: ReadonlyMap<string, SiteBase>): StaleSite[] {
+  const analysed = [...new Set(state.analyses.flatMap((a) => analysisReadsMoved(state.expanded, a, world)))];
+  return state.bases.flatMap((base) => {
+    const moved = [...(baseMoved(state.expanded, base, world, current, state.firstReleased)?.moved ?? []), ...analysed];
+    return moved.length ? [{ site: base.site, moved: [...new Set(moved)] }] : [];
+  });
 }
 
 /**
@@ -178,22 +239,37 @@ export function baseMoved(expanded: readonly ExpandedChange[], base: StoredBase,
 export async function staleness(db: DbOrTx, changeRequestIds: readonly number[], world?: BaseWorld): Promise<Map<number, StaleSite[]>> {
   const out = new Map<number, StaleSite[]>();
   if (changeRequestIds.length === 0) return out;
-  const ids = [...new Set(changeRequestIds)];
-  const [bases, released, requests, loadedWorld, current] = await Promise.all([
-    storedBases(db, ids),
-    db
-      .select({ changeRequestId: changeRequestSiteReleases.changeRequestId, siteId: changeRequestSiteReleases.siteId })
-      .from(changeRequestSiteReleases)
-      .where(inArray(changeRequestSiteReleases.changeRequestId, ids)),
-    db.select({ id: changeRequests.id, expanded: changeRequests.expandedChanges }).from(changeRequests).where(inArray(changeRequests.id, ids)),
-    world ? Promise.resolve(world) : loadBaseWorld(db),
-    siteBases(db),
-  ]);
-  const expandedOf = new Map(requests.map((r) => [r.id, r.expanded as ExpandedChange[]]));
-  for (const base of bases) {
-    if (released.some((r) => r.changeRequestId === base.changeRequestId && r.siteId === base.siteId)) continue;
-    const moved = baseMoved(expandedOf.get(base.changeRequestId) ?? [], base, loadedWorld, current);
-    if (moved) out.set(base.changeRequestId, [...(out.get(base.changeRequestId) ?? []), moved]);
+  const [states, loadedWorld, current] = await Promise.all([readStates(db, changeRequestIds), world ? Promise.resolve(world) : loadBaseWorld(db), siteBases(db)]);
+  for (const state of states) {
+    const stale = staleIn(state, loadedWorld, current);
+    if (stale.length) out.set(state.id, stale);
+  }
+  return out;
+}
+
+/**
+ * Requests released together at `site`, checked against each other: where releasing one alone
+ * would change what another read (its base or its signed analysis), the batch is refused — the
+ * other's reviewers signed a world without that change (ADR 006). Each entry names the pair.
+ */
+export function batchConflicts(
+  world: BaseWorld,
+  current: ReadonlyMap<string, SiteBase>,
+  site: string,
+  batch: readonly { number: string; state: ReadState }[],
+): string[] {
+  const moved = new Map(current);
+  const here = current.get(site);
+  if (here) moved.set(site, { ...here, rulesDigest: `${here.rulesDigest} (released)` });
+  const out: string[] = [];
+  for (const a of batch) {
+    const after = afterRelease(world, site, [{ expanded: a.state.expanded, firstRelease: !a.state.firstReleased }]);
+    for (const b of batch) {
+      if (a === b) continue;
+      // Only the base at this site is released now (bases from before per-request bases: not judged pairwise).
+      const stale = staleIn({ ...b.state, bases: b.state.bases.filter((x) => x.site === site && x.touched !== null) }, after, moved);
+      if (stale.length) out.push(`${a.number} changes what ${b.number} read (${stale.flatMap((s) => s.moved).join("; ")}): release ${a.number} alone, then rebase ${b.number}`);
+    }
   }
   return out;
 }

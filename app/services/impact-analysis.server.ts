@@ -10,7 +10,7 @@ import { changeRequests, impactAnalyses } from "../../db/schema";
 import { canonicalize } from "../domain/canonical-json";
 import type { ExpandedChange, ExpandedTrackingChange } from "../domain/change-request";
 import {
-  analyseChangeRequest,
+  analyseChangeRequestReads,
   itemsOfIndex,
   ANALYSIS_MAX_AGE_HOURS,
   VOLUME_WINDOW_DAYS,
@@ -23,6 +23,9 @@ import {
 } from "../domain/impact-analysis";
 import type postgres from "postgres";
 import type { CompactGenealogy, EdgeKind } from "../domain/genealogy-graph";
+import { analysisReadValues, analysisReadsMoved, type AnalysisReadValues } from "../domain/request-base";
+import type { TrackingRuleContent } from "../domain/tracking-rule";
+import { loadBaseWorld } from "../queries/request-bases.server";
 import type { Db, DbOrTx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
@@ -394,7 +397,7 @@ async function changeRequestRow(db: DbOrTx, number: string) {
 }
 
 /** Computes the report from one consistent snapshot, without storing it (tests compare runs). */
-export async function computeImpactAnalysis(db: Db, number: string, options: { genealogy?: GenealogySource } = {}): Promise<{ report: AnalysisReport; canonical: string; sha256: string; basisDigest: string }> {
+export async function computeImpactAnalysis(db: Db, number: string, options: { genealogy?: GenealogySource } = {}): Promise<{ report: AnalysisReport; canonical: string; sha256: string; basisDigest: string; reads: AnalysisReadValues }> {
   const source = options.genealogy ?? "index";
   for (let attempt = 0; ; attempt++) {
     try {
@@ -407,9 +410,9 @@ export async function computeImpactAnalysis(db: Db, number: string, options: { g
         const basis = handled(basisDigestWith(read, cr.expandedChanges));
         const input = await reading;
         const basisDigest = await basis;
-        const report = analyseChangeRequest(input);
+        const { report, reads } = analyseChangeRequestReads(input);
         const canonical = canonicalReport(report);
-        return { report, canonical, sha256: sha256(canonical), basisDigest };
+        return { report, canonical, sha256: sha256(canonical), basisDigest, reads: analysisReadValues(reads, readWorldOf(input)) };
       });
     } catch (error) {
       // The index moved past this snapshot (genealogy was written meanwhile): take a newer snapshot.
@@ -417,6 +420,15 @@ export async function computeImpactAnalysis(db: Db, number: string, options: { g
       throw error;
     }
   }
+}
+
+/** The rules, master data and BOM lines of the snapshot, as the engine saw them (the values of its reads). */
+function readWorldOf(input: AnalysisInput) {
+  const rules = new Map<string, TrackingRuleContent>();
+  for (const [k, r] of Object.entries(input.rulesBefore)) {
+    if (r.state === "ruled") rules.set(k, { trackingMode: r.trackingMode, containerTracking: r.containerTracking, identifierFormatCodes: r.identifierFormatCodes, consumptionScan: r.consumptionScan });
+  }
+  return { rules, materials: new Map(Object.entries(input.materials)), lines: input.bomLines };
 }
 
 export interface StoredAnalysis {
@@ -456,6 +468,7 @@ export async function runImpactAnalysis(db: Db, actor: { username: string }, num
         dataPointAt: new Date(computed.report.dataPoint.at),
         ruleSetVersions: computed.report.ruleSetVersions,
         basisDigest: computed.basisDigest,
+        reads: computed.reads,
         report: computed.canonical,
         sha256: computed.sha256,
         summary: computed.report.summary,
@@ -483,7 +496,7 @@ export type AnalysisCurrency =
 export async function analysisCurrency(db: DbOrTx, number: string, now?: Date): Promise<AnalysisCurrency> {
   const cr = await changeRequestRow(db, number);
   const [latest] = await db
-    .select({ id: impactAnalyses.id, sha256: impactAnalyses.sha256, dataPoint: impactAnalyses.dataPoint, createdAt: impactAnalyses.createdAt, summary: impactAnalyses.summary, contentHash: impactAnalyses.contentHash, basisDigest: impactAnalyses.basisDigest })
+    .select({ id: impactAnalyses.id, sha256: impactAnalyses.sha256, dataPoint: impactAnalyses.dataPoint, createdAt: impactAnalyses.createdAt, summary: impactAnalyses.summary, contentHash: impactAnalyses.contentHash, basisDigest: impactAnalyses.basisDigest, reads: impactAnalyses.reads })
     .from(impactAnalyses)
     .where(eq(impactAnalyses.changeRequestId, cr.id))
     .orderBy(desc(impactAnalyses.id))
@@ -498,6 +511,9 @@ export async function analysisCurrency(db: DbOrTx, number: string, now?: Date): 
   if ((await analysisBasisDigest(db, cr.expandedChanges)) !== latest.basisDigest) {
     return { current: false, reason: "Rules, BOMs or master data it touches changed since its last analysis.", analysis };
   }
+  // What it read further out (finished goods' master data and top tier, genealogy neighbours' rules).
+  const moved = latest.reads ? analysisReadsMoved(cr.expandedChanges, latest.reads as AnalysisReadValues, await loadBaseWorld(db)) : [];
+  if (moved.length) return { current: false, reason: `What it read changed since its last analysis: ${moved.join("; ")}.`, analysis };
   return { current: true, analysis };
 }
 

@@ -26,7 +26,7 @@ import { DomainError } from "../utils/errors.server";
 import type { KeyRing } from "../utils/signing.server";
 import { appendAudit } from "./audit.server";
 import { checkSignatureCredentials, type Signer } from "./change-requests.server";
-import { staleness } from "../queries/request-bases.server";
+import { batchConflicts, loadBaseWorld, readStates, siteBases, staleIn } from "../queries/request-bases.server";
 import { createRuleSetVersion, type RuleChange } from "./rule-sets.server";
 
 export const RELEASE_MEANING = "Released: I release these approved change requests as this site's next rule set";
@@ -171,7 +171,9 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
       .where(inArray(changeRequestSiteReleases.changeRequestId, requests.map((r) => r.id)));
     // What each request read at this site, read again now (after the site lock): a request is stale
     // only when something it read moved (ADR 006, per-request base).
-    const stale = await staleness(tx, requests.map((r) => r.id));
+    const [world, current, states] = await Promise.all([loadBaseWorld(tx), siteBases(tx), readStates(tx, requests.map((r) => r.id))]);
+    const stateOf = new Map(states.map((st) => [st.id, st]));
+    const stale = new Map(states.map((st) => [st.id, staleIn(st, world, current)]));
 
     for (const cr of requests) {
       const step = transition(cr.status, "release_site", { allSitesReleased: false });
@@ -196,6 +198,11 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
       }
     }
     if (Object.keys(fields).length) throw new DomainError("invalid", "These change requests cannot be released here", fields);
+    // Released together, requests are checked against each other: one that changes what another
+    // read (its base, or what its signed analysis read) is refused — the other's reviewers signed a
+    // world without that change. Release them one at a time; the second is then stale and rebased.
+    const crossed = batchConflicts(world, current, site.code, requests.map((cr) => ({ number: cr.number, state: stateOf.get(cr.id)! })));
+    if (crossed.length) throw new DomainError("invalid", "These change requests cannot be released together", { changeRequests: crossed });
 
     const firstRelease = new Set(requests.filter((cr) => !releasedRows.some((r) => r.changeRequestId === cr.id)).map((cr) => cr.id));
     await applyMasterDataChanges(tx, requests.filter((cr) => firstRelease.has(cr.id)), releaser.username);

@@ -21,6 +21,12 @@ export const impactAnalyses = pgTable(
     dataPointAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     ruleSetVersions: jsonb().notNull(),
     basisDigest: text().notNull(),
+    /**
+     * What the analysis read that a release can change, with the values it saw
+     * (`AnalysisReadValues`): part of the base of a request whose signatures bound it (ADR 006).
+     * Null for analyses stored before it was recorded.
+     */
+    reads: jsonb(),
     report: text().notNull(),
     sha256: text().notNull(),
     summary: jsonb().notNull(),
