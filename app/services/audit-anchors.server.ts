@@ -19,7 +19,7 @@ import {
   type TrustedAnchor,
 } from "../domain/audit-anchor";
 import type { Db, DbOrTx, Tx } from "../utils/db.server";
-import { allPublicKeys, AUDIT_ANCHOR_JWS_TYPE, checkJws, signAuditAnchor, type KeyRing } from "../utils/signing.server";
+import { allPublicKeys, AUDIT_ANCHOR_JWS_TYPE, checkJws, loadKeyRing, signAuditAnchor, type KeyRing } from "../utils/signing.server";
 import { currentDataPoint, lockedAuditHead, verifyAuditChain, type ChainVerification } from "./audit.server";
 
 export interface WrittenAnchor {
@@ -102,6 +102,26 @@ export async function writeCheckpointIfDue(
     }
     return { written: true, anchor: await writeAnchor(tx, keyRing, { kind: "checkpoint", actor: params.actor, head }) };
   });
+}
+
+/**
+ * One round of the server's checkpoint timer. Never throws: a database away, or a key missing,
+ * costs this round only and is logged (the process must not end over it).
+ */
+export async function checkpointRound(db: Db, keysDir: string, log: (line: string) => void): Promise<CheckpointResult | undefined> {
+  try {
+    const keyRing = await loadKeyRing(db, keysDir);
+    if (keyRing.active.length === 0 || keyRing.missing.length > 0) {
+      log(`C-981: audit checkpoint skipped: this instance cannot sign (keys missing in ${keysDir})`);
+      return undefined;
+    }
+    const result = await writeCheckpointIfDue(db, keyRing, { actor: "system:checkpoint" });
+    if (result.written) log(`C-981: audit checkpoint anchor #${result.anchor.id} signs row ${result.anchor.seq}`);
+    return result;
+  } catch (error) {
+    log(`C-981: audit checkpoint postponed to the next round: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
 }
 
 /* ------------------------------------------------------------------------------------------ */
