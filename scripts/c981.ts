@@ -98,15 +98,13 @@ const commands: Record<string, Command> = {
       if (chain.firstBreak) {
         console.error(`audit trail BROKEN at row ${chain.firstBreak.seq} (${chain.firstBreak.problem}): ${chain.firstBreak.detail}`);
         console.error(`${chain.rowsChecked} rows before it verified.`);
-      } else {
-        console.log(`hash chain: ${chain.rowsChecked} rows recomputed, head seq ${result.headSeq}, every row links to the one before`);
       }
       for (const p of result.anchorProblems) console.error(`anchor #${p.id}${p.source === "export" ? " (export)" : ""} NOT TRUSTED: ${p.problem}`);
       const line = `signed anchors: ${result.trusted.length} of ${result.anchorsChecked} verified against the public keys; the trail ${describeJudgement(result.judgement)}`;
       if (result.judgement.state === "intact") console.log(line);
       else console.error(line);
       if (!result.ok) return 2;
-      console.log("audit trail intact");
+      console.log(`audit trail intact: ${chain.rowsChecked} rows verified, head seq ${result.headSeq}`);
       return 0;
     },
   },
