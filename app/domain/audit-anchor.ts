@@ -125,6 +125,26 @@ export function describeJudgement(judgement: AnchorJudgement): string {
   }
 }
 
+/**
+ * What the audit screen verified on this view (verifyIncrementally in
+ * app/services/audit-anchors.server.ts, ADR 019): the signed anchors, and the chain recomputed from the latest
+ * anchor this server has already proven (or from the start on its first view).
+ */
+export type ChainStatusView =
+  | {
+      intact: true;
+      headSeq: number;
+      /** Rows recomputed on this view: fromSeq+1 … headSeq. */
+      rowsChecked: number;
+      fromSeq: number;
+      /** When this server last recomputed every row from 1 (ISO); null: on this view. */
+      provenAt: string | null;
+      anchorsVerified: number;
+      lastAnchor: { id: number; seq: number; issuedAt: string } | null;
+      unanchoredRows: number;
+    }
+  | { intact: false; problems: string[] };
+
 /* ------------------------------------------------------------------------------------------ */
 /* Export for openssl                                                                          */
 /* ------------------------------------------------------------------------------------------ */

@@ -14,7 +14,9 @@ import {
   anchorPayload,
   judgeAgainstAnchors,
   parseAnchorPayload,
+  describeJudgement,
   type AnchorJudgement,
+  type ChainStatusView,
   type AnchorStatement,
   type TrustedAnchor,
 } from "../domain/audit-anchor";
@@ -238,8 +240,8 @@ export interface ProvenPoint {
   anchorId: number;
   seq: number;
   hash: string;
-  /** When this process recomputed every row up to it. */
-  provenAt: Date;
+  /** When this process last recomputed the whole chain from row 1 (later views went on from there). */
+  fullRecomputeAt: Date;
 }
 
 /** Per database handle: the latest anchor this process has proven the whole chain up to. */
@@ -264,11 +266,37 @@ export async function verifyIncrementally(db: DbOrTx): Promise<IncrementalVerifi
   let provenNow: ProvenPoint | undefined;
   if (result.ok && result.judgement.state === "intact" && result.judgement.lastAnchor) {
     const last = result.judgement.lastAnchor;
-    provenNow = startedFrom && startedFrom.seq >= last.seq ? startedFrom : { anchorId: last.id, seq: last.seq, hash: last.hash, provenAt: new Date() };
+    provenNow =
+      startedFrom && startedFrom.seq >= last.seq
+        ? startedFrom
+        : { anchorId: last.id, seq: last.seq, hash: last.hash, fullRecomputeAt: startedFrom?.fullRecomputeAt ?? new Date() };
     provenPoints.set(db, provenNow);
   } else if (!result.ok) {
     // Something is wrong: the next view starts from the beginning again.
     provenPoints.delete(db);
   }
   return { ...result, startedFrom, provenNow };
+}
+
+/** The audit screen's chain status: verified incrementally, said plainly (what, and from where). */
+export async function screenChainStatus(db: DbOrTx): Promise<ChainStatusView> {
+  const v = await verifyIncrementally(db);
+  if (!v.ok) {
+    const problems: string[] = [];
+    if (v.chain.firstBreak) problems.push(`At row ${v.chain.firstBreak.seq}: ${v.chain.firstBreak.detail}.`);
+    if (v.judgement.state !== "intact") problems.push(`The trail ${describeJudgement(v.judgement)}.`);
+    for (const p of v.anchorProblems) problems.push(`Anchor #${p.id} is not trusted: ${p.problem}.`);
+    return { intact: false, problems };
+  }
+  const last = v.judgement.state === "intact" ? v.judgement.lastAnchor : undefined;
+  return {
+    intact: true,
+    headSeq: v.headSeq,
+    rowsChecked: v.chain.rowsChecked,
+    fromSeq: v.startedFrom?.seq ?? 0,
+    provenAt: v.startedFrom ? v.startedFrom.fullRecomputeAt.toISOString() : null,
+    anchorsVerified: v.trusted.length,
+    lastAnchor: last ? { id: last.id, seq: last.seq, issuedAt: last.issuedAt } : null,
+    unanchoredRows: v.judgement.state === "intact" ? v.judgement.unanchoredRows : 0,
+  };
 }
