@@ -283,8 +283,8 @@ export async function screenChainStatus(db: DbOrTx): Promise<ChainStatusView> {
   const v = await verifyIncrementally(db);
   if (!v.ok) {
     const problems: string[] = [];
-    if (v.chain.firstBreak) problems.push(`At row ${v.chain.firstBreak.seq}: ${v.chain.firstBreak.detail}.`);
     if (v.judgement.state !== "intact") problems.push(`The trail ${describeJudgement(v.judgement)}.`);
+    if (v.chain.firstBreak) problems.push(`At row ${v.chain.firstBreak.seq}: ${v.chain.firstBreak.detail}.`);
     for (const p of v.anchorProblems) problems.push(`Anchor #${p.id} is not trusted: ${p.problem}.`);
     return { intact: false, problems };
   }

@@ -13,7 +13,7 @@ import { generalVerify, importJWK, type GeneralJWS } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditAnchors, identifierFormats, materialFamilies, materials, sites } from "../../db/schema";
 import { chainHash, type StoredAuditRow } from "../../app/domain/audit-chain";
-import { checkpointRound, verifyAnchoredChain, verifyIncrementally, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
+import { checkpointRound, screenChainStatus, verifyAnchoredChain, verifyIncrementally, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
 import { appendAudit, verifyAuditChain } from "../../app/services/audit.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { connect, type Database } from "../../app/utils/db.server";
@@ -240,6 +240,38 @@ describe("the /audit page verifies incrementally", () => {
     expect(third.judgement).toMatchObject({ state: "rewritten", from: 1, to: 5 });
     // After a failure the next view starts from the beginning again.
     expect((await verifyIncrementally(database.db)).startedFrom).toBeUndefined();
+  });
+});
+
+describe("the /audit chain badge", () => {
+  it("says what it verified now and from where, and names a rewrite", async () => {
+    const { database } = await anchoredTrail();
+    const first = await screenChainStatus(database.db);
+    expect(first).toEqual({
+      intact: true,
+      headSeq: 12,
+      rowsChecked: 12,
+      fromSeq: 0,
+      provenAt: null,
+      anchorsVerified: 2,
+      lastAnchor: { id: 2, seq: 10, issuedAt: expect.stringMatching(/Z$/) },
+      unanchoredRows: 2,
+    });
+    const second = await screenChainStatus(database.db);
+    expect(second).toMatchObject({ intact: true, rowsChecked: 2, fromSeq: 10, provenAt: expect.stringMatching(/Z$/) });
+    await rewriteAndRehash(database, 11);
+    // After the latest anchor: the rows still link up, and no signature covers them yet.
+    expect(await screenChainStatus(database.db)).toMatchObject({ intact: true, unanchoredRows: 2 });
+    await rewriteAndRehash(database, 4);
+    const broken = await screenChainStatus(database.db);
+    expect(broken).toEqual({
+      intact: false,
+      problems: [
+        expect.stringMatching(/^The trail REWRITTEN: row 5 .* rows 1–5 \(after the start of the trail\)\.$/),
+        // Recomputing from the proven anchor at row 10: row 11 no longer links to its signed hash.
+        expect.stringMatching(/^At row 11: row 11 links to /),
+      ],
+    });
   });
 });
 
