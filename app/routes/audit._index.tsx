@@ -67,9 +67,15 @@ export default function AuditTrail() {
       >
         {ability.can("export", "AuditTrail") ? (
           // A plain link: the CSV is a file download, not a page of the app.
-          <a href={data.exportHref} download>
-            Export CSV{data.filtered ? " (filtered)" : ""}
-          </a>
+          <>
+            <a href={data.exportHref} download>
+              Export CSV{data.filtered ? " (filtered)" : ""}
+            </a>{" "}
+            {/* The signed anchors, checkable with openssl alone (ADR 019). */}
+            <a href="/audit/anchors.tar" download>
+              Download signed anchors
+            </a>
+          </>
         ) : null}
       </PageHeader>
 

@@ -18,6 +18,11 @@ import { appendAudit, verifyAuditChain } from "../../app/services/audit.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { connect, type Database } from "../../app/utils/db.server";
 import { publicJwks, type KeyRing } from "../../app/utils/signing.server";
+import { loader as anchorsTarLoader } from "../../app/routes/audit.anchors[.]tar";
+import { signIn } from "../../app/services/sessions.server";
+import { createUser } from "../../app/services/users.server";
+import { SESSION_COOKIE } from "../../app/utils/auth.server";
+import { registerDatabase } from "../../app/utils/db.server";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 
@@ -344,5 +349,37 @@ describe("the anchor export", () => {
     );
     expect(failed.code).toBe(2);
     expect(failed.stderr).toMatch(/REWRITTEN: row 10 .* rows 6–10/);
+  });
+});
+
+describe("the anchors download on the audit screen", () => {
+  it("is a tar of the same export, verifiable with openssl after tar -xf; refused without the export permission", async () => {
+    const { database } = await anchoredTrail();
+    registerDatabase(Promise.resolve(database));
+    await createUser(database.db, "test", { username: "rita.r", displayName: "Rita", password: "anchor-password-1", grants: [{ role: "regulatory_reviewer", site: null }], reason: "test" });
+    await createUser(database.db, "test", { username: "emil.e", displayName: "Emil", password: "anchor-password-2", grants: [{ role: "engineer", site: null }], reason: "test" });
+    const cookieOf = async (username: string, password: string) => {
+      const session = await signIn(database.db, { username, password, ip: null, maxHours: 1 });
+      if (!session.ok) throw new Error("sign-in failed");
+      return `${SESSION_COOKIE}=${session.sessionId}`;
+    };
+    const get = async (cookie: string) =>
+      anchorsTarLoader({ request: new Request("http://127.0.0.1/audit/anchors.tar", { headers: { Cookie: cookie } }), params: {}, context: {} }).then(
+        (r) => r as Response,
+        (thrown: unknown) => thrown as Response,
+      );
+    expect((await get(await cookieOf("emil.e", "anchor-password-2"))).status).toBe(403);
+    const response = await get(await cookieOf("rita.r", "anchor-password-1"));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-disposition")).toBe('attachment; filename="c981-audit-anchors-2.tar"');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "c981-anchors-tar-"));
+    try {
+      await fs.writeFile(path.join(dir, "anchors.tar"), Buffer.from(await response.arrayBuffer()));
+      await run("tar", ["-xf", "anchors.tar"], { cwd: dir });
+      const { stdout } = await run(path.join(dir, "c981-audit-anchors/verify.sh"), []);
+      expect(stdout.match(/: verified$/gm)).toHaveLength(2);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
