@@ -205,12 +205,22 @@ async function storedAnchorRecords(db: DbOrTx): Promise<AnchorRecord[]> {
  */
 export async function verifyAnchoredChain(
   db: DbOrTx,
-  options: { from?: { seq: number; hash: string }; keys?: JWK[]; extraAnchors?: AnchorRecord[]; pageSize?: number } = {},
+  options: {
+    from?: { seq: number; hash: string };
+    keys?: JWK[];
+    extraAnchors?: AnchorRecord[];
+    pageSize?: number;
+    /** Anchors whose signatures were verified before, by id: not checked again, and kept even if the row has gone since. */
+    alreadyTrusted?: ReadonlyMap<number, TrustedAnchor>;
+  } = {},
 ): Promise<AnchoredVerification> {
   // Anchors first, the head after: every anchor read then names a row at or before the head.
-  const records = [...(await storedAnchorRecords(db)), ...(options.extraAnchors ?? [])];
+  const known = options.alreadyTrusted ?? new Map<number, TrustedAnchor>();
+  const records = [...(await storedAnchorRecords(db)).filter((r) => !known.has(r.id)), ...(options.extraAnchors ?? [])];
   const keys = options.keys ?? (await allPublicKeys(db));
-  const { trusted, problems } = await trustAnchors(records, keys);
+  const checked = await trustAnchors(records, keys);
+  const trusted = [...known.values(), ...checked.trusted];
+  const problems = checked.problems;
   const chain = await verifyAuditChain(db, { from: options.from, pageSize: options.pageSize });
   const headSeq = await currentDataPoint(db);
   const seqs = [...new Set(trusted.map((a) => a.seq))];
@@ -224,7 +234,7 @@ export async function verifyAnchoredChain(
     chain,
     from: options.from,
     headSeq,
-    anchorsChecked: records.length,
+    anchorsChecked: records.length + known.size,
     trusted,
     anchorProblems: problems,
     judgement,
@@ -246,6 +256,8 @@ export interface ProvenPoint {
 
 /** Per database handle: the latest anchor this process has proven the whole chain up to. */
 const provenPoints = new WeakMap<object, ProvenPoint>();
+/** Per database handle: anchors whose signatures this process has verified (append-only: checked once). */
+const trustedAnchors = new WeakMap<object, Map<number, TrustedAnchor>>();
 
 export interface IncrementalVerification extends AnchoredVerification {
   /** The proven anchor the recomputation started from (none: from the start of the trail). */
@@ -256,13 +268,18 @@ export interface IncrementalVerification extends AnchoredVerification {
 
 /**
  * What the audit screen shows on every view without recomputing the whole trail: every anchor's
- * signature and anchored row hash (cheap, and any rewrite-and-rehash shows up there), and the
+ * anchored row hash (one query; any rewrite-and-rehash shows up there) — signatures of anchors
+ * new since the last view (the others were checked once and are remembered), and the
  * rows after the latest anchor this process has proven. The first view recomputes everything.
  * A row before that anchor edited *without* re-hashing is found by `audit:verify` (full).
  */
 export async function verifyIncrementally(db: DbOrTx): Promise<IncrementalVerification> {
   const startedFrom = provenPoints.get(db);
-  const result = await verifyAnchoredChain(db, { from: startedFrom ? { seq: startedFrom.seq, hash: startedFrom.hash } : undefined });
+  const alreadyTrusted = trustedAnchors.get(db) ?? new Map<number, TrustedAnchor>();
+  const result = await verifyAnchoredChain(db, { from: startedFrom ? { seq: startedFrom.seq, hash: startedFrom.hash } : undefined, alreadyTrusted });
+  // A signature verified once stays verified; an anchor row deleted since still counts.
+  for (const anchor of result.trusted) alreadyTrusted.set(anchor.id, anchor);
+  trustedAnchors.set(db, alreadyTrusted);
   let provenNow: ProvenPoint | undefined;
   if (result.ok && result.judgement.state === "intact" && result.judgement.lastAnchor) {
     const last = result.judgement.lastAnchor;

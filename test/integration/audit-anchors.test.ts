@@ -248,6 +248,22 @@ describe("the /audit page verifies incrementally", () => {
   });
 });
 
+describe("the /audit page remembers the anchors it has verified", () => {
+  it("a superuser who deletes the anchors and then rewrites the trail is still caught on the next view", async () => {
+    const { database } = await anchoredTrail();
+    expect((await verifyIncrementally(database.db)).ok).toBe(true);
+    await database.client.begin(async (tx) => {
+      await tx`alter table audit_anchors disable trigger audit_anchors_no_update_delete`;
+      await tx`delete from audit_anchors`;
+      await tx`alter table audit_anchors enable trigger audit_anchors_no_update_delete`;
+    });
+    await rewriteAndRehash(database, 2);
+    const view = await verifyIncrementally(database.db);
+    expect(view.ok).toBe(false);
+    expect(view.judgement).toMatchObject({ state: "rewritten", from: 1, to: 5 });
+  });
+});
+
 describe("the /audit chain badge", () => {
   it("says what it verified now and from where, and names a rewrite", async () => {
     const { database } = await anchoredTrail();
