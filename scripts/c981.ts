@@ -84,15 +84,60 @@ const commands: Record<string, Command> = {
     },
   },
   "audit:verify": {
-    summary: "recompute the audit trail's hash chain and name the first broken row",
-    async run(database) {
-      const result = await verifyAuditChain(database.db);
-      if (result.firstBreak) {
-        console.error(`audit trail BROKEN at row ${result.firstBreak.seq} (${result.firstBreak.problem}): ${result.firstBreak.detail}`);
-        console.error(`${result.rowsChecked} rows before it verified.`);
-        return 2;
+    summary: "recompute the audit trail's hash chain and check it against the signed anchors (ADR 019); exit 2 when broken",
+    usage: "audit:verify [--anchors DIR]  (DIR: an anchor export kept elsewhere; its anchors and keys are checked too)",
+    async run(database, args) {
+      const { values } = parseArgs({ args, options: { anchors: { type: "string" } }, strict: true });
+      const { verifyAnchoredChain } = await import("../app/services/audit-anchors.server");
+      const { describeJudgement } = await import("../app/domain/audit-anchor");
+      const external = values.anchors ? await readAnchorExport(values.anchors) : undefined;
+      const { allPublicKeys } = await import("../app/utils/signing.server");
+      const keys = external ? [...external.keys, ...(await allPublicKeys(database.db)).filter((k) => !external.keys.some((e) => e.kid === k.kid))] : undefined;
+      const result = await verifyAnchoredChain(database.db, { keys, extraAnchors: external?.anchors });
+      const chain = result.chain;
+      if (chain.firstBreak) {
+        console.error(`audit trail BROKEN at row ${chain.firstBreak.seq} (${chain.firstBreak.problem}): ${chain.firstBreak.detail}`);
+        console.error(`${chain.rowsChecked} rows before it verified.`);
       }
-      console.log(`audit trail intact: ${result.rowsChecked} rows verified, head seq ${result.headSeq}`);
+      for (const p of result.anchorProblems) console.error(`anchor #${p.id}${p.source === "export" ? " (export)" : ""} NOT TRUSTED: ${p.problem}`);
+      const line = `signed anchors: ${result.trusted.length} of ${result.anchorsChecked} verified against the public keys; the trail ${describeJudgement(result.judgement)}`;
+      if (result.judgement.state === "intact") console.log(line);
+      else console.error(line);
+      if (!result.ok) return 2;
+      console.log(`audit trail intact: ${chain.rowsChecked} rows verified, head seq ${result.headSeq}`);
+      return 0;
+    },
+  },
+  "audit:checkpoint": {
+    summary: "sign the audit trail's head now as a checkpoint anchor (the server does this every 1,000 rows or hour)",
+    usage: "audit:checkpoint [--if-due]",
+    async run(database, args) {
+      const { values } = parseArgs({ args, options: { "if-due": { type: "boolean", default: false } }, strict: true });
+      const { writeCheckpointIfDue } = await import("../app/services/audit-anchors.server");
+      const { loadKeyRing } = await import("../app/utils/signing.server");
+      const keyRing = await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR);
+      const result = await writeCheckpointIfDue(database.db, keyRing, { actor: cliActor(), force: !values["if-due"] });
+      if (result.written) console.log(`anchor #${result.anchor.id}: row ${result.anchor.seq} hashes to ${result.anchor.hash}, signed ${result.anchor.issuedAt}`);
+      else console.log(`no anchor written: ${result.reason}`);
+      return 0;
+    },
+  },
+  "audit:anchors": {
+    summary: "export the signed anchors, public keys (PEM) and openssl commands for an auditor to keep elsewhere",
+    usage: "audit:anchors --out DIR",
+    async run(database, args) {
+      const { values } = parseArgs({ args, options: { out: { type: "string" } }, strict: true });
+      if (!values.out) throw new DomainError("invalid", "usage: audit:anchors --out DIR");
+      const { anchorExport } = await import("../app/queries/audit-anchors.server");
+      const fs = await import("node:fs/promises");
+      const path = await import("node:path");
+      const exported = await anchorExport(database.db);
+      for (const file of exported.files) {
+        const target = path.join(values.out, file.path);
+        await fs.mkdir(path.dirname(target), { recursive: true });
+        await fs.writeFile(target, file.content, { mode: file.path.endsWith(".sh") ? 0o755 : 0o644 });
+      }
+      console.log(`${exported.anchors} anchor(s) and ${exported.keys} public key(s) written to ${values.out}; check them with: sh ${path.join(values.out, "verify.sh")}`);
       return 0;
     },
   },
@@ -332,6 +377,31 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+/** An anchor export (audit:anchors): its anchors and its public keys, to check the database against. */
+async function readAnchorExport(dir: string) {
+  const fs = await import("node:fs/promises");
+  const path = await import("node:path");
+  const { createPublicKey } = await import("node:crypto");
+  const { calculateJwkThumbprint } = await import("jose");
+  const text = await fs.readFile(path.join(dir, "anchors.jsonl"), "utf8").catch(() => {
+    throw new DomainError("not_found", `${dir}/anchors.jsonl: no anchor export there (npm run c981 -- audit:anchors --out DIR)`);
+  });
+  const anchors = text
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => {
+      const a = JSON.parse(l) as { id: number; seq: number; hash: string; jws: unknown };
+      return { id: a.id, seq: a.seq, hash: a.hash, jws: JSON.stringify(a.jws), source: "export" as const };
+    });
+  const keys = [];
+  for (const file of (await fs.readdir(path.join(dir, "keys")).catch(() => [])).filter((f) => f.endsWith(".pem"))) {
+    const jwk = createPublicKey(await fs.readFile(path.join(dir, "keys", file), "utf8")).export({ format: "jwk" });
+    // The kid is the key's own thumbprint, not the file's name.
+    keys.push({ ...jwk, kid: await calculateJwkThumbprint(jwk as never, "sha256") });
+  }
+  return { anchors, keys };
+}
 
 async function importSnapshot(database: Database, system: "erp" | "plm", args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, strict: true });

@@ -185,6 +185,18 @@ async function main() {
   setTimeout(renewDue, 10_000).unref();
   setInterval(renewDue, 60 * 60 * 1000).unref();
 
+  // Sign the audit chain's head every 1,000 rows or hour (ADR 019). Checked every 5 minutes;
+  // checkpointRound never throws, and the decision is taken under the append lock, so several
+  // instances never anchor one head twice.
+  const checkpointDue = () => {
+    if (shuttingDown) return;
+    void import("../app/services/audit-anchors.server")
+      .then(({ checkpointRound }) => checkpointRound(db, env.C981_SIGNING_KEYS_DIR, log))
+      .catch(() => {});
+  };
+  setTimeout(checkpointDue, 15_000).unref();
+  setInterval(checkpointDue, 5 * 60 * 1000).unref();
+
   onSignal = (signal) => {
     if (shuttingDown) return;
     shuttingDown = true;

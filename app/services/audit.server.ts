@@ -56,6 +56,17 @@ export async function appendAudit(tx: Tx, entry: AuditEntry): Promise<{ seq: num
   return { seq, hash };
 }
 
+/**
+ * The head of the chain, with appends held off until the caller's transaction ends (the append
+ * lock): what an anchor signs is then the head, not a row some concurrent append has passed.
+ */
+export async function lockedAuditHead(tx: Tx): Promise<{ seq: number; hash: string } | undefined> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
+  const rows = await tx.execute<{ seq: string; hash: string }>(sql`select audit_trail.seq::text as seq, hash from audit_trail order by audit_trail.seq desc limit 1`);
+  const head = rows[0];
+  return head ? { seq: Number(head.seq), hash: head.hash } : undefined;
+}
+
 /** The latest committed audit seq: the data point a reader can name for what it saw. */
 export async function currentDataPoint(db: DbOrTx): Promise<number> {
   const rows = await db.execute<{ seq: string | null }>(sql`select max(seq)::text as seq from audit_trail`);
@@ -68,10 +79,14 @@ export interface ChainVerification {
   firstBreak?: ChainBreak;
 }
 
-/** Recomputes the whole chain in pages and names the first row that does not hold. */
-export async function verifyAuditChain(db: DbOrTx, options: { pageSize?: number } = {}): Promise<ChainVerification> {
+/**
+ * Recomputes the chain in pages and names the first row that does not hold: from the start, or
+ * from a row already proven (`from`: its seq and the hash it is known to have, e.g. a signed
+ * anchor's) — then only the rows after it are read.
+ */
+export async function verifyAuditChain(db: DbOrTx, options: { pageSize?: number; from?: { seq: number; hash: string } } = {}): Promise<ChainVerification> {
   const pageSize = options.pageSize ?? 5000;
-  let cursor = { seq: 0, hash: GENESIS_HASH };
+  let cursor = options.from ?? { seq: 0, hash: GENESIS_HASH };
   let rowsChecked = 0;
   for (;;) {
     const page = await db.execute<{

@@ -10,6 +10,7 @@ import type { DbOrTx } from "../utils/db.server";
 import { databaseNow } from "../utils/clock.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
+import { writeAnchor } from "./audit-anchors.server";
 
 export const ruleChangeSchema = trackingRuleContentSchema.extend({ materialId: z.number().int().positive() });
 export type RuleChange = z.infer<typeof ruleChangeSchema>;
@@ -284,6 +285,14 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
         })),
       },
       reason: input.reason,
+    });
+    // The version carries the audit chain's head, signed (ADR 019): appendAudit holds the append
+    // lock to commit, so the row just written is the head.
+    await writeAnchor(tx, keyRing, {
+      kind: "release",
+      actor: input.actor,
+      head: audit,
+      ruleSet: { id: created!.id, site: site.code, version, digest: compiled.digest },
     });
 
     return {

@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, GeneralSign, importJWK, type GeneralJWS, type JWK } from "jose";
+import { calculateJwkThumbprint, exportJWK, flattenedVerify, generateKeyPair, GeneralSign, importJWK, type GeneralJWS, type JWK } from "jose";
 import { eq, sql } from "drizzle-orm";
 import { signingKeys } from "../../db/schema";
 import { appendAudit } from "../services/audit.server";
@@ -9,6 +9,9 @@ import { DomainError } from "./errors.server";
 
 /** The JWS `typ` of a C-981 rule set; runtimes check it. */
 export const RULE_SET_JWS_TYPE = "c981-ruleset+jws";
+
+/** The JWS `typ` of an audit-chain anchor (ADR 019): never mistaken for a rule set. */
+export const AUDIT_ANCHOR_JWS_TYPE = "c981-audit-anchor+jws";
 
 /**
  * The signing keys this instance holds: for each key the database lists as active, its private key
@@ -78,12 +81,72 @@ export function assertCanSign(keyRing: KeyRing): void {
 
 /** JWS JSON General Serialization of the canonical bytes, one EdDSA signature per active key. */
 export async function signRuleSet(bytes: Uint8Array, keyRing: KeyRing): Promise<GeneralJWS> {
+  return signWithKeyRing(bytes, keyRing, RULE_SET_JWS_TYPE);
+}
+
+/** An audit anchor's statement, signed like a rule set by every active key (ADR 019). */
+export async function signAuditAnchor(bytes: Uint8Array, keyRing: KeyRing): Promise<GeneralJWS> {
+  return signWithKeyRing(bytes, keyRing, AUDIT_ANCHOR_JWS_TYPE);
+}
+
+async function signWithKeyRing(bytes: Uint8Array, keyRing: KeyRing, typ: string): Promise<GeneralJWS> {
   assertCanSign(keyRing);
   const signer = new GeneralSign(bytes);
   for (const key of keyRing.active) {
-    signer.addSignature(key.privateKey).setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: RULE_SET_JWS_TYPE });
+    signer.addSignature(key.privateKey).setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ });
   }
   return signer.sign();
+}
+
+export interface JwsCheck {
+  /** The payload, when at least one signature verified with a known key and none failed. */
+  payload?: Uint8Array;
+  verifiedKids: string[];
+  /** Signatures that do not verify with the key their kid names, or name no known key. */
+  problems: string[];
+}
+
+/**
+ * Checks every signature of a general JWS against public keys by kid (EdDSA only, `typ` as
+ * expected). Valid when at least one signature verifies and none that names a known key fails.
+ */
+export async function checkJws(jws: GeneralJWS, keys: readonly JWK[], typ: string): Promise<JwsCheck> {
+  const verifiedKids: string[] = [];
+  const problems: string[] = [];
+  let payload: Uint8Array | undefined;
+  for (const signature of jws.signatures ?? []) {
+    let header: { alg?: string; kid?: string; typ?: string };
+    try {
+      header = JSON.parse(Buffer.from(signature.protected ?? "", "base64url").toString("utf8")) as typeof header;
+    } catch {
+      problems.push("a signature has an unreadable protected header");
+      continue;
+    }
+    const jwk = keys.find((k) => k.kid === header.kid);
+    if (!jwk) {
+      problems.push(`signed by ${header.kid ?? "no kid"}, which is not a known key`);
+      continue;
+    }
+    if (header.alg !== "EdDSA" || header.typ !== typ) {
+      problems.push(`signature by ${header.kid}: alg ${header.alg}, typ ${header.typ} (expected EdDSA, ${typ})`);
+      continue;
+    }
+    try {
+      const key = await importJWK({ ...jwk, alg: "EdDSA" }, "EdDSA");
+      const result = await flattenedVerify({ payload: jws.payload, protected: signature.protected, signature: signature.signature }, key, { algorithms: ["EdDSA"] });
+      payload = result.payload;
+      verifiedKids.push(header.kid!);
+    } catch {
+      problems.push(`signature by ${header.kid} does not verify`);
+    }
+  }
+  return { payload: problems.length === 0 && verifiedKids.length > 0 ? payload : undefined, verifiedKids, problems };
+}
+
+/** Every public key the portal has had, active or retired: old anchors stay checkable (ADR 019). */
+export async function allPublicKeys(db: DbOrTx): Promise<JWK[]> {
+  const rows = await db.select({ publicJwk: signingKeys.publicJwk }).from(signingKeys).orderBy(signingKeys.createdAt);
+  return rows.map((r) => r.publicJwk as JWK);
 }
 
 /** The public keys as a JWKS (RFC 7517): OKP/Ed25519, kid, no private part. */

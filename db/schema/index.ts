@@ -14,3 +14,4 @@ export * from "./releases";
 export * from "./impact-analyses";
 export * from "./epcis";
 export * from "./reconciliation";
+export * from "./audit-anchors";

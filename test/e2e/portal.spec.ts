@@ -57,3 +57,17 @@ test("look-alike identifier formats show with example strings on label templates
   const einLookAlikes = page.getByRole("table", { name: /Look-alike identifier formats at EIN/ });
   await expect(einLookAlikes.getByRole("row").filter({ hasText: "EIN-LOT and EIN-SER" })).toContainText("S00000000");
 });
+
+test("the audit screen checks the chain against signed anchors and offers them for download", async ({ page }) => {
+  await signIn(page, "rita.regulatory");
+  await page.goto("/audit");
+  const status = page.getByRole("status").filter({ hasText: "Hash chain:" });
+  await expect(status).toContainText(/intact up to seq [\d,]+: [\d,]+ signed anchors? verified/);
+  await expect(status).toContainText("All hashes recomputed now");
+  // The second view starts from the anchor the first one proved.
+  await page.reload();
+  await expect(page.getByRole("status").filter({ hasText: "Hash chain:" })).toContainText(/Recomputed now from anchored seq/);
+  const download = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Download signed anchors" }).click();
+  expect((await download).suggestedFilename()).toMatch(/^c981-audit-anchors-\d+\.tar$/);
+});

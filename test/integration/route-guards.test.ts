@@ -76,6 +76,7 @@ function cases(): Case[] {
     { route: "genealogy.$itemId.recall[.]csv", label: "a CLT item's recall export", params: { itemId: cltItem }, url: `/genealogy/${cltItem}/recall.csv`, need: { read: "TraceItem", site: "CLT" }, anonymous: 302 },
     { route: "audit._index", label: "audit trail", need: { read: "AuditTrail" }, anonymous: 302 },
     { route: "audit[.]csv", label: "audit CSV export", url: "/audit.csv", need: { export: "AuditTrail" }, anonymous: 302 },
+    { route: "audit.anchors[.]tar", label: "signed audit anchors download", url: "/audit/anchors.tar", need: { export: "AuditTrail" }, anonymous: 302 },
     { route: "users._index", label: "users", need: { read: "User" }, anonymous: 302 },
     { route: "users._index", label: "create a user", method: "POST", body: { username: "", displayName: "", password: "", reason: "" }, need: { write: "User" }, anonymous: 302 },
     { route: "users.$username", label: "a user", params: { username: "vera.viewer" }, need: { read: "User" }, anonymous: 302 },

@@ -1,0 +1,319 @@
+/**
+ * Signed anchors of the audit chain (ADR 019): writing them (at each rule-set version, and at
+ * checkpoints) and checking the chain against them (audit:verify, the audit screen).
+ *
+ * An anchor writes no audit row of its own: the row would move the head it has just signed (and
+ * every checkpoint would make the next one due). The anchor is its own record — append-only,
+ * signed, naming who wrote it — and a release anchor rides in its version's transaction, right
+ * after the version's audit row.
+ */
+import { asc, desc, inArray, sql } from "drizzle-orm";
+import type { GeneralJWS, JWK } from "jose";
+import { auditAnchors, auditTrail } from "../../db/schema";
+import {
+  anchorPayload,
+  judgeAgainstAnchors,
+  parseAnchorPayload,
+  describeJudgement,
+  type AnchorJudgement,
+  type ChainStatusView,
+  type AnchorStatement,
+  type TrustedAnchor,
+} from "../domain/audit-anchor";
+import type { Db, DbOrTx, Tx } from "../utils/db.server";
+import { allPublicKeys, AUDIT_ANCHOR_JWS_TYPE, checkJws, loadKeyRing, signAuditAnchor, type KeyRing } from "../utils/signing.server";
+import { currentDataPoint, lockedAuditHead, verifyAuditChain, type ChainVerification } from "./audit.server";
+
+export interface WrittenAnchor {
+  id: number;
+  kind: "release" | "checkpoint";
+  seq: number;
+  hash: string;
+  issuedAt: string;
+}
+
+/**
+ * Signs `head` and stores the anchor. The caller's transaction must hold the append lock (it has
+ * just appended, or called lockedAuditHead), so `head` is the head when this commits.
+ */
+export async function writeAnchor(
+  tx: Tx,
+  keyRing: KeyRing,
+  params: { kind: "release" | "checkpoint"; actor: string; head: { seq: number; hash: string }; ruleSet?: { id: number; site: string; version: number; digest: string } },
+): Promise<WrittenAnchor> {
+  const [clock] = await tx.execute<{ now: string }>(
+    sql`select to_char(date_trunc('milliseconds', clock_timestamp()) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as now`,
+  );
+  const statement: AnchorStatement = {
+    type: "c981.audit-anchor",
+    kind: params.kind,
+    seq: params.head.seq,
+    hash: params.head.hash,
+    issuedAt: clock!.now,
+    ruleSet: params.ruleSet ? { site: params.ruleSet.site, version: params.ruleSet.version, digest: params.ruleSet.digest } : null,
+  };
+  const payload = anchorPayload(statement);
+  const jws = await signAuditAnchor(payload, keyRing);
+  const [row] = await tx
+    .insert(auditAnchors)
+    .values({
+      kind: params.kind,
+      seq: statement.seq,
+      hash: statement.hash,
+      ruleSetVersionId: params.ruleSet?.id ?? null,
+      payload,
+      jws: JSON.stringify(jws),
+      createdAt: new Date(statement.issuedAt),
+      createdBy: params.actor,
+    })
+    .returning({ id: auditAnchors.id });
+  return { id: row!.id, kind: params.kind, seq: statement.seq, hash: statement.hash, issuedAt: statement.issuedAt };
+}
+
+export const CHECKPOINT_EVERY_ROWS = 1000;
+export const CHECKPOINT_EVERY_MS = 60 * 60 * 1000;
+
+export type CheckpointResult = { written: true; anchor: WrittenAnchor } | { written: false; reason: string };
+
+/**
+ * A checkpoint anchor when one is due: 1,000 rows since the latest anchor, or an hour since it
+ * with any row after it (`force`: whenever the head is not anchored yet). Decided under the
+ * append lock, so two instances never anchor the same head twice.
+ */
+export async function writeCheckpointIfDue(
+  db: Db,
+  keyRing: KeyRing,
+  params: { actor: string; force?: boolean; everyRows?: number; everyMs?: number },
+): Promise<CheckpointResult> {
+  const everyRows = params.everyRows ?? CHECKPOINT_EVERY_ROWS;
+  const everyMs = params.everyMs ?? CHECKPOINT_EVERY_MS;
+  return db.transaction(async (tx) => {
+    const head = await lockedAuditHead(tx);
+    if (!head) return { written: false, reason: "the audit trail is empty" };
+    const [last] = await tx
+      .select({ seq: auditAnchors.seq, createdAt: auditAnchors.createdAt, ageMs: sql<string>`(extract(epoch from clock_timestamp() - ${auditAnchors.createdAt}) * 1000)::bigint::text` })
+      .from(auditAnchors)
+      .orderBy(desc(auditAnchors.seq), desc(auditAnchors.id))
+      .limit(1);
+    if (last && last.seq >= head.seq) return { written: false, reason: `the head (row ${head.seq}) is already anchored` };
+    if (!params.force && last) {
+      const rows = head.seq - last.seq;
+      if (rows < everyRows && Number(last.ageMs) < everyMs) {
+        return { written: false, reason: `not due: ${rows} row(s) since the latest anchor (row ${last.seq}, ${last.createdAt.toISOString()})` };
+      }
+    }
+    return { written: true, anchor: await writeAnchor(tx, keyRing, { kind: "checkpoint", actor: params.actor, head }) };
+  });
+}
+
+/**
+ * One round of the server's checkpoint timer. Never throws: a database away, or a key missing,
+ * costs this round only and is logged (the process must not end over it).
+ */
+export async function checkpointRound(db: Db, keysDir: string, log: (line: string) => void): Promise<CheckpointResult | undefined> {
+  try {
+    const keyRing = await loadKeyRing(db, keysDir);
+    if (keyRing.active.length === 0 || keyRing.missing.length > 0) {
+      log(`C-981: audit checkpoint skipped: this instance cannot sign (keys missing in ${keysDir})`);
+      return undefined;
+    }
+    const result = await writeCheckpointIfDue(db, keyRing, { actor: "system:checkpoint" });
+    if (result.written) log(`C-981: audit checkpoint anchor #${result.anchor.id} signs row ${result.anchor.seq}`);
+    return result;
+  } catch (error) {
+    log(`C-981: audit checkpoint postponed to the next round: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Verification                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+/** An anchor as stored or exported: its id and its JWS (JSON General Serialization). */
+export interface AnchorRecord {
+  id: number;
+  jws: string;
+  /** The seq and hash the row's columns (or the export's index) say; must agree with the signed payload. */
+  seq?: number;
+  hash?: string;
+  source: "database" | "export";
+}
+
+export interface AnchorProblem {
+  id: number;
+  source: "database" | "export";
+  problem: string;
+}
+
+/** Checks each anchor's signatures against the public keys; only those that verify are trusted. */
+export async function trustAnchors(records: readonly AnchorRecord[], keys: readonly JWK[]): Promise<{ trusted: TrustedAnchor[]; problems: AnchorProblem[] }> {
+  const trusted: TrustedAnchor[] = [];
+  const problems: AnchorProblem[] = [];
+  for (const record of records) {
+    let jws: GeneralJWS;
+    try {
+      jws = JSON.parse(record.jws) as GeneralJWS;
+    } catch {
+      problems.push({ id: record.id, source: record.source, problem: "its JWS is not JSON" });
+      continue;
+    }
+    const check = await checkJws(jws, keys, AUDIT_ANCHOR_JWS_TYPE);
+    if (!check.payload) {
+      problems.push({ id: record.id, source: record.source, problem: `signature not valid: ${check.problems.join("; ") || "no signature"}` });
+      continue;
+    }
+    const statement = parseAnchorPayload(check.payload);
+    if (!statement) {
+      problems.push({ id: record.id, source: record.source, problem: "the signed payload is not an audit anchor" });
+      continue;
+    }
+    if ((record.seq !== undefined && record.seq !== statement.seq) || (record.hash !== undefined && record.hash !== statement.hash)) {
+      problems.push({ id: record.id, source: record.source, problem: `its columns (row ${record.seq}) disagree with what was signed (row ${statement.seq})` });
+      continue;
+    }
+    trusted.push({ id: record.id, kind: statement.kind, seq: statement.seq, hash: statement.hash, issuedAt: statement.issuedAt });
+  }
+  return { trusted, problems };
+}
+
+export interface AnchoredVerification {
+  /** The recomputation of the stored chain, from `from` (or the start) to the head. */
+  chain: ChainVerification;
+  from: { seq: number; hash: string } | undefined;
+  headSeq: number;
+  anchorsChecked: number;
+  trusted: TrustedAnchor[];
+  anchorProblems: AnchorProblem[];
+  judgement: AnchorJudgement;
+  ok: boolean;
+}
+
+async function storedAnchorRecords(db: DbOrTx): Promise<AnchorRecord[]> {
+  const rows = await db
+    .select({ id: auditAnchors.id, jws: auditAnchors.jws, seq: auditAnchors.seq, hash: auditAnchors.hash })
+    .from(auditAnchors)
+    .orderBy(asc(auditAnchors.id));
+  return rows.map((r) => ({ ...r, source: "database" as const }));
+}
+
+/**
+ * The chain against the signed anchors: the anchors' signatures (against `keys`, by default every
+ * key the portal has had), the stored chain recomputed from `from` (a proven row) or the start,
+ * and each anchored row's stored hash against its signed one. `extraAnchors`: anchors kept
+ * elsewhere (an export), checked like the stored ones — they catch anchors deleted from the database.
+ */
+export async function verifyAnchoredChain(
+  db: DbOrTx,
+  options: {
+    from?: { seq: number; hash: string };
+    keys?: JWK[];
+    extraAnchors?: AnchorRecord[];
+    pageSize?: number;
+    /** Anchors whose signatures were verified before, by id: not checked again, and kept even if the row has gone since. */
+    alreadyTrusted?: ReadonlyMap<number, TrustedAnchor>;
+  } = {},
+): Promise<AnchoredVerification> {
+  // Anchors first, the head after: every anchor read then names a row at or before the head.
+  const known = options.alreadyTrusted ?? new Map<number, TrustedAnchor>();
+  const records = [...(await storedAnchorRecords(db)).filter((r) => !known.has(r.id)), ...(options.extraAnchors ?? [])];
+  const keys = options.keys ?? (await allPublicKeys(db));
+  const checked = await trustAnchors(records, keys);
+  const trusted = [...known.values(), ...checked.trusted];
+  const problems = checked.problems;
+  const chain = await verifyAuditChain(db, { from: options.from, pageSize: options.pageSize });
+  const headSeq = await currentDataPoint(db);
+  const seqs = [...new Set(trusted.map((a) => a.seq))];
+  const stored = new Map<number, string>();
+  for (let i = 0; i < seqs.length; i += 5000) {
+    const rows = await db.select({ seq: auditTrail.seq, hash: auditTrail.hash }).from(auditTrail).where(inArray(auditTrail.seq, seqs.slice(i, i + 5000)));
+    for (const r of rows) stored.set(r.seq, r.hash);
+  }
+  const judgement = judgeAgainstAnchors(trusted, headSeq, (seq) => stored.get(seq));
+  return {
+    chain,
+    from: options.from,
+    headSeq,
+    anchorsChecked: records.length + known.size,
+    trusted,
+    anchorProblems: problems,
+    judgement,
+    ok: !chain.firstBreak && judgement.state === "intact" && problems.length === 0,
+  };
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The audit screen: incremental                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface ProvenPoint {
+  anchorId: number;
+  seq: number;
+  hash: string;
+  /** When this process last recomputed the whole chain from row 1 (later views went on from there). */
+  fullRecomputeAt: Date;
+}
+
+/** Per database handle: the latest anchor this process has proven the whole chain up to. */
+const provenPoints = new WeakMap<object, ProvenPoint>();
+/** Per database handle: anchors whose signatures this process has verified (append-only: checked once). */
+const trustedAnchors = new WeakMap<object, Map<number, TrustedAnchor>>();
+
+export interface IncrementalVerification extends AnchoredVerification {
+  /** The proven anchor the recomputation started from (none: from the start of the trail). */
+  startedFrom?: ProvenPoint;
+  /** The point proven after this run, for the next one. */
+  provenNow?: ProvenPoint;
+}
+
+/**
+ * What the audit screen shows on every view without recomputing the whole trail: every anchor's
+ * anchored row hash (one query; any rewrite-and-rehash shows up there) — signatures of anchors
+ * new since the last view (the others were checked once and are remembered), and the
+ * rows after the latest anchor this process has proven. The first view recomputes everything.
+ * A row before that anchor edited *without* re-hashing is found by `audit:verify` (full).
+ */
+export async function verifyIncrementally(db: DbOrTx): Promise<IncrementalVerification> {
+  const startedFrom = provenPoints.get(db);
+  const alreadyTrusted = trustedAnchors.get(db) ?? new Map<number, TrustedAnchor>();
+  const result = await verifyAnchoredChain(db, { from: startedFrom ? { seq: startedFrom.seq, hash: startedFrom.hash } : undefined, alreadyTrusted });
+  // A signature verified once stays verified; an anchor row deleted since still counts.
+  for (const anchor of result.trusted) alreadyTrusted.set(anchor.id, anchor);
+  trustedAnchors.set(db, alreadyTrusted);
+  let provenNow: ProvenPoint | undefined;
+  if (result.ok && result.judgement.state === "intact" && result.judgement.lastAnchor) {
+    const last = result.judgement.lastAnchor;
+    provenNow =
+      startedFrom && startedFrom.seq >= last.seq
+        ? startedFrom
+        : { anchorId: last.id, seq: last.seq, hash: last.hash, fullRecomputeAt: startedFrom?.fullRecomputeAt ?? new Date() };
+    provenPoints.set(db, provenNow);
+  } else if (!result.ok) {
+    // Something is wrong: the next view starts from the beginning again.
+    provenPoints.delete(db);
+  }
+  return { ...result, startedFrom, provenNow };
+}
+
+/** The audit screen's chain status: verified incrementally, said plainly (what, and from where). */
+export async function screenChainStatus(db: DbOrTx): Promise<ChainStatusView> {
+  const v = await verifyIncrementally(db);
+  if (!v.ok) {
+    const problems: string[] = [];
+    if (v.judgement.state !== "intact") problems.push(`The trail ${describeJudgement(v.judgement)}.`);
+    if (v.chain.firstBreak) problems.push(`At row ${v.chain.firstBreak.seq}: ${v.chain.firstBreak.detail}.`);
+    for (const p of v.anchorProblems) problems.push(`Anchor #${p.id} is not trusted: ${p.problem}.`);
+    return { intact: false, problems };
+  }
+  const last = v.judgement.state === "intact" ? v.judgement.lastAnchor : undefined;
+  return {
+    intact: true,
+    headSeq: v.headSeq,
+    rowsChecked: v.chain.rowsChecked,
+    fromSeq: v.startedFrom?.seq ?? 0,
+    provenAt: v.startedFrom ? v.startedFrom.fullRecomputeAt.toISOString() : null,
+    anchorsVerified: v.trusted.length,
+    lastAnchor: last ? { id: last.id, seq: last.seq, issuedAt: last.issuedAt } : null,
+    unanchoredRows: v.judgement.state === "intact" ? v.judgement.unanchoredRows : 0,
+  };
+}
