@@ -66,7 +66,8 @@ export async function action({ request }: ActionFunctionArgs) {
   if (!form.ok) return data({ fieldErrors: form.fieldErrors }, { status: 400 });
   let username: string;
   try {
-    ({ username } = await createUser(await getDb(), actorName(signedIn), form.data));
+    // Portal: the roles wait for a second administrator; the password for its owner's change (ADR 020).
+    ({ username } = await createUser(await getDb(), actorName(signedIn), form.data, "portal"));
   } catch (error) {
     if (error instanceof DomainError) return data({ fieldErrors: fieldErrorsOf(error) }, { status: error.status });
     throw error;

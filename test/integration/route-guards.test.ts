@@ -197,7 +197,7 @@ beforeAll(async () => {
       password: PASSWORD,
       grants: [{ role: who.role, site: who.site === "all" ? null : who.site }],
       reason: "route guard matrix",
-    });
+    }, "fixture");
     const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
     if (!session.ok) throw new Error(`cannot sign in ${username}`);
     sessions.set(whoName(who), session.sessionId);
