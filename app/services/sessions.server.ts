@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { sessions, users } from "../../db/schema";
+import { passwordChangeDue } from "../domain/password-policy";
 import type { Db } from "../utils/db.server";
 import { hashPassword, verifyPassword } from "../utils/password.server";
 import { appendAudit } from "./audit.server";
@@ -14,9 +15,12 @@ export function hashSessionId(sessionId: string): string {
 }
 
 export type SignInResult =
-  | { ok: true; sessionId: string; userId: number; expiresAt: Date }
+  | { ok: true; sessionId: string; userId: number; expiresAt: Date; passwordChange: PasswordChangeDue }
   | { ok: false; reason: "invalid" }
   | { ok: false; reason: "throttled"; retryAfterSeconds: number };
+
+/** Why the user must change the password before signing anything (ADR 020), or null. */
+export type PasswordChangeDue = ReturnType<typeof passwordChangeDue>;
 
 export interface SignInAttempt {
   username: string;
@@ -26,6 +30,8 @@ export interface SignInAttempt {
   /** The session being replaced, if the browser had one: it ends (session id rotation). */
   previousSessionId?: string | null;
   maxHours: number;
+  /** C981_PASSWORD_MAX_AGE_DAYS (0: passwords do not age). */
+  passwordMaxAgeDays?: number;
 }
 
 /** Compared with when the user name does not exist, so both cases take as long. */
@@ -81,7 +87,7 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
     }
 
     const [user] = await tx
-      .select({ id: users.id, passwordHash: users.passwordHash, active: users.active })
+      .select({ id: users.id, passwordHash: users.passwordHash, active: users.active, mustChange: users.passwordMustChange, changedAt: users.passwordChangedAt })
       .from(users)
       .where(eq(users.username, username));
     const passwordOk = await verifyPassword(attempt.password, user?.passwordHash ?? dummy);
@@ -109,6 +115,7 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
   if (!judged.ok) return judged;
   const user = judged.user;
 
+  const passwordChange = passwordChangeDue({ mustChange: user.mustChange, changedAt: user.changedAt }, new Date(), attempt.passwordMaxAgeDays ?? 0);
   const sessionId = randomBytes(32).toString("base64url");
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -136,9 +143,9 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
       action: "session.sign_in",
       entityType: "user",
       entityId: username,
-      after: { ip: attempt.ip, expiresAt: row!.expiresAt, previousSessionEnded: rotated > 0 },
+      after: { ip: attempt.ip, expiresAt: row!.expiresAt, previousSessionEnded: rotated > 0, ...(passwordChange ? { passwordChangeDue: passwordChange } : {}) },
     });
-    return { ok: true as const, sessionId, userId: user.id, expiresAt: row!.expiresAt };
+    return { ok: true as const, sessionId, userId: user.id, expiresAt: row!.expiresAt, passwordChange };
   });
 }
 
@@ -165,6 +172,8 @@ export interface SessionUser {
   id: number;
   username: string;
   displayName: string;
+  /** The password must be changed before this user signs anything (ADR 020). */
+  passwordChange: PasswordChangeDue;
 }
 
 /**
@@ -176,6 +185,7 @@ export async function resolveSession(
   db: Db,
   sessionId: string,
   idleMinutes: number,
+  passwordMaxAgeDays = 0,
 ): Promise<{ user: SessionUser } | { ended: "unknown" | "idle_timeout" | "expired" }> {
   const idHash = hashSessionId(sessionId);
   const rows = await db.execute<{
@@ -185,8 +195,10 @@ export async function resolveSession(
     active: boolean;
     idle: boolean;
     expired: boolean;
+    password_must_change: boolean;
+    password_changed_at: string;
   }>(sql`
-    select u.id as user_id, u.username, u.display_name, u.active,
+    select u.id as user_id, u.username, u.display_name, u.active, u.password_must_change, u.password_changed_at,
            s.last_seen_at < now() - make_interval(mins => ${idleMinutes}) as idle,
            s.expires_at <= now() as expired
     from sessions s join users u on u.id = s.user_id
@@ -202,5 +214,6 @@ export async function resolveSession(
     .update(sessions)
     .set({ lastSeenAt: sql`now()` })
     .where(and(eq(sessions.idHash, idHash), gt(sql`now() - ${sessions.lastSeenAt}`, sql`interval '1 minute'`)));
-  return { user: { id: row.user_id, username: row.username, displayName: row.display_name } };
+  const passwordChange = passwordChangeDue({ mustChange: row.password_must_change, changedAt: new Date(row.password_changed_at) }, new Date(), passwordMaxAgeDays);
+  return { user: { id: row.user_id, username: row.username, displayName: row.display_name, passwordChange } };
 }
