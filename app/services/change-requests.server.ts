@@ -48,6 +48,7 @@ import { loadReconciliationInput } from "../queries/reconciliation.server";
 import { verifyPassword } from "../utils/password.server";
 import { passwordChangeDue } from "../domain/password-policy";
 import { readEnv } from "../utils/env.server";
+import { raiseAlert } from "./security-alerts.server";
 import { analysisCurrency } from "./impact-analysis.server";
 import { appendAudit } from "./audit.server";
 
@@ -617,6 +618,9 @@ export async function checkSignatureCredentials(
         entityId: signer.username,
         after: { ...context, cause: !usernameOk ? "user_name" : "password" },
       });
+      if ((failures?.n ?? 0) + 1 >= MAX_FAILED_SIGNATURES) {
+        await raiseAlert(tx, { kind: "signature_failures", username: signer.username, detail: { failures: (failures?.n ?? 0) + 1, windowMinutes: FAILED_SIGNATURE_WINDOW_MINUTES } });
+      }
       const fields: Record<string, string[]> = {};
       if (!usernameOk) fields.username = [continuous ? "This is not your user name" : "Enter your user name: this is the first signature of a continuous series"];
       if (!passwordOk) fields.password = ["Wrong password: nothing was signed"];

@@ -5,6 +5,7 @@ import { passwordChangeDue } from "../domain/password-policy";
 import type { Db } from "../utils/db.server";
 import { hashPassword, verifyPassword } from "../utils/password.server";
 import { appendAudit } from "./audit.server";
+import { raiseAlert } from "./security-alerts.server";
 
 /** After this many failed sign-ins for one user name within the window, sign-in is refused. */
 export const MAX_FAILED_SIGN_INS = 5;
@@ -83,6 +84,7 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
         after: { ip: attempt.ip, retryAfterSeconds, nameSha256 },
         reason: `${failures.n} failed sign-ins within ${FAILED_SIGN_IN_WINDOW_MINUTES} minutes from this address`,
       });
+      if (known) await raiseAlert(tx, { kind: "sign_in_failures", username, detail: { ip: attempt.ip, failures: failures.n, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES } });
       return { ok: false as const, reason: "throttled" as const, retryAfterSeconds };
     }
 
@@ -108,6 +110,11 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
           ...(known ? {} : { attemptedNameSha256: nameSha256 }),
         },
       });
+      // Reaching the lockout threshold alerts the administrators (21 CFR 11.300(d)), for accounts
+      // that exist: unknown names are probes of no one's account, audited and throttled alike.
+      if (known && failures.n + 1 >= MAX_FAILED_SIGN_INS) {
+        await raiseAlert(tx, { kind: "sign_in_failures", username, detail: { ip: attempt.ip, failures: failures.n + 1, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES } });
+      }
       return { ok: false as const, reason: "invalid" as const };
     }
     return { ok: true as const, user };
