@@ -53,15 +53,24 @@ FROM audit_trail a
 WHERE a.action = 'user.create' AND a.entity_type = 'user' AND a.entity_id = u.username;
 --> statement-breakpoint
 -- A decided grant request and an acknowledged alert are records: never deleted, decided once.
-CREATE OR REPLACE FUNCTION c981_decided_once() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION c981_grant_request_decided_once() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    RAISE EXCEPTION 'C-981: % rows are never deleted', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION 'C-981: grant requests are never deleted' USING ERRCODE = 'insufficient_privilege';
   END IF;
-  IF TG_TABLE_NAME = 'pending_role_grants' AND OLD.decided_at IS NOT NULL THEN
+  IF OLD.decided_at IS NOT NULL THEN
     RAISE EXCEPTION 'C-981: a grant request is decided once' USING ERRCODE = 'insufficient_privilege';
   END IF;
-  IF TG_TABLE_NAME = 'security_alerts' AND OLD.acknowledged_at IS NOT NULL THEN
+  RETURN NEW;
+END;
+$$;
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION c981_alert_acknowledged_once() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'C-981: security alerts are never deleted' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF OLD.acknowledged_at IS NOT NULL THEN
     RAISE EXCEPTION 'C-981: an acknowledged alert is not changed' USING ERRCODE = 'insufficient_privilege';
   END IF;
   RETURN NEW;
@@ -69,7 +78,7 @@ END;
 $$;
 --> statement-breakpoint
 CREATE TRIGGER pending_role_grants_decided_once BEFORE UPDATE OR DELETE ON pending_role_grants
-  FOR EACH ROW EXECUTE FUNCTION c981_decided_once();
+  FOR EACH ROW EXECUTE FUNCTION c981_grant_request_decided_once();
 --> statement-breakpoint
-CREATE TRIGGER security_alerts_decided_once BEFORE UPDATE OR DELETE ON security_alerts
-  FOR EACH ROW EXECUTE FUNCTION c981_decided_once();
+CREATE TRIGGER security_alerts_acknowledged_once BEFORE UPDATE OR DELETE ON security_alerts
+  FOR EACH ROW EXECUTE FUNCTION c981_alert_acknowledged_once();
