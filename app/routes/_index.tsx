@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Field, FormError, parseForm, type FieldErrors } from "~/components/forms";
 import { openAlerts } from "~/queries/security-alerts.server";
 import { acknowledgeAlert } from "~/services/security-alerts.server";
-import { pendingGrants } from "~/services/users.server";
+import { pendingGrants } from "~/queries/users.server";
 import { actorName } from "~/utils/auth.server";
 import { DomainError } from "~/utils/errors.server";
 import { PageHeader } from "~/components/app-shell";

@@ -261,25 +261,6 @@ export async function decideGrant(db: Db, actor: Actor, input: { id: number; dec
   });
 }
 
-/** Grant requests waiting for a second administrator, oldest first. */
-export async function pendingGrants(db: Db | Tx, params: { username?: string } = {}) {
-  return db
-    .select({
-      id: pendingRoleGrants.id,
-      username: users.username,
-      role: pendingRoleGrants.role,
-      site: sites.code,
-      requestedBy: pendingRoleGrants.requestedBy,
-      requestedAt: pendingRoleGrants.requestedAt,
-      reason: pendingRoleGrants.reason,
-    })
-    .from(pendingRoleGrants)
-    .innerJoin(users, eq(users.id, pendingRoleGrants.userId))
-    .leftJoin(sites, eq(sites.id, pendingRoleGrants.siteId))
-    .where(and(isNull(pendingRoleGrants.decidedAt), params.username ? eq(users.username, params.username) : undefined))
-    .orderBy(pendingRoleGrants.requestedAt, pendingRoleGrants.id);
-}
-
 export async function revokeRole(db: Db, actor: Actor, input: z.input<typeof revokeRoleSchema>): Promise<UserView> {
   const data = parse(revokeRoleSchema, input);
   return db.transaction(async (tx) => {
