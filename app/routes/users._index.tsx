@@ -149,7 +149,7 @@ function CreateUserForm() {
             minLength={MIN_PASSWORD_LENGTH}
             maxLength={256}
             errors={errors.password}
-            hint={`At least ${MIN_PASSWORD_LENGTH} characters, not containing the user name`}
+            hint={`At least ${MIN_PASSWORD_LENGTH} characters, not the user name, not a common password, no runs such as aaaa or 12345. The user must change it before signing anything; the roles wait for a second administrator.`}
           />
         </div>
         <fieldset className="grant-rows" aria-describedby={errors.grants?.length ? grantsErrorId : undefined}>
