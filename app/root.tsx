@@ -30,6 +30,7 @@ export async function loader({ request }: LoaderFunctionArgs): Promise<RootData>
       username: signedIn.user.username,
       displayName: signedIn.user.displayName,
       grants: signedIn.grants.map((g) => ({ role: g.role, site: g.siteId === null ? null : (codeById.get(g.siteId) ?? null) })),
+      passwordChange: signedIn.user.passwordChange,
     },
     abilityRules: signedIn.ability.rules,
   };

@@ -15,6 +15,7 @@ import { readEnv } from "../app/utils/env.server";
 import { DomainError } from "../app/utils/errors.server";
 import { prepareDatabase } from "../app/utils/migrate.server";
 import { createUser, deactivateUser, listUsers } from "../app/services/users.server";
+import { changeOwnPassword, generatePassword, resetPassword } from "../app/services/passwords.server";
 import { grantSchema } from "../app/schemas/users";
 
 /** The audit actor for CLI changes: the operating-system user who ran the command. */
@@ -190,16 +191,49 @@ const commands: Record<string, Command> = {
       });
       // Passwords never come from the command line: it ends up in shell history and process lists.
       const generated = !values["password-stdin"];
-      const password = generated ? randomBytes(15).toString("base64url") : await readStdin();
-      const user = await createUser(database.db, cliActor(), {
-        username: values.username ?? "",
-        displayName: values.name ?? "",
-        password,
-        grants: (values.role ?? []).map(parseGrant),
-        reason: values.reason ?? "",
-      });
+      const password = generated ? generatePassword((values.username ?? "").trim().toLowerCase()) : await readStdin();
+      // The operator's password, not the user's: it must be changed before they sign (ADR 020).
+      const user = await createUser(
+        database.db,
+        cliActor(),
+        {
+          username: values.username ?? "",
+          displayName: values.name ?? "",
+          password,
+          grants: (values.role ?? []).map(parseGrant),
+          reason: values.reason ?? "",
+        },
+        "operator",
+      );
       console.log(`created ${user.username} (${user.grants.map((g) => `${g.role}${g.site ? `@${g.site}` : ""}`).join(", ")})`);
       if (generated) console.log(`initial password (shown once): ${password}`);
+      console.log("the user must change this password at first sign-in before signing anything");
+      return 0;
+    },
+  },
+  "users:password": {
+    summary: "change your own password: reads the current password, then the new one, one per line, from stdin",
+    usage: "printf '%s\\n%s\\n' CURRENT NEW | users:password <username>",
+    async run(database, args) {
+      const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
+      const username = (positionals[0] ?? "").trim().toLowerCase();
+      const [currentPassword = "", newPassword = ""] = (await readStdin()).split(/\r?\n/);
+      await changeOwnPassword(database.db, { username, currentPassword, newPassword, historyDepth: readEnv().C981_PASSWORD_HISTORY, keepSessionIdHash: null, via: cliActor() });
+      console.log(`password of ${username} changed; their sessions were ended`);
+      return 0;
+    },
+  },
+  "users:reset-password": {
+    summary: "an administrator sets a user's password (generated and printed once, or --password-stdin); the user must change it before signing",
+    usage: "users:reset-password <username> --reason R [--password-stdin]",
+    async run(database, args) {
+      const { values, positionals } = parseArgs({ args, options: { reason: { type: "string" }, "password-stdin": { type: "boolean", default: false } }, allowPositionals: true, strict: true });
+      const username = (positionals[0] ?? "").trim().toLowerCase();
+      const generated = !values["password-stdin"];
+      const password = generated ? generatePassword(username) : await readStdin();
+      await resetPassword(database.db, cliActor(), { username, password, reason: values.reason ?? "" });
+      console.log(`password of ${username} reset; their sessions were ended; they must change it at next sign-in`);
+      if (generated) console.log(`new password (shown once): ${password}`);
       return 0;
     },
   },

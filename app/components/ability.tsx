@@ -3,7 +3,13 @@ import { useMemo } from "react";
 import { abilityFromRules, type AbilityRules, type AppAbility } from "../../policies/ability";
 
 export interface RootData {
-  user: { username: string; displayName: string; grants: { role: string; site: string | null }[] } | null;
+  user: {
+    username: string;
+    displayName: string;
+    grants: { role: string; site: string | null }[];
+    /** Set when the password must be changed before signing anything (ADR 020). */
+    passwordChange: "set_by_administrator" | "expired" | null;
+  } | null;
   abilityRules: AbilityRules;
 }
 

@@ -34,6 +34,7 @@ function UserMenu() {
       <span>
         <strong>{user.displayName}</strong> <span className="muted">{roles}</span>
       </span>
+      <Link to="/account/password">Change password</Link>
       <Form method="post" action="/sign-out">
         <button type="submit" className="link-button">
           Sign out
@@ -74,6 +75,12 @@ export function AppShell({ children }: { children: ReactNode }) {
         <UserMenu />
       </header>
       <main id="main" tabIndex={-1} className="page">
+        {user?.passwordChange ? (
+          <p className="notice notice-warn password-change-due">
+            {user.passwordChange === "expired" ? "Your password is older than the maximum age." : "Your password was set by an administrator."} You cannot sign
+            anything until you <Link to="/account/password">change your password</Link>.
+          </p>
+        ) : null}
         {children}
       </main>
     </>

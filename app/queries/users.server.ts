@@ -2,8 +2,8 @@
  * Read models for the user administration screens. The password hash is never selected: it has
  * no business outside app/services/sessions.server.ts.
  */
-import { asc, eq } from "drizzle-orm";
-import { sites, userRoles, users } from "../../db/schema";
+import { and, asc, eq, isNull } from "drizzle-orm";
+import { pendingRoleGrants, sites, userRoles, users } from "../../db/schema";
 import type { DbOrTx } from "../utils/db.server";
 
 /** One user with their roles (site null = all sites), or null when there is no such user. */
@@ -28,4 +28,23 @@ export async function userDetail(db: DbOrTx, params: { username: string }) {
     .orderBy(asc(userRoles.role), asc(sites.code));
   const { id: _id, ...shown } = user;
   return { ...shown, grants };
+}
+
+/** Grant requests waiting for a second administrator, oldest first. */
+export async function pendingGrants(db: DbOrTx, params: { username?: string } = {}) {
+  return db
+    .select({
+      id: pendingRoleGrants.id,
+      username: users.username,
+      role: pendingRoleGrants.role,
+      site: sites.code,
+      requestedBy: pendingRoleGrants.requestedBy,
+      requestedAt: pendingRoleGrants.requestedAt,
+      reason: pendingRoleGrants.reason,
+    })
+    .from(pendingRoleGrants)
+    .innerJoin(users, eq(users.id, pendingRoleGrants.userId))
+    .leftJoin(sites, eq(sites.id, pendingRoleGrants.siteId))
+    .where(and(isNull(pendingRoleGrants.decidedAt), params.username ? eq(users.username, params.username) : undefined))
+    .orderBy(pendingRoleGrants.requestedAt, pendingRoleGrants.id);
 }

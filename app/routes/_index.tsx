@@ -1,5 +1,13 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data as respond, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { Field, FormError, parseForm, type FieldErrors } from "~/components/forms";
+import { openAlerts } from "~/queries/security-alerts.server";
+import { acknowledgeAlert } from "~/services/security-alerts.server";
+import { pendingGrants } from "~/queries/users.server";
+import { actorName } from "~/utils/auth.server";
+import { DomainError } from "~/utils/errors.server";
 import { PageHeader } from "~/components/app-shell";
 import { AuditEntity } from "~/components/audit-entity";
 import { AwaitingMySignature } from "~/components/change-request-awaiting";
@@ -30,7 +38,75 @@ export async function loader({ request }: LoaderFunctionArgs) {
       ? awaitingMySignature(db, { userId: signedIn.user.id, grants: signedIn.grants, sites: siteFilter(signedIn) })
       : Promise.resolve(null),
   ]);
-  return { ...board, awaiting };
+  // Administrators: security alerts until acknowledged (21 CFR 11.300(d)) and grants waiting for a second administrator (ADR 020).
+  const administers = signedIn.ability.can("update", "User");
+  const [alerts, grants] = administers ? await Promise.all([openAlerts(db), pendingGrants(db)]) : [null, null];
+  return { ...board, awaiting, alerts, grants };
+}
+
+const acknowledgeSchema = z.object({
+  intent: z.literal("acknowledge"),
+  alert: z.coerce.number().int().positive(),
+  note: z.string().trim().min(3, "Say what was found or done (at least 3 characters)").max(500, "At most 500 characters"),
+});
+
+export async function action({ request }: ActionFunctionArgs) {
+  const signedIn = await requirePermission(request, "update", "User");
+  const form = parseForm(acknowledgeSchema, await request.formData());
+  if (!form.ok) return respond({ fieldErrors: form.fieldErrors as FieldErrors }, { status: 400 });
+  try {
+    await acknowledgeAlert(await getDb(), actorName(signedIn), { id: form.data.alert, note: form.data.note });
+  } catch (error) {
+    if (error instanceof DomainError) return respond({ fieldErrors: { form: [error.message] } as FieldErrors }, { status: error.status });
+    throw error;
+  }
+  throw redirect("/?done=acknowledged");
+}
+
+const ALERT_LABELS = { sign_in_failures: "Repeated failed sign-ins", signature_failures: "Repeated failed signatures" } as const;
+
+function SecurityAlerts({ alerts }: { alerts: NonNullable<ReturnType<typeof useLoaderData<typeof loader>>["alerts"]> }) {
+  const actionData = useActionData<typeof action>();
+  const navigation = useNavigation();
+  return (
+    <DataTable id="security-alerts" caption="Security alerts" captionDetail="Each stays until an administrator acknowledges it (21 CFR 11.300(d)).">
+      <thead>
+        <tr>
+          <th scope="col">Alert</th>
+          <th scope="col">Account</th>
+          <th scope="col">Raised</th>
+          <th scope="col">Times</th>
+          <th scope="col">Acknowledge</th>
+        </tr>
+      </thead>
+      <tbody>
+        {alerts.length === 0 ? <EmptyRow colSpan={5}>No open security alerts.</EmptyRow> : null}
+        {alerts.map((a) => (
+          <tr key={a.id}>
+            <th scope="row">{ALERT_LABELS[a.kind]}</th>
+            <td>
+              <Link to={`/users/${encodeURIComponent(a.username)}`}>{a.username}</Link>
+            </td>
+            <td>
+              <UtcTime value={a.raisedAt} />
+            </td>
+            <td>{a.occurrences}</td>
+            <td>
+              <Form method="post" className="inline-form" aria-label={`Acknowledge the alert on ${a.username}`}>
+                <input type="hidden" name="intent" value="acknowledge" />
+                <input type="hidden" name="alert" value={a.id} />
+                <FormError errors={actionData?.fieldErrors.form} />
+                <Field label={<span className="visually-hidden">Note on the alert on {a.username}</span>} name="note" id={`alert-${a.id}-note`} type="text" placeholder="What was found or done" maxLength={500} required />
+                <button type="submit" disabled={navigation.state === "submitting"}>
+                  Acknowledge
+                </button>
+              </Form>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </DataTable>
+  );
 }
 
 export default function Dashboard() {
@@ -74,6 +150,32 @@ export default function Dashboard() {
         </dl>
       </section>
 
+      {data.alerts ? <SecurityAlerts alerts={data.alerts} /> : null}
+      {data.grants && data.grants.length > 0 ? (
+        <DataTable id="pending-grants" caption="Grants waiting for a second administrator" captionDetail="No authority until a different administrator confirms them on the user's page.">
+          <thead>
+            <tr>
+              <th scope="col">User</th>
+              <th scope="col">Role</th>
+              <th scope="col">Asked for by</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.grants.map((g) => (
+              <tr key={g.id}>
+                <th scope="row">
+                  <Link to={`/users/${encodeURIComponent(g.username)}`}>{g.username}</Link>
+                </th>
+                <td>
+                  {g.role}
+                  {g.site ? `@${g.site}` : ""}
+                </td>
+                <td>{g.requestedBy}</td>
+              </tr>
+            ))}
+          </tbody>
+        </DataTable>
+      ) : null}
       {data.awaiting ? <AwaitingMySignature rows={data.awaiting} /> : null}
 
       <div className="two-column">

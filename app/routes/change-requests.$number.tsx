@@ -33,6 +33,7 @@ import {
 import { ANALYSABLE_STATUSES, runImpactAnalysis } from "~/services/impact-analysis.server";
 import { requireEverySite, requirePermission, requireRecord, requireUser, signerOf, type SignedIn } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
+import { accountProvenanceFlags, SAME_CREATOR_WINDOW_DAYS } from "~/queries/account-provenance.server";
 import { getDb } from "~/utils/db.server";
 import { DomainError } from "~/utils/errors.server";
 import { record, type Action } from "../../policies/ability";
@@ -113,6 +114,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     needsUsername: signRoles.length > 0 ? await signatureNeedsUsername(db, signedIn.sessionIdHash) : false,
     analysis: await impactAnalysisView(db, shown.cr.number),
     canAnalyse: ANALYSABLE.has(shown.cr.status) && mayAnalyse(signedIn, siteIds),
+    /** Places held by accounts one administrator created (issue 19, ADR 020): a warning, not a block. */
+    provenanceFlags: await accountProvenanceFlags(db, id),
+    provenanceWindowDays: SAME_CREATOR_WINDOW_DAYS,
     /** Where it is released, site by site; shown once it is approved. */
     liveAt: ["approved", "partly_released", "released"].includes(shown.cr.status) ? await changeRequestLiveAt(db, { changeRequestId: id, at: await databaseNow(db) }) : [],
   };
@@ -278,6 +282,23 @@ function ChangeRequestView() {
             {view.conflicts.map((c) => (
               <li key={`${c.number}|${c.partNumber}|${c.site}`}>
                 also changed by <Link to={`/change-requests/${c.number}`}>{c.number}</Link> ({STATUS_LABELS[c.status]}): {c.partNumber} at {c.site}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+
+      {view.provenanceFlags.length > 0 ? (
+        <div className="notice notice-warn" id="account-provenance">
+          <p>
+            <strong>Possibly one person in two places:</strong> accounts on this request were created by the same administrator.
+          </p>
+          <ul>
+            {view.provenanceFlags.map((f) => (
+              <li key={`${f.kind}|${f.accounts.map((a) => a.username).join("|")}`}>
+                {f.kind === "same_creator"
+                  ? `${f.accounts[0]!.username} (${f.accounts[0]!.place}) and ${f.accounts[1]!.username} (${f.accounts[1]!.place}) were both created by ${f.creator} within ${view.provenanceWindowDays} days`
+                  : `${f.accounts[0]!.username} (${f.accounts[0]!.place}) was created by ${f.creator}, who is ${f.accounts[1]!.place} here`}
               </li>
             ))}
           </ul>

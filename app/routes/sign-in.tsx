@@ -31,6 +31,7 @@ export async function action({ request }: ActionFunctionArgs) {
     ip: clientAddress(request),
     previousSessionId: sessionIdFrom(request),
     maxHours: readEnv().C981_SESSION_MAX_HOURS,
+    passwordMaxAgeDays: readEnv().C981_PASSWORD_MAX_AGE_DAYS,
   });
   if (!result.ok) {
     if (result.reason === "throttled") {
@@ -42,7 +43,9 @@ export async function action({ request }: ActionFunctionArgs) {
     }
     return data({ fieldErrors: { form: ["Wrong user name or password, or the account is deactivated."] } as FieldErrors }, { status: 401 });
   }
-  throw redirect(safeRedirect(redirectTo), { headers: { "Set-Cookie": sessionCookie(request, result.sessionId, result.expiresAt) } });
+  // A password set by an administrator (or too old) is changed first: nothing is signed before (ADR 020).
+  const to = result.passwordChange ? `/account/password?redirectTo=${encodeURIComponent(safeRedirect(redirectTo))}` : safeRedirect(redirectTo);
+  throw redirect(to, { headers: { "Set-Cookie": sessionCookie(request, result.sessionId, result.expiresAt) } });
 }
 
 export default function SignIn() {

@@ -13,9 +13,9 @@ import { grantLabel, ROLE_OPTIONS } from "~/components/role-list";
 import { UtcTime, UtcTimeOrOpen } from "~/components/time";
 import { entityAuditHistory } from "~/queries/audit.server";
 import { siteOptions } from "~/queries/screens.server";
-import { userDetail } from "~/queries/users.server";
+import { pendingGrants, userDetail } from "~/queries/users.server";
 import { grantSchema, reasonSchema, USERNAME_PATTERN } from "~/schemas/users";
-import { deactivateUser, grantRole, revokeRole } from "~/services/users.server";
+import { decideGrant, deactivateUser, grantRole, revokeRole } from "~/services/users.server";
 import { actorName, requirePermission } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { DomainError } from "~/utils/errors.server";
@@ -31,12 +31,20 @@ const deactivateIntentSchema = z.object({
   reason: reasonSchema,
   confirm: z.literal("yes", { error: "Tick the box to confirm" }),
 });
-const userActionSchema = z.discriminatedUnion("intent", [grantIntentSchema, revokeIntentSchema, deactivateIntentSchema]);
+/** A second administrator's decision on a grant another one asked for (ADR 020). */
+const decideIntentSchema = z.object({
+  intent: z.enum(["confirm", "decline"]),
+  grantRequest: z.coerce.number().int().positive(),
+  reason: reasonSchema,
+});
+const userActionSchema = z.union([z.discriminatedUnion("intent", [grantIntentSchema, revokeIntentSchema, deactivateIntentSchema]), decideIntentSchema]);
 type Intent = z.infer<typeof userActionSchema>["intent"];
 
 const DONE_MESSAGES: Record<Intent | "create", string> = {
-  create: "User created.",
-  grant: "Role granted.",
+  create: "User created. Its roles take effect once a second administrator confirms them; the user must change the password you gave before signing anything.",
+  grant: "Grant requested: it takes effect once a second administrator confirms it.",
+  confirm: "Grant confirmed: the user holds the role now.",
+  decline: "Grant declined.",
   revoke: "Role revoked.",
   deactivate: "User deactivated; their sessions were ended.",
 };
@@ -55,11 +63,12 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const db = await getDb();
   const user = await userDetail(db, { username });
   if (!user) throw notFound();
-  const [history, sites] = await Promise.all([
+  const [history, sites, pending] = await Promise.all([
     entityAuditHistory(db, { entityType: "user", entityId: username, limit: HISTORY_LIMIT }),
     siteOptions(db),
+    pendingGrants(db, { username }),
   ]);
-  return { user, history, sites: sites.map(({ code, name }) => ({ code, name })) };
+  return { user, history, sites: sites.map(({ code, name }) => ({ code, name })), pending };
 }
 
 /** The grant a revoke form names, to show its errors on that row only. */
@@ -102,6 +111,14 @@ export async function action({ request, params }: ActionFunctionArgs) {
       case "deactivate":
         await deactivateUser(db, actor, { username, reason });
         break;
+      case "confirm":
+      case "decline": {
+        const id = form.data.grantRequest;
+        // Only a request for this page's user: another user's request is not found here.
+        if (!(await pendingGrants(db, { username })).some((p) => p.id === id)) throw notFound();
+        await decideGrant(db, actor, { id, decision: form.data.intent, reason });
+        break;
+      }
     }
   } catch (error) {
     if (error instanceof DomainError) {
@@ -134,7 +151,7 @@ export default function UserPage() {
   const formKey = String(history.rows[0]?.seq ?? 0);
   const canUpdate = user.active && ability.can("update", "User");
   const canDeactivate = user.active && ability.can("deactivate", "User");
-  // Errors for a form that is no longer on the page (the user was deactivated meanwhile, the
+  // A decision's errors (and errors for a form that is no longer on the page (the user was deactivated meanwhile, the
   // role was already revoked) are shown at the top instead of nowhere.
   const formShown =
     actionData?.intent === "grant"
@@ -222,6 +239,8 @@ export default function UserPage() {
         </tbody>
       </DataTable>
 
+      <PendingGrants key={`pending-${formKey}`} canDecide={canUpdate} me={me?.username ?? null} />
+
       {canUpdate ? <GrantForm key={formKey} isSelf={isSelf} /> : null}
       {canDeactivate ? <DeactivateForm key={formKey} isSelf={isSelf} /> : null}
 
@@ -243,6 +262,59 @@ export default function UserPage() {
         empty="No audit entries for this user."
       />
     </>
+  );
+}
+
+/** Grants one administrator asked for, waiting for another (ADR 020): no authority until confirmed. */
+function PendingGrants({ canDecide, me }: { canDecide: boolean; me: string | null }) {
+  const { pending } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  if (pending.length === 0) return null;
+  return (
+    <DataTable id="pending-grants" caption="Grants waiting for a second administrator" captionDetail="They give no authority until a different administrator confirms them.">
+      <thead>
+        <tr>
+          <th scope="col">Role</th>
+          <th scope="col">Site</th>
+          <th scope="col">Asked for by</th>
+          <th scope="col">Reason</th>
+          {canDecide ? <th scope="col">Decision</th> : null}
+        </tr>
+      </thead>
+      <tbody>
+        {pending.map((p) => {
+          const label = grantLabel(p.role, p.site);
+          return (
+            <tr key={p.id}>
+              <th scope="row">{ROLE_OPTIONS.find((o) => o.value === p.role)?.label ?? p.role}</th>
+              <td>{p.site ?? "all sites"}</td>
+              <td>
+                {p.requestedBy} <UtcTime value={p.requestedAt} />
+              </td>
+              <td>{p.reason}</td>
+              {canDecide ? (
+                <td>
+                  <Form method="post" className="inline-form" aria-label={`Decide ${label}`}>
+                    <input type="hidden" name="grantRequest" value={p.id} />
+                    <Field label={<span className="visually-hidden">Reason for deciding {label}</span>} name="reason" id={`decide-${p.id}-reason`} type="text" placeholder="Reason" maxLength={500} required />
+                    {p.requestedBy === me ? (
+                      <span className="muted">You asked for it: another administrator confirms.</span>
+                    ) : (
+                      <button type="submit" name="intent" value="confirm" disabled={navigation.state === "submitting"}>
+                        Confirm
+                      </button>
+                    )}
+                    <button type="submit" name="intent" value="decline" className="button-secondary" disabled={navigation.state === "submitting"}>
+                      Decline
+                    </button>
+                  </Form>
+                </td>
+              ) : null}
+            </tr>
+          );
+        })}
+      </tbody>
+    </DataTable>
   );
 }
 

@@ -66,7 +66,8 @@ export async function action({ request }: ActionFunctionArgs) {
   if (!form.ok) return data({ fieldErrors: form.fieldErrors }, { status: 400 });
   let username: string;
   try {
-    ({ username } = await createUser(await getDb(), actorName(signedIn), form.data));
+    // Portal: the roles wait for a second administrator; the password for its owner's change (ADR 020).
+    ({ username } = await createUser(await getDb(), actorName(signedIn), form.data, "portal"));
   } catch (error) {
     if (error instanceof DomainError) return data({ fieldErrors: fieldErrorsOf(error) }, { status: error.status });
     throw error;
@@ -148,7 +149,7 @@ function CreateUserForm() {
             minLength={MIN_PASSWORD_LENGTH}
             maxLength={256}
             errors={errors.password}
-            hint={`At least ${MIN_PASSWORD_LENGTH} characters, not containing the user name`}
+            hint={`At least ${MIN_PASSWORD_LENGTH} characters, not the user name, not a common password, no runs such as aaaa or 12345. The user must change it before signing anything; the roles wait for a second administrator.`}
           />
         </div>
         <fieldset className="grant-rows" aria-describedby={errors.grants?.length ? grantsErrorId : undefined}>

@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { ROLES } from "../../policies/ability";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblems } from "../domain/password-policy";
+
+export { MIN_PASSWORD_LENGTH };
 
 export const USERNAME_PATTERN = /^[a-z][a-z0-9._-]{2,31}$/;
-export const MIN_PASSWORD_LENGTH = 12;
 
 export const usernameSchema = z
   .string()
@@ -13,7 +15,7 @@ export const usernameSchema = z
 export const passwordSchema = z
   .string()
   .min(MIN_PASSWORD_LENGTH, `At least ${MIN_PASSWORD_LENGTH} characters`)
-  .max(256, "At most 256 characters");
+  .max(MAX_PASSWORD_LENGTH, `At most ${MAX_PASSWORD_LENGTH} characters`);
 
 /** A role at all sites (`site` empty) or at one site (its code). */
 export const grantSchema = z.object({
@@ -38,12 +40,17 @@ export const createUserSchema = z
     grants: z.array(grantSchema).min(1, "Give the user at least one role").max(30),
     reason: reasonSchema,
   })
-  .refine((v) => !v.password.toLowerCase().includes(v.username), {
-    path: ["password"],
-    message: "The password must not contain the user name",
+  .superRefine((v, ctx) => {
+    // The policy's rules (ADR 020) other than length, which passwordSchema says already.
+    for (const message of passwordProblems(v.password, { username: v.username })) {
+      if (!message.startsWith("At ")) ctx.addIssue({ code: "custom", path: ["password"], message });
+    }
   });
 export type CreateUserInput = z.input<typeof createUserSchema>;
 
 export const deactivateUserSchema = z.object({ username: usernameSchema, reason: reasonSchema });
 export const grantRoleSchema = z.object({ username: usernameSchema, grant: grantSchema, reason: reasonSchema });
 export const revokeRoleSchema = grantRoleSchema;
+
+/** An administrator's (or the CLI's) reset of someone's password: the owner must change it. */
+export const resetPasswordSchema = z.object({ username: usernameSchema, password: passwordSchema, reason: reasonSchema });

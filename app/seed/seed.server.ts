@@ -78,7 +78,8 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
 
     const userRows = await tx
       .insert(users)
-      .values(plant.users.map((u, i) => ({ username: u.username, displayName: u.displayName, passwordHash: passwordHashes[i]! })))
+      // Seeded as changed (ADR 020): the demo users sign with the documented demo password at once.
+      .values(plant.users.map((u, i) => ({ username: u.username, displayName: u.displayName, passwordHash: passwordHashes[i]!, passwordMustChange: false, createdBy: "seed" })))
       .returning({ id: users.id, username: users.username });
     await tx.insert(userRoles).values(plant.users.map((u) => ({ userId: userRows.find((r) => r.username === u.username)!.id, role: u.role, siteId: null })));
 

@@ -46,6 +46,9 @@ import { DomainError } from "../utils/errors.server";
 import { citationProblems, reconcile, unresolvedCitations } from "../domain/reconciliation";
 import { loadReconciliationInput } from "../queries/reconciliation.server";
 import { verifyPassword } from "../utils/password.server";
+import { passwordChangeDue } from "../domain/password-policy";
+import { readEnv } from "../utils/env.server";
+import { raiseAlert } from "./security-alerts.server";
 import { analysisCurrency } from "./impact-analysis.server";
 import { appendAudit } from "./audit.server";
 
@@ -590,7 +593,21 @@ export async function checkSignatureCredentials(
       .where(and(eq(sessions.idHash, signer.sessionIdHash), isNull(sessions.endedAt)));
     if (!session) throw new DomainError("forbidden", "Your session has ended; sign in again.");
     const continuous = session.lastSignatureAt !== null && Date.now() - session.lastSignatureAt.getTime() < CONTINUOUS_SIGNING_MINUTES * 60_000;
-    const [user] = await tx.select({ passwordHash: users.passwordHash, active: users.active }).from(users).where(eq(users.id, signer.id));
+    const [user] = await tx
+      .select({ passwordHash: users.passwordHash, active: users.active, mustChange: users.passwordMustChange, changedAt: users.passwordChangedAt })
+      .from(users)
+      .where(eq(users.id, signer.id));
+    // A password an administrator set (or one past its maximum age) signs nothing: §11.300(b),
+    // §11.200(a)(3) — otherwise whoever chose it could sign as its owner (issue 19, ADR 020).
+    const due = user ? passwordChangeDue({ mustChange: user.mustChange, changedAt: user.changedAt }, new Date(), readEnv().C981_PASSWORD_MAX_AGE_DAYS) : null;
+    if (due) {
+      const message =
+        due === "expired"
+          ? "Your password is older than the maximum age: change it (Change password, at the top of the page) before you sign. Nothing was signed."
+          : "Your password was set by an administrator: change it (Change password, at the top of the page) before you sign. Nothing was signed.";
+      await appendAudit(tx, { actor: signer.username, action: "signature.refused", entityType: "user", entityId: signer.username, after: { ...context, cause: `password_change_due:${due}` } });
+      return { ok: false as const, fields: { form: [message] } };
+    }
     const usernameOk = continuous ? input.username === undefined || input.username === "" || input.username === signer.username : input.username === signer.username;
     const passwordOk = Boolean(user?.active) && (await verifyPassword(input.password, user!.passwordHash));
     if (!usernameOk || !passwordOk) {
@@ -601,6 +618,9 @@ export async function checkSignatureCredentials(
         entityId: signer.username,
         after: { ...context, cause: !usernameOk ? "user_name" : "password" },
       });
+      if ((failures?.n ?? 0) + 1 >= MAX_FAILED_SIGNATURES) {
+        await raiseAlert(tx, { kind: "signature_failures", username: signer.username, detail: { failures: (failures?.n ?? 0) + 1, windowMinutes: FAILED_SIGNATURE_WINDOW_MINUTES } });
+      }
       const fields: Record<string, string[]> = {};
       if (!usernameOk) fields.username = [continuous ? "This is not your user name" : "Enter your user name: this is the first signature of a continuous series"];
       if (!passwordOk) fields.password = ["Wrong password: nothing was signed"];

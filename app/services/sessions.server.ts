@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { sessions, users } from "../../db/schema";
+import { passwordChangeDue } from "../domain/password-policy";
 import type { Db } from "../utils/db.server";
 import { hashPassword, verifyPassword } from "../utils/password.server";
 import { appendAudit } from "./audit.server";
+import { raiseAlert } from "./security-alerts.server";
 
 /** After this many failed sign-ins for one user name within the window, sign-in is refused. */
 export const MAX_FAILED_SIGN_INS = 5;
@@ -14,9 +16,12 @@ export function hashSessionId(sessionId: string): string {
 }
 
 export type SignInResult =
-  | { ok: true; sessionId: string; userId: number; expiresAt: Date }
+  | { ok: true; sessionId: string; userId: number; expiresAt: Date; passwordChange: PasswordChangeDue }
   | { ok: false; reason: "invalid" }
   | { ok: false; reason: "throttled"; retryAfterSeconds: number };
+
+/** Why the user must change the password before signing anything (ADR 020), or null. */
+export type PasswordChangeDue = ReturnType<typeof passwordChangeDue>;
 
 export interface SignInAttempt {
   username: string;
@@ -26,6 +31,8 @@ export interface SignInAttempt {
   /** The session being replaced, if the browser had one: it ends (session id rotation). */
   previousSessionId?: string | null;
   maxHours: number;
+  /** C981_PASSWORD_MAX_AGE_DAYS (0: passwords do not age). */
+  passwordMaxAgeDays?: number;
 }
 
 /** Compared with when the user name does not exist, so both cases take as long. */
@@ -77,11 +84,12 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
         after: { ip: attempt.ip, retryAfterSeconds, nameSha256 },
         reason: `${failures.n} failed sign-ins within ${FAILED_SIGN_IN_WINDOW_MINUTES} minutes from this address`,
       });
+      if (known) await raiseAlert(tx, { kind: "sign_in_failures", username, detail: { ip: attempt.ip, failures: failures.n, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES } });
       return { ok: false as const, reason: "throttled" as const, retryAfterSeconds };
     }
 
     const [user] = await tx
-      .select({ id: users.id, passwordHash: users.passwordHash, active: users.active })
+      .select({ id: users.id, passwordHash: users.passwordHash, active: users.active, mustChange: users.passwordMustChange, changedAt: users.passwordChangedAt })
       .from(users)
       .where(eq(users.username, username));
     const passwordOk = await verifyPassword(attempt.password, user?.passwordHash ?? dummy);
@@ -102,6 +110,11 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
           ...(known ? {} : { attemptedNameSha256: nameSha256 }),
         },
       });
+      // Reaching the lockout threshold alerts the administrators (21 CFR 11.300(d)), for accounts
+      // that exist: unknown names are probes of no one's account, audited and throttled alike.
+      if (known && failures.n + 1 >= MAX_FAILED_SIGN_INS) {
+        await raiseAlert(tx, { kind: "sign_in_failures", username, detail: { ip: attempt.ip, failures: failures.n + 1, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES } });
+      }
       return { ok: false as const, reason: "invalid" as const };
     }
     return { ok: true as const, user };
@@ -109,6 +122,7 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
   if (!judged.ok) return judged;
   const user = judged.user;
 
+  const passwordChange = passwordChangeDue({ mustChange: user.mustChange, changedAt: user.changedAt }, new Date(), attempt.passwordMaxAgeDays ?? 0);
   const sessionId = randomBytes(32).toString("base64url");
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -136,9 +150,9 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
       action: "session.sign_in",
       entityType: "user",
       entityId: username,
-      after: { ip: attempt.ip, expiresAt: row!.expiresAt, previousSessionEnded: rotated > 0 },
+      after: { ip: attempt.ip, expiresAt: row!.expiresAt, previousSessionEnded: rotated > 0, ...(passwordChange ? { passwordChangeDue: passwordChange } : {}) },
     });
-    return { ok: true as const, sessionId, userId: user.id, expiresAt: row!.expiresAt };
+    return { ok: true as const, sessionId, userId: user.id, expiresAt: row!.expiresAt, passwordChange };
   });
 }
 
@@ -165,6 +179,8 @@ export interface SessionUser {
   id: number;
   username: string;
   displayName: string;
+  /** The password must be changed before this user signs anything (ADR 020). */
+  passwordChange: PasswordChangeDue;
 }
 
 /**
@@ -176,6 +192,7 @@ export async function resolveSession(
   db: Db,
   sessionId: string,
   idleMinutes: number,
+  passwordMaxAgeDays = 0,
 ): Promise<{ user: SessionUser } | { ended: "unknown" | "idle_timeout" | "expired" }> {
   const idHash = hashSessionId(sessionId);
   const rows = await db.execute<{
@@ -185,8 +202,10 @@ export async function resolveSession(
     active: boolean;
     idle: boolean;
     expired: boolean;
+    password_must_change: boolean;
+    password_changed_at: string;
   }>(sql`
-    select u.id as user_id, u.username, u.display_name, u.active,
+    select u.id as user_id, u.username, u.display_name, u.active, u.password_must_change, u.password_changed_at,
            s.last_seen_at < now() - make_interval(mins => ${idleMinutes}) as idle,
            s.expires_at <= now() as expired
     from sessions s join users u on u.id = s.user_id
@@ -202,5 +221,6 @@ export async function resolveSession(
     .update(sessions)
     .set({ lastSeenAt: sql`now()` })
     .where(and(eq(sessions.idHash, idHash), gt(sql`now() - ${sessions.lastSeenAt}`, sql`interval '1 minute'`)));
-  return { user: { id: row.user_id, username: row.username, displayName: row.display_name } };
+  const passwordChange = passwordChangeDue({ mustChange: row.password_must_change, changedAt: new Date(row.password_changed_at) }, new Date(), passwordMaxAgeDays);
+  return { user: { id: row.user_id, username: row.username, displayName: row.display_name, passwordChange } };
 }

@@ -60,7 +60,7 @@ export async function getSignedIn(request: Request): Promise<SignedIn | null> {
   if (!sessionId) return null;
   const db = await getDb();
   const env = readEnv();
-  const session = await resolveSession(db, sessionId, env.C981_SESSION_IDLE_MINUTES);
+  const session = await resolveSession(db, sessionId, env.C981_SESSION_IDLE_MINUTES, env.C981_PASSWORD_MAX_AGE_DAYS);
   if (!("user" in session)) return null;
   const grants = await db
     .select({ role: userRoles.role, siteId: userRoles.siteId })

@@ -24,6 +24,13 @@ const envSchema = z.object({
   /** …and after this many hours in any case. */
   C981_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
   /**
+   * A password older than this many days must be changed before its owner signs (21 CFR
+   * 11.300(b)); 0: passwords do not age (NIST SP 800-63B advises against periodic changes). ADR 020.
+   */
+  C981_PASSWORD_MAX_AGE_DAYS: z.coerce.number().int().min(0).max(3650).default(0),
+  /** A new password may not be any of the user's last this many passwords (the current one included). */
+  C981_PASSWORD_HISTORY: z.coerce.number().int().min(1).max(24).default(5),
+  /**
    * The runtime API re-checks what it caches (tokens, sites, rule sets, keys) against a change
    * counter at most this often: a missed notification, or a token revoked while an instance was
    * cut off, costs at most this long once the database answers (ADR 017).

@@ -1,12 +1,16 @@
+import { sql } from "drizzle-orm";
 import {
   boolean,
+  check,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
   timestamp,
   unique,
+  uniqueIndex,
 } from "drizzle-orm/pg-core";
 import { role } from "./enums";
 import { sites } from "./sites";
@@ -21,7 +25,83 @@ export const users = pgTable("users", {
   active: boolean().notNull().default(true),
   createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   deactivatedAt: timestamp({ withTimezone: true, precision: 3 }),
+  /**
+   * The password was set by an administrator or the CLI (created, reset): it must be changed by
+   * its owner before they sign anything (21 CFR 11.300(b), ADR 020). Safe default: true.
+   */
+  passwordMustChange: boolean().notNull().default(true),
+  /** When the password was last set, for the maximum age (C981_PASSWORD_MAX_AGE_DAYS). */
+  passwordChangedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  /** Who created the account (a user name, `cli:<os user>`, `seed`); null before issue 19 recorded it. */
+  createdBy: text(),
 });
+
+/** Earlier password hashes, newest first by setAt, for the reuse rule (C981_PASSWORD_HISTORY). */
+export const passwordHistory = pgTable(
+  "password_history",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id),
+    passwordHash: text().notNull(),
+    setAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [index("password_history_user").on(t.userId, t.setAt)],
+);
+
+/**
+ * A role grant asked for by one administrator, which gives no authority until a different
+ * administrator confirms it (then a user_roles row is made) or anyone declines it (ADR 020).
+ */
+export const pendingRoleGrants = pgTable(
+  "pending_role_grants",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id),
+    role: role().notNull(),
+    siteId: integer().references(() => sites.id),
+    requestedBy: text().notNull(),
+    requestedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    reason: text().notNull(),
+    decision: text({ enum: ["confirmed", "declined"] }),
+    decidedBy: text(),
+    decidedAt: timestamp({ withTimezone: true, precision: 3 }),
+    decisionReason: text(),
+  },
+  (t) => [
+    uniqueIndex("pending_role_grants_open").on(t.userId, t.role, sql`coalesce(${t.siteId}, 0)`).where(sql`${t.decidedAt} is null`),
+    check("pending_role_grants_decided", sql`(${t.decision} is null) = (${t.decidedAt} is null) and (${t.decision} is null) = (${t.decidedBy} is null)`),
+    check("pending_role_grants_second_person", sql`${t.decision} is distinct from 'confirmed' or ${t.decidedBy} <> ${t.requestedBy}`),
+  ],
+);
+
+/**
+ * A security alert for the administrators (21 CFR 11.300(d)): repeated failed sign-ins or
+ * signatures for one account. It stays on the dashboard until an administrator acknowledges it;
+ * one open alert per kind and account, counting what follows.
+ */
+export const securityAlerts = pgTable(
+  "security_alerts",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    kind: text({ enum: ["sign_in_failures", "signature_failures"] }).notNull(),
+    username: text().notNull(),
+    raisedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    lastAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    occurrences: integer().notNull().default(1),
+    detail: jsonb().notNull(),
+    acknowledgedBy: text(),
+    acknowledgedAt: timestamp({ withTimezone: true, precision: 3 }),
+    acknowledgeNote: text(),
+  },
+  (t) => [
+    uniqueIndex("security_alerts_open").on(t.kind, t.username).where(sql`${t.acknowledgedAt} is null`),
+    check("security_alerts_acknowledged", sql`(${t.acknowledgedAt} is null) = (${t.acknowledgedBy} is null)`),
+  ],
+);
 
 /** A role held by a user, at all sites (siteId null) or at one site. */
 export const userRoles = pgTable(

@@ -42,6 +42,8 @@ test("a user created with the CLI while the portal runs signs in at once; once d
   const password = "cli-created-password-1";
   expect(c981(["users:create", "--username", "cora.cli", "--name", "Cora CLI", "--role", "engineer", "--reason", "e2e", "--password-stdin"], password)).toMatch(/created cora.cli/);
   await signIn(page, "cora.cli", password);
+  // The operator chose this password: she is asked to choose her own first (ADR 020).
+  await expect(page).toHaveURL(/\/account\/password/);
   await expect(page.getByRole("navigation", { name: "Primary" })).toBeVisible();
   await expect(page.getByText("Cora CLI")).toBeVisible();
 
@@ -54,8 +56,8 @@ test("a user created with the CLI while the portal runs signs in at once; once d
 });
 
 test("a site-scoped user sees only their sites", async ({ page }) => {
-  c981(["users:create", "--username", "sam.site", "--name", "Sam Site", "--role", "viewer@CLT", "--reason", "e2e", "--password-stdin"], "site-scoped-password");
-  await signIn(page, "sam.site", "site-scoped-password");
+  c981(["users:create", "--username", "sam.site", "--name", "Sam Site", "--role", "viewer@CLT", "--reason", "e2e", "--password-stdin"], "scoped-viewer-phrase");
+  await signIn(page, "sam.site", "scoped-viewer-phrase");
   await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Sites" }).click();
   const table = page.getByRole("table").first();
   await expect(table.getByRole("row", { name: /CLT/ })).toBeVisible();
@@ -75,4 +77,25 @@ test("a form posted from another site is refused", async ({ request }) => {
   });
   expect(response.status()).toBe(403);
   expect(response.headers()["set-cookie"]).toBeUndefined();
+});
+
+test("a user given a password by the operator changes it in the portal, then signs in with the new one", async ({ page }) => {
+  c981(["users:create", "--username", "pia.portal", "--name", "Pia Portal", "--role", "viewer", "--reason", "e2e", "--password-stdin"], "operator-chosen-phrase-1");
+  await signIn(page, "pia.portal", "operator-chosen-phrase-1");
+  await expect(page).toHaveURL(/\/account\/password/);
+  await expect(page.getByText("You cannot sign anything until you")).toBeVisible();
+  // The browser checks the policy with the server's schema: aaaaaaaaaaaa is named next to its field.
+  await page.getByLabel("Current password").fill("operator-chosen-phrase-1");
+  await page.getByLabel("New password", { exact: true }).fill("aaaaaaaaaaaa");
+  await page.getByLabel("New password again").fill("aaaaaaaaaaaa");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("Use at least 5 different characters")).toBeVisible();
+  await page.getByLabel("New password", { exact: true }).fill("her-own-secret-lantern-8");
+  await page.getByLabel("New password again").fill("her-own-secret-lantern-8");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/account"));
+  await expect(page.getByText("You cannot sign anything until you")).toHaveCount(0);
+  await signOut(page);
+  await signIn(page, "pia.portal", "her-own-secret-lantern-8");
+  await expect(page).not.toHaveURL(/\/account\/password/);
 });

@@ -13,7 +13,7 @@ let cookie = "";
 beforeAll(async () => {
   database = await createTestDatabase();
   registerDatabase(Promise.resolve(database));
-  await createUser(database.db, "test", { username: "rita.r", displayName: "Rita", password: "export-password-1", grants: [{ role: "regulatory_reviewer", site: null }], reason: "test" });
+  await createUser(database.db, "test", { username: "rita.r", displayName: "Rita", password: "export-password-1", grants: [{ role: "regulatory_reviewer", site: null }], reason: "test" }, "fixture");
   await database.db.transaction((tx) =>
     appendAudit(tx, { actor: "=HYPERLINK(\"http://evil\")", action: "x.y", entityType: "thing", entityId: "1", after: { note: 'quote " and\nnewline' }, reason: "+1 reason" }),
   );

@@ -20,7 +20,7 @@ beforeAll(async () => {
   registerDatabase(Promise.resolve(database));
   await seedEpcisPlant(database);
   const password = "epcis-upload-password";
-  await createUser(database.db, "test", { username: "erin.engineer", displayName: "Erin", password, grants: [{ role: "engineer", site: "EIN" }], reason: "upload test" });
+  await createUser(database.db, "test", { username: "erin.engineer", displayName: "Erin", password, grants: [{ role: "engineer", site: "EIN" }], reason: "upload test" }, "fixture");
   const session = await signIn(database.db, { username: "erin.engineer", password, ip: null, maxHours: 1 });
   if (!session.ok) throw new Error("cannot sign in");
   cookie = `${SESSION_COOKIE}=${session.sessionId}`;

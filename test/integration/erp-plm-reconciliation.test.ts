@@ -203,7 +203,7 @@ describe("ERP / PLM snapshot import", () => {
 
 describe("the import screen", () => {
   it("imports an uploaded file for an administrator, and answers 400 with the located errors for a bad one", async () => {
-    await createUser(database.db, "test", { username: "a.a", displayName: "A.A", password: PASSWORD, grants: [{ role: "admin", site: null }], reason: "test" });
+    await createUser(database.db, "test", { username: "a.a", displayName: "A.A", password: PASSWORD, grants: [{ role: "admin", site: null }], reason: "test" }, "fixture");
     const session = await signIn(database.db, { username: "a.a", password: PASSWORD, ip: null, maxHours: 1 });
     if (!session.ok) throw new Error("sign-in failed");
     registerDatabase(Promise.resolve(database));

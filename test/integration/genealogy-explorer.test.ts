@@ -109,7 +109,7 @@ beforeAll(async () => {
   await seedDemoPlant(database.db, await testKeyRing(database.db));
   for (const s of await q<{ id: number; code: string }>`select id, code from sites`) siteIds.set(s.code, s.id);
   for (const [username, site] of [["gx.all", null], ["gx.clt", "CLT"], ["gx.ein", "EIN"]] as const) {
-    await createUser(database.db, "test", { username, displayName: username, password: "explorer-password-1", grants: [{ role: "viewer", site }], reason: "genealogy explorer test" });
+    await createUser(database.db, "test", { username, displayName: username, password: "explorer-password-1", grants: [{ role: "viewer", site }], reason: "genealogy explorer test" }, "fixture");
     const session = await signIn(database.db, { username, password: "explorer-password-1", ip: null, maxHours: 1 });
     if (!session.ok) throw new Error(`cannot sign in ${username}`);
     cookies.set(username, session.sessionId);

@@ -192,7 +192,7 @@ beforeAll(async () => {
 
   for (const role of ROLES) {
     const username = `fuzz.${role.replaceAll("_", "-")}.all`;
-    await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants: [{ role, site: null }], reason: "hostile forms" });
+    await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants: [{ role, site: null }], reason: "hostile forms" }, "fixture");
     const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
     if (!session.ok) throw new Error(`cannot sign in ${username}`);
     cookies.set(role, session.sessionId);

@@ -152,7 +152,7 @@ async function buildPlant() {
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  await createUser(database.db, "test", { username: "g.engineer", displayName: "G Engineer", password: "golden-password-1", grants: [{ role: "engineer", site: null }], reason: "test" });
+  await createUser(database.db, "test", { username: "g.engineer", displayName: "G Engineer", password: "golden-password-1", grants: [{ role: "engineer", site: null }], reason: "test" }, "fixture");
   const [row] = await database.client`select id from users where username = 'g.engineer'`;
   engineer = { id: row!.id as number, username: "g.engineer", displayName: "G Engineer" };
   await buildPlant();

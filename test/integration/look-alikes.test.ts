@@ -33,7 +33,7 @@ beforeAll(async () => {
   await seedDemoPlant(database.db, await testKeyRing(database.db));
   const [row] = await database.client`select id, username, display_name from users where username = 'emil.engineer'`;
   engineer = { id: row!.id as number, username: row!.username as string, displayName: row!.display_name as string } as Person;
-  await createUser(database.db, "test", { username: "clt.viewer", displayName: "CLT viewer", password: "look-alike-password-1", grants: [{ role: "viewer", site: "CLT" }], reason: "look-alike test" });
+  await createUser(database.db, "test", { username: "clt.viewer", displayName: "CLT viewer", password: "look-alike-password-1", grants: [{ role: "viewer", site: "CLT" }], reason: "look-alike test" }, "fixture");
   for (const [username, password] of [["vera.viewer", DEMO_PASSWORD], ["emil.engineer", DEMO_PASSWORD], ["clt.viewer", "look-alike-password-1"]] as const) {
     const session = await signIn(database.db, { username, password, ip: null, maxHours: 1 });
     if (!session.ok) throw new Error(`cannot sign in ${username}`);

@@ -23,6 +23,8 @@ let keyRing: KeyRing;
 
 type Need =
   | { public: true }
+  /** Anyone signed in, whatever the role (their own password); an empty form answers 400. */
+  | { signedIn: true }
   | { read: "Material" | "Site" | "RuleSetVersion" | "TraceItem" | "AuditTrail" | "User" | "ChangeRequest" | "ExternalMaster"; site?: "EIN" | "CLT" }
   | { export: "AuditTrail" }
   /** Administrators at all sites: users, ERP/PLM imports and the system of record. */
@@ -105,6 +107,9 @@ function cases(): Case[] {
     { route: "reconciliation._index", label: "set the system of record with an empty form", method: "POST", body: { identifierType: "" }, need: { write: "ExternalMaster" }, anonymous: 302 },
     { route: "reconciliation[.]csv", label: "the reconciliation CSV export", url: "/reconciliation.csv", need: { read: "ExternalMaster" }, anonymous: 302 },
     { route: "sign-in", label: "the sign-in page", need: { public: true }, anonymous: 200 },
+    { route: "account.password", label: "the change-password page", need: { signedIn: true }, anonymous: 302 },
+    { route: "account.password", label: "change the password with an empty form", method: "POST", body: { currentPassword: "" }, need: { signedIn: true }, anonymous: 302 },
+    { route: "_index", label: "acknowledge a security alert with an empty form", method: "POST", body: { intent: "acknowledge" }, need: { write: "User" }, anonymous: 302 },
     { route: "$", label: "an unknown address", params: { "*": "no/such/page" }, need: { public: true }, anonymous: 404 },
   ];
 }
@@ -117,6 +122,7 @@ function expected(who: Who, c: Case): number {
   if (who === "anonymous") return c.anonymous;
   const n = c.need;
   if ("public" in n) return c.route === "sign-in" ? 302 : c.anonymous; // signed in: sign-in redirects home
+  if ("signedIn" in n) return c.method === "POST" ? 400 : 200;
   const auditRoles: Role[] = ["quality_reviewer", "regulatory_reviewer", "admin"];
   if ("read" in n) {
     if (n.read === "AuditTrail") return auditRoles.includes(who.role) && who.site === "all" ? 200 : 403;
@@ -198,7 +204,7 @@ beforeAll(async () => {
       password: PASSWORD,
       grants: [{ role: who.role, site: who.site === "all" ? null : who.site }],
       reason: "route guard matrix",
-    });
+    }, "fixture");
     const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
     if (!session.ok) throw new Error(`cannot sign in ${username}`);
     sessions.set(whoName(who), session.sessionId);

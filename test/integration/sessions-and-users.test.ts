@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_FAILED_SIGN_INS, resolveSession, signIn, signOut } from "../../app/services/sessions.server";
-import { createUser, deactivateUser, grantRole, listUsers, revokeRole } from "../../app/services/users.server";
+import { createUser, decideGrant, deactivateUser, grantRole, listUsers, revokeRole } from "../../app/services/users.server";
 import { verifyAuditChain } from "../../app/services/audit.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
@@ -12,7 +12,7 @@ const password = "correct horse battery";
 beforeAll(async () => {
   database = await createTestDatabase();
   await database.client`insert into sites (code, name, time_zone) values ('EIN', 'Eindhoven', 'Europe/Amsterdam'), ('CLT', 'Charlotte', 'America/New_York')`;
-  await createUser(database.db, "test", { username: "alice", displayName: "Alice", password, grants: [{ role: "viewer", site: "CLT" }], reason: "test user" });
+  await createUser(database.db, "test", { username: "alice", displayName: "Alice", password, grants: [{ role: "viewer", site: "CLT" }], reason: "test user" }, "fixture");
 });
 
 const attempt = (username: string, pw: string, previousSessionId?: string) =>
@@ -56,7 +56,7 @@ describe("signing in", () => {
   });
 
   it("throttles a user name after repeated failures, audits each failure and refusal, and lets the user in after the window", async () => {
-    await createUser(database.db, "test", { username: "bob", displayName: "Bob", password, grants: [{ role: "viewer", site: null }], reason: "test user" });
+    await createUser(database.db, "test", { username: "bob", displayName: "Bob", password, grants: [{ role: "viewer", site: null }], reason: "test user" }, "fixture");
     for (let i = 0; i < MAX_FAILED_SIGN_INS; i++) expect(await attempt("bob", `wrong-${i}`)).toEqual({ ok: false, reason: "invalid" });
     const refused = await attempt("bob", password);
     expect(refused).toMatchObject({ ok: false, reason: "throttled" });
@@ -76,7 +76,7 @@ describe("signing in", () => {
 
   it("refuses unknown and deactivated users with the same answer, and ends a deactivated user's sessions", async () => {
     expect(await attempt("nobody", password)).toEqual({ ok: false, reason: "invalid" });
-    await createUser(database.db, "test", { username: "carol", displayName: "Carol", password, grants: [{ role: "engineer", site: "EIN" }], reason: "test user" });
+    await createUser(database.db, "test", { username: "carol", displayName: "Carol", password, grants: [{ role: "engineer", site: "EIN" }], reason: "test user" }, "fixture");
     const session = await attempt("carol", password);
     if (!session.ok) throw new Error("carol could not sign in");
     await deactivateUser(database.db, "admin", { username: "carol", reason: "left the company" });
@@ -97,7 +97,7 @@ describe("signing in", () => {
 
 describe("users", () => {
   it("keeps an administrator for all sites: the last one cannot be deactivated or lose the role, nor deactivate themselves", async () => {
-    await createUser(database.db, "test", { username: "root.admin", displayName: "Root", password, grants: [{ role: "admin", site: null }], reason: "first admin" });
+    await createUser(database.db, "test", { username: "root.admin", displayName: "Root", password, grants: [{ role: "admin", site: null }], reason: "first admin" }, "fixture");
     await expect(deactivateUser(database.db, "someone", { username: "root.admin", reason: "oops" })).rejects.toThrow(/no administrator for all sites left/);
     await expect(revokeRole(database.db, "someone", { username: "root.admin", grant: { role: "admin", site: null }, reason: "oops" })).rejects.toThrow(/no administrator/);
     await expect(deactivateUser(database.db, "root.admin", { username: "root.admin", reason: "leaving" })).rejects.toThrow(/own account/);
@@ -106,7 +106,7 @@ describe("users", () => {
   it("are never deleted, never renamed, and their names are never reused", async () => {
     await expect(database.client`delete from users where username = 'carol'`).rejects.toThrow(/never deleted/);
     await expect(database.client`update users set username = 'carla' where username = 'carol'`).rejects.toThrow(/cannot change/);
-    const error = await createUser(database.db, "admin", { username: "carol", displayName: "Another Carol", password, grants: [{ role: "viewer", site: null }], reason: "rehire" }).catch((e: unknown) => e);
+    const error = await createUser(database.db, "admin", { username: "carol", displayName: "Another Carol", password, grants: [{ role: "viewer", site: null }], reason: "rehire" }, "fixture").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect((error as DomainError).fields.username).toEqual(["This user name belonged to a deactivated user and is never reused"]);
   });
@@ -119,9 +119,9 @@ describe("users", () => {
       password: "short",
       grants: [{ role: "viewer", site: "NOPE" }],
       reason: "",
-    }).catch((e: unknown) => e as DomainError);
+    }, "fixture").catch((e: unknown) => e as DomainError);
     expect(Object.keys((error as DomainError).fields).sort()).toEqual(["displayName", "password", "reason", "username"]);
-    const unknownSite = await createUser(database.db, "admin", { username: "dave", displayName: "Dave", password, grants: [{ role: "viewer", site: "NOPE" }], reason: "new" }).catch((e: unknown) => e as DomainError);
+    const unknownSite = await createUser(database.db, "admin", { username: "dave", displayName: "Dave", password, grants: [{ role: "viewer", site: "NOPE" }], reason: "new" }, "fixture").catch((e: unknown) => e as DomainError);
     expect((unknownSite as DomainError).fields).toEqual({ grants: ["site NOPE does not exist"] });
     const after = await database.client`select max(seq)::int as seq from audit_trail`;
     expect(after[0]!.seq).toBe(before[0]!.seq);
@@ -129,7 +129,8 @@ describe("users", () => {
   });
 
   it("grants and revokes roles with before and after in the audit trail", async () => {
-    const granted = await grantRole(database.db, "admin", { username: "alice", grant: { role: "engineer", site: "EIN" }, reason: "moved to EIN" });
+    const pending = await grantRole(database.db, "admin", { username: "alice", grant: { role: "engineer", site: "EIN" }, reason: "moved to EIN" });
+    const granted = await decideGrant(database.db, "second.admin", { id: pending.id, decision: "confirm", reason: "checked with QA" });
     expect(granted.grants).toHaveLength(2);
     expect(granted.grants).toEqual(expect.arrayContaining([{ role: "viewer", site: "CLT" }, { role: "engineer", site: "EIN" }]));
     await expect(grantRole(database.db, "admin", { username: "alice", grant: { role: "engineer", site: "EIN" }, reason: "again" })).rejects.toThrow(/already holds/);

@@ -24,7 +24,7 @@ const PASSWORD = "site-bound-roles-password";
 let number = "";
 
 async function person(username: string, grants: { role: "quality_reviewer" | "regulatory_reviewer" | "engineer"; site: string | null }[]): Promise<string> {
-  await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants, reason: "site-bound roles test" });
+  await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants, reason: "site-bound roles test" }, "fixture");
   const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
   if (!session.ok) throw new Error("sign-in failed");
   return session.sessionId;

@@ -24,7 +24,7 @@ const failedRows = async (action: string, entityId: string) =>
 beforeAll(async () => {
   database = await createTestDatabase();
   for (const username of ["target.one", "target.two"]) {
-    await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants: [{ role: "viewer", site: null }], reason: "throttling test" });
+    await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants: [{ role: "viewer", site: null }], reason: "throttling test" }, "fixture");
   }
 }, 120_000);
 
