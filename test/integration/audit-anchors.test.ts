@@ -372,8 +372,8 @@ describe("the anchors download on the audit screen", () => {
   it("is a tar of the same export, verifiable with openssl after tar -xf; refused without the export permission", async () => {
     const { database } = await anchoredTrail();
     registerDatabase(Promise.resolve(database));
-    await createUser(database.db, "test", { username: "rita.r", displayName: "Rita", password: "anchor-password-1", grants: [{ role: "regulatory_reviewer", site: null }], reason: "test" });
-    await createUser(database.db, "test", { username: "emil.e", displayName: "Emil", password: "anchor-password-2", grants: [{ role: "engineer", site: null }], reason: "test" });
+    await createUser(database.db, "test", { username: "rita.r", displayName: "Rita", password: "anchor-password-1", grants: [{ role: "regulatory_reviewer", site: null }], reason: "test" }, "fixture");
+    await createUser(database.db, "test", { username: "emil.e", displayName: "Emil", password: "anchor-password-2", grants: [{ role: "engineer", site: null }], reason: "test" }, "fixture");
     const cookieOf = async (username: string, password: string) => {
       const session = await signIn(database.db, { username, password, ip: null, maxHours: 1 });
       if (!session.ok) throw new Error("sign-in failed");
