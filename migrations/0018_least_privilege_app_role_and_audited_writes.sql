@@ -77,6 +77,11 @@ BEGIN
   GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO c981_app;
   -- Append-only by privilege as well as by trigger.
   REVOKE UPDATE, DELETE ON audit_trail FROM c981_app;
+  -- /readyz compares the applied migrations with the build's (read only).
+  IF to_regclass('drizzle.__drizzle_migrations') IS NOT NULL THEN
+    GRANT USAGE ON SCHEMA drizzle TO c981_app;
+    GRANT SELECT ON drizzle.__drizzle_migrations TO c981_app;
+  END IF;
 END;
 $$;
 --> statement-breakpoint
