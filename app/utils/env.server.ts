@@ -8,6 +8,11 @@ const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   /** Any PostgreSQL ≥ 15. Unset: the embedded server under C981_DATA_DIR. */
   DATABASE_URL: z.string().url().optional(),
+  /**
+   * With DATABASE_URL: the owner credential migrations run under (DATABASE_URL then names the
+   * least-privileged application role). Unset: DATABASE_URL, with a warning (ADR 018).
+   */
+  C981_MIGRATE_URL: z.string().url().optional(),
   C981_DATA_DIR: z.string().min(1).default("./.data"),
   /** Private signing keys, one file per kid (mode 0600). Default: <C981_DATA_DIR>/keys. */
   C981_SIGNING_KEYS_DIR: z.string().min(1).optional(),

@@ -20,7 +20,7 @@ export interface PrepareResult {
  * advisory lock on one connection, so concurrent starts wait for each other instead of colliding.
  */
 export async function prepareDatabase(
-  database: Pick<Database, "url">,
+  database: Pick<Database, "url" | "ownerUrl" | "ownerIsFallback"> & { embedded?: { appPassword: string } },
   /** keysDir: where this instance keeps its private signing keys; the first key is created there. */
   options: {
     seed: "demo" | "none";
@@ -30,7 +30,13 @@ export async function prepareDatabase(
     demoShiftDays?: number;
   },
 ): Promise<PrepareResult> {
-  const client = postgres(database.url, {
+  if (database.ownerIsFallback) {
+    (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+      "C-981: warning: C981_MIGRATE_URL is not set: migrating with DATABASE_URL, so the portal's own connection can change the schema and triggers that keep the audit promises (README \"Database roles\", ADR 018).",
+    );
+  }
+  // Migrations and seeding run under the owner credential; the portal's pool never does (ADR 018).
+  const client = postgres(database.ownerUrl ?? database.url, {
     max: 1,
     onnotice: () => {},
     connection: { TimeZone: "UTC", application_name: "c981-migrate" },
@@ -39,6 +45,14 @@ export async function prepareDatabase(
     await client`select pg_advisory_lock(${PREPARE_LOCK})`;
     const db = drizzle(client, { schema, casing: "snake_case" });
     await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    // Re-granted after every run, so tables a later migration adds are covered (ADR 018).
+    await client`select c981_grant_app_role()`;
+    const appPassword = database.embedded?.appPassword;
+    if (appPassword) {
+      // The embedded server's own application role: its password lives in the data folder.
+      if (!/^[A-Za-z0-9_-]+$/.test(appPassword)) throw new Error("C-981: the application role's password file holds unexpected characters");
+      await client.unsafe(`ALTER ROLE c981_app WITH LOGIN PASSWORD '${appPassword}'`);
+    }
     let seeded = false;
     const keyRing = options.keysDir ? await ensureKeyRing(db, options.keysDir) : undefined;
     if (options.seed === "demo") {

@@ -1,10 +1,9 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { appendAudit, currentDataPoint, verifyAuditChain } from "../../app/services/audit.server";
-import type { Database } from "../../app/utils/db.server";
 import { createTestDatabase } from "../setup/database";
 
-let database: Database;
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
   database = await createTestDatabase();
 });
@@ -56,15 +55,19 @@ describe("audit trail", () => {
     expect(await currentDataPoint(database.db)).toBe(before);
   });
 
-  it("refuses UPDATE, DELETE and TRUNCATE", async () => {
-    await expect(database.client`update audit_trail set actor = 'mallory' where seq = 2`).rejects.toThrow(/append-only/);
-    await expect(database.client`delete from audit_trail where seq = 2`).rejects.toThrow(/append-only/);
-    await expect(database.client`truncate audit_trail`).rejects.toThrow(/append-only/);
+  it("refuses UPDATE, DELETE and TRUNCATE, to the application role by privilege and to the owner by trigger", async () => {
+    await expect(database.client`update audit_trail set actor = 'mallory' where seq = 2`).rejects.toThrow(/permission denied/);
+    await expect(database.client`delete from audit_trail where seq = 2`).rejects.toThrow(/permission denied/);
+    await expect(database.client`truncate audit_trail`).rejects.toThrow(/permission denied/);
+    await expect(database.owner`update audit_trail set actor = 'mallory' where seq = 2`).rejects.toThrow(/append-only/);
+    await expect(database.owner`delete from audit_trail where seq = 2`).rejects.toThrow(/append-only/);
+    await expect(database.owner`truncate audit_trail`).rejects.toThrow(/append-only/);
     expect((await verifyAuditChain(database.db)).firstBreak).toBeUndefined();
   });
 
   it("names the first changed row when someone edits behind the application's back", async () => {
-    await database.client.begin(async (tx) => {
+    // Only the owner can disable the trigger (the application role owns nothing: ADR 018).
+    await database.owner.begin(async (tx) => {
       await tx`alter table audit_trail disable trigger audit_trail_no_update_delete`;
       await tx`update audit_trail set after = jsonb_set(after, '{description}', '"forged"') where seq = 3`;
       await tx`update audit_trail set reason = 'edited' where seq = 7`;
@@ -80,7 +83,7 @@ describe("audit trail", () => {
     for (let i = 0; i < 4; i++) {
       await other.db.transaction((tx) => appendAudit(tx, { actor: "t", action: "a", entityType: "e", entityId: String(i) }));
     }
-    await other.client.begin(async (tx) => {
+    await other.owner.begin(async (tx) => {
       await tx`alter table audit_trail disable trigger audit_trail_no_update_delete`;
       await tx`delete from audit_trail where seq = 2`;
       await tx`alter table audit_trail enable trigger audit_trail_no_update_delete`;

@@ -8,10 +8,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "../../app/utils/db.server";
 import { createTestDatabase } from "../setup/database";
 
-let database: Database;
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let site: number;
 let otherSite: number;
 let material: number;
@@ -53,7 +52,8 @@ describe("references checked per statement", () => {
     fs.writeFileSync(file, [site, 666_666].map((s, i) => `erp\tCOPY-${i}\t\\N\t${s}\ttracking=serial\tserial\t{}\t2025-01-01T00:00:00Z\t${"0".repeat(64)}\n`).join(""));
     fs.chmodSync(file, 0o644);
     await expect(
-      database.client.unsafe(`copy external_master_records (system, external_key, material_id, site_id, tracking_flag, tracking_mode, payload, imported_at, source_digest) from '${file}'`),
+      // A server-side COPY reads a file: only a privileged role (here the owner credential) may.
+      database.owner.unsafe(`copy external_master_records (system, external_key, material_id, site_id, tracking_flag, tracking_mode, payload, imported_at, source_digest) from '${file}'`),
     ).rejects.toMatchObject({ code: "23503", message: expect.stringContaining("(id 666666)") });
     fs.rmSync(dir, { recursive: true, force: true });
 
@@ -93,7 +93,9 @@ describe("references checked per statement", () => {
   });
 
   it("TRUNCATE … CASCADE of sites or materials is refused while the import tables refer to them", async () => {
-    const sql = database.client;
+    // The application role has no TRUNCATE privilege (ADR 018): the trigger guards the owner.
+    await expect(database.client`truncate sites cascade`).rejects.toThrow(/permission denied/);
+    const sql = database.owner;
     await expect(sql`truncate sites cascade`).rejects.toMatchObject({ code: "23503", message: expect.stringContaining("sites cannot be truncated while external_master_records refers to it") });
     await expect(sql`truncate materials cascade`).rejects.toMatchObject({ code: "23503", message: expect.stringContaining("materials cannot be truncated") });
     const [{ n }] = (await sql`select count(*)::int as n from external_master_records`) as unknown as [{ n: number }];

@@ -20,6 +20,8 @@ declare module "vitest" {
     serverKind: string;
     /** Prefix of the databases this run creates, so teardown finds leftovers. */
     runId: string;
+    /** Password of the application role c981_app ("" on an external server: trust, as in CI). */
+    appPassword: string;
   }
 }
 
@@ -33,6 +35,7 @@ export default async function setup(project: TestProject) {
   let adminUrl: string;
   let stopServer = async () => {};
   let serverKind: string;
+  let appPassword = "";
   if (process.env.TEST_DATABASE_URL) {
     adminUrl = process.env.TEST_DATABASE_URL;
     serverKind = "external";
@@ -41,6 +44,7 @@ export default async function setup(project: TestProject) {
     await fs.chmod(dir, 0o755);
     const server = await openEmbeddedPostgres(dir, { database: "postgres" });
     adminUrl = server.url;
+    appPassword = server.appPassword;
     serverKind = "embedded";
     stopServer = async () => {
       await server.stop();
@@ -50,12 +54,13 @@ export default async function setup(project: TestProject) {
   const templateDatabase = `c981_template_${process.pid}_${Date.now().toString(36)}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`CREATE DATABASE ${templateDatabase}`);
-  await prepareDatabase({ url: withDatabase(adminUrl, templateDatabase) }, { seed: "none" });
+  await prepareDatabase({ url: withDatabase(adminUrl, templateDatabase), embedded: appPassword ? { appPassword } : undefined }, { seed: "none" });
 
   project.provide("adminUrl", adminUrl);
   project.provide("templateDatabase", templateDatabase);
   project.provide("serverKind", serverKind);
   project.provide("runId", String(process.pid));
+  project.provide("appPassword", appPassword);
 
   return async () => {
     // Drop what this run created, also databases a crashed test file left behind.

@@ -1,0 +1,149 @@
+/**
+ * Issue 19, finding 5 (ADR 018): the portal connected as the PostgreSQL superuser, and
+ * `update change_requests set status = 'approved'` or `update user_roles set role = 'admin'`
+ * succeeded without an audit row. Now the pool connects as c981_app, which owns nothing, and the
+ * Part 11 tables refuse at commit a transaction that wrote no audit row.
+ */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { beforeAll, describe, expect, it } from "vitest";
+import { appendAudit } from "../../app/services/audit.server";
+import { createUser } from "../../app/services/users.server";
+import { openDatabase } from "../../app/utils/db.server";
+import { prepareDatabase } from "../../app/utils/migrate.server";
+import { createTestDatabase } from "../setup/database";
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let requestId: number;
+let grantId: number;
+
+const refused = /without an audit row in the same transaction is refused/;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await createUser(database.db, "test", {
+    username: "erin",
+    displayName: "Erin Engineer",
+    password: "a long enough passphrase",
+    grants: [{ role: "engineer", site: null }],
+    reason: "test user",
+  });
+  // Written as the services write: the row and its audit row in one transaction.
+  requestId = await database.db.transaction(async (tx) => {
+    const [row] = await tx.execute<{ id: number }>(sql`
+      insert into change_requests (number, title, status, author_id, content, expanded_changes, content_hash, created_at, updated_at)
+      select 'CR-9001', 'A request', 'in_review', id, '{}', '[]', ${"0".repeat(64)}, now(), now() from users where username = 'erin' returning id`);
+    await appendAudit(tx, { actor: "erin", action: "change_request.create", entityType: "change_request", entityId: "CR-9001" });
+    return row!.id;
+  });
+  const [grant] = await database.client<{ id: number }[]>`select id from user_roles where user_id = (select id from users where username = 'erin')`;
+  grantId = grant!.id;
+});
+
+describe("the application's database role", () => {
+  it("is what the pool connects as: no superuser, BYPASSRLS, CREATEROLE or replication", async () => {
+    const [me] = await database.client`
+      select current_user as name, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, r.rolreplication
+      from pg_roles r where r.rolname = current_user`;
+    expect(me).toEqual({ name: "c981_app", rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolcreatedb: false, rolreplication: false });
+    const [owned] = await database.client`select count(*)::int as n from pg_class where relowner = (select oid from pg_roles where rolname = current_user)`;
+    expect(owned!.n).toBe(0);
+  });
+
+  it("is what the portal's own pool connects as on the embedded default, while migrations run as its superuser", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "c981-role-"));
+    await fs.chmod(dir, 0o755);
+    const portal = await openDatabase({ DATABASE_URL: undefined, C981_DATA_DIR: dir, C981_DB_LOG: false });
+    try {
+      await prepareDatabase(portal, { seed: "none" });
+      const [pool] = await portal.client`select current_user as name`;
+      expect(pool!.name).toBe("c981_app");
+      expect(new URL(portal.ownerUrl!).username).toBe("postgres");
+      const owner = postgres(portal.ownerUrl!, { max: 1, onnotice: () => {} });
+      const [tables] = await owner`select count(*)::int as n from pg_tables where schemaname = 'public' and tableowner = 'c981_app'`;
+      await owner.end();
+      expect(tables!.n).toBe(0);
+    } finally {
+      await portal.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("cannot alter, drop or disable the triggers of the audited tables, nor switch them off for its session", async () => {
+    await expect(database.client`alter table change_requests disable trigger change_requests_audited`).rejects.toThrow(/must be owner/);
+    await expect(database.client`alter table user_roles disable trigger all`).rejects.toThrow(/must be owner/);
+    await expect(database.client`drop trigger user_roles_audited on user_roles`).rejects.toThrow(/must be owner/);
+    await expect(database.client`alter table audit_trail disable trigger audit_trail_no_update_delete`).rejects.toThrow(/must be owner/);
+    await expect(database.client`alter table change_requests add column forged text`).rejects.toThrow(/must be owner/);
+    await expect(database.client`set session_replication_role = replica`).rejects.toThrow(/permission denied/);
+    await expect(database.client`alter role c981_app superuser`).rejects.toThrow(/permission denied|must be superuser/);
+    // The trigger refusing without an audit row is still in force.
+    await expect(database.client`update change_requests set status = 'approved' where id = ${requestId}`).rejects.toThrow(refused);
+  });
+});
+
+describe("the Part 11 tables change only with an audit row in the same transaction", () => {
+  it("refuses `update change_requests set status = 'approved'` without one", async () => {
+    await expect(database.client`update change_requests set status = 'approved' where id = ${requestId}`).rejects.toThrow(refused);
+    // Deferring the check cannot skip it either.
+    await expect(
+      database.client.begin(async (tx) => {
+        await tx`set constraints all immediate`;
+        await tx`update change_requests set status = 'approved' where id = ${requestId}`;
+      }),
+    ).rejects.toThrow(refused);
+    const [row] = await database.client`select status from change_requests where id = ${requestId}`;
+    expect(row!.status).toBe("in_review");
+    // With an audit row in the same transaction (as the services write), it passes.
+    await database.db.transaction(async (tx) => {
+      await appendAudit(tx, { actor: "quinn", action: "change_request.approve", entityType: "change_request", entityId: "CR-9001", before: { status: "in_review" }, after: { status: "approved" } });
+      await tx.execute(sql`update change_requests set status = 'approved' where id = ${requestId}`);
+    });
+    const [after] = await database.client`select status from change_requests where id = ${requestId}`;
+    expect(after!.status).toBe("approved");
+  });
+
+  it("refuses `update user_roles set role = 'admin'` (and a new grant) without one", async () => {
+    await expect(database.client`update user_roles set role = 'admin' where id = ${grantId}`).rejects.toThrow(refused);
+    await expect(
+      database.client`insert into user_roles (user_id, role) select user_id, 'release_manager' from user_roles where id = ${grantId}`,
+    ).rejects.toThrow(refused);
+    const roles = await database.client`select role from user_roles where user_id = (select user_id from user_roles where id = ${grantId})`;
+    expect(roles.map((r) => r.role)).toEqual(["engineer"]);
+    // With an audit row in the same transaction (written before or after the change), it passes.
+    await database.db.transaction(async (tx) => {
+      await tx.execute(sql`update user_roles set role = 'admin' where id = ${grantId}`);
+      await appendAudit(tx, { actor: "ada", action: "user.grant_role", entityType: "user", entityId: "erin", before: { role: "engineer" }, after: { role: "admin" } });
+    });
+    const [after] = await database.client`select role from user_roles where id = ${grantId}`;
+    expect(after!.role).toBe("admin");
+  });
+
+  it("does not count an audit row written in a savepoint that was rolled back, nor one claiming another transaction", async () => {
+    await expect(
+      database.client.begin(async (tx) => {
+        await tx.savepoint(async (sp) => {
+          await sp`insert into audit_trail (seq, recorded_at, actor, action, entity_type, entity_id, prev_hash, hash)
+            select max(seq) + 1, now(), 'mallory', 'x', 'change_request', 'CR-9001', '', '' from audit_trail`;
+          throw new Error("roll the savepoint back");
+        }).catch(() => {});
+        await tx`update change_requests set title = 'forged' where id = ${requestId}`;
+      }),
+    ).rejects.toThrow(refused);
+    // An audit row naming another transaction is stamped with its own (rolled back: it is not a chain link).
+    let stamped: { own: boolean } | undefined;
+    await database.client
+      .begin(async (tx) => {
+        [stamped] = await tx<{ own: boolean }[]>`with inserted as (
+            insert into audit_trail (seq, recorded_at, actor, action, entity_type, entity_id, prev_hash, hash, txid)
+            select max(seq) + 1, now(), 't', 'x', 'test', 'x', '', '', 1 from audit_trail returning txid)
+          select (select txid from inserted) = txid_current() as own`;
+        throw new Error("rollback");
+      })
+      .catch((error: Error) => expect(error.message).toBe("rollback"));
+    expect(stamped!.own).toBe(true);
+  });
+});
