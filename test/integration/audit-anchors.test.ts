@@ -16,7 +16,7 @@ import { chainHash, type StoredAuditRow } from "../../app/domain/audit-chain";
 import { checkpointRound, screenChainStatus, verifyAnchoredChain, verifyIncrementally, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
 import { appendAudit, verifyAuditChain } from "../../app/services/audit.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
-import { connect, type Database } from "../../app/utils/db.server";
+import { connect } from "../../app/utils/db.server";
 import { publicJwks, type KeyRing } from "../../app/utils/signing.server";
 import { loader as anchorsTarLoader } from "../../app/routes/audit.anchors[.]tar";
 import { signIn } from "../../app/services/sessions.server";
@@ -25,6 +25,8 @@ import { SESSION_COOKIE } from "../../app/utils/auth.server";
 import { registerDatabase } from "../../app/utils/db.server";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
+/** A test database: the portal's own role in `client` and `db`, the owner (an attacker with its credential) in `owner`. */
+type Database = Awaited<ReturnType<typeof createTestDatabase>>;
 
 const run = promisify(execFile);
 
@@ -45,7 +47,7 @@ async function rewriteAndRehash(database: Database, seq: number) {
            actor, action, entity_type, entity_id, before::text as before, after::text as after, reason, prev_hash, hash
     from audit_trail where audit_trail.seq >= ${seq - 1} order by audit_trail.seq`;
   let prevHash = rows[0]!.hash;
-  await database.client.begin(async (tx) => {
+  await database.owner.begin(async (tx) => {
     await tx`alter table audit_trail disable trigger audit_trail_no_update_delete`;
     for (const r of rows.slice(1)) {
       const row: StoredAuditRow = {
@@ -70,7 +72,7 @@ async function rewriteAndRehash(database: Database, seq: number) {
 }
 
 async function deleteFrom(database: Database, seq: number) {
-  await database.client.begin(async (tx) => {
+  await database.owner.begin(async (tx) => {
     await tx`alter table audit_trail disable trigger audit_trail_no_update_delete`;
     await tx`delete from audit_trail where seq >= ${seq}`;
     await tx`alter table audit_trail enable trigger audit_trail_no_update_delete`;
@@ -154,9 +156,13 @@ describe("anchors are written", () => {
   });
 
   it("the anchors are append-only", async () => {
-    await expect(database.client`update audit_anchors set seq = 1`).rejects.toThrow(/append-only/);
-    await expect(database.client`delete from audit_anchors`).rejects.toThrow(/append-only/);
-    await expect(database.client`truncate audit_anchors`).rejects.toThrow(/append-only/);
+    // Refused to the portal's own role, and by the triggers even to the owner.
+    await expect(database.client`update audit_anchors set seq = 1`).rejects.toThrow(/append-only|permission denied/);
+    await expect(database.client`delete from audit_anchors`).rejects.toThrow(/append-only|permission denied/);
+    await expect(database.client`truncate audit_anchors`).rejects.toThrow(/append-only|permission denied/);
+    await expect(database.owner`update audit_anchors set seq = 1`).rejects.toThrow(/append-only/);
+    await expect(database.owner`delete from audit_anchors`).rejects.toThrow(/append-only/);
+    await expect(database.owner`truncate audit_anchors`).rejects.toThrow(/append-only/);
   });
 });
 
@@ -210,7 +216,7 @@ describe("audit:verify against the signed anchors", () => {
     const [real] = await database.client<{ jws: string; payload: Buffer }[]>`select jws, payload from audit_anchors order by id limit 1`;
     const jws = JSON.parse(real!.jws) as GeneralJWS;
     const forged = { ...jws, signatures: jws.signatures.map((s) => ({ ...s, signature: Buffer.alloc(64, 7).toString("base64url") })) };
-    await database.client`insert into audit_anchors (kind, seq, hash, payload, jws, created_at, created_by)
+    await database.owner`insert into audit_anchors (kind, seq, hash, payload, jws, created_at, created_by)
       select kind, seq, hash, payload, ${JSON.stringify(forged)}, now(), 'mallory' from audit_anchors order by id limit 1`;
     const result = await verifyAnchoredChain(database.db);
     expect(result.ok).toBe(false);
@@ -221,7 +227,7 @@ describe("audit:verify against the signed anchors", () => {
     const { database, keyRing } = await anchoredTrail();
     await rewriteAndRehash(database, 7);
     const failed = await run(process.execPath, ["--import", "tsx", "scripts/c981.ts", "audit:verify"], {
-      env: { ...process.env, DATABASE_URL: database.url, C981_SIGNING_KEYS_DIR: keyRing.dir },
+      env: { ...process.env, DATABASE_URL: database.url, C981_MIGRATE_URL: database.ownerUrl, C981_SIGNING_KEYS_DIR: keyRing.dir },
     }).then(
       () => ({ code: 0, stderr: "" }),
       (error: { code: number; stderr: string }) => error,
@@ -252,7 +258,7 @@ describe("the /audit page remembers the anchors it has verified", () => {
   it("a superuser who deletes the anchors and then rewrites the trail is still caught on the next view", async () => {
     const { database } = await anchoredTrail();
     expect((await verifyIncrementally(database.db)).ok).toBe(true);
-    await database.client.begin(async (tx) => {
+    await database.owner.begin(async (tx) => {
       await tx`alter table audit_anchors disable trigger audit_anchors_no_update_delete`;
       await tx`delete from audit_anchors`;
       await tx`alter table audit_anchors enable trigger audit_anchors_no_update_delete`;
@@ -304,7 +310,7 @@ describe("the anchor export", () => {
     ({ database, keyRing } = await anchoredTrail());
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "c981-anchors-"));
     await run(process.execPath, ["--import", "tsx", "scripts/c981.ts", "audit:anchors", "--out", dir], {
-      env: { ...process.env, DATABASE_URL: database.url, C981_SIGNING_KEYS_DIR: keyRing.dir },
+      env: { ...process.env, DATABASE_URL: database.url, C981_MIGRATE_URL: database.ownerUrl, C981_SIGNING_KEYS_DIR: keyRing.dir },
     });
   });
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
@@ -351,14 +357,14 @@ describe("the anchor export", () => {
 
   it("audit:verify --anchors DIR catches a rewrite whose anchors were also removed from the database", async () => {
     await rewriteAndRehash(database, 7);
-    await database.client.begin(async (tx) => {
+    await database.owner.begin(async (tx) => {
       await tx`alter table audit_anchors disable trigger audit_anchors_no_update_delete`;
       await tx`delete from audit_anchors`;
       await tx`alter table audit_anchors enable trigger audit_anchors_no_update_delete`;
     });
     expect((await verifyAnchoredChain(database.db)).ok).toBe(true);
     const failed = await run(process.execPath, ["--import", "tsx", "scripts/c981.ts", "audit:verify", "--anchors", dir], {
-      env: { ...process.env, DATABASE_URL: database.url, C981_SIGNING_KEYS_DIR: keyRing.dir },
+      env: { ...process.env, DATABASE_URL: database.url, C981_MIGRATE_URL: database.ownerUrl, C981_SIGNING_KEYS_DIR: keyRing.dir },
     }).then(
       () => ({ code: 0, stderr: "" }),
       (error: { code: number; stderr: string }) => error,

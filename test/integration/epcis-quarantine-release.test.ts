@@ -59,7 +59,7 @@ const U3 = "04012345333305"; // urn:epc:id:sgtin:4012345.033330.*
 const U4 = "04012345666601"; // urn:epc:id:sgtin:4012345.066660.*
 const SSCC = "040123450000000429"; // urn:epc:id:sscc:4012345.0000000042
 const EVENT = (n: number) => `urn:uuid:c9810010-0000-4000-8000-00000000000${n}`;
-const PASSWORD = "quarantine-release-password";
+const PASSWORD = "north-wind-gauge-7319";
 /** The demo plant's deliberate ERP/PLM disagreements remain at every site: a release needs a waiver. */
 const WAIVER = "Demo ERP/PLM disagreements are tracked separately (test).";
 

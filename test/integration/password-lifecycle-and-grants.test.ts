@@ -154,7 +154,7 @@ describe("the CLI", () => {
     spawnSync(process.execPath, ["--import", "tsx", "scripts/c981.ts", ...args], {
       input,
       encoding: "utf8",
-      env: { ...process.env, DATABASE_URL: withDatabase(inject("adminUrl"), database.name), C981_SEED: "none" },
+      env: { ...process.env, DATABASE_URL: database.url, C981_MIGRATE_URL: database.ownerUrl, C981_SEED: "none" },
     });
 
   it("changes a user's own password read from stdin, and an administrator's reset makes it due again", async () => {
