@@ -3,7 +3,8 @@ ALTER TABLE "rule_set_versions" ADD COLUMN "txid" bigint;--> statement-breakpoin
 -- (1) The commit-time check of 0022 asked only whether the transaction wrote *some* audit row: a
 --     chained `session.sign_in` row let `insert into user_roles … 'admin'` commit. Now each changed
 --     row (old and new version) needs an audit row of the same transaction that names it:
---       users, user_roles, password_history, pending_role_grants  → entity ('user', username)
+--       users, user_roles, password_history, pending_role_grants  → entity ('user', username) with
+--         an action that writes that table (user.create, user.grant_role, … — not session.sign_in),
 --         or the seed's ('plant', …) row with action seed.* whose after.users lists that username;
 --       security_alerts                                           → ('security_alert', id);
 --       change_requests, change_request_targets, change_request_bases, signatures, impact_analyses
@@ -71,12 +72,18 @@ DECLARE
   crnum text;
   rsv text;
   site_code text;
+  acts text[];
 BEGIN
   CASE tbl
     WHEN 'users' THEN
       uname := r->>'username';
+      acts := ARRAY['user.create', 'user.deactivate', 'user.password_change', 'user.password_reset'];
     WHEN 'user_roles', 'password_history', 'pending_role_grants' THEN
       SELECT u.username INTO uname FROM users u WHERE u.id = (r->>'user_id')::int;
+      acts := CASE tbl
+        WHEN 'user_roles' THEN ARRAY['user.create', 'user.grant_role', 'user.revoke_role']
+        WHEN 'password_history' THEN ARRAY['user.create', 'user.password_change', 'user.password_reset']
+        ELSE ARRAY['user.create', 'user.grant_role_requested', 'user.grant_role', 'user.grant_role_declined'] END;
     WHEN 'security_alerts' THEN
       RETURN EXISTS (SELECT 1 FROM audit_trail a WHERE a.txid = tx AND a.entity_type = 'security_alert' AND a.entity_id = r->>'id');
     WHEN 'change_requests' THEN
@@ -107,7 +114,7 @@ BEGIN
   IF uname IS NOT NULL THEN
     RETURN EXISTS (
       SELECT 1 FROM audit_trail a WHERE a.txid = tx AND (
-        (a.entity_type = 'user' AND a.entity_id = uname)
+        (a.entity_type = 'user' AND a.entity_id = uname AND a.action = ANY (acts))
         OR (a.entity_type = 'plant' AND a.action LIKE 'seed.%'
             AND a.after->'users' @> jsonb_build_array(jsonb_build_object('username', uname)))));
   END IF;
