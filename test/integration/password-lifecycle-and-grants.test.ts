@@ -154,8 +154,15 @@ describe("the CLI", () => {
     spawnSync(process.execPath, ["--import", "tsx", "scripts/c981.ts", ...args], {
       input,
       encoding: "utf8",
-      env: { ...process.env, DATABASE_URL: withDatabase(inject("adminUrl"), database.name), C981_SEED: "none" },
+      // As deployed (ADR 018): the portal's credential is c981_app, migrations run as the owner.
+      env: { ...process.env, DATABASE_URL: appUrl(), C981_MIGRATE_URL: withDatabase(inject("adminUrl"), database.name), C981_SEED: "none" },
     });
+  const appUrl = () => {
+    const url = new URL(withDatabase(inject("adminUrl"), database.name));
+    url.username = "c981_app";
+    url.password = encodeURIComponent(inject("appPassword"));
+    return url.toString();
+  };
 
   it("changes a user's own password read from stdin, and an administrator's reset makes it due again", async () => {
     await createUser(database.db, "test", { username: "cli.user", displayName: "CLI User", password: "north-wind-garden-4", grants: [{ role: "viewer", site: null }], reason: "test" }, "fixture");
