@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   boolean,
   check,
   customType,
@@ -53,6 +54,12 @@ export const ruleSetVersions = pgTable(
     jws: text(),
     createdBy: text().notNull(),
     reason: text().notNull(),
+    /**
+     * The transaction that inserted the version (txid_current(), set by a trigger whatever the
+     * insert says; null on older rows). Only that transaction may close tracking rules at its
+     * effectiveFrom (migration 0023, ADR 018).
+     */
+    txid: bigint({ mode: "number" }),
   },
   (t) => [
     unique("rule_set_versions_site_version").on(t.siteId, t.version),

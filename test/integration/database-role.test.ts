@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { appendAudit } from "../../app/services/audit.server";
 import { createUser } from "../../app/services/users.server";
 import { openDatabase } from "../../app/utils/db.server";
@@ -29,6 +29,13 @@ beforeAll(async () => {
     displayName: "Erin Engineer",
     password: "a long enough passphrase",
     grants: [{ role: "engineer", site: null }],
+    reason: "test user",
+  }, "fixture");
+  await createUser(database.db, "test", {
+    username: "vera",
+    displayName: "Vera Viewer",
+    password: "a long enough passphrase",
+    grants: [{ role: "viewer", site: null }],
     reason: "test user",
   }, "fixture");
   // Written as the services write: the row and its audit row in one transaction.
@@ -120,6 +127,91 @@ describe("the Part 11 tables change only with an audit row in the same transacti
     });
     const [after] = await database.client`select role from user_roles where id = ${grantId}`;
     expect(after!.role).toBe("admin");
+  });
+
+  it("requires an audit row naming the changed row's entity with a fitting action, not just any audit row (review finding 1)", async () => {
+    const vera = sql`(select id from users where username = 'vera')`;
+    const adminGrants = async () =>
+      (await database.client`select count(*)::int as n from user_roles where user_id = (select id from users where username = 'vera') and role = 'admin'`)[0]!.n;
+    // A correctly chained session.sign_in row (for someone else, or for vera herself) does not cover a grant.
+    for (const entityId of ["erin", "vera"]) {
+      await expect(
+        database.db.transaction(async (tx) => {
+          await appendAudit(tx, { actor: entityId, action: "session.sign_in", entityType: "user", entityId });
+          await tx.execute(sql`insert into user_roles (user_id, role) select ${vera}, 'admin'`);
+        }),
+      ).rejects.toThrow(refused);
+    }
+    // A grant audited for another user does not cover vera's.
+    await expect(
+      database.db.transaction(async (tx) => {
+        await appendAudit(tx, { actor: "ada", action: "user.grant_role", entityType: "user", entityId: "erin" });
+        await tx.execute(sql`insert into user_roles (user_id, role) select ${vera}, 'admin'`);
+      }),
+    ).rejects.toThrow(refused);
+    // Nor does a seed row that does not list her.
+    await expect(
+      database.db.transaction(async (tx) => {
+        await appendAudit(tx, { actor: "seed", action: "seed.demo_plant", entityType: "plant", entityId: "demo", after: { users: [{ username: "erin" }] } });
+        await tx.execute(sql`insert into user_roles (user_id, role) select ${vera}, 'admin'`);
+      }),
+    ).rejects.toThrow(refused);
+    expect(await adminGrants()).toBe(0);
+    // A change request's rows need an audit row naming that request.
+    await expect(
+      database.db.transaction(async (tx) => {
+        await appendAudit(tx, { actor: "erin", action: "change_request.edit", entityType: "change_request", entityId: "CR-9999" });
+        await tx.execute(sql`update change_requests set title = 'forged' where id = ${requestId}`);
+      }),
+    ).rejects.toThrow(refused);
+    // An update moving a row to another entity needs both named: the old and the new.
+    await expect(
+      database.db.transaction(async (tx) => {
+        await appendAudit(tx, { actor: "ada", action: "user.grant_role", entityType: "user", entityId: "vera" });
+        await tx.execute(sql`update user_roles set user_id = ${vera} where id = ${grantId}`);
+      }),
+    ).rejects.toThrow(refused);
+    // The matching row passes.
+    await database.db.transaction(async (tx) => {
+      await appendAudit(tx, { actor: "ada", action: "user.grant_role", entityType: "user", entityId: "vera", after: { role: "release_manager" } });
+      await tx.execute(sql`insert into user_roles (user_id, role) select ${vera}, 'release_manager'`);
+    });
+    expect(await adminGrants()).toBe(0);
+  });
+
+  it("covers impact analyses, request bases and release waivers too (review finding 3)", async () => {
+    const [site] = await database.client<{ id: number }[]>`insert into sites (code, name, time_zone) values ('RB1', 'Role base', 'UTC') returning id`;
+    const base = (tx: typeof database.client) =>
+      tx`insert into change_request_bases (change_request_id, site_id, base_rules_digest) values (${requestId}, ${site!.id}, ${"0".repeat(64)})`;
+    await expect(base(database.client)).rejects.toThrow(refused);
+    await database.db.transaction(async (tx) => {
+      await appendAudit(tx, { actor: "erin", action: "change_request.rebase", entityType: "change_request", entityId: "CR-9001" });
+      await tx.execute(sql`insert into change_request_bases (change_request_id, site_id, base_rules_digest) values (${requestId}, ${site!.id}, ${"0".repeat(64)})`);
+    });
+    const triggers = await database.client<{ table: string }[]>`
+      select c.relname as table from pg_trigger t join pg_class c on c.oid = t.tgrelid
+      where t.tgname = c.relname || '_audited' and c.relname in ('impact_analyses', 'change_request_bases', 'release_waivers') order by 1`;
+    expect(triggers.map((t) => t.table)).toEqual(["change_request_bases", "impact_analyses", "release_waivers"]);
+  });
+
+  it("cannot be satisfied by a temporary table shadowing audit_trail", async () => {
+    const url = new URL(database.ownerUrl);
+    url.username = "c981_app";
+    url.password = encodeURIComponent(inject("appPassword"));
+    const app = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    try {
+      await expect(
+        app.begin(async (tx) => {
+          await tx`create temp table audit_trail (txid bigint, entity_type text, entity_id text, action text, after jsonb)`;
+          await tx`insert into audit_trail values (txid_current(), 'change_request', 'CR-9001', 'change_request.edit', null)`;
+          await tx`update change_requests set title = 'forged' where id = ${requestId}`;
+        }),
+      ).rejects.toThrow(refused);
+    } finally {
+      await app.end();
+    }
+    const [row] = await database.client`select title from change_requests where id = ${requestId}`;
+    expect(row!.title).toBe("A request");
   });
 
   it("does not count an audit row written in a savepoint that was rolled back, nor one claiming another transaction", async () => {

@@ -1,8 +1,8 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { identifierFormats, materialFamilies, materials, ruleSetVersions, sites, trackingRules } from "../../db/schema";
 import { ruleInForce } from "../../app/queries/tracking-rules.server";
-import { currentDataPoint } from "../../app/services/audit.server";
+import { appendAudit, currentDataPoint } from "../../app/services/audit.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
@@ -133,6 +133,35 @@ describe("createRuleSetVersion", () => {
     await expect(database.client`update tracking_rules set effective_to = effective_from + interval '1 hour' where id = ${open!.id}`).rejects.toThrow(/later rule-set version/);
     const [{ n }] = (await database.client`select count(*)::int as n from tracking_rules where id = ${open!.id} and effective_to is null`) as unknown as [{ n: number }];
     expect(n).toBe(1);
+  });
+
+  it("lets only the transaction inserting the site's latest version close a rule, at its start (review finding 2)", async () => {
+    // An open rule, and a later version of its site that is not the latest (it began in the past).
+    const [pair] = await database.client<{ id: number; endAt: string; code: string }[]>`
+      select t.id, v.effective_from::text as "endAt", s.code from tracking_rules t
+      join rule_set_versions v on v.site_id = t.site_id and v.id > t.rule_set_version_id
+      join sites s on s.id = t.site_id
+      where t.site_id = ${siteId} and t.effective_to is null
+        and v.version < (select max(version) from rule_set_versions where site_id = ${siteId})
+      order by t.id, v.version limit 1`;
+    expect(pair).toBeDefined();
+    const [latest] = await database.client<{ version: number; from: string }[]>`
+      select version, effective_from::text as from from rule_set_versions where site_id = ${siteId} order by version desc limit 1`;
+    // With an audit row naming a version of the site, as c981_app: neither a past version's start
+    // nor the latest version's start (inserted by another transaction) may close the rule.
+    for (const end of [pair!.endAt, latest!.from]) {
+      const error = await database.db
+        .transaction(async (tx) => {
+          await appendAudit(tx, { actor: "mallory", action: "rule_set_version.create", entityType: "rule_set_version", entityId: `${pair!.code}/${latest!.version}` });
+          await tx.execute(sql`update tracking_rules set effective_to = ${end}::timestamptz where id = ${pair!.id}`);
+        })
+        .then(() => undefined, (e: Error & { cause?: Error }) => e.cause?.message ?? e.message);
+      expect(error).toMatch(/later rule-set version/);
+    }
+    const [still] = await database.client`select effective_to from tracking_rules where id = ${pair!.id}`;
+    expect(still!.effective_to).toBeNull();
+    const stamped = await database.client`select count(*)::int as n from rule_set_versions where site_id = ${siteId} and txid is null`;
+    expect(stamped[0]!.n).toBe(0);
   });
 
   it("gives concurrent releases for one site distinct consecutive numbers", async () => {
