@@ -109,3 +109,18 @@ describe("allowed everywhere (issue 19: the quarantine release reaches every sit
     expect(mayEverywhere([{ role: "viewer", siteId: null }], "create", "TraceItem")).toBe(false);
   });
 });
+
+describe("while the password must change (ADR 020; review: an operator-set administrator confirmed a grant)", () => {
+  for (const role of ROLES) {
+    it(`${role}: only reading, exporting and reaching the signature forms (the credential check refuses there)`, () => {
+      const full = defineAbilityFor([{ role, siteId: null }]);
+      const due = defineAbilityFor([{ role, siteId: null }], { passwordChangeDue: true });
+      for (const action of ACTIONS) {
+        for (const subjectType of SUBJECTS) {
+          const kept = ["read", "export", "sign", "release"].includes(action) && full.can(action, subjectType);
+          expect(due.can(action, subjectType), `${action} ${subjectType}`).toBe(kept);
+        }
+      }
+    });
+  }
+});

@@ -9,6 +9,8 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { beforeAll, describe, expect, it, inject } from "vitest";
 import { action as changePasswordAction } from "../../app/routes/account.password";
 import { action as dashboardAction } from "../../app/routes/_index";
+import { action as userAction } from "../../app/routes/users.$username";
+import { action as usersAction } from "../../app/routes/users._index";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { createChangeRequest, signChangeRequest, submitChangeRequest, MAX_FAILED_SIGNATURES, type Signer } from "../../app/services/change-requests.server";
 import { changeOwnPassword } from "../../app/services/passwords.server";
@@ -193,6 +195,33 @@ describe("two-person grants", () => {
     expect(actions).toEqual(["user.grant_role_requested by ada.admin", "user.grant_role by admin.two"]);
     await expect(decideGrant(database.db, "admin.two", { id: pending.id, decision: "decline", reason: "again" })).rejects.toThrow(/No such grant waiting for a decision/);
   });
+
+  it("a second administrator whose password the operator set confirms nothing and administers nothing until they change it (review finding)", async () => {
+    await createUser(database.db, "cli:root", { username: "admin.fresh", displayName: "Admin Fresh", password: ADMIN_SET, grants: [{ role: "admin", site: null }], reason: "second key holder" }, "operator");
+    await createUser(database.db, "test", { username: "mallory.target", displayName: "Mallory", password: "violet-ferry-compass-8", grants: [{ role: "viewer", site: null }], reason: "test" }, "fixture");
+    const pending = await grantRole(database.db, "ada.admin", { username: "mallory.target", grant: { role: "release_manager", site: null }, reason: "covers releases" });
+    const fresh = await signedInAs("admin.fresh", ADMIN_SET);
+    const asFresh = async () => (await getSignedIn(new Request("http://127.0.0.1/", { headers: { Cookie: `${SESSION_COOKIE}=${fresh.sessionId}` } })))!;
+    // The ability refuses every administrative action while the password must change; browsing stays.
+    const ability = (await asFresh()).ability;
+    for (const act of ["create", "update", "deactivate"] as const) expect(ability.can(act, "User")).toBe(false);
+    expect(ability.can("read", "User")).toBe(true);
+    // Through the portal, as the browser posts: confirm, grant, deactivate, create — all 403, nothing changes.
+    const withParams = (fields: Record<string, string>) => postForm(((args: ActionFunctionArgs) => userAction({ ...args, params: { username: "mallory.target" } })) as never, "/users/mallory.target", fresh.sessionId, fields);
+    expect((await withParams({ intent: "confirm", grantRequest: String(pending.id), reason: "looks fine" })).status).toBe(403);
+    expect((await withParams({ intent: "grant", "grant.role": "admin", "grant.site": "", reason: "more" })).status).toBe(403);
+    expect((await withParams({ intent: "deactivate", reason: "gone" })).status).toBe(403);
+    expect((await postForm(usersAction, "/users", fresh.sessionId, { username: "sock.puppet", displayName: "Sock", password: "orange-bridge-window-4", "grants[0].role": "viewer", "grants[0].site": "", reason: "x" })).status).toBe(403);
+    // The service refuses too (the last gate before user_roles).
+    await expect(decideGrant(database.db, "admin.fresh", { id: pending.id, decision: "confirm", reason: "looks fine" })).rejects.toThrow(/Change your own password before deciding a grant/);
+    expect((await database.client`select decision from pending_role_grants where id = ${pending.id}`)[0]!.decision).toBeNull();
+    expect((await database.client`select count(*)::int as n from users where username = 'sock.puppet'`)[0]!.n).toBe(0);
+    // Once they chose their own password, they are the second person.
+    await changeOwnPassword(database.db, { username: "admin.fresh", currentPassword: ADMIN_SET, newPassword: "tidal-quarry-beacon-31", historyDepth: 5, keepSessionIdHash: hashSessionId(fresh.sessionId), via: "portal" });
+    expect((await asFresh()).ability.can("update", "User")).toBe(true);
+    expect((await withParams({ intent: "confirm", grantRequest: String(pending.id), reason: "checked with the plant manager" })).status).toBe(302);
+    expect((await database.client`select decision, decided_by from pending_role_grants where id = ${pending.id}`)[0]).toEqual({ decision: "confirmed", decided_by: "admin.fresh" });
+  }, 60_000);
 
   it("an account created in the portal holds its roles only once a second administrator confirms them", async () => {
     const created = await createUser(database.db, "ada.admin", { username: "new.hire", displayName: "New Hire", password: ADMIN_SET, grants: [{ role: "engineer", site: "EIN" }], reason: "joins" }, "portal");
