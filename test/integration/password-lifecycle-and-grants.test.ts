@@ -139,6 +139,32 @@ describe("an administrator-set password", () => {
     expect((await database.client`select count(*)::int as n from audit_trail where entity_id = 'pw.author' and action = 'user.password_change_failed'`)[0]!.n).toBe(1);
   });
 
+  it("30 parallel wrong current passwords are judged at most 3 times, alert the administrators and lock signing too (review finding)", async () => {
+    await createUser(database.db, "test", { username: "guess.target", displayName: "Guess Target", password: "harbour-violet-signal-12", grants: [{ role: "quality_reviewer", site: null }], reason: "test" }, "fixture");
+    const session = await signedInAs("guess.target", "harbour-violet-signal-12");
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        postForm(changePasswordAction, "/account/password", session.sessionId, { currentPassword: `wrong-guess-number-${i}`, newPassword: OWN, confirmPassword: OWN, redirectTo: "/" }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(MAX_FAILED_SIGNATURES);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(30 - MAX_FAILED_SIGNATURES);
+    const rows = async (action: string) => Number((await database.client`select count(*)::int as n from audit_trail where entity_id = 'guess.target' and action = ${action}`)[0]!.n);
+    expect(await rows("user.password_change_failed")).toBe(MAX_FAILED_SIGNATURES);
+    expect(await rows("user.password_change_refused")).toBe(30 - MAX_FAILED_SIGNATURES);
+    const alerts = await database.client`select kind, occurrences from security_alerts where username = 'guess.target' and acknowledged_at is null`;
+    expect(alerts.map((a) => ({ ...a }))).toEqual([{ kind: "password_change_failures", occurrences: 1 }]);
+    // The right current password is locked out too, and so is signing: one lockout for both.
+    const right = await postForm(changePasswordAction, "/account/password", session.sessionId, { currentPassword: "harbour-violet-signal-12", newPassword: OWN, confirmPassword: OWN, redirectTo: "/" });
+    expect(right.status).toBe(429);
+    const number = await newRequest("Serialize ASM-1005 at EIN", "ASM-1005");
+    const signer: Signer = { id: session.userId, username: "guess.target", displayName: "Guess Target", roles: ["quality_reviewer"], sessionIdHash: hashSessionId(session.sessionId) };
+    const signed = await signChangeRequest(database.db, signer, number, { meaning: "approved", role: "quality_reviewer", username: "guess.target", password: "harbour-violet-signal-12", rowVersion: await rowVersion(number), analysisHash: await analysed(database.db, number) });
+    expect(JSON.stringify(signed)).toMatch(/Signing is locked/);
+    expect((await userRow("guess.target")).password_must_change).toBe(false);
+  }, 60_000);
+
   it("refuses reusing any of the last passwords", async () => {
     await createUser(database.db, "test", { username: "reuse.me", displayName: "Reuse", password: "first-pass-phrase-1", grants: [{ role: "viewer", site: null }], reason: "test" }, "fixture");
     const change = (from: string, to: string) => changeOwnPassword(database.db, { username: "reuse.me", currentPassword: from, newPassword: to, historyDepth: 3, keepSessionIdHash: null, via: "test" });
