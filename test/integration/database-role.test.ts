@@ -30,7 +30,7 @@ beforeAll(async () => {
     password: "a long enough passphrase",
     grants: [{ role: "engineer", site: null }],
     reason: "test user",
-  });
+  }, "fixture");
   // Written as the services write: the row and its audit row in one transaction.
   requestId = await database.db.transaction(async (tx) => {
     const [row] = await tx.execute<{ id: number }>(sql`
