@@ -25,7 +25,7 @@ import { createTestDatabase, withDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 import { signedInPerson } from "../setup/people";
 
-let database: Database & { name: string };
+let database: Database & { name: string; ownerUrl: string };
 const ADMIN_SET = "river-stone-lantern-7";
 const OWN = "my-own-quiet-harbour-42";
 let author: Signer;
@@ -182,7 +182,7 @@ describe("the CLI", () => {
     spawnSync(process.execPath, ["--import", "tsx", "scripts/c981.ts", ...args], {
       input,
       encoding: "utf8",
-      env: { ...process.env, DATABASE_URL: withDatabase(inject("adminUrl"), database.name), C981_SEED: "none" },
+      env: { ...process.env, DATABASE_URL: withDatabase(inject("adminUrl"), database.name), C981_MIGRATE_URL: database.ownerUrl, C981_SEED: "none" },
     });
 
   it("changes a user's own password read from stdin, and an administrator's reset makes it due again", async () => {
