@@ -109,3 +109,60 @@ describe("allowed everywhere (issue 19: the quarantine release reaches every sit
     expect(mayEverywhere([{ role: "viewer", siteId: null }], "create", "TraceItem")).toBe(false);
   });
 });
+
+describe("while the password must change (ADR 020; review: an operator-set administrator confirmed a grant)", () => {
+  for (const role of ROLES) {
+    it(`${role}: only reading, exporting and reaching the signature forms (the credential check refuses there)`, () => {
+      const full = defineAbilityFor([{ role, siteId: null }]);
+      const due = defineAbilityFor([{ role, siteId: null }], { passwordChangeDue: true });
+      for (const action of ACTIONS) {
+        for (const subjectType of SUBJECTS) {
+          const kept = ["read", "export", "sign", "release"].includes(action) && full.can(action, subjectType);
+          expect(due.can(action, subjectType), `${action} ${subjectType}`).toBe(kept);
+        }
+      }
+    });
+  }
+});
+
+describe("mixed-site users for every role pair: role A at CLT, role B at EIN (issue 19 done-when)", () => {
+  const CLT = 11;
+  const EIN = 12;
+  const ELSEWHERE = 13;
+  const allowedScoped = (role: Role, key: string) => EXPECTED_ALL_SITES[role].includes(key) && SITE_SCOPED_KEEPS.has(key);
+  for (const a of ROLES) {
+    for (const b of ROLES) {
+      if (a === b) continue;
+      it(`${a}@CLT + ${b}@EIN: each action on each site follows the role held there`, () => {
+        const ability = defineAbilityFor([
+          { role: a, siteId: CLT },
+          { role: b, siteId: EIN },
+        ]);
+        for (const action of ACTIONS) {
+          for (const subjectType of SUBJECTS) {
+            const key = `${action} ${subjectType}`;
+            const field = SITE_BOUND[subjectType];
+            if (field) {
+              const at = (site: number) => record(subjectType, { [field]: field === "siteIds" ? [site] : site });
+              expect(ability.can(action, at(CLT)), `${key} at CLT`).toBe(allowedScoped(a, key));
+              expect(ability.can(action, at(EIN)), `${key} at EIN`).toBe(allowedScoped(b, key));
+              expect(ability.can(action, at(ELSEWHERE)), `${key} elsewhere`).toBe(false);
+              if (subjectType === "ChangeRequest") {
+                // A request spanning both sites: the record check passes on one site (the routes
+                // check each site, requireEverySite); the role held at both is neither.
+                expect(rolesHeldAtEverySite([{ role: a, siteId: CLT }, { role: b, siteId: EIN }], [CLT, EIN])).toEqual([]);
+              }
+            } else {
+              // Global subjects: a site-scoped grant reaches them only where the table allows.
+              expect(ability.can(action, subjectType), key).toBe(allowedScoped(a, key) || allowedScoped(b, key));
+            }
+          }
+        }
+        // Signing in a role and releasing count only where that role is held.
+        expect(rolesHeldAtEverySite([{ role: a, siteId: CLT }, { role: b, siteId: EIN }], [CLT])).toEqual([a]);
+        expect(rolesHeldAtEverySite([{ role: a, siteId: CLT }, { role: b, siteId: EIN }], [EIN])).toEqual([b]);
+        expect(mayEverywhere([{ role: a, siteId: CLT }, { role: b, siteId: EIN }], "release", "ChangeRequest")).toBe(false);
+      });
+    }
+  }
+});

@@ -87,10 +87,27 @@ export interface Grant {
   siteId: number | null;
 }
 
-export function defineAbilityFor(grants: readonly Grant[]): AppAbility {
+/**
+ * What a user may still do while their password must change (set by someone else, or past its
+ * maximum age — ADR 020): browse and export, and reach the signature and release forms, where the
+ * one credential check refuses with the reason and an audit row. Everything else that acts —
+ * grants and their confirmation, creating, changing or deactivating users, acknowledging alerts,
+ * drafting, importing — waits for the owner's own password: whoever chose the password could
+ * otherwise act as its owner (21 CFR 11.300(b); issue 19 review: a second administrator with an
+ * operator-set password confirmed another administrator's grant).
+ */
+export const ACTIONS_WHILE_PASSWORD_CHANGE_DUE: readonly Action[] = ["read", "export", "sign", "release"];
+
+export interface AbilityOptions {
+  /** The user's password must change before they act (ADR 020): only ACTIONS_WHILE_PASSWORD_CHANGE_DUE. */
+  passwordChangeDue?: boolean;
+}
+
+export function defineAbilityFor(grants: readonly Grant[], options: AbilityOptions = {}): AppAbility {
   const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
   for (const grant of grants) {
     for (const p of PERMISSIONS[grant.role]) {
+      if (options.passwordChangeDue && !ACTIONS_WHILE_PASSWORD_CHANGE_DUE.includes(p.action)) continue;
       if (grant.siteId === null) {
         can(p.action, p.subject);
       } else if (!p.allSitesOnly) {

@@ -78,7 +78,7 @@ export function AppShell({ children }: { children: ReactNode }) {
         {user?.passwordChange ? (
           <p className="notice notice-warn password-change-due">
             {user.passwordChange === "expired" ? "Your password is older than the maximum age." : "Your password was set by an administrator."} You cannot sign
-            anything until you <Link to="/account/password">change your password</Link>.
+            anything until you <Link to="/account/password">change your password</Link>, nor administer, draft or import: until then you can browse.
           </p>
         ) : null}
         {children}

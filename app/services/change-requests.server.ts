@@ -49,6 +49,7 @@ import { verifyPassword } from "../utils/password.server";
 import { passwordChangeDue } from "../domain/password-policy";
 import { readEnv } from "../utils/env.server";
 import { raiseAlert } from "./security-alerts.server";
+import { FAILED_PASSWORD_CHECK_WINDOW_MINUTES, lockAndCountFailedPasswordChecks, MAX_FAILED_PASSWORD_CHECKS } from "./password-checks.server";
 import { analysisCurrency } from "./impact-analysis.server";
 import { appendAudit } from "./audit.server";
 
@@ -60,10 +61,9 @@ export interface Person {
 
 /** A series of signings within this many minutes of each other is one continuous session (11.200(a)(1)). */
 export const CONTINUOUS_SIGNING_MINUTES = 15;
-export const MAX_FAILED_SIGNATURES = 3;
-export const FAILED_SIGNATURE_WINDOW_MINUTES = 15;
-/** Advisory-lock class of signature-credential judgements (the second key is the signer's id). */
-const SIGNATURE_LOCK_CLASS = 981_102;
+/** Signatures share their lockout with the current password of a password change (app/services/password-checks.server.ts). */
+export const MAX_FAILED_SIGNATURES = MAX_FAILED_PASSWORD_CHECKS;
+export const FAILED_SIGNATURE_WINDOW_MINUTES = FAILED_PASSWORD_CHECK_WINDOW_MINUTES;
 
 function fieldsOf(issues: readonly { path: PropertyKey[]; message: string }[]): Record<string, string[]> {
   const fields: Record<string, string[]> = {};
@@ -577,12 +577,7 @@ export async function checkSignatureCredentials(
   // Counted, judged and recorded under an advisory lock per signer: parallel attempts are judged
   // one after another, so the limit holds however many arrive at once (issue 19).
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${SIGNATURE_LOCK_CLASS}, ${signer.id})`);
-    const [failures] = await tx.execute<{ n: number }>(sql`
-      select count(*)::int as n from audit_trail
-      where entity_type = 'user' and entity_id = ${signer.username} and action = 'signature.failed'
-        and recorded_at > now() - make_interval(mins => ${FAILED_SIGNATURE_WINDOW_MINUTES})
-        and recorded_at > coalesce((select max(recorded_at) from audit_trail where actor = ${signer.username} and action in ('change_request.sign', 'rule_set.release')), '-infinity')`);
+    const failures = { n: await lockAndCountFailedPasswordChecks(tx, signer) };
     if ((failures?.n ?? 0) >= MAX_FAILED_SIGNATURES) {
       return { ok: false as const, locked: true, fields: { form: [`Signing is locked for ${FAILED_SIGNATURE_WINDOW_MINUTES} minutes after ${MAX_FAILED_SIGNATURES} failed attempts.`] } };
     }

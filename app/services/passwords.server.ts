@@ -9,6 +9,8 @@ import type { Db, Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { hashPassword, verifyPassword } from "../utils/password.server";
 import { appendAudit } from "./audit.server";
+import { FAILED_PASSWORD_CHECK_WINDOW_MINUTES, lockAndCountFailedPasswordChecks, MAX_FAILED_PASSWORD_CHECKS } from "./password-checks.server";
+import { raiseAlert } from "./security-alerts.server";
 
 /**
  * The password lifecycle (21 CFR 11.300(b), ADR 020). No password, hash or part of either ever
@@ -61,8 +63,10 @@ export interface ChangeOwnPassword {
 
 /**
  * The owner changes their own password: the current one proves it is them. A wrong current
- * password changes nothing and is audited (it counts towards nothing else: the sign-in and
- * signature lockouts keep their own counts).
+ * password changes nothing and is audited, and counts towards the same lockout as a signature's
+ * password (app/services/password-checks.server.ts, ADR 020): judged under the user's advisory
+ * lock, so parallel guesses are judged at most as often as the limit allows, and the failure that
+ * reaches it raises a security alert (21 CFR 11.300(d)).
  */
 export async function changeOwnPassword(db: Db, input: ChangeOwnPassword): Promise<void> {
   const parsed = newPasswordSchema(input.username).safeParse(input.newPassword);
@@ -71,14 +75,30 @@ export async function changeOwnPassword(db: Db, input: ChangeOwnPassword): Promi
   if (common.length) throw new DomainError("invalid", "The new password does not meet the policy", { newPassword: common });
   const newHash = await hashPassword(input.newPassword);
   await db.transaction(async (tx) => {
+    const [known] = await tx.select({ id: users.id, active: users.active }).from(users).where(eq(users.username, input.username));
+    if (!known || !known.active) throw new DomainError("not_found", `user ${input.username} does not exist or is deactivated`, { username: ["No such active user"] });
+    const failures = await lockAndCountFailedPasswordChecks(tx, { id: known.id, username: input.username });
+    if (failures >= MAX_FAILED_PASSWORD_CHECKS) {
+      await appendAudit(tx, {
+        actor: input.username,
+        action: "user.password_change_refused",
+        entityType: "user",
+        entityId: input.username,
+        after: { via: input.via, cause: "locked", failures, windowMinutes: FAILED_PASSWORD_CHECK_WINDOW_MINUTES },
+      });
+      return "locked";
+    }
     const [user] = await tx
       .select({ id: users.id, passwordHash: users.passwordHash, active: users.active, mustChange: users.passwordMustChange })
       .from(users)
-      .where(eq(users.username, input.username))
+      .where(eq(users.id, known.id))
       .for("update");
     if (!user || !user.active) throw new DomainError("not_found", `user ${input.username} does not exist or is deactivated`, { username: ["No such active user"] });
     if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
       await appendAudit(tx, { actor: input.username, action: "user.password_change_failed", entityType: "user", entityId: input.username, after: { via: input.via, cause: "wrong_current_password" } });
+      if (failures + 1 >= MAX_FAILED_PASSWORD_CHECKS) {
+        await raiseAlert(tx, { kind: "password_change_failures", username: input.username, detail: { via: input.via, failures: failures + 1, windowMinutes: FAILED_PASSWORD_CHECK_WINDOW_MINUTES } });
+      }
       return "wrong";
     }
     if (await usedRecently(tx, user.id, user.passwordHash, input.newPassword, input.historyDepth)) {
@@ -100,8 +120,12 @@ export async function changeOwnPassword(db: Db, input: ChangeOwnPassword): Promi
     });
     return "changed";
   }).then((outcome) => {
-    // Thrown after the transaction so that the failed attempt's audit row is kept.
+    // Thrown after the transaction so that the failed attempt's audit row (and alert) is kept.
     if (outcome === "wrong") throw new DomainError("invalid", "Wrong current password: nothing changed", { currentPassword: ["Wrong password: nothing changed"] });
+    if (outcome === "locked") {
+      const message = `Password checks are locked for up to ${FAILED_PASSWORD_CHECK_WINDOW_MINUTES} minutes after ${MAX_FAILED_PASSWORD_CHECKS} wrong passwords (signatures and password changes count together). Nothing changed.`;
+      throw new DomainError("too_many", message, { currentPassword: [message] });
+    }
   });
 }
 

@@ -11,7 +11,7 @@ import { appendAudit } from "./audit.server";
  * administrators' dashboard until one acknowledges it. One open alert per kind and account; later
  * failures while it is open count on it. ADR 020.
  */
-export type AlertKind = "sign_in_failures" | "signature_failures";
+export type AlertKind = "sign_in_failures" | "signature_failures" | "password_change_failures";
 
 export async function raiseAlert(tx: Tx, alert: { kind: AlertKind; username: string; detail: Record<string, unknown> }): Promise<void> {
   const rows = await tx.execute<{ id: number; occurrences: number }>(sql`

@@ -40,6 +40,8 @@ let dummyHash: Promise<string> | undefined;
 
 /** Advisory-lock class of sign-in judgements (the second key is the attempt's name × address). */
 const SIGN_IN_LOCK_CLASS = 981_101;
+/** Advisory-lock class of the account-wide count of failed sign-ins (the second key is the name). */
+const SIGN_IN_ACCOUNT_LOCK_CLASS = 981_103;
 
 /**
  * Signs a user in: throttles repeated failures per user name and client address (counted from the
@@ -114,6 +116,21 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
       // that exist: unknown names are probes of no one's account, audited and throttled alike.
       if (known && failures.n + 1 >= MAX_FAILED_SIGN_INS) {
         await raiseAlert(tx, { kind: "sign_in_failures", username, detail: { ip: attempt.ip, failures: failures.n + 1, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES } });
+      } else if (known) {
+        // Lock the pair, alert on the account: failures from many addresses reach the threshold
+        // for the account though no pair does (a spread guess). Counted under a second lock per
+        // account (always taken after the pair's), so parallel failures from different addresses
+        // see each other and the one reaching the threshold alerts.
+        await tx.execute(sql`select pg_advisory_xact_lock(${SIGN_IN_ACCOUNT_LOCK_CLASS}, hashtext(${username}))`);
+        const [account] = await tx.execute<{ n: number; addresses: number }>(sql`
+          select count(*)::int as n, count(distinct coalesce(after->>'ip', ''))::int as addresses from audit_trail
+          where entity_type = 'user' and entity_id = ${username} and action = 'session.sign_in_failed'
+            and recorded_at > now() - make_interval(mins => ${FAILED_SIGN_IN_WINDOW_MINUTES})
+            and recorded_at > coalesce((select max(recorded_at) from audit_trail
+              where entity_type = 'user' and entity_id = ${username} and action = 'session.sign_in'), '-infinity')`);
+        if (account && account.n >= MAX_FAILED_SIGN_INS) {
+          await raiseAlert(tx, { kind: "sign_in_failures", username, detail: { scope: "account", ip: attempt.ip, failures: account.n, addresses: account.addresses, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES } });
+        }
       }
       return { ok: false as const, reason: "invalid" as const };
     }

@@ -14,6 +14,8 @@ import type { Db, Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { hashPassword } from "../utils/password.server";
 import { appendAudit } from "./audit.server";
+import { passwordChangeDue } from "../domain/password-policy";
+import { readEnv } from "../utils/env.server";
 import { serverPasswordProblems, storePassword } from "./passwords.server";
 
 /** Who does it: a signed-in user's name, or `cli:<os user>` for the admin CLI. */
@@ -231,6 +233,14 @@ export async function decideGrant(db: Db, actor: Actor, input: { id: number; dec
       .where(and(eq(pendingRoleGrants.id, input.id), isNull(pendingRoleGrants.decidedAt)))
       .for("update", { of: pendingRoleGrants });
     if (!request) throw new DomainError("not_found", "No such grant waiting for a decision", { form: ["This grant was decided already or does not exist"] });
+    // The second person of a two-person control must be that person: a decider whose password
+    // someone else set (or that has aged out) is refused here too, not only by the portal's
+    // ability (policies/ability.ts, ADR 020) — the service is the last gate before user_roles.
+    const [decider] = await tx.select({ mustChange: users.passwordMustChange, changedAt: users.passwordChangedAt }).from(users).where(eq(users.username, actor));
+    if (decider && passwordChangeDue({ mustChange: decider.mustChange, changedAt: decider.changedAt }, new Date(), readEnv().C981_PASSWORD_MAX_AGE_DAYS)) {
+      const message = "Change your own password before deciding a grant: it was set by someone else or is past its maximum age.";
+      throw new DomainError("forbidden", message, { form: [message] });
+    }
     if (input.decision === "confirm") {
       if (actor === request.requestedBy) {
         const message = "A second administrator must confirm this grant: you asked for it.";

@@ -71,7 +71,8 @@ export async function getSignedIn(request: Request): Promise<SignedIn | null> {
   return {
     user: session.user,
     grants,
-    ability: defineAbilityFor(grants),
+    // One place: while the password must change, the ability itself refuses every administrative action.
+    ability: defineAbilityFor(grants, { passwordChangeDue: session.user.passwordChange !== null }),
     sites: scope === "all" ? allSites : allSites.filter((s) => scope.includes(s.id)),
     scope,
     sessionIdHash: hashSessionId(sessionId),
@@ -93,7 +94,8 @@ export async function requireUser(request: Request): Promise<SignedIn> {
 export async function requirePermission(request: Request, action: Action, subject: SubjectType): Promise<SignedIn> {
   const signedIn = await requireUser(request);
   if (!signedIn.ability.can(action, subject)) {
-    throw new Response("You do not have permission to do this.", { status: 403, statusText: "Forbidden" });
+    const why = signedIn.user.passwordChange && defineAbilityFor(signedIn.grants).can(action, subject) ? " Change your password first (Change password, at the top of the page): until then you can browse but not act." : "";
+    throw new Response(`You do not have permission to do this.${why}`, { status: 403, statusText: "Forbidden" });
   }
   return signedIn;
 }

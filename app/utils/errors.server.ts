@@ -3,9 +3,10 @@
  * turns them into a response, the CLI into a message and exit code.
  */
 /** `unprocessable`: well-formed input that names something that does not exist as stated (422). */
-export type DomainErrorCode = "not_found" | "invalid" | "conflict" | "forbidden" | "unprocessable";
+/** `too_many`: refused by a lockout after repeated failures (429). */
+export type DomainErrorCode = "not_found" | "invalid" | "conflict" | "forbidden" | "unprocessable" | "too_many";
 
-const STATUS: Record<DomainErrorCode, number> = { not_found: 404, invalid: 400, conflict: 409, forbidden: 403, unprocessable: 422 };
+const STATUS: Record<DomainErrorCode, number> = { not_found: 404, invalid: 400, conflict: 409, forbidden: 403, unprocessable: 422, too_many: 429 };
 
 export class DomainError extends Error {
   override name = "DomainError";

@@ -9,6 +9,8 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { beforeAll, describe, expect, it, inject } from "vitest";
 import { action as changePasswordAction } from "../../app/routes/account.password";
 import { action as dashboardAction } from "../../app/routes/_index";
+import { action as userAction } from "../../app/routes/users.$username";
+import { action as usersAction } from "../../app/routes/users._index";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { createChangeRequest, signChangeRequest, submitChangeRequest, MAX_FAILED_SIGNATURES, type Signer } from "../../app/services/change-requests.server";
 import { changeOwnPassword } from "../../app/services/passwords.server";
@@ -23,7 +25,7 @@ import { createTestDatabase, withDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 import { signedInPerson } from "../setup/people";
 
-let database: Database & { name: string };
+let database: Database & { name: string; ownerUrl: string };
 const ADMIN_SET = "river-stone-lantern-7";
 const OWN = "my-own-quiet-harbour-42";
 let author: Signer;
@@ -137,6 +139,32 @@ describe("an administrator-set password", () => {
     expect((await database.client`select count(*)::int as n from audit_trail where entity_id = 'pw.author' and action = 'user.password_change_failed'`)[0]!.n).toBe(1);
   });
 
+  it("30 parallel wrong current passwords are judged at most 3 times, alert the administrators and lock signing too (review finding)", async () => {
+    await createUser(database.db, "test", { username: "guess.target", displayName: "Guess Target", password: "harbour-violet-signal-12", grants: [{ role: "quality_reviewer", site: null }], reason: "test" }, "fixture");
+    const session = await signedInAs("guess.target", "harbour-violet-signal-12");
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        postForm(changePasswordAction, "/account/password", session.sessionId, { currentPassword: `wrong-guess-number-${i}`, newPassword: OWN, confirmPassword: OWN, redirectTo: "/" }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(MAX_FAILED_SIGNATURES);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(30 - MAX_FAILED_SIGNATURES);
+    const rows = async (action: string) => Number((await database.client`select count(*)::int as n from audit_trail where entity_id = 'guess.target' and action = ${action}`)[0]!.n);
+    expect(await rows("user.password_change_failed")).toBe(MAX_FAILED_SIGNATURES);
+    expect(await rows("user.password_change_refused")).toBe(30 - MAX_FAILED_SIGNATURES);
+    const alerts = await database.client`select kind, occurrences from security_alerts where username = 'guess.target' and acknowledged_at is null`;
+    expect(alerts.map((a) => ({ ...a }))).toEqual([{ kind: "password_change_failures", occurrences: 1 }]);
+    // The right current password is locked out too, and so is signing: one lockout for both.
+    const right = await postForm(changePasswordAction, "/account/password", session.sessionId, { currentPassword: "harbour-violet-signal-12", newPassword: OWN, confirmPassword: OWN, redirectTo: "/" });
+    expect(right.status).toBe(429);
+    const number = await newRequest("Serialize ASM-1005 at EIN", "ASM-1005");
+    const signer: Signer = { id: session.userId, username: "guess.target", displayName: "Guess Target", roles: ["quality_reviewer"], sessionIdHash: hashSessionId(session.sessionId) };
+    const signed = await signChangeRequest(database.db, signer, number, { meaning: "approved", role: "quality_reviewer", username: "guess.target", password: "harbour-violet-signal-12", rowVersion: await rowVersion(number), analysisHash: await analysed(database.db, number) });
+    expect(JSON.stringify(signed)).toMatch(/Signing is locked/);
+    expect((await userRow("guess.target")).password_must_change).toBe(false);
+  }, 60_000);
+
   it("refuses reusing any of the last passwords", async () => {
     await createUser(database.db, "test", { username: "reuse.me", displayName: "Reuse", password: "first-pass-phrase-1", grants: [{ role: "viewer", site: null }], reason: "test" }, "fixture");
     const change = (from: string, to: string) => changeOwnPassword(database.db, { username: "reuse.me", currentPassword: from, newPassword: to, historyDepth: 3, keepSessionIdHash: null, via: "test" });
@@ -193,6 +221,33 @@ describe("two-person grants", () => {
     expect(actions).toEqual(["user.grant_role_requested by ada.admin", "user.grant_role by admin.two"]);
     await expect(decideGrant(database.db, "admin.two", { id: pending.id, decision: "decline", reason: "again" })).rejects.toThrow(/No such grant waiting for a decision/);
   });
+
+  it("a second administrator whose password the operator set confirms nothing and administers nothing until they change it (review finding)", async () => {
+    await createUser(database.db, "cli:root", { username: "admin.fresh", displayName: "Admin Fresh", password: ADMIN_SET, grants: [{ role: "admin", site: null }], reason: "second key holder" }, "operator");
+    await createUser(database.db, "test", { username: "mallory.target", displayName: "Mallory", password: "violet-ferry-compass-8", grants: [{ role: "viewer", site: null }], reason: "test" }, "fixture");
+    const pending = await grantRole(database.db, "ada.admin", { username: "mallory.target", grant: { role: "release_manager", site: null }, reason: "covers releases" });
+    const fresh = await signedInAs("admin.fresh", ADMIN_SET);
+    const asFresh = async () => (await getSignedIn(new Request("http://127.0.0.1/", { headers: { Cookie: `${SESSION_COOKIE}=${fresh.sessionId}` } })))!;
+    // The ability refuses every administrative action while the password must change; browsing stays.
+    const ability = (await asFresh()).ability;
+    for (const act of ["create", "update", "deactivate"] as const) expect(ability.can(act, "User")).toBe(false);
+    expect(ability.can("read", "User")).toBe(true);
+    // Through the portal, as the browser posts: confirm, grant, deactivate, create — all 403, nothing changes.
+    const withParams = (fields: Record<string, string>) => postForm(((args: ActionFunctionArgs) => userAction({ ...args, params: { username: "mallory.target" } })) as never, "/users/mallory.target", fresh.sessionId, fields);
+    expect((await withParams({ intent: "confirm", grantRequest: String(pending.id), reason: "looks fine" })).status).toBe(403);
+    expect((await withParams({ intent: "grant", "grant.role": "admin", "grant.site": "", reason: "more" })).status).toBe(403);
+    expect((await withParams({ intent: "deactivate", reason: "gone" })).status).toBe(403);
+    expect((await postForm(usersAction, "/users", fresh.sessionId, { username: "sock.puppet", displayName: "Sock", password: "orange-bridge-window-4", "grants[0].role": "viewer", "grants[0].site": "", reason: "x" })).status).toBe(403);
+    // The service refuses too (the last gate before user_roles).
+    await expect(decideGrant(database.db, "admin.fresh", { id: pending.id, decision: "confirm", reason: "looks fine" })).rejects.toThrow(/Change your own password before deciding a grant/);
+    expect((await database.client`select decision from pending_role_grants where id = ${pending.id}`)[0]!.decision).toBeNull();
+    expect((await database.client`select count(*)::int as n from users where username = 'sock.puppet'`)[0]!.n).toBe(0);
+    // Once they chose their own password, they are the second person.
+    await changeOwnPassword(database.db, { username: "admin.fresh", currentPassword: ADMIN_SET, newPassword: "tidal-quarry-beacon-31", historyDepth: 5, keepSessionIdHash: hashSessionId(fresh.sessionId), via: "portal" });
+    expect((await asFresh()).ability.can("update", "User")).toBe(true);
+    expect((await withParams({ intent: "confirm", grantRequest: String(pending.id), reason: "checked with the plant manager" })).status).toBe(302);
+    expect((await database.client`select decision, decided_by from pending_role_grants where id = ${pending.id}`)[0]).toEqual({ decision: "confirmed", decided_by: "admin.fresh" });
+  }, 60_000);
 
   it("an account created in the portal holds its roles only once a second administrator confirms them", async () => {
     const created = await createUser(database.db, "ada.admin", { username: "new.hire", displayName: "New Hire", password: ADMIN_SET, grants: [{ role: "engineer", site: "EIN" }], reason: "joins" }, "portal");

@@ -9,7 +9,7 @@ import express from "express";
 import { beforeAll, describe, expect, it } from "vitest";
 import { securityHeaders } from "../../server/security";
 import { checkSignatureCredentials, type Signer } from "../../app/services/change-requests.server";
-import { signIn } from "../../app/services/sessions.server";
+import { MAX_FAILED_SIGN_INS, signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
 import type { Database } from "../../app/utils/db.server";
 import { createTestDatabase } from "../setup/database";
@@ -55,6 +55,38 @@ describe("sign-in throttling", () => {
     }
     expect(known).toEqual(["invalid", "invalid", "invalid", "invalid", "invalid", "throttled", "throttled"]);
     expect(unknown).toEqual(known);
+  }, 60_000);
+});
+
+describe("failures spread over many addresses (lock the pair, alert on the account)", () => {
+  it("alert once the account's failures reach the threshold, though no address is locked (review finding)", async () => {
+    await createUser(database.db, "test", { username: "spread.target", displayName: "Spread", password: PASSWORD, grants: [{ role: "viewer", site: null }], reason: "throttling test" }, "fixture");
+    const openAlerts = async () =>
+      (await database.client`select kind, occurrences, detail from security_alerts where username = 'spread.target' and acknowledged_at is null`).map((a) => ({ ...a })) as { kind: string; occurrences: number; detail: Record<string, unknown> }[];
+    const wrong = (i: number) => signIn(database.db, { username: "spread.target", password: "wrong", ip: `198.18.0.${i}`, maxHours: 1 });
+    // One below the threshold, from as many addresses, in parallel: judged, no alert yet.
+    const first = await Promise.all(Array.from({ length: MAX_FAILED_SIGN_INS - 1 }, (_, i) => wrong(i + 1)));
+    expect(first.map((r) => (r.ok ? "ok" : r.reason))).toEqual(Array(MAX_FAILED_SIGN_INS - 1).fill("invalid"));
+    expect(await openAlerts()).toEqual([]);
+    // The failure reaching it, from yet another address: still judged (no pair is locked), and alerted on the account.
+    expect(await wrong(MAX_FAILED_SIGN_INS)).toMatchObject({ ok: false, reason: "invalid" });
+    expect(await openAlerts()).toEqual([
+      { kind: "sign_in_failures", occurrences: 1, detail: expect.objectContaining({ scope: "account", failures: MAX_FAILED_SIGN_INS, addresses: MAX_FAILED_SIGN_INS }) },
+    ]);
+    // Later spread failures count on the open alert; the owner still signs in from their own address.
+    expect(await wrong(99)).toMatchObject({ ok: false, reason: "invalid" });
+    expect((await openAlerts())[0]!.occurrences).toBe(2);
+    expect((await signIn(database.db, { username: "spread.target", password: PASSWORD, ip: "198.51.100.77", maxHours: 1 })).ok).toBe(true);
+  }, 60_000);
+
+  it("parallel failures from as many addresses as the threshold raise exactly one alert", async () => {
+    await createUser(database.db, "test", { username: "spread.parallel", displayName: "Spread P", password: PASSWORD, grants: [{ role: "viewer", site: null }], reason: "throttling test" }, "fixture");
+    const results = await Promise.all(
+      Array.from({ length: MAX_FAILED_SIGN_INS }, (_, i) => signIn(database.db, { username: "spread.parallel", password: "wrong", ip: `198.19.0.${i + 1}`, maxHours: 1 })),
+    );
+    expect(results.every((r) => !r.ok && r.reason === "invalid")).toBe(true);
+    const alerts = await database.client`select occurrences from security_alerts where username = 'spread.parallel' and acknowledged_at is null`;
+    expect(alerts.map((a) => a.occurrences)).toEqual([1]);
   }, 60_000);
 });
 
