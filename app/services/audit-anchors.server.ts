@@ -149,6 +149,12 @@ export async function writeCheckpointIfDue(
   const result: CheckpointResult = await db.transaction(async (tx): Promise<CheckpointResult> => {
     const head = await lockedAuditHead(tx);
     if (!head) return { written: false, reason: "the audit trail is empty" };
+    // Every round, due or not: the server notices within one round that the trail or the anchors
+    // no longer extend what this instance signed, and never signs such a head.
+    const problems = await anchorLogProblems(tx, keyRing.dir, head);
+    if (problems.length > 0) {
+      return { written: false, reason: `REFUSED to sign row ${head.seq}: it does not extend the anchors this instance signed: ${problems.join("; ")}`, refused: problems } as const;
+    }
     const [last] = await tx
       .select({ seq: auditAnchors.seq, createdAt: auditAnchors.createdAt, ageMs: sql<string>`(extract(epoch from clock_timestamp() - ${auditAnchors.createdAt}) * 1000)::bigint::text` })
       .from(auditAnchors)
@@ -160,10 +166,6 @@ export async function writeCheckpointIfDue(
       if (rows < everyRows && Number(last.ageMs) < everyMs) {
         return { written: false, reason: `not due: ${rows} row(s) since the latest anchor (row ${last.seq}, ${last.createdAt.toISOString()})` };
       }
-    }
-    const problems = await anchorLogProblems(tx, keyRing.dir, head);
-    if (problems.length > 0) {
-      return { written: false, reason: `REFUSED to sign row ${head.seq}: it does not extend the anchors this instance signed: ${problems.join("; ")}`, refused: problems } as const;
     }
     return { written: true, anchor: await writeAnchor(tx, keyRing, { kind: "checkpoint", actor: params.actor, head }) } as const;
   });
