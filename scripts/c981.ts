@@ -100,7 +100,7 @@ const commands: Record<string, Command> = {
       const log = await readAnchorLog(keysDir);
       if (log.state === "absent") console.log(`anchor log: none at ${anchorLogPath(keysDir)} (this instance has signed no anchor since it keeps one)`);
       else if (log.state === "unreadable") console.log(`anchor log not checked: ${log.error}`);
-      const result = await verifyAnchoredChain(database.db, { keys, extraAnchors: external?.anchors, anchorLog: log.state === "read" ? log.entries : undefined });
+      const result = await verifyAnchoredChain(database.db, { keys, extraAnchors: external?.anchors, anchorLog: log.state === "read" ? log.entries : undefined, rolledBackAnchors: log.state === "read" ? log.rolledBack : undefined });
       const chain = result.chain;
       const logProblems = log.state === "read" ? log.problems : [];
       for (const p of logProblems) console.error(`anchor log ${anchorLogPath(keysDir)}: ${p}`);

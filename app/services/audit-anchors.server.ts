@@ -22,7 +22,7 @@ import {
 } from "../domain/audit-anchor";
 import type { Db, DbOrTx, Tx } from "../utils/db.server";
 import { allPublicKeys, AUDIT_ANCHOR_JWS_TYPE, checkJws, loadKeyRing, signAuditAnchor, type KeyRing } from "../utils/signing.server";
-import { appendAnchorLog, readAnchorLog, type AnchorLogEntry } from "../utils/anchor-log.server";
+import { appendAnchorLog, appendRolledBack, readAnchorLog, type AnchorLogEntry } from "../utils/anchor-log.server";
 import { AUDIT_APPEND_LOCK, currentDataPoint, lockedAuditHead, verifyAuditChain, type ChainVerification } from "./audit.server";
 import { raiseAlert } from "./security-alerts.server";
 
@@ -71,12 +71,13 @@ export async function writeAnchor(
       createdBy: params.actor,
     })
     .returning({ id: auditAnchors.id });
-  return { id: row!.id, kind: params.kind, seq: statement.seq, hash: statement.hash, issuedAt: statement.issuedAt, jws };
-}
-
-/** Records an anchor in this instance's anchor log (keys folder), once its transaction has committed. */
-export async function logSignedAnchor(keyRing: KeyRing, anchor: WrittenAnchor): Promise<void> {
-  await appendAnchorLog(keyRing.dir, anchor);
+  const written = { id: row!.id, kind: params.kind, seq: statement.seq, hash: statement.hash, issuedAt: statement.issuedAt, jws };
+  // This instance's own record (ADR 019), before the commit: a release anchor rides in its
+  // caller's transaction, whose end this function does not see. The transaction id tells later
+  // whether it committed (an entry of a rolled-back transaction is no deleted anchor).
+  const [xact] = await tx.execute<{ xid: string }>(sql`select pg_current_xact_id()::text as xid`);
+  await appendAnchorLog(keyRing.dir, { ...written, xid: xact!.xid });
+  return written;
 }
 
 /**
@@ -90,8 +91,12 @@ export async function anchorLogProblems(tx: DbOrTx, keysDir: string, head: { seq
   if (log.state === "absent") return [];
   if (log.state === "unreadable") return [`the anchor log cannot be read (${log.error})`];
   const problems = [...log.problems];
-  problems.push(...(await logAgainstDatabase(tx, log.entries)).map((p) => `anchor #${p.id}: ${p.problem}`));
-  const latest = [...log.entries].sort((a, b) => b.seq - a.seq || b.id - a.id)[0];
+  const resolved = await logAgainstDatabase(tx, log.entries);
+  problems.push(...resolved.problems.map((p) => `anchor #${p.id}: ${p.problem}`));
+  await appendRolledBack(keysDir, resolved.rolledBack);
+  // The latest anchor this instance signed that was committed (present, or deleted since).
+  const notStored = new Set([...resolved.rolledBack, ...resolved.pending]);
+  const latest = log.entries.filter((e) => !notStored.has(e)).sort((a, b) => b.seq - a.seq || b.id - a.id)[0];
   if (latest) {
     if (head.seq < latest.seq) problems.push(`the trail ends at row ${head.seq}, before row ${latest.seq} that anchor #${latest.id} signed`);
     else {
@@ -107,9 +112,18 @@ export async function anchorLogProblems(tx: DbOrTx, keysDir: string, head: { seq
   return problems;
 }
 
-/** Each logged anchor against the database's row of the same id: present, same seq and hash. */
-async function logAgainstDatabase(db: DbOrTx, entries: readonly AnchorLogEntry[]): Promise<AnchorProblem[]> {
+/**
+ * Each logged anchor against the database's row of the same id: present, same seq and hash. One
+ * not there whose transaction rolled back (or is still committing) was never stored: no problem.
+ */
+async function logAgainstDatabase(
+  db: DbOrTx,
+  entries: readonly AnchorLogEntry[],
+): Promise<{ problems: AnchorProblem[]; present: AnchorLogEntry[]; rolledBack: AnchorLogEntry[]; pending: AnchorLogEntry[] }> {
   const problems: AnchorProblem[] = [];
+  const present: AnchorLogEntry[] = [];
+  const rolledBack: AnchorLogEntry[] = [];
+  const pending: AnchorLogEntry[] = [];
   const ids = [...new Set(entries.map((e) => e.id))];
   const stored = new Map<number, { seq: number; hash: string }>();
   for (let i = 0; i < ids.length; i += 5000) {
@@ -118,10 +132,22 @@ async function logAgainstDatabase(db: DbOrTx, entries: readonly AnchorLogEntry[]
   }
   for (const e of entries) {
     const row = stored.get(e.id);
+    if (!row && e.xid && /^\d+$/.test(e.xid)) {
+      const [x] = await db.execute<{ status: string | null }>(sql`select pg_xact_status(${e.xid}::xid8) as status`);
+      if (x?.status === "aborted") {
+        rolledBack.push(e);
+        continue;
+      }
+      if (x?.status === "in progress") {
+        pending.push(e);
+        continue;
+      }
+    }
     if (!row) problems.push({ id: e.id, source: "log", problem: `signed by this instance (row ${e.seq}, anchor log) but MISSING from the database` });
     else if (row.seq !== e.seq || row.hash !== e.hash) problems.push({ id: e.id, source: "log", problem: `the database's anchor (row ${row.seq}) differs from the one this instance signed (row ${e.seq}, anchor log)` });
+    else present.push(e);
   }
-  return problems;
+  return { problems, present, rolledBack, pending };
 }
 
 export const CHECKPOINT_EVERY_ROWS = 1000;
@@ -169,8 +195,7 @@ export async function writeCheckpointIfDue(
     }
     return { written: true, anchor: await writeAnchor(tx, keyRing, { kind: "checkpoint", actor: params.actor, head }) } as const;
   });
-  if (result.written) await logSignedAnchor(keyRing, result.anchor);
-  else if (result.refused) await alertRefusal(db, params.actor, result.refused);
+  if (!result.written && result.refused) await alertRefusal(db, params.actor, result.refused);
   return result;
 }
 
@@ -287,13 +312,18 @@ export async function verifyAnchoredChain(
     alreadyTrusted?: ReadonlyMap<number, TrustedAnchor>;
     /** This instance's anchor log (keys folder): checked like an export, and each entry must be in the database. */
     anchorLog?: AnchorLogEntry[];
+    /** Anchor ids the log knows were rolled back: their gap is explained. */
+    rolledBackAnchors?: readonly number[];
   } = {},
 ): Promise<AnchoredVerification> {
   // Anchors first, the head after: every anchor read then names a row at or before the head.
   const known = options.alreadyTrusted ?? new Map<number, TrustedAnchor>();
   const storedRecords = await storedAnchorRecords(db);
-  const missingAnchors = await missingAnchorIds(db, storedRecords.map((r) => r.id));
-  const logRecords: AnchorRecord[] = (options.anchorLog ?? []).map((e) => ({ id: e.id, jws: e.jws, seq: e.seq, hash: e.hash, source: "log" }));
+  const logCheck = options.anchorLog ? await logAgainstDatabase(db, options.anchorLog) : undefined;
+  const notStored = new Set([...(logCheck?.rolledBack ?? []), ...(logCheck?.pending ?? [])]);
+  const explained = new Set([...(options.rolledBackAnchors ?? []), ...[...notStored].map((e) => e.id)]);
+  const missingAnchors = await missingAnchorIds(db, storedRecords.map((r) => r.id), explained);
+  const logRecords: AnchorRecord[] = (options.anchorLog ?? []).filter((e) => !notStored.has(e)).map((e) => ({ id: e.id, jws: e.jws, seq: e.seq, hash: e.hash, source: "log" }));
   const records = [...storedRecords.filter((r) => !known.has(r.id)), ...(options.extraAnchors ?? []), ...logRecords];
   const keys = options.keys ?? (await allPublicKeys(db));
   const checked = await trustAnchors(records, keys);
@@ -301,7 +331,7 @@ export async function verifyAnchoredChain(
   const distinct = new Map<string, TrustedAnchor>();
   for (const a of [...known.values(), ...checked.trusted]) distinct.set(`${a.id}:${a.seq}:${a.hash}`, a);
   const trusted = [...distinct.values()];
-  const problems = [...checked.problems, ...(options.anchorLog ? await logAgainstDatabase(db, options.anchorLog) : [])];
+  const problems = [...checked.problems, ...(logCheck?.problems ?? [])];
   const chain = await verifyAuditChain(db, { from: options.from, pageSize: options.pageSize });
   const headSeq = await currentDataPoint(db);
   const seqs = [...new Set(trusted.map((a) => a.seq))];
@@ -330,11 +360,11 @@ export async function verifyAnchoredChain(
  * append lock until it commits, so a gap is checked again under that lock before it is reported
  * (an id taken by a transaction still committing is no gap).
  */
-async function missingAnchorIds(db: DbOrTx, ids: readonly number[]): Promise<{ from: number; to: number }[]> {
+async function missingAnchorIds(db: DbOrTx, ids: readonly number[], explained: ReadonlySet<number>): Promise<{ from: number; to: number }[]> {
   const find = async (q: DbOrTx, present: readonly number[]) => {
     const [seq] = await q.execute<{ last: string | null }>(sql`select pg_sequence_last_value(pg_get_serial_sequence('audit_anchors', 'id')::regclass)::text as last`);
     const last = seq?.last ? Number(seq.last) : 0;
-    const have = new Set(present);
+    const have = new Set([...present, ...explained]);
     const missing: { from: number; to: number }[] = [];
     for (let id = 1; id <= last; id++) {
       if (have.has(id)) continue;

@@ -10,7 +10,7 @@ import type { DbOrTx } from "../utils/db.server";
 import { databaseNow } from "../utils/clock.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
-import { alertRefusal, anchorLogProblems, logSignedAnchor, writeAnchor } from "./audit-anchors.server";
+import { alertRefusal, anchorLogProblems, writeAnchor } from "./audit-anchors.server";
 
 export const ruleChangeSchema = trackingRuleContentSchema.extend({ materialId: z.number().int().positive() });
 export type RuleChange = z.infer<typeof ruleChangeSchema>;
@@ -295,7 +295,7 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
       refused = problems;
       throw new DomainError("conflict", `The rule set was not released: the audit trail does not extend the anchors this server signed, so it refuses to sign its head (ADR 019): ${problems.join("; ")}`);
     }
-    const anchor = await writeAnchor(tx, keyRing, {
+    await writeAnchor(tx, keyRing, {
       kind: "release",
       actor: input.actor,
       head: audit,
@@ -310,13 +310,10 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
       issuedAt,
       digest: compiled.digest,
       auditSeq: audit.seq,
-      anchor,
     };
   }).catch(async (error: unknown) => {
     if (refused) await alertRefusal(db, input.actor, refused);
     throw error;
   });
-  const { anchor, ...version } = created;
-  await logSignedAnchor(keyRing, anchor);
-  return version;
+  return created;
 }

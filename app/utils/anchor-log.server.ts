@@ -19,6 +19,12 @@ export interface AnchorLogEntry {
   issuedAt: string;
   /** The JWS as stored (General JSON): the log can be checked like an export. */
   jws: string;
+  /**
+   * The writing transaction's id (pg_current_xact_id): the entry is appended before that
+   * transaction commits (a release anchor rides in its caller's transaction), so an entry whose
+   * anchor is not in the database is a deletion only if that transaction committed.
+   */
+  xid?: string;
 }
 
 export const anchorLogPath = (keysDir: string) => path.join(keysDir, ANCHOR_LOG_FILE);
@@ -26,14 +32,21 @@ export const anchorLogPath = (keysDir: string) => path.join(keysDir, ANCHOR_LOG_
 /** Appends one signed anchor (after its transaction committed). Mode 0600, folder 0700, as the keys. */
 export async function appendAnchorLog(keysDir: string, entry: AnchorLogEntry): Promise<void> {
   await fs.mkdir(keysDir, { recursive: true, mode: 0o700 });
-  const line = `${JSON.stringify({ id: entry.id, kind: entry.kind, seq: entry.seq, hash: entry.hash, issuedAt: entry.issuedAt, jws: entry.jws })}\n`;
+  const line = `${JSON.stringify({ id: entry.id, kind: entry.kind, seq: entry.seq, hash: entry.hash, issuedAt: entry.issuedAt, jws: entry.jws, xid: entry.xid })}\n`;
   await fs.appendFile(anchorLogPath(keysDir), line, { mode: 0o600, flag: "a" });
+}
+
+/** Marks logged anchors whose transaction rolled back (found by the signing guard): no longer expected in the database. */
+export async function appendRolledBack(keysDir: string, entries: readonly AnchorLogEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const lines = entries.map((e) => `${JSON.stringify({ rolledBack: e.id, xid: e.xid })}\n`).join("");
+  await fs.appendFile(anchorLogPath(keysDir), lines, { mode: 0o600, flag: "a" });
 }
 
 export type AnchorLogRead =
   | { state: "absent" }
   | { state: "unreadable"; error: string }
-  | { state: "read"; entries: AnchorLogEntry[]; problems: string[] };
+  | { state: "read"; entries: AnchorLogEntry[]; problems: string[]; /** Ids whose transaction rolled back (marked by the guard). */ rolledBack: number[] };
 
 /**
  * The log's entries. Absent: this instance has signed nothing since the log exists. A last line
@@ -53,14 +66,19 @@ export async function readAnchorLog(keysDir: string): Promise<AnchorLogRead> {
   lines.pop(); // "" after the final newline, or a partial last line
   const entries: AnchorLogEntry[] = [];
   const problems: string[] = [];
+  const rolledBack = new Set<number>();
   lines.forEach((line, i) => {
     try {
-      const e = JSON.parse(line) as AnchorLogEntry;
+      const e = JSON.parse(line) as AnchorLogEntry & { rolledBack?: number };
+      if (Number.isSafeInteger(e.rolledBack)) {
+        rolledBack.add(e.rolledBack!);
+        return;
+      }
       if (!Number.isSafeInteger(e.id) || !Number.isSafeInteger(e.seq) || typeof e.hash !== "string" || typeof e.jws !== "string") throw new Error("not an entry");
       entries.push(e);
     } catch {
       problems.push(`anchor log line ${i + 1} is not an anchor entry (the file was edited)`);
     }
   });
-  return { state: "read", entries, problems };
+  return { state: "read", entries: entries.filter((e) => !rolledBack.has(e.id)), problems, rolledBack: [...rolledBack] };
 }

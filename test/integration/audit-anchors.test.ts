@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditAnchors, identifierFormats, materialFamilies, materials, sites } from "../../db/schema";
 import { chainHash, type StoredAuditRow } from "../../app/domain/audit-chain";
 import { readAnchorLog } from "../../app/utils/anchor-log.server";
-import { checkpointRound, screenChainStatus, verifyAnchoredChain, verifyIncrementally, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
-import { appendAudit, verifyAuditChain } from "../../app/services/audit.server";
+import { checkpointRound, screenChainStatus, verifyAnchoredChain, verifyIncrementally, writeAnchor, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
+import { appendAudit, lockedAuditHead, verifyAuditChain } from "../../app/services/audit.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { connect, type Database } from "../../app/utils/db.server";
 import { publicJwks, type KeyRing } from "../../app/utils/signing.server";
@@ -310,6 +310,24 @@ describe("the signing side's anchor log (keys folder): no forged head is signed"
     expect(await readAnchorLog(keyRing.dir)).toMatchObject({ state: "read", entries: [{ id: 1 }, { id: 2 }, { id: 3, seq: 12 }] });
     const verify = await cli(database, keyRing, ["audit:verify"]);
     expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/signed anchors: 3 of 3 verified against the public keys \(3 in this instance's anchor log\)/) });
+  });
+
+  it("an anchor whose transaction rolled back (a release that failed later) is no deleted anchor", async () => {
+    const { database, keyRing } = await anchoredTrail();
+    await expect(
+      database.db.transaction(async (tx) => {
+        await writeAnchor(tx, keyRing, { kind: "checkpoint", actor: "test", head: (await lockedAuditHead(tx))! });
+        throw new Error("the caller's transaction fails after the anchor");
+      }),
+    ).rejects.toThrow(/fails after the anchor/);
+    expect(await readAnchorLog(keyRing.dir)).toMatchObject({ entries: [{ id: 1 }, { id: 2 }, { id: 3, seq: 12 }] });
+    await append(database, 1);
+    expect(await checkpoint(database, keyRing)).toMatchObject({ written: true, anchor: { id: 4, seq: 13 } });
+    expect(await readAnchorLog(keyRing.dir)).toMatchObject({ entries: [{ id: 1 }, { id: 2 }, { id: 4 }], rolledBack: [3] });
+    const verify = await cli(database, keyRing, ["audit:verify"]);
+    expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/signed anchors: 3 of 3 verified/) });
+    // Without this instance's log, the gap of #3 is reported: it must be explained.
+    expect(await verifyAnchoredChain(database.db)).toMatchObject({ ok: false, missingAnchors: [{ from: 3, to: 3 }] });
   });
 
   it("a release is refused too when the trail no longer extends the signed anchors", async () => {
