@@ -418,10 +418,18 @@ export interface IncrementalVerification extends AnchoredVerification {
  * rows after the latest anchor this process has proven. The first view recomputes everything.
  * A row before that anchor edited *without* re-hashing is found by `audit:verify` (full).
  */
-export async function verifyIncrementally(db: DbOrTx): Promise<IncrementalVerification> {
+export async function verifyIncrementally(db: DbOrTx, keysDir?: string): Promise<IncrementalVerification> {
   const startedFrom = provenPoints.get(db);
   const alreadyTrusted = trustedAnchors.get(db) ?? new Map<number, TrustedAnchor>();
-  const result = await verifyAnchoredChain(db, { from: startedFrom ? { seq: startedFrom.seq, hash: startedFrom.hash } : undefined, alreadyTrusted });
+  // This server's anchor log, when it has one it can read: checked too, and explains the id gap of an anchor rolled back.
+  const log = keysDir ? await readAnchorLog(keysDir) : undefined;
+  const read = log?.state === "read" ? log : undefined;
+  const result = await verifyAnchoredChain(db, {
+    from: startedFrom ? { seq: startedFrom.seq, hash: startedFrom.hash } : undefined,
+    alreadyTrusted,
+    anchorLog: read?.entries,
+    rolledBackAnchors: read?.rolledBack,
+  });
   // A signature verified once stays verified; an anchor row deleted since still counts.
   for (const anchor of result.trusted) alreadyTrusted.set(anchor.id, anchor);
   trustedAnchors.set(db, alreadyTrusted);
@@ -441,8 +449,8 @@ export async function verifyIncrementally(db: DbOrTx): Promise<IncrementalVerifi
 }
 
 /** The audit screen's chain status: verified incrementally, said plainly (what, and from where). */
-export async function screenChainStatus(db: DbOrTx): Promise<ChainStatusView> {
-  const v = await verifyIncrementally(db);
+export async function screenChainStatus(db: DbOrTx, keysDir?: string): Promise<ChainStatusView> {
+  const v = await verifyIncrementally(db, keysDir);
   if (!v.ok) {
     const problems: string[] = [];
     if (v.judgement.state !== "intact") problems.push(`The trail ${describeJudgement(v.judgement)}.`);

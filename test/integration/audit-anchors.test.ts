@@ -328,6 +328,9 @@ describe("the signing side's anchor log (keys folder): no forged head is signed"
     expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/signed anchors: 3 of 3 verified/) });
     // Without this instance's log, the gap of #3 is reported: it must be explained.
     expect(await verifyAnchoredChain(database.db)).toMatchObject({ ok: false, missingAnchors: [{ from: 3, to: 3 }] });
+    // The screen reads the server's log too.
+    expect(await screenChainStatus(database.db, keyRing.dir)).toMatchObject({ intact: true, anchorsVerified: 3, lastAnchor: { id: 4, seq: 13 } });
+    expect(await screenChainStatus(database.db)).toEqual({ intact: false, problems: [expect.stringMatching(/^The anchor #3 is MISSING/)] });
   });
 
   it("a release is refused too when the trail no longer extends the signed anchors", async () => {
