@@ -86,7 +86,7 @@ const commands: Record<string, Command> = {
   },
   "audit:verify": {
     summary: "recompute the audit trail's hash chain and check it against the signed anchors (ADR 019); exit 2 when broken",
-    usage: "audit:verify [--anchors DIR]  (DIR: an anchor export kept elsewhere; its anchors and keys are checked too)",
+    usage: "audit:verify [--anchors DIR]  (DIR: an anchor export kept elsewhere; its anchors and keys are checked too; this instance's anchor log in C981_SIGNING_KEYS_DIR always, when readable)",
     async run(database, args) {
       const { values } = parseArgs({ args, options: { anchors: { type: "string" } }, strict: true });
       const { verifyAnchoredChain } = await import("../app/services/audit-anchors.server");
@@ -94,17 +94,28 @@ const commands: Record<string, Command> = {
       const external = values.anchors ? await readAnchorExport(values.anchors) : undefined;
       const { allPublicKeys } = await import("../app/utils/signing.server");
       const keys = external ? [...external.keys, ...(await allPublicKeys(database.db)).filter((k) => !external.keys.some((e) => e.kid === k.kid))] : undefined;
-      const result = await verifyAnchoredChain(database.db, { keys, extraAnchors: external?.anchors });
+      // This instance's own record of the anchors it signed (keys folder, ADR 019): checked whenever readable.
+      const { readAnchorLog, anchorLogPath } = await import("../app/utils/anchor-log.server");
+      const keysDir = readEnv().C981_SIGNING_KEYS_DIR;
+      const log = await readAnchorLog(keysDir);
+      if (log.state === "absent") console.log(`anchor log: none at ${anchorLogPath(keysDir)} (this instance has signed no anchor since it keeps one)`);
+      else if (log.state === "unreadable") console.log(`anchor log not checked: ${log.error}`);
+      const result = await verifyAnchoredChain(database.db, { keys, extraAnchors: external?.anchors, anchorLog: log.state === "read" ? log.entries : undefined, rolledBackAnchors: log.state === "read" ? log.rolledBack : undefined });
       const chain = result.chain;
+      const logProblems = log.state === "read" ? log.problems : [];
+      for (const p of logProblems) console.error(`anchor log ${anchorLogPath(keysDir)}: ${p}`);
+      const { describeMissingAnchors } = await import("../app/services/audit-anchors.server");
+      for (const m of describeMissingAnchors(result.missingAnchors)) console.error(m);
       if (chain.firstBreak) {
         console.error(`audit trail BROKEN at row ${chain.firstBreak.seq} (${chain.firstBreak.problem}): ${chain.firstBreak.detail}`);
         console.error(`${chain.rowsChecked} rows before it verified.`);
       }
-      for (const p of result.anchorProblems) console.error(`anchor #${p.id}${p.source === "export" ? " (export)" : ""} NOT TRUSTED: ${p.problem}`);
-      const line = `signed anchors: ${result.trusted.length} of ${result.anchorsChecked} verified against the public keys; the trail ${describeJudgement(result.judgement)}`;
+      for (const p of result.anchorProblems) console.error(`anchor #${p.id}${p.source === "database" ? "" : ` (${p.source === "log" ? "anchor log" : p.source})`} NOT TRUSTED: ${p.problem}`);
+      const trustedIds = new Set(result.trusted.map((a) => a.id)).size;
+      const line = `signed anchors: ${trustedIds} of ${result.anchorsChecked} verified against the public keys${log.state === "read" ? ` (${log.entries.length} in this instance's anchor log)` : ""}; the trail ${describeJudgement(result.judgement)}`;
       if (result.judgement.state === "intact") console.log(line);
       else console.error(line);
-      if (!result.ok) return 2;
+      if (!result.ok || logProblems.length > 0) return 2;
       console.log(`audit trail intact: ${chain.rowsChecked} rows verified, head seq ${result.headSeq}`);
       return 0;
     },
@@ -119,7 +130,10 @@ const commands: Record<string, Command> = {
       const keyRing = await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR);
       const result = await writeCheckpointIfDue(database.db, keyRing, { actor: cliActor(), force: !values["if-due"] });
       if (result.written) console.log(`anchor #${result.anchor.id}: row ${result.anchor.seq} hashes to ${result.anchor.hash}, signed ${result.anchor.issuedAt}`);
-      else console.log(`no anchor written: ${result.reason}`);
+      else if (result.refused) {
+        console.error(`no anchor written: ${result.reason}`);
+        return 2;
+      } else console.log(`no anchor written: ${result.reason}`);
       return 0;
     },
   },

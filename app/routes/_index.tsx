@@ -63,7 +63,7 @@ export async function action({ request }: ActionFunctionArgs) {
   throw redirect("/?done=acknowledged");
 }
 
-const ALERT_LABELS = { sign_in_failures: "Repeated failed sign-ins", signature_failures: "Repeated failed signatures", password_change_failures: "Repeated wrong current passwords (password change)" } as const;
+const ALERT_LABELS = { sign_in_failures: "Repeated failed sign-ins", signature_failures: "Repeated failed signatures", password_change_failures: "Repeated wrong current passwords (password change)", audit_anchor_refused: "Audit anchor refused: the trail does not extend what this server signed" } as const;
 
 function SecurityAlerts({ alerts }: { alerts: NonNullable<ReturnType<typeof useLoaderData<typeof loader>>["alerts"]> }) {
   const actionData = useActionData<typeof action>();

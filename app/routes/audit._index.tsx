@@ -12,6 +12,7 @@ import { KeysetPagination } from "~/components/pagination";
 import { UtcTime } from "~/components/time";
 import { auditFilterParams, auditTrailPage, parseAuditSearch } from "~/queries/audit.server";
 import { screenChainStatus } from "~/services/audit-anchors.server";
+import { readEnv } from "~/utils/env.server";
 import { requirePermission } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 
@@ -27,7 +28,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const page = await auditTrailPage(db, { filters, before, pageSize: PAGE_SIZE });
   // Not awaited: the status streams in after the table (see ChainStatus). Incremental: from the
   // latest signed anchor this server has proven, not the whole chain on every view (ADR 019).
-  const chain: Promise<ChainStatusView> = screenChainStatus(db);
+  const chain: Promise<ChainStatusView> = screenChainStatus(db, readEnv().C981_SIGNING_KEYS_DIR);
   const exportQuery = auditFilterParams(filters).toString();
   return {
     filters,

@@ -22,7 +22,9 @@ import {
 } from "../domain/audit-anchor";
 import type { Db, DbOrTx, Tx } from "../utils/db.server";
 import { allPublicKeys, AUDIT_ANCHOR_JWS_TYPE, checkJws, loadKeyRing, signAuditAnchor, type KeyRing } from "../utils/signing.server";
-import { currentDataPoint, lockedAuditHead, verifyAuditChain, type ChainVerification } from "./audit.server";
+import { appendAnchorLog, appendRolledBack, readAnchorLog, type AnchorLogEntry } from "../utils/anchor-log.server";
+import { AUDIT_APPEND_LOCK, currentDataPoint, lockedAuditHead, verifyAuditChain, type ChainVerification } from "./audit.server";
+import { raiseAlert } from "./security-alerts.server";
 
 export interface WrittenAnchor {
   id: number;
@@ -30,6 +32,8 @@ export interface WrittenAnchor {
   seq: number;
   hash: string;
   issuedAt: string;
+  /** The JWS as stored (General JSON). */
+  jws: string;
 }
 
 /**
@@ -53,7 +57,7 @@ export async function writeAnchor(
     ruleSet: params.ruleSet ? { site: params.ruleSet.site, version: params.ruleSet.version, digest: params.ruleSet.digest } : null,
   };
   const payload = anchorPayload(statement);
-  const jws = await signAuditAnchor(payload, keyRing);
+  const jws = JSON.stringify(await signAuditAnchor(payload, keyRing));
   const [row] = await tx
     .insert(auditAnchors)
     .values({
@@ -62,18 +66,99 @@ export async function writeAnchor(
       hash: statement.hash,
       ruleSetVersionId: params.ruleSet?.id ?? null,
       payload,
-      jws: JSON.stringify(jws),
+      jws,
       createdAt: new Date(statement.issuedAt),
       createdBy: params.actor,
     })
     .returning({ id: auditAnchors.id });
-  return { id: row!.id, kind: params.kind, seq: statement.seq, hash: statement.hash, issuedAt: statement.issuedAt };
+  const written = { id: row!.id, kind: params.kind, seq: statement.seq, hash: statement.hash, issuedAt: statement.issuedAt, jws };
+  // This instance's own record (ADR 019), before the commit: a release anchor rides in its
+  // caller's transaction, whose end this function does not see. The transaction id tells later
+  // whether it committed (an entry of a rolled-back transaction is no deleted anchor).
+  const [xact] = await tx.execute<{ xid: string }>(sql`select pg_current_xact_id()::text as xid`);
+  await appendAnchorLog(keyRing.dir, { ...written, xid: xact!.xid });
+  return written;
+}
+
+/**
+ * Before signing `head` (under the append lock): does the database still hold every anchor this
+ * instance signed (its anchor log), unchanged, and does the chain from the latest of them up to
+ * `head` recompute? The problems found; none: signing may go on. A superuser who rewrote the
+ * trail and deleted the anchors after the rewrite would otherwise get the forged head signed.
+ */
+export async function anchorLogProblems(tx: DbOrTx, keysDir: string, head: { seq: number; hash: string }): Promise<string[]> {
+  const log = await readAnchorLog(keysDir);
+  if (log.state === "absent") return [];
+  if (log.state === "unreadable") return [`the anchor log cannot be read (${log.error})`];
+  const problems = [...log.problems];
+  const resolved = await logAgainstDatabase(tx, log.entries);
+  problems.push(...resolved.problems.map((p) => `anchor #${p.id}: ${p.problem}`));
+  await appendRolledBack(keysDir, resolved.rolledBack);
+  // The latest anchor this instance signed that was committed (present, or deleted since).
+  const notStored = new Set([...resolved.rolledBack, ...resolved.pending]);
+  const latest = log.entries.filter((e) => !notStored.has(e)).sort((a, b) => b.seq - a.seq || b.id - a.id)[0];
+  if (latest) {
+    if (head.seq < latest.seq) problems.push(`the trail ends at row ${head.seq}, before row ${latest.seq} that anchor #${latest.id} signed`);
+    else {
+      const [row] = await tx.select({ hash: auditTrail.hash }).from(auditTrail).where(inArray(auditTrail.seq, [latest.seq]));
+      if (row?.hash !== latest.hash) problems.push(`row ${latest.seq} no longer hashes to what anchor #${latest.id} signed`);
+      else {
+        const chain = await verifyAuditChain(tx, { from: { seq: latest.seq, hash: latest.hash } });
+        if (chain.firstBreak) problems.push(`from anchor #${latest.id} (row ${latest.seq}) to the head the chain breaks at row ${chain.firstBreak.seq}: ${chain.firstBreak.detail}`);
+        else if (chain.headSeq !== head.seq) problems.push(`the chain from row ${latest.seq} ends at row ${chain.headSeq}, not at the head (row ${head.seq})`);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Each logged anchor against the database's row of the same id: present, same seq and hash. One
+ * not there whose transaction rolled back (or is still committing) was never stored: no problem.
+ */
+async function logAgainstDatabase(
+  db: DbOrTx,
+  entries: readonly AnchorLogEntry[],
+): Promise<{ problems: AnchorProblem[]; present: AnchorLogEntry[]; rolledBack: AnchorLogEntry[]; pending: AnchorLogEntry[] }> {
+  const problems: AnchorProblem[] = [];
+  const present: AnchorLogEntry[] = [];
+  const rolledBack: AnchorLogEntry[] = [];
+  const pending: AnchorLogEntry[] = [];
+  const ids = [...new Set(entries.map((e) => e.id))];
+  const stored = new Map<number, { seq: number; hash: string }>();
+  for (let i = 0; i < ids.length; i += 5000) {
+    const rows = await db.select({ id: auditAnchors.id, seq: auditAnchors.seq, hash: auditAnchors.hash }).from(auditAnchors).where(inArray(auditAnchors.id, ids.slice(i, i + 5000)));
+    for (const r of rows) stored.set(r.id, r);
+  }
+  for (const e of entries) {
+    const row = stored.get(e.id);
+    if (!row && e.xid && /^\d+$/.test(e.xid)) {
+      const [x] = await db.execute<{ status: string | null }>(sql`select pg_xact_status(${e.xid}::xid8) as status`);
+      if (x?.status === "aborted") {
+        rolledBack.push(e);
+        continue;
+      }
+      if (x?.status === "in progress") {
+        pending.push(e);
+        continue;
+      }
+    }
+    if (!row) problems.push({ id: e.id, source: "log", problem: `signed by this instance (row ${e.seq}, anchor log) but MISSING from the database` });
+    else if (row.seq !== e.seq || row.hash !== e.hash) problems.push({ id: e.id, source: "log", problem: `the database's anchor (row ${row.seq}) differs from the one this instance signed (row ${e.seq}, anchor log)` });
+    else present.push(e);
+  }
+  return { problems, present, rolledBack, pending };
 }
 
 export const CHECKPOINT_EVERY_ROWS = 1000;
 export const CHECKPOINT_EVERY_MS = 60 * 60 * 1000;
 
-export type CheckpointResult = { written: true; anchor: WrittenAnchor } | { written: false; reason: string };
+export type CheckpointResult = { written: true; anchor: WrittenAnchor } | { written: false; reason: string; refused?: string[] };
+
+/** The alert raised when this instance refuses to sign (best effort: the refusal stands regardless). */
+export async function alertRefusal(db: Db, actor: string, problems: string[]): Promise<void> {
+  await db.transaction((tx) => raiseAlert(tx, { kind: "audit_anchor_refused", username: actor, detail: { problems: problems.slice(0, 20) } })).catch(() => {});
+}
 
 /**
  * A checkpoint anchor when one is due: 1,000 rows since the latest anchor, or an hour since it
@@ -87,9 +172,15 @@ export async function writeCheckpointIfDue(
 ): Promise<CheckpointResult> {
   const everyRows = params.everyRows ?? CHECKPOINT_EVERY_ROWS;
   const everyMs = params.everyMs ?? CHECKPOINT_EVERY_MS;
-  return db.transaction(async (tx) => {
+  const result: CheckpointResult = await db.transaction(async (tx): Promise<CheckpointResult> => {
     const head = await lockedAuditHead(tx);
     if (!head) return { written: false, reason: "the audit trail is empty" };
+    // Every round, due or not: the server notices within one round that the trail or the anchors
+    // no longer extend what this instance signed, and never signs such a head.
+    const problems = await anchorLogProblems(tx, keyRing.dir, head);
+    if (problems.length > 0) {
+      return { written: false, reason: `REFUSED to sign row ${head.seq}: it does not extend the anchors this instance signed: ${problems.join("; ")}`, refused: problems } as const;
+    }
     const [last] = await tx
       .select({ seq: auditAnchors.seq, createdAt: auditAnchors.createdAt, ageMs: sql<string>`(extract(epoch from clock_timestamp() - ${auditAnchors.createdAt}) * 1000)::bigint::text` })
       .from(auditAnchors)
@@ -102,8 +193,10 @@ export async function writeCheckpointIfDue(
         return { written: false, reason: `not due: ${rows} row(s) since the latest anchor (row ${last.seq}, ${last.createdAt.toISOString()})` };
       }
     }
-    return { written: true, anchor: await writeAnchor(tx, keyRing, { kind: "checkpoint", actor: params.actor, head }) };
+    return { written: true, anchor: await writeAnchor(tx, keyRing, { kind: "checkpoint", actor: params.actor, head }) } as const;
   });
+  if (!result.written && result.refused) await alertRefusal(db, params.actor, result.refused);
+  return result;
 }
 
 /**
@@ -119,6 +212,7 @@ export async function checkpointRound(db: Db, keysDir: string, log: (line: strin
     }
     const result = await writeCheckpointIfDue(db, keyRing, { actor: "system:checkpoint" });
     if (result.written) log(`C-981: audit checkpoint anchor #${result.anchor.id} signs row ${result.anchor.seq}`);
+    else if (result.refused) log(`C-981: SECURITY: audit checkpoint ${result.reason}`);
     return result;
   } catch (error) {
     log(`C-981: audit checkpoint postponed to the next round: ${error instanceof Error ? error.message : String(error)}`);
@@ -137,12 +231,12 @@ export interface AnchorRecord {
   /** The seq and hash the row's columns (or the export's index) say; must agree with the signed payload. */
   seq?: number;
   hash?: string;
-  source: "database" | "export";
+  source: "database" | "export" | "log";
 }
 
 export interface AnchorProblem {
   id: number;
-  source: "database" | "export";
+  source: "database" | "export" | "log";
   problem: string;
 }
 
@@ -182,9 +276,13 @@ export interface AnchoredVerification {
   chain: ChainVerification;
   from: { seq: number; hash: string } | undefined;
   headSeq: number;
+  /** Distinct anchors checked (an anchor in the database and in an export counts once). */
   anchorsChecked: number;
+  /** Distinct trusted anchors. */
   trusted: TrustedAnchor[];
   anchorProblems: AnchorProblem[];
+  /** Anchor ids missing from the database: gaps, and ids up to the id sequence's last value (deleted anchors). */
+  missingAnchors: { from: number; to: number }[];
   judgement: AnchorJudgement;
   ok: boolean;
 }
@@ -212,15 +310,28 @@ export async function verifyAnchoredChain(
     pageSize?: number;
     /** Anchors whose signatures were verified before, by id: not checked again, and kept even if the row has gone since. */
     alreadyTrusted?: ReadonlyMap<number, TrustedAnchor>;
+    /** This instance's anchor log (keys folder): checked like an export, and each entry must be in the database. */
+    anchorLog?: AnchorLogEntry[];
+    /** Anchor ids the log knows were rolled back: their gap is explained. */
+    rolledBackAnchors?: readonly number[];
   } = {},
 ): Promise<AnchoredVerification> {
   // Anchors first, the head after: every anchor read then names a row at or before the head.
   const known = options.alreadyTrusted ?? new Map<number, TrustedAnchor>();
-  const records = [...(await storedAnchorRecords(db)).filter((r) => !known.has(r.id)), ...(options.extraAnchors ?? [])];
+  const storedRecords = await storedAnchorRecords(db);
+  const logCheck = options.anchorLog ? await logAgainstDatabase(db, options.anchorLog) : undefined;
+  const notStored = new Set([...(logCheck?.rolledBack ?? []), ...(logCheck?.pending ?? [])]);
+  const explained = new Set([...(options.rolledBackAnchors ?? []), ...[...notStored].map((e) => e.id)]);
+  const missingAnchors = await missingAnchorIds(db, storedRecords.map((r) => r.id), explained);
+  const logRecords: AnchorRecord[] = (options.anchorLog ?? []).filter((e) => !notStored.has(e)).map((e) => ({ id: e.id, jws: e.jws, seq: e.seq, hash: e.hash, source: "log" }));
+  const records = [...storedRecords.filter((r) => !known.has(r.id)), ...(options.extraAnchors ?? []), ...logRecords];
   const keys = options.keys ?? (await allPublicKeys(db));
   const checked = await trustAnchors(records, keys);
-  const trusted = [...known.values(), ...checked.trusted];
-  const problems = checked.problems;
+  // One anchor seen in several places (database, export, log) counts once; copies that differ stay apart.
+  const distinct = new Map<string, TrustedAnchor>();
+  for (const a of [...known.values(), ...checked.trusted]) distinct.set(`${a.id}:${a.seq}:${a.hash}`, a);
+  const trusted = [...distinct.values()];
+  const problems = [...checked.problems, ...(logCheck?.problems ?? [])];
   const chain = await verifyAuditChain(db, { from: options.from, pageSize: options.pageSize });
   const headSeq = await currentDataPoint(db);
   const seqs = [...new Set(trusted.map((a) => a.seq))];
@@ -234,12 +345,46 @@ export async function verifyAnchoredChain(
     chain,
     from: options.from,
     headSeq,
-    anchorsChecked: records.length + known.size,
+    anchorsChecked: new Set([...records.map((r) => r.id), ...known.keys()]).size,
     trusted,
     anchorProblems: problems,
+    missingAnchors,
     judgement,
-    ok: !chain.firstBreak && judgement.state === "intact" && problems.length === 0,
+    ok: !chain.firstBreak && judgement.state === "intact" && problems.length === 0 && missingAnchors.length === 0,
   };
+}
+
+/**
+ * Anchor ids the database should hold and does not: gaps between ids, and ids after the highest
+ * one up to the id sequence's last value (the latest anchors deleted). An anchor writer holds the
+ * append lock until it commits, so a gap is checked again under that lock before it is reported
+ * (an id taken by a transaction still committing is no gap).
+ */
+async function missingAnchorIds(db: DbOrTx, ids: readonly number[], explained: ReadonlySet<number>): Promise<{ from: number; to: number }[]> {
+  const find = async (q: DbOrTx, present: readonly number[]) => {
+    const [seq] = await q.execute<{ last: string | null }>(sql`select pg_sequence_last_value(pg_get_serial_sequence('audit_anchors', 'id')::regclass)::text as last`);
+    const last = seq?.last ? Number(seq.last) : 0;
+    const have = new Set([...present, ...explained]);
+    const missing: { from: number; to: number }[] = [];
+    for (let id = 1; id <= last; id++) {
+      if (have.has(id)) continue;
+      const open = missing[missing.length - 1];
+      if (open && open.to === id - 1) open.to = id;
+      else missing.push({ from: id, to: id });
+    }
+    return missing;
+  };
+  if ((await find(db, ids)).length === 0) return [];
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
+    const rows = await tx.select({ id: auditAnchors.id }).from(auditAnchors);
+    return find(tx, rows.map((r) => r.id));
+  });
+}
+
+/** One sentence per missing range, for the CLI and the screen. */
+export function describeMissingAnchors(missing: readonly { from: number; to: number }[]): string[] {
+  return missing.map((m) => `anchor${m.from === m.to ? ` #${m.from} is` : `s #${m.from}–#${m.to} are`} MISSING from the database: the anchor ids were issued but the rows are gone (deleted)`);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -273,10 +418,18 @@ export interface IncrementalVerification extends AnchoredVerification {
  * rows after the latest anchor this process has proven. The first view recomputes everything.
  * A row before that anchor edited *without* re-hashing is found by `audit:verify` (full).
  */
-export async function verifyIncrementally(db: DbOrTx): Promise<IncrementalVerification> {
+export async function verifyIncrementally(db: DbOrTx, keysDir?: string): Promise<IncrementalVerification> {
   const startedFrom = provenPoints.get(db);
   const alreadyTrusted = trustedAnchors.get(db) ?? new Map<number, TrustedAnchor>();
-  const result = await verifyAnchoredChain(db, { from: startedFrom ? { seq: startedFrom.seq, hash: startedFrom.hash } : undefined, alreadyTrusted });
+  // This server's anchor log, when it has one it can read: checked too, and explains the id gap of an anchor rolled back.
+  const log = keysDir ? await readAnchorLog(keysDir) : undefined;
+  const read = log?.state === "read" ? log : undefined;
+  const result = await verifyAnchoredChain(db, {
+    from: startedFrom ? { seq: startedFrom.seq, hash: startedFrom.hash } : undefined,
+    alreadyTrusted,
+    anchorLog: read?.entries,
+    rolledBackAnchors: read?.rolledBack,
+  });
   // A signature verified once stays verified; an anchor row deleted since still counts.
   for (const anchor of result.trusted) alreadyTrusted.set(anchor.id, anchor);
   trustedAnchors.set(db, alreadyTrusted);
@@ -296,13 +449,14 @@ export async function verifyIncrementally(db: DbOrTx): Promise<IncrementalVerifi
 }
 
 /** The audit screen's chain status: verified incrementally, said plainly (what, and from where). */
-export async function screenChainStatus(db: DbOrTx): Promise<ChainStatusView> {
-  const v = await verifyIncrementally(db);
+export async function screenChainStatus(db: DbOrTx, keysDir?: string): Promise<ChainStatusView> {
+  const v = await verifyIncrementally(db, keysDir);
   if (!v.ok) {
     const problems: string[] = [];
     if (v.judgement.state !== "intact") problems.push(`The trail ${describeJudgement(v.judgement)}.`);
     if (v.chain.firstBreak) problems.push(`At row ${v.chain.firstBreak.seq}: ${v.chain.firstBreak.detail}.`);
     for (const p of v.anchorProblems) problems.push(`Anchor #${p.id} is not trusted: ${p.problem}.`);
+    for (const m of describeMissingAnchors(v.missingAnchors)) problems.push(`The ${m}.`);
     return { intact: false, problems };
   }
   const last = v.judgement.state === "intact" ? v.judgement.lastAnchor : undefined;

@@ -4,7 +4,7 @@ import { canonicalize } from "../domain/canonical-json";
 import type { DbOrTx, Tx } from "../utils/db.server";
 
 /** Transaction-scoped advisory lock: appends are serialized to commit, so the chain never forks. */
-const AUDIT_APPEND_LOCK = 981_000_002;
+export const AUDIT_APPEND_LOCK = 981_000_002;
 
 export interface AuditEntry {
   actor: string;

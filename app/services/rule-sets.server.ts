@@ -10,7 +10,7 @@ import type { DbOrTx } from "../utils/db.server";
 import { databaseNow } from "../utils/clock.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
-import { writeAnchor } from "./audit-anchors.server";
+import { alertRefusal, anchorLogProblems, writeAnchor } from "./audit-anchors.server";
 
 export const ruleChangeSchema = trackingRuleContentSchema.extend({ materialId: z.number().int().positive() });
 export type RuleChange = z.infer<typeof ruleChangeSchema>;
@@ -56,7 +56,8 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
   }
   const input = parsed.data;
 
-  return db.transaction(async (tx) => {
+  let refused: string[] | undefined;
+  const created = await db.transaction(async (tx) => {
     // Lock the site: versions of one site are created one at a time.
     const [site] = await tx
       .select({ id: sites.id, code: sites.code })
@@ -287,7 +288,13 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
       reason: input.reason,
     });
     // The version carries the audit chain's head, signed (ADR 019): appendAudit holds the append
-    // lock to commit, so the row just written is the head.
+    // lock to commit, so the row just written is the head. Not when the trail no longer extends
+    // what this instance signed (its anchor log): the head would be a forged one.
+    const problems = await anchorLogProblems(tx, keyRing.dir, audit);
+    if (problems.length > 0) {
+      refused = problems;
+      throw new DomainError("conflict", `The rule set was not released: the audit trail does not extend the anchors this server signed, so it refuses to sign its head (ADR 019): ${problems.join("; ")}`);
+    }
     await writeAnchor(tx, keyRing, {
       kind: "release",
       actor: input.actor,
@@ -304,5 +311,9 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
       digest: compiled.digest,
       auditSeq: audit.seq,
     };
+  }).catch(async (error: unknown) => {
+    if (refused) await alertRefusal(db, input.actor, refused);
+    throw error;
   });
+  return created;
 }

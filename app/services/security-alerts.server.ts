@@ -9,9 +9,10 @@ import { appendAudit } from "./audit.server";
  * Alerts on repeated failed sign-ins and signatures for one account (21 CFR 11.300(d)): raised in
  * the transaction that records the failure reaching the lockout threshold, shown on the
  * administrators' dashboard until one acknowledges it. One open alert per kind and account; later
- * failures while it is open count on it. ADR 020.
+ * failures while it is open count on it. ADR 020. `audit_anchor_refused`: this instance refused to
+ * sign an audit checkpoint or release whose head does not extend the anchors it signed (ADR 019).
  */
-export type AlertKind = "sign_in_failures" | "signature_failures" | "password_change_failures";
+export type AlertKind = "sign_in_failures" | "signature_failures" | "password_change_failures" | "audit_anchor_refused";
 
 export async function raiseAlert(tx: Tx, alert: { kind: AlertKind; username: string; detail: Record<string, unknown> }): Promise<void> {
   const rows = await tx.execute<{ id: number; occurrences: number }>(sql`

@@ -87,7 +87,7 @@ export const securityAlerts = pgTable(
   "security_alerts",
   {
     id: integer().primaryKey().generatedAlwaysAsIdentity(),
-    kind: text({ enum: ["sign_in_failures", "signature_failures"] }).notNull(),
+    kind: text({ enum: ["sign_in_failures", "signature_failures", "audit_anchor_refused"] }).notNull(),
     username: text().notNull(),
     raisedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     lastAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),

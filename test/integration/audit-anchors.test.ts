@@ -13,8 +13,9 @@ import { generalVerify, importJWK, type GeneralJWS } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditAnchors, identifierFormats, materialFamilies, materials, sites } from "../../db/schema";
 import { chainHash, type StoredAuditRow } from "../../app/domain/audit-chain";
-import { checkpointRound, screenChainStatus, verifyAnchoredChain, verifyIncrementally, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
-import { appendAudit, verifyAuditChain } from "../../app/services/audit.server";
+import { readAnchorLog } from "../../app/utils/anchor-log.server";
+import { checkpointRound, screenChainStatus, verifyAnchoredChain, verifyIncrementally, writeAnchor, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
+import { appendAudit, lockedAuditHead, verifyAuditChain } from "../../app/services/audit.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { connect } from "../../app/utils/db.server";
 import { publicJwks, type KeyRing } from "../../app/utils/signing.server";
@@ -25,12 +26,13 @@ import { SESSION_COOKIE } from "../../app/utils/auth.server";
 import { registerDatabase } from "../../app/utils/db.server";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
-/** A test database: the portal's own role in `client` and `db`, the owner (an attacker with its credential) in `owner`. */
-type Database = Awaited<ReturnType<typeof createTestDatabase>>;
 
 const run = promisify(execFile);
 
-async function append(database: Database, n: number) {
+/** A test database: `db`/`client` as the application role, `owner` as the superuser attacker. */
+type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
+
+async function append(database: TestDatabase, n: number) {
   for (let i = 0; i < n; i++) {
     await database.db.transaction((tx) =>
       appendAudit(tx, { actor: "test", action: "material.update", entityType: "material", entityId: `M-${i}`, after: { n: i, note: "é ✓" }, reason: "test" }),
@@ -38,11 +40,11 @@ async function append(database: Database, n: number) {
   }
 }
 
-const checkpoint = (database: Database, keyRing: KeyRing) => writeCheckpointIfDue(database.db, keyRing, { actor: "test", force: true });
+const checkpoint = (database: TestDatabase, keyRing: KeyRing) => writeCheckpointIfDue(database.db, keyRing, { actor: "test", force: true });
 
 /** What a superuser can do: change row `seq` and re-hash it and every row after it. */
-async function rewriteAndRehash(database: Database, seq: number) {
-  const rows = await database.client<{ seq: string; recorded_at: string; actor: string; action: string; entity_type: string; entity_id: string; before: string | null; after: string | null; reason: string | null; prev_hash: string; hash: string }[]>`
+async function rewriteAndRehash(database: TestDatabase, seq: number) {
+  const rows = await database.owner<{ seq: string; recorded_at: string; actor: string; action: string; entity_type: string; entity_id: string; before: string | null; after: string | null; reason: string | null; prev_hash: string; hash: string }[]>`
     select seq::text, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at,
            actor, action, entity_type, entity_id, before::text as before, after::text as after, reason, prev_hash, hash
     from audit_trail where audit_trail.seq >= ${seq - 1} order by audit_trail.seq`;
@@ -71,7 +73,7 @@ async function rewriteAndRehash(database: Database, seq: number) {
   });
 }
 
-async function deleteFrom(database: Database, seq: number) {
+async function deleteFrom(database: TestDatabase, seq: number) {
   await database.owner.begin(async (tx) => {
     await tx`alter table audit_trail disable trigger audit_trail_no_update_delete`;
     await tx`delete from audit_trail where seq >= ${seq}`;
@@ -79,8 +81,18 @@ async function deleteFrom(database: Database, seq: number) {
   });
 }
 
+/** What a superuser can do to the anchors: delete those with id >= `fromId` (or only `onlyId`). */
+async function deleteAnchors(database: TestDatabase, where: { fromId?: number; onlyId?: number }) {
+  await database.owner.begin(async (tx) => {
+    await tx`alter table audit_anchors disable trigger audit_anchors_no_update_delete`;
+    if (where.onlyId !== undefined) await tx`delete from audit_anchors where id = ${where.onlyId}`;
+    else await tx`delete from audit_anchors where id >= ${where.fromId ?? 1}`;
+    await tx`alter table audit_anchors enable trigger audit_anchors_no_update_delete`;
+  });
+}
+
 /** A trail of 12 rows with checkpoint anchors at rows 5 and 10. */
-async function anchoredTrail(): Promise<{ database: Database; keyRing: KeyRing }> {
+async function anchoredTrail(): Promise<{ database: TestDatabase; keyRing: KeyRing }> {
   const database = await createTestDatabase();
   const keyRing = await testKeyRing(database.db); // row 1: the key's creation
   await append(database, 4);
@@ -92,7 +104,7 @@ async function anchoredTrail(): Promise<{ database: Database; keyRing: KeyRing }
 }
 
 describe("anchors are written", () => {
-  let database: Database;
+  let database: TestDatabase;
   let keyRing: KeyRing;
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -237,6 +249,107 @@ describe("audit:verify against the signed anchors", () => {
   });
 });
 
+const cli = (database: TestDatabase, keyRing: KeyRing, args: string[]) =>
+  run(process.execPath, ["--import", "tsx", "scripts/c981.ts", ...args], {
+    env: { ...process.env, DATABASE_URL: database.url, C981_MIGRATE_URL: database.ownerUrl, C981_SIGNING_KEYS_DIR: keyRing.dir },
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+
+describe("the signing side's anchor log (keys folder): no forged head is signed", () => {
+  it("records every anchor this instance signed, owner-only like the keys", async () => {
+    const { keyRing } = await anchoredTrail();
+    const log = await readAnchorLog(keyRing.dir);
+    expect(log).toMatchObject({ state: "read", problems: [], entries: [{ id: 1, seq: 5, kind: "checkpoint" }, { id: 2, seq: 10, kind: "checkpoint" }] });
+    expect((await fs.stat(path.join(keyRing.dir, "audit-anchors.log"))).mode & 0o777).toBe(0o600);
+  });
+
+  it("a rewrite from row k with the anchors after k deleted: the server's round refuses to sign, logs, raises a security alert", async () => {
+    const { database, keyRing } = await anchoredTrail();
+    await rewriteAndRehash(database, 7);
+    await deleteAnchors(database, { fromId: 2 });
+    // The database alone: anchor #1 (row 5) matches; without the id check the trail would look intact.
+    const logged: string[] = [];
+    const round = await checkpointRound(database.db, keyRing.dir, (l) => logged.push(l));
+    expect(round).toMatchObject({ written: false, refused: [expect.stringMatching(/anchor #2: signed by this instance .* MISSING from the database/), expect.stringMatching(/row 10 no longer hashes to what anchor #2 signed/)] });
+    expect(logged).toEqual([expect.stringMatching(/^C-981: SECURITY: audit checkpoint REFUSED to sign row \d+/)]);
+    const [anchors] = await database.owner`select count(*)::int as n from audit_anchors`;
+    expect(anchors!.n).toBe(1);
+    const alerts = await database.owner`select kind, username, occurrences from security_alerts where acknowledged_at is null`;
+    expect(alerts).toEqual([{ kind: "audit_anchor_refused", username: "system:checkpoint", occurrences: 1 }]);
+    // audit:checkpoint refuses too (exit 2); the alert counts it.
+    const forced = await cli(database, keyRing, ["audit:checkpoint"]);
+    expect(forced.code).toBe(2);
+    expect(forced.stderr).toMatch(/no anchor written: REFUSED to sign/);
+    const [after] = await database.owner`select count(*)::int as n from audit_anchors`;
+    expect(after!.n).toBe(1);
+    // audit:verify without --anchors: the log and the issued ids show it.
+    const verify = await cli(database, keyRing, ["audit:verify"]);
+    expect(verify.code).toBe(2);
+    expect(verify.stderr).toMatch(/anchor #2 is MISSING from the database/);
+    expect(verify.stderr).toMatch(/anchor #2 \(anchor log\) NOT TRUSTED: signed by this instance \(row 10, anchor log\) but MISSING/);
+    expect(verify.stderr).toMatch(/REWRITTEN: row 10 .* rows 6–10/);
+  });
+
+  it("only the latest anchor deleted, the rows left alone: refused as well, and audit:verify names the missing anchor", async () => {
+    const { database, keyRing } = await anchoredTrail();
+    await deleteAnchors(database, { onlyId: 2 });
+    expect(await writeCheckpointIfDue(database.db, keyRing, { actor: "test", force: true })).toMatchObject({ written: false, refused: [expect.stringMatching(/anchor #2: .* MISSING/)] });
+    expect(await verifyAnchoredChain(database.db)).toMatchObject({ ok: false, missingAnchors: [{ from: 2, to: 2 }] });
+  });
+
+  it("a gap in the anchor ids is tampering, in verification and on the screen", async () => {
+    const { database, keyRing } = await anchoredTrail();
+    expect(await checkpoint(database, keyRing)).toMatchObject({ written: true, anchor: { id: 3, seq: 12 } });
+    await deleteAnchors(database, { onlyId: 2 });
+    const result = await verifyAnchoredChain(database.db);
+    expect(result).toMatchObject({ ok: false, missingAnchors: [{ from: 2, to: 2 }], judgement: { state: "intact" } });
+    expect(await screenChainStatus(database.db)).toEqual({ intact: false, problems: [expect.stringMatching(/^The anchor #2 is MISSING from the database/)] });
+  });
+
+  it("an untouched trail: the log is consistent, the checkpoint is signed and logged, audit:verify exits 0", async () => {
+    const { database, keyRing } = await anchoredTrail();
+    expect(await checkpoint(database, keyRing)).toMatchObject({ written: true, anchor: { id: 3, seq: 12 } });
+    expect(await readAnchorLog(keyRing.dir)).toMatchObject({ state: "read", entries: [{ id: 1 }, { id: 2 }, { id: 3, seq: 12 }] });
+    const verify = await cli(database, keyRing, ["audit:verify"]);
+    expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/signed anchors: 3 of 3 verified against the public keys \(3 in this instance's anchor log\)/) });
+  });
+
+  it("an anchor whose transaction rolled back (a release that failed later) is no deleted anchor", async () => {
+    const { database, keyRing } = await anchoredTrail();
+    await expect(
+      database.db.transaction(async (tx) => {
+        await writeAnchor(tx, keyRing, { kind: "checkpoint", actor: "test", head: (await lockedAuditHead(tx))! });
+        throw new Error("the caller's transaction fails after the anchor");
+      }),
+    ).rejects.toThrow(/fails after the anchor/);
+    expect(await readAnchorLog(keyRing.dir)).toMatchObject({ entries: [{ id: 1 }, { id: 2 }, { id: 3, seq: 12 }] });
+    await append(database, 1);
+    expect(await checkpoint(database, keyRing)).toMatchObject({ written: true, anchor: { id: 4, seq: 13 } });
+    expect(await readAnchorLog(keyRing.dir)).toMatchObject({ entries: [{ id: 1 }, { id: 2 }, { id: 4 }], rolledBack: [3] });
+    const verify = await cli(database, keyRing, ["audit:verify"]);
+    expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/signed anchors: 3 of 3 verified/) });
+    // Without this instance's log, the gap of #3 is reported: it must be explained.
+    expect(await verifyAnchoredChain(database.db)).toMatchObject({ ok: false, missingAnchors: [{ from: 3, to: 3 }] });
+    // The screen reads the server's log too.
+    expect(await screenChainStatus(database.db, keyRing.dir)).toMatchObject({ intact: true, anchorsVerified: 3, lastAnchor: { id: 4, seq: 13 } });
+    expect(await screenChainStatus(database.db)).toEqual({ intact: false, problems: [expect.stringMatching(/^The anchor #3 is MISSING/)] });
+  });
+
+  it("a release is refused too when the trail no longer extends the signed anchors", async () => {
+    const { database, keyRing } = await anchoredTrail();
+    await rewriteAndRehash(database, 7);
+    await deleteAnchors(database, { fromId: 2 });
+    const [site] = await database.db.insert(sites).values({ code: "R1", name: "Release site", timeZone: "UTC" }).returning({ id: sites.id });
+    await expect(createRuleSetVersion(database.db, { siteId: site!.id, actor: "test", reason: "release", changes: [] }, keyRing)).rejects.toThrow(/not released: the audit trail does not extend the anchors this server signed/);
+    const [anchors] = await database.owner`select count(*)::int as n from audit_anchors`;
+    expect(anchors!.n).toBe(1);
+    const alerts = await database.owner`select kind, username from security_alerts`;
+    expect(alerts).toEqual([{ kind: "audit_anchor_refused", username: "test" }]);
+  });
+});
+
 describe("the /audit page verifies incrementally", () => {
   it("recomputes everything once, then only the rows after the last proven anchor, and still sees a later rewrite", async () => {
     const { database } = await anchoredTrail();
@@ -258,11 +371,7 @@ describe("the /audit page remembers the anchors it has verified", () => {
   it("a superuser who deletes the anchors and then rewrites the trail is still caught on the next view", async () => {
     const { database } = await anchoredTrail();
     expect((await verifyIncrementally(database.db)).ok).toBe(true);
-    await database.owner.begin(async (tx) => {
-      await tx`alter table audit_anchors disable trigger audit_anchors_no_update_delete`;
-      await tx`delete from audit_anchors`;
-      await tx`alter table audit_anchors enable trigger audit_anchors_no_update_delete`;
-    });
+    await deleteAnchors(database, { fromId: 1 });
     await rewriteAndRehash(database, 2);
     const view = await verifyIncrementally(database.db);
     expect(view.ok).toBe(false);
@@ -304,7 +413,7 @@ describe("the /audit chain badge", () => {
 
 describe("the anchor export", () => {
   let dir: string;
-  let database: Database;
+  let database: TestDatabase;
   let keyRing: KeyRing;
   beforeAll(async () => {
     ({ database, keyRing } = await anchoredTrail());
@@ -329,6 +438,12 @@ describe("the anchor export", () => {
     expect(payload).toMatchObject({ seq: 10, hash: row!.hash, kind: "checkpoint" });
     const { stdout } = await run("sh", [path.join(dir, "verify.sh")]);
     expect(stdout).toBe(`anchor 000001 key ${kid()}: verified\nanchor 000002 key ${kid()}: verified\n`);
+  });
+
+  it("audit:verify --anchors DIR counts each anchor once (database and export)", async () => {
+    const verify = await cli(database, keyRing, ["audit:verify", "--anchors", dir]);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/signed anchors: 2 of 2 verified/);
   });
 
   it("fails after tampering with a payload or a signature", async () => {
@@ -357,12 +472,9 @@ describe("the anchor export", () => {
 
   it("audit:verify --anchors DIR catches a rewrite whose anchors were also removed from the database", async () => {
     await rewriteAndRehash(database, 7);
-    await database.owner.begin(async (tx) => {
-      await tx`alter table audit_anchors disable trigger audit_anchors_no_update_delete`;
-      await tx`delete from audit_anchors`;
-      await tx`alter table audit_anchors enable trigger audit_anchors_no_update_delete`;
-    });
-    expect((await verifyAnchoredChain(database.db)).ok).toBe(true);
+    await deleteAnchors(database, { fromId: 1 });
+    // The database alone still shows that anchors #1–#2 were issued and are gone.
+    expect(await verifyAnchoredChain(database.db)).toMatchObject({ ok: false, missingAnchors: [{ from: 1, to: 2 }], judgement: { state: "intact" } });
     const failed = await run(process.execPath, ["--import", "tsx", "scripts/c981.ts", "audit:verify", "--anchors", dir], {
       env: { ...process.env, DATABASE_URL: database.url, C981_MIGRATE_URL: database.ownerUrl, C981_SIGNING_KEYS_DIR: keyRing.dir },
     }).then(
