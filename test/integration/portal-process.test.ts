@@ -35,11 +35,13 @@ interface Portal {
 
 async function startPortal(env: Record<string, string>): Promise<Portal> {
   const port = await freePort();
-  const child = spawn(tsx, ["server/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "./server/stop-early.mjs", "--import", "tsx", "server/main.ts"], {
     cwd: root,
     env: { ...withoutVitest(process.env), NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", C981_SHUTDOWN_GRACE_SECONDS: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
-    // Its own process group, so a failed test can kill tsx and the node server it starts.
+    // As `npm start` runs it: through the tsx binary, a SIGTERM the busy server does not acknowledge
+    // within 30 ms makes tsx SIGKILL it and exit 143 (seen under load). Its own process group, so
+    // a failed test can kill the server and what it started.
     detached: true,
   });
   running.add(child);
@@ -122,12 +124,12 @@ describe("the portal process on the embedded database", () => {
     const cli = spawnSync(tsx, ["scripts/c981.ts", "audit:verify"], { cwd: root, env: { ...withoutVitest(process.env), C981_DATA_DIR: dataDir }, encoding: "utf8" });
     expect(cli.stdout).toMatch(new RegExp(`audit trail intact: ${seededAt} rows verified`));
     expect(cli.status).toBe(0);
-    expect(await stop(second)).toBe(0);
+    expect(await stop(second), second.output()).toBe(0);
     expect((await fetch(`http://127.0.0.1:${first.port}/healthz`)).status).toBe(200);
 
     const pid = await postmasterPid();
     expect(pid && alive(pid)).toBe(true);
-    expect(await stop(first)).toBe(0);
+    expect(await stop(first), first.output()).toBe(0);
     expect(first.output()).toMatch(/stopped/);
     expect(alive(pid!)).toBe(false);
 
@@ -135,7 +137,7 @@ describe("the portal process on the embedded database", () => {
     const after = await (await fetch(`http://127.0.0.1:${again.port}/healthz`)).json();
     expect(after.dataPoint).toBe(seededAt); // same data, not seeded twice
     expect(again.output()).not.toMatch(/loaded the demo plant/);
-    expect(await stop(again)).toBe(0);
+    expect(await stop(again), again.output()).toBe(0);
   }, 240_000);
 });
 
@@ -155,8 +157,8 @@ describe("the portal process on DATABASE_URL", () => {
         (select count(*)::int from audit_trail where action = 'seed.demo_plant') as seeds`;
       await db.end();
       expect(row).toEqual({ sites: 3, seeds: 1 });
-      expect(await stop(a)).toBe(0);
-      expect(await stop(b)).toBe(0);
+      expect(await stop(a), a.output()).toBe(0);
+      expect(await stop(b), b.output()).toBe(0);
     } finally {
       await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();

@@ -71,8 +71,10 @@ describe("signed rule sets", () => {
   it("keeps private keys out of the database, in files only their owner reads", async () => {
     const [row] = await database.client`select public_jwk::text as jwk from signing_keys`;
     expect(JSON.parse(row!.jwk as string)).not.toHaveProperty("d");
-    const files = await fs.readdir(keyRing.dir);
-    expect(files).toEqual([`${keyRing.active[0]!.kid}.jwk`]);
-    expect((await fs.stat(path.join(keyRing.dir, files[0]!))).mode & 0o777).toBe(0o600);
+    // The key, and beside it the log of the audit anchors it signed (ADR 019) — both owner-only.
+    const files = (await fs.readdir(keyRing.dir)).sort();
+    expect(files.filter((f) => f.endsWith(".jwk"))).toEqual([`${keyRing.active[0]!.kid}.jwk`]);
+    expect(files.filter((f) => !f.endsWith(".jwk"))).toEqual(files.includes("audit-anchors.log") ? ["audit-anchors.log"] : []);
+    for (const file of files) expect((await fs.stat(path.join(keyRing.dir, file))).mode & 0o777).toBe(0o600);
   });
 });
