@@ -37,6 +37,7 @@ function ChainStatusText({ status }: { status: ChainStatusView }) {
         </>
       )}
       {status.lastAnchor && status.unanchoredRows > 0 ? <span className="muted"> {rows(status.unanchoredRows)} after the latest anchor not signed yet.</span> : null}
+      {status.notices.length > 0 ? <span className="muted"> {status.notices.join(" ")}</span> : null}
     </>
   );
 }

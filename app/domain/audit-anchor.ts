@@ -142,6 +142,8 @@ export type ChainStatusView =
       anchorsVerified: number;
       lastAnchor: { id: number; seq: number; issuedAt: string } | null;
       unanchoredRows: number;
+      /** Said, not judged (e.g. anchor ids issued and not stored: rolled back or deleted). */
+      notices: string[];
     }
   | { intact: false; problems: string[] };
 

@@ -76,7 +76,11 @@ export async function writeAnchor(
   // caller's transaction, whose end this function does not see. The transaction id tells later
   // whether it committed (an entry of a rolled-back transaction is no deleted anchor).
   const [xact] = await tx.execute<{ xid: string }>(sql`select pg_current_xact_id()::text as xid`);
-  await appendAnchorLog(keyRing.dir, { ...written, xid: xact!.xid });
+  // A keys folder that cannot be written (read-only mount) costs this entry, not the release: the
+  // anchor is signed and stored; the loss is said on the console.
+  await appendAnchorLog(keyRing.dir, { ...written, xid: xact!.xid }).catch((error: unknown) =>
+    console.error(`C-981: warning: anchor #${written.id} signed and stored, but not written to the anchor log in ${keyRing.dir}: ${error instanceof Error ? error.message : String(error)}`),
+  );
   return written;
 }
 
@@ -93,7 +97,7 @@ export async function anchorLogProblems(tx: DbOrTx, keysDir: string, head: { seq
   const problems = [...log.problems];
   const resolved = await logAgainstDatabase(tx, log.entries);
   problems.push(...resolved.problems.map((p) => `anchor #${p.id}: ${p.problem}`));
-  await appendRolledBack(keysDir, resolved.rolledBack);
+  await appendRolledBack(keysDir, resolved.rolledBack).catch(() => {});
   // The latest anchor this instance signed that was committed (present, or deleted since).
   const notStored = new Set([...resolved.rolledBack, ...resolved.pending]);
   const latest = log.entries.filter((e) => !notStored.has(e)).sort((a, b) => b.seq - a.seq || b.id - a.id)[0];
@@ -350,7 +354,10 @@ export async function verifyAnchoredChain(
     anchorProblems: problems,
     missingAnchors,
     judgement,
-    ok: !chain.firstBreak && judgement.state === "intact" && problems.length === 0 && missingAnchors.length === 0,
+    // Missing anchor ids are said, not judged: a sequence skips values (an anchor whose release
+    // rolled back, up to 32 values after a crash), so a gap is no proof of a deletion. The anchor
+    // logs and exports, which list what was signed, are (anchorProblems).
+    ok: !chain.firstBreak && judgement.state === "intact" && problems.length === 0,
   };
 }
 
@@ -384,7 +391,10 @@ async function missingAnchorIds(db: DbOrTx, ids: readonly number[], explained: R
 
 /** One sentence per missing range, for the CLI and the screen. */
 export function describeMissingAnchors(missing: readonly { from: number; to: number }[]): string[] {
-  return missing.map((m) => `anchor${m.from === m.to ? ` #${m.from} is` : `s #${m.from}–#${m.to} are`} MISSING from the database: the anchor ids were issued but the rows are gone (deleted)`);
+  return missing.map(
+    (m) =>
+      `anchor id${m.from === m.to ? ` #${m.from} was` : `s #${m.from}–#${m.to} were`} issued and ${m.from === m.to ? "is" : "are"} not in the database: rolled back (a failed release; a crash skips up to 32 ids) or deleted — check each instance's anchor log or an export (audit:verify --anchors DIR)`,
+  );
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -456,7 +466,6 @@ export async function screenChainStatus(db: DbOrTx, keysDir?: string): Promise<C
     if (v.judgement.state !== "intact") problems.push(`The trail ${describeJudgement(v.judgement)}.`);
     if (v.chain.firstBreak) problems.push(`At row ${v.chain.firstBreak.seq}: ${v.chain.firstBreak.detail}.`);
     for (const p of v.anchorProblems) problems.push(`Anchor #${p.id} is not trusted: ${p.problem}.`);
-    for (const m of describeMissingAnchors(v.missingAnchors)) problems.push(`The ${m}.`);
     return { intact: false, problems };
   }
   const last = v.judgement.state === "intact" ? v.judgement.lastAnchor : undefined;
@@ -469,5 +478,6 @@ export async function screenChainStatus(db: DbOrTx, keysDir?: string): Promise<C
     anchorsVerified: v.trusted.length,
     lastAnchor: last ? { id: last.id, seq: last.seq, issuedAt: last.issuedAt } : null,
     unanchoredRows: v.judgement.state === "intact" ? v.judgement.unanchoredRows : 0,
+    notices: describeMissingAnchors(v.missingAnchors).map((m) => `The ${m}.`),
   };
 }

@@ -28,6 +28,7 @@ import { appendAudit } from "./audit.server";
 import { checkSignatureCredentials, type Signer } from "./change-requests.server";
 import { batchConflicts, loadBaseWorld, readStates, siteBases, staleIn } from "../queries/request-bases.server";
 import { createRuleSetVersion, type RuleChange } from "./rule-sets.server";
+import { alertRefusal } from "./audit-anchors.server";
 
 export const RELEASE_MEANING = "Released: I release these approved change requests as this site's next rule set";
 
@@ -104,7 +105,10 @@ export async function releaseChangeRequests(db: Db, keyRing: KeyRing, releaser: 
   try {
     return await releaseInOneTransaction(db, keyRing, releaser, input);
   } catch (error) {
-    // Nothing of a failed release remains but the record that it failed (and why).
+    // Nothing of a failed release remains but the record that it failed (and why) — and, when it
+    // was refused for a trail that no longer extends this server's anchors, the security alert.
+    const anchorProblems = (error as { anchorProblems?: unknown }).anchorProblems;
+    if (Array.isArray(anchorProblems)) await alertRefusal(db, releaser.username, anchorProblems.map(String));
     await db.transaction((tx) =>
       appendAudit(tx, {
         actor: releaser.username,

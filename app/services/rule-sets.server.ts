@@ -293,7 +293,12 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
     const problems = await anchorLogProblems(tx, keyRing.dir, audit);
     if (problems.length > 0) {
       refused = problems;
-      throw new DomainError("conflict", `The rule set was not released: the audit trail does not extend the anchors this server signed, so it refuses to sign its head (ADR 019): ${problems.join("; ")}`);
+      // The problems ride on the error: a caller whose transaction this was (a release) raises the
+      // alert after its rollback, which would otherwise take the alert with it.
+      throw Object.assign(
+        new DomainError("conflict", `The rule set was not released: the audit trail does not extend the anchors this server signed, so it refuses to sign its head (ADR 019): ${problems.join("; ")}`),
+        { anchorProblems: problems },
+      );
     }
     await writeAnchor(tx, keyRing, {
       kind: "release",

@@ -33,14 +33,29 @@ export const anchorLogPath = (keysDir: string) => path.join(keysDir, ANCHOR_LOG_
 export async function appendAnchorLog(keysDir: string, entry: AnchorLogEntry): Promise<void> {
   await fs.mkdir(keysDir, { recursive: true, mode: 0o700 });
   const line = `${JSON.stringify({ id: entry.id, kind: entry.kind, seq: entry.seq, hash: entry.hash, issuedAt: entry.issuedAt, jws: entry.jws, xid: entry.xid })}\n`;
-  await fs.appendFile(anchorLogPath(keysDir), line, { mode: 0o600, flag: "a" });
+  await fs.appendFile(anchorLogPath(keysDir), (await endsCut(keysDir)) ? `\n${line}` : line, { mode: 0o600, flag: "a" });
+}
+
+/** Does the log end in a line a crash cut short (no final newline)? The next entry then starts on a line of its own. */
+async function endsCut(keysDir: string): Promise<boolean> {
+  const handle = await fs.open(anchorLogPath(keysDir), "r").catch(() => undefined);
+  if (!handle) return false;
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Marks logged anchors whose transaction rolled back (found by the signing guard): no longer expected in the database. */
 export async function appendRolledBack(keysDir: string, entries: readonly AnchorLogEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const lines = entries.map((e) => `${JSON.stringify({ rolledBack: e.id, xid: e.xid })}\n`).join("");
-  await fs.appendFile(anchorLogPath(keysDir), lines, { mode: 0o600, flag: "a" });
+  await fs.appendFile(anchorLogPath(keysDir), (await endsCut(keysDir)) ? `\n${lines}` : lines, { mode: 0o600, flag: "a" });
 }
 
 export type AnchorLogRead =
@@ -49,9 +64,9 @@ export type AnchorLogRead =
   | { state: "read"; entries: AnchorLogEntry[]; problems: string[]; /** Ids whose transaction rolled back (marked by the guard). */ rolledBack: number[] };
 
 /**
- * The log's entries. Absent: this instance has signed nothing since the log exists. A last line
- * without its newline is a write cut short by a crash and is left out; any other line that is not
- * an entry is a problem (the file was edited).
+ * The log's entries. Absent: this instance has signed nothing since the log exists. A line that
+ * is not JSON is a write cut short by a crash and is left out (also inside the file: the next
+ * entry starts on a new line); a JSON line that is not an entry is a problem (the file was edited).
  */
 export async function readAnchorLog(keysDir: string): Promise<AnchorLogRead> {
   let text: string;
@@ -68,8 +83,17 @@ export async function readAnchorLog(keysDir: string): Promise<AnchorLogRead> {
   const problems: string[] = [];
   const rolledBack = new Set<number>();
   lines.forEach((line, i) => {
+    let parsed: unknown;
     try {
-      const e = JSON.parse(line) as AnchorLogEntry & { rolledBack?: number };
+      parsed = JSON.parse(line);
+    } catch {
+      // Not JSON at all: the remnant of a write a crash cut short (the next entry starts on a line
+      // of its own). Its anchor, if it committed, is still in the database and in exports.
+      return;
+    }
+    try {
+      const e = parsed as AnchorLogEntry & { rolledBack?: number };
+      if (e === null || typeof e !== "object") throw new Error("not an entry");
       if (Number.isSafeInteger(e.rolledBack)) {
         rolledBack.add(e.rolledBack!);
         return;

@@ -6,7 +6,7 @@ import { currentDataPoint, verifyAuditChain } from "../../app/services/audit.ser
 import { createChangeRequest, signChangeRequest, staleSites, submitChangeRequest, type Signer } from "../../app/services/change-requests.server";
 import { releaseChangeRequests } from "../../app/services/releases.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
-import type { Database } from "../../app/utils/db.server";
+type Database = Awaited<ReturnType<typeof createTestDatabase>>;
 import { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import { analysed } from "../setup/analysis";
@@ -160,5 +160,23 @@ describe("releasing change requests", () => {
     expect(await mode("SUB-3001", "EIN")).toBe("serial");
     const [audit] = await database.client`select count(*)::int as n from audit_trail where action = 'material.create' and entity_id = 'SUB-3001'`;
     expect(audit!.n).toBe(1);
+  });
+});
+
+// Last in this file: it tampers with the anchors.
+describe("a release refused for a trail that no longer extends this server's anchors (ADR 019)", () => {
+  it("changes nothing and still raises the security alert, which the release's rollback would otherwise take with it", async () => {
+    const number = await approved("Serialize ASM-1006 at EIN", serial("ASM-1006", ["EIN"]));
+    // What a superuser can do: delete the latest anchor this server signed (the anchor log keeps it).
+    await database.owner.begin(async (tx) => {
+      await tx`alter table audit_anchors disable trigger audit_anchors_no_update_delete`;
+      await tx`delete from audit_anchors where id = (select max(id) from audit_anchors)`;
+      await tx`alter table audit_anchors enable trigger audit_anchors_no_update_delete`;
+    });
+    await expect(release("EIN", [number])).rejects.toThrow(/refuses to sign its head/);
+    expect(await status(number)).toBe("approved");
+    expect(await mode("ASM-1006", "EIN")).not.toBe("serial");
+    const alerts = await database.client`select kind, username from security_alerts where kind = 'audit_anchor_refused'`;
+    expect(alerts).toEqual([{ kind: "audit_anchor_refused", username: "r.m" }]);
   });
 });
