@@ -1,8 +1,9 @@
 import { useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from "react";
 import type { z } from "zod";
+import { fieldErrorsFromIssues, type FieldErrors } from "../utils/field-errors";
 import { displayName, formToObject, FormShapeError, unknownField } from "../utils/form-data";
 
-export type FieldErrors = Record<string, string[] | undefined>;
+export type { FieldErrors } from "../utils/field-errors";
 
 export { formToObject } from "../utils/form-data";
 
@@ -29,13 +30,7 @@ export function parseForm<S extends z.ZodType>(schema: S, formData: FormData): P
   if (withNul.length) return { ok: false, fieldErrors: Object.fromEntries(withNul.map((k) => [k.replace(/\[(\d+)\]/g, ".$1"), ["Contains a NUL character"]])) };
   const parsed = schema.safeParse(input);
   if (parsed.success) return { ok: true, data: parsed.data };
-  // A Map, then own properties: an issue's path never writes through a prototype.
-  const errors = new Map<string, string[]>();
-  for (const issue of parsed.error.issues) {
-    const key = issue.path.join(".") || "form";
-    errors.set(key, [...(errors.get(key) ?? []), issue.message]);
-  }
-  return { ok: false, fieldErrors: Object.fromEntries(errors) };
+  return { ok: false, fieldErrors: fieldErrorsFromIssues(parsed.error.issues) };
 }
 
 /**
