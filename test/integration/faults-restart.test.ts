@@ -74,6 +74,8 @@ describe("a portal process while its PostgreSQL server is stopped and started ag
       const [ein] = await operator.client`insert into sites (code, name, time_zone) values ('EIN', 'Eindhoven', 'Europe/Amsterdam') returning id`;
       const v1 = await createRuleSetVersion(operator.db, { siteId: ein!.id as number, actor: "test", reason: "first version", changes: [] }, keyRing);
       const { token } = await createRuntimeClient(operator.db, "test", { name: "mes-restart", sites: ["EIN"], reason: "restart test" });
+      // Let the portal's change counter catch up with the new client before the cache is warmed: a
+      // fixed wait on purpose, the check runs inside the portal process and nothing outside shows it.
       await sleep(CHECK_SECONDS * 1000 + 500);
       const call = (url: string, init: RequestInit = {}) =>
         fetch(`${portal.base}${url}`, { ...init, headers: { Authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
@@ -117,6 +119,7 @@ describe("a portal process while its PostgreSQL server is stopped and started ag
       await server!.stop();
       server = undefined;
       const stoppedAt = Date.now();
+      // The wait is the thing under test: a check interval passes with the server down.
       await sleep((CHECK_SECONDS + 1.5) * 1000);
       // Past the check interval: pulls and 304s from the cache.
       const pull = await call("/api/v1/sites/EIN/ruleset");
@@ -176,6 +179,8 @@ describe("a portal process while its PostgreSQL server is stopped and started ag
         inFlight.on("error", reject);
       });
       inFlight.write(body.slice(0, 10));
+      // A fixed wait: the poll and the report's first bytes must be inside the portal when the signal
+      // comes, and nothing outside the process shows that they are.
       await sleep(500);
       const signalled = Date.now();
       portal.child.kill("SIGTERM");
@@ -189,7 +194,8 @@ describe("a portal process while its PostgreSQL server is stopped and started ag
       expect(await readyz.json()).toMatchObject({ status: "stopping" });
       expect(Date.now() - signalled).toBeLessThan(GRACE_SECONDS * 1000);
       expect((await call("/api/v1/sites/EIN/ruleset")).status).toBe(200);
-      // The rest of the in-flight body after the listener closed.
+      // The rest of the in-flight body after the listener closed, past the grace: the wait is the thing
+      // under test (the request in flight is still answered before the process exits).
       await sleep(Math.max(0, signalled + GRACE_SECONDS * 1000 + 500 - Date.now()));
       inFlight.end(body.slice(10));
       expect(await inFlightAnswer).toBe(204);

@@ -150,6 +150,8 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
       const mint = async (name: string) => (await createRuntimeClient(operator.db, "test", { name, sites: ["EIN"], reason: "fault test" })).token;
       const [t1, t2, t3] = [await mint("mes-faults-1"), await mint("mes-faults-2"), await mint("mes-faults-3")];
       // Let both portals' change counters catch up with the new clients before the cache is warmed.
+      // A fixed wait on purpose: the check runs inside the portal processes and nothing outside
+      // shows it ran; one check interval plus slack is the condition itself.
       await sleep(CHECK_SECONDS * 1000 + 500);
       const call = (portal: Portal, url: string, token: string, init: RequestInit = {}) =>
         fetch(`${portal.base}${url}`, { ...init, headers: { Authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
@@ -210,6 +212,7 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
       // Meanwhile, elsewhere: a release at EIN and token 2 revoked (their NOTIFYs never reach A or B).
       await createRuleSetVersion(operator.db, { siteId: ein!.id as number, actor: "test", reason: "released during the cut", changes: [], kind: "renewal" }, keyRing);
       await revokeRuntimeClient(operator.db, "test", "mes-faults-2", "revoked during the cut");
+      // Waiting past the check interval is the thing under test (a check fails while cut).
       await sleep(Math.max(0, cutAt + (CHECK_SECONDS + 1.5) * 1000 - Date.now()));
 
       // Past the check interval: pulls and 304s from the cache (stale-if-error), on both.
@@ -249,6 +252,7 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
       expect((await fetch(`${a.base}/.well-known/jwks.json`)).status).toBe(200);
 
       // Past B's 5 s stale-if-error bound: B answers 503 (not 401) for its cached tokens; A still serves.
+      // The wait is the thing under test: the bound is time since the last contact.
       await sleep(Math.max(0, cutAt + 6500 - Date.now()));
       for (const token of [t1, t2]) {
         const answer = await call(b, "/api/v1/sites/EIN/ruleset", token);
@@ -282,6 +286,7 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
 
       // ---- Delay: a database that answers too slowly counts as away. ----
       proxy.delay(3000);
+      // The wait is the thing under test: a check interval passes with a database too slow to answer.
       await sleep((CHECK_SECONDS + 1.5) * 1000);
       const slow = Date.now();
       expect((await call(a, "/api/v1/sites/EIN/ruleset/upcoming", t1)).status).toBe(503);
@@ -305,6 +310,8 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
 
       // ---- SIGTERM during a long poll: answered (304, current ETag), then exit 0. ----
       const held = call(a, "/api/v1/sites/EIN/ruleset?waitSeconds=30", t1, { headers: { "If-None-Match": latest } });
+      // A fixed wait: the poll must be held inside portal A when the signal comes, and nothing outside
+      // the process shows that it is; 700 ms is many times what reaching the handler takes here.
       await sleep(700);
       const signalled = Date.now();
       stopping.add(a);
@@ -333,6 +340,7 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
     // (No demo plant here: the first test seeds; a stop while seeding lets the seed finish first.)
     for (const after of [1200, 3000]) {
       const portals = [await spawnPortal({ DATABASE_URL: proxied, C981_SEED: "none" }), await spawnPortal({ DATABASE_URL: proxied, C981_SEED: "none" })];
+      // The wait is the thing under test: a stop at two moments of the start-up.
       await sleep(after);
       for (const portal of portals) portal.child.kill("SIGTERM");
       const codes = await Promise.all(portals.map((p) => p.exited));

@@ -45,6 +45,8 @@ let serveCurrent: Handler | null = null;
 let serveUpcoming: Handler | null = null;
 let serveJwks: Handler | null = null;
 let hostileDown = false;
+/** Long-poll requests the portal has not answered yet, with the ETag each one already has. */
+const longPolls = new Map<http.IncomingMessage, string | undefined>();
 
 const listen = async (server: http.Server) => {
   server.listen(0, "127.0.0.1");
@@ -77,6 +79,13 @@ beforeAll(async () => {
   app.get("/.well-known/jwks.json", async (_req, res) => void res.type("application/jwk-set+json").send(JSON.stringify(await publicJwks(database.db))));
   // Dozens of refusals in a few seconds from one client: this suite tests the client, not the limit.
   api = await createRuntimeApi(database, { statusReportsPerMinute: 10_000 });
+  app.use((req, res, next) => {
+    if (req.query.waitSeconds !== undefined && req.query.waitSeconds !== "0") {
+      longPolls.set(req, req.get("if-none-match"));
+      res.once("close", () => longPolls.delete(req));
+    }
+    next();
+  });
   app.use("/api/v1", api.router);
   portal = http.createServer(app);
   portalUrl = await listen(portal);
@@ -246,7 +255,10 @@ describe("the reference runtime client against the real portal", () => {
     await fs.cp(baseline, dir, { recursive: true });
     const { client, events } = await open(dir, { waitSeconds: 5 });
     const running = client.run();
-    await new Promise((r) => setTimeout(r, 500));
+    // Release only once the client's long-poll for the version in force is open at the portal, which
+    // holds it (ADR 008): then the new version can only arrive through that long-poll.
+    const inForce = (await portalGet("")).headers.get("etag");
+    await expect.poll(() => [...longPolls.values()].includes(inForce ?? ""), { timeout: 5000, interval: 10, message: "no long-poll held" }).toBe(true);
     await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "long-poll release", changes: [], kind: "release" }, keyRing);
     await expect.poll(() => client.status().version, { timeout: 8000 }).toBe(current.version + 1);
     client.stop();
