@@ -4,6 +4,7 @@
  * calls it at start, the CLI before its commands, the tests' global setup and the benches too.
  * app/utils/db.server.ts's getDatabase() only connects.
  */
+import { siteCount } from "../app/queries/cli-plant.server";
 import { ensureKeyRing } from "../app/services/keys.server";
 import type { Database } from "../app/utils/db.server";
 import { openDatabase } from "../app/utils/db.server";
@@ -35,8 +36,7 @@ export async function prepareDatabase(
     let seeded = false;
     const keyRing = options.keysDir ? await ensureKeyRing(db, options.keysDir) : undefined;
     if (options.seed === "demo") {
-      const [row] = await client`select exists(select 1 from sites) as any`;
-      if (!row?.any) {
+      if ((await siteCount(db)) === 0) {
         if (!keyRing) throw new Error("C-981: the demo plant's rule sets are signed: a signing-key directory is needed to seed it");
         const { seedDemoPlant } = await import("../app/seed/seed.server");
         const { demoShiftDaysFor } = await import("../app/seed/demo-plant");

@@ -1,4 +1,7 @@
-/** Reads of the admin CLI (scripts/cli/): the plant's sites, materials and signing keys (ADR 022: the CLI queries no table itself). */
+/**
+ * Reads of the admin CLI (scripts/cli/) and of server/prepare-database.ts: the plant's sites,
+ * materials and signing keys (ADR 022: neither queries a table itself).
+ */
 import { asc, count, eq } from "drizzle-orm";
 import { materials, ruleSetVersions, signingKeys, sites } from "../../db/schema";
 import type { DbOrTx } from "../utils/db.server";

@@ -4,7 +4,8 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import * as schema from "../../db/schema";
-import type { Database } from "./db.server";
+import { sql } from "drizzle-orm";
+import type { Database, DbOrTx } from "./db.server";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
 
@@ -52,9 +53,8 @@ export async function withPrepareLock<T>(database: MigratableDatabase, log: ((li
  * application role and, embedded, sets its password. Returns the tags of the migrations it applied.
  */
 export async function applyMigrations({ client, db }: OwnerSession, appPassword?: string): Promise<string[]> {
-  const [before] = await client`
-    select case when to_regclass('drizzle.__drizzle_migrations') is null then null
-      else (select max(created_at) from drizzle.__drizzle_migrations) end as last`;
+  const [table] = await client`select to_regclass('drizzle.__drizzle_migrations') is not null as present`;
+  const [before] = table?.present ? await client`select max(created_at) as last from drizzle.__drizzle_migrations` : [];
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   // Re-granted after every run, so tables a later migration adds are covered (ADR 018).
   await client`select c981_grant_app_role()`;
@@ -73,4 +73,19 @@ export async function applyMigrations({ client, db }: OwnerSession, appPassword?
 function journal(): { when: number; tag: string }[] {
   const text = fs.readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, "utf8");
   return (JSON.parse(text) as { entries: { when: number; tag: string }[] }).entries;
+}
+
+/** The newest committed migration's timestamp (what drizzle records as `created_at`); 0 when the journal cannot be read. */
+export function newestCommittedMigration(): number {
+  try {
+    return Math.max(0, ...journal().map((e) => e.when));
+  } catch {
+    return 0;
+  }
+}
+
+/** The newest migration the database has applied (drizzle's `created_at`); 0 for none. */
+export async function newestAppliedMigration(db: DbOrTx): Promise<number> {
+  const [row] = (await db.execute(sql`select coalesce(max(created_at), 0)::bigint as applied from drizzle.__drizzle_migrations`)) as unknown as { applied: string }[];
+  return Number(row?.applied ?? 0);
 }
