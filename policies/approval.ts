@@ -3,7 +3,7 @@
  * "needs: quality ✓, regulatory pending"), and the separation-of-duties rules for signing.
  * Pure and isomorphic, like ability.ts. No role is exempt: administrators sign like anyone else.
  */
-import type { ChangeFacts, TrackingEffect } from "../app/domain/change-request";
+import type { ChangeFacts, TrackingEffect } from "../app/domain/change-request-content";
 import type { Role } from "./ability";
 
 export type ReviewerRole = Extract<Role, "quality_reviewer" | "regulatory_reviewer">;

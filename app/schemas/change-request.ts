@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DISAGREEMENT_KEY } from "../domain/reconciliation";
 import { webLinkSchema } from "./link";
 import { CONSUMPTION_SCANS, TRACKING_MODES } from "../domain/tracking-rule";
-import { LEGACY_DATA_PLANS, type ChangeRequestContent, type LegacyDataPlan, type ProposedChange } from "../domain/change-request";
+import { LEGACY_DATA_PLANS, type ChangeRequestContent, type LegacyDataPlan, type ProposedChange } from "../domain/change-request-content";
 
 // The types are the domain's (ADR 022); the schemas below parse into them (checked by `satisfies`).
 export { LEGACY_DATA_PLANS };
