@@ -25,6 +25,19 @@ export default defineConfig({
             v3_routeConfig: true,
           },
         }),
+        {
+          // Under `remix vite:dev` nothing runs server/main.ts: the first loader's getDatabase() opens
+          // the database through this opener, which migrates and seeds it as `npm start` does (ADR 022).
+          name: "c981-database",
+          apply: "serve",
+          configureServer(server) {
+            (globalThis as Record<symbol, unknown>)[Symbol.for("c981.databaseOpener")] = async () => {
+              const { readEnv } = (await server.ssrLoadModule("/app/utils/env.server.ts")) as typeof import("./app/utils/env.server");
+              const { openPreparedDatabase } = (await server.ssrLoadModule("/server/prepare-database.ts")) as typeof import("./server/prepare-database");
+              return openPreparedDatabase(readEnv());
+            };
+          },
+        },
       ],
   test: {
     // console.error fails a test: see test/setup/fail-on-console.ts

@@ -3,19 +3,13 @@
  * "needs: quality ✓, regulatory pending"), and the separation-of-duties rules for signing.
  * Pure and isomorphic, like ability.ts. No role is exempt: administrators sign like anyone else.
  */
+import type { ChangeFacts, TrackingEffect } from "../app/domain/change-request-content";
 import type { Role } from "./ability";
 
 export type ReviewerRole = Extract<Role, "quality_reviewer" | "regulatory_reviewer">;
 
-export type TrackingEffect = "upgrade" | "downgrade" | "same" | "new";
-
-/** What the approval policy looks at in each proposed change. */
-export interface ChangeFacts {
-  partNumber: string;
-  /** How the tracking mode changes at a site (`same` for attribute-only or container/format changes). */
-  trackingEffect: TrackingEffect;
-  riskClass: "low" | "medium" | "high";
-}
+// The facts live in the domain (ADR 022); re-exported for the policy's callers.
+export type { ChangeFacts, TrackingEffect };
 
 export interface ApprovalRule {
   role: ReviewerRole;

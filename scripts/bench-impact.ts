@@ -17,7 +17,7 @@ import { exploreGenealogy, recallFrom } from "../app/queries/genealogy.server";
 import { recallFinished, type CompactGenealogy } from "../app/domain/genealogy-graph";
 import { openDatabase } from "../app/utils/db.server";
 import { readEnv } from "../app/utils/env.server";
-import { prepareDatabase } from "../app/utils/migrate.server";
+import { prepareDatabase } from "../server/prepare-database";
 
 const { values } = parseArgs({
   options: { "data-dir": { type: "string", default: ".data-large" }, runs: { type: "string", default: "31" }, seed: { type: "boolean", default: false } },

@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { importExternalSnapshot } from "../app/services/external-import.server";
 import { openDatabase, type Database } from "../app/utils/db.server";
 import { readEnv } from "../app/utils/env.server";
-import { prepareDatabase } from "../app/utils/migrate.server";
+import { prepareDatabase } from "../server/prepare-database";
 
 export interface ErpBenchFigures {
   rows: number;

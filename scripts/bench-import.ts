@@ -32,7 +32,7 @@ import { importEpcisDocument } from "../app/services/epcis-import.server";
 import { fileSource } from "../app/services/epcis-stream.server";
 import { connect, type Database } from "../app/utils/db.server";
 import { openEmbeddedPostgres } from "../app/utils/embedded-postgres.server";
-import { prepareDatabase } from "../app/utils/migrate.server";
+import { prepareDatabase } from "../server/prepare-database";
 import { benchImportErp, type ErpBenchFigures } from "./bench-import-erp";
 
 const { values } = parseArgs({

@@ -32,7 +32,7 @@ import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { createRuntimeClient } from "../app/services/runtime-clients.server";
 import { connect, openDatabase, registerDatabase, type Database } from "../app/utils/db.server";
-import { prepareDatabase } from "../app/utils/migrate.server";
+import { prepareDatabase } from "../server/prepare-database";
 import { createPortalServer, type PortalServer } from "../server/app";
 import { buildIfNeeded, withoutVitest } from "../server/build-if-needed";
 

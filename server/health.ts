@@ -4,12 +4,9 @@
  * last reported with its reason but not failing readiness, since pulls need no private key.
  * Bodies name what is wrong in words and error codes, never SQL.
  */
-import fs from "node:fs";
-import path from "node:path";
-import { sql } from "drizzle-orm";
 import { currentDataPoint } from "../app/services/audit.server";
 import type { Db } from "../app/utils/db.server";
-import { MIGRATIONS_FOLDER } from "../app/utils/migrate.server";
+import { newestAppliedMigration, newestCommittedMigration } from "../app/utils/migrate.server";
 import { loadKeyRing } from "../app/utils/signing.server";
 import { describeDatabaseError, withDeadline } from "./db-faults";
 
@@ -19,16 +16,6 @@ export interface Readiness {
   migrations?: string;
   signing?: string;
   dataPoint?: number;
-}
-
-/** The newest committed migration's timestamp (what drizzle records as `created_at`). */
-function newestMigration(): number {
-  try {
-    const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
-    return Math.max(0, ...journal.entries.map((e) => e.when));
-  } catch {
-    return 0;
-  }
 }
 
 /** Whether this instance can sign, in words: "ok" or why not. */
@@ -41,7 +28,7 @@ export async function signingState(db: Db, keysDir: string): Promise<string> {
 
 export function createHealth(options: { db: Db; keysDir?: string }) {
   const { db, keysDir } = options;
-  const expected = newestMigration();
+  const expected = newestCommittedMigration();
   let stopping = false;
   let signing: { at: number; value: string } | undefined;
 
@@ -51,8 +38,7 @@ export function createHealth(options: { db: Db; keysDir?: string }) {
       return await withDeadline(
         (async () => {
           const dataPoint = await currentDataPoint(db);
-          const [row] = (await db.execute(sql`select coalesce(max(created_at), 0)::bigint as applied from drizzle.__drizzle_migrations`)) as unknown as { applied: string }[];
-          const applied = Number(row?.applied ?? 0);
+          const applied = await newestAppliedMigration(db);
           const migrations = applied >= expected ? "ok" : "not applied yet: this build has newer migrations than the database";
           if (keysDir && (!signing || Date.now() - signing.at > 10_000)) {
             signing = { at: Date.now(), value: await signingState(db, keysDir).catch((e: unknown) => `not checked: ${describeDatabaseError(e)}`) };

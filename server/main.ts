@@ -81,7 +81,7 @@ async function main() {
       import("postgres"),
       import("../app/utils/db.server"),
       import("../app/utils/env.server"),
-      import("../app/utils/migrate.server"),
+      import("./prepare-database"),
       import("../app/utils/signing.server"),
       import("../app/services/keys.server"),
       import("./build-if-needed"),

@@ -4,9 +4,9 @@
  * strong ETag derived from them.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
-import { and, asc, eq, gt } from "drizzle-orm";
-import { ruleSetVersions } from "../db/schema";
-import { parseStatusReport, recordStatus, takeReportAllowance, type AuthenticatedClient } from "../app/services/runtime-clients.server";
+import { ruleSetVersionJws, ruleSetVersionList, upcomingRuleSetJws } from "../app/queries/runtime-api.server";
+import { recordStatus, takeReportAllowance, type AuthenticatedClient } from "../app/services/runtime-clients.server";
+import { parseStatusReport } from "../app/schemas/status-report";
 import { DomainError } from "../app/utils/errors.server";
 import type { Database } from "../app/utils/db.server";
 import { asUnavailable, isDatabaseUnavailable, withDeadline } from "./db-faults";
@@ -132,29 +132,13 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   }));
 
   router.get("/sites/:site/ruleset/upcoming", handled(async (req: Authed, res) => {
-    const [next] = await query(db
-      .select({ jws: ruleSetVersions.jws })
-      .from(ruleSetVersions)
-      .where(and(eq(ruleSetVersions.siteId, req.site!.id), gt(ruleSetVersions.effectiveFrom, new Date())))
-      .orderBy(asc(ruleSetVersions.version))
-      .limit(1));
-    if (!next?.jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no scheduled rule set.`);
-    sendJws(req, res, next.jws, "private, no-cache");
+    const next = await query(upcomingRuleSetJws(db, req.site!.id, new Date()));
+    if (!next) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no scheduled rule set.`);
+    sendJws(req, res, next, "private, no-cache");
   }));
 
   router.get("/sites/:site/ruleset/versions", handled(async (req: Authed, res) => {
-    const rows = await query(db
-      .select({
-        version: ruleSetVersions.version,
-        effectiveFrom: ruleSetVersions.effectiveFrom,
-        issuedAt: ruleSetVersions.issuedAt,
-        expiresAt: ruleSetVersions.expiresAt,
-        kind: ruleSetVersions.kind,
-        digest: ruleSetVersions.digest,
-      })
-      .from(ruleSetVersions)
-      .where(eq(ruleSetVersions.siteId, req.site!.id))
-      .orderBy(asc(ruleSetVersions.version)));
+    const rows = await query(ruleSetVersionList(db, req.site!.id));
     res.setHeader("Cache-Control", "private, no-cache");
     res.type("application/json").send(
       JSON.stringify({ site: req.site!.code, versions: rows.map((r) => ({ ...r, digest: `sha256:${r.digest}` })) }),
@@ -164,14 +148,11 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   router.get("/sites/:site/ruleset/versions/:version", handled(async (req: Authed, res) => {
     const version = Number(req.params.version);
     if (!/^[1-9]\d{0,8}$/.test(req.params.version ?? "")) return problem(res, 400, "Bad Request", "version must be a positive integer.", { errors: [{ pointer: "#/path/version" }] });
-    const [row] = await query(db
-      .select({ jws: ruleSetVersions.jws })
-      .from(ruleSetVersions)
-      .where(and(eq(ruleSetVersions.siteId, req.site!.id), eq(ruleSetVersions.version, version))));
-    if (!row?.jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no version ${version}.`);
+    const jws = await query(ruleSetVersionJws(db, req.site!.id, version));
+    if (!jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no version ${version}.`);
     // A published version never changes — but it is served behind a bearer token, so only the
     // client's own cache may keep it (RFC 9111 §3.5, §5.2.2.7; ADR 017): never a shared cache.
-    sendJws(req, res, row.jws, "private, max-age=31536000, immutable");
+    sendJws(req, res, jws, "private, max-age=31536000, immutable");
   }));
 
   router.post("/sites/:site/ruleset/status", handled(async (req: Authed, res) => {

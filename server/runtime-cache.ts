@@ -16,8 +16,8 @@
  */
 import { createHash } from "node:crypto";
 import type { JWK } from "jose";
-import { and, asc, desc, eq, gt, inArray, lte, sql } from "drizzle-orm";
-import { ruleSetVersions, runtimeClients, sites } from "../db/schema";
+import { ruleSetInForce, runtimeFingerprint, siteIdsAndCodes, type RuntimeFingerprint } from "../app/queries/runtime-cache.server";
+import { recordLastSeen } from "../app/services/runtime-last-seen.server";
 import { authenticateClient, hashToken, type AuthenticatedClient } from "../app/services/runtime-clients.server";
 import type { Database } from "../app/utils/db.server";
 import { publicJwks } from "../app/utils/signing.server";
@@ -51,11 +51,7 @@ export interface RuntimeCacheOptions {
 }
 
 /** The change counter: one string per part of the cache; a part whose string changes is dropped. */
-interface Fingerprint {
-  rulesets: string;
-  clients: string;
-  keys: string;
-}
+type Fingerprint = RuntimeFingerprint;
 
 export class RuntimeCache {
   /** Database reads made to fill the cache (tests and the benchmark watch it). */
@@ -257,17 +253,8 @@ export class RuntimeCache {
     })());
   }
 
-  private async readFingerprint(): Promise<Fingerprint> {
-    // Cheap on any plant: an index probe and a few small tables (clients, sites, keys). Rule-set
-    // versions are only ever inserted (the database refuses updates and deletes).
-    const [row] = await this.database.client<{ rulesets: string; clients: string; keys: string }[]>`
-      select
-        (select coalesce(max(id), 0)::text from rule_set_versions) as rulesets,
-        (select count(*) || '/' || count(revoked_at) || '/' || coalesce(max(id), 0) from runtime_clients)
-          || ':' || (select count(*) || '/' || coalesce(sum(site_id), 0) from runtime_client_sites)
-          || ':' || (select count(*) || '/' || coalesce(md5(string_agg(id || '=' || code, ',' order by id)), '') from sites) as clients,
-        (select count(*) || '/' || count(*) filter (where state = 'active') || '/' || coalesce(md5(string_agg(kid, ',' order by kid)), '') from signing_keys) as keys`;
-    return { rulesets: row!.rulesets, clients: row!.clients, keys: row!.keys };
+  private readFingerprint(): Promise<Fingerprint> {
+    return runtimeFingerprint(this.database.client);
   }
 
   /** The change counter was read within checkMs (plus a second for the poller's own jitter). */
@@ -340,7 +327,7 @@ export class RuntimeCache {
       throw this.unavailable();
     }
     const generation = this.clientsGeneration;
-    const rows = await this.read(() => this.database.db.select({ id: sites.id, code: sites.code }).from(sites));
+    const rows = await this.read(() => siteIdsAndCodes(this.database.db));
     const byCode = new Map(rows.map((r) => [r.code, r]));
     if (generation === this.clientsGeneration) this.sitesByCode = byCode;
     return byCode.get(code.toUpperCase());
@@ -363,21 +350,7 @@ export class RuntimeCache {
     }
     const generation = this.rulesetsGeneration;
     const now = new Date();
-    const { row, next } = await this.read(async () => {
-      const [row] = await this.database.db
-        .select({ version: ruleSetVersions.version, jws: ruleSetVersions.jws })
-        .from(ruleSetVersions)
-        .where(and(eq(ruleSetVersions.siteId, siteId), lte(ruleSetVersions.effectiveFrom, now)))
-        .orderBy(desc(ruleSetVersions.version))
-        .limit(1);
-      const [next] = await this.database.db
-        .select({ effectiveFrom: ruleSetVersions.effectiveFrom })
-        .from(ruleSetVersions)
-        .where(and(eq(ruleSetVersions.siteId, siteId), gt(ruleSetVersions.effectiveFrom, now)))
-        .orderBy(asc(ruleSetVersions.effectiveFrom))
-        .limit(1);
-      return { row, next };
-    });
+    const { row, next } = await this.read(() => ruleSetInForce(this.database.db, siteId, now));
     if (!row?.jws) return undefined;
     const entry: InForce = {
       version: row.version,
@@ -420,10 +393,10 @@ export class RuntimeCache {
     const batch = [...this.lastSeen];
     this.lastSeen.clear();
     const latest = new Date(Math.max(...batch.map(([, at]) => at.getTime())));
-    await this.database.db
-      .update(runtimeClients)
-      .set({ lastSeenAt: sql`greatest(coalesce(${runtimeClients.lastSeenAt}, '-infinity'), ${latest.toISOString()}::timestamptz)` })
-      .where(inArray(runtimeClients.id, batch.map(([id]) => id)))
-      .catch(() => {});
+    await recordLastSeen(
+      this.database.db,
+      batch.map(([id]) => id),
+      latest,
+    ).catch(() => {});
   }
 }

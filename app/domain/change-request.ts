@@ -5,10 +5,23 @@
  */
 import { createHash } from "node:crypto";
 import { createTwoFilesPatch } from "diff";
-import type { ChangeFacts } from "../../policies/approval";
-import type { ChangeRequestContent, ProposedChange } from "../schemas/change-request";
 import { canonicalize } from "./canonical-json";
+import type { ChangeFacts, ChangeRequestContent, ProposedChange } from "./change-request-content";
 import { checkRuleConsistency, compareTracking, type Identifies, type TrackingRuleContent } from "./tracking-rule";
+
+// The content's types live in change-request-content.ts (no Node imports: the browser's forms import it too).
+export type {
+  ChangeFacts,
+  ChangeRequestContent,
+  LegacyDataPlan,
+  ProposedAlternatesChange,
+  ProposedAttributeChange,
+  ProposedChange,
+  ProposedNewMaterial,
+  ProposedTrackingChange,
+  TrackingEffect,
+} from "./change-request-content";
+export { LEGACY_DATA_PLANS } from "./change-request-content";
 
 export interface CatalogMaterial {
   id: number;
@@ -321,4 +334,3 @@ export function touchedSites(changes: readonly ExpandedChange[], allSites: reado
   return [...new Set(changes.flatMap((c) => (c.kind === "tracking" || c.kind === "alternates" ? [c.site] : [])))].sort();
 }
 
-export type { ChangeRequestContent };

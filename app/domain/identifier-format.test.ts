@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { formatsOverlap } from "./format-overlap";
 import {
   describeFormat,
-  formatsOverlap,
   identifierFormatSchema,
   matchesPattern,
   patternOverlap,

@@ -8,8 +8,6 @@
  * the same label is decidable exactly and cheaply.
  */
 import { z } from "zod";
-// A cycle by design: look-alike.ts uses the pattern automata below; both only call each other at run time.
-import { decideFormatsOverlap } from "./look-alike";
 
 export const CHAR_CLASSES = ["digit", "upper", "lower", "alpha", "alnum", "upperAlnum", "hex"] as const;
 
@@ -290,14 +288,4 @@ export function patternOverlap(a: readonly PatternSegment[], b: readonly Pattern
     remaining--;
   }
   return { overlaps: true, witness };
-}
-
-/**
- * Whether some string reads as both formats, with a witness. Pattern pairs are decided here exactly;
- * pairs involving GS1 by the witness search in `look-alike.ts` (ADR 013), which answers "undecided"
- * only when its search bound is reached.
- */
-export function formatsOverlap(a: IdentifierFormat, b: IdentifierFormat): FormatOverlap {
-  if (a.kind === "pattern" && b.kind === "pattern") return patternOverlap(a.segments, b.segments);
-  return decideFormatsOverlap(a, b);
 }

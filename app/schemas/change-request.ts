@@ -2,9 +2,11 @@ import { z } from "zod";
 import { DISAGREEMENT_KEY } from "../domain/reconciliation";
 import { webLinkSchema } from "./link";
 import { CONSUMPTION_SCANS, TRACKING_MODES } from "../domain/tracking-rule";
+import { LEGACY_DATA_PLANS, type ChangeRequestContent, type LegacyDataPlan, type ProposedChange } from "../domain/change-request-content";
 
-export const LEGACY_DATA_PLANS = ["grandfather", "reidentify_at_next_movement", "convert_now"] as const;
-export type LegacyDataPlan = (typeof LEGACY_DATA_PLANS)[number];
+// The types are the domain's (ADR 022); the schemas below parse into them (checked by `satisfies`).
+export { LEGACY_DATA_PLANS };
+export type { ChangeRequestContent, LegacyDataPlan, ProposedChange };
 export const LEGACY_DATA_PLAN_LABELS: Record<LegacyDataPlan, string> = {
   grandfather: "Grandfather existing lots and serials",
   reidentify_at_next_movement: "Re-identify at next movement",
@@ -71,8 +73,7 @@ export const newMaterialSchema = z.object({
   gtin: z.string().trim().regex(GTIN, "A GTIN-14: 14 digits").optional().or(z.literal("").transform(() => undefined)),
 });
 
-export const changeSchema = z.discriminatedUnion("kind", [trackingChangeSchema, attributeChangeSchema, alternatesChangeSchema, newMaterialSchema]);
-export type ProposedChange = z.infer<typeof changeSchema>;
+export const changeSchema = z.discriminatedUnion("kind", [trackingChangeSchema, attributeChangeSchema, alternatesChangeSchema, newMaterialSchema]) satisfies z.ZodType<ProposedChange>;
 
 export const changeRequestContentSchema = z.object({
   title: z.string().trim().min(5, "At least 5 characters").max(200, "At most 200 characters"),
@@ -111,8 +112,7 @@ export const changeRequestContentSchema = z.object({
     )
     .optional()
     .transform((v) => (v && v.length ? [...new Set(v)].sort() : undefined)),
-});
-export type ChangeRequestContent = z.infer<typeof changeRequestContentSchema>;
+}) satisfies z.ZodType<ChangeRequestContent>;
 export type ChangeRequestContentInput = z.input<typeof changeRequestContentSchema>;
 
 export const SIGNATURE_MEANINGS = {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ruleSetDocumentSchema } from "./rule-set";
-import { statusReportSchema } from "../services/runtime-clients.server";
+import { statusReportSchema } from "./status-report";
 
 /**
  * Response schemas of the runtime API (kept apart from request schemas). The OpenAPI 3.1 document

@@ -2,9 +2,26 @@ import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { ruleSetVersions, runtimeClients, runtimeClientStatus, signingKeys, sites } from "../../db/schema";
 import type { Db } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
-import { createSigningKey, loadKeyRing, type KeyRing } from "../utils/signing.server";
+import { generateSigningKey, loadKeyRing, type KeyRing } from "../utils/signing.server";
 import { appendAudit } from "./audit.server";
 import { createRuleSetVersion } from "./rule-sets.server";
+
+/** Generates an Ed25519 key, keeps the private part in the key directory and the public part in the database (audited). */
+export async function createSigningKey(db: Db, dir: string, actor: string, reason: string): Promise<string> {
+  const { kid, publicJwk } = await generateSigningKey(dir);
+  await db.transaction(async (tx) => {
+    await tx.insert(signingKeys).values({ kid, publicJwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" }, state: "active", createdAt: sql`now()` });
+    await appendAudit(tx, { actor, action: "signing_key.create", entityType: "signing_key", entityId: kid, after: { kid, state: "active", publicJwk }, reason });
+  });
+  return kid;
+}
+
+/** The key ring, creating the first key when the database has none (first start). */
+export async function ensureKeyRing(db: Db, dir: string): Promise<KeyRing> {
+  const [any] = await db.select({ kid: signingKeys.kid }).from(signingKeys).limit(1);
+  if (!any) await createSigningKey(db, dir, "system:start", "first start: no signing key yet");
+  return loadKeyRing(db, dir);
+}
 
 /** Re-issues each site's latest version, unchanged, signed by the current keys (kind `renewal`). */
 export async function renewSites(db: Db, keyRing: KeyRing, actor: string, reason: string, siteCodes?: string[]): Promise<{ site: string; version: number }[]> {

@@ -5,6 +5,7 @@ import { ruleSetVersions, runtimeClientRefusals, runtimeClients, runtimeClientSi
 import type { Db, DbOrTx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
+import type { RefusalReport, StatusReport } from "../schemas/status-report";
 
 export const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
@@ -71,60 +72,6 @@ export async function authenticateClient(db: DbOrTx, token: string): Promise<Aut
   return { id: rows[0]!.id, name: rows[0]!.name, siteIds: new Set(rows.map((r) => r.siteId)) };
 }
 
-const digestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, "sha256:<64 hex digits>");
-
-/** "I run this version": it must be a version of the site, with its digest (else 422). */
-export const activationReportSchema = z.strictObject({
-  kind: z.literal("activation").optional(),
-  version: z.number().int().min(1),
-  digest: digestSchema,
-  activatedAt: z.string().datetime({ offset: true, message: "an ISO-8601 time" }),
-  trustedKeys: z.array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, "an RFC 7638 thumbprint")).max(20),
-  error: z.string().max(2000).optional(),
-});
-
-/** Why a runtime refused an update: the reference client's codes (clients/runtime/src/verify.ts). */
-export const REFUSAL_CODES = [
-  "oversized",
-  "malformed",
-  "signature-fields",
-  "wrong-type",
-  "untrusted-key",
-  "retired-key",
-  "bad-signature",
-  "schema",
-  "wrong-site",
-  "expired",
-  "rollback",
-  "mix-and-match",
-  "chain-break",
-  "premature",
-] as const;
-
-/**
- * "I refused what I was offered": the version and digest as the offered document claimed them
- * (null when it was too broken to tell), the reason code, and what the runtime kept running.
- * Accepted whatever the version — a forged one is the point.
- */
-export const refusalReportSchema = z.strictObject({
-  kind: z.literal("refusal"),
-  offered: z.strictObject({ version: z.number().int().min(1).nullable(), digest: digestSchema.nullable() }),
-  code: z.enum(REFUSAL_CODES),
-  source: z.enum(["current", "upcoming"]),
-  message: z.string().max(2000).optional(),
-  runningVersion: z.number().int().min(1).nullable(),
-});
-
-/** Either report; without `kind` (clients before refusal reports) it is an activation. */
-export const statusReportSchema = z.union([activationReportSchema, refusalReportSchema]);
-export type StatusReport = z.infer<typeof statusReportSchema>;
-
-/** Parses a report with the schema its `kind` selects, so errors name the fields of that kind. */
-export function parseStatusReport(body: unknown) {
-  const refusal = typeof body === "object" && body !== null && (body as { kind?: unknown }).kind === "refusal";
-  return refusal ? refusalReportSchema.safeParse(body) : activationReportSchema.safeParse(body);
-}
-
 /**
  * Counts one status report of this client in the current minute (of the database clock) and says
  * whether it is within `perMinute`. One upsert, so every instance counts on the same row and
@@ -170,7 +117,7 @@ export async function recordStatus(db: Db, client: AuthenticatedClient, site: { 
   });
 }
 
-async function recordRefusal(db: Db, client: AuthenticatedClient, site: { id: number; code: string }, report: z.infer<typeof refusalReportSchema>): Promise<void> {
+async function recordRefusal(db: Db, client: AuthenticatedClient, site: { id: number; code: string }, report: RefusalReport): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.insert(runtimeClientRefusals).values({
       runtimeClientId: client.id,

@@ -95,12 +95,16 @@ export async function openDatabase(
 }
 
 /*
- * One database per process. The production server opens it before Remix loads and registers it
- * here; under `remix vite:dev` the first loader opens it. The value lives on globalThis because
- * the server entry and the built Remix bundle are separate module instances.
+ * One database per process. The production server opens and prepares it (migrations, seed) before
+ * Remix loads and registers it here (server/main.ts); under `remix vite:dev` the dev server
+ * registers an opener that does the same (vite.config.ts). getDatabase() itself only connects:
+ * it never migrates (ADR 022). The values live on globalThis because the server entry, the Vite
+ * config and the built Remix bundle are separate module instances.
  */
 const KEY = Symbol.for("c981.database");
-type Holder = { [KEY]?: Promise<Database> };
+/** Set by vite.config.ts under `remix vite:dev`: opens and prepares the database on first use. */
+const OPENER = Symbol.for("c981.databaseOpener");
+type Holder = { [KEY]?: Promise<Database>; [OPENER]?: () => Promise<Database> };
 
 export function registerDatabase(database: Promise<Database>): void {
   (globalThis as Holder)[KEY] = database;
@@ -109,13 +113,12 @@ export function registerDatabase(database: Promise<Database>): void {
 export async function getDatabase(): Promise<Database> {
   const holder = globalThis as Holder;
   if (!holder[KEY]) {
-    const { readEnv } = await import("./env.server");
-    const { prepareDatabase } = await import("./migrate.server");
-    const env = readEnv();
-    holder[KEY] = openDatabase(env).then(async (database) => {
-      await prepareDatabase(database, { seed: env.C981_SEED, keysDir: env.C981_SIGNING_KEYS_DIR });
-      return database;
-    });
+    const opener = holder[OPENER];
+    if (opener) holder[KEY] = opener();
+    else {
+      const { readEnv } = await import("./env.server");
+      holder[KEY] ??= openDatabase(readEnv());
+    }
   }
   return holder[KEY];
 }

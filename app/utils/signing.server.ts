@@ -1,10 +1,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { calculateJwkThumbprint, exportJWK, flattenedVerify, generateKeyPair, GeneralSign, importJWK, type GeneralJWS, type JWK } from "jose";
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { signingKeys } from "../../db/schema";
-import { appendAudit } from "../services/audit.server";
-import type { Db, DbOrTx } from "./db.server";
+import type { DbOrTx } from "./db.server";
 import { DomainError } from "./errors.server";
 
 /** The JWS `typ` of a C-981 rule set; runtimes check it. */
@@ -31,18 +30,18 @@ async function writePrivateKey(dir: string, kid: string, jwk: JWK): Promise<void
   await fs.writeFile(file, JSON.stringify(jwk), { mode: 0o600, flag: "wx" });
 }
 
-/** Generates an Ed25519 key, keeps the private part in the key directory and the public part in the database (audited). */
-export async function createSigningKey(db: Db, dir: string, actor: string, reason: string): Promise<string> {
+/**
+ * Generates an Ed25519 key and keeps its private part in the key directory; the public part (JWK
+ * with its kid) is returned for the database. Storing and auditing it is the service's work
+ * (app/services/keys.server.ts, ADR 022).
+ */
+export async function generateSigningKey(dir: string): Promise<{ kid: string; publicJwk: JWK }> {
   const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk, "sha256");
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "EdDSA" };
   await writePrivateKey(dir, kid, privateJwk);
-  await db.transaction(async (tx) => {
-    await tx.insert(signingKeys).values({ kid, publicJwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" }, state: "active", createdAt: sql`now()` });
-    await appendAudit(tx, { actor, action: "signing_key.create", entityType: "signing_key", entityId: kid, after: { kid, state: "active", publicJwk }, reason });
-  });
-  return kid;
+  return { kid, publicJwk };
 }
 
 export async function loadKeyRing(db: DbOrTx, dir: string): Promise<KeyRing> {
@@ -58,13 +57,6 @@ export async function loadKeyRing(db: DbOrTx, dir: string): Promise<KeyRing> {
     active.push({ kid, privateKey: (await importJWK(JSON.parse(text) as JWK, "EdDSA")) as CryptoKey | Uint8Array });
   }
   return { dir, active, missing };
-}
-
-/** The key ring, creating the first key when the database has none (first start). */
-export async function ensureKeyRing(db: Db, dir: string): Promise<KeyRing> {
-  const [any] = await db.select({ kid: signingKeys.kid }).from(signingKeys).limit(1);
-  if (!any) await createSigningKey(db, dir, "system:start", "first start: no signing key yet");
-  return loadKeyRing(db, dir);
 }
 
 /** Refuses, loudly, to sign with an incomplete key ring. */

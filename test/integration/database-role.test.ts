@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import { appendAudit } from "../../app/services/audit.server";
 import { createUser } from "../../app/services/users.server";
 import { openDatabase } from "../../app/utils/db.server";
-import { prepareDatabase } from "../../app/utils/migrate.server";
+import { prepareDatabase } from "../../server/prepare-database";
 import { createTestDatabase } from "../setup/database";
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -19,7 +19,7 @@ import { seedDemoPlant } from "../../app/seed/seed.server";
 import { signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
 import { createChangeRequest, signChangeRequest, submitChangeRequest, type Signer } from "../../app/services/change-requests.server";
-import { ensureKeyRing } from "../../app/utils/signing.server";
+import { ensureKeyRing } from "../../app/services/keys.server";
 import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { SESSION_COOKIE } from "../../app/utils/auth.server";
 import { analysed } from "../setup/analysis";

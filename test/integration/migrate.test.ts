@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { prepareDatabase } from "../../app/utils/migrate.server";
+import { prepareDatabase } from "../../server/prepare-database";
 import { createTestDatabase } from "../setup/database";
 import { tempKeysDir } from "../setup/keys";
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { openEmbeddedPostgres } from "../../app/utils/embedded-postgres.server";
-import { prepareDatabase } from "../../app/utils/migrate.server";
+import { prepareDatabase } from "../../server/prepare-database";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll } from "vitest";
 import type { Db } from "../../app/utils/db.server";
-import { ensureKeyRing, type KeyRing } from "../../app/utils/signing.server";
+import { ensureKeyRing } from "../../app/services/keys.server";
+import type { KeyRing } from "../../app/utils/signing.server";
 
 /** A signing key ring in a temporary key directory for this test file's database. */
 export async function testKeyRing(db: Db): Promise<KeyRing> {

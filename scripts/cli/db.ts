@@ -1,0 +1,47 @@
+/** db:migrate, db:seed. */
+import { parseArgs } from "node:util";
+import { siteCount } from "../../app/queries/cli-plant.server";
+import { readEnv } from "../../app/utils/env.server";
+import { DomainError } from "../../app/utils/errors.server";
+import { applyMigrations, withPrepareLock } from "../../app/utils/migrate.server";
+import type { Command } from "./command";
+
+export const dbCommands: Record<"db:migrate" | "db:seed", Command> = {
+  "db:migrate": {
+    summary: "apply the committed migrations (also done at every start)",
+    prepare: false,
+    async run(database) {
+      // Migrations only: no signing key, no demo plant (ADR 022).
+      const applied = await withPrepareLock(database, undefined, (session) => applyMigrations(session, database.embedded?.appPassword));
+      if (applied.length === 0) console.log("migrations applied: none (the database was up to date)");
+      else console.log(`migrations applied: ${applied.length}\n${applied.map((tag) => `  ${tag}`).join("\n")}`);
+      return 0;
+    },
+  },
+  "db:seed": {
+    summary: "load the demo plant into an empty database (--scale large: plus 1,000,000 trace items and ~3,000,000 genealogy edges)",
+    usage: "db:seed [--scale demo|large]",
+    async run(database, args) {
+      const { values } = parseArgs({ args, options: { scale: { type: "string", default: "demo" } }, strict: true });
+      if (values.scale !== "demo" && values.scale !== "large") throw new DomainError("invalid", "--scale must be demo or large");
+      if ((await siteCount(database.db)) > 0) {
+        console.error("The database already holds a plant; the demo plant is loaded only into an empty database.\nUse a fresh C981_DATA_DIR (or database) to start over.");
+        return 1;
+      }
+      const started = Date.now();
+      const { seedDemoPlant } = await import("../../app/seed/seed.server");
+      const { loadKeyRing } = await import("../../app/utils/signing.server");
+      const keyRing = await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR);
+      if (values.scale === "large") {
+        const { seedLargePlant } = await import("../../app/seed/large-plant.server");
+        const summary = await seedLargePlant(database, keyRing, { log: (line) => console.log(line) });
+        console.log(`large plant loaded in ${summary.seconds} s: ${summary.traceItems.toLocaleString("en")} synthetic trace items and ${summary.genealogyEdges.toLocaleString("en")} edges on top of the demo plant`);
+        return 0;
+      }
+      const { demoShiftDaysFor } = await import("../../app/seed/demo-plant");
+      const summary = await seedDemoPlant(database.db, keyRing, { shiftDays: demoShiftDaysFor(new Date()) });
+      console.log(`demo plant loaded in ${((Date.now() - started) / 1000).toFixed(1)} s:`, summary);
+      return 0;
+    },
+  },
+};
