@@ -15,7 +15,7 @@ import { requireUser, signerOf, type SignedIn } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 import { readEnv } from "~/utils/env.server";
-import { DomainError } from "~/utils/errors.server";
+import { actionError } from "~/utils/errors.server";
 import { loadKeyRing } from "~/utils/signing.server";
 
 /*
@@ -68,11 +68,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return { at, sites, needsUsername, signingProblem: cannotSign, meaning: RELEASE_MEANING, disagreements };
 }
 
-/** A service's field errors as the form shows them; its message at the top when no field names it. */
-function fieldErrorsOf(error: DomainError): FieldErrors {
-  return Object.keys(error.fields).length > 0 ? error.fields : { form: [error.message] };
-}
-
 export async function action({ request }: ActionFunctionArgs) {
   const signedIn = await requireUser(request);
   requireReleaseManager(signedIn);
@@ -100,12 +95,8 @@ export async function action({ request }: ActionFunctionArgs) {
     // Post/Redirect/Get, to the version just released and signed.
     throw redirect(`/rule-sets/${result.site}/${result.version}?released=1`);
   } catch (error) {
-    if (error instanceof DomainError) {
-      // 409: the site or a request moved on (another release, a rebase) or this instance cannot sign.
-      const conflict = error.status === 409 ? error.message : null;
-      return data({ site, selected, fieldErrors: conflict ? error.fields : fieldErrorsOf(error), conflict }, { status: error.status });
-    }
-    throw error;
+    // 409: the site or a request moved on (another release, a rebase) or this instance cannot sign.
+    return actionError(error, (fieldErrors, conflict) => ({ site, selected, fieldErrors, conflict }), { conflictApart: true });
   }
 }
 
