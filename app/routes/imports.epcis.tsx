@@ -20,7 +20,8 @@ import { importEpcisDocument, quarantineList, releaseQuarantineNow, type EpcisIm
 import { fileSource } from "~/services/epcis-stream.server";
 import { actorName, requirePermission, requireRecord } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { DomainError, toResponse } from "~/utils/errors.server";
+import { notFound, toResponse } from "~/utils/errors.server";
+import { fieldErrorsFromIssues } from "~/utils/field-errors";
 import { mayEverywhere, record } from "../../policies/ability";
 
 export const meta: MetaFunction = () => [{ title: "EPCIS import · C-981" }];
@@ -74,11 +75,7 @@ export async function action({ request }: ActionFunctionArgs) {
       fileName: filePath ? uploadedName || "upload.json" : "",
       gtin: formData.get("gtin") ?? "",
     });
-    if (!parsed.success) {
-      const errors: Record<string, string[]> = {};
-      for (const issue of parsed.error.issues) (errors[String(issue.path[0] ?? "form")] ??= []).push(issue.message);
-      return data<ActionResult>({ kind: "invalid", errors }, { status: 400 });
-    }
+    if (!parsed.success) return data<ActionResult>({ kind: "invalid", errors: fieldErrorsFromIssues(parsed.error.issues) }, { status: 400 });
     const db = await getDb();
     const input = parsed.data;
     if (input.intent === "release") {
@@ -90,7 +87,7 @@ export async function action({ request }: ActionFunctionArgs) {
       return data<ActionResult>({ kind: "release", gtin: input.gtin, ...result });
     }
     const site = signedIn.sites.find((s) => s.code === input.site.toUpperCase());
-    if (!site) throw new Response("Not found", { status: 404, statusText: "Not Found" });
+    if (!site) throw notFound();
     requireRecord(signedIn, "create", "TraceItem", { siteId: site.id });
     const result = await importEpcisDocument(db, actorName(signedIn), { fileName: input.fileName, siteCode: site.code, source: fileSource(filePath!) });
     return data<ActionResult>({ kind: "import", result }, { status: result.ok ? 200 : 422 });
@@ -98,8 +95,8 @@ export async function action({ request }: ActionFunctionArgs) {
     if (error instanceof MaxPartSizeExceededError) {
       return data<ActionResult>({ kind: "invalid", errors: { fileName: [`The file is larger than ${formatBytes(MAX_UPLOAD_BYTES)}; import it with the CLI (npm run c981 -- import:epcis FILE --site SITE)`] } }, { status: 413 });
     }
-    if (error instanceof DomainError) throw toResponse(error);
-    throw error;
+    // A service's refusal as JSON with its status; anything else is thrown on.
+    throw toResponse(error);
   } finally {
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   }
