@@ -55,7 +55,9 @@ export class DomainError extends Error {
 /**
  * A refusal a service returns rather than throws, because it must be committed together with its
  * audit row (a failed signature, a lockout, a refused sign-in or import): throwing inside the
- * transaction would roll the audit row back with it. Every use says why at the place it returns.
+ * transaction would roll the audit row back with it. A few share that shape for another stated
+ * reason (the refusal is a report its callers show, or a form problem answered in the same shape as
+ * a refused signature). Every use says why at the place it returns; anything else throws a `DomainError`.
  */
 export type Refusal<Detail extends object = { fields: Record<string, string[]>; locked?: boolean }> = { ok: false } & Detail;
 
