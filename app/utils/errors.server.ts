@@ -125,6 +125,15 @@ export function actionError<T>(error: unknown, body: (fieldErrors: FieldErrors, 
   return data(body(formErrors(error, options), conflict), { status: error.status });
 }
 
+/** Plain text in UTF-8, for the answers of file routes (downloads), whose clients read no HTML or JSON. */
+export const PLAIN_TEXT = { "Content-Type": "text/plain; charset=utf-8" } as const;
+
+/** A `DomainError` as a file route's plain-text answer (its message, with its status); anything else is thrown on. */
+export function toTextResponse(error: unknown): Response {
+  if (error instanceof DomainError) return new Response(error.message, { status: error.status, statusText: STATUS_TEXT[error.status] ?? "", headers: PLAIN_TEXT });
+  throw error;
+}
+
 /** A `DomainError` as an API route's JSON answer (`{ error: code, message, fields }`, with its status); anything else is thrown on. */
 export function toResponse(error: unknown): Response {
   if (error instanceof DomainError) {
