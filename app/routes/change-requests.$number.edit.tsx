@@ -11,7 +11,7 @@ import { changeRequestFormOptions, changeRequestHead, proposedSiteIds } from "~/
 import { updateChangeRequest } from "~/services/change-requests.server";
 import { requireEverySite, requirePermission, requireRecord, signerOf, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { actionError, notFound } from "~/utils/errors.server";
+import { actionError, invariantResponse, notFound } from "~/utils/errors.server";
 import { record } from "../../policies/ability";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -25,9 +25,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   if (!head) throw notFound();
   requireRecord(signedIn, "read", "ChangeRequest", { siteIds: head.siteIds });
   // No exemption, not even for administrators: only the author changes what they proposed.
-  if (head.authorId !== signedIn.user.id) {
-    throw new Response(`Only the author of ${head.number} (${head.authorName}) can edit it.`, { status: 403, statusText: "Forbidden" });
-  }
+  invariantResponse(head.authorId === signedIn.user.id, () => `Only the author of ${head.number} (${head.authorName}) can edit it.`, 403);
   return {
     number: head.number,
     title: head.title,

@@ -35,7 +35,7 @@ import { requireEverySite, requirePermission, requireRecord, requireUser, signer
 import { databaseNow } from "~/utils/clock.server";
 import { accountProvenanceFlags, SAME_CREATOR_WINDOW_DAYS } from "~/queries/account-provenance.server";
 import { getDb } from "~/utils/db.server";
-import { actionError, DomainError, notFound } from "~/utils/errors.server";
+import { actionError, DomainError, invariantResponse, notFound } from "~/utils/errors.server";
 import { record, type Action } from "../../policies/ability";
 
 const HISTORY_LIMIT = 100;
@@ -133,7 +133,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   // to see the request; an unknown intent is refused by the parse below.
   if (intent === "sign") requireEverySite(signedIn, "sign", head.siteIds);
   else if (intent === "analyse") {
-    if (!mayAnalyse(signedIn, head.siteIds)) throw new Response("You do not have permission to analyse it at every site of this change request.", { status: 403, statusText: "Forbidden" });
+    invariantResponse(mayAnalyse(signedIn, head.siteIds), "You do not have permission to analyse it at every site of this change request.", 403);
   } else if (intent !== "comment") requireEverySite(signedIn, "update", head.siteIds);
   const form = parseForm(actionSchema, formData);
   // Only problems go back, never the values: the password must not travel back in a response.

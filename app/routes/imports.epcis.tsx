@@ -20,7 +20,7 @@ import { importEpcisDocument, quarantineList, releaseQuarantineNow, type EpcisIm
 import { fileSource } from "~/services/epcis-stream.server";
 import { actorName, requirePermission, requireRecord } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { notFound, toResponse } from "~/utils/errors.server";
+import { invariantResponse, notFound, toResponse } from "~/utils/errors.server";
 import { fieldErrorsFromIssues } from "~/utils/field-errors";
 import { mayEverywhere, record } from "../../policies/ability";
 
@@ -80,9 +80,7 @@ export async function action({ request }: ActionFunctionArgs) {
     const input = parsed.data;
     if (input.intent === "release") {
       // The release of a GTIN's quarantine reaches every site where its events wait.
-      if (!mayEverywhere(signedIn.grants, "create", "TraceItem")) {
-        throw new Response("Releasing a quarantine reaches every site: it needs the right to import at all sites.", { status: 403, statusText: "Forbidden" });
-      }
+      invariantResponse(mayEverywhere(signedIn.grants, "create", "TraceItem"), "Releasing a quarantine reaches every site: it needs the right to import at all sites.", 403);
       const result = await releaseQuarantineNow(db, input.gtin, actorName(signedIn));
       return data<ActionResult>({ kind: "release", gtin: input.gtin, ...result });
     }
