@@ -80,7 +80,8 @@ export async function action({ request }: ActionFunctionArgs) {
     const input = parsed.data;
     if (input.intent === "release") {
       // The release of a GTIN's quarantine reaches every site where its events wait.
-      invariantResponse(mayEverywhere(signedIn.grants, "create", "TraceItem"), "Releasing a quarantine reaches every site: it needs the right to import at all sites.", 403);
+      const everywhere = mayEverywhere(signedIn.grants, "create", "TraceItem");
+      invariantResponse(everywhere, "Releasing a quarantine reaches every site: it needs the right to import at all sites.", 403);
       const result = await releaseQuarantineNow(db, input.gtin, actorName(signedIn));
       return data<ActionResult>({ kind: "release", gtin: input.gtin, ...result });
     }

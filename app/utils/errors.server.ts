@@ -130,8 +130,8 @@ export const PLAIN_TEXT = { "Content-Type": "text/plain; charset=utf-8" } as con
 
 /** A `DomainError` as a file route's plain-text answer (its message, with its status); anything else is thrown on. */
 export function toTextResponse(error: unknown): Response {
-  if (error instanceof DomainError) return new Response(error.message, { status: error.status, statusText: STATUS_TEXT[error.status] ?? "", headers: PLAIN_TEXT });
-  throw error;
+  if (!(error instanceof DomainError)) throw error;
+  return new Response(error.message, { status: error.status, statusText: STATUS_TEXT[error.status] ?? "", headers: PLAIN_TEXT });
 }
 
 /** A `DomainError` as an API route's JSON answer (`{ error: code, message, fields }`, with its status); anything else is thrown on. */
