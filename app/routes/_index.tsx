@@ -7,7 +7,7 @@ import { openAlerts } from "~/queries/security-alerts.server";
 import { acknowledgeAlert } from "~/services/security-alerts.server";
 import { pendingGrants } from "~/queries/users.server";
 import { actorName } from "~/utils/auth.server";
-import { DomainError } from "~/utils/errors.server";
+import { actionError } from "~/utils/errors.server";
 import { PageHeader } from "~/components/app-shell";
 import { AuditEntity } from "~/components/audit-entity";
 import { AwaitingMySignature } from "~/components/change-request-awaiting";
@@ -57,8 +57,8 @@ export async function action({ request }: ActionFunctionArgs) {
   try {
     await acknowledgeAlert(await getDb(), actorName(signedIn), { id: form.data.alert, note: form.data.note });
   } catch (error) {
-    if (error instanceof DomainError) return respond({ fieldErrors: { form: [error.message] } as FieldErrors }, { status: error.status });
-    throw error;
+    // The alert's row is the form: the service's message says it, at the top.
+    return actionError(error, (fieldErrors) => ({ fieldErrors }), { message: "only" });
   }
   throw redirect("/?done=acknowledged");
 }

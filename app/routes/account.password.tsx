@@ -10,7 +10,7 @@ import { changeOwnPassword } from "~/services/passwords.server";
 import { requireUser } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { readEnv } from "~/utils/env.server";
-import { DomainError } from "~/utils/errors.server";
+import { actionError } from "~/utils/errors.server";
 
 export const meta: MetaFunction = () => [{ title: "Change password · C-981" }];
 
@@ -35,8 +35,7 @@ export async function action({ request }: ActionFunctionArgs) {
       via: "portal",
     });
   } catch (error) {
-    if (error instanceof DomainError) return data({ fieldErrors: (Object.keys(error.fields).length ? error.fields : { form: [error.message] }) as FieldErrors }, { status: error.status });
-    throw error;
+    return actionError(error, (fieldErrors) => ({ fieldErrors }));
   }
   const back = safeRedirect(form.data.redirectTo, "/");
   throw redirect(`${back}${back.includes("?") ? "&" : "?"}passwordChanged=1`);

@@ -1,5 +1,9 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
+import { changeRequestHead } from "~/queries/change-requests.server";
 import { exportLatestAnalysis } from "~/services/impact-analysis-export.server";
+import { requirePermission, requireRecord } from "~/utils/auth.server";
+import { getDb } from "~/utils/db.server";
+import { notFound, PLAIN_TEXT, toTextResponse } from "~/utils/errors.server";
 import { analysisCsv } from "~/queries/impact-analysis.server";
 
 /**
@@ -8,7 +12,15 @@ import { analysisCsv } from "~/queries/impact-analysis.server";
  * Who took a copy is audited.
  */
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  const { number, analysis } = await exportLatestAnalysis(request, params.number ?? "", "csv");
+  // The page's read guard: 404 for a change request the user cannot see (or without an analysis).
+  const signedIn = await requirePermission(request, "read", "ChangeRequest");
+  const db = await getDb();
+  const head = await changeRequestHead(db, params.number ?? "");
+  if (!head) throw notFound("Not found", { headers: PLAIN_TEXT });
+  requireRecord(signedIn, "read", "ChangeRequest", { siteIds: head.siteIds });
+  const { number, analysis } = await exportLatestAnalysis(db, signedIn, head.number, "csv").catch((error: unknown) => {
+    throw toTextResponse(error);
+  });
   return new Response(analysisCsv(analysis.report, analysis.sha256), {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",

@@ -11,10 +11,8 @@ import { changeRequestFormOptions, changeRequestHead, proposedSiteIds } from "~/
 import { updateChangeRequest } from "~/services/change-requests.server";
 import { requireEverySite, requirePermission, requireRecord, signerOf, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { DomainError } from "~/utils/errors.server";
+import { actionError, invariantResponse, notFound } from "~/utils/errors.server";
 import { record } from "../../policies/ability";
-
-const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Edit ${data.number} · Change requests · C-981` : "Change request · C-981" },
@@ -27,9 +25,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   if (!head) throw notFound();
   requireRecord(signedIn, "read", "ChangeRequest", { siteIds: head.siteIds });
   // No exemption, not even for administrators: only the author changes what they proposed.
-  if (head.authorId !== signedIn.user.id) {
-    throw new Response(`Only the author of ${head.number} (${head.authorName}) can edit it.`, { status: 403, statusText: "Forbidden" });
-  }
+  invariantResponse(head.authorId === signedIn.user.id, () => `Only the author of ${head.number} (${head.authorName}) can edit it.`, 403);
   return {
     number: head.number,
     title: head.title,
@@ -64,13 +60,12 @@ export async function action({ request, params }: ActionFunctionArgs) {
   try {
     await updateChangeRequest(db, signerOf(signedIn), head.number, expected.data, content);
   } catch (error) {
-    if (error instanceof DomainError) {
-      if (error.code === "not_found") throw notFound();
-      const fields = Object.keys(error.fields).length ? formErrorsOf(error.fields, changeRows, taskRows) : {};
-      const conflict = error.status === 409 ? error.message : null;
-      return data({ fieldErrors: conflict ? fields : { ...fields, form: [error.message] }, conflict }, { status: error.status });
-    }
-    throw error;
+    return actionError(error, (fieldErrors, conflict) => ({ fieldErrors, conflict }), {
+      pageNotFound: true,
+      mapFields: (fields) => formErrorsOf(fields, changeRows, taskRows),
+      message: "always",
+      conflictApart: true,
+    });
   }
   throw redirect(`/change-requests/${head.number}?done=edit`);
 }

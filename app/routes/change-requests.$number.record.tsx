@@ -13,8 +13,7 @@ import { changeRequestDetail } from "~/queries/change-requests.server";
 import { requirePermission, requireRecord } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
-
-const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
+import { notFound } from "~/utils/errors.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Record of ${data.cr.number} · C-981` : "Change request · C-981" },

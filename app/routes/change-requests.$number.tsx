@@ -35,7 +35,7 @@ import { requireEverySite, requirePermission, requireRecord, requireUser, signer
 import { databaseNow } from "~/utils/clock.server";
 import { accountProvenanceFlags, SAME_CREATOR_WINDOW_DAYS } from "~/queries/account-provenance.server";
 import { getDb } from "~/utils/db.server";
-import { DomainError } from "~/utils/errors.server";
+import { actionError, DomainError, invariantResponse, notFound } from "~/utils/errors.server";
 import { record, type Action } from "../../policies/ability";
 
 const HISTORY_LIMIT = 100;
@@ -85,9 +85,6 @@ function canAtEverySite(signedIn: SignedIn, action: Action, siteIds: readonly nu
 /** Who may run an analysis: those who may propose a change request there, or sign it, at every site of it. */
 const mayAnalyse = (signedIn: SignedIn, siteIds: readonly number[]) => canAtEverySite(signedIn, "create", siteIds) || canAtEverySite(signedIn, "sign", siteIds);
 
-/** The very answer requireRecord gives: no change request by that number, whatever the reason. */
-const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
-
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.cr.number} ${data.cr.title} · Change requests · C-981` : "Change request not found · C-981" },
 ];
@@ -122,11 +119,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   };
 }
 
-/** A service's field errors as the forms show them; its message at the top when no field names it. */
-function fieldErrorsOf(error: DomainError): FieldErrors {
-  return Object.keys(error.fields).length > 0 ? error.fields : { form: [error.message] };
-}
-
 export async function action({ request, params }: ActionFunctionArgs) {
   const signedIn = await requireUser(request);
   const formData = await request.formData();
@@ -141,7 +133,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   // to see the request; an unknown intent is refused by the parse below.
   if (intent === "sign") requireEverySite(signedIn, "sign", head.siteIds);
   else if (intent === "analyse") {
-    if (!mayAnalyse(signedIn, head.siteIds)) throw new Response("You do not have permission to analyse it at every site of this change request.", { status: 403, statusText: "Forbidden" });
+    invariantResponse(mayAnalyse(signedIn, head.siteIds), "You do not have permission to analyse it at every site of this change request.", 403);
   } else if (intent !== "comment") requireEverySite(signedIn, "update", head.siteIds);
   const form = parseForm(actionSchema, formData);
   // Only problems go back, never the values: the password must not travel back in a response.
@@ -180,13 +172,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
         break;
     }
   } catch (error) {
-    if (error instanceof DomainError) {
-      if (error.code === "not_found") throw notFound();
-      // 409: the request moved on (another signature, an edit, a release) — said at the top, with a reload.
-      const conflict = error.status === 409 ? error.message : null;
-      return data({ intent, fieldErrors: conflict ? error.fields : fieldErrorsOf(error), conflict }, { status: error.status });
-    }
-    throw error;
+    // 409: the request moved on (another signature, an edit, a release) — said at the top, with a reload.
+    return actionError(error, (fieldErrors, conflict) => ({ intent, fieldErrors, conflict }), { pageNotFound: true, conflictApart: true });
   }
   // Post/Redirect/Get: a reload does not repeat the action.
   throw redirect(`/change-requests/${number}?done=${form.data.intent}`);

@@ -3,12 +3,12 @@ import { data, redirect } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { PageHeader } from "~/components/app-shell";
 import { ChangeRequestForm, changeRequestFormSchema, formErrorsOf, sitePermissionProblems } from "~/components/change-request-form";
-import { parseForm, type FieldErrors } from "~/components/forms";
+import { parseForm } from "~/components/forms";
 import { changeRequestFormOptions, proposedSiteIds } from "~/queries/change-requests.server";
 import { createChangeRequest } from "~/services/change-requests.server";
 import { requireEverySite, requirePermission, signerOf, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { DomainError } from "~/utils/errors.server";
+import { actionError } from "~/utils/errors.server";
 import { record } from "../../policies/ability";
 import { DISAGREEMENT_KEY } from "~/domain/reconciliation";
 import { TRACKING_MODES } from "~/domain/tracking-rule";
@@ -64,11 +64,7 @@ export async function action({ request }: ActionFunctionArgs) {
   try {
     ({ number } = await createChangeRequest(db, signerOf(signedIn), content));
   } catch (error) {
-    if (error instanceof DomainError) {
-      const fields = Object.keys(error.fields).length ? formErrorsOf(error.fields, changeRows, taskRows) : {};
-      return data({ fieldErrors: { ...fields, form: [error.message] } as FieldErrors }, { status: error.status });
-    }
-    throw error;
+    return actionError(error, (fieldErrors) => ({ fieldErrors }), { mapFields: (fields) => formErrorsOf(fields, changeRows, taskRows), message: "always" });
   }
   throw redirect(`/change-requests/${number}?done=create`);
 }

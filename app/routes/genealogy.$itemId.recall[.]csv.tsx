@@ -7,10 +7,9 @@ import { traceItemSite } from "~/queries/screens.server";
 import { appendAudit } from "~/services/audit.server";
 import { actorName, requirePermission, requireRecord, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
+import { notFound } from "~/utils/errors.server";
 
 const paramsSchema = z.object({ itemId: z.string().regex(/^[1-9][0-9]{0,14}$/).transform(Number) });
-const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
-
 const RECALL_CSV_COLUMNS = [
   "recalled_from",
   "recalled_from_part_number",

@@ -14,11 +14,9 @@ import { exploreGenealogy } from "~/queries/genealogy.server";
 import { traceItemGenealogy, traceItemSite } from "~/queries/screens.server";
 import { requirePermission, requireRecord, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
+import { notFound } from "~/utils/errors.server";
 
 const paramsSchema = z.object({ itemId: z.string().regex(/^[1-9][0-9]{0,14}$/).transform(Number) });
-
-/** The very answer requireRecord gives for another site's item: the two cannot be told apart. */
-const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const signedIn = await requirePermission(request, "read", "TraceItem");

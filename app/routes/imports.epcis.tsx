@@ -20,7 +20,8 @@ import { importEpcisDocument, quarantineList, releaseQuarantineNow, type EpcisIm
 import { fileSource } from "~/services/epcis-stream.server";
 import { actorName, requirePermission, requireRecord } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { DomainError, toResponse } from "~/utils/errors.server";
+import { invariantResponse, notFound, toResponse } from "~/utils/errors.server";
+import { fieldErrorsFromIssues } from "~/utils/field-errors";
 import { mayEverywhere, record } from "../../policies/ability";
 
 export const meta: MetaFunction = () => [{ title: "EPCIS import · C-981" }];
@@ -74,23 +75,18 @@ export async function action({ request }: ActionFunctionArgs) {
       fileName: filePath ? uploadedName || "upload.json" : "",
       gtin: formData.get("gtin") ?? "",
     });
-    if (!parsed.success) {
-      const errors: Record<string, string[]> = {};
-      for (const issue of parsed.error.issues) (errors[String(issue.path[0] ?? "form")] ??= []).push(issue.message);
-      return data<ActionResult>({ kind: "invalid", errors }, { status: 400 });
-    }
+    if (!parsed.success) return data<ActionResult>({ kind: "invalid", errors: fieldErrorsFromIssues(parsed.error.issues) }, { status: 400 });
     const db = await getDb();
     const input = parsed.data;
     if (input.intent === "release") {
       // The release of a GTIN's quarantine reaches every site where its events wait.
-      if (!mayEverywhere(signedIn.grants, "create", "TraceItem")) {
-        throw new Response("Releasing a quarantine reaches every site: it needs the right to import at all sites.", { status: 403, statusText: "Forbidden" });
-      }
+      const everywhere = mayEverywhere(signedIn.grants, "create", "TraceItem");
+      invariantResponse(everywhere, "Releasing a quarantine reaches every site: it needs the right to import at all sites.", 403);
       const result = await releaseQuarantineNow(db, input.gtin, actorName(signedIn));
       return data<ActionResult>({ kind: "release", gtin: input.gtin, ...result });
     }
     const site = signedIn.sites.find((s) => s.code === input.site.toUpperCase());
-    if (!site) throw new Response("Not found", { status: 404, statusText: "Not Found" });
+    if (!site) throw notFound();
     requireRecord(signedIn, "create", "TraceItem", { siteId: site.id });
     const result = await importEpcisDocument(db, actorName(signedIn), { fileName: input.fileName, siteCode: site.code, source: fileSource(filePath!) });
     return data<ActionResult>({ kind: "import", result }, { status: result.ok ? 200 : 422 });
@@ -98,8 +94,8 @@ export async function action({ request }: ActionFunctionArgs) {
     if (error instanceof MaxPartSizeExceededError) {
       return data<ActionResult>({ kind: "invalid", errors: { fileName: [`The file is larger than ${formatBytes(MAX_UPLOAD_BYTES)}; import it with the CLI (npm run c981 -- import:epcis FILE --site SITE)`] } }, { status: 413 });
     }
-    if (error instanceof DomainError) throw toResponse(error);
-    throw error;
+    // A service's refusal as JSON with its status; anything else is thrown on.
+    throw toResponse(error);
   } finally {
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   }

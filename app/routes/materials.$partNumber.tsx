@@ -16,6 +16,7 @@ import { materialMaster } from "~/queries/screens.server";
 import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
+import { notFound } from "~/utils/errors.server";
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const partNumber = params.partNumber ?? "";
@@ -26,7 +27,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     partNumber.length <= 100
       ? await materialMaster(db, { partNumber, at: await databaseNow(db), sites: siteFilter(signedIn) })
       : null;
-  if (!master) throw new Response(`No material has part number ${partNumber.slice(0, 100)}.`, { status: 404 });
+  if (!master) throw notFound(`No material has part number ${partNumber.slice(0, 100)}.`);
   // Which change requests proposed (and, once released, set) its rules at the reader's sites.
   const changeRequests = signedIn.ability.can("read", "ChangeRequest")
     ? await changeRequestsForMaterial(db, { partNumber: master.material.partNumber, sites: siteFilter(signedIn) })

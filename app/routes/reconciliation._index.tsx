@@ -20,7 +20,7 @@ import { latestSnapshot, loadSystemOfRecord, reconciliationReport } from "~/quer
 import { setSystemOfRecord, systemOfRecordSchema } from "~/services/reconciliation.server";
 import { actorName, requirePermission } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { DomainError } from "~/utils/errors.server";
+import { actionError } from "~/utils/errors.server";
 
 export const meta: MetaFunction = () => [{ title: "Reconciliation · C-981" }];
 
@@ -39,8 +39,7 @@ export async function action({ request }: ActionFunctionArgs) {
     const { changed } = await setSystemOfRecord(await getDb(), actorName(signedIn), form.data);
     return data({ fieldErrors: {} as FieldErrors, changed });
   } catch (error) {
-    if (error instanceof DomainError) return data({ fieldErrors: error.fields as FieldErrors, changed: null }, { status: error.status });
-    throw error;
+    return actionError(error, (fieldErrors) => ({ fieldErrors, changed: null }), { message: "never" });
   }
 }
 

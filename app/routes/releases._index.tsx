@@ -15,7 +15,7 @@ import { requireUser, signerOf, type SignedIn } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 import { readEnv } from "~/utils/env.server";
-import { DomainError } from "~/utils/errors.server";
+import { actionError, invariantResponse } from "~/utils/errors.server";
 import { loadKeyRing } from "~/utils/signing.server";
 
 /*
@@ -47,9 +47,7 @@ export const meta: MetaFunction = () => [{ title: "Releases · C-981" }];
  */
 function requireReleaseManager(signedIn: SignedIn): number[] | null {
   const siteIds = releaseSiteIds(signedIn.grants);
-  if (siteIds !== null && siteIds.length === 0) {
-    throw new Response("Only release managers release change requests.", { status: 403, statusText: "Forbidden" });
-  }
+  invariantResponse(siteIds === null || siteIds.length > 0, "Only release managers release change requests.", 403);
   return siteIds;
 }
 
@@ -68,11 +66,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return { at, sites, needsUsername, signingProblem: cannotSign, meaning: RELEASE_MEANING, disagreements };
 }
 
-/** A service's field errors as the form shows them; its message at the top when no field names it. */
-function fieldErrorsOf(error: DomainError): FieldErrors {
-  return Object.keys(error.fields).length > 0 ? error.fields : { form: [error.message] };
-}
-
 export async function action({ request }: ActionFunctionArgs) {
   const signedIn = await requireUser(request);
   requireReleaseManager(signedIn);
@@ -84,9 +77,7 @@ export async function action({ request }: ActionFunctionArgs) {
   // Only problems go back, never the values (the ticked numbers aside): the password must not travel back in a response.
   if (!form.ok) return data({ site, selected, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
   const target = signedIn.sites.find((s) => s.code === form.data.site);
-  if (!target || !mayReleaseAt(signedIn.grants, target.id)) {
-    throw new Response(`You may not release at ${form.data.site}.`, { status: 403, statusText: "Forbidden" });
-  }
+  invariantResponse(target && mayReleaseAt(signedIn.grants, target.id), () => `You may not release at ${form.data.site}.`, 403);
   if (form.data.intent === "preview") return data({ site, selected, fieldErrors: {} as FieldErrors, conflict: null as string | null });
   const db = await getDb();
   const keyRing = await loadKeyRing(db, readEnv().C981_SIGNING_KEYS_DIR);
@@ -100,12 +91,8 @@ export async function action({ request }: ActionFunctionArgs) {
     // Post/Redirect/Get, to the version just released and signed.
     throw redirect(`/rule-sets/${result.site}/${result.version}?released=1`);
   } catch (error) {
-    if (error instanceof DomainError) {
-      // 409: the site or a request moved on (another release, a rebase) or this instance cannot sign.
-      const conflict = error.status === 409 ? error.message : null;
-      return data({ site, selected, fieldErrors: conflict ? error.fields : fieldErrorsOf(error), conflict }, { status: error.status });
-    }
-    throw error;
+    // 409: the site or a request moved on (another release, a rebase) or this instance cannot sign.
+    return actionError(error, (fieldErrors, conflict) => ({ site, selected, fieldErrors, conflict }), { conflictApart: true });
   }
 }
 

@@ -16,14 +16,12 @@ import { ruleSetVersionDocument, ruleSetVersionSite } from "~/queries/screens.se
 import { requirePermission, requireRecord } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
+import { notFound } from "~/utils/errors.server";
 
 const paramsSchema = z.object({
   site: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/),
   version: z.string().regex(/^[1-9][0-9]{0,8}$/).transform(Number),
 });
-
-/** The very answer requireRecord gives for another site's version: the two cannot be told apart. */
-const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const signedIn = await requirePermission(request, "read", "RuleSetVersion");

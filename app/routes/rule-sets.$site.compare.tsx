@@ -11,6 +11,7 @@ import { ruleSetVersionDocument, ruleSetVersionList, ruleSetVersionSite } from "
 import { requirePermission, requireRecord, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
+import { notFound } from "~/utils/errors.server";
 
 const paramsSchema = z.object({ site: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/) });
 /** A missing or malformed version falls back to the default pair: the previous and the latest. */
@@ -21,9 +22,6 @@ const versionParam = z
   .optional()
   .catch(undefined);
 const searchSchema = z.object({ from: versionParam, to: versionParam });
-
-/** The very answer requireRecord gives for another site: the two cannot be told apart. */
-const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
 
 /** The fields of a compiled rule (app/domain/rule-set.ts CompiledRule) compared one by one. */
 const RULE_FIELDS = [

@@ -19,7 +19,7 @@ import { createRuntimeClient, revokeRuntimeClient } from "~/services/runtime-cli
 import { actorName, requirePermission } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
-import { DomainError } from "~/utils/errors.server";
+import { actionError } from "~/utils/errors.server";
 
 export const meta: MetaFunction = () => [{ title: "Runtime clients · C-981" }];
 
@@ -67,11 +67,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return { at, clients, staleAfterHours: STALE_AFTER_HOURS, sites: sites.map(({ code, name }) => ({ code, name })) };
 }
 
-/** A service's field errors as the forms show them; a problem without a field goes to the top. */
-function fieldErrorsOf(error: DomainError): FieldErrors {
-  return Object.keys(error.fields).length > 0 ? error.fields : { form: [error.message] };
-}
-
 export async function action({ request }: ActionFunctionArgs) {
   const formData = await request.formData();
   const rawIntent = formData.get("intent");
@@ -96,9 +91,8 @@ export async function action({ request }: ActionFunctionArgs) {
     }
     await revokeRuntimeClient(db, actor, form.data.name, form.data.reason);
   } catch (error) {
-    if (error instanceof DomainError)
-      return data({ intent, target, fieldErrors: fieldErrorsOf(error), created: null }, { status: error.status });
-    throw error;
+    // A problem without a field goes to the top.
+    return actionError(error, (fieldErrors) => ({ intent, target, fieldErrors, created: null }));
   }
   // Post/Redirect/Get: a reload does not repeat the revocation.
   throw redirect("/runtime-clients?done=revoke");

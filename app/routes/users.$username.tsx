@@ -18,7 +18,7 @@ import { grantSchema, reasonSchema, USERNAME_PATTERN } from "~/schemas/users";
 import { decideGrant, deactivateUser, grantRole, revokeRole } from "~/services/users.server";
 import { actorName, requirePermission } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { DomainError } from "~/utils/errors.server";
+import { actionError, notFound } from "~/utils/errors.server";
 
 const HISTORY_LIMIT = 50;
 
@@ -49,9 +49,6 @@ const DONE_MESSAGES: Record<Intent | "create", string> = {
   deactivate: "User deactivated; their sessions were ended.",
 };
 
-/** The very answer requireRecord gives: no user by that name, whatever the reason. */
-const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
-
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.user.username} · Users · C-981` : "User not found · C-981" },
 ];
@@ -74,15 +71,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 /** The grant a revoke form names, to show its errors on that row only. */
 function grantKey(role: unknown, site: unknown): string {
   return `${String(role ?? "")}@${String(site ?? "") || "*"}`;
-}
-
-/**
- * A service's field errors as the forms show them. The user name is the page, not a field: a
- * problem with it (deactivated, already deactivated) is said in the service's own words.
- */
-function fieldErrorsOf(error: DomainError): FieldErrors {
-  const { username, ...fields } = error.fields;
-  return username || Object.keys(fields).length === 0 ? { ...fields, form: [error.message] } : fields;
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
@@ -121,12 +109,13 @@ export async function action({ request, params }: ActionFunctionArgs) {
       }
     }
   } catch (error) {
-    if (error instanceof DomainError) {
-      // No such user: the page's 404. A role not held is the form's problem, shown on it.
-      if (error.code === "not_found" && !Object.keys(error.fields).some((f) => f.startsWith("grant"))) throw notFound();
-      return data({ intent, target, fieldErrors: fieldErrorsOf(error) }, { status: error.status });
-    }
-    throw error;
+    // No such user: the page's 404 (the very answer requireRecord gives). A role not held is the
+    // form's problem, shown on it. The user name is the page, not a field: a problem with it
+    // (deactivated, already deactivated) is said in the service's own words.
+    return actionError(error, (fieldErrors) => ({ intent, target, fieldErrors }), {
+      pageNotFound: (e) => !Object.keys(e.fields).some((f) => f.startsWith("grant")),
+      pageFields: ["username"],
+    });
   }
   // Post/Redirect/Get: a reload does not repeat the change.
   throw redirect(`/users/${encodeURIComponent(username)}?done=${form.data.intent}`);

@@ -8,14 +8,14 @@ import { PageHeader } from "~/components/app-shell";
 import { Badge } from "~/components/badge";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { SelectInput, TextAreaField } from "~/components/form-fields";
-import { ErrorList, Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
+import { ErrorList, Field, FormError, parseForm, useSchemaForm } from "~/components/forms";
 import { ROLE_OPTIONS, RoleList } from "~/components/role-list";
 import { siteOptions } from "~/queries/screens.server";
 import { createUserSchema, MIN_PASSWORD_LENGTH } from "~/schemas/users";
 import { createUser, listUsers } from "~/services/users.server";
 import { actorName, requirePermission } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { DomainError } from "~/utils/errors.server";
+import { actionError } from "~/utils/errors.server";
 
 export const meta: MetaFunction = () => [{ title: "Users · C-981" }];
 
@@ -54,11 +54,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return { users, sites: sites.map(({ code, name }) => ({ code, name })) };
 }
 
-/** A service's field errors as the form shows them; a problem without a field goes to the top. */
-function fieldErrorsOf(error: DomainError): FieldErrors {
-  return Object.keys(error.fields).length > 0 ? error.fields : { form: [error.message] };
-}
-
 export async function action({ request }: ActionFunctionArgs) {
   const signedIn = await requirePermission(request, "create", "User");
   const form = parseForm(createUserFormSchema, await request.formData());
@@ -69,8 +64,8 @@ export async function action({ request }: ActionFunctionArgs) {
     // Portal: the roles wait for a second administrator; the password for its owner's change (ADR 020).
     ({ username } = await createUser(await getDb(), actorName(signedIn), form.data, "portal"));
   } catch (error) {
-    if (error instanceof DomainError) return data({ fieldErrors: fieldErrorsOf(error) }, { status: error.status });
-    throw error;
+    // A problem without a field goes to the top.
+    return actionError(error, (fieldErrors) => ({ fieldErrors }));
   }
   throw redirect(`/users/${encodeURIComponent(username)}?done=create`);
 }

@@ -42,7 +42,8 @@ import {
   type SignatureInput,
 } from "../schemas/change-request";
 import type { Db, DbOrTx, Tx } from "../utils/db.server";
-import { DomainError } from "../utils/errors.server";
+import { DomainError, type Refusal } from "../utils/errors.server";
+import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { citationProblems, reconcile, unresolvedCitations } from "../domain/reconciliation";
 import { loadReconciliationInput } from "../queries/reconciliation.server";
 import { verifyPassword } from "../utils/password.server";
@@ -65,15 +66,9 @@ export const CONTINUOUS_SIGNING_MINUTES = 15;
 export const MAX_FAILED_SIGNATURES = MAX_FAILED_PASSWORD_CHECKS;
 export const FAILED_SIGNATURE_WINDOW_MINUTES = FAILED_PASSWORD_CHECK_WINDOW_MINUTES;
 
-function fieldsOf(issues: readonly { path: PropertyKey[]; message: string }[]): Record<string, string[]> {
-  const fields: Record<string, string[]> = {};
-  for (const issue of issues) (fields[issue.path.map(String).join(".") || "form"] ??= []).push(issue.message);
-  return fields;
-}
-
 function parseContent(input: unknown): ChangeRequestContent {
   const parsed = changeRequestContentSchema.safeParse(input);
-  if (!parsed.success) throw new DomainError("invalid", "The change request has problems", fieldsOf(parsed.error.issues));
+  if (!parsed.success) throw new DomainError("invalid", "The change request has problems", fieldErrorsFromIssues(parsed.error.issues));
   return parsed.data;
 }
 
@@ -463,7 +458,7 @@ export interface Signer extends Person {
   sessionIdHash: string;
 }
 
-export type SignResult = { ok: true; status: ChangeRequestStatus; signatureId: number } | { ok: false; fields: Record<string, string[]>; locked?: boolean };
+export type SignResult = { ok: true; status: ChangeRequestStatus; signatureId: number } | Refusal;
 
 /**
  * Signs a change request (approve, reject, request changes) — 21 CFR 11.50/11.70/11.200. The
@@ -473,10 +468,13 @@ export type SignResult = { ok: true; status: ChangeRequestStatus; signatureId: n
  */
 export async function signChangeRequest(db: Db, signer: Signer, number: string, rawInput: SignatureInput | Record<string, unknown>): Promise<SignResult> {
   const parsed = signatureSchema.safeParse(rawInput);
-  if (!parsed.success) return { ok: false, fields: fieldsOf(parsed.error.issues) };
+  // Returned, not thrown: a form problem comes back in the same Refusal shape as a refused
+  // signature below, the one shape the signature dialog (and its callers' tests) handle.
+  if (!parsed.success) return { ok: false, fields: fieldErrorsFromIssues(parsed.error.issues) };
   const input = parsed.data;
 
   const credentials = await checkSignatureCredentials(db, signer, input, { changeRequest: number, meaning: input.meaning });
+  // Returned, not thrown: the failed signature's audit row (and lockout count) is committed already.
   if (!credentials.ok) return credentials;
 
   return db.transaction(async (tx) => {
@@ -573,12 +571,14 @@ export async function checkSignatureCredentials(
   signer: Signer,
   input: { username?: string; password: string },
   context: Record<string, unknown>,
-): Promise<{ ok: true } | { ok: false; fields: Record<string, string[]>; locked?: boolean }> {
+): Promise<{ ok: true } | Refusal> {
   // Counted, judged and recorded under an advisory lock per signer: parallel attempts are judged
   // one after another, so the limit holds however many arrive at once (issue 19).
   return db.transaction(async (tx) => {
     const failures = { n: await lockAndCountFailedPasswordChecks(tx, signer) };
     if ((failures?.n ?? 0) >= MAX_FAILED_SIGNATURES) {
+      // Returned, not thrown: the lockout is a refused signature like the failures it counts, and
+      // the forms answer it in that one Refusal shape (423 with its message at the top).
       return { ok: false as const, locked: true, fields: { form: [`Signing is locked for ${FAILED_SIGNATURE_WINDOW_MINUTES} minutes after ${MAX_FAILED_SIGNATURES} failed attempts.`] } };
     }
 
@@ -601,6 +601,7 @@ export async function checkSignatureCredentials(
           ? "Your password is older than the maximum age: change it (Change password, at the top of the page) before you sign. Nothing was signed."
           : "Your password was set by an administrator: change it (Change password, at the top of the page) before you sign. Nothing was signed.";
       await appendAudit(tx, { actor: signer.username, action: "signature.refused", entityType: "user", entityId: signer.username, after: { ...context, cause: `password_change_due:${due}` } });
+      // Returned, not thrown: a throw would roll back the signature.refused audit row above.
       return { ok: false as const, fields: { form: [message] } };
     }
     const usernameOk = continuous ? input.username === undefined || input.username === "" || input.username === signer.username : input.username === signer.username;
@@ -619,6 +620,8 @@ export async function checkSignatureCredentials(
       const fields: Record<string, string[]> = {};
       if (!usernameOk) fields.username = [continuous ? "This is not your user name" : "Enter your user name: this is the first signature of a continuous series"];
       if (!passwordOk) fields.password = ["Wrong password: nothing was signed"];
+      // Returned, not thrown: a throw would roll back the signature.failed audit row (the
+      // lockout's count) and the alert above.
       return { ok: false as const, fields };
     }
     return { ok: true as const };

@@ -23,7 +23,7 @@ import {
 } from "../domain/epcis/events";
 import { validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
 import { executePrepared, type Db, type Tx } from "../utils/db.server";
-import { DomainError } from "../utils/errors.server";
+import { DomainError, type Refusal } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
 import { streamEpcisDocument, type ByteSource } from "./epcis-stream.server";
 import { eq } from "drizzle-orm";
@@ -66,15 +66,19 @@ export interface EpcisImportSummary {
   unchangedDocument: boolean;
 }
 
-export interface EpcisImportRefusal {
-  ok: false;
+/**
+ * A refused document: returned, not thrown, because the refusal is a report (every error located)
+ * that its callers show as they show a success; its epcis.import_refused audit row is committed on
+ * its own after the import's rollback.
+ */
+export type EpcisImportRefusal = Refusal<{
   fileName: string;
   fileDigest: string;
   errors: EpcisIssue[];
   /** All errors, listed or not. */
   errorCount: number;
   warnings: EpcisIssue[];
-}
+}>;
 
 export type EpcisImportResult = EpcisImportSummary | EpcisImportRefusal;
 

@@ -16,6 +16,7 @@ import { sql } from "drizzle-orm";
 import { externalSnapshotFiles } from "../../db/schema";
 import { SnapshotChecker, type CheckSummary, type ExternalSystem, type LocatedError, type SnapshotRow } from "../domain/external-snapshot";
 import { rawTransaction, type Db, type Tx } from "../utils/db.server";
+import type { Refusal } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
 
 /** One advisory lock per system: two imports of one system run one after the other. */
@@ -47,7 +48,9 @@ export type ImportResult =
       unknown: CheckSummary["unknown"];
       replaced: { snapshotId: number | null; rows: number };
     }
-  | { ok: false; system: ExternalSystem; fileName: string; digest: string; rows: number; errorCount: number; errors: LocatedError[] };
+  // A refused file: returned, not thrown, because the refusal is the import's report (every row's
+  // error, by line) that the screen and the CLI show as they show a success; nothing was stored.
+  | Refusal<{ system: ExternalSystem; fileName: string; digest: string; rows: number; errorCount: number; errors: LocatedError[] }>;
 
 class Refused extends Error {
   constructor(readonly result: Extract<ImportResult, { ok: false }>) {

@@ -7,6 +7,7 @@ import { resetPasswordSchema } from "../schemas/users";
 import { isCommonPassword } from "../utils/common-passwords.server";
 import type { Db, Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
+import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { hashPassword, verifyPassword } from "../utils/password.server";
 import { appendAudit } from "./audit.server";
 import { FAILED_PASSWORD_CHECK_WINDOW_MINUTES, lockAndCountFailedPasswordChecks, MAX_FAILED_PASSWORD_CHECKS } from "./password-checks.server";
@@ -135,11 +136,7 @@ export async function changeOwnPassword(db: Db, input: ChangeOwnPassword): Promi
  */
 export async function resetPassword(db: Db, actor: string, input: { username: string; password: string; reason: string }): Promise<void> {
   const parsed = resetPasswordSchema.safeParse(input);
-  if (!parsed.success) {
-    const fields: Record<string, string[]> = {};
-    for (const issue of parsed.error.issues) (fields[issue.path.join(".") || "form"] ??= []).push(issue.message);
-    throw new DomainError("invalid", "The reset has problems", fields);
-  }
+  if (!parsed.success) throw new DomainError("invalid", "The reset has problems", fieldErrorsFromIssues(parsed.error.issues));
   const data = parsed.data;
   const problems = serverPasswordProblems(data.password, data.username);
   if (problems.length) throw new DomainError("invalid", "The password does not meet the policy", { password: problems });

@@ -5,6 +5,7 @@ import { IDENTIFIER_TYPES, RECORD_SYSTEMS } from "../domain/reconciliation";
 import { loadSystemOfRecord } from "../queries/reconciliation.server";
 import type { Db } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
+import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { appendAudit } from "./audit.server";
 
 export const systemOfRecordSchema = z.object({
@@ -17,11 +18,7 @@ export type SystemOfRecordInput = z.input<typeof systemOfRecordSchema>;
 /** Sets the system of record for one identifier type (administrators; audited with before and after). */
 export async function setSystemOfRecord(db: Db, actor: string, rawInput: SystemOfRecordInput | Record<string, unknown>): Promise<{ changed: boolean }> {
   const parsed = systemOfRecordSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    const fields: Record<string, string[]> = {};
-    for (const issue of parsed.error.issues) (fields[issue.path.join(".") || "form"] ??= []).push(issue.message);
-    throw new DomainError("invalid", "The setting has problems", fields);
-  }
+  if (!parsed.success) throw new DomainError("invalid", "The setting has problems", fieldErrorsFromIssues(parsed.error.issues));
   const input = parsed.data;
   return db.transaction(async (tx) => {
     // Serialize changes of the setting, so "before" in the audit row is what was replaced.

@@ -22,7 +22,8 @@ import { loadReconciliationInput } from "../queries/reconciliation.server";
 import { transition, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { ChangeRequestContent } from "../schemas/change-request";
 import type { Db, Tx } from "../utils/db.server";
-import { DomainError } from "../utils/errors.server";
+import { DomainError, type Refusal } from "../utils/errors.server";
+import { fieldErrorsFromIssues } from "../utils/field-errors";
 import type { KeyRing } from "../utils/signing.server";
 import { appendAudit } from "./audit.server";
 import { checkSignatureCredentials, type Signer } from "./change-requests.server";
@@ -70,7 +71,7 @@ export type ReleaseInput = z.input<typeof releaseSchema>;
 
 export type ReleaseResult =
   | { ok: true; site: string; version: number; digest: string; effectiveFrom: Date; released: { number: string; status: ChangeRequestStatus }[] }
-  | { ok: false; fields: Record<string, string[]>; locked?: boolean };
+  | Refusal;
 
 interface LockedRequest {
   id: number;
@@ -92,14 +93,13 @@ interface LockedRequest {
  */
 export async function releaseChangeRequests(db: Db, keyRing: KeyRing, releaser: Signer, rawInput: ReleaseInput | Record<string, unknown>): Promise<ReleaseResult> {
   const parsed = releaseSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    const fields: Record<string, string[]> = {};
-    for (const issue of parsed.error.issues) (fields[issue.path.join(".") || "form"] ??= []).push(issue.message);
-    return { ok: false, fields };
-  }
+  // Returned, not thrown: a form problem comes back in the same Refusal shape as a refused
+  // signature below, the one shape the release form (and its callers' tests) handle.
+  if (!parsed.success) return { ok: false, fields: fieldErrorsFromIssues(parsed.error.issues) };
   const input = parsed.data;
   if (!releaser.roles.includes("release_manager")) throw new DomainError("forbidden", "Only a release manager releases change requests.");
   const credentials = await checkSignatureCredentials(db, releaser, input, { release: input.changeRequests, site: input.site });
+  // Returned, not thrown: the failed signature's audit row (and lockout count) is committed already.
   if (!credentials.ok) return credentials;
 
   try {

@@ -9,6 +9,7 @@ import { checkRuleConsistency, trackingRuleContentSchema, type Identifies } from
 import type { DbOrTx } from "../utils/db.server";
 import { databaseNow } from "../utils/clock.server";
 import { DomainError } from "../utils/errors.server";
+import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { appendAudit } from "./audit.server";
 import { alertRefusal, anchorLogProblems, writeAnchor } from "./audit-anchors.server";
 
@@ -49,11 +50,8 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
   // No signature, no version: an instance without its private keys refuses before writing anything.
   assertCanSign(keyRing);
   const parsed = createRuleSetVersionSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    const fields: Record<string, string[]> = {};
-    for (const issue of parsed.error.issues) (fields[issue.path.join(".")] ??= []).push(issue.message);
-    throw new DomainError("invalid", "invalid rule-set version request", fields);
-  }
+  // A path-less problem keeps the empty key it always had.
+  if (!parsed.success) throw new DomainError("invalid", "invalid rule-set version request", fieldErrorsFromIssues(parsed.error.issues, ""));
   const input = parsed.data;
 
   let refused: string[] | undefined;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ruleSetVersions, runtimeClientRefusals, runtimeClients, runtimeClientSites, runtimeClientStatus, sites } from "../../db/schema";
 import type { Db, DbOrTx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
+import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { appendAudit } from "./audit.server";
 import type { RefusalReport, StatusReport } from "../schemas/status-report";
 
@@ -18,11 +19,7 @@ export const createRuntimeClientSchema = z.object({
 /** Creates a runtime client; returns its bearer token, which is shown once and stored only as a hash. */
 export async function createRuntimeClient(db: Db, actor: string, input: z.input<typeof createRuntimeClientSchema>): Promise<{ name: string; token: string; sites: string[] }> {
   const parsed = createRuntimeClientSchema.safeParse(input);
-  if (!parsed.success) {
-    const fields: Record<string, string[]> = {};
-    for (const i of parsed.error.issues) (fields[i.path.join(".") || "form"] ??= []).push(i.message);
-    throw new DomainError("invalid", "The runtime client has problems", fields);
-  }
+  if (!parsed.success) throw new DomainError("invalid", "The runtime client has problems", fieldErrorsFromIssues(parsed.error.issues));
   const data = parsed.data;
   const token = `c981_${randomBytes(32).toString("base64url")}`;
   return db.transaction(async (tx) => {
@@ -96,7 +93,7 @@ export async function recordStatus(db: Db, client: AuthenticatedClient, site: { 
       .select({ digest: ruleSetVersions.digest })
       .from(ruleSetVersions)
       .where(and(eq(ruleSetVersions.siteId, site.id), eq(ruleSetVersions.version, report.version)));
-    if (!stored) throw new DomainError("unprocessable", `Site ${site.code} has no version ${report.version}.`, { version: [`not a version of site ${site.code}`] });
+    if (!stored) throw new DomainError("missing_reference", `Site ${site.code} has no version ${report.version}.`, { version: [`not a version of site ${site.code}`] });
     if (report.digest !== `sha256:${stored.digest}`) {
       throw new DomainError("unprocessable", `The digest is not that of version ${report.version} of site ${site.code}.`, { digest: [`not the digest of version ${report.version}`] });
     }

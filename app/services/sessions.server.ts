@@ -4,6 +4,7 @@ import { sessions, users } from "../../db/schema";
 import { passwordChangeDue } from "../domain/password-policy";
 import type { Db } from "../utils/db.server";
 import { hashPassword, verifyPassword } from "../utils/password.server";
+import type { Refusal } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
 import { raiseAlert } from "./security-alerts.server";
 
@@ -17,8 +18,8 @@ export function hashSessionId(sessionId: string): string {
 
 export type SignInResult =
   | { ok: true; sessionId: string; userId: number; expiresAt: Date; passwordChange: PasswordChangeDue }
-  | { ok: false; reason: "invalid" }
-  | { ok: false; reason: "throttled"; retryAfterSeconds: number };
+  | Refusal<{ reason: "invalid" }>
+  | Refusal<{ reason: "throttled"; retryAfterSeconds: number }>;
 
 /** Why the user must change the password before signing anything (ADR 020), or null. */
 export type PasswordChangeDue = ReturnType<typeof passwordChangeDue>;
@@ -87,6 +88,7 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
         reason: `${failures.n} failed sign-ins within ${FAILED_SIGN_IN_WINDOW_MINUTES} minutes from this address`,
       });
       if (known) await raiseAlert(tx, { kind: "sign_in_failures", username, detail: { ip: attempt.ip, failures: failures.n, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES } });
+      // Returned, not thrown: a throw would roll back the sign_in_refused audit row and the alert.
       return { ok: false as const, reason: "throttled" as const, retryAfterSeconds };
     }
 
@@ -132,6 +134,8 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
           await raiseAlert(tx, { kind: "sign_in_failures", username, detail: { scope: "account", ip: attempt.ip, failures: account.n, addresses: account.addresses, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES } });
         }
       }
+      // Returned, not thrown: a throw would roll back the sign_in_failed audit row, which is also
+      // what the throttle counts, and the alert.
       return { ok: false as const, reason: "invalid" as const };
     }
     return { ok: true as const, user };

@@ -12,6 +12,7 @@ import {
 } from "../schemas/users";
 import type { Db, Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
+import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { hashPassword } from "../utils/password.server";
 import { appendAudit } from "./audit.server";
 import { passwordChangeDue } from "../domain/password-policy";
@@ -23,11 +24,7 @@ export type Actor = string;
 
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const fields: Record<string, string[]> = {};
-    for (const issue of parsed.error.issues) (fields[issue.path.join(".") || "form"] ??= []).push(issue.message);
-    throw new DomainError("invalid", "The form has problems", fields);
-  }
+  if (!parsed.success) throw new DomainError("invalid", "The form has problems", fieldErrorsFromIssues(parsed.error.issues));
   return parsed.data;
 }
 

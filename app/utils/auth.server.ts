@@ -14,6 +14,7 @@ import {
 import { hashSessionId, resolveSession, type SessionUser } from "../services/sessions.server";
 import { getDb } from "./db.server";
 import { readEnv } from "./env.server";
+import { notFound } from "./errors.server";
 
 export const SESSION_COOKIE = "c981_session";
 
@@ -106,7 +107,7 @@ export async function requirePermission(request: Request, action: Action, subjec
  */
 export function requireRecord(signedIn: SignedIn, action: Action, subject: SubjectType, fields: Record<string, unknown>): void {
   if (!signedIn.ability.can(action, record(subject, fields))) {
-    throw new Response("Not found", { status: 404, statusText: "Not Found" });
+    throw notFound();
   }
 }
 
