@@ -2,7 +2,7 @@ import { changeRequestHead } from "../queries/change-requests.server";
 import { actorName, requirePermission, requireRecord } from "../utils/auth.server";
 import { getDb } from "../utils/db.server";
 import { appendAudit } from "./audit.server";
-import { storedAnalysis } from "./impact-analysis.server";
+import { storedAnalysis } from "../queries/impact-analysis-currency.server";
 
 const notFound = (text = "Not found") => new Response(text, { status: 404, statusText: "Not Found", headers: { "Content-Type": "text/plain; charset=utf-8" } });
 
