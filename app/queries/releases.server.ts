@@ -33,7 +33,7 @@ import { DomainError } from "../utils/errors.server";
 import { assertCanSign, loadKeyRing } from "../utils/signing.server";
 
 /* ------------------------------------------------------------------------------------------ */
-/* Whether this instance can sign (who may release where: policies/review-and-release.ts)      */
+/* Whether this instance can sign (who may release where: policies/review-and-release.ts)     */
 /* ------------------------------------------------------------------------------------------ */
 
 /** Null when this instance can sign a rule set; else why not (the message the release would answer with). */

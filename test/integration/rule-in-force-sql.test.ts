@@ -46,7 +46,8 @@ async function readPlainly(): Promise<Plain> {
   const [materialRows, siteRows, versionRows, ruleRows] = await Promise.all([
     c<{ id: number }[]>`select id from materials order by id`,
     c<{ id: number }[]>`select id from sites order by id`,
-    c<{ site_id: number; version: number; effective_from: string }[]>`select site_id, version, ${iso("effective_from")} as effective_from from rule_set_versions`,
+    c<{ site_id: number; version: number; effective_from: string }[]>`
+      select site_id, version, ${iso("effective_from")} as effective_from from rule_set_versions`,
     c<
       {
         material_id: number;
