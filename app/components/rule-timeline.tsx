@@ -1,6 +1,6 @@
 import { Link } from "@remix-run/react";
 import type { RuleInForce } from "~/domain/tracking-rule";
-import type { RuleTimelineRow, RuleTimelineStatus } from "~/queries/screens.server";
+import type { RuleTimelineRow, RuleTimelineStatus } from "~/domain/rule-timeline";
 import { Badge } from "./badge";
 import { DataTable } from "./data-table";
 import { UtcTime, UtcTimeOrOpen } from "./time";

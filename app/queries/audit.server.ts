@@ -9,8 +9,13 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { auditTrail } from "../../db/schema";
-import { currentDataPoint } from "../services/audit.server";
 import type { DbOrTx } from "../utils/db.server";
+
+/** The latest committed audit seq: the data point a reader can name for what it saw. */
+export async function currentDataPoint(db: DbOrTx): Promise<number> {
+  const rows = await db.execute<{ seq: string | null }>(sql`select max(seq)::text as seq from audit_trail`);
+  return rows[0]?.seq ? Number(rows[0].seq) : 0;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Filters                                                                                     */

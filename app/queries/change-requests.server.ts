@@ -2,9 +2,10 @@
  * Read models for the change-request screens: the list, one request with everything a reviewer
  * needs to sign it, the printable record, the form's option lists, the dashboard's "awaiting my
  * signature" and a material's change requests. Every function takes the database first and selects
- * named columns; nothing here writes (the write model is app/services/change-requests.server.ts,
- * whose read helpers — currentRules, approvalsOf, staleSites, conflictsOf — are reused so the
- * screens say exactly what the service will decide).
+ * named columns; nothing here writes (the write model is app/services/change-requests.server.ts;
+ * the reads it shares with these screens — currentRules, approvalsOf, staleSites, conflictsOf — live
+ * in change-request-context.server.ts and request-bases.server.ts, so the screens say exactly what
+ * the service will decide).
  *
  * A change request's sites are those it was written against (change_request_bases) and those it
  * touches (change_request_targets); a reader sees a change request when one of them is theirs.
@@ -37,20 +38,20 @@ import {
 import { isOpen, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { ChangeRequestContent } from "../schemas/change-request";
-import { approvalsOf, conflictsOf, loadCatalog } from "../services/change-requests.server";
+import { approvalsOf, conflictsOf, loadCatalog } from "./change-request-context.server";
 import { currentRules } from "./request-bases.server";
 import { requestBaseDigest, signedBefore, type RequestBase } from "../domain/request-base";
 import { staleness, type StaleSite } from "./request-bases.server";
 import { releaseWaiversOf } from "./releases.server";
 import type { DbOrTx } from "../utils/db.server";
-import { rolesHeldAtEverySite, type Grant } from "../../policies/ability";
-import { requiredApprovals, type ReviewerRole } from "../../policies/approval";
+import type { Grant } from "../../policies/ability";
+import { requiredApprovals } from "../../policies/approval";
+import { holdsReviewerRole, reviewerRolesCovering } from "../../policies/review-and-release";
 import { entityAuditHistory } from "./audit.server";
 import { ruleHistory } from "./tracking-rules.server";
-import type { VisibleSites } from "./screens.server";
+import type { VisibleSites } from "./sites.server";
 
 export const CHANGE_REQUEST_NUMBER = /^CR-[0-9]{4,}$/;
-const REVIEWER_ROLES: readonly ReviewerRole[] = ["quality_reviewer", "regulatory_reviewer"];
 
 /** Who is looking: their user id, grants and the sites they may see. */
 export interface Viewer {
@@ -106,12 +107,6 @@ async function sitesOf(db: DbOrTx, changeRequestIds: readonly number[]): Promise
   return out;
 }
 
-/** The reviewer roles a viewer holds at every one of `siteIds` (a role at all sites always does). */
-export function reviewerRolesCovering(grants: readonly Grant[], siteIds: readonly number[]): ReviewerRole[] {
-  const held = rolesHeldAtEverySite(grants, siteIds);
-  return REVIEWER_ROLES.filter((role) => held.includes(role));
-}
-
 /** Statuses in which the approvals needed follow the rules in force (the service decides on them at signing). */
 const UNDECIDED: ReadonlySet<ChangeRequestStatus> = new Set(["draft", "in_review", "changes_requested"]);
 
@@ -161,8 +156,7 @@ export async function changeRequestHead(db: DbOrTx, number: string) {
  * and where a reviewer role they hold (at all of the request's sites) is still needed.
  */
 async function awaitingIds(db: DbOrTx, viewer: Viewer): Promise<number[]> {
-  const myReviewerGrants = viewer.grants.filter((g) => (REVIEWER_ROLES as readonly string[]).includes(g.role));
-  if (myReviewerGrants.length === 0) return [];
+  if (!holdsReviewerRole(viewer.grants)) return [];
   const candidates = await db
     .select({ id: changeRequests.id, authorId: changeRequests.authorId, expandedChanges: changeRequests.expandedChanges })
     .from(changeRequests)

@@ -6,7 +6,7 @@
 import { and, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import { changeRequests, impactAnalyses, signatures } from "../../db/schema";
 import type { AnalysisReport } from "../domain/impact-analysis";
-import { analysisCurrency, storedAnalysis } from "../services/impact-analysis.server";
+import { analysisCurrency, storedAnalysis } from "./impact-analysis-currency.server";
 import type { Db, DbOrTx } from "../utils/db.server";
 import { csvRecord } from "./audit.server";
 

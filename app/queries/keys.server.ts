@@ -2,12 +2,23 @@
  * Read model for the signing keys screen: the public keys (never a private one: those stay in
  * the key directory, ADR 007), which runtimes last said they trust each, and for an active key the
  * runtimes that retiring it would strand — the very check `keys:retire` makes
- * (app/services/keys.server.ts clientsStrandedBy).
+ * (clientsStrandedBy, below; app/services/keys.server.ts retireKey asks it too).
  */
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, eq, isNull, sql } from "drizzle-orm";
 import { runtimeClients, runtimeClientStatus, signingKeys } from "../../db/schema";
-import { clientsStrandedBy } from "../services/keys.server";
 import type { Db } from "../utils/db.server";
+
+/** Runtimes whose last report trusts none of the keys that would remain active. */
+export async function clientsStrandedBy(db: Db, kid: string): Promise<string[]> {
+  const remaining = (await db.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.state, "active"))).map((k) => k.kid).filter((k) => k !== kid);
+  const reports = await db
+    .select({ name: runtimeClients.name, trustedKeys: runtimeClientStatus.trustedKeys })
+    .from(runtimeClientStatus)
+    .innerJoin(runtimeClients, eq(runtimeClients.id, runtimeClientStatus.runtimeClientId))
+    // A revoked client pulls nothing any more: it cannot be stranded.
+    .where(isNull(runtimeClients.revokedAt));
+  return [...new Set(reports.filter((r) => !r.trustedKeys.some((k) => remaining.includes(k))).map((r) => r.name))].sort();
+}
 
 export interface SigningKeyRow {
   kid: string;

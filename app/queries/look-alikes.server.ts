@@ -10,7 +10,7 @@ import { describeFormat } from "../domain/identifier-format";
 import { formatsUsedWith, lookAlikesFor, type LookAlikeReport, type NamedFormat } from "../domain/look-alike";
 import type { Identifies } from "../domain/tracking-rule";
 import type { DbOrTx } from "../utils/db.server";
-import type { VisibleSites } from "./screens.server";
+import type { VisibleSites } from "./sites.server";
 
 export interface FormatRow extends NamedFormat {
   name: string;

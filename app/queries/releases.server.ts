@@ -20,13 +20,12 @@ import {
   sites,
   users,
 } from "../../db/schema";
-import { defineAbilityFor, PERMISSIONS, record, type Grant } from "../../policies/ability";
 import { bomLineKey, ruleKey, structuredDiff, type Catalog, type DiffRow, type ExpandedChange } from "../domain/change-request";
 import type { ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { RuleSetDocument } from "../domain/rule-set";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { ChangeRequestContent } from "../schemas/change-request";
-import { conflictsOf } from "../services/change-requests.server";
+import { conflictsOf } from "./change-request-context.server";
 import { afterRelease, type BaseWorld } from "../domain/request-base";
 import { loadBaseWorld, readStates, siteBases, staleIn, staleness, type ReadState, type SiteBase, type StaleSite } from "./request-bases.server";
 import type { DbOrTx } from "../utils/db.server";
@@ -34,20 +33,8 @@ import { DomainError } from "../utils/errors.server";
 import { assertCanSign, loadKeyRing } from "../utils/signing.server";
 
 /* ------------------------------------------------------------------------------------------ */
-/* Who may release where                                                                       */
+/* Whether this instance can sign (who may release where: policies/review-and-release.ts)     */
 /* ------------------------------------------------------------------------------------------ */
-
-/** Whether the grants allow releasing at this site (policies/ability.ts: release ChangeRequest). */
-export function mayReleaseAt(grants: readonly Grant[], siteId: number): boolean {
-  return defineAbilityFor(grants).can("release", record("ChangeRequest", { siteIds: [siteId] }));
-}
-
-/** The sites the grants allow releasing at: null for all, else their ids (empty: none). */
-export function releaseSiteIds(grants: readonly Grant[]): number[] | null {
-  const held = grants.filter((g) => PERMISSIONS[g.role].some((p) => p.action === "release"));
-  if (held.some((g) => g.siteId === null)) return null;
-  return [...new Set(held.map((g) => g.siteId!))].sort((a, b) => a - b);
-}
 
 /** Null when this instance can sign a rule set; else why not (the message the release would answer with). */
 export async function signingProblem(db: DbOrTx, keysDir: string): Promise<string | null> {

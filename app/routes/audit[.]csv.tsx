@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { auditCsvStream, parseAuditSearch } from "~/queries/audit.server";
-import { appendAudit, currentDataPoint } from "~/services/audit.server";
+import { auditCsvStream, currentDataPoint, parseAuditSearch } from "~/queries/audit.server";
+import { appendAudit } from "~/services/audit.server";
 import { actorName, requirePermission } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 

@@ -18,14 +18,14 @@ import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/
 import { SignatureDialog, signIntentSchema } from "~/components/signature-dialog";
 import { UtcTime } from "~/components/time";
 import { transition, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
-import { changeRequestDetail, changeRequestHead, reviewerRolesCovering } from "~/queries/change-requests.server";
+import { changeRequestDetail, changeRequestHead } from "~/queries/change-requests.server";
 import { impactAnalysisView } from "~/queries/impact-analysis.server";
 import { changeRequestLiveAt } from "~/queries/releases.server";
+import { signatureNeedsUsername } from "~/queries/signing-session.server";
 import {
   addComment,
   rebaseChangeRequest,
   reviseChangeRequest,
-  signatureNeedsUsername,
   signChangeRequest,
   submitChangeRequest,
   withdrawChangeRequest,
@@ -37,6 +37,7 @@ import { accountProvenanceFlags, SAME_CREATOR_WINDOW_DAYS } from "~/queries/acco
 import { getDb } from "~/utils/db.server";
 import { actionError, DomainError, invariantResponse, notFound } from "~/utils/errors.server";
 import { record, type Action } from "../../policies/ability";
+import { reviewerRolesCovering } from "../../policies/review-and-release";
 
 const HISTORY_LIMIT = 100;
 

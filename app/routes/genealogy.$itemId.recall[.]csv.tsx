@@ -3,7 +3,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { csvRecord } from "~/queries/audit.server";
 import { RECALL_EXPORT_NODE_CAP, recallFrom } from "~/queries/genealogy.server";
-import { traceItemSite } from "~/queries/screens.server";
+import { traceItemSite } from "~/queries/trace-items.server";
 import { appendAudit } from "~/services/audit.server";
 import { actorName, requirePermission, requireRecord, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";

@@ -12,7 +12,7 @@ import { TrackingBadge } from "~/components/tracking-badge";
 import { LookAlikeTable } from "~/components/look-alikes";
 import { changeRequestsForMaterial } from "~/queries/change-requests.server";
 import { materialLookAlikes } from "~/queries/look-alikes.server";
-import { materialMaster } from "~/queries/screens.server";
+import { materialMaster } from "~/queries/materials.server";
 import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";

@@ -15,7 +15,7 @@ import {
   searchMaterials,
   type ModeFilter,
   type RiskClass,
-} from "~/queries/screens.server";
+} from "~/queries/materials.server";
 import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";

@@ -12,7 +12,7 @@ import { ReleaseWaivers } from "~/components/release-waivers";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
 import { ruleSetVersionRelease } from "~/queries/releases.server";
-import { ruleSetVersionDocument, ruleSetVersionSite } from "~/queries/screens.server";
+import { ruleSetVersionDocument, ruleSetVersionSite } from "~/queries/rule-sets.server";
 import { requirePermission, requireRecord } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";

@@ -7,7 +7,7 @@ import { TextDiff } from "~/components/change-request-diff";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { SelectInput } from "~/components/form-fields";
 import { UtcTime } from "~/components/time";
-import { ruleSetVersionDocument, ruleSetVersionList, ruleSetVersionSite } from "~/queries/screens.server";
+import { ruleSetVersionDocument, ruleSetVersionList, ruleSetVersionSite } from "~/queries/rule-sets.server";
 import { requirePermission, requireRecord, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";

@@ -7,7 +7,7 @@ import { DataTable, EmptyRow } from "~/components/data-table";
 import { Digest } from "~/components/digest";
 import { SelectField } from "~/components/filter-fields";
 import { UtcTime } from "~/components/time";
-import { ruleSetVersionList } from "~/queries/screens.server";
+import { ruleSetVersionList } from "~/queries/rule-sets.server";
 import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";

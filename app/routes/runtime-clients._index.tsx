@@ -13,7 +13,7 @@ import { SiteFlag, TrustedKeys } from "~/components/runtime-status";
 import { RuntimeTokenOnce } from "~/components/runtime-token";
 import { UtcTime, UtcTimeOrOpen } from "~/components/time";
 import { runtimeClientOverview, STALE_AFTER_HOURS } from "~/queries/runtime-clients.server";
-import { siteOptions } from "~/queries/screens.server";
+import { siteOptions } from "~/queries/sites.server";
 import { reasonSchema } from "~/schemas/users";
 import { createRuntimeClient, revokeRuntimeClient } from "~/services/runtime-clients.server";
 import { actorName, requirePermission } from "~/utils/auth.server";

@@ -5,7 +5,7 @@ import { Badge } from "~/components/badge";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { Digest } from "~/components/digest";
 import { UtcTime } from "~/components/time";
-import { siteList } from "~/queries/screens.server";
+import { siteList } from "~/queries/sites.server";
 import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";

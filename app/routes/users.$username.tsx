@@ -12,7 +12,7 @@ import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/
 import { grantLabel, ROLE_OPTIONS } from "~/components/role-list";
 import { UtcTime, UtcTimeOrOpen } from "~/components/time";
 import { entityAuditHistory } from "~/queries/audit.server";
-import { siteOptions } from "~/queries/screens.server";
+import { siteOptions } from "~/queries/sites.server";
 import { pendingGrants, userDetail } from "~/queries/users.server";
 import { grantSchema, reasonSchema, USERNAME_PATTERN } from "~/schemas/users";
 import { decideGrant, deactivateUser, grantRole, revokeRole } from "~/services/users.server";

@@ -10,7 +10,7 @@ import { DataTable, EmptyRow } from "~/components/data-table";
 import { SelectInput, TextAreaField } from "~/components/form-fields";
 import { ErrorList, Field, FormError, parseForm, useSchemaForm } from "~/components/forms";
 import { ROLE_OPTIONS, RoleList } from "~/components/role-list";
-import { siteOptions } from "~/queries/screens.server";
+import { siteOptions } from "~/queries/sites.server";
 import { createUserSchema, MIN_PASSWORD_LENGTH } from "~/schemas/users";
 import { createUser, listUsers } from "~/services/users.server";
 import { actorName, requirePermission } from "~/utils/auth.server";

@@ -23,7 +23,8 @@ import {
 import type { Db, DbOrTx, Tx } from "../utils/db.server";
 import { allPublicKeys, AUDIT_ANCHOR_JWS_TYPE, checkJws, loadKeyRing, signAuditAnchor, type KeyRing } from "../utils/signing.server";
 import { appendAnchorLog, appendRolledBack, readAnchorLog, type AnchorLogEntry } from "../utils/anchor-log.server";
-import { AUDIT_APPEND_LOCK, currentDataPoint, lockedAuditHead, verifyAuditChain, type ChainVerification } from "./audit.server";
+import { currentDataPoint } from "../queries/audit.server";
+import { AUDIT_APPEND_LOCK, lockedAuditHead, verifyAuditChain, type ChainVerification } from "./audit.server";
 import { raiseAlert } from "./security-alerts.server";
 
 export interface WrittenAnchor {

@@ -67,11 +67,8 @@ export async function lockedAuditHead(tx: Tx): Promise<{ seq: number; hash: stri
   return head ? { seq: Number(head.seq), hash: head.hash } : undefined;
 }
 
-/** The latest committed audit seq: the data point a reader can name for what it saw. */
-export async function currentDataPoint(db: DbOrTx): Promise<number> {
-  const rows = await db.execute<{ seq: string | null }>(sql`select max(seq)::text as seq from audit_trail`);
-  return rows[0]?.seq ? Number(rows[0].seq) : 0;
-}
+/** A read (app/queries/audit.server.ts), re-exported for server/health.ts and scripts/c981.ts, which import it from here. */
+export { currentDataPoint } from "../queries/audit.server";
 
 export interface ChainVerification {
   rowsChecked: number;

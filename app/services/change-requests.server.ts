@@ -1,38 +1,21 @@
-import { and, eq, inArray, isNull, ne, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import {
-  bomLineAlternates,
-  bomLines,
   changeRequestBases,
   changeRequestComments,
   changeRequests,
   changeRequestTargets,
-  identifierFormats,
-  materialFamilies,
-  materials,
-
   sessions,
   signatures,
-  sites,
-  trackingRules,
   users,
 } from "../../db/schema";
-import { allApprovalsGiven, requiredApprovals, separationOfDutiesProblem, type RequiredApproval, type ReviewerRole } from "../../policies/approval";
+import { allApprovalsGiven, separationOfDutiesProblem } from "../../policies/approval";
 import type { Role } from "../../policies/ability";
-import {
-  bomLineKey,
-  changeFacts,
-  expandChanges,
-  ruleKey,
-  signedContentHash,
-  touchedSites,
-  type Catalog,
-  type CurrentRules,
-  type ExpandedChange,
-} from "../domain/change-request";
+import { expandChanges, signedContentHash, touchedSites, type Catalog, type ExpandedChange } from "../domain/change-request";
 import { transition, type ChangeRequestEvent, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import { requestBase, requestBaseDigest, type RequestBase } from "../domain/request-base";
-import { currentRules, describeStale, loadBaseWorld, siteBases, staleSitesOf, type SiteBase } from "../queries/request-bases.server";
+import { approvalsOf, loadCatalog } from "../queries/change-request-context.server";
+import { describeStale, loadBaseWorld, siteBases, staleSitesOf, type SiteBase } from "../queries/request-bases.server";
+import { CONTINUOUS_SIGNING_MINUTES } from "../queries/signing-session.server";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import {
   changeRequestContentSchema,
@@ -51,7 +34,7 @@ import { passwordChangeDue } from "../domain/password-policy";
 import { readEnv } from "../utils/env.server";
 import { raiseAlert } from "./security-alerts.server";
 import { FAILED_PASSWORD_CHECK_WINDOW_MINUTES, lockAndCountFailedPasswordChecks, MAX_FAILED_PASSWORD_CHECKS } from "./password-checks.server";
-import { analysisCurrency } from "./impact-analysis.server";
+import { analysisCurrency } from "../queries/impact-analysis-currency.server";
 import { appendAudit } from "./audit.server";
 
 export interface Person {
@@ -60,8 +43,6 @@ export interface Person {
   displayName: string;
 }
 
-/** A series of signings within this many minutes of each other is one continuous session (11.200(a)(1)). */
-export const CONTINUOUS_SIGNING_MINUTES = 15;
 /** Signatures share their lockout with the current password of a password change (app/services/password-checks.server.ts). */
 export const MAX_FAILED_SIGNATURES = MAX_FAILED_PASSWORD_CHECKS;
 export const FAILED_SIGNATURE_WINDOW_MINUTES = FAILED_PASSWORD_CHECK_WINDOW_MINUTES;
@@ -73,52 +54,8 @@ function parseContent(input: unknown): ChangeRequestContent {
 }
 
 // ---------------------------------------------------------------------------------------------
-// What the change request is compared with: the catalog, the rules in force, each site's base.
-
-export async function loadCatalog(db: DbOrTx): Promise<Catalog> {
-  const parent = alias(materials, "parent");
-  const component = alias(materials, "component");
-  const alternate = alias(materials, "alternate");
-  const [materialRows, familyRows, siteRows, formatRows, bomRows] = await Promise.all([
-    db
-      .select({ id: materials.id, partNumber: materials.partNumber, family: materialFamilies.code, riskClass: materials.riskClass, gtin: materials.gtin })
-      .from(materials)
-      .innerJoin(materialFamilies, eq(materialFamilies.id, materials.familyId)),
-    db.select({ code: materialFamilies.code }).from(materialFamilies),
-    db.select({ id: sites.id, code: sites.code }).from(sites),
-    db
-      .select({ code: identifierFormats.code, identifies: identifierFormats.identifies, site: sites.code })
-      .from(identifierFormats)
-      .leftJoin(sites, eq(sites.id, identifierFormats.siteId)),
-    db
-      .select({ site: sites.code, parent: parent.partNumber, component: component.partNumber, alternate: alternate.partNumber, priority: bomLineAlternates.priority })
-      .from(bomLines)
-      .innerJoin(sites, eq(sites.id, bomLines.siteId))
-      .innerJoin(parent, eq(parent.id, bomLines.parentMaterialId))
-      .innerJoin(component, eq(component.id, bomLines.componentMaterialId))
-      .leftJoin(bomLineAlternates, eq(bomLineAlternates.bomLineId, bomLines.id))
-      .leftJoin(alternate, eq(alternate.id, bomLineAlternates.materialId))
-      .orderBy(bomLineAlternates.priority),
-  ]);
-  const lines = new Map<string, { alternates: string[] }>();
-  for (const r of bomRows) {
-    const key = bomLineKey(r.site, r.parent, r.component);
-    const line = lines.get(key) ?? { alternates: [] };
-    if (r.alternate) line.alternates.push(r.alternate);
-    lines.set(key, line);
-  }
-  return {
-    bomLines: lines,
-    materials: new Map(materialRows.map((m) => [m.partNumber, m])),
-    families: new Set(familyRows.map((f) => f.code)),
-    sites: new Map(siteRows.map((s) => [s.code, s.id])),
-    formats: new Map(formatRows.map((f) => [f.code, { identifies: f.identifies, site: f.site }])),
-  };
-}
-
-export { currentRules, siteBases, type SiteBase } from "../queries/request-bases.server";
-
-// ---------------------------------------------------------------------------------------------
+// What the change request is compared with: the catalog, the rules in force, each site's base
+// (read through app/queries/change-request-context.server.ts and request-bases.server.ts).
 
 interface Prepared {
   content: ChangeRequestContent;
@@ -257,11 +194,6 @@ async function guardedUpdate(tx: Tx, locked: Locked, to: ChangeRequestStatus, va
 function requireAuthor(locked: Locked, person: Person, what: string): void {
   // No exemption, not even for administrators: only the author changes what they proposed.
   if (locked.authorId !== person.id) throw new DomainError("forbidden", `Only the author of ${locked.number} can ${what} it.`);
-}
-
-/** Sites where what the change request read moved since it was written (ADR 006, per-request base). */
-export async function staleSites(db: DbOrTx, changeRequestId: number): Promise<string[]> {
-  return (await staleSitesOf(db, changeRequestId)).map((s) => s.site).sort();
 }
 
 async function refuseIfStale(tx: Tx, locked: Locked, what: string): Promise<void> {
@@ -434,23 +366,6 @@ export async function addComment(db: Db, person: Person, number: string, body: s
 
 // ---------------------------------------------------------------------------------------------
 // Electronic signatures
-
-export interface Approvals {
-  required: RequiredApproval[];
-  given: { signerId: number; role: ReviewerRole }[];
-}
-
-export async function approvalsOf(db: DbOrTx, changeRequestId: number, expanded: readonly ExpandedChange[]): Promise<Approvals> {
-  const [catalog, current, given] = await Promise.all([
-    loadCatalog(db),
-    currentRules(db),
-    db
-      .select({ signerId: signatures.signerId, role: signatures.role })
-      .from(signatures)
-      .where(and(eq(signatures.changeRequestId, changeRequestId), eq(signatures.meaning, "approved"), isNull(signatures.voidedAt))),
-  ]);
-  return { required: requiredApprovals(changeFacts(expanded, current, catalog)), given };
-}
 
 export interface Signer extends Person {
   roles: readonly Role[];
@@ -627,24 +542,3 @@ export async function checkSignatureCredentials(
     return { ok: true as const };
   });
 }
-
-/** Whether the next signature of this session must also give the user name. */
-export async function signatureNeedsUsername(db: DbOrTx, sessionIdHash: string): Promise<boolean> {
-  const [session] = await db.select({ lastSignatureAt: sessions.lastSignatureAt }).from(sessions).where(eq(sessions.idHash, sessionIdHash));
-  return !session?.lastSignatureAt || Date.now() - session.lastSignatureAt.getTime() >= CONTINUOUS_SIGNING_MINUTES * 60_000;
-}
-
-/** Other open change requests touching the same material at the same site. */
-export async function conflictsOf(db: DbOrTx, changeRequestId: number): Promise<{ number: string; title: string; status: ChangeRequestStatus; partNumber: string; site: string }[]> {
-  const mine = changeRequestTargets;
-  return db
-    .selectDistinct({ number: changeRequests.number, title: changeRequests.title, status: changeRequests.status, partNumber: materials.partNumber, site: sites.code })
-    .from(mine)
-    .innerJoin(sql`change_request_targets other`, sql`other.material_id = ${mine.materialId} and other.site_id = ${mine.siteId} and other.change_request_id <> ${mine.changeRequestId}`)
-    .innerJoin(changeRequests, sql`${changeRequests.id} = other.change_request_id`)
-    .innerJoin(materials, eq(materials.id, mine.materialId))
-    .innerJoin(sites, eq(sites.id, mine.siteId))
-    .where(and(eq(mine.changeRequestId, changeRequestId), inArray(changeRequests.status, ["draft", "in_review", "changes_requested", "approved", "partly_released"]), ne(changeRequests.id, changeRequestId)))
-    .orderBy(changeRequests.number, materials.partNumber, sites.code);
-}
-

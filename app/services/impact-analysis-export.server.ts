@@ -2,7 +2,7 @@ import type { Db } from "../utils/db.server";
 import { actorName, type SignedIn } from "../utils/auth.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
-import { storedAnalysis } from "./impact-analysis.server";
+import { storedAnalysis } from "../queries/impact-analysis-currency.server";
 
 /**
  * An export of a change request's latest impact analysis, with an audit row naming who took which

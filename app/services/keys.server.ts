@@ -1,5 +1,6 @@
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import { ruleSetVersions, runtimeClients, runtimeClientStatus, signingKeys, sites } from "../../db/schema";
+import { and, desc, eq, sql } from "drizzle-orm";
+import { ruleSetVersions, signingKeys, sites } from "../../db/schema";
+import { clientsStrandedBy } from "../queries/keys.server";
 import type { Db } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { generateSigningKey, loadKeyRing, type KeyRing } from "../utils/signing.server";
@@ -53,18 +54,6 @@ export async function rotateKeys(db: Db, dir: string, actor: string): Promise<{ 
   const keyRing = await loadKeyRing(db, dir);
   const renewed = await renewSites(db, keyRing, actor, `key rotation: now also signed by ${kid}`);
   return { kid, renewed };
-}
-
-/** Runtimes whose last report trusts none of the keys that would remain active. */
-export async function clientsStrandedBy(db: Db, kid: string): Promise<string[]> {
-  const remaining = (await db.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.state, "active"))).map((k) => k.kid).filter((k) => k !== kid);
-  const reports = await db
-    .select({ name: runtimeClients.name, trustedKeys: runtimeClientStatus.trustedKeys })
-    .from(runtimeClientStatus)
-    .innerJoin(runtimeClients, eq(runtimeClients.id, runtimeClientStatus.runtimeClientId))
-    // A revoked client pulls nothing any more: it cannot be stranded.
-    .where(isNull(runtimeClients.revokedAt));
-  return [...new Set(reports.filter((r) => !r.trustedKeys.some((k) => remaining.includes(k))).map((r) => r.name))].sort();
 }
 
 /** Retires a key (it leaves the JWKS) and renews every site signed by the remaining keys. */

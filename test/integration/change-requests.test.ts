@@ -2,14 +2,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { sites, materials } from "../../db/schema";
 import { seedDemoPlant } from "../../app/seed/seed.server";
+import { approvalsOf, conflictsOf, staleSites } from "../../app/queries/change-request-context.server";
 import {
   addComment,
-  approvalsOf,
-  conflictsOf,
   createChangeRequest,
   rebaseChangeRequest,
   signChangeRequest,
-  staleSites,
   submitChangeRequest,
   updateChangeRequest,
   withdrawChangeRequest,

@@ -14,7 +14,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { createChangeRequest, type Person } from "../../app/services/change-requests.server";
-import { computeImpactAnalysis, runImpactAnalysis, storedAnalysis } from "../../app/services/impact-analysis.server";
+import { storedAnalysis } from "../../app/queries/impact-analysis-currency.server";
+import { computeImpactAnalysis, runImpactAnalysis } from "../../app/services/impact-analysis.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { createRuntimeClient } from "../../app/services/runtime-clients.server";
 import { createUser } from "../../app/services/users.server";

@@ -5,7 +5,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { createChangeRequest, signChangeRequest, submitChangeRequest, type Person, type Signer } from "../../app/services/change-requests.server";
-import { analysisCurrency, computeImpactAnalysis, runImpactAnalysis } from "../../app/services/impact-analysis.server";
+import { analysisCurrency } from "../../app/queries/impact-analysis-currency.server";
+import { computeImpactAnalysis, runImpactAnalysis } from "../../app/services/impact-analysis.server";
 import { hashSessionId, signIn } from "../../app/services/sessions.server";
 import { generateDemoPlant } from "../../app/seed/demo-plant";
 import type { FindingCode } from "../../app/domain/impact-analysis";

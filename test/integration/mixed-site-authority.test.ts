@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROLES, type Role } from "../../policies/ability";
-import { mayReleaseAt } from "../../app/queries/releases.server";
+import { mayReleaseAt } from "../../policies/review-and-release";
 import { signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
 import { getSignedIn, requireEverySite, SESSION_COOKIE, signerOf, type SignedIn } from "../../app/utils/auth.server";

@@ -6,11 +6,12 @@
  * its first release. Expectations come from plain SQL here, never from the engine.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { createChangeRequest, signChangeRequest, staleSites, submitChangeRequest, type Signer } from "../../app/services/change-requests.server";
+import { staleSites } from "../../app/queries/change-request-context.server";
+import { createChangeRequest, signChangeRequest, submitChangeRequest, type Signer } from "../../app/services/change-requests.server";
 import { releaseChangeRequests } from "../../app/services/releases.server";
 import { changeRequestDetail } from "../../app/queries/change-requests.server";
 import { releaseBoard } from "../../app/queries/releases.server";
-import { storedAnalysis } from "../../app/services/impact-analysis.server";
+import { storedAnalysis } from "../../app/queries/impact-analysis-currency.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";

@@ -1,4 +1,5 @@
-import { analysisCurrency, runImpactAnalysis } from "../../app/services/impact-analysis.server";
+import { analysisCurrency } from "../../app/queries/impact-analysis-currency.server";
+import { runImpactAnalysis } from "../../app/services/impact-analysis.server";
 import type { Db } from "../../app/utils/db.server";
 
 /** The hash of a current impact analysis of the change request, running one when none is current (signatures need it). */

@@ -1,0 +1,32 @@
+/**
+ * Who may review and who may release where, as the screens ask it: the reviewer roles a person
+ * holds at every site of a change request, and the sites they may release at. Pure, like
+ * ability.ts; the queries and routes pass the signed-in person's grants.
+ */
+import { defineAbilityFor, PERMISSIONS, record, rolesHeldAtEverySite, type Grant } from "./ability";
+import type { ReviewerRole } from "./approval";
+
+export const REVIEWER_ROLES: readonly ReviewerRole[] = ["quality_reviewer", "regulatory_reviewer"];
+
+/** Whether the grants include a reviewer role at some site. */
+export function holdsReviewerRole(grants: readonly Grant[]): boolean {
+  return grants.some((g) => (REVIEWER_ROLES as readonly string[]).includes(g.role));
+}
+
+/** The reviewer roles a viewer holds at every one of `siteIds` (a role at all sites always does). */
+export function reviewerRolesCovering(grants: readonly Grant[], siteIds: readonly number[]): ReviewerRole[] {
+  const held = rolesHeldAtEverySite(grants, siteIds);
+  return REVIEWER_ROLES.filter((role) => held.includes(role));
+}
+
+/** Whether the grants allow releasing at this site (ability.ts: release ChangeRequest). */
+export function mayReleaseAt(grants: readonly Grant[], siteId: number): boolean {
+  return defineAbilityFor(grants).can("release", record("ChangeRequest", { siteIds: [siteId] }));
+}
+
+/** The sites the grants allow releasing at: null for all, else their ids (empty: none). */
+export function releaseSiteIds(grants: readonly Grant[]): number[] | null {
+  const held = grants.filter((g) => PERMISSIONS[g.role].some((p) => p.action === "release"));
+  if (held.some((g) => g.siteId === null)) return null;
+  return [...new Set(held.map((g) => g.siteId!))].sort((a, b) => a - b);
+}
