@@ -3,6 +3,7 @@
  * "needs: quality ✓, regulatory pending"), and the separation-of-duties rules for signing.
  * Pure and isomorphic, like ability.ts. No role is exempt: administrators sign like anyone else.
  */
+import type { RiskClass } from "../app/domain/material";
 import type { Role } from "./ability";
 
 export type ReviewerRole = Extract<Role, "quality_reviewer" | "regulatory_reviewer">;
@@ -14,7 +15,7 @@ export interface ChangeFacts {
   partNumber: string;
   /** How the tracking mode changes at a site (`same` for attribute-only or container/format changes). */
   trackingEffect: TrackingEffect;
-  riskClass: "low" | "medium" | "high";
+  riskClass: RiskClass;
 }
 
 export interface ApprovalRule {

@@ -8,13 +8,14 @@ import { createTwoFilesPatch } from "diff";
 import type { ChangeFacts } from "../../policies/approval";
 import type { ChangeRequestContent, ProposedChange } from "../schemas/change-request";
 import { canonicalize } from "./canonical-json";
+import type { RiskClass } from "./material";
 import { checkRuleConsistency, compareTracking, type Identifies, type TrackingRuleContent } from "./tracking-rule";
 
 export interface CatalogMaterial {
   id: number;
   partNumber: string;
   family: string;
-  riskClass: "low" | "medium" | "high";
+  riskClass: RiskClass;
   gtin?: string | null;
 }
 
@@ -42,7 +43,7 @@ export interface ExpandedTrackingChange {
 export interface ExpandedAttributeChange {
   kind: "attributes";
   partNumber: string;
-  riskClass: "low" | "medium" | "high" | null;
+  riskClass: RiskClass | null;
   regulatoryFlags: string[] | null;
   family: string | null;
   gtin: string | null;
@@ -63,7 +64,7 @@ export interface ExpandedNewMaterial {
   description: string;
   unitOfMeasure: string;
   family: string;
-  riskClass: "low" | "medium" | "high";
+  riskClass: RiskClass;
   regulatoryFlags: string[];
   gtin: string | null;
 }
