@@ -31,12 +31,12 @@ import {
   withdrawChangeRequest,
 } from "~/services/change-requests.server";
 import { ANALYSABLE_STATUSES, runImpactAnalysis } from "~/services/impact-analysis.server";
-import { requireEverySite, requirePermission, requireRecord, requireUser, signerOf, type SignedIn } from "~/utils/auth.server";
+import { requireEverySite, requirePermission, requireRecord, requireUser, signerOf } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { accountProvenanceFlags, SAME_CREATOR_WINDOW_DAYS } from "~/queries/account-provenance.server";
 import { getDb } from "~/utils/db.server";
 import { DomainError } from "~/utils/errors.server";
-import { record, type Action } from "../../policies/ability";
+import { isAuthorOf, mayAnalyse, mayAtEverySite } from "../../policies/change-request-sites";
 
 const HISTORY_LIMIT = 100;
 
@@ -77,13 +77,6 @@ const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
  */
 const ANALYSABLE = ANALYSABLE_STATUSES;
 
-/** `action` on the change request at every one of its sites (the boolean form of requireEverySite). */
-function canAtEverySite(signedIn: SignedIn, action: Action, siteIds: readonly number[]): boolean {
-  return signedIn.ability.can(action, "ChangeRequest") && siteIds.every((siteId) => signedIn.ability.can(action, record("ChangeRequest", { siteIds: [siteId] })));
-}
-
-/** Who may run an analysis: those who may propose a change request there, or sign it, at every site of it. */
-const mayAnalyse = (signedIn: SignedIn, siteIds: readonly number[]) => canAtEverySite(signedIn, "create", siteIds) || canAtEverySite(signedIn, "sign", siteIds);
 
 /** The very answer requireRecord gives: no change request by that number, whatever the reason. */
 const notFound = () => new Response("Not found", { status: 404, statusText: "Not Found" });
@@ -100,8 +93,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   // Visible when one of its sites is the reader's; otherwise it does not exist for them.
   requireRecord(signedIn, "read", "ChangeRequest", { siteIds: detail.siteIds });
   const { id, authorId, siteIds, ...shown } = detail;
-  const isAuthor = authorId === signedIn.user.id;
-  const everySite = (action: "sign" | "update") => canAtEverySite(signedIn, action, siteIds);
+  const isAuthor = isAuthorOf(signedIn.user.id, { authorId });
+  const everySite = (action: "sign" | "update") => mayAtEverySite(signedIn.ability, action, siteIds);
   // The dialog is offered to reviewers who may sign at every site; the service decides the rest.
   const signRoles = shown.cr.status === "in_review" && !isAuthor && everySite("sign") ? reviewerRolesCovering(signedIn.grants, siteIds) : [];
   return {
@@ -113,7 +106,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     reviewerAuthor: isAuthor && everySite("sign"),
     needsUsername: signRoles.length > 0 ? await signatureNeedsUsername(db, signedIn.sessionIdHash) : false,
     analysis: await impactAnalysisView(db, shown.cr.number),
-    canAnalyse: ANALYSABLE.has(shown.cr.status) && mayAnalyse(signedIn, siteIds),
+    canAnalyse: ANALYSABLE.has(shown.cr.status) && mayAnalyse(signedIn.ability, siteIds),
     /** Places held by accounts one administrator created (issue 19, ADR 020): a warning, not a block. */
     provenanceFlags: await accountProvenanceFlags(db, id),
     provenanceWindowDays: SAME_CREATOR_WINDOW_DAYS,
@@ -141,7 +134,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   // to see the request; an unknown intent is refused by the parse below.
   if (intent === "sign") requireEverySite(signedIn, "sign", head.siteIds);
   else if (intent === "analyse") {
-    if (!mayAnalyse(signedIn, head.siteIds)) throw new Response("You do not have permission to analyse it at every site of this change request.", { status: 403, statusText: "Forbidden" });
+    if (!mayAnalyse(signedIn.ability, head.siteIds)) throw new Response("You do not have permission to analyse it at every site of this change request.", { status: 403, statusText: "Forbidden" });
   } else if (intent !== "comment") requireEverySite(signedIn, "update", head.siteIds);
   const form = parseForm(actionSchema, formData);
   // Only problems go back, never the values: the password must not travel back in a response.
