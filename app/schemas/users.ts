@@ -54,3 +54,20 @@ export const revokeRoleSchema = grantRoleSchema;
 
 /** An administrator's (or the CLI's) reset of someone's password: the owner must change it. */
 export const resetPasswordSchema = z.object({ username: usernameSchema, password: passwordSchema, reason: reasonSchema });
+
+/* A user's page: its forms, told apart by `intent`. Each validates in the browser with its own
+   schema; the action parses the union, so a form can only do what its intent names. */
+export const grantIntentSchema = z.object({ intent: z.literal("grant"), grant: grantSchema, reason: reasonSchema });
+export const revokeIntentSchema = z.object({ intent: z.literal("revoke"), grant: grantSchema, reason: reasonSchema });
+export const deactivateIntentSchema = z.object({
+  intent: z.literal("deactivate"),
+  reason: reasonSchema,
+  confirm: z.literal("yes", { error: "Tick the box to confirm" }),
+});
+/** A second administrator's decision on a grant another one asked for (ADR 020). */
+export const decideIntentSchema = z.object({
+  intent: z.enum(["confirm", "decline"]),
+  grantRequest: z.coerce.number().int().positive(),
+  reason: reasonSchema,
+});
+export const userActionSchema = z.union([z.discriminatedUnion("intent", [grantIntentSchema, revokeIntentSchema, deactivateIntentSchema]), decideIntentSchema]);
