@@ -1,8 +1,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data as respond, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { z } from "zod";
 import { Field, FormError, parseForm, type FieldErrors } from "~/components/forms";
+import { acknowledgeSchema } from "~/schemas/alerts";
 import { openAlerts } from "~/queries/security-alerts.server";
 import { acknowledgeAlert } from "~/services/security-alerts.server";
 import { pendingGrants } from "~/queries/users.server";
@@ -43,12 +43,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const [alerts, grants] = administers ? await Promise.all([openAlerts(db), pendingGrants(db)]) : [null, null];
   return { ...board, awaiting, alerts, grants };
 }
-
-const acknowledgeSchema = z.object({
-  intent: z.literal("acknowledge"),
-  alert: z.coerce.number().int().positive(),
-  note: z.string().trim().min(3, "Say what was found or done (at least 3 characters)").max(500, "At most 500 characters"),
-});
 
 export async function action({ request }: ActionFunctionArgs) {
   const signedIn = await requirePermission(request, "update", "User");

@@ -15,9 +15,10 @@ import { ReleaseWaivers } from "~/components/release-waivers";
 import { Digest } from "~/components/digest";
 import { StatusMessage, TextAreaField } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
-import { SignatureDialog, signIntentSchema } from "~/components/signature-dialog";
+import { SignatureDialog } from "~/components/signature-dialog";
 import { UtcTime } from "~/components/time";
 import { transition, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
+import { changeRequestActionSchema, commentSchema, withdrawSchema } from "~/schemas/change-request-actions";
 import { changeRequestDetail, changeRequestHead, reviewerRolesCovering } from "~/queries/change-requests.server";
 import { impactAnalysisView } from "~/queries/impact-analysis.server";
 import { changeRequestLiveAt } from "~/queries/releases.server";
@@ -40,24 +41,7 @@ import { isAuthorOf, mayAnalyse, mayAtEverySite } from "../../policies/change-re
 
 const HISTORY_LIMIT = 100;
 
-/* The page's forms, told apart by `intent`. Each validates in the browser with its own schema;
-   the action parses the union, so a form can only do what its intent names. */
-const rowVersion = z.coerce.number().int().positive();
-const submitSchema = z.object({ intent: z.literal("submit"), rowVersion });
-const reviseSchema = z.object({ intent: z.literal("revise"), rowVersion });
-const rebaseSchema = z.object({ intent: z.literal("rebase"), rowVersion });
-const withdrawSchema = z.object({
-  intent: z.literal("withdraw"),
-  rowVersion,
-  reason: z.string().trim().min(3, "Give a reason (at least 3 characters)").max(500, "At most 500 characters"),
-});
-const commentSchema = z.object({
-  intent: z.literal("comment"),
-  body: z.string().trim().min(1, "Write a comment").max(5000, "At most 5000 characters"),
-});
-const analyseSchema = z.object({ intent: z.literal("analyse") });
-const actionSchema = z.discriminatedUnion("intent", [submitSchema, reviseSchema, rebaseSchema, withdrawSchema, commentSchema, analyseSchema, signIntentSchema]);
-type Intent = z.infer<typeof actionSchema>["intent"];
+type Intent = z.infer<typeof changeRequestActionSchema>["intent"];
 
 const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
   create: "Draft created. Submit it for review when it is complete.",
@@ -136,7 +120,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   else if (intent === "analyse") {
     if (!mayAnalyse(signedIn.ability, head.siteIds)) throw new Response("You do not have permission to analyse it at every site of this change request.", { status: 403, statusText: "Forbidden" });
   } else if (intent !== "comment") requireEverySite(signedIn, "update", head.siteIds);
-  const form = parseForm(actionSchema, formData);
+  const form = parseForm(changeRequestActionSchema, formData);
   // Only problems go back, never the values: the password must not travel back in a response.
   if (!form.ok) return data({ intent, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
   const person = signerOf(signedIn, head.siteIds);
