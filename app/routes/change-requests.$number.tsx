@@ -8,7 +8,7 @@ import { StructuredDiff, TextDiff } from "~/components/change-request-diff";
 import { ApprovalsNeeded, SignatureManifestations } from "~/components/change-request-signatures";
 import { ChangeRequestFlags, ChangeRequestStatusBadge, STATUS_LABELS } from "~/components/change-request-status";
 import { DataTable, EmptyRow } from "~/components/data-table";
-import { EntityHistory } from "~/components/entity-history";
+import { AuditTable } from "~/components/audit-table";
 import { ImpactAnalysisSection } from "~/components/impact-analysis";
 import { LiveAt } from "~/components/release-live-at";
 import { ReleaseWaivers } from "~/components/release-waivers";
@@ -425,7 +425,9 @@ function ChangeRequestView() {
 
       <Discussion />
 
-      <EntityHistory
+      <AuditTable
+        entity={false}
+        changes
         id="cr-history"
         caption={`History of ${cr.number}`}
         captionDetail={`newest first${view.history.more ? `, latest ${HISTORY_LIMIT}` : ""}`}

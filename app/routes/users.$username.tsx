@@ -6,7 +6,7 @@ import { useAbility, useSignedInUser } from "~/components/ability";
 import { PageHeader } from "~/components/app-shell";
 import { Badge } from "~/components/badge";
 import { DataTable, EmptyRow } from "~/components/data-table";
-import { EntityHistory } from "~/components/entity-history";
+import { AuditTable } from "~/components/audit-table";
 import { CheckboxField, SelectInput, StatusMessage, TextAreaField } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
 import { RevokeForm } from "~/components/revoke-form";
@@ -229,7 +229,9 @@ export default function UserPage() {
       {canUpdate ? <GrantForm key={formKey} isSelf={isSelf} /> : null}
       {canDeactivate ? <DeactivateForm key={formKey} isSelf={isSelf} /> : null}
 
-      <EntityHistory
+      <AuditTable
+        entity={false}
+        changes
         id="user-history"
         caption={`Audit history of ${user.username}`}
         captionDetail={
