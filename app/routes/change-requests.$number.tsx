@@ -17,7 +17,7 @@ import { StatusMessage, TextAreaField } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
 import { SignatureDialog } from "~/components/signature-dialog";
 import { UtcTime } from "~/components/time";
-import { transition, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
+import { isOpen, transition, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
 import { changeRequestActionSchema, commentSchema, withdrawSchema } from "~/schemas/change-request-actions";
 import { changeRequestDetail, changeRequestHead, reviewerRolesCovering } from "~/queries/change-requests.server";
 import { impactAnalysisView } from "~/queries/impact-analysis.server";
@@ -202,7 +202,7 @@ function ChangeRequestView() {
   const shownForms: (Intent | null)[] = ["comment", ...authorForms, ...(view.canAnalyse ? (["analyse"] as const) : []), ...(signShown ? (["sign"] as const) : [])];
   // Errors of a form that is no longer on the page (the request moved on) are shown at the top.
   const orphan = actionData && !actionData.conflict && !shownForms.includes(actionData.intent as Intent) ? Object.values(actionData.fieldErrors).flatMap((e) => e ?? []) : undefined;
-  const open = ["draft", "in_review", "changes_requested", "approved", "partly_released"].includes(cr.status);
+  const open = isOpen(cr.status);
   return (
     <>
       <PageHeader

@@ -1,4 +1,5 @@
 import { pgEnum } from "drizzle-orm/pg-core";
+import { EXTERNAL_SYSTEMS } from "../../app/domain/external-snapshot";
 import { RISK_CLASSES } from "../../app/domain/material";
 import { CONSUMPTION_SCANS, IDENTIFIES, TRACKING_MODES } from "../../app/domain/tracking-rule";
 
@@ -38,7 +39,7 @@ export const workOrderStatus = pgEnum("work_order_status", ["open", "closed"]);
 
 export const identifies = pgEnum("identifies", IDENTIFIES);
 
-export const externalSystem = pgEnum("external_system", ["erp", "plm"]);
+export const externalSystem = pgEnum("external_system", EXTERNAL_SYSTEMS);
 
 export const role = pgEnum("role", [
   "viewer",
