@@ -126,7 +126,7 @@ export type SignatureMeaning = keyof typeof SIGNATURE_MEANINGS;
 /** The signature dialog: the password again (and the user name at a session's first signing). */
 export const signatureSchema = z
   .object({
-    meaning: z.enum(["approved", "rejected", "changes_requested"], { error: "Choose the meaning of your signature" }),
+    meaning: z.enum(Object.keys(SIGNATURE_MEANINGS) as [SignatureMeaning, ...SignatureMeaning[]], { error: "Choose the meaning of your signature" }),
     role: z.enum(["quality_reviewer", "regulatory_reviewer"], { error: "Choose the role you sign in" }),
     username: z.string().trim().toLowerCase().max(64).optional(),
     password: z.string().min(1, "Enter your password").max(256),
