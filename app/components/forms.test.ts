@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { changeRequestFormSchema } from "./change-request-form";
+import { changeRequestFormSchema } from "~/schemas/change-request-form";
 import { formToObject, parseForm } from "./forms";
 
 const form = (pairs: [string, string][]) => {

@@ -1,8 +1,8 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
 import { useState, type FormEvent } from "react";
-import { z } from "zod";
 import type { DiffRow } from "~/domain/change-request";
 import type { ChangeRequestStatus } from "~/domain/change-request-lifecycle";
+import { releaseSchema, releaseWithUsernameSchema } from "~/schemas/release";
 import { Badge } from "./badge";
 import { FIELD_LABELS } from "./change-request-diff";
 import { ChangeRequestFlags, ChangeRequestStatusBadge, STATUS_LABELS } from "./change-request-status";
@@ -11,32 +11,6 @@ import { Digest } from "./digest";
 import { TextAreaField } from "./form-fields";
 import { ErrorList, Field, FormError, useSchemaForm, type FieldErrors } from "./forms";
 import { UtcTime } from "./time";
-
-const asArray = (v: unknown) => (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]);
-
-/**
- * The browser's first check before the password travels. The server parses the form with the
- * release service's own schema (releaseSchema, a server module the browser cannot import), which
- * also checks the numbers and the time; these messages are that schema's.
- */
-const releaseFormSchema = z.object({
-  // The intent rides on the button pressed (release or preview); the server checks it.
-  site: z.string().min(1, "Choose the site"),
-  changeRequests: z.preprocess(asArray, z.array(z.string()).min(1, "Pick at least one approved change request")),
-  effectiveFrom: z.string().optional(),
-  username: z.string().optional(),
-  password: z.string().min(1, "Enter your password").max(256),
-  waiver: z
-    .string()
-    .trim()
-    .max(2000, "At most 2000 characters")
-    .optional()
-    .refine((v) => !v || v.length >= 10, "Say why the disagreements may remain (at least 10 characters)"),
-});
-const releaseFormWithUsernameSchema = releaseFormSchema.refine((f) => Boolean(f.username?.trim()), {
-  path: ["username"],
-  message: "Enter your user name: this is the first signature of a continuous series",
-});
 
 export interface ReleaseCandidateView {
   number: string;
@@ -98,7 +72,7 @@ export function ReleaseSiteForm({
   signingProblem: string | null;
 }) {
   const navigation = useNavigation();
-  const { onSubmit, errors } = useSchemaForm(needsUsername ? releaseFormWithUsernameSchema : releaseFormSchema, serverErrors);
+  const { onSubmit, errors } = useSchemaForm(needsUsername ? releaseWithUsernameSchema : releaseSchema, serverErrors);
   const { site, latest, candidates } = view;
   const code = site.code;
   const prefix = `release-${code.toLowerCase()}`;

@@ -1,6 +1,6 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
-import { z } from "zod";
-import { SIGNATURE_MEANINGS, signatureSchema, type SignatureMeaning } from "~/schemas/change-request";
+import { SIGNATURE_MEANINGS, type SignatureMeaning } from "~/schemas/change-request";
+import { signIntentSchema, signWithUsernameSchema } from "~/schemas/change-request-actions";
 import type { ReviewerRole } from "../../policies/approval";
 import { reviewerRoleLabel } from "./change-request-status";
 import { SelectInput, TextAreaField } from "./form-fields";
@@ -8,15 +8,6 @@ import { Digest } from "./digest";
 import { manifestTime } from "./change-request-signatures";
 import { formatUtc } from "./format";
 import { ErrorList, Field, FormError, useSchemaForm, type FieldErrors } from "./forms";
-
-/** The sign form's fields: the signature dialog's schema with the intent that routes it. */
-export const signIntentSchema = signatureSchema.safeExtend({ intent: z.literal("sign") });
-
-/** In the browser only, when the dialog asks for it: the user name must be given (the service checks it is theirs). */
-const signWithUsernameSchema = signIntentSchema.refine((s) => Boolean(s.username), {
-  path: ["username"],
-  message: "Enter your user name: this is the first signature of a continuous series",
-});
 
 const MEANINGS = Object.keys(SIGNATURE_MEANINGS) as SignatureMeaning[];
 

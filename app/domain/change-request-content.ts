@@ -3,12 +3,11 @@
  * (the zod schemas that parse forms into them) and policies/approval.ts import them, never the
  * other way round (ADR 022). No Node imports: the browser's forms import this module too.
  */
+import type { RegulatoryFlag, RiskClass } from "./material";
 import type { ConsumptionScan, TrackingMode } from "./tracking-rule";
 
 export const LEGACY_DATA_PLANS = ["grandfather", "reidentify_at_next_movement", "convert_now"] as const;
 export type LegacyDataPlan = (typeof LEGACY_DATA_PLANS)[number];
-type RiskClass = "low" | "medium" | "high";
-type RegulatoryFlag = "udi" | "critical_to_safety";
 
 /** A tracking-rule change for one material (or a whole family, expanded at submit) at some sites. */
 export interface ProposedTrackingChange {

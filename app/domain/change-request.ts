@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { createTwoFilesPatch } from "diff";
 import { canonicalize } from "./canonical-json";
 import type { ChangeFacts, ChangeRequestContent, ProposedChange } from "./change-request-content";
+import type { RiskClass } from "./material";
 import { checkRuleConsistency, compareTracking, type Identifies, type TrackingRuleContent } from "./tracking-rule";
 
 // The content's types live in change-request-content.ts (no Node imports: the browser's forms import it too).
@@ -27,7 +28,7 @@ export interface CatalogMaterial {
   id: number;
   partNumber: string;
   family: string;
-  riskClass: "low" | "medium" | "high";
+  riskClass: RiskClass;
   gtin?: string | null;
 }
 
@@ -55,7 +56,7 @@ export interface ExpandedTrackingChange {
 export interface ExpandedAttributeChange {
   kind: "attributes";
   partNumber: string;
-  riskClass: "low" | "medium" | "high" | null;
+  riskClass: RiskClass | null;
   regulatoryFlags: string[] | null;
   family: string | null;
   gtin: string | null;
@@ -76,7 +77,7 @@ export interface ExpandedNewMaterial {
   description: string;
   unitOfMeasure: string;
   family: string;
-  riskClass: "low" | "medium" | "high";
+  riskClass: RiskClass;
   regulatoryFlags: string[];
   gtin: string | null;
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { canonicalize } from "./canonical-json";
 import type { IdentifierFormat } from "./identifier-format";
+import type { RiskClass } from "./material";
 import type { ConsumptionScan, Identifies, TrackingMode } from "./tracking-rule";
 
 /**
@@ -18,7 +19,7 @@ export interface CompiledRule {
   containerTracking: boolean;
   consumptionScan: ConsumptionScan;
   identifierFormats: string[];
-  riskClass: "low" | "medium" | "high";
+  riskClass: RiskClass;
   /** Per BOM line of this material at the site: the primary component and its approved alternates, in order. */
   allowedAlternates: { component: string; alternates: string[] }[];
 }

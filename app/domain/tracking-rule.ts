@@ -4,7 +4,9 @@ export const TRACKING_MODES = ["serial", "lot", "none"] as const;
 export type TrackingMode = (typeof TRACKING_MODES)[number];
 export const CONSUMPTION_SCANS = ["none", "verify", "identify"] as const;
 export type ConsumptionScan = (typeof CONSUMPTION_SCANS)[number];
-export type Identifies = "serial" | "lot" | "container";
+/** What an identifier format identifies. */
+export const IDENTIFIES = ["serial", "lot", "container"] as const;
+export type Identifies = (typeof IDENTIFIES)[number];
 
 /** What a tracking rule says, without its interval: the content a change request proposes. */
 export const trackingRuleContentSchema = z.object({

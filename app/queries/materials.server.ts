@@ -4,6 +4,7 @@
  * master records). Materials are global master data; everything site-bound is scoped to the
  * reader's sites in SQL. "Now" is passed in (the database clock, see app/utils/clock.server.ts).
  */
+import type { RiskClass } from "../domain/material";
 import { and, asc, count, desc, eq, exists, ilike, inArray, isNull, notExists, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { bomLineAlternates, bomLines, externalMasterRecords, materialFamilies, materials, sites, traceItems, trackingRules } from "../../db/schema";
@@ -36,8 +37,6 @@ export type MaterialSort = (typeof MATERIAL_SORTS)[number];
 /** A tracking-mode filter: a mode in force, or no rule in force (legacy or unruled). */
 export const MODE_FILTERS = ["serial", "lot", "none", "unruled"] as const;
 export type ModeFilter = (typeof MODE_FILTERS)[number];
-export const RISK_CLASSES = ["low", "medium", "high"] as const;
-export type RiskClass = (typeof RISK_CLASSES)[number];
 
 export interface MaterialSearch {
   q: string;

@@ -1,15 +1,15 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data as respond, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { z } from "zod";
 import { Field, FormError, parseForm, type FieldErrors } from "~/components/forms";
+import { acknowledgeSchema } from "~/schemas/alerts";
 import { openAlerts } from "~/queries/security-alerts.server";
 import { acknowledgeAlert } from "~/services/security-alerts.server";
 import { pendingGrants } from "~/queries/users.server";
 import { actorName } from "~/utils/auth.server";
 import { actionError } from "~/utils/errors.server";
 import { PageHeader } from "~/components/app-shell";
-import { AuditEntity } from "~/components/audit-entity";
+import { AuditTable } from "~/components/audit-table";
 import { AwaitingMySignature } from "~/components/change-request-awaiting";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { Digest } from "~/components/digest";
@@ -43,12 +43,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const [alerts, grants] = administers ? await Promise.all([openAlerts(db), pendingGrants(db)]) : [null, null];
   return { ...board, awaiting, alerts, grants };
 }
-
-const acknowledgeSchema = z.object({
-  intent: z.literal("acknowledge"),
-  alert: z.coerce.number().int().positive(),
-  note: z.string().trim().min(3, "Say what was found or done (at least 3 characters)").max(500, "At most 500 characters"),
-});
 
 export async function action({ request }: ActionFunctionArgs) {
   const signedIn = await requirePermission(request, "update", "User");
@@ -246,38 +240,15 @@ type LatestAuditRows = NonNullable<ReturnType<typeof useLoaderData<typeof loader
 
 function LatestAudit({ rows }: { rows: LatestAuditRows }) {
   return (
-      <DataTable id="latest-audit" caption="Latest audit entries" captionDetail={<Link to="/audit">All entries</Link>}>
-        <thead>
-          <tr>
-            <th scope="col" className="num">
-              Seq
-            </th>
-            <th scope="col">Time (UTC)</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Entity</th>
-            <th scope="col">Reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.length === 0 ? <EmptyRow colSpan={6}>The audit trail is empty.</EmptyRow> : null}
-          {rows.map((row) => (
-            <tr key={row.seq}>
-              <td className="num">{row.seq}</td>
-              <td>
-                <UtcTime value={row.recordedAt} />
-              </td>
-              <td>{row.actor}</td>
-              <td>
-                <code>{row.action}</code>
-              </td>
-              <td>
-                <AuditEntity entityType={row.entityType} entityId={row.entityId} />
-              </td>
-              <td className="wrap">{row.reason ?? <span className="muted">—</span>}</td>
-            </tr>
-          ))}
-        </tbody>
-      </DataTable>
+    <AuditTable
+      id="latest-audit"
+      caption="Latest audit entries"
+      captionDetail={<Link to="/audit">All entries</Link>}
+      rows={rows}
+      empty="The audit trail is empty."
+      entity
+      changes={false}
+      seqAsRowHeader={false}
+    />
   );
 }

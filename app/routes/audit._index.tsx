@@ -2,14 +2,11 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { useAbility } from "~/components/ability";
 import { PageHeader } from "~/components/app-shell";
-import { AuditEntity } from "~/components/audit-entity";
+import { AuditTable } from "~/components/audit-table";
 import { ChainStatus, type ChainStatusView } from "~/components/chain-status";
-import { DataTable, EmptyRow } from "~/components/data-table";
 import { SelectField, TextField } from "~/components/filter-fields";
 import { formatCount } from "~/components/format";
-import { JsonDetails } from "~/components/json-details";
 import { KeysetPagination } from "~/components/pagination";
-import { UtcTime } from "~/components/time";
 import { auditFilterParams, auditTrailPage, parseAuditSearch } from "~/queries/audit.server";
 import { screenChainStatus } from "~/services/audit-anchors.server";
 import { readEnv } from "~/utils/env.server";
@@ -126,7 +123,7 @@ export default function AuditTrail() {
         </div>
       </Form>
 
-      <DataTable
+      <AuditTable
         id="audit-trail"
         caption="Audit entries"
         captionDetail={
@@ -135,49 +132,11 @@ export default function AuditTrail() {
             {data.filtered ? " (filtered)" : ""}
           </>
         }
-      >
-        <thead>
-          <tr>
-            <th scope="col" className="num">
-              Seq
-            </th>
-            <th scope="col">Time (UTC)</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Entity</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Before</th>
-            <th scope="col">After</th>
-          </tr>
-        </thead>
-        <tbody>
-          {data.rows.length === 0 ? <EmptyRow colSpan={8}>No audit entries match.</EmptyRow> : null}
-          {data.rows.map((row) => (
-            <tr key={row.seq}>
-              <th scope="row" className="num">
-                {row.seq}
-              </th>
-              <td>
-                <UtcTime value={row.recordedAt} />
-              </td>
-              <td>{row.actor}</td>
-              <td>
-                <code>{row.action}</code>
-              </td>
-              <td>
-                <AuditEntity entityType={row.entityType} entityId={row.entityId} />
-              </td>
-              <td className="wrap">{row.reason ?? <span className="muted">—</span>}</td>
-              <td>
-                <JsonDetails summary="before" json={row.before} />
-              </td>
-              <td>
-                <JsonDetails summary="after" json={row.after} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </DataTable>
+        rows={data.rows}
+        empty="No audit entries match."
+        entity
+        changes
+      />
       <KeysetPagination older={data.older} newer={data.newer} label="Audit trail pages" />
     </>
   );

@@ -3,16 +3,18 @@ import { data, redirect } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { PageHeader } from "~/components/app-shell";
-import { ChangeRequestForm, changeRequestFormSchema, formErrorsOf, sitePermissionProblems } from "~/components/change-request-form";
+import { ChangeRequestForm } from "~/components/change-request-form";
 import { ChangeRequestStatusBadge, STATUS_LABELS } from "~/components/change-request-status";
 import { FormError, parseForm, type FieldErrors } from "~/components/forms";
 import { isEditable } from "~/domain/change-request-lifecycle";
 import { changeRequestFormOptions, changeRequestHead, proposedSiteIds } from "~/queries/change-requests.server";
+import { changeRequestFormSchema, formErrorsOf } from "~/schemas/change-request-form";
 import { updateChangeRequest } from "~/services/change-requests.server";
 import { requireEverySite, requirePermission, requireRecord, signerOf, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { actionError, invariantResponse, notFound } from "~/utils/errors.server";
+import { actionError, DomainError, invariantResponse, notFound } from "~/utils/errors.server";
 import { record } from "../../policies/ability";
+import { isAuthorOf, sitePermissionProblems } from "../../policies/change-request-sites";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Edit ${data.number} · Change requests · C-981` : "Change request · C-981" },
@@ -25,7 +27,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   if (!head) throw notFound();
   requireRecord(signedIn, "read", "ChangeRequest", { siteIds: head.siteIds });
   // No exemption, not even for administrators: only the author changes what they proposed.
-  invariantResponse(head.authorId === signedIn.user.id, () => `Only the author of ${head.number} (${head.authorName}) can edit it.`, 403);
+  invariantResponse(isAuthorOf(signedIn.user.id, head), () => `Only the author of ${head.number} (${head.authorName}) can edit it.`, 403);
   return {
     number: head.number,
     title: head.title,
@@ -52,9 +54,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (!form.ok) return data({ fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
   const { content, changeRows, taskRows } = form.data;
   const sites = await proposedSiteIds(db, content.changes);
-  const problems = sitePermissionProblems(content.changes, sites, changeRows, (siteId) =>
-    signedIn.ability.can("update", record("ChangeRequest", { siteIds: [siteId] })),
-  );
+  const problems = sitePermissionProblems(signedIn.ability, "update", content.changes, sites, changeRows);
   if (Object.keys(problems).length > 0) return data({ fieldErrors: problems, conflict: null as string | null }, { status: 403 });
   requireEverySite(signedIn, "update", [...new Set([...sites.all, ...head.siteIds])]);
   try {

@@ -8,16 +8,17 @@ import { StructuredDiff, TextDiff } from "~/components/change-request-diff";
 import { ApprovalsNeeded, SignatureManifestations } from "~/components/change-request-signatures";
 import { ChangeRequestFlags, ChangeRequestStatusBadge, STATUS_LABELS } from "~/components/change-request-status";
 import { DataTable, EmptyRow } from "~/components/data-table";
-import { EntityHistory } from "~/components/entity-history";
+import { AuditTable } from "~/components/audit-table";
 import { ImpactAnalysisSection } from "~/components/impact-analysis";
 import { LiveAt } from "~/components/release-live-at";
 import { ReleaseWaivers } from "~/components/release-waivers";
 import { Digest } from "~/components/digest";
 import { StatusMessage, TextAreaField } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
-import { SignatureDialog, signIntentSchema } from "~/components/signature-dialog";
+import { SignatureDialog } from "~/components/signature-dialog";
 import { UtcTime } from "~/components/time";
-import { transition, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
+import { isOpen, transition, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
+import { changeRequestActionSchema, commentSchema, withdrawSchema } from "~/schemas/change-request-actions";
 import { changeRequestDetail, changeRequestHead } from "~/queries/change-requests.server";
 import { impactAnalysisView } from "~/queries/impact-analysis.server";
 import { changeRequestLiveAt } from "~/queries/releases.server";
@@ -31,34 +32,18 @@ import {
   withdrawChangeRequest,
 } from "~/services/change-requests.server";
 import { ANALYSABLE_STATUSES, runImpactAnalysis } from "~/services/impact-analysis.server";
-import { requireEverySite, requirePermission, requireRecord, requireUser, signerOf, type SignedIn } from "~/utils/auth.server";
+import { requireEverySite, requirePermission, requireRecord, requireUser, signerOf } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { accountProvenanceFlags, SAME_CREATOR_WINDOW_DAYS } from "~/queries/account-provenance.server";
 import { getDb } from "~/utils/db.server";
 import { actionError, DomainError, invariantResponse, notFound } from "~/utils/errors.server";
 import { record, type Action } from "../../policies/ability";
 import { reviewerRolesCovering } from "../../policies/review-and-release";
+import { isAuthorOf, mayAnalyse, mayAtEverySite } from "../../policies/change-request-sites";
 
 const HISTORY_LIMIT = 100;
 
-/* The page's forms, told apart by `intent`. Each validates in the browser with its own schema;
-   the action parses the union, so a form can only do what its intent names. */
-const rowVersion = z.coerce.number().int().positive();
-const submitSchema = z.object({ intent: z.literal("submit"), rowVersion });
-const reviseSchema = z.object({ intent: z.literal("revise"), rowVersion });
-const rebaseSchema = z.object({ intent: z.literal("rebase"), rowVersion });
-const withdrawSchema = z.object({
-  intent: z.literal("withdraw"),
-  rowVersion,
-  reason: z.string().trim().min(3, "Give a reason (at least 3 characters)").max(500, "At most 500 characters"),
-});
-const commentSchema = z.object({
-  intent: z.literal("comment"),
-  body: z.string().trim().min(1, "Write a comment").max(5000, "At most 5000 characters"),
-});
-const analyseSchema = z.object({ intent: z.literal("analyse") });
-const actionSchema = z.discriminatedUnion("intent", [submitSchema, reviseSchema, rebaseSchema, withdrawSchema, commentSchema, analyseSchema, signIntentSchema]);
-type Intent = z.infer<typeof actionSchema>["intent"];
+type Intent = z.infer<typeof changeRequestActionSchema>["intent"];
 
 const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
   create: "Draft created. Submit it for review when it is complete.",
@@ -78,13 +63,6 @@ const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
  */
 const ANALYSABLE = ANALYSABLE_STATUSES;
 
-/** `action` on the change request at every one of its sites (the boolean form of requireEverySite). */
-function canAtEverySite(signedIn: SignedIn, action: Action, siteIds: readonly number[]): boolean {
-  return signedIn.ability.can(action, "ChangeRequest") && siteIds.every((siteId) => signedIn.ability.can(action, record("ChangeRequest", { siteIds: [siteId] })));
-}
-
-/** Who may run an analysis: those who may propose a change request there, or sign it, at every site of it. */
-const mayAnalyse = (signedIn: SignedIn, siteIds: readonly number[]) => canAtEverySite(signedIn, "create", siteIds) || canAtEverySite(signedIn, "sign", siteIds);
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.cr.number} ${data.cr.title} · Change requests · C-981` : "Change request not found · C-981" },
@@ -98,8 +76,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   // Visible when one of its sites is the reader's; otherwise it does not exist for them.
   requireRecord(signedIn, "read", "ChangeRequest", { siteIds: detail.siteIds });
   const { id, authorId, siteIds, ...shown } = detail;
-  const isAuthor = authorId === signedIn.user.id;
-  const everySite = (action: "sign" | "update") => canAtEverySite(signedIn, action, siteIds);
+  const isAuthor = isAuthorOf(signedIn.user.id, { authorId });
+  const everySite = (action: "sign" | "update") => mayAtEverySite(signedIn.ability, action, siteIds);
   // The dialog is offered to reviewers who may sign at every site; the service decides the rest.
   const signRoles = shown.cr.status === "in_review" && !isAuthor && everySite("sign") ? reviewerRolesCovering(signedIn.grants, siteIds) : [];
   return {
@@ -111,7 +89,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     reviewerAuthor: isAuthor && everySite("sign"),
     needsUsername: signRoles.length > 0 ? await signatureNeedsUsername(db, signedIn.sessionIdHash) : false,
     analysis: await impactAnalysisView(db, shown.cr.number),
-    canAnalyse: ANALYSABLE.has(shown.cr.status) && mayAnalyse(signedIn, siteIds),
+    canAnalyse: ANALYSABLE.has(shown.cr.status) && mayAnalyse(signedIn.ability, siteIds),
     /** Places held by accounts one administrator created (issue 19, ADR 020): a warning, not a block. */
     provenanceFlags: await accountProvenanceFlags(db, id),
     provenanceWindowDays: SAME_CREATOR_WINDOW_DAYS,
@@ -134,9 +112,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
   // to see the request; an unknown intent is refused by the parse below.
   if (intent === "sign") requireEverySite(signedIn, "sign", head.siteIds);
   else if (intent === "analyse") {
-    invariantResponse(mayAnalyse(signedIn, head.siteIds), "You do not have permission to analyse it at every site of this change request.", 403);
+    invariantResponse(mayAnalyse(signedIn.ability, head.siteIds), "You do not have permission to analyse it at every site of this change request.", 403);
   } else if (intent !== "comment") requireEverySite(signedIn, "update", head.siteIds);
-  const form = parseForm(actionSchema, formData);
+  const form = parseForm(changeRequestActionSchema, formData);
   // Only problems go back, never the values: the password must not travel back in a response.
   if (!form.ok) return data({ intent, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
   const person = signerOf(signedIn, head.siteIds);
@@ -213,7 +191,7 @@ function ChangeRequestView() {
   const shownForms: (Intent | null)[] = ["comment", ...authorForms, ...(view.canAnalyse ? (["analyse"] as const) : []), ...(signShown ? (["sign"] as const) : [])];
   // Errors of a form that is no longer on the page (the request moved on) are shown at the top.
   const orphan = actionData && !actionData.conflict && !shownForms.includes(actionData.intent as Intent) ? Object.values(actionData.fieldErrors).flatMap((e) => e ?? []) : undefined;
-  const open = ["draft", "in_review", "changes_requested", "approved", "partly_released"].includes(cr.status);
+  const open = isOpen(cr.status);
   return (
     <>
       <PageHeader
@@ -436,7 +414,9 @@ function ChangeRequestView() {
 
       <Discussion />
 
-      <EntityHistory
+      <AuditTable
+        entity={false}
+        changes
         id="cr-history"
         caption={`History of ${cr.number}`}
         captionDetail={`newest first${view.history.more ? `, latest ${HISTORY_LIMIT}` : ""}`}

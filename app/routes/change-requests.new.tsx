@@ -2,17 +2,19 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { data, redirect } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { PageHeader } from "~/components/app-shell";
-import { ChangeRequestForm, changeRequestFormSchema, formErrorsOf, sitePermissionProblems } from "~/components/change-request-form";
-import { parseForm } from "~/components/forms";
+import { ChangeRequestForm } from "~/components/change-request-form";
+import { parseForm, type FieldErrors } from "~/components/forms";
 import { changeRequestFormOptions, proposedSiteIds } from "~/queries/change-requests.server";
 import { createChangeRequest } from "~/services/change-requests.server";
 import { requireEverySite, requirePermission, signerOf, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { actionError } from "~/utils/errors.server";
+import { actionError, DomainError } from "~/utils/errors.server";
 import { record } from "../../policies/ability";
+import { sitePermissionProblems } from "../../policies/change-request-sites";
 import { DISAGREEMENT_KEY } from "~/domain/reconciliation";
 import { TRACKING_MODES } from "~/domain/tracking-rule";
 import type { ChangeRequestContent } from "~/schemas/change-request";
+import { changeRequestFormSchema, formErrorsOf } from "~/schemas/change-request-form";
 
 export const meta: MetaFunction = () => [{ title: "New change request · C-981" }];
 
@@ -55,9 +57,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const { content, changeRows, taskRows } = form.data;
   const db = await getDb();
   const sites = await proposedSiteIds(db, content.changes);
-  const problems = sitePermissionProblems(content.changes, sites, changeRows, (siteId) =>
-    signedIn.ability.can("create", record("ChangeRequest", { siteIds: [siteId] })),
-  );
+  const problems = sitePermissionProblems(signedIn.ability, "create", content.changes, sites, changeRows);
   if (Object.keys(problems).length > 0) return data({ fieldErrors: problems }, { status: 403 });
   requireEverySite(signedIn, "create", sites.all);
   let number: string;

@@ -174,7 +174,7 @@ export default function ExternalMasters() {
       <section className="card" aria-labelledby="formats-heading">
         <h2 id="formats-heading">File formats</h2>
         <p className="muted small">UTF-8 CSV (RFC 4180 quoting; a byte-order mark is allowed), comma-separated, a header row naming the columns in any order.</p>
-        {(["erp", "plm"] as const).map((system) => (
+        {EXTERNAL_SYSTEMS.map((system) => (
           <DataTable key={system} id={`format-${system}`} caption={system === "erp" ? "ERP material master" : "PLM serialization flags"}>
             <thead>
               <tr>

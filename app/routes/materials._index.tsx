@@ -8,14 +8,8 @@ import { SelectField, TextField } from "~/components/filter-fields";
 import { PagePagination } from "~/components/pagination";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
-import {
-  MATERIAL_SORTS,
-  MODE_FILTERS,
-  RISK_CLASSES,
-  searchMaterials,
-  type ModeFilter,
-  type RiskClass,
-} from "~/queries/materials.server";
+import { RISK_CLASSES, type RiskClass } from "~/domain/material";
+import { MATERIAL_SORTS, MODE_FILTERS, searchMaterials, type ModeFilter } from "~/queries/materials.server";
 import { requirePermission, siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
@@ -45,15 +39,14 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return { search, ...result };
 }
 
-// Option lists for the form. The value lists themselves live in a .server module, which the
-// browser bundle may not import; a Record keeps these complete when a value is added there.
+// Option lists for the form. The mode filters live in a .server module, which the browser bundle
+// may not import; a Record keeps these complete when a value is added there.
 const MODE_LABELS: Record<ModeFilter, string> = {
   serial: "Serial",
   lot: "Lot",
   none: "None (untracked)",
   unruled: "No rule in force",
 };
-const RISK_LABELS: Record<RiskClass, string> = { low: "low", medium: "medium", high: "high" };
 
 function optionsOf<T extends string>(labels: Record<T, string>) {
   return (Object.entries(labels) as [T, string][]).map(([value, label]) => ({ value, label }));
@@ -102,7 +95,7 @@ export default function Materials() {
           name="risk"
           label="Risk class"
           defaultValue={search.risk ?? ""}
-          options={optionsOf(RISK_LABELS)}
+          options={RISK_CLASSES.map((r) => ({ value: r, label: r }))}
         />
         <input type="hidden" name="sort" value={search.sort} />
         <input type="hidden" name="dir" value={search.dir} />

@@ -17,7 +17,8 @@ import {
   type ReconciliationRow,
 } from "~/domain/reconciliation";
 import { latestSnapshot, loadSystemOfRecord, reconciliationReport } from "~/queries/reconciliation.server";
-import { setSystemOfRecord, systemOfRecordSchema } from "~/services/reconciliation.server";
+import { systemOfRecordSchema } from "~/schemas/reconciliation";
+import { setSystemOfRecord } from "~/services/reconciliation.server";
 import { actorName, requirePermission } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { actionError } from "~/utils/errors.server";

@@ -1,7 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { useActionData, useLoaderData } from "@remix-run/react";
-import { z } from "zod";
 import { PageHeader } from "~/components/app-shell";
 import { parseForm, type FieldErrors } from "~/components/forms";
 import { ReleaseSiteForm } from "~/components/release-site-form";
@@ -11,25 +10,14 @@ import { reconciliationReport } from "~/queries/reconciliation.server";
 import { releaseBoard, signingProblem } from "~/queries/releases.server";
 import { signatureNeedsUsername } from "~/queries/signing-session.server";
 import { mayReleaseAt, releaseSiteIds } from "../../policies/review-and-release";
-import { RELEASE_MEANING, releaseChangeRequests, releaseSchema } from "~/services/releases.server";
+import { releaseActionSchema } from "~/schemas/release";
+import { RELEASE_MEANING, releaseChangeRequests } from "~/services/releases.server";
 import { requireUser, signerOf, type SignedIn } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 import { readEnv } from "~/utils/env.server";
 import { actionError, invariantResponse } from "~/utils/errors.server";
 import { loadKeyRing } from "~/utils/signing.server";
-
-/*
- * The page's intents: release (the fields are the release service's own schema) and preview — what
- * the ticked change requests would change, and which others they would make stale, for browsers
- * without JavaScript (with it, the form previews as the ticks change and sends nothing).
- */
-const previewSchema = z.object({
-  intent: z.literal("preview"),
-  site: z.string().trim().toUpperCase().min(1, "Choose the site"),
-  changeRequests: z.preprocess((v) => (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]), z.array(z.string().trim().toUpperCase().max(32)).max(500)),
-});
-const actionSchema = z.discriminatedUnion("intent", [releaseSchema.safeExtend({ intent: z.literal("release") }), previewSchema]);
 
 /** The ticked numbers as posted (not secret, unlike the password): the form keeps them ticked. */
 function tickedIn(formData: FormData): string[] {
@@ -73,7 +61,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const formData = await request.formData();
   const rawSite = formData.get("site");
   const site = typeof rawSite === "string" ? rawSite.trim().toUpperCase() : null;
-  const form = parseForm(actionSchema, formData);
+  const form = parseForm(releaseActionSchema, formData);
   const selected = tickedIn(formData);
   // Only problems go back, never the values (the ticked numbers aside): the password must not travel back in a response.
   if (!form.ok) return data({ site, selected, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });

@@ -10,11 +10,12 @@ import { Digest } from "~/components/digest";
 import { StatusMessage, TextAreaField } from "~/components/form-fields";
 import { ErrorList, Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
 import { SiteFlag, TrustedKeys } from "~/components/runtime-status";
+import { RevokeForm } from "~/components/revoke-form";
 import { RuntimeTokenOnce } from "~/components/runtime-token";
 import { UtcTime, UtcTimeOrOpen } from "~/components/time";
 import { runtimeClientOverview, STALE_AFTER_HOURS } from "~/queries/runtime-clients.server";
 import { siteOptions } from "~/queries/sites.server";
-import { reasonSchema } from "~/schemas/users";
+import { clientActionSchema, createIntentSchema, revokeIntentSchema } from "~/schemas/runtime-clients";
 import { createRuntimeClient, revokeRuntimeClient } from "~/services/runtime-clients.server";
 import { actorName, requirePermission } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
@@ -23,31 +24,6 @@ import { actionError } from "~/utils/errors.server";
 
 export const meta: MetaFunction = () => [{ title: "Runtime clients · C-981" }];
 
-/*
- * The page's two forms, told apart by `intent`. The create form mirrors createRuntimeClientSchema
- * (app/services/runtime-clients.server.ts, server-only, so it cannot run in the browser); the
- * service parses again and has the last word.
- */
-const CLIENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/;
-const createIntentSchema = z.object({
-  intent: z.literal("create"),
-  name: z
-    .string()
-    .trim()
-    .regex(CLIENT_NAME_PATTERN, "2–64 characters: letters, digits, dot, dash or underscore, starting with a letter or digit"),
-  // One ticked checkbox arrives as a string, several as an array, none as nothing.
-  sites: z.preprocess(
-    (v) => (v === undefined ? [] : [v].flat()),
-    z.array(z.string().trim().toUpperCase().min(1)).min(1, "Choose at least one site")
-  ),
-  reason: reasonSchema,
-});
-const revokeIntentSchema = z.object({
-  intent: z.literal("revoke"),
-  name: z.string().trim().regex(CLIENT_NAME_PATTERN, "Not a runtime client name"),
-  reason: reasonSchema,
-});
-const clientActionSchema = z.discriminatedUnion("intent", [createIntentSchema, revokeIntentSchema]);
 type Intent = z.infer<typeof clientActionSchema>["intent"];
 
 /**
@@ -208,7 +184,7 @@ export default function RuntimeClients() {
                   )}
                 </td>
                 {canRevoke ? (
-                  <td>{client.revokedAt ? <span className="muted">—</span> : <RevokeForm index={i} name={client.name} />}</td>
+                  <td>{client.revokedAt ? <span className="muted">—</span> : <ClientRevokeForm index={i} name={client.name} />}</td>
                 ) : null}
               </tr>
             );
@@ -372,28 +348,16 @@ function RefusalTable() {
   );
 }
 
-function RevokeForm({ index, name }: { index: number; name: string }) {
-  const navigation = useNavigation();
-  const { onSubmit, errors } = useSchemaForm(revokeIntentSchema, useErrorsFor("revoke", name));
+function ClientRevokeForm({ index, name }: { index: number; name: string }) {
   return (
-    <Form method="post" onSubmit={onSubmit} noValidate className="inline-form" aria-label={`Revoke ${name}`}>
-      <input type="hidden" name="intent" value="revoke" />
-      <input type="hidden" name="name" value={name} />
-      <FormError errors={[...(errors.form ?? []), ...(errors.name ?? [])]} />
-      <Field
-        label={<span className="visually-hidden">Reason for revoking {name}</span>}
-        name="reason"
-        id={`revoke-${index}-reason`}
-        type="text"
-        placeholder="Reason"
-        maxLength={500}
-        required
-        errors={errors.reason}
-      />
-      <button type="submit" className="button-danger" disabled={navigation.state === "submitting"}>
-        Revoke
-      </button>
-    </Form>
+    <RevokeForm
+      schema={revokeIntentSchema}
+      serverErrors={useErrorsFor("revoke", name)}
+      index={index}
+      label={name}
+      fields={[["name", name]]}
+      buttonClassName="button-danger"
+    />
   );
 }
 

@@ -6,15 +6,16 @@ import { useAbility, useSignedInUser } from "~/components/ability";
 import { PageHeader } from "~/components/app-shell";
 import { Badge } from "~/components/badge";
 import { DataTable, EmptyRow } from "~/components/data-table";
-import { EntityHistory } from "~/components/entity-history";
+import { AuditTable } from "~/components/audit-table";
 import { CheckboxField, SelectInput, StatusMessage, TextAreaField } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
+import { RevokeForm } from "~/components/revoke-form";
 import { grantLabel, ROLE_OPTIONS } from "~/components/role-list";
 import { UtcTime, UtcTimeOrOpen } from "~/components/time";
 import { entityAuditHistory } from "~/queries/audit.server";
 import { siteOptions } from "~/queries/sites.server";
 import { pendingGrants, userDetail } from "~/queries/users.server";
-import { grantSchema, reasonSchema, USERNAME_PATTERN } from "~/schemas/users";
+import { deactivateIntentSchema, grantIntentSchema, revokeIntentSchema, userActionSchema, USERNAME_PATTERN } from "~/schemas/users";
 import { decideGrant, deactivateUser, grantRole, revokeRole } from "~/services/users.server";
 import { actorName, requirePermission } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
@@ -22,22 +23,6 @@ import { actionError, notFound } from "~/utils/errors.server";
 
 const HISTORY_LIMIT = 50;
 
-/* The page's three forms, told apart by `intent`. Each validates in the browser with its own
-   schema; the action parses the union, so a form can only do what its intent names. */
-const grantIntentSchema = z.object({ intent: z.literal("grant"), grant: grantSchema, reason: reasonSchema });
-const revokeIntentSchema = z.object({ intent: z.literal("revoke"), grant: grantSchema, reason: reasonSchema });
-const deactivateIntentSchema = z.object({
-  intent: z.literal("deactivate"),
-  reason: reasonSchema,
-  confirm: z.literal("yes", { error: "Tick the box to confirm" }),
-});
-/** A second administrator's decision on a grant another one asked for (ADR 020). */
-const decideIntentSchema = z.object({
-  intent: z.enum(["confirm", "decline"]),
-  grantRequest: z.coerce.number().int().positive(),
-  reason: reasonSchema,
-});
-const userActionSchema = z.union([z.discriminatedUnion("intent", [grantIntentSchema, revokeIntentSchema, deactivateIntentSchema]), decideIntentSchema]);
 type Intent = z.infer<typeof userActionSchema>["intent"];
 
 const DONE_MESSAGES: Record<Intent | "create", string> = {
@@ -220,7 +205,7 @@ export default function UserPage() {
               <td>{g.siteCode ? <abbr title={g.siteName ?? undefined}>{g.siteCode}</abbr> : "all sites"}</td>
               {canUpdate ? (
                 <td>
-                  <RevokeForm key={formKey} index={i} role={g.role} siteCode={g.siteCode} />
+                  <GrantRevokeForm key={formKey} index={i} role={g.role} siteCode={g.siteCode} />
                 </td>
               ) : null}
             </tr>
@@ -233,7 +218,9 @@ export default function UserPage() {
       {canUpdate ? <GrantForm key={formKey} isSelf={isSelf} /> : null}
       {canDeactivate ? <DeactivateForm key={formKey} isSelf={isSelf} /> : null}
 
-      <EntityHistory
+      <AuditTable
+        entity={false}
+        changes
         id="user-history"
         caption={`Audit history of ${user.username}`}
         captionDetail={
@@ -307,30 +294,19 @@ function PendingGrants({ canDecide, me }: { canDecide: boolean; me: string | nul
   );
 }
 
-function RevokeForm({ index, role, siteCode }: { index: number; role: string; siteCode: string | null }) {
-  const navigation = useNavigation();
-  const { onSubmit, errors } = useSchemaForm(revokeIntentSchema, useErrorsFor("revoke", grantKey(role, siteCode)));
-  const label = grantLabel(role, siteCode);
+function GrantRevokeForm({ index, role, siteCode }: { index: number; role: string; siteCode: string | null }) {
   return (
-    <Form method="post" onSubmit={onSubmit} noValidate className="inline-form" aria-label={`Revoke ${label}`}>
-      <input type="hidden" name="intent" value="revoke" />
-      <input type="hidden" name="grant.role" value={role} />
-      <input type="hidden" name="grant.site" value={siteCode ?? ""} />
-      <FormError errors={[...(errors.form ?? []), ...(errors["grant.role"] ?? []), ...(errors["grant.site"] ?? [])]} />
-      <Field
-        label={<span className="visually-hidden">Reason for revoking {label}</span>}
-        name="reason"
-        id={`revoke-${index}-reason`}
-        type="text"
-        placeholder="Reason"
-        maxLength={500}
-        required
-        errors={errors.reason}
-      />
-      <button type="submit" className="button-secondary" disabled={navigation.state === "submitting"}>
-        Revoke
-      </button>
-    </Form>
+    <RevokeForm
+      schema={revokeIntentSchema}
+      serverErrors={useErrorsFor("revoke", grantKey(role, siteCode))}
+      index={index}
+      label={grantLabel(role, siteCode)}
+      fields={[
+        ["grant.role", role],
+        ["grant.site", siteCode ?? ""],
+      ]}
+      buttonClassName="button-secondary"
+    />
   );
 }
 

@@ -1,8 +1,6 @@
-import { withFormFields } from "~/utils/form-data";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { z } from "zod";
 import { useAbility } from "~/components/ability";
 import { PageHeader } from "~/components/app-shell";
 import { Badge } from "~/components/badge";
@@ -11,7 +9,7 @@ import { SelectInput, TextAreaField } from "~/components/form-fields";
 import { ErrorList, Field, FormError, parseForm, useSchemaForm } from "~/components/forms";
 import { ROLE_OPTIONS, RoleList } from "~/components/role-list";
 import { siteOptions } from "~/queries/sites.server";
-import { createUserSchema, MIN_PASSWORD_LENGTH } from "~/schemas/users";
+import { createUserFormSchema, MIN_PASSWORD_LENGTH } from "~/schemas/users";
 import { createUser, listUsers } from "~/services/users.server";
 import { actorName, requirePermission } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
@@ -21,31 +19,6 @@ export const meta: MetaFunction = () => [{ title: "Users · C-981" }];
 
 /** Role rows on the form; a user with more roles gets them on their own page. */
 const GRANT_ROWS = 3;
-
-function isEmptyRow(row: unknown): boolean {
-  if (typeof row !== "object" || row === null) return true;
-  const { role, site } = row as { role?: unknown; site?: unknown };
-  return (role === undefined || role === "") && (site === undefined || site === "");
-}
-
-/**
- * createUserSchema for a form with a fixed number of role rows: the rows left empty are dropped
- * before parsing, and a problem in a row is reported at the row's own index (not its index among
- * the filled rows), so it shows next to the right select. Used in the browser and the action.
- */
-const createUserFormSchema = withFormFields(z.unknown().transform((input, ctx) => {
-  const raw = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
-  const rows = Array.isArray(raw.grants) ? (raw.grants as unknown[]) : [];
-  const kept = rows.flatMap((row, index) => (isEmptyRow(row) ? [] : [index]));
-  const parsed = createUserSchema.safeParse({ ...raw, grants: kept.map((index) => rows[index]) });
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) {
-    const path = [...issue.path] as (string | number)[];
-    if (path[0] === "grants" && typeof path[1] === "number") path[1] = kept[path[1]] ?? path[1];
-    ctx.addIssue({ code: "custom", message: issue.message, path });
-  }
-  return z.NEVER;
-}), createUserSchema);
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requirePermission(request, "read", "User");

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DISAGREEMENT_KEY } from "../domain/reconciliation";
 import { webLinkSchema } from "./link";
+import { REGULATORY_FLAGS, RISK_CLASSES } from "../domain/material";
 import { CONSUMPTION_SCANS, TRACKING_MODES } from "../domain/tracking-rule";
 import { LEGACY_DATA_PLANS, type ChangeRequestContent, type LegacyDataPlan, type ProposedChange } from "../domain/change-request-content";
 
@@ -42,8 +43,8 @@ export const attributeChangeSchema = z
   .object({
     kind: z.literal("attributes"),
     material: code.min(1, "Name the material"),
-    riskClass: z.enum(["low", "medium", "high"]).optional().or(z.literal("").transform(() => undefined)),
-    regulatoryFlags: z.preprocess((v) => (v === undefined ? undefined : asArray(v).filter((x) => x !== "")), z.array(z.enum(["udi", "critical_to_safety"])).optional()),
+    riskClass: z.enum(RISK_CLASSES).optional().or(z.literal("").transform(() => undefined)),
+    regulatoryFlags: z.preprocess((v) => (v === undefined ? undefined : asArray(v).filter((x) => x !== "")), z.array(z.enum(REGULATORY_FLAGS)).optional()),
     family: code.optional().transform((v) => v || undefined),
     gtin: z.string().trim().regex(GTIN, "A GTIN-14: 14 digits").optional().or(z.literal("").transform(() => undefined)),
   })
@@ -68,8 +69,8 @@ export const newMaterialSchema = z.object({
   description: z.string().trim().min(3, "At least 3 characters").max(200),
   unitOfMeasure: z.string().trim().toUpperCase().min(1, "Give the unit of measure").max(10),
   family: code.min(1, "Choose the family"),
-  riskClass: z.enum(["low", "medium", "high"], { error: "Choose the risk class" }),
-  regulatoryFlags: z.preprocess((v) => asArray(v).filter((x) => x !== ""), z.array(z.enum(["udi", "critical_to_safety"])).default([])),
+  riskClass: z.enum(RISK_CLASSES, { error: "Choose the risk class" }),
+  regulatoryFlags: z.preprocess((v) => asArray(v).filter((x) => x !== ""), z.array(z.enum(REGULATORY_FLAGS)).default([])),
   gtin: z.string().trim().regex(GTIN, "A GTIN-14: 14 digits").optional().or(z.literal("").transform(() => undefined)),
 });
 
@@ -125,7 +126,7 @@ export type SignatureMeaning = keyof typeof SIGNATURE_MEANINGS;
 /** The signature dialog: the password again (and the user name at a session's first signing). */
 export const signatureSchema = z
   .object({
-    meaning: z.enum(["approved", "rejected", "changes_requested"], { error: "Choose the meaning of your signature" }),
+    meaning: z.enum(Object.keys(SIGNATURE_MEANINGS) as [SignatureMeaning, ...SignatureMeaning[]], { error: "Choose the meaning of your signature" }),
     role: z.enum(["quality_reviewer", "regulatory_reviewer"], { error: "Choose the role you sign in" }),
     username: z.string().trim().toLowerCase().max(64).optional(),
     password: z.string().min(1, "Enter your password").max(256),

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { identifierFormatSchema } from "../domain/identifier-format";
 import { RULE_SET_SCHEMA_VERSION, RULE_SET_TYPE } from "../domain/rule-set";
-import { CONSUMPTION_SCANS, TRACKING_MODES } from "../domain/tracking-rule";
+import { RISK_CLASSES } from "../domain/material";
+import { CONSUMPTION_SCANS, IDENTIFIES, TRACKING_MODES } from "../domain/tracking-rule";
 
 const isoUtc = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, "an ISO-8601 UTC time with milliseconds");
 const partNumber = z.string().min(1).max(64);
@@ -25,7 +26,7 @@ export const ruleSetDocumentSchema = z.strictObject({
   signingKeys: z.array(z.string().regex(/^[A-Za-z0-9_-]{43}$/)).min(1),
   identifierFormats: z.record(
     z.string().min(1),
-    z.strictObject({ name: z.string(), identifies: z.enum(["serial", "lot", "container"]), definition: identifierFormatSchema }),
+    z.strictObject({ name: z.string(), identifies: z.enum(IDENTIFIES), definition: identifierFormatSchema }),
   ),
   rules: z.array(
     z.strictObject({
@@ -35,7 +36,7 @@ export const ruleSetDocumentSchema = z.strictObject({
       containerTracking: z.boolean(),
       consumptionScan: z.enum(CONSUMPTION_SCANS),
       identifierFormats: z.array(z.string().min(1)),
-      riskClass: z.enum(["low", "medium", "high"]),
+      riskClass: z.enum(RISK_CLASSES),
       allowedAlternates: z.array(z.strictObject({ component: partNumber, alternates: z.array(partNumber) })),
     }),
   ),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { withFormFields } from "../utils/form-data";
 import { ROLES } from "../../policies/ability";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblems } from "../domain/password-policy";
 
@@ -54,3 +55,46 @@ export const revokeRoleSchema = grantRoleSchema;
 
 /** An administrator's (or the CLI's) reset of someone's password: the owner must change it. */
 export const resetPasswordSchema = z.object({ username: usernameSchema, password: passwordSchema, reason: reasonSchema });
+
+function isEmptyGrantRow(row: unknown): boolean {
+  if (typeof row !== "object" || row === null) return true;
+  const { role, site } = row as { role?: unknown; site?: unknown };
+  return (role === undefined || role === "") && (site === undefined || site === "");
+}
+
+/**
+ * createUserSchema for a form with a fixed number of role rows: the rows left empty are dropped
+ * before parsing, and a problem in a row is reported at the row's own index (not its index among
+ * the filled rows), so it shows next to the right select. Used in the browser and the action.
+ */
+export const createUserFormSchema = withFormFields(z.unknown().transform((input, ctx) => {
+  const raw = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
+  const rows = Array.isArray(raw.grants) ? (raw.grants as unknown[]) : [];
+  const kept = rows.flatMap((row, index) => (isEmptyGrantRow(row) ? [] : [index]));
+  const parsed = createUserSchema.safeParse({ ...raw, grants: kept.map((index) => rows[index]) });
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    const path = [...issue.path] as (string | number)[];
+    if (path[0] === "grants" && typeof path[1] === "number") path[1] = kept[path[1]] ?? path[1];
+    ctx.addIssue({ code: "custom", message: issue.message, path });
+  }
+  return z.NEVER;
+}), createUserSchema);
+
+
+/* A user's page: its forms, told apart by `intent`. Each validates in the browser with its own
+   schema; the action parses the union, so a form can only do what its intent names. */
+export const grantIntentSchema = z.object({ intent: z.literal("grant"), grant: grantSchema, reason: reasonSchema });
+export const revokeIntentSchema = z.object({ intent: z.literal("revoke"), grant: grantSchema, reason: reasonSchema });
+export const deactivateIntentSchema = z.object({
+  intent: z.literal("deactivate"),
+  reason: reasonSchema,
+  confirm: z.literal("yes", { error: "Tick the box to confirm" }),
+});
+/** A second administrator's decision on a grant another one asked for (ADR 020). */
+export const decideIntentSchema = z.object({
+  intent: z.enum(["confirm", "decline"]),
+  grantRequest: z.coerce.number().int().positive(),
+  reason: reasonSchema,
+});
+export const userActionSchema = z.union([z.discriminatedUnion("intent", [grantIntentSchema, revokeIntentSchema, deactivateIntentSchema]), decideIntentSchema]);

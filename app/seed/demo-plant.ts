@@ -7,6 +7,7 @@
  * asserts each one. The `hardCases` export names them so tests and screens can find them.
  */
 import type { IdentifierFormat } from "../domain/identifier-format";
+import type { RiskClass } from "../domain/material";
 import type { ConsumptionScan, TrackingMode } from "../domain/tracking-rule";
 
 export const DEMO_SEED = 981;
@@ -77,7 +78,7 @@ export interface DemoMaterial {
   gtin: string | null;
   description: string;
   unitOfMeasure: string;
-  riskClass: "low" | "medium" | "high";
+  riskClass: RiskClass;
   regulatoryFlags: string[];
   family: FamilyCode;
 }

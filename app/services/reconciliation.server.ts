@@ -1,19 +1,12 @@
 import { sql } from "drizzle-orm";
-import { z } from "zod";
 import { systemOfRecord } from "../../db/schema";
-import { IDENTIFIER_TYPES, RECORD_SYSTEMS } from "../domain/reconciliation";
 import { loadSystemOfRecord } from "../queries/reconciliation.server";
+import { systemOfRecordSchema, type SystemOfRecordInput } from "../schemas/reconciliation";
 import type { Db } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { appendAudit } from "./audit.server";
 
-export const systemOfRecordSchema = z.object({
-  identifierType: z.enum(IDENTIFIER_TYPES, { error: "Choose serial or lot" }),
-  system: z.enum(RECORD_SYSTEMS, { error: "Choose ERP, PLM or C-981" }),
-  reason: z.string().trim().min(5, "Say why (at least 5 characters)").max(2000),
-});
-export type SystemOfRecordInput = z.input<typeof systemOfRecordSchema>;
 
 /** Sets the system of record for one identifier type (administrators; audited with before and after). */
 export async function setSystemOfRecord(db: Db, actor: string, rawInput: SystemOfRecordInput | Record<string, unknown>): Promise<{ changed: boolean }> {

@@ -21,6 +21,7 @@ import type { TrackingMode } from "../domain/tracking-rule";
 import { loadReconciliationInput } from "../queries/reconciliation.server";
 import { transition, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { ChangeRequestContent } from "../schemas/change-request";
+import { releaseSchema, type ReleaseInput } from "../schemas/release";
 import type { Db, Tx } from "../utils/db.server";
 import { DomainError, type Refusal } from "../utils/errors.server";
 import { fieldErrorsFromIssues } from "../utils/field-errors";
@@ -32,42 +33,6 @@ import { createRuleSetVersion, type RuleChange } from "./rule-sets.server";
 import { alertRefusal } from "./audit-anchors.server";
 
 export const RELEASE_MEANING = "Released: I release these approved change requests as this site's next rule set";
-
-export const releaseSchema = z.object({
-  site: z.string().trim().toUpperCase().min(1, "Choose the site"),
-  changeRequests: z.preprocess(
-    (v) => (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]),
-    z.array(z.string().trim().toUpperCase().regex(/^CR-\d{4,}$/, "A change-request number like CR-0001")).min(1, "Pick at least one approved change request"),
-  ),
-  /** UTC; empty = now. A future time schedules the version. */
-  effectiveFrom: z
-    .string()
-    .trim()
-    .nullish()
-    .transform((v, ctx) => {
-      if (!v) return undefined;
-      const d = new Date(/Z|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
-      if (Number.isNaN(d.getTime())) {
-        ctx.addIssue({ code: "custom", message: "A date and time (UTC)" });
-        return z.NEVER;
-      }
-      return d;
-    }),
-  username: z.string().trim().toLowerCase().max(64).optional(),
-  password: z.string().min(1, "Enter your password").max(256),
-  /**
-   * Why this release may leave known ERP/PLM/C-981 disagreements at the site unresolved (issue 10
-   * part 4): recorded with the release signature and in the audit. Empty: none may remain.
-   */
-  waiver: z
-    .string()
-    .trim()
-    .max(2000, "At most 2000 characters")
-    .optional()
-    .transform((v) => v || undefined)
-    .refine((v) => v === undefined || v.length >= 10, "Say why the disagreements may remain (at least 10 characters)"),
-});
-export type ReleaseInput = z.input<typeof releaseSchema>;
 
 export type ReleaseResult =
   | { ok: true; site: string; version: number; digest: string; effectiveFrom: Date; released: { number: string; status: ChangeRequestStatus }[] }

@@ -13,21 +13,14 @@ import {
   timestamp,
   unique,
 } from "drizzle-orm/pg-core";
+import { CHANGE_REQUEST_STATUSES } from "../../app/domain/change-request-lifecycle";
 import { materials } from "./materials";
 import { users } from "./people";
 import { ruleSetVersions } from "./rule-sets";
 import { sites } from "./sites";
 
-export const changeRequestStatus = pgEnum("change_request_status", [
-  "draft",
-  "in_review",
-  "changes_requested",
-  "approved",
-  "partly_released",
-  "released",
-  "rejected",
-  "withdrawn",
-]);
+// The lifecycle's statuses, defined once in the domain.
+export const changeRequestStatus = pgEnum("change_request_status", CHANGE_REQUEST_STATUSES);
 
 export const signatureMeaning = pgEnum("signature_meaning", ["approved", "rejected", "changes_requested"]);
 export const reviewerRole = pgEnum("reviewer_role", ["quality_reviewer", "regulatory_reviewer"]);

@@ -1,16 +1,21 @@
 import { pgEnum } from "drizzle-orm/pg-core";
+import { EXTERNAL_SYSTEMS } from "../../app/domain/external-snapshot";
+import { RISK_CLASSES } from "../../app/domain/material";
+import { CONSUMPTION_SCANS, IDENTIFIES, TRACKING_MODES } from "../../app/domain/tracking-rule";
+
+// The values come from the domain (one definition; the domain and the browser never import db/schema).
 
 /** How a material is identified at a site. `none` = untracked (backflushed by quantity). */
-export const trackingMode = pgEnum("tracking_mode", ["serial", "lot", "none"]);
+export const trackingMode = pgEnum("tracking_mode", TRACKING_MODES);
 
 /**
  * What an operator must scan when the material is consumed:
  * `none` (backflush), `verify` (scan to confirm the material, e.g. its GTIN),
  * `identify` (scan the instance: the serial, lot or container identifier).
  */
-export const consumptionScan = pgEnum("consumption_scan", ["none", "verify", "identify"]);
+export const consumptionScan = pgEnum("consumption_scan", CONSUMPTION_SCANS);
 
-export const riskClass = pgEnum("risk_class", ["low", "medium", "high"]);
+export const riskClass = pgEnum("risk_class", RISK_CLASSES);
 
 /** What a trace item is: one unit (serial), a quantity of one batch (lot), or a logistic unit (container, SSCC). */
 export const traceItemKind = pgEnum("trace_item_kind", ["serial", "lot", "container"]);
@@ -32,9 +37,9 @@ export const provenanceKind = pgEnum("provenance_kind", ["seed", "import", "api"
 
 export const workOrderStatus = pgEnum("work_order_status", ["open", "closed"]);
 
-export const identifies = pgEnum("identifies", ["serial", "lot", "container"]);
+export const identifies = pgEnum("identifies", IDENTIFIES);
 
-export const externalSystem = pgEnum("external_system", ["erp", "plm"]);
+export const externalSystem = pgEnum("external_system", EXTERNAL_SYSTEMS);
 
 export const role = pgEnum("role", [
   "viewer",

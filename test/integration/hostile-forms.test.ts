@@ -35,9 +35,11 @@ const ROUTES_DIR = path.resolve(import.meta.dirname, "../../app/routes");
 const NO_FORM = new Set(["sign-out"]);
 /** The intents a route's module names (its discriminated union and its authorization by intent), and none. */
 function intentsOf(route: string): string[] {
-  const source = [route, ...(route === "change-requests.$number" ? ["../components/signature-dialog"] : [])]
-    .map((f) => fs.readFileSync(path.join(ROUTES_DIR, `${f}.tsx`), "utf8"))
-    .join("\n");
+  const files = [route, ...(route === "change-requests.$number" ? ["../components/signature-dialog"] : [])].map((f) => path.join(ROUTES_DIR, `${f}.tsx`));
+  // A route's intent schemas may live in the shared schema modules it imports (app/schemas).
+  const own = fs.readFileSync(files[0]!, "utf8");
+  for (const m of own.matchAll(/from "~\/schemas\/([a-z-]+)"/g)) files.push(path.join(ROUTES_DIR, "..", "schemas", `${m[1]}.ts`));
+  const source = files.map((f) => fs.readFileSync(f, "utf8")).join("\n");
   const named = [...source.matchAll(/intent: z\.literal\("([a-z_-]+)"\)|intent === "([a-z_-]+)"/g)].map((m) => m[1] ?? m[2]!);
   return ["", ...new Set(named)];
 }
