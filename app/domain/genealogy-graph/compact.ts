@@ -6,7 +6,8 @@
  */
 import { topTierKey } from "../genealogy-trace";
 import type { Identifies } from "../tracking-rule";
-import { EDGE_KINDS, FLOW_KINDS, ITEM_KINDS, ITEM_STATUSES, smallestDistinct, type EdgeKind, type GenealogyGraph, type ItemStatus, type Reach, type Recall } from "./graph";
+import { EDGE_KINDS, FLOW_KINDS, ITEM_KINDS, ITEM_STATUSES, smallestDistinct } from "./graph";
+import type { EdgeKind, GenealogyGraph, ItemStatus, Reach, Recall } from "./graph";
 
 /**
  * A whole plant's genealogy in typed arrays, indexed by trace-item id: per item its kind, status,
@@ -268,7 +269,9 @@ export class CompactGenealogy implements GenealogyGraph {
       for (let i = 0; i < tail; i++) state[queue[i]!] = 0;
     }
     const topTierRead: string[] = [];
-    for (let k = 0; k < read.length; k++) if (read[k]) topTierRead.push(topTierKey(this.partNumbers[Math.floor(k / siteCount)]!, this.siteCodes[k % siteCount]!));
+    for (let k = 0; k < read.length; k++) {
+      if (read[k]) topTierRead.push(topTierKey(this.partNumbers[Math.floor(k / siteCount)]!, this.siteCodes[k % siteCount]!));
+    }
     return { ids, layerEnds, deepest, finished, finishedUnit, topTierRead };
   }
 
