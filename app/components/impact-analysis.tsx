@@ -6,7 +6,7 @@
  */
 import { Form, useNavigation } from "@remix-run/react";
 import type { ReactNode } from "react";
-import { FINDING_CODES, type AnalysisReport, type ChangeAnalysis, type Finding, type Severity } from "~/domain/impact-analysis";
+import { FINDING_CODES, type AnalysisReport, type ChangeAnalysis, type Finding, type Severity } from "~/domain/impact-analysis/report";
 import { Badge, type BadgeTone } from "./badge";
 import { DataTable, EmptyRow } from "./data-table";
 import { Digest } from "./digest";

@@ -72,6 +72,32 @@ describe("compact genealogy", () => {
     // From R2 everything passes the merge: candidates only (the pallet is not a finished item).
     expect(recallFinished(graph, 2, topTier)).toMatchObject({ certain: [], candidate: [7, 10] });
   });
+
+  it("the row graph walks, recalls and tallies like the index (one interface, two implementations)", () => {
+    const { graph, items, edges } = plant();
+    const rows = graphOfRows(
+      items.map(([id, identifier, kind, partNumber]) => ({ id, identifier, kind, partNumber, site: "EIN", status: "consumed" as const })),
+      edges.map(([input, output, kind], i) => ({ id: i + 1, input, output, kind })),
+    );
+    const topTier = (part: string) => part === "FIN";
+    for (const [id] of items) expect(rows.recallFinished(id, topTier)).toEqual(graph.recallFinished(id, topTier));
+    const reach = (g: typeof rows) => ({ ...g.forwardReach([2, 1], new Set(["FIN|EIN"])), ids: [...g.forwardReach([2, 1], new Set(["FIN|EIN"])).ids] });
+    const fromIndex = reach(graph);
+    const fromRows = reach(rows);
+    expect(fromRows).toEqual({ ...fromIndex, topTierRead: expect.arrayContaining(fromIndex.topTierRead) });
+    expect(fromRows.topTierRead).toHaveLength(fromIndex.topTierRead.length);
+    const ids = items.map(([id]) => id);
+    for (const g of [graph, rows]) {
+      expect([...g.countStatuses(ids)]).toEqual([0, 0, 9, 0, 0]);
+      expect(g.countSites(ids)).toEqual([["EIN", 9]]);
+      expect(g.countWhereMaterial(ids, (part) => part === "ASM")).toBe(2);
+      expect(g.inputsOutside([10], [5])).toEqual([6]);
+      expect(g.consumedGoingNowhere(ids).sort()).toEqual([10, 7, 9].sort());
+      const pairs: [number, number][] = [];
+      g.forEachConsumeTouching([5, 6], (input, output) => pairs.push([input, output]));
+      expect(pairs.sort()).toEqual([[1, 6], [3, 5], [5, 10], [5, 7], [6, 10], [6, 8]].sort());
+    }
+  });
 });
 
 describe("compact genealogy: what an analysis reads without asking the database", () => {
