@@ -68,7 +68,7 @@ describe("the permission matrix", () => {
   });
 });
 
-describe("roles held at every site of what is signed (issue 19)", () => {
+describe("roles held at every site of what is signed", () => {
   const EIN = 1;
   const CLT = 2;
   // Every ordered pair of roles, one at each site: mixed-site users.
@@ -101,7 +101,7 @@ describe("roles held at every site of what is signed (issue 19)", () => {
   });
 });
 
-describe("allowed everywhere (issue 19: the quarantine release reaches every site)", () => {
+describe("allowed everywhere (the quarantine release reaches every site)", () => {
   it("only a grant without a site allows it everywhere", () => {
     expect(mayEverywhere([{ role: "engineer", siteId: null }], "create", "TraceItem")).toBe(true);
     expect(mayEverywhere([{ role: "engineer", siteId: 2 }], "create", "TraceItem")).toBe(false);
@@ -125,7 +125,7 @@ describe("while the password must change (ADR 020; review: an operator-set admin
   }
 });
 
-describe("mixed-site users for every role pair: role A at CLT, role B at EIN (issue 19 done-when)", () => {
+describe("mixed-site users for every role pair: role A at CLT, role B at EIN (ADR 020)", () => {
   const CLT = 11;
   const EIN = 12;
   const ELSEWHERE = 13;

@@ -93,7 +93,7 @@ export interface Grant {
  * one credential check refuses with the reason and an audit row. Everything else that acts —
  * grants and their confirmation, creating, changing or deactivating users, acknowledging alerts,
  * drafting, importing — waits for the owner's own password: whoever chose the password could
- * otherwise act as its owner (21 CFR 11.300(b); issue 19 review: a second administrator with an
+ * otherwise act as its owner (21 CFR 11.300(b); a review found a second administrator with an
  * operator-set password confirmed another administrator's grant).
  */
 export const ACTIONS_WHILE_PASSWORD_CHANGE_DUE: readonly Action[] = ["read", "export", "sign", "release"];
@@ -123,7 +123,7 @@ export function defineAbilityFor(grants: readonly Grant[], options: AbilityOptio
 /**
  * Whether the grants allow this at every site, present and future — through a grant without a
  * site. For actions whose effect is not bound to one site (the EPCIS quarantine release of a GTIN
- * releases its events wherever they wait): a CLT-scoped engineer may not trigger it (issue 19).
+ * releases its events wherever they wait): a CLT-scoped engineer may not trigger it.
  */
 export function mayEverywhere(grants: readonly Grant[], action: Action, subject: SubjectType): boolean {
   return defineAbilityFor(grants.filter((g) => g.siteId === null)).can(action, subject);

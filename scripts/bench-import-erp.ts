@@ -1,7 +1,7 @@
 /**
  * npm run bench:import-erp [-- --data-dir DIR] [--rows N]
  *
- * Issue 10 part 5, the CSV half: generates an ERP material-master snapshot of 100,000 rows,
+ * The ERP/PLM CSV half (ADR 015): generates an ERP material-master snapshot of 100,000 rows,
  * imports it through the real import path (streamed csv-parse, zod per row, one transaction:
  * staging, snapshot history, the current view replaced, audit) and, in the same run on the same
  * database, COPYs the same file into a bare table — then prints rows/s of each, the ratio and the

@@ -8,7 +8,7 @@
  * process. In the same run, the rows that import wrote (trace items, genealogy edges, stored
  * events) are loaded again with a bare COPY into copies of those tables, and the ratio is printed.
  *
- * Then, on the same database, the ERP/PLM CSV half (issue 10 part 5): a generated 100,000-row ERP
+ * Then, on the same database, the ERP/PLM CSV half: a generated 100,000-row ERP
  * material-master CSV (the bench's site and materials plus part numbers C-981 does not know) is
  * imported through the product's snapshot import and COPYed into a bare table, and rows/s, the
  * ratio and the peak memory are printed (scripts/bench-import-erp.ts, `benchImportErp`).

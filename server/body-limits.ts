@@ -4,7 +4,7 @@ import { bodyLimitFor, formatBytes, pageOf } from "../app/utils/body-limits";
 const WITHOUT_BODY = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * Size limits before parsing (issue 16): a body larger than its path's limit (see
+ * Size limits before parsing: a body larger than its path's limit (see
  * app/utils/body-limits.ts) is refused with 413 naming the limit from its Content-Length, before
  * anything reads it; a page's form sent without a length gets 411. The connection is closed, so
  * the rest of the body is never read. Browsers get a page, the API an RFC 9457 problem.

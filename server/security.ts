@@ -73,7 +73,7 @@ const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Z
 /**
  * The Host (and X-Forwarded-Host) header must be a host name or address with an optional port:
  * Remix builds the request's address from it, and `Host: localhost/sign-in?` would route a post
- * the server checked as `/imports/epcis` to `/sign-in` (issue 16 review). Anything else is 400.
+ * the server checked as `/imports/epcis` to `/sign-in` (a hostile-input review, ADR 016). Anything else is 400.
  */
 export function refuseMalformedHost(req: Request, res: Response, next: NextFunction) {
   const hosts = [req.headers.host, req.headers["x-forwarded-host"]].flat().filter((h): h is string => h !== undefined);

@@ -12,7 +12,7 @@ export type ParsedForm<T> = { ok: true; data: T } | { ok: false; fieldErrors: Fi
 /**
  * One form through one zod schema, in the browser and on the server. Field names that could reach
  * a prototype, that the schema does not know or that contradict each other are refused like any
- * other invalid field (the actions answer 400), before zod reads a value (issue 16, ADR 016).
+ * other invalid field (the actions answer 400), before zod reads a value (ADR 016).
  */
 export function parseForm<S extends z.ZodType>(schema: S, formData: FormData): ParsedForm<z.infer<S>> {
   const entries = [...formData.entries()];

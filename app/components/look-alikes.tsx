@@ -3,7 +3,7 @@ import { Badge } from "./badge";
 import { DataTable, EmptyRow } from "./data-table";
 
 /**
- * Look-alike identifier formats with an example string each (issue 9, ADR 013). One row per
+ * Look-alike identifier formats with an example string each (ADR 013). One row per
  * self-ambiguous format or overlapping pair; the example is the data as scanned, GS written <GS>.
  * The "Confusion" column says it in words; the badge tone only repeats it.
  */

@@ -13,7 +13,7 @@ export interface ReleaseWaiverRow {
 
 /**
  * The waivers given with release signatures: why known ERP/PLM disagreements were left at release
- * (issue 10 part 4), shown wherever the release is (issue 17 part 4). Nothing when there is none.
+ *, shown wherever the release is. Nothing when there is none.
  */
 export function ReleaseWaivers({ waivers, id, caption = "Release waivers" }: { waivers: readonly ReleaseWaiverRow[]; id: string; caption?: string }) {
   if (waivers.length === 0) return null;

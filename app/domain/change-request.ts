@@ -300,7 +300,7 @@ export function textDiff(changes: readonly ExpandedChange[], current: CurrentRul
 export interface Base {
   site: string;
   rulesDigest: string;
-  /** The digest of what the request reads at the site (app/domain/request-base.ts); absent on bases from before issue 17. */
+  /** The digest of what the request reads at the site (app/domain/request-base.ts); absent on bases written before bases recorded it. */
   touchedDigest?: string;
 }
 

@@ -40,7 +40,7 @@ function expectWitnessHolds(a: NamedFormat, b: NamedFormat, data: string) {
 }
 
 describe("a GS1 format on its own", () => {
-  it("issue 9: GTIN + lot prints strings that also read as GTIN + lot + serial", () => {
+  it("GTIN + lot prints strings that also read as GTIN + lot + serial", () => {
     const self = selfLookAlike(LGTIN);
     expect(self).toMatchObject({ format: "GS1-LGTIN", kinds: ["lot", "serial"] });
     if (!self || !("example" in self)) throw new Error("expected a look-alike");

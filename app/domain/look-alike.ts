@@ -1,6 +1,6 @@
 /**
  * Look-alike identifier formats: can one printed string be read as more than one kind of thing
- * (serial, lot, container)? Issue 9, ADR 013. Pure: no I/O, no clock; results are deterministic.
+ * (serial, lot, container)? ADR 013. Pure: no I/O, no clock; results are deterministic.
  *
  * Every overlap reported comes with a witness string that was checked with the same readers the
  * portal uses — `matchesPattern` for site patterns and `parseGs1Scan` (every valid reading of a

@@ -4,7 +4,7 @@ import { passwordChangeDue, passwordProblems } from "./password-policy";
 const ctx = { username: "jane.doe" };
 
 describe("the password policy", () => {
-  it("refuses aaaaaaaaaaaa (issue 19: it was accepted) for its repetition", () => {
+  it("refuses aaaaaaaaaaaa (it was once accepted) for its repetition", () => {
     const problems = passwordProblems("aaaaaaaaaaaa", ctx);
     expect(problems).toContain("Use at least 5 different characters");
     expect(problems).toContain("Do not repeat one character 4 or more times in a row");

@@ -97,7 +97,7 @@ describe("citationProblems", () => {
   });
 });
 
-describe("unresolvedCitations (issue 17 part 7)", () => {
+describe("unresolvedCitations", () => {
   /** The reconciliation with ASM-1 and RES-1 at EIN set to these modes, as a proposal would leave them. */
   const after = (asm: "serial" | "lot" | "none", res: "serial" | "lot" | "none") =>
     reconcile(

@@ -1,5 +1,5 @@
 /**
- * Reconciliation of tracking between ERP, PLM and C-981 (issue 10 part 4, docs/decisions/015):
+ * Reconciliation of tracking between ERP, PLM and C-981 (ADR 015):
  * pure, no I/O. Given the rules in force per site, the current ERP and PLM records, the system of
  * record per identifier type and the open change requests, it lists every material and site whose
  * systems disagree, which system wins, and what would resolve it.
@@ -212,7 +212,7 @@ export function citationProblems(
 }
 
 /**
- * Issue 17 part 7: a request may cite a disagreement only when its proposal makes C-981 agree with
+ * A request may cite a disagreement only when its proposal makes C-981 agree with
  * the system of record for it. `after` is the reconciliation with the request's tracking changes
  * applied; a cited key still there with C-981 not saying what the system of record says is not
  * resolved by it (e.g. swapping a PLM disagreement for an ERP one when ERP decides). A key the

@@ -12,7 +12,7 @@ export interface AccountProvenanceFlag {
 }
 
 /**
- * Issue 19 point 4: one person must not hold two of a request's places (author, signer, release
+ * Separation of duties (ADR 020): one person must not hold two of a request's places (author, signer, release
  * manager) through two accounts. Flags pairs of accounts in different places that one
  * administrator (or CLI operator) created within SAME_CREATOR_WINDOW_DAYS of each other, and
  * places held by an account and by the administrator who created it. The seed's demo users are

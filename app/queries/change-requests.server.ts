@@ -489,7 +489,7 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
     conflicts,
     /**
      * Once it left draft, the diff is the one its signatures bound: against what it read at each
-     * site when this revision was written (issue 17 part 4), not today's rules — a release (its own
+     * site when this revision was written, not today's rules — a release (its own
      * or another's) never rewrites a signed record. A draft compares with the rules in force now.
      */
     diffBasis: signedDiff ? ("signed" as const) : ("current" as const),

@@ -1,5 +1,5 @@
 /**
- * Whether an impact analysis may be signed with (ADR 009): the digest of what it depends on besides
+ * Whether an impact analysis may be signed with (ADR 010): the digest of what it depends on besides
  * genealogy, the stored analyses and their currency. Reads only: the analysis itself is computed
  * and stored by app/services/impact-analysis.server.ts, which reads its basis digest through
  * basisDigestWith here, so the digest it stores and the one compared here are the same function.
@@ -41,7 +41,7 @@ export function scopeOf(expanded: readonly ExpandedChange[]) {
  * What an analysis depends on besides genealogy: the rules, BOM lines and master data of the
  * touched materials and their BOM neighbours at the touched sites. Its digest changes exactly when
  * one of them does (that makes an analysis stale). Not the site's latest version number: a release
- * of rules the analysis never read leaves it current (issue 17 part 5, ADR 010).
+ * of rules the analysis never read leaves it current (ADR 010).
  */
 export async function analysisBasisDigest(db: DbOrTx, expanded: readonly ExpandedChange[]): Promise<string> {
   return basisDigestWith((query) => rows(db, query), expanded);

@@ -13,12 +13,12 @@ import { csvRecord } from "./audit.server";
 export interface ImpactAnalysisView {
   /** The latest analysis of the change request, or null when none has been run. */
   latest: { id: number; sha256: string; createdAt: Date; createdBy: string; durationMs: number; report: AnalysisReport } | null;
-  /** Whether it may be signed with now (ADR 009); when not, why. */
+  /** Whether it may be signed with now (ADR 010); when not, why. */
   current: boolean;
   staleReason: string | null;
   /**
    * Once the request is decided (approved, released, …) its analysis is no longer "current" or
-   * "stale": it is the one the signatures bound (issue 17 part 4). The hash they signed with.
+   * "stale": it is the one the signatures bound. The hash they signed with.
    */
   asSigned: { sha256: string } | null;
 }

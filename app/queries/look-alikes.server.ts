@@ -1,5 +1,5 @@
 /**
- * Read models for look-alike identifier formats (issue 9, ADR 013): per label template, and per
+ * Read models for look-alike identifier formats (ADR 013): per label template, and per
  * site rule of a material. The decision itself is the pure `domain/look-alike.ts`; these queries
  * only gather the formats used together, scoped to the reader's sites in SQL.
  */

@@ -96,7 +96,7 @@ export interface ReleaseCandidate {
   moved: string[];
   /**
    * The other open change requests (in review, approved, partly released) that releasing this one
-   * here would make stale, with what would move under them (issue 17 part 5).
+   * here would make stale, with what would move under them.
    */
   wouldMakeStale: { number: string; status: ChangeRequestStatus; stale: StaleSite[] }[];
   /** Other open change requests changing the same material at this site. */
@@ -391,7 +391,7 @@ export interface ReleaseWaiverView {
 }
 
 /**
- * The waivers given with release signatures (issue 10 part 4, issue 17 part 4): of one version, or
+ * The waivers given with release signatures: of one version, or
  * of every version that released a change request.
  */
 export async function releaseWaiversOf(db: DbOrTx, params: { ruleSetVersionId: number } | { changeRequestNumber: string }): Promise<ReleaseWaiverView[]> {

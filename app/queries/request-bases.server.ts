@@ -1,5 +1,5 @@
 /**
- * Reads for change-request bases (ADR 006, issue 17 part 5): the plant as a base is read from,
+ * Reads for change-request bases (ADR 006): the plant as a base is read from,
  * each site's latest compiled rules digest (the base of requests written before per-request bases)
  * and the staleness of change requests — which sites moved under them, and what moved. The write
  * model (app/services/change-requests.server.ts, releases.server.ts) and the screens use these same

@@ -59,7 +59,7 @@ const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
 
 /**
  * While it can still be signed, an impact analysis may be run — and a reviewer must have a current
- * one to sign with (ADR 009). Once decided, its analyses stay as they were signed with.
+ * one to sign with (ADR 010). Once decided, its analyses stay as they were signed with.
  */
 const ANALYSABLE = ANALYSABLE_STATUSES;
 
@@ -90,7 +90,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     needsUsername: signRoles.length > 0 ? await signatureNeedsUsername(db, signedIn.sessionIdHash) : false,
     analysis: await impactAnalysisView(db, shown.cr.number),
     canAnalyse: ANALYSABLE.has(shown.cr.status) && mayAnalyse(signedIn.ability, siteIds),
-    /** Places held by accounts one administrator created (issue 19, ADR 020): a warning, not a block. */
+    /** Places held by accounts one administrator created (ADR 020): a warning, not a block. */
     provenanceFlags: await accountProvenanceFlags(db, id),
     provenanceWindowDays: SAME_CREATOR_WINDOW_DAYS,
     /** Where it is released, site by site; shown once it is approved. */

@@ -32,7 +32,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const changeRequests = signedIn.ability.can("read", "ChangeRequest")
     ? await changeRequestsForMaterial(db, { partNumber: master.material.partNumber, sites: siteFilter(signedIn) })
     : { bySite: [], attributes: [] };
-  // Look-alike formats (issue 9): the formats its rule in force uses at each site, among those used with them there.
+  // Look-alike formats: the formats its rule in force uses at each site, among those used with them there.
   const lookAlikes = await materialLookAlikes(db, {
     partNumber: master.material.partNumber,
     rules: master.rules.flatMap(({ site, inForce }) => (inForce.state === "ruled" ? [{ site: site.code, formats: inForce.rule.identifierFormatCodes }] : [])),

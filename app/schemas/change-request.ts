@@ -132,7 +132,7 @@ export const signatureSchema = z
     password: z.string().min(1, "Enter your password").max(256),
     comment: z.string().trim().max(5_000).default(""),
     rowVersion: z.coerce.number().int().positive(),
-    /** The SHA-256 of the impact analysis the signer reviewed: a signature names it (issue 7). */
+    /** The SHA-256 of the impact analysis the signer reviewed: a signature names it. */
     analysisHash: z.string().regex(/^[0-9a-f]{64}$/, "Run the impact analysis and review it before you sign"),
   })
   .refine((s) => s.meaning !== "rejected" || s.comment.length > 0, { path: ["comment"], message: "Say why you reject it" });

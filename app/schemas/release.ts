@@ -28,8 +28,8 @@ export const releaseSchema = z.object({
   username: z.string().trim().toLowerCase().max(64).optional(),
   password: z.string().min(1, "Enter your password").max(256),
   /**
-   * Why this release may leave known ERP/PLM/C-981 disagreements at the site unresolved (issue 10
-   * part 4): recorded with the release signature and in the audit. Empty: none may remain.
+   * Why this release may leave known ERP/PLM/C-981 disagreements at the site unresolved (ADR 015):
+   * recorded with the release signature and in the audit. Empty: none may remain.
    */
   waiver: z
     .string()

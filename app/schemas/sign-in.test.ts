@@ -3,7 +3,7 @@ import { safeRedirect } from "./sign-in";
 import { isWebLink, safeHref } from "./link";
 
 describe("safeRedirect: only a path of this origin", () => {
-  // The usual open-redirect bypass list (OWASP, PortSwigger), plus what issue 16 found.
+  // The usual open-redirect bypass list (OWASP, PortSwigger), plus what a hostile-input review found (ADR 016).
   const hostile = [
     "//evil.example/",
     "/\t/evil.example/",

@@ -353,7 +353,7 @@ const DAY_MS = 86_400_000;
 
 /**
  * Whole days to move the demo plant so that its genealogy and work orders end on the day before
- * `today` (issue 17: a newcomer's volume chart and 30-day figures show real numbers on the day
+ * `today` (a newcomer's volume chart and 30-day figures show real numbers on the day
  * the portal first starts). Tests pin 0: the plant as written, dates exact.
  */
 export function demoShiftDaysFor(today: Date): number {

@@ -82,7 +82,7 @@ async function prepare(tx: Tx, input: unknown): Promise<Prepared> {
 /**
  * Each disagreement a change request cites must exist now, be one the request changes, and be
  * resolved by it: with its tracking changes applied, C-981 says what the system of record says
- * (issue 17 part 7).
+ *.
  */
 async function checkCitations(tx: Tx, content: ChangeRequestContent, expanded: readonly ExpandedChange[]): Promise<void> {
   const cited = content.resolvesDisagreements ?? [];
@@ -419,7 +419,7 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
       given: input.meaning === "approved" ? approvals.given : approvals.given.filter((g) => g.role !== input.role),
     });
     if (sod) throw new DomainError("forbidden", sod, { role: [sod] });
-    // One signer, one live signature per revision (issue 19): an approval followed by "changes
+    // One signer, one live signature per revision: an approval followed by "changes
     // requested" from the same person would leave both standing.
     const [already] = await tx
       .select({ meaning: signatures.meaning, role: signatures.role })
@@ -488,7 +488,7 @@ export async function checkSignatureCredentials(
   context: Record<string, unknown>,
 ): Promise<{ ok: true } | Refusal> {
   // Counted, judged and recorded under an advisory lock per signer: parallel attempts are judged
-  // one after another, so the limit holds however many arrive at once (issue 19).
+  // one after another, so the limit holds however many arrive at once.
   return db.transaction(async (tx) => {
     const failures = { n: await lockAndCountFailedPasswordChecks(tx, signer) };
     if ((failures?.n ?? 0) >= MAX_FAILED_SIGNATURES) {
@@ -508,7 +508,7 @@ export async function checkSignatureCredentials(
       .from(users)
       .where(eq(users.id, signer.id));
     // A password an administrator set (or one past its maximum age) signs nothing: §11.300(b),
-    // §11.200(a)(3) — otherwise whoever chose it could sign as its owner (issue 19, ADR 020).
+    // §11.200(a)(3) — otherwise whoever chose it could sign as its owner (ADR 020).
     const due = user ? passwordChangeDue({ mustChange: user.mustChange, changedAt: user.changedAt }, new Date(), readEnv().C981_PASSWORD_MAX_AGE_DAYS) : null;
     if (due) {
       const message =

@@ -1,5 +1,5 @@
 /**
- * EPCIS 2.0 import (issue 10, ADR 014), in one transaction: the bytes are digested, then parsed as a
+ * EPCIS 2.0 import (ADR 014), in one transaction: the bytes are digested, then parsed as a
  * stream; every event is checked against GS1's schema and C-981's semantic rules as it arrives and,
  * while the document is clean, applied in batches (identity, declarations, quarantine of unknown
  * GTINs, trace items and genealogy edges with provenance: file digest + event id). Any error — or an

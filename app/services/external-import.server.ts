@@ -1,5 +1,5 @@
 /**
- * ERP / PLM snapshot import (issue 10 part 3, docs/decisions/015). A CSV file is read twice, both
+ * ERP / PLM snapshot import (ADR 015). A CSV file is read twice, both
  * times streamed: first to hash it and keep its bytes (the snapshot's history), then through
  * csv-parse, every row checked (app/domain/external-snapshot.ts) and, while the file is still being
  * read, COPYed into the system's current view. All in one transaction: a file with any error stores

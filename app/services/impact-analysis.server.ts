@@ -1,7 +1,7 @@
 /**
  * Impact analysis use cases: run an analysis of a change request (read one consistent snapshot,
  * compute, store the canonical report with its SHA-256, audit). Whether the latest analysis is
- * still current — the condition for the next signature (ADR 009) — is a read:
+ * still current — the condition for the next signature (ADR 010) — is a read:
  * app/queries/impact-analysis-currency.server.ts.
  */
 import { createHash } from "node:crypto";

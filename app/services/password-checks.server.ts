@@ -9,7 +9,7 @@ import type { Tx } from "../utils/db.server";
  * change by the owner starts the count again.
  *
  * Counting, judging and recording happen in one transaction under one advisory lock per user:
- * parallel attempts are judged one after another (issue 19; the review found 30 parallel wrong
+ * parallel attempts are judged one after another (the review found 30 parallel wrong
  * current passwords judged 30 times).
  */
 export const MAX_FAILED_PASSWORD_CHECKS = 3;

@@ -149,7 +149,7 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
       if (!step.ok) throw new DomainError("conflict", `${cr.number}: ${step.message}.`);
       // Separation of duties, no exemption: whoever wrote a change never releases it.
       if (cr.authorId === releaser.id) throw new DomainError("forbidden", `${cr.number}: the author of a change request never releases it.`);
-      // …nor does one of its reviewers: author, signers and release manager are distinct people (issue 19).
+      // …nor does one of its reviewers: author, signers and release manager are distinct people.
       const [signed] = await tx.select({ id: signatures.id }).from(signatures).where(and(eq(signatures.changeRequestId, cr.id), eq(signatures.signerId, releaser.id), isNull(signatures.voidedAt))).limit(1);
       if (signed) throw new DomainError("forbidden", `${cr.number}: you signed it as a reviewer; another release manager releases it.`);
       const base = bases.find((b) => b.changeRequestId === cr.id && b.siteId === site.id);
@@ -232,7 +232,7 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
         entityId: cr.number,
         before: { status: cr.status },
         after: { status: step.to, site: site.code, version: version.version, digest: version.digest },
-        // The audit trail's Reason column shows the waiver with every row of the release (issue 17 part 4).
+        // The audit trail's Reason column shows the waiver with every row of the release.
         reason: waived ? `Waiver: ${waived.reason}` : null,
       });
       released.push({ number: cr.number, status: step.to });
@@ -267,7 +267,7 @@ const NAMED_IN_REFUSAL = 20;
 
 /**
  * A release must not leave known ERP/PLM/C-981 disagreements at the site unresolved unless the
- * release manager waives them with a reason (issue 10 part 4; renewals never come here). The
+ * release manager waives them with a reason (renewals never come here). The
  * disagreements are those of the reconciliation with the site's rules as this release leaves them.
  */
 async function requireWaiverForDisagreements(

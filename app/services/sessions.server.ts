@@ -51,7 +51,7 @@ const SIGN_IN_ACCOUNT_LOCK_CLASS = 981_103;
  *
  * Counting, judging and recording happen in one transaction under an advisory lock on the pair
  * (name, address): parallel attempts are judged one after another, each seeing the failures
- * before it, so 50 at once are judged as 5 sequential ones would be (issue 19). The pair, not the
+ * before it, so 50 at once are judged as 5 sequential ones would be. The pair, not the
  * name alone: a stranger's address cannot lock the account for everyone. Unknown names are
  * counted the same way (by the SHA-256 of the name typed), so they answer 429 just as known ones
  * do and the answers do not tell which names exist.

@@ -180,12 +180,12 @@ async function pendingGrantsOf(tx: Tx | Db, userId: number): Promise<PendingGran
 const SELF_GRANT = "Nobody grants roles to themselves: another administrator must.";
 
 /**
- * Asks for a role grant (21 CFR 11.10(g), issue 19, ADR 020). It gives no authority until a
+ * Asks for a role grant (21 CFR 11.10(g), ADR 020). It gives no authority until a
  * different administrator confirms it (confirmGrant). Nobody asks for a role for themselves.
  */
 export async function grantRole(db: Db, actor: Actor, input: z.input<typeof grantRoleSchema>): Promise<PendingGrantView> {
   const data = parse(grantRoleSchema, input);
-  // Separation of duties (21 CFR 11.10(g), issue 19): an administrator who grants herself the
+  // Separation of duties (21 CFR 11.10(g), ADR 020): an administrator who grants herself the
   // release manager's role is one person on two sides of a release. Another administrator must.
   if (actor === data.username) {
     throw new DomainError("forbidden", SELF_GRANT, { "grant.role": ["Nobody grants roles to themselves: another administrator must"] });

@@ -136,7 +136,7 @@ export function requireEverySite(signedIn: SignedIn, action: Action, siteIds: re
 /**
  * The signed-in person as a signer. Given the sites of what they sign (a change request's sites,
  * the released site), their roles are those held at every one of those sites — never a role held
- * only elsewhere (issue 19).
+ * only elsewhere.
  */
 export function signerOf(signedIn: SignedIn, atSites?: readonly number[]) {
   return {

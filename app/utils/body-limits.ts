@@ -1,6 +1,6 @@
 /**
  * How large a request body each part of the portal takes, checked before anything reads it
- * (server/body-limits.ts) and again by the upload parsers (issue 16, ADR 016). One table, so the
+ * (server/body-limits.ts) and again by the upload parsers (ADR 016). One table, so the
  * screens, the server and the tests name the same figures.
  */
 const MiB = 1024 * 1024;

@@ -1,6 +1,6 @@
 /**
  * Form fields → the object a zod schema parses, in the browser and on the server alike, built so
- * that no field name can reach an object's prototype (issue 16, ADR 016):
+ * that no field name can reach an object's prototype (ADR 016):
  * - every object is made without a prototype (`Object.create(null)`), so nothing is inherited and
  *   nothing can be written through `__proto__`;
  * - a name with a `__proto__`, `constructor` or `prototype` segment is refused outright, as are

@@ -73,7 +73,7 @@ export const changeRequestBases = pgTable(
     baseRulesDigest: text().notNull(),
     /**
      * What the request's proposal and analysis read at the site (app/domain/request-base.ts): the
-     * base staleness compares and the signed diff's "before". Null for bases written before issue 17
+     * base staleness compares and the signed diff's "before". Null for bases written before bases recorded it
      * (they fall back to the whole site's rules digest).
      */
     touched: jsonb(),

@@ -32,7 +32,7 @@ export const users = pgTable("users", {
   passwordMustChange: boolean().notNull().default(true),
   /** When the password was last set, for the maximum age (C981_PASSWORD_MAX_AGE_DAYS). */
   passwordChangedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
-  /** Who created the account (a user name, `cli:<os user>`, `seed`); null before issue 19 recorded it. */
+  /** Who created the account (a user name, `cli:<os user>`, `seed`); null for accounts created before it was recorded (ADR 020). */
   createdBy: text(),
 });
 

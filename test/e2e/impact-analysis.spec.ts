@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { DEMO_PASSWORD, expect, runAnalysis, signIn, signOut, test } from "./support";
 
 /**
- * Issue 7 in the browser: an engineer proposes lot-tracking a serialized, regulated subassembly
+ * ADR 010 in the browser: an engineer proposes lot-tracking a serialized, regulated subassembly
  * (SUB-1008 at EIN); a reviewer cannot sign before an impact analysis exists and is told why; the
  * engineer runs it, reads its severities, opens a finding, sees the charts and downloads the JSON
  * whose SHA-256 is the one shown; the reviewer signs with that analysis — and a newer analysis
@@ -53,7 +53,7 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
   await expect(analysis.locator(".analysis-facts")).toContainText("emil.engineer");
   await expect(analysis.locator(".analysis-facts")).toContainText(/EIN v\d/);
   const summary = analysis.getByRole("list", { name: "Summary" });
-  // PRECISION_LOSS, and LOOK_ALIKE_FORMATS: EIN-LOT sits beside EIN-SER and EIN-CTR on WC30-SHOP (issue 9).
+  // PRECISION_LOSS, and LOOK_ALIKE_FORMATS: EIN-LOT sits beside EIN-SER and EIN-CTR on WC30-SHOP.
   await expect(summary).toContainText("2 critical");
   await expect(summary).toContainText(/\d+ warning/);
   await expect(summary).toContainText(/\d+ info/);

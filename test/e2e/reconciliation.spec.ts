@@ -1,7 +1,7 @@
 import { expect, signIn, test } from "./support";
 
 /**
- * ERP/PLM snapshots and the reconciliation (issue 10 parts 3-4): an administrator's bad file is
+ * ERP/PLM snapshots and the reconciliation (ADR 015): an administrator's bad file is
  * refused whole with its errors located; the report shows the demo plant's disagreements. (No
  * good file is imported here: the other specs share this server's demo plant.)
  */

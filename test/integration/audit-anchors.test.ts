@@ -1,5 +1,5 @@
 /**
- * Issue 19, item 6: the audit chain anchored by signed heads (ADR 019). The attacker here is a
+ * ADR 019: the audit chain anchored by signed heads (ADR 019). The attacker here is a
  * PostgreSQL superuser who knows the hash algorithm: they rewrite a row and re-hash every row
  * after it (the chain alone then verifies), or delete the tail.
  */

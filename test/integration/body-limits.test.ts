@@ -1,5 +1,5 @@
 /**
- * Issue 16: size limits before parsing. A body over its path's limit is answered 413 naming the
+ * ADR 016: size limits before parsing. A body over its path's limit is answered 413 naming the
  * limit before the server reads it — at once from Content-Length, or as soon as a chunked body
  * passes the limit — and the connection is closed so the rest is never read. Raw sockets, so the
  * test controls exactly what is sent and when.

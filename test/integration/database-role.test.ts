@@ -1,5 +1,5 @@
 /**
- * Issue 19, finding 5 (ADR 018): the portal connected as the PostgreSQL superuser, and
+ * ADR 018: the portal connected as the PostgreSQL superuser, and
  * `update change_requests set status = 'approved'` or `update user_roles set role = 'admin'`
  * succeeded without an audit row. Now the pool connects as c981_app, which owns nothing, and the
  * Part 11 tables refuse at commit a transaction that wrote no audit row.

@@ -1,5 +1,5 @@
 /**
- * EPCIS import across batch boundaries (issue 10 part 5, ADR 014): the import applies checked
+ * EPCIS import across batch boundaries (ADR 014): the import applies checked
  * events in batches while it parses; where the batches fall must not change what is stored. A
  * document whose events span many batches — items named again in later batches, containers
  * reused, an event repeated, an event declared erroneous later, an event quarantined — stores the

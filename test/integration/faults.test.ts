@@ -1,5 +1,5 @@
 /**
- * Faults (issue 18, ADR 017): two real portal processes (`node --import tsx server/main.ts`, as
+ * Faults (ADR 017): two real portal processes (`node --import tsx server/main.ts`, as
  * `npm start` runs it) reach PostgreSQL through a TCP proxy owned by this test, on loopback, that
  * cuts, delays and restores their connections — the server itself (embedded, or the shared one at
  * TEST_DATABASE_URL) is never touched. A client calls every runtime endpoint of both throughout.

@@ -1,5 +1,5 @@
 /**
- * Issue 17's evidence on the demo plant: REACH and PRECISION_LOSS count the finished goods the
+ * Evidence for the finished-goods figures (ADR 010) on the demo plant: REACH and PRECISION_LOSS count the finished goods the
  * oracle (plain recursive SQL in test/setup/finished-goods-oracle.ts, no engine code) finds, for
  * every material × site (the explorer's recall against the same oracle: genealogy-recall-oracle.test.ts);
  * and no finding that says "must change" names a step or template that stays as it is.
@@ -75,7 +75,7 @@ describe("finished goods on the demo plant: the analysis against the oracle's SQ
     const engine = new Map(report.changes.map((c) => [`${c.partNumber}|${c.site}`, findingOf(c.findings, "REACH")!.count]));
     const expected = new Map([...engine.keys()].map((k) => [k, oracle.get(k) ?? 0]));
     expect(engine).toEqual(expected);
-    // The figure issue 17 found wrong: ASM-1003 at EIN reached 1 finished good (a scrapped unit).
+    // The figure a review found wrong: ASM-1003 at EIN reached 1 finished good (a scrapped unit).
     expect(engine.get("ASM-1003|EIN")).toBeGreaterThan(24);
     // Not an empty comparison: most material × sites with items reach finished goods.
     expect([...expected.values()].filter((n) => n > 0).length).toBeGreaterThan(30);

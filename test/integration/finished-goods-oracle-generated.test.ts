@@ -1,5 +1,5 @@
 /**
- * Issue 17's evidence on the generated plant (the large plant's generator at 10 % scale: the demo
+ * Evidence for the finished-goods figures (ADR 010) on the generated plant (the large plant's generator at 10 % scale: the demo
  * plant plus a five-tier synthetic genealogy of 100,000 items at EIN): REACH and PRECISION_LOSS
  * count the finished goods the oracle's plain recursive SQL (test/setup/finished-goods-oracle.ts,
  * no engine code) finds, for every material × site, through the genealogy index; and the explorer's

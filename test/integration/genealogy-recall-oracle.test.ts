@@ -1,9 +1,9 @@
 /**
- * Issue 17: the explorer's recall (and so its CSV export, which prints the same rows) lists exactly
+ * ADR 010: the explorer's recall (and so its CSV export, which prints the same rows) lists exactly
  * the finished goods the oracle's plain recursive SQL finds (test/setup/finished-goods-oracle.ts),
  * on the demo plant. A recall walks the full trace (rules, precision, layout) and costs ~12 ms of
  * CPU, so the default run takes, for every material × site, four of its items (seeded, the same
- * every run) and every ASM-1003 item at EIN (issue 17's case) — about a thousand recalls; with
+ * every run) and every ASM-1003 item at EIN (the case a review found) — about a thousand recalls; with
  * C981_ORACLE_ALL_ITEMS=1 it takes every trace item (6,871, ~80 s on two idle cores).
  */
 import { beforeAll, describe, expect, it } from "vitest";

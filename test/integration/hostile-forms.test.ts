@@ -1,5 +1,5 @@
 /**
- * Issue 16: every action of the portal, posted hostile forms by a stranger and by each role —
+ * ADR 016: every action of the portal, posted hostile forms by a stranger and by each role —
  * field names that would reach a prototype (`__proto__.reason`, `constructor.prototype.reason`),
  * and the usual oversize, duplicate, deeply nested, contradictory and non-UTF-8 names and values.
  * The list of actions comes from the route files themselves, so a new action is fuzzed too.

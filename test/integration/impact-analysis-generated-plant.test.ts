@@ -1,5 +1,5 @@
 /**
- * Issue 8's proof of equal output on a generated plant: the large plant's generator at 10 % scale
+ * ADR 011's proof of equal output on a generated plant: the large plant's generator at 10 % scale
  * (the demo plant with its hard cases plus a five-tier synthetic genealogy of 100,000 items and
  * about 300,000 edges) — large enough that tiers of the walk hold thousands of items (the index's
  * radix-sorted tiers) — analysed through the genealogy index and through the recursive query the

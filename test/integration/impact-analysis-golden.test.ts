@@ -6,10 +6,10 @@
  * each change request must produce. CI runs this file on the embedded server and on PostgreSQL 15.
  *
  * The expected finished-good figures (REACH, PRECISION_LOSS) are derived by hand from the
- * definition in ADR 010, not from the engine's output (issue 17): the BOMs make G-FIN the only top
+ * definition in ADR 010, not from the engine's output: the BOMs make G-FIN the only top
  * tier at GLD (GL2 has no BOM), so the finished goods are the G-FIN serials F000001 and F000002 —
  * F000001 shipped on the pallet P000001 (a G-FIN container: not a finished good, walked through),
- * F000002 in stock. Before issue 17 the engine counted "nothing flows out" instead, which the
+ * F000002 in stock. Before a review fixed it, the engine counted "nothing flows out" instead, which the
  * pallet would have hidden F000001 from, and a G-FIN change counted none of its own units.
  */
 import { beforeAll, describe, expect, it } from "vitest";

@@ -111,7 +111,7 @@ describe("impact analysis on the demo plant", () => {
     // Master data the change touches changes: the analysis is stale.
     await database.client`update materials set risk_class = 'high' where part_number = 'SUB-1014'`;
     expect(await analysisCurrency(database.db, number)).toMatchObject({ current: false, reason: expect.stringContaining("master data") });
-    // The request's own base holds that master data too (issue 17 part 5): it is stale, and says what moved.
+    // The request's own base holds that master data too: it is stale, and says what moved.
     await expect(sign(second.sha256)).rejects.toThrow(/stale: .*the master data of SUB-1014/);
     await database.client`update materials set risk_class = 'medium' where part_number = 'SUB-1014'`;
     // Older than 24 hours: stale too.

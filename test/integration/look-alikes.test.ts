@@ -1,5 +1,5 @@
 /**
- * Look-alike identifier formats in the portal (issue 9, ADR 013), through the route modules: the
+ * Look-alike identifier formats in the portal (ADR 013), through the route modules: the
  * label-template list and the material page show the demo plant's deliberate look-alikes at EIN
  * (EIN-SER / EIN-LOT / EIN-CTR on WC30-SHOP) with example strings, scoped to the reader's sites;
  * and the impact analysis of a change request touching an EIN WC30 material carries the

@@ -1,5 +1,5 @@
 /**
- * Issue 19 done-when: "the role × action × site matrix includes mixed-site users for every role
+ * Part 11 hardening (ADR 020): "the role × action × site matrix includes mixed-site users for every role
  * pair". policies/ability.test.ts checks the pure builder for every pair; this drives the real
  * path from the database: users holding role A at CLT and role B at EIN (granted rows in
  * user_roles), signed in, loaded by getSignedIn, and judged by the gates the sign and release

@@ -1,5 +1,5 @@
 /**
- * Issue 19 point 3 and 4 (ADR 020). Before: nobody could change a password, so an administrator
+ * ADR 020. Before: nobody could change a password, so an administrator
  * who chose one could sign as its owner indefinitely; `aaaaaaaaaaaa` was accepted; a grant by one
  * administrator took effect at once; repeated failures were only audited. Each test here fails on
  * the code before.

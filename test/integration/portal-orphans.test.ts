@@ -1,5 +1,5 @@
 /**
- * What a crash leaves behind (issue 18, ADR 017): after `kill -9` of the portal, the next start
+ * What a crash leaves behind (ADR 017): after `kill -9` of the portal, the next start
  * stops the embedded PostgreSQL it left running and starts its own (which SIGTERM then stops), and
  * upload folders a crashed process left in the temporary folder are removed.
  */

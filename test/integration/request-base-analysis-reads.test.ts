@@ -1,5 +1,5 @@
 /**
- * Issue 17 part 5, ADR 006: a request's base covers what its signed impact analysis read — the
+ * ADR 006: a request's base covers what its signed impact analysis read — the
  * master data of finished goods reached further up the BOM, the site's top tier, genealogy
  * neighbours' rules — not only its materials' BOM neighbourhood. Requests released in one batch
  * are checked against each other, and the request's own master-data changes hide nothing before

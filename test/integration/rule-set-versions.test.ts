@@ -123,7 +123,7 @@ describe("createRuleSetVersion", () => {
     await expect(database.client`delete from tracking_rules`).rejects.toThrow(/cannot be deleted/);
   });
 
-  it("lets the end of a rule be set once, only where a later version of its site begins (issue 19, finding 4)", async () => {
+  it("lets the end of a rule be set once, only where a later version of its site begins", async () => {
     // A closed rule cannot be reopened (two open rules) nor moved to another end.
     const [closed] = await database.client`select id from tracking_rules where site_id = ${siteId} and effective_to is not null limit 1`;
     await expect(database.client`update tracking_rules set effective_to = null where id = ${closed!.id}`).rejects.toThrow(/set once/);

@@ -1,5 +1,5 @@
 /**
- * Issue 19 point 4, the parts built: nobody grants roles to themselves, and the author, the
+ * Part 11 hardening (ADR 020): nobody grants roles to themselves, and the author, the
  * signers and the release manager of one request are distinct people. Before, `ada.admin` granted
  * herself `release_manager` (302), and a quality reviewer who approved a request released it.
  */

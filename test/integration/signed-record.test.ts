@@ -1,5 +1,5 @@
 /**
- * Issue 17 parts 4 and 5 on the demo plant: a request's base is what it reads, so releasing one
+ * ADR 006 on the demo plant: a request's base is what it reads, so releasing one
  * request leaves another on an unrelated material at the same site current, signed and releasable;
  * one on the same material goes stale, named, and the release page said so before signing. After
  * release the record stays what was signed: the diff against the signed base, the version it was

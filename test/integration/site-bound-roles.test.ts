@@ -1,5 +1,5 @@
 /**
- * Issue 19 point 1: a role counts only at the sites where it is held. Before, `signerOf` gathered
+ * Part 11 hardening (ADR 020): a role counts only at the sites where it is held. Before, `signerOf` gathered
  * roles from every grant: with quality_reviewer@CLT and regulatory_reviewer@EIN, a POST
  * `intent=sign&role=quality_reviewer` on an EIN-only request approved it. Through the route's
  * action, as the browser posts it.

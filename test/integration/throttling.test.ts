@@ -1,5 +1,5 @@
 /**
- * Issue 19 point 2: failed sign-ins and signatures are judged atomically. Before, the failure count
+ * Part 11 hardening (ADR 020): failed sign-ins and signatures are judged atomically. Before, the failure count
  * was read before the password check with nothing between them: 40 parallel wrong passwords gave
  * 40 × 401 (limit 5), 30 parallel wrong signature passwords 30 × 400 (limit 3). The limits here
  * are the documented ones (5 sign-ins, 3 signatures in 15 minutes), counted by hand.

@@ -1,5 +1,5 @@
 /**
- * The finished-goods oracle (issue 17): plain recursive SQL, written here and sharing no code with
+ * The finished-goods oracle: plain recursive SQL, written here and sharing no code with
  * the impact analysis or the explorer. Definition (ADR 010): a finished good is a non-container
  * trace item whose material is a top tier of its site's BOMs — the parent of some BOM line at the
  * site and neither a component nor an alternate of any line there — whatever its status. It is

@@ -14,7 +14,7 @@
  * other field runs to the next GS or the end of the data. When a field is not
  * terminated where it should be, the same bytes can read more than one valid
  * way; we enumerate every valid reading and answer `ambiguous` rather than
- * pick one (issue 9).
+ * pick one.
  */
 import { classifyElements, type Gs1Classification, type IdentifierKind } from "./classify";
 import type { ReferenceLists } from "./linters";

@@ -97,7 +97,7 @@ describe("separators", () => {
 });
 
 describe("a missing separator after a variable-length field: every valid reading, never a guess", () => {
-  it("issue 9: (10)LOT121SER1 read raw is one lot, or lot LOT1 and serial SER1", () => {
+  it("(10)LOT121SER1 read raw is one lot, or lot LOT1 and serial SER1", () => {
     const result = ambiguousScan(`]d2${GTIN}10LOT121SER1`);
     expect(result.readings.map((r) => r.elementString)).toEqual([
       "(01)09506000134352(10)LOT121SER1",

@@ -81,7 +81,7 @@ export function labels(ctx: Context, change: TrackingChangeInput, own: ItemFacts
 /**
  * The after-rule's identifier formats among the formats used with them at the site — label
  * templates where the material is made or scanned, and site-wide ones — that print a string
- * readable two ways (issue 9, ADR 013). Each look-alike says whether the change introduces it or
+ * readable two ways (ADR 013). Each look-alike says whether the change introduces it or
  * keeps one the rule in force already has. Critical when a serial, lot or container can be taken
  * for another kind.
  */
@@ -139,7 +139,7 @@ export function scanSteps(ctx: Context, change: TrackingChangeInput, own: ItemFa
   const steps = ctx.input.routingScans.filter((r) => r.site === change.site && r.component === change.partNumber);
   const scanAfter = change.after.consumptionScan;
   const toMode = change.after.trackingMode;
-  // A step must change only when the scan it requires does (issue 17: never "identify → identify").
+  // A step must change only when the scan it requires does (never "identify → identify").
   // A step that keeps its scan while the material changes mode scans another kind of identifier
   // with the same step: reported as kept, not as a change.
   const mustChange = steps.filter((s) => s.consumptionScan !== scanAfter);

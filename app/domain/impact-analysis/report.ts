@@ -144,7 +144,7 @@ export interface AnalysisReport {
 }
 
 /**
- * What an analysis consulted that a release can change (issue 17 part 5, ADR 006): the tracking
+ * What an analysis consulted that a release can change (ADR 006): the tracking
  * rules (`part|site`) and master data (`part`) it looked up, and the (material, site) pairs whose
  * top-tier membership decided whether a reached item is a finished good. Recorded while the engine
  * runs — not a parallel guess — so the request's base cannot drift from what the analysis read.
