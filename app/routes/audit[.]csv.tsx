@@ -1,7 +1,8 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { auditCsvStream, currentDataPoint, parseAuditSearch } from "~/queries/audit.server";
 import { appendAudit } from "~/services/audit.server";
-import { actorName, requirePermission } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { actorName } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 
 /**

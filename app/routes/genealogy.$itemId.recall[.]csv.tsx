@@ -5,7 +5,8 @@ import { csvRecord } from "~/queries/audit.server";
 import { RECALL_EXPORT_NODE_CAP, recallFrom } from "~/queries/genealogy.server";
 import { traceItemSite } from "~/queries/trace-items.server";
 import { appendAudit } from "~/services/audit.server";
-import { actorName, requirePermission, requireRecord, siteFilter } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { actorName, requireRecord, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { notFound } from "~/utils/errors.server";
 
