@@ -19,7 +19,8 @@ import { exploreGenealogy, searchTraceItems } from "../../app/queries/genealogy.
 import { verifyAuditChain } from "../../app/services/audit.server";
 import { currentDataPoint } from "../../app/queries/audit.server";
 import { createChangeRequest, signChangeRequest, submitChangeRequest, type Signer } from "../../app/services/change-requests.server";
-import { importEpcisDocument, quarantineList, type EpcisImportResult } from "../../app/services/epcis-import.server";
+import { importEpcisDocument, type EpcisImportResult } from "../../app/services/epcis-import.server";
+import { quarantineList } from "../../app/queries/epcis-quarantine.server";
 import { fileSource } from "../../app/services/epcis-stream.server";
 import { genealogyIndexOf } from "../../app/services/genealogy-index.server";
 import { computeImpactAnalysis } from "../../app/services/impact-analysis.server";
