@@ -17,7 +17,7 @@ const LAYERS = [
   { name: "seed", folders: ["app/seed/"], mayImport: ["services", "queries", "domain", "policies", "schemas", "utils", "db"] },
   { name: "domain", folders: ["app/domain/"], mayImport: [] },
   { name: "policies", folders: ["policies/"], mayImport: ["domain"] },
-  { name: "schemas", folders: ["app/schemas/"], mayImport: ["domain"] },
+  { name: "schemas", folders: ["app/schemas/"], mayImport: ["domain", "utils"] },
   { name: "utils", folders: ["app/utils/"], mayImport: ["domain", "policies", "db"] },
   { name: "db", folders: ["db/"], mayImport: ["domain"] },
   { name: "server", folders: ["server/"], mayImport: ["services", "queries", "seed", "domain", "policies", "schemas", "utils"] },
@@ -61,6 +61,13 @@ module.exports = {
       severity: "error",
       from: { path: pattern(foldersOf(["components", "schemas", "domain", "policies"])), pathNot: TESTS },
       to: { path: "\\.server\\.tsx?$" },
+    },
+    {
+      name: "browser-safe-utils",
+      comment: "a util without .server in its name is shared with the browser (schemas, components): it imports no .server module and no db",
+      severity: "error",
+      from: { path: "^app/utils/", pathNot: `(?:\\.server\\.tsx?$|${TESTS})` },
+      to: { path: "(?:\\.server\\.tsx?$|^db/)" },
     },
     {
       name: "no-circular",

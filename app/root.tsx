@@ -11,7 +11,7 @@ import { z } from "zod";
 // zod 4 probes for `new Function` (eval) to speed up parsing; the Content-Security-Policy forbids
 // eval, so the probe would be a CSP violation on every page. Parse without it.
 z.config({ jitless: true });
-import { getSignedIn } from "~/utils/auth.server";
+import { getSignedIn } from "~/services/signed-in.server";
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: appStylesHref },

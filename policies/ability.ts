@@ -4,18 +4,10 @@
  * to show or hide. 21 CFR 11.10(d) limited access, 11.10(g) authority checks.
  */
 import { AbilityBuilder, createMongoAbility, subject, type ForcedSubject, type MongoAbility, type RawRuleOf } from "@casl/ability";
+import type { Role } from "../app/domain/roles";
 
-export const ROLES = ["viewer", "engineer", "quality_reviewer", "regulatory_reviewer", "release_manager", "admin"] as const;
-export type Role = (typeof ROLES)[number];
-
-export const ROLE_LABELS: Record<Role, string> = {
-  viewer: "Viewer",
-  engineer: "Engineer",
-  quality_reviewer: "Quality reviewer",
-  regulatory_reviewer: "Regulatory reviewer",
-  release_manager: "Release manager",
-  admin: "Administrator",
-};
+// The role vocabulary lives in the domain (app/domain/roles.ts); re-exported for the policy's callers.
+export { ROLE_LABELS, ROLES, type Role } from "../app/domain/roles";
 
 export const ACTIONS = ["read", "create", "update", "deactivate", "export", "sign", "release"] as const;
 export type Action = (typeof ACTIONS)[number];

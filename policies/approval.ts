@@ -4,9 +4,9 @@
  * Pure and isomorphic, like ability.ts. No role is exempt: administrators sign like anyone else.
  */
 import type { ChangeFacts, TrackingEffect } from "../app/domain/change-request-content";
-import type { Role } from "./ability";
+import type { ReviewerRole, Role } from "../app/domain/roles";
 
-export type ReviewerRole = Extract<Role, "quality_reviewer" | "regulatory_reviewer">;
+export type { ReviewerRole } from "../app/domain/roles";
 
 // The facts live in the domain (ADR 022); re-exported for the policy's callers.
 export type { ChangeFacts, TrackingEffect };

@@ -4,9 +4,9 @@
  * ability.ts; the queries and routes pass the signed-in person's grants.
  */
 import { defineAbilityFor, PERMISSIONS, record, rolesHeldAtEverySite, type Grant } from "./ability";
-import type { ReviewerRole } from "./approval";
+import { REVIEWER_ROLES, type ReviewerRole } from "../app/domain/roles";
 
-export const REVIEWER_ROLES: readonly ReviewerRole[] = ["quality_reviewer", "regulatory_reviewer"];
+export { REVIEWER_ROLES };
 
 /** Whether the grants include a reviewer role at some site. */
 export function holdsReviewerRole(grants: readonly Grant[]): boolean {

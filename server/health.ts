@@ -4,7 +4,7 @@
  * last reported with its reason but not failing readiness, since pulls need no private key.
  * Bodies name what is wrong in words and error codes, never SQL.
  */
-import { currentDataPoint } from "../app/services/audit.server";
+import { currentDataPoint } from "../app/queries/audit.server";
 import type { Db } from "../app/utils/db.server";
 import { newestAppliedMigration, newestCommittedMigration } from "../app/utils/migrate.server";
 import { loadKeyRing } from "../app/utils/signing.server";

@@ -4,7 +4,33 @@
  */
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { pendingRoleGrants, sites, userRoles, users } from "../../db/schema";
+import type { Role } from "../domain/roles";
 import type { DbOrTx } from "../utils/db.server";
+
+/** A user and their roles, as the user list and the administration services return them. */
+export interface UserView {
+  username: string;
+  displayName: string;
+  active: boolean;
+  grants: { role: Role; site: string | null }[];
+}
+
+/** Every user with their roles (site null = all sites), by user name. */
+export async function listUsers(db: DbOrTx): Promise<UserView[]> {
+  const rows = await db
+    .select({ id: users.id, username: users.username, displayName: users.displayName, active: users.active, role: userRoles.role, site: sites.code })
+    .from(users)
+    .leftJoin(userRoles, eq(userRoles.userId, users.id))
+    .leftJoin(sites, eq(sites.id, userRoles.siteId))
+    .orderBy(users.username, userRoles.role, sites.code);
+  const byUser = new Map<number, UserView>();
+  for (const r of rows) {
+    const view = byUser.get(r.id) ?? { username: r.username, displayName: r.displayName, active: r.active, grants: [] };
+    if (r.role) view.grants.push({ role: r.role, site: r.site });
+    byUser.set(r.id, view);
+  }
+  return [...byUser.values()];
+}
 
 /** One user with their roles (site null = all sites), or null when there is no such user. */
 export async function userDetail(db: DbOrTx, params: { username: string }) {

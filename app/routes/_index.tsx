@@ -17,7 +17,8 @@ import { formatCount } from "~/components/format";
 import { UtcTime } from "~/components/time";
 import { awaitingMySignature } from "~/queries/change-requests.server";
 import { dashboard } from "~/queries/dashboard.server";
-import { requirePermission, siteFilter } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 

@@ -7,7 +7,7 @@ import { MIN_PASSWORD_LENGTH } from "~/domain/password-policy";
 import { changePasswordSchema } from "~/schemas/password";
 import { safeRedirect } from "~/schemas/sign-in";
 import { changeOwnPassword } from "~/services/passwords.server";
-import { requireUser } from "~/utils/auth.server";
+import { requireUser } from "~/services/signed-in.server";
 import { getDb } from "~/utils/db.server";
 import { readEnv } from "~/utils/env.server";
 import { actionError } from "~/utils/errors.server";

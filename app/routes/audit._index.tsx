@@ -10,7 +10,7 @@ import { KeysetPagination } from "~/components/pagination";
 import { auditFilterParams, auditTrailPage, parseAuditSearch } from "~/queries/audit.server";
 import { screenChainStatus } from "~/services/audit-anchors.server";
 import { readEnv } from "~/utils/env.server";
-import { requirePermission } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
 import { getDb } from "~/utils/db.server";
 
 const PAGE_SIZE = 50;

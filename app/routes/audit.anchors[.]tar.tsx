@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { tarArchive } from "~/domain/tar";
 import { anchorExport } from "~/queries/audit-anchors.server";
-import { requirePermission } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
 import { getDb } from "~/utils/db.server";
 
 /**

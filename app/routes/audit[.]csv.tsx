@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { auditCsvStream, currentDataPoint, parseAuditSearch } from "~/queries/audit.server";
-import { appendAudit } from "~/services/audit.server";
-import { actorName, requirePermission } from "~/utils/auth.server";
+import { recordAuditExport } from "~/services/audit-export.server";
+import { requirePermission } from "~/services/signed-in.server";
 import { getDb } from "~/utils/db.server";
 
 /**
@@ -24,15 +24,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const dataPoint = await currentDataPoint(db);
   // Who took an inspection copy of which records is itself recorded (after the copy's data point,
   // so the copy stays the same file for the same data point).
-  await db.transaction((tx) =>
-    appendAudit(tx, {
-      actor: actorName(signedIn),
-      action: "audit.export",
-      entityType: "audit_trail",
-      entityId: `up-to-${dataPoint}`,
-      after: { dataPoint, filters: JSON.parse(JSON.stringify(filters)) },
-    }),
-  );
+  await recordAuditExport(db, signedIn, dataPoint, filters);
   return new Response(auditCsvStream(db, { filters, dataPoint }), {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",

@@ -1,7 +1,8 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { changeRequestHead } from "~/queries/change-requests.server";
 import { exportLatestAnalysis } from "~/services/impact-analysis-export.server";
-import { requirePermission, requireRecord } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { requireRecord } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { notFound, PLAIN_TEXT, toTextResponse } from "~/utils/errors.server";
 import { analysisCsv } from "~/queries/impact-analysis.server";

@@ -32,7 +32,8 @@ import {
   withdrawChangeRequest,
 } from "~/services/change-requests.server";
 import { ANALYSABLE_STATUSES, runImpactAnalysis } from "~/services/impact-analysis.server";
-import { requireEverySite, requirePermission, requireRecord, requireUser, signerOf } from "~/utils/auth.server";
+import { requirePermission, requireUser } from "~/services/signed-in.server";
+import { requireEverySite, requireRecord, signerOf } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { accountProvenanceFlags, SAME_CREATOR_WINDOW_DAYS } from "~/queries/account-provenance.server";
 import { getDb } from "~/utils/db.server";

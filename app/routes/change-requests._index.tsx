@@ -11,7 +11,8 @@ import { PagePagination } from "~/components/pagination";
 import { UtcTime } from "~/components/time";
 import { CHANGE_REQUEST_STATUSES } from "~/domain/change-request-lifecycle";
 import { listChangeRequests } from "~/queries/change-requests.server";
-import { requirePermission, siteFilter } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 
 const PAGE_SIZE = 50;

@@ -14,7 +14,8 @@ import { UtcTime } from "~/components/time";
 import { ERROR_LIST_CAP, EXTERNAL_SYSTEMS, SNAPSHOT_COLUMNS } from "~/domain/external-snapshot";
 import { snapshotHistory } from "~/queries/reconciliation.server";
 import { importExternalSnapshot, type ImportResult } from "~/services/external-import.server";
-import { actorName, requirePermission } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { actorName } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 
 export const meta: MetaFunction = () => [{ title: "ERP / PLM snapshots · C-981" }];

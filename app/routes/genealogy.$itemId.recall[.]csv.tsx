@@ -1,11 +1,11 @@
-import { createHash } from "node:crypto";
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { csvRecord } from "~/queries/audit.server";
 import { RECALL_EXPORT_NODE_CAP, recallFrom } from "~/queries/genealogy.server";
 import { traceItemSite } from "~/queries/trace-items.server";
-import { appendAudit } from "~/services/audit.server";
-import { actorName, requirePermission, requireRecord, siteFilter } from "~/utils/auth.server";
+import { recordRecallExport } from "~/services/recall-export.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { requireRecord, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { notFound } from "~/utils/errors.server";
 
@@ -78,26 +78,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
         ]),
       )
       .join("");
-  const digest = createHash("sha256").update(body).digest("hex");
-  const { seq } = await db.transaction((tx) =>
-    appendAudit(tx, {
-      actor: actorName(signedIn),
-      action: "genealogy.recall_export",
-      entityType: "trace_item",
-      entityId: String(start.id),
-      after: {
-        identifier: start.identifier,
-        partNumber: start.partNumber,
-        site: start.siteCode,
-        finishedItems: recall.rows.length,
-        certain: recall.certain,
-        candidate: recall.candidate,
-        bySite: recall.bySite,
-        withheld: recall.withheld,
-        sha256: digest,
-      },
-    }),
-  );
+  const { seq } = await recordRecallExport(db, signedIn, recall, body);
   return new Response(body, {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",

@@ -12,7 +12,8 @@ import { UtcTime } from "~/components/time";
 import type { GraphLayout } from "~/domain/genealogy-trace";
 import { exploreGenealogy } from "~/queries/genealogy.server";
 import { traceItemGenealogy, traceItemSite } from "~/queries/trace-items.server";
-import { requirePermission, requireRecord, siteFilter } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { requireRecord, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { notFound } from "~/utils/errors.server";
 

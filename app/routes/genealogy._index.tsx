@@ -7,7 +7,8 @@ import { TextField } from "~/components/filter-fields";
 import { formatQuantity } from "~/components/format";
 import { UtcTime } from "~/components/time";
 import { searchTraceItems } from "~/queries/genealogy.server";
-import { requirePermission, siteFilter } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 
 /** A bad or oversized query searches for nothing rather than failing. */

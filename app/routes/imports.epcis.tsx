@@ -16,9 +16,11 @@ import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/re
 import { z } from "zod";
 import { PageHeader } from "~/components/app-shell";
 import { EPCIS_UPLOAD_MAX_BYTES, formatBytes } from "~/utils/body-limits";
-import { importEpcisDocument, quarantineList, releaseQuarantineNow, type EpcisImportResult } from "~/services/epcis-import.server";
+import { importEpcisDocument, releaseQuarantineNow, type EpcisImportResult } from "~/services/epcis-import.server";
+import { quarantineList } from "~/queries/epcis-quarantine.server";
 import { fileSource } from "~/services/epcis-stream.server";
-import { actorName, requirePermission, requireRecord } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { actorName, requireRecord } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { invariantResponse, notFound, toResponse } from "~/utils/errors.server";
 import { fieldErrorsFromIssues } from "~/utils/field-errors";

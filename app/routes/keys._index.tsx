@@ -6,7 +6,7 @@ import { DataTable, EmptyRow } from "~/components/data-table";
 import { KeyId } from "~/components/runtime-status";
 import { UtcTime, UtcTimeOrOpen } from "~/components/time";
 import { signingKeyOverview } from "~/queries/keys.server";
-import { requirePermission } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
 import { getDb } from "~/utils/db.server";
 
 export const meta: MetaFunction = () => [{ title: "Signing keys · C-981" }];

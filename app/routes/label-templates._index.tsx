@@ -5,7 +5,8 @@ import { Badge } from "~/components/badge";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { LookAlikeTable } from "~/components/look-alikes";
 import { labelTemplateLookAlikes } from "~/queries/look-alikes.server";
-import { requirePermission, siteFilter } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 
 export const meta: MetaFunction = () => [{ title: "Label templates · C-981" }];

@@ -10,7 +10,8 @@ import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
 import { RISK_CLASSES, type RiskClass } from "~/domain/material";
 import { MATERIAL_SORTS, MODE_FILTERS, searchMaterials, type ModeFilter } from "~/queries/materials.server";
-import { requirePermission, siteFilter } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 

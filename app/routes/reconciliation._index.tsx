@@ -19,7 +19,8 @@ import {
 import { latestSnapshot, loadSystemOfRecord, reconciliationReport } from "~/queries/reconciliation.server";
 import { systemOfRecordSchema } from "~/schemas/reconciliation";
 import { setSystemOfRecord } from "~/services/reconciliation.server";
-import { actorName, requirePermission } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { actorName } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { actionError } from "~/utils/errors.server";
 

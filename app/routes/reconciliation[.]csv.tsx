@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { reconciliationCsv, reconciliationReport } from "~/queries/reconciliation.server";
-import { requirePermission } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
 import { getDb } from "~/utils/db.server";
 
 /** GET /reconciliation.csv — the reconciliation report as CSV (columns: docs/decisions/015). */

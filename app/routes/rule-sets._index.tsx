@@ -8,7 +8,8 @@ import { Digest } from "~/components/digest";
 import { SelectField } from "~/components/filter-fields";
 import { UtcTime } from "~/components/time";
 import { ruleSetVersionList } from "~/queries/rule-sets.server";
-import { requirePermission, siteFilter } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 

@@ -17,7 +17,8 @@ import { runtimeClientOverview, STALE_AFTER_HOURS } from "~/queries/runtime-clie
 import { siteOptions } from "~/queries/sites.server";
 import { clientActionSchema, createIntentSchema, revokeIntentSchema } from "~/schemas/runtime-clients";
 import { createRuntimeClient, revokeRuntimeClient } from "~/services/runtime-clients.server";
-import { actorName, requirePermission } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { actorName } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 import { actionError } from "~/utils/errors.server";

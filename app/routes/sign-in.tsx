@@ -4,7 +4,8 @@ import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
 import { safeRedirect, signInSchema } from "~/schemas/sign-in";
 import { signIn } from "~/services/sessions.server";
-import { getSignedIn, sessionCookie, sessionIdFrom } from "~/utils/auth.server";
+import { getSignedIn } from "~/services/signed-in.server";
+import { sessionCookie, sessionIdFrom } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { readEnv } from "~/utils/env.server";
 

@@ -6,7 +6,8 @@ import { DataTable, EmptyRow } from "~/components/data-table";
 import { Digest } from "~/components/digest";
 import { UtcTime } from "~/components/time";
 import { siteList } from "~/queries/sites.server";
-import { requirePermission, siteFilter } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 

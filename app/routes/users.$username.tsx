@@ -17,7 +17,8 @@ import { siteOptions } from "~/queries/sites.server";
 import { pendingGrants, userDetail } from "~/queries/users.server";
 import { deactivateIntentSchema, grantIntentSchema, revokeIntentSchema, userActionSchema, USERNAME_PATTERN } from "~/schemas/users";
 import { decideGrant, deactivateUser, grantRole, revokeRole } from "~/services/users.server";
-import { actorName, requirePermission } from "~/utils/auth.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { actorName } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { actionError, notFound } from "~/utils/errors.server";
 

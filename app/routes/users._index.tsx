@@ -10,8 +10,10 @@ import { ErrorList, Field, FormError, parseForm, useSchemaForm } from "~/compone
 import { ROLE_OPTIONS, RoleList } from "~/components/role-list";
 import { siteOptions } from "~/queries/sites.server";
 import { createUserFormSchema, MIN_PASSWORD_LENGTH } from "~/schemas/users";
-import { createUser, listUsers } from "~/services/users.server";
-import { actorName, requirePermission } from "~/utils/auth.server";
+import { createUser } from "~/services/users.server";
+import { listUsers } from "~/queries/users.server";
+import { requirePermission } from "~/services/signed-in.server";
+import { actorName } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { actionError } from "~/utils/errors.server";
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DISAGREEMENT_KEY } from "../domain/reconciliation";
 import { webLinkSchema } from "./link";
 import { REGULATORY_FLAGS, RISK_CLASSES } from "../domain/material";
+import { REVIEWER_ROLES } from "../domain/roles";
 import { CONSUMPTION_SCANS, TRACKING_MODES } from "../domain/tracking-rule";
 import { LEGACY_DATA_PLANS, type ChangeRequestContent, type LegacyDataPlan, type ProposedChange } from "../domain/change-request-content";
 
@@ -127,7 +128,7 @@ export type SignatureMeaning = keyof typeof SIGNATURE_MEANINGS;
 export const signatureSchema = z
   .object({
     meaning: z.enum(Object.keys(SIGNATURE_MEANINGS) as [SignatureMeaning, ...SignatureMeaning[]], { error: "Choose the meaning of your signature" }),
-    role: z.enum(["quality_reviewer", "regulatory_reviewer"], { error: "Choose the role you sign in" }),
+    role: z.enum(REVIEWER_ROLES, { error: "Choose the role you sign in" }),
     username: z.string().trim().toLowerCase().max(64).optional(),
     password: z.string().min(1, "Enter your password").max(256),
     comment: z.string().trim().max(5_000).default(""),

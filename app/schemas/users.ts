@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { withFormFields } from "../utils/form-data";
-import { ROLES } from "../../policies/ability";
+import { ROLES } from "../domain/roles";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblems } from "../domain/password-policy";
 
 export { MIN_PASSWORD_LENGTH };

@@ -67,9 +67,6 @@ export async function lockedAuditHead(tx: Tx): Promise<{ seq: number; hash: stri
   return head ? { seq: Number(head.seq), hash: head.hash } : undefined;
 }
 
-/** A read (app/queries/audit.server.ts), re-exported for server/health.ts and scripts/c981.ts, which import it from here. */
-export { currentDataPoint } from "../queries/audit.server";
-
 export interface ChainVerification {
   rowsChecked: number;
   headSeq: number;

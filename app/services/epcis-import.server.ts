@@ -545,13 +545,6 @@ export async function releaseQuarantine(tx: Tx, gtin: string, actor: string): Pr
   return { released, stillQuarantined: still };
 }
 
-/** The quarantine list: events waiting for materials, per unknown GTIN. */
-export async function quarantineList(db: Db | Tx) {
-  return db.execute<{ gtin: string; events: number; first_file: string }>(sql`
-    select g as gtin, count(*)::int as events, min(file_digest) as first_file
-    from epcis_events, unnest(unknown_gtins) as g where status = 'quarantined' group by g order by g`);
-}
-
 export async function releaseQuarantineNow(db: Db, gtin: string, actor: string) {
   return db.transaction((tx) => releaseQuarantine(tx, gtin, actor));
 }

@@ -23,7 +23,9 @@ import {
 import type postgres from "postgres";
 import type { CompactGenealogy, EdgeKind } from "../domain/genealogy-graph";
 import { analysisReadValues, type AnalysisReadValues } from "../domain/request-base";
-import type { TrackingRuleContent } from "../domain/tracking-rule";
+import type { ExternalSystem } from "../domain/external-snapshot";
+import type { RiskClass } from "../domain/material";
+import type { ConsumptionScan, Identifies, TrackingMode, TrackingRuleContent } from "../domain/tracking-rule";
 import { basisDigestWith, changeRequestRow, scopeOf, type Reader, type StoredAnalysis } from "../queries/impact-analysis-currency.server";
 import type { Db } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
@@ -84,10 +86,10 @@ async function readAnalysisInput(read: Reader, cr: { number: string; revision: n
       sql`select seq::text as seq, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from audit_trail order by audit_trail.seq desc limit 1`,
     ),
     read<{ code: string; version: number | null }>(sql`select s.code, (select max(version) from rule_set_versions v where v.site_id = s.id) as version from sites s order by s.code`),
-    read<{ part_number: string; family: string; risk_class: "low" | "medium" | "high"; regulatory_flags: string[] }>(
+    read<{ part_number: string; family: string; risk_class: RiskClass; regulatory_flags: string[] }>(
       sql`select m.part_number, f.code as family, m.risk_class, m.regulatory_flags from materials m join material_families f on f.id = m.family_id order by m.part_number`,
     ),
-    read<{ part_number: string; site: string; tracking_mode: "serial" | "lot" | "none"; container_tracking: boolean; identifier_format_codes: string[]; consumption_scan: "none" | "verify" | "identify" }>(
+    read<{ part_number: string; site: string; tracking_mode: TrackingMode; container_tracking: boolean; identifier_format_codes: string[]; consumption_scan: ConsumptionScan }>(
       sql`select m.part_number, s.code as site, r.tracking_mode, r.container_tracking, r.identifier_format_codes, r.consumption_scan
           from tracking_rules r join materials m on m.id = r.material_id join sites s on s.id = r.site_id where r.effective_to is null`,
     ),
@@ -113,15 +115,15 @@ async function readAnalysisInput(read: Reader, cr: { number: string; revision: n
             (select array_agg(f.code order by f.code) from label_template_formats lf join identifier_formats f on f.id = lf.identifier_format_id where lf.label_template_id = t.id) as formats
           from label_templates t join sites s on s.id = t.site_id where s.code = any(${st}) order by s.code, t.code`,
     ),
-    read<{ code: string; identifies: "serial" | "lot" | "container"; definition: string }>(sql`select code, identifies, definition::text as definition from identifier_formats order by code`),
-    read<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: "none" | "verify" | "identify" | null }>(
+    read<{ code: string; identifies: Identifies; definition: string }>(sql`select code, identifies, definition::text as definition from identifier_formats order by code`),
+    read<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: ConsumptionScan | null }>(
       sql`select s.code as site, p.part_number as parent, o.step, o.work_centre, c.part_number as component, om.consumption_scan
           from routing_operations o join sites s on s.id = o.site_id join materials p on p.id = o.material_id
           left join routing_operation_materials om on om.operation_id = o.id left join materials c on c.id = om.material_id
           where s.code = any(${st}) and (c.part_number = any(${pn}) or p.part_number = any(${pn}))
           order by s.code, p.part_number, o.step, c.part_number nulls first`,
     ),
-    read<{ system: "erp" | "plm"; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: "serial" | "lot" | "none" }>(
+    read<{ system: ExternalSystem; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: TrackingMode }>(
       sql`select x.system, x.external_key, m.part_number, s.code as site, x.tracking_flag, x.tracking_mode
           from external_master_records x join materials m on m.id = x.material_id left join sites s on s.id = x.site_id
           where m.part_number = any(${pn}) order by x.system, x.external_key, s.code nulls first`,

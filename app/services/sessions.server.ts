@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { sessions, users } from "../../db/schema";
 import { passwordChangeDue } from "../domain/password-policy";
+import type { SessionUser } from "../utils/auth.server";
 import type { Db } from "../utils/db.server";
 import { hashPassword, verifyPassword } from "../utils/password.server";
 import type { Refusal } from "../utils/errors.server";
@@ -194,14 +195,6 @@ export async function signOut(db: Db, sessionId: string, reason: "sign_out" | "i
       after: { cause: reason },
     });
   });
-}
-
-export interface SessionUser {
-  id: number;
-  username: string;
-  displayName: string;
-  /** The password must be changed before this user signs anything (ADR 020). */
-  passwordChange: PasswordChangeDue;
 }
 
 /**

@@ -15,6 +15,7 @@ import { DomainError } from "../utils/errors.server";
 import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { hashPassword } from "../utils/password.server";
 import { appendAudit } from "./audit.server";
+import type { UserView } from "../queries/users.server";
 import { passwordChangeDue } from "../domain/password-policy";
 import { readEnv } from "../utils/env.server";
 import { serverPasswordProblems, storePassword } from "./passwords.server";
@@ -35,13 +36,6 @@ async function siteIdsByCode(tx: Tx, grants: readonly GrantInput[], field: strin
   const unknown = codes.filter((c) => !byCode.has(c));
   if (unknown.length) throw new DomainError("invalid", "Unknown site", { [field]: unknown.map((c) => `site ${c} does not exist`) });
   return byCode;
-}
-
-export interface UserView {
-  username: string;
-  displayName: string;
-  active: boolean;
-  grants: { role: Role; site: string | null }[];
 }
 
 async function userView(tx: Tx | Db, userId: number): Promise<UserView> {
@@ -288,20 +282,4 @@ export async function revokeRole(db: Db, actor: Actor, input: z.input<typeof rev
     await appendAudit(tx, { actor, action: "user.revoke_role", entityType: "user", entityId: data.username, before, after, reason: data.reason });
     return after;
   });
-}
-
-export async function listUsers(db: Db): Promise<UserView[]> {
-  const rows = await db
-    .select({ id: users.id, username: users.username, displayName: users.displayName, active: users.active, role: userRoles.role, site: sites.code })
-    .from(users)
-    .leftJoin(userRoles, eq(userRoles.userId, users.id))
-    .leftJoin(sites, eq(sites.id, userRoles.siteId))
-    .orderBy(users.username, userRoles.role, sites.code);
-  const byUser = new Map<number, UserView>();
-  for (const r of rows) {
-    const view = byUser.get(r.id) ?? { username: r.username, displayName: r.displayName, active: r.active, grants: [] };
-    if (r.role) view.grants.push({ role: r.role, site: r.site });
-    byUser.set(r.id, view);
-  }
-  return [...byUser.values()];
 }

@@ -1,23 +1,18 @@
-import { redirect } from "@remix-run/node";
-import { eq } from "drizzle-orm";
-import { sites, userRoles } from "../../db/schema";
-import {
-  defineAbilityFor,
-  record,
-  rolesHeldAtEverySite,
-  siteScope,
-  type Action,
-  type AppAbility,
-  type Grant,
-  type SubjectType,
-} from "../../policies/ability";
-import { hashSessionId, resolveSession, type SessionUser } from "../services/sessions.server";
-import { getDb } from "./db.server";
-import { readEnv } from "./env.server";
+import { record, rolesHeldAtEverySite, type Action, type AppAbility, type Grant, type SubjectType } from "../../policies/ability";
+import type { passwordChangeDue } from "../domain/password-policy";
 import { notFound } from "./errors.server";
 
 export const SESSION_COOKIE = "c981_session";
 
+export interface SessionUser {
+  id: number;
+  username: string;
+  displayName: string;
+  /** The password must be changed before this user signs anything (ADR 020). */
+  passwordChange: ReturnType<typeof passwordChangeDue>;
+}
+
+/** The signed-in user of a request (app/services/signed-in.server.ts builds it). */
 export interface SignedIn {
   user: SessionUser;
   grants: Grant[];
@@ -53,52 +48,6 @@ export function sessionCookie(request: Request, sessionId: string, expiresAt: Da
 export function clearSessionCookie(request: Request): string {
   const secure = new URL(request.url).protocol === "https:" ? "; Secure" : "";
   return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure}`;
-}
-
-/** The signed-in user of this request with their grants and ability, or null. */
-export async function getSignedIn(request: Request): Promise<SignedIn | null> {
-  const sessionId = sessionIdFrom(request);
-  if (!sessionId) return null;
-  const db = await getDb();
-  const env = readEnv();
-  const session = await resolveSession(db, sessionId, env.C981_SESSION_IDLE_MINUTES, env.C981_PASSWORD_MAX_AGE_DAYS);
-  if (!("user" in session)) return null;
-  const grants = await db
-    .select({ role: userRoles.role, siteId: userRoles.siteId })
-    .from(userRoles)
-    .where(eq(userRoles.userId, session.user.id));
-  const scope = siteScope(grants);
-  const allSites = await db.select({ id: sites.id, code: sites.code }).from(sites).orderBy(sites.code);
-  return {
-    user: session.user,
-    grants,
-    // One place: while the password must change, the ability itself refuses every administrative action.
-    ability: defineAbilityFor(grants, { passwordChangeDue: session.user.passwordChange !== null }),
-    sites: scope === "all" ? allSites : allSites.filter((s) => scope.includes(s.id)),
-    scope,
-    sessionIdHash: hashSessionId(sessionId),
-  };
-}
-
-/** Signed in, or off to the sign-in page (coming back here afterwards). */
-export async function requireUser(request: Request): Promise<SignedIn> {
-  const signedIn = await getSignedIn(request);
-  if (!signedIn) {
-    const url = new URL(request.url);
-    const back = url.pathname + url.search;
-    throw redirect(`/sign-in${back && back !== "/" ? `?redirectTo=${encodeURIComponent(back)}` : ""}`);
-  }
-  return signedIn;
-}
-
-/** Signed in and allowed `action` on `subject` at least somewhere; else 403. */
-export async function requirePermission(request: Request, action: Action, subject: SubjectType): Promise<SignedIn> {
-  const signedIn = await requireUser(request);
-  if (!signedIn.ability.can(action, subject)) {
-    const why = signedIn.user.passwordChange && defineAbilityFor(signedIn.grants).can(action, subject) ? " Change your password first (Change password, at the top of the page): until then you can browse but not act." : "";
-    throw new Response(`You do not have permission to do this.${why}`, { status: 403, statusText: "Forbidden" });
-  }
-  return signedIn;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   unique,
 } from "drizzle-orm/pg-core";
 import { CHANGE_REQUEST_STATUSES } from "../../app/domain/change-request-lifecycle";
+import { REVIEWER_ROLES } from "../../app/domain/roles";
 import { materials } from "./materials";
 import { users } from "./people";
 import { ruleSetVersions } from "./rule-sets";
@@ -23,7 +24,7 @@ import { sites } from "./sites";
 export const changeRequestStatus = pgEnum("change_request_status", CHANGE_REQUEST_STATUSES);
 
 export const signatureMeaning = pgEnum("signature_meaning", ["approved", "rejected", "changes_requested"]);
-export const reviewerRole = pgEnum("reviewer_role", ["quality_reviewer", "regulatory_reviewer"]);
+export const reviewerRole = pgEnum("reviewer_role", REVIEWER_ROLES);
 
 /** CR-0001, CR-0002, … (gaps possible after a rolled-back create; numbers are never reused). */
 export const changeRequestNumberSeq = pgSequence("change_request_number_seq", { startWith: 1 });

@@ -1,6 +1,7 @@
 import { pgEnum } from "drizzle-orm/pg-core";
 import { EXTERNAL_SYSTEMS } from "../../app/domain/external-snapshot";
 import { RISK_CLASSES } from "../../app/domain/material";
+import { ROLES } from "../../app/domain/roles";
 import { CONSUMPTION_SCANS, IDENTIFIES, TRACKING_MODES } from "../../app/domain/tracking-rule";
 
 // The values come from the domain (one definition; the domain and the browser never import db/schema).
@@ -41,11 +42,4 @@ export const identifies = pgEnum("identifies", IDENTIFIES);
 
 export const externalSystem = pgEnum("external_system", EXTERNAL_SYSTEMS);
 
-export const role = pgEnum("role", [
-  "viewer",
-  "engineer",
-  "quality_reviewer",
-  "regulatory_reviewer",
-  "release_manager",
-  "admin",
-]);
+export const role = pgEnum("role", ROLES);

@@ -36,7 +36,8 @@ export const importCommands: Record<"import:epcis" | "epcis:quarantine" | "impor
     usage: "epcis:quarantine [--release GTIN]",
     async run(database, args) {
       const { values } = parseArgs({ args, options: { release: { type: "string" } }, strict: true });
-      const { quarantineList, releaseQuarantineNow } = await import("../../app/services/epcis-import.server");
+      const { releaseQuarantineNow } = await import("../../app/services/epcis-import.server");
+      const { quarantineList } = await import("../../app/queries/epcis-quarantine.server");
       if (values.release) {
         const result = await releaseQuarantineNow(database.db, values.release, cliActor());
         console.log(`GTIN ${values.release}: ${result.released} event(s) released into the genealogy, ${result.stillQuarantined} still waiting for other materials`);

@@ -1,5 +1,5 @@
 /** sites:list, rules:at: the plant and its rules in force. */
-import { currentDataPoint } from "../../app/services/audit.server";
+import { currentDataPoint } from "../../app/queries/audit.server";
 import { materialAndSiteIds, sitesWithLatestRuleSet } from "../../app/queries/cli-plant.server";
 import { ruleInForce } from "../../app/queries/tracking-rules.server";
 import { DomainError } from "../../app/utils/errors.server";

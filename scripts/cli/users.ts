@@ -2,7 +2,8 @@
 import { parseArgs } from "node:util";
 import { grantSchema } from "../../app/schemas/users";
 import { changeOwnPassword, generatePassword, resetPassword } from "../../app/services/passwords.server";
-import { createUser, deactivateUser, listUsers } from "../../app/services/users.server";
+import { createUser, deactivateUser } from "../../app/services/users.server";
+import { listUsers } from "../../app/queries/users.server";
 import { readEnv } from "../../app/utils/env.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { cliActor, readStdin, type Command } from "./command";

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { appendAudit, currentDataPoint, verifyAuditChain } from "../../app/services/audit.server";
+import { appendAudit, verifyAuditChain } from "../../app/services/audit.server";
+import { currentDataPoint } from "../../app/queries/audit.server";
 import { createTestDatabase } from "../setup/database";
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -11,7 +11,8 @@ import { ROLES, type Role } from "../../policies/ability";
 import { mayReleaseAt } from "../../policies/review-and-release";
 import { signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
-import { getSignedIn, requireEverySite, SESSION_COOKIE, signerOf, type SignedIn } from "../../app/utils/auth.server";
+import { getSignedIn } from "../../app/services/signed-in.server";
+import { requireEverySite, SESSION_COOKIE, signerOf, type SignedIn } from "../../app/utils/auth.server";
 import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { createTestDatabase } from "../setup/database";
 

@@ -16,7 +16,8 @@ import { createChangeRequest, signChangeRequest, submitChangeRequest, MAX_FAILED
 import { changeOwnPassword } from "../../app/services/passwords.server";
 import { hashSessionId, MAX_FAILED_SIGN_INS, signIn } from "../../app/services/sessions.server";
 import { createUser, decideGrant, grantRole } from "../../app/services/users.server";
-import { getSignedIn, SESSION_COOKIE } from "../../app/utils/auth.server";
+import { getSignedIn } from "../../app/services/signed-in.server";
+import { SESSION_COOKIE } from "../../app/utils/auth.server";
 import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { accountProvenanceFlags } from "../../app/queries/account-provenance.server";

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_FAILED_SIGN_INS, resolveSession, signIn, signOut } from "../../app/services/sessions.server";
-import { createUser, decideGrant, deactivateUser, grantRole, listUsers, revokeRole } from "../../app/services/users.server";
+import { createUser, decideGrant, deactivateUser, grantRole, revokeRole } from "../../app/services/users.server";
+import { listUsers } from "../../app/queries/users.server";
 import { verifyAuditChain } from "../../app/services/audit.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { createTestDatabase } from "../setup/database";

@@ -9,7 +9,7 @@ import { calculateJwkThumbprint, createLocalJWKSet, generalVerify, type GeneralJ
 import { beforeAll, describe, expect, it } from "vitest";
 import { canonicalize } from "../../app/domain/canonical-json";
 import { ruleSetDocumentSchema } from "../../app/schemas/rule-set";
-import { currentDataPoint } from "../../app/services/audit.server";
+import { currentDataPoint } from "../../app/queries/audit.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import type { Database } from "../../app/utils/db.server";
 import { publicJwks, loadKeyRing, type KeyRing } from "../../app/utils/signing.server";
