@@ -1,6 +1,6 @@
 /**
  * Who may do what in C-981, declared once. Pure and isomorphic: the server checks it in every
- * loader and action (app/utils/auth.server.ts), the browser rebuilds it from the same rules only
+ * loader and action (app/services/signed-in.server.ts), the browser rebuilds it from the same rules only
  * to show or hide. 21 CFR 11.10(d) limited access, 11.10(g) authority checks.
  */
 import { AbilityBuilder, createMongoAbility, subject, type ForcedSubject, type MongoAbility, type RawRuleOf } from "@casl/ability";
