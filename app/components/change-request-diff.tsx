@@ -74,7 +74,8 @@ export function TextDiff({
   if (!text.trim()) return <>{empty}</>;
   const lines = text.replace(/\n$/, "").split("\n");
   return (
-    <pre className="code-block tall text-diff" tabIndex={0} aria-label={label}>
+    // biome-ignore lint/a11y/useSemanticElements: the <pre> is the scrollable, focusable region itself; a wrapping <section> would split the name from what scrolls
+    <pre className="code-block tall text-diff" role="region" tabIndex={0} aria-label={label}>
       <code>
         {lines.map((line, i) => {
           const kind =

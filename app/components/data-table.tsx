@@ -18,7 +18,7 @@ export function DataTable({
 }) {
   const captionId = `${id}-caption`;
   return (
-    <div className="table-scroll" role="region" aria-labelledby={captionId} tabIndex={0}>
+    <section className="table-scroll" aria-labelledby={captionId} tabIndex={0}>
       <table className="data-table" id={id}>
         <caption id={captionId}>
           {caption}
@@ -26,7 +26,7 @@ export function DataTable({
         </caption>
         {children}
       </table>
-    </div>
+    </section>
   );
 }
 

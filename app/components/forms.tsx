@@ -59,6 +59,7 @@ export function useSchemaForm<S extends z.ZodType>(schema: S, serverErrors: Fiel
 export function ErrorList({ id, errors }: { id: string; errors: string[] | undefined }) {
   if (!errors?.length) return null;
   return (
+    // biome-ignore lint/a11y/noRedundantRoles: list-style none makes Safari drop the list role
     <ul id={id} className="field-error" role="list">
       {errors.map((e) => (
         <li key={e}>{e}</li>

@@ -55,7 +55,7 @@ export function GenealogyGraph({
           ) : null}
         </span>
       </figcaption>
-      <div className="trace-graph-scroll" role="region" aria-label={`${title} (scrollable)`} tabIndex={0}>
+      <section className="trace-graph-scroll" aria-label={`${title} (scrollable)`} tabIndex={0}>
         <svg
           role="img"
           aria-labelledby={`${titleId} ${descId}`}
@@ -124,7 +124,7 @@ export function GenealogyGraph({
             );
           })}
         </svg>
-      </div>
+      </section>
       <ul className="trace-graph-legend" aria-label="Legend">
         <li>
           <span className="legend-swatch trace-graph-node-serial" aria-hidden="true" /> serial

@@ -4,7 +4,6 @@ import { manifestTime } from "./change-request-signatures";
 import { ChangeRequestStatusBadge } from "./change-request-status";
 import { Digest } from "./digest";
 import { formatUtc } from "./format";
-import { UtcTime } from "./time";
 
 export interface ReleaseSignatureView {
   printedName: string;

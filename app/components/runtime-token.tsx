@@ -26,7 +26,8 @@ export function RuntimeTokenOnce({ name, token, sites }: { name: string; token: 
         <strong>Copy this token now: it will not be shown again.</strong> C-981 keeps only its hash; a lost token cannot be recovered —
         revoke the client and create a new one.
       </p>
-      <pre className="token-value" aria-label={`Bearer token of ${name}`}>
+      {/* biome-ignore lint/a11y/useSemanticElements: the <pre> is the scrollable, focusable region itself; a wrapping <section> would split the name from what scrolls */}
+      <pre className="token-value" role="region" aria-label={`Bearer token of ${name}`}>
         <code>{token}</code>
       </pre>
       <p className="token-actions">

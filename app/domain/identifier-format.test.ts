@@ -27,8 +27,8 @@ const classRegex: Record<CharClass, string> = {
   hex: "[0-9A-F]",
 };
 function toRegExp(pattern: PatternSegment[]): RegExp {
-  const escape = (literal: string) => literal.replace(/[\\^$.*+?()[\]{}|\/-]/g, "\\$&");
-  const body = pattern.map((s) => ("literal" in s ? escape(s.literal) : `${classRegex[s.class]}{${s.min},${s.max}}`));
+  const escapeLiteral = (literal: string) => literal.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
+  const body = pattern.map((s) => ("literal" in s ? escapeLiteral(s.literal) : `${classRegex[s.class]}{${s.min},${s.max}}`));
   return new RegExp(`^${body.join("")}$`);
 }
 

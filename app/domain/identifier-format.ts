@@ -281,6 +281,7 @@ export function patternOverlap(a: readonly PatternSegment[], b: readonly Pattern
         if (distance.get(edge.target) === remaining - 1) onShortestPath.push(edge);
       }
     }
+    // biome-ignore lint/complexity/useMathMinMax: the smallest of strings (characters), not numbers
     const char = onShortestPath.map((edge) => lowestChar(edge.chars)).reduce((x, y) => (y < x ? y : x));
     const bit = 1n << BigInt(char.charCodeAt(0));
     frontier = new Set(onShortestPath.filter((edge) => (edge.chars & bit) !== 0n).map((edge) => edge.target));

@@ -13,8 +13,7 @@ import { updateChangeRequest } from "~/services/change-requests.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { requireEverySite, requireRecord, signerOf, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { actionError, DomainError, invariantResponse, notFound } from "~/utils/errors.server";
-import { record } from "../../policies/ability";
+import { actionError, invariantResponse, notFound } from "~/utils/errors.server";
 import { isAuthorOf, sitePermissionProblems } from "../../policies/change-request-sites";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [

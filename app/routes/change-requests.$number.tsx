@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useOutlet, useSearchParams } from "@remix-run/react";
-import { z } from "zod";
+import type { z } from "zod";
 import { PageHeader } from "~/components/app-shell";
 import { ChangeRequestContentView } from "~/components/change-request-content";
 import { StructuredDiff, TextDiff } from "~/components/change-request-diff";
@@ -38,7 +38,6 @@ import { databaseNow } from "~/utils/clock.server";
 import { accountProvenanceFlags, SAME_CREATOR_WINDOW_DAYS } from "~/queries/account-provenance.server";
 import { getDb } from "~/utils/db.server";
 import { actionError, DomainError, invariantResponse, notFound } from "~/utils/errors.server";
-import { record, type Action } from "../../policies/ability";
 import { reviewerRolesCovering } from "../../policies/review-and-release";
 import { isAuthorOf, mayAnalyse, mayAtEverySite } from "../../policies/change-request-sites";
 

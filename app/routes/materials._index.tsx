@@ -8,7 +8,7 @@ import { SelectField, TextField } from "~/components/filter-fields";
 import { PagePagination } from "~/components/pagination";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
-import { RISK_CLASSES, type RiskClass } from "~/domain/material";
+import { RISK_CLASSES, } from "~/domain/material";
 import { MATERIAL_SORTS, MODE_FILTERS, searchMaterials, type ModeFilter } from "~/queries/materials.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { siteFilter } from "~/utils/auth.server";

@@ -191,7 +191,8 @@ export default function RuleSetVersion() {
           The digest is taken over the RFC 8785 canonical bytes ({formatCount(v.canonicalBytes)} bytes); shown here
           indented for reading.
         </p>
-        <pre className="code-block tall" tabIndex={0} aria-label="Compiled rule set, canonical JSON indented">
+        {/* biome-ignore lint/a11y/useSemanticElements: the <pre> is the scrollable, focusable region itself; a wrapping <section> would split the name from what scrolls */}
+        <pre className="code-block tall" role="region" tabIndex={0} aria-label="Compiled rule set, canonical JSON indented">
           <code>{v.pretty ?? v.canonicalText}</code>
         </pre>
         {v.pretty === null ? <p className="error-text">The stored bytes are not valid JSON; shown as text.</p> : null}

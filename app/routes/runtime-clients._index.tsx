@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
-import { z } from "zod";
+import type { z } from "zod";
 import { useAbility } from "~/components/ability";
 import { PageHeader } from "~/components/app-shell";
 import { Badge } from "~/components/badge";

@@ -113,7 +113,7 @@ export const changeRequestContentSchema = z.object({
       z.array(z.string().trim().toUpperCase().regex(DISAGREEMENT_KEY, "A disagreement key: PART@SITE, e.g. ASM-1003@EIN")).max(50, "At most 50"),
     )
     .optional()
-    .transform((v) => (v && v.length ? [...new Set(v)].sort() : undefined)),
+    .transform((v) => (v?.length ? [...new Set(v)].sort() : undefined)),
 }) satisfies z.ZodType<ChangeRequestContent>;
 export type ChangeRequestContentInput = z.input<typeof changeRequestContentSchema>;
 

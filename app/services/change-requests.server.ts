@@ -16,7 +16,6 @@ import { requestBase, requestBaseDigest, type RequestBase } from "../domain/requ
 import { approvalsOf, loadCatalog } from "../queries/change-request-context.server";
 import { describeStale, loadBaseWorld, siteBases, staleSitesOf, type SiteBase } from "../queries/request-bases.server";
 import { CONTINUOUS_SIGNING_MINUTES } from "../queries/signing-session.server";
-import type { TrackingRuleContent } from "../domain/tracking-rule";
 import {
   changeRequestContentSchema,
   signatureSchema,
@@ -24,7 +23,7 @@ import {
   type ChangeRequestContentInput,
   type SignatureInput,
 } from "../schemas/change-request";
-import type { Db, DbOrTx, Tx } from "../utils/db.server";
+import type { Db, Tx } from "../utils/db.server";
 import { DomainError, type Refusal } from "../utils/errors.server";
 import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { citationProblems, reconcile, unresolvedCitations } from "../domain/reconciliation";

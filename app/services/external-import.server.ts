@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { Readable, Transform, type Writable } from "node:stream";
+import { Readable, Transform, } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CsvError, parse } from "csv-parse";
 import { sql } from "drizzle-orm";

@@ -7,7 +7,7 @@
  * the count (and sooner by NOTIFY c981_genealogy), so several portal instances stay consistent.
  */
 import type postgres from "postgres";
-import { CompactGenealogy, CompactGenealogyBuilder, EDGE_KINDS, ITEM_KINDS, ITEM_STATUSES, type EdgeKind, type ItemStatus } from "../domain/genealogy-graph";
+import { type CompactGenealogy, CompactGenealogyBuilder, EDGE_KINDS, ITEM_KINDS, ITEM_STATUSES, type EdgeKind, type ItemStatus } from "../domain/genealogy-graph";
 import type { Identifies } from "../domain/tracking-rule";
 
 export interface GenealogyIndex {

@@ -77,7 +77,7 @@ export async function changeOwnPassword(db: Db, input: ChangeOwnPassword): Promi
   const newHash = await hashPassword(input.newPassword);
   await db.transaction(async (tx) => {
     const [known] = await tx.select({ id: users.id, active: users.active }).from(users).where(eq(users.username, input.username));
-    if (!known || !known.active) throw new DomainError("not_found", `user ${input.username} does not exist or is deactivated`, { username: ["No such active user"] });
+    if (!known?.active) throw new DomainError("not_found", `user ${input.username} does not exist or is deactivated`, { username: ["No such active user"] });
     const failures = await lockAndCountFailedPasswordChecks(tx, { id: known.id, username: input.username });
     if (failures >= MAX_FAILED_PASSWORD_CHECKS) {
       await appendAudit(tx, {
@@ -94,7 +94,7 @@ export async function changeOwnPassword(db: Db, input: ChangeOwnPassword): Promi
       .from(users)
       .where(eq(users.id, known.id))
       .for("update");
-    if (!user || !user.active) throw new DomainError("not_found", `user ${input.username} does not exist or is deactivated`, { username: ["No such active user"] });
+    if (!user?.active) throw new DomainError("not_found", `user ${input.username} does not exist or is deactivated`, { username: ["No such active user"] });
     if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
       await appendAudit(tx, { actor: input.username, action: "user.password_change_failed", entityType: "user", entityId: input.username, after: { via: input.via, cause: "wrong_current_password" } });
       if (failures + 1 >= MAX_FAILED_PASSWORD_CHECKS) {
@@ -144,7 +144,7 @@ export async function resetPassword(db: Db, actor: string, input: { username: st
   const hash = await hashPassword(data.password);
   await db.transaction(async (tx) => {
     const [user] = await tx.select({ id: users.id, active: users.active }).from(users).where(eq(users.username, data.username)).for("update");
-    if (!user || !user.active) throw new DomainError("not_found", `user ${data.username} does not exist or is deactivated`, { username: ["No such active user"] });
+    if (!user?.active) throw new DomainError("not_found", `user ${data.username} does not exist or is deactivated`, { username: ["No such active user"] });
     await storePassword(tx, user.id, hash, true);
     const ended = await tx
       .update(sessions)

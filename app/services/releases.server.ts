@@ -1,6 +1,6 @@
 import { lockEpcisImports, releaseQuarantine } from "./epcis-import.server";
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
-import { z } from "zod";
+import type { z } from "zod";
 import {
   bomLineAlternates,
   bomLines,

@@ -98,7 +98,7 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
       .from(users)
       .where(eq(users.username, username));
     const passwordOk = await verifyPassword(attempt.password, user?.passwordHash ?? dummy);
-    if (!user || !user.active || !passwordOk) {
+    if (!user?.active || !passwordOk) {
       // A name that is no account may be a password typed into the wrong field: it is never stored,
       // only its SHA-256 (enough to see repeated attempts with the same text, and to count them).
       const known = Boolean(user);
@@ -225,7 +225,7 @@ export async function resolveSession(
     from sessions s join users u on u.id = s.user_id
     where s.id_hash = ${idHash} and s.ended_at is null`);
   const row = rows[0];
-  if (!row || !row.active) return { ended: "unknown" };
+  if (!row?.active) return { ended: "unknown" };
   if (row.expired || row.idle) {
     const reason = row.expired ? "expired" : "idle_timeout";
     await signOut(db, sessionId, reason);

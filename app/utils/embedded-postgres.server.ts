@@ -275,7 +275,7 @@ function blockedAt(target: string, user: { uid: number; gid: number } | undefine
     dir = parent;
   }
   for (const folder of chain) {
-    let stat;
+    let stat: ReturnType<typeof statSync>;
     try {
       stat = statSync(folder);
     } catch {

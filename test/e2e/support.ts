@@ -136,5 +136,5 @@ export async function approve(page: Page, number: string, username: string) {
   if (await dialog.getByLabel("User name").count()) await dialog.getByLabel("User name").fill(username);
   await dialog.getByLabel("Password").fill(DEMO_PASSWORD);
   await dialog.getByRole("button", { name: `Sign ${number}` }).click();
-  await expect(page.getByRole("listitem", { name: new RegExp(`^Signature of `) }).first()).toBeVisible();
+  await expect(page.getByRole("listitem", { name: /^Signature of / }).first()).toBeVisible();
 }

@@ -11,7 +11,6 @@ import {
   submitChangeRequest,
   updateChangeRequest,
   withdrawChangeRequest,
-  type Person,
   type Signer,
 } from "../../app/services/change-requests.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";

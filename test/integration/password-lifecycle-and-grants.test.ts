@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { beforeAll, describe, expect, it, inject } from "vitest";
+import { beforeAll, describe, expect, it, } from "vitest";
 import { action as changePasswordAction } from "../../app/routes/account.password";
 import { action as dashboardAction } from "../../app/routes/_index";
 import { action as userAction } from "../../app/routes/users.$username";
@@ -22,7 +22,7 @@ import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { accountProvenanceFlags } from "../../app/queries/account-provenance.server";
 import { analysed } from "../setup/analysis";
-import { createTestDatabase, withDatabase } from "../setup/database";
+import { createTestDatabase, } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 import { signedInPerson } from "../setup/people";
 

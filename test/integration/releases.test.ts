@@ -9,7 +9,7 @@ import { createChangeRequest, signChangeRequest, submitChangeRequest, type Signe
 import { releaseChangeRequests } from "../../app/services/releases.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 type Database = Awaited<ReturnType<typeof createTestDatabase>>;
-import { DomainError } from "../../app/utils/errors.server";
+import type { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import { analysed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";

@@ -14,7 +14,7 @@ import { releaseBoard } from "../../app/queries/releases.server";
 import { storedAnalysis } from "../../app/queries/impact-analysis-currency.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
-import { DomainError } from "../../app/utils/errors.server";
+import type { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import { analysed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";

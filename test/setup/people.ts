@@ -1,4 +1,4 @@
-import { type Role } from "../../policies/ability";
+import type { Role } from "../../policies/ability";
 import type { Signer } from "../../app/services/change-requests.server";
 import { hashSessionId, signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";

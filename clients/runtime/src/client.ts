@@ -360,7 +360,7 @@ export class RuntimeClient {
   private async pullUpcoming(): Promise<void> {
     this.offered = { version: null, digest: null };
     this.lastUpcomingAt = Date.now();
-    let response;
+    let response: Awaited<ReturnType<typeof this.request>>;
     try {
       response = await this.request(this.api("/upcoming"));
     } catch (error) {
