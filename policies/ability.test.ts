@@ -4,7 +4,19 @@
  * fails this test.
  */
 import { describe, expect, it } from "vitest";
-import { ACTIONS, defineAbilityFor, mayEverywhere, record, ROLES, rolesHeldAtEverySite, siteScope, SUBJECTS, type Action, type Role, type SubjectType } from "./ability";
+import {
+  ACTIONS,
+  defineAbilityFor,
+  mayEverywhere,
+  record,
+  ROLES,
+  rolesHeldAtEverySite,
+  siteScope,
+  SUBJECTS,
+  type Action,
+  type Role,
+  type SubjectType,
+} from "./ability";
 
 const SITE_A = 1;
 const SITE_B = 2;
@@ -17,7 +29,18 @@ const EXPECTED_ALL_SITES: Record<Role, string[]> = {
   quality_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail"],
   regulatory_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail"],
   release_manager: [...SEE, "release ChangeRequest"],
-  admin: [...SEE, "create TraceItem", "read AuditTrail", "export AuditTrail", "read User", "create User", "update User", "deactivate User", "create ExternalMaster", "update ExternalMaster"],
+  admin: [
+    ...SEE,
+    "create TraceItem",
+    "read AuditTrail",
+    "export AuditTrail",
+    "read User",
+    "create User",
+    "update User",
+    "deactivate User",
+    "create ExternalMaster",
+    "update ExternalMaster",
+  ],
 };
 /** A grant limited to one site keeps only the site-bound permissions (for that site) and reading materials. */
 const SITE_SCOPED_KEEPS = new Set([...SEE, "create TraceItem", "create ChangeRequest", "update ChangeRequest", "sign ChangeRequest", "release ChangeRequest"]);
@@ -62,8 +85,18 @@ describe("the permission matrix", () => {
   });
 
   it("tells the sites a user's grants reach", () => {
-    expect(siteScope([{ role: "viewer", siteId: 2 }, { role: "engineer", siteId: 1 }])).toEqual([1, 2]);
-    expect(siteScope([{ role: "viewer", siteId: 2 }, { role: "admin", siteId: null }])).toBe("all");
+    expect(
+      siteScope([
+        { role: "viewer", siteId: 2 },
+        { role: "engineer", siteId: 1 },
+      ]),
+    ).toEqual([1, 2]);
+    expect(
+      siteScope([
+        { role: "viewer", siteId: 2 },
+        { role: "admin", siteId: null },
+      ]),
+    ).toBe("all");
     expect(siteScope([])).toEqual([]);
   });
 });
@@ -105,7 +138,17 @@ describe("allowed everywhere (the quarantine release reaches every site)", () =>
   it("only a grant without a site allows it everywhere", () => {
     expect(mayEverywhere([{ role: "engineer", siteId: null }], "create", "TraceItem")).toBe(true);
     expect(mayEverywhere([{ role: "engineer", siteId: 2 }], "create", "TraceItem")).toBe(false);
-    expect(mayEverywhere([{ role: "engineer", siteId: 1 }, { role: "engineer", siteId: 2 }, { role: "viewer", siteId: null }], "create", "TraceItem")).toBe(false);
+    expect(
+      mayEverywhere(
+        [
+          { role: "engineer", siteId: 1 },
+          { role: "engineer", siteId: 2 },
+          { role: "viewer", siteId: null },
+        ],
+        "create",
+        "TraceItem",
+      ),
+    ).toBe(false);
     expect(mayEverywhere([{ role: "viewer", siteId: null }], "create", "TraceItem")).toBe(false);
   });
 });
@@ -150,7 +193,15 @@ describe("mixed-site users for every role pair: role A at CLT, role B at EIN (AD
               if (subjectType === "ChangeRequest") {
                 // A request spanning both sites: the record check passes on one site (the routes
                 // check each site, requireEverySite); the role held at both is neither.
-                expect(rolesHeldAtEverySite([{ role: a, siteId: CLT }, { role: b, siteId: EIN }], [CLT, EIN])).toEqual([]);
+                expect(
+                  rolesHeldAtEverySite(
+                    [
+                      { role: a, siteId: CLT },
+                      { role: b, siteId: EIN },
+                    ],
+                    [CLT, EIN],
+                  ),
+                ).toEqual([]);
               }
             } else {
               // Global subjects: a site-scoped grant reaches them only where the table allows.
@@ -159,9 +210,34 @@ describe("mixed-site users for every role pair: role A at CLT, role B at EIN (AD
           }
         }
         // Signing in a role and releasing count only where that role is held.
-        expect(rolesHeldAtEverySite([{ role: a, siteId: CLT }, { role: b, siteId: EIN }], [CLT])).toEqual([a]);
-        expect(rolesHeldAtEverySite([{ role: a, siteId: CLT }, { role: b, siteId: EIN }], [EIN])).toEqual([b]);
-        expect(mayEverywhere([{ role: a, siteId: CLT }, { role: b, siteId: EIN }], "release", "ChangeRequest")).toBe(false);
+        expect(
+          rolesHeldAtEverySite(
+            [
+              { role: a, siteId: CLT },
+              { role: b, siteId: EIN },
+            ],
+            [CLT],
+          ),
+        ).toEqual([a]);
+        expect(
+          rolesHeldAtEverySite(
+            [
+              { role: a, siteId: CLT },
+              { role: b, siteId: EIN },
+            ],
+            [EIN],
+          ),
+        ).toEqual([b]);
+        expect(
+          mayEverywhere(
+            [
+              { role: a, siteId: CLT },
+              { role: b, siteId: EIN },
+            ],
+            "release",
+            "ChangeRequest",
+          ),
+        ).toBe(false);
       });
     }
   }

@@ -24,12 +24,25 @@ describe("the approval policy", () => {
     expect(separationOfDutiesProblem({ ...base, signerId: 2, role: "quality_reviewer", signerRoles: ["engineer", "admin"] })).toMatch(/do not hold/);
     expect(separationOfDutiesProblem({ ...base, signerId: 2, role: "quality_reviewer", signerRoles: ["quality_reviewer"] })).toBeNull();
     const given = [{ signerId: 2, role: "quality_reviewer" as const }];
-    expect(separationOfDutiesProblem({ ...base, given, signerId: 2, role: "regulatory_reviewer", signerRoles: ["quality_reviewer", "regulatory_reviewer"] })).toMatch(/two required roles/);
-    expect(separationOfDutiesProblem({ ...base, given, signerId: 3, role: "quality_reviewer", signerRoles: ["quality_reviewer"] })).toMatch(/already been given/);
+    expect(
+      separationOfDutiesProblem({ ...base, given, signerId: 2, role: "regulatory_reviewer", signerRoles: ["quality_reviewer", "regulatory_reviewer"] }),
+    ).toMatch(/two required roles/);
+    expect(separationOfDutiesProblem({ ...base, given, signerId: 3, role: "quality_reviewer", signerRoles: ["quality_reviewer"] })).toMatch(
+      /already been given/,
+    );
     expect(separationOfDutiesProblem({ ...base, given, signerId: 3, role: "regulatory_reviewer", signerRoles: ["regulatory_reviewer"] })).toBeNull();
     expect(allApprovalsGiven(required, given)).toBe(false);
     expect(allApprovalsGiven(required, [...given, { signerId: 3, role: "regulatory_reviewer" }])).toBe(true);
     const qualityOnly = requiredApprovals([change({})]);
-    expect(separationOfDutiesProblem({ authorId: 1, required: qualityOnly, given: [], signerId: 3, role: "regulatory_reviewer", signerRoles: ["regulatory_reviewer"] })).toMatch(/does not need/);
+    expect(
+      separationOfDutiesProblem({
+        authorId: 1,
+        required: qualityOnly,
+        given: [],
+        signerId: 3,
+        role: "regulatory_reviewer",
+        signerRoles: ["regulatory_reviewer"],
+      }),
+    ).toMatch(/does not need/);
   });
 });

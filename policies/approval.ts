@@ -46,9 +46,7 @@ export function requiredApprovals(changes: readonly ChangeFacts[]): RequiredAppr
     }
   }
   if (changes.length === 0) byRole.set("quality_reviewer", new Set([APPROVAL_RULES[0]!.reason]));
-  return (["quality_reviewer", "regulatory_reviewer"] as const)
-    .filter((role) => byRole.has(role))
-    .map((role) => ({ role, reasons: [...byRole.get(role)!] }));
+  return (["quality_reviewer", "regulatory_reviewer"] as const).filter((role) => byRole.has(role)).map((role) => ({ role, reasons: [...byRole.get(role)!] }));
 }
 
 export interface GivenApproval {

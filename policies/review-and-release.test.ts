@@ -18,16 +18,29 @@ describe("review and release", () => {
 
   it("knows whether someone reviews at all", () => {
     expect(holdsReviewerRole([{ role: "regulatory_reviewer", siteId: CLT }])).toBe(true);
-    expect(holdsReviewerRole([{ role: "engineer", siteId: null }, { role: "release_manager", siteId: EIN }])).toBe(false);
+    expect(
+      holdsReviewerRole([
+        { role: "engineer", siteId: null },
+        { role: "release_manager", siteId: EIN },
+      ]),
+    ).toBe(false);
     expect(holdsReviewerRole([])).toBe(false);
   });
 
   it("releases only where a release manager grant reaches", () => {
-    const atEin = [{ role: "release_manager", siteId: EIN }, { role: "quality_reviewer", siteId: CLT }] as const;
+    const atEin = [
+      { role: "release_manager", siteId: EIN },
+      { role: "quality_reviewer", siteId: CLT },
+    ] as const;
     expect(mayReleaseAt(atEin, EIN)).toBe(true);
     expect(mayReleaseAt(atEin, CLT)).toBe(false);
     expect(releaseSiteIds(atEin)).toEqual([EIN]);
-    expect(releaseSiteIds([{ role: "release_manager", siteId: CLT }, { role: "release_manager", siteId: EIN }])).toEqual([EIN, CLT]);
+    expect(
+      releaseSiteIds([
+        { role: "release_manager", siteId: CLT },
+        { role: "release_manager", siteId: EIN },
+      ]),
+    ).toEqual([EIN, CLT]);
     expect(releaseSiteIds([{ role: "release_manager", siteId: null }])).toBeNull();
     expect(releaseSiteIds([{ role: "engineer", siteId: null }])).toEqual([]);
     expect(mayReleaseAt([{ role: "release_manager", siteId: null }], CLT)).toBe(true);

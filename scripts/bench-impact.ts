@@ -75,7 +75,9 @@ async function main() {
     const [{ edges }] = (await database.client`select count(*)::int as edges from genealogy_edges`) as unknown as [{ edges: number }];
     if (edges < 3_000_000) {
       if (!values.seed || edges > 0) {
-        console.error(`bench:impact needs the large plant (${edges.toLocaleString("en")} edges here). Load it into an empty data dir:\n  C981_DATA_DIR=${values["data-dir"]} npm run db:seed -- --scale large\nor run npm run bench:impact -- --seed (about 3 minutes).`);
+        console.error(
+          `bench:impact needs the large plant (${edges.toLocaleString("en")} edges here). Load it into an empty data dir:\n  C981_DATA_DIR=${values["data-dir"]} npm run db:seed -- --scale large\nor run npm run bench:impact -- --seed (about 3 minutes).`,
+        );
         process.exitCode = 1;
         return;
       }
@@ -88,24 +90,48 @@ async function main() {
     const index = await genealogyIndexOf(database.client).refresh();
     const loadMs = performance.now() - started;
     const graph = index.graph;
-    console.log(`C-981 bench:impact — PostgreSQL at ${database.embedded ? `embedded (${values["data-dir"]})` : "DATABASE_URL"}, node ${process.version}, ${RUNS} runs`);
+    console.log(
+      `C-981 bench:impact — PostgreSQL at ${database.embedded ? `embedded (${values["data-dir"]})` : "DATABASE_URL"}, node ${process.version}, ${RUNS} runs`,
+    );
     console.log(
       `genealogy index: ${index.items.toLocaleString("en")} items, ${index.edges.toLocaleString("en")} edges, loaded in ${(loadMs / 1000).toFixed(1)} s; arrays ${(graph.byteSize / 1e6).toFixed(1)} MB (${(graph.byteSize / (index.edges / 1e6) / 1e6).toFixed(1)} MB per million edges with their items); RSS +${((process.memoryUsage().rss - rssBefore) / 1e6).toFixed(0)} MB`,
     );
 
     // --- the impact analysis of a change to a mid-tier material ------------------------------------
-    const [material] = (await database.client`select m.id, count(ti.id)::int as items from materials m join trace_items ti on ti.material_id = m.id join sites s on s.id = ti.site_id and s.code = ${SITE} where m.part_number = ${MATERIAL} group by m.id`) as unknown as { id: number; items: number }[];
+    const [material] =
+      (await database.client`select m.id, count(ti.id)::int as items from materials m join trace_items ti on ti.material_id = m.id join sites s on s.id = ti.site_id and s.code = ${SITE} where m.part_number = ${MATERIAL} group by m.id`) as unknown as {
+        id: number;
+        items: number;
+      }[];
     const [site] = (await database.client`select id from sites where code = ${SITE}`) as unknown as { id: number }[];
     let [cr] = (await database.client`select number from change_requests where title = 'bench:impact' order by id limit 1`) as unknown as { number: string }[];
     if (!cr) {
-      const [engineer] = (await database.client`select id, username, display_name from users where username = 'emil.engineer'`) as unknown as { id: number; username: string; display_name: string }[];
-      cr = await createChangeRequest(database.db, { id: engineer!.id, username: engineer!.username, displayName: engineer!.display_name }, {
-        title: "bench:impact",
-        justification: "benchmark of the impact analysis on the large plant",
-        riskAssessment: "none: a benchmark change request, never submitted",
-        legacyDataPlan: "grandfather",
-        changes: [{ kind: "tracking", material: MATERIAL, sites: [SITE], trackingMode: "lot", containerTracking: false, identifierFormatCodes: ["EIN-LOT"], consumptionScan: "verify" }],
-      });
+      const [engineer] = (await database.client`select id, username, display_name from users where username = 'emil.engineer'`) as unknown as {
+        id: number;
+        username: string;
+        display_name: string;
+      }[];
+      cr = await createChangeRequest(
+        database.db,
+        { id: engineer!.id, username: engineer!.username, displayName: engineer!.display_name },
+        {
+          title: "bench:impact",
+          justification: "benchmark of the impact analysis on the large plant",
+          riskAssessment: "none: a benchmark change request, never submitted",
+          legacyDataPlan: "grandfather",
+          changes: [
+            {
+              kind: "tracking",
+              material: MATERIAL,
+              sites: [SITE],
+              trackingMode: "lot",
+              containerTracking: false,
+              identifierFormatCodes: ["EIN-LOT"],
+              consumptionScan: "verify",
+            },
+          ],
+        },
+      );
     }
     await computeImpactAnalysis(database.db, cr.number); // warm-up
     const analysis = await time(RUNS, () => computeImpactAnalysis(database.db, cr!.number));
@@ -136,22 +162,40 @@ async function main() {
         return Number(r!.n);
       }),
     );
-    const ownIds = ((await database.client`select id from trace_items where material_id = ${material!.id} and site_id = ${site!.id}`) as unknown as { id: string }[]).map((r) => Number(r.id));
+    const ownIds = (
+      (await database.client`select id from trace_items where material_id = ${material!.id} and site_id = ${site!.id}`) as unknown as { id: string }[]
+    ).map((r) => Number(r.id));
     const bfs = await time(RUNS, () => plainBfs(graph, ownIds));
     header(`impact analysis: ${MATERIAL} at ${SITE} (${material!.items.toLocaleString("en")} items) → lot`);
     row("bare WITH RECURSIVE … UNION (reach only)", bare.ms, `${bare.last.toLocaleString("en")} reached`);
     row("same, planner steered to index nested loops", bareNested.ms, `${bareNested.last.toLocaleString("en")} reached`);
     row("full analysis, recursive query (reference)", reference.ms, identical ? "byte-identical" : "DIFFERENT", "");
-    row("full analysis, genealogy index", analysis.ms, `${Number(reach.counts!.itemsReached).toLocaleString("en")} reached, ${reach.count.toLocaleString("en")} finished`, `${(median(bare.ms) / median(analysis.ms)).toFixed(1)}× faster than bare (${(median(bareNested.ms) / median(analysis.ms)).toFixed(1)}× than steered)`);
-    row("plain in-memory BFS, same edges (the limit)", bfs.ms, `${bfs.last.toLocaleString("en")} reached`, `analysis = ${(median(analysis.ms) / median(bfs.ms)).toFixed(1)}× the BFS`);
+    row(
+      "full analysis, genealogy index",
+      analysis.ms,
+      `${Number(reach.counts!.itemsReached).toLocaleString("en")} reached, ${reach.count.toLocaleString("en")} finished`,
+      `${(median(bare.ms) / median(analysis.ms)).toFixed(1)}× faster than bare (${(median(bareNested.ms) / median(analysis.ms)).toFixed(1)}× than steered)`,
+    );
+    row(
+      "plain in-memory BFS, same edges (the limit)",
+      bfs.ms,
+      `${bfs.last.toLocaleString("en")} reached`,
+      `analysis = ${(median(analysis.ms) / median(bfs.ms)).toFixed(1)}× the BFS`,
+    );
 
     // --- a forward recall trace from a raw lot ------------------------------------------------------
-    const [lot] = (await database.client`select id, identifier from trace_items where identifier = 'GR00000123'`) as unknown as { id: string; identifier: string }[];
+    const [lot] = (await database.client`select id, identifier from trace_items where identifier = 'GR00000123'`) as unknown as {
+      id: string;
+      identifier: string;
+    }[];
     const lotId = Number(lot!.id);
     const topTierRows = (await database.client`
       select distinct p.part_number, s.code from bom_lines b join materials p on p.id = b.parent_material_id join sites s on s.id = b.site_id
       where not exists (select 1 from bom_lines c where c.site_id = b.site_id and c.component_material_id = b.parent_material_id)
-        and not exists (select 1 from bom_line_alternates a join bom_lines l on l.id = a.bom_line_id where l.site_id = b.site_id and a.material_id = b.parent_material_id)`) as unknown as { part_number: string; code: string }[];
+        and not exists (select 1 from bom_line_alternates a join bom_lines l on l.id = a.bom_line_id where l.site_id = b.site_id and a.material_id = b.parent_material_id)`) as unknown as {
+      part_number: string;
+      code: string;
+    }[];
     const topTier = new Set(topTierRows.map((r) => `${r.part_number}|${r.code}`));
     const recall = await time(RUNS * 2, () => recallFinished(graph, lotId, (p, s) => topTier.has(`${p}|${s}`)));
     const recallSql = await time(Math.min(5, RUNS), () => recallFrom(database.db, { itemId: lotId, sites: null }));
@@ -165,11 +209,25 @@ async function main() {
     header(`recall: raw lot ${lot!.identifier} → every finished item`);
     row("bare WITH RECURSIVE … UNION (reach only)", bareLot.ms, `${bareLot.last.toLocaleString("en")} reached`);
     row("explorer recall, SQL walk by tiers", recallSql.ms, `${recallSql.last?.rows.length ?? 0} finished`);
-    row("recall trace, genealogy index", recall.ms, `${recall.last.certain.length} certain, ${recall.last.candidate.length} candidate`, `bare reach ÷ recall = ${(median(bareLot.ms) / median(recall.ms)).toFixed(1)}× (the recall also classifies every path)`);
-    row("plain in-memory BFS, same edges (the limit)", bfsLot.ms, `${bfsLot.last.toLocaleString("en")} reached`, `recall = ${(median(recall.ms) / median(bfsLot.ms)).toFixed(1)}× the BFS`);
+    row(
+      "recall trace, genealogy index",
+      recall.ms,
+      `${recall.last.certain.length} certain, ${recall.last.candidate.length} candidate`,
+      `bare reach ÷ recall = ${(median(bareLot.ms) / median(recall.ms)).toFixed(1)}× (the recall also classifies every path)`,
+    );
+    row(
+      "plain in-memory BFS, same edges (the limit)",
+      bfsLot.ms,
+      `${bfsLot.last.toLocaleString("en")} reached`,
+      `recall = ${(median(recall.ms) / median(bfsLot.ms)).toFixed(1)}× the BFS`,
+    );
 
     // --- the explorer's first screen ----------------------------------------------------------------
-    const samples = (await database.client`select id, identifier from trace_items where identifier in ('GS00001234', 'GR00000123', 'GF00012345', 'GA00004321') order by identifier`) as unknown as { id: string; identifier: string }[];
+    const samples =
+      (await database.client`select id, identifier from trace_items where identifier in ('GS00001234', 'GR00000123', 'GF00012345', 'GA00004321') order by identifier`) as unknown as {
+        id: string;
+        identifier: string;
+      }[];
     const screens: number[] = [];
     for (const s of samples) {
       await exploreGenealogy(database.db, { itemId: Number(s.id), sites: null });
@@ -180,7 +238,10 @@ async function main() {
 
     const results = [
       [`impact analysis median ${median(analysis.ms).toFixed(0)} ms ≤ 500 ms`, median(analysis.ms) <= 500],
-      [`impact analysis ${(median(bare.ms) / median(analysis.ms)).toFixed(1)}× faster than the bare recursive query as PostgreSQL plans it (≥ 4×; ${(median(bareNested.ms) / median(analysis.ms)).toFixed(1)}× against the same query steered to index nested loops)`, median(bare.ms) / median(analysis.ms) >= 4],
+      [
+        `impact analysis ${(median(bare.ms) / median(analysis.ms)).toFixed(1)}× faster than the bare recursive query as PostgreSQL plans it (≥ 4×; ${(median(bareNested.ms) / median(analysis.ms)).toFixed(1)}× against the same query steered to index nested loops)`,
+        median(bare.ms) / median(analysis.ms) >= 4,
+      ],
       [`index and reference analyses byte-identical`, identical],
       [`recall trace median ${median(recall.ms).toFixed(1)} ms ≤ 50 ms`, median(recall.ms) <= 50],
       [`explorer first screen median ${median(screens).toFixed(0)} ms ≤ 200 ms`, median(screens) <= 200],

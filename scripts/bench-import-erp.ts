@@ -71,7 +71,11 @@ async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number
 
 export async function benchImportErp(
   database: Database,
-  options: { rows?: number; log?: (line: string) => void; /** Called right before and right after the import (e.g. to read CPU clocks). */ around?: (phase: "before" | "after") => void } = {},
+  options: {
+    rows?: number;
+    log?: (line: string) => void /** Called right before and right after the import (e.g. to read CPU clocks). */;
+    around?: (phase: "before" | "after") => void;
+  } = {},
 ): Promise<ErpBenchFigures> {
   const rows = options.rows ?? 100_000;
   const log = options.log ?? (() => {});
@@ -82,11 +86,15 @@ export async function benchImportErp(
     const parts = (await database.client`select part_number from materials order by part_number`).map((r) => r.part_number as string);
     await writeErpCsv(file, rows, sites, parts);
     const fileBytes = statSync(file).size;
-    log(`generated ${rows.toLocaleString("en")} ERP rows (${(fileBytes / 1024 / 1024).toFixed(1)} MB) for sites ${sites.join(", ") || "(none: no site column values)"}`);
+    log(
+      `generated ${rows.toLocaleString("en")} ERP rows (${(fileBytes / 1024 / 1024).toFixed(1)} MB) for sites ${sites.join(", ") || "(none: no site column values)"}`,
+    );
 
     global.gc?.();
     options.around?.("before");
-    const imported = await measured(() => importExternalSnapshot(database.db, "bench:import-erp", { system: "erp", fileName: "erp-snapshot.csv", source: () => createReadStream(file) }));
+    const imported = await measured(() =>
+      importExternalSnapshot(database.db, "bench:import-erp", { system: "erp", fileName: "erp-snapshot.csv", source: () => createReadStream(file) }),
+    );
     options.around?.("after");
     if (!imported.value.ok) throw new Error(`the generated file was refused: ${JSON.stringify(imported.value.errors.slice(0, 5))}`);
     if (imported.value.rows !== rows) throw new Error(`imported ${imported.value.rows} rows, expected ${rows}`);
@@ -122,13 +130,20 @@ export function printErpBench(f: ErpBenchFigures): void {
   const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
   console.log(`\nERP snapshot CSV: ${f.rows.toLocaleString("en")} rows, ${(f.fileBytes / 1024 / 1024).toFixed(1)} MB`);
   console.log(`${"".padEnd(44)} ${"ms".padStart(8)} ${"rows/s".padStart(10)} ${"peak RSS".padStart(10)}`);
-  console.log(`${"C-981 import (parse, zod, snapshot, view)".padEnd(44)} ${f.import.ms.toFixed(0).padStart(8)} ${f.import.rowsPerSecond.toLocaleString("en").padStart(10)} ${mb(f.import.peakRssBytes).padStart(10)}`);
-  console.log(`${"bare COPY of the same file".padEnd(44)} ${f.copy.ms.toFixed(0).padStart(8)} ${f.copy.rowsPerSecond.toLocaleString("en").padStart(10)} ${mb(f.copy.peakRssBytes).padStart(10)}`);
+  console.log(
+    `${"C-981 import (parse, zod, snapshot, view)".padEnd(44)} ${f.import.ms.toFixed(0).padStart(8)} ${f.import.rowsPerSecond.toLocaleString("en").padStart(10)} ${mb(f.import.peakRssBytes).padStart(10)}`,
+  );
+  console.log(
+    `${"bare COPY of the same file".padEnd(44)} ${f.copy.ms.toFixed(0).padStart(8)} ${f.copy.rowsPerSecond.toLocaleString("en").padStart(10)} ${mb(f.copy.peakRssBytes).padStart(10)}`,
+  );
   console.log(`ratio import / COPY: ${f.ratio.toFixed(1)}x; target ≥ ${f.targetRowsPerSecond.toLocaleString("en")} rows/s: ${f.met ? "met" : "NOT MET"}`);
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { "data-dir": { type: "string", default: ".data-bench-import" }, rows: { type: "string", default: "100000" } }, strict: true });
+  const { values } = parseArgs({
+    options: { "data-dir": { type: "string", default: ".data-bench-import" }, rows: { type: "string", default: "100000" } },
+    strict: true,
+  });
   const env = readEnv({ ...process.env, C981_DATA_DIR: values["data-dir"] });
   const database = await openDatabase(env, { max: 4 });
   try {

@@ -73,7 +73,14 @@ function eventAt(i: number): object {
     case 1:
       return { type: "ObjectEvent", ...base(i), action: "ADD", bizStep: "commissioning", epcList: [sgtin(item, i), sgtin(item, i + EVENTS)] };
     case 2:
-      return { type: "AggregationEvent", ...base(i), action: "ADD", bizStep: "packing", parentID: sscc(i), childEPCs: [sgtin(item, i - 2), sgtin(item, i - 2 + EVENTS)] };
+      return {
+        type: "AggregationEvent",
+        ...base(i),
+        action: "ADD",
+        bizStep: "packing",
+        parentID: sscc(i),
+        childEPCs: [sgtin(item, i - 2), sgtin(item, i - 2 + EVENTS)],
+      };
     case 3:
       return {
         type: "TransformationEvent",
@@ -83,7 +90,15 @@ function eventAt(i: number): object {
         outputQuantityList: [{ epcClass: lgtin(lotItem === SERIAL_ITEMS + LOT_ITEMS ? SERIAL_ITEMS + 1 : lotItem + 1, `P${i}`), quantity: 12, uom: "KGM" }],
       };
     default:
-      return { type: "TransactionEvent", ...base(i), action: "OBSERVE", bizStep: "shipping", bizTransactionList: [{ type: "po", bizTransaction: `urn:epcglobal:cbv:bt:0614141000005:PO${i}` }], parentID: sscc(i - 2), epcList: [sgtin(item, i - 4)] };
+      return {
+        type: "TransactionEvent",
+        ...base(i),
+        action: "OBSERVE",
+        bizStep: "shipping",
+        bizTransactionList: [{ type: "po", bizTransaction: `urn:epcglobal:cbv:bt:0614141000005:PO${i}` }],
+        parentID: sscc(i - 2),
+        epcList: [sgtin(item, i - 4)],
+      };
   }
 }
 
@@ -92,7 +107,9 @@ async function writeDocument(file: string): Promise<number> {
   const write = async (text: string) => {
     if (!out.write(text)) await once(out, "drain");
   };
-  await write(`{"@context":["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2025-01-01T00:00:00Z","epcisBody":{"eventList":[`);
+  await write(
+    `{"@context":["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2025-01-01T00:00:00Z","epcisBody":{"eventList":[`,
+  );
   for (let i = 0; i < EVENTS; i++) await write((i ? "," : "") + JSON.stringify(eventAt(i)));
   await write("]}}");
   out.end();
@@ -182,9 +199,56 @@ async function seedMasterData(database: Database): Promise<void> {
 }
 
 const COPIED: { table: string; columns: string[] }[] = [
-  { table: "trace_items", columns: ["kind", "identifier", "material_id", "site_id", "quantity", "unit", "status", "created_at", "provenance_kind", "provenance_file_digest", "provenance_event_id"] },
-  { table: "genealogy_edges", columns: ["event_ref", "kind", "input_item_id", "output_item_id", "quantity", "unit", "site_id", "occurred_at", "provenance_kind", "provenance_file_digest", "provenance_event_id"] },
-  { table: "epcis_events", columns: ["event_key", "from_event_id", "type", "event_time", "content_hash", "file_digest", "event_index", "site_id", "status", "unknown_gtins", "body", "imported_at", "applied_at"] },
+  {
+    table: "trace_items",
+    columns: [
+      "kind",
+      "identifier",
+      "material_id",
+      "site_id",
+      "quantity",
+      "unit",
+      "status",
+      "created_at",
+      "provenance_kind",
+      "provenance_file_digest",
+      "provenance_event_id",
+    ],
+  },
+  {
+    table: "genealogy_edges",
+    columns: [
+      "event_ref",
+      "kind",
+      "input_item_id",
+      "output_item_id",
+      "quantity",
+      "unit",
+      "site_id",
+      "occurred_at",
+      "provenance_kind",
+      "provenance_file_digest",
+      "provenance_event_id",
+    ],
+  },
+  {
+    table: "epcis_events",
+    columns: [
+      "event_key",
+      "from_event_id",
+      "type",
+      "event_time",
+      "content_hash",
+      "file_digest",
+      "event_index",
+      "site_id",
+      "status",
+      "unknown_gtins",
+      "body",
+      "imported_at",
+      "applied_at",
+    ],
+  },
 ];
 
 /**
@@ -219,7 +283,11 @@ async function bareCopy(database: Database): Promise<{ ms: number; rows: number 
 async function benchErpCsv(database: Database, pgData: string | null): Promise<ErpBenchFigures & { cpu: { own: number; server: number | null } }> {
   // The EPCIS half's samples must not count as the CSV half's peak: it measures its own.
   const clocks: Record<string, { own: number; server: number | null }> = {};
-  const figures = await benchImportErp(database, { rows: ERP_ROWS, log: (line) => console.log(`\n${line}`), around: (phase) => (clocks[phase] = { own: ownCpuSeconds(), server: serverCpuSeconds(pgData) }) });
+  const figures = await benchImportErp(database, {
+    rows: ERP_ROWS,
+    log: (line) => console.log(`\n${line}`),
+    around: (phase) => (clocks[phase] = { own: ownCpuSeconds(), server: serverCpuSeconds(pgData) }),
+  });
   const { before, after } = clocks as { before: { own: number; server: number | null }; after: { own: number; server: number | null } };
   return { ...figures, cpu: { own: after.own - before.own, server: before.server !== null && after.server !== null ? after.server - before.server : null } };
 }
@@ -255,26 +323,40 @@ async function main(): Promise<number> {
     const epcisMet = eventsPerSecond >= TARGET_EVENTS_PER_SECOND;
     const serverCpu = cpuBefore.server !== null && cpuAfter.server !== null ? cpuAfter.server - cpuBefore.server : null;
     console.log(`\nEPCIS import (one streamed pass: check + apply in one transaction, through the product's service)`);
-    console.log(`  events          ${EVENTS.toLocaleString("en")} (applied ${result.applied.toLocaleString("en")}, items ${result.itemsCreated.toLocaleString("en")}, edges ${result.edgesCreated.toLocaleString("en")})`);
+    console.log(
+      `  events          ${EVENTS.toLocaleString("en")} (applied ${result.applied.toLocaleString("en")}, items ${result.itemsCreated.toLocaleString("en")}, edges ${result.edgesCreated.toLocaleString("en")})`,
+    );
     console.log(`  time            ${(importMs / 1000).toFixed(2)} s`);
     console.log(`  events/s        ${eventsPerSecond.toLocaleString("en")}`);
     console.log(`  bare COPY       ${copy.rows.toLocaleString("en")} rows (the same items, edges and stored events) in ${(copy.ms / 1000).toFixed(2)} s`);
     console.log(`  ratio           import takes ${(importMs / copy.ms).toFixed(1)}x the bare COPY`);
     console.log(`  peak RSS        ${mb(epcisPeak)} (before import ${mb(rssBefore)}; document ${mb(bytes)})`);
-    console.log(`  CPU             this process ${(cpuAfter.own - cpuBefore.own).toFixed(1)} s, PostgreSQL ${serverCpu === null ? "unknown (external server)" : `${serverCpu.toFixed(1)} s`}, in ${(importMs / 1000).toFixed(1)} s of wall time`);
+    console.log(
+      `  CPU             this process ${(cpuAfter.own - cpuBefore.own).toFixed(1)} s, PostgreSQL ${serverCpu === null ? "unknown (external server)" : `${serverCpu.toFixed(1)} s`}, in ${(importMs / 1000).toFixed(1)} s of wall time`,
+    );
 
     const csv = await benchErpCsv(database, pgData);
     console.log(`\nERP snapshot CSV import (streamed parse + checks, snapshot history, current view replaced; one transaction, through the product's service)`);
     console.log(`  rows            ${csv.rows.toLocaleString("en")} (${(csv.fileBytes / 1024 / 1024).toFixed(1)} MB)`);
     console.log(`  time            ${(csv.import.ms / 1000).toFixed(2)} s`);
     console.log(`  rows/s          ${csv.import.rowsPerSecond.toLocaleString("en")}`);
-    console.log(`  bare COPY       the same file into a bare table in ${(csv.copy.ms / 1000).toFixed(3)} s (${csv.copy.rowsPerSecond.toLocaleString("en")} rows/s)`);
+    console.log(
+      `  bare COPY       the same file into a bare table in ${(csv.copy.ms / 1000).toFixed(3)} s (${csv.copy.rowsPerSecond.toLocaleString("en")} rows/s)`,
+    );
     console.log(`  ratio           import takes ${csv.ratio.toFixed(1)}x the bare COPY`);
-    console.log(`  peak RSS        ${mb(csv.import.peakRssBytes)} (${mb(csv.import.startRssBytes)} when it started, after the EPCIS half; +${mb(Math.max(0, csv.import.peakRssBytes - csv.import.startRssBytes))})`);
-    console.log(`  CPU             this process ${csv.cpu.own.toFixed(2)} s, PostgreSQL ${csv.cpu.server === null ? "unknown (external server)" : `${csv.cpu.server.toFixed(2)} s`}, in ${(csv.import.ms / 1000).toFixed(2)} s of wall time`);
+    console.log(
+      `  peak RSS        ${mb(csv.import.peakRssBytes)} (${mb(csv.import.startRssBytes)} when it started, after the EPCIS half; +${mb(Math.max(0, csv.import.peakRssBytes - csv.import.startRssBytes))})`,
+    );
+    console.log(
+      `  CPU             this process ${csv.cpu.own.toFixed(2)} s, PostgreSQL ${csv.cpu.server === null ? "unknown (external server)" : `${csv.cpu.server.toFixed(2)} s`}, in ${(csv.import.ms / 1000).toFixed(2)} s of wall time`,
+    );
 
-    console.log(`\n${verdict(epcisMet)}  EPCIS ${eventsPerSecond.toLocaleString("en")} events/s (target ≥ ${TARGET_EVENTS_PER_SECOND.toLocaleString("en")}); ${(importMs / copy.ms).toFixed(1)}x the bare COPY; peak RSS ${mb(epcisPeak)}`);
-    console.log(`${verdict(csv.met)}  ERP CSV ${csv.import.rowsPerSecond.toLocaleString("en")} rows/s (target ≥ ${csv.targetRowsPerSecond.toLocaleString("en")}); ${csv.ratio.toFixed(1)}x the bare COPY; peak RSS ${mb(csv.import.peakRssBytes)}`);
+    console.log(
+      `\n${verdict(epcisMet)}  EPCIS ${eventsPerSecond.toLocaleString("en")} events/s (target ≥ ${TARGET_EVENTS_PER_SECOND.toLocaleString("en")}); ${(importMs / copy.ms).toFixed(1)}x the bare COPY; peak RSS ${mb(epcisPeak)}`,
+    );
+    console.log(
+      `${verdict(csv.met)}  ERP CSV ${csv.import.rowsPerSecond.toLocaleString("en")} rows/s (target ≥ ${csv.targetRowsPerSecond.toLocaleString("en")}); ${csv.ratio.toFixed(1)}x the bare COPY; peak RSS ${mb(csv.import.peakRssBytes)}`,
+    );
     console.log(`  process maxRSS  ${mb(process.resourceUsage().maxRSS * 1024)} over the whole run`);
     return epcisMet && csv.met ? 0 : 2;
   } finally {

@@ -121,7 +121,12 @@ function bareServer(body: Buffer, etag: string): http.Server {
       res.end();
       return;
     }
-    res.writeHead(200, { "Content-Type": "application/jose+json; charset=utf-8", "Content-Length": body.length, ETag: etag, "Cache-Control": "private, no-cache" });
+    res.writeHead(200, {
+      "Content-Type": "application/jose+json; charset=utf-8",
+      "Content-Length": body.length,
+      ETag: etag,
+      "Cache-Control": "private, no-cache",
+    });
     res.end(body);
   });
 }
@@ -254,7 +259,14 @@ async function main() {
 
     const table = [
       ["path", "server", "req/s", "p99 ms", "CPU µs/req", "portal/bare"],
-      ...rows.map((r) => [r.path, r.server, fmt(r.run.requestsPerSecond), String(r.run.p99), fmt(r.run.cpuMicrosPerRequest ?? 0), r.ratio === undefined ? "" : `${fmt(r.ratio, 2)}×`]),
+      ...rows.map((r) => [
+        r.path,
+        r.server,
+        fmt(r.run.requestsPerSecond),
+        String(r.run.p99),
+        fmt(r.run.cpuMicrosPerRequest ?? 0),
+        r.ratio === undefined ? "" : `${fmt(r.ratio, 2)}×`,
+      ]),
     ];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     log("");
@@ -277,8 +289,12 @@ async function main() {
     for (const r of fast) log(`${verdict(r.ratio! >= TARGET_RATIO)}  ${r.path}: portal/bare ${fmt(r.ratio!, 2)}× (target ≥ ${TARGET_RATIO}×)`);
     for (const r of fast) log(`${verdict(r.run.p99 < TARGET_P99_MS)}  ${r.path}: p99 ${r.run.p99} ms (target < ${TARGET_P99_MS} ms)`);
     log(`${verdict(perRequest.length === 0)}  queries caused by requests: ${perRequest.length} in ${fmt(portalRequests)} (target 0)`);
-    log(`machine: ${os.cpus().length} cores, load average ${fmt(loadBefore, 2)} before the runs, ${fmt(os.loadavg()[0]!, 2)} after (the runs themselves add about 2)`);
-    log(`(one run on a shared machine: figures move by 10–20 % between runs; a FAIL here does not fail the command. ${fmt((Date.now() - started) / 1000)} s in all)`);
+    log(
+      `machine: ${os.cpus().length} cores, load average ${fmt(loadBefore, 2)} before the runs, ${fmt(os.loadavg()[0]!, 2)} after (the runs themselves add about 2)`,
+    );
+    log(
+      `(one run on a shared machine: figures move by 10–20 % between runs; a FAIL here does not fail the command. ${fmt((Date.now() - started) / 1000)} s in all)`,
+    );
   } finally {
     await cleanup();
     process.removeListener("SIGINT", onSignal);

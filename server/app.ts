@@ -23,7 +23,10 @@ const defaultRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 
 export interface PortalServerOptions {
   database: Pick<Database, "db" | "client">;
-  env: Pick<Env, "C981_TRUST_PROXY"> & Partial<Pick<Env, "C981_FORM_MAX_BYTES" | "C981_CACHE_CHECK_SECONDS" | "C981_STALE_IF_ERROR_SECONDS" | "C981_SIGNING_KEYS_DIR" | "C981_STATUS_REPORTS_PER_MINUTE">>;
+  env: Pick<Env, "C981_TRUST_PROXY"> &
+    Partial<
+      Pick<Env, "C981_FORM_MAX_BYTES" | "C981_CACHE_CHECK_SECONDS" | "C981_STALE_IF_ERROR_SECONDS" | "C981_SIGNING_KEYS_DIR" | "C981_STATUS_REPORTS_PER_MINUTE">
+    >;
   /** The Remix production build. Without it only the machine endpoints answer (tests). */
   build?: ServerBuild;
   /** Where build/client lives; the repository root by default. */
@@ -79,7 +82,14 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   const health = createHealth({ db, keysDir: env.C981_SIGNING_KEYS_DIR });
   app.get("/livez", (_req, res) => void res.setHeader("Cache-Control", "no-store").json({ status: "ok" }));
   app.get(["/readyz", "/healthz"], (_req, res, next) => {
-    health.readiness().then((body) => res.setHeader("Cache-Control", "no-store").status(body.status === "ok" ? 200 : 503).json(body), next);
+    health.readiness().then(
+      (body) =>
+        res
+          .setHeader("Cache-Control", "no-store")
+          .status(body.status === "ok" ? 200 : 503)
+          .json(body),
+      next,
+    );
   });
 
   // The public signing keys (RFC 7517), for runtimes and anyone verifying a rule set offline; held
@@ -91,7 +101,10 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
       res.type("application/jwk-set+json").send(JSON.stringify(jwks));
     } catch {
       res.setHeader("Retry-After", String(Math.ceil(runtimeApi.cache.checkMs / 1000)));
-      res.status(503).type("application/problem+json").send(JSON.stringify({ type: "about:blank", title: "Database unavailable", status: 503 }));
+      res
+        .status(503)
+        .type("application/problem+json")
+        .send(JSON.stringify({ type: "about:blank", title: "Database unavailable", status: 503 }));
     }
   });
 

@@ -56,7 +56,10 @@ async function removeStaleUploads(): Promise<void> {
     const full = path.join(tmp, name);
     const stat = await fs.stat(full).catch(() => undefined);
     if (!stat || Date.now() - stat.mtimeMs < 3600_000) continue;
-    await fs.rm(full, { recursive: true, force: true }).then(() => removed++, () => {});
+    await fs.rm(full, { recursive: true, force: true }).then(
+      () => removed++,
+      () => {},
+    );
   }
   if (removed) log(`C-981: removed ${removed} stale EPCIS upload folder(s) from ${tmp}.`);
 }
@@ -76,21 +79,33 @@ async function main() {
       wake = () => (clearTimeout(timer), resolve());
     });
 
-  const [{ default: postgres }, { openDatabase, registerDatabase }, { readEnv }, { prepareDatabase }, { loadKeyRing }, { renewExpiring }, { buildIfNeeded }, { createPortalServer }, { genealogyIndexOf }, faults, { signingState }, { EmbeddedPostgresError }] =
-    await Promise.all([
-      import("postgres"),
-      import("../app/utils/db.server"),
-      import("../app/utils/env.server"),
-      import("./prepare-database"),
-      import("../app/utils/signing.server"),
-      import("../app/services/keys.server"),
-      import("./build-if-needed"),
-      import("./app"),
-      import("../app/services/genealogy-index.server"),
-      import("./db-faults"),
-      import("./health"),
-      import("../app/utils/embedded-postgres.server"),
-    ]);
+  const [
+    { default: postgres },
+    { openDatabase, registerDatabase },
+    { readEnv },
+    { prepareDatabase },
+    { loadKeyRing },
+    { renewExpiring },
+    { buildIfNeeded },
+    { createPortalServer },
+    { genealogyIndexOf },
+    faults,
+    { signingState },
+    { EmbeddedPostgresError },
+  ] = await Promise.all([
+    import("postgres"),
+    import("../app/utils/db.server"),
+    import("../app/utils/env.server"),
+    import("./prepare-database"),
+    import("../app/utils/signing.server"),
+    import("../app/services/keys.server"),
+    import("./build-if-needed"),
+    import("./app"),
+    import("../app/services/genealogy-index.server"),
+    import("./db-faults"),
+    import("./health"),
+    import("../app/utils/embedded-postgres.server"),
+  ]);
   if (stopRequested) process.exit(0);
   const env = readEnv({ ...process.env, NODE_ENV: process.env.NODE_ENV ?? "production" });
   void removeStaleUploads();
@@ -153,7 +168,9 @@ async function main() {
   void genealogy
     .listen()
     .then(() => genealogy.refresh())
-    .then((index) => log(`C-981: genealogy index: ${index.items} items, ${index.edges} edges in ${(index.graph.byteSize / 1e6).toFixed(1)} MB, loaded in ${index.loadMs} ms`))
+    .then((index) =>
+      log(`C-981: genealogy index: ${index.items} items, ${index.edges} edges in ${(index.graph.byteSize / 1e6).toFixed(1)} MB, loaded in ${index.loadMs} ms`),
+    )
     .catch((error: unknown) => log(`C-981: genealogy index not loaded yet (${faults.describeDatabaseError(error)}); the first analysis loads it`));
 
   // Renew rule sets a week before they expire; one instance at a time (advisory lock). A database
@@ -190,9 +207,7 @@ async function main() {
   // instances never anchor one head twice.
   const checkpointDue = () => {
     if (shuttingDown) return;
-    void import("../app/services/audit-anchors.server")
-      .then(({ checkpointRound }) => checkpointRound(db, env.C981_SIGNING_KEYS_DIR, log))
-      .catch(() => {});
+    void import("../app/services/audit-anchors.server").then(({ checkpointRound }) => checkpointRound(db, env.C981_SIGNING_KEYS_DIR, log)).catch(() => {});
   };
   setTimeout(checkpointDue, 15_000).unref();
   setInterval(checkpointDue, 5 * 60 * 1000).unref();

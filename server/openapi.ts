@@ -20,7 +20,11 @@ const jws = (description: string) => ({
 export function openApiDocument() {
   return {
     openapi: "3.1.0",
-    info: { title: "C-981 runtime API", version: "1.0.0", description: "Signed rule sets for runtime MES systems. Verify the JWS with the JWKS at /.well-known/jwks.json." },
+    info: {
+      title: "C-981 runtime API",
+      version: "1.0.0",
+      description: "Signed rule sets for runtime MES systems. Verify the JWS with the JWKS at /.well-known/jwks.json.",
+    },
     servers: [{ url: "/api/v1" }],
     security: [{ bearer: [] }],
     components: {
@@ -40,23 +44,54 @@ export function openApiDocument() {
           summary: "The rule set in force now",
           parameters: [
             site,
-            { name: "waitSeconds", in: "query", schema: { type: "integer", minimum: 0, maximum: 60 }, description: "Long-poll: wait until a newer version is in force" },
+            {
+              name: "waitSeconds",
+              in: "query",
+              schema: { type: "integer", minimum: 0, maximum: 60 },
+              description: "Long-poll: wait until a newer version is in force",
+            },
             { name: "If-None-Match", in: "header", schema: { type: "string" } },
           ],
-          responses: { "200": jws("The signed rule set in force"), "304": { description: "Not modified" }, "400": problem("Bad input"), "401": problem("No or bad token"), "503": unavailable, "404": problem("Unknown site, or outside the client's sites") },
+          responses: {
+            "200": jws("The signed rule set in force"),
+            "304": { description: "Not modified" },
+            "400": problem("Bad input"),
+            "401": problem("No or bad token"),
+            "503": unavailable,
+            "404": problem("Unknown site, or outside the client's sites"),
+          },
         },
       },
       "/sites/{site}/ruleset/upcoming": {
-        get: { summary: "The next scheduled version", parameters: [site], responses: { "200": jws("The next scheduled rule set"), "401": problem("No or bad token"), "503": unavailable, "404": problem("None scheduled") } },
+        get: {
+          summary: "The next scheduled version",
+          parameters: [site],
+          responses: { "200": jws("The next scheduled rule set"), "401": problem("No or bad token"), "503": unavailable, "404": problem("None scheduled") },
+        },
       },
       "/sites/{site}/ruleset/versions": {
-        get: { summary: "All versions of the site", parameters: [site], responses: { "200": { description: "The versions", content: { "application/json": { schema: ref("VersionList") } } }, "401": problem("No or bad token"), "503": unavailable, "404": problem("Unknown site") } },
+        get: {
+          summary: "All versions of the site",
+          parameters: [site],
+          responses: {
+            "200": { description: "The versions", content: { "application/json": { schema: ref("VersionList") } } },
+            "401": problem("No or bad token"),
+            "503": unavailable,
+            "404": problem("Unknown site"),
+          },
+        },
       },
       "/sites/{site}/ruleset/versions/{version}": {
         get: {
           summary: "One version (immutable)",
           parameters: [site, { name: "version", in: "path", required: true, schema: { type: "integer", minimum: 1 } }],
-          responses: { "200": jws("The signed rule set of that version"), "400": problem("Bad version"), "401": problem("No or bad token"), "503": unavailable, "404": problem("No such version") },
+          responses: {
+            "200": jws("The signed rule set of that version"),
+            "400": problem("Bad version"),
+            "401": problem("No or bad token"),
+            "503": unavailable,
+            "404": problem("No such version"),
+          },
         },
       },
       "/sites/{site}/ruleset/status": {
@@ -70,7 +105,10 @@ export function openApiDocument() {
             "401": problem("No or bad token"),
             "404": problem("Unknown site"),
             "422": problem("An activation of a version the site does not have, or with another digest; `errors[].pointer` names the field"),
-            "429": { ...problem("More reports this minute than allowed per client"), headers: { "Retry-After": { description: "Seconds until the next minute", schema: { type: "integer", minimum: 1 } } } },
+            "429": {
+              ...problem("More reports this minute than allowed per client"),
+              headers: { "Retry-After": { description: "Seconds until the next minute", schema: { type: "integer", minimum: 1 } } },
+            },
             "503": unavailable,
           },
         },

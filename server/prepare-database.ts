@@ -43,7 +43,9 @@ export async function prepareDatabase(
         const [clock] = await client`select now() as now`;
         const shiftDays = options.demoShiftDays ?? demoShiftDaysFor(new Date(clock!.now as string | Date));
         const summary = await seedDemoPlant(db, keyRing, { shiftDays });
-        options.log?.(`C-981: empty database: loaded the demo plant (${summary.traceItems} trace items, dates moved ${shiftDays} days so that it runs up to yesterday).`);
+        options.log?.(
+          `C-981: empty database: loaded the demo plant (${summary.traceItems} trace items, dates moved ${shiftDays} days so that it runs up to yesterday).`,
+        );
         seeded = true;
       }
     }

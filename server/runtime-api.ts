@@ -16,9 +16,11 @@ import { openApiDocument } from "./openapi";
 const MAX_WAIT_SECONDS = 60;
 
 function problem(res: Response, status: number, title: string, detail?: string, extra: Record<string, unknown> = {}) {
-  res.status(status).type("application/problem+json").send(JSON.stringify({ type: "about:blank", title, status, ...(detail ? { detail } : {}), ...extra }));
+  res
+    .status(status)
+    .type("application/problem+json")
+    .send(JSON.stringify({ type: "about:blank", title, status, ...(detail ? { detail } : {}), ...extra }));
 }
-
 
 const TITLES: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Content" };
 const titleOf = (status: number) => TITLES[status] ?? "Error";
@@ -72,23 +74,25 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     res.type("application/json").send(document);
   });
 
-  router.use(handled(async (req: Authed, res: Response, next: NextFunction) => {
-    const header = req.get("authorization") ?? "";
-    const match = /^Bearer ([A-Za-z0-9_-]{10,200})$/.exec(header);
-    if (!match) {
-      res.setHeader("WWW-Authenticate", 'Bearer realm="c981"');
-      return problem(res, 401, "Unauthorized", "Send the runtime client's token as `Authorization: Bearer <token>`.");
-    }
-    // A database error is never "unknown token" (401): it reaches the error handler (503).
-    const client = await cache.client(match[1]!);
-    if (!client) {
-      res.setHeader("WWW-Authenticate", 'Bearer realm="c981", error="invalid_token"');
-      return problem(res, 401, "Unauthorized", "The token is unknown or revoked.");
-    }
-    req.client = client;
-    cache.seen(client);
-    next();
-  }));
+  router.use(
+    handled(async (req: Authed, res: Response, next: NextFunction) => {
+      const header = req.get("authorization") ?? "";
+      const match = /^Bearer ([A-Za-z0-9_-]{10,200})$/.exec(header);
+      if (!match) {
+        res.setHeader("WWW-Authenticate", 'Bearer realm="c981"');
+        return problem(res, 401, "Unauthorized", "Send the runtime client's token as `Authorization: Bearer <token>`.");
+      }
+      // A database error is never "unknown token" (401): it reaches the error handler (503).
+      const client = await cache.client(match[1]!);
+      if (!client) {
+        res.setHeader("WWW-Authenticate", 'Bearer realm="c981", error="invalid_token"');
+        return problem(res, 401, "Unauthorized", "The token is unknown or revoked.");
+      }
+      req.client = client;
+      cache.seen(client);
+      next();
+    }),
+  );
 
   /** A site outside the client's scope does not exist for it (404), like an unknown site. */
   router.param("site", (req: Authed, res, next, code: string) => {
@@ -100,7 +104,6 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     })(req, res, next);
   });
 
-
   const sendJws = (req: Request, res: Response, jws: string, cacheControl: string, etag = etagOf(jws)) => {
     res.setHeader("ETag", etag);
     res.setHeader("Cache-Control", cacheControl);
@@ -111,66 +114,83 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   // Steady-state pulls of this endpoint are answered ahead of express by server/runtime-fast-path.ts
   // (ADR 009), which must answer exactly as this route does: change both together
   // (test/integration/runtime-fast-path.test.ts compares them).
-  router.get("/sites/:site/ruleset", handled(async (req: Authed, res) => {
-    const wait = req.query.waitSeconds === undefined ? 0 : Number(req.query.waitSeconds);
-    if (!Number.isInteger(wait) || wait < 0 || wait > MAX_WAIT_SECONDS) {
-      return problem(res, 400, "Bad Request", `waitSeconds must be an integer from 0 to ${MAX_WAIT_SECONDS}.`, { errors: [{ pointer: "#/query/waitSeconds" }] });
-    }
-    const deadline = Date.now() + wait * 1000;
-    const ifNoneMatch = req.get("if-none-match");
-    let closed = false;
-    req.on("close", () => (closed = true));
-    for (;;) {
-      const current = await cache.current(req.site!.id);
-      if (!current) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no rule set in force.`);
-      // Long poll: hold the answer while the client already has this version and time remains
-      // (a release anywhere reaches the cache by NOTIFY; checking it costs no query). Stopping
-      // answers at once (304 for the version the client has).
-      if (ifNoneMatch !== current.etag || Date.now() >= deadline || closed || draining) return sendJws(req, res, current.jws, "private, no-cache", current.etag);
-      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))));
-    }
-  }));
+  router.get(
+    "/sites/:site/ruleset",
+    handled(async (req: Authed, res) => {
+      const wait = req.query.waitSeconds === undefined ? 0 : Number(req.query.waitSeconds);
+      if (!Number.isInteger(wait) || wait < 0 || wait > MAX_WAIT_SECONDS) {
+        return problem(res, 400, "Bad Request", `waitSeconds must be an integer from 0 to ${MAX_WAIT_SECONDS}.`, {
+          errors: [{ pointer: "#/query/waitSeconds" }],
+        });
+      }
+      const deadline = Date.now() + wait * 1000;
+      const ifNoneMatch = req.get("if-none-match");
+      let closed = false;
+      req.on("close", () => (closed = true));
+      for (;;) {
+        const current = await cache.current(req.site!.id);
+        if (!current) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no rule set in force.`);
+        // Long poll: hold the answer while the client already has this version and time remains
+        // (a release anywhere reaches the cache by NOTIFY; checking it costs no query). Stopping
+        // answers at once (304 for the version the client has).
+        if (ifNoneMatch !== current.etag || Date.now() >= deadline || closed || draining)
+          return sendJws(req, res, current.jws, "private, no-cache", current.etag);
+        await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))));
+      }
+    }),
+  );
 
-  router.get("/sites/:site/ruleset/upcoming", handled(async (req: Authed, res) => {
-    const next = await query(upcomingRuleSetJws(db, req.site!.id, new Date()));
-    if (!next) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no scheduled rule set.`);
-    sendJws(req, res, next, "private, no-cache");
-  }));
+  router.get(
+    "/sites/:site/ruleset/upcoming",
+    handled(async (req: Authed, res) => {
+      const next = await query(upcomingRuleSetJws(db, req.site!.id, new Date()));
+      if (!next) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no scheduled rule set.`);
+      sendJws(req, res, next, "private, no-cache");
+    }),
+  );
 
-  router.get("/sites/:site/ruleset/versions", handled(async (req: Authed, res) => {
-    const rows = await query(ruleSetVersionList(db, req.site!.id));
-    res.setHeader("Cache-Control", "private, no-cache");
-    res.type("application/json").send(
-      JSON.stringify({ site: req.site!.code, versions: rows.map((r) => ({ ...r, digest: `sha256:${r.digest}` })) }),
-    );
-  }));
+  router.get(
+    "/sites/:site/ruleset/versions",
+    handled(async (req: Authed, res) => {
+      const rows = await query(ruleSetVersionList(db, req.site!.id));
+      res.setHeader("Cache-Control", "private, no-cache");
+      res.type("application/json").send(JSON.stringify({ site: req.site!.code, versions: rows.map((r) => ({ ...r, digest: `sha256:${r.digest}` })) }));
+    }),
+  );
 
-  router.get("/sites/:site/ruleset/versions/:version", handled(async (req: Authed, res) => {
-    const version = Number(req.params.version);
-    if (!/^[1-9]\d{0,8}$/.test(req.params.version ?? "")) return problem(res, 400, "Bad Request", "version must be a positive integer.", { errors: [{ pointer: "#/path/version" }] });
-    const jws = await query(ruleSetVersionJws(db, req.site!.id, version));
-    if (!jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no version ${version}.`);
-    // A published version never changes — but it is served behind a bearer token, so only the
-    // client's own cache may keep it (RFC 9111 §3.5, §5.2.2.7; ADR 017): never a shared cache.
-    sendJws(req, res, jws, "private, max-age=31536000, immutable");
-  }));
+  router.get(
+    "/sites/:site/ruleset/versions/:version",
+    handled(async (req: Authed, res) => {
+      const version = Number(req.params.version);
+      if (!/^[1-9]\d{0,8}$/.test(req.params.version ?? ""))
+        return problem(res, 400, "Bad Request", "version must be a positive integer.", { errors: [{ pointer: "#/path/version" }] });
+      const jws = await query(ruleSetVersionJws(db, req.site!.id, version));
+      if (!jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no version ${version}.`);
+      // A published version never changes — but it is served behind a bearer token, so only the
+      // client's own cache may keep it (RFC 9111 §3.5, §5.2.2.7; ADR 017): never a shared cache.
+      sendJws(req, res, jws, "private, max-age=31536000, immutable");
+    }),
+  );
 
-  router.post("/sites/:site/ruleset/status", handled(async (req: Authed, res) => {
-    // Counted before anything else, so refused and malformed reports cost their sender too.
-    const allowance = await query(takeReportAllowance(db, req.client!.id, reportsPerMinute));
-    if (!allowance.allowed) {
-      res.setHeader("Retry-After", String(allowance.retryAfterSeconds));
-      return problem(res, 429, "Too Many Requests", `At most ${reportsPerMinute} status reports a minute per client.`);
-    }
-    const parsed = parseStatusReport(req.body);
-    if (!parsed.success) {
-      return problem(res, 400, "Bad Request", "The status report is invalid.", {
-        errors: parsed.error.issues.map((i) => ({ pointer: `#/${i.path.join("/")}`, detail: i.message })),
-      });
-    }
-    await query(recordStatus(db, req.client!, req.site!, parsed.data));
-    res.status(204).end();
-  }));
+  router.post(
+    "/sites/:site/ruleset/status",
+    handled(async (req: Authed, res) => {
+      // Counted before anything else, so refused and malformed reports cost their sender too.
+      const allowance = await query(takeReportAllowance(db, req.client!.id, reportsPerMinute));
+      if (!allowance.allowed) {
+        res.setHeader("Retry-After", String(allowance.retryAfterSeconds));
+        return problem(res, 429, "Too Many Requests", `At most ${reportsPerMinute} status reports a minute per client.`);
+      }
+      const parsed = parseStatusReport(req.body);
+      if (!parsed.success) {
+        return problem(res, 400, "Bad Request", "The status report is invalid.", {
+          errors: parsed.error.issues.map((i) => ({ pointer: `#/${i.path.join("/")}`, detail: i.message })),
+        });
+      }
+      await query(recordStatus(db, req.client!, req.site!, parsed.data));
+      res.status(204).end();
+    }),
+  );
 
   router.use((_req, res) => problem(res, 404, "Not Found", "No such endpoint."));
   // Malformed JSON bodies and anything unexpected: problem details, never a stack trace.

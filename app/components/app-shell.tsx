@@ -60,17 +60,17 @@ export function AppShell({ children }: { children: ReactNode }) {
         </Link>
         <span className="brand-tagline">Material tracking governance</span>
         {user ? (
-        <nav aria-label="Primary" className="primary-nav">
-          <ul>
-            {navigation.map((item) => (
-              <li key={item.to}>
-                <NavLink to={item.to} end={item.end} prefetch="intent">
-                  {item.label}
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-        </nav>
+          <nav aria-label="Primary" className="primary-nav">
+            <ul>
+              {navigation.map((item) => (
+                <li key={item.to}>
+                  <NavLink to={item.to} end={item.end} prefetch="intent">
+                    {item.label}
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+          </nav>
         ) : null}
         <UserMenu />
       </header>

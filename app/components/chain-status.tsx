@@ -10,8 +10,7 @@ function ChainStatusText({ status }: { status: ChainStatusView }) {
   if (!status.intact) {
     return (
       <>
-        <Badge tone="bad">BROKEN</Badge> {status.problems.join(" ")}{" "}
-        <span className="muted">(npm run c981 -- audit:verify recomputes every row)</span>
+        <Badge tone="bad">BROKEN</Badge> {status.problems.join(" ")} <span className="muted">(npm run c981 -- audit:verify recomputes every row)</span>
       </>
     );
   }
@@ -21,9 +20,8 @@ function ChainStatusText({ status }: { status: ChainStatusView }) {
       <Badge tone="good">intact</Badge>{" "}
       {status.lastAnchor ? (
         <>
-          up to seq {formatCount(status.headSeq)}: {formatCount(status.anchorsVerified)} signed{" "}
-          {status.anchorsVerified === 1 ? "anchor" : "anchors"} verified, each anchored row matches (latest #{status.lastAnchor.id}, seq{" "}
-          {formatCount(status.lastAnchor.seq)}, {status.lastAnchor.issuedAt}).{" "}
+          up to seq {formatCount(status.headSeq)}: {formatCount(status.anchorsVerified)} signed {status.anchorsVerified === 1 ? "anchor" : "anchors"} verified,
+          each anchored row matches (latest #{status.lastAnchor.id}, seq {formatCount(status.lastAnchor.seq)}, {status.lastAnchor.issuedAt}).{" "}
         </>
       ) : (
         <>up to seq {formatCount(status.headSeq)}, but no signed anchor yet: nothing outside the database vouches for it. </>
@@ -32,11 +30,13 @@ function ChainStatusText({ status }: { status: ChainStatusView }) {
         <>All hashes recomputed now ({rows(status.rowsChecked)}).</>
       ) : (
         <>
-          Recomputed now from anchored seq {formatCount(status.fromSeq)}: {rows(status.rowsChecked)}; seq 1–{formatCount(status.fromSeq)} were
-          proven earlier by this server (every hash recomputed at {status.provenAt}, then anchor by anchor).
+          Recomputed now from anchored seq {formatCount(status.fromSeq)}: {rows(status.rowsChecked)}; seq 1–{formatCount(status.fromSeq)} were proven earlier by
+          this server (every hash recomputed at {status.provenAt}, then anchor by anchor).
         </>
       )}
-      {status.lastAnchor && status.unanchoredRows > 0 ? <span className="muted"> {rows(status.unanchoredRows)} after the latest anchor not signed yet.</span> : null}
+      {status.lastAnchor && status.unanchoredRows > 0 ? (
+        <span className="muted"> {rows(status.unanchoredRows)} after the latest anchor not signed yet.</span>
+      ) : null}
       {status.notices.length > 0 ? <span className="muted"> {status.notices.join(" ")}</span> : null}
     </>
   );

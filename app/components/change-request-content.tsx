@@ -33,7 +33,13 @@ export function describeProposedChange(change: ProposedChange): string {
     case "alternates":
       return `${change.material} at ${list(change.sites)}: alternates for ${change.component}: ${list(change.alternates, "none (all removed)")}`;
     case "new_material": {
-      const details = [change.unitOfMeasure, `family ${change.family}`, `risk ${change.riskClass}`, change.gtin ? `GTIN ${change.gtin}` : null, change.regulatoryFlags.length ? `flags ${list(change.regulatoryFlags)}` : null];
+      const details = [
+        change.unitOfMeasure,
+        `family ${change.family}`,
+        `risk ${change.riskClass}`,
+        change.gtin ? `GTIN ${change.gtin}` : null,
+        change.regulatoryFlags.length ? `flags ${list(change.regulatoryFlags)}` : null,
+      ];
       return `New material ${change.partNumber}: ${change.description} (${details.filter(Boolean).join(", ")})`;
     }
   }

@@ -23,7 +23,11 @@ const NEW_MATERIAL_FIELD = "new material";
 export function StructuredDiff({ rows, id = "cr-diff", basis = "current" }: { rows: readonly DiffRow[]; id?: string; basis?: "current" | "signed" }) {
   const created = new Set(rows.filter((row) => row.field === NEW_MATERIAL_FIELD).map((row) => row.partNumber));
   return (
-    <DataTable id={id} caption="Changes, field by field" captionDetail={basis === "signed" ? "compared with the signed base (the rules it was written against)" : "compared with the rules in force now"}>
+    <DataTable
+      id={id}
+      caption="Changes, field by field"
+      captionDetail={basis === "signed" ? "compared with the signed base (the rules it was written against)" : "compared with the rules in force now"}
+    >
       <thead>
         <tr>
           <th scope="col">Site</th>
@@ -37,7 +41,9 @@ export function StructuredDiff({ rows, id = "cr-diff", basis = "current" }: { ro
       </thead>
       <tbody>
         {rows.length === 0 ? (
-          <EmptyRow colSpan={5}>{basis === "signed" ? "Nothing changes: the proposal equals its signed base." : "Nothing would change: the proposal equals the rules in force."}</EmptyRow>
+          <EmptyRow colSpan={5}>
+            {basis === "signed" ? "Nothing changes: the proposal equals its signed base." : "Nothing would change: the proposal equals the rules in force."}
+          </EmptyRow>
         ) : null}
         {rows.map((row, i) => (
           <tr key={i}>
@@ -109,7 +115,13 @@ export function describeAlternates(c: ExpandedAlternatesChange): string {
 
 /** "New material SUB-2001: Pump drive (EA, family SUB, risk high, GTIN …, flags udi)". */
 export function describeNewMaterial(c: ExpandedNewMaterial): string {
-  const details = [c.unitOfMeasure, `family ${c.family}`, `risk ${c.riskClass}`, c.gtin ? `GTIN ${c.gtin}` : null, c.regulatoryFlags.length ? `flags ${c.regulatoryFlags.join(", ")}` : null];
+  const details = [
+    c.unitOfMeasure,
+    `family ${c.family}`,
+    `risk ${c.riskClass}`,
+    c.gtin ? `GTIN ${c.gtin}` : null,
+    c.regulatoryFlags.length ? `flags ${c.regulatoryFlags.join(", ")}` : null,
+  ];
   return `New material ${c.partNumber}: ${c.description} (${details.filter(Boolean).join(", ")})`;
 }
 

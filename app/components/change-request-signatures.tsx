@@ -69,7 +69,15 @@ export function ApprovalsNeeded({ approvals }: { approvals: readonly ApprovalVie
  * (UTC, milliseconds), meaning — plus role, revision and the hash of the signed content. Voided
  * signatures stay, struck through, with why they were voided.
  */
-export function SignatureManifestations({ signatures, fullHash = false, headingId = "cr-signatures-heading" }: { signatures: readonly SignatureView[]; fullHash?: boolean; headingId?: string }) {
+export function SignatureManifestations({
+  signatures,
+  fullHash = false,
+  headingId = "cr-signatures-heading",
+}: {
+  signatures: readonly SignatureView[];
+  fullHash?: boolean;
+  headingId?: string;
+}) {
   return (
     <section aria-labelledby={headingId} className="card signatures">
       <h2 id={headingId}>Signatures</h2>
@@ -85,7 +93,11 @@ export function SignatureManifestations({ signatures, fullHash = false, headingI
             </>
           );
           return (
-            <li key={s.id} className={isVoid ? "signature signature-void" : "signature"} aria-label={`${isVoid ? "Void signature" : "Signature"} of ${s.printedName}`}>
+            <li
+              key={s.id}
+              className={isVoid ? "signature signature-void" : "signature"}
+              aria-label={`${isVoid ? "Void signature" : "Signature"} of ${s.printedName}`}
+            >
               <p className="manifestation">{isVoid ? <s>{manifestation}</s> : manifestation}</p>
               <dl className="signature-facts">
                 <div>
@@ -110,7 +122,13 @@ export function SignatureManifestations({ signatures, fullHash = false, headingI
                 </div>
                 <div>
                   <dt>Impact analysis (SHA-256)</dt>
-                  <dd>{s.analysisHash === null ? <span className="muted">none (signed before analyses were required)</span> : <Digest value={s.analysisHash} full={fullHash} />}</dd>
+                  <dd>
+                    {s.analysisHash === null ? (
+                      <span className="muted">none (signed before analyses were required)</span>
+                    ) : (
+                      <Digest value={s.analysisHash} full={fullHash} />
+                    )}
+                  </dd>
                 </div>
                 {s.comment ? (
                   <div className="wide">

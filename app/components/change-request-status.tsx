@@ -57,7 +57,12 @@ export function SiteCodes({ sites }: { sites: { shown: readonly string[]; hidden
   return (
     <>
       {sites.shown.join(", ") || <span className="muted">—</span>}
-      {sites.hidden > 0 ? <span className="muted"> +{sites.hidden} other{sites.hidden === 1 ? "" : "s"}</span> : null}
+      {sites.hidden > 0 ? (
+        <span className="muted">
+          {" "}
+          +{sites.hidden} other{sites.hidden === 1 ? "" : "s"}
+        </span>
+      ) : null}
     </>
   );
 }

@@ -5,17 +5,7 @@ import { Link, useSearchParams } from "@remix-run/react";
  * A captioned table in a horizontally scrollable region (keyboard-focusable, so wide tables can
  * be scrolled without a mouse). Rows and header cells are written by the caller.
  */
-export function DataTable({
-  id,
-  caption,
-  captionDetail,
-  children,
-}: {
-  id: string;
-  caption: ReactNode;
-  captionDetail?: ReactNode;
-  children: ReactNode;
-}) {
+export function DataTable({ id, caption, captionDetail, children }: { id: string; caption: ReactNode; captionDetail?: ReactNode; children: ReactNode }) {
   const captionId = `${id}-caption`;
   return (
     <section className="table-scroll" aria-labelledby={captionId} tabIndex={0}>

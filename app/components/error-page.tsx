@@ -13,9 +13,7 @@ function explain(error: unknown): Explained {
     const internal = (error as { internal?: boolean }).internal === true;
     // The guards' bare "Not found" (app/utils/auth.server.ts requireRecord) says no more than the title.
     const detail =
-      !internal && typeof error.data === "string" && error.data.length > 0 && error.data.length < 300 && error.data !== "Not found"
-        ? error.data
-        : null;
+      !internal && typeof error.data === "string" && error.data.length > 0 && error.data.length < 300 && error.data !== "Not found" ? error.data : null;
     if (error.status === 404) {
       return { status: 404, title: "Not found", message: detail ?? "There is nothing at this address." };
     }

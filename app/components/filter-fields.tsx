@@ -22,15 +22,7 @@ export function TextField({
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        name={name}
-        type={type}
-        defaultValue={defaultValue}
-        maxLength={maxLength}
-        step={step}
-        aria-describedby={hint ? `${id}-hint` : undefined}
-      />
+      <input id={id} name={name} type={type} defaultValue={defaultValue} maxLength={maxLength} step={step} aria-describedby={hint ? `${id}-hint` : undefined} />
       {hint ? (
         <small id={`${id}-hint`} className="hint">
           {hint}

@@ -19,8 +19,12 @@ export function parseForm<S extends z.ZodType>(schema: S, formData: FormData): P
   let input: Record<string, unknown>;
   try {
     input = formToObject(entries);
-    const unknown = unknownField(schema, entries.map(([name]) => name));
-    if (unknown !== null) return { ok: false, fieldErrors: { form: [`The form has a field this page does not take: "${displayName(unknown)}". Reload the page and try again.`] } };
+    const unknown = unknownField(
+      schema,
+      entries.map(([name]) => name),
+    );
+    if (unknown !== null)
+      return { ok: false, fieldErrors: { form: [`The form has a field this page does not take: "${displayName(unknown)}". Reload the page and try again.`] } };
   } catch (error) {
     if (error instanceof FormShapeError) return { ok: false, fieldErrors: { form: [error.message] } };
     throw error;

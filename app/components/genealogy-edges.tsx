@@ -76,9 +76,7 @@ export function GenealogyEdges({
         </tr>
       </thead>
       <tbody>
-        {edges.length === 0 ? (
-          <EmptyRow colSpan={9}>{withheld > 0 ? "None at sites you can see." : "None recorded."}</EmptyRow>
-        ) : null}
+        {edges.length === 0 ? <EmptyRow colSpan={9}>{withheld > 0 ? "None at sites you can see." : "None recorded."}</EmptyRow> : null}
         {edges.map((edge) => (
           <tr key={edge.id}>
             <th scope="row">
@@ -258,7 +256,12 @@ export function TraceTable({
               {n.via ? (
                 <>
                   {n.via.kind} {direction === "backward" ? "into" : "from"} <code>{n.via.fromIdentifier}</code>
-                  {n.moreLinks > 0 ? <span className="muted"> (+{n.moreLinks} more {n.moreLinks === 1 ? "link" : "links"})</span> : null}
+                  {n.moreLinks > 0 ? (
+                    <span className="muted">
+                      {" "}
+                      (+{n.moreLinks} more {n.moreLinks === 1 ? "link" : "links"})
+                    </span>
+                  ) : null}
                 </>
               ) : (
                 <span className="muted">created</span>

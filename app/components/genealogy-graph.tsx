@@ -83,14 +83,7 @@ export function GenealogyGraph({
                     ? `M ${e.x1} ${e.y1} C ${e.x1 + SAME_TIER_BEND} ${e.y1}, ${e.x2 + SAME_TIER_BEND} ${e.y2}, ${e.x2} ${e.y2}`
                     : `M ${e.x1} ${e.y1} C ${e.x1 - reach} ${e.y1}, ${e.x2 + reach} ${e.y2}, ${e.x2} ${e.y2}`;
               const classes = ["trace-graph-edge", e.shape === "forward" ? "" : "trace-graph-edge-other", e.inCycle ? "trace-graph-edge-cycle" : ""];
-              return (
-                <path
-                  key={`${e.inputItemId}-${e.outputItemId}`}
-                  d={d}
-                  className={classes.filter(Boolean).join(" ")}
-                  markerEnd={`url(#${arrowId})`}
-                />
-              );
+              return <path key={`${e.inputItemId}-${e.outputItemId}`} d={d} className={classes.filter(Boolean).join(" ")} markerEnd={`url(#${arrowId})`} />;
             })}
           </g>
           {layout.nodes.map((placed) => {

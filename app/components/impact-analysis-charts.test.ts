@@ -23,7 +23,9 @@ describe("impact analysis charts", () => {
   });
 
   it("draw with classes and presentation attributes only (the CSP allows no style attribute) and carry the numbers as a table", () => {
-    const tiers = renderToStaticMarkup(createElement(TierChart, { id: "t", subject: "SUB-1008 at EIN", byTier: { "0": { consumed: 50 }, "1": { stock: 10, shipped: 16 } } }));
+    const tiers = renderToStaticMarkup(
+      createElement(TierChart, { id: "t", subject: "SUB-1008 at EIN", byTier: { "0": { consumed: 50 }, "1": { stock: 10, shipped: 16 } } }),
+    );
     const volume = renderToStaticMarkup(
       createElement(VolumeChart, { id: "v", windowDays: 30, rows: [{ change: "SUB-1008 at EIN", measure: "Labels per day", before: "1.5", after: "0.2" }] }),
     );

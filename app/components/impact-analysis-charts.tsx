@@ -96,7 +96,15 @@ export function VolumeChart({ id, rows, windowDays }: { id: string; rows: readon
       }
     >
       {/* All-zero rows never reach here: the analysis says so in one line instead (impact-analysis.tsx). */}
-      <svg className="chart-svg" viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-labelledby={`${id}-caption`} aria-describedby={`${id}-desc`}>
+      <svg
+        className="chart-svg"
+        viewBox={`0 0 ${width} ${height}`}
+        width={width}
+        height={height}
+        role="img"
+        aria-labelledby={`${id}-caption`}
+        aria-describedby={`${id}-desc`}
+      >
         <g className="chart-legend" aria-hidden="true">
           <rect className="bar-before" x={labelWidth} y={8} width={12} height={12} />
           <text className="chart-text" x={labelWidth + 18} y={18}>
@@ -152,7 +160,13 @@ export function VolumeChart({ id, rows, windowDays }: { id: string; rows: readon
 // --- affected items by tier and status ----------------------------------------------------------
 
 export const ITEM_STATUSES = ["wip", "stock", "consumed", "shipped", "scrapped"] as const;
-const STATUS_LABELS: Record<(typeof ITEM_STATUSES)[number], string> = { wip: "WIP", stock: "stock", consumed: "consumed", shipped: "shipped", scrapped: "scrapped" };
+const STATUS_LABELS: Record<(typeof ITEM_STATUSES)[number], string> = {
+  wip: "WIP",
+  stock: "stock",
+  consumed: "consumed",
+  shipped: "shipped",
+  scrapped: "scrapped",
+};
 
 /** The REACH finding's detail.byTier as sorted rows: tier → count per status. */
 export function tierRows(byTier: Record<string, Record<string, number>>): { tier: number; counts: Record<string, number>; total: number }[] {
@@ -178,7 +192,17 @@ export function TierChart({ id, subject, byTier }: { id: string; subject: string
   const scale = niceScale(Math.max(0, ...rows.map((r) => r.total)));
   const y = (v: number) => r1(top + plotHeight - (v / scale.max) * plotHeight);
   const ticks = Array.from({ length: Math.round(scale.max / scale.step) + 1 }, (_, i) => i * scale.step);
-  const description = rows.map((r) => `tier ${r.tier}: ${statuses.filter((s) => r.counts[s]).map((s) => `${r.counts[s]} ${STATUS_LABELS[s]}`).join(", ") || "none"}`).join("; ");
+  const description = rows
+    .map(
+      (r) =>
+        `tier ${r.tier}: ${
+          statuses
+            .filter((s) => r.counts[s])
+            .map((s) => `${r.counts[s]} ${STATUS_LABELS[s]}`)
+            .join(", ") || "none"
+        }`,
+    )
+    .join("; ");
   return (
     <ChartFigure
       id={id}
@@ -212,7 +236,15 @@ export function TierChart({ id, subject, byTier }: { id: string; subject: string
         </table>
       }
     >
-      <svg className="chart-svg" viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-labelledby={`${id}-caption`} aria-describedby={`${id}-desc`}>
+      <svg
+        className="chart-svg"
+        viewBox={`0 0 ${width} ${height}`}
+        width={width}
+        height={height}
+        role="img"
+        aria-labelledby={`${id}-caption`}
+        aria-describedby={`${id}-desc`}
+      >
         <g className="chart-legend" aria-hidden="true">
           {statuses.map((s, i) => (
             <g key={s}>

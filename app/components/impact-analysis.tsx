@@ -25,7 +25,12 @@ export interface ImpactAnalysisSectionView {
 
 const SEVERITY_TONE: Record<Severity, BadgeTone> = { critical: "bad", warning: "warn", info: "info" };
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
-const EFFECT_LABELS: Record<ChangeAnalysis["effect"], string> = { upgrade: "finer (upgrade)", downgrade: "coarser (downgrade)", same: "same granularity", new: "first rule" };
+const EFFECT_LABELS: Record<ChangeAnalysis["effect"], string> = {
+  upgrade: "finer (upgrade)",
+  downgrade: "coarser (downgrade)",
+  same: "same granularity",
+  new: "first rule",
+};
 const MODE_LABELS: Record<string, string> = { serial: "serial", lot: "lot", none: "untracked", legacy: "legacy (no rule set yet)", unruled: "no rule" };
 
 export function SeverityBadge({ severity }: { severity: Severity }) {
@@ -55,8 +60,8 @@ export function ImpactAnalysisSection({
       <h2 id="impact-analysis-heading">Impact analysis</h2>
       <p className="muted small">
         What the change does to the existing genealogy, labels, scans, ERP/PLM records and runtime clients, read from one consistent snapshot. Reviewers sign
-        together with the SHA-256 of the latest analysis; it must be current: younger than 24 hours, and neither the change request nor the rules, BOMs or master
-        data it touches changed since.
+        together with the SHA-256 of the latest analysis; it must be current: younger than 24 hours, and neither the change request nor the rules, BOMs or
+        master data it touches changed since.
       </p>
       {canRun ? (
         <Form method="post" className="inline-form analysis-run">
@@ -147,9 +152,7 @@ function AnalysisReportView({
         </div>
         <div>
           <dt>Volume window</dt>
-          <dd>
-            {report.window.days} days before the data point
-          </dd>
+          <dd>{report.window.days} days before the data point</dd>
         </div>
         <div className="wide">
           <dt>Analysis SHA-256</dt>
@@ -205,9 +208,21 @@ function volumeRowsOf(change: ChangeAnalysis): VolumeRow[] {
   const label = `${change.partNumber} at ${change.site}`;
   const rows: VolumeRow[] = [];
   const labels = change.findings.find((f) => f.code === "LABELS");
-  if (labels?.counts) rows.push({ change: label, measure: "Labels per day", before: String(labels.counts.labelsPerDayBefore ?? "0"), after: String(labels.counts.labelsPerDayAfter ?? "0") });
+  if (labels?.counts)
+    rows.push({
+      change: label,
+      measure: "Labels per day",
+      before: String(labels.counts.labelsPerDayBefore ?? "0"),
+      after: String(labels.counts.labelsPerDayAfter ?? "0"),
+    });
   const scans = change.findings.find((f) => f.code === "SCAN_STEPS");
-  if (scans?.counts) rows.push({ change: label, measure: "Scans per day", before: String(scans.counts.scansPerDayBefore ?? "0"), after: String(scans.counts.scansPerDayAfter ?? "0") });
+  if (scans?.counts)
+    rows.push({
+      change: label,
+      measure: "Scans per day",
+      before: String(scans.counts.scansPerDayBefore ?? "0"),
+      after: String(scans.counts.scansPerDayAfter ?? "0"),
+    });
   return rows;
 }
 
@@ -222,7 +237,9 @@ function ChangeFindings({ change }: { change: ChangeAnalysis }) {
         <span className="muted">({EFFECT_LABELS[change.effect]})</span>
       </h3>
       <FindingList findings={change.findings} idPrefix={key} />
-      {byTier && Object.keys(byTier).length > 0 ? <TierChart id={`analysis-tier-chart-${key}`} subject={`${change.partNumber} at ${change.site}`} byTier={byTier} /> : null}
+      {byTier && Object.keys(byTier).length > 0 ? (
+        <TierChart id={`analysis-tier-chart-${key}`} subject={`${change.partNumber} at ${change.site}`} byTier={byTier} />
+      ) : null}
     </section>
   );
 }
@@ -257,7 +274,8 @@ function FindingDetails({ finding, id }: { finding: Finding; id: string }) {
   return (
     <details className={`finding finding-${finding.severity}`} id={id}>
       <summary>
-        <SeverityBadge severity={finding.severity} /> <code className="finding-code">{finding.code}</code> <span className="finding-message">{finding.message}</span>
+        <SeverityBadge severity={finding.severity} /> <code className="finding-code">{finding.code}</code>{" "}
+        <span className="finding-message">{finding.message}</span>
       </summary>
       <div className="finding-body">
         <p className="muted small">{FINDING_CODES[finding.code] ?? finding.code}</p>
@@ -326,7 +344,11 @@ function FindingDetail({ finding, id }: { finding: Finding; id: string }): React
     case "CANDIDATE_LINKS": {
       const sets = asArray<CandidateSet>(detail.candidateSets);
       return (
-        <DataTable id={`${id}-sets`} caption="Candidate sets" captionDetail={`serialized parents and the lots they may contain${sets.length < finding.count ? ` (first ${sets.length} of ${finding.count})` : ""}`}>
+        <DataTable
+          id={`${id}-sets`}
+          caption="Candidate sets"
+          captionDetail={`serialized parents and the lots they may contain${sets.length < finding.count ? ` (first ${sets.length} of ${finding.count})` : ""}`}
+        >
           <thead>
             <tr>
               <th scope="col">Parent serial</th>

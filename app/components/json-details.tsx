@@ -26,8 +26,7 @@ export function JsonDetails({ summary, json }: { summary: string; json: string |
       </pre>
       {preview.truncated ? (
         <p className="muted small truncation-note">
-          Shown: the first {formatCount(preview.text.length)} of {formatCount(preview.totalChars)} characters. The CSV export
-          has the whole value.
+          Shown: the first {formatCount(preview.text.length)} of {formatCount(preview.totalChars)} characters. The CSV export has the whole value.
         </p>
       ) : null}
     </details>

@@ -62,22 +62,20 @@ export function LookAlikeTable({ id, caption, report }: { id: string; caption: s
               </td>
               <td>{row.kinds.join(", ")}</td>
               <td>
-                {row.confusion ? <Badge tone="bad">yes: {row.kinds.filter((k) => k !== "other").join(" vs ")}</Badge> : <Badge tone="neutral">no: same kind</Badge>}
+                {row.confusion ? (
+                  <Badge tone="bad">yes: {row.kinds.filter((k) => k !== "other").join(" vs ")}</Badge>
+                ) : (
+                  <Badge tone="neutral">no: same kind</Badge>
+                )}
               </td>
             </tr>
           ))}
         </tbody>
       </DataTable>
       {report.undecided.length > 0 ? (
-        <p className="muted">
-          Not decided (search bound reached): {report.undecided.map((u) => u.formats.join(" and ")).join("; ")}.
-        </p>
+        <p className="muted">Not decided (search bound reached): {report.undecided.map((u) => u.formats.join(" and ")).join("; ")}.</p>
       ) : null}
-      {report.unusable.length > 0 ? (
-        <p>
-          Formats that can print no valid string: {report.unusable.map((u) => `${u.format} (${u.reason})`).join("; ")}.
-        </p>
-      ) : null}
+      {report.unusable.length > 0 ? <p>Formats that can print no valid string: {report.unusable.map((u) => `${u.format} (${u.reason})`).join("; ")}.</p> : null}
     </>
   );
 }

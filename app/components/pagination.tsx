@@ -10,17 +10,7 @@ function withParam(searchParams: URLSearchParams, name: string, value: string | 
 }
 
 /** Numbered pages (offset pagination) that keep the current filters and sort. */
-export function PagePagination({
-  page,
-  pageCount,
-  total,
-  label,
-}: {
-  page: number;
-  pageCount: number;
-  total: number;
-  label: string;
-}) {
+export function PagePagination({ page, pageCount, total, label }: { page: number; pageCount: number; total: number; label: string }) {
   const [searchParams] = useSearchParams();
   const href = (p: number) => withParam(searchParams, "page", p === 1 ? null : String(p));
   return (

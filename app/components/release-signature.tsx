@@ -17,7 +17,15 @@ export interface ReleaseSignatureView {
  * The release manager's signature on a rule-set version, as its manifestation (21 CFR 11.50):
  * printed name, date and time (UTC, milliseconds) and meaning, with the SHA-256 it signs.
  */
-export function ReleaseManifestation({ signature, createdBy, keyIds }: { signature: ReleaseSignatureView | null; createdBy: string; keyIds: readonly string[] }) {
+export function ReleaseManifestation({
+  signature,
+  createdBy,
+  keyIds,
+}: {
+  signature: ReleaseSignatureView | null;
+  createdBy: string;
+  keyIds: readonly string[];
+}) {
   return (
     <section aria-labelledby="release-signature-heading" className="card signatures">
       <h2 id="release-signature-heading">Release signature</h2>
@@ -49,7 +57,17 @@ export function ReleaseManifestation({ signature, createdBy, keyIds }: { signatu
               </div>
               <div className="wide">
                 <dt>Sealed for runtimes (JWS, Ed25519) by key</dt>
-                <dd>{keyIds.length ? keyIds.map((kid) => <code key={kid} className="digest release-kid">{kid}</code>) : <span className="muted">no JWS stored</span>}</dd>
+                <dd>
+                  {keyIds.length ? (
+                    keyIds.map((kid) => (
+                      <code key={kid} className="digest release-kid">
+                        {kid}
+                      </code>
+                    ))
+                  ) : (
+                    <span className="muted">no JWS stored</span>
+                  )}
+                </dd>
               </div>
             </dl>
           </li>

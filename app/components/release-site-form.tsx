@@ -29,10 +29,16 @@ export interface ReleaseCandidateView {
 
 export interface ReleaseSiteView {
   site: { code: string; name: string };
-  latest: { version: number; effectiveFrom: Date | string; expiresAt: Date | string | null; kind: string; digest: string; status: "in force" | "scheduled" } | null;
+  latest: {
+    version: number;
+    effectiveFrom: Date | string;
+    expiresAt: Date | string | null;
+    kind: string;
+    digest: string;
+    status: "in force" | "scheduled";
+  } | null;
   candidates: readonly ReleaseCandidateView[];
 }
-
 
 const NONE: readonly string[] = [];
 
@@ -149,7 +155,11 @@ export function ReleaseSiteForm({
 
           <fieldset className="release-candidates" aria-describedby={crErrors ? `${prefix}-crs-error` : undefined}>
             <legend>Change requests to release at {code}</legend>
-            <DataTable id={`${prefix}-candidates`} caption={`Waiting for release at ${code}`} captionDetail={`${candidates.length} approved or partly released`}>
+            <DataTable
+              id={`${prefix}-candidates`}
+              caption={`Waiting for release at ${code}`}
+              captionDetail={`${candidates.length} approved or partly released`}
+            >
               <thead>
                 <tr>
                   <th scope="col">Release</th>
@@ -180,7 +190,11 @@ export function ReleaseSiteForm({
                               aria-invalid={crErrors ? true : undefined}
                             />
                             <label htmlFor={id}>
-                              Release<span className="visually-hidden"> {c.number} at {code}</span>
+                              Release
+                              <span className="visually-hidden">
+                                {" "}
+                                {c.number} at {code}
+                              </span>
                             </label>
                           </span>
                         )}
@@ -282,10 +296,8 @@ export function ReleaseSiteForm({
             staleList.length > 0 ? (
               <div className="notice notice-warn" id={`${prefix}-made-stale`}>
                 <p>
-                  <strong>
-                    This release makes {staleList.length} other change request(s) stale
-                  </strong>
-                  : what they read changes, so they need a rebase (and new signatures) before they can be signed or released.
+                  <strong>This release makes {staleList.length} other change request(s) stale</strong>: what they read changes, so they need a rebase (and new
+                  signatures) before they can be signed or released.
                 </p>
                 <ul className="compact-list">
                   {staleList.map((x) => (

@@ -14,8 +14,7 @@ export function RuleInForceSummary({ inForce, siteCode }: { inForce: RuleInForce
         In force now: <Badge>legacy</Badge>{" "}
         {inForce.firstVersion ? (
           <>
-            no rule until version {inForce.firstVersion.version} takes effect at{" "}
-            <UtcTime value={inForce.firstVersion.effectiveFrom} />
+            no rule until version {inForce.firstVersion.version} takes effect at <UtcTime value={inForce.firstVersion.effectiveFrom} />
           </>
         ) : (
           "the site has no rule-set version yet"
@@ -23,9 +22,7 @@ export function RuleInForceSummary({ inForce, siteCode }: { inForce: RuleInForce
       </p>
     );
   }
-  const version = (
-    <Link to={`/rule-sets/${siteCode}/${inForce.version.version}`}>version {inForce.version.version}</Link>
-  );
+  const version = <Link to={`/rule-sets/${siteCode}/${inForce.version.version}`}>version {inForce.version.version}</Link>;
   if (inForce.state === "unruled") {
     return (
       <p className="in-force">
@@ -35,8 +32,7 @@ export function RuleInForceSummary({ inForce, siteCode }: { inForce: RuleInForce
   }
   return (
     <p className="in-force">
-      In force now: <TrackingBadge mode={inForce.rule.trackingMode} /> from {version} (rule introduced by version{" "}
-      {inForce.rule.version})
+      In force now: <TrackingBadge mode={inForce.rule.trackingMode} /> from {version} (rule introduced by version {inForce.rule.version})
     </p>
   );
 }
@@ -70,9 +66,7 @@ export function RuleTimeline({ id, siteCode, rows }: { id: string; siteCode: str
                   <UtcTimeOrOpen value={row.to} />
                 </td>
                 <td colSpan={4}>
-                  {row.firstVersion === null
-                    ? "No rule: the site has no rule-set version yet"
-                    : `No rule: legacy data, before version ${row.firstVersion}`}
+                  {row.firstVersion === null ? "No rule: the site has no rule-set version yet" : `No rule: legacy data, before version ${row.firstVersion}`}
                 </td>
                 <td>
                   <TimelineStatus status={row.status} />

@@ -23,8 +23,8 @@ export function RuntimeTokenOnce({ name, token, sites }: { name: string; token: 
     <section ref={boxRef} tabIndex={-1} aria-labelledby="runtime-token-heading" className="card token-once">
       <h2 id="runtime-token-heading">Token for {name} — shown once</h2>
       <p className="token-warning" role="alert">
-        <strong>Copy this token now: it will not be shown again.</strong> C-981 keeps only its hash; a lost token cannot be recovered —
-        revoke the client and create a new one.
+        <strong>Copy this token now: it will not be shown again.</strong> C-981 keeps only its hash; a lost token cannot be recovered — revoke the client and
+        create a new one.
       </p>
       {/* biome-ignore lint/a11y/useSemanticElements: the <pre> is the scrollable, focusable region itself; a wrapping <section> would split the name from what scrolls */}
       <pre className="token-value" role="region" aria-label={`Bearer token of ${name}`}>
@@ -39,8 +39,7 @@ export function RuntimeTokenOnce({ name, token, sites }: { name: string; token: 
         </span>
       </p>
       <p className="muted small">
-        Sites: {sites.join(", ")}. The runtime sends it as <code>Authorization: Bearer …</code>, e.g. to{" "}
-        <code>/api/v1/sites/{example}/ruleset</code>.
+        Sites: {sites.join(", ")}. The runtime sends it as <code>Authorization: Bearer …</code>, e.g. to <code>/api/v1/sites/{example}/ruleset</code>.
       </p>
     </section>
   );

@@ -53,8 +53,8 @@ export function SignatureDialog({
       </p>
       {signable ? (
         <p className="sign-analysis">
-          You sign with impact analysis <Digest value={analysis.sha256} /> of <time dateTime={formatUtc(analysis.createdAt)}>{manifestTime(analysis.createdAt)}</time>{" "}
-          (<a href="#impact-analysis">shown above</a>).
+          You sign with impact analysis <Digest value={analysis.sha256} /> of{" "}
+          <time dateTime={formatUtc(analysis.createdAt)}>{manifestTime(analysis.createdAt)}</time> (<a href="#impact-analysis">shown above</a>).
         </p>
       ) : (
         <div className="notice notice-warn sign-analysis" id="sign-analysis-missing">
@@ -68,9 +68,7 @@ export function SignatureDialog({
         <div className="form-error" role="alert" id={analysisErrorId}>
           <p>{analysisErrors.join(" ")}</p>
           <p>
-            <Link to={`/change-requests/${number}`}>
-              Reload {number} to see the latest analysis
-            </Link>
+            <Link to={`/change-requests/${number}`}>Reload {number} to see the latest analysis</Link>
           </p>
         </div>
       ) : null}
@@ -95,7 +93,11 @@ export function SignatureDialog({
             label="Role you sign in"
             name="role"
             id="sign-role"
-            options={roles.length === 1 ? roles.map((r) => ({ value: r, label: reviewerRoleLabel(r) })) : [{ value: "", label: "Choose…" }, ...roles.map((r) => ({ value: r, label: reviewerRoleLabel(r) }))]}
+            options={
+              roles.length === 1
+                ? roles.map((r) => ({ value: r, label: reviewerRoleLabel(r) }))
+                : [{ value: "", label: "Choose…" }, ...roles.map((r) => ({ value: r, label: reviewerRoleLabel(r) }))]
+            }
             defaultValue={roles.length === 1 ? roles[0] : ""}
             errors={errors.role}
           />
@@ -113,7 +115,16 @@ export function SignatureDialog({
               hint="First signature of a continuous series: your user name and password"
             />
           ) : null}
-          <Field label="Password" name="password" id="sign-password" type="password" autoComplete="current-password" required maxLength={256} errors={errors.password} />
+          <Field
+            label="Password"
+            name="password"
+            id="sign-password"
+            type="password"
+            autoComplete="current-password"
+            required
+            maxLength={256}
+            errors={errors.password}
+          />
         </div>
         <TextAreaField label="Comment" name="comment" id="sign-comment" rows={2} maxLength={5000} errors={errors.comment} hint="Required when you reject" />
         <button

@@ -1,10 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { anchorExportFiles, anchorPayload, describeJudgement, judgeAgainstAnchors, jwsSigningInput, parseAnchorPayload, type TrustedAnchor } from "./audit-anchor";
+import {
+  anchorExportFiles,
+  anchorPayload,
+  describeJudgement,
+  judgeAgainstAnchors,
+  jwsSigningInput,
+  parseAnchorPayload,
+  type TrustedAnchor,
+} from "./audit-anchor";
 
 const h = (c: string) => c.repeat(64);
 const anchor = (id: number, seq: number, hash: string): TrustedAnchor => ({ id, kind: "checkpoint", seq, hash, issuedAt: `2026-01-0${id}T00:00:00.000Z` });
 const anchors = [anchor(1, 5, h("a")), anchor(2, 10, h("b"))];
-const stored = (overrides: Record<number, string> = {}) => (seq: number) => overrides[seq] ?? ({ 5: h("a"), 10: h("b") } as Record<number, string>)[seq] ?? h("0");
+const stored =
+  (overrides: Record<number, string> = {}) =>
+  (seq: number) =>
+    overrides[seq] ?? ({ 5: h("a"), 10: h("b") } as Record<number, string>)[seq] ?? h("0");
 
 describe("judgeAgainstAnchors", () => {
   it("intact: names the latest anchor and the rows after it", () => {
@@ -27,7 +38,14 @@ describe("judgeAgainstAnchors", () => {
 });
 
 describe("the anchor statement", () => {
-  const statement = { type: "c981.audit-anchor" as const, kind: "release" as const, seq: 7, hash: h("e"), issuedAt: "2026-12-07T00:00:00.000Z", ruleSet: { site: "EIN", version: 3, digest: h("f") } };
+  const statement = {
+    type: "c981.audit-anchor" as const,
+    kind: "release" as const,
+    seq: 7,
+    hash: h("e"),
+    issuedAt: "2026-12-07T00:00:00.000Z",
+    ruleSet: { site: "EIN", version: 3, digest: h("f") },
+  };
 
   it("is canonical JSON and reads back; anything else is refused", () => {
     const bytes = anchorPayload(statement);
@@ -46,17 +64,48 @@ describe("the anchor statement", () => {
     const payloadB64 = Buffer.from(payload).toString("base64url");
     const signature = Buffer.alloc(64, 1).toString("base64url");
     const files = anchorExportFiles(
-      [{ id: 3, kind: "release", seq: 7, hash: h("e"), issuedAt: statement.issuedAt, payload, jws: { payload: payloadB64, signatures: [{ protected: "eyJ9", signature, kid: "KID", alg: "EdDSA" }] } }],
+      [
+        {
+          id: 3,
+          kind: "release",
+          seq: 7,
+          hash: h("e"),
+          issuedAt: statement.issuedAt,
+          payload,
+          jws: { payload: payloadB64, signatures: [{ protected: "eyJ9", signature, kid: "KID", alg: "EdDSA" }] },
+        },
+      ],
       new Map([["KID", "-----BEGIN PUBLIC KEY-----\n"]]),
     );
     const byPath = new Map(files.map((f) => [f.path, f.content]));
-    expect([...byPath.keys()].sort()).toEqual(["README.txt", "anchors.jsonl", "anchors/000003.KID.sig", "anchors/000003.KID.signed", "anchors/000003.payload.json", "keys/KID.pem", "verify.sh"]);
+    expect([...byPath.keys()].sort()).toEqual([
+      "README.txt",
+      "anchors.jsonl",
+      "anchors/000003.KID.sig",
+      "anchors/000003.KID.signed",
+      "anchors/000003.payload.json",
+      "keys/KID.pem",
+      "verify.sh",
+    ]);
     expect(new TextDecoder().decode(byPath.get("anchors/000003.KID.signed") as Uint8Array)).toBe(`eyJ9.${payloadB64}`);
     expect(byPath.get("anchors/000003.KID.signed")).toEqual(jwsSigningInput("eyJ9", payloadB64));
     expect(Buffer.from(byPath.get("anchors/000003.KID.sig") as Uint8Array)).toEqual(Buffer.alloc(64, 1));
     expect(byPath.get("verify.sh")).toContain("check 000003 KID");
     expect(() =>
-      anchorExportFiles([{ id: 1, kind: "release", seq: 1, hash: h("e"), issuedAt: "", payload, jws: { payload: payloadB64, signatures: [{ protected: "e", signature, kid: "K", alg: "ES256" }] } }], new Map()),
+      anchorExportFiles(
+        [
+          {
+            id: 1,
+            kind: "release",
+            seq: 1,
+            hash: h("e"),
+            issuedAt: "",
+            payload,
+            jws: { payload: payloadB64, signatures: [{ protected: "e", signature, kid: "K", alg: "ES256" }] },
+          },
+        ],
+        new Map(),
+      ),
     ).toThrow(/Ed25519 only/);
   });
 });

@@ -91,11 +91,7 @@ export type AnchorJudgement =
  * caller recomputes it with findChainBreak): then a row whose hash matches a signed anchor proves
  * every row up to it.
  */
-export function judgeAgainstAnchors(
-  anchors: readonly TrustedAnchor[],
-  headSeq: number,
-  storedHashAt: (seq: number) => string | undefined,
-): AnchorJudgement {
+export function judgeAgainstAnchors(anchors: readonly TrustedAnchor[], headSeq: number, storedHashAt: (seq: number) => string | undefined): AnchorJudgement {
   const ordered = [...anchors].sort((a, b) => a.seq - b.seq || a.id - b.id);
   let lastGood: TrustedAnchor | undefined;
   for (const anchor of ordered) {

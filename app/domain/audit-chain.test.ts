@@ -6,7 +6,17 @@ function chain(n: number): StoredAuditRow[] {
   const rows: StoredAuditRow[] = [];
   let prev = GENESIS_HASH;
   for (let seq = 1; seq <= n; seq++) {
-    const content = { seq, recordedAt: `2026-01-01T00:00:0${seq}.123Z`, actor: "a", action: "x", entityType: "e", entityId: String(seq), before: null, after: { v: seq, z: [1, 2] }, reason: null };
+    const content = {
+      seq,
+      recordedAt: `2026-01-01T00:00:0${seq}.123Z`,
+      actor: "a",
+      action: "x",
+      entityType: "e",
+      entityId: String(seq),
+      before: null,
+      after: { v: seq, z: [1, 2] },
+      reason: null,
+    };
     const hash = chainHash(prev, content);
     rows.push({ ...content, prevHash: prev, hash });
     prev = hash;
@@ -16,9 +26,24 @@ function chain(n: number): StoredAuditRow[] {
 
 describe("the audit hash chain", () => {
   it("hashes the previous hash followed by the RFC 8785 form of the content", () => {
-    const content = { seq: 1, recordedAt: "2026-01-01T00:00:00.000Z", actor: "a", action: "x", entityType: "e", entityId: "1", before: null, after: { b: 1, a: "é" }, reason: null };
-    const canonical = '{"action":"x","actor":"a","after":{"a":"é","b":1},"before":null,"entityId":"1","entityType":"e","reason":null,"recordedAt":"2026-01-01T00:00:00.000Z","seq":1}';
-    expect(chainHash(GENESIS_HASH, content)).toBe(createHash("sha256").update(GENESIS_HASH + canonical).digest("hex"));
+    const content = {
+      seq: 1,
+      recordedAt: "2026-01-01T00:00:00.000Z",
+      actor: "a",
+      action: "x",
+      entityType: "e",
+      entityId: "1",
+      before: null,
+      after: { b: 1, a: "é" },
+      reason: null,
+    };
+    const canonical =
+      '{"action":"x","actor":"a","after":{"a":"é","b":1},"before":null,"entityId":"1","entityType":"e","reason":null,"recordedAt":"2026-01-01T00:00:00.000Z","seq":1}';
+    expect(chainHash(GENESIS_HASH, content)).toBe(
+      createHash("sha256")
+        .update(GENESIS_HASH + canonical)
+        .digest("hex"),
+    );
   });
 
   it("verifies an intact chain, also continued from a cursor", () => {

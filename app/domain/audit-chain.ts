@@ -54,10 +54,7 @@ export type ChainBreak = {
 };
 
 /** Checks rows in seq order, continuing from (afterSeq, afterHash); returns the first break. */
-export function findChainBreak(
-  rows: Iterable<StoredAuditRow>,
-  start: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH },
-): ChainBreak | undefined {
+export function findChainBreak(rows: Iterable<StoredAuditRow>, start: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH }): ChainBreak | undefined {
   let expectedSeq = start.seq + 1;
   let prevHash = start.hash;
   for (const row of rows) {

@@ -112,9 +112,7 @@ describe("canonicalize", () => {
 
 describe("canonicalBytes", () => {
   it("is the UTF-8 encoding of the canonical text", () => {
-    expect(Array.from(canonicalBytes({ b: "€", a: 1 }))).toEqual(
-      Array.from(Buffer.from('{"a":1,"b":"€"}', "utf8")),
-    );
+    expect(Array.from(canonicalBytes({ b: "€", a: 1 }))).toEqual(Array.from(Buffer.from('{"a":1,"b":"€"}', "utf8")));
   });
 
   it("encodes astral characters as four bytes", () => {

@@ -7,13 +7,7 @@
  * the way JSON.stringify does.
  */
 
-export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export function canonicalize(value: unknown): string {
   return write(resolve(value, ""), [], []);

@@ -11,11 +11,61 @@ import {
 
 /** Every (status, event) pair, written out: the expected target, or null when refused. */
 const EXPECTED: Record<ChangeRequestStatus, Record<ChangeRequestEvent, ChangeRequestStatus | "approve?" | "release?" | null>> = {
-  draft: { edit: "draft", submit: "in_review", approve: null, reject: null, request_changes: null, revise: null, rebase: "draft", withdraw: "withdrawn", release_site: null },
-  in_review: { edit: "in_review", submit: null, approve: "approve?", reject: "rejected", request_changes: "changes_requested", revise: null, rebase: "in_review", withdraw: "withdrawn", release_site: null },
-  changes_requested: { edit: null, submit: null, approve: null, reject: null, request_changes: null, revise: "draft", rebase: "changes_requested", withdraw: "withdrawn", release_site: null },
-  approved: { edit: "in_review", submit: null, approve: null, reject: null, request_changes: null, revise: null, rebase: "in_review", withdraw: "withdrawn", release_site: "release?" },
-  partly_released: { edit: null, submit: null, approve: null, reject: null, request_changes: null, revise: null, rebase: null, withdraw: null, release_site: "release?" },
+  draft: {
+    edit: "draft",
+    submit: "in_review",
+    approve: null,
+    reject: null,
+    request_changes: null,
+    revise: null,
+    rebase: "draft",
+    withdraw: "withdrawn",
+    release_site: null,
+  },
+  in_review: {
+    edit: "in_review",
+    submit: null,
+    approve: "approve?",
+    reject: "rejected",
+    request_changes: "changes_requested",
+    revise: null,
+    rebase: "in_review",
+    withdraw: "withdrawn",
+    release_site: null,
+  },
+  changes_requested: {
+    edit: null,
+    submit: null,
+    approve: null,
+    reject: null,
+    request_changes: null,
+    revise: "draft",
+    rebase: "changes_requested",
+    withdraw: "withdrawn",
+    release_site: null,
+  },
+  approved: {
+    edit: "in_review",
+    submit: null,
+    approve: null,
+    reject: null,
+    request_changes: null,
+    revise: null,
+    rebase: "in_review",
+    withdraw: "withdrawn",
+    release_site: "release?",
+  },
+  partly_released: {
+    edit: null,
+    submit: null,
+    approve: null,
+    reject: null,
+    request_changes: null,
+    revise: null,
+    rebase: null,
+    withdraw: null,
+    release_site: "release?",
+  },
   released: { edit: null, submit: null, approve: null, reject: null, request_changes: null, revise: null, rebase: null, withdraw: null, release_site: null },
   rejected: { edit: null, submit: null, approve: null, reject: null, request_changes: null, revise: null, rebase: null, withdraw: null, release_site: null },
   withdrawn: { edit: null, submit: null, approve: null, reject: null, request_changes: null, revise: null, rebase: null, withdraw: null, release_site: null },
@@ -44,7 +94,10 @@ describe("the change-request lifecycle", () => {
   }
 
   it("says why a transition is refused", () => {
-    expect(transition("released", "edit")).toEqual({ ok: false, message: "cannot edit a change request that is released (only when draft, in review, approved)" });
+    expect(transition("released", "edit")).toEqual({
+      ok: false,
+      message: "cannot edit a change request that is released (only when draft, in review, approved)",
+    });
   });
 
   it("knows which statuses are open and editable", () => {

@@ -10,29 +10,10 @@
  *                       └──reject──▶ rejected            withdraw (before release) ──▶ withdrawn
  */
 
-export const CHANGE_REQUEST_STATUSES = [
-  "draft",
-  "in_review",
-  "changes_requested",
-  "approved",
-  "partly_released",
-  "released",
-  "rejected",
-  "withdrawn",
-] as const;
+export const CHANGE_REQUEST_STATUSES = ["draft", "in_review", "changes_requested", "approved", "partly_released", "released", "rejected", "withdrawn"] as const;
 export type ChangeRequestStatus = (typeof CHANGE_REQUEST_STATUSES)[number];
 
-export const CHANGE_REQUEST_EVENTS = [
-  "edit",
-  "submit",
-  "approve",
-  "reject",
-  "request_changes",
-  "revise",
-  "rebase",
-  "withdraw",
-  "release_site",
-] as const;
+export const CHANGE_REQUEST_EVENTS = ["edit", "submit", "approve", "reject", "request_changes", "revise", "rebase", "withdraw", "release_site"] as const;
 export type ChangeRequestEvent = (typeof CHANGE_REQUEST_EVENTS)[number];
 
 /** Facts a transition's target may depend on. */
@@ -62,9 +43,7 @@ export const TRANSITIONS: Record<ChangeRequestEvent, Partial<Record<ChangeReques
   },
 };
 
-export type TransitionResult =
-  | { ok: true; from: ChangeRequestStatus; to: ChangeRequestStatus }
-  | { ok: false; message: string };
+export type TransitionResult = { ok: true; from: ChangeRequestStatus; to: ChangeRequestStatus } | { ok: false; message: string };
 
 export function transition(from: ChangeRequestStatus, event: ChangeRequestEvent, ctx: TransitionContext = {}): TransitionResult {
   const target = TRANSITIONS[event][from];

@@ -101,7 +101,8 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
   changes.forEach((change, i) => {
     if (change.kind !== "new_material") return;
     if (catalog.materials.has(change.partNumber)) problem(`changes.${i}.partNumber`, `material ${change.partNumber} already exists`);
-    else if (created.has(change.partNumber)) problem(`changes.${i}.partNumber`, `${change.partNumber} is already created in change ${created.get(change.partNumber)! + 1}`);
+    else if (created.has(change.partNumber))
+      problem(`changes.${i}.partNumber`, `${change.partNumber} is already created in change ${created.get(change.partNumber)! + 1}`);
     if (!catalog.families.has(change.family)) problem(`changes.${i}.family`, `family ${change.family} does not exist`);
     if (change.gtin && gtins.has(change.gtin)) problem(`changes.${i}.gtin`, `GTIN ${change.gtin} belongs to another material`);
     created.set(change.partNumber, i);
@@ -149,7 +150,8 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
     if (change.kind === "attributes") {
       if (!catalog.materials.has(change.material)) return problem(`changes.${i}.material`, `material ${change.material} does not exist`);
       if (change.family && !catalog.families.has(change.family)) problem(`changes.${i}.family`, `family ${change.family} does not exist`);
-      if (seenAttributes.has(change.material)) problem(`changes.${i}.material`, `the attributes of ${change.material} are already changed in change ${seenAttributes.get(change.material)! + 1}`);
+      if (seenAttributes.has(change.material))
+        problem(`changes.${i}.material`, `the attributes of ${change.material} are already changed in change ${seenAttributes.get(change.material)! + 1}`);
       seenAttributes.set(change.material, i);
       out.push({
         kind: "attributes",
@@ -168,7 +170,10 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
     } else if (change.family) {
       if (!catalog.families.has(change.family)) problem(`changes.${i}.family`, `family ${change.family} does not exist`);
       else {
-        partNumbers = [...catalog.materials.values()].filter((m) => m.family === change.family).map((m) => m.partNumber).sort();
+        partNumbers = [...catalog.materials.values()]
+          .filter((m) => m.family === change.family)
+          .map((m) => m.partNumber)
+          .sort();
         if (partNumbers.length === 0) problem(`changes.${i}.family`, `family ${change.family} has no materials`);
       }
     }
@@ -189,7 +194,10 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
       for (const partNumber of partNumbers) {
         const key = `${partNumber}|${site}`;
         if (seenTracking.has(key)) {
-          problem(`changes.${i}.${change.material ? "material" : "family"}`, `${partNumber} at ${site} is already changed in change ${seenTracking.get(key)! + 1}`);
+          problem(
+            `changes.${i}.${change.material ? "material" : "family"}`,
+            `${partNumber} at ${site} is already changed in change ${seenTracking.get(key)! + 1}`,
+          );
           continue;
         }
         seenTracking.set(key, i);
@@ -202,7 +210,10 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
   const componentOf = (c: ExpandedChange) => (c.kind === "alternates" ? c.component : "");
   out.sort(
     (a, b) =>
-      a.partNumber.localeCompare(b.partNumber) || a.kind.localeCompare(b.kind) || siteOf(a).localeCompare(siteOf(b)) || componentOf(a).localeCompare(componentOf(b)),
+      a.partNumber.localeCompare(b.partNumber) ||
+      a.kind.localeCompare(b.kind) ||
+      siteOf(a).localeCompare(siteOf(b)) ||
+      componentOf(a).localeCompare(componentOf(b)),
   );
   return { ok: true, changes: out };
 }
@@ -244,7 +255,12 @@ export interface DiffRow {
 const show = (v: unknown): string => (v === null || v === undefined ? "—" : Array.isArray(v) ? (v.length ? v.join(", ") : "none") : String(v));
 
 /** The structured per-material view: from → to, per site, field by field (unchanged fields left out). */
-export function structuredDiff(changes: readonly ExpandedChange[], current: CurrentRules, catalog: Catalog, attributes: ReadonlyMap<string, Record<string, unknown>>): DiffRow[] {
+export function structuredDiff(
+  changes: readonly ExpandedChange[],
+  current: CurrentRules,
+  catalog: Catalog,
+  attributes: ReadonlyMap<string, Record<string, unknown>>,
+): DiffRow[] {
   const rows: DiffRow[] = [];
   for (const c of changes) {
     if (c.kind === "tracking") {
@@ -325,7 +341,9 @@ export function signedContentHash(params: {
     bases: [...params.bases].sort((a, b) => a.site.localeCompare(b.site)),
     analysisHash: params.analysisHash ?? null,
   };
-  return createHash("sha256").update(canonicalize(JSON.parse(JSON.stringify(signed)))).digest("hex");
+  return createHash("sha256")
+    .update(canonicalize(JSON.parse(JSON.stringify(signed))))
+    .digest("hex");
 }
 
 /** The sites a change request touches. */
@@ -334,4 +352,3 @@ export function touchedSites(changes: readonly ExpandedChange[], allSites: reado
   if (changes.some((c) => c.kind === "attributes")) return [...allSites].sort();
   return [...new Set(changes.flatMap((c) => (c.kind === "tracking" || c.kind === "alternates" ? [c.site] : [])))].sort();
 }
-

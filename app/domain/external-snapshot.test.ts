@@ -1,13 +1,30 @@
 import { describe, expect, it } from "vitest";
 import { describeErrors, ERROR_LIST_CAP, SnapshotChecker } from "./external-snapshot";
 
-const context = { sites: new Map([["EIN", 1], ["CLT", 2]]), materials: new Map([["ASM-1003", 10], ["RES-1004", 11]]) };
+const context = {
+  sites: new Map([
+    ["EIN", 1],
+    ["CLT", 2],
+  ]),
+  materials: new Map([
+    ["ASM-1003", 10],
+    ["RES-1004", 11],
+  ]),
+};
 
 describe("ERP snapshot rows", () => {
   it("reads serial / batch / untracked in any case, site optional, part numbers upper-cased", () => {
     const c = new SnapshotChecker("erp", context);
     expect(c.header(["Part_Number", " tracking ", "site"])).toBe(true);
-    expect(c.row([" asm-1003 ", "BATCH", "ein"], 2)).toEqual({ line: 2, partNumber: "ASM-1003", site: "EIN", trackingFlag: "tracking=batch", trackingMode: "lot", materialId: 10, siteId: 1 });
+    expect(c.row([" asm-1003 ", "BATCH", "ein"], 2)).toEqual({
+      line: 2,
+      partNumber: "ASM-1003",
+      site: "EIN",
+      trackingFlag: "tracking=batch",
+      trackingMode: "lot",
+      materialId: 10,
+      siteId: 1,
+    });
     expect(c.row(["RES-1004", "untracked", ""], 3)).toMatchObject({ site: null, siteId: null, trackingMode: "none" });
     expect(c.row(["ASM-1003", "Serial", "CLT"], 4)).toMatchObject({ trackingMode: "serial", siteId: 2 });
     expect(c.ok).toBe(true);
@@ -85,7 +102,15 @@ describe("PLM snapshot rows", () => {
   it("reads serialized / lot / none as global records", () => {
     const c = new SnapshotChecker("plm", context);
     expect(c.header(["part_number", "serialization"])).toBe(true);
-    expect(c.row(["ASM-1003", "SERIALIZED"], 2)).toEqual({ line: 2, partNumber: "ASM-1003", site: null, trackingFlag: "serialization=serialized", trackingMode: "serial", materialId: 10, siteId: null });
+    expect(c.row(["ASM-1003", "SERIALIZED"], 2)).toEqual({
+      line: 2,
+      partNumber: "ASM-1003",
+      site: null,
+      trackingFlag: "serialization=serialized",
+      trackingMode: "serial",
+      materialId: 10,
+      siteId: null,
+    });
     expect(c.row(["RES-1004", "none"], 3)).toMatchObject({ trackingMode: "none" });
     expect(c.row(["RES-1004", "lot"], 4)).toBeNull();
     expect(c.summary.errors).toEqual([{ line: 4, field: "part_number", message: "RES-1004 appears twice: first on line 3" }]);

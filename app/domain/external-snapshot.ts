@@ -205,7 +205,8 @@ export class SnapshotChecker {
   /** The file ended: an empty file (no header, or no rows) is refused. */
   end(lastLine: number): void {
     if (!this.index && this.summary.errorCount === 0) this.error(1, "header", "The file is empty: a header row and at least one row are required");
-    else if (this.index && this.summary.rows === 0) this.error(Math.max(lastLine, 2), "file", "No rows after the header: an empty snapshot would erase the system's view; refused");
+    else if (this.index && this.summary.rows === 0)
+      this.error(Math.max(lastLine, 2), "file", "No rows after the header: an empty snapshot would erase the system's view; refused");
   }
 
   private unknownSite(line: number, site: string): void {

@@ -95,7 +95,16 @@ describe("compact genealogy", () => {
       expect(g.consumedGoingNowhere(ids).sort()).toEqual([10, 7, 9].sort());
       const pairs: [number, number][] = [];
       g.forEachConsumeTouching([5, 6], (input, output) => pairs.push([input, output]));
-      expect(pairs.sort()).toEqual([[1, 6], [3, 5], [5, 10], [5, 7], [6, 10], [6, 8]].sort());
+      expect(pairs.sort()).toEqual(
+        [
+          [1, 6],
+          [3, 5],
+          [5, 10],
+          [5, 7],
+          [6, 10],
+          [6, 8],
+        ].sort(),
+      );
     }
   });
 });
@@ -114,7 +123,8 @@ describe("compact genealogy: what an analysis reads without asking the database"
       [7, "FIN-2", "serial", "FIN", "CLT"],
       [9, "Ü-LOT", "lot", "RAW", "EIN"],
     ];
-    for (const [id, identifier, kind, part, site] of items) b.addItem(id, identifier, kind, "stock", part, site, { createdAt: Date.UTC(2026, 9, id), quantity: id % 2 ? "1.500000" : "2.000000" });
+    for (const [id, identifier, kind, part, site] of items)
+      b.addItem(id, identifier, kind, "stock", part, site, { createdAt: Date.UTC(2026, 9, id), quantity: id % 2 ? "1.500000" : "2.000000" });
     const edges: [number, number, number, "consume" | "rework"][] = [
       [11, 1, 2, "consume"],
       [12, 2, 3, "consume"],

@@ -118,7 +118,15 @@ describe("trace precision", () => {
     const { walk } = walkAll(1, "forward", graph(["1>2", "2>3", "3>4", "4>5", "3>6", "6>7"]));
     const precision = tracePrecision(
       walk,
-      levels({ 1: ["serial", "serial"], 2: ["container", null], 3: ["serial", null], 4: ["lot", "lot"], 5: ["serial", "serial"], 6: ["lot", "none"], 7: ["serial", "serial"] }),
+      levels({
+        1: ["serial", "serial"],
+        2: ["container", null],
+        3: ["serial", null],
+        4: ["lot", "lot"],
+        5: ["serial", "serial"],
+        6: ["lot", "none"],
+        7: ["serial", "serial"],
+      }),
     );
     expect(Object.fromEntries(precision)).toEqual({ 1: "unit", 2: "unit", 3: "unit", 4: "lot", 5: "lot", 6: "none", 7: "none" });
   });
@@ -140,8 +148,19 @@ describe("recall", () => {
   it("marks items behind a merge as candidates and clean paths as certain", () => {
     // raw lot 1 → merged lot 2 (inputs 1 and 9) → device 3; 1 → machined lot 4 (one input) → device 5
     const { walk } = walkAll(1, "forward", graph(["1>2", "9>2", "2>3", "1>4", "4>5"]));
-    const distinctInputs = new Map([[2, 2], [3, 1], [4, 1], [5, 1]]);
-    const kinds = new Map<number, TraceItemKind>([[1, "lot"], [2, "lot"], [3, "serial"], [4, "lot"], [5, "serial"]]);
+    const distinctInputs = new Map([
+      [2, 2],
+      [3, 1],
+      [4, 1],
+      [5, 1],
+    ]);
+    const kinds = new Map<number, TraceItemKind>([
+      [1, "lot"],
+      [2, "lot"],
+      [3, "serial"],
+      [4, "lot"],
+      [5, "serial"],
+    ]);
     const certainty = recallCertainty(walk, (id) => isComminglingPoint(kinds.get(id)!, distinctInputs.get(id) ?? 0));
     expect(Object.fromEntries(certainty)).toEqual({ 1: "certain", 2: "certain", 3: "candidate", 4: "certain", 5: "certain" });
   });
@@ -209,7 +228,15 @@ describe("rule labels", () => {
     const ruled = ruleLabel({
       state: "ruled",
       version: v1,
-      rule: { trackingMode: "lot", containerTracking: false, identifierFormatCodes: [], consumptionScan: "verify", effectiveFrom: v1.effectiveFrom, effectiveTo: null, version: 1 },
+      rule: {
+        trackingMode: "lot",
+        containerTracking: false,
+        identifierFormatCodes: [],
+        consumptionScan: "verify",
+        effectiveFrom: v1.effectiveFrom,
+        effectiveTo: null,
+        version: 1,
+      },
     });
     expect(ruled).toEqual({ state: "ruled", trackingMode: "lot", version: 1 });
     expect(ruleVersionText(ruled)).toBe("v1");
@@ -220,13 +247,22 @@ describe("the graph layout", () => {
   it("puts tiers in columns with the flow left to right in both directions", () => {
     const edges = graph(["1>2", "1>3", "2>4"]);
     const forward = layoutTraceGraph(walkAll(1, "forward", edges).walk, { columnWidth: 100, margin: 0, nodeHeight: 10, rowGap: 0, nodeWidth: 50 });
-    expect(forward.nodes.map((n) => [n.id, n.x, n.y])).toEqual([[1, 0, 0], [2, 100, 0], [3, 100, 10], [4, 200, 0]]);
+    expect(forward.nodes.map((n) => [n.id, n.x, n.y])).toEqual([
+      [1, 0, 0],
+      [2, 100, 0],
+      [3, 100, 10],
+      [4, 200, 0],
+    ]);
     expect(forward.edges.every((e) => e.shape === "forward" && e.x2 > e.x1)).toBe(true);
     expect(forward.width).toBe(250 + SAME_TIER_BEND);
     expect(forward.height).toBe(20);
 
     const backward = layoutTraceGraph(walkAll(4, "backward", edges).walk, { columnWidth: 100, margin: 0, nodeWidth: 50 });
-    expect(backward.nodes.map((n) => [n.id, n.x])).toEqual([[4, 200], [2, 100], [1, 0]]);
+    expect(backward.nodes.map((n) => [n.id, n.x])).toEqual([
+      [4, 200],
+      [2, 100],
+      [1, 0],
+    ]);
     expect(backward.edges.every((e) => e.shape === "forward" && e.x2 > e.x1)).toBe(true);
   });
 

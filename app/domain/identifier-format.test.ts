@@ -59,9 +59,7 @@ describe("identifierFormatSchema", () => {
   });
 
   it("names the offending AI", () => {
-    expect(issuesOf({ kind: "gs1", ais: ["01", "2x"] })).toEqual([
-      { path: "ais.1", message: "GS1 Application Identifier must be 2-4 digits" },
-    ]);
+    expect(issuesOf({ kind: "gs1", ais: ["01", "2x"] })).toEqual([{ path: "ais.1", message: "GS1 Application Identifier must be 2-4 digits" }]);
     expect(issuesOf({ kind: "gs1", ais: [] })[0]?.path).toBe("ais");
     expect(issuesOf({ kind: "gs1", ais: ["01", "01"] })[0]).toEqual({
       path: "ais",
@@ -71,9 +69,7 @@ describe("identifierFormatSchema", () => {
 
   it("names the offending segment field", () => {
     const segments = (segment: unknown) => ({ kind: "pattern", segments: [lit("A"), segment] });
-    expect(issuesOf(segments({ class: "digit", min: 4, max: 3 }))).toEqual([
-      { path: "segments.1.max", message: "max must be greater than or equal to min" },
-    ]);
+    expect(issuesOf(segments({ class: "digit", min: 4, max: 3 }))).toEqual([{ path: "segments.1.max", message: "max must be greater than or equal to min" }]);
     expect(issuesOf(segments({ class: "digit", min: 0, max: 3 }))[0]?.path).toBe("segments.1.min");
     expect(issuesOf(segments({ class: "digit", min: 1, max: 49 }))[0]?.path).toBe("segments.1.max");
     expect(issuesOf(segments({ class: "digit", min: 1.5, max: 2 }))[0]?.path).toBe("segments.1.min");
@@ -86,9 +82,7 @@ describe("identifierFormatSchema", () => {
   it("rejects patterns that are too long or have too many segments", () => {
     const tooLong = issuesOf({ kind: "pattern", segments: [run("digit", 48), run("upper", 48), lit("X")] });
     expect(tooLong).toEqual([{ path: "segments", message: "Pattern allows up to 97 characters; the limit is 96" }]);
-    expect(issuesOf({ kind: "pattern", segments: Array.from({ length: 17 }, () => lit("A")) })[0]?.path).toBe(
-      "segments",
-    );
+    expect(issuesOf({ kind: "pattern", segments: Array.from({ length: 17 }, () => lit("A")) })[0]?.path).toBe("segments");
     expect(issuesOf({ kind: "pattern", segments: [] })[0]?.path).toBe("segments");
   });
 
@@ -205,9 +199,7 @@ describe("patternOverlap", () => {
 
   it("stays fast for maximum-size patterns", () => {
     const wide: PatternSegment[] = [run("alnum", 1, 48), run("alnum", 1, 48)];
-    const segmented: PatternSegment[] = Array.from({ length: 16 }, (_, i) =>
-      i % 2 === 0 ? run("upperAlnum", 1, 6) : run("hex", 1, 6),
-    );
+    const segmented: PatternSegment[] = Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? run("upperAlnum", 1, 6) : run("hex", 1, 6)));
     const started = performance.now();
     const overlap = patternOverlap(wide, segmented);
     // A lowercase tail no segment can produce forces the full product to be explored.
@@ -267,12 +259,10 @@ describe("patternOverlap", () => {
 
 describe("formatsOverlap", () => {
   it("decides pattern pairs", () => {
-    expect(
-      formatsOverlap(
-        { kind: "pattern", segments: [lit("S"), run("digit", 8)] },
-        { kind: "pattern", segments: [run("upperAlnum", 9)] },
-      ),
-    ).toEqual({ overlaps: true, witness: "S00000000" });
+    expect(formatsOverlap({ kind: "pattern", segments: [lit("S"), run("digit", 8)] }, { kind: "pattern", segments: [run("upperAlnum", 9)] })).toEqual({
+      overlaps: true,
+      witness: "S00000000",
+    });
   });
 
   it("decides pairs involving GS1 with a witness (look-alike.ts)", () => {

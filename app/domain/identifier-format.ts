@@ -42,10 +42,7 @@ const classSegmentSchema = z
   });
 
 export const patternSegmentSchema = z.discriminatedUnion("class", [literalSegmentSchema, classSegmentSchema], {
-  error: (issue) =>
-    issue.code === "invalid_union"
-      ? `Unknown character class; expected one of ${CHAR_CLASSES.join(", ")} (or a literal segment)`
-      : undefined,
+  error: (issue) => (issue.code === "invalid_union" ? `Unknown character class; expected one of ${CHAR_CLASSES.join(", ")} (or a literal segment)` : undefined),
 });
 
 const gs1FormatSchema = z.strictObject({
@@ -64,8 +61,7 @@ const patternFormatSchema = z.strictObject({
     .min(1)
     .max(MAX_SEGMENTS)
     .refine((segments) => patternMaxLength(segments) <= MAX_PATTERN_LENGTH, {
-      error: (issue) =>
-        `Pattern allows up to ${patternMaxLength(issue.input as PatternSegment[])} characters; the limit is ${MAX_PATTERN_LENGTH}`,
+      error: (issue) => `Pattern allows up to ${patternMaxLength(issue.input as PatternSegment[])} characters; the limit is ${MAX_PATTERN_LENGTH}`,
     }),
 });
 

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { graphOfRows } from "./genealogy-graph";
-import { analyseChangeRequest, analyseChangeRequestReads, canonicalReport, forwardReach, tierIn, type AnalysisInput, type EdgeFacts, type ItemFacts } from "./impact-analysis";
+import {
+  analyseChangeRequest,
+  analyseChangeRequestReads,
+  canonicalReport,
+  forwardReach,
+  tierIn,
+  type AnalysisInput,
+  type EdgeFacts,
+  type ItemFacts,
+} from "./impact-analysis";
 
 const item = (id: number, identifier: string, kind: ItemFacts["kind"], partNumber: string, status: ItemFacts["status"] = "consumed"): ItemFacts => ({
   id,
@@ -24,7 +33,13 @@ const edge = (id: number, input: number, output: number, kind: EdgeFacts["kind"]
   workOrder: null,
 });
 
-const ruled = (trackingMode: "serial" | "lot" | "none") => ({ state: "ruled" as const, trackingMode, containerTracking: false, identifierFormatCodes: [], consumptionScan: "verify" as const });
+const ruled = (trackingMode: "serial" | "lot" | "none") => ({
+  state: "ruled" as const,
+  trackingMode,
+  containerTracking: false,
+  identifierFormatCodes: [],
+  consumptionScan: "verify" as const,
+});
 
 function input(items: ItemFacts[], edges: EdgeFacts[]): AnalysisInput {
   return {
@@ -55,7 +70,14 @@ function input(items: ItemFacts[], edges: EdgeFacts[]): AnalysisInput {
 }
 
 const plant = () => ({
-  items: [item(1, "R1", "lot", "RAW"), item(2, "R2", "lot", "RAW"), item(3, "L1", "lot", "SUB"), item(4, "F1", "serial", "FIN", "shipped"), item(5, "F2", "serial", "FIN", "stock"), item(6, "X", "lot", "SUB")],
+  items: [
+    item(1, "R1", "lot", "RAW"),
+    item(2, "R2", "lot", "RAW"),
+    item(3, "L1", "lot", "SUB"),
+    item(4, "F1", "serial", "FIN", "shipped"),
+    item(5, "F2", "serial", "FIN", "stock"),
+    item(6, "X", "lot", "SUB"),
+  ],
   edges: [edge(1, 1, 3), edge(2, 2, 3), edge(3, 3, 4), edge(4, 3, 5), edge(5, 4, 4, "rework"), edge(6, 3, 6), edge(7, 6, 3)],
 });
 
@@ -82,7 +104,13 @@ describe("impact analysis (pure)", () => {
   });
 
   it("marks a path unit-level only while every hop is a serial or a container", () => {
-    const items = [item(1, "S1", "serial", "SUB"), item(2, "C1", "container", "SUB", "stock"), item(3, "F1", "serial", "FIN", "stock"), item(4, "L1", "lot", "SUB"), item(5, "F2", "serial", "FIN", "stock")];
+    const items = [
+      item(1, "S1", "serial", "SUB"),
+      item(2, "C1", "container", "SUB", "stock"),
+      item(3, "F1", "serial", "FIN", "stock"),
+      item(4, "L1", "lot", "SUB"),
+      item(5, "F2", "serial", "FIN", "stock"),
+    ];
     const edges = [edge(1, 1, 2, "aggregate"), edge(2, 2, 3), edge(3, 4, 5)];
     const reach = forwardReach(graphOfRows(items, edges), [1, 4], new Set(["FIN|S1"]));
     expect(reach.finished).toEqual([5, 3]);
@@ -105,23 +133,47 @@ describe("impact analysis (pure)", () => {
       item(7, "K1", "serial", "KIT", "stock"),
       item(8, "F4", "serial", "FIN", "shipped"),
     ];
-    const edges = [edge(1, 1, 2), edge(2, 1, 3), edge(3, 1, 4), edge(4, 2, 5, "aggregate"), edge(5, 5, 6, "aggregate"), edge(6, 2, 7), edge(7, 8, 5, "aggregate")];
+    const edges = [
+      edge(1, 1, 2),
+      edge(2, 1, 3),
+      edge(3, 1, 4),
+      edge(4, 2, 5, "aggregate"),
+      edge(5, 5, 6, "aggregate"),
+      edge(6, 2, 7),
+      edge(7, 8, 5, "aggregate"),
+    ];
     const report = analyseChangeRequest({ ...input(items, edges), changes: [{ partNumber: "SUB", site: "S1", before: ruled("lot"), after: ruled("none") }] });
     const by = (code: string) => report.changes[0]!.findings.find((f) => f.code === code)!;
-    expect(by("REACH")).toMatchObject({ count: 3, sample: ["F1", "F2", "F3"], counts: { "site:S1": 3, "status:stock": 1, "status:shipped": 1, "status:scrapped": 1, itemsReached: 7 } });
+    expect(by("REACH")).toMatchObject({
+      count: 3,
+      sample: ["F1", "F2", "F3"],
+      counts: { "site:S1": 3, "status:stock": 1, "status:shipped": 1, "status:scrapped": 1, itemsReached: 7 },
+    });
     expect(by("REACH").message).toContain("1 stock, 1 shipped, 1 scrapped");
-    expect(by("PRECISION_LOSS")).toMatchObject({ count: 3, counts: { finishedUnits: 3, "status:stock": 1, "status:shipped": 1, "status:scrapped": 1, regulated: 3, sources: 1 } });
+    expect(by("PRECISION_LOSS")).toMatchObject({
+      count: 3,
+      counts: { finishedUnits: 3, "status:stock": 1, "status:shipped": 1, "status:scrapped": 1, regulated: 3, sources: 1 },
+    });
   });
 
   it("reports what it read that a release can change: the finished goods' master data and top tier, genealogy neighbours' rules — nothing else", () => {
     // SUB serial → lot: S1 went into the finished F1 (on pallet P1); O1 of OTH (no BOM line knows OTH) was consumed into S1.
-    const items = [item(1, "S1", "serial", "SUB"), item(2, "F1", "serial", "FIN", "shipped"), item(3, "P1", "container", "PAL", "shipped"), item(4, "O1", "serial", "OTH")];
+    const items = [
+      item(1, "S1", "serial", "SUB"),
+      item(2, "F1", "serial", "FIN", "shipped"),
+      item(3, "P1", "container", "PAL", "shipped"),
+      item(4, "O1", "serial", "OTH"),
+    ];
     const edges = [edge(1, 1, 2), edge(2, 2, 3, "aggregate"), edge(3, 4, 1)];
     const base = input(items, edges);
     const { report, reads } = analyseChangeRequestReads({
       ...base,
       changes: [{ partNumber: "SUB", site: "S1", before: ruled("serial"), after: ruled("lot") }],
-      materials: { ...base.materials, OTH: { partNumber: "OTH", family: "F", riskClass: "low", regulatoryFlags: [] }, UNRELATED: { partNumber: "UNRELATED", family: "F", riskClass: "low", regulatoryFlags: ["udi"] } },
+      materials: {
+        ...base.materials,
+        OTH: { partNumber: "OTH", family: "F", riskClass: "low", regulatoryFlags: [] },
+        UNRELATED: { partNumber: "UNRELATED", family: "F", riskClass: "low", regulatoryFlags: ["udi"] },
+      },
       rulesBefore: { ...base.rulesBefore, "SUB|S1": ruled("serial"), "OTH|S1": ruled("serial"), "UNRELATED|S1": ruled("serial") },
     });
     expect(report.changes[0]!.findings.find((f) => f.code === "PRECISION_LOSS")).toMatchObject({ counts: { finishedUnits: 1, regulated: 1 } });
@@ -144,11 +196,23 @@ describe("impact analysis (pure)", () => {
 });
 
 describe("look-alike identifier formats (LOOK_ALIKE_FORMATS)", () => {
-  const SER = { identifies: "serial" as const, definition: { kind: "pattern" as const, segments: [{ literal: "S" }, { class: "digit" as const, min: 8, max: 8 }] } };
+  const SER = {
+    identifies: "serial" as const,
+    definition: { kind: "pattern" as const, segments: [{ literal: "S" }, { class: "digit" as const, min: 8, max: 8 }] },
+  };
   const LOT = { identifies: "lot" as const, definition: { kind: "pattern" as const, segments: [{ class: "upperAlnum" as const, min: 9, max: 9 }] } };
-  const CTR = { identifies: "container" as const, definition: { kind: "pattern" as const, segments: [{ literal: "C" }, { class: "digit" as const, min: 8, max: 8 }] } };
+  const CTR = {
+    identifies: "container" as const,
+    definition: { kind: "pattern" as const, segments: [{ literal: "C" }, { class: "digit" as const, min: 8, max: 8 }] },
+  };
   const LGTIN = { identifies: "lot" as const, definition: { kind: "gs1" as const, ais: ["01", "10"] } };
-  const rule = (formats: string[], trackingMode: "serial" | "lot" = "serial") => ({ state: "ruled" as const, trackingMode, containerTracking: false, identifierFormatCodes: formats, consumptionScan: "identify" as const });
+  const rule = (formats: string[], trackingMode: "serial" | "lot" = "serial") => ({
+    state: "ruled" as const,
+    trackingMode,
+    containerTracking: false,
+    identifierFormatCodes: formats,
+    consumptionScan: "identify" as const,
+  });
 
   function withFormats(before: string[], after: string[], extra: Partial<AnalysisInput> = {}): AnalysisInput {
     const base = input([], []);
@@ -165,14 +229,23 @@ describe("look-alike identifier formats (LOOK_ALIKE_FORMATS)", () => {
 
   it("a serial format next to the lot format on the work centre's label: critical, with the example", () => {
     const f = finding(withFormats(["S1-LOT"], ["S1-SER"]))!;
-    expect(f).toMatchObject({ severity: "critical", count: 1, counts: { confusions: 1, introduced: 1, kept: 0, undecided: 0 }, sample: ["S1-LOT ~ S1-SER: S00000000 (lot, serial)"] });
+    expect(f).toMatchObject({
+      severity: "critical",
+      count: 1,
+      counts: { confusions: 1, introduced: 1, kept: 0, undecided: 0 },
+      sample: ["S1-LOT ~ S1-SER: S00000000 (lot, serial)"],
+    });
     expect(f.detail).toMatchObject({ formats: ["S1-SER"], usedWith: ["S1-CTR", "S1-LOT", "S1-SER"], templates: ["WC30-SHOP"] });
     expect(f.message).toContain("S1-LOT ~ S1-SER: S00000000 (lot, serial)");
   });
 
   it("kept look-alikes are reported as kept; the rule's own formats are compared with each other", () => {
     const f = finding(withFormats(["S1-LOT", "S1-CTR"], ["S1-LOT", "S1-CTR"], { labelTemplates: [], routingScans: [] }))!;
-    expect(f).toMatchObject({ severity: "critical", counts: { confusions: 1, introduced: 0, kept: 1 }, sample: ["S1-CTR ~ S1-LOT: C00000000 (container, lot)"] });
+    expect(f).toMatchObject({
+      severity: "critical",
+      counts: { confusions: 1, introduced: 0, kept: 1 },
+      sample: ["S1-CTR ~ S1-LOT: C00000000 (container, lot)"],
+    });
   });
 
   it("a self-ambiguous GS1 format (GTIN + lot) is flagged with its readings", () => {
@@ -182,7 +255,9 @@ describe("look-alike identifier formats (LOOK_ALIKE_FORMATS)", () => {
   });
 
   it("no finding when the formats cannot be confused; none for a rule without formats", () => {
-    expect(finding(withFormats(["S1-LOT"], ["S1-SER"], { labelTemplates: [{ site: "S1", code: "OTHER", name: "o", workCentre: "S1-WC99", formats: ["S1-LOT"] }] }))).toBeUndefined();
+    expect(
+      finding(withFormats(["S1-LOT"], ["S1-SER"], { labelTemplates: [{ site: "S1", code: "OTHER", name: "o", workCentre: "S1-WC99", formats: ["S1-LOT"] }] })),
+    ).toBeUndefined();
     expect(finding(withFormats(["S1-LOT"], []))).toBeUndefined();
   });
 });

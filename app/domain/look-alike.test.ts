@@ -19,7 +19,11 @@ import { generateDemoPlant } from "../seed/demo-plant";
 const lit = (literal: string): PatternSegment => ({ literal });
 const run = (charClass: CharClass, min: number, max = min): PatternSegment => ({ class: charClass, min, max });
 const gs1 = (code: string, identifies: NamedFormat["identifies"], ...ais: string[]): NamedFormat => ({ code, identifies, definition: { kind: "gs1", ais } });
-const pattern = (code: string, identifies: NamedFormat["identifies"], ...segments: PatternSegment[]): NamedFormat => ({ code, identifies, definition: { kind: "pattern", segments } });
+const pattern = (code: string, identifies: NamedFormat["identifies"], ...segments: PatternSegment[]): NamedFormat => ({
+  code,
+  identifies,
+  definition: { kind: "pattern", segments },
+});
 
 const SGTIN = gs1("GS1-SGTIN", "serial", "01", "21");
 const LGTIN = gs1("GS1-LGTIN", "lot", "01", "10");
@@ -34,7 +38,10 @@ function expectWitnessHolds(a: NamedFormat, b: NamedFormat, data: string) {
     if (f.definition.kind === "pattern") expect(matchesPattern(f.definition.segments, data), `${f.code} matches ${showData(data)}`).toBe(true);
     else {
       const ais = f.definition.ais;
-      expect(gs1ReadingsOf(data).some((r) => ais.every((ai) => r.elements.some((e) => e.ai === ai))), `${f.code} reads ${showData(data)}`).toBe(true);
+      expect(
+        gs1ReadingsOf(data).some((r) => ais.every((ai) => r.elements.some((e) => e.ai === ai))),
+        `${f.code} reads ${showData(data)}`,
+      ).toBe(true);
     }
   }
 }
@@ -56,10 +63,7 @@ describe("a GS1 format on its own", () => {
     const self = selfLookAlike(gs1("EXP-LOT", "lot", "01", "17", "10"));
     if (!self || !("example" in self)) throw new Error("expected a look-alike");
     expect(self.kinds).toEqual(["lot", "serial"]);
-    expect(self.example.readings.map((r) => r.elementString)).toEqual([
-      "(01)09506000134352(17)250101(10)LOT121S",
-      "(01)09506000134352(17)250101(10)LOT1(21)S",
-    ]);
+    expect(self.example.readings.map((r) => r.elementString)).toEqual(["(01)09506000134352(17)250101(10)LOT121S", "(01)09506000134352(17)250101(10)LOT1(21)S"]);
   });
 
   it.each([
@@ -142,8 +146,18 @@ describe("two formats", () => {
     ["16 digits vs bare GTIN", pattern("D16", "lot", run("digit", 16)), gs1("GTIN", "lot", "01"), "0109506000134352"],
     ["digits 16-20 vs GS1 serial", pattern("D1620", "lot", run("digit", 16, 20)), SGTIN, "0109506000134352211"],
     ["upper-case alphanumerics vs GS1 lot", pattern("U20", "serial", run("upperAlnum", 19, 20)), LGTIN, "010950600013435210L"],
-    ["a GTIN and an expiry slot vs GTIN + expiry (date solved)", pattern("EXP", "lot", lit("0109506000134352"), lit("17"), run("digit", 6)), gs1("GX", "lot", "01", "17"), "010950600013435217250101"],
-    ["a check digit the pattern leaves to one free digit", pattern("CD", "lot", lit("01095060001343"), run("digit", 1), lit("9")), gs1("GTIN", "lot", "01"), "0109506000134369"],
+    [
+      "a GTIN and an expiry slot vs GTIN + expiry (date solved)",
+      pattern("EXP", "lot", lit("0109506000134352"), lit("17"), run("digit", 6)),
+      gs1("GX", "lot", "01", "17"),
+      "010950600013435217250101",
+    ],
+    [
+      "a check digit the pattern leaves to one free digit",
+      pattern("CD", "lot", lit("01095060001343"), run("digit", 1), lit("9")),
+      gs1("GTIN", "lot", "01"),
+      "0109506000134369",
+    ],
     ["GTIN + lot vs GTIN + lot + serial (more AIs)", LGTIN, gs1("UDI", "serial", "01", "10", "21"), "010950600013435210LOT121S"],
     ["bare GTIN vs GTIN + serial (the serial label holds the GTIN)", gs1("GTIN", "lot", "01"), SGTIN, "010950600013435221SER1"],
     ["the demo plant: EIN serial vs EIN lot", EIN_SER, EIN_LOT, "S00000000"],
@@ -183,7 +197,9 @@ describe("formats used together", () => {
   };
 
   it("the demo plant's WC30-SHOP label template at EIN: serial and tote look like lots", () => {
-    const template = demo.labelTemplates.find((t) => t.site === demo.hardCases.overlappingFormats.site && t.code === demo.hardCases.overlappingFormats.labelTemplate)!;
+    const template = demo.labelTemplates.find(
+      (t) => t.site === demo.hardCases.overlappingFormats.site && t.code === demo.hardCases.overlappingFormats.labelTemplate,
+    )!;
     const report = lookAlikesAmong(template.formats.map(named));
     expect(report.selfAmbiguous).toEqual([]);
     expect(report.pairs.map((p) => [p.formats, p.example.data, p.kinds, p.confusion])).toEqual([
@@ -241,7 +257,10 @@ describe("formats used together", () => {
       codes: ["EIN-CTR", "EIN-LOT", "EIN-SER", "GS1-LGTIN"],
       templates: ["RAW-LOT", "WC30-SHOP"],
     });
-    expect(formatsUsedWith({ site: "EIN", ruleFormats: ["EIN-LOT"], workCentres: [], templates })).toEqual({ codes: ["EIN-LOT", "GS1-LGTIN"], templates: ["RAW-LOT"] });
+    expect(formatsUsedWith({ site: "EIN", ruleFormats: ["EIN-LOT"], workCentres: [], templates })).toEqual({
+      codes: ["EIN-LOT", "GS1-LGTIN"],
+      templates: ["RAW-LOT"],
+    });
   });
 
   it("reports unusable formats and leaves them out of pairs", () => {

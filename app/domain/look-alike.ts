@@ -16,18 +16,7 @@
  * (the worst case: with identifiers on, a Code 128 pattern label and a GS1 label differ by `]C0`
  * vs `]C1`).
  */
-import {
-  CSET39,
-  CSET64,
-  CSET82,
-  GS,
-  gs1CheckDigit,
-  gs1Dictionary,
-  parseGs1Scan,
-  type AiEntry,
-  type Gs1Reading,
-  type IdentifierKind,
-} from "./gs1";
+import { CSET39, CSET64, CSET82, GS, gs1CheckDigit, gs1Dictionary, parseGs1Scan, type AiEntry, type Gs1Reading, type IdentifierKind } from "./gs1";
 import { matchesPattern, patternOverlap, type FormatOverlap, type IdentifierFormat, type PatternSegment, type CharClass } from "./identifier-format";
 import { validateValue } from "./gs1/validate";
 import type { Identifies } from "./tracking-rule";
@@ -163,7 +152,8 @@ function daysIn(year: number, month: number): number {
 
 /** The first valid date (nearest 2025 first) whose digits each fit their position's mask. */
 function fittingDate(masks: readonly bigint[], spec: { length: number; dayZero: boolean }): string | null {
-  const years = spec.length === 6 ? Array.from({ length: 100 }, (_, k) => (25 + k) % 100) : Array.from({ length: 200 }, (_, k) => 2025 + (k % 2 ? -(k + 1) / 2 : k / 2));
+  const years =
+    spec.length === 6 ? Array.from({ length: 100 }, (_, k) => (25 + k) % 100) : Array.from({ length: 200 }, (_, k) => 2025 + (k % 2 ? -(k + 1) / 2 : k / 2));
   for (const y of years) {
     const yy = String(y).padStart(spec.length - 4, "0");
     if (![...yy].every((c, i) => has(masks[i]!, c))) continue;
@@ -288,15 +278,14 @@ const variable = (entry: AiEntry) => !entry.predefinedLength;
 
 /** A conformant raw encoding: a GS after every field not of pre-defined length, unless it is last. */
 export function encodeRaw(elements: readonly Element[]): string {
-  return elements
-    .map((e, i) => `${e.ai}${e.value}${i < elements.length - 1 && !entryOf(e.ai)!.predefinedLength ? GS : ""}`)
-    .join("");
+  return elements.map((e, i) => `${e.ai}${e.value}${i < elements.length - 1 && !entryOf(e.ai)!.predefinedLength ? GS : ""}`).join("");
 }
 
 function sampleValue(entry: AiEntry, masks?: (length: number) => bigint[]): string | null {
   const preferred = SAMPLES[entry.ai]?.length;
-  const lengths = [...new Set([preferred, entry.minLength, Math.min(entry.maxLength, Math.max(entry.minLength, 4))])]
-    .filter((n): n is number => n !== undefined && n >= entry.minLength && n <= entry.maxLength);
+  const lengths = [...new Set([preferred, entry.minLength, Math.min(entry.maxLength, Math.max(entry.minLength, 4))])].filter(
+    (n): n is number => n !== undefined && n >= entry.minLength && n <= entry.maxLength,
+  );
   for (const n of lengths) {
     const value = fillValue(entry, n, masks?.(n));
     if (value !== null) return value;
@@ -386,10 +375,18 @@ function gs1Candidates(ais: readonly string[], alphabet: readonly string[]): { b
       const options = new Set<string>();
       for (const n of [e.minLength, SAMPLES[ai]?.length ?? e.minLength]) {
         if (n < e.minLength || n > e.maxLength) continue;
-        const v = fillValue(e, n, Array.from({ length: n }, () => tailMask));
+        const v = fillValue(
+          e,
+          n,
+          Array.from({ length: n }, () => tailMask),
+        );
         if (v !== null) options.add(v);
       }
-      if ([...ai].every((c) => has(tailMask, c)) && options.size) tailValues.set(ai, [...options].sort((a, b) => a.length - b.length || byText(a, b)));
+      if ([...ai].every((c) => has(tailMask, c)) && options.size)
+        tailValues.set(
+          ai,
+          [...options].sort((a, b) => a.length - b.length || byText(a, b)),
+        );
     }
     const tails: string[] = [];
     const extend = (prefix: string, used: string[], depth: number) => {
@@ -667,7 +664,10 @@ function pairFrom(first: NamedFormat, second: NamedFormat, data: string): PairLo
  * example string and the kinds it reads as. Sorted by format codes; duplicates by code are ignored.
  */
 export function lookAlikesAmong(formats: readonly NamedFormat[]): LookAlikeReport {
-  return lookAlikesFor(formats.map((f) => f.code), formats);
+  return lookAlikesFor(
+    formats.map((f) => f.code),
+    formats,
+  );
 }
 
 /**
@@ -715,7 +715,10 @@ export interface TemplateFacts {
  * label templates at the site that are site-wide or sit at a work centre where the material is made
  * or consumed (scanned). Sorted codes, and the templates that contributed.
  */
-export function formatsUsedWith(params: { site: string; ruleFormats: readonly string[]; workCentres: Iterable<string>; templates: readonly TemplateFacts[] }): { codes: string[]; templates: string[] } {
+export function formatsUsedWith(params: { site: string; ruleFormats: readonly string[]; workCentres: Iterable<string>; templates: readonly TemplateFacts[] }): {
+  codes: string[];
+  templates: string[];
+} {
   const centres = new Set(params.workCentres);
   const templates = params.templates.filter((t) => t.site === params.site && (t.workCentre === null || centres.has(t.workCentre)));
   const codes = new Set([...params.ruleFormats, ...templates.flatMap((t) => t.formats)]);

@@ -30,7 +30,9 @@ describe("the password policy", () => {
 
   it("asks the list it is given about common passwords, lower-cased", () => {
     const list = new Set(["1qaz2wsx3edc"]);
-    expect(passwordProblems("1QAZ2WSX3EDC", { ...ctx, isCommon: (p) => list.has(p) })).toEqual(["This password is on a list of common passwords: choose another"]);
+    expect(passwordProblems("1QAZ2WSX3EDC", { ...ctx, isCommon: (p) => list.has(p) })).toEqual([
+      "This password is on a list of common passwords: choose another",
+    ]);
   });
 
   it("accepts the documented demo password and a passphrase", () => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { citationProblems, DEFAULT_SYSTEM_OF_RECORD, describeDisagreement, disagreementsAt, reconcile, unresolvedCitations, type ReconciliationInput } from "./reconciliation";
+import {
+  citationProblems,
+  DEFAULT_SYSTEM_OF_RECORD,
+  describeDisagreement,
+  disagreementsAt,
+  reconcile,
+  unresolvedCitations,
+  type ReconciliationInput,
+} from "./reconciliation";
 
 function input(over: Partial<ReconciliationInput> = {}): ReconciliationInput {
   return {
@@ -39,9 +47,22 @@ describe("reconcile", () => {
 
   it("takes serial questions to PLM and lot questions to ERP by default", () => {
     const rows = new Map(reconcile(input()).rows.map((r) => [r.key, r]));
-    expect(rows.get("ASM-1@EIN")).toMatchObject({ c981: "lot", erp: { mode: "lot" }, plm: { mode: "serial" }, identifierType: "serial", systemOfRecord: "plm", expected: "serial", resolution: { kind: "change_c981", to: "serial" } });
+    expect(rows.get("ASM-1@EIN")).toMatchObject({
+      c981: "lot",
+      erp: { mode: "lot" },
+      plm: { mode: "serial" },
+      identifierType: "serial",
+      systemOfRecord: "plm",
+      expected: "serial",
+      resolution: { kind: "change_c981", to: "serial" },
+    });
     // RES-1: lot vs none, ERP decides (none) — C-981 (lot) must change; PLM agrees with C-981 but not with ERP.
-    expect(rows.get("RES-1@EIN")).toMatchObject({ identifierType: "lot", systemOfRecord: "erp", expected: "none", resolution: { kind: "change_c981", to: "none" } });
+    expect(rows.get("RES-1@EIN")).toMatchObject({
+      identifierType: "lot",
+      systemOfRecord: "erp",
+      expected: "none",
+      resolution: { kind: "change_c981", to: "none" },
+    });
     expect(rows.get("MCH-9@EIN")).toMatchObject({ knownToC981: false, resolution: { kind: "create_material", to: "lot" } });
     expect(rows.get("NEW-9@*")).toMatchObject({ site: null, knownToC981: false });
   });
@@ -74,7 +95,11 @@ describe("reconcile", () => {
   });
 
   it("gives the disagreements a release at a site would leave", () => {
-    const report = reconcile(input({ rules: [...input().rules.filter((r) => !(r.partNumber === "ASM-1" && r.site === "EIN")), { partNumber: "ASM-1", site: "EIN", trackingMode: "serial" }] }));
+    const report = reconcile(
+      input({
+        rules: [...input().rules.filter((r) => !(r.partNumber === "ASM-1" && r.site === "EIN")), { partNumber: "ASM-1", site: "EIN", trackingMode: "serial" }],
+      }),
+    );
     expect(disagreementsAt(report, "EIN").map(describeDisagreement)).toEqual([
       "ASM-1@EIN (C-981 serial, ERP lot, PLM serial)",
       "MCH-9@EIN (C-981 — unknown, ERP lot, PLM —)",
@@ -86,7 +111,9 @@ describe("reconcile", () => {
 describe("citationProblems", () => {
   const current = new Set(["ASM-1@EIN", "MCH-9@EIN", "NEW-9@*"]);
   it("accepts a disagreement the request changes or whose material it creates", () => {
-    expect(citationProblems(["ASM-1@EIN", "MCH-9@EIN", "NEW-9@*"], { tracking: [{ partNumber: "ASM-1", site: "EIN" }], creates: ["MCH-9", "NEW-9"] }, current)).toEqual([]);
+    expect(
+      citationProblems(["ASM-1@EIN", "MCH-9@EIN", "NEW-9@*"], { tracking: [{ partNumber: "ASM-1", site: "EIN" }], creates: ["MCH-9", "NEW-9"] }, current),
+    ).toEqual([]);
   });
   it("refuses malformed, unknown and untouched citations, each named", () => {
     expect(citationProblems(["ASM-1", "ASM-1@CLT", "MCH-9@EIN"], { tracking: [{ partNumber: "ASM-1", site: "EIN" }], creates: [] }, current)).toEqual([

@@ -134,10 +134,16 @@ export function reconcile(input: ReconciliationInput): ReconciliationReport {
       const expected = sor === "c981" ? c981 : sor === "erp" ? (erp?.trackingMode ?? null) : (design?.trackingMode ?? null);
       let resolution: Resolution;
       if (!known) resolution = { kind: "create_material", to: sor === "c981" ? (erp?.trackingMode ?? design?.trackingMode ?? null) : expected };
-      else if (expected === null) resolution = { kind: "decide", why: `${sor === "c981" ? `C-981 has no rule at ${site ?? "any site"}` : `${sor.toUpperCase()}, the system of record for ${IDENTIFIER_TYPE_LABELS[identifierType].toLowerCase()}, has no record`}` };
+      else if (expected === null)
+        resolution = {
+          kind: "decide",
+          why: `${sor === "c981" ? `C-981 has no rule at ${site ?? "any site"}` : `${sor.toUpperCase()}, the system of record for ${IDENTIFIER_TYPE_LABELS[identifierType].toLowerCase()}, has no record`}`,
+        };
       else if (c981 !== expected) resolution = { kind: "change_c981", to: expected };
       else {
-        const systems = ([erp && erp.trackingMode !== expected ? "erp" : null, design && design.trackingMode !== expected ? "plm" : null] as const).filter((s): s is "erp" | "plm" => s !== null);
+        const systems = ([erp && erp.trackingMode !== expected ? "erp" : null, design && design.trackingMode !== expected ? "plm" : null] as const).filter(
+          (s): s is "erp" | "plm" => s !== null,
+        );
         resolution = { kind: "correct_external", systems, to: expected };
       }
       const changeRequests = input.changeRequests

@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { ExpandedChange } from "./change-request";
 import type { TrackingRuleContent } from "./tracking-rule";
-import { afterRelease, analysisReadsMoved, analysisReadValues, baseHolds, requestBase, requestBaseDigest, signedBefore, whatMoved, type BaseWorld } from "./request-base";
+import {
+  afterRelease,
+  analysisReadsMoved,
+  analysisReadValues,
+  baseHolds,
+  requestBase,
+  requestBaseDigest,
+  signedBefore,
+  whatMoved,
+  type BaseWorld,
+} from "./request-base";
 
 const lot: TrackingRuleContent = { trackingMode: "lot", containerTracking: false, identifierFormatCodes: ["EIN-LOT"], consumptionScan: "verify" };
 const serial: TrackingRuleContent = { trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" };
@@ -73,18 +83,25 @@ describe("a change request's base", () => {
   });
 
   it("is not made stale by its own master-data change applied at its first release", () => {
-    const own: ExpandedChange[] = [...serializeAsm1, { kind: "attributes", partNumber: "ASM-1", riskClass: "high", regulatoryFlags: null, family: null, gtin: null }];
+    const own: ExpandedChange[] = [
+      ...serializeAsm1,
+      { kind: "attributes", partNumber: "ASM-1", riskClass: "high", regulatoryFlags: null, family: null, gtin: null },
+    ];
     const base = requestBase(own, "EIN", world);
     const released = afterRelease(world, "CLT", [{ expanded: own, firstRelease: true }]);
     expect(released.materials.get("ASM-1")!.riskClass).toBe("high");
     expect(baseHolds(own, base, requestBase(own, "EIN", released), true)).toBe(true);
     // Another request changing the same material's attributes does move it, before the first release…
-    const other = afterRelease(world, "CLT", [{ expanded: [{ kind: "attributes", partNumber: "ASM-1", riskClass: "low", regulatoryFlags: null, family: null, gtin: null }], firstRelease: true }]);
+    const other = afterRelease(world, "CLT", [
+      { expanded: [{ kind: "attributes", partNumber: "ASM-1", riskClass: "low", regulatoryFlags: null, family: null, gtin: null }], firstRelease: true },
+    ]);
     expect(baseHolds(own, base, requestBase(own, "EIN", world), false)).toBe(true);
     expect(baseHolds(own, base, requestBase(own, "EIN", other), false)).toBe(false);
     expect(whatMoved(own, base, requestBase(own, "EIN", other), false)).toEqual(["the master data of ASM-1"]);
     // …and after it, when it changes the attribute again.
-    const later = afterRelease(released, "CLT", [{ expanded: [{ kind: "attributes", partNumber: "ASM-1", riskClass: "low", regulatoryFlags: null, family: null, gtin: null }], firstRelease: true }]);
+    const later = afterRelease(released, "CLT", [
+      { expanded: [{ kind: "attributes", partNumber: "ASM-1", riskClass: "low", regulatoryFlags: null, family: null, gtin: null }], firstRelease: true },
+    ]);
     expect(baseHolds(own, base, requestBase(own, "EIN", later), true)).toBe(false);
   });
 
@@ -97,12 +114,16 @@ describe("a change request's base", () => {
     // Its own release moves nothing it is judged on here.
     expect(analysisReadsMoved(own, was, afterRelease(world, "EIN", [{ expanded: own, firstRelease: true }]))).toEqual([]);
     // An unrelated material's rule or master data: nothing.
-    expect(analysisReadsMoved(own, was, { ...withRule(world, "FIN-2|EIN", lot), materials: new Map([...world.materials, ["FIN-2", master("high")]]) })).toEqual([]);
+    expect(analysisReadsMoved(own, was, { ...withRule(world, "FIN-2|EIN", lot), materials: new Map([...world.materials, ["FIN-2", master("high")]]) })).toEqual(
+      [],
+    );
     const flagged = { ...world, materials: new Map([...world.materials, ["FIN-1", { ...master("medium"), regulatoryFlags: ["udi"] }]]) };
     expect(analysisReadsMoved(own, was, flagged)).toEqual(["the master data of FIN-1 (read by its impact analysis)"]);
     expect(analysisReadsMoved(own, was, withRule(world, "ASM-2|EIN", serial))).toEqual(["the tracking rule of ASM-2 at EIN (read by its impact analysis)"]);
     // A release making FIN-1 an alternate takes it out of the top tier: REACH would move.
-    const alternate = afterRelease(world, "EIN", [{ expanded: [{ kind: "alternates", partNumber: "FIN-2", component: "ASM-2", site: "EIN", alternates: ["FIN-1"] } as ExpandedChange], firstRelease: true }]);
+    const alternate = afterRelease(world, "EIN", [
+      { expanded: [{ kind: "alternates", partNumber: "FIN-2", component: "ASM-2", site: "EIN", alternates: ["FIN-1"] } as ExpandedChange], firstRelease: true },
+    ]);
     expect(analysisReadsMoved(own, was, alternate)).toEqual(["whether FIN-1 is a finished good at EIN (top tier of its BOMs, read by its impact analysis)"]);
   });
 

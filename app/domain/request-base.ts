@@ -105,7 +105,13 @@ function withOwnMasterData(expanded: readonly ExpandedChange[], base: RequestBas
   const masterData = { ...base.masterData };
   for (const c of expanded) {
     if (c.kind === "new_material" && c.partNumber in masterData) {
-      masterData[c.partNumber] = { riskClass: c.riskClass, regulatoryFlags: [...c.regulatoryFlags].sort(), family: c.family, gtin: c.gtin, unitOfMeasure: c.unitOfMeasure };
+      masterData[c.partNumber] = {
+        riskClass: c.riskClass,
+        regulatoryFlags: [...c.regulatoryFlags].sort(),
+        family: c.family,
+        gtin: c.gtin,
+        unitOfMeasure: c.unitOfMeasure,
+      };
     } else if (c.kind === "attributes" && masterData[c.partNumber]) {
       const m = masterData[c.partNumber]!;
       masterData[c.partNumber] = {
@@ -125,7 +131,10 @@ export function requestBaseDigest(expanded: readonly ExpandedChange[], base: Req
   return digestOf(withOwnMasterData(expanded, base));
 }
 
-const digestOf = (value: unknown) => createHash("sha256").update(canonicalize(JSON.parse(JSON.stringify(value)))).digest("hex");
+const digestOf = (value: unknown) =>
+  createHash("sha256")
+    .update(canonicalize(JSON.parse(JSON.stringify(value))))
+    .digest("hex");
 
 /**
  * Whether the base still holds in the base read now. Before the request's first release, the
@@ -179,7 +188,13 @@ export function afterRelease(world: BaseWorld, site: string, released: readonly 
       else if (c.kind === "alternates" && c.site === site) {
         lines = lines.map((l) => (l.site === site && l.parent === c.partNumber && l.component === c.component ? { ...l, alternates: [...c.alternates] } : l));
       } else if (c.kind === "new_material" && r.firstRelease) {
-        materials.set(c.partNumber, { riskClass: c.riskClass, regulatoryFlags: [...c.regulatoryFlags], family: c.family, gtin: c.gtin, unitOfMeasure: c.unitOfMeasure });
+        materials.set(c.partNumber, {
+          riskClass: c.riskClass,
+          regulatoryFlags: [...c.regulatoryFlags],
+          family: c.family,
+          gtin: c.gtin,
+          unitOfMeasure: c.unitOfMeasure,
+        });
       } else if (c.kind === "attributes" && r.firstRelease && materials.has(c.partNumber)) {
         const m = materials.get(c.partNumber)!;
         materials.set(c.partNumber, {
@@ -199,7 +214,11 @@ export function afterRelease(world: BaseWorld, site: string, released: readonly 
  * The signed bases as the diff's "before": rules by `part|site`, the BOM lines' alternates and
  * master data (per request base; master data is the same at every site it was read at).
  */
-export function signedBefore(bases: readonly RequestBase[]): { current: CurrentRules; catalog: Pick<Catalog, "bomLines">; attributes: Map<string, Record<string, unknown>> } {
+export function signedBefore(bases: readonly RequestBase[]): {
+  current: CurrentRules;
+  catalog: Pick<Catalog, "bomLines">;
+  attributes: Map<string, Record<string, unknown>>;
+} {
   const current = new Map<string, TrackingRuleContent>();
   const bomLines = new Map<string, { alternates: string[] }>();
   const attributes = new Map<string, Record<string, unknown>>();
@@ -207,7 +226,8 @@ export function signedBefore(bases: readonly RequestBase[]): { current: CurrentR
     for (const [part, rule] of Object.entries(base.rules)) if (rule) current.set(ruleKey(part, base.site), rule);
     for (const l of base.lines) bomLines.set(bomLineKey(base.site, l.parent, l.component), { alternates: [...l.alternates] });
     for (const [part, m] of Object.entries(base.masterData)) {
-      if (m && !attributes.has(part)) attributes.set(part, { riskClass: m.riskClass, regulatoryFlags: [...m.regulatoryFlags].sort(), family: m.family, gtin: m.gtin });
+      if (m && !attributes.has(part))
+        attributes.set(part, { riskClass: m.riskClass, regulatoryFlags: [...m.regulatoryFlags].sort(), family: m.family, gtin: m.gtin });
     }
   }
   return { current, catalog: { bomLines }, attributes };
@@ -251,8 +271,16 @@ function topTierOf(world: ReadWorld): Set<string> {
 }
 
 const ruleValue = (rule: TrackingRuleContent | undefined): TrackingRuleContent | null =>
-  rule ? { trackingMode: rule.trackingMode, containerTracking: rule.containerTracking, identifierFormatCodes: [...rule.identifierFormatCodes].sort(), consumptionScan: rule.consumptionScan } : null;
-const factsValue = (m: AnalysedFacts | undefined): AnalysedFacts | null => (m ? { family: m.family, riskClass: m.riskClass, regulatoryFlags: [...m.regulatoryFlags].sort() } : null);
+  rule
+    ? {
+        trackingMode: rule.trackingMode,
+        containerTracking: rule.containerTracking,
+        identifierFormatCodes: [...rule.identifierFormatCodes].sort(),
+        consumptionScan: rule.consumptionScan,
+      }
+    : null;
+const factsValue = (m: AnalysedFacts | undefined): AnalysedFacts | null =>
+  m ? { family: m.family, riskClass: m.riskClass, regulatoryFlags: [...m.regulatoryFlags].sort() } : null;
 
 /** The values of what an analysis read, in `world`. */
 export function analysisReadValues(reads: Pick<AnalysisReads, "rules" | "masterData" | "topTier">, world: ReadWorld): AnalysisReadValues {
@@ -280,10 +308,7 @@ export function analysisReadsMoved(expanded: readonly ExpandedChange[], was: Ana
     const { part, site } = splitKey(k);
     return changedAt(expanded, site).includes(part);
   };
-  const now = analysisReadValues(
-    { rules: Object.keys(was.rules), masterData: Object.keys(was.masterData), topTier: Object.keys(was.topTier) },
-    world,
-  );
+  const now = analysisReadValues({ rules: Object.keys(was.rules), masterData: Object.keys(was.masterData), topTier: Object.keys(was.topTier) }, world);
   const moved: string[] = [];
   for (const k of Object.keys(was.rules).sort()) {
     if (ownAt(k) || same(was.rules[k], now.rules[k])) continue;

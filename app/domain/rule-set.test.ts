@@ -13,8 +13,29 @@ const input: CompileInput = {
   signingKeys: ["k".repeat(43)],
   previousDigest: "a".repeat(64),
   rules: [
-    { partNumber: "SUB-1", gtin: null, trackingMode: "serial", containerTracking: false, consumptionScan: "identify", identifierFormats: ["SER"], riskClass: "high", allowedAlternates: [] },
-    { partNumber: "ASM-1", gtin: "00000000000017", trackingMode: "lot", containerTracking: true, consumptionScan: "identify", identifierFormats: ["SSCC", "LOT"], riskClass: "medium", allowedAlternates: [{ component: "X-2", alternates: ["X-3"] }, { component: "X-1", alternates: [] }] },
+    {
+      partNumber: "SUB-1",
+      gtin: null,
+      trackingMode: "serial",
+      containerTracking: false,
+      consumptionScan: "identify",
+      identifierFormats: ["SER"],
+      riskClass: "high",
+      allowedAlternates: [],
+    },
+    {
+      partNumber: "ASM-1",
+      gtin: "00000000000017",
+      trackingMode: "lot",
+      containerTracking: true,
+      consumptionScan: "identify",
+      identifierFormats: ["SSCC", "LOT"],
+      riskClass: "medium",
+      allowedAlternates: [
+        { component: "X-2", alternates: ["X-3"] },
+        { component: "X-1", alternates: [] },
+      ],
+    },
   ],
   formats: new Map([
     ["SER", { name: "serial", identifies: "serial", definition: { kind: "pattern", segments: [{ literal: "S" }, { class: "digit", min: 8, max: 8 }] } }],

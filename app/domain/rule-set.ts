@@ -120,7 +120,9 @@ export function compileRuleSet(input: CompileInput): CompiledRuleSet {
  * changes no rule keeps it.
  */
 export function rulesDigest(document: Pick<RuleSetDocument, "rules" | "identifierFormats">): string {
-  return createHash("sha256").update(canonicalize({ identifierFormats: document.identifierFormats, rules: document.rules })).digest("hex");
+  return createHash("sha256")
+    .update(canonicalize({ identifierFormats: document.identifierFormats, rules: document.rules }))
+    .digest("hex");
 }
 
 /** The rules digest of a site with no rule-set version yet. */

@@ -23,12 +23,7 @@ export type RuleTimelineRow =
   | { kind: "rule"; rule: RuleInterval; status: RuleTimelineStatus };
 
 /** The history rows of one material at one site, including the legacy period before version 1. */
-export function ruleTimeline(
-  versions: readonly VersionPoint[],
-  rules: readonly RuleInterval[],
-  inForce: RuleInForce,
-  at: Date,
-): RuleTimelineRow[] {
+export function ruleTimeline(versions: readonly VersionPoint[], rules: readonly RuleInterval[], inForce: RuleInForce, at: Date): RuleTimelineRow[] {
   const ordered = [...versions].sort((a, b) => a.version - b.version);
   const first = ordered[0];
   const rows: RuleTimelineRow[] = [
@@ -55,12 +50,7 @@ export function ruleTimeline(
     });
   }
   for (const rule of sortedRules) {
-    const status =
-      inForce.state === "ruled" && inForce.rule.version === rule.version
-        ? "in force"
-        : later(rule.effectiveFrom)
-          ? "scheduled"
-          : "past";
+    const status = inForce.state === "ruled" && inForce.rule.version === rule.version ? "in force" : later(rule.effectiveFrom) ? "scheduled" : "past";
     rows.push({ kind: "rule", rule, status });
   }
   return rows;

@@ -22,7 +22,11 @@ describe("resolveRuleInForce", () => {
   });
 
   it("takes the highest version with effectiveFrom ≤ T, and the rule of the highest version up to it", () => {
-    expect(resolveRuleInForce(versions, rules, d("2025-01-01T00:00:00Z"))).toMatchObject({ state: "ruled", version: { version: 1 }, rule: { trackingMode: "lot" } });
+    expect(resolveRuleInForce(versions, rules, d("2025-01-01T00:00:00Z"))).toMatchObject({
+      state: "ruled",
+      version: { version: 1 },
+      rule: { trackingMode: "lot" },
+    });
     // Two versions at one instant: the higher wins.
     expect(resolveRuleInForce(versions, rules, d("2025-06-01T00:00:00Z"))).toMatchObject({ version: { version: 3 }, rule: { trackingMode: "serial" } });
     // A scheduled version is not in force before its time.
@@ -50,13 +54,22 @@ describe("compareTracking", () => {
 });
 
 describe("checkRuleConsistency", () => {
-  const formats = new Map<string, Identifies>([["SER", "serial"], ["LOT", "lot"], ["CTR", "container"]]);
+  const formats = new Map<string, Identifies>([
+    ["SER", "serial"],
+    ["LOT", "lot"],
+    ["CTR", "container"],
+  ]);
   it("accepts consistent rules", () => {
-    expect(checkRuleConsistency({ trackingMode: "serial", containerTracking: true, identifierFormatCodes: ["SER", "CTR"], consumptionScan: "identify" }, formats)).toEqual([]);
+    expect(
+      checkRuleConsistency({ trackingMode: "serial", containerTracking: true, identifierFormatCodes: ["SER", "CTR"], consumptionScan: "identify" }, formats),
+    ).toEqual([]);
     expect(checkRuleConsistency({ trackingMode: "none", containerTracking: false, identifierFormatCodes: [], consumptionScan: "none" }, formats)).toEqual([]);
   });
   it("names the field of each contradiction", () => {
-    const problems = checkRuleConsistency({ trackingMode: "none", containerTracking: false, identifierFormatCodes: ["SER", "CTR", "SER", "X"], consumptionScan: "identify" }, formats);
+    const problems = checkRuleConsistency(
+      { trackingMode: "none", containerTracking: false, identifierFormatCodes: ["SER", "CTR", "SER", "X"], consumptionScan: "identify" },
+      formats,
+    );
     expect(problems).toEqual(
       expect.arrayContaining([
         { field: "identifierFormatCodes", message: "unknown identifier format X" },

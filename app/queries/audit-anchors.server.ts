@@ -12,7 +12,14 @@ import type { DbOrTx } from "../utils/db.server";
 /** The newest anchors, without their JWS (the audit screen). */
 export async function latestAnchors(db: DbOrTx, params: { limit: number }) {
   return db
-    .select({ id: auditAnchors.id, kind: auditAnchors.kind, seq: auditAnchors.seq, hash: auditAnchors.hash, createdAt: auditAnchors.createdAt, createdBy: auditAnchors.createdBy })
+    .select({
+      id: auditAnchors.id,
+      kind: auditAnchors.kind,
+      seq: auditAnchors.seq,
+      hash: auditAnchors.hash,
+      createdAt: auditAnchors.createdAt,
+      createdBy: auditAnchors.createdBy,
+    })
     .from(auditAnchors)
     .orderBy(desc(auditAnchors.id))
     .limit(params.limit);
@@ -28,7 +35,15 @@ export function publicKeyPem(jwk: JWK): string {
 export async function anchorExport(db: DbOrTx): Promise<{ files: ExportFile[]; anchors: number; keys: number }> {
   const [rows, keys] = await Promise.all([
     db
-      .select({ id: auditAnchors.id, kind: auditAnchors.kind, seq: auditAnchors.seq, hash: auditAnchors.hash, createdAt: auditAnchors.createdAt, payload: auditAnchors.payload, jws: auditAnchors.jws })
+      .select({
+        id: auditAnchors.id,
+        kind: auditAnchors.kind,
+        seq: auditAnchors.seq,
+        hash: auditAnchors.hash,
+        createdAt: auditAnchors.createdAt,
+        payload: auditAnchors.payload,
+        jws: auditAnchors.jws,
+      })
       .from(auditAnchors)
       .orderBy(asc(auditAnchors.id)),
     db.select({ kid: signingKeys.kid, publicJwk: signingKeys.publicJwk }).from(signingKeys).orderBy(asc(signingKeys.createdAt)),

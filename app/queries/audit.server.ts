@@ -123,7 +123,12 @@ export function parseAuditSearch(params: URLSearchParams): ParsedAuditSearch {
   if (filters.from && filters.to && filters.from.getTime() > filters.to.getTime()) {
     problems.push({ message: "From is later than To: no entry can match", ignored: false });
   }
-  const before = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).safeParse(params.get("before") ?? undefined);
+  const before = z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(Number.MAX_SAFE_INTEGER)
+    .safeParse(params.get("before") ?? undefined);
   return { filters, before: before.success ? before.data : undefined, problems };
 }
 
@@ -343,9 +348,7 @@ export function auditCsvStream(db: DbOrTx, params: { filters: AuditFilters; data
         controller.enqueue(
           encoder.encode(
             rows
-              .map((r) =>
-                csvRecord([r.seq, r.recordedAt, r.actor, r.action, r.entityType, r.entityId, r.reason, r.before, r.after, r.prevHash, r.hash]),
-              )
+              .map((r) => csvRecord([r.seq, r.recordedAt, r.actor, r.action, r.entityType, r.entityId, r.reason, r.before, r.after, r.prevHash, r.hash]))
               .join(""),
           ),
         );

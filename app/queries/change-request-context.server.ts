@@ -40,7 +40,13 @@ export async function loadCatalog(db: DbOrTx): Promise<Catalog> {
       .from(identifierFormats)
       .leftJoin(sites, eq(sites.id, identifierFormats.siteId)),
     db
-      .select({ site: sites.code, parent: parent.partNumber, component: component.partNumber, alternate: alternate.partNumber, priority: bomLineAlternates.priority })
+      .select({
+        site: sites.code,
+        parent: parent.partNumber,
+        component: component.partNumber,
+        alternate: alternate.partNumber,
+        priority: bomLineAlternates.priority,
+      })
       .from(bomLines)
       .innerJoin(sites, eq(sites.id, bomLines.siteId))
       .innerJoin(parent, eq(parent.id, bomLines.parentMaterialId))
@@ -88,15 +94,33 @@ export async function staleSites(db: DbOrTx, changeRequestId: number): Promise<s
 }
 
 /** Other open change requests touching the same material at the same site. */
-export async function conflictsOf(db: DbOrTx, changeRequestId: number): Promise<{ number: string; title: string; status: ChangeRequestStatus; partNumber: string; site: string }[]> {
+export async function conflictsOf(
+  db: DbOrTx,
+  changeRequestId: number,
+): Promise<{ number: string; title: string; status: ChangeRequestStatus; partNumber: string; site: string }[]> {
   const mine = changeRequestTargets;
   return db
-    .selectDistinct({ number: changeRequests.number, title: changeRequests.title, status: changeRequests.status, partNumber: materials.partNumber, site: sites.code })
+    .selectDistinct({
+      number: changeRequests.number,
+      title: changeRequests.title,
+      status: changeRequests.status,
+      partNumber: materials.partNumber,
+      site: sites.code,
+    })
     .from(mine)
-    .innerJoin(sql`change_request_targets other`, sql`other.material_id = ${mine.materialId} and other.site_id = ${mine.siteId} and other.change_request_id <> ${mine.changeRequestId}`)
+    .innerJoin(
+      sql`change_request_targets other`,
+      sql`other.material_id = ${mine.materialId} and other.site_id = ${mine.siteId} and other.change_request_id <> ${mine.changeRequestId}`,
+    )
     .innerJoin(changeRequests, sql`${changeRequests.id} = other.change_request_id`)
     .innerJoin(materials, eq(materials.id, mine.materialId))
     .innerJoin(sites, eq(sites.id, mine.siteId))
-    .where(and(eq(mine.changeRequestId, changeRequestId), inArray(changeRequests.status, ["draft", "in_review", "changes_requested", "approved", "partly_released"]), ne(changeRequests.id, changeRequestId)))
+    .where(
+      and(
+        eq(mine.changeRequestId, changeRequestId),
+        inArray(changeRequests.status, ["draft", "in_review", "changes_requested", "approved", "partly_released"]),
+        ne(changeRequests.id, changeRequestId),
+      ),
+    )
     .orderBy(changeRequests.number, materials.partNumber, sites.code);
 }

@@ -179,7 +179,10 @@ async function awaitingIds(db: DbOrTx, viewer: Viewer): Promise<number[]> {
       if (approvals.some((g) => g.signerId === viewer.userId)) return false;
       const required = requiredApprovals(changeFacts(c.expandedChanges as ExpandedChange[], current, catalog));
       const needed = required.filter((r) => !approvals.some((g) => g.role === r.role)).map((r) => r.role);
-      const roles = reviewerRolesCovering(viewer.grants, (siteMap.get(c.id) ?? []).map((s) => s.id));
+      const roles = reviewerRolesCovering(
+        viewer.grants,
+        (siteMap.get(c.id) ?? []).map((s) => s.id),
+      );
       return needed.some((role) => roles.includes(role));
     })
     .map((c) => c.id);
@@ -263,11 +266,7 @@ export async function listChangeRequests(db: DbOrTx, search: ChangeRequestSearch
   if (search.awaiting) conditions.push(inArray(changeRequests.id, awaiting.length ? awaiting : [-1]));
   const where = and(...conditions);
 
-  const [totalRow] = await db
-    .select({ n: count() })
-    .from(changeRequests)
-    .innerJoin(users, eq(users.id, changeRequests.authorId))
-    .where(where);
+  const [totalRow] = await db.select({ n: count() }).from(changeRequests).innerJoin(users, eq(users.id, changeRequests.authorId)).where(where);
   const total = totalRow?.n ?? 0;
   const pageCount = Math.max(1, Math.ceil(total / search.pageSize));
   const page = Math.min(search.page, pageCount);
@@ -295,7 +294,11 @@ export async function listChangeRequests(db: DbOrTx, search: ChangeRequestSearch
     sitesOf(db, ids),
     staleIds(db, openIds),
     conflictingIds(db, openIds),
-    db.selectDistinct({ username: users.username, displayName: users.displayName }).from(users).innerJoin(changeRequests, eq(changeRequests.authorId, users.id)).orderBy(asc(users.username)),
+    db
+      .selectDistinct({ username: users.username, displayName: users.displayName })
+      .from(users)
+      .innerJoin(changeRequests, eq(changeRequests.authorId, users.id))
+      .orderBy(asc(users.username)),
   ]);
   return {
     total,
@@ -329,7 +332,10 @@ async function conflictingIds(db: DbOrTx, ids: readonly number[]): Promise<Set<n
     join ${changeRequestTargets} other on other.material_id = mine.material_id and other.site_id = mine.site_id
       and other.change_request_id <> mine.change_request_id
     join ${changeRequests} c on c.id = other.change_request_id
-    where mine.change_request_id in ${sql`(${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`}
+    where mine.change_request_id in ${sql`(${sql.join(
+      ids.map((id) => sql`${id}`),
+      sql`, `,
+    )})`}
       and c.status in ('draft', 'in_review', 'changes_requested', 'approved', 'partly_released')`);
   return new Set(rows.map((r) => Number(r.id)));
 }
@@ -448,8 +454,11 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
     attributeRows.map((m) => [m.partNumber, { riskClass: m.riskClass, regulatoryFlags: [...m.regulatoryFlags].sort(), family: m.family, gtin: m.gtin }]),
   );
   const signedBases = baseRows.map((b) => b.touched as RequestBase | null);
-  const signedDiff = cr.status !== "draft" && signedBases.length > 0 && signedBases.every((b) => b !== null) ? signedBefore(signedBases as RequestBase[]) : null;
-  const approvers = new Map(signatureRows.filter((s) => s.voidedAt === null && s.meaning === "approved").map((s) => [`${s.signerId}|${s.role}`, s.printedName]));
+  const signedDiff =
+    cr.status !== "draft" && signedBases.length > 0 && signedBases.every((b) => b !== null) ? signedBefore(signedBases as RequestBase[]) : null;
+  const approvers = new Map(
+    signatureRows.filter((s) => s.voidedAt === null && s.meaning === "approved").map((s) => [`${s.signerId}|${s.role}`, s.printedName]),
+  );
   // Once decided, the approvals it needed are those of the world its signatures bound (the signed
   // base: rules and risk classes as read), not of today's rules — a later release never rewrites them.
   const required =
@@ -457,7 +466,12 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
       ? requiredApprovals(
           changeFacts(expanded, signedDiff.current, {
             ...catalog,
-            materials: new Map([...catalog.materials].map(([part, m]) => [part, { ...m, riskClass: (signedDiff.attributes.get(part)?.riskClass as typeof m.riskClass | undefined) ?? m.riskClass }])),
+            materials: new Map(
+              [...catalog.materials].map(([part, m]) => [
+                part,
+                { ...m, riskClass: (signedDiff.attributes.get(part)?.riskClass as typeof m.riskClass | undefined) ?? m.riskClass },
+              ]),
+            ),
           }),
         )
       : approvals.required;
@@ -472,7 +486,9 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
     expanded,
     /** Per expanded tracking change, the rule the diff compares with (the signed base once it left draft, else the rule in force now). */
     currentOf: expanded.flatMap((c) =>
-      c.kind === "tracking" ? [{ partNumber: c.partNumber, site: c.site, rule: (signedDiff ? signedDiff.current : current).get(ruleKey(c.partNumber, c.site)) ?? null }] : [],
+      c.kind === "tracking"
+        ? [{ partNumber: c.partNumber, site: c.site, rule: (signedDiff ? signedDiff.current : current).get(ruleKey(c.partNumber, c.site)) ?? null }]
+        : [],
     ),
     bases,
     approvals: required.map((r) => ({
@@ -493,7 +509,9 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
      * or another's) never rewrites a signed record. A draft compares with the rules in force now.
      */
     diffBasis: signedDiff ? ("signed" as const) : ("current" as const),
-    diff: signedDiff ? structuredDiff(expanded, signedDiff.current, { ...catalog, bomLines: signedDiff.catalog.bomLines }, signedDiff.attributes) : structuredDiff(expanded, current, catalog, attributes),
+    diff: signedDiff
+      ? structuredDiff(expanded, signedDiff.current, { ...catalog, bomLines: signedDiff.catalog.bomLines }, signedDiff.attributes)
+      : structuredDiff(expanded, current, catalog, attributes),
     textDiff: textDiff(expanded, signedDiff ? signedDiff.current : current),
     /** The release waivers of the versions that released it (reason and the disagreements left). */
     waivers,
@@ -514,7 +532,13 @@ export async function changeRequestFormOptions(db: DbOrTx, visible: VisibleSites
       .from(materials)
       .orderBy(asc(materials.partNumber)),
     db
-      .select({ code: identifierFormats.code, name: identifierFormats.name, identifies: identifierFormats.identifies, siteId: identifierFormats.siteId, site: sites.code })
+      .select({
+        code: identifierFormats.code,
+        name: identifierFormats.name,
+        identifies: identifierFormats.identifies,
+        siteId: identifierFormats.siteId,
+        site: sites.code,
+      })
       .from(identifierFormats)
       .leftJoin(sites, eq(sites.id, identifierFormats.siteId))
       .where(visible === null ? undefined : or(isNull(identifierFormats.siteId), inArray(identifierFormats.siteId, visible.length ? [...visible] : [-1])))
@@ -534,7 +558,11 @@ export async function proposedSiteIds(db: DbOrTx, changes: ChangeRequestContent[
   const byCode = new Map(siteRows.map((s) => [s.code, s.id]));
   // Unknown site codes are left to the service, which names them field by field.
   const byChange = changes.map((c) =>
-    c.kind === "attributes" ? siteRows.map((s) => s.id) : c.kind === "new_material" ? [] : c.sites.flatMap((code: string) => (byCode.has(code) ? [byCode.get(code)!] : [])),
+    c.kind === "attributes"
+      ? siteRows.map((s) => s.id)
+      : c.kind === "new_material"
+        ? []
+        : c.sites.flatMap((code: string) => (byCode.has(code) ? [byCode.get(code)!] : [])),
   );
   return {
     all: [...new Set(byChange.flat())].sort((a, b) => a - b),
@@ -634,7 +662,15 @@ export async function changeRequestsForMaterial(db: DbOrTx, params: { partNumber
     }
   >();
   const entryOf = (row: { number: string; title: string; status: ChangeRequestStatus; updatedAt: Date }) => {
-    const entry = masterData.get(row.number) ?? { number: row.number, title: row.title, status: row.status, updatedAt: row.updatedAt, change: {}, alternates: [], creates: false };
+    const entry = masterData.get(row.number) ?? {
+      number: row.number,
+      title: row.title,
+      status: row.status,
+      updatedAt: row.updatedAt,
+      change: {},
+      alternates: [],
+      creates: false,
+    };
     masterData.set(row.number, entry);
     return entry;
   };
@@ -652,7 +688,16 @@ export async function changeRequestsForMaterial(db: DbOrTx, params: { partNumber
         const match = histories.get(row.siteId)!.find((r) => r.effectiveFrom.getTime() >= row.createdAt.getTime() && sameRule(r, tracking.rule));
         setVersion = match?.version ?? null;
       }
-      bySite.push({ site: row.site, number: row.number, title: row.title, status: row.status, updatedAt: row.updatedAt, rule: tracking.rule, viaFamily: tracking.viaFamily, setVersion });
+      bySite.push({
+        site: row.site,
+        number: row.number,
+        title: row.title,
+        status: row.status,
+        updatedAt: row.updatedAt,
+        rule: tracking.rule,
+        viaFamily: tracking.viaFamily,
+        setVersion,
+      });
     }
     const attribute = changes.find((c): c is ExpandedAttributeChange => c.kind === "attributes" && c.partNumber === params.partNumber);
     if (attribute && !withAttributes.has(row.number)) {

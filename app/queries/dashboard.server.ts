@@ -17,34 +17,29 @@ import { TRACE_ITEM_STATUSES } from "./trace-items.server";
  */
 export async function dashboard(db: DbOrTx, params: { at: Date; sites: VisibleSites; withAudit: boolean }) {
   const vif = versionsInForce(db, params.at);
-  const [siteCount, materialCount, itemsByStatus, openWorkOrders, siteVersionsNow, latestAudit, auditHead] =
-    await Promise.all([
-      db.select({ n: count() }).from(sites).where(withinSites(sites.id, params.sites)),
-      db.select({ n: count() }).from(materials),
-      db
-        .select({ status: traceItems.status, n: count() })
-        .from(traceItems)
-        .where(withinSites(traceItems.siteId, params.sites))
-        .groupBy(traceItems.status),
-      db
-        .select({ n: count() })
-        .from(workOrders)
-        .where(and(eq(workOrders.status, "open"), withinSites(workOrders.siteId, params.sites))),
-      db
-        .select({
-          code: sites.code,
-          name: sites.name,
-          version: vif.version,
-          effectiveFrom: vif.effectiveFrom,
-          digest: vif.digest,
-        })
-        .from(sites)
-        .leftJoin(vif, eq(vif.siteId, sites.id))
-        .where(withinSites(sites.id, params.sites))
-        .orderBy(asc(sites.code)),
-      params.withAudit ? latestAuditRows(db, { limit: 10 }) : Promise.resolve(null),
-      currentDataPoint(db),
-    ]);
+  const [siteCount, materialCount, itemsByStatus, openWorkOrders, siteVersionsNow, latestAudit, auditHead] = await Promise.all([
+    db.select({ n: count() }).from(sites).where(withinSites(sites.id, params.sites)),
+    db.select({ n: count() }).from(materials),
+    db.select({ status: traceItems.status, n: count() }).from(traceItems).where(withinSites(traceItems.siteId, params.sites)).groupBy(traceItems.status),
+    db
+      .select({ n: count() })
+      .from(workOrders)
+      .where(and(eq(workOrders.status, "open"), withinSites(workOrders.siteId, params.sites))),
+    db
+      .select({
+        code: sites.code,
+        name: sites.name,
+        version: vif.version,
+        effectiveFrom: vif.effectiveFrom,
+        digest: vif.digest,
+      })
+      .from(sites)
+      .leftJoin(vif, eq(vif.siteId, sites.id))
+      .where(withinSites(sites.id, params.sites))
+      .orderBy(asc(sites.code)),
+    params.withAudit ? latestAuditRows(db, { limit: 10 }) : Promise.resolve(null),
+    currentDataPoint(db),
+  ]);
   const byStatus = new Map(itemsByStatus.map((r) => [r.status, r.n]));
   return {
     at: params.at,
@@ -56,9 +51,7 @@ export async function dashboard(db: DbOrTx, params: { at: Date; sites: VisibleSi
       code: s.code,
       name: s.name,
       current:
-        s.version === null || s.effectiveFrom === null || s.digest === null
-          ? null
-          : { version: s.version, effectiveFrom: s.effectiveFrom, digest: s.digest },
+        s.version === null || s.effectiveFrom === null || s.digest === null ? null : { version: s.version, effectiveFrom: s.effectiveFrom, digest: s.digest },
     })),
     latestAudit,
     auditHead,

@@ -165,7 +165,12 @@ export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: V
   // most of a large plant.
   const withheld = async (where: SQL | undefined) => {
     if (visible === undefined) return 0;
-    const unseen = db.select({ id: traceItems.id }).from(traceItems).where(and(where, not(visible))).limit(SEARCH_WITHHELD_COUNT_LIMIT).as("unseen");
+    const unseen = db
+      .select({ id: traceItems.id })
+      .from(traceItems)
+      .where(and(where, not(visible)))
+      .limit(SEARCH_WITHHELD_COUNT_LIMIT)
+      .as("unseen");
     const [row] = await db.select({ n: count() }).from(unseen);
     return row?.n ?? 0;
   };
@@ -238,32 +243,34 @@ async function frontierEdges(db: DbOrTx, frontier: readonly number[], direction:
   const next = alias(traceItems, "next_item");
   const from = direction === "forward" ? genealogyEdges.inputItemId : genealogyEdges.outputItemId;
   const to = direction === "forward" ? genealogyEdges.outputItemId : genealogyEdges.inputItemId;
-  return db
-    .select({
-      id: genealogyEdges.id,
-      inputItemId: genealogyEdges.inputItemId,
-      outputItemId: genealogyEdges.outputItemId,
-      kind: genealogyEdges.kind,
-      quantity: genealogyEdges.quantity,
-      unit: genealogyEdges.unit,
-      occurredAt: genealogyEdges.occurredAt,
-      eventRef: genealogyEdges.eventRef,
-      edgeSiteId: genealogyEdges.siteId,
-      identifier: next.identifier,
-      itemKind: next.kind,
-      status: next.status,
-      materialId: next.materialId,
-      partNumber: materials.partNumber,
-      siteId: next.siteId,
-      siteCode: sites.code,
-    })
-    .from(genealogyEdges)
-    .innerJoin(next, eq(next.id, to))
-    .innerJoin(materials, eq(materials.id, next.materialId))
-    .innerJoin(sites, eq(sites.id, next.siteId))
-    // Rework (an item into itself) adds nothing to a trace.
-    // Edges of EPCIS events declared erroneous are kept (superseded), never traced (ADR 014).
-    .where(and(anyOf(from, frontier), ne(genealogyEdges.inputItemId, genealogyEdges.outputItemId), isNull(genealogyEdges.supersededAt)));
+  return (
+    db
+      .select({
+        id: genealogyEdges.id,
+        inputItemId: genealogyEdges.inputItemId,
+        outputItemId: genealogyEdges.outputItemId,
+        kind: genealogyEdges.kind,
+        quantity: genealogyEdges.quantity,
+        unit: genealogyEdges.unit,
+        occurredAt: genealogyEdges.occurredAt,
+        eventRef: genealogyEdges.eventRef,
+        edgeSiteId: genealogyEdges.siteId,
+        identifier: next.identifier,
+        itemKind: next.kind,
+        status: next.status,
+        materialId: next.materialId,
+        partNumber: materials.partNumber,
+        siteId: next.siteId,
+        siteCode: sites.code,
+      })
+      .from(genealogyEdges)
+      .innerJoin(next, eq(next.id, to))
+      .innerJoin(materials, eq(materials.id, next.materialId))
+      .innerJoin(sites, eq(sites.id, next.siteId))
+      // Rework (an item into itself) adds nothing to a trace.
+      // Edges of EPCIS events declared erroneous are kept (superseded), never traced (ADR 014).
+      .where(and(anyOf(from, frontier), ne(genealogyEdges.inputItemId, genealogyEdges.outputItemId), isNull(genealogyEdges.supersededAt)))
+  );
 }
 
 async function walkFrom(db: DbOrTx, params: { itemId: number; direction: TraceDirection; sites: VisibleSites; nodeCap: number }): Promise<Walked | null> {
@@ -289,7 +296,15 @@ async function walkFrom(db: DbOrTx, params: { itemId: number; direction: TraceDi
       const id = params.direction === "forward" ? r.outputItemId : r.inputItemId;
       // Only what the reader may see is kept: withheld items leave no trace in the result.
       if (walk.tierOf.has(id) && !facts.has(id)) {
-        facts.set(id, { identifier: r.identifier, kind: r.itemKind, status: r.status, materialId: r.materialId, partNumber: r.partNumber, siteId: r.siteId, siteCode: r.siteCode });
+        facts.set(id, {
+          identifier: r.identifier,
+          kind: r.itemKind,
+          status: r.status,
+          materialId: r.materialId,
+          partNumber: r.partNumber,
+          siteId: r.siteId,
+          siteCode: r.siteCode,
+        });
       }
     }
   }
@@ -327,7 +342,8 @@ async function ruleResolver(db: DbOrTx, pairs: readonly { materialId: number; si
       .where(and(anyOf(trackingRules.siteId, siteIds, "int"), anyOf(trackingRules.materialId, materialIds, "int"))),
   ]);
   const versions = new Map<number, VersionPoint[]>();
-  for (const v of versionRows) (versions.get(v.siteId) ?? versions.set(v.siteId, []).get(v.siteId)!).push({ version: v.version, effectiveFrom: v.effectiveFrom });
+  for (const v of versionRows)
+    (versions.get(v.siteId) ?? versions.set(v.siteId, []).get(v.siteId)!).push({ version: v.version, effectiveFrom: v.effectiveFrom });
   const rules = new Map<string, RuleInterval[]>();
   for (const { materialId, siteId, ...rule } of ruleRows) {
     const key = `${materialId}|${siteId}`;
@@ -391,11 +407,16 @@ async function trace(db: DbOrTx, params: { itemId: number; direction: TraceDirec
   if (!walked) return null;
   const { walk, facts } = walked;
   const eventAt = (id: number) => walk.via.get(id)?.occurredAt ?? facts.get(id)!.createdAt!;
-  const resolve = await ruleResolver(db, walk.order.map((id) => facts.get(id)!));
-  const rules = new Map(walk.order.map((id) => {
-    const f = facts.get(id)!;
-    return [id, resolve(f.materialId, f.siteId, eventAt(id))] as const;
-  }));
+  const resolve = await ruleResolver(
+    db,
+    walk.order.map((id) => facts.get(id)!),
+  );
+  const rules = new Map(
+    walk.order.map((id) => {
+      const f = facts.get(id)!;
+      return [id, resolve(f.materialId, f.siteId, eventAt(id))] as const;
+    }),
+  );
   const precision = tracePrecision(walk, (id) => precisionLevel(facts.get(id)!.kind, rules.get(id)!.trackingMode));
   const linksInto = new Map<number, number>();
   for (const e of walk.edges) {
@@ -417,7 +438,15 @@ async function trace(db: DbOrTx, params: { itemId: number; direction: TraceDirec
       siteCode: f.siteCode,
       via:
         via && fromId !== null
-          ? { kind: via.kind, quantity: via.quantity, unit: via.unit, occurredAt: via.occurredAt, eventRef: via.eventRef, fromId, fromIdentifier: facts.get(fromId)!.identifier }
+          ? {
+              kind: via.kind,
+              quantity: via.quantity,
+              unit: via.unit,
+              occurredAt: via.occurredAt,
+              eventRef: via.eventRef,
+              fromId,
+              fromIdentifier: facts.get(fromId)!.identifier,
+            }
           : null,
       eventAt: eventAt(id),
       moreLinks: Math.max(0, (linksInto.get(id) ?? 0) - 1),
@@ -508,13 +537,17 @@ async function recallOf(db: DbOrTx, traced: Traced): Promise<RecallResult> {
         siteId: bomLines.siteId,
         parent: bomLines.parentMaterialId,
         component: bomLines.componentMaterialId,
-        alternates: sql<number[] | null>`(select array_agg(${bomLineAlternates.materialId}) from ${bomLineAlternates} where ${bomLineAlternates.bomLineId} = ${bomLines.id})`,
+        alternates: sql<
+          number[] | null
+        >`(select array_agg(${bomLineAlternates.materialId}) from ${bomLineAlternates} where ${bomLineAlternates.bomLineId} = ${bomLines.id})`,
       })
       .from(bomLines)
       .where(anyOf(bomLines.siteId, siteIds, "int")),
   ]);
   // Keyed by ids (material id | site id): the rule needs only equality.
-  const top = topTierPairs(lines.map((l) => ({ site: String(l.siteId), parent: String(l.parent), component: String(l.component), alternates: (l.alternates ?? []).map(String) })));
+  const top = topTierPairs(
+    lines.map((l) => ({ site: String(l.siteId), parent: String(l.parent), component: String(l.component), alternates: (l.alternates ?? []).map(String) })),
+  );
   const sources = new Map(inputs.map((r) => [r.id, r.sources]));
   const commingling = (id: number) => isComminglingPoint(facts.get(id)!.kind, sources.get(id) ?? 0);
   const certainty = recallCertainty(walk, commingling);
@@ -537,11 +570,12 @@ async function recallOf(db: DbOrTx, traced: Traced): Promise<RecallResult> {
         rule: n.rule,
       };
     })
-    .sort((a, b) =>
-      (a.certainty === b.certainty ? 0 : a.certainty === "certain" ? -1 : 1) ||
-      a.siteCode.localeCompare(b.siteCode) ||
-      a.partNumber.localeCompare(b.partNumber) ||
-      a.identifier.localeCompare(b.identifier),
+    .sort(
+      (a, b) =>
+        (a.certainty === b.certainty ? 0 : a.certainty === "certain" ? -1 : 1) ||
+        a.siteCode.localeCompare(b.siteCode) ||
+        a.partNumber.localeCompare(b.partNumber) ||
+        a.identifier.localeCompare(b.identifier),
     );
   const start = facts.get(walk.start)!;
   return {

@@ -50,8 +50,14 @@ export async function analysisBasisDigest(db: DbOrTx, expanded: readonly Expande
 export async function basisDigestWith(read: Reader, expanded: readonly ExpandedChange[]): Promise<string> {
   const { partNumbers, sites } = scopeOf(expanded);
   if (partNumbers.length === 0) return sha256Hex(canonicalize({ empty: true }));
-  const pn = sql`array[${sql.join(partNumbers.map((p) => sql`${p}`), sql`, `)}]::text[]`;
-  const st = sql`array[${sql.join(sites.map((s) => sql`${s}`), sql`, `)}]::text[]`;
+  const pn = sql`array[${sql.join(
+    partNumbers.map((p) => sql`${p}`),
+    sql`, `,
+  )}]::text[]`;
+  const st = sql`array[${sql.join(
+    sites.map((s) => sql`${s}`),
+    sql`, `,
+  )}]::text[]`;
   const [basis] = await read<{ basis: string }>(
     sql`
     with touched as (select id from materials where part_number = any(${pn})),
@@ -85,7 +91,14 @@ export async function basisDigestWith(read: Reader, expanded: readonly ExpandedC
 /** A change request's row, as the analysis and its currency read it; not found is an error. */
 export async function changeRequestRow(db: DbOrTx, number: string) {
   const [cr] = await db
-    .select({ id: changeRequests.id, number: changeRequests.number, revision: changeRequests.revision, contentHash: changeRequests.contentHash, expandedChanges: changeRequests.expandedChanges, status: changeRequests.status })
+    .select({
+      id: changeRequests.id,
+      number: changeRequests.number,
+      revision: changeRequests.revision,
+      contentHash: changeRequests.contentHash,
+      expandedChanges: changeRequests.expandedChanges,
+      status: changeRequests.status,
+    })
     .from(changeRequests)
     .where(eq(changeRequests.number, number));
   if (!cr) throw new DomainError("not_found", `change request ${number} does not exist`);
@@ -100,21 +113,34 @@ export interface StoredAnalysis {
   summary: AnalysisReport["summary"];
 }
 
-export type AnalysisCurrency =
-  | { current: true; analysis: StoredAnalysis }
-  | { current: false; reason: string; analysis: StoredAnalysis | null };
+export type AnalysisCurrency = { current: true; analysis: StoredAnalysis } | { current: false; reason: string; analysis: StoredAnalysis | null };
 
 /** Whether the latest analysis may be signed with: same content, same basis, younger than 24 h. */
 export async function analysisCurrency(db: DbOrTx, number: string, now?: Date): Promise<AnalysisCurrency> {
   const cr = await changeRequestRow(db, number);
   const [latest] = await db
-    .select({ id: impactAnalyses.id, sha256: impactAnalyses.sha256, dataPoint: impactAnalyses.dataPoint, createdAt: impactAnalyses.createdAt, summary: impactAnalyses.summary, contentHash: impactAnalyses.contentHash, basisDigest: impactAnalyses.basisDigest, reads: impactAnalyses.reads })
+    .select({
+      id: impactAnalyses.id,
+      sha256: impactAnalyses.sha256,
+      dataPoint: impactAnalyses.dataPoint,
+      createdAt: impactAnalyses.createdAt,
+      summary: impactAnalyses.summary,
+      contentHash: impactAnalyses.contentHash,
+      basisDigest: impactAnalyses.basisDigest,
+      reads: impactAnalyses.reads,
+    })
     .from(impactAnalyses)
     .where(eq(impactAnalyses.changeRequestId, cr.id))
     .orderBy(desc(impactAnalyses.id))
     .limit(1);
   if (!latest) return { current: false, reason: "No impact analysis has been run for it yet.", analysis: null };
-  const analysis: StoredAnalysis = { id: latest.id, sha256: latest.sha256, dataPoint: latest.dataPoint, createdAt: latest.createdAt, summary: latest.summary as AnalysisReport["summary"] };
+  const analysis: StoredAnalysis = {
+    id: latest.id,
+    sha256: latest.sha256,
+    dataPoint: latest.dataPoint,
+    createdAt: latest.createdAt,
+    summary: latest.summary as AnalysisReport["summary"],
+  };
   if (latest.contentHash !== cr.contentHash) return { current: false, reason: "The change request changed since its last analysis.", analysis };
   const dbNow = now ?? (await rows<{ now: Date }>(db, sql`select now() as now`))[0]!.now;
   if (new Date(dbNow).getTime() - latest.createdAt.getTime() > ANALYSIS_MAX_AGE_HOURS * 3_600_000) {
@@ -130,12 +156,27 @@ export async function analysisCurrency(db: DbOrTx, number: string, now?: Date): 
 }
 
 /** The stored report of an analysis (for screens and exports). */
-export async function storedAnalysis(db: DbOrTx, number: string, analysisId?: number): Promise<{ id: number; sha256: string; createdAt: Date; createdBy: string; durationMs: number; report: AnalysisReport; canonical: string } | null> {
+export async function storedAnalysis(
+  db: DbOrTx,
+  number: string,
+  analysisId?: number,
+): Promise<{ id: number; sha256: string; createdAt: Date; createdBy: string; durationMs: number; report: AnalysisReport; canonical: string } | null> {
   const cr = await changeRequestRow(db, number);
   const [row] = await db
-    .select({ id: impactAnalyses.id, sha256: impactAnalyses.sha256, createdAt: impactAnalyses.createdAt, createdBy: impactAnalyses.createdBy, durationMs: impactAnalyses.durationMs, report: impactAnalyses.report })
+    .select({
+      id: impactAnalyses.id,
+      sha256: impactAnalyses.sha256,
+      createdAt: impactAnalyses.createdAt,
+      createdBy: impactAnalyses.createdBy,
+      durationMs: impactAnalyses.durationMs,
+      report: impactAnalyses.report,
+    })
     .from(impactAnalyses)
-    .where(analysisId === undefined ? eq(impactAnalyses.changeRequestId, cr.id) : sql`${impactAnalyses.changeRequestId} = ${cr.id} and ${impactAnalyses.id} = ${analysisId}`)
+    .where(
+      analysisId === undefined
+        ? eq(impactAnalyses.changeRequestId, cr.id)
+        : sql`${impactAnalyses.changeRequestId} = ${cr.id} and ${impactAnalyses.id} = ${analysisId}`,
+    )
     .orderBy(desc(impactAnalyses.id))
     .limit(1);
   if (!row) return null;

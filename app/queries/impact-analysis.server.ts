@@ -44,7 +44,9 @@ export async function impactAnalysisView(db: Db, number: string): Promise<Impact
           .limit(1);
         const shown = signed?.analysisHash ? ((await storedAnalysisByHash(tx, cr.id, signed.analysisHash)) ?? latest) : latest;
         return {
-          latest: shown ? { id: shown.id, sha256: shown.sha256, createdAt: shown.createdAt, createdBy: shown.createdBy, durationMs: shown.durationMs, report: shown.report } : null,
+          latest: shown
+            ? { id: shown.id, sha256: shown.sha256, createdAt: shown.createdAt, createdBy: shown.createdBy, durationMs: shown.durationMs, report: shown.report }
+            : null,
           current: false,
           staleReason: null,
           asSigned: signed?.analysisHash ? { sha256: signed.analysisHash } : null,
@@ -52,7 +54,16 @@ export async function impactAnalysisView(db: Db, number: string): Promise<Impact
       }
       const currency = await analysisCurrency(tx, number);
       return {
-        latest: latest ? { id: latest.id, sha256: latest.sha256, createdAt: latest.createdAt, createdBy: latest.createdBy, durationMs: latest.durationMs, report: latest.report } : null,
+        latest: latest
+          ? {
+              id: latest.id,
+              sha256: latest.sha256,
+              createdAt: latest.createdAt,
+              createdBy: latest.createdBy,
+              durationMs: latest.durationMs,
+              report: latest.report,
+            }
+          : null,
         current: currency.current && latest !== null && currency.analysis.id === latest.id,
         staleReason: currency.current ? null : currency.reason,
         asSigned: null,
@@ -65,7 +76,14 @@ export async function impactAnalysisView(db: Db, number: string): Promise<Impact
 /** The stored analysis of a change request with this SHA-256 (the one its signatures name). */
 async function storedAnalysisByHash(db: DbOrTx, changeRequestId: number, sha256: string) {
   const [row] = await db
-    .select({ id: impactAnalyses.id, sha256: impactAnalyses.sha256, createdAt: impactAnalyses.createdAt, createdBy: impactAnalyses.createdBy, durationMs: impactAnalyses.durationMs, report: impactAnalyses.report })
+    .select({
+      id: impactAnalyses.id,
+      sha256: impactAnalyses.sha256,
+      createdAt: impactAnalyses.createdAt,
+      createdBy: impactAnalyses.createdBy,
+      durationMs: impactAnalyses.durationMs,
+      report: impactAnalyses.report,
+    })
     .from(impactAnalyses)
     .where(and(eq(impactAnalyses.changeRequestId, changeRequestId), eq(impactAnalyses.sha256, sha256)))
     .orderBy(desc(impactAnalyses.id))

@@ -10,7 +10,9 @@ import type { Db } from "../utils/db.server";
 
 /** Runtimes whose last report trusts none of the keys that would remain active. */
 export async function clientsStrandedBy(db: Db, kid: string): Promise<string[]> {
-  const remaining = (await db.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.state, "active"))).map((k) => k.kid).filter((k) => k !== kid);
+  const remaining = (await db.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.state, "active")))
+    .map((k) => k.kid)
+    .filter((k) => k !== kid);
   const reports = await db
     .select({ name: runtimeClients.name, trustedKeys: runtimeClientStatus.trustedKeys })
     .from(runtimeClientStatus)
@@ -53,7 +55,7 @@ export async function signingKeyOverview(db: Db): Promise<{ keys: SigningKeyRow[
         trustedBy: [...new Set(reports.filter((r) => r.trustedKeys.includes(key.kid)).map((r) => r.name))].sort(),
         stranded: stranded.map((name) => ({ name, revoked: revoked.has(name) })),
       };
-    })
+    }),
   );
   return { keys: rows, activeCount: keys.filter((k) => k.state === "active").length };
 }

@@ -21,14 +21,27 @@ export interface FormatRow extends NamedFormat {
 /** Every identifier format (global master data; site patterns name their site). */
 export async function formatCatalogue(db: DbOrTx): Promise<Map<string, FormatRow>> {
   const rows = await db
-    .select({ code: identifierFormats.code, name: identifierFormats.name, identifies: identifierFormats.identifies, definition: identifierFormats.definition, site: sites.code })
+    .select({
+      code: identifierFormats.code,
+      name: identifierFormats.name,
+      identifies: identifierFormats.identifies,
+      definition: identifierFormats.definition,
+      site: sites.code,
+    })
     .from(identifierFormats)
     .leftJoin(sites, eq(sites.id, identifierFormats.siteId))
     .orderBy(asc(identifierFormats.code));
   return new Map(
     rows.map((r) => [
       r.code,
-      { code: r.code, name: r.name, identifies: r.identifies as Identifies, definition: r.definition as IdentifierFormat, site: r.site, description: describeFormat(r.definition as IdentifierFormat) },
+      {
+        code: r.code,
+        name: r.name,
+        identifies: r.identifies as Identifies,
+        definition: r.definition as IdentifierFormat,
+        site: r.site,
+        description: describeFormat(r.definition as IdentifierFormat),
+      },
     ]),
   );
 }
@@ -44,7 +57,14 @@ interface TemplateRow {
 
 async function templatesAt(db: DbOrTx, visible: VisibleSites): Promise<TemplateRow[]> {
   const rows = await db
-    .select({ siteId: sites.id, site: sites.code, code: labelTemplates.code, name: labelTemplates.name, workCentre: labelTemplates.workCentre, format: identifierFormats.code })
+    .select({
+      siteId: sites.id,
+      site: sites.code,
+      code: labelTemplates.code,
+      name: labelTemplates.name,
+      workCentre: labelTemplates.workCentre,
+      format: identifierFormats.code,
+    })
     .from(labelTemplates)
     .innerJoin(sites, eq(sites.id, labelTemplates.siteId))
     .leftJoin(labelTemplateFormats, eq(labelTemplateFormats.labelTemplateId, labelTemplates.id))
@@ -90,7 +110,10 @@ export interface SiteLookAlikes {
  * formats among the formats used with them (label templates where it is made or scanned, and
  * site-wide ones). `rules` carries the rule formats in force per site code.
  */
-export async function materialLookAlikes(db: DbOrTx, params: { partNumber: string; rules: { site: string; formats: readonly string[] }[]; sites: VisibleSites }): Promise<SiteLookAlikes[]> {
+export async function materialLookAlikes(
+  db: DbOrTx,
+  params: { partNumber: string; rules: { site: string; formats: readonly string[] }[]; sites: VisibleSites },
+): Promise<SiteLookAlikes[]> {
   const wanted = params.rules.filter((r) => r.formats.length > 0);
   if (wanted.length === 0) return [];
   const [catalogue, templates, made, consumed] = await Promise.all([

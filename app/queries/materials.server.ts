@@ -22,10 +22,7 @@ function containsPattern(text: string): string {
 }
 
 export async function familyOptions(db: DbOrTx): Promise<{ code: string; name: string }[]> {
-  return db
-    .select({ code: materialFamilies.code, name: materialFamilies.name })
-    .from(materialFamilies)
-    .orderBy(asc(materialFamilies.code));
+  return db.select({ code: materialFamilies.code, name: materialFamilies.name }).from(materialFamilies).orderBy(asc(materialFamilies.code));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -65,9 +62,7 @@ export async function searchMaterials(db: DbOrTx, search: MaterialSearch, params
   const q = search.q.trim();
   if (q) {
     const pattern = containsPattern(q);
-    conditions.push(
-      or(ilike(materials.partNumber, pattern), ilike(materials.description, pattern), ilike(materials.gtin, pattern))!,
-    );
+    conditions.push(or(ilike(materials.partNumber, pattern), ilike(materials.description, pattern), ilike(materials.gtin, pattern))!);
   }
   if (search.family) conditions.push(eq(materialFamilies.code, search.family));
   if (search.risk) conditions.push(eq(materials.riskClass, search.risk));
@@ -86,12 +81,7 @@ export async function searchMaterials(db: DbOrTx, search: MaterialSearch, params
           db
             .select({ one: sql`1` })
             .from(bomLines)
-            .where(
-              and(
-                eq(bomLines.siteId, siteId),
-                or(eq(bomLines.parentMaterialId, materials.id), eq(bomLines.componentMaterialId, materials.id)),
-              ),
-            ),
+            .where(and(eq(bomLines.siteId, siteId), or(eq(bomLines.parentMaterialId, materials.id), eq(bomLines.componentMaterialId, materials.id)))),
         ),
         exists(
           db
@@ -104,19 +94,13 @@ export async function searchMaterials(db: DbOrTx, search: MaterialSearch, params
   }
   if (search.mode) {
     // With a site: the rule there; without: at any site the reader can see ("unruled": at none).
-    const atSite = search.site
-      ? [eq(rif.siteId, site?.id ?? -1)]
-      : params.sites === null
-        ? []
-        : [inArray(rif.siteId, [...params.sites])];
+    const atSite = search.site ? [eq(rif.siteId, site?.id ?? -1)] : params.sites === null ? [] : [inArray(rif.siteId, [...params.sites])];
     const ruleHere = (extra: SQL[]) =>
       db
         .select({ one: sql`1` })
         .from(rif)
         .where(and(eq(rif.materialId, materials.id), ...atSite, ...extra));
-    conditions.push(
-      search.mode === "unruled" ? notExists(ruleHere([])) : exists(ruleHere([eq(rif.trackingMode, search.mode)])),
-    );
+    conditions.push(search.mode === "unruled" ? notExists(ruleHere([])) : exists(ruleHere([eq(rif.trackingMode, search.mode)])));
   }
   const where = conditions.length > 0 ? and(...conditions) : undefined;
 
@@ -129,11 +113,7 @@ export async function searchMaterials(db: DbOrTx, search: MaterialSearch, params
   }[search.sort];
   const direction = search.dir === "desc" ? desc : asc;
 
-  const [totalRow] = await db
-    .select({ n: count() })
-    .from(materials)
-    .innerJoin(materialFamilies, eq(materialFamilies.id, materials.familyId))
-    .where(where);
+  const [totalRow] = await db.select({ n: count() }).from(materials).innerJoin(materialFamilies, eq(materialFamilies.id, materials.familyId)).where(where);
   const total = totalRow?.n ?? 0;
   const pageCount = Math.max(1, Math.ceil(total / search.pageSize));
   const page = Math.min(search.page, pageCount);
@@ -206,10 +186,7 @@ export async function materialMaster(db: DbOrTx, params: { partNumber: string; a
   const shownSites = visibleOf(await siteOptions(db), params.sites);
   const bySite = await Promise.all(
     shownSites.map(async (site) => {
-      const [versions, rules] = await Promise.all([
-        siteVersions(db, site.id),
-        ruleHistory(db, { materialId, siteId: site.id }),
-      ]);
+      const [versions, rules] = await Promise.all([siteVersions(db, site.id), ruleHistory(db, { materialId, siteId: site.id })]);
       const inForce = resolveRuleInForce(versions, rules, at);
       return { site, inForce, timeline: ruleTimeline(versions, rules, inForce, at) };
     }),
@@ -221,9 +198,7 @@ export async function materialMaster(db: DbOrTx, params: { partNumber: string; a
     externalMasterView(db, { materialId, sites: params.sites }),
   ]);
 
-  const modeAt = new Map(
-    bySite.map(({ site, inForce }) => [site.id, inForce.state === "ruled" ? inForce.rule.trackingMode : null]),
-  );
+  const modeAt = new Map(bySite.map(({ site, inForce }) => [site.id, inForce.state === "ruled" ? inForce.rule.trackingMode : null]));
   return {
     at,
     material: master,

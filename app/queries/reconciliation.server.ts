@@ -23,7 +23,12 @@ export const OPEN_STATUSES = ["draft", "in_review", "changes_requested", "approv
 
 export async function loadSystemOfRecord(db: DbOrTx): Promise<SystemOfRecord & { updated: Partial<Record<keyof SystemOfRecord, { by: string; at: Date }>> }> {
   const rows = await db
-    .select({ identifierType: systemOfRecord.identifierType, system: systemOfRecord.system, updatedBy: systemOfRecord.updatedBy, updatedAt: systemOfRecord.updatedAt })
+    .select({
+      identifierType: systemOfRecord.identifierType,
+      system: systemOfRecord.system,
+      updatedBy: systemOfRecord.updatedBy,
+      updatedAt: systemOfRecord.updatedAt,
+    })
     .from(systemOfRecord);
   const out = { ...DEFAULT_SYSTEM_OF_RECORD, updated: {} as Partial<Record<keyof SystemOfRecord, { by: string; at: Date }>> };
   for (const r of rows) {
@@ -55,14 +60,26 @@ export async function loadReconciliationInput(
       select x.system, x.external_key, s.code as site, x.tracking_flag, x.tracking_mode
       from external_master_records x left join sites s on s.id = x.site_id`),
     db
-      .select({ number: changeRequests.number, title: changeRequests.title, status: changeRequests.status, content: changeRequests.content, expanded: changeRequests.expandedChanges })
+      .select({
+        number: changeRequests.number,
+        title: changeRequests.title,
+        status: changeRequests.status,
+        content: changeRequests.content,
+        expanded: changeRequests.expandedChanges,
+      })
       .from(changeRequests)
       .where(inArray(changeRequests.status, [...OPEN_STATUSES])),
     loadSystemOfRecord(db),
   ]);
   const rules = new Map(ruleRows.map((r) => [`${r.part_number}@${r.site}`, { partNumber: r.part_number, site: r.site, trackingMode: r.tracking_mode }]));
   for (const [key, rule] of options.ruleOverrides ?? []) rules.set(key, rule);
-  const external: ExternalRecordInput[] = externalRows.map((x) => ({ system: x.system, partNumber: x.external_key, site: x.site, trackingFlag: x.tracking_flag, trackingMode: x.tracking_mode }));
+  const external: ExternalRecordInput[] = externalRows.map((x) => ({
+    system: x.system,
+    partNumber: x.external_key,
+    site: x.site,
+    trackingFlag: x.tracking_flag,
+    trackingMode: x.tracking_mode,
+  }));
   const open: OpenChangeRequestInput[] = crRows.map((cr) => {
     const expanded = cr.expanded as ExpandedChange[];
     return {

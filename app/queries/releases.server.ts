@@ -109,7 +109,14 @@ export interface ReleaseCandidate {
 
 export interface ReleaseSite {
   site: { code: string; name: string };
-  latest: { version: number; effectiveFrom: Date; expiresAt: Date | null; kind: "release" | "renewal"; digest: string; status: "in force" | "scheduled" } | null;
+  latest: {
+    version: number;
+    effectiveFrom: Date;
+    expiresAt: Date | null;
+    kind: "release" | "renewal";
+    digest: string;
+    status: "in force" | "scheduled";
+  } | null;
   candidates: ReleaseCandidate[];
 }
 
@@ -162,7 +169,11 @@ export async function releaseBoard(db: DbOrTx, params: { siteIds: readonly numbe
 
   const ids = [...new Set(candidateRows.map((c) => c.id))];
   const attributeParts = [
-    ...new Set(candidateRows.flatMap((c) => (c.status === "approved" ? (c.expandedChanges as ExpandedChange[]).filter((x) => x.kind === "attributes").map((x) => x.partNumber) : []))),
+    ...new Set(
+      candidateRows.flatMap((c) =>
+        c.status === "approved" ? (c.expandedChanges as ExpandedChange[]).filter((x) => x.kind === "attributes").map((x) => x.partNumber) : [],
+      ),
+    ),
   ];
   const [approvalRows, conflictLists, attributeRows] = await Promise.all([
     ids.length
@@ -175,7 +186,13 @@ export async function releaseBoard(db: DbOrTx, params: { siteIds: readonly numbe
     Promise.all(ids.map(async (id) => [id, await conflictsOf(db, id)] as const)),
     attributeParts.length
       ? db
-          .select({ partNumber: materials.partNumber, riskClass: materials.riskClass, regulatoryFlags: materials.regulatoryFlags, family: materialFamilies.code, gtin: materials.gtin })
+          .select({
+            partNumber: materials.partNumber,
+            riskClass: materials.riskClass,
+            regulatoryFlags: materials.regulatoryFlags,
+            family: materialFamilies.code,
+            gtin: materials.gtin,
+          })
           .from(materials)
           .innerJoin(materialFamilies, eq(materialFamilies.id, materials.familyId))
           .where(inArray(materials.partNumber, attributeParts))
@@ -210,9 +227,7 @@ export async function releaseBoard(db: DbOrTx, params: { siteIds: readonly numbe
           const content = c.content as ChangeRequestContent;
           const expanded = c.expandedChanges as ExpandedChange[];
           // Rules and alternates of this site; new materials and attributes ride with the first release.
-          const here = expanded.filter((x) =>
-            x.kind === "tracking" || x.kind === "alternates" ? x.site === site.code : c.status === "approved",
-          );
+          const here = expanded.filter((x) => (x.kind === "tracking" || x.kind === "alternates" ? x.site === site.code : c.status === "approved"));
           return {
             number: c.number,
             title: c.title,
@@ -223,7 +238,9 @@ export async function releaseBoard(db: DbOrTx, params: { siteIds: readonly numbe
             stale: (stale.get(c.id) ?? []).some((x) => x.site === site.code),
             moved: (stale.get(c.id) ?? []).find((x) => x.site === site.code)?.moved ?? [],
             wouldMakeStale: madeStaleBy(world, currentBases, site.code, { id: c.id, expanded, firstRelease: c.status === "approved" }, others),
-            conflicts: (conflicts.get(c.id) ?? []).filter((x) => x.site === site.code).map(({ number, status, partNumber }) => ({ number, status, partNumber })),
+            conflicts: (conflicts.get(c.id) ?? [])
+              .filter((x) => x.site === site.code)
+              .map(({ number, status, partNumber }) => ({ number, status, partNumber })),
             revalidation: content.revalidationRequired
               ? { tasks: content.revalidationTasks.length, withoutEvidence: content.revalidationTasks.filter((t) => !t.evidenceUrl).length }
               : null,
@@ -251,7 +268,14 @@ async function watchedRequests(db: DbOrTx): Promise<Watched[]> {
     .from(changeRequests)
     .where(inArray(changeRequests.status, WATCHED))
     .orderBy(asc(changeRequests.number));
-  const states = new Map((await readStates(db, rows.map((r) => r.id))).map((st) => [st.id, st]));
+  const states = new Map(
+    (
+      await readStates(
+        db,
+        rows.map((r) => r.id),
+      )
+    ).map((st) => [st.id, st]),
+  );
   return rows.map((r) => ({ ...r, state: states.get(r.id)! }));
 }
 
@@ -326,7 +350,10 @@ export async function ruleSetVersionRelease(db: DbOrTx, params: { siteCode: stri
       .innerJoin(users, eq(users.id, releaseSignatures.signerId))
       .where(eq(releaseSignatures.ruleSetVersionId, row.id)),
     numbers.length
-      ? db.select({ number: changeRequests.number, title: changeRequests.title, status: changeRequests.status }).from(changeRequests).where(inArray(changeRequests.number, numbers))
+      ? db
+          .select({ number: changeRequests.number, title: changeRequests.title, status: changeRequests.status })
+          .from(changeRequests)
+          .where(inArray(changeRequests.number, numbers))
       : Promise.resolve([]),
     releaseWaiversOf(db, { ruleSetVersionId: row.id }),
   ]);
@@ -426,4 +453,3 @@ export async function releaseWaiversOf(db: DbOrTx, params: { ruleSetVersionId: n
     disagreements: (r.disagreements as { key: string }[]).map((d) => d.key).sort(),
   }));
 }
-

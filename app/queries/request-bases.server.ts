@@ -22,7 +22,17 @@ import {
   trackingRules,
 } from "../../db/schema";
 import { ruleKey, type CurrentRules, type ExpandedChange } from "../domain/change-request";
-import { afterRelease, analysisReadsMoved, baseHolds, requestBase, whatMoved, type AnalysisReadValues, type BaseWorld, type RequestBase, type WorldLine } from "../domain/request-base";
+import {
+  afterRelease,
+  analysisReadsMoved,
+  baseHolds,
+  requestBase,
+  whatMoved,
+  type AnalysisReadValues,
+  type BaseWorld,
+  type RequestBase,
+  type WorldLine,
+} from "../domain/request-base";
 import { EMPTY_RULES_DIGEST, rulesDigest, type RuleSetDocument } from "../domain/rule-set";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { DbOrTx } from "../utils/db.server";
@@ -116,7 +126,15 @@ export async function loadBaseWorld(db: DbOrTx): Promise<BaseWorld> {
   ]);
   const lines = new Map<number, WorldLine>();
   for (const r of lineRows) {
-    const line = lines.get(r.id) ?? { site: r.site, parent: r.parent, component: r.component, lineNo: r.lineNo, quantity: String(r.quantity), unit: r.unit, alternates: [] };
+    const line = lines.get(r.id) ?? {
+      site: r.site,
+      parent: r.parent,
+      component: r.component,
+      lineNo: r.lineNo,
+      quantity: String(r.quantity),
+      unit: r.unit,
+      alternates: [],
+    };
     if (r.alternate) line.alternates.push(r.alternate);
     lines.set(r.id, line);
   }
@@ -166,10 +184,18 @@ export interface StaleSite {
  * Whether a stored base still holds in `world` (null) or what moved. `firstReleased`: the request
  * has been released at some site, so its own master-data changes are applied (`baseHolds`).
  */
-export function baseMoved(expanded: readonly ExpandedChange[], base: StoredBase, world: BaseWorld, current: ReadonlyMap<string, SiteBase>, firstReleased = false): StaleSite | null {
+export function baseMoved(
+  expanded: readonly ExpandedChange[],
+  base: StoredBase,
+  world: BaseWorld,
+  current: ReadonlyMap<string, SiteBase>,
+  firstReleased = false,
+): StaleSite | null {
   if (base.touched === null) {
     // Written before per-request bases: the whole site's rules, as then.
-    return current.get(base.site)?.rulesDigest === base.rulesDigest ? null : { site: base.site, moved: [`the rules at ${base.site} (a base recorded before per-request bases)`] };
+    return current.get(base.site)?.rulesDigest === base.rulesDigest
+      ? null
+      : { site: base.site, moved: [`the rules at ${base.site} (a base recorded before per-request bases)`] };
   }
   const now = requestBase(expanded, base.site, world);
   if (baseHolds(expanded, base.touched, now, firstReleased)) return null;
@@ -202,11 +228,18 @@ export async function readStates(db: DbOrTx, changeRequestIds: readonly number[]
       .select({ changeRequestId: changeRequestSiteReleases.changeRequestId, siteId: changeRequestSiteReleases.siteId })
       .from(changeRequestSiteReleases)
       .where(inArray(changeRequestSiteReleases.changeRequestId, ids)),
-    db.select({ id: changeRequests.id, expanded: changeRequests.expandedChanges }).from(changeRequests).where(inArray(changeRequests.id, ids)).orderBy(asc(changeRequests.id)),
+    db
+      .select({ id: changeRequests.id, expanded: changeRequests.expandedChanges })
+      .from(changeRequests)
+      .where(inArray(changeRequests.id, ids))
+      .orderBy(asc(changeRequests.id)),
     db
       .selectDistinct({ changeRequestId: impactAnalyses.changeRequestId, id: impactAnalyses.id, reads: impactAnalyses.reads })
       .from(impactAnalyses)
-      .innerJoin(signatures, and(eq(signatures.changeRequestId, impactAnalyses.changeRequestId), eq(signatures.analysisHash, impactAnalyses.sha256), isNull(signatures.voidedAt)))
+      .innerJoin(
+        signatures,
+        and(eq(signatures.changeRequestId, impactAnalyses.changeRequestId), eq(signatures.analysisHash, impactAnalyses.sha256), isNull(signatures.voidedAt)),
+      )
       .where(and(inArray(impactAnalyses.changeRequestId, ids), isNotNull(impactAnalyses.reads)))
       .orderBy(asc(impactAnalyses.id)),
   ]);
@@ -239,7 +272,11 @@ export function staleIn(state: ReadState, world: BaseWorld, current: ReadonlyMap
 export async function staleness(db: DbOrTx, changeRequestIds: readonly number[], world?: BaseWorld): Promise<Map<number, StaleSite[]>> {
   const out = new Map<number, StaleSite[]>();
   if (changeRequestIds.length === 0) return out;
-  const [states, loadedWorld, current] = await Promise.all([readStates(db, changeRequestIds), world ? Promise.resolve(world) : loadBaseWorld(db), siteBases(db)]);
+  const [states, loadedWorld, current] = await Promise.all([
+    readStates(db, changeRequestIds),
+    world ? Promise.resolve(world) : loadBaseWorld(db),
+    siteBases(db),
+  ]);
   for (const state of states) {
     const stale = staleIn(state, loadedWorld, current);
     if (stale.length) out.set(state.id, stale);
@@ -268,7 +305,8 @@ export function batchConflicts(
       if (a === b) continue;
       // Only the base at this site is released now (bases from before per-request bases: not judged pairwise).
       const stale = staleIn({ ...b.state, bases: b.state.bases.filter((x) => x.site === site && x.touched !== null) }, after, moved);
-      if (stale.length) out.push(`${a.number} changes what ${b.number} read (${stale.flatMap((s) => s.moved).join("; ")}): release ${a.number} alone, then rebase ${b.number}`);
+      if (stale.length)
+        out.push(`${a.number} changes what ${b.number} read (${stale.flatMap((s) => s.moved).join("; ")}): release ${a.number} alone, then rebase ${b.number}`);
     }
   }
   return out;

@@ -32,9 +32,7 @@ export async function ruleSetVersionList(db: DbOrTx, params: { at: Date; siteCod
       .select(versionColumns)
       .from(ruleSetVersions)
       .innerJoin(sites, eq(sites.id, ruleSetVersions.siteId))
-      .where(
-        and(params.siteCode ? eq(sites.code, params.siteCode) : undefined, withinSites(ruleSetVersions.siteId, params.sites)),
-      )
+      .where(and(params.siteCode ? eq(sites.code, params.siteCode) : undefined, withinSites(ruleSetVersions.siteId, params.sites)))
       .orderBy(asc(sites.code), desc(ruleSetVersions.version)),
   ]);
   const visible = visibleOf(allSites, params.sites);

@@ -36,10 +36,7 @@ export function rulesInForce(db: DbOrTx, at: Date) {
 }
 
 /** The tracking mode in force for each of `materialIds` at each site, keyed `materialId:siteId`. */
-export async function trackingModesInForce(
-  db: DbOrTx,
-  params: { materialIds: readonly number[]; at: Date },
-): Promise<Map<string, TrackingMode>> {
+export async function trackingModesInForce(db: DbOrTx, params: { materialIds: readonly number[]; at: Date }): Promise<Map<string, TrackingMode>> {
   const modes = new Map<string, TrackingMode>();
   if (params.materialIds.length === 0) return modes;
   const rif = rulesInForce(db, params.at);
@@ -72,4 +69,3 @@ export function versionsInForce(db: DbOrTx, at: Date) {
     .orderBy(ruleSetVersions.siteId, desc(ruleSetVersions.version))
     .as("site_version_in_force");
 }
-

@@ -91,10 +91,7 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
         storedDigest: ruleSetVersions.digest,
       })
       .from(runtimeClientStatus)
-      .leftJoin(
-        ruleSetVersions,
-        and(eq(ruleSetVersions.siteId, runtimeClientStatus.siteId), eq(ruleSetVersions.version, runtimeClientStatus.version))
-      ),
+      .leftJoin(ruleSetVersions, and(eq(ruleSetVersions.siteId, runtimeClientStatus.siteId), eq(ruleSetVersions.version, runtimeClientStatus.version))),
     // Each site's version in force: its highest version already effective at `at`.
     db
       .selectDistinctOn([ruleSetVersions.siteId], { siteId: ruleSetVersions.siteId, version: ruleSetVersions.version })
@@ -122,7 +119,7 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
       .from(runtimeClientRefusals)
       .leftJoin(
         ruleSetVersions,
-        and(eq(ruleSetVersions.siteId, runtimeClientRefusals.siteId), eq(ruleSetVersions.version, runtimeClientRefusals.offeredVersion))
+        and(eq(ruleSetVersions.siteId, runtimeClientRefusals.siteId), eq(ruleSetVersions.version, runtimeClientRefusals.offeredVersion)),
       )
       .orderBy(runtimeClientRefusals.runtimeClientId, runtimeClientRefusals.siteId, desc(runtimeClientRefusals.id)),
   ]);
@@ -152,12 +149,12 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
           current === null
             ? "no version in force"
             : report === null
-            ? "no report"
-            : report.version < current
-            ? "behind"
-            : report.version > current
-            ? "ahead"
-            : "current";
+              ? "no report"
+              : report.version < current
+                ? "behind"
+                : report.version > current
+                  ? "ahead"
+                  : "current";
         const latest = latestRefusals.find((x) => x.clientId === client.id && x.siteId === s.siteId);
         const refusals = {
           count: refusalCounts.find((x) => x.clientId === client.id && x.siteId === s.siteId)?.count ?? 0,
@@ -186,9 +183,7 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
       const seen = client.lastSeenAt ?? client.createdAt;
       if (seen.getTime() < staleBefore) {
         staleReasons.push(
-          client.lastSeenAt
-            ? `not seen for more than ${STALE_AFTER_HOURS} h`
-            : `never seen in the ${STALE_AFTER_HOURS} h since it was created`
+          client.lastSeenAt ? `not seen for more than ${STALE_AFTER_HOURS} h` : `never seen in the ${STALE_AFTER_HOURS} h since it was created`,
         );
       }
     }

@@ -71,4 +71,3 @@ export async function siteList(db: DbOrTx, params: { at: Date; sites: VisibleSit
         : { version: r.currentVersion, effectiveFrom: r.currentEffectiveFrom, digest: r.currentDigest },
   }));
 }
-

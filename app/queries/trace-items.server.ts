@@ -65,8 +65,7 @@ export async function traceItemGenealogy(db: DbOrTx, params: { itemId: number; s
     itemStatus: other.status,
     itemPartNumber: otherMaterial.partNumber,
   };
-  const visibleLink =
-    params.sites === null ? undefined : and(withinSites(other.siteId, params.sites), withinSites(genealogyEdges.siteId, params.sites));
+  const visibleLink = params.sites === null ? undefined : and(withinSites(other.siteId, params.sites), withinSites(genealogyEdges.siteId, params.sites));
   const linked = (direction: "inputs" | "outputs") =>
     and(
       eq(other.id, direction === "inputs" ? genealogyEdges.inputItemId : genealogyEdges.outputItemId),
@@ -84,19 +83,10 @@ export async function traceItemGenealogy(db: DbOrTx, params: { itemId: number; s
       .limit(GENEALOGY_EDGE_LIMIT + 1);
   const withheld = async (direction: "inputs" | "outputs") => {
     if (visibleLink === undefined) return 0;
-    const [row] = await db
-      .select({ n: count() })
-      .from(genealogyEdges)
-      .innerJoin(other, linked(direction))
-      .where(not(visibleLink));
+    const [row] = await db.select({ n: count() }).from(genealogyEdges).innerJoin(other, linked(direction)).where(not(visibleLink));
     return row?.n ?? 0;
   };
-  const [inputs, outputs, inputsWithheld, outputsWithheld] = await Promise.all([
-    edges("inputs"),
-    edges("outputs"),
-    withheld("inputs"),
-    withheld("outputs"),
-  ]);
+  const [inputs, outputs, inputsWithheld, outputsWithheld] = await Promise.all([edges("inputs"), edges("outputs"), withheld("inputs"), withheld("outputs")]);
   return {
     item,
     edgeLimit: GENEALOGY_EDGE_LIMIT,

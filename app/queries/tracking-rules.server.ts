@@ -30,10 +30,7 @@ export async function siteVersions(db: DbOrTx, siteId: number): Promise<VersionP
 }
 
 /** The tracking rule in force for a material at a site at a time — or "legacy" before the first version. */
-export async function ruleInForce(
-  db: DbOrTx,
-  params: { materialId: number; siteId: number; at: Date },
-): Promise<RuleInForce> {
+export async function ruleInForce(db: DbOrTx, params: { materialId: number; siteId: number; at: Date }): Promise<RuleInForce> {
   const [versions, rules] = await Promise.all([siteVersions(db, params.siteId), ruleHistory(db, params)]);
   return resolveRuleInForce(versions, rules, params.at);
 }

@@ -58,7 +58,12 @@ export async function action({ request }: ActionFunctionArgs) {
   throw redirect("/?done=acknowledged");
 }
 
-const ALERT_LABELS = { sign_in_failures: "Repeated failed sign-ins", signature_failures: "Repeated failed signatures", password_change_failures: "Repeated wrong current passwords (password change)", audit_anchor_refused: "Audit anchor refused: the trail does not extend what this server signed" } as const;
+const ALERT_LABELS = {
+  sign_in_failures: "Repeated failed sign-ins",
+  signature_failures: "Repeated failed signatures",
+  password_change_failures: "Repeated wrong current passwords (password change)",
+  audit_anchor_refused: "Audit anchor refused: the trail does not extend what this server signed",
+} as const;
 
 function SecurityAlerts({ alerts }: { alerts: NonNullable<ReturnType<typeof useLoaderData<typeof loader>>["alerts"]> }) {
   const actionData = useActionData<typeof action>();
@@ -91,7 +96,15 @@ function SecurityAlerts({ alerts }: { alerts: NonNullable<ReturnType<typeof useL
                 <input type="hidden" name="intent" value="acknowledge" />
                 <input type="hidden" name="alert" value={a.id} />
                 <FormError errors={actionData?.fieldErrors.form} />
-                <Field label={<span className="visually-hidden">Note on the alert on {a.username}</span>} name="note" id={`alert-${a.id}-note`} type="text" placeholder="What was found or done" maxLength={500} required />
+                <Field
+                  label={<span className="visually-hidden">Note on the alert on {a.username}</span>}
+                  name="note"
+                  id={`alert-${a.id}-note`}
+                  type="text"
+                  placeholder="What was found or done"
+                  maxLength={500}
+                  required
+                />
                 <button type="submit" disabled={navigation.state === "submitting"}>
                   Acknowledge
                 </button>
@@ -147,7 +160,11 @@ export default function Dashboard() {
 
       {data.alerts ? <SecurityAlerts alerts={data.alerts} /> : null}
       {data.grants && data.grants.length > 0 ? (
-        <DataTable id="pending-grants" caption="Grants waiting for a second administrator" captionDetail="No authority until a different administrator confirms them on the user's page.">
+        <DataTable
+          id="pending-grants"
+          caption="Grants waiting for a second administrator"
+          captionDetail="No authority until a different administrator confirms them on the user's page."
+        >
           <thead>
             <tr>
               <th scope="col">User</th>

@@ -65,9 +65,34 @@ export default function ChangePassword() {
         <FormError errors={errors.form} />
         <Form method="post" onSubmit={onSubmit} noValidate>
           <input type="hidden" name="redirectTo" value={searchParams.get("redirectTo") ?? "/"} />
-          <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" required maxLength={256} errors={errors.currentPassword} />
-          <Field label="New password" name="newPassword" type="password" autoComplete="new-password" required minLength={MIN_PASSWORD_LENGTH} maxLength={256} errors={errors.newPassword} />
-          <Field label="New password again" name="confirmPassword" type="password" autoComplete="new-password" required maxLength={256} errors={errors.confirmPassword} />
+          <Field
+            label="Current password"
+            name="currentPassword"
+            type="password"
+            autoComplete="current-password"
+            required
+            maxLength={256}
+            errors={errors.currentPassword}
+          />
+          <Field
+            label="New password"
+            name="newPassword"
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={MIN_PASSWORD_LENGTH}
+            maxLength={256}
+            errors={errors.newPassword}
+          />
+          <Field
+            label="New password again"
+            name="confirmPassword"
+            type="password"
+            autoComplete="new-password"
+            required
+            maxLength={256}
+            errors={errors.confirmPassword}
+          />
           <button type="submit" disabled={navigation.state === "submitting"}>
             Change password
           </button>

@@ -102,20 +102,8 @@ export default function AuditTrail() {
           options={data.entityTypes.map((t) => ({ value: t, label: t }))}
         />
         <TextField name="entityId" label="Entity id" type="text" defaultValue={filters.entityId ?? ""} maxLength={200} hint="Exact match" />
-        <SelectField
-          name="actor"
-          label="Actor"
-          defaultValue={filters.actor ?? ""}
-          options={data.actors.map((a) => ({ value: a, label: a }))}
-        />
-        <TextField
-          name="from"
-          label="From (UTC)"
-          type="datetime-local"
-          step="0.001"
-          defaultValue={dateTimeLocal(filters.from)}
-          hint="Inclusive"
-        />
+        <SelectField name="actor" label="Actor" defaultValue={filters.actor ?? ""} options={data.actors.map((a) => ({ value: a, label: a }))} />
+        <TextField name="from" label="From (UTC)" type="datetime-local" step="0.001" defaultValue={dateTimeLocal(filters.from)} hint="Inclusive" />
         <TextField name="to" label="To (UTC)" type="datetime-local" step="0.001" defaultValue={dateTimeLocal(filters.to)} hint="Inclusive" />
         <div className="filter-actions">
           <button type="submit">Apply</button>

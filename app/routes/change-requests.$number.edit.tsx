@@ -16,9 +16,7 @@ import { getDb } from "~/utils/db.server";
 import { actionError, invariantResponse, notFound } from "~/utils/errors.server";
 import { isAuthorOf, sitePermissionProblems } from "../../policies/change-request-sites";
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [
-  { title: data ? `Edit ${data.number} · Change requests · C-981` : "Change request · C-981" },
-];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `Edit ${data.number} · Change requests · C-981` : "Change request · C-981" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const signedIn = await requirePermission(request, "read", "ChangeRequest");
@@ -49,7 +47,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
   requireRecord(signedIn, "read", "ChangeRequest", { siteIds: head.siteIds });
   const formData = await request.formData();
   const expected = z.coerce.number().int().positive().safeParse(formData.get("rowVersion"));
-  if (!expected.success) return data({ fieldErrors: { form: ["The form is incomplete: reload the page and try again."] } as FieldErrors, conflict: null as string | null }, { status: 400 });
+  if (!expected.success)
+    return data(
+      { fieldErrors: { form: ["The form is incomplete: reload the page and try again."] } as FieldErrors, conflict: null as string | null },
+      { status: 400 },
+    );
   const form = parseForm(changeRequestFormSchema, formData);
   if (!form.ok) return data({ fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
   const { content, changeRows, taskRows } = form.data;
@@ -105,11 +107,9 @@ export default function EditChangeRequest() {
         <>
           <div className="notice notice-warn" role="note">
             <p>
-              <strong>Saving makes revision {view.revision + 1}.</strong> An edit of signed content voids every signature given so far: they are kept,
-              marked void, and reviewers sign again.
-              {view.validSignatures > 0
-                ? ` ${view.validSignatures} valid signature${view.validSignatures === 1 ? "" : "s"} will be voided.`
-                : ""}
+              <strong>Saving makes revision {view.revision + 1}.</strong> An edit of signed content voids every signature given so far: they are kept, marked
+              void, and reviewers sign again.
+              {view.validSignatures > 0 ? ` ${view.validSignatures} valid signature${view.validSignatures === 1 ? "" : "s"} will be voided.` : ""}
               {view.status === "approved" ? " The change request goes back to review." : ""}
             </p>
           </div>

@@ -16,9 +16,7 @@ import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 import { notFound } from "~/utils/errors.server";
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [
-  { title: data ? `Record of ${data.cr.number} · C-981` : "Change request · C-981" },
-];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `Record of ${data.cr.number} · C-981` : "Change request · C-981" }];
 
 /** The printable record: what was proposed, what it stands for, the bases, and every signature. */
 export async function loader({ request, params }: LoaderFunctionArgs) {
@@ -115,7 +113,11 @@ export default function ChangeRequestRecord() {
         <TextDiff text={view.textDiff} label={view.diffBasis === "signed" ? "Unified diff of the rules, signed base and proposed" : undefined} />
       </section>
 
-      <DataTable id="record-bases" caption="Bases per site" captionDetail="the rule set each site had when this revision was written, and the version that released it">
+      <DataTable
+        id="record-bases"
+        caption="Bases per site"
+        captionDetail="the rule set each site had when this revision was written, and the version that released it"
+      >
         <thead>
           <tr>
             <th scope="col">Site</th>
@@ -149,8 +151,8 @@ export default function ChangeRequestRecord() {
 
       <footer className="record-footer">
         <p className="muted small">
-          Printed by {view.printedBy} at <time dateTime={formatUtc(view.printedAt)}>{manifestTime(view.printedAt)}</time>. The audit trail of {cr.number} is
-          the authoritative history.
+          Printed by {view.printedBy} at <time dateTime={formatUtc(view.printedAt)}>{manifestTime(view.printedAt)}</time>. The audit trail of {cr.number} is the
+          authoritative history.
         </p>
       </footer>
     </article>

@@ -63,7 +63,6 @@ const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
  */
 const ANALYSABLE = ANALYSABLE_STATUSES;
 
-
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.cr.number} ${data.cr.title} · Change requests · C-981` : "Change request not found · C-981" },
 ];
@@ -94,7 +93,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     provenanceFlags: await accountProvenanceFlags(db, id),
     provenanceWindowDays: SAME_CREATOR_WINDOW_DAYS,
     /** Where it is released, site by site; shown once it is approved. */
-    liveAt: ["approved", "partly_released", "released"].includes(shown.cr.status) ? await changeRequestLiveAt(db, { changeRequestId: id, at: await databaseNow(db) }) : [],
+    liveAt: ["approved", "partly_released", "released"].includes(shown.cr.status)
+      ? await changeRequestLiveAt(db, { changeRequestId: id, at: await databaseNow(db) })
+      : [],
   };
 }
 
@@ -188,9 +189,17 @@ function ChangeRequestView() {
   const formKey = `${cr.rowVersion}`;
   const signShown = view.signRoles.length > 0;
   const authorForms: Intent[] = view.canAct ? ["submit", "revise", "rebase", "withdraw"] : [];
-  const shownForms: (Intent | null)[] = ["comment", ...authorForms, ...(view.canAnalyse ? (["analyse"] as const) : []), ...(signShown ? (["sign"] as const) : [])];
+  const shownForms: (Intent | null)[] = [
+    "comment",
+    ...authorForms,
+    ...(view.canAnalyse ? (["analyse"] as const) : []),
+    ...(signShown ? (["sign"] as const) : []),
+  ];
   // Errors of a form that is no longer on the page (the request moved on) are shown at the top.
-  const orphan = actionData && !actionData.conflict && !shownForms.includes(actionData.intent as Intent) ? Object.values(actionData.fieldErrors).flatMap((e) => e ?? []) : undefined;
+  const orphan =
+    actionData && !actionData.conflict && !shownForms.includes(actionData.intent as Intent)
+      ? Object.values(actionData.fieldErrors).flatMap((e) => e ?? [])
+      : undefined;
   const open = isOpen(cr.status);
   return (
     <>
@@ -230,13 +239,13 @@ function ChangeRequestView() {
       {open && view.stale.length > 0 ? (
         <div className="notice notice-warn stale-banner" role="status">
           <p>
-            <strong>Stale:</strong> what it reads at {view.stale.join(", ")} changed since this was written — rebase it on the rules in force now before it
-            is reviewed further.
+            <strong>Stale:</strong> what it reads at {view.stale.join(", ")} changed since this was written — rebase it on the rules in force now before it is
+            reviewed further.
           </p>
-          <ul>
-            {view.staleDetail.flatMap((s) => s.moved.map((m) => <li key={`${s.site}|${m}`}>{m} moved</li>))}
-          </ul>
-          {view.canAct && can(cr.status, "rebase") ? <IntentButton key={formKey} intent="rebase" label={`Rebase ${cr.number}`} rowVersion={cr.rowVersion} /> : null}
+          <ul>{view.staleDetail.flatMap((s) => s.moved.map((m) => <li key={`${s.site}|${m}`}>{m} moved</li>))}</ul>
+          {view.canAct && can(cr.status, "rebase") ? (
+            <IntentButton key={formKey} intent="rebase" label={`Rebase ${cr.number}`} rowVersion={cr.rowVersion} />
+          ) : null}
         </div>
       ) : null}
       {open && view.conflicts.length > 0 ? (
@@ -355,7 +364,9 @@ function ChangeRequestView() {
                 <th scope="row">
                   <abbr title={b.siteName}>{b.site}</abbr>
                 </th>
-                <td>{b.version === null ? <span className="muted">none (legacy)</span> : <Link to={`/rule-sets/${b.site}/${b.version}`}>v{b.version}</Link>}</td>
+                <td>
+                  {b.version === null ? <span className="muted">none (legacy)</span> : <Link to={`/rule-sets/${b.site}/${b.version}`}>v{b.version}</Link>}
+                </td>
                 <td>
                   <Digest value={b.rulesDigest} />
                 </td>
@@ -399,7 +410,11 @@ function ChangeRequestView() {
           needsUsername={view.needsUsername}
           analysis={
             view.analysis.latest
-              ? { sha256: view.analysis.latest.sha256, createdAt: view.analysis.latest.createdAt, problem: view.analysis.current ? null : view.analysis.staleReason }
+              ? {
+                  sha256: view.analysis.latest.sha256,
+                  createdAt: view.analysis.latest.createdAt,
+                  problem: view.analysis.current ? null : view.analysis.staleReason,
+                }
               : null
           }
           serverErrors={signErrors}
@@ -428,7 +443,17 @@ function ChangeRequestView() {
 }
 
 /** A one-button form for an intent that needs only the row version (submit, revise, rebase). */
-function IntentButton({ intent, label, rowVersion, secondary = false }: { intent: "submit" | "revise" | "rebase"; label: string; rowVersion: number; secondary?: boolean }) {
+function IntentButton({
+  intent,
+  label,
+  rowVersion,
+  secondary = false,
+}: {
+  intent: "submit" | "revise" | "rebase";
+  label: string;
+  rowVersion: number;
+  secondary?: boolean;
+}) {
   const navigation = useNavigation();
   const errors = useErrorsFor(intent);
   return (

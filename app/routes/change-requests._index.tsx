@@ -20,7 +20,11 @@ const PAGE_SIZE = 50;
 /** Each param falls back on its own: a bad link narrows nothing and never fails. */
 const searchSchema = z.object({
   status: z.enum(CHANGE_REQUEST_STATUSES).optional().catch(undefined),
-  site: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/).optional().catch(undefined),
+  site: z
+    .string()
+    .regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/)
+    .optional()
+    .catch(undefined),
   material: z
     .string()
     .trim()
@@ -124,9 +128,7 @@ export default function ChangeRequests() {
           </tr>
         </thead>
         <tbody>
-          {data.rows.length === 0 ? (
-            <EmptyRow colSpan={6}>{filtered ? "No change request matches these filters." : "No change requests yet."}</EmptyRow>
-          ) : null}
+          {data.rows.length === 0 ? <EmptyRow colSpan={6}>{filtered ? "No change request matches these filters." : "No change requests yet."}</EmptyRow> : null}
           {data.rows.map((row) => (
             <tr key={row.number}>
               <th scope="row">

@@ -3,13 +3,13 @@ import { data, redirect } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { PageHeader } from "~/components/app-shell";
 import { ChangeRequestForm } from "~/components/change-request-form";
-import { parseForm, } from "~/components/forms";
+import { parseForm } from "~/components/forms";
 import { changeRequestFormOptions, proposedSiteIds } from "~/queries/change-requests.server";
 import { createChangeRequest } from "~/services/change-requests.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { requireEverySite, signerOf, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
-import { actionError, } from "~/utils/errors.server";
+import { actionError } from "~/utils/errors.server";
 import { sitePermissionProblems } from "../../policies/change-request-sites";
 import { DISAGREEMENT_KEY } from "~/domain/reconciliation";
 import { TRACKING_MODES } from "~/domain/tracking-rule";
@@ -41,7 +41,8 @@ function prefillFrom(params: URLSearchParams): ChangeRequestContent | null {
   const changes: Record<string, unknown>[] = [];
   if (newMaterial) changes.push({ kind: "new_material", partNumber: newMaterial, regulatoryFlags: [] });
   const target = newMaterial ?? material;
-  if (target && site && mode) changes.push({ kind: "tracking", material: target, sites: [site], trackingMode: mode, containerTracking: false, identifierFormatCodes: [] });
+  if (target && site && mode)
+    changes.push({ kind: "tracking", material: target, sites: [site], trackingMode: mode, containerTracking: false, identifierFormatCodes: [] });
   return {
     title: `Resolve the ${cites} tracking disagreement`,
     revalidationTasks: [],

@@ -39,7 +39,8 @@ export async function action({ request }: ActionFunctionArgs) {
   try {
     formData = await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: MAX_FILE_BYTES }));
   } catch (error) {
-    if (error instanceof MaxPartSizeExceededError) return refuse({ file: [`The file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; import it with the CLI (npm run c981 -- import:erp FILE)`] }, 413);
+    if (error instanceof MaxPartSizeExceededError)
+      return refuse({ file: [`The file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; import it with the CLI (npm run c981 -- import:erp FILE)`] }, 413);
     throw error;
   }
   const parsed = uploadSchema.safeParse({ system: formData.get("system") ?? undefined });
@@ -64,7 +65,10 @@ export default function ExternalMasters() {
   const result = actionData?.result ?? null;
   return (
     <>
-      <PageHeader title="ERP / PLM snapshots" lead="The ERP material master and the PLM serialization flags, imported as CSV snapshots and reconciled with C-981's rules.">
+      <PageHeader
+        title="ERP / PLM snapshots"
+        lead="The ERP material master and the PLM serialization flags, imported as CSV snapshots and reconciled with C-981's rules."
+      >
         <Link to="/reconciliation">Reconciliation report</Link>
       </PageHeader>
 
@@ -174,7 +178,9 @@ export default function ExternalMasters() {
 
       <section className="card" aria-labelledby="formats-heading">
         <h2 id="formats-heading">File formats</h2>
-        <p className="muted small">UTF-8 CSV (RFC 4180 quoting; a byte-order mark is allowed), comma-separated, a header row naming the columns in any order.</p>
+        <p className="muted small">
+          UTF-8 CSV (RFC 4180 quoting; a byte-order mark is allowed), comma-separated, a header row naming the columns in any order.
+        </p>
         {EXTERNAL_SYSTEMS.map((system) => (
           <DataTable key={system} id={`format-${system}`} caption={system === "erp" ? "ERP material master" : "PLM serialization flags"}>
             <thead>

@@ -9,7 +9,12 @@ import { requireRecord, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { notFound } from "~/utils/errors.server";
 
-const paramsSchema = z.object({ itemId: z.string().regex(/^[1-9][0-9]{0,14}$/).transform(Number) });
+const paramsSchema = z.object({
+  itemId: z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}$/)
+    .transform(Number),
+});
 const RECALL_CSV_COLUMNS = [
   "recalled_from",
   "recalled_from_part_number",

@@ -17,7 +17,12 @@ import { requireRecord, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
 import { notFound } from "~/utils/errors.server";
 
-const paramsSchema = z.object({ itemId: z.string().regex(/^[1-9][0-9]{0,14}$/).transform(Number) });
+const paramsSchema = z.object({
+  itemId: z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}$/)
+    .transform(Number),
+});
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const signedIn = await requirePermission(request, "read", "TraceItem");
@@ -42,8 +47,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 ];
 
 export default function Genealogy() {
-  const { item, inputs, outputs, moreInputs, moreOutputs, inputsWithheld, outputsWithheld, edgeLimit, explorer } =
-    useLoaderData<typeof loader>();
+  const { item, inputs, outputs, moreInputs, moreOutputs, inputsWithheld, outputsWithheld, edgeLimit, explorer } = useLoaderData<typeof loader>();
   const { recall } = explorer;
   return (
     <>
@@ -55,14 +59,12 @@ export default function Genealogy() {
         }
         lead={
           <>
-            <Link to={`/materials/${encodeURIComponent(item.partNumber)}`}>{item.partNumber}</Link> —{" "}
-            {item.materialDescription}
+            <Link to={`/materials/${encodeURIComponent(item.partNumber)}`}>{item.partNumber}</Link> — {item.materialDescription}
           </>
         }
       >
         <nav aria-label="On this page" className="page-toc">
-          <a href="#backward-heading">Backward trace</a> · <a href="#forward-heading">Forward trace</a> ·{" "}
-          <a href="#recall-heading">Recall</a>
+          <a href="#backward-heading">Backward trace</a> · <a href="#forward-heading">Forward trace</a> · <a href="#recall-heading">Recall</a>
         </nav>
       </PageHeader>
       <section aria-labelledby="item-heading" className="card">
@@ -168,30 +170,29 @@ export default function Genealogy() {
       <section aria-labelledby="recall-heading" className="trace-section">
         <h2 id="recall-heading">Recall: finished items that may contain {item.identifier}</h2>
         <p className="section-note">
-          <strong>Finished</strong> means the item&apos;s material is a top tier of its site&apos;s bills of materials — the
-          parent of some BOM line and a component or alternate of none (a device, or a part sold only as a spare) — and the
-          item is not a container (a pallet holds finished items). <strong>Certain</strong>: some path from this item to it
-          passes no commingling point. <strong>Candidate</strong>: every path passes one — a lot or container with inputs
-          from more than one source item, such as a merge or a lot built from several serials — so it may contain this
-          item, and which unit does is not recorded.
+          <strong>Finished</strong> means the item&apos;s material is a top tier of its site&apos;s bills of materials — the parent of some BOM line and a
+          component or alternate of none (a device, or a part sold only as a spare) — and the item is not a container (a pallet holds finished items).{" "}
+          <strong>Certain</strong>: some path from this item to it passes no commingling point. <strong>Candidate</strong>: every path passes one — a lot or
+          container with inputs from more than one source item, such as a merge or a lot built from several serials — so it may contain this item, and which
+          unit does is not recorded.
         </p>
         {recall.truncated ? (
           <p className="notice notice-warn" role="note">
-            The forward trace stopped at {recall.nodeCap} items, so this list is incomplete. The CSV export traces up to the
-            export limit and is refused rather than cut short.
+            The forward trace stopped at {recall.nodeCap} items, so this list is incomplete. The CSV export traces up to the export limit and is refused rather
+            than cut short.
           </p>
         ) : null}
         {recall.withheld > 0 ? (
           <p className="notice notice-warn" role="note">
-            {recall.withheld} {recall.withheld === 1 ? "item" : "items"} of the forward trace {recall.withheld === 1 ? "is" : "are"} linked
-            through sites you cannot see: not listed, and not traced beyond, so this recall may be incomplete.
+            {recall.withheld} {recall.withheld === 1 ? "item" : "items"} of the forward trace {recall.withheld === 1 ? "is" : "are"} linked through sites you
+            cannot see: not listed, and not traced beyond, so this recall may be incomplete.
           </p>
         ) : null}
         <div className="recall-summary">
           <p>
-            <strong>{recall.rows.length}</strong> finished {recall.rows.length === 1 ? "item" : "items"}:{" "}
-            <strong>{recall.certain}</strong> certain, <strong>{recall.candidate}</strong> candidate ({recall.reached - 1} items
-            reached forward, {recall.commingling} commingling {recall.commingling === 1 ? "point" : "points"}).
+            <strong>{recall.rows.length}</strong> finished {recall.rows.length === 1 ? "item" : "items"}: <strong>{recall.certain}</strong> certain,{" "}
+            <strong>{recall.candidate}</strong> candidate ({recall.reached - 1} items reached forward, {recall.commingling} commingling{" "}
+            {recall.commingling === 1 ? "point" : "points"}).
           </p>
           <a className="button-link" href={`/genealogy/${item.id}/recall.csv`} download>
             Export recall (CSV)
@@ -270,15 +271,15 @@ function TraceSection({
                 <code>{step.identifier}</code>
               </span>
             ))}
-            {cycle.items > cycle.path.length - 1 ? ` (${cycle.items} items reach one another)` : null}. Material cannot
-            flow in a circle: the imported data is wrong here. The trace lists each item once and stops at the loop.
+            {cycle.items > cycle.path.length - 1 ? ` (${cycle.items} items reach one another)` : null}. Material cannot flow in a circle: the imported data is
+            wrong here. The trace lists each item once and stops at the loop.
           </p>
         </div>
       ))}
       {legacy > 0 ? (
         <p className="section-note">
-          <span className="legacy-mark">legacy</span>: {legacy} {legacy === 1 ? "step happened" : "steps happened"} before the
-          site&apos;s first rule-set version, when no tracking rule governed it.
+          <span className="legacy-mark">legacy</span>: {legacy} {legacy === 1 ? "step happened" : "steps happened"} before the site&apos;s first rule-set
+          version, when no tracking rule governed it.
         </p>
       ) : null}
       {trace.nodes.length > 1 ? (

@@ -136,7 +136,13 @@ export default function GenealogySearch() {
         lead="Find a serial, lot or container by its identifier, then trace it backward (what went into it) and forward (where it went) through every tier."
       />
       <Form method="get" className="filters" key={location.search} role="search" aria-label="Find a trace item">
-        <TextField name="q" label="Identifier" defaultValue={q} maxLength={200} hint="Exact identifier; from 3 characters, identifiers that start with it are listed too" />
+        <TextField
+          name="q"
+          label="Identifier"
+          defaultValue={q}
+          maxLength={200}
+          hint="Exact identifier; from 3 characters, identifiers that start with it are listed too"
+        />
         <div className="filter-actions">
           <button type="submit">Search</button>
           {q ? <Link to="/genealogy">Clear</Link> : null}

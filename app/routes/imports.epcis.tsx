@@ -43,7 +43,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return { sites, quarantine: quarantine.map((q) => ({ gtin: q.gtin, events: Number(q.events) })) };
 }
 
-type ActionResult = { kind: "import"; result: EpcisImportResult } | { kind: "release"; gtin: string; released: number; stillQuarantined: number } | { kind: "invalid"; errors: Record<string, string[]> };
+type ActionResult =
+  | { kind: "import"; result: EpcisImportResult }
+  | { kind: "release"; gtin: string; released: number; stillQuarantined: number }
+  | { kind: "invalid"; errors: Record<string, string[]> };
 
 export async function action({ request }: ActionFunctionArgs) {
   const signedIn = await requirePermission(request, "create", "TraceItem");
@@ -94,7 +97,15 @@ export async function action({ request }: ActionFunctionArgs) {
     return data<ActionResult>({ kind: "import", result }, { status: result.ok ? 200 : 422 });
   } catch (error) {
     if (error instanceof MaxPartSizeExceededError) {
-      return data<ActionResult>({ kind: "invalid", errors: { fileName: [`The file is larger than ${formatBytes(MAX_UPLOAD_BYTES)}; import it with the CLI (npm run c981 -- import:epcis FILE --site SITE)`] } }, { status: 413 });
+      return data<ActionResult>(
+        {
+          kind: "invalid",
+          errors: {
+            fileName: [`The file is larger than ${formatBytes(MAX_UPLOAD_BYTES)}; import it with the CLI (npm run c981 -- import:epcis FILE --site SITE)`],
+          },
+        },
+        { status: 413 },
+      );
     }
     // A service's refusal as JSON with its status; anything else is thrown on.
     throw toResponse(error);

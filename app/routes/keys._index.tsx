@@ -23,10 +23,7 @@ export default function Keys() {
   const { keys, activeCount } = useLoaderData<typeof loader>();
   return (
     <>
-      <PageHeader
-        title="Signing keys"
-        lead="Ed25519 keys that sign every rule-set version. Runtimes verify with the public keys and pin the ones they trust."
-      >
+      <PageHeader title="Signing keys" lead="Ed25519 keys that sign every rule-set version. Runtimes verify with the public keys and pin the ones they trust.">
         <a href={JWKS_PATH}>Public keys (JWKS)</a>
         <Link to="/runtime-clients">Runtime clients</Link>
       </PageHeader>
@@ -34,22 +31,17 @@ export default function Keys() {
       <section aria-labelledby="key-operations-heading" className="card">
         <h2 id="key-operations-heading">Rotating and retiring</h2>
         <p>
-          Keys are rotated and retired from the command line only, on a host holding the key directory:{" "}
-          <code>npm run c981 -- keys:rotate</code> adds a key and renews every site&apos;s rule set signed by all active keys;{" "}
-          <code>npm run c981 -- keys:retire &lt;kid&gt;</code> takes a key out of the <a href={JWKS_PATH}>JWKS</a> and renews every site
-          signed by the remaining keys.
+          Keys are rotated and retired from the command line only, on a host holding the key directory: <code>npm run c981 -- keys:rotate</code> adds a key and
+          renews every site&apos;s rule set signed by all active keys; <code>npm run c981 -- keys:retire &lt;kid&gt;</code> takes a key out of the{" "}
+          <a href={JWKS_PATH}>JWKS</a> and renews every site signed by the remaining keys.
         </p>
         <p className="muted small">
-          <code>keys:retire</code> refuses while a runtime&apos;s last report trusts no other active key (the warnings below), and always
-          refuses the last active key. Private keys never enter the database.
+          <code>keys:retire</code> refuses while a runtime&apos;s last report trusts no other active key (the warnings below), and always refuses the last
+          active key. Private keys never enter the database.
         </p>
       </section>
 
-      <DataTable
-        id="signing-keys"
-        caption="Keys"
-        captionDetail={`${activeCount} active, ${keys.length - activeCount} retired; kid = RFC 7638 thumbprint`}
-      >
+      <DataTable id="signing-keys" caption="Keys" captionDetail={`${activeCount} active, ${keys.length - activeCount} retired; kid = RFC 7638 thumbprint`}>
         <thead>
           <tr>
             <th scope="col">Key id (kid)</th>
@@ -120,9 +112,7 @@ function StrandWarning({
       ) : (
         <span className="muted">no runtime</span>
       )}
-      {onlyActive ? (
-        <p className="muted small key-note">The only active key: it cannot be retired before keys:rotate adds another.</p>
-      ) : null}
+      {onlyActive ? <p className="muted small key-note">The only active key: it cannot be retired before keys:rotate adds another.</p> : null}
     </>
   );
 }

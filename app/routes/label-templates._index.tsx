@@ -59,14 +59,26 @@ export default function LabelTemplates() {
                     ))}
                   </ul>
                 </td>
-                <td>{found > 0 ? <Badge tone="bad">{found} look-alike{found === 1 ? "" : "s"}</Badge> : <Badge tone="good">none</Badge>}</td>
+                <td>
+                  {found > 0 ? (
+                    <Badge tone="bad">
+                      {found} look-alike{found === 1 ? "" : "s"}
+                    </Badge>
+                  ) : (
+                    <Badge tone="good">none</Badge>
+                  )}
+                </td>
               </tr>
             );
           })}
         </tbody>
       </DataTable>
       {flagged.map((t) => (
-        <section key={`${t.site}/${t.code}`} id={`look-alikes-${slug(`${t.site}-${t.code}`)}`} aria-labelledby={`look-alikes-${slug(`${t.site}-${t.code}`)}-heading`}>
+        <section
+          key={`${t.site}/${t.code}`}
+          id={`look-alikes-${slug(`${t.site}-${t.code}`)}`}
+          aria-labelledby={`look-alikes-${slug(`${t.site}-${t.code}`)}-heading`}
+        >
           <h2 id={`look-alikes-${slug(`${t.site}-${t.code}`)}-heading`}>
             {t.site} {t.code}: look-alike formats
           </h2>

@@ -24,10 +24,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const signedIn = await requirePermission(request, "read", "Material");
   const db = await getDb();
   // Materials are global master data; what happens to one at a site is shown only for the reader's sites.
-  const master =
-    partNumber.length <= 100
-      ? await materialMaster(db, { partNumber, at: await databaseNow(db), sites: siteFilter(signedIn) })
-      : null;
+  const master = partNumber.length <= 100 ? await materialMaster(db, { partNumber, at: await databaseNow(db), sites: siteFilter(signedIn) }) : null;
   if (!master) throw notFound(`No material has part number ${partNumber.slice(0, 100)}.`);
   // Which change requests proposed (and, once released, set) its rules at the reader's sites.
   const changeRequests = signedIn.ability.can("read", "ChangeRequest")
@@ -90,9 +87,7 @@ export default function MaterialMaster() {
           <div>
             <dt>Risk class</dt>
             <dd>
-              <Badge tone={material.riskClass === "high" ? "bad" : material.riskClass === "medium" ? "warn" : "neutral"}>
-                {material.riskClass}
-              </Badge>
+              <Badge tone={material.riskClass === "high" ? "bad" : material.riskClass === "medium" ? "warn" : "neutral"}>{material.riskClass}</Badge>
             </dd>
           </div>
           <div>
@@ -114,8 +109,7 @@ export default function MaterialMaster() {
           <div>
             <dt>Family</dt>
             <dd>
-              <Link to={`/materials?family=${encodeURIComponent(material.familyCode)}`}>{material.familyCode}</Link> —{" "}
-              {material.familyName}
+              <Link to={`/materials?family=${encodeURIComponent(material.familyCode)}`}>{material.familyCode}</Link> — {material.familyName}
             </dd>
           </div>
           <div>
@@ -180,9 +174,7 @@ export default function MaterialMaster() {
             </tr>
           </thead>
           <tbody>
-            {data.usedIn.length + data.usedAsAlternate.length === 0 ? (
-              <EmptyRow colSpan={6}>Not used in any bill of materials.</EmptyRow>
-            ) : null}
+            {data.usedIn.length + data.usedAsAlternate.length === 0 ? <EmptyRow colSpan={6}>Not used in any bill of materials.</EmptyRow> : null}
             {data.usedIn.map((line) => (
               <tr key={`c-${line.siteCode}-${line.parentPartNumber}-${line.lineNo}`}>
                 <td>{line.siteCode}</td>
@@ -206,8 +198,7 @@ export default function MaterialMaster() {
                 <td className="wrap">{line.parentDescription}</td>
                 <td className="num">{line.lineNo}</td>
                 <td>
-                  alternate #{line.priority} for{" "}
-                  <Link to={`/materials/${encodeURIComponent(line.primaryPartNumber)}`}>{line.primaryPartNumber}</Link>
+                  alternate #{line.priority} for <Link to={`/materials/${encodeURIComponent(line.primaryPartNumber)}`}>{line.primaryPartNumber}</Link>
                 </td>
                 <td className="num muted">—</td>
               </tr>
@@ -258,8 +249,7 @@ export default function MaterialMaster() {
                     <ol className="alternates">
                       {line.alternates.map((alt) => (
                         <li key={alt.partNumber} className={alt.differs ? "mismatch" : undefined}>
-                          <Link to={`/materials/${encodeURIComponent(alt.partNumber)}`}>{alt.partNumber}</Link>{" "}
-                          <TrackingBadge mode={alt.trackingMode} />
+                          <Link to={`/materials/${encodeURIComponent(alt.partNumber)}`}>{alt.partNumber}</Link> <TrackingBadge mode={alt.trackingMode} />
                           {alt.differs ? <Badge tone="warn">tracked differently</Badge> : null}
                         </li>
                       ))}
@@ -385,8 +375,7 @@ export default function MaterialMaster() {
                     <Badge tone="good">agrees</Badge>
                   ) : (
                     <>
-                      <Badge tone="bad">disagrees</Badge>{" "}
-                      {record.disagreements.map((d) => `${d.siteCode}: ${d.trackingMode}`).join(", ")}
+                      <Badge tone="bad">disagrees</Badge> {record.disagreements.map((d) => `${d.siteCode}: ${d.trackingMode}`).join(", ")}
                     </>
                   )}
                 </td>

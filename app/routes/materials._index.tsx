@@ -8,7 +8,7 @@ import { SelectField, TextField } from "~/components/filter-fields";
 import { PagePagination } from "~/components/pagination";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
-import { RISK_CLASSES, } from "~/domain/material";
+import { RISK_CLASSES } from "~/domain/material";
 import { MATERIAL_SORTS, MODE_FILTERS, searchMaterials, type ModeFilter } from "~/queries/materials.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { siteFilter } from "~/utils/auth.server";
@@ -20,7 +20,11 @@ const PAGE_SIZE = 50;
 /** Each param falls back to its default on its own: a bad link narrows nothing and never fails. */
 const searchSchema = z.object({
   q: z.string().trim().max(100).catch(""),
-  site: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/).optional().catch(undefined),
+  site: z
+    .string()
+    .regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/)
+    .optional()
+    .catch(undefined),
   family: z.string().min(1).max(64).optional().catch(undefined),
   mode: z.enum(MODE_FILTERS).optional().catch(undefined),
   risk: z.enum(RISK_CLASSES).optional().catch(undefined),
@@ -92,12 +96,7 @@ export default function Materials() {
           options={optionsOf(MODE_LABELS)}
           hint={search.site ? `In force at ${search.site}` : "In force at any site (no rule: at none)"}
         />
-        <SelectField
-          name="risk"
-          label="Risk class"
-          defaultValue={search.risk ?? ""}
-          options={RISK_CLASSES.map((r) => ({ value: r, label: r }))}
-        />
+        <SelectField name="risk" label="Risk class" defaultValue={search.risk ?? ""} options={RISK_CLASSES.map((r) => ({ value: r, label: r }))} />
         <input type="hidden" name="sort" value={search.sort} />
         <input type="hidden" name="dir" value={search.dir} />
         <div className="filter-actions">
@@ -106,11 +105,7 @@ export default function Materials() {
         </div>
       </Form>
 
-      <DataTable
-        id="materials"
-        caption="Materials"
-        captionDetail={`${data.total} ${data.total === 1 ? "match" : "matches"}${filtered ? " (filtered)" : ""}`}
-      >
+      <DataTable id="materials" caption="Materials" captionDetail={`${data.total} ${data.total === 1 ? "match" : "matches"}${filtered ? " (filtered)" : ""}`}>
         <thead>
           <tr>
             <SortHeader label="Part number" sortKey="partNumber" current={search.sort} dir={search.dir} />

@@ -131,7 +131,9 @@ export default function Reconciliation() {
           ))}
         </ul>
         {actionData?.changed !== undefined && actionData.changed !== null ? (
-          <StatusMessage>{actionData.changed ? "System of record changed (audited)." : "Unchanged: that system is already the system of record."}</StatusMessage>
+          <StatusMessage>
+            {actionData.changed ? "System of record changed (audited)." : "Unchanged: that system is already the system of record."}
+          </StatusMessage>
         ) : null}
         {ability.can("update", "ExternalMaster") ? (
           <Form method="post" noValidate className="form-grid">

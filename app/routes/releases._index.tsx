@@ -92,7 +92,8 @@ export default function Releases() {
   const errorsFor = (code: string): FieldErrors | undefined => {
     if (!actionData || actionData.site !== code) return undefined;
     // A 409 is said at the form that met it (the top of the page may be far away), once.
-    if (actionData.conflict) return { ...actionData.fieldErrors, form: [`Not released: ${actionData.conflict} The list is current again; check it and try again.`] };
+    if (actionData.conflict)
+      return { ...actionData.fieldErrors, form: [`Not released: ${actionData.conflict} The list is current again; check it and try again.`] };
     return actionData.fieldErrors;
   };
   return (
@@ -122,8 +123,8 @@ export default function Releases() {
         </div>
       ) : null}
       <p className="muted">
-        One release creates the site&apos;s next rule-set version from the change requests you pick, signs it and marks them released there. Release a
-        pilot site first, then the others. You never release a change request you wrote.
+        One release creates the site&apos;s next rule-set version from the change requests you pick, signs it and marks them released there. Release a pilot
+        site first, then the others. You never release a change request you wrote.
       </p>
       {view.sites.length === 0 ? <p className="muted">No sites.</p> : null}
       {view.sites.map((s) => (

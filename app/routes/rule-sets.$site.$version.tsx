@@ -21,7 +21,10 @@ import { notFound } from "~/utils/errors.server";
 
 const paramsSchema = z.object({
   site: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/),
-  version: z.string().regex(/^[1-9][0-9]{0,8}$/).transform(Number),
+  version: z
+    .string()
+    .regex(/^[1-9][0-9]{0,8}$/)
+    .transform(Number),
 });
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
@@ -124,11 +127,7 @@ export default function RuleSetVersion() {
             <dt>SHA-256 digest</dt>
             <dd>
               <Digest value={v.digest} full />{" "}
-              {v.digestMatches ? (
-                <Badge tone="good">matches the stored bytes</Badge>
-              ) : (
-                <Badge tone="bad">does not match the stored bytes</Badge>
-              )}
+              {v.digestMatches ? <Badge tone="good">matches the stored bytes</Badge> : <Badge tone="bad">does not match the stored bytes</Badge>}
             </dd>
           </div>
           {v.digestMatches ? null : (
@@ -177,9 +176,7 @@ export default function RuleSetVersion() {
               </td>
               <td>{rule.containerTracking ? "yes" : "no"}</td>
               <td>{rule.consumptionScan}</td>
-              <td>
-                {rule.identifierFormatCodes.length === 0 ? <span className="muted">none</span> : rule.identifierFormatCodes.join(", ")}
-              </td>
+              <td>{rule.identifierFormatCodes.length === 0 ? <span className="muted">none</span> : rule.identifierFormatCodes.join(", ")}</td>
             </tr>
           ))}
         </tbody>
@@ -187,10 +184,7 @@ export default function RuleSetVersion() {
 
       <section aria-labelledby="canonical-heading">
         <h2 id="canonical-heading">Compiled rule set</h2>
-        <p className="muted">
-          The digest is taken over the RFC 8785 canonical bytes ({formatCount(v.canonicalBytes)} bytes); shown here
-          indented for reading.
-        </p>
+        <p className="muted">The digest is taken over the RFC 8785 canonical bytes ({formatCount(v.canonicalBytes)} bytes); shown here indented for reading.</p>
         {/* biome-ignore lint/a11y/useSemanticElements: the <pre> is the scrollable, focusable region itself; a wrapping <section> would split the name from what scrolls */}
         <pre className="code-block tall" role="region" tabIndex={0} aria-label="Compiled rule set, canonical JSON indented">
           <code>{v.pretty ?? v.canonicalText}</code>

@@ -53,7 +53,7 @@ function show(field: string, value: unknown): string {
 function summary(rule: Rule): string {
   return `${show("trackingMode", rule.trackingMode)}; containers ${show("containerTracking", rule.containerTracking)}; scan ${show(
     "consumptionScan",
-    rule.consumptionScan
+    rule.consumptionScan,
   )}; formats ${show("identifierFormats", rule.identifierFormats)}`;
 }
 
@@ -129,17 +129,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const patch =
     from === to
       ? ""
-      : createTwoFilesPatch(
-          `${siteCode} v${from} rules`,
-          `${siteCode} v${to} rules`,
-          pretty(before.rules),
-          pretty(after.rules),
-          undefined,
-          undefined,
-          {
-            context: 3,
-          }
-        );
+      : createTwoFilesPatch(`${siteCode} v${from} rules`, `${siteCode} v${to} rules`, pretty(before.rules), pretty(after.rules), undefined, undefined, {
+          context: 3,
+        });
   return {
     ...base,
     compared: {
@@ -158,8 +150,8 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
     title: data?.compared
       ? `${data.site.code} v${data.compared.from.version} → v${data.compared.to.version} · Rule sets · C-981`
       : data
-      ? `${data.site.code} · Compare · Rule sets · C-981`
-      : "Rule set not found · C-981",
+        ? `${data.site.code} · Compare · Rule sets · C-981`
+        : "Rule set not found · C-981",
   },
 ];
 
@@ -207,8 +199,7 @@ export default function CompareVersions() {
                 <div key={label}>
                   <dt>{label}</dt>
                   <dd>
-                    <Link to={`/rule-sets/${site.code}/${v.version}`}>v{v.version}</Link> ({v.kind}), effective from{" "}
-                    <UtcTime value={v.effectiveFrom} />
+                    <Link to={`/rule-sets/${site.code}/${v.version}`}>v{v.version}</Link> ({v.kind}), effective from <UtcTime value={v.effectiveFrom} />
                   </dd>
                 </div>
               ))}
@@ -259,8 +250,8 @@ export default function CompareVersions() {
           <section aria-labelledby="compare-text-heading">
             <h2 id="compare-text-heading">Unified diff of the rules</h2>
             <p className="muted">
-              The compiled rules of each version, indented with the part number first, compared line by line (the values are those of the
-              signed canonical documents).
+              The compiled rules of each version, indented with the part number first, compared line by line (the values are those of the signed canonical
+              documents).
             </p>
             <TextDiff
               text={compared.patch}

@@ -14,7 +14,11 @@ import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 
 const searchSchema = z.object({
-  site: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/).optional().catch(undefined),
+  site: z
+    .string()
+    .regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/)
+    .optional()
+    .catch(undefined),
 });
 
 export const meta: MetaFunction = () => [{ title: "Rule sets · C-981" }];

@@ -61,10 +61,7 @@ export async function action({ request }: ActionFunctionArgs) {
       const created = await createRuntimeClient(db, actor, { name: form.data.name, sites: form.data.sites, reason: form.data.reason });
       // No redirect: the token exists only in this one response (never in a URL, a cookie or a
       // loader), and no cache may keep it.
-      return data(
-        { intent, target, fieldErrors: {} as FieldErrors, created },
-        { headers: { "Cache-Control": "no-store", Pragma: "no-cache" } }
-      );
+      return data({ intent, target, fieldErrors: {} as FieldErrors, created }, { headers: { "Cache-Control": "no-store", Pragma: "no-cache" } });
     }
     await revokeRuntimeClient(db, actor, form.data.name, form.data.reason);
   } catch (error) {
@@ -110,9 +107,7 @@ export default function RuntimeClients() {
         {ability.can("read", "User") ? <Link to="/keys">Signing keys</Link> : null}
       </PageHeader>
 
-      <StatusMessage>
-        {!actionData && searchParams.get("done") === "revoke" ? "Runtime client revoked: its token is refused from now on." : null}
-      </StatusMessage>
+      <StatusMessage>{!actionData && searchParams.get("done") === "revoke" ? "Runtime client revoked: its token is refused from now on." : null}</StatusMessage>
       <FormError errors={orphanErrors} />
       {created ? <RuntimeTokenOnce key={`token-${created.name}`} name={created.name} token={created.token} sites={created.sites} /> : null}
 
@@ -184,9 +179,7 @@ export default function RuntimeClients() {
                     <Badge tone="good">active</Badge>
                   )}
                 </td>
-                {canRevoke ? (
-                  <td>{client.revokedAt ? <span className="muted">—</span> : <ClientRevokeForm index={i} name={client.name} />}</td>
-                ) : null}
+                {canRevoke ? <td>{client.revokedAt ? <span className="muted">—</span> : <ClientRevokeForm index={i} name={client.name} />}</td> : null}
               </tr>
             );
           })}
@@ -230,10 +223,7 @@ function SiteStatusTable() {
         {rows.map(({ client, site }) => {
           const report = site.report;
           return (
-            <tr
-              key={`${client.name}|${site.code}`}
-              className={client.revokedAt ? "row-inactive" : site.flag === "behind" ? "row-stale" : undefined}
-            >
+            <tr key={`${client.name}|${site.code}`} className={client.revokedAt ? "row-inactive" : site.flag === "behind" ? "row-stale" : undefined}>
               <th scope="row">
                 {client.name}
                 {client.revokedAt ? <span className="muted small"> (revoked)</span> : null}
@@ -242,20 +232,13 @@ function SiteStatusTable() {
                 <abbr title={site.name}>{site.code}</abbr>
               </td>
               <td>
-                {site.inForce === null ? (
-                  <span className="muted">none</span>
-                ) : (
-                  <Link to={`/rule-sets/${site.code}/${site.inForce}`}>v{site.inForce}</Link>
-                )}
+                {site.inForce === null ? <span className="muted">none</span> : <Link to={`/rule-sets/${site.code}/${site.inForce}`}>v{site.inForce}</Link>}
               </td>
               <td>
                 {report ? (
                   <>
                     {site.inForce !== null && report.version !== site.inForce ? (
-                      <Link
-                        to={`/rule-sets/${site.code}/compare?from=${report.version}&to=${site.inForce}`}
-                        title="Compare with the version in force"
-                      >
+                      <Link to={`/rule-sets/${site.code}/compare?from=${report.version}&to=${site.inForce}`} title="Compare with the version in force">
                         v{report.version}
                       </Link>
                     ) : (
@@ -279,9 +262,7 @@ function SiteStatusTable() {
               </td>
               <td>{report ? <UtcTime value={report.activatedAt} /> : <span className="muted">—</span>}</td>
               <td>{report ? <TrustedKeys keys={report.trustedKeys} /> : <span className="muted">—</span>}</td>
-              <td className="wrap">
-                {report?.error ? <span className="error-text">{report.error}</span> : <span className="muted">none</span>}
-              </td>
+              <td className="wrap">{report?.error ? <span className="error-text">{report.error}</span> : <span className="muted">none</span>}</td>
               <td>{report ? <UtcTime value={report.reportedAt} /> : <span className="muted">never</span>}</td>
             </tr>
           );
@@ -297,7 +278,9 @@ function SiteStatusTable() {
  */
 function RefusalTable() {
   const { clients } = useLoaderData<typeof loader>();
-  const rows = clients.flatMap((client) => client.sites.filter((site) => site.refusals.count > 0).map((site) => ({ client, site, latest: site.refusals.latest! })));
+  const rows = clients.flatMap((client) =>
+    client.sites.filter((site) => site.refusals.count > 0).map((site) => ({ client, site, latest: site.refusals.latest! })),
+  );
   return (
     <DataTable
       id="runtime-client-refusals"
@@ -328,11 +311,7 @@ function RefusalTable() {
             <td>{latest.offeredVersion === null ? <span className="muted">unreadable</span> : <>v{latest.offeredVersion}</>}</td>
             <td>
               {latest.offeredDigest ? <Digest value={latest.offeredDigest.replace(/^sha256:/, "")} /> : <span className="muted">unreadable</span>}{" "}
-              {latest.offeredIsStored ? (
-                <Badge tone="warn">a version C-981 published</Badge>
-              ) : (
-                <Badge tone="bad">not published by C-981</Badge>
-              )}
+              {latest.offeredIsStored ? <Badge tone="warn">a version C-981 published</Badge> : <Badge tone="bad">not published by C-981</Badge>}
             </td>
             <td className="wrap">
               <code>{latest.code}</code> ({latest.source === "upcoming" ? "scheduled version" : "version in force"})

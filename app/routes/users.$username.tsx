@@ -35,9 +35,7 @@ const DONE_MESSAGES: Record<Intent | "create", string> = {
   deactivate: "User deactivated; their sessions were ended.",
 };
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [
-  { title: data ? `${data.user.username} · Users · C-981` : "User not found · C-981" },
-];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.user.username} · Users · C-981` : "User not found · C-981" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requirePermission(request, "read", "User");
@@ -248,7 +246,11 @@ function PendingGrants({ canDecide, me }: { canDecide: boolean; me: string | nul
   const navigation = useNavigation();
   if (pending.length === 0) return null;
   return (
-    <DataTable id="pending-grants" caption="Grants waiting for a second administrator" captionDetail="They give no authority until a different administrator confirms them.">
+    <DataTable
+      id="pending-grants"
+      caption="Grants waiting for a second administrator"
+      captionDetail="They give no authority until a different administrator confirms them."
+    >
       <thead>
         <tr>
           <th scope="col">Role</th>
@@ -273,7 +275,15 @@ function PendingGrants({ canDecide, me }: { canDecide: boolean; me: string | nul
                 <td>
                   <Form method="post" className="inline-form" aria-label={`Decide ${label}`}>
                     <input type="hidden" name="grantRequest" value={p.id} />
-                    <Field label={<span className="visually-hidden">Reason for deciding {label}</span>} name="reason" id={`decide-${p.id}-reason`} type="text" placeholder="Reason" maxLength={500} required />
+                    <Field
+                      label={<span className="visually-hidden">Reason for deciding {label}</span>}
+                      name="reason"
+                      id={`decide-${p.id}-reason`}
+                      type="text"
+                      placeholder="Reason"
+                      maxLength={500}
+                      required
+                    />
                     {p.requestedBy === me ? (
                       <span className="muted">You asked for it: another administrator confirms.</span>
                     ) : (
@@ -358,8 +368,7 @@ function DeactivateForm({ isSelf }: { isSelf: boolean }) {
     <section aria-labelledby="deactivate-heading" className="card form-card danger-zone">
       <h2 id="deactivate-heading">Deactivate</h2>
       <p>
-        {user.username} will be signed out at once and can never sign in again. The account and its history stay; the user
-        name is never given to anyone else.
+        {user.username} will be signed out at once and can never sign in again. The account and its history stay; the user name is never given to anyone else.
       </p>
       {isSelf ? (
         <p className="error-text">

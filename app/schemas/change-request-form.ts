@@ -32,26 +32,29 @@ function attributeRowInput(row: Row): Row {
  * reported at the row's own index on the form (`changes.2.sites`), not its index among the filled
  * rows. The output keeps the mapping, so the service's field errors can be mapped back too.
  */
-export const changeRequestFormSchema = withFormFields(z.unknown().transform((input, ctx) => {
-  const raw = isRow(input) ? input : {};
-  const changeInput = Array.isArray(raw.changes) ? (raw.changes as unknown[]) : [];
-  const taskInput = Array.isArray(raw.revalidationTasks) ? (raw.revalidationTasks as unknown[]) : [];
-  const changeRows = changeInput.flatMap((row, index) => (isEmptyChangeRow(row) ? [] : [index]));
-  const taskRows = taskInput.flatMap((row, index) => (isEmptyTaskRow(row) ? [] : [index]));
-  const parsed = changeRequestContentSchema.safeParse({
-    ...raw,
-    changes: changeRows.map((i) => {
-      const row = changeInput[i] as Row;
-      return row.kind === "attributes" ? attributeRowInput(row) : row;
-    }),
-    revalidationTasks: taskRows.map((i) => taskInput[i]),
-  });
-  if (parsed.success) return { content: parsed.data, changeRows, taskRows };
-  for (const issue of parsed.error.issues) {
-    ctx.addIssue({ code: "custom", message: issue.message, path: formPath(issue.path, changeRows, taskRows) });
-  }
-  return z.NEVER;
-}), changeRequestContentSchema.extend({ rowVersion: z.unknown() }));
+export const changeRequestFormSchema = withFormFields(
+  z.unknown().transform((input, ctx) => {
+    const raw = isRow(input) ? input : {};
+    const changeInput = Array.isArray(raw.changes) ? (raw.changes as unknown[]) : [];
+    const taskInput = Array.isArray(raw.revalidationTasks) ? (raw.revalidationTasks as unknown[]) : [];
+    const changeRows = changeInput.flatMap((row, index) => (isEmptyChangeRow(row) ? [] : [index]));
+    const taskRows = taskInput.flatMap((row, index) => (isEmptyTaskRow(row) ? [] : [index]));
+    const parsed = changeRequestContentSchema.safeParse({
+      ...raw,
+      changes: changeRows.map((i) => {
+        const row = changeInput[i] as Row;
+        return row.kind === "attributes" ? attributeRowInput(row) : row;
+      }),
+      revalidationTasks: taskRows.map((i) => taskInput[i]),
+    });
+    if (parsed.success) return { content: parsed.data, changeRows, taskRows };
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({ code: "custom", message: issue.message, path: formPath(issue.path, changeRows, taskRows) });
+    }
+    return z.NEVER;
+  }),
+  changeRequestContentSchema.extend({ rowVersion: z.unknown() }),
+);
 
 function formPath(path: readonly PropertyKey[], changeRows: readonly number[], taskRows: readonly number[]): (string | number)[] {
   const out = path.map((p) => (typeof p === "symbol" ? String(p) : p));
@@ -63,6 +66,8 @@ function formPath(path: readonly PropertyKey[], changeRows: readonly number[], t
 
 /** The service's field errors (keys like `changes.0.sites`, indexes among the filled rows) at the form's rows. */
 export function formErrorsOf(fields: Record<string, string[]>, changeRows: readonly number[], taskRows: readonly number[]): FieldErrors {
-  const issues = Object.entries(fields).flatMap(([key, messages]) => messages.map((message) => ({ path: formPath(key.split("."), changeRows, taskRows), message })));
+  const issues = Object.entries(fields).flatMap(([key, messages]) =>
+    messages.map((message) => ({ path: formPath(key.split("."), changeRows, taskRows), message })),
+  );
   return fieldErrorsFromIssues(issues);
 }

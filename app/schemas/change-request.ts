@@ -20,7 +20,10 @@ const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true", z
 const code = z.string().trim().toUpperCase().max(64);
 /** "A, B C" or ["A","B"] → ["A","B","C"] */
 const codeList = z.preprocess(
-  (v) => asArray(v).flatMap((x) => (typeof x === "string" ? x.split(/[\s,]+/) : [x])).filter((x) => x !== ""),
+  (v) =>
+    asArray(v)
+      .flatMap((x) => (typeof x === "string" ? x.split(/[\s,]+/) : [x]))
+      .filter((x) => x !== ""),
   z.array(code.min(1)).max(20),
 );
 
@@ -44,10 +47,18 @@ export const attributeChangeSchema = z
   .object({
     kind: z.literal("attributes"),
     material: code.min(1, "Name the material"),
-    riskClass: z.enum(RISK_CLASSES).optional().or(z.literal("").transform(() => undefined)),
+    riskClass: z
+      .enum(RISK_CLASSES)
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
     regulatoryFlags: z.preprocess((v) => (v === undefined ? undefined : asArray(v).filter((x) => x !== "")), z.array(z.enum(REGULATORY_FLAGS)).optional()),
     family: code.optional().transform((v) => v || undefined),
-    gtin: z.string().trim().regex(GTIN, "A GTIN-14: 14 digits").optional().or(z.literal("").transform(() => undefined)),
+    gtin: z
+      .string()
+      .trim()
+      .regex(GTIN, "A GTIN-14: 14 digits")
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
   })
   .refine((c) => c.riskClass || c.regulatoryFlags || c.family || c.gtin, { path: ["material"], message: "Change at least one attribute" });
 
@@ -72,10 +83,20 @@ export const newMaterialSchema = z.object({
   family: code.min(1, "Choose the family"),
   riskClass: z.enum(RISK_CLASSES, { error: "Choose the risk class" }),
   regulatoryFlags: z.preprocess((v) => asArray(v).filter((x) => x !== ""), z.array(z.enum(REGULATORY_FLAGS)).default([])),
-  gtin: z.string().trim().regex(GTIN, "A GTIN-14: 14 digits").optional().or(z.literal("").transform(() => undefined)),
+  gtin: z
+    .string()
+    .trim()
+    .regex(GTIN, "A GTIN-14: 14 digits")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
 });
 
-export const changeSchema = z.discriminatedUnion("kind", [trackingChangeSchema, attributeChangeSchema, alternatesChangeSchema, newMaterialSchema]) satisfies z.ZodType<ProposedChange>;
+export const changeSchema = z.discriminatedUnion("kind", [
+  trackingChangeSchema,
+  attributeChangeSchema,
+  alternatesChangeSchema,
+  newMaterialSchema,
+]) satisfies z.ZodType<ProposedChange>;
 
 export const changeRequestContentSchema = z.object({
   title: z.string().trim().min(5, "At least 5 characters").max(200, "At most 200 characters"),
@@ -109,7 +130,10 @@ export const changeRequestContentSchema = z.object({
    */
   resolvesDisagreements: z
     .preprocess(
-      (v) => asArray(v).flatMap((x) => (typeof x === "string" ? x.split(/[\s,]+/) : [x])).filter((x) => x !== ""),
+      (v) =>
+        asArray(v)
+          .flatMap((x) => (typeof x === "string" ? x.split(/[\s,]+/) : [x]))
+          .filter((x) => x !== ""),
       z.array(z.string().trim().toUpperCase().regex(DISAGREEMENT_KEY, "A disagreement key: PART@SITE, e.g. ASM-1003@EIN")).max(50, "At most 50"),
     )
     .optional()

@@ -22,8 +22,4 @@ export function safeHref(value: string | null | undefined): string | undefined {
   return value && isWebLink(value) ? value : undefined;
 }
 
-export const webLinkSchema = z
-  .string()
-  .trim()
-  .max(2000, "At most 2,000 characters")
-  .refine(isWebLink, "A web link starting with https:// (or http://)");
+export const webLinkSchema = z.string().trim().max(2000, "At most 2,000 characters").refine(isWebLink, "A web link starting with https:// (or http://)");

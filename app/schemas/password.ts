@@ -25,7 +25,8 @@ export function changePasswordSchema(username: string) {
     })
     .superRefine((v, ctx) => {
       if (v.newPassword !== v.confirmPassword) ctx.addIssue({ code: "custom", path: ["confirmPassword"], message: "The two new passwords differ" });
-      if (v.currentPassword && v.newPassword === v.currentPassword) ctx.addIssue({ code: "custom", path: ["newPassword"], message: "Choose a password other than the current one" });
+      if (v.currentPassword && v.newPassword === v.currentPassword)
+        ctx.addIssue({ code: "custom", path: ["newPassword"], message: "Choose a password other than the current one" });
     });
 }
 export type ChangePasswordForm = z.infer<ReturnType<typeof changePasswordSchema>>;

@@ -9,7 +9,15 @@ export const releaseSchema = z.object({
   site: z.string().trim().toUpperCase().min(1, "Choose the site"),
   changeRequests: z.preprocess(
     (v) => (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]),
-    z.array(z.string().trim().toUpperCase().regex(/^CR-\d{4,}$/, "A change-request number like CR-0001")).min(1, "Pick at least one approved change request"),
+    z
+      .array(
+        z
+          .string()
+          .trim()
+          .toUpperCase()
+          .regex(/^CR-\d{4,}$/, "A change-request number like CR-0001"),
+      )
+      .min(1, "Pick at least one approved change request"),
   ),
   /** UTC; empty = now. A future time schedules the version. */
   effectiveFrom: z
@@ -55,7 +63,10 @@ export const releaseWithUsernameSchema = releaseSchema.refine((f) => Boolean(f.u
 export const releasePreviewSchema = z.object({
   intent: z.literal("preview"),
   site: z.string().trim().toUpperCase().min(1, "Choose the site"),
-  changeRequests: z.preprocess((v) => (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]), z.array(z.string().trim().toUpperCase().max(32)).max(500)),
+  changeRequests: z.preprocess(
+    (v) => (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]),
+    z.array(z.string().trim().toUpperCase().max(32)).max(500),
+  ),
 });
 
 /** The releases page's intents; the intent rides on the button pressed. */

@@ -22,16 +22,19 @@ export const ruleSetDocumentSchema = z.strictObject({
   expiresAt: isoUtc,
   kind: z.enum(["release", "renewal"]),
   changeRequests: z.array(z.string().regex(/^CR-\d{4,}$/)),
-  previousDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/).nullable(),
+  previousDigest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/)
+    .nullable(),
   signingKeys: z.array(z.string().regex(/^[A-Za-z0-9_-]{43}$/)).min(1),
-  identifierFormats: z.record(
-    z.string().min(1),
-    z.strictObject({ name: z.string(), identifies: z.enum(IDENTIFIES), definition: identifierFormatSchema }),
-  ),
+  identifierFormats: z.record(z.string().min(1), z.strictObject({ name: z.string(), identifies: z.enum(IDENTIFIES), definition: identifierFormatSchema })),
   rules: z.array(
     z.strictObject({
       partNumber,
-      gtin: z.string().regex(/^\d{14}$/).nullable(),
+      gtin: z
+        .string()
+        .regex(/^\d{14}$/)
+        .nullable(),
       trackingMode: z.enum(TRACKING_MODES),
       containerTracking: z.boolean(),
       consumptionScan: z.enum(CONSUMPTION_SCANS),

@@ -47,7 +47,11 @@ export const problemSchema = z
   .meta({ id: "Problem", description: "RFC 9457 problem details" });
 
 export const jwksSchema = z
-  .object({ keys: z.array(z.object({ kty: z.literal("OKP"), crv: z.literal("Ed25519"), x: z.string(), kid: z.string(), alg: z.literal("EdDSA"), use: z.literal("sig") })) })
+  .object({
+    keys: z.array(
+      z.object({ kty: z.literal("OKP"), crv: z.literal("Ed25519"), x: z.string(), kid: z.string(), alg: z.literal("EdDSA"), use: z.literal("sig") }),
+    ),
+  })
   .meta({ id: "JWKS" });
 
 export { ruleSetDocumentSchema, statusReportSchema };

@@ -9,15 +9,9 @@ import { reasonSchema } from "./users";
 const CLIENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/;
 export const createIntentSchema = z.object({
   intent: z.literal("create"),
-  name: z
-    .string()
-    .trim()
-    .regex(CLIENT_NAME_PATTERN, "2–64 characters: letters, digits, dot, dash or underscore, starting with a letter or digit"),
+  name: z.string().trim().regex(CLIENT_NAME_PATTERN, "2–64 characters: letters, digits, dot, dash or underscore, starting with a letter or digit"),
   // One ticked checkbox arrives as a string, several as an array, none as nothing.
-  sites: z.preprocess(
-    (v) => (v === undefined ? [] : [v].flat()),
-    z.array(z.string().trim().toUpperCase().min(1)).min(1, "Choose at least one site")
-  ),
+  sites: z.preprocess((v) => (v === undefined ? [] : [v].flat()), z.array(z.string().trim().toUpperCase().min(1)).min(1, "Choose at least one site")),
   reason: reasonSchema,
 });
 export const revokeIntentSchema = z.object({

@@ -41,7 +41,14 @@ describe("safeRedirect: only a path of this origin", () => {
     expect(safeRedirect(to)).toBe("/");
   });
 
-  const home = ["/", "/change-requests/CR-0001", "/genealogy?q=L25D00723", "/change-requests?status=in_review&site=EIN", "/materials/SUB-1005#history", "/a%20b"];
+  const home = [
+    "/",
+    "/change-requests/CR-0001",
+    "/genealogy?q=L25D00723",
+    "/change-requests?status=in_review&site=EIN",
+    "/materials/SUB-1005#history",
+    "/a%20b",
+  ];
   it.each(home)("keeps %j", (to) => {
     expect(safeRedirect(to)).toBe(to);
   });
@@ -65,11 +72,21 @@ describe("web links a person types", () => {
     expect(isWebLink(url)).toBe(true);
     expect(safeHref(url)).toBe(url);
   });
-  it.each(["javascript:alert(document.domain)", "JaVaScRiPt:alert(1)", "\tjavascript:alert(1)", "java\nscript:alert(1)", "data:text/html,x", "vbscript:msgbox", "file:///etc/passwd", "//evil.example", "/relative", "https://", "mailto:a@b.c", "ftp://x.example"])(
-    "refuses %j, and never renders it as a link",
-    (url) => {
-      expect(isWebLink(url)).toBe(false);
-      expect(safeHref(url)).toBeUndefined();
-    },
-  );
+  it.each([
+    "javascript:alert(document.domain)",
+    "JaVaScRiPt:alert(1)",
+    "\tjavascript:alert(1)",
+    "java\nscript:alert(1)",
+    "data:text/html,x",
+    "vbscript:msgbox",
+    "file:///etc/passwd",
+    "//evil.example",
+    "/relative",
+    "https://",
+    "mailto:a@b.c",
+    "ftp://x.example",
+  ])("refuses %j, and never renders it as a link", (url) => {
+    expect(isWebLink(url)).toBe(false);
+    expect(safeHref(url)).toBeUndefined();
+  });
 });

@@ -67,20 +67,22 @@ function isEmptyGrantRow(row: unknown): boolean {
  * before parsing, and a problem in a row is reported at the row's own index (not its index among
  * the filled rows), so it shows next to the right select. Used in the browser and the action.
  */
-export const createUserFormSchema = withFormFields(z.unknown().transform((input, ctx) => {
-  const raw = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
-  const rows = Array.isArray(raw.grants) ? (raw.grants as unknown[]) : [];
-  const kept = rows.flatMap((row, index) => (isEmptyGrantRow(row) ? [] : [index]));
-  const parsed = createUserSchema.safeParse({ ...raw, grants: kept.map((index) => rows[index]) });
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) {
-    const path = [...issue.path] as (string | number)[];
-    if (path[0] === "grants" && typeof path[1] === "number") path[1] = kept[path[1]] ?? path[1];
-    ctx.addIssue({ code: "custom", message: issue.message, path });
-  }
-  return z.NEVER;
-}), createUserSchema);
-
+export const createUserFormSchema = withFormFields(
+  z.unknown().transform((input, ctx) => {
+    const raw = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
+    const rows = Array.isArray(raw.grants) ? (raw.grants as unknown[]) : [];
+    const kept = rows.flatMap((row, index) => (isEmptyGrantRow(row) ? [] : [index]));
+    const parsed = createUserSchema.safeParse({ ...raw, grants: kept.map((index) => rows[index]) });
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) {
+      const path = [...issue.path] as (string | number)[];
+      if (path[0] === "grants" && typeof path[1] === "number") path[1] = kept[path[1]] ?? path[1];
+      ctx.addIssue({ code: "custom", message: issue.message, path });
+    }
+    return z.NEVER;
+  }),
+  createUserSchema,
+);
 
 /* A user's page: its forms, told apart by `intent`. Each validates in the browser with its own
    schema; the action parses the union, so a form can only do what its intent names. */

@@ -21,7 +21,8 @@ describe("the demo plant generator", () => {
     const serialFormat = format("EIN-SER");
     const lotFormat = format("EIN-LOT");
     if (serialFormat.kind !== "pattern" || lotFormat.kind !== "pattern") throw new Error("EIN formats are patterns");
-    for (const t of ein.filter((t) => t.kind === "serial" && t.partNumber.startsWith("SUB-"))) expect(matchesPattern(serialFormat.segments, t.identifier)).toBe(true);
+    for (const t of ein.filter((t) => t.kind === "serial" && t.partNumber.startsWith("SUB-")))
+      expect(matchesPattern(serialFormat.segments, t.identifier)).toBe(true);
     for (const t of ein.filter((t) => t.kind === "lot")) expect(matchesPattern(lotFormat.segments, t.identifier)).toBe(true);
     const clt = format("CLT-LOT");
     if (clt.kind !== "pattern") throw new Error("CLT-LOT is a pattern");

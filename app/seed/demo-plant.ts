@@ -233,15 +233,18 @@ export const EPCIS_GTINS: { gtin: string; level: "serial" | "lot"; description: 
   { gtin: "70614141123451", level: "serial", description: "EPCIS example item (DL /21/ and /10/)" },
 ];
 
-const FAMILY_PLAN: Record<
-  Exclude<FamilyCode, "EPC">,
-  { count: number; uom: string; nouns: string[]; risk: DemoMaterial["riskClass"][]; gtin: boolean }
-> = {
+const FAMILY_PLAN: Record<Exclude<FamilyCode, "EPC">, { count: number; uom: string; nouns: string[]; risk: DemoMaterial["riskClass"][]; gtin: boolean }> = {
   FIN: { count: 12, uom: "EA", nouns: ["Infusion pump", "Patient monitor", "Ventilator module", "Dialysis controller"], risk: ["high"], gtin: true },
   SUB: { count: 20, uom: "EA", nouns: ["Pump drive", "Sensor board", "Valve block", "Power supply", "Display unit"], risk: ["high", "medium"], gtin: false },
   ASM: { count: 12, uom: "EA", nouns: ["Tubing set", "Cable harness", "Front panel", "Chassis kit"], risk: ["medium"], gtin: false },
   MCH: { count: 30, uom: "EA", nouns: ["Shaft", "Bracket", "Housing", "Manifold", "Bushing", "Flange"], risk: ["medium", "low"], gtin: false },
-  RAW: { count: 20, uom: "KG", nouns: ["Aluminium bar 6061", "Stainless rod 316L", "Copper wire", "Titanium sheet", "Brass stock"], risk: ["low", "medium"], gtin: true },
+  RAW: {
+    count: 20,
+    uom: "KG",
+    nouns: ["Aluminium bar 6061", "Stainless rod 316L", "Copper wire", "Titanium sheet", "Brass stock"],
+    risk: ["low", "medium"],
+    gtin: true,
+  },
   RES: { count: 10, uom: "KG", nouns: ["Polycarbonate resin", "PEEK compound", "Silicone LSR", "ABS pellets"], risk: ["medium"], gtin: false },
   CON: { count: 20, uom: "EA", nouns: ["Nitrile gloves", "Cleaning wipe", "Cable tie", "Thread locker", "Solder paste"], risk: ["low"], gtin: false },
   PKG: { count: 10, uom: "EA", nouns: ["Shipping carton", "Tyvek pouch", "Foam insert", "IFU leaflet"], risk: ["low"], gtin: false },
@@ -301,15 +304,54 @@ function formatsFor(): DemoFormat[] {
       // Hard case: at EIN the serial, lot and container formats truly overlap — "S00000000" is a
       // valid serial and a valid lot; "C00000000" a valid container and a valid lot.
       formats.push(
-        { code: "EIN-SER", name: "EIN serial: S + 8 digits", identifies: "serial", site: s, definition: { kind: "pattern", segments: [{ literal: "S" }, { class: "digit", min: 8, max: 8 }] } },
-        { code: "EIN-LOT", name: "EIN lot: 9 upper-case letters or digits", identifies: "lot", site: s, definition: { kind: "pattern", segments: [{ class: "upperAlnum", min: 9, max: 9 }] } },
-        { code: "EIN-CTR", name: "EIN tote: C + 8 digits", identifies: "container", site: s, definition: { kind: "pattern", segments: [{ literal: "C" }, { class: "digit", min: 8, max: 8 }] } },
+        {
+          code: "EIN-SER",
+          name: "EIN serial: S + 8 digits",
+          identifies: "serial",
+          site: s,
+          definition: { kind: "pattern", segments: [{ literal: "S" }, { class: "digit", min: 8, max: 8 }] },
+        },
+        {
+          code: "EIN-LOT",
+          name: "EIN lot: 9 upper-case letters or digits",
+          identifies: "lot",
+          site: s,
+          definition: { kind: "pattern", segments: [{ class: "upperAlnum", min: 9, max: 9 }] },
+        },
+        {
+          code: "EIN-CTR",
+          name: "EIN tote: C + 8 digits",
+          identifies: "container",
+          site: s,
+          definition: { kind: "pattern", segments: [{ literal: "C" }, { class: "digit", min: 8, max: 8 }] },
+        },
       );
     } else {
       formats.push(
-        { code: `${s}-SER`, name: `${s} serial`, identifies: "serial", site: s, definition: { kind: "pattern", segments: [{ literal: `${s}S-` }, { class: "digit", min: 7, max: 7 }] } },
-        { code: `${s}-LOT`, name: `${s} lot`, identifies: "lot", site: s, definition: { kind: "pattern", segments: [{ literal: `${s}L-` }, { class: "digit", min: 2, max: 2 }, { class: "upper", min: 1, max: 1 }, { class: "digit", min: 4, max: 5 }] } },
-        { code: `${s}-CTR`, name: `${s} tote`, identifies: "container", site: s, definition: { kind: "pattern", segments: [{ literal: `${s}T-` }, { class: "digit", min: 6, max: 6 }] } },
+        {
+          code: `${s}-SER`,
+          name: `${s} serial`,
+          identifies: "serial",
+          site: s,
+          definition: { kind: "pattern", segments: [{ literal: `${s}S-` }, { class: "digit", min: 7, max: 7 }] },
+        },
+        {
+          code: `${s}-LOT`,
+          name: `${s} lot`,
+          identifies: "lot",
+          site: s,
+          definition: {
+            kind: "pattern",
+            segments: [{ literal: `${s}L-` }, { class: "digit", min: 2, max: 2 }, { class: "upper", min: 1, max: 1 }, { class: "digit", min: 4, max: 5 }],
+          },
+        },
+        {
+          code: `${s}-CTR`,
+          name: `${s} tote`,
+          identifies: "container",
+          site: s,
+          definition: { kind: "pattern", segments: [{ literal: `${s}T-` }, { class: "digit", min: 6, max: 6 }] },
+        },
       );
     }
   }
@@ -417,22 +459,28 @@ function generatePlantAsWritten(seed: number): DemoPlant {
   const con = byFamily("CON");
   const pkg = byFamily("PKG");
   const recipe = new Map<string, { component: string; quantity: string; unit: string }[]>();
-  fin.forEach((m, i) => recipe.set(m.partNumber, [
-    { component: sub[i % sub.length]!.partNumber, quantity: "1", unit: "EA" },
-    { component: asm[i % asm.length]!.partNumber, quantity: "1", unit: "EA" },
-    { component: pkg[i % pkg.length]!.partNumber, quantity: "1", unit: "EA" },
-    { component: con[i % con.length]!.partNumber, quantity: "2", unit: "EA" },
-  ]));
-  asm.forEach((m, i) => recipe.set(m.partNumber, [
-    // Hard case: serialized subassemblies are consumed into lot-built (non-serialized) assemblies.
-    { component: sub[(i + 7) % sub.length]!.partNumber, quantity: "1", unit: "EA" },
-    { component: mch[i % mch.length]!.partNumber, quantity: "2", unit: "EA" },
-    { component: con[(i + 3) % con.length]!.partNumber, quantity: "4", unit: "EA" },
-  ]));
-  sub.forEach((m, i) => recipe.set(m.partNumber, [
-    { component: mch[(i + 5) % mch.length]!.partNumber, quantity: "2", unit: "EA" },
-    { component: res[i % res.length]!.partNumber, quantity: "0.25", unit: "KG" },
-  ]));
+  fin.forEach((m, i) =>
+    recipe.set(m.partNumber, [
+      { component: sub[i % sub.length]!.partNumber, quantity: "1", unit: "EA" },
+      { component: asm[i % asm.length]!.partNumber, quantity: "1", unit: "EA" },
+      { component: pkg[i % pkg.length]!.partNumber, quantity: "1", unit: "EA" },
+      { component: con[i % con.length]!.partNumber, quantity: "2", unit: "EA" },
+    ]),
+  );
+  asm.forEach((m, i) =>
+    recipe.set(m.partNumber, [
+      // Hard case: serialized subassemblies are consumed into lot-built (non-serialized) assemblies.
+      { component: sub[(i + 7) % sub.length]!.partNumber, quantity: "1", unit: "EA" },
+      { component: mch[i % mch.length]!.partNumber, quantity: "2", unit: "EA" },
+      { component: con[(i + 3) % con.length]!.partNumber, quantity: "4", unit: "EA" },
+    ]),
+  );
+  sub.forEach((m, i) =>
+    recipe.set(m.partNumber, [
+      { component: mch[(i + 5) % mch.length]!.partNumber, quantity: "2", unit: "EA" },
+      { component: res[i % res.length]!.partNumber, quantity: "0.25", unit: "KG" },
+    ]),
+  );
   mch.forEach((m, i) => recipe.set(m.partNumber, [{ component: raw[i % raw.length]!.partNumber, quantity: "0.4", unit: "KG" }]));
 
   for (const site of demoSites) {
@@ -462,9 +510,24 @@ function generatePlantAsWritten(seed: number): DemoPlant {
     for (const [parent, lines] of recipe) {
       const family = parent.slice(0, 3);
       const wc = { FIN: "WC10", ASM: "WC20", SUB: "WC30", MCH: "WC40" }[family] ?? "WC90";
-      routings.push({ site: site.code, partNumber: parent, step: 10, workCentre: `${site.code}-${wc}`, description: "Kit and assemble", consumes: lines.map((l) => ({ partNumber: l.component, consumptionScan: scanOf(l.component, site.code) })) });
-      routings.push({ site: site.code, partNumber: parent, step: 20, workCentre: `${site.code}-${wc}`, description: family === "FIN" ? "Final test and label" : "Inspect", consumes: [] });
-      if (family === "FIN") routings.push({ site: site.code, partNumber: parent, step: 30, workCentre: `${site.code}-WC50`, description: "Pack and palletize", consumes: [] });
+      routings.push({
+        site: site.code,
+        partNumber: parent,
+        step: 10,
+        workCentre: `${site.code}-${wc}`,
+        description: "Kit and assemble",
+        consumes: lines.map((l) => ({ partNumber: l.component, consumptionScan: scanOf(l.component, site.code) })),
+      });
+      routings.push({
+        site: site.code,
+        partNumber: parent,
+        step: 20,
+        workCentre: `${site.code}-${wc}`,
+        description: family === "FIN" ? "Final test and label" : "Inspect",
+        consumes: [],
+      });
+      if (family === "FIN")
+        routings.push({ site: site.code, partNumber: parent, step: 30, workCentre: `${site.code}-WC50`, description: "Pack and palletize", consumes: [] });
     }
   }
 
@@ -566,7 +629,16 @@ function generatePlantAsWritten(seed: number): DemoPlant {
     for (const m of [...raw, ...res]) {
       for (let k = 0; k < 14; k++) {
         const at = randomTime(0, 0.9);
-        const idx = addItem({ kind: "lot", identifier: lotId(s, at), partNumber: m.partNumber, site: s, quantity: String(int(rng, 200, 800)), unit: "KG", status: "stock", createdAt: at });
+        const idx = addItem({
+          kind: "lot",
+          identifier: lotId(s, at),
+          partNumber: m.partNumber,
+          site: s,
+          quantity: String(int(rng, 200, 800)),
+          unit: "KG",
+          status: "stock",
+          createdAt: at,
+        });
         register(idx);
       }
     }
@@ -579,7 +651,16 @@ function generatePlantAsWritten(seed: number): DemoPlant {
         const rawLot = inputBefore(s, line!.component, at, false);
         if (rawLot === undefined) continue;
         const qty = int(rng, 100, 400);
-        const idx = addItem({ kind: "lot", identifier: lotId(s, at), partNumber: m.partNumber, site: s, quantity: String(qty), unit: "EA", status: "stock", createdAt: at });
+        const idx = addItem({
+          kind: "lot",
+          identifier: lotId(s, at),
+          partNumber: m.partNumber,
+          site: s,
+          quantity: String(qty),
+          unit: "EA",
+          status: "stock",
+          createdAt: at,
+        });
         register(idx);
         consume(rawLot, idx, (qty * 0.4).toFixed(1), "KG", at, workOrderFor(s, m.partNumber, at, "EA"), nextEvent(s), s);
       }
@@ -596,8 +677,26 @@ function generatePlantAsWritten(seed: number): DemoPlant {
         // Before version 2 the upgraded subassembly was made in lots: legacy lots next to new serials.
         const asLot = upgraded && at.getTime() < v2From.getTime();
         const idx = asLot
-          ? addItem({ kind: "lot", identifier: lotId(s, at), partNumber: m.partNumber, site: s, quantity: String(int(rng, 5, 20)), unit: "EA", status: "stock", createdAt: at })
-          : addItem({ kind: "serial", identifier: serialId(s, m), partNumber: m.partNumber, site: s, quantity: "1", unit: "EA", status: "stock", createdAt: at });
+          ? addItem({
+              kind: "lot",
+              identifier: lotId(s, at),
+              partNumber: m.partNumber,
+              site: s,
+              quantity: String(int(rng, 5, 20)),
+              unit: "EA",
+              status: "stock",
+              createdAt: at,
+            })
+          : addItem({
+              kind: "serial",
+              identifier: serialId(s, m),
+              partNumber: m.partNumber,
+              site: s,
+              quantity: "1",
+              unit: "EA",
+              status: "stock",
+              createdAt: at,
+            });
         register(idx);
         for (const line of lines) {
           const input = inputBefore(s, line.component, at, false);
@@ -612,7 +711,16 @@ function generatePlantAsWritten(seed: number): DemoPlant {
       for (let k = 0; k < 7; k++) {
         const at = randomTime(0.1, 0.96);
         const qty = int(rng, 3, 6);
-        const idx = addItem({ kind: "lot", identifier: lotId(s, at), partNumber: m.partNumber, site: s, quantity: String(qty), unit: "EA", status: "stock", createdAt: at });
+        const idx = addItem({
+          kind: "lot",
+          identifier: lotId(s, at),
+          partNumber: m.partNumber,
+          site: s,
+          quantity: String(qty),
+          unit: "EA",
+          status: "stock",
+          createdAt: at,
+        });
         register(idx);
         const wo = workOrderFor(s, m.partNumber, at, "EA");
         const event = nextEvent(s);
@@ -642,7 +750,16 @@ function generatePlantAsWritten(seed: number): DemoPlant {
         const at = randomTime(0.15, 0.99);
         const ageDays = (DEMO_END.getTime() - at.getTime()) / DAY;
         const status = ageDays < 10 ? "wip" : ageDays < 40 ? "stock" : rng() < 0.02 ? "scrapped" : "shipped";
-        const idx = addItem({ kind: "serial", identifier: serialId(s, m), partNumber: m.partNumber, site: s, quantity: "1", unit: "EA", status, createdAt: at });
+        const idx = addItem({
+          kind: "serial",
+          identifier: serialId(s, m),
+          partNumber: m.partNumber,
+          site: s,
+          quantity: "1",
+          unit: "EA",
+          status,
+          createdAt: at,
+        });
         register(idx);
         const wo = workOrderFor(s, m.partNumber, at, "EA");
         const event = nextEvent(s);
@@ -664,9 +781,19 @@ function generatePlantAsWritten(seed: number): DemoPlant {
       const last = group.at(-1)!;
       const at = new Date(traceItems[last]!.createdAt.getTime() + DAY);
       const allShipped = group.every((i) => traceItems[i]!.status === "shipped");
-      const pallet = addItem({ kind: "container", identifier: ssccId(s), partNumber: traceItems[group[0]!]!.partNumber, site: s, quantity: String(group.length), unit: "EA", status: allShipped ? "shipped" : "stock", createdAt: at });
+      const pallet = addItem({
+        kind: "container",
+        identifier: ssccId(s),
+        partNumber: traceItems[group[0]!]!.partNumber,
+        site: s,
+        quantity: String(group.length),
+        unit: "EA",
+        status: allShipped ? "shipped" : "stock",
+        createdAt: at,
+      });
       const event = nextEvent(s);
-      for (const i of group) addEdge({ eventRef: event, kind: "aggregate", input: i, output: pallet, quantity: "1", unit: "EA", site: s, occurredAt: at, workOrder: null });
+      for (const i of group)
+        addEdge({ eventRef: event, kind: "aggregate", input: i, output: pallet, quantity: "1", unit: "EA", site: s, occurredAt: at, workOrder: null });
     }
     // Mark raw lots that fed many consumers as used up.
     for (const m of [...raw, ...res, ...mch]) {
@@ -688,25 +815,84 @@ function generatePlantAsWritten(seed: number): DemoPlant {
   const splitA = lot("RES-1001", "RSPLIT00A", "300", "KG", "stock", at("2025-03-10T08:00:00Z"));
   const splitB = lot("RES-1001", "RSPLIT00B", "200", "KG", "stock", at("2025-03-10T08:00:00Z"));
   const splitEvent = nextEvent(s);
-  addEdge({ eventRef: splitEvent, kind: "split", input: splitSource, output: splitA, quantity: "300", unit: "KG", site: s, occurredAt: at("2025-03-10T08:00:00Z"), workOrder: null });
-  addEdge({ eventRef: splitEvent, kind: "split", input: splitSource, output: splitB, quantity: "200", unit: "KG", site: s, occurredAt: at("2025-03-10T08:00:00Z"), workOrder: null });
+  addEdge({
+    eventRef: splitEvent,
+    kind: "split",
+    input: splitSource,
+    output: splitA,
+    quantity: "300",
+    unit: "KG",
+    site: s,
+    occurredAt: at("2025-03-10T08:00:00Z"),
+    workOrder: null,
+  });
+  addEdge({
+    eventRef: splitEvent,
+    kind: "split",
+    input: splitSource,
+    output: splitB,
+    quantity: "200",
+    unit: "KG",
+    site: s,
+    occurredAt: at("2025-03-10T08:00:00Z"),
+    workOrder: null,
+  });
 
   // Two lots merged into one.
   const mergeA = lot("RAW-1003", "RMERGE00A", "120", "KG", "consumed", at("2025-04-01T08:00:00Z"));
   const mergeB = lot("RAW-1003", "RMERGE00B", "80", "KG", "consumed", at("2025-04-02T08:00:00Z"));
   const merged = lot("RAW-1003", "RMERGE00M", "200", "KG", "stock", at("2025-04-05T08:00:00Z"));
   const mergeEvent = nextEvent(s);
-  addEdge({ eventRef: mergeEvent, kind: "merge", input: mergeA, output: merged, quantity: "120", unit: "KG", site: s, occurredAt: at("2025-04-05T08:00:00Z"), workOrder: null });
-  addEdge({ eventRef: mergeEvent, kind: "merge", input: mergeB, output: merged, quantity: "80", unit: "KG", site: s, occurredAt: at("2025-04-05T08:00:00Z"), workOrder: null });
+  addEdge({
+    eventRef: mergeEvent,
+    kind: "merge",
+    input: mergeA,
+    output: merged,
+    quantity: "120",
+    unit: "KG",
+    site: s,
+    occurredAt: at("2025-04-05T08:00:00Z"),
+    workOrder: null,
+  });
+  addEdge({
+    eventRef: mergeEvent,
+    kind: "merge",
+    input: mergeB,
+    output: merged,
+    quantity: "80",
+    unit: "KG",
+    site: s,
+    occurredAt: at("2025-04-05T08:00:00Z"),
+    workOrder: null,
+  });
 
   // Bulk resin repacked into four totes (EIN container format).
   const bulk = lot("RES-1002", "RBULK0001", "1000", "KG", "consumed", at("2025-05-01T08:00:00Z"));
   const repackEvent = nextEvent(s);
   const totes: number[] = [];
   for (let t = 0; t < 4; t++) {
-    const tote = addItem({ kind: "container", identifier: toteId(s), partNumber: "RES-1002", site: s, quantity: "250", unit: "KG", status: "stock", createdAt: at("2025-05-02T08:00:00Z") });
+    const tote = addItem({
+      kind: "container",
+      identifier: toteId(s),
+      partNumber: "RES-1002",
+      site: s,
+      quantity: "250",
+      unit: "KG",
+      status: "stock",
+      createdAt: at("2025-05-02T08:00:00Z"),
+    });
     totes.push(tote);
-    addEdge({ eventRef: repackEvent, kind: "repack", input: bulk, output: tote, quantity: "250", unit: "KG", site: s, occurredAt: at("2025-05-02T08:00:00Z"), workOrder: null });
+    addEdge({
+      eventRef: repackEvent,
+      kind: "repack",
+      input: bulk,
+      output: tote,
+      quantity: "250",
+      unit: "KG",
+      site: s,
+      occurredAt: at("2025-05-02T08:00:00Z"),
+      workOrder: null,
+    });
   }
 
   // A reworked serial: the same finished serial goes in and out of rework; a replacement
@@ -718,15 +904,44 @@ function generatePlantAsWritten(seed: number): DemoPlant {
   const reworkAt = new Date(traceItems[reworked]!.createdAt.getTime() + 5 * DAY);
   const reworkWo = workOrderFor(s, "FIN-1001", reworkAt, "EA");
   const reworkEvent = nextEvent(s);
-  addEdge({ eventRef: reworkEvent, kind: "rework", input: reworked, output: reworked, quantity: "1", unit: "EA", site: s, occurredAt: reworkAt, workOrder: reworkWo });
+  addEdge({
+    eventRef: reworkEvent,
+    kind: "rework",
+    input: reworked,
+    output: reworked,
+    quantity: "1",
+    unit: "EA",
+    site: s,
+    occurredAt: reworkAt,
+    workOrder: reworkWo,
+  });
   const replacementPart = materials.find((m) => m.partNumber === recipe.get("FIN-1001")![0]!.component)!;
-  const replacement = addItem({ kind: "serial", identifier: serialId(s, replacementPart), partNumber: replacementPart.partNumber, site: s, quantity: "1", unit: "EA", status: "consumed", createdAt: new Date(reworkAt.getTime() - DAY) });
+  const replacement = addItem({
+    kind: "serial",
+    identifier: serialId(s, replacementPart),
+    partNumber: replacementPart.partNumber,
+    site: s,
+    quantity: "1",
+    unit: "EA",
+    status: "consumed",
+    createdAt: new Date(reworkAt.getTime() - DAY),
+  });
   consume(replacement, reworked, "1", "EA", reworkAt, reworkWo, reworkEvent, s);
 
   // A partly scrapped lot: 40 of 300 machined parts scrapped, the rest stays in stock.
   const scrapSource = lot("MCH-1004", "MSCRAP001", "260", "EA", "stock", at("2025-06-01T08:00:00Z"));
   const scrapped = lot("MCH-1004", "MSCRAP00S", "40", "EA", "scrapped", at("2025-06-12T08:00:00Z"));
-  addEdge({ eventRef: nextEvent(s), kind: "scrap", input: scrapSource, output: scrapped, quantity: "40", unit: "EA", site: s, occurredAt: at("2025-06-12T08:00:00Z"), workOrder: null });
+  addEdge({
+    eventRef: nextEvent(s),
+    kind: "scrap",
+    input: scrapSource,
+    output: scrapped,
+    quantity: "40",
+    unit: "EA",
+    site: s,
+    occurredAt: at("2025-06-12T08:00:00Z"),
+    workOrder: null,
+  });
 
   // ---- ERP and PLM records: mostly agreeing, a few deliberate disagreements.
   const externalRecords: DemoExternalRecord[] = [];
@@ -747,17 +962,41 @@ function generatePlantAsWritten(seed: number): DemoPlant {
       if (m.partNumber === "MCH-1007" && site.code === "CLT") mode = "none";
       const f = erpFlag(mode);
       if (mode !== finalRule(m.partNumber, site.code)) disagreements.push({ system: "erp", externalKey: m.partNumber, site: site.code });
-      externalRecords.push({ system: "erp", externalKey: m.partNumber, partNumber: m.partNumber, site: site.code, trackingFlag: f.flag, trackingMode: f.mode, payload: { MATNR: m.partNumber, WERKS: site.erpPlant, MEINS: m.unitOfMeasure, [f.flag.split("=")[0]!]: f.flag.split("=")[1]!.trim() } });
+      externalRecords.push({
+        system: "erp",
+        externalKey: m.partNumber,
+        partNumber: m.partNumber,
+        site: site.code,
+        trackingFlag: f.flag,
+        trackingMode: f.mode,
+        payload: { MATNR: m.partNumber, WERKS: site.erpPlant, MEINS: m.unitOfMeasure, [f.flag.split("=")[0]!]: f.flag.split("=")[1]!.trim() },
+      });
     }
     let plmMode = finalRule(m.partNumber, "EIN");
     // PLM designs a subassembly as serialized that the plants build in lots, and a resin as untracked.
     if (m.partNumber === "ASM-1003") plmMode = "serial";
     if (m.partNumber === "RES-1004") plmMode = "none";
     if (plmMode !== finalRule(m.partNumber, "EIN")) disagreements.push({ system: "plm", externalKey: m.partNumber, site: null });
-    externalRecords.push({ system: "plm", externalKey: m.partNumber, partNumber: m.partNumber, site: null, trackingFlag: `traceability=${plmMode === "serial" ? "SERIALIZED" : plmMode === "lot" ? "LOT" : "NONE"}`, trackingMode: plmMode, payload: { item: m.partNumber, revision: "C", traceability: plmMode.toUpperCase() } });
+    externalRecords.push({
+      system: "plm",
+      externalKey: m.partNumber,
+      partNumber: m.partNumber,
+      site: null,
+      trackingFlag: `traceability=${plmMode === "serial" ? "SERIALIZED" : plmMode === "lot" ? "LOT" : "NONE"}`,
+      trackingMode: plmMode,
+      payload: { item: m.partNumber, revision: "C", traceability: plmMode.toUpperCase() },
+    });
   }
   // ERP knows a part number C-981 does not have at all.
-  externalRecords.push({ system: "erp", externalKey: "MCH-1099", partNumber: null, site: "EIN", trackingFlag: "XCHPF=X", trackingMode: "lot", payload: { MATNR: "MCH-1099", WERKS: "1000", XCHPF: "X" } });
+  externalRecords.push({
+    system: "erp",
+    externalKey: "MCH-1099",
+    partNumber: null,
+    site: "EIN",
+    trackingFlag: "XCHPF=X",
+    trackingMode: "lot",
+    payload: { MATNR: "MCH-1099", WERKS: "1000", XCHPF: "X" },
+  });
   disagreements.push({ system: "erp", externalKey: "MCH-1099", site: "EIN" });
 
   const users: DemoUser[] = [
@@ -789,7 +1028,11 @@ function generatePlantAsWritten(seed: number): DemoPlant {
     externalRecords,
     users,
     hardCases: {
-      serialConsumedIntoLotAssembly: { site: traceItems[asmWithSub.input]!.site, subassembly: traceItems[asmWithSub.input]!.partNumber, assembly: traceItems[asmWithSub.output]!.partNumber },
+      serialConsumedIntoLotAssembly: {
+        site: traceItems[asmWithSub.input]!.site,
+        subassembly: traceItems[asmWithSub.input]!.partNumber,
+        assembly: traceItems[asmWithSub.output]!.partNumber,
+      },
       coarserAlternate: { site: "EIN", parent: "ASM-1001", primary: recipe.get("ASM-1001")![0]!.component, alternate: "MCH-1030" },
       overlappingFormats: { site: "EIN", formats: ["EIN-SER", "EIN-LOT"], labelTemplate: "WC30-SHOP" },
       upgradedLotToSerial: { site: UPGRADED.site, partNumber: UPGRADED.partNumber, fromVersion: 2 },

@@ -39,7 +39,11 @@ export interface LargeSeedSummary {
   seconds: number;
 }
 
-export async function seedLargePlant(database: Pick<Database, "db" | "client">, keyRing: KeyRing, options: { scale?: number; log?: (line: string) => void } = {}): Promise<LargeSeedSummary> {
+export async function seedLargePlant(
+  database: Pick<Database, "db" | "client">,
+  keyRing: KeyRing,
+  options: { scale?: number; log?: (line: string) => void } = {},
+): Promise<LargeSeedSummary> {
   const log = options.log ?? (() => {});
   const scale = options.scale ?? 1;
   const started = performance.now();
@@ -62,7 +66,10 @@ export async function seedLargePlant(database: Pick<Database, "db" | "client">, 
       // over the whole tier, as production of many materials does over time.
       // Spread over two years, tier by tier (numbers inlined: they are ours, not input).
       const when = sql.raw(`to_timestamp((${from + t * 86_400_000}::float8 + (g::float8 / ${size}) * ${span}::float8) / 1000.0)`);
-      const status = tier.status === "shipped" ? sql`case when g % 10 = 0 then 'stock'::trace_item_status else 'shipped'::trace_item_status end` : sql`${tier.status}::trace_item_status`;
+      const status =
+        tier.status === "shipped"
+          ? sql`case when g % 10 = 0 then 'stock'::trace_item_status else 'shipped'::trace_item_status end`
+          : sql`${tier.status}::trace_item_status`;
       const [range] = (await tx.execute<{ min: string; max: string; n: string }>(sql`
         with inserted as (
           insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind)
@@ -94,7 +101,9 @@ export async function seedLargePlant(database: Pick<Database, "db" | "client">, 
       summary.genealogyEdges += edges;
       const seconds = (performance.now() - tierStarted) / 1000;
       summary.tiers.push({ name: tier.name, items: size, edges, seconds: Number(seconds.toFixed(1)) });
-      log(`large plant: tier ${t + 1}/${LARGE_TIERS.length} ${tier.name}: ${size.toLocaleString("en")} items, ${edges.toLocaleString("en")} edges in ${seconds.toFixed(1)} s (total ${summary.traceItems.toLocaleString("en")} items, ${summary.genealogyEdges.toLocaleString("en")} edges)`);
+      log(
+        `large plant: tier ${t + 1}/${LARGE_TIERS.length} ${tier.name}: ${size.toLocaleString("en")} items, ${edges.toLocaleString("en")} edges in ${seconds.toFixed(1)} s (total ${summary.traceItems.toLocaleString("en")} items, ${summary.genealogyEdges.toLocaleString("en")} edges)`,
+      );
     }
     summary.seconds = Number(((performance.now() - started) / 1000).toFixed(1));
     await appendAudit(tx, {
@@ -102,7 +111,11 @@ export async function seedLargePlant(database: Pick<Database, "db" | "client">, 
       action: "seed.large_plant",
       entityType: "plant",
       entityId: "large",
-      after: { traceItems: summary.traceItems, genealogyEdges: summary.genealogyEdges, tiers: summary.tiers.map(({ name, items, edges }) => ({ name, items, edges })) },
+      after: {
+        traceItems: summary.traceItems,
+        genealogyEdges: summary.genealogyEdges,
+        tiers: summary.tiers.map(({ name, items, edges }) => ({ name, items, edges })),
+      },
       reason: "npm run db:seed -- --scale large: synthetic five-tier genealogy at EIN on top of the demo plant",
     });
   });

@@ -56,7 +56,10 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
   return db.transaction(async (tx) => {
     // The plant's master data predates its genealogy; the audit row records when it was loaded.
     const masterDataSince = new Date(DEMO_START.getTime() + shiftMs - 30 * 86_400_000);
-    const siteRows = await tx.insert(sites).values(plant.sites.map(({ code, name, timeZone }) => ({ code, name, timeZone, createdAt: masterDataSince }))).returning({ id: sites.id, code: sites.code });
+    const siteRows = await tx
+      .insert(sites)
+      .values(plant.sites.map(({ code, name, timeZone }) => ({ code, name, timeZone, createdAt: masterDataSince })))
+      .returning({ id: sites.id, code: sites.code });
     const siteId = new Map(siteRows.map((r) => [r.code, r.id]));
     const sid = (code: string) => siteId.get(code)!;
 
@@ -65,28 +68,58 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
 
     const materialRows = await tx
       .insert(materials)
-      .values(plant.materials.map((m) => ({ partNumber: m.partNumber, gtin: m.gtin, description: m.description, unitOfMeasure: m.unitOfMeasure, riskClass: m.riskClass, regulatoryFlags: m.regulatoryFlags, familyId: familyId.get(m.family)!, createdAt: masterDataSince })))
+      .values(
+        plant.materials.map((m) => ({
+          partNumber: m.partNumber,
+          gtin: m.gtin,
+          description: m.description,
+          unitOfMeasure: m.unitOfMeasure,
+          riskClass: m.riskClass,
+          regulatoryFlags: m.regulatoryFlags,
+          familyId: familyId.get(m.family)!,
+          createdAt: masterDataSince,
+        })),
+      )
       .returning({ id: materials.id, partNumber: materials.partNumber });
     const materialId = new Map(materialRows.map((r) => [r.partNumber, r.id]));
     const mid = (partNumber: string) => materialId.get(partNumber)!;
 
     const formatRows = await tx
       .insert(identifierFormats)
-      .values(plant.formats.map((f) => ({ code: f.code, name: f.name, identifies: f.identifies, siteId: f.site ? sid(f.site) : null, definition: f.definition })))
+      .values(
+        plant.formats.map((f) => ({ code: f.code, name: f.name, identifies: f.identifies, siteId: f.site ? sid(f.site) : null, definition: f.definition })),
+      )
       .returning({ id: identifierFormats.id, code: identifierFormats.code });
     const formatId = new Map(formatRows.map((r) => [r.code, r.id]));
 
     const userRows = await tx
       .insert(users)
       // Seeded as changed (ADR 020): the demo users sign with the documented demo password at once.
-      .values(plant.users.map((u, i) => ({ username: u.username, displayName: u.displayName, passwordHash: passwordHashes[i]!, passwordMustChange: false, createdBy: "seed" })))
+      .values(
+        plant.users.map((u, i) => ({
+          username: u.username,
+          displayName: u.displayName,
+          passwordHash: passwordHashes[i]!,
+          passwordMustChange: false,
+          createdBy: "seed",
+        })),
+      )
       .returning({ id: users.id, username: users.username });
     await tx.insert(userRoles).values(plant.users.map((u) => ({ userId: userRows.find((r) => r.username === u.username)!.id, role: u.role, siteId: null })));
 
     for (const batch of chunks(plant.bomLines)) {
       const rows = await tx
         .insert(bomLines)
-        .values(batch.map((b) => ({ siteId: sid(b.site), parentMaterialId: mid(b.parent), componentMaterialId: mid(b.component), lineNo: b.lineNo, quantity: b.quantity, unit: b.unit })))
+        .values(
+          batch.map((b) => ({
+            siteId: sid(b.site),
+            parentMaterialId: mid(b.parent),
+            componentMaterialId: mid(b.component),
+            lineNo: b.lineNo,
+            quantity: b.quantity,
+            unit: b.unit,
+          })),
+        )
         .returning({ id: bomLines.id, siteId: bomLines.siteId, parentMaterialId: bomLines.parentMaterialId, lineNo: bomLines.lineNo });
       const lineId = new Map(rows.map((r) => [`${r.siteId}|${r.parentMaterialId}|${r.lineNo}`, r.id]));
       const alternates = batch.flatMap((b) =>
@@ -102,7 +135,11 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
         .returning({ id: routingOperations.id, siteId: routingOperations.siteId, materialId: routingOperations.materialId, step: routingOperations.step });
       const opId = new Map(rows.map((r) => [`${r.siteId}|${r.materialId}|${r.step}`, r.id]));
       const consumed = batch.flatMap((r) =>
-        r.consumes.map((c) => ({ operationId: opId.get(`${sid(r.site)}|${mid(r.partNumber)}|${r.step}`)!, materialId: mid(c.partNumber), consumptionScan: c.consumptionScan })),
+        r.consumes.map((c) => ({
+          operationId: opId.get(`${sid(r.site)}|${mid(r.partNumber)}|${r.step}`)!,
+          materialId: mid(c.partNumber),
+          consumptionScan: c.consumptionScan,
+        })),
       );
       if (consumed.length) await tx.insert(routingOperationMaterials).values(consumed);
     }
@@ -110,16 +147,26 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
     let versionCount = 0;
     for (const version of plant.versions) {
       for (const site of plant.sites) {
-        await createRuleSetVersion(tx, {
-          siteId: sid(site.code),
-          effectiveFrom: version.effectiveFrom,
-          backdate: true,
-          actor: DEMO_ACTOR,
-          reason: version.reason,
-          changes: version.rules
-            .filter((r) => r.site === site.code)
-            .map((r) => ({ materialId: mid(r.partNumber), trackingMode: r.trackingMode, containerTracking: r.containerTracking, consumptionScan: r.consumptionScan, identifierFormatCodes: r.identifierFormatCodes })),
-        }, keyRing);
+        await createRuleSetVersion(
+          tx,
+          {
+            siteId: sid(site.code),
+            effectiveFrom: version.effectiveFrom,
+            backdate: true,
+            actor: DEMO_ACTOR,
+            reason: version.reason,
+            changes: version.rules
+              .filter((r) => r.site === site.code)
+              .map((r) => ({
+                materialId: mid(r.partNumber),
+                trackingMode: r.trackingMode,
+                containerTracking: r.containerTracking,
+                consumptionScan: r.consumptionScan,
+                identifierFormatCodes: r.identifierFormatCodes,
+              })),
+          },
+          keyRing,
+        );
         versionCount += 1;
       }
     }
@@ -136,7 +183,18 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
     for (const batch of chunks(plant.workOrders)) {
       const rows = await tx
         .insert(workOrders)
-        .values(batch.map((w) => ({ number: w.number, siteId: sid(w.site), materialId: mid(w.partNumber), quantity: w.quantity, unit: w.unit, status: w.status, openedAt: w.openedAt, closedAt: w.closedAt })))
+        .values(
+          batch.map((w) => ({
+            number: w.number,
+            siteId: sid(w.site),
+            materialId: mid(w.partNumber),
+            quantity: w.quantity,
+            unit: w.unit,
+            status: w.status,
+            openedAt: w.openedAt,
+            closedAt: w.closedAt,
+          })),
+        )
         .returning({ id: workOrders.id, number: workOrders.number });
       for (const r of rows) workOrderId.set(r.number, r.id);
     }
@@ -147,7 +205,19 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
     for (const batch of chunks(plant.traceItems)) {
       const rows = await tx
         .insert(traceItems)
-        .values(batch.map((t) => ({ kind: t.kind, identifier: t.identifier, materialId: mid(t.partNumber), siteId: sid(t.site), quantity: t.quantity, unit: t.unit, status: t.status, createdAt: t.createdAt, provenanceKind: "seed" as const })))
+        .values(
+          batch.map((t) => ({
+            kind: t.kind,
+            identifier: t.identifier,
+            materialId: mid(t.partNumber),
+            siteId: sid(t.site),
+            quantity: t.quantity,
+            unit: t.unit,
+            status: t.status,
+            createdAt: t.createdAt,
+            provenanceKind: "seed" as const,
+          })),
+        )
         .returning({ id: traceItems.id, materialId: traceItems.materialId, identifier: traceItems.identifier });
       for (const r of rows) itemId[indexByKey.get(`${r.materialId}|${r.identifier}`)!] = r.id;
     }

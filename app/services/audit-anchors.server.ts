@@ -44,7 +44,12 @@ export interface WrittenAnchor {
 export async function writeAnchor(
   tx: Tx,
   keyRing: KeyRing,
-  params: { kind: "release" | "checkpoint"; actor: string; head: { seq: number; hash: string }; ruleSet?: { id: number; site: string; version: number; digest: string } },
+  params: {
+    kind: "release" | "checkpoint";
+    actor: string;
+    head: { seq: number; hash: string };
+    ruleSet?: { id: number; site: string; version: number; digest: string };
+  },
 ): Promise<WrittenAnchor> {
   const [clock] = await tx.execute<{ now: string }>(
     sql`select to_char(date_trunc('milliseconds', clock_timestamp()) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as now`,
@@ -80,7 +85,9 @@ export async function writeAnchor(
   // A keys folder that cannot be written (read-only mount) costs this entry, not the release: the
   // anchor is signed and stored; the loss is said on the console.
   await appendAnchorLog(keyRing.dir, { ...written, xid: xact!.xid }).catch((error: unknown) =>
-    console.error(`C-981: warning: anchor #${written.id} signed and stored, but not written to the anchor log in ${keyRing.dir}: ${error instanceof Error ? error.message : String(error)}`),
+    console.error(
+      `C-981: warning: anchor #${written.id} signed and stored, but not written to the anchor log in ${keyRing.dir}: ${error instanceof Error ? error.message : String(error)}`,
+    ),
   );
   return written;
 }
@@ -105,11 +112,17 @@ export async function anchorLogProblems(tx: DbOrTx, keysDir: string, head: { seq
   if (latest) {
     if (head.seq < latest.seq) problems.push(`the trail ends at row ${head.seq}, before row ${latest.seq} that anchor #${latest.id} signed`);
     else {
-      const [row] = await tx.select({ hash: auditTrail.hash }).from(auditTrail).where(inArray(auditTrail.seq, [latest.seq]));
+      const [row] = await tx
+        .select({ hash: auditTrail.hash })
+        .from(auditTrail)
+        .where(inArray(auditTrail.seq, [latest.seq]));
       if (row?.hash !== latest.hash) problems.push(`row ${latest.seq} no longer hashes to what anchor #${latest.id} signed`);
       else {
         const chain = await verifyAuditChain(tx, { from: { seq: latest.seq, hash: latest.hash } });
-        if (chain.firstBreak) problems.push(`from anchor #${latest.id} (row ${latest.seq}) to the head the chain breaks at row ${chain.firstBreak.seq}: ${chain.firstBreak.detail}`);
+        if (chain.firstBreak)
+          problems.push(
+            `from anchor #${latest.id} (row ${latest.seq}) to the head the chain breaks at row ${chain.firstBreak.seq}: ${chain.firstBreak.detail}`,
+          );
         else if (chain.headSeq !== head.seq) problems.push(`the chain from row ${latest.seq} ends at row ${chain.headSeq}, not at the head (row ${head.seq})`);
       }
     }
@@ -132,7 +145,10 @@ async function logAgainstDatabase(
   const ids = [...new Set(entries.map((e) => e.id))];
   const stored = new Map<number, { seq: number; hash: string }>();
   for (let i = 0; i < ids.length; i += 5000) {
-    const rows = await db.select({ id: auditAnchors.id, seq: auditAnchors.seq, hash: auditAnchors.hash }).from(auditAnchors).where(inArray(auditAnchors.id, ids.slice(i, i + 5000)));
+    const rows = await db
+      .select({ id: auditAnchors.id, seq: auditAnchors.seq, hash: auditAnchors.hash })
+      .from(auditAnchors)
+      .where(inArray(auditAnchors.id, ids.slice(i, i + 5000)));
     for (const r of rows) stored.set(r.id, r);
   }
   for (const e of entries) {
@@ -149,7 +165,12 @@ async function logAgainstDatabase(
       }
     }
     if (!row) problems.push({ id: e.id, source: "log", problem: `signed by this instance (row ${e.seq}, anchor log) but MISSING from the database` });
-    else if (row.seq !== e.seq || row.hash !== e.hash) problems.push({ id: e.id, source: "log", problem: `the database's anchor (row ${row.seq}) differs from the one this instance signed (row ${e.seq}, anchor log)` });
+    else if (row.seq !== e.seq || row.hash !== e.hash)
+      problems.push({
+        id: e.id,
+        source: "log",
+        problem: `the database's anchor (row ${row.seq}) differs from the one this instance signed (row ${e.seq}, anchor log)`,
+      });
     else present.push(e);
   }
   return { problems, present, rolledBack, pending };
@@ -184,10 +205,18 @@ export async function writeCheckpointIfDue(
     // no longer extend what this instance signed, and never signs such a head.
     const problems = await anchorLogProblems(tx, keyRing.dir, head);
     if (problems.length > 0) {
-      return { written: false, reason: `REFUSED to sign row ${head.seq}: it does not extend the anchors this instance signed: ${problems.join("; ")}`, refused: problems } as const;
+      return {
+        written: false,
+        reason: `REFUSED to sign row ${head.seq}: it does not extend the anchors this instance signed: ${problems.join("; ")}`,
+        refused: problems,
+      } as const;
     }
     const [last] = await tx
-      .select({ seq: auditAnchors.seq, createdAt: auditAnchors.createdAt, ageMs: sql<string>`(extract(epoch from clock_timestamp() - ${auditAnchors.createdAt}) * 1000)::bigint::text` })
+      .select({
+        seq: auditAnchors.seq,
+        createdAt: auditAnchors.createdAt,
+        ageMs: sql<string>`(extract(epoch from clock_timestamp() - ${auditAnchors.createdAt}) * 1000)::bigint::text`,
+      })
       .from(auditAnchors)
       .orderBy(desc(auditAnchors.seq), desc(auditAnchors.id))
       .limit(1);
@@ -327,8 +356,14 @@ export async function verifyAnchoredChain(
   const logCheck = options.anchorLog ? await logAgainstDatabase(db, options.anchorLog) : undefined;
   const notStored = new Set([...(logCheck?.rolledBack ?? []), ...(logCheck?.pending ?? [])]);
   const explained = new Set([...(options.rolledBackAnchors ?? []), ...[...notStored].map((e) => e.id)]);
-  const missingAnchors = await missingAnchorIds(db, storedRecords.map((r) => r.id), explained);
-  const logRecords: AnchorRecord[] = (options.anchorLog ?? []).filter((e) => !notStored.has(e)).map((e) => ({ id: e.id, jws: e.jws, seq: e.seq, hash: e.hash, source: "log" }));
+  const missingAnchors = await missingAnchorIds(
+    db,
+    storedRecords.map((r) => r.id),
+    explained,
+  );
+  const logRecords: AnchorRecord[] = (options.anchorLog ?? [])
+    .filter((e) => !notStored.has(e))
+    .map((e) => ({ id: e.id, jws: e.jws, seq: e.seq, hash: e.hash, source: "log" }));
   const records = [...storedRecords.filter((r) => !known.has(r.id)), ...(options.extraAnchors ?? []), ...logRecords];
   const keys = options.keys ?? (await allPublicKeys(db));
   const checked = await trustAnchors(records, keys);
@@ -342,7 +377,10 @@ export async function verifyAnchoredChain(
   const seqs = [...new Set(trusted.map((a) => a.seq))];
   const stored = new Map<number, string>();
   for (let i = 0; i < seqs.length; i += 5000) {
-    const rows = await db.select({ seq: auditTrail.seq, hash: auditTrail.hash }).from(auditTrail).where(inArray(auditTrail.seq, seqs.slice(i, i + 5000)));
+    const rows = await db
+      .select({ seq: auditTrail.seq, hash: auditTrail.hash })
+      .from(auditTrail)
+      .where(inArray(auditTrail.seq, seqs.slice(i, i + 5000)));
     for (const r of rows) stored.set(r.seq, r.hash);
   }
   const judgement = judgeAgainstAnchors(trusted, headSeq, (seq) => stored.get(seq));
@@ -370,7 +408,9 @@ export async function verifyAnchoredChain(
  */
 async function missingAnchorIds(db: DbOrTx, ids: readonly number[], explained: ReadonlySet<number>): Promise<{ from: number; to: number }[]> {
   const find = async (q: DbOrTx, present: readonly number[]) => {
-    const [seq] = await q.execute<{ last: string | null }>(sql`select pg_sequence_last_value(pg_get_serial_sequence('audit_anchors', 'id')::regclass)::text as last`);
+    const [seq] = await q.execute<{ last: string | null }>(
+      sql`select pg_sequence_last_value(pg_get_serial_sequence('audit_anchors', 'id')::regclass)::text as last`,
+    );
     const last = seq?.last ? Number(seq.last) : 0;
     const have = new Set([...present, ...explained]);
     const missing: { from: number; to: number }[] = [];
@@ -386,7 +426,10 @@ async function missingAnchorIds(db: DbOrTx, ids: readonly number[], explained: R
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
     const rows = await tx.select({ id: auditAnchors.id }).from(auditAnchors);
-    return find(tx, rows.map((r) => r.id));
+    return find(
+      tx,
+      rows.map((r) => r.id),
+    );
   });
 }
 

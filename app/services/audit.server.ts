@@ -62,7 +62,9 @@ export async function appendAudit(tx: Tx, entry: AuditEntry): Promise<{ seq: num
  */
 export async function lockedAuditHead(tx: Tx): Promise<{ seq: number; hash: string } | undefined> {
   await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
-  const rows = await tx.execute<{ seq: string; hash: string }>(sql`select audit_trail.seq::text as seq, hash from audit_trail order by audit_trail.seq desc limit 1`);
+  const rows = await tx.execute<{ seq: string; hash: string }>(
+    sql`select audit_trail.seq::text as seq, hash from audit_trail order by audit_trail.seq desc limit 1`,
+  );
   const head = rows[0];
   return head ? { seq: Number(head.seq), hash: head.hash } : undefined;
 }

@@ -1,13 +1,5 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import {
-  changeRequestBases,
-  changeRequestComments,
-  changeRequests,
-  changeRequestTargets,
-  sessions,
-  signatures,
-  users,
-} from "../../db/schema";
+import { changeRequestBases, changeRequestComments, changeRequests, changeRequestTargets, sessions, signatures, users } from "../../db/schema";
 import { allApprovalsGiven, separationOfDutiesProblem } from "../../policies/approval";
 import type { Role } from "../../policies/ability";
 import { expandChanges, signedContentHash, touchedSites, type Catalog, type ExpandedChange } from "../domain/change-request";
@@ -89,10 +81,23 @@ async function checkCitations(tx: Tx, content: ChangeRequestContent, expanded: r
   const tracking = expanded.flatMap((c) => (c.kind === "tracking" ? [c] : []));
   const creates = expanded.flatMap((c) => (c.kind === "new_material" ? [c.partNumber] : []));
   const overrides = new Map(tracking.map((c) => [`${c.partNumber}@${c.site}`, { partNumber: c.partNumber, site: c.site, trackingMode: c.rule.trackingMode }]));
-  const [report, after] = await Promise.all([loadReconciliationInput(tx).then(reconcile), loadReconciliationInput(tx, { ruleOverrides: overrides }).then(reconcile)]);
-  const problems = citationProblems(cited, { tracking: tracking.map((c) => ({ partNumber: c.partNumber, site: c.site })), creates }, new Set(report.rows.map((r) => r.key)));
+  const [report, after] = await Promise.all([
+    loadReconciliationInput(tx).then(reconcile),
+    loadReconciliationInput(tx, { ruleOverrides: overrides }).then(reconcile),
+  ]);
+  const problems = citationProblems(
+    cited,
+    { tracking: tracking.map((c) => ({ partNumber: c.partNumber, site: c.site })), creates },
+    new Set(report.rows.map((r) => r.key)),
+  );
   const named = new Set(problems.map((p) => p.slice(0, p.indexOf(":"))));
-  problems.push(...unresolvedCitations(cited.filter((key) => !named.has(key)), after, creates));
+  problems.push(
+    ...unresolvedCitations(
+      cited.filter((key) => !named.has(key)),
+      after,
+      creates,
+    ),
+  );
   if (problems.length) throw new DomainError("invalid", "The cited disagreements have problems", { resolvesDisagreements: problems });
 }
 
@@ -100,9 +105,11 @@ async function writeBasesAndTargets(tx: Tx, changeRequestId: number, prepared: P
   await tx.delete(changeRequestBases).where(eq(changeRequestBases.changeRequestId, changeRequestId));
   await tx.delete(changeRequestTargets).where(eq(changeRequestTargets.changeRequestId, changeRequestId));
   if (prepared.bases.length) {
-    await tx.insert(changeRequestBases).values(
-      prepared.bases.map((b) => ({ changeRequestId, siteId: b.siteId, baseVersionId: b.versionId, baseRulesDigest: b.rulesDigest, touched: b.touched })),
-    );
+    await tx
+      .insert(changeRequestBases)
+      .values(
+        prepared.bases.map((b) => ({ changeRequestId, siteId: b.siteId, baseVersionId: b.versionId, baseRulesDigest: b.rulesDigest, touched: b.touched })),
+      );
   }
   const targets = new Map<string, { materialId: number; siteId: number }>();
   for (const c of prepared.expanded) {
@@ -169,7 +176,10 @@ async function lockForChange(tx: Tx, number: string, expectedRowVersion: number 
     .for("update");
   if (!row) throw new DomainError("not_found", `change request ${number} does not exist`);
   if (expectedRowVersion !== null && row.rowVersion !== expectedRowVersion) {
-    throw new DomainError("conflict", `${number} was changed by someone else while you had it open (now ${row.status.replace("_", " ")}); reload it and try again.`);
+    throw new DomainError(
+      "conflict",
+      `${number} was changed by someone else while you had it open (now ${row.status.replace("_", " ")}); reload it and try again.`,
+    );
   }
   return row;
 }
@@ -359,7 +369,13 @@ export async function addComment(db: Db, person: Person, number: string, body: s
       .insert(changeRequestComments)
       .values({ changeRequestId: cr.id, authorId: person.id, body: text, createdAt: sql`now()` })
       .returning({ id: changeRequestComments.id });
-    await appendAudit(tx, { actor: person.username, action: "change_request.comment", entityType: "change_request", entityId: number, after: { commentId: row!.id, body: text } });
+    await appendAudit(tx, {
+      actor: person.username,
+      action: "change_request.comment",
+      entityType: "change_request",
+      entityId: number,
+      after: { commentId: row!.id, body: text },
+    });
   });
 }
 
@@ -423,7 +439,14 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
     const [already] = await tx
       .select({ meaning: signatures.meaning, role: signatures.role })
       .from(signatures)
-      .where(and(eq(signatures.changeRequestId, locked.id), eq(signatures.signerId, signer.id), eq(signatures.revision, locked.revision), isNull(signatures.voidedAt)))
+      .where(
+        and(
+          eq(signatures.changeRequestId, locked.id),
+          eq(signatures.signerId, signer.id),
+          eq(signatures.revision, locked.revision),
+          isNull(signatures.voidedAt),
+        ),
+      )
       .limit(1);
     if (already) {
       const message = `You have signed this revision already (${already.meaning.replace("_", " ")} as ${already.role.replace("_", " ")}): one signer, one live signature.`;
@@ -493,7 +516,11 @@ export async function checkSignatureCredentials(
     if ((failures?.n ?? 0) >= MAX_FAILED_SIGNATURES) {
       // Returned, not thrown: the lockout is a refused signature like the failures it counts, and
       // the forms answer it in that one Refusal shape (423 with its message at the top).
-      return { ok: false as const, locked: true, fields: { form: [`Signing is locked for ${FAILED_SIGNATURE_WINDOW_MINUTES} minutes after ${MAX_FAILED_SIGNATURES} failed attempts.`] } };
+      return {
+        ok: false as const,
+        locked: true,
+        fields: { form: [`Signing is locked for ${FAILED_SIGNATURE_WINDOW_MINUTES} minutes after ${MAX_FAILED_SIGNATURES} failed attempts.`] },
+      };
     }
 
     const [session] = await tx
@@ -514,11 +541,19 @@ export async function checkSignatureCredentials(
         due === "expired"
           ? "Your password is older than the maximum age: change it (Change password, at the top of the page) before you sign. Nothing was signed."
           : "Your password was set by an administrator: change it (Change password, at the top of the page) before you sign. Nothing was signed.";
-      await appendAudit(tx, { actor: signer.username, action: "signature.refused", entityType: "user", entityId: signer.username, after: { ...context, cause: `password_change_due:${due}` } });
+      await appendAudit(tx, {
+        actor: signer.username,
+        action: "signature.refused",
+        entityType: "user",
+        entityId: signer.username,
+        after: { ...context, cause: `password_change_due:${due}` },
+      });
       // Returned, not thrown: a throw would roll back the signature.refused audit row above.
       return { ok: false as const, fields: { form: [message] } };
     }
-    const usernameOk = continuous ? input.username === undefined || input.username === "" || input.username === signer.username : input.username === signer.username;
+    const usernameOk = continuous
+      ? input.username === undefined || input.username === "" || input.username === signer.username
+      : input.username === signer.username;
     const passwordOk = Boolean(user?.active) && (await verifyPassword(input.password, user!.passwordHash));
     if (!usernameOk || !passwordOk) {
       await appendAudit(tx, {
@@ -529,10 +564,15 @@ export async function checkSignatureCredentials(
         after: { ...context, cause: !usernameOk ? "user_name" : "password" },
       });
       if ((failures?.n ?? 0) + 1 >= MAX_FAILED_SIGNATURES) {
-        await raiseAlert(tx, { kind: "signature_failures", username: signer.username, detail: { failures: (failures?.n ?? 0) + 1, windowMinutes: FAILED_SIGNATURE_WINDOW_MINUTES } });
+        await raiseAlert(tx, {
+          kind: "signature_failures",
+          username: signer.username,
+          detail: { failures: (failures?.n ?? 0) + 1, windowMinutes: FAILED_SIGNATURE_WINDOW_MINUTES },
+        });
       }
       const fields: Record<string, string[]> = {};
-      if (!usernameOk) fields.username = [continuous ? "This is not your user name" : "Enter your user name: this is the first signature of a continuous series"];
+      if (!usernameOk)
+        fields.username = [continuous ? "This is not your user name" : "Enter your user name: this is the first signature of a continuous series"];
       if (!passwordOk) fields.password = ["Wrong password: nothing was signed"];
       // Returned, not thrown: a throw would roll back the signature.failed audit row (the
       // lockout's count) and the alert above.

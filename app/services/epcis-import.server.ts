@@ -157,11 +157,7 @@ export async function lockEpcisImports(tx: Tx): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(981000014)`);
 }
 
-async function applyDocument(
-  tx: Tx,
-  actor: string,
-  input: EpcisImportInput & { siteId: number; siteCode: string },
-): Promise<EpcisImportSummary> {
+async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { siteId: number; siteCode: string }): Promise<EpcisImportSummary> {
   // One import at a time: identity checks read what earlier imports stored.
   await lockEpcisImports(tx);
   const ctx: ApplyContext = {
@@ -208,7 +204,9 @@ async function applyDocument(
       sql`select event_key, content_hash, status::text as status, file_digest, event_index from epcis_events
           where event_key in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.key))}::jsonb))`,
     );
-    const known = new Map(existingRows.map((r) => [r.event_key, { hash: r.content_hash, status: r.status, digest: r.file_digest, index: Number(r.event_index) }]));
+    const known = new Map(
+      existingRows.map((r) => [r.event_key, { hash: r.content_hash, status: r.status, digest: r.file_digest, index: Number(r.event_index) }]),
+    );
     let toStore: StoredEvent[] = [];
     let toApply: { stored: StoredEvent; plan: EventPlan }[] = [];
     const flush = async () => {
@@ -223,7 +221,10 @@ async function applyDocument(
       const prior = known.get(e.key);
       if (prior) {
         if (prior.hash !== e.hash) {
-          const where = prior.digest === ctx.digest ? `event ${prior.index} of this document (/epcisBody/eventList/${prior.index})` : `event ${prior.index} of the document with SHA-256 ${prior.digest}, imported earlier`;
+          const where =
+            prior.digest === ctx.digest
+              ? `event ${prior.index} of this document (/epcisBody/eventList/${prior.index})`
+              : `event ${prior.index} of the document with SHA-256 ${prior.digest}, imported earlier`;
           conflicts.push({
             eventIndex: e.index,
             path: `/epcisBody/eventList/${e.index}`,
@@ -385,7 +386,9 @@ async function storeEvents(ctx: ApplyContext, events: readonly StoredEvent[]): P
     body: e.body,
     declaration: e.declaration,
   }));
-  await executePrepared(ctx.tx, sql`
+  await executePrepared(
+    ctx.tx,
+    sql`
     insert into epcis_events (event_key, from_event_id, type, event_time, content_hash, file_digest, event_index, site_id, status,
                               unknown_gtins, body, declaration, superseded_at, imported_at, applied_at)
     select x.event_key, x.from_event_id, x.type, x.event_time, x.content_hash, ${ctx.digest}, x.event_index, ${ctx.siteId},
@@ -394,7 +397,8 @@ async function storeEvents(ctx: ApplyContext, events: readonly StoredEvent[]): P
            x.body, x.declaration,
            case when x.status = 'superseded' then now() end, now(), case when x.status = 'applied' then now() end
     from json_to_recordset(${JSON.stringify(rows)}::json) as x(event_key text, from_event_id boolean, type text, event_time timestamptz,
-         content_hash text, event_index int, status text, unknown_gtins jsonb, body jsonb, declaration jsonb)`);
+         content_hash text, event_index int, status text, unknown_gtins jsonb, body jsonb, declaration jsonb)`,
+  );
 }
 
 /** Marks an event (and the edges it recorded) superseded by an error declaration; never deletes. */
@@ -416,9 +420,15 @@ const TRACE_KIND = { serial: "serial", lot: "lot", class: "lot", container: "con
  * both ends by the unique key (material, identifier) itself. Only containers come back with ids:
  * a container whose contents name no material can be found but not created, and is then not placed.
  */
-async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<StoredEvent, "key" | "eventTime">; plan: EventPlan; digest?: string }[]): Promise<void> {
+async function applyPlans(
+  ctx: ApplyContext,
+  applied: readonly { stored: Pick<StoredEvent, "key" | "eventTime">; plan: EventPlan; digest?: string }[],
+): Promise<void> {
   if (!applied.length) return;
-  const items = new Map<string, { kind: string; material_id: number | null; identifier: string; quantity: number; unit: string; event_key: string; digest: string }>();
+  const items = new Map<
+    string,
+    { kind: string; material_id: number | null; identifier: string; quantity: number; unit: string; event_key: string; digest: string }
+  >();
   for (const { stored, plan, digest } of applied) {
     for (const item of plan.items) {
       const k = itemKey(item);
@@ -437,14 +447,17 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
   const all = [...items.values()];
   const lots = all.filter((i) => i.kind !== "container" && i.material_id !== null);
   if (lots.length) {
-    const [created] = await executePrepared<{ n: number }>(ctx.tx, sql`
+    const [created] = await executePrepared<{ n: number }>(
+      ctx.tx,
+      sql`
     with ins as (
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
       select x.kind::trace_item_kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', now(), 'import', x.digest, x.event_key
       from json_to_recordset(${JSON.stringify(lots)}::json) as x(kind text, material_id int, identifier text, quantity numeric, unit text, event_key text, digest text)
       on conflict (material_id, identifier) where kind <> 'container' do nothing
       returning 1)
-    select count(*)::int as n from ins`);
+    select count(*)::int as n from ins`,
+    );
     ctx.summary.itemsCreated += Number(created!.n);
   }
   // Containers: new ones inserted, every one's id returned — the inserted ones from RETURNING, the
@@ -454,7 +467,9 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
   const containerItems = all.filter((i) => i.kind === "container");
   if (containerItems.length) {
     // A container whose contents name no material (material_id null) can only be found, not created.
-    const rows = await executePrepared<{ id: number; identifier: string; created: boolean }>(ctx.tx, sql`
+    const rows = await executePrepared<{ id: number; identifier: string; created: boolean }>(
+      ctx.tx,
+      sql`
     with x as (select * from json_to_recordset(${JSON.stringify(containerItems)}::json) as x(material_id int, identifier text, event_key text, digest text)),
     ins as (
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
@@ -463,7 +478,8 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
       returning id, identifier)
     select id, identifier, true as created from ins
     union all
-    select t.id, t.identifier, false from x join trace_items t on t.identifier = x.identifier and t.kind = 'container'`);
+    select t.id, t.identifier, false from x join trace_items t on t.identifier = x.identifier and t.kind = 'container'`,
+    );
     for (const r of rows) {
       containerIds.set(r.identifier, Number(r.id));
       if (r.created) ctx.summary.itemsCreated += 1;
@@ -471,9 +487,25 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
   }
   const placed = (item: PlannedItem) => (item.level === "container" ? containerIds.has(item.identifier) : item.gtin !== null && ctx.materials.has(item.gtin));
   /** An edge's end: a container by its id, any other item by (material, identifier), found by the edge statement. */
-  const end = (item: PlannedItem) => (item.level === "container" ? { id: containerIds.get(item.identifier)!, m: null, i: null } : { id: null, m: ctx.materials.get(item.gtin!)!, i: item.identifier });
+  const end = (item: PlannedItem) =>
+    item.level === "container"
+      ? { id: containerIds.get(item.identifier)!, m: null, i: null }
+      : { id: null, m: ctx.materials.get(item.gtin!)!, i: item.identifier };
 
-  const edges: { kind: string; in_id: number | null; in_m: number | null; in_i: string | null; out_id: number | null; out_m: number | null; out_i: string | null; quantity: number; unit: string; event_key: string; occurred_at: string; digest: string }[] = [];
+  const edges: {
+    kind: string;
+    in_id: number | null;
+    in_m: number | null;
+    in_i: string | null;
+    out_id: number | null;
+    out_m: number | null;
+    out_i: string | null;
+    quantity: number;
+    unit: string;
+    event_key: string;
+    occurred_at: string;
+    digest: string;
+  }[] = [];
   for (const { stored, plan, digest } of applied) {
     for (const edge of plan.edges) {
       const input = plan.items[edge.input]!;
@@ -481,12 +513,27 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
       if (!placed(input) || !placed(output)) continue;
       const a = end(input);
       const b = end(output);
-      edges.push({ kind: edge.kind, in_id: a.id, in_m: a.m, in_i: a.i, out_id: b.id, out_m: b.m, out_i: b.i, quantity: edge.quantity, unit: edge.unit, event_key: stored.key, occurred_at: stored.eventTime, digest: digest ?? ctx.digest });
+      edges.push({
+        kind: edge.kind,
+        in_id: a.id,
+        in_m: a.m,
+        in_i: a.i,
+        out_id: b.id,
+        out_m: b.m,
+        out_i: b.i,
+        quantity: edge.quantity,
+        unit: edge.unit,
+        event_key: stored.key,
+        occurred_at: stored.eventTime,
+        digest: digest ?? ctx.digest,
+      });
     }
     ctx.summary.notPlaced += plan.notPlaced.length + plan.items.filter((i) => !placed(i)).length;
   }
   if (!edges.length) return;
-  const [inserted] = await executePrepared<{ n: number }>(ctx.tx, sql`
+  const [inserted] = await executePrepared<{ n: number }>(
+    ctx.tx,
+    sql`
     with ins as (
       insert into genealogy_edges (event_ref, kind, input_item_id, output_item_id, quantity, unit, site_id, occurred_at, provenance_kind, provenance_file_digest, provenance_event_id)
       select x.event_key, x.kind::genealogy_kind, coalesce(x.in_id, i.id), coalesce(x.out_id, o.id), x.quantity, x.unit, ${ctx.siteId}, x.occurred_at, 'import', x.digest, x.event_key
@@ -494,7 +541,8 @@ async function applyPlans(ctx: ApplyContext, applied: readonly { stored: Pick<St
       left join trace_items i on x.in_id is null and i.material_id = x.in_m and i.identifier = x.in_i and i.kind <> 'container'
       left join trace_items o on x.out_id is null and o.material_id = x.out_m and o.identifier = x.out_i and o.kind <> 'container'
       returning 1)
-    select count(*)::int as n from ins`);
+    select count(*)::int as n from ins`,
+  );
   // Every end was inserted above or existed: a missing one would be a null id, which the NOT NULL
   // columns refuse (the whole import is then rolled back) rather than an edge silently dropped.
   ctx.summary.edgesCreated += Number(inserted!.n);

@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { Readable, Transform, } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CsvError, parse } from "csv-parse";
 import { sql } from "drizzle-orm";
@@ -58,7 +58,6 @@ class Refused extends Error {
   }
 }
 
-
 export async function importExternalSnapshot(db: Db, actor: string, input: ImportInput): Promise<ImportResult> {
   const fileName = input.fileName.trim().slice(0, 255) || "(unnamed)";
   try {
@@ -88,7 +87,9 @@ export async function importExternalSnapshot(db: Db, actor: string, input: Impor
       // Pass 2: parse and check; rows go straight into the current view while the file is read
       // (PostgreSQL checks keys and indexes while this process parses). The view is replaced whole.
       await tx.execute(sql`delete from external_master_records where system = ${input.system}`);
-      const copy = await rawTransaction(tx)`copy external_master_records (system, external_key, material_id, site_id, tracking_flag, tracking_mode, payload, imported_at, source_digest) from stdin`.writable();
+      const copy = await rawTransaction(
+        tx,
+      )`copy external_master_records (system, external_key, material_id, site_id, tracking_flag, tracking_mode, payload, imported_at, source_digest) from stdin`.writable();
       const copyDone = once(copy, "finish");
       copyDone.catch(() => {}); // awaited below; an early COPY error must not go unhandled meanwhile
       const fixed = `\t${importedAt}\t${digest}\n`;
@@ -110,7 +111,15 @@ export async function importExternalSnapshot(db: Db, actor: string, input: Impor
       copy.end();
       await copyDone;
       if (!checker.ok) {
-        throw new Refused({ ok: false, system: input.system, fileName, digest, rows: checker.summary.rows, errorCount: checker.summary.errorCount, errors: checker.summary.errors });
+        throw new Refused({
+          ok: false,
+          system: input.system,
+          fileName,
+          digest,
+          rows: checker.summary.rows,
+          errorCount: checker.summary.errorCount,
+          errors: checker.summary.errors,
+        });
       }
 
       await tx.execute(sql`
@@ -186,7 +195,11 @@ async function storeFile(tx: Tx, snapshotId: number, source: AsyncIterable<Uint8
  * line without a record. A file csv-parse cannot read (an unclosed quote, say) ends with one
  * located error.
  */
-export async function parseFile(source: AsyncIterable<Uint8Array | string>, checker: SnapshotChecker, onRow: (row: SnapshotRow) => Promise<void>): Promise<string> {
+export async function parseFile(
+  source: AsyncIterable<Uint8Array | string>,
+  checker: SnapshotChecker,
+  onRow: (row: SnapshotRow) => Promise<void>,
+): Promise<string> {
   const hash = createHash("sha256");
   const hasher = new Transform({
     transform(chunk: Buffer, _encoding, done) {

@@ -7,7 +7,15 @@
  * the count (and sooner by NOTIFY c981_genealogy), so several portal instances stay consistent.
  */
 import type postgres from "postgres";
-import { type CompactGenealogy, CompactGenealogyBuilder, EDGE_KINDS, ITEM_KINDS, ITEM_STATUSES, type EdgeKind, type ItemStatus } from "../domain/genealogy-graph";
+import {
+  type CompactGenealogy,
+  CompactGenealogyBuilder,
+  EDGE_KINDS,
+  ITEM_KINDS,
+  ITEM_STATUSES,
+  type EdgeKind,
+  type ItemStatus,
+} from "../domain/genealogy-graph";
 import type { Identifies } from "../domain/tracking-rule";
 
 export interface GenealogyIndex {
@@ -42,11 +50,19 @@ export async function loadGenealogyIndex(client: postgres.Sql): Promise<Genealog
       const page = await tx`select id, kind, status, material_id, site_id, identifier, date_part('epoch', created_at) * 1000 as created_at, quantity::text
         from trace_items where id > ${last} order by id limit ${PAGE}`.values();
       for (const c of page) {
-        builder.addItem(Number(c[0]), String(c[5]), kinds.get(String(c[1]))!, statuses.get(String(c[2]))!, materials.get(Number(c[3]))!, sites.get(Number(c[4]))!, {
-          // Times are stored to the millisecond; rounding undoes the float's last-bit error.
-          createdAt: Math.round(Number(c[6])),
-          quantity: String(c[7]),
-        });
+        builder.addItem(
+          Number(c[0]),
+          String(c[5]),
+          kinds.get(String(c[1]))!,
+          statuses.get(String(c[2]))!,
+          materials.get(Number(c[3]))!,
+          sites.get(Number(c[4]))!,
+          {
+            // Times are stored to the millisecond; rounding undoes the float's last-bit error.
+            createdAt: Math.round(Number(c[6])),
+            quantity: String(c[7]),
+          },
+        );
       }
       items += page.length;
       if (page.length < PAGE) break;
@@ -55,12 +71,20 @@ export async function loadGenealogyIndex(client: postgres.Sql): Promise<Genealog
     for (let last = 0; ; ) {
       const page = await tx`select id, input_item_id, output_item_id, kind, date_part('epoch', occurred_at) * 1000 as occurred_at
         from genealogy_edges where id > ${last} and superseded_at is null order by id limit ${PAGE}`.values();
-      for (const c of page) builder.addEdge(Number(c[1]), Number(c[2]), edgeKinds.get(String(c[3]))!, { id: Number(c[0]), occurredAt: Math.round(Number(c[4])) });
+      for (const c of page)
+        builder.addEdge(Number(c[1]), Number(c[2]), edgeKinds.get(String(c[3]))!, { id: Number(c[0]), occurredAt: Math.round(Number(c[4])) });
       edges += page.length;
       if (page.length < PAGE) break;
       last = Number(page[page.length - 1]![0]);
     }
-    return { graph: builder.build(), changes: Number(state!.changes), dataPoint: Number(state!.head), loadMs: Math.round(performance.now() - started), items, edges };
+    return {
+      graph: builder.build(),
+      changes: Number(state!.changes),
+      dataPoint: Number(state!.head),
+      loadMs: Math.round(performance.now() - started),
+      items,
+      edges,
+    };
   });
 }
 
@@ -124,7 +148,8 @@ export class GenealogyIndexHolder {
  * the index the server loaded at start.
  */
 const HOLDERS = Symbol.for("c981.genealogyIndexHolders");
-const holders: WeakMap<postgres.Sql, GenealogyIndexHolder> = ((globalThis as { [HOLDERS]?: WeakMap<postgres.Sql, GenealogyIndexHolder> })[HOLDERS] ??= new WeakMap());
+const holders: WeakMap<postgres.Sql, GenealogyIndexHolder> = ((globalThis as { [HOLDERS]?: WeakMap<postgres.Sql, GenealogyIndexHolder> })[HOLDERS] ??=
+  new WeakMap());
 
 /** The index holder of a database connection pool (one per process and database). */
 export function genealogyIndexOf(client: postgres.Sql): GenealogyIndexHolder {

@@ -74,27 +74,48 @@ function clientOf(db: Db): postgres.Sql {
 }
 
 /** Reads everything the analysis needs from one snapshot (call inside a repeatable-read transaction). */
-async function readAnalysisInput(read: Reader, cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[] }, source: GenealogySource, client: postgres.Sql): Promise<AnalysisInput> {
+async function readAnalysisInput(
+  read: Reader,
+  cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[] },
+  source: GenealogySource,
+  client: postgres.Sql,
+): Promise<AnalysisInput> {
   const { tracking, partNumbers, sites } = scopeOf(cr.expandedChanges);
-  const pn = sql`array[${sql.join((partNumbers.length ? partNumbers : [""]).map((p) => sql`${p}`), sql`, `)}]::text[]`;
-  const st = sql`array[${sql.join((sites.length ? sites : [""]).map((s) => sql`${s}`), sql`, `)}]::text[]`;
+  const pn = sql`array[${sql.join(
+    (partNumbers.length ? partNumbers : [""]).map((p) => sql`${p}`),
+    sql`, `,
+  )}]::text[]`;
+  const st = sql`array[${sql.join(
+    (sites.length ? sites : [""]).map((s) => sql`${s}`),
+    sql`, `,
+  )}]::text[]`;
   // Every independent read is sent at once, pipelined on the transaction's connection (the
   // genealogy state first: the index is chosen while the database answers the rest).
   const genealogyState = source === "index" ? handled(read<{ changes: string }>(sql`select changes::text as changes from genealogy_state where id = 1`)) : null;
-  const masterData = handled(Promise.all([
-    read<{ seq: string; at: string }>(
-      sql`select seq::text as seq, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from audit_trail order by audit_trail.seq desc limit 1`,
-    ),
-    read<{ code: string; version: number | null }>(sql`select s.code, (select max(version) from rule_set_versions v where v.site_id = s.id) as version from sites s order by s.code`),
-    read<{ part_number: string; family: string; risk_class: RiskClass; regulatory_flags: string[] }>(
-      sql`select m.part_number, f.code as family, m.risk_class, m.regulatory_flags from materials m join material_families f on f.id = m.family_id order by m.part_number`,
-    ),
-    read<{ part_number: string; site: string; tracking_mode: TrackingMode; container_tracking: boolean; identifier_format_codes: string[]; consumption_scan: ConsumptionScan }>(
-      sql`select m.part_number, s.code as site, r.tracking_mode, r.container_tracking, r.identifier_format_codes, r.consumption_scan
+  const masterData = handled(
+    Promise.all([
+      read<{ seq: string; at: string }>(
+        sql`select seq::text as seq, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from audit_trail order by audit_trail.seq desc limit 1`,
+      ),
+      read<{ code: string; version: number | null }>(
+        sql`select s.code, (select max(version) from rule_set_versions v where v.site_id = s.id) as version from sites s order by s.code`,
+      ),
+      read<{ part_number: string; family: string; risk_class: RiskClass; regulatory_flags: string[] }>(
+        sql`select m.part_number, f.code as family, m.risk_class, m.regulatory_flags from materials m join material_families f on f.id = m.family_id order by m.part_number`,
+      ),
+      read<{
+        part_number: string;
+        site: string;
+        tracking_mode: TrackingMode;
+        container_tracking: boolean;
+        identifier_format_codes: string[];
+        consumption_scan: ConsumptionScan;
+      }>(
+        sql`select m.part_number, s.code as site, r.tracking_mode, r.container_tracking, r.identifier_format_codes, r.consumption_scan
           from tracking_rules r join materials m on m.id = r.material_id join sites s on s.id = r.site_id where r.effective_to is null`,
-    ),
-    read<{ site: string; parent: string; component: string; line_no: number; alternates: string[] | null }>(
-      sql`with alternates as (
+      ),
+      read<{ site: string; parent: string; component: string; line_no: number; alternates: string[] | null }>(
+        sql`with alternates as (
             select a.bom_line_id, array_agg(m.part_number order by a.priority, m.part_number) as alternates
             from bom_line_alternates a join materials m on m.id = a.material_id group by a.bom_line_id
           )
@@ -102,38 +123,43 @@ async function readAnalysisInput(read: Reader, cr: { number: string; revision: n
           from bom_lines bl join sites s on s.id = bl.site_id join materials p on p.id = bl.parent_material_id join materials c on c.id = bl.component_material_id
           left join alternates x on x.bom_line_id = bl.id
           order by s.code, p.part_number, bl.line_no`,
-    ),
-  ]));
-  const siteData = handled(Promise.all([
-    read<{ number: string; site: string; part_number: string; quantity: string; unit: string }>(
-      sql`select w.number, s.code as site, m.part_number, w.quantity::text as quantity, w.unit
+      ),
+    ]),
+  );
+  const siteData = handled(
+    Promise.all([
+      read<{ number: string; site: string; part_number: string; quantity: string; unit: string }>(
+        sql`select w.number, s.code as site, m.part_number, w.quantity::text as quantity, w.unit
           from work_orders w join sites s on s.id = w.site_id join materials m on m.id = w.material_id
           where w.status = 'open' and s.code = any(${st}) order by w.number`,
-    ),
-    read<{ site: string; code: string; name: string; work_centre: string | null; formats: string[] | null }>(
-      sql`select s.code as site, t.code, t.name, t.work_centre,
+      ),
+      read<{ site: string; code: string; name: string; work_centre: string | null; formats: string[] | null }>(
+        sql`select s.code as site, t.code, t.name, t.work_centre,
             (select array_agg(f.code order by f.code) from label_template_formats lf join identifier_formats f on f.id = lf.identifier_format_id where lf.label_template_id = t.id) as formats
           from label_templates t join sites s on s.id = t.site_id where s.code = any(${st}) order by s.code, t.code`,
-    ),
-    read<{ code: string; identifies: Identifies; definition: string }>(sql`select code, identifies, definition::text as definition from identifier_formats order by code`),
-    read<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: ConsumptionScan | null }>(
-      sql`select s.code as site, p.part_number as parent, o.step, o.work_centre, c.part_number as component, om.consumption_scan
+      ),
+      read<{ code: string; identifies: Identifies; definition: string }>(
+        sql`select code, identifies, definition::text as definition from identifier_formats order by code`,
+      ),
+      read<{ site: string; parent: string; step: number; work_centre: string; component: string | null; consumption_scan: ConsumptionScan | null }>(
+        sql`select s.code as site, p.part_number as parent, o.step, o.work_centre, c.part_number as component, om.consumption_scan
           from routing_operations o join sites s on s.id = o.site_id join materials p on p.id = o.material_id
           left join routing_operation_materials om on om.operation_id = o.id left join materials c on c.id = om.material_id
           where s.code = any(${st}) and (c.part_number = any(${pn}) or p.part_number = any(${pn}))
           order by s.code, p.part_number, o.step, c.part_number nulls first`,
-    ),
-    read<{ system: ExternalSystem; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: TrackingMode }>(
-      sql`select x.system, x.external_key, m.part_number, s.code as site, x.tracking_flag, x.tracking_mode
+      ),
+      read<{ system: ExternalSystem; external_key: string; part_number: string; site: string | null; tracking_flag: string; tracking_mode: TrackingMode }>(
+        sql`select x.system, x.external_key, m.part_number, s.code as site, x.tracking_flag, x.tracking_mode
           from external_master_records x join materials m on m.id = x.material_id left join sites s on s.id = x.site_id
           where m.part_number = any(${pn}) order by x.system, x.external_key, s.code nulls first`,
-    ),
-    read<{ name: string; site: string; version: number | null }>(
-      sql`select c.name, s.code as site, st.version from runtime_clients c join runtime_client_sites cs on cs.runtime_client_id = c.id join sites s on s.id = cs.site_id
+      ),
+      read<{ name: string; site: string; version: number | null }>(
+        sql`select c.name, s.code as site, st.version from runtime_clients c join runtime_client_sites cs on cs.runtime_client_id = c.id join sites s on s.id = cs.site_id
           left join runtime_client_status st on st.runtime_client_id = c.id and st.site_id = s.id
           where c.revoked_at is null order by c.name, s.code`,
-    ),
-  ]));
+      ),
+    ]),
+  );
   // The index for this snapshot (usually the one held already): the own items are taken from it
   // while the database still answers the other reads.
   let graph: CompactGenealogy | undefined;
@@ -153,8 +179,6 @@ async function readAnalysisInput(read: Reader, cr: { number: string; revision: n
   const windowFrom = new Date(Date.parse(dataPoint.at) - VOLUME_WINDOW_DAYS * 86_400_000).toISOString();
   const ruleSetVersions = Object.fromEntries(versionRows.map((r) => [r.code, r.version === null ? null : Number(r.version)]));
 
-
-
   const rulesBefore: Record<string, RuleState> = {};
   for (const r of ruleRows) {
     rulesBefore[`${r.part_number}|${r.site}`] = {
@@ -167,15 +191,37 @@ async function readAnalysisInput(read: Reader, cr: { number: string; revision: n
   }
   const siteHasVersion = new Set(versionRows.filter((r) => r.version !== null).map((r) => r.code));
 
-
-
-  const pairs = tracking.length ? sql.join(tracking.map((c) => sql`(${c.partNumber}, ${c.site})`), sql`, `) : sql`('', '')`;
+  const pairs = tracking.length
+    ? sql.join(
+        tracking.map((c) => sql`(${c.partNumber}, ${c.site})`),
+        sql`, `,
+      )
+    : sql`('', '')`;
   const itemColumns = sql`ti.id, ti.identifier, ti.kind, m.part_number, s.code as site, ti.status, ti.quantity::text as quantity,
     to_char(ti.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`;
-  type ItemRow = { id: string; identifier: string; kind: ItemFacts["kind"]; part_number: string; site: string; status: ItemFacts["status"]; quantity: string; created_at: string };
+  type ItemRow = {
+    id: string;
+    identifier: string;
+    kind: ItemFacts["kind"];
+    part_number: string;
+    site: string;
+    status: ItemFacts["status"];
+    quantity: string;
+    created_at: string;
+  };
   let items: ItemFacts[];
   let edgeRows: EdgeRow[];
-  type EdgeRow = { id: string; event_ref: string; kind: EdgeFacts["kind"]; input: string; output: string; quantity: string; unit: string; occurred_at: string; work_order: string | null };
+  type EdgeRow = {
+    id: string;
+    event_ref: string;
+    kind: EdgeFacts["kind"];
+    input: string;
+    output: string;
+    quantity: string;
+    unit: string;
+    occurred_at: string;
+    work_order: string | null;
+  };
   const edgeColumns = sql`e.id, e.event_ref, e.kind, e.input_item_id as input, e.output_item_id as output, e.quantity::text as quantity, e.unit,
     to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at, w.number as work_order`;
   const idArray = (ids: readonly number[]) => sql`${`{${ids.join(",")}}`}::bigint[]`;
@@ -220,7 +266,9 @@ async function readAnalysisInput(read: Reader, cr: { number: string; revision: n
     const quoted = quotedEdgeIds(graph!, items, { from: Date.parse(windowFrom), to: Date.parse(dataPoint.at) });
     edgeRows = !quoted.length
       ? []
-      : await read<EdgeRow>(sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id where e.id = any(${idArray(quoted)}) order by e.id`);
+      : await read<EdgeRow>(
+          sql`select ${edgeColumns} from genealogy_edges e left join work_orders w on w.id = e.work_order_id where e.id = any(${idArray(quoted)}) order by e.id`,
+        );
   }
   const edges: EdgeFacts[] = edgeRows.map((r) => ({
     id: Number(r.id),
@@ -243,7 +291,6 @@ async function readAnalysisInput(read: Reader, cr: { number: string; revision: n
     clients.set(r.name, c);
   }
 
-
   return {
     changeRequest: { number: cr.number, revision: cr.revision, contentHash: cr.contentHash },
     dataPoint,
@@ -254,16 +301,37 @@ async function readAnalysisInput(read: Reader, cr: { number: string; revision: n
       before: rulesBefore[`${c.partNumber}|${c.site}`] ?? (siteHasVersion.has(c.site) ? { state: "unruled" } : { state: "legacy" }),
       after: { state: "ruled", ...c.rule, identifierFormatCodes: [...c.rule.identifierFormatCodes].sort() },
     })),
-    materials: Object.fromEntries(materialRows.map((m) => [m.part_number, { partNumber: m.part_number, family: m.family, riskClass: m.risk_class, regulatoryFlags: [...m.regulatory_flags].sort() }])),
+    materials: Object.fromEntries(
+      materialRows.map((m) => [
+        m.part_number,
+        { partNumber: m.part_number, family: m.family, riskClass: m.risk_class, regulatoryFlags: [...m.regulatory_flags].sort() },
+      ]),
+    ),
     rulesBefore,
     bomLines: bomRows.map((b) => ({ site: b.site, parent: b.parent, component: b.component, lineNo: Number(b.line_no), alternates: b.alternates ?? [] })),
     items,
     edges,
     workOrders: workOrderRows.map((w) => ({ number: w.number, site: w.site, partNumber: w.part_number, quantity: w.quantity, unit: w.unit })),
     labelTemplates: templateRows.map((t) => ({ site: t.site, code: t.code, name: t.name, workCentre: t.work_centre, formats: t.formats ?? [] })),
-    formats: Object.fromEntries(formatRows.map((f) => [f.code, { identifies: f.identifies, definition: JSON.parse(f.definition) as AnalysisInput["formats"][string]["definition"] }])),
-    routingScans: scanRows.map((r) => ({ site: r.site, parent: r.parent, step: Number(r.step), workCentre: r.work_centre, component: r.component, consumptionScan: r.consumption_scan })),
-    externalRecords: externalRows.map((x) => ({ system: x.system, externalKey: x.external_key, partNumber: x.part_number, site: x.site, trackingFlag: x.tracking_flag, trackingMode: x.tracking_mode })),
+    formats: Object.fromEntries(
+      formatRows.map((f) => [f.code, { identifies: f.identifies, definition: JSON.parse(f.definition) as AnalysisInput["formats"][string]["definition"] }]),
+    ),
+    routingScans: scanRows.map((r) => ({
+      site: r.site,
+      parent: r.parent,
+      step: Number(r.step),
+      workCentre: r.work_centre,
+      component: r.component,
+      consumptionScan: r.consumption_scan,
+    })),
+    externalRecords: externalRows.map((x) => ({
+      system: x.system,
+      externalKey: x.external_key,
+      partNumber: x.part_number,
+      site: x.site,
+      trackingFlag: x.tracking_flag,
+      trackingMode: x.tracking_mode,
+    })),
     runtimeClients: [...clients.values()],
     ...(graph ? { graph } : {}),
   };
@@ -272,7 +340,10 @@ async function readAnalysisInput(read: Reader, cr: { number: string; revision: n
 /** The changed materials' own items, with the facts the analysis reads, from the index (by id). */
 function ownItemsOf(graph: CompactGenealogy, tracking: readonly ExpandedTrackingChange[]): ItemFacts[] {
   // One change: its posting list is already distinct and in id order.
-  const ids = tracking.length === 1 ? graph.itemsOf(tracking[0]!.partNumber, tracking[0]!.site) : [...new Set(tracking.flatMap((c) => graph.itemsOf(c.partNumber, c.site)))].sort((a, b) => a - b);
+  const ids =
+    tracking.length === 1
+      ? graph.itemsOf(tracking[0]!.partNumber, tracking[0]!.site)
+      : [...new Set(tracking.flatMap((c) => graph.itemsOf(c.partNumber, c.site)))].sort((a, b) => a - b);
   return itemsOfIndex(graph, ids);
 }
 
@@ -322,11 +393,22 @@ async function changeRequestRowWith(read: Reader, number: string) {
     sql`select id, number, revision, content_hash, expanded_changes, status from change_requests where number = ${number}`,
   );
   if (!cr) throw new DomainError("not_found", `change request ${number} does not exist`);
-  return { id: Number(cr.id), number: cr.number, revision: Number(cr.revision), contentHash: cr.content_hash, expandedChanges: cr.expanded_changes, status: cr.status };
+  return {
+    id: Number(cr.id),
+    number: cr.number,
+    revision: Number(cr.revision),
+    contentHash: cr.content_hash,
+    expandedChanges: cr.expanded_changes,
+    status: cr.status,
+  };
 }
 
 /** Computes the report from one consistent snapshot, without storing it (tests compare runs). */
-export async function computeImpactAnalysis(db: Db, number: string, options: { genealogy?: GenealogySource } = {}): Promise<{ report: AnalysisReport; canonical: string; sha256: string; basisDigest: string; reads: AnalysisReadValues }> {
+export async function computeImpactAnalysis(
+  db: Db,
+  number: string,
+  options: { genealogy?: GenealogySource } = {},
+): Promise<{ report: AnalysisReport; canonical: string; sha256: string; basisDigest: string; reads: AnalysisReadValues }> {
   const source = options.genealogy ?? "index";
   for (let attempt = 0; ; attempt++) {
     try {
@@ -355,7 +437,13 @@ export async function computeImpactAnalysis(db: Db, number: string, options: { g
 function readWorldOf(input: AnalysisInput) {
   const rules = new Map<string, TrackingRuleContent>();
   for (const [k, r] of Object.entries(input.rulesBefore)) {
-    if (r.state === "ruled") rules.set(k, { trackingMode: r.trackingMode, containerTracking: r.containerTracking, identifierFormatCodes: r.identifierFormatCodes, consumptionScan: r.consumptionScan });
+    if (r.state === "ruled")
+      rules.set(k, {
+        trackingMode: r.trackingMode,
+        containerTracking: r.containerTracking,
+        identifierFormatCodes: r.identifierFormatCodes,
+        consumptionScan: r.consumptionScan,
+      });
   }
   return { rules, materials: new Map(Object.entries(input.materials)), lines: input.bomLines };
 }
@@ -403,8 +491,21 @@ export async function runImpactAnalysis(db: Db, actor: { username: string }, num
       action: "impact_analysis.run",
       entityType: "change_request",
       entityId: number,
-      after: { analysisId: stored!.id, sha256: computed.sha256, dataPoint: computed.report.dataPoint, revision: cr.revision, summary: computed.report.summary, durationMs },
+      after: {
+        analysisId: stored!.id,
+        sha256: computed.sha256,
+        dataPoint: computed.report.dataPoint,
+        revision: cr.revision,
+        summary: computed.report.summary,
+        durationMs,
+      },
     });
-    return { id: stored!.id, sha256: computed.sha256, dataPoint: computed.report.dataPoint.auditSeq, createdAt: stored!.createdAt, summary: computed.report.summary };
+    return {
+      id: stored!.id,
+      sha256: computed.sha256,
+      dataPoint: computed.report.dataPoint.auditSeq,
+      createdAt: stored!.createdAt,
+      summary: computed.report.summary,
+    };
   });
 }

@@ -12,7 +12,14 @@ export async function createSigningKey(db: Db, dir: string, actor: string, reaso
   const { kid, publicJwk } = await generateSigningKey(dir);
   await db.transaction(async (tx) => {
     await tx.insert(signingKeys).values({ kid, publicJwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" }, state: "active", createdAt: sql`now()` });
-    await appendAudit(tx, { actor, action: "signing_key.create", entityType: "signing_key", entityId: kid, after: { kid, state: "active", publicJwk }, reason });
+    await appendAudit(tx, {
+      actor,
+      action: "signing_key.create",
+      entityType: "signing_key",
+      entityId: kid,
+      after: { kid, state: "active", publicJwk },
+      reason,
+    });
   });
   return kid;
 }
@@ -29,7 +36,12 @@ export async function renewSites(db: Db, keyRing: KeyRing, actor: string, reason
   const rows = await db.select({ id: sites.id, code: sites.code }).from(sites).orderBy(sites.code);
   const renewed: { site: string; version: number }[] = [];
   for (const site of rows.filter((s) => !siteCodes || siteCodes.includes(s.code))) {
-    const [latest] = await db.select({ version: ruleSetVersions.version }).from(ruleSetVersions).where(eq(ruleSetVersions.siteId, site.id)).orderBy(desc(ruleSetVersions.version)).limit(1);
+    const [latest] = await db
+      .select({ version: ruleSetVersions.version })
+      .from(ruleSetVersions)
+      .where(eq(ruleSetVersions.siteId, site.id))
+      .orderBy(desc(ruleSetVersions.version))
+      .limit(1);
     if (!latest) continue;
     const created = await createRuleSetVersion(db, { siteId: site.id, kind: "renewal", changes: [], actor, reason }, keyRing);
     renewed.push({ site: site.code, version: created.version });
@@ -45,7 +57,13 @@ export async function renewExpiring(db: Db, keyRing: KeyRing, withinDays: number
     ) latest on true
     where latest.expires_at is not null and latest.expires_at < now() + make_interval(days => ${withinDays})`);
   if (due.length === 0) return [];
-  return renewSites(db, keyRing, "system:renewal", `renewal before expiry (within ${withinDays} days)`, due.map((d) => d.code));
+  return renewSites(
+    db,
+    keyRing,
+    "system:renewal",
+    `renewal before expiry (within ${withinDays} days)`,
+    due.map((d) => d.code),
+  );
 }
 
 /** Adds a key; every site gets a renewal signed by all active keys, so clients pinned to either keep working. */
@@ -57,20 +75,38 @@ export async function rotateKeys(db: Db, dir: string, actor: string): Promise<{ 
 }
 
 /** Retires a key (it leaves the JWKS) and renews every site signed by the remaining keys. */
-export async function retireKey(db: Db, dir: string, actor: string, kid: string, options: { force?: boolean } = {}): Promise<{ renewed: { site: string; version: number }[] }> {
+export async function retireKey(
+  db: Db,
+  dir: string,
+  actor: string,
+  kid: string,
+  options: { force?: boolean } = {},
+): Promise<{ renewed: { site: string; version: number }[] }> {
   const active = await db.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.state, "active"));
   if (!active.some((k) => k.kid === kid)) throw new DomainError("not_found", `no active key ${kid}`);
   if (active.length === 1) throw new DomainError("conflict", "The last active key cannot be retired: rotate first.");
   const stranded = await clientsStrandedBy(db, kid);
   if (stranded.length && !options.force) {
-    throw new DomainError("conflict", `Retiring ${kid} would strand runtime clients that trust no other key: ${stranded.join(", ")}. Pin them to the new key first (or force).`);
+    throw new DomainError(
+      "conflict",
+      `Retiring ${kid} would strand runtime clients that trust no other key: ${stranded.join(", ")}. Pin them to the new key first (or force).`,
+    );
   }
   await db.transaction(async (tx) => {
     const active = await tx.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.state, "active"));
     if (!active.some((k) => k.kid === kid)) throw new DomainError("not_found", `no active key ${kid}`);
     if (active.length === 1) throw new DomainError("conflict", "The last active key cannot be retired: rotate first.");
-    await tx.update(signingKeys).set({ state: "retired", retiredAt: sql`now()` }).where(and(eq(signingKeys.kid, kid), eq(signingKeys.state, "active")));
-    await appendAudit(tx, { actor, action: "signing_key.retire", entityType: "signing_key", entityId: kid, after: { state: "retired", strandedClients: stranded } });
+    await tx
+      .update(signingKeys)
+      .set({ state: "retired", retiredAt: sql`now()` })
+      .where(and(eq(signingKeys.kid, kid), eq(signingKeys.state, "active")));
+    await appendAudit(tx, {
+      actor,
+      action: "signing_key.retire",
+      entityType: "signing_key",
+      entityId: kid,
+      after: { state: "retired", strandedClients: stranded },
+    });
   });
   const keyRing = await loadKeyRing(db, dir);
   const renewed = await renewSites(db, keyRing, actor, `key ${kid} retired`);

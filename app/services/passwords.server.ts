@@ -71,63 +71,79 @@ export interface ChangeOwnPassword {
  */
 export async function changeOwnPassword(db: Db, input: ChangeOwnPassword): Promise<void> {
   const parsed = newPasswordSchema(input.username).safeParse(input.newPassword);
-  if (!parsed.success) throw new DomainError("invalid", "The new password does not meet the policy", { newPassword: parsed.error.issues.map((i) => i.message) });
+  if (!parsed.success)
+    throw new DomainError("invalid", "The new password does not meet the policy", { newPassword: parsed.error.issues.map((i) => i.message) });
   const common = serverPasswordProblems(input.newPassword, input.username);
   if (common.length) throw new DomainError("invalid", "The new password does not meet the policy", { newPassword: common });
   const newHash = await hashPassword(input.newPassword);
-  await db.transaction(async (tx) => {
-    const [known] = await tx.select({ id: users.id, active: users.active }).from(users).where(eq(users.username, input.username));
-    if (!known?.active) throw new DomainError("not_found", `user ${input.username} does not exist or is deactivated`, { username: ["No such active user"] });
-    const failures = await lockAndCountFailedPasswordChecks(tx, { id: known.id, username: input.username });
-    if (failures >= MAX_FAILED_PASSWORD_CHECKS) {
+  await db
+    .transaction(async (tx) => {
+      const [known] = await tx.select({ id: users.id, active: users.active }).from(users).where(eq(users.username, input.username));
+      if (!known?.active) throw new DomainError("not_found", `user ${input.username} does not exist or is deactivated`, { username: ["No such active user"] });
+      const failures = await lockAndCountFailedPasswordChecks(tx, { id: known.id, username: input.username });
+      if (failures >= MAX_FAILED_PASSWORD_CHECKS) {
+        await appendAudit(tx, {
+          actor: input.username,
+          action: "user.password_change_refused",
+          entityType: "user",
+          entityId: input.username,
+          after: { via: input.via, cause: "locked", failures, windowMinutes: FAILED_PASSWORD_CHECK_WINDOW_MINUTES },
+        });
+        return "locked";
+      }
+      const [user] = await tx
+        .select({ id: users.id, passwordHash: users.passwordHash, active: users.active, mustChange: users.passwordMustChange })
+        .from(users)
+        .where(eq(users.id, known.id))
+        .for("update");
+      if (!user?.active) throw new DomainError("not_found", `user ${input.username} does not exist or is deactivated`, { username: ["No such active user"] });
+      if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
+        await appendAudit(tx, {
+          actor: input.username,
+          action: "user.password_change_failed",
+          entityType: "user",
+          entityId: input.username,
+          after: { via: input.via, cause: "wrong_current_password" },
+        });
+        if (failures + 1 >= MAX_FAILED_PASSWORD_CHECKS) {
+          await raiseAlert(tx, {
+            kind: "password_change_failures",
+            username: input.username,
+            detail: { via: input.via, failures: failures + 1, windowMinutes: FAILED_PASSWORD_CHECK_WINDOW_MINUTES },
+          });
+        }
+        return "wrong";
+      }
+      if (await usedRecently(tx, user.id, user.passwordHash, input.newPassword, input.historyDepth)) {
+        throw new DomainError("conflict", "The new password was used recently", {
+          newPassword: [`Choose a password other than your last ${input.historyDepth}`],
+        });
+      }
+      await storePassword(tx, user.id, newHash, false);
+      const ended = await tx
+        .update(sessions)
+        .set({ endedAt: sql`now()` })
+        .where(sql`${sessions.userId} = ${user.id} and ${sessions.endedAt} is null and ${sessions.idHash} is distinct from ${input.keepSessionIdHash}`)
+        .returning({ idHash: sessions.idHash });
       await appendAudit(tx, {
         actor: input.username,
-        action: "user.password_change_refused",
+        action: "user.password_change",
         entityType: "user",
         entityId: input.username,
-        after: { via: input.via, cause: "locked", failures, windowMinutes: FAILED_PASSWORD_CHECK_WINDOW_MINUTES },
+        before: { passwordMustChange: user.mustChange },
+        after: { passwordMustChange: false, via: input.via, otherSessionsEnded: ended.length },
       });
-      return "locked";
-    }
-    const [user] = await tx
-      .select({ id: users.id, passwordHash: users.passwordHash, active: users.active, mustChange: users.passwordMustChange })
-      .from(users)
-      .where(eq(users.id, known.id))
-      .for("update");
-    if (!user?.active) throw new DomainError("not_found", `user ${input.username} does not exist or is deactivated`, { username: ["No such active user"] });
-    if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
-      await appendAudit(tx, { actor: input.username, action: "user.password_change_failed", entityType: "user", entityId: input.username, after: { via: input.via, cause: "wrong_current_password" } });
-      if (failures + 1 >= MAX_FAILED_PASSWORD_CHECKS) {
-        await raiseAlert(tx, { kind: "password_change_failures", username: input.username, detail: { via: input.via, failures: failures + 1, windowMinutes: FAILED_PASSWORD_CHECK_WINDOW_MINUTES } });
+      return "changed";
+    })
+    .then((outcome) => {
+      // Thrown after the transaction so that the failed attempt's audit row (and alert) is kept.
+      if (outcome === "wrong")
+        throw new DomainError("invalid", "Wrong current password: nothing changed", { currentPassword: ["Wrong password: nothing changed"] });
+      if (outcome === "locked") {
+        const message = `Password checks are locked for up to ${FAILED_PASSWORD_CHECK_WINDOW_MINUTES} minutes after ${MAX_FAILED_PASSWORD_CHECKS} wrong passwords (signatures and password changes count together). Nothing changed.`;
+        throw new DomainError("too_many", message, { currentPassword: [message] });
       }
-      return "wrong";
-    }
-    if (await usedRecently(tx, user.id, user.passwordHash, input.newPassword, input.historyDepth)) {
-      throw new DomainError("conflict", "The new password was used recently", { newPassword: [`Choose a password other than your last ${input.historyDepth}`] });
-    }
-    await storePassword(tx, user.id, newHash, false);
-    const ended = await tx
-      .update(sessions)
-      .set({ endedAt: sql`now()` })
-      .where(sql`${sessions.userId} = ${user.id} and ${sessions.endedAt} is null and ${sessions.idHash} is distinct from ${input.keepSessionIdHash}`)
-      .returning({ idHash: sessions.idHash });
-    await appendAudit(tx, {
-      actor: input.username,
-      action: "user.password_change",
-      entityType: "user",
-      entityId: input.username,
-      before: { passwordMustChange: user.mustChange },
-      after: { passwordMustChange: false, via: input.via, otherSessionsEnded: ended.length },
     });
-    return "changed";
-  }).then((outcome) => {
-    // Thrown after the transaction so that the failed attempt's audit row (and alert) is kept.
-    if (outcome === "wrong") throw new DomainError("invalid", "Wrong current password: nothing changed", { currentPassword: ["Wrong password: nothing changed"] });
-    if (outcome === "locked") {
-      const message = `Password checks are locked for up to ${FAILED_PASSWORD_CHECK_WINDOW_MINUTES} minutes after ${MAX_FAILED_PASSWORD_CHECKS} wrong passwords (signatures and password changes count together). Nothing changed.`;
-      throw new DomainError("too_many", message, { currentPassword: [message] });
-    }
-  });
 }
 
 /**
@@ -140,7 +156,8 @@ export async function resetPassword(db: Db, actor: string, input: { username: st
   const data = parsed.data;
   const problems = serverPasswordProblems(data.password, data.username);
   if (problems.length) throw new DomainError("invalid", "The password does not meet the policy", { password: problems });
-  if (actor === data.username) throw new DomainError("forbidden", "Change your own password with user:password, not a reset", { username: ["Your own account"] });
+  if (actor === data.username)
+    throw new DomainError("forbidden", "Change your own password with user:password, not a reset", { username: ["Your own account"] });
   const hash = await hashPassword(data.password);
   await db.transaction(async (tx) => {
     const [user] = await tx.select({ id: users.id, active: users.active }).from(users).where(eq(users.username, data.username)).for("update");

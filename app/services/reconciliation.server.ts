@@ -7,7 +7,6 @@ import { DomainError } from "../utils/errors.server";
 import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { appendAudit } from "./audit.server";
 
-
 /** Sets the system of record for one identifier type (administrators; audited with before and after). */
 export async function setSystemOfRecord(db: Db, actor: string, rawInput: SystemOfRecordInput | Record<string, unknown>): Promise<{ changed: boolean }> {
   const parsed = systemOfRecordSchema.safeParse(rawInput);

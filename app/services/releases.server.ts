@@ -56,7 +56,12 @@ interface LockedRequest {
  * version; the requests are marked released here; the audit rows are written. A request that is
  * stale at this site, or whose revalidation tasks lack evidence, is refused (409 / 400).
  */
-export async function releaseChangeRequests(db: Db, keyRing: KeyRing, releaser: Signer, rawInput: ReleaseInput | Record<string, unknown>): Promise<ReleaseResult> {
+export async function releaseChangeRequests(
+  db: Db,
+  keyRing: KeyRing,
+  releaser: Signer,
+  rawInput: ReleaseInput | Record<string, unknown>,
+): Promise<ReleaseResult> {
   const parsed = releaseSchema.safeParse(rawInput);
   // Returned, not thrown: a form problem comes back in the same Refusal shape as a refused
   // signature below, the one shape the release form (and its callers' tests) handle.
@@ -96,13 +101,19 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
     // an import in flight first (that import read the materials before this one existed, and would
     // otherwise leave its events quarantined for a known GTIN), and before the site lock, which an
     // import writing items at this site waits for (ADR 014).
-    const named = await tx.select({ expanded: changeRequests.expandedChanges }).from(changeRequests).where(inArray(changeRequests.number, input.changeRequests));
-    if (named.some((r) => (r.expanded as ExpandedChange[]).some((c) => (c.kind === "new_material" || c.kind === "attributes") && c.gtin))) await lockEpcisImports(tx);
+    const named = await tx
+      .select({ expanded: changeRequests.expandedChanges })
+      .from(changeRequests)
+      .where(inArray(changeRequests.number, input.changeRequests));
+    if (named.some((r) => (r.expanded as ExpandedChange[]).some((c) => (c.kind === "new_material" || c.kind === "attributes") && c.gtin)))
+      await lockEpcisImports(tx);
     // Master data is global and a request's base reads it (ADR 006), while the site lock below holds
     // one site: a release that changes master data runs alone across sites, the others share the
     // lock, so no release judges staleness on master data a concurrent release is changing.
     const changesMasterData = named.some((r) => (r.expanded as ExpandedChange[]).some((c) => c.kind === "new_material" || c.kind === "attributes"));
-    await tx.execute(changesMasterData ? sql`select pg_advisory_xact_lock(${MASTER_DATA_LOCK})` : sql`select pg_advisory_xact_lock_shared(${MASTER_DATA_LOCK})`);
+    await tx.execute(
+      changesMasterData ? sql`select pg_advisory_xact_lock(${MASTER_DATA_LOCK})` : sql`select pg_advisory_xact_lock_shared(${MASTER_DATA_LOCK})`,
+    );
 
     // Lock the site first: releases at one site run one after another, and each sees the rules the
     // previous one left (so a request the previous release made stale is refused, not applied).
@@ -126,21 +137,39 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
       .for("update");
     const requests = rows as LockedRequest[];
     const unknown = input.changeRequests.filter((n) => !requests.some((r) => r.number === n));
-    if (unknown.length) throw new DomainError("not_found", `change request ${unknown.join(", ")} does not exist`, { changeRequests: unknown.map((n) => `${n} does not exist`) });
+    if (unknown.length)
+      throw new DomainError("not_found", `change request ${unknown.join(", ")} does not exist`, { changeRequests: unknown.map((n) => `${n} does not exist`) });
 
     const fields: Record<string, string[]> = {};
     const problem = (number: string, message: string) => (fields.changeRequests ??= []).push(`${number}: ${message}`);
     const bases = await tx
       .select({ changeRequestId: changeRequestBases.changeRequestId, siteId: changeRequestBases.siteId })
       .from(changeRequestBases)
-      .where(inArray(changeRequestBases.changeRequestId, requests.map((r) => r.id)));
+      .where(
+        inArray(
+          changeRequestBases.changeRequestId,
+          requests.map((r) => r.id),
+        ),
+      );
     const releasedRows = await tx
       .select({ changeRequestId: changeRequestSiteReleases.changeRequestId, siteId: changeRequestSiteReleases.siteId })
       .from(changeRequestSiteReleases)
-      .where(inArray(changeRequestSiteReleases.changeRequestId, requests.map((r) => r.id)));
+      .where(
+        inArray(
+          changeRequestSiteReleases.changeRequestId,
+          requests.map((r) => r.id),
+        ),
+      );
     // What each request read at this site, read again now (after the site lock): a request is stale
     // only when something it read moved (ADR 006, per-request base).
-    const [world, current, states] = await Promise.all([loadBaseWorld(tx), siteBases(tx), readStates(tx, requests.map((r) => r.id))]);
+    const [world, current, states] = await Promise.all([
+      loadBaseWorld(tx),
+      siteBases(tx),
+      readStates(
+        tx,
+        requests.map((r) => r.id),
+      ),
+    ]);
     const stateOf = new Map(states.map((st) => [st.id, st]));
     const stale = new Map(states.map((st) => [st.id, staleIn(st, world, current)]));
 
@@ -150,13 +179,21 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
       // Separation of duties, no exemption: whoever wrote a change never releases it.
       if (cr.authorId === releaser.id) throw new DomainError("forbidden", `${cr.number}: the author of a change request never releases it.`);
       // …nor does one of its reviewers: author, signers and release manager are distinct people.
-      const [signed] = await tx.select({ id: signatures.id }).from(signatures).where(and(eq(signatures.changeRequestId, cr.id), eq(signatures.signerId, releaser.id), isNull(signatures.voidedAt))).limit(1);
+      const [signed] = await tx
+        .select({ id: signatures.id })
+        .from(signatures)
+        .where(and(eq(signatures.changeRequestId, cr.id), eq(signatures.signerId, releaser.id), isNull(signatures.voidedAt)))
+        .limit(1);
       if (signed) throw new DomainError("forbidden", `${cr.number}: you signed it as a reviewer; another release manager releases it.`);
       const base = bases.find((b) => b.changeRequestId === cr.id && b.siteId === site.id);
       if (!base) problem(cr.number, `it changes nothing at ${site.code}`);
       else {
         const here = (stale.get(cr.id) ?? []).filter((s) => s.site === site.code);
-        if (here.length) throw new DomainError("conflict", `${cr.number} is stale at ${site.code}: ${here[0]!.moved.join("; ")} changed since it was approved. Rebase it first.`);
+        if (here.length)
+          throw new DomainError(
+            "conflict",
+            `${cr.number} is stale at ${site.code}: ${here[0]!.moved.join("; ")} changed since it was approved. Rebase it first.`,
+          );
       }
       if (releasedRows.some((r) => r.changeRequestId === cr.id && r.siteId === site.id)) problem(cr.number, `already released at ${site.code}`);
       if (cr.content.revalidationRequired) {
@@ -170,22 +207,32 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
     // Released together, requests are checked against each other: one that changes what another
     // read (its base, or what its signed analysis read) is refused — the other's reviewers signed a
     // world without that change. Release them one at a time; the second is then stale and rebased.
-    const crossed = batchConflicts(world, current, site.code, requests.map((cr) => ({ number: cr.number, state: stateOf.get(cr.id)! })));
+    const crossed = batchConflicts(
+      world,
+      current,
+      site.code,
+      requests.map((cr) => ({ number: cr.number, state: stateOf.get(cr.id)! })),
+    );
     if (crossed.length) throw new DomainError("invalid", "These change requests cannot be released together", { changeRequests: crossed });
 
     const firstRelease = new Set(requests.filter((cr) => !releasedRows.some((r) => r.changeRequestId === cr.id)).map((cr) => cr.id));
-    await applyMasterDataChanges(tx, requests.filter((cr) => firstRelease.has(cr.id)), releaser.username);
+    await applyMasterDataChanges(
+      tx,
+      requests.filter((cr) => firstRelease.has(cr.id)),
+      releaser.username,
+    );
     await applyAlternates(tx, site.id, site.code, requests);
 
-    const materialIds = new Map(
-      (await tx.select({ id: materials.id, partNumber: materials.partNumber }).from(materials)).map((m) => [m.partNumber, m.id]),
-    );
+    const materialIds = new Map((await tx.select({ id: materials.id, partNumber: materials.partNumber }).from(materials)).map((m) => [m.partNumber, m.id]));
     const changes: RuleChange[] = [];
     const seen = new Map<string, string>();
     for (const cr of requests) {
       for (const c of cr.expanded) {
         if (c.kind !== "tracking" || c.site !== site.code) continue;
-        if (seen.has(c.partNumber)) throw new DomainError("invalid", "Two change requests change one material", { changeRequests: [`${seen.get(c.partNumber)} and ${cr.number} both change ${c.partNumber} at ${site.code}`] });
+        if (seen.has(c.partNumber))
+          throw new DomainError("invalid", "Two change requests change one material", {
+            changeRequests: [`${seen.get(c.partNumber)} and ${cr.number} both change ${c.partNumber} at ${site.code}`],
+          });
         seen.set(c.partNumber, cr.number);
         changes.push({ materialId: materialIds.get(c.partNumber)!, ...c.rule });
       }
@@ -207,7 +254,14 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
     );
     const [signature] = await tx
       .insert(releaseSignatures)
-      .values({ ruleSetVersionId: version.id, signerId: releaser.id, printedName: releaser.displayName, meaning: RELEASE_MEANING, signedAt: sql`date_trunc('milliseconds', clock_timestamp())`, digest: version.digest })
+      .values({
+        ruleSetVersionId: version.id,
+        signerId: releaser.id,
+        printedName: releaser.displayName,
+        meaning: RELEASE_MEANING,
+        signedAt: sql`date_trunc('milliseconds', clock_timestamp())`,
+        digest: version.digest,
+      })
       .returning({ id: releaseSignatures.id, signedAt: releaseSignatures.signedAt });
     if (waived) await tx.insert(releaseWaivers).values({ releaseSignatureId: signature!.id, reason: waived.reason, disagreements: waived.disagreements });
     await tx.update(sessions).set({ lastSignatureAt: sql`now()` }).where(eq(sessions.idHash, releaser.sessionIdHash));
@@ -279,7 +333,8 @@ async function requireWaiverForDisagreements(
   const overrides = new Map<string, { partNumber: string; site: string; trackingMode: TrackingMode }>();
   for (const cr of requests) {
     for (const c of cr.expanded) {
-      if (c.kind === "tracking" && c.site === siteCode) overrides.set(`${c.partNumber}@${siteCode}`, { partNumber: c.partNumber, site: siteCode, trackingMode: c.rule.trackingMode });
+      if (c.kind === "tracking" && c.site === siteCode)
+        overrides.set(`${c.partNumber}@${siteCode}`, { partNumber: c.partNumber, site: siteCode, trackingMode: c.rule.trackingMode });
     }
   }
   const left = disagreementsAt(reconcile(await loadReconciliationInput(tx, { ruleOverrides: overrides })), siteCode);
@@ -307,7 +362,15 @@ async function applyMasterDataChanges(tx: Tx, requests: readonly LockedRequest[]
       if (c.kind === "new_material") {
         const [exists] = await tx.select({ id: materials.id }).from(materials).where(eq(materials.partNumber, c.partNumber));
         if (exists) throw new DomainError("conflict", `${cr.number}: material ${c.partNumber} exists already (created meanwhile); rebase the change request.`);
-        const after = { partNumber: c.partNumber, gtin: c.gtin, description: c.description, unitOfMeasure: c.unitOfMeasure, riskClass: c.riskClass, regulatoryFlags: c.regulatoryFlags, family: c.family };
+        const after = {
+          partNumber: c.partNumber,
+          gtin: c.gtin,
+          description: c.description,
+          unitOfMeasure: c.unitOfMeasure,
+          riskClass: c.riskClass,
+          regulatoryFlags: c.regulatoryFlags,
+          family: c.family,
+        };
         await tx.insert(materials).values({ ...after, familyId: families.get(c.family)!, createdAt: sql`now()` });
         await appendAudit(tx, { actor, action: "material.create", entityType: "material", entityId: c.partNumber, after, reason: `released by ${cr.number}` });
         // EPCIS events waiting for this GTIN enter the genealogy with the material (ADR 014).
@@ -324,7 +387,15 @@ async function applyMasterDataChanges(tx: Tx, requests: readonly LockedRequest[]
           ...(c.family ? { familyId: families.get(c.family)! } : {}),
         };
         await tx.update(materials).set(set).where(eq(materials.partNumber, c.partNumber));
-        await appendAudit(tx, { actor, action: "material.update", entityType: "material", entityId: c.partNumber, before, after: set, reason: `released by ${cr.number}` });
+        await appendAudit(tx, {
+          actor,
+          action: "material.update",
+          entityType: "material",
+          entityId: c.partNumber,
+          before,
+          after: set,
+          reason: `released by ${cr.number}`,
+        });
         if (c.gtin) await releaseQuarantine(tx, c.gtin, actor);
       }
     }
@@ -339,7 +410,13 @@ async function applyAlternates(tx: Tx, siteId: number, siteCode: string, request
       const [line] = await tx
         .select({ id: bomLines.id })
         .from(bomLines)
-        .where(and(eq(bomLines.siteId, siteId), eq(bomLines.parentMaterialId, byPart.get(c.partNumber)!), eq(bomLines.componentMaterialId, byPart.get(c.component)!)));
+        .where(
+          and(
+            eq(bomLines.siteId, siteId),
+            eq(bomLines.parentMaterialId, byPart.get(c.partNumber)!),
+            eq(bomLines.componentMaterialId, byPart.get(c.component)!),
+          ),
+        );
       if (!line) throw new DomainError("conflict", `${cr.number}: the BOM line ${c.partNumber} / ${c.component} at ${siteCode} no longer exists; rebase it.`);
       const before = await tx.select({ materialId: bomLineAlternates.materialId }).from(bomLineAlternates).where(eq(bomLineAlternates.bomLineId, line.id));
       await tx.delete(bomLineAlternates).where(eq(bomLineAlternates.bomLineId, line.id));

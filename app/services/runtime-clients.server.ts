@@ -11,13 +11,20 @@ import type { RefusalReport, StatusReport } from "../schemas/status-report";
 export const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
 export const createRuntimeClientSchema = z.object({
-  name: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/, "2–64 characters: letters, digits, dot, dash, underscore"),
+  name: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/, "2–64 characters: letters, digits, dot, dash, underscore"),
   sites: z.array(z.string().trim().toUpperCase().min(1)).min(1, "Give at least one site"),
   reason: z.string().trim().min(3, "Give a reason").max(500),
 });
 
 /** Creates a runtime client; returns its bearer token, which is shown once and stored only as a hash. */
-export async function createRuntimeClient(db: Db, actor: string, input: z.input<typeof createRuntimeClientSchema>): Promise<{ name: string; token: string; sites: string[] }> {
+export async function createRuntimeClient(
+  db: Db,
+  actor: string,
+  input: z.input<typeof createRuntimeClientSchema>,
+): Promise<{ name: string; token: string; sites: string[] }> {
   const parsed = createRuntimeClientSchema.safeParse(input);
   if (!parsed.success) throw new DomainError("invalid", "The runtime client has problems", fieldErrorsFromIssues(parsed.error.issues));
   const data = parsed.data;
@@ -28,11 +35,21 @@ export async function createRuntimeClient(db: Db, actor: string, input: z.input<
     if (unknown.length) throw new DomainError("invalid", "Unknown site", { sites: unknown.map((c) => `site ${c} does not exist`) });
     const [existing] = await tx.select({ id: runtimeClients.id }).from(runtimeClients).where(eq(runtimeClients.name, data.name));
     if (existing) throw new DomainError("conflict", "Name taken", { name: ["A runtime client has this name (names are never reused)"] });
-    const [client] = await tx.insert(runtimeClients).values({ name: data.name, tokenHash: hashToken(token), createdAt: sql`now()` }).returning({ id: runtimeClients.id });
+    const [client] = await tx
+      .insert(runtimeClients)
+      .values({ name: data.name, tokenHash: hashToken(token), createdAt: sql`now()` })
+      .returning({ id: runtimeClients.id });
     await tx.insert(runtimeClientSites).values(siteRows.map((s) => ({ runtimeClientId: client!.id, siteId: s.id })));
     const codes = siteRows.map((s) => s.code).sort();
     await tx.execute(sql`select pg_notify('c981_runtime_clients', ${data.name})`);
-    await appendAudit(tx, { actor, action: "runtime_client.create", entityType: "runtime_client", entityId: data.name, after: { name: data.name, sites: codes }, reason: data.reason });
+    await appendAudit(tx, {
+      actor,
+      action: "runtime_client.create",
+      entityType: "runtime_client",
+      entityId: data.name,
+      after: { name: data.name, sites: codes },
+      reason: data.reason,
+    });
     return { name: data.name, token, sites: codes };
   });
 }
@@ -93,9 +110,12 @@ export async function recordStatus(db: Db, client: AuthenticatedClient, site: { 
       .select({ digest: ruleSetVersions.digest })
       .from(ruleSetVersions)
       .where(and(eq(ruleSetVersions.siteId, site.id), eq(ruleSetVersions.version, report.version)));
-    if (!stored) throw new DomainError("missing_reference", `Site ${site.code} has no version ${report.version}.`, { version: [`not a version of site ${site.code}`] });
+    if (!stored)
+      throw new DomainError("missing_reference", `Site ${site.code} has no version ${report.version}.`, { version: [`not a version of site ${site.code}`] });
     if (report.digest !== `sha256:${stored.digest}`) {
-      throw new DomainError("unprocessable", `The digest is not that of version ${report.version} of site ${site.code}.`, { digest: [`not the digest of version ${report.version}`] });
+      throw new DomainError("unprocessable", `The digest is not that of version ${report.version} of site ${site.code}.`, {
+        digest: [`not the digest of version ${report.version}`],
+      });
     }
     const values = {
       runtimeClientId: client.id,
@@ -107,10 +127,19 @@ export async function recordStatus(db: Db, client: AuthenticatedClient, site: { 
       error: report.error ?? null,
       reportedAt: sql`now()`,
     };
-    await tx.insert(runtimeClientStatus).values(values).onConflictDoUpdate({ target: [runtimeClientStatus.runtimeClientId, runtimeClientStatus.siteId], set: { ...values } });
+    await tx
+      .insert(runtimeClientStatus)
+      .values(values)
+      .onConflictDoUpdate({ target: [runtimeClientStatus.runtimeClientId, runtimeClientStatus.siteId], set: { ...values } });
     await tx.update(runtimeClients).set({ lastSeenAt: sql`now()` }).where(eq(runtimeClients.id, client.id));
     const { kind: _kind, ...after } = report;
-    await appendAudit(tx, { actor: `runtime:${client.name}`, action: "runtime_client.status", entityType: "runtime_client", entityId: client.name, after: { site: site.code, ...after } });
+    await appendAudit(tx, {
+      actor: `runtime:${client.name}`,
+      action: "runtime_client.status",
+      entityType: "runtime_client",
+      entityId: client.name,
+      after: { site: site.code, ...after },
+    });
   });
 }
 
@@ -129,6 +158,12 @@ async function recordRefusal(db: Db, client: AuthenticatedClient, site: { id: nu
     });
     await tx.update(runtimeClients).set({ lastSeenAt: sql`now()` }).where(eq(runtimeClients.id, client.id));
     const { kind: _kind, ...after } = report;
-    await appendAudit(tx, { actor: `runtime:${client.name}`, action: "runtime_client.refusal", entityType: "runtime_client", entityId: client.name, after: { site: site.code, ...after } });
+    await appendAudit(tx, {
+      actor: `runtime:${client.name}`,
+      action: "runtime_client.refusal",
+      entityType: "runtime_client",
+      entityId: client.name,
+      after: { site: site.code, ...after },
+    });
   });
 }

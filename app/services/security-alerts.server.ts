@@ -31,7 +31,10 @@ export async function raiseAlert(tx: Tx, alert: { kind: AlertKind; username: str
   });
 }
 
-const acknowledgeSchema = z.object({ id: z.coerce.number().int().positive(), note: z.string().trim().min(3, "Say what was found or done (at least 3 characters)").max(500) });
+const acknowledgeSchema = z.object({
+  id: z.coerce.number().int().positive(),
+  note: z.string().trim().min(3, "Say what was found or done (at least 3 characters)").max(500),
+});
 
 export async function acknowledgeAlert(db: Db, actor: string, input: { id: number | string; note: string }): Promise<void> {
   const parsed = acknowledgeSchema.safeParse(input);

@@ -88,13 +88,24 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
         after: { ip: attempt.ip, retryAfterSeconds, nameSha256 },
         reason: `${failures.n} failed sign-ins within ${FAILED_SIGN_IN_WINDOW_MINUTES} minutes from this address`,
       });
-      if (known) await raiseAlert(tx, { kind: "sign_in_failures", username, detail: { ip: attempt.ip, failures: failures.n, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES } });
+      if (known)
+        await raiseAlert(tx, {
+          kind: "sign_in_failures",
+          username,
+          detail: { ip: attempt.ip, failures: failures.n, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES },
+        });
       // Returned, not thrown: a throw would roll back the sign_in_refused audit row and the alert.
       return { ok: false as const, reason: "throttled" as const, retryAfterSeconds };
     }
 
     const [user] = await tx
-      .select({ id: users.id, passwordHash: users.passwordHash, active: users.active, mustChange: users.passwordMustChange, changedAt: users.passwordChangedAt })
+      .select({
+        id: users.id,
+        passwordHash: users.passwordHash,
+        active: users.active,
+        mustChange: users.passwordMustChange,
+        changedAt: users.passwordChangedAt,
+      })
       .from(users)
       .where(eq(users.username, username));
     const passwordOk = await verifyPassword(attempt.password, user?.passwordHash ?? dummy);
@@ -118,7 +129,11 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
       // Reaching the lockout threshold alerts the administrators (21 CFR 11.300(d)), for accounts
       // that exist: unknown names are probes of no one's account, audited and throttled alike.
       if (known && failures.n + 1 >= MAX_FAILED_SIGN_INS) {
-        await raiseAlert(tx, { kind: "sign_in_failures", username, detail: { ip: attempt.ip, failures: failures.n + 1, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES } });
+        await raiseAlert(tx, {
+          kind: "sign_in_failures",
+          username,
+          detail: { ip: attempt.ip, failures: failures.n + 1, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES },
+        });
       } else if (known) {
         // Lock the pair, alert on the account: failures from many addresses reach the threshold
         // for the account though no pair does (a spread guess). Counted under a second lock per
@@ -132,7 +147,11 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
             and recorded_at > coalesce((select max(recorded_at) from audit_trail
               where entity_type = 'user' and entity_id = ${username} and action = 'session.sign_in'), '-infinity')`);
         if (account && account.n >= MAX_FAILED_SIGN_INS) {
-          await raiseAlert(tx, { kind: "sign_in_failures", username, detail: { scope: "account", ip: attempt.ip, failures: account.n, addresses: account.addresses, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES } });
+          await raiseAlert(tx, {
+            kind: "sign_in_failures",
+            username,
+            detail: { scope: "account", ip: attempt.ip, failures: account.n, addresses: account.addresses, windowMinutes: FAILED_SIGN_IN_WINDOW_MINUTES },
+          });
         }
       }
       // Returned, not thrown: a throw would roll back the sign_in_failed audit row, which is also
@@ -235,6 +254,10 @@ export async function resolveSession(
     .update(sessions)
     .set({ lastSeenAt: sql`now()` })
     .where(and(eq(sessions.idHash, idHash), gt(sql`now() - ${sessions.lastSeenAt}`, sql`interval '1 minute'`)));
-  const passwordChange = passwordChangeDue({ mustChange: row.password_must_change, changedAt: new Date(row.password_changed_at) }, new Date(), passwordMaxAgeDays);
+  const passwordChange = passwordChangeDue(
+    { mustChange: row.password_must_change, changedAt: new Date(row.password_changed_at) },
+    new Date(),
+    passwordMaxAgeDays,
+  );
   return { user: { id: row.user_id, username: row.username, displayName: row.display_name, passwordChange } };
 }

@@ -20,10 +20,7 @@ export async function getSignedIn(request: Request): Promise<SignedIn | null> {
   const env = readEnv();
   const session = await resolveSession(db, sessionId, env.C981_SESSION_IDLE_MINUTES, env.C981_PASSWORD_MAX_AGE_DAYS);
   if (!("user" in session)) return null;
-  const grants = await db
-    .select({ role: userRoles.role, siteId: userRoles.siteId })
-    .from(userRoles)
-    .where(eq(userRoles.userId, session.user.id));
+  const grants = await db.select({ role: userRoles.role, siteId: userRoles.siteId }).from(userRoles).where(eq(userRoles.userId, session.user.id));
   const scope = siteScope(grants);
   const allSites = await db.select({ id: sites.id, code: sites.code }).from(sites).orderBy(sites.code);
   return {
@@ -52,7 +49,10 @@ export async function requireUser(request: Request): Promise<SignedIn> {
 export async function requirePermission(request: Request, action: Action, subject: SubjectType): Promise<SignedIn> {
   const signedIn = await requireUser(request);
   if (!signedIn.ability.can(action, subject)) {
-    const why = signedIn.user.passwordChange && defineAbilityFor(signedIn.grants).can(action, subject) ? " Change your password first (Change password, at the top of the page): until then you can browse but not act." : "";
+    const why =
+      signedIn.user.passwordChange && defineAbilityFor(signedIn.grants).can(action, subject)
+        ? " Change your password first (Change password, at the top of the page): until then you can browse but not act."
+        : "";
     throw new Response(`You do not have permission to do this.${why}`, { status: 403, statusText: "Forbidden" });
   }
   return signedIn;

@@ -2,14 +2,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { pendingRoleGrants, sessions, sites, userRoles, users } from "../../db/schema";
 import type { Role } from "../../policies/ability";
-import {
-  createUserSchema,
-  deactivateUserSchema,
-  grantRoleSchema,
-  revokeRoleSchema,
-  type CreateUserInput,
-  type GrantInput,
-} from "../schemas/users";
+import { createUserSchema, deactivateUserSchema, grantRoleSchema, revokeRoleSchema, type CreateUserInput, type GrantInput } from "../schemas/users";
 import type { Db, Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { fieldErrorsFromIssues } from "../utils/field-errors";
@@ -70,7 +63,12 @@ export interface PendingGrantView {
 }
 
 /** Creates a user with roles. User names are never reused, also not those of deactivated users. */
-export async function createUser(db: Db, actor: Actor, input: CreateUserInput, provisioning: Provisioning): Promise<UserView & { pendingGrants: PendingGrantView[] }> {
+export async function createUser(
+  db: Db,
+  actor: Actor,
+  input: CreateUserInput,
+  provisioning: Provisioning,
+): Promise<UserView & { pendingGrants: PendingGrantView[] }> {
   const data = parse(createUserSchema, input);
   const problems = serverPasswordProblems(data.password, data.username);
   if (problems.length) throw new DomainError("invalid", "The password does not meet the policy", { password: problems });
@@ -193,16 +191,26 @@ export async function grantRole(db: Db, actor: Actor, input: z.input<typeof gran
     const [held] = await tx
       .select({ id: userRoles.id })
       .from(userRoles)
-      .where(and(eq(userRoles.userId, user.id), eq(userRoles.role, data.grant.role), siteId === null ? isNull(userRoles.siteId) : eq(userRoles.siteId, siteId)));
+      .where(
+        and(eq(userRoles.userId, user.id), eq(userRoles.role, data.grant.role), siteId === null ? isNull(userRoles.siteId) : eq(userRoles.siteId, siteId)),
+      );
     if (held) throw new DomainError("conflict", "The user already holds this role", { "grant.role": ["Already granted"] });
     const inserted = await tx
       .insert(pendingRoleGrants)
       .values({ userId: user.id, role: data.grant.role, siteId, requestedBy: actor, requestedAt: sql`now()`, reason: data.reason })
       .onConflictDoNothing()
       .returning({ id: pendingRoleGrants.id });
-    if (inserted.length === 0) throw new DomainError("conflict", "This grant already waits for a second administrator", { "grant.role": ["Already waiting for confirmation"] });
+    if (inserted.length === 0)
+      throw new DomainError("conflict", "This grant already waits for a second administrator", { "grant.role": ["Already waiting for confirmation"] });
     const pending = { id: inserted[0]!.id, role: data.grant.role, site: data.grant.site, requestedBy: actor };
-    await appendAudit(tx, { actor, action: "user.grant_role_requested", entityType: "user", entityId: data.username, after: { pendingGrant: pending }, reason: data.reason });
+    await appendAudit(tx, {
+      actor,
+      action: "user.grant_role_requested",
+      entityType: "user",
+      entityId: data.username,
+      after: { pendingGrant: pending },
+      reason: data.reason,
+    });
     return pending;
   });
 }
@@ -217,7 +225,16 @@ export async function decideGrant(db: Db, actor: Actor, input: { id: number; dec
   const reason = parse(z.object({ reason: z.string().trim().min(3, "Give a reason (at least 3 characters)").max(500) }), { reason: input.reason }).reason;
   return db.transaction(async (tx) => {
     const [request] = await tx
-      .select({ id: pendingRoleGrants.id, userId: pendingRoleGrants.userId, role: pendingRoleGrants.role, siteId: pendingRoleGrants.siteId, requestedBy: pendingRoleGrants.requestedBy, username: users.username, active: users.active, site: sites.code })
+      .select({
+        id: pendingRoleGrants.id,
+        userId: pendingRoleGrants.userId,
+        role: pendingRoleGrants.role,
+        siteId: pendingRoleGrants.siteId,
+        requestedBy: pendingRoleGrants.requestedBy,
+        username: users.username,
+        active: users.active,
+        site: sites.code,
+      })
       .from(pendingRoleGrants)
       .innerJoin(users, eq(users.id, pendingRoleGrants.userId))
       .leftJoin(sites, eq(sites.id, pendingRoleGrants.siteId))
@@ -227,7 +244,10 @@ export async function decideGrant(db: Db, actor: Actor, input: { id: number; dec
     // The second person of a two-person control must be that person: a decider whose password
     // someone else set (or that has aged out) is refused here too, not only by the portal's
     // ability (policies/ability.ts, ADR 020) — the service is the last gate before user_roles.
-    const [decider] = await tx.select({ mustChange: users.passwordMustChange, changedAt: users.passwordChangedAt }).from(users).where(eq(users.username, actor));
+    const [decider] = await tx
+      .select({ mustChange: users.passwordMustChange, changedAt: users.passwordChangedAt })
+      .from(users)
+      .where(eq(users.username, actor));
     if (decider && passwordChangeDue({ mustChange: decider.mustChange, changedAt: decider.changedAt }, new Date(), readEnv().C981_PASSWORD_MAX_AGE_DAYS)) {
       const message = "Change your own password before deciding a grant: it was set by someone else or is past its maximum age.";
       throw new DomainError("forbidden", message, { form: [message] });

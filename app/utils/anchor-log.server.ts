@@ -61,7 +61,7 @@ export async function appendRolledBack(keysDir: string, entries: readonly Anchor
 export type AnchorLogRead =
   | { state: "absent" }
   | { state: "unreadable"; error: string }
-  | { state: "read"; entries: AnchorLogEntry[]; problems: string[]; /** Ids whose transaction rolled back (marked by the guard). */ rolledBack: number[] };
+  | { state: "read"; entries: AnchorLogEntry[]; problems: string[] /** Ids whose transaction rolled back (marked by the guard). */; rolledBack: number[] };
 
 /**
  * The log's entries. Absent: this instance has signed nothing since the log exists. A line that
@@ -98,7 +98,8 @@ export async function readAnchorLog(keysDir: string): Promise<AnchorLogRead> {
         rolledBack.add(e.rolledBack!);
         return;
       }
-      if (!Number.isSafeInteger(e.id) || !Number.isSafeInteger(e.seq) || typeof e.hash !== "string" || typeof e.jws !== "string") throw new Error("not an entry");
+      if (!Number.isSafeInteger(e.id) || !Number.isSafeInteger(e.seq) || typeof e.hash !== "string" || typeof e.jws !== "string")
+        throw new Error("not an entry");
       entries.push(e);
     } catch {
       problems.push(`anchor log line ${i + 1} is not an anchor entry (the file was edited)`);

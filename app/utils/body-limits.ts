@@ -40,7 +40,12 @@ export function pageOf(addressPath: string): string {
   } catch {
     // A malformed escape: matched as written (it matches no upload page).
   }
-  return decoded.toLowerCase().replace(/\.data$/, "").replace(/\/+$/, "") || "/";
+  return (
+    decoded
+      .toLowerCase()
+      .replace(/\.data$/, "")
+      .replace(/\/+$/, "") || "/"
+  );
 }
 
 /**

@@ -47,10 +47,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function connect(
-  url: string,
-  options: { max?: number; embedded?: EmbeddedServer; ownerUrl?: string; ownerIsFallback?: boolean } = {},
-): Database {
+export function connect(url: string, options: { max?: number; embedded?: EmbeddedServer; ownerUrl?: string; ownerIsFallback?: boolean } = {}): Database {
   const client = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},

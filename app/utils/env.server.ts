@@ -23,11 +23,26 @@ const envSchema = z.object({
   /** Express "trust proxy" setting when C-981 runs behind a reverse proxy (e.g. `loopback` or `1`). */
   C981_TRUST_PROXY: z.string().optional(),
   /** Largest form post a page takes, in bytes, refused with 413 before it is read (uploads: their own limits). */
-  C981_FORM_MAX_BYTES: z.coerce.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  C981_FORM_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16 * 1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
   /** A session ends after this many minutes without a request (21 CFR 11.300, automatic logoff). */
-  C981_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  C981_SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
   /** …and after this many hours in any case. */
-  C981_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
+  C981_SESSION_MAX_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 7)
+    .default(12),
   /**
    * A password older than this many days must be changed before its owner signs (21 CFR
    * 11.300(b)); 0: passwords do not age (NIST SP 800-63B advises against periodic changes). ADR 020.
@@ -42,7 +57,11 @@ const envSchema = z.object({
    */
   C981_CACHE_CHECK_SECONDS: z.coerce.number().min(0.2).max(60).default(5),
   /** While the database cannot be reached, cached answers are served for at most this long (stale-if-error), then 503. */
-  C981_STALE_IF_ERROR_SECONDS: z.coerce.number().min(0).max(24 * 3600).default(300),
+  C981_STALE_IF_ERROR_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 3600)
+    .default(300),
   /** Status reports one runtime client may send per minute (all instances together); beyond: 429 (ADR 008). */
   C981_STATUS_REPORTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
   /**

@@ -48,10 +48,12 @@ export function displayName(name: string): string {
 
 /** `grants[0].role` → ["grants", "0", "role"]; throws FormShapeError for a name it refuses. */
 export function fieldPath(name: string): string[] {
-  if (name.length > FORM_FIELD_LIMITS.nameLength) throw new FormShapeError(name, `The field name "${displayName(name)}" is longer than ${FORM_FIELD_LIMITS.nameLength} characters.`);
+  if (name.length > FORM_FIELD_LIMITS.nameLength)
+    throw new FormShapeError(name, `The field name "${displayName(name)}" is longer than ${FORM_FIELD_LIMITS.nameLength} characters.`);
   const path = name.split(/[.[\]]+/).filter(Boolean);
   if (path.length === 0) throw new FormShapeError(name, `The field name "${displayName(name)}" is empty.`);
-  if (path.length > FORM_FIELD_LIMITS.depth) throw new FormShapeError(name, `The field name "${displayName(name)}" is nested deeper than ${FORM_FIELD_LIMITS.depth} levels.`);
+  if (path.length > FORM_FIELD_LIMITS.depth)
+    throw new FormShapeError(name, `The field name "${displayName(name)}" is nested deeper than ${FORM_FIELD_LIMITS.depth} levels.`);
   for (const segment of path) {
     if (FORBIDDEN_SEGMENTS.has(segment)) throw new FormShapeError(name, `The field name "${displayName(name)}" is not allowed.`);
     if (isIndex(segment) && (segment.length > 4 || Number(segment) > FORM_FIELD_LIMITS.index)) {
@@ -76,7 +78,8 @@ export function formToObject(entries: Iterable<[string, FormDataEntryValue]>): R
     let container: FormNode | unknown[] = out;
     for (let i = 0; i < path.length; i++) {
       const key = path[i]!;
-      if (Array.isArray(container) !== isIndex(key)) throw new FormShapeError(name, `The field name "${displayName(name)}" contradicts another field of the form.`);
+      if (Array.isArray(container) !== isIndex(key))
+        throw new FormShapeError(name, `The field name "${displayName(name)}" contradicts another field of the form.`);
       const slots = container as unknown as FormNode;
       const present = Object.hasOwn(slots, key) ? slots[key] : undefined;
       if (i === path.length - 1) {

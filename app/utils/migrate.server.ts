@@ -26,10 +26,14 @@ export interface OwnerSession {
  * run) wait for each other instead of colliding. Migrations and seeding run under the owner
  * credential; the portal's pool never does (ADR 018).
  */
-export async function withPrepareLock<T>(database: MigratableDatabase, log: ((line: string) => void) | undefined, work: (session: OwnerSession) => Promise<T>): Promise<T> {
+export async function withPrepareLock<T>(
+  database: MigratableDatabase,
+  log: ((line: string) => void) | undefined,
+  work: (session: OwnerSession) => Promise<T>,
+): Promise<T> {
   if (database.ownerIsFallback) {
     (log ?? ((line: string) => process.stderr.write(`${line}\n`)))(
-      "C-981: warning: C981_MIGRATE_URL is not set: migrating with DATABASE_URL, so the portal's own connection can change the schema and triggers that keep the audit promises (README \"Database roles\", ADR 018).",
+      'C-981: warning: C981_MIGRATE_URL is not set: migrating with DATABASE_URL, so the portal\'s own connection can change the schema and triggers that keep the audit promises (README "Database roles", ADR 018).',
     );
   }
   const client = postgres(database.ownerUrl ?? database.url, {
@@ -86,6 +90,8 @@ export function newestCommittedMigration(): number {
 
 /** The newest migration the database has applied (drizzle's `created_at`); 0 for none. */
 export async function newestAppliedMigration(db: DbOrTx): Promise<number> {
-  const [row] = (await db.execute(sql`select coalesce(max(created_at), 0)::bigint as applied from drizzle.__drizzle_migrations`)) as unknown as { applied: string }[];
+  const [row] = (await db.execute(sql`select coalesce(max(created_at), 0)::bigint as applied from drizzle.__drizzle_migrations`)) as unknown as {
+    applied: string;
+  }[];
   return Number(row?.applied ?? 0);
 }

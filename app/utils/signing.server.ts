@@ -125,7 +125,9 @@ export async function checkJws(jws: GeneralJWS, keys: readonly JWK[], typ: strin
     }
     try {
       const key = await importJWK({ ...jwk, alg: "EdDSA" }, "EdDSA");
-      const result = await flattenedVerify({ payload: jws.payload, protected: signature.protected, signature: signature.signature }, key, { algorithms: ["EdDSA"] });
+      const result = await flattenedVerify({ payload: jws.payload, protected: signature.protected, signature: signature.signature }, key, {
+        algorithms: ["EdDSA"],
+      });
       payload = result.payload;
       verifiedKids.push(header.kid!);
     } catch {

@@ -19,10 +19,7 @@ export const bomLines = pgTable(
     quantity: numeric({ precision: 18, scale: 6 }).notNull(),
     unit: text().notNull(),
   },
-  (t) => [
-    unique("bom_lines_parent_line").on(t.siteId, t.parentMaterialId, t.lineNo),
-    index("bom_lines_component").on(t.componentMaterialId),
-  ],
+  (t) => [unique("bom_lines_parent_line").on(t.siteId, t.parentMaterialId, t.lineNo), index("bom_lines_component").on(t.componentMaterialId)],
 );
 
 /** Approved substitutes for a BOM line, in order of preference. */

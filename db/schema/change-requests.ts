@@ -1,18 +1,5 @@
 import { sql } from "drizzle-orm";
-import {
-
-  check,
-  index,
-  integer,
-  jsonb,
-  pgEnum,
-  pgSequence,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  unique,
-} from "drizzle-orm/pg-core";
+import { check, index, integer, jsonb, pgEnum, pgSequence, pgTable, primaryKey, text, timestamp, unique } from "drizzle-orm/pg-core";
 import { CHANGE_REQUEST_STATUSES } from "../../app/domain/change-request-lifecycle";
 import { REVIEWER_ROLES } from "../../app/domain/roles";
 import { materials } from "./materials";
@@ -160,4 +147,3 @@ export const revalidationTasks = pgTable(
   },
   (t) => [unique("revalidation_tasks_position").on(t.changeRequestId, t.position)],
 );
-

@@ -23,15 +23,7 @@ export const traceItemKind = pgEnum("trace_item_kind", ["serial", "lot", "contai
 
 export const traceItemStatus = pgEnum("trace_item_status", ["wip", "stock", "consumed", "shipped", "scrapped"]);
 
-export const genealogyKind = pgEnum("genealogy_kind", [
-  "consume",
-  "split",
-  "merge",
-  "repack",
-  "rework",
-  "scrap",
-  "aggregate",
-]);
+export const genealogyKind = pgEnum("genealogy_kind", ["consume", "split", "merge", "repack", "rework", "scrap", "aggregate"]);
 
 /** Where a record came from: the demo/seed loader, an import file (digest + event id), or the runtime API. */
 export const provenanceKind = pgEnum("provenance_kind", ["seed", "import", "api"]);

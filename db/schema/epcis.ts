@@ -36,9 +36,7 @@ export const epcisEvents = pgTable(
     importedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     appliedAt: timestamp({ withTimezone: true, precision: 3 }),
   },
-  (t) => [
-    index("epcis_events_quarantine").using("gin", t.unknownGtins).where(sql`${t.status} = 'quarantined'`),
-  ],
+  (t) => [index("epcis_events_quarantine").using("gin", t.unknownGtins).where(sql`${t.status} = 'quarantined'`)],
 );
 
 /** One row per EPCIS document that changed something; a repeat of the same file adds none. */

@@ -1,15 +1,5 @@
 import { sql } from "drizzle-orm";
-import {
-  bigint,
-  check,
-  index,
-  integer,
-  numeric,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-} from "drizzle-orm/pg-core";
+import { bigint, check, index, integer, numeric, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { genealogyKind, provenanceKind, traceItemKind, traceItemStatus } from "./enums";
 import { materials } from "./materials";
 import { workOrders } from "./production";
@@ -43,13 +33,9 @@ export const traceItems = pgTable(
     ...provenance(),
   },
   (t) => [
-    uniqueIndex("trace_items_material_identifier")
-      .on(t.materialId, t.identifier)
-      .where(sql`${t.kind} <> 'container'`),
+    uniqueIndex("trace_items_material_identifier").on(t.materialId, t.identifier).where(sql`${t.kind} <> 'container'`),
     // An SSCC is unique worldwide, whatever it holds.
-    uniqueIndex("trace_items_container_identifier")
-      .on(t.identifier)
-      .where(sql`${t.kind} = 'container'`),
+    uniqueIndex("trace_items_container_identifier").on(t.identifier).where(sql`${t.kind} = 'container'`),
     index("trace_items_identifier").on(t.identifier),
     index("trace_items_material_status").on(t.materialId, t.status),
     check("trace_items_serial_is_one_unit", sql`${t.kind} <> 'serial' OR ${t.quantity} = 1`),
@@ -98,10 +84,7 @@ export const genealogyEdges = pgTable(
     index("genealogy_edges_output").on(t.outputItemId, t.inputItemId),
     index("genealogy_edges_work_order").on(t.workOrderId),
     check("genealogy_edges_quantity_positive", sql`${t.quantity} > 0`),
-    check(
-      "genealogy_edges_only_rework_is_a_loop",
-      sql`${t.inputItemId} <> ${t.outputItemId} OR ${t.kind} = 'rework'`,
-    ),
+    check("genealogy_edges_only_rework_is_a_loop", sql`${t.inputItemId} <> ${t.outputItemId} OR ${t.kind} = 'rework'`),
     check(
       "genealogy_edges_import_provenance",
       sql`${t.provenanceKind} <> 'import' OR (${t.provenanceFileDigest} IS NOT NULL AND ${t.provenanceEventId} IS NOT NULL)`,

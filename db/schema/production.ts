@@ -1,14 +1,5 @@
 import { sql } from "drizzle-orm";
-import {
-  check,
-  integer,
-  numeric,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  unique,
-} from "drizzle-orm/pg-core";
+import { check, integer, numeric, pgTable, primaryKey, text, timestamp, unique } from "drizzle-orm/pg-core";
 import { consumptionScan, workOrderStatus } from "./enums";
 import { identifierFormats, materials } from "./materials";
 import { sites } from "./sites";
@@ -31,12 +22,7 @@ export const workOrders = pgTable(
     openedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     closedAt: timestamp({ withTimezone: true, precision: 3 }),
   },
-  (t) => [
-    check(
-      "work_orders_closed_has_time",
-      sql`(${t.status} = 'closed') = (${t.closedAt} IS NOT NULL)`,
-    ),
-  ],
+  (t) => [check("work_orders_closed_has_time", sql`(${t.status} = 'closed') = (${t.closedAt} IS NOT NULL)`)],
 );
 
 /** A step of the routing that produces a material at a site. */

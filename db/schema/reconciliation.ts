@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
-import { externalSystem, } from "./enums";
+import { externalSystem } from "./enums";
 import { releaseSignatures } from "./releases";
 
 /**

@@ -1,16 +1,5 @@
 import { sql } from "drizzle-orm";
-import {
-  bigint,
-  boolean,
-  check,
-  customType,
-  index,
-  integer,
-  pgTable,
-  text,
-  timestamp,
-  unique,
-} from "drizzle-orm/pg-core";
+import { bigint, boolean, check, customType, index, integer, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
 import { consumptionScan, trackingMode } from "./enums";
 import { pgEnum } from "drizzle-orm/pg-core";
 
@@ -97,9 +86,6 @@ export const trackingRules = pgTable(
   (t) => [
     unique("tracking_rules_material_site_version").on(t.materialId, t.siteId, t.ruleSetVersionId),
     index("tracking_rules_site_material_from").on(t.siteId, t.materialId, t.effectiveFrom),
-    check(
-      "tracking_rules_interval_ordered",
-      sql`${t.effectiveTo} IS NULL OR ${t.effectiveTo} >= ${t.effectiveFrom}`,
-    ),
+    check("tracking_rules_interval_ordered", sql`${t.effectiveTo} IS NULL OR ${t.effectiveTo} >= ${t.effectiveFrom}`),
   ],
 );

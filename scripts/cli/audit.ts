@@ -7,7 +7,8 @@ import { cliActor, type Command } from "./command";
 export const auditCommands: Record<"audit:verify" | "audit:checkpoint" | "audit:anchors", Command> = {
   "audit:verify": {
     summary: "recompute the audit trail's hash chain and check it against the signed anchors (ADR 019); exit 2 when broken",
-    usage: "audit:verify [--anchors DIR]  (DIR: an anchor export kept elsewhere; its anchors and keys are checked too; this instance's anchor log in C981_SIGNING_KEYS_DIR always, when readable)",
+    usage:
+      "audit:verify [--anchors DIR]  (DIR: an anchor export kept elsewhere; its anchors and keys are checked too; this instance's anchor log in C981_SIGNING_KEYS_DIR always, when readable)",
     async run(database, args) {
       const { values } = parseArgs({ args, options: { anchors: { type: "string" } }, strict: true });
       const { verifyAnchoredChain } = await import("../../app/services/audit-anchors.server");
@@ -21,7 +22,12 @@ export const auditCommands: Record<"audit:verify" | "audit:checkpoint" | "audit:
       const log = await readAnchorLog(keysDir);
       if (log.state === "absent") console.log(`anchor log: none at ${anchorLogPath(keysDir)} (this instance has signed no anchor since it keeps one)`);
       else if (log.state === "unreadable") console.log(`anchor log not checked: ${log.error}`);
-      const result = await verifyAnchoredChain(database.db, { keys, extraAnchors: external?.anchors, anchorLog: log.state === "read" ? log.entries : undefined, rolledBackAnchors: log.state === "read" ? log.rolledBack : undefined });
+      const result = await verifyAnchoredChain(database.db, {
+        keys,
+        extraAnchors: external?.anchors,
+        anchorLog: log.state === "read" ? log.entries : undefined,
+        rolledBackAnchors: log.state === "read" ? log.rolledBack : undefined,
+      });
       const chain = result.chain;
       const logProblems = log.state === "read" ? log.problems : [];
       for (const p of logProblems) console.error(`anchor log ${anchorLogPath(keysDir)}: ${p}`);
@@ -31,7 +37,8 @@ export const auditCommands: Record<"audit:verify" | "audit:checkpoint" | "audit:
         console.error(`audit trail BROKEN at row ${chain.firstBreak.seq} (${chain.firstBreak.problem}): ${chain.firstBreak.detail}`);
         console.error(`${chain.rowsChecked} rows before it verified.`);
       }
-      for (const p of result.anchorProblems) console.error(`anchor #${p.id}${p.source === "database" ? "" : ` (${p.source === "log" ? "anchor log" : p.source})`} NOT TRUSTED: ${p.problem}`);
+      for (const p of result.anchorProblems)
+        console.error(`anchor #${p.id}${p.source === "database" ? "" : ` (${p.source === "log" ? "anchor log" : p.source})`} NOT TRUSTED: ${p.problem}`);
       const trustedIds = new Set(result.trusted.map((a) => a.id)).size;
       const line = `signed anchors: ${trustedIds} of ${result.anchorsChecked} verified against the public keys${log.state === "read" ? ` (${log.entries.length} in this instance's anchor log)` : ""}; the trail ${describeJudgement(result.judgement)}`;
       if (result.judgement.state === "intact") console.log(line);
@@ -50,7 +57,8 @@ export const auditCommands: Record<"audit:verify" | "audit:checkpoint" | "audit:
       const { loadKeyRing } = await import("../../app/utils/signing.server");
       const keyRing = await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR);
       const result = await writeCheckpointIfDue(database.db, keyRing, { actor: cliActor(), force: !values["if-due"] });
-      if (result.written) console.log(`anchor #${result.anchor.id}: row ${result.anchor.seq} hashes to ${result.anchor.hash}, signed ${result.anchor.issuedAt}`);
+      if (result.written)
+        console.log(`anchor #${result.anchor.id}: row ${result.anchor.seq} hashes to ${result.anchor.hash}, signed ${result.anchor.issuedAt}`);
       else if (result.refused) {
         console.error(`no anchor written: ${result.reason}`);
         return 2;
@@ -73,7 +81,9 @@ export const auditCommands: Record<"audit:verify" | "audit:checkpoint" | "audit:
         await fs.mkdir(path.dirname(target), { recursive: true });
         await fs.writeFile(target, file.content, { mode: file.path.endsWith(".sh") ? 0o755 : 0o644 });
       }
-      console.log(`${exported.anchors} anchor(s) and ${exported.keys} public key(s) written to ${values.out}; check them with: sh ${path.join(values.out, "verify.sh")}`);
+      console.log(
+        `${exported.anchors} anchor(s) and ${exported.keys} public key(s) written to ${values.out}; check them with: sh ${path.join(values.out, "verify.sh")}`,
+      );
       return 0;
     },
   },
@@ -103,4 +113,3 @@ async function readAnchorExport(dir: string) {
   }
   return { anchors, keys };
 }
-

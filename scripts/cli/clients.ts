@@ -11,7 +11,10 @@ export const clientCommands: Record<"clients:create" | "clients:revoke", Command
       const { createRuntimeClient } = await import("../../app/services/runtime-clients.server");
       const client = await createRuntimeClient(database.db, cliActor(), {
         name: values.name ?? "",
-        sites: (values.sites ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+        sites: (values.sites ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
         reason: values.reason ?? "",
       });
       console.log(`created runtime client ${client.name} for ${client.sites.join(", ")}`);

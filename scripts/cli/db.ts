@@ -25,7 +25,9 @@ export const dbCommands: Record<"db:migrate" | "db:seed", Command> = {
       const { values } = parseArgs({ args, options: { scale: { type: "string", default: "demo" } }, strict: true });
       if (values.scale !== "demo" && values.scale !== "large") throw new DomainError("invalid", "--scale must be demo or large");
       if ((await siteCount(database.db)) > 0) {
-        console.error("The database already holds a plant; the demo plant is loaded only into an empty database.\nUse a fresh C981_DATA_DIR (or database) to start over.");
+        console.error(
+          "The database already holds a plant; the demo plant is loaded only into an empty database.\nUse a fresh C981_DATA_DIR (or database) to start over.",
+        );
         return 1;
       }
       const started = Date.now();
@@ -35,7 +37,9 @@ export const dbCommands: Record<"db:migrate" | "db:seed", Command> = {
       if (values.scale === "large") {
         const { seedLargePlant } = await import("../../app/seed/large-plant.server");
         const summary = await seedLargePlant(database, keyRing, { log: (line) => console.log(line) });
-        console.log(`large plant loaded in ${summary.seconds} s: ${summary.traceItems.toLocaleString("en")} synthetic trace items and ${summary.genealogyEdges.toLocaleString("en")} edges on top of the demo plant`);
+        console.log(
+          `large plant loaded in ${summary.seconds} s: ${summary.traceItems.toLocaleString("en")} synthetic trace items and ${summary.genealogyEdges.toLocaleString("en")} edges on top of the demo plant`,
+        );
         return 0;
       }
       const { demoShiftDaysFor } = await import("../../app/seed/demo-plant");

@@ -24,8 +24,12 @@ export const importCommands: Record<"import:epcis" | "epcis:quarantine" | "impor
         return 65;
       }
       console.log(`${result.unchangedDocument ? "unchanged (imported before)" : "imported"} ${file} (SHA-256 ${result.fileDigest}) at ${result.site}`);
-      console.log(`  events ${result.events}: applied ${result.applied}, quarantined ${result.quarantined}, superseded on arrival ${result.supersededOnArrival}, earlier events declared erroneous ${result.declared}, already held ${result.unchanged}`);
-      console.log(`  trace items created ${result.itemsCreated}, genealogy edges created ${result.edgesCreated}, identifiers kept but not placed ${result.notPlaced}`);
+      console.log(
+        `  events ${result.events}: applied ${result.applied}, quarantined ${result.quarantined}, superseded on arrival ${result.supersededOnArrival}, earlier events declared erroneous ${result.declared}, already held ${result.unchanged}`,
+      );
+      console.log(
+        `  trace items created ${result.itemsCreated}, genealogy edges created ${result.edgesCreated}, identifiers kept but not placed ${result.notPlaced}`,
+      );
       if (result.unknownGtins.length) console.log(`  quarantined until a change request creates the material: GTIN ${result.unknownGtins.join(", ")}`);
       if (result.pendingCorrectiveEventIds.length) console.log(`  corrective events not held yet: ${result.pendingCorrectiveEventIds.join(", ")}`);
       return 0;
@@ -40,7 +44,9 @@ export const importCommands: Record<"import:epcis" | "epcis:quarantine" | "impor
       const { quarantineList } = await import("../../app/queries/epcis-quarantine.server");
       if (values.release) {
         const result = await releaseQuarantineNow(database.db, values.release, cliActor());
-        console.log(`GTIN ${values.release}: ${result.released} event(s) released into the genealogy, ${result.stillQuarantined} still waiting for other materials`);
+        console.log(
+          `GTIN ${values.release}: ${result.released} event(s) released into the genealogy, ${result.stillQuarantined} still waiting for other materials`,
+        );
         return 0;
       }
       const rows = await quarantineList(database.db);
@@ -76,10 +82,16 @@ async function importSnapshot(database: Database, system: "erp" | "plm", args: s
     console.error(describeErrors(result));
     return 65;
   }
-  console.log(`imported ${system.toUpperCase()} snapshot #${result.snapshotId}: ${result.rows} rows, sha256 ${result.digest}; replaced ${result.replaced.rows} records`);
+  console.log(
+    `imported ${system.toUpperCase()} snapshot #${result.snapshotId}: ${result.rows} rows, sha256 ${result.digest}; replaced ${result.replaced.rows} records`,
+  );
   if (result.unknownCount) {
-    console.log(`${result.unknownCount} part number(s) unknown to C-981 (imported, shown in the reconciliation report): ${result.unknown.slice(0, 20).map((u) => `${u.partNumber}${u.site ? `@${u.site}` : ""} (line ${u.line})`).join(", ")}${result.unknownCount > 20 ? ", …" : ""}`);
+    console.log(
+      `${result.unknownCount} part number(s) unknown to C-981 (imported, shown in the reconciliation report): ${result.unknown
+        .slice(0, 20)
+        .map((u) => `${u.partNumber}${u.site ? `@${u.site}` : ""} (line ${u.line})`)
+        .join(", ")}${result.unknownCount > 20 ? ", …" : ""}`,
+    );
   }
   return 0;
 }
-

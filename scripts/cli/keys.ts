@@ -12,7 +12,9 @@ export const keyCommands: Record<"keys:list" | "keys:rotate" | "keys:retire" | "
       const keyRing = await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR);
       for (const k of await signingKeyList(database.db)) {
         const here = keyRing.active.some((a) => a.kid === k.kid) ? "private key here" : k.state === "active" ? "PRIVATE KEY MISSING HERE" : "";
-        console.log(`${k.kid}  ${k.state.padEnd(8)} created ${k.createdAt.toISOString()}${k.retiredAt ? ` retired ${k.retiredAt.toISOString()}` : ""}  ${here}`);
+        console.log(
+          `${k.kid}  ${k.state.padEnd(8)} created ${k.createdAt.toISOString()}${k.retiredAt ? ` retired ${k.retiredAt.toISOString()}` : ""}  ${here}`,
+        );
       }
       return 0;
     },
@@ -44,7 +46,13 @@ export const keyCommands: Record<"keys:list" | "keys:rotate" | "keys:retire" | "
       const { values } = parseArgs({ args, options: { site: { type: "string", multiple: true } }, strict: true });
       const { renewSites } = await import("../../app/services/keys.server");
       const { loadKeyRing } = await import("../../app/utils/signing.server");
-      const renewed = await renewSites(database.db, await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR), cliActor(), "manual renewal", values.site?.map((s) => s.toUpperCase()));
+      const renewed = await renewSites(
+        database.db,
+        await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR),
+        cliActor(),
+        "manual renewal",
+        values.site?.map((s) => s.toUpperCase()),
+      );
       console.log(`renewed ${renewed.map((r) => `${r.site} v${r.version}`).join(", ") || "no site"}`);
       return 0;
     },

@@ -12,7 +12,12 @@ export const plantCommands: Record<"sites:list" | "rules:at", Command> = {
       for (const site of await sitesWithLatestRuleSet(database.db)) {
         const latest = site.latest;
         console.log(
-          [site.code.padEnd(6), site.name.padEnd(44), site.timeZone.padEnd(20), latest ? `v${latest.version} from ${latest.effectiveFrom.toISOString()}` : "no rule set"].join(" "),
+          [
+            site.code.padEnd(6),
+            site.name.padEnd(44),
+            site.timeZone.padEnd(20),
+            latest ? `v${latest.version} from ${latest.effectiveFrom.toISOString()}` : "no rule set",
+          ].join(" "),
         );
       }
       console.log(`data point (audit seq): ${await currentDataPoint(database.db)}`);

@@ -9,7 +9,9 @@ export const reconciliationCommands: Record<"reconciliation:report" | "reconcili
       const { reconciliationCsv, reconciliationReport } = await import("../../app/queries/reconciliation.server");
       const report = await reconciliationReport(database.db);
       process.stdout.write(reconciliationCsv(report));
-      console.error(`${report.rows.length} disagreement(s) among ${report.compared} material/site pair(s) compared; system of record: serial ${report.systemOfRecord.serial}, lot ${report.systemOfRecord.lot}`);
+      console.error(
+        `${report.rows.length} disagreement(s) among ${report.compared} material/site pair(s) compared; system of record: serial ${report.systemOfRecord.serial}, lot ${report.systemOfRecord.lot}`,
+      );
       return 0;
     },
   },
@@ -19,8 +21,16 @@ export const reconciliationCommands: Record<"reconciliation:report" | "reconcili
     async run(database, args) {
       const { values, positionals } = parseArgs({ args, options: { reason: { type: "string" } }, allowPositionals: true, strict: true });
       const { setSystemOfRecord } = await import("../../app/services/reconciliation.server");
-      const { changed } = await setSystemOfRecord(database.db, cliActor(), { identifierType: positionals[0] ?? "", system: positionals[1] ?? "", reason: values.reason ?? "" });
-      console.log(changed ? `system of record for ${positionals[0]}: ${positionals[1]}` : `unchanged: ${positionals[1]} already is the system of record for ${positionals[0]}`);
+      const { changed } = await setSystemOfRecord(database.db, cliActor(), {
+        identifierType: positionals[0] ?? "",
+        system: positionals[1] ?? "",
+        reason: values.reason ?? "",
+      });
+      console.log(
+        changed
+          ? `system of record for ${positionals[0]}: ${positionals[1]}`
+          : `unchanged: ${positionals[1]} already is the system of record for ${positionals[0]}`,
+      );
       return 0;
     },
   },

@@ -11,7 +11,11 @@ import { cliActor, readStdin, type Command } from "./command";
 function parseGrant(text: string) {
   const [role, site] = text.split("@");
   const parsed = grantSchema.safeParse({ role, site: site ?? "" });
-  if (!parsed.success) throw new DomainError("invalid", `--role ${text}: ${parsed.error.issues.map((i) => i.message).join("; ")} (roles: viewer, engineer, quality_reviewer, regulatory_reviewer, release_manager, admin; add @SITE to limit to one site)`);
+  if (!parsed.success)
+    throw new DomainError(
+      "invalid",
+      `--role ${text}: ${parsed.error.issues.map((i) => i.message).join("; ")} (roles: viewer, engineer, quality_reviewer, regulatory_reviewer, release_manager, admin; add @SITE to limit to one site)`,
+    );
   return parsed.data;
 }
 
@@ -70,7 +74,14 @@ export const userCommands: Record<"users:list" | "users:create" | "users:passwor
       const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
       const username = (positionals[0] ?? "").trim().toLowerCase();
       const [currentPassword = "", newPassword = ""] = (await readStdin()).split(/\r?\n/);
-      await changeOwnPassword(database.db, { username, currentPassword, newPassword, historyDepth: readEnv().C981_PASSWORD_HISTORY, keepSessionIdHash: null, via: cliActor() });
+      await changeOwnPassword(database.db, {
+        username,
+        currentPassword,
+        newPassword,
+        historyDepth: readEnv().C981_PASSWORD_HISTORY,
+        keepSessionIdHash: null,
+        via: cliActor(),
+      });
       console.log(`password of ${username} changed; their sessions were ended`);
       return 0;
     },
@@ -79,7 +90,12 @@ export const userCommands: Record<"users:list" | "users:create" | "users:passwor
     summary: "an administrator sets a user's password (generated and printed once, or --password-stdin); the user must change it before signing",
     usage: "users:reset-password <username> --reason R [--password-stdin]",
     async run(database, args) {
-      const { values, positionals } = parseArgs({ args, options: { reason: { type: "string" }, "password-stdin": { type: "boolean", default: false } }, allowPositionals: true, strict: true });
+      const { values, positionals } = parseArgs({
+        args,
+        options: { reason: { type: "string" }, "password-stdin": { type: "boolean", default: false } },
+        allowPositionals: true,
+        strict: true,
+      });
       const username = (positionals[0] ?? "").trim().toLowerCase();
       const generated = !values["password-stdin"];
       const password = generated ? generatePassword(username) : await readStdin();

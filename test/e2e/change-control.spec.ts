@@ -42,7 +42,9 @@ test("propose, sign, see the manifestation; the author cannot approve; an edit v
   await page.goto(url);
   // A reviewer signs together with a current impact analysis.
   await runAnalysis(page);
-  const dialog = page.getByRole("region", { name: `Sign ${number}` }).or(page.locator("section", { has: page.getByRole("heading", { name: `Sign ${number}` }) }));
+  const dialog = page
+    .getByRole("region", { name: `Sign ${number}` })
+    .or(page.locator("section", { has: page.getByRole("heading", { name: `Sign ${number}` }) }));
   await dialog.getByLabel(/^Approved:/).check();
   await dialog.getByLabel("User name").fill("quinn.quality");
   await dialog.getByLabel("Password").fill("a wrong password");

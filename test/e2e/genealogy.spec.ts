@@ -24,7 +24,7 @@ function pickDevice() {
     const seen = new Set([i]);
     const queue = [i];
     for (let k = 0; k < queue.length; k++) {
-      for (const input of inputsOf.get(queue[k]!) ?? []) if (!seen.has(input)) (seen.add(input), queue.push(input));
+      for (const input of inputsOf.get(queue[k]!) ?? []) if (!seen.has(input)) seen.add(input), queue.push(input);
     }
     const legacyRaw = [...seen].find((j) => items[j]!.partNumber.startsWith("RAW-") && items[j]!.createdAt < DEMO_VERSION_DATES[0]);
     if (legacyRaw !== undefined) return { device: it, rawLot: items[legacyRaw]! };

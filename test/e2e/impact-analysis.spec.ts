@@ -60,7 +60,8 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
 
   const change1008 = analysis.getByRole("region", { name: /SUB-1008 at EIN: serial → lot/ });
   await expect(change1008).toContainText("coarser (downgrade)");
-  for (const code of ["PRECISION_LOSS", "LOOK_ALIKE_FORMATS", "LABELS", "SCAN_STEPS", "ERP_PLM_DISAGREEMENT", "REACH"]) await expect(change1008.getByText(code, { exact: true })).toBeVisible();
+  for (const code of ["PRECISION_LOSS", "LOOK_ALIKE_FORMATS", "LABELS", "SCAN_STEPS", "ERP_PLM_DISAGREEMENT", "REACH"])
+    await expect(change1008.getByText(code, { exact: true })).toBeVisible();
   // The most severe first; a finding opens to its counts and sample identifiers.
   const precision = change1008.locator("details", { hasText: "PRECISION_LOSS" });
   await expect(change1008.locator("details").first()).toContainText("PRECISION_LOSS");
@@ -91,8 +92,14 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
   await expect(volume.getByRole("table").getByRole("row", { name: /SUB-1008 at EIN/ })).toHaveCount(2);
   // The demo plant runs up to the day before it was first started: the 30 days before the data
   // point hold real labels and scans, so some "before" figure is above zero.
-  const before = await volume.getByRole("table").locator("tbody tr").evaluateAll((rows) => rows.map((r) => Number(r.querySelectorAll("td")[1]?.textContent)));
-  expect(before.some((v) => v > 0), `volume rows: ${before.join(", ")}`).toBe(true);
+  const before = await volume
+    .getByRole("table")
+    .locator("tbody tr")
+    .evaluateAll((rows) => rows.map((r) => Number(r.querySelectorAll("td")[1]?.textContent)));
+  expect(
+    before.some((v) => v > 0),
+    `volume rows: ${before.join(", ")}`,
+  ).toBe(true);
 
   // The JSON export is the signed bytes: its SHA-256 is the hash shown.
   const [json] = await Promise.all([page.waitForEvent("download"), analysis.getByRole("link", { name: /^JSON/ }).click()]);

@@ -9,7 +9,11 @@ test("the dashboard shows the demo plant's sites and their rule sets", async ({ 
 test("a material's rule history across versions includes its legacy period", async ({ page }) => {
   await signIn(page, "emil.engineer");
   await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Materials" }).click();
-  await page.getByRole("searchbox").or(page.getByLabel(/search/i)).first().fill("SUB-1005");
+  await page
+    .getByRole("searchbox")
+    .or(page.getByLabel(/search/i))
+    .first()
+    .fill("SUB-1005");
   await page.keyboard.press("Enter");
   await page.getByRole("link", { name: "SUB-1005", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("SUB-1005");
@@ -20,7 +24,13 @@ test("a material's rule history across versions includes its legacy period", asy
   await expect(rows.filter({ hasText: "v1" }).first()).toContainText("lot");
   await expect(rows.filter({ hasText: "v2" }).first()).toContainText("serial");
   // At CLT the same material was serialized from version 1.
-  await expect(page.getByRole("table", { name: /Rule history at CLT/ }).getByRole("row").filter({ hasText: "v1" }).first()).toContainText("serial");
+  await expect(
+    page
+      .getByRole("table", { name: /Rule history at CLT/ })
+      .getByRole("row")
+      .filter({ hasText: "v1" })
+      .first(),
+  ).toContainText("serial");
 });
 
 test("an unknown material answers 404", async ({ page }) => {

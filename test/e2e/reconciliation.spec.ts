@@ -21,7 +21,7 @@ test("a bad ERP file is refused with its errors located; the reconciliation show
   const errors = page.getByRole("table", { name: /Errors/ });
   await expect(errors.getByRole("row")).toHaveCount(1 + 3);
   await expect(errors.getByRole("row").nth(1)).toContainText("3tracking");
-  await expect(errors).toContainText("Unknown site \"XYZ\"");
+  await expect(errors).toContainText('Unknown site "XYZ"');
 
   await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Reconciliation" }).click();
   const report = page.getByRole("table", { name: /Disagreements/ });

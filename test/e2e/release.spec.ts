@@ -57,7 +57,9 @@ test("an approved change request is released at a pilot site; curl and the refer
 
   const created = c981(["clients:create", "--name", "e2e-line-ein", "--sites", "EIN", "--reason", "e2e runtime"]);
   const token = created.match(/token \(shown once[^)]*\): (\S+)/)![1]!;
-  const curl = spawnSync("curl", ["-sS", "-H", `Authorization: Bearer ${token}`, `http://127.0.0.1:${E2E_PORT}/api/v1/sites/EIN/ruleset`], { encoding: "utf8" });
+  const curl = spawnSync("curl", ["-sS", "-H", `Authorization: Bearer ${token}`, `http://127.0.0.1:${E2E_PORT}/api/v1/sites/EIN/ruleset`], {
+    encoding: "utf8",
+  });
   expect(curl.status).toBe(0);
   const jws = JSON.parse(curl.stdout) as { payload: string; signatures: { protected: string }[] };
   const document = JSON.parse(Buffer.from(jws.payload, "base64url").toString("utf8"));
@@ -81,7 +83,10 @@ test("an approved change request is released at a pilot site; curl and the refer
       { cwd: root, encoding: "utf8", env: { ...process.env, C981_RUNTIME_TOKEN: token } },
     );
     expect(client.status, client.stdout + client.stderr).toBe(0);
-    const events = client.stdout.trim().split("\n").map((line) => JSON.parse(line) as { event: string; version?: number });
+    const events = client.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { event: string; version?: number });
     expect(events).toContainEqual(expect.objectContaining({ event: "activated", version }));
     expect(events).toContainEqual(expect.objectContaining({ event: "reported", version }));
     expect(JSON.parse(fs.readFileSync(path.join(stateDir, "ruleset.json"), "utf8"))).toMatchObject({ site: "EIN", version });

@@ -2,11 +2,70 @@ import { attemptSignIn, c981, DEMO_PASSWORD, expect, signIn, signOut, test } fro
 
 const NAVIGATION_BY_USER: Record<string, string[]> = {
   "vera.viewer": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Reconciliation", "ERP / PLM"],
-  "emil.engineer": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "EPCIS import", "Change requests", "Reconciliation", "ERP / PLM"],
-  "quinn.quality": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Reconciliation", "ERP / PLM", "Audit trail"],
-  "rita.regulatory": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Reconciliation", "ERP / PLM", "Audit trail"],
-  "remy.release": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "Change requests", "Releases", "Reconciliation", "ERP / PLM"],
-  "ada.admin": ["Dashboard", "Materials", "Sites", "Label templates", "Rule sets", "Genealogy", "EPCIS import", "Change requests", "Reconciliation", "ERP / PLM", "Audit trail", "Users", "Runtime clients", "Keys"],
+  "emil.engineer": [
+    "Dashboard",
+    "Materials",
+    "Sites",
+    "Label templates",
+    "Rule sets",
+    "Genealogy",
+    "EPCIS import",
+    "Change requests",
+    "Reconciliation",
+    "ERP / PLM",
+  ],
+  "quinn.quality": [
+    "Dashboard",
+    "Materials",
+    "Sites",
+    "Label templates",
+    "Rule sets",
+    "Genealogy",
+    "Change requests",
+    "Reconciliation",
+    "ERP / PLM",
+    "Audit trail",
+  ],
+  "rita.regulatory": [
+    "Dashboard",
+    "Materials",
+    "Sites",
+    "Label templates",
+    "Rule sets",
+    "Genealogy",
+    "Change requests",
+    "Reconciliation",
+    "ERP / PLM",
+    "Audit trail",
+  ],
+  "remy.release": [
+    "Dashboard",
+    "Materials",
+    "Sites",
+    "Label templates",
+    "Rule sets",
+    "Genealogy",
+    "Change requests",
+    "Releases",
+    "Reconciliation",
+    "ERP / PLM",
+  ],
+  "ada.admin": [
+    "Dashboard",
+    "Materials",
+    "Sites",
+    "Label templates",
+    "Rule sets",
+    "Genealogy",
+    "EPCIS import",
+    "Change requests",
+    "Reconciliation",
+    "ERP / PLM",
+    "Audit trail",
+    "Users",
+    "Runtime clients",
+    "Keys",
+  ],
 };
 
 for (const [username, links] of Object.entries(NAVIGATION_BY_USER)) {
@@ -40,7 +99,9 @@ test("the same schema checks the form in the browser: an empty password is named
 
 test("a user created with the CLI while the portal runs signs in at once; once deactivated, cannot", async ({ page }) => {
   const password = "cli-created-password-1";
-  expect(c981(["users:create", "--username", "cora.cli", "--name", "Cora CLI", "--role", "engineer", "--reason", "e2e", "--password-stdin"], password)).toMatch(/created cora.cli/);
+  expect(c981(["users:create", "--username", "cora.cli", "--name", "Cora CLI", "--role", "engineer", "--reason", "e2e", "--password-stdin"], password)).toMatch(
+    /created cora.cli/,
+  );
   await signIn(page, "cora.cli", password);
   // The operator chose this password: she is asked to choose her own first (ADR 020).
   await expect(page).toHaveURL(/\/account\/password/);
@@ -80,7 +141,10 @@ test("a form posted from another site is refused", async ({ request }) => {
 });
 
 test("a user given a password by the operator changes it in the portal, then signs in with the new one", async ({ page }) => {
-  c981(["users:create", "--username", "pia.portal", "--name", "Pia Portal", "--role", "viewer", "--reason", "e2e", "--password-stdin"], "operator-chosen-phrase-1");
+  c981(
+    ["users:create", "--username", "pia.portal", "--name", "Pia Portal", "--role", "viewer", "--reason", "e2e", "--password-stdin"],
+    "operator-chosen-phrase-1",
+  );
   await signIn(page, "pia.portal", "operator-chosen-phrase-1");
   await expect(page).toHaveURL(/\/account\/password/);
   await expect(page.getByText("You cannot sign anything until you")).toBeVisible();

@@ -14,7 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditAnchors, identifierFormats, materialFamilies, materials, sites } from "../../db/schema";
 import { chainHash, type StoredAuditRow } from "../../app/domain/audit-chain";
 import { readAnchorLog } from "../../app/utils/anchor-log.server";
-import { checkpointRound, screenChainStatus, verifyAnchoredChain, verifyIncrementally, writeAnchor, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
+import {
+  checkpointRound,
+  screenChainStatus,
+  verifyAnchoredChain,
+  verifyIncrementally,
+  writeAnchor,
+  writeCheckpointIfDue,
+} from "../../app/services/audit-anchors.server";
 import { appendAudit, lockedAuditHead, verifyAuditChain } from "../../app/services/audit.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { connect } from "../../app/utils/db.server";
@@ -44,7 +51,21 @@ const checkpoint = (database: TestDatabase, keyRing: KeyRing) => writeCheckpoint
 
 /** What a superuser can do: change row `seq` and re-hash it and every row after it. */
 async function rewriteAndRehash(database: TestDatabase, seq: number) {
-  const rows = await database.owner<{ seq: string; recorded_at: string; actor: string; action: string; entity_type: string; entity_id: string; before: string | null; after: string | null; reason: string | null; prev_hash: string; hash: string }[]>`
+  const rows = await database.owner<
+    {
+      seq: string;
+      recorded_at: string;
+      actor: string;
+      action: string;
+      entity_type: string;
+      entity_id: string;
+      before: string | null;
+      after: string | null;
+      reason: string | null;
+      prev_hash: string;
+      hash: string;
+    }[]
+  >`
     select seq::text, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at,
            actor, action, entity_type, entity_id, before::text as before, after::text as after, reason, prev_hash, hash
     from audit_trail where audit_trail.seq >= ${seq - 1} order by audit_trail.seq`;
@@ -118,10 +139,17 @@ describe("anchors are written", () => {
       .insert(materials)
       .values({ partNumber: "P-1", description: "Part", unitOfMeasure: "EA", riskClass: "low", familyId: family!.id })
       .returning({ id: materials.id });
-    await database.db.insert(identifierFormats).values({ code: "T-LOT", name: "lot", identifies: "lot", siteId: null, definition: { kind: "gs1", ais: ["01", "10"] } });
+    await database.db
+      .insert(identifierFormats)
+      .values({ code: "T-LOT", name: "lot", identifies: "lot", siteId: null, definition: { kind: "gs1", ais: ["01", "10"] } });
     const version = await createRuleSetVersion(
       database.db,
-      { siteId: site!.id, actor: "test", reason: "first", changes: [{ materialId: material!.id, trackingMode: "lot", containerTracking: false, consumptionScan: "identify", identifierFormatCodes: ["T-LOT"] }] },
+      {
+        siteId: site!.id,
+        actor: "test",
+        reason: "first",
+        changes: [{ materialId: material!.id, trackingMode: "lot", containerTracking: false, consumptionScan: "identify", identifierFormatCodes: ["T-LOT"] }],
+      },
       keyRing,
     );
     const anchors = await database.db.select().from(auditAnchors).where(eq(auditAnchors.ruleSetVersionId, version.id));
@@ -151,7 +179,10 @@ describe("anchors are written", () => {
     expect(notDue).toMatchObject({ written: false, reason: expect.stringMatching(/^not due: 3 row/) });
     const byRows = await writeCheckpointIfDue(database.db, keyRing, { actor: "test", everyRows: 3 });
     expect(byRows).toMatchObject({ written: true, anchor: { kind: "checkpoint", seq: latest!.seq + 3 } });
-    expect(await writeCheckpointIfDue(database.db, keyRing, { actor: "test", everyMs: 0 })).toMatchObject({ written: false, reason: expect.stringMatching(/already anchored/) });
+    expect(await writeCheckpointIfDue(database.db, keyRing, { actor: "test", everyMs: 0 })).toMatchObject({
+      written: false,
+      reason: expect.stringMatching(/already anchored/),
+    });
     await append(database, 1);
     expect(await writeCheckpointIfDue(database.db, keyRing, { actor: "test", everyMs: 0 })).toMatchObject({ written: true, anchor: { seq: latest!.seq + 4 } });
     // The server's round: nothing new, nothing written, nothing thrown.
@@ -261,7 +292,14 @@ describe("the signing side's anchor log (keys folder): no forged head is signed"
   it("records every anchor this instance signed, owner-only like the keys", async () => {
     const { keyRing } = await anchoredTrail();
     const log = await readAnchorLog(keyRing.dir);
-    expect(log).toMatchObject({ state: "read", problems: [], entries: [{ id: 1, seq: 5, kind: "checkpoint" }, { id: 2, seq: 10, kind: "checkpoint" }] });
+    expect(log).toMatchObject({
+      state: "read",
+      problems: [],
+      entries: [
+        { id: 1, seq: 5, kind: "checkpoint" },
+        { id: 2, seq: 10, kind: "checkpoint" },
+      ],
+    });
     expect((await fs.stat(path.join(keyRing.dir, "audit-anchors.log"))).mode & 0o777).toBe(0o600);
   });
 
@@ -272,7 +310,13 @@ describe("the signing side's anchor log (keys folder): no forged head is signed"
     // The database alone: anchor #1 (row 5) matches; without the id check the trail would look intact.
     const logged: string[] = [];
     const round = await checkpointRound(database.db, keyRing.dir, (l) => logged.push(l));
-    expect(round).toMatchObject({ written: false, refused: [expect.stringMatching(/anchor #2: signed by this instance .* MISSING from the database/), expect.stringMatching(/row 10 no longer hashes to what anchor #2 signed/)] });
+    expect(round).toMatchObject({
+      written: false,
+      refused: [
+        expect.stringMatching(/anchor #2: signed by this instance .* MISSING from the database/),
+        expect.stringMatching(/row 10 no longer hashes to what anchor #2 signed/),
+      ],
+    });
     expect(logged).toEqual([expect.stringMatching(/^C-981: SECURITY: audit checkpoint REFUSED to sign row \d+/)]);
     const [anchors] = await database.owner`select count(*)::int as n from audit_anchors`;
     expect(anchors!.n).toBe(1);
@@ -295,11 +339,17 @@ describe("the signing side's anchor log (keys folder): no forged head is signed"
   it("only the latest anchor deleted, the rows left alone: refused as well, and audit:verify names the missing anchor", async () => {
     const { database, keyRing } = await anchoredTrail();
     await deleteAnchors(database, { onlyId: 2 });
-    expect(await writeCheckpointIfDue(database.db, keyRing, { actor: "test", force: true })).toMatchObject({ written: false, refused: [expect.stringMatching(/anchor #2: .* MISSING/)] });
+    expect(await writeCheckpointIfDue(database.db, keyRing, { actor: "test", force: true })).toMatchObject({
+      written: false,
+      refused: [expect.stringMatching(/anchor #2: .* MISSING/)],
+    });
     // The database alone only says the id is missing (a sequence also skips ids); the log judges it.
     expect(await verifyAnchoredChain(database.db)).toMatchObject({ ok: true, missingAnchors: [{ from: 2, to: 2 }] });
     const log = await readAnchorLog(keyRing.dir);
-    expect(await verifyAnchoredChain(database.db, { anchorLog: log.state === "read" ? log.entries : [] })).toMatchObject({ ok: false, missingAnchors: [{ from: 2, to: 2 }] });
+    expect(await verifyAnchoredChain(database.db, { anchorLog: log.state === "read" ? log.entries : [] })).toMatchObject({
+      ok: false,
+      missingAnchors: [{ from: 2, to: 2 }],
+    });
   });
 
   it("a gap in the anchor ids is said on the screen, and judged as a deletion where the anchor log shows it was signed", async () => {
@@ -308,8 +358,14 @@ describe("the signing side's anchor log (keys folder): no forged head is signed"
     await deleteAnchors(database, { onlyId: 2 });
     const result = await verifyAnchoredChain(database.db);
     expect(result).toMatchObject({ ok: true, missingAnchors: [{ from: 2, to: 2 }], judgement: { state: "intact" } });
-    expect(await screenChainStatus(database.db)).toMatchObject({ intact: true, notices: [expect.stringMatching(/^The anchor id #2 was issued and is not in the database: rolled back .* or deleted/)] });
-    expect(await screenChainStatus(database.db, keyRing.dir)).toMatchObject({ intact: false, problems: expect.arrayContaining([expect.stringMatching(/Anchor #2 is not trusted: signed by this instance .* MISSING/)]) });
+    expect(await screenChainStatus(database.db)).toMatchObject({
+      intact: true,
+      notices: [expect.stringMatching(/^The anchor id #2 was issued and is not in the database: rolled back .* or deleted/)],
+    });
+    expect(await screenChainStatus(database.db, keyRing.dir)).toMatchObject({
+      intact: false,
+      problems: expect.arrayContaining([expect.stringMatching(/Anchor #2 is not trusted: signed by this instance .* MISSING/)]),
+    });
   });
 
   it("an untouched trail: the log is consistent, the checkpoint is signed and logged, audit:verify exits 0", async () => {
@@ -317,7 +373,10 @@ describe("the signing side's anchor log (keys folder): no forged head is signed"
     expect(await checkpoint(database, keyRing)).toMatchObject({ written: true, anchor: { id: 3, seq: 12 } });
     expect(await readAnchorLog(keyRing.dir)).toMatchObject({ state: "read", entries: [{ id: 1 }, { id: 2 }, { id: 3, seq: 12 }] });
     const verify = await cli(database, keyRing, ["audit:verify"]);
-    expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/signed anchors: 3 of 3 verified against the public keys \(3 in this instance's anchor log\)/) });
+    expect(verify).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/signed anchors: 3 of 3 verified against the public keys \(3 in this instance's anchor log\)/),
+    });
   });
 
   it("a log line a crash cut short neither glues onto the next entry nor stops signing", async () => {
@@ -350,7 +409,10 @@ describe("the signing side's anchor log (keys folder): no forged head is signed"
     expect(await verifyAnchoredChain(database.db)).toMatchObject({ ok: true, missingAnchors: [{ from: 3, to: 3 }] });
     // The screen reads the server's log too.
     expect(await screenChainStatus(database.db, keyRing.dir)).toMatchObject({ intact: true, anchorsVerified: 3, lastAnchor: { id: 4, seq: 13 } });
-    expect(await screenChainStatus(database.db)).toMatchObject({ intact: true, notices: [expect.stringMatching(/^The anchor id #3 was issued and is not in the database/)] });
+    expect(await screenChainStatus(database.db)).toMatchObject({
+      intact: true,
+      notices: [expect.stringMatching(/^The anchor id #3 was issued and is not in the database/)],
+    });
   });
 
   it("a release is refused too when the trail no longer extends the signed anchors", async () => {
@@ -358,7 +420,9 @@ describe("the signing side's anchor log (keys folder): no forged head is signed"
     await rewriteAndRehash(database, 7);
     await deleteAnchors(database, { fromId: 2 });
     const [site] = await database.db.insert(sites).values({ code: "R1", name: "Release site", timeZone: "UTC" }).returning({ id: sites.id });
-    await expect(createRuleSetVersion(database.db, { siteId: site!.id, actor: "test", reason: "release", changes: [] }, keyRing)).rejects.toThrow(/not released: the audit trail does not extend the anchors this server signed/);
+    await expect(createRuleSetVersion(database.db, { siteId: site!.id, actor: "test", reason: "release", changes: [] }, keyRing)).rejects.toThrow(
+      /not released: the audit trail does not extend the anchors this server signed/,
+    );
     const [anchors] = await database.owner`select count(*)::int as n from audit_anchors`;
     expect(anchors!.n).toBe(1);
     const alerts = await database.owner`select kind, username from security_alerts`;
@@ -447,7 +511,22 @@ describe("the anchor export", () => {
     const readme = await fs.readFile(path.join(dir, "README.txt"), "utf8");
     expect(readme).toContain("openssl pkeyutl -verify -pubin -inkey keys/KID.pem -rawin -in anchors/ID.KID.signed -sigfile anchors/ID.KID.sig");
     for (const id of ["000001", "000002"]) {
-      const { stdout } = await run("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", `keys/${kid()}.pem`, "-rawin", "-in", `anchors/${id}.${kid()}.signed`, "-sigfile", `anchors/${id}.${kid()}.sig`], { cwd: dir });
+      const { stdout } = await run(
+        "openssl",
+        [
+          "pkeyutl",
+          "-verify",
+          "-pubin",
+          "-inkey",
+          `keys/${kid()}.pem`,
+          "-rawin",
+          "-in",
+          `anchors/${id}.${kid()}.signed`,
+          "-sigfile",
+          `anchors/${id}.${kid()}.sig`,
+        ],
+        { cwd: dir },
+      );
       expect(stdout).toMatch(/Signature Verified Successfully/);
     }
     const payload = JSON.parse(await fs.readFile(path.join(dir, "anchors/000002.payload.json"), "utf8"));
@@ -478,9 +557,26 @@ describe("the anchor export", () => {
         (error: { code: number; stdout: string }) => error,
       );
       expect(result.code).toBe(1);
-      expect(result.stdout).toBe(`anchor 000001 key ${kid()}: SIGNATURE DOES NOT VERIFY\nanchor 000002 key ${kid()}: anchors/000002.payload.json IS NOT WHAT WAS SIGNED\n`);
+      expect(result.stdout).toBe(
+        `anchor 000001 key ${kid()}: SIGNATURE DOES NOT VERIFY\nanchor 000002 key ${kid()}: anchors/000002.payload.json IS NOT WHAT WAS SIGNED\n`,
+      );
       await expect(
-        run("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", `keys/${kid()}.pem`, "-rawin", "-in", `anchors/000001.${kid()}.signed`, "-sigfile", `anchors/000001.${kid()}.sig`], { cwd: copy }),
+        run(
+          "openssl",
+          [
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            `keys/${kid()}.pem`,
+            "-rawin",
+            "-in",
+            `anchors/000001.${kid()}.signed`,
+            "-sigfile",
+            `anchors/000001.${kid()}.sig`,
+          ],
+          { cwd: copy },
+        ),
       ).rejects.toMatchObject({ code: 1 });
     } finally {
       await fs.rm(copy, { recursive: true, force: true });
@@ -507,8 +603,18 @@ describe("the anchors download on the audit screen", () => {
   it("is a tar of the same export, verifiable with openssl after tar -xf; refused without the export permission", async () => {
     const { database } = await anchoredTrail();
     registerDatabase(Promise.resolve(database));
-    await createUser(database.db, "test", { username: "rita.r", displayName: "Rita", password: "anchor-password-1", grants: [{ role: "regulatory_reviewer", site: null }], reason: "test" }, "fixture");
-    await createUser(database.db, "test", { username: "emil.e", displayName: "Emil", password: "anchor-password-2", grants: [{ role: "engineer", site: null }], reason: "test" }, "fixture");
+    await createUser(
+      database.db,
+      "test",
+      { username: "rita.r", displayName: "Rita", password: "anchor-password-1", grants: [{ role: "regulatory_reviewer", site: null }], reason: "test" },
+      "fixture",
+    );
+    await createUser(
+      database.db,
+      "test",
+      { username: "emil.e", displayName: "Emil", password: "anchor-password-2", grants: [{ role: "engineer", site: null }], reason: "test" },
+      "fixture",
+    );
     const cookieOf = async (username: string, password: string) => {
       const session = await signIn(database.db, { username, password, ip: null, maxHours: 1 });
       if (!session.ok) throw new Error("sign-in failed");

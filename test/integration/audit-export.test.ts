@@ -13,9 +13,21 @@ let cookie = "";
 beforeAll(async () => {
   database = await createTestDatabase();
   registerDatabase(Promise.resolve(database));
-  await createUser(database.db, "test", { username: "rita.r", displayName: "Rita", password: "export-password-1", grants: [{ role: "regulatory_reviewer", site: null }], reason: "test" }, "fixture");
+  await createUser(
+    database.db,
+    "test",
+    { username: "rita.r", displayName: "Rita", password: "export-password-1", grants: [{ role: "regulatory_reviewer", site: null }], reason: "test" },
+    "fixture",
+  );
   await database.db.transaction((tx) =>
-    appendAudit(tx, { actor: "=HYPERLINK(\"http://evil\")", action: "x.y", entityType: "thing", entityId: "1", after: { note: 'quote " and\nnewline' }, reason: "+1 reason" }),
+    appendAudit(tx, {
+      actor: '=HYPERLINK("http://evil")',
+      action: "x.y",
+      entityType: "thing",
+      entityId: "1",
+      after: { note: 'quote " and\nnewline' },
+      reason: "+1 reason",
+    }),
   );
   const session = await signIn(database.db, { username: "rita.r", password: "export-password-1", ip: null, maxHours: 1 });
   if (!session.ok) throw new Error("sign-in failed");
@@ -25,7 +37,11 @@ beforeAll(async () => {
 describe("the audit CSV export", () => {
   it("is RFC 4180 CSV named by its data point, defends against formula injection, and is itself audited", async () => {
     const [head] = await database.client`select max(seq)::int as seq from audit_trail`;
-    const response = (await loader({ request: new Request("http://127.0.0.1/audit.csv", { headers: { Cookie: cookie } }), params: {}, context: {} })) as Response;
+    const response = (await loader({
+      request: new Request("http://127.0.0.1/audit.csv", { headers: { Cookie: cookie } }),
+      params: {},
+      context: {},
+    })) as Response;
     expect(response.status).toBe(200);
     expect(response.headers.get("content-disposition")).toBe(`attachment; filename="c981-audit-${head!.seq}.csv"`);
     const text = await response.text();
@@ -39,7 +55,11 @@ describe("the audit CSV export", () => {
   });
 
   it("refuses a bad filter instead of exporting more than asked", async () => {
-    const response = (await loader({ request: new Request("http://127.0.0.1/audit.csv?from=yesterday", { headers: { Cookie: cookie } }), params: {}, context: {} })) as Response;
+    const response = (await loader({
+      request: new Request("http://127.0.0.1/audit.csv?from=yesterday", { headers: { Cookie: cookie } }),
+      params: {},
+      context: {},
+    })) as Response;
     expect(response.status).toBe(400);
   });
 });

@@ -94,7 +94,9 @@ describe("audit trail", () => {
   });
 
   it("stores server time with millisecond precision", async () => {
-    const [row] = await database.db.execute<{ ms: string }>(sql`select extract(milliseconds from recorded_at)::text as ms from audit_trail order by seq desc limit 1`);
+    const [row] = await database.db.execute<{ ms: string }>(
+      sql`select extract(milliseconds from recorded_at)::text as ms from audit_trail order by seq desc limit 1`,
+    );
     expect(row!.ms).toMatch(/^\d+(\.\d{1,3})?$/);
   });
 });

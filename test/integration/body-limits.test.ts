@@ -185,8 +185,7 @@ describe("size limits before parsing", () => {
 
   it("a 600 MiB EPCIS upload answers 413 naming its limit", async () => {
     const declared = 600 * MiB;
-    const head =
-      `POST /imports/epcis HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: ${declared}\r\n\r\n`;
+    const head = `POST /imports/epcis HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: ${declared}\r\n\r\n`;
     const answer = await send(port, head, declared);
     expect(answer.status).toBe(413);
     expect(answer.body).toContain("larger than 513 MiB");

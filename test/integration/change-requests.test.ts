@@ -29,14 +29,25 @@ let database: Database;
 const PASSWORD = "change-request-password";
 const people: Record<string, Signer> = {};
 
-const person = (username: string, roles: ("engineer" | "quality_reviewer" | "regulatory_reviewer" | "admin")[]) => signedInPerson(database, username, roles, PASSWORD);
+const person = (username: string, roles: ("engineer" | "quality_reviewer" | "regulatory_reviewer" | "admin")[]) =>
+  signedInPerson(database, username, roles, PASSWORD);
 
 const serializeSub1001AtEin = {
   title: "Serialize SUB-1001 at EIN",
   justification: "Field failures need unit-level trace of pump drives.",
   riskAssessment: "Low risk: labels exist, scanners support AI 21.",
   legacyDataPlan: "grandfather",
-  changes: [{ kind: "tracking", material: "SUB-1001", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }],
+  changes: [
+    {
+      kind: "tracking",
+      material: "SUB-1001",
+      sites: ["EIN"],
+      trackingMode: "serial",
+      containerTracking: false,
+      identifierFormatCodes: ["EIN-SER"],
+      consumptionScan: "identify",
+    },
+  ],
 };
 
 async function rowVersion(number: string): Promise<number> {
@@ -47,8 +58,23 @@ async function status(number: string): Promise<string> {
   const [row] = await database.client`select status from change_requests where number = ${number}`;
   return row!.status as string;
 }
-const sign = async (who: Signer, number: string, meaning: "approved" | "rejected" | "changes_requested", role: "quality_reviewer" | "regulatory_reviewer", extra: Record<string, unknown> = {}) =>
-  signChangeRequest(database.db, who, number, { meaning, role, username: who.username, password: PASSWORD, comment: meaning === "rejected" ? "no" : "", rowVersion: await rowVersion(number), analysisHash: await analysed(database.db, number), ...extra });
+const sign = async (
+  who: Signer,
+  number: string,
+  meaning: "approved" | "rejected" | "changes_requested",
+  role: "quality_reviewer" | "regulatory_reviewer",
+  extra: Record<string, unknown> = {},
+) =>
+  signChangeRequest(database.db, who, number, {
+    meaning,
+    role,
+    username: who.username,
+    password: PASSWORD,
+    comment: meaning === "rejected" ? "no" : "",
+    rowVersion: await rowVersion(number),
+    analysisHash: await analysed(database.db, number),
+    ...extra,
+  });
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -64,22 +90,34 @@ beforeAll(async () => {
 
 describe("change requests", () => {
   it("go from draft through review to approved with a signature that names the signed content", async () => {
-    const { number } = await createChangeRequest(database.db, people.emil!, { ...serializeSub1001AtEin, title: "Serialize SUB-1014 at EIN", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1014" }] });
+    const { number } = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      title: "Serialize SUB-1014 at EIN",
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1014" }],
+    });
     expect(number).toMatch(/^CR-\d{4}$/);
     await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
     expect(await status(number)).toBe("in_review");
     const result = await sign(people.quinn!, number, "approved", "quality_reviewer");
     expect(result).toMatchObject({ ok: true, status: "approved" });
-    const [signature] = await database.client`select s.printed_name, s.role, s.meaning, s.content_hash, c.content_hash as current from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number}`;
+    const [signature] =
+      await database.client`select s.printed_name, s.role, s.meaning, s.content_hash, c.content_hash as current from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number}`;
     expect(signature).toMatchObject({ printed_name: "Q.QUALITY", role: "quality_reviewer", meaning: "approved" });
     expect(signature!.content_hash).toBe(signature!.current);
   });
 
   it("never lets the author sign, nor one person fill two roles, nor an admin skip either", async () => {
-    const { number } = await createChangeRequest(database.db, people.both!, { ...serializeSub1001AtEin, changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "FIN-1002", identifierFormatCodes: ["GS1-SGTIN", "GS1-SSCC"], containerTracking: true }] });
+    const { number } = await createChangeRequest(database.db, people.both!, {
+      ...serializeSub1001AtEin,
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "FIN-1002", identifierFormatCodes: ["GS1-SGTIN", "GS1-SSCC"], containerTracking: true }],
+    });
     await submitChangeRequest(database.db, people.both!, number, await rowVersion(number));
     await expect(sign(people.both!, number, "approved", "quality_reviewer")).rejects.toThrow(/author .* never signs/);
-    const { number: other } = await createChangeRequest(database.db, people.emil!, { ...serializeSub1001AtEin, title: "Serialize FIN-1003 (high risk)", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "FIN-1003", identifierFormatCodes: ["GS1-SGTIN", "GS1-SSCC"], containerTracking: true }] });
+    const { number: other } = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      title: "Serialize FIN-1003 (high risk)",
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "FIN-1003", identifierFormatCodes: ["GS1-SGTIN", "GS1-SSCC"], containerTracking: true }],
+    });
     await submitChangeRequest(database.db, people.emil!, other, await rowVersion(other));
     expect(await sign(people.both!, other, "approved", "quality_reviewer")).toMatchObject({ ok: true, status: "in_review" });
     await expect(sign(people.both!, other, "approved", "regulatory_reviewer")).rejects.toThrow(/two required roles/);
@@ -87,10 +125,17 @@ describe("change requests", () => {
   });
 
   it("a wrong password signs nothing, is audited, and repeated failures lock signing", async () => {
-    const { number } = await createChangeRequest(database.db, people.emil!, { ...serializeSub1001AtEin, title: "Serialize SUB-1002", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1002" }] });
+    const { number } = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      title: "Serialize SUB-1002",
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1002" }],
+    });
     await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
     for (let i = 0; i < 3; i++) {
-      expect(await sign(people.qiana!, number, "approved", "quality_reviewer", { password: "wrong" })).toEqual({ ok: false, fields: { password: ["Wrong password: nothing was signed"] } });
+      expect(await sign(people.qiana!, number, "approved", "quality_reviewer", { password: "wrong" })).toEqual({
+        ok: false,
+        fields: { password: ["Wrong password: nothing was signed"] },
+      });
     }
     expect(await sign(people.qiana!, number, "approved", "quality_reviewer")).toMatchObject({ ok: false, locked: true });
     expect(await status(number)).toBe("in_review");
@@ -100,30 +145,57 @@ describe("change requests", () => {
 
   it("asks for the user name at the first signature of a series, only the password within it", async () => {
     const fresh = await person("q.fresh", ["quality_reviewer"]);
-    const { number } = await createChangeRequest(database.db, people.emil!, { ...serializeSub1001AtEin, title: "Serialize SUB-1003", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1003" }] });
+    const { number } = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      title: "Serialize SUB-1003",
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1003" }],
+    });
     await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
-    const withoutName = await signChangeRequest(database.db, fresh, number, { meaning: "changes_requested", role: "quality_reviewer", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash: await analysed(database.db, number) });
+    const withoutName = await signChangeRequest(database.db, fresh, number, {
+      meaning: "changes_requested",
+      role: "quality_reviewer",
+      password: PASSWORD,
+      rowVersion: await rowVersion(number),
+      analysisHash: await analysed(database.db, number),
+    });
     expect(withoutName).toMatchObject({ ok: false, fields: { username: [expect.stringMatching(/first signature/)] } });
     expect(await sign(fresh, number, "changes_requested", "quality_reviewer")).toMatchObject({ ok: true, status: "changes_requested" });
   });
 
   it("voids signatures when the signed content is edited, keeping them", async () => {
     // SUB-1004 is of medium risk: the quality reviewer's approval is the only one needed.
-    const { number } = await createChangeRequest(database.db, people.emil!, { ...serializeSub1001AtEin, title: "Serialize SUB-1004", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1004" }] });
+    const { number } = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      title: "Serialize SUB-1004",
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1004" }],
+    });
     await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
     await sign(people.quinn!, number, "approved", "quality_reviewer");
     expect(await status(number)).toBe("approved");
-    await updateChangeRequest(database.db, people.emil!, number, await rowVersion(number), { ...serializeSub1001AtEin, title: "Serialize SUB-1004 (edited)", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1004" }] });
+    await updateChangeRequest(database.db, people.emil!, number, await rowVersion(number), {
+      ...serializeSub1001AtEin,
+      title: "Serialize SUB-1004 (edited)",
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1004" }],
+    });
     expect(await status(number)).toBe("in_review");
-    const rows = await database.client`select voided_at, void_reason from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number}`;
+    const rows =
+      await database.client`select voided_at, void_reason from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number}`;
     expect(rows).toHaveLength(1);
     expect(rows[0]!.void_reason).toBe("content edited (revision 2)");
     await expect(database.client`delete from signatures`).rejects.toThrow(/never deleted/);
   });
 
   it("flags two open change requests on the same material and site, on both", async () => {
-    const a = await createChangeRequest(database.db, people.emil!, { ...serializeSub1001AtEin, title: "Serialize SUB-1006 (a)", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1006" }] });
-    const b = await createChangeRequest(database.db, people.eva!, { ...serializeSub1001AtEin, title: "Serialize SUB-1006 (b)", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1006" }] });
+    const a = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      title: "Serialize SUB-1006 (a)",
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1006" }],
+    });
+    const b = await createChangeRequest(database.db, people.eva!, {
+      ...serializeSub1001AtEin,
+      title: "Serialize SUB-1006 (b)",
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1006" }],
+    });
     const [ida] = await database.client`select id from change_requests where number = ${a.number}`;
     const [idb] = await database.client`select id from change_requests where number = ${b.number}`;
     expect((await conflictsOf(database.db, ida!.id as number)).map((c) => c.number)).toEqual([b.number]);
@@ -136,7 +208,17 @@ describe("change requests", () => {
     const { number } = await createChangeRequest(database.db, people.emil!, {
       ...serializeSub1001AtEin,
       title: "Consumables: verify scan at PEN",
-      changes: [{ kind: "tracking", family: "CON", sites: ["PEN"], trackingMode: "none", containerTracking: false, identifierFormatCodes: [], consumptionScan: "verify" }],
+      changes: [
+        {
+          kind: "tracking",
+          family: "CON",
+          sites: ["PEN"],
+          trackingMode: "none",
+          containerTracking: false,
+          identifierFormatCodes: [],
+          consumptionScan: "verify",
+        },
+      ],
     });
     const [row] = await database.client`select expanded_changes from change_requests where number = ${number}`;
     expect((row!.expanded_changes as { partNumber: string }[]).length).toBe(20);
@@ -151,13 +233,31 @@ describe("change requests", () => {
       riskAssessment: "ok",
       legacyDataPlan: "burn",
       changes: [
-        { kind: "tracking", material: "NOPE-1", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: [], consumptionScan: "identify" },
+        {
+          kind: "tracking",
+          material: "NOPE-1",
+          sites: ["EIN"],
+          trackingMode: "serial",
+          containerTracking: false,
+          identifierFormatCodes: [],
+          consumptionScan: "identify",
+        },
       ],
     }).catch((e: unknown) => e as DomainError);
     expect(Object.keys((error as DomainError).fields).sort()).toEqual(["justification", "legacyDataPlan", "riskAssessment", "title"]);
     const semantic = await createChangeRequest(database.db, people.emil!, {
       ...serializeSub1001AtEin,
-      changes: [{ kind: "tracking", material: "NOPE-1", sites: ["EIN", "XXX"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["CLT-SER"], consumptionScan: "identify" }],
+      changes: [
+        {
+          kind: "tracking",
+          material: "NOPE-1",
+          sites: ["EIN", "XXX"],
+          trackingMode: "serial",
+          containerTracking: false,
+          identifierFormatCodes: ["CLT-SER"],
+          consumptionScan: "identify",
+        },
+      ],
     }).catch((e: unknown) => e as DomainError);
     expect((semantic as DomainError).fields).toMatchObject({
       "changes.0.material": ["material NOPE-1 does not exist"],
@@ -168,7 +268,11 @@ describe("change requests", () => {
   });
 
   it("becomes stale only when a release moves what it reads (its material, a BOM neighbour), refuses approval with 409 until rebased", async () => {
-    const { number } = await createChangeRequest(database.db, people.emil!, { ...serializeSub1001AtEin, title: "Serialize SUB-1015", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1015" }] });
+    const { number } = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      title: "Serialize SUB-1015",
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1015" }],
+    });
     await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
     const [ein] = await database.db.select({ id: sites.id }).from(sites).where(eq(sites.code, "EIN"));
     const [mch] = await database.db.select({ id: materials.id }).from(materials).where(eq(materials.partNumber, "MCH-1011"));
@@ -190,10 +294,36 @@ describe("change requests", () => {
     const [cr] = await database.client`select id from change_requests where number = ${number}`;
     expect(await staleSites(database.db, cr!.id as number)).toEqual([]);
     // …nor does another material's release at EIN with no BOM link to it…
-    await createRuleSetVersion(database.db, { siteId: ein!.id, actor: "test", reason: "another release", changes: [{ materialId: mch!.id, trackingMode: "lot", containerTracking: false, identifierFormatCodes: ["EIN-LOT"], consumptionScan: "identify" }] }, keyRing);
+    await createRuleSetVersion(
+      database.db,
+      {
+        siteId: ein!.id,
+        actor: "test",
+        reason: "another release",
+        changes: [{ materialId: mch!.id, trackingMode: "lot", containerTracking: false, identifierFormatCodes: ["EIN-LOT"], consumptionScan: "identify" }],
+      },
+      keyRing,
+    );
     expect(await staleSites(database.db, cr!.id as number)).toEqual([]);
     // …but a release changing its BOM parent's rule does, and the refusal names what moved.
-    await createRuleSetVersion(database.db, { siteId: ein!.id, actor: "test", reason: "the parent", changes: [{ materialId: parent!.id as number, trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }] }, keyRing);
+    await createRuleSetVersion(
+      database.db,
+      {
+        siteId: ein!.id,
+        actor: "test",
+        reason: "the parent",
+        changes: [
+          {
+            materialId: parent!.id as number,
+            trackingMode: "serial",
+            containerTracking: false,
+            identifierFormatCodes: ["EIN-SER"],
+            consumptionScan: "identify",
+          },
+        ],
+      },
+      keyRing,
+    );
     expect(await staleSites(database.db, cr!.id as number)).toEqual(["EIN"]);
     const stale = await sign(people.quinn!, number, "approved", "quality_reviewer").catch((e: unknown) => e as DomainError);
     expect(stale).toBeInstanceOf(DomainError);
@@ -228,8 +358,24 @@ describe("change requests", () => {
       ...serializeSub1001AtEin,
       title: "New pump drive SUB-2001, serialized at EIN",
       changes: [
-        { kind: "new_material", partNumber: "SUB-2001", description: "Pump drive G2", unitOfMeasure: "EA", family: "SUB", riskClass: "high", regulatoryFlags: ["critical_to_safety"] },
-        { kind: "tracking", material: "SUB-2001", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" },
+        {
+          kind: "new_material",
+          partNumber: "SUB-2001",
+          description: "Pump drive G2",
+          unitOfMeasure: "EA",
+          family: "SUB",
+          riskClass: "high",
+          regulatoryFlags: ["critical_to_safety"],
+        },
+        {
+          kind: "tracking",
+          material: "SUB-2001",
+          sites: ["EIN"],
+          trackingMode: "serial",
+          containerTracking: false,
+          identifierFormatCodes: ["EIN-SER"],
+          consumptionScan: "identify",
+        },
       ],
     });
     const [cr] = await database.client`select id, expanded_changes from change_requests where number = ${number}`;
@@ -241,7 +387,9 @@ describe("change requests", () => {
     expect(exists!.n).toBe(0);
     const duplicate = await createChangeRequest(database.db, people.emil!, {
       ...serializeSub1001AtEin,
-      changes: [{ kind: "new_material", partNumber: "SUB-1001", description: "Again", unitOfMeasure: "EA", family: "NOPE", riskClass: "low", gtin: "10614141073464" }],
+      changes: [
+        { kind: "new_material", partNumber: "SUB-1001", description: "Again", unitOfMeasure: "EA", family: "NOPE", riskClass: "low", gtin: "10614141073464" },
+      ],
     }).catch((e: unknown) => e as DomainError);
     expect((duplicate as DomainError).fields).toEqual({
       "changes.0.partNumber": ["material SUB-1001 already exists"],
@@ -251,7 +399,11 @@ describe("change requests", () => {
   });
 
   it("keeps a discussion that is not part of the signed content", async () => {
-    const { number } = await createChangeRequest(database.db, people.emil!, { ...serializeSub1001AtEin, title: "Serialize SUB-1008", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1008" }] });
+    const { number } = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      title: "Serialize SUB-1008",
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1008" }],
+    });
     const [before] = await database.client`select content_hash from change_requests where number = ${number}`;
     await addComment(database.db, people.quinn!, number, "Which scanners at WC30?");
     const [after] = await database.client`select content_hash from change_requests where number = ${number}`;
@@ -261,7 +413,11 @@ describe("change requests", () => {
 
 describe("change requests under concurrency (real PostgreSQL)", () => {
   async function inReview(title: string, material: string, extra: Record<string, unknown> = {}) {
-    const { number } = await createChangeRequest(database.db, people.emil!, { ...serializeSub1001AtEin, title, changes: [{ ...serializeSub1001AtEin.changes[0]!, material, ...extra }] });
+    const { number } = await createChangeRequest(database.db, people.emil!, {
+      ...serializeSub1001AtEin,
+      title,
+      changes: [{ ...serializeSub1001AtEin.changes[0]!, material, ...extra }],
+    });
     await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
     return number;
   }
@@ -272,8 +428,22 @@ describe("change requests under concurrency (real PostgreSQL)", () => {
     const number = await inReview("Serialize SUB-1019", "SUB-1019");
     const version = await rowVersion(number);
     const results = await settle([
-      signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.quality", password: PASSWORD, rowVersion: version, analysisHash: await analysed(database.db, number) }),
-      signChangeRequest(database.db, people.both!, number, { meaning: "approved", role: "quality_reviewer", username: "b.both", password: PASSWORD, rowVersion: version, analysisHash: await analysed(database.db, number) }),
+      signChangeRequest(database.db, people.quinn!, number, {
+        meaning: "approved",
+        role: "quality_reviewer",
+        username: "q.quality",
+        password: PASSWORD,
+        rowVersion: version,
+        analysisHash: await analysed(database.db, number),
+      }),
+      signChangeRequest(database.db, people.both!, number, {
+        meaning: "approved",
+        role: "quality_reviewer",
+        username: "b.both",
+        password: PASSWORD,
+        rowVersion: version,
+        analysisHash: await analysed(database.db, number),
+      }),
     ]);
     expect(results.map(statusOf).sort()).toEqual([200, 409]);
     expect(await status(number)).toBe("approved");
@@ -287,12 +457,24 @@ describe("change requests under concurrency (real PostgreSQL)", () => {
     const number = await inReview("Serialize SUB-1010", "SUB-1010");
     const version = await rowVersion(number);
     const results = await settle([
-      signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.quality", password: PASSWORD, rowVersion: version, analysisHash: await analysed(database.db, number) }),
-      updateChangeRequest(database.db, people.emil!, number, version, { ...serializeSub1001AtEin, title: "Serialize SUB-1010 (edited)", changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1010" }] }),
+      signChangeRequest(database.db, people.quinn!, number, {
+        meaning: "approved",
+        role: "quality_reviewer",
+        username: "q.quality",
+        password: PASSWORD,
+        rowVersion: version,
+        analysisHash: await analysed(database.db, number),
+      }),
+      updateChangeRequest(database.db, people.emil!, number, version, {
+        ...serializeSub1001AtEin,
+        title: "Serialize SUB-1010 (edited)",
+        changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1010" }],
+      }),
     ]);
     expect(results.map(statusOf).sort()).toEqual([200, 409]);
     const [cr] = await database.client`select status, revision, title from change_requests where number = ${number}`;
-    const valid = await database.client`select count(*)::int as n from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number} and voided_at is null`;
+    const valid =
+      await database.client`select count(*)::int as n from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number} and voided_at is null`;
     if (results[0]!.status === "fulfilled") {
       expect(cr).toMatchObject({ status: "approved", revision: 1 });
       expect(valid[0]!.n).toBe(1);
@@ -306,7 +488,14 @@ describe("change requests under concurrency (real PostgreSQL)", () => {
     const number = await inReview("Serialize SUB-1005", "SUB-1005");
     const version = await rowVersion(number);
     const results = await settle([
-      signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.quality", password: PASSWORD, rowVersion: version, analysisHash: await analysed(database.db, number) }),
+      signChangeRequest(database.db, people.quinn!, number, {
+        meaning: "approved",
+        role: "quality_reviewer",
+        username: "q.quality",
+        password: PASSWORD,
+        rowVersion: version,
+        analysisHash: await analysed(database.db, number),
+      }),
       rebaseChangeRequest(database.db, people.emil!, number, version),
     ]);
     expect(results.map(statusOf).sort()).toEqual([200, 409]);

@@ -24,20 +24,30 @@ const refused = /without an audit row in the same transaction is refused/;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  await createUser(database.db, "test", {
-    username: "erin",
-    displayName: "Erin Engineer",
-    password: "a long enough passphrase",
-    grants: [{ role: "engineer", site: null }],
-    reason: "test user",
-  }, "fixture");
-  await createUser(database.db, "test", {
-    username: "vera",
-    displayName: "Vera Viewer",
-    password: "a long enough passphrase",
-    grants: [{ role: "viewer", site: null }],
-    reason: "test user",
-  }, "fixture");
+  await createUser(
+    database.db,
+    "test",
+    {
+      username: "erin",
+      displayName: "Erin Engineer",
+      password: "a long enough passphrase",
+      grants: [{ role: "engineer", site: null }],
+      reason: "test user",
+    },
+    "fixture",
+  );
+  await createUser(
+    database.db,
+    "test",
+    {
+      username: "vera",
+      displayName: "Vera Viewer",
+      password: "a long enough passphrase",
+      grants: [{ role: "viewer", site: null }],
+      reason: "test user",
+    },
+    "fixture",
+  );
   // Written as the services write: the row and its audit row in one transaction.
   requestId = await database.db.transaction(async (tx) => {
     const [row] = await tx.execute<{ id: number }>(sql`
@@ -106,7 +116,14 @@ describe("the Part 11 tables change only with an audit row in the same transacti
     expect(row!.status).toBe("in_review");
     // With an audit row in the same transaction (as the services write), it passes.
     await database.db.transaction(async (tx) => {
-      await appendAudit(tx, { actor: "quinn", action: "change_request.approve", entityType: "change_request", entityId: "CR-9001", before: { status: "in_review" }, after: { status: "approved" } });
+      await appendAudit(tx, {
+        actor: "quinn",
+        action: "change_request.approve",
+        entityType: "change_request",
+        entityId: "CR-9001",
+        before: { status: "in_review" },
+        after: { status: "approved" },
+      });
       await tx.execute(sql`update change_requests set status = 'approved' where id = ${requestId}`);
     });
     const [after] = await database.client`select status from change_requests where id = ${requestId}`;
@@ -123,7 +140,14 @@ describe("the Part 11 tables change only with an audit row in the same transacti
     // With an audit row in the same transaction (written before or after the change), it passes.
     await database.db.transaction(async (tx) => {
       await tx.execute(sql`update user_roles set role = 'admin' where id = ${grantId}`);
-      await appendAudit(tx, { actor: "ada", action: "user.grant_role", entityType: "user", entityId: "erin", before: { role: "engineer" }, after: { role: "admin" } });
+      await appendAudit(tx, {
+        actor: "ada",
+        action: "user.grant_role",
+        entityType: "user",
+        entityId: "erin",
+        before: { role: "engineer" },
+        after: { role: "admin" },
+      });
     });
     const [after] = await database.client`select role from user_roles where id = ${grantId}`;
     expect(after!.role).toBe("admin");
@@ -132,7 +156,8 @@ describe("the Part 11 tables change only with an audit row in the same transacti
   it("requires an audit row naming the changed row's entity with a fitting action, not just any audit row (review finding 1)", async () => {
     const vera = sql`(select id from users where username = 'vera')`;
     const adminGrants = async () =>
-      (await database.client`select count(*)::int as n from user_roles where user_id = (select id from users where username = 'vera') and role = 'admin'`)[0]!.n;
+      (await database.client`select count(*)::int as n from user_roles where user_id = (select id from users where username = 'vera') and role = 'admin'`)[0]!
+        .n;
     // A correctly chained session.sign_in row (for someone else, or for vera herself) does not cover a grant.
     for (const entityId of ["erin", "vera"]) {
       await expect(
@@ -186,7 +211,9 @@ describe("the Part 11 tables change only with an audit row in the same transacti
     await expect(base(database.client)).rejects.toThrow(refused);
     await database.db.transaction(async (tx) => {
       await appendAudit(tx, { actor: "erin", action: "change_request.rebase", entityType: "change_request", entityId: "CR-9001" });
-      await tx.execute(sql`insert into change_request_bases (change_request_id, site_id, base_rules_digest) values (${requestId}, ${site!.id}, ${"0".repeat(64)})`);
+      await tx.execute(
+        sql`insert into change_request_bases (change_request_id, site_id, base_rules_digest) values (${requestId}, ${site!.id}, ${"0".repeat(64)})`,
+      );
     });
     const triggers = await database.client<{ table: string }[]>`
       select c.relname as table from pg_trigger t join pg_class c on c.oid = t.tgrelid
@@ -217,11 +244,13 @@ describe("the Part 11 tables change only with an audit row in the same transacti
   it("does not count an audit row written in a savepoint that was rolled back, nor one claiming another transaction", async () => {
     await expect(
       database.client.begin(async (tx) => {
-        await tx.savepoint(async (sp) => {
-          await sp`insert into audit_trail (seq, recorded_at, actor, action, entity_type, entity_id, prev_hash, hash)
+        await tx
+          .savepoint(async (sp) => {
+            await sp`insert into audit_trail (seq, recorded_at, actor, action, entity_type, entity_id, prev_hash, hash)
             select max(seq) + 1, now(), 'mallory', 'x', 'change_request', 'CR-9001', '', '' from audit_trail`;
-          throw new Error("roll the savepoint back");
-        }).catch(() => {});
+            throw new Error("roll the savepoint back");
+          })
+          .catch(() => {});
         await tx`update change_requests set title = 'forged' where id = ${requestId}`;
       }),
     ).rejects.toThrow(refused);

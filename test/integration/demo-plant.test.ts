@@ -22,8 +22,7 @@ beforeAll(async () => {
   await seedDemoPlant(database.db, keyRing);
 }, 120_000);
 
-const q = <T extends Record<string, unknown>>(text: TemplateStringsArray, ...values: unknown[]) =>
-  database.client<T[]>(text, ...(values as never[]));
+const q = <T extends Record<string, unknown>>(text: TemplateStringsArray, ...values: unknown[]) => database.client<T[]>(text, ...(values as never[]));
 
 async function item(identifier: string, site = "EIN") {
   const [row] = await q<{ id: string; kind: string; status: string; part_number: string; quantity: string }>`
@@ -111,8 +110,8 @@ describe("the demo plant", () => {
     for (const row of rows.filter((r) => r.site === "EIN")) {
       const primary = await ruleAt(row.primary, row.site, now);
       const alternate = await ruleAt(row.alternate, row.site, now);
-      if (primary.state === "ruled" && alternate.state === "ruled" &&
-          granularity(alternate.rule.trackingMode) < granularity(primary.rule.trackingMode)) coarser++;
+      if (primary.state === "ruled" && alternate.state === "ruled" && granularity(alternate.rule.trackingMode) < granularity(primary.rule.trackingMode))
+        coarser++;
     }
     expect(coarser).toBeGreaterThanOrEqual(1);
     expect(rows).toContainEqual(expect.objectContaining({ parent: hard.coarserAlternate.parent, alternate: hard.coarserAlternate.alternate }));
@@ -198,7 +197,10 @@ describe("the demo plant", () => {
       for (const s of ["EIN", "CLT", "PEN"]) {
         expect((await ruleAt(part_number, s, before)).state).toBe("legacy");
         const expected = (version: number): TrackingMode | undefined =>
-          [...plant.versions.slice(0, version)].reverse().flatMap((v) => v.rules).find((r) => r.partNumber === part_number && r.site === s)?.trackingMode;
+          [...plant.versions.slice(0, version)]
+            .reverse()
+            .flatMap((v) => v.rules)
+            .find((r) => r.partNumber === part_number && r.site === s)?.trackingMode;
         const atV1 = await ruleAt(part_number, s, v1);
         const atV2 = await ruleAt(part_number, s, v2);
         expect(atV1.state === "ruled" ? atV1.rule.trackingMode : undefined).toBe(expected(1));
@@ -220,9 +222,7 @@ describe("the demo plant", () => {
       where x.material_id is null or r.tracking_mode is distinct from x.tracking_mode
       order by 1, 2`;
     expect(rows.length).toBeGreaterThanOrEqual(4);
-    expect(rows.map((r) => `${r.system}:${r.external_key}`).sort()).toEqual(
-      hard.erpPlmDisagreements.map((d) => `${d.system}:${d.externalKey}`).sort(),
-    );
+    expect(rows.map((r) => `${r.system}:${r.external_key}`).sort()).toEqual(hard.erpPlmDisagreements.map((d) => `${d.system}:${d.externalKey}`).sort());
     const [systems] = await q<{ erp: number; plm: number }>`select count(*) filter (where system = 'erp')::int as erp,
       count(*) filter (where system = 'plm')::int as plm from external_master_records`;
     expect(systems!.erp).toBeGreaterThan(300);

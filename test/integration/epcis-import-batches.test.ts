@@ -35,7 +35,14 @@ function events(): Record<string, unknown>[] {
         break;
       case 1:
         // Children commissioned one and (for i ≥ 6) six events earlier: often in an earlier batch.
-        list.push({ type: "AggregationEvent", ...base, action: "ADD", bizStep: "packing", parentID: sscc(i % 3), childEPCs: i >= 6 ? [sgtin(i - 1), sgtin(i - 6 + 1000)] : [sgtin(i - 1)] });
+        list.push({
+          type: "AggregationEvent",
+          ...base,
+          action: "ADD",
+          bizStep: "packing",
+          parentID: sscc(i % 3),
+          childEPCs: i >= 6 ? [sgtin(i - 1), sgtin(i - 6 + 1000)] : [sgtin(i - 1)],
+        });
         break;
       case 2:
         list.push({
@@ -46,10 +53,21 @@ function events(): Record<string, unknown>[] {
         });
         break;
       case 3:
-        list.push({ type: "TransactionEvent", ...base, action: "OBSERVE", bizTransactionList: [{ type: "po", bizTransaction: `urn:epcglobal:cbv:bt:0614141000005:PO${i}` }], parentID: sscc(i % 3), epcList: [sgtin(i - 3)] });
+        list.push({
+          type: "TransactionEvent",
+          ...base,
+          action: "OBSERVE",
+          bizTransactionList: [{ type: "po", bizTransaction: `urn:epcglobal:cbv:bt:0614141000005:PO${i}` }],
+          parentID: sscc(i % 3),
+          epcList: [sgtin(i - 3)],
+        });
         break;
       default:
-        list.push(i % 10 === 4 ? { type: "ObjectEvent", ...base, action: "OBSERVE", epcList: [unknownSgtin(i)] } : { type: "ObjectEvent", ...base, action: "OBSERVE", epcList: [sgtin(i - 4)] });
+        list.push(
+          i % 10 === 4
+            ? { type: "ObjectEvent", ...base, action: "OBSERVE", epcList: [unknownSgtin(i)] }
+            : { type: "ObjectEvent", ...base, action: "OBSERVE", epcList: [sgtin(i - 4)] },
+        );
     }
   }
   // Without an eventID: identified by the hash of its canonical form.
@@ -60,8 +78,24 @@ function events(): Record<string, unknown>[] {
   // Declared erroneous later in the document: the aggregation of event 11 and its edges are superseded.
   list.push({ ...list[11]!, errorDeclaration: { declarationTime: time(50), reason: "incorrect_data", correctiveEventIDs: [id(41)] } });
   // The correction, and an event that arrives already declared.
-  list.push({ type: "AggregationEvent", eventTime: time(51), eventTimeZoneOffset: "+00:00", eventID: id(41), action: "ADD", parentID: sscc(2), childEPCs: [sgtin(10)] });
-  list.push({ type: "ObjectEvent", eventTime: time(52), eventTimeZoneOffset: "+00:00", eventID: id(42), action: "OBSERVE", epcList: [sgtin(20)], errorDeclaration: { declarationTime: time(53) } });
+  list.push({
+    type: "AggregationEvent",
+    eventTime: time(51),
+    eventTimeZoneOffset: "+00:00",
+    eventID: id(41),
+    action: "ADD",
+    parentID: sscc(2),
+    childEPCs: [sgtin(10)],
+  });
+  list.push({
+    type: "ObjectEvent",
+    eventTime: time(52),
+    eventTimeZoneOffset: "+00:00",
+    eventID: id(42),
+    action: "OBSERVE",
+    epcList: [sgtin(20)],
+    errorDeclaration: { declarationTime: time(53) },
+  });
   // The declaration repeated: nothing new.
   list.push({ ...list[43]! });
   return list;
@@ -70,7 +104,16 @@ function events(): Record<string, unknown>[] {
 function document(list: unknown[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "c981-epcis-batches-"));
   const file = path.join(dir, "doc.json");
-  fs.writeFileSync(file, JSON.stringify({ "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], type: "EPCISDocument", schemaVersion: "2.0", creationDate: "2025-01-02T00:00:00Z", epcisBody: { eventList: list } }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+      type: "EPCISDocument",
+      schemaVersion: "2.0",
+      creationDate: "2025-01-02T00:00:00Z",
+      epcisBody: { eventList: list },
+    }),
+  );
   return file;
 }
 
@@ -89,7 +132,8 @@ async function stored(database: Database, options: { withFiles: boolean }) {
   const sql = database.client;
   const items = await sql`select t.kind::text, t.identifier, m.part_number, t.quantity::text, t.unit, t.status::text, t.provenance_event_id
     from trace_items t left join materials m on m.id = t.material_id order by t.kind, t.identifier`;
-  const edges = await sql`select e.event_ref, e.kind::text, i.identifier as input, o.identifier as output, e.quantity::text, e.unit, e.occurred_at, e.superseded_at is not null as superseded
+  const edges =
+    await sql`select e.event_ref, e.kind::text, i.identifier as input, o.identifier as output, e.quantity::text, e.unit, e.occurred_at, e.superseded_at is not null as superseded
     from genealogy_edges e join trace_items i on i.id = e.input_item_id join trace_items o on o.id = e.output_item_id
     order by e.event_ref, i.identifier, o.identifier`;
   const rows = await sql`select event_key, from_event_id, type, event_time, content_hash, status::text, unknown_gtins, body, declaration,
@@ -107,7 +151,11 @@ describe("batches", () => {
     const [batched, single, whole, perEvent] = await Promise.all([freshPlant(), freshPlant(), freshPlant(), freshPlant()]);
 
     const results = [];
-    for (const [database, batchSize] of [[batched, 7], [single, 1], [whole, undefined]] as const) {
+    for (const [database, batchSize] of [
+      [batched, 7],
+      [single, 1],
+      [whole, undefined],
+    ] as const) {
       const result = await importEpcisDocument(database.db, "test", { fileName: "doc.json", siteCode: "EIN", source: fileSource(file), batchSize });
       expectOk(result);
       results.push(result);
@@ -167,13 +215,23 @@ describe("batches", () => {
     const before = { footprint: await importFootprint(database), rows: await stored(database, { withFiles: true }) };
 
     const broken = list.slice(0, 39).concat([{ ...list[39]!, action: "NOPE" }]);
-    const refused = await importEpcisDocument(database.db, "test", { fileName: "broken.json", siteCode: "EIN", source: fileSource(document(broken)), batchSize: 4 });
+    const refused = await importEpcisDocument(database.db, "test", {
+      fileName: "broken.json",
+      siteCode: "EIN",
+      source: fileSource(document(broken)),
+      batchSize: 4,
+    });
     expect(refused.ok).toBe(false);
     if (refused.ok) return;
     expect(refused.errors.map((e) => e.path)).toContain("/epcisBody/eventList/39/action");
 
     const conflicting = list.slice(0, 38).concat([{ ...list[2]!, outputQuantityList: [{ epcClass: lgtin("OTHER"), quantity: 1, uom: "KGM" }] }]);
-    const conflict = await importEpcisDocument(database.db, "test", { fileName: "conflict.json", siteCode: "EIN", source: fileSource(document(conflicting)), batchSize: 4 });
+    const conflict = await importEpcisDocument(database.db, "test", {
+      fileName: "conflict.json",
+      siteCode: "EIN",
+      source: fileSource(document(conflicting)),
+      batchSize: 4,
+    });
     expect(conflict.ok).toBe(false);
     if (conflict.ok) return;
     expect(conflict.errors).toHaveLength(1);

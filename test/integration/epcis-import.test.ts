@@ -15,7 +15,10 @@ import type { Database } from "../../app/utils/db.server";
 import { createTestDatabase } from "../setup/database";
 import { EPCIS_FIXTURES, fixture, importFootprint, seedEpcisPlant } from "../setup/epcis";
 
-const FILES = fs.readdirSync(EPCIS_FIXTURES).filter((f) => f.endsWith(".json")).sort();
+const FILES = fs
+  .readdirSync(EPCIS_FIXTURES)
+  .filter((f) => f.endsWith(".json"))
+  .sort();
 const databases = new Map<string, Database>();
 
 const importFile = (database: Database, file: string) =>
@@ -32,7 +35,8 @@ function tempDocument(document: unknown): string {
   return file;
 }
 
-const readFixture = (name: string) => JSON.parse(fs.readFileSync(fixture(name), "utf8")) as { epcisBody: { eventList: Record<string, unknown>[] } } & Record<string, unknown>;
+const readFixture = (name: string) =>
+  JSON.parse(fs.readFileSync(fixture(name), "utf8")) as { epcisBody: { eventList: Record<string, unknown>[] } } & Record<string, unknown>;
 
 beforeAll(async () => {
   for (const file of FILES) {
@@ -75,7 +79,11 @@ describe("every public EPCIS 2.0 example", () => {
     const result = await importFile(database, fixture("TransactionEvent_with_userExtensions.json"));
     expectOk(result);
     expect(result.warnings).toContainEqual(
-      expect.objectContaining({ eventIndex: 0, path: "/epcisBody/eventList/0/sensorElementList/0/sensorReport/0/type", message: expect.stringContaining("EffectiveDoseRate") }),
+      expect.objectContaining({
+        eventIndex: 0,
+        path: "/epcisBody/eventList/0/sensorElementList/0/sensorReport/0/type",
+        message: expect.stringContaining("EffectiveDoseRate"),
+      }),
     );
     const [stored] = await database.client`select body from epcis_events`;
     expect(JSON.stringify(stored!.body)).toContain("EffectiveDoseRate");
@@ -95,7 +103,8 @@ describe("every public EPCIS 2.0 example", () => {
     const edges = await database.client`select kind::text, count(*)::int as n from genealogy_edges group by kind`;
     expect(edges).toEqual([{ kind: "aggregate", n: 4 }]);
     const serial = await searchTraceItems(database.db, { q: "2017", sites: null });
-    const id = (serial as unknown as { exact: { id: number }[] }).exact?.[0]?.id ?? (await database.client`select id from trace_items where identifier = '2017'`)[0]!.id;
+    const id =
+      (serial as unknown as { exact: { id: number }[] }).exact?.[0]?.id ?? (await database.client`select id from trace_items where identifier = '2017'`)[0]!.id;
     const explored = await exploreGenealogy(database.db, { itemId: Number(id), sites: null });
     const container = explored!.forward.nodes.find((n) => n.kind === "container");
     expect(container?.identifier).toBe("106141412345678908");
@@ -132,7 +141,11 @@ describe("identity across documents", () => {
     const before = await importFootprint(database);
     expect(before.edges).toBe(4);
     const declared = structuredClone(original);
-    declared.epcisBody.eventList[0]!.errorDeclaration = { declarationTime: "2013-06-09T00:00:00Z", reason: "incorrect_data", correctiveEventIDs: ["urn:uuid:11111111-2222-4333-8444-555555555555"] };
+    declared.epcisBody.eventList[0]!.errorDeclaration = {
+      declarationTime: "2013-06-09T00:00:00Z",
+      reason: "incorrect_data",
+      correctiveEventIDs: ["urn:uuid:11111111-2222-4333-8444-555555555555"],
+    };
     const result = await importFile(database, tempDocument(declared));
     expectOk(result);
     expect(result.declared).toBe(1);
@@ -194,8 +207,20 @@ describe("standard-breaking documents", () => {
     doc.epcisBody.eventList[0]!.action = "ADDED";
     doc.epcisBody.eventList[1]!.epcList = ["urn:epc:id:sgtin:0614141.10734.2017"];
     doc.epcisBody.eventList.push(
-      { type: "AggregationEvent", eventTime: "2020-01-01T00:00:00Z", eventTimeZoneOffset: "+00:00", action: "ADD", childEPCs: ["urn:epc:id:sgtin:0614141.107346.1"] },
-      { type: "ObjectEvent", eventTime: "2020-01-01T00:00:00Z", eventTimeZoneOffset: "+00:00", action: "OBSERVE", quantityList: [{ epcClass: "urn:epc:class:lgtin:4012345.012345.998877", quantity: -3, uom: "KGM" }] },
+      {
+        type: "AggregationEvent",
+        eventTime: "2020-01-01T00:00:00Z",
+        eventTimeZoneOffset: "+00:00",
+        action: "ADD",
+        childEPCs: ["urn:epc:id:sgtin:0614141.107346.1"],
+      },
+      {
+        type: "ObjectEvent",
+        eventTime: "2020-01-01T00:00:00Z",
+        eventTimeZoneOffset: "+00:00",
+        action: "OBSERVE",
+        quantityList: [{ epcClass: "urn:epc:class:lgtin:4012345.012345.998877", quantity: -3, uom: "KGM" }],
+      },
     );
     const before = await importFootprint(database);
     const auditBefore = await database.client`select count(*)::int as n from audit_trail`;
@@ -216,7 +241,8 @@ describe("standard-breaking documents", () => {
     expect(result.errors.find((e) => e.path === "/epcisBody/eventList/1/epcList/0")?.message).toContain("13 digits");
     expect(result.errorCount).toBe(result.errors.length);
     expect(await importFootprint(database)).toEqual(before);
-    const auditAfter = await database.client`select count(*)::int as n, max(action) filter (where seq = (select max(seq) from audit_trail)) as last from audit_trail`;
+    const auditAfter =
+      await database.client`select count(*)::int as n, max(action) filter (where seq = (select max(seq) from audit_trail)) as last from audit_trail`;
     expect(auditAfter[0]).toEqual({ n: auditBefore[0]!.n + 1, last: "epcis.import_refused" });
   });
 

@@ -74,9 +74,12 @@ const people: Record<string, Signer> = {};
 
 const person = (username: string, role: "engineer" | "quality_reviewer" | "release_manager") => signedInPerson(database, username, [role], PASSWORD);
 
-const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
-const crStatus = async (number: string) => (await database.client`select status::text as status from change_requests where number = ${number}`)[0]!.status as string;
-const importDocument = () => importEpcisDocument(database.db, "e.engineer", { fileName: "quarantine-release.json", siteCode: "EIN", source: fileSource(DOCUMENT) });
+const rowVersion = async (number: string) =>
+  (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
+const crStatus = async (number: string) =>
+  (await database.client`select status::text as status from change_requests where number = ${number}`)[0]!.status as string;
+const importDocument = () =>
+  importEpcisDocument(database.db, "e.engineer", { fileName: "quarantine-release.json", siteCode: "EIN", source: fileSource(DOCUMENT) });
 
 function expectOk(result: EpcisImportResult): asserts result is Extract<EpcisImportResult, { ok: true }> {
   if (!result.ok) throw new Error(`refused: ${JSON.stringify(result.errors, null, 2)}`);
@@ -85,8 +88,25 @@ function expectOk(result: EpcisImportResult): asserts result is Extract<EpcisImp
 /** A change request creating the material with this GTIN, serialized at EIN: proposed, submitted and signed by quality (medium risk, new material). */
 const approvedNewMaterial = (partNumber: string, gtin: string) =>
   approved(`New material ${partNumber} (GTIN ${gtin}) at EIN`, [
-    { kind: "new_material", partNumber, description: `Supplier item ${gtin}`, unitOfMeasure: "EA", family: "EPC", riskClass: "medium", regulatoryFlags: [], gtin },
-    { kind: "tracking", material: partNumber, sites: ["EIN"], trackingMode: "serial", containerTracking: true, identifierFormatCodes: ["GS1-SGTIN", "GS1-SSCC"], consumptionScan: "identify" },
+    {
+      kind: "new_material",
+      partNumber,
+      description: `Supplier item ${gtin}`,
+      unitOfMeasure: "EA",
+      family: "EPC",
+      riskClass: "medium",
+      regulatoryFlags: [],
+      gtin,
+    },
+    {
+      kind: "tracking",
+      material: partNumber,
+      sites: ["EIN"],
+      trackingMode: "serial",
+      containerTracking: true,
+      identifierFormatCodes: ["GS1-SGTIN", "GS1-SSCC"],
+      consumptionScan: "identify",
+    },
   ]);
 
 async function approved(title: string, changes: unknown[]): Promise<string> {
@@ -112,7 +132,13 @@ async function approved(title: string, changes: unknown[]): Promise<string> {
 }
 
 const release = (number: string, extra: { waiver?: string } = { waiver: WAIVER }) =>
-  releaseChangeRequests(database.db, keyRing, people.remy!, { site: "EIN", changeRequests: [number], username: people.remy!.username, password: PASSWORD, ...extra });
+  releaseChangeRequests(database.db, keyRing, people.remy!, {
+    site: "EIN",
+    changeRequests: [number],
+    username: people.remy!.username,
+    password: PASSWORD,
+    ...extra,
+  });
 
 /** Everything of the quarantine and what it may write: must not move when a release fails. */
 async function quarantineState() {
@@ -127,8 +153,23 @@ async function quarantineState() {
 
 /** An EPCIS 2.0 document of these events, as bytes. */
 const documentOf = (events: Record<string, unknown>[]) =>
-  Buffer.from(JSON.stringify({ "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], type: "EPCISDocument", schemaVersion: "2.0", creationDate: "2024-04-01T12:00:00Z", epcisBody: { eventList: events } }));
-const observe = (eventID: string, epcs: string[]) => ({ eventID, type: "ObjectEvent", eventTime: "2024-04-01T08:00:00Z", eventTimeZoneOffset: "+01:00", action: "OBSERVE", epcList: epcs });
+  Buffer.from(
+    JSON.stringify({
+      "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+      type: "EPCISDocument",
+      schemaVersion: "2.0",
+      creationDate: "2024-04-01T12:00:00Z",
+      epcisBody: { eventList: events },
+    }),
+  );
+const observe = (eventID: string, epcs: string[]) => ({
+  eventID,
+  type: "ObjectEvent",
+  eventTime: "2024-04-01T08:00:00Z",
+  eventTimeZoneOffset: "+01:00",
+  action: "OBSERVE",
+  epcList: epcs,
+});
 const importBytes = (fileName: string, bytes: Buffer) => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "c981-quarantine-")), fileName);
   fs.writeFileSync(file, bytes);
@@ -211,7 +252,13 @@ describe("EPCIS quarantine released by a change request", () => {
     // Failing later still (signing the version without a private key): the same.
     const keyless = { ...keyRing, active: [], missing: keyRing.active.map((k) => k.kid) };
     await expect(
-      releaseChangeRequests(database.db, keyless, people.remy!, { site: "EIN", changeRequests: [number], username: people.remy!.username, password: PASSWORD, waiver: WAIVER }),
+      releaseChangeRequests(database.db, keyless, people.remy!, {
+        site: "EIN",
+        changeRequests: [number],
+        username: people.remy!.username,
+        password: PASSWORD,
+        waiver: WAIVER,
+      }),
     ).rejects.toThrow(/lacks the private key/);
     expect(quarantineReleases).toHaveLength(2);
     expect(await quarantineState()).toEqual(state);
@@ -231,7 +278,8 @@ describe("EPCIS quarantine released by a change request", () => {
     expect(material).toMatchObject({ part_number: "EPC-2001", gtin: U1 });
 
     // Events 1 and 2 are applied; event 3 still waits for U2, and now only for U2.
-    const events = await database.client`select event_key, status::text as status, unknown_gtins, applied_at is not null as applied from epcis_events order by event_key`;
+    const events =
+      await database.client`select event_key, status::text as status, unknown_gtins, applied_at is not null as applied from epcis_events order by event_key`;
     expect(events).toEqual([
       { event_key: EVENT(0), status: "applied", unknown_gtins: [], applied: true },
       { event_key: EVENT(1), status: "applied", unknown_gtins: [], applied: true },
@@ -278,17 +326,32 @@ describe("EPCIS quarantine released by a change request", () => {
       ["K1001", "serial", "unit", null],
       ["QL42", "lot", "lot", EVENT(2)],
     ]);
-    expect((await searchTraceItems(database.db, { q: "QL42", sites: null })).exact).toEqual([expect.objectContaining({ identifier: "QL42", kind: "lot", partNumber: "EPC-2001", siteCode: "EIN" })]);
+    expect((await searchTraceItems(database.db, { q: "QL42", sites: null })).exact).toEqual([
+      expect.objectContaining({ identifier: "QL42", kind: "lot", partNumber: "EPC-2001", siteCode: "EIN" }),
+    ]);
     // The unit in the still-quarantined event is not in the genealogy.
     expect((await searchTraceItems(database.db, { q: "Q1003", sites: null })).exact).toEqual([]);
 
     // The audit trail: the material, the quarantine release and the release, in one transaction's rows, by the release manager.
     const audits = await database.client`select action, entity_id, actor, after from audit_trail where seq > ${point} order by seq`;
-    expect(audits.map((a) => a.action)).toEqual(["material.create", "epcis.quarantine_release", "rule_set_version.create", "change_request.release_site", "rule_set.release"]);
+    expect(audits.map((a) => a.action)).toEqual([
+      "material.create",
+      "epcis.quarantine_release",
+      "rule_set_version.create",
+      "change_request.release_site",
+      "rule_set.release",
+    ]);
     const quarantineAudit = audits.find((a) => a.action === "epcis.quarantine_release")!;
-    expect(quarantineAudit).toMatchObject({ entity_id: U1, actor: people.remy!.username, after: { released: 2, stillQuarantined: 1, itemsCreated: 4, edgesCreated: 3 } });
+    expect(quarantineAudit).toMatchObject({
+      entity_id: U1,
+      actor: people.remy!.username,
+      after: { released: 2, stillQuarantined: 1, itemsCreated: 4, edgesCreated: 3 },
+    });
     expect(audits.find((a) => a.action === "material.create")).toMatchObject({ entity_id: "EPC-2001", after: expect.objectContaining({ gtin: U1 }) });
-    expect(audits.find((a) => a.action === "rule_set.release")).toMatchObject({ actor: people.remy!.username, after: expect.objectContaining({ changeRequests: [number] }) });
+    expect(audits.find((a) => a.action === "rule_set.release")).toMatchObject({
+      actor: people.remy!.username,
+      after: expect.objectContaining({ changeRequests: [number] }),
+    });
     expect(audits.find((a) => a.action === "change_request.release_site")).toMatchObject({ entity_id: number });
     expect(audits.findIndex((a) => a.action === "material.create")).toBeLessThan(audits.findIndex((a) => a.action === "epcis.quarantine_release"));
     expect((await verifyAuditChain(database.db)).firstBreak).toBeUndefined();
@@ -314,7 +377,17 @@ describe("EPCIS quarantine released by a change request", () => {
       justification: "Check what lot tracking would do to the released EPCIS genealogy.",
       riskAssessment: "Downgrade, analysed only (never submitted in this test).",
       legacyDataPlan: "grandfather",
-      changes: [{ kind: "tracking", material: "EPC-2001", sites: ["EIN"], trackingMode: "lot", containerTracking: true, identifierFormatCodes: ["GS1-LGTIN", "GS1-SSCC"], consumptionScan: "identify" }],
+      changes: [
+        {
+          kind: "tracking",
+          material: "EPC-2001",
+          sites: ["EIN"],
+          trackingMode: "lot",
+          containerTracking: true,
+          identifierFormatCodes: ["GS1-LGTIN", "GS1-SSCC"],
+          consumptionScan: "identify",
+        },
+      ],
     });
     const { report } = await computeImpactAnalysis(database.db, number, { genealogy: "index" });
     const items = report.changes[0]!.findings.find((f) => f.code === "ITEMS_BY_STATUS")!;
@@ -367,8 +440,12 @@ describe("EPCIS quarantine released by a change request", () => {
     const releasing = release(number);
     // Let the release run until it is done or waits for the import.
     const waiting = async () =>
-      Number((await database.client`select count(*)::int as n from pg_locks l join pg_database d on d.oid = l.database
-        where d.datname = current_database() and l.locktype = 'advisory' and not l.granted`)[0]!.n) > 0;
+      Number(
+        (
+          await database.client`select count(*)::int as n from pg_locks l join pg_database d on d.oid = l.database
+        where d.datname = current_database() and l.locktype = 'advisory' and not l.granted`
+        )[0]!.n,
+      ) > 0;
     let settled = false;
     void releasing.finally(() => (settled = true)).catch(() => {});
     let waited = false;
@@ -381,14 +458,20 @@ describe("EPCIS quarantine released by a change request", () => {
     // The release waited for the import (the EPCIS import lock), then released what it quarantined.
     expect({ releasedBeforeTheImport, waited }).toEqual({ releasedBeforeTheImport: false, waited: true });
 
-    const [event] = await database.client`select status::text as status, unknown_gtins from epcis_events where event_key = 'urn:uuid:c9810010-0000-4000-8000-000000000010'`;
+    const [event] =
+      await database.client`select status::text as status, unknown_gtins from epcis_events where event_key = 'urn:uuid:c9810010-0000-4000-8000-000000000010'`;
     expect(event).toEqual({ status: "applied", unknown_gtins: [] });
     expect((await quarantineList(database.db)).map((q) => q.gtin)).not.toContain(U3);
-    expect(await database.client`select t.kind::text as kind, m.part_number from trace_items t join materials m on m.id = t.material_id where t.identifier = 'R1'`).toEqual([{ kind: "serial", part_number: "EPC-2003" }]);
+    expect(
+      await database.client`select t.kind::text as kind, m.part_number from trace_items t join materials m on m.id = t.material_id where t.identifier = 'R1'`,
+    ).toEqual([{ kind: "serial", part_number: "EPC-2003" }]);
   });
 
   it("a released change request that gives an existing material its GTIN releases the events waiting for it", async () => {
-    const imported = await importBytes("gtin-later.json", documentOf([observe("urn:uuid:c9810010-0000-4000-8000-000000000020", ["urn:epc:id:sgtin:4012345.066660.A1", "urn:epc:id:sgtin:4012345.011111.K1001"])]));
+    const imported = await importBytes(
+      "gtin-later.json",
+      documentOf([observe("urn:uuid:c9810010-0000-4000-8000-000000000020", ["urn:epc:id:sgtin:4012345.066660.A1", "urn:epc:id:sgtin:4012345.011111.K1001"])]),
+    );
     expectOk(imported);
     expect(imported).toMatchObject({ quarantined: 1, unknownGtins: [U4] });
     const waitingFor = async (gtin: string) => (await quarantineList(database.db)).filter((q) => q.gtin === gtin);
@@ -402,7 +485,9 @@ describe("EPCIS quarantine released by a change request", () => {
     expect(await waitingFor(U4)).toEqual([]);
     const [event] = await database.client`select status::text as status from epcis_events where event_key = 'urn:uuid:c9810010-0000-4000-8000-000000000020'`;
     expect(event!.status).toBe("applied");
-    expect(await database.client`select t.kind::text as kind, m.part_number from trace_items t join materials m on m.id = t.material_id where t.identifier = 'A1'`).toEqual([{ kind: "serial", part_number: partNumber }]);
+    expect(
+      await database.client`select t.kind::text as kind, m.part_number from trace_items t join materials m on m.id = t.material_id where t.identifier = 'A1'`,
+    ).toEqual([{ kind: "serial", part_number: partNumber }]);
     const [audit] = await database.client`select after from audit_trail where action = 'epcis.quarantine_release' and entity_id = ${U4}`;
     expect(audit!.after).toMatchObject({ released: 1, stillQuarantined: 0, itemsCreated: 1 });
   });

@@ -20,7 +20,12 @@ beforeAll(async () => {
   registerDatabase(Promise.resolve(database));
   await seedEpcisPlant(database);
   const password = "epcis-upload-password";
-  await createUser(database.db, "test", { username: "erin.engineer", displayName: "Erin", password, grants: [{ role: "engineer", site: "EIN" }], reason: "upload test" }, "fixture");
+  await createUser(
+    database.db,
+    "test",
+    { username: "erin.engineer", displayName: "Erin", password, grants: [{ role: "engineer", site: "EIN" }], reason: "upload test" },
+    "fixture",
+  );
   const session = await signIn(database.db, { username: "erin.engineer", password, ip: null, maxHours: 1 });
   if (!session.ok) throw new Error("cannot sign in");
   cookie = `${SESSION_COOKIE}=${session.sessionId}`;
@@ -32,7 +37,10 @@ async function upload(name: string, content: string | Buffer) {
   form.set("site", "EIN");
   form.set("file", new File([typeof content === "string" ? content : new Uint8Array(content)], name, { type: "application/json" }));
   const request = new Request("http://127.0.0.1/imports/epcis", { method: "POST", body: form, headers: { Cookie: cookie } });
-  const result = (await action({ request, params: {}, context: {} })) as unknown as { data: { kind: string; result: { ok: boolean; events?: number; fileName?: string; errors?: { path: string }[] } }; init: { status?: number } | null };
+  const result = (await action({ request, params: {}, context: {} })) as unknown as {
+    data: { kind: string; result: { ok: boolean; events?: number; fileName?: string; errors?: { path: string }[] } };
+    init: { status?: number } | null;
+  };
   return { status: result.init?.status ?? 200, body: result.data };
 }
 

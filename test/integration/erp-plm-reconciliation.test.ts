@@ -34,11 +34,14 @@ const people: Record<string, Signer> = {};
 const hard = generateDemoPlant().hardCases;
 
 const person = (username: string, role: "engineer" | "quality_reviewer" | "release_manager") => signedInPerson(database, username, [role], PASSWORD);
-const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
+const rowVersion = async (number: string) =>
+  (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
 
 const csv = (text: string) => Readable.from([Buffer.from(text, "utf8")]);
-const importErp = (text: string, fileName = "erp.csv") => importExternalSnapshot(database.db, "test.importer", { system: "erp", fileName, source: () => csv(text) });
-const importPlm = (text: string, fileName = "plm.csv") => importExternalSnapshot(database.db, "test.importer", { system: "plm", fileName, source: () => csv(text) });
+const importErp = (text: string, fileName = "erp.csv") =>
+  importExternalSnapshot(database.db, "test.importer", { system: "erp", fileName, source: () => csv(text) });
+const importPlm = (text: string, fileName = "plm.csv") =>
+  importExternalSnapshot(database.db, "test.importer", { system: "plm", fileName, source: () => csv(text) });
 
 /** Everything an import could touch. */
 async function footprint() {
@@ -72,7 +75,14 @@ async function approved(title: string, changes: unknown[], extra: Record<string,
     ...extra,
   });
   await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
-  const signed = await signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.q", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash: await analysed(database.db, number) });
+  const signed = await signChangeRequest(database.db, people.quinn!, number, {
+    meaning: "approved",
+    role: "quality_reviewer",
+    username: "q.q",
+    password: PASSWORD,
+    rowVersion: await rowVersion(number),
+    analysisHash: await analysed(database.db, number),
+  });
   if (!signed.ok) throw new Error(`${number} not approved: ${JSON.stringify(signed)}`);
   return number;
 }
@@ -92,7 +102,10 @@ describe("the reconciliation report", () => {
     expect(report.systemOfRecord).toEqual({ serial: "plm", lot: "erp" });
     for (const d of hard.erpPlmDisagreements) {
       if (d.system === "erp") {
-        expect(report.rows.map((r) => r.key), `ERP ${d.externalKey}@${d.site}`).toContain(`${d.externalKey}@${d.site}`);
+        expect(
+          report.rows.map((r) => r.key),
+          `ERP ${d.externalKey}@${d.site}`,
+        ).toContain(`${d.externalKey}@${d.site}`);
       } else {
         const rows = report.rows.filter((r) => r.partNumber === d.externalKey);
         expect(rows.length, `PLM ${d.externalKey}`).toBeGreaterThan(0);
@@ -107,20 +120,30 @@ describe("the reconciliation report", () => {
     // Agreeing pairs are not listed.
     expect(report.rows.every((r) => !r.knownToC981 || new Set([r.c981, r.erp?.mode, r.plm?.mode].filter(Boolean)).size > 1)).toBe(true);
     const text = reconciliationCsv(report);
-    expect(text.split("\r\n")[0]).toBe("disagreement,part_number,site,known_to_c981,c981,erp,erp_flag,plm,plm_flag,identifier_type,system_of_record,expected,resolution,change_requests");
+    expect(text.split("\r\n")[0]).toBe(
+      "disagreement,part_number,site,known_to_c981,c981,erp,erp_flag,plm,plm_flag,identifier_type,system_of_record,expected,resolution,change_requests",
+    );
     expect(text).toContain("MCH-1099@EIN,MCH-1099,EIN,no,,lot,XCHPF=X");
   });
 
   it("follows the configured system of record, and audits a change of it", async () => {
     const before = await currentDataPoint(database.db);
     await expect(setSystemOfRecord(database.db, "test.admin", { identifierType: "serial", system: "nowhere", reason: "typo" })).rejects.toThrow(DomainError);
-    expect(await setSystemOfRecord(database.db, "test.admin", { identifierType: "serial", system: "c981", reason: "C-981 owns serialization decisions" })).toEqual({ changed: true });
+    expect(
+      await setSystemOfRecord(database.db, "test.admin", { identifierType: "serial", system: "c981", reason: "C-981 owns serialization decisions" }),
+    ).toEqual({ changed: true });
     const report = await reconciliationReport(database.db);
     expect(report.systemOfRecord.serial).toBe("c981");
     const asm = report.rows.find((r) => r.partNumber === "ASM-1003" && r.site === "EIN")!;
     expect(asm.resolution).toMatchObject({ kind: "correct_external", systems: ["plm"] });
     const [audit] = await database.client`select action, entity_id, before, after, reason from audit_trail where seq > ${before}`;
-    expect(audit).toMatchObject({ action: "system_of_record.set", entity_id: "serial", before: { system: "plm" }, after: { system: "c981" }, reason: "C-981 owns serialization decisions" });
+    expect(audit).toMatchObject({
+      action: "system_of_record.set",
+      entity_id: "serial",
+      before: { system: "plm" },
+      after: { system: "c981" },
+      reason: "C-981 owns serialization decisions",
+    });
     await setSystemOfRecord(database.db, "test.admin", { identifierType: "serial", system: "plm", reason: "back to the default" });
   });
 });
@@ -156,7 +179,13 @@ describe("ERP / PLM snapshot import", () => {
   it("refuses a bad header, an unreadable file and an empty one, each located", async () => {
     const before = await footprint();
     const header = await importPlm("part_number,serialisation\nASM-1003,serialized\n");
-    expect(header).toMatchObject({ ok: false, errors: [{ line: 1, field: "serialisation" }, { line: 1, field: "serialization" }] });
+    expect(header).toMatchObject({
+      ok: false,
+      errors: [
+        { line: 1, field: "serialisation" },
+        { line: 1, field: "serialization" },
+      ],
+    });
     const quote = await importPlm('part_number,serialization\n"ASM-1003,serialized\n');
     expect(quote).toMatchObject({ ok: false, errors: [{ field: "file", message: expect.stringMatching(/Not readable as CSV/) }] });
     expect(await importPlm("")).toMatchObject({ ok: false, errors: [{ line: 1, field: "header" }] });
@@ -181,16 +210,34 @@ describe("ERP / PLM snapshot import", () => {
     if (!result.ok) return;
     expect(result.unknown.map((u) => u.partNumber).sort()).toEqual(["MCH-1099", "ZZZ-0001"]);
     expect(result.digest).toMatch(/^[0-9a-f]{64}$/);
-    const [snapshot] = await database.client`select system::text, file_name, digest, row_count, unknown_count, imported_by from external_snapshots where id = ${result.snapshotId}`;
-    expect(snapshot).toEqual({ system: "erp", file_name: "erp-2026-11.csv", digest: result.digest, row_count: prev!.n + 1, unknown_count: 2, imported_by: "test.importer" });
-    const [current] = await database.client`select count(*)::int as n, count(distinct source_digest)::int as digests from external_master_records where system = 'erp'`;
+    const [snapshot] =
+      await database.client`select system::text, file_name, digest, row_count, unknown_count, imported_by from external_snapshots where id = ${result.snapshotId}`;
+    expect(snapshot).toEqual({
+      system: "erp",
+      file_name: "erp-2026-11.csv",
+      digest: result.digest,
+      row_count: prev!.n + 1,
+      unknown_count: 2,
+      imported_by: "test.importer",
+    });
+    const [current] =
+      await database.client`select count(*)::int as n, count(distinct source_digest)::int as digests from external_master_records where system = 'erp'`;
     expect(current).toEqual({ n: prev!.n + 1, digests: 1 });
     // The history is the file itself: its bytes, whose SHA-256 is the digest.
     const chunks = await database.client`select content from external_snapshot_files where snapshot_id = ${result.snapshotId} order by seq`;
-    expect(createHash("sha256").update(Buffer.concat(chunks.map((c) => c.content as Buffer))).digest("hex")).toBe(result.digest);
+    expect(
+      createHash("sha256")
+        .update(Buffer.concat(chunks.map((c) => c.content as Buffer)))
+        .digest("hex"),
+    ).toBe(result.digest);
     const audit = await database.client`select action, entity_id, actor, after from audit_trail where seq > ${before}`;
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ action: "external_master.import", entity_id: `erp/${result.snapshotId}`, actor: "test.importer", after: { digest: result.digest, unknownToC981: 2 } });
+    expect(audit[0]).toMatchObject({
+      action: "external_master.import",
+      entity_id: `erp/${result.snapshotId}`,
+      actor: "test.importer",
+      after: { digest: result.digest, unknownToC981: 2 },
+    });
 
     const report = await reconciliationReport(database.db);
     expect(report.rows.find((r) => r.key === "SUB-1005@EIN")?.erp ?? null).toBeNull();
@@ -204,7 +251,12 @@ describe("ERP / PLM snapshot import", () => {
 
 describe("the import screen", () => {
   it("imports an uploaded file for an administrator, and answers 400 with the located errors for a bad one", async () => {
-    await createUser(database.db, "test", { username: "a.a", displayName: "A.A", password: PASSWORD, grants: [{ role: "admin", site: null }], reason: "test" }, "fixture");
+    await createUser(
+      database.db,
+      "test",
+      { username: "a.a", displayName: "A.A", password: PASSWORD, grants: [{ role: "admin", site: null }], reason: "test" },
+      "fixture",
+    );
     const session = await signIn(database.db, { username: "a.a", password: PASSWORD, ip: null, maxHours: 1 });
     if (!session.ok) throw new Error("sign-in failed");
     registerDatabase(Promise.resolve(database));
@@ -213,8 +265,15 @@ describe("the import screen", () => {
       const form = new FormData();
       form.set("system", system);
       form.set("file", new File([text], name, { type: "text/csv" }));
-      const request = new Request("http://127.0.0.1/external-masters", { method: "POST", headers: { Cookie: `${SESSION_COOKIE}=${session.sessionId}` }, body: form });
-      return (await action({ request, params: {}, context: {} })) as unknown as { data: { result: { ok: boolean; errors?: unknown[]; rows?: number } }; init: { status?: number } | null };
+      const request = new Request("http://127.0.0.1/external-masters", {
+        method: "POST",
+        headers: { Cookie: `${SESSION_COOKIE}=${session.sessionId}` },
+        body: form,
+      });
+      return (await action({ request, params: {}, context: {} })) as unknown as {
+        data: { result: { ok: boolean; errors?: unknown[]; rows?: number } };
+        init: { status?: number } | null;
+      };
     };
     const bad = await post("plm", "plm-bad.csv", "part_number,serialization\nASM-1003,sometimes\n");
     expect(bad.init?.status).toBe(400);
@@ -229,17 +288,36 @@ describe("the import screen", () => {
 
 describe("change requests cite disagreements; releases need a waiver", () => {
   it("refuses a citation the request does not resolve, and accepts and shows one it does", async () => {
-    const base = { title: "Follow PLM for ASM-1003", justification: "PLM is the system of record for serial numbers.", riskAssessment: "Medium: labels exist.", legacyDataPlan: "grandfather" };
-    const change = { kind: "tracking", material: "ASM-1003", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" };
-    const wrong = await createChangeRequest(database.db, people.emil!, { ...base, changes: [change], resolvesDisagreements: "ASM-1003@CLT, NOPE" }).catch((e: unknown) => e as DomainError);
+    const base = {
+      title: "Follow PLM for ASM-1003",
+      justification: "PLM is the system of record for serial numbers.",
+      riskAssessment: "Medium: labels exist.",
+      legacyDataPlan: "grandfather",
+    };
+    const change = {
+      kind: "tracking",
+      material: "ASM-1003",
+      sites: ["EIN"],
+      trackingMode: "serial",
+      containerTracking: false,
+      identifierFormatCodes: ["EIN-SER"],
+      consumptionScan: "identify",
+    };
+    const wrong = await createChangeRequest(database.db, people.emil!, { ...base, changes: [change], resolvesDisagreements: "ASM-1003@CLT, NOPE" }).catch(
+      (e: unknown) => e as DomainError,
+    );
     expect(wrong).toBeInstanceOf(DomainError);
     expect(Object.keys((wrong as DomainError).fields).some((k) => k.startsWith("resolvesDisagreements"))).toBe(true);
-    const unknownKey = await createChangeRequest(database.db, people.emil!, { ...base, changes: [change], resolvesDisagreements: "ASM-1004@EIN" }).catch((e: unknown) => e as DomainError);
+    const unknownKey = await createChangeRequest(database.db, people.emil!, { ...base, changes: [change], resolvesDisagreements: "ASM-1004@EIN" }).catch(
+      (e: unknown) => e as DomainError,
+    );
     expect((unknownKey as DomainError).fields.resolvesDisagreements?.[0]).toMatch(/no such disagreement/);
     // untracking ASM-1003 touches the disagreement but leaves C-981 against PLM, the
     // system of record for serial numbers (PLM says serial in the demo plant): refused, saying why.
     const untrack = { ...change, trackingMode: "none", identifierFormatCodes: [], consumptionScan: "none" };
-    const notResolved = await createChangeRequest(database.db, people.emil!, { ...base, changes: [untrack], resolvesDisagreements: "ASM-1003@EIN" }).catch((e: unknown) => e as DomainError);
+    const notResolved = await createChangeRequest(database.db, people.emil!, { ...base, changes: [untrack], resolvesDisagreements: "ASM-1003@EIN" }).catch(
+      (e: unknown) => e as DomainError,
+    );
     expect(notResolved).toBeInstanceOf(DomainError);
     expect((notResolved as DomainError).fields.resolvesDisagreements).toEqual([
       "ASM-1003@EIN: with this change C-981 would say none at EIN, but PLM, the system of record for serial numbers, says serial — it does not resolve this disagreement",
@@ -253,21 +331,46 @@ describe("change requests cite disagreements; releases need a waiver", () => {
 
   it("refuses a release that leaves disagreements without a waiver (409, naming them), records the waiver when given", async () => {
     const number = await approved("Serialize ASM-1005 at PEN", [
-      { kind: "tracking", material: "ASM-1005", sites: ["PEN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["PEN-SER"], consumptionScan: "identify" },
+      {
+        kind: "tracking",
+        material: "ASM-1005",
+        sites: ["PEN"],
+        trackingMode: "serial",
+        containerTracking: false,
+        identifierFormatCodes: ["PEN-SER"],
+        consumptionScan: "identify",
+      },
     ]);
     const before = await database.client`select count(*)::int as n from rule_set_versions`;
-    const refused = await releaseChangeRequests(database.db, keyRing, people.remy!, { site: "PEN", changeRequests: [number], username: "r.m", password: PASSWORD }).catch((e: unknown) => e as DomainError);
+    const refused = await releaseChangeRequests(database.db, keyRing, people.remy!, {
+      site: "PEN",
+      changeRequests: [number],
+      username: "r.m",
+      password: PASSWORD,
+    }).catch((e: unknown) => e as DomainError);
     expect(refused).toBeInstanceOf(DomainError);
     expect((refused as DomainError).status).toBe(409);
     expect((refused as DomainError).message).toMatch(/leaves \d+ known ERP\/PLM disagreement\(s\) at PEN unresolved: .*ASM-1003@PEN/);
     expect((refused as DomainError).fields.waiver).toBeDefined();
     expect((await database.client`select count(*)::int as n from rule_set_versions`)[0]!.n).toBe(before[0]!.n);
 
-    const tooShort = await releaseChangeRequests(database.db, keyRing, people.remy!, { site: "PEN", changeRequests: [number], username: "r.m", password: PASSWORD, waiver: "ok" });
+    const tooShort = await releaseChangeRequests(database.db, keyRing, people.remy!, {
+      site: "PEN",
+      changeRequests: [number],
+      username: "r.m",
+      password: PASSWORD,
+      waiver: "ok",
+    });
     expect(tooShort).toMatchObject({ ok: false, fields: { waiver: [expect.stringMatching(/at least 10/)] } });
 
     const waiver = "PLM corrections are scheduled with the design office (ECO-77).";
-    const released = await releaseChangeRequests(database.db, keyRing, people.remy!, { site: "PEN", changeRequests: [number], username: "r.m", password: PASSWORD, waiver });
+    const released = await releaseChangeRequests(database.db, keyRing, people.remy!, {
+      site: "PEN",
+      changeRequests: [number],
+      username: "r.m",
+      password: PASSWORD,
+      waiver,
+    });
     expect(released).toMatchObject({ ok: true, site: "PEN" });
     if (!released.ok) return;
     const [recorded] = await database.client`select w.reason, w.disagreements from release_waivers w join release_signatures r on r.id = w.release_signature_id
@@ -283,7 +386,9 @@ describe("change requests cite disagreements; releases need a waiver", () => {
     const rules = await database.client`select m.part_number, s.code as site, r.tracking_mode::text as mode from tracking_rules r
       join materials m on m.id = r.material_id join sites s on s.id = r.site_id where r.effective_to is null order by 1, 2`;
     const erpWord = { serial: "serial", lot: "batch", none: "untracked" } as Record<string, string>;
-    expect(await importErp(`part_number,tracking,site\n${rules.map((r) => `${r.part_number},${erpWord[r.mode as string]},${r.site}`).join("\n")}\n`)).toMatchObject({ ok: true });
+    expect(
+      await importErp(`part_number,tracking,site\n${rules.map((r) => `${r.part_number},${erpWord[r.mode as string]},${r.site}`).join("\n")}\n`),
+    ).toMatchObject({ ok: true });
     // PLM holds no site: list only the materials whose rule is the same at every site.
     const byPart = new Map<string, Set<string>>();
     for (const r of rules) byPart.set(r.part_number as string, (byPart.get(r.part_number as string) ?? new Set()).add(r.mode as string));
@@ -293,20 +398,44 @@ describe("change requests cite disagreements; releases need a waiver", () => {
     const left = (await reconciliationReport(database.db)).rows.filter((r) => r.site === "CLT");
     expect(left).toEqual([]);
     const number = await approved("Serialize ASM-1006 at CLT", [
-      { kind: "tracking", material: "ASM-1006", sites: ["CLT"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["CLT-SER"], consumptionScan: "identify" },
+      {
+        kind: "tracking",
+        material: "ASM-1006",
+        sites: ["CLT"],
+        trackingMode: "serial",
+        containerTracking: false,
+        identifierFormatCodes: ["CLT-SER"],
+        consumptionScan: "identify",
+      },
     ]);
     // Its own change would disagree with ERP (batch) unless ERP changes too: the release names it.
-    const refused = await releaseChangeRequests(database.db, keyRing, people.remy!, { site: "CLT", changeRequests: [number], username: "r.m", password: PASSWORD }).catch((e: unknown) => e as DomainError);
+    const refused = await releaseChangeRequests(database.db, keyRing, people.remy!, {
+      site: "CLT",
+      changeRequests: [number],
+      username: "r.m",
+      password: PASSWORD,
+    }).catch((e: unknown) => e as DomainError);
     expect((refused as DomainError).message).toMatch(/ASM-1006@CLT/);
     // ERP follows the change first; then nothing is left and no waiver is asked.
     expect(
-      await importErp(`part_number,tracking,site\n${rules.map((r) => `${r.part_number},${r.part_number === "ASM-1006" && r.site === "CLT" ? "serial" : erpWord[r.mode as string]},${r.site}`).join("\n")}\n`),
+      await importErp(
+        `part_number,tracking,site\n${rules.map((r) => `${r.part_number},${r.part_number === "ASM-1006" && r.site === "CLT" ? "serial" : erpWord[r.mode as string]},${r.site}`).join("\n")}\n`,
+      ),
     ).toMatchObject({ ok: true });
     if (byPart.get("ASM-1006")?.size === 1) {
       // PLM says ASM-1006 is batch-tracked everywhere: drop it from PLM so PLM holds no opinion at CLT.
-      expect(await importPlm(`part_number,serialization\n${uniform.filter(([p]) => p !== "ASM-1006").map(([p, m]) => `${p},${plmWord[[...m][0]!]}`).join("\n")}\n`)).toMatchObject({ ok: true });
+      expect(
+        await importPlm(
+          `part_number,serialization\n${uniform
+            .filter(([p]) => p !== "ASM-1006")
+            .map(([p, m]) => `${p},${plmWord[[...m][0]!]}`)
+            .join("\n")}\n`,
+        ),
+      ).toMatchObject({ ok: true });
     }
-    expect(await releaseChangeRequests(database.db, keyRing, people.remy!, { site: "CLT", changeRequests: [number], username: "r.m", password: PASSWORD })).toMatchObject({ ok: true });
+    expect(
+      await releaseChangeRequests(database.db, keyRing, people.remy!, { site: "CLT", changeRequests: [number], username: "r.m", password: PASSWORD }),
+    ).toMatchObject({ ok: true });
   });
 
   it("renewals are excepted: they never ask for a waiver", async () => {

@@ -146,7 +146,11 @@ describe("a portal process while its PostgreSQL server is stopped and started ag
       // ---- Start it again (same folder, same port); release at once; seen within N. ----
       server = await startServer();
       const [released] = await Promise.all([
-        createRuleSetVersion(operator.db, { siteId: ein!.id as number, actor: "test", reason: "released after the restart", changes: [], kind: "renewal" }, keyRing),
+        createRuleSetVersion(
+          operator.db,
+          { siteId: ein!.id as number, actor: "test", reason: "released after the restart", changes: [], kind: "renewal" },
+          keyRing,
+        ),
       ]);
       const releasedAt = Date.now();
       let seenAfter = 0;
@@ -201,7 +205,8 @@ describe("a portal process while its PostgreSQL server is stopped and started ag
       expect(await inFlightAnswer).toBe(204);
       expect(await portal.exited).toBe(0);
       expect(Date.now() - signalled).toBeGreaterThanOrEqual(GRACE_SECONDS * 1000);
-      const [stored] = await operator.client`select s.version from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'mes-restart'`;
+      const [stored] =
+        await operator.client`select s.version from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'mes-restart'`;
       expect(stored).toEqual({ version: released.version });
       expect(portal.output()).not.toMatch(/unexpected error|fatal:|Unhandled|at .*\.ts:\d+/);
     } finally {

@@ -210,7 +210,11 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
       proxy.cut();
       const cutAt = Date.now();
       // Meanwhile, elsewhere: a release at EIN and token 2 revoked (their NOTIFYs never reach A or B).
-      await createRuleSetVersion(operator.db, { siteId: ein!.id as number, actor: "test", reason: "released during the cut", changes: [], kind: "renewal" }, keyRing);
+      await createRuleSetVersion(
+        operator.db,
+        { siteId: ein!.id as number, actor: "test", reason: "released during the cut", changes: [], kind: "renewal" },
+        keyRing,
+      );
       await revokeRuntimeClient(operator.db, "test", "mes-faults-2", "revoked during the cut");
       // Waiting past the check interval is the thing under test (a check fails while cut).
       await sleep(Math.max(0, cutAt + (CHECK_SECONDS + 1.5) * 1000 - Date.now()));
@@ -276,7 +280,9 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
         return { release, revocation };
       };
       const [caughtA, caughtB] = await Promise.all([caughtUp(a), caughtUp(b)]);
-      process.stdout.write(`faults: after the restore, A saw the release in ${caughtA.release} ms and the revocation in ${caughtA.revocation} ms; B in ${caughtB.release} / ${caughtB.revocation} ms\n`);
+      process.stdout.write(
+        `faults: after the restore, A saw the release in ${caughtA.release} ms and the revocation in ${caughtA.revocation} ms; B in ${caughtB.release} / ${caughtB.revocation} ms\n`,
+      );
       for (const caught of [caughtA, caughtB]) {
         expect(caught.release).toBeLessThan(CHECK_SECONDS * 1000 + SLACK_MS);
         expect(caught.revocation).toBeLessThan(CHECK_SECONDS * 1000 + SLACK_MS);
@@ -304,8 +310,14 @@ describe("portal processes behind a faulty connection to PostgreSQL", () => {
       expect((await call(a, "/api/v1/sites/EIN/ruleset", t1, { headers: { "If-None-Match": fresh } })).status).toBe(304);
       await expect.poll(async () => (await call(a, "/api/v1/sites/EIN/ruleset/upcoming", t1)).status, { timeout: 10_000 }).toBe(404);
       // …and the LISTEN is back: a release reaches A well within the check interval's bound.
-      await createRuleSetVersion(operator.db, { siteId: ein!.id as number, actor: "test", reason: "after the sessions ended", changes: [], kind: "renewal" }, keyRing);
-      await expect.poll(async () => (await call(a, "/api/v1/sites/EIN/ruleset", t1)).headers.get("etag"), { timeout: CHECK_SECONDS * 1000 + SLACK_MS }).not.toBe(fresh);
+      await createRuleSetVersion(
+        operator.db,
+        { siteId: ein!.id as number, actor: "test", reason: "after the sessions ended", changes: [], kind: "renewal" },
+        keyRing,
+      );
+      await expect
+        .poll(async () => (await call(a, "/api/v1/sites/EIN/ruleset", t1)).headers.get("etag"), { timeout: CHECK_SECONDS * 1000 + SLACK_MS })
+        .not.toBe(fresh);
       const latest = (await call(a, "/api/v1/sites/EIN/ruleset", t1)).headers.get("etag")!;
 
       // ---- SIGTERM during a long poll: answered (304, current ETag), then exit 0. ----

@@ -87,10 +87,12 @@ describe("finished goods on the demo plant: the analysis against the oracle's SQ
       select m.part_number || '|' || s.code as key from tracking_rules r join materials m on m.id = r.material_id join sites s on s.id = r.site_id
       where r.effective_to is null and r.tracking_mode::text in ('serial', 'lot')`;
     const tracked = new Set(rules.map((r) => r.key));
-    const engine = new Map(report.changes.flatMap((c) => {
-      const f = findingOf(c.findings, "PRECISION_LOSS");
-      return f ? [[`${c.partNumber}|${c.site}`, f.count] as const] : [];
-    }));
+    const engine = new Map(
+      report.changes.flatMap((c) => {
+        const f = findingOf(c.findings, "PRECISION_LOSS");
+        return f ? [[`${c.partNumber}|${c.site}`, f.count] as const] : [];
+      }),
+    );
     expect(new Set(engine.keys())).toEqual(tracked);
     expect(engine).toEqual(new Map([...tracked].map((k) => [k, oracle.get(k) ?? 0])));
     expect([...engine.values()].filter((n) => n > 0).length).toBeGreaterThan(20);
@@ -114,7 +116,11 @@ describe("no non-change reported as a change, over every finding of every demo-p
       const after = (f.detail?.formatsAfter ?? []) as string[];
       const templates = (f.detail?.templates ?? []) as { code: string; formats: string[] }[];
       // A template must change only when it prints a format the rule drops.
-      return templates.map((t) => ({ what: t.code, before: t.formats.filter((x) => before.includes(x)).sort(), after: t.formats.filter((x) => before.includes(x) && after.includes(x)).sort() }));
+      return templates.map((t) => ({
+        what: t.code,
+        before: t.formats.filter((x) => before.includes(x)).sort(),
+        after: t.formats.filter((x) => before.includes(x) && after.includes(x)).sort(),
+      }));
     }
     // A finding that says "must change" and that this test cannot read fails it: it must be taught first.
     if (/must change/.test(f.message)) throw new Error(`${f.code} says "must change" but this test does not read its before/after yet: ${f.message}`);
@@ -123,7 +129,14 @@ describe("no non-change reported as a change, over every finding of every demo-p
 
   it("every finding that says 'must change' has before ≠ after", async () => {
     const reports: AnalysisReport[] = [];
-    for (const [mode, scan] of [["none", "none"], ["lot", "verify"], ["lot", "identify"], ["serial", "identify"], ["serial", "verify"]] as const) reports.push(await analyseAll(mode, scan));
+    for (const [mode, scan] of [
+      ["none", "none"],
+      ["lot", "verify"],
+      ["lot", "identify"],
+      ["serial", "identify"],
+      ["serial", "verify"],
+    ] as const)
+      reports.push(await analyseAll(mode, scan));
     let claims = 0;
     let findings = 0;
     for (const report of reports) {

@@ -34,7 +34,15 @@ beforeAll(async () => {
     justification: "oracle test: every material × site of the generated plant in one analysis",
     riskAssessment: "none: a test change request, never submitted",
     legacyDataPlan: "grandfather",
-    changes: families.map((family) => ({ kind: "tracking", family, sites, trackingMode: "none", containerTracking: false, identifierFormatCodes: [], consumptionScan: "none" })),
+    changes: families.map((family) => ({
+      kind: "tracking",
+      family,
+      sites,
+      trackingMode: "none",
+      containerTracking: false,
+      identifierFormatCodes: [],
+      consumptionScan: "none",
+    })),
   });
   // The oracle's queries run in the database while the analysis computes (two cores, two jobs).
   [report, oracleAll, oracleTracked] = await Promise.all([
@@ -63,14 +71,18 @@ describe("finished goods on the generated plant: the analysis against the oracle
       select m.part_number || '|' || s.code as key from tracking_rules r join materials m on m.id = r.material_id join sites s on s.id = r.site_id
       where r.effective_to is null and r.tracking_mode::text in ('serial', 'lot')`;
     const tracked = new Set(rules.map((r) => r.key));
-    const engine = new Map(report.changes.flatMap((c) => (countOf(c, "PRECISION_LOSS") === undefined ? [] : [[`${c.partNumber}|${c.site}`, countOf(c, "PRECISION_LOSS")] as const])));
+    const engine = new Map(
+      report.changes.flatMap((c) => (countOf(c, "PRECISION_LOSS") === undefined ? [] : [[`${c.partNumber}|${c.site}`, countOf(c, "PRECISION_LOSS")] as const])),
+    );
     expect(new Set(engine.keys())).toEqual(tracked);
     expect(engine).toEqual(new Map([...tracked].map((k) => [k, oracle.get(k) ?? 0])));
   }, 60_000);
 
   it("the explorer's recall lists exactly the oracle's finished goods, for a seeded sample of 500 trace items", async () => {
     // Seeded: the 500 items whose id hashes smallest with a fixed salt (the same sample every run).
-    const ids = (await database.client<{ id: string }[]>`select id::text from trace_items order by md5(id::text || ':issue-17'), id limit 500`).map((r) => Number(r.id));
+    const ids = (await database.client<{ id: string }[]>`select id::text from trace_items order by md5(id::text || ':issue-17'), id limit 500`).map((r) =>
+      Number(r.id),
+    );
     const oracle = await finishedFromItems(database.client, ids);
     expect([...oracle.values()].filter((f) => f.length > 0).length).toBeGreaterThan(250);
     expect(await recallMismatches((itemId) => recallFrom(database.db, { itemId, sites: null }), oracle)).toEqual([]);

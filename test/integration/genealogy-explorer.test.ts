@@ -32,7 +32,9 @@ const q = <T extends Record<string, unknown>>(text: TemplateStringsArray, ...val
   database.client<T[]>(text, ...(values.map((v) => (v instanceof Date ? v.toISOString() : v)) as never[]));
 
 async function itemId(identifier: string, site = "EIN"): Promise<number> {
-  const [row] = await q<{ id: string }>`select t.id from trace_items t join sites s on s.id = t.site_id where t.identifier = ${identifier} and s.code = ${site}`;
+  const [row] = await q<{
+    id: string;
+  }>`select t.id from trace_items t join sites s on s.id = t.site_id where t.identifier = ${identifier} and s.code = ${site}`;
   if (!row) throw new Error(`no trace item ${identifier} at ${site}`);
   return Number(row.id);
 }
@@ -108,8 +110,17 @@ beforeAll(async () => {
   registerDatabase(Promise.resolve(database));
   await seedDemoPlant(database.db, await testKeyRing(database.db));
   for (const s of await q<{ id: number; code: string }>`select id, code from sites`) siteIds.set(s.code, s.id);
-  for (const [username, site] of [["gx.all", null], ["gx.clt", "CLT"], ["gx.ein", "EIN"]] as const) {
-    await createUser(database.db, "test", { username, displayName: username, password: "explorer-password-1", grants: [{ role: "viewer", site }], reason: "genealogy explorer test" }, "fixture");
+  for (const [username, site] of [
+    ["gx.all", null],
+    ["gx.clt", "CLT"],
+    ["gx.ein", "EIN"],
+  ] as const) {
+    await createUser(
+      database.db,
+      "test",
+      { username, displayName: username, password: "explorer-password-1", grants: [{ role: "viewer", site }], reason: "genealogy explorer test" },
+      "fixture",
+    );
     const session = await signIn(database.db, { username, password: "explorer-password-1", ip: null, maxHours: 1 });
     if (!session.ok) throw new Error(`cannot sign in ${username}`);
     cookies.set(username, session.sessionId);
@@ -163,7 +174,12 @@ describe("multi-tier traces", () => {
     const split = (await traceGenealogy(database.db, { itemId: await itemId(hard.lotSplit.source), direction: "forward", sites: null }))!;
     expect(split.nodes.map((n) => n.identifier).sort()).toEqual([hard.lotSplit.source, ...hard.lotSplit.children].sort());
     const merged = (await traceGenealogy(database.db, { itemId: await itemId(hard.lotMerge.merged), direction: "backward", sites: null }))!;
-    expect(merged.nodes.filter((n) => n.tier === 1).map((n) => n.identifier).sort()).toEqual([...hard.lotMerge.sources].sort());
+    expect(
+      merged.nodes
+        .filter((n) => n.tier === 1)
+        .map((n) => n.identifier)
+        .sort(),
+    ).toEqual([...hard.lotMerge.sources].sort());
     const repack = (await traceGenealogy(database.db, { itemId: await itemId(hard.repack.bulkLot), direction: "forward", sites: null }))!;
     expect(repack.nodes.filter((n) => n.tier === 1).map((n) => n.kind)).toEqual(hard.repack.containers.map(() => "container"));
   });
@@ -187,10 +203,17 @@ describe("the rule in force at each step", () => {
   it("is the material's rule and the site's version at the step's event time, legacy before version 1", async () => {
     const materialIds = new Map((await q<{ id: number; part_number: string }>`select id, part_number from materials`).map((m) => [m.part_number, m.id]));
     const seen = new Set<string>();
-    for (const [start, direction] of [[device, "backward"], [rawLot, "forward"]] as const) {
+    for (const [start, direction] of [
+      [device, "backward"],
+      [rawLot, "forward"],
+    ] as const) {
       const trace = (await traceGenealogy(database.db, { itemId: start, direction, sites: null }))!;
       for (const n of trace.nodes) {
-        const expected = await ruleInForce(database.db, { materialId: materialIds.get(n.partNumber)!, siteId: siteIds.get(n.siteCode)!, at: new Date(n.eventAt) });
+        const expected = await ruleInForce(database.db, {
+          materialId: materialIds.get(n.partNumber)!,
+          siteId: siteIds.get(n.siteCode)!,
+          at: new Date(n.eventAt),
+        });
         expect(n.rule.state).toBe(expected.state);
         if (expected.state !== "legacy") expect(n.rule.version).toBe(expected.version.version);
         if (expected.state === "ruled") expect(n.rule.trackingMode).toBe(expected.rule.trackingMode);
@@ -315,7 +338,12 @@ describe("the recall", () => {
     expect(lines[0]).toBe(
       "recalled_from,recalled_from_part_number,recalled_from_site,item_id,identifier,kind,part_number,site,status,tier,recall,trace_precision,made_at,tracking_mode_then,rule_set_version_then",
     );
-    expect(lines.slice(1).map((l) => l.split(",")[4] + ":" + l.split(",")[10]).sort()).toEqual(["GX-FIN-BOTH:certain", "GX-FIN-DIRECT:certain", "GX-FIN-VIA-ASM:candidate"]);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.split(",")[4] + ":" + l.split(",")[10])
+        .sort(),
+    ).toEqual(["GX-FIN-BOTH:certain", "GX-FIN-DIRECT:certain", "GX-FIN-VIA-ASM:candidate"]);
     expect(lines[1]).toMatch(/,serial,1$/);
     const [audit] = await q<{ actor: string; action: string; entity_id: string; after: { sha256: string; certain: number; candidate: number } }>`
       select actor, action, entity_id, after from audit_trail order by seq desc limit 1`;
@@ -334,8 +362,21 @@ describe("cycles in imported data", () => {
     await addEdge(b, a, "EIN", t);
     await addEdge(b, tail, "EIN", t);
     const forward = (await traceGenealogy(database.db, { itemId: a, direction: "forward", sites: null }))!;
-    expect(forward.nodes.map((n) => [n.identifier, n.tier])).toEqual([["GX-LOOP-A", 0], ["GX-LOOP-B", 1], ["GX-LOOP-OUT", 2]]);
-    expect(forward.cycles).toEqual([{ items: 2, path: [{ id: a, identifier: "GX-LOOP-A" }, { id: b, identifier: "GX-LOOP-B" }, { id: a, identifier: "GX-LOOP-A" }] }]);
+    expect(forward.nodes.map((n) => [n.identifier, n.tier])).toEqual([
+      ["GX-LOOP-A", 0],
+      ["GX-LOOP-B", 1],
+      ["GX-LOOP-OUT", 2],
+    ]);
+    expect(forward.cycles).toEqual([
+      {
+        items: 2,
+        path: [
+          { id: a, identifier: "GX-LOOP-A" },
+          { id: b, identifier: "GX-LOOP-B" },
+          { id: a, identifier: "GX-LOOP-A" },
+        ],
+      },
+    ]);
     const backward = (await traceGenealogy(database.db, { itemId: tail, direction: "backward", sites: null }))!;
     expect(backward.nodes.map((n) => n.identifier)).toEqual(["GX-LOOP-OUT", "GX-LOOP-B", "GX-LOOP-A"]);
     expect(backward.cycles.map((c) => c.path.map((p) => p.identifier))).toEqual([["GX-LOOP-B", "GX-LOOP-A", "GX-LOOP-B"]]);
@@ -416,7 +457,9 @@ describe("identifier search", () => {
     // Sorted here: the database orders by its own collation (code point order or a linguistic one).
     const sorted = (rows: { identifier: string }[]) => rows.map((r) => r.identifier).sort();
     expect(sorted(result.prefix)).toEqual(["GX-PRE9A", "GX-PRE9é", "GX-PRE9\u{1F600}"].sort());
-    expect(sorted((await searchTraceItems(database.db, { q: "GX-PRE", sites: null })).prefix)).toEqual(["GX-PRE9", "GX-PRE9A", "GX-PRE9é", "GX-PRE9\u{1F600}", "GX-PRE:"].sort());
+    expect(sorted((await searchTraceItems(database.db, { q: "GX-PRE", sites: null })).prefix)).toEqual(
+      ["GX-PRE9", "GX-PRE9A", "GX-PRE9é", "GX-PRE9\u{1F600}", "GX-PRE:"].sort(),
+    );
     // Two characters look up exact matches only: a short prefix would match much of a large plant.
     expect((await searchTraceItems(database.db, { q: "GX", sites: null })).prefix).toEqual([]);
   });

@@ -82,7 +82,10 @@ function paramsOf(route: string): Record<string, string> {
 }
 
 function urlOf(route: string, params: Record<string, string>): string {
-  const pathname = route.replace(/\$(\w+)/g, (_, p: string) => params[p] ?? p).replace(/\._index$/, "").replaceAll(".", "/");
+  const pathname = route
+    .replace(/\$(\w+)/g, (_, p: string) => params[p] ?? p)
+    .replace(/\._index$/, "")
+    .replaceAll(".", "/");
   return `http://127.0.0.1/${pathname}`;
 }
 
@@ -96,13 +99,22 @@ function usualHostileBodies(intent: string): { label: string; body: Body }[] {
   return [
     { label: "oversize value", body: urlencoded([...base, ["reason", MARKER.repeat(20_000)], ["comment", MARKER.repeat(20_000)]]) },
     { label: "oversize name", body: urlencoded([...base, [MARKER + "x".repeat(10_000), "1"]]) },
-    { label: "duplicate names", body: urlencoded([...base, ["intent", intent], ["password", MARKER], ["username", MARKER], ["reason", MARKER], ["comment", MARKER]]) },
+    {
+      label: "duplicate names",
+      body: urlencoded([...base, ["intent", intent], ["password", MARKER], ["username", MARKER], ["reason", MARKER], ["comment", MARKER]]),
+    },
     { label: "deeply nested name", body: urlencoded([...base, [`reason${"[0]".repeat(50)}`, MARKER]]) },
     { label: "huge array index", body: urlencoded([...base, ["changes[999999999].kind", MARKER], ["grants[4294967295].role", MARKER]]) },
     { label: "contradictory names", body: urlencoded([...base, ["reason.text", MARKER], ["changes", MARKER], ["changes[0].kind", MARKER]]) },
     { label: "unknown name", body: urlencoded([...base, ["waiverOverride", MARKER]]) },
     // Raw bytes that are not UTF-8, in a name and in a value.
-    { label: "non-UTF-8", body: { kind: "urlencoded", raw: `${new URLSearchParams(base).toString()}&%FF%FE${encodeURIComponent(MARKER)}=%C3%28&reason=%ED%A0%80${encodeURIComponent(MARKER)}` } },
+    {
+      label: "non-UTF-8",
+      body: {
+        kind: "urlencoded",
+        raw: `${new URLSearchParams(base).toString()}&%FF%FE${encodeURIComponent(MARKER)}=%C3%28&reason=%ED%A0%80${encodeURIComponent(MARKER)}`,
+      },
+    },
     { label: "multipart polluting", body: { kind: "multipart", pairs: [...base, ["__proto__.reason", MARKER], ["constructor.prototype.waiver", MARKER]] } },
   ];
 }
@@ -166,14 +178,25 @@ beforeAll(async () => {
   const emil = await signedInPerson(database, "fuzz.engineer", ["engineer"], PASSWORD);
   const quinn = await signedInPerson(database, "fuzz.quality", ["quality_reviewer"], PASSWORD);
   remy = await signedInPerson(database, "fuzz.release", ["release_manager"], PASSWORD);
-  const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
+  const rowVersion = async (number: string) =>
+    (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
   const propose = async (title: string, material: string) => {
     const { number } = await createChangeRequest(database.db, emil, {
       title,
       justification: "Unit-level trace for field returns.",
       riskAssessment: "Medium: labels and scanners exist.",
       legacyDataPlan: "grandfather",
-      changes: [{ kind: "tracking", material, sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }],
+      changes: [
+        {
+          kind: "tracking",
+          material,
+          sites: ["EIN"],
+          trackingMode: "serial",
+          containerTracking: false,
+          identifierFormatCodes: ["EIN-SER"],
+          consumptionScan: "identify",
+        },
+      ],
     });
     await submitChangeRequest(database.db, emil, number, await rowVersion(number));
     return number;
@@ -194,7 +217,12 @@ beforeAll(async () => {
 
   for (const role of ROLES) {
     const username = `fuzz.${role.replaceAll("_", "-")}.all`;
-    await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants: [{ role, site: null }], reason: "hostile forms" }, "fixture");
+    await createUser(
+      database.db,
+      "test",
+      { username, displayName: username, password: PASSWORD, grants: [{ role, site: null }], reason: "hostile forms" },
+      "fixture",
+    );
     const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
     if (!session.ok) throw new Error(`cannot sign in ${username}`);
     cookies.set(role, session.sessionId);
@@ -271,7 +299,15 @@ describe("hostile forms on every action", () => {
   it("afterwards, in the same process, a normal sign-in and a normal release work, and their audit rows carry only their own text", async () => {
     const signInRoute = "sign-in";
     const seqBefore = Number((await fingerprint())!.audit);
-    const signInStatus = await post(signInRoute, "anonymous", urlencoded([["username", "ada.admin"], ["password", DEMO_PASSWORD], ["redirectTo", "/"]]));
+    const signInStatus = await post(
+      signInRoute,
+      "anonymous",
+      urlencoded([
+        ["username", "ada.admin"],
+        ["password", DEMO_PASSWORD],
+        ["redirectTo", "/"],
+      ]),
+    );
     expect(signInStatus).toBe(302);
     const waiver = "Demo ERP/PLM disagreements are tracked separately (hostile-forms test).";
     const session = await signIn(database.db, { username: "fuzz.release", password: PASSWORD, ip: null, maxHours: 1 });
@@ -280,7 +316,14 @@ describe("hostile forms on every action", () => {
     const releaseStatus = await post(
       "releases._index",
       "release_manager",
-      urlencoded([["intent", "release"], ["site", "EIN"], ["changeRequests", approvedForRelease], ["username", remy.username], ["password", PASSWORD], ["waiver", waiver]]),
+      urlencoded([
+        ["intent", "release"],
+        ["site", "EIN"],
+        ["changeRequests", approvedForRelease],
+        ["username", remy.username],
+        ["password", PASSWORD],
+        ["waiver", waiver],
+      ]),
     );
     expect(releaseStatus).toBe(302);
     const [{ status }] = (await database.client`select status from change_requests where number = ${approvedForRelease}`) as unknown as [{ status: string }];

@@ -23,7 +23,12 @@ beforeAll(async () => {
   engineer = { id: row!.id as number, username: row!.username as string, displayName: row!.display_name as string };
 }, 180_000);
 
-const propose = async (material: string, trackingMode: "serial" | "lot" | "none", identifierFormatCodes: string[], consumptionScan: "none" | "verify" | "identify") =>
+const propose = async (
+  material: string,
+  trackingMode: "serial" | "lot" | "none",
+  identifierFormatCodes: string[],
+  consumptionScan: "none" | "verify" | "identify",
+) =>
   (
     await createChangeRequest(database.db, engineer, {
       title: `generated plant: ${material} to ${trackingMode}`,

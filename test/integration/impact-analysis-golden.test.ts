@@ -35,7 +35,9 @@ async function buildPlant() {
   const [gl2] = await sql`insert into sites (code, name, time_zone) values ('GL2', 'Golden plant 2 (legacy)', 'Europe/Amsterdam') returning id`;
   const [family] = await sql`insert into material_families (code, name) values ('GOLD', 'Golden materials') returning id`;
   const material = async (partNumber: string, riskClass: string, flags: string[]) =>
-    (await sql`insert into materials (part_number, description, unit_of_measure, risk_class, regulatory_flags, family_id) values (${partNumber}, ${`${partNumber} (golden)`}, 'EA', ${riskClass}, ${flags}, ${family!.id}) returning id`)[0]!.id as number;
+    (
+      await sql`insert into materials (part_number, description, unit_of_measure, risk_class, regulatory_flags, family_id) values (${partNumber}, ${`${partNumber} (golden)`}, 'EA', ${riskClass}, ${flags}, ${family!.id}) returning id`
+    )[0]!.id as number;
   const m = {
     FIN: await material("G-FIN", "high", ["udi"]),
     ASM: await material("G-ASM", "medium", []),
@@ -52,7 +54,13 @@ async function buildPlant() {
   // A tote format that looks like the serial and lot formats (7 upper-case letters or digits): the look-alike case.
   await sql`insert into identifier_formats (code, name, identifies, site_id, definition) values ('G-TOTE', 'G-TOTE', 'container', ${gld!.id}, ${JSON.stringify({ kind: "pattern", segments: [{ class: "upperAlnum", min: 7, max: 7 }] })}::jsonb)`;
   await sql`insert into identifier_formats (code, name, identifies, site_id, definition) values ('G2-LOT', 'G2-LOT', 'lot', ${gl2!.id}, ${JSON.stringify({ kind: "pattern", segments: [{ literal: "LEG" }, { class: "digit", min: 3, max: 3 }] })}::jsonb)`;
-  const rule = (materialId: number, trackingMode: "serial" | "lot" | "none", formats: string[], consumptionScan: "none" | "verify" | "identify", containerTracking = false) => ({
+  const rule = (
+    materialId: number,
+    trackingMode: "serial" | "lot" | "none",
+    formats: string[],
+    consumptionScan: "none" | "verify" | "identify",
+    containerTracking = false,
+  ) => ({
     materialId,
     trackingMode,
     containerTracking,
@@ -81,22 +89,27 @@ async function buildPlant() {
   );
   // BOMs: FIN ← ASM; ASM ← SUB (alternate ALT); SUB ← RAW.
   const bom = async (parent: number, component: number, lineNo: number, alternates: number[] = []) => {
-    const [line] = await sql`insert into bom_lines (site_id, parent_material_id, component_material_id, line_no, quantity, unit) values (${gld!.id}, ${parent}, ${component}, ${lineNo}, 1, 'EA') returning id`;
-    for (const [i, alt] of alternates.entries()) await sql`insert into bom_line_alternates (bom_line_id, material_id, priority) values (${line!.id}, ${alt}, ${i + 1})`;
+    const [line] =
+      await sql`insert into bom_lines (site_id, parent_material_id, component_material_id, line_no, quantity, unit) values (${gld!.id}, ${parent}, ${component}, ${lineNo}, 1, 'EA') returning id`;
+    for (const [i, alt] of alternates.entries())
+      await sql`insert into bom_line_alternates (bom_line_id, material_id, priority) values (${line!.id}, ${alt}, ${i + 1})`;
   };
   await bom(m.FIN, m.ASM, 10);
   await bom(m.ASM, m.SUB, 10, [m.ALT]);
   await bom(m.SUB, m.RAW, 10);
   // Routings: the scan each step requires.
   const step = async (parent: number, stepNo: number, workCentre: string, consumes: [number, string][]) => {
-    const [op] = await sql`insert into routing_operations (site_id, material_id, step, work_centre, description) values (${gld!.id}, ${parent}, ${stepNo}, ${workCentre}, 'golden step') returning id`;
-    for (const [materialId, scan] of consumes) await sql`insert into routing_operation_materials (operation_id, material_id, consumption_scan) values (${op!.id}, ${materialId}, ${scan})`;
+    const [op] =
+      await sql`insert into routing_operations (site_id, material_id, step, work_centre, description) values (${gld!.id}, ${parent}, ${stepNo}, ${workCentre}, 'golden step') returning id`;
+    for (const [materialId, scan] of consumes)
+      await sql`insert into routing_operation_materials (operation_id, material_id, consumption_scan) values (${op!.id}, ${materialId}, ${scan})`;
   };
   await step(m.FIN, 10, "G-WC1", [[m.ASM, "verify"]]);
   await step(m.ASM, 10, "G-WC2", [[m.SUB, "identify"]]);
   await step(m.SUB, 10, "G-WC3", [[m.RAW, "verify"]]);
   const [template] = await sql`insert into label_templates (site_id, code, name, work_centre) values (${gld!.id}, 'G-SHOP', 'Shop label', null) returning id`;
-  for (const code of ["G-SER", "G-LOT"]) await sql`insert into label_template_formats (label_template_id, identifier_format_id) select ${template!.id}, id from identifier_formats where code = ${code}`;
+  for (const code of ["G-SER", "G-LOT"])
+    await sql`insert into label_template_formats (label_template_id, identifier_format_id) select ${template!.id}, id from identifier_formats where code = ${code}`;
   await sql`insert into work_orders (number, site_id, material_id, quantity, unit, status, opened_at) values ('WO-G-ASM-OPEN', ${gld!.id}, ${m.ASM}, 5, 'EA', 'open', now() - interval '1 day')`;
   await sql`insert into external_master_records (system, external_key, material_id, site_id, tracking_flag, tracking_mode, payload, imported_at, source_digest)
             values ('erp', 'G-SUB', ${m.SUB}, ${gld!.id}, 'SERNP=ZSER', 'serial', '{}', now(), 'golden'),
@@ -114,7 +127,15 @@ async function buildPlant() {
     sql`insert into genealogy_edges (event_ref, kind, input_item_id, output_item_id, quantity, unit, site_id, occurred_at, provenance_kind)
         values (${eventRef}, ${kind}, ${ids[input]!}, ${ids[output]!}, ${quantity}, 'EA', ${gld!.id}, now() - make_interval(days => ${daysAgo}), 'seed')`;
   // Raw lots: R1 split into R1A/R1B; R1B merged with R2 into RM; R3 consumed into nothing (dangling).
-  for (const [id, qty] of [["R1", 100], ["R1A", 50], ["R1B", 50], ["R2", 50], ["RM", 100], ["R3", 20]] as const) await item(id, m.RAW, "lot", qty, "consumed");
+  for (const [id, qty] of [
+    ["R1", 100],
+    ["R1A", 50],
+    ["R1B", 50],
+    ["R2", 50],
+    ["RM", 100],
+    ["R3", 20],
+  ] as const)
+    await item(id, m.RAW, "lot", qty, "consumed");
   await edge("E-SPLIT", "split", "R1", "R1A", 50);
   await edge("E-SPLIT", "split", "R1", "R1B", 50);
   await edge("E-MERGE", "merge", "R1B", "RM", 50);
@@ -153,7 +174,12 @@ async function buildPlant() {
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  await createUser(database.db, "test", { username: "g.engineer", displayName: "G Engineer", password: "golden-password-1", grants: [{ role: "engineer", site: null }], reason: "test" }, "fixture");
+  await createUser(
+    database.db,
+    "test",
+    { username: "g.engineer", displayName: "G Engineer", password: "golden-password-1", grants: [{ role: "engineer", site: null }], reason: "test" },
+    "fixture",
+  );
   const [row] = await database.client`select id from users where username = 'g.engineer'`;
   engineer = { id: row!.id as number, username: "g.engineer", displayName: "G Engineer" };
   await buildPlant();
@@ -182,16 +208,52 @@ async function analyse(change: Record<string, unknown>) {
 
 describe("golden impact analyses", () => {
   it("downgrading the serialized subassembly to lot: precision lost on regulated finished units, labels, scans, ERP", async () => {
-    const { change, findings, general } = await analyse({ material: "G-SUB", sites: ["GLD"], trackingMode: "lot", identifierFormatCodes: ["G-LOT"], consumptionScan: "verify" });
+    const { change, findings, general } = await analyse({
+      material: "G-SUB",
+      sites: ["GLD"],
+      trackingMode: "lot",
+      identifierFormatCodes: ["G-LOT"],
+      consumptionScan: "verify",
+    });
     expect(change).toMatchObject({ partNumber: "G-SUB", site: "GLD", from: "serial", to: "lot", effect: "downgrade" });
     expect(findings).toEqual([
-      { code: "ITEMS_BY_STATUS", severity: "info", count: 2, counts: { wip: 0, stock: 0, consumed: 2, shipped: 0, scrapped: 0, "kind:serial": 2 }, sample: ["S000001", "S000002"] },
+      {
+        code: "ITEMS_BY_STATUS",
+        severity: "info",
+        count: 2,
+        counts: { wip: 0, stock: 0, consumed: 2, shipped: 0, scrapped: 0, "kind:serial": 2 },
+        sample: ["S000001", "S000002"],
+      },
       { code: "OPEN_WORK_ORDERS", severity: "warning", count: 1, counts: { producing: 0, consuming: 1 }, sample: ["WO-G-ASM-OPEN"] },
-      { code: "PRECISION_LOSS", severity: "critical", count: 2, counts: { finishedUnits: 2, "status:stock": 1, "status:shipped": 1, regulated: 2, sources: 2, precisionAfter: "lot" }, sample: ["F000001", "F000002"] },
+      {
+        code: "PRECISION_LOSS",
+        severity: "critical",
+        count: 2,
+        counts: { finishedUnits: 2, "status:stock": 1, "status:shipped": 1, regulated: 2, sources: 2, precisionAfter: "lot" },
+        sample: ["F000001", "F000002"],
+      },
       // Reached: S000001, S000002 → L000001 → F000001, F000002 → P000001 (6 items, 3 tiers); finished: the two G-FIN serials, through the assembly lot (lot-level).
-      { code: "REACH", severity: "info", count: 2, counts: { "site:GLD": 2, "status:stock": 1, "status:shipped": 1, precisionUnit: 0, precisionLot: 2, itemsReached: 6, tiers: 3 }, sample: ["F000001", "F000002"] },
-      { code: "LABELS", severity: "warning", count: 1, counts: { templatesPrintingDroppedFormats: 1, formatsWithoutTemplate: 0, labelsPerDayBefore: "0.1", labelsPerDayAfter: "0.1" }, sample: ["GLD/G-SHOP"] },
-      { code: "SCAN_STEPS", severity: "warning", count: 1, counts: { stepsKeepingScan: 0, scansPerDayBefore: "0.1", scansPerDayAfter: "0.0" }, sample: ["GLD G-ASM step 10 (G-WC2): identify → verify"] },
+      {
+        code: "REACH",
+        severity: "info",
+        count: 2,
+        counts: { "site:GLD": 2, "status:stock": 1, "status:shipped": 1, precisionUnit: 0, precisionLot: 2, itemsReached: 6, tiers: 3 },
+        sample: ["F000001", "F000002"],
+      },
+      {
+        code: "LABELS",
+        severity: "warning",
+        count: 1,
+        counts: { templatesPrintingDroppedFormats: 1, formatsWithoutTemplate: 0, labelsPerDayBefore: "0.1", labelsPerDayAfter: "0.1" },
+        sample: ["GLD/G-SHOP"],
+      },
+      {
+        code: "SCAN_STEPS",
+        severity: "warning",
+        count: 1,
+        counts: { stepsKeepingScan: 0, scansPerDayBefore: "0.1", scansPerDayAfter: "0.0" },
+        sample: ["GLD G-ASM step 10 (G-WC2): identify → verify"],
+      },
       { code: "ERP_PLM_DISAGREEMENT", severity: "warning", count: 1, sample: ["ERP G-SUB@GLD: SERNP=ZSER (serial)"] },
     ]);
     expect(general).toEqual([{ code: "DISTRIBUTION", severity: "info", count: 1, counts: { "site:GLD": 1 }, sample: ["g-line-1@GLD (v–)"] }]);
@@ -214,23 +276,51 @@ describe("golden impact analyses", () => {
       "ERP_PLM_DISAGREEMENT",
     ]);
     const by = Object.fromEntries(findings.map((f) => [f.code, f]));
-    expect(by.PRECISION_LOSS).toEqual({ code: "PRECISION_LOSS", severity: "critical", count: 2, counts: { finishedUnits: 2, "status:stock": 1, "status:shipped": 1, regulated: 2, sources: 1, precisionAfter: "none" }, sample: ["F000001", "F000002"] });
+    expect(by.PRECISION_LOSS).toEqual({
+      code: "PRECISION_LOSS",
+      severity: "critical",
+      count: 2,
+      counts: { finishedUnits: 2, "status:stock": 1, "status:shipped": 1, regulated: 2, sources: 1, precisionAfter: "none" },
+      sample: ["F000001", "F000002"],
+    });
     expect(by.GENEALOGY_BREAK_BOM).toEqual({ code: "GENEALOGY_BREAK_BOM", severity: "critical", count: 1, sample: ["GLD G-ASM ← G-SUB (serial into none)"] });
-    expect(by.GENEALOGY_BREAK_ACTUAL).toEqual({ code: "GENEALOGY_BREAK_ACTUAL", severity: "critical", count: 2, sample: ["S000001 → L000001", "S000002 → L000001"] });
+    expect(by.GENEALOGY_BREAK_ACTUAL).toEqual({
+      code: "GENEALOGY_BREAK_ACTUAL",
+      severity: "critical",
+      count: 2,
+      sample: ["S000001 → L000001", "S000002 → L000001"],
+    });
     expect(by.OPEN_WORK_ORDERS).toMatchObject({ count: 1, counts: { producing: 1, consuming: 0 } });
     // The finished serials consumed the assembly lot: candidate sets, never invented unit links.
-    expect(by.CANDIDATE_LINKS).toEqual({ code: "CANDIDATE_LINKS", severity: "info", count: 2, counts: { parents: 2, withSeveralCandidates: 0, precisionUnit: 0, precisionLot: 2 }, sample: ["F000001", "F000002"] });
+    expect(by.CANDIDATE_LINKS).toEqual({
+      code: "CANDIDATE_LINKS",
+      severity: "info",
+      count: 2,
+      counts: { parents: 2, withSeveralCandidates: 0, precisionUnit: 0, precisionLot: 2 },
+      sample: ["F000001", "F000002"],
+    });
     expect(by.PARENT_FINER_THAN_COMPONENT).toEqual({
       code: "PARENT_FINER_THAN_COMPONENT",
       severity: "warning",
       count: 1,
       sample: ["GLD G-FIN ← G-ASM (serial parent, untracked medium-risk component)"],
     });
-    expect(by.ERP_PLM_DISAGREEMENT).toEqual({ code: "ERP_PLM_DISAGREEMENT", severity: "warning", count: 1, sample: ["PLM G-ASM: traceability=SERIALIZED (serial)"] });
+    expect(by.ERP_PLM_DISAGREEMENT).toEqual({
+      code: "ERP_PLM_DISAGREEMENT",
+      severity: "warning",
+      count: 1,
+      sample: ["PLM G-ASM: traceability=SERIALIZED (serial)"],
+    });
   });
 
   it("serializing the raw material: lots stay lot-level history, candidate sets for serial parents, split and merge inexpressible, the cycle and the dangling lot found", async () => {
-    const { findings, general, report } = await analyse({ material: "G-RAW", sites: ["GLD"], trackingMode: "serial", identifierFormatCodes: ["G-SER"], consumptionScan: "identify" });
+    const { findings, general, report } = await analyse({
+      material: "G-RAW",
+      sites: ["GLD"],
+      trackingMode: "serial",
+      identifierFormatCodes: ["G-SER"],
+      consumptionScan: "identify",
+    });
     const by = Object.fromEntries(findings.map((f) => [f.code, f]));
     expect(by.MIXED_HISTORY).toEqual({
       code: "MIXED_HISTORY",
@@ -251,7 +341,13 @@ describe("golden impact analyses", () => {
       { parent: "S000001", parentMaterial: "G-SUB", precision: "lot", candidates: [{ lot: "R1A", quantity: "10.000000", unit: "EA" }] },
       { parent: "S000002", parentMaterial: "G-SUB", precision: "lot", candidates: [{ lot: "RM", quantity: "10.000000", unit: "EA" }] },
     ]);
-    expect(by.INEXPRESSIBLE_EVENTS).toEqual({ code: "INEXPRESSIBLE_EVENTS", severity: "warning", count: 2, counts: { merge: 1, split: 1 }, sample: ["E-MERGE", "E-SPLIT"] });
+    expect(by.INEXPRESSIBLE_EVENTS).toEqual({
+      code: "INEXPRESSIBLE_EVENTS",
+      severity: "warning",
+      count: 2,
+      counts: { merge: 1, split: 1 },
+      sample: ["E-MERGE", "E-SPLIT"],
+    });
     expect(by.REACH).toMatchObject({ count: 2, sample: ["F000001", "F000002"], counts: { "site:GLD": 2, precisionLot: 2, precisionUnit: 0 } });
     expect(by.GENEALOGY_BREAK_BOM).toBeUndefined();
     expect(general).toEqual([
@@ -263,7 +359,13 @@ describe("golden impact analyses", () => {
 
   it("the finished serial to lot: its rework cannot be expressed; a container repack to untracked cannot either", async () => {
     const fin = await analyse({ material: "G-FIN", sites: ["GLD"], trackingMode: "lot", identifierFormatCodes: ["G-LOT"], consumptionScan: "verify" });
-    expect(fin.findings.find((f) => f.code === "INEXPRESSIBLE_EVENTS")).toEqual({ code: "INEXPRESSIBLE_EVENTS", severity: "warning", count: 1, counts: { rework: 1 }, sample: ["E-REWORK"] });
+    expect(fin.findings.find((f) => f.code === "INEXPRESSIBLE_EVENTS")).toEqual({
+      code: "INEXPRESSIBLE_EVENTS",
+      severity: "warning",
+      count: 1,
+      counts: { rework: 1 },
+      sample: ["E-REWORK"],
+    });
     // Finished units themselves: the units are the finished goods (the walk's starting items count), and they are regulated.
     expect(fin.findings.find((f) => f.code === "PRECISION_LOSS")).toEqual({
       code: "PRECISION_LOSS",
@@ -282,16 +384,34 @@ describe("golden impact analyses", () => {
       sample: ["F000001", "F000002"],
     });
     const pkg = await analyse({ material: "G-PKG", sites: ["GLD"], trackingMode: "none", identifierFormatCodes: [], consumptionScan: "none" });
-    expect(pkg.findings.find((f) => f.code === "INEXPRESSIBLE_EVENTS")).toEqual({ code: "INEXPRESSIBLE_EVENTS", severity: "warning", count: 1, counts: { repack: 1 }, sample: ["E-REPACK"] });
+    expect(pkg.findings.find((f) => f.code === "INEXPRESSIBLE_EVENTS")).toEqual({
+      code: "INEXPRESSIBLE_EVENTS",
+      severity: "warning",
+      count: 1,
+      counts: { repack: 1 },
+      sample: ["E-REPACK"],
+    });
     // Packaging is in no BOM: its lot and totes (all own items, tier 0) reach no finished good.
     expect(pkg.findings.find((f) => f.code === "REACH")).toMatchObject({ count: 0, counts: { precisionUnit: 0, precisionLot: 0, itemsReached: 3, tiers: 0 } });
-    const kept = await analyse({ material: "G-PKG", sites: ["GLD"], trackingMode: "none", containerTracking: true, identifierFormatCodes: ["G-CTR"], consumptionScan: "none" });
+    const kept = await analyse({
+      material: "G-PKG",
+      sites: ["GLD"],
+      trackingMode: "none",
+      containerTracking: true,
+      identifierFormatCodes: ["G-CTR"],
+      consumptionScan: "none",
+    });
     expect(kept.findings.find((f) => f.code === "INEXPRESSIBLE_EVENTS")).toBeUndefined();
   });
 
   it("an alternate coarser than its primary after the change", async () => {
     const { findings } = await analyse({ material: "G-ALT", sites: ["GLD"], trackingMode: "none", identifierFormatCodes: [], consumptionScan: "none" });
-    expect(findings.find((f) => f.code === "COARSER_ALTERNATE")).toEqual({ code: "COARSER_ALTERNATE", severity: "warning", count: 1, sample: ["GLD G-ASM: G-ALT (none) for G-SUB (serial)"] });
+    expect(findings.find((f) => f.code === "COARSER_ALTERNATE")).toEqual({
+      code: "COARSER_ALTERNATE",
+      severity: "warning",
+      count: 1,
+      sample: ["GLD G-ASM: G-ALT (none) for G-SUB (serial)"],
+    });
     expect(findings.find((f) => f.code === "PARENT_FINER_THAN_COMPONENT")).toEqual({
       code: "PARENT_FINER_THAN_COMPONENT",
       severity: "warning",
@@ -301,7 +421,14 @@ describe("golden impact analyses", () => {
   });
 
   it("a tote format that reads like the serial and lot formats printed at the site: LOOK_ALIKE_FORMATS, critical, with examples", async () => {
-    const { report, findings } = await analyse({ material: "G-PKG", sites: ["GLD"], trackingMode: "lot", containerTracking: true, identifierFormatCodes: ["G-LOT", "G-TOTE"], consumptionScan: "verify" });
+    const { report, findings } = await analyse({
+      material: "G-PKG",
+      sites: ["GLD"],
+      trackingMode: "lot",
+      containerTracking: true,
+      identifierFormatCodes: ["G-LOT", "G-TOTE"],
+      consumptionScan: "verify",
+    });
     expect(findings.find((f) => f.code === "LOOK_ALIKE_FORMATS")).toEqual({
       code: "LOOK_ALIKE_FORMATS",
       severity: "critical",
@@ -312,12 +439,25 @@ describe("golden impact analyses", () => {
     const detail = report.changes[0]!.findings.find((f) => f.code === "LOOK_ALIKE_FORMATS")!.detail!;
     expect(detail).toMatchObject({ formats: ["G-LOT", "G-TOTE"], usedWith: ["G-LOT", "G-SER", "G-TOTE"], templates: ["G-SHOP"] });
     // The formats it had before (G-LOT, G-CTR) do not look alike: no finding when nothing changes there.
-    const kept = await analyse({ material: "G-PKG", sites: ["GLD"], trackingMode: "lot", containerTracking: true, identifierFormatCodes: ["G-LOT", "G-CTR"], consumptionScan: "identify" });
+    const kept = await analyse({
+      material: "G-PKG",
+      sites: ["GLD"],
+      trackingMode: "lot",
+      containerTracking: true,
+      identifierFormatCodes: ["G-LOT", "G-CTR"],
+      consumptionScan: "identify",
+    });
     expect(kept.findings.find((f) => f.code === "LOOK_ALIKE_FORMATS")).toBeUndefined();
   });
 
   it("a site in its legacy period (no version yet): the history has no rule and no identity to rely on", async () => {
-    const { change, findings } = await analyse({ material: "G-RAW", sites: ["GL2"], trackingMode: "lot", identifierFormatCodes: ["G2-LOT"], consumptionScan: "verify" });
+    const { change, findings } = await analyse({
+      material: "G-RAW",
+      sites: ["GL2"],
+      trackingMode: "lot",
+      identifierFormatCodes: ["G2-LOT"],
+      consumptionScan: "verify",
+    });
     expect(change.from).toBe("legacy");
     expect(findings.find((f) => f.code === "UNTRACKED_HISTORY")).toMatchObject({ severity: "warning", count: 1, sample: ["LEG001"] });
   });

@@ -66,10 +66,17 @@ async function call(fn: ((args: LoaderFunctionArgs & ActionFunctionArgs) => Prom
 }
 
 const post = (number: string, username: string, form: Record<string, string>) =>
-  call(page.action as never, new Request(url(`/change-requests/${number}`), { method: "POST", headers: headers(username), body: new URLSearchParams(form) }), number);
-const get = (module: { loader: unknown }, path: string, number: string, username: string) => call(module.loader as never, new Request(url(path), { headers: headers(username) }), number) as Promise<Response>;
+  call(
+    page.action as never,
+    new Request(url(`/change-requests/${number}`), { method: "POST", headers: headers(username), body: new URLSearchParams(form) }),
+    number,
+  );
+const get = (module: { loader: unknown }, path: string, number: string, username: string) =>
+  call(module.loader as never, new Request(url(path), { headers: headers(username) }), number) as Promise<Response>;
 const pageView = async (number: string, username: string) =>
-  (await call(page.loader as never, new Request(url(`/change-requests/${number}`), { headers: headers(username) }), number)) as Awaited<ReturnType<typeof page.loader>>;
+  (await call(page.loader as never, new Request(url(`/change-requests/${number}`), { headers: headers(username) }), number)) as Awaited<
+    ReturnType<typeof page.loader>
+  >;
 
 async function exportRows(number: string) {
   return database.client<{ actor: string; after: { analysisId: number; sha256: string; format: string } }[]>`
@@ -120,7 +127,9 @@ describe("the impact analysis on the change-request page", () => {
     const latest = view.latest!;
     expect(latest.createdBy).toBe("emil.engineer");
     expect(latest.report.summary.critical).toBeGreaterThan(0);
-    expect(latest.report.changes[0]!.findings.map((f) => f.code)).toEqual(expect.arrayContaining(["PRECISION_LOSS", "LABELS", "SCAN_STEPS", "ERP_PLM_DISAGREEMENT", "REACH"]));
+    expect(latest.report.changes[0]!.findings.map((f) => f.code)).toEqual(
+      expect.arrayContaining(["PRECISION_LOSS", "LABELS", "SCAN_STEPS", "ERP_PLM_DISAGREEMENT", "REACH"]),
+    );
     const [stored] = await database.client<{ sha256: string; report: string }[]>`
       select a.sha256, a.report from impact_analyses a join change_requests c on c.id = a.change_request_id where c.number = ${number} order by a.id desc limit 1`;
     expect(latest.sha256).toBe(stored!.sha256);
@@ -189,7 +198,17 @@ describe("the impact analysis on the change-request page", () => {
       findings: [{ code: "DISTRIBUTION", severity: "info", message: "-1 site", count: 0, sample: [] }],
     } as unknown as AnalysisReport;
     const records = parseCsv(analysisCsv(report, "f".repeat(64)));
-    expect(records[1]!.slice(4)).toEqual(["'=HYPERLINK(1)", "EIN", "serial", "lot", "LABELS", "warning", 'a "quoted", message\nover two lines', "2", "'@SUM(A1) +1"]);
+    expect(records[1]!.slice(4)).toEqual([
+      "'=HYPERLINK(1)",
+      "EIN",
+      "serial",
+      "lot",
+      "LABELS",
+      "warning",
+      'a "quoted", message\nover two lines',
+      "2",
+      "'@SUM(A1) +1",
+    ]);
     expect(records[2]!.slice(4)).toEqual(["", "", "", "", "DISTRIBUTION", "info", "'-1 site", "0", ""]);
   });
 
@@ -208,11 +227,17 @@ describe("the impact analysis on the change-request page", () => {
 
     const rowVersion = String((await changeRequestHead(database.db, number))!.rowVersion);
     const sign = { intent: "sign", meaning: "approved", role: "quality_reviewer", username: "quinn.quality", password: DEMO_PASSWORD, comment: "", rowVersion };
-    const refused = (await post(number, "quinn.quality", { ...sign, analysisHash: seen })) as { data: { fieldErrors: Record<string, string[]>; conflict: string | null }; init: { status: number } };
+    const refused = (await post(number, "quinn.quality", { ...sign, analysisHash: seen })) as {
+      data: { fieldErrors: Record<string, string[]>; conflict: string | null };
+      init: { status: number };
+    };
     expect(refused.init.status).toBe(409);
     expect(refused.data.fieldErrors.analysisHash).toEqual(["A newer impact analysis exists than the one on your page: review it, then sign."]);
     // Without a hash (the dialog sends an empty one when nothing may be signed with) the form itself is refused on the same field.
-    const missing = (await post(number, "quinn.quality", { ...sign, analysisHash: "" })) as { data: { fieldErrors: Record<string, string[]> }; init: { status: number } };
+    const missing = (await post(number, "quinn.quality", { ...sign, analysisHash: "" })) as {
+      data: { fieldErrors: Record<string, string[]> };
+      init: { status: number };
+    };
     expect(missing.init.status).toBe(400);
     expect(missing.data.fieldErrors.analysisHash).toEqual(["Run the impact analysis and review it before you sign"]);
 

@@ -28,9 +28,25 @@ beforeAll(async () => {
 }, 120_000);
 
 const propose = async (changes: Record<string, unknown>[]) =>
-  (await createChangeRequest(database.db, engineer, { title: "impact analysis test", justification: "impact analysis test", riskAssessment: "impact analysis test", legacyDataPlan: "grandfather", changes })).number;
-const tracking = (material: string, trackingMode: string, identifierFormatCodes: string[], consumptionScan: string, extra: Record<string, unknown> = {}) =>
-  ({ kind: "tracking", material, sites: ["EIN"], trackingMode, containerTracking: false, identifierFormatCodes, consumptionScan, ...extra });
+  (
+    await createChangeRequest(database.db, engineer, {
+      title: "impact analysis test",
+      justification: "impact analysis test",
+      riskAssessment: "impact analysis test",
+      legacyDataPlan: "grandfather",
+      changes,
+    })
+  ).number;
+const tracking = (material: string, trackingMode: string, identifierFormatCodes: string[], consumptionScan: string, extra: Record<string, unknown> = {}) => ({
+  kind: "tracking",
+  material,
+  sites: ["EIN"],
+  trackingMode,
+  containerTracking: false,
+  identifierFormatCodes,
+  consumptionScan,
+  ...extra,
+});
 
 async function findingsOf(changes: Record<string, unknown>[]) {
   const { report } = await computeImpactAnalysis(database.db, await propose(changes));
@@ -44,7 +60,10 @@ describe("impact analysis on the demo plant", () => {
     expect(site).toBe("EIN");
     // Keep the subassembly serialized but verify instead of identify: the break stays and is reported.
     const { by } = await findingsOf([tracking(subassembly, "serial", ["EIN-SER"], "verify")]);
-    expect(by("GENEALOGY_BREAK_BOM")).toMatchObject({ severity: "critical", sample: expect.arrayContaining([`EIN ${assembly} ← ${subassembly} (serial into lot)`]) });
+    expect(by("GENEALOGY_BREAK_BOM")).toMatchObject({
+      severity: "critical",
+      sample: expect.arrayContaining([`EIN ${assembly} ← ${subassembly} (serial into lot)`]),
+    });
     expect(by("GENEALOGY_BREAK_ACTUAL")!.count).toBeGreaterThan(0);
     const { primary, alternate } = hard.coarserAlternate;
     expect(by("COARSER_ALTERNATE")!.sample).toContainEqual(expect.stringContaining(`${alternate} (lot) for ${primary} (serial)`));
@@ -96,10 +115,23 @@ describe("impact analysis on the demo plant", () => {
     const session = await signIn(database.db, { username: "quinn.quality", password: DEMO_PASSWORD, ip: null, maxHours: 1 });
     if (!session.ok) throw new Error("sign-in failed");
     const [q] = await database.client`select id, display_name from users where username = 'quinn.quality'`;
-    const quinn: Signer = { id: q!.id as number, username: "quinn.quality", displayName: q!.display_name as string, roles: ["quality_reviewer"], sessionIdHash: hashSessionId(session.sessionId) };
+    const quinn: Signer = {
+      id: q!.id as number,
+      username: "quinn.quality",
+      displayName: q!.display_name as string,
+      roles: ["quality_reviewer"],
+      sessionIdHash: hashSessionId(session.sessionId),
+    };
     const rowVersion = async () => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
     const sign = async (analysisHash: string) =>
-      signChangeRequest(database.db, quinn, number, { meaning: "approved", role: "quality_reviewer", username: "quinn.quality", password: DEMO_PASSWORD, rowVersion: await rowVersion(), analysisHash });
+      signChangeRequest(database.db, quinn, number, {
+        meaning: "approved",
+        role: "quality_reviewer",
+        username: "quinn.quality",
+        password: DEMO_PASSWORD,
+        rowVersion: await rowVersion(),
+        analysisHash,
+      });
 
     expect(await analysisCurrency(database.db, number)).toMatchObject({ current: false, reason: "No impact analysis has been run for it yet." });
     await expect(sign("0".repeat(64))).rejects.toThrow(/No impact analysis has been run/);
@@ -120,7 +152,8 @@ describe("impact analysis on the demo plant", () => {
     const third = await runImpactAnalysis(database.db, { username: "quinn.quality" }, number);
     const signed = await sign(third.sha256);
     expect(signed).toMatchObject({ ok: true, status: "approved" });
-    const [signature] = await database.client`select analysis_hash from signatures where change_request_id = (select id from change_requests where number = ${number})`;
+    const [signature] =
+      await database.client`select analysis_hash from signatures where change_request_id = (select id from change_requests where number = ${number})`;
     expect(signature!.analysis_hash).toBe(third.sha256);
     const [audit] = await database.client`select after from audit_trail where action = 'change_request.sign' and entity_id = ${number}`;
     expect((audit!.after as { signature: { analysisHash: string } }).signature.analysisHash).toBe(third.sha256);

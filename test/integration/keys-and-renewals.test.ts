@@ -41,7 +41,10 @@ describe("renewals and key rotation", () => {
     expect((await renewExpiring(database.db, keyRing, 31)).map((r) => r.site).sort()).toEqual(["CLT", "EIN", "PEN"]);
     const [m] = await database.client`select id from materials where part_number = 'SUB-1005'`;
     const [s] = await database.client`select id from sites where code = 'EIN'`;
-    expect(await ruleInForce(database.db, { materialId: m!.id as number, siteId: s!.id as number, at: new Date() })).toMatchObject({ state: "ruled", rule: { trackingMode: "serial" } });
+    expect(await ruleInForce(database.db, { materialId: m!.id as number, siteId: s!.id as number, at: new Date() })).toMatchObject({
+      state: "ruled",
+      rule: { trackingMode: "serial" },
+    });
   });
 
   it("after keys:rotate both keys sign and the JWKS serves both; after keys:retire only the remaining key", async () => {
@@ -62,7 +65,17 @@ describe("renewals and key rotation", () => {
     // A runtime that trusts only the first key would be stranded by retiring it.
     const { token } = await createRuntimeClient(database.db, "test", { name: "mes-pinned-old", sites: ["EIN"], reason: "test" });
     const client = (await authenticateClient(database.db, token))!;
-    await recordStatus(database.db, client, { id: [...client.siteIds][0]!, code: "EIN" }, { version: rotated.version as number, digest: `sha256:${createHash("sha256").update(rotated.canonical).digest("hex")}`, activatedAt: new Date().toISOString(), trustedKeys: [first] });
+    await recordStatus(
+      database.db,
+      client,
+      { id: [...client.siteIds][0]!, code: "EIN" },
+      {
+        version: rotated.version as number,
+        digest: `sha256:${createHash("sha256").update(rotated.canonical).digest("hex")}`,
+        activatedAt: new Date().toISOString(),
+        trustedKeys: [first],
+      },
+    );
     expect(await clientsStrandedBy(database.db, first)).toEqual(["mes-pinned-old"]);
     await expect(retireKey(database.db, keyRing.dir, "test", first)).rejects.toThrow(/would strand runtime clients .*mes-pinned-old/);
 

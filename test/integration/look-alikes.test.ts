@@ -33,15 +33,31 @@ beforeAll(async () => {
   await seedDemoPlant(database.db, await testKeyRing(database.db));
   const [row] = await database.client`select id, username, display_name from users where username = 'emil.engineer'`;
   engineer = { id: row!.id as number, username: row!.username as string, displayName: row!.display_name as string } as Person;
-  await createUser(database.db, "test", { username: "clt.viewer", displayName: "CLT viewer", password: "look-alike-password-1", grants: [{ role: "viewer", site: "CLT" }], reason: "look-alike test" }, "fixture");
-  for (const [username, password] of [["vera.viewer", DEMO_PASSWORD], ["emil.engineer", DEMO_PASSWORD], ["clt.viewer", "look-alike-password-1"]] as const) {
+  await createUser(
+    database.db,
+    "test",
+    {
+      username: "clt.viewer",
+      displayName: "CLT viewer",
+      password: "look-alike-password-1",
+      grants: [{ role: "viewer", site: "CLT" }],
+      reason: "look-alike test",
+    },
+    "fixture",
+  );
+  for (const [username, password] of [
+    ["vera.viewer", DEMO_PASSWORD],
+    ["emil.engineer", DEMO_PASSWORD],
+    ["clt.viewer", "look-alike-password-1"],
+  ] as const) {
     const session = await signIn(database.db, { username, password, ip: null, maxHours: 1 });
     if (!session.ok) throw new Error(`cannot sign in ${username}`);
     cookies.set(username, session.sessionId);
   }
 }, 120_000);
 
-const request = (path: string, username: string) => new Request(`http://127.0.0.1${path}`, { headers: new Headers({ Cookie: `${SESSION_COOKIE}=${cookies.get(username)!}` }) });
+const request = (path: string, username: string) =>
+  new Request(`http://127.0.0.1${path}`, { headers: new Headers({ Cookie: `${SESSION_COOKIE}=${cookies.get(username)!}` }) });
 async function load<T>(fn: unknown, path: string, username: string, params: Record<string, string> = {}): Promise<T> {
   return (await (fn as (args: LoaderFunctionArgs & ActionFunctionArgs) => Promise<T>)({ request: request(path, username), params, context: {} })) as T;
 }
@@ -65,7 +81,9 @@ describe("look-alike formats on screens", () => {
     // The other sites' shop labels are distinct; the GS1 lot label reads as a serial too (separator missing).
     for (const t of data.templates.filter((t) => t.code === WC30_SHOP && t.site !== EIN)) expect(t.lookAlikes.pairs, t.site).toEqual([]);
     const rawLot = data.templates.find((t) => t.site === EIN && t.code === "RAW-LOT")!;
-    expect(rawLot.lookAlikes.selfAmbiguous.map((s) => [s.format, s.example.display, s.kinds])).toEqual([["GS1-LGTIN", "010950600013435210LOT121S", ["lot", "serial"]]]);
+    expect(rawLot.lookAlikes.selfAmbiguous.map((s) => [s.format, s.example.display, s.kinds])).toEqual([
+      ["GS1-LGTIN", "010950600013435210LOT121S", ["lot", "serial"]],
+    ]);
     expect(data.templates.find((t) => t.site === EIN && t.code === "PALLET")!.lookAlikes.pairs).toEqual([]);
   });
 
@@ -96,7 +114,17 @@ describe("the impact analysis of a change request touching an EIN WC30 material"
       justification: "look-alike test",
       riskAssessment: "look-alike test",
       legacyDataPlan: "grandfather",
-      changes: [{ kind: "tracking", material: partNumber, sites: [EIN], trackingMode: "lot", containerTracking: false, identifierFormatCodes: ["EIN-LOT"], consumptionScan: "verify" }],
+      changes: [
+        {
+          kind: "tracking",
+          material: partNumber,
+          sites: [EIN],
+          trackingMode: "lot",
+          containerTracking: false,
+          identifierFormatCodes: ["EIN-LOT"],
+          consumptionScan: "verify",
+        },
+      ],
     });
     const { report } = await computeImpactAnalysis(database.db, number);
     const finding = report.changes[0]!.findings.find((f) => f.code === "LOOK_ALIKE_FORMATS")!;
@@ -112,12 +140,18 @@ describe("the impact analysis of a change request touching an EIN WC30 material"
 
     // Run from the page and see it in the latest analysis the page shows.
     const ran = (await (changeRequestPage.action as unknown as (a: ActionFunctionArgs) => Promise<Response>)({
-      request: new Request(`http://127.0.0.1/change-requests/${number}`, { method: "POST", headers: new Headers({ Cookie: `${SESSION_COOKIE}=${cookies.get("emil.engineer")!}` }), body: new URLSearchParams({ intent: "analyse" }) }),
+      request: new Request(`http://127.0.0.1/change-requests/${number}`, {
+        method: "POST",
+        headers: new Headers({ Cookie: `${SESSION_COOKIE}=${cookies.get("emil.engineer")!}` }),
+        body: new URLSearchParams({ intent: "analyse" }),
+      }),
       params: { number },
       context: {},
     }).catch((thrown: unknown) => thrown)) as Response;
     expect(ran.status).toBe(302);
-    const view = await load<Awaited<ReturnType<typeof changeRequestPage.loader>>>(changeRequestPage.loader, `/change-requests/${number}`, "vera.viewer", { number });
+    const view = await load<Awaited<ReturnType<typeof changeRequestPage.loader>>>(changeRequestPage.loader, `/change-requests/${number}`, "vera.viewer", {
+      number,
+    });
     const shown = view.analysis.latest!.report.changes[0]!.findings.find((f) => f.code === "LOOK_ALIKE_FORMATS");
     expect(shown?.sample).toContain("EIN-LOT ~ EIN-SER: S00000000 (lot, serial)");
   });
@@ -129,9 +163,23 @@ describe("the impact analysis of a change request touching an EIN WC30 material"
       justification: "look-alike test",
       riskAssessment: "look-alike test",
       legacyDataPlan: "grandfather",
-      changes: [{ kind: "tracking", material: partNumber, sites: [EIN], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "verify" }],
+      changes: [
+        {
+          kind: "tracking",
+          material: partNumber,
+          sites: [EIN],
+          trackingMode: "serial",
+          containerTracking: false,
+          identifierFormatCodes: ["EIN-SER"],
+          consumptionScan: "verify",
+        },
+      ],
     });
     const { report } = await computeImpactAnalysis(database.db, number);
-    expect(report.changes[0]!.findings.find((f) => f.code === "LOOK_ALIKE_FORMATS")).toMatchObject({ severity: "critical", counts: { introduced: 0, kept: 1 }, sample: ["EIN-LOT ~ EIN-SER: S00000000 (lot, serial)"] });
+    expect(report.changes[0]!.findings.find((f) => f.code === "LOOK_ALIKE_FORMATS")).toMatchObject({
+      severity: "critical",
+      counts: { introduced: 0, kept: 1 },
+      sample: ["EIN-LOT ~ EIN-SER: S00000000 (lot, serial)"],
+    });
   });
 });

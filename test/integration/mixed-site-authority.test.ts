@@ -36,12 +36,27 @@ const maySign = (who: SignedIn, siteIds: number[]) => {
 beforeAll(async () => {
   database = await createTestDatabase();
   registerDatabase(Promise.resolve(database));
-  const rows = await database.client`insert into sites (code, name, time_zone) values ('EIN', 'Eindhoven', 'Europe/Amsterdam'), ('CLT', 'Charlotte', 'America/New_York') returning id, code`;
+  const rows =
+    await database.client`insert into sites (code, name, time_zone) values ('EIN', 'Eindhoven', 'Europe/Amsterdam'), ('CLT', 'Charlotte', 'America/New_York') returning id, code`;
   site = Object.fromEntries(rows.map((r) => [r.code, r.id])) as { CLT: number; EIN: number };
   await Promise.all(
     pairs.map(async ([a, b], i) => {
       const username = `pair.${i}`;
-      await createUser(database.db, "test", { username, displayName: `${a}@CLT ${b}@EIN`, password: PASSWORD, grants: [{ role: a, site: "CLT" }, { role: b, site: "EIN" }], reason: "matrix" }, "fixture");
+      await createUser(
+        database.db,
+        "test",
+        {
+          username,
+          displayName: `${a}@CLT ${b}@EIN`,
+          password: PASSWORD,
+          grants: [
+            { role: a, site: "CLT" },
+            { role: b, site: "EIN" },
+          ],
+          reason: "matrix",
+        },
+        "fixture",
+      );
       const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
       if (!session.ok) throw new Error(`sign-in of ${username} failed`);
       const who = await getSignedIn(new Request("http://127.0.0.1/", { headers: { Cookie: `${SESSION_COOKIE}=${session.sessionId}` } }));
@@ -53,7 +68,10 @@ beforeAll(async () => {
 describe("mixed-site users, every ordered role pair, through the real loader", () => {
   it.each(pairs)("%s@CLT + %s@EIN signs and releases only where the role is held", (a, b) => {
     const who = signedIn.get(`${a}|${b}`)!;
-    for (const [code, held] of [["CLT", a], ["EIN", b]] as const) {
+    for (const [code, held] of [
+      ["CLT", a],
+      ["EIN", b],
+    ] as const) {
       const at = site[code];
       expect(maySign(who, [at]), `sign at ${code}`).toBe(REVIEWERS.includes(held));
       expect(signerOf(who, [at]).roles, `roles counted at ${code}`).toEqual([held]);

@@ -29,7 +29,16 @@ async function startPortal() {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "./server/stop-early.mjs", "--import", "tsx", "server/main.ts"], {
     cwd: root,
-    env: { ...withoutVitest(process.env), NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", C981_SHUTDOWN_GRACE_SECONDS: "0", C981_DATA_DIR: path.join(scratch, "data"), C981_SEED: "none", TMPDIR: path.join(scratch, "tmp") },
+    env: {
+      ...withoutVitest(process.env),
+      NODE_ENV: "production",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      C981_SHUTDOWN_GRACE_SECONDS: "0",
+      C981_DATA_DIR: path.join(scratch, "data"),
+      C981_SEED: "none",
+      TMPDIR: path.join(scratch, "tmp"),
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -98,8 +107,18 @@ describe("after a crash", () => {
 
     const first = await startPortal();
     expect(first.output()).toMatch(/removed 1 stale EPCIS upload folder/);
-    expect(await fs.access(stale).then(() => true, () => false)).toBe(false);
-    expect(await fs.access(fresh).then(() => true, () => false)).toBe(true);
+    expect(
+      await fs.access(stale).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(false);
+    expect(
+      await fs.access(fresh).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(true);
     const orphan = await postmasterPid();
     process.kill(first.child.pid!, "SIGKILL");
     await first.exited;

@@ -121,7 +121,11 @@ describe("the portal process on the embedded database", () => {
     // A second portal and the CLI use the running server.
     const second = await startPortal({ C981_DATA_DIR: dataDir });
     expect(second.output()).toMatch(/using the running embedded PostgreSQL/);
-    const cli = spawnSync(tsx, ["scripts/c981.ts", "audit:verify"], { cwd: root, env: { ...withoutVitest(process.env), C981_DATA_DIR: dataDir }, encoding: "utf8" });
+    const cli = spawnSync(tsx, ["scripts/c981.ts", "audit:verify"], {
+      cwd: root,
+      env: { ...withoutVitest(process.env), C981_DATA_DIR: dataDir },
+      encoding: "utf8",
+    });
     expect(cli.stdout).toMatch(new RegExp(`audit trail intact: ${seededAt} rows verified`));
     expect(cli.status).toBe(0);
     expect(await stop(second), second.output()).toBe(0);
@@ -149,7 +153,10 @@ describe("the portal process on DATABASE_URL", () => {
     try {
       const url = withDatabase(inject("adminUrl"), name);
       const keysDir = path.join(path.dirname(dataDir), "keys");
-      const [a, b] = await Promise.all([startPortal({ DATABASE_URL: url, C981_SIGNING_KEYS_DIR: keysDir }), startPortal({ DATABASE_URL: url, C981_SIGNING_KEYS_DIR: keysDir })]);
+      const [a, b] = await Promise.all([
+        startPortal({ DATABASE_URL: url, C981_SIGNING_KEYS_DIR: keysDir }),
+        startPortal({ DATABASE_URL: url, C981_SIGNING_KEYS_DIR: keysDir }),
+      ]);
       const seeded = [a, b].filter((p) => /loaded the demo plant/.test(p.output()));
       expect(seeded).toHaveLength(1);
       const db = postgres(url, { max: 1, onnotice: () => {} });

@@ -21,9 +21,11 @@ let keyRing: KeyRing;
 const PASSWORD = "release-test-password";
 const people: Record<string, Signer> = {};
 
-const person = (username: string, role: "engineer" | "quality_reviewer" | "regulatory_reviewer" | "release_manager") => signedInPerson(database, username, [role], PASSWORD);
+const person = (username: string, role: "engineer" | "quality_reviewer" | "regulatory_reviewer" | "release_manager") =>
+  signedInPerson(database, username, [role], PASSWORD);
 
-const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
+const rowVersion = async (number: string) =>
+  (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
 const status = async (number: string) => (await database.client`select status from change_requests where number = ${number}`)[0]!.status as string;
 
 async function approved(title: string, changes: unknown[]): Promise<string> {
@@ -35,14 +37,29 @@ async function approved(title: string, changes: unknown[]): Promise<string> {
     changes,
   });
   await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
-  const signed = await signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.q", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash: await analysed(database.db, number) });
+  const signed = await signChangeRequest(database.db, people.quinn!, number, {
+    meaning: "approved",
+    role: "quality_reviewer",
+    username: "q.q",
+    password: PASSWORD,
+    rowVersion: await rowVersion(number),
+    analysisHash: await analysed(database.db, number),
+  });
   if (!signed.ok || signed.status !== "approved") throw new Error(`${number} not approved: ${JSON.stringify(signed)}`);
   return number;
 }
 
 /** One tracking change per site: each site prints its own serial format. */
 const serial = (material: string, sites: string[]) =>
-  sites.map((site) => ({ kind: "tracking", material, sites: [site], trackingMode: "serial", containerTracking: false, identifierFormatCodes: [`${site}-SER`], consumptionScan: "identify" }));
+  sites.map((site) => ({
+    kind: "tracking",
+    material,
+    sites: [site],
+    trackingMode: "serial",
+    containerTracking: false,
+    identifierFormatCodes: [`${site}-SER`],
+    consumptionScan: "identify",
+  }));
 /**
  * The demo plant's deliberate ERP/PLM disagreements remain at every site, so every release here
  * carries a waiver (test/integration/erp-plm-reconciliation.test.ts tests the rule itself).
@@ -81,16 +98,21 @@ describe("releasing change requests", () => {
     const rest = await release("CLT", [number]);
     expect(rest).toMatchObject({ ok: true, site: "CLT", version: 3, released: [{ number, status: "released" }] });
     expect(await mode("ASM-1005", "CLT")).toBe("serial");
-    const [doc] = await database.client`select canonical, change_request_numbers from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'CLT' and version = 3`;
+    const [doc] =
+      await database.client`select canonical, change_request_numbers from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'CLT' and version = 3`;
     expect(doc!.change_request_numbers).toEqual([number]);
     expect(JSON.parse(Buffer.from(doc!.canonical as Uint8Array).toString("utf8")).changeRequests).toEqual([number]);
-    const [sig] = await database.client`select r.printed_name, r.meaning, r.digest from release_signatures r join rule_set_versions v on v.id = r.rule_set_version_id join sites s on s.id = v.site_id where s.code = 'CLT' and v.version = 3`;
+    const [sig] =
+      await database.client`select r.printed_name, r.meaning, r.digest from release_signatures r join rule_set_versions v on v.id = r.rule_set_version_id join sites s on s.id = v.site_id where s.code = 'CLT' and v.version = 3`;
     expect(sig).toMatchObject({ printed_name: "R.M", meaning: expect.stringMatching(/^Released:/) });
   });
 
   it("never lets the author release, and refuses a request on the same material made stale by a release with 409", async () => {
     const a = await approved("Serialize ASM-1006 at PEN", serial("ASM-1006", ["PEN"]));
-    const b = await approved("Serialize ASM-1006 at PEN, verify scans", serial("ASM-1006", ["PEN"]).map((c) => ({ ...c, consumptionScan: "verify" })));
+    const b = await approved(
+      "Serialize ASM-1006 at PEN, verify scans",
+      serial("ASM-1006", ["PEN"]).map((c) => ({ ...c, consumptionScan: "verify" })),
+    );
     const authorAsReleaser = { ...people.emil!, roles: ["engineer", "release_manager"] as const };
     await expect(release("PEN", [a], authorAsReleaser as unknown as Signer)).rejects.toThrow(/author of a change request never releases it/);
     expect(await release("PEN", [a])).toMatchObject({ ok: true });
@@ -102,7 +124,10 @@ describe("releasing change requests", () => {
   it("two releases racing on one site and one material: consecutive versions, no duplicate, the loser gets 409 and writes nothing", async () => {
     const [pen] = await database.client`select max(version)::int as v from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN'`;
     const a = await approved("Serialize ASM-1008 at EIN", serial("ASM-1008", ["EIN"]));
-    const b = await approved("Serialize ASM-1008 at EIN, verify scans", serial("ASM-1008", ["EIN"]).map((c) => ({ ...c, consumptionScan: "verify" })));
+    const b = await approved(
+      "Serialize ASM-1008 at EIN, verify scans",
+      serial("ASM-1008", ["EIN"]).map((c) => ({ ...c, consumptionScan: "verify" })),
+    );
     const results = await Promise.allSettled([release("EIN", [a]), release("EIN", [b], people.rory!)]);
     const statuses = results.map((r) => (r.status === "fulfilled" ? 200 : (r.reason as DomainError).status)).sort();
     expect(statuses).toEqual([200, 409]);
@@ -124,7 +149,8 @@ describe("releasing change requests", () => {
     const b = await approved("Serialize ASM-1012 at EIN", serial("ASM-1012", ["EIN"]));
     const results = await Promise.allSettled([release("EIN", [a]), release("EIN", [b], people.rory!)]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
-    const versions = await database.client`select version from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN' and version > ${before!.v} order by version`;
+    const versions =
+      await database.client`select version from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN' and version > ${before!.v} order by version`;
     expect(versions.map((v) => v.version)).toEqual([before!.v + 1, before!.v + 2]);
     // Neither was rebased nor lost its signature.
     const rows = await database.client`
@@ -146,7 +172,9 @@ describe("releasing change requests", () => {
     // Signing fails half-way (no private key here): nothing of the release remains.
     const point = await currentDataPoint(database.db);
     const keyless = { ...keyRing, active: [], missing: keyRing.active.map((k) => k.kid) };
-    await expect(releaseChangeRequests(database.db, keyless, people.remy!, { site: "CLT", changeRequests: [number], password: PASSWORD, waiver: WAIVER })).rejects.toThrow(/lacks the private key/);
+    await expect(
+      releaseChangeRequests(database.db, keyless, people.remy!, { site: "CLT", changeRequests: [number], password: PASSWORD, waiver: WAIVER }),
+    ).rejects.toThrow(/lacks the private key/);
     const after = await database.client`select action, after::text as after from audit_trail where seq > ${point} order by seq`;
     expect(after.map((r) => r.action)).toEqual(["rule_set.release_failed"]);
     expect(JSON.parse(after[0]!.after as string).error).toMatch(/lacks the private key/);
@@ -155,7 +183,15 @@ describe("releasing change requests", () => {
 
   it("creates a new material and applies its attributes at the first release", async () => {
     const number = await approved("New valve block SUB-3001 at EIN", [
-      { kind: "new_material", partNumber: "SUB-3001", description: "Valve block G3", unitOfMeasure: "EA", family: "SUB", riskClass: "medium", regulatoryFlags: [] },
+      {
+        kind: "new_material",
+        partNumber: "SUB-3001",
+        description: "Valve block G3",
+        unitOfMeasure: "EA",
+        family: "SUB",
+        riskClass: "medium",
+        regulatoryFlags: [],
+      },
       ...serial("SUB-3001", ["EIN"]),
     ]);
     expect(await release("EIN", [number])).toMatchObject({ ok: true, released: [{ number, status: "released" }] });

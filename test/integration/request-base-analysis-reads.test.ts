@@ -27,10 +27,13 @@ const PASSWORD = "analysis-reads-test-password";
 const people: Record<string, Signer> = {};
 const WAIVER = "Demo ERP/PLM disagreements are tracked separately (test).";
 
-const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
+const rowVersion = async (number: string) =>
+  (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
 const status = async (number: string) => (await database.client`select status from change_requests where number = ${number}`)[0]!.status as string;
 const liveSignatures = async (number: string) =>
-  (await database.client`select count(*)::int as n from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number} and s.voided_at is null`)[0]!.n as number;
+  (
+    await database.client`select count(*)::int as n from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number} and s.voided_at is null`
+  )[0]!.n as number;
 
 /** Created, submitted, analysed and signed by the quality reviewer (and the regulatory one when the policy asks). */
 async function approved(title: string, changes: unknown[]): Promise<string> {
@@ -43,18 +46,50 @@ async function approved(title: string, changes: unknown[]): Promise<string> {
   });
   await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
   const analysisHash = await analysed(database.db, number);
-  let signed = await signChangeRequest(database.db, people.quinn!, number, { meaning: "approved", role: "quality_reviewer", username: "q.q", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash });
+  let signed = await signChangeRequest(database.db, people.quinn!, number, {
+    meaning: "approved",
+    role: "quality_reviewer",
+    username: "q.q",
+    password: PASSWORD,
+    rowVersion: await rowVersion(number),
+    analysisHash,
+  });
   if (signed.ok && signed.status === "in_review") {
-    signed = await signChangeRequest(database.db, people.rita!, number, { meaning: "approved", role: "regulatory_reviewer", username: "r.r", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash });
+    signed = await signChangeRequest(database.db, people.rita!, number, {
+      meaning: "approved",
+      role: "regulatory_reviewer",
+      username: "r.r",
+      password: PASSWORD,
+      rowVersion: await rowVersion(number),
+      analysisHash,
+    });
   }
   if (!signed.ok || signed.status !== "approved") throw new Error(`${number} not approved: ${JSON.stringify(signed)}`);
   return number;
 }
 
 const release = (site: string, numbers: string[]) =>
-  releaseChangeRequests(database.db, keyRing, people.remy!, { site, changeRequests: numbers, username: people.remy!.username, password: PASSWORD, waiver: WAIVER });
-const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as DomainError);
-const untrack = (material: string, site: string) => ({ kind: "tracking", material, sites: [site], trackingMode: "none", containerTracking: false, identifierFormatCodes: [], consumptionScan: "none" });
+  releaseChangeRequests(database.db, keyRing, people.remy!, {
+    site,
+    changeRequests: numbers,
+    username: people.remy!.username,
+    password: PASSWORD,
+    waiver: WAIVER,
+  });
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => e as DomainError,
+  );
+const untrack = (material: string, site: string) => ({
+  kind: "tracking",
+  material,
+  sites: [site],
+  trackingMode: "none",
+  containerTracking: false,
+  identifierFormatCodes: [],
+  consumptionScan: "none",
+});
 
 /** Plain SQL: the finished goods (non-container items of a top-tier material of their site) reached from a material's lots at a site, by material. */
 async function finishedFromLots(partNumber: string, site: string): Promise<Map<string, number>> {
@@ -86,7 +121,8 @@ async function bomLinked(a: string, b: string, site: string): Promise<number> {
   return row!.n as number;
 }
 
-const regulatoryFlagsOf = async (partNumber: string) => ((await database.client`select regulatory_flags from materials where part_number = ${partNumber}`)[0]!.regulatory_flags as string[]).sort();
+const regulatoryFlagsOf = async (partNumber: string) =>
+  ((await database.client`select regulatory_flags from materials where part_number = ${partNumber}`)[0]!.regulatory_flags as string[]).sort();
 const toggled = (flags: string[]) => (flags.includes("critical_to_safety") ? ["udi"] : ["udi", "critical_to_safety"]);
 
 beforeAll(async () => {
@@ -106,21 +142,30 @@ describe("a request's base covers what its signed analysis read", () => {
     expect(finished.get("FIN-1007") ?? 0).toBeGreaterThan(0);
     expect(await bomLinked("MCH-1007", "FIN-1007", "EIN")).toBe(0);
     // A finished material the lots never reach, for the unrelated release.
-    const [unrelated] = await database.client`select part_number from materials where part_number like 'FIN-%' and part_number <> all(${[...finished.keys()]}::text[]) order by part_number limit 1`;
+    const [unrelated] =
+      await database.client`select part_number from materials where part_number like 'FIN-%' and part_number <> all(${[...finished.keys()]}::text[]) order by part_number limit 1`;
     const other = unrelated!.part_number as string;
 
     const request = await approved("Stop tracking MCH-1007 at EIN", [untrack("MCH-1007", "EIN")]);
     // The analysis counted them: PRECISION_LOSS's regulated finished units equal the oracle (every FIN is UDI-flagged).
-    const [regulated] = await database.client`select count(*)::int as n from materials where part_number = any(${[...finished.keys()]}::text[]) and regulatory_flags && array['udi', 'critical_to_safety']`;
+    const [regulated] =
+      await database.client`select count(*)::int as n from materials where part_number = any(${[...finished.keys()]}::text[]) and regulatory_flags && array['udi', 'critical_to_safety']`;
     expect(regulated!.n).toBe(finished.size);
     const loss = (await storedAnalysis(database.db, request))!.report.changes[0]!.findings.find((f) => f.code === "PRECISION_LOSS")!;
-    expect(loss.counts).toMatchObject({ finishedUnits: [...finished.values()].reduce((a, b) => a + b, 0), regulated: [...finished.values()].reduce((a, b) => a + b, 0) });
+    expect(loss.counts).toMatchObject({
+      finishedUnits: [...finished.values()].reduce((a, b) => a + b, 0),
+      regulated: [...finished.values()].reduce((a, b) => a + b, 0),
+    });
 
-    const elsewhere = await approved(`Flag ${other} critical to safety`, [{ kind: "attributes", material: other, regulatoryFlags: toggled(await regulatoryFlagsOf(other)) }]);
+    const elsewhere = await approved(`Flag ${other} critical to safety`, [
+      { kind: "attributes", material: other, regulatoryFlags: toggled(await regulatoryFlagsOf(other)) },
+    ]);
     expect(await release("EIN", [elsewhere])).toMatchObject({ ok: true });
     expect(await staleSites(database.db, (await database.client`select id from change_requests where number = ${request}`)[0]!.id as number)).toEqual([]);
 
-    const flags = await approved("Flag FIN-1007 differently", [{ kind: "attributes", material: "FIN-1007", regulatoryFlags: toggled(await regulatoryFlagsOf("FIN-1007")) }]);
+    const flags = await approved("Flag FIN-1007 differently", [
+      { kind: "attributes", material: "FIN-1007", regulatoryFlags: toggled(await regulatoryFlagsOf("FIN-1007")) },
+    ]);
     // The release page says so before anyone signs.
     const ein = (await releaseBoard(database.db, { siteIds: null, viewerId: 0, at: new Date() })).find((s) => s.site.code === "EIN")!;
     expect(ein.candidates.find((c) => c.number === flags)!.wouldMakeStale).toEqual([
@@ -139,10 +184,14 @@ describe("a request's base covers what its signed analysis read", () => {
     expect(finished.get("FIN-1002") ?? 0).toBeGreaterThan(0);
     expect(await bomLinked("MCH-1007", "FIN-1002", "PEN")).toBe(0);
     const reader = await approved("Stop tracking MCH-1007 at PEN", [untrack("MCH-1007", "PEN")]);
-    const writer = await approved("Flag FIN-1002 differently", [{ kind: "attributes", material: "FIN-1002", regulatoryFlags: toggled(await regulatoryFlagsOf("FIN-1002")) }]);
+    const writer = await approved("Flag FIN-1002 differently", [
+      { kind: "attributes", material: "FIN-1002", regulatoryFlags: toggled(await regulatoryFlagsOf("FIN-1002")) },
+    ]);
     const refused = await refusal(release("PEN", [reader, writer]));
     expect(refused?.status).toBe(400);
-    expect(refused?.fields?.changeRequests).toEqual([expect.stringMatching(new RegExp(`^${writer} changes what ${reader} read \\(the master data of FIN-1002 \\(read by its impact analysis\\)\\)`))]);
+    expect(refused?.fields?.changeRequests).toEqual([
+      expect.stringMatching(new RegExp(`^${writer} changes what ${reader} read \\(the master data of FIN-1002 \\(read by its impact analysis\\)\\)`)),
+    ]);
     expect(await status(reader)).toBe("approved");
     expect(await status(writer)).toBe("approved");
     expect(await release("PEN", [writer])).toMatchObject({ ok: true });
@@ -157,7 +206,17 @@ describe("a request's base covers what its signed analysis read", () => {
         and not exists (select 1 from change_request_targets t where t.material_id = m.id)
       order by m.part_number limit 1`;
     const part = row!.part_number as string;
-    const upgrade = await approved(`Serialize ${part} at EIN`, [{ kind: "tracking", material: part, sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }]);
+    const upgrade = await approved(`Serialize ${part} at EIN`, [
+      {
+        kind: "tracking",
+        material: part,
+        sites: ["EIN"],
+        trackingMode: "serial",
+        containerTracking: false,
+        identifierFormatCodes: ["EIN-SER"],
+        consumptionScan: "identify",
+      },
+    ]);
     expect(await release("EIN", [upgrade])).toMatchObject({ ok: true });
     const high = await approved(`${part} is high risk`, [{ kind: "attributes", material: part, riskClass: "high" }]);
     expect(await release("EIN", [high])).toMatchObject({ ok: true });

@@ -69,47 +69,171 @@ function cases(): Case[] {
     { route: "sites._index", label: "sites", need: { read: "Site" }, anonymous: 302 },
     { route: "label-templates._index", label: "label templates", need: { read: "Site" }, anonymous: 302 },
     { route: "rule-sets._index", label: "rule sets", need: { read: "RuleSetVersion" }, anonymous: 302 },
-    { route: "rule-sets.$site.$version", label: "an EIN version", params: { site: "EIN", version: "1" }, need: { read: "RuleSetVersion", site: "EIN" }, anonymous: 302 },
-    { route: "rule-sets.$site.$version", label: "a CLT version", params: { site: "CLT", version: "1" }, need: { read: "RuleSetVersion", site: "CLT" }, anonymous: 302 },
+    {
+      route: "rule-sets.$site.$version",
+      label: "an EIN version",
+      params: { site: "EIN", version: "1" },
+      need: { read: "RuleSetVersion", site: "EIN" },
+      anonymous: 302,
+    },
+    {
+      route: "rule-sets.$site.$version",
+      label: "a CLT version",
+      params: { site: "CLT", version: "1" },
+      need: { read: "RuleSetVersion", site: "CLT" },
+      anonymous: 302,
+    },
     { route: "genealogy.$itemId", label: "an EIN trace item", params: { itemId: einItem }, need: { read: "TraceItem", site: "EIN" }, anonymous: 302 },
     { route: "genealogy.$itemId", label: "a CLT trace item", params: { itemId: cltItem }, need: { read: "TraceItem", site: "CLT" }, anonymous: 302 },
     { route: "genealogy._index", label: "the genealogy search", url: "/genealogy?q=RMERGE00A", need: { read: "TraceItem" }, anonymous: 302 },
-    { route: "genealogy.$itemId.recall[.]csv", label: "an EIN item's recall export", params: { itemId: einItem }, url: `/genealogy/${einItem}/recall.csv`, need: { read: "TraceItem", site: "EIN" }, anonymous: 302 },
-    { route: "genealogy.$itemId.recall[.]csv", label: "a CLT item's recall export", params: { itemId: cltItem }, url: `/genealogy/${cltItem}/recall.csv`, need: { read: "TraceItem", site: "CLT" }, anonymous: 302 },
+    {
+      route: "genealogy.$itemId.recall[.]csv",
+      label: "an EIN item's recall export",
+      params: { itemId: einItem },
+      url: `/genealogy/${einItem}/recall.csv`,
+      need: { read: "TraceItem", site: "EIN" },
+      anonymous: 302,
+    },
+    {
+      route: "genealogy.$itemId.recall[.]csv",
+      label: "a CLT item's recall export",
+      params: { itemId: cltItem },
+      url: `/genealogy/${cltItem}/recall.csv`,
+      need: { read: "TraceItem", site: "CLT" },
+      anonymous: 302,
+    },
     { route: "audit._index", label: "audit trail", need: { read: "AuditTrail" }, anonymous: 302 },
     { route: "audit[.]csv", label: "audit CSV export", url: "/audit.csv", need: { export: "AuditTrail" }, anonymous: 302 },
     { route: "audit.anchors[.]tar", label: "signed audit anchors download", url: "/audit/anchors.tar", need: { export: "AuditTrail" }, anonymous: 302 },
     { route: "users._index", label: "users", need: { read: "User" }, anonymous: 302 },
-    { route: "users._index", label: "create a user", method: "POST", body: { username: "", displayName: "", password: "", reason: "" }, need: { write: "User" }, anonymous: 302 },
+    {
+      route: "users._index",
+      label: "create a user",
+      method: "POST",
+      body: { username: "", displayName: "", password: "", reason: "" },
+      need: { write: "User" },
+      anonymous: 302,
+    },
     { route: "users.$username", label: "a user", params: { username: "vera.viewer" }, need: { read: "User" }, anonymous: 302 },
-    { route: "users.$username", label: "deactivate a user", params: { username: "vera.viewer" }, method: "POST", body: { intent: "deactivate", reason: "" }, need: { write: "User" }, anonymous: 302 },
+    {
+      route: "users.$username",
+      label: "deactivate a user",
+      params: { username: "vera.viewer" },
+      method: "POST",
+      body: { intent: "deactivate", reason: "" },
+      need: { write: "User" },
+      anonymous: 302,
+    },
     { route: "change-requests._index", label: "change requests", need: { read: "ChangeRequest" }, anonymous: 302 },
     { route: "change-requests.new", label: "the new change request form", need: { propose: true }, anonymous: 302 },
     { route: "change-requests.new", label: "propose a change request", method: "POST", body: { title: "" }, need: { propose: true }, anonymous: 302 },
-    { route: "change-requests.$number", label: "an EIN change request", params: { number: changeRequest }, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
-    { route: "change-requests.$number", label: "sign an EIN change request", params: { number: changeRequest }, method: "POST", body: { intent: "sign" }, need: { sign: true }, anonymous: 302 },
-    { route: "change-requests.$number", label: "analyse an EIN change request", params: { number: changeRequest }, method: "POST", body: { intent: "analyse" }, need: { analyse: true }, anonymous: 302 },
-    { route: "change-requests.$number.analysis[.]json", label: "an EIN change request's impact analysis (JSON)", params: { number: changeRequest }, url: `/change-requests/${changeRequest}/analysis.json`, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
-    { route: "change-requests.$number.analysis[.]csv", label: "an EIN change request's impact analysis (CSV)", params: { number: changeRequest }, url: `/change-requests/${changeRequest}/analysis.csv`, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
-    { route: "change-requests.$number.edit", label: "edit someone else's change request", params: { number: changeRequest }, need: { editOthers: true }, anonymous: 302 },
-    { route: "change-requests.$number.record", label: "a change request's printable record", params: { number: changeRequest }, need: { read: "ChangeRequest", site: "EIN" }, anonymous: 302 },
+    {
+      route: "change-requests.$number",
+      label: "an EIN change request",
+      params: { number: changeRequest },
+      need: { read: "ChangeRequest", site: "EIN" },
+      anonymous: 302,
+    },
+    {
+      route: "change-requests.$number",
+      label: "sign an EIN change request",
+      params: { number: changeRequest },
+      method: "POST",
+      body: { intent: "sign" },
+      need: { sign: true },
+      anonymous: 302,
+    },
+    {
+      route: "change-requests.$number",
+      label: "analyse an EIN change request",
+      params: { number: changeRequest },
+      method: "POST",
+      body: { intent: "analyse" },
+      need: { analyse: true },
+      anonymous: 302,
+    },
+    {
+      route: "change-requests.$number.analysis[.]json",
+      label: "an EIN change request's impact analysis (JSON)",
+      params: { number: changeRequest },
+      url: `/change-requests/${changeRequest}/analysis.json`,
+      need: { read: "ChangeRequest", site: "EIN" },
+      anonymous: 302,
+    },
+    {
+      route: "change-requests.$number.analysis[.]csv",
+      label: "an EIN change request's impact analysis (CSV)",
+      params: { number: changeRequest },
+      url: `/change-requests/${changeRequest}/analysis.csv`,
+      need: { read: "ChangeRequest", site: "EIN" },
+      anonymous: 302,
+    },
+    {
+      route: "change-requests.$number.edit",
+      label: "edit someone else's change request",
+      params: { number: changeRequest },
+      need: { editOthers: true },
+      anonymous: 302,
+    },
+    {
+      route: "change-requests.$number.record",
+      label: "a change request's printable record",
+      params: { number: changeRequest },
+      need: { read: "ChangeRequest", site: "EIN" },
+      anonymous: 302,
+    },
     { route: "releases._index", label: "the release page", need: { release: true }, anonymous: 302 },
     { route: "releases._index", label: "release with an empty form", method: "POST", body: { intent: "release" }, need: { release: true }, anonymous: 302 },
     { route: "runtime-clients._index", label: "runtime clients", need: { read: "User" }, anonymous: 302 },
     { route: "runtime-clients._index", label: "create a runtime client", method: "POST", body: { intent: "create" }, need: { write: "User" }, anonymous: 302 },
     { route: "keys._index", label: "signing keys", need: { read: "User" }, anonymous: 302 },
-    { route: "rule-sets.$site.compare", label: "compare EIN versions", params: { site: "EIN" }, url: "/rule-sets/EIN/compare?from=1&to=2", need: { read: "RuleSetVersion", site: "EIN" }, anonymous: 302 },
+    {
+      route: "rule-sets.$site.compare",
+      label: "compare EIN versions",
+      params: { site: "EIN" },
+      url: "/rule-sets/EIN/compare?from=1&to=2",
+      need: { read: "RuleSetVersion", site: "EIN" },
+      anonymous: 302,
+    },
     { route: "imports.epcis", label: "the EPCIS import page", need: { importEpcis: true }, anonymous: 302 },
     { route: "imports.epcis", label: "import with an empty form", method: "POST", body: { intent: "import" }, need: { importEpcis: true }, anonymous: 302 },
     { route: "external-masters._index", label: "ERP/PLM snapshots", need: { read: "ExternalMaster" }, anonymous: 302 },
-    { route: "external-masters._index", label: "import a snapshot with an empty form", method: "POST", body: { system: "erp" }, need: { write: "ExternalMaster" }, anonymous: 302 },
+    {
+      route: "external-masters._index",
+      label: "import a snapshot with an empty form",
+      method: "POST",
+      body: { system: "erp" },
+      need: { write: "ExternalMaster" },
+      anonymous: 302,
+    },
     { route: "reconciliation._index", label: "the reconciliation report", need: { read: "ExternalMaster" }, anonymous: 302 },
-    { route: "reconciliation._index", label: "set the system of record with an empty form", method: "POST", body: { identifierType: "" }, need: { write: "ExternalMaster" }, anonymous: 302 },
+    {
+      route: "reconciliation._index",
+      label: "set the system of record with an empty form",
+      method: "POST",
+      body: { identifierType: "" },
+      need: { write: "ExternalMaster" },
+      anonymous: 302,
+    },
     { route: "reconciliation[.]csv", label: "the reconciliation CSV export", url: "/reconciliation.csv", need: { read: "ExternalMaster" }, anonymous: 302 },
     { route: "sign-in", label: "the sign-in page", need: { public: true }, anonymous: 200 },
     { route: "account.password", label: "the change-password page", need: { signedIn: true }, anonymous: 302 },
-    { route: "account.password", label: "change the password with an empty form", method: "POST", body: { currentPassword: "" }, need: { signedIn: true }, anonymous: 302 },
-    { route: "_index", label: "acknowledge a security alert with an empty form", method: "POST", body: { intent: "acknowledge" }, need: { write: "User" }, anonymous: 302 },
+    {
+      route: "account.password",
+      label: "change the password with an empty form",
+      method: "POST",
+      body: { currentPassword: "" },
+      need: { signedIn: true },
+      anonymous: 302,
+    },
+    {
+      route: "_index",
+      label: "acknowledge a security alert with an empty form",
+      method: "POST",
+      body: { intent: "acknowledge" },
+      need: { write: "User" },
+      anonymous: 302,
+    },
     { route: "$", label: "an unknown address", params: { "*": "no/such/page" }, need: { public: true }, anonymous: 404 },
   ];
 }
@@ -154,10 +278,7 @@ async function statusOf(c: Case, cookie: string | null): Promise<number> {
   };
   const url = `http://127.0.0.1${c.url ?? "/" + c.route.replace(/\$(\w+)/g, (_, p: string) => c.params?.[p] ?? p).replaceAll(".", "/")}`;
   const headers = new Headers(cookie ? { Cookie: `${SESSION_COOKIE}=${cookie}` } : {});
-  const request =
-    c.method === "POST"
-      ? new Request(url, { method: "POST", headers, body: new URLSearchParams(c.body ?? {}) })
-      : new Request(url, { headers });
+  const request = c.method === "POST" ? new Request(url, { method: "POST", headers, body: new URLSearchParams(c.body ?? {}) }) : new Request(url, { headers });
   const fn = c.method === "POST" ? module.action : module.loader;
   if (!fn) throw new Error(`${c.route} has no ${c.method === "POST" ? "action" : "loader"}`);
   try {
@@ -173,7 +294,13 @@ async function statusOf(c: Case, cookie: string | null): Promise<number> {
   }
 }
 
-const WHO: Who[] = ["anonymous", ...ROLES.flatMap((role) => [{ role, site: "all" as const }, { role, site: "CLT" as const }])];
+const WHO: Who[] = [
+  "anonymous",
+  ...ROLES.flatMap((role) => [
+    { role, site: "all" as const },
+    { role, site: "CLT" as const },
+  ]),
+];
 const whoName = (who: Who) => (who === "anonymous" ? "anonymous" : `${who.role}@${who.site}`);
 
 beforeAll(async () => {
@@ -186,25 +313,44 @@ beforeAll(async () => {
   einItem = String(ein!.id);
   cltItem = String(clt!.id);
   const [author] = await database.client`select id, username, display_name from users where username = 'emil.engineer'`;
-  ({ number: changeRequest } = await createChangeRequest(database.db, { id: author!.id as number, username: "emil.engineer", displayName: "Emil" }, {
-    title: "Serialize ASM-1004 at EIN",
-    justification: "Unit-level trace for field returns.",
-    riskAssessment: "Medium: labels and scanners exist.",
-    legacyDataPlan: "grandfather",
-    changes: [{ kind: "tracking", material: "ASM-1004", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }],
-  }));
+  ({ number: changeRequest } = await createChangeRequest(
+    database.db,
+    { id: author!.id as number, username: "emil.engineer", displayName: "Emil" },
+    {
+      title: "Serialize ASM-1004 at EIN",
+      justification: "Unit-level trace for field returns.",
+      riskAssessment: "Medium: labels and scanners exist.",
+      legacyDataPlan: "grandfather",
+      changes: [
+        {
+          kind: "tracking",
+          material: "ASM-1004",
+          sites: ["EIN"],
+          trackingMode: "serial",
+          containerTracking: false,
+          identifierFormatCodes: ["EIN-SER"],
+          consumptionScan: "identify",
+        },
+      ],
+    },
+  ));
   // Its impact analysis exists, so that the export routes answer 200 to those who may read it.
   await runImpactAnalysis(database.db, { username: "emil.engineer" }, changeRequest);
   for (const who of WHO) {
     if (who === "anonymous") continue;
     const username = `${who.role.replaceAll("_", "-")}.${who.site.toLowerCase()}`;
-    await createUser(database.db, "test", {
-      username,
-      displayName: username,
-      password: PASSWORD,
-      grants: [{ role: who.role, site: who.site === "all" ? null : who.site }],
-      reason: "route guard matrix",
-    }, "fixture");
+    await createUser(
+      database.db,
+      "test",
+      {
+        username,
+        displayName: username,
+        password: PASSWORD,
+        grants: [{ role: who.role, site: who.site === "all" ? null : who.site }],
+        reason: "route guard matrix",
+      },
+      "fixture",
+    );
     const session = await signIn(database.db, { username, password: PASSWORD, ip: null, maxHours: 1 });
     if (!session.ok) throw new Error(`cannot sign in ${username}`);
     sessions.set(whoName(who), session.sessionId);

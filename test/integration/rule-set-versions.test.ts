@@ -44,14 +44,33 @@ beforeAll(async () => {
 
 describe("createRuleSetVersion", () => {
   it("creates versions 1, 2, 3 with intervals, digests chained, and the rule in force at any time", async () => {
-    const v1 = await createRuleSetVersion(database.db, {
-      siteId, effectiveFrom: new Date("2025-01-01T00:00:00Z"), backdate: true, actor: "test", reason: "first",
-      changes: [{ materialId: pumpId, ...lot }, { materialId: resinId, ...lot }],
-    }, keyRing);
-    const v2 = await createRuleSetVersion(database.db, {
-      siteId, effectiveFrom: new Date("2025-06-01T00:00:00Z"), backdate: true, actor: "test", reason: "serialize the pump",
-      changes: [{ materialId: pumpId, ...serial }],
-    }, keyRing);
+    const v1 = await createRuleSetVersion(
+      database.db,
+      {
+        siteId,
+        effectiveFrom: new Date("2025-01-01T00:00:00Z"),
+        backdate: true,
+        actor: "test",
+        reason: "first",
+        changes: [
+          { materialId: pumpId, ...lot },
+          { materialId: resinId, ...lot },
+        ],
+      },
+      keyRing,
+    );
+    const v2 = await createRuleSetVersion(
+      database.db,
+      {
+        siteId,
+        effectiveFrom: new Date("2025-06-01T00:00:00Z"),
+        backdate: true,
+        actor: "test",
+        reason: "serialize the pump",
+        changes: [{ materialId: pumpId, ...serial }],
+      },
+      keyRing,
+    );
     const v3 = await createRuleSetVersion(database.db, { siteId, actor: "test", reason: "no change, now", changes: [] }, keyRing);
     expect([v1.version, v2.version, v3.version]).toEqual([1, 2, 3]);
     expect(v3.effectiveFrom.getTime()).toBe(v3.issuedAt.getTime());
@@ -86,7 +105,11 @@ describe("createRuleSetVersion", () => {
       createRuleSetVersion(database.db, { siteId, effectiveFrom: new Date("2020-01-01T00:00:00Z"), actor: "t", reason: "r", changes: [] }, keyRing),
     ).rejects.toMatchObject({ fields: { effectiveFrom: [expect.stringMatching(/before the time of issue/)] } });
     await expect(
-      createRuleSetVersion(database.db, { siteId, effectiveFrom: new Date("2025-03-01T00:00:00Z"), backdate: true, actor: "t", reason: "r", changes: [] }, keyRing),
+      createRuleSetVersion(
+        database.db,
+        { siteId, effectiveFrom: new Date("2025-03-01T00:00:00Z"), backdate: true, actor: "t", reason: "r", changes: [] },
+        keyRing,
+      ),
     ).rejects.toMatchObject({ fields: { effectiveFrom: [expect.stringMatching(/before version 3/)] } });
     expect(await currentDataPoint(database.db)).toBe(point);
   });
@@ -94,13 +117,19 @@ describe("createRuleSetVersion", () => {
   it("names each invalid change by its field and writes nothing", async () => {
     const point = await currentDataPoint(database.db);
     const versionsBefore = (await database.db.select({ id: ruleSetVersions.id }).from(ruleSetVersions)).length;
-    const error = await createRuleSetVersion(database.db, {
-      siteId, actor: "t", reason: "r",
-      changes: [
-        { materialId: resinId, trackingMode: "serial", containerTracking: true, consumptionScan: "identify", identifierFormatCodes: ["T-LOT", "NOPE"] },
-        { materialId: 999_999, ...lot },
-      ],
-    }, keyRing).catch((e: unknown) => e);
+    const error = await createRuleSetVersion(
+      database.db,
+      {
+        siteId,
+        actor: "t",
+        reason: "r",
+        changes: [
+          { materialId: resinId, trackingMode: "serial", containerTracking: true, consumptionScan: "identify", identifierFormatCodes: ["T-LOT", "NOPE"] },
+          { materialId: 999_999, ...lot },
+        ],
+      },
+      keyRing,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
     const fields = (error as DomainError).fields;
     expect(fields["changes.0.identifierFormatCodes"]).toEqual(
@@ -128,11 +157,17 @@ describe("createRuleSetVersion", () => {
     // A closed rule cannot be reopened (two open rules) nor moved to another end.
     const [closed] = await database.client`select id from tracking_rules where site_id = ${siteId} and effective_to is not null limit 1`;
     await expect(database.client`update tracking_rules set effective_to = null where id = ${closed!.id}`).rejects.toThrow(/set once/);
-    await expect(database.client`update tracking_rules set effective_to = effective_to - interval '1 day' where id = ${closed!.id}`).rejects.toThrow(/set once/);
+    await expect(database.client`update tracking_rules set effective_to = effective_to - interval '1 day' where id = ${closed!.id}`).rejects.toThrow(
+      /set once/,
+    );
     // An open rule cannot be closed at a date no later version of its site begins at.
     const [open] = await database.client`select id from tracking_rules where site_id = ${siteId} and effective_to is null limit 1`;
-    await expect(database.client`update tracking_rules set effective_to = effective_from + interval '1 hour' where id = ${open!.id}`).rejects.toThrow(/later rule-set version/);
-    const [{ n }] = (await database.client`select count(*)::int as n from tracking_rules where id = ${open!.id} and effective_to is null`) as unknown as [{ n: number }];
+    await expect(database.client`update tracking_rules set effective_to = effective_from + interval '1 hour' where id = ${open!.id}`).rejects.toThrow(
+      /later rule-set version/,
+    );
+    const [{ n }] = (await database.client`select count(*)::int as n from tracking_rules where id = ${open!.id} and effective_to is null`) as unknown as [
+      { n: number },
+    ];
     expect(n).toBe(1);
   });
 
@@ -153,10 +188,18 @@ describe("createRuleSetVersion", () => {
     for (const end of [pair!.endAt, latest!.from]) {
       const error = await database.db
         .transaction(async (tx) => {
-          await appendAudit(tx, { actor: "mallory", action: "rule_set_version.create", entityType: "rule_set_version", entityId: `${pair!.code}/${latest!.version}` });
+          await appendAudit(tx, {
+            actor: "mallory",
+            action: "rule_set_version.create",
+            entityType: "rule_set_version",
+            entityId: `${pair!.code}/${latest!.version}`,
+          });
           await tx.execute(sql`update tracking_rules set effective_to = ${end}::timestamptz where id = ${pair!.id}`);
         })
-        .then(() => undefined, (e: Error & { cause?: Error }) => e.cause?.message ?? e.message);
+        .then(
+          () => undefined,
+          (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
+        );
       expect(error).toMatch(/later rule-set version/);
     }
     const [still] = await database.client`select effective_to from tracking_rules where id = ${pair!.id}`;

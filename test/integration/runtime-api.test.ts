@@ -75,7 +75,9 @@ describe("the runtime API", () => {
       return r;
     });
     try {
-      await expect.poll(() => looks.mock.calls.length, { timeout: 5000, interval: 10, message: "the long-poll never looked twice: not held" }).toBeGreaterThanOrEqual(2);
+      await expect
+        .poll(() => looks.mock.calls.length, { timeout: 5000, interval: 10, message: "the long-poll never looked twice: not held" })
+        .toBeGreaterThanOrEqual(2);
     } finally {
       looks.mockRestore();
     }
@@ -121,25 +123,43 @@ describe("the runtime API", () => {
   });
 
   it("records status reports, validated field by field", async () => {
-    const [v2] = await database.client<{ digest: string }[]>`select v.digest from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN' and v.version = 2`;
+    const [v2] = await database.client<
+      { digest: string }[]
+    >`select v.digest from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN' and v.version = 2`;
     const body = { version: 2, digest: `sha256:${v2!.digest}`, activatedAt: new Date().toISOString(), trustedKeys: [keyRing.active[0]!.kid] };
-    const ok = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const ok = await fetch(`${base}/sites/EIN/ruleset/status`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
     expect(ok.status).toBe(204);
     const [row] = await database.client`select version, trusted_keys from runtime_client_status`;
     expect(row).toMatchObject({ version: 2, trusted_keys: [keyRing.active[0]!.kid] });
-    const bad = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify({ ...body, version: 0, digest: "x" }) });
+    const bad = await fetch(`${base}/sites/EIN/ruleset/status`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ ...body, version: 0, digest: "x" }),
+    });
     expect(bad.status).toBe(400);
     expect(bad.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     const problem = await bad.json();
     expect(problem.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual(["#/digest", "#/version"]);
-    const notJson = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: "{nope" });
+    const notJson = await fetch(`${base}/sites/EIN/ruleset/status`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: "{nope",
+    });
     expect(notJson.status).toBe(400);
   });
 
   it("refuses an activation report of a version the site does not have, or with another digest (422 naming the field)", async () => {
     const { token: own } = await createRuntimeClient(database.db, "test", { name: "mes-ein-liar", sites: ["EIN"], reason: "test" });
     const post = (report: object) =>
-      fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" }, body: JSON.stringify(report) });
+      fetch(`${base}/sites/EIN/ruleset/status`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" },
+        body: JSON.stringify(report),
+      });
     const report = { version: 999, digest: `sha256:${"e".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [] };
     const invented = await post(report);
     expect(invented.status).toBe(422);
@@ -149,7 +169,8 @@ describe("the runtime API", () => {
     const forged = await post({ ...report, version: 1 });
     expect(forged.status).toBe(422);
     expect((await forged.json()).errors.map((e: { pointer: string }) => e.pointer)).toEqual(["#/digest"]);
-    const stored = await database.client`select 1 from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'mes-ein-liar'`;
+    const stored =
+      await database.client`select 1 from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'mes-ein-liar'`;
     expect(stored).toHaveLength(0);
     const audited = await database.client`select 1 from audit_trail where entity_id = 'mes-ein-liar' and action like 'runtime_client.status%'`;
     expect(audited).toHaveLength(0);
@@ -157,20 +178,38 @@ describe("the runtime API", () => {
 
   it("accepts a refusal report as such: stored apart from activations, audited, on the runtime clients screen", async () => {
     const { token: own } = await createRuntimeClient(database.db, "test", { name: "mes-ein-refuser", sites: ["EIN"], reason: "test" });
-    const refusal = { kind: "refusal", offered: { version: 999, digest: `sha256:${"f".repeat(64)}` }, code: "bad-signature", source: "current", message: "bad-signature: no pinned key verifies it", runningVersion: 2 };
-    const response = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" }, body: JSON.stringify(refusal) });
+    const refusal = {
+      kind: "refusal",
+      offered: { version: 999, digest: `sha256:${"f".repeat(64)}` },
+      code: "bad-signature",
+      source: "current",
+      message: "bad-signature: no pinned key verifies it",
+      runningVersion: 2,
+    };
+    const response = await fetch(`${base}/sites/EIN/ruleset/status`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" },
+      body: JSON.stringify(refusal),
+    });
     expect(response.status).toBe(204);
-    const rows = await database.client`select r.offered_version, r.offered_digest, r.code, r.source, r.running_version from runtime_client_refusals r join runtime_clients c on c.id = r.runtime_client_id where c.name = 'mes-ein-refuser'`;
+    const rows =
+      await database.client`select r.offered_version, r.offered_digest, r.code, r.source, r.running_version from runtime_client_refusals r join runtime_clients c on c.id = r.runtime_client_id where c.name = 'mes-ein-refuser'`;
     expect(rows).toEqual([{ offered_version: 999, offered_digest: refusal.offered.digest, code: "bad-signature", source: "current", running_version: 2 }]);
     // Not an activation: what the client runs is untouched.
-    expect(await database.client`select 1 from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'mes-ein-refuser'`).toHaveLength(0);
+    expect(
+      await database.client`select 1 from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'mes-ein-refuser'`,
+    ).toHaveLength(0);
     const [audit] = await database.client`select action, after from audit_trail where entity_id = 'mes-ein-refuser' and actor = 'runtime:mes-ein-refuser'`;
     expect(audit).toMatchObject({ action: "runtime_client.refusal", after: { site: "EIN", code: "bad-signature", offered: { version: 999 } } });
     const overview = await runtimeClientOverview(database.db, { at: new Date() });
     const ein = overview.find((c) => c.name === "mes-ein-refuser")!.sites.find((s) => s.code === "EIN")!;
     expect(ein.refusals).toMatchObject({ count: 1, latest: { code: "bad-signature", offeredVersion: 999, offeredIsStored: false, runningVersion: 2 } });
     // A refusal with an unknown reason code, or without the offered version and digest, is refused.
-    const bad = await fetch(`${base}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" }, body: JSON.stringify({ ...refusal, code: "felt-like-it", offered: undefined }) });
+    const bad = await fetch(`${base}/sites/EIN/ruleset/status`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ ...refusal, code: "felt-like-it", offered: undefined }),
+    });
     expect(bad.status).toBe(400);
     expect((await bad.json()).errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual(["#/code", "#/offered"]);
   });
@@ -191,7 +230,11 @@ describe("the runtime API", () => {
       for (let batch = 0; batch < 6; batch++) {
         const answers = await Promise.all(
           Array.from({ length: 50 }, (_, i) =>
-            fetch(`${bases[i % 2]}/sites/EIN/ruleset/status`, { method: "POST", headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" }, body: JSON.stringify(refusal) }),
+            fetch(`${bases[i % 2]}/sites/EIN/ruleset/status`, {
+              method: "POST",
+              headers: { Authorization: `Bearer ${own}`, "Content-Type": "application/json" },
+              body: JSON.stringify(refusal),
+            }),
           ),
         );
         for (const a of answers) {
@@ -212,7 +255,9 @@ describe("the runtime API", () => {
       expect(Number(retryAfter)).toBeLessThanOrEqual(60);
       const [audit] = await database.client<{ n: number }[]>`select count(*)::int as n from audit_trail where actor = 'runtime:mes-ein-chatty'`;
       expect(audit!.n).toBe(accepted);
-      const [stored] = await database.client<{ n: number }[]>`select count(*)::int as n from runtime_client_refusals r join runtime_clients c on c.id = r.runtime_client_id where c.name = 'mes-ein-chatty'`;
+      const [stored] = await database.client<
+        { n: number }[]
+      >`select count(*)::int as n from runtime_client_refusals r join runtime_clients c on c.id = r.runtime_client_id where c.name = 'mes-ein-chatty'`;
       expect(stored!.n).toBe(accepted);
     } finally {
       await new Promise<void>((r) => other.close(() => r()));
@@ -268,7 +313,11 @@ describe("the runtime API", () => {
     }
     const report = { version: 1, digest: `sha256:${"d".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [] };
     const post = (site: string, headers: Record<string, string>) =>
-      fetch(`${base}/sites/${site}/ruleset/status`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(report) });
+      fetch(`${base}/sites/${site}/ruleset/status`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: JSON.stringify(report),
+      });
     expect((await post("CLT", { Authorization: `Bearer ${token}` })).status).toBe(404);
     expect((await post("EIN", {})).status).toBe(401);
     await revokeRuntimeClient(database.db, "test", "mes-ein-line-1", "decommissioned");

@@ -26,7 +26,14 @@ import { createRuntimeApi, type RuntimeApi } from "../../server/runtime-api";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 
-type Payload = Record<string, unknown> & { version: number; site: string; signingKeys: string[]; previousDigest: string | null; expiresAt: string; effectiveFrom: string };
+type Payload = Record<string, unknown> & {
+  version: number;
+  site: string;
+  signingKeys: string[];
+  previousDigest: string | null;
+  expiresAt: string;
+  effectiveFrom: string;
+};
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
 
 let database: Database;
@@ -73,7 +80,8 @@ beforeAll(async () => {
   const [ein] = await database.client`select id from sites where code = 'EIN'`;
   einId = ein!.id as number;
   // Two fresh versions (unexpired), so that an older genuine version can be replayed.
-  for (let i = 0; i < 2; i++) await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "conformance setup", changes: [], kind: "renewal" }, keyRing);
+  for (let i = 0; i < 2; i++)
+    await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "conformance setup", changes: [], kind: "renewal" }, keyRing);
 
   const app = express();
   app.get("/.well-known/jwks.json", async (_req, res) => void res.type("application/jwk-set+json").send(JSON.stringify(await publicJwks(database.db))));
@@ -93,7 +101,13 @@ beforeAll(async () => {
   hostile = http.createServer((req, res) => {
     if (hostileDown) return void res.socket?.destroy();
     const url = req.url ?? "";
-    const handler = url.startsWith("/.well-known/jwks.json") ? serveJwks : /\/ruleset\/upcoming$/.test(url) ? serveUpcoming : /\/ruleset(\?|$)/.test(url) ? serveCurrent : null;
+    const handler = url.startsWith("/.well-known/jwks.json")
+      ? serveJwks
+      : /\/ruleset\/upcoming$/.test(url)
+        ? serveUpcoming
+        : /\/ruleset(\?|$)/.test(url)
+          ? serveCurrent
+          : null;
     void Promise.resolve((handler ?? proxy)(req, res)).catch(() => res.socket?.destroy());
   });
   hostileUrl = await listen(hostile);
@@ -137,13 +151,17 @@ const portalGet = (p: string) => fetch(`${portalUrl}/api/v1/sites/EIN/ruleset${p
 const payloadOf = (jws: string) => JSON.parse(Buffer.from((JSON.parse(jws) as { payload: string }).payload, "base64url").toString("utf8")) as Payload;
 const sha256 = async (jws: string) => {
   const { createHash } = await import("node:crypto");
-  return `sha256:${createHash("sha256").update(Buffer.from((JSON.parse(jws) as { payload: string }).payload, "base64url")).digest("hex")}`;
+  return `sha256:${createHash("sha256")
+    .update(Buffer.from((JSON.parse(jws) as { payload: string }).payload, "base64url"))
+    .digest("hex")}`;
 };
 /** A document signed with the portal's own keys (what a compromised mirror cannot do, but a test of each check needs). */
 const signed = async (payload: Payload, ring: KeyRing = keyRing) =>
   JSON.stringify(await signRuleSet(canonicalBytes({ ...payload, signingKeys: ring.active.map((k) => k.kid) }), ring));
-const answer = (body: string | Buffer, status = 200, headers: Record<string, string> = {}): Handler => (_req, res) =>
-  void res.writeHead(status, { "content-type": "application/jose+json", ...headers }).end(body);
+const answer =
+  (body: string | Buffer, status = 200, headers: Record<string, string> = {}): Handler =>
+  (_req, res) =>
+    void res.writeHead(status, { "content-type": "application/jose+json", ...headers }).end(body);
 
 /** A client holding the portal's current version (the last good rule set the attacks try to displace). */
 let baseline = "";
@@ -168,7 +186,10 @@ async function nextVersion(change: (p: Payload) => void = () => {}) {
 
 async function expectRefused(code: string, serve: Handler, options: Partial<RuntimeClientOptions> = {}) {
   const { client, events, dir } = await goodClient(options);
-  const before = { ruleset: await fs.readFile(path.join(dir, RULE_SET_FILE), "utf8"), state: JSON.parse(await fs.readFile(path.join(dir, STATE_FILE), "utf8")).active };
+  const before = {
+    ruleset: await fs.readFile(path.join(dir, RULE_SET_FILE), "utf8"),
+    state: JSON.parse(await fs.readFile(path.join(dir, STATE_FILE), "utf8")).active,
+  };
   // One good round first: what the client read then must not be reported as what it refused.
   expect((await client.syncOnce()).ok).toBe(true);
   serveCurrent = serve;
@@ -208,7 +229,8 @@ describe("the reference runtime client against the real portal", () => {
     expect(client.ruleSet()).toMatchObject({ site: "EIN", version: current.version, type: "c981.ruleset" });
     expect(JSON.parse(await fs.readFile(path.join(baseline, RULE_SET_FILE), "utf8"))).toEqual(payloadOf(current.jws));
     expect((await fs.readdir(baseline)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
-    const [row] = await database.client`select s.version, s.digest, s.trusted_keys, s.error from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'conformance-ein'`;
+    const [row] =
+      await database.client`select s.version, s.digest, s.trusted_keys, s.error from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'conformance-ein'`;
     expect(row).toMatchObject({ version: current.version, digest: current.digest, trusted_keys: pins, error: null });
     // Nothing new: a 304 (If-None-Match), no second activation.
     expect(await client.syncOnce()).toEqual({ ok: true });
@@ -230,11 +252,15 @@ describe("the reference runtime client against the real portal", () => {
     const prelude = `const portal = ${JSON.stringify(portalUrl)}; const token = ${JSON.stringify(token)};\n`;
     // The integrator's pinned thumbprint takes the place of the placeholder; nothing else changes.
     expect(snippet).toContain('"<thumbprint>"');
-    const program = snippet!.replace('"<thumbprint>"', pins.map((p) => JSON.stringify(p)).join(", ")).replace(/^(import .*\n)+/, (imports) => imports + prelude);
+    const program = snippet!
+      .replace('"<thumbprint>"', pins.map((p) => JSON.stringify(p)).join(", "))
+      .replace(/^(import .*\n)+/, (imports) => imports + prelude);
     await fs.writeFile(file, `${program}console.log(JSON.stringify({ site: document.site, version: document.version }));\n`);
     try {
       const { execFile } = await import("node:child_process");
-      const stdout = await new Promise<string>((resolve, reject) => execFile(process.execPath, [file], { cwd: root }, (error, out, err) => (error ? reject(new Error(err)) : resolve(out))));
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, [file], { cwd: root }, (error, out, err) => (error ? reject(new Error(err)) : resolve(out))),
+      );
       expect(JSON.parse(stdout)).toEqual({ site: "EIN", version: payloadOf(await (await portalGet("")).text()).version });
     } finally {
       await fs.rm(file, { force: true });
@@ -267,7 +293,7 @@ describe("the reference runtime client against the real portal", () => {
     expect(activated.version).toBe(current.version + 1);
     current = { jws: await (await portalGet("")).text(), version: activated.version, digest: activated.digest };
     // The new version names the previous one: the chain held.
-    expect(payloadOf(current.jws).previousDigest).toBe((await sha256(await (await portalGet(`/versions/${current.version - 1}`)).text())));
+    expect(payloadOf(current.jws).previousDigest).toBe(await sha256(await (await portalGet(`/versions/${current.version - 1}`)).text()));
     await fs.rm(baseline, { recursive: true });
     await fs.cp(dir, baseline, { recursive: true });
   });
@@ -338,11 +364,15 @@ describe("update attacks are refused by name and the last good rule set stays", 
     await expectRefused("bad-signature", answer(JSON.stringify({ ...good, payload: payload.toString("base64url") })));
     const signature = Buffer.from(good.signatures[0]!.signature, "base64url");
     signature[10] = signature[10]! ^ 0x01;
-    await expectRefused("bad-signature", answer(JSON.stringify({ ...good, signatures: [{ ...good.signatures[0]!, signature: signature.toString("base64url") }] })));
+    await expectRefused(
+      "bad-signature",
+      answer(JSON.stringify({ ...good, signatures: [{ ...good.signatures[0]!, signature: signature.toString("base64url") }] })),
+    );
   });
 
   it("a genuine rule set of another site", async () => {
-    const [clt] = await database.client`select v.jws from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'CLT' order by v.version desc limit 1`;
+    const [clt] =
+      await database.client`select v.jws from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'CLT' order by v.version desc limit 1`;
     expect(await expectRefused("wrong-site", answer(clt!.jws as string))).toContain("for site CLT");
   });
 
@@ -357,7 +387,9 @@ describe("update attacks are refused by name and the last good rule set stays", 
     const key = keyRing.active[0]!;
     const p = payloadOf(await nextVersion());
     const withCrit = new GeneralSign(canonicalBytes({ ...p, signingKeys: [key.kid] }));
-    withCrit.addSignature(key.privateKey).setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: "c981-ruleset+jws", jku: "https://attacker.example/jwks.json" });
+    withCrit
+      .addSignature(key.privateKey)
+      .setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: "c981-ruleset+jws", jku: "https://attacker.example/jwks.json" });
     await expectRefused("signature-fields", answer(JSON.stringify(await withCrit.sign())));
     const asJwt = new GeneralSign(canonicalBytes({ ...p, signingKeys: [key.kid] }));
     asJwt.addSignature(key.privateKey).setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: "JWT" });
@@ -415,10 +447,12 @@ describe("update attacks are refused by name and the last good rule set stays", 
 
   it("a scheduled version that breaks a check is refused too, and never activated", async () => {
     const { client, events } = await goodClient();
-    serveUpcoming = answer(await nextVersion((p) => {
-      p.effectiveFrom = new Date(Date.now() + 1000).toISOString();
-      p.site = "CLT";
-    }));
+    serveUpcoming = answer(
+      await nextVersion((p) => {
+        p.effectiveFrom = new Date(Date.now() + 1000).toISOString();
+        p.site = "CLT";
+      }),
+    );
     try {
       await client.syncOnce();
     } finally {
@@ -472,7 +506,9 @@ describe("state on disk", () => {
     await fs.cp(baseline, dir, { recursive: true });
     const state = JSON.parse(await fs.readFile(path.join(dir, STATE_FILE), "utf8"));
     const jws = JSON.parse(state.active.jws);
-    jws.payload = Buffer.from(Buffer.from(jws.payload, "base64url").toString("utf8").replace('"trackingMode":"serial"', '"trackingMode":"none"')).toString("base64url");
+    jws.payload = Buffer.from(Buffer.from(jws.payload, "base64url").toString("utf8").replace('"trackingMode":"serial"', '"trackingMode":"none"')).toString(
+      "base64url",
+    );
     state.active.jws = JSON.stringify(jws);
     await fs.writeFile(path.join(dir, STATE_FILE), JSON.stringify(state));
     const { client, events } = await open(dir, { url: "http://127.0.0.1:9" });
@@ -516,7 +552,9 @@ describe("key rotation", () => {
     expect(await pinnedBoth.client.syncOnce()).toEqual({ ok: true });
     const overlap = pinnedBoth.client.status();
     expect(overlap.version).toBe(current.version + 1);
-    expect(JSON.parse(Buffer.from(JSON.parse(await (await portalGet("")).text()).payload, "base64url").toString()).signingKeys.sort()).toEqual([...both].sort());
+    expect(JSON.parse(Buffer.from(JSON.parse(await (await portalGet("")).text()).payload, "base64url").toString()).signingKeys.sort()).toEqual(
+      [...both].sort(),
+    );
 
     await retireKey(database.db, keyRing.dir, "test", oldKid);
     keyRing = await loadKeyRing(database.db, keyRing.dir);
@@ -531,9 +569,19 @@ describe("key rotation", () => {
     const p = payloadOf(await (await portalGet("")).text());
     p.version += 1;
     p.previousDigest = pinnedBoth.client.status().digest;
-    const forged = JSON.stringify(await signRuleSet(canonicalBytes({ ...p, signingKeys: [oldKid] }), { ...oldRing, active: oldRing.active.filter((k) => k.kid === oldKid) }));
+    const forged = JSON.stringify(
+      await signRuleSet(canonicalBytes({ ...p, signingKeys: [oldKid] }), { ...oldRing, active: oldRing.active.filter((k) => k.kid === oldKid) }),
+    );
     serveCurrent = answer(forged);
-    const attacked = await RuntimeClient.open({ url: hostileUrl, site: "EIN", token, trust: both, stateDir: pinnedBoth.dir, waitSeconds: 0, onEvent: (e) => pinnedBoth.events.push(e) });
+    const attacked = await RuntimeClient.open({
+      url: hostileUrl,
+      site: "EIN",
+      token,
+      trust: both,
+      stateDir: pinnedBoth.dir,
+      waitSeconds: 0,
+      onEvent: (e) => pinnedBoth.events.push(e),
+    });
     try {
       expect(await attacked.syncOnce()).toEqual({ ok: false });
     } finally {

@@ -28,9 +28,7 @@ const queries: string[] = [];
  * opens a connection (for that write, say).
  */
 const requestQueries = (from: number) =>
-  queries
-    .slice(from)
-    .filter((q) => !/^update "runtime_clients" set "last_seen_at"/.test(q) && !/from pg_catalog\.pg_type/.test(q) && !/ as rulesets,/.test(q));
+  queries.slice(from).filter((q) => !/^update "runtime_clients" set "last_seen_at"/.test(q) && !/from pg_catalog\.pg_type/.test(q) && !/ as rulesets,/.test(q));
 
 interface Running {
   portal: PortalServer;
@@ -124,7 +122,9 @@ describe("the runtime pull's fast path", () => {
     // Each response has a nonce of its own, as from express (16 random bytes).
     const nonces = new Set<string>();
     for (let i = 0; i < 300; i++) {
-      const csp = (await fetch(`${fast.base}/api/v1/sites/EIN/ruleset`, { method: "HEAD", headers: { Authorization: `Bearer ${token}` } })).headers.get("content-security-policy")!;
+      const csp = (await fetch(`${fast.base}/api/v1/sites/EIN/ruleset`, { method: "HEAD", headers: { Authorization: `Bearer ${token}` } })).headers.get(
+        "content-security-policy",
+      )!;
       nonces.add(/'nonce-([A-Za-z0-9+/]{22}==)'/.exec(csp)![1]!);
     }
     expect(nonces.size).toBe(300);

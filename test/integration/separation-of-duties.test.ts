@@ -24,7 +24,8 @@ let reviewerAndReleaser: Signer;
 let releaser: Signer;
 
 const auditCount = async () => Number((await database.client`select count(*)::int as n from audit_trail`)[0]!.n);
-const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
+const rowVersion = async (number: string) =>
+  (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -38,7 +39,9 @@ beforeAll(async () => {
 describe("separation of duties", () => {
   it("an administrator cannot grant a role to herself; nothing is written", async () => {
     const before = await auditCount();
-    await expect(grantRole(database.db, "ada.admin", { username: "ada.admin", grant: { role: "release_manager", site: null }, reason: "I will release it myself" })).rejects.toThrow(/Nobody grants roles to themselves/);
+    await expect(
+      grantRole(database.db, "ada.admin", { username: "ada.admin", grant: { role: "release_manager", site: null }, reason: "I will release it myself" }),
+    ).rejects.toThrow(/Nobody grants roles to themselves/);
     expect(await auditCount()).toBe(before);
     const held = await database.client`select r.role from user_roles r join users u on u.id = r.user_id where u.username = 'ada.admin'`;
     expect(held.map((r) => r.role)).not.toContain("release_manager");
@@ -52,16 +55,47 @@ describe("separation of duties", () => {
       justification: "Unit-level trace for field returns.",
       riskAssessment: "Medium: labels and scanners exist.",
       legacyDataPlan: "grandfather",
-      changes: [{ kind: "tracking", material: "ASM-1004", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }],
+      changes: [
+        {
+          kind: "tracking",
+          material: "ASM-1004",
+          sites: ["EIN"],
+          trackingMode: "serial",
+          containerTracking: false,
+          identifierFormatCodes: ["EIN-SER"],
+          consumptionScan: "identify",
+        },
+      ],
     });
     await submitChangeRequest(database.db, author, number, await rowVersion(number));
-    const signed = await signChangeRequest(database.db, reviewerAndReleaser, number, { meaning: "approved", role: "quality_reviewer", username: "sod.both", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash: await analysed(database.db, number) });
+    const signed = await signChangeRequest(database.db, reviewerAndReleaser, number, {
+      meaning: "approved",
+      role: "quality_reviewer",
+      username: "sod.both",
+      password: PASSWORD,
+      rowVersion: await rowVersion(number),
+      analysisHash: await analysed(database.db, number),
+    });
     expect(signed).toMatchObject({ ok: true, status: "approved" });
     const waiver = "Demo ERP/PLM disagreements are tracked separately (test).";
-    await expect(releaseChangeRequests(database.db, keyRing, reviewerAndReleaser, { site: "EIN", changeRequests: [number], username: "sod.both", password: PASSWORD, waiver })).rejects.toThrow(/you signed it as a reviewer/);
+    await expect(
+      releaseChangeRequests(database.db, keyRing, reviewerAndReleaser, {
+        site: "EIN",
+        changeRequests: [number],
+        username: "sod.both",
+        password: PASSWORD,
+        waiver,
+      }),
+    ).rejects.toThrow(/you signed it as a reviewer/);
     const [{ status }] = (await database.client`select status from change_requests where number = ${number}`) as unknown as [{ status: string }];
     expect(status).toBe("approved");
-    const released = await releaseChangeRequests(database.db, keyRing, releaser, { site: "EIN", changeRequests: [number], username: "sod.release", password: PASSWORD, waiver });
+    const released = await releaseChangeRequests(database.db, keyRing, releaser, {
+      site: "EIN",
+      changeRequests: [number],
+      username: "sod.release",
+      password: PASSWORD,
+      waiver,
+    });
     expect(released.ok).toBe(true);
     // Decided: its analyses stay as they were signed with — the service refuses a new one (not only the page).
     const analysesBefore = Number((await database.client`select count(*)::int as n from impact_analyses`)[0]!.n);
@@ -75,17 +109,43 @@ describe("separation of duties", () => {
       justification: "Serial labels are not read at the line.",
       riskAssessment: "High: a downgrade, regulatory review needed.",
       legacyDataPlan: "grandfather",
-      changes: [{ kind: "tracking", material: "SUB-1008", sites: ["EIN"], trackingMode: "lot", containerTracking: false, identifierFormatCodes: ["EIN-LOT"], consumptionScan: "verify" }],
+      changes: [
+        {
+          kind: "tracking",
+          material: "SUB-1008",
+          sites: ["EIN"],
+          trackingMode: "lot",
+          containerTracking: false,
+          identifierFormatCodes: ["EIN-LOT"],
+          consumptionScan: "verify",
+        },
+      ],
     });
     await submitChangeRequest(database.db, author, number, await rowVersion(number));
     const hash = await analysed(database.db, number);
-    const first = await signChangeRequest(database.db, reviewerAndReleaser, number, { meaning: "approved", role: "quality_reviewer", username: "sod.both", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash: hash });
+    const first = await signChangeRequest(database.db, reviewerAndReleaser, number, {
+      meaning: "approved",
+      role: "quality_reviewer",
+      username: "sod.both",
+      password: PASSWORD,
+      rowVersion: await rowVersion(number),
+      analysisHash: hash,
+    });
     // A downgrade also needs a regulatory reviewer: still in review.
     expect(first).toMatchObject({ ok: true, status: "in_review" });
     await expect(
-      signChangeRequest(database.db, reviewerAndReleaser, number, { meaning: "changes_requested", role: "quality_reviewer", username: "sod.both", password: PASSWORD, rowVersion: await rowVersion(number), analysisHash: hash, comment: "on second thought" }),
+      signChangeRequest(database.db, reviewerAndReleaser, number, {
+        meaning: "changes_requested",
+        role: "quality_reviewer",
+        username: "sod.both",
+        password: PASSWORD,
+        rowVersion: await rowVersion(number),
+        analysisHash: hash,
+        comment: "on second thought",
+      }),
     ).rejects.toThrow(/one signer, one live signature/);
-    const live = await database.client`select meaning from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number} and s.voided_at is null`;
+    const live =
+      await database.client`select meaning from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number} and s.voided_at is null`;
     expect(live.map((r) => r.meaning)).toEqual(["approved"]);
   }, 60_000);
 });

@@ -49,7 +49,8 @@ beforeAll(async () => {
   }
 }, 120_000);
 
-const rowVersion = async (number: string) => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
+const rowVersion = async (number: string) =>
+  (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
 const idOf = async (number: string) => (await database.client`select id from change_requests where number = ${number}`)[0]!.id as number;
 
 async function approved(title: string, material: string, site: string, consumptionScan = "identify"): Promise<string> {
@@ -58,7 +59,9 @@ async function approved(title: string, material: string, site: string, consumpti
     justification: "Unit-level trace for field returns.",
     riskAssessment: "Medium: labels and scanners exist.",
     legacyDataPlan: "grandfather",
-    changes: [{ kind: "tracking", material, sites: [site], trackingMode: "serial", containerTracking: false, identifierFormatCodes: [`${site}-SER`], consumptionScan }],
+    changes: [
+      { kind: "tracking", material, sites: [site], trackingMode: "serial", containerTracking: false, identifierFormatCodes: [`${site}-SER`], consumptionScan },
+    ],
   });
   await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
   const signed = await signChangeRequest(database.db, people.quinn!, number, {
@@ -115,7 +118,11 @@ describe("per-request bases and the signed record", () => {
     const c = await approved("Serialize ASM-1003 at EIN, verify scans", "ASM-1003", "EIN", "verify");
 
     // Before signing, the release page lists what releasing A would make stale: C (same material), not B.
-    const [ein] = await releaseBoard(database.db, { siteIds: [(await database.client`select id from sites where code = 'EIN'`)[0]!.id as number], viewerId: people.remy!.id, at: new Date() });
+    const [ein] = await releaseBoard(database.db, {
+      siteIds: [(await database.client`select id from sites where code = 'EIN'`)[0]!.id as number],
+      viewerId: people.remy!.id,
+      at: new Date(),
+    });
     const candidateA = ein!.candidates.find((x) => x.number === a)!;
     expect(candidateA.stale).toBe(false);
     expect(candidateA.wouldMakeStale).toEqual([{ number: c, status: "approved", stale: [{ site: "EIN", moved: ["the tracking rule of ASM-1003 at EIN"] }] }]);
@@ -146,12 +153,15 @@ describe("per-request bases and the signed record", () => {
     expect(detail.diff).toContainEqual({ site: "EIN", partNumber: "ASM-1003", field: "trackingMode", from: before.tracking_mode, to: "serial" });
     expect(detail.textDiff).toContain(`-    "trackingMode": "${before.tracking_mode}"`);
     expect(detail.textDiff).toContain('+    "trackingMode": "serial"');
-    expect(detail.bases).toEqual([expect.objectContaining({ site: "EIN", releasedIn: releasedA.version, touchedDigest: expect.stringMatching(/^[0-9a-f]{64}$/) })]);
+    expect(detail.bases).toEqual([
+      expect.objectContaining({ site: "EIN", releasedIn: releasedA.version, touchedDigest: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+    ]);
     expect(detail.waivers).toEqual([expect.objectContaining({ site: "EIN", version: releasedA.version, reason: WAIVER })]);
     expect(detail.waivers[0]!.disagreements.length).toBeGreaterThan(0);
 
     // Its analysis reads "as signed" with the hash the signature bound, never "stale".
-    const [signedHash] = await database.client`select s.analysis_hash from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${a} and s.voided_at is null`;
+    const [signedHash] =
+      await database.client`select s.analysis_hash from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${a} and s.voided_at is null`;
     const analysis = await impactAnalysisView(database.db, a);
     expect(analysis.asSigned).toEqual({ sha256: signedHash!.analysis_hash });
     expect(analysis.staleReason).toBeNull();
@@ -177,9 +187,9 @@ describe("per-request bases and the signed record", () => {
       [a, "ASM-1003", releasedA.version],
       [b, "ASM-1004", releasedA.version + 1],
     ] as const) {
-      const record = (await call(recordPage.loader, new Request(`http://127.0.0.1/change-requests/${number}/record`, { headers: headers("vera.viewer") }), { number })) as Awaited<
-        ReturnType<typeof recordPage.loader>
-      >;
+      const record = (await call(recordPage.loader, new Request(`http://127.0.0.1/change-requests/${number}/record`, { headers: headers("vera.viewer") }), {
+        number,
+      })) as Awaited<ReturnType<typeof recordPage.loader>>;
       expect(record.diffBasis).toBe("signed");
       expect(record.diff).toContainEqual({ site: "EIN", partNumber: part, field: "trackingMode", from: "lot", to: "serial" });
       expect(record.bases.map((x) => x.releasedIn)).toEqual([v]);
@@ -194,7 +204,11 @@ describe("per-request bases and the signed record", () => {
       ["site", "PEN"],
       ["changeRequests", d],
     ]);
-    const response = (await call(releasesPage.action, new Request("http://127.0.0.1/releases", { method: "POST", headers: headers("remy.release"), body: form }), {})) as {
+    const response = (await call(
+      releasesPage.action,
+      new Request("http://127.0.0.1/releases", { method: "POST", headers: headers("remy.release"), body: form }),
+      {},
+    )) as {
       data: { site: string; selected: string[]; fieldErrors: Record<string, string[]>; conflict: string | null };
       init: { status?: number } | null;
     };

@@ -32,8 +32,21 @@ async function person(username: string, grants: { role: "quality_reviewer" | "re
 
 async function sign(sessionId: string, username: string, role: string): Promise<number> {
   const [{ row_version }] = (await database.client`select row_version from change_requests where number = ${number}`) as unknown as [{ row_version: number }];
-  const body = new URLSearchParams({ intent: "sign", meaning: "approved", role, username, password: PASSWORD, rowVersion: String(row_version), analysisHash: await analysed(database.db, number), comment: "" });
-  const request = new Request(`http://127.0.0.1/change-requests/${number}`, { method: "POST", headers: { Cookie: `${SESSION_COOKIE}=${sessionId}`, "Content-Type": "application/x-www-form-urlencoded" }, body });
+  const body = new URLSearchParams({
+    intent: "sign",
+    meaning: "approved",
+    role,
+    username,
+    password: PASSWORD,
+    rowVersion: String(row_version),
+    analysisHash: await analysed(database.db, number),
+    comment: "",
+  });
+  const request = new Request(`http://127.0.0.1/change-requests/${number}`, {
+    method: "POST",
+    headers: { Cookie: `${SESSION_COOKIE}=${sessionId}`, "Content-Type": "application/x-www-form-urlencoded" },
+    body,
+  });
   try {
     const result = await action({ request, params: { number }, context: {} } as ActionFunctionArgs);
     return (result as { init?: { status?: number } } | null)?.init?.status ?? 200;
@@ -43,7 +56,10 @@ async function sign(sessionId: string, username: string, role: string): Promise<
   }
 }
 
-const signatureCount = async () => Number((await database.client`select count(*)::int as n from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number}`)[0]!.n);
+const signatureCount = async () =>
+  Number(
+    (await database.client`select count(*)::int as n from signatures s join change_requests c on c.id = s.change_request_id where c.number = ${number}`)[0]!.n,
+  );
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -56,7 +72,17 @@ beforeAll(async () => {
     justification: "Unit-level trace for field returns.",
     riskAssessment: "Medium: labels and scanners exist.",
     legacyDataPlan: "grandfather",
-    changes: [{ kind: "tracking", material: "ASM-1004", sites: ["EIN"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["EIN-SER"], consumptionScan: "identify" }],
+    changes: [
+      {
+        kind: "tracking",
+        material: "ASM-1004",
+        sites: ["EIN"],
+        trackingMode: "serial",
+        containerTracking: false,
+        identifierFormatCodes: ["EIN-SER"],
+        consumptionScan: "identify",
+      },
+    ],
   }));
   const [{ row_version }] = (await database.client`select row_version from change_requests where number = ${number}`) as unknown as [{ row_version: number }];
   await submitChangeRequest(database.db, emil, number, row_version);

@@ -24,13 +24,20 @@ const failedRows = async (action: string, entityId: string) =>
 beforeAll(async () => {
   database = await createTestDatabase();
   for (const username of ["target.one", "target.two"]) {
-    await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants: [{ role: "viewer", site: null }], reason: "throttling test" }, "fixture");
+    await createUser(
+      database.db,
+      "test",
+      { username, displayName: username, password: PASSWORD, grants: [{ role: "viewer", site: null }], reason: "throttling test" },
+      "fixture",
+    );
   }
 }, 120_000);
 
 describe("sign-in throttling", () => {
   it("50 parallel wrong passwords from one address: 5 judged, 45 refused as throttled, 5 failure rows", async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, () => signIn(database.db, { username: "target.one", password: "wrong", ip: "203.0.113.7", maxHours: 1 })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => signIn(database.db, { username: "target.one", password: "wrong", ip: "203.0.113.7", maxHours: 1 })),
+    );
     const invalid = results.filter((r) => !r.ok && r.reason === "invalid").length;
     const throttled = results.filter((r) => !r.ok && r.reason === "throttled").length;
     expect(invalid).toBe(5);
@@ -60,9 +67,16 @@ describe("sign-in throttling", () => {
 
 describe("failures spread over many addresses (lock the pair, alert on the account)", () => {
   it("alert once the account's failures reach the threshold, though no address is locked (review finding)", async () => {
-    await createUser(database.db, "test", { username: "spread.target", displayName: "Spread", password: PASSWORD, grants: [{ role: "viewer", site: null }], reason: "throttling test" }, "fixture");
+    await createUser(
+      database.db,
+      "test",
+      { username: "spread.target", displayName: "Spread", password: PASSWORD, grants: [{ role: "viewer", site: null }], reason: "throttling test" },
+      "fixture",
+    );
     const openAlerts = async () =>
-      (await database.client`select kind, occurrences, detail from security_alerts where username = 'spread.target' and acknowledged_at is null`).map((a) => ({ ...a })) as { kind: string; occurrences: number; detail: Record<string, unknown> }[];
+      (await database.client`select kind, occurrences, detail from security_alerts where username = 'spread.target' and acknowledged_at is null`).map((a) => ({
+        ...a,
+      })) as { kind: string; occurrences: number; detail: Record<string, unknown> }[];
     const wrong = (i: number) => signIn(database.db, { username: "spread.target", password: "wrong", ip: `198.18.0.${i}`, maxHours: 1 });
     // One below the threshold, from as many addresses, in parallel: judged, no alert yet.
     const first = await Promise.all(Array.from({ length: MAX_FAILED_SIGN_INS - 1 }, (_, i) => wrong(i + 1)));
@@ -71,7 +85,11 @@ describe("failures spread over many addresses (lock the pair, alert on the accou
     // The failure reaching it, from yet another address: still judged (no pair is locked), and alerted on the account.
     expect(await wrong(MAX_FAILED_SIGN_INS)).toMatchObject({ ok: false, reason: "invalid" });
     expect(await openAlerts()).toEqual([
-      { kind: "sign_in_failures", occurrences: 1, detail: expect.objectContaining({ scope: "account", failures: MAX_FAILED_SIGN_INS, addresses: MAX_FAILED_SIGN_INS }) },
+      {
+        kind: "sign_in_failures",
+        occurrences: 1,
+        detail: expect.objectContaining({ scope: "account", failures: MAX_FAILED_SIGN_INS, addresses: MAX_FAILED_SIGN_INS }),
+      },
     ]);
     // Later spread failures count on the open alert; the owner still signs in from their own address.
     expect(await wrong(99)).toMatchObject({ ok: false, reason: "invalid" });
@@ -80,9 +98,16 @@ describe("failures spread over many addresses (lock the pair, alert on the accou
   }, 60_000);
 
   it("parallel failures from as many addresses as the threshold raise exactly one alert", async () => {
-    await createUser(database.db, "test", { username: "spread.parallel", displayName: "Spread P", password: PASSWORD, grants: [{ role: "viewer", site: null }], reason: "throttling test" }, "fixture");
+    await createUser(
+      database.db,
+      "test",
+      { username: "spread.parallel", displayName: "Spread P", password: PASSWORD, grants: [{ role: "viewer", site: null }], reason: "throttling test" },
+      "fixture",
+    );
     const results = await Promise.all(
-      Array.from({ length: MAX_FAILED_SIGN_INS }, (_, i) => signIn(database.db, { username: "spread.parallel", password: "wrong", ip: `198.19.0.${i + 1}`, maxHours: 1 })),
+      Array.from({ length: MAX_FAILED_SIGN_INS }, (_, i) =>
+        signIn(database.db, { username: "spread.parallel", password: "wrong", ip: `198.19.0.${i + 1}`, maxHours: 1 }),
+      ),
     );
     expect(results.every((r) => !r.ok && r.reason === "invalid")).toBe(true);
     const alerts = await database.client`select occurrences from security_alerts where username = 'spread.parallel' and acknowledged_at is null`;
@@ -101,7 +126,9 @@ describe("the client address sign-ins are counted by", () => {
     const server = app.listen(0, "127.0.0.1");
     await new Promise((r) => server.once("listening", r));
     try {
-      const answer = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { headers: { "X-C981-Client-IP": "198.51.100.99", "X-Forwarded-For": "198.51.100.98" } });
+      const answer = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
+        headers: { "X-C981-Client-IP": "198.51.100.99", "X-Forwarded-For": "198.51.100.98" },
+      });
       expect(await answer.json()).toEqual({ address: "127.0.0.1" });
     } finally {
       await new Promise((r) => server.close(r));

@@ -9,7 +9,12 @@ import type { Database } from "../../app/utils/db.server";
  * releases (the signature services check the password and the live session).
  */
 export async function signedInPerson(database: Database, username: string, roles: Role[], password: string): Promise<Signer> {
-  await createUser(database.db, "test", { username, displayName: username.toUpperCase(), password, grants: roles.map((role) => ({ role, site: null })), reason: "test" }, "fixture");
+  await createUser(
+    database.db,
+    "test",
+    { username, displayName: username.toUpperCase(), password, grants: roles.map((role) => ({ role, site: null })), reason: "test" },
+    "fixture",
+  );
   const session = await signIn(database.db, { username, password, ip: null, maxHours: 1 });
   if (!session.ok) throw new Error("sign-in failed");
   const [row] = await database.client`select id from users where username = ${username}`;

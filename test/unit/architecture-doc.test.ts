@@ -50,10 +50,19 @@ function fromDoc(): Map<string, { folders: string[]; mayImport: string[] }> {
     .slice(2); // the header and its separator
   const layers = new Map<string, { folders: string[]; mayImport: string[] }>();
   for (const row of rows) {
-    const [name = "", folders = "", mayImport = ""] = row.split("|").slice(1, -1).map((cell) => cell.trim());
+    const [name = "", folders = "", mayImport = ""] = row
+      .split("|")
+      .slice(1, -1)
+      .map((cell) => cell.trim());
     layers.set(name, {
       folders: [...folders.matchAll(/`([^`]+)`/g)].map((m) => m[1]!),
-      mayImport: mayImport === "—" ? [] : mayImport.split(",").map((s) => s.trim()).sort(),
+      mayImport:
+        mayImport === "—"
+          ? []
+          : mayImport
+              .split(",")
+              .map((s) => s.trim())
+              .sort(),
     });
   }
   return layers;

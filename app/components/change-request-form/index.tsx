@@ -10,7 +10,19 @@ import { WhatAndWhy } from "./what-and-why";
 
 export type { ChangeRequestFormOptions } from "./shared";
 
-const TOP_FIELDS = ["title", "justification", "riskAssessment", "legacyDataPlan", "legacyDataNotes", "proposedEffectiveFrom", "revalidationRequired", "revalidationTasks", "changes", "resolvesDisagreements", "form"];
+const TOP_FIELDS = [
+  "title",
+  "justification",
+  "riskAssessment",
+  "legacyDataPlan",
+  "legacyDataNotes",
+  "proposedEffectiveFrom",
+  "revalidationRequired",
+  "revalidationTasks",
+  "changes",
+  "resolvesDisagreements",
+  "form",
+];
 
 /** Errors the form has no place for (an unexpected key) are shown at its top rather than lost. */
 function unplacedErrors(errors: FieldErrors): string[] {

@@ -24,9 +24,9 @@ export function ProposedChanges({
     <section aria-labelledby="cr-changes-heading" className="card form-card">
       <h2 id="cr-changes-heading">Proposed changes</h2>
       <p className="muted small">
-        Up to {changeCount} changes; rows left empty are ignored. A tracking change names a material or a whole family (expanded into one change per
-        material when submitted). Attribute changes apply at every site. A BOM line&apos;s alternates are set per site; a new material gets its tracking
-        rules from tracking changes in the same request.
+        Up to {changeCount} changes; rows left empty are ignored. A tracking change names a material or a whole family (expanded into one change per material
+        when submitted). Attribute changes apply at every site. A BOM line&apos;s alternates are set per site; a new material gets its tracking rules from
+        tracking changes in the same request.
       </p>
       <ErrorList id="cr-changes-error" errors={errors.changes} />
       <FormatList formats={options.formats} />

@@ -79,7 +79,9 @@ export function WhatAndWhy({ initial, errors }: { initial: ChangeRequestContent 
         autoCapitalize="characters"
         spellCheck={false}
         defaultValue={initial?.resolvesDisagreements?.join(", ") ?? ""}
-        errors={Object.entries(errors).flatMap(([key, messages]) => (key === "resolvesDisagreements" || key.startsWith("resolvesDisagreements.") ? (messages ?? []) : []))}
+        errors={Object.entries(errors).flatMap(([key, messages]) =>
+          key === "resolvesDisagreements" || key.startsWith("resolvesDisagreements.") ? (messages ?? []) : [],
+        )}
         hint="Keys from the reconciliation report (PART@SITE, e.g. ASM-1003@EIN), comma-separated; each must be one this request changes."
       />
     </section>

@@ -17,15 +17,27 @@ describe("the vendored GS1 schema", () => {
 
 describe("parseEpc", () => {
   it("reads SGTIN, SSCC, LGTIN and GTIN-class URNs as GS1 keys with computed check digits", () => {
-    expect(parseEpc("urn:epc:id:sgtin:0614141.107346.2017")).toMatchObject({ ok: true, reading: { level: "serial", gtin: "10614141073464", identifier: "2017" } });
+    expect(parseEpc("urn:epc:id:sgtin:0614141.107346.2017")).toMatchObject({
+      ok: true,
+      reading: { level: "serial", gtin: "10614141073464", identifier: "2017" },
+    });
     expect(parseEpc("urn:epc:id:sscc:0614141.1234567890")).toMatchObject({ ok: true, reading: { level: "container", identifier: "106141412345678908" } });
-    expect(parseEpc("urn:epc:class:lgtin:4012345.012345.998877")).toMatchObject({ ok: true, reading: { level: "lot", gtin: "04012345123456", identifier: "998877" } });
-    expect(parseEpc("urn:epc:idpat:sgtin:4012345.098765.*")).toMatchObject({ ok: true, reading: { level: "class", gtin: "04012345987652", identifier: "(01)04012345987652" } });
+    expect(parseEpc("urn:epc:class:lgtin:4012345.012345.998877")).toMatchObject({
+      ok: true,
+      reading: { level: "lot", gtin: "04012345123456", identifier: "998877" },
+    });
+    expect(parseEpc("urn:epc:idpat:sgtin:4012345.098765.*")).toMatchObject({
+      ok: true,
+      reading: { level: "class", gtin: "04012345987652", identifier: "(01)04012345987652" },
+    });
     expect(parseEpc("urn:epc:id:sgtin:4012345.011111.A%2FB")).toMatchObject({ ok: true, reading: { identifier: "A/B" } });
   });
 
   it("reads Digital Link URIs through the GS1 module", () => {
-    expect(parseEpc("https://id.gs1.org/01/09521141012345/21/abc")).toMatchObject({ ok: true, reading: { level: "serial", gtin: "09521141012345", identifier: "abc" } });
+    expect(parseEpc("https://id.gs1.org/01/09521141012345/21/abc")).toMatchObject({
+      ok: true,
+      reading: { level: "serial", gtin: "09521141012345", identifier: "abc" },
+    });
     expect(parseEpc("https://id.gs1.org/01/04012345123456/10/LOT1")).toMatchObject({ ok: true, reading: { level: "lot", identifier: "LOT1" } });
     expect(parseEpc("https://id.gs1.org/8004/0614141123452")).toMatchObject({ ok: true, reading: { level: "other" } });
     expect(parseEpc("https://id.gs1.org/01/09521141012346/21/abc")).toMatchObject({ ok: false, message: expect.stringContaining("check digit") });
@@ -43,11 +55,18 @@ describe("schema validation", () => {
   it("locates every error by JSON path in the whole document", () => {
     const result = validateEventSchema(event({ type: "ObjectEvent", action: "ADDED", epcList: ["urn:epc:id:sgtin:0614141.107346.2017"] }), 3);
     // GS1's schema also states the action as patterns; the enum error says it once.
-    expect(result.errors).toEqual([expect.objectContaining({ eventIndex: 3, path: "/epcisBody/eventList/3/action", message: 'must be one of "OBSERVE", "ADD", "DELETE"' })]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ eventIndex: 3, path: "/epcisBody/eventList/3/action", message: 'must be one of "OBSERVE", "ADD", "DELETE"' }),
+    ]);
   });
 
   it("checks the header as a document with an empty event list", () => {
-    const result = validateHeader({ "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], type: "EPCISDocument", creationDate: "2020-01-01T00:00:00Z", epcisBody: { eventList: [] } });
+    const result = validateHeader({
+      "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+      type: "EPCISDocument",
+      creationDate: "2020-01-01T00:00:00Z",
+      epcisBody: { eventList: [] },
+    });
     expect(result.errors).toEqual([expect.objectContaining({ eventIndex: null, path: "", message: 'required property "schemaVersion" is missing' })]);
   });
 
@@ -64,15 +83,32 @@ describe("schema validation", () => {
 describe("semantic checks", () => {
   it("enforce action rules, instance vs class lists, quantities and declarations", () => {
     const issues = (e: Record<string, unknown>) => checkEventSemantics(e, 0).errors.map((i) => i.path);
-    expect(issues(event({ type: "AggregationEvent", action: "ADD", childEPCs: ["urn:epc:id:sgtin:0614141.107346.1"] }))).toEqual(["/epcisBody/eventList/0/parentID"]);
-    expect(issues(event({ type: "ObjectEvent", action: "ADD", epcList: ["urn:epc:class:lgtin:4012345.012345.1"] }))).toEqual(["/epcisBody/eventList/0/epcList/0"]);
-    expect(issues(event({ type: "ObjectEvent", action: "ADD", quantityList: [{ epcClass: "urn:epc:id:sgtin:0614141.107346.1", quantity: 1 }] }))).toEqual(["/epcisBody/eventList/0/quantityList/0/epcClass"]);
-    expect(issues(event({ type: "ObjectEvent", action: "ADD", quantityList: [{ epcClass: "urn:epc:idpat:sgtin:4012345.098765.*", quantity: 1.5 }] }))).toEqual(["/epcisBody/eventList/0/quantityList/0/quantity"]);
-    expect(issues(event({ type: "TransformationEvent", action: "ADD", inputEPCList: ["urn:epc:id:sgtin:0614141.107346.1"] }))).toEqual(["/epcisBody/eventList/0/action"]);
-    expect(issues(event({ type: "ObjectEvent", action: "ADD", eventID: "urn:uuid:1", epcList: [], errorDeclaration: { declarationTime: "2019-01-01T00:00:00Z", correctiveEventIDs: ["urn:uuid:1"] } }))).toEqual([
-      "/epcisBody/eventList/0/errorDeclaration/declarationTime",
-      "/epcisBody/eventList/0/errorDeclaration/correctiveEventIDs/0",
+    expect(issues(event({ type: "AggregationEvent", action: "ADD", childEPCs: ["urn:epc:id:sgtin:0614141.107346.1"] }))).toEqual([
+      "/epcisBody/eventList/0/parentID",
     ]);
+    expect(issues(event({ type: "ObjectEvent", action: "ADD", epcList: ["urn:epc:class:lgtin:4012345.012345.1"] }))).toEqual([
+      "/epcisBody/eventList/0/epcList/0",
+    ]);
+    expect(issues(event({ type: "ObjectEvent", action: "ADD", quantityList: [{ epcClass: "urn:epc:id:sgtin:0614141.107346.1", quantity: 1 }] }))).toEqual([
+      "/epcisBody/eventList/0/quantityList/0/epcClass",
+    ]);
+    expect(issues(event({ type: "ObjectEvent", action: "ADD", quantityList: [{ epcClass: "urn:epc:idpat:sgtin:4012345.098765.*", quantity: 1.5 }] }))).toEqual([
+      "/epcisBody/eventList/0/quantityList/0/quantity",
+    ]);
+    expect(issues(event({ type: "TransformationEvent", action: "ADD", inputEPCList: ["urn:epc:id:sgtin:0614141.107346.1"] }))).toEqual([
+      "/epcisBody/eventList/0/action",
+    ]);
+    expect(
+      issues(
+        event({
+          type: "ObjectEvent",
+          action: "ADD",
+          eventID: "urn:uuid:1",
+          epcList: [],
+          errorDeclaration: { declarationTime: "2019-01-01T00:00:00Z", correctiveEventIDs: ["urn:uuid:1"] },
+        }),
+      ),
+    ).toEqual(["/epcisBody/eventList/0/errorDeclaration/declarationTime", "/epcisBody/eventList/0/errorDeclaration/correctiveEventIDs/0"]);
   });
 });
 
@@ -109,14 +145,27 @@ describe("planEvent", () => {
   });
 
   it("aggregates children into a container labelled with the first trade item; disaggregation records no edge", () => {
-    const add = planEvent(event({ type: "AggregationEvent", action: "ADD", parentID: "urn:epc:id:sscc:0614141.1234567890", childEPCs: ["urn:epc:id:sgtin:0614141.107346.2017"] }));
+    const add = planEvent(
+      event({ type: "AggregationEvent", action: "ADD", parentID: "urn:epc:id:sscc:0614141.1234567890", childEPCs: ["urn:epc:id:sgtin:0614141.107346.2017"] }),
+    );
     expect(add.items[1]).toMatchObject({ level: "container", gtin: "10614141073464" });
     expect(add.edges).toEqual([{ kind: "aggregate", input: 0, output: 1, quantity: 1, unit: "EA" }]);
-    expect(planEvent(event({ type: "AggregationEvent", action: "DELETE", parentID: "urn:epc:id:sscc:0614141.1234567890", childEPCs: ["urn:epc:id:sgtin:0614141.107346.2017"] })).edges).toEqual([]);
+    expect(
+      planEvent(
+        event({
+          type: "AggregationEvent",
+          action: "DELETE",
+          parentID: "urn:epc:id:sscc:0614141.1234567890",
+          childEPCs: ["urn:epc:id:sgtin:0614141.107346.2017"],
+        }),
+      ).edges,
+    ).toEqual([]);
   });
 
   it("keeps non-trade keys out of the genealogy", () => {
-    const plan = planEvent(event({ type: "AssociationEvent", action: "ADD", parentID: "urn:epc:id:grai:4012345.55555.987", childEPCs: ["urn:epc:id:giai:4000001.12345"] }));
+    const plan = planEvent(
+      event({ type: "AssociationEvent", action: "ADD", parentID: "urn:epc:id:grai:4012345.55555.987", childEPCs: ["urn:epc:id:giai:4000001.12345"] }),
+    );
     expect(plan.items).toEqual([]);
     expect(plan.notPlaced).toHaveLength(2);
   });

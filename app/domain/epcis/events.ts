@@ -118,14 +118,19 @@ export function checkEventSemantics(event: EpcisEvent, index: number): EventChec
     if (typeof value !== "string") continue;
     const r = parseEpc(value);
     if (!r.ok) error(`/${field}`, r.message);
-    else if (r.reading.level === "lot" || r.reading.level === "class") error(`/${field}`, `${value} is a class of objects; ${field} names one object (SGTIN, SSCC, GIAI…)`);
+    else if (r.reading.level === "lot" || r.reading.level === "class")
+      error(`/${field}`, `${value} is a class of objects; ${field} names one object (SGTIN, SSCC, GIAI…)`);
   }
   for (const field of spec.lists) {
     asArray(event[field]).forEach((value, i) => {
       if (typeof value !== "string") return;
       const r = parseEpc(value);
       if (!r.ok) error(`/${field}/${i}`, r.message);
-      else if (r.reading.level === "lot" || r.reading.level === "class") error(`/${field}/${i}`, `${value} is a class of objects; class-level identifiers belong in ${field.replace(/EPCs?List$|EPCs$/, "") || ""}QuantityList with a quantity`);
+      else if (r.reading.level === "lot" || r.reading.level === "class")
+        error(
+          `/${field}/${i}`,
+          `${value} is a class of objects; class-level identifiers belong in ${field.replace(/EPCs?List$|EPCs$/, "") || ""}QuantityList with a quantity`,
+        );
     });
   }
   for (const field of spec.quantityLists) {
@@ -142,7 +147,8 @@ export function checkEventSemantics(event: EpcisEvent, index: number): EventChec
       if (q.uom !== undefined && q.quantity === undefined) error(`/${field}/${i}/uom`, "uom is given without a quantity");
       if (typeof q.quantity === "number") {
         if (!(q.quantity > 0)) error(`/${field}/${i}/quantity`, `quantity ${q.quantity} must be greater than zero`);
-        else if (q.uom === undefined && !Number.isInteger(q.quantity)) error(`/${field}/${i}/quantity`, `quantity ${q.quantity} without uom counts instances and must be a whole number`);
+        else if (q.uom === undefined && !Number.isInteger(q.quantity))
+          error(`/${field}/${i}/quantity`, `quantity ${q.quantity} without uom counts instances and must be a whole number`);
       } else if (q.quantity === undefined) {
         warn(`/${field}/${i}`, "no quantity: the class is kept in the stored event but not placed in the genealogy (a quantity would be invented)");
       }
@@ -164,7 +170,8 @@ export function checkEventSemantics(event: EpcisEvent, index: number): EventChec
 /** Header rules beyond the schema: only capture documents of EPCIS 2.0. */
 export function checkHeaderSemantics(header: Record<string, unknown>): EpcisIssue[] {
   const errors: EpcisIssue[] = [];
-  if (header.type !== "EPCISDocument") errors.push({ eventIndex: null, path: "/type", message: `type must be "EPCISDocument", got ${JSON.stringify(header.type)}` });
+  if (header.type !== "EPCISDocument")
+    errors.push({ eventIndex: null, path: "/type", message: `type must be "EPCISDocument", got ${JSON.stringify(header.type)}` });
   if (typeof header.schemaVersion === "string" && !header.schemaVersion.startsWith("2.")) {
     errors.push({ eventIndex: null, path: "/schemaVersion", message: `schemaVersion ${header.schemaVersion}: C-981 imports EPCIS 2.x` });
   }

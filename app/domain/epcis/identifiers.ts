@@ -51,7 +51,27 @@ function validated(uri: string, level: EpcLevel, gtin: string | null, identifier
   return { ok: true, reading: { uri, level, gtin, identifier, elements } };
 }
 
-const OTHER_EPC_SCHEMES = new Set(["sgln", "grai", "giai", "gsrn", "gsrnp", "gdti", "cpi", "sgcn", "ginc", "gsin", "itip", "upui", "pgln", "gid", "usdod", "adi", "bic", "imovn", "lgtin"]);
+const OTHER_EPC_SCHEMES = new Set([
+  "sgln",
+  "grai",
+  "giai",
+  "gsrn",
+  "gsrnp",
+  "gdti",
+  "cpi",
+  "sgcn",
+  "ginc",
+  "gsin",
+  "itip",
+  "upui",
+  "pgln",
+  "gid",
+  "usdod",
+  "adi",
+  "bic",
+  "imovn",
+  "lgtin",
+]);
 
 function parseUrn(uri: string): EpcResult {
   const m = /^urn:epc:(id|class|idpat):([a-z]+):(.*)$/.exec(uri);
@@ -64,7 +84,10 @@ function parseUrn(uri: string): EpcResult {
     if (!gtin) return fail(`${uri}: company prefix and indicator/item reference must be 13 digits together (prefix 6 to 12)`);
     const serial = decodePart(parts[2]!);
     if (serial === null || serial === "") return fail(`${uri}: the serial is empty or badly percent-escaped`);
-    return validated(uri, "serial", gtin, serial, [{ ai: "01", value: gtin }, { ai: "21", value: serial }]);
+    return validated(uri, "serial", gtin, serial, [
+      { ai: "01", value: gtin },
+      { ai: "21", value: serial },
+    ]);
   }
   if (form === "id" && scheme === "sscc") {
     if (parts.length !== 2) return fail(`${uri}: an SSCC URN has two parts, CompanyPrefix.ExtensionSerialReference`);
@@ -81,10 +104,14 @@ function parseUrn(uri: string): EpcResult {
     if (!gtin) return fail(`${uri}: company prefix and indicator/item reference must be 13 digits together (prefix 6 to 12)`);
     const lot = decodePart(parts[2]!);
     if (lot === null || lot === "") return fail(`${uri}: the lot is empty or badly percent-escaped`);
-    return validated(uri, "lot", gtin, lot, [{ ai: "01", value: gtin }, { ai: "10", value: lot }]);
+    return validated(uri, "lot", gtin, lot, [
+      { ai: "01", value: gtin },
+      { ai: "10", value: lot },
+    ]);
   }
   if (form === "idpat" && scheme === "sgtin") {
-    if (parts.length !== 3 || parts[2] !== "*") return fail(`${uri}: C-981 reads an SGTIN pattern only as a GTIN class, CompanyPrefix.IndicatorItemReference.*`);
+    if (parts.length !== 3 || parts[2] !== "*")
+      return fail(`${uri}: C-981 reads an SGTIN pattern only as a GTIN class, CompanyPrefix.IndicatorItemReference.*`);
     const gtin = gtinOf(parts[0]!, parts[1]!);
     if (!gtin) return fail(`${uri}: company prefix and indicator/item reference must be 13 digits together (prefix 6 to 12)`);
     return validated(uri, "class", gtin, `(01)${gtin}`, [{ ai: "01", value: gtin }]);
@@ -123,7 +150,11 @@ const RECENT_LIMIT = 20_000;
 export function parseEpc(uri: string): EpcResult {
   const hit = recent.get(uri);
   if (hit) return hit;
-  const result = uri.startsWith("urn:epc:") ? parseUrn(uri) : /^https?:\/\//.test(uri) ? parseDigitalLink(uri) : fail(`${uri}: neither an EPC URN nor a GS1 Digital Link URI`);
+  const result = uri.startsWith("urn:epc:")
+    ? parseUrn(uri)
+    : /^https?:\/\//.test(uri)
+      ? parseDigitalLink(uri)
+      : fail(`${uri}: neither an EPC URN nor a GS1 Digital Link URI`);
   if (recent.size >= RECENT_LIMIT) recent.clear();
   recent.set(uri, result);
   return result;

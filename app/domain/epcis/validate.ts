@@ -52,7 +52,10 @@ function describe(error: ErrorObject): string {
     case "additionalProperties":
       return `property "${String(p.additionalProperty)}" is not allowed here`;
     case "enum":
-      return `must be one of ${(p.allowedValues as unknown[]).slice(0, 12).map((v) => JSON.stringify(v)).join(", ")}${(p.allowedValues as unknown[]).length > 12 ? ", …" : ""}`;
+      return `must be one of ${(p.allowedValues as unknown[])
+        .slice(0, 12)
+        .map((v) => JSON.stringify(v))
+        .join(", ")}${(p.allowedValues as unknown[]).length > 12 ? ", …" : ""}`;
     case "propertyNames":
       return `property name "${String(p.propertyName)}" is not allowed (neither a standard field nor a namespaced extension)`;
     default:
@@ -78,10 +81,7 @@ function toIssues(errors: readonly ErrorObject[], eventIndex: number | null, pre
   const real = leaves.filter((e) => !toleratedPaths.has(e.instancePath) && !(e.keyword === "pattern" && enumPaths.has(e.instancePath)));
   const unexplained = errors.filter(
     (e) =>
-      COMBINATORS.has(e.keyword) &&
-      e.keyword !== "if" &&
-      !toleratedPaths.has(e.instancePath) &&
-      !leaves.some((l) => l.instancePath.startsWith(e.instancePath)),
+      COMBINATORS.has(e.keyword) && e.keyword !== "if" && !toleratedPaths.has(e.instancePath) && !leaves.some((l) => l.instancePath.startsWith(e.instancePath)),
   );
   const errorsOut: EpcisIssue[] = [];
   const seen = new Set<string>();

@@ -10,7 +10,10 @@ import { EDGE_KINDS, ITEM_KINDS, ITEM_STATUSES, type EdgeKind, type ItemStatus }
 /** A growable typed array (amortised doubling), so loading millions of rows makes no garbage. */
 class Grow<T extends Uint8Array | Uint16Array | Uint32Array> {
   length = 0;
-  constructor(private data: T, private readonly make: (n: number) => T) {}
+  constructor(
+    private data: T,
+    private readonly make: (n: number) => T,
+  ) {}
   push(value: number): void {
     if (this.length === this.data.length) {
       const bigger = this.make(this.data.length * 2);
@@ -68,7 +71,15 @@ export class CompactGenealogyBuilder {
     return c;
   }
 
-  addItem(id: number, identifier: string, kind: Identifies, status: ItemStatus, partNumber: string, site: string, details: { createdAt: number; quantity: string } = { createdAt: Number.NaN, quantity: "" }): void {
+  addItem(
+    id: number,
+    identifier: string,
+    kind: Identifies,
+    status: ItemStatus,
+    partNumber: string,
+    site: string,
+    details: { createdAt: number; quantity: string } = { createdAt: Number.NaN, quantity: "" },
+  ): void {
     if (id <= this.lastId) throw new Error(`trace items must be added in increasing id order (${id} after ${this.lastId})`);
     this.lastId = id;
     this.ids.push(id);
@@ -122,7 +133,14 @@ export class CompactGenealogyBuilder {
     }
     identifierStart[n] = previousEnd;
     const times = Float64Array.from(this.edgeTimes);
-    const [outStart, outTarget, outKind, outEdgeId, outOccurredAt] = csr(n, this.edgeInput.view(), this.edgeOutput.view(), this.edgeKind.view(), this.edgeIds.view(), times);
+    const [outStart, outTarget, outKind, outEdgeId, outOccurredAt] = csr(
+      n,
+      this.edgeInput.view(),
+      this.edgeOutput.view(),
+      this.edgeKind.view(),
+      this.edgeIds.view(),
+      times,
+    );
     const [inStart, inSource, inKind, inEdgeId] = csr(n, this.edgeOutput.view(), this.edgeInput.view(), this.edgeKind.view(), this.edgeIds.view(), null);
     const invert = (m: Map<string, number>) => [...m].sort((a, b) => a[1] - b[1]).map(([v]) => v);
     // Items by material and site: a counting sort on the key, ids ascending within a key.
@@ -135,18 +153,35 @@ export class CompactGenealogyBuilder {
     const next = byMaterialSiteStart.slice(0, keys);
     for (let id = 0; id < n; id++) if (present[id]) byMaterialSite[next[material[id]! * siteCount + site[id]!]!++] = id;
     const onCycleCandidate = cycleCandidates(n, present, outStart, outTarget, outKind, inStart, inSource, inKind);
-    return new CompactGenealogy(present, kind, status, material, site, identifierStart, this.identifierBytes.view().slice(), outStart, outTarget, outKind, inStart, inSource, inKind, invert(this.materials), invert(this.sites), {
-      createdAt,
-      quantityCode,
-      quantities: invert(this.quantities),
-      outEdgeId,
-      outOccurredAt: outOccurredAt!,
-      inEdgeId,
-      byMaterialSiteStart,
-      byMaterialSite,
-      onCycleCandidate,
-      asciiOnly: this.ascii,
-    });
+    return new CompactGenealogy(
+      present,
+      kind,
+      status,
+      material,
+      site,
+      identifierStart,
+      this.identifierBytes.view().slice(),
+      outStart,
+      outTarget,
+      outKind,
+      inStart,
+      inSource,
+      inKind,
+      invert(this.materials),
+      invert(this.sites),
+      {
+        createdAt,
+        quantityCode,
+        quantities: invert(this.quantities),
+        outEdgeId,
+        outOccurredAt: outOccurredAt!,
+        inEdgeId,
+        byMaterialSiteStart,
+        byMaterialSite,
+        onCycleCandidate,
+        asciiOnly: this.ascii,
+      },
+    );
   }
 }
 
@@ -156,7 +191,16 @@ export class CompactGenealogyBuilder {
  * what is left is every cycle plus what lies both downstream and upstream of one. Flow edges as
  * `forEachFlowOut` follows them: flow kinds, no self-loops, to items present.
  */
-function cycleCandidates(n: number, present: Uint8Array, outStart: Uint32Array, outTarget: Uint32Array, outKind: Uint8Array, inStart: Uint32Array, inSource: Uint32Array, inKind: Uint8Array): Uint8Array {
+function cycleCandidates(
+  n: number,
+  present: Uint8Array,
+  outStart: Uint32Array,
+  outTarget: Uint32Array,
+  outKind: Uint8Array,
+  inStart: Uint32Array,
+  inSource: Uint32Array,
+  inKind: Uint8Array,
+): Uint8Array {
   const left = new Uint8Array(n);
   for (let id = 0; id < n; id++) left[id] = present[id]!;
   const degree = new Uint32Array(n);

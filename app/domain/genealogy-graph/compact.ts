@@ -61,7 +61,29 @@ export class CompactGenealogy implements GenealogyGraph {
   }
   get byteSize(): number {
     const d = this.details;
-    return [this.present, this.kind, this.status, this.material, this.site, this.identifierStart, this.identifierBytes, this.outStart, this.outTarget, this.outKind, this.inStart, this.inSource, this.inKind, d.createdAt, d.quantityCode, d.outEdgeId, d.outOccurredAt, d.inEdgeId, d.byMaterialSiteStart, d.byMaterialSite, d.onCycleCandidate].reduce(
+    return [
+      this.present,
+      this.kind,
+      this.status,
+      this.material,
+      this.site,
+      this.identifierStart,
+      this.identifierBytes,
+      this.outStart,
+      this.outTarget,
+      this.outKind,
+      this.inStart,
+      this.inSource,
+      this.inKind,
+      d.createdAt,
+      d.quantityCode,
+      d.outEdgeId,
+      d.outOccurredAt,
+      d.inEdgeId,
+      d.byMaterialSiteStart,
+      d.byMaterialSite,
+      d.onCycleCandidate,
+    ].reduce(
       (total, a) => total + a.byteLength,
       d.quantities.reduce((total, q) => total + q.length, 0),
     );
@@ -130,7 +152,8 @@ export class CompactGenealogy implements GenealogyGraph {
   /** Every edge out of `id` with its id and time (epoch ms). */
   forEachOutEdge(id: number, visit: (edgeId: number, output: number, kind: EdgeKind, occurredAt: number) => void): void {
     const { outEdgeId, outOccurredAt } = this.details;
-    for (let e = this.outStart[id]!, end = this.outStart[id + 1]!; e < end; e++) visit(outEdgeId[e]!, this.outTarget[e]!, EDGE_KINDS[this.outKind[e]!]!, outOccurredAt[e]!);
+    for (let e = this.outStart[id]!, end = this.outStart[id + 1]!; e < end; e++)
+      visit(outEdgeId[e]!, this.outTarget[e]!, EDGE_KINDS[this.outKind[e]!]!, outOccurredAt[e]!);
   }
   /** Every edge into `id` with its id. */
   forEachInEdge(id: number, visit: (edgeId: number, input: number, kind: EdgeKind) => void): void {
@@ -288,7 +311,10 @@ export class CompactGenealogy implements GenealogyGraph {
     if (this.#radixBuffer.length < n) this.#radixBuffer = new Uint32Array(n);
     const counts = (this.#radixCounts ??= new Uint32Array(1 << 16));
     const buffer = this.#radixBuffer.subarray(0, n);
-    for (const [from, to, shift] of [[ids, buffer, 0], [buffer, ids, 16]] as const) {
+    for (const [from, to, shift] of [
+      [ids, buffer, 0],
+      [buffer, ids, 16],
+    ] as const) {
       counts.fill(0);
       for (let i = 0; i < n; i++) counts[(from[i]! >>> shift) & 0xffff]!++;
       for (let d = 0, sum = 0; d < counts.length; d++) {

@@ -75,8 +75,18 @@ describe("classification of valid readings", () => {
 
 describe("classifyElements on raw element lists", () => {
   it("works without validation (e.g. for a format's AI list)", () => {
-    expect(classifyElements([{ ai: "01", value: "" }, { ai: "21", value: "" }]).kind).toBe("instance");
-    expect(classifyElements([{ ai: "01", value: "" }, { ai: "10", value: "" }]).kind).toBe("class");
+    expect(
+      classifyElements([
+        { ai: "01", value: "" },
+        { ai: "21", value: "" },
+      ]).kind,
+    ).toBe("instance");
+    expect(
+      classifyElements([
+        { ai: "01", value: "" },
+        { ai: "10", value: "" },
+      ]).kind,
+    ).toBe("class");
     expect(classifyElements([{ ai: "00", value: "" }]).kind).toBe("container");
     expect(classifyElements([])).toEqual({ kind: "unknown", keys: [], reason: "no elements", alsoIdentifies: [] });
   });

@@ -144,9 +144,7 @@ describe("query string data attributes", () => {
   });
 
   it("attributes are validated like any element", () => {
-    expect(errors("https://id.gs1.org/01/09506000134352?17=261332")).toEqual([
-      { rule: "date", message: "AI (17): 261332 is not a valid date (month 13)" },
-    ]);
+    expect(errors("https://id.gs1.org/01/09506000134352?17=261332")).toEqual([{ rule: "date", message: "AI (17): 261332 is not a valid date (month 13)" }]);
     expect(errors("https://id.gs1.org/01/09506000134352?3922=0299")).toEqual([
       { rule: "requires", message: "AI (3922) requires (01)+(30) or (01)+(31nn) or (01)+(32nn) or (01)+(35nn) or (01)+(36nn)" },
     ]);

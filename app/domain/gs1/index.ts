@@ -11,14 +11,7 @@
  */
 import { GS1_SYNTAX_DICTIONARY_TEXT } from "./data/dictionary";
 import { classifyElements } from "./classify";
-import {
-  parseAny,
-  parseBracketed,
-  parseDigitalLink,
-  parseScan,
-  type Gs1ParseOptions,
-  type Gs1Result,
-} from "./parse";
+import { parseAny, parseBracketed, parseDigitalLink, parseScan, type Gs1ParseOptions, type Gs1Result } from "./parse";
 import { parseSyntaxDictionary, type Gs1SyntaxDictionary } from "./syntax-dictionary";
 import { validateAiList, validateElements as validateWith, type Gs1Element, type Gs1Issue, type Gs1Validation } from "./validate";
 import type { ReferenceLists } from "./linters";

@@ -235,7 +235,13 @@ describe("content linters", () => {
 
   it("iban: ISO 13616 mod-97 check; the country code is checked only with a list", () => {
     // reference linter vectors
-    for (const iban of ["FR7630006000011234567890189", "DE91100000000123456789", "GB98MIDL07009312345678", "BE71096123456769", "LC14BOSL123456789012345678901234"]) {
+    for (const iban of [
+      "FR7630006000011234567890189",
+      "DE91100000000123456789",
+      "GB98MIDL07009312345678",
+      "BE71096123456769",
+      "LC14BOSL123456789012345678901234",
+    ]) {
       const result = lint("iban", iban);
       expect(result, iban).toEqual({ status: "pass", partial: `no ISO 3166 alpha-2 country code list available to check IBAN country ${iban.slice(0, 2)}` });
     }

@@ -29,7 +29,7 @@ export type Gs1Rule =
   | "dl-attribute";
 
 export type LintResult =
-  | { status: "pass"; /** Part of the check could not be done; says which. */ partial?: string }
+  | { status: "pass" /** Part of the check could not be done; says which. */; partial?: string }
   | { status: "fail"; rule: Gs1Rule; detail: string }
   | { status: "not-performed"; reason: string };
 
@@ -225,16 +225,13 @@ const yymmddhh: Linter = (data, lists) => {
 const nonzero: Linter = (data) => (/^0*$/.test(data) ? fail("format", `${data} must not be zero`) : PASS);
 const zero: Linter = (data) => (data === "0" ? PASS : fail("format", `${data} must be 0`));
 const yesno: Linter = (data) => (data === "0" || data === "1" ? PASS : fail("format", `${data} must be 0 (no) or 1 (yes)`));
-const winding: Linter = (data) =>
-  ["0", "1", "9"].includes(data) ? PASS : fail("format", `${data} is not a winding direction (0, 1 or 9)`);
+const winding: Linter = (data) => (["0", "1", "9"].includes(data) ? PASS : fail("format", `${data} is not a winding direction (0, 1 or 9)`));
 const hyphen: Linter = (data) => (/^-*$/.test(data) ? PASS : fail("format", `${data} may only contain '-'`));
 const hasnondigit: Linter = (data) => (isDigits(data) ? fail("format", `${data} must contain at least one non-digit character`) : PASS);
 const nozeroprefix: Linter = (data) => (data.startsWith("0") ? fail("format", `${data} must not start with 0`) : PASS);
-const iso5218: Linter = (data) =>
-  ["0", "1", "2", "9"].includes(data) ? PASS : fail("format", `${data} is not an ISO/IEC 5218 code (0, 1, 2 or 9)`);
+const iso5218: Linter = (data) => (["0", "1", "2", "9"].includes(data) ? PASS : fail("format", `${data} is not an ISO/IEC 5218 code (0, 1, 2 or 9)`));
 
-const importeridx: Linter = (data) =>
-  /^[-0-9A-Za-z_]$/.test(data) ? PASS : fail("format", `${data} is not a valid importer index (one of - 0-9 A-Z _ a-z)`);
+const importeridx: Linter = (data) => (/^[-0-9A-Za-z_]$/.test(data) ? PASS : fail("format", `${data} is not a valid importer index (one of - 0-9 A-Z _ a-z)`));
 
 const mediatype: Linter = (data) => {
   const n = /^\d\d$/.test(data) ? Number(data) : -1;

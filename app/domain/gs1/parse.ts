@@ -19,13 +19,7 @@
 import { classifyElements, type Gs1Classification, type IdentifierKind } from "./classify";
 import type { ReferenceLists } from "./linters";
 import type { AiEntry, Gs1SyntaxDictionary } from "./syntax-dictionary";
-import {
-  validateElements,
-  validateValue,
-  type Gs1Element,
-  type Gs1Issue,
-  type Gs1NotPerformed,
-} from "./validate";
+import { validateElements, validateValue, type Gs1Element, type Gs1Issue, type Gs1NotPerformed } from "./validate";
 
 /** ASCII group separator: how scanners transmit FNC1 used as a field separator. */
 export const GS = "\u001d";
@@ -109,12 +103,7 @@ function readElements(dictionary: Gs1SyntaxDictionary, elements: readonly Gs1Ele
   return elements.map(({ ai, value }) => ({ ai, value, title: dictionary.entries.get(ai)?.title ?? "" }));
 }
 
-function makeReading(
-  dictionary: Gs1SyntaxDictionary,
-  elements: readonly Gs1Element[],
-  notPerformed: Gs1NotPerformed[],
-  standard: boolean,
-): Gs1Reading {
+function makeReading(dictionary: Gs1SyntaxDictionary, elements: readonly Gs1Element[], notPerformed: Gs1NotPerformed[], standard: boolean): Gs1Reading {
   return {
     elements: readElements(dictionary, elements),
     elementString: toElementString(elements),
@@ -249,12 +238,7 @@ function standardParse(dictionary: Gs1SyntaxDictionary, data: string): StandardP
  * allowing a field that is not of pre-defined length to end early (a missing
  * separator). Memoised on position; at most `cap` readings per position.
  */
-function enumerateReadings(
-  dictionary: Gs1SyntaxDictionary,
-  data: string,
-  cap: number,
-  lists: ReferenceLists,
-): { readings: Piece[][]; truncated: boolean } {
+function enumerateReadings(dictionary: Gs1SyntaxDictionary, data: string, cap: number, lists: ReferenceLists): { readings: Piece[][]; truncated: boolean } {
   const memo = new Map<number, Piece[][]>();
   const valueOk = new Map<string, boolean>();
   let truncated = false;
@@ -304,12 +288,7 @@ function enumerateReadings(
 
 const readingKey = (pieces: readonly Gs1Element[]) => pieces.map((p) => `${p.ai}\u0000${p.value}`).join("\u0001");
 
-function parseAiData(
-  dictionary: Gs1SyntaxDictionary,
-  base: ResultBase,
-  data: string,
-  options: Gs1ParseOptions,
-): Gs1Result {
+function parseAiData(dictionary: Gs1SyntaxDictionary, base: ResultBase, data: string, options: Gs1ParseOptions): Gs1Result {
   if (data.startsWith(GS)) data = data.slice(1); // FNC1 in first position, as some scanners send it
   if (data === "") return invalid(base, [syntaxError("no AI data after the symbology identifier")]);
   const lists = options.referenceLists ?? {};
@@ -324,7 +303,13 @@ function parseAiData(
       }
       return invalid(base, errors, readElements(dictionary, standard.pieces));
     }
-    return finish(dictionary, base, standard.pieces.map(({ ai, value }) => ({ ai, value })), [], options);
+    return finish(
+      dictionary,
+      base,
+      standard.pieces.map(({ ai, value }) => ({ ai, value })),
+      [],
+      options,
+    );
   }
 
   // At least two, or an ambiguity could never be shown.
@@ -345,7 +330,12 @@ function parseAiData(
   valid.sort((a, b) => Number(readingKey(b.pieces) === standardKey) - Number(readingKey(a.pieces) === standardKey));
 
   const toReading = (r: (typeof valid)[number]) =>
-    makeReading(dictionary, r.pieces.map(({ ai, value }) => ({ ai, value })), r.notPerformed, readingKey(r.pieces) === standardKey);
+    makeReading(
+      dictionary,
+      r.pieces.map(({ ai, value }) => ({ ai, value })),
+      r.notPerformed,
+      readingKey(r.pieces) === standardKey,
+    );
 
   const conformantErrors = (): Gs1Issue[] => {
     const errors = [...standard.errors];
@@ -363,13 +353,17 @@ function parseAiData(
   const standardElements = readElements(dictionary, standard.pieces);
 
   if (valid.length <= 1 && truncated) {
-    return invalid(base, [
-      {
-        ai: null,
-        rule: "separator",
-        message: `the data can be cut into elements in more than ${cap} ways and at most one of those found is valid; not read`,
-      },
-    ], standardElements);
+    return invalid(
+      base,
+      [
+        {
+          ai: null,
+          rule: "separator",
+          message: `the data can be cut into elements in more than ${cap} ways and at most one of those found is valid; not read`,
+        },
+      ],
+      standardElements,
+    );
   }
   if (valid.length === 0) return invalid(base, conformantErrors(), standardElements);
   if (valid.length === 1) {
@@ -408,8 +402,12 @@ function parseAiData(
     (all.some((r) => r.standard)
       ? ""
       : standard.errors.length === 0
-        ? `; a conformant decoder reads ${toElementString(standard.pieces)}, which is invalid: ${conformantErrors().map((e) => e.message).join("; ")}`
-        : `; a conformant decoder cannot read it: ${conformantErrors().map((e) => e.message).join("; ")}`);
+        ? `; a conformant decoder reads ${toElementString(standard.pieces)}, which is invalid: ${conformantErrors()
+            .map((e) => e.message)
+            .join("; ")}`
+        : `; a conformant decoder cannot read it: ${conformantErrors()
+            .map((e) => e.message)
+            .join("; ")}`);
   return { ...base, status: "ambiguous", readings: all, kinds, truncated, message };
 }
 
@@ -453,9 +451,7 @@ function percentDecode(text: string): string | null {
 }
 
 function describeSequences(sequences: readonly (readonly string[])[]): string {
-  return sequences
-    .map((seq) => (seq.length > 1 ? `${seq.map((q) => `(${q})`).join(", ")} in that order` : `(${seq[0]})`))
-    .join(", or ");
+  return sequences.map((seq) => (seq.length > 1 ? `${seq.map((q) => `(${q})`).join(", ")} in that order` : `(${seq[0]})`)).join(", or ");
 }
 
 /** Checks the path's key qualifiers against the primary key's `dlpkey` sequences. */
@@ -464,7 +460,11 @@ function checkQualifiers(primaryKey: string, sequences: readonly (readonly strin
   const allowed = new Set(sequences.flat());
   const rule = "dl-qualifier" as const;
   if (allowed.size === 0) {
-    return { ai: qualifiers[0]!, rule, message: `AI (${qualifiers[0]}) cannot follow (${primaryKey}) in a Digital Link path: (${primaryKey}) takes no key qualifiers` };
+    return {
+      ai: qualifiers[0]!,
+      rule,
+      message: `AI (${qualifiers[0]}) cannot follow (${primaryKey}) in a Digital Link path: (${primaryKey}) takes no key qualifiers`,
+    };
   }
   for (const q of qualifiers) {
     if (!allowed.has(q)) {

@@ -99,10 +99,7 @@ describe("separators", () => {
 describe("a missing separator after a variable-length field: every valid reading, never a guess", () => {
   it("(10)LOT121SER1 read raw is one lot, or lot LOT1 and serial SER1", () => {
     const result = ambiguousScan(`]d2${GTIN}10LOT121SER1`);
-    expect(result.readings.map((r) => r.elementString)).toEqual([
-      "(01)09506000134352(10)LOT121SER1",
-      "(01)09506000134352(10)LOT1(21)SER1",
-    ]);
+    expect(result.readings.map((r) => r.elementString)).toEqual(["(01)09506000134352(10)LOT121SER1", "(01)09506000134352(10)LOT1(21)SER1"]);
     expect(result.readings.map((r) => r.standard)).toEqual([true, false]);
     expect(result.readings.map((r) => r.classification.kind)).toEqual(["class", "instance"]);
     expect(result.kinds).toEqual(["class", "instance"]);
@@ -126,28 +123,19 @@ describe("a missing separator after a variable-length field: every valid reading
 
   it("a lot followed by a date without GS: lot ABC11250101, or lot ABC and production date 250101", () => {
     const result = ambiguousScan(`]C1${GTIN}10ABC11250101`);
-    expect(result.readings.map((r) => r.elementString)).toEqual([
-      "(01)09506000134352(10)ABC11250101",
-      "(01)09506000134352(10)ABC(11)250101",
-    ]);
+    expect(result.readings.map((r) => r.elementString)).toEqual(["(01)09506000134352(10)ABC11250101", "(01)09506000134352(10)ABC(11)250101"]);
     expect(result.kinds).toEqual(["class"]);
     expect(result.message).not.toContain("(as ");
   });
 
   it("an expiry date after the lot without GS (the reason GS1 puts fixed fields first)", () => {
     const result = ambiguousScan(`]C1${GTIN}10ABC17261231`);
-    expect(result.readings.map((r) => r.elementString)).toEqual([
-      "(01)09506000134352(10)ABC17261231",
-      "(01)09506000134352(10)ABC(17)261231",
-    ]);
+    expect(result.readings.map((r) => r.elementString)).toEqual(["(01)09506000134352(10)ABC17261231", "(01)09506000134352(10)ABC(17)261231"]);
   });
 
   it("a GS after the variable field does not remove the ambiguity inside it", () => {
     const result = ambiguousScan(`]d2${GTIN}10LOT121SER1${GS}17261231`);
-    expect(result.readings.map((r) => r.elementString)).toEqual([
-      "(01)09506000134352(10)LOT121SER1(17)261231",
-      "(01)09506000134352(10)LOT1(21)SER1(17)261231",
-    ]);
+    expect(result.readings.map((r) => r.elementString)).toEqual(["(01)09506000134352(10)LOT121SER1(17)261231", "(01)09506000134352(10)LOT1(21)SER1(17)261231"]);
   });
 
   it("a serial that could end early in several places lists every reading", () => {

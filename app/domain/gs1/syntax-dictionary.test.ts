@@ -57,9 +57,23 @@ describe("parseSyntaxDictionary on the vendored dictionary", () => {
     expect(serial.components).toEqual([{ type: "X", min: 1, max: 20, optional: false, linters: [] }]);
     expect(serial.requires).toEqual([[["01"], ["03"], ["8006"]]]);
     expect(serial.excludes).toEqual(["235"]);
-    expect(entry("250").requires).toEqual([[["01", "21"], ["03", "21"], ["8006", "21"]]]);
+    expect(entry("250").requires).toEqual([
+      [
+        ["01", "21"],
+        ["03", "21"],
+        ["8006", "21"],
+      ],
+    ]);
     expect(entry("8041").requires).toEqual([[["01", "21", "8040"]]]);
-    expect(entry("3920").requires).toEqual([[["01", "30"], ["01", "31nn"], ["01", "32nn"], ["01", "35nn"], ["01", "36nn"]]]);
+    expect(entry("3920").requires).toEqual([
+      [
+        ["01", "30"],
+        ["01", "31nn"],
+        ["01", "32nn"],
+        ["01", "35nn"],
+        ["01", "36nn"],
+      ],
+    ]);
   });
 
   it("reads optional components and multi-component specifications", () => {

@@ -233,7 +233,11 @@ describe("other linters through their AIs", () => {
 describe("checks that cannot be performed are reported, not passed", () => {
   it("country codes without an ISO 3166 list", () => {
     const result = valid("(01)09506000134352(422)528");
-    expect(result.reading.notPerformed).toContainEqual({ ai: "422", linter: "iso3166", reason: "no ISO 3166 numeric country code list available to check 528" });
+    expect(result.reading.notPerformed).toContainEqual({
+      ai: "422",
+      linter: "iso3166",
+      reason: "no ISO 3166 numeric country code list available to check 528",
+    });
   });
 
   it("with the list given, the same value is checked (and a wrong code fails)", () => {
@@ -267,7 +271,10 @@ describe("unknown AIs and bracket syntax", () => {
   });
 
   it("malformed brackets", () => {
-    expect(parseGs1Bracketed("0109506000134352")).toMatchObject({ status: "invalid", errors: [{ rule: "syntax", message: "a bracketed element string starts with '(' and an AI" }] });
+    expect(parseGs1Bracketed("0109506000134352")).toMatchObject({
+      status: "invalid",
+      errors: [{ rule: "syntax", message: "a bracketed element string starts with '(' and an AI" }],
+    });
     expect(errors("(01)09506000134352(1A)X")).toEqual(["expected an AI of 2 to 4 digits in brackets at position 19"]);
     expect(errors("(01")).toEqual(["expected an AI of 2 to 4 digits in brackets at position 1"]);
     expect(errors("(01234)X")).toEqual(["expected an AI of 2 to 4 digits in brackets at position 1"]);

@@ -37,8 +37,7 @@ export interface Gs1Validation {
 
 const characters = (n: number) => `${n} character${n === 1 ? "" : "s"}`;
 
-const describeLength = (entry: AiEntry) =>
-  entry.minLength === entry.maxLength ? `exactly ${entry.maxLength}` : `${entry.minLength} to ${entry.maxLength}`;
+const describeLength = (entry: AiEntry) => (entry.minLength === entry.maxLength ? `exactly ${entry.maxLength}` : `${entry.minLength} to ${entry.maxLength}`);
 
 /** Validates one AI value against its dictionary entry: length, components, character sets, linters. */
 export function validateValue(entry: AiEntry, value: string, lists: ReferenceLists = {}): Gs1Validation {
@@ -115,11 +114,7 @@ const showAlternative = (alternative: readonly string[]) => alternative.map((p) 
  * Validates a set of elements read from one carrier (or from all carriers on
  * one item, as the dictionary recommends for `req` and `ex`).
  */
-export function validateElements(
-  dictionary: Gs1SyntaxDictionary,
-  elements: readonly Gs1Element[],
-  lists: ReferenceLists = {},
-): Gs1Validation {
+export function validateElements(dictionary: Gs1SyntaxDictionary, elements: readonly Gs1Element[], lists: ReferenceLists = {}): Gs1Validation {
   const errors: Gs1Issue[] = [];
   const notPerformed: Gs1NotPerformed[] = [];
   const valuesByAi = new Map<string, string[]>();
@@ -153,7 +148,12 @@ export function validateElements(
     }
   }
 
-  errors.push(...checkAiRules(dictionary, known.map((entry) => entry.ai)));
+  errors.push(
+    ...checkAiRules(
+      dictionary,
+      known.map((entry) => entry.ai),
+    ),
+  );
   return { errors, notPerformed };
 }
 

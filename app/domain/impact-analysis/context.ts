@@ -75,7 +75,10 @@ export function reachOf(ctx: Context, start: readonly number[]): Reach {
 
 /** The sample of items' identifiers, compared in the index without decoding every identifier. */
 export function sampleOfItems(ctx: Context, items: readonly ItemFacts[]): string[] {
-  return ctx.graph.smallestIdentifiers(items.map((i) => i.id), SAMPLE_SIZE);
+  return ctx.graph.smallestIdentifiers(
+    items.map((i) => i.id),
+    SAMPLE_SIZE,
+  );
 }
 
 /** The sample of a reach's finished goods (PRECISION_LOSS and REACH may quote the same set). */

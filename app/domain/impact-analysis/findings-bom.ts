@@ -11,7 +11,9 @@ import type { EdgeFacts, Finding, ItemFacts, TrackingChangeInput } from "./repor
 export function boundaryConflicts(ctx: Context, change: TrackingChangeInput, own: ItemFacts[]): (Finding | null)[] {
   const { site, partNumber } = change;
   const after = (pn: string) => modeOf(ctx.rulesAfter.get(key(pn, site)));
-  const lines = ctx.input.bomLines.filter((l) => l.site === site && (l.parent === partNumber || l.component === partNumber || l.alternates.includes(partNumber)));
+  const lines = ctx.input.bomLines.filter(
+    (l) => l.site === site && (l.parent === partNumber || l.component === partNumber || l.alternates.includes(partNumber)),
+  );
   const breaks: string[] = [];
   const finer: string[] = [];
   const coarser: string[] = [];
@@ -43,16 +45,40 @@ export function boundaryConflicts(ctx: Context, change: TrackingChangeInput, own
   const expressible = inexpressibleEvents(ctx, change, own);
   return [
     breaks.length
-      ? { code: "GENEALOGY_BREAK_BOM", severity: "critical", message: `${breaks.length} BOM line(s) consume a serialized component into a non-serialized parent: unit-level trace ends there`, count: breaks.length, sample: sample(breaks) }
+      ? {
+          code: "GENEALOGY_BREAK_BOM",
+          severity: "critical",
+          message: `${breaks.length} BOM line(s) consume a serialized component into a non-serialized parent: unit-level trace ends there`,
+          count: breaks.length,
+          sample: sample(breaks),
+        }
       : null,
     actual.length
-      ? { code: "GENEALOGY_BREAK_ACTUAL", severity: "critical", message: `${actual.length} recorded consumption(s) put a serial into a parent that will not be serialized`, count: actual.length, sample: sample(actual) }
+      ? {
+          code: "GENEALOGY_BREAK_ACTUAL",
+          severity: "critical",
+          message: `${actual.length} recorded consumption(s) put a serial into a parent that will not be serialized`,
+          count: actual.length,
+          sample: sample(actual),
+        }
       : null,
     finer.length
-      ? { code: "PARENT_FINER_THAN_COMPONENT", severity: "warning", message: `${finer.length} BOM line(s): a tracked parent consumes an untracked component of medium or high risk`, count: finer.length, sample: sample(finer) }
+      ? {
+          code: "PARENT_FINER_THAN_COMPONENT",
+          severity: "warning",
+          message: `${finer.length} BOM line(s): a tracked parent consumes an untracked component of medium or high risk`,
+          count: finer.length,
+          sample: sample(finer),
+        }
       : null,
     coarser.length
-      ? { code: "COARSER_ALTERNATE", severity: "warning", message: `${coarser.length} approved alternate(s) are tracked more coarsely than their primary: substituting loses trace`, count: coarser.length, sample: sample(coarser) }
+      ? {
+          code: "COARSER_ALTERNATE",
+          severity: "warning",
+          message: `${coarser.length} approved alternate(s) are tracked more coarsely than their primary: substituting loses trace`,
+          count: coarser.length,
+          sample: sample(coarser),
+        }
       : null,
     expressible,
   ];
@@ -106,7 +132,10 @@ function inexpressibleEvents(ctx: Context, change: TrackingChangeInput, own: Ite
   return {
     code: "INEXPRESSIBLE_EVENTS",
     severity: "warning",
-    message: `${events.size} recorded event(s) — ${Object.entries(byKind).sort(([a], [b]) => byText(a, b)).map(([k, n]) => `${n} ${k}`).join(", ")} — cannot be expressed when the material is ${mode === "none" ? "untracked" : `${mode}-tracked`}`,
+    message: `${events.size} recorded event(s) — ${Object.entries(byKind)
+      .sort(([a], [b]) => byText(a, b))
+      .map(([k, n]) => `${n} ${k}`)
+      .join(", ")} — cannot be expressed when the material is ${mode === "none" ? "untracked" : `${mode}-tracked`}`,
     count: events.size,
     counts: byKind,
     sample: sample(events.keys()),

@@ -42,7 +42,8 @@ export function dataQuality(ctx: Context): Finding[] {
   const dangling: string[] = [];
   for (const edges of ctx.outgoing.values()) {
     for (const e of edges) {
-      if (!ctx.graph.has(e.input) || !ctx.graph.has(e.output)) dangling.push(`event ${e.eventRef}: item ${ctx.graph.has(e.input) ? e.output : e.input} not found`);
+      if (!ctx.graph.has(e.input) || !ctx.graph.has(e.output))
+        dangling.push(`event ${e.eventRef}: item ${ctx.graph.has(e.input) ? e.output : e.input} not found`);
     }
   }
   for (const id of consumedNowhere) dangling.push(`${g.identifierOf(id)} (${g.partNumberOf(id)}) is consumed but flowed into nothing recorded`);

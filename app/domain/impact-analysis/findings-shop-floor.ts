@@ -68,13 +68,20 @@ export function labels(ctx: Context, change: TrackingChangeInput, own: ItemFacts
     severity: count > 0 || before !== after ? "warning" : "info",
     message: `${printingDropped.length} label template(s) print a dropped format${removed.length ? ` (${removed.join(", ")})` : ""}${unprinted.length ? `; no template prints ${unprinted.join(", ")} where it is made (${where})` : ""}; labels per day ${perDay(before)} → ${perDay(after)}`,
     count,
-    counts: { templatesPrintingDroppedFormats: printingDropped.length, formatsWithoutTemplate: unprinted.length, labelsPerDayBefore: perDay(before), labelsPerDayAfter: perDay(after) },
+    counts: {
+      templatesPrintingDroppedFormats: printingDropped.length,
+      formatsWithoutTemplate: unprinted.length,
+      labelsPerDayBefore: perDay(before),
+      labelsPerDayAfter: perDay(after),
+    },
     sample: sample([...printingDropped.map((t) => `${t.site}/${t.code}`), ...unprinted.map((f) => `no template: ${f}`)]),
     detail: {
       formatsBefore: beforeFormats,
       formatsAfter: afterFormats,
       workCentres: [...centres].sort(byText),
-      templates: printingDropped.map((t) => ({ code: t.code, name: t.name, workCentre: t.workCentre, formats: [...t.formats].sort(byText) })).sort((a, b) => byText(a.code, b.code)),
+      templates: printingDropped
+        .map((t) => ({ code: t.code, name: t.name, workCentre: t.workCentre, formats: [...t.formats].sort(byText) }))
+        .sort((a, b) => byText(a.code, b.code)),
     },
   };
 }
@@ -89,7 +96,9 @@ export function lookAlikeFormats(ctx: Context, change: TrackingChangeInput): Fin
   const ruleFormats = formatsOf(change.after);
   if (ruleFormats.length === 0) return null;
   const beforeFormats = new Set(formatsOf(change.before));
-  const workCentres = ctx.input.routingScans.filter((r) => r.site === change.site && (r.parent === change.partNumber || r.component === change.partNumber)).map((r) => r.workCentre);
+  const workCentres = ctx.input.routingScans
+    .filter((r) => r.site === change.site && (r.parent === change.partNumber || r.component === change.partNumber))
+    .map((r) => r.workCentre);
   const used = formatsUsedWith({ site: change.site, ruleFormats, workCentres, templates: ctx.input.labelTemplates });
   const context: NamedFormat[] = used.codes.flatMap((code) => {
     const f = ctx.input.formats[code];
@@ -98,7 +107,13 @@ export function lookAlikeFormats(ctx: Context, change: TrackingChangeInput): Fin
   const report = lookAlikesFor(ruleFormats, context);
   const status = (codes: readonly string[]) => (codes.filter((c) => ruleFormats.includes(c)).every((c) => beforeFormats.has(c)) ? "kept" : "introduced");
   const entries = [
-    ...report.selfAmbiguous.map((x) => ({ formats: [x.format], kinds: x.kinds, confusion: true, example: x.example, readsAs: [] as { format: string; kind: string }[] })),
+    ...report.selfAmbiguous.map((x) => ({
+      formats: [x.format],
+      kinds: x.kinds,
+      confusion: true,
+      example: x.example,
+      readsAs: [] as { format: string; kind: string }[],
+    })),
     ...report.pairs.map((p) => ({ formats: [...p.formats], kinds: p.kinds, confusion: p.confusion, example: p.example, readsAs: p.readsAs })),
   ].map((e) => ({ ...e, status: status(e.formats) }));
   if (entries.length === 0 && report.undecided.length === 0) return null;
@@ -156,8 +171,12 @@ export function scanSteps(ctx: Context, change: TrackingChangeInput, own: ItemFa
   const scanAfterCount = scanAfter === "none" ? 0 : change.after.trackingMode === "serial" ? unitsConsumed : change.after.trackingMode === "lot" ? events : 0;
   if (mustChange.length === 0 && keptForNewMode.length === 0 && scanBefore === scanAfterCount) return null;
   const stepName = (s: (typeof steps)[number]) => `${s.site} ${s.parent} step ${s.step} (${s.workCentre})`;
-  const changing = mustChange.length > 0 ? `${mustChange.length} scanning step(s) must change to "${scanAfter}"${toMode !== fromMode ? ` for ${toMode} tracking` : ""}` : "No scanning step's scan changes";
-  const kept = keptForNewMode.length > 0 ? `; ${keptForNewMode.length} keep "${scanAfter}" and scan ${toMode} identifiers instead of ${fromMode ?? "unruled"} ones` : "";
+  const changing =
+    mustChange.length > 0
+      ? `${mustChange.length} scanning step(s) must change to "${scanAfter}"${toMode !== fromMode ? ` for ${toMode} tracking` : ""}`
+      : "No scanning step's scan changes";
+  const kept =
+    keptForNewMode.length > 0 ? `; ${keptForNewMode.length} keep "${scanAfter}" and scan ${toMode} identifiers instead of ${fromMode ?? "unruled"} ones` : "";
   return {
     code: "SCAN_STEPS",
     severity: mustChange.length > 0 || keptForNewMode.length > 0 ? "warning" : "info",
@@ -173,15 +192,28 @@ export function scanSteps(ctx: Context, change: TrackingChangeInput, own: ItemFa
 }
 export function externalRecords(ctx: Context, change: TrackingChangeInput, fromMode: TrackingMode | null): (Finding | null)[] {
   const records = ctx.input.externalRecords.filter((r) => r.partNumber === change.partNumber && (r.site === null || r.site === change.site));
-  const label = (r: (typeof records)[number]) => `${r.system.toUpperCase()} ${r.externalKey}${r.site ? `@${r.site}` : ""}: ${r.trackingFlag} (${r.trackingMode})`;
+  const label = (r: (typeof records)[number]) =>
+    `${r.system.toUpperCase()} ${r.externalKey}${r.site ? `@${r.site}` : ""}: ${r.trackingFlag} (${r.trackingMode})`;
   const disagree = records.filter((r) => r.trackingMode !== change.after.trackingMode);
   const resolved = records.filter((r) => r.trackingMode === change.after.trackingMode && fromMode !== null && r.trackingMode !== fromMode);
   return [
     disagree.length
-      ? { code: "ERP_PLM_DISAGREEMENT", severity: "warning", message: `${disagree.length} ERP/PLM record(s) will disagree with ${change.after.trackingMode} tracking`, count: disagree.length, sample: sample(disagree.map(label)) }
+      ? {
+          code: "ERP_PLM_DISAGREEMENT",
+          severity: "warning",
+          message: `${disagree.length} ERP/PLM record(s) will disagree with ${change.after.trackingMode} tracking`,
+          count: disagree.length,
+          sample: sample(disagree.map(label)),
+        }
       : null,
     resolved.length
-      ? { code: "ERP_PLM_RESOLVED", severity: "info", message: `${resolved.length} ERP/PLM record(s) that disagree today will agree`, count: resolved.length, sample: sample(resolved.map(label)) }
+      ? {
+          code: "ERP_PLM_RESOLVED",
+          severity: "info",
+          message: `${resolved.length} ERP/PLM record(s) that disagree today will agree`,
+          count: resolved.length,
+          sample: sample(resolved.map(label)),
+        }
       : null,
   ];
 }

@@ -5,7 +5,18 @@
  */
 import { ITEM_STATUSES } from "../genealogy-graph";
 import { granularity, type Identifies, type TrackingMode } from "../tracking-rule";
-import { byText, finishedByStatus, isRegulated, isRegulatedFlag, reachOf, sample, sampleOfItems, smallestFinished, sumQuantities, type Context } from "./context";
+import {
+  byText,
+  finishedByStatus,
+  isRegulated,
+  isRegulatedFlag,
+  reachOf,
+  sample,
+  sampleOfItems,
+  smallestFinished,
+  sumQuantities,
+  type Context,
+} from "./context";
 import { SAMPLE_SIZE, type Finding, type ItemFacts, type MaterialFacts, type TrackingChangeInput } from "./report";
 
 export function itemsByStatus(ctx: Context, own: ItemFacts[]): Finding {
@@ -22,13 +33,21 @@ export function itemsByStatus(ctx: Context, own: ItemFacts[]): Finding {
   return {
     code: "ITEMS_BY_STATUS",
     severity: "info",
-    message: `${own.length} trace item(s): ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ")}`,
+    message: `${own.length} trace item(s): ${Object.entries(counts)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(", ")}`,
     count: own.length,
     counts: { ...counts, ...Object.fromEntries(Object.entries(byKind).map(([k, n]) => [`kind:${k}`, n])) },
     sample: sampleOfItems(ctx, active.length ? active : own),
   };
 }
-export function traceabilityEffect(ctx: Context, change: TrackingChangeInput, own: ItemFacts[], fromMode: TrackingMode | null, material: MaterialFacts | undefined): Finding[] {
+export function traceabilityEffect(
+  ctx: Context,
+  change: TrackingChangeInput,
+  own: ItemFacts[],
+  fromMode: TrackingMode | null,
+  material: MaterialFacts | undefined,
+): Finding[] {
   const toMode = change.after.trackingMode;
   const findings: Finding[] = [];
   if (fromMode === "lot" && toMode === "serial") {
@@ -39,7 +58,12 @@ export function traceabilityEffect(ctx: Context, change: TrackingChangeInput, ow
       severity: lots.length > 0 ? "warning" : "info",
       message: `${lots.length} lot(s) stay lot-level history; ${active.length} still in WIP or stock (${sumQuantities(active.map((i) => i.quantity))} units) must be re-identified with serials or grandfathered`,
       count: lots.length,
-      counts: { lots: lots.length, toReidentifyOrGrandfather: active.length, unitsInOpenLots: sumQuantities(active.map((i) => i.quantity)), historical: lots.length - active.length },
+      counts: {
+        lots: lots.length,
+        toReidentifyOrGrandfather: active.length,
+        unitsInOpenLots: sumQuantities(active.map((i) => i.quantity)),
+        historical: lots.length - active.length,
+      },
       sample: sampleOfItems(ctx, active),
     });
   } else if ((fromMode === "none" || fromMode === null) && toMode !== "none") {
@@ -55,7 +79,10 @@ export function traceabilityEffect(ctx: Context, change: TrackingChangeInput, ow
     // Which finished units trace to this material at the level that will be lost?
     const level: Identifies = fromMode === "serial" ? "serial" : "lot";
     const sources = own.filter((i) => i.kind === level);
-    const finished = reachOf(ctx, sources.map((i) => i.id)).finished;
+    const finished = reachOf(
+      ctx,
+      sources.map((i) => i.id),
+    ).finished;
     const g = ctx.graph;
     // Decided on first use per material: only the finished goods' own master data is read (AnalysisReads).
     const regulatedCount = g.countWhereMaterial(finished, (partNumber) => isRegulated(ctx, partNumber));
@@ -66,7 +93,13 @@ export function traceabilityEffect(ctx: Context, change: TrackingChangeInput, ow
       severity: regulatedCount > 0 || materialRegulated ? "critical" : "warning",
       message: `${finished.length} finished unit(s)${byStatus.length ? ` (${byStatus.map(([status, n]) => `${n} ${status}`).join(", ")})` : ""} trace to ${sources.length} ${level}(s) of it today; future units lose ${fromMode === "serial" ? "unit-level" : "lot-level"} trace (${toMode === "none" ? "no" : "lot-level"} trace left); ${regulatedCount} of them are regulated (UDI, critical to safety)${materialRegulated ? "; the material itself is regulated" : ""}`,
       count: finished.length,
-      counts: { finishedUnits: finished.length, ...Object.fromEntries(byStatus.map(([status, n]) => [`status:${status}`, n])), regulated: regulatedCount, sources: sources.length, precisionAfter: toMode === "none" ? "none" : "lot" },
+      counts: {
+        finishedUnits: finished.length,
+        ...Object.fromEntries(byStatus.map(([status, n]) => [`status:${status}`, n])),
+        regulated: regulatedCount,
+        sources: sources.length,
+        precisionAfter: toMode === "none" ? "none" : "lot",
+      },
       sample: smallestFinished(ctx, finished),
     });
   }
@@ -84,7 +117,12 @@ export function candidateLinks(ctx: Context, own: ItemFacts[]): Finding | null {
   }
   if (parents.size === 0) return null;
   const sets = [...parents]
-    .map(([id, candidates]) => ({ parent: ctx.graph.identifierOf(id), parentMaterial: ctx.graph.partNumberOf(id), precision: "lot", candidates: candidates.sort((a, b) => byText(a.lot, b.lot)) }))
+    .map(([id, candidates]) => ({
+      parent: ctx.graph.identifierOf(id),
+      parentMaterial: ctx.graph.partNumberOf(id),
+      precision: "lot",
+      candidates: candidates.sort((a, b) => byText(a.lot, b.lot)),
+    }))
     .sort((a, b) => byText(a.parent, b.parent));
   const ambiguous = sets.filter((s) => s.candidates.length > 1).length;
   return {
@@ -98,7 +136,10 @@ export function candidateLinks(ctx: Context, own: ItemFacts[]): Finding | null {
   };
 }
 export function reach(ctx: Context, own: ItemFacts[]): Finding {
-  const { ids, layerEnds, deepest, finished, finishedUnit } = reachOf(ctx, own.map((i) => i.id));
+  const { ids, layerEnds, deepest, finished, finishedUnit } = reachOf(
+    ctx,
+    own.map((i) => i.id),
+  );
   const g = ctx.graph;
   const bySite: Record<string, number> = {};
   // Affected items by tier and status (for the chart).
@@ -115,7 +156,12 @@ export function reach(ctx: Context, own: ItemFacts[]): Finding {
   return {
     code: "REACH",
     severity: "info",
-    message: `${finished.length} distinct finished good(s) contain an affected item (${Object.entries(bySite).sort(([a], [b]) => byText(a, b)).map(([s, n]) => `${n} at ${s}`).join(", ") || "none"}${byStatus.length ? `; ${byStatus.map(([status, n]) => `${n} ${status}`).join(", ")}` : ""}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.length - unitCount} lot-level`,
+    message: `${finished.length} distinct finished good(s) contain an affected item (${
+      Object.entries(bySite)
+        .sort(([a], [b]) => byText(a, b))
+        .map(([s, n]) => `${n} at ${s}`)
+        .join(", ") || "none"
+    }${byStatus.length ? `; ${byStatus.map(([status, n]) => `${n} ${status}`).join(", ")}` : ""}), up to ${deepest} tier(s) away; ${unitCount} with unit-level trace, ${finished.length - unitCount} lot-level`,
     count: finished.length,
     counts: {
       ...Object.fromEntries(Object.entries(bySite).map(([s, n]) => [`site:${s}`, n])),
@@ -129,4 +175,3 @@ export function reach(ctx: Context, own: ItemFacts[]): Finding {
     detail: { byTier },
   };
 }
-

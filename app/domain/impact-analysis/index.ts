@@ -75,16 +75,30 @@ export function analyseChangeRequestReads(input: AnalysisInput): { report: Analy
   const graph = input.graph ?? graphOfRows(input.items, input.edges);
   // Finished goods: the top tier of each site's BOMs (ADR 010), decided once from the snapshot's BOM lines.
   const topTier = topTierPairs(input.bomLines);
-  const ctx: Context = { input, outgoing, incoming, rulesAfter, inWindow, windowMs: { from: Date.parse(window.from), to: Date.parse(window.to) }, graph, topTier, reaches: new Map(), samples: new WeakMap(), topTierRead: consulted.topTier };
+  const ctx: Context = {
+    input,
+    outgoing,
+    incoming,
+    rulesAfter,
+    inWindow,
+    windowMs: { from: Date.parse(window.from), to: Date.parse(window.to) },
+    graph,
+    topTier,
+    reaches: new Map(),
+    samples: new WeakMap(),
+    topTierRead: consulted.topTier,
+  };
 
-  const changes = [...input.changes]
-    .sort((a, b) => byText(a.site, b.site) || byText(a.partNumber, b.partNumber))
-    .map((change) => analyseChange(ctx, change));
+  const changes = [...input.changes].sort((a, b) => byText(a.site, b.site) || byText(a.partNumber, b.partNumber)).map((change) => analyseChange(ctx, change));
   const findings = [distribution(input), ...dataQuality(ctx)].filter((f): f is Finding => f !== null);
   const all = [...changes.flatMap((c) => c.findings), ...findings];
   const summary = { critical: 0, warning: 0, info: 0 };
   for (const f of all) summary[f.severity]++;
-  const reads: AnalysisReads = { rules: [...consulted.rules].sort(byText), masterData: [...consulted.masterData].sort(byText), topTier: [...consulted.topTier].sort(byText) };
+  const reads: AnalysisReads = {
+    rules: [...consulted.rules].sort(byText),
+    masterData: [...consulted.masterData].sort(byText),
+    topTier: [...consulted.topTier].sort(byText),
+  };
   const report: AnalysisReport = {
     type: ANALYSIS_TYPE,
     schemaVersion: ANALYSIS_SCHEMA_VERSION,

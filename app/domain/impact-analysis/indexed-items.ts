@@ -50,4 +50,3 @@ class IndexedItem implements ItemFacts {
 export function itemsOfIndex(graph: CompactGenealogy, ids: readonly number[]): ItemFacts[] {
   return ids.map((id) => new IndexedItem(id, graph));
 }
-

@@ -55,7 +55,10 @@ export interface Finding {
 
 // --- input --------------------------------------------------------------------------------------
 
-export type RuleState = { state: "legacy" } | { state: "unruled" } | { state: "ruled"; trackingMode: TrackingMode; consumptionScan: ConsumptionScan; identifierFormatCodes: string[]; containerTracking: boolean };
+export type RuleState =
+  | { state: "legacy" }
+  | { state: "unruled" }
+  | { state: "ruled"; trackingMode: TrackingMode; consumptionScan: ConsumptionScan; identifierFormatCodes: string[]; containerTracking: boolean };
 
 export interface MaterialFacts {
   partNumber: string;

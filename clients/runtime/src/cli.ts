@@ -34,7 +34,10 @@ const url = values.url ?? fail("--url is required (the portal's address)");
 if (!/^https?:\/\//.test(url)) fail("--url must be an http(s) address");
 const site = values.site?.toUpperCase() ?? fail("--site is required");
 const token = values.token ?? process.env.C981_RUNTIME_TOKEN ?? fail("--token (or C981_RUNTIME_TOKEN) is required");
-const trust = (values.trust ?? []).flatMap((t) => t.split(",")).map((t) => t.trim()).filter(Boolean);
+const trust = (values.trust ?? [])
+  .flatMap((t) => t.split(","))
+  .map((t) => t.trim())
+  .filter(Boolean);
 if (trust.length === 0) fail("--trust is required: the RFC 7638 thumbprint(s) of the signing key(s) to trust");
 for (const t of trust) if (!/^[A-Za-z0-9_-]{43}$/.test(t)) fail(`--trust ${t} is not an RFC 7638 SHA-256 thumbprint (43 base64url characters)`);
 const stateDir = values["state-dir"] ?? fail("--state-dir is required");

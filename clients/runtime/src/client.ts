@@ -156,11 +156,25 @@ export class RuntimeClient {
       if (this.state.active) {
         // The saved rule set is checked like a download (signature, site, schema): a state file edited
         // by hand or damaged on disk is not trusted because it is ours.
-        this.active = await verifyRuleSet(this.state.active.jws, { site: this.opts.site, trust: this.trust, now, maxBytes: this.opts.maxBytes, scheduled: true, ignoreExpiry: true });
+        this.active = await verifyRuleSet(this.state.active.jws, {
+          site: this.opts.site,
+          trust: this.trust,
+          now,
+          maxBytes: this.opts.maxBytes,
+          scheduled: true,
+          ignoreExpiry: true,
+        });
         if (known.get(this.active.document.version) !== this.active.digest) throw new Error("its active version does not match the digests it records");
       }
       if (this.state.pending) {
-        this.pending = await verifyRuleSet(this.state.pending.jws, { site: this.opts.site, trust: this.trust, now, maxBytes: this.opts.maxBytes, scheduled: true, ignoreExpiry: true });
+        this.pending = await verifyRuleSet(this.state.pending.jws, {
+          site: this.opts.site,
+          trust: this.trust,
+          now,
+          maxBytes: this.opts.maxBytes,
+          scheduled: true,
+          ignoreExpiry: true,
+        });
       }
     } catch (error) {
       this.active = null;
@@ -433,12 +447,18 @@ export class RuntimeClient {
     clearTimeout(this.timer);
     if (!this.running) return;
     const now = this.opts.now().getTime();
-    const due = [this.pending ? Date.parse(this.pending.document.effectiveFrom) : Infinity, this.active && !this.expiredAlarm ? Date.parse(this.active.document.expiresAt) : Infinity];
+    const due = [
+      this.pending ? Date.parse(this.pending.document.effectiveFrom) : Infinity,
+      this.active && !this.expiredAlarm ? Date.parse(this.active.document.expiresAt) : Infinity,
+    ];
     const next = Math.min(...due);
     if (next === Infinity) return;
-    this.timer = setTimeout(() => {
-      this.ticking = this.tick().catch(() => {});
-    }, Math.min(Math.max(0, next - now) + 5, 60 * 60_000));
+    this.timer = setTimeout(
+      () => {
+        this.ticking = this.tick().catch(() => {});
+      },
+      Math.min(Math.max(0, next - now) + 5, 60 * 60_000),
+    );
   }
 
   /** Tells the portal what runs here (best effort; a report is sent again only when it changes). */
@@ -454,7 +474,12 @@ export class RuntimeClient {
     const key = JSON.stringify([body.version, body.digest, body.error ?? ""]);
     if (key === this.lastReport) return;
     try {
-      const response = await this.request(this.api("/status"), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), limit: 64 * 1024 });
+      const response = await this.request(this.api("/status"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+        limit: 64 * 1024,
+      });
       if (response.status !== 204) throw new Error(`HTTP ${response.status} ${problemTitle(response.body)}`);
       this.lastReport = key;
       this.emit({ event: "reported", version: body.version, ...(body.error ? { error: body.error } : {}) });
@@ -481,7 +506,12 @@ export class RuntimeClient {
       runningVersion: this.active?.document.version ?? null,
     };
     try {
-      const response = await this.request(this.api("/status"), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), limit: 64 * 1024 });
+      const response = await this.request(this.api("/status"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+        limit: 64 * 1024,
+      });
       if (response.status !== 204) throw new Error(`HTTP ${response.status} ${problemTitle(response.body)}`);
       this.lastRefusalReport = key;
       this.emit({ event: "refusal-reported", code: error.code, offeredVersion: offered.version, offeredDigest: offered.digest });

@@ -47,7 +47,10 @@ export const ruleSetDocumentSchema = z.strictObject({
   rules: z.array(
     z.strictObject({
       partNumber,
-      gtin: z.string().regex(/^\d{14}$/).nullable(),
+      gtin: z
+        .string()
+        .regex(/^\d{14}$/)
+        .nullable(),
       trackingMode: z.enum(["serial", "lot", "none"]),
       containerTracking: z.boolean(),
       consumptionScan: z.enum(["none", "verify", "identify"]),

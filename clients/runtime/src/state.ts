@@ -23,7 +23,15 @@ export const stateSchema = z.strictObject({
 });
 export type ClientState = z.infer<typeof stateSchema>;
 
-export const emptyState = (site: string): ClientState => ({ format: STATE_FORMAT, site, active: null, pending: null, known: {}, jwks: { keys: [] }, retiredKeys: [] });
+export const emptyState = (site: string): ClientState => ({
+  format: STATE_FORMAT,
+  site,
+  active: null,
+  pending: null,
+  known: {},
+  jwks: { keys: [] },
+  retiredKeys: [],
+});
 
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
   const dir = path.dirname(file);

@@ -47,7 +47,11 @@ export interface TrustStore {
  * Builds a trust store from a JWKS: a key is kept only when its RFC 7638 thumbprint, computed here
  * (the `kid` a server claims is not believed), is pinned; it must be an Ed25519 public key.
  */
-export async function trustStoreFrom(pinned: Iterable<string>, jwks: { keys?: unknown }, retired: Iterable<string> = []): Promise<{ store: TrustStore; found: string[] }> {
+export async function trustStoreFrom(
+  pinned: Iterable<string>,
+  jwks: { keys?: unknown },
+  retired: Iterable<string> = [],
+): Promise<{ store: TrustStore; found: string[] }> {
   const pins = new Set(pinned);
   const keys = new Map<string, CryptoKey | Uint8Array>();
   for (const candidate of Array.isArray(jwks.keys) ? jwks.keys : []) {
@@ -103,7 +107,8 @@ export async function verifyRuleSet(body: string | Uint8Array, options: VerifyOp
     throw new RuleSetRefused("malformed", `the response is not complete JSON (truncated or garbage): ${(error as Error).message}`);
   }
   const shape = generalJwsSchema.safeParse(parsed);
-  if (!shape.success) throw new RuleSetRefused("signature-fields", `not a JWS General JSON Serialization as C-981 signs it: ${describeIssues(shape.error.issues)}`);
+  if (!shape.success)
+    throw new RuleSetRefused("signature-fields", `not a JWS General JSON Serialization as C-981 signs it: ${describeIssues(shape.error.issues)}`);
   const jws = shape.data;
 
   const headers = jws.signatures.map((s, index) => {
@@ -115,7 +120,8 @@ export async function verifyRuleSet(body: string | Uint8Array, options: VerifyOp
     }
     const checked = protectedHeaderSchema.safeParse(header);
     if (!checked.success) throw new RuleSetRefused("signature-fields", `signatures/${index}/protected: ${describeIssues(checked.error.issues)}`);
-    if (checked.data.typ !== RULE_SET_JWS_TYPE) throw new RuleSetRefused("wrong-type", `signatures/${index} has typ ${JSON.stringify(checked.data.typ)}, not ${RULE_SET_JWS_TYPE}`);
+    if (checked.data.typ !== RULE_SET_JWS_TYPE)
+      throw new RuleSetRefused("wrong-type", `signatures/${index} has typ ${JSON.stringify(checked.data.typ)}, not ${RULE_SET_JWS_TYPE}`);
     return checked.data;
   });
   const kids = headers.map((h) => h.kid);
@@ -139,7 +145,8 @@ export async function verifyRuleSet(body: string | Uint8Array, options: VerifyOp
     const retired = kids.filter((k) => options.trust.retired.has(k));
     if (retired.length > 0) throw new RuleSetRefused("retired-key", `signed only by retired key(s) ${retired.join(", ")}`);
     const pinnedWithoutKey = kids.filter((k) => options.trust.pinned.has(k));
-    if (pinnedWithoutKey.length > 0) throw new RuleSetRefused("untrusted-key", `the public key of pinned key(s) ${pinnedWithoutKey.join(", ")} is not at hand (not in the portal's JWKS)`);
+    if (pinnedWithoutKey.length > 0)
+      throw new RuleSetRefused("untrusted-key", `the public key of pinned key(s) ${pinnedWithoutKey.join(", ")} is not at hand (not in the portal's JWKS)`);
     throw new RuleSetRefused("untrusted-key", `signed only by key(s) this client does not pin: ${kids.join(", ")}`);
   }
 
@@ -178,10 +185,14 @@ export async function verifyRuleSet(body: string | Uint8Array, options: VerifyOp
   }
   const previous = active?.version === document.version - 1 ? active.digest : options.known?.get(document.version - 1);
   if (previous !== undefined && document.previousDigest !== previous) {
-    throw new RuleSetRefused("chain-break", `version ${document.version} names ${document.previousDigest ?? "no"} previous digest; version ${document.version - 1} held here is ${previous}`);
+    throw new RuleSetRefused(
+      "chain-break",
+      `version ${document.version} names ${document.previousDigest ?? "no"} previous digest; version ${document.version - 1} held here is ${previous}`,
+    );
   }
   // Freeze: after the version checks, as TUF orders them (a replayed old version is named a rollback).
-  if (!options.ignoreExpiry && Date.parse(document.expiresAt) <= options.now.getTime()) throw new RuleSetRefused("expired", `the rule set version ${document.version} expired at ${document.expiresAt}`);
+  if (!options.ignoreExpiry && Date.parse(document.expiresAt) <= options.now.getTime())
+    throw new RuleSetRefused("expired", `the rule set version ${document.version} expired at ${document.expiresAt}`);
   if (!options.scheduled && Date.parse(document.effectiveFrom) > options.now.getTime()) {
     throw new RuleSetRefused("premature", `version ${document.version} served as in force takes effect only at ${document.effectiveFrom}`);
   }
