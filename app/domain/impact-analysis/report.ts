@@ -3,6 +3,7 @@
  * input the engine takes and what it read. Browser-safe — the analysis screens import this file
  * alone; it imports types only.
  */
+import type { RiskClass } from "../material";
 import type { GenealogyGraph } from "../genealogy-graph";
 import type { IdentifierFormat } from "../identifier-format";
 import type { ConsumptionScan, Identifies, TrackingMode } from "../tracking-rule";
@@ -63,7 +64,7 @@ export type RuleState =
 export interface MaterialFacts {
   partNumber: string;
   family: string;
-  riskClass: "low" | "medium" | "high";
+  riskClass: RiskClass;
   regulatoryFlags: string[];
 }
 
