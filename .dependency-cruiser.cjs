@@ -56,6 +56,13 @@ module.exports = {
       to: {},
     },
     {
+      name: "to-a-layer",
+      comment: "nothing imports a project module that no layer lists (a module that imports nothing is still placed)",
+      severity: "error",
+      from: { pathNot: TESTS },
+      to: { path: "^(?:app|server|scripts|policies|db|clients)/", pathNot: `(?:${pattern(allFolders)}|\\.css$)` },
+    },
+    {
       name: "no-server-in-browser",
       comment: "browser code (components, schemas, domain, policies) never imports a .server module",
       severity: "error",

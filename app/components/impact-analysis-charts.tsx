@@ -5,6 +5,7 @@
  * sizes from SVG presentation attributes. Every chart has a title, axis labels and the same
  * numbers as a table for assistive technology.
  */
+import { ITEM_STATUSES } from "~/domain/genealogy-graph/graph";
 import type { ReactNode } from "react";
 import { formatCount } from "./format";
 
@@ -159,7 +160,6 @@ export function VolumeChart({ id, rows, windowDays }: { id: string; rows: readon
 
 // --- affected items by tier and status ----------------------------------------------------------
 
-export const ITEM_STATUSES = ["wip", "stock", "consumed", "shipped", "scrapped"] as const;
 const STATUS_LABELS: Record<(typeof ITEM_STATUSES)[number], string> = {
   wip: "WIP",
   stock: "stock",

@@ -4,6 +4,7 @@
  * structured detail — and charts where a picture reads faster than a table. What is shown is the
  * stored report (the bytes whose SHA-256 a reviewer signs with), never a recomputation.
  */
+import { ITEM_STATUSES } from "~/domain/genealogy-graph/graph";
 import { Form, useNavigation } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { FINDING_CODES, type AnalysisReport, type ChangeAnalysis, type Finding, type Severity } from "~/domain/impact-analysis/report";
@@ -465,7 +466,7 @@ function FindingDetail({ finding, id }: { finding: Finding; id: string }): React
     }
     case "REACH": {
       const rows = tierRows((detail.byTier ?? {}) as Record<string, Record<string, number>>);
-      const statuses = ["wip", "stock", "consumed", "shipped", "scrapped"];
+      const statuses = ITEM_STATUSES;
       return (
         <DataTable id={`${id}-tiers`} caption="Affected items per tier" captionDetail="tier 0: the material's own items; then what they went into">
           <thead>

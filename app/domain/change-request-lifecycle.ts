@@ -60,5 +60,16 @@ export function transition(from: ChangeRequestStatus, event: ChangeRequestEvent,
 /** Statuses in which a change request still competes for its materials and sites. */
 export const OPEN_STATUSES: readonly ChangeRequestStatus[] = ["draft", "in_review", "changes_requested", "approved", "partly_released"];
 export const isOpen = (status: ChangeRequestStatus) => OPEN_STATUSES.includes(status);
+/** Statuses before any decision: the approvals needed follow the rules in force, and an impact analysis may still be run. */
+export const UNDECIDED_STATUSES: ReadonlySet<ChangeRequestStatus> = new Set(["draft", "in_review", "changes_requested"]);
 /** Statuses whose content the author may still edit. */
 export const isEditable = (status: ChangeRequestStatus) => TRANSITIONS.edit[status] !== undefined;
+
+/** What a reviewer's signature means (21 CFR 11.50(a)(3)): the values, and the words the signer sees and the record prints. */
+export const SIGNATURE_MEANING_VALUES = ["approved", "rejected", "changes_requested"] as const;
+export type SignatureMeaning = (typeof SIGNATURE_MEANING_VALUES)[number];
+export const SIGNATURE_MEANINGS: Readonly<Record<SignatureMeaning, string>> = {
+  approved: "Approved: I have reviewed this change request and its impact and approve it",
+  rejected: "Rejected: this change request must not be implemented",
+  changes_requested: "Changes requested: this change request must be revised before approval",
+};

@@ -20,7 +20,7 @@ import {
 } from "../../db/schema";
 import { requiredApprovals, type RequiredApproval, type ReviewerRole } from "../../policies/approval";
 import { bomLineKey, changeFacts, type Catalog, type ExpandedChange } from "../domain/change-request";
-import type { ChangeRequestStatus } from "../domain/change-request-lifecycle";
+import { OPEN_STATUSES, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { DbOrTx } from "../utils/db.server";
 import { currentRules, staleSitesOf } from "./request-bases.server";
 
@@ -115,12 +115,6 @@ export async function conflictsOf(
     .innerJoin(changeRequests, sql`${changeRequests.id} = other.change_request_id`)
     .innerJoin(materials, eq(materials.id, mine.materialId))
     .innerJoin(sites, eq(sites.id, mine.siteId))
-    .where(
-      and(
-        eq(mine.changeRequestId, changeRequestId),
-        inArray(changeRequests.status, ["draft", "in_review", "changes_requested", "approved", "partly_released"]),
-        ne(changeRequests.id, changeRequestId),
-      ),
-    )
+    .where(and(eq(mine.changeRequestId, changeRequestId), inArray(changeRequests.status, [...OPEN_STATUSES]), ne(changeRequests.id, changeRequestId)))
     .orderBy(changeRequests.number, materials.partNumber, sites.code);
 }

@@ -35,7 +35,7 @@ import {
   type ExpandedChange,
   type ExpandedTrackingChange,
 } from "../domain/change-request";
-import { isOpen, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
+import { isOpen, UNDECIDED_STATUSES, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
 import type { ChangeRequestContent } from "../schemas/change-request";
 import { approvalsOf, conflictsOf, loadCatalog } from "./change-request-context.server";
@@ -108,7 +108,7 @@ async function sitesOf(db: DbOrTx, changeRequestIds: readonly number[]): Promise
 }
 
 /** Statuses in which the approvals needed follow the rules in force (the service decides on them at signing). */
-const UNDECIDED: ReadonlySet<ChangeRequestStatus> = new Set(["draft", "in_review", "changes_requested"]);
+const UNDECIDED = UNDECIDED_STATUSES;
 
 /** The essentials of one change request for guards and actions: who wrote it, its state and sites. */
 export async function changeRequestHead(db: DbOrTx, number: string) {

@@ -1,3 +1,4 @@
+import { OPEN_STATUSES } from "../domain/change-request-lifecycle";
 import { desc, inArray, sql } from "drizzle-orm";
 import { changeRequests, externalSnapshots, materials, sites, systemOfRecord } from "../../db/schema";
 import type { ExpandedChange } from "../domain/change-request";
@@ -17,9 +18,6 @@ import type { TrackingMode } from "../domain/tracking-rule";
 import type { ChangeRequestContent } from "../schemas/change-request";
 import type { DbOrTx } from "../utils/db.server";
 import { csvRecord } from "./audit.server";
-
-/** Change requests that can still resolve something: not released everywhere, rejected or withdrawn. */
-export const OPEN_STATUSES = ["draft", "in_review", "changes_requested", "approved", "partly_released"] as const;
 
 export async function loadSystemOfRecord(db: DbOrTx): Promise<SystemOfRecord & { updated: Partial<Record<keyof SystemOfRecord, { by: string; at: Date }>> }> {
   const rows = await db

@@ -17,7 +17,7 @@ import { StatusMessage, TextAreaField } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
 import { SignatureDialog } from "~/components/signature-dialog";
 import { UtcTime } from "~/components/time";
-import { isOpen, transition, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
+import { isOpen, transition, UNDECIDED_STATUSES, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
 import { changeRequestActionSchema, commentSchema, withdrawSchema } from "~/schemas/change-request-actions";
 import { changeRequestDetail, changeRequestHead } from "~/queries/change-requests.server";
 import { impactAnalysisView } from "~/queries/impact-analysis.server";
@@ -31,7 +31,7 @@ import {
   submitChangeRequest,
   withdrawChangeRequest,
 } from "~/services/change-requests.server";
-import { ANALYSABLE_STATUSES, runImpactAnalysis } from "~/services/impact-analysis.server";
+import { runImpactAnalysis } from "~/services/impact-analysis.server";
 import { requirePermission, requireUser } from "~/services/signed-in.server";
 import { requireEverySite, requireRecord, signerOf } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
@@ -61,7 +61,7 @@ const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
  * While it can still be signed, an impact analysis may be run — and a reviewer must have a current
  * one to sign with (ADR 010). Once decided, its analyses stay as they were signed with.
  */
-const ANALYSABLE = ANALYSABLE_STATUSES;
+const ANALYSABLE = UNDECIDED_STATUSES;
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.cr.number} ${data.cr.title} · Change requests · C-981` : "Change request not found · C-981" },

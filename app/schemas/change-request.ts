@@ -1,3 +1,4 @@
+import { SIGNATURE_MEANING_VALUES } from "../domain/change-request-lifecycle";
 import { z } from "zod";
 import { DISAGREEMENT_KEY } from "../domain/reconciliation";
 import { webLinkSchema } from "./link";
@@ -141,17 +142,12 @@ export const changeRequestContentSchema = z.object({
 }) satisfies z.ZodType<ChangeRequestContent>;
 export type ChangeRequestContentInput = z.input<typeof changeRequestContentSchema>;
 
-export const SIGNATURE_MEANINGS = {
-  approved: "Approved: I have reviewed this change request and its impact and approve it",
-  rejected: "Rejected: this change request must not be implemented",
-  changes_requested: "Changes requested: this change request must be revised before approval",
-} as const;
-export type SignatureMeaning = keyof typeof SIGNATURE_MEANINGS;
+export { SIGNATURE_MEANINGS, type SignatureMeaning } from "../domain/change-request-lifecycle";
 
 /** The signature dialog: the password again (and the user name at a session's first signing). */
 export const signatureSchema = z
   .object({
-    meaning: z.enum(Object.keys(SIGNATURE_MEANINGS) as [SignatureMeaning, ...SignatureMeaning[]], { error: "Choose the meaning of your signature" }),
+    meaning: z.enum(SIGNATURE_MEANING_VALUES, { error: "Choose the meaning of your signature" }),
     role: z.enum(REVIEWER_ROLES, { error: "Choose the role you sign in" }),
     username: z.string().trim().toLowerCase().max(64).optional(),
     password: z.string().min(1, "Enter your password").max(256),

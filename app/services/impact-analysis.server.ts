@@ -4,6 +4,7 @@
  * still current — the condition for the next signature (ADR 010) — is a read:
  * app/queries/impact-analysis-currency.server.ts.
  */
+import { UNDECIDED_STATUSES } from "../domain/change-request-lifecycle";
 import { createHash } from "node:crypto";
 import { sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
@@ -449,7 +450,6 @@ function readWorldOf(input: AnalysisInput) {
 }
 
 /** The states in which a change request may be analysed; decided requests keep the analyses they were signed with. */
-export const ANALYSABLE_STATUSES: ReadonlySet<string> = new Set(["draft", "in_review", "changes_requested"]);
 
 /** Runs and stores an analysis (append-only, audited). The report reads one snapshot; the write is a second transaction. */
 export async function runImpactAnalysis(db: Db, actor: { username: string }, number: string): Promise<StoredAnalysis> {
@@ -461,7 +461,7 @@ export async function runImpactAnalysis(db: Db, actor: { username: string }, num
     // request is still open — once decided, its analyses stay as they were signed with.
     await tx.execute(sql`select 1 from change_requests where number = ${number} for share`);
     const cr = await changeRequestRow(tx, number);
-    if (!ANALYSABLE_STATUSES.has(cr.status)) {
+    if (!UNDECIDED_STATUSES.has(cr.status)) {
       throw new DomainError("conflict", `${number} is decided: its impact analyses stay as they were signed with.`);
     }
     if (cr.contentHash !== computed.report.changeRequest.contentHash) {

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, jsonb, pgEnum, pgSequence, pgTable, primaryKey, text, timestamp, unique } from "drizzle-orm/pg-core";
-import { CHANGE_REQUEST_STATUSES } from "../../app/domain/change-request-lifecycle";
+import { CHANGE_REQUEST_STATUSES, SIGNATURE_MEANING_VALUES } from "../../app/domain/change-request-lifecycle";
 import { REVIEWER_ROLES } from "../../app/domain/roles";
 import { materials } from "./materials";
 import { users } from "./people";
@@ -10,7 +10,7 @@ import { sites } from "./sites";
 // The lifecycle's statuses, defined once in the domain.
 export const changeRequestStatus = pgEnum("change_request_status", CHANGE_REQUEST_STATUSES);
 
-export const signatureMeaning = pgEnum("signature_meaning", ["approved", "rejected", "changes_requested"]);
+export const signatureMeaning = pgEnum("signature_meaning", SIGNATURE_MEANING_VALUES);
 export const reviewerRole = pgEnum("reviewer_role", REVIEWER_ROLES);
 
 /** CR-0001, CR-0002, … (gaps possible after a rolled-back create; numbers are never reused). */

@@ -1,3 +1,4 @@
+import { EDGE_KINDS, ITEM_KINDS, ITEM_STATUSES } from "../../app/domain/genealogy-graph/graph";
 import { pgEnum } from "drizzle-orm/pg-core";
 import { EXTERNAL_SYSTEMS } from "../../app/domain/external-snapshot";
 import { RISK_CLASSES } from "../../app/domain/material";
@@ -19,11 +20,11 @@ export const consumptionScan = pgEnum("consumption_scan", CONSUMPTION_SCANS);
 export const riskClass = pgEnum("risk_class", RISK_CLASSES);
 
 /** What a trace item is: one unit (serial), a quantity of one batch (lot), or a logistic unit (container, SSCC). */
-export const traceItemKind = pgEnum("trace_item_kind", ["serial", "lot", "container"]);
+export const traceItemKind = pgEnum("trace_item_kind", ITEM_KINDS);
 
-export const traceItemStatus = pgEnum("trace_item_status", ["wip", "stock", "consumed", "shipped", "scrapped"]);
+export const traceItemStatus = pgEnum("trace_item_status", ITEM_STATUSES);
 
-export const genealogyKind = pgEnum("genealogy_kind", ["consume", "split", "merge", "repack", "rework", "scrap", "aggregate"]);
+export const genealogyKind = pgEnum("genealogy_kind", EDGE_KINDS);
 
 /** Where a record came from: the demo/seed loader, an import file (digest + event id), or the runtime API. */
 export const provenanceKind = pgEnum("provenance_kind", ["seed", "import", "api"]);

@@ -2,7 +2,7 @@ import { bigint, index, integer, jsonb, pgTable, text, timestamp } from "drizzle
 import { changeRequests } from "./change-requests";
 
 /**
- * Impact analyses of change requests (ADR 009): the RFC 8785 canonical report as stored text, its
+ * Impact analyses of change requests (ADR 010): the RFC 8785 canonical report as stored text, its
  * SHA-256 (what reviewers sign with), the data point it read (audit trail sequence number) and the
  * digest of the rules, BOMs and master data it depends on (a change there makes it stale).
  * Append-only: a trigger refuses UPDATE and DELETE (migration impact_analyses_are_append_only).

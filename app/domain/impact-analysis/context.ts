@@ -3,6 +3,7 @@
  * the genealogy graph, the walks made so far) and small helpers. The rules reach genealogy only
  * through the `GenealogyGraph` interface, whichever implementation holds it (ADR 011).
  */
+import { REGULATORY_FLAGS } from "../material";
 import { ITEM_STATUSES, smallestDistinct, sortedIds, type GenealogyGraph, type Reach } from "../genealogy-graph";
 import type { TrackingMode } from "../tracking-rule";
 import { SAMPLE_SIZE, VOLUME_WINDOW_DAYS, type AnalysisInput, type EdgeFacts, type ItemFacts, type RuleState } from "./report";
@@ -26,7 +27,7 @@ export function sumQuantities(values: Iterable<string>): string {
   return fraction ? `${whole}.${fraction}` : `${whole}`;
 }
 export const modeOf = (rule: RuleState | undefined): TrackingMode | null => (rule?.state === "ruled" ? rule.trackingMode : null);
-const REGULATED = new Set(["udi", "critical_to_safety"]);
+const REGULATED: ReadonlySet<string> = new Set(REGULATORY_FLAGS);
 export const isRegulatedFlag = (flag: string) => REGULATED.has(flag);
 
 export interface Context {
