@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { holdsReviewerRole, mayReleaseAt, releaseSiteIds, reviewerRolesCovering } from "./review-and-release";
+import { holdsReleaseManagerRole, holdsReviewerRole, mayReleaseAt, releaserConflict, releaseSiteIds, reviewerRolesCovering } from "./review-and-release";
 
 const EIN = 1;
 const CLT = 2;
@@ -44,5 +44,19 @@ describe("review and release", () => {
     expect(releaseSiteIds([{ role: "release_manager", siteId: null }])).toBeNull();
     expect(releaseSiteIds([{ role: "engineer", siteId: null }])).toEqual([]);
     expect(mayReleaseAt([{ role: "release_manager", siteId: null }], CLT)).toBe(true);
+  });
+});
+
+describe("who may release a change request", () => {
+  it("only a release manager", () => {
+    expect(holdsReleaseManagerRole(["release_manager", "viewer"])).toBe(true);
+    expect(holdsReleaseManagerRole(["quality_reviewer", "administrator"])).toBe(false);
+  });
+
+  it("never its author nor one of its signers, whoever else holds the role", () => {
+    expect(releaserConflict(7, { authorId: 7, signerIds: [] })).toBe("author");
+    expect(releaserConflict(7, { authorId: 7, signerIds: [7] })).toBe("author");
+    expect(releaserConflict(8, { authorId: 7, signerIds: [3, 8] })).toBe("reviewer");
+    expect(releaserConflict(9, { authorId: 7, signerIds: [3, 8] })).toBeNull();
   });
 });

@@ -30,3 +30,18 @@ export function releaseSiteIds(grants: readonly Grant[]): number[] | null {
   if (held.some((g) => g.siteId === null)) return null;
   return [...new Set(held.map((g) => g.siteId!))].sort((a, b) => a - b);
 }
+
+/** Whether the signer's roles (those valid at the release's site) include release manager. */
+export function holdsReleaseManagerRole(roles: readonly string[]): boolean {
+  return roles.includes("release_manager");
+}
+
+/**
+ * Why this person may not release this change request, or null (21 CFR 11.10(g), separation of
+ * duties with no exemption): the author never releases it, nor does anyone who signed it as a reviewer.
+ */
+export function releaserConflict(releaserId: number, request: { authorId: number; signerIds: readonly number[] }): "author" | "reviewer" | null {
+  if (request.authorId === releaserId) return "author";
+  if (request.signerIds.includes(releaserId)) return "reviewer";
+  return null;
+}

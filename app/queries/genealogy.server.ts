@@ -11,6 +11,7 @@
  * another, with parallel plans off: a frontier of a few hundred items makes the planner start
  * parallel workers whose start-up (~100 ms) dwarfs the milliseconds the index lookups take.
  */
+import type { VisibleSites } from "./sites.server";
 import { and, asc, count, eq, gte, isNull, like, lt, ne, not, sql, type Column, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { bomLineAlternates, bomLines, genealogyEdges, materials, ruleSetVersions, sites, traceItems, trackingRules } from "../../db/schema";
@@ -54,8 +55,7 @@ export const SEARCH_PREFIX_MIN_LENGTH = 3;
 /** Exact matches at unseen sites are counted up to this many ("1000 or more"). */
 export const SEARCH_WITHHELD_COUNT_LIMIT = 1_000;
 
-/** Site ids a reader may see, or null for all. */
-export type VisibleSites = readonly number[] | null;
+export type { VisibleSites };
 
 /** A bigint[] parameter: one bound value however long the list (ids are integers, never text). */
 function bigintArray(ids: readonly number[]): SQL {
@@ -67,6 +67,7 @@ function intArray(ids: readonly number[]): SQL {
 function anyOf(column: Column, ids: readonly number[], type: "bigint" | "int" = "bigint"): SQL {
   return sql`${column} = any(${type === "bigint" ? bigintArray(ids) : intArray(ids)})`;
 }
+/** Like sites.server.ts withinSites, as one bound int[] however many sites (the explorer's lists are long). */
 function withinSites(column: Column, visible: VisibleSites): SQL | undefined {
   return visible === null ? undefined : anyOf(column, visible, "int");
 }

@@ -1,3 +1,4 @@
+import { epcisImportIntentSchema } from "~/schemas/epcis-import";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +14,6 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { z } from "zod";
 import { PageHeader } from "~/components/app-shell";
 import { EPCIS_UPLOAD_MAX_BYTES, formatBytes } from "~/utils/body-limits";
 import { importEpcisDocument, releaseQuarantineNow, type EpcisImportResult } from "~/services/epcis-import.server";
@@ -30,11 +30,6 @@ export const meta: MetaFunction = () => [{ title: "EPCIS import · C-981" }];
 
 /** Uploads are streamed to a temporary file, then read twice as a stream (check, then apply). */
 const MAX_UPLOAD_BYTES = EPCIS_UPLOAD_MAX_BYTES;
-
-const intentSchema = z.discriminatedUnion("intent", [
-  z.object({ intent: z.literal("import"), site: z.string().trim().min(1, "Choose a site"), fileName: z.string().min(1, "Choose an EPCIS JSON file") }),
-  z.object({ intent: z.literal("release"), gtin: z.string().regex(/^\d{14}$/, "a GTIN-14") }),
-]);
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const signedIn = await requirePermission(request, "create", "TraceItem");
@@ -74,7 +69,7 @@ export async function action({ request }: ActionFunctionArgs) {
       : await request.formData();
     const file = formData.get("file");
     const filePath = file && typeof file === "object" && "getFilePath" in file ? (file as { getFilePath(): string }).getFilePath() : null;
-    const parsed = intentSchema.safeParse({
+    const parsed = epcisImportIntentSchema.safeParse({
       intent: formData.get("intent") ?? "import",
       site: formData.get("site") ?? "",
       fileName: filePath ? uploadedName || "upload.json" : "",

@@ -1,3 +1,4 @@
+import { holdsReleaseManagerRole, releaserConflict } from "../../policies/review-and-release";
 import { lockEpcisImports, releaseQuarantine } from "./epcis-import.server";
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { z } from "zod";
@@ -67,7 +68,7 @@ export async function releaseChangeRequests(
   // signature below, the one shape the release form (and its callers' tests) handle.
   if (!parsed.success) return { ok: false, fields: fieldErrorsFromIssues(parsed.error.issues) };
   const input = parsed.data;
-  if (!releaser.roles.includes("release_manager")) throw new DomainError("forbidden", "Only a release manager releases change requests.");
+  if (!holdsReleaseManagerRole(releaser.roles)) throw new DomainError("forbidden", "Only a release manager releases change requests.");
   const credentials = await checkSignatureCredentials(db, releaser, input, { release: input.changeRequests, site: input.site });
   // Returned, not thrown: the failed signature's audit row (and lockout count) is committed already.
   if (!credentials.ok) return credentials;
@@ -176,15 +177,16 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
     for (const cr of requests) {
       const step = transition(cr.status, "release_site", { allSitesReleased: false });
       if (!step.ok) throw new DomainError("conflict", `${cr.number}: ${step.message}.`);
-      // Separation of duties, no exemption: whoever wrote a change never releases it.
-      if (cr.authorId === releaser.id) throw new DomainError("forbidden", `${cr.number}: the author of a change request never releases it.`);
-      // …nor does one of its reviewers: author, signers and release manager are distinct people.
-      const [signed] = await tx
-        .select({ id: signatures.id })
+      // Separation of duties, no exemption (policies/review-and-release.ts): author, signers and
+      // release manager are distinct people.
+      const signedByReleaser = await tx
+        .select({ id: signatures.signerId })
         .from(signatures)
         .where(and(eq(signatures.changeRequestId, cr.id), eq(signatures.signerId, releaser.id), isNull(signatures.voidedAt)))
         .limit(1);
-      if (signed) throw new DomainError("forbidden", `${cr.number}: you signed it as a reviewer; another release manager releases it.`);
+      const conflict = releaserConflict(releaser.id, { authorId: cr.authorId, signerIds: signedByReleaser.map((s) => s.id) });
+      if (conflict === "author") throw new DomainError("forbidden", `${cr.number}: the author of a change request never releases it.`);
+      if (conflict === "reviewer") throw new DomainError("forbidden", `${cr.number}: you signed it as a reviewer; another release manager releases it.`);
       const base = bases.find((b) => b.changeRequestId === cr.id && b.siteId === site.id);
       if (!base) problem(cr.number, `it changes nothing at ${site.code}`);
       else {
