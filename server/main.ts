@@ -17,6 +17,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { describeDatabaseError, isDatabaseUnavailable } from "./db-faults";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -30,6 +31,14 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => on
 // An unexpected rejection (a bug, or a database error some path forgot to catch) is logged; the
 // process keeps serving. Its request, if any, was answered by express's or Remix's error handling.
 process.on("unhandledRejection", (reason) => {
+  // A lost connection's error that no code awaited: postgres.js can reject a query of its own (a
+  // LISTEN connection's, or one cut short by the write-after-close below) after the server
+  // terminated the session. No request waits on it (one that did has handled it, answering 503),
+  // so it is the database's fault, said as such, not a bug of ours (ADR 017).
+  if (isDatabaseUnavailable(reason)) {
+    console.error(`C-981: a database connection was lost under a query nothing waited for (${describeDatabaseError(reason)}; ignored)`);
+    return;
+  }
   const message = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
   console.error(`C-981: unexpected error (the portal keeps running): ${message}`);
 });
