@@ -22,6 +22,7 @@ import { fileSource } from "~/services/epcis-stream.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { actorName, requireRecord } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
+import { readEnv } from "~/utils/env.server";
 import { invariantResponse, notFound, toResponse } from "~/utils/errors.server";
 import { fieldErrorsFromIssues } from "~/utils/field-errors";
 import { mayEverywhere, record } from "../../policies/ability";
@@ -88,7 +89,12 @@ export async function action({ request }: ActionFunctionArgs) {
     const site = signedIn.sites.find((s) => s.code === input.site.toUpperCase());
     if (!site) throw notFound();
     requireRecord(signedIn, "create", "TraceItem", { siteId: site.id });
-    const result = await importEpcisDocument(db, actorName(signedIn), { fileName: input.fileName, siteCode: site.code, source: fileSource(filePath!) });
+    const result = await importEpcisDocument(db, actorName(signedIn), {
+      fileName: input.fileName,
+      siteCode: site.code,
+      source: fileSource(filePath!),
+      clockSkewSeconds: readEnv().C981_EPCIS_CLOCK_SKEW_SECONDS,
+    });
     return data<ActionResult>({ kind: "import", result }, { status: result.ok ? 200 : 422 });
   } catch (error) {
     if (error instanceof MaxPartSizeExceededError) {

@@ -21,10 +21,19 @@ import {
   type EventPlan,
   type PlannedItem,
 } from "../domain/epcis/events";
+import {
+  checkDocumentTime,
+  checkEventTimes,
+  checkSelfRelations,
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  MAX_CLOCK_SKEW_SECONDS,
+  type TimeLimit,
+} from "../domain/epcis/plausibility";
 import { validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
 import { executePrepared, type Db, type Tx } from "../utils/db.server";
 import { DomainError, type Refusal } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
+import { cycleText, findNewCycles, lastEdgeId } from "./epcis-cycles.server";
 import { streamEpcisDocument, type ByteSource } from "./epcis-stream.server";
 import { eq } from "drizzle-orm";
 
@@ -38,6 +47,11 @@ export interface EpcisImportInput {
   source: ByteSource;
   /** Events applied per batch (default 2,000); tests set it small to cross batch boundaries. */
   batchSize?: number;
+  /**
+   * Times (eventTime, recordTime, declarationTime, creationDate) up to this many seconds after the
+   * import time are accepted; later ones refuse the document (ADR 024). Default one day.
+   */
+  clockSkewSeconds?: number;
 }
 
 export interface EpcisImportSummary {
@@ -96,6 +110,10 @@ class RefusedDocument extends Error {
 export async function importEpcisDocument(db: Db, actor: string, input: EpcisImportInput): Promise<EpcisImportResult> {
   const [site] = await db.select({ id: sites.id, code: sites.code }).from(sites).where(eq(sites.code, input.siteCode.toUpperCase()));
   if (!site) throw new DomainError("not_found", `site ${input.siteCode} does not exist`);
+  const skew = input.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  if (!Number.isInteger(skew) || skew < 0 || skew > MAX_CLOCK_SKEW_SECONDS) {
+    throw new DomainError("invalid", `clock skew ${skew}: a whole number of seconds from 0 to ${MAX_CLOCK_SKEW_SECONDS}`);
+  }
   try {
     return await db.transaction((tx) => applyDocument(tx, actor, { ...input, siteId: site.id, siteCode: site.code }));
   } catch (error) {
@@ -160,6 +178,9 @@ export async function lockEpcisImports(tx: Tx): Promise<void> {
 async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { siteId: number; siteCode: string }): Promise<EpcisImportSummary> {
   // One import at a time: identity checks read what earlier imports stored.
   await lockEpcisImports(tx);
+  // The import's clock, read once: every time the document states is compared with it (ADR 024).
+  const timeLimit: TimeLimit = { now: Date.now(), skewSeconds: input.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS };
+  const sinceEdgeId = await lastEdgeId(tx);
   const ctx: ApplyContext = {
     tx,
     siteId: input.siteId,
@@ -310,6 +331,10 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
           const semantic = checkEventSemantics(item.value as EpcisEvent, item.index);
           note(semantic.errors, checkErrors, true);
           note(semantic.warnings, warnings, false);
+          note(checkEventTimes(item.value as EpcisEvent, item.index, timeLimit), checkErrors, true);
+          const self = checkSelfRelations(item.value as EpcisEvent, item.index);
+          note(self.errors, checkErrors, true);
+          note(self.warnings, warnings, false);
         }
         if (errorCount === 0) buffer.push(item);
       }
@@ -322,7 +347,7 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
     errorCount += 1;
   } else {
     const header = validateHeader(outcome.header);
-    const headerErrors = [...checkHeaderSemantics(outcome.header), ...header.errors];
+    const headerErrors = [...checkHeaderSemantics(outcome.header), ...header.errors, ...checkDocumentTime(outcome.header, timeLimit)];
     checkErrors.unshift(...headerErrors);
     errorCount += headerErrors.length;
     warnings.unshift(...header.warnings);
@@ -334,6 +359,9 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
   if (outcome.digest !== ctx.digest) throw new DomainError("conflict", "the file changed while it was being imported; import it again");
   const allErrors = [...checkErrors, ...conflicts].sort((a, b) => (a.eventIndex ?? -1) - (b.eventIndex ?? -1));
   if (errorCount + conflicts.length > 0) throw new RefusedDocument(allErrors.slice(0, MAX_LISTED_ERRORS), errorCount + conflicts.length, ctx.digest, warnings);
+  // Every edge is written now (inside this transaction): a cycle through one of them refuses the document.
+  const cycles = ctx.summary.edgesCreated ? await findNewCycles(tx, { sinceEdgeId, fileDigest: ctx.digest }, ctx.digest) : [];
+  if (cycles.length) throw new RefusedDocument(cycles.map(cycleIssue), cycles.length, ctx.digest, warnings);
   ctx.summary.warnings = warnings;
 
   if (correctiveIds.size) {
@@ -370,6 +398,17 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
     });
   }
   return s;
+}
+
+/** A cycle located at the first of its edges that this document's events wrote. */
+function cycleIssue(cycle: Awaited<ReturnType<typeof findNewCycles>>[number]): EpcisIssue {
+  const own = cycle.find((e) => e.eventIndex !== null);
+  const index = own?.eventIndex ?? null;
+  return {
+    eventIndex: index,
+    path: index === null ? "" : `/epcisBody/eventList/${index}`,
+    message: `genealogy cycle: ${cycleText(cycle)}; material would flow back into its own source, and a recall over a cycle is undefined (ADR 024)`,
+  };
 }
 
 async function storeEvents(ctx: ApplyContext, events: readonly StoredEvent[]): Promise<void> {
@@ -580,8 +619,20 @@ export async function releaseQuarantine(tx: Tx, gtin: string, actor: string): Pr
     await tx.execute(sql`update epcis_events set status = 'applied', unknown_gtins = '{}', applied_at = now() where event_key = ${r.event_key}`);
   }
   const summary = { itemsCreated: 0, edgesCreated: 0, notPlaced: 0 } as EpcisImportSummary;
+  const sinceEdgeId = await lastEdgeId(tx);
   for (const [siteId, applied] of bySite) {
     await applyPlans({ tx, siteId, digest: "", materials, summary }, applied);
+  }
+  if (summary.edgesCreated) {
+    // The released events' edges may close a cycle with the genealogy stored since they arrived (ADR 024).
+    const keys = [...bySite.values()].flatMap((list) => list.map((a) => a.stored.key));
+    const cycles = await findNewCycles(tx, { sinceEdgeId, eventKeys: keys }, null);
+    if (cycles.length) {
+      throw new DomainError(
+        "conflict",
+        `releasing GTIN ${gtin}'s quarantined EPCIS events would close a genealogy cycle: ${cycles.map(cycleText).join("; ")}; declare the wrong event erroneous (an EPCIS errorDeclaration) and release again`,
+      );
+    }
   }
   await appendAudit(tx, {
     actor,

@@ -69,6 +69,16 @@ const envSchema = z.object({
    * the listener, so a load balancer stops sending here before connections are refused (ADR 017).
    */
   C981_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(60).default(2),
+  /**
+   * An EPCIS document stating a time (eventTime, recordTime, declarationTime, creationDate) later
+   * than the import time plus this many seconds is refused (ADR 024). Default one day.
+   */
+  C981_EPCIS_CLOCK_SKEW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(366 * 86_400)
+    .default(86_400),
   /** Print the embedded PostgreSQL server's own log lines. */
   C981_DB_LOG: z
     .enum(["0", "1", "true", "false"])

@@ -1,21 +1,37 @@
 /** import:epcis, epcis:quarantine (ADR 014), import:erp, import:plm (ADR 015). */
 import { parseArgs } from "node:util";
 import type { Database } from "../../app/utils/db.server";
+import { readEnv } from "../../app/utils/env.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { cliActor, type Command } from "./command";
 
 export const importCommands: Record<"import:epcis" | "epcis:quarantine" | "import:erp" | "import:plm", Command> = {
   "import:epcis": {
     summary: "import an EPCIS 2.0 JSON/JSON-LD document into a site's genealogy (refused whole, with located errors, if it breaks the standard)",
-    usage: "import:epcis FILE --site EIN",
+    usage:
+      "import:epcis FILE --site EIN [--clock-skew 1d]  (times later than now + skew refuse the document; seconds or s/m/h/d; default C981_EPCIS_CLOCK_SKEW_SECONDS, 1 day)",
     async run(database, args) {
-      const { values, positionals } = parseArgs({ args, options: { site: { type: "string" } }, allowPositionals: true, strict: true });
+      const { values, positionals } = parseArgs({
+        args,
+        options: { site: { type: "string" }, "clock-skew": { type: "string" } },
+        allowPositionals: true,
+        strict: true,
+      });
       const file = positionals[0];
-      if (!file || !values.site) throw new DomainError("invalid", "usage: import:epcis FILE --site SITE");
+      if (!file || !values.site) throw new DomainError("invalid", "usage: import:epcis FILE --site SITE [--clock-skew 1d]");
+      const { parseClockSkew } = await import("../../app/domain/epcis/plausibility");
+      const skew =
+        values["clock-skew"] === undefined ? { ok: true as const, seconds: readEnv().C981_EPCIS_CLOCK_SKEW_SECONDS } : parseClockSkew(values["clock-skew"]);
+      if (!skew.ok) throw new DomainError("invalid", `--clock-skew: ${skew.message}`);
       const { importEpcisDocument } = await import("../../app/services/epcis-import.server");
       const { fileSource } = await import("../../app/services/epcis-stream.server");
       const path = await import("node:path");
-      const result = await importEpcisDocument(database.db, cliActor(), { fileName: path.basename(file), siteCode: values.site, source: fileSource(file) });
+      const result = await importEpcisDocument(database.db, cliActor(), {
+        fileName: path.basename(file),
+        siteCode: values.site,
+        source: fileSource(file),
+        clockSkewSeconds: skew.seconds,
+      });
       for (const w of result.warnings) console.log(`warning: event ${w.eventIndex ?? "-"} ${w.path || "/"}: ${w.message}`);
       if (!result.ok) {
         console.error(`REFUSED ${file} (SHA-256 ${result.fileDigest}): ${result.errorCount} error(s); nothing was stored`);

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { canonicalize } from "../canonical-json";
 import { parseEpc, type EpcReading } from "./identifiers";
+import { isReworkStep } from "./plausibility";
 import type { EpcisIssue } from "./validate";
 
 export type EpcisEvent = Record<string, unknown> & { type?: unknown };
@@ -224,8 +225,9 @@ export const itemKey = (item: Pick<PlannedItem, "level" | "gtin" | "identifier">
  * - AggregationEvent / AssociationEvent ADD or OBSERVE: every child → the parent, `aggregate`;
  *   DELETE (disaggregation) records no edge: the history that they were together stays.
  * - TransactionEvent with a parentID, not DELETE: the objects → the parent, `aggregate`.
- * - TransformationEvent: every input → every output, `consume` (an input that is also an output
- *   is `rework`), with the input's quantity.
+ * - TransformationEvent: every input → every output, `consume`, with the input's quantity; an
+ *   input that is also an output is `rework` when the business step is a repair, else it gets no
+ *   edge (ADR 024; checkSelfRelations warns).
  * Instance-level EPCs weigh one count (`EA`); quantity elements carry their quantity and uom.
  */
 export function planEvent(event: EpcisEvent): EventPlan {
@@ -276,7 +278,9 @@ export function planEvent(event: EpcisEvent): EventPlan {
 
   const edges: PlannedEdge[] = [];
   const edgeKeys = new Set<string>();
+  const reworked = isReworkStep(event.bizStep);
   const link = (kind: PlannedEdge["kind"], input: number, output: number) => {
+    if (input === output && !reworked) return;
     const k = `${input}>${output}`;
     if (edgeKeys.has(k)) return;
     edgeKeys.add(k);
