@@ -81,7 +81,13 @@ export async function findNewCycles(tx: Tx, edges: NewEdges, digest: string | nu
     for (const id of cycle) covered.add(id);
     cycles.push(cycle);
   }
-  return describe(tx, cycles, digest);
+  // Each cycle starts at the earliest event of the document being imported that it passes through.
+  return (await describe(tx, cycles, digest)).map((cycle) => {
+    const own = cycle.filter((e) => e.eventIndex !== null);
+    if (!own.length) return cycle;
+    const first = cycle.indexOf(own.reduce((a, b) => (b.eventIndex! < a.eventIndex! ? b : a)));
+    return [...cycle.slice(first), ...cycle.slice(0, first)];
+  });
 }
 
 /** The shortest flow path from `from` to `to` (breadth first, one statement per step), as edge ids. */

@@ -400,10 +400,9 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
   return s;
 }
 
-/** A cycle located at the first of its edges that this document's events wrote. */
+/** A cycle located at the earliest of this document's events it passes through (its first edge). */
 function cycleIssue(cycle: Awaited<ReturnType<typeof findNewCycles>>[number]): EpcisIssue {
-  const own = cycle.find((e) => e.eventIndex !== null);
-  const index = own?.eventIndex ?? null;
+  const index = cycle[0]?.eventIndex ?? null;
   return {
     eventIndex: index,
     path: index === null ? "" : `/epcisBody/eventList/${index}`,

@@ -91,14 +91,14 @@ export function checkDocumentTime(header: Event, limit: TimeLimit): EpcisIssue[]
 export const REWORK_BIZ_STEPS: ReadonlySet<string> = new Set(["repairing"]);
 
 /**
- * The CBV name of a business step: the bare word (`repairing`, EPCIS 2.0 JSON), the CBV 1.x URN
- * (`urn:epcglobal:cbv:bizstep:repairing`), the CBV 2.0 Web URI
- * (`https://ref.gs1.org/cbv/BizStep-repairing`) or its CURIE (`cbv:BizStep-repairing`). A
- * business step of another vocabulary is not a CBV step: null.
+ * The CBV name of a business step: the bare word (`repairing`, EPCIS 2.0 JSON), the CBV 2.0 Web
+ * URI it stands for (`https://ref.gs1.org/cbv/BizStep-repairing`) or its CURIE
+ * (`cbv:BizStep-repairing`). The CBV 1.x URN (`urn:epcglobal:cbv:bizstep:…`) is refused by GS1's
+ * EPCIS 2.0 schema before this is asked. A business step of another vocabulary is not a CBV step: null.
  */
 export function cbvBizStep(bizStep: unknown): string | null {
   if (typeof bizStep !== "string") return null;
-  const m = /^(?:urn:epcglobal:cbv:bizstep:|https:\/\/ref\.gs1\.org\/cbv\/BizStep-|cbv:BizStep-)?([a-z_]+)$/.exec(bizStep);
+  const m = /^(?:https:\/\/ref\.gs1\.org\/cbv\/BizStep-|cbv:BizStep-)?([a-z_]+)$/.exec(bizStep);
   return m ? m[1]! : null;
 }
 
