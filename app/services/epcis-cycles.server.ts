@@ -2,11 +2,12 @@
  * Genealogy cycles an EPCIS import would store (ADR 024): material flowing back into its own source,
  * within the document (A → B in one event, B → A in another) or with the genealogy already held
  * (held B → A, the document adds A → B). Checked inside the import's transaction after its edges
- * are written, by one set-based statement over the edges it wrote; the caller refuses (rolls back)
- * when one is found. Only flow edges count (FLOW_KINDS: a rework loop and scrap are no flow), and
+ * are written, by one set-based statement over the edges it wrote and the genealogy around them;
+ * the caller refuses (rolls back) when one is found. Only flow edges count (FLOW_KINDS: a rework loop and scrap are no flow), and
  * only edges not superseded by an error declaration.
  */
 import { sql, type SQL } from "drizzle-orm";
+import { cyclesThroughFresh } from "../domain/epcis/plausibility";
 import { FLOW_KINDS } from "../domain/genealogy-graph/graph";
 import type { Tx } from "../utils/db.server";
 
@@ -25,8 +26,6 @@ export interface CycleEdge {
 
 /** Cycles reported at most (each one is a refusal; more add nothing to fix first). */
 const MAX_CYCLES = 10;
-/** A path back longer than this is not looked for when describing a cycle (it is still refused). */
-const MAX_DEPTH = 256;
 
 const flowKinds = () =>
   sql.join(
@@ -40,47 +39,67 @@ export async function lastEdgeId(tx: Tx): Promise<number> {
   return Number(row?.id ?? 0);
 }
 
-function scopeOf(edges: NewEdges): SQL {
-  return "fileDigest" in edges
-    ? sql`g.provenance_file_digest = ${edges.fileDigest}`
-    : sql`g.provenance_event_id in (select jsonb_array_elements_text(${JSON.stringify(edges.eventKeys)}::jsonb))`;
+/** Whether edge `e` (an alias) is one of the new edges. */
+function isNew(e: string, edges: NewEdges): SQL {
+  const a = sql.raw(e);
+  const scope =
+    "fileDigest" in edges
+      ? sql`${a}.provenance_file_digest = ${edges.fileDigest}`
+      : sql`${a}.provenance_event_id in (select jsonb_array_elements_text(${JSON.stringify(edges.eventKeys)}::jsonb))`;
+  return sql`${a}.id > ${edges.sinceEdgeId} and ${a}.provenance_kind = 'import' and ${scope}`;
 }
 
 /**
- * The cycles through the new edges, each as its edges in flow order starting with a new one; the
- * first `MAX_CYCLES` of them. `digest`: the document being imported, to say `event N` for its own
- * events. One recursive statement decides (every new edge's output followed forward until its
- * input is met or nothing new is reached); only when it finds one are the cycles traced back.
+ * The cycles through the new edges, each as its edges in flow order; one per strongly connected
+ * part of the genealogy, at most `MAX_CYCLES`. `digest`: the document being imported, to say
+ * `event N` for its own events. One statement finds the only part of the genealogy a cycle
+ * through a new edge can lie in — what is reachable from a new edge's output *and* reaches a new
+ * edge's input (two recursive walks over items, each item visited once) — and returns its edges;
+ * the cycles among them are found in memory (cyclesThroughFresh, linear).
  */
 export async function findNewCycles(tx: Tx, edges: NewEdges, digest: string | null): Promise<CycleEdge[][]> {
-  const closing = await tx.execute<{ id: number; u: number; v: number }>(sql`
+  const flow = (e: string) =>
+    sql`${sql.raw(e)}.superseded_at is null and ${sql.raw(e)}.kind::text in (${flowKinds()}) and ${sql.raw(e)}.input_item_id <> ${sql.raw(e)}.output_item_id`;
+  const statement = sql`
     with recursive fresh as materialized (
       select g.id, g.input_item_id as u, g.output_item_id as v from genealogy_edges g
-      where g.id > ${edges.sinceEdgeId} and g.provenance_kind = 'import' and ${scopeOf(edges)}
-        and g.superseded_at is null and g.kind::text in (${flowKinds()}) and g.input_item_id <> g.output_item_id
+      where ${isNew("g", edges)} and ${flow("g")}
         -- On a cycle, the edge's input has a flow in and its output a flow out (two index probes).
-        and exists (select 1 from genealogy_edges i where i.output_item_id = g.input_item_id and i.superseded_at is null
-                    and i.kind::text in (${flowKinds()}) and i.input_item_id <> i.output_item_id)
-        and exists (select 1 from genealogy_edges o where o.input_item_id = g.output_item_id and o.superseded_at is null
-                    and o.kind::text in (${flowKinds()}) and o.input_item_id <> o.output_item_id)
-    ), reach(origin, node) as (
-      select id, v from fresh
+        and exists (select 1 from genealogy_edges i where i.output_item_id = g.input_item_id and ${flow("i")})
+        and exists (select 1 from genealogy_edges o where o.input_item_id = g.output_item_id and ${flow("o")})
+    ), downstream(node) as (
+      select v from fresh
       union
-      select r.origin, e.output_item_id from reach r join genealogy_edges e on e.input_item_id = r.node
-      where e.superseded_at is null and e.kind::text in (${flowKinds()}) and e.input_item_id <> e.output_item_id
+      select e.output_item_id from downstream d join genealogy_edges e on e.input_item_id = d.node where ${flow("e")}
+    ), upstream(node) as (
+      select u from fresh
+      union
+      select e.input_item_id from upstream d join genealogy_edges e on e.output_item_id = d.node where ${flow("e")}
+    ), core as materialized (
+      select node from downstream intersect select node from upstream
     )
-    select f.id, f.u, f.v from fresh f join reach r on r.origin = f.id and r.node = f.u order by f.id limit 200`);
-  if (!closing.length) return [];
-  const cycles: number[][] = [];
-  const covered = new Set<number>();
-  for (const c of closing) {
-    if (cycles.length >= MAX_CYCLES) break;
-    if (covered.has(Number(c.id))) continue;
-    const path = await pathBack(tx, Number(c.v), Number(c.u));
-    const cycle = [Number(c.id), ...path];
-    for (const id of cycle) covered.add(id);
-    cycles.push(cycle);
-  }
+    -- The flow edges out of the core; those staying in it are kept below. Every core item has one
+    -- (towards a new edge's input, or, being one, that new edge), so the core is their inputs.
+    select e.id, e.input_item_id, e.output_item_id, ${isNew("e", edges)} as fresh
+    from core c join genealogy_edges e on e.input_item_id = c.node
+    where ${flow("e")}`;
+  // The planner's statistics do not know the rows this transaction just wrote (a whole document's
+  // edges may look like none): left to itself it may scan the table once per step of a walk.
+  // Every step here is an index lookup (genealogy_edges_input / _output, the primary key for the
+  // new edges), so scans are ruled out for this statement only.
+  const [{ prior } = { prior: "on" }] = await tx.execute<{ prior: string }>(sql`select current_setting('enable_seqscan') as prior`);
+  await tx.execute(sql`select set_config('enable_seqscan', 'off', true)`);
+  const rows = await tx.execute<{ id: number; input_item_id: number; output_item_id: number; fresh: boolean }>(statement);
+  await tx.execute(sql`select set_config('enable_seqscan', ${prior}, true)`);
+  if (!rows.length) return [];
+  const core = new Set(rows.map((r) => Number(r.input_item_id)));
+  const cycles = cyclesThroughFresh(
+    rows
+      .filter((r) => core.has(Number(r.output_item_id)))
+      .map((r) => ({ id: Number(r.id), input: Number(r.input_item_id), output: Number(r.output_item_id), fresh: r.fresh })),
+    MAX_CYCLES,
+  );
+  if (!cycles.length) return [];
   // Each cycle starts at the earliest event of the document being imported that it passes through.
   return (await describe(tx, cycles, digest)).map((cycle) => {
     const own = cycle.filter((e) => e.eventIndex !== null);
@@ -88,36 +107,6 @@ export async function findNewCycles(tx: Tx, edges: NewEdges, digest: string | nu
     const first = cycle.indexOf(own.reduce((a, b) => (b.eventIndex! < a.eventIndex! ? b : a)));
     return [...cycle.slice(first), ...cycle.slice(0, first)];
   });
-}
-
-/** The shortest flow path from `from` to `to` (breadth first, one statement per step), as edge ids. */
-async function pathBack(tx: Tx, from: number, to: number): Promise<number[]> {
-  const reachedBy = new Map<number, { edge: number; prev: number }>();
-  const seen = new Set([from]);
-  let frontier = [from];
-  for (let depth = 0; depth < MAX_DEPTH && frontier.length && !reachedBy.has(to); depth++) {
-    const rows = await tx.execute<{ id: number; input_item_id: number; output_item_id: number }>(sql`
-      select id, input_item_id, output_item_id from genealogy_edges
-      where input_item_id in (select jsonb_array_elements_text(${JSON.stringify(frontier)}::jsonb)::bigint)
-        and superseded_at is null and kind::text in (${flowKinds()}) and input_item_id <> output_item_id order by id`);
-    const next: number[] = [];
-    for (const r of rows) {
-      const out = Number(r.output_item_id);
-      if (seen.has(out)) continue;
-      seen.add(out);
-      reachedBy.set(out, { edge: Number(r.id), prev: Number(r.input_item_id) });
-      next.push(out);
-    }
-    frontier = next;
-  }
-  const path: number[] = [];
-  for (let node = to; node !== from; ) {
-    const step = reachedBy.get(node);
-    if (!step) break; // longer than MAX_DEPTH: the cycle is reported by its closing edge alone
-    path.unshift(step.edge);
-    node = step.prev;
-  }
-  return path;
 }
 
 function itemLabel(r: { kind: string; identifier: string; gtin: string | null; part_number: string }): string {

@@ -180,3 +180,108 @@ export function checkSelfRelations(event: Event, index: number): { errors: Epcis
   }
   return { errors, warnings };
 }
+
+/** A genealogy flow edge between two items (ids), `fresh` when the import being checked wrote it. */
+export interface FlowEdge {
+  id: number;
+  input: number;
+  output: number;
+  fresh: boolean;
+}
+
+/**
+ * Cycles through fresh edges: one per strongly connected component (iterative Tarjan) that holds a
+ * fresh edge, as edge ids in flow order starting with the component's first fresh edge (by id),
+ * closed by the shortest path back (breadth first within the component); at most `max` of them.
+ * Linear in the edges given. Loops (input = output) are no flow and are ignored.
+ */
+export function cyclesThroughFresh(edges: readonly FlowEdge[], max = 10): number[][] {
+  const out = new Map<number, FlowEdge[]>();
+  for (const e of edges) {
+    if (e.input === e.output) continue;
+    const list = out.get(e.input);
+    if (list) list.push(e);
+    else out.set(e.input, [e]);
+    if (!out.has(e.output)) out.set(e.output, []);
+  }
+  // Tarjan, iteratively (a genealogy can be deeper than the call stack).
+  const index = new Map<number, number>();
+  const low = new Map<number, number>();
+  const component = new Map<number, number>();
+  const stack: number[] = [];
+  const onStack = new Set<number>();
+  let counter = 0;
+  let components = 0;
+  for (const root of out.keys()) {
+    if (index.has(root)) continue;
+    const work: { node: number; next: number }[] = [{ node: root, next: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length) {
+      const frame = work[work.length - 1]!;
+      const successors = out.get(frame.node)!;
+      if (frame.next < successors.length) {
+        const w = successors[frame.next++]!.output;
+        if (!index.has(w)) {
+          index.set(w, counter);
+          low.set(w, counter++);
+          stack.push(w);
+          onStack.add(w);
+          work.push({ node: w, next: 0 });
+        } else if (onStack.has(w)) {
+          low.set(frame.node, Math.min(low.get(frame.node)!, index.get(w)!));
+        }
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1]!.node;
+        low.set(parent, Math.min(low.get(parent)!, low.get(frame.node)!));
+      }
+      if (low.get(frame.node) === index.get(frame.node)) {
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          component.set(w, components);
+        } while (w !== frame.node);
+        components += 1;
+      }
+    }
+  }
+  const cycles: number[][] = [];
+  const reported = new Set<number>();
+  const fresh = edges.filter((e) => e.fresh && e.input !== e.output && component.get(e.input) === component.get(e.output)).sort((a, b) => a.id - b.id);
+  for (const closing of fresh) {
+    if (cycles.length >= max) break;
+    const c = component.get(closing.input)!;
+    if (reported.has(c)) continue;
+    reported.add(c);
+    // Shortest path from the closing edge's output back to its input, inside the component.
+    const reachedBy = new Map<number, FlowEdge>();
+    const seen = new Set([closing.output]);
+    let frontier = [closing.output];
+    while (frontier.length && !seen.has(closing.input)) {
+      const next: number[] = [];
+      for (const node of frontier) {
+        for (const e of out.get(node)!) {
+          if (seen.has(e.output) || component.get(e.output) !== c) continue;
+          seen.add(e.output);
+          reachedBy.set(e.output, e);
+          next.push(e.output);
+        }
+      }
+      frontier = next;
+    }
+    const back: number[] = [];
+    for (let node = closing.input; node !== closing.output; ) {
+      const e = reachedBy.get(node)!;
+      back.push(e.id);
+      node = e.input;
+    }
+    cycles.push([closing.id, ...back.reverse()]);
+  }
+  return cycles;
+}
