@@ -659,7 +659,8 @@ export function parseDigitalLink(
     ["fragment", fragment],
   ] as const) {
     const bad = [...text].find((c) => c === "[" || c === "]" || c === "#");
-    if (bad !== undefined) return invalid(base, [syntaxError(`the URI ${part} contains ${JSON.stringify(bad)}, which is not allowed there (RFC 3986 §3.3-3.5)`)]);
+    if (bad !== undefined)
+      return invalid(base, [syntaxError(`the URI ${part} contains ${JSON.stringify(bad)}, which is not allowed there (RFC 3986 §3.3-3.5)`)]);
   }
   // Path and query report bad percent-encoding per segment and parameter below.
   if (BAD_PERCENT.test(fragment)) return invalid(base, [syntaxError("the URI fragment has invalid percent-encoding")]);
