@@ -329,6 +329,12 @@ describe("DL query string: data attributes, '+' as space, no AI twice, qualifier
       "AI (99): character U+0000 at position 4 is not in CSET 82",
     ],
     [
+      "DL `queryStringParam` writes AI keys as digits (engine reads %31%30 as a non-AI parameter: ADR 012)",
+      "https://id.gs1.org/01/09520123456788?%31%30=ABC",
+      "syntax",
+      'query parameter "%31%30" is a percent-encoded AI; write the AI (10) as plain digits',
+    ],
+    [
       "RFC 3986 §2.1 in a non-AI parameter (engine does not decode those: ADR 012)",
       "https://a/01/12312312312333?x%ZZ=1",
       "syntax",

@@ -727,6 +727,12 @@ export function parseDigitalLink(
     // with no value"); a non-numeric key is not an AI either. Both are returned, decoded.
     if (eq < 0 || !/^\d+$/.test(key)) {
       const name = queryDecode(key);
+      // RFC 3986 §2.3 makes %31%30 equivalent to 10, but the Digital Link ABNF writes an AI key as
+      // plain digits; read as a non-AI parameter it would slip past every AI rule, so refuse it.
+      if (eq >= 0 && name !== null && /^\d+$/.test(name)) {
+        errors.push(syntaxError(`query parameter ${JSON.stringify(key)} is a percent-encoded AI; write the AI (${name}) as plain digits`, name));
+        continue;
+      }
       const value = queryDecode(raw);
       if (name === null || value === null) {
         errors.push(syntaxError(`query parameter ${JSON.stringify(parameter)} has invalid percent-encoding`));
