@@ -1,7 +1,8 @@
 /**
  * Conformance cases written from the standards, each citing where its rule comes from:
  *
- * - "GenSpecs" — GS1 General Specifications (Release 24.0): §3 the AI definitions (cited with the
+ * - "GenSpecs" — GS1 General Specifications (Release 24.0; section numbers from its table of
+ *   contents, each with its title so a later renumbering can be followed): §3 the AI definitions (cited with the
  *   AI), §4.14 the rules for combining element strings (invalid pairs, mandatory associations),
  *   §7.8.5 pre-defined length element strings, §7.9 check digit / check character pair
  *   calculation, §7.11 the AI encodable character sets 82, 39 and 64.

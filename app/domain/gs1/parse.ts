@@ -484,7 +484,7 @@ const IPV4 = new RegExp(`^${DEC_OCTET}(?:\\.${DEC_OCTET}){3}$`);
 const H16 = /^[0-9A-Fa-f]{1,4}$/;
 
 /** RFC 3986 §3.2.2 `IPv6address` (no zone identifier). */
-export function isIpv6Address(text: string): boolean {
+function isIpv6Address(text: string): boolean {
   const halves = text.split("::");
   if (halves.length > 2) return false;
   const groups = (s: string) => (s === "" ? [] : s.split(":"));
