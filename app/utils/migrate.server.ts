@@ -123,7 +123,7 @@ export async function fillEpcisIdentities(client: postgres.Sql): Promise<number>
     });
     const updated = await client`
       update epcis_events e set identity_hash = x.hash
-      from json_to_recordset(${JSON.stringify(fills)}::json) as x(id bigint, hash text)
+      from json_to_recordset(${client.json(fills)}::json) as x(id bigint, hash text)
       where e.id = x.id and not exists (select 1 from epcis_events o where o.identity_hash = x.hash)`;
     filled += updated.count;
   }
