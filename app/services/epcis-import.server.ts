@@ -302,7 +302,8 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
         fromEventId: e.fromEventId,
         type: String(e.event.type),
         eventTime: String(e.event.eventTime),
-        contentHash: contentHash(e.event),
+        // The hash it is compared by: its identity (before migration 0025, the hash as received).
+        contentHash: e.hash,
         identityHash: e.hash,
         index: e.index,
         status: "applied",

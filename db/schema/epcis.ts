@@ -19,7 +19,10 @@ export const epcisEvents = pgTable(
     fromEventId: boolean().notNull(),
     type: text().notNull(),
     eventTime: timestamp({ withTimezone: true, precision: 3 }).notNull(),
-    /** SHA-256 of the RFC 8785 form of the event as received, without errorDeclaration and recordTime. */
+    /**
+     * The hash the event is compared by: since migration 0025 its identity (= identityHash); before,
+     * SHA-256 of the RFC 8785 form of the event as received, without errorDeclaration and recordTime.
+     */
     contentHash: text().notNull(),
     /**
      * The event's identity (ADR 014): SHA-256 of the RFC 8785 form of what it states, every EPC in

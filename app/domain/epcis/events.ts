@@ -458,7 +458,7 @@ export function planEvent(event: EpcisEvent): EventPlan {
     }
     for (const i of new Set(inputs)) {
       const shares = sharesOf(items[i]!, outputs);
-      // Refused by the checks (checkEventSemantics); an unchecked event places no flow then.
+      // No output to share among, or a quantity under a millionth per output (refused by checkEventSemantics).
       if (!shares) continue;
       for (const [o, share] of shares) link("consume", i, o, share);
     }
