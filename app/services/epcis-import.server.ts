@@ -229,9 +229,12 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
       event_index: number;
     }>(
       tx,
+      // Two index lookups (an OR of the two would scan the table once per batch).
       sql`select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index from epcis_events
           where identity_hash in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.hash))}::jsonb))
-             or event_key in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.key))}::jsonb))`,
+          union
+          select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index from epcis_events
+          where event_key in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.key))}::jsonb))`,
     );
     const byKey = new Map<string, Held>();
     const byIdentity = new Map<string, Held>();
