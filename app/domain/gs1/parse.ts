@@ -598,6 +598,8 @@ function checkQualifiers(primaryKey: string, sequences: readonly (readonly strin
       };
     }
   }
+  // Valid when the qualifiers are in order in any one alternative; what follows only explains why not.
+  if (isQualifierPath(sequences, qualifiers)) return null;
   const sequence = sequences.find((seq) => qualifiers.every((q) => seq.includes(q)));
   if (!sequence) {
     const a = qualifiers[0]!;
