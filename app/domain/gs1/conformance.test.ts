@@ -143,6 +143,16 @@ describe("DL path: primary key, key qualifiers in dlpkey order, stem before the 
     ["DL `sscc-path`; engine dl.c:1709", "https://id.gs1.org/00/952012345678912345", "(00)952012345678912345"],
     ["DL `customURIstem`; engine dl.c:1419", "https://a/stem/00/006141411234567890", "(00)006141411234567890"],
     ["DL `customURIstem`, RFC 3986 §2.1 (pct-encoded is any octet; the stem is not decoded)", "https://a/caf%E9/01/12312312312333", "(01)12312312312333"],
+    [
+      "dictionary `415 … dlpkey=8020`, engine alike; the DL 1.2 `gs1path` has no (415) path (ADR 012)",
+      "https://a/415/5412345678908/8020/ABC123",
+      "(415)5412345678908(8020)ABC123",
+    ],
+    [
+      "DL `XCHAR` admits '.'; RFC 3986 §5.2.4 would remove the dot segment on resolution (ADR 012)",
+      "https://a/01/12312312312333/10/..",
+      "(01)12312312312333(10)..",
+    ],
     ["DL `customURIstem`; engine dl.c:1427 (AI-like stem, rightmost key)", "https://a/00/faux/00/006141411234567890", "(00)006141411234567890"],
     [
       "DL: '+' in a path segment is a plus sign; engine dl.c:1601",
@@ -263,6 +273,11 @@ describe("DL query string: data attributes, '+' as space, no AI twice, qualifier
       "DL `extensionParameter`; engine dl.c:1593 (non-AI and singleton parameters)",
       "https://a/01/12312312312333?singleton1&unknown1=555&99=ABC&singleton2&98=XYZ",
       "(01)12312312312333(99)ABC(98)XYZ",
+    ],
+    [
+      'DL `extensionParameter = *( pchar / "/" / "?" )` admits an empty name (engine refuses it: ADR 012)',
+      "https://a/01/12312312312333?=X",
+      "(01)12312312312333",
     ],
     ["engine dl.c:1557 (extraneous separators)", "https://a/01/12312312312333?&&&99=ABC&&&&&&98=XYZ&&&", "(01)12312312312333(99)ABC(98)XYZ"],
     ["engine dl.c:1535 (empty query)", "https://a/stem/00/006141411234567890?", "(00)006141411234567890"],
