@@ -20,7 +20,7 @@ import {
   type EventPlan,
   type PlannedItem,
 } from "../domain/epcis/events";
-import { validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
+import { mergeEventIssues, validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
 import { executePrepared, type Db, type Tx } from "../utils/db.server";
 import { DomainError, type Refusal } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
@@ -300,13 +300,12 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
     async onEvents(events) {
       for (const item of events) {
         const schema = validateEventSchema(item.value, item.index);
-        note(schema.errors, checkErrors, true);
         note(schema.warnings, warnings, false);
         if (item.value && typeof item.value === "object" && !Array.isArray(item.value)) {
           const semantic = checkEventSemantics(item.value as EpcisEvent, item.index);
-          note(semantic.errors, checkErrors, true);
+          note(mergeEventIssues(schema.errors, semantic.errors), checkErrors, true);
           note(semantic.warnings, warnings, false);
-        }
+        } else note(schema.errors, checkErrors, true);
         if (errorCount === 0) buffer.push(item);
       }
       if (errorCount > 0) buffer = [];

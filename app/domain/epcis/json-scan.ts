@@ -343,12 +343,9 @@ export class EpcisJsonScanner {
     return this.refuse(this.sequenceAt, `invalid UTF-8: ${problem}`);
   }
 
-  private stringTooLong(here: number): LocatedIssue {
+  private stringTooLong(_here: number): LocatedIssue {
     const what = this.stringIsKey ? "a member name" : "a string";
-    return this.refuse(
-      this.stringAt(),
-      `${what} longer than ${figure(this.limits.maxStringBytes)} bytes (${figure(here - this.stringAtByte + 1)} bytes read so far)`,
-    );
+    return this.refuse(this.stringAt(), `${what} longer than ${figure(this.limits.maxStringBytes)} bytes (${figure(this.stringBytes)} bytes read so far)`);
   }
 
   private keyByte(b: number): void {
