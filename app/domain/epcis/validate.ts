@@ -21,6 +21,8 @@ export interface EpcisIssue {
   /** JSON pointer into the whole document. */
   path: string;
   message: string;
+  /** Where in the file, for a problem found in its bytes (ADR 016): 0-based byte, 1-based line and column. */
+  location?: { byte: number; line: number; column: number };
 }
 
 const SCHEMA_ID = "https://gs1.github.io/EPCIS/EPCIS-JSON-Schema.json";
