@@ -12,7 +12,6 @@
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
-import { EVENT_TYPES, type EventType } from "./events";
 import epcisSchema from "./schema/EPCIS-JSON-Schema.json";
 
 export interface EpcisIssue {
@@ -42,6 +41,14 @@ function validators() {
   };
   return compiled;
 }
+
+/**
+ * The EPCIS 2.0 event types, as GS1's schema lists them (an event of another type is an extension
+ * event, which the schema checks as such).
+ */
+const STANDARD_EVENT_TYPES: readonly unknown[] = (
+  epcisSchema as unknown as { definitions: Record<string, { allOf: { if?: { not?: { properties?: { type?: { enum?: string[] } } } } }[] }> }
+).definitions["EPCIS-Document-Event"]!.allOf.find((part) => part.if?.not?.properties?.type?.enum)!.if!.not!.properties!.type!.enum!;
 
 const COMBINATORS = new Set(["if", "anyOf", "oneOf", "allOf", "not"]);
 /** A sensor report's measurement type: `/sensorElementList/0/sensorReport/1/type`. */
@@ -232,7 +239,7 @@ export function validateHeader(header: Record<string, unknown>): { errors: Epcis
 export function validateEventSchema(event: unknown, index: number): { errors: EpcisIssue[]; warnings: EpcisIssue[] } {
   // An event whose type is missing or not an EPCIS 2.0 event type: the schema would try every event
   // type's rules and list them all; the semantic check names the type, once (checkEventSemantics).
-  if (event !== null && typeof event === "object" && !Array.isArray(event) && !EVENT_TYPES.includes((event as { type?: unknown }).type as EventType))
+  if (event !== null && typeof event === "object" && !Array.isArray(event) && !STANDARD_EVENT_TYPES.includes((event as { type?: unknown }).type))
     return { errors: [], warnings: [] };
   const { event: validate } = validators();
   if (validate(event)) return { errors: [], warnings: [] };
