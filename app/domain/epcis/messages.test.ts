@@ -56,7 +56,12 @@ describe("one message per problem", () => {
       at("/type"),
       'event type "ObjectEvnt" is not one of ObjectEvent, AggregationEvent, TransformationEvent, AssociationEvent, TransactionEvent; C-981 does not import extension event types',
     ],
-    ["an unknown member", { ...valid, colour: "red" }, at(""), 'property name "colour" is not allowed (neither a standard field nor a namespaced extension)'],
+    [
+      "an unknown member",
+      { ...valid, colour: "red" },
+      at("/colour"),
+      'property name "colour" is not allowed (neither a standard field nor a namespaced extension)',
+    ],
     [
       "a misspelled bizStep",
       { ...valid, bizStep: "shiping" },
@@ -66,6 +71,20 @@ describe("one message per problem", () => {
     ["readPoint as a string", { ...valid, readPoint: "urn:epc:id:sgln:0614141.07346.1234" }, at("/readPoint"), expect.stringMatching(/^must be object; it is/)],
   ])("%s", (_name, event, path, message) => {
     expect(messagesFor(event)).toEqual([{ eventIndex: 2, path, message }]);
+  });
+
+  it("a member the event type does not have: one message, at the member", () => {
+    const transformation = {
+      type: "TransformationEvent",
+      eventTime: "2020-01-01T00:00:00Z",
+      eventTimeZoneOffset: "+00:00",
+      inputEPCList: ["urn:epc:id:sgtin:0614141.107346.2017"],
+      outputEPCList: ["urn:epc:id:sgtin:0614141.107346.2018"],
+    };
+    expect(messagesFor(transformation)).toEqual([]);
+    expect(messagesFor({ ...transformation, action: "ADD" })).toEqual([
+      { eventIndex: 2, path: at("/action"), message: 'property name "action" is not allowed (neither a standard field nor a namespaced extension)' },
+    ]);
   });
 
   it("two problems in one event are two messages", () => {

@@ -181,7 +181,16 @@ function toIssues(all: readonly ErrorObject[], eventIndex: number | null, prefix
       message += `; it is ${shortJson(found)}`;
       if (e.keyword === "enum") message += didYouMean(found, (e.params as { allowedValues: unknown[] }).allowedValues);
     }
-    const issue = { eventIndex, path: prefix + e.instancePath, message };
+    // A refused member is located at the member itself (where a person looks, and where the
+    // semantic check would name it too).
+    const member =
+      e.keyword === "propertyNames"
+        ? (e.params as { propertyName: string }).propertyName
+        : e.keyword === "additionalProperties"
+          ? (e.params as { additionalProperty: string }).additionalProperty
+          : null;
+    const at = member === null ? e.instancePath : `${e.instancePath}/${member.replaceAll("~", "~0").replaceAll("/", "~1")}`;
+    const issue = { eventIndex, path: prefix + at, message };
     const key = `${issue.path}\u0000${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
