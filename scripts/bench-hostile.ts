@@ -1,5 +1,5 @@
 /**
- * npm run bench:hostile [-- --gib 1] [--keep]
+ * npm run bench:hostile [-- --gib 1] [--keep] [--no-cli]
  *
  * Hostile EPCIS documents against the reader's limits (ADR 016). Generates, in a temporary folder,
  * documents of `--gib` GiB (default 1) of four kinds — one huge string, deep nesting, a huge
@@ -11,9 +11,11 @@
  *   at the refusal;
  * - `baseline`: a bare `fs.createReadStream` loop over the same file (16 KiB pieces).
  * For each: the time to the refusal (measured inside the child, without its start-up), the peak
- * RSS of the child (`/usr/bin/time -v`, else /proc VmHWM sampled) and the refusal. Target: peak RSS
- * ≤ 256 MB for every kind; the last line says PASS or FAIL (exit code 2 on FAIL). Not part of
- * `npm test` (it writes and reads several GiB).
+ * RSS of the child (`/usr/bin/time -v`, else /proc VmHWM sampled) and the refusal.
+ * Then `cli`: the real CLI (`c981 import:epcis FILE --site EIN`, exit code 65 expected) against an
+ * embedded PostgreSQL started here (its own processes are not counted), timed from the spawn.
+ * Target: peak RSS ≤ 256 MB for every kind and way; the last line says PASS or FAIL (exit code 2 on
+ * FAIL). Not part of `npm test` (it writes and reads several GiB).
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -24,7 +26,7 @@ import { parseArgs } from "node:util";
 const TARGET_RSS_BYTES = 256 * 1024 * 1024;
 const PIECE = 1024 * 1024;
 
-type Mode = "scan" | "reader" | "baseline";
+type Mode = "scan" | "reader" | "baseline" | "cli";
 
 async function child(mode: Mode, file: string): Promise<void> {
   const started = performance.now();
@@ -102,11 +104,19 @@ function generate(dir: string, size: number): { kind: string; file: string }[] {
   return files;
 }
 
-async function measure(mode: Mode, file: string): Promise<{ ms: number; refusal: string | null; peakRssBytes: number; wallMs: number }> {
+async function measure(
+  mode: Mode,
+  file: string,
+  cliEnv?: NodeJS.ProcessEnv,
+): Promise<{ ms: number; refusal: string | null; peakRssBytes: number; wallMs: number }> {
   const useTime = fs.existsSync("/usr/bin/time");
-  const args = ["--import", "tsx", path.join(import.meta.dirname, "bench-hostile.ts"), "--child", mode, file];
+  const args =
+    mode === "cli"
+      ? ["--import", "tsx", path.join(import.meta.dirname, "c981.ts"), "import:epcis", file, "--site", "EIN"]
+      : ["--import", "tsx", path.join(import.meta.dirname, "bench-hostile.ts"), "--child", mode, file];
   const started = performance.now();
-  const proc = useTime ? spawn("/usr/bin/time", ["-v", process.execPath, ...args]) : spawn(process.execPath, args);
+  const options = { env: cliEnv ?? process.env };
+  const proc = useTime ? spawn("/usr/bin/time", ["-v", process.execPath, ...args], options) : spawn(process.execPath, args, options);
   let stdout = "";
   let stderr = "";
   let sampled = 0;
@@ -124,15 +134,47 @@ async function measure(mode: Mode, file: string): Promise<{ ms: number; refusal:
   }, 50);
   const code = await new Promise<number>((resolve) => proc.on("close", (c) => resolve(c ?? 1)));
   clearInterval(sampler);
-  if (code !== 0) throw new Error(`child ${mode} ${file} exited ${code}: ${stderr.slice(-2000)}`);
+  const wallMs = performance.now() - started;
   const fromTime = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+  const peakRssBytes = fromTime ? Number(fromTime[1]) * 1024 : sampled;
+  if (mode === "cli") {
+    // A refusal is exit 65 with "REFUSED …" and the located error on stderr.
+    if (code !== 65) throw new Error(`the CLI exited ${code} on ${file}, not 65: ${stderr.slice(-2000)}`);
+    const located = stderr.split("\n").find((line) => line.startsWith("  event ")) ?? "";
+    return { ms: wallMs, refusal: `exit 65: ${located.trim()}`, peakRssBytes, wallMs };
+  }
+  if (code !== 0) throw new Error(`child ${mode} ${file} exited ${code}: ${stderr.slice(-2000)}`);
   const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as { ms: number; refusal: string | null };
-  return { ...result, peakRssBytes: fromTime ? Number(fromTime[1]) * 1024 : sampled, wallMs: performance.now() - started };
+  return { ...result, peakRssBytes, wallMs };
+}
+
+/** An embedded PostgreSQL with the schema and the site EIN, and the environment the CLI needs to use it. */
+async function startDatabase(dir: string): Promise<{ env: NodeJS.ProcessEnv; close: () => Promise<void> }> {
+  const { openEmbeddedPostgres } = await import("../app/utils/embedded-postgres.server");
+  const { connect } = await import("../app/utils/db.server");
+  const { prepareDatabase } = await import("../server/prepare-database");
+  const dataDir = path.join(dir, "data");
+  fs.mkdirSync(dataDir, { mode: 0o755 });
+  fs.chmodSync(dir, 0o755);
+  const embedded = await openEmbeddedPostgres(dataDir);
+  const database = connect(embedded.url, { max: 2, embedded });
+  const keys = path.join(dir, "keys");
+  await prepareDatabase(database, { seed: "none", keysDir: keys });
+  await database.client`insert into sites (code, name, time_zone) values ('EIN', 'Eindhoven', 'Europe/Amsterdam')`;
+  return {
+    env: { ...process.env, DATABASE_URL: embedded.appUrl, C981_MIGRATE_URL: embedded.url, C981_SIGNING_KEYS_DIR: keys },
+    close: () => database.close(),
+  };
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { gib: { type: "string", default: "1" }, keep: { type: "boolean", default: false }, child: { type: "string" } },
+    options: {
+      gib: { type: "string", default: "1" },
+      keep: { type: "boolean", default: false },
+      "no-cli": { type: "boolean", default: false },
+      child: { type: "string" },
+    },
     allowPositionals: true,
     strict: true,
   });
@@ -149,17 +191,19 @@ async function main(): Promise<number> {
     const t = performance.now();
     const files = generate(dir, size);
     console.log(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s; ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)}\n`);
+    const cli = values["no-cli"] ? null : await startDatabase(dir);
     console.log(`${"document".padEnd(36)}${"mode".padEnd(10)}${"time".padStart(10)}${"MB/s".padStart(8)}${"peak RSS".padStart(10)}  refusal`);
     for (const { kind, file } of files) {
-      for (const mode of ["baseline", "scan", "reader"] as const) {
-        const r = await measure(mode, file);
+      for (const mode of cli ? (["baseline", "scan", "reader", "cli"] as const) : (["baseline", "scan", "reader"] as const)) {
+        const r = await measure(mode, file, mode === "cli" ? cli!.env : undefined);
         if (mode !== "baseline") worst = Math.max(worst, r.peakRssBytes);
-        const rate = mode === "reader" ? "" : (size / 1024 / 1024 / (r.ms / 1000)).toFixed(0);
+        const rate = mode === "reader" || mode === "cli" ? "" : (size / 1024 / 1024 / (r.ms / 1000)).toFixed(0);
         console.log(
           `${kind.padEnd(36)}${mode.padEnd(10)}${`${(r.ms / 1000).toFixed(2)} s`.padStart(10)}${rate.padStart(8)}${mb(r.peakRssBytes).padStart(10)}  ${(r.refusal ?? "ACCEPTED").slice(0, 110)}`,
         );
       }
     }
+    await cli?.close();
   } finally {
     if (!values.keep) fs.rmSync(dir, { recursive: true, force: true });
   }
