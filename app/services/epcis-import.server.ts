@@ -6,7 +6,6 @@
  * event id reused with other content — refuses the whole document with every error located: the
  * transaction is rolled back and only an `epcis.import_refused` audit row records the attempt.
  */
-import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { sites } from "../../db/schema";
 import {
@@ -22,11 +21,11 @@ import {
   type EventPlan,
   type PlannedItem,
 } from "../domain/epcis/events";
-import { validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
+import { mergeEventIssues, validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
 import { executePrepared, type Db, type Tx } from "../utils/db.server";
 import { DomainError, type Refusal } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
-import { streamEpcisDocument, type ByteSource } from "./epcis-stream.server";
+import { digestAndScan, streamEpcisDocument, type ByteSource } from "./epcis-stream.server";
 import { eq } from "drizzle-orm";
 
 /** Errors listed in full; beyond this only counted (a broken 100,000-event file stays readable). */
@@ -150,12 +149,6 @@ interface Held {
   index: number;
 }
 
-async function digestOf(source: ByteSource): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of source()) hash.update(chunk);
-  return hash.digest("hex");
-}
-
 async function loadMaterials(tx: Tx): Promise<Map<string, number>> {
   const rows = await tx.execute<{ id: number; gtin: string }>(sql`select id, gtin from materials where gtin is not null`);
   return new Map(rows.map((r) => [r.gtin, Number(r.id)]));
@@ -174,12 +167,15 @@ export async function lockEpcisImports(tx: Tx): Promise<void> {
 async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { siteId: number; siteCode: string }): Promise<EpcisImportSummary> {
   // One import at a time: identity checks read what earlier imports stored.
   await lockEpcisImports(tx);
+  // Known once the whole file is read; rows carry it from the first batch, so it is computed by a
+  // first read of the bytes (cheap next to parsing), which also checks them byte by byte (ADR 016):
+  // a hostile document is refused before anything is parsed.
+  const scan = await digestAndScan(input.source);
+  if (scan.refusal) throw new RefusedDocument([scan.refusal], 1, scan.digest, scan.notices);
   const ctx: ApplyContext = {
     tx,
     siteId: input.siteId,
-    // Known once the whole file is read; rows carry it from the first batch, so it is computed by a
-    // first read of the bytes alone (cheap next to parsing).
-    digest: await digestOf(input.source),
+    digest: scan.digest,
     materials: await loadMaterials(tx),
     summary: {
       ok: true,
@@ -373,13 +369,12 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
     async onEvents(events) {
       for (const item of events) {
         const schema = validateEventSchema(item.value, item.index);
-        note(schema.errors, checkErrors, true);
         note(schema.warnings, warnings, false);
         if (item.value && typeof item.value === "object" && !Array.isArray(item.value)) {
           const semantic = checkEventSemantics(item.value as EpcisEvent, item.index);
-          note(semantic.errors, checkErrors, true);
+          note(mergeEventIssues(schema.errors, semantic.errors), checkErrors, true);
           note(semantic.warnings, warnings, false);
-        }
+        } else note(schema.errors, checkErrors, true);
         if (errorCount === 0) buffer.push(item);
       }
       if (errorCount > 0) buffer = [];
@@ -396,11 +391,13 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
     errorCount += headerErrors.length;
     warnings.unshift(...header.warnings);
   }
+  warnings.unshift(...scan.notices);
   if (errorCount === 0 && buffer.length) await launch(buffer);
   buffer = [];
   await inflight;
   if (failure) throw failure;
-  if (outcome.digest !== ctx.digest) throw new DomainError("conflict", "the file changed while it was being imported; import it again");
+  if (outcome.digest !== null && outcome.digest !== ctx.digest)
+    throw new DomainError("conflict", "the file changed while it was being imported; import it again");
   const allErrors = [...checkErrors, ...conflicts].sort((a, b) => (a.eventIndex ?? -1) - (b.eventIndex ?? -1));
   if (errorCount + conflicts.length > 0) throw new RefusedDocument(allErrors.slice(0, MAX_LISTED_ERRORS), errorCount + conflicts.length, ctx.digest, warnings);
   // Located warnings in document order; a likely duplicate after the checks' warnings of its event.

@@ -56,7 +56,11 @@ describe("schema validation", () => {
     const result = validateEventSchema(event({ type: "ObjectEvent", action: "ADDED", epcList: ["urn:epc:id:sgtin:0614141.107346.2017"] }), 3);
     // GS1's schema also states the action as patterns; the enum error says it once.
     expect(result.errors).toEqual([
-      expect.objectContaining({ eventIndex: 3, path: "/epcisBody/eventList/3/action", message: 'must be one of "OBSERVE", "ADD", "DELETE"' }),
+      expect.objectContaining({
+        eventIndex: 3,
+        path: "/epcisBody/eventList/3/action",
+        message: 'must be one of "OBSERVE", "ADD", "DELETE"; it is "ADDED" (did you mean "ADD"?)',
+      }),
     ]);
   });
 
