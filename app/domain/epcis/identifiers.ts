@@ -121,7 +121,9 @@ function parseUrn(uri: string): EpcResult {
 }
 
 function parseDigitalLink(uri: string): EpcResult {
-  const result = parseGs1DigitalLink(uri);
+  // Partners' documents may still spell a GTIN-13 as /01/9520123456788; it names the same trade
+  // item as its GTIN-14 with a leading zero, which is what the reading stores (ADR 012).
+  const result = parseGs1DigitalLink(uri, { expandShortGtin: true });
   if (result.status !== "valid") {
     const message = result.status === "invalid" ? result.errors.map((e) => e.message).join("; ") : result.message;
     return fail(`${uri}: ${message}`);
@@ -152,7 +154,7 @@ export function parseEpc(uri: string): EpcResult {
   if (hit) return hit;
   const result = uri.startsWith("urn:epc:")
     ? parseUrn(uri)
-    : /^https?:\/\//.test(uri)
+    : /^https?:\/\//i.test(uri)
       ? parseDigitalLink(uri)
       : fail(`${uri}: neither an EPC URN nor a GS1 Digital Link URI`);
   if (recent.size >= RECENT_LIMIT) recent.clear();
