@@ -1,0 +1,194 @@
+/**
+ * Facts as the events say them (ADR 014): an imported item is created at its first event's time
+ * (the import time stays as provenance), a container is a logistics unit whatever it holds, and
+ * the genealogy search finds an imported item by its EPC URN, Digital Link, element string or
+ * bare serial. Hand-written documents; expectations are hand-computed and read back with plain SQL.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { LOGISTICS_UNIT_MATERIAL } from "../../app/domain/material";
+import { exploreGenealogy } from "../../app/queries/genealogy.server";
+import { importEpcisDocument, type EpcisImportResult } from "../../app/services/epcis-import.server";
+import type { ByteSource } from "../../app/services/epcis-stream.server";
+import type { Database } from "../../app/utils/db.server";
+import { createTestDatabase } from "../setup/database";
+import { seedEpcisPlant } from "../setup/epcis";
+
+/** GTIN 10614141073464 (EPC-1018 in seedEpcisPlant) and 04012345111118 (EPC-1003). */
+const A = (serial: string) => `urn:epc:id:sgtin:0614141.107346.${serial}`;
+const B = (serial: string) => `urn:epc:id:sgtin:4012345.011111.${serial}`;
+/** Extension digit 0, company prefix 0614141, serial reference 200000001, check digit 6 (by hand, GS1 mod 10). */
+const SSCC_URN = "urn:epc:id:sscc:0614141.0200000001";
+const SSCC = "006141412000000016";
+
+const source =
+  (text: string): ByteSource =>
+  () =>
+    (async function* () {
+      yield text;
+    })();
+
+const documentOf = (events: Record<string, unknown>[]) =>
+  JSON.stringify({
+    "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+    type: "EPCISDocument",
+    schemaVersion: "2.0",
+    creationDate: "2025-01-02T00:00:00Z",
+    epcisBody: { eventList: events },
+  });
+
+const importText = (database: Database, text: string, batchSize?: number) =>
+  importEpcisDocument(database.db, "test", { fileName: "facts.json", siteCode: "EIN", source: source(text), batchSize });
+
+function expectOk(result: EpcisImportResult): asserts result is Extract<EpcisImportResult, { ok: true }> {
+  if (!result.ok) throw new Error(`refused: ${JSON.stringify(result.errors, null, 2)}`);
+}
+
+/**
+ * The first document, its later event first: serial A-3001 is named at 2020-05-03T05:30Z (packed)
+ * and at 2020-05-01T08:00Z (commissioned, written +02:00), so it was first seen at the second.
+ */
+const FIRST = documentOf([
+  {
+    type: "AggregationEvent",
+    action: "ADD",
+    eventTime: "2020-05-03T00:30:00-05:00",
+    eventTimeZoneOffset: "-05:00",
+    parentID: SSCC_URN,
+    childEPCs: [A("3001"), B("987")],
+  },
+  {
+    type: "ObjectEvent",
+    action: "ADD",
+    eventTime: "2020-05-01T10:00:00.000+02:00",
+    eventTimeZoneOffset: "+02:00",
+    epcList: [A("3001")],
+  },
+]);
+
+/** A later document: B-987 seen earlier than before (moves back), A-3001 later (stays). */
+const SECOND = documentOf([
+  {
+    type: "ObjectEvent",
+    action: "OBSERVE",
+    eventTime: "2019-12-31T23:00:00Z",
+    eventTimeZoneOffset: "+00:00",
+    epcList: [B("987"), "urn:epc:id:sgtin:0614141.107346.SEED1"],
+  },
+  {
+    type: "ObjectEvent",
+    action: "OBSERVE",
+    eventTime: "2021-01-01T00:00:00Z",
+    eventTimeZoneOffset: "+00:00",
+    epcList: [A("3001")],
+  },
+]);
+
+const createdAt = (database: Database) =>
+  database.client<{ identifier: string; kind: string; created_at: string }[]>`
+    select t.identifier, t.kind::text as kind, to_char(t.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
+    from trace_items t order by t.identifier`;
+
+describe("an imported item is created at its first event's time", () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await seedEpcisPlant(database);
+    // An item the plant made itself (seed provenance), named later by an import with an earlier event.
+    await database.client`insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind)
+      values ('serial', 'SEED1', (select id from materials where gtin = '10614141073464'), (select id from sites where code = 'EIN'), 1, 'EA', 'stock',
+              '2024-02-02T00:00:00Z', 'seed')`;
+  }, 60_000);
+
+  it("takes the earliest event of the document, as an instant; the import time stays with the provenance", async () => {
+    const result = await importText(database, FIRST);
+    expectOk(result);
+    expect(result).toMatchObject({ itemsCreated: 3, itemsMovedEarlier: 0, edgesCreated: 2 });
+    expect(await createdAt(database)).toEqual([
+      { identifier: SSCC, kind: "container", created_at: "2020-05-03T05:30:00.000Z" },
+      { identifier: "3001", kind: "serial", created_at: "2020-05-01T08:00:00.000Z" },
+      { identifier: "987", kind: "serial", created_at: "2020-05-03T05:30:00.000Z" },
+      { identifier: "SEED1", kind: "serial", created_at: "2024-02-02T00:00:00.000Z" },
+    ]);
+    // The import time: from the file the provenance names, today, not the event's year.
+    const [row] = await database.client`select i.imported_at > now() - interval '1 hour' as recent, i.imported_at > t.created_at + interval '5 years' as later
+      from trace_items t join epcis_imports i on i.file_digest = t.provenance_file_digest where t.identifier = '3001'`;
+    expect(row).toEqual({ recent: true, later: true });
+  });
+
+  it("batches do not change it: one event per batch gives the same times", async () => {
+    const other = await createTestDatabase();
+    await seedEpcisPlant(other);
+    expectOk(await importText(other, FIRST, 1));
+    expect((await createdAt(other)).map((r) => r.created_at)).toEqual(["2020-05-03T05:30:00.000Z", "2020-05-01T08:00:00.000Z", "2020-05-03T05:30:00.000Z"]);
+  });
+
+  it("a later import with an earlier event moves an imported item back; a later event or another provenance does not", async () => {
+    const result = await importText(database, SECOND);
+    expectOk(result);
+    expect(result).toMatchObject({ itemsCreated: 0, itemsMovedEarlier: 1 });
+    expect(await createdAt(database)).toEqual([
+      { identifier: SSCC, kind: "container", created_at: "2020-05-03T05:30:00.000Z" },
+      { identifier: "3001", kind: "serial", created_at: "2020-05-01T08:00:00.000Z" },
+      { identifier: "987", kind: "serial", created_at: "2019-12-31T23:00:00.000Z" },
+      { identifier: "SEED1", kind: "serial", created_at: "2024-02-02T00:00:00.000Z" },
+    ]);
+    // Its provenance stays the first document's; the move is in the second import's audit row.
+    const [first] = await database.client`select provenance_file_digest from trace_items where identifier = '987'`;
+    expect(first!.provenance_file_digest).not.toBe(result.fileDigest);
+    const [audit] = await database.client`select after from audit_trail where action = 'epcis.import' and entity_id = ${result.fileDigest}`;
+    expect(audit!.after).toMatchObject({ itemsCreated: 0, itemsMovedEarlier: 1 });
+  });
+});
+
+describe("a container is a logistics unit, never labelled with what it holds", () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await seedEpcisPlant(database);
+  }, 60_000);
+
+  it("holds units of two materials and is of neither; it is reached through its edges", async () => {
+    expectOk(await importText(database, FIRST));
+    const containers =
+      await database.client`select t.identifier, m.part_number, m.gtin, m.system_role from trace_items t join materials m on m.id = t.material_id
+      where t.kind = 'container'`;
+    expect(containers).toEqual([{ identifier: SSCC, part_number: LOGISTICS_UNIT_MATERIAL.partNumber, gtin: null, system_role: "logistics_unit" }]);
+    const held = await database.client`select m.gtin from genealogy_edges e join trace_items c on c.id = e.output_item_id
+      join trace_items i on i.id = e.input_item_id join materials m on m.id = i.material_id where c.identifier = ${SSCC} order by m.gtin`;
+    expect(held.map((r) => r.gtin)).toEqual(["04012345111118", "10614141073464"]);
+    const [serial] = await database.client`select id from trace_items where identifier = '3001'`;
+    const explored = await exploreGenealogy(database.db, { itemId: Number(serial!.id), sites: null });
+    expect(explored!.forward.nodes.map((n) => [n.identifier, n.partNumber])).toEqual([
+      ["3001", "EPC-1018"],
+      [SSCC, LOGISTICS_UNIT_MATERIAL.partNumber],
+    ]);
+  });
+
+  it("a container named alone is placed under the logistics unit; a container the plant labelled keeps its material", async () => {
+    await database.client`insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind)
+      values ('container', '006141410000000012', (select id from materials where gtin = '04012345111118'), (select id from sites where code = 'EIN'), 1, 'EA', 'stock',
+              '2024-02-02T00:00:00Z', 'seed')`;
+    const result = await importText(
+      database,
+      documentOf([
+        {
+          type: "ObjectEvent",
+          action: "OBSERVE",
+          eventTime: "2020-06-01T00:00:00Z",
+          eventTimeZoneOffset: "+00:00",
+          epcList: ["urn:epc:id:sscc:0614141.0300000001", "urn:epc:id:sscc:0614141.0000000001"],
+        },
+      ]),
+    );
+    expectOk(result);
+    expect(result).toMatchObject({ itemsCreated: 1, notPlaced: 0 });
+    const rows =
+      await database.client`select t.identifier, m.part_number, t.provenance_kind::text as provenance from trace_items t join materials m on m.id = t.material_id
+      where t.kind = 'container' order by t.identifier`;
+    expect(rows).toEqual([
+      { identifier: "006141410000000012", part_number: "EPC-1003", provenance: "seed" },
+      { identifier: SSCC, part_number: LOGISTICS_UNIT_MATERIAL.partNumber, provenance: "import" },
+      { identifier: "006141413000000013", part_number: LOGISTICS_UNIT_MATERIAL.partNumber, provenance: "import" },
+    ]);
+  });
+});
