@@ -4,14 +4,19 @@
  * the genealogy search finds an imported item by its EPC URN, Digital Link, element string or
  * bare serial. Hand-written documents; expectations are hand-computed and read back with plain SQL.
  */
+import type { LoaderFunctionArgs } from "@remix-run/node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LOGISTICS_UNIT_MATERIAL } from "../../app/domain/material";
-import { exploreGenealogy } from "../../app/queries/genealogy.server";
+import { exploreGenealogy, searchTraceItems } from "../../app/queries/genealogy.server";
+import * as searchPage from "../../app/routes/genealogy._index";
 import { importEpcisDocument, type EpcisImportResult } from "../../app/services/epcis-import.server";
-import type { ByteSource } from "../../app/services/epcis-stream.server";
-import type { Database } from "../../app/utils/db.server";
+import { fileSource, type ByteSource } from "../../app/services/epcis-stream.server";
+import { signIn } from "../../app/services/sessions.server";
+import { createUser } from "../../app/services/users.server";
+import { SESSION_COOKIE } from "../../app/utils/auth.server";
+import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { createTestDatabase } from "../setup/database";
-import { seedEpcisPlant } from "../setup/epcis";
+import { fixture, seedEpcisPlant } from "../setup/epcis";
 
 /** GTIN 10614141073464 (EPC-1018 in seedEpcisPlant) and 04012345111118 (EPC-1003). */
 const A = (serial: string) => `urn:epc:id:sgtin:0614141.107346.${serial}`;
@@ -19,6 +24,8 @@ const B = (serial: string) => `urn:epc:id:sgtin:4012345.011111.${serial}`;
 /** Extension digit 0, company prefix 0614141, serial reference 200000001, check digit 6 (by hand, GS1 mod 10). */
 const SSCC_URN = "urn:epc:id:sscc:0614141.0200000001";
 const SSCC = "006141412000000016";
+
+const VIEWER_PASSWORD = "search-route-password-7q";
 
 const source =
   (text: string): ByteSource =>
@@ -190,5 +197,90 @@ describe("a container is a logistics unit, never labelled with what it holds", (
       { identifier: SSCC, part_number: LOGISTICS_UNIT_MATERIAL.partNumber, provenance: "import" },
       { identifier: "006141413000000013", part_number: LOGISTICS_UNIT_MATERIAL.partNumber, provenance: "import" },
     ]);
+  });
+});
+
+describe("the genealogy search reads EPC URNs, Digital Links and element strings", () => {
+  let database: Database;
+  let cookie: string;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await seedEpcisPlant(database);
+    // openepcis AggregationEvent.json names its units by EPC URN: serials 2017 and 2018 of
+    // urn:epc:id:sgtin:0614141.107346 (GTIN 10614141073464), lot 998877 of 04012345123456 and the
+    // container urn:epc:id:sscc:0614141.1234567890 (SSCC 106141412345678908).
+    expectOk(
+      await importEpcisDocument(database.db, "test", {
+        fileName: "AggregationEvent.json",
+        siteCode: "EIN",
+        source: fileSource(fixture("AggregationEvent.json")),
+      }),
+    );
+    // Another material's serial 2017: a bare "2017" finds both, a GS1 key only its own.
+    await database.client`insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind)
+      values ('serial', '2017', (select id from materials where gtin = '04012345111118'), (select id from sites where code = 'EIN'), 1, 'EA', 'stock',
+              '2024-02-02T00:00:00Z', 'seed')`;
+    registerDatabase(Promise.resolve(database));
+    await createUser(
+      database.db,
+      "test",
+      { username: "val.viewer", displayName: "Val", password: VIEWER_PASSWORD, grants: [{ role: "viewer", site: null }], reason: "search route test" },
+      "fixture",
+    );
+    const session = await signIn(database.db, { username: "val.viewer", password: VIEWER_PASSWORD, ip: null, maxHours: 1 });
+    if (!session.ok) throw new Error("sign-in failed");
+    cookie = `${SESSION_COOKIE}=${session.sessionId}`;
+  }, 60_000);
+
+  /** (identifier, GTIN of its material) of the exact matches, read back by plain SQL. */
+  const found = async (q: string) => {
+    const result = await searchTraceItems(database.db, { q, sites: null });
+    const ids = result.exact.map((r) => r.id);
+    if (!ids.length) return [];
+    const rows =
+      await database.client`select t.identifier, coalesce(m.gtin, m.part_number) as material from trace_items t join materials m on m.id = t.material_id
+      where t.id in ${database.client(ids)} order by t.identifier, material`;
+    return rows.map((r) => `${r.identifier}@${r.material}`);
+  };
+
+  it("finds one imported serial by its URN, its Digital Link and its element string, and by its bare serial with its namesake", async () => {
+    const serial = ["2017@10614141073464"];
+    expect(await found("urn:epc:id:sgtin:0614141.107346.2017")).toEqual(serial);
+    expect(await found("https://id.gs1.org/01/10614141073464/21/2017")).toEqual(serial);
+    expect(await found("(01)10614141073464(21)2017")).toEqual(serial);
+    expect(await found("2017")).toEqual(["2017@04012345111118", "2017@10614141073464"]);
+  });
+
+  it("finds lots, classes and containers by their GS1 forms; a key of another GTIN finds nothing", async () => {
+    expect(await found("urn:epc:class:lgtin:4012345.012345.998877")).toEqual(["998877@04012345123456"]);
+    expect(await found("https://id.gs1.org/01/04012345123456/10/998877")).toEqual(["998877@04012345123456"]);
+    expect(await found("urn:epc:idpat:sgtin:4012345.098765.*")).toEqual(["(01)04012345987652@04012345987652"]);
+    const container = [`106141412345678908@${LOGISTICS_UNIT_MATERIAL.partNumber}`];
+    expect(await found("urn:epc:id:sscc:0614141.1234567890")).toEqual(container);
+    expect(await found("(00)106141412345678908")).toEqual(container);
+    expect(await found("https://id.gs1.org/00/106141412345678908")).toEqual(container);
+    // Serial 2017 of GTIN 04012345111224 (no such item) and of a GTIN that is no material.
+    expect(await found("(01)04012345111224(21)2017")).toEqual([]);
+    expect(await found("urn:epc:id:sgtin:0614141.107340.2017")).toEqual([]);
+  });
+
+  it("the search route's loader says how it read the term and lists the match", async () => {
+    const load = async (q: string) =>
+      (await searchPage.loader({
+        request: new Request(`http://127.0.0.1/genealogy?q=${encodeURIComponent(q)}`, { headers: new Headers({ Cookie: cookie }) }),
+        params: {},
+        context: {},
+      } as LoaderFunctionArgs)) as Awaited<ReturnType<typeof searchPage.loader>>;
+    const byUrn = await load("urn:epc:id:sgtin:0614141.107346.2017");
+    expect(byUrn.result!.term).toEqual({
+      text: "urn:epc:id:sgtin:0614141.107346.2017",
+      form: "urn",
+      keys: [{ level: "serial", gtin: "10614141073464", identifier: "2017" }],
+      problem: null,
+    });
+    expect(byUrn.result!.exact.map((r) => [r.identifier, r.partNumber])).toEqual([["2017", "EPC-1018"]]);
+    const broken = await load("(01)10614141073465(21)2017");
+    expect(broken.result!.term).toMatchObject({ form: "element-string", keys: [], problem: expect.stringMatching(/check digit/i) });
+    expect(broken.result!.exact).toEqual([]);
   });
 });
