@@ -7,7 +7,11 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LOGISTICS_UNIT_MATERIAL } from "../../app/domain/material";
+import { loadCatalog } from "../../app/queries/change-request-context.server";
+import { changeRequestFormOptions } from "../../app/queries/change-requests.server";
+import { dashboard } from "../../app/queries/dashboard.server";
 import { exploreGenealogy, searchTraceItems } from "../../app/queries/genealogy.server";
+import { searchMaterials } from "../../app/queries/materials.server";
 import * as searchPage from "../../app/routes/genealogy._index";
 import { importEpcisDocument, type EpcisImportResult } from "../../app/services/epcis-import.server";
 import { fileSource, type ByteSource } from "../../app/services/epcis-stream.server";
@@ -197,6 +201,35 @@ describe("a container is a logistics unit, never labelled with what it holds", (
       { identifier: SSCC, part_number: LOGISTICS_UNIT_MATERIAL.partNumber, provenance: "import" },
       { identifier: "006141413000000013", part_number: LOGISTICS_UNIT_MATERIAL.partNumber, provenance: "import" },
     ]);
+  });
+});
+
+describe("the logistics unit is a system material, no product", () => {
+  it("is created by migration 0024 and offered by no picker: catalogue, dashboard count, change-request form and catalog", async () => {
+    const database = await createTestDatabase();
+    await seedEpcisPlant(database);
+    const [system] =
+      await database.client`select m.part_number, m.gtin, m.unit_of_measure, f.code as family from materials m join material_families f on f.id = m.family_id
+      where m.system_role = 'logistics_unit'`;
+    expect(system).toEqual({ part_number: LOGISTICS_UNIT_MATERIAL.partNumber, gtin: null, unit_of_measure: "EA", family: LOGISTICS_UNIT_MATERIAL.familyCode });
+    const products = (await database.client`select part_number from materials where system_role is null order by part_number`).map(
+      (r) => r.part_number as string,
+    );
+    expect(products).toHaveLength(19); // seedEpcisPlant: one material per EPCIS example GTIN
+
+    const at = new Date();
+    const catalogue = await searchMaterials(database.db, { q: "", sort: "partNumber", dir: "asc", page: 1, pageSize: 100 }, { at, sites: null });
+    expect(catalogue.rows.map((r) => r.partNumber)).toEqual(products);
+    expect(catalogue.families.map((f) => f.code)).toEqual(["EPC"]);
+    const both = await searchMaterials(database.db, { q: "LOGISTICS", sort: "partNumber", dir: "asc", page: 1, pageSize: 100 }, { at, sites: null });
+    expect(both.total).toBe(0);
+    expect((await dashboard(database.db, { at, sites: null, withAudit: false })).materialCount).toBe(19);
+    const form = await changeRequestFormOptions(database.db, null);
+    expect(form.materials.map((m) => m.partNumber)).toEqual(products);
+    expect(form.families.map((f) => f.code)).toEqual(["EPC"]);
+    const catalog = await loadCatalog(database.db);
+    expect(catalog.materials.has(LOGISTICS_UNIT_MATERIAL.partNumber)).toBe(false);
+    expect(catalog.families.has(LOGISTICS_UNIT_MATERIAL.familyCode)).toBe(false);
   });
 });
 
