@@ -638,3 +638,39 @@ export async function releaseQuarantine(tx: Tx, gtin: string, actor: string): Pr
 export async function releaseQuarantineNow(db: Db, gtin: string, actor: string) {
   return db.transaction((tx) => releaseQuarantine(tx, gtin, actor));
 }
+
+/**
+ * Containers imported before ADR 014's containers amendment took the material of the first trade
+ * item they held. This puts every imported container that is under a product back under the
+ * logistics-unit material, in one transaction with one audit row naming each container and the
+ * material it had (its edges, what it holds, are untouched). Containers of other provenance (seed,
+ * API: the plant labelled them) are left as they are. Run from the CLI (`epcis:relabel-containers`);
+ * a second run finds nothing and writes nothing.
+ */
+export async function relabelImportedContainers(db: Db, actor: string): Promise<{ relabelled: { identifier: string; was: string }[] }> {
+  return db.transaction(async (tx) => {
+    // No import in flight: it could be placing containers meanwhile.
+    await lockEpcisImports(tx);
+    const logisticsUnit = await loadLogisticsUnit(tx);
+    const rows = await tx.execute<{ identifier: string; was: string }>(sql`
+      with moved as (
+        update trace_items t set material_id = ${logisticsUnit}
+        from materials m
+        where m.id = t.material_id and t.kind = 'container' and t.provenance_kind = 'import' and m.system_role is null
+        returning t.identifier, m.part_number as was)
+      select identifier, was from moved order by identifier`);
+    const relabelled = rows.map((r) => ({ identifier: r.identifier, was: r.was }));
+    if (relabelled.length) {
+      await appendAudit(tx, {
+        actor,
+        action: "epcis.containers_relabelled",
+        entityType: "trace_item",
+        entityId: "imported-containers",
+        before: { containers: relabelled.map((r) => ({ identifier: r.identifier, material: r.was })) },
+        after: { material: LOGISTICS_UNIT_MATERIAL.partNumber, count: relabelled.length },
+        reason: "a container is a logistics unit, never labelled with a child's material (ADR 014)",
+      });
+    }
+    return { relabelled };
+  });
+}

@@ -13,7 +13,7 @@ import { dashboard } from "../../app/queries/dashboard.server";
 import { exploreGenealogy, searchTraceItems } from "../../app/queries/genealogy.server";
 import { searchMaterials } from "../../app/queries/materials.server";
 import * as searchPage from "../../app/routes/genealogy._index";
-import { importEpcisDocument, type EpcisImportResult } from "../../app/services/epcis-import.server";
+import { importEpcisDocument, relabelImportedContainers, type EpcisImportResult } from "../../app/services/epcis-import.server";
 import { fileSource, type ByteSource } from "../../app/services/epcis-stream.server";
 import { signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
@@ -201,6 +201,41 @@ describe("a container is a logistics unit, never labelled with what it holds", (
       { identifier: SSCC, part_number: LOGISTICS_UNIT_MATERIAL.partNumber, provenance: "import" },
       { identifier: "006141413000000013", part_number: LOGISTICS_UNIT_MATERIAL.partNumber, provenance: "import" },
     ]);
+  });
+});
+
+describe("containers imported under the old rule", () => {
+  it("are put back under the logistics unit, with one audit row naming each and its former material; seed containers and edges stay", async () => {
+    const database = await createTestDatabase();
+    await seedEpcisPlant(database);
+    expectOk(await importText(database, FIRST));
+    // As the old rule left it: the imported container under the first unit it held (EPC-1018),
+    // next to a container the plant labelled itself.
+    await database.client`update trace_items set material_id = (select id from materials where part_number = 'EPC-1018') where identifier = ${SSCC}`;
+    await database.client`insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind)
+      values ('container', '006141410000000012', (select id from materials where part_number = 'EPC-1003'), (select id from sites where code = 'EIN'), 1, 'EA', 'stock',
+              '2024-02-02T00:00:00Z', 'seed')`;
+    const edgesBefore = await database.client`select input_item_id, output_item_id, kind::text from genealogy_edges order by id`;
+
+    expect(await relabelImportedContainers(database.db, "test")).toEqual({ relabelled: [{ identifier: SSCC, was: "EPC-1018" }] });
+    const rows =
+      await database.client`select t.identifier, m.part_number from trace_items t join materials m on m.id = t.material_id where t.kind = 'container' order by t.identifier`;
+    expect(rows).toEqual([
+      { identifier: "006141410000000012", part_number: "EPC-1003" },
+      { identifier: SSCC, part_number: LOGISTICS_UNIT_MATERIAL.partNumber },
+    ]);
+    expect(await database.client`select input_item_id, output_item_id, kind::text from genealogy_edges order by id`).toEqual(edgesBefore);
+    const audits = await database.client`select actor, before, after from audit_trail where action = 'epcis.containers_relabelled'`;
+    expect(audits).toEqual([
+      {
+        actor: "test",
+        before: { containers: [{ identifier: SSCC, material: "EPC-1018" }] },
+        after: { material: LOGISTICS_UNIT_MATERIAL.partNumber, count: 1 },
+      },
+    ]);
+    // Again: nothing to do, nothing written.
+    expect(await relabelImportedContainers(database.db, "test")).toEqual({ relabelled: [] });
+    expect(await database.client`select count(*)::int as n from audit_trail where action = 'epcis.containers_relabelled'`).toEqual([{ n: 1 }]);
   });
 });
 
