@@ -121,7 +121,9 @@ function parseUrn(uri: string): EpcResult {
 }
 
 function parseDigitalLink(uri: string): EpcResult {
-  const result = parseGs1DigitalLink(uri);
+  // Partners' documents may still spell a GTIN-13 as /01/9520123456788; it names the same trade
+  // item as its GTIN-14 with a leading zero, which is what the reading stores (ADR 012).
+  const result = parseGs1DigitalLink(uri, { expandShortGtin: true });
   if (result.status !== "valid") {
     const message = result.status === "invalid" ? result.errors.map((e) => e.message).join("; ") : result.message;
     return fail(`${uri}: ${message}`);

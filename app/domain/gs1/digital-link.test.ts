@@ -23,7 +23,7 @@ describe("GS1 Digital Link URIs from the GS1 Digital Link standard and GS1's eng
     ["https://id.gs1.org/01/09520123456788/21/12345", "(01)09520123456788(21)12345"],
     ["https://id.gs1.org/01/09520123456788/10/ABC1/21/12345?17=180426", "(01)09520123456788(10)ABC1(21)12345(17)180426"],
     ["https://id.gs1.org/01/09520123456788?3103=000195", "(01)09520123456788(3103)000195"],
-    ["https://example.com/01/9520123456788?3103=000195&3922=0299&17=201225", "(01)09520123456788(3103)000195(3922)0299(17)201225"],
+    ["https://example.com/01/09520123456788?3103=000195&3922=0299&17=201225", "(01)09520123456788(3103)000195(3922)0299(17)201225"],
     ["https://id.gs1.org/00/952012345678912345?02=09520123456788&37=25&10=ABC123", "(00)952012345678912345(02)09520123456788(37)25(10)ABC123"],
     ["https://a/8018/123456789012345675/8019/123", "(8018)123456789012345675(8019)123"],
     ["https://a/01/12312312312333/22/TEST/10/ABC/21/XYZ", "(01)12312312312333(22)TEST(10)ABC(21)XYZ"],
@@ -35,10 +35,15 @@ describe("GS1 Digital Link URIs from the GS1 Digital Link standard and GS1's eng
     expect(valid(uri).reading.elementString).toBe(elementString);
   });
 
-  it("pads a GTIN-13, -12 or -8 in the URI to GTIN-14", () => {
-    expect(valid("https://brand.example.com/01/9520123456788").reading.elements[0]!.value).toBe("09520123456788");
-    expect(valid("https://a/01/416000336108").reading.elements[0]!.value).toBe("00416000336108");
-    expect(valid("https://a/01/02345673").reading.elements[0]!.value).toBe("00000002345673");
+  it("pads a GTIN-13, -12 or -8 in the URI to GTIN-14 only with expandShortGtin", () => {
+    const expanded = (uri: string) => {
+      const result = parseGs1DigitalLink(uri, { expandShortGtin: true });
+      return result.status === "valid" ? result.reading.elements[0]!.value : result.status;
+    };
+    expect(expanded("https://brand.example.com/01/9520123456788")).toBe("09520123456788");
+    expect(expanded("https://a/01/416000336108")).toBe("00416000336108");
+    expect(expanded("https://a/01/02345673")).toBe("00000002345673");
+    expect(errors("https://brand.example.com/01/9520123456788")).toEqual([{ rule: "length", message: "AI (01): 13 characters; exactly 14 required" }]);
   });
 
   it("decodes percent-encoded values", () => {
@@ -154,11 +159,11 @@ describe("query string data attributes", () => {
 describe("malformed URIs and invalid values", () => {
   it.each([
     ["ftp://id.gs1.org/01/09506000134352", "syntax", "a Digital Link URI is http:// or https://, a domain and a path"],
-    ["https:///01/09506000134352", "syntax", "a Digital Link URI is http:// or https://, a domain and a path"],
+    ["https:///01/09506000134352", "syntax", "the URI has no domain after the scheme"],
     ["https://id.gs1.org/01/09506000134352/", "syntax", "the Digital Link URI path must not end with '/'"],
     ["https://id.gs1.org/01/0950600013435 2", "syntax", 'the URI contains " ", which is not allowed in a URI'],
     ["https://example.com/product/123", "dl-primary-key", "no GS1 Digital Link primary key (such as /01/, /00/ or /8004/) in the URI path"],
-    ["https://example.com", "dl-primary-key", "no GS1 Digital Link primary key (such as /01/, /00/ or /8004/) in the URI path"],
+    ["https://example.com", "syntax", "a Digital Link URI is http:// or https://, a domain and a path"],
     ["https://example.com/10/ABC", "dl-primary-key", "no GS1 Digital Link primary key (such as /01/, /00/ or /8004/) in the URI path"],
     ["https://id.gs1.org/01/09506000134353", "check-digit", "AI (01): check digit should be 2, got 3"],
     ["https://id.gs1.org/01/09506000134352/21/ABCDEFGHIJKLMNOPQRSTU", "length", "AI (21): 21 characters exceeds maximum 20"],

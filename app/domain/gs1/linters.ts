@@ -2,12 +2,14 @@
  * Character sets and the "linters" named in the GS1 syntax dictionary.
  *
  * Behaviour follows GS1's reference linters (gs1/gs1-syntax-dictionary,
- * `src/lint_*.c`) and the GS1 General Specifications. A linter whose
- * reference list is not at hand (ISO 3166, ISO 4217, UN/ECE Rec 21 package
- * types, GS1 Company Prefix allocations) reports "not performed" — it never
- * passes silently. Callers that do have such a list pass it in
- * `ReferenceLists` and the check is then performed.
+ * `src/lint_*.c`) and the GS1 General Specifications. The ISO 3166, ISO 4217
+ * and package type lists ship with the module (`data/reference-lists.ts`, from
+ * GS1's reference linters), so those checks are always performed; a caller may
+ * pass a newer list in `ReferenceLists`. A linter whose reference is not at
+ * hand (the GS1 Company Prefix allocation, the coupon rules) reports "not
+ * performed" — it never passes silently. See ADR 012.
  */
+import { ISO_3166_ALPHA2, ISO_3166_NUMERIC, ISO_4217_NUMERIC, PACKAGE_TYPES } from "./data/reference-lists";
 import type { ComponentType } from "./syntax-dictionary";
 
 export type Gs1Rule =
@@ -23,6 +25,7 @@ export type Gs1Rule =
   | "requires"
   | "excludes"
   | "repeated"
+  | "digsig-serial"
   | "separator"
   | "dl-primary-key"
   | "dl-qualifier"
@@ -33,7 +36,10 @@ export type LintResult =
   | { status: "fail"; rule: Gs1Rule; detail: string }
   | { status: "not-performed"; reason: string };
 
-/** Reference lists a caller may supply; without them the dependent checks are "not performed". */
+/**
+ * Reference lists a caller may supply in place of the shipped ones (`BUILT_IN_REFERENCE_LISTS`),
+ * e.g. a newer ISO 3166 release. A list given replaces the shipped list of that kind.
+ */
 export interface ReferenceLists {
   /** ISO 3166-1 numeric country codes, three digits ("528"). */
   iso3166Numeric?: ReadonlySet<string>;
@@ -46,6 +52,14 @@ export interface ReferenceLists {
 }
 
 export type Linter = (data: string, lists: ReferenceLists) => LintResult;
+
+/** The lists shipped in `data/reference-lists.ts` (GS1's reference linters; see its README). */
+export const BUILT_IN_REFERENCE_LISTS: Readonly<Required<ReferenceLists>> = {
+  iso3166Numeric: new Set(ISO_3166_NUMERIC),
+  iso3166Alpha2: new Set(ISO_3166_ALPHA2),
+  iso4217Numeric: new Set(ISO_4217_NUMERIC),
+  packageTypes: new Set(PACKAGE_TYPES),
+};
 
 const PASS: LintResult = { status: "pass" };
 const fail = (rule: Gs1Rule, detail: string): LintResult => ({ status: "fail", rule, detail });
@@ -276,8 +290,7 @@ const pcenc: Linter = (data) => {
 function listLinter(label: string, pick: (lists: ReferenceLists) => ReadonlySet<string> | undefined, allow: readonly string[] = []): Linter {
   return (data, lists) => {
     if (allow.includes(data)) return PASS;
-    const list = pick(lists);
-    if (!list) return { status: "not-performed", reason: `no ${label} list available to check ${data}` };
+    const list = pick(lists) ?? pick(BUILT_IN_REFERENCE_LISTS)!;
     return list.has(data) ? PASS : fail("format", `${data} is not an ${label}`);
   };
 }
@@ -286,7 +299,7 @@ const iso3166 = listLinter("ISO 3166 numeric country code", (l) => l.iso3166Nume
 const iso3166999 = listLinter("ISO 3166 numeric country code (or 999)", (l) => l.iso3166Numeric, ["999"]);
 const iso3166alpha2 = listLinter("ISO 3166 alpha-2 country code", (l) => l.iso3166Alpha2);
 const iso4217 = listLinter("ISO 4217 numeric currency code", (l) => l.iso4217Numeric);
-const packagetype = listLinter("UN/ECE Recommendation 21 package type code", (l) => l.packageTypes);
+const packagetype = listLinter("UN/ECE Recommendation 21 (GS1 PackageTypeCode) package type code", (l) => l.packageTypes);
 
 const iso3166list: Linter = (data, lists) => {
   if (data.length === 0 || data.length % 3 !== 0 || !isDigits(data)) return fail("format", `${data} is not a list of three-digit country codes`);
@@ -302,12 +315,8 @@ const iban: Linter = (data, lists) => {
   const bad = data.search(/[^0-9A-Z]/);
   if (bad >= 0) return fail("format", `IBAN character ${showChar(data[bad]!)} at position ${bad + 1} is not 0-9 or A-Z`);
   const country = data.slice(0, 2);
-  let partial: string | undefined;
-  if (lists.iso3166Alpha2) {
-    if (!lists.iso3166Alpha2.has(country)) return fail("format", `IBAN country code ${country} is not an ISO 3166 alpha-2 code`);
-  } else {
-    partial = `no ISO 3166 alpha-2 country code list available to check IBAN country ${country}`;
-  }
+  const countries = lists.iso3166Alpha2 ?? BUILT_IN_REFERENCE_LISTS.iso3166Alpha2;
+  if (!countries.has(country)) return fail("format", `IBAN country code ${country} is not an ISO 3166 alpha-2 code`);
   // ISO 13616 / ISO 7064 MOD 97-10: move the first four characters to the end, letters A=10..Z=35.
   let remainder = 0;
   for (const c of data.slice(4) + data.slice(0, 4)) {
@@ -315,7 +324,7 @@ const iban: Linter = (data, lists) => {
     remainder = (v < 10 ? remainder * 10 + v : remainder * 100 + v) % 97;
   }
   if (remainder !== 1) return fail("check-digit", `IBAN check digits ${data.slice(2, 4)} are incorrect`);
-  return partial ? { status: "pass", partial } : PASS;
+  return PASS;
 };
 
 /** GS1's reference checks that a GS1 Company Prefix could start at `offset`: at least four digits. */

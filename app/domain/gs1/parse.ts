@@ -79,7 +79,7 @@ export type Gs1Result =
     });
 
 export interface Gs1ParseOptions {
-  /** Country, currency and package-type lists; without them those checks are reported as not performed. */
+  /** Country, currency and package-type lists replacing the shipped ones (e.g. a newer ISO 3166 release). */
   referenceLists?: ReferenceLists;
   /** Upper bound on the raw-scan readings enumerated and returned (default 16, at least 2). */
   maxReadings?: number;
@@ -90,6 +90,14 @@ export interface Gs1ParseOptions {
    * label formats are free of look-alikes; with it, `(10)LOT121SER1` scanned raw is one lot.
    */
   trustSeparators?: boolean;
+  /**
+   * Digital Link URIs: read a GTIN-8, -12 or -13 given for AI (01) as the GTIN-14 with leading
+   * zeros. Default false: GS1 deprecates zero-suppressed GTINs in Digital Link URIs and GS1's
+   * engine reads them only when asked (`setPermitZeroSuppressedGTINinDLuris`), so by default such
+   * a URI is invalid (AI (01) needs 14 digits). Callers reading partners' or legacy URIs may turn
+   * it on; see ADR 012 for which do.
+   */
+  expandShortGtin?: boolean;
 }
 
 const DEFAULT_MAX_READINGS = 16;
@@ -439,10 +447,21 @@ export function parseScan(dictionary: Gs1SyntaxDictionary, input: string, option
 // GS1 Digital Link URIs
 // ---------------------------------------------------------------------------
 
+/** The characters GS1's engine admits anywhere in a URI (dl.c `uriCharacters`); RFC 3986 §2. */
 const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
 
+/**
+ * Schemes accepted: `http`/`https` (GS1 DL URI Syntax, ABNF `scheme`) in lower case or, for QR
+ * alphanumeric mode, all upper case; a mixed-case scheme is refused, as GS1's engine does (dl.c,
+ * `gs1_parseDLuri`, and its test "Mixed-case scheme forbidden"). See ADR 012.
+ */
+const SCHEMES = new Set(["http", "https", "HTTP", "HTTPS"]);
+
+/** RFC 3986 §2.1: `%` is followed by two hex digits. */
+const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+
 function percentDecode(text: string): string | null {
-  if (/%(?![0-9A-Fa-f]{2})/.test(text)) return null;
+  if (BAD_PERCENT.test(text)) return null;
   try {
     return decodeURIComponent(text);
   } catch {
@@ -450,8 +469,105 @@ function percentDecode(text: string): string | null {
   }
 }
 
+/**
+ * A query string value: `+` stands for a space (application/x-www-form-urlencoded), then
+ * percent-escapes are decoded — as GS1's engine does for query components only (dl.c
+ * `URIunescape(…, is_query_component)`; its test "\"+\" means \" \"" in the query). In the path `+`
+ * is a plus sign.
+ */
+function queryDecode(text: string): string | null {
+  return percentDecode(text.replaceAll("+", " "));
+}
+
+const DEC_OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)";
+const IPV4 = new RegExp(`^${DEC_OCTET}(?:\\.${DEC_OCTET}){3}$`);
+const H16 = /^[0-9A-Fa-f]{1,4}$/;
+
+/** RFC 3986 §3.2.2 `IPv6address` (no zone identifier). */
+function isIpv6Address(text: string): boolean {
+  const halves = text.split("::");
+  if (halves.length > 2) return false;
+  const groups = (s: string) => (s === "" ? [] : s.split(":"));
+  /** 16-bit units of a group list; an IPv4 address (two units) only last. Null if malformed. */
+  const units = (list: readonly string[], ipv4Last: boolean): number | null => {
+    let n = 0;
+    for (const [i, g] of list.entries()) {
+      if (H16.test(g)) n += 1;
+      else if (ipv4Last && i === list.length - 1 && IPV4.test(g)) n += 2;
+      else return null;
+    }
+    return n;
+  };
+  if (halves.length === 1) return units(groups(text), true) === 8;
+  const head = units(groups(halves[0]!), false);
+  const tail = units(groups(halves[1]!), true);
+  return head !== null && tail !== null && head + tail <= 7;
+}
+
+/**
+ * Checks the authority against GS1 DL URI Syntax's `hostname = host [":" port]` (RFC 3986 §3.2.2,
+ * §3.2.3; no user information) and GS1's engine, which refuses `_~!$&'()*+,;=%` in a domain (dl.c
+ * `isBadDomainChar`): a host is a name of letters, digits, `-` and `.`, or an IP literal in
+ * brackets (IPv6 or IPvFuture; an IPv6 zone identifier, RFC 6874, is refused as in GS1's engine
+ * tests). Returns a message, or null when the authority is acceptable.
+ */
+function authorityProblem(authority: string): string | null {
+  if (authority === "") return "the URI has no domain after the scheme";
+  if (authority.includes("@")) return `the URI authority ${JSON.stringify(authority)} carries user information ('@'), which a Digital Link URI must not`;
+  let host: string;
+  let port: string | null;
+  if (authority.startsWith("[")) {
+    const close = authority.indexOf("]");
+    if (close < 0) return `the IP literal in ${JSON.stringify(authority)} has no closing ']'`;
+    host = authority.slice(0, close + 1);
+    const after = authority.slice(close + 1);
+    if (after !== "" && !after.startsWith(":")) return `unexpected ${JSON.stringify(after)} after the IP literal ${host}`;
+    port = after === "" ? null : after.slice(1);
+    const literal = host.slice(1, -1);
+    if (literal.includes("%")) return `the host ${host} carries an IPv6 zone identifier, which a Digital Link URI must not (RFC 3986 §3.2.2)`;
+    const future = /^[vV][0-9A-Fa-f]+\.[A-Za-z0-9\-.:]+$/.test(literal);
+    if (!future && !isIpv6Address(literal)) return `the host ${host} is not a valid IPv6 address (RFC 3986 §3.2.2)`;
+  } else {
+    const colon = authority.indexOf(":");
+    host = colon < 0 ? authority : authority.slice(0, colon);
+    port = colon < 0 ? null : authority.slice(colon + 1);
+    if (host === "") return "the URI has no domain after the scheme";
+    const bad = [...host].find((c) => !/[A-Za-z0-9.-]/.test(c));
+    if (bad !== undefined) return `the domain ${JSON.stringify(host)} contains ${JSON.stringify(bad)}, which is not allowed in a host name`;
+  }
+  if (port !== null && !/^\d*$/.test(port)) return `the port ${JSON.stringify(port)} is not a number`;
+  return null;
+}
+
 function describeSequences(sequences: readonly (readonly string[])[]): string {
   return sequences.map((seq) => (seq.length > 1 ? `${seq.map((q) => `(${q})`).join(", ")} in that order` : `(${seq[0]})`)).join(", or ");
+}
+
+/** True when `qualifiers` take strictly increasing positions in one `dlpkey` sequence. */
+function isQualifierPath(sequences: readonly (readonly string[])[], qualifiers: readonly string[]): boolean {
+  if (qualifiers.length === 0) return true;
+  return sequences.some((seq) => {
+    let at = -1;
+    for (const q of qualifiers) {
+      const next = seq.indexOf(q, at + 1);
+      if (next < 0) return false;
+      at = next;
+    }
+    return true;
+  });
+}
+
+/**
+ * GS1's engine (dl.c, after "Trial the AI at each non-initial position of the path info"): a data
+ * attribute belongs in the path when inserting it among the path's key qualifiers gives a valid
+ * key-qualifier path. So the qualifiers already in the path choose the `dlpkey` sequence:
+ * `/01/…/235/…?10=…` is fine, `/01/…?10=…` is not.
+ */
+function belongsInPath(sequences: readonly (readonly string[])[], qualifiers: readonly string[], ai: string): boolean {
+  for (let j = 0; j <= qualifiers.length; j++) {
+    if (isQualifierPath(sequences, [...qualifiers.slice(0, j), ai, ...qualifiers.slice(j)])) return true;
+  }
+  return false;
 }
 
 /** Checks the path's key qualifiers against the primary key's `dlpkey` sequences. */
@@ -514,11 +630,42 @@ export function parseDigitalLink(
     const bad = [...uri].find((c) => !URI_CHARACTERS.test(c))!;
     return invalid(base, [syntaxError(`the URI contains ${JSON.stringify(bad)}, which is not allowed in a URI`)]);
   }
-  const match = /^(https?):\/\/([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?(?:#.*)?$/i.exec(uri);
-  if (!match) return invalid(base, [syntaxError("a Digital Link URI is http:// or https://, a domain and a path")]);
-  const [, scheme, host, path = "", query = ""] = match as unknown as [string, string, string, string | undefined, string | undefined];
+  const schemeMatch = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(uri);
+  const scheme = schemeMatch?.[1] ?? "";
+  if (!schemeMatch || !SCHEMES.has(scheme)) {
+    const message = /^https?$/i.test(scheme)
+      ? `the scheme ${JSON.stringify(scheme)} mixes upper and lower case; a Digital Link URI starts with http://, https://, HTTP:// or HTTPS://`
+      : "a Digital Link URI is http:// or https://, a domain and a path";
+    return invalid(base, [syntaxError(message)]);
+  }
+  const rest = uri.slice(schemeMatch[0].length);
+  const hash = rest.indexOf("#");
+  const beforeFragment = hash < 0 ? rest : rest.slice(0, hash);
+  const fragment = hash < 0 ? "" : rest.slice(hash + 1);
+  const mark = beforeFragment.indexOf("?");
+  const hierarchy = mark < 0 ? beforeFragment : beforeFragment.slice(0, mark);
+  const query = mark < 0 ? "" : beforeFragment.slice(mark + 1);
+  const slash = hierarchy.indexOf("/");
+  const host = slash < 0 ? hierarchy : hierarchy.slice(0, slash);
+  const path = slash < 0 ? "" : hierarchy.slice(slash);
+  const hostProblem = authorityProblem(host);
+  if (hostProblem) return invalid(base, [syntaxError(hostProblem)]);
+  if (path === "") return invalid(base, [syntaxError("a Digital Link URI is http:// or https://, a domain and a path")]);
+  // RFC 3986 §3.3-3.5: path, query and fragment are pchar, '/' and (query, fragment) '?'; '[' and
+  // ']' only delimit an IP literal, and a second '#' has no place.
+  for (const [part, text] of [
+    ["path", path],
+    ["query string", query],
+    ["fragment", fragment],
+  ] as const) {
+    const bad = [...text].find((c) => c === "[" || c === "]" || c === "#");
+    if (bad !== undefined)
+      return invalid(base, [syntaxError(`the URI ${part} contains ${JSON.stringify(bad)}, which is not allowed there (RFC 3986 §3.3-3.5)`)]);
+  }
+  // Path and query report bad percent-encoding per segment and parameter below.
+  if (BAD_PERCENT.test(fragment)) return invalid(base, [syntaxError("the URI fragment has invalid percent-encoding")]);
   if (path.endsWith("/")) return invalid(base, [syntaxError("the Digital Link URI path must not end with '/'")]);
-  const segments = path === "" ? [] : path.slice(1).split("/");
+  const segments = path.slice(1).split("/");
 
   // Walk back over /AI/value pairs to the rightmost primary key; what precedes it is the stem.
   let start = -1;
@@ -536,11 +683,21 @@ export function parseDigitalLink(
 
   const errors: Gs1Issue[] = [];
   const elements: Gs1Element[] = [];
-  const decodeValue = (ai: string, raw: string): string | null => {
-    const value = percentDecode(raw);
-    if (value === null) errors.push({ ai, rule: "syntax", message: `AI (${ai}): invalid percent-encoding in ${JSON.stringify(raw)}` });
-    // A GTIN-8, -12 or -13 in a Digital Link stands for the GTIN-14 with leading zeros (GS1 Digital Link standard).
-    else if (ai === "01" && [8, 12, 13].includes(value.length) && /^\d+$/.test(value)) return value.padStart(14, "0");
+  for (const segment of segments.slice(0, start)) {
+    if (percentDecode(segment) === null) {
+      errors.push(syntaxError(`the URI path segment ${JSON.stringify(segment)} before the primary key has invalid percent-encoding`));
+    }
+  }
+  const decodeValue = (ai: string, raw: string, inQuery: boolean): string | null => {
+    const value = inQuery ? queryDecode(raw) : percentDecode(raw);
+    if (value === null) {
+      errors.push({ ai, rule: "syntax", message: `AI (${ai}): invalid percent-encoding in ${JSON.stringify(raw)}` });
+      return null;
+    }
+    // A GTIN-8, -12 or -13 for (01) stands for the GTIN-14 with leading zeros: deprecated in
+    // Digital Link URIs, read only when the caller asks (GS1's engine:
+    // gs1_encoder_setPermitZeroSuppressedGTINinDLuris, off by default). See ADR 012.
+    if (options.expandShortGtin && ai === "01" && [8, 12, 13].includes(value.length) && /^\d+$/.test(value)) return value.padStart(14, "0");
     return value;
   };
 
@@ -548,14 +705,16 @@ export function parseDigitalLink(
   for (let k = start; k < segments.length; k += 2) {
     const ai = segments[k]!;
     pathAis.push(ai);
-    const value = decodeValue(ai, segments[k + 1]!);
+    const value = decodeValue(ai, segments[k + 1]!, false);
     if (value !== null) elements.push({ ai, value });
   }
   const [primaryKey, ...qualifiers] = pathAis as [string, ...string[]];
   const sequences = dictionary.entries.get(primaryKey)!.dlPrimaryKey!;
   const qualifierIssue = checkQualifiers(primaryKey, sequences, qualifiers);
   if (qualifierIssue) errors.push(qualifierIssue);
-  const qualifierSet = new Set(sequences.flat());
+  const inPath = new Set(pathAis);
+  const inQuery = new Set<string>();
+  const duplicates = new Set<string>();
 
   const attributes: string[] = [];
   const otherParameters: [string, string][] = [];
@@ -564,8 +723,22 @@ export function parseDigitalLink(
     const eq = parameter.indexOf("=");
     const key = eq < 0 ? parameter : parameter.slice(0, eq);
     const raw = eq < 0 ? "" : parameter.slice(eq + 1);
-    if (!/^\d+$/.test(key)) {
-      otherParameters.push([percentDecode(key) ?? key, percentDecode(raw) ?? raw]);
+    // A parameter without '=' is not an AI, whatever its name (GS1's engine: "Discard parameters
+    // with no value"); a non-numeric key is not an AI either. Both are returned, decoded.
+    if (eq < 0 || !/^\d+$/.test(key)) {
+      const name = queryDecode(key);
+      // RFC 3986 §2.3 makes %31%30 equivalent to 10, but the Digital Link ABNF writes an AI key as
+      // plain digits; read as a non-AI parameter it would slip past every AI rule, so refuse it.
+      if (eq >= 0 && name !== null && /^\d+$/.test(name)) {
+        errors.push(syntaxError(`query parameter ${JSON.stringify(key)} is a percent-encoded AI; write the AI (${name}) as plain digits`, name));
+        continue;
+      }
+      const value = queryDecode(raw);
+      if (name === null || value === null) {
+        errors.push(syntaxError(`query parameter ${JSON.stringify(parameter)} has invalid percent-encoding`));
+        continue;
+      }
+      otherParameters.push([name, value]);
       continue;
     }
     const entry = dictionary.entries.get(key);
@@ -573,7 +746,22 @@ export function parseDigitalLink(
       errors.push({ ai: key, rule: "unknown-ai", message: `AI (${key}) in the query string is not in the GS1 syntax dictionary` });
       continue;
     }
-    if (qualifierSet.has(key)) {
+    // GS1's engine forbids an AI twice in one URI, whatever the values ("Forbid duplicate AIs").
+    if (inPath.has(key) || inQuery.has(key)) {
+      if (!duplicates.has(key)) {
+        duplicates.add(key);
+        errors.push({
+          ai: key,
+          rule: "repeated",
+          message: inPath.has(key)
+            ? `AI (${key}) appears in both the URI path and the query string; a Digital Link URI carries each AI once`
+            : `AI (${key}) appears more than once in the query string; a Digital Link URI carries each AI once`,
+        });
+      }
+      continue;
+    }
+    inQuery.add(key);
+    if (!qualifierIssue && belongsInPath(sequences, qualifiers, key)) {
       errors.push({
         ai: key,
         rule: "dl-qualifier",
@@ -586,13 +774,13 @@ export function parseDigitalLink(
       continue;
     }
     attributes.push(key);
-    const value = decodeValue(key, raw);
+    const value = decodeValue(key, raw, true);
     if (value !== null) elements.push({ ai: key, value });
   }
 
   const stemPath = segments.slice(0, start).join("/");
   const digitalLink: DigitalLinkParts = {
-    stem: `${scheme!.toLowerCase()}://${host}${stemPath ? `/${stemPath}` : ""}`,
+    stem: `${scheme.toLowerCase()}://${host}${stemPath ? `/${stemPath}` : ""}`,
     primaryKey,
     qualifiers,
     attributes,
@@ -600,7 +788,6 @@ export function parseDigitalLink(
   };
   return finish(dictionary, base, elements, errors, options, digitalLink);
 }
-
 // ---------------------------------------------------------------------------
 
 /** Reads any of the three forms: `(` starts a bracketed string, `http(s)://` a Digital Link, anything else is a raw scan. */

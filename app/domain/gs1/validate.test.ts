@@ -231,13 +231,10 @@ describe("other linters through their AIs", () => {
 });
 
 describe("checks that cannot be performed are reported, not passed", () => {
-  it("country codes without an ISO 3166 list", () => {
+  it("country codes are checked against the shipped ISO 3166 list", () => {
     const result = valid("(01)09506000134352(422)528");
-    expect(result.reading.notPerformed).toContainEqual({
-      ai: "422",
-      linter: "iso3166",
-      reason: "no ISO 3166 numeric country code list available to check 528",
-    });
+    expect(result.reading.notPerformed.map((n) => n.linter)).toEqual(["gcppos2"]);
+    expect(errors("(01)09506000134352(422)529")).toEqual(["AI (422): 529 is not an ISO 3166 numeric country code"]);
   });
 
   it("with the list given, the same value is checked (and a wrong code fails)", () => {
@@ -248,12 +245,12 @@ describe("checks that cannot be performed are reported, not passed", () => {
     expect(bad.status === "invalid" && bad.errors.map((e) => e.message)).toEqual(["AI (422): 529 is not an ISO 3166 numeric country code"]);
   });
 
-  it("currency codes without an ISO 4217 list, and the GCP allocation of every key", () => {
+  it("currency codes are checked against the shipped ISO 4217 list; the GCP allocation of every key is not", () => {
     const result = valid("(415)0614141000005(8020)ABC(3911)97812345");
     expect(result.reading.notPerformed).toEqual([
       { ai: "415", linter: "gcppos1", reason: "GS1 Company Prefix allocation not checked (no GCP directory at hand)" },
-      { ai: "3911", linter: "iso4217", reason: "no ISO 4217 numeric currency code list available to check 978" },
     ]);
+    expect(errors("(415)0614141000005(8020)ABC(3911)00012345")).toEqual(["AI (3911) (component 1): 000 is not an ISO 4217 numeric currency code"]);
   });
 
   it("coupon codes are read but their content check is reported as not performed", () => {

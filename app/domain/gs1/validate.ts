@@ -154,7 +154,36 @@ export function validateElements(dictionary: Gs1SyntaxDictionary, elements: read
       known.map((entry) => entry.ai),
     ),
   );
+  errors.push(...checkDigitalSignatureKeys(dictionary, valuesByAi));
   return { errors, notPerformed };
+}
+
+/** Keys whose serial component is optional in the dictionary but required next to (8030). */
+const DIGSIG_SERIAL_KEYS = ["253", "255", "8003"] as const;
+
+/**
+ * GS1 General Specifications, AI (8030): a digital signature is over an individually identified
+ * object, so a GDTI (253), GCN (255) or GRAI (8003) used with it must carry its optional serial
+ * component. The dictionary cannot say so (its `req` names AIs, not components); GS1's engine
+ * checks it separately (`validateDigSigRequiresSerialisedKey`, ai.c): the key's value is longer
+ * than its mandatory components.
+ */
+function checkDigitalSignatureKeys(dictionary: Gs1SyntaxDictionary, valuesByAi: ReadonlyMap<string, readonly string[]>): Gs1Issue[] {
+  if (!valuesByAi.has("8030")) return [];
+  const errors: Gs1Issue[] = [];
+  for (const ai of DIGSIG_SERIAL_KEYS) {
+    const entry = dictionary.entries.get(ai);
+    const values = valuesByAi.get(ai);
+    if (!entry || !values) continue;
+    if (values.some((value) => [...value].length === entry.minLength)) {
+      errors.push({
+        ai,
+        rule: "digsig-serial",
+        message: `AI (${ai}): the serial component must be present when (${ai}) is used with a digital signature (8030)`,
+      });
+    }
+  }
+  return errors;
 }
 
 /**
