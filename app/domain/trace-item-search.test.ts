@@ -25,6 +25,8 @@ describe("readSearchTerm", () => {
     expect(readSearchTerm("urn:epc:id:sscc:0614141.1234567890").keys).toEqual([{ level: "container", identifier: "106141412345678908" }]);
     expect(readSearchTerm("(00)106141412345678908").keys).toEqual([{ level: "container", identifier: "106141412345678908" }]);
     expect(readSearchTerm("https://id.gs1.org/00/106141412345678908").keys).toEqual([{ level: "container", identifier: "106141412345678908" }]);
+    // A zero-suppressed GTIN-13 in a Digital Link is read as the GTIN-14 materials hold.
+    expect(readSearchTerm("https://id.gs1.org/01/4012345123456/10/998877").keys).toEqual([{ level: "lot", gtin: "04012345123456", identifier: "998877" }]);
   });
 
   it("leaves a bare identifier to the identifier match, and names why a GS1-looking term gives no key", () => {

@@ -28,11 +28,10 @@ export interface SearchTerm {
 }
 
 /**
- * Short GTINs (8, 12, 13 digits) in a Digital Link are read as GTIN-14 for a search: the GS1
- * module may keep that expansion behind an option; a search is a lookup, never a record, so it
- * asks for it (an option the module does not know is ignored).
+ * Short GTINs (8, 12, 13 digits) in a Digital Link are read as GTIN-14 for a search (ADR 012's
+ * `expandShortGtin`): a search is a lookup, never a record, and materials hold GTIN-14.
  */
-const LENIENT: Gs1ParseOptions & { expandShortGtin?: boolean } = { expandShortGtin: true };
+const LENIENT: Gs1ParseOptions = { expandShortGtin: true };
 
 function keysOfElements(elements: readonly Pick<Gs1Element, "ai" | "value">[]): TraceItemKey[] {
   const get = (ai: string) => elements.find((e) => e.ai === ai)?.value ?? null;

@@ -322,6 +322,7 @@ describe("the genealogy search reads EPC URNs, Digital Links and element strings
   it("finds lots, classes and containers by their GS1 forms; a key of another GTIN finds nothing", async () => {
     expect(await found("urn:epc:class:lgtin:4012345.012345.998877")).toEqual(["998877@04012345123456"]);
     expect(await found("https://id.gs1.org/01/04012345123456/10/998877")).toEqual(["998877@04012345123456"]);
+    expect(await found("https://id.gs1.org/01/4012345123456/10/998877")).toEqual(["998877@04012345123456"]); // GTIN-13 in the link
     expect(await found("urn:epc:idpat:sgtin:4012345.098765.*")).toEqual(["(01)04012345987652@04012345987652"]);
     const container = [`106141412345678908@${LOGISTICS_UNIT_MATERIAL.partNumber}`];
     expect(await found("urn:epc:id:sscc:0614141.1234567890")).toEqual(container);
