@@ -119,3 +119,27 @@ describe("canonicalBytes", () => {
     expect(Array.from(canonicalBytes("\ud83d\ude00"))).toEqual([0x22, 0xf0, 0x9f, 0x98, 0x80, 0x22]);
   });
 });
+
+describe("deep values (ADR 016)", () => {
+  it("writes a value nested 100,000 deep without exhausting the call stack", () => {
+    let array: unknown = 1;
+    let object: unknown = "leaf";
+    for (let i = 0; i < 100_000; i++) {
+      array = [array];
+      object = { k: object };
+    }
+    expect(canonicalize(array)).toBe(`${"[".repeat(100_000)}1${"]".repeat(100_000)}`);
+    expect(canonicalize(object)).toBe(`${'{"k":'.repeat(100_000)}"leaf"${"}".repeat(100_000)}`);
+  });
+
+  it("still names the path of a failure deep down, and finds a cycle there", () => {
+    const root: Record<string, unknown> = {};
+    let node = root;
+    for (let i = 0; i < 50; i++) node = node.next = {} as Record<string, unknown>;
+    node.bad = NaN;
+    expect(() => canonicalize(root)).toThrow(`Cannot canonicalize $${".next".repeat(50)}.bad: NaN`);
+    delete node.bad;
+    node.back = root;
+    expect(() => canonicalize(root)).toThrow(`Cannot canonicalize $${".next".repeat(50)}.back: circular reference`);
+  });
+});

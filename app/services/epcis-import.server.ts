@@ -6,13 +6,13 @@
  * event id reused with other content — refuses the whole document with every error located: the
  * transaction is rolled back and only an `epcis.import_refused` audit row records the attempt.
  */
-import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { sites } from "../../db/schema";
 import {
   contentHash,
   declarationOf,
   eventKey,
+  identityHash,
   itemKey,
   planEvent,
   checkEventSemantics,
@@ -21,12 +21,12 @@ import {
   type EventPlan,
   type PlannedItem,
 } from "../domain/epcis/events";
-import { validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
+import { mergeEventIssues, validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
 import { LOGISTICS_UNIT_MATERIAL } from "../domain/material";
 import { executePrepared, type Db, type Tx } from "../utils/db.server";
 import { DomainError, type Refusal } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
-import { streamEpcisDocument, type ByteSource } from "./epcis-stream.server";
+import { digestAndScan, streamEpcisDocument, type ByteSource } from "./epcis-stream.server";
 import { eq } from "drizzle-orm";
 
 /** Errors listed in full; beyond this only counted (a broken 100,000-event file stays readable). */
@@ -137,6 +137,7 @@ interface StoredEvent {
   type: string;
   eventTime: string;
   contentHash: string;
+  identityHash: string;
   index: number;
   status: "applied" | "quarantined" | "superseded";
   unknownGtins: string[];
@@ -144,10 +145,16 @@ interface StoredEvent {
   declaration: unknown;
 }
 
-async function digestOf(source: ByteSource): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of source()) hash.update(chunk);
-  return hash.digest("hex");
+/** An event C-981 holds (stored earlier, or earlier in this document). */
+interface Held {
+  key: string;
+  fromEventId: boolean;
+  /** Null only for a row stored before migration 0025 whose identity an earlier row holds. */
+  identity: string | null;
+  contentHash: string;
+  status: string;
+  digest: string;
+  index: number;
 }
 
 async function loadMaterials(tx: Tx): Promise<Map<string, number>> {
@@ -175,12 +182,15 @@ export async function lockEpcisImports(tx: Tx): Promise<void> {
 async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { siteId: number; siteCode: string }): Promise<EpcisImportSummary> {
   // One import at a time: identity checks read what earlier imports stored.
   await lockEpcisImports(tx);
+  // Known once the whole file is read; rows carry it from the first batch, so it is computed by a
+  // first read of the bytes (cheap next to parsing), which also checks them byte by byte (ADR 016):
+  // a hostile document is refused before anything is parsed.
+  const scan = await digestAndScan(input.source);
+  if (scan.refusal) throw new RefusedDocument([scan.refusal], 1, scan.digest, scan.notices);
   const ctx: ApplyContext = {
     tx,
     siteId: input.siteId,
-    // Known once the whole file is read; rows carry it from the first batch, so it is computed by a
-    // first read of the bytes alone (cheap next to parsing).
-    digest: await digestOf(input.source),
+    digest: scan.digest,
     materials: await loadMaterials(tx),
     logisticsUnit: await loadLogisticsUnit(tx),
     summary: {
@@ -209,21 +219,57 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
   const unknownGtins = new Set<string>();
   let buffer: { index: number; value: unknown }[] = [];
 
+  /** Events of this document that C-981 holds under another event id (warned "likely duplicate"). */
+  const aliasIds = new Set<string>();
+  const duplicates: EpcisIssue[] = [];
+
   const processBatch = async (batch: { index: number; value: unknown }[]) => {
     const entries = batch.map(({ index, value }) => {
       const event = value as EpcisEvent;
-      const hash = contentHash(event);
+      const hash = identityHash(event);
       const { key, fromEventId } = eventKey(event, hash);
       return { index, event, hash, key, fromEventId, declaration: declarationOf(event) };
     });
-    const existingRows = await executePrepared<{ event_key: string; content_hash: string; status: string; file_digest: string; event_index: number }>(
+    // What C-981 holds of these events: by identity (the same fact under any id or none), and by
+    // key (an event id used before, possibly for other content).
+    const existingRows = await executePrepared<{
+      event_key: string;
+      from_event_id: boolean;
+      identity_hash: string | null;
+      content_hash: string;
+      status: string;
+      file_digest: string;
+      event_index: number;
+    }>(
       tx,
-      sql`select event_key, content_hash, status::text as status, file_digest, event_index from epcis_events
+      // Two index lookups (an OR of the two would scan the table once per batch).
+      sql`select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index from epcis_events
+          where identity_hash in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.hash))}::jsonb))
+          union
+          select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index from epcis_events
           where event_key in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.key))}::jsonb))`,
     );
-    const known = new Map(
-      existingRows.map((r) => [r.event_key, { hash: r.content_hash, status: r.status, digest: r.file_digest, index: Number(r.event_index) }]),
-    );
+    const byKey = new Map<string, Held>();
+    const byIdentity = new Map<string, Held>();
+    const hold = (held: Held) => {
+      byKey.set(held.key, held);
+      if (held.identity !== null) byIdentity.set(held.identity, held);
+    };
+    for (const r of existingRows) {
+      hold({
+        key: r.event_key,
+        fromEventId: r.from_event_id,
+        identity: r.identity_hash,
+        contentHash: r.content_hash,
+        status: r.status,
+        digest: r.file_digest,
+        index: Number(r.event_index),
+      });
+    }
+    const where = (held: Held) =>
+      held.digest === ctx.digest
+        ? `event ${held.index} of this document (/epcisBody/eventList/${held.index})`
+        : `event ${held.index} of the document with SHA-256 ${held.digest}, imported earlier`;
     let toStore: StoredEvent[] = [];
     let toApply: { stored: StoredEvent; plan: EventPlan }[] = [];
     const flush = async () => {
@@ -235,23 +281,31 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
     for (const e of entries) {
       ctx.summary.events += 1;
       for (const id of e.declaration?.correctiveEventIDs ?? []) correctiveIds.add(id);
-      const prior = known.get(e.key);
+      // An event id names one fact: held for another one, the document is refused. A row stored
+      // before migration 0025 without an identity (its fact was already held) is compared as then.
+      const sameKey = byKey.get(e.key);
+      const sameFact = (held: Held) => (held.identity !== null ? held.identity === e.hash : held.contentHash === contentHash(e.event));
+      if (sameKey && !sameFact(sameKey)) {
+        conflicts.push({
+          eventIndex: e.index,
+          path: `/epcisBody/eventList/${e.index}`,
+          message: `event ${e.key} differs from ${where(sameKey)}: the same event id with other content (neither is dropped; the document is refused)`,
+        });
+        continue;
+      }
+      const prior = byIdentity.get(e.hash) ?? sameKey;
       if (prior) {
-        if (prior.hash !== e.hash) {
-          const where =
-            prior.digest === ctx.digest
-              ? `event ${prior.index} of this document (/epcisBody/eventList/${prior.index})`
-              : `event ${prior.index} of the document with SHA-256 ${prior.digest}, imported earlier`;
-          conflicts.push({
+        if (e.fromEventId && prior.fromEventId && prior.key !== e.key) {
+          aliasIds.add(e.key);
+          duplicates.push({
             eventIndex: e.index,
-            path: `/epcisBody/eventList/${e.index}`,
-            message: `event ${e.key} differs from ${where}: the same event id with other content (neither is dropped; the document is refused)`,
+            path: `/epcisBody/eventList/${e.index}/eventID`,
+            message: `likely duplicate: event ${e.key} states the same as event ${prior.key} (${where(prior)}); kept as one event, ${prior.key}`,
           });
-          continue;
         }
         if (e.declaration && prior.status !== "superseded") {
-          if (toStore.some((s) => s.key === e.key)) await flush();
-          await supersede(ctx, e.key, e.event.errorDeclaration);
+          if (toStore.some((s) => s.key === prior.key)) await flush();
+          await supersede(ctx, prior.key, e.event.errorDeclaration);
           prior.status = "superseded";
           ctx.summary.declared += 1;
         } else {
@@ -264,17 +318,28 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
         fromEventId: e.fromEventId,
         type: String(e.event.type),
         eventTime: String(e.event.eventTime),
+        // The hash it is compared by: its identity (before migration 0025, the hash as received).
         contentHash: e.hash,
+        identityHash: e.hash,
         index: e.index,
         status: "applied",
         unknownGtins: [],
         body: e.event,
         declaration: e.declaration ? e.event.errorDeclaration : null,
       };
-      known.set(e.key, { hash: e.hash, status: "applied", digest: ctx.digest, index: e.index });
+      const held: Held = {
+        key: e.key,
+        fromEventId: e.fromEventId,
+        identity: e.hash,
+        contentHash: stored.contentHash,
+        status: "applied",
+        digest: ctx.digest,
+        index: e.index,
+      };
+      hold(held);
       if (e.declaration) {
         stored.status = "superseded";
-        known.get(e.key)!.status = "superseded";
+        held.status = "superseded";
         ctx.summary.supersededOnArrival += 1;
         toStore.push(stored);
         continue;
@@ -321,13 +386,12 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
     async onEvents(events) {
       for (const item of events) {
         const schema = validateEventSchema(item.value, item.index);
-        note(schema.errors, checkErrors, true);
         note(schema.warnings, warnings, false);
         if (item.value && typeof item.value === "object" && !Array.isArray(item.value)) {
           const semantic = checkEventSemantics(item.value as EpcisEvent, item.index);
-          note(semantic.errors, checkErrors, true);
+          note(mergeEventIssues(schema.errors, semantic.errors), checkErrors, true);
           note(semantic.warnings, warnings, false);
-        }
+        } else note(schema.errors, checkErrors, true);
         if (errorCount === 0) buffer.push(item);
       }
       if (errorCount > 0) buffer = [];
@@ -344,20 +408,26 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
     errorCount += headerErrors.length;
     warnings.unshift(...header.warnings);
   }
+  warnings.unshift(...scan.notices);
   if (errorCount === 0 && buffer.length) await launch(buffer);
   buffer = [];
   await inflight;
   if (failure) throw failure;
-  if (outcome.digest !== ctx.digest) throw new DomainError("conflict", "the file changed while it was being imported; import it again");
+  if (outcome.digest !== null && outcome.digest !== ctx.digest)
+    throw new DomainError("conflict", "the file changed while it was being imported; import it again");
   const allErrors = [...checkErrors, ...conflicts].sort((a, b) => (a.eventIndex ?? -1) - (b.eventIndex ?? -1));
   if (errorCount + conflicts.length > 0) throw new RefusedDocument(allErrors.slice(0, MAX_LISTED_ERRORS), errorCount + conflicts.length, ctx.digest, warnings);
-  ctx.summary.warnings = warnings;
+  // Located warnings in document order; a likely duplicate after the checks' warnings of its event.
+  ctx.summary.warnings = [...warnings, ...duplicates.slice(0, Math.max(0, MAX_LISTED_ERRORS - warnings.length))].sort(
+    (a, b) => (a.eventIndex ?? -1) - (b.eventIndex ?? -1),
+  );
 
   if (correctiveIds.size) {
     const held = await tx.execute<{ event_key: string }>(
       sql`select event_key from epcis_events where event_key in (select jsonb_array_elements_text(${JSON.stringify([...correctiveIds])}::jsonb))`,
     );
-    const heldKeys = new Set(held.map((r) => r.event_key));
+    // An id this document used for an event C-981 holds under another id names that event.
+    const heldKeys = new Set([...held.map((r) => r.event_key), ...aliasIds]);
     ctx.summary.pendingCorrectiveEventIds = [...correctiveIds].filter((id) => !heldKeys.has(id));
   }
   ctx.summary.unknownGtins = [...unknownGtins].sort();
@@ -398,6 +468,7 @@ async function storeEvents(ctx: ApplyContext, events: readonly StoredEvent[]): P
     type: e.type,
     event_time: e.eventTime,
     content_hash: e.contentHash,
+    identity_hash: e.identityHash,
     event_index: e.index,
     status: e.status,
     unknown_gtins: e.unknownGtins,
@@ -407,15 +478,15 @@ async function storeEvents(ctx: ApplyContext, events: readonly StoredEvent[]): P
   await executePrepared(
     ctx.tx,
     sql`
-    insert into epcis_events (event_key, from_event_id, type, event_time, content_hash, file_digest, event_index, site_id, status,
+    insert into epcis_events (event_key, from_event_id, type, event_time, content_hash, identity_hash, file_digest, event_index, site_id, status,
                               unknown_gtins, body, declaration, superseded_at, imported_at, applied_at)
-    select x.event_key, x.from_event_id, x.type, x.event_time, x.content_hash, ${ctx.digest}, x.event_index, ${ctx.siteId},
+    select x.event_key, x.from_event_id, x.type, x.event_time, x.content_hash, x.identity_hash, ${ctx.digest}, x.event_index, ${ctx.siteId},
            x.status::epcis_event_status,
            case when jsonb_array_length(x.unknown_gtins) = 0 then '{}'::text[] else array(select jsonb_array_elements_text(x.unknown_gtins)) end,
            x.body, x.declaration,
            case when x.status = 'superseded' then now() end, now(), case when x.status = 'applied' then now() end
     from json_to_recordset(${JSON.stringify(rows)}::json) as x(event_key text, from_event_id boolean, type text, event_time timestamptz,
-         content_hash text, event_index int, status text, unknown_gtins jsonb, body jsonb, declaration jsonb)`,
+         content_hash text, identity_hash text, event_index int, status text, unknown_gtins jsonb, body jsonb, declaration jsonb)`,
   );
 }
 
@@ -535,7 +606,7 @@ async function applyPlans(
     out_id: number | null;
     out_m: number | null;
     out_i: string | null;
-    quantity: number;
+    quantity: string;
     unit: string;
     event_key: string;
     occurred_at: string;

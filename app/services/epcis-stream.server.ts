@@ -3,10 +3,15 @@
  * `epcisBody.eventList` is handed over as soon as it is parsed and then dropped, so memory holds
  * one chunk, the pending events and the header — never the document. The header (everything but
  * the events) is complete at the end; its `eventList` comes back empty.
+ *
+ * Every chunk is first checked byte by byte (`EpcisJsonScanner`, ADR 016): UTF-8, the JSON grammar
+ * and the limits on depth, string length, event and header size, width, numbers and duplicate
+ * member names. Only checked bytes reach the tokenizer; the first refusal stops the reading.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { JSONParser } from "@streamparser/json";
+import { EpcisJsonScanner, type LocatedIssue } from "../domain/epcis/json-scan";
 import type { EpcisIssue } from "../domain/epcis/validate";
 
 export type ByteSource = () => AsyncIterable<Uint8Array | string>;
@@ -19,10 +24,16 @@ export interface StreamCallbacks {
 export interface StreamOutcome {
   header: Record<string, unknown>;
   events: number;
-  digest: string;
-  /** A document that is not JSON (or not an object), located by byte offset. */
+  /** SHA-256 of the bytes; null when the reading stopped at a refusal before the end. */
+  digest: string | null;
+  /** A document that is not JSON (or not an object) or breaks a limit, located by byte offset, line and column. */
   syntaxError: EpcisIssue | null;
+  /** Notes on an accepted encoding (a UTF-8 byte order mark). */
+  notices: EpcisIssue[];
 }
+
+const encoder = new TextEncoder();
+const bytesOf = (chunk: Uint8Array | string) => (typeof chunk === "string" ? encoder.encode(chunk) : chunk);
 
 export async function streamEpcisDocument(source: ByteSource, callbacks: StreamCallbacks): Promise<StreamOutcome> {
   // Buffers for strings and numbers: the tokenizer otherwise concatenates character by character (2x slower).
@@ -48,10 +59,20 @@ export async function streamEpcisDocument(source: ByteSource, callbacks: StreamC
     }
   };
   parser.onError = (error) => {
+    // Not expected: the scanner checked the grammar first.
     syntaxError ??= { eventIndex: null, path: "", message: `not valid JSON near byte ${offset}: ${error.message}` };
   };
-  for await (const chunk of source()) {
+  const scanner = new EpcisJsonScanner();
+  let stopped = false;
+  for await (const raw of source()) {
+    const chunk = bytesOf(raw);
     hash.update(chunk);
+    const refusal = scanner.write(chunk);
+    if (refusal) {
+      syntaxError = refusal;
+      stopped = true;
+      break;
+    }
     if (!syntaxError) {
       try {
         parser.write(chunk);
@@ -59,13 +80,14 @@ export async function streamEpcisDocument(source: ByteSource, callbacks: StreamC
         syntaxError ??= { eventIndex: null, path: "", message: `not valid JSON near byte ${offset}: ${(error as Error).message}` };
       }
     }
-    offset += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
+    offset += chunk.byteLength;
     if (pending.length) {
       const batch = pending;
       pending = [];
       await callbacks.onEvents(batch);
     }
   }
+  if (!syntaxError) syntaxError = scanner.end();
   if (!syntaxError && !parser.isEnded) {
     try {
       parser.end();
@@ -75,8 +97,23 @@ export async function streamEpcisDocument(source: ByteSource, callbacks: StreamC
   }
   if (pending.length) await callbacks.onEvents(pending);
   if (!syntaxError && !rootIsObject) syntaxError = { eventIndex: null, path: "", message: "an EPCIS document is a JSON object" };
-  if (!syntaxError && offset === 0) syntaxError = { eventIndex: null, path: "", message: "the file is empty" };
-  return { header, events, digest: hash.digest("hex"), syntaxError };
+  return { header, events, digest: stopped ? null : hash.digest("hex"), syntaxError, notices: scanner.notices };
+}
+
+/**
+ * The import's first read (ADR 014, 016): the SHA-256 of the bytes and the byte-level check, so a
+ * hostile document is refused before anything is parsed or written. The digest covers every byte
+ * (a UTF-8 byte order mark included), also after a refusal.
+ */
+export async function digestAndScan(source: ByteSource): Promise<{ digest: string; refusal: LocatedIssue | null; notices: EpcisIssue[] }> {
+  const hash = createHash("sha256");
+  const scanner = new EpcisJsonScanner();
+  for await (const raw of source()) {
+    const chunk = bytesOf(raw);
+    hash.update(chunk);
+    if (!scanner.refused) scanner.write(chunk);
+  }
+  return { digest: hash.digest("hex"), refusal: scanner.refused ?? scanner.end(), notices: scanner.notices };
 }
 
 /**

@@ -6,6 +6,7 @@ import postgres from "postgres";
 import * as schema from "../../db/schema";
 import { sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "./db.server";
+import { identityHash, type EpcisEvent } from "../domain/epcis/events";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
 
@@ -60,6 +61,7 @@ export async function applyMigrations({ client, db }: OwnerSession, appPassword?
   const [table] = await client`select to_regclass('drizzle.__drizzle_migrations') is not null as present`;
   const [before] = table?.present ? await client`select max(created_at) as last from drizzle.__drizzle_migrations` : [];
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  await fillEpcisIdentities(client);
   // Re-granted after every run, so tables a later migration adds are covered (ADR 018).
   await client`select c981_grant_app_role()`;
   if (appPassword) {
@@ -94,4 +96,35 @@ export async function newestAppliedMigration(db: DbOrTx): Promise<number> {
     applied: string;
   }[];
   return Number(row?.applied ?? 0);
+}
+
+/**
+ * Gives the EPCIS events stored before migration 0025 their identity (ADR 014, *Identity*), which
+ * SQL cannot compute: in id order, 1,000 at a time; an identity an earlier row already holds (the
+ * same event stored twice before 0025) stays null on the later row, which is then found by its
+ * event key only. Returns how many rows were given one. Idempotent: only null identities are read.
+ */
+export async function fillEpcisIdentities(client: postgres.Sql): Promise<number> {
+  const [table] = await client`select to_regclass('public.epcis_events') is not null as present`;
+  if (!table?.present) return 0;
+  let filled = 0;
+  let after = 0;
+  for (;;) {
+    const rows = await client<{ id: string; body: EpcisEvent }[]>`
+      select id, body from epcis_events where identity_hash is null and id > ${after} order by id limit 1000`;
+    if (!rows.length) return filled;
+    after = Number(rows.at(-1)!.id);
+    const seen = new Set<string>();
+    const fills = rows.flatMap((r) => {
+      const hash = identityHash(r.body);
+      if (seen.has(hash)) return [];
+      seen.add(hash);
+      return [{ id: Number(r.id), hash }];
+    });
+    const updated = await client`
+      update epcis_events e set identity_hash = x.hash
+      from json_to_recordset(${client.json(fills)}::json) as x(id bigint, hash text)
+      where e.id = x.id and not exists (select 1 from epcis_events o where o.identity_hash = x.hash)`;
+    filled += updated.count;
+  }
 }

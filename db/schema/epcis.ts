@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { sites } from "./sites";
 
 /**
@@ -19,8 +19,18 @@ export const epcisEvents = pgTable(
     fromEventId: boolean().notNull(),
     type: text().notNull(),
     eventTime: timestamp({ withTimezone: true, precision: 3 }).notNull(),
-    /** SHA-256 of the RFC 8785 form of the event without errorDeclaration and recordTime. */
+    /**
+     * The hash the event is compared by: since migration 0025 its identity (= identityHash); before,
+     * SHA-256 of the RFC 8785 form of the event as received, without errorDeclaration and recordTime.
+     */
     contentHash: text().notNull(),
+    /**
+     * The event's identity (ADR 014): SHA-256 of the RFC 8785 form of what it states, every EPC in
+     * one spelling, without eventID, errorDeclaration and recordTime. One row per identity. Null
+     * only for a row stored before migration 0025 whose identity an earlier row already holds
+     * (the same event stored twice then; filled at migration, app/utils/migrate.server.ts).
+     */
+    identityHash: text(),
     /** SHA-256 of the file it first came in, and its index in that file's eventList. */
     fileDigest: text().notNull(),
     eventIndex: integer().notNull(),
@@ -36,7 +46,10 @@ export const epcisEvents = pgTable(
     importedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     appliedAt: timestamp({ withTimezone: true, precision: 3 }),
   },
-  (t) => [index("epcis_events_quarantine").using("gin", t.unknownGtins).where(sql`${t.status} = 'quarantined'`)],
+  (t) => [
+    index("epcis_events_quarantine").using("gin", t.unknownGtins).where(sql`${t.status} = 'quarantined'`),
+    uniqueIndex("epcis_events_identity").on(t.identityHash),
+  ],
 );
 
 /** One row per EPCIS document that changed something; a repeat of the same file adds none. */

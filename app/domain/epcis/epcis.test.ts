@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { canonicalize } from "../canonical-json";
-import { checkEventSemantics, contentHash, eventKey, HASH_ID_PREFIX, planEvent } from "./events";
+import { canonicalEpc, checkEventSemantics, contentHash, eventKey, fromMicro, HASH_ID_PREFIX, identityHash, planEvent, shareOut, toMicro } from "./events";
 import { parseEpc } from "./identifiers";
 import { validateEventSchema, validateHeader } from "./validate";
 
-const event = (extra: Record<string, unknown>) => ({ eventTime: "2020-01-01T00:00:00Z", eventTimeZoneOffset: "+00:00", ...extra });
+const event = (extra: Record<string, unknown>): Record<string, unknown> => ({ eventTime: "2020-01-01T00:00:00Z", eventTimeZoneOffset: "+00:00", ...extra });
 
 describe("the vendored GS1 schema", () => {
   it("is GS1's file, unmodified (SOURCE.md)", () => {
@@ -56,7 +56,11 @@ describe("schema validation", () => {
     const result = validateEventSchema(event({ type: "ObjectEvent", action: "ADDED", epcList: ["urn:epc:id:sgtin:0614141.107346.2017"] }), 3);
     // GS1's schema also states the action as patterns; the enum error says it once.
     expect(result.errors).toEqual([
-      expect.objectContaining({ eventIndex: 3, path: "/epcisBody/eventList/3/action", message: 'must be one of "OBSERVE", "ADD", "DELETE"' }),
+      expect.objectContaining({
+        eventIndex: 3,
+        path: "/epcisBody/eventList/3/action",
+        message: 'must be one of "OBSERVE", "ADD", "DELETE"; it is "ADDED" (did you mean "ADD"?)',
+      }),
     ]);
   });
 
@@ -113,18 +117,93 @@ describe("semantic checks", () => {
 });
 
 describe("identity", () => {
-  it("is the eventID, else the documented hash of the canonical event without errorDeclaration and recordTime", () => {
+  it("is the hash of the canonical fact (every EPC as its element string) without eventID, errorDeclaration and recordTime", () => {
     const e = event({ type: "ObjectEvent", action: "ADD", epcList: ["urn:epc:id:sgtin:0614141.107346.1"] });
-    const hash = createHash("sha256").update(canonicalize(e)).digest("hex");
-    expect(contentHash(e)).toBe(hash);
+    // Hand-written canonical fact: the SGTIN's GTIN-14 is 1 + 0614141 + 07346 + check digit 4.
+    const fact = { ...e, epcList: ["(01)10614141073464(21)1"] };
+    const hash = createHash("sha256").update(canonicalize(fact)).digest("hex");
+    expect(identityHash(e)).toBe(hash);
     expect(eventKey(e)).toEqual({ key: HASH_ID_PREFIX + hash, fromEventId: false });
-    expect(contentHash({ ...e, recordTime: "2021-01-01T00:00:00Z", errorDeclaration: { declarationTime: "2021-01-01T00:00:00Z" } })).toBe(hash);
+    expect(identityHash({ ...e, recordTime: "2021-01-01T00:00:00Z", errorDeclaration: { declarationTime: "2021-01-01T00:00:00Z" } })).toBe(hash);
+    expect(identityHash({ ...e, eventID: "urn:uuid:x" })).toBe(hash);
     expect(eventKey({ ...e, eventID: "urn:uuid:x" })).toEqual({ key: "urn:uuid:x", fromEventId: true });
+    // The hash of the event as received (kept as content_hash) is not canonicalised.
+    expect(contentHash(e)).toBe(createHash("sha256").update(canonicalize(e)).digest("hex"));
+  });
+
+  it("spells an EPC one way whatever its URN company prefix length, Digital Link host or scheme case, or GTIN length", () => {
+    const serial = "(01)10614141073464(21)1";
+    for (const uri of [
+      "urn:epc:id:sgtin:0614141.107346.1",
+      "urn:epc:id:sgtin:061414107.1346.1",
+      "https://id.gs1.org/01/10614141073464/21/1",
+      "HTTPS://ID.GS1.ORG/01/10614141073464/21/1",
+      "https://example.com/01/10614141073464/21/1",
+    ]) {
+      expect(canonicalEpc(uri), uri).toBe(serial);
+    }
+    expect(canonicalEpc("urn:epc:class:lgtin:4012345.011111.4444")).toBe("(01)04012345111118(10)4444");
+    expect(canonicalEpc("https://id.gs1.org/01/04012345111118/10/4444")).toBe("(01)04012345111118(10)4444");
+    expect(canonicalEpc("urn:epc:idpat:sgtin:4012345.066666.*")).toBe("(01)04012345666663");
+    // A GTIN-13 in a Digital Link is the GTIN-14 with a leading zero.
+    expect(canonicalEpc("https://id.gs1.org/01/4012345666663")).toBe("(01)04012345666663");
+    expect(canonicalEpc("urn:epc:id:sscc:0614141.1234567890")).toBe("(00)106141412345678908");
+    expect(canonicalEpc("https://id.gs1.org/00/106141412345678908")).toBe("(00)106141412345678908");
+    // Non-trade keys are kept as written.
+    expect(canonicalEpc("urn:epc:id:giai:4000001.12345")).toBe("urn:epc:id:giai:4000001.12345");
+  });
+
+  it("is one for the same transformation as URNs, as Digital Links and without eventID; another fact is another identity", () => {
+    const urn = event({
+      type: "TransformationEvent",
+      eventID: "urn:uuid:a",
+      inputEPCList: ["urn:epc:id:sgtin:4012345.011122.25"],
+      inputQuantityList: [{ epcClass: "urn:epc:class:lgtin:4012345.011111.4444", quantity: 10, uom: "KGM" }],
+      outputEPCList: ["urn:epc:id:sgtin:4012345.077889.25"],
+    });
+    const link = {
+      ...urn,
+      eventID: "ni:///sha-256;b",
+      inputEPCList: ["https://id.gs1.org/01/04012345111224/21/25"],
+      inputQuantityList: [{ epcClass: "https://id.gs1.org/01/04012345111118/10/4444", quantity: 10, uom: "KGM" }],
+      outputEPCList: ["https://id.gs1.org/01/04012345778892/21/25"],
+    };
+    const { eventID: _, ...bare } = urn;
+    expect(identityHash(link)).toBe(identityHash(urn));
+    expect(identityHash(bare)).toBe(identityHash(urn));
+    expect(identityHash({ ...urn, inputQuantityList: [{ epcClass: "urn:epc:class:lgtin:4012345.011111.4444", quantity: 11, uom: "KGM" }] })).not.toBe(
+      identityHash(urn),
+    );
+  });
+});
+
+describe("quantities in millionths", () => {
+  it("reads a number's decimal form exactly, rounding down below a millionth", () => {
+    expect(toMicro(10)).toBe(10_000_000n);
+    expect(toMicro(0.1)).toBe(100_000n);
+    expect(toMicro(200.5)).toBe(200_500_000n);
+    expect(toMicro(1e-7)).toBe(0n);
+    expect(toMicro(2.0000009)).toBe(2_000_000n);
+    expect(toMicro(98765432.123456)).toBe(98_765_432_123_456n);
+    // Beyond 15 significant digits the number itself is the shortest decimal that reads back.
+    expect(toMicro(123456789012.123456)).toBe(123_456_789_012_123_460n);
+    expect(fromMicro(2_500_000n)).toBe("2.5");
+    expect(fromMicro(1n)).toBe("0.000001");
+    expect(fromMicro(7_000_000n)).toBe("7");
+  });
+
+  it("shares a total exactly: a millionth each, the rest by weight, leftovers to the largest remainders", () => {
+    // 10 among 3 equal: 3.333334, 3.333333, 3.333333 (hand-counted).
+    expect(shareOut(10_000_000n, [1n, 1n, 1n])).toEqual([3_333_334n, 3_333_333n, 3_333_333n]);
+    // 10 in proportion 6:4 → 6 and 4.
+    expect(shareOut(10_000_000n, [6n, 4n])).toEqual([6_000_000n, 4_000_000n]);
+    expect(shareOut(2n, [1n, 1n, 1n])).toBeNull();
+    expect(shareOut(3n, [1n, 1_000_000n, 1n])).toEqual([1n, 1n, 1n]);
   });
 });
 
 describe("planEvent", () => {
-  it("maps a transformation to consume edges from every input to every output with the input's quantity", () => {
+  it("maps a transformation to consume edges from every input to every output, sharing each input's quantity", () => {
     const plan = planEvent(
       event({
         type: "TransformationEvent",
@@ -138,9 +217,56 @@ describe("planEvent", () => {
       ["lot", "L1", 500, "KGM"],
       ["lot", "P1", 450, "KGM"],
     ]);
+    // One output: it received all of each input.
     expect(plan.edges).toEqual([
-      { kind: "consume", input: 0, output: 2, quantity: 1, unit: "EA" },
-      { kind: "consume", input: 1, output: 2, quantity: 500, unit: "KGM" },
+      { kind: "consume", input: 0, output: 2, quantity: "1", unit: "EA" },
+      { kind: "consume", input: 1, output: 2, quantity: "500", unit: "KGM" },
+    ]);
+  });
+
+  it("shares an input among outputs in proportion to their quantities in one unit, else evenly; never more than entered", () => {
+    const lot = (name: string, quantity?: number, uom?: string) => ({
+      epcClass: `urn:epc:class:lgtin:4012345.044444.${name}`,
+      ...(quantity === undefined ? {} : { quantity }),
+      ...(uom ? { uom } : {}),
+    });
+    const input = [{ epcClass: "urn:epc:class:lgtin:4012345.022222.L1", quantity: 10, uom: "KGM" }];
+    const edges = (outputs: Record<string, unknown>) =>
+      planEvent(event({ type: "TransformationEvent", inputQuantityList: input, ...outputs })).edges.map((e) => e.quantity);
+    // 6 KGM and 4 KGM out of 10 KGM in: 6 and 4.
+    expect(edges({ outputQuantityList: [lot("P1", 6, "KGM"), lot("P2", 4, "KGM")] })).toEqual(["6", "4"]);
+    // Outputs of other sizes still share what entered: 3 : 1 of 10 → 7.5 and 2.5.
+    expect(edges({ outputQuantityList: [lot("P1", 30, "KGM"), lot("P2", 10, "KGM")] })).toEqual(["7.5", "2.5"]);
+    // Four serials (1 EA each): evenly, 2.5 each, 10 in all (not 40).
+    const serials = [1, 2, 3, 4].map((n) => `urn:epc:id:sgtin:4012345.077889.${n}`);
+    expect(edges({ outputEPCList: serials })).toEqual(["2.5", "2.5", "2.5", "2.5"]);
+    // Mixed units: evenly. 10 / 3 = 3.333334 + 3.333333 + 3.333333.
+    expect(edges({ outputEPCList: serials.slice(0, 1), outputQuantityList: [lot("P1", 6, "KGM"), lot("P2", 2)] })).toEqual([
+      "3.333334",
+      "3.333333",
+      "3.333333",
+    ]);
+    // An output without quantity (not placed) keeps its even share unwritten: 5 is written, not 10.
+    expect(edges({ outputQuantityList: [lot("P1", 6, "KGM"), lot("P2")] })).toEqual(["5"]);
+    // An input that is also an output (rework) gets its share too.
+    const rework = planEvent(event({ type: "TransformationEvent", inputQuantityList: input, outputQuantityList: [input[0], lot("P1", 10, "KGM")] }));
+    expect(rework.edges).toEqual([
+      { kind: "rework", input: 0, output: 0, quantity: "5", unit: "KGM" },
+      { kind: "consume", input: 0, output: 1, quantity: "5", unit: "KGM" },
+    ]);
+  });
+
+  it("refuses an input quantity too small to give every output a millionth", () => {
+    const e = event({
+      type: "TransformationEvent",
+      inputQuantityList: [{ epcClass: "urn:epc:class:lgtin:4012345.022222.L1", quantity: 0.000002, uom: "KGM" }],
+      outputEPCList: ["urn:epc:id:sgtin:4012345.077889.1", "urn:epc:id:sgtin:4012345.077889.2", "urn:epc:id:sgtin:4012345.077889.3"],
+    });
+    expect(checkEventSemantics(e, 0).errors).toEqual([
+      expect.objectContaining({
+        path: "/epcisBody/eventList/0/inputQuantityList/0/quantity",
+        message: expect.stringContaining("cannot be shared among 3 outputs"),
+      }),
     ]);
   });
 
@@ -158,8 +284,8 @@ describe("planEvent", () => {
     expect(add.items[2]).toMatchObject({ level: "container", gtin: null, identifier: "106141412345678908" });
     expect(add.gtins.sort()).toEqual(["04012345111118", "10614141073464"]);
     expect(add.edges).toEqual([
-      { kind: "aggregate", input: 0, output: 2, quantity: 1, unit: "EA" },
-      { kind: "aggregate", input: 1, output: 2, quantity: 1, unit: "EA" },
+      { kind: "aggregate", input: 0, output: 2, quantity: "1", unit: "EA" },
+      { kind: "aggregate", input: 1, output: 2, quantity: "1", unit: "EA" },
     ]);
     expect(
       planEvent(

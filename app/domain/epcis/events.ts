@@ -30,13 +30,78 @@ function factOf(event: EpcisEvent): Record<string, unknown> {
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
-/** SHA-256 of the RFC 8785 canonical form of the event's fact (see factOf). */
+/** Fields of an event that hold one EPC or a list of EPCs. */
+const EPC_FIELDS = ["parentID", "epcList", "childEPCs", "inputEPCList", "outputEPCList"] as const;
+/** Fields of an event that hold quantity elements (`epcClass`). */
+const QUANTITY_FIELDS = ["quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"] as const;
+
+/** A GTIN-8, -12 or -13 is the GTIN-14 with leading zeros: GTINs are compared as GTIN-14. */
+const gtin14 = (value: string) => (/^\d+$/.test(value) && value.length < 14 ? value.padStart(14, "0") : value);
+
+/**
+ * One spelling of an EPC or EPC class (ADR 014 *Identity*): the GS1 element string of what it
+ * identifies, `(01)GTIN-14(21)serial`, `(01)GTIN-14(10)lot`, `(01)GTIN-14`, `(00)SSCC`; the EPC URN
+ * (any company prefix length), the Digital Link (any host, scheme in any case) and the element
+ * string of one object are one spelling. An identifier that names no trade item or container
+ * (GIAI, SGLN…) is kept as written; one that does not parse is kept as written (it is refused by
+ * the checks anyway).
+ */
+export function canonicalEpc(uri: string): string {
+  const r = parseEpc(uri);
+  if (!r.ok) return uri;
+  const { level, gtin, identifier } = r.reading;
+  if (level === "container" && identifier) return `(00)${identifier}`;
+  if (gtin === null || identifier === null) return uri;
+  const g = gtin14(gtin);
+  if (level === "serial") return `(01)${g}(21)${identifier}`;
+  if (level === "lot") return `(01)${g}(10)${identifier}`;
+  if (level === "class") return `(01)${g}`;
+  return uri;
+}
+
+/**
+ * The event as it states a fact (see factOf) with every EPC and EPC class in one spelling
+ * (canonicalEpc); other fields as received. Copies only what it changes.
+ */
+export function canonicalFact(event: EpcisEvent): Record<string, unknown> {
+  const fact = factOf(event);
+  for (const field of EPC_FIELDS) {
+    const value = fact[field];
+    if (typeof value === "string") fact[field] = canonicalEpc(value);
+    else if (Array.isArray(value)) fact[field] = value.map((v) => (typeof v === "string" ? canonicalEpc(v) : v));
+  }
+  for (const field of QUANTITY_FIELDS) {
+    const value = fact[field];
+    if (!Array.isArray(value)) continue;
+    fact[field] = value.map((q) =>
+      q && typeof q === "object" && typeof (q as { epcClass?: unknown }).epcClass === "string"
+        ? { ...q, epcClass: canonicalEpc((q as { epcClass: string }).epcClass) }
+        : q,
+    );
+  }
+  return fact;
+}
+
+/** SHA-256 of the RFC 8785 canonical form of the event's fact as received (see factOf). */
 export function contentHash(event: EpcisEvent): string {
   return sha256(canonicalize(factOf(event)));
 }
 
-/** `eventID` when the event has one, else `c981:jcs-sha256:` + the content hash. */
-export function eventKey(event: EpcisEvent, hash = contentHash(event)): { key: string; fromEventId: boolean } {
+/**
+ * An event's identity (ADR 014): SHA-256 of the RFC 8785 canonical form of its fact with every
+ * EPC in one spelling (canonicalFact). `eventID` is not part of it: the same fact sent under two
+ * event ids, or under one and none, is one event.
+ */
+export function identityHash(event: EpcisEvent): string {
+  const { eventID: _id, ...fact } = canonicalFact(event);
+  return sha256(canonicalize(fact));
+}
+
+/**
+ * The handle of a stored event (the `event_ref` of its edges, what declarations and corrective
+ * ids name): `eventID` when the event has one, else `c981:jcs-sha256:` + its identity hash.
+ */
+export function eventKey(event: EpcisEvent, hash = identityHash(event)): { key: string; fromEventId: boolean } {
   return typeof event.eventID === "string" ? { key: event.eventID, fromEventId: true } : { key: HASH_ID_PREFIX + hash, fromEventId: false };
 }
 
@@ -110,6 +175,18 @@ export function checkEventSemantics(event: EpcisEvent, index: number): EventChec
     const outputs = asArray(event.outputEPCList).length + asArray(event.outputQuantityList).length;
     if (inputs + outputs === 0) error("", "TransformationEvent names neither inputs nor outputs");
     if ("action" in event) error("/action", "TransformationEvent has no action (EPCIS 2.0 §7.4.6)");
+    const shares = BigInt(namedOutputCount(event));
+    if (shares > 0n) {
+      asArray(event.inputQuantityList).forEach((element, i) => {
+        const q = (element ?? {}) as { quantity?: unknown; uom?: unknown };
+        if (typeof q.quantity === "number" && q.quantity > 0 && toMicro(q.quantity) < shares) {
+          error(
+            `/inputQuantityList/${i}/quantity`,
+            `quantity ${q.quantity}${typeof q.uom === "string" ? ` ${q.uom}` : ""} cannot be shared among ${shares} outputs: genealogy holds quantities to 0.000001`,
+          );
+        }
+      });
+    }
   }
 
   const spec = EPC_LISTS[type];
@@ -197,7 +274,8 @@ export interface PlannedEdge {
   kind: "consume" | "aggregate" | "rework";
   input: number;
   output: number;
-  quantity: number;
+  /** Decimal with up to 6 places (genealogy's precision, `numeric(18,6)`). */
+  quantity: string;
   unit: string;
 }
 
@@ -218,6 +296,80 @@ export const COUNT_UNIT = "EA";
 export const itemKey = (item: Pick<PlannedItem, "level" | "gtin" | "identifier">) =>
   item.level === "container" ? `container|${item.identifier}` : `${item.gtin}|${item.identifier}`;
 
+/** Genealogy holds quantities to 6 decimals (`numeric(18,6)`): shares are whole millionths. */
+const MICRO = 1_000_000n;
+
+/**
+ * A quantity in whole millionths, rounded down (never more than the event states): exact from the
+ * number's shortest decimal form, so 0.1 is 100000 and 1e-7 is 0.
+ */
+export function toMicro(quantity: number): bigint {
+  if (Number.isInteger(quantity) && Math.abs(quantity) <= Number.MAX_SAFE_INTEGER) return BigInt(quantity) * MICRO;
+  const [mantissa, exponent] = quantity.toExponential().split("e") as [string, string];
+  const digits = mantissa.replace(".", "").replace("-", "");
+  const shift = Number(exponent) - (digits.length - 1) + 6;
+  return shift >= 0 ? BigInt(digits) * 10n ** BigInt(shift) : BigInt(digits) / 10n ** BigInt(-shift);
+}
+
+/** Millionths as a decimal (`2.500000` → `"2.5"`). */
+export function fromMicro(micro: bigint): string {
+  const whole = micro / MICRO;
+  const fraction = (micro % MICRO).toString().padStart(6, "0").replace(/0+$/, "");
+  return fraction ? `${whole}.${fraction}` : `${whole}`;
+}
+
+/**
+ * Splits `total` millionths into one positive share per weight, summing to `total` exactly:
+ * one millionth each first (an edge of genealogy is never 0), the rest in proportion to the
+ * weights, rounded down, the millionths left over going to the largest remainders (ties: the
+ * earlier output). Null when `total` is smaller than the number of shares.
+ */
+export function shareOut(total: bigint, weights: readonly bigint[]): bigint[] | null {
+  const n = BigInt(weights.length);
+  if (n === 0n || total < n) return null;
+  const rest = total - n;
+  const sum = weights.reduce((a, b) => a + b, 0n);
+  const shares = weights.map((w) => 1n + (rest * w) / sum);
+  let left = total - shares.reduce((a, b) => a + b, 0n);
+  const byRemainder = weights.map((w, i) => ({ i, r: (rest * w) % sum })).sort((a, b) => (b.r > a.r ? 1 : b.r < a.r ? -1 : a.i - b.i));
+  for (let k = 0; left > 0n; k++, left--) shares[byRemainder[k]!.i]! += 1n;
+  return shares;
+}
+
+interface NamedOutput {
+  /** The planned item, or null when the output is kept in the stored event only (not placed). */
+  item: number | null;
+  quantity: number | null;
+  unit: string | null;
+}
+
+/**
+ * How much of one input each output of a TransformationEvent received (ADR 014, *Quantities*):
+ * the event states what entered and what came out, not which input went where. The input's
+ * quantity is shared among every output the event names — in proportion to the outputs'
+ * quantities when every output has one in one unit (the outputs' mass balance), else evenly —
+ * so the edges leaving an input never sum to more than entered. Shares of outputs that are not
+ * placed are not written. Null when the quantity is too small to give each output a millionth.
+ */
+function sharesOf(input: PlannedItem, outputs: readonly NamedOutput[]): Map<number, bigint> | null {
+  const units = new Set(outputs.map((o) => o.unit));
+  const proportional = outputs.every((o) => o.quantity !== null) && units.size === 1;
+  const weights = outputs.map((o) => (proportional ? toMicro(o.quantity!) : 1n));
+  // A weight of 0 (an output quantity under a millionth) still receives its one millionth.
+  const shares = shareOut(toMicro(input.quantity), weights.every((w) => w === 0n) ? weights.map(() => 1n) : weights);
+  if (!shares) return null;
+  const byItem = new Map<number, bigint>();
+  outputs.forEach((o, k) => {
+    if (o.item !== null) byItem.set(o.item, (byItem.get(o.item) ?? 0n) + shares[k]!);
+  });
+  return byItem;
+}
+
+/** Outputs a TransformationEvent names: every EPC (one instance) and every quantity element. */
+function namedOutputCount(event: EpcisEvent): number {
+  return asArray(event.outputEPCList).filter((v) => typeof v === "string").length + asArray(event.outputQuantityList).length;
+}
+
 /**
  * Maps a checked event onto trace items and edges (ADR 014):
  * - ObjectEvent: its objects become items; no flow, so no edges.
@@ -225,7 +377,7 @@ export const itemKey = (item: Pick<PlannedItem, "level" | "gtin" | "identifier">
  *   DELETE (disaggregation) records no edge: the history that they were together stays.
  * - TransactionEvent with a parentID, not DELETE: the objects → the parent, `aggregate`.
  * - TransformationEvent: every input → every output, `consume` (an input that is also an output
- *   is `rework`), with the input's quantity.
+ *   is `rework`), with the output's share of the input's quantity (sharesOf).
  * Instance-level EPCs weigh one count (`EA`); quantity elements carry their quantity and uom.
  */
 export function planEvent(event: EpcisEvent): EventPlan {
@@ -276,18 +428,40 @@ export function planEvent(event: EpcisEvent): EventPlan {
 
   const edges: PlannedEdge[] = [];
   const edgeKeys = new Set<string>();
-  const link = (kind: PlannedEdge["kind"], input: number, output: number) => {
+  const link = (kind: PlannedEdge["kind"], input: number, output: number, quantity?: bigint) => {
     const k = `${input}>${output}`;
     if (edgeKeys.has(k)) return;
     edgeKeys.add(k);
     const source = items[input]!;
-    edges.push({ kind: input === output ? "rework" : kind, input, output, quantity: source.quantity, unit: source.unit });
+    const amount = quantity === undefined ? fromMicro(toMicro(source.quantity)) : fromMicro(quantity);
+    edges.push({ kind: input === output ? "rework" : kind, input, output, quantity: amount, unit: source.unit });
   };
 
   if (type === "TransformationEvent") {
     const inputs = [...fromList("inputEPCList"), ...fromQuantities("inputQuantityList")];
-    const outputs = [...fromList("outputEPCList"), ...fromQuantities("outputQuantityList")];
-    for (const i of inputs) for (const o of outputs) link("consume", i, o);
+    const outputs: NamedOutput[] = [];
+    for (const uri of asArray(event.outputEPCList)) {
+      const r = read(uri);
+      if (r) outputs.push({ item: add(r, 1, COUNT_UNIT), quantity: 1, unit: COUNT_UNIT });
+    }
+    for (const element of asArray(event.outputQuantityList)) {
+      const q = element as { epcClass?: unknown; quantity?: unknown; uom?: unknown };
+      const r = read(q.epcClass);
+      if (!r) continue;
+      if (typeof q.quantity !== "number") {
+        notPlaced.push(r.uri);
+        outputs.push({ item: null, quantity: null, unit: null });
+        continue;
+      }
+      const unit = typeof q.uom === "string" ? q.uom : COUNT_UNIT;
+      outputs.push({ item: add(r, q.quantity, unit), quantity: q.quantity, unit });
+    }
+    for (const i of new Set(inputs)) {
+      const shares = sharesOf(items[i]!, outputs);
+      // No output to share among, or a quantity under a millionth per output (refused by checkEventSemantics).
+      if (!shares) continue;
+      for (const [o, share] of shares) link("consume", i, o, share);
+    }
   } else {
     const spec = EPC_LISTS[type];
     const parentReading = spec.single.length ? read(event[spec.single[0]!]) : null;

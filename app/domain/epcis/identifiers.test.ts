@@ -26,4 +26,15 @@ describe("EPCIS Digital Link identifiers and zero-suppressed GTINs (ADR 012)", (
       message: expect.stringContaining("AI (10) appears in both the URI path and the query string"),
     });
   });
+
+  it("an all upper-case Digital Link (QR alphanumeric mode) is read; a mixed-case scheme is refused by the Digital Link rules", () => {
+    expect(parseEpc("HTTPS://ID.GS1.ORG/01/09520123456788/21/S1")).toMatchObject({
+      ok: true,
+      reading: { level: "serial", gtin: "09520123456788", identifier: "S1" },
+    });
+    expect(parseEpc("Https://id.gs1.org/01/09520123456788/21/S1")).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('the scheme "Https" mixes upper and lower case'),
+    });
+  });
 });

@@ -154,7 +154,7 @@ export function parseEpc(uri: string): EpcResult {
   if (hit) return hit;
   const result = uri.startsWith("urn:epc:")
     ? parseUrn(uri)
-    : /^https?:\/\//.test(uri)
+    : /^https?:\/\//i.test(uri)
       ? parseDigitalLink(uri)
       : fail(`${uri}: neither an EPC URN nor a GS1 Digital Link URI`);
   if (recent.size >= RECENT_LIMIT) recent.clear();

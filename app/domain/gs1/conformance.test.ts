@@ -142,6 +142,17 @@ describe("DL path: primary key, key qualifiers in dlpkey order, stem before the 
     ["DL `gln-path` [glnx-comp], percent-encoded '/'; engine dl.c:1721", "https://id.gs1.org/414/9520123456788/254/32a%2Fb", "(414)9520123456788(254)32a/b"],
     ["DL `sscc-path`; engine dl.c:1709", "https://id.gs1.org/00/952012345678912345", "(00)952012345678912345"],
     ["DL `customURIstem`; engine dl.c:1419", "https://a/stem/00/006141411234567890", "(00)006141411234567890"],
+    ["DL `customURIstem`, RFC 3986 §2.1 (pct-encoded is any octet; the stem is not decoded)", "https://a/caf%E9/01/12312312312333", "(01)12312312312333"],
+    [
+      "dictionary `415 … dlpkey=8020`, engine alike; the DL 1.2 `gs1path` has no (415) path (ADR 012)",
+      "https://a/415/5412345678908/8020/ABC123",
+      "(415)5412345678908(8020)ABC123",
+    ],
+    [
+      "DL `XCHAR` admits '.'; RFC 3986 §5.2.4 would remove the dot segment on resolution (ADR 012)",
+      "https://a/01/12312312312333/10/..",
+      "(01)12312312312333(10)..",
+    ],
     ["DL `customURIstem`; engine dl.c:1427 (AI-like stem, rightmost key)", "https://a/00/faux/00/006141411234567890", "(00)006141411234567890"],
     [
       "DL: '+' in a path segment is a plus sign; engine dl.c:1601",
@@ -212,6 +223,12 @@ describe("DL path: primary key, key qualifiers in dlpkey order, stem before the 
       'AI (10): invalid percent-encoding in "AB%ZZ"',
     ],
     [
+      "RFC 3986 §2.1 allows any octet as pct-encoded, but an AI value is CSET 82 text (UTF-8 expected: ADR 012)",
+      "https://a/01/12312312312333/10/AB%C3",
+      "syntax",
+      'AI (10): the percent-escapes in "AB%C3" do not decode to UTF-8 text',
+    ],
+    [
       "RFC 3986 §2.1 in the stem",
       "https://a/st%ZZem/01/12312312312333",
       "syntax",
@@ -257,6 +274,11 @@ describe("DL query string: data attributes, '+' as space, no AI twice, qualifier
       "https://a/01/12312312312333?singleton1&unknown1=555&99=ABC&singleton2&98=XYZ",
       "(01)12312312312333(99)ABC(98)XYZ",
     ],
+    [
+      'DL `extensionParameter = *( pchar / "/" / "?" )` admits an empty name (engine refuses it: ADR 012)',
+      "https://a/01/12312312312333?=X",
+      "(01)12312312312333",
+    ],
     ["engine dl.c:1557 (extraneous separators)", "https://a/01/12312312312333?&&&99=ABC&&&&&&98=XYZ&&&", "(01)12312312312333(99)ABC(98)XYZ"],
     ["engine dl.c:1535 (empty query)", "https://a/stem/00/006141411234567890?", "(00)006141411234567890"],
     [
@@ -299,13 +321,13 @@ describe("DL query string: data attributes, '+' as space, no AI twice, qualifier
       "AI (10) is a key qualifier of (01) and belongs in the URI path, not the query string",
     ],
     [
-      "engine dl.c:943 (insertable after the path's (10))",
+      "engine dl.c:933-946, code, no test vector (trial insertion: insertable after the path's (10))",
       "https://id.gs1.org/01/09520123456788/10/L1?21=S1",
       "dl-qualifier",
       "AI (21) is a key qualifier of (01) and belongs in the URI path, not the query string",
     ],
     [
-      "engine dl.c:943 (insertable before the path's (21))",
+      "engine dl.c:933-946, code, no test vector (trial insertion: insertable before the path's (21))",
       "https://id.gs1.org/01/09520123456788/21/S1?10=L1",
       "dl-qualifier",
       "AI (10) is a key qualifier of (01) and belongs in the URI path, not the query string",
@@ -340,6 +362,12 @@ describe("DL query string: data attributes, '+' as space, no AI twice, qualifier
       "https://a/01/12312312312333?x%ZZ=1",
       "syntax",
       'query parameter "x%ZZ=1" has invalid percent-encoding',
+    ],
+    [
+      "RFC 3986 §2.1 allows %E9; C-981 returns non-AI parameters decoded and needs UTF-8 (engine does not decode them: ADR 012)",
+      "https://a/01/12312312312333?x=%E9",
+      "syntax",
+      'query parameter "x=%E9": the percent-escapes do not decode to UTF-8 text',
     ],
   ]);
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseGs1, parseGs1DigitalLink, type Gs1Result } from "./index";
+import { parseDigitalLink } from "./parse";
+import { parseSyntaxDictionary } from "./syntax-dictionary";
 
 function valid(uri: string): Extract<Gs1Result, { status: "valid" }> {
   const result = parseGs1(uri);
@@ -183,5 +185,18 @@ describe("malformed URIs and invalid values", () => {
   it("keeps the parts it could read on an invalid URI", () => {
     const result = parseGs1DigitalLink("https://id.gs1.org/01/09506000134352/21/S1/10/L1");
     expect(result.status === "invalid" && result.digitalLink?.qualifiers).toEqual(["21", "10"]);
+  });
+});
+
+describe("key qualifiers against every dlpkey alternative", () => {
+  // A dictionary whose two alternatives hold the same qualifiers in opposite orders: GS1's engine
+  // accepts a path matching either one (dl.c lists every in-order subset of each alternative).
+  const dictionary = parseSyntaxDictionary("01 *? N14,csum dlpkey=10,21|21,10\n10 ? X..20\n21 X..20\n");
+  it.each(["https://a/01/09520123456788/10/A/21/B", "https://a/01/09520123456788/21/B/10/A"])("accepts %s", (uri) => {
+    expect(parseDigitalLink(dictionary, uri).status).toBe("valid");
+  });
+  it("still refuses a repeated qualifier", () => {
+    const result = parseDigitalLink(dictionary, "https://a/01/09520123456788/10/A/10/A");
+    expect(result.status === "invalid" && result.errors.map((e) => e.message)).toEqual(["AI (10) appears more than once in the Digital Link path"]);
   });
 });

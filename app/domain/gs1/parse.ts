@@ -460,12 +460,19 @@ const SCHEMES = new Set(["http", "https", "HTTP", "HTTPS"]);
 /** RFC 3986 §2.1: `%` is followed by two hex digits. */
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 
-function percentDecode(text: string): string | null {
-  if (BAD_PERCENT.test(text)) return null;
+type Decoded = { value: string } | { problem: "malformed" | "not-utf8" };
+
+/**
+ * Decodes percent-escapes. RFC 3986 §2.1 makes any `%` HEXDIG HEXDIG an octet; an escape that is
+ * not of that form is `malformed`, and octets that are not UTF-8 are `not-utf8` (C-981 returns
+ * text, so it needs a character encoding; see ADR 012).
+ */
+function percentDecode(text: string): Decoded {
+  if (BAD_PERCENT.test(text)) return { problem: "malformed" };
   try {
-    return decodeURIComponent(text);
+    return { value: decodeURIComponent(text) };
   } catch {
-    return null;
+    return { problem: "not-utf8" };
   }
 }
 
@@ -475,7 +482,7 @@ function percentDecode(text: string): string | null {
  * `URIunescape(…, is_query_component)`; its test "\"+\" means \" \"" in the query). In the path `+`
  * is a plus sign.
  */
-function queryDecode(text: string): string | null {
+function queryDecode(text: string): Decoded {
   return percentDecode(text.replaceAll("+", " "));
 }
 
@@ -591,6 +598,8 @@ function checkQualifiers(primaryKey: string, sequences: readonly (readonly strin
       };
     }
   }
+  // Valid when the qualifiers are in order in any one alternative; what follows only explains why not.
+  if (isQualifierPath(sequences, qualifiers)) return null;
   const sequence = sequences.find((seq) => qualifiers.every((q) => seq.includes(q)));
   if (!sequence) {
     const a = qualifiers[0]!;
@@ -683,17 +692,23 @@ export function parseDigitalLink(
 
   const errors: Gs1Issue[] = [];
   const elements: Gs1Element[] = [];
+  // The stem is not decoded, so only the RFC 3986 form of its escapes matters (any octet is allowed).
   for (const segment of segments.slice(0, start)) {
-    if (percentDecode(segment) === null) {
+    if (BAD_PERCENT.test(segment)) {
       errors.push(syntaxError(`the URI path segment ${JSON.stringify(segment)} before the primary key has invalid percent-encoding`));
     }
   }
   const decodeValue = (ai: string, raw: string, inQuery: boolean): string | null => {
-    const value = inQuery ? queryDecode(raw) : percentDecode(raw);
-    if (value === null) {
-      errors.push({ ai, rule: "syntax", message: `AI (${ai}): invalid percent-encoding in ${JSON.stringify(raw)}` });
+    const decoded = inQuery ? queryDecode(raw) : percentDecode(raw);
+    if ("problem" in decoded) {
+      const message =
+        decoded.problem === "malformed"
+          ? `AI (${ai}): invalid percent-encoding in ${JSON.stringify(raw)}`
+          : `AI (${ai}): the percent-escapes in ${JSON.stringify(raw)} do not decode to UTF-8 text`;
+      errors.push({ ai, rule: "syntax", message });
       return null;
     }
+    const value = decoded.value;
     // A GTIN-8, -12 or -13 for (01) stands for the GTIN-14 with leading zeros: deprecated in
     // Digital Link URIs, read only when the caller asks (GS1's engine:
     // gs1_encoder_setPermitZeroSuppressedGTINinDLuris, off by default). See ADR 012.
@@ -729,16 +744,23 @@ export function parseDigitalLink(
       const name = queryDecode(key);
       // RFC 3986 §2.3 makes %31%30 equivalent to 10, but the Digital Link ABNF writes an AI key as
       // plain digits; read as a non-AI parameter it would slip past every AI rule, so refuse it.
-      if (eq >= 0 && name !== null && /^\d+$/.test(name)) {
-        errors.push(syntaxError(`query parameter ${JSON.stringify(key)} is a percent-encoded AI; write the AI (${name}) as plain digits`, name));
+      if (eq >= 0 && "value" in name && /^\d+$/.test(name.value)) {
+        errors.push(syntaxError(`query parameter ${JSON.stringify(key)} is a percent-encoded AI; write the AI (${name.value}) as plain digits`, name.value));
         continue;
       }
       const value = queryDecode(raw);
-      if (name === null || value === null) {
-        errors.push(syntaxError(`query parameter ${JSON.stringify(parameter)} has invalid percent-encoding`));
+      if ("problem" in name || "problem" in value) {
+        const malformed = ("problem" in name && name.problem === "malformed") || ("problem" in value && value.problem === "malformed");
+        errors.push(
+          syntaxError(
+            malformed
+              ? `query parameter ${JSON.stringify(parameter)} has invalid percent-encoding`
+              : `query parameter ${JSON.stringify(parameter)}: the percent-escapes do not decode to UTF-8 text`,
+          ),
+        );
         continue;
       }
-      otherParameters.push([name, value]);
+      otherParameters.push([name.value, value.value]);
       continue;
     }
     const entry = dictionary.entries.get(key);
