@@ -20,6 +20,7 @@ import {
 } from "../../db/schema";
 import { requiredApprovals, type RequiredApproval, type ReviewerRole } from "../../policies/approval";
 import { bomLineKey, changeFacts, type Catalog, type ExpandedChange } from "../domain/change-request";
+import { LOGISTICS_UNIT_MATERIAL } from "../domain/material";
 import { OPEN_STATUSES, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { DbOrTx } from "../utils/db.server";
 import { currentRules, staleSitesOf } from "./request-bases.server";
@@ -32,8 +33,10 @@ export async function loadCatalog(db: DbOrTx): Promise<Catalog> {
     db
       .select({ id: materials.id, partNumber: materials.partNumber, family: materialFamilies.code, riskClass: materials.riskClass, gtin: materials.gtin })
       .from(materials)
-      .innerJoin(materialFamilies, eq(materialFamilies.id, materials.familyId)),
-    db.select({ code: materialFamilies.code }).from(materialFamilies),
+      .innerJoin(materialFamilies, eq(materialFamilies.id, materials.familyId))
+      // A system material (the logistics unit, ADR 014) is no product: no change request targets it.
+      .where(isNull(materials.systemRole)),
+    db.select({ code: materialFamilies.code }).from(materialFamilies).where(ne(materialFamilies.code, LOGISTICS_UNIT_MATERIAL.familyCode)),
     db.select({ id: sites.id, code: sites.code }).from(sites),
     db
       .select({ code: identifierFormats.code, identifies: identifierFormats.identifies, site: sites.code })

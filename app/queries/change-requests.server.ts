@@ -10,7 +10,8 @@
  * A change request's sites are those it was written against (change_request_bases) and those it
  * touches (change_request_targets); a reader sees a change request when one of them is theirs.
  */
-import { and, asc, count, desc, eq, exists, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, exists, inArray, isNull, ne, or, sql, type SQL } from "drizzle-orm";
+import { LOGISTICS_UNIT_MATERIAL } from "../domain/material";
 import {
   changeRequestBases,
   changeRequestComments,
@@ -526,10 +527,16 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
 export async function changeRequestFormOptions(db: DbOrTx, visible: VisibleSites) {
   const [siteRows, families, materialRows, formats] = await Promise.all([
     db.select({ id: sites.id, code: sites.code, name: sites.name }).from(sites).orderBy(asc(sites.code)),
-    db.select({ code: materialFamilies.code, name: materialFamilies.name }).from(materialFamilies).orderBy(asc(materialFamilies.code)),
+    // System materials and their family (the logistics unit, ADR 014) are no products: not offered.
+    db
+      .select({ code: materialFamilies.code, name: materialFamilies.name })
+      .from(materialFamilies)
+      .where(ne(materialFamilies.code, LOGISTICS_UNIT_MATERIAL.familyCode))
+      .orderBy(asc(materialFamilies.code)),
     db
       .select({ partNumber: materials.partNumber, description: materials.description, riskClass: materials.riskClass })
       .from(materials)
+      .where(isNull(materials.systemRole))
       .orderBy(asc(materials.partNumber)),
     db
       .select({

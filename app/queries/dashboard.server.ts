@@ -2,7 +2,7 @@
  * The dashboard's read model. "Now" is passed in (the database clock, see
  * app/utils/clock.server.ts) so the screen names one instant for everything it shows.
  */
-import { and, asc, count, eq } from "drizzle-orm";
+import { and, asc, count, eq, isNull } from "drizzle-orm";
 import { materials, sites, traceItems, workOrders } from "../../db/schema";
 import type { DbOrTx } from "../utils/db.server";
 import { currentDataPoint, latestAuditRows } from "./audit.server";
@@ -19,7 +19,8 @@ export async function dashboard(db: DbOrTx, params: { at: Date; sites: VisibleSi
   const vif = versionsInForce(db, params.at);
   const [siteCount, materialCount, itemsByStatus, openWorkOrders, siteVersionsNow, latestAudit, auditHead] = await Promise.all([
     db.select({ n: count() }).from(sites).where(withinSites(sites.id, params.sites)),
-    db.select({ n: count() }).from(materials),
+    // Products only: system materials (the logistics unit, ADR 014) are not counted.
+    db.select({ n: count() }).from(materials).where(isNull(materials.systemRole)),
     db.select({ status: traceItems.status, n: count() }).from(traceItems).where(withinSites(traceItems.siteId, params.sites)).groupBy(traceItems.status),
     db
       .select({ n: count() })

@@ -12,7 +12,8 @@
  * parallel workers whose start-up (~100 ms) dwarfs the milliseconds the index lookups take.
  */
 import type { VisibleSites } from "./sites.server";
-import { and, asc, count, eq, gte, isNull, like, lt, ne, not, sql, type Column, type SQL } from "drizzle-orm";
+import { readSearchTerm, type TraceItemKey } from "../domain/trace-item-search";
+import { and, asc, count, eq, gte, inArray, isNull, like, lt, ne, not, or, sql, type Column, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { bomLineAlternates, bomLines, genealogyEdges, materials, ruleSetVersions, sites, traceItems, trackingRules } from "../../db/schema";
 import {
@@ -140,11 +141,28 @@ function prefixSuccessor(text: string): string | null {
 }
 
 /**
+ * The items a GS1 key names: a trade item by its material's GTIN and its identifier (a container
+ * by its SSCC, whatever its material). Containers are unique by identifier, the others by
+ * (material, identifier), so each key uses one of the two unique indexes.
+ */
+function keyMatch(db: DbOrTx, key: TraceItemKey): SQL | undefined {
+  if (key.level === "container") return and(eq(traceItems.kind, "container"), eq(traceItems.identifier, key.identifier));
+  return and(
+    ne(traceItems.kind, "container"),
+    eq(traceItems.identifier, key.identifier),
+    inArray(traceItems.materialId, db.select({ id: materials.id }).from(materials).where(eq(materials.gtin, key.gtin))),
+  );
+}
+
+/**
  * Trace items by identifier: every exact match (an identifier may name a lot of several
  * materials), then a few that start with it. Matches at sites the reader cannot see are counted.
+ * A term in a GS1 form — EPC URN, Digital Link, element string — also matches the item it names
+ * by GTIN and serial/lot (or SSCC) (ADR 014, "Search"); a bare term matches identifiers only.
  */
 export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: VisibleSites }) {
-  const exactMatch = eq(traceItems.identifier, params.q);
+  const term = readSearchTerm(params.q);
+  const exactMatch = or(eq(traceItems.identifier, params.q), ...term.keys.map((k) => keyMatch(db, k)));
   const successor = (await identifiersSortByCodePoint(db)) ? prefixSuccessor(params.q) : null;
   const prefixMatch = and(
     like(traceItems.identifier, prefixPattern(params.q)),
@@ -181,6 +199,7 @@ export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: V
     withheld(exactMatch),
   ]);
   return {
+    term,
     exact: exact.slice(0, SEARCH_EXACT_LIMIT),
     moreExact: exact.length > SEARCH_EXACT_LIMIT,
     prefix: prefix.slice(0, SEARCH_PREFIX_LIMIT),

@@ -4,8 +4,8 @@
  * master records). Materials are global master data; everything site-bound is scoped to the
  * reader's sites in SQL. "Now" is passed in (the database clock, see app/utils/clock.server.ts).
  */
-import type { RiskClass } from "../domain/material";
-import { and, asc, count, desc, eq, exists, ilike, inArray, isNull, notExists, or, sql, type SQL } from "drizzle-orm";
+import { LOGISTICS_UNIT_MATERIAL, type RiskClass } from "../domain/material";
+import { and, asc, count, desc, eq, exists, ilike, inArray, isNull, ne, notExists, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { bomLineAlternates, bomLines, externalMasterRecords, materialFamilies, materials, sites, traceItems, trackingRules } from "../../db/schema";
 import { ruleTimeline } from "../domain/rule-timeline";
@@ -22,7 +22,12 @@ function containsPattern(text: string): string {
 }
 
 export async function familyOptions(db: DbOrTx): Promise<{ code: string; name: string }[]> {
-  return db.select({ code: materialFamilies.code, name: materialFamilies.name }).from(materialFamilies).orderBy(asc(materialFamilies.code));
+  // The system family (the logistics unit's, ADR 014) holds no product: no picker offers it.
+  return db
+    .select({ code: materialFamilies.code, name: materialFamilies.name })
+    .from(materialFamilies)
+    .where(ne(materialFamilies.code, LOGISTICS_UNIT_MATERIAL.familyCode))
+    .orderBy(asc(materialFamilies.code));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -58,7 +63,8 @@ export async function searchMaterials(db: DbOrTx, search: MaterialSearch, params
   const site = search.site ? shownSites.find((s) => s.code === search.site) : undefined;
   const rif = rulesInForce(db, params.at);
 
-  const conditions: SQL[] = [];
+  // System materials (the logistics unit, ADR 014) are no products: not in the catalogue.
+  const conditions: SQL[] = [isNull(materials.systemRole)];
   const q = search.q.trim();
   if (q) {
     const pattern = containsPattern(q);

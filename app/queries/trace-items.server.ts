@@ -4,7 +4,7 @@
  */
 import { and, asc, count, eq, not } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { genealogyEdges, materials, sites, traceItems, traceItemStatus, workOrders } from "../../db/schema";
+import { epcisImports, genealogyEdges, materials, sites, traceItems, traceItemStatus, workOrders } from "../../db/schema";
 import type { DbOrTx } from "../utils/db.server";
 import { withinSites, type VisibleSites } from "./sites.server";
 
@@ -37,14 +37,18 @@ export async function traceItemGenealogy(db: DbOrTx, params: { itemId: number; s
       quantity: traceItems.quantity,
       unit: traceItems.unit,
       status: traceItems.status,
+      /** For an imported item, its first event's time (ADR 014); otherwise when it was made. */
       createdAt: traceItems.createdAt,
       provenanceKind: traceItems.provenanceKind,
+      /** When the file its provenance names was imported (null for seed and API items). */
+      importedAt: epcisImports.importedAt,
       provenanceFileDigest: traceItems.provenanceFileDigest,
       provenanceEventId: traceItems.provenanceEventId,
     })
     .from(traceItems)
     .innerJoin(materials, eq(materials.id, traceItems.materialId))
     .innerJoin(sites, eq(sites.id, traceItems.siteId))
+    .leftJoin(epcisImports, eq(epcisImports.fileDigest, traceItems.provenanceFileDigest))
     .where(eq(traceItems.id, params.itemId));
   if (!item) return null;
 

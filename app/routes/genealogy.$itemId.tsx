@@ -103,11 +103,20 @@ export default function Genealogy() {
             </dd>
           </div>
           <div>
-            <dt>Created</dt>
+            {/* An imported item was created when its first event says, not when the file came in (ADR 014). */}
+            <dt>{item.provenanceKind === "import" ? "First event" : "Created"}</dt>
             <dd>
               <UtcTime value={item.createdAt} />
             </dd>
           </div>
+          {item.importedAt ? (
+            <div>
+              <dt>Imported</dt>
+              <dd>
+                <UtcTime value={item.importedAt} />
+              </dd>
+            </div>
+          ) : null}
           <div>
             <dt>Provenance</dt>
             <dd>{item.provenanceKind}</dd>

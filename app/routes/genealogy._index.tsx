@@ -6,6 +6,7 @@ import { DataTable, EmptyRow } from "~/components/data-table";
 import { TextField } from "~/components/filter-fields";
 import { formatQuantity } from "~/components/format";
 import { UtcTime } from "~/components/time";
+import type { SearchTerm } from "~/domain/trace-item-search";
 import { searchTraceItems } from "~/queries/genealogy.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { siteFilter } from "~/utils/auth.server";
@@ -94,7 +95,7 @@ function Matches({
             Quantity
           </th>
           <th scope="col">Status</th>
-          <th scope="col">Created (UTC)</th>
+          <th scope="col">Created or first event (UTC)</th>
         </tr>
       </thead>
       <tbody>
@@ -126,6 +127,40 @@ function Matches({
   );
 }
 
+const FORM_NAMES = { urn: "EPC URN", "digital-link": "GS1 Digital Link", "element-string": "GS1 element string" } as const;
+
+/** How a GS1-form term was read: the keys it matched by, or why it was matched as an identifier only. */
+function SearchTermNote({ term }: { term: SearchTerm }) {
+  if (term.form === "identifier") return null;
+  if (term.problem !== null || term.keys.length === 0) {
+    return (
+      <p className="section-note" role="status">
+        Not read as a {FORM_NAMES[term.form]}: {term.problem}. Matched as an identifier only.
+      </p>
+    );
+  }
+  return (
+    <p className="section-note" role="status">
+      Read as a {FORM_NAMES[term.form]}:{" "}
+      {term.keys.map((k, i) => (
+        <span key={`${k.level}|${k.identifier}`}>
+          {i > 0 ? "; " : null}
+          {k.level === "container" ? (
+            <>
+              container SSCC <code>{k.identifier}</code>
+            </>
+          ) : (
+            <>
+              GTIN <code>{k.gtin}</code>, {k.level === "class" ? "class" : k.level} <code>{k.identifier}</code>
+            </>
+          )}
+        </span>
+      ))}
+      .
+    </p>
+  );
+}
+
 export default function GenealogySearch() {
   const { q, result } = useLoaderData<typeof loader>();
   const location = useLocation();
@@ -141,7 +176,7 @@ export default function GenealogySearch() {
           label="Identifier"
           defaultValue={q}
           maxLength={200}
-          hint="Exact identifier; from 3 characters, identifiers that start with it are listed too"
+          hint="Exact identifier, EPC URN, GS1 Digital Link or element string such as (01)…(21)…; from 3 characters, identifiers that start with it are listed too"
         />
         <div className="filter-actions">
           <button type="submit">Search</button>
@@ -150,6 +185,7 @@ export default function GenealogySearch() {
       </Form>
       {result ? (
         <>
+          <SearchTermNote term={result.term} />
           <Matches
             id="exact-matches"
             caption={`Items identified as ${q}`}
@@ -174,7 +210,10 @@ export default function GenealogySearch() {
           )}
         </>
       ) : (
-        <p className="section-note">Enter an identifier: a serial number, a lot or batch number, or a container (SSCC or tote) code.</p>
+        <p className="section-note">
+          Enter an identifier — a serial number, a lot or batch number, or a container (SSCC or tote) code — or an EPC URN, a GS1 Digital Link or an element
+          string such as (01)…(21)….
+        </p>
       )}
     </>
   );

@@ -307,7 +307,7 @@ export default function MaterialMaster() {
                 <th scope="col" className="num">
                   Quantity
                 </th>
-                <th scope="col">Created (UTC)</th>
+                <th scope="col">Created or first event (UTC)</th>
               </tr>
             </thead>
             <tbody>

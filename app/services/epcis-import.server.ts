@@ -30,6 +30,7 @@ import {
   type TimeLimit,
 } from "../domain/epcis/plausibility";
 import { mergeEventIssues, validateEventSchema, validateHeader, type EpcisIssue } from "../domain/epcis/validate";
+import { LOGISTICS_UNIT_MATERIAL } from "../domain/material";
 import { executePrepared, type Db, type Tx } from "../utils/db.server";
 import { DomainError, type Refusal } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
@@ -69,6 +70,11 @@ export interface EpcisImportSummary {
   /** Events C-981 already held with the same content. */
   unchanged: number;
   itemsCreated: number;
+  /**
+   * Items imported earlier whose first event this document predates: their created_at (the first
+   * event's time, ADR 014) moved back to it.
+   */
+  itemsMovedEarlier: number;
   edgesCreated: number;
   /** Identifiers kept in the stored events but not placed in the genealogy (ADR 014). */
   notPlaced: number;
@@ -138,6 +144,8 @@ interface ApplyContext {
   siteId: number;
   digest: string;
   materials: Map<string, number>;
+  /** The logistics-unit system material: every container's material (ADR 014). */
+  logisticsUnit: number;
   summary: EpcisImportSummary;
 }
 
@@ -172,6 +180,13 @@ async function loadMaterials(tx: Tx): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.gtin, Number(r.id)]));
 }
 
+/** The logistics-unit material migration 0024 creates; its absence is a broken installation. */
+async function loadLogisticsUnit(tx: Tx): Promise<number> {
+  const [row] = await tx.execute<{ id: number }>(sql`select id from materials where system_role = ${LOGISTICS_UNIT_MATERIAL.systemRole}`);
+  if (!row) throw new Error(`C-981: the logistics-unit system material (${LOGISTICS_UNIT_MATERIAL.partNumber}) is missing: migration 0024 has not run`);
+  return Number(row.id);
+}
+
 /**
  * The EPCIS import lock (transaction-scoped): one import at a time, and a transaction that makes a
  * GTIN known (a release creating a material or giving one) waits for an import in flight — which
@@ -198,6 +213,7 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
     siteId: input.siteId,
     digest: scan.digest,
     materials: await loadMaterials(tx),
+    logisticsUnit: await loadLogisticsUnit(tx),
     summary: {
       ok: true,
       fileName: input.fileName,
@@ -210,6 +226,7 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
       declared: 0,
       unchanged: 0,
       itemsCreated: 0,
+      itemsMovedEarlier: 0,
       edgesCreated: 0,
       notPlaced: 0,
       pendingCorrectiveEventIds: [],
@@ -462,6 +479,7 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
         declared: s.declared,
         unchanged: s.unchanged,
         itemsCreated: s.itemsCreated,
+        itemsMovedEarlier: s.itemsMovedEarlier,
         edgesCreated: s.edgesCreated,
         unknownGtins: s.unknownGtins,
       },
@@ -522,12 +540,19 @@ const TRACE_KIND = { serial: "serial", lot: "lot", class: "lot", container: "con
 /**
  * Writes the trace items and edges of applied events, in bulk (statement-level triggers count the
  * genealogy change once per statement). Items are created once: an item an event names that
- * already exists is reused as it is (its first provenance stays).
+ * already exists is reused (its first provenance stays).
+ *
+ * An item's created_at is the time of its first event (`eventTime`, as an instant), not the time
+ * of the import, which stays reachable through its provenance (file digest → epcis_imports). An
+ * imported item that an event of a later batch or a later import predates moves back to that
+ * event's time: first seen is the earliest event C-981 holds about it, whatever order the events
+ * arrived in (ADR 014). Items of other provenance (seed, API) keep their time.
  *
  * Serial, lot and class items always have a material (an event naming an unknown GTIN is
  * quarantined), so they are inserted without asking for their ids back: the edge statement finds
- * both ends by the unique key (material, identifier) itself. Only containers come back with ids:
- * a container whose contents name no material can be found but not created, and is then not placed.
+ * both ends by the unique key (material, identifier) itself. Containers are logistics units: their
+ * material is the logistics-unit system material, never a child's (ADR 014); they come back with
+ * ids, the edge statement takes them by id.
  */
 async function applyPlans(
   ctx: ApplyContext,
@@ -536,62 +561,72 @@ async function applyPlans(
   if (!applied.length) return;
   const items = new Map<
     string,
-    { kind: string; material_id: number | null; identifier: string; quantity: number; unit: string; event_key: string; digest: string }
+    { kind: string; material_id: number; identifier: string; quantity: number; unit: string; event_key: string; digest: string; first_at: string }
   >();
   for (const { stored, plan, digest } of applied) {
     for (const item of plan.items) {
       const k = itemKey(item);
-      if (items.has(k)) continue;
+      const seen = items.get(k);
+      if (seen) {
+        // The same item in several events of this batch: created at the earliest of them.
+        if (Date.parse(stored.eventTime) < Date.parse(seen.first_at)) seen.first_at = stored.eventTime;
+        continue;
+      }
+      const materialId = item.level === "container" ? ctx.logisticsUnit : item.gtin ? ctx.materials.get(item.gtin) : undefined;
+      if (materialId === undefined) continue;
       items.set(k, {
         kind: TRACE_KIND[item.level],
-        material_id: item.gtin ? (ctx.materials.get(item.gtin) ?? null) : null,
+        material_id: materialId,
         identifier: item.identifier,
         quantity: item.quantity,
         unit: item.unit,
         event_key: stored.key,
         digest: digest ?? ctx.digest,
+        first_at: stored.eventTime,
       });
     }
   }
   const all = [...items.values()];
-  const lots = all.filter((i) => i.kind !== "container" && i.material_id !== null);
+  const lots = all.filter((i) => i.kind !== "container");
   if (lots.length) {
-    const [created] = await executePrepared<{ n: number }>(
+    const [written] = await executePrepared<{ created: number; moved: number }>(
       ctx.tx,
       sql`
     with ins as (
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
-      select x.kind::trace_item_kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', now(), 'import', x.digest, x.event_key
-      from json_to_recordset(${JSON.stringify(lots)}::json) as x(kind text, material_id int, identifier text, quantity numeric, unit text, event_key text, digest text)
-      on conflict (material_id, identifier) where kind <> 'container' do nothing
-      returning 1)
-    select count(*)::int as n from ins`,
+      select x.kind::trace_item_kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', x.first_at, 'import', x.digest, x.event_key
+      from json_to_recordset(${JSON.stringify(lots)}::json) as x(kind text, material_id int, identifier text, quantity numeric, unit text, event_key text, digest text, first_at timestamptz)
+      on conflict (material_id, identifier) where kind <> 'container' do update set created_at = excluded.created_at
+        where trace_items.provenance_kind = 'import' and trace_items.created_at > excluded.created_at
+      returning xmax = 0 as created)
+    select (count(*) filter (where created))::int as created, (count(*) filter (where not created))::int as moved from ins`,
     );
-    ctx.summary.itemsCreated += Number(created!.n);
+    ctx.summary.itemsCreated += Number(written!.created);
+    ctx.summary.itemsMovedEarlier += Number(written!.moved);
   }
-  // Containers: new ones inserted, every one's id returned — the inserted ones from RETURNING, the
-  // ones that existed from the statement's snapshot (which cannot see the inserted rows, so none is
-  // returned twice).
+  // Containers: new ones inserted, every one's id returned — the inserted (or moved) ones from
+  // RETURNING, every one named from the statement's snapshot (which cannot see the inserted rows).
   const containerIds = new Map<string, number>();
   const containerItems = all.filter((i) => i.kind === "container");
   if (containerItems.length) {
-    // A container whose contents name no material (material_id null) can only be found, not created.
-    const rows = await executePrepared<{ id: number; identifier: string; created: boolean }>(
+    const rows = await executePrepared<{ id: number; identifier: string; created: boolean; moved: boolean }>(
       ctx.tx,
       sql`
-    with x as (select * from json_to_recordset(${JSON.stringify(containerItems)}::json) as x(material_id int, identifier text, event_key text, digest text)),
+    with x as (select * from json_to_recordset(${JSON.stringify(containerItems)}::json) as x(material_id int, identifier text, event_key text, digest text, first_at timestamptz)),
     ins as (
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
-      select 'container', x.identifier, x.material_id, ${ctx.siteId}, 1, 'EA', 'stock', now(), 'import', x.digest, x.event_key from x where x.material_id is not null
-      on conflict (identifier) where kind = 'container' do nothing
-      returning id, identifier)
-    select id, identifier, true as created from ins
+      select 'container', x.identifier, x.material_id, ${ctx.siteId}, 1, 'EA', 'stock', x.first_at, 'import', x.digest, x.event_key from x
+      on conflict (identifier) where kind = 'container' do update set created_at = excluded.created_at
+        where trace_items.provenance_kind = 'import' and trace_items.created_at > excluded.created_at
+      returning id, identifier, xmax = 0 as created)
+    select id, identifier, created, not created as moved from ins
     union all
-    select t.id, t.identifier, false from x join trace_items t on t.identifier = x.identifier and t.kind = 'container'`,
+    select t.id, t.identifier, false, false from x join trace_items t on t.identifier = x.identifier and t.kind = 'container'`,
     );
     for (const r of rows) {
       containerIds.set(r.identifier, Number(r.id));
       if (r.created) ctx.summary.itemsCreated += 1;
+      if (r.moved) ctx.summary.itemsMovedEarlier += 1;
     }
   }
   const placed = (item: PlannedItem) => (item.level === "container" ? containerIds.has(item.identifier) : item.gtin !== null && ctx.materials.has(item.gtin));
@@ -688,10 +723,11 @@ export async function releaseQuarantine(tx: Tx, gtin: string, actor: string): Pr
     bySite.set(Number(r.site_id), list);
     await tx.execute(sql`update epcis_events set status = 'applied', unknown_gtins = '{}', applied_at = now() where event_key = ${r.event_key}`);
   }
-  const summary = { itemsCreated: 0, edgesCreated: 0, notPlaced: 0 } as EpcisImportSummary;
+  const summary = { itemsCreated: 0, itemsMovedEarlier: 0, edgesCreated: 0, notPlaced: 0 } as EpcisImportSummary;
+  const logisticsUnit = await loadLogisticsUnit(tx);
   const sinceEdgeId = await lastEdgeId(tx);
   for (const [siteId, applied] of bySite) {
-    await applyPlans({ tx, siteId, digest: "", materials, summary }, applied);
+    await applyPlans({ tx, siteId, digest: "", materials, logisticsUnit, summary }, applied);
   }
   if (summary.edgesCreated) {
     // The released events' edges may close a cycle with the genealogy stored since they arrived (ADR 024).
@@ -709,11 +745,53 @@ export async function releaseQuarantine(tx: Tx, gtin: string, actor: string): Pr
     action: "epcis.quarantine_release",
     entityType: "gtin",
     entityId: gtin,
-    after: { released, stillQuarantined: still, itemsCreated: summary.itemsCreated, edgesCreated: summary.edgesCreated },
+    after: {
+      released,
+      stillQuarantined: still,
+      itemsCreated: summary.itemsCreated,
+      itemsMovedEarlier: summary.itemsMovedEarlier,
+      edgesCreated: summary.edgesCreated,
+    },
   });
   return { released, stillQuarantined: still };
 }
 
 export async function releaseQuarantineNow(db: Db, gtin: string, actor: string) {
   return db.transaction((tx) => releaseQuarantine(tx, gtin, actor));
+}
+
+/**
+ * Containers imported before ADR 014's containers amendment took the material of the first trade
+ * item they held. This puts every imported container that is under a product back under the
+ * logistics-unit material, in one transaction with one audit row naming each container and the
+ * material it had (its edges, what it holds, are untouched). Containers of other provenance (seed,
+ * API: the plant labelled them) are left as they are. Run from the CLI (`epcis:relabel-containers`);
+ * a second run finds nothing and writes nothing.
+ */
+export async function relabelImportedContainers(db: Db, actor: string): Promise<{ relabelled: { identifier: string; was: string }[] }> {
+  return db.transaction(async (tx) => {
+    // No import in flight: it could be placing containers meanwhile.
+    await lockEpcisImports(tx);
+    const logisticsUnit = await loadLogisticsUnit(tx);
+    const rows = await tx.execute<{ identifier: string; was: string }>(sql`
+      with moved as (
+        update trace_items t set material_id = ${logisticsUnit}
+        from materials m
+        where m.id = t.material_id and t.kind = 'container' and t.provenance_kind = 'import' and m.system_role is null
+        returning t.identifier, m.part_number as was)
+      select identifier, was from moved order by identifier`);
+    const relabelled = rows.map((r) => ({ identifier: r.identifier, was: r.was }));
+    if (relabelled.length) {
+      await appendAudit(tx, {
+        actor,
+        action: "epcis.containers_relabelled",
+        entityType: "trace_item",
+        entityId: "imported-containers",
+        before: { containers: relabelled.map((r) => ({ identifier: r.identifier, material: r.was })) },
+        after: { material: LOGISTICS_UNIT_MATERIAL.partNumber, count: relabelled.length },
+        reason: "a container is a logistics unit, never labelled with a child's material (ADR 014)",
+      });
+    }
+    return { relabelled };
+  });
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { check, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { identifies, riskClass } from "./enums";
 import { sites } from "./sites";
 import type { IdentifierFormat } from "../../app/domain/identifier-format";
@@ -26,8 +26,17 @@ export const materials = pgTable(
       .notNull()
       .references(() => materialFamilies.id),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /**
+     * Set only on a system material (app/domain/material.ts SYSTEM_ROLES): a row C-981 itself needs,
+     * no tracked product, created by a migration (the logistics unit, ADR 014). Null for every product.
+     */
+    systemRole: text(),
   },
-  (t) => [check("materials_gtin_14_digits", sql`${t.gtin} IS NULL OR ${t.gtin} ~ '^[0-9]{14}$'`)],
+  (t) => [
+    check("materials_gtin_14_digits", sql`${t.gtin} IS NULL OR ${t.gtin} ~ '^[0-9]{14}$'`),
+    uniqueIndex("materials_system_role").on(t.systemRole),
+    check("materials_system_role_known", sql`${t.systemRole} IS NULL OR (${t.systemRole} = 'logistics_unit' AND ${t.gtin} IS NULL)`),
+  ],
 );
 
 /**

@@ -1,11 +1,11 @@
-/** import:epcis, epcis:quarantine (ADR 014), import:erp, import:plm (ADR 015). */
+/** import:epcis, epcis:quarantine, epcis:relabel-containers (ADR 014), import:erp, import:plm (ADR 015). */
 import { parseArgs } from "node:util";
 import type { Database } from "../../app/utils/db.server";
 import { readEnv } from "../../app/utils/env.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { cliActor, type Command } from "./command";
 
-export const importCommands: Record<"import:epcis" | "epcis:quarantine" | "import:erp" | "import:plm", Command> = {
+export const importCommands: Record<"import:epcis" | "epcis:quarantine" | "epcis:relabel-containers" | "import:erp" | "import:plm", Command> = {
   "import:epcis": {
     summary: "import an EPCIS 2.0 JSON/JSON-LD document into a site's genealogy (refused whole, with located errors, if it breaks the standard)",
     usage:
@@ -44,7 +44,7 @@ export const importCommands: Record<"import:epcis" | "epcis:quarantine" | "impor
         `  events ${result.events}: applied ${result.applied}, quarantined ${result.quarantined}, superseded on arrival ${result.supersededOnArrival}, earlier events declared erroneous ${result.declared}, already held ${result.unchanged}`,
       );
       console.log(
-        `  trace items created ${result.itemsCreated}, genealogy edges created ${result.edgesCreated}, identifiers kept but not placed ${result.notPlaced}`,
+        `  trace items created ${result.itemsCreated}, first seen earlier than held ${result.itemsMovedEarlier}, genealogy edges created ${result.edgesCreated}, identifiers kept but not placed ${result.notPlaced}`,
       );
       if (result.unknownGtins.length) console.log(`  quarantined until a change request creates the material: GTIN ${result.unknownGtins.join(", ")}`);
       if (result.pendingCorrectiveEventIds.length) console.log(`  corrective events not held yet: ${result.pendingCorrectiveEventIds.join(", ")}`);
@@ -68,6 +68,19 @@ export const importCommands: Record<"import:epcis" | "epcis:quarantine" | "impor
       const rows = await quarantineList(database.db);
       if (!rows.length) console.log("no quarantined EPCIS events");
       for (const r of rows) console.log(`${r.gtin}  ${String(r.events).padStart(6)} event(s)`);
+      return 0;
+    },
+  },
+  "epcis:relabel-containers": {
+    summary: "put containers imported under a held unit's material back under the logistics-unit material (ADR 014); audited, idempotent",
+    usage: "epcis:relabel-containers",
+    async run(database, args) {
+      parseArgs({ args, options: {}, strict: true });
+      const { relabelImportedContainers } = await import("../../app/services/epcis-import.server");
+      const { relabelled } = await relabelImportedContainers(database.db, cliActor());
+      if (!relabelled.length) console.log("no imported container is labelled with a product; nothing changed");
+      for (const r of relabelled) console.log(`${r.identifier}  was ${r.was}`);
+      if (relabelled.length) console.log(`${relabelled.length} container(s) now under the logistics-unit material`);
       return 0;
     },
   },

@@ -32,7 +32,8 @@ beforeAll(async () => {
         (select f.code from identifier_formats f where f.identifies = 'lot' and (f.site_id = s.id or f.site_id is null) order by f.site_id nulls last, f.code limit 1) as lot
       from sites s order by s.code`
   ).map((r) => ({ ...r }));
-  families = (await database.client<{ code: string }[]>`select code from material_families order by code`).map((r) => r.code);
+  // Products' families: the logistics unit's (migration 0024) is no product, no request names it (ADR 014).
+  families = (await database.client<{ code: string }[]>`select code from material_families where code <> 'C981-SYSTEM' order by code`).map((r) => r.code);
 }, 120_000);
 
 /** One change request moving every material at every site (by family) to one rule; its report. */
@@ -66,7 +67,9 @@ describe("finished goods on the demo plant: the analysis against the oracle's SQ
   }, 60_000);
 
   it("covers every material × site", async () => {
-    const [row] = await database.client<{ n: number }[]>`select (select count(*) from materials)::int * (select count(*) from sites)::int as n`;
+    const [row] = await database.client<
+      { n: number }[]
+    >`select (select count(*) from materials where system_role is null)::int * (select count(*) from sites)::int as n`;
     expect(report.changes).toHaveLength(row!.n);
   });
 

@@ -27,7 +27,8 @@ beforeAll(async () => {
   const [row] = await database.client`select id, username, display_name from users where username = 'emil.engineer'`;
   const engineer: Person = { id: row!.id as number, username: row!.username as string, displayName: row!.display_name as string };
   const sites = (await database.client<{ code: string }[]>`select code from sites order by code`).map((r) => r.code);
-  const families = (await database.client<{ code: string }[]>`select code from material_families order by code`).map((r) => r.code);
+  // Products' families: the logistics unit's (migration 0024) is no product, no request names it (ADR 014).
+  const families = (await database.client<{ code: string }[]>`select code from material_families where code <> 'C981-SYSTEM' order by code`).map((r) => r.code);
   // Every material at every site to untracked: REACH for all, PRECISION_LOSS for every tracked one.
   const { number } = await createChangeRequest(database.db, engineer, {
     title: "every material to untracked",
@@ -56,7 +57,9 @@ const countOf = (change: AnalysisReport["changes"][number], code: string) => cha
 
 describe("finished goods on the generated plant: the analysis against the oracle's SQL", () => {
   it("REACH counts, for every material × site, the finished goods its own items reach", async () => {
-    const [row] = await database.client<{ n: number }[]>`select (select count(*) from materials)::int * (select count(*) from sites)::int as n`;
+    const [row] = await database.client<
+      { n: number }[]
+    >`select (select count(*) from materials where system_role is null)::int * (select count(*) from sites)::int as n`;
     expect(report.changes).toHaveLength(row!.n);
     const oracle = oracleAll;
     const engine = new Map(report.changes.map((c) => [`${c.partNumber}|${c.site}`, countOf(c, "REACH")]));

@@ -48,7 +48,7 @@ export async function finishedByPair(sql: postgres.Sql, from: "all" | "tracked",
     `with recursive ${TOP_TIER},
      wanted as materialized (
        select m.id as material_id, s.id as site_id from materials m cross join sites s
-       where $1::text[] is null or (m.part_number || '|' || s.code) = any($1::text[])
+       where m.system_role is null and ($1::text[] is null or (m.part_number || '|' || s.code) = any($1::text[]))
      ),
      own as materialized (
        select x.material_id, x.site_id, x.id from (${start}) x join wanted w on w.material_id = x.material_id and w.site_id = x.site_id

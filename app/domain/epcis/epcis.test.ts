@@ -272,12 +272,23 @@ describe("planEvent", () => {
     ]);
   });
 
-  it("aggregates children into a container labelled with the first trade item; disaggregation records no edge", () => {
+  // Until ADR 014's containers amendment a container took the GTIN of the first trade item it held;
+  // it now has none of its own, whatever it holds (two trade items of different GTINs here).
+  it("aggregates children into a container that takes no child's GTIN; disaggregation records no edge", () => {
     const add = planEvent(
-      event({ type: "AggregationEvent", action: "ADD", parentID: "urn:epc:id:sscc:0614141.1234567890", childEPCs: ["urn:epc:id:sgtin:0614141.107346.2017"] }),
+      event({
+        type: "AggregationEvent",
+        action: "ADD",
+        parentID: "urn:epc:id:sscc:0614141.1234567890",
+        childEPCs: ["urn:epc:id:sgtin:0614141.107346.2017", "urn:epc:id:sgtin:4012345.011111.987"],
+      }),
     );
-    expect(add.items[1]).toMatchObject({ level: "container", gtin: "10614141073464" });
-    expect(add.edges).toEqual([{ kind: "aggregate", input: 0, output: 1, quantity: "1", unit: "EA" }]);
+    expect(add.items[2]).toMatchObject({ level: "container", gtin: null, identifier: "106141412345678908" });
+    expect(add.gtins.sort()).toEqual(["04012345111118", "10614141073464"]);
+    expect(add.edges).toEqual([
+      { kind: "aggregate", input: 0, output: 2, quantity: "1", unit: "EA" },
+      { kind: "aggregate", input: 1, output: 2, quantity: "1", unit: "EA" },
+    ]);
     expect(
       planEvent(
         event({

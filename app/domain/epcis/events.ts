@@ -264,7 +264,7 @@ export type PlannedLevel = "serial" | "lot" | "class" | "container";
 
 export interface PlannedItem {
   level: PlannedLevel;
-  /** The material's GTIN; for a container, the GTIN of the first trade item it holds (or null). */
+  /** The material's GTIN; null for a container (a logistics unit, whatever it holds). */
   gtin: string | null;
   identifier: string;
   quantity: number;
@@ -471,11 +471,9 @@ export function planEvent(event: EpcisEvent): EventPlan {
     const parentReading = spec.single.length ? read(event[spec.single[0]!]) : null;
     const children = [...spec.lists.flatMap(fromList), ...spec.quantityLists.flatMap(fromQuantities)];
     let parent: number | null = null;
-    if (parentReading) {
-      // A container is labelled with what it holds: its material is the first trade item in it.
-      const heldGtin = parentReading.level === "container" ? (children.map((c) => items[c]!.gtin).find((g) => g !== null) ?? null) : parentReading.gtin;
-      parent = add({ ...parentReading, gtin: heldGtin }, 1, COUNT_UNIT);
-    }
+    // A container has no material of its own and never takes a child's: what it holds is what its
+    // edges say (ADR 014, containers are logistics units).
+    if (parentReading) parent = add(parentReading, 1, COUNT_UNIT);
     const linksParent = type === "AggregationEvent" || type === "AssociationEvent" || type === "TransactionEvent";
     if (parent !== null && linksParent && event.action !== "DELETE") {
       for (const c of children) if (c !== parent) link("aggregate", c, parent);
