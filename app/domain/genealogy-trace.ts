@@ -7,6 +7,7 @@
  * them, a backward (where-from) walk goes against them. Rework edges (an item to itself) are not
  * walked: they add no item to a trace.
  */
+import { stronglyConnectedComponents } from "./strongly-connected";
 import type { RuleInForce, TrackingMode } from "./tracking-rule";
 
 export const TRACE_DIRECTIONS = ["backward", "forward"] as const;
@@ -136,7 +137,7 @@ export interface TraceCycle {
 /**
  * Genealogy should be acyclic apart from rework, but imported data may loop (A into B, B into A).
  * The walk already ends; this names each loop so the page can report it as a finding.
- * Tarjan's algorithm, iterative so a long chain cannot overflow the stack.
+ * Tarjan's algorithm (`stronglyConnectedComponents`), iterative so a long chain cannot overflow the stack.
  */
 export function findCycles(walk: Pick<TraceWalk, "order" | "tierOf" | "edges" | "direction">): TraceCycle[] {
   const adjacency = new Map<number, number[]>();
@@ -146,50 +147,10 @@ export function findCycles(walk: Pick<TraceWalk, "order" | "tierOf" | "edges" | 
     if (from === to) continue;
     (adjacency.get(from) ?? adjacency.set(from, []).get(from)!).push(to);
   }
-  const index = new Map<number, number>();
-  const low = new Map<number, number>();
-  const onStack = new Set<number>();
-  const stack: number[] = [];
-  const components: number[][] = [];
-  let counter = 0;
-  for (const root of walk.order) {
-    if (index.has(root)) continue;
-    const work: { node: number; next: number }[] = [{ node: root, next: 0 }];
-    index.set(root, counter);
-    low.set(root, counter++);
-    stack.push(root);
-    onStack.add(root);
-    while (work.length > 0) {
-      const frame = work[work.length - 1]!;
-      const targets = adjacency.get(frame.node) ?? [];
-      if (frame.next < targets.length) {
-        const to = targets[frame.next++]!;
-        if (!index.has(to)) {
-          index.set(to, counter);
-          low.set(to, counter++);
-          stack.push(to);
-          onStack.add(to);
-          work.push({ node: to, next: 0 });
-        } else if (onStack.has(to)) {
-          low.set(frame.node, Math.min(low.get(frame.node)!, index.get(to)!));
-        }
-        continue;
-      }
-      work.pop();
-      const parent = work[work.length - 1];
-      if (parent) low.set(parent.node, Math.min(low.get(parent.node)!, low.get(frame.node)!));
-      if (low.get(frame.node) === index.get(frame.node)) {
-        const component: number[] = [];
-        let member: number;
-        do {
-          member = stack.pop()!;
-          onStack.delete(member);
-          component.push(member);
-        } while (member !== frame.node);
-        if (component.length > 1) components.push(component);
-      }
-    }
-  }
+  const componentOf = stronglyConnectedComponents(walk.order, (node) => adjacency.get(node) ?? []);
+  const members = new Map<number, number[]>();
+  for (const [node, c] of componentOf) (members.get(c) ?? members.set(c, []).get(c)!).push(node);
+  const components = [...members.values()].filter((component) => component.length > 1);
   const byTier = (a: number, b: number) => (walk.tierOf.get(a) ?? 0) - (walk.tierOf.get(b) ?? 0) || a - b;
   return components
     .map((component) => {

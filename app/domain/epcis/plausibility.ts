@@ -5,6 +5,7 @@
  * Cycles in the genealogy a document creates are found where its edges are known — in the
  * database, inside the import's transaction (app/services/epcis-cycles.server.ts).
  */
+import { stronglyConnectedComponents } from "../strongly-connected";
 import { parseEpc, type EpcReading } from "./identifiers";
 import type { EpcisIssue } from "./validate";
 
@@ -205,52 +206,7 @@ export function cyclesThroughFresh(edges: readonly FlowEdge[], max = 10): number
     if (!out.has(e.output)) out.set(e.output, []);
   }
   // Tarjan, iteratively (a genealogy can be deeper than the call stack).
-  const index = new Map<number, number>();
-  const low = new Map<number, number>();
-  const component = new Map<number, number>();
-  const stack: number[] = [];
-  const onStack = new Set<number>();
-  let counter = 0;
-  let components = 0;
-  for (const root of out.keys()) {
-    if (index.has(root)) continue;
-    const work: { node: number; next: number }[] = [{ node: root, next: 0 }];
-    index.set(root, counter);
-    low.set(root, counter++);
-    stack.push(root);
-    onStack.add(root);
-    while (work.length) {
-      const frame = work[work.length - 1]!;
-      const successors = out.get(frame.node)!;
-      if (frame.next < successors.length) {
-        const w = successors[frame.next++]!.output;
-        if (!index.has(w)) {
-          index.set(w, counter);
-          low.set(w, counter++);
-          stack.push(w);
-          onStack.add(w);
-          work.push({ node: w, next: 0 });
-        } else if (onStack.has(w)) {
-          low.set(frame.node, Math.min(low.get(frame.node)!, index.get(w)!));
-        }
-        continue;
-      }
-      work.pop();
-      if (work.length) {
-        const parent = work[work.length - 1]!.node;
-        low.set(parent, Math.min(low.get(parent)!, low.get(frame.node)!));
-      }
-      if (low.get(frame.node) === index.get(frame.node)) {
-        let w: number;
-        do {
-          w = stack.pop()!;
-          onStack.delete(w);
-          component.set(w, components);
-        } while (w !== frame.node);
-        components += 1;
-      }
-    }
-  }
+  const component = stronglyConnectedComponents(out.keys(), (node) => out.get(node)!.map((e) => e.output));
   const cycles: number[][] = [];
   const reported = new Set<number>();
   const fresh = edges.filter((e) => e.fresh && e.input !== e.output && component.get(e.input) === component.get(e.output)).sort((a, b) => a.id - b.id);
