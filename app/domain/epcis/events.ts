@@ -36,9 +36,6 @@ const EPC_FIELDS = ["parentID", "epcList", "childEPCs", "inputEPCList", "outputE
 /** Fields of an event that hold quantity elements (`epcClass`). */
 const QUANTITY_FIELDS = ["quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"] as const;
 
-/** A GTIN-8, -12 or -13 is the GTIN-14 with leading zeros: GTINs are compared as GTIN-14. */
-const gtin14 = (value: string) => (/^\d+$/.test(value) && value.length < 14 ? value.padStart(14, "0") : value);
-
 /**
  * One spelling of an EPC or EPC class (ADR 014 *Identity*): the GS1 element string of what it
  * identifies, `(01)GTIN-14(21)serial`, `(01)GTIN-14(10)lot`, `(01)GTIN-14`, `(00)SSCC`; the EPC URN
@@ -53,10 +50,10 @@ export function canonicalEpc(uri: string): string {
   const { level, gtin, identifier } = r.reading;
   if (level === "container" && identifier) return `(00)${identifier}`;
   if (gtin === null || identifier === null) return uri;
-  const g = gtin14(gtin);
-  if (level === "serial") return `(01)${g}(21)${identifier}`;
-  if (level === "lot") return `(01)${g}(10)${identifier}`;
-  if (level === "class") return `(01)${g}`;
+  // parseEpc gives every GTIN as GTIN-14 (URNs by construction, Digital Links with expandShortGtin).
+  if (level === "serial") return `(01)${gtin}(21)${identifier}`;
+  if (level === "lot") return `(01)${gtin}(10)${identifier}`;
+  if (level === "class") return `(01)${gtin}`;
   return uri;
 }
 
