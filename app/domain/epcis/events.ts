@@ -61,7 +61,7 @@ export function canonicalEpc(uri: string): string {
  * The event as it states a fact (see factOf) with every EPC and EPC class in one spelling
  * (canonicalEpc); other fields as received. Copies only what it changes.
  */
-export function canonicalFact(event: EpcisEvent): Record<string, unknown> {
+function canonicalFact(event: EpcisEvent): Record<string, unknown> {
   const fact = factOf(event);
   for (const field of EPC_FIELDS) {
     const value = fact[field];

@@ -49,7 +49,7 @@ export function describeSkew(seconds: number): string {
 }
 
 /** The time after which a stated time is in the future, epoch milliseconds. */
-export const latestAccepted = (limit: TimeLimit) => limit.now + limit.skewSeconds * 1000;
+const latestAccepted = (limit: TimeLimit) => limit.now + limit.skewSeconds * 1000;
 
 function futureIssue(what: string, value: unknown, limit: TimeLimit, eventIndex: number | null, path: string): EpcisIssue | null {
   if (typeof value !== "string") return null;
