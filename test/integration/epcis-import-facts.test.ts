@@ -148,6 +148,24 @@ describe("an imported item is created at its first event's time", () => {
     expect(first!.provenance_file_digest).not.toBe(result.fileDigest);
     const [audit] = await database.client`select after from audit_trail where action = 'epcis.import' and entity_id = ${result.fileDigest}`;
     expect(audit!.after).toMatchObject({ itemsCreated: 0, itemsMovedEarlier: 1 });
+    // …naming the item and its time before and after, so the earlier value is not lost.
+    const [item] = await database.client`select id from trace_items where identifier = '987'`;
+    expect((audit!.after as { itemsMoved: unknown }).itemsMoved).toEqual([
+      { itemId: Number(item!.id), identifier: "987", from: "2020-05-03T05:30:00.000Z", to: "2019-12-31T23:00:00.000Z" },
+    ]);
+  });
+
+  it("an import into another site does not move an item of this site", async () => {
+    await database.client`insert into sites (code, name, time_zone) values ('CLT', 'Charlotte', 'America/New_York')`;
+    const earlier = documentOf([
+      { type: "ObjectEvent", action: "OBSERVE", eventTime: "2018-01-01T00:00:00Z", eventTimeZoneOffset: "+00:00", epcList: [A("3001")] },
+    ]);
+    const result = await importEpcisDocument(database.db, "test", { fileName: "clt.json", siteCode: "CLT", source: source(earlier) });
+    expectOk(result);
+    expect(result).toMatchObject({ itemsCreated: 0, itemsMovedEarlier: 0 });
+    const [row] = await database.client`select to_char(t.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, s.code
+      from trace_items t join sites s on s.id = t.site_id where t.identifier = '3001'`;
+    expect(row).toEqual({ created_at: "2020-05-01T08:00:00.000Z", code: "EIN" });
   });
 });
 
