@@ -272,6 +272,27 @@ describe("planEvent", () => {
     ]);
   });
 
+  it("refuses a quantity genealogy cannot hold (numeric(18,6): under 10^12), located, instead of failing in the database", () => {
+    const e = event({
+      type: "TransformationEvent",
+      inputQuantityList: [
+        { epcClass: "urn:epc:class:lgtin:4012345.022222.L1", quantity: 1e12, uom: "KGM" },
+        { epcClass: "urn:epc:class:lgtin:4012345.022222.L2", quantity: 999999999999.5, uom: "KGM" },
+      ],
+      outputQuantityList: [{ epcClass: "urn:epc:class:lgtin:4012345.077889.L3", quantity: 1e15, uom: "KGM" }],
+    });
+    expect(checkEventSemantics(e, 0).errors).toEqual([
+      expect.objectContaining({
+        path: "/epcisBody/eventList/0/inputQuantityList/0/quantity",
+        message: expect.stringContaining("larger than genealogy holds"),
+      }),
+      expect.objectContaining({
+        path: "/epcisBody/eventList/0/outputQuantityList/0/quantity",
+        message: expect.stringContaining("larger than genealogy holds"),
+      }),
+    ]);
+  });
+
   // Until ADR 014's containers amendment a container took the GTIN of the first trade item it held;
   // it now has none of its own, whatever it holds (two trade items of different GTINs here).
   it("aggregates children into a container that takes no child's GTIN; disaggregation records no edge", () => {

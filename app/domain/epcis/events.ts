@@ -225,6 +225,8 @@ export function checkEventSemantics(event: EpcisEvent, index: number): EventChec
       if (q.uom !== undefined && q.quantity === undefined) error(`/${field}/${i}/uom`, "uom is given without a quantity");
       if (typeof q.quantity === "number") {
         if (!(q.quantity > 0)) error(`/${field}/${i}/quantity`, `quantity ${q.quantity} must be greater than zero`);
+        else if (toMicro(q.quantity) >= MAX_MICRO)
+          error(`/${field}/${i}/quantity`, `quantity ${q.quantity} is larger than genealogy holds (under 1,000,000,000,000, to 0.000001)`);
         else if (q.uom === undefined && !Number.isInteger(q.quantity))
           error(`/${field}/${i}/quantity`, `quantity ${q.quantity} without uom counts instances and must be a whole number`);
       } else if (q.quantity === undefined) {
@@ -299,6 +301,8 @@ export const itemKey = (item: Pick<PlannedItem, "level" | "gtin" | "identifier">
 
 /** Genealogy holds quantities to 6 decimals (`numeric(18,6)`): shares are whole millionths. */
 const MICRO = 1_000_000n;
+/** Millionths `numeric(18,6)` cannot hold: a quantity of 10^12 or more. */
+const MAX_MICRO = 10n ** 18n;
 
 /**
  * A quantity in whole millionths, rounded down (never more than the event states): exact from the
