@@ -183,6 +183,8 @@ interface Held {
   status: string;
   digest: string;
   index: number;
+  /** The site it was imported into: only an import into that site may declare it erroneous. */
+  siteId: number;
 }
 
 async function loadMaterials(tx: Tx): Promise<Map<string, number>> {
@@ -272,13 +274,14 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
       status: string;
       file_digest: string;
       event_index: number;
+      site_id: number;
     }>(
       tx,
       // Two index lookups (an OR of the two would scan the table once per batch).
-      sql`select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index from epcis_events
+      sql`select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index, site_id from epcis_events
           where identity_hash in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.hash))}::jsonb))
           union
-          select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index from epcis_events
+          select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index, site_id from epcis_events
           where event_key in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.key))}::jsonb))`,
     );
     const byKey = new Map<string, Held>();
@@ -296,6 +299,7 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
         status: r.status,
         digest: r.file_digest,
         index: Number(r.event_index),
+        siteId: Number(r.site_id),
       });
     }
     const where = (held: Held) =>
@@ -335,6 +339,15 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
             message: `likely duplicate: event ${e.key} states the same as event ${prior.key} (${where(prior)}); kept as one event, ${prior.key}`,
           });
         }
+        if (e.declaration && prior.status !== "superseded" && prior.siteId !== ctx.siteId) {
+          // An import changes only its own site's rows: the importer may not even see the other site.
+          conflicts.push({
+            eventIndex: e.index,
+            path: `/epcisBody/eventList/${e.index}/errorDeclaration`,
+            message: `event ${prior.key} (${where(prior)}) is held at another site: an error declaration is imported into the site that holds the event`,
+          });
+          continue;
+        }
         if (e.declaration && prior.status !== "superseded") {
           if (toStore.some((s) => s.key === prior.key)) await flush();
           await supersede(ctx, prior.key, e.event.errorDeclaration);
@@ -367,6 +380,7 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
         status: "applied",
         digest: ctx.digest,
         index: e.index,
+        siteId: ctx.siteId,
       };
       hold(held);
       if (e.declaration) {

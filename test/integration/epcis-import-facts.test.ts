@@ -371,3 +371,42 @@ describe("the genealogy search reads EPC URNs, Digital Links and element strings
     expect(broken.result!.exact).toEqual([]);
   });
 });
+
+describe("an error declaration changes only an event of the import's own site", () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await seedEpcisPlant(database);
+    await database.client`insert into sites (code, name, time_zone) values ('CLT', 'Charlotte', 'America/New_York')`;
+  }, 60_000);
+
+  const event = {
+    type: "ObjectEvent",
+    action: "ADD",
+    eventID: "urn:uuid:0b5e0c8e-6d2e-4b8a-9f1e-2c4d6e8f0a11",
+    eventTime: "2020-05-01T08:00:00Z",
+    eventTimeZoneOffset: "+00:00",
+    epcList: [A("4001")],
+  };
+  const declared = { ...event, errorDeclaration: { declarationTime: "2020-06-01T00:00:00Z", reason: "incorrect_data" } };
+  const status = async () =>
+    (await database.client`select s.code, e.status::text as status from epcis_events e join sites s on s.id = e.site_id`).map((r) => ({ ...r }));
+
+  it("a declaration imported into another site is refused, naming the event; nothing changes", async () => {
+    expectOk(await importText(database, documentOf([event])));
+    const result = await importEpcisDocument(database.db, "test", { fileName: "decl.json", siteCode: "CLT", source: source(documentOf([declared])) });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual([
+      expect.objectContaining({ eventIndex: 0, path: "/epcisBody/eventList/0/errorDeclaration", message: expect.stringContaining("held at another site") }),
+    ]);
+    expect(await status()).toEqual([{ code: "EIN", status: "applied" }]);
+  });
+
+  it("the same declaration imported into the event's site supersedes it", async () => {
+    const result = await importText(database, documentOf([declared]));
+    expectOk(result);
+    expect(result.declared).toBe(1);
+    expect(await status()).toEqual([{ code: "EIN", status: "superseded" }]);
+  });
+});
