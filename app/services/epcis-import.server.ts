@@ -147,6 +147,16 @@ interface ApplyContext {
   /** The logistics-unit system material: every container's material (ADR 014). */
   logisticsUnit: number;
   summary: EpcisImportSummary;
+  /** Items whose created_at this import moved back: the audit row names each, before and after. */
+  moved: MovedItem[];
+}
+
+/** An imported item an earlier event moved back (ADR 014): its created_at before and after. */
+interface MovedItem {
+  itemId: number;
+  identifier: string;
+  from: string;
+  to: string;
 }
 
 interface StoredEvent {
@@ -173,6 +183,8 @@ interface Held {
   status: string;
   digest: string;
   index: number;
+  /** The site it was imported into: only an import into that site may declare it erroneous. */
+  siteId: number;
 }
 
 async function loadMaterials(tx: Tx): Promise<Map<string, number>> {
@@ -214,6 +226,7 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
     digest: scan.digest,
     materials: await loadMaterials(tx),
     logisticsUnit: await loadLogisticsUnit(tx),
+    moved: [],
     summary: {
       ok: true,
       fileName: input.fileName,
@@ -261,13 +274,14 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
       status: string;
       file_digest: string;
       event_index: number;
+      site_id: number;
     }>(
       tx,
       // Two index lookups (an OR of the two would scan the table once per batch).
-      sql`select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index from epcis_events
+      sql`select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index, site_id from epcis_events
           where identity_hash in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.hash))}::jsonb))
           union
-          select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index from epcis_events
+          select event_key, from_event_id, identity_hash, content_hash, status::text as status, file_digest, event_index, site_id from epcis_events
           where event_key in (select jsonb_array_elements_text(${JSON.stringify(entries.map((e) => e.key))}::jsonb))`,
     );
     const byKey = new Map<string, Held>();
@@ -285,6 +299,7 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
         status: r.status,
         digest: r.file_digest,
         index: Number(r.event_index),
+        siteId: Number(r.site_id),
       });
     }
     const where = (held: Held) =>
@@ -324,6 +339,15 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
             message: `likely duplicate: event ${e.key} states the same as event ${prior.key} (${where(prior)}); kept as one event, ${prior.key}`,
           });
         }
+        if (e.declaration && prior.status !== "superseded" && prior.siteId !== ctx.siteId) {
+          // An import changes only its own site's rows: the importer may not even see the other site.
+          conflicts.push({
+            eventIndex: e.index,
+            path: `/epcisBody/eventList/${e.index}/errorDeclaration`,
+            message: `event ${prior.key} (${where(prior)}) is held at another site: an error declaration is imported into the site that holds the event`,
+          });
+          continue;
+        }
         if (e.declaration && prior.status !== "superseded") {
           if (toStore.some((s) => s.key === prior.key)) await flush();
           await supersede(ctx, prior.key, e.event.errorDeclaration);
@@ -356,6 +380,7 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
         status: "applied",
         digest: ctx.digest,
         index: e.index,
+        siteId: ctx.siteId,
       };
       hold(held);
       if (e.declaration) {
@@ -480,6 +505,7 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
         unchanged: s.unchanged,
         itemsCreated: s.itemsCreated,
         itemsMovedEarlier: s.itemsMovedEarlier,
+        itemsMoved: ctx.moved,
         edgesCreated: s.edgesCreated,
         unknownGtins: s.unknownGtins,
       },
@@ -589,27 +615,34 @@ async function applyPlans(
   const all = [...items.values()];
   const lots = all.filter((i) => i.kind !== "container");
   if (lots.length) {
-    const [written] = await executePrepared<{ created: number; moved: number }>(
+    // Only an item of this import's site moves (an import never changes another site's rows); the
+    // statement's snapshot (`old`) still holds each moved item's time before the move.
+    const [written] = await executePrepared<{ created: number; moved: MovedItem[] }>(
       ctx.tx,
       sql`
-    with ins as (
+    with x as (select * from json_to_recordset(${JSON.stringify(lots)}::json) as x(kind text, material_id int, identifier text, quantity numeric, unit text, event_key text, digest text, first_at timestamptz)),
+    ins as (
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
-      select x.kind::trace_item_kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', x.first_at, 'import', x.digest, x.event_key
-      from json_to_recordset(${JSON.stringify(lots)}::json) as x(kind text, material_id int, identifier text, quantity numeric, unit text, event_key text, digest text, first_at timestamptz)
+      select x.kind::trace_item_kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', x.first_at, 'import', x.digest, x.event_key from x
       on conflict (material_id, identifier) where kind <> 'container' do update set created_at = excluded.created_at
-        where trace_items.provenance_kind = 'import' and trace_items.created_at > excluded.created_at
-      returning xmax = 0 as created)
-    select (count(*) filter (where created))::int as created, (count(*) filter (where not created))::int as moved from ins`,
+        where trace_items.provenance_kind = 'import' and trace_items.site_id = ${ctx.siteId} and trace_items.created_at > excluded.created_at
+      returning id, identifier, created_at, xmax = 0 as created),
+    old as (select t.id, t.created_at from trace_items t join x on t.material_id = x.material_id and t.identifier = x.identifier and t.kind <> 'container')
+    select (count(*) filter (where ins.created))::int as created,
+      coalesce(json_agg(json_build_object('itemId', ins.id, 'identifier', ins.identifier, 'from', to_char(old.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'to', to_char(ins.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) order by ins.id)
+        filter (where not ins.created), '[]') as moved
+    from ins left join old on old.id = ins.id`,
     );
     ctx.summary.itemsCreated += Number(written!.created);
-    ctx.summary.itemsMovedEarlier += Number(written!.moved);
+    ctx.summary.itemsMovedEarlier += written!.moved.length;
+    ctx.moved.push(...written!.moved.map((m) => ({ ...m, itemId: Number(m.itemId) })));
   }
   // Containers: new ones inserted, every one's id returned — the inserted (or moved) ones from
   // RETURNING, every one named from the statement's snapshot (which cannot see the inserted rows).
   const containerIds = new Map<string, number>();
   const containerItems = all.filter((i) => i.kind === "container");
   if (containerItems.length) {
-    const rows = await executePrepared<{ id: number; identifier: string; created: boolean; moved: boolean }>(
+    const rows = await executePrepared<{ id: number; identifier: string; created: boolean; moved: boolean; was: string | null; now: string }>(
       ctx.tx,
       sql`
     with x as (select * from json_to_recordset(${JSON.stringify(containerItems)}::json) as x(material_id int, identifier text, event_key text, digest text, first_at timestamptz)),
@@ -617,16 +650,22 @@ async function applyPlans(
       insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
       select 'container', x.identifier, x.material_id, ${ctx.siteId}, 1, 'EA', 'stock', x.first_at, 'import', x.digest, x.event_key from x
       on conflict (identifier) where kind = 'container' do update set created_at = excluded.created_at
-        where trace_items.provenance_kind = 'import' and trace_items.created_at > excluded.created_at
-      returning id, identifier, xmax = 0 as created)
-    select id, identifier, created, not created as moved from ins
+        where trace_items.provenance_kind = 'import' and trace_items.site_id = ${ctx.siteId} and trace_items.created_at > excluded.created_at
+      returning id, identifier, created_at, xmax = 0 as created),
+    old as (select t.id, t.created_at from x join trace_items t on t.identifier = x.identifier and t.kind = 'container')
+    select ins.id, ins.identifier, ins.created, not ins.created as moved,
+      to_char(old.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as was, to_char(ins.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as now
+    from ins left join old on old.id = ins.id
     union all
-    select t.id, t.identifier, false, false from x join trace_items t on t.identifier = x.identifier and t.kind = 'container'`,
+    select t.id, t.identifier, false, false, null, '' from x join trace_items t on t.identifier = x.identifier and t.kind = 'container'`,
     );
     for (const r of rows) {
       containerIds.set(r.identifier, Number(r.id));
       if (r.created) ctx.summary.itemsCreated += 1;
-      if (r.moved) ctx.summary.itemsMovedEarlier += 1;
+      if (r.moved) {
+        ctx.summary.itemsMovedEarlier += 1;
+        ctx.moved.push({ itemId: Number(r.id), identifier: r.identifier, from: r.was ?? "", to: r.now });
+      }
     }
   }
   const placed = (item: PlannedItem) => (item.level === "container" ? containerIds.has(item.identifier) : item.gtin !== null && ctx.materials.has(item.gtin));
@@ -724,10 +763,11 @@ export async function releaseQuarantine(tx: Tx, gtin: string, actor: string): Pr
     await tx.execute(sql`update epcis_events set status = 'applied', unknown_gtins = '{}', applied_at = now() where event_key = ${r.event_key}`);
   }
   const summary = { itemsCreated: 0, itemsMovedEarlier: 0, edgesCreated: 0, notPlaced: 0 } as EpcisImportSummary;
+  const moved: MovedItem[] = [];
   const logisticsUnit = await loadLogisticsUnit(tx);
   const sinceEdgeId = await lastEdgeId(tx);
   for (const [siteId, applied] of bySite) {
-    await applyPlans({ tx, siteId, digest: "", materials, logisticsUnit, summary }, applied);
+    await applyPlans({ tx, siteId, digest: "", materials, logisticsUnit, summary, moved }, applied);
   }
   if (summary.edgesCreated) {
     // The released events' edges may close a cycle with the genealogy stored since they arrived (ADR 024).
@@ -750,6 +790,7 @@ export async function releaseQuarantine(tx: Tx, gtin: string, actor: string): Pr
       stillQuarantined: still,
       itemsCreated: summary.itemsCreated,
       itemsMovedEarlier: summary.itemsMovedEarlier,
+      itemsMoved: moved,
       edgesCreated: summary.edgesCreated,
     },
   });

@@ -148,6 +148,24 @@ describe("an imported item is created at its first event's time", () => {
     expect(first!.provenance_file_digest).not.toBe(result.fileDigest);
     const [audit] = await database.client`select after from audit_trail where action = 'epcis.import' and entity_id = ${result.fileDigest}`;
     expect(audit!.after).toMatchObject({ itemsCreated: 0, itemsMovedEarlier: 1 });
+    // …naming the item and its time before and after, so the earlier value is not lost.
+    const [item] = await database.client`select id from trace_items where identifier = '987'`;
+    expect((audit!.after as { itemsMoved: unknown }).itemsMoved).toEqual([
+      { itemId: Number(item!.id), identifier: "987", from: "2020-05-03T05:30:00.000Z", to: "2019-12-31T23:00:00.000Z" },
+    ]);
+  });
+
+  it("an import into another site does not move an item of this site", async () => {
+    await database.client`insert into sites (code, name, time_zone) values ('CLT', 'Charlotte', 'America/New_York')`;
+    const earlier = documentOf([
+      { type: "ObjectEvent", action: "OBSERVE", eventTime: "2018-01-01T00:00:00Z", eventTimeZoneOffset: "+00:00", epcList: [A("3001")] },
+    ]);
+    const result = await importEpcisDocument(database.db, "test", { fileName: "clt.json", siteCode: "CLT", source: source(earlier) });
+    expectOk(result);
+    expect(result).toMatchObject({ itemsCreated: 0, itemsMovedEarlier: 0 });
+    const [row] = await database.client`select to_char(t.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, s.code
+      from trace_items t join sites s on s.id = t.site_id where t.identifier = '3001'`;
+    expect(row).toEqual({ created_at: "2020-05-01T08:00:00.000Z", code: "EIN" });
   });
 });
 
@@ -351,5 +369,44 @@ describe("the genealogy search reads EPC URNs, Digital Links and element strings
     const broken = await load("(01)10614141073465(21)2017");
     expect(broken.result!.term).toMatchObject({ form: "element-string", keys: [], problem: expect.stringMatching(/check digit/i) });
     expect(broken.result!.exact).toEqual([]);
+  });
+});
+
+describe("an error declaration changes only an event of the import's own site", () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await seedEpcisPlant(database);
+    await database.client`insert into sites (code, name, time_zone) values ('CLT', 'Charlotte', 'America/New_York')`;
+  }, 60_000);
+
+  const event = {
+    type: "ObjectEvent",
+    action: "ADD",
+    eventID: "urn:uuid:0b5e0c8e-6d2e-4b8a-9f1e-2c4d6e8f0a11",
+    eventTime: "2020-05-01T08:00:00Z",
+    eventTimeZoneOffset: "+00:00",
+    epcList: [A("4001")],
+  };
+  const declared = { ...event, errorDeclaration: { declarationTime: "2020-06-01T00:00:00Z", reason: "incorrect_data" } };
+  const status = async () =>
+    (await database.client`select s.code, e.status::text as status from epcis_events e join sites s on s.id = e.site_id`).map((r) => ({ ...r }));
+
+  it("a declaration imported into another site is refused, naming the event; nothing changes", async () => {
+    expectOk(await importText(database, documentOf([event])));
+    const result = await importEpcisDocument(database.db, "test", { fileName: "decl.json", siteCode: "CLT", source: source(documentOf([declared])) });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual([
+      expect.objectContaining({ eventIndex: 0, path: "/epcisBody/eventList/0/errorDeclaration", message: expect.stringContaining("held at another site") }),
+    ]);
+    expect(await status()).toEqual([{ code: "EIN", status: "applied" }]);
+  });
+
+  it("the same declaration imported into the event's site supersedes it", async () => {
+    const result = await importText(database, documentOf([declared]));
+    expectOk(result);
+    expect(result.declared).toBe(1);
+    expect(await status()).toEqual([{ code: "EIN", status: "superseded" }]);
   });
 });

@@ -272,6 +272,44 @@ describe("planEvent", () => {
     ]);
   });
 
+  it("a lot named twice among the inputs (URN and Digital Link) shares both quantities: 10 + 5 KGM over 2 outputs is 7.5 each", () => {
+    const plan = planEvent(
+      event({
+        type: "TransformationEvent",
+        inputQuantityList: [
+          { epcClass: "urn:epc:class:lgtin:4012345.022222.L1", quantity: 10, uom: "KGM" },
+          { epcClass: "https://id.gs1.org/01/04012345222227/10/L1", quantity: 5, uom: "KGM" },
+        ],
+        outputEPCList: ["urn:epc:id:sgtin:4012345.077889.1", "urn:epc:id:sgtin:4012345.077889.2"],
+      }),
+    );
+    expect(plan.edges).toEqual([
+      { kind: "consume", input: 0, output: 1, quantity: "7.5", unit: "KGM" },
+      { kind: "consume", input: 0, output: 2, quantity: "7.5", unit: "KGM" },
+    ]);
+  });
+
+  it("refuses a quantity genealogy cannot hold (numeric(18,6): under 10^12), located, instead of failing in the database", () => {
+    const e = event({
+      type: "TransformationEvent",
+      inputQuantityList: [
+        { epcClass: "urn:epc:class:lgtin:4012345.022222.L1", quantity: 1e12, uom: "KGM" },
+        { epcClass: "urn:epc:class:lgtin:4012345.022222.L2", quantity: 999999999999.5, uom: "KGM" },
+      ],
+      outputQuantityList: [{ epcClass: "urn:epc:class:lgtin:4012345.077889.L3", quantity: 1e15, uom: "KGM" }],
+    });
+    expect(checkEventSemantics(e, 0).errors).toEqual([
+      expect.objectContaining({
+        path: "/epcisBody/eventList/0/inputQuantityList/0/quantity",
+        message: expect.stringContaining("larger than genealogy holds"),
+      }),
+      expect.objectContaining({
+        path: "/epcisBody/eventList/0/outputQuantityList/0/quantity",
+        message: expect.stringContaining("larger than genealogy holds"),
+      }),
+    ]);
+  });
+
   // Until ADR 014's containers amendment a container took the GTIN of the first trade item it held;
   // it now has none of its own, whatever it holds (two trade items of different GTINs here).
   it("aggregates children into a container that takes no child's GTIN; disaggregation records no edge", () => {

@@ -222,6 +222,8 @@ export function checkEventSemantics(event: EpcisEvent, index: number): EventChec
       if (q.uom !== undefined && q.quantity === undefined) error(`/${field}/${i}/uom`, "uom is given without a quantity");
       if (typeof q.quantity === "number") {
         if (!(q.quantity > 0)) error(`/${field}/${i}/quantity`, `quantity ${q.quantity} must be greater than zero`);
+        else if (toMicro(q.quantity) >= MAX_MICRO)
+          error(`/${field}/${i}/quantity`, `quantity ${q.quantity} is larger than genealogy holds (under 1,000,000,000,000, to 0.000001)`);
         else if (q.uom === undefined && !Number.isInteger(q.quantity))
           error(`/${field}/${i}/quantity`, `quantity ${q.quantity} without uom counts instances and must be a whole number`);
       } else if (q.quantity === undefined) {
@@ -296,6 +298,8 @@ export const itemKey = (item: Pick<PlannedItem, "level" | "gtin" | "identifier">
 
 /** Genealogy holds quantities to 6 decimals (`numeric(18,6)`): shares are whole millionths. */
 const MICRO = 1_000_000n;
+/** Millionths `numeric(18,6)` cannot hold: a quantity of 10^12 or more. */
+const MAX_MICRO = 10n ** 18n;
 
 /**
  * A quantity in whole millionths, rounded down (never more than the event states): exact from the
@@ -349,12 +353,12 @@ interface NamedOutput {
  * so the edges leaving an input never sum to more than entered. Shares of outputs that are not
  * placed are not written. Null when the quantity is too small to give each output a millionth.
  */
-function sharesOf(input: PlannedItem, outputs: readonly NamedOutput[]): Map<number, bigint> | null {
+function sharesOf(total: bigint, outputs: readonly NamedOutput[]): Map<number, bigint> | null {
   const units = new Set(outputs.map((o) => o.unit));
   const proportional = outputs.every((o) => o.quantity !== null) && units.size === 1;
   const weights = outputs.map((o) => (proportional ? toMicro(o.quantity!) : 1n));
   // A weight of 0 (an output quantity under a millionth) still receives its one millionth.
-  const shares = shareOut(toMicro(input.quantity), weights.every((w) => w === 0n) ? weights.map(() => 1n) : weights);
+  const shares = shareOut(total, weights.every((w) => w === 0n) ? weights.map(() => 1n) : weights);
   if (!shares) return null;
   const byItem = new Map<number, bigint>();
   outputs.forEach((o, k) => {
@@ -412,6 +416,11 @@ export function planEvent(event: EpcisEvent): EventPlan {
       const i = add(r, 1, COUNT_UNIT);
       return i === null ? [] : [i];
     });
+  /**
+   * What the quantity elements state per item, in millionths: an item named twice in one list
+   * (its URN and its Digital Link, or two elements) in one unit counts both (ADR 014, *Quantities*).
+   */
+  const stated = new Map<number, bigint>();
   const fromQuantities = (field: string) =>
     asArray(event[field]).flatMap((element) => {
       const q = element as { epcClass?: unknown; quantity?: unknown; uom?: unknown };
@@ -422,7 +431,9 @@ export function planEvent(event: EpcisEvent): EventPlan {
         return [];
       }
       const i = add(r, q.quantity, typeof q.uom === "string" ? q.uom : COUNT_UNIT);
-      return i === null ? [] : [i];
+      if (i === null) return [];
+      if ((typeof q.uom === "string" ? q.uom : COUNT_UNIT) === items[i]!.unit) stated.set(i, (stated.get(i) ?? 0n) + toMicro(q.quantity));
+      return [i];
     });
 
   const edges: PlannedEdge[] = [];
@@ -458,7 +469,7 @@ export function planEvent(event: EpcisEvent): EventPlan {
       outputs.push({ item: add(r, q.quantity, unit), quantity: q.quantity, unit });
     }
     for (const i of new Set(inputs)) {
-      const shares = sharesOf(items[i]!, outputs);
+      const shares = sharesOf(stated.get(i) ?? toMicro(items[i]!.quantity), outputs);
       // No output to share among, or a quantity under a millionth per output (refused by checkEventSemantics).
       if (!shares) continue;
       for (const [o, share] of shares) link("consume", i, o, share);
