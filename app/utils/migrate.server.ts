@@ -61,7 +61,13 @@ export async function applyMigrations({ client, db }: OwnerSession, appPassword?
   const [table] = await client`select to_regclass('drizzle.__drizzle_migrations') is not null as present`;
   const [before] = table?.present ? await client`select max(created_at) as last from drizzle.__drizzle_migrations` : [];
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  await fillEpcisIdentities(client);
+  // drizzle applies the journal's entries newer than the last one recorded, in order.
+  const last = before?.last === null || before?.last === undefined ? -Infinity : Number(before.last);
+  const applied = journal()
+    .filter((entry) => entry.when > last)
+    .map((entry) => entry.tag);
+  // Once, in the run that adds the column: a later start does not read the events again (ADR 014).
+  if (applied.some((tag) => tag.startsWith(IDENTITY_MIGRATION))) await fillEpcisIdentities(client);
   // Re-granted after every run, so tables a later migration adds are covered (ADR 018).
   await client`select c981_grant_app_role()`;
   if (appPassword) {
@@ -69,12 +75,11 @@ export async function applyMigrations({ client, db }: OwnerSession, appPassword?
     if (!/^[A-Za-z0-9_-]+$/.test(appPassword)) throw new Error("C-981: the application role's password file holds unexpected characters");
     await client.unsafe(`ALTER ROLE c981_app WITH LOGIN PASSWORD '${appPassword}'`);
   }
-  // drizzle applies the journal's entries newer than the last one recorded, in order.
-  const last = before?.last === null || before?.last === undefined ? -Infinity : Number(before.last);
-  return journal()
-    .filter((entry) => entry.when > last)
-    .map((entry) => entry.tag);
+  return applied;
 }
+
+/** The migration that gives EPCIS events their identity column (ADR 014, *Identity*). */
+const IDENTITY_MIGRATION = "0025_";
 
 function journal(): { when: number; tag: string }[] {
   const text = fs.readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, "utf8");

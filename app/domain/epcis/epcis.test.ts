@@ -120,7 +120,7 @@ describe("identity", () => {
   it("is the hash of the canonical fact (every EPC as its element string) without eventID, errorDeclaration and recordTime", () => {
     const e = event({ type: "ObjectEvent", action: "ADD", epcList: ["urn:epc:id:sgtin:0614141.107346.1"] });
     // Hand-written canonical fact: the SGTIN's GTIN-14 is 1 + 0614141 + 07346 + check digit 4.
-    const fact = { ...e, epcList: ["(01)10614141073464(21)1"] };
+    const fact = { ...e, eventTime: "2020-01-01T00:00:00.000Z", epcList: ["(01)10614141073464(21)1"] };
     const hash = createHash("sha256").update(canonicalize(fact)).digest("hex");
     expect(identityHash(e)).toBe(hash);
     expect(eventKey(e)).toEqual({ key: HASH_ID_PREFIX + hash, fromEventId: false });
@@ -129,6 +129,40 @@ describe("identity", () => {
     expect(eventKey({ ...e, eventID: "urn:uuid:x" })).toEqual({ key: "urn:uuid:x", fromEventId: true });
     // The hash of the event as received (kept as content_hash) is not canonicalised.
     expect(contentHash(e)).toBe(createHash("sha256").update(canonicalize(e)).digest("hex"));
+  });
+
+  it("reads lists as sets, CBV terms in any of their three spellings and the event time as its UTC instant", () => {
+    const base = event({
+      type: "ObjectEvent",
+      action: "OBSERVE",
+      epcList: ["urn:epc:id:sgtin:0614141.107346.1", "urn:epc:id:sgtin:0614141.107346.2"],
+      bizStep: "shipping",
+      disposition: "in_transit",
+      bizTransactionList: [
+        { type: "po", bizTransaction: "urn:epcglobal:cbv:bt:0614141073467:1152" },
+        { type: "desadv", bizTransaction: "urn:epcglobal:cbv:bt:0614141073467:9" },
+      ],
+      sourceList: [{ type: "owning_party", source: "urn:epc:id:pgln:0614141.00001" }],
+    });
+    const same = {
+      ...base,
+      eventTime: "2020-01-01T02:00:00.000000+02:00",
+      epcList: ["https://id.gs1.org/01/10614141073464/21/2", "urn:epc:id:sgtin:0614141.107346.1"],
+      bizStep: "https://ref.gs1.org/cbv/BizStep-shipping",
+      disposition: "cbv:Disp-in_transit",
+      bizTransactionList: [
+        { type: "cbv:BTT-desadv", bizTransaction: "urn:epcglobal:cbv:bt:0614141073467:9" },
+        { type: "https://ref.gs1.org/cbv/BTT-po", bizTransaction: "urn:epcglobal:cbv:bt:0614141073467:1152" },
+      ],
+      sourceList: [{ type: "cbv:SDT-owning_party", source: "urn:epc:id:pgln:0614141.00001" }],
+    };
+    expect(identityHash(same)).toBe(identityHash(base));
+    // What differs in fact still differs: another instant, another step, a company's own step URI.
+    expect(identityHash({ ...base, eventTime: "2020-01-01T00:00:00.001Z" })).not.toBe(identityHash(base));
+    expect(identityHash({ ...base, eventTime: "2020-01-01T00:00:00.0001Z" })).not.toBe(identityHash(base));
+    expect(identityHash({ ...base, bizStep: "receiving" })).not.toBe(identityHash(base));
+    expect(identityHash({ ...base, bizStep: "https://example.com/steps/shipping" })).not.toBe(identityHash(base));
+    expect(identityHash({ ...base, epcList: ["urn:epc:id:sgtin:0614141.107346.1"] })).not.toBe(identityHash(base));
   });
 
   it("spells an EPC one way whatever its URN company prefix length, Digital Link host or scheme case, or GTIN length", () => {

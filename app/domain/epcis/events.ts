@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { canonicalize } from "../canonical-json";
+import { cbvUri } from "./cbv";
 import { parseEpc, type EpcReading } from "./identifiers";
 import { isReworkStep } from "./plausibility";
 import type { EpcisIssue } from "./validate";
@@ -58,26 +59,76 @@ export function canonicalEpc(uri: string): string {
 }
 
 /**
- * The event as it states a fact (see factOf) with every EPC and EPC class in one spelling
- * (canonicalEpc); other fields as received. Copies only what it changes.
+ * The event as it states a fact (see factOf), in one spelling (ADR 014 *Identity*): every EPC and
+ * EPC class as canonicalEpc gives it; EPC lists, quantity lists, business transactions, sources and
+ * destinations in a fixed order (each is a set: EPCIS gives their order no meaning); CBV terms
+ * (business step, disposition, transaction, source and destination types) as their Web URIs;
+ * `eventTime` as the UTC instant it names (`eventTimeZoneOffset` is kept as received). Other fields
+ * as received. Copies only what it changes.
  */
 function canonicalFact(event: EpcisEvent): Record<string, unknown> {
   const fact = factOf(event);
   for (const field of EPC_FIELDS) {
     const value = fact[field];
     if (typeof value === "string") fact[field] = canonicalEpc(value);
-    else if (Array.isArray(value)) fact[field] = value.map((v) => (typeof v === "string" ? canonicalEpc(v) : v));
+    else if (Array.isArray(value)) fact[field] = inOneOrder(value.map((v) => (typeof v === "string" ? canonicalEpc(v) : v)));
   }
   for (const field of QUANTITY_FIELDS) {
     const value = fact[field];
     if (!Array.isArray(value)) continue;
-    fact[field] = value.map((q) =>
-      q && typeof q === "object" && typeof (q as { epcClass?: unknown }).epcClass === "string"
-        ? { ...q, epcClass: canonicalEpc((q as { epcClass: string }).epcClass) }
-        : q,
+    fact[field] = inOneOrder(
+      value.map((q) =>
+        q && typeof q === "object" && typeof (q as { epcClass?: unknown }).epcClass === "string"
+          ? { ...q, epcClass: canonicalEpc((q as { epcClass: string }).epcClass) }
+          : q,
+      ),
     );
   }
+  if (typeof fact.bizStep === "string") fact.bizStep = cbvUri(fact.bizStep, "BizStep");
+  if (typeof fact.disposition === "string") fact.disposition = cbvUri(fact.disposition, "Disp");
+  for (const [field, vocabulary] of [
+    ["bizTransactionList", "BTT"],
+    ["sourceList", "SDT"],
+    ["destinationList", "SDT"],
+  ] as const) {
+    const value = fact[field];
+    if (!Array.isArray(value)) continue;
+    fact[field] = inOneOrder(
+      value.map((entry) =>
+        entry && typeof entry === "object" && typeof (entry as { type?: unknown }).type === "string"
+          ? { ...entry, type: cbvUri((entry as { type: string }).type, vocabulary) }
+          : entry,
+      ),
+    );
+  }
+  if (typeof fact.eventTime === "string") fact.eventTime = utcInstant(fact.eventTime);
   return fact;
+}
+
+/** A list whose order carries no meaning, sorted by the canonical JSON of its elements. */
+function inOneOrder(values: unknown[]): unknown[] {
+  return values
+    .map((v) => [canonicalize(v), v] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, v]) => v);
+}
+
+/**
+ * An xsd:dateTime with a zone as the UTC instant it names, to the millisecond
+ * (`2020-01-02T12:00:00+02:00` → `2020-01-02T10:00:00.000Z`). A time with more than millisecond
+ * precision, or without a zone, is kept as written (the checks refuse a time without a zone).
+ */
+function utcInstant(time: string): string {
+  const m = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(time);
+  if (!m) return time;
+  let written = time;
+  if (m[1] && m[1].length > 3) {
+    // Digits beyond the millisecond count only when they are not zeros.
+    if (!/^0+$/.test(m[1].slice(3))) return time;
+    written = time.replace(`.${m[1]}`, `.${m[1].slice(0, 3)}`);
+  }
+  const ms = Date.parse(written);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : time;
 }
 
 /** SHA-256 of the RFC 8785 canonical form of the event's fact as received (see factOf). */

@@ -8,6 +8,7 @@
 import { stronglyConnectedComponents } from "../strongly-connected";
 import { parseEpc, type EpcReading } from "./identifiers";
 import type { EpcisIssue } from "./validate";
+import { cbvWord } from "./cbv";
 
 type Event = Record<string, unknown>;
 
@@ -98,9 +99,7 @@ export const REWORK_BIZ_STEPS: ReadonlySet<string> = new Set(["repairing"]);
  * EPCIS 2.0 schema before this is asked. A business step of another vocabulary is not a CBV step: null.
  */
 export function cbvBizStep(bizStep: unknown): string | null {
-  if (typeof bizStep !== "string") return null;
-  const m = /^(?:https:\/\/ref\.gs1\.org\/cbv\/BizStep-|cbv:BizStep-)?([a-z_]+)$/.exec(bizStep);
-  return m ? m[1]! : null;
+  return cbvWord(bizStep, "BizStep");
 }
 
 export const isReworkStep = (bizStep: unknown) => {
