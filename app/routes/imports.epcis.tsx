@@ -16,7 +16,8 @@ import {
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { PageHeader } from "~/components/app-shell";
 import { EPCIS_UPLOAD_MAX_BYTES, formatBytes } from "~/utils/body-limits";
-import { importEpcisDocument, releaseQuarantineNow, type EpcisImportResult } from "~/services/epcis-import.server";
+import { importEpcisDocument, type EpcisImportResult } from "~/services/epcis-import.server";
+import { releaseQuarantineNow } from "~/services/epcis-quarantine.server";
 import { quarantineList } from "~/queries/epcis-quarantine.server";
 import { fileSource } from "~/services/epcis-stream.server";
 import { requirePermission } from "~/services/signed-in.server";

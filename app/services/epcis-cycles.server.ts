@@ -9,6 +9,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { cyclesThroughFresh } from "../domain/epcis/plausibility";
 import { FLOW_KINDS } from "../domain/genealogy-graph/graph";
+import type { EpcisIssue } from "../domain/epcis/validate";
 import type { Tx } from "../utils/db.server";
 
 /** The edges to check: written after `sinceEdgeId`, by this document (`fileDigest`) or by these events. */
@@ -167,4 +168,14 @@ async function describe(tx: Tx, cycles: number[][], digest: string | null): Prom
 export function cycleText(cycle: readonly CycleEdge[]): string {
   if (!cycle.length) return "";
   return `${cycle[0]!.from} ${cycle.map((e) => `→(${e.source}) ${e.to}`).join(" ")}`;
+}
+
+/** A cycle located at the earliest of this document's events it passes through (its first edge). */
+export function cycleIssue(cycle: Awaited<ReturnType<typeof findNewCycles>>[number]): EpcisIssue {
+  const index = cycle[0]?.eventIndex ?? null;
+  return {
+    eventIndex: index,
+    path: index === null ? "" : `/epcisBody/eventList/${index}`,
+    message: `genealogy cycle: ${cycleText(cycle)}; material would flow back into its own source, and a recall over a cycle is undefined (ADR 024)`,
+  };
 }

@@ -1,5 +1,6 @@
 import { holdsReleaseManagerRole, releaserConflict } from "../../policies/review-and-release";
-import { lockEpcisImports, releaseQuarantine } from "./epcis-import.server";
+import { lockEpcisImports } from "./epcis-apply.server";
+import { releaseQuarantine } from "./epcis-quarantine.server";
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { z } from "zod";
 import {

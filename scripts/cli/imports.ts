@@ -56,7 +56,7 @@ export const importCommands: Record<"import:epcis" | "epcis:quarantine" | "epcis
     usage: "epcis:quarantine [--release GTIN]",
     async run(database, args) {
       const { values } = parseArgs({ args, options: { release: { type: "string" } }, strict: true });
-      const { releaseQuarantineNow } = await import("../../app/services/epcis-import.server");
+      const { releaseQuarantineNow } = await import("../../app/services/epcis-quarantine.server");
       const { quarantineList } = await import("../../app/queries/epcis-quarantine.server");
       if (values.release) {
         const result = await releaseQuarantineNow(database.db, values.release, cliActor());
@@ -76,7 +76,7 @@ export const importCommands: Record<"import:epcis" | "epcis:quarantine" | "epcis
     usage: "epcis:relabel-containers",
     async run(database, args) {
       parseArgs({ args, options: {}, strict: true });
-      const { relabelImportedContainers } = await import("../../app/services/epcis-import.server");
+      const { relabelImportedContainers } = await import("../../app/services/epcis-quarantine.server");
       const { relabelled } = await relabelImportedContainers(database.db, cliActor());
       if (!relabelled.length) console.log("no imported container is labelled with a product; nothing changed");
       for (const r of relabelled) console.log(`${r.identifier}  was ${r.was}`);

@@ -41,8 +41,8 @@ import { testKeyRing } from "../setup/keys";
  * stopped before it.
  */
 const quarantineReleases = vi.hoisted(() => [] as { gtin: string; result: { released: number; stillQuarantined: number } }[]);
-vi.mock("../../app/services/epcis-import.server", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../app/services/epcis-import.server")>();
+vi.mock("../../app/services/epcis-quarantine.server", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../../app/services/epcis-quarantine.server")>();
   return {
     ...original,
     releaseQuarantine: async (...args: Parameters<typeof original.releaseQuarantine>) => {
