@@ -226,10 +226,13 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
         siteId: Number(r.site_id),
       });
     }
+    // Another site's document is not named to this site's importer (who may not see that site).
     const where = (held: Held) =>
       held.digest === ctx.digest
         ? `event ${held.index} of this document (/epcisBody/eventList/${held.index})`
-        : `event ${held.index} of the document with SHA-256 ${held.digest}, imported earlier`;
+        : held.siteId !== ctx.siteId
+          ? "held at another site"
+          : `event ${held.index} of the document with SHA-256 ${held.digest}, imported earlier`;
     let toStore: StoredEvent[] = [];
     let toApply: { stored: StoredEvent; plan: EventPlan }[] = [];
     const flush = async () => {
@@ -268,7 +271,7 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
           conflicts.push({
             eventIndex: e.index,
             path: `/epcisBody/eventList/${e.index}/errorDeclaration`,
-            message: `event ${prior.key} (${where(prior)}) is held at another site: an error declaration is imported into the site that holds the event`,
+            message: `event ${prior.key} is held at another site: an error declaration is imported into the site that holds the event`,
           });
           continue;
         }
@@ -279,6 +282,19 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
           ctx.summary.declared += 1;
         } else {
           ctx.summary.unchanged += 1;
+          // Said, not silently skipped: the event changes nothing here, and a reader should know why.
+          if (prior.siteId !== ctx.siteId)
+            duplicates.push({
+              eventIndex: e.index,
+              path: `/epcisBody/eventList/${e.index}`,
+              message: `event ${prior.key} is already held at another site: its items and edges stay there and nothing is placed at ${ctx.summary.site}`,
+            });
+          else if (prior.status === "superseded" && !e.declaration && prior.digest !== ctx.digest)
+            duplicates.push({
+              eventIndex: e.index,
+              path: `/epcisBody/eventList/${e.index}`,
+              message: `event ${prior.key} was declared erroneous earlier (${where(prior)}): it stays superseded and is not applied again`,
+            });
         }
         continue;
       }

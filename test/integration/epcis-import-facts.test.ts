@@ -411,3 +411,55 @@ describe("an error declaration changes only an event of the import's own site", 
     expect(await status()).toEqual([{ code: "EIN", status: "superseded" }]);
   });
 });
+
+describe("an event C-981 holds is not applied again, and the import says why", () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await seedEpcisPlant(database);
+    await database.client`insert into sites (code, name, time_zone) values ('CLT', 'Charlotte', 'America/New_York')`;
+  }, 60_000);
+
+  const event = {
+    type: "ObjectEvent",
+    action: "ADD",
+    eventID: "urn:uuid:6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+    eventTime: "2020-05-01T08:00:00Z",
+    eventTimeZoneOffset: "+00:00",
+    epcList: [A("4101")],
+  };
+  const counts = async () => {
+    const [row] = await database.client`select
+      (select count(*)::int from epcis_events) as events,
+      (select count(*)::int from trace_items t join sites s on s.id = t.site_id where s.code = 'CLT') as clt_items`;
+    return { ...row };
+  };
+
+  it("held at another site: unchanged, warned without naming the other site's document", async () => {
+    const first = await importText(database, documentOf([event]));
+    expectOk(first);
+    const before = await counts();
+    const result = await importEpcisDocument(database.db, "test", { fileName: "again.json", siteCode: "CLT", source: source(documentOf([event])) });
+    expectOk(result);
+    expect(result.unchanged).toBe(1);
+    expect(result.warnings).toEqual([
+      expect.objectContaining({ eventIndex: 0, path: "/epcisBody/eventList/0", message: expect.stringContaining("already held at another site") }),
+    ]);
+    expect(JSON.stringify(result.warnings)).not.toContain(first.fileDigest);
+    expect(await counts()).toEqual(before);
+  });
+
+  it("declared erroneous earlier and sent again under another event id: stays superseded, warned", async () => {
+    const declared = { ...event, errorDeclaration: { declarationTime: "2020-06-01T00:00:00Z", reason: "incorrect_data" } };
+    expectOk(await importText(database, documentOf([declared])));
+    const again = { ...event, eventID: "urn:uuid:0d9e8f7a-6b5c-4d3e-9f2a-1b0c9d8e7f6a" };
+    const result = await importText(database, documentOf([again]));
+    expectOk(result);
+    expect(result.unchanged).toBe(1);
+    expect(result.warnings.map((w) => w.message)).toEqual(
+      expect.arrayContaining([expect.stringContaining("likely duplicate"), expect.stringContaining("stays superseded")]),
+    );
+    const [row] = await database.client`select count(*)::int as n from epcis_events where status = 'superseded'`;
+    expect(row!.n).toBe(1);
+  });
+});

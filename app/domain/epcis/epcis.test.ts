@@ -323,6 +323,21 @@ describe("planEvent", () => {
     ]);
   });
 
+  it("refuses a lot named twice whose quantities add up to more than genealogy holds, at the element that overflows", () => {
+    const e = event({
+      type: "TransformationEvent",
+      inputQuantityList: [
+        { epcClass: "urn:epc:class:lgtin:4012345.022222.L1", quantity: 600000000000, uom: "KGM" },
+        { epcClass: "https://id.gs1.org/01/04012345222227/10/L1", quantity: 500000000000, uom: "KGM" },
+        { epcClass: "urn:epc:class:lgtin:4012345.022222.L2", quantity: 500000000000, uom: "KGM" },
+      ],
+      outputEPCList: ["urn:epc:id:sgtin:4012345.077889.1"],
+    });
+    expect(checkEventSemantics(e, 0).errors).toEqual([
+      expect.objectContaining({ path: "/epcisBody/eventList/0/inputQuantityList/1/quantity", message: expect.stringContaining("add up to more than") }),
+    ]);
+  });
+
   it("refuses a quantity genealogy cannot hold (numeric(18,6): under 10^12), located, instead of failing in the database", () => {
     const e = event({
       type: "TransformationEvent",

@@ -260,9 +260,18 @@ export function checkEventSemantics(event: EpcisEvent, index: number): EventChec
     });
   }
   for (const field of spec.quantityLists) {
+    // An item named twice in one list in one unit counts both (planEvent): their sum must fit too.
+    const sums = new Map<string, bigint>();
     asArray(event[field]).forEach((element, i) => {
       if (!element || typeof element !== "object") return;
       const q = element as { epcClass?: unknown; quantity?: unknown; uom?: unknown };
+      if (typeof q.epcClass === "string" && typeof q.quantity === "number" && q.quantity > 0 && toMicro(q.quantity) < MAX_MICRO) {
+        const key = `${canonicalEpc(q.epcClass)}|${typeof q.uom === "string" ? q.uom : COUNT_UNIT}`;
+        const sum = (sums.get(key) ?? 0n) + toMicro(q.quantity);
+        sums.set(key, sum);
+        if (sum >= MAX_MICRO && sum - toMicro(q.quantity) < MAX_MICRO)
+          error(`/${field}/${i}/quantity`, `${q.epcClass} is named again: its quantities add up to more than genealogy holds (under 1,000,000,000,000)`);
+      }
       if (typeof q.epcClass === "string") {
         const r = parseEpc(q.epcClass);
         if (!r.ok) error(`/${field}/${i}/epcClass`, r.message);
