@@ -368,26 +368,30 @@ async function applyDocument(tx: Tx, actor: string, input: EpcisImportInput & { 
       failure = error;
     });
   };
-  const outcome = await streamEpcisDocument(input.source, {
-    async onEvents(events) {
-      for (const item of events) {
-        const schema = validateEventSchema(item.value, item.index);
-        note(schema.warnings, warnings, false);
-        if (item.value && typeof item.value === "object" && !Array.isArray(item.value)) {
-          const semantic = checkEventSemantics(item.value as EpcisEvent, item.index);
-          note(mergeEventIssues(schema.errors, semantic.errors), checkErrors, true);
-          note(semantic.warnings, warnings, false);
-          note(checkEventTimes(item.value as EpcisEvent, item.index, timeLimit), checkErrors, true);
-          const self = checkSelfRelations(item.value as EpcisEvent, item.index);
-          note(self.errors, checkErrors, true);
-          note(self.warnings, warnings, false);
-        } else note(schema.errors, checkErrors, true);
-        if (errorCount === 0) buffer.push(item);
-      }
-      if (errorCount > 0) buffer = [];
-      while (buffer.length >= batchSize) await launch(buffer.splice(0, batchSize));
+  const outcome = await streamEpcisDocument(
+    input.source,
+    {
+      async onEvents(events) {
+        for (const item of events) {
+          const schema = validateEventSchema(item.value, item.index);
+          note(schema.warnings, warnings, false);
+          if (item.value && typeof item.value === "object" && !Array.isArray(item.value)) {
+            const semantic = checkEventSemantics(item.value as EpcisEvent, item.index);
+            note(mergeEventIssues(schema.errors, semantic.errors), checkErrors, true);
+            note(semantic.warnings, warnings, false);
+            note(checkEventTimes(item.value as EpcisEvent, item.index, timeLimit), checkErrors, true);
+            const self = checkSelfRelations(item.value as EpcisEvent, item.index);
+            note(self.errors, checkErrors, true);
+            note(self.warnings, warnings, false);
+          } else note(schema.errors, checkErrors, true);
+          if (errorCount === 0) buffer.push(item);
+        }
+        if (errorCount > 0) buffer = [];
+        while (buffer.length >= batchSize) await launch(buffer.splice(0, batchSize));
+      },
     },
-  });
+    { scanned: true },
+  );
   if (outcome.syntaxError) {
     checkErrors.unshift(outcome.syntaxError);
     errorCount += 1;

@@ -128,3 +128,29 @@ describe("hostile documents through the import", () => {
     );
   });
 });
+
+describe("a file that changes between the import's two reads", () => {
+  // The first read digests and checks the bytes; the second parses them without checking again
+  // (ADR 016): what it reads must be what was checked, or nothing is stored.
+  const changing = (second: string) => {
+    let reads = 0;
+    return () => {
+      reads += 1;
+      const text = reads === 1 ? valid : second;
+      return (async function* () {
+        yield Buffer.from(text);
+      })();
+    };
+  };
+
+  it.each([
+    ["another valid document", JSON.stringify({ ...parsed, epcisBody: { eventList: parsed.epcisBody.eventList.slice(0, 1) } })],
+    ["a hostile one (nested 10,000 deep)", withIlmd(`"example:deep":${"[".repeat(10_000)}1${"]".repeat(10_000)}`)],
+  ])("to %s: refused as changed, nothing stored", async (_name, second) => {
+    const before = await importFootprint(database);
+    await expect(importEpcisDocument(database.db, "test", { fileName: "doc.json", siteCode: "EIN", source: changing(second) })).rejects.toThrow(
+      /the file changed while it was being imported/,
+    );
+    expect(await importFootprint(database)).toEqual(before);
+  });
+});
