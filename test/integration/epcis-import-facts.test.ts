@@ -373,12 +373,18 @@ describe("the genealogy search reads EPC URNs, Digital Links and element strings
   });
 });
 
+/** The EPCIS plant (at EIN) and a second site, CLT, to import into. */
+async function twoSitePlant(): Promise<Database> {
+  const database = await createTestDatabase();
+  await seedEpcisPlant(database);
+  await database.client`insert into sites (code, name, time_zone) values ('CLT', 'Charlotte', 'America/New_York')`;
+  return database;
+}
+
 describe("an error declaration changes only an event of the import's own site", () => {
   let database: Database;
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await seedEpcisPlant(database);
-    await database.client`insert into sites (code, name, time_zone) values ('CLT', 'Charlotte', 'America/New_York')`;
+    database = await twoSitePlant();
   }, 60_000);
 
   const event = {
@@ -415,9 +421,7 @@ describe("an error declaration changes only an event of the import's own site", 
 describe("an event C-981 holds is not applied again, and the import says why", () => {
   let database: Database;
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await seedEpcisPlant(database);
-    await database.client`insert into sites (code, name, time_zone) values ('CLT', 'Charlotte', 'America/New_York')`;
+    database = await twoSitePlant();
   }, 60_000);
 
   const event = {
