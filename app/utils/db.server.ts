@@ -79,9 +79,10 @@ export function connect(url: string, options: { max?: number; embedded?: Embedde
  * its bootstrap superuser (ADR 018).
  */
 export async function openDatabase(
-  env: Pick<Env, "DATABASE_URL" | "C981_MIGRATE_URL" | "C981_DATA_DIR" | "C981_DB_LOG">,
+  env: Pick<Env, "DATABASE_URL" | "C981_MIGRATE_URL" | "C981_DATA_DIR" | "C981_DB_LOG"> & Partial<Pick<Env, "C981_DB_POOL">>,
   options: { max?: number } = {},
 ): Promise<Database> {
+  options = { max: env.C981_DB_POOL, ...options };
   if (env.DATABASE_URL) {
     return connect(env.DATABASE_URL, { ...options, ownerUrl: env.C981_MIGRATE_URL ?? env.DATABASE_URL, ownerIsFallback: !env.C981_MIGRATE_URL });
   }

@@ -79,6 +79,11 @@ const envSchema = z.object({
     .min(0)
     .max(366 * 86_400)
     .default(86_400),
+  /**
+   * Connections this instance's pool may open (one more is held for LISTEN). One PostgreSQL with
+   * max_connections 100 serves (100 − reserved) / (C981_DB_POOL + 1) instances (README "Operating").
+   */
+  C981_DB_POOL: z.coerce.number().int().min(1).max(200).default(10),
   /** Print the embedded PostgreSQL server's own log lines. */
   C981_DB_LOG: z
     .enum(["0", "1", "true", "false"])
