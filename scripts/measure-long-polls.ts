@@ -95,11 +95,15 @@ async function main() {
     await sleep(1000);
     const before = await settle();
 
-    const child = spawn(process.execPath, ["--input-type=module", "-e", CLIENTS, JSON.stringify([port, clients, "/api/v1/sites/EIN/ruleset?waitSeconds=60", token, etag])], {
-      cwd: root,
-      env: withoutVitest(process.env),
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--input-type=module", "-e", CLIENTS, JSON.stringify([port, clients, "/api/v1/sites/EIN/ruleset?waitSeconds=60", token, etag])],
+      {
+        cwd: root,
+        env: withoutVitest(process.env),
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      },
+    );
     const messages: { opened?: number; answers?: [number, number][]; errors?: number }[] = [];
     child.on("message", (m) => messages.push(m as (typeof messages)[number]));
     const opening = Date.now();

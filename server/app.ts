@@ -127,7 +127,7 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
     return forwarded.split(",")[0]!.trim() === "https";
   };
 
-  const fastPath = options.fastPath === false ? undefined : createRuntimeFastPath({ cache: runtimeApi.cache, isSecure });
+  const fastPath = options.fastPath === false ? undefined : createRuntimeFastPath({ cache: runtimeApi.cache, isSecure, express: app });
   const handle: http.RequestListener = fastPath ? (req, res) => fastPath.handle(req, res) || app(req, res) : app;
   const server = http.createServer(handle);
   // `Expect: 100-continue`: the body limits judge the size first and answer 100 only when it may

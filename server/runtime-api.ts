@@ -10,10 +10,10 @@ import { parseStatusReport } from "../app/schemas/status-report";
 import { DomainError } from "../app/utils/errors.server";
 import type { Database } from "../app/utils/db.server";
 import { asUnavailable, isDatabaseUnavailable, withDeadline } from "./db-faults";
+import { metrics } from "../app/utils/metrics.server";
 import { etagOf, RuntimeCache, type RuntimeCacheOptions } from "./runtime-cache";
+import { heldUntil, MAX_WAIT_SECONDS, type WakeReason } from "./runtime-long-polls";
 import { openApiDocument } from "./openapi";
-
-const MAX_WAIT_SECONDS = 60;
 
 function problem(res: Response, status: number, title: string, detail?: string, extra: Record<string, unknown> = {}) {
   res
@@ -56,7 +56,7 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   const db = database.db;
   const cache = new RuntimeCache(database, options);
   await cache.start();
-  let draining = false;
+  const longPolls = cache.longPolls;
   /** A query the API needs now: bounded in time; a lost database becomes DatabaseUnavailableError (503). */
   const query = async <T>(work: PromiseLike<T>): Promise<T> => {
     try {
@@ -104,11 +104,17 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     })(req, res, next);
   });
 
-  const sendJws = (req: Request, res: Response, jws: string, cacheControl: string, etag = etagOf(jws)) => {
+  /** Sends the JWS (200) or 304 when the client has it; returns the status. */
+  const sendJws = (req: Request, res: Response, jws: string, cacheControl: string, etag = etagOf(jws)): 200 | 304 => {
     res.setHeader("ETag", etag);
     res.setHeader("Cache-Control", cacheControl);
-    if (req.get("if-none-match") === etag) return res.status(304).end();
+    // express's `fresh` (If-None-Match lists, `*`) may still turn the 200 into a 304.
+    if (req.get("if-none-match") === etag || req.fresh) {
+      res.status(304).end();
+      return 304;
+    }
     res.status(200).type("application/jose+json").send(jws);
+    return 200;
   };
 
   // Steady-state pulls of this endpoint are answered ahead of express by server/runtime-fast-path.ts
@@ -123,19 +129,24 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
           errors: [{ pointer: "#/query/waitSeconds" }],
         });
       }
-      const deadline = Date.now() + wait * 1000;
+      // A long poll the fast path held first keeps its deadline.
+      const deadline = heldUntil(req) ?? Date.now() + wait * 1000;
       const ifNoneMatch = req.get("if-none-match");
-      let closed = false;
-      req.on("close", () => (closed = true));
+      const site = req.site!;
       for (;;) {
-        const current = await cache.current(req.site!.id);
-        if (!current) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no rule set in force.`);
-        // Long poll: hold the answer while the client already has this version and time remains
-        // (a release anywhere reaches the cache by NOTIFY; checking it costs no query). Stopping
-        // answers at once (304 for the version the client has).
-        if (ifNoneMatch !== current.etag || Date.now() >= deadline || closed || draining)
-          return sendJws(req, res, current.jws, "private, no-cache", current.etag);
-        await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))));
+        const current = await cache.current(site.id);
+        if (!current) return problem(res, 404, "Not Found", `Site ${site.code} has no rule set in force.`);
+        // Long poll: hold the answer while the client already has this version and time remains.
+        // Held without polling (server/runtime-long-polls.ts): woken when a release anywhere
+        // reaches the cache (NOTIFY, change counter), the wait ends or the instance drains, which
+        // answers at once (304 for the version the client has). A client gone gets nothing.
+        if (ifNoneMatch !== current.etag || Date.now() >= deadline || longPolls.draining) {
+          const status = sendJws(req, res, current.jws, "private, no-cache", current.etag);
+          metrics.pulls.inc({ site: site.code, status });
+          return;
+        }
+        const reason = await new Promise<WakeReason>((wake) => longPolls.hold(site.id, current, deadline, res, wake));
+        if (reason === "closed") return;
       }
     }),
   );
@@ -216,9 +227,7 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   return {
     router,
     cache,
-    drain: () => {
-      draining = true;
-    },
+    drain: () => longPolls.drain(),
     close: () => cache.stop(),
   };
 }

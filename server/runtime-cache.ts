@@ -20,8 +20,10 @@ import { ruleSetInForce, runtimeFingerprint, siteIdsAndCodes, type RuntimeFinger
 import { recordLastSeen } from "../app/services/runtime-last-seen.server";
 import { authenticateClient, hashToken, type AuthenticatedClient } from "../app/services/runtime-clients.server";
 import type { Database } from "../app/utils/db.server";
+import { metrics } from "../app/utils/metrics.server";
 import { publicJwks } from "../app/utils/signing.server";
 import { asUnavailable, DatabaseUnavailableError, describeDatabaseError, withDeadline } from "./db-faults";
+import { LongPolls } from "./runtime-long-polls";
 
 export interface InForce {
   version: number;
@@ -52,6 +54,9 @@ export interface RuntimeCacheOptions {
 
 /** The change counter: one string per part of the cache; a part whose string changes is dropped. */
 type Fingerprint = RuntimeFingerprint;
+
+/** The parts of the cache, as the metrics name them. */
+type Part = "token" | "site" | "ruleset" | "keys";
 
 export class RuntimeCache {
   /** Database reads made to fill the cache (tests and the benchmark watch it). */
@@ -94,6 +99,20 @@ export class RuntimeCache {
   private listenEpoch = 0;
   private checkedEpoch = 0;
   private stopped = false;
+  /**
+   * Single-flight: the read in flight per key ("ruleset:<siteId>", "token:<hash>", "site", "keys"),
+   * and the generation it began in. Concurrent misses for one key join it; a miss after a NOTIFY
+   * (a newer generation) starts a read of its own, since the one in flight may predate the change.
+   */
+  private flights = new Map<string, { generation: number; promise: Promise<unknown> }>();
+  /** Rule sets were dropped: held long polls are told once the change counter has been re-read. */
+  private rulesetsDropped = false;
+  private listenedOnce = false;
+  /** Long polls held per site, woken when the rule set in force changes (ADR 009, amendment). */
+  readonly longPolls = new LongPolls(
+    (siteId) => this.current(siteId),
+    (siteId) => this.inForce.get(siteId),
+  );
 
   constructor(
     private readonly database: Pick<Database, "db" | "client">,
@@ -120,6 +139,7 @@ export class RuntimeCache {
     this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.poller);
+    this.longPolls.stop();
     await this.flushLastSeen();
     await this.relistening;
     for (const u of this.unlisten.splice(0)) await u().catch(() => {});
@@ -140,15 +160,24 @@ export class RuntimeCache {
       this.listenEpoch++;
       this.recheck();
     };
+    // Both channels share one connection: a LISTEN re-established after a loss is counted once.
+    const onRulesetsListen = () => {
+      if (this.listenedOnce) metrics.dbReconnects.inc();
+      this.listenedOnce = true;
+      onlisten();
+    };
     const rulesets = await this.database.client.listen(
       "c981_rulesets",
       () => {
         this.heard = true;
         this.rulesetsGeneration++;
         this.inForce.clear();
+        // Held long polls are woken after the change counter was read again (recheck), which drops
+        // the rule sets once more: one reload per site then, not two.
+        this.rulesetsDropped = true;
         this.recheck();
       },
-      onlisten,
+      onRulesetsListen,
     );
     this.unlisten.push(() => rulesets.unlisten());
     const clients = await this.database.client.listen(
@@ -184,6 +213,7 @@ export class RuntimeCache {
     if (this.failedAt <= this.verifiedAt) this.outageSince = now;
     this.failedAt = now;
     this.lastFailure = reason;
+    metrics.dbErrors.inc({ where: "runtime-cache" });
   }
 
   /** Drops everything cached (a (re)listen, or a change no notification announced). */
@@ -191,6 +221,9 @@ export class RuntimeCache {
     if (parts.includes("rulesets")) {
       this.rulesetsGeneration++;
       this.inForce.clear();
+      this.rulesetsDropped = true;
+      // Inside a check the waiters are told when it ends (see check()).
+      if (!this.checking) this.tellLongPolls();
     }
     if (parts.includes("clients")) {
       this.clientsGeneration++;
@@ -248,9 +281,16 @@ export class RuntimeCache {
         if (this.recheckPending && !this.stopped) {
           this.recheckPending = false;
           void this.check();
-        }
+        } else this.tellLongPolls();
       }
     })());
+  }
+
+  /** Rule sets were dropped and no check is under way: the held long polls' sites are reloaded. */
+  private tellLongPolls(): void {
+    if (!this.rulesetsDropped) return;
+    this.rulesetsDropped = false;
+    this.longPolls.changed();
   }
 
   private readFingerprint(): Promise<Fingerprint> {
@@ -293,6 +333,37 @@ export class RuntimeCache {
   }
 
   /**
+   * A miss: joins the read in flight for this key if it began in the same generation, else starts
+   * one; `keep` stores the result once, unless a NOTIFY arrived meanwhile (generation changed).
+   */
+  private single<T>(part: Part, key: string, generation: number, current: () => number, work: () => Promise<T>, keep: (value: T) => void): Promise<T> {
+    const flight = this.flights.get(key);
+    if (flight && flight.generation === generation) {
+      metrics.cacheCoalesced.inc({ part });
+      return flight.promise as Promise<T>;
+    }
+    metrics.cacheMisses.inc({ part });
+    const promise = this.read(work).then(
+      (value) => {
+        if (this.flights.get(key)?.promise === promise) this.flights.delete(key);
+        if (generation === current()) keep(value);
+        return value;
+      },
+      (error: unknown) => {
+        if (this.flights.get(key)?.promise === promise) this.flights.delete(key);
+        throw error;
+      },
+    );
+    this.flights.set(key, { generation, promise });
+    return promise;
+  }
+
+  /** Seconds since the change counter was last read successfully (Infinity before the first). */
+  staleness(): number {
+    return this.verifiedAt ? (Date.now() - this.verifiedAt) / 1000 : Number.POSITIVE_INFINITY;
+  }
+
+  /**
    * The active client holding this token, or null when the database says there is none. Never
    * null because the database could not say: then a DatabaseUnavailableError (the API answers 503).
    */
@@ -301,14 +372,23 @@ export class RuntimeCache {
     await this.revalidate();
     const cached = this.tokens.get(key);
     if (cached) {
-      if (this.servable()) return cached;
+      if (this.servable()) {
+        metrics.cacheHits.inc({ part: "token" });
+        return cached;
+      }
       throw this.unavailable();
     }
-    const generation = this.clientsGeneration;
     // Unknown tokens are not cached: nobody can fill memory by guessing.
-    const client = await this.read(() => authenticateClient(this.database.db, token));
-    if (client && generation === this.clientsGeneration) this.tokens.set(key, client);
-    return client;
+    return this.single(
+      "token",
+      `token:${key}`,
+      this.clientsGeneration,
+      () => this.clientsGeneration,
+      () => authenticateClient(this.database.db, token),
+      (client) => {
+        if (client) this.tokens.set(key, client);
+      },
+    );
   }
 
   /** The client holding this token if it is already cached and recently verified; never reads the database. */
@@ -323,13 +403,22 @@ export class RuntimeCache {
   async site(code: string): Promise<{ id: number; code: string } | undefined> {
     await this.revalidate();
     if (this.sitesByCode) {
-      if (this.servable()) return this.sitesByCode.get(code.toUpperCase());
+      if (this.servable()) {
+        metrics.cacheHits.inc({ part: "site" });
+        return this.sitesByCode.get(code.toUpperCase());
+      }
       throw this.unavailable();
     }
-    const generation = this.clientsGeneration;
-    const rows = await this.read(() => siteIdsAndCodes(this.database.db));
-    const byCode = new Map(rows.map((r) => [r.code, r]));
-    if (generation === this.clientsGeneration) this.sitesByCode = byCode;
+    const byCode = await this.single(
+      "site",
+      "site",
+      this.clientsGeneration,
+      () => this.clientsGeneration,
+      async () => new Map((await siteIdsAndCodes(this.database.db)).map((r) => [r.code, r])),
+      (sites) => {
+        this.sitesByCode = sites;
+      },
+    );
     return byCode.get(code.toUpperCase());
   }
 
@@ -345,22 +434,34 @@ export class RuntimeCache {
     await this.revalidate();
     const cached = this.inForce.get(siteId);
     if (cached && Date.now() < cached.validUntil) {
-      if (this.servable()) return cached;
+      if (this.servable()) {
+        metrics.cacheHits.inc({ part: "ruleset" });
+        return cached;
+      }
       throw this.unavailable();
     }
-    const generation = this.rulesetsGeneration;
-    const now = new Date();
-    const { row, next } = await this.read(() => ruleSetInForce(this.database.db, siteId, now));
-    if (!row?.jws) return undefined;
-    const entry: InForce = {
-      version: row.version,
-      jws: row.jws,
-      body: Buffer.from(row.jws, "utf8"),
-      etag: etagOf(row.jws),
-      validUntil: next ? next.effectiveFrom.getTime() : Number.POSITIVE_INFINITY,
-    };
-    if (generation === this.rulesetsGeneration) this.inForce.set(siteId, entry);
-    return entry;
+    // An entry past its validUntil: the read for it starts a flight of its own (the one it came
+    // from has ended), so one read per site whoever asks.
+    return this.single(
+      "ruleset",
+      `ruleset:${siteId}`,
+      this.rulesetsGeneration,
+      () => this.rulesetsGeneration,
+      async (): Promise<InForce | undefined> => {
+        const { row, next } = await ruleSetInForce(this.database.db, siteId, new Date());
+        if (!row?.jws) return undefined;
+        return {
+          version: row.version,
+          jws: row.jws,
+          body: Buffer.from(row.jws, "utf8"),
+          etag: etagOf(row.jws),
+          validUntil: next ? next.effectiveFrom.getTime() : Number.POSITIVE_INFINITY,
+        };
+      },
+      (entry) => {
+        if (entry) this.inForce.set(siteId, entry);
+      },
+    );
   }
 
   /** The rule set in force at the site if it is cached, still in force and recently verified; never reads the database. */
@@ -373,13 +474,22 @@ export class RuntimeCache {
   async jwks(): Promise<{ keys: JWK[] }> {
     await this.revalidate();
     if (this.publicKeys) {
-      if (this.servable()) return this.publicKeys;
+      if (this.servable()) {
+        metrics.cacheHits.inc({ part: "keys" });
+        return this.publicKeys;
+      }
       throw this.unavailable();
     }
-    const generation = this.keysGeneration;
-    const keys = await this.read(() => publicJwks(this.database.db));
-    if (generation === this.keysGeneration) this.publicKeys = keys;
-    return keys;
+    return this.single(
+      "keys",
+      "keys",
+      this.keysGeneration,
+      () => this.keysGeneration,
+      () => publicJwks(this.database.db),
+      (keys) => {
+        this.publicKeys = keys;
+      },
+    );
   }
 
   /** For /readyz and the logs: when the database was last reached, and the last failure. */

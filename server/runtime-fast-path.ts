@@ -5,15 +5,25 @@
  * router would (the same bytes, status and headers; test/integration/runtime-fast-path.test.ts
  * compares them); anything it is not sure about falls through to express, which stays the source
  * of truth and fills the cache.
+ *
+ * Long polls (`?waitSeconds=N`, N from 1 to 60) are held here too, in the cache's registry
+ * (server/runtime-long-polls.ts), with nothing but node:http's own request and response per
+ * connection. When one wakes and the cache cannot answer it from memory (not verified recently, a
+ * reload not kept), it is handed to express with its deadline, and express answers it.
  */
 import { randomFillSync } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NextFunction, Request, Response } from "express";
-import type { RuntimeCache } from "./runtime-cache";
+import { metrics } from "../app/utils/metrics.server";
+import type { InForce, RuntimeCache } from "./runtime-cache";
+import { handOver, MAX_WAIT_SECONDS, type WakeReason } from "./runtime-long-polls";
 import { securityHeaders } from "./security";
 
-/** Only the plain path, optionally with `?waitSeconds=0`; any other query goes to express. */
-const RULESET_PATH = /^\/api\/v1\/sites\/([A-Za-z0-9_-]{1,64})\/ruleset(?:\?waitSeconds=0)?$/;
+/**
+ * Only the plain path, optionally with `?waitSeconds=N` written plainly (0, or 1–99 without a
+ * leading zero; beyond MAX_WAIT_SECONDS too); any other query goes to express (400 or its own reading).
+ */
+const RULESET_PATH = /^\/api\/v1\/sites\/([A-Za-z0-9_-]{1,64})\/ruleset(?:\?waitSeconds=(0|[1-9][0-9]?))?$/;
 const PREFIX = "/api/v1/sites/";
 /** The express router accepts the same token syntax. */
 const BEARER = /^Bearer ([A-Za-z0-9_-]{10,200})$/;
@@ -30,12 +40,60 @@ export interface FastPathOptions {
   cache: RuntimeCache;
   /** What express's `req.secure` would be for this request (it depends on `trust proxy`). */
   isSecure(req: IncomingMessage): boolean;
+  /**
+   * Express, for a held long poll the cache cannot answer from memory when it wakes. Without it
+   * long polls (waitSeconds ≥ 1) are left to express from the start.
+   */
+  express?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
-export function createRuntimeFastPath({ cache, isSecure }: FastPathOptions): RuntimeFastPath {
+export function createRuntimeFastPath({ cache, isSecure, express }: FastPathOptions): RuntimeFastPath {
   const stats = { served: 0, passed: 0 };
 
   const security = securityHeaderTemplates();
+  const hits = { token: metrics.cacheHits.labels("token"), site: metrics.cacheHits.labels("site"), ruleset: metrics.cacheHits.labels("ruleset") };
+  /** The pull counters per site code and status, looked up once. */
+  const pullCounters = new Map<string, ReturnType<typeof metrics.pulls.labels>>();
+  const countPull = (code: string, status: 200 | 304) => {
+    const key = `${code} ${status}`;
+    let counter = pullCounters.get(key);
+    if (!counter) pullCounters.set(key, (counter = metrics.pulls.labels(code, String(status))));
+    counter.inc();
+  };
+
+  /** The answer for a client that has `ifNoneMatch` (200 or 304), exactly as express sends it. */
+  function send(req: IncomingMessage, res: ServerResponse, current: InForce, status: 200 | 304, code: string): void {
+    stats.served++;
+    countPull(code, status);
+    const list = security(isSecure(req));
+    list.push("ETag", current.etag, "Cache-Control", "private, no-cache");
+    if (status === 304) {
+      res.writeHead(304, list);
+      res.end();
+      return;
+    }
+    list.push("Content-Type", CONTENT_TYPE, "Content-Length", String(current.body.length));
+    res.writeHead(200, list);
+    if (req.method === "HEAD") res.end();
+    else res.end(current.body);
+  }
+
+  /** Holds a long poll whose client has the version in force, until it wakes; then answers it. */
+  function hold(req: IncomingMessage, res: ServerResponse, site: { id: number; code: string }, current: InForce, deadline: number): void {
+    cache.longPolls.hold(site.id, current, deadline, res, (reason: WakeReason) => {
+      if (reason === "closed") return;
+      const now = cache.peekCurrent(site.id);
+      if (!now) {
+        // Not verified recently, or the reload after a change was not kept: express decides.
+        stats.passed++;
+        handOver(req, deadline);
+        express!(req, res);
+        return;
+      }
+      if (now.etag === current.etag && reason === "changed" && Date.now() < deadline && !cache.longPolls.draining) return hold(req, res, site, now, deadline);
+      send(req, res, now, now.etag === current.etag ? 304 : 200, site.code);
+    });
+  }
 
   function handle(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url;
@@ -57,10 +115,15 @@ export function createRuntimeFastPath({ cache, isSecure }: FastPathOptions): Run
       stats.passed++;
       return false;
     }
+    const wait = match[2] === undefined ? 0 : Number(match[2]);
+    if (wait > MAX_WAIT_SECONDS || (wait > 0 && !express)) {
+      stats.passed++;
+      return false;
+    }
     // Express answers 304 to exactly this ETag, and otherwise 304 only when `fresh` finds the
     // ETag in a list or sees `*`: such requests go to express; any other value gets the 200.
     const ifNoneMatch = headers["if-none-match"];
-    let status = 200;
+    let status: 200 | 304 = 200;
     if (ifNoneMatch !== undefined) {
       if (ifNoneMatch === current.etag) status = 304;
       else if (ifNoneMatch.includes("*") || ifNoneMatch.includes(current.etag.slice(1, -1))) {
@@ -70,18 +133,12 @@ export function createRuntimeFastPath({ cache, isSecure }: FastPathOptions): Run
     }
 
     cache.seen(client!);
-    stats.served++;
-    const list = security(isSecure(req));
-    list.push("ETag", current.etag, "Cache-Control", "private, no-cache");
-    if (status === 304) {
-      res.writeHead(304, list);
-      res.end();
-      return true;
-    }
-    list.push("Content-Type", CONTENT_TYPE, "Content-Length", String(current.body.length));
-    res.writeHead(200, list);
-    if (method === "HEAD") res.end();
-    else res.end(current.body);
+    hits.token.inc();
+    hits.site.inc();
+    hits.ruleset.inc();
+    // A long poll for the version the client has: held (stopping: answered at once, as express does).
+    if (status === 304 && wait > 0 && !cache.longPolls.draining) hold(req, res, site!, current, Date.now() + wait * 1000);
+    else send(req, res, current, status, site!.code);
     return true;
   }
 

@@ -3,6 +3,7 @@
  * status, bytes and headers — and hands everything else to express: two portals on one database,
  * one with the fast path (as `npm start` runs) and one without (the reference), asked the same.
  */
+import { createHash } from "node:crypto";
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
@@ -137,6 +138,9 @@ describe("the runtime pull's fast path", () => {
       ["/api/v1/sites/EIN/ruleset", {}, "HEAD"],
       ["/api/v1/sites/EIN/ruleset", { "If-None-Match": etag }, "HEAD"],
       ["/api/v1/sites/EIN/ruleset?waitSeconds=0", { "If-None-Match": etag }, "GET"],
+      // A long poll for another version than the one in force answers at once.
+      ["/api/v1/sites/EIN/ruleset?waitSeconds=1", {}, "GET"],
+      ["/api/v1/sites/EIN/ruleset?waitSeconds=60", { "If-None-Match": '"sha256-an-older-version"' }, "GET"],
       ["/api/v1/sites/ein/ruleset", {}, "GET"],
       ["/api/v1/sites/EIN/ruleset", { "If-None-Match": '"sha256-an-older-version"' }, "GET"],
     ];
@@ -167,7 +171,12 @@ describe("the runtime pull's fast path", () => {
       ["/api/v1/sites/EIN/ruleset", { "If-None-Match": "*" }, 304],
       ["/api/v1/sites/EIN/ruleset", { "If-None-Match": `"x", ${etag}`, "Cache-Control": "no-cache" }, 200],
       ["/api/v1/sites/EIN/ruleset?waitSeconds=61", {}, 400],
-      ["/api/v1/sites/EIN/ruleset?waitSeconds=1", {}, 200],
+      ["/api/v1/sites/EIN/ruleset?waitSeconds=abc", {}, 400],
+      ["/api/v1/sites/EIN/ruleset?waitSeconds=-1", {}, 400],
+      ["/api/v1/sites/EIN/ruleset?waitSeconds=1.5", {}, 400],
+      ["/api/v1/sites/EIN/ruleset?waitSeconds=", {}, 200],
+      ["/api/v1/sites/EIN/ruleset?waitSeconds=01", {}, 200],
+      ["/api/v1/sites/EIN/ruleset?waitSeconds=1&x=1", {}, 200],
       // Other endpoints.
       ["/api/v1/sites/EIN/ruleset/versions/1", {}, 200],
       ["/api/v1/sites/EIN/ruleset/", {}, 200],
@@ -198,6 +207,70 @@ describe("the runtime pull's fast path", () => {
     expect(plain.headers).not.toHaveProperty("strict-transport-security");
     // The untrusted (no proxy configured) portal ignores the header.
     expect((await pull(fast, "/api/v1/sites/EIN/ruleset", { "X-Forwarded-Proto": "https" })).headers).not.toHaveProperty("strict-transport-security");
+  });
+
+  it("holds long polls as express does: 304 when the wait ends, 200 after a release, at once when draining", async () => {
+    await fast.portal.runtimeApi.cache.check();
+    const etag = (await pull(fast)).headers.etag!;
+    await pull(reference);
+    const held = (running: Running) => running.portal.runtimeApi.cache.longPolls.held;
+
+    // The wait ends: 304 with the ETag the client has, after waitSeconds, GET and HEAD.
+    for (const method of ["GET", "HEAD"]) {
+      const started = Date.now();
+      const served = fast.portal.fastPath!.stats.served;
+      const [answer, expected] = await Promise.all([
+        pull(fast, "/api/v1/sites/EIN/ruleset?waitSeconds=1", { "If-None-Match": etag }, method),
+        pull(reference, "/api/v1/sites/EIN/ruleset?waitSeconds=1", { "If-None-Match": etag }, method),
+      ]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(fast.portal.fastPath!.stats.served, method).toBe(served + 1);
+      expect(answer.status).toBe(304);
+      expect(answer, method).toEqual(expected);
+    }
+
+    // A release while both hold: the new version (200), the same bytes and headers on both paths.
+    const path = "/api/v1/sites/EIN/ruleset?waitSeconds=30";
+    const served = fast.portal.fastPath!.stats.served;
+    const waiting = Promise.all([pull(fast, path, { "If-None-Match": etag }), pull(reference, path, { "If-None-Match": etag })]);
+    await expect.poll(() => held(fast) + held(reference)).toBe(2);
+    expect(fast.portal.fastPath!.stats.served).toBe(served);
+    await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "renewal", changes: [], kind: "renewal" }, keyRing);
+    const [released, expected] = await waiting;
+    expect(fast.portal.fastPath!.stats.served).toBe(served + 1);
+    expect(released.status).toBe(200);
+    expect(released).toEqual(expected);
+    const [newest] = await database.client<{ jws: string }[]>`select jws from rule_set_versions where site_id = ${einId} order by version desc limit 1`;
+    expect(released.body.toString("utf8")).toBe(newest!.jws);
+    expect(released.headers.etag).toBe(`"sha256-${createHash("sha256").update(newest!.jws).digest("base64url")}"`);
+    expect(held(fast) + held(reference)).toBe(0);
+
+    // Stopping: held long polls answer at once (304), and new ones do not wait. Portals of their own.
+    const a = await start();
+    const b = await start({ fastPath: false });
+    try {
+      const now = released.headers.etag!;
+      await pull(a);
+      await pull(b);
+      const holding = Promise.all([pull(a, path, { "If-None-Match": now }), pull(b, path, { "If-None-Match": now })]);
+      await expect.poll(() => held(a) + held(b)).toBe(2);
+      const drained = Date.now();
+      a.portal.drain();
+      b.portal.drain();
+      const [first, reference304] = await holding;
+      expect(Date.now() - drained).toBeLessThan(2000);
+      expect(first.status).toBe(304);
+      expect(first).toEqual(reference304);
+      const servedA = a.portal.fastPath!.stats.served;
+      const [late, lateReference] = await Promise.all([pull(a, path, { "If-None-Match": now }), pull(b, path, { "If-None-Match": now })]);
+      expect(Date.now() - drained).toBeLessThan(4000);
+      expect(a.portal.fastPath!.stats.served).toBe(servedA + 1);
+      expect(late.status).toBe(304);
+      expect(late).toEqual(lateReference);
+    } finally {
+      await a.portal.close();
+      await b.portal.close();
+    }
   });
 
   it("costs no database query in steady state; a new release and a revocation reach it by NOTIFY", async () => {
