@@ -142,7 +142,7 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
         // answers at once (304 for the version the client has). A client gone gets nothing.
         if (ifNoneMatch !== current.etag || Date.now() >= deadline || longPolls.draining) {
           const status = sendJws(req, res, current.jws, "private, no-cache", current.etag);
-          metrics.pulls.inc({ site: site.code, status });
+          metrics.pulls.inc({ site: site.code, status: String(status) });
           return;
         }
         const reason = await new Promise<WakeReason>((wake) => longPolls.hold(site.id, current, deadline, res, wake));
