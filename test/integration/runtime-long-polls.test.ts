@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { createRuntimeClient } from "../../app/services/runtime-clients.server";
-import type { Database } from "../../app/utils/db.server";
+import { connect, type Database } from "../../app/utils/db.server";
 import { metrics } from "../../app/utils/metrics.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import { createPortalServer, type PortalServer } from "../../server/app";
@@ -241,4 +241,24 @@ describe("held long polls", () => {
     // …and it serves on.
     expect((await pull(p.port, "EIN")).status).toBe(200);
   });
+
+  it("counts the database errors the cache meets, and says how stale it is", async () => {
+    // A port nothing listens on: the LISTEN and the change counter both fail.
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const away = connect(`postgres://nobody@127.0.0.1:${port}/none`, { max: 1 });
+    const errors = await value(metrics.dbErrors, { where: "runtime-cache" });
+    const cache = new RuntimeCache(away, { checkMs: 1000 });
+    try {
+      await cache.start();
+      expect(await value(metrics.dbErrors, { where: "runtime-cache" })).toBeGreaterThanOrEqual(errors + 2);
+      expect(cache.staleness()).toBe(Number.POSITIVE_INFINITY);
+      await expect(cache.current(siteIds.EIN!)).rejects.toMatchObject({ name: expect.stringMatching(/Unavailable/) });
+    } finally {
+      await cache.stop();
+      await away.close();
+    }
+  }, 30_000);
 });
