@@ -9,8 +9,11 @@
  *   node --expose-gc --import tsx scripts/measure-long-polls.ts [--clients 3000] [--express]
  *
  * --express: the portal without its fast path (every long poll held by express).
+ * --bare: a bare node:http server holding the same requests (the floor: a socket, node:http's
+ * request and response), answering them all with the new bytes once the release has committed.
  */
 import { spawn } from "node:child_process";
+import http from "node:http";
 import fs from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -27,7 +30,9 @@ import { prepareDatabase } from "../server/prepare-database";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const { values: args } = parseArgs({ options: { clients: { type: "string", default: "3000" }, express: { type: "boolean", default: false } } });
+const { values: args } = parseArgs({
+  options: { clients: { type: "string", default: "3000" }, express: { type: "boolean", default: false }, bare: { type: "boolean", default: false } },
+});
 const clients = Number(args.clients);
 if (!Number.isInteger(clients) || clients < 1) throw new Error("--clients takes a positive whole number");
 
@@ -92,12 +97,37 @@ async function main() {
     const etag = first.headers.get("etag")!;
     // Warm both paths (fills the cache; the fast path answers from then on).
     for (let i = 0; i < 50; i++) await (await fetch(`${base}?waitSeconds=${i % 2}`, { headers: { ...headers, "If-None-Match": etag } })).arrayBuffer();
+    // The bare baseline: holds every request for the ETag it was given; the release answers them.
+    const heldByBare = new Set<http.ServerResponse>();
+    const bare = http.createServer((req, res) => {
+      if (req.headers["if-none-match"] !== etag) return void res.writeHead(400).end();
+      heldByBare.add(res);
+      res.on("close", () => heldByBare.delete(res));
+    });
+    const answerBare = (body: Buffer, newEtag: string) => {
+      for (const res of heldByBare) {
+        res.writeHead(200, {
+          "Content-Type": "application/jose+json; charset=utf-8",
+          "Content-Length": body.length,
+          ETag: newEtag,
+          "Cache-Control": "private, no-cache",
+        });
+        res.end(body);
+      }
+      heldByBare.clear();
+    };
+    const server = args.bare ? bare : portal.server;
+    if (args.bare) {
+      bare.listen(0, "127.0.0.1");
+      await new Promise((r) => bare.once("listening", r));
+    }
+    const target = (server.address() as AddressInfo).port;
     await sleep(1000);
     const before = await settle();
 
     const child = spawn(
       process.execPath,
-      ["--input-type=module", "-e", CLIENTS, JSON.stringify([port, clients, "/api/v1/sites/EIN/ruleset?waitSeconds=60", token, etag])],
+      ["--input-type=module", "-e", CLIENTS, JSON.stringify([target, clients, "/api/v1/sites/EIN/ruleset?waitSeconds=60", token, etag])],
       {
         cwd: root,
         env: withoutVitest(process.env),
@@ -110,7 +140,7 @@ async function main() {
     while (!messages.some((m) => m.opened)) await sleep(50);
     // Every connection accepted and its request read (the express route holds from its first look).
     for (;;) {
-      const open = await new Promise<number>((r) => portal.server.getConnections((_e, n) => r(n)));
+      const open = await new Promise<number>((r) => server.getConnections((_e, n) => r(n)));
       if (open >= clients) break;
       if (Date.now() - opening > 30_000) throw new Error(`only ${open} of ${clients} connections after 30 s`);
       await sleep(100);
@@ -131,6 +161,10 @@ async function main() {
     const siteId = (await database.client`select id from sites where code = 'EIN'`)[0]!.id as number;
     await createRuleSetVersion(database.db, { siteId, actor: "measure", reason: "renewal", changes: [], kind: "renewal" }, keyRing);
     const committed = Date.now();
+    if (args.bare) {
+      const renewed = (await portal.runtimeApi.cache.current(siteId))!;
+      answerBare(renewed.body, renewed.etag);
+    }
     let report: { answers: [number, number][]; errors: number } | undefined;
     for (let i = 0; i < 200; i++) {
       await sleep(100);
@@ -150,7 +184,9 @@ async function main() {
     child.send("end");
 
     const perPoll = (held.rss - before.rss) / clients;
-    log(`measure: ${args.express ? "express only" : "portal with fast path"}, ${clients} long polls held, Node ${process.version}`);
+    log(
+      `measure: ${args.bare ? "bare node:http" : args.express ? "express only" : "portal with fast path"}, ${clients} long polls held, Node ${process.version}`,
+    );
     log(`  RSS   before ${mb(before.rss)}, held ${mb(held.rss)}: ${(perPoll / 1024).toFixed(1)} KB per held long poll`);
     log(`  heap  before ${mb(before.heap)}, held ${mb(held.heap)}: ${((held.heap - before.heap) / clients / 1024).toFixed(1)} KB per held long poll`);
     log(`  CPU while holding: ${(cpuShare * 100).toFixed(1)} % of one core (answered before the release: ${answeredEarly})`);
@@ -158,6 +194,7 @@ async function main() {
       `  release: ${delays.length}/${clients} got the new version (200); after the commit p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms; ` +
         `${portal.runtimeApi.cache.loads - loads} cache loads; statuses ${JSON.stringify(statuses)}; client errors ${report!.errors}`,
     );
+    bare.close();
     await portal.close();
   } finally {
     await database.close();
