@@ -9,6 +9,7 @@
 import { randomFillSync } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NextFunction, Request, Response } from "express";
+import { metrics } from "../app/utils/metrics.server";
 import type { RuntimeCache } from "./runtime-cache";
 import { securityHeaders } from "./security";
 
@@ -71,6 +72,7 @@ export function createRuntimeFastPath({ cache, isSecure }: FastPathOptions): Run
 
     cache.seen(client!);
     stats.served++;
+    metrics.pulls.inc({ site: site!.code, status: String(status) });
     const list = security(isSecure(req));
     list.push("ETag", current.etag, "Cache-Control", "private, no-cache");
     if (status === 304) {
