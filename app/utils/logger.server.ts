@@ -2,8 +2,8 @@
  * Structured logs (ADR 025): one JSON object per line on stdout (pino), each with `time`, `level`,
  * `msg`, and — for anything said while a request is being handled — that request's `reqId`
  * (carried by AsyncLocalStorage, so a service deep in the call logs it without being handed it).
- * `C981_LOG_FORMAT=text` prints the plain "C-981: …" lines a person reads in a terminal instead;
- * `C981_LOG_LEVEL` sets the threshold. One logger per process, on globalThis (the server entry and
+ * `C981_LOG_FORMAT=text` prints the plain "C-981: …" lines a person reads in a terminal instead
+ * (the default when stdout is a terminal; `json` otherwise); `C981_LOG_LEVEL` sets the threshold. One logger per process, on globalThis (the server entry and
  * the built Remix bundle are separate module instances).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
