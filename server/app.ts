@@ -215,8 +215,9 @@ function observed(handler: http.RequestListener): http.RequestListener {
       const method = METHODS.has(req.method ?? "") ? req.method! : "other";
       metrics.httpRequests.observe({ method, status }, seconds);
       const at = url.indexOf("?");
-      const path = at < 0 ? url : url.slice(0, at);
-      const query = at < 0 ? undefined : [...new URLSearchParams(url.slice(at + 1)).keys()];
+      // Bounded: a hostile request line does not become a huge log line.
+      const path = (at < 0 ? url : url.slice(0, at)).slice(0, 512);
+      const query = at < 0 ? undefined : [...new URLSearchParams(url.slice(at + 1)).keys()].slice(0, 20).map((k) => k.slice(0, 64));
       const level = QUIET.test(path) ? "debug" : "info";
       if (!logger.isLevelEnabled(level)) return;
       const ms = Math.round(seconds * 10_000) / 10;
