@@ -123,7 +123,7 @@ export async function retireKey(
 /** The private key file of an active key in this instance's folder, for keys:import elsewhere (audited). */
 export async function exportSigningKey(db: Db, dir: string, kid: string, actor: string, where: { host: string; to: string }): Promise<string> {
   const [key] = await db.select({ state: signingKeys.state }).from(signingKeys).where(eq(signingKeys.kid, kid));
-  if (!key || key.state !== "active") throw new DomainError("not_found", `No active signing key ${kid}.`);
+  if (key?.state !== "active") throw new DomainError("not_found", `No active signing key ${kid}.`);
   const text = await readPrivateKeyFile(dir, kid);
   await db.transaction(async (tx) => {
     await appendAudit(tx, {
@@ -147,7 +147,7 @@ export async function importSigningKey(db: Db, dir: string, text: string, actor:
   }
   if (typeof kid !== "string") throw new DomainError("invalid", "The key file names no kid.");
   const [key] = await db.select({ state: signingKeys.state, publicJwk: signingKeys.publicJwk }).from(signingKeys).where(eq(signingKeys.kid, kid));
-  if (!key || key.state !== "active") throw new DomainError("not_found", `The database has no active signing key ${kid}.`);
+  if (key?.state !== "active") throw new DomainError("not_found", `The database has no active signing key ${kid}.`);
   const file = await installPrivateKey(dir, text, { kid, publicJwk: key.publicJwk as JWK });
   await db.transaction(async (tx) => {
     await appendAudit(tx, { actor, action: "signing_key.import", entityType: "signing_key", entityId: kid, after: { host: where.host, dir } });
