@@ -35,7 +35,11 @@ let onSignal: (signal: NodeJS.Signals) => void = () => process.exit(0);
 for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => onSignal(signal));
 // …and the handler server/stop-early.mjs set while modules loaded (npm start) steps aside.
 (globalThis as { [k: symbol]: (() => void) | undefined })[Symbol.for("c981.stopEarly")]?.();
-void import("../app/utils/logger.server").then(({ logLine }) => (say = logLine));
+// (An invalid C981_LOG_LEVEL fails here: plain lines stay, and readEnv below names the variable.)
+void import("../app/utils/logger.server").then(
+  ({ logLine }) => (say = logLine),
+  () => {},
+);
 
 // An unexpected rejection (a bug, or a database error some path forgot to catch) is logged; the
 // process keeps serving. Its request, if any, was answered by express's or Remix's error handling.

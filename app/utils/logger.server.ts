@@ -19,7 +19,9 @@ type Holder = { [KEY]?: { logger: Logger; context: AsyncLocalStorage<RequestCont
 
 function build() {
   const context = new AsyncLocalStorage<RequestContext>();
-  const level = process.env.C981_LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "warn" : "info");
+  const wanted = process.env.C981_LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "warn" : "info");
+  // An unknown level is the environment's mistake, named by readEnv (env.server.ts): not a crash here.
+  const level = wanted in pino.levels.values || wanted === "silent" ? wanted : "info";
   // JSON for machines (a service manager, a container runtime, a log shipper: stdout is a pipe or
   // a file); a person at a terminal reads text. C981_LOG_FORMAT decides when set.
   const format = process.env.C981_LOG_FORMAT ?? (process.stdout.isTTY ? "text" : "json");
