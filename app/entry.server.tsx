@@ -5,6 +5,7 @@ import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { NonceProvider } from "./components/nonce";
+import { logger } from "./utils/logger.server";
 
 export const streamTimeout = 5_000;
 
@@ -13,6 +14,19 @@ declare module "@remix-run/node" {
     /** Set by the production server for its Content-Security-Policy; absent under `vite dev`. */
     cspNonce?: string;
   }
+}
+
+/**
+ * An error a loader or action threw (Remix logs it with console.error by default): one structured
+ * log line carrying the request id (ADR 025). Aborted requests (the client left) are not errors.
+ */
+export function handleError(error: unknown, { request }: { request: Request }) {
+  if (request.signal.aborted) return;
+  const stack = error instanceof Error ? error.stack : undefined;
+  logger.error(
+    { err: error instanceof Error ? error.message : String(error), stack, method: request.method, path: new URL(request.url).pathname },
+    "request failed",
+  );
 }
 
 export default function handleRequest(
@@ -45,7 +59,7 @@ export default function handleRequest(
         onError(error: unknown) {
           responseStatusCode = 500;
           // Errors while streaming after the shell are logged; before it, the promise rejects.
-          if (shellRendered) console.error(error);
+          if (shellRendered) logger.error({ err: error instanceof Error ? error.message : String(error) }, "rendering failed after the shell was sent");
         },
       },
     );

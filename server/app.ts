@@ -11,10 +11,14 @@ import type { ServerBuild } from "@remix-run/node";
 import { createRequestHandler } from "@remix-run/express";
 import express from "express";
 import type { Database } from "../app/utils/db.server";
+import { logger, requestIdFrom, withRequestContext } from "../app/utils/logger.server";
+import { metrics } from "../app/utils/metrics.server";
 import type { Env } from "../app/utils/env.server";
 import { DEFAULT_FORM_MAX_BYTES } from "../app/utils/body-limits";
 import { bodyLimits } from "./body-limits";
 import { createHealth } from "./health";
+import { withDeadline } from "./db-faults";
+import { metricsOnMainPort } from "./metrics";
 import { createRuntimeApi, type RuntimeApi } from "./runtime-api";
 import { createRuntimeFastPath, type RuntimeFastPath } from "./runtime-fast-path";
 import { refuseMalformedHost, refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
@@ -25,7 +29,15 @@ export interface PortalServerOptions {
   database: Pick<Database, "db" | "client">;
   env: Pick<Env, "C981_TRUST_PROXY"> &
     Partial<
-      Pick<Env, "C981_FORM_MAX_BYTES" | "C981_CACHE_CHECK_SECONDS" | "C981_STALE_IF_ERROR_SECONDS" | "C981_SIGNING_KEYS_DIR" | "C981_STATUS_REPORTS_PER_MINUTE">
+      Pick<
+        Env,
+        | "C981_FORM_MAX_BYTES"
+        | "C981_CACHE_CHECK_SECONDS"
+        | "C981_STALE_IF_ERROR_SECONDS"
+        | "C981_SIGNING_KEYS_DIR"
+        | "C981_STATUS_REPORTS_PER_MINUTE"
+        | "C981_METRICS_TOKEN"
+      >
     >;
   /** The Remix production build. Without it only the machine endpoints answer (tests). */
   build?: ServerBuild;
@@ -128,12 +140,32 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   };
 
   const fastPath = options.fastPath === false ? undefined : createRuntimeFastPath({ cache: runtimeApi.cache, isSecure, express: app });
-  const handle: http.RequestListener = fastPath ? (req, res) => fastPath.handle(req, res) || app(req, res) : app;
+  const metricsHere = metricsOnMainPort(env.C981_METRICS_TOKEN);
+  const inner: http.RequestListener = fastPath ? (req, res) => fastPath.handle(req, res) || app(req, res) : app;
+  const handle = observed((req, res) => metricsHere(req, res) || inner(req, res));
   const server = http.createServer(handle);
   // `Expect: 100-continue`: the body limits judge the size first and answer 100 only when it may
   // come (server/body-limits.ts); Node would otherwise invite every body before anyone looked.
   server.on("checkContinue", handle);
   server.keepAliveTimeout = 5000;
+
+  // What operators watch (ADR 025), read where the values live: this instance's pool and its
+  // connections by state (pg_stat_activity, by the pool's own application_name), and how long ago
+  // the runtime cache last reached the database's change counter.
+  const applicationName = (database.client.options as { connection?: { application_name?: string } }).connection?.application_name;
+  const unregister = metrics.onScrape(async () => {
+    metrics.poolSize.set(database.client.options.max);
+    metrics.cacheStaleness.set(runtimeApi.cache.staleness());
+    if (!applicationName) return;
+    const rows = await withDeadline(
+      database.client<{ state: string; n: number }[]>`select coalesce(state, 'unknown') as state, count(*)::int as n
+        from pg_stat_activity where application_name = ${applicationName} and datname = current_database() group by 1`,
+      2000,
+    );
+    metrics.poolConnections.reset();
+    for (const state of ["active", "idle", "idle in transaction"]) metrics.poolConnections.set({ state }, 0);
+    for (const row of rows) metrics.poolConnections.set({ state: row.state }, row.n);
+  });
 
   const drain = () => {
     health.stopping();
@@ -151,8 +183,54 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
         await closed;
         clearTimeout(force);
       }
+      unregister();
       await runtimeApi.close();
     })());
 
   return { server, app, runtimeApi, fastPath, drain, close };
+}
+
+/** Runtime pulls (10,000 stations) and probes (a load balancer, a scraper) are logged at debug, the rest at info. */
+const QUIET = /^\/(?:api\/v1\/sites\/[^/?]+\/ruleset(?:$|\?)|livez$|readyz$|healthz$|metrics$)/;
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+/** The histogram's children by method and status class, looked up once (not hashed per request). */
+const timers = new Map<string, { observe(value: number): void }>();
+
+/**
+ * Every request, the fast path's included (ADR 025): its id (`X-Request-Id` kept when short and
+ * plain, else a new UUID; echoed in the response), every log line said while handling it carries
+ * that id, its duration goes to c981_http_request_duration_seconds, and one access-log line says
+ * method, path (query values left out: they may hold secrets), status and milliseconds.
+ */
+function observed(handler: http.RequestListener): http.RequestListener {
+  return (req, res) => {
+    const started = performance.now();
+    const reqId = requestIdFrom(req.headers["x-request-id"]);
+    // As it came: express rewrites req.url inside mounted routers.
+    const url = req.url ?? "";
+    res.setHeader("X-Request-Id", reqId);
+    res.once("close", () => {
+      const seconds = (performance.now() - started) / 1000;
+      const finished = res.writableFinished;
+      const status = finished ? `${Math.floor(res.statusCode / 100)}xx` : "aborted";
+      const method = METHODS.has(req.method ?? "") ? req.method! : "other";
+      const key = `${method} ${status}`;
+      let timer = timers.get(key);
+      if (!timer) timers.set(key, (timer = metrics.httpRequests.labels(method, status)));
+      timer.observe(seconds);
+      const at = url.indexOf("?");
+      // Bounded: a hostile request line does not become a huge log line.
+      const path = (at < 0 ? url : url.slice(0, at)).slice(0, 512);
+      const query = at < 0 ? undefined : [...new URLSearchParams(url.slice(at + 1)).keys()].slice(0, 20).map((k) => k.slice(0, 64));
+      const level = QUIET.test(path) ? "debug" : "info";
+      if (!logger.isLevelEnabled(level)) return;
+      const ms = Math.round(seconds * 10_000) / 10;
+      const code = finished ? res.statusCode : 0;
+      logger[level](
+        { reqId, method: req.method, path, ...(query?.length ? { query } : {}), status: code, ms },
+        `${req.method} ${path} ${finished ? code : "aborted"} ${ms} ms`,
+      );
+    });
+    withRequestContext({ reqId }, () => handler(req, res));
+  };
 }

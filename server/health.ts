@@ -6,6 +6,7 @@
  */
 import { currentDataPoint } from "../app/queries/audit.server";
 import type { Db } from "../app/utils/db.server";
+import { metrics } from "../app/utils/metrics.server";
 import { newestAppliedMigration, newestCommittedMigration } from "../app/utils/migrate.server";
 import { loadKeyRing } from "../app/utils/signing.server";
 import { describeDatabaseError, withDeadline } from "./db-faults";
@@ -50,6 +51,7 @@ export function createHealth(options: { db: Db; keysDir?: string }) {
         2000,
       );
     } catch (error) {
+      metrics.dbErrors.inc({ where: "readiness" });
       return { status: "unavailable", database: describeDatabaseError(error) };
     }
   }

@@ -20,13 +20,26 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { describeDatabaseError, isDatabaseUnavailable } from "./db-faults";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const log = (line: string) => process.stdout.write(`${line}\n`);
+type Level = "info" | "warn" | "error";
+/**
+ * Every line the server prints goes through the structured logger (ADR 025): JSON, or text with
+ * C981_LOG_FORMAT=text; said inside a request, it carries the request id. Until the logger has
+ * loaded (a few ms; only node built-ins come before the signal handlers), plain lines.
+ */
+let say: (line: string, level?: Level, fields?: Record<string, unknown>) => void = (line, level) =>
+  (level && level !== "info" ? process.stderr : process.stdout).write(`${line}\n`);
+const log = (line: string) => say(line);
 
 /** What a signal does now; replaced as start-up proceeds. */
 let onSignal: (signal: NodeJS.Signals) => void = () => process.exit(0);
 for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => onSignal(signal));
 // …and the handler server/stop-early.mjs set while modules loaded (npm start) steps aside.
 (globalThis as { [k: symbol]: (() => void) | undefined })[Symbol.for("c981.stopEarly")]?.();
+// (An invalid C981_LOG_LEVEL fails here: plain lines stay, and readEnv below names the variable.)
+void import("../app/utils/logger.server").then(
+  ({ logLine }) => (say = logLine),
+  () => {},
+);
 
 // An unexpected rejection (a bug, or a database error some path forgot to catch) is logged; the
 // process keeps serving. Its request, if any, was answered by express's or Remix's error handling.
@@ -36,11 +49,11 @@ process.on("unhandledRejection", (reason) => {
   // terminated the session. No request waits on it (one that did has handled it, answering 503),
   // so it is the database's fault, said as such, not a bug of ours (ADR 017).
   if (isDatabaseUnavailable(reason)) {
-    console.error(`C-981: a database connection was lost under a query nothing waited for (${describeDatabaseError(reason)}; ignored)`);
+    say(`C-981: a database connection was lost under a query nothing waited for (${describeDatabaseError(reason)}; ignored)`, "warn");
     return;
   }
   const message = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
-  console.error(`C-981: unexpected error (the portal keeps running): ${message}`);
+  say(`C-981: unexpected error (the portal keeps running): ${message}`, "error");
 });
 
 // postgres.js 3.4 can throw from a timer when it writes to a connection the server has just
@@ -49,10 +62,10 @@ process.on("unhandledRejection", (reason) => {
 // still ends the process (its state is unknown), with one line and the stack.
 process.on("uncaughtException", (error) => {
   if (error instanceof TypeError && /reading 'write'/.test(error.message) && /postgres[\\/]src[\\/]connection\.js/.test(error.stack ?? "")) {
-    console.error("C-981: postgres.js wrote to a connection PostgreSQL had closed (ignored; its queries failed and are retried)");
+    say("C-981: postgres.js wrote to a connection PostgreSQL had closed (ignored; its queries failed and are retried)", "warn");
     return;
   }
-  console.error(`C-981: fatal: ${error.stack ?? error.message}`);
+  say(`C-981: fatal: ${error.stack ?? error.message}`, "error");
   process.exit(1);
 });
 
@@ -101,6 +114,8 @@ async function main() {
     faults,
     { signingState },
     { EmbeddedPostgresError },
+    { createMetricsServer },
+    { metrics },
   ] = await Promise.all([
     import("postgres"),
     import("../app/utils/db.server"),
@@ -114,6 +129,8 @@ async function main() {
     import("./db-faults"),
     import("./health"),
     import("../app/utils/embedded-postgres.server"),
+    import("./metrics"),
+    import("../app/utils/metrics.server"),
   ]);
   if (stopRequested) process.exit(0);
   const env = readEnv({ ...process.env, NODE_ENV: process.env.NODE_ENV ?? "production" });
@@ -128,7 +145,10 @@ async function main() {
   for (let attempt = 1; !stopRequested; attempt++) {
     let opened: Opened | undefined;
     try {
-      opened = await openDatabase(env);
+      opened = await openDatabase(env, {
+        notice: log,
+        serverLog: (line) => say(line.trimEnd(), "info", { source: "postgres" }),
+      });
       if (stopRequested) {
         await opened.close();
         break;
@@ -158,7 +178,7 @@ async function main() {
   if (!prepared.seeded) log("C-981: database migrated.");
   registerDatabase(Promise.resolve(database));
   const signing = await signingState(database.db, env.C981_SIGNING_KEYS_DIR).catch((e: unknown) => `not checked (${faults.describeDatabaseError(e)})`);
-  if (signing !== "ok") log(`C-981: signing: ${signing}`);
+  if (signing !== "ok") say(`C-981: signing: ${signing}`, "warn");
   if (stopRequested) {
     await database.close();
     process.exit(0);
@@ -167,8 +187,14 @@ async function main() {
   const build = (await import(pathToFileURL(serverBuildPath).href)) as import("@remix-run/node").ServerBuild;
   const portal = await createPortalServer({ database, env, build, root });
   portal.server.listen(env.PORT, env.HOST, () => {
-    log(`C-981 portal on http://localhost:${env.PORT}`);
+    log(`C-981: portal on http://localhost:${env.PORT}`);
   });
+  // Prometheus (ADR 025): a listener of its own when C981_METRICS_PORT is set (loopback by default).
+  const metricsServer = env.C981_METRICS_PORT ? createMetricsServer() : undefined;
+  metricsServer?.on("error", (error) => say(`C-981: metrics port ${env.C981_METRICS_PORT}: ${error.message}`, "error"));
+  metricsServer?.listen(env.C981_METRICS_PORT, env.C981_METRICS_HOST, () =>
+    log(`C-981: metrics on http://${env.C981_METRICS_HOST}:${env.C981_METRICS_PORT}/metrics`),
+  );
   const db = database.db;
 
   // The genealogy index (ADR 011) loads in the background, and again whenever genealogy is written
@@ -186,13 +212,16 @@ async function main() {
   // away at the tick costs this round only.
   let shuttingDown = false;
   const RENEW_LOCK = 981_000_003;
+  // Named after this instance's pool (pg_stat_activity tells whose lock connection it is).
+  const poolName = (database.client.options as { connection?: { application_name?: string } }).connection?.application_name ?? "c981";
+  const renewalName = `${poolName.slice(0, 55)}-renewal`;
   // The lock's session is a client of its own (one connection, ended after the round), not a
   // reserved pool connection: postgres.js 3.4 crashes the process (TypeError in a timer) when a
   // query is sent on a reserved connection the server has just terminated (a restart).
   const renewDue = () => {
     if (shuttingDown) return;
     void (async () => {
-      const lock = postgres(database.url, { max: 1, onnotice: () => {}, connect_timeout: 10, connection: { application_name: "c981-renewal" } });
+      const lock = postgres(database.url, { max: 1, onnotice: () => {}, connect_timeout: 10, connection: { application_name: renewalName } });
       try {
         const [got] = await faults.withDeadline(lock`select pg_try_advisory_lock(${RENEW_LOCK}) as ok`, 10_000);
         if (!got?.ok) return;
@@ -200,8 +229,9 @@ async function main() {
         const renewed = await renewExpiring(db, keyRing, 7);
         if (renewed.length) log(`C-981: renewed ${renewed.map((r) => `${r.site} v${r.version}`).join(", ")}`);
       } catch (error) {
+        if (faults.isDatabaseUnavailable(error)) metrics.dbErrors.inc({ where: "renewal" });
         if (faults.isDatabaseUnavailable(error)) log(`C-981: renewal postponed to the next round: database ${faults.describeDatabaseError(error)}`);
-        else console.error(`C-981: renewal failed: ${(error as Error).message}`);
+        else say(`C-981: renewal failed: ${(error as Error).message}`, "error");
       } finally {
         // Ending the session releases the lock in any case.
         await lock.end({ timeout: 5 }).catch(() => {});
@@ -216,7 +246,9 @@ async function main() {
   // instances never anchor one head twice.
   const checkpointDue = () => {
     if (shuttingDown) return;
-    void import("../app/services/audit-anchors.server").then(({ checkpointRound }) => checkpointRound(db, env.C981_SIGNING_KEYS_DIR, log)).catch(() => {});
+    void import("../app/services/audit-anchors.server")
+      .then(({ checkpointRound }) => checkpointRound(db, env.C981_SIGNING_KEYS_DIR, (line) => say(line, /SECURITY/.test(line) ? "error" : "info")))
+      .catch(() => {});
   };
   setTimeout(checkpointDue, 15_000).unref();
   setInterval(checkpointDue, 5 * 60 * 1000).unref();
@@ -235,7 +267,11 @@ async function main() {
     // still served, so a load balancer polling /readyz stops sending here before anything is
     // refused. Then stop accepting, let in-flight requests finish, drop idle keep-alive connections.
     void new Promise((resolve) => setTimeout(resolve, graceMs))
-      .then(() => portal.close())
+      .then(() => {
+        if (metricsServer?.listening) metricsServer.close();
+        metricsServer?.closeAllConnections();
+        return portal.close();
+      })
       .then(() => genealogy.close().catch(() => {}))
       .then(() => database.close())
       .then(
@@ -244,7 +280,7 @@ async function main() {
           process.exit(0);
         },
         (error: unknown) => {
-          console.error(`C-981: stopping failed: ${(error as Error).message}`);
+          say(`C-981: stopping failed: ${(error as Error).message}`, "error");
           process.exit(1);
         },
       );
@@ -254,6 +290,6 @@ async function main() {
 
 main().catch((error: unknown) => {
   // One line (or the embedded server's own explanation), never a stack trace.
-  console.error(error instanceof Error ? error.message : String(error));
+  say(error instanceof Error ? error.message : String(error), "error");
   process.exit(1);
 });

@@ -9,8 +9,9 @@ import { recordStatus, takeReportAllowance, type AuthenticatedClient } from "../
 import { parseStatusReport } from "../app/schemas/status-report";
 import { DomainError } from "../app/utils/errors.server";
 import type { Database } from "../app/utils/db.server";
-import { asUnavailable, isDatabaseUnavailable, withDeadline } from "./db-faults";
+import { logger } from "../app/utils/logger.server";
 import { metrics } from "../app/utils/metrics.server";
+import { asUnavailable, isDatabaseUnavailable, withDeadline } from "./db-faults";
 import { etagOf, RuntimeCache, type RuntimeCacheOptions } from "./runtime-cache";
 import { heldUntil, MAX_WAIT_SECONDS, type WakeReason } from "./runtime-long-polls";
 import { openApiDocument } from "./openapi";
@@ -218,10 +219,12 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     // The database is away and what is cached cannot answer this (or is older than the
     // stale-if-error bound): come back later (RFC 9110 §15.6.4, §10.2.3). Never 401 or 500.
     if (isDatabaseUnavailable(error)) {
+      metrics.dbErrors.inc({ where: "runtime-api" });
       res.setHeader("Retry-After", retryAfter);
       return problem(res, 503, "Service Unavailable", "The portal cannot reach its database just now; try again later.");
     }
-    console.error(`C-981: runtime API: ${_req.method} ${_req.originalUrl}: ${error.message}`);
+    const path = _req.originalUrl.split("?")[0];
+    logger.error({ err: error.message, method: _req.method, path }, `runtime API: ${_req.method} ${path}: ${error.message}`);
     problem(res, 500, "Internal Server Error");
   });
   return {

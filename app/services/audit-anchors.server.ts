@@ -21,6 +21,7 @@ import {
   type TrustedAnchor,
 } from "../domain/audit-anchor";
 import type { Db, DbOrTx, Tx } from "../utils/db.server";
+import { logger } from "../utils/logger.server";
 import { allPublicKeys, AUDIT_ANCHOR_JWS_TYPE, checkJws, loadKeyRing, signAuditAnchor, type KeyRing } from "../utils/signing.server";
 import { appendAnchorLog, appendRolledBack, readAnchorLog, type AnchorLogEntry } from "../utils/anchor-log.server";
 import { currentDataPoint } from "../queries/audit.server";
@@ -83,10 +84,10 @@ export async function writeAnchor(
   // whether it committed (an entry of a rolled-back transaction is no deleted anchor).
   const [xact] = await tx.execute<{ xid: string }>(sql`select pg_current_xact_id()::text as xid`);
   // A keys folder that cannot be written (read-only mount) costs this entry, not the release: the
-  // anchor is signed and stored; the loss is said on the console.
+  // anchor is signed and stored; the loss is said in the log.
   await appendAnchorLog(keyRing.dir, { ...written, xid: xact!.xid }).catch((error: unknown) =>
-    console.error(
-      `C-981: warning: anchor #${written.id} signed and stored, but not written to the anchor log in ${keyRing.dir}: ${error instanceof Error ? error.message : String(error)}`,
+    logger.warn(
+      `anchor #${written.id} signed and stored, but not written to the anchor log in ${keyRing.dir}: ${error instanceof Error ? error.message : String(error)}`,
     ),
   );
   return written;

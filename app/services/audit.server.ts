@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { chainHash, findChainBreak, GENESIS_HASH, type ChainBreak, type StoredAuditRow } from "../domain/audit-chain";
 import { canonicalize } from "../domain/canonical-json";
 import type { DbOrTx, Tx } from "../utils/db.server";
+import { metrics } from "../utils/metrics.server";
 
 /** Transaction-scoped advisory lock: appends are serialized to commit, so the chain never forks. */
 export const AUDIT_APPEND_LOCK = 981_000_002;
@@ -27,6 +28,16 @@ function asStoredJson(value: unknown): string | null {
  * Returns the row's seq: the data point the change is visible at once the transaction commits.
  */
 export async function appendAudit(tx: Tx, entry: AuditEntry): Promise<{ seq: number; hash: string }> {
+  // Its duration, the chain lock's wait included, is what operators watch (c981_audit_append_seconds).
+  const done = metrics.auditAppend.startTimer();
+  try {
+    return await appendLocked(tx, entry);
+  } finally {
+    done();
+  }
+}
+
+async function appendLocked(tx: Tx, entry: AuditEntry): Promise<{ seq: number; hash: string }> {
   await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
   const head = await tx.execute<{ seq: string | null; hash: string | null; now: string }>(sql`
     select (select seq from audit_trail order by seq desc limit 1)::text as seq,

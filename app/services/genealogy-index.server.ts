@@ -17,6 +17,7 @@ import {
   type ItemStatus,
 } from "../domain/genealogy-graph";
 import type { Identifies } from "../domain/tracking-rule";
+import { metrics } from "../utils/metrics.server";
 
 export interface GenealogyIndex {
   graph: CompactGenealogy;
@@ -96,21 +97,48 @@ export class GenealogyIndexHolder {
   private current: GenealogyIndex | null = null;
   private loading: Promise<GenealogyIndex> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
+  /** When the held index was last known to be the database's genealogy (loaded, or its count found equal). */
+  private currentAt = 0;
+  private unregisterMetrics: (() => void) | null = null;
 
   constructor(private readonly client: postgres.Sql) {}
 
-  /** Starts listening for changes (a rebuild starts early, in the background). */
+  /**
+   * Starts listening for changes (a rebuild starts early, in the background). The listening holder
+   * is the server's: it also reports the index's age and size to /metrics (ADR 025).
+   */
   async listen(): Promise<void> {
     if (this.unlisten) return;
     const { unlisten } = await this.client.listen("c981_genealogy", () => {
       void this.refresh().catch(() => {});
     });
     this.unlisten = unlisten;
+    this.unregisterMetrics ??= metrics.onScrape(() => this.observe());
   }
 
   async close(): Promise<void> {
+    this.unregisterMetrics?.();
+    this.unregisterMetrics = null;
     await this.unlisten?.();
     this.unlisten = null;
+  }
+
+  /**
+   * At scrape time: one read of the change count. Equal to the held index's: the index is current
+   * (age 0). Otherwise the age is the time since it last was — a rebuild is due or running. No
+   * index loaded yet: NaN.
+   */
+  private async observe(): Promise<void> {
+    const current = this.current;
+    if (!current) {
+      metrics.indexAge.set(Number.NaN);
+      metrics.indexEdges.set(Number.NaN);
+      return;
+    }
+    metrics.indexEdges.set(current.edges);
+    const [state] = await this.client`select changes::text as changes from genealogy_state where id = 1`;
+    if (Number(state!.changes) === current.changes) this.currentAt = Date.now();
+    metrics.indexAge.set((Date.now() - this.currentAt) / 1000);
   }
 
   /** The index as of now (rebuilt if the genealogy changed since it was loaded). */
@@ -122,7 +150,10 @@ export class GenealogyIndexHolder {
   /** An index that reflects exactly `changes` (the count read in the caller's snapshot). */
   async at(changes: number): Promise<GenealogyIndex> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      if (this.current && this.current.changes === changes) return this.current;
+      if (this.current && this.current.changes === changes) {
+        this.currentAt = Date.now();
+        return this.current;
+      }
       if (this.current && this.current.changes > changes) {
         throw new Error(`the genealogy index is newer (${this.current.changes}) than the snapshot asking for it (${changes}); retry`);
       }
@@ -132,7 +163,10 @@ export class GenealogyIndexHolder {
         });
       }
       const loaded = await this.loading;
-      if (!this.current || loaded.changes >= this.current.changes) this.current = loaded;
+      if (!this.current || loaded.changes >= this.current.changes) {
+        this.current = loaded;
+        this.currentAt = Date.now();
+      }
     }
     throw new Error(`the genealogy keeps changing: no index for change ${changes}`);
   }

@@ -1,9 +1,10 @@
 import { and, desc, eq, sql } from "drizzle-orm";
+import type { JWK } from "jose";
 import { ruleSetVersions, signingKeys, sites } from "../../db/schema";
 import { clientsStrandedBy } from "../queries/keys.server";
 import type { Db } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
-import { generateSigningKey, loadKeyRing, type KeyRing } from "../utils/signing.server";
+import { generateSigningKey, installPrivateKey, loadKeyRing, readPrivateKeyFile, type KeyRing } from "../utils/signing.server";
 import { appendAudit } from "./audit.server";
 import { createRuleSetVersion } from "./rule-sets.server";
 
@@ -111,4 +112,45 @@ export async function retireKey(
   const keyRing = await loadKeyRing(db, dir);
   const renewed = await renewSites(db, keyRing, actor, `key ${kid} retired`);
   return { renewed };
+}
+
+/*
+ * Distributing a key to instances with key folders of their own (README "Operating C-981"): the
+ * private key leaves one folder and enters another only through these two, each audited (who, which
+ * key, which host) — never the key itself in the trail.
+ */
+
+/** The private key file of an active key in this instance's folder, for keys:import elsewhere (audited). */
+export async function exportSigningKey(db: Db, dir: string, kid: string, actor: string, where: { host: string; to: string }): Promise<string> {
+  const [key] = await db.select({ state: signingKeys.state }).from(signingKeys).where(eq(signingKeys.kid, kid));
+  if (key?.state !== "active") throw new DomainError("not_found", `No active signing key ${kid}.`);
+  const text = await readPrivateKeyFile(dir, kid);
+  await db.transaction(async (tx) => {
+    await appendAudit(tx, {
+      actor,
+      action: "signing_key.export",
+      entityType: "signing_key",
+      entityId: kid,
+      after: { host: where.host, from: dir, to: where.to },
+    });
+  });
+  return text;
+}
+
+/** Installs an exported private key file in this instance's folder, after checking it against the database's public key (audited). */
+export async function importSigningKey(db: Db, dir: string, text: string, actor: string, where: { host: string }): Promise<{ kid: string; file: string }> {
+  let kid: unknown;
+  try {
+    kid = (JSON.parse(text) as { kid?: unknown }).kid;
+  } catch {
+    throw new DomainError("invalid", "The key file is not JSON (a private JWK).");
+  }
+  if (typeof kid !== "string") throw new DomainError("invalid", "The key file names no kid.");
+  const [key] = await db.select({ state: signingKeys.state, publicJwk: signingKeys.publicJwk }).from(signingKeys).where(eq(signingKeys.kid, kid));
+  if (key?.state !== "active") throw new DomainError("not_found", `The database has no active signing key ${kid}.`);
+  const file = await installPrivateKey(dir, text, { kid, publicJwk: key.publicJwk as JWK });
+  await db.transaction(async (tx) => {
+    await appendAudit(tx, { actor, action: "signing_key.import", entityType: "signing_key", entityId: kid, after: { host: where.host, dir } });
+  });
+  return { kid, file };
 }

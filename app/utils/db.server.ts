@@ -1,3 +1,4 @@
+import os from "node:os";
 import type { SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
@@ -47,6 +48,21 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * The `application_name` of this process's pool (and LISTEN) connections: `c981-<host>-<pid>`, and
+ * `-<n>` for a second pool in one process (tests), so pg_stat_activity tells instances apart (the
+ * metrics count this instance's connections by it; ADR 025). PostgreSQL keeps 63 bytes.
+ */
+let pools = 0;
+export function instanceApplicationName(): string {
+  const n = ++pools;
+  const host = os
+    .hostname()
+    .replace(/[^A-Za-z0-9.-]/g, "")
+    .slice(0, 40);
+  return `c981-${host}-${process.pid}${n > 1 ? `-${n}` : ""}`.slice(0, 63);
+}
+
 export function connect(url: string, options: { max?: number; embedded?: EmbeddedServer; ownerUrl?: string; ownerIsFallback?: boolean } = {}): Database {
   const client = postgres(url, {
     max: options.max ?? 10,
@@ -56,7 +72,7 @@ export function connect(url: string, options: { max?: number; embedded?: Embedde
     backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 1),
     connect_timeout: 10,
     // Store and read times as UTC; the server's own zone never leaks into results.
-    connection: { TimeZone: "UTC", application_name: "c981" },
+    connection: { TimeZone: "UTC", application_name: instanceApplicationName() },
   });
   const db = drizzle(client, { schema, casing: "snake_case" });
   return {
@@ -80,16 +96,24 @@ export function connect(url: string, options: { max?: number; embedded?: Embedde
  */
 export async function openDatabase(
   env: Pick<Env, "DATABASE_URL" | "C981_MIGRATE_URL" | "C981_DATA_DIR" | "C981_DB_LOG"> & Partial<Pick<Env, "C981_DB_POOL">>,
-  options: { max?: number } = {},
+  options: {
+    max?: number;
+    /** What C-981 says about the embedded server (a copy, an orphan stopped); default: stdout. */
+    notice?: (line: string) => void;
+    /** Where the embedded server's own lines go with C981_DB_LOG; default: stderr, "[postgres] …". */
+    serverLog?: (line: string) => void;
+  } = {},
 ): Promise<Database> {
-  options = { max: env.C981_DB_POOL, ...options };
+  const { notice, serverLog, ...rest } = options;
+  const pool = { max: env.C981_DB_POOL, ...rest };
   if (env.DATABASE_URL) {
-    return connect(env.DATABASE_URL, { ...options, ownerUrl: env.C981_MIGRATE_URL ?? env.DATABASE_URL, ownerIsFallback: !env.C981_MIGRATE_URL });
+    return connect(env.DATABASE_URL, { ...pool, ownerUrl: env.C981_MIGRATE_URL ?? env.DATABASE_URL, ownerIsFallback: !env.C981_MIGRATE_URL });
   }
   const embedded = await openEmbeddedPostgres(env.C981_DATA_DIR, {
-    log: env.C981_DB_LOG ? (line) => process.stderr.write(`[postgres] ${line.trimEnd()}\n`) : undefined,
+    log: env.C981_DB_LOG ? (serverLog ?? ((line) => process.stderr.write(`[postgres] ${line.trimEnd()}\n`))) : undefined,
+    notice,
   });
-  return connect(embedded.appUrl, { ...options, embedded, ownerUrl: embedded.url });
+  return connect(embedded.appUrl, { ...pool, embedded, ownerUrl: embedded.url });
 }
 
 /*

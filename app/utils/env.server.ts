@@ -80,10 +80,35 @@ const envSchema = z.object({
     .max(366 * 86_400)
     .default(86_400),
   /**
-   * Connections this instance's pool may open (one more is held for LISTEN). One PostgreSQL with
-   * max_connections 100 serves (100 − reserved) / (C981_DB_POOL + 1) instances (README "Operating").
+   * Connections this instance's pool may open; one more is held for LISTEN, and one more for a
+   * moment by the hourly renewal round. One PostgreSQL serves (max_connections −
+   * superuser_reserved_connections − other users) / (C981_DB_POOL + 2) instances (README "Operating C-981").
    */
   C981_DB_POOL: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Prometheus metrics (ADR 025) on a port of their own, bound to C981_METRICS_HOST: unset, no
+   * such listener. The main port serves /metrics only with C981_METRICS_TOKEN.
+   */
+  C981_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Where the metrics port listens: loopback by default (a scraper on this host, or a sidecar). */
+  C981_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /**
+   * Set: the main port answers `GET /metrics` to `Authorization: Bearer <this token>` (and 401
+   * to anything else); unset: /metrics on the main port does not exist (404). At least 16 characters.
+   */
+  C981_METRICS_TOKEN: z
+    .string()
+    .min(16)
+    .max(200)
+    .regex(/^[A-Za-z0-9._~+/=-]+$/, "letters, digits and . _ ~ + / = - only")
+    .optional(),
+  /**
+   * How the server prints its log lines: `json` (one object per line, with the request id), or
+   * `text` ("C-981: …" lines for a person). Unset: `text` when stdout is a terminal, else `json`.
+   */
+  C981_LOG_FORMAT: z.enum(["json", "text"]).optional(),
+  /** The least severe log lines printed; `debug` adds one line per runtime pull and health check. */
+  C981_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   /** Print the embedded PostgreSQL server's own log lines. */
   C981_DB_LOG: z
     .enum(["0", "1", "true", "false"])

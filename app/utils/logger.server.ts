@@ -2,8 +2,8 @@
  * Structured logs (ADR 025): one JSON object per line on stdout (pino), each with `time`, `level`,
  * `msg`, and — for anything said while a request is being handled — that request's `reqId`
  * (carried by AsyncLocalStorage, so a service deep in the call logs it without being handed it).
- * `C981_LOG_FORMAT=text` prints the plain "C-981: …" lines a person reads in a terminal instead;
- * `C981_LOG_LEVEL` sets the threshold. One logger per process, on globalThis (the server entry and
+ * `C981_LOG_FORMAT=text` prints the plain "C-981: …" lines a person reads in a terminal instead
+ * (the default when stdout is a terminal; `json` otherwise); `C981_LOG_LEVEL` sets the threshold. One logger per process, on globalThis (the server entry and
  * the built Remix bundle are separate module instances).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -19,8 +19,13 @@ type Holder = { [KEY]?: { logger: Logger; context: AsyncLocalStorage<RequestCont
 
 function build() {
   const context = new AsyncLocalStorage<RequestContext>();
-  const level = process.env.C981_LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "warn" : "info");
-  const text = process.env.C981_LOG_FORMAT === "text";
+  const wanted = process.env.C981_LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "warn" : "info");
+  // An unknown level is the environment's mistake, named by readEnv (env.server.ts): not a crash here.
+  const level = wanted in pino.levels.values || wanted === "silent" ? wanted : "info";
+  // JSON for machines (a service manager, a container runtime, a log shipper: stdout is a pipe or
+  // a file); a person at a terminal reads text. C981_LOG_FORMAT decides when set.
+  const format = process.env.C981_LOG_FORMAT ?? (process.stdout.isTTY ? "text" : "json");
+  const text = format === "text";
   const logger = pino(
     {
       level,
@@ -58,6 +63,14 @@ const state = (holder[KEY] ??= build());
 
 /** The process's logger; inside a request, its lines carry the request id. */
 export const logger: Logger = state.logger;
+
+/**
+ * A line written the old way ("C-981: …", as the CLI and the start-up steps phrase them) said
+ * through the logger: the prefix goes (the text format puts it back), the rest is `msg`.
+ */
+export function logLine(line: string, level: "info" | "warn" | "error" = "info", fields: Record<string, unknown> = {}): void {
+  state.logger[level](fields, line.replace(/^C-981:\s*/, ""));
+}
 
 /** An incoming `X-Request-Id` is kept when it is short and plain; otherwise a new one is made. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;

@@ -114,15 +114,27 @@ function build() {
         if (at >= 0) scrapeHooks.splice(at, 1);
       };
     },
-    /** The exposition text, after the scrape hooks ran (a failing hook leaves its gauges as they were). */
+    /**
+     * The exposition text, after the scrape hooks ran (a failing hook, or one still waiting after
+     * 2 s — a database away — leaves its gauges as they were: the scrape itself always answers).
+     */
     async scrape(): Promise<{ contentType: string; body: string }> {
-      await Promise.all(
-        scrapeHooks.map((hook) =>
-          Promise.resolve()
-            .then(hook)
-            .catch(() => {}),
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 2000);
+        timer.unref();
+      });
+      await Promise.race([
+        Promise.all(
+          scrapeHooks.map((hook) =>
+            Promise.resolve()
+              .then(hook)
+              .catch(() => {}),
+          ),
         ),
-      );
+        bound,
+      ]);
+      clearTimeout(timer);
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };

@@ -44,6 +44,57 @@ export async function generateSigningKey(dir: string): Promise<{ kid: string; pu
   return { kid, publicJwk };
 }
 
+/**
+ * Reading a private key file to hand it to another instance (keys:export): its text, after
+ * checking it is the Ed25519 key that kid names.
+ */
+export async function readPrivateKeyFile(dir: string, kid: string): Promise<string> {
+  const file = path.join(dir, `${kid}.jwk`);
+  const text = await fs.readFile(file, "utf8").catch(() => undefined);
+  if (text === undefined) throw new DomainError("not_found", `No private key ${kid} in ${dir}.`);
+  await checkPrivateJwk(text, kid);
+  return text;
+}
+
+/**
+ * A private key file made elsewhere, checked and installed in this instance's key folder
+ * (keys:import): an Ed25519 private JWK whose RFC 7638 thumbprint is its kid and whose public part
+ * is `publicJwk` (what the database lists). Written mode 0600, never over an existing file.
+ */
+export async function installPrivateKey(dir: string, text: string, expected: { kid: string; publicJwk: JWK }): Promise<string> {
+  const jwk = await checkPrivateJwk(text, expected.kid);
+  if (jwk.x !== expected.publicJwk.x) throw new DomainError("conflict", `The file's public part is not the database's key ${expected.kid}.`);
+  await writePrivateKey(dir, expected.kid, jwk).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "EEXIST") throw new DomainError("conflict", `${path.join(dir, `${expected.kid}.jwk`)} exists already.`);
+    throw error;
+  });
+  return path.join(dir, `${expected.kid}.jwk`);
+}
+
+async function checkPrivateJwk(text: string, kid: string): Promise<JWK> {
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(text) as JWK;
+  } catch {
+    throw new DomainError("invalid", "The key file is not JSON (a private JWK).");
+  }
+  if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.d !== "string" || typeof jwk.x !== "string")
+    throw new DomainError("invalid", "The key file is not an Ed25519 private JWK.");
+  const thumbprint = await calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x }, "sha256");
+  if (thumbprint !== kid || (jwk.kid !== undefined && jwk.kid !== kid)) throw new DomainError("conflict", `The key file holds key ${thumbprint}, not ${kid}.`);
+  // The private part must be the public part's: sign and verify one byte string.
+  try {
+    // (Node refuses to import a private part that is not the public part's: "Invalid keyData".)
+    const privateKey = await importJWK(jwk, "EdDSA");
+    const publicKey = await importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x }, "EdDSA");
+    const probe = await new GeneralSign(new TextEncoder().encode("c981 key check")).addSignature(privateKey).setProtectedHeader({ alg: "EdDSA" }).done().sign();
+    await flattenedVerify({ ...probe.signatures[0]!, payload: probe.payload }, publicKey);
+  } catch {
+    throw new DomainError("conflict", `The key file's private part does not match its public part ${kid}.`);
+  }
+  return { ...jwk, kid, alg: "EdDSA" };
+}
+
 export async function loadKeyRing(db: DbOrTx, dir: string): Promise<KeyRing> {
   const rows = await db.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.state, "active")).orderBy(signingKeys.createdAt);
   const active: KeyRing["active"] = [];

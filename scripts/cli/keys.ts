@@ -1,9 +1,12 @@
-/** keys:list, keys:rotate, keys:retire, rulesets:renew (ADR 007). */
+/** keys:list, keys:rotate, keys:retire, keys:export, keys:import, rulesets:renew (ADR 007, ADR 025). */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { readEnv } from "../../app/utils/env.server";
 import { cliActor, type Command } from "./command";
 
-export const keyCommands: Record<"keys:list" | "keys:rotate" | "keys:retire" | "rulesets:renew", Command> = {
+export const keyCommands: Record<"keys:list" | "keys:rotate" | "keys:retire" | "keys:export" | "keys:import" | "rulesets:renew", Command> = {
   "keys:list": {
     summary: "list rule-set signing keys (kid = RFC 7638 thumbprint) and their state",
     async run(database) {
@@ -36,6 +39,34 @@ export const keyCommands: Record<"keys:list" | "keys:rotate" | "keys:retire" | "
       const { retireKey } = await import("../../app/services/keys.server");
       const result = await retireKey(database.db, readEnv().C981_SIGNING_KEYS_DIR, cliActor(), positionals[0] ?? "", { force: values.force });
       console.log(`retired ${positionals[0]}; renewed ${result.renewed.map((r) => `${r.site} v${r.version}`).join(", ") || "no site"}`);
+      return 0;
+    },
+  },
+  "keys:export": {
+    summary: "write an active key's private file (mode 0600) for keys:import on an instance with a key folder of its own (audited)",
+    usage: "keys:export <kid> --out <file>  (the file must not exist; carry it safely, delete it after the import)",
+    async run(database, args) {
+      const { values, positionals } = parseArgs({ args, options: { out: { type: "string" } }, allowPositionals: true, strict: true });
+      const kid = positionals[0] ?? "";
+      if (!kid || !values.out) throw new Error("usage: keys:export <kid> --out <file>");
+      const out = path.resolve(values.out);
+      const { exportSigningKey } = await import("../../app/services/keys.server");
+      const text = await exportSigningKey(database.db, readEnv().C981_SIGNING_KEYS_DIR, kid, cliActor(), { host: os.hostname(), to: out });
+      await fs.writeFile(out, text, { mode: 0o600, flag: "wx" });
+      console.log(`private key ${kid} written to ${out} (mode 0600): run keys:import ${path.basename(out)} on each instance, then delete it`);
+      return 0;
+    },
+  },
+  "keys:import": {
+    summary: "install a private key file from keys:export in this instance's key folder, checked against the database (audited)",
+    usage: "keys:import <file>",
+    async run(database, args) {
+      const { positionals } = parseArgs({ args, allowPositionals: true, strict: true });
+      if (!positionals[0]) throw new Error("usage: keys:import <file>");
+      const text = await fs.readFile(positionals[0], "utf8");
+      const { importSigningKey } = await import("../../app/services/keys.server");
+      const result = await importSigningKey(database.db, readEnv().C981_SIGNING_KEYS_DIR, text, cliActor(), { host: os.hostname() });
+      console.log(`private key ${result.kid} installed as ${result.file} (mode 0600); this instance signs with it from its next signing`);
       return 0;
     },
   },

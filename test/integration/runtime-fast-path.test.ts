@@ -77,10 +77,10 @@ function pull(running: Running, path = "/api/v1/sites/EIN/ruleset", headers: Rec
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("error", reject);
       res.on("end", () => {
-        // Date changes by the second; the CSP's nonce is new for every response, on both paths.
+        // Date changes by the second; the CSP's nonce and the request id are new for every response, on both paths.
         const comparable = Object.fromEntries(
           Object.entries(res.headers)
-            .filter(([name]) => name !== "date")
+            .filter(([name]) => name !== "date" && name !== "x-request-id")
             .map(([name, value]) => [name, name === "content-security-policy" ? String(value).replace(/'nonce-[^']+'/, "'nonce-…'") : String(value)]),
         );
         resolve({ status: res.statusCode!, body: Buffer.concat(chunks), headers: comparable });
