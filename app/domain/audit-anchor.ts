@@ -240,7 +240,9 @@ with these anchors shows whether the trail was rewritten or shortened since.
 Files
   keys/KID.pem                      the portal's public signing keys (Ed25519, SubjectPublicKeyInfo PEM);
                                     KID is the key's RFC 7638 thumbprint, as in /.well-known/jwks.json
-  anchors/ID.payload.json           the signed statement (RFC 8785 canonical JSON): seq, hash, kind, issuedAt
+  anchors/ID.payload.json           the signed statement (RFC 8785 canonical JSON): seq, hash, kind, issuedAt,
+                                    and (since ADR 026) telemetry: the runtime status reports' head —
+                                    every report with id <= through gives digest
   anchors/ID.KID.signed             the exact bytes signed (JWS signing input, RFC 7515 §5.1):
                                     BASE64URL(protected header) "." BASE64URL(payload)
   anchors/ID.KID.sig                the raw 64-byte Ed25519 signature
