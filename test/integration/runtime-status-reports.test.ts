@@ -4,7 +4,9 @@
  * across instances in the batch's transaction; the table append-only by trigger and privilege; and
  * covered by the audit trail's signed anchors, so a report changed by an owner is found.
  */
+import { execFile } from "node:child_process";
 import type { AddressInfo } from "node:net";
+import { promisify } from "node:util";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statusReportHash } from "../../app/domain/status-report-telemetry";
@@ -223,6 +225,15 @@ describe("the audit trail's anchors cover the status reports", () => {
     expect(edited.ok).toBe(false);
     expect(edited.telemetry.problems.map((p) => p.row)).toContain(target!.id);
     expect(edited.telemetry.problems.find((p) => p.row === target!.id)!.detail).toMatch(new RegExp(`status report ${target!.id} does not hash`));
+    // And the CLI an auditor runs says so, exit 2.
+    const cli = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/c981.ts", "audit:verify"], {
+      env: { ...process.env, DATABASE_URL: database.url, C981_MIGRATE_URL: database.ownerUrl, C981_SIGNING_KEYS_DIR: keyRing.dir },
+    }).then(
+      () => ({ code: 0, stderr: "" }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toMatch(new RegExp(`status reports NOT AS SIGNED: status report ${target!.id} does not hash to its stored hash`));
 
     // Edited and re-hashed to match: the signed digest no longer holds, and the anchor says so.
     const [row] = await database.owner<
