@@ -12,9 +12,12 @@ CREATE TABLE "runtime_status_reports" (
 	CONSTRAINT "runtime_status_reports_hash_hex" CHECK ("runtime_status_reports"."hash" ~ '^[0-9a-f]{64}$')
 );
 --> statement-breakpoint
+ALTER TABLE "audit_anchors" ADD COLUMN "telemetry_through" bigint;--> statement-breakpoint
+ALTER TABLE "audit_anchors" ADD COLUMN "telemetry_digest" text;--> statement-breakpoint
 ALTER TABLE "runtime_status_reports" ADD CONSTRAINT "runtime_status_reports_runtime_client_id_runtime_clients_id_fk" FOREIGN KEY ("runtime_client_id") REFERENCES "public"."runtime_clients"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "runtime_status_reports" ADD CONSTRAINT "runtime_status_reports_site_id_sites_id_fk" FOREIGN KEY ("site_id") REFERENCES "public"."sites"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "runtime_status_reports_client" ON "runtime_status_reports" USING btree ("runtime_client_id","id");--> statement-breakpoint
+CREATE INDEX "audit_anchors_telemetry_through" ON "audit_anchors" USING btree ("telemetry_through");--> statement-breakpoint
 -- ===== Hand-written (issue 22, ADR 026): runtime status reports are telemetry kept apart from the
 -- ===== hash-chained audit trail, append-only like it (migration 0001) and covered by its signed
 -- ===== anchors (ADR 019, ADR 026).

@@ -81,6 +81,8 @@ export async function writeAnchor(
       jws,
       createdAt: new Date(statement.issuedAt),
       createdBy: params.actor,
+      telemetryThrough: telemetry.through,
+      telemetryDigest: telemetry.digest,
     })
     .returning({ id: auditAnchors.id });
   const written = { id: row!.id, kind: params.kind, seq: statement.seq, hash: statement.hash, issuedAt: statement.issuedAt, jws };
@@ -103,11 +105,9 @@ export async function writeAnchor(
  * anchor that does not verify is passed over: verification reports it). None: from the first report.
  */
 async function latestSignedTelemetry(tx: Tx): Promise<TelemetryHead | undefined> {
+  // The columns only choose the candidates; what counts is the signed payload.
   const candidates = await tx.execute<{ id: number; jws: string }>(sql`
-    select id, jws from audit_anchors
-    where convert_from(payload, 'UTF8')::jsonb ? 'telemetry'
-    order by (convert_from(payload, 'UTF8')::jsonb #>> '{telemetry,through}')::bigint desc, id desc
-    limit 20`);
+    select id, jws from audit_anchors where telemetry_through is not null order by telemetry_through desc, id desc limit 20`);
   if (candidates.length === 0) return undefined;
   const keys = await allPublicKeys(tx);
   const checked = await trustAnchors(
@@ -253,7 +253,7 @@ export async function writeCheckpointIfDue(
     // highest id minus the one signed is the count without counting.
     const [reports] = await tx.execute<{ since: string }>(sql`
       select (coalesce((select max(id) from runtime_status_reports), 0)
-              - coalesce((select max((convert_from(payload, 'UTF8')::jsonb #>> '{telemetry,through}')::bigint) from audit_anchors), 0))::text as since`);
+              - coalesce((select max(telemetry_through) from audit_anchors), 0))::text as since`);
     const reportsSince = Math.max(0, Number(reports?.since ?? 0));
     if (last && last.seq >= head.seq && reportsSince === 0) return { written: false, reason: `the head (row ${head.seq}) is already anchored` };
     if (!params.force && last) {
