@@ -100,8 +100,8 @@ export function openApiDocument() {
           parameters: [site],
           requestBody: { required: true, content: { "application/json": { schema: ref("StatusReport") } } },
           responses: {
-            "204": { description: "Recorded" },
-            "400": problem("Invalid report"),
+            "204": { description: "Stored: answered once the report is committed (reports are written in batches; ADR 026)" },
+            "400": problem("Invalid report (also: a version beyond 2^31−1, text with NUL characters or lone surrogates)"),
             "401": problem("No or bad token"),
             "404": problem("Unknown site"),
             "422": problem("An activation of a version the site does not have, or with another digest; `errors[].pointer` names the field"),
@@ -109,7 +109,11 @@ export function openApiDocument() {
               ...problem("More reports this minute than allowed per client"),
               headers: { "Retry-After": { description: "Seconds until the next minute", schema: { type: "integer", minimum: 1 } } },
             },
-            "503": unavailable,
+            "503": {
+              ...unavailable,
+              description:
+                "The database cannot be reached, or the batch holding this report could not be written: it was not stored; try again after Retry-After seconds",
+            },
           },
         },
       },

@@ -5,7 +5,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { ruleSetVersionJws, ruleSetVersionList, upcomingRuleSetJws } from "../app/queries/runtime-api.server";
-import { recordStatus, takeReportAllowance, type AuthenticatedClient } from "../app/services/runtime-clients.server";
+import type { AuthenticatedClient } from "../app/services/runtime-clients.server";
 import { parseStatusReport } from "../app/schemas/status-report";
 import { DomainError } from "../app/utils/errors.server";
 import type { Database } from "../app/utils/db.server";
@@ -15,6 +15,7 @@ import { asUnavailable, isDatabaseUnavailable, withDeadline } from "./db-faults"
 import { etagOf, RuntimeCache, type RuntimeCacheOptions } from "./runtime-cache";
 import { heldUntil, MAX_WAIT_SECONDS, type WakeReason } from "./runtime-long-polls";
 import { openApiDocument } from "./openapi";
+import { StatusReportBatcher } from "./status-report-batcher";
 
 function problem(res: Response, status: number, title: string, detail?: string, extra: Record<string, unknown> = {}) {
   res
@@ -47,6 +48,8 @@ export interface RuntimeApi {
 export interface RuntimeApiOptions extends RuntimeCacheOptions {
   /** Status reports (activations and refusals) one client may send per minute; beyond: 429. */
   statusReportsPerMinute?: number;
+  /** Group commit of status reports (ADR 026): a batch leaves at `maxBatch` reports or `maxWaitMs` after the first. */
+  statusReportBatch?: { maxBatch?: number; maxWaitMs?: number };
 }
 
 /** The reference client reports only when what it runs changes: a handful a minute is plenty. */
@@ -67,6 +70,7 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     }
   };
   const retryAfter = String(Math.max(1, Math.ceil(cache.checkMs / 1000)));
+  const reports = new StatusReportBatcher(db, { perMinute: reportsPerMinute, deadlineMs: cache.deadlineMs, ...options.statusReportBatch });
   const router = express.Router();
   router.use(express.json({ limit: "64kb" }));
   // The description of this API is public: tools discover it before they hold a token.
@@ -184,23 +188,26 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     }),
   );
 
+  // Written in batches (group commit, ADR 026): answered once the report's batch has committed.
   router.post(
     "/sites/:site/ruleset/status",
     handled(async (req: Authed, res) => {
-      // Counted before anything else, so refused and malformed reports cost their sender too.
-      const allowance = await query(takeReportAllowance(db, req.client!.id, reportsPerMinute));
-      if (!allowance.allowed) {
-        res.setHeader("Retry-After", String(allowance.retryAfterSeconds));
-        return problem(res, 429, "Too Many Requests", `At most ${reportsPerMinute} status reports a minute per client.`);
-      }
       const parsed = parseStatusReport(req.body);
-      if (!parsed.success) {
-        return problem(res, 400, "Bad Request", "The status report is invalid.", {
-          errors: parsed.error.issues.map((i) => ({ pointer: `#/${i.path.join("/")}`, detail: i.message })),
-        });
+      // Counted before anything else, so refused and malformed reports cost their sender too.
+      const outcome = await reports.submit({ client: req.client!, site: req.site!, report: parsed.success ? parsed.data : undefined });
+      switch (outcome.result) {
+        case "rate_limited":
+          res.setHeader("Retry-After", String(outcome.retryAfterSeconds));
+          return problem(res, 429, "Too Many Requests", `At most ${reportsPerMinute} status reports a minute per client.`);
+        case "malformed":
+          return problem(res, 400, "Bad Request", "The status report is invalid.", {
+            errors: (parsed.error?.issues ?? []).map((i) => ({ pointer: `#/${i.path.join("/")}`, detail: i.message })),
+          });
+        case "refused":
+          throw outcome.error;
+        case "stored":
+          return res.status(204).end();
       }
-      await query(recordStatus(db, req.client!, req.site!, parsed.data));
-      res.status(204).end();
     }),
   );
 
@@ -231,6 +238,9 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     router,
     cache,
     drain: () => longPolls.drain(),
-    close: () => cache.stop(),
+    close: async () => {
+      await reports.close();
+      await cache.stop();
+    },
   };
 }

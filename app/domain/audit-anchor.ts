@@ -1,4 +1,5 @@
 import { canonicalBytes } from "./canonical-json";
+import { isTelemetryHead, type TelemetryHead } from "./status-report-telemetry";
 
 /**
  * Anchors of the audit trail's hash chain (ADR 019). Pure: the statement that is signed, and the
@@ -25,6 +26,11 @@ export interface AnchorStatement {
   issuedAt: string;
   /** For a release anchor: the rule-set version written in the same transaction. */
   ruleSet: { site: string; version: number; digest: string } | null;
+  /**
+   * The runtime status reports (ADR 026): every stored report with id ≤ `through` gives `digest`.
+   * Absent from anchors written before status reports left the audit trail.
+   */
+  telemetry?: TelemetryHead;
 }
 
 /** The bytes that are signed: RFC 8785 canonical JSON of the statement. */
@@ -47,6 +53,7 @@ export function parseAnchorPayload(bytes: Uint8Array): AnchorStatement | undefin
   if (typeof s.seq !== "number" || !Number.isSafeInteger(s.seq) || s.seq < 1) return undefined;
   if (typeof s.hash !== "string" || !/^[0-9a-f]{64}$/.test(s.hash)) return undefined;
   if (typeof s.issuedAt !== "string") return undefined;
+  if (s.telemetry !== undefined && !isTelemetryHead(s.telemetry)) return undefined;
   return value as AnchorStatement;
 }
 
@@ -57,6 +64,8 @@ export interface TrustedAnchor {
   seq: number;
   hash: string;
   issuedAt: string;
+  /** The status reports' head it signs, if it signs one (ADR 026). */
+  telemetry?: TelemetryHead;
 }
 
 export type AnchorJudgement =
@@ -231,7 +240,9 @@ with these anchors shows whether the trail was rewritten or shortened since.
 Files
   keys/KID.pem                      the portal's public signing keys (Ed25519, SubjectPublicKeyInfo PEM);
                                     KID is the key's RFC 7638 thumbprint, as in /.well-known/jwks.json
-  anchors/ID.payload.json           the signed statement (RFC 8785 canonical JSON): seq, hash, kind, issuedAt
+  anchors/ID.payload.json           the signed statement (RFC 8785 canonical JSON): seq, hash, kind, issuedAt,
+                                    and (since ADR 026) telemetry: the runtime status reports' head —
+                                    every report with id <= through gives digest
   anchors/ID.KID.signed             the exact bytes signed (JWS signing input, RFC 7515 §5.1):
                                     BASE64URL(protected header) "." BASE64URL(payload)
   anchors/ID.KID.sig                the raw 64-byte Ed25519 signature

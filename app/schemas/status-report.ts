@@ -5,15 +5,26 @@
 import { z } from "zod";
 
 const digestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, "sha256:<64 hex digits>");
+/** A version number as the database stores it (integer): a larger one is no version of anything. */
+const versionSchema = z.number().int().min(1).max(2_147_483_647);
+/**
+ * Free text as the database stores it: no NUL (PostgreSQL text and jsonb refuse it) and no lone
+ * UTF-16 surrogate (it would be stored as U+FFFD, and the stored report would no longer hash to
+ * what was received). Reports are written in batches: one unstorable report must not fail the others.
+ */
+const storableText = z
+  .string()
+  .max(2000)
+  .regex(/^[^\u0000\uD800-\uDFFF]*$/u, "text without NUL characters or lone surrogates");
 
 /** "I run this version": it must be a version of the site, with its digest (else 422). */
 export const activationReportSchema = z.strictObject({
   kind: z.literal("activation").optional(),
-  version: z.number().int().min(1),
+  version: versionSchema,
   digest: digestSchema,
   activatedAt: z.string().datetime({ offset: true, message: "an ISO-8601 time" }),
   trustedKeys: z.array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, "an RFC 7638 thumbprint")).max(20),
-  error: z.string().max(2000).optional(),
+  error: storableText.optional(),
 });
 
 /** Why a runtime refused an update: the reference client's codes (clients/runtime/src/verify.ts). */
@@ -41,11 +52,11 @@ export const REFUSAL_CODES = [
  */
 export const refusalReportSchema = z.strictObject({
   kind: z.literal("refusal"),
-  offered: z.strictObject({ version: z.number().int().min(1).nullable(), digest: digestSchema.nullable() }),
+  offered: z.strictObject({ version: versionSchema.nullable(), digest: digestSchema.nullable() }),
   code: z.enum(REFUSAL_CODES),
   source: z.enum(["current", "upcoming"]),
-  message: z.string().max(2000).optional(),
-  runningVersion: z.number().int().min(1).nullable(),
+  message: storableText.optional(),
+  runningVersion: versionSchema.nullable(),
 });
 
 /** Either report; without `kind` (clients before refusal reports) it is an activation. */

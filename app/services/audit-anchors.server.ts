@@ -27,6 +27,8 @@ import { appendAnchorLog, appendRolledBack, readAnchorLog, type AnchorLogEntry }
 import { currentDataPoint } from "../queries/audit.server";
 import { AUDIT_APPEND_LOCK, lockedAuditHead, verifyAuditChain, type ChainVerification } from "./audit.server";
 import { raiseAlert } from "./security-alerts.server";
+import { statusReportPage, telemetryHead } from "./runtime-status-reports.server";
+import { TelemetryWalk, type TelemetryHead, type TelemetryProblem } from "../domain/status-report-telemetry";
 
 export interface WrittenAnchor {
   id: number;
@@ -55,6 +57,9 @@ export async function writeAnchor(
   const [clock] = await tx.execute<{ now: string }>(
     sql`select to_char(date_trunc('milliseconds', clock_timestamp()) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as now`,
   );
+  // The runtime status reports too (ADR 026): their running digest up to the highest id below
+  // which every report has committed, continued from the latest telemetry head already signed.
+  const telemetry = await telemetryHead(tx, await latestSignedTelemetry(tx));
   const statement: AnchorStatement = {
     type: "c981.audit-anchor",
     kind: params.kind,
@@ -62,6 +67,7 @@ export async function writeAnchor(
     hash: params.head.hash,
     issuedAt: clock!.now,
     ruleSet: params.ruleSet ? { site: params.ruleSet.site, version: params.ruleSet.version, digest: params.ruleSet.digest } : null,
+    telemetry,
   };
   const payload = anchorPayload(statement);
   const jws = JSON.stringify(await signAuditAnchor(payload, keyRing));
@@ -76,6 +82,8 @@ export async function writeAnchor(
       jws,
       createdAt: new Date(statement.issuedAt),
       createdBy: params.actor,
+      telemetryThrough: telemetry.through,
+      telemetryDigest: telemetry.digest,
     })
     .returning({ id: auditAnchors.id });
   const written = { id: row!.id, kind: params.kind, seq: statement.seq, hash: statement.hash, issuedAt: statement.issuedAt, jws };
@@ -91,6 +99,23 @@ export async function writeAnchor(
     ),
   );
   return written;
+}
+
+/**
+ * The telemetry head of the latest anchor that signs one and whose signature holds (a stored
+ * anchor that does not verify is passed over: verification reports it). None: from the first report.
+ */
+async function latestSignedTelemetry(tx: Tx): Promise<TelemetryHead | undefined> {
+  // The columns only choose the candidates; what counts is the signed payload.
+  const candidates = await tx.execute<{ id: number; jws: string }>(sql`
+    select id, jws from audit_anchors where telemetry_through is not null order by telemetry_through desc, id desc limit 20`);
+  if (candidates.length === 0) return undefined;
+  const keys = await allPublicKeys(tx);
+  const checked = await trustAnchors(
+    candidates.map((c) => ({ id: c.id, jws: c.jws, source: "database" as const })),
+    keys,
+  );
+  return checked.trusted.find((a) => a.telemetry)?.telemetry;
 }
 
 /**
@@ -179,6 +204,8 @@ async function logAgainstDatabase(
 
 export const CHECKPOINT_EVERY_ROWS = 1000;
 export const CHECKPOINT_EVERY_MS = 60 * 60 * 1000;
+/** Status reports since the latest telemetry head that make a checkpoint due (ADR 026): bounds an anchor's digest work. */
+export const CHECKPOINT_EVERY_REPORTS = 100_000;
 
 export type CheckpointResult = { written: true; anchor: WrittenAnchor } | { written: false; reason: string; refused?: string[] };
 
@@ -188,16 +215,18 @@ export async function alertRefusal(db: Db, actor: string, problems: string[]): P
 }
 
 /**
- * A checkpoint anchor when one is due: 1,000 rows since the latest anchor, or an hour since it
- * with any row after it (`force`: whenever the head is not anchored yet). Decided under the
+ * A checkpoint anchor when one is due: 1,000 rows or 100,000 status reports since the latest anchor,
+ * or an hour since it with any row or report after it (`force`: whenever the head or the status
+ * reports are not anchored yet). Decided under the
  * append lock, so two instances never anchor the same head twice.
  */
 export async function writeCheckpointIfDue(
   db: Db,
   keyRing: KeyRing,
-  params: { actor: string; force?: boolean; everyRows?: number; everyMs?: number },
+  params: { actor: string; force?: boolean; everyRows?: number; everyMs?: number; everyReports?: number },
 ): Promise<CheckpointResult> {
   const everyRows = params.everyRows ?? CHECKPOINT_EVERY_ROWS;
+  const everyReports = params.everyReports ?? CHECKPOINT_EVERY_REPORTS;
   const everyMs = params.everyMs ?? CHECKPOINT_EVERY_MS;
   const result: CheckpointResult = await db.transaction(async (tx): Promise<CheckpointResult> => {
     const head = await lockedAuditHead(tx);
@@ -221,11 +250,20 @@ export async function writeCheckpointIfDue(
       .from(auditAnchors)
       .orderBy(desc(auditAnchors.seq), desc(auditAnchors.id))
       .limit(1);
-    if (last && last.seq >= head.seq) return { written: false, reason: `the head (row ${head.seq}) is already anchored` };
+    // Status reports since the latest telemetry head signed (ADR 026): ids are all but dense, so the
+    // highest id minus the one signed is the count without counting.
+    const [reports] = await tx.execute<{ since: string }>(sql`
+      select (coalesce((select max(id) from runtime_status_reports), 0)
+              - coalesce((select max(telemetry_through) from audit_anchors), 0))::text as since`);
+    const reportsSince = Math.max(0, Number(reports?.since ?? 0));
+    if (last && last.seq >= head.seq && reportsSince === 0) return { written: false, reason: `the head (row ${head.seq}) is already anchored` };
     if (!params.force && last) {
       const rows = head.seq - last.seq;
-      if (rows < everyRows && Number(last.ageMs) < everyMs) {
-        return { written: false, reason: `not due: ${rows} row(s) since the latest anchor (row ${last.seq}, ${last.createdAt.toISOString()})` };
+      if (rows < everyRows && reportsSince < everyReports && Number(last.ageMs) < everyMs) {
+        return {
+          written: false,
+          reason: `not due: ${rows} row(s) and ${reportsSince} status report(s) since the latest anchor (row ${last.seq}, ${last.createdAt.toISOString()})`,
+        };
       }
     }
     return { written: true, anchor: await writeAnchor(tx, keyRing, { kind: "checkpoint", actor: params.actor, head }) } as const;
@@ -301,7 +339,14 @@ export async function trustAnchors(records: readonly AnchorRecord[], keys: reado
       problems.push({ id: record.id, source: record.source, problem: `its columns (row ${record.seq}) disagree with what was signed (row ${statement.seq})` });
       continue;
     }
-    trusted.push({ id: record.id, kind: statement.kind, seq: statement.seq, hash: statement.hash, issuedAt: statement.issuedAt });
+    trusted.push({
+      id: record.id,
+      kind: statement.kind,
+      seq: statement.seq,
+      hash: statement.hash,
+      issuedAt: statement.issuedAt,
+      ...(statement.telemetry ? { telemetry: statement.telemetry } : {}),
+    });
   }
   return { trusted, problems };
 }
@@ -319,7 +364,42 @@ export interface AnchoredVerification {
   /** Anchor ids missing from the database: gaps, and ids up to the id sequence's last value (deleted anchors). */
   missingAnchors: { from: number; to: number }[];
   judgement: AnchorJudgement;
+  /** The runtime status reports against the telemetry heads the trusted anchors sign (ADR 026). */
+  telemetry: TelemetryVerification;
   ok: boolean;
+}
+
+export interface TelemetryVerification {
+  /** Reports read (from `from.through`, or the first). */
+  rowsChecked: number;
+  /** Rows whose content is not their hash, anchors whose signed digest the rows no longer give. */
+  problems: TelemetryProblem[];
+  /** The highest signed head the reports were found to give. */
+  proven?: TelemetryHead;
+}
+
+/**
+ * Recomputes each stored status report's hash from its content and the running digest in id order,
+ * and compares it with every telemetry head a trusted anchor signs (from `from`, a head already
+ * proven, or the first report). Anchors without one (written before ADR 026) have nothing to check.
+ */
+export async function verifyTelemetry(
+  db: DbOrTx,
+  trusted: readonly TrustedAnchor[],
+  options: { from?: TelemetryHead; pageSize?: number } = {},
+): Promise<TelemetryVerification> {
+  const heads = trusted.flatMap((a) => (a.telemetry ? [{ anchorId: a.id, head: a.telemetry }] : []));
+  const walk = new TelemetryWalk(heads, options.from);
+  let after = options.from?.through ?? 0;
+  for (;;) {
+    const page = await statusReportPage(db, after, options.pageSize ?? 5000);
+    if (page.length === 0) break;
+    walk.feed(page);
+    after = page.at(-1)!.id;
+  }
+  walk.finish();
+  const proven = walk.proven ? heads.find((h) => h.anchorId === walk.proven!.anchorId)?.head : options.from;
+  return { rowsChecked: walk.rowsChecked, problems: walk.problems, proven };
 }
 
 async function storedAnchorRecords(db: DbOrTx): Promise<AnchorRecord[]> {
@@ -349,6 +429,8 @@ export async function verifyAnchoredChain(
     anchorLog?: AnchorLogEntry[];
     /** Anchor ids the log knows were rolled back: their gap is explained. */
     rolledBackAnchors?: readonly number[];
+    /** A telemetry head already proven: the status reports are read from after it (ADR 026). */
+    telemetryFrom?: TelemetryHead;
   } = {},
 ): Promise<AnchoredVerification> {
   // Anchors first, the head after: every anchor read then names a row at or before the head.
@@ -385,6 +467,7 @@ export async function verifyAnchoredChain(
     for (const r of rows) stored.set(r.seq, r.hash);
   }
   const judgement = judgeAgainstAnchors(trusted, headSeq, (seq) => stored.get(seq));
+  const telemetry = await verifyTelemetry(db, trusted, { from: options.telemetryFrom, pageSize: options.pageSize });
   return {
     chain,
     from: options.from,
@@ -394,10 +477,11 @@ export async function verifyAnchoredChain(
     anchorProblems: problems,
     missingAnchors,
     judgement,
+    telemetry,
     // Missing anchor ids are said, not judged: a sequence skips values (an anchor whose release
     // rolled back, up to 32 values after a crash), so a gap is no proof of a deletion. The anchor
     // logs and exports, which list what was signed, are (anchorProblems).
-    ok: !chain.firstBreak && judgement.state === "intact" && problems.length === 0,
+    ok: !chain.firstBreak && judgement.state === "intact" && problems.length === 0 && telemetry.problems.length === 0,
   };
 }
 
@@ -452,6 +536,8 @@ export interface ProvenPoint {
   hash: string;
   /** When this process last recomputed the whole chain from row 1 (later views went on from there). */
   fullRecomputeAt: Date;
+  /** The status reports' signed head proven with it (ADR 026). */
+  telemetry?: TelemetryHead;
 }
 
 /** Per database handle: the latest anchor this process has proven the whole chain up to. */
@@ -484,6 +570,7 @@ export async function verifyIncrementally(db: DbOrTx, keysDir?: string): Promise
     alreadyTrusted,
     anchorLog: read?.entries,
     rolledBackAnchors: read?.rolledBack,
+    telemetryFrom: startedFrom?.telemetry,
   });
   // A signature verified once stays verified; an anchor row deleted since still counts.
   for (const anchor of result.trusted) alreadyTrusted.set(anchor.id, anchor);
@@ -491,10 +578,12 @@ export async function verifyIncrementally(db: DbOrTx, keysDir?: string): Promise
   let provenNow: ProvenPoint | undefined;
   if (result.ok && result.judgement.state === "intact" && result.judgement.lastAnchor) {
     const last = result.judgement.lastAnchor;
-    provenNow =
-      startedFrom && startedFrom.seq >= last.seq
+    provenNow = {
+      ...(startedFrom && startedFrom.seq >= last.seq
         ? startedFrom
-        : { anchorId: last.id, seq: last.seq, hash: last.hash, fullRecomputeAt: startedFrom?.fullRecomputeAt ?? new Date() };
+        : { anchorId: last.id, seq: last.seq, hash: last.hash, fullRecomputeAt: startedFrom?.fullRecomputeAt ?? new Date() }),
+      telemetry: result.telemetry.proven,
+    };
     provenPoints.set(db, provenNow);
   } else if (!result.ok) {
     // Something is wrong: the next view starts from the beginning again.
@@ -511,6 +600,7 @@ export async function screenChainStatus(db: DbOrTx, keysDir?: string): Promise<C
     if (v.judgement.state !== "intact") problems.push(`The trail ${describeJudgement(v.judgement)}.`);
     if (v.chain.firstBreak) problems.push(`At row ${v.chain.firstBreak.seq}: ${v.chain.firstBreak.detail}.`);
     for (const p of v.anchorProblems) problems.push(`Anchor #${p.id} is not trusted: ${p.problem}.`);
+    for (const p of v.telemetry.problems) problems.push(`Status reports: ${p.detail}.`);
     return { intact: false, problems };
   }
   const last = v.judgement.state === "intact" ? v.judgement.lastAnchor : undefined;

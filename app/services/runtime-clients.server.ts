@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
-import { ruleSetVersions, runtimeClientRefusals, runtimeClients, runtimeClientSites, runtimeClientStatus, sites } from "../../db/schema";
+import { runtimeClients, runtimeClientSites, sites } from "../../db/schema";
 import type { Db, DbOrTx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { appendAudit } from "./audit.server";
-import type { RefusalReport, StatusReport } from "../schemas/status-report";
+import type { StatusReport } from "../schemas/status-report";
+import { recordStatusReports } from "./runtime-status-reports.server";
 
 export const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
@@ -87,83 +88,10 @@ export async function authenticateClient(db: DbOrTx, token: string): Promise<Aut
 }
 
 /**
- * Counts one status report of this client in the current minute (of the database clock) and says
- * whether it is within `perMinute`. One upsert, so every instance counts on the same row and
- * parallel reports cannot slip between a read and a write (ADR 008). Rejected reports count too.
+ * Records one status report outside any batch (tools, tests): the batch writer's path with a batch
+ * of one and no rate limit (ADR 026). A report that does not hold throws its DomainError (422).
  */
-export async function takeReportAllowance(db: DbOrTx, clientId: number, perMinute: number): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
-  const rows = await db.execute<{ count: number; remaining: number }>(sql`
-    insert into runtime_client_report_windows as w (runtime_client_id, window_start, count)
-    values (${clientId}, date_trunc('minute', now()), 1)
-    on conflict (runtime_client_id) do update set
-      count = case when w.window_start = excluded.window_start then w.count + 1 else 1 end,
-      window_start = excluded.window_start
-    returning count, extract(epoch from (window_start + interval '1 minute' - now()))::float8 as remaining`);
-  const row = rows[0]!;
-  return { allowed: Number(row.count) <= perMinute, retryAfterSeconds: Math.max(1, Math.ceil(Number(row.remaining))) };
-}
-
 export async function recordStatus(db: Db, client: AuthenticatedClient, site: { id: number; code: string }, report: StatusReport): Promise<void> {
-  if (report.kind === "refusal") return recordRefusal(db, client, site, report);
-  await db.transaction(async (tx) => {
-    const [stored] = await tx
-      .select({ digest: ruleSetVersions.digest })
-      .from(ruleSetVersions)
-      .where(and(eq(ruleSetVersions.siteId, site.id), eq(ruleSetVersions.version, report.version)));
-    if (!stored)
-      throw new DomainError("missing_reference", `Site ${site.code} has no version ${report.version}.`, { version: [`not a version of site ${site.code}`] });
-    if (report.digest !== `sha256:${stored.digest}`) {
-      throw new DomainError("unprocessable", `The digest is not that of version ${report.version} of site ${site.code}.`, {
-        digest: [`not the digest of version ${report.version}`],
-      });
-    }
-    const values = {
-      runtimeClientId: client.id,
-      siteId: site.id,
-      version: report.version,
-      digest: report.digest,
-      activatedAt: new Date(report.activatedAt),
-      trustedKeys: report.trustedKeys,
-      error: report.error ?? null,
-      reportedAt: sql`now()`,
-    };
-    await tx
-      .insert(runtimeClientStatus)
-      .values(values)
-      .onConflictDoUpdate({ target: [runtimeClientStatus.runtimeClientId, runtimeClientStatus.siteId], set: { ...values } });
-    await tx.update(runtimeClients).set({ lastSeenAt: sql`now()` }).where(eq(runtimeClients.id, client.id));
-    const { kind: _kind, ...after } = report;
-    await appendAudit(tx, {
-      actor: `runtime:${client.name}`,
-      action: "runtime_client.status",
-      entityType: "runtime_client",
-      entityId: client.name,
-      after: { site: site.code, ...after },
-    });
-  });
-}
-
-async function recordRefusal(db: Db, client: AuthenticatedClient, site: { id: number; code: string }, report: RefusalReport): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.insert(runtimeClientRefusals).values({
-      runtimeClientId: client.id,
-      siteId: site.id,
-      offeredVersion: report.offered.version,
-      offeredDigest: report.offered.digest,
-      code: report.code,
-      source: report.source,
-      message: report.message ?? null,
-      runningVersion: report.runningVersion,
-      reportedAt: sql`now()`,
-    });
-    await tx.update(runtimeClients).set({ lastSeenAt: sql`now()` }).where(eq(runtimeClients.id, client.id));
-    const { kind: _kind, ...after } = report;
-    await appendAudit(tx, {
-      actor: `runtime:${client.name}`,
-      action: "runtime_client.refusal",
-      entityType: "runtime_client",
-      entityId: client.name,
-      after: { site: site.code, ...after },
-    });
-  });
+  const [outcome] = await recordStatusReports(db, [{ client, site, report }], Number.POSITIVE_INFINITY);
+  if (outcome?.result === "refused") throw outcome.error;
 }

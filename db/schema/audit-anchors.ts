@@ -32,9 +32,13 @@ export const auditAnchors = pgTable(
     jws: text().notNull(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     createdBy: text().notNull(),
+    /** The runtime status reports' head the payload signs (ADR 026), repeated for queries; null on anchors before it. */
+    telemetryThrough: bigint({ mode: "number" }),
+    telemetryDigest: text(),
   },
   (t) => [
     index("audit_anchors_seq").on(t.seq),
+    index("audit_anchors_telemetry_through").on(t.telemetryThrough),
     check("audit_anchors_hash_hex", sql`${t.hash} ~ '^[0-9a-f]{64}$'`),
     check("audit_anchors_seq_positive", sql`${t.seq} >= 1`),
   ],

@@ -15,3 +15,4 @@ export * from "./impact-analyses";
 export * from "./epcis";
 export * from "./reconciliation";
 export * from "./audit-anchors";
+export * from "./runtime-status-reports";

@@ -39,12 +39,17 @@ export const auditCommands: Record<"audit:verify" | "audit:checkpoint" | "audit:
       }
       for (const p of result.anchorProblems)
         console.error(`anchor #${p.id}${p.source === "database" ? "" : ` (${p.source === "log" ? "anchor log" : p.source})`} NOT TRUSTED: ${p.problem}`);
+      // Runtime status reports (ADR 026): each row against its hash, the rows against the signed heads.
+      for (const p of result.telemetry.problems) console.error(`status reports NOT AS SIGNED: ${p.detail}`);
       const trustedIds = new Set(result.trusted.map((a) => a.id)).size;
       const line = `signed anchors: ${trustedIds} of ${result.anchorsChecked} verified against the public keys${log.state === "read" ? ` (${log.entries.length} in this instance's anchor log)` : ""}; the trail ${describeJudgement(result.judgement)}`;
       if (result.judgement.state === "intact") console.log(line);
       else console.error(line);
       if (!result.ok || logProblems.length > 0) return 2;
       console.log(`audit trail intact: ${chain.rowsChecked} rows verified, head seq ${result.headSeq}`);
+      console.log(
+        `status reports: ${result.telemetry.rowsChecked} verified${result.telemetry.proven ? `, up to id ${result.telemetry.proven.through} as signed` : ", none signed by an anchor yet"}`,
+      );
       return 0;
     },
   },

@@ -168,6 +168,8 @@ describe("anchors are written", () => {
       hash: row!.hash,
       issuedAt: anchors[0]!.createdAt.toISOString(),
       ruleSet: { site: "A1", version: 1, digest: version.digest },
+      // No runtime status report stored yet: the telemetry head of nothing (ADR 026).
+      telemetry: { through: 0, digest: "0".repeat(64) },
     });
     expect(verified.protectedHeader).toMatchObject({ alg: "EdDSA", typ: "c981-audit-anchor+jws", kid: keyRing.active[0]!.kid });
   });

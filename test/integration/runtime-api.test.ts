@@ -166,11 +166,12 @@ describe("the runtime API", () => {
     const stored =
       await database.client`select 1 from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'mes-ein-liar'`;
     expect(stored).toHaveLength(0);
-    const audited = await database.client`select 1 from audit_trail where entity_id = 'mes-ein-liar' and action like 'runtime_client.status%'`;
-    expect(audited).toHaveLength(0);
+    const kept =
+      await database.client`select 1 from runtime_status_reports r join runtime_clients c on c.id = r.runtime_client_id where c.name = 'mes-ein-liar'`;
+    expect(kept).toHaveLength(0);
   });
 
-  it("accepts a refusal report as such: stored apart from activations, audited, on the runtime clients screen", async () => {
+  it("accepts a refusal report as such: stored apart from activations, kept as telemetry (ADR 026), on the runtime clients screen", async () => {
     const { token: own } = await createRuntimeClient(database.db, "test", { name: "mes-ein-refuser", sites: ["EIN"], reason: "test" });
     const refusal = {
       kind: "refusal",
@@ -193,8 +194,11 @@ describe("the runtime API", () => {
     expect(
       await database.client`select 1 from runtime_client_status s join runtime_clients c on c.id = s.runtime_client_id where c.name = 'mes-ein-refuser'`,
     ).toHaveLength(0);
-    const [audit] = await database.client`select action, after from audit_trail where entity_id = 'mes-ein-refuser' and actor = 'runtime:mes-ein-refuser'`;
-    expect(audit).toMatchObject({ action: "runtime_client.refusal", after: { site: "EIN", code: "bad-signature", offered: { version: 999 } } });
+    // Kept as received in the status reports' own append-only table, no longer in the audit trail (ADR 026).
+    const kept =
+      await database.client`select r.kind, r.version, r.digest, r.report from runtime_status_reports r join runtime_clients c on c.id = r.runtime_client_id where c.name = 'mes-ein-refuser'`;
+    expect(kept).toEqual([{ kind: "refusal", version: 999, digest: refusal.offered.digest, report: refusal }]);
+    expect(await database.client`select 1 from audit_trail where actor = 'runtime:mes-ein-refuser'`).toHaveLength(0);
     const overview = await runtimeClientOverview(database.db, { at: new Date() });
     const ein = overview.find((c) => c.name === "mes-ein-refuser")!.sites.find((s) => s.code === "EIN")!;
     expect(ein.refusals).toMatchObject({ count: 1, latest: { code: "bad-signature", offeredVersion: 999, offeredIsStored: false, runningVersion: 2 } });
@@ -247,8 +251,10 @@ describe("the runtime API", () => {
       expect(statuses.filter((s) => s === 429).length).toBe(300 - accepted);
       expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
       expect(Number(retryAfter)).toBeLessThanOrEqual(60);
-      const [audit] = await database.client<{ n: number }[]>`select count(*)::int as n from audit_trail where actor = 'runtime:mes-ein-chatty'`;
-      expect(audit!.n).toBe(accepted);
+      const [kept] = await database.client<
+        { n: number }[]
+      >`select count(*)::int as n from runtime_status_reports r join runtime_clients c on c.id = r.runtime_client_id where c.name = 'mes-ein-chatty'`;
+      expect(kept!.n).toBe(accepted);
       const [stored] = await database.client<
         { n: number }[]
       >`select count(*)::int as n from runtime_client_refusals r join runtime_clients c on c.id = r.runtime_client_id where c.name = 'mes-ein-chatty'`;

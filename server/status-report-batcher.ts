@@ -1,0 +1,137 @@
+/**
+ * Group commit for runtime status reports (ADR 026): reports arriving at once on this instance are
+ * written together — one transaction per batch (app/services/runtime-status-reports.server.ts),
+ * one batch in flight at a time. A batch leaves when `maxBatch` reports wait or `maxWaitMs` after
+ * the first one arrived, and at once when the previous batch commits and reports are waiting. Each
+ * caller's promise settles with its own report's outcome only after the batch committed (204 means
+ * stored); a database error rejects every report of the batch with DatabaseUnavailableError (503).
+ */
+import { type PendingReport, recordStatusReports, type ReportOutcome } from "../app/services/runtime-status-reports.server";
+import type { Db } from "../app/utils/db.server";
+import { logger } from "../app/utils/logger.server";
+import { metrics } from "../app/utils/metrics.server";
+import { asUnavailable, DatabaseUnavailableError, describeDatabaseError, isDatabaseUnavailable, withDeadline } from "./db-faults";
+
+export interface StatusReportBatcherOptions {
+  /** Reports per minute per client, across instances (the database counts). */
+  perMinute: number;
+  /** A batch leaves when this many reports wait. */
+  maxBatch?: number;
+  /** …or this long after the first of them arrived. */
+  maxWaitMs?: number;
+  /** A report not answered by then: 503 (and it is not sent if its batch has not left yet). */
+  deadlineMs: number;
+}
+
+interface Entry {
+  pending: PendingReport;
+  resolve(outcome: ReportOutcome): void;
+  reject(error: unknown): void;
+  settled: boolean;
+  timer: NodeJS.Timeout;
+}
+
+export class StatusReportBatcher {
+  private queue: Entry[] = [];
+  private inFlight: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly maxBatch: number;
+  private readonly maxWaitMs: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: StatusReportBatcherOptions,
+  ) {
+    this.maxBatch = options.maxBatch ?? 200;
+    this.maxWaitMs = options.maxWaitMs ?? 5;
+  }
+
+  /** The report's outcome once its batch has committed. */
+  submit(pending: PendingReport): Promise<ReportOutcome> {
+    return new Promise<ReportOutcome>((resolve, reject) => {
+      const entry: Entry = {
+        pending,
+        settled: false,
+        resolve: (outcome) => {
+          if (entry.settled) return;
+          entry.settled = true;
+          clearTimeout(entry.timer);
+          metrics.statusReports.inc({ result: outcome.result });
+          resolve(outcome);
+        },
+        reject: (error) => {
+          if (entry.settled) return;
+          entry.settled = true;
+          clearTimeout(entry.timer);
+          metrics.statusReports.inc({ result: "unavailable" });
+          reject(error);
+        },
+        timer: setTimeout(() => {
+          // Still waiting for its batch to leave: it never will.
+          const at = this.queue.indexOf(entry);
+          if (at >= 0) this.queue.splice(at, 1);
+          entry.reject(new DatabaseUnavailableError(`the status report was not stored within ${this.options.deadlineMs} ms`, "no answer in time"));
+        }, this.options.deadlineMs),
+      };
+      this.queue.push(entry);
+      this.schedule();
+    });
+  }
+
+  /** Writes what waits and what is in flight, then returns. */
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.inFlight || this.queue.length > 0) {
+      if (this.inFlight) await this.inFlight;
+      else this.flush();
+    }
+  }
+
+  private schedule(): void {
+    if (this.inFlight) return; // the batch in flight sends the next one when it commits
+    if (this.queue.length >= this.maxBatch) {
+      this.flush();
+      return;
+    }
+    this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.inFlight || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.maxBatch);
+    metrics.statusReportBatch.observe(batch.length);
+    this.inFlight = this.write(batch).finally(() => {
+      this.inFlight = undefined;
+      // Reports that arrived meanwhile have waited long enough: the next batch leaves now.
+      if (this.queue.length > 0) this.flush();
+    });
+  }
+
+  private async write(batch: Entry[]): Promise<void> {
+    try {
+      // Bounded, so a batch the database never answers frees the slot for the next one.
+      const outcomes = await withDeadline(
+        recordStatusReports(
+          this.db,
+          batch.map((e) => e.pending),
+          this.options.perMinute,
+        ),
+        2 * this.options.deadlineMs,
+      );
+      batch.forEach((entry, i) => entry.resolve(outcomes[i]!));
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) {
+        logger.error({ err: describeDatabaseError(error), reports: batch.length }, "C-981: status report batch failed; its reports answered 503");
+      }
+      const unavailable = asUnavailable(error);
+      const failure =
+        unavailable instanceof DatabaseUnavailableError
+          ? unavailable
+          : new DatabaseUnavailableError("the status reports could not be stored", describeDatabaseError(error));
+      for (const entry of batch) entry.reject(failure);
+    }
+  }
+}
