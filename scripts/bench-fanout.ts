@@ -61,6 +61,7 @@ const { values: args } = parseArgs({
     generators: { type: "string" },
     "skip-baseline": { type: "boolean", default: false },
     "print-haproxy-config": { type: "boolean", default: false },
+    "keep-logs": { type: "string" },
   },
 });
 const clientCount = Number(args.clients);
@@ -195,7 +196,10 @@ backend portal
     # 503 here first, and HAProxy stops sending before it closes (C981_SHUTDOWN_GRACE_SECONDS).
     option httpchk GET /readyz
     http-check expect status 200
-    default-server inter 2s fall 2 rise 2
+    # A busy instance answers /readyz late: out only after 3 checks in a row failed or took more
+    # than 10 s (a short check timeout takes every busy instance out at once: "no server available").
+    timeout check 10s
+    default-server inter 3s fall 3 rise 2
 ${options.servers.map((s) => `    server ${s.name} ${s.address} check`).join("\n")}
 `;
 }
@@ -246,6 +250,8 @@ interface RunFigures {
   errorSamples: string[];
   repolls: number;
   reconnects: number;
+  /** Clients that met at least one error. */
+  affected: number;
   rss: { name: string; idle: number; held: number; polls: number }[];
   heldTotal: number;
   connections?: { application: string; count: number }[];
@@ -347,9 +353,9 @@ async function measure(options: RunOptions): Promise<RunFigures> {
         const held = sum("held");
         if (Date.now() - lastLog > 5000) {
           lastLog = Date.now();
-          log(`bench: ${label}: ${fmt(sum("pulled"))} pulled, ${fmt(held)} held, ${fmt(sum("errors"))} errors`);
+          log(`bench: ${label}: ${fmt(sum("pulled"))} pulled, ${fmt(held)} held, ${fmt(sum("errors"))} errors, ${fmt(sum("failed"))} clients gave up`);
         }
-        if (held + sum("errors") < clients.length || held === 0) return undefined;
+        if (held + sum("failed") < clients.length || held === 0) return undefined;
         const server = (await heldNow()).reduce((a, b) => a + b, 0);
         return server >= held ? true : undefined;
       },
@@ -402,6 +408,7 @@ async function measure(options: RunOptions): Promise<RunFigures> {
       errorSamples: all.flatMap((r) => r.errorSamples).slice(0, 8),
       repolls: all.reduce((a, r) => a + r.repolls, 0),
       reconnects: all.reduce((a, r) => a + r.reconnects, 0),
+      affected: all.reduce((a, r) => a + r.affected, 0),
       rss,
       heldTotal,
       connections,
@@ -452,7 +459,18 @@ async function main() {
   const tempDir = await fsp.mkdtemp(path.join(os.tmpdir(), "c981-bench-fanout-"));
   // As root the embedded server runs as the `postgres` OS user, who must reach pg/ inside.
   await fsp.chmod(tempDir, 0o755);
-  const cleanups: (() => Promise<unknown>)[] = [() => fsp.rm(tempDir, { recursive: true, force: true })];
+  const cleanups: (() => Promise<unknown>)[] = [
+    async () => {
+      // --keep-logs <dir>: the instances', HAProxy's and the generators' output, kept.
+      if (args["keep-logs"]) {
+        await fsp.mkdir(args["keep-logs"], { recursive: true });
+        for (const name of (await fsp.readdir(tempDir)).filter((n) => n.endsWith(".log") || n.endsWith(".cfg")))
+          await fsp.copyFile(path.join(tempDir, name), path.join(args["keep-logs"], name));
+        log(`bench: logs kept in ${args["keep-logs"]}`);
+      }
+      await fsp.rm(tempDir, { recursive: true, force: true });
+    },
+  ];
   // Once, whoever asks first (the end of the run or Ctrl-C); the other waits for the same.
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
@@ -483,6 +501,8 @@ async function main() {
     const setupStart = Date.now();
     // Plain SQL for the bench's own reads (scripts/ reach the database through services or SQL).
     const sql = database.client;
+    const [{ server_version: pgVersion } = { server_version: "?" }] = await sql<{ server_version: string }[]>`show server_version`;
+    const haproxyVersion = /version (\S+)/.exec(execFileSync(HAPROXY, ["-v"], { encoding: "utf8" }))?.[1] ?? "?";
     const demoSites = [...(await sql<{ id: number; code: string }[]>`select id, code from sites order by id`)];
     const benchSites = demoSites.slice(0, siteCount);
     if (siteCount > demoSites.length) {
@@ -733,9 +753,9 @@ async function main() {
       for (const x of r.rss)
         log(`  ${x.name}: ${mb(x.idle)} → ${mb(x.held)}, ${fmt(x.polls)} held, ${x.polls ? fmt((x.held - x.idle) / x.polls / 1024, 1) : "–"} KB per poll`);
       log(
-        `  errors: ${errorCount(r) ? JSON.stringify(r.errors) : "none"}; long polls re-sent after a 304 (wait ended): ${fmt(r.repolls)}; reconnects: ${fmt(r.reconnects)}`,
+        `  errors: ${errorCount(r) ? `${JSON.stringify(r.errors)} at ${fmt(r.affected)} clients` : "none"}; long polls re-sent after a 304 (wait ended): ${fmt(r.repolls)}; reconnects: ${fmt(r.reconnects)}`,
       );
-      for (const sample of r.errorSamples) log(`    e.g. ${sample}`);
+      for (const sample of r.errorSamples) log(`    e.g. ${sample.replace(/\s+/g, " ")}`);
       log(
         `  generator: ${fmt(r.generatorCpuMs / 1000, 1)} s CPU in ${fmt(r.generatorWallMs / 1000, 1)} s (${fmt((100 * r.generatorCpuMs) / r.generatorWallMs)} % of one core); status reports: ${fmt(r.reportsOk)} answered 204 at ${fmt(r.reportsPerSecond)}/s`,
       );
@@ -754,6 +774,7 @@ async function main() {
     log(
       `${verdict(portal.reportsPerSecond >= TARGETS.reportsPerSecond && portal.reportsOk === portal.updated && (portal.storedReports ?? 0) >= portal.reportsOk)}  status reports: ${fmt(portal.reportsPerSecond)}/s (target ≥ ${fmt(TARGETS.reportsPerSecond)}/s); ${fmt(portal.reportsOk)} answered 204 and ${fmt(portal.storedReports ?? 0)} stored (SQL count) for ${fmt(portal.updated)} updated clients`,
     );
+    log(`software: Linux ${os.release()}, node ${process.version}, HAProxy ${haproxyVersion}, PostgreSQL ${pgVersion}`);
     log(
       `machine: ${os.cpus().length} cores, load average ${fmt(os.loadavg()[0]!, 2)} at the end; setup ${fmt(setupMs / 1000, 1)} s; ${fmt((Date.now() - started) / 1000)} s in all (a shared machine: figures are noisy; a FAIL does not fail the command)`,
     );

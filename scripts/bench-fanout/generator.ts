@@ -39,7 +39,12 @@ export interface GeneratorProgress {
   held: number;
   updated: number;
   reported: number;
+  /** Error answers, resets and timeouts, each counted. */
   errors: number;
+  /** Clients that gave up (first pull refused, or cut or unanswered past retrying). */
+  failed: number;
+  /** Clients that met at least one error. */
+  affected: number;
 }
 
 export interface GeneratorResult {
@@ -53,6 +58,8 @@ export interface GeneratorResult {
   errorSamples: string[];
   repolls: number;
   reconnects: number;
+  /** Clients that met at least one error. */
+  affected: number;
   cpu: NodeJS.CpuUsage;
   rssBytes: number;
 }
@@ -136,6 +143,8 @@ interface Client extends GeneratorClient {
   digest?: string;
   updatedAt?: number;
   retried: number;
+  /** Errors this client met (a refused poll is tried again after 1, 2, 4 … 16 s, as a runtime backs off). */
+  errors: number;
 }
 
 let init: GeneratorInit;
@@ -152,6 +161,7 @@ let trustedKeys: string[] = [];
 const documents = new Map<string, { version: number; digest: string }>();
 
 function fail(client: Client, kind: string, detail: string) {
+  client.errors++;
   errors[kind] = (errors[kind] ?? 0) + 1;
   if (errorSamples.length < 8) errorSamples.push(`${client.site}: ${kind}: ${detail}`.slice(0, 300));
 }
@@ -233,7 +243,9 @@ function onResponse(client: Client, response: Response) {
       } else poll(client);
     } else {
       fail(client, `poll ${status}`, response.body.toString("utf8"));
-      setTimeout(() => poll(client), 500);
+      const retryAfter = Number(response.headers.get("retry-after"));
+      const backoff = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000 * 2 ** Math.min(4, client.errors - 1);
+      setTimeout(() => poll(client), backoff);
     }
   } else if (client.phase === "report") {
     if (status === 204) {
@@ -299,12 +311,16 @@ function progress(): GeneratorProgress {
   let pulled = 0;
   let held = 0;
   let updated = 0;
+  let failed = 0;
+  let affected = 0;
   for (const c of clients) {
     if (c.firstVersion !== undefined) pulled++;
     if (c.phase === "poll" && c.outstanding) held++;
     if (c.updatedAt !== undefined) updated++;
+    if (c.phase === "failed") failed++;
+    if (c.errors > 0) affected++;
   }
-  return { type: "progress", pulled, held, updated, reported: reportsOk, errors: Object.values(errors).reduce((a, b) => a + b, 0) };
+  return { type: "progress", pulled, held, updated, reported: reportsOk, errors: Object.values(errors).reduce((a, b) => a + b, 0), failed, affected };
 }
 
 // Deadlines: one sweep a second instead of a timer per socket.
@@ -325,7 +341,7 @@ setInterval(() => {
 process.on("message", (message: { type: string } & Record<string, unknown>) => {
   if (message.type === "init") {
     init = message as unknown as GeneratorInit;
-    for (const c of init.clients) clients.push({ ...c, reader: new ResponseReader(), phase: "pull", outstanding: false, deadline: 0, retried: 0 });
+    for (const c of init.clients) clients.push({ ...c, reader: new ResponseReader(), phase: "pull", outstanding: false, deadline: 0, retried: 0, errors: 0 });
     setInterval(() => process.send!(progress()), 250).unref();
     startNext();
   } else if (message.type === "report") {
@@ -346,6 +362,7 @@ process.on("message", (message: { type: string } & Record<string, unknown>) => {
       errorSamples,
       repolls,
       reconnects,
+      affected: clients.filter((c) => c.errors > 0).length,
       cpu: process.cpuUsage(),
       rssBytes: process.memoryUsage().rss,
     };
