@@ -365,9 +365,12 @@ async function measure(options: RunOptions): Promise<RunFigures> {
     const timeToHoldMs = Date.now() - wallStart;
     await sleep(1000);
     const heldPer = await heldNow();
+    const perProxy = (await stats()).map((st) => [...st.scur.values()].reduce((a, b) => a + b, 0));
     const rss = backends.map((b, i) => ({ name: b.name, idle: idle.get(b.name)!, held: rssOf(b.pid), polls: heldPer[i]! }));
     const heldTotal = sum("held");
-    log(`bench: ${label}: ${fmt(heldTotal)} long polls held after ${fmt(timeToHoldMs / 1000, 1)} s (per server: ${heldPer.map((n) => fmt(n)).join(", ")})`);
+    log(
+      `bench: ${label}: ${fmt(heldTotal)} long polls held after ${fmt(timeToHoldMs / 1000, 1)} s (per server: ${heldPer.map((n) => fmt(n)).join(", ")}; per HAProxy process: ${perProxy.map((n) => fmt(n)).join(", ")})`,
+    );
     const connections = await options.connections?.();
 
     // The release, and every client's 200 with the new version.
@@ -608,6 +611,17 @@ async function main() {
         250,
       );
     }
+    // Idle means settled: the genealogy index each instance loads in the background after it
+    // listens is in memory (else that load lands in "held" and looks like the polls' cost).
+    for (const instance of instances) {
+      await waitFor(
+        `portal ${instance.name}'s genealogy index`,
+        () => (/C-981: genealogy index/.test(fs.readFileSync(instance.child.logFile, "utf8")) ? true : undefined),
+        60_000,
+        250,
+      ).catch((error: unknown) => log(`bench: ${(error as Error).message} (idle RSS measured anyway)`));
+    }
+    await sleep(2000);
     log(`bench: ${instanceCount} portal instances ready (ports ${instances.map((i) => i.port).join(", ")}), ${jwsSize}-byte JWS at most`);
     const jwks = (await (await fetch(`http://127.0.0.1:${instances[0]!.port}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
     const trustedKeys = jwks.keys.map((k) => k.kid);
@@ -697,7 +711,13 @@ async function main() {
     // ---- Figures. ----
     const runs = [portal, ...(baseline ? [baseline] : [])];
     const errorCount = (r: RunFigures) => Object.values(r.errors).reduce((a, b) => a + b, 0);
-    const perPoll = (r: RunFigures) => Math.max(...r.rss.map((x) => (x.polls > 0 ? (x.held - x.idle) / x.polls : 0)));
+    // All servers together: one server's figure moves with its garbage collector's timing.
+    const perPoll = (r: RunFigures) =>
+      r.rss.reduce((a, x) => a + x.held - x.idle, 0) /
+      Math.max(
+        1,
+        r.rss.reduce((a, x) => a + x.polls, 0),
+      );
     log("");
     log(
       `${fmt(clientCount)} clients over ${benchSites.length} sites, ${instanceCount} instances, ${haproxyCount} HAProxy processes (SO_REUSEPORT), ${generatorCount} generator process(es), waitSeconds=${waitSeconds}`,
@@ -734,7 +754,7 @@ async function main() {
     );
     row("RSS idle, all servers", (r) => r.rss.reduce((a, x) => a + x.idle, 0), mb);
     row("RSS held, all servers", (r) => r.rss.reduce((a, x) => a + x.held, 0), mb);
-    row("RSS per held poll (worst server)", perPoll, (n) => `${fmt(n / 1024, 1)} KB`);
+    row("RSS per held poll (all servers)", perPoll, (n) => `${fmt(n / 1024, 1)} KB`);
     row(
       "status reports absorbed",
       (r) => r.reportsPerSecond,
@@ -770,7 +790,9 @@ async function main() {
     log(`${verdict(portal.updated === clientCount)}  clients updated: ${fmt(portal.updated)}/${fmt(clientCount)}`);
     log(`${verdict(p99 <= TARGETS.p99Ms)}  p99 after the release commits: ${fmt(p99)} ms (target ≤ ${fmt(TARGETS.p99Ms)} ms)`);
     log(`${verdict(errorCount(portal) === 0)}  errors: ${fmt(errorCount(portal))} (target 0)`);
-    log(`${verdict(perPoll(portal) <= TARGETS.bytesPerPoll)}  RSS per held long poll: ${fmt(perPoll(portal) / 1024, 1)} KB (target ≤ 20 KB)`);
+    log(
+      `${verdict(perPoll(portal) <= TARGETS.bytesPerPoll)}  RSS per held long poll: ${fmt(perPoll(portal) / 1024, 1)} KB, (held − idle) / held over all instances (target ≤ 20 KB)`,
+    );
     log(
       `${verdict(portal.reportsPerSecond >= TARGETS.reportsPerSecond && portal.reportsOk === portal.updated && (portal.storedReports ?? 0) >= portal.reportsOk)}  status reports: ${fmt(portal.reportsPerSecond)}/s (target ≥ ${fmt(TARGETS.reportsPerSecond)}/s); ${fmt(portal.reportsOk)} answered 204 and ${fmt(portal.storedReports ?? 0)} stored (SQL count) for ${fmt(portal.updated)} updated clients`,
     );
