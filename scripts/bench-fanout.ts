@@ -616,7 +616,8 @@ async function main() {
     for (const instance of instances) {
       await waitFor(
         `portal ${instance.name}'s genealogy index`,
-        () => (/C-981: genealogy index/.test(fs.readFileSync(instance.child.logFile, "utf8")) ? true : undefined),
+        // Text or JSON logs (C981_LOG_FORMAT): the message is the same.
+        () => (/genealogy index/.test(fs.readFileSync(instance.child.logFile, "utf8")) ? true : undefined),
         60_000,
         250,
       ).catch((error: unknown) => log(`bench: ${(error as Error).message} (idle RSS measured anyway)`));
@@ -634,9 +635,14 @@ async function main() {
           select coalesce(nullif(application_name, ''), '(none)') as application, count(*)::int as count
           from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()
           group by 1 order by 1`
-      ).map((r) => ({ application: r.application === "c981" ? "c981 (this bench's own pool)" : r.application, count: r.count }));
+      ).map((r) => ({
+        // The bench's own pool: "c981", or "c981-<host>-<pid>" where instances name their pools so.
+        application: r.application === "c981" || r.application.endsWith(`-${process.pid}`) ? `${r.application} (this bench's own pool)` : r.application,
+        count: r.count,
+      }));
 
     const releaseIds: number[] = [];
+    let storedIn = "runtime_client_status";
     const portal = await measure({
       label: "portal",
       backends: instances.map((i) => ({ name: i.name, pid: i.child.process.pid!, port: i.port })),
@@ -658,11 +664,22 @@ async function main() {
         return commits;
       },
       storedReports: async () => {
-        const [row] = await owner<{ count: number }[]>`
-          select count(*)::int as count from runtime_client_status s
-          join runtime_clients c on c.id = s.runtime_client_id
-          join rule_set_versions v on v.site_id = s.site_id and v.version = s.version
-          where c.name like 'fanout-%' and v.id = any(${releaseIds}::int[])`;
+        // Where the portal stores activation reports: their own append-only table where it exists
+        // (issue 22, ADR 026; one row per report, so clients are counted once), else the latest
+        // status per client and site.
+        const [{ own } = { own: false }] = await owner<{ own: boolean }[]>`select to_regclass('public.runtime_status_reports') is not null as own`;
+        const [row] = own
+          ? await owner<{ count: number }[]>`
+              select count(distinct s.runtime_client_id)::int as count from runtime_status_reports s
+              join runtime_clients c on c.id = s.runtime_client_id
+              join rule_set_versions v on v.site_id = s.site_id and v.version = s.version
+              where s.kind = 'activation' and c.name like 'fanout-%' and v.id = any(${releaseIds}::int[])`
+          : await owner<{ count: number }[]>`
+              select count(*)::int as count from runtime_client_status s
+              join runtime_clients c on c.id = s.runtime_client_id
+              join rule_set_versions v on v.site_id = s.site_id and v.version = s.version
+              where c.name like 'fanout-%' and v.id = any(${releaseIds}::int[])`;
+        storedIn = own ? "runtime_status_reports" : "runtime_client_status";
         return row!.count;
       },
     });
@@ -781,7 +798,7 @@ async function main() {
       );
       if (r.connections) log(`  database connections while held: ${r.connections.map((c) => `${c.application} ${c.count}`).join(", ")}`);
       if (r.storedReports !== undefined)
-        log(`  reports stored (SQL count of runtime_client_status rows naming the released versions): ${fmt(r.storedReports)}`);
+        log(`  reports stored (SQL count of clients with a ${storedIn} row naming its released version): ${fmt(r.storedReports)}`);
     }
 
     const verdict = (ok: boolean) => (ok ? "PASS" : "FAIL");
