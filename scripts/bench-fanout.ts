@@ -186,18 +186,31 @@ frontend c981
     # Plain HTTP here; where HAProxy terminates TLS (bind … ssl crt …) say https, so the portal
     # marks cookies Secure and sends HSTS.
     http-request set-header X-Forwarded-Proto http
-    default_backend portal
+    # Normally the ready instances. None ready (the database away, or every instance too busy to
+    # answer /readyz in time): the live ones, which still answer pulls from their cache for
+    # C981_STALE_IF_ERROR_SECONDS (ADR 017) — never HAProxy's own "no server available".
+    use_backend portal if { nbsrv(portal) gt 0 }
+    default_backend portal_live
 
 backend portal
     # Long polls pile up on an instance under round robin after a restart; least connections
     # spreads the held polls evenly.
     balance leastconn
     # Ready = database reachable and signing keys present (ADR 017); a stopping instance answers
-    # 503 here first, and HAProxy stops sending before it closes (C981_SHUTDOWN_GRACE_SECONDS).
+    # 503 here first, and HAProxy stops sending before it closes (C981_SHUTDOWN_GRACE_SECONDS above
+    # inter × fall).
     option httpchk GET /readyz
     http-check expect status 200
     # A busy instance answers /readyz late: out only after 3 checks in a row failed or took more
-    # than 10 s (a short check timeout takes every busy instance out at once: "no server available").
+    # than 10 s (2 s checks took every instance out at once in the first 10,000-client run, ADR 027).
+    timeout check 10s
+    default-server inter 3s fall 3 rise 2
+${options.servers.map((s) => `    server ${s.name} ${s.address} check`).join("\n")}
+
+backend portal_live
+    balance leastconn
+    option httpchk GET /livez
+    http-check expect status 200
     timeout check 10s
     default-server inter 3s fall 3 rise 2
 ${options.servers.map((s) => `    server ${s.name} ${s.address} check`).join("\n")}
@@ -205,8 +218,9 @@ ${options.servers.map((s) => `    server ${s.name} ${s.address} check`).join("\n
 }
 
 interface HaproxyStats {
-  /** Current sessions per server name (held long polls while they are held). */
+  /** Current sessions per server name, both backends (held long polls while they are held). */
   scur: Map<string, number>;
+  /** Each server's status in the ready backend. */
   status: Map<string, string>;
 }
 
@@ -223,9 +237,12 @@ function haproxyStats(socketPath: string): Promise<HaproxyStats> {
       const stats: HaproxyStats = { scur: new Map(), status: new Map() };
       for (const line of lines.slice(1)) {
         const cells = line.split(",");
-        if (cells[col("pxname")] !== "portal" || ["FRONTEND", "BACKEND"].includes(cells[col("svname")]!)) continue;
-        stats.scur.set(cells[col("svname")]!, Number(cells[col("scur")]));
-        stats.status.set(cells[col("svname")]!, cells[col("status")]!);
+        const proxy = cells[col("pxname")];
+        const server = cells[col("svname")]!;
+        if (!(proxy === "portal" || proxy === "portal_live") || server === "FRONTEND" || server === "BACKEND") continue;
+        // Sessions through either backend; the status is the ready backend's.
+        stats.scur.set(server, (stats.scur.get(server) ?? 0) + Number(cells[col("scur")]));
+        if (proxy === "portal") stats.status.set(server, cells[col("status")]!);
       }
       resolve(stats);
     });

@@ -4,7 +4,7 @@
  *
  * GET /api/v1/sites/<S>/ruleset[?waitSeconds=W]: the site's current JWS with its ETag (200), 304
  * when If-None-Match names it and no wait is asked, else held until a release or the end of the
- * wait (then 304). POST …/ruleset/status: the body is read, then 204. /readyz: 200 (HAProxy's check).
+ * wait (then 304). POST …/ruleset/status: the body is read, then 204. /readyz, /livez: 200 (HAProxy's checks).
  * The parent (scripts/bench-fanout.ts) sends `{ type: "sites", sites: { S: jws } }` over IPC to set
  * the bytes and `{ type: "release", site, jws }` to release: every held poll of that site is answered
  * with the new bytes at once. It listens on PORT (127.0.0.1) and says `{ type: "listening" }`.
@@ -36,7 +36,7 @@ function notModified(res: http.ServerResponse, site: Current) {
 }
 
 const server = http.createServer((req, res) => {
-  if (req.url === "/readyz") {
+  if (req.url === "/readyz" || req.url === "/livez") {
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end('{"status":"ok"}');
     return;
