@@ -16,7 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import type { JWK } from "jose";
-import { ruleSetInForce, runtimeFingerprint, siteIdsAndCodes, type RuntimeFingerprint } from "../app/queries/runtime-cache.server";
+import { activeRuntimeClients, ruleSetInForce, runtimeFingerprint, siteIdsAndCodes, type RuntimeFingerprint } from "../app/queries/runtime-cache.server";
 import { recordLastSeen } from "../app/services/runtime-last-seen.server";
 import { authenticateClient, hashToken, type AuthenticatedClient } from "../app/services/runtime-clients.server";
 import type { Database } from "../app/utils/db.server";
@@ -129,6 +129,7 @@ export class RuntimeCache {
       this.failed("LISTEN failed");
     });
     await this.check();
+    await this.preloadClients().catch(() => {});
     this.poller = setInterval(() => void this.check(), this.checkMs);
     this.poller.unref();
     this.timer = setInterval(() => void this.flushLastSeen(), 30_000);
@@ -188,6 +189,7 @@ export class RuntimeCache {
         this.tokens.clear();
         this.sitesByCode = null;
         this.recheck();
+        void this.preloadClients().catch(() => {});
       },
       onlisten,
     );
@@ -229,6 +231,7 @@ export class RuntimeCache {
       this.clientsGeneration++;
       this.tokens.clear();
       this.sitesByCode = null;
+      if (!this.stopped) void this.preloadClients().catch(() => {});
     }
     if (parts.includes("keys")) {
       this.keysGeneration++;
@@ -378,7 +381,18 @@ export class RuntimeCache {
       }
       throw this.unavailable();
     }
-    // Unknown tokens are not cached: nobody can fill memory by guessing.
+    // Every active client's token is loaded in one read (preloadClients): one in flight is awaited,
+    // then the table answers. A token not in it (created a moment ago, before its NOTIFY) is read
+    // on its own; unknown tokens are not cached: nobody can fill memory by guessing.
+    const preload = this.flights.get("tokens:all");
+    if (preload && preload.generation === this.clientsGeneration) {
+      await preload.promise.catch(() => {});
+      const loaded = this.tokens.get(key);
+      if (loaded && this.servable()) {
+        metrics.cacheHits.inc({ part: "token" });
+        return loaded;
+      }
+    }
     return this.single(
       "token",
       `token:${key}`,
@@ -387,6 +401,31 @@ export class RuntimeCache {
       () => authenticateClient(this.database.db, token),
       (client) => {
         if (client) this.tokens.set(key, client);
+      },
+    );
+  }
+
+  /**
+   * Reads every active client's token hash and sites at once (start, and after any change to
+   * clients or sites), so that a runtime's first pull is served from memory too. Single-flight; a
+   * NOTIFY meanwhile discards the result (the next preload follows it).
+   */
+  preloadClients(): Promise<unknown> {
+    const generation = this.clientsGeneration;
+    return this.single(
+      "token",
+      "tokens:all",
+      generation,
+      () => this.clientsGeneration,
+      () => activeRuntimeClients(this.database.db),
+      (rows) => {
+        const byHash = new Map<string, AuthenticatedClient>();
+        for (const row of rows) {
+          const client = byHash.get(row.tokenHash) ?? { id: row.id, name: row.name, siteIds: new Set<number>() };
+          client.siteIds.add(row.siteId);
+          byHash.set(row.tokenHash, client);
+        }
+        for (const [hash, client] of byHash) this.tokens.set(hash, client);
       },
     );
   }

@@ -2,9 +2,9 @@
  * Reads that fill the runtime cache (server/runtime-cache.ts; ADR 009, ADR 017). The cache calls
  * them only on a miss or a periodic check, never per steady-state pull.
  */
-import { and, asc, desc, eq, gt, lte } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNull, lte } from "drizzle-orm";
 import type postgres from "postgres";
-import { ruleSetVersions, sites } from "../../db/schema";
+import { ruleSetVersions, runtimeClientSites, runtimeClients, sites } from "../../db/schema";
 import type { DbOrTx } from "../utils/db.server";
 
 /** The change counter: one string per part of the cache; a part whose string changes is dropped. */
@@ -26,6 +26,19 @@ export async function runtimeFingerprint(client: postgres.Sql): Promise<RuntimeF
         || ':' || (select count(*) || '/' || coalesce(md5(string_agg(id || '=' || code, ',' order by id)), '') from sites) as clients,
       (select count(*) || '/' || count(*) filter (where state = 'active') || '/' || coalesce(md5(string_agg(kid, ',' order by kid)), '') from signing_keys) as keys`;
   return { rulesets: row!.rulesets, clients: row!.clients, keys: row!.keys };
+}
+
+/**
+ * Every active runtime client by its token's hash, with the sites it may pull: one read that fills
+ * the runtime cache's token table at start and after any client changes, so a known runtime's first
+ * pull is answered from memory as well (ADR 009). Only tokens the database holds, never guessed ones.
+ */
+export async function activeRuntimeClients(db: DbOrTx): Promise<{ id: number; name: string; tokenHash: string; siteId: number }[]> {
+  return db
+    .select({ id: runtimeClients.id, name: runtimeClients.name, tokenHash: runtimeClients.tokenHash, siteId: runtimeClientSites.siteId })
+    .from(runtimeClients)
+    .innerJoin(runtimeClientSites, eq(runtimeClientSites.runtimeClientId, runtimeClients.id))
+    .where(isNull(runtimeClients.revokedAt));
 }
 
 /** Every site's id and code. */

@@ -12,7 +12,7 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
-import { createRuntimeClient } from "../../app/services/runtime-clients.server";
+import { createRuntimeClient, revokeRuntimeClient } from "../../app/services/runtime-clients.server";
 import { connect, type Database } from "../../app/utils/db.server";
 import { metrics } from "../../app/utils/metrics.server";
 import type { KeyRing } from "../../app/utils/signing.server";
@@ -96,22 +96,32 @@ describe("single-flight cache reads", () => {
         ["keys", "keys", () => cache.jwks()],
       ];
       for (const [part, cachePart, lookup] of cases) {
-        cache.invalidate([cachePart]);
+        // Dropping clients also starts the token preload: for the site list, let it finish first.
+        const preloaded = part === "token";
+        const dropFirst = cachePart === "clients" && !preloaded;
+        if (dropFirst) {
+          cache.invalidate([cachePart]);
+          await cache.preloadClients();
+        }
         const [loads, misses, coalesced, hits] = [
           cache.loads,
           await value(metrics.cacheMisses, { part }),
           await value(metrics.cacheCoalesced, { part }),
           await value(metrics.cacheHits, { part }),
         ];
+        if (!dropFirst) cache.invalidate([cachePart]);
         const answers = await Promise.all(Array.from({ length: 50 }, lookup));
         expect(cache.loads, part).toBe(loads + 1);
         expect(new Set(answers).size, part).toBe(1);
         expect(await value(metrics.cacheMisses, { part }), part).toBe(misses + 1);
-        expect(await value(metrics.cacheCoalesced, { part }), part).toBe(coalesced + 49);
+        // Tokens: the drop starts the one read of every active client's token (preloadClients),
+        // and all 50 lookups wait for it and then find theirs (hits); the other parts join the
+        // first lookup's read (coalesced).
+        expect(await value(metrics.cacheCoalesced, { part }), part).toBe(coalesced + (preloaded ? 0 : 49));
         // Kept: the next lookup is a hit.
         await lookup();
         expect(cache.loads, part).toBe(loads + 1);
-        expect(await value(metrics.cacheHits, { part }), part).toBe(hits + 1);
+        expect(await value(metrics.cacheHits, { part }), part).toBe(hits + (preloaded ? 51 : 1));
       }
       const current = (await cache.current(ein))!;
       expect(current.jws).toBe(expected.jws);
@@ -137,6 +147,37 @@ describe("single-flight cache reads", () => {
     }
   });
 });
+
+describe("every active token held from the start", () => {
+  it("a runtime's first pull finds its token in memory; a client made or revoked elsewhere follows by NOTIFY", async () => {
+    const cache = new RuntimeCache(database);
+    await cache.start();
+    try {
+      // Loaded at start, before any lookup: the fast path can answer the first pull.
+      expect(cache.peekClient(token)?.siteIds).toEqual(new Set([siteIds.EIN, siteIds.PEN]));
+      const made = await createRuntimeClient(database.db, "test", { name: "mes-preload", sites: ["EIN"], reason: "test" });
+      await until(() => cache.peekClient(made.token) !== undefined);
+      expect(cache.peekClient(made.token)?.siteIds).toEqual(new Set([siteIds.EIN]));
+      await revokeRuntimeClient(database.db, "test", "mes-preload", "test");
+      await until(() => cache.peekClient(made.token) === undefined && cache.peekClient(token) !== undefined);
+      // Revoked means unknown, also when asked through the database path.
+      expect(await cache.client(made.token)).toBeNull();
+      // A guessed token is never cached.
+      expect(await cache.client("x".repeat(43))).toBeNull();
+      expect(cache.peekClient("x".repeat(43))).toBeUndefined();
+    } finally {
+      await cache.stop();
+    }
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe("held long polls", () => {
   it("a release answers every held poll of the site with the new version, from one reload per site per instance", async () => {
