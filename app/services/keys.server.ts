@@ -50,6 +50,13 @@ export async function renewSites(db: Db, keyRing: KeyRing, actor: string, reason
   return renewed;
 }
 
+/**
+ * The renewal round's session advisory lock (server/main.ts): one instance at a time renews. Held
+ * for the whole round, so no lock a renewal itself takes may share its key (audit.server.ts,
+ * runtime-status-reports.server.ts and migrate.server.ts hold the others).
+ */
+export const RENEWAL_LOCK = 981_000_003;
+
 /** Versions that expire within `withinDays` get a renewal (run by the server daily and by the CLI). */
 export async function renewExpiring(db: Db, keyRing: KeyRing, withinDays: number): Promise<{ site: string; version: number }[]> {
   const due = await db.execute<{ code: string }>(sql`

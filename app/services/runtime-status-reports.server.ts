@@ -15,9 +15,12 @@ import { DomainError } from "../utils/errors.server";
 
 /**
  * Report writers hold it shared until they commit; an anchor takes it exclusively for an instant
- * (telemetryHorizon): then no report with a lower id is still to commit.
+ * (telemetryHorizon): then no report with a lower id is still to commit. A key of its own: it was
+ * once 981_000_003, the renewal round's session lock (RENEWAL_LOCK), which the round holds while it
+ * signs renewals — whose anchors then waited on their own instance's lock for ever, and every
+ * report batch behind them.
  */
-export const TELEMETRY_LOCK = 981_000_003;
+export const TELEMETRY_LOCK = 981_000_004;
 
 export interface PendingReport {
   client: { id: number; name: string };

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statusReportHash } from "../../app/domain/status-report-telemetry";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { verifyAnchoredChain, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
+import { RENEWAL_LOCK } from "../../app/services/keys.server";
 import { createRuntimeClient, recordStatus, authenticateClient } from "../../app/services/runtime-clients.server";
 import { recordStatusReports, TELEMETRY_LOCK, telemetryHead } from "../../app/services/runtime-status-reports.server";
 import type { Database } from "../../app/utils/db.server";
@@ -307,6 +308,30 @@ describe("the audit trail's anchors cover the status reports", () => {
       expect(probe!.ok).toBe(true);
       await database.owner`select pg_advisory_unlock_shared(${TELEMETRY_LOCK})`;
     });
+  });
+
+  it("goes on while another session holds the renewal round's lock (held for a whole renewal, whose anchor reads the horizon)", async () => {
+    const [c] = await clients("mes-renewal", 1);
+    const client = (await authenticateClient(database.db, c!.token))!;
+    const within = <T>(work: Promise<T>, what: string) =>
+      Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} waited on the renewal lock`)), 3000))]);
+    // As server/main.ts's renewal round holds it (a session lock on a connection of its own).
+    const [got] = await database.owner<{ ok: boolean }[]>`select pg_try_advisory_lock(${RENEWAL_LOCK}) as ok`;
+    expect(got!.ok).toBe(true);
+    try {
+      const outcomes = await within(
+        recordStatusReports(database.db, [{ client, site: { id: ein.id, code: "EIN" }, report: { ...activation(), kind: "activation" } }], 100),
+        "a report batch",
+      );
+      expect(outcomes).toEqual([{ result: "stored" }]);
+      const anchor = await within(writeCheckpointIfDue(database.db, keyRing, { actor: "test", force: true }), "an anchor");
+      expect(anchor.written).toBe(true);
+      const [max] = await database.client<{ id: number }[]>`select max(id)::int as id from runtime_status_reports`;
+      const [signed] = await database.client<{ through: number }[]>`select telemetry_through::int as through from audit_anchors order by id desc limit 1`;
+      expect(signed!.through).toBe(max!.id);
+    } finally {
+      await database.owner`select pg_advisory_unlock(${RENEWAL_LOCK})`;
+    }
   });
 
   it("still verifies anchors written before status reports were covered (no telemetry in their payload)", async () => {
