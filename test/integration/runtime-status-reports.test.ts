@@ -379,4 +379,18 @@ describe("recordStatusReports, one batch", () => {
     );
     expect(second.map((o) => o.result)).toEqual(["malformed", "rate_limited", "rate_limited"]);
   });
+
+  it("counts a batch that began in the minute before the client's window in that window, never resetting it", async () => {
+    const [c] = await clients("mes-late", 1);
+    const client = (await authenticateClient(database.db, c!.token))!;
+    // Another instance's batch of the next minute committed first, using up the allowance (as when
+    // this batch's transaction began at :59.99 and waited for a lock while the minute turned).
+    const [next] = await database.client<{ start: string }[]>`insert into runtime_client_report_windows (runtime_client_id, window_start, count)
+      values (${client.id}, date_trunc('minute', now()) + interval '1 minute', 4) returning window_start::text as start`;
+    const late = await recordStatusReports(database.db, [{ client, site: { id: ein.id, code: "EIN" }, report: activation() }], 4);
+    expect(late.map((o) => o.result)).toEqual(["rate_limited"]);
+    const [row] = await database.client<{ count: number; start: string }[]>`
+      select count, window_start::text as start from runtime_client_report_windows where runtime_client_id = ${client.id}`;
+    expect(row).toEqual({ count: 5, start: next!.start });
+  });
 });
