@@ -10,6 +10,7 @@
  * hold here; what they answer when woken is theirs to decide (the same answer either way).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { currentRequest, type RequestContext, withRequestContext } from "../app/utils/logger.server";
 import { metrics } from "../app/utils/metrics.server";
 
 /** The longest `waitSeconds` a runtime may ask for (ADR 008). */
@@ -33,6 +34,8 @@ interface Waiter {
   timer: NodeJS.Timeout | undefined;
   onClose: () => void;
   wake: (reason: WakeReason) => void;
+  /** The held request's own context: woken by another request's reload, it still logs its own id. */
+  context: RequestContext | undefined;
 }
 
 /**
@@ -42,6 +45,10 @@ interface Waiter {
 const handedOver = new WeakMap<IncomingMessage, number>();
 export const heldUntil = (req: IncomingMessage): number | undefined => handedOver.get(req);
 export const handOver = (req: IncomingMessage, deadline: number): void => void handedOver.set(req, deadline);
+
+/** Wakes a waiter in its own request's context (a reload, a drain or a close runs in another's, or none). */
+const wakeIn = (waiter: Waiter, reason: WakeReason): void =>
+  waiter.context ? withRequestContext(waiter.context, () => waiter.wake(reason)) : waiter.wake(reason);
 
 /** Waiters woken in one turn of the event loop; the rest follow after I/O had its turn. */
 const WAKE_BATCH = 256;
@@ -77,7 +84,16 @@ export class LongPolls {
    * exactly once (with "closed" when the client went away: write nothing then).
    */
   hold(siteId: number, version: HeldVersion, deadline: number, res: ServerResponse, wake: (reason: WakeReason) => void): void {
-    const waiter: Waiter = { siteId, etag: version.etag, deadline, res, timer: undefined, onClose: () => this.remove(waiter, "closed"), wake };
+    const waiter: Waiter = {
+      siteId,
+      etag: version.etag,
+      deadline,
+      res,
+      timer: undefined,
+      onClose: () => this.remove(waiter, "closed"),
+      wake,
+      context: currentRequest(),
+    };
     if (this.draining || this.stopped) {
       wake("drain");
       return;
@@ -142,7 +158,7 @@ export class LongPolls {
     clearTimeout(waiter.timer);
     waiter.res.removeListener("close", waiter.onClose);
     if (reason === "closed" || reason === "timeout") {
-      waiter.wake(reason);
+      wakeIn(waiter, reason);
       return;
     }
     this.wakeQueue.push([waiter, reason]);
@@ -157,7 +173,7 @@ export class LongPolls {
     const batch = this.wakeQueue.splice(0, WAKE_BATCH);
     for (const [waiter, reason] of batch) {
       try {
-        waiter.wake(reason);
+        wakeIn(waiter, reason);
       } catch (error) {
         waiter.res.destroy(error as Error);
       }
