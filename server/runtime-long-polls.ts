@@ -50,6 +50,13 @@ export const handOver = (req: IncomingMessage, deadline: number): void => void h
 const wakeIn = (waiter: Waiter, reason: WakeReason): void =>
   waiter.context ? withRequestContext(waiter.context, () => waiter.wake(reason)) : waiter.wake(reason);
 
+/**
+ * Stopping: a long poll that arrives after the drain waits this long at most (then 304), not its
+ * whole wait — the instance is going — and not 0 s: answered at once, a client that polls again at
+ * once (the reference client does) would loop here until the balancer takes the instance out.
+ */
+export const DRAINING_WAIT_MS = 1000;
+
 /** Waiters woken in one turn of the event loop; the rest follow after I/O had its turn. */
 const WAKE_BATCH = 256;
 
@@ -60,7 +67,7 @@ export class LongPolls {
   private wakeQueue: [Waiter, WakeReason][] = [];
   private waking = false;
   private stopped = false;
-  /** Stopping: held long polls were answered, new ones answer at once. */
+  /** Stopping: held long polls were answered, new ones wait DRAINING_WAIT_MS at most. */
   draining = false;
 
   /**
@@ -87,14 +94,14 @@ export class LongPolls {
     const waiter: Waiter = {
       siteId,
       etag: version.etag,
-      deadline,
+      deadline: this.draining ? Math.min(deadline, Date.now() + DRAINING_WAIT_MS) : deadline,
       res,
       timer: undefined,
       onClose: () => this.remove(waiter, "closed"),
       wake,
       context: currentRequest(),
     };
-    if (this.draining || this.stopped) {
+    if (this.stopped) {
       wake("drain");
       return;
     }
@@ -207,7 +214,7 @@ export class LongPolls {
     );
   }
 
-  /** Stopping: every held long poll answers now, and new ones do not wait. */
+  /** Stopping: every held long poll answers now, new ones wait DRAINING_WAIT_MS at most (a second drain answers them too). */
   drain(): void {
     this.draining = true;
     for (const set of [...this.bySite.values()]) for (const waiter of [...set]) this.remove(waiter, "drain");

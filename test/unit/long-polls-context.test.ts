@@ -7,7 +7,7 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { currentRequest, withRequestContext } from "../../app/utils/logger.server";
-import { type HeldVersion, LongPolls, type WakeReason } from "../../server/runtime-long-polls";
+import { DRAINING_WAIT_MS, type HeldVersion, LongPolls, type WakeReason } from "../../server/runtime-long-polls";
 
 const held = (version: HeldVersion) => {
   let now = version;
@@ -42,5 +42,31 @@ describe("a held long poll wakes in its own request's context", () => {
     expect(await woken).toEqual({ reason: how, reqId: "held-poll" });
     expect(polls.held).toBe(0);
     polls.stop();
+  });
+});
+
+describe("a long poll arriving while the instance drains", () => {
+  it("waits DRAINING_WAIT_MS at most (not its whole wait, not 0 s), and a second drain answers it", async () => {
+    const version = { etag: '"v1"', validUntil: Number.POSITIVE_INFINITY };
+    const { polls } = held(version);
+    polls.drain();
+    const hold = () => {
+      const started = Date.now();
+      return new Promise<{ reason: WakeReason; ms: number }>((resolve) =>
+        polls.hold(1, version, Date.now() + 60_000, response(), (reason) => resolve({ reason, ms: Date.now() - started })),
+      );
+    };
+    const first = await hold();
+    expect(first.reason).toBe("timeout");
+    expect(first.ms).toBeGreaterThanOrEqual(DRAINING_WAIT_MS - 5);
+    expect(first.ms).toBeLessThan(DRAINING_WAIT_MS + 500);
+    const second = hold();
+    expect(polls.held).toBe(1);
+    polls.drain();
+    expect((await second).reason).toBe("drain");
+    expect(polls.held).toBe(0);
+    polls.stop();
+    // Stopped: answered at once.
+    expect((await hold()).reason).toBe("drain");
   });
 });
