@@ -265,11 +265,10 @@ describe("the runtime pull's fast path", () => {
       expect(first).toEqual(reference304);
       const servedA = a.portal.fastPath!.stats.served;
       const lateStarted = Date.now();
-      const lateTimes: number[] = [];
-      const [late, lateReference] = await Promise.all(
-        [a, b].map((running) => pull(running, path, { "If-None-Match": now }).then((answer) => (lateTimes.push(Date.now() - lateStarted), answer))),
-      );
-      for (const ms of lateTimes) expect(ms).toBeGreaterThanOrEqual(DRAINING_WAIT_MS - 50);
+      const timed = (running: Running) => pull(running, path, { "If-None-Match": now }).then((answer) => ({ answer, ms: Date.now() - lateStarted }));
+      const [lateA, lateB] = await Promise.all([timed(a), timed(b)]);
+      const [late, lateReference] = [lateA.answer, lateB.answer];
+      for (const { ms } of [lateA, lateB]) expect(ms).toBeGreaterThanOrEqual(DRAINING_WAIT_MS - 50);
       expect(Date.now() - drained).toBeLessThan(4000);
       expect(a.portal.fastPath!.stats.served).toBe(servedA + 1);
       expect(late.status).toBe(304);
