@@ -1,3 +1,4 @@
+import fs from "node:fs/promises";
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { JWK } from "jose";
 import { ruleSetVersions, signingKeys, sites } from "../../db/schema";
@@ -156,8 +157,14 @@ export async function importSigningKey(db: Db, dir: string, text: string, actor:
   const [key] = await db.select({ state: signingKeys.state, publicJwk: signingKeys.publicJwk }).from(signingKeys).where(eq(signingKeys.kid, kid));
   if (key?.state !== "active") throw new DomainError("not_found", `The database has no active signing key ${kid}.`);
   const file = await installPrivateKey(dir, text, { kid, publicJwk: key.publicJwk as JWK });
-  await db.transaction(async (tx) => {
-    await appendAudit(tx, { actor, action: "signing_key.import", entityType: "signing_key", entityId: kid, after: { host: where.host, dir } });
-  });
+  try {
+    await db.transaction(async (tx) => {
+      await appendAudit(tx, { actor, action: "signing_key.import", entityType: "signing_key", entityId: kid, after: { host: where.host, dir } });
+    });
+  } catch (error) {
+    // Not audited, not installed: the file this call wrote (never one that was there) goes again.
+    await fs.unlink(file).catch(() => {});
+    throw error;
+  }
   return { kid, file };
 }
