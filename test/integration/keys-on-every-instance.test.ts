@@ -97,6 +97,12 @@ describe("a key made by keys:rotate on one instance", () => {
       process.env.C981_SIGNING_KEYS_DIR = sharedDir;
       expect(await keyCommands["keys:export"].run(database, [kid, "--out", carried])).toBe(0);
       expect((await fs.stat(carried)).mode & 0o777).toBe(0o600);
+      // Never over an existing file, and then not audited (the trail's rows are checked below).
+      await expect(keyCommands["keys:export"].run(database, [kid, "--out", carried])).rejects.toThrow(/EEXIST/);
+      // A kid that is not an active key: no file left behind.
+      const stray = path.join(path.dirname(carried), "stray.jwk");
+      await expect(keyCommands["keys:export"].run(database, ["no-such-kid", "--out", stray])).rejects.toThrow(/No active signing key/);
+      await expect(fs.stat(stray)).rejects.toThrow(/ENOENT/);
       process.env.C981_SIGNING_KEYS_DIR = ownDir;
       expect(await keyCommands["keys:import"].run(database, [carried])).toBe(0);
       // Once only: the file is never overwritten.
