@@ -107,7 +107,7 @@ async function main() {
     { readEnv },
     { prepareDatabase },
     { loadKeyRing },
-    { renewExpiring },
+    { renewExpiring, RENEWAL_LOCK },
     { buildIfNeeded },
     { createPortalServer },
     { genealogyIndexOf },
@@ -211,7 +211,6 @@ async function main() {
   // Renew rule sets a week before they expire; one instance at a time (advisory lock). A database
   // away at the tick costs this round only.
   let shuttingDown = false;
-  const RENEW_LOCK = 981_000_003;
   // Named after this instance's pool (pg_stat_activity tells whose lock connection it is).
   const poolName = (database.client.options as { connection?: { application_name?: string } }).connection?.application_name ?? "c981";
   const renewalName = `${poolName.slice(0, 55)}-renewal`;
@@ -223,7 +222,7 @@ async function main() {
     void (async () => {
       const lock = postgres(database.url, { max: 1, onnotice: () => {}, connect_timeout: 10, connection: { application_name: renewalName } });
       try {
-        const [got] = await faults.withDeadline(lock`select pg_try_advisory_lock(${RENEW_LOCK}) as ok`, 10_000);
+        const [got] = await faults.withDeadline(lock`select pg_try_advisory_lock(${RENEWAL_LOCK}) as ok`, 10_000);
         if (!got?.ok) return;
         const keyRing = await loadKeyRing(db, env.C981_SIGNING_KEYS_DIR);
         const renewed = await renewExpiring(db, keyRing, 7);

@@ -138,20 +138,24 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
       const deadline = heldUntil(req) ?? Date.now() + wait * 1000;
       const ifNoneMatch = req.get("if-none-match");
       const site = req.site!;
+      // Held once already (here or on the fast path): stopping, it is answered now.
+      let held = heldUntil(req) !== undefined;
       for (;;) {
         const current = await cache.current(site.id);
         if (!current) return problem(res, 404, "Not Found", `Site ${site.code} has no rule set in force.`);
         // Long poll: hold the answer while the client already has this version and time remains.
         // Held without polling (server/runtime-long-polls.ts): woken when a release anywhere
         // reaches the cache (NOTIFY, change counter), the wait ends or the instance drains, which
-        // answers at once (304 for the version the client has). A client gone gets nothing.
-        if (ifNoneMatch !== current.etag || Date.now() >= deadline || longPolls.draining) {
+        // answers at once (304 for the version the client has); one arriving while it drains waits
+        // a second at most (DRAINING_WAIT_MS). A client gone gets nothing.
+        if (ifNoneMatch !== current.etag || Date.now() >= deadline || (longPolls.draining && held)) {
           const status = sendJws(req, res, current.jws, "private, no-cache", current.etag);
           metrics.pulls.inc({ site: site.code, status: String(status) });
           return;
         }
         const reason = await new Promise<WakeReason>((wake) => longPolls.hold(site.id, current, deadline, res, wake));
         if (reason === "closed") return;
+        held = true;
       }
     }),
   );

@@ -136,8 +136,8 @@ export function createRuntimeFastPath({ cache, isSecure, express }: FastPathOpti
     hits.token.inc();
     hits.site.inc();
     hits.ruleset.inc();
-    // A long poll for the version the client has: held (stopping: answered at once, as express does).
-    if (status === 304 && wait > 0 && !cache.longPolls.draining) hold(req, res, site!, current, Date.now() + wait * 1000);
+    // A long poll for the version the client has: held (stopping: a second at most, as express does).
+    if (status === 304 && wait > 0) hold(req, res, site!, current, Date.now() + wait * 1000);
     else send(req, res, current, status, site!.code);
     return true;
   }

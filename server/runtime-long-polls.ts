@@ -10,6 +10,7 @@
  * hold here; what they answer when woken is theirs to decide (the same answer either way).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { currentRequest, type RequestContext, withRequestContext } from "../app/utils/logger.server";
 import { metrics } from "../app/utils/metrics.server";
 
 /** The longest `waitSeconds` a runtime may ask for (ADR 008). */
@@ -33,6 +34,8 @@ interface Waiter {
   timer: NodeJS.Timeout | undefined;
   onClose: () => void;
   wake: (reason: WakeReason) => void;
+  /** The held request's own context: woken by another request's reload, it still logs its own id. */
+  context: RequestContext | undefined;
 }
 
 /**
@@ -42,6 +45,17 @@ interface Waiter {
 const handedOver = new WeakMap<IncomingMessage, number>();
 export const heldUntil = (req: IncomingMessage): number | undefined => handedOver.get(req);
 export const handOver = (req: IncomingMessage, deadline: number): void => void handedOver.set(req, deadline);
+
+/** Wakes a waiter in its own request's context (a reload, a drain or a close runs in another's, or none). */
+const wakeIn = (waiter: Waiter, reason: WakeReason): void =>
+  waiter.context ? withRequestContext(waiter.context, () => waiter.wake(reason)) : waiter.wake(reason);
+
+/**
+ * Stopping: a long poll that arrives after the drain waits this long at most (then 304), not its
+ * whole wait — the instance is going — and not 0 s: answered at once, a client that polls again at
+ * once (the reference client does) would loop here until the balancer takes the instance out.
+ */
+export const DRAINING_WAIT_MS = 1000;
 
 /** Waiters woken in one turn of the event loop; the rest follow after I/O had its turn. */
 const WAKE_BATCH = 256;
@@ -53,7 +67,7 @@ export class LongPolls {
   private wakeQueue: [Waiter, WakeReason][] = [];
   private waking = false;
   private stopped = false;
-  /** Stopping: held long polls were answered, new ones answer at once. */
+  /** Stopping: held long polls were answered, new ones wait DRAINING_WAIT_MS at most. */
   draining = false;
 
   /**
@@ -77,8 +91,17 @@ export class LongPolls {
    * exactly once (with "closed" when the client went away: write nothing then).
    */
   hold(siteId: number, version: HeldVersion, deadline: number, res: ServerResponse, wake: (reason: WakeReason) => void): void {
-    const waiter: Waiter = { siteId, etag: version.etag, deadline, res, timer: undefined, onClose: () => this.remove(waiter, "closed"), wake };
-    if (this.draining || this.stopped) {
+    const waiter: Waiter = {
+      siteId,
+      etag: version.etag,
+      deadline: this.draining ? Math.min(deadline, Date.now() + DRAINING_WAIT_MS) : deadline,
+      res,
+      timer: undefined,
+      onClose: () => this.remove(waiter, "closed"),
+      wake,
+      context: currentRequest(),
+    };
+    if (this.stopped) {
       wake("drain");
       return;
     }
@@ -142,7 +165,7 @@ export class LongPolls {
     clearTimeout(waiter.timer);
     waiter.res.removeListener("close", waiter.onClose);
     if (reason === "closed" || reason === "timeout") {
-      waiter.wake(reason);
+      wakeIn(waiter, reason);
       return;
     }
     this.wakeQueue.push([waiter, reason]);
@@ -157,7 +180,7 @@ export class LongPolls {
     const batch = this.wakeQueue.splice(0, WAKE_BATCH);
     for (const [waiter, reason] of batch) {
       try {
-        waiter.wake(reason);
+        wakeIn(waiter, reason);
       } catch (error) {
         waiter.res.destroy(error as Error);
       }
@@ -191,7 +214,7 @@ export class LongPolls {
     );
   }
 
-  /** Stopping: every held long poll answers now, and new ones do not wait. */
+  /** Stopping: every held long poll answers now, new ones wait DRAINING_WAIT_MS at most (a second drain answers them too). */
   drain(): void {
     this.draining = true;
     for (const set of [...this.bySite.values()]) for (const waiter of [...set]) this.remove(waiter, "drain");

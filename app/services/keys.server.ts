@@ -1,3 +1,4 @@
+import fs from "node:fs/promises";
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { JWK } from "jose";
 import { ruleSetVersions, signingKeys, sites } from "../../db/schema";
@@ -49,6 +50,13 @@ export async function renewSites(db: Db, keyRing: KeyRing, actor: string, reason
   }
   return renewed;
 }
+
+/**
+ * The renewal round's session advisory lock (server/main.ts): one instance at a time renews. Held
+ * for the whole round, so no lock a renewal itself takes may share its key (audit.server.ts,
+ * runtime-status-reports.server.ts and migrate.server.ts hold the others).
+ */
+export const RENEWAL_LOCK = 981_000_003;
 
 /** Versions that expire within `withinDays` get a renewal (run by the server daily and by the CLI). */
 export async function renewExpiring(db: Db, keyRing: KeyRing, withinDays: number): Promise<{ site: string; version: number }[]> {
@@ -149,8 +157,14 @@ export async function importSigningKey(db: Db, dir: string, text: string, actor:
   const [key] = await db.select({ state: signingKeys.state, publicJwk: signingKeys.publicJwk }).from(signingKeys).where(eq(signingKeys.kid, kid));
   if (key?.state !== "active") throw new DomainError("not_found", `The database has no active signing key ${kid}.`);
   const file = await installPrivateKey(dir, text, { kid, publicJwk: key.publicJwk as JWK });
-  await db.transaction(async (tx) => {
-    await appendAudit(tx, { actor, action: "signing_key.import", entityType: "signing_key", entityId: kid, after: { host: where.host, dir } });
-  });
+  try {
+    await db.transaction(async (tx) => {
+      await appendAudit(tx, { actor, action: "signing_key.import", entityType: "signing_key", entityId: kid, after: { host: where.host, dir } });
+    });
+  } catch (error) {
+    // Not audited, not installed: the file this call wrote (never one that was there) goes again.
+    await fs.unlink(file).catch(() => {});
+    throw error;
+  }
   return { kid, file };
 }

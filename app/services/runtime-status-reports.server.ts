@@ -15,9 +15,12 @@ import { DomainError } from "../utils/errors.server";
 
 /**
  * Report writers hold it shared until they commit; an anchor takes it exclusively for an instant
- * (telemetryHorizon): then no report with a lower id is still to commit.
+ * (telemetryHorizon): then no report with a lower id is still to commit. A key of its own: it was
+ * once 981_000_003, the renewal round's session lock (RENEWAL_LOCK), which the round holds while it
+ * signs renewals — whose anchors then waited on their own instance's lock for ever, and every
+ * report batch behind them.
  */
-export const TELEMETRY_LOCK = 981_000_003;
+export const TELEMETRY_LOCK = 981_000_004;
 
 export interface PendingReport {
   client: { id: number; name: string };
@@ -44,7 +47,9 @@ const NOW_MS = `to_char(date_trunc('milliseconds', now()) at time zone 'UTC', 'Y
 /**
  * Counts every report against its client's allowance for the current minute (of the database
  * clock, shared by every instance: one row per client, `count += n` in one upsert; the k-th report
- * of a client in the batch is allowed iff the count before the batch + k ≤ `perMinute`), checks
+ * of a client in the batch is allowed iff the count before the batch + k ≤ `perMinute`; a batch
+ * whose transaction began in the minute before the row's counts in the row's minute, never
+ * resetting it — it may have waited for a lock while the minute turned), checks
  * the allowed activations against the site's versions, and stores what holds — all in one
  * transaction. One outcome per report, in order. A database error rejects the whole batch.
  */
@@ -65,8 +70,8 @@ export async function recordStatusReports(db: Db, reports: readonly PendingRepor
         `insert into runtime_client_report_windows as w (runtime_client_id, window_start, count)
          select u.c, date_trunc('minute', now()), u.n from unnest($1::int[], $2::int[]) as u(c, n) order by u.c
          on conflict (runtime_client_id) do update set
-           count = case when w.window_start = excluded.window_start then w.count + excluded.count else excluded.count end,
-           window_start = excluded.window_start
+           count = case when excluded.window_start <= w.window_start then w.count + excluded.count else excluded.count end,
+           window_start = greatest(w.window_start, excluded.window_start)
          returning runtime_client_id as id, count, extract(epoch from (window_start + interval '1 minute' - now()))::float8 as remaining`,
         [clientIds, clientIds.map((id) => perClient.get(id)!)],
       ),

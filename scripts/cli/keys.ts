@@ -51,8 +51,17 @@ export const keyCommands: Record<"keys:list" | "keys:rotate" | "keys:retire" | "
       if (!kid || !values.out) throw new Error("usage: keys:export <kid> --out <file>");
       const out = path.resolve(values.out);
       const { exportSigningKey } = await import("../../app/services/keys.server");
-      const text = await exportSigningKey(database.db, readEnv().C981_SIGNING_KEYS_DIR, kid, cliActor(), { host: os.hostname(), to: out });
-      await fs.writeFile(out, text, { mode: 0o600, flag: "wx" });
+      // The file first (never over an existing one): an export is audited only when it can be written.
+      const file = await fs.open(out, "wx", 0o600);
+      try {
+        const text = await exportSigningKey(database.db, readEnv().C981_SIGNING_KEYS_DIR, kid, cliActor(), { host: os.hostname(), to: out });
+        await file.writeFile(text);
+        await file.close();
+      } catch (error) {
+        await file.close().catch(() => {});
+        await fs.unlink(out).catch(() => {});
+        throw error;
+      }
       console.log(`private key ${kid} written to ${out} (mode 0600): run keys:import ${path.basename(out)} on each instance, then delete it`);
       return 0;
     },

@@ -12,14 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signingProblem } from "../../app/queries/releases.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { renewSites, rotateKeys } from "../../app/services/keys.server";
-import type { Database } from "../../app/utils/db.server";
 import { loadKeyRing } from "../../app/utils/signing.server";
 import { keyCommands } from "../../scripts/cli/keys";
 import { createPortalServer, type PortalServer } from "../../server/app";
 import { createTestDatabase } from "../setup/database";
 import { tempKeysDir } from "../setup/keys";
 
-let database: Database;
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let sharedDir = "";
 let ownDir = "";
 let firstKid = "";
@@ -98,6 +97,12 @@ describe("a key made by keys:rotate on one instance", () => {
       process.env.C981_SIGNING_KEYS_DIR = sharedDir;
       expect(await keyCommands["keys:export"].run(database, [kid, "--out", carried])).toBe(0);
       expect((await fs.stat(carried)).mode & 0o777).toBe(0o600);
+      // Never over an existing file, and then not audited (the trail's rows are checked below).
+      await expect(keyCommands["keys:export"].run(database, [kid, "--out", carried])).rejects.toThrow(/EEXIST/);
+      // A kid that is not an active key: no file left behind.
+      const stray = path.join(path.dirname(carried), "stray.jwk");
+      await expect(keyCommands["keys:export"].run(database, ["no-such-kid", "--out", stray])).rejects.toThrow(/No active signing key/);
+      await expect(fs.stat(stray)).rejects.toThrow(/ENOENT/);
       process.env.C981_SIGNING_KEYS_DIR = ownDir;
       expect(await keyCommands["keys:import"].run(database, [carried])).toBe(0);
       // Once only: the file is never overwritten.
@@ -139,6 +144,15 @@ describe("a key made by keys:rotate on one instance", () => {
       // A key the database does not know.
       await fs.writeFile(file, JSON.stringify({ ...jwk, kid: "unknown-kid" }));
       await expect(keyCommands["keys:import"].run(database, [file])).rejects.toThrow(/no active signing key unknown-kid/);
+      expect(await fs.readdir(process.env.C981_SIGNING_KEYS_DIR)).toEqual([]);
+      // A good file whose import cannot be audited (the trail refuses the row): not installed either.
+      await fs.writeFile(file, JSON.stringify(jwk));
+      await database.owner`revoke insert on audit_trail from c981_app`;
+      try {
+        await expect(keyCommands["keys:import"].run(database, [file])).rejects.toThrow(/audit_trail/);
+      } finally {
+        await database.owner`grant insert on audit_trail to c981_app`;
+      }
       expect(await fs.readdir(process.env.C981_SIGNING_KEYS_DIR)).toEqual([]);
     } finally {
       if (previousDir === undefined) delete process.env.C981_SIGNING_KEYS_DIR;

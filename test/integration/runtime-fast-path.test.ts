@@ -14,6 +14,7 @@ import { createRuntimeClient, revokeRuntimeClient } from "../../app/services/run
 import type { Database } from "../../app/utils/db.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import { createPortalServer, type PortalServer } from "../../server/app";
+import { DRAINING_WAIT_MS } from "../../server/runtime-long-polls";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 
@@ -245,7 +246,8 @@ describe("the runtime pull's fast path", () => {
     expect(released.headers.etag).toBe(`"sha256-${createHash("sha256").update(newest!.jws).digest("base64url")}"`);
     expect(held(fast) + held(reference)).toBe(0);
 
-    // Stopping: held long polls answer at once (304), and new ones do not wait. Portals of their own.
+    // Stopping: held long polls answer at once (304), and new ones wait a second at most (answered
+    // at once, a client polling again at once would loop until the balancer takes the instance out).
     const a = await start();
     const b = await start({ fastPath: false });
     try {
@@ -262,7 +264,11 @@ describe("the runtime pull's fast path", () => {
       expect(first.status).toBe(304);
       expect(first).toEqual(reference304);
       const servedA = a.portal.fastPath!.stats.served;
-      const [late, lateReference] = await Promise.all([pull(a, path, { "If-None-Match": now }), pull(b, path, { "If-None-Match": now })]);
+      const lateStarted = Date.now();
+      const timed = (running: Running) => pull(running, path, { "If-None-Match": now }).then((answer) => ({ answer, ms: Date.now() - lateStarted }));
+      const [lateA, lateB] = await Promise.all([timed(a), timed(b)]);
+      const [late, lateReference] = [lateA.answer, lateB.answer];
+      for (const { ms } of [lateA, lateB]) expect(ms).toBeGreaterThanOrEqual(DRAINING_WAIT_MS - 50);
       expect(Date.now() - drained).toBeLessThan(4000);
       expect(a.portal.fastPath!.stats.served).toBe(servedA + 1);
       expect(late.status).toBe(304);

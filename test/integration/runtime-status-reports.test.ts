@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statusReportHash } from "../../app/domain/status-report-telemetry";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { verifyAnchoredChain, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
+import { RENEWAL_LOCK } from "../../app/services/keys.server";
 import { createRuntimeClient, recordStatus, authenticateClient } from "../../app/services/runtime-clients.server";
 import { recordStatusReports, TELEMETRY_LOCK, telemetryHead } from "../../app/services/runtime-status-reports.server";
 import type { Database } from "../../app/utils/db.server";
@@ -309,6 +310,30 @@ describe("the audit trail's anchors cover the status reports", () => {
     });
   });
 
+  it("goes on while another session holds the renewal round's lock (held for a whole renewal, whose anchor reads the horizon)", async () => {
+    const [c] = await clients("mes-renewal", 1);
+    const client = (await authenticateClient(database.db, c!.token))!;
+    const within = <T>(work: Promise<T>, what: string) =>
+      Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} waited on the renewal lock`)), 3000))]);
+    // As server/main.ts's renewal round holds it (a session lock on a connection of its own).
+    const [got] = await database.owner<{ ok: boolean }[]>`select pg_try_advisory_lock(${RENEWAL_LOCK}) as ok`;
+    expect(got!.ok).toBe(true);
+    try {
+      const outcomes = await within(
+        recordStatusReports(database.db, [{ client, site: { id: ein.id, code: "EIN" }, report: { ...activation(), kind: "activation" } }], 100),
+        "a report batch",
+      );
+      expect(outcomes).toEqual([{ result: "stored" }]);
+      const anchor = await within(writeCheckpointIfDue(database.db, keyRing, { actor: "test", force: true }), "an anchor");
+      expect(anchor.written).toBe(true);
+      const [max] = await database.client<{ id: number }[]>`select max(id)::int as id from runtime_status_reports`;
+      const [signed] = await database.client<{ through: number }[]>`select telemetry_through::int as through from audit_anchors order by id desc limit 1`;
+      expect(signed!.through).toBe(max!.id);
+    } finally {
+      await database.owner`select pg_advisory_unlock(${RENEWAL_LOCK})`;
+    }
+  });
+
   it("still verifies anchors written before status reports were covered (no telemetry in their payload)", async () => {
     const { anchorPayload } = await import("../../app/domain/audit-anchor");
     const { signAuditAnchor } = await import("../../app/utils/signing.server");
@@ -353,5 +378,19 @@ describe("recordStatusReports, one batch", () => {
       4,
     );
     expect(second.map((o) => o.result)).toEqual(["malformed", "rate_limited", "rate_limited"]);
+  });
+
+  it("counts a batch that began in the minute before the client's window in that window, never resetting it", async () => {
+    const [c] = await clients("mes-late", 1);
+    const client = (await authenticateClient(database.db, c!.token))!;
+    // Another instance's batch of the next minute committed first, using up the allowance (as when
+    // this batch's transaction began at :59.99 and waited for a lock while the minute turned).
+    const [next] = await database.client<{ start: string }[]>`insert into runtime_client_report_windows (runtime_client_id, window_start, count)
+      values (${client.id}, date_trunc('minute', now()) + interval '1 minute', 4) returning window_start::text as start`;
+    const late = await recordStatusReports(database.db, [{ client, site: { id: ein.id, code: "EIN" }, report: activation() }], 4);
+    expect(late.map((o) => o.result)).toEqual(["rate_limited"]);
+    const [row] = await database.client<{ count: number; start: string }[]>`
+      select count, window_start::text as start from runtime_client_report_windows where runtime_client_id = ${client.id}`;
+    expect(row).toEqual({ count: 5, start: next!.start });
   });
 });
