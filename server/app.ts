@@ -37,6 +37,7 @@ export interface PortalServerOptions {
         | "C981_SIGNING_KEYS_DIR"
         | "C981_STATUS_REPORTS_PER_MINUTE"
         | "C981_METRICS_TOKEN"
+        | "C981_KEEP_ALIVE_SECONDS"
       >
     >;
   /** The Remix production build. Without it only the machine endpoints answer (tests). */
@@ -147,7 +148,12 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   // `Expect: 100-continue`: the body limits judge the size first and answer 100 only when it may
   // come (server/body-limits.ts); Node would otherwise invite every body before anyone looked.
   server.on("checkContinue", handle);
-  server.keepAliveTimeout = 5000;
+  // An idle keep-alive connection stays open longer than a load balancer keeps its own side idle
+  // (HAProxy's `timeout http-keep-alive`): were the portal to close first, a request the balancer
+  // sends on that connection just then is lost ("connection closed before the answer"; seen by
+  // bench:fanout with Node's 5 s default). Headers must still arrive within the usual bound.
+  server.keepAliveTimeout = (env.C981_KEEP_ALIVE_SECONDS ?? 65) * 1000;
+  server.headersTimeout = Math.max(60_000, server.keepAliveTimeout + 1000);
 
   // What operators watch (ADR 025), read where the values live: this instance's pool and its
   // connections by state (pg_stat_activity, by the pool's own application_name), and how long ago

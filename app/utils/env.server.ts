@@ -109,6 +109,12 @@ const envSchema = z.object({
   C981_LOG_FORMAT: z.enum(["json", "text"]).optional(),
   /** The least severe log lines printed; `debug` adds one line per runtime pull and health check. */
   C981_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+  /**
+   * Seconds an idle keep-alive connection stays open: above the load balancer's own idle timeout
+   * (HAProxy `timeout http-keep-alive`, 30 s in docs/operations/haproxy.cfg), so the portal never
+   * closes a connection the balancer is about to reuse (README "Operating C-981").
+   */
+  C981_KEEP_ALIVE_SECONDS: z.coerce.number().int().min(1).max(3600).default(65),
   /** Print the embedded PostgreSQL server's own log lines. */
   C981_DB_LOG: z
     .enum(["0", "1", "true", "false"])

@@ -82,7 +82,9 @@ const server = http.createServer((req, res) => {
     set.delete(entry);
   });
 });
-server.keepAliveTimeout = 5000;
+// As the portal does by default (C981_KEEP_ALIVE_SECONDS): the same keep-alive behind HAProxy.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 
 process.on("message", (message: { type: string; sites?: Record<string, string>; site?: string; jws?: string }) => {
   if (message.type === "sites") {
