@@ -8,7 +8,8 @@
  * the machine's cores). Every report must be answered 204 and stored: the bench counts the rows.
  *
  * Options: --clients <n> (1000), --per-client <n> (5), --rounds <n> (best of n, default 1).
- * Prints reports/s for both and the ratio; exits 0 unless something failed to run.
+ * Prints reports/s for both, the ratio, and the CPU this process (the server) spent a report; exits
+ * 0 unless something failed to run.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
@@ -140,6 +141,7 @@ async function main() {
       )[0]!.n;
     log(`bench: ${clients} clients × ${perClient} reports = ${total} per run, all clients at once`);
     const best = new Map<string, number>();
+    const cpuBest = new Map<string, number>();
     const failures: string[] = [];
     for (let round = 0; round < rounds; round++) {
       for (const [name, url] of [
@@ -147,7 +149,12 @@ async function main() {
         ["portal", portalUrl],
       ] as const) {
         const before = await storedCount();
+        // CPU of this process (the server under test) while the run lasts: less at the mercy of a
+        // shared machine than reports/s.
+        const cpuBefore = process.cpuUsage();
         const run = await load(`${url}${PATH}`, tokens, body);
+        const cpu = process.cpuUsage(cpuBefore);
+        const cpuPerReport = (cpu.user + cpu.system) / total;
         const ok = run.statuses["204"] ?? 0;
         if (name !== "portal" && (ok !== total || run.errors)) throw new Error(`${name}: ${JSON.stringify(run.statuses)}, ${run.errors} errors`);
         const stored = (await storedCount()) - before;
@@ -156,10 +163,11 @@ async function main() {
         const others = Object.entries(run.statuses).filter(([code]) => code !== "204");
         const perSecond = ok / run.seconds;
         log(
-          `bench: ${name}: ${fmt(perSecond)} reports/s stored (${run.seconds.toFixed(2)} s)${others.length || run.errors ? ` — NOT ALL STORED: ${JSON.stringify(run.statuses)}, ${run.errors} errors` : ""}`,
+          `bench: ${name}: ${fmt(perSecond)} reports/s stored (${run.seconds.toFixed(2)} s, server CPU ${Math.round(cpuPerReport)} µs a report)${others.length || run.errors ? ` — NOT ALL STORED: ${JSON.stringify(run.statuses)}, ${run.errors} errors` : ""}`,
         );
         if (others.length || run.errors) failures.push(`${name}: ${JSON.stringify(run.statuses)}, ${run.errors} errors`);
         best.set(name, Math.max(best.get(name) ?? 0, perSecond));
+        cpuBest.set(name, Math.min(cpuBest.get(name) ?? Number.POSITIVE_INFINITY, cpuPerReport));
       }
     }
     const portalRate = best.get("portal")!;
@@ -168,8 +176,9 @@ async function main() {
     const bareRate = best.get("bare node:http")!;
     log("");
     log(`status reports, one instance, ${total} reports from ${clients} clients (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "?"})`);
-    log(`  bare node:http  ${fmt(bareRate).padStart(8)} reports/s`);
-    log(`  portal          ${fmt(portalRate).padStart(8)} reports/s   ratio ${(portalRate / bareRate).toFixed(2)}`);
+    const cpuOf = (name: string) => `${fmt(cpuBest.get(name)!).padStart(5)} µs server CPU a report`;
+    log(`  bare node:http  ${fmt(bareRate).padStart(8)} reports/s   ${cpuOf("bare node:http")}`);
+    log(`  portal          ${fmt(portalRate).padStart(8)} reports/s   ${cpuOf("portal")}   ratio ${(portalRate / bareRate).toFixed(2)}`);
     if (sum("count") > 0) log(`  ${fmt(sum("count"))} batches of ${(sum("sum") / sum("count")).toFixed(1)} reports on average (ADR 026)`);
     for (const f of failures) log(`  not every report answered 204: ${f}`);
     log(

@@ -1,8 +1,13 @@
 /**
  * Group commit for runtime status reports (ADR 026): reports arriving at once on this instance are
  * written together — one transaction per batch (app/services/runtime-status-reports.server.ts),
- * one batch in flight at a time. A batch leaves when `maxBatch` reports wait or `maxWaitMs` after
- * the first one arrived, and at once when the previous batch commits and reports are waiting. Each
+ * at most `maxInFlight` batches in flight at a time. A batch leaves when `maxBatch` reports wait or
+ * `maxWaitMs` after the first one arrived, and at once when a batch commits and reports are
+ * waiting; while a batch is in flight, another leaves only full (`maxBatch` reports), so under a
+ * burst the next batch is written while the previous one commits, and under light load batches
+ * stay as large as with one in flight. Two batches of one instance are two concurrent writers as
+ * two instances' batches are: a client's reports in both meet at its rate-limit row, locked in
+ * client order, so the later batch waits for the earlier one's commit. Each
  * caller's promise settles with its own report's outcome only after the batch committed (204 means
  * stored); a database error rejects every report of the batch with DatabaseUnavailableError (503).
  */
@@ -19,6 +24,8 @@ export interface StatusReportBatcherOptions {
   maxBatch?: number;
   /** …or this long after the first of them arrived. */
   maxWaitMs?: number;
+  /** Batches written at once (2): a second leaves only full while one is in flight. */
+  maxInFlight?: number;
   /** A report not answered by then: 503 (and it is not sent if its batch has not left yet). */
   deadlineMs: number;
 }
@@ -33,10 +40,11 @@ interface Entry {
 
 export class StatusReportBatcher {
   private queue: Entry[] = [];
-  private inFlight: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private readonly maxBatch: number;
   private readonly maxWaitMs: number;
+  private readonly maxInFlight: number;
 
   constructor(
     private readonly db: Db,
@@ -44,6 +52,7 @@ export class StatusReportBatcher {
   ) {
     this.maxBatch = options.maxBatch ?? 200;
     this.maxWaitMs = options.maxWaitMs ?? 5;
+    this.maxInFlight = options.maxInFlight ?? 2;
   }
 
   /** The report's outcome once its batch has committed. */
@@ -82,32 +91,37 @@ export class StatusReportBatcher {
   async close(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.inFlight || this.queue.length > 0) {
-      if (this.inFlight) await this.inFlight;
+    while (this.inFlight.size > 0 || this.queue.length > 0) {
+      if (this.inFlight.size > 0) await Promise.race(this.inFlight);
       else this.flush();
     }
   }
 
   private schedule(): void {
-    if (this.inFlight) return; // the batch in flight sends the next one when it commits
     if (this.queue.length >= this.maxBatch) {
       this.flush();
       return;
     }
-    this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+    // A batch in flight sends the next one when it commits.
+    if (this.inFlight.size === 0) this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
   }
 
+  /** Sends a batch if a slot is free: any when none is in flight, else only a full one. */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.inFlight || this.queue.length === 0) return;
+    if (this.inFlight.size >= this.maxInFlight || this.queue.length === 0) return;
+    if (this.inFlight.size > 0 && this.queue.length < this.maxBatch) return;
     const batch = this.queue.splice(0, this.maxBatch);
     metrics.statusReportBatch.observe(batch.length);
-    this.inFlight = this.write(batch).finally(() => {
-      this.inFlight = undefined;
+    const written: Promise<void> = this.write(batch).finally(() => {
+      this.inFlight.delete(written);
       // Reports that arrived meanwhile have waited long enough: the next batch leaves now.
       if (this.queue.length > 0) this.flush();
     });
+    this.inFlight.add(written);
+    // A full batch may remain: it takes the other slot.
+    if (this.queue.length >= this.maxBatch) this.flush();
   }
 
   private async write(batch: Entry[]): Promise<void> {

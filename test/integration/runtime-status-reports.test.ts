@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import express from "express";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { statusReportHash } from "../../app/domain/status-report-telemetry";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { verifyAnchoredChain, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
@@ -160,6 +160,53 @@ describe("runtime status reports, written in batches (ADR 026)", () => {
       { n: number }[]
     >`select sum(w.count)::int as n from runtime_client_report_windows w join runtime_clients c on c.id = w.runtime_client_id where c.name like 'mes-chatty-%'`;
     expect(counted!.n).toBe(300);
+  });
+
+  it("writes a second full batch while the first commits; the rate limit stays exact for a client in both", async () => {
+    const limit = 5;
+    const { base } = await instance({ statusReportsPerMinute: limit, statusReportBatch: { maxWaitMs: 200, maxBatch: 3 } });
+    const [c] = await clients("mes-overlap", 1);
+    // One minute's window (of the database clock): not started within 20 s of its end.
+    const [clock] = await database.client<{ s: number }[]>`select extract(second from now())::float8 as s`;
+    if (clock!.s > 40) await new Promise((r) => setTimeout(r, (61 - clock!.s) * 1000));
+    const before = await batchStats();
+    // An anchor's exclusive lock holds every batch at its first statement, in the database.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const anchor = database.owner.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${TELEMETRY_LOCK})`;
+      locked();
+      await held;
+    });
+    await isLocked;
+    const answers = Promise.all(Array.from({ length: 9 }, () => post(base, c!.token, activation())));
+    // 9 reports, batches of 3: two batches wait in the database at once, the third in the queue.
+    const waiting = async () =>
+      (
+        await database.client<{ n: number }[]>`select count(*)::int as n from pg_locks l join pg_database d on d.oid = l.database
+          where d.datname = current_database() and l.locktype = 'advisory' and not l.granted`
+      )[0]!.n;
+    await vi.waitFor(async () => expect(await waiting()).toBe(2), { timeout: 10_000, interval: 50 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await waiting()).toBe(2);
+    release();
+    await anchor;
+    const statuses = (await answers).map((a) => a.status);
+    // Oracle, by hand: 5 a minute for the one client: 5 stored, 9 − 5 = 4 refused.
+    expect(statuses.filter((s) => s === 204)).toHaveLength(limit);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(9 - limit);
+    const after = await batchStats();
+    expect(after.batches - before.batches).toBe(3);
+    const [stored] = await database.client<
+      { n: number }[]
+    >`select count(*)::int as n from runtime_status_reports r join runtime_clients c on c.id = r.runtime_client_id where c.name = 'mes-overlap-0'`;
+    expect(stored!.n).toBe(limit);
+    const [counted] = await database.client<
+      { n: number }[]
+    >`select w.count as n from runtime_client_report_windows w join runtime_clients c on c.id = w.runtime_client_id where c.name = 'mes-overlap-0'`;
+    expect(counted!.n).toBe(9);
   });
 
   it("fails every report of a batch the database refuses with 503, and goes on afterwards", async () => {
