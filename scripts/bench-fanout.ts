@@ -201,9 +201,9 @@ backend portal
     # Long polls pile up on an instance under round robin after a restart; least connections
     # spreads the held polls evenly.
     balance leastconn
-    # Ready = database reachable and signing keys present (ADR 017); a stopping instance answers
-    # 503 here first, and HAProxy stops sending before it closes (C981_SHUTDOWN_GRACE_SECONDS above
-    # inter × fall).
+    # Ready = the database answers within 2 s and the migrations are applied (whether this instance
+    # can sign is reported, not required; ADR 017); a stopping instance answers 503 here first, and
+    # HAProxy stops sending before it closes (C981_SHUTDOWN_GRACE_SECONDS above inter × fall).
     option httpchk GET /readyz
     http-check expect status 200
     # A busy instance answers /readyz late: out only after 3 checks in a row failed or took more

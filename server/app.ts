@@ -148,8 +148,8 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   // `Expect: 100-continue`: the body limits judge the size first and answer 100 only when it may
   // come (server/body-limits.ts); Node would otherwise invite every body before anyone looked.
   server.on("checkContinue", handle);
-  // An idle keep-alive connection stays open longer than a load balancer keeps its own side idle
-  // (HAProxy's `timeout http-keep-alive`): were the portal to close first, a request the balancer
+  // An idle keep-alive connection stays open longer than a load balancer keeps its idle connections
+  // to the instances: were the portal to close first, a request the balancer
   // sends on that connection just then is lost ("connection closed before the answer"; seen by
   // bench:fanout with Node's 5 s default). Headers must still arrive within the usual bound.
   server.keepAliveTimeout = (env.C981_KEEP_ALIVE_SECONDS ?? 65) * 1000;

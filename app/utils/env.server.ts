@@ -110,8 +110,8 @@ const envSchema = z.object({
   /** The least severe log lines printed; `debug` adds one line per runtime pull and health check. */
   C981_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   /**
-   * Seconds an idle keep-alive connection stays open: above the load balancer's own idle timeout
-   * (HAProxy `timeout http-keep-alive`, 30 s in docs/operations/haproxy.cfg), so the portal never
+   * Seconds an idle keep-alive connection stays open: far longer than the load balancer keeps its
+   * idle connections to the instances (HAProxy purges them within seconds), so the portal never
    * closes a connection the balancer is about to reuse (README "Operating C-981").
    */
   C981_KEEP_ALIVE_SECONDS: z.coerce.number().int().min(1).max(3600).default(65),

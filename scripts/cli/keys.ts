@@ -80,7 +80,7 @@ export const keyCommands: Record<"keys:list" | "keys:rotate" | "keys:retire" | "
     },
   },
   "rulesets:renew": {
-    summary: "renew sites' latest rule sets now (unchanged rules, new expiry; the server also renews daily before expiry)",
+    summary: "renew sites' latest rule sets now (unchanged rules, new expiry; the server checks hourly and renews a week before expiry)",
     usage: "rulesets:renew [--site EIN]",
     async run(database, args) {
       const { values } = parseArgs({ args, options: { site: { type: "string", multiple: true } }, strict: true });
