@@ -182,8 +182,8 @@ defaults
     timeout http-request 10s
     timeout http-keep-alive 30s
     timeout queue 30s
-    # The client's address for the portal's logs and throttling (C981_TRUST_PROXY=loopback, or the
-    # proxy's address, on the instances).
+    # The client's address for sign-in throttling and the audit trail's sign-in rows
+    # (C981_TRUST_PROXY=loopback, or the proxy's address, on the instances).
     option forwardfor
 
 frontend c981
