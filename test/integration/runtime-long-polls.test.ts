@@ -153,8 +153,12 @@ describe("every active token held from the start", () => {
     const cache = new RuntimeCache(database);
     await cache.start();
     try {
-      // Loaded at start, before any lookup: the fast path can answer the first pull.
+      // Loaded at start, before any lookup: the fast path can answer the first pull (as soon as
+      // the check that follows the LISTEN has run: peek* serves only what was verified since).
+      await until(() => cache.peekClient(token) !== undefined);
       expect(cache.peekClient(token)?.siteIds).toEqual(new Set([siteIds.EIN, siteIds.PEN]));
+      // …from the one read of every token at start, not a read of this one.
+      expect(cache.loads).toBe(1);
       const made = await createRuntimeClient(database.db, "test", { name: "mes-preload", sites: ["EIN"], reason: "test" });
       await until(() => cache.peekClient(made.token) !== undefined);
       expect(cache.peekClient(made.token)?.siteIds).toEqual(new Set([siteIds.EIN]));
