@@ -237,21 +237,32 @@ async function storeReports(raw: Raw, stored: { pending: PendingReport; report: 
  * The highest report id below which every report has committed: taken under the exclusive lock in
  * a savepoint rolled back at once, so report writers wait only for this one read, not for the
  * caller's transaction (a release) or the digest that follows.
+ *
+ * The wait for the lock is bounded (HORIZON_WAIT_MS, `lock_timeout`, undone with the savepoint):
+ * the caller's transaction may hold row locks a batch in flight waits for (a release locking the
+ * rows the batch's foreign keys check), and waiting without a bound would be a deadlock that
+ * PostgreSQL resolves by failing one side (seen: a release failed). Not obtained in time: undefined,
+ * and the anchor signs the previous telemetry head again (covers nothing new); the next anchor
+ * covers what this one could not (ADR 026).
  */
-async function telemetryHorizon(tx: Tx): Promise<number> {
+export const HORIZON_WAIT_MS = 200;
+async function telemetryHorizon(tx: Tx): Promise<number | undefined> {
   const raw = rawTransaction(tx);
   return raw
     .savepoint(async (sp) => {
+      await sp.unsafe(`set local lock_timeout = '${HORIZON_WAIT_MS}ms'`);
       await sp`select pg_advisory_xact_lock(${TELEMETRY_LOCK})`;
       const [row] = await sp<{ max: string | null }[]>`select max(id)::text as max from runtime_status_reports`;
-      // Rolled back on purpose: the lock is released with the savepoint.
+      // Rolled back on purpose: the lock (and the lock_timeout) go with the savepoint.
       throw Object.assign(new Error("horizon"), { horizon: Number(row?.max ?? 0) });
     })
     .catch((error: unknown) => {
       const horizon = (error as { horizon?: unknown }).horizon;
       if (typeof horizon === "number") return horizon;
+      // lock_not_available: writers still committing after the bounded wait.
+      if ((error as { code?: unknown }).code === "55P03") return undefined;
       throw error;
-    }) as Promise<number>;
+    }) as Promise<number | undefined>;
 }
 
 /**
@@ -259,10 +270,10 @@ async function telemetryHorizon(tx: Tx): Promise<number> {
  * continued from `previous` (the latest head already signed) over the rows after it.
  */
 export async function telemetryHead(tx: Tx, previous: TelemetryHead | undefined): Promise<TelemetryHead> {
-  const through = await telemetryHorizon(tx);
   let digest = previous?.digest ?? TELEMETRY_GENESIS;
   let after = previous?.through ?? 0;
-  if (through <= after) return { through: after, digest };
+  const through = await telemetryHorizon(tx);
+  if (through === undefined || through <= after) return { through: after, digest };
   for (;;) {
     const page = await tx.execute<{ id: string; hash: string }>(
       sql`select r.id::text as id, r.hash from runtime_status_reports r where r.id > ${after} and r.id <= ${through} order by r.id limit 10000`,

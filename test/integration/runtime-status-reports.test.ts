@@ -14,7 +14,7 @@ import { seedDemoPlant } from "../../app/seed/seed.server";
 import { verifyAnchoredChain, writeCheckpointIfDue } from "../../app/services/audit-anchors.server";
 import { RENEWAL_LOCK } from "../../app/services/keys.server";
 import { createRuntimeClient, recordStatus, authenticateClient } from "../../app/services/runtime-clients.server";
-import { recordStatusReports, TELEMETRY_LOCK, telemetryHead } from "../../app/services/runtime-status-reports.server";
+import { HORIZON_WAIT_MS, recordStatusReports, TELEMETRY_LOCK, telemetryHead } from "../../app/services/runtime-status-reports.server";
 import type { Database } from "../../app/utils/db.server";
 import { metrics } from "../../app/utils/metrics.server";
 import type { KeyRing } from "../../app/utils/signing.server";
@@ -305,7 +305,7 @@ describe("the audit trail's anchors cover the status reports", () => {
     expect(signed?.detail).toMatch(new RegExp(`id \\d+–${max!.id}`));
   });
 
-  it("anchors only ids below which every report has committed: an anchor waits for a report still committing", async () => {
+  it("anchors only ids below which every report has committed: an anchor waits a bounded time for a report still committing, then covers nothing new; the next one covers it", async () => {
     const [c] = await clients("mes-slow", 1);
     const client = (await authenticateClient(database.db, c!.token))!;
     const report = { ...activation(), kind: "activation" };
@@ -333,13 +333,22 @@ describe("the audit trail's anchors cover the status reports", () => {
     await recordStatus(database.db, client, { id: ein.id, code: "EIN" }, activation());
     const [later] = await database.client<{ id: number }[]>`select max(id)::int as id from runtime_status_reports`;
     expect(later!.id).toBeGreaterThan(heldId);
-    let anchored = false;
-    const anchor = writeCheckpointIfDue(database.db, keyRing, { actor: "test", force: true }).then((r) => ((anchored = true), r));
-    await new Promise((r) => setTimeout(r, 400));
-    expect(anchored, "the anchor signed while a report below its head was uncommitted").toBe(false);
+    const [before] = await database.client<{ through: number }[]>`select coalesce(max(telemetry_through), 0)::int as through from audit_anchors`;
+    // The writer stays uncommitted past the anchor's bounded wait: the anchor signs, but not past
+    // the previous head (never over the uncommitted id, nor the later one above it).
+    const started = Date.now();
+    const first = await writeCheckpointIfDue(database.db, keyRing, { actor: "test", force: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(HORIZON_WAIT_MS);
+    expect(first.written).toBe(true);
+    const [firstHead] = await database.client<
+      { through: number }[]
+    >`select telemetry_through::int as through from audit_anchors where id = ${first.written ? first.anchor.id : -1}`;
+    expect(firstHead!.through).toBe(before!.through);
+    expect(firstHead!.through).toBeLessThan(heldId);
     release();
     await slow;
-    const result = await anchor;
+    // Committed now: the next anchor covers both.
+    const result = await writeCheckpointIfDue(database.db, keyRing, { actor: "test", force: true });
     expect(result.written).toBe(true);
     const verified = await verifyAnchoredChain(database.db);
     expect(verified.telemetry.problems.filter((p) => p.row === undefined && p.anchorId === (result.written ? result.anchor.id : -1))).toEqual([]);
