@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { E2E_DATA_DIR as dataDir, E2E_PORT as port } from "./test/e2e/support";
+import { E2E_DATA_DIR as dataDir, E2E_PORT as port, E2E_SMTP_PORT as smtpPort } from "./test/e2e/support";
 
 /** Browser tests drive Debian's chromium (never a downloaded browser) against `npm start`'s server. */
 export default defineConfig({
@@ -30,7 +30,15 @@ export default defineConfig({
   webServer: {
     // A fresh embedded database with the demo plant for every run.
     command: `rm -rf ${dataDir} && exec node_modules/.bin/tsx server/main.ts`,
-    env: { PORT: String(port), HOST: "127.0.0.1", C981_DATA_DIR: dataDir, NODE_ENV: "production" },
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      C981_DATA_DIR: dataDir,
+      NODE_ENV: "production",
+      // Notification e-mails go to the SMTP server test/e2e/notifications.spec.ts starts (ADR 032).
+      C981_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      C981_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    },
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 180_000,

@@ -22,12 +22,12 @@ const SITE_A = 1;
 const SITE_B = 2;
 
 /** Allowed [action, subject] pairs per role, for a grant at all sites. */
-const SEE = ["read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read ChangeRequest", "read ExternalMaster"];
+const SEE = ["read Site", "read RuleSetVersion", "read TraceItem", "read Material", "read ChangeRequest", "read ExternalMaster", "read QualityEvent"];
 const EXPECTED_ALL_SITES: Record<Role, string[]> = {
   viewer: [...SEE],
-  engineer: [...SEE, "create ChangeRequest", "update ChangeRequest", "create TraceItem"],
-  quality_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail"],
-  regulatory_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail"],
+  engineer: [...SEE, "create ChangeRequest", "update ChangeRequest", "create TraceItem", "create QualityEvent"],
+  quality_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail", "create QualityEvent", "update QualityEvent"],
+  regulatory_reviewer: [...SEE, "sign ChangeRequest", "read AuditTrail", "export AuditTrail", "create QualityEvent"],
   release_manager: [...SEE, "release ChangeRequest"],
   admin: [
     ...SEE,
@@ -43,8 +43,23 @@ const EXPECTED_ALL_SITES: Record<Role, string[]> = {
   ],
 };
 /** A grant limited to one site keeps only the site-bound permissions (for that site) and reading materials. */
-const SITE_SCOPED_KEEPS = new Set([...SEE, "create TraceItem", "create ChangeRequest", "update ChangeRequest", "sign ChangeRequest", "release ChangeRequest"]);
-const SITE_BOUND: Partial<Record<SubjectType, string>> = { Site: "id", RuleSetVersion: "siteId", TraceItem: "siteId", ChangeRequest: "siteIds" };
+const SITE_SCOPED_KEEPS = new Set([
+  ...SEE,
+  "create TraceItem",
+  "create ChangeRequest",
+  "update ChangeRequest",
+  "sign ChangeRequest",
+  "release ChangeRequest",
+  "create QualityEvent",
+  "update QualityEvent",
+]);
+const SITE_BOUND: Partial<Record<SubjectType, string>> = {
+  Site: "id",
+  RuleSetVersion: "siteId",
+  TraceItem: "siteId",
+  ChangeRequest: "siteIds",
+  QualityEvent: "siteId",
+};
 
 describe("the permission matrix", () => {
   for (const role of ROLES) {

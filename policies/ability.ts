@@ -17,15 +17,21 @@ export type Action = (typeof ACTIONS)[number];
  * Global subjects (materials are master data shared by all sites; the audit trail and users are
  * administered centrally) are reached by site-scoped grants only where the table below says so.
  */
-export const SUBJECTS = ["Site", "RuleSetVersion", "TraceItem", "Material", "AuditTrail", "User", "ChangeRequest", "ExternalMaster"] as const;
+export const SUBJECTS = ["Site", "RuleSetVersion", "TraceItem", "Material", "AuditTrail", "User", "ChangeRequest", "ExternalMaster", "QualityEvent"] as const;
 export type SubjectType = (typeof SUBJECTS)[number];
-const SITE_BOUND = new Set<SubjectType>(["Site", "RuleSetVersion", "TraceItem", "ChangeRequest"]);
+const SITE_BOUND = new Set<SubjectType>(["Site", "RuleSetVersion", "TraceItem", "ChangeRequest", "QualityEvent"]);
 /**
  * The field naming the site on each site-bound subject. A change request names its sites
  * (`siteIds`): a record check passes when one of them is in scope, so a change request spanning
  * sites is checked site by site where all must be (app/utils/auth.server.ts requireEverySite).
  */
-const SITE_FIELD: Partial<Record<SubjectType, string>> = { Site: "id", RuleSetVersion: "siteId", TraceItem: "siteId", ChangeRequest: "siteIds" };
+const SITE_FIELD: Partial<Record<SubjectType, string>> = {
+  Site: "id",
+  RuleSetVersion: "siteId",
+  TraceItem: "siteId",
+  ChangeRequest: "siteIds",
+  QualityEvent: "siteId",
+};
 
 export type SubjectRecord = ForcedSubject<SubjectType> & Record<string, unknown>;
 export type AppAbility = MongoAbility<[Action, SubjectType | SubjectRecord]>;
@@ -40,7 +46,21 @@ interface Permission {
 
 const read = (subject: SubjectType, allSitesOnly = false): Permission => ({ action: "read", subject, allSitesOnly });
 /** ExternalMaster: the ERP/PLM snapshots and the reconciliation report (global, like materials). */
-const SEE_THE_PLANT: Permission[] = [read("Site"), read("Material"), read("RuleSetVersion"), read("TraceItem"), read("ChangeRequest"), read("ExternalMaster")];
+const SEE_THE_PLANT: Permission[] = [
+  read("Site"),
+  read("Material"),
+  read("RuleSetVersion"),
+  read("TraceItem"),
+  read("ChangeRequest"),
+  read("ExternalMaster"),
+  read("QualityEvent"),
+];
+/**
+ * Quality events (ADR 034), site-bound: anyone who works on the product raises one (create); the quality
+ * reviewer contains, dispositions and closes them (update) and imports a QMS export (create).
+ */
+const RAISE_QUALITY_EVENT: Permission = { action: "create", subject: "QualityEvent" };
+const HANDLE_QUALITY_EVENT: Permission = { action: "update", subject: "QualityEvent" };
 /** Signing is approve, reject or request changes (21 CFR 11.50); the approval policy says which reviewer roles a request needs. */
 const SIGN: Permission = { action: "sign", subject: "ChangeRequest" };
 
@@ -52,9 +72,22 @@ export const PERMISSIONS: Record<Role, Permission[]> = {
   viewer: [...SEE_THE_PLANT],
   // Engineers propose; editing, submitting and withdrawing stay with the author (services check).
   // Importing genealogy (EPCIS) creates trace items at a site; it never creates materials (ADR 014).
-  engineer: [...SEE_THE_PLANT, { action: "create", subject: "ChangeRequest" }, { action: "update", subject: "ChangeRequest" }, IMPORT_GENEALOGY],
-  quality_reviewer: [...SEE_THE_PLANT, SIGN, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
-  regulatory_reviewer: [...SEE_THE_PLANT, SIGN, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }],
+  engineer: [
+    ...SEE_THE_PLANT,
+    { action: "create", subject: "ChangeRequest" },
+    { action: "update", subject: "ChangeRequest" },
+    IMPORT_GENEALOGY,
+    RAISE_QUALITY_EVENT,
+  ],
+  quality_reviewer: [
+    ...SEE_THE_PLANT,
+    SIGN,
+    read("AuditTrail", true),
+    { action: "export", subject: "AuditTrail", allSitesOnly: true },
+    RAISE_QUALITY_EVENT,
+    HANDLE_QUALITY_EVENT,
+  ],
+  regulatory_reviewer: [...SEE_THE_PLANT, SIGN, read("AuditTrail", true), { action: "export", subject: "AuditTrail", allSitesOnly: true }, RAISE_QUALITY_EVENT],
   // Releasing is the release manager's signature on a site's next rule set (site-bound).
   release_manager: [...SEE_THE_PLANT, { action: "release", subject: "ChangeRequest" }],
   admin: [

@@ -25,7 +25,12 @@ export const APPROVAL_RULES: readonly ApprovalRule[] = [
     appliesTo: (c) => c.trackingEffect === "downgrade",
     reason: "a downgrade (serial→lot, serial→none, lot→none) loses traceability",
   },
-  { role: "regulatory_reviewer", appliesTo: (c) => c.riskClass === "high", reason: "a material of the highest risk class" },
+  { role: "regulatory_reviewer", appliesTo: (c) => c.riskClass === "high" && !c.requirement, reason: "a material of the highest risk class" },
+  {
+    role: "regulatory_reviewer",
+    appliesTo: (c) => c.requirement?.lowers === true,
+    reason: "lowers required traceability (less tracking, a container no longer required or a weaker scan at consumption)",
+  },
 ];
 
 export interface RequiredApproval {
@@ -33,9 +38,17 @@ export interface RequiredApproval {
   reasons: string[];
 }
 
-/** The roles a change request needs, each with why; in a stable order (quality, then regulatory). */
-export function requiredApprovals(changes: readonly ChangeFacts[]): RequiredApproval[] {
+/** Why a request carrying deviations from required traceability needs the regulatory reviewer (ADR 036). */
+export const DEVIATION_REASON = "deviation from required traceability";
+
+/**
+ * The roles a change request needs, each with why; in a stable order (quality, then regulatory).
+ * `deviations` names the (material, site) pairs of the request's deviations ("SUB-1005 at EIN"):
+ * each needs the regulatory reviewer, whose approval also attests them.
+ */
+export function requiredApprovals(changes: readonly ChangeFacts[], deviations: readonly string[] = []): RequiredApproval[] {
   const byRole = new Map<ReviewerRole, Set<string>>();
+  if (deviations.length) byRole.set("regulatory_reviewer", new Set(deviations.map((d) => `${DEVIATION_REASON}: ${d}`)));
   for (const change of changes) {
     for (const rule of APPROVAL_RULES) {
       if (rule.appliesTo(change)) {
@@ -73,4 +86,13 @@ export function separationOfDutiesProblem(params: {
 
 export function allApprovalsGiven(required: readonly RequiredApproval[], given: readonly GivenApproval[]): boolean {
   return required.every((r) => given.some((g) => g.role === r.role));
+}
+
+/** What a regulatory reviewer's approval attests besides its meaning when the request carries deviations (ADR 036). */
+export const DEVIATION_ATTESTATION = "traceability_deviation";
+export const DEVIATION_ATTESTATION_TEXT = "approve deviation from required traceability";
+
+/** The attestations an approval in `role` must carry: the deviation attestation for a regulatory reviewer of a request with deviations. */
+export function requiredAttestations(params: { meaning: string; role: ReviewerRole; carriesDeviations: boolean }): string[] {
+  return params.meaning === "approved" && params.role === "regulatory_reviewer" && params.carriesDeviations ? [DEVIATION_ATTESTATION] : [];
 }

@@ -47,6 +47,8 @@ export function sitePermissionProblems(
     const row = changeRows[i] ?? i;
     if (changes[i]?.kind === "attributes") {
       problems.set(`changes.${row}.material`, ["Attribute changes apply at every site: you may propose them only with a role at all sites"]);
+    } else if (changes[i]?.kind === "traceability_requirement") {
+      problems.set(`changes.${row}.scope`, ["Required traceability applies plant-wide: you may propose it only with a role at all sites"]);
     } else {
       problems.set(`changes.${row}.sites`, [`You may not propose changes at ${refused.map((id) => sites.codeOf[id] ?? id).join(", ")}`]);
     }

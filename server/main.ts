@@ -252,6 +252,26 @@ async function main() {
   setTimeout(checkpointDue, 15_000).unref();
   setInterval(checkpointDue, 5 * 60 * 1000).unref();
 
+  // Notification e-mails (ADR 032): the outbox's sender, when an SMTP server is configured. It
+  // polls, and a NOTIFY from a committed notification wakes it; SMTP and database errors are
+  // logged and retried with backoff, never fatal.
+  const notificationSender = env.C981_SMTP_URL
+    ? await Promise.all([import("../app/services/notification-sender.server"), import("../app/utils/mail.server")]).then(
+        ([{ startNotificationSender }, { smtpMailer }]) =>
+          startNotificationSender(db, smtpMailer(env.C981_SMTP_URL!), {
+            from: env.C981_MAIL_FROM,
+            publicUrl: env.C981_PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+            log: (line, level) => say(line, level),
+          }),
+      )
+    : undefined;
+  if (notificationSender) {
+    log(`C-981: notifications by e-mail through ${new URL(env.C981_SMTP_URL!).host}`);
+    void database.client
+      .listen("c981_notifications", () => notificationSender.wake())
+      .catch((error: unknown) => log(`C-981: notification wake-ups not listened to (${faults.describeDatabaseError(error)}); the sender polls`));
+  } else log("C-981: notifications: inbox only (C981_SMTP_URL not set)");
+
   onSignal = (signal) => {
     if (shuttingDown) return;
     shuttingDown = true;
@@ -271,6 +291,7 @@ async function main() {
         metricsServer?.closeAllConnections();
         return portal.close();
       })
+      .then(() => notificationSender?.stop())
       .then(() => genealogy.close().catch(() => {}))
       .then(() => database.close())
       .then(

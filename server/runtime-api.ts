@@ -17,15 +17,84 @@ import { heldUntil, MAX_WAIT_SECONDS, type WakeReason } from "./runtime-long-pol
 import { openApiDocument } from "./openapi";
 import { StatusReportBatcher } from "./status-report-batcher";
 
+/** An RFC 9457 problem's JSON text. */
+const problemText = (status: number, title: string, detail?: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ type: "about:blank", title, status, ...(detail ? { detail } : {}), ...extra });
+
 function problem(res: Response, status: number, title: string, detail?: string, extra: Record<string, unknown> = {}) {
   res
     .status(status)
     .type("application/problem+json")
-    .send(JSON.stringify({ type: "about:blank", title, status, ...(detail ? { detail } : {}), ...extra }));
+    .send(problemText(status, title, detail, extra));
+}
+
+/**
+ * An answer of the status-report endpoint, as the router sends it and as its fast path
+ * (server/status-report-fast-path.ts) copies it: one mapping, so the two cannot differ in what
+ * they say — only in how they send it (test/integration/status-report-fast-path.test.ts).
+ */
+export interface ApiAnswer {
+  status: number;
+  /** Headers besides the security headers and the body's Content-Type, Content-Length and ETag. */
+  headers?: Record<string, string>;
+  /** An RFC 9457 problem's JSON text (sent as application/problem+json); none: no body (204). */
+  problem?: string;
+}
+
+function send(res: Response, answer: ApiAnswer): void {
+  if (answer.headers) for (const name in answer.headers) res.setHeader(name, answer.headers[name]!);
+  if (answer.problem === undefined) res.status(answer.status).end();
+  else res.status(answer.status).type("application/problem+json").send(answer.problem);
+}
+
+/** The body express.json() cannot read: its error as the router answers it (else undefined). */
+export function bodyErrorAnswer(error: { type?: string }): ApiAnswer | undefined {
+  if (error.type === "entity.parse.failed") return { status: 400, problem: problemText(400, "Bad Request", "The body is not valid JSON.") };
+  if (error.type === "entity.too.large") return { status: 413, problem: problemText(413, "Content Too Large", "The body is too large.") };
+  // A charset or Content-Encoding express.json() does not read: the client's mistake, not ours (500).
+  if (error.type === "charset.unsupported" || error.type === "encoding.unsupported")
+    return {
+      status: 415,
+      problem: problemText(415, "Unsupported Media Type", "Send the body as JSON in UTF-8, without a Content-Encoding other than gzip or deflate."),
+    };
+  return undefined;
 }
 
 const TITLES: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Content" };
 const titleOf = (status: number) => TITLES[status] ?? "Error";
+
+/** Anything else: logged, and a 500 without details (never a stack trace). */
+function unexpected(error: unknown, { method, path }: { method: string; path: string }): ApiAnswer {
+  const message = error instanceof Error ? error.message : String(error);
+  logger.error({ err: message, method, path }, `runtime API: ${method} ${path}: ${message}`);
+  return { status: 500, problem: problemText(500, "Internal Server Error") };
+}
+
+/**
+ * A typed refusal (DomainError: e.g. 422, a status report naming a version the site does not
+ * have) or a lost database (503, Retry-After) as problem details; undefined for anything else.
+ */
+function errorAnswer(error: unknown, retryAfter: string): ApiAnswer | undefined {
+  if (error instanceof DomainError) {
+    return {
+      status: error.status,
+      problem: problemText(error.status, titleOf(error.status), error.message, {
+        errors: Object.entries(error.fields).flatMap(([field, details]) => details.map((detail) => ({ pointer: `#/${field.replaceAll(".", "/")}`, detail }))),
+      }),
+    };
+  }
+  // The database is away and what is cached cannot answer this (or is older than the
+  // stale-if-error bound): come back later (RFC 9110 §15.6.4, §10.2.3). Never 401 or 500.
+  if (isDatabaseUnavailable(error)) {
+    metrics.dbErrors.inc({ where: "runtime-api" });
+    return {
+      status: 503,
+      headers: { "Retry-After": retryAfter },
+      problem: problemText(503, "Service Unavailable", "The portal cannot reach its database just now; try again later."),
+    };
+  }
+  return undefined;
+}
 
 type Authed = Request & { client?: AuthenticatedClient; site?: { id: number; code: string } };
 type Handler = (req: Authed, res: Response, next: NextFunction) => Promise<unknown>;
@@ -40,6 +109,14 @@ const handled =
 export interface RuntimeApi {
   router: Router;
   cache: RuntimeCache;
+  /** The status route's work after authentication and body parsing, for its fast path. */
+  receiveStatusReport(
+    client: AuthenticatedClient,
+    site: { id: number; code: string },
+    body: unknown,
+    where: { method: string; path: string },
+    done: (answer: ApiAnswer) => void,
+  ): void;
   /** Stopping: held long polls answer now (304 with the current ETag, or the newer version). */
   drain(): void;
   close(): Promise<void>;
@@ -51,6 +128,9 @@ export interface RuntimeApiOptions extends RuntimeCacheOptions {
   /** Group commit of status reports (ADR 026): a batch leaves at `maxBatch` reports or `maxWaitMs` after the first. */
   statusReportBatch?: { maxBatch?: number; maxWaitMs?: number };
 }
+
+/** The largest JSON body the runtime API reads (express.json() and the status reports' fast path). */
+export const RUNTIME_JSON_MAX_BYTES = 64 * 1024;
 
 /** The reference client reports only when what it runs changes: a handful a minute is plenty. */
 export const DEFAULT_STATUS_REPORTS_PER_MINUTE = 10;
@@ -72,7 +152,7 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   const retryAfter = String(Math.max(1, Math.ceil(cache.checkMs / 1000)));
   const reports = new StatusReportBatcher(db, { perMinute: reportsPerMinute, deadlineMs: cache.deadlineMs, ...options.statusReportBatch });
   const router = express.Router();
-  router.use(express.json({ limit: "64kb" }));
+  router.use(express.json({ limit: RUNTIME_JSON_MAX_BYTES }));
   // The description of this API is public: tools discover it before they hold a token.
   const document = JSON.stringify(openApiDocument());
   router.get("/openapi.json", (_req, res) => {
@@ -103,7 +183,8 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   router.param("site", (req: Authed, res, next, code: string) => {
     handled(async () => {
       const site = await cache.site(String(code));
-      if (!site || !req.client!.siteIds.has(site.id)) return problem(res, 404, "Not Found", `No site ${code} for this client.`);
+      if (!site || !req.client!.siteIds.has(site.id))
+        return problem(res, 404, "Not Found", `No site ${code} for this client.`, { reason: "site-not-in-scope" });
       req.site = site;
       next();
     })(req, res, next);
@@ -192,55 +273,65 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     }),
   );
 
-  // Written in batches (group commit, ADR 026): answered once the report's batch has committed.
-  router.post(
-    "/sites/:site/ruleset/status",
-    handled(async (req: Authed, res) => {
-      const parsed = parseStatusReport(req.body);
-      // Counted before anything else, so refused and malformed reports cost their sender too.
-      const outcome = await reports.submit({ client: req.client!, site: req.site!, report: parsed.success ? parsed.data : undefined });
+  /**
+   * A status report received — its body as express.json() or the fast path read it — counted,
+   * checked with the schema and written in its batch (group commit, ADR 026); `done` gets the
+   * answer once the batch has committed. Callbacks rather than promises: this runs per report.
+   */
+  const receiveStatusReport = (
+    client: AuthenticatedClient,
+    site: { id: number; code: string },
+    body: unknown,
+    where: { method: string; path: string },
+    done: (answer: ApiAnswer) => void,
+  ): void => {
+    const parsed = parseStatusReport(body);
+    // Counted before anything else, so refused and malformed reports cost their sender too.
+    reports.enqueue({ client, site, report: parsed.success ? parsed.data : undefined }, (error, outcome) => {
+      if (!outcome) return done(errorAnswer(error, retryAfter) ?? unexpected(error, where));
       switch (outcome.result) {
         case "rate_limited":
-          res.setHeader("Retry-After", String(outcome.retryAfterSeconds));
-          return problem(res, 429, "Too Many Requests", `At most ${reportsPerMinute} status reports a minute per client.`);
+          return done({
+            status: 429,
+            headers: { "Retry-After": String(outcome.retryAfterSeconds) },
+            problem: problemText(429, "Too Many Requests", `At most ${reportsPerMinute} status reports a minute per client.`),
+          });
         case "malformed":
-          return problem(res, 400, "Bad Request", "The status report is invalid.", {
-            errors: (parsed.error?.issues ?? []).map((i) => ({ pointer: `#/${i.path.join("/")}`, detail: i.message })),
+          return done({
+            status: 400,
+            problem: problemText(400, "Bad Request", "The status report is invalid.", {
+              errors: (parsed.error?.issues ?? []).map((i) => ({ pointer: `#/${i.path.join("/")}`, detail: i.message })),
+            }),
           });
         case "refused":
-          throw outcome.error;
+          return done(errorAnswer(outcome.error, retryAfter)!);
         case "stored":
-          return res.status(204).end();
+          return done({ status: 204 });
       }
-    }),
-  );
+    });
+  };
+
+  // Written in batches (group commit, ADR 026): answered once the report's batch has committed.
+  // Status reports sent plainly by a client whose token is in memory are answered ahead of express
+  // by server/status-report-fast-path.ts, through the same receiveStatusReport: what it reads
+  // before (the body, its size, its JSON) must agree with express.json() and this router
+  // (test/integration/status-report-fast-path.test.ts compares them).
+  router.post("/sites/:site/ruleset/status", (req: Authed, res) => {
+    receiveStatusReport(req.client!, req.site!, req.body, { method: req.method, path: req.originalUrl.split("?")[0]! }, (answer) => send(res, answer));
+  });
 
   router.use((_req, res) => problem(res, 404, "Not Found", "No such endpoint."));
   // Malformed JSON bodies and anything unexpected: problem details, never a stack trace.
-  router.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    if (error.type === "entity.parse.failed") return problem(res, 400, "Bad Request", "The body is not valid JSON.");
-    if (error.type === "entity.too.large") return problem(res, 413, "Content Too Large", "The body is too large.");
+  router.use((error: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+    const body = bodyErrorAnswer(error);
+    if (body) return send(res, body);
     if (res.headersSent) return res.destroy();
-    // A service's typed refusal (e.g. 422: a status report naming a version the site does not have).
-    if (error instanceof DomainError) {
-      return problem(res, error.status, titleOf(error.status), error.message, {
-        errors: Object.entries(error.fields).flatMap(([field, details]) => details.map((detail) => ({ pointer: `#/${field.replaceAll(".", "/")}`, detail }))),
-      });
-    }
-    // The database is away and what is cached cannot answer this (or is older than the
-    // stale-if-error bound): come back later (RFC 9110 §15.6.4, §10.2.3). Never 401 or 500.
-    if (isDatabaseUnavailable(error)) {
-      metrics.dbErrors.inc({ where: "runtime-api" });
-      res.setHeader("Retry-After", retryAfter);
-      return problem(res, 503, "Service Unavailable", "The portal cannot reach its database just now; try again later.");
-    }
-    const path = _req.originalUrl.split("?")[0];
-    logger.error({ err: error.message, method: _req.method, path }, `runtime API: ${_req.method} ${path}: ${error.message}`);
-    problem(res, 500, "Internal Server Error");
+    send(res, errorAnswer(error, retryAfter) ?? unexpected(error, { method: req.method, path: req.originalUrl.split("?")[0]! }));
   });
   return {
     router,
     cache,
+    receiveStatusReport,
     drain: () => longPolls.drain(),
     close: async () => {
       await reports.close();

@@ -151,7 +151,7 @@ export function createRuntimeFastPath({ cache, isSecure, express }: FastPathOpti
  * drift apart. Per response only the CSP nonce changes: a fresh one from a pool of CSPRNG bytes
  * — a synchronous randomBytes() per request was the fast path's largest cost (ADR 009).
  */
-function securityHeaderTemplates(): (secure: boolean) => string[] {
+export function securityHeaderTemplates(): (secure: boolean) => string[] {
   const NONCE_BYTES = 16;
   const pool = Buffer.alloc(NONCE_BYTES * 256);
   let offset = pool.length;

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import type { NextFunction, Request, Response } from "express";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -76,15 +77,19 @@ const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Z
  * the server checked as `/imports/epcis` to `/sign-in` (a hostile-input review, ADR 016). Anything else is 400.
  */
 export function refuseMalformedHost(req: Request, res: Response, next: NextFunction) {
-  const hosts = [req.headers.host, req.headers["x-forwarded-host"]].flat().filter((h): h is string => h !== undefined);
-  for (const host of hosts) {
-    for (const one of host.split(",")) {
-      if (!HOST_HEADER.test(one.trim())) {
-        res.status(400).setHeader("Connection", "close");
-        res.type("text/plain").send("The Host header is not a host name.");
-        return;
-      }
-    }
+  if (!wellFormedHosts(req.headers)) {
+    res.status(400).setHeader("Connection", "close");
+    res.type("text/plain").send("The Host header is not a host name.");
+    return;
   }
   next();
+}
+
+/** The check refuseMalformedHost makes (also asked by the status reports' fast path). */
+export function wellFormedHosts(headers: IncomingHttpHeaders): boolean {
+  const hosts = [headers.host, headers["x-forwarded-host"]].flat().filter((h): h is string => h !== undefined);
+  for (const host of hosts) {
+    for (const one of host.split(",")) if (!HOST_HEADER.test(one.trim())) return false;
+  }
+  return true;
 }

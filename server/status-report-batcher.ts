@@ -8,8 +8,8 @@
  * stay as large as with one in flight. Two batches of one instance are two concurrent writers as
  * two instances' batches are: a client's reports in both meet at its rate-limit row, locked in
  * client order, so the later batch waits for the earlier one's commit. Each
- * caller's promise settles with its own report's outcome only after the batch committed (204 means
- * stored); a database error rejects every report of the batch with DatabaseUnavailableError (503).
+ * caller is called back with its own report's outcome only after the batch committed (204 means
+ * stored); a database error fails every report of the batch with DatabaseUnavailableError (503).
  */
 import { type PendingReport, recordStatusReports, type ReportOutcome } from "../app/services/runtime-status-reports.server";
 import type { Db } from "../app/utils/db.server";
@@ -30,12 +30,19 @@ export interface StatusReportBatcherOptions {
   deadlineMs: number;
 }
 
+/** A report's outcome once its batch has committed, or the error that failed it (then no outcome). */
+export type ReportDone = (error: unknown, outcome?: ReportOutcome) => void;
+
 interface Entry {
   pending: PendingReport;
-  resolve(outcome: ReportOutcome): void;
-  reject(error: unknown): void;
+  done: ReportDone;
   settled: boolean;
   timer: NodeJS.Timeout;
+}
+
+/** The deadline of a report whose batch has not answered: dropped if it still waits, and 503. */
+function expire(batcher: StatusReportBatcher, entry: Entry): void {
+  batcher.expire(entry);
 }
 
 export class StatusReportBatcher {
@@ -45,6 +52,8 @@ export class StatusReportBatcher {
   private readonly maxBatch: number;
   private readonly maxWaitMs: number;
   private readonly maxInFlight: number;
+  /** The outcome counters by result, looked up once (not hashed per report). */
+  private readonly counters = new Map<string, { inc(): void }>();
 
   constructor(
     private readonly db: Db,
@@ -55,36 +64,33 @@ export class StatusReportBatcher {
     this.maxInFlight = options.maxInFlight ?? 2;
   }
 
-  /** The report's outcome once its batch has committed. */
-  submit(pending: PendingReport): Promise<ReportOutcome> {
-    return new Promise<ReportOutcome>((resolve, reject) => {
-      const entry: Entry = {
-        pending,
-        settled: false,
-        resolve: (outcome) => {
-          if (entry.settled) return;
-          entry.settled = true;
-          clearTimeout(entry.timer);
-          metrics.statusReports.inc({ result: outcome.result });
-          resolve(outcome);
-        },
-        reject: (error) => {
-          if (entry.settled) return;
-          entry.settled = true;
-          clearTimeout(entry.timer);
-          metrics.statusReports.inc({ result: "unavailable" });
-          reject(error);
-        },
-        timer: setTimeout(() => {
-          // Still waiting for its batch to leave: it never will.
-          const at = this.queue.indexOf(entry);
-          if (at >= 0) this.queue.splice(at, 1);
-          entry.reject(new DatabaseUnavailableError(`the status report was not stored within ${this.options.deadlineMs} ms`, "no answer in time"));
-        }, this.options.deadlineMs),
-      };
-      this.queue.push(entry);
-      this.schedule();
-    });
+  /**
+   * `done` is called once, after the report's batch has committed (its outcome) or failed (a
+   * DatabaseUnavailableError). A callback, not a promise: one fewer allocation per report.
+   */
+  enqueue(pending: PendingReport, done: ReportDone): void {
+    const entry: Entry = { pending, done, settled: false, timer: undefined as unknown as NodeJS.Timeout };
+    entry.timer = setTimeout(expire, this.options.deadlineMs, this, entry);
+    this.queue.push(entry);
+    this.schedule();
+  }
+
+  /** @internal Its deadline passed: still waiting for its batch to leave, it never will. */
+  expire(entry: Entry): void {
+    const at = this.queue.indexOf(entry);
+    if (at >= 0) this.queue.splice(at, 1);
+    this.settle(entry, new DatabaseUnavailableError(`the status report was not stored within ${this.options.deadlineMs} ms`, "no answer in time"));
+  }
+
+  private settle(entry: Entry, error: unknown, outcome?: ReportOutcome): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    clearTimeout(entry.timer);
+    const result = outcome ? outcome.result : "unavailable";
+    let counter = this.counters.get(result);
+    if (!counter) this.counters.set(result, (counter = metrics.statusReports.labels(result)));
+    counter.inc();
+    entry.done(error, outcome);
   }
 
   /** Writes what waits and what is in flight, then returns. */
@@ -135,7 +141,7 @@ export class StatusReportBatcher {
         ),
         2 * this.options.deadlineMs,
       );
-      batch.forEach((entry, i) => entry.resolve(outcomes[i]!));
+      for (let i = 0; i < batch.length; i++) this.settle(batch[i]!, undefined, outcomes[i]!);
     } catch (error) {
       if (!isDatabaseUnavailable(error)) {
         logger.error({ err: describeDatabaseError(error), reports: batch.length }, "C-981: status report batch failed; its reports answered 503");
@@ -145,7 +151,7 @@ export class StatusReportBatcher {
         unavailable instanceof DatabaseUnavailableError
           ? unavailable
           : new DatabaseUnavailableError("the status reports could not be stored", describeDatabaseError(error));
-      for (const entry of batch) entry.reject(failure);
+      for (const entry of batch) this.settle(entry, failure);
     }
   }
 }

@@ -9,8 +9,12 @@ export interface RootData {
     grants: { role: string; site: string | null }[];
     /** Set when the password must be changed before signing anything (ADR 020). */
     passwordChange: "set_by_administrator" | "expired" | null;
+    /** Unread notifications in the inbox (ADR 032). */
+    unread: number;
   } | null;
   abilityRules: AbilityRules;
+  /** The reader's IANA time zone (the browser's, from the c981_tz cookie; "UTC" until known — ADR 031). */
+  timeZone: string;
 }
 
 /**

@@ -1,13 +1,20 @@
-import type { ReactNode } from "react";
-import { Form, Link, NavLink } from "@remix-run/react";
+import { useEffect, useRef, type KeyboardEvent, type ReactNode } from "react";
+import { Form, Link, NavLink, useLocation } from "@remix-run/react";
 import type { Action, SubjectType } from "../../policies/ability";
 import { ROLE_LABELS, type Role } from "../../policies/ability";
 import { useAbility, useSignedInUser } from "./ability";
 
+interface NavigationEntry {
+  to: string;
+  label: string;
+  end: boolean;
+  needs: [Action, SubjectType];
+}
+
 /**
  * Each entry shows only to users whose ability allows its permission (the server checks again).
  */
-const NAVIGATION: { to: string; label: string; end: boolean; needs: [Action, SubjectType] }[] = [
+const NAVIGATION: NavigationEntry[] = [
   { to: "/", label: "Dashboard", end: true, needs: ["read", "Material"] },
   { to: "/materials", label: "Materials", end: false, needs: ["read", "Material"] },
   { to: "/sites", label: "Sites", end: false, needs: ["read", "Site"] },
@@ -16,14 +23,64 @@ const NAVIGATION: { to: string; label: string; end: boolean; needs: [Action, Sub
   { to: "/genealogy", label: "Genealogy", end: false, needs: ["read", "TraceItem"] },
   { to: "/imports/epcis", label: "EPCIS import", end: false, needs: ["create", "TraceItem"] },
   { to: "/change-requests", label: "Change requests", end: false, needs: ["read", "ChangeRequest"] },
+  { to: "/quality-events", label: "Quality", end: false, needs: ["read", "QualityEvent"] },
   { to: "/releases", label: "Releases", end: false, needs: ["release", "ChangeRequest"] },
   { to: "/reconciliation", label: "Reconciliation", end: false, needs: ["read", "ExternalMaster"] },
+  { to: "/traceability", label: "Traceability", end: false, needs: ["read", "RuleSetVersion"] },
   { to: "/external-masters", label: "ERP / PLM", end: false, needs: ["read", "ExternalMaster"] },
+];
+
+/**
+ * Administration and oversight, grouped under one menu so the primary navigation stays on one
+ * line at 1366 px for every role (an administrator sees all of them).
+ */
+const ADMINISTRATION: NavigationEntry[] = [
   { to: "/audit", label: "Audit trail", end: false, needs: ["read", "AuditTrail"] },
   { to: "/users", label: "Users", end: false, needs: ["read", "User"] },
   { to: "/runtime-clients", label: "Runtime clients", end: false, needs: ["read", "User"] },
   { to: "/keys", label: "Keys", end: false, needs: ["read", "User"] },
 ];
+
+const isCurrent = (pathname: string, entry: NavigationEntry) =>
+  entry.end ? pathname === entry.to : pathname === entry.to || pathname.startsWith(`${entry.to}/`);
+
+/**
+ * A disclosure (<details>): opens with Enter or Space on its summary and works without
+ * JavaScript; Escape closes it and returns focus to the summary. It closes on navigation (it is
+ * keyed by the path), and its summary shows as current when one of its pages is.
+ */
+function NavigationMenu({ label, entries }: { label: string; entries: NavigationEntry[] }) {
+  const { pathname } = useLocation();
+  const ref = useRef<HTMLDetailsElement>(null);
+  const current = entries.some((entry) => isCurrent(pathname, entry));
+  // A press anywhere outside closes it, as a menu does (without JavaScript its summary does).
+  useEffect(() => {
+    const close = (event: PointerEvent) => {
+      if (ref.current?.open && !ref.current.contains(event.target as Node)) ref.current.open = false;
+    };
+    document.addEventListener("pointerdown", close);
+    return () => document.removeEventListener("pointerdown", close);
+  }, []);
+  const onKeyDown = (event: KeyboardEvent<HTMLDetailsElement>) => {
+    if (event.key !== "Escape" || !ref.current?.open) return;
+    ref.current.open = false;
+    ref.current.querySelector("summary")?.focus();
+  };
+  return (
+    <details className="nav-menu" key={pathname} ref={ref} onKeyDown={onKeyDown}>
+      <summary className={current ? "current" : undefined}>{label}</summary>
+      <ul>
+        {entries.map((item) => (
+          <li key={item.to}>
+            <NavLink to={item.to} end={item.end} prefetch="intent">
+              {item.label}
+            </NavLink>
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
 
 function UserMenu() {
   const user = useSignedInUser();
@@ -34,6 +91,14 @@ function UserMenu() {
       <span>
         <strong>{user.displayName}</strong> <span className="muted">{roles}</span>
       </span>
+      <Link to="/inbox" className="inbox-link" aria-label={`Inbox, ${user.unread} unread`}>
+        Inbox{" "}
+        {user.unread > 0 ? (
+          <span className="inbox-count" aria-hidden="true">
+            {user.unread}
+          </span>
+        ) : null}
+      </Link>
       <Link to="/account/password">Change password</Link>
       <Form method="post" action="/sign-out">
         <button type="submit" className="link-button">
@@ -48,7 +113,10 @@ function UserMenu() {
 export function AppShell({ children }: { children: ReactNode }) {
   const ability = useAbility();
   const user = useSignedInUser();
-  const navigation = NAVIGATION.filter((item) => ability.can(item.needs[0], item.needs[1]));
+  const allowed = (item: NavigationEntry) => ability.can(item.needs[0], item.needs[1]);
+  // A single allowed entry (a reviewer's audit trail) is a link of its own, not a menu of one.
+  const administration = ADMINISTRATION.filter(allowed);
+  const navigation = [...NAVIGATION.filter(allowed), ...(administration.length === 1 ? administration : [])];
   return (
     <>
       <a className="skip-link" href="#main">
@@ -69,6 +137,11 @@ export function AppShell({ children }: { children: ReactNode }) {
                   </NavLink>
                 </li>
               ))}
+              {administration.length > 1 ? (
+                <li>
+                  <NavigationMenu label="Administration" entries={administration} />
+                </li>
+              ) : null}
             </ul>
           </nav>
         ) : null}

@@ -54,7 +54,7 @@ export function AuditTable({
           <th scope="col" className="num">
             Seq
           </th>
-          <th scope="col">Time (UTC)</th>
+          <th scope="col">Time</th>
           <th scope="col">Actor</th>
           <th scope="col">Action</th>
           {entity ? <th scope="col">Entity</th> : null}
@@ -87,7 +87,7 @@ export function AuditTable({
             </td>
             {entity ? (
               <td>
-                <AuditEntity entityType={row.entityType ?? ""} entityId={row.entityId ?? ""} />
+                <AuditEntity entityType={row.entityType ?? ""} entityId={row.entityId ?? ""} attempt={{ seq: row.seq, action: row.action }} />
               </td>
             ) : null}
             <td className="wrap">{row.reason ?? <span className="muted">—</span>}</td>

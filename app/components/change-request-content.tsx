@@ -1,6 +1,7 @@
 import { safeHref } from "~/schemas/link";
 import { LEGACY_DATA_PLAN_LABELS, type ChangeRequestContent, type ProposedChange } from "~/schemas/change-request";
 import { UtcTime } from "./time";
+import { describeRequirement, describeTarget } from "~/domain/traceability-requirement";
 
 /** Text as written, paragraphs kept (no markup is interpreted). */
 function Prose({ text }: { text: string }) {
@@ -42,6 +43,8 @@ export function describeProposedChange(change: ProposedChange): string {
       ];
       return `New material ${change.partNumber}: ${change.description} (${details.filter(Boolean).join(", ")})`;
     }
+    case "traceability_requirement":
+      return `Required traceability of ${describeTarget(change.target)} (plant-wide): at least ${describeRequirement(change)}; justification: ${change.justification}${change.references.length ? ` (references: ${list(change.references)})` : ""}`;
   }
 }
 
@@ -69,7 +72,7 @@ export function ChangeRequestContentView({ content, headingLevel = 2 }: { conten
           <dd>{LEGACY_DATA_PLAN_LABELS[content.legacyDataPlan] ?? content.legacyDataPlan}</dd>
         </div>
         <div>
-          <dt>Proposed effective (UTC)</dt>
+          <dt>Proposed effective</dt>
           <dd>{content.proposedEffectiveFrom ? <UtcTime value={content.proposedEffectiveFrom} /> : "when released"}</dd>
         </div>
         <div>
@@ -113,6 +116,24 @@ export function ChangeRequestContentView({ content, headingLevel = 2 }: { conten
             )}
           </dd>
         </div>
+        {content.deviations?.length ? (
+          <div className="wide">
+            <dt>Deviations from required traceability</dt>
+            <dd>
+              <ol className="task-list deviation-list">
+                {content.deviations.map((d) => (
+                  <li key={`${d.material}|${d.site}`}>
+                    <strong>
+                      {d.material} at {d.site}
+                    </strong>{" "}
+                    — {d.expiresOn ? `temporary, last day ${d.expiresOn}` : "no expiry"}. Reason: {d.reason} Risk assessment: {d.riskAssessmentRef}.
+                    Compensating controls: {d.compensatingControls}
+                  </li>
+                ))}
+              </ol>
+            </dd>
+          </div>
+        ) : null}
         <div className="wide">
           <dt>Revalidation tasks</dt>
           <dd>

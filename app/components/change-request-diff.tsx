@@ -1,26 +1,31 @@
-import type { ReactNode } from "react";
+import { Fragment, type ReactNode } from "react";
 import { Link } from "@remix-run/react";
 import type { DiffRow, ExpandedAlternatesChange, ExpandedChange, ExpandedNewMaterial } from "~/domain/change-request";
+import { FIELD_LABELS } from "~/domain/change-request-fields";
 import type { TrackingRuleContent } from "~/domain/tracking-rule";
+import { describeRequirement, describeTarget, targetKey } from "~/domain/traceability-requirement";
 import { DataTable, EmptyRow } from "./data-table";
 
-/** How diff rows name the fields of a rule or material (shared by the change-request and release views). */
-export const FIELD_LABELS: Record<string, string> = {
-  trackingMode: "tracking mode",
-  containerTracking: "container tracking",
-  identifierFormatCodes: "identifier formats",
-  consumptionScan: "scan at consumption",
-  riskClass: "risk class",
-  regulatoryFlags: "regulatory flags",
-  family: "family",
-  gtin: "GTIN",
-};
+/** How diff rows name the fields of a rule or material: the domain's map (shared by the change-request and release views). */
+export { FIELD_LABELS };
 
 /** structuredDiff's row for a material the change request creates (it has no page before release). */
 const NEW_MATERIAL_FIELD = "new material";
 
 /** The structured per-material diff: site, material, field, from → to (unchanged fields left out). */
-export function StructuredDiff({ rows, id = "cr-diff", basis = "current" }: { rows: readonly DiffRow[]; id?: string; basis?: "current" | "signed" }) {
+export function StructuredDiff({
+  rows,
+  id = "cr-diff",
+  basis = "current",
+  discussion,
+}: {
+  rows: readonly DiffRow[];
+  id?: string;
+  basis?: "current" | "signed";
+  /** The comment threads on each row (ADR 030): a cell beside it and the threads in a row after it. */
+  discussion?: { cell: (row: DiffRow) => ReactNode; after: (row: DiffRow, colSpan: number) => ReactNode };
+}) {
+  const columns = discussion ? 6 : 5;
   const created = new Set(rows.filter((row) => row.field === NEW_MATERIAL_FIELD).map((row) => row.partNumber));
   return (
     <DataTable
@@ -37,30 +42,35 @@ export function StructuredDiff({ rows, id = "cr-diff", basis = "current" }: { ro
           <th scope="col">
             <span aria-hidden="true">→ </span>To
           </th>
+          {discussion ? <th scope="col">Discussion</th> : null}
         </tr>
       </thead>
       <tbody>
         {rows.length === 0 ? (
-          <EmptyRow colSpan={5}>
+          <EmptyRow colSpan={columns}>
             {basis === "signed" ? "Nothing changes: the proposal equals its signed base." : "Nothing would change: the proposal equals the rules in force."}
           </EmptyRow>
         ) : null}
         {rows.map((row, i) => (
-          <tr key={i}>
-            <td>{row.site ?? <span className="muted">all sites</span>}</td>
-            <th scope="row">
-              {created.has(row.partNumber) ? (
-                <>
-                  {row.partNumber} <span className="muted small">(new)</span>
-                </>
-              ) : (
-                <Link to={`/materials/${encodeURIComponent(row.partNumber)}`}>{row.partNumber}</Link>
-              )}
-            </th>
-            <td>{FIELD_LABELS[row.field] ?? row.field}</td>
-            <td className="diff-from">{row.from}</td>
-            <td className="diff-to">{row.to}</td>
-          </tr>
+          <Fragment key={i}>
+            <tr>
+              <td>{row.site ?? <span className="muted">all sites</span>}</td>
+              <th scope="row">
+                {created.has(row.partNumber) ? (
+                  <>
+                    {row.partNumber} <span className="muted small">(new)</span>
+                  </>
+                ) : (
+                  <Link to={`/materials/${encodeURIComponent(row.partNumber)}`}>{row.partNumber}</Link>
+                )}
+              </th>
+              <td>{FIELD_LABELS[row.field] ?? row.field}</td>
+              <td className="diff-from">{row.from}</td>
+              <td className="diff-to">{row.to}</td>
+              {discussion ? <td className="diff-discussion">{discussion.cell(row)}</td> : null}
+            </tr>
+            {discussion ? discussion.after(row, columns) : null}
+          </Fragment>
         ))}
       </tbody>
     </DataTable>
@@ -139,6 +149,7 @@ export function ExpandedChanges({
   const attributes = changes.filter((c) => c.kind === "attributes");
   const alternates = changes.filter((c) => c.kind === "alternates");
   const created = changes.filter((c) => c.kind === "new_material");
+  const requirements = changes.filter((c) => c.kind === "traceability_requirement");
   const createdParts = new Set(created.map((c) => c.partNumber));
   return (
     <>
@@ -213,6 +224,39 @@ export function ExpandedChanges({
             ))}
           </ul>
         </section>
+      ) : null}
+      {requirements.length > 0 ? (
+        <DataTable id="cr-expanded-requirements" caption="Required traceability (plant-wide)">
+          <thead>
+            <tr>
+              <th scope="col">Applies to</th>
+              <th scope="col">Requirement in force</th>
+              <th scope="col">Proposed requirement</th>
+              <th scope="col">Justification and references</th>
+              <th scope="col">Lowers</th>
+            </tr>
+          </thead>
+          <tbody>
+            {requirements.map((c) => (
+              <tr key={targetKey(c.target)}>
+                <th scope="row">{describeTarget(c.target)}</th>
+                <td>{c.before ? describeRequirement(c.before) : <span className="muted">none stated</span>}</td>
+                <td>{describeRequirement(c)}</td>
+                <td>
+                  {c.justification}
+                  {c.references.length ? <span className="muted"> ({c.references.join("; ")})</span> : null}
+                </td>
+                <td>
+                  {c.lowers.own || c.lowers.materials.length ? (
+                    [c.lowers.own ? "its own requirement" : null, c.lowers.materials.length ? c.lowers.materials.join(", ") : null].filter(Boolean).join("; ")
+                  ) : (
+                    <span className="muted">nothing</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </DataTable>
       ) : null}
       {alternates.length > 0 ? (
         <section aria-labelledby="cr-expanded-alternates" className="cr-expanded-list">

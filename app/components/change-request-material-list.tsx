@@ -42,7 +42,7 @@ export function ChangeRequestsAtSite({ id, siteCode, rows }: { id: string; siteC
           <th scope="col">Status</th>
           <th scope="col">Proposed rule</th>
           <th scope="col">Set the rule of</th>
-          <th scope="col">Updated (UTC)</th>
+          <th scope="col">Updated</th>
         </tr>
       </thead>
       <tbody>
@@ -111,7 +111,7 @@ export function AttributeChangeRequests({ rows }: { rows: readonly MaterialAttri
           <th scope="col">Change request</th>
           <th scope="col">Status</th>
           <th scope="col">Proposed</th>
-          <th scope="col">Updated (UTC)</th>
+          <th scope="col">Updated</th>
         </tr>
       </thead>
       <tbody>

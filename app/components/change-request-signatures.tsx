@@ -1,3 +1,4 @@
+import { findingTitle } from "~/domain/impact-analysis/finding-titles";
 import { SIGNATURE_MEANINGS, type SignatureMeaning } from "~/schemas/change-request";
 import { reviewerRoleLabel } from "./change-request-status";
 import { Digest } from "./digest";
@@ -15,8 +16,12 @@ export interface SignatureView {
   /** SHA-256 of the impact analysis signed with (null: signed before analyses were required). */
   analysisHash: string | null;
   comment: string | null;
+  /** What the signer attested besides the meaning, in the same signature (ADR 036): `traceability_deviation`. */
+  attestations?: readonly string[];
   voidedAt: Date | string | null;
   voidReason: string | null;
+  /** The findings of the analysis the signer acknowledged with this signature (ADR 029). */
+  acknowledgements?: readonly { findingKey: string; findingCode: string; partNumber: string | null; site: string | null; severity: string; count: number }[];
 }
 
 export interface ApprovalView {
@@ -88,8 +93,14 @@ export function SignatureManifestations({
           const time = formatUtc(s.signedAt);
           const manifestation = (
             <>
-              <strong className="printed-name">{s.printedName}</strong> — <span className="meaning">{SIGNATURE_MEANINGS[s.meaning]}</span> —{" "}
-              <time dateTime={time}>{manifestTime(s.signedAt)}</time>
+              <strong className="printed-name">{s.printedName}</strong> — <span className="meaning">{SIGNATURE_MEANINGS[s.meaning]}</span>
+              {s.attestations?.includes("traceability_deviation") ? (
+                <>
+                  {" "}
+                  and <span className="meaning attestation">Approve deviation from required traceability</span>
+                </>
+              ) : null}{" "}
+              — <time dateTime={time}>{manifestTime(s.signedAt)}</time>
             </>
           );
           return (
@@ -130,6 +141,21 @@ export function SignatureManifestations({
                     )}
                   </dd>
                 </div>
+                {s.acknowledgements?.length ? (
+                  <div className="wide">
+                    <dt>Findings acknowledged by {s.printedName}</dt>
+                    <dd>
+                      <ul className="signature-acknowledgements">
+                        {s.acknowledgements.map((a) => (
+                          <li key={a.findingKey}>
+                            {findingTitle(a.findingCode).title} <code className="finding-code">{a.findingCode}</code>
+                            {a.partNumber !== null ? ` — ${a.partNumber} at ${a.site}` : ""} — {a.severity}, count {a.count}
+                          </li>
+                        ))}
+                      </ul>
+                    </dd>
+                  </div>
+                ) : null}
                 {s.comment ? (
                   <div className="wide">
                     <dt>Comment</dt>

@@ -1,13 +1,19 @@
 /**
- * Formatting shared by server render and hydration: fixed locale and UTC only, so the HTML the
- * server sends and what the browser renders are the same text.
+ * Formatting shared by server render and hydration: a fixed locale and a time zone both sides are
+ * given (the reader's, from the root loader — ADR 031), so the HTML the server sends and what the
+ * browser renders are the same text. Only numeric date parts come from Intl: zone abbreviations
+ * differ between ICU builds (Node's and the browser's), offsets do not.
  */
+
+const toDate = (value: Date | string) => (typeof value === "string" ? new Date(value) : value);
 
 /** ISO 8601 in UTC with milliseconds, e.g. 2024-03-01T06:00:00.000Z. */
 export function formatUtc(value: Date | string): string {
-  const date = typeof value === "string" ? new Date(value) : value;
+  const date = toDate(value);
   return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
 }
+
+export { formatInTimeZone, formatOffset, isTimeZone } from "../domain/time-zone";
 
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 

@@ -2,6 +2,7 @@ import { Link } from "@remix-run/react";
 import { Badge, type BadgeTone } from "./badge";
 import { DataTable, EmptyRow } from "./data-table";
 import { formatQuantity } from "./format";
+import { QualityEventBadges, type QualityEventMarkView } from "./quality-event-markers";
 import { UtcTime } from "./time";
 import { TrackingBadge } from "./tracking-badge";
 
@@ -70,7 +71,7 @@ export function GenealogyEdges({
           <th scope="col" className="num">
             Quantity
           </th>
-          <th scope="col">Time (UTC)</th>
+          <th scope="col">Time</th>
           <th scope="col">Work order</th>
           <th scope="col">Event</th>
         </tr>
@@ -177,10 +178,13 @@ export function TraceTable({
   truncated,
   nodeCap,
   withheld,
+  marks = {},
 }: {
   id: string;
   caption: string;
   direction: "backward" | "forward";
+  /** Open quality events by item id (ADR 037). */
+  marks?: Readonly<Record<number, readonly QualityEventMarkView[]>>;
   nodes: readonly TraceNodeView[];
   truncated: boolean;
   nodeCap: number;
@@ -226,7 +230,7 @@ export function TraceTable({
           <th scope="col" className="num">
             Quantity
           </th>
-          <th scope="col">Time (UTC)</th>
+          <th scope="col">Time</th>
           <th scope="col">Tracking then</th>
           <th scope="col">Rule set then</th>
           <th scope="col">Trace precision</th>
@@ -245,7 +249,8 @@ export function TraceTable({
                 <Link to={`/genealogy/${n.id}`}>
                   <code>{n.identifier}</code>
                 </Link>
-              )}
+              )}{" "}
+              <QualityEventBadges events={marks[n.id] ?? []} />
             </th>
             <td>{n.kind}</td>
             <td>
@@ -299,6 +304,8 @@ export interface RecallRowView {
   precision: Precision;
   eventAt: Date | string;
   rule: RuleView;
+  /** Open quality events referencing or reaching it (ADR 037). */
+  qualityEvents?: readonly QualityEventMarkView[];
 }
 
 /** Finished items a recall reaches, certain ones first. */
@@ -317,12 +324,13 @@ export function RecallTable({ rows, caption }: { rows: readonly RecallRowView[];
           </th>
           <th scope="col">Recall</th>
           <th scope="col">Trace precision</th>
-          <th scope="col">Made (UTC)</th>
+          <th scope="col">Made</th>
           <th scope="col">Rule set then</th>
+          <th scope="col">Open quality events</th>
         </tr>
       </thead>
       <tbody>
-        {rows.length === 0 ? <EmptyRow colSpan={10}>No finished item reached.</EmptyRow> : null}
+        {rows.length === 0 ? <EmptyRow colSpan={11}>No finished item reached.</EmptyRow> : null}
         {rows.map((r) => (
           <tr key={r.id}>
             <th scope="row">
@@ -348,6 +356,9 @@ export function RecallTable({ rows, caption }: { rows: readonly RecallRowView[];
             </td>
             <td>
               <RuleVersionCell rule={r.rule} />
+            </td>
+            <td>
+              <QualityEventBadges events={r.qualityEvents ?? []} />
             </td>
           </tr>
         ))}

@@ -1,3 +1,4 @@
+import type { QualityEventMarkView } from "./quality-event-markers";
 import { SAME_TIER_BEND, type GraphLayout, type TraceDirection, type TraceItemKind } from "~/domain/genealogy-trace";
 
 /** What the graph needs of each traced item (the loader sends more). */
@@ -12,6 +13,8 @@ export interface GraphNodeView {
 }
 
 const MAX_LABEL = 20;
+/** Wider graphs keep their natural size in a scrolling box: scaled to a page they would be unreadable. */
+const SCALE_TO_FIT_MAX_WIDTH = 1600;
 const clip = (text: string) => (text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}…` : text);
 
 /**
@@ -27,6 +30,7 @@ export function GenealogyGraph({
   layout,
   nodes,
   startId,
+  marks = {},
 }: {
   id: string;
   title: string;
@@ -34,6 +38,8 @@ export function GenealogyGraph({
   layout: GraphLayout;
   nodes: readonly GraphNodeView[];
   startId: number;
+  /** Open quality events by item id (ADR 037): marked on the node and named in its title. */
+  marks?: Readonly<Record<number, readonly QualityEventMarkView[]>>;
 }) {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const titleId = `${id}-title`;
@@ -56,13 +62,16 @@ export function GenealogyGraph({
         </span>
       </figcaption>
       <section className="trace-graph-scroll" aria-label={`${title} (scrollable)`} tabIndex={0}>
+        {/* A group, not role="img": an image's children are presentational, and the nodes are links
+            (axe nested-interactive, WCAG 4.1.2); as a group, each node is a link named by its title. */}
+        {/* biome-ignore lint/a11y/useSemanticElements: a <fieldset> cannot be an SVG; role="group" is the SVG's own role here */}
         <svg
-          role="img"
+          role="group"
           aria-labelledby={`${titleId} ${descId}`}
           width={layout.width}
           height={layout.height}
           viewBox={`0 0 ${layout.width} ${layout.height}`}
-          className="trace-graph-svg"
+          className={layout.width > SCALE_TO_FIT_MAX_WIDTH ? "trace-graph-svg trace-graph-svg-wide" : "trace-graph-svg"}
         >
           <desc id={descId}>
             {direction === "backward" ? "Inputs on the left flow into this item on the right" : "This item on the left flows into its outputs on the right"}
@@ -90,26 +99,36 @@ export function GenealogyGraph({
             const node = byId.get(placed.id);
             if (!node) return null;
             const isLegacy = node.rule.state === "legacy";
+            const events = marks[node.id] ?? [];
+            const eventText = events
+              .map((e) => `${e.number} ${e.kind} ${e.severity}${e.relation === "certain" || e.relation === "candidate" ? ` (reached, ${e.relation})` : ""}`)
+              .join(", ");
             const ruleText = isLegacy ? "legacy" : `v${node.rule.version}${node.rule.state === "unruled" ? " unruled" : ""}`;
             const classes = [
               "trace-graph-node",
               `trace-graph-node-${node.kind}`,
               isLegacy ? "trace-graph-node-legacy" : "",
               node.id === startId ? "trace-graph-node-start" : "",
+              events.length ? "trace-graph-node-quality" : "",
             ]
               .filter(Boolean)
               .join(" ");
             return (
-              // Out of the tab order: inside role="img" a link is invisible to assistive technology;
-              // keyboard and screen-reader users get the same links in the table.
+              // Out of the tab order: a large graph would add dozens of stops; keyboard users get the
+              // same links in the table (screen readers still find them here, named by their title).
               <a key={node.id} href={`/genealogy/${node.id}`} className={classes} tabIndex={-1}>
                 <title>
-                  {`${node.kind} ${node.identifier} · ${node.partNumber} at ${node.siteCode} · tier ${node.tier} · ${isLegacy ? "legacy (before the site's first rule-set version)" : `rule set ${ruleText}`}`}
+                  {`${node.kind} ${node.identifier} · ${node.partNumber} at ${node.siteCode} · tier ${node.tier} · ${isLegacy ? "legacy (before the site's first rule-set version)" : `rule set ${ruleText}`}${events.length ? ` · open quality events: ${eventText}` : ""}`}
                 </title>
                 <rect x={placed.x} y={placed.y} width={layout.nodeWidth} height={h} rx={4} />
                 <text x={placed.x + 8} y={placed.y + 15} className="trace-graph-id">
                   {clip(node.identifier)}
                 </text>
+                {events.length ? (
+                  <text x={placed.x + layout.nodeWidth - 6} y={placed.y + 15} textAnchor="end" className="trace-graph-quality">
+                    {events.length === 1 ? events[0]!.number : `${events.length} QE`}
+                  </text>
+                ) : null}
                 <text x={placed.x + 8} y={placed.y + h - 8} className="trace-graph-sub">
                   {`${node.partNumber} · ${node.siteCode} · ${ruleText}`}
                 </text>
@@ -133,6 +152,9 @@ export function GenealogyGraph({
         </li>
         <li>
           <span className="legend-swatch legend-start" aria-hidden="true" /> this item
+        </li>
+        <li>
+          <span className="trace-graph-quality-legend">QE-…</span> open quality event on the item (or reaching it)
         </li>
       </ul>
     </figure>

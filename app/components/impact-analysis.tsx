@@ -7,8 +7,11 @@
 import { ITEM_STATUSES } from "~/domain/genealogy-graph/graph";
 import { Form, useNavigation } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { findingTitle } from "~/domain/impact-analysis/finding-titles";
 import { FINDING_CODES, type AnalysisReport, type ChangeAnalysis, type Finding, type Severity } from "~/domain/impact-analysis/report";
+import { findingAnchor } from "~/domain/comment-threads";
 import { Badge, type BadgeTone } from "./badge";
+import { FindingDiscussion } from "./comment-threads";
 import { DataTable, EmptyRow } from "./data-table";
 import { Digest } from "./digest";
 import { formatCount, formatQuantity } from "./format";
@@ -199,7 +202,7 @@ function AnalysisReportView({
 
       <section aria-labelledby="analysis-general-heading" className="analysis-change">
         <h3 id="analysis-general-heading">Across the change request</h3>
-        <FindingList findings={report.findings} idPrefix="general" />
+        <FindingList findings={report.findings} idPrefix="general" scope={null} />
       </section>
     </>
   );
@@ -237,7 +240,7 @@ function ChangeFindings({ change }: { change: ChangeAnalysis }) {
         {change.partNumber} at {change.site}: {MODE_LABELS[change.from] ?? change.from} → {MODE_LABELS[change.to] ?? change.to}{" "}
         <span className="muted">({EFFECT_LABELS[change.effect]})</span>
       </h3>
-      <FindingList findings={change.findings} idPrefix={key} />
+      <FindingList findings={change.findings} idPrefix={key} scope={change} />
       {byTier && Object.keys(byTier).length > 0 ? (
         <TierChart id={`analysis-tier-chart-${key}`} subject={`${change.partNumber} at ${change.site}`} byTier={byTier} />
       ) : null}
@@ -245,7 +248,16 @@ function ChangeFindings({ change }: { change: ChangeAnalysis }) {
   );
 }
 
-function FindingList({ findings, idPrefix }: { findings: readonly Finding[]; idPrefix: string }) {
+function FindingList({
+  findings,
+  idPrefix,
+  scope,
+}: {
+  findings: readonly Finding[];
+  idPrefix: string;
+  /** The proposed change the findings belong to (null: across the request), for comments anchored on them. */
+  scope: { partNumber: string; site: string } | null;
+}) {
   if (findings.length === 0) return <p className="muted">No findings.</p>;
   // Most severe first; the report's own order within a severity.
   const sorted = findings.map((f, i) => ({ f, i })).sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i);
@@ -254,6 +266,7 @@ function FindingList({ findings, idPrefix }: { findings: readonly Finding[]; idP
       {sorted.map(({ f }) => (
         <li key={f.code}>
           <FindingDetails finding={f} id={`finding-${idPrefix}-${f.code}`} />
+          <FindingDiscussion anchor={findingAnchor(f.code, scope)} />
         </li>
       ))}
     </ul>
@@ -275,10 +288,11 @@ function FindingDetails({ finding, id }: { finding: Finding; id: string }) {
   return (
     <details className={`finding finding-${finding.severity}`} id={id}>
       <summary>
-        <SeverityBadge severity={finding.severity} /> <code className="finding-code">{finding.code}</code>{" "}
-        <span className="finding-message">{finding.message}</span>
+        <SeverityBadge severity={finding.severity} /> <strong className="finding-title">{findingTitle(finding.code).title}</strong>{" "}
+        <code className="finding-code">{finding.code}</code> <span className="finding-message">{finding.message}</span>
       </summary>
       <div className="finding-body">
+        <p className="finding-explanation small">{findingTitle(finding.code).explanation}</p>
         <p className="muted small">{FINDING_CODES[finding.code] ?? finding.code}</p>
         <dl className="finding-counts">
           <div>

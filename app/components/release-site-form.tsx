@@ -25,6 +25,8 @@ export interface ReleaseCandidateView {
   diff: readonly DiffRow[];
   moved?: readonly string[];
   wouldMakeStale?: readonly { number: string; status: ChangeRequestStatus; stale: readonly { site: string; moved: readonly string[] }[] }[];
+  /** Critical and warning findings of the analysis it was approved with. */
+  analysisFindings?: FindingCounts;
 }
 
 export interface ReleaseSiteView {
@@ -208,6 +210,7 @@ export function ReleaseSiteForm({
                       <td>{c.authorName}</td>
                       <td>{c.approvedBy.length ? c.approvedBy.join(", ") : <span className="muted">—</span>}</td>
                       <td className="wrap">
+                        <AnalysisFindingCounts number={c.number} findings={c.analysisFindings} />
                         <ChangeRequestFlags stale={c.stale ? [code] : []} conflict={c.conflicts.length > 0} />
                         {revalidationBlocks(c) ? <Badge tone="warn">revalidation evidence missing</Badge> : null}
                         {c.mine ? <Badge>author: another release manager releases it</Badge> : null}
@@ -238,7 +241,12 @@ export function ReleaseSiteForm({
                             ))}
                           </span>
                         ) : null}
-                        {!c.stale && !c.mine && !revalidationBlocks(c) && c.conflicts.length === 0 && (c.wouldMakeStale ?? []).length === 0 ? (
+                        {!c.stale &&
+                        !c.mine &&
+                        !revalidationBlocks(c) &&
+                        c.conflicts.length === 0 &&
+                        (c.wouldMakeStale ?? []).length === 0 &&
+                        !hasFindingCounts(c.analysisFindings) ? (
                           <span className="muted">—</span>
                         ) : null}
                       </td>
@@ -400,5 +408,27 @@ export function ReleaseSiteForm({
         </Form>
       )}
     </section>
+  );
+}
+
+type FindingCounts = { critical: number; warning: number; sha256: string } | null | undefined;
+const hasFindingCounts = (f: FindingCounts) => Boolean(f && (f.critical > 0 || f.warning > 0));
+
+/** "2 critical · 1 warning" of the analysis it was approved with, linking to that analysis on the request. */
+function AnalysisFindingCounts({ number, findings }: { number: string; findings: FindingCounts }) {
+  if (!findings || !hasFindingCounts(findings)) return null;
+  const parts = [
+    findings.critical > 0 ? `${findings.critical} critical` : null,
+    findings.warning > 0 ? `${findings.warning} warning${findings.warning === 1 ? "" : "s"}` : null,
+  ].filter(Boolean);
+  return (
+    <Link
+      className="release-finding-counts"
+      to={`/change-requests/${number}#impact-analysis`}
+      title={`Findings of the impact analysis ${number} was approved with`}
+    >
+      {parts.join(" · ")}
+      <span className="visually-hidden"> in the impact analysis {number} was approved with</span>
+    </Link>
   );
 }

@@ -44,8 +44,8 @@ export function RuleTimeline({ id, siteCode, rows }: { id: string; siteCode: str
       <thead>
         <tr>
           <th scope="col">Version</th>
-          <th scope="col">Effective from (UTC)</th>
-          <th scope="col">Effective to (UTC)</th>
+          <th scope="col">Effective from</th>
+          <th scope="col">Effective to</th>
           <th scope="col">Tracking mode</th>
           <th scope="col">Containers</th>
           <th scope="col">Consumption scan</th>

@@ -5,6 +5,7 @@
  */
 import type { RegulatoryFlag, RiskClass } from "./material";
 import type { ConsumptionScan, TrackingMode } from "./tracking-rule";
+import type { RequirementContent, RequirementTarget, TraceabilityDeviation } from "./traceability-requirement";
 
 export const LEGACY_DATA_PLANS = ["grandfather", "reidentify_at_next_movement", "convert_now"] as const;
 export type LegacyDataPlan = (typeof LEGACY_DATA_PLANS)[number];
@@ -52,7 +53,13 @@ export interface ProposedNewMaterial {
   gtin?: string;
 }
 
-export type ProposedChange = ProposedTrackingChange | ProposedAttributeChange | ProposedAlternatesChange | ProposedNewMaterial;
+/**
+ * Required traceability for one target (a material, a family, or a risk class + regulated flag), plant-wide
+ * (ADR 035): it replaces the target's requirement in force from the change request's first release.
+ */
+export type ProposedRequirementChange = { kind: "traceability_requirement"; target: RequirementTarget } & RequirementContent;
+
+export type ProposedChange = ProposedTrackingChange | ProposedAttributeChange | ProposedAlternatesChange | ProposedNewMaterial | ProposedRequirementChange;
 
 export interface ChangeRequestContent {
   title: string;
@@ -67,6 +74,11 @@ export interface ChangeRequestContent {
   changes: ProposedChange[];
   /** The ERP/PLM disagreements (reconciliation keys PART@SITE) this request resolves; absent when none. */
   resolvesDisagreements?: string[];
+  /**
+   * Deviations from required traceability (ADR 036), one per material and site a tracking change leaves
+   * below its requirement; signed like the rest. Absent when none, so other requests keep their hash.
+   */
+  deviations?: TraceabilityDeviation[];
 }
 
 /** How the tracking mode changes at a site (policies/approval.ts decides the reviewers from it). */
@@ -78,4 +90,9 @@ export interface ChangeFacts {
   /** How the tracking mode changes at a site (`same` for attribute-only or container/format changes). */
   trackingEffect: TrackingEffect;
   riskClass: RiskClass;
+  /**
+   * A required-traceability change: `lowers` when it asks for less than the requirement it replaces
+   * (less tracking, a container no longer required, a weaker scan at consumption); `target` names it.
+   */
+  requirement?: { target: string; lowers: boolean };
 }

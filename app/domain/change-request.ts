@@ -9,6 +9,17 @@ import { canonicalize } from "./canonical-json";
 import type { ChangeFacts, ChangeRequestContent, ProposedChange } from "./change-request-content";
 import type { RiskClass } from "./material";
 import { checkRuleConsistency, compareTracking, type Identifies, type TrackingRuleContent } from "./tracking-rule";
+import {
+  describeRequirement,
+  describeTarget,
+  ownRequirement,
+  requirementLowering,
+  targetKey,
+  type RequirementContent,
+  type RequirementSubject,
+  type RequirementTarget,
+  type TraceabilityRequirement,
+} from "./traceability-requirement";
 
 // The content's types live in change-request-content.ts (no Node imports: the browser's forms import it too).
 export type {
@@ -19,6 +30,7 @@ export type {
   ProposedAttributeChange,
   ProposedChange,
   ProposedNewMaterial,
+  ProposedRequirementChange,
   ProposedTrackingChange,
   TrackingEffect,
 } from "./change-request-content";
@@ -40,6 +52,8 @@ export interface Catalog {
   formats: ReadonlyMap<string, { identifies: Identifies; site: string | null }>;
   /** BOM lines by `site|parent|component`, with their approved alternates in order. */
   bomLines: ReadonlyMap<string, { alternates: string[] }>;
+  /** Required traceability in force and the materials it governs (ADR 035); absent: a requirement change cannot be expanded. */
+  requirements?: { inForce: readonly TraceabilityRequirement[]; subjects: readonly RequirementSubject[] };
 }
 
 export const bomLineKey = (site: string, parent: string, component: string) => `${site}|${parent}|${component}`;
@@ -82,7 +96,24 @@ export interface ExpandedNewMaterial {
   gtin: string | null;
 }
 
-export type ExpandedChange = ExpandedTrackingChange | ExpandedAttributeChange | ExpandedAlternatesChange | ExpandedNewMaterial;
+/**
+ * A required-traceability change (ADR 035), plant-wide: the target's new requirement, what it replaces
+ * (`before`: the target's own requirement in force when the request was written, null = none stated)
+ * and what it lowers (its own requirement, and the materials whose governing requirement it weakens).
+ */
+export type ExpandedRequirementChange = {
+  kind: "traceability_requirement";
+  target: RequirementTarget;
+  before: RequirementContent | null;
+  lowers: { own: boolean; materials: string[] };
+} & RequirementContent;
+
+export type ExpandedChange = ExpandedTrackingChange | ExpandedAttributeChange | ExpandedAlternatesChange | ExpandedNewMaterial | ExpandedRequirementChange;
+/** The changes that name a material (all but required-traceability changes, which name a target). */
+export type ExpandedMaterialChange = Exclude<ExpandedChange, ExpandedRequirementChange>;
+export const isMaterialChange = (c: ExpandedChange): c is ExpandedMaterialChange => c.kind !== "traceability_requirement";
+/** The material a change names, or the target of a requirement change in words. */
+export const changeSubject = (c: ExpandedChange): string => (c.kind === "traceability_requirement" ? describeTarget(c.target) : c.partNumber);
 
 export type Expansion = { ok: true; changes: ExpandedChange[] } | { ok: false; fields: Record<string, string[]> };
 
@@ -94,6 +125,7 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
   const seenTracking = new Map<string, number>();
   const seenAttributes = new Map<string, number>();
   const seenLines = new Map<string, number>();
+  const seenTargets = new Map<string, number>();
 
   // Materials this change request creates: tracking changes may name them.
   const created = new Map<string, number>();
@@ -121,6 +153,42 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
 
   changes.forEach((change, i) => {
     if (change.kind === "new_material") return;
+    if (change.kind === "traceability_requirement") {
+      const t = change.target;
+      const path = `changes.${i}.${t.scope === "material" ? "material" : t.scope === "family" ? "family" : "riskClass"}`;
+      if (t.scope === "material" && !catalog.materials.has(t.partNumber)) return problem(path, `material ${t.partNumber} does not exist`);
+      if (t.scope === "family" && !catalog.families.has(t.family)) return problem(path, `family ${t.family} does not exist`);
+      if (!change.justification.trim()) problem(`changes.${i}.justification`, "Justify the requirement");
+      const key = targetKey(t);
+      if (seenTargets.has(key))
+        return problem(path, `the required traceability of ${describeTarget(t)} is already changed in change ${seenTargets.get(key)! + 1}`);
+      seenTargets.set(key, i);
+      if (!catalog.requirements) return problem(path, "the requirements in force are not known");
+      const content: RequirementContent = {
+        minimumTracking: change.minimumTracking,
+        containerRequired: change.containerRequired,
+        requiredScan: change.requiredScan,
+        justification: change.justification.trim(),
+        references: [...new Set(change.references)],
+      };
+      const own = ownRequirement(catalog.requirements.inForce, t);
+      out.push({
+        kind: "traceability_requirement",
+        target: t,
+        ...content,
+        before: own
+          ? {
+              minimumTracking: own.minimumTracking,
+              containerRequired: own.containerRequired,
+              requiredScan: own.requiredScan,
+              justification: own.justification,
+              references: [...own.references],
+            }
+          : null,
+        lowers: requirementLowering(catalog.requirements.inForce, catalog.requirements.subjects, { target: t, ...content }),
+      });
+      return;
+    }
     if (change.kind === "alternates") {
       for (const site of [...new Set(change.sites)].sort()) {
         if (!catalog.sites.has(site)) {
@@ -190,7 +258,12 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
       }
       const usable = new Map<string, Identifies>();
       for (const [code, f] of catalog.formats) if (f.site === null || f.site === site) usable.set(code, f.identifies);
-      for (const p of checkRuleConsistency(rule, usable)) problem(`changes.${i}.${p.field}`, `${site}: ${p.message}`);
+      // A site's list is the GS1 formats and the site's own patterns: another site's pattern is named as such.
+      const notUsable = (code: string) => {
+        const elsewhere = catalog.formats.get(code)?.site;
+        return elsewhere ? `${code} is an identifier format of ${elsewhere}, not one of ${site}'s` : `unknown identifier format ${code}`;
+      };
+      for (const p of checkRuleConsistency(rule, usable, notUsable)) problem(`changes.${i}.${p.field}`, `${site}: ${p.message}`);
       for (const partNumber of partNumbers) {
         const key = `${partNumber}|${site}`;
         if (seenTracking.has(key)) {
@@ -208,9 +281,11 @@ export function expandChanges(changes: readonly ProposedChange[], catalog: Catal
   if (Object.keys(fields).length > 0) return { ok: false, fields };
   const siteOf = (c: ExpandedChange) => (c.kind === "tracking" || c.kind === "alternates" ? c.site : "");
   const componentOf = (c: ExpandedChange) => (c.kind === "alternates" ? c.component : "");
+  // Material changes first, by part number (as before requirement changes existed), then requirements by target.
+  const orderOf = (c: ExpandedChange) => (c.kind === "traceability_requirement" ? `~${targetKey(c.target)}` : c.partNumber);
   out.sort(
     (a, b) =>
-      a.partNumber.localeCompare(b.partNumber) ||
+      orderOf(a).localeCompare(orderOf(b)) ||
       a.kind.localeCompare(b.kind) ||
       siteOf(a).localeCompare(siteOf(b)) ||
       componentOf(a).localeCompare(componentOf(b)),
@@ -225,6 +300,20 @@ export const ruleKey = (partNumber: string, site: string) => `${partNumber}|${si
 /** What the approval policy needs to know about each change. */
 export function changeFacts(changes: readonly ExpandedChange[], current: CurrentRules, catalog: Catalog): ChangeFacts[] {
   return changes.map((c) => {
+    if (c.kind === "traceability_requirement") {
+      const riskClass =
+        c.target.scope === "risk_class"
+          ? c.target.riskClass
+          : c.target.scope === "material"
+            ? (catalog.materials.get(c.target.partNumber)?.riskClass ?? "medium")
+            : "medium";
+      return {
+        partNumber: describeTarget(c.target),
+        trackingEffect: "same",
+        riskClass,
+        requirement: { target: describeTarget(c.target), lowers: c.lowers.own || c.lowers.materials.length > 0 },
+      };
+    }
     const material = catalog.materials.get(c.partNumber);
     const createdRisk = changes.find((x): x is ExpandedNewMaterial => x.kind === "new_material" && x.partNumber === c.partNumber)?.riskClass;
     const riskClass = c.kind === "attributes" && c.riskClass === "high" ? "high" : (material?.riskClass ?? createdRisk ?? "medium");
@@ -263,6 +352,17 @@ export function structuredDiff(
 ): DiffRow[] {
   const rows: DiffRow[] = [];
   for (const c of changes) {
+    if (c.kind === "traceability_requirement") {
+      const subject = describeTarget(c.target);
+      const was = c.before;
+      const add = (field: string, from: string, to: string) => {
+        if (from !== to || !was) rows.push({ site: null, partNumber: subject, field, from: was ? from : "none stated", to });
+      };
+      add("required traceability", was ? describeRequirement(was) : "none stated", describeRequirement(c));
+      add("requirement justification", was?.justification ?? "—", c.justification);
+      add("requirement references", show(was?.references ?? null), show(c.references));
+      continue;
+    }
     if (c.kind === "tracking") {
       const before = current.get(ruleKey(c.partNumber, c.site));
       for (const field of ["trackingMode", "containerTracking", "identifierFormatCodes", "consumptionScan"] as const) {
@@ -349,6 +449,7 @@ export function signedContentHash(params: {
 /** The sites a change request touches. */
 export function touchedSites(changes: readonly ExpandedChange[], allSites: readonly string[]): string[] {
   // Attribute changes apply at every site from the first release and ride in each site's next version.
-  if (changes.some((c) => c.kind === "attributes")) return [...allSites].sort();
+  // So do required-traceability changes (plant-wide, ADR 035): applied once, at the first release.
+  if (changes.some((c) => c.kind === "attributes" || c.kind === "traceability_requirement")) return [...allSites].sort();
   return [...new Set(changes.flatMap((c) => (c.kind === "tracking" || c.kind === "alternates" ? [c.site] : [])))].sort();
 }

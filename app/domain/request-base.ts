@@ -62,6 +62,8 @@ export function changedAt(expanded: readonly ExpandedChange[], site: string): st
     expanded.flatMap((c) => {
       if (c.kind === "tracking") return c.site === site ? [c.partNumber] : [];
       if (c.kind === "alternates") return c.site === site ? [c.partNumber, c.component, ...c.alternates] : [];
+      // Required traceability is policy, not a material's rule or master data (ADR 035).
+      if (c.kind === "traceability_requirement") return [];
       return [c.partNumber];
     }),
   );
@@ -303,7 +305,11 @@ const splitKey = (k: string) => {
  * is left to the request's own base at that site, so that its own release never makes it stale.
  */
 export function analysisReadsMoved(expanded: readonly ExpandedChange[], was: AnalysisReadValues, world: ReadWorld): string[] {
-  const ownAnywhere = new Set(expanded.flatMap((c) => (c.kind === "alternates" ? [c.partNumber, c.component, ...c.alternates] : [c.partNumber])));
+  const ownAnywhere = new Set(
+    expanded.flatMap((c) =>
+      c.kind === "alternates" ? [c.partNumber, c.component, ...c.alternates] : c.kind === "traceability_requirement" ? [] : [c.partNumber],
+    ),
+  );
   const ownAt = (k: string) => {
     const { part, site } = splitKey(k);
     return changedAt(expanded, site).includes(part);

@@ -22,6 +22,18 @@ export interface CompiledRule {
   riskClass: RiskClass;
   /** Per BOM line of this material at the site: the primary component and its approved alternates, in order. */
   allowedAlternates: { component: string; alternates: string[] }[];
+  /**
+   * The open deviation from required traceability of this material at the site (ADR 036): the change
+   * request that carries it, its last day (null: none) and the shortfalls it covers. Present only when
+   * there is one, so rule sets without deviations keep their canonical bytes and digests.
+   */
+  deviation?: RuleDeviation;
+}
+
+export interface RuleDeviation {
+  changeRequest: string;
+  expiresOn: string | null;
+  shortfalls: string[];
 }
 
 export interface CompiledIdentifierFormat {
@@ -74,10 +86,12 @@ export interface CompiledRuleSet {
 /** Deterministic: rules sorted by part number, only the formats the rules use, canonical JSON. */
 export function compileRuleSet(input: CompileInput): CompiledRuleSet {
   const rules = [...input.rules]
-    .map((r) => ({
+    .map(({ deviation, ...r }) => ({
       ...r,
       identifierFormats: [...r.identifierFormats].sort(),
       allowedAlternates: [...r.allowedAlternates].sort((a, b) => a.component.localeCompare(b.component)),
+      // The key only when there is a deviation: an absent one never writes `deviation` (digests unchanged).
+      ...(deviation ? { deviation: { changeRequest: deviation.changeRequest, expiresOn: deviation.expiresOn, shortfalls: [...deviation.shortfalls] } } : {}),
     }))
     .sort((a, b) => (a.partNumber < b.partNumber ? -1 : a.partNumber > b.partNumber ? 1 : 0));
   for (let i = 1; i < rules.length; i++) {

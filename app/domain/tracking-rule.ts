@@ -75,12 +75,14 @@ export function compareTracking(from: TrackingMode, to: TrackingMode): TrackingC
 export function checkRuleConsistency(
   rule: TrackingRuleContent,
   formats: ReadonlyMap<string, Identifies>,
+  /** Says why a code is not among `formats` (e.g. it is another site's pattern); default: unknown. */
+  notUsable: (code: string) => string = (code) => `unknown identifier format ${code}`,
 ): { field: keyof TrackingRuleContent; message: string }[] {
   const problems: { field: keyof TrackingRuleContent; message: string }[] = [];
   const identifies = new Set<Identifies>();
   for (const code of rule.identifierFormatCodes) {
     const kind = formats.get(code);
-    if (!kind) problems.push({ field: "identifierFormatCodes", message: `unknown identifier format ${code}` });
+    if (!kind) problems.push({ field: "identifierFormatCodes", message: notUsable(code) });
     else identifies.add(kind);
   }
   if (new Set(rule.identifierFormatCodes).size !== rule.identifierFormatCodes.length) {

@@ -23,13 +23,18 @@ import { bomLineKey, changeFacts, type Catalog, type ExpandedChange } from "../d
 import { LOGISTICS_UNIT_MATERIAL } from "../domain/material";
 import { OPEN_STATUSES, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { DbOrTx } from "../utils/db.server";
+import { databaseNow } from "../utils/clock.server";
+import { defaultReviewDue, latestReviewDue, todayIn } from "../domain/review-due";
 import { currentRules, staleSitesOf } from "./request-bases.server";
+import { deviationPairs } from "../domain/traceability-deviations";
+import type { TraceabilityDeviation } from "../domain/traceability-requirement";
+import { requirementsInForce, requirementSubjects } from "./traceability-requirements.server";
 
 export async function loadCatalog(db: DbOrTx): Promise<Catalog> {
   const parent = alias(materials, "parent");
   const component = alias(materials, "component");
   const alternate = alias(materials, "alternate");
-  const [materialRows, familyRows, siteRows, formatRows, bomRows] = await Promise.all([
+  const [materialRows, familyRows, siteRows, formatRows, bomRows, requirementInForce, subjects] = await Promise.all([
     db
       .select({ id: materials.id, partNumber: materials.partNumber, family: materialFamilies.code, riskClass: materials.riskClass, gtin: materials.gtin })
       .from(materials)
@@ -57,6 +62,8 @@ export async function loadCatalog(db: DbOrTx): Promise<Catalog> {
       .leftJoin(bomLineAlternates, eq(bomLineAlternates.bomLineId, bomLines.id))
       .leftJoin(alternate, eq(alternate.id, bomLineAlternates.materialId))
       .orderBy(bomLineAlternates.priority),
+    requirementsInForce(db),
+    requirementSubjects(db),
   ]);
   const lines = new Map<string, { alternates: string[] }>();
   for (const r of bomRows) {
@@ -66,6 +73,7 @@ export async function loadCatalog(db: DbOrTx): Promise<Catalog> {
     lines.set(key, line);
   }
   return {
+    requirements: { inForce: requirementInForce, subjects },
     bomLines: lines,
     materials: new Map(materialRows.map((m) => [m.partNumber, m])),
     families: new Set(familyRows.map((f) => f.code)),
@@ -80,15 +88,20 @@ export interface Approvals {
 }
 
 export async function approvalsOf(db: DbOrTx, changeRequestId: number, expanded: readonly ExpandedChange[]): Promise<Approvals> {
-  const [catalog, current, given] = await Promise.all([
+  const [catalog, current, given, [row]] = await Promise.all([
     loadCatalog(db),
     currentRules(db),
     db
       .select({ signerId: signatures.signerId, role: signatures.role })
       .from(signatures)
       .where(and(eq(signatures.changeRequestId, changeRequestId), eq(signatures.meaning, "approved"), isNull(signatures.voidedAt))),
+    // The deviations the request carries (ADR 036) need the regulatory reviewer too.
+    db
+      .select({ deviations: sql<TraceabilityDeviation[] | null>`${changeRequests.content}->'deviations'` })
+      .from(changeRequests)
+      .where(eq(changeRequests.id, changeRequestId)),
   ]);
-  return { required: requiredApprovals(changeFacts(expanded, current, catalog)), given };
+  return { required: requiredApprovals(changeFacts(expanded, current, catalog), deviationPairs(row?.deviations ?? undefined)), given };
 }
 
 /** Sites where what the change request read moved since it was written (ADR 006, per-request base). */
@@ -120,4 +133,22 @@ export async function conflictsOf(
     .innerJoin(sites, eq(sites.id, mine.siteId))
     .where(and(eq(mine.changeRequestId, changeRequestId), inArray(changeRequests.status, [...OPEN_STATUSES]), ne(changeRequests.id, changeRequestId)))
     .orderBy(changeRequests.number, materials.partNumber, sites.code);
+}
+
+/**
+ * The review due date a submit defaults to (ADR 031): 2 working days when the request needs a
+ * regulatory reviewer (downgrade or highest risk class, policies/approval.ts), else 5; `today` is
+ * the database clock's date in the author's time zone (the c981_tz cookie; UTC without one) — the
+ * earliest date a submit accepts.
+ */
+export async function reviewDueDefault(
+  db: DbOrTx,
+  changeRequestId: number,
+  expanded: readonly ExpandedChange[],
+  timeZone = "UTC",
+): Promise<{ today: string; defaultDueOn: string; latestDueOn: string; urgent: boolean }> {
+  const [approvals, now] = await Promise.all([approvalsOf(db, changeRequestId, expanded), databaseNow(db)]);
+  const urgent = approvals.required.some((r) => r.role === "regulatory_reviewer");
+  const today = todayIn(now, timeZone);
+  return { today, defaultDueOn: defaultReviewDue(today, urgent), latestDueOn: latestReviewDue(today), urgent };
 }

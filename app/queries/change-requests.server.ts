@@ -10,11 +10,12 @@
  * A change request's sites are those it was written against (change_request_bases) and those it
  * touches (change_request_targets); a reader sees a change request when one of them is theirs.
  */
+import { acknowledgementsOf } from "./signature-acknowledgements.server";
 import { and, asc, count, desc, eq, exists, inArray, isNull, ne, or, sql, type SQL } from "drizzle-orm";
 import { LOGISTICS_UNIT_MATERIAL } from "../domain/material";
 import {
+  auditTrail,
   changeRequestBases,
-  changeRequestComments,
   changeRequestSiteReleases,
   changeRequests,
   changeRequestTargets,
@@ -38,7 +39,9 @@ import {
 } from "../domain/change-request";
 import { isOpen, UNDECIDED_STATUSES, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
+import { describeFormat, type IdentifierFormat } from "../domain/identifier-format";
 import type { ChangeRequestContent } from "../schemas/change-request";
+import { commentRows } from "./change-request-comments.server";
 import { approvalsOf, conflictsOf, loadCatalog } from "./change-request-context.server";
 import { currentRules } from "./request-bases.server";
 import { requestBaseDigest, signedBefore, type RequestBase } from "../domain/request-base";
@@ -47,6 +50,7 @@ import { releaseWaiversOf } from "./releases.server";
 import type { DbOrTx } from "../utils/db.server";
 import type { Grant } from "../../policies/ability";
 import { requiredApprovals } from "../../policies/approval";
+import { deviationPairs } from "../domain/traceability-deviations";
 import { holdsReviewerRole, reviewerRolesCovering } from "../../policies/review-and-release";
 import { entityAuditHistory } from "./audit.server";
 import { ruleHistory } from "./tracking-rules.server";
@@ -159,7 +163,7 @@ export async function changeRequestHead(db: DbOrTx, number: string) {
 async function awaitingIds(db: DbOrTx, viewer: Viewer): Promise<number[]> {
   if (!holdsReviewerRole(viewer.grants)) return [];
   const candidates = await db
-    .select({ id: changeRequests.id, authorId: changeRequests.authorId, expandedChanges: changeRequests.expandedChanges })
+    .select({ id: changeRequests.id, authorId: changeRequests.authorId, expandedChanges: changeRequests.expandedChanges, content: changeRequests.content })
     .from(changeRequests)
     .where(and(eq(changeRequests.status, "in_review"), touchesVisibleSite(db, viewer.sites)));
   const mine = candidates.filter((c) => c.authorId !== viewer.userId);
@@ -178,7 +182,10 @@ async function awaitingIds(db: DbOrTx, viewer: Viewer): Promise<number[]> {
     .filter((c) => {
       const approvals = given.filter((g) => g.changeRequestId === c.id);
       if (approvals.some((g) => g.signerId === viewer.userId)) return false;
-      const required = requiredApprovals(changeFacts(c.expandedChanges as ExpandedChange[], current, catalog));
+      const required = requiredApprovals(
+        changeFacts(c.expandedChanges as ExpandedChange[], current, catalog),
+        deviationPairs((c.content as ChangeRequestContent | undefined)?.deviations),
+      );
       const needed = required.filter((r) => !approvals.some((g) => g.role === r.role)).map((r) => r.role);
       const roles = reviewerRolesCovering(
         viewer.grants,
@@ -189,7 +196,21 @@ async function awaitingIds(db: DbOrTx, viewer: Viewer): Promise<number[]> {
     .map((c) => c.id);
 }
 
-/** The dashboard's panel: change requests waiting for the viewer's signature, oldest change first. */
+/**
+ * When a change request was last submitted for review: the audit row of its latest submit (the
+ * only way into review, ADR 031). An edit or a rebase while in review keeps the review open, so it
+ * does not move this time; `updated_at` would. A request without such a row (none in practice)
+ * counts from its creation, the earliest it can have been submitted.
+ */
+const submittedForReviewAt = sql<Date>`coalesce((
+  select max(${auditTrail.recordedAt}) from ${auditTrail}
+  where ${auditTrail.entityType} = 'change_request' and ${auditTrail.entityId} = ${changeRequests.number} and ${auditTrail.action} = 'change_request.submit'
+), ${changeRequests.createdAt})`.mapWith(changeRequests.createdAt);
+
+/**
+ * The dashboard's panel: change requests waiting for the viewer's signature, oldest first by when
+ * each was submitted for review (issue 24), then by number.
+ */
 export async function awaitingMySignature(db: DbOrTx, viewer: Viewer) {
   const ids = await awaitingIds(db, viewer);
   if (ids.length === 0) return [];
@@ -201,12 +222,13 @@ export async function awaitingMySignature(db: DbOrTx, viewer: Viewer) {
         title: changeRequests.title,
         authorName: users.displayName,
         revision: changeRequests.revision,
-        updatedAt: changeRequests.updatedAt,
+        submittedAt: submittedForReviewAt,
+        reviewDueOn: changeRequests.reviewDueOn,
       })
       .from(changeRequests)
       .innerJoin(users, eq(users.id, changeRequests.authorId))
       .where(inArray(changeRequests.id, ids))
-      .orderBy(asc(changeRequests.updatedAt), asc(changeRequests.number)),
+      .orderBy(asc(submittedForReviewAt), asc(changeRequests.number)),
     sitesOf(db, ids),
   ]);
   return rows.map(({ id, ...row }) => ({ ...row, sites: visibleCodes(siteMap.get(id) ?? [], viewer.sites) }));
@@ -364,6 +386,7 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
       rowVersion: changeRequests.rowVersion,
       createdAt: changeRequests.createdAt,
       updatedAt: changeRequests.updatedAt,
+      reviewDueOn: changeRequests.reviewDueOn,
     })
     .from(changeRequests)
     .innerJoin(users, eq(users.id, changeRequests.authorId))
@@ -403,6 +426,7 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
         revision: signatures.revision,
         analysisHash: signatures.analysisHash,
         comment: signatures.comment,
+        attestations: signatures.attestations,
         voidedAt: signatures.voidedAt,
         voidReason: signatures.voidReason,
       })
@@ -410,18 +434,7 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
       .innerJoin(users, eq(users.id, signatures.signerId))
       .where(eq(signatures.changeRequestId, cr.id))
       .orderBy(asc(signatures.signedAt), asc(signatures.id)),
-    db
-      .select({
-        id: changeRequestComments.id,
-        authorUsername: users.username,
-        authorName: users.displayName,
-        body: changeRequestComments.body,
-        createdAt: changeRequestComments.createdAt,
-      })
-      .from(changeRequestComments)
-      .innerJoin(users, eq(users.id, changeRequestComments.authorId))
-      .where(eq(changeRequestComments.changeRequestId, cr.id))
-      .orderBy(asc(changeRequestComments.createdAt), asc(changeRequestComments.id)),
+    commentRows(db, cr.id),
     entityAuditHistory(db, { entityType: "change_request", entityId: cr.number, limit: params.historyLimit }),
     loadCatalog(db),
     currentRules(db),
@@ -443,6 +456,10 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
       : Promise.resolve([]),
     releaseWaiversOf(db, { changeRequestNumber: cr.number }),
   ]);
+  const acknowledgements = await acknowledgementsOf(
+    db,
+    signatureRows.map((s) => s.id),
+  );
   const bases = baseRows.map(({ touched, releasedIn, ...b }) => ({
     ...b,
     /** The digest of what it read at the site (signed with it); null for bases from before per-request bases. */
@@ -474,6 +491,7 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
               ]),
             ),
           }),
+          deviationPairs((cr.content as ChangeRequestContent).deviations),
         )
       : approvals.required;
   const { id, authorId, expandedChanges: _expanded, ...shown } = cr;
@@ -497,7 +515,7 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
       reasons: r.reasons,
       givenBy: approvals.given.filter((g) => g.role === r.role).map((g) => approvers.get(`${g.signerId}|${g.role}`) ?? "?"),
     })),
-    signatures: signatureRows.map(({ signerId: _signer, ...s }) => s),
+    signatures: signatureRows.map(({ signerId: _signer, ...s }) => ({ ...s, acknowledgements: acknowledgements.get(s.id) ?? [] })),
     comments,
     history,
     stale,
@@ -545,6 +563,7 @@ export async function changeRequestFormOptions(db: DbOrTx, visible: VisibleSites
         identifies: identifierFormats.identifies,
         siteId: identifierFormats.siteId,
         site: sites.code,
+        definition: identifierFormats.definition,
       })
       .from(identifierFormats)
       .leftJoin(sites, eq(sites.id, identifierFormats.siteId))
@@ -555,17 +574,17 @@ export async function changeRequestFormOptions(db: DbOrTx, visible: VisibleSites
     sites: siteRows.filter((s) => visible === null || visible.includes(s.id)).map(({ code, name }) => ({ code, name })),
     families,
     materials: materialRows,
-    formats: formats.map(({ siteId: _siteId, ...f }) => f),
+    formats: formats.map(({ siteId: _siteId, definition, ...f }) => ({ ...f, pattern: describeFormat(definition as IdentifierFormat) })),
   };
 }
 
-/** The site ids proposed changes touch: a tracking change's sites; an attribute change, every site. */
+/** The site ids proposed changes touch: a tracking change's sites; an attribute or required-traceability change, every site. */
 export async function proposedSiteIds(db: DbOrTx, changes: ChangeRequestContent["changes"]) {
   const siteRows = await db.select({ id: sites.id, code: sites.code }).from(sites);
   const byCode = new Map(siteRows.map((s) => [s.code, s.id]));
   // Unknown site codes are left to the service, which names them field by field.
   const byChange = changes.map((c) =>
-    c.kind === "attributes"
+    c.kind === "attributes" || c.kind === "traceability_requirement"
       ? siteRows.map((s) => s.id)
       : c.kind === "new_material"
         ? []

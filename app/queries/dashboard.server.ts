@@ -5,19 +5,19 @@
 import { and, asc, count, eq, isNull } from "drizzle-orm";
 import { materials, sites, traceItems, workOrders } from "../../db/schema";
 import type { DbOrTx } from "../utils/db.server";
-import { currentDataPoint, latestAuditRows } from "./audit.server";
+import { currentDataPoint } from "./audit.server";
 import { versionsInForce } from "./rules-in-force.server";
 import { withinSites, type VisibleSites } from "./sites.server";
 import { TRACE_ITEM_STATUSES } from "./trace-items.server";
 
 /**
  * The dashboard, within the reader's sites. Materials are master data shared by all sites, so
- * their count is global. The latest audit entries come only with `withAudit` (the caller asks the
- * ability): a reader without the audit trail gets none in the data, not merely a hidden panel.
+ * their count is global. The recent activity and the role sections are apart
+ * (role-dashboards.server.ts), loaded only for readers who hold the permission or role.
  */
-export async function dashboard(db: DbOrTx, params: { at: Date; sites: VisibleSites; withAudit: boolean }) {
+export async function dashboard(db: DbOrTx, params: { at: Date; sites: VisibleSites }) {
   const vif = versionsInForce(db, params.at);
-  const [siteCount, materialCount, itemsByStatus, openWorkOrders, siteVersionsNow, latestAudit, auditHead] = await Promise.all([
+  const [siteCount, materialCount, itemsByStatus, openWorkOrders, siteVersionsNow, auditHead] = await Promise.all([
     db.select({ n: count() }).from(sites).where(withinSites(sites.id, params.sites)),
     // Products only: system materials (the logistics unit, ADR 014) are not counted.
     db.select({ n: count() }).from(materials).where(isNull(materials.systemRole)),
@@ -38,7 +38,6 @@ export async function dashboard(db: DbOrTx, params: { at: Date; sites: VisibleSi
       .leftJoin(vif, eq(vif.siteId, sites.id))
       .where(withinSites(sites.id, params.sites))
       .orderBy(asc(sites.code)),
-    params.withAudit ? latestAuditRows(db, { limit: 10 }) : Promise.resolve(null),
     currentDataPoint(db),
   ]);
   const byStatus = new Map(itemsByStatus.map((r) => [r.status, r.n]));
@@ -54,7 +53,6 @@ export async function dashboard(db: DbOrTx, params: { at: Date; sites: VisibleSi
       current:
         s.version === null || s.effectiveFrom === null || s.digest === null ? null : { version: s.version, effectiveFrom: s.effectiveFrom, digest: s.digest },
     })),
-    latestAudit,
     auditHead,
   };
 }

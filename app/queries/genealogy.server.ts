@@ -15,7 +15,19 @@ import type { VisibleSites } from "./sites.server";
 import { readSearchTerm, type TraceItemKey } from "../domain/trace-item-search";
 import { and, asc, count, eq, gte, inArray, isNull, like, lt, ne, not, or, sql, type Column, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { bomLineAlternates, bomLines, genealogyEdges, materials, ruleSetVersions, sites, traceItems, trackingRules } from "../../db/schema";
+import {
+  bomLineAlternates,
+  bomLines,
+  genealogyEdges,
+  materials,
+  qualityEventReferences,
+  qualityEvents,
+  ruleSetVersions,
+  sites,
+  traceItems,
+  trackingRules,
+} from "../../db/schema";
+import type { QualityEventKind, QualityEventSeverity, QualityEventStatus } from "../domain/quality-event";
 import {
   advanceWalk,
   findCycles,
@@ -50,6 +62,7 @@ export const RECALL_EXPORT_NODE_CAP = 100_000;
 /** Items drawn in a trace graph (the table lists them all). */
 export const GRAPH_NODE_LIMIT = 60;
 export const SEARCH_EXACT_LIMIT = 100;
+/** Prefix matches per page of the search (pages numbered from 1, ordered as the exact list). */
 export const SEARCH_PREFIX_LIMIT = 20;
 /** Shorter texts would match a large part of a big plant: only exact matches are looked up. */
 export const SEARCH_PREFIX_MIN_LENGTH = 3;
@@ -156,11 +169,13 @@ function keyMatch(db: DbOrTx, key: TraceItemKey): SQL | undefined {
 
 /**
  * Trace items by identifier: every exact match (an identifier may name a lot of several
- * materials), then a few that start with it. Matches at sites the reader cannot see are counted.
+ * materials), then those that start with it, a page at a time (offset paging over a total order —
+ * identifier, site, material, id — with their count among the reader's sites, so the pages
+ * together list each match once). Matches at sites the reader cannot see are counted.
  * A term in a GS1 form — EPC URN, Digital Link, element string — also matches the item it names
  * by GTIN and serial/lot (or SSCC) (ADR 014, "Search"); a bare term matches identifiers only.
  */
-export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: VisibleSites }) {
+export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: VisibleSites; page?: number }) {
   const term = readSearchTerm(params.q);
   const exactMatch = or(eq(traceItems.identifier, params.q), ...term.keys.map((k) => keyMatch(db, k)));
   const successor = (await identifiersSortByCodePoint(db)) ? prefixSuccessor(params.q) : null;
@@ -170,7 +185,7 @@ export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: V
     successor === null ? undefined : and(gte(traceItems.identifier, params.q), lt(traceItems.identifier, successor)),
   );
   const visible = withinSites(traceItems.siteId, params.sites);
-  const rows = (where: SQL | undefined, limit: number) =>
+  const rows = (where: SQL | undefined, limit: number, offset = 0) =>
     db
       .select(searchColumns)
       .from(traceItems)
@@ -178,7 +193,13 @@ export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: V
       .innerJoin(sites, eq(sites.id, traceItems.siteId))
       .where(and(where, visible))
       .orderBy(asc(traceItems.identifier), asc(sites.code), asc(materials.partNumber), asc(traceItems.id))
-      .limit(limit + 1);
+      .limit(limit + 1)
+      .offset(offset);
+  const prefixWanted = [...params.q].length >= SEARCH_PREFIX_MIN_LENGTH;
+  // The visible prefix matches are counted first so a page past the last one shows the last.
+  const prefixTotal = prefixWanted ? ((await db.select({ n: count() }).from(traceItems).where(and(prefixMatch, visible)))[0]?.n ?? 0) : 0;
+  const prefixPageCount = Math.max(1, Math.ceil(prefixTotal / SEARCH_PREFIX_LIMIT));
+  const prefixPage = Math.min(Math.max(1, Math.trunc(params.page ?? 1)), prefixPageCount);
   // Exact matches at unseen sites are counted (up to a bound); prefix matches are suggestions
   // among the sites the reader can see — counting the unseen ones of a one-letter prefix would read
   // most of a large plant.
@@ -195,7 +216,7 @@ export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: V
   };
   const [exact, prefix, exactWithheld] = await Promise.all([
     rows(exactMatch, SEARCH_EXACT_LIMIT),
-    [...params.q].length >= SEARCH_PREFIX_MIN_LENGTH ? rows(prefixMatch, SEARCH_PREFIX_LIMIT) : Promise.resolve([]),
+    prefixWanted ? rows(prefixMatch, SEARCH_PREFIX_LIMIT, (prefixPage - 1) * SEARCH_PREFIX_LIMIT) : Promise.resolve([]),
     withheld(exactMatch),
   ]);
   return {
@@ -204,6 +225,9 @@ export async function searchTraceItems(db: DbOrTx, params: { q: string; sites: V
     moreExact: exact.length > SEARCH_EXACT_LIMIT,
     prefix: prefix.slice(0, SEARCH_PREFIX_LIMIT),
     morePrefix: prefix.length > SEARCH_PREFIX_LIMIT,
+    prefixTotal,
+    prefixPage,
+    prefixPageCount,
     exactWithheld,
     exactLimit: SEARCH_EXACT_LIMIT,
     prefixLimit: SEARCH_PREFIX_LIMIT,
@@ -520,6 +544,8 @@ export interface RecallRow {
   precision: TracePrecision;
   eventAt: Date;
   rule: RuleLabel;
+  /** Open quality events that reference it or reach it (ADR 037); empty unless asked for. */
+  qualityEvents: QualityEventOnItem[];
 }
 
 export interface RecallResult {
@@ -536,20 +562,14 @@ export interface RecallResult {
   withheld: number;
 }
 
-async function recallOf(db: DbOrTx, traced: Traced): Promise<RecallResult> {
+async function recallOf(db: DbOrTx, traced: Traced, marks?: QualityEventReach): Promise<RecallResult> {
   const { walk, facts } = traced.walked;
   const nonSerials = walk.order.filter((id) => facts.get(id)!.kind !== "serial");
   const pairs = [...new Map(walk.order.map((id) => [`${facts.get(id)!.materialId}|${facts.get(id)!.siteId}`, facts.get(id)!])).values()];
   const siteIds = [...new Set(pairs.map((p) => p.siteId))];
   const [inputs, lines] = await Promise.all([
     // Distinct sources of every lot and container reached: all of them, at any site.
-    nonSerials.length === 0
-      ? Promise.resolve([])
-      : db
-          .select({ id: genealogyEdges.outputItemId, sources: sql<number>`count(distinct ${genealogyEdges.inputItemId})::int` })
-          .from(genealogyEdges)
-          .where(and(anyOf(genealogyEdges.outputItemId, nonSerials), ne(genealogyEdges.inputItemId, genealogyEdges.outputItemId)))
-          .groupBy(genealogyEdges.outputItemId),
+    nonSerials.length === 0 ? Promise.resolve([]) : distinctSources(db, nonSerials),
     // The BOM lines of the sites reached, with their alternates: the top tier is decided from them
     // by the one definition the impact analysis uses too (topTierPairs, ADR 010).
     db
@@ -588,6 +608,7 @@ async function recallOf(db: DbOrTx, traced: Traced): Promise<RecallResult> {
         precision: n.precision,
         eventAt: n.eventAt,
         rule: n.rule,
+        qualityEvents: marks?.onItem(id) ?? [],
       };
     })
     .sort(
@@ -613,10 +634,16 @@ async function recallOf(db: DbOrTx, traced: Traced): Promise<RecallResult> {
 }
 
 /** Every finished item the item may have gone into, certain or candidate (see genealogy-trace.ts). */
-export async function recallFrom(db: DbOrTx, params: { itemId: number; sites: VisibleSites; nodeCap?: number }): Promise<RecallResult | null> {
+export async function recallFrom(
+  db: DbOrTx,
+  params: { itemId: number; sites: VisibleSites; nodeCap?: number; qualityEvents?: boolean },
+): Promise<RecallResult | null> {
   return inSnapshot(db, async (tx) => {
-    const traced = await trace(tx, { ...params, direction: "forward", nodeCap: params.nodeCap ?? RECALL_EXPORT_NODE_CAP });
-    return traced ? recallOf(tx, traced) : null;
+    const traced = await trace(tx, { itemId: params.itemId, sites: params.sites, direction: "forward", nodeCap: params.nodeCap ?? RECALL_EXPORT_NODE_CAP });
+    if (!traced) return null;
+    // The marks read the same snapshot as the recall (ADR 037).
+    const marks = params.qualityEvents ? await qualityEventReachIn(tx, { sites: params.sites }) : undefined;
+    return recallOf(tx, traced, marks);
   });
 }
 
@@ -628,8 +655,162 @@ export async function exploreGenealogy(db: DbOrTx, params: { itemId: number; sit
     const backward = await trace(tx, { itemId: params.itemId, direction: "backward", sites: params.sites, nodeCap });
     const forward = await trace(tx, { itemId: params.itemId, direction: "forward", sites: params.sites, nodeCap });
     if (!backward || !forward) return null;
-    return { backward: publicTrace(backward), forward: publicTrace(forward), recall: await recallOf(tx, forward) };
+    const marks = await qualityEventReachIn(tx, { sites: params.sites });
+    const start = backward.walked.facts.get(params.itemId)!;
+    // Every drawn or listed item of both traces, with its open events (ADR 037).
+    const nodeMarks: Record<number, QualityEventOnItem[]> = {};
+    for (const n of [...backward.nodes, ...forward.nodes]) {
+      const found = marks.onItem(n.id);
+      if (found.length) nodeMarks[n.id] = found;
+    }
+    return {
+      backward: publicTrace(backward),
+      forward: publicTrace(forward),
+      recall: await recallOf(tx, forward, marks),
+      qualityEvents: {
+        item: marks.onItem(params.itemId),
+        material: marks.onMaterial(start.materialId, start.siteId),
+        nodes: nodeMarks,
+        truncated: marks.truncated,
+      },
+    };
   });
 }
 
 export type { RecallCertainty, RuleLabel, TraceDirection, TraceItemKind, TracePrecision };
+
+/* ------------------------------------------------------------------------------------------ */
+/* Open quality events on items (ADR 037)                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/** An open quality event as the explorer marks it (`/quality-events/<number>`). */
+export interface OpenQualityEventView {
+  number: string;
+  kind: QualityEventKind;
+  severity: QualityEventSeverity;
+  status: QualityEventStatus;
+  siteCode: string;
+  title: string;
+}
+
+/**
+ * How an open event touches one item: `referenced` (a reference names the item itself), or it
+ * reaches the item from a referenced item upstream — `certain` or `candidate` exactly as the
+ * explorer's recall from that referenced item decides (genealogy-trace.ts recallCertainty).
+ */
+export interface QualityEventOnItem extends OpenQualityEventView {
+  relation: "referenced" | RecallCertainty;
+  /** The referenced item the event reaches this one from (null when referenced directly). */
+  via: { id: number; identifier: string } | null;
+}
+
+/** Items a reach from one referenced item may walk (like the item page's trace). */
+export const QUALITY_EVENT_REACH_NODE_CAP = TRACE_NODE_CAP;
+
+export interface QualityEventReach {
+  /** Events on each item: referenced first, then certain, then candidate; by event number within. */
+  onItem: (itemId: number) => QualityEventOnItem[];
+  /** Open events with a material reference, by material id and site id. */
+  onMaterial: (materialId: number, siteId: number) => OpenQualityEventView[];
+  /** A reach stopped at the node cap: the marks beyond it are missing. */
+  truncated: boolean;
+}
+
+const RELATION_ORDER = { referenced: 0, certain: 1, candidate: 2 } as const;
+
+/**
+ * Every open quality event (status not closed: `isOpenQualityEvent`) at a site the reader can see,
+ * with the items it references and every item its referenced items reach forward — the walk and the
+ * certainty of the explorer's recall, one walk per referenced item (open events are few; each walk
+ * is capped). References to items at unseen sites are left out, as the item page leaves them out.
+ */
+export async function qualityEventReach(db: DbOrTx, params: { sites: VisibleSites; nodeCap?: number }): Promise<QualityEventReach> {
+  return inSnapshot(db, (tx) => qualityEventReachIn(tx, params));
+}
+
+async function qualityEventReachIn(tx: DbOrTx, params: { sites: VisibleSites; nodeCap?: number }): Promise<QualityEventReach> {
+  const nodeCap = params.nodeCap ?? QUALITY_EVENT_REACH_NODE_CAP;
+  const refItem = alias(traceItems, "ref_item");
+  const rows = await tx
+    .select({
+      eventId: qualityEvents.id,
+      number: qualityEvents.number,
+      kind: qualityEvents.kind,
+      severity: qualityEvents.severity,
+      status: qualityEvents.status,
+      title: qualityEvents.title,
+      siteCode: sites.code,
+      refKind: qualityEventReferences.kind,
+      traceItemId: qualityEventReferences.traceItemId,
+      refIdentifier: refItem.identifier,
+      materialId: qualityEventReferences.materialId,
+      refSiteId: qualityEventReferences.siteId,
+    })
+    .from(qualityEventReferences)
+    .innerJoin(qualityEvents, eq(qualityEvents.id, qualityEventReferences.qualityEventId))
+    .innerJoin(sites, eq(sites.id, qualityEvents.siteId))
+    .leftJoin(refItem, eq(refItem.id, qualityEventReferences.traceItemId))
+    // Open = not closed (app/domain/quality-event.ts isOpenQualityEvent).
+    .where(and(ne(qualityEvents.status, "closed"), withinSites(qualityEvents.siteId, params.sites), withinSites(qualityEventReferences.siteId, params.sites)))
+    .orderBy(asc(qualityEvents.number), asc(qualityEventReferences.id));
+  const events = new Map<number, OpenQualityEventView>();
+  const onItem = new Map<number, Map<number, QualityEventOnItem>>();
+  const onMaterial = new Map<string, Map<number, OpenQualityEventView>>();
+  const put = (itemId: number, eventId: number, mark: QualityEventOnItem) => {
+    const marks = onItem.get(itemId) ?? onItem.set(itemId, new Map()).get(itemId)!;
+    const had = marks.get(eventId);
+    if (!had || RELATION_ORDER[mark.relation] < RELATION_ORDER[had.relation]) marks.set(eventId, mark);
+  };
+  const referenced = new Map<number, { identifier: string; eventIds: number[] }>();
+  for (const r of rows) {
+    const event = { number: r.number, kind: r.kind, severity: r.severity, status: r.status, siteCode: r.siteCode, title: r.title };
+    events.set(r.eventId, event);
+    if (r.traceItemId === null) {
+      const key = `${r.materialId}|${r.refSiteId}`;
+      (onMaterial.get(key) ?? onMaterial.set(key, new Map()).get(key)!).set(r.eventId, event);
+      continue;
+    }
+    put(r.traceItemId, r.eventId, { ...event, relation: "referenced", via: null });
+    const ref = referenced.get(r.traceItemId) ?? referenced.set(r.traceItemId, { identifier: r.refIdentifier ?? "", eventIds: [] }).get(r.traceItemId)!;
+    ref.eventIds.push(r.eventId);
+  }
+  let truncated = false;
+  // One forward walk per referenced item, in id order (deterministic), each with the recall's certainty.
+  for (const [itemId, ref] of [...referenced].sort(([a], [b]) => a - b)) {
+    const reach = await reachWithCertainty(tx, { itemId, sites: params.sites, nodeCap });
+    if (!reach) continue;
+    truncated ||= reach.truncated;
+    for (const [reachedId, certainty] of reach.certainty) {
+      if (reachedId === itemId) continue;
+      for (const eventId of ref.eventIds)
+        put(reachedId, eventId, { ...events.get(eventId)!, relation: certainty, via: { id: itemId, identifier: ref.identifier } });
+    }
+  }
+  const sorted = (marks: Iterable<QualityEventOnItem>) =>
+    [...marks].sort((a, b) => RELATION_ORDER[a.relation] - RELATION_ORDER[b.relation] || a.number.localeCompare(b.number));
+  return {
+    onItem: (itemId) => sorted(onItem.get(itemId)?.values() ?? []),
+    onMaterial: (materialId, siteId) => [...(onMaterial.get(`${materialId}|${siteId}`)?.values() ?? [])].sort((a, b) => a.number.localeCompare(b.number)),
+    truncated,
+  };
+}
+
+/** The forward walk from one item with the recall's certainty of every item it reaches. */
+async function reachWithCertainty(tx: DbOrTx, params: { itemId: number; sites: VisibleSites; nodeCap: number }) {
+  const walked = await walkFrom(tx, { ...params, direction: "forward" });
+  if (!walked) return null;
+  const { walk, facts } = walked;
+  const nonSerials = walk.order.filter((id) => facts.get(id)!.kind !== "serial");
+  const sources = new Map((nonSerials.length === 0 ? [] : await distinctSources(tx, nonSerials)).map((r) => [r.id, r.sources] as const));
+  const certainty = recallCertainty(walk, (id) => isComminglingPoint(facts.get(id)!.kind, sources.get(id) ?? 0));
+  return { certainty, truncated: walk.truncated };
+}
+
+/** Distinct sources of each lot and container: all of them, at any site (the recall's commingling points). */
+function distinctSources(db: DbOrTx, ids: readonly number[]) {
+  return db
+    .select({ id: genealogyEdges.outputItemId, sources: sql<number>`count(distinct ${genealogyEdges.inputItemId})::int` })
+    .from(genealogyEdges)
+    .where(and(anyOf(genealogyEdges.outputItemId, ids), ne(genealogyEdges.inputItemId, genealogyEdges.outputItemId)))
+    .groupBy(genealogyEdges.outputItemId);
+}

@@ -85,7 +85,22 @@ export async function basisDigestWith(read: Reader, expanded: readonly ExpandedC
                     where r.effective_to is null and r.material_id in (select id from neighbours)), '[]'::json)
     )::text as basis`,
   );
-  return sha256Hex(canonicalize(JSON.parse(basis!.basis)));
+  // Open quality events on the touched materials at the touched sites — on one of their items or on
+  // the material itself — with status, severity and row version (ADR 037): raising, containing,
+  // re-grading or closing one makes the analysis stale. Only present when there are some, so the
+  // digest of a request without such events is what it was before quality events existed. Events
+  // that only reach the change through genealogy further downstream are, like genealogy itself,
+  // bounded by the analysis's 24-hour age.
+  const [quality] = await read<{ events: string | null }>(
+    sql`select json_agg(json_build_array(e.number, e.kind, e.severity, e.status, e.row_version) order by e.number)::text as events
+      from quality_events e
+      where e.status <> 'closed' and exists (
+        select 1 from quality_event_references r join materials m on m.id = r.material_id join sites s on s.id = r.site_id
+        where r.quality_event_id = e.id and m.part_number = any(${pn}) and s.code = any(${st}))`,
+  );
+  const parsed = JSON.parse(basis!.basis) as Record<string, unknown>;
+  if (quality?.events) parsed.qualityEvents = JSON.parse(quality.events);
+  return sha256Hex(canonicalize(parsed));
 }
 
 /** A change request's row, as the analysis and its currency read it; not found is an error. */

@@ -11,6 +11,7 @@ import {
   changeRequestBases,
   changeRequests,
   changeRequestSiteReleases,
+  impactAnalyses,
   materialFamilies,
   materials,
   releaseSignatures,
@@ -105,6 +106,11 @@ export interface ReleaseCandidate {
   revalidation: { tasks: number; withoutEvidence: number } | null;
   /** What releasing it here would change, material by material, against the latest version. */
   diff: DiffRow[];
+  /**
+   * The critical and warning findings of the impact analysis it was approved with (the latest live
+   * approval's); null when no approval names a stored analysis.
+   */
+  analysisFindings: { critical: number; warning: number; sha256: string } | null;
 }
 
 export interface ReleaseSite {
@@ -199,6 +205,7 @@ export async function releaseBoard(db: DbOrTx, params: { siteIds: readonly numbe
       : Promise.resolve([]),
   ]);
   const conflicts = new Map(conflictLists);
+  const approvedWith = await approvedAnalysisSummaries(db, ids);
   const [world, currentBases, others] = await Promise.all([loadBaseWorld(db), siteBases(db), watchedRequests(db)]);
   const stale = await staleness(db, ids, world);
   const attributes = new Map<string, Record<string, unknown>>(
@@ -245,10 +252,35 @@ export async function releaseBoard(db: DbOrTx, params: { siteIds: readonly numbe
               ? { tasks: content.revalidationTasks.length, withoutEvidence: content.revalidationTasks.filter((t) => !t.evidenceUrl).length }
               : null,
             diff: structuredDiff(here, base.current, base.catalog, attributes),
+            analysisFindings: approvedWith.get(c.id) ?? null,
           };
         }),
     };
   });
+}
+
+/**
+ * Per change request, the severity counts of the impact analysis its latest live approval signed
+ * with (the stored summary of that analysis, ADR 010).
+ */
+async function approvedAnalysisSummaries(db: DbOrTx, ids: readonly number[]): Promise<Map<number, { critical: number; warning: number; sha256: string }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectDistinctOn([signatures.changeRequestId], {
+      changeRequestId: signatures.changeRequestId,
+      sha256: impactAnalyses.sha256,
+      summary: impactAnalyses.summary,
+    })
+    .from(signatures)
+    .innerJoin(impactAnalyses, and(eq(impactAnalyses.changeRequestId, signatures.changeRequestId), eq(impactAnalyses.sha256, signatures.analysisHash)))
+    .where(and(inArray(signatures.changeRequestId, [...ids]), eq(signatures.meaning, "approved"), isNull(signatures.voidedAt)))
+    .orderBy(signatures.changeRequestId, desc(signatures.signedAt), desc(signatures.id));
+  return new Map(
+    rows.map((r) => {
+      const summary = r.summary as { critical?: number; warning?: number };
+      return [r.changeRequestId, { critical: summary.critical ?? 0, warning: summary.warning ?? 0, sha256: r.sha256 }];
+    }),
+  );
 }
 
 /** Open change requests whose signatures or review a release could make stale, with their bases. */

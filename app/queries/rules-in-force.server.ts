@@ -26,6 +26,7 @@ export function rulesInForce(db: DbOrTx, at: Date) {
       materialId: trackingRules.materialId,
       siteId: trackingRules.siteId,
       trackingMode: trackingRules.trackingMode,
+      identifierFormatCodes: trackingRules.identifierFormatCodes,
       version: ruleSetVersions.version,
     })
     .from(trackingRules)

@@ -40,6 +40,8 @@ export interface RuntimeClientSiteRow {
     latest: {
       offeredVersion: number | null;
       offeredDigest: string | null;
+      /** The key the refused signature named, as reported (null: not reported). */
+      offeredKid: string | null;
       offeredIsStored: boolean;
       code: string;
       source: string;
@@ -109,6 +111,7 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
         siteId: runtimeClientRefusals.siteId,
         offeredVersion: runtimeClientRefusals.offeredVersion,
         offeredDigest: runtimeClientRefusals.offeredDigest,
+        offeredKid: runtimeClientRefusals.offeredKid,
         code: runtimeClientRefusals.code,
         source: runtimeClientRefusals.source,
         message: runtimeClientRefusals.message,
@@ -162,6 +165,7 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
             ? {
                 offeredVersion: latest.offeredVersion,
                 offeredDigest: latest.offeredDigest,
+                offeredKid: latest.offeredKid,
                 offeredIsStored: latest.storedDigest !== null && latest.offeredDigest === `sha256:${latest.storedDigest}`,
                 code: latest.code,
                 source: latest.source,

@@ -39,6 +39,7 @@ export async function userDetail(db: DbOrTx, params: { username: string }) {
       id: users.id,
       username: users.username,
       displayName: users.displayName,
+      email: users.email,
       active: users.active,
       createdAt: users.createdAt,
       deactivatedAt: users.deactivatedAt,

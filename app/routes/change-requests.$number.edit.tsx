@@ -8,10 +8,12 @@ import { ChangeRequestStatusBadge, STATUS_LABELS } from "~/components/change-req
 import { FormError, parseForm, type FieldErrors } from "~/components/forms";
 import { isEditable } from "~/domain/change-request-lifecycle";
 import { changeRequestFormOptions, changeRequestHead, proposedSiteIds } from "~/queries/change-requests.server";
+import { proposalContextsOf } from "~/queries/proposal-context.server";
 import { changeRequestFormSchema, formErrorsOf } from "~/schemas/change-request-form";
 import { updateChangeRequest } from "~/services/change-requests.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { requireEverySite, requireRecord, signerOf, siteFilter } from "~/utils/auth.server";
+import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 import { actionError, invariantResponse, notFound } from "~/utils/errors.server";
 import { isAuthorOf, sitePermissionProblems } from "../../policies/change-request-sites";
@@ -36,6 +38,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     content: head.content,
     editable: isEditable(head.status),
     options: await changeRequestFormOptions(db, siteFilter(signedIn)),
+    contexts: await proposalContextsOf(db, head.content.changes as unknown as Record<string, unknown>[], {
+      at: await databaseNow(db),
+      visible: siteFilter(signedIn),
+    }),
   };
 }
 
@@ -116,6 +122,7 @@ export default function EditChangeRequest() {
           <ChangeRequestForm
             options={view.options}
             initial={view.content}
+            contexts={view.contexts}
             serverErrors={actionData?.fieldErrors}
             submitLabel={`Save revision ${view.revision + 1}`}
             rowVersion={view.rowVersion}

@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useOutlet, useSearchParams } from "@remix-run/react";
+import { useMemo } from "react";
 import type { z } from "zod";
 import { PageHeader } from "~/components/app-shell";
 import { ChangeRequestContentView } from "~/components/change-request-content";
@@ -13,30 +14,35 @@ import { ImpactAnalysisSection } from "~/components/impact-analysis";
 import { LiveAt } from "~/components/release-live-at";
 import { ReleaseWaivers } from "~/components/release-waivers";
 import { Digest } from "~/components/digest";
-import { StatusMessage, TextAreaField } from "~/components/form-fields";
+import { StatusMessage } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
-import { SignatureDialog } from "~/components/signature-dialog";
+import { ReviewPanel } from "~/components/review-panel";
+import { ReviewButton, SignatureDialog } from "~/components/signature-dialog";
 import { UtcTime } from "~/components/time";
 import { isOpen, transition, UNDECIDED_STATUSES, type ChangeRequestEvent } from "~/domain/change-request-lifecycle";
-import { changeRequestActionSchema, commentSchema, withdrawSchema } from "~/schemas/change-request-actions";
+import { changeRequestActionSchema, submitSchema, withdrawSchema } from "~/schemas/change-request-actions";
 import { changeRequestDetail, changeRequestHead } from "~/queries/change-requests.server";
 import { impactAnalysisView } from "~/queries/impact-analysis.server";
+import { findingsToAcknowledge } from "~/domain/impact-analysis/acknowledgements";
 import { changeRequestLiveAt } from "~/queries/releases.server";
 import { signatureNeedsUsername } from "~/queries/signing-session.server";
-import {
-  addComment,
-  rebaseChangeRequest,
-  reviseChangeRequest,
-  signChangeRequest,
-  submitChangeRequest,
-  withdrawChangeRequest,
-} from "~/services/change-requests.server";
+import { rebaseChangeRequest, reviseChangeRequest, signChangeRequest, submitChangeRequest, withdrawChangeRequest } from "~/services/change-requests.server";
 import { runImpactAnalysis } from "~/services/impact-analysis.server";
+import { addComment, replyToThread, setThreadResolution } from "~/services/change-request-comments.server";
+import { changesRequested } from "~/queries/change-request-comments.server";
+import { reviewDueDefault } from "~/queries/change-request-context.server";
+import { todayIn } from "~/domain/review-due";
+import { AnchorCell, AnchorThreadsRow, DiscussionProvider, DiscussionSection, discussionTarget } from "~/components/comment-threads";
+import { ChangesRequestedNotice } from "~/components/changes-requested-notice";
+import { FIELD_LABELS } from "~/components/change-request-diff";
+import { anchorKey, anchorLabel, diffRowAnchor, findingAnchors, openBlocking, threadsOf } from "~/domain/comment-threads";
+import { mayMarkBlocking, mayResolveThread } from "../../policies/change-request-comments";
 import { requirePermission, requireUser } from "~/services/signed-in.server";
 import { requireEverySite, requireRecord, signerOf } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { accountProvenanceFlags, SAME_CREATOR_WINDOW_DAYS } from "~/queries/account-provenance.server";
 import { getDb } from "~/utils/db.server";
+import { timeZoneOf } from "~/utils/time-zone.server";
 import { actionError, DomainError, invariantResponse, notFound } from "~/utils/errors.server";
 import { reviewerRolesCovering } from "../../policies/review-and-release";
 import { isAuthorOf, mayAnalyse, mayAtEverySite } from "../../policies/change-request-sites";
@@ -53,6 +59,9 @@ const DONE_MESSAGES: Record<Intent | "create" | "edit", string> = {
   rebase: "Rebased on the rules in force now. Signatures given before were voided.",
   withdraw: "Withdrawn.",
   comment: "Comment added.",
+  reply: "Reply added.",
+  resolve: "Thread resolved.",
+  reopen: "Thread reopened.",
   analyse: "Impact analysis run: review it below.",
   sign: "Signed.",
 };
@@ -74,8 +83,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   if (!detail) throw notFound();
   // Visible when one of its sites is the reader's; otherwise it does not exist for them.
   requireRecord(signedIn, "read", "ChangeRequest", { siteIds: detail.siteIds });
-  const { id, authorId, siteIds, ...shown } = detail;
+  const { id, authorId, siteIds, comments, ...shown } = detail;
   const isAuthor = isAuthorOf(signedIn.user.id, { authorId });
+  const analysis = await impactAnalysisView(db, shown.cr.number);
   const everySite = (action: "sign" | "update") => mayAtEverySite(signedIn.ability, action, siteIds);
   // The dialog is offered to reviewers who may sign at every site; the service decides the rest.
   const signRoles = shown.cr.status === "in_review" && !isAuthor && everySite("sign") ? reviewerRolesCovering(signedIn.grants, siteIds) : [];
@@ -87,7 +97,23 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     signRoles,
     reviewerAuthor: isAuthor && everySite("sign"),
     needsUsername: signRoles.length > 0 ? await signatureNeedsUsername(db, signedIn.sessionIdHash) : false,
-    analysis: await impactAnalysisView(db, shown.cr.number),
+    analysis,
+    /** The findings a reviewer acknowledges to approve, from the analysis the dialog signs with (ADR 029). */
+    findingsToAcknowledge: signRoles.length > 0 && analysis.latest ? findingsToAcknowledge(analysis.latest.report) : [],
+    /** The discussion (ADR 030): threads with whether the viewer may resolve them, and where the page shows anchors. */
+    threads: threadsOf(comments).map((t) => ({ ...t, mayResolve: mayResolveThread(signedIn.user.id, t.root, { authorId }) })),
+    canBlock:
+      UNDECIDED_STATUSES.has(shown.cr.status) &&
+      mayMarkBlocking({ id: signedIn.user.id, roles: reviewerRolesCovering(signedIn.grants, siteIds) }, { authorId }),
+    shownAnchors: [
+      ...shown.diff.map((row) => anchorKey(diffRowAnchor(row))),
+      ...(analysis.latest ? findingAnchors(analysis.latest.report).map(anchorKey) : []),
+    ],
+    changesRequested: await changesRequested(db, id, shown.cr.status),
+    /** The submit form's due date (ADR 031): its default and the earliest and latest days it accepts, in the reader's time zone. */
+    reviewDue: isAuthor && shown.cr.status === "draft" ? await reviewDueDefault(db, id, shown.expanded, timeZoneOf(request)) : null,
+    /** Today in the reader's time zone (UTC without the c981_tz cookie), to mark an overdue review. */
+    today: todayIn(await databaseNow(db), timeZoneOf(request)),
     canAnalyse: ANALYSABLE.has(shown.cr.status) && mayAnalyse(signedIn.ability, siteIds),
     /** Places held by accounts one administrator created (ADR 020): a warning, not a block. */
     provenanceFlags: await accountProvenanceFlags(db, id),
@@ -108,16 +134,22 @@ export async function action({ request, params }: ActionFunctionArgs) {
   requireRecord(signedIn, "read", "ChangeRequest", { siteIds: head.siteIds });
   const rawIntent = formData.get("intent");
   const intent = typeof rawIntent === "string" ? rawIntent : null;
+  // Which discussion form answered (errors show at that form only).
+  const target = discussionTarget(intent, (name) => {
+    const v = formData.get(name);
+    return typeof v === "string" ? v : "";
+  });
   // Authorized before the form is read: signing needs `sign` at every site of the request, the
   // author's actions `update` there (the service adds: only the author). Commenting needs only
-  // to see the request; an unknown intent is refused by the parse below.
+  // to see the request (so do replying, resolving and reopening: the service asks the policies who
+  // may mark blocking or resolve); an unknown intent is refused by the parse below.
   if (intent === "sign") requireEverySite(signedIn, "sign", head.siteIds);
   else if (intent === "analyse") {
     invariantResponse(mayAnalyse(signedIn.ability, head.siteIds), "You do not have permission to analyse it at every site of this change request.", 403);
-  } else if (intent !== "comment") requireEverySite(signedIn, "update", head.siteIds);
+  } else if (!DISCUSSION_INTENTS.has(intent ?? "")) requireEverySite(signedIn, "update", head.siteIds);
   const form = parseForm(changeRequestActionSchema, formData);
   // Only problems go back, never the values: the password must not travel back in a response.
-  if (!form.ok) return data({ intent, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
+  if (!form.ok) return data({ intent, target, fieldErrors: form.fieldErrors, conflict: null as string | null }, { status: 400 });
   const person = signerOf(signedIn, head.siteIds);
   const number = head.number;
   try {
@@ -127,19 +159,28 @@ export async function action({ request, params }: ActionFunctionArgs) {
         const result = await signChangeRequest(db, person, number, signature);
         if (!result.ok) {
           // 423 Locked: too many failed attempts; signing is refused for a while.
-          return data({ intent, fieldErrors: result.fields as FieldErrors, conflict: null as string | null }, { status: result.locked ? 423 : 400 });
+          return data({ intent, target, fieldErrors: result.fields as FieldErrors, conflict: null as string | null }, { status: result.locked ? 423 : 400 });
         }
         break;
       }
-      case "comment":
-        await addComment(db, person, number, form.data.body);
+      case "comment": {
+        const { intent: _intent, ...comment } = form.data;
+        await addComment(db, person, number, comment);
+        break;
+      }
+      case "reply":
+        await replyToThread(db, person, number, form.data);
+        break;
+      case "resolve":
+      case "reopen":
+        await setThreadResolution(db, person, number, form.data.threadId, form.data.intent);
         break;
       case "analyse":
         if (!ANALYSABLE.has(head.status)) throw new DomainError("conflict", `${number} is decided: its impact analyses stay as they were signed with.`);
         await runImpactAnalysis(db, { username: person.username }, number);
         break;
       case "submit":
-        await submitChangeRequest(db, person, number, form.data.rowVersion);
+        await submitChangeRequest(db, person, number, form.data.rowVersion, { reviewDueOn: form.data.reviewDueOn, timeZone: timeZoneOf(request) });
         break;
       case "revise":
         await reviseChangeRequest(db, person, number, form.data.rowVersion);
@@ -153,21 +194,30 @@ export async function action({ request, params }: ActionFunctionArgs) {
     }
   } catch (error) {
     // 409: the request moved on (another signature, an edit, a release) — said at the top, with a reload.
-    return actionError(error, (fieldErrors, conflict) => ({ intent, fieldErrors, conflict }), { pageNotFound: true, conflictApart: true });
+    return actionError(error, (fieldErrors, conflict) => ({ intent, target, fieldErrors, conflict }), { pageNotFound: true, conflictApart: true });
   }
-  // Post/Redirect/Get: a reload does not repeat the action.
-  throw redirect(`/change-requests/${number}?done=${form.data.intent}`);
+  // Post/Redirect/Get: a reload does not repeat the action. A discussion form returns to its thread or anchor.
+  const back = form.data.intent === "reply" || form.data.intent === "resolve" || form.data.intent === "reopen" ? `#comment-thread-${form.data.threadId}` : "";
+  throw redirect(`/change-requests/${number}?done=${form.data.intent}${back}`);
 }
 
-function useErrorsFor(intent: Intent): FieldErrors | undefined {
+const DISCUSSION_INTENTS: ReadonlySet<string> = new Set(["comment", "reply", "resolve", "reopen"]);
+
+function useErrorsFor(intent: Intent, target?: string): FieldErrors | undefined {
   const actionData = useActionData<typeof action>();
-  if (!actionData || actionData.intent !== intent) return undefined;
-  // A 409 is also said at the form that met it: the top of the page may be far away. When it names
-  // a field (the signature's analysis hash), the form shows it there, once.
-  if (actionData.conflict && Object.keys(actionData.fieldErrors).length > 0) return actionData.fieldErrors;
-  if (actionData.conflict) return { ...actionData.fieldErrors, form: [`${actionData.conflict} Reload the page (link at the top) and try again.`] };
-  return actionData.fieldErrors;
+  // One object per answer: the signature dialog reopens (and moves focus) once per refused attempt.
+  return useMemo(() => {
+    if (!actionData || actionData.intent !== intent) return undefined;
+    if (target !== undefined && actionData.target !== target) return undefined;
+    // A 409 is also said at the form that met it: the top of the page may be far away. When it names
+    // a field (the signature's analysis hash), the form shows it there, once.
+    if (actionData.conflict && Object.keys(actionData.fieldErrors).length > 0) return actionData.fieldErrors;
+    if (actionData.conflict) return { ...actionData.fieldErrors, form: [`${actionData.conflict} Reload the page (link at the top) and try again.`] };
+    return actionData.fieldErrors;
+  }, [actionData, intent, target]);
 }
+
+const fieldLabel = (field: string) => FIELD_LABELS[field] ?? field;
 
 const can = (status: Parameters<typeof transition>[0], event: ChangeRequestEvent) => transition(status, event).ok;
 
@@ -191,18 +241,38 @@ function ChangeRequestView() {
   const authorForms: Intent[] = view.canAct ? ["submit", "revise", "rebase", "withdraw"] : [];
   const shownForms: (Intent | null)[] = [
     "comment",
+    "reply",
+    "resolve",
+    "reopen",
     ...authorForms,
     ...(view.canAnalyse ? (["analyse"] as const) : []),
     ...(signShown ? (["sign"] as const) : []),
   ];
   // Errors of a form that is no longer on the page (the request moved on) are shown at the top.
+  // A discussion form is on the page when its anchor or thread is (a forged or outdated one is not).
+  const discussionForms = new Set([
+    "new:request",
+    ...view.shownAnchors.map((key) => `new:${key}`),
+    ...view.threads.flatMap((t) => ["reply", "resolve", "reopen"].map((i) => `${i}:${t.root.id}`)),
+  ]);
   const orphan =
-    actionData && !actionData.conflict && !shownForms.includes(actionData.intent as Intent)
+    actionData &&
+    !actionData.conflict &&
+    (!shownForms.includes(actionData.intent as Intent) || (DISCUSSION_INTENTS.has(actionData.intent ?? "") && !discussionForms.has(actionData.target ?? "")))
       ? Object.values(actionData.fieldErrors).flatMap((e) => e ?? [])
       : undefined;
   const open = isOpen(cr.status);
+  const discussionErrors = useErrorsFor((actionData && DISCUSSION_INTENTS.has(actionData.intent ?? "") ? actionData.intent : "comment") as Intent);
+  const discussion = {
+    number: cr.number,
+    threads: view.threads,
+    canBlock: view.canBlock,
+    shownAnchors: new Set(view.shownAnchors),
+    fieldLabel,
+    errorsFor: (target: string) => (actionData?.target === target ? discussionErrors : undefined),
+  };
   return (
-    <>
+    <DiscussionProvider value={discussion}>
       <PageHeader
         title={
           <>
@@ -220,6 +290,29 @@ function ChangeRequestView() {
         {view.canAct && can(cr.status, "edit") ? <Link to={`/change-requests/${cr.number}/edit`}>Edit</Link> : null}
         <Link to="/change-requests">All change requests</Link>
       </PageHeader>
+
+      <ReviewPanel
+        number={cr.number}
+        status={cr.status}
+        staleSites={view.stale}
+        sites={view.liveAt.map((l) => ({ site: l.site, released: l.state !== "pending" }))}
+        approvals={view.approvals}
+        threads={view.threads}
+        reviewDueOn={cr.reviewDueOn}
+        today={view.today}
+        action={signShown ? <ReviewButton number={cr.number} /> : view.canAct ? <AuthorActions key={formKey} /> : null}
+        note={
+          signShown && !view.analysis.current
+            ? "Run a current impact analysis before you sign."
+            : cr.status === "in_review" && !signShown && !view.canAct
+              ? view.reviewerAuthor
+                ? "You wrote it: its author never signs it."
+                : "Quality and regulatory reviewers of every site sign it."
+              : null
+        }
+      />
+
+      <ChangesRequestedNotice notice={view.changesRequested} threads={view.threads} fieldLabel={fieldLabel} />
 
       <LiveAt sites={view.liveAt} />
 
@@ -243,9 +336,7 @@ function ChangeRequestView() {
             reviewed further.
           </p>
           <ul>{view.staleDetail.flatMap((s) => s.moved.map((m) => <li key={`${s.site}|${m}`}>{m} moved</li>))}</ul>
-          {view.canAct && can(cr.status, "rebase") ? (
-            <IntentButton key={formKey} intent="rebase" label={`Rebase ${cr.number}`} rowVersion={cr.rowVersion} />
-          ) : null}
+          {view.canAct && can(cr.status, "rebase") ? <p>Rebase it from the review panel at the top.</p> : null}
         </div>
       ) : null}
       {open && view.conflicts.length > 0 ? (
@@ -279,8 +370,6 @@ function ChangeRequestView() {
           </ul>
         </div>
       ) : null}
-
-      {view.canAct ? <AuthorActions key={formKey} /> : null}
 
       <section aria-labelledby="cr-overview-heading" className="card">
         <h2 id="cr-overview-heading">Overview</h2>
@@ -318,13 +407,13 @@ function ChangeRequestView() {
             <dd>{view.siteCodes.join(", ")}</dd>
           </div>
           <div>
-            <dt>Created (UTC)</dt>
+            <dt>Created</dt>
             <dd>
               <UtcTime value={cr.createdAt} />
             </dd>
           </div>
           <div>
-            <dt>Updated (UTC)</dt>
+            <dt>Updated</dt>
             <dd>
               <UtcTime value={cr.updatedAt} />
             </dd>
@@ -338,7 +427,14 @@ function ChangeRequestView() {
 
       <section aria-labelledby="cr-diff-heading">
         <h2 id="cr-diff-heading">What changes</h2>
-        <StructuredDiff rows={view.diff} basis={view.diffBasis} />
+        <StructuredDiff
+          rows={view.diff}
+          basis={view.diffBasis}
+          discussion={{
+            cell: (row) => <AnchorCell anchor={diffRowAnchor(row)} />,
+            after: (row, colSpan) => <AnchorThreadsRow anchor={diffRowAnchor(row)} colSpan={colSpan} />,
+          }}
+        />
         <h3 id="cr-text-diff-heading">Rules as text</h3>
         <p className="muted small">
           {view.diffBasis === "signed"
@@ -417,6 +513,9 @@ function ChangeRequestView() {
                 }
               : null
           }
+          findings={view.findingsToAcknowledge}
+          blocking={openBlocking(view.threads).map((t) => ({ id: t.root.id, label: anchorLabel(t.root.anchor, fieldLabel) }))}
+          deviations={cr.content.deviations ?? []}
           serverErrors={signErrors}
         />
       ) : cr.status === "in_review" ? (
@@ -427,7 +526,9 @@ function ChangeRequestView() {
         </p>
       ) : null}
 
-      <Discussion />
+      <DiscussionSection />
+
+      {view.canAct && can(cr.status, "withdraw") ? <WithdrawDisclosure key={formKey} /> : null}
 
       <AuditTable
         entity={false}
@@ -438,7 +539,7 @@ function ChangeRequestView() {
         rows={view.history.rows}
         empty="No audit entries."
       />
-    </>
+    </DiscussionProvider>
   );
 }
 
@@ -468,68 +569,79 @@ function IntentButton({
   );
 }
 
-function AuthorActions() {
-  const { cr } = useLoaderData<typeof loader>();
+/** Submit for review with the date the review should be done by (ADR 031), defaulted by what the request needs. */
+function SubmitForm({ secondary }: { secondary: boolean }) {
+  const { cr, reviewDue } = useLoaderData<typeof loader>();
   const navigation = useNavigation();
-  const { onSubmit, errors } = useSchemaForm(withdrawSchema, useErrorsFor("withdraw"));
-  const canSubmit = can(cr.status, "submit");
-  const canRevise = can(cr.status, "revise");
-  const canWithdraw = can(cr.status, "withdraw");
-  if (!canSubmit && !canRevise && !canWithdraw && !can(cr.status, "edit")) return null;
+  const serverErrors = useErrorsFor("submit");
+  const { onSubmit, errors } = useSchemaForm(submitSchema, serverErrors);
   return (
-    <section aria-labelledby="cr-actions-heading" className="card form-card">
-      <h2 id="cr-actions-heading">Your change request</h2>
-      <div className="action-row">
-        {canSubmit ? <IntentButton intent="submit" label="Submit for review" rowVersion={cr.rowVersion} /> : null}
-        {canRevise ? <IntentButton intent="revise" label="Revise (back to draft)" rowVersion={cr.rowVersion} /> : null}
-        {can(cr.status, "edit") ? (
-          <Link to={`/change-requests/${cr.number}/edit`} className="button-link button-link-secondary">
-            Edit{cr.status === "draft" ? "" : " (voids signatures)"}
-          </Link>
-        ) : null}
-      </div>
-      {canWithdraw ? (
-        <Form method="post" onSubmit={onSubmit} noValidate className="inline-form withdraw-form" aria-label={`Withdraw ${cr.number}`}>
-          <input type="hidden" name="intent" value="withdraw" />
-          <input type="hidden" name="rowVersion" value={cr.rowVersion} />
-          <FormError errors={[...(errors.form ?? []), ...(errors.rowVersion ?? [])]} />
-          <Field label="Reason for withdrawing" name="reason" id="withdraw-reason" type="text" maxLength={500} required errors={errors.reason} />
-          <button type="submit" className="button-danger" disabled={navigation.state === "submitting"}>
-            Withdraw
-          </button>
-        </Form>
-      ) : null}
-    </section>
+    <Form method="post" onSubmit={onSubmit} noValidate className="inline-form submit-form" aria-label={`Submit ${cr.number} for review`}>
+      <input type="hidden" name="intent" value="submit" />
+      <input type="hidden" name="rowVersion" value={cr.rowVersion} />
+      <FormError errors={[...(errors.form ?? []), ...(errors.rowVersion ?? [])]} />
+      <Field
+        label="Review due on"
+        name="reviewDueOn"
+        type="date"
+        defaultValue={reviewDue?.defaultDueOn}
+        min={reviewDue?.today}
+        max={reviewDue?.latestDueOn}
+        required
+        hint={reviewDue ? `${reviewDue.urgent ? "2 working days: it needs a regulatory reviewer" : "5 working days"} by default` : undefined}
+        errors={errors.reviewDueOn}
+      />
+      <button type="submit" className={secondary ? "button-secondary" : undefined} disabled={navigation.state === "submitting"}>
+        Submit for review
+      </button>
+    </Form>
   );
 }
 
-function Discussion() {
-  const { comments } = useLoaderData<typeof loader>();
-  const navigation = useNavigation();
-  const { onSubmit, errors } = useSchemaForm(commentSchema, useErrorsFor("comment"));
+/**
+ * The author's next step, in the review panel: Rebase when a base moved, else Submit or Revise;
+ * Edit beside it. Withdrawing is kept apart, lower on the page (WithdrawDisclosure).
+ */
+function AuthorActions() {
+  const { cr, stale } = useLoaderData<typeof loader>();
+  const rebase = stale.length > 0 && can(cr.status, "rebase") && isOpen(cr.status);
+  const canSubmit = can(cr.status, "submit");
+  const canRevise = can(cr.status, "revise");
+  const canEdit = can(cr.status, "edit");
+  if (!rebase && !canSubmit && !canRevise && !canEdit) return null;
   return (
-    <section aria-labelledby="cr-discussion-heading" className="card">
-      <h2 id="cr-discussion-heading">Discussion</h2>
-      <p className="muted small">Comments are not part of the signed content.</p>
-      {comments.length === 0 ? <p className="muted">No comments yet.</p> : null}
-      <ol className="comment-list">
-        {comments.map((c) => (
-          <li key={c.id}>
-            <p className="comment-meta">
-              <strong>{c.authorName}</strong> <span className="muted">({c.authorUsername})</span> · <UtcTime value={c.createdAt} />
-            </p>
-            <p className="comment-body">{c.body}</p>
-          </li>
-        ))}
-      </ol>
-      <Form method="post" onSubmit={onSubmit} noValidate key={comments.length}>
-        <input type="hidden" name="intent" value="comment" />
-        <FormError errors={errors.form} />
-        <TextAreaField label="Add a comment" name="body" id="comment-body" rows={3} maxLength={5000} required errors={errors.body} />
-        <button type="submit" disabled={navigation.state === "submitting"}>
-          Add comment
+    <div className="action-row panel-author-actions">
+      {rebase ? <IntentButton intent="rebase" label={`Rebase ${cr.number}`} rowVersion={cr.rowVersion} /> : null}
+      {canSubmit ? <SubmitForm secondary={rebase} /> : null}
+      {canRevise ? <IntentButton intent="revise" label="Revise (back to draft)" rowVersion={cr.rowVersion} secondary={rebase} /> : null}
+      {canEdit ? (
+        <Link to={`/change-requests/${cr.number}/edit`} className="button-link button-link-secondary">
+          Edit{cr.status === "draft" ? "" : " (voids signatures)"}
+        </Link>
+      ) : null}
+    </div>
+  );
+}
+
+/** Withdrawing ends the request for good: a disclosure of its own, far from the primary action. */
+function WithdrawDisclosure() {
+  const { cr } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const serverErrors = useErrorsFor("withdraw");
+  const { onSubmit, errors } = useSchemaForm(withdrawSchema, serverErrors);
+  return (
+    <details className="card withdraw-disclosure" open={serverErrors !== undefined}>
+      <summary>Withdraw this change request</summary>
+      <p className="muted small">Withdrawing ends {cr.number} for good: it cannot be reopened. Say why.</p>
+      <Form method="post" onSubmit={onSubmit} noValidate className="inline-form withdraw-form" aria-label={`Withdraw ${cr.number}`}>
+        <input type="hidden" name="intent" value="withdraw" />
+        <input type="hidden" name="rowVersion" value={cr.rowVersion} />
+        <FormError errors={[...(errors.form ?? []), ...(errors.rowVersion ?? [])]} />
+        <Field label="Reason for withdrawing" name="reason" id="withdraw-reason" type="text" maxLength={500} required errors={errors.reason} />
+        <button type="submit" className="button-danger" disabled={navigation.state === "submitting"}>
+          Withdraw {cr.number}
         </button>
       </Form>
-    </section>
+    </details>
   );
 }

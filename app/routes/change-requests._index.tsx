@@ -124,7 +124,7 @@ export default function ChangeRequests() {
             <th scope="col">Status</th>
             <th scope="col">Sites</th>
             <th scope="col">Author</th>
-            <th scope="col">Updated (UTC)</th>
+            <th scope="col">Updated</th>
           </tr>
         </thead>
         <tbody>

@@ -5,10 +5,13 @@ import { PageHeader } from "~/components/app-shell";
 import { ChangeRequestForm } from "~/components/change-request-form";
 import { parseForm } from "~/components/forms";
 import { changeRequestFormOptions, proposedSiteIds } from "~/queries/change-requests.server";
+import { proposalContextsOf, proposalPrefill } from "~/queries/proposal-context.server";
+import type { VisibleSites } from "~/queries/sites.server";
 import { createChangeRequest } from "~/services/change-requests.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { requireEverySite, signerOf, siteFilter } from "~/utils/auth.server";
-import { getDb } from "~/utils/db.server";
+import { databaseNow } from "~/utils/clock.server";
+import { getDb, type Db } from "~/utils/db.server";
 import { actionError } from "~/utils/errors.server";
 import { sitePermissionProblems } from "../../policies/change-request-sites";
 import { DISAGREEMENT_KEY } from "~/domain/reconciliation";
@@ -20,29 +23,51 @@ export const meta: MetaFunction = () => [{ title: "New change request · C-981" 
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const signedIn = await requirePermission(request, "create", "ChangeRequest");
-  return { options: await changeRequestFormOptions(await getDb(), siteFilter(signedIn)), prefill: prefillFrom(new URL(request.url).searchParams) };
+  const db = await getDb();
+  const at = await databaseNow(db);
+  const visible = siteFilter(signedIn);
+  const prefill = await prefillFrom(db, new URL(request.url).searchParams, { at, visible });
+  // What the form shows beside a prefilled tracking change, rendered here too: no JavaScript needed to see it.
+  const contexts = prefill ? await proposalContextsOf(db, prefill.changes as unknown as Record<string, unknown>[], { at, visible }) : [];
+  return { options: await changeRequestFormOptions(db, visible), prefill, contexts };
 }
 
 const CODE = /^[A-Z0-9][A-Z0-9._/-]{0,39}$/;
 const asCode = (v: string | null) => (v && CODE.test(v.trim().toUpperCase()) ? v.trim().toUpperCase() : null);
 
 /**
- * A draft started from the reconciliation report (app/routes/reconciliation._index.tsx): the
- * disagreement it cites and the change that would resolve it. Only a starting point: the author
- * completes it and the service checks everything as for any other request.
+ * A draft started elsewhere: from the reconciliation report (app/routes/reconciliation._index.tsx),
+ * the disagreement it cites and the change that would resolve it; from the material page
+ * (app/routes/materials.$partNumber.tsx), a tracking change of the material at a site, starting
+ * from the rule in force there. The identifier formats come from the rule in force, adjusted to
+ * the mode (app/queries/proposal-context.server.ts). Only a starting point: the author completes
+ * it and the service checks everything as for any other request.
  */
-function prefillFrom(params: URLSearchParams): ChangeRequestContent | null {
+async function prefillFrom(db: Db, params: URLSearchParams, scope: { at: Date; visible: VisibleSites }): Promise<ChangeRequestContent | null> {
   const cites = params.get("cites")?.trim().toUpperCase() ?? "";
-  if (!DISAGREEMENT_KEY.test(cites)) return null;
   const material = asCode(params.get("material"));
   const newMaterial = asCode(params.get("newMaterial"));
   const site = asCode(params.get("site"));
   const mode = TRACKING_MODES.find((m) => m === params.get("trackingMode")) ?? null;
+  const citing = DISAGREEMENT_KEY.test(cites);
+  if (!citing && !(material && site)) return null;
   const changes: Record<string, unknown>[] = [];
-  if (newMaterial) changes.push({ kind: "new_material", partNumber: newMaterial, regulatoryFlags: [] });
-  const target = newMaterial ?? material;
-  if (target && site && mode)
-    changes.push({ kind: "tracking", material: target, sites: [site], trackingMode: mode, containerTracking: false, identifierFormatCodes: [] });
+  if (citing && newMaterial) changes.push({ kind: "new_material", partNumber: newMaterial, regulatoryFlags: [] });
+  const target = (citing ? newMaterial : null) ?? material;
+  if (target && site && (mode || !citing)) {
+    const prefill = await proposalPrefill(db, { partNumber: target, site, mode, ...scope });
+    const rule = prefill?.rule;
+    changes.push({
+      kind: "tracking",
+      material: target,
+      sites: [prefill?.site ?? site],
+      trackingMode: rule?.trackingMode ?? mode ?? undefined,
+      containerTracking: rule?.containerTracking ?? false,
+      identifierFormatCodes: rule?.identifierFormatCodes ?? [],
+      consumptionScan: rule?.consumptionScan ?? undefined,
+    });
+  }
+  if (!citing) return { title: "", revalidationTasks: [], changes } as unknown as ChangeRequestContent;
   return {
     title: `Resolve the ${cites} tracking disagreement`,
     revalidationTasks: [],
@@ -71,7 +96,7 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function NewChangeRequest() {
-  const { options, prefill } = useLoaderData<typeof loader>();
+  const { options, prefill, contexts } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   return (
     <>
@@ -81,7 +106,7 @@ export default function NewChangeRequest() {
       >
         <Link to="/change-requests">All change requests</Link>
       </PageHeader>
-      <ChangeRequestForm options={options} initial={prefill} serverErrors={actionData?.fieldErrors} submitLabel="Create draft" />
+      <ChangeRequestForm options={options} initial={prefill} contexts={contexts} serverErrors={actionData?.fieldErrors} submitLabel="Create draft" />
     </>
   );
 }

@@ -215,7 +215,7 @@ export default function ExternalMasters() {
             <th scope="col">Unknown to C-981</th>
             <th scope="col">Digest</th>
             <th scope="col">Imported by</th>
-            <th scope="col">At (UTC)</th>
+            <th scope="col">At</th>
           </tr>
         </thead>
         <tbody>

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { csvRecord } from "~/queries/audit.server";
 import { RECALL_EXPORT_NODE_CAP, recallFrom } from "~/queries/genealogy.server";
 import { traceItemSite } from "~/queries/trace-items.server";
-import { recordRecallExport } from "~/services/recall-export.server";
+import { openQualityEventsCell, recordRecallExport } from "~/services/recall-export.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { requireRecord, siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
@@ -31,6 +31,8 @@ const RECALL_CSV_COLUMNS = [
   "made_at",
   "tracking_mode_then",
   "rule_set_version_then",
+  // ADR 037: appended last, so readers of the earlier columns by position keep working.
+  "open_quality_events",
 ] as const;
 
 /** File-name safe: identifiers are typed by people and imported from anywhere. */
@@ -51,7 +53,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const found = await traceItemSite(db, { itemId: parsed.data.itemId });
   if (!found) throw notFound();
   requireRecord(signedIn, "read", "TraceItem", { siteId: found.siteId });
-  const recall = await recallFrom(db, { itemId: parsed.data.itemId, sites: siteFilter(signedIn) });
+  const recall = await recallFrom(db, { itemId: parsed.data.itemId, sites: siteFilter(signedIn), qualityEvents: true });
   if (!recall) throw notFound();
   if (recall.truncated) {
     return new Response(
@@ -80,6 +82,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
           r.eventAt.toISOString(),
           r.rule.state === "ruled" ? r.rule.trackingMode : r.rule.state,
           r.rule.state === "legacy" ? "legacy" : String(r.rule.version),
+          openQualityEventsCell(r.qualityEvents),
         ]),
       )
       .join("");

@@ -8,6 +8,7 @@ import { Digest } from "~/components/digest";
 import { formatQuantity } from "~/components/format";
 import { GenealogyEdges, RecallTable, TraceTable, type TraceNodeView } from "~/components/genealogy-edges";
 import { GenealogyGraph } from "~/components/genealogy-graph";
+import { QualityEventBadges, QualityEventTable, type QualityEventMarkView } from "~/components/quality-event-markers";
 import { UtcTime } from "~/components/time";
 import type { GraphLayout } from "~/domain/genealogy-trace";
 import { exploreGenealogy } from "~/queries/genealogy.server";
@@ -64,7 +65,8 @@ export default function Genealogy() {
         }
       >
         <nav aria-label="On this page" className="page-toc">
-          <a href="#backward-heading">Backward trace</a> · <a href="#forward-heading">Forward trace</a> · <a href="#recall-heading">Recall</a>
+          <a href="#quality-events-heading">Open quality events</a> · <a href="#backward-heading">Backward trace</a> ·{" "}
+          <a href="#forward-heading">Forward trace</a> · <a href="#recall-heading">Recall</a>
         </nav>
       </PageHeader>
       <section aria-labelledby="item-heading" className="card">
@@ -140,6 +142,23 @@ export default function Genealogy() {
         </dl>
       </section>
 
+      <section aria-labelledby="quality-events-heading" className="trace-section">
+        <h2 id="quality-events-heading">Open quality events</h2>
+        <p className="section-note">
+          Open (not closed) quality events that reference this item, or reference an item upstream of it and so reach it — <strong>certain</strong> or{" "}
+          <strong>candidate</strong> as the recall from that item decides — and those referencing its material at {item.siteCode}.
+        </p>
+        <p>
+          <QualityEventBadges events={explorer.qualityEvents.item} />
+        </p>
+        <QualityEventTable
+          id="item-quality-events"
+          caption="Open quality events on this item"
+          events={[...explorer.qualityEvents.item, ...explorer.qualityEvents.material.map((e): QualityEventMarkView => ({ ...e }))]}
+          truncated={explorer.qualityEvents.truncated}
+        />
+      </section>
+
       <GenealogyEdges
         id="inputs"
         caption="Inputs: what went into this item"
@@ -166,6 +185,7 @@ export default function Genealogy() {
         tableCaption="Backward trace"
         trace={explorer.backward}
         startId={item.id}
+        marks={explorer.qualityEvents.nodes}
       />
       <TraceSection
         id="forward"
@@ -174,6 +194,7 @@ export default function Genealogy() {
         tableCaption="Forward trace"
         trace={explorer.forward}
         startId={item.id}
+        marks={explorer.qualityEvents.nodes}
       />
 
       <section aria-labelledby="recall-heading" className="trace-section">
@@ -258,6 +279,7 @@ function TraceSection({
   tableCaption,
   trace,
   startId,
+  marks,
 }: {
   id: string;
   heading: string;
@@ -265,6 +287,7 @@ function TraceSection({
   tableCaption: string;
   trace: TraceView;
   startId: number;
+  marks: Record<number, QualityEventMarkView[]>;
 }) {
   const legacy = trace.nodes.filter((n) => n.rule.state === "legacy").length;
   return (
@@ -292,7 +315,15 @@ function TraceSection({
         </p>
       ) : null}
       {trace.nodes.length > 1 ? (
-        <GenealogyGraph id={`${id}-graph`} title={graphTitle} direction={trace.direction} layout={trace.graph} nodes={trace.nodes} startId={startId} />
+        <GenealogyGraph
+          id={`${id}-graph`}
+          title={graphTitle}
+          direction={trace.direction}
+          layout={trace.graph}
+          nodes={trace.nodes}
+          startId={startId}
+          marks={marks}
+        />
       ) : null}
       <TraceTable
         id={`${id}-trace`}
@@ -302,6 +333,7 @@ function TraceSection({
         truncated={trace.truncated}
         nodeCap={trace.nodeCap}
         withheld={trace.withheld}
+        marks={marks}
       />
     </section>
   );

@@ -5,9 +5,11 @@ import { PageHeader } from "~/components/app-shell";
 import { DataTable, EmptyRow } from "~/components/data-table";
 import { TextField } from "~/components/filter-fields";
 import { formatQuantity } from "~/components/format";
+import { PagePagination } from "~/components/pagination";
+import { QualityEventBadges, type QualityEventMarkView } from "~/components/quality-event-markers";
 import { UtcTime } from "~/components/time";
 import type { SearchTerm } from "~/domain/trace-item-search";
-import { searchTraceItems } from "~/queries/genealogy.server";
+import { qualityEventReach, searchTraceItems } from "~/queries/genealogy.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { siteFilter } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
@@ -20,16 +22,22 @@ const searchSchema = z.object({
     .max(200)
     .refine((q) => !q.includes("\u0000"))
     .catch(""),
+  /** The page of identifiers that start with the text (a page past the last shows the last). */
+  page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
 });
 
 export const meta: MetaFunction = () => [{ title: "Genealogy · C-981" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const signedIn = await requirePermission(request, "read", "TraceItem");
-  const { q } = searchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const { q, page } = searchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
   if (!q) return { q, result: null };
   const db = await getDb();
-  return { q, result: await searchTraceItems(db, { q, sites: siteFilter(signedIn) }) };
+  const sites = siteFilter(signedIn);
+  const [result, marks] = await Promise.all([searchTraceItems(db, { q, page, sites }), qualityEventReach(db, { sites })]);
+  // Each match with the open quality events that reference or reach it (ADR 037).
+  const marked = <T extends { id: number }>(rows: T[]) => rows.map((r) => ({ ...r, qualityEvents: marks.onItem(r.id) }));
+  return { q, result: { ...result, exact: marked(result.exact), prefix: marked(result.prefix) } };
 }
 
 interface MatchView {
@@ -43,6 +51,7 @@ interface MatchView {
   partNumber: string;
   materialDescription: string;
   siteCode: string;
+  qualityEvents: QualityEventMarkView[];
 }
 
 function Matches({
@@ -54,6 +63,7 @@ function Matches({
   withheld,
   withheldLimit,
   empty,
+  paging,
 }: {
   id: string;
   caption: string;
@@ -63,6 +73,8 @@ function Matches({
   withheld: number;
   withheldLimit: number;
   empty: string;
+  /** Set for a paged list: its caption counts them all. */
+  paging?: { page: number; pageCount: number; total: number };
 }) {
   return (
     <DataTable
@@ -70,7 +82,11 @@ function Matches({
       caption={caption}
       captionDetail={
         <>
-          {more ? `first ${limit} shown` : `${rows.length} ${rows.length === 1 ? "item" : "items"}`}
+          {paging
+            ? `${paging.total} ${paging.total === 1 ? "item" : "items"}${paging.pageCount > 1 ? `, page ${paging.page} of ${paging.pageCount}` : ""}`
+            : more
+              ? `first ${limit} shown`
+              : `${rows.length} ${rows.length === 1 ? "item" : "items"}`}
           {withheld > 0 ? (
             <>
               {" "}
@@ -95,7 +111,7 @@ function Matches({
             Quantity
           </th>
           <th scope="col">Status</th>
-          <th scope="col">Created or first event (UTC)</th>
+          <th scope="col">Created or first event</th>
         </tr>
       </thead>
       <tbody>
@@ -105,7 +121,8 @@ function Matches({
             <th scope="row">
               <Link to={`/genealogy/${r.id}`} aria-label={`${r.identifier} (${r.kind} of ${r.partNumber} at ${r.siteCode})`}>
                 <code>{r.identifier}</code>
-              </Link>
+              </Link>{" "}
+              <QualityEventBadges events={r.qualityEvents} />
             </th>
             <td>{r.kind}</td>
             <td>
@@ -197,16 +214,27 @@ export default function GenealogySearch() {
             empty={result.exactWithheld > 0 ? "None at sites you can see." : "No item has this identifier."}
           />
           {[...q].length < result.prefixMinLength ? null : (
-            <Matches
-              id="prefix-matches"
-              caption={`Identifiers starting with ${q}`}
-              rows={result.prefix}
-              more={result.morePrefix}
-              limit={result.prefixLimit}
-              withheld={0}
-              withheldLimit={result.withheldCountLimit}
-              empty="None at sites you can see."
-            />
+            <>
+              <Matches
+                id="prefix-matches"
+                caption={`Identifiers starting with ${q}`}
+                rows={result.prefix}
+                more={result.morePrefix}
+                limit={result.prefixLimit}
+                withheld={0}
+                withheldLimit={result.withheldCountLimit}
+                empty="None at sites you can see."
+                paging={{ page: result.prefixPage, pageCount: result.prefixPageCount, total: result.prefixTotal }}
+              />
+              {result.prefixPageCount > 1 ? (
+                <PagePagination
+                  page={result.prefixPage}
+                  pageCount={result.prefixPageCount}
+                  total={result.prefixTotal}
+                  label="Pages of identifiers starting with the text"
+                />
+              ) : null}
+            </>
           )}
         </>
       ) : (

@@ -46,8 +46,8 @@ export default function Keys() {
           <tr>
             <th scope="col">Key id (kid)</th>
             <th scope="col">State</th>
-            <th scope="col">Created (UTC)</th>
-            <th scope="col">Retired (UTC)</th>
+            <th scope="col">Created</th>
+            <th scope="col">Retired</th>
             <th scope="col">Trusted by (last reports)</th>
             <th scope="col">Retiring it would strand</th>
           </tr>

@@ -10,14 +10,20 @@ import { RuleTimeline, RuleInForceSummary } from "~/components/rule-timeline";
 import { UtcTime } from "~/components/time";
 import { TrackingBadge } from "~/components/tracking-badge";
 import { LookAlikeTable } from "~/components/look-alikes";
+import { MaterialQualityEvents, QualityEventBadges } from "~/components/quality-event-markers";
+import { RequiredTraceability } from "~/components/required-traceability";
 import { changeRequestsForMaterial } from "~/queries/change-requests.server";
 import { materialLookAlikes } from "~/queries/look-alikes.server";
+import { materialTraceability } from "~/queries/material-traceability.server";
 import { materialMaster } from "~/queries/materials.server";
+import { materialQualityEvents } from "~/queries/quality-event-marks.server";
+import { siteOptions } from "~/queries/sites.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { siteFilter } from "~/utils/auth.server";
 import { databaseNow } from "~/utils/clock.server";
 import { getDb } from "~/utils/db.server";
 import { notFound } from "~/utils/errors.server";
+import { mayAtSite } from "../../policies/change-request-sites";
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const partNumber = params.partNumber ?? "";
@@ -36,7 +42,17 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     rules: master.rules.flatMap(({ site, inForce }) => (inForce.state === "ruled" ? [{ site: site.code, formats: inForce.rule.identifierFormatCodes }] : [])),
     sites: siteFilter(signedIn),
   });
-  return { ...master, changeRequests, lookAlikes };
+  // Where the reader may propose a change (the policy decides; the new-request form is prefilled with the material and the site).
+  const siteIds = new Map((await siteOptions(db)).map((s) => [s.code, s.id]));
+  const proposeAt = master.rules.flatMap(({ site }) => {
+    const id = siteIds.get(site.code);
+    return id !== undefined && mayAtSite(signedIn.ability, "create", id) ? [site.code] : [];
+  });
+  // Open quality events on its items or on the material, at the reader's sites (ADR 037).
+  const qualityEvents = await materialQualityEvents(db, { partNumber: master.material.partNumber, sites: siteFilter(signedIn) });
+  // Required vs actual per site and the justification history (ADR 035).
+  const traceability = await materialTraceability(db, { partNumber: master.material.partNumber, sites: siteFilter(signedIn), at: await databaseNow(db) });
+  return { ...master, changeRequests, lookAlikes, proposeAt, qualityEvents, traceability };
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -135,6 +151,13 @@ export default function MaterialMaster() {
               {site.code} <span className="muted">{site.name}</span>
             </h3>
             <RuleInForceSummary inForce={inForce} siteCode={site.code} />
+            {data.proposeAt.includes(site.code) ? (
+              <p>
+                <Link className="button-link" to={`/change-requests/new?${new URLSearchParams({ material: material.partNumber, site: site.code }).toString()}`}>
+                  Propose a change at {site.code}
+                </Link>
+              </p>
+            ) : null}
             <RuleTimeline id={`timeline-${slug(site.code)}`} siteCode={site.code} rows={timeline} />
             {data.lookAlikes
               .filter((l) => l.site === site.code)
@@ -307,7 +330,7 @@ export default function MaterialMaster() {
                 <th scope="col" className="num">
                   Quantity
                 </th>
-                <th scope="col">Created or first event (UTC)</th>
+                <th scope="col">Created or first event</th>
               </tr>
             </thead>
             <tbody>
@@ -316,7 +339,8 @@ export default function MaterialMaster() {
                   <th scope="row">
                     <Link to={`/genealogy/${item.id}`}>
                       <code>{item.identifier}</code>
-                    </Link>
+                    </Link>{" "}
+                    <QualityEventBadges events={data.qualityEvents.byItem[item.id] ?? []} />
                   </th>
                   <td>{item.kind}</td>
                   <td>{item.siteCode}</td>
@@ -334,6 +358,10 @@ export default function MaterialMaster() {
         ) : null}
       </section>
 
+      {data.traceability ? <RequiredTraceability data={data.traceability} /> : null}
+
+      <MaterialQualityEvents events={data.qualityEvents.events} />
+
       <section aria-labelledby="external-heading">
         <h2 id="external-heading">ERP and PLM records</h2>
         <DataTable
@@ -349,7 +377,7 @@ export default function MaterialMaster() {
               <th scope="col">Tracking flag</th>
               <th scope="col">Mapped mode</th>
               <th scope="col">Against the rule in force</th>
-              <th scope="col">Imported (UTC)</th>
+              <th scope="col">Imported</th>
               <th scope="col">Source digest</th>
             </tr>
           </thead>

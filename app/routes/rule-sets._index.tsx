@@ -80,8 +80,8 @@ export default function RuleSets() {
             <tr>
               <th scope="col">Version</th>
               <th scope="col">Status</th>
-              <th scope="col">Effective from (UTC)</th>
-              <th scope="col">Issued at (UTC)</th>
+              <th scope="col">Effective from</th>
+              <th scope="col">Issued at</th>
               <th scope="col">Backdated</th>
               <th scope="col">Digest</th>
               <th scope="col">Previous digest</th>

@@ -131,9 +131,9 @@ export default function RuntimeClients() {
           <tr>
             <th scope="col">Name</th>
             <th scope="col">Sites</th>
-            <th scope="col">Created (UTC)</th>
-            <th scope="col">Last seen (UTC)</th>
-            <th scope="col">Revoked (UTC)</th>
+            <th scope="col">Created</th>
+            <th scope="col">Last seen</th>
+            <th scope="col">Revoked</th>
             <th scope="col">Status</th>
             {canRevoke ? <th scope="col">Revoke</th> : null}
           </tr>
@@ -212,10 +212,10 @@ function SiteStatusTable() {
           <th scope="col">In force</th>
           <th scope="col">Reported version</th>
           <th scope="col">Digest</th>
-          <th scope="col">Activated (UTC)</th>
+          <th scope="col">Activated</th>
           <th scope="col">Trusted keys</th>
           <th scope="col">Error</th>
-          <th scope="col">Reported (UTC)</th>
+          <th scope="col">Reported</th>
         </tr>
       </thead>
       <tbody>
@@ -294,13 +294,14 @@ function RefusalTable() {
           <th scope="col">Refusals</th>
           <th scope="col">Offered version</th>
           <th scope="col">Offered digest</th>
+          <th scope="col">Signing key (kid)</th>
           <th scope="col">Reason</th>
           <th scope="col">Kept running</th>
-          <th scope="col">Reported (UTC)</th>
+          <th scope="col">Reported</th>
         </tr>
       </thead>
       <tbody>
-        {rows.length === 0 ? <EmptyRow colSpan={8}>No runtime has refused an update.</EmptyRow> : null}
+        {rows.length === 0 ? <EmptyRow colSpan={9}>No runtime has refused an update.</EmptyRow> : null}
         {rows.map(({ client, site, latest }) => (
           <tr key={`${client.name}|${site.code}`} className={client.revokedAt ? "row-inactive" : undefined}>
             <th scope="row">{client.name}</th>
@@ -313,6 +314,7 @@ function RefusalTable() {
               {latest.offeredDigest ? <Digest value={latest.offeredDigest.replace(/^sha256:/, "")} /> : <span className="muted">unreadable</span>}{" "}
               {latest.offeredIsStored ? <Badge tone="warn">a version C-981 published</Badge> : <Badge tone="bad">not published by C-981</Badge>}
             </td>
+            <td className="wrap">{latest.offeredKid ? <code className="small">{latest.offeredKid}</code> : <span className="muted">not reported</span>}</td>
             <td className="wrap">
               <code>{latest.code}</code> ({latest.source === "upcoming" ? "scheduled version" : "version in force"})
               {latest.message ? <span className="muted small"> {latest.message}</span> : null}

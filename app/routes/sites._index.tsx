@@ -42,7 +42,7 @@ export default function Sites() {
               Versions
             </th>
             <th scope="col">Version in force</th>
-            <th scope="col">Effective from (UTC)</th>
+            <th scope="col">Effective from</th>
             <th scope="col">Digest</th>
           </tr>
         </thead>

@@ -15,8 +15,9 @@ import { UtcTime, UtcTimeOrOpen } from "~/components/time";
 import { entityAuditHistory } from "~/queries/audit.server";
 import { siteOptions } from "~/queries/sites.server";
 import { pendingGrants, userDetail } from "~/queries/users.server";
-import { deactivateIntentSchema, grantIntentSchema, revokeIntentSchema, userActionSchema, USERNAME_PATTERN } from "~/schemas/users";
+import { deactivateIntentSchema, emailIntentSchema, grantIntentSchema, revokeIntentSchema, userActionSchema, USERNAME_PATTERN } from "~/schemas/users";
 import { decideGrant, deactivateUser, grantRole, revokeRole } from "~/services/users.server";
+import { setUserEmail } from "~/services/notifications.server";
 import { requirePermission } from "~/services/signed-in.server";
 import { actorName } from "~/utils/auth.server";
 import { getDb } from "~/utils/db.server";
@@ -33,6 +34,7 @@ const DONE_MESSAGES: Record<Intent | "create", string> = {
   decline: "Grant declined.",
   revoke: "Role revoked.",
   deactivate: "User deactivated; their sessions were ended.",
+  email: "E-mail address saved.",
 };
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.user.username} · Users · C-981` : "User not found · C-981" }];
@@ -83,6 +85,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
       case "deactivate":
         await deactivateUser(db, actor, { username, reason });
         break;
+      case "email":
+        await setUserEmail(db, actor, username, form.data.email, reason);
+        break;
       case "confirm":
       case "decline": {
         const id = form.data.grantRequest;
@@ -131,9 +136,11 @@ export default function UserPage() {
       ? canUpdate
       : actionData?.intent === "deactivate"
         ? canDeactivate
-        : actionData?.intent === "revoke"
-          ? canUpdate && user.grants.some((g) => grantKey(g.role, g.siteCode) === actionData.target)
-          : false;
+        : actionData?.intent === "email"
+          ? canUpdate
+          : actionData?.intent === "revoke"
+            ? canUpdate && user.grants.some((g) => grantKey(g.role, g.siteCode) === actionData.target)
+            : false;
   const orphanErrors = actionData && !formShown ? Object.values(actionData.fieldErrors).flatMap((e) => e ?? []) : undefined;
   return (
     <>
@@ -215,6 +222,7 @@ export default function UserPage() {
       <PendingGrants key={`pending-${formKey}`} canDecide={canUpdate} me={me?.username ?? null} />
 
       {canUpdate ? <GrantForm key={formKey} isSelf={isSelf} /> : null}
+      {canUpdate ? <EmailForm key={`email-${formKey}`} /> : null}
       {canDeactivate ? <DeactivateForm key={formKey} isSelf={isSelf} /> : null}
 
       <AuditTable
@@ -354,6 +362,36 @@ function GrantForm({ isSelf }: { isSelf: boolean }) {
         <TextAreaField label="Reason" name="reason" id="grant-reason" rows={2} required maxLength={500} errors={errors.reason} />
         <button type="submit" disabled={navigation.state === "submitting"}>
           Grant role
+        </button>
+      </Form>
+    </section>
+  );
+}
+
+/** The address notifications are e-mailed to (ADR 032); the user can set it too, on Notification settings. */
+function EmailForm() {
+  const { user } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const { onSubmit, errors } = useSchemaForm(emailIntentSchema, useErrorsFor("email"));
+  return (
+    <section aria-labelledby="email-heading" className="card form-card">
+      <h2 id="email-heading">E-mail address</h2>
+      <FormError errors={errors.form} />
+      <Form method="post" onSubmit={onSubmit} noValidate>
+        <input type="hidden" name="intent" value="email" />
+        <Field
+          label="E-mail address"
+          name="email"
+          id="user-email"
+          type="email"
+          maxLength={254}
+          defaultValue={user.email ?? ""}
+          hint="Notifications are e-mailed here; empty: inbox only."
+          errors={errors.email}
+        />
+        <TextAreaField label="Reason" name="reason" id="email-reason" rows={2} required maxLength={500} errors={errors.reason} />
+        <button type="submit" disabled={navigation.state === "submitting"}>
+          Save e-mail address
         </button>
       </Form>
     </section>

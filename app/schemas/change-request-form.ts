@@ -71,3 +71,23 @@ export function formErrorsOf(fields: Record<string, string[]>, changeRows: reado
   );
   return fieldErrorsFromIssues(issues);
 }
+
+const codeParam = z.string().trim().toUpperCase().max(64);
+/**
+ * The question the form asks while a tracking change is written (the resource route
+ * `/change-requests/new/context`): a material, its sites, the chosen identifier formats.
+ */
+export const proposalContextQuerySchema = z.object({
+  material: codeParam.optional().transform((v) => v || null),
+  site: z.array(codeParam.min(1)).max(50, "At most 50 sites"),
+  format: z.array(codeParam.min(1)).max(20, "At most 20 identifier formats"),
+});
+
+/** The query string of that route for one change row (the names the schema above reads). */
+export function proposalContextSearch(row: { material: string; sites: readonly string[]; formats: readonly string[] }): string {
+  const params = new URLSearchParams();
+  if (row.material.trim()) params.set("material", row.material.trim());
+  for (const site of row.sites) params.append("site", site);
+  for (const format of row.formats) params.append("format", format);
+  return params.toString();
+}

@@ -5,7 +5,14 @@ import { webLinkSchema } from "./link";
 import { REGULATORY_FLAGS, RISK_CLASSES } from "../domain/material";
 import { REVIEWER_ROLES } from "../domain/roles";
 import { CONSUMPTION_SCANS, TRACKING_MODES } from "../domain/tracking-rule";
-import { LEGACY_DATA_PLANS, type ChangeRequestContent, type LegacyDataPlan, type ProposedChange } from "../domain/change-request-content";
+import { REQUIREMENT_SCOPES, type TraceabilityDeviation } from "../domain/traceability-requirement";
+import {
+  LEGACY_DATA_PLANS,
+  type ChangeRequestContent,
+  type LegacyDataPlan,
+  type ProposedChange,
+  type ProposedRequirementChange,
+} from "../domain/change-request-content";
 
 // The types are the domain's (ADR 022); the schemas below parse into them (checked by `satisfies`).
 export { LEGACY_DATA_PLANS };
@@ -92,12 +99,98 @@ export const newMaterialSchema = z.object({
     .or(z.literal("").transform(() => undefined)),
 });
 
+const targetSchema = z
+  .object({
+    scope: z.string().optional(),
+    partNumber: z.string().optional(),
+    family: z.string().optional(),
+    riskClass: z.string().optional(),
+    regulated: z.boolean().optional(),
+  })
+  .optional();
+
+/**
+ * Required traceability for one target, plant-wide (ADR 035): the minimum tracking, container or not,
+ * the scan at consumption, the justification and its references (risk assessment ids, standard clauses).
+ * The form sends the target flat (scope + the field of that scope, named like the other kinds' fields);
+ * JSON may send `target` instead.
+ */
+export const requirementChangeSchema = z
+  .object({
+    kind: z.literal("traceability_requirement"),
+    target: targetSchema,
+    scope: z.enum(REQUIREMENT_SCOPES, { error: "Choose what the requirement applies to" }).optional(),
+    material: code.optional().transform((v) => v || undefined),
+    family: code.optional().transform((v) => v || undefined),
+    riskClass: z
+      .enum(RISK_CLASSES)
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
+    regulated: checkbox,
+    minimumTracking: z.enum(TRACKING_MODES, { error: "Choose the minimum tracking" }),
+    containerRequired: checkbox,
+    requiredScan: z.enum(CONSUMPTION_SCANS, { error: "Choose the scan required at consumption" }),
+    justification: z.string().trim().min(10, "Justify the requirement (at least 10 characters)").max(5_000),
+    references: z.preprocess(
+      (v) =>
+        asArray(v)
+          .flatMap((x) => (typeof x === "string" ? x.split(/[\n;]+/) : [x]))
+          .map((x) => (typeof x === "string" ? x.trim() : x))
+          .filter((x) => x !== ""),
+      z.array(z.string().max(200)).max(30, "At most 30 references"),
+    ),
+  })
+  .transform(({ target, scope, material, family, riskClass, regulated, ...content }, ctx): ProposedRequirementChange => {
+    const s = target?.scope ?? scope;
+    const part = (target?.partNumber ?? material)?.trim().toUpperCase();
+    const fam = (target?.family ?? family)?.trim().toUpperCase();
+    const risk = target?.riskClass ?? riskClass;
+    const fail = (path: string, message: string) => {
+      ctx.addIssue({ code: "custom", path: [path], message });
+      return z.NEVER;
+    };
+    if (s === "material") return part ? { ...content, target: { scope: "material", partNumber: part } } : fail("material", "Name the material");
+    if (s === "family") return fam ? { ...content, target: { scope: "family", family: fam } } : fail("family", "Name the family");
+    if (s === "risk_class") {
+      if (!risk || !(RISK_CLASSES as readonly string[]).includes(risk)) return fail("riskClass", "Choose the risk class");
+      return { ...content, target: { scope: "risk_class", riskClass: risk as (typeof RISK_CLASSES)[number], regulated: target?.regulated ?? regulated } };
+    }
+    return fail("scope", "Choose what the requirement applies to");
+  });
+
 export const changeSchema = z.discriminatedUnion("kind", [
   trackingChangeSchema,
   attributeChangeSchema,
   alternatesChangeSchema,
   newMaterialSchema,
+  requirementChangeSchema,
 ]) satisfies z.ZodType<ProposedChange>;
+
+const CALENDAR_DATE = /^\d{4}-\d\d-\d\d$/;
+/**
+ * A deviation from required traceability for one material at one site (ADR 036): why, the risk
+ * assessment it rests on, the controls that compensate, and its last day (empty: until a later
+ * request restores the requirement). "Not in the past" is checked at submit, in the author's zone.
+ */
+export const deviationSchema = z.object({
+  material: code.min(1, "Name the material"),
+  site: code.min(1, "Name the site"),
+  reason: z.string().trim().min(10, "Say why (at least 10 characters)").max(5_000),
+  riskAssessmentRef: z.string().trim().min(1, "Name the risk assessment (e.g. RA-2026-014)").max(200),
+  compensatingControls: z.string().trim().min(10, "Describe the compensating controls (at least 10 characters)").max(5_000),
+  expiresOn: z
+    .string()
+    .trim()
+    .nullish()
+    .transform((v, ctx) => {
+      if (!v) return null;
+      if (!CALENDAR_DATE.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`)) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v) {
+        ctx.addIssue({ code: "custom", message: "A date: YYYY-MM-DD" });
+        return z.NEVER;
+      }
+      return v;
+    }),
+}) satisfies z.ZodType<TraceabilityDeviation, unknown>;
 
 export const changeRequestContentSchema = z.object({
   title: z.string().trim().min(5, "At least 5 characters").max(200, "At most 200 characters"),
@@ -139,6 +232,17 @@ export const changeRequestContentSchema = z.object({
     )
     .optional()
     .transform((v) => (v?.length ? [...new Set(v)].sort() : undefined)),
+  /** Deviations from required traceability (ADR 036); left out of the content when empty (the hash of other requests is unchanged). */
+  deviations: z
+    .preprocess(
+      (v) =>
+        asArray(v).filter(
+          (d) => d && typeof d === "object" && Object.values(d as Record<string, unknown>).some((x) => typeof x === "string" && x.trim() !== ""),
+        ),
+      z.array(deviationSchema).max(200, "At most 200"),
+    )
+    .optional()
+    .transform((v) => (v?.length ? v : undefined)),
 }) satisfies z.ZodType<ChangeRequestContent>;
 export type ChangeRequestContentInput = z.input<typeof changeRequestContentSchema>;
 
@@ -152,9 +256,16 @@ export const signatureSchema = z
     username: z.string().trim().toLowerCase().max(64).optional(),
     password: z.string().min(1, "Enter your password").max(256),
     comment: z.string().trim().max(5_000).default(""),
+    /** "approve deviation from required traceability" (ADR 036): required of a regulatory reviewer approving a request with deviations. */
+    attestDeviation: checkbox.optional().default(false),
     rowVersion: z.coerce.number().int().positive(),
     /** The SHA-256 of the impact analysis the signer reviewed: a signature names it. */
     analysisHash: z.string().regex(/^[0-9a-f]{64}$/, "Run the impact analysis and review it before you sign"),
+    /** The keys of the analysis's critical and warning findings the signer acknowledges (ADR 029). */
+    acknowledged: z.preprocess(
+      (v) => (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]),
+      z.array(z.string().max(300)).max(1000, "At most 1000 acknowledgements"),
+    ),
   })
   .refine((s) => s.meaning !== "rejected" || s.comment.length > 0, { path: ["comment"], message: "Say why you reject it" });
 export type SignatureInput = z.input<typeof signatureSchema>;

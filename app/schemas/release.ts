@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { USERNAME_REQUIRED_MESSAGE } from "./signing";
 
 /*
  * The release form's one schema: the browser checks it before the password travels, the route
@@ -49,10 +50,12 @@ export const releaseSchema = z.object({
 });
 export type ReleaseInput = z.input<typeof releaseSchema>;
 
-/** At the first signature of a continuous series the user name is asked too (21 CFR 11.200). */
-export const releaseWithUsernameSchema = releaseSchema.refine((f) => Boolean(f.username?.trim()), {
-  path: ["username"],
-  message: "Enter your user name: this is the first signature of a continuous series",
+/**
+ * At the first signature of a continuous series the user name is asked too (21 CFR 11.200): a field
+ * of the object, not a refinement, so an empty form flags it together with the password.
+ */
+export const releaseWithUsernameSchema = releaseSchema.safeExtend({
+  username: z.string({ error: USERNAME_REQUIRED_MESSAGE }).trim().toLowerCase().min(1, USERNAME_REQUIRED_MESSAGE).max(64),
 });
 
 /**

@@ -41,6 +41,17 @@ export const ruleSetDocumentSchema = z.strictObject({
       identifierFormats: z.array(z.string().min(1)),
       riskClass: z.enum(RISK_CLASSES),
       allowedAlternates: z.array(z.strictObject({ component: partNumber, alternates: z.array(partNumber) })),
+      /** Optional (ADR 036): present only on a rule with an open deviation from required traceability. */
+      deviation: z
+        .strictObject({
+          changeRequest: z.string().regex(/^CR-\d{4,}$/),
+          expiresOn: z
+            .string()
+            .regex(/^\d{4}-\d\d-\d\d$/)
+            .nullable(),
+          shortfalls: z.array(z.string().min(1)),
+        })
+        .optional(),
     }),
   ),
 });

@@ -52,7 +52,16 @@ export const REFUSAL_CODES = [
  */
 export const refusalReportSchema = z.strictObject({
   kind: z.literal("refusal"),
-  offered: z.strictObject({ version: versionSchema.nullable(), digest: digestSchema.nullable() }),
+  offered: z.strictObject({
+    version: versionSchema.nullable(),
+    digest: digestSchema.nullable(),
+    /** The key the refused signature names, as claimed (optional: clients before it send none). */
+    kid: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,128}$/, "a key id (base64url, at most 128 characters)")
+      .nullable()
+      .optional(),
+  }),
   code: z.enum(REFUSAL_CODES),
   source: z.enum(["current", "upcoming"]),
   message: storableText.optional(),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { withFormFields } from "../utils/form-data";
 import { ROLES } from "../domain/roles";
+import { emailAddressSchema } from "./notifications";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblems } from "../domain/password-policy";
 
 export { MIN_PASSWORD_LENGTH };
@@ -99,4 +100,9 @@ export const decideIntentSchema = z.object({
   grantRequest: z.coerce.number().int().positive(),
   reason: reasonSchema,
 });
-export const userActionSchema = z.union([z.discriminatedUnion("intent", [grantIntentSchema, revokeIntentSchema, deactivateIntentSchema]), decideIntentSchema]);
+/** An administrator sets the address notifications are e-mailed to (ADR 032); empty removes it. */
+export const emailIntentSchema = z.object({ intent: z.literal("email"), email: emailAddressSchema, reason: reasonSchema });
+export const userActionSchema = z.union([
+  z.discriminatedUnion("intent", [grantIntentSchema, revokeIntentSchema, deactivateIntentSchema, emailIntentSchema]),
+  decideIntentSchema,
+]);

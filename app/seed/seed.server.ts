@@ -11,17 +11,21 @@ import {
   routingOperationMaterials,
   routingOperations,
   sites,
+  traceabilityRequirements,
   traceItems,
   userRoles,
   users,
   workOrders,
 } from "../../db/schema";
 import { appendAudit } from "../services/audit.server";
+import { changeQualityEventStatus, raiseQualityEvent } from "../services/quality-events.server";
 import { createRuleSetVersion } from "../services/rule-sets.server";
 import type { Db } from "../utils/db.server";
 import { hashPassword } from "../utils/password.server";
 import type { KeyRing } from "../utils/signing.server";
 import { DEMO_ACTOR, DEMO_SEED, DEMO_START, generateDemoPlant } from "./demo-plant";
+import { demoQualityEvents } from "./demo-quality-events";
+import { DEMO_TRACEABILITY_POLICY } from "./demo-traceability-policy";
 
 /** Every demo user's password; README lists the users. Change them before real use. */
 export const DEMO_PASSWORD = "c981-demo-2026";
@@ -102,6 +106,8 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
           passwordHash: passwordHashes[i]!,
           passwordMustChange: false,
           createdBy: "seed",
+          // Demo addresses (ADR 032): notifications are e-mailed when C981_SMTP_URL is set.
+          email: `${u.username}@plant.example`,
         })),
       )
       .returning({ id: users.id, username: users.username });
@@ -254,6 +260,33 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
       })),
     );
 
+    // The plant's required traceability as its quality system stated it when the plant was loaded (ADR 035).
+    await tx.insert(traceabilityRequirements).values(
+      DEMO_TRACEABILITY_POLICY.map((r) => ({
+        scope: r.scope,
+        materialId: r.scope === "material" ? mid(r.partNumber) : null,
+        familyId: r.scope === "family" ? familyId.get(r.family)! : null,
+        riskClass: r.scope === "risk_class" ? r.riskClass : null,
+        regulated: r.scope === "risk_class" ? r.regulated : null,
+        minimumTracking: r.minimumTracking,
+        containerRequired: r.containerRequired,
+        requiredScan: r.requiredScan,
+        justification: r.justification,
+        references: r.references,
+        effectiveFrom: masterDataSince,
+        reason: "The demo plant's initial traceability policy (seed)",
+      })),
+    );
+
+    // Quality events of each kind (ADR 034), raised through the service: each audited, its references
+    // resolved and its rule at raise computed as for any other event.
+    const seedActor = { username: DEMO_ACTOR, ability: null };
+    const qualityEvents = demoQualityEvents(plant);
+    for (const demo of qualityEvents) {
+      const { number } = await raiseQualityEvent(tx, seedActor, demo.input);
+      if (demo.close) await changeQualityEventStatus(tx, seedActor, number, { status: "closed", ...demo.close, rowVersion: 1 });
+    }
+
     const summary = {
       sites: plant.sites.length,
       materials: plant.materials.length,
@@ -275,6 +308,8 @@ export async function seedDemoPlant(db: Db, keyRing: KeyRing, options: { seed?: 
         routingOperations: plant.routings.length,
         labelTemplates: plant.labelTemplates.length,
         externalMasterRecords: plant.externalRecords.length,
+        traceabilityRequirements: DEMO_TRACEABILITY_POLICY.length,
+        qualityEvents: qualityEvents.length,
         users: plant.users.map((u) => ({ username: u.username, role: u.role })),
         randomSeed: options.seed ?? DEMO_SEED,
         shiftDays,

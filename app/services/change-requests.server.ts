@@ -1,11 +1,13 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { changeRequestBases, changeRequestComments, changeRequests, changeRequestTargets, sessions, signatures, users } from "../../db/schema";
+import { changeRequestBases, changeRequests, changeRequestTargets, sessions, signatureFindingAcknowledgements, signatures, users } from "../../db/schema";
 import { allApprovalsGiven, separationOfDutiesProblem } from "../../policies/approval";
 import type { Role } from "../../policies/ability";
 import { expandChanges, signedContentHash, touchedSites, type Catalog, type ExpandedChange } from "../domain/change-request";
 import { transition, type ChangeRequestEvent, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import { requestBase, requestBaseDigest, type RequestBase } from "../domain/request-base";
-import { approvalsOf, loadCatalog } from "../queries/change-request-context.server";
+import { approvalsOf, loadCatalog, reviewDueDefault } from "../queries/change-request-context.server";
+import { isCalendarDate } from "../domain/review-due";
+import { canonicalTimeZone } from "../domain/time-zone";
 import { describeStale, loadBaseWorld, siteBases, staleSitesOf, type SiteBase } from "../queries/request-bases.server";
 import { CONTINUOUS_SIGNING_MINUTES } from "../queries/signing-session.server";
 import {
@@ -25,14 +27,27 @@ import { passwordChangeDue } from "../domain/password-policy";
 import { readEnv } from "../utils/env.server";
 import { raiseAlert } from "./security-alerts.server";
 import { FAILED_PASSWORD_CHECK_WINDOW_MINUTES, lockAndCountFailedPasswordChecks, MAX_FAILED_PASSWORD_CHECKS } from "./password-checks.server";
-import { analysisCurrency } from "../queries/impact-analysis-currency.server";
+import { analysisCurrency, storedAnalysis } from "../queries/impact-analysis-currency.server";
+import { acknowledgementProblems, describeFindingKey, type FindingToAcknowledge } from "../domain/impact-analysis/acknowledgements";
 import { appendAudit } from "./audit.server";
+import { notify, reviewRecipients } from "./notifications.server";
+import { USERNAME_REQUIRED_MESSAGE } from "../schemas/signing";
+import { openBlockingThreads } from "../queries/change-request-comments.server";
+import { fieldLabel } from "../domain/change-request-fields";
+import { blockingRefusal } from "../domain/comment-threads";
+import { belowRequirement, deviationProblems, indexTrackingChanges, subjectsAfter } from "../domain/traceability-deviations";
+import { requirementSubjects, requirementsInForce } from "../queries/traceability-requirements.server";
+import { databaseNow } from "../utils/clock.server";
+import { DEVIATION_ATTESTATION_TEXT, requiredAttestations } from "../../policies/approval";
 
 export interface Person {
   id: number;
   username: string;
   displayName: string;
 }
+
+/** The refusal when the user name given is not the signer's (issue 23: name the real problem). */
+export const signedInAsMessage = (username: string) => `You are signed in as ${username}: sign with your own user name`;
 
 /** Signatures share their lockout with the current password of a password change (app/services/password-checks.server.ts). */
 export const MAX_FAILED_SIGNATURES = MAX_FAILED_PASSWORD_CHECKS;
@@ -113,6 +128,8 @@ async function writeBasesAndTargets(tx: Tx, changeRequestId: number, prepared: P
   }
   const targets = new Map<string, { materialId: number; siteId: number }>();
   for (const c of prepared.expanded) {
+    // Required traceability is plant-wide policy, no material's rule: it targets no material at a site.
+    if (c.kind === "traceability_requirement") continue;
     // A material this request creates has no id yet: nothing else can target it before release.
     const materialId = prepared.catalog.materials.get(c.partNumber)?.id;
     if (materialId === undefined || c.kind === "new_material") continue;
@@ -148,6 +165,7 @@ async function voidSignatures(tx: Tx, changeRequestId: number, reason: string): 
 interface Locked {
   id: number;
   number: string;
+  title: string;
   status: ChangeRequestStatus;
   authorId: number;
   revision: number;
@@ -155,6 +173,7 @@ interface Locked {
   contentHash: string;
   content: unknown;
   expandedChanges: unknown;
+  reviewDueOn: string | null;
 }
 
 /** The change request, row-locked for this transaction, checked against the version the form was rendered from. */
@@ -163,6 +182,7 @@ async function lockForChange(tx: Tx, number: string, expectedRowVersion: number 
     .select({
       id: changeRequests.id,
       number: changeRequests.number,
+      title: changeRequests.title,
       status: changeRequests.status,
       authorId: changeRequests.authorId,
       revision: changeRequests.revision,
@@ -170,6 +190,7 @@ async function lockForChange(tx: Tx, number: string, expectedRowVersion: number 
       contentHash: changeRequests.contentHash,
       content: changeRequests.content,
       expandedChanges: changeRequests.expandedChanges,
+      reviewDueOn: changeRequests.reviewDueOn,
     })
     .from(changeRequests)
     .where(eq(changeRequests.number, number))
@@ -287,8 +308,20 @@ export async function updateChangeRequest(
   });
 }
 
-/** Submit for review: families are expanded again against today's catalog. */
-export async function submitChangeRequest(db: Db, author: Person, number: string, expectedRowVersion: number): Promise<void> {
+/**
+ * Submit for review: families are expanded again against today's catalog. The review's due date
+ * (ADR 031) is the author's `reviewDueOn` (not before today in the author's `timeZone`, the c981_tz
+ * cookie; UTC without one) or, without one, the default by
+ * what the request needs (reviewDueDefault). It is workflow metadata: not in the signed content or
+ * its hash, but in the submit's audit row.
+ */
+export async function submitChangeRequest(
+  db: Db,
+  author: Person,
+  number: string,
+  expectedRowVersion: number,
+  options: { reviewDueOn?: string; timeZone?: string } = {},
+): Promise<void> {
   await db.transaction(async (tx) => {
     const locked = await lockForChange(tx, number, expectedRowVersion);
     requireAuthor(locked, author, "submit");
@@ -296,17 +329,51 @@ export async function submitChangeRequest(db: Db, author: Person, number: string
     await refuseIfStale(tx, locked, "submit it");
     const prepared = await prepare(tx, locked.content);
     const contentHash = hashFor(number, locked.revision, prepared);
-    await guardedUpdate(tx, locked, to, { expandedChanges: prepared.expanded, contentHash });
+    const zone = canonicalTimeZone(options.timeZone ?? "UTC") ?? "UTC";
+    const due = await reviewDueDefault(tx, locked.id, prepared.expanded, zone);
+    await refuseBelowRequirement(tx, prepared, due.today);
+    const reviewDueOn = options.reviewDueOn ?? due.defaultDueOn;
+    if (!isCalendarDate(reviewDueOn)) throw new DomainError("invalid", "The review due date is not a date", { reviewDueOn: ["Give the date as YYYY-MM-DD"] });
+    if (reviewDueOn < due.today) {
+      throw new DomainError("invalid", "The review due date is in the past", { reviewDueOn: [`Choose today (${due.today}, ${zone}) or a later day`] });
+    }
+    if (reviewDueOn > due.latestDueOn) {
+      throw new DomainError("invalid", "The review due date is too far ahead", {
+        reviewDueOn: [`Choose ${due.latestDueOn} (one year from today, ${zone}) or an earlier day`],
+      });
+    }
+    await guardedUpdate(tx, locked, to, { expandedChanges: prepared.expanded, contentHash, reviewDueOn });
     await writeBasesAndTargets(tx, locked.id, prepared);
     await appendAudit(tx, {
       actor: author.username,
       action: "change_request.submit",
       entityType: "change_request",
       entityId: number,
-      before: { status: locked.status },
-      after: { status: to, contentHash, expandedChanges: prepared.expanded },
+      before: { status: locked.status, reviewDueOn: locked.reviewDueOn },
+      after: { status: to, contentHash, expandedChanges: prepared.expanded, reviewDueOn },
+    });
+    // The reviewers it needs are told in this transaction (ADR 032): a failed submit tells no one.
+    const { required } = await approvalsOf(tx, locked.id, prepared.expanded);
+    await notify(tx, await reviewRecipients(tx, { id: locked.id, authorId: locked.authorId, requiredRoles: required.map((r) => r.role) }), {
+      kind: "review_requested",
+      request: { number, title: locked.title },
+      author: author.displayName,
+      sites: prepared.bases.map((b) => b.site),
     });
   });
+}
+
+/**
+ * Required traceability (ADR 036): a tracking change that leaves a material at a site below the
+ * requirement in force needs a deviation for that (material, site) in the signed content, and a
+ * deviation covers only such a pair; its expiry is not before the author's `today`.
+ */
+async function refuseBelowRequirement(tx: Tx, prepared: Prepared, today: string): Promise<void> {
+  const [subjects, requirements] = await Promise.all([requirementSubjects(tx), databaseNow(tx).then((now) => requirementsInForce(tx, now))]);
+  const below = belowRequirement(indexTrackingChanges(prepared.content.changes, prepared.expanded), subjectsAfter(subjects, prepared.expanded), requirements);
+  const fields = deviationProblems({ below, deviations: prepared.content.deviations ?? [], today });
+  if (Object.keys(fields).length)
+    throw new DomainError("invalid", "The request falls below the required traceability without a deviation, or carries a deviation it does not need", fields);
 }
 
 /** Rewrite against today's rules: the diff is recomputed and signatures are voided. */
@@ -359,26 +426,6 @@ async function simpleTransition(db: Db, author: Person, number: string, expected
   });
 }
 
-export async function addComment(db: Db, person: Person, number: string, body: string): Promise<void> {
-  const text = body.trim();
-  if (text.length < 1 || text.length > 5000) throw new DomainError("invalid", "Write a comment", { body: ["1–5000 characters"] });
-  await db.transaction(async (tx) => {
-    const [cr] = await tx.select({ id: changeRequests.id }).from(changeRequests).where(eq(changeRequests.number, number));
-    if (!cr) throw new DomainError("not_found", `change request ${number} does not exist`);
-    const [row] = await tx
-      .insert(changeRequestComments)
-      .values({ changeRequestId: cr.id, authorId: person.id, body: text, createdAt: sql`now()` })
-      .returning({ id: changeRequestComments.id });
-    await appendAudit(tx, {
-      actor: person.username,
-      action: "change_request.comment",
-      entityType: "change_request",
-      entityId: number,
-      after: { commentId: row!.id, body: text },
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Electronic signatures
 
@@ -413,6 +460,14 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
     // Fail early with the lifecycle's own message (e.g. "cannot approve a change request that is draft").
     step(locked, event, { allRequiredApprovalsGiven: false });
     await refuseIfStale(tx, locked, "sign it");
+    // Comment threads a reviewer marked blocking hold back the approval until resolved (ADR 030).
+    if (input.meaning === "approved") {
+      const blocking = await openBlockingThreads(tx, locked.id);
+      if (blocking.length > 0) {
+        const message = blockingRefusal(blocking, fieldLabel);
+        throw new DomainError("conflict", message, { meaning: [message] });
+      }
+    }
     // A reviewer signs together with the impact analysis they saw; it must still be current.
     const currency = await analysisCurrency(tx, number);
     if (!currency.current) {
@@ -453,6 +508,19 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
       throw new DomainError("forbidden", message, { meaning: [message] });
     }
 
+    const acknowledged = await checkAcknowledgements(tx, number, currency.analysis.id, input.meaning, input.acknowledged);
+    // The regulatory reviewer's approval of a request carrying deviations also attests them (ADR 036):
+    // one signature, both meanings recorded.
+    const attestations = requiredAttestations({
+      meaning: input.meaning,
+      role: input.role,
+      carriesDeviations: ((locked.content as ChangeRequestContent).deviations ?? []).length > 0,
+    });
+    if (attestations.length && !input.attestDeviation) {
+      const message = `This request carries deviations from required traceability: tick "${DEVIATION_ATTESTATION_TEXT}" to approve it as regulatory reviewer. Nothing was signed.`;
+      throw new DomainError("invalid", message, { attestDeviation: [message] });
+    }
+
     const given = input.meaning === "approved" ? [...approvals.given, { signerId: signer.id, role: input.role }] : approvals.given;
     const to = step(locked, event, { allRequiredApprovalsGiven: allApprovalsGiven(approvals.required, given) });
     const [signature] = await tx
@@ -468,8 +536,22 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
         revision: locked.revision,
         analysisHash: input.analysisHash,
         comment: input.comment || null,
+        attestations,
       })
       .returning({ id: signatures.id, signedAt: signatures.signedAt });
+    if (acknowledged.length) {
+      await tx.insert(signatureFindingAcknowledgements).values(
+        acknowledged.map((f) => ({
+          signatureId: signature!.id,
+          findingKey: f.key,
+          findingCode: f.code,
+          partNumber: f.partNumber,
+          site: f.site,
+          severity: f.severity,
+          count: f.count,
+        })),
+      );
+    }
     await guardedUpdate(tx, locked, to);
     await tx.update(sessions).set({ lastSignatureAt: sql`now()` }).where(eq(sessions.idHash, signer.sessionIdHash));
     await appendAudit(tx, {
@@ -491,11 +573,51 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
           revision: locked.revision,
           analysisHash: input.analysisHash,
           comment: input.comment || null,
+          attestations,
+          acknowledgedFindings: acknowledged.map((f) => ({ key: f.key, severity: f.severity, count: f.count })),
         },
       },
     });
+    // The author hears of changes requested and of the last approval (ADR 032), in this transaction.
+    if (input.meaning === "changes_requested") {
+      await notify(tx, [locked.authorId], {
+        kind: "changes_requested",
+        request: { number, title: locked.title },
+        reviewer: signer.displayName,
+        comment: input.comment || null,
+      });
+    } else if (to === "approved") {
+      await notify(tx, [locked.authorId], { kind: "approved", request: { number, title: locked.title } });
+    }
     return { ok: true as const, status: to, signatureId: signature!.id };
   });
+}
+
+/**
+ * The findings the signature acknowledges, checked against the analysis it signs with (ADR 029):
+ * an approval must acknowledge every critical and warning finding; "changes requested" and
+ * "rejected" need none (they stop the change), but what they do acknowledge is recorded. An
+ * acknowledgement naming no such finding of that analysis is refused.
+ */
+async function checkAcknowledgements(
+  tx: Tx,
+  number: string,
+  analysisId: number,
+  meaning: SignatureInput["meaning"],
+  keys: readonly string[],
+): Promise<FindingToAcknowledge[]> {
+  const stored = await storedAnalysis(tx, number, analysisId);
+  if (!stored) throw new DomainError("conflict", "The impact analysis you sign with is gone: reload and review it.");
+  const { missing, unknown, acknowledged } = acknowledgementProblems(stored.report, keys);
+  if (unknown.length) {
+    const message = `Not a critical or warning finding of the analysis you sign with: ${unknown.join(", ")}. Reload it and review it.`;
+    throw new DomainError("invalid", message, { acknowledged: [message] });
+  }
+  if (meaning === "approved" && missing.length) {
+    const message = `Acknowledge every critical and warning finding before you approve: not acknowledged ${missing.map(describeFindingKey).join(", ")}.`;
+    throw new DomainError("invalid", message, { acknowledged: [message] });
+  }
+  return acknowledged;
 }
 
 /**
@@ -571,8 +693,8 @@ export async function checkSignatureCredentials(
         });
       }
       const fields: Record<string, string[]> = {};
-      if (!usernameOk)
-        fields.username = [continuous ? "This is not your user name" : "Enter your user name: this is the first signature of a continuous series"];
+      // The real problem, named: another person's user name, or none where one is required.
+      if (!usernameOk) fields.username = [input.username ? signedInAsMessage(signer.username) : USERNAME_REQUIRED_MESSAGE];
       if (!passwordOk) fields.password = ["Wrong password: nothing was signed"];
       // Returned, not thrown: a throw would roll back the signature.failed audit row (the
       // lockout's count) and the alert above.

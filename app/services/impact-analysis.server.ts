@@ -19,6 +19,7 @@ import {
   type AnalysisReport,
   type EdgeFacts,
   type ItemFacts,
+  type QualityEventFacts,
   type RuleState,
 } from "../domain/impact-analysis";
 import type postgres from "postgres";
@@ -32,6 +33,7 @@ import type { Db } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
 import { genealogyIndexOf } from "./genealogy-index.server";
+import type { RequirementScope, TraceabilityDeviation, TraceabilityRequirement } from "../domain/traceability-requirement";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -77,7 +79,7 @@ function clientOf(db: Db): postgres.Sql {
 /** Reads everything the analysis needs from one snapshot (call inside a repeatable-read transaction). */
 async function readAnalysisInput(
   read: Reader,
-  cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[] },
+  cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[]; deviations: TraceabilityDeviation[] },
   source: GenealogySource,
   client: postgres.Sql,
 ): Promise<AnalysisInput> {
@@ -160,6 +162,43 @@ async function readAnalysisInput(
           where c.revoked_at is null order by c.name, s.code`,
       ),
     ]),
+  );
+  // Required traceability (ADR 036): the requirements in force in this snapshot, the open deviations at the sites.
+  const traceabilityData = handled(
+    Promise.all([
+      read<RequirementRow>(
+        sql`select r.scope, m.part_number, f.code as family, r.risk_class, r.regulated, r.minimum_tracking, r.container_required, r.required_scan, r.justification, r."references"
+          from traceability_requirements r left join materials m on m.id = r.material_id left join material_families f on f.id = r.family_id
+          where r.effective_from <= now() and (r.effective_to is null or r.effective_to > now()) order by r.id`,
+      ),
+      read<{ material: string; site: string; change_request: string; expires_on: string | null }>(
+        sql`select m.part_number as material, s.code as site, c.number as change_request, d.expires_on::text as expires_on
+          from traceability_deviations d join materials m on m.id = d.material_id join sites s on s.id = d.site_id join change_requests c on c.id = d.change_request_id
+          where d.closed_at is null and s.code = any(${st}) order by s.code, m.part_number, d.id`,
+      ),
+    ]),
+  );
+  // Open quality events and their references (ADR 037): few rows, read whole; the engine decides
+  // which ones the change affects. Open = not closed (app/domain/quality-event.ts isOpenQualityEvent).
+  const qualityData = handled(
+    read<{
+      number: string;
+      kind: QualityEventFacts["kind"];
+      severity: QualityEventFacts["severity"];
+      status: QualityEventFacts["status"];
+      event_site: string;
+      ref_kind: QualityEventFacts["references"][number]["kind"];
+      item_id: string | null;
+      identifier: string | null;
+      part_number: string;
+      ref_site: string;
+    }>(
+      sql`select e.number, e.kind, e.severity, e.status, es.code as event_site, r.kind as ref_kind, r.trace_item_id::text as item_id, ti.identifier,
+            m.part_number, rs.code as ref_site
+          from quality_event_references r join quality_events e on e.id = r.quality_event_id join sites es on es.id = e.site_id
+          join materials m on m.id = r.material_id join sites rs on rs.id = r.site_id left join trace_items ti on ti.id = r.trace_item_id
+          where e.status <> 'closed' order by e.number, r.id`,
+    ),
   );
   // The index for this snapshot (usually the one held already): the own items are taken from it
   // while the database still answers the other reads.
@@ -284,6 +323,22 @@ async function readAnalysisInput(
   }));
 
   const [workOrderRows, templateRows, formatRows, scanRows, externalRows, clientRows] = await siteData;
+  const [requirementRows, openDeviationRows] = await traceabilityData;
+  const qualityEvents = new Map<string, QualityEventFacts>();
+  for (const r of await qualityData) {
+    const event =
+      qualityEvents.get(r.number) ??
+      qualityEvents
+        .set(r.number, { number: r.number, kind: r.kind, severity: r.severity, status: r.status, site: r.event_site, references: [] })
+        .get(r.number)!;
+    event.references.push({
+      kind: r.ref_kind,
+      itemId: r.item_id === null ? null : Number(r.item_id),
+      identifier: r.identifier,
+      partNumber: r.part_number,
+      site: r.ref_site,
+    });
+  }
   const clients = new Map<string, { name: string; sites: string[]; reported: Record<string, number | null> }>();
   for (const r of clientRows) {
     const c = clients.get(r.name) ?? { name: r.name, sites: [], reported: {} };
@@ -334,8 +389,40 @@ async function readAnalysisInput(
       trackingMode: x.tracking_mode,
     })),
     runtimeClients: [...clients.values()],
+    qualityEvents: [...qualityEvents.values()],
     ...(graph ? { graph } : {}),
+    traceability: {
+      requirements: requirementRows.map(requirementOfRow),
+      deviations: cr.deviations,
+      openDeviations: openDeviationRows.map((d) => ({ material: d.material, site: d.site, changeRequest: d.change_request, expiresOn: d.expires_on })),
+    },
   };
+}
+
+type RequirementRow = {
+  scope: RequirementScope;
+  part_number: string | null;
+  family: string | null;
+  risk_class: RiskClass | null;
+  regulated: boolean | null;
+  minimum_tracking: TrackingMode;
+  container_required: boolean;
+  required_scan: ConsumptionScan;
+  justification: string;
+  references: string[];
+};
+
+function requirementOfRow(r: RequirementRow): TraceabilityRequirement {
+  const content = {
+    minimumTracking: r.minimum_tracking,
+    containerRequired: r.container_required,
+    requiredScan: r.required_scan,
+    justification: r.justification,
+    references: r.references,
+  };
+  if (r.scope === "material") return { scope: "material", partNumber: r.part_number!, ...content };
+  if (r.scope === "family") return { scope: "family", family: r.family!, ...content };
+  return { scope: "risk_class", riskClass: r.risk_class!, regulated: r.regulated!, ...content };
 }
 
 /** The changed materials' own items, with the facts the analysis reads, from the index (by id). */
@@ -390,8 +477,16 @@ function quotedEdgeIds(graph: CompactGenealogy, own: readonly ItemFacts[], windo
 }
 
 async function changeRequestRowWith(read: Reader, number: string) {
-  const [cr] = await read<{ id: number; number: string; revision: number; content_hash: string; expanded_changes: ExpandedChange[]; status: string }>(
-    sql`select id, number, revision, content_hash, expanded_changes, status from change_requests where number = ${number}`,
+  const [cr] = await read<{
+    id: number;
+    number: string;
+    revision: number;
+    content_hash: string;
+    expanded_changes: ExpandedChange[];
+    status: string;
+    deviations: TraceabilityDeviation[] | null;
+  }>(
+    sql`select id, number, revision, content_hash, expanded_changes, status, content->'deviations' as deviations from change_requests where number = ${number}`,
   );
   if (!cr) throw new DomainError("not_found", `change request ${number} does not exist`);
   return {
@@ -401,6 +496,7 @@ async function changeRequestRowWith(read: Reader, number: string) {
     contentHash: cr.content_hash,
     expandedChanges: cr.expanded_changes,
     status: cr.status,
+    deviations: cr.deviations ?? [],
   };
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { RecallResult } from "../queries/genealogy.server";
+import type { QualityEventOnItem, RecallResult } from "../queries/genealogy.server";
 import { actorName, type SignedIn } from "../utils/auth.server";
 import type { Db } from "../utils/db.server";
 import { appendAudit } from "./audit.server";
@@ -32,4 +32,13 @@ export async function recordRecallExport(db: Db, signedIn: SignedIn, recall: Rec
     }),
   );
   return { seq };
+}
+
+/**
+ * "QE-0003 nonconformance major; QE-0007 complaint critical (reached, candidate)": each open event
+ * that references the finished item or reaches it from an item upstream — referenced ones first,
+ * then certain, then candidate, by number (the order of genealogy.server.ts qualityEventReach).
+ */
+export function openQualityEventsCell(events: readonly QualityEventOnItem[]): string {
+  return events.map((e) => `${e.number} ${e.kind} ${e.severity}${e.relation === "referenced" ? "" : ` (reached, ${e.relation})`}`).join("; ");
 }

@@ -1,7 +1,7 @@
 import { holdsReleaseManagerRole, releaserConflict } from "../../policies/review-and-release";
 import { lockEpcisImports } from "./epcis-apply.server";
 import { releaseQuarantine } from "./epcis-quarantine.server";
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, notInArray, sql } from "drizzle-orm";
 import type { z } from "zod";
 import {
   bomLineAlternates,
@@ -16,12 +16,19 @@ import {
   sessions,
   signatures,
   sites,
+  traceabilityDeviations,
+  traceabilityRequirements,
 } from "../../db/schema";
+import { describeShortfall, requirementFor, shortfalls, type TraceabilityDeviation } from "../domain/traceability-requirement";
+import { requirementSubjects, requirementsInForce } from "../queries/traceability-requirements.server";
+import { openDeviations } from "../queries/traceability-deviations.server";
+import { databaseNow } from "../utils/clock.server";
 import type { ExpandedChange } from "../domain/change-request";
+import { describeTarget, targetKey, type RequirementTarget } from "../domain/traceability-requirement";
 import { describeDisagreement, disagreementsAt, reconcile } from "../domain/reconciliation";
 import type { TrackingMode } from "../domain/tracking-rule";
 import { loadReconciliationInput } from "../queries/reconciliation.server";
-import { transition, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
+import { OPEN_STATUSES, transition, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { ChangeRequestContent } from "../schemas/change-request";
 import { releaseSchema, type ReleaseInput } from "../schemas/release";
 import type { Db, Tx } from "../utils/db.server";
@@ -30,7 +37,8 @@ import { fieldErrorsFromIssues } from "../utils/field-errors";
 import type { KeyRing } from "../utils/signing.server";
 import { appendAudit } from "./audit.server";
 import { checkSignatureCredentials, type Signer } from "./change-requests.server";
-import { batchConflicts, loadBaseWorld, readStates, siteBases, staleIn } from "../queries/request-bases.server";
+import { batchConflicts, loadBaseWorld, readStates, siteBases, staleIn, staleness } from "../queries/request-bases.server";
+import { notify } from "./notifications.server";
 import { createRuleSetVersion, type RuleChange } from "./rule-sets.server";
 import { alertRefusal } from "./audit-anchors.server";
 
@@ -43,6 +51,7 @@ export type ReleaseResult =
 interface LockedRequest {
   id: number;
   number: string;
+  title: string;
   status: ChangeRequestStatus;
   authorId: number;
   rowVersion: number;
@@ -112,7 +121,10 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
     // Master data is global and a request's base reads it (ADR 006), while the site lock below holds
     // one site: a release that changes master data runs alone across sites, the others share the
     // lock, so no release judges staleness on master data a concurrent release is changing.
-    const changesMasterData = named.some((r) => (r.expanded as ExpandedChange[]).some((c) => c.kind === "new_material" || c.kind === "attributes"));
+    // Required traceability is plant-wide policy (ADR 035): it takes the same exclusive lock.
+    const changesMasterData = named.some((r) =>
+      (r.expanded as ExpandedChange[]).some((c) => c.kind === "new_material" || c.kind === "attributes" || c.kind === "traceability_requirement"),
+    );
     await tx.execute(
       changesMasterData ? sql`select pg_advisory_xact_lock(${MASTER_DATA_LOCK})` : sql`select pg_advisory_xact_lock_shared(${MASTER_DATA_LOCK})`,
     );
@@ -127,6 +139,7 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
       .select({
         id: changeRequests.id,
         number: changeRequests.number,
+        title: changeRequests.title,
         status: changeRequests.status,
         authorId: changeRequests.authorId,
         rowVersion: changeRequests.rowVersion,
@@ -218,6 +231,26 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
     );
     if (crossed.length) throw new DomainError("invalid", "These change requests cannot be released together", { changeRequests: crossed });
 
+    // The other open requests and where each is stale now: what this release makes stale is told
+    // to their authors below, in this transaction (ADR 032).
+    const others = await tx
+      .select({ id: changeRequests.id, number: changeRequests.number, title: changeRequests.title, authorId: changeRequests.authorId })
+      .from(changeRequests)
+      .where(
+        and(
+          inArray(changeRequests.status, [...OPEN_STATUSES]),
+          notInArray(
+            changeRequests.id,
+            requests.map((r) => r.id),
+          ),
+        ),
+      );
+    const staleBefore = await staleness(
+      tx,
+      others.map((o) => o.id),
+      world,
+    );
+
     const firstRelease = new Set(requests.filter((cr) => !releasedRows.some((r) => r.changeRequestId === cr.id)).map((cr) => cr.id));
     await applyMasterDataChanges(
       tx,
@@ -243,6 +276,7 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
 
     const numbers = requests.map((r) => r.number).sort();
     const waived = await requireWaiverForDisagreements(tx, site.code, requests, input.waiver);
+    const deviations = await settleDeviations(tx, site, requests, materialIds, releaser.username);
     const version = await createRuleSetVersion(
       tx,
       {
@@ -252,9 +286,11 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
         actor: releaser.username,
         reason: `Release of ${numbers.join(", ")} at ${site.code}`,
         changeRequestNumbers: numbers,
+        deviations: deviations.map((o) => ({ materialId: o.materialId, changeRequest: o.changeRequest, expiresOn: o.expiresOn, shortfalls: o.shortfalls })),
       },
       keyRing,
     );
+    await openDeviationsOf(tx, site, version, deviations, releaser.username);
     const [signature] = await tx
       .insert(releaseSignatures)
       .values({
@@ -266,6 +302,12 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
         digest: version.digest,
       })
       .returning({ id: releaseSignatures.id, signedAt: releaseSignatures.signedAt });
+    await applyRequirementChanges(
+      tx,
+      requests.filter((cr) => firstRelease.has(cr.id)),
+      version.effectiveFrom,
+      releaser.username,
+    );
     if (waived) await tx.insert(releaseWaivers).values({ releaseSignatureId: signature!.id, reason: waived.reason, disagreements: waived.disagreements });
     await tx.update(sessions).set({ lastSignatureAt: sql`now()` }).where(eq(sessions.idHash, releaser.sessionIdHash));
 
@@ -315,8 +357,120 @@ async function releaseInOneTransaction(db: Db, keyRing: KeyRing, releaser: Signe
       },
       reason: waived ? `Waiver: ${waived.reason}` : null,
     });
+    await notifyRelease(tx, { site: site.code, version: version.version, releasedBy: releaser.displayName, numbers }, requests, others, staleBefore);
     return { ok: true as const, site: site.code, version: version.version, digest: version.digest, effectiveFrom: version.effectiveFrom, released };
   });
+}
+
+interface DeviationToOpen extends TraceabilityDeviation {
+  materialId: number;
+  changeRequestId: number;
+  changeRequest: string;
+  shortfalls: string[];
+}
+
+/**
+ * Deviations from required traceability at this release (ADR 036), before the version is made: a
+ * released rule that meets its requirement closes the material's open deviation at the site; one that
+ * falls below it with a deviation in its request replaces the open one. Returns those to open (the
+ * version records them; their rows are written once it exists). Requirements in force now, material
+ * facts as this release leaves them (its master-data changes are applied already).
+ */
+async function settleDeviations(
+  tx: Tx,
+  site: { id: number; code: string },
+  requests: readonly LockedRequest[],
+  materialIds: ReadonlyMap<string, number>,
+  actor: string,
+): Promise<DeviationToOpen[]> {
+  const tracking = requests.flatMap((cr) => cr.expanded.flatMap((c) => (c.kind === "tracking" && c.site === site.code ? [{ cr, c }] : [])));
+  if (tracking.length === 0) return [];
+  const [subjects, requirements, open] = await Promise.all([
+    requirementSubjects(tx),
+    databaseNow(tx).then((now) => requirementsInForce(tx, now)),
+    openDeviations(tx, { siteId: site.id }),
+  ]);
+  const subjectOf = new Map(subjects.map((s) => [s.partNumber, s]));
+  const toOpen: DeviationToOpen[] = [];
+  for (const { cr, c } of tracking) {
+    const subject = subjectOf.get(c.partNumber);
+    const requirement = subject ? requirementFor(subject, requirements) : null;
+    const gaps = requirement ? shortfalls(requirement, c.rule) : [];
+    const carried = (cr.content.deviations ?? []).find((d) => d.material === c.partNumber && d.site === site.code);
+    const closing =
+      gaps.length === 0 ? `the rule released by ${cr.number} meets the required traceability` : carried ? `replaced by the deviation of ${cr.number}` : null;
+    if (closing) {
+      for (const o of open.filter((o) => o.partNumber === c.partNumber)) {
+        await tx
+          .update(traceabilityDeviations)
+          .set({ closedAt: sql`now()`, closedReason: closing })
+          .where(and(eq(traceabilityDeviations.id, o.id), isNull(traceabilityDeviations.closedAt)));
+        await appendAudit(tx, {
+          actor,
+          action: "traceability_deviation.close",
+          entityType: "traceability_deviation",
+          entityId: String(o.id),
+          before: { material: o.partNumber, site: o.site, changeRequest: o.changeRequest, expiresOn: o.expiresOn },
+          after: { closedReason: closing },
+          reason: closing,
+        });
+      }
+    }
+    if (gaps.length && carried)
+      toOpen.push({
+        ...carried,
+        materialId: materialIds.get(c.partNumber)!,
+        changeRequestId: cr.id,
+        changeRequest: cr.number,
+        shortfalls: gaps.map(describeShortfall),
+      });
+  }
+  return toOpen;
+}
+
+/** The rows of the deviations a release opens, naming the version that records them (audited). */
+async function openDeviationsOf(
+  tx: Tx,
+  site: { id: number; code: string },
+  version: { id: number; version: number },
+  deviations: readonly DeviationToOpen[],
+  actor: string,
+): Promise<void> {
+  for (const d of deviations) {
+    const [row] = await tx
+      .insert(traceabilityDeviations)
+      .values({
+        materialId: d.materialId,
+        siteId: site.id,
+        changeRequestId: d.changeRequestId,
+        ruleSetVersionId: version.id,
+        reason: d.reason,
+        riskAssessmentRef: d.riskAssessmentRef,
+        compensatingControls: d.compensatingControls,
+        expiresOn: d.expiresOn,
+        shortfalls: d.shortfalls,
+        createdAt: sql`now()`,
+      })
+      .returning({ id: traceabilityDeviations.id });
+    await appendAudit(tx, {
+      actor,
+      action: "traceability_deviation.open",
+      entityType: "traceability_deviation",
+      entityId: String(row!.id),
+      after: {
+        material: d.material,
+        site: site.code,
+        changeRequest: d.changeRequest,
+        version: version.version,
+        reason: d.reason,
+        riskAssessmentRef: d.riskAssessmentRef,
+        compensatingControls: d.compensatingControls,
+        expiresOn: d.expiresOn,
+        shortfalls: d.shortfalls,
+      },
+      reason: `released by ${d.changeRequest}`,
+    });
+  }
 }
 
 /** How many disagreements a refusal names (all are counted). */
@@ -405,6 +559,97 @@ async function applyMasterDataChanges(tx: Tx, requests: readonly LockedRequest[]
   }
 }
 
+/**
+ * Required traceability (ADR 035) takes effect at a change request's first release, plant-wide, from
+ * that release's effective time: the target's open requirement is closed and the new one opened with
+ * the request that set it. The table's trigger (migration 0036) lets nothing else change a row.
+ */
+async function applyRequirementChanges(tx: Tx, requests: readonly LockedRequest[], effectiveFrom: Date, actor: string): Promise<void> {
+  const t = traceabilityRequirements;
+  const seen = new Map<string, string>();
+  for (const cr of requests) {
+    for (const c of cr.expanded) {
+      if (c.kind !== "traceability_requirement") continue;
+      const key = targetKey(c.target);
+      if (seen.has(key))
+        throw new DomainError("invalid", "Two change requests change one requirement", {
+          changeRequests: [`${seen.get(key)} and ${cr.number} both change the required traceability of ${describeTarget(c.target)}`],
+        });
+      seen.set(key, cr.number);
+      const target = await requirementTargetIds(tx, c.target, cr.number);
+      const open = and(
+        isNull(t.effectiveTo),
+        eq(t.scope, c.target.scope),
+        target.materialId === null ? isNull(t.materialId) : eq(t.materialId, target.materialId),
+        target.familyId === null ? isNull(t.familyId) : eq(t.familyId, target.familyId),
+        target.riskClass === null ? isNull(t.riskClass) : eq(t.riskClass, target.riskClass),
+        target.regulated === null ? isNull(t.regulated) : eq(t.regulated, target.regulated),
+      );
+      const closed = await tx.update(t).set({ effectiveTo: effectiveFrom }).where(open).returning({
+        id: t.id,
+        minimumTracking: t.minimumTracking,
+        containerRequired: t.containerRequired,
+        requiredScan: t.requiredScan,
+        justification: t.justification,
+        references: t.references,
+        effectiveFrom: t.effectiveFrom,
+      });
+      for (const row of closed)
+        if (row.effectiveFrom > effectiveFrom)
+          throw new DomainError(
+            "conflict",
+            `${cr.number}: the required traceability of ${describeTarget(c.target)} in force starts after this release's effective time.`,
+          );
+      const after = {
+        target: c.target,
+        minimumTracking: c.minimumTracking,
+        containerRequired: c.containerRequired,
+        requiredScan: c.requiredScan,
+        justification: c.justification,
+        references: c.references,
+      };
+      const [inserted] = await tx
+        .insert(t)
+        .values({
+          scope: c.target.scope,
+          ...target,
+          minimumTracking: c.minimumTracking,
+          containerRequired: c.containerRequired,
+          requiredScan: c.requiredScan,
+          justification: c.justification,
+          references: c.references,
+          effectiveFrom,
+          changeRequestId: cr.id,
+          reason: `${cr.number} ${cr.title}`,
+        })
+        .returning({ id: t.id });
+      await appendAudit(tx, {
+        actor,
+        action: "traceability_requirement.set",
+        entityType: "traceability_requirement",
+        entityId: key,
+        before: closed.length ? { ids: closed.map((r) => r.id), ...closed.map(({ id: _id, effectiveFrom: _from, ...r }) => r)[0] } : null,
+        after: { id: inserted!.id, ...after, effectiveFrom: effectiveFrom.toISOString() },
+        reason: `released by ${cr.number}`,
+      });
+    }
+  }
+}
+
+async function requirementTargetIds(tx: Tx, target: RequirementTarget, number: string) {
+  if (target.scope === "material") {
+    const [m] = await tx.select({ id: materials.id }).from(materials).where(eq(materials.partNumber, target.partNumber));
+    if (!m) throw new DomainError("conflict", `${number}: material ${target.partNumber} no longer exists; rebase the change request.`);
+    return { materialId: m.id, familyId: null, riskClass: null, regulated: null };
+  }
+  if (target.scope === "family") {
+    const [f] = await tx.select({ id: materialFamilies.id }).from(materialFamilies).where(eq(materialFamilies.code, target.family));
+    if (!f) throw new DomainError("conflict", `${number}: family ${target.family} no longer exists; rebase the change request.`);
+    return { materialId: null, familyId: f.id, riskClass: null, regulated: null };
+  }
+  return { materialId: null, familyId: null, riskClass: target.riskClass, regulated: target.regulated };
+}
+
 async function applyAlternates(tx: Tx, siteId: number, siteCode: string, requests: readonly LockedRequest[]): Promise<void> {
   const byPart = new Map((await tx.select({ id: materials.id, partNumber: materials.partNumber }).from(materials)).map((m) => [m.partNumber, m.id]));
   for (const cr of requests) {
@@ -436,5 +681,49 @@ async function applyAlternates(tx: Tx, siteId: number, siteCode: string, request
         reason: `released by ${cr.number}`,
       });
     }
+  }
+}
+
+/**
+ * After a release (ADR 032), in its transaction: each released request's author and approvers are
+ * told, and the authors of open requests that are stale now where they were not before.
+ */
+async function notifyRelease(
+  tx: Tx,
+  release: { site: string; version: number; releasedBy: string; numbers: string[] },
+  requests: readonly LockedRequest[],
+  others: readonly { id: number; number: string; title: string; authorId: number }[],
+  staleBefore: ReadonlyMap<number, { site: string }[]>,
+): Promise<void> {
+  for (const cr of requests) {
+    const approvers = await tx
+      .select({ id: signatures.signerId })
+      .from(signatures)
+      .where(and(eq(signatures.changeRequestId, cr.id), eq(signatures.meaning, "approved"), isNull(signatures.voidedAt)));
+    await notify(tx, [cr.authorId, ...approvers.map((a) => a.id)], {
+      kind: "released",
+      request: { number: cr.number, title: cr.title },
+      site: release.site,
+      version: release.version,
+      releasedBy: release.releasedBy,
+    });
+  }
+  const staleAfter = await staleness(
+    tx,
+    others.map((o) => o.id),
+  );
+  const [now] = await tx.execute<{ at: string }>(sql`select to_char(now() at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') as at`);
+  for (const other of others) {
+    const before = new Set((staleBefore.get(other.id) ?? []).map((s) => s.site));
+    const newly = (staleAfter.get(other.id) ?? []).filter((s) => !before.has(s.site)).map((s) => s.site);
+    if (newly.length === 0) continue;
+    await notify(tx, [other.authorId], {
+      kind: "made_stale",
+      request: { number: other.number, title: other.title },
+      releasedAt: `${release.site} v${release.version}, ${now!.at}`,
+      releasedBy: release.releasedBy,
+      sites: newly,
+      by: release.numbers,
+    });
   }
 }

@@ -11,6 +11,7 @@ import { databaseNow } from "../utils/clock.server";
 import { DomainError } from "../utils/errors.server";
 import { fieldErrorsFromIssues } from "../utils/field-errors";
 import { appendAudit } from "./audit.server";
+import { openDeviations } from "../queries/traceability-deviations.server";
 import { alertRefusal, anchorLogProblems, writeAnchor } from "./audit-anchors.server";
 
 export const ruleChangeSchema = trackingRuleContentSchema.extend({ materialId: z.number().int().positive() });
@@ -31,6 +32,21 @@ export const createRuleSetVersionSchema = z.object({
     .default([]),
   /** A runtime stops trusting the version after this many days unless it is renewed. */
   validDays: z.number().int().min(1).max(366).default(30),
+  /**
+   * Deviations from required traceability this version opens (ADR 036), by material: recorded on the
+   * material's rule with the site's other open deviations (read from traceability_deviations).
+   */
+  deviations: z
+    .array(
+      z.object({
+        materialId: z.number().int().positive(),
+        changeRequest: z.string().regex(/^CR-\d{4,}$/),
+        expiresOn: z.string().nullable(),
+        shortfalls: z.array(z.string()),
+      }),
+    )
+    .max(10_000)
+    .default([]),
 });
 export type CreateRuleSetVersionInput = z.input<typeof createRuleSetVersionSchema>;
 
@@ -190,6 +206,16 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
           consumptionScan: c.consumptionScan,
           identifierFormats: c.identifierFormatCodes,
         });
+      }
+      // Each rule records the open deviation of its material at the site, if any (ADR 036): those stored
+      // (still open when this version is made), then those this version opens.
+      const deviationOf = new Map<number, { changeRequest: string; expiresOn: string | null; shortfalls: string[] }>();
+      for (const o of await openDeviations(tx, { siteId: site.id }))
+        deviationOf.set(o.materialId, { changeRequest: o.changeRequest, expiresOn: o.expiresOn, shortfalls: o.shortfalls });
+      for (const n of input.deviations) deviationOf.set(n.materialId, { changeRequest: n.changeRequest, expiresOn: n.expiresOn, shortfalls: n.shortfalls });
+      for (const [materialId, deviation] of deviationOf) {
+        const rule = compiledByMaterial.get(materialId);
+        if (rule) compiledByMaterial.set(materialId, { ...rule, deviation });
       }
       const formats = new Map<string, CompiledIdentifierFormat>(
         usable.map((f) => [f.code, { name: f.name, identifies: f.identifies, definition: f.definition }]),

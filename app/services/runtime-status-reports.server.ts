@@ -133,24 +133,26 @@ function activationProblem(
   return undefined;
 }
 
-/** The report as stored (jsonb): the parsed report with its kind, as JSON gives it back. */
-function storedForm(report: StatusReport): Record<string, unknown> {
-  return JSON.parse(JSON.stringify({ ...report, kind: report.kind ?? "activation" })) as Record<string, unknown>;
+/** The report as stored (jsonb): the parsed report with its kind, as JSON gives it back, and that JSON (sent once). */
+function storedForm(report: StatusReport): { value: Record<string, unknown>; text: string } {
+  const text = JSON.stringify({ ...report, kind: report.kind ?? "activation" });
+  return { value: JSON.parse(text) as Record<string, unknown>, text };
 }
 
 async function storeReports(raw: Raw, stored: { pending: PendingReport; report: StatusReport }[], receivedAt: string): Promise<void> {
   const rows = stored.map(({ pending, report }) => {
     const refusal = report.kind === "refusal" ? report : undefined;
+    const form = storedForm(report);
     const content = {
       clientId: pending.client.id,
       siteId: pending.site.id,
       kind: refusal ? ("refusal" as const) : ("activation" as const),
       version: refusal ? refusal.offered.version : (report as { version: number }).version,
       digest: refusal ? refusal.offered.digest : (report as { digest: string }).digest,
-      report: storedForm(report),
+      report: form.value,
       receivedAt,
     };
-    return { ...content, hash: statusReportHash(content) };
+    return { ...content, text: form.text, hash: statusReportHash(content) };
   });
   // What each client runs at each site: the last activation of the batch for that pair, in key order.
   const latest = new Map<string, { pending: PendingReport; report: Extract<StatusReport, { version: number }> }>();
@@ -172,7 +174,7 @@ async function storeReports(raw: Raw, stored: { pending: PendingReport; report: 
         rows.map((r) => r.kind),
         rows.map((r) => r.version),
         rows.map((r) => r.digest),
-        rows.map((r) => JSON.stringify(r.report)),
+        rows.map((r) => r.text),
         rows.map((r) => r.hash),
         receivedAt,
       ],
@@ -202,9 +204,9 @@ async function storeReports(raw: Raw, stored: { pending: PendingReport; report: 
       ? Promise.resolve([])
       : run(
           raw,
-          `insert into runtime_client_refusals (runtime_client_id, site_id, offered_version, offered_digest, code, source, message, running_version, reported_at)
-           select u.c, u.s, u.ov, u.od, u.code, u.src, u.msg, u.rv, now()
-           from unnest($1::int[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[]) with ordinality as u(c, s, ov, od, code, src, msg, rv, o)
+          `insert into runtime_client_refusals (runtime_client_id, site_id, offered_version, offered_digest, offered_kid, code, source, message, running_version, reported_at)
+           select u.c, u.s, u.ov, u.od, u.ok, u.code, u.src, u.msg, u.rv, now()
+           from unnest($1::int[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[]) with ordinality as u(c, s, ov, od, code, src, msg, rv, ok, o)
            order by u.o`,
           [
             refusals.map((r) => r.pending.client.id),
@@ -215,6 +217,7 @@ async function storeReports(raw: Raw, stored: { pending: PendingReport; report: 
             refusals.map((r) => r.report.source),
             refusals.map((r) => r.report.message ?? null),
             refusals.map((r) => r.report.runningVersion),
+            refusals.map((r) => r.report.offered.kid ?? null),
           ],
         ),
     // Last seen, now (the runtime cache also writes it in batches): rows another writer holds are

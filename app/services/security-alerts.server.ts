@@ -4,6 +4,7 @@ import { securityAlerts } from "../../db/schema";
 import type { Db, Tx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
+import { notify, userIdByName } from "./notifications.server";
 
 /**
  * Alerts on repeated failed sign-ins and signatures for one account (21 CFR 11.300(d)): raised in
@@ -29,6 +30,18 @@ export async function raiseAlert(tx: Tx, alert: { kind: AlertKind; username: str
     entityId: String(row.id),
     after: { kind: alert.kind, username: alert.username, occurrences: row.occurrences, ...alert.detail },
   });
+  // The account's owner is told once per alert that signing on their account is locked (ADR 032).
+  if (alert.kind === "signature_failures" && row.occurrences === 1) {
+    const userId = await userIdByName(tx, alert.username);
+    if (userId !== null) {
+      await notify(tx, [userId], {
+        kind: "signature_failures",
+        username: alert.username,
+        failures: Number(alert.detail.failures ?? 0),
+        windowMinutes: Number(alert.detail.windowMinutes ?? 0),
+      });
+    }
+  }
 }
 
 const acknowledgeSchema = z.object({

@@ -7,7 +7,9 @@ import { redirect } from "@remix-run/node";
 import { eq } from "drizzle-orm";
 import { sites, userRoles } from "../../db/schema";
 import { defineAbilityFor, siteScope, type Action, type SubjectType } from "../../policies/ability";
+import { neededFor } from "../../policies/refusal";
 import { sessionIdFrom, type SignedIn } from "../utils/auth.server";
+import { forbidden } from "../utils/errors.server";
 import { getDb } from "../utils/db.server";
 import { readEnv } from "../utils/env.server";
 import { hashSessionId, resolveSession } from "./sessions.server";
@@ -29,6 +31,7 @@ export async function getSignedIn(request: Request): Promise<SignedIn | null> {
     // One place: while the password must change, the ability itself refuses every administrative action.
     ability: defineAbilityFor(grants, { passwordChangeDue: session.user.passwordChange !== null }),
     sites: scope === "all" ? allSites : allSites.filter((s) => scope.includes(s.id)),
+    allSites,
     scope,
     sessionIdHash: hashSessionId(sessionId),
   };
@@ -49,11 +52,13 @@ export async function requireUser(request: Request): Promise<SignedIn> {
 export async function requirePermission(request: Request, action: Action, subject: SubjectType): Promise<SignedIn> {
   const signedIn = await requireUser(request);
   if (!signedIn.ability.can(action, subject)) {
-    const why =
-      signedIn.user.passwordChange && defineAbilityFor(signedIn.grants).can(action, subject)
-        ? " Change your password first (Change password, at the top of the page): until then you can browse but not act."
-        : "";
-    throw new Response(`You do not have permission to do this.${why}`, { status: 403, statusText: "Forbidden" });
+    const needed = neededFor(action, subject);
+    throw signedIn.user.passwordChange && defineAbilityFor(signedIn.grants).can(action, subject)
+      ? forbidden(
+          needed,
+          "You do not have permission to do this. Change your password first (Change password, at the top of the page): until then you can browse but not act.",
+        )
+      : forbidden(needed);
   }
   return signedIn;
 }

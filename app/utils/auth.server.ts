@@ -1,6 +1,7 @@
 import { record, rolesHeldAtEverySite, type Action, type AppAbility, type Grant, type SubjectType } from "../../policies/ability";
 import type { passwordChangeDue } from "../domain/password-policy";
-import { notFound } from "./errors.server";
+import { neededFor } from "../../policies/refusal";
+import { forbidden, notFound } from "./errors.server";
 
 export const SESSION_COOKIE = "c981_session";
 
@@ -19,6 +20,8 @@ export interface SignedIn {
   ability: AppAbility;
   /** The sites the user's grants reach, with codes, for filtering queries and menus. */
   sites: { id: number; code: string }[];
+  /** Every site with its code, to name one in a refusal (absent where a caller built this by hand). */
+  allSites?: { id: number; code: string }[];
   scope: "all" | number[];
   /** SHA-256 of the session id (never the id itself): signatures track their session by it. */
   sessionIdHash: string;
@@ -77,7 +80,8 @@ export function actorName(signedIn: SignedIn): string {
 export function requireEverySite(signedIn: SignedIn, action: Action, siteIds: readonly number[]): void {
   const missing = siteIds.filter((siteId) => !signedIn.ability.can(action, record("ChangeRequest", { siteIds: [siteId] })));
   if (missing.length > 0 || !signedIn.ability.can(action, "ChangeRequest")) {
-    throw new Response("You do not have permission to do this at every site of this change request.", { status: 403, statusText: "Forbidden" });
+    const code = (id: number) => signedIn.allSites?.find((s) => s.id === id)?.code ?? `site ${id}`;
+    throw forbidden(neededFor(action, "ChangeRequest", (missing.length > 0 ? missing : siteIds).map(code)));
   }
 }
 

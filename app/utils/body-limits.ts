@@ -17,10 +17,13 @@ export const UPLOAD_LIMITS = {
   "/imports/epcis": { fileBytes: 512 * MiB },
   /** ERP/PLM snapshots are held in memory, then streamed through the CSV parser (ADR 015). */
   "/external-masters": { fileBytes: 64 * MiB },
+  /** QMS exports of quality events are read whole in memory (ADR 038): the parser's own limit. */
+  "/quality-events/import": { fileBytes: 8 * MiB },
 } as const satisfies Record<string, { fileBytes: number }>;
 
 export const EPCIS_UPLOAD_MAX_BYTES = UPLOAD_LIMITS["/imports/epcis"].fileBytes;
 export const SNAPSHOT_UPLOAD_MAX_BYTES = UPLOAD_LIMITS["/external-masters"].fileBytes;
+export const QMS_UPLOAD_MAX_BYTES = UPLOAD_LIMITS["/quality-events/import"].fileBytes;
 
 /**
  * The page a request goes to as the router will see it: the path of the address resolved (`..`

@@ -107,7 +107,7 @@ const envSchema = z.object({
    * `text` ("C-981: …" lines for a person). Unset: `text` when stdout is a terminal, else `json`.
    */
   C981_LOG_FORMAT: z.enum(["json", "text"]).optional(),
-  /** The least severe log lines printed; `debug` adds one line per runtime pull and health check. */
+  /** The least severe log lines printed; `debug` adds one line per runtime pull, status report and health check. */
   C981_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   /**
    * Seconds an idle keep-alive connection stays open: far longer than the load balancer keeps its
@@ -115,6 +115,23 @@ const envSchema = z.object({
    * closes a connection the balancer is about to reuse (README "Operating C-981").
    */
   C981_KEEP_ALIVE_SECONDS: z.coerce.number().int().min(1).max(3600).default(65),
+  /**
+   * `0`: runtime status reports go through express rather than its fast path ahead of it (ADR 026;
+   * to compare the two, or should the fast path ever be suspected).
+   */
+  C981_STATUS_FAST_PATH: z
+    .enum(["0", "1", "true", "false"])
+    .default("1")
+    .transform((v) => v === "1" || v === "true"),
+  /**
+   * Notifications by e-mail (ADR 032): an SMTP URL such as `smtp://user:pass@mail.plant.example:587`
+   * (`smtps://` for TLS from the start). Unset: notifications go to the in-app inbox only.
+   */
+  C981_SMTP_URL: z.url({ protocol: /^smtps?$/, error: "an smtp:// or smtps:// URL" }).optional(),
+  /** The sender of notification e-mails. */
+  C981_MAIL_FROM: z.string().min(3).default("C-981 <c981@localhost>"),
+  /** The portal's address as users reach it, for the links in e-mails; unset: http://localhost:PORT. */
+  C981_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Print the embedded PostgreSQL server's own log lines. */
   C981_DB_LOG: z
     .enum(["0", "1", "true", "false"])

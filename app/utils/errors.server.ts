@@ -3,6 +3,7 @@
  * maps them with `actionError` (forms), `notFound` / `invariantResponse` (loaders) or `toResponse`
  * (API routes); the runtime API and the CLI map them in their own single place.
  */
+import { describeNeeded, type Needed } from "../../policies/refusal";
 import { data } from "@remix-run/node";
 import type { FieldErrors } from "./field-errors";
 
@@ -67,6 +68,16 @@ export type Refusal<Detail extends object = { fields: Record<string, string[]>; 
  */
 export function notFound(message = "Not found", init: Omit<ResponseInit, "status" | "statusText"> = {}): Response {
   return new Response(message, { ...init, status: 404, statusText: "Not Found" });
+}
+
+/**
+ * The 403 of a permission refused, naming what was needed (the action, the subject, the roles
+ * that grant it and the sites, derived from policies/ — never spelled in a route): a JSON body
+ * `{ error: "forbidden", message, needed }` that the error page shows. `message` replaces the
+ * derived sentence where the refusal has another reason (a password that must change first).
+ */
+export function forbidden(needed: Needed, message = describeNeeded(needed)): Response {
+  return Response.json({ error: "forbidden", message, needed }, { status: 403, statusText: "Forbidden" });
 }
 
 /** epic-stack's `invariantResponse`: unless `condition` holds, throw a plain-text Response (400 unless told). */

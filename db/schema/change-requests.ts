@@ -1,5 +1,21 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, jsonb, pgEnum, pgSequence, pgTable, primaryKey, text, timestamp, unique } from "drizzle-orm/pg-core";
+import {
+  type AnyPgColumn,
+  boolean,
+  check,
+  date,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgSequence,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+} from "drizzle-orm/pg-core";
 import { CHANGE_REQUEST_STATUSES, SIGNATURE_MEANING_VALUES } from "../../app/domain/change-request-lifecycle";
 import { REVIEWER_ROLES } from "../../app/domain/roles";
 import { materials } from "./materials";
@@ -41,6 +57,12 @@ export const changeRequests = pgTable(
     rowVersion: integer().notNull().default(1),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    /**
+     * The day the review should be done by (a calendar date, UTC), set by the author at submit
+     * (ADR 031). Workflow metadata: not part of the signed content or its hash; audited with the
+     * submit. Null for a request never submitted (or submitted before due dates existed).
+     */
+    reviewDueOn: date({ mode: "string" }),
   },
   (t) => [index("change_requests_status").on(t.status), check("change_requests_number_format", sql`${t.number} ~ '^CR-[0-9]{4,}$'`)],
 );
@@ -109,6 +131,11 @@ export const signatures = pgTable(
     /** SHA-256 of the impact analysis the signer saw and signed with (null for signatures before analyses existed). */
     analysisHash: text(),
     comment: text(),
+    /**
+     * What the signer attests besides the meaning, in the same signature (ADR 035): `traceability_deviation`
+     * = "approve deviation from required traceability" (a regulatory reviewer approving a request that carries deviations).
+     */
+    attestations: text().array().notNull().default(sql`'{}'::text[]`),
     voidedAt: timestamp({ withTimezone: true, precision: 3 }),
     voidReason: text(),
   },
@@ -119,17 +146,72 @@ export const signatures = pgTable(
   ],
 );
 
-export const changeRequestComments = pgTable("change_request_comments", {
-  id: integer().primaryKey().generatedAlwaysAsIdentity(),
-  changeRequestId: integer()
-    .notNull()
-    .references(() => changeRequests.id),
-  authorId: integer()
-    .notNull()
-    .references(() => users.id),
-  body: text().notNull(),
-  createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
-});
+/**
+ * The discussion of a change request (ADR 030): outside the signed content (the content hash never
+ * reads it), every write audited. A thread's root names its anchor — the request as a whole, a row
+ * of the structured diff of the revision it was written on, or a finding of the impact analysis —
+ * and whether a reviewer marked it blocking; replies point at their root (one level). The root
+ * carries the thread's resolution as it stands; each resolve and reopen is also appended to
+ * `change_request_comment_resolutions`, so no resolution is ever overwritten silently.
+ */
+export const changeRequestComments = pgTable(
+  "change_request_comments",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    changeRequestId: integer()
+      .notNull()
+      .references(() => changeRequests.id),
+    authorId: integer()
+      .notNull()
+      .references(() => users.id),
+    body: text().notNull(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    /** The thread's root, for a reply (null: this comment opens a thread). */
+    parentId: integer().references((): AnyPgColumn => changeRequestComments.id),
+    /** What a thread's root is about (app/domain/comment-threads.ts: CommentAnchor); replies carry their root's. */
+    anchor: jsonb().notNull().default({ kind: "request" }),
+    /** The revision the comment was written on (null: written before comments recorded it). */
+    revision: integer(),
+    /** Marked by a reviewer when opening the thread: the request cannot be approved while it is unresolved. */
+    blocking: boolean().notNull().default(false),
+    resolvedAt: timestamp({ withTimezone: true, precision: 3 }),
+    resolvedById: integer().references(() => users.id),
+  },
+  (t) => [
+    index("change_request_comments_change_request").on(t.changeRequestId, t.id),
+    index("change_request_comments_parent").on(t.parentId),
+    check("change_request_comments_resolved_by_whom", sql`(${t.resolvedAt} IS NULL) = (${t.resolvedById} IS NULL)`),
+    check("change_request_comments_reply_plain", sql`${t.parentId} IS NULL OR (NOT ${t.blocking} AND ${t.resolvedAt} IS NULL)`),
+    check("change_request_comments_anchor_kind", sql`${t.anchor}->>'kind' in ('request', 'diff_row', 'finding')`),
+    /** A reply's thread belongs to the same change request (the composite key below). */
+    unique("change_request_comments_id_request").on(t.id, t.changeRequestId),
+    foreignKey({
+      name: "change_request_comments_parent_same_request",
+      columns: [t.parentId, t.changeRequestId],
+      foreignColumns: [t.id, t.changeRequestId],
+    }),
+  ],
+);
+
+/** Every resolve and reopen of a thread, appended (who and when): the history its root's columns summarise. */
+export const changeRequestCommentResolutions = pgTable(
+  "change_request_comment_resolutions",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    threadId: integer()
+      .notNull()
+      .references(() => changeRequestComments.id),
+    action: text().notNull(),
+    actorId: integer()
+      .notNull()
+      .references(() => users.id),
+    at: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [
+    index("change_request_comment_resolutions_thread").on(t.threadId, t.id),
+    check("change_request_comment_resolutions_action", sql`${t.action} in ('resolved', 'reopened')`),
+  ],
+);
 
 /** Revalidation tasks, closed with evidence before release (release issue). */
 export const revalidationTasks = pgTable(

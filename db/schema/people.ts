@@ -22,6 +22,8 @@ export const users = pgTable("users", {
   passwordChangedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   /** Who created the account (a user name, `cli:<os user>`, `seed`); null for accounts created before it was recorded (ADR 020). */
   createdBy: text(),
+  /** Where notifications are e-mailed (ADR 032); null: inbox only. Set by the user or an administrator. */
+  email: text(),
 });
 
 /** Earlier password hashes, newest first by setAt, for the reuse rule (C981_PASSWORD_HISTORY). */
@@ -186,6 +188,8 @@ export const runtimeClientRefusals = pgTable(
       .references(() => sites.id),
     offeredVersion: integer(),
     offeredDigest: text(),
+    /** The key the refused signature named, as the runtime reported it (null: not reported or unreadable). */
+    offeredKid: text(),
     code: text().notNull(),
     source: text().notNull(),
     message: text(),

@@ -17,6 +17,7 @@ import { dbCommands } from "./db";
 import { importCommands } from "./imports";
 import { keyCommands } from "./keys";
 import { plantCommands } from "./plant";
+import { qualityCommands } from "./quality";
 import { reconciliationCommands } from "./reconciliation";
 import { userCommands } from "./users";
 
@@ -37,6 +38,7 @@ const commands: Record<string, Command> = {
   ...keyCommands,
   ...importCommands,
   ...reconciliationCommands,
+  ...qualityCommands,
   "rules:at": plantCommands["rules:at"],
 };
 

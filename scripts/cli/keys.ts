@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { readEnv } from "../../app/utils/env.server";
-import { cliActor, type Command } from "./command";
+import { cliActor, type Command, positionalsLast } from "./command";
 
 export const keyCommands: Record<"keys:list" | "keys:rotate" | "keys:retire" | "keys:export" | "keys:import" | "rulesets:renew", Command> = {
   "keys:list": {
@@ -35,7 +35,12 @@ export const keyCommands: Record<"keys:list" | "keys:rotate" | "keys:retire" | "
     summary: "retire a signing key and renew every site signed by the remaining keys",
     usage: "keys:retire <kid> [--force]  (refuses when a runtime trusts no other key, unless --force)",
     async run(database, args) {
-      const { values, positionals } = parseArgs({ args, options: { force: { type: "boolean", default: false } }, allowPositionals: true, strict: true });
+      const { values, positionals } = parseArgs({
+        args: positionalsLast(args, { force: { type: "boolean" } }),
+        options: { force: { type: "boolean", default: false } },
+        allowPositionals: true,
+        strict: true,
+      });
       const { retireKey } = await import("../../app/services/keys.server");
       const result = await retireKey(database.db, readEnv().C981_SIGNING_KEYS_DIR, cliActor(), positionals[0] ?? "", { force: values.force });
       console.log(`retired ${positionals[0]}; renewed ${result.renewed.map((r) => `${r.site} v${r.version}`).join(", ") || "no site"}`);
@@ -46,7 +51,12 @@ export const keyCommands: Record<"keys:list" | "keys:rotate" | "keys:retire" | "
     summary: "write an active key's private file (mode 0600) for keys:import on an instance with a key folder of its own (audited)",
     usage: "keys:export <kid> --out <file>  (the file must not exist; carry it safely, delete it after the import)",
     async run(database, args) {
-      const { values, positionals } = parseArgs({ args, options: { out: { type: "string" } }, allowPositionals: true, strict: true });
+      const { values, positionals } = parseArgs({
+        args: positionalsLast(args, { out: { type: "string" } }),
+        options: { out: { type: "string" } },
+        allowPositionals: true,
+        strict: true,
+      });
       const kid = positionals[0] ?? "";
       if (!kid || !values.out) throw new Error("usage: keys:export <kid> --out <file>");
       const out = path.resolve(values.out);

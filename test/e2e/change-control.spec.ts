@@ -1,4 +1,4 @@
-import { DEMO_PASSWORD, expect, runAnalysis, signIn, signOut, test } from "./support";
+import { acknowledgeFindings, DEMO_PASSWORD, expect, openSignatureDialog, runAnalysis, signIn, signOut, test } from "./support";
 
 /**
  * The change-control story in the browser: an engineer proposes serializing a lot-tracked
@@ -16,10 +16,10 @@ test("propose, sign, see the manifestation; the author cannot approve; an edit v
   await page.getByLabel("Grandfather existing lots and serials").check();
   const change = page.getByRole("group", { name: "Change 1" });
   await change.getByLabel("Material (part number)").first().fill("ASM-1004");
-  await change.getByRole("checkbox", { name: "EIN" }).check();
+  await change.getByRole("checkbox", { name: "EIN", exact: true }).check();
   await change.getByLabel("Tracking mode").selectOption("serial");
   await change.getByLabel("Scan at consumption").selectOption("identify");
-  await change.getByLabel("Identifier format codes").fill("EIN-SER");
+  await change.getByRole("checkbox", { name: "EIN-SER", exact: true }).check();
   await page.getByRole("button", { name: "Create draft" }).click();
   await page.waitForURL(/\/change-requests\/CR-\d{4}(\?.*)?$/);
   const number = page.url().match(/CR-\d{4}/)![0];
@@ -42,15 +42,16 @@ test("propose, sign, see the manifestation; the author cannot approve; an edit v
   await page.goto(url);
   // A reviewer signs together with a current impact analysis.
   await runAnalysis(page);
-  const dialog = page
-    .getByRole("region", { name: `Sign ${number}` })
-    .or(page.locator("section", { has: page.getByRole("heading", { name: `Sign ${number}` }) }));
+  const dialog = await openSignatureDialog(page, number);
   await dialog.getByLabel(/^Approved:/).check();
+  await acknowledgeFindings(dialog);
   await dialog.getByLabel("User name").fill("quinn.quality");
   await dialog.getByLabel("Password").fill("a wrong password");
   await dialog.getByRole("button", { name: `Sign ${number}` }).click();
   await expect(dialog.getByText("Wrong password: nothing was signed")).toBeVisible();
+  await openSignatureDialog(page, number);
   await dialog.getByLabel(/^Approved:/).check();
+  await acknowledgeFindings(dialog);
   if (await dialog.getByLabel("User name").count()) await dialog.getByLabel("User name").fill("quinn.quality");
   await dialog.getByLabel("Password").fill(DEMO_PASSWORD);
   await dialog.getByRole("button", { name: `Sign ${number}` }).click();

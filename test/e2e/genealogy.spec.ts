@@ -55,7 +55,7 @@ test("search an identifier, trace it both ways with the rule in force at each st
   await expect(rawRow.getByRole("cell").nth(7)).toHaveText("legacy");
   await expect(rawRow.getByRole("cell").nth(8)).toHaveText("legacy");
   await expect(rawRow.getByRole("cell").nth(9)).toHaveText("lot");
-  const graph = page.getByRole("img", { name: /Backward trace graph/ });
+  const graph = page.getByRole("group", { name: /Backward trace graph/ });
   await expect(graph).toBeVisible();
   await expect(graph).toContainText(device.identifier);
   await expect(graph).toContainText("legacy");

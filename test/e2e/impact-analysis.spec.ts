@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import { DEMO_PASSWORD, expect, runAnalysis, signIn, signOut, test } from "./support";
+import { acknowledgeFindings, DEMO_PASSWORD, expect, openSignatureDialog, runAnalysis, proposeAndSubmit, signIn, signOut, test } from "./support";
 
 /**
  * ADR 010 in the browser: an engineer proposes lot-tracking a serialized, regulated subassembly
@@ -13,23 +13,17 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
   // Four sign-ins, two analyses, two downloads and two signatures: longer than one page's story.
   test.setTimeout(120_000);
   await signIn(page, "emil.engineer");
-  await page.goto("/change-requests/new");
-  await page.getByLabel("Title").fill("Lot-track SUB-1008 at EIN");
-  await page.getByLabel("Justification").fill("The supplier ships the subassembly in lots; serials are not printed any more.");
-  await page.getByLabel("Risk assessment", { exact: true }).fill("High: regulated finished devices lose unit-level trace of this part.");
-  await page.getByLabel("Grandfather existing lots and serials").check();
-  const change = page.getByRole("group", { name: "Change 1" });
-  await change.getByLabel("Material (part number)").first().fill("SUB-1008");
-  await change.getByRole("checkbox", { name: "EIN" }).check();
-  await change.getByLabel("Tracking mode").selectOption("lot");
-  await change.getByLabel("Scan at consumption").selectOption("verify");
-  await change.getByLabel("Identifier format codes").fill("EIN-LOT");
-  await page.getByRole("button", { name: "Create draft" }).click();
-  await page.waitForURL(/\/change-requests\/CR-\d{4}(\?.*)?$/);
-  const number = page.url().match(/CR-\d{4}/)![0];
+  const number = await proposeAndSubmit(page, {
+    title: "Lot-track SUB-1008 at EIN",
+    justification: "The supplier ships the subassembly in lots; serials are not printed any more.",
+    risk: "High: regulated finished devices lose unit-level trace of this part.",
+    material: "SUB-1008",
+    site: "EIN",
+    trackingMode: "lot",
+    scanAtConsumption: "identify",
+    format: "EIN-LOT",
+  });
   const url = new URL(`/change-requests/${number}`, baseURL).toString();
-  await page.getByRole("button", { name: "Submit for review" }).click();
-  await expect(page.getByRole("button", { name: "Submit for review" })).toHaveCount(0);
   const analysis = page.getByRole("region", { name: "Impact analysis" });
   await expect(analysis).toContainText(`No impact analysis has been run for ${number} yet.`);
   await signOut(page);
@@ -37,10 +31,13 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
   // No analysis yet: the reviewer is told why signing is not offered, and cannot sign.
   await signIn(page, "quinn.quality");
   await page.goto(url);
-  const dialog = page.getByRole("region", { name: `Sign ${number}` });
+  const dialog = await openSignatureDialog(page, number);
   await expect(dialog).toContainText("Not ready to sign: No impact analysis has been run for it yet.");
   await expect(dialog.getByRole("link", { name: "run a fresh one" })).toHaveAttribute("href", "#impact-analysis");
   await expect(dialog.getByRole("button", { name: `Sign ${number}` })).toBeDisabled();
+  // Escape closes the modal (the page behind it is inert while it is open).
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
   await signOut(page);
 
   // The engineer runs it and reads it.
@@ -119,11 +116,13 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
   // The reviewer signs with it; a newer analysis run after the page loaded is refused in the dialog.
   await signIn(page, "quinn.quality");
   await page.goto(url);
+  await openSignatureDialog(page, number);
   await expect(dialog.getByText(/^You sign with impact analysis/)).toContainText(hash.slice(0, 12));
   await expect(dialog.locator('input[name="analysisHash"]')).toHaveValue(hash);
   const rerun = await page.request.post(url, { headers: { Origin: baseURL! }, form: { intent: "analyse" }, maxRedirects: 0 });
   expect(rerun.status()).toBe(302);
   await dialog.getByLabel(/^Approved:/).check();
+  await acknowledgeFindings(dialog);
   if (await dialog.getByLabel("User name").count()) await dialog.getByLabel("User name").fill("quinn.quality");
   await dialog.getByLabel("Password").fill(DEMO_PASSWORD);
   await dialog.getByRole("button", { name: `Sign ${number}` }).click();
@@ -132,8 +131,10 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
   await dialog.getByRole("link", { name: `Reload ${number} to see the latest analysis` }).click();
   await expect(analysis.locator(".analysis-facts code.digest")).not.toHaveText(hash);
   const newer = (await analysis.locator(".analysis-facts code.digest").textContent())!.trim();
+  await openSignatureDialog(page, number);
   await expect(dialog.getByText(/^You sign with impact analysis/)).toContainText(newer.slice(0, 12));
   await dialog.getByLabel(/^Approved:/).check();
+  await acknowledgeFindings(dialog);
   if (await dialog.getByLabel("User name").count()) await dialog.getByLabel("User name").fill("quinn.quality");
   await dialog.getByLabel("Password").fill(DEMO_PASSWORD);
   await dialog.getByRole("button", { name: `Sign ${number}` }).click();

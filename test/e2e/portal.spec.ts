@@ -73,8 +73,11 @@ test("the audit screen checks the chain against signed anchors and offers them f
   await page.goto("/audit");
   const status = page.getByRole("status").filter({ hasText: "Hash chain:" });
   await expect(status).toContainText(/intact up to seq [\d,]+: [\d,]+ signed anchors? verified/);
-  await expect(status).toContainText("All hashes recomputed now");
-  // The second view starts from the anchor the first one proved.
+  // The server recomputes every hash on the first view of the audit trail since it started, and
+  // from the latest proven anchor after that; other specs (accessibility, EPCIS import) may have
+  // viewed it first in the same run. The full recomputation is tested in audit-anchors.test.ts.
+  await expect(status).toContainText(/All hashes recomputed now|Recomputed now from anchored seq/);
+  // The next view starts from an anchor an earlier view proved.
   await page.reload();
   await expect(page.getByRole("status").filter({ hasText: "Hash chain:" })).toContainText(/Recomputed now from anchored seq/);
   const download = page.waitForEvent("download");

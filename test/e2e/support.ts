@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
-import { expect, test as base, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test as base, type Locator, type Page } from "@playwright/test";
 
 /**
  * The port of the portal under test: E2E_PORT when set, else a port free right now. The runner
@@ -20,6 +21,12 @@ function freePort(): number {
 }
 process.env.E2E_PORT ??= String(freePort());
 export const E2E_PORT = Number(process.env.E2E_PORT);
+/**
+ * The port of the SMTP server test/e2e/notifications.spec.ts starts (ADR 032); the portal under
+ * test sends to it (C981_SMTP_URL). While nothing listens there, the portal's sender retries.
+ */
+process.env.E2E_SMTP_PORT ??= String(freePort());
+export const E2E_SMTP_PORT = Number(process.env.E2E_SMTP_PORT);
 /** The embedded database folder of the portal the browser tests run against. */
 export const E2E_DATA_DIR = path.join(os.tmpdir(), `c981-e2e-${E2E_PORT}`);
 export const DEMO_PASSWORD = "c981-demo-2026";
@@ -90,27 +97,77 @@ export const test = base.extend<{ consoleErrors: string[] }>({
 });
 export { expect };
 
-/** As the signed-in engineer: propose serializing a lot-tracked material at one site, and submit it. */
-export async function proposeSerialization(page: Page, material: string, site: string): Promise<string> {
+/** What a proposal in the browser tests changes: one material at one site, to one tracking mode. */
+export interface Proposal {
+  material: string;
+  site: string;
+  trackingMode: "serial" | "lot" | "none";
+  scanAtConsumption: "identify" | "verify" | "none";
+  /** The identifier format's code ticked for the change, e.g. EIN-SER. */
+  format: string;
+  title: string;
+  justification?: string;
+  risk?: string;
+}
+
+/** As the signed-in engineer: fill the proposal form and create the draft. Returns its number (CR-0001). */
+export async function proposeDraft(page: Page, proposal: Proposal): Promise<string> {
   await page.goto("/change-requests/new");
-  await page.getByLabel("Title").fill(`Serialize ${material} at ${site}`);
-  await page.getByLabel("Justification").fill("Field returns need unit-level traceability.");
-  await page.getByLabel("Risk assessment", { exact: true }).fill("Medium: labels and scanners are in place.");
+  await page.getByLabel("Title").fill(proposal.title);
+  await page.getByLabel("Justification").fill(proposal.justification ?? "Field returns need unit-level traceability.");
+  await page.getByLabel("Risk assessment", { exact: true }).fill(proposal.risk ?? "Medium: labels and scanners are in place.");
   await page.getByLabel("Grandfather existing lots and serials").check();
   const change = page.getByRole("group", { name: "Change 1" });
-  await change.getByLabel("Material (part number)").first().fill(material);
-  await change.getByRole("checkbox", { name: site }).check();
-  await change.getByLabel("Tracking mode").selectOption("serial");
-  await change.getByLabel("Scan at consumption").selectOption("identify");
-  await change.getByLabel("Identifier format codes").fill(`${site}-SER`);
+  await change.getByLabel("Material (part number)").first().fill(proposal.material);
+  await change.getByRole("checkbox", { name: proposal.site, exact: true }).check();
+  await change.getByLabel("Tracking mode").selectOption(proposal.trackingMode);
+  await change.getByLabel("Scan at consumption").selectOption(proposal.scanAtConsumption);
+  await change.getByRole("checkbox", { name: proposal.format, exact: true }).check();
   await page.getByRole("button", { name: "Create draft" }).click();
   await page.waitForURL(/\/change-requests\/CR-\d{4}(\?.*)?$/);
-  const number = page.url().match(/CR-\d{4}/)![0];
+  return page.url().match(/CR-\d{4}/)![0];
+}
+
+/** As the signed-in engineer: propose a change and submit it for review. Returns its number. */
+export async function proposeAndSubmit(page: Page, proposal: Proposal): Promise<string> {
+  const number = await proposeDraft(page, proposal);
   await page.getByRole("button", { name: "Submit for review" }).click();
   // Wait until the submission and its revalidation are done before the caller moves on.
   await expect(page.getByRole("button", { name: "Submit for review" })).toHaveCount(0);
   await expect(page.getByRole("heading", { name: `Sign ${number}` })).toHaveCount(0);
   return number;
+}
+
+/** As the signed-in engineer: propose serializing a lot-tracked material at one site, and submit it. */
+export function proposeSerialization(page: Page, material: string, site: string): Promise<string> {
+  return proposeAndSubmit(page, {
+    title: `Serialize ${material} at ${site}`,
+    material,
+    site,
+    trackingMode: "serial",
+    scanAtConsumption: "identify",
+    format: `${site}-SER`,
+  });
+}
+
+/** The WCAG 2.1 A and AA rules of axe-core (issue 24: no serious or critical violation on any screen). */
+const WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/**
+ * Runs axe-core on the page as it is now (an open dialog or menu included) and fails, listing
+ * each serious or critical violation with its rule, impact, the elements' selectors and the
+ * help text, so that the message alone says what to fix. Minor and moderate ones are not gated.
+ * The failure is soft (the test goes on and fails at its end).
+ */
+export async function expectNoSeriousA11yViolations(page: Page, label: string) {
+  const results = await new AxeBuilder({ page }).withTags(WCAG_21_AA).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const report = serious.flatMap((v) => [
+    `${v.id} (${v.impact}): ${v.help} — ${v.helpUrl}`,
+    ...v.nodes.map((n) => `    ${n.target.join(" ")}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, " ")}` : ""}`),
+  ]);
+  // Soft: a test checking many screens reports every one that fails, not only the first.
+  expect.soft(report, `serious or critical accessibility violations on ${label} (${page.url()})`).toEqual([]);
 }
 
 /**
@@ -127,14 +184,48 @@ export async function runAnalysis(page: Page): Promise<string> {
   return (await section.locator(".analysis-facts code.digest").textContent())!.trim();
 }
 
+/**
+ * As a reviewer on a change request's page: the signature dialog, opened from the review panel's
+ * Review button unless it is open already (it stays open after a refused attempt).
+ */
+export async function openSignatureDialog(page: Page, number: string) {
+  const dialog = page.getByRole("dialog", { name: `Sign ${number}` });
+  if (!(await dialog.isVisible())) await page.getByRole("button", { name: `Review ${number}` }).click();
+  await expect(dialog).toBeVisible();
+  return dialog;
+}
+
+/** In a signature dialog: tick every critical and warning finding it lists (an approval needs them, ADR 029). */
+export async function acknowledgeFindings(dialog: Locator) {
+  const group = dialog.getByRole("group", { name: "Findings you acknowledge" });
+  if ((await group.count()) === 0) return;
+  for (const box of await group.getByRole("checkbox").all()) await box.check();
+}
+
 /** As a reviewer: run the impact analysis, then approve with user name, password and meaning. */
 export async function approve(page: Page, number: string, username: string) {
   await page.goto(`/change-requests/${number}`);
   await runAnalysis(page);
-  const dialog = page.locator("section", { has: page.getByRole("heading", { name: `Sign ${number}` }) });
+  const dialog = await openSignatureDialog(page, number);
   await dialog.getByLabel(/^Approved:/).check();
+  await acknowledgeFindings(dialog);
   if (await dialog.getByLabel("User name").count()) await dialog.getByLabel("User name").fill(username);
   await dialog.getByLabel("Password").fill(DEMO_PASSWORD);
   await dialog.getByRole("button", { name: `Sign ${number}` }).click();
   await expect(page.getByRole("listitem", { name: /^Signature of / }).first()).toBeVisible();
+}
+
+/** True when the element the locator finds has the keyboard focus. */
+export const isFocused = (locator: Locator) => locator.evaluate((element) => element === document.activeElement);
+
+/**
+ * Presses Tab (keyboard only, no click) until the element has the focus; fails after `max` presses,
+ * which says the element is not in the tab order.
+ */
+export async function tabTo(page: Page, locator: Locator, max = 150) {
+  for (let presses = 0; presses < max; presses++) {
+    if ((await locator.count()) === 1 && (await isFocused(locator))) return;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`${locator} was not reached by ${max} presses of Tab`);
 }

@@ -3,8 +3,8 @@ import { eq } from "drizzle-orm";
 import { sites, materials } from "../../db/schema";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { approvalsOf, conflictsOf, staleSites } from "../../app/queries/change-request-context.server";
+import { addComment } from "../../app/services/change-request-comments.server";
 import {
-  addComment,
   createChangeRequest,
   rebaseChangeRequest,
   signChangeRequest,
@@ -17,7 +17,7 @@ import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { verifyAuditChain } from "../../app/services/audit.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
-import { analysed } from "../setup/analysis";
+import { reviewed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
 import { signedInPerson } from "../setup/people";
 import { testKeyRing } from "../setup/keys";
@@ -72,7 +72,7 @@ const sign = async (
     password: PASSWORD,
     comment: meaning === "rejected" ? "no" : "",
     rowVersion: await rowVersion(number),
-    analysisHash: await analysed(database.db, number),
+    ...(await reviewed(database.db, number)),
     ...extra,
   });
 
@@ -156,7 +156,7 @@ describe("change requests", () => {
       role: "quality_reviewer",
       password: PASSWORD,
       rowVersion: await rowVersion(number),
-      analysisHash: await analysed(database.db, number),
+      ...(await reviewed(database.db, number)),
     });
     expect(withoutName).toMatchObject({ ok: false, fields: { username: [expect.stringMatching(/first signature/)] } });
     expect(await sign(fresh, number, "changes_requested", "quality_reviewer")).toMatchObject({ ok: true, status: "changes_requested" });
@@ -405,7 +405,7 @@ describe("change requests", () => {
       changes: [{ ...serializeSub1001AtEin.changes[0]!, material: "SUB-1008" }],
     });
     const [before] = await database.client`select content_hash from change_requests where number = ${number}`;
-    await addComment(database.db, people.quinn!, number, "Which scanners at WC30?");
+    await addComment(database.db, people.quinn!, number, { body: "Which scanners at WC30?" });
     const [after] = await database.client`select content_hash from change_requests where number = ${number}`;
     expect(after!.content_hash).toBe(before!.content_hash);
   });
@@ -434,7 +434,7 @@ describe("change requests under concurrency (real PostgreSQL)", () => {
         username: "q.quality",
         password: PASSWORD,
         rowVersion: version,
-        analysisHash: await analysed(database.db, number),
+        ...(await reviewed(database.db, number)),
       }),
       signChangeRequest(database.db, people.both!, number, {
         meaning: "approved",
@@ -442,7 +442,7 @@ describe("change requests under concurrency (real PostgreSQL)", () => {
         username: "b.both",
         password: PASSWORD,
         rowVersion: version,
-        analysisHash: await analysed(database.db, number),
+        ...(await reviewed(database.db, number)),
       }),
     ]);
     expect(results.map(statusOf).sort()).toEqual([200, 409]);
@@ -463,7 +463,7 @@ describe("change requests under concurrency (real PostgreSQL)", () => {
         username: "q.quality",
         password: PASSWORD,
         rowVersion: version,
-        analysisHash: await analysed(database.db, number),
+        ...(await reviewed(database.db, number)),
       }),
       updateChangeRequest(database.db, people.emil!, number, version, {
         ...serializeSub1001AtEin,
@@ -494,7 +494,7 @@ describe("change requests under concurrency (real PostgreSQL)", () => {
         username: "q.quality",
         password: PASSWORD,
         rowVersion: version,
-        analysisHash: await analysed(database.db, number),
+        ...(await reviewed(database.db, number)),
       }),
       rebaseChangeRequest(database.db, people.emil!, number, version),
     ]);

@@ -11,6 +11,7 @@ import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { appendAudit } from "../../app/services/audit.server";
+import { saveNotificationPreferences } from "../../app/services/notifications.server";
 import { createUser } from "../../app/services/users.server";
 import { openDatabase } from "../../app/utils/db.server";
 import { prepareDatabase } from "../../server/prepare-database";
@@ -219,6 +220,36 @@ describe("the Part 11 tables change only with an audit row in the same transacti
       select c.relname as table from pg_trigger t join pg_class c on c.oid = t.tgrelid
       where t.tgname = c.relname || '_audited' and c.relname in ('impact_analyses', 'change_request_bases', 'release_waivers') order by 1`;
     expect(triggers.map((t) => t.table)).toEqual(["change_request_bases", "impact_analyses", "release_waivers"]);
+  });
+
+  it("covers notification preferences: a raw write is refused at commit, the service's audited write passes (ADR 032)", async () => {
+    const [vera] = await database.client<{ id: number }[]>`select id from users where username = 'vera'`;
+    const veraId = vera!.id;
+    await expect(
+      database.client`insert into notification_preferences (user_id, kind, inbox, email) values (${veraId}, 'released', false, false)`,
+    ).rejects.toThrow(refused);
+    // An audit row of another action for the same user does not name this change.
+    await expect(
+      database.db.transaction(async (tx) => {
+        await appendAudit(tx, { actor: "vera", action: "notification.read_all", entityType: "user", entityId: "vera" });
+        await tx.execute(sql`insert into notification_preferences (user_id, kind, inbox, email) values (${veraId}, 'released', false, false)`);
+      }),
+    ).rejects.toThrow(refused);
+    const count = async () => (await database.client<{ n: number }[]>`select count(*)::int as n from notification_preferences where user_id = ${veraId}`)[0]!.n;
+    expect(await count()).toBe(0);
+    // The service writes the rows and its notification.preferences audit row in one transaction.
+    await saveNotificationPreferences(database.db, { id: veraId, username: "vera" }, { email: "", kinds: { review_requested: { inbox: true, email: true } } });
+    // Every kind but review_requested changed from the default (both on) to both off: 5 rows.
+    expect(await count()).toBe(5);
+    const [audit] = await database.client<{ n: number }[]>`
+      select count(*)::int as n from audit_trail where action = 'notification.preferences' and entity_type = 'user' and entity_id = 'vera'`;
+    expect(audit!.n).toBe(1);
+    // Update and delete without one are refused too; the rows stay as the service left them.
+    await expect(database.client`update notification_preferences set inbox = true where user_id = ${veraId}`).rejects.toThrow(refused);
+    await expect(database.client`delete from notification_preferences where user_id = ${veraId}`).rejects.toThrow(refused);
+    const [on] = await database.client<{ n: number }[]>`select count(*)::int as n from notification_preferences where user_id = ${veraId} and (inbox or email)`;
+    expect(on!.n).toBe(0);
+    expect(await count()).toBe(5);
   });
 
   it("cannot be satisfied by a temporary table shadowing audit_trail", async () => {

@@ -236,6 +236,9 @@ describe("the demo plant", () => {
     expect(roles.map((r) => r.role)).toEqual(["admin", "engineer", "quality_reviewer", "regulatory_reviewer", "release_manager", "viewer"]);
     const actions = await q<{ action: string; n: number }>`select action, count(*)::int as n from audit_trail group by action order by action`;
     expect(actions).toEqual([
+      // The demo quality events (ADR 034): five raised through the service, one of them closed.
+      { action: "quality_event.raise", n: 5 },
+      { action: "quality_event.status", n: 1 },
       { action: "rule_set_version.create", n: 6 },
       { action: "seed.demo_plant", n: 1 },
       { action: "signing_key.create", n: 1 },

@@ -277,7 +277,7 @@ describe("the logistics unit is a system material, no product", () => {
     expect(catalogue.families.map((f) => f.code)).toEqual(["EPC"]);
     const both = await searchMaterials(database.db, { q: "LOGISTICS", sort: "partNumber", dir: "asc", page: 1, pageSize: 100 }, { at, sites: null });
     expect(both.total).toBe(0);
-    expect((await dashboard(database.db, { at, sites: null, withAudit: false })).materialCount).toBe(19);
+    expect((await dashboard(database.db, { at, sites: null })).materialCount).toBe(19);
     const form = await changeRequestFormOptions(database.db, null);
     expect(form.materials.map((m) => m.partNumber)).toEqual(products);
     expect(form.families.map((f) => f.code)).toEqual(["EPC"]);

@@ -29,7 +29,7 @@ import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
-import { analysed } from "../setup/analysis";
+import { reviewed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
 import { signedInPerson } from "../setup/people";
 import { importFootprint } from "../setup/epcis";
@@ -125,7 +125,7 @@ async function approved(title: string, changes: unknown[]): Promise<string> {
     username: people.quinn!.username,
     password: PASSWORD,
     rowVersion: await rowVersion(number),
-    analysisHash: await analysed(database.db, number),
+    ...(await reviewed(database.db, number)),
   });
   expect(signed).toMatchObject({ ok: true, status: "approved" });
   return number;

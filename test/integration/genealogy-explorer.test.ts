@@ -336,7 +336,7 @@ describe("the recall", () => {
     const body = await response.text();
     const lines = body.trim().split("\r\n");
     expect(lines[0]).toBe(
-      "recalled_from,recalled_from_part_number,recalled_from_site,item_id,identifier,kind,part_number,site,status,tier,recall,trace_precision,made_at,tracking_mode_then,rule_set_version_then",
+      "recalled_from,recalled_from_part_number,recalled_from_site,item_id,identifier,kind,part_number,site,status,tier,recall,trace_precision,made_at,tracking_mode_then,rule_set_version_then,open_quality_events",
     );
     expect(
       lines
@@ -344,7 +344,7 @@ describe("the recall", () => {
         .map((l) => l.split(",")[4] + ":" + l.split(",")[10])
         .sort(),
     ).toEqual(["GX-FIN-BOTH:certain", "GX-FIN-DIRECT:certain", "GX-FIN-VIA-ASM:candidate"]);
-    expect(lines[1]).toMatch(/,serial,1$/);
+    expect(lines[1]).toMatch(/,serial,1,$/);
     const [audit] = await q<{ actor: string; action: string; entity_id: string; after: { sha256: string; certain: number; candidate: number } }>`
       select actor, action, entity_id, after from audit_trail order by seq desc limit 1`;
     expect(audit).toMatchObject({ actor: "gx.all", action: "genealogy.recall_export", entity_id: String(mergedLot), after: { certain: 2, candidate: 1 } });
@@ -462,6 +462,51 @@ describe("identifier search", () => {
     );
     // Two characters look up exact matches only: a short prefix would match much of a large plant.
     expect((await searchTraceItems(database.db, { q: "GX", sites: null })).prefix).toEqual([]);
+  });
+
+  it("pages the identifiers that start with the text: together the pages list exactly the visible matches, once each", async () => {
+    // 47 matches over three sites and two materials (same identifiers at two sites), plus one exact.
+    await addItem("lot", "GX-PAGE", "RAW-1003", "EIN", new Date("2025-04-01T00:00:00Z"));
+    for (let i = 0; i < 20; i++) {
+      const identifier = `GX-PAGE-${String(i).padStart(2, "0")}`;
+      await addItem("lot", identifier, "RAW-1003", "EIN", new Date("2025-04-01T00:00:00Z"));
+      await addItem("lot", identifier, "RES-1003", "CLT", new Date("2025-04-01T00:00:00Z"));
+    }
+    for (let i = 0; i < 7; i++) await addItem("serial", `GX-PAGEX${i}`, "RAW-1004", "EIN", new Date("2025-04-01T00:00:00Z"));
+    // The oracle: plain SQL over every item whose identifier starts with the text, per reader.
+    const oracle = async (site: string | null) =>
+      (
+        await q<{ id: string }>`
+          select t.id from trace_items t join sites s on s.id = t.site_id
+          where left(t.identifier, 7) = 'GX-PAGE' and t.identifier <> 'GX-PAGE' and (${site}::text is null or s.code = ${site})`
+      )
+        .map((r) => Number(r.id))
+        .sort((a, b) => a - b);
+    for (const [user, site] of [
+      ["gx.all", null],
+      ["gx.ein", "EIN"],
+    ] as const) {
+      const expected = await oracle(site);
+      const seen: number[] = [];
+      const first = (await searchLoader(args("/genealogy?q=GX-PAGE", user))) as Awaited<ReturnType<typeof searchLoader>>;
+      const pageCount = first.result!.prefixPageCount;
+      expect(first.result!.prefixTotal).toBe(expected.length);
+      expect(pageCount).toBe(Math.ceil(expected.length / 20));
+      expect(first.result!.exact.map((r) => r.identifier)).toEqual(["GX-PAGE"]);
+      for (let page = 1; page <= pageCount; page++) {
+        const response = (await searchLoader(args(`/genealogy?q=GX-PAGE&page=${page}`, user))) as Awaited<ReturnType<typeof searchLoader>>;
+        expect(response.result!.prefixPage).toBe(page);
+        expect(response.result!.prefix.length).toBe(page < pageCount ? 20 : expected.length - 20 * (pageCount - 1));
+        seen.push(...response.result!.prefix.map((r) => r.id));
+      }
+      expect(new Set(seen).size).toBe(seen.length);
+      expect([...seen].sort((a, b) => a - b)).toEqual(expected);
+      // A page past the last shows the last; a bad page number shows the first.
+      const past = (await searchLoader(args(`/genealogy?q=GX-PAGE&page=${pageCount + 5}`, user))) as Awaited<ReturnType<typeof searchLoader>>;
+      expect(past.result!.prefixPage).toBe(pageCount);
+      const bad = (await searchLoader(args("/genealogy?q=GX-PAGE&page=x", user))) as Awaited<ReturnType<typeof searchLoader>>;
+      expect(bad.result!.prefixPage).toBe(1);
+    }
   });
 
   it("treats LIKE characters literally and ignores an empty query", async () => {

@@ -22,7 +22,7 @@ import { createChangeRequest, signChangeRequest, submitChangeRequest, type Signe
 import { ensureKeyRing } from "../../app/services/keys.server";
 import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { SESSION_COOKIE } from "../../app/utils/auth.server";
-import { analysed } from "../setup/analysis";
+import { analysed, reviewed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
 import { tempKeysDir } from "../setup/keys";
 import { signedInPerson } from "../setup/people";
@@ -39,6 +39,10 @@ function intentsOf(route: string): string[] {
   // A route's intent schemas may live in the shared schema modules it imports (app/schemas).
   const own = fs.readFileSync(files[0]!, "utf8");
   for (const m of own.matchAll(/from "~\/schemas\/([a-z-]+)"/g)) files.push(path.join(ROUTES_DIR, "..", "schemas", `${m[1]}.ts`));
+  // …and in the schema modules those import or re-export (e.g. the discussion's, ADR 030).
+  for (const f of files.filter((file) => file.includes(`${path.sep}schemas${path.sep}`))) {
+    for (const m of fs.readFileSync(f, "utf8").matchAll(/from "\.\/([a-z-]+)"/g)) files.push(path.join(ROUTES_DIR, "..", "schemas", `${m[1]}.ts`));
+  }
   const source = files.map((f) => fs.readFileSync(f, "utf8")).join("\n");
   const named = [...source.matchAll(/intent: z\.literal\("([a-z_-]+)"\)|intent === "([a-z_-]+)"/g)].map((m) => m[1] ?? m[2]!);
   return ["", ...new Set(named)];
@@ -211,7 +215,7 @@ beforeAll(async () => {
     username: "fuzz.quality",
     password: PASSWORD,
     rowVersion: await rowVersion(approvedForRelease),
-    analysisHash: await analysed(database.db, approvedForRelease),
+    ...(await reviewed(database.db, approvedForRelease)),
   });
   if (!signed.ok || signed.status !== "approved") throw new Error("setup: not approved");
 
@@ -254,7 +258,7 @@ describe("hostile forms on every action", () => {
     expect(routes.length).toBeGreaterThanOrEqual(10);
     expect(routes).toContain("sign-in");
     expect(routes).toContain("releases._index");
-    expect(intentsOf("change-requests.$number")).toEqual(expect.arrayContaining(["sign", "submit", "comment", "analyse"]));
+    expect(intentsOf("change-requests.$number")).toEqual(expect.arrayContaining(["sign", "submit", "comment", "reply", "resolve", "reopen", "analyse"]));
     expect(intentsOf("releases._index")).toContain("release");
   });
 

@@ -65,10 +65,14 @@ async function call(fn: ((args: LoaderFunctionArgs & ActionFunctionArgs) => Prom
   }
 }
 
-const post = (number: string, username: string, form: Record<string, string>) =>
+const post = (number: string, username: string, form: Record<string, string | string[]>) =>
   call(
     page.action as never,
-    new Request(url(`/change-requests/${number}`), { method: "POST", headers: headers(username), body: new URLSearchParams(form) }),
+    new Request(url(`/change-requests/${number}`), {
+      method: "POST",
+      headers: headers(username),
+      body: new URLSearchParams(Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))),
+    }),
     number,
   );
 const get = (module: { loader: unknown }, path: string, number: string, username: string) =>
@@ -241,7 +245,23 @@ describe("the impact analysis on the change-request page", () => {
     expect(missing.init.status).toBe(400);
     expect(missing.data.fieldErrors.analysisHash).toEqual(["Run the impact analysis and review it before you sign"]);
 
-    const signed = (await post(number, "quinn.quality", { ...sign, analysisHash: view.analysis.latest!.sha256 })) as Response;
+    // The dialog lists the critical and warning findings of that analysis (hand-checked against the stored report); approving without them is refused, naming them.
+    const oracle = [...view.analysis.latest!.report.changes.flatMap((c) => c.findings), ...view.analysis.latest!.report.findings].filter(
+      (f) => f.severity !== "info",
+    );
+    expect(view.findingsToAcknowledge.map((f) => f.code).sort()).toEqual(oracle.map((f) => f.code).sort());
+    expect(oracle.length).toBeGreaterThan(0);
+    const unacknowledged = (await post(number, "quinn.quality", { ...sign, analysisHash: view.analysis.latest!.sha256 })) as {
+      data: { fieldErrors: Record<string, string[]> };
+      init: { status: number };
+    };
+    expect(unacknowledged.init.status).toBe(400);
+    for (const f of oracle) expect(unacknowledged.data.fieldErrors.acknowledged![0]).toContain(f.code);
+    const signed = (await post(number, "quinn.quality", {
+      ...sign,
+      analysisHash: view.analysis.latest!.sha256,
+      acknowledged: view.findingsToAcknowledge.map((f) => f.key),
+    })) as Response;
     expect(signed.status).toBe(302);
     const after = await pageView(number, "vera.viewer");
     expect(after.signatures.map((s) => s.analysisHash)).toEqual([view.analysis.latest!.sha256]);

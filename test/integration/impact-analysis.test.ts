@@ -14,6 +14,7 @@ import type { Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
+import { acknowledgementsFor } from "../setup/analysis";
 
 let database: Database;
 let engineer: Person;
@@ -131,6 +132,7 @@ describe("impact analysis on the demo plant", () => {
         password: DEMO_PASSWORD,
         rowVersion: await rowVersion(),
         analysisHash,
+        acknowledged: await acknowledgementsFor(database.db, number, analysisHash),
       });
 
     expect(await analysisCurrency(database.db, number)).toMatchObject({ current: false, reason: "No impact analysis has been run for it yet." });

@@ -21,7 +21,7 @@ import { SESSION_COOKIE } from "../../app/utils/auth.server";
 import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { accountProvenanceFlags } from "../../app/queries/account-provenance.server";
-import { analysed } from "../setup/analysis";
+import { reviewed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 import { signedInPerson } from "../setup/people";
@@ -143,7 +143,7 @@ describe("an administrator-set password", () => {
         username: "quinn.new",
         password: ADMIN_SET,
         rowVersion: await rowVersion(number),
-        analysisHash: await analysed(database.db, number),
+        ...(await reviewed(database.db, number)),
       });
     const refused = await attempt();
     expect(refused).toMatchObject({ ok: false });
@@ -184,7 +184,7 @@ describe("an administrator-set password", () => {
       username: "quinn.new",
       password: OWN,
       rowVersion: await rowVersion(number),
-      analysisHash: await analysed(database.db, number),
+      ...(await reviewed(database.db, number)),
     });
     expect(signed).toMatchObject({ ok: true, status: "approved" });
     // Audited, with no password material.
@@ -283,7 +283,7 @@ describe("an administrator-set password", () => {
       username: "guess.target",
       password: "harbour-violet-signal-12",
       rowVersion: await rowVersion(number),
-      analysisHash: await analysed(database.db, number),
+      ...(await reviewed(database.db, number)),
     });
     expect(JSON.stringify(signed)).toMatch(/Signing is locked/);
     expect((await userRow("guess.target")).password_must_change).toBe(false);
@@ -532,7 +532,7 @@ describe("two-person grants", () => {
       username: "puppet.review",
       password: "amber-castle-meadow-6",
       rowVersion: await rowVersion(number),
-      analysisHash: await analysed(database.db, number),
+      ...(await reviewed(database.db, number)),
     });
     expect(signed.ok).toBe(true);
     expect(await accountProvenanceFlags(database.db, id)).toEqual([
@@ -599,7 +599,7 @@ describe("security alerts", () => {
         username: "sig.target",
         password: `wrong-${i}`,
         rowVersion: await rowVersion(number),
-        analysisHash: await analysed(database.db, number),
+        ...(await reviewed(database.db, number)),
       });
     }
     expect(await openAlertsFor("sig.target")).toMatchObject([{ kind: "signature_failures" }]);

@@ -11,7 +11,7 @@ import { seedDemoPlant } from "../../app/seed/seed.server";
 type Database = Awaited<ReturnType<typeof createTestDatabase>>;
 import type { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
-import { analysed } from "../setup/analysis";
+import { reviewed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
 import { signedInPerson } from "../setup/people";
 import { testKeyRing } from "../setup/keys";
@@ -43,7 +43,7 @@ async function approved(title: string, changes: unknown[]): Promise<string> {
     username: "q.q",
     password: PASSWORD,
     rowVersion: await rowVersion(number),
-    analysisHash: await analysed(database.db, number),
+    ...(await reviewed(database.db, number)),
   });
   if (!signed.ok || signed.status !== "approved") throw new Error(`${number} not approved: ${JSON.stringify(signed)}`);
   return number;

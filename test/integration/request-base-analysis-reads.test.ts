@@ -16,7 +16,7 @@ import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
 import type { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
-import { analysed } from "../setup/analysis";
+import { reviewed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
 import { signedInPerson } from "../setup/people";
 import { testKeyRing } from "../setup/keys";
@@ -45,7 +45,7 @@ async function approved(title: string, changes: unknown[]): Promise<string> {
     changes,
   });
   await submitChangeRequest(database.db, people.emil!, number, await rowVersion(number));
-  const analysisHash = await analysed(database.db, number);
+  const { analysisHash, acknowledged } = await reviewed(database.db, number);
   let signed = await signChangeRequest(database.db, people.quinn!, number, {
     meaning: "approved",
     role: "quality_reviewer",
@@ -53,6 +53,7 @@ async function approved(title: string, changes: unknown[]): Promise<string> {
     password: PASSWORD,
     rowVersion: await rowVersion(number),
     analysisHash,
+    acknowledged,
   });
   if (signed.ok && signed.status === "in_review") {
     signed = await signChangeRequest(database.db, people.rita!, number, {
@@ -62,6 +63,7 @@ async function approved(title: string, changes: unknown[]): Promise<string> {
       password: PASSWORD,
       rowVersion: await rowVersion(number),
       analysisHash,
+      acknowledged,
     });
   }
   if (!signed.ok || signed.status !== "approved") throw new Error(`${number} not approved: ${JSON.stringify(signed)}`);

@@ -13,6 +13,9 @@ import { signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
 import { createChangeRequest } from "../../app/services/change-requests.server";
 import { runImpactAnalysis } from "../../app/services/impact-analysis.server";
+import { importEpcisDocument } from "../../app/services/epcis-import.server";
+import { fileSource } from "../../app/services/epcis-stream.server";
+import { latestEpcisAttemptOf } from "../../app/queries/epcis-imports.server";
 import { registerDatabase, type Database } from "../../app/utils/db.server";
 import { SESSION_COOKIE } from "../../app/utils/auth.server";
 import { createTestDatabase } from "../setup/database";
@@ -25,7 +28,10 @@ type Need =
   | { public: true }
   /** Anyone signed in, whatever the role (their own password); an empty form answers 400. */
   | { signedIn: true }
-  | { read: "Material" | "Site" | "RuleSetVersion" | "TraceItem" | "AuditTrail" | "User" | "ChangeRequest" | "ExternalMaster"; site?: "EIN" | "CLT" }
+  | {
+      read: "Material" | "Site" | "RuleSetVersion" | "TraceItem" | "AuditTrail" | "User" | "ChangeRequest" | "ExternalMaster" | "QualityEvent";
+      site?: "EIN" | "CLT";
+    }
   | { export: "AuditTrail" }
   /** Administrators at all sites: users, ERP/PLM imports and the system of record. */
   | { write: "User" | "ExternalMaster" }
@@ -40,7 +46,11 @@ type Need =
   /** The release page (release managers at any scope), and a release with an empty form (400 for them). */
   | { release: true }
   /** EPCIS import (create TraceItem): engineers and admins at any scope; an empty form answers 400. */
-  | { importEpcis: true };
+  | { importEpcis: true }
+  /** Contain, disposition or close a quality event with an empty form: quality reviewers at any scope get 400, others 403. */
+  | { handleQualityEvent: true }
+  /** Import a QMS export (create QualityEvent): engineers and quality / regulatory reviewers at any scope; an empty form answers 400. */
+  | { importQms: true };
 
 interface Case {
   route: string;
@@ -58,6 +68,9 @@ let database: Database;
 let einItem = "";
 let changeRequest = "";
 let cltItem = "";
+/** The records (audit entry ids) of an EPCIS document imported at EIN and of one refused at CLT. */
+let einImport = "";
+let cltRefusal = "";
 const sessions = new Map<string, string>();
 const PASSWORD = "route-guard-password";
 
@@ -128,6 +141,13 @@ function cases(): Case[] {
     { route: "change-requests.new", label: "the new change request form", need: { propose: true }, anonymous: 302 },
     { route: "change-requests.new", label: "propose a change request", method: "POST", body: { title: "" }, need: { propose: true }, anonymous: 302 },
     {
+      route: "change-requests.new_.context",
+      label: "the rule in force beside a proposed change",
+      url: "/change-requests/new/context?material=SUB-1005&site=EIN&format=EIN-SER",
+      need: { propose: true },
+      anonymous: 302,
+    },
+    {
       route: "change-requests.$number",
       label: "an EIN change request",
       params: { number: changeRequest },
@@ -197,6 +217,22 @@ function cases(): Case[] {
     },
     { route: "imports.epcis", label: "the EPCIS import page", need: { importEpcis: true }, anonymous: 302 },
     { route: "imports.epcis", label: "import with an empty form", method: "POST", body: { intent: "import" }, need: { importEpcis: true }, anonymous: 302 },
+    {
+      route: "imports.epcis_.$id",
+      label: "the record of an EPCIS import at EIN",
+      params: { id: einImport },
+      url: `/imports/epcis/${einImport}`,
+      need: { read: "TraceItem", site: "EIN" },
+      anonymous: 302,
+    },
+    {
+      route: "imports.epcis_.$id",
+      label: "the record of an EPCIS document refused at CLT",
+      params: { id: cltRefusal },
+      url: `/imports/epcis/${cltRefusal}`,
+      need: { read: "TraceItem", site: "CLT" },
+      anonymous: 302,
+    },
     { route: "external-masters._index", label: "ERP/PLM snapshots", need: { read: "ExternalMaster" }, anonymous: 302 },
     {
       route: "external-masters._index",
@@ -206,6 +242,8 @@ function cases(): Case[] {
       need: { write: "ExternalMaster" },
       anonymous: 302,
     },
+    { route: "quality-events.import", label: "the QMS export import page", need: { importQms: true }, anonymous: 302 },
+    { route: "quality-events.import", label: "import a QMS export with an empty form", method: "POST", body: {}, need: { importQms: true }, anonymous: 302 },
     { route: "reconciliation._index", label: "the reconciliation report", need: { read: "ExternalMaster" }, anonymous: 302 },
     {
       route: "reconciliation._index",
@@ -216,6 +254,57 @@ function cases(): Case[] {
       anonymous: 302,
     },
     { route: "reconciliation[.]csv", label: "the reconciliation CSV export", url: "/reconciliation.csv", need: { read: "ExternalMaster" }, anonymous: 302 },
+    { route: "traceability._index", label: "the traceability justification sites", need: { read: "RuleSetVersion" }, anonymous: 302 },
+    {
+      route: "traceability.$site",
+      label: "EIN's traceability justification",
+      params: { site: "EIN" },
+      need: { read: "RuleSetVersion", site: "EIN" },
+      anonymous: 302,
+    },
+    {
+      route: "traceability.$site",
+      label: "CLT's traceability justification",
+      params: { site: "CLT" },
+      need: { read: "RuleSetVersion", site: "CLT" },
+      anonymous: 302,
+    },
+    {
+      route: "traceability.$site_.justification[.]csv",
+      label: "EIN's traceability justification CSV",
+      params: { site: "EIN" },
+      url: "/traceability/EIN/justification.csv",
+      need: { read: "RuleSetVersion", site: "EIN" },
+      anonymous: 302,
+    },
+    {
+      route: "traceability.$site_.print",
+      label: "EIN's printable traceability justification",
+      params: { site: "EIN" },
+      url: "/traceability/EIN/print",
+      need: { read: "RuleSetVersion", site: "EIN" },
+      anonymous: 302,
+    },
+    { route: "quality-events._index", label: "the quality events", need: { read: "QualityEvent" }, anonymous: 302 },
+    {
+      // QE-0001: the demo plant's nonconformance on a legacy lot at EIN (app/seed/demo-quality-events.ts).
+      route: "quality-events.$number",
+      label: "a quality event at EIN",
+      params: { number: "QE-0001" },
+      url: "/quality-events/QE-0001",
+      need: { read: "QualityEvent", site: "EIN" },
+      anonymous: 302,
+    },
+    {
+      route: "quality-events.$number",
+      label: "record a quality event's status with an empty form",
+      params: { number: "QE-0001" },
+      url: "/quality-events/QE-0001",
+      method: "POST",
+      body: { status: "" },
+      need: { handleQualityEvent: true },
+      anonymous: 302,
+    },
     { route: "sign-in", label: "the sign-in page", need: { public: true }, anonymous: 200 },
     { route: "account.password", label: "the change-password page", need: { signedIn: true }, anonymous: 302 },
     {
@@ -223,6 +312,24 @@ function cases(): Case[] {
       label: "change the password with an empty form",
       method: "POST",
       body: { currentPassword: "" },
+      need: { signedIn: true },
+      anonymous: 302,
+    },
+    { route: "inbox", label: "the inbox", need: { signedIn: true }, anonymous: 302 },
+    {
+      route: "inbox",
+      label: "mark a notification read with an empty form",
+      method: "POST",
+      body: { intent: "read" },
+      need: { signedIn: true },
+      anonymous: 302,
+    },
+    { route: "account.notifications", label: "the notification settings", need: { signedIn: true }, anonymous: 302 },
+    {
+      route: "account.notifications",
+      label: "save notification settings with an invalid address",
+      method: "POST",
+      body: { email: "not an address" },
       need: { signedIn: true },
       anonymous: 302,
     },
@@ -258,11 +365,13 @@ function expected(who: Who, c: Case): number {
   if ("propose" in n) return who.role === "engineer" ? (c.method === "POST" ? 400 : 200) : 403;
   if ("editOthers" in n) return who.site === "CLT" ? 404 : 403;
   if ("importEpcis" in n) return who.role === "engineer" || who.role === "admin" ? (c.method === "POST" ? 400 : 200) : 403;
+  if ("importQms" in n) return (["engineer", "quality_reviewer", "regulatory_reviewer"] as Role[]).includes(who.role) ? (c.method === "POST" ? 400 : 200) : 403;
   if ("release" in n) return who.role === "release_manager" ? (c.method === "POST" ? 400 : 200) : 403;
   if ("analyse" in n) {
     if (who.site === "CLT") return 404;
     return (["engineer", "quality_reviewer", "regulatory_reviewer"] as Role[]).includes(who.role) ? 302 : 403;
   }
+  if ("handleQualityEvent" in n) return who.role === "quality_reviewer" ? 400 : 403;
   if ("sign" in n) {
     if (who.site === "CLT") return 404;
     return who.role === "quality_reviewer" || who.role === "regulatory_reviewer" ? 400 : 403;
@@ -334,6 +443,14 @@ beforeAll(async () => {
       ],
     },
   ));
+  const fixtures = path.resolve(import.meta.dirname, "../fixtures");
+  const attempt = async (site: string, file: string, outcome: "imported" | "refused") => {
+    const result = await importEpcisDocument(database.db, "fixture", { fileName: path.basename(file), siteCode: site, source: fileSource(file) });
+    if (result.ok !== (outcome === "imported")) throw new Error(`${file} at ${site} was not ${outcome}`);
+    return String(await latestEpcisAttemptOf(database.db, result.fileDigest, outcome));
+  };
+  einImport = await attempt("EIN", path.join(fixtures, "epcis-quarantine/quarantine-release.json"), "imported");
+  cltRefusal = await attempt("CLT", path.join(fixtures, "epcis-screen/refused-bad-action.json"), "refused");
   // Its impact analysis exists, so that the export routes answer 200 to those who may read it.
   await runImpactAnalysis(database.db, { username: "emil.engineer" }, changeRequest);
   for (const who of WHO) {

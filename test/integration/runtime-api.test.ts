@@ -308,6 +308,8 @@ describe("the runtime API", () => {
     for (const path of ["/ruleset", "/ruleset/upcoming", "/ruleset/versions", "/ruleset/versions/1"]) {
       expect((await get(`/sites/CLT${path}`)).status, `CLT${path}`).toBe(404);
       expect((await get(`/sites/NOPE${path}`)).status, `NOPE${path}`).toBe(404);
+      // …and says so (a runtime reports it as `forbidden`, not as a portal it cannot reach).
+      expect(await (await get(`/sites/CLT${path}`)).json(), `CLT${path}`).toMatchObject({ status: 404, reason: "site-not-in-scope" });
       expect((await fetch(`${base}/sites/EIN${path}`)).status, `EIN${path} without token`).toBe(401);
       expect((await fetch(`${base}/sites/EIN${path}`, { headers: { Authorization: "Bearer c981_wrong-token-000000" } })).status).toBe(401);
     }

@@ -5,6 +5,7 @@
  * floods. Every attack must be refused with a message naming it, and the client must keep its last
  * good rule set — in memory, in ruleset.json and in its state file.
  */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import http from "node:http";
@@ -16,6 +17,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, GeneralSign } from 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RULE_SET_FILE, ruleSetDocumentSchema, RuntimeClient, STATE_FILE, type ClientEvent, type RuntimeClientOptions } from "../../clients/runtime/src";
 import { canonicalBytes } from "../../app/domain/canonical-json";
+import { runtimeClientOverview } from "../../app/queries/runtime-clients.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { retireKey, rotateKeys } from "../../app/services/keys.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
@@ -51,6 +53,8 @@ const tmp: string[] = [];
 let serveCurrent: Handler | null = null;
 let serveUpcoming: Handler | null = null;
 let serveJwks: Handler | null = null;
+/** What the hostile server answers for a status report (activation or refusal); else proxied. */
+let serveStatus: Handler | null = null;
 let hostileDown = false;
 /** Long-poll requests the portal has not answered yet, with the ETag each one already has. */
 const longPolls = new Map<http.IncomingMessage, string | undefined>();
@@ -84,7 +88,13 @@ beforeAll(async () => {
     await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "conformance setup", changes: [], kind: "renewal" }, keyRing);
 
   const app = express();
-  app.get("/.well-known/jwks.json", async (_req, res) => void res.type("application/jwk-set+json").send(JSON.stringify(await publicJwks(database.db))));
+  // Read from the database on every request (a key rotated or retired below is served at once). A
+  // failed read is answered (express's error handler: 500) instead of leaving the request hanging
+  // until the client's timeout, an unhandled rejection besides.
+  app.get(
+    "/.well-known/jwks.json",
+    (_req, res, next) => void publicJwks(database.db).then((jwks) => void res.type("application/jwk-set+json").send(JSON.stringify(jwks)), next),
+  );
   // Dozens of refusals in a few seconds from one client: this suite tests the client, not the limit.
   api = await createRuntimeApi(database, { statusReportsPerMinute: 10_000 });
   app.use((req, res, next) => {
@@ -103,11 +113,13 @@ beforeAll(async () => {
     const url = req.url ?? "";
     const handler = url.startsWith("/.well-known/jwks.json")
       ? serveJwks
-      : /\/ruleset\/upcoming$/.test(url)
-        ? serveUpcoming
-        : /\/ruleset(\?|$)/.test(url)
-          ? serveCurrent
-          : null;
+      : /\/ruleset\/status$/.test(url)
+        ? serveStatus
+        : /\/ruleset\/upcoming$/.test(url)
+          ? serveUpcoming
+          : /\/ruleset(\?|$)/.test(url)
+            ? serveCurrent
+            : null;
     void Promise.resolve((handler ?? proxy)(req, res)).catch(() => res.socket?.destroy());
   });
   hostileUrl = await listen(hostile);
@@ -211,8 +223,15 @@ async function expectRefused(code: string, serve: Handler, options: Partial<Runt
   // …and the portal holds the refusal as such: what was offered, why, what stays in service.
   const reported = events.find((e) => e.event === "refusal-reported") as Extract<ClientEvent, { event: "refusal-reported" }> | undefined;
   expect(reported, JSON.stringify(events)).toMatchObject({ code });
-  const [row] = await database.client`select code, offered_version, offered_digest, running_version from runtime_client_refusals order by id desc limit 1`;
-  expect(row).toEqual({ code, offered_version: reported!.offeredVersion, offered_digest: reported!.offeredDigest, running_version: current.version });
+  const [row] =
+    await database.client`select code, offered_version, offered_digest, offered_kid, running_version from runtime_client_refusals order by id desc limit 1`;
+  expect(row).toEqual({
+    code,
+    offered_version: reported!.offeredVersion,
+    offered_digest: reported!.offeredDigest,
+    offered_kid: reported!.kid,
+    running_version: current.version,
+  });
   return (refused as { message: string }).message;
 }
 
@@ -355,6 +374,23 @@ describe("update attacks are refused by name and the last good rule set stays", 
     } finally {
       serveJwks = null;
     }
+    // The portal holds the key the document named (the test's own key, not one the portal knows),
+    // the version it claimed and its digest, computed here from what was served.
+    const [row] = await database.client`
+      select r.code, r.offered_version, r.offered_digest, r.offered_kid, c.name as client
+      from runtime_client_refusals r join runtime_clients c on c.id = r.runtime_client_id join sites s on s.id = r.site_id
+      where s.code = 'EIN' order by r.id desc limit 1`;
+    expect(row).toEqual({ code: "untrusted-key", offered_version: p.version, offered_digest: await sha256(body), offered_kid: kid, client: "conformance-ein" });
+    // …and the Runtime clients screen shows it as that client's latest refusal at EIN.
+    const overview = await runtimeClientOverview(database.db, { at: new Date() });
+    const latest = overview.find((c) => c.name === "conformance-ein")?.sites.find((x) => x.code === "EIN")?.refusals.latest;
+    expect(latest).toMatchObject({
+      code: "untrusted-key",
+      offeredVersion: p.version,
+      offeredKid: kid,
+      offeredIsStored: false,
+      runningVersion: current.version,
+    });
   });
 
   it("one byte changed in the payload, or in the signature", async () => {
@@ -474,6 +510,167 @@ describe("update attacks are refused by name and the last good rule set stays", 
     expect(events).toContainEqual(expect.objectContaining({ event: "unreachable", keeping: current.version }));
     expect(client.ruleSet()?.version).toBe(current.version);
   });
+});
+
+/** A next version signed by a key the portal never had (what an attacker with a mirror can serve). */
+async function signedByStranger() {
+  const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const kid = await calculateJwkThumbprint(await exportJWK(publicKey), "sha256");
+  const p = payloadOf(await nextVersion());
+  const signer = new GeneralSign(canonicalBytes({ ...p, signingKeys: [kid] }));
+  signer.addSignature(privateKey).setProtectedHeader({ alg: "EdDSA", kid, typ: "c981-ruleset+jws" });
+  return { body: JSON.stringify(await signer.sign()), kid, version: p.version };
+}
+
+describe("refusal reports are best effort", () => {
+  it("a refusal the portal cannot take changes nothing; the report is sent on a later round", async () => {
+    const { client, events } = await goodClient();
+    expect((await client.syncOnce()).ok).toBe(true);
+    const { body, kid, version } = await signedByStranger();
+    const digest = await sha256(body);
+    const rowsFor = async () => Number((await database.client`select count(*) as n from runtime_client_refusals where offered_digest = ${digest}`)[0]!.n);
+    serveCurrent = answer(body);
+    serveStatus = answer(JSON.stringify({ type: "about:blank", title: "Service Unavailable", status: 503 }), 503, {
+      "content-type": "application/problem+json",
+    });
+    try {
+      expect(await client.syncOnce()).toEqual({ ok: false });
+      // Refused all the same, the last good rule set kept; nothing reached the portal.
+      expect(events).toContainEqual(expect.objectContaining({ event: "refused", code: "untrusted-key", keeping: current.version }));
+      expect(events).toContainEqual(expect.objectContaining({ event: "report-failed" }));
+      expect(events.some((e) => e.event === "refusal-reported")).toBe(false);
+      expect(client.ruleSet()?.version).toBe(current.version);
+      expect(await rowsFor()).toBe(0);
+      // The portal takes reports again: the next round (still offered the same document) sends it, once.
+      serveStatus = null;
+      expect(await client.syncOnce()).toEqual({ ok: false });
+      expect(await client.syncOnce()).toEqual({ ok: false });
+    } finally {
+      serveCurrent = null;
+      serveStatus = null;
+    }
+    expect(events).toContainEqual(expect.objectContaining({ event: "refusal-reported", code: "untrusted-key", offeredVersion: version, kid }));
+    expect(await rowsFor()).toBe(1);
+    const [row] =
+      await database.client`select code, offered_version, offered_kid, running_version from runtime_client_refusals where offered_digest = ${digest}`;
+    expect(row).toEqual({ code: "untrusted-key", offered_version: version, offered_kid: kid, running_version: current.version });
+    expect(client.ruleSet()?.version).toBe(current.version);
+  });
+});
+
+describe("a token that does not cover the site is forbidden, not unreachable", () => {
+  let cltToken = "";
+  beforeAll(async () => {
+    ({ token: cltToken } = await createRuntimeClient(database.db, "test", { name: "conformance-clt", sites: ["CLT"], reason: "scope mismatch" }));
+  });
+
+  it("a site outside the token's scope (404) and an unknown token (401) are `forbidden`", async () => {
+    for (const wrong of [cltToken, randomBytes(32).toString("base64url")]) {
+      const { client, events } = await open(await stateDir(), { token: wrong });
+      expect(await client.syncOnce()).toEqual({ ok: false });
+      const forbidden = events.find((e) => e.event === "forbidden");
+      expect(forbidden, JSON.stringify(events)).toMatchObject({ event: "forbidden", status: wrong === cltToken ? 404 : 401, keeping: null });
+      expect(events.some((e) => e.event === "unreachable")).toBe(false);
+      expect(client.status()).toMatchObject({ failure: "forbidden", version: null });
+      expect(client.status().lastError).toMatch(/^forbidden: /);
+      expect(client.ruleSet()).toBeNull();
+    }
+  });
+
+  it("a client holding a rule set keeps it when its token loses the site", async () => {
+    const { client, events } = await goodClient({ url: portalUrl, token: cltToken });
+    expect(await client.syncOnce()).toEqual({ ok: false });
+    expect(events).toContainEqual(expect.objectContaining({ event: "forbidden", status: 404, keeping: current.version }));
+    expect(client.status()).toMatchObject({ failure: "forbidden", version: current.version });
+    expect(client.ruleSet()?.version).toBe(current.version);
+  });
+
+  it("a portal that is down, or a site with no rule set in force yet, stays `unreachable`", async () => {
+    const { client, events } = await goodClient();
+    serveCurrent = answer(JSON.stringify({ type: "about:blank", title: "Not Found", status: 404, detail: "Site EIN has no rule set in force." }), 404, {
+      "content-type": "application/problem+json",
+    });
+    try {
+      expect(await client.syncOnce()).toEqual({ ok: false });
+      expect(client.status().failure).toBe("unreachable");
+      serveCurrent = null;
+      hostileDown = true;
+      expect(await client.syncOnce()).toEqual({ ok: false });
+      expect(client.status().failure).toBe("unreachable");
+    } finally {
+      serveCurrent = null;
+      hostileDown = false;
+    }
+    expect(events.some((e) => e.event === "forbidden")).toBe(false);
+    expect(events.filter((e) => e.event === "unreachable")).toHaveLength(2);
+  });
+
+  it("a JWKS that does not answer does not hide the portal's refusal: still `forbidden`", async () => {
+    // A client with no keys yet (the CLI's --once on a fresh state directory) behind a portal whose
+    // /.well-known/jwks.json never answers: the rule set, asked first, is refused (404, site not in
+    // the token's scope). Asked after the JWKS, the round ended `unreachable` at the JWKS's timeout.
+    const hung: http.ServerResponse[] = [];
+    let jwksAsked = 0;
+    serveJwks = (_req, res) => {
+      jwksAsked++;
+      hung.push(res);
+    };
+    try {
+      const { client, events } = await open(await stateDir(), { url: hostileUrl, token: cltToken, requestTimeoutMs: 1000 });
+      expect(await client.syncOnce()).toEqual({ ok: false });
+      expect(events, JSON.stringify(events)).toContainEqual(expect.objectContaining({ event: "forbidden", status: 404, keeping: null }));
+      expect(events.some((e) => e.event === "unreachable")).toBe(false);
+      expect(client.status()).toMatchObject({ failure: "forbidden", version: null });
+      // Keys serve only to verify a document; a refused token gets none, so none were asked for.
+      expect(jwksAsked).toBe(0);
+    } finally {
+      serveJwks = null;
+      for (const res of hung) res.destroy();
+    }
+  });
+
+  it("a JWKS that fails when a document must be verified: `unreachable`, not a refusal; the next round activates", async () => {
+    const dir = await stateDir();
+    const { client, events } = await open(dir, { url: hostileUrl });
+    serveJwks = answer(JSON.stringify({ type: "about:blank", title: "Service Unavailable", status: 503 }), 503, { "content-type": "application/problem+json" });
+    try {
+      expect(await client.syncOnce()).toEqual({ ok: false });
+    } finally {
+      serveJwks = null;
+    }
+    expect(client.status()).toMatchObject({ failure: "unreachable", version: null });
+    expect(events.filter((e) => e.event === "unreachable").map((e) => (e as { message: string }).message)).toEqual(["JWKS: HTTP 503"]);
+    expect(events.some((e) => e.event === "refused" || e.event === "refusal-reported" || e.event === "forbidden")).toBe(false);
+    expect(client.ruleSet()).toBeNull();
+    await expect(fs.access(path.join(dir, RULE_SET_FILE))).rejects.toThrow();
+    expect(await client.syncOnce()).toEqual({ ok: true });
+    const inForce = payloadOf(await (await portalGet("")).text()).version;
+    expect(client.status()).toMatchObject({ failure: null, version: inForce });
+  });
+
+  it("the CLI's --once prints status `forbidden` and exits 3", async () => {
+    const dir = await stateDir();
+    const result = await new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        path.resolve("node_modules/.bin/tsx"),
+        ["clients/runtime/src/cli.ts", "--once", "--url", portalUrl, "--site", "EIN", "--trust", pins.join(","), "--state-dir", dir],
+        { env: { ...process.env, C981_RUNTIME_TOKEN: cltToken }, timeout: 60_000 },
+        (error, stdout, stderr) => {
+          const e = error as (Error & { code?: number; signal?: string | null }) | null;
+          resolve({ code: e ? (e.code ?? null) : 0, signal: e?.signal ?? null, stdout, stderr });
+        },
+      );
+    });
+    // A failure explains itself: the exit (or the signal that ended it), every event line, and stderr.
+    expect(result.code, `exit ${result.code} signal ${result.signal}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`).toBe(3);
+    const lines = result.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.some((l) => l.event === "forbidden")).toBe(true);
+    expect(lines.some((l) => l.event === "unreachable")).toBe(false);
+    expect(lines.at(-1)).toMatchObject({ event: "status", site: "EIN", failure: "forbidden", version: null });
+  }, 90_000);
 });
 
 describe("state on disk", () => {

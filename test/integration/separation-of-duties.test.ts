@@ -11,7 +11,7 @@ import { runImpactAnalysis } from "../../app/services/impact-analysis.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import type { Database } from "../../app/utils/db.server";
 import type { KeyRing } from "../../app/utils/signing.server";
-import { analysed } from "../setup/analysis";
+import { reviewed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 import { signedInPerson } from "../setup/people";
@@ -74,7 +74,7 @@ describe("separation of duties", () => {
       username: "sod.both",
       password: PASSWORD,
       rowVersion: await rowVersion(number),
-      analysisHash: await analysed(database.db, number),
+      ...(await reviewed(database.db, number)),
     });
     expect(signed).toMatchObject({ ok: true, status: "approved" });
     const waiver = "Demo ERP/PLM disagreements are tracked separately (test).";
@@ -105,24 +105,25 @@ describe("separation of duties", () => {
 
   it("one signer, one live signature per revision: an approval cannot be followed by 'changes requested' from the same person", async () => {
     const { number } = await createChangeRequest(database.db, author, {
-      title: "Move SUB-1008 at EIN to lots",
+      // SUB-1001 carries no regulatory flag: lot tracking with the lot identified meets its required traceability (ADR 035).
+      title: "Move SUB-1001 at EIN to lots",
       justification: "Serial labels are not read at the line.",
       riskAssessment: "High: a downgrade, regulatory review needed.",
       legacyDataPlan: "grandfather",
       changes: [
         {
           kind: "tracking",
-          material: "SUB-1008",
+          material: "SUB-1001",
           sites: ["EIN"],
           trackingMode: "lot",
           containerTracking: false,
           identifierFormatCodes: ["EIN-LOT"],
-          consumptionScan: "verify",
+          consumptionScan: "identify",
         },
       ],
     });
     await submitChangeRequest(database.db, author, number, await rowVersion(number));
-    const hash = await analysed(database.db, number);
+    const { analysisHash: hash, acknowledged } = await reviewed(database.db, number);
     const first = await signChangeRequest(database.db, reviewerAndReleaser, number, {
       meaning: "approved",
       role: "quality_reviewer",
@@ -130,6 +131,7 @@ describe("separation of duties", () => {
       password: PASSWORD,
       rowVersion: await rowVersion(number),
       analysisHash: hash,
+      acknowledged,
     });
     // A downgrade also needs a regulatory reviewer: still in review.
     expect(first).toMatchObject({ ok: true, status: "in_review" });

@@ -22,7 +22,7 @@ import { DomainError } from "../../app/utils/errors.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import * as recordPage from "../../app/routes/change-requests.$number.record";
 import * as releasesPage from "../../app/routes/releases._index";
-import { analysed } from "../setup/analysis";
+import { reviewed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 import { signedInPerson } from "../setup/people";
@@ -70,7 +70,7 @@ async function approved(title: string, material: string, site: string, consumpti
     username: "q.q",
     password: PASSWORD,
     rowVersion: await rowVersion(number),
-    analysisHash: await analysed(database.db, number),
+    ...(await reviewed(database.db, number)),
   });
   if (!signed.ok || signed.status !== "approved") throw new Error(`${number} not approved: ${JSON.stringify(signed)}`);
   return number;

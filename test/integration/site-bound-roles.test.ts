@@ -8,13 +8,14 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { action } from "../../app/routes/change-requests.$number";
 import { action as epcisAction } from "../../app/routes/imports.epcis";
+import { loader as keysLoader } from "../../app/routes/keys._index";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { createChangeRequest, submitChangeRequest } from "../../app/services/change-requests.server";
 import { signIn } from "../../app/services/sessions.server";
 import { createUser } from "../../app/services/users.server";
 import { SESSION_COOKIE } from "../../app/utils/auth.server";
 import { registerDatabase, type Database } from "../../app/utils/db.server";
-import { analysed } from "../setup/analysis";
+import { reviewed } from "../setup/analysis";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 import { signedInPerson } from "../setup/people";
@@ -22,6 +23,8 @@ import { signedInPerson } from "../setup/people";
 let database: Database;
 const PASSWORD = "site-bound-roles-password";
 let number = "";
+/** The last refusal `sign` caught, to read its body. */
+let lastRefusal: Response | null = null;
 
 async function person(username: string, grants: { role: "quality_reviewer" | "regulatory_reviewer" | "engineer"; site: string | null }[]): Promise<string> {
   await createUser(database.db, "test", { username, displayName: username, password: PASSWORD, grants, reason: "site-bound roles test" }, "fixture");
@@ -39,9 +42,10 @@ async function sign(sessionId: string, username: string, role: string): Promise<
     username,
     password: PASSWORD,
     rowVersion: String(row_version),
-    analysisHash: await analysed(database.db, number),
+    analysisHash: (await reviewed(database.db, number)).analysisHash,
     comment: "",
   });
+  for (const key of (await reviewed(database.db, number)).acknowledged) body.append("acknowledged", key);
   const request = new Request(`http://127.0.0.1/change-requests/${number}`, {
     method: "POST",
     headers: { Cookie: `${SESSION_COOKIE}=${sessionId}`, "Content-Type": "application/x-www-form-urlencoded" },
@@ -51,7 +55,10 @@ async function sign(sessionId: string, username: string, role: string): Promise<
     const result = await action({ request, params: { number }, context: {} } as ActionFunctionArgs);
     return (result as { init?: { status?: number } } | null)?.init?.status ?? 200;
   } catch (thrown) {
-    if (thrown instanceof Response) return thrown.status;
+    if (thrown instanceof Response) {
+      lastRefusal = thrown;
+      return thrown.status;
+    }
     throw thrown;
   }
 }
@@ -111,6 +118,35 @@ describe("a role counts only where it is held", () => {
     expect(await signatureCount()).toBe(1);
     const [{ status }] = (await database.client`select status from change_requests where number = ${number}`) as unknown as [{ status: string }];
     expect(status).toBe("approved");
+  });
+});
+
+describe("a 403 names the role and the site needed", () => {
+  it("a quality reviewer at CLT (engineer at EIN, so the request is visible) is told the reviewer roles at EIN are needed to sign an EIN request", async () => {
+    const before = await signatureCount();
+    const clt = await person("quality.clt", [
+      { role: "quality_reviewer", site: "CLT" },
+      { role: "engineer", site: "EIN" },
+    ]);
+    lastRefusal = null;
+    expect(await sign(clt, "quality.clt", "quality_reviewer")).toBe(403);
+    const body = (await lastRefusal!.json()) as { message: string; needed: { action: string; subject: string; roles: string[]; sites: string[] } };
+    expect(body.message).toBe("You need the quality reviewer or regulatory reviewer role at EIN to sign this change request.");
+    expect(body.needed).toMatchObject({ action: "sign", subject: "ChangeRequest", roles: ["quality_reviewer", "regulatory_reviewer"], sites: ["EIN"] });
+    expect(await signatureCount()).toBe(before);
+  });
+
+  it("an engineer opening the keys page is told it needs the administrator role for all sites", async () => {
+    const engineer = await person("engineer.keys", [{ role: "engineer", site: null }]);
+    const request = new Request("http://127.0.0.1/keys", { headers: { Cookie: `${SESSION_COOKIE}=${engineer}` } });
+    const refusal = await keysLoader({ request, params: {}, context: {} } as Parameters<typeof keysLoader>[0]).then(
+      () => null,
+      (thrown: unknown) => thrown as Response,
+    );
+    expect(refusal?.status).toBe(403);
+    const text = await refusal!.text();
+    expect(text).toContain("You need the administrator role for all sites");
+    expect(JSON.parse(text).needed).toMatchObject({ action: "read", subject: "User", roles: ["admin"], allSitesOnly: true, sites: [] });
   });
 });
 

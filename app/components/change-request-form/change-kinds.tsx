@@ -1,7 +1,7 @@
 import { REGULATORY_FLAGS, RISK_CLASSES } from "~/domain/material";
-import { CONSUMPTION_SCANS, TRACKING_MODES } from "~/domain/tracking-rule";
 import type { ChangeRequestContent } from "~/schemas/change-request";
-import { CheckboxField, SelectInput } from "../form-fields";
+import { CheckboxField, SelectInput, TextAreaField } from "../form-fields";
+import { CONSUMPTION_SCANS, TRACKING_MODES } from "~/domain/tracking-rule";
 import { ErrorList, Field } from "../forms";
 import type { ChangeRequestFormOptions, Kind, KindErrors } from "./shared";
 
@@ -10,7 +10,7 @@ import type { ChangeRequestFormOptions, Kind, KindErrors } from "./shared";
  * submitted) and hidden, keeping what was typed.
  */
 
-interface KindProps {
+export interface KindProps {
   index: number;
   /** The row's selected kind. */
   kind: Kind;
@@ -27,80 +27,6 @@ const FLAG_CHOICES = [
   { value: "critical_to_safety", label: "critical_to_safety" },
   { value: "critical_to_safety,udi", label: "udi + critical_to_safety" },
 ];
-
-/** A tracking rule for a material or a whole family, at sites. */
-export function TrackingFields({ index: i, kind, initial, options, e }: KindProps) {
-  const tracking = initial?.kind === "tracking" ? initial : undefined;
-  const formatCodes = options.formats.map((f) => f.code);
-  const familyOptions = options.families.map((f) => ({ value: f.code, label: `${f.code} — ${f.name}` }));
-  return (
-    <fieldset className="change-kind" disabled={kind !== "tracking"} hidden={kind !== "tracking"}>
-      <legend className="visually-hidden">Tracking rule</legend>
-      <div className="form-grid">
-        <Field
-          label="Material (part number)"
-          name={`changes[${i}].material`}
-          id={`cr-change-${i}-material`}
-          type="text"
-          list="cr-material-options"
-          autoComplete="off"
-          maxLength={64}
-          defaultValue={tracking?.material ?? ""}
-          errors={e("material", "tracking")}
-          hint="or a family, not both"
-        />
-        <SelectInput
-          label="Family (all its materials)"
-          name={`changes[${i}].family`}
-          id={`cr-change-${i}-family`}
-          options={[{ value: "", label: "— no family —" }, ...familyOptions]}
-          defaultValue={tracking?.family ?? ""}
-          errors={e("family", "tracking")}
-        />
-      </div>
-      <SiteChoices index={i} prefix="site" sites={options.sites} checked={tracking?.sites} errors={e("sites", "tracking")} />
-      <div className="form-grid">
-        <SelectInput
-          label="Tracking mode"
-          name={`changes[${i}].trackingMode`}
-          id={`cr-change-${i}-mode`}
-          options={[{ value: "", label: "Choose…" }, ...TRACKING_MODES.map((m) => ({ value: m, label: m }))]}
-          defaultValue={tracking?.trackingMode ?? ""}
-          errors={e("trackingMode", "tracking")}
-        />
-        <SelectInput
-          label="Scan at consumption"
-          name={`changes[${i}].consumptionScan`}
-          id={`cr-change-${i}-scan`}
-          options={[{ value: "", label: "Choose…" }, ...CONSUMPTION_SCANS.map((m) => ({ value: m, label: m }))]}
-          defaultValue={tracking?.consumptionScan ?? ""}
-          errors={e("consumptionScan", "tracking")}
-          hint="none: backflush · verify: the material · identify: the serial, lot or container"
-        />
-      </div>
-      <Field
-        label="Identifier format codes"
-        name={`changes[${i}].identifierFormatCodes`}
-        id={`cr-change-${i}-formats`}
-        type="text"
-        autoComplete="off"
-        autoCapitalize="characters"
-        spellCheck={false}
-        maxLength={600}
-        defaultValue={tracking?.identifierFormatCodes.join(", ") ?? ""}
-        errors={e("identifierFormatCodes", "tracking")}
-        hint={`Comma separated, e.g. ${formatCodes.slice(0, 3).join(", ")} — see the list of codes above`}
-      />
-      <CheckboxField
-        label="Track containers (totes, pallets)"
-        name={`changes[${i}].containerTracking`}
-        id={`cr-change-${i}-containers`}
-        defaultChecked={tracking?.containerTracking ?? false}
-        errors={e("containerTracking", "tracking")}
-      />
-    </fieldset>
-  );
-}
 
 /** A material's governed attributes (all sites). */
 export function AttributeFields({ index: i, kind, initial, options, e }: KindProps) {
@@ -313,13 +239,14 @@ export function NewMaterialFields({ index: i, kind, initial, options, e }: KindP
   );
 }
 
-/** The site checkboxes of a change at sites (a repeated name: `changes[N].sites`). */
-function SiteChoices({
+/** The site checkboxes of a change at sites (a repeated name: `changes[N].sites`); controlled when `onToggle` is given. */
+export function SiteChoices({
   index: i,
   prefix,
   sites,
   checked,
   errors,
+  onToggle,
 }: {
   index: number;
   /** Keeps the ids of each kind's checkboxes apart. */
@@ -327,6 +254,7 @@ function SiteChoices({
   sites: ChangeRequestFormOptions["sites"];
   checked: readonly string[] | undefined;
   errors: string[] | undefined;
+  onToggle?: (code: string, on: boolean) => void;
 }) {
   const errorId = `cr-change-${i}-${prefix}s-error`;
   return (
@@ -340,7 +268,9 @@ function SiteChoices({
               name={`changes[${i}].sites`}
               id={`cr-change-${i}-${prefix}-${site.code}`}
               value={site.code}
-              defaultChecked={checked?.includes(site.code) ?? false}
+              {...(onToggle
+                ? { checked: checked?.includes(site.code) ?? false, onChange: (event) => onToggle(site.code, event.currentTarget.checked) }
+                : { defaultChecked: checked?.includes(site.code) ?? false })}
               aria-invalid={errors?.length ? true : undefined}
             />
             <label htmlFor={`cr-change-${i}-${prefix}-${site.code}`}>
@@ -350,6 +280,113 @@ function SiteChoices({
         ))}
       </ul>
       <ErrorList id={errorId} errors={errors} />
+    </fieldset>
+  );
+}
+
+/** Required traceability for a material, a family or a risk class + regulated flag (plant-wide, ADR 035). */
+export function RequirementFields({ index: i, kind, initial, options, e }: KindProps) {
+  const requirement = initial?.kind === "traceability_requirement" ? initial : undefined;
+  const target = requirement?.target;
+  const off = kind !== "traceability_requirement";
+  const err = (field: string) => e(field, "traceability_requirement");
+  return (
+    <fieldset className="change-kind" disabled={off} hidden={off}>
+      <legend className="visually-hidden">Required traceability</legend>
+      <div className="form-grid">
+        <SelectInput
+          label="Applies to"
+          name={`changes[${i}].scope`}
+          id={`cr-change-${i}-req-scope`}
+          options={[
+            { value: "", label: "choose" },
+            { value: "material", label: "a material" },
+            { value: "family", label: "a family" },
+            { value: "risk_class", label: "a risk class (+ regulated or not)" },
+          ]}
+          defaultValue={target?.scope ?? ""}
+          errors={err("scope")}
+        />
+        <Field
+          label="Material (part number)"
+          name={`changes[${i}].material`}
+          id={`cr-change-${i}-req-material`}
+          type="text"
+          list="cr-material-options"
+          autoComplete="off"
+          maxLength={64}
+          defaultValue={target?.scope === "material" ? target.partNumber : ""}
+          errors={err("material")}
+          hint="when it applies to a material"
+        />
+        <SelectInput
+          label="Family"
+          name={`changes[${i}].family`}
+          id={`cr-change-${i}-req-family`}
+          options={[{ value: "", label: "—" }, ...options.families.map((f) => ({ value: f.code, label: `${f.code} — ${f.name}` }))]}
+          defaultValue={target?.scope === "family" ? target.family : ""}
+          errors={err("family")}
+          hint="when it applies to a family"
+        />
+        <SelectInput
+          label="Risk class"
+          name={`changes[${i}].riskClass`}
+          id={`cr-change-${i}-req-risk`}
+          options={[{ value: "", label: "—" }, ...RISK_CLASSES.map((r) => ({ value: r, label: r }))]}
+          defaultValue={target?.scope === "risk_class" ? target.riskClass : ""}
+          errors={err("riskClass")}
+          hint="when it applies to a risk class"
+        />
+        <CheckboxField
+          label="Regulated (any regulatory flag)"
+          name={`changes[${i}].regulated`}
+          id={`cr-change-${i}-req-regulated`}
+          defaultChecked={target?.scope === "risk_class" ? target.regulated : false}
+          errors={err("regulated")}
+        />
+        <SelectInput
+          label="Minimum tracking"
+          name={`changes[${i}].minimumTracking`}
+          id={`cr-change-${i}-req-tracking`}
+          options={[{ value: "", label: "choose" }, ...TRACKING_MODES.map((m) => ({ value: m, label: m }))]}
+          defaultValue={requirement?.minimumTracking ?? ""}
+          errors={err("minimumTracking")}
+        />
+        <SelectInput
+          label="Scan required at consumption"
+          name={`changes[${i}].requiredScan`}
+          id={`cr-change-${i}-req-scan`}
+          options={[{ value: "", label: "choose" }, ...CONSUMPTION_SCANS.map((s) => ({ value: s, label: s }))]}
+          defaultValue={requirement?.requiredScan ?? ""}
+          errors={err("requiredScan")}
+        />
+        <CheckboxField
+          label="Container tracking required"
+          name={`changes[${i}].containerRequired`}
+          id={`cr-change-${i}-req-container`}
+          defaultChecked={requirement?.containerRequired ?? false}
+          errors={err("containerRequired")}
+        />
+      </div>
+      <TextAreaField
+        label="Rationale the quality system states"
+        name={`changes[${i}].justification`}
+        id={`cr-change-${i}-req-justification`}
+        rows={3}
+        maxLength={5000}
+        defaultValue={requirement?.justification ?? ""}
+        errors={err("justification")}
+      />
+      <TextAreaField
+        label="References"
+        name={`changes[${i}].references`}
+        id={`cr-change-${i}-req-references`}
+        rows={2}
+        maxLength={6000}
+        defaultValue={requirement?.references.join("\n") ?? ""}
+        errors={err("references")}
+        hint="risk assessment ids, standard clauses: one a line"
+      />
     </fieldset>
   );
 }

@@ -1,9 +1,11 @@
 import { useState } from "react";
 import { Form, useNavigation } from "@remix-run/react";
+import type { ProposalContext } from "~/domain/format-choice";
 import type { ChangeRequestContent } from "~/schemas/change-request";
 import { CHANGE_ROWS, changeRequestFormSchema, TASK_ROWS } from "~/schemas/change-request-form";
 import { FormError, useSchemaForm, type FieldErrors } from "../forms";
 import { ProposedChanges } from "./proposed-changes";
+import { Deviations } from "./deviations";
 import { Revalidation } from "./revalidation";
 import type { ChangeRequestFormOptions, Kind } from "./shared";
 import { WhatAndWhy } from "./what-and-why";
@@ -21,6 +23,7 @@ const TOP_FIELDS = [
   "revalidationTasks",
   "changes",
   "resolvesDisagreements",
+  "deviations",
   "form",
 ];
 
@@ -29,6 +32,7 @@ function unplacedErrors(errors: FieldErrors): string[] {
   return Object.entries(errors).flatMap(([key, messages]) => {
     if (TOP_FIELDS.includes(key)) return [];
     if (/^resolvesDisagreements\.\d+$/.test(key)) return [];
+    if (/^deviations\.\d+\.(material|site|reason|riskAssessmentRef|compensatingControls|expiresOn)$/.test(key)) return [];
     if (/^changes\.\d+(\.|$)/.test(key) || /^revalidationTasks\.\d+\.(description|evidenceUrl)$/.test(key)) return [];
     return messages ?? [];
   });
@@ -44,10 +48,13 @@ export function ChangeRequestForm({
   serverErrors,
   submitLabel,
   rowVersion,
+  contexts = [],
 }: {
   options: ChangeRequestFormOptions;
   /** The content being edited; null for a new request. */
   initial: ChangeRequestContent | null;
+  /** Per change row, the rule in force and look-alikes the server found as the form opened (tracking changes of a material). */
+  contexts?: readonly (ProposalContext | null)[];
   serverErrors: FieldErrors | undefined;
   submitLabel: string;
   rowVersion?: number;
@@ -75,8 +82,11 @@ export function ChangeRequestForm({
         errors={errors}
         changeCount={changeCount}
         kinds={kinds}
+        contexts={contexts}
         onKind={(i, kind) => setKinds((all) => all.map((k, j) => (j === i ? kind : k)))}
       />
+
+      <Deviations options={options} initial={initial} errors={errors} rowCount={Math.max(1, initial?.deviations?.length ?? 0)} />
 
       <button type="submit" disabled={navigation.state === "submitting"}>
         {submitLabel}

@@ -1,7 +1,9 @@
 import type { ChangeRequestContent } from "~/schemas/change-request";
 import { SelectInput } from "../form-fields";
 import { ErrorList, type FieldErrors } from "../forms";
-import { AlternatesFields, AttributeFields, NewMaterialFields, TrackingFields } from "./change-kinds";
+import type { ProposalContext } from "~/domain/format-choice";
+import { AlternatesFields, AttributeFields, NewMaterialFields, RequirementFields } from "./change-kinds";
+import { TrackingFields } from "./tracking-fields";
 import { isKind, KIND_FIELDS, KIND_OPTIONS, type ChangeRequestFormOptions, type Kind } from "./shared";
 
 /** The proposed changes: a fixed number of rows, each of one kind. */
@@ -12,10 +14,13 @@ export function ProposedChanges({
   changeCount,
   kinds,
   onKind,
+  contexts,
 }: {
   options: ChangeRequestFormOptions;
   initial: ChangeRequestContent | null;
   errors: FieldErrors;
+  /** Per row, what the server rendered beside a tracking change as the form opened. */
+  contexts: readonly (ProposalContext | null)[];
   changeCount: number;
   kinds: readonly Kind[];
   onKind: (index: number, kind: Kind) => void;
@@ -29,7 +34,6 @@ export function ProposedChanges({
         tracking changes in the same request.
       </p>
       <ErrorList id="cr-changes-error" errors={errors.changes} />
-      <FormatList formats={options.formats} />
       <datalist id="cr-material-options">
         {options.materials.map((m) => (
           <option key={m.partNumber} value={m.partNumber}>
@@ -46,40 +50,10 @@ export function ProposedChanges({
           initial={initial?.changes[i]}
           options={options}
           errors={errors}
+          context={contexts[i] ?? null}
         />
       ))}
     </section>
-  );
-}
-
-function FormatList({ formats }: { formats: ChangeRequestFormOptions["formats"] }) {
-  return (
-    <details className="format-list">
-      <summary>Identifier format codes you can use</summary>
-      <table className="data-table compact">
-        <caption className="visually-hidden">Identifier formats</caption>
-        <thead>
-          <tr>
-            <th scope="col">Code</th>
-            <th scope="col">Identifies</th>
-            <th scope="col">Site</th>
-            <th scope="col">Format</th>
-          </tr>
-        </thead>
-        <tbody>
-          {formats.map((f) => (
-            <tr key={f.code}>
-              <th scope="row">
-                <code>{f.code}</code>
-              </th>
-              <td>{f.identifies}</td>
-              <td>{f.site ?? "any site"}</td>
-              <td className="wrap">{f.name}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </details>
   );
 }
 
@@ -90,6 +64,7 @@ function ChangeRow({
   initial,
   options,
   errors,
+  context,
 }: {
   index: number;
   kind: Kind;
@@ -97,6 +72,7 @@ function ChangeRow({
   initial: ChangeRequestContent["changes"][number] | undefined;
   options: ChangeRequestFormOptions;
   errors: FieldErrors;
+  context: ProposalContext | null;
 }) {
   /** The errors of a field of this row, shown only on the inputs of the selected kind (names are shared between kinds). */
   const e = (field: string, of: Kind) => (of === kind ? errors[`changes.${i}.${field}`] : undefined);
@@ -122,10 +98,11 @@ function ChangeRow({
         }}
       />
       {/* The other kinds' fields are disabled (not submitted) and hidden, keeping what was typed. */}
-      <TrackingFields index={i} kind={kind} initial={initial} options={options} e={e} />
+      <TrackingFields index={i} kind={kind} initial={initial} options={options} e={e} context={context} />
       <AttributeFields index={i} kind={kind} initial={initial} options={options} e={e} />
       <AlternatesFields index={i} kind={kind} initial={initial} options={options} e={e} />
       <NewMaterialFields index={i} kind={kind} initial={initial} options={options} e={e} />
+      <RequirementFields index={i} kind={kind} initial={initial} options={options} e={e} />
     </fieldset>
   );
 }

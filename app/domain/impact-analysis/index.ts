@@ -22,7 +22,9 @@ import { compareTracking } from "../tracking-rule";
 import { byText, key, modeOf, type Context } from "./context";
 import { boundaryConflicts } from "./findings-bom";
 import { dataQuality } from "./findings-data-quality";
+import { belowRequiredTraceability, deviationsExpired } from "./findings-requirements";
 import { distribution, externalRecords, labels, lookAlikeFormats, openWorkOrders, scanSteps } from "./findings-shop-floor";
+import { openQualityEvents, qualityEventSerialsStranded } from "./findings-quality";
 import { candidateLinks, itemsByStatus, reach, traceabilityEffect } from "./findings-trace";
 import {
   ANALYSIS_SCHEMA_VERSION,
@@ -90,7 +92,7 @@ export function analyseChangeRequestReads(input: AnalysisInput): { report: Analy
   };
 
   const changes = [...input.changes].sort((a, b) => byText(a.site, b.site) || byText(a.partNumber, b.partNumber)).map((change) => analyseChange(ctx, change));
-  const findings = [distribution(input), ...dataQuality(ctx)].filter((f): f is Finding => f !== null);
+  const findings = [distribution(input), ...dataQuality(ctx), deviationsExpired(input)].filter((f): f is Finding => f !== null);
   const all = [...changes.flatMap((c) => c.findings), ...findings];
   const summary = { critical: 0, warning: 0, info: 0 };
   for (const f of all) summary[f.severity]++;
@@ -150,6 +152,9 @@ function analyseChange(ctx: Context, change: TrackingChangeInput): ChangeAnalysi
     lookAlikeFormats(ctx, change),
     scanSteps(ctx, change, own, fromMode),
     ...externalRecords(ctx, change, fromMode),
+    belowRequiredTraceability(input, change),
+    openQualityEvents(ctx, change, own),
+    qualityEventSerialsStranded(ctx, change, fromMode),
   ];
   return {
     partNumber: change.partNumber,

@@ -6,7 +6,9 @@
 import type { RiskClass } from "../material";
 import type { GenealogyGraph } from "../genealogy-graph";
 import type { IdentifierFormat } from "../identifier-format";
+import type { QualityEventKind, QualityEventSeverity, QualityEventStatus, QualityReferenceKind } from "../quality-event";
 import type { ConsumptionScan, Identifies, TrackingMode } from "../tracking-rule";
+import type { TraceabilityDeviation, TraceabilityRequirement } from "../traceability-requirement";
 
 export const ANALYSIS_TYPE = "c981.impact-analysis";
 export const ANALYSIS_SCHEMA_VERSION = 1;
@@ -40,6 +42,10 @@ export const FINDING_CODES = {
   CYCLE: "Genealogy cycle in the data (the traversal stopped at it)",
   DANGLING_REFERENCE: "Dangling reference in the genealogy data",
   DISTRIBUTION: "Sites and runtime clients that will receive the change",
+  BELOW_REQUIRED_TRACEABILITY: "The change leaves the material at the site below its required traceability",
+  DEVIATION_EXPIRED: "Open deviations from required traceability at the request's sites whose expiry has passed",
+  OPEN_QUALITY_EVENTS: "Open quality events whose referenced items the change affects, by severity",
+  QUALITY_EVENT_SERIALS_STRANDED: "Open quality events referencing serials that production after the downgrade can no longer express",
 } as const;
 export type FindingCode = keyof typeof FINDING_CODES;
 
@@ -91,6 +97,23 @@ export interface EdgeFacts {
   workOrder: string | null;
 }
 
+/** An open quality event (status not closed) and what it references (ADR 034, ADR 037). */
+export interface QualityEventFacts {
+  number: string;
+  kind: QualityEventKind;
+  severity: QualityEventSeverity;
+  status: QualityEventStatus;
+  site: string;
+  references: {
+    kind: QualityReferenceKind;
+    /** The trace item (null for a material reference). */
+    itemId: number | null;
+    identifier: string | null;
+    partNumber: string;
+    site: string;
+  }[];
+}
+
 export interface TrackingChangeInput {
   partNumber: string;
   site: string;
@@ -119,11 +142,22 @@ export interface AnalysisInput {
   routingScans: { site: string; parent: string; step: number; workCentre: string; component: string | null; consumptionScan: ConsumptionScan | null }[];
   externalRecords: { system: "erp" | "plm"; externalKey: string; partNumber: string; site: string | null; trackingFlag: string; trackingMode: TrackingMode }[];
   runtimeClients: { name: string; sites: string[]; reported: Record<string, number | null> }[];
+  /** Open quality events with their references (ADR 037); absent or empty: no quality finding. */
+  qualityEvents?: QualityEventFacts[];
   /**
    * The whole genealogy to walk forward from the changed materials' items (a compact in-memory
    * index of the plant, ADR 011). Absent: `items` and `edges` hold the reach themselves.
    */
   graph?: GenealogyGraph;
+  /**
+   * Required traceability (ADR 036): the requirements in force at the data point, the deviations the
+   * request carries, and the open deviations recorded at its sites. Absent: no requirement findings.
+   */
+  traceability?: {
+    requirements: TraceabilityRequirement[];
+    deviations: TraceabilityDeviation[];
+    openDeviations: { material: string; site: string; changeRequest: string; expiresOn: string | null }[];
+  };
 }
 
 export interface ChangeAnalysis {

@@ -5,7 +5,9 @@
  *
  * Prints one JSON line per event on stdout. The rule set in service is DIR/ruleset.json.
  * The token may come from C981_RUNTIME_TOKEN instead of the command line (kept out of `ps`).
- * --once: one round, then exit 0 when a rule set is in service, 1 otherwise.
+ * --once: one round, a last `status` line, then exit 3 when the portal refuses this token this site
+ * (`forbidden`: 401, 403, or a site outside the token's scope), else 0 when a rule set is in
+ * service, 1 otherwise.
  */
 import { parseArgs } from "node:util";
 import { RuntimeClient, type OnExpiry } from "./client";
@@ -62,7 +64,9 @@ const client = await RuntimeClient.open({
 
 if (values.once) {
   await client.syncOnce();
-  process.exit(client.ruleSet() ? 0 : 1);
+  const status = client.status();
+  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), site, event: "status", ...status })}\n`);
+  process.exit(status.failure === "forbidden" ? 3 : client.ruleSet() ? 0 : 1);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => client.stop());
 await client.run();

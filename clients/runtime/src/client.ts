@@ -48,16 +48,35 @@ export type ClientEvent =
   | { event: "scheduled"; version: number; effectiveFrom: string }
   | { event: "refused"; source: "current" | "upcoming"; code: RefusalCode; message: string; keeping: number | null }
   | { event: "unreachable"; message: string; keeping: number | null }
+  /** The portal answers but will not serve this site to this token (401, 403, or 404 for a site outside the token's scope). */
+  | { event: "forbidden"; status: number; message: string; keeping: number | null }
   | { event: "expired"; version: number; expiresAt: string; action: OnExpiry }
   | { event: "reported"; version: number; error?: string }
-  | { event: "refusal-reported"; code: RefusalCode; offeredVersion: number | null; offeredDigest: string | null }
+  | { event: "refusal-reported"; code: RefusalCode; offeredVersion: number | null; offeredDigest: string | null; kid: string | null }
   | { event: "report-failed"; message: string };
 
 export const STATE_FILE = "state.json";
 /** The verified document in service, for the MES to read; absent when nothing may be served. */
 export const RULE_SET_FILE = "ruleset.json";
 
+/** Why the last round failed: null when it did not. */
+export type Failure = "unreachable" | "forbidden" | "refused";
+
 class Unreachable extends Error {}
+
+/**
+ * The portal answered, and refuses this token this site: a configuration error (wrong token, wrong
+ * --site, the site taken out of the token's scope, a revoked token), not a network fault — retrying
+ * will not help until someone changes the token or the client's scope.
+ */
+class Forbidden extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export class RuntimeClient {
   private state: ClientState;
@@ -67,11 +86,12 @@ export class RuntimeClient {
   private etag: string | undefined;
   private expiredAlarm = false;
   private roundFailed = false;
+  private lastFailure: Failure | null = null;
   /** A time-driven activation in progress (stop() lets it finish writing). */
   private ticking: Promise<void> = Promise.resolve();
   private lastReport = "";
   /** What the last document handed to verify() claimed to be, for a refusal report. */
-  private offered: Offered = { version: null, digest: null };
+  private offered: Offered = { version: null, digest: null, kid: null };
   private lastRefusalReport = "";
   private lastError: string | undefined;
   private lastJwksAt = 0;
@@ -114,13 +134,23 @@ export class RuntimeClient {
     return this.active.document;
   }
 
-  status(): { version: number | null; digest: string | null; activatedAt: string | null; pending: number | null; expired: boolean; lastError: string | null } {
+  status(): {
+    version: number | null;
+    digest: string | null;
+    activatedAt: string | null;
+    pending: number | null;
+    expired: boolean;
+    /** Why the last round failed (`forbidden`: the portal refuses this token this site), or null. */
+    failure: Failure | null;
+    lastError: string | null;
+  } {
     return {
       version: this.active?.document.version ?? null,
       digest: this.active?.digest ?? null,
       activatedAt: this.state.active?.activatedAt ?? null,
       pending: this.pending?.document.version ?? null,
       expired: this.isExpired(),
+      failure: this.lastFailure,
       lastError: this.lastError ?? null,
     };
   }
@@ -280,6 +310,11 @@ export class RuntimeClient {
     this.emit({ event: "keys", trusted: [...this.trust.keys.keys()], retired: [...this.state.retiredKeys] });
   }
 
+  /** The JWKS is due: no pinned key's public key at hand yet, or the last fetch is older than jwksEveryMs. */
+  private keysDue(): boolean {
+    return this.trust.keys.size === 0 || Date.now() - this.lastJwksAt > this.opts.jwksEveryMs;
+  }
+
   /** Needs the JWKS when a signature names a pinned key whose public key is not at hand. */
   private needsKeys(body: Buffer): boolean {
     try {
@@ -310,15 +345,22 @@ export class RuntimeClient {
   // --- one round -----------------------------------------------------------------------------
 
   /**
-   * One round against the portal: keys when due, the version in force (long-poll when waitSeconds
-   * > 0), the scheduled version when due, then schedule, expiry and status report. Never throws for
-   * a portal that is down or hostile: the last good rule set stays; returns whether the round failed.
+   * One round against the portal: the version in force (long-poll when waitSeconds > 0; the keys,
+   * when due, are fetched before a downloaded document is verified), the keys when still due, the
+   * scheduled version when due, then schedule, expiry and status report. Never throws for a portal
+   * that is down or hostile: the last good rule set stays; returns whether the round failed.
+   *
+   * The rule set is asked first: the portal's answer to it is what says whether this token may
+   * have this site (`forbidden`). Asked after the JWKS, a JWKS request that failed or timed out
+   * (a slow portal, a proxy that does not route /.well-known) ended the round as `unreachable`
+   * before that question was put — `--once` then exited 1 instead of 3 (issue 24).
    */
   async syncOnce(options: { waitSeconds?: number } = {}): Promise<{ ok: boolean }> {
     this.roundFailed = false;
+    this.lastFailure = null;
     try {
-      if (this.trust.keys.size === 0 || Date.now() - this.lastJwksAt > this.opts.jwksEveryMs) await this.refreshKeys();
       await this.pullCurrent(options.waitSeconds ?? 0);
+      if (this.keysDue()) await this.refreshKeys();
       if (Date.now() - this.lastUpcomingAt > this.opts.upcomingEveryMs) await this.pullUpcoming();
     } catch (error) {
       await this.failed(error, "current");
@@ -336,12 +378,20 @@ export class RuntimeClient {
   private async failed(error: unknown, source: "current" | "upcoming") {
     this.roundFailed = true;
     const keeping = this.active?.document.version ?? null;
-    if (error instanceof RuleSetRefused) {
+    if (error instanceof Forbidden) {
+      this.lastFailure = "forbidden";
+      this.lastError = `forbidden: ${error.message}`;
+      this.emit({ event: "forbidden", status: error.status, message: error.message, keeping });
+      await this.report();
+    } else if (error instanceof RuleSetRefused) {
+      this.lastFailure = "refused";
       this.lastError = `refused ${source === "upcoming" ? "scheduled " : ""}rule set: ${error.message}`;
       this.emit({ event: "refused", source, code: error.code, message: error.message, keeping });
       await this.reportRefusal(source, error);
       await this.report();
     } else if (error instanceof Unreachable) {
+      // A forbidden answer earlier in the round (the rule set) is not hidden by a later fault.
+      if (this.lastFailure !== "forbidden") this.lastFailure = "unreachable";
       this.lastError = `portal unreachable: ${error.message}`;
       this.emit({ event: "unreachable", message: error.message, keeping });
     } else {
@@ -351,14 +401,19 @@ export class RuntimeClient {
 
   private async pullCurrent(waitSeconds: number): Promise<void> {
     // A body refused before it is read (oversized, cut off) offered nothing readable.
-    this.offered = { version: null, digest: null };
+    this.offered = { version: null, digest: null, kid: null };
     const headers: Record<string, string> = this.etag ? { "If-None-Match": this.etag } : {};
     const response = await this.request(this.api(waitSeconds > 0 ? `?waitSeconds=${waitSeconds}` : ""), {
       headers,
       timeoutMs: this.opts.requestTimeoutMs + waitSeconds * 1000,
     });
     if (response.status === 304) return;
+    if (isForbidden(response.status, response.body)) throw new Forbidden(response.status, `rule set: HTTP ${response.status} ${problemTitle(response.body)}`);
     if (response.status !== 200) throw new Unreachable(`rule set: HTTP ${response.status} ${problemTitle(response.body)}`);
+    // The keys as current as the document: none yet, or the last JWKS older than jwksEveryMs (a key
+    // retired since must be known before a document signed with it is judged). Not reachable:
+    // the round fails as `unreachable`, nothing is verified against keys that may be stale.
+    if (this.keysDue()) await this.refreshKeys();
     const verified = await this.verify(response.body, false);
     if (this.active && verified.document.version === this.active.document.version) {
       // The same version again, with the same digest (verify refused any other): nothing to do.
@@ -372,7 +427,7 @@ export class RuntimeClient {
   }
 
   private async pullUpcoming(): Promise<void> {
-    this.offered = { version: null, digest: null };
+    this.offered = { version: null, digest: null, kid: null };
     this.lastUpcomingAt = Date.now();
     let response: Awaited<ReturnType<typeof this.request>>;
     try {
@@ -380,6 +435,8 @@ export class RuntimeClient {
     } catch (error) {
       return this.failed(error, "upcoming");
     }
+    if (isForbidden(response.status, response.body))
+      return this.failed(new Forbidden(response.status, `upcoming: HTTP ${response.status} ${problemTitle(response.body)}`), "upcoming");
     if (response.status === 404) return; // nothing scheduled
     if (response.status !== 200) return this.failed(new Unreachable(`upcoming: HTTP ${response.status}`), "upcoming");
     let verified: VerifiedRuleSet;
@@ -494,8 +551,10 @@ export class RuntimeClient {
    * portal stores it apart from what runs here; a forged version is expected, not an error.
    */
   private async reportRefusal(source: "current" | "upcoming", error: RuleSetRefused): Promise<void> {
-    const offered = this.offered;
-    const key = JSON.stringify([source, error.code, offered.version, offered.digest]);
+    // The key the refusal is about (verify names it), else the first one the document claims.
+    const kid = error.kid !== undefined && KID.test(error.kid) ? error.kid : this.offered.kid;
+    const offered = { ...this.offered, kid };
+    const key = JSON.stringify([source, error.code, offered.version, offered.digest, kid]);
     if (key === this.lastRefusalReport) return;
     const body = {
       kind: "refusal",
@@ -514,7 +573,7 @@ export class RuntimeClient {
       });
       if (response.status !== 204) throw new Error(`HTTP ${response.status} ${problemTitle(response.body)}`);
       this.lastRefusalReport = key;
-      this.emit({ event: "refusal-reported", code: error.code, offeredVersion: offered.version, offeredDigest: offered.digest });
+      this.emit({ event: "refusal-reported", code: error.code, offeredVersion: offered.version, offeredDigest: offered.digest, kid });
     } catch (e) {
       this.emit({ event: "report-failed", message: causeOf(e) });
     }
@@ -576,9 +635,30 @@ function problemTitle(body: Buffer): string {
   }
 }
 
+/**
+ * A refusal from the portal itself: 401 (token unknown or revoked), 403, or 404 naming the site
+ * (a site outside the token's scope answers as an unknown one: `reason: "site-not-in-scope"`, or the
+ * detail of portals before that member). Any other 404 (no rule set in force yet) is not.
+ */
+function isForbidden(status: number, body: Buffer): boolean {
+  if (status === 401 || status === 403) return true;
+  if (status !== 404) return false;
+  try {
+    const p = JSON.parse(body.toString("utf8")) as { reason?: unknown; detail?: unknown };
+    return p.reason === "site-not-in-scope" || (typeof p.detail === "string" && /^No site \S+ for this client\.$/.test(p.detail));
+  } catch {
+    return false;
+  }
+}
+
+/** A key id worth reporting: a JWK thumbprint's alphabet, bounded (a hostile header may claim anything). */
+const KID = /^[A-Za-z0-9_-]{1,128}$/;
+
 interface Offered {
   version: number | null;
   digest: string | null;
+  /** The key the first signature names (as claimed), null when unreadable or not a key id. */
+  kid: string | null;
 }
 
 /**
@@ -587,10 +667,12 @@ interface Offered {
  * a refusal; never trusted.
  */
 function offeredOf(body: Buffer, maxBytes = DEFAULT_MAX_BYTES): Offered {
-  const offered: Offered = { version: null, digest: null };
+  const offered: Offered = { version: null, digest: null, kid: null };
   if (body.length > maxBytes) return offered;
   try {
-    const payload = (JSON.parse(body.toString("utf8")) as { payload?: unknown }).payload;
+    const jws = JSON.parse(body.toString("utf8")) as { payload?: unknown; signatures?: unknown };
+    offered.kid = claimedKid(jws.signatures);
+    const payload = jws.payload;
     if (typeof payload !== "string" || !/^[A-Za-z0-9_-]*$/.test(payload)) return offered;
     const bytes = Buffer.from(payload, "base64url");
     offered.digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -600,4 +682,15 @@ function offeredOf(body: Buffer, maxBytes = DEFAULT_MAX_BYTES): Offered {
     // Not JSON: what was readable stays.
   }
   return offered;
+}
+
+function claimedKid(signatures: unknown): string | null {
+  try {
+    const first = Array.isArray(signatures) ? (signatures[0] as { protected?: unknown } | undefined) : undefined;
+    if (typeof first?.protected !== "string") return null;
+    const kid = (JSON.parse(Buffer.from(first.protected, "base64url").toString("utf8")) as { kid?: unknown }).kid;
+    return typeof kid === "string" && KID.test(kid) ? kid : null;
+  } catch {
+    return null;
+  }
 }

@@ -57,6 +57,18 @@ export const ruleSetDocumentSchema = z.strictObject({
       identifierFormats: z.array(z.string().min(1)),
       riskClass: z.enum(["low", "medium", "high"]),
       allowedAlternates: z.array(z.strictObject({ component: partNumber, alternates: z.array(partNumber) })),
+      // Added without a schemaVersion change (ADR 036): present only on a rule with an open deviation
+      // from required traceability. A client from before it refuses such a document and keeps its last good one.
+      deviation: z
+        .strictObject({
+          changeRequest: z.string(),
+          expiresOn: z
+            .string()
+            .regex(/^\d{4}-\d\d-\d\d$/)
+            .nullable(),
+          shortfalls: z.array(z.string()),
+        })
+        .optional(),
     }),
   ),
 });

@@ -30,6 +30,8 @@ export class RuleSetRefused extends Error {
   constructor(
     readonly code: RefusalCode,
     detail: string,
+    /** The key the refused signature names (as claimed, never believed), when the refusal is about one. */
+    readonly kid?: string,
   ) {
     super(`${code}: ${detail}`);
     this.name = "RuleSetRefused";
@@ -137,17 +139,21 @@ export async function verifyRuleSet(body: string | Uint8Array, options: VerifyOp
     try {
       await flattenedVerify({ payload: jws.payload, protected: signature.protected, signature: signature.signature }, key, { algorithms: ["EdDSA"] });
     } catch {
-      throw new RuleSetRefused("bad-signature", `the signature by pinned key ${kid} does not verify: payload or signature altered`);
+      throw new RuleSetRefused("bad-signature", `the signature by pinned key ${kid} does not verify: payload or signature altered`, kid);
     }
     verifiedBy.push(kid);
   }
   if (verifiedBy.length === 0) {
     const retired = kids.filter((k) => options.trust.retired.has(k));
-    if (retired.length > 0) throw new RuleSetRefused("retired-key", `signed only by retired key(s) ${retired.join(", ")}`);
+    if (retired.length > 0) throw new RuleSetRefused("retired-key", `signed only by retired key(s) ${retired.join(", ")}`, retired[0]);
     const pinnedWithoutKey = kids.filter((k) => options.trust.pinned.has(k));
     if (pinnedWithoutKey.length > 0)
-      throw new RuleSetRefused("untrusted-key", `the public key of pinned key(s) ${pinnedWithoutKey.join(", ")} is not at hand (not in the portal's JWKS)`);
-    throw new RuleSetRefused("untrusted-key", `signed only by key(s) this client does not pin: ${kids.join(", ")}`);
+      throw new RuleSetRefused(
+        "untrusted-key",
+        `the public key of pinned key(s) ${pinnedWithoutKey.join(", ")} is not at hand (not in the portal's JWKS)`,
+        pinnedWithoutKey[0],
+      );
+    throw new RuleSetRefused("untrusted-key", `signed only by key(s) this client does not pin: ${kids.join(", ")}`, kids[0]);
   }
 
   const payloadBytes = b64(jws.payload);

@@ -1,0 +1,68 @@
+/**
+ * One quality event as raised (ADR 034): the one schema the new-event form (browser and server), the
+ * CLI and the QMS CSV import parse with; the service parses with it too. The reference rules are the
+ * domain's (app/domain/quality-event-rules.ts); that each reference exists at the event's site is the
+ * service's check.
+ */
+import { z } from "zod";
+import { QUALITY_DISPOSITIONS, QUALITY_EVENT_KINDS, QUALITY_EVENT_SEVERITIES, QUALITY_EVENT_STATUSES, QUALITY_REFERENCE_KINDS } from "../domain/quality-event";
+import { initialStatusProblem, referenceProblems } from "../domain/quality-event-rules";
+
+/** An empty field (a form's blank input, a CSV's empty cell) is absent. */
+const blankAsAbsent = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const optionalText = (max: number) => z.preprocess(blankAsAbsent, z.string().trim().max(max, `At most ${max} characters`).optional());
+
+export const qualityReferenceInputSchema = z.object({
+  kind: z.enum(QUALITY_REFERENCE_KINDS, { error: "Choose serial, lot, container or material" }),
+  material: optionalText(64),
+  identifier: optionalText(128),
+});
+export type QualityReferenceInput = z.input<typeof qualityReferenceInputSchema>;
+
+export const qualityEventInputSchema = z
+  .object({
+    kind: z.enum(QUALITY_EVENT_KINDS, { error: "Choose nonconformance, concession, rework order or customer complaint" }),
+    site: z.string({ error: "Choose the site" }).trim().min(1, "Choose the site").max(16, "At most 16 characters"),
+    severity: z.enum(QUALITY_EVENT_SEVERITIES, { error: "Choose minor, major or critical" }),
+    title: z.string({ error: "Give a title" }).trim().min(3, "Give a title (at least 3 characters)").max(200, "At most 200 characters"),
+    description: z.preprocess((v) => v ?? "", z.string().trim().max(5000, "At most 5000 characters")),
+    /** When the event was raised (ISO 8601 with a zone); now when absent. An import brings past events. */
+    raisedAt: z.preprocess(blankAsAbsent, z.iso.datetime({ offset: true, error: "Give the time as ISO 8601 with a zone (2026-12-07T18:05:00Z)" }).optional()),
+    /** The QMS's own id (an import's key). */
+    externalId: optionalText(100),
+    status: z.preprocess(blankAsAbsent, z.enum(QUALITY_EVENT_STATUSES, { error: "Choose open, contained or closed" }).default("open")),
+    disposition: z.preprocess(blankAsAbsent, z.enum(QUALITY_DISPOSITIONS, { error: "Choose a disposition" }).default("pending")),
+    references: z.array(qualityReferenceInputSchema, { error: "Name at least one serial, lot, container or material" }).max(200, "At most 200 references"),
+  })
+  .superRefine((value, ctx) => {
+    for (const [key, messages] of Object.entries(referenceProblems(value.references))) {
+      for (const message of messages) ctx.addIssue({ code: "custom", path: key.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p)), message });
+    }
+    const closed = initialStatusProblem(value.status, value.disposition);
+    if (closed) ctx.addIssue({ code: "custom", path: ["disposition"], message: closed });
+    if (value.raisedAt && Date.parse(value.raisedAt) > Date.now() + 5 * 60_000) {
+      ctx.addIssue({ code: "custom", path: ["raisedAt"], message: "An event cannot be raised in the future" });
+    }
+  });
+
+/** What a caller gives (strings as typed; status, disposition and raisedAt may be left out). */
+export type QualityEventInput = z.input<typeof qualityEventInputSchema>;
+/** What the service works with, after parsing. */
+export type QualityEventParsed = z.output<typeof qualityEventInputSchema>;
+
+/** The status form on an event's page (quality reviewers): the service checks the transition. */
+export const qualityEventStatusSchema = z.object({
+  status: z.enum(QUALITY_EVENT_STATUSES, { error: "Choose open, contained or closed" }),
+  disposition: z.enum(QUALITY_DISPOSITIONS, { error: "Choose a disposition" }),
+  comment: z.string({ error: "Say what was decided" }).trim().min(3, "Say what was decided (at least 3 characters)").max(2000, "At most 2000 characters"),
+  rowVersion: z.coerce.number({ error: "Reload the page" }).int().positive(),
+});
+export type QualityEventStatusInput = z.input<typeof qualityEventStatusSchema>;
+
+/** The list's filters (a bad value shows everything rather than failing). */
+export const qualityEventFilterSchema = z.object({
+  site: z.string().trim().max(16).optional().catch(undefined),
+  status: z.enum(QUALITY_EVENT_STATUSES).optional().catch(undefined),
+  kind: z.enum(QUALITY_EVENT_KINDS).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
+});

@@ -1,0 +1,1 @@
+ALTER TABLE "runtime_client_refusals" ADD COLUMN "offered_kid" text;
