@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
+import { useAbility } from "~/components/ability";
 import { PageHeader } from "~/components/app-shell";
 import { Badge } from "~/components/badge";
 import { DataTable, EmptyRow } from "~/components/data-table";
@@ -50,6 +51,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 export default function Genealogy() {
   const { item, inputs, outputs, moreInputs, moreOutputs, inputsWithheld, outputsWithheld, edgeLimit, explorer } = useLoaderData<typeof loader>();
   const { recall } = explorer;
+  const ability = useAbility();
   return (
     <>
       <PageHeader
@@ -151,6 +153,15 @@ export default function Genealogy() {
         <p>
           <QualityEventBadges events={explorer.qualityEvents.item} />
         </p>
+        {ability.can("create", "QualityEvent") ? (
+          <p>
+            <Link
+              to={`/quality-events/new?${new URLSearchParams({ site: item.siteCode, reference: item.kind, material: item.kind === "container" ? "" : item.partNumber, identifier: item.identifier })}`}
+            >
+              Raise a quality event on this {item.kind}
+            </Link>
+          </p>
+        ) : null}
         <QualityEventTable
           id="item-quality-events"
           caption="Open quality events on this item"

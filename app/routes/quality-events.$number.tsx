@@ -68,6 +68,9 @@ export default function QualityEventPage() {
         <Link to="/quality-events">All quality events</Link>
       </PageHeader>
       {searchParams.get("done") === "status" ? <StatusMessage>The status was changed and recorded in the audit trail.</StatusMessage> : null}
+      {searchParams.get("done") === "raised" ? (
+        <StatusMessage>The event was raised and recorded in the audit trail, with the rule in force for each reference.</StatusMessage>
+      ) : null}
 
       <section className="card" aria-labelledby="qe-facts-heading">
         <h2 id="qe-facts-heading">The event</h2>

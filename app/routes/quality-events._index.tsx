@@ -37,9 +37,12 @@ export default function QualityEvents() {
         lead="Nonconformances, concessions, rework orders and customer complaints, each tied to the serials, lots, containers or materials it names and the rule in force for them when it was raised. Only events at your sites are listed."
       >
         {ability.can("create", "QualityEvent") ? (
-          <Link to="/quality-events/import" className="button-link">
-            Import a QMS export
-          </Link>
+          <>
+            <Link to="/quality-events/new" className="button-link">
+              Raise a quality event
+            </Link>
+            <Link to="/quality-events/import">Import a QMS export</Link>
+          </>
         ) : null}
       </PageHeader>
 

@@ -124,6 +124,8 @@ const SCREENS: Screen[] = [
   { route: "external-masters._index.tsx", as: "ada.admin", path: "/external-masters" },
   { route: "external-masters._index.tsx", as: "ada.admin", path: "/external-masters", label: "a refused ERP file", then: importBadErpFile },
   { route: "imports.epcis.tsx", as: "emil.engineer", path: "/imports/epcis" },
+  { route: "quality-events.new.tsx", as: "quinn.quality", path: "/quality-events/new?site=EIN&reference=lot&material=RAW-2001&identifier=L1" },
+  { route: "quality-events.new.tsx", as: "quinn.quality", path: "/quality-events/new", label: "a refused new quality event", then: raiseEmptyQualityEvent },
   { route: "quality-events.import.tsx", as: "quinn.quality", path: "/quality-events/import" },
   { route: "quality-events.import.tsx", as: "quinn.quality", path: "/quality-events/import", label: "a refused QMS export", then: importBadQmsFile },
   {
@@ -265,6 +267,11 @@ async function importBadErpFile(page: Page) {
   await page.getByLabel("CSV file").setInputFiles({ name: "erp-bad.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
   await page.getByRole("button", { name: "Import" }).click();
   await expect(page.getByRole("table", { name: /Errors/ })).toBeVisible();
+}
+
+async function raiseEmptyQualityEvent(page: Page) {
+  await page.getByRole("button", { name: "Raise the event" }).click();
+  await expect(page.getByText("Choose the site")).toBeVisible();
 }
 
 async function importBadQmsFile(page: Page) {

@@ -243,6 +243,8 @@ function cases(): Case[] {
       anonymous: 302,
     },
     { route: "quality-events.import", label: "the QMS export import page", need: { importQms: true }, anonymous: 302 },
+    { route: "quality-events.new", label: "the raise-a-quality-event form", need: { importQms: true }, anonymous: 302 },
+    { route: "quality-events.new", label: "raise a quality event with an empty form", method: "POST", body: {}, need: { importQms: true }, anonymous: 302 },
     { route: "quality-events.import", label: "import a QMS export with an empty form", method: "POST", body: {}, need: { importQms: true }, anonymous: 302 },
     { route: "reconciliation._index", label: "the reconciliation report", need: { read: "ExternalMaster" }, anonymous: 302 },
     {
