@@ -46,7 +46,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["app/**/*.test.ts", "policies/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: ["app/**/*.test.ts", "packages/**/*.test.ts", "policies/**/*.test.ts", "test/unit/**/*.test.ts"],
           setupFiles: ["test/setup/fail-on-console.ts"],
         },
       },
