@@ -13,4 +13,4 @@ export * from "./identifies";
 export * from "./identifier-format";
 export * from "./format-overlap";
 export * from "./look-alike";
-// scan-decision: added with the module
+export * from "./scan-decision";

@@ -101,7 +101,8 @@ function exampleOf(data: string, readings: readonly Gs1Reading[] = gs1ReadingsOf
   };
 }
 
-const holdsAll = (reading: Gs1Reading, ais: readonly string[]) => ais.every((ai) => reading.elements.some((e) => e.ai === ai));
+/** Whether a GS1 reading holds all of a GS1 format's AIs: how a scan "reads as" the format (see the reading model above). */
+export const holdsAll = (reading: Gs1Reading, ais: readonly string[]) => ais.every((ai) => reading.elements.some((e) => e.ai === ai));
 
 // ---------------------------------------------------------------------------
 // Character sets as bigint masks (as in identifier-format.ts), and filling AI values
