@@ -117,10 +117,7 @@ describe("compileScanner: right and wrong step", () => {
 
   it("SUB-1 at step 10 (consumed at 20): refused, not consumed there", () => {
     const d = scanner.decide({ ...at10, expected: "SUB-1", scanned: "SN-000123" });
-    expect([d.outcome, d.reason]).toEqual([
-      "refuse",
-      { code: "not-consumed-here", message: "SUB-1 is not consumed at step 10 (WC10) of ASM-1" },
-    ]);
+    expect([d.outcome, d.reason]).toEqual(["refuse", { code: "not-consumed-here", message: "SUB-1 is not consumed at step 10 (WC10) of ASM-1" }]);
     expect(d.required).toBeNull();
     expect(d.decidedBy).toEqual(by("TST/ASM-1", null));
   });
@@ -148,10 +145,7 @@ describe("compileScanner: right and wrong step", () => {
 
   it("a legacy SUB-1 lot label where a serial is required: the wrong level", () => {
     const d = scanner.decide({ ...at20, expected: "SUB-1", scanned: "SL-00042" });
-    expect([d.outcome, d.reason]).toEqual([
-      "refuse",
-      { code: "wrong-level", message: "reads as lot of SUB-1 (SUB-LEGACY); step 20 (WC20) requires serial" },
-    ]);
+    expect([d.outcome, d.reason]).toEqual(["refuse", { code: "wrong-level", message: "reads as lot of SUB-1 (SUB-LEGACY); step 20 (WC20) requires serial" }]);
     expect(d.reading).toEqual({ kind: "lot", syntax: "pattern", format: "SUB-LEGACY", materials: ["SUB-1"], value: "SL-00042" });
   });
 });
@@ -290,7 +284,9 @@ describe("compileScanner: GS1", () => {
         },
         rules: [
           rule("DEV-1", { trackingMode: "serial", gtin: GTIN_PCB1, identifierFormats: ["SGTIN", "LGTIN"] }),
-          rule("KIT-1", { routing: [{ step: 10, workCentre: "WC10", consumes: [{ component: "DEV-1", consumptionScan: "identify", id: "TST/KIT-1/10/DEV-1" }] }] }),
+          rule("KIT-1", {
+            routing: [{ step: 10, workCentre: "WC10", consumes: [{ component: "DEV-1", consumptionScan: "identify", id: "TST/KIT-1/10/DEV-1" }] }],
+          }),
         ],
       },
       DIGEST,

@@ -229,7 +229,15 @@ const GRANULARITY: Record<ScanTrackingMode, number> = { serial: 2, lot: 1, none:
 function acceptsOf(rule: ScanRule | undefined): readonly Identifies[] {
   if (!rule) return EMPTY;
   const levels: Identifies[] =
-    rule.trackingMode === "serial" ? ["serial"] : rule.trackingMode === "lot" ? (rule.containerTracking ? ["lot", "container"] : ["lot"]) : rule.containerTracking ? ["container"] : [];
+    rule.trackingMode === "serial"
+      ? ["serial"]
+      : rule.trackingMode === "lot"
+        ? rule.containerTracking
+          ? ["lot", "container"]
+          : ["lot"]
+        : rule.containerTracking
+          ? ["container"]
+          : [];
   return Object.freeze(levels);
 }
 
@@ -250,7 +258,8 @@ function compatibleWith(required: ScanRequirement, alternate: ScanRule | undefin
 export function compileScanner(document: ScanRuleSet, digest: string): CompiledScanner {
   const rules = new Map(document.rules.map((r) => [r.partNumber, r]));
   const gtinOwner = new Map<string, string>();
-  for (const r of [...document.rules].sort((a, b) => byText(a.partNumber, b.partNumber))) if (r.gtin !== null && !gtinOwner.has(r.gtin)) gtinOwner.set(r.gtin, r.partNumber);
+  for (const r of [...document.rules].sort((a, b) => byText(a.partNumber, b.partNumber)))
+    if (r.gtin !== null && !gtinOwner.has(r.gtin)) gtinOwner.set(r.gtin, r.partNumber);
   const base = (ruleId: string | null, requirementId: string | null): ScanDecidedBy =>
     Object.freeze({ ruleId, requirementId, ruleSetVersion: document.version, digest });
   const noRule = base(null, null);
@@ -333,7 +342,14 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
       const atCentre = byWorkCentre.get(routing.workCentre);
       if (atCentre) atCentre.push(step);
       else byWorkCentre.set(routing.workCentre, [step]);
-      matchers.push({ parent: parentRule.partNumber, step: routing.step, patterns: patterns.length, gs1: gs1.length, mode: matcher.mode, states: matcher.states });
+      matchers.push({
+        parent: parentRule.partNumber,
+        step: routing.step,
+        patterns: patterns.length,
+        gs1: gs1.length,
+        mode: matcher.mode,
+        states: matcher.states,
+      });
     }
     parents.set(parentRule.partNumber, { steps, byWorkCentre, decidedBy: base(parentRule.id, null) });
   }
@@ -448,18 +464,37 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
 
   function decide(input: ScanInput): ScanDecision {
     const parent = parents.get(input.parent);
-    if (!parent) return decision("refuse", "unknown-parent", `${input.parent} has no routing in ${document.site} rule set v${document.version}`, EMPTY, null, null, noRule);
+    if (!parent)
+      return decision(
+        "refuse",
+        "unknown-parent",
+        `${input.parent} has no routing in ${document.site} rule set v${document.version}`,
+        EMPTY,
+        null,
+        null,
+        noRule,
+      );
 
     let step: Step | undefined;
     if (input.step !== undefined) {
       step = parent.steps.get(input.step);
-      if (!step) return decision("refuse", "unknown-step", `${input.parent} has no step ${input.step} at ${document.site}`, EMPTY, null, null, parent.decidedBy);
+      if (!step)
+        return decision("refuse", "unknown-step", `${input.parent} has no step ${input.step} at ${document.site}`, EMPTY, null, null, parent.decidedBy);
       if (input.workCentre !== undefined && input.workCentre !== step.workCentre) {
-        return decision("refuse", "unknown-step", `step ${input.step} of ${input.parent} is at ${step.workCentre}, not ${input.workCentre}`, EMPTY, null, null, parent.decidedBy);
+        return decision(
+          "refuse",
+          "unknown-step",
+          `step ${input.step} of ${input.parent} is at ${step.workCentre}, not ${input.workCentre}`,
+          EMPTY,
+          null,
+          null,
+          parent.decidedBy,
+        );
       }
     } else if (input.workCentre !== undefined) {
       const atCentre = parent.byWorkCentre.get(input.workCentre);
-      if (!atCentre) return decision("refuse", "unknown-work-centre", `${input.parent} has no step at ${input.workCentre}`, EMPTY, null, null, parent.decidedBy);
+      if (!atCentre)
+        return decision("refuse", "unknown-work-centre", `${input.parent} has no step at ${input.workCentre}`, EMPTY, null, null, parent.decidedBy);
       step = atCentre.find((s) => s.lines.has(input.expected)) ?? atCentre[0]!;
     } else {
       return decision("refuse", "unknown-step", "neither a step nor a work centre was given", EMPTY, null, null, parent.decidedBy);
@@ -484,12 +519,31 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
       return decision("not-required", "not-required", `${at} requires no scan of ${line.component}`, readings, null, line, line.decidedBy, step.step);
     }
     if (line.unruled) {
-      return decision("refuse", "unruled-material", `${line.component} has no rule in ${document.site} rule set v${document.version}`, readings, null, line, line.decidedBy, step.step);
+      return decision(
+        "refuse",
+        "unruled-material",
+        `${line.component} has no rule in ${document.site} rule set v${document.version}`,
+        readings,
+        null,
+        line,
+        line.decidedBy,
+        step.step,
+      );
     }
     if (!line.readable) {
-      return decision("refuse", "no-format", `${line.component}'s rule lists no identifier format: no scan can give what ${at} requires`, readings, null, line, line.decidedBy, step.step);
+      return decision(
+        "refuse",
+        "no-format",
+        `${line.component}'s rule lists no identifier format: no scan can give what ${at} requires`,
+        readings,
+        null,
+        line,
+        line.decidedBy,
+        step.step,
+      );
     }
-    if (invalid !== null) return decision("refuse", "invalid-gs1", `not a valid GS1 element string: ${invalid}`, readings, null, line, line.decidedBy, step.step);
+    if (invalid !== null)
+      return decision("refuse", "invalid-gs1", `not a valid GS1 element string: ${invalid}`, readings, null, line, line.decidedBy, step.step);
 
     // The kinds the string reads as (readings naming a material, directly or by GTIN).
     let firstKind: Identifies | null = null;
@@ -501,7 +555,16 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
     }
     if (ambiguous) {
       const named = readings.filter((r) => r.kind !== "gs1" && (r.materials.length > 0 || r.gtinOf));
-      return decision("ambiguous", "ambiguous", `${input.scanned.replaceAll("\u001d", "<GS>")} reads as ${named.map(describe).join(" and as ")}`, readings, null, line, line.decidedBy, step.step);
+      return decision(
+        "ambiguous",
+        "ambiguous",
+        `${input.scanned.replaceAll("\u001d", "<GS>")} reads as ${named.map(describe).join(" and as ")}`,
+        readings,
+        null,
+        line,
+        line.decidedBy,
+        step.step,
+      );
     }
     if (firstKind === null) {
       const byGtin = readings.find((r) => r.gtin !== undefined);
@@ -518,12 +581,39 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
         );
       }
       if (byGtin?.gtinOf) {
-        return decision("refuse", "gtin-other-material", `GTIN ${byGtin.gtin} is ${byGtin.gtinOf}'s, not ${line.component}'s`, readings, byGtin, line, line.decidedBy, step.step);
+        return decision(
+          "refuse",
+          "gtin-other-material",
+          `GTIN ${byGtin.gtin} is ${byGtin.gtinOf}'s, not ${line.component}'s`,
+          readings,
+          byGtin,
+          line,
+          line.decidedBy,
+          step.step,
+        );
       }
       if (byGtin) {
-        return decision("refuse", "gtin-unknown", `GTIN ${byGtin.gtin} belongs to no material in ${document.site} rule set v${document.version}`, readings, byGtin, line, line.decidedBy, step.step);
+        return decision(
+          "refuse",
+          "gtin-unknown",
+          `GTIN ${byGtin.gtin} belongs to no material in ${document.site} rule set v${document.version}`,
+          readings,
+          byGtin,
+          line,
+          line.decidedBy,
+          step.step,
+        );
       }
-      return decision("refuse", "no-reading", `reads as no identifier format in use at ${at} for ${line.component}`, readings, null, line, line.decidedBy, step.step);
+      return decision(
+        "refuse",
+        "no-reading",
+        `reads as no identifier format in use at ${at} for ${line.component}`,
+        readings,
+        null,
+        line,
+        line.decidedBy,
+        step.step,
+      );
     }
 
     // One kind: the BOM line's material first, then its alternates in preference order.
@@ -535,7 +625,16 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
         return decision("refuse", "format-not-in-rule", `${line.component}'s rule does not list ${own.format}`, readings, own, line, line.decidedBy, step.step);
       }
       if (line.required.accepts.length === 0 || line.required.accepts.includes(kind)) {
-        return decision("accept", "accepted", `reads as ${kind} of ${line.component} (${own.format}), as ${at} requires`, readings, own, line, line.decidedBy, step.step);
+        return decision(
+          "accept",
+          "accepted",
+          `reads as ${kind} of ${line.component} (${own.format}), as ${at} requires`,
+          readings,
+          own,
+          line,
+          line.decidedBy,
+          step.step,
+        );
       }
       return decision(
         "refuse",
@@ -553,7 +652,17 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
       if (!r) continue;
       const info = line.alternateInfo.get(alternate.partNumber)!;
       if (!r.materials.includes(alternate.partNumber)) {
-        return decision("refuse", "format-not-in-rule", `${alternate.partNumber}'s rule does not list ${r.format}`, readings, r, line, info.decidedBy, step.step, alternate.partNumber);
+        return decision(
+          "refuse",
+          "format-not-in-rule",
+          `${alternate.partNumber}'s rule does not list ${r.format}`,
+          readings,
+          r,
+          line,
+          info.decidedBy,
+          step.step,
+          alternate.partNumber,
+        );
       }
       if (info.compatible && (info.accepts.length === 0 || info.accepts.includes(kind))) {
         return decision(
@@ -582,7 +691,16 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
     }
     const first = readings.find((r) => r.kind === kind && (r.materials.length > 0 || r.gtinOf))!;
     if (first.gtin !== undefined && first.materials.length === 0) {
-      return decision("refuse", "gtin-other-material", `GTIN ${first.gtin} is ${first.gtinOf}'s, not ${line.component}'s`, readings, first, line, line.decidedBy, step.step);
+      return decision(
+        "refuse",
+        "gtin-other-material",
+        `GTIN ${first.gtin} is ${first.gtinOf}'s, not ${line.component}'s`,
+        readings,
+        first,
+        line,
+        line.decidedBy,
+        step.step,
+      );
     }
     return decision("refuse", "wrong-material", `reads as ${describe(first)}, not ${line.component}`, readings, first, line, line.decidedBy, step.step);
   }
