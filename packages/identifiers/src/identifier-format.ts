@@ -190,8 +190,8 @@ export function matchesPattern(segments: readonly PatternSegment[], s: string): 
 /**
  * Several patterns compiled once into one matcher, for scanning at the line (scan-decision.ts): the
  * same linear NFAs as `matchesPattern` (same `compile`, same `closure`), run together and turned
- * into a DFA over ASCII by the subset construction, so a match is one table lookup per character
- * and allocates nothing. Each DFA state knows which patterns accept there. Past MAX_DFA_STATES
+ * into a DFA over ASCII by the subset construction (characters every position treats alike share a
+ * column), so a match is one table lookup per character and allocates nothing. Each DFA state knows which patterns accept there. Past MAX_DFA_STATES
  * (patterns that multiply each other's states) it falls back to `matchesPattern` per pattern —
  * slower, same answers.
  */
@@ -245,6 +245,22 @@ export function compilePatternSet(patterns: readonly (readonly PatternSegment[])
     }
   }
   const closed = (i: number, j: number) => closure(nfas[i]!, j).map((s) => offsets[i]! + s);
+  // Characters that every position treats alike share a column (digits, A-F, G-Z, each literal…).
+  const columnOf = new Int32Array(ALPHABET);
+  const columns: number[] = []; // a representative character per column
+  const bySignature = new Map<string, number>();
+  for (let c = 0; c < ALPHABET; c++) {
+    let signature = "";
+    for (let g = 0; g < total; g++) signature += consumes[g]![c] ? "1" : "0";
+    let column = bySignature.get(signature);
+    if (column === undefined) {
+      column = columns.length;
+      bySignature.set(signature, column);
+      columns.push(c);
+    }
+    columnOf[c] = column;
+  }
+  const width = columns.length;
 
   const ids = new Map<string, number>();
   const sets: number[][] = [];
@@ -263,19 +279,20 @@ export function compilePatternSet(patterns: readonly (readonly PatternSegment[])
   const rows: Int32Array[] = [];
   for (let state = 0; state < sets.length; state++) {
     if (sets.length > MAX_DFA_STATES) return fallback();
-    const row = new Int32Array(ALPHABET).fill(dead);
+    const row = new Int32Array(width).fill(dead);
     const members = sets[state]!;
     if (members.length) {
-      for (let c = 0; c < ALPHABET; c++) {
+      for (let column = 0; column < width; column++) {
+        const c = columns[column]!;
         const next = new Set<number>();
         for (const g of members) if (consumes[g]![c]) for (const reached of closed(owner[g]!, local[g]! + 1)) next.add(reached);
-        if (next.size) row[c] = intern([...next].sort((a, b) => a - b));
+        if (next.size) row[column] = intern([...next].sort((a, b) => a - b));
       }
     }
     rows.push(row);
   }
-  const table = new Int32Array(sets.length * ALPHABET);
-  rows.forEach((row, state) => table.set(row, state * ALPHABET));
+  const table = new Int32Array(sets.length * width);
+  rows.forEach((row, state) => table.set(row, state * width));
   const accepting: (readonly number[])[] = sets.map((members) => {
     const hits = members.filter((g) => local[g] === nfas[owner[g]!]!.end).map((g) => owner[g]!);
     return hits.length ? Object.freeze([...new Set(hits)].sort((a, b) => a - b)) : NO_MATCH;
@@ -288,7 +305,7 @@ export function compilePatternSet(patterns: readonly (readonly PatternSegment[])
       for (let i = 0; i < s.length; i++) {
         const c = s.charCodeAt(i);
         if (c >= ALPHABET) return NO_MATCH;
-        state = table[state * ALPHABET + c]!;
+        state = table[state * width + columnOf[c]!]!;
         if (state === dead) return NO_MATCH;
       }
       return accepting[state]!;

@@ -96,6 +96,10 @@ const SUB1_ALTERNATES = [{ partNumber: "SUB-2", trackingMode: "lot", compatible:
 const RAW1_REQUIRED = { consumptionScan: "identify", trackingMode: "lot", level: "lot", accepts: ["lot", "container"] };
 
 describe("compileScanner: right and wrong step", () => {
+  it("refuses to compile without a sha256 digest", () => {
+    expect(() => compileScanner(document, "md5:00")).toThrow(/digest/);
+  });
+
   it("a SUB-1 serial at step 20: accepted, with the rule and requirement that decided", () => {
     const serial = { kind: "serial", syntax: "pattern", format: "SER", materials: ["SUB-1"], value: "SN-000123" };
     expect(scanner.decide({ ...at20, expected: "SUB-1", scanned: "SN-000123" })).toEqual({
@@ -328,6 +332,20 @@ describe("compilePatternSet", () => {
     expect(set.match("S0000000")).toEqual([]);
     expect(set.match("")).toEqual([]);
     expect(set.match("S0000000é")).toEqual([]);
+  });
+
+  it("patterns whose runs multiply the DFA's states: the bounded fallback gives the same answers", () => {
+    const wide = [
+      [run("alnum", 1, 48), run("digit", 1, 48)],
+      [run("digit", 1, 48), run("alnum", 1, 48)],
+      [run("hex", 1, 48), run("upper", 1, 48)],
+    ];
+    const set = compilePatternSet(wide);
+    expect(set.mode).toBe("nfa");
+    expect(set.match("AB12")).toEqual([0]);
+    expect(set.match("12AB")).toEqual([1, 2]);
+    expect(set.match("1A2B3")).toEqual([0, 1]);
+    expect(set.match("-")).toEqual([]);
   });
 
   it("agrees with matchesPattern on random strings over the patterns' alphabet", () => {

@@ -78,7 +78,7 @@ export interface ScanRuleSet {
 export interface ScanInput {
   /** The material being made. */
   parent: string;
-  /** The routing step; or give `workCentre` instead (the step there that consumes `expected`). */
+  /** The routing step; or give `workCentre` instead (the step there that consumes `expected`, the first if several). */
   step?: number;
   workCentre?: string;
   /** The component the BOM line expects. */
@@ -256,6 +256,8 @@ function compatibleWith(required: ScanRequirement, alternate: ScanRule | undefin
 }
 
 export function compileScanner(document: ScanRuleSet, digest: string): CompiledScanner {
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+    throw new Error(`compileScanner: the rule set's digest must be sha256:<64 hex digits>, got ${JSON.stringify(digest)}`);
   const rules = new Map(document.rules.map((r) => [r.partNumber, r]));
   const gtinOwner = new Map<string, string>();
   for (const r of [...document.rules].sort((a, b) => byText(a.partNumber, b.partNumber)))
