@@ -80,6 +80,12 @@ describe("scan decisions on the demo plant's EIN formats", () => {
     expect(scanner.decide({ parent: "FIN-1005", step: 40, expected: "SUB-1005", scanned: "S00001005" }).reason.code).toBe("unknown-step");
   });
 
+  it("by work centre: EIN-WC10 holds FIN-1005's steps 10 and 20; the one consuming SUB-1005 decides", () => {
+    const d = scanner.decide({ parent: "FIN-1005", workCentre: "EIN-WC10", expected: "SUB-1005", scanned: "S00001005" });
+    expect([d.step, d.decidedBy.requirementId]).toEqual([10, "EIN/FIN-1005/10/SUB-1005"]);
+    expect(scanner.decide({ parent: "FIN-1005", workCentre: "EIN-WC50", expected: "SUB-1005", scanned: "S00001005" }).reason.code).toBe("not-consumed-here");
+  });
+
   it("PKG-1005 must be verified but lists no format; CON-1005 needs no scan", () => {
     expect(scanner.decide({ ...fin1005, expected: "PKG-1005", scanned: "S00001005" }).reason.code).toBe("no-format");
     expect(scanner.decide({ ...fin1005, expected: "CON-1005", scanned: "S00001005" }).outcome).toBe("not-required");

@@ -255,6 +255,15 @@ describe("compileScanner: GS1", () => {
     expect(d.reading).toMatchObject({ format: "SGTIN", materials: [], gtin: GTIN_PCB2, gtinOf: "PCB-2" });
   });
 
+  it("an EAN-13 (]E0) carries a GTIN only: read as GS1 (01) that no format in use holds, PCB-1's by its GTIN", () => {
+    const d = scanner.decide({ ...at20, expected: "PCB-1", scanned: GTIN_PCB1.slice(1), symbologyId: "]E0" });
+    expect([d.outcome, d.reason.code, d.readings.map((r) => [r.kind, r.format, r.gtin, r.gtinOf])]).toEqual([
+      "refuse",
+      "format-not-in-rule",
+      [["gs1", null, GTIN_PCB1, "PCB-1"]],
+    ]);
+  });
+
   it("a GTIN of no material is refused", () => {
     const d = scanner.decide({ ...at20, expected: "PCB-1", scanned: `01${GTIN_UNKNOWN}21SER1`, symbologyId: "]d2" });
     expect([d.outcome, d.reason.code]).toEqual(["refuse", "gtin-unknown"]);
