@@ -10,19 +10,20 @@
 
 /** @type {{ name: string, folders: string[], mayImport: string[] }[]} */
 const LAYERS = [
-  { name: "routes", folders: ["app/routes/", "app/root.tsx", "app/entry.server.tsx", "app/routes.ts"], mayImport: ["services", "queries", "domain", "policies", "schemas", "utils", "components"] },
-  { name: "components", folders: ["app/components/"], mayImport: ["domain", "policies", "schemas", "utils"] },
-  { name: "services", folders: ["app/services/"], mayImport: ["queries", "domain", "policies", "schemas", "utils", "db"] },
-  { name: "queries", folders: ["app/queries/"], mayImport: ["domain", "policies", "schemas", "utils", "db"] },
-  { name: "seed", folders: ["app/seed/"], mayImport: ["services", "queries", "domain", "policies", "schemas", "utils", "db"] },
-  { name: "domain", folders: ["app/domain/"], mayImport: [] },
-  { name: "policies", folders: ["policies/"], mayImport: ["domain"] },
-  { name: "schemas", folders: ["app/schemas/"], mayImport: ["domain", "utils"] },
-  { name: "utils", folders: ["app/utils/"], mayImport: ["domain", "policies", "db"] },
-  { name: "db", folders: ["db/"], mayImport: ["domain"] },
-  { name: "server", folders: ["server/"], mayImport: ["services", "queries", "seed", "domain", "policies", "schemas", "utils"] },
-  { name: "scripts", folders: ["scripts/"], mayImport: ["server", "services", "queries", "seed", "domain", "policies", "schemas", "utils"] },
-  { name: "clients", folders: ["clients/"], mayImport: [] },
+  { name: "routes", folders: ["app/routes/", "app/root.tsx", "app/entry.server.tsx", "app/routes.ts"], mayImport: ["services", "queries", "domain", "policies", "schemas", "utils", "components", "packages"] },
+  { name: "components", folders: ["app/components/"], mayImport: ["domain", "policies", "schemas", "utils", "packages"] },
+  { name: "services", folders: ["app/services/"], mayImport: ["queries", "domain", "policies", "schemas", "utils", "db", "packages"] },
+  { name: "queries", folders: ["app/queries/"], mayImport: ["domain", "policies", "schemas", "utils", "db", "packages"] },
+  { name: "seed", folders: ["app/seed/"], mayImport: ["services", "queries", "domain", "policies", "schemas", "utils", "db", "packages"] },
+  { name: "domain", folders: ["app/domain/"], mayImport: ["packages"] },
+  { name: "policies", folders: ["policies/"], mayImport: ["domain", "packages"] },
+  { name: "schemas", folders: ["app/schemas/"], mayImport: ["domain", "utils", "packages"] },
+  { name: "utils", folders: ["app/utils/"], mayImport: ["domain", "policies", "db", "packages"] },
+  { name: "db", folders: ["db/"], mayImport: ["domain", "packages"] },
+  { name: "server", folders: ["server/"], mayImport: ["services", "queries", "seed", "domain", "policies", "schemas", "utils", "packages"] },
+  { name: "scripts", folders: ["scripts/"], mayImport: ["server", "services", "queries", "seed", "domain", "policies", "schemas", "utils", "packages"] },
+  { name: "clients", folders: ["clients/"], mayImport: ["packages"] },
+  { name: "packages", folders: ["packages/"], mayImport: [] },
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -52,7 +53,7 @@ module.exports = {
       name: "not-in-a-layer",
       comment: "every project module belongs to a layer of docs/architecture.md",
       severity: "error",
-      from: { path: "^(?:app|server|scripts|policies|db|clients)/", pathNot: `(?:${pattern(allFolders)}|${TESTS})` },
+      from: { path: "^(?:app|server|scripts|policies|db|clients|packages)/", pathNot: `(?:${pattern(allFolders)}|${TESTS})` },
       to: {},
     },
     {
@@ -60,13 +61,13 @@ module.exports = {
       comment: "nothing imports a project module that no layer lists (a module that imports nothing is still placed)",
       severity: "error",
       from: { pathNot: TESTS },
-      to: { path: "^(?:app|server|scripts|policies|db|clients)/", pathNot: `(?:${pattern(allFolders)}|\\.css$)` },
+      to: { path: "^(?:app|server|scripts|policies|db|clients|packages)/", pathNot: `(?:${pattern(allFolders)}|\\.css$)` },
     },
     {
       name: "no-server-in-browser",
       comment: "browser code (components, schemas, domain, policies) never imports a .server module",
       severity: "error",
-      from: { path: pattern(foldersOf(["components", "schemas", "domain", "policies"])), pathNot: TESTS },
+      from: { path: pattern(foldersOf(["components", "schemas", "domain", "policies", "packages"])), pathNot: TESTS },
       to: { path: "\\.server\\.tsx?$" },
     },
     {
@@ -75,6 +76,27 @@ module.exports = {
       severity: "error",
       from: { path: "^app/utils/", pathNot: `(?:\\.server\\.tsx?$|${TESTS})` },
       to: { path: "(?:\\.server\\.tsx?$|^db/)" },
+    },
+    {
+      name: "packages-self-contained",
+      comment: "a package under packages/ imports only its own files and zod (its tests also vitest), never app/, server/, scripts/, clients/: the runtime client uses it without the portal (ADR 040)",
+      severity: "error",
+      from: { path: "^packages/([^/]+)/" },
+      to: { dependencyTypesNot: ["core"], pathNot: "^(?:packages/$1/|node_modules/(?:zod|vitest)/)" },
+    },
+    {
+      name: "packages-pure",
+      comment: "a package's modules read no files and no network: only its generator script and tests use Node built-ins (ADR 040)",
+      severity: "error",
+      from: { path: "^packages/", pathNot: `(?:/generate-dictionary\\.ts$|${TESTS})` },
+      to: { dependencyTypes: ["core"] },
+    },
+    {
+      name: "clients-not-the-portal",
+      comment: "the runtime client imports nothing of the portal (app/, server/, scripts/, policies/, db/); shared code lives in packages/ (ADR 040)",
+      severity: "error",
+      from: { path: "^clients/" },
+      to: { path: "^(?:app|server|scripts|policies|db)/" },
     },
     {
       name: "no-circular",

@@ -46,7 +46,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["app/**/*.test.ts", "policies/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: ["app/**/*.test.ts", "packages/**/*.test.ts", "policies/**/*.test.ts", "test/unit/**/*.test.ts"],
           setupFiles: ["test/setup/fail-on-console.ts"],
           // Not a speed budget (speed lives in the bench scripts): a unit test that builds the demo plant
           // twice took 5.4 s on a machine busy with other work and failed vitest's 5 s default.

@@ -27,7 +27,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { gs1CheckDigit } from "../app/domain/gs1";
+import { gs1CheckDigit } from "../packages/identifiers/src/gs1";
 import { importEpcisDocument } from "../app/services/epcis-import.server";
 import { fileSource } from "../app/services/epcis-stream.server";
 import { connect, type Database } from "../app/utils/db.server";

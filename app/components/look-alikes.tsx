@@ -1,4 +1,4 @@
-import type { LookAlikeReport } from "~/domain/look-alike";
+import type { LookAlikeReport } from "../../packages/identifiers/src/look-alike";
 import { Badge } from "./badge";
 import { DataTable, EmptyRow } from "./data-table";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatsForMode, formatsOfSites, lookAlikeWarnings, prefillRule } from "./format-choice";
-import type { CharClass, PatternSegment } from "./identifier-format";
-import { lookAlikesFor, type NamedFormat } from "./look-alike";
+import type { CharClass, PatternSegment } from "../../packages/identifiers/src/identifier-format";
+import { lookAlikesFor, type NamedFormat } from "../../packages/identifiers/src/look-alike";
 
 const lit = (literal: string): PatternSegment => ({ literal });
 const run = (charClass: CharClass, min: number, max = min): PatternSegment => ({ class: charClass, min, max });

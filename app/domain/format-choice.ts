@@ -3,7 +3,7 @@
  * offers, a starting set for a new tracking mode, and the look-alike warning said in one line per
  * problem. Pure: no I/O. The look-alike decision itself is look-alike.ts (ADR 013).
  */
-import type { LookAlikeReport } from "./look-alike";
+import type { LookAlikeReport } from "../../packages/identifiers/src/look-alike";
 import type { Identifies, TrackingMode } from "./tracking-rule";
 
 export interface FormatChoice {

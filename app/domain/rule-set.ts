@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { canonicalize } from "./canonical-json";
-import type { IdentifierFormat } from "./identifier-format";
+import type { IdentifierFormat } from "../../packages/identifiers/src/identifier-format";
 import type { RiskClass } from "./material";
 import type { ConsumptionScan, Identifies, TrackingMode } from "./tracking-rule";
 

@@ -7,7 +7,7 @@
  * identifier, as always. A term that looks like a GS1 form but does not parse names no key either
  * (the reason is kept for the screen); it is still matched as an identifier.
  */
-import { parseGs1Bracketed, parseGs1DigitalLink, type Gs1Element, type Gs1ParseOptions } from "./gs1";
+import { parseGs1Bracketed, parseGs1DigitalLink, type Gs1Element, type Gs1ParseOptions } from "../../packages/identifiers/src/gs1";
 import { parseEpc } from "./epcis/identifiers";
 
 export type TraceItemKey =

@@ -4,9 +4,10 @@ export const TRACKING_MODES = ["serial", "lot", "none"] as const;
 export type TrackingMode = (typeof TRACKING_MODES)[number];
 export const CONSUMPTION_SCANS = ["none", "verify", "identify"] as const;
 export type ConsumptionScan = (typeof CONSUMPTION_SCANS)[number];
-/** What an identifier format identifies. */
-export const IDENTIFIES = ["serial", "lot", "container"] as const;
-export type Identifies = (typeof IDENTIFIES)[number];
+/** What an identifier format identifies: defined with the formats, in packages/identifiers (ADR 040). */
+import { IDENTIFIES, type Identifies } from "../../packages/identifiers/src/identifies";
+
+export { IDENTIFIES, type Identifies };
 
 /** What a tracking rule says, without its interval: the content a change request proposes. */
 export const trackingRuleContentSchema = z.object({

@@ -39,7 +39,7 @@ import {
 } from "../domain/change-request";
 import { isOpen, UNDECIDED_STATUSES, type ChangeRequestStatus } from "../domain/change-request-lifecycle";
 import type { TrackingRuleContent } from "../domain/tracking-rule";
-import { describeFormat, type IdentifierFormat } from "../domain/identifier-format";
+import { describeFormat, type IdentifierFormat } from "../../packages/identifiers/src/identifier-format";
 import type { ChangeRequestContent } from "../schemas/change-request";
 import { commentRows } from "./change-request-comments.server";
 import { approvalsOf, conflictsOf, loadCatalog } from "./change-request-context.server";

@@ -1,13 +1,13 @@
 /**
  * Read models for look-alike identifier formats (ADR 013): per label template, and per
- * site rule of a material. The decision itself is the pure `domain/look-alike.ts`; these queries
+ * site rule of a material. The decision itself is the pure `packages/identifiers/src/look-alike.ts`; these queries
  * only gather the formats used together, scoped to the reader's sites in SQL.
  */
 import { asc, eq, inArray } from "drizzle-orm";
 import { identifierFormats, labelTemplateFormats, labelTemplates, materials, routingOperationMaterials, routingOperations, sites } from "../../db/schema";
-import type { IdentifierFormat } from "../domain/identifier-format";
-import { describeFormat } from "../domain/identifier-format";
-import { formatsUsedWith, lookAlikesFor, type LookAlikeReport, type NamedFormat } from "../domain/look-alike";
+import type { IdentifierFormat } from "../../packages/identifiers/src/identifier-format";
+import { describeFormat } from "../../packages/identifiers/src/identifier-format";
+import { formatsUsedWith, lookAlikesFor, type LookAlikeReport, type NamedFormat } from "../../packages/identifiers/src/look-alike";
 import type { Identifies } from "../domain/tracking-rule";
 import type { DbOrTx } from "../utils/db.server";
 import type { VisibleSites } from "./sites.server";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { identifierFormatSchema } from "../domain/identifier-format";
+import { identifierFormatSchema } from "../../packages/identifiers/src/identifier-format";
 import { RULE_SET_SCHEMA_VERSION, RULE_SET_TYPE } from "../domain/rule-set";
 import { RISK_CLASSES } from "../domain/material";
 import { CONSUMPTION_SCANS, IDENTIFIES, TRACKING_MODES } from "../domain/tracking-rule";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng, gs1CheckDigit, generateDemoPlant, demoShiftDaysFor, DEMO_END, DEMO_SEED } from "./demo-plant";
-import { matchesPattern } from "../domain/identifier-format";
+import { matchesPattern } from "../../packages/identifiers/src/identifier-format";
 
 describe("the demo plant generator", () => {
   it("computes GS1 check digits", () => {

@@ -6,7 +6,7 @@
  * It contains the hard cases of the mixed-tracking FAQ on purpose; test/integration/demo-plant.test.ts
  * asserts each one. The `hardCases` export names them so tests and screens can find them.
  */
-import type { IdentifierFormat } from "../domain/identifier-format";
+import type { IdentifierFormat } from "../../packages/identifiers/src/identifier-format";
 import type { RiskClass } from "../domain/material";
 import type { ConsumptionScan, TrackingMode } from "../domain/tracking-rule";
 

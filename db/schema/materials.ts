@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { check, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { identifies, riskClass } from "./enums";
 import { sites } from "./sites";
-import type { IdentifierFormat } from "../../app/domain/identifier-format";
+import type { IdentifierFormat } from "../../packages/identifiers/src/identifier-format";
 
 export const materialFamilies = pgTable("material_families", {
   id: integer().primaryKey().generatedAlwaysAsIdentity(),

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { patternOverlap, matchesPattern, type PatternSegment } from "../../app/domain/identifier-format";
+import { patternOverlap, matchesPattern, type PatternSegment } from "../../packages/identifiers/src/identifier-format";
 import { granularity, type TrackingMode } from "../../app/domain/tracking-rule";
 import { ruleInForce } from "../../app/queries/tracking-rules.server";
 import { verifyAuditChain } from "../../app/services/audit.server";

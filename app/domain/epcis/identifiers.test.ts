@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseGs1DigitalLink } from "../gs1";
+import { parseGs1DigitalLink } from "../../../packages/identifiers/src/gs1";
 import { parseEpc } from "./identifiers";
 
 describe("EPCIS Digital Link identifiers and zero-suppressed GTINs (ADR 012)", () => {

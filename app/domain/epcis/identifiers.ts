@@ -7,7 +7,7 @@
  * GRAI, GSRN, GDTI, SGLN, PGLN…) are valid EPCs but name no trade item; they stay in the stored
  * event and are not projected into trace items.
  */
-import { gs1CheckDigit, parseGs1DigitalLink, validateGs1Elements, type Gs1Element } from "../gs1";
+import { gs1CheckDigit, parseGs1DigitalLink, validateGs1Elements, type Gs1Element } from "../../../packages/identifiers/src/gs1";
 
 export type EpcLevel = "serial" | "lot" | "class" | "container" | "other";
 

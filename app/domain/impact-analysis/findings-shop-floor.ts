@@ -4,7 +4,7 @@
  * volume (SCAN_STEPS), ERP/PLM records (ERP_PLM_DISAGREEMENT, ERP_PLM_RESOLVED) and who receives
  * the change (DISTRIBUTION).
  */
-import { formatsUsedWith, lookAlikesFor, type NamedFormat } from "../look-alike";
+import { formatsUsedWith, lookAlikesFor, type NamedFormat } from "../../../packages/identifiers/src/look-alike";
 import type { TrackingMode } from "../tracking-rule";
 import { byText, formatsOf, perDay, sample, sumQuantities, type Context } from "./context";
 import type { AnalysisInput, EdgeFacts, Finding, ItemFacts, TrackingChangeInput } from "./report";

@@ -5,7 +5,7 @@
  */
 import type { RiskClass } from "../material";
 import type { GenealogyGraph } from "../genealogy-graph";
-import type { IdentifierFormat } from "../identifier-format";
+import type { IdentifierFormat } from "../../../packages/identifiers/src/identifier-format";
 import type { QualityEventKind, QualityEventSeverity, QualityEventStatus, QualityReferenceKind } from "../quality-event";
 import type { ConsumptionScan, Identifies, TrackingMode } from "../tracking-rule";
 import type { TraceabilityDeviation, TraceabilityRequirement } from "../traceability-requirement";

@@ -19,7 +19,7 @@
 import { CSET39, CSET64, CSET82, GS, gs1CheckDigit, gs1Dictionary, parseGs1Scan, type AiEntry, type Gs1Reading, type IdentifierKind } from "./gs1";
 import { matchesPattern, patternOverlap, type FormatOverlap, type IdentifierFormat, type PatternSegment, type CharClass } from "./identifier-format";
 import { validateValue } from "./gs1/validate";
-import type { Identifies } from "./tracking-rule";
+import type { Identifies } from "./identifies";
 
 /** What a reading identifies, in the portal's words; `other` is a GS1 key of no tracked kind (GLN, order number…). */
 export type ReadKind = Identifies | "other";
@@ -101,7 +101,8 @@ function exampleOf(data: string, readings: readonly Gs1Reading[] = gs1ReadingsOf
   };
 }
 
-const holdsAll = (reading: Gs1Reading, ais: readonly string[]) => ais.every((ai) => reading.elements.some((e) => e.ai === ai));
+/** Whether a GS1 reading holds all of a GS1 format's AIs: how a scan "reads as" the format (see the reading model above). */
+export const holdsAll = (reading: Gs1Reading, ais: readonly string[]) => ais.every((ai) => reading.elements.some((e) => e.ai === ai));
 
 // ---------------------------------------------------------------------------
 // Character sets as bigint masks (as in identifier-format.ts), and filling AI values

@@ -187,6 +187,132 @@ export function matchesPattern(segments: readonly PatternSegment[], s: string): 
   return states.has(nfa.end);
 }
 
+/**
+ * Several patterns compiled once into one matcher, for scanning at the line (scan-decision.ts): the
+ * same linear NFAs as `matchesPattern` (same `compile`, same `closure`), run together and turned
+ * into a DFA over ASCII by the subset construction (characters every position treats alike share a
+ * column), so a match is one table lookup per character and allocates nothing. Each DFA state knows which patterns accept there. Past MAX_DFA_STATES
+ * (patterns that multiply each other's states) it falls back to `matchesPattern` per pattern —
+ * slower, same answers.
+ */
+export interface PatternSetMatcher {
+  /** Indexes (into the compiled list, ascending) of the patterns `s` matches; a shared frozen array. */
+  match(s: string): readonly number[];
+  /** "dfa" normally; "nfa" when the DFA would have exceeded its bound. */
+  readonly mode: "dfa" | "nfa";
+  readonly states: number;
+}
+
+const ALPHABET = 128;
+const MAX_DFA_STATES = 4096;
+const NO_MATCH: readonly number[] = Object.freeze([]);
+
+export function compilePatternSet(patterns: readonly (readonly PatternSegment[])[]): PatternSetMatcher {
+  const nfas = patterns.map((segments) => compile(segments));
+  const fallback = (): PatternSetMatcher => {
+    const all = patterns.map((_, i) => i);
+    return {
+      mode: "nfa",
+      states: 0,
+      match(s) {
+        const hits = all.filter((i) => matchesPattern(patterns[i]!, s));
+        return hits.length ? hits : NO_MATCH;
+      },
+    };
+  };
+  // Global NFA state ids: pattern i's state j is offsets[i] + j (j = 0 … end).
+  const offsets: number[] = [];
+  let total = 0;
+  for (const nfa of nfas) {
+    offsets.push(total);
+    total += nfa.end + 1;
+  }
+  const owner = new Int32Array(total);
+  const local = new Int32Array(total);
+  // consumes[g][c]: whether global state g consumes character c (ASCII only: literals are printable ASCII).
+  const consumes: Uint8Array[] = [];
+  for (let i = 0; i < nfas.length; i++) {
+    const nfa = nfas[i]!;
+    for (let j = 0; j <= nfa.end; j++) {
+      const g = offsets[i]! + j;
+      owner[g] = i;
+      local[g] = j;
+      const row = new Uint8Array(ALPHABET);
+      const chars = nfa.positions[j]?.chars ?? 0n;
+      if (chars >> BigInt(ALPHABET) !== 0n) return fallback();
+      for (let c = 0; c < ALPHABET; c++) if (((chars >> BigInt(c)) & 1n) === 1n) row[c] = 1;
+      consumes.push(row);
+    }
+  }
+  const closed = (i: number, j: number) => closure(nfas[i]!, j).map((s) => offsets[i]! + s);
+  // Characters that every position treats alike share a column (digits, A-F, G-Z, each literal…).
+  const columnOf = new Int32Array(ALPHABET);
+  const columns: number[] = []; // a representative character per column
+  const bySignature = new Map<string, number>();
+  for (let c = 0; c < ALPHABET; c++) {
+    let signature = "";
+    for (let g = 0; g < total; g++) signature += consumes[g]![c] ? "1" : "0";
+    let column = bySignature.get(signature);
+    if (column === undefined) {
+      column = columns.length;
+      bySignature.set(signature, column);
+      columns.push(c);
+    }
+    columnOf[c] = column;
+  }
+  const width = columns.length;
+
+  const ids = new Map<string, number>();
+  const sets: number[][] = [];
+  const intern = (set: number[]): number => {
+    const key = set.join(",");
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = sets.length;
+      ids.set(key, id);
+      sets.push(set);
+    }
+    return id;
+  };
+  const dead = intern([]);
+  const start = intern([...new Set(nfas.flatMap((_, i) => closed(i, 0)))].sort((a, b) => a - b));
+  const rows: Int32Array[] = [];
+  for (let state = 0; state < sets.length; state++) {
+    if (sets.length > MAX_DFA_STATES) return fallback();
+    const row = new Int32Array(width).fill(dead);
+    const members = sets[state]!;
+    if (members.length) {
+      for (let column = 0; column < width; column++) {
+        const c = columns[column]!;
+        const next = new Set<number>();
+        for (const g of members) if (consumes[g]![c]) for (const reached of closed(owner[g]!, local[g]! + 1)) next.add(reached);
+        if (next.size) row[column] = intern([...next].sort((a, b) => a - b));
+      }
+    }
+    rows.push(row);
+  }
+  const table = new Int32Array(sets.length * width);
+  rows.forEach((row, state) => table.set(row, state * width));
+  const accepting: (readonly number[])[] = sets.map((members) => {
+    const hits = members.filter((g) => local[g] === nfas[owner[g]!]!.end).map((g) => owner[g]!);
+    return hits.length ? Object.freeze([...new Set(hits)].sort((a, b) => a - b)) : NO_MATCH;
+  });
+  return {
+    mode: "dfa",
+    states: sets.length,
+    match(s) {
+      let state = start;
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= ALPHABET) return NO_MATCH;
+        state = table[state * width + columnOf[c]!]!;
+        if (state === dead) return NO_MATCH;
+      }
+      return accepting[state]!;
+    },
+  };
+}
+
 function lowestChar(mask: bigint): string {
   let code = 0;
   while (((mask >> BigInt(code)) & 1n) === 0n) code++;
