@@ -11,7 +11,16 @@ import path from "node:path";
 import type { JWK } from "jose";
 import type { RuleSetDocument } from "./document";
 import { emptyState, readState, setAside, writeFileAtomic, type ClientState } from "./state";
-import { DEFAULT_MAX_BYTES, RuleSetRefused, trustStoreFrom, verifyRuleSet, type RefusalCode, type TrustStore, type VerifiedRuleSet } from "./verify";
+import {
+  DEFAULT_MAX_BYTES,
+  RuleSetRefused,
+  sameContent,
+  trustStoreFrom,
+  verifyRuleSet,
+  type RefusalCode,
+  type TrustStore,
+  type VerifiedRuleSet,
+} from "./verify";
 
 export type OnExpiry = "keep" | "stop";
 
@@ -459,7 +468,13 @@ export class RuntimeClient {
       return;
     }
     // A new version, or the v2 form of the version held as v1 (a client that began to ask for v2):
-    // held from now on in that form, so that the next version's v2 chain can be checked (ADR 039).
+    // held from now on in that form, so that the next version's v2 chain can be checked (ADR 039) —
+    // once its content is seen to be the v1 document's.
+    if (this.active && verified.document.version === this.active.document.version && !sameContent(this.active.document, verified.document))
+      throw new RuleSetRefused(
+        "mix-and-match",
+        `the schema-version-2 form of version ${verified.document.version} does not carry the rules of its schema-version-1 form held here`,
+      );
     await this.activate(verified);
     this.etag = response.headers.get("etag") ?? undefined;
     // A new version in force: look again for the next scheduled one.
@@ -487,6 +502,19 @@ export class RuntimeClient {
     }
     if (this.active && verified.document.version <= this.active.document.version) return;
     if (this.pending?.digest === verified.digest) return;
+    if (
+      this.pending &&
+      this.pending.document.version === verified.document.version &&
+      this.pending.document.schemaVersion === 1 &&
+      !sameContent(this.pending.document, verified.document)
+    )
+      return this.failed(
+        new RuleSetRefused(
+          "mix-and-match",
+          `the schema-version-2 form of version ${verified.document.version} does not carry the rules of its schema-version-1 form held here`,
+        ),
+        "upcoming",
+      );
     this.pending = verified;
     this.state.pending = { jws: verified.jws };
     this.state = { ...this.state, ...this.remember(this.state, verified) };

@@ -202,6 +202,15 @@ export async function verifyRuleSet(body: string | Uint8Array, options: VerifyOp
   if (same !== undefined && same.schemaVersion === document.schemaVersion && same.digest !== digest) {
     throw new RuleSetRefused("mix-and-match", `version ${document.version} was ${same.digest}; this one is ${digest}`);
   }
+  // A version held in schema version 2 is never taken back in schema version 1 (only a version made
+  // before schema version 2 comes as 1). The v2 form of a version held as v1 is accepted here; the
+  // client compares its content with the v1 document it holds (sameContent) before it switches.
+  if (same !== undefined && same.schemaVersion === 2 && document.schemaVersion === 1) {
+    throw new RuleSetRefused(
+      "mix-and-match",
+      `version ${document.version} is held in schema version 2 (${same.digest}); a schema-version-1 form of it is refused`,
+    );
+  }
   // The v2 chain names the previous version's v2 digest, or its v1 digest when it has no v2 form: a
   // v2 document is checked against a v2 form held, and against a v1 form held only when it names
   // that (a v1 form held when the v2 document names the previous v2 form cannot be compared).
@@ -221,6 +230,31 @@ export async function verifyRuleSet(body: string | Uint8Array, options: VerifyOp
     throw new RuleSetRefused("premature", `version ${document.version} served as in force takes effect only at ${document.effectiveFrom}`);
   }
   return { jws: text, document, digest, verifiedBy };
+}
+
+/**
+ * Whether a schema-version-2 document carries exactly the rules and envelope of a schema-version-1
+ * document of the same version (ADR 039): equal but for `schemaVersion`, `previousDigest` (each form
+ * chains to its own) and the rules' `id` and `routing`.
+ */
+export function sameContent(v1: RuleSetDocument, v2: RuleSetDocument): boolean {
+  if (v1.schemaVersion !== 1 || v2.schemaVersion !== 2) return false;
+  const { previousDigest: _a, schemaVersion: _b, ...rest1 } = v1;
+  const { previousDigest: _c, schemaVersion: _d, rules, ...rest2 } = v2;
+  const projected = { ...rest2, rules: rules.map(({ id: _id, routing: _routing, ...rule }) => rule) };
+  return sortedJson(rest1) === sortedJson(projected);
+}
+
+/** JSON with object keys sorted (enough to compare two parsed documents; not RFC 8785). */
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(",")}]`;
+  if (value && typeof value === "object")
+    return `{${Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${sortedJson((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(value);
 }
 
 function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
