@@ -273,14 +273,12 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     handled(async (req: Authed, res) => {
       const rows = await query(ruleSetVersionList(db, req.site!.id));
       res.setHeader("Cache-Control", "private, no-cache");
-      res
-        .type("application/json")
-        .send(
-          JSON.stringify({
-            site: req.site!.code,
-            versions: rows.map((r) => ({ ...r, digest: `sha256:${r.digest}`, digestV2: r.digestV2 === null ? null : `sha256:${r.digestV2}` })),
-          }),
-        );
+      res.type("application/json").send(
+        JSON.stringify({
+          site: req.site!.code,
+          versions: rows.map((r) => ({ ...r, digest: `sha256:${r.digest}`, digestV2: r.digestV2 === null ? null : `sha256:${r.digestV2}` })),
+        }),
+      );
     }),
   );
 

@@ -19,7 +19,6 @@ import { canonicalBytes } from "../../app/domain/canonical-json";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { createRuntimeClient } from "../../app/services/runtime-clients.server";
-import type { Database } from "../../app/utils/db.server";
 import { publicJwks, signRuleSet, type KeyRing } from "../../app/utils/signing.server";
 import { createRuntimeApi, type RuntimeApi } from "../../server/runtime-api";
 import { createTestDatabase } from "../setup/database";
