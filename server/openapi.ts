@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { generalJwsSchema, jwksSchema, problemSchema, ruleSetDocumentSchema, statusReportSchema, versionListSchema } from "../app/schemas/runtime-api";
+import {
+  generalJwsSchema,
+  jwksSchema,
+  problemSchema,
+  ruleSetDocumentSchema,
+  ruleSetDocumentV2Schema,
+  statusReportSchema,
+  versionListSchema,
+} from "../app/schemas/runtime-api";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: "draft-2020-12", unrepresentable: "any" });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -10,6 +18,19 @@ const unavailable = {
   headers: { "Retry-After": { description: "Seconds to wait", schema: { type: "integer", minimum: 1 } } },
 };
 const site = { name: "site", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9-]{2,16}$" } };
+/**
+ * ADR 039: the schema version of the signed document. Absent or 1: schema version 1, byte for byte what
+ * this API always served. 2: the version's schema-version-2 document (rule ids and routing) — for a
+ * version made before schema version 2 existed, its schema-version-1 document (the payload's
+ * `schemaVersion` says which). Each form has its own ETag.
+ */
+const schemaVersion = {
+  name: "schemaVersion",
+  in: "query",
+  schema: { type: "integer", enum: [1, 2], default: 1 },
+  description:
+    "The rule-set document's schema version (ADR 039): 1 (default) or 2 (adds rule ids and routing). A version made before schema version 2 is served as 1 either way; the signed payload's `schemaVersion` says which.",
+};
 const jws = (description: string) => ({
   description,
   headers: { ETag: { schema: { type: "string" }, description: "strong, from the exact bytes served" } },
@@ -32,6 +53,7 @@ export function openApiDocument() {
       schemas: {
         GeneralJWS: schema(generalJwsSchema),
         RuleSetDocument: schema(ruleSetDocumentSchema),
+        RuleSetDocumentV2: schema(ruleSetDocumentV2Schema),
         VersionList: schema(versionListSchema),
         StatusReport: schema(statusReportSchema),
         Problem: schema(problemSchema),
@@ -50,6 +72,7 @@ export function openApiDocument() {
               schema: { type: "integer", minimum: 0, maximum: 60 },
               description: "Long-poll: wait until a newer version is in force",
             },
+            schemaVersion,
             { name: "If-None-Match", in: "header", schema: { type: "string" } },
           ],
           responses: {
@@ -65,8 +88,14 @@ export function openApiDocument() {
       "/sites/{site}/ruleset/upcoming": {
         get: {
           summary: "The next scheduled version",
-          parameters: [site],
-          responses: { "200": jws("The next scheduled rule set"), "401": problem("No or bad token"), "503": unavailable, "404": problem("None scheduled") },
+          parameters: [site, schemaVersion],
+          responses: {
+            "200": jws("The next scheduled rule set"),
+            "400": problem("Bad schemaVersion"),
+            "401": problem("No or bad token"),
+            "503": unavailable,
+            "404": problem("None scheduled"),
+          },
         },
       },
       "/sites/{site}/ruleset/versions": {
@@ -84,7 +113,7 @@ export function openApiDocument() {
       "/sites/{site}/ruleset/versions/{version}": {
         get: {
           summary: "One version (immutable)",
-          parameters: [site, { name: "version", in: "path", required: true, schema: { type: "integer", minimum: 1 } }],
+          parameters: [site, { name: "version", in: "path", required: true, schema: { type: "integer", minimum: 1 } }, schemaVersion],
           responses: {
             "200": jws("The signed rule set of that version"),
             "400": problem("Bad version"),
@@ -104,7 +133,9 @@ export function openApiDocument() {
             "400": problem("Invalid report (also: a version beyond 2^31−1, text with NUL characters or lone surrogates)"),
             "401": problem("No or bad token"),
             "404": problem("Unknown site"),
-            "422": problem("An activation of a version the site does not have, or with another digest; `errors[].pointer` names the field"),
+            "422": problem(
+              "An activation of a version the site does not have, or with a digest that is neither of its forms' (schema version 1 or 2, ADR 039); `errors[].pointer` names the field",
+            ),
             "429": {
               ...problem("More reports this minute than allowed per client"),
               headers: { "Retry-After": { description: "Seconds until the next minute", schema: { type: "integer", minimum: 1 } } },

@@ -12,7 +12,7 @@ import type { Database } from "../app/utils/db.server";
 import { logger } from "../app/utils/logger.server";
 import { metrics } from "../app/utils/metrics.server";
 import { asUnavailable, isDatabaseUnavailable, withDeadline } from "./db-faults";
-import { etagOf, RuntimeCache, type RuntimeCacheOptions } from "./runtime-cache";
+import { etagOf, representationOf, RuntimeCache, type RuntimeCacheOptions } from "./runtime-cache";
 import { heldUntil, MAX_WAIT_SECONDS, type WakeReason } from "./runtime-long-polls";
 import { openApiDocument } from "./openapi";
 import { StatusReportBatcher } from "./status-report-batcher";
@@ -190,6 +190,18 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     })(req, res, next);
   });
 
+  /**
+   * The schema version a request asks for (ADR 039): `?schemaVersion=1` or `2`, absent → 1; anything
+   * else (another value, the parameter twice) answers 400 and returns undefined.
+   */
+  const schemaVersionOf = (req: Request, res: Response): 1 | 2 | undefined => {
+    const asked = req.query.schemaVersion;
+    if (asked === undefined || asked === "1") return 1;
+    if (asked === "2") return 2;
+    problem(res, 400, "Bad Request", "schemaVersion must be 1 or 2.", { errors: [{ pointer: "#/query/schemaVersion" }] });
+    return undefined;
+  };
+
   /** Sends the JWS (200) or 304 when the client has it; returns the status. */
   const sendJws = (req: Request, res: Response, jws: string, cacheControl: string, etag = etagOf(jws)): 200 | 304 => {
     res.setHeader("ETag", etag);
@@ -215,6 +227,8 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
           errors: [{ pointer: "#/query/waitSeconds" }],
         });
       }
+      const schemaVersion = schemaVersionOf(req, res);
+      if (schemaVersion === undefined) return;
       // A long poll the fast path held first keeps its deadline.
       const deadline = heldUntil(req) ?? Date.now() + wait * 1000;
       const ifNoneMatch = req.get("if-none-match");
@@ -229,8 +243,10 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
         // reaches the cache (NOTIFY, change counter), the wait ends or the instance drains, which
         // answers at once (304 for the version the client has); one arriving while it drains waits
         // a second at most (DRAINING_WAIT_MS). A client gone gets nothing.
-        if (ifNoneMatch !== current.etag || Date.now() >= deadline || (longPolls.draining && held)) {
-          const status = sendJws(req, res, current.jws, "private, no-cache", current.etag);
+        // The form asked for (ADR 039); the long poll is held on the version (its v1 ETag) either way.
+        const served = representationOf(current, schemaVersion);
+        if (ifNoneMatch !== served.etag || Date.now() >= deadline || (longPolls.draining && held)) {
+          const status = sendJws(req, res, served.jws, "private, no-cache", served.etag);
           metrics.pulls.inc({ site: site.code, status: String(status) });
           return;
         }
@@ -244,7 +260,9 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   router.get(
     "/sites/:site/ruleset/upcoming",
     handled(async (req: Authed, res) => {
-      const next = await query(upcomingRuleSetJws(db, req.site!.id, new Date()));
+      const schemaVersion = schemaVersionOf(req, res);
+      if (schemaVersion === undefined) return;
+      const next = await query(upcomingRuleSetJws(db, req.site!.id, new Date(), schemaVersion));
       if (!next) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no scheduled rule set.`);
       sendJws(req, res, next, "private, no-cache");
     }),
@@ -255,7 +273,12 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
     handled(async (req: Authed, res) => {
       const rows = await query(ruleSetVersionList(db, req.site!.id));
       res.setHeader("Cache-Control", "private, no-cache");
-      res.type("application/json").send(JSON.stringify({ site: req.site!.code, versions: rows.map((r) => ({ ...r, digest: `sha256:${r.digest}` })) }));
+      res.type("application/json").send(
+        JSON.stringify({
+          site: req.site!.code,
+          versions: rows.map((r) => ({ ...r, digest: `sha256:${r.digest}`, digestV2: r.digestV2 === null ? null : `sha256:${r.digestV2}` })),
+        }),
+      );
     }),
   );
 
@@ -265,7 +288,9 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
       const version = Number(req.params.version);
       if (!/^[1-9]\d{0,8}$/.test(req.params.version ?? ""))
         return problem(res, 400, "Bad Request", "version must be a positive integer.", { errors: [{ pointer: "#/path/version" }] });
-      const jws = await query(ruleSetVersionJws(db, req.site!.id, version));
+      const schemaVersion = schemaVersionOf(req, res);
+      if (schemaVersion === undefined) return;
+      const jws = await query(ruleSetVersionJws(db, req.site!.id, version, schemaVersion));
       if (!jws) return problem(res, 404, "Not Found", `Site ${req.site!.code} has no version ${version}.`);
       // A published version never changes — but it is served behind a bearer token, so only the
       // client's own cache may keep it (RFC 9111 §3.5, §5.2.2.7; ADR 017): never a shared cache.

@@ -25,15 +25,29 @@ import { publicJwks } from "../app/utils/signing.server";
 import { asUnavailable, DatabaseUnavailableError, describeDatabaseError, withDeadline } from "./db-faults";
 import { LongPolls } from "./runtime-long-polls";
 
-export interface InForce {
-  version: number;
+/** One form of a version as served: its JWS, the same bytes encoded once (UTF-8) for the fast path, and its ETag. */
+export interface Representation {
   jws: string;
-  /** The same bytes, encoded once (UTF-8), for the fast path. */
   body: Buffer;
   etag: string;
+}
+
+/**
+ * The version in force. Its own fields are the schema-version-1 form (what the API serves by
+ * default, and the version's identity for long polls); `v2` is its schema-version-2 form, or the same
+ * v1 form for a version made before schema version 2 (ADR 039).
+ */
+export interface InForce extends Representation {
+  version: number;
+  v2: Representation;
   /** When the next scheduled version takes effect (ms), or Infinity. */
   validUntil: number;
 }
+
+/** The form of the version in force a request asked for (`?schemaVersion=`, ADR 039). */
+export const representationOf = (current: InForce, schemaVersion: 1 | 2): Representation => (schemaVersion === 2 ? current.v2 : current);
+
+const representation = (jws: string): Representation => ({ jws, body: Buffer.from(jws, "utf8"), etag: etagOf(jws) });
 
 export const etagOf = (body: string) => `"sha256-${createHash("sha256").update(body).digest("base64url")}"`;
 
@@ -489,11 +503,11 @@ export class RuntimeCache {
       async (): Promise<InForce | undefined> => {
         const { row, next } = await ruleSetInForce(this.database.db, siteId, new Date());
         if (!row?.jws) return undefined;
+        const v1 = representation(row.jws);
         return {
           version: row.version,
-          jws: row.jws,
-          body: Buffer.from(row.jws, "utf8"),
-          etag: etagOf(row.jws),
+          ...v1,
+          v2: row.jwsV2 ? representation(row.jwsV2) : v1,
           validUntil: next ? next.effectiveFrom.getTime() : Number.POSITIVE_INFINITY,
         };
       },

@@ -15,15 +15,17 @@ import { randomFillSync } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NextFunction, Request, Response } from "express";
 import { metrics } from "../app/utils/metrics.server";
-import type { InForce, RuntimeCache } from "./runtime-cache";
+import { type InForce, representationOf, type RuntimeCache } from "./runtime-cache";
 import { handOver, MAX_WAIT_SECONDS, type WakeReason } from "./runtime-long-polls";
 import { securityHeaders } from "./security";
 
 /**
- * Only the plain path, optionally with `?waitSeconds=N` written plainly (0, or 1–99 without a
- * leading zero; beyond MAX_WAIT_SECONDS too); any other query goes to express (400 or its own reading).
+ * Only the plain path, optionally with `waitSeconds=N` written plainly (0, or 1–99 without a
+ * leading zero; beyond MAX_WAIT_SECONDS too) and/or `schemaVersion=1|2` (ADR 039), in either order;
+ * any other query goes to express (400 or its own reading).
  */
-const RULESET_PATH = /^\/api\/v1\/sites\/([A-Za-z0-9_-]{1,64})\/ruleset(?:\?waitSeconds=(0|[1-9][0-9]?))?$/;
+const RULESET_PATH =
+  /^\/api\/v1\/sites\/([A-Za-z0-9_-]{1,64})\/ruleset(?:\?(?:waitSeconds=(0|[1-9][0-9]?)(?:&schemaVersion=([12]))?|schemaVersion=([12])(?:&waitSeconds=(0|[1-9][0-9]?))?))?$/;
 const PREFIX = "/api/v1/sites/";
 /** The express router accepts the same token syntax. */
 const BEARER = /^Bearer ([A-Za-z0-9_-]{10,200})$/;
@@ -61,10 +63,11 @@ export function createRuntimeFastPath({ cache, isSecure, express }: FastPathOpti
     counter.inc();
   };
 
-  /** The answer for a client that has `ifNoneMatch` (200 or 304), exactly as express sends it. */
-  function send(req: IncomingMessage, res: ServerResponse, current: InForce, status: 200 | 304, code: string): void {
+  /** The answer for a client that has `ifNoneMatch` (200 or 304), in the form it asked for, exactly as express sends it. */
+  function send(req: IncomingMessage, res: ServerResponse, inForce: InForce, schemaVersion: 1 | 2, status: 200 | 304, code: string): void {
     stats.served++;
     countPull(code, status);
+    const current = representationOf(inForce, schemaVersion);
     const list = security(isSecure(req));
     list.push("ETag", current.etag, "Cache-Control", "private, no-cache");
     if (status === 304) {
@@ -78,8 +81,8 @@ export function createRuntimeFastPath({ cache, isSecure, express }: FastPathOpti
     else res.end(current.body);
   }
 
-  /** Holds a long poll whose client has the version in force, until it wakes; then answers it. */
-  function hold(req: IncomingMessage, res: ServerResponse, site: { id: number; code: string }, current: InForce, deadline: number): void {
+  /** Holds a long poll whose client has the version in force (either form), until it wakes; then answers it. */
+  function hold(req: IncomingMessage, res: ServerResponse, site: { id: number; code: string }, current: InForce, schemaVersion: 1 | 2, deadline: number): void {
     cache.longPolls.hold(site.id, current, deadline, res, (reason: WakeReason) => {
       if (reason === "closed") return;
       const now = cache.peekCurrent(site.id);
@@ -90,8 +93,10 @@ export function createRuntimeFastPath({ cache, isSecure, express }: FastPathOpti
         express!(req, res);
         return;
       }
-      if (now.etag === current.etag && reason === "changed" && Date.now() < deadline && !cache.longPolls.draining) return hold(req, res, site, now, deadline);
-      send(req, res, now, now.etag === current.etag ? 304 : 200, site.code);
+      // The v1 ETag names the version, whichever form the client holds.
+      if (now.etag === current.etag && reason === "changed" && Date.now() < deadline && !cache.longPolls.draining)
+        return hold(req, res, site, now, schemaVersion, deadline);
+      send(req, res, now, schemaVersion, now.etag === current.etag ? 304 : 200, site.code);
     });
   }
 
@@ -110,12 +115,15 @@ export function createRuntimeFastPath({ cache, isSecure, express }: FastPathOpti
     const bearer = answerable ? BEARER.exec(headers.authorization ?? "") : null;
     const client = bearer ? cache.peekClient(bearer[1]!) : undefined;
     const site = client ? cache.peekSite(match[1]!) : undefined;
-    const current = site && client!.siteIds.has(site.id) ? cache.peekCurrent(site.id) : undefined;
-    if (!current) {
+    const inForce = site && client!.siteIds.has(site.id) ? cache.peekCurrent(site.id) : undefined;
+    if (!inForce) {
       stats.passed++;
       return false;
     }
-    const wait = match[2] === undefined ? 0 : Number(match[2]);
+    const waitText = match[2] ?? match[5];
+    const wait = waitText === undefined ? 0 : Number(waitText);
+    const schemaVersion = (match[3] ?? match[4]) === "2" ? 2 : 1;
+    const current = representationOf(inForce, schemaVersion);
     if (wait > MAX_WAIT_SECONDS || (wait > 0 && !express)) {
       stats.passed++;
       return false;
@@ -137,8 +145,8 @@ export function createRuntimeFastPath({ cache, isSecure, express }: FastPathOpti
     hits.site.inc();
     hits.ruleset.inc();
     // A long poll for the version the client has: held (stopping: a second at most, as express does).
-    if (status === 304 && wait > 0) hold(req, res, site!, current, Date.now() + wait * 1000);
-    else send(req, res, current, status, site!.code);
+    if (status === 304 && wait > 0) hold(req, res, site!, inForce, schemaVersion, Date.now() + wait * 1000);
+    else send(req, res, inForce, schemaVersion, status, site!.code);
     return true;
   }
 

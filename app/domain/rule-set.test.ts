@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { compileRuleSet, type CompileInput } from "./rule-set";
+import { compileRuleSet, compileRuleSetVersions, type CompileInput } from "./rule-set";
 
 const input: CompileInput = {
   site: "EIN",
@@ -67,5 +67,62 @@ describe("compileRuleSet", () => {
   it("refuses two rules for one material and unknown formats", () => {
     expect(() => compileRuleSet({ ...input, rules: [input.rules[0]!, input.rules[0]!] })).toThrow(/two rules for SUB-1/);
     expect(() => compileRuleSet({ ...input, rules: [{ ...input.rules[0]!, identifierFormats: ["NOPE"] }] })).toThrow(/unknown identifier format NOPE/);
+  });
+});
+
+describe("compileRuleSetVersions (ADR 039)", () => {
+  const routing = new Map([
+    [
+      "ASM-1",
+      [
+        { step: 20, workCentre: "EIN-WC2", consumes: [] },
+        {
+          step: 10,
+          workCentre: "EIN-WC1",
+          consumes: [
+            { component: "X-2", consumptionScan: "verify" as const },
+            { component: "SUB-1", consumptionScan: "identify" as const },
+          ],
+        },
+      ],
+    ],
+  ]);
+
+  it("gives the v1 form exactly compileRuleSet's bytes, and the v2 form rule ids and routing, steps and components ordered", () => {
+    const { v1, v2 } = compileRuleSetVersions({ ...input, previousDigestV2: "b".repeat(64), routing });
+    expect(v1.canonical).toBe(compileRuleSet(input).canonical);
+    expect(v2.document.schemaVersion).toBe(2);
+    expect(v2.document.previousDigest).toBe(`sha256:${"b".repeat(64)}`);
+    expect(v2.digest).toBe(createHash("sha256").update(v2.canonical).digest("hex"));
+    expect(v2.document.rules.map((r) => [r.id, r.routing])).toEqual([
+      [
+        "EIN/ASM-1",
+        [
+          {
+            step: 10,
+            workCentre: "EIN-WC1",
+            consumes: [
+              { component: "SUB-1", consumptionScan: "identify", id: "EIN/ASM-1/10/SUB-1" },
+              { component: "X-2", consumptionScan: "verify", id: "EIN/ASM-1/10/X-2" },
+            ],
+          },
+          { step: 20, workCentre: "EIN-WC2", consumes: [] },
+        ],
+      ],
+      ["EIN/SUB-1", []],
+    ]);
+  });
+
+  it("refuses a routing with one step twice", () => {
+    const twice = new Map([
+      [
+        "SUB-1",
+        [
+          { step: 10, workCentre: "A", consumes: [] },
+          { step: 10, workCentre: "B", consumes: [] },
+        ],
+      ],
+    ]);
+    expect(() => compileRuleSetVersions({ ...input, previousDigestV2: null, routing: twice })).toThrow(/step 10 twice/);
   });
 });

@@ -11,6 +11,11 @@ import type { ConsumptionScan, Identifies, TrackingMode } from "./tracking-rule"
 /** The document type runtimes check (the release issue's document format). */
 export const RULE_SET_TYPE = "c981.ruleset";
 export const RULE_SET_SCHEMA_VERSION = 1;
+/** Schema version 2 (ADR 039): v1 plus, on each rule, its id and the routing of its material at the site. */
+export const RULE_SET_SCHEMA_VERSION_2 = 2;
+/** The schema versions a rule-set version may be served in (ADR 039). */
+export const RULE_SET_SCHEMA_VERSIONS = [1, 2] as const;
+export type RuleSetSchemaVersion = (typeof RULE_SET_SCHEMA_VERSIONS)[number];
 
 export interface CompiledRule {
   partNumber: string;
@@ -81,6 +86,77 @@ export interface CompiledRuleSet {
   bytes: Uint8Array;
   /** SHA-256 of the canonical bytes, lowercase hex. */
   digest: string;
+}
+
+/** One step of the routing that makes a rule's material at the site (schema version 2, ADR 039). */
+export interface RoutingStep {
+  step: number;
+  workCentre: string;
+  /** The materials consumed at the step and the scan the work instruction requires, by component part number. */
+  consumes: { component: string; consumptionScan: ConsumptionScan }[];
+}
+
+/** A rule of schema version 2: v1's rule plus `id` (`<SITE>/<PARTNUMBER>`) and the routing of its material. */
+export type CompiledRuleV2 = Omit<CompiledRule, "deviation"> & {
+  id: string;
+  routing: { step: number; workCentre: string; consumes: { component: string; consumptionScan: ConsumptionScan; id: string }[] }[];
+  deviation?: RuleDeviation;
+};
+
+export interface RuleSetDocumentV2 extends Omit<RuleSetDocument, "schemaVersion" | "rules"> {
+  schemaVersion: typeof RULE_SET_SCHEMA_VERSION_2;
+  rules: CompiledRuleV2[];
+}
+
+export interface CompiledRuleSetV2 {
+  document: RuleSetDocumentV2;
+  canonical: string;
+  bytes: Uint8Array;
+  digest: string;
+}
+
+export interface CompileBothInput extends CompileInput {
+  /** The previous version's v2 digest (hex) when it has one, else its v1 digest; null for the first version. */
+  previousDigestV2: string | null;
+  /** The routing of each material (as parent) at the site, by part number; absent: no routing. */
+  routing: ReadonlyMap<string, readonly RoutingStep[]>;
+}
+
+/**
+ * A version compiled once into both forms (ADR 039): the v1 document (exactly compileRuleSet's bytes)
+ * and the v2 document, which is the v1 document with `schemaVersion: 2`, `previousDigest` chained to
+ * the previous version's v2 digest (or its v1 digest when it has none), and each rule's `id` and
+ * `routing` (steps ascending, consumed components by part number).
+ */
+export function compileRuleSetVersions(input: CompileBothInput): { v1: CompiledRuleSet; v2: CompiledRuleSetV2 } {
+  const v1 = compileRuleSet(input);
+  const site = input.site;
+  const rules: CompiledRuleV2[] = v1.document.rules.map((rule) => ({
+    ...rule,
+    id: `${site}/${rule.partNumber}`,
+    routing: [...(input.routing.get(rule.partNumber) ?? [])]
+      .sort((a, b) => a.step - b.step)
+      .map((s, i, all) => {
+        if (i > 0 && all[i - 1]!.step === s.step) throw new Error(`routing of ${rule.partNumber} at ${site} has step ${s.step} twice`);
+        return {
+          step: s.step,
+          workCentre: s.workCentre,
+          consumes: [...s.consumes]
+            .sort((a, b) => (a.component < b.component ? -1 : a.component > b.component ? 1 : 0))
+            .map((c) => ({ component: c.component, consumptionScan: c.consumptionScan, id: `${site}/${rule.partNumber}/${s.step}/${c.component}` })),
+        };
+      }),
+  }));
+  const document: RuleSetDocumentV2 = {
+    ...v1.document,
+    schemaVersion: RULE_SET_SCHEMA_VERSION_2,
+    previousDigest: input.previousDigestV2 === null ? null : `sha256:${input.previousDigestV2}`,
+    rules,
+  };
+  const canonical = canonicalize(document);
+  const bytes = new TextEncoder().encode(canonical);
+  const digest = createHash("sha256").update(bytes).digest("hex");
+  return { v1, v2: { document, canonical, bytes, digest } };
 }
 
 /** Deterministic: rules sorted by part number, only the formats the rules use, canonical JSON. */

@@ -66,12 +66,19 @@ export async function ruleSetVersionSite(db: DbOrTx, params: { siteCode: string;
 
 export async function ruleSetVersionDocument(db: DbOrTx, params: { siteCode: string; version: number; at: Date }) {
   const [row] = await db
-    .select({ id: ruleSetVersions.id, canonical: ruleSetVersions.canonical, ...versionColumns, siteName: sites.name })
+    .select({
+      id: ruleSetVersions.id,
+      canonical: ruleSetVersions.canonical,
+      canonicalV2: ruleSetVersions.canonicalV2,
+      digestV2: ruleSetVersions.digestV2,
+      ...versionColumns,
+      siteName: sites.name,
+    })
     .from(ruleSetVersions)
     .innerJoin(sites, eq(sites.id, ruleSetVersions.siteId))
     .where(and(eq(sites.code, params.siteCode), eq(ruleSetVersions.version, params.version)));
   if (!row) return null;
-  const { id, canonical, ...version } = row;
+  const { id, canonical, canonicalV2, digestV2, ...version } = row;
 
   const [[latest], introduced] = await Promise.all([
     db
@@ -110,6 +117,9 @@ export async function ruleSetVersionDocument(db: DbOrTx, params: { siteCode: str
     pretty,
     computedDigest,
     digestMatches: computedDigest === version.digest,
+    /** The schema-version-2 form's digest (ADR 039), null before it; and whether it matches its stored bytes. */
+    digestV2,
+    digestV2Matches: canonicalV2 === null ? null : createHash("sha256").update(canonicalV2).digest("hex") === digestV2,
     introduced,
   };
 }

@@ -46,14 +46,14 @@ export async function siteIdsAndCodes(db: DbOrTx): Promise<{ id: number; code: s
   return db.select({ id: sites.id, code: sites.code }).from(sites);
 }
 
-/** The version in force at the site at `now` (its JWS), and when the next scheduled one takes effect. */
+/** The version in force at the site at `now` (its JWS, and its schema-version-2 JWS when it has one — ADR 039), and when the next scheduled one takes effect. */
 export async function ruleSetInForce(
   db: DbOrTx,
   siteId: number,
   now: Date,
-): Promise<{ row?: { version: number; jws: string | null }; next?: { effectiveFrom: Date } }> {
+): Promise<{ row?: { version: number; jws: string | null; jwsV2: string | null }; next?: { effectiveFrom: Date } }> {
   const [row] = await db
-    .select({ version: ruleSetVersions.version, jws: ruleSetVersions.jws })
+    .select({ version: ruleSetVersions.version, jws: ruleSetVersions.jws, jwsV2: ruleSetVersions.jwsV2 })
     .from(ruleSetVersions)
     .where(and(eq(ruleSetVersions.siteId, siteId), lte(ruleSetVersions.effectiveFrom, now)))
     .orderBy(desc(ruleSetVersions.version))

@@ -91,6 +91,7 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
         error: runtimeClientStatus.error,
         reportedAt: runtimeClientStatus.reportedAt,
         storedDigest: ruleSetVersions.digest,
+        storedDigestV2: ruleSetVersions.digestV2,
       })
       .from(runtimeClientStatus)
       .leftJoin(ruleSetVersions, and(eq(ruleSetVersions.siteId, runtimeClientStatus.siteId), eq(ruleSetVersions.version, runtimeClientStatus.version))),
@@ -118,6 +119,7 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
         runningVersion: runtimeClientRefusals.runningVersion,
         reportedAt: runtimeClientRefusals.reportedAt,
         storedDigest: ruleSetVersions.digest,
+        storedDigestV2: ruleSetVersions.digestV2,
       })
       .from(runtimeClientRefusals)
       .leftJoin(
@@ -141,7 +143,10 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
           ? {
               version: r.version,
               digest: r.digest,
-              digestMatches: r.storedDigest !== null && r.digest === `sha256:${r.storedDigest}`,
+              // Either form's digest (ADR 039).
+              digestMatches:
+                (r.storedDigest !== null && r.digest === `sha256:${r.storedDigest}`) ||
+                (r.storedDigestV2 !== null && r.digest === `sha256:${r.storedDigestV2}`),
               activatedAt: r.activatedAt,
               trustedKeys: r.trustedKeys.map((kid) => ({ kid, state: keyState.get(kid) ?? ("unknown" as const) })),
               error: r.error,
@@ -166,7 +171,9 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
                 offeredVersion: latest.offeredVersion,
                 offeredDigest: latest.offeredDigest,
                 offeredKid: latest.offeredKid,
-                offeredIsStored: latest.storedDigest !== null && latest.offeredDigest === `sha256:${latest.storedDigest}`,
+                offeredIsStored:
+                  (latest.storedDigest !== null && latest.offeredDigest === `sha256:${latest.storedDigest}`) ||
+                  (latest.storedDigestV2 !== null && latest.offeredDigest === `sha256:${latest.storedDigestV2}`),
                 code: latest.code,
                 source: latest.source,
                 message: latest.message,

@@ -138,6 +138,15 @@ export default function RuleSetVersion() {
               </dd>
             </div>
           )}
+          {v.digestV2 === null ? null : (
+            <div className="wide">
+              <dt>SHA-256 digest, schema version 2</dt>
+              <dd>
+                <Digest value={v.digestV2} full />{" "}
+                {v.digestV2Matches ? <Badge tone="good">matches the stored bytes</Badge> : <Badge tone="bad">does not match the stored bytes</Badge>}
+              </dd>
+            </div>
+          )}
           <div className="wide">
             <dt>Previous digest</dt>
             <dd>

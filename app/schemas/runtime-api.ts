@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ruleSetDocumentSchema } from "./rule-set";
+import { ruleSetDocumentSchema, ruleSetDocumentV2Schema } from "./rule-set";
 import { statusReportSchema } from "./status-report";
 
 /**
@@ -31,6 +31,11 @@ export const versionListSchema = z
         expiresAt: z.string().nullable(),
         kind: z.enum(["release", "renewal"]),
         digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+        /** The digest of the version's schema-version-2 form; null for versions made before it (ADR 039). */
+        digestV2: z
+          .string()
+          .regex(/^sha256:[0-9a-f]{64}$/)
+          .nullable(),
       }),
     ),
   })
@@ -54,4 +59,4 @@ export const jwksSchema = z
   })
   .meta({ id: "JWKS" });
 
-export { ruleSetDocumentSchema, statusReportSchema };
+export { ruleSetDocumentSchema, ruleSetDocumentV2Schema, statusReportSchema };

@@ -1,10 +1,20 @@
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { alias } from "drizzle-orm/pg-core";
-import { bomLineAlternates, bomLines, identifierFormats, materials, ruleSetVersions, sites, trackingRules } from "../../db/schema";
-import { ruleSetDocumentSchema } from "../schemas/rule-set";
+import {
+  bomLineAlternates,
+  bomLines,
+  identifierFormats,
+  materials,
+  routingOperationMaterials,
+  routingOperations,
+  ruleSetVersions,
+  sites,
+  trackingRules,
+} from "../../db/schema";
+import { ruleSetDocumentSchema, ruleSetDocumentV2Schema } from "../schemas/rule-set";
 import { assertCanSign, signRuleSet, type KeyRing } from "../utils/signing.server";
-import { compileRuleSet, type CompiledIdentifierFormat, type CompiledRule } from "../domain/rule-set";
+import { compileRuleSetVersions, type CompiledIdentifierFormat, type CompiledRule, type RoutingStep } from "../domain/rule-set";
 import { checkRuleConsistency, trackingRuleContentSchema, type Identifies } from "../domain/tracking-rule";
 import type { DbOrTx } from "../utils/db.server";
 import { databaseNow } from "../utils/clock.server";
@@ -57,6 +67,8 @@ export interface CreatedRuleSetVersion {
   effectiveFrom: Date;
   issuedAt: Date;
   digest: string;
+  /** The digest of the version's schema-version-2 form (ADR 039). */
+  digestV2: string;
   auditSeq: number;
 }
 
@@ -81,7 +93,12 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
       if (!site) throw new DomainError("not_found", `site ${input.siteId} does not exist`);
 
       const [previous] = await tx
-        .select({ version: ruleSetVersions.version, effectiveFrom: ruleSetVersions.effectiveFrom, digest: ruleSetVersions.digest })
+        .select({
+          version: ruleSetVersions.version,
+          effectiveFrom: ruleSetVersions.effectiveFrom,
+          digest: ruleSetVersions.digest,
+          digestV2: ruleSetVersions.digestV2,
+        })
         .from(ruleSetVersions)
         .where(eq(ruleSetVersions.siteId, site.id))
         .orderBy(desc(ruleSetVersions.version))
@@ -220,8 +237,32 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
       const formats = new Map<string, CompiledIdentifierFormat>(
         usable.map((f) => [f.code, { name: f.name, identifies: f.identifies, definition: f.definition }]),
       );
+      // The routing of each material (as parent) at this site, for schema version 2 (ADR 039).
+      const routingParent = alias(materials, "routing_parent");
+      const consumed = alias(materials, "consumed");
+      const routingRows = await tx
+        .select({
+          parent: routingParent.partNumber,
+          step: routingOperations.step,
+          workCentre: routingOperations.workCentre,
+          component: consumed.partNumber,
+          consumptionScan: routingOperationMaterials.consumptionScan,
+        })
+        .from(routingOperations)
+        .innerJoin(routingParent, eq(routingParent.id, routingOperations.materialId))
+        .leftJoin(routingOperationMaterials, eq(routingOperationMaterials.operationId, routingOperations.id))
+        .leftJoin(consumed, eq(consumed.id, routingOperationMaterials.materialId))
+        .where(eq(routingOperations.siteId, site.id));
+      const routing = new Map<string, RoutingStep[]>();
+      for (const r of routingRows) {
+        const steps = routing.get(r.parent) ?? [];
+        routing.set(r.parent, steps);
+        let step = steps.find((s) => s.step === r.step);
+        if (!step) steps.push((step = { step: r.step, workCentre: r.workCentre, consumes: [] }));
+        if (r.component !== null && r.consumptionScan !== null) step.consumes.push({ component: r.component, consumptionScan: r.consumptionScan });
+      }
       const version = (previous?.version ?? 0) + 1;
-      const compiled = compileRuleSet({
+      const { v1: compiled, v2: compiledV2 } = compileRuleSetVersions({
         site: site.code,
         version,
         effectiveFrom,
@@ -232,8 +273,11 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
         changeRequests: input.changeRequestNumbers,
         signingKeys: keyRing.active.map((k) => k.kid),
         previousDigest: previous?.digest ?? null,
+        // The v2 chain: the previous version's v2 digest, or its v1 digest when it has none (ADR 039).
+        previousDigestV2: previous ? (previous.digestV2 ?? previous.digest) : null,
         rules: [...compiledByMaterial.values()],
         formats,
+        routing,
       });
       // A document that fails its schema is never signed.
       const checked = ruleSetDocumentSchema.safeParse(compiled.document);
@@ -242,7 +286,14 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
           `compiled rule set for ${site.code} v${version} fails its schema: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
         );
       }
+      const checkedV2 = ruleSetDocumentV2Schema.safeParse(compiledV2.document);
+      if (!checkedV2.success) {
+        throw new Error(
+          `compiled rule set for ${site.code} v${version} (schema version 2) fails its schema: ${checkedV2.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        );
+      }
       const jws = await signRuleSet(compiled.bytes, keyRing);
+      const jwsV2 = await signRuleSet(compiledV2.bytes, keyRing);
 
       const [created] = await tx
         .insert(ruleSetVersions)
@@ -259,6 +310,9 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
           expiresAt: new Date(compiled.document.expiresAt),
           changeRequestNumbers: [...compiled.document.changeRequests],
           jws: JSON.stringify(jws),
+          canonicalV2: compiledV2.bytes,
+          digestV2: compiledV2.digest,
+          jwsV2: JSON.stringify(jwsV2),
           createdBy: input.actor,
           reason: input.reason,
         })
@@ -299,6 +353,7 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
           issuedAt: issuedAt.toISOString(),
           backdated: effectiveFrom.getTime() < issuedAt.getTime(),
           digest: compiled.digest,
+          digestV2: compiledV2.digest,
           changes: input.changes.map((c) => ({
             partNumber: materialById.get(c.materialId)!.partNumber,
             trackingMode: c.trackingMode,
@@ -339,6 +394,7 @@ export async function createRuleSetVersion(db: DbOrTx, rawInput: CreateRuleSetVe
         effectiveFrom,
         issuedAt,
         digest: compiled.digest,
+        digestV2: compiledV2.digest,
         auditSeq: audit.seq,
       };
     })

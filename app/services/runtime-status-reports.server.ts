@@ -77,16 +77,17 @@ export async function recordStatusReports(db: Db, reports: readonly PendingRepor
       ),
       lookups.length === 0
         ? Promise.resolve([])
-        : run<{ site_id: number; version: number; digest: string }>(
+        : run<{ site_id: number; version: number; digest: string; digest_v2: string | null }>(
             raw,
-            `select v.site_id, v.version, v.digest from rule_set_versions v
+            `select v.site_id, v.version, v.digest, v.digest_v2 from rule_set_versions v
              join (select distinct s, ver from unnest($1::int[], $2::int[]) as u(s, ver)) u on v.site_id = u.s and v.version = u.ver`,
             [lookups.map((r) => r.site.id), lookups.map((r) => (r.report as { version: number }).version)],
           ),
     ]);
     const receivedAt = clock!.now;
     const window = new Map(windows.map((w) => [Number(w.id), { before: Number(w.count) - perClient.get(Number(w.id))!, remaining: Number(w.remaining) }]));
-    const digests = new Map(versions.map((v) => [`${v.site_id}:${v.version}`, v.digest]));
+    // Either form's digest names the version (ADR 039): a runtime reports the form it verified.
+    const digests = new Map(versions.map((v) => [`${v.site_id}:${v.version}`, v.digest_v2 === null ? [v.digest] : [v.digest, v.digest_v2]]));
     const taken = new Map<number, number>();
 
     const outcomes: ReportOutcome[] = [];
@@ -121,11 +122,11 @@ export async function recordStatusReports(db: Db, reports: readonly PendingRepor
 function activationProblem(
   site: { code: string },
   report: Extract<StatusReport, { version: number }>,
-  storedDigest: string | undefined,
+  storedDigests: string[] | undefined,
 ): DomainError | undefined {
-  if (storedDigest === undefined)
+  if (storedDigests === undefined)
     return new DomainError("missing_reference", `Site ${site.code} has no version ${report.version}.`, { version: [`not a version of site ${site.code}`] });
-  if (report.digest !== `sha256:${storedDigest}`) {
+  if (!storedDigests.some((d) => report.digest === `sha256:${d}`)) {
     return new DomainError("unprocessable", `The digest is not that of version ${report.version} of site ${site.code}.`, {
       digest: [`not the digest of version ${report.version}`],
     });

@@ -41,6 +41,13 @@ export const ruleSetVersions = pgTable(
     changeRequestNumbers: text().array().notNull().default(sql`'{}'::text[]`),
     /** JWS JSON General Serialization (RFC 7515 §7.2.1) of `canonical`, as served to runtimes. */
     jws: text(),
+    /**
+     * Schema version 2 of the same version (ADR 039): its RFC 8785 canonical JSON, SHA-256 (hex) and
+     * JWS. Null on versions made before migration 0037 (they are served as schema version 1 only).
+     */
+    canonicalV2: bytea("canonical_v2"),
+    digestV2: text("digest_v2"),
+    jwsV2: text("jws_v2"),
     createdBy: text().notNull(),
     reason: text().notNull(),
     /**
@@ -54,6 +61,8 @@ export const ruleSetVersions = pgTable(
     unique("rule_set_versions_site_version").on(t.siteId, t.version),
     check("rule_set_versions_version_positive", sql`${t.version} >= 1`),
     check("rule_set_versions_digest_hex", sql`${t.digest} ~ '^[0-9a-f]{64}$'`),
+    check("rule_set_versions_digest_v2_hex", sql`${t.digestV2} IS NULL OR ${t.digestV2} ~ '^[0-9a-f]{64}$'`),
+    check("rule_set_versions_v2_whole", sql`(${t.canonicalV2} IS NULL) = (${t.digestV2} IS NULL) AND (${t.digestV2} IS NULL) = (${t.jwsV2} IS NULL)`),
   ],
 );
 

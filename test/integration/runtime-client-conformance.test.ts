@@ -115,7 +115,7 @@ beforeAll(async () => {
       ? serveJwks
       : /\/ruleset\/status$/.test(url)
         ? serveStatus
-        : /\/ruleset\/upcoming$/.test(url)
+        : /\/ruleset\/upcoming(\?|$)/.test(url)
           ? serveUpcoming
           : /\/ruleset(\?|$)/.test(url)
             ? serveCurrent
@@ -159,7 +159,9 @@ async function open(dir: string, options: Partial<RuntimeClientOptions> = {}) {
   return { client, events };
 }
 
-const portalGet = (p: string) => fetch(`${portalUrl}/api/v1/sites/EIN/ruleset${p}`, { headers: { Authorization: `Bearer ${token}` } });
+/** The client asks for schema version 2 (ADR 039): the suite reads the portal as it does. */
+const portalGet = (p: string) =>
+  fetch(`${portalUrl}/api/v1/sites/EIN/ruleset${p}${p.includes("?") ? "&" : "?"}schemaVersion=2`, { headers: { Authorization: `Bearer ${token}` } });
 const payloadOf = (jws: string) => JSON.parse(Buffer.from((JSON.parse(jws) as { payload: string }).payload, "base64url").toString("utf8")) as Payload;
 const sha256 = async (jws: string) => {
   const { createHash } = await import("node:crypto");
@@ -257,9 +259,13 @@ describe("the reference runtime client against the real portal", () => {
   });
 
   it("understands every document the portal has signed (its own copy of the schema agrees)", async () => {
-    const rows = await database.client`select jws from rule_set_versions`;
+    const rows = await database.client`select jws, jws_v2 from rule_set_versions`;
     expect(rows.length).toBeGreaterThan(5);
     for (const row of rows) expect(ruleSetDocumentSchema.safeParse(payloadOf(row.jws as string)).error).toBeUndefined();
+    // …in both schema versions (ADR 039).
+    const v2 = rows.filter((r) => r.jws_v2 !== null);
+    expect(v2.length).toBeGreaterThan(5);
+    for (const row of v2) expect(ruleSetDocumentSchema.safeParse(payloadOf(row.jws_v2 as string)).data?.schemaVersion).toBe(2);
   });
 
   it("the README's verification example for integrators verifies a rule set from the portal as written", async () => {

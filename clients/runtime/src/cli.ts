@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 /**
  * npm run runtime-client -- --url URL --site SITE --token TOKEN --trust THUMBPRINT[,…] --state-dir DIR
- *                           [--on-expiry keep|stop] [--max-bytes N] [--wait-seconds N] [--once]
+ *                           [--on-expiry keep|stop] [--max-bytes N] [--wait-seconds N] [--schema-version 1|2] [--once]
  *
  * Prints one JSON line per event on stdout. The rule set in service is DIR/ruleset.json.
  * The token may come from C981_RUNTIME_TOKEN instead of the command line (kept out of `ps`).
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     "on-expiry": { type: "string", default: "keep" },
     "max-bytes": { type: "string" },
     "wait-seconds": { type: "string", default: "30" },
+    // ADR 039: 2 (default) asks for rule ids and routing; 1 pulls and accepts schema version 1 only.
+    "schema-version": { type: "string", default: "2" },
     once: { type: "boolean", default: false },
   },
   strict: true,
@@ -49,6 +51,7 @@ const maxBytes = values["max-bytes"] === undefined ? undefined : Number(values["
 if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0)) fail("--max-bytes must be a positive integer");
 const waitSeconds = Number(values["wait-seconds"]);
 if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 60) fail("--wait-seconds must be an integer from 0 to 60");
+const schemaVersion = values["schema-version"] === "1" ? 1 : values["schema-version"] === "2" ? 2 : fail("--schema-version must be 1 or 2");
 
 const client = await RuntimeClient.open({
   url,
@@ -59,6 +62,7 @@ const client = await RuntimeClient.open({
   onExpiry: onExpiry as OnExpiry,
   maxBytes,
   waitSeconds,
+  schemaVersion,
   onEvent: (event) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), site, ...event })}\n`),
 });
 

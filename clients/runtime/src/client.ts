@@ -11,7 +11,16 @@ import path from "node:path";
 import type { JWK } from "jose";
 import type { RuleSetDocument } from "./document";
 import { emptyState, readState, setAside, writeFileAtomic, type ClientState } from "./state";
-import { DEFAULT_MAX_BYTES, RuleSetRefused, trustStoreFrom, verifyRuleSet, type RefusalCode, type TrustStore, type VerifiedRuleSet } from "./verify";
+import {
+  DEFAULT_MAX_BYTES,
+  RuleSetRefused,
+  sameContent,
+  trustStoreFrom,
+  verifyRuleSet,
+  type RefusalCode,
+  type TrustStore,
+  type VerifiedRuleSet,
+} from "./verify";
 
 export type OnExpiry = "keep" | "stop";
 
@@ -35,6 +44,12 @@ export interface RuntimeClientOptions {
   upcomingEveryMs?: number;
   jwksEveryMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * The rule-set schema version asked for (ADR 039): 2 (default; `?schemaVersion=2`, a version made
+   * before it comes as 1 and is accepted) or 1 (asks without the parameter and accepts only 1, as
+   * clients before schema version 2 do).
+   */
+  schemaVersion?: 1 | 2;
   now?: () => Date;
   onEvent?: (event: ClientEvent) => void;
 }
@@ -111,6 +126,7 @@ export class RuntimeClient {
       upcomingEveryMs: 5 * 60_000,
       jwksEveryMs: 60 * 60_000,
       requestTimeoutMs: 15_000,
+      schemaVersion: 2,
       now: () => new Date(),
       ...options,
       url: options.url.replace(/\/+$/, ""),
@@ -219,6 +235,20 @@ export class RuntimeClient {
     return new Map(Object.entries(this.state.known).map(([v, d]) => [Number(v), d]));
   }
 
+  private knownSchemas(): Map<number, number> {
+    return new Map(Object.entries(this.state.schemas ?? {}).map(([v, n]) => [Number(v), n]));
+  }
+
+  /** The state's record of a verified form: its digest and, when not 1, its schema version. */
+  private remember(state: ClientState, verified: VerifiedRuleSet): Pick<ClientState, "known" | "schemas"> {
+    const version = String(verified.document.version);
+    const { [version]: _, ...schemas } = state.schemas ?? {};
+    return {
+      known: { ...state.known, [version]: verified.digest },
+      ...(verified.document.schemaVersion === 2 ? { schemas: { ...schemas, [version]: 2 as const } } : Object.keys(schemas).length > 0 ? { schemas } : {}),
+    };
+  }
+
   private async rebuildTrust(): Promise<void> {
     const { store } = await trustStoreFrom(this.opts.trust, this.state.jwks, this.state.retiredKeys);
     this.trust = store;
@@ -285,6 +315,15 @@ export class RuntimeClient {
     return `${this.opts.url}/api/v1/sites/${encodeURIComponent(this.opts.site)}/ruleset${suffix}`;
   }
 
+  /** The query that asks for the schema version this client reads (none for 1: as clients before it, ADR 039). */
+  private query(params: Record<string, string | number>): string {
+    const all = this.opts.schemaVersion === 2 ? { ...params, schemaVersion: 2 } : params;
+    const text = Object.entries(all)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("&");
+    return text ? `?${text}` : "";
+  }
+
   /** Fetches the JWKS and keeps the pinned keys; a pinned key that disappears from it is retired for good. */
   async refreshKeys(): Promise<void> {
     this.lastJwksAt = Date.now();
@@ -337,8 +376,12 @@ export class RuntimeClient {
       now: this.opts.now(),
       maxBytes: this.opts.maxBytes,
       scheduled,
-      active: this.active ? { version: this.active.document.version, digest: this.active.digest } : undefined,
+      active: this.active
+        ? { version: this.active.document.version, digest: this.active.digest, schemaVersion: this.active.document.schemaVersion }
+        : undefined,
       known: this.knownDigests(),
+      knownSchemas: this.knownSchemas(),
+      schemaVersions: this.opts.schemaVersion === 1 ? [1] : [1, 2],
     });
   }
 
@@ -403,7 +446,7 @@ export class RuntimeClient {
     // A body refused before it is read (oversized, cut off) offered nothing readable.
     this.offered = { version: null, digest: null, kid: null };
     const headers: Record<string, string> = this.etag ? { "If-None-Match": this.etag } : {};
-    const response = await this.request(this.api(waitSeconds > 0 ? `?waitSeconds=${waitSeconds}` : ""), {
+    const response = await this.request(this.api(this.query(waitSeconds > 0 ? { waitSeconds } : {})), {
       headers,
       timeoutMs: this.opts.requestTimeoutMs + waitSeconds * 1000,
     });
@@ -415,11 +458,23 @@ export class RuntimeClient {
     // the round fails as `unreachable`, nothing is verified against keys that may be stale.
     if (this.keysDue()) await this.refreshKeys();
     const verified = await this.verify(response.body, false);
-    if (this.active && verified.document.version === this.active.document.version) {
+    if (
+      this.active &&
+      verified.document.version === this.active.document.version &&
+      !(verified.document.schemaVersion === 2 && this.active.document.schemaVersion === 1)
+    ) {
       // The same version again, with the same digest (verify refused any other): nothing to do.
       this.etag = response.headers.get("etag") ?? undefined;
       return;
     }
+    // A new version, or the v2 form of the version held as v1 (a client that began to ask for v2):
+    // held from now on in that form, so that the next version's v2 chain can be checked (ADR 039) —
+    // once its content is seen to be the v1 document's.
+    if (this.active && verified.document.version === this.active.document.version && !sameContent(this.active.document, verified.document))
+      throw new RuleSetRefused(
+        "mix-and-match",
+        `the schema-version-2 form of version ${verified.document.version} does not carry the rules of its schema-version-1 form held here`,
+      );
     await this.activate(verified);
     this.etag = response.headers.get("etag") ?? undefined;
     // A new version in force: look again for the next scheduled one.
@@ -431,7 +486,7 @@ export class RuntimeClient {
     this.lastUpcomingAt = Date.now();
     let response: Awaited<ReturnType<typeof this.request>>;
     try {
-      response = await this.request(this.api("/upcoming"));
+      response = await this.request(this.api(`/upcoming${this.query({})}`));
     } catch (error) {
       return this.failed(error, "upcoming");
     }
@@ -447,9 +502,22 @@ export class RuntimeClient {
     }
     if (this.active && verified.document.version <= this.active.document.version) return;
     if (this.pending?.digest === verified.digest) return;
+    if (
+      this.pending &&
+      this.pending.document.version === verified.document.version &&
+      this.pending.document.schemaVersion === 1 &&
+      !sameContent(this.pending.document, verified.document)
+    )
+      return this.failed(
+        new RuleSetRefused(
+          "mix-and-match",
+          `the schema-version-2 form of version ${verified.document.version} does not carry the rules of its schema-version-1 form held here`,
+        ),
+        "upcoming",
+      );
     this.pending = verified;
     this.state.pending = { jws: verified.jws };
-    this.state.known[String(verified.document.version)] = verified.digest;
+    this.state = { ...this.state, ...this.remember(this.state, verified) };
     await this.saveState();
     this.emit({ event: "scheduled", version: verified.document.version, effectiveFrom: verified.document.effectiveFrom });
   }
@@ -461,7 +529,7 @@ export class RuntimeClient {
     const state: ClientState = {
       ...this.state,
       active: { jws: verified.jws, activatedAt },
-      known: { ...this.state.known, [String(verified.document.version)]: verified.digest },
+      ...this.remember(this.state, verified),
       pending: dropPending ? null : this.state.pending,
     };
     await writeFileAtomic(this.file(STATE_FILE), JSON.stringify(state));

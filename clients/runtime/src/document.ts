@@ -1,5 +1,5 @@
 /**
- * The signed rule-set document as a runtime sees it (schema version 1). Kept here, apart from the
+ * The signed rule-set document as a runtime sees it (schema versions 1 and 2, ADR 039). Kept here, apart from the
  * portal's code, so that this client can be copied out of the repository; the conformance suite
  * checks it against every document the portal signs.
  */
@@ -28,7 +28,10 @@ const identifierFormat = z.discriminatedUnion("kind", [
   }),
 ]);
 
-export const ruleSetDocumentSchema = z.strictObject({
+const consumptionScan = z.enum(["none", "verify", "identify"]);
+
+/** Schema version 1: what every portal serves by default. */
+export const ruleSetDocumentV1Schema = z.strictObject({
   type: z.literal(RULE_SET_TYPE),
   schemaVersion: z.literal(1),
   site: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,15}$/),
@@ -72,6 +75,32 @@ export const ruleSetDocumentSchema = z.strictObject({
     }),
   ),
 });
+
+/**
+ * Schema version 2 (ADR 039): version 1 plus, on each rule, its id (`<SITE>/<PARTNUMBER>`) and the
+ * routing of its material at the site (steps ascending; at each, the components consumed with the
+ * scan required and their id `<SITE>/<PARENT>/<step>/<COMPONENT>`).
+ */
+export const ruleSetDocumentV2Schema = ruleSetDocumentV1Schema.extend({
+  schemaVersion: z.literal(2),
+  rules: z.array(
+    ruleSetDocumentV1Schema.shape.rules.element.extend({
+      id: z.string().min(1).max(90),
+      routing: z.array(
+        z.strictObject({
+          step: z.number().int(),
+          workCentre: z.string(),
+          consumes: z.array(z.strictObject({ component: partNumber, consumptionScan, id: z.string().min(1).max(200) })),
+        }),
+      ),
+    }),
+  ),
+});
+
+/** Either schema version; `schemaVersion` tells them apart. */
+export const ruleSetDocumentSchema = z.discriminatedUnion("schemaVersion", [ruleSetDocumentV1Schema, ruleSetDocumentV2Schema]);
+export type RuleSetDocumentV1 = z.infer<typeof ruleSetDocumentV1Schema>;
+export type RuleSetDocumentV2 = z.infer<typeof ruleSetDocumentV2Schema>;
 export type RuleSetDocument = z.infer<typeof ruleSetDocumentSchema>;
 
 /** The JWS JSON General Serialization as C-981 signs it: nothing else is accepted (no unprotected header). */

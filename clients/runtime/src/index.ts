@@ -1,3 +1,12 @@
 export { RuntimeClient, RULE_SET_FILE, STATE_FILE, type ClientEvent, type Failure, type OnExpiry, type RuntimeClientOptions } from "./client";
-export { ruleSetDocumentSchema, RULE_SET_JWS_TYPE, RULE_SET_TYPE, type RuleSetDocument } from "./document";
+export {
+  ruleSetDocumentSchema,
+  ruleSetDocumentV1Schema,
+  ruleSetDocumentV2Schema,
+  RULE_SET_JWS_TYPE,
+  RULE_SET_TYPE,
+  type RuleSetDocument,
+  type RuleSetDocumentV1,
+  type RuleSetDocumentV2,
+} from "./document";
 export { DEFAULT_MAX_BYTES, RuleSetRefused, trustStoreFrom, verifyRuleSet, type RefusalCode, type TrustStore, type VerifiedRuleSet } from "./verify";

@@ -18,6 +18,8 @@ export const stateSchema = z.strictObject({
   active: z.strictObject({ jws: z.string(), activatedAt: z.string() }).nullable(),
   pending: z.strictObject({ jws: z.string() }).nullable(),
   known: z.record(z.string().regex(/^[1-9]\d*$/), z.string().regex(/^sha256:[0-9a-f]{64}$/)),
+  /** The schema version of the form each known digest is of, when it is not 1 (ADR 039; absent in states written before). */
+  schemas: z.record(z.string().regex(/^[1-9]\d*$/), z.literal(2)).optional(),
   jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())) }),
   retiredKeys: z.array(thumbprint),
 });

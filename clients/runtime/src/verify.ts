@@ -68,10 +68,12 @@ export async function trustStoreFrom(
 }
 
 export interface Holding {
-  /** The last activated version and its digest. */
-  active?: { version: number; digest: string };
+  /** The last activated version, its digest and the schema version of the form held (absent: 1). */
+  active?: { version: number; digest: string; schemaVersion?: number };
   /** Digests of versions this client has verified (activated or scheduled), by version. */
   known?: ReadonlyMap<number, string>;
+  /** The schema version of each known digest's form, by version (absent: 1; ADR 039). */
+  knownSchemas?: ReadonlyMap<number, number>;
 }
 
 export interface VerifiedRuleSet {
@@ -92,6 +94,8 @@ export interface VerifyOptions extends Holding {
   scheduled?: boolean;
   /** Re-checking a saved state: an expired rule set is still the last good one (the on-expiry policy decides). */
   ignoreExpiry?: boolean;
+  /** The schema versions accepted (default: 1 and 2); a client run as a v1 client accepts only 1 (ADR 039). */
+  schemaVersions?: readonly number[];
 }
 
 const b64 = (text: string) => Buffer.from(text, "base64url");
@@ -166,6 +170,8 @@ export async function verifyRuleSet(body: string | Uint8Array, options: VerifyOp
   const checked = ruleSetDocumentSchema.safeParse(payload);
   if (!checked.success) throw new RuleSetRefused("schema", `the signed payload is not a C-981 rule set: ${describeIssues(checked.error.issues)}`);
   const document = checked.data;
+  if (options.schemaVersions && !options.schemaVersions.includes(document.schemaVersion))
+    throw new RuleSetRefused("schema", `schema version ${document.schemaVersion} is not one this client accepts (${options.schemaVersions.join(", ")})`);
 
   // Mix-and-match: the signatures must be exactly those the document declares.
   const declared = new Set(document.signingKeys);
@@ -185,11 +191,32 @@ export async function verifyRuleSet(body: string | Uint8Array, options: VerifyOp
   if (active && document.version < active.version) {
     throw new RuleSetRefused("rollback", `version ${document.version} is older than the active version ${active.version}`);
   }
-  const knownDigest = active?.version === document.version ? active.digest : options.known?.get(document.version);
-  if (knownDigest !== undefined && knownDigest !== digest) {
-    throw new RuleSetRefused("mix-and-match", `version ${document.version} was ${knownDigest}; this one is ${digest}`);
+  // A version has one form per schema version (ADR 039), each with its own digest: what is held is
+  // compared with the same form. The other form of a version held is that version again, signed.
+  const held = (version: number): { digest: string; schemaVersion: number } | undefined => {
+    if (active?.version === version) return { digest: active.digest, schemaVersion: active.schemaVersion ?? 1 };
+    const known = options.known?.get(version);
+    return known === undefined ? undefined : { digest: known, schemaVersion: options.knownSchemas?.get(version) ?? 1 };
+  };
+  const same = held(document.version);
+  if (same !== undefined && same.schemaVersion === document.schemaVersion && same.digest !== digest) {
+    throw new RuleSetRefused("mix-and-match", `version ${document.version} was ${same.digest}; this one is ${digest}`);
   }
-  const previous = active?.version === document.version - 1 ? active.digest : options.known?.get(document.version - 1);
+  // A version held in schema version 2 is never taken back in schema version 1 (only a version made
+  // before schema version 2 comes as 1). The v2 form of a version held as v1 is accepted here; the
+  // client compares its content with the v1 document it holds (sameContent) before it switches.
+  if (same !== undefined && same.schemaVersion === 2 && document.schemaVersion === 1) {
+    throw new RuleSetRefused(
+      "mix-and-match",
+      `version ${document.version} is held in schema version 2 (${same.digest}); a schema-version-1 form of it is refused`,
+    );
+  }
+  // The v2 chain names the previous version's v2 digest, or its v1 digest when it has no v2 form: a
+  // v2 document is checked against a v2 form held, and against a v1 form held only when it names
+  // that (a v1 form held when the v2 document names the previous v2 form cannot be compared).
+  const before = held(document.version - 1);
+  const uncomparable = before?.schemaVersion === 1 && document.schemaVersion === 2 && document.previousDigest !== before.digest;
+  const previous = uncomparable ? undefined : before?.digest;
   if (previous !== undefined && document.previousDigest !== previous) {
     throw new RuleSetRefused(
       "chain-break",
@@ -203,6 +230,31 @@ export async function verifyRuleSet(body: string | Uint8Array, options: VerifyOp
     throw new RuleSetRefused("premature", `version ${document.version} served as in force takes effect only at ${document.effectiveFrom}`);
   }
   return { jws: text, document, digest, verifiedBy };
+}
+
+/**
+ * Whether a schema-version-2 document carries exactly the rules and envelope of a schema-version-1
+ * document of the same version (ADR 039): equal but for `schemaVersion`, `previousDigest` (each form
+ * chains to its own) and the rules' `id` and `routing`.
+ */
+export function sameContent(v1: RuleSetDocument, v2: RuleSetDocument): boolean {
+  if (v1.schemaVersion !== 1 || v2.schemaVersion !== 2) return false;
+  const { previousDigest: _a, schemaVersion: _b, ...rest1 } = v1;
+  const { previousDigest: _c, schemaVersion: _d, rules, ...rest2 } = v2;
+  const projected = { ...rest2, rules: rules.map(({ id: _id, routing: _routing, ...rule }) => rule) };
+  return sortedJson(rest1) === sortedJson(projected);
+}
+
+/** JSON with object keys sorted (enough to compare two parsed documents; not RFC 8785). */
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(",")}]`;
+  if (value && typeof value === "object")
+    return `{${Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${sortedJson((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(value);
 }
 
 function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
