@@ -1,6 +1,6 @@
 /**
  * A material's required traceability as its page shows it (ADR 035): per site the reader may see, the
- * justification report's row for it (required vs actual, shortfalls, deviations), and the justification
+ * justification report's row for it (the report read for that one material) (required vs actual, shortfalls, deviations), and the justification
  * history — every requirement row that governed or governs it (its own, its family's, its risk class
  * + regulated flag's), oldest first.
  */
@@ -26,7 +26,7 @@ export async function materialTraceability(db: DbOrTx, params: { partNumber: str
   const visible = (await siteOptions(db)).filter((s) => params.sites === null || params.sites.includes(s.id));
   const perSite: MaterialTraceability["perSite"] = [];
   for (const site of visible) {
-    const report = await traceabilityJustification(db, { siteCode: site.code, at: params.at });
+    const report = await traceabilityJustification(db, { siteCode: site.code, at: params.at, partNumber: params.partNumber });
     const row = report?.rows.find((r) => r.partNumber === params.partNumber);
     if (row) perSite.push({ site: site.code, row });
   }

@@ -48,8 +48,11 @@ export async function justificationSite(db: DbOrTx, params: { siteCode: string; 
   return site ?? null;
 }
 
-/** The report for one site at `at` (the database clock). The caller has checked the reader may see the site. */
-export async function traceabilityJustification(db: DbOrTx, params: { siteCode: string; at: Date }): Promise<JustificationReport | null> {
+/**
+ * The report for one site at `at` (the database clock). The caller has checked the reader may see the site.
+ * `partNumber` limits the rows to that one material (the material page), the rest read as for the whole report.
+ */
+export async function traceabilityJustification(db: DbOrTx, params: { siteCode: string; at: Date; partNumber?: string }): Promise<JustificationReport | null> {
   const site = await justificationSite(db, { siteCode: params.siteCode, sites: null });
   if (!site) return null;
   const at = params.at;
@@ -76,7 +79,7 @@ export async function traceabilityJustification(db: DbOrTx, params: { siteCode: 
       // rulesInForce names the version that introduced the rule in force; its row carries the container and scan.
       .leftJoin(ruleSetVersions, and(eq(ruleSetVersions.siteId, site.id), eq(ruleSetVersions.version, rif.version)))
       .leftJoin(trackingRules, and(eq(trackingRules.ruleSetVersionId, ruleSetVersions.id), eq(trackingRules.materialId, materials.id)))
-      .where(isNull(materials.systemRole))
+      .where(and(isNull(materials.systemRole), params.partNumber === undefined ? undefined : eq(materials.partNumber, params.partNumber)))
       .orderBy(asc(materials.partNumber)),
     db.select({ version: vif.version }).from(vif).where(eq(vif.siteId, site.id)),
     requirementsInForce(db, at),
