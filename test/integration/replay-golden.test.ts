@@ -165,7 +165,17 @@ describe("replay of the last 90 days, stored beside the analysis", () => {
       justification: "replay golden test",
       riskAssessment: "replay golden test",
       legacyDataPlan: "grandfather",
-      changes: [{ kind: "tracking", material: "R-C", sites: ["RPL"], trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["R-SER"], consumptionScan: "identify" }],
+      changes: [
+        {
+          kind: "tracking",
+          material: "R-C",
+          sites: ["RPL"],
+          trackingMode: "serial",
+          containerTracking: false,
+          identifierFormatCodes: ["R-SER"],
+          consumptionScan: "identify",
+        },
+      ],
     });
     const run = await runImpactAnalysis(database.db, { username: "r.engineer" }, number);
     const stored = await storedAnalysis(database.db, number);
@@ -199,7 +209,8 @@ describe("replay of the last 90 days, stored beside the analysis", () => {
     expect(nonZero).toEqual([day(3), day(2), day(1)]);
 
     // Stored as the analysis's audit row says, and signatures can bind it (the column exists, immutable by trigger).
-    const [audit] = await database.client`select after from audit_trail where action = 'impact_analysis.run' and entity_id = ${number} order by seq desc limit 1`;
+    const [audit] =
+      await database.client`select after from audit_trail where action = 'impact_analysis.run' and entity_id = ${number} order by seq desc limit 1`;
     expect((audit!.after as { replay: { sha256: string } }).replay.sha256).toBe(replay.sha256);
   });
 });

@@ -246,10 +246,8 @@ function replayChange(change: ReplayChange, ctx: ReplayContext): ReplayChangeRes
         for (const l of ctx.linesOf.get(key(output.partNumber, S)) ?? []) if (scanned.has(l.component)) for (const a of l.alternates) scanned.add(a);
         const readings = ctx.readingsOf(input.identifier, [...scanned].sort(byText), S);
         if (readings.length > 1) {
-          const kinds = readings
-            .map((r) => r.slice(r.lastIndexOf(":") + 1))
-            .sort(byText)
-            .join("+");
+          // The distinct kinds read ("lot" alone: lots of several materials).
+          const kinds = [...new Set(readings.map((r) => r.slice(r.lastIndexOf(":") + 1)))].sort(byText).join("+");
           count("AMBIGUOUS", day, kinds, `${e.eventRef}: ${input.identifier} at ${where} reads as ${readings.join(" and ")}`);
         }
       }
