@@ -12,7 +12,7 @@ import { csvRecord } from "./audit.server";
 
 export interface ImpactAnalysisView {
   /** The latest analysis of the change request, or null when none has been run. */
-  latest: { id: number; sha256: string; createdAt: Date; createdBy: string; durationMs: number; report: AnalysisReport; replay: StoredReplay | null } | null;
+  latest: { id: number; sha256: string; createdAt: Date; createdBy: string; durationMs: number; report: AnalysisReport; replay: ReplayView | null } | null;
   /** Whether it may be signed with now (ADR 010); when not, why. */
   current: boolean;
   staleReason: string | null;
@@ -22,6 +22,11 @@ export interface ImpactAnalysisView {
    */
   asSigned: { sha256: string } | null;
 }
+
+/** The replay as the page shows it: its report, hash and time (the stored bytes stay in the database). */
+export type ReplayView = Omit<StoredReplay, "canonical">;
+const replayView = (replay: StoredReplay | null): ReplayView | null =>
+  replay ? { sha256: replay.sha256, durationMs: replay.durationMs, report: replay.report } : null;
 
 /** Statuses after review: the analysis is what was signed, not something to refresh. */
 const DECIDED = new Set(["approved", "partly_released", "released", "rejected"]);
@@ -52,7 +57,7 @@ export async function impactAnalysisView(db: Db, number: string): Promise<Impact
                 createdBy: shown.createdBy,
                 durationMs: shown.durationMs,
                 report: shown.report,
-                replay: shown.replay,
+                replay: replayView(shown.replay),
               }
             : null,
           current: false,
@@ -70,7 +75,7 @@ export async function impactAnalysisView(db: Db, number: string): Promise<Impact
               createdBy: latest.createdBy,
               durationMs: latest.durationMs,
               report: latest.report,
-              replay: latest.replay,
+              replay: replayView(latest.replay),
             }
           : null,
         current: currency.current && latest !== null && currency.analysis.id === latest.id,
