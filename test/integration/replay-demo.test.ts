@@ -7,14 +7,15 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { seedDemoPlant } from "../../app/seed/seed.server";
-import { createChangeRequest, type Person } from "../../app/services/change-requests.server";
+import { createChangeRequest, signChangeRequest, submitChangeRequest, type Person, type Signer } from "../../app/services/change-requests.server";
+import { hashSessionId, signIn } from "../../app/services/sessions.server";
+import { acknowledgementsFor } from "../setup/analysis";
 import { storedAnalysis } from "../../app/queries/impact-analysis-currency.server";
 import { runImpactAnalysis } from "../../app/services/impact-analysis.server";
-import type { Database } from "../../app/utils/db.server";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 
-let database: Database;
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let engineer: Person;
 
 beforeAll(async () => {
@@ -114,5 +115,57 @@ describe("replay on the demo plant", () => {
     expect(report.totals.AMBIGUOUS).toBe(total);
     expect(Object.fromEntries(report.days.filter((d) => d.counts.AMBIGUOUS > 0).map((d) => [d.day, d.counts.AMBIGUOUS]))).toEqual(oracle);
     expect(report.changes[0]!.categories.AMBIGUOUS.sample.length).toBe(Math.min(20, total));
+  });
+
+  it("a signature binds the replay stored with the analysis it names: a different replay hash is refused, the recorded one cannot change", async () => {
+    const { number } = await createChangeRequest(database.db, engineer, {
+      title: "replay signature",
+      justification: "replay signature",
+      riskAssessment: "replay signature",
+      legacyDataPlan: "grandfather",
+      changes: [
+        {
+          kind: "tracking",
+          material: "SUB-1014",
+          sites: ["EIN"],
+          trackingMode: "serial",
+          containerTracking: false,
+          identifierFormatCodes: ["EIN-SER"],
+          consumptionScan: "identify",
+        },
+      ],
+    });
+    const rowVersion = async () => (await database.client`select row_version from change_requests where number = ${number}`)[0]!.row_version as number;
+    await submitChangeRequest(database.db, engineer, number, await rowVersion());
+    const run = await runImpactAnalysis(database.db, { username: "emil.engineer" }, number);
+    const session = await signIn(database.db, { username: "quinn.quality", password: "c981-demo-2026", ip: null, maxHours: 1 });
+    if (!session.ok) throw new Error("sign-in failed");
+    const [q] = await database.client`select id, display_name from users where username = 'quinn.quality'`;
+    const quinn: Signer = {
+      id: q!.id as number,
+      username: "quinn.quality",
+      displayName: q!.display_name as string,
+      roles: ["quality_reviewer"],
+      sessionIdHash: hashSessionId(session.sessionId),
+    };
+    const sign = async (replayHash: string) =>
+      signChangeRequest(database.db, quinn, number, {
+        meaning: "approved",
+        role: "quality_reviewer",
+        username: "quinn.quality",
+        password: "c981-demo-2026",
+        rowVersion: await rowVersion(),
+        analysisHash: run.sha256,
+        replayHash,
+        acknowledged: await acknowledgementsFor(database.db, number, run.sha256),
+      });
+    await expect(sign("0".repeat(64))).rejects.toThrow(/replay on your page/);
+    expect(await sign(run.replaySha256!)).toMatchObject({ ok: true });
+    const [signature] =
+      await database.client`select id, replay_hash from signatures where change_request_id = (select id from change_requests where number = ${number})`;
+    expect(signature!.replay_hash).toBe(run.replaySha256);
+    const [audit] = await database.client`select after from audit_trail where action = 'change_request.sign' and entity_id = ${number}`;
+    expect((audit!.after as { signature: { replayHash: string } }).signature.replayHash).toBe(run.replaySha256);
+    await expect(database.owner`update signatures set replay_hash = ${"f".repeat(64)} where id = ${signature!.id}`).rejects.toThrow(/only be voided/);
   });
 });
