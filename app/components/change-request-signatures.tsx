@@ -15,6 +15,8 @@ export interface SignatureView {
   revision: number;
   /** SHA-256 of the impact analysis signed with (null: signed before analyses were required). */
   analysisHash: string | null;
+  /** SHA-256 of the replay stored with that analysis (ADR 041); absent or null: none. */
+  replayHash?: string | null;
   comment: string | null;
   /** What the signer attested besides the meaning, in the same signature (ADR 036): `traceability_deviation`. */
   attestations?: readonly string[];
@@ -141,6 +143,14 @@ export function SignatureManifestations({
                     )}
                   </dd>
                 </div>
+                {s.replayHash ? (
+                  <div>
+                    <dt>Replay of the last 90 days (SHA-256)</dt>
+                    <dd>
+                      <Digest value={s.replayHash} full={fullHash} />
+                    </dd>
+                  </div>
+                ) : null}
                 {s.acknowledgements?.length ? (
                   <div className="wide">
                     <dt>Findings acknowledged by {s.printedName}</dt>

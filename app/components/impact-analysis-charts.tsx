@@ -23,7 +23,19 @@ export function niceScale(max: number, ticks = 4): { max: number; step: number }
 
 const tickLabel = (value: number) => (Number.isInteger(value) ? formatCount(value) : String(Math.round(value * 100) / 100));
 
-function ChartFigure({ id, title, description, children, table }: { id: string; title: string; description: string; children: ReactNode; table: ReactNode }) {
+export function ChartFigure({
+  id,
+  title,
+  description,
+  children,
+  table,
+}: {
+  id: string;
+  title: string;
+  description: string;
+  children: ReactNode;
+  table: ReactNode;
+}) {
   return (
     <figure className="chart" aria-labelledby={`${id}-caption`}>
       <figcaption id={`${id}-caption`} className="chart-title">
@@ -295,6 +307,110 @@ export function TierChart({ id, subject, byTier }: { id: string; subject: string
         </text>
         <text className="chart-text chart-axis-label" x={14} y={top + plotHeight / 2} textAnchor="middle" transform={`rotate(-90 14 ${top + plotHeight / 2})`}>
           items
+        </text>
+      </svg>
+    </ChartFigure>
+  );
+}
+
+// --- replay of the last 90 days, cases per day ------------------------------------------------
+
+export interface ReplayDayRow {
+  day: string;
+  /** Cases per category that day, in `series` order. */
+  counts: readonly number[];
+}
+
+/**
+ * Vertical stacked bars, one per UTC day of the replay's window (ADR 041): the cases of each
+ * category that day. The same numbers are given as a table by the caller (days with cases) and, for
+ * assistive technology, summarised in the figure's description.
+ */
+export function ReplayChart({
+  id,
+  rows,
+  series,
+  windowDays,
+}: {
+  id: string;
+  rows: readonly ReplayDayRow[];
+  series: readonly { label: string; className: string }[];
+  windowDays: number;
+}) {
+  const left = 44;
+  const barStep = 7;
+  const bar = 5;
+  const top = 16 + 18 * Math.ceil(series.length / 2);
+  const plot = 160;
+  const bottom = 44;
+  const width = left + rows.length * barStep + 16;
+  const height = top + plot + bottom;
+  const totals = rows.map((r) => r.counts.reduce((a, b) => a + b, 0));
+  const scale = niceScale(Math.max(0, ...totals));
+  const y = (v: number) => r1(top + plot - (v / scale.max) * plot);
+  const ticks = Array.from({ length: Math.round(scale.max / scale.step) + 1 }, (_, i) => i * scale.step);
+  const withCases = rows.filter((_, i) => totals[i]! > 0);
+  const sums = series.map((_, k) => rows.reduce((a, r) => a + (r.counts[k] ?? 0), 0));
+  const description =
+    `${rows.length} days from ${rows[0]?.day ?? "–"} to ${rows.at(-1)?.day ?? "–"}; ${withCases.length} with cases. ` +
+    series.map((s, k) => `${s.label}: ${formatCount(sums[k]!)}`).join("; ");
+  return (
+    <ChartFigure id={id} title={`Cases per day under the proposed rules (the ${windowDays} days before the data point)`} description={description} table={null}>
+      <svg
+        className="chart-svg"
+        viewBox={`0 0 ${width} ${height}`}
+        width={width}
+        height={height}
+        role="img"
+        aria-labelledby={`${id}-caption`}
+        aria-describedby={`${id}-desc`}
+      >
+        <g className="chart-legend" aria-hidden="true">
+          {series.map((s, k) => (
+            <g key={s.label}>
+              <rect className={s.className} x={left + (k % 2) * 300} y={6 + 18 * Math.floor(k / 2)} width={12} height={12} />
+              <text className="chart-text" x={left + (k % 2) * 300 + 18} y={16 + 18 * Math.floor(k / 2)}>
+                {s.label}
+              </text>
+            </g>
+          ))}
+        </g>
+        {ticks.map((t) => (
+          <g key={t} aria-hidden="true">
+            <line className="chart-grid" x1={left} x2={width - 8} y1={y(t)} y2={y(t)} />
+            <text className="chart-text chart-tick" x={left - 6} y={y(t) + 4} textAnchor="end">
+              {tickLabel(t)}
+            </text>
+          </g>
+        ))}
+        {rows.map((r, i) => {
+          const x = left + i * barStep + 1;
+          let base = 0;
+          return (
+            <g key={r.day}>
+              {series.map((s, k) => {
+                const v = r.counts[k] ?? 0;
+                if (v === 0) return null;
+                const y1 = y(base + v);
+                const y0 = y(base);
+                base += v;
+                return (
+                  <rect key={s.label} className={s.className} x={x} y={y1} width={bar} height={r1(y0 - y1)}>
+                    <title>{`${r.day}, ${s.label.toLowerCase()}: ${formatCount(v)}`}</title>
+                  </rect>
+                );
+              })}
+              {i % 15 === 0 ? (
+                <text className="chart-text chart-tick" x={x + bar / 2} y={top + plot + 14} textAnchor="middle" aria-hidden="true">
+                  {r.day.slice(5)}
+                </text>
+              ) : null}
+            </g>
+          );
+        })}
+        <line className="chart-axis" x1={left} x2={width - 8} y1={top + plot} y2={top + plot} />
+        <text className="chart-text chart-axis-label" x={left + (rows.length * barStep) / 2} y={height - 8} textAnchor="middle">
+          day (UTC, month-day)
         </text>
       </svg>
     </ChartFigure>

@@ -18,9 +18,19 @@ import { formatCount, formatQuantity } from "./format";
 import { FormError } from "./forms";
 import { TierChart, tierRows, VolumeChart, type VolumeRow } from "./impact-analysis-charts";
 import { UtcTime } from "./time";
+import { ReplaySection, type ReplaySectionView } from "./impact-analysis-replay";
 
 export interface ImpactAnalysisSectionView {
-  latest: { id: number; sha256: string; createdAt: Date | string; createdBy: string; durationMs: number; report: AnalysisReport } | null;
+  latest: {
+    id: number;
+    sha256: string;
+    createdAt: Date | string;
+    createdBy: string;
+    durationMs: number;
+    report: AnalysisReport;
+    /** The replay stored beside it (ADR 041); null for analyses stored before replays. */
+    replay?: ReplaySectionView | null;
+  } | null;
   current: boolean;
   staleReason: string | null;
   /** Decided: the analysis its signatures bound (never "stale"). */
@@ -204,6 +214,8 @@ function AnalysisReportView({
         <h3 id="analysis-general-heading">Across the change request</h3>
         <FindingList findings={report.findings} idPrefix="general" scope={null} />
       </section>
+
+      <ReplaySection replay={latest.replay ?? null} />
     </>
   );
 }

@@ -140,7 +140,7 @@ export function SignatureDialog({
   roles: readonly ReviewerRole[];
   needsUsername: boolean;
   /** The latest impact analysis on the page, and why it may not be signed with (null: it may). */
-  analysis: { sha256: string; createdAt: Date | string; problem: string | null } | null;
+  analysis: { sha256: string; createdAt: Date | string; problem: string | null; replaySha256?: string | null } | null;
   /** The critical and warning findings of that analysis: an approval acknowledges each (ADR 029). */
   findings: readonly FindingToAcknowledge[];
   /** The open blocking comment threads: an approval is refused while there is one (ADR 030). */
@@ -210,6 +210,7 @@ export function SignatureDialog({
         <input type="hidden" name="rowVersion" value={rowVersion} />
         {/* Empty when there is nothing to sign with: the schema then names the field, should it be sent. */}
         <input type="hidden" name="analysisHash" value={signable ? analysis.sha256 : ""} />
+        <input type="hidden" name="replayHash" value={signable ? (analysis.replaySha256 ?? "") : ""} />
         <fieldset className="radio-group" aria-describedby={errors.meaning?.length ? meaningErrorId : undefined}>
           <legend>Meaning of your signature</legend>
           {MEANINGS.map((meaning) => (

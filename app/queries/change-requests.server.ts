@@ -425,6 +425,7 @@ export async function changeRequestDetail(db: DbOrTx, number: string, params: { 
         contentHash: signatures.contentHash,
         revision: signatures.revision,
         analysisHash: signatures.analysisHash,
+        replayHash: signatures.replayHash,
         comment: signatures.comment,
         attestations: signatures.attestations,
         voidedAt: signatures.voidedAt,

@@ -10,6 +10,7 @@ import { changeRequests, impactAnalyses } from "../../db/schema";
 import { canonicalize } from "../domain/canonical-json";
 import type { ExpandedChange, ExpandedTrackingChange } from "../domain/change-request";
 import { ANALYSIS_MAX_AGE_HOURS, type AnalysisReport } from "../domain/impact-analysis";
+import type { ReplayReport } from "../domain/replay/report";
 import { analysisReadsMoved, type AnalysisReadValues } from "../domain/request-base";
 import type { DbOrTx } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
@@ -126,6 +127,8 @@ export interface StoredAnalysis {
   dataPoint: number;
   createdAt: Date;
   summary: AnalysisReport["summary"];
+  /** The SHA-256 of the replay stored with it (ADR 041); null for analyses stored before replays. */
+  replaySha256: string | null;
 }
 
 export type AnalysisCurrency = { current: true; analysis: StoredAnalysis } | { current: false; reason: string; analysis: StoredAnalysis | null };
@@ -143,6 +146,7 @@ export async function analysisCurrency(db: DbOrTx, number: string, now?: Date): 
       contentHash: impactAnalyses.contentHash,
       basisDigest: impactAnalyses.basisDigest,
       reads: impactAnalyses.reads,
+      replaySha256: impactAnalyses.replaySha256,
     })
     .from(impactAnalyses)
     .where(eq(impactAnalyses.changeRequestId, cr.id))
@@ -155,6 +159,7 @@ export async function analysisCurrency(db: DbOrTx, number: string, now?: Date): 
     dataPoint: latest.dataPoint,
     createdAt: latest.createdAt,
     summary: latest.summary as AnalysisReport["summary"],
+    replaySha256: latest.replaySha256,
   };
   if (latest.contentHash !== cr.contentHash) return { current: false, reason: "The change request changed since its last analysis.", analysis };
   const dbNow = now ?? (await rows<{ now: Date }>(db, sql`select now() as now`))[0]!.now;
@@ -175,7 +180,16 @@ export async function storedAnalysis(
   db: DbOrTx,
   number: string,
   analysisId?: number,
-): Promise<{ id: number; sha256: string; createdAt: Date; createdBy: string; durationMs: number; report: AnalysisReport; canonical: string } | null> {
+): Promise<{
+  id: number;
+  sha256: string;
+  createdAt: Date;
+  createdBy: string;
+  durationMs: number;
+  report: AnalysisReport;
+  canonical: string;
+  replay: StoredReplay | null;
+} | null> {
   const cr = await changeRequestRow(db, number);
   const [row] = await db
     .select({
@@ -185,6 +199,9 @@ export async function storedAnalysis(
       createdBy: impactAnalyses.createdBy,
       durationMs: impactAnalyses.durationMs,
       report: impactAnalyses.report,
+      replay: impactAnalyses.replay,
+      replaySha256: impactAnalyses.replaySha256,
+      replayDurationMs: impactAnalyses.replayDurationMs,
     })
     .from(impactAnalyses)
     .where(
@@ -195,5 +212,18 @@ export async function storedAnalysis(
     .orderBy(desc(impactAnalyses.id))
     .limit(1);
   if (!row) return null;
-  return { ...row, canonical: row.report, report: JSON.parse(row.report) as AnalysisReport };
+  const { replay, replaySha256, replayDurationMs, ...rest } = row;
+  return { ...rest, canonical: row.report, report: JSON.parse(row.report) as AnalysisReport, replay: storedReplayOf(replay, replaySha256, replayDurationMs) };
+}
+
+/** The replay stored beside an analysis (ADR 041): its report, the stored bytes' SHA-256 and its own duration. */
+export interface StoredReplay {
+  sha256: string;
+  durationMs: number;
+  report: ReplayReport;
+  canonical: string;
+}
+
+export function storedReplayOf(text: string | null, sha256: string | null, durationMs: number | null): StoredReplay | null {
+  return text === null || sha256 === null ? null : { sha256, durationMs: durationMs ?? 0, report: JSON.parse(text) as ReplayReport, canonical: text };
 }

@@ -6,13 +6,13 @@
 import { and, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import { changeRequests, impactAnalyses, signatures } from "../../db/schema";
 import type { AnalysisReport } from "../domain/impact-analysis";
-import { analysisCurrency, storedAnalysis } from "./impact-analysis-currency.server";
+import { analysisCurrency, storedAnalysis, storedReplayOf, type StoredReplay } from "./impact-analysis-currency.server";
 import type { Db, DbOrTx } from "../utils/db.server";
 import { csvRecord } from "./audit.server";
 
 export interface ImpactAnalysisView {
   /** The latest analysis of the change request, or null when none has been run. */
-  latest: { id: number; sha256: string; createdAt: Date; createdBy: string; durationMs: number; report: AnalysisReport } | null;
+  latest: { id: number; sha256: string; createdAt: Date; createdBy: string; durationMs: number; report: AnalysisReport; replay: ReplayView | null } | null;
   /** Whether it may be signed with now (ADR 010); when not, why. */
   current: boolean;
   staleReason: string | null;
@@ -22,6 +22,11 @@ export interface ImpactAnalysisView {
    */
   asSigned: { sha256: string } | null;
 }
+
+/** The replay as the page shows it: its report, hash and time (the stored bytes stay in the database). */
+export type ReplayView = Omit<StoredReplay, "canonical">;
+const replayView = (replay: StoredReplay | null): ReplayView | null =>
+  replay ? { sha256: replay.sha256, durationMs: replay.durationMs, report: replay.report } : null;
 
 /** Statuses after review: the analysis is what was signed, not something to refresh. */
 const DECIDED = new Set(["approved", "partly_released", "released", "rejected"]);
@@ -45,7 +50,15 @@ export async function impactAnalysisView(db: Db, number: string): Promise<Impact
         const shown = signed?.analysisHash ? ((await storedAnalysisByHash(tx, cr.id, signed.analysisHash)) ?? latest) : latest;
         return {
           latest: shown
-            ? { id: shown.id, sha256: shown.sha256, createdAt: shown.createdAt, createdBy: shown.createdBy, durationMs: shown.durationMs, report: shown.report }
+            ? {
+                id: shown.id,
+                sha256: shown.sha256,
+                createdAt: shown.createdAt,
+                createdBy: shown.createdBy,
+                durationMs: shown.durationMs,
+                report: shown.report,
+                replay: replayView(shown.replay),
+              }
             : null,
           current: false,
           staleReason: null,
@@ -62,6 +75,7 @@ export async function impactAnalysisView(db: Db, number: string): Promise<Impact
               createdBy: latest.createdBy,
               durationMs: latest.durationMs,
               report: latest.report,
+              replay: replayView(latest.replay),
             }
           : null,
         current: currency.current && latest !== null && currency.analysis.id === latest.id,
@@ -83,12 +97,17 @@ async function storedAnalysisByHash(db: DbOrTx, changeRequestId: number, sha256:
       createdBy: impactAnalyses.createdBy,
       durationMs: impactAnalyses.durationMs,
       report: impactAnalyses.report,
+      replay: impactAnalyses.replay,
+      replaySha256: impactAnalyses.replaySha256,
+      replayDurationMs: impactAnalyses.replayDurationMs,
     })
     .from(impactAnalyses)
     .where(and(eq(impactAnalyses.changeRequestId, changeRequestId), eq(impactAnalyses.sha256, sha256)))
     .orderBy(desc(impactAnalyses.id))
     .limit(1);
-  return row ? { ...row, report: JSON.parse(row.report) as AnalysisReport } : null;
+  if (!row) return null;
+  const { replay, replaySha256, replayDurationMs, ...rest } = row;
+  return { ...rest, report: JSON.parse(row.report) as AnalysisReport, replay: storedReplayOf(replay, replaySha256, replayDurationMs) };
 }
 
 export const ANALYSIS_CSV_COLUMNS = [

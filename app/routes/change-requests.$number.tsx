@@ -508,6 +508,7 @@ function ChangeRequestView() {
             view.analysis.latest
               ? {
                   sha256: view.analysis.latest.sha256,
+                  replaySha256: view.analysis.latest.replay?.sha256 ?? null,
                   createdAt: view.analysis.latest.createdAt,
                   problem: view.analysis.current ? null : view.analysis.staleReason,
                 }

@@ -261,6 +261,17 @@ export const signatureSchema = z
     rowVersion: z.coerce.number().int().positive(),
     /** The SHA-256 of the impact analysis the signer reviewed: a signature names it. */
     analysisHash: z.string().regex(/^[0-9a-f]{64}$/, "Run the impact analysis and review it before you sign"),
+    /**
+     * The SHA-256 of the replay stored with that analysis (ADR 041), when the signer's page showed one.
+     * Absent (older callers): the server binds the replay stored with the analysis named above.
+     */
+    replayHash: z.preprocess(
+      (v) => (v === "" ? undefined : v),
+      z
+        .string()
+        .regex(/^[0-9a-f]{64}$/, "Not a SHA-256")
+        .optional(),
+    ),
     /** The keys of the analysis's critical and warning findings the signer acknowledges (ADR 029). */
     acknowledged: z.preprocess(
       (v) => (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]),

@@ -478,6 +478,12 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
       const message = "A newer impact analysis exists than the one on your page: review it, then sign.";
       throw new DomainError("conflict", message, { analysisHash: [message] });
     }
+    // The replay stored beside that analysis is bound the same way (ADR 041): a page that showed one names it.
+    const replayHash = currency.analysis.replaySha256;
+    if (input.replayHash !== undefined && input.replayHash !== replayHash) {
+      const message = "The replay on your page is not the one stored with the current impact analysis: reload, review it, then sign.";
+      throw new DomainError("conflict", message, { analysisHash: [message] });
+    }
     const expanded = locked.expandedChanges as ExpandedChange[];
     const approvals = await approvalsOf(tx, locked.id, expanded);
     const sod = separationOfDutiesProblem({
@@ -535,6 +541,7 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
         contentHash: locked.contentHash,
         revision: locked.revision,
         analysisHash: input.analysisHash,
+        replayHash,
         comment: input.comment || null,
         attestations,
       })
@@ -572,6 +579,7 @@ export async function signChangeRequest(db: Db, signer: Signer, number: string, 
           contentHash: locked.contentHash,
           revision: locked.revision,
           analysisHash: input.analysisHash,
+          replayHash,
           comment: input.comment || null,
           attestations,
           acknowledgedFindings: acknowledged.map((f) => ({ key: f.key, severity: f.severity, count: f.count })),

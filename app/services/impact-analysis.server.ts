@@ -32,6 +32,8 @@ import { basisDigestWith, changeRequestRow, scopeOf, type Reader, type StoredAna
 import type { Db } from "../utils/db.server";
 import { DomainError } from "../utils/errors.server";
 import { appendAudit } from "./audit.server";
+import { canonicalReplay, replayProposal, type ReplayReport } from "../domain/replay";
+import { readReplayInput } from "../queries/replay.server";
 import { genealogyIndexOf } from "./genealogy-index.server";
 import type { RequirementScope, TraceabilityDeviation, TraceabilityRequirement } from "../domain/traceability-requirement";
 
@@ -504,9 +506,11 @@ async function changeRequestRowWith(read: Reader, number: string) {
 export async function computeImpactAnalysis(
   db: Db,
   number: string,
-  options: { genealogy?: GenealogySource } = {},
-): Promise<{ report: AnalysisReport; canonical: string; sha256: string; basisDigest: string; reads: AnalysisReadValues }> {
+  /** `replay: false` leaves the replay out (bench:impact times the analysis alone). */
+  options: { genealogy?: GenealogySource; replay?: boolean } = {},
+): Promise<{ report: AnalysisReport; canonical: string; sha256: string; basisDigest: string; reads: AnalysisReadValues; replay: ComputedReplay | null }> {
   const source = options.genealogy ?? "index";
+  const withReplay = options.replay ?? true;
   for (let attempt = 0; ; attempt++) {
     try {
       const client = clientOf(db);
@@ -520,7 +524,9 @@ export async function computeImpactAnalysis(
         const basisDigest = await basis;
         const { report, reads } = analyseChangeRequestReads(input);
         const canonical = canonicalReport(report);
-        return { report, canonical, sha256: sha256(canonical), basisDigest, reads: analysisReadValues(reads, readWorldOf(input)) };
+        // The replay of the last 90 days (ADR 041): same snapshot, after the analysis, timed on its own.
+        const replay = withReplay ? await replayIn(read, input) : null;
+        return { report, canonical, sha256: sha256(canonical), basisDigest, reads: analysisReadValues(reads, readWorldOf(input)), replay };
       });
     } catch (error) {
       // The index moved past this snapshot (genealogy was written meanwhile): take a newer snapshot.
@@ -550,8 +556,11 @@ function readWorldOf(input: AnalysisInput) {
 /** Runs and stores an analysis (append-only, audited). The report reads one snapshot; the write is a second transaction. */
 export async function runImpactAnalysis(db: Db, actor: { username: string }, number: string): Promise<StoredAnalysis> {
   const started = performance.now();
-  const computed = await computeImpactAnalysis(db, number);
-  const durationMs = Math.round(performance.now() - started);
+  const computed = await computeImpactAnalysis(db, number, { replay: true });
+  const replay = computed.replay!;
+  // The replay is timed on its own and is not part of the analysis's time figure (ADR 041).
+  const durationMs = Math.max(0, Math.round(performance.now() - started - replay.durationMs));
+  const replayDurationMs = Math.round(replay.durationMs);
   return db.transaction(async (tx) => {
     // The row held against a concurrent signature or release: an analysis is stored only while the
     // request is still open — once decided, its analyses stay as they were signed with.
@@ -580,6 +589,9 @@ export async function runImpactAnalysis(db: Db, actor: { username: string }, num
         createdBy: actor.username,
         createdAt: sql`date_trunc('milliseconds', now())`,
         durationMs,
+        replay: replay.canonical,
+        replaySha256: replay.sha256,
+        replayDurationMs,
       })
       .returning({ id: impactAnalyses.id, createdAt: impactAnalyses.createdAt });
     await appendAudit(tx, {
@@ -594,6 +606,7 @@ export async function runImpactAnalysis(db: Db, actor: { username: string }, num
         revision: cr.revision,
         summary: computed.report.summary,
         durationMs,
+        replay: { sha256: replay.sha256, totals: replay.report.totals, durationMs: replayDurationMs },
       },
     });
     return {
@@ -602,6 +615,23 @@ export async function runImpactAnalysis(db: Db, actor: { username: string }, num
       dataPoint: computed.report.dataPoint.auditSeq,
       createdAt: stored!.createdAt,
       summary: computed.report.summary,
+      replaySha256: replay.sha256,
     };
   });
+}
+
+/** The replay of the analysis's proposal, read through the same snapshot and timed on its own (ADR 041). */
+async function replayIn(read: Reader, input: AnalysisInput): Promise<ComputedReplay> {
+  const started = performance.now();
+  const report = replayProposal(await readReplayInput(read, input));
+  const canonical = canonicalReplay(report);
+  return { report, canonical, sha256: sha256(canonical), durationMs: performance.now() - started };
+}
+
+/** A replay computed with an analysis (ADR 041): the report, its stored bytes, their SHA-256 and its own duration. */
+export interface ComputedReplay {
+  report: ReplayReport;
+  canonical: string;
+  sha256: string;
+  durationMs: number;
 }

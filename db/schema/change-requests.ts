@@ -130,6 +130,8 @@ export const signatures = pgTable(
     revision: integer().notNull(),
     /** SHA-256 of the impact analysis the signer saw and signed with (null for signatures before analyses existed). */
     analysisHash: text(),
+    /** The SHA-256 of the replay stored with that analysis (ADR 041); null when it had none. */
+    replayHash: text(),
     comment: text(),
     /**
      * What the signer attests besides the meaning, in the same signature (ADR 035): `traceability_deviation`

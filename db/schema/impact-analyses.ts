@@ -33,6 +33,14 @@ export const impactAnalyses = pgTable(
     createdBy: text().notNull(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     durationMs: integer().notNull(),
+    /**
+     * The replay of the last 90 days under the proposal (ADR 041): RFC 8785 text, its SHA-256 (bound
+     * to signatures as `signatures.replay_hash`) and its own duration, not part of `durationMs`.
+     * Null for analyses stored before the replay existed.
+     */
+    replay: text(),
+    replaySha256: text(),
+    replayDurationMs: integer(),
   },
   (t) => [index("impact_analyses_change_request").on(t.changeRequestId, t.id)],
 );

@@ -4,6 +4,7 @@
  * parents finer than their components (PARENT_FINER_THAN_COMPONENT), coarser alternates
  * (COARSER_ALTERNATE) and events the new mode cannot express (INEXPRESSIBLE_EVENTS).
  */
+import { inexpressibleKinds } from "../replay";
 import { compareTracking, type TrackingMode } from "../tracking-rule";
 import { byText, key, modeOf, sample, type Context } from "./context";
 import type { EdgeFacts, Finding, ItemFacts, TrackingChangeInput } from "./report";
@@ -111,14 +112,13 @@ function actualBreaks(ctx: Context, own: ItemFacts[], actual: string[]): void {
 
 function inexpressibleEvents(ctx: Context, change: TrackingChangeInput, own: ItemFacts[]): Finding | null {
   const mode = change.after.trackingMode;
-  const refused = new Set<EdgeFacts["kind"]>(mode === "serial" ? ["split", "merge"] : mode === "lot" ? ["rework"] : ["split", "merge", "repack", "rework"]);
+  // One definition with the replay (ADR 041); a repack into containers stays expressible when the rule tracks containers.
+  const refused: ReadonlySet<string> = inexpressibleKinds(mode, change.after.containerTracking);
   const events = new Map<string, EdgeFacts["kind"]>();
   const note = (edges: EdgeFacts[] | undefined) => {
     if (!edges) return;
     for (const e of edges) {
       if (!refused.has(e.kind)) continue;
-      // A repack puts this material into containers; a container format alone can still express it.
-      if (e.kind === "repack" && change.after.containerTracking) continue;
       events.set(e.eventRef, e.kind);
     }
   };

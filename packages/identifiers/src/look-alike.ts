@@ -93,6 +93,17 @@ export function gs1ReadingsOf(data: string): Gs1Reading[] {
   return result.status === "valid" ? [result.reading] : result.status === "ambiguous" ? result.readings : [];
 }
 
+/**
+ * Whether scan data reads as a format, by the reading model above (the one the look-alike search
+ * checks its witnesses with): a pattern format when the data matches its pattern; a GS1 format when
+ * some valid GS1 reading of the data holds all of the format's AIs. `readings` lets a caller that
+ * tests one string against several formats parse it once (`gs1ReadingsOf`).
+ */
+export function readsAsFormat(data: string, format: IdentifierFormat, readings?: readonly Gs1Reading[]): boolean {
+  if (format.kind === "pattern") return matchesPattern(format.segments, data);
+  return (readings ?? gs1ReadingsOf(data)).some((r) => holdsAll(r, format.ais));
+}
+
 function exampleOf(data: string, readings: readonly Gs1Reading[] = gs1ReadingsOf(data)): LookAlikeExample {
   return {
     data,
