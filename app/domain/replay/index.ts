@@ -22,7 +22,7 @@
  * samples are the first cases in that order, so the same input gives byte-identical output.
  */
 import { canonicalize } from "../canonical-json";
-import { gs1ReadingsOf, readsAsFormat } from "../look-alike";
+import { gs1ReadingsOf, readsAsFormat } from "../../../packages/identifiers/src/look-alike";
 import { granularity, type ConsumptionScan, type Identifies, type TrackingMode } from "../tracking-rule";
 import {
   REPLAY_CATEGORY_CODES,

@@ -3,7 +3,7 @@
  * reads and what it reports. Browser-safe — the analysis screen imports this file alone; it imports
  * types only.
  */
-import type { IdentifierFormat } from "../identifier-format";
+import type { IdentifierFormat } from "../../../packages/identifiers/src/identifier-format";
 import type { ConsumptionScan, Identifies, TrackingMode } from "../tracking-rule";
 
 export const REPLAY_TYPE = "c981.replay";
