@@ -19,7 +19,8 @@ import {
   traceabilityDeviations,
   traceabilityRequirements,
 } from "../../db/schema";
-import { describeShortfall, requirementFor, shortfalls, type TraceabilityDeviation } from "../domain/traceability-requirement";
+import { describeShortfall, deviationExpired, requirementFor, shortfalls, type TraceabilityDeviation } from "../domain/traceability-requirement";
+import { todayIn } from "../domain/review-due";
 import { requirementSubjects, requirementsInForce } from "../queries/traceability-requirements.server";
 import { openDeviations } from "../queries/traceability-deviations.server";
 import { databaseNow } from "../utils/clock.server";
@@ -372,7 +373,9 @@ interface DeviationToOpen extends TraceabilityDeviation {
 /**
  * Deviations from required traceability at this release (ADR 036), before the version is made: a
  * released rule that meets its requirement closes the material's open deviation at the site; one that
- * falls below it with a deviation in its request replaces the open one. Returns those to open (the
+ * falls below it with a deviation in its request replaces the open one; one that falls below it without
+ * a deviation (the requirement was raised after review) or with one already past its last day is refused
+ * (`conflict`, nothing written). Returns those to open (the
  * version records them; their rows are written once it exists). Requirements in force now, material
  * facts as this release leaves them (its master-data changes are applied already).
  */
@@ -391,12 +394,28 @@ async function settleDeviations(
     openDeviations(tx, { siteId: site.id }),
   ]);
   const subjectOf = new Map(subjects.map((s) => [s.partNumber, s]));
+  // The deviation's last day is a day at the site (as the justification report reads it).
+  const [{ timeZone }] = (await tx.select({ timeZone: sites.timeZone }).from(sites).where(eq(sites.id, site.id))) as [{ timeZone: string }];
+  const today = todayIn(await databaseNow(tx), timeZone);
   const toOpen: DeviationToOpen[] = [];
   for (const { cr, c } of tracking) {
     const subject = subjectOf.get(c.partNumber);
     const requirement = subject ? requirementFor(subject, requirements) : null;
     const gaps = requirement ? shortfalls(requirement, c.rule) : [];
     const carried = (cr.content.deviations ?? []).find((d) => d.material === c.partNumber && d.site === site.code);
+    // Below the requirement in force now with no deviation signed for it: the requirement was raised
+    // after the request was submitted (or its facts changed). Never released so: the request must be
+    // rebased and carry a deviation, which the regulatory reviewer then attests (ADR 036).
+    if (gaps.length && !carried)
+      throw new DomainError(
+        "conflict",
+        `${cr.number} would release ${c.partNumber} at ${site.code} below the required traceability in force (${gaps.map(describeShortfall).join("; ")}) without a deviation: the requirement changed after it was reviewed. Rebase the request and add a deviation, or change the rule.`,
+      );
+    if (gaps.length && carried && deviationExpired(carried.expiresOn, today))
+      throw new DomainError(
+        "conflict",
+        `${cr.number} carries a deviation for ${c.partNumber} at ${site.code} whose last day (${carried.expiresOn}) has passed: it cannot be opened. Rebase the request with a new deviation.`,
+      );
     const closing =
       gaps.length === 0 ? `the rule released by ${cr.number} meets the required traceability` : carried ? `replaced by the deviation of ${cr.number}` : null;
     if (closing) {

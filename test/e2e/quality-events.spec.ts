@@ -20,7 +20,8 @@ test("raise a nonconformance on a lot from the explorer, with a bad row named fi
   await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Genealogy" }).click();
   await page.getByLabel("Identifier").fill(lot.identifier);
   await page.getByRole("button", { name: "Search" }).click();
-  await page.getByRole("link", { name: lot.identifier, exact: true }).first().click();
+  const matches = page.getByRole("table", { name: new RegExp(`^Items identified as ${lot.identifier}`) });
+  await matches.getByRole("link", { name: new RegExp(`^${lot.identifier} \\(lot of ${lot.partNumber} at EIN\\)`) }).click();
   await page.getByRole("link", { name: "Raise a quality event on this lot" }).click();
 
   await expect(page.getByRole("heading", { name: "Raise a quality event", level: 1 })).toBeVisible();

@@ -121,13 +121,15 @@ describe("a downgrade approved under a lower requirement, released after the req
     expect(await release(raise)).toMatchObject({ ok: true });
 
     // 4. The downgrade's release: SUB-1005 at EIN would be lot while serial is required, with no deviation.
+    const auditBefore = (await database.client`select max(seq)::text as seq from audit_trail`)[0]!.seq;
     const outcome = await release(downgrade).catch((e: unknown) => e);
-    const deviations = (await database.client`select count(*)::int as n from traceability_deviations`)[0]!.n;
-    // Either refused (rule stays serial) or recorded as a deviation; never lot with nothing.
-    expect({ outcome: (outcome as { ok?: boolean })?.ok === true ? "released" : "refused", mode: await modeNow(), deviations }).not.toEqual({
-      outcome: "released",
-      mode: "lot",
-      deviations: 0,
-    });
+    // Refused, naming the gap; the rule stays serial, no deviation row, no version.
+    expect(outcome).toMatchObject({ code: "conflict" });
+    expect(String((outcome as Error).message)).toContain("below the required traceability in force");
+    expect(await modeNow()).toBe("serial");
+    expect((await database.client`select count(*)::int as n from traceability_deviations`)[0]!.n).toBe(0);
+    // Only the audit of the failed release (as every failed release leaves).
+    const written = await database.client`select action from audit_trail where seq > ${auditBefore}::bigint order by seq`;
+    expect(written.map((r) => r.action)).toEqual(["rule_set.release_failed"]);
   });
 });
