@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { belowRequirement, deviationProblems, indexTrackingChanges } from "./traceability-deviations";
+import { belowRequirement, belowRequirementBeforeOrAfter, deviationProblems, indexTrackingChanges } from "./traceability-deviations";
 import type { TraceabilityRequirement } from "./traceability-requirement";
 
 const REQ: TraceabilityRequirement[] = [
@@ -81,5 +81,51 @@ describe("downgrades below the requirement (hand cases)", () => {
       { kind: "tracking" as const, partNumber: "R-1", site: "CLT", rule: rl, viaFamily: "RAW" },
     ];
     expect(indexTrackingChanges(proposed, expanded).map((c) => c.index)).toEqual([0, 1]);
+  });
+});
+
+describe("the stricter of the material before and after the request (review of issue 25)", () => {
+  // A risk-class default: high-risk regulated materials are serial; high-risk unregulated ones lot.
+  const byRisk: TraceabilityRequirement[] = [
+    {
+      scope: "risk_class",
+      riskClass: "high",
+      regulated: true,
+      minimumTracking: "serial",
+      containerRequired: false,
+      requiredScan: "identify",
+      justification: "j",
+      references: ["RA-H"],
+    },
+    {
+      scope: "risk_class",
+      riskClass: "high",
+      regulated: false,
+      minimumTracking: "lot",
+      containerRequired: false,
+      requiredScan: "identify",
+      justification: "j",
+      references: [],
+    },
+  ];
+  const before = new Map([["S-1", { partNumber: "S-1", family: "SUB", riskClass: "high" as const, regulated: true }]]);
+  const after = new Map([["S-1", { partNumber: "S-1", family: "SUB", riskClass: "high" as const, regulated: false }]]);
+  const toLot = [{ index: 0, partNumber: "S-1", site: "EIN", rule: rule("lot") }];
+
+  it("judges a downgrade that also removes the regulated flag against the requirement before (serial): below", () => {
+    expect(belowRequirement(toLot, after, byRisk)).toEqual([]);
+    const below = belowRequirementBeforeOrAfter(toLot, before, after, byRisk);
+    expect(below.map((b) => [b.partNumber, b.site, b.requirement.minimumTracking, b.shortfalls.map((s) => s.field)])).toEqual([
+      ["S-1", "EIN", "serial", ["trackingMode"]],
+    ]);
+  });
+
+  it("judges a change that makes the material stricter against the requirement after", () => {
+    const below = belowRequirementBeforeOrAfter(toLot, after, before, byRisk);
+    expect(below.map((b) => b.requirement.minimumTracking)).toEqual(["serial"]);
+  });
+
+  it("finds nothing when the rule meets both", () => {
+    expect(belowRequirementBeforeOrAfter([{ index: 0, partNumber: "S-1", site: "EIN", rule: rule("serial") }], before, after, byRisk)).toEqual([]);
   });
 });

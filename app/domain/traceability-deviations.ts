@@ -90,6 +90,29 @@ export function belowRequirement<R extends TraceabilityRequirement>(
   return out;
 }
 
+/**
+ * The tracking changes below the requirement that governs their material before the request OR after
+ * it (its attribute changes applied): the stricter of the two. A request that removes a material's
+ * regulated flag (or lowers its risk class, or moves it to a laxer family) and downgrades it in one go
+ * is judged against the requirement the material had — the analysis reads the stored facts too — so it
+ * needs a deviation and the regulatory reviewer's attestation (review of issue 25). Where both fall
+ * short, the requirement before is named.
+ */
+export function belowRequirementBeforeOrAfter<R extends TraceabilityRequirement>(
+  changes: readonly IndexedTrackingChange[],
+  before: ReadonlyMap<string, RequirementSubject>,
+  after: ReadonlyMap<string, RequirementSubject>,
+  requirements: readonly R[],
+): BelowRequirement<R>[] {
+  const key = (b: { index: number; partNumber: string; site: string }) => `${b.index}|${b.partNumber}|${b.site}`;
+  const judged = new Map(belowRequirement(changes, before, requirements).map((b) => [key(b), b]));
+  for (const b of belowRequirement(changes, after, requirements)) if (!judged.has(key(b))) judged.set(key(b), b);
+  return changes.flatMap((c) => {
+    const b = judged.get(key(c));
+    return b ? [b] : [];
+  });
+}
+
 const KEEP: Record<TraceabilityShortfall["field"], (s: TraceabilityShortfall) => string> = {
   trackingMode: (s) => `keep ${s.required}`,
   containerTracking: () => "keep container tracking",

@@ -18,7 +18,16 @@ import { initialStatusProblem, referenceProblems } from "../domain/quality-event
 
 /** An empty field (a form's blank input, a CSV's empty cell) is absent. */
 const blankAsAbsent = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
-const optionalText = (max: number) => z.preprocess(blankAsAbsent, z.string().trim().max(max, `At most ${max} characters`).optional());
+/** NUL and other control characters (line breaks and tabs allowed where `multiline`): PostgreSQL text cannot hold NUL. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const noControl =
+  (multiline = false) =>
+  (v: string) =>
+    !(multiline ? CONTROL_BUT_LINES : CONTROL).test(v);
+const CONTROL_MESSAGE = "Contains a control character (NUL or similar)";
+const optionalText = (max: number) =>
+  z.preprocess(blankAsAbsent, z.string().trim().max(max, `At most ${max} characters`).refine(noControl(), CONTROL_MESSAGE).optional());
 
 export const qualityReferenceInputSchema = z.object({
   kind: z.enum(QUALITY_REFERENCE_KINDS, { error: "Choose serial, lot, container or material" }),
@@ -29,10 +38,15 @@ export type QualityReferenceInput = z.input<typeof qualityReferenceInputSchema>;
 
 const qualityEventFields = z.object({
   kind: z.enum(QUALITY_EVENT_KINDS, { error: "Choose nonconformance, concession, rework order or customer complaint" }),
-  site: z.string({ error: "Choose the site" }).trim().min(1, "Choose the site").max(16, "At most 16 characters"),
+  site: z.string({ error: "Choose the site" }).trim().min(1, "Choose the site").max(16, "At most 16 characters").refine(noControl(), CONTROL_MESSAGE),
   severity: z.enum(QUALITY_EVENT_SEVERITIES, { error: "Choose minor, major or critical" }),
-  title: z.string({ error: "Give a title" }).trim().min(3, "Give a title (at least 3 characters)").max(200, "At most 200 characters"),
-  description: z.preprocess((v) => v ?? "", z.string().trim().max(5000, "At most 5000 characters")),
+  title: z
+    .string({ error: "Give a title" })
+    .trim()
+    .min(3, "Give a title (at least 3 characters)")
+    .max(200, "At most 200 characters")
+    .refine(noControl(), CONTROL_MESSAGE),
+  description: z.preprocess((v) => v ?? "", z.string().trim().max(5000, "At most 5000 characters").refine(noControl(true), CONTROL_MESSAGE)),
   /** When the event was raised (ISO 8601 with a zone); now when absent. An import brings past events. */
   raisedAt: z.preprocess(blankAsAbsent, z.iso.datetime({ offset: true, error: "Give the time as ISO 8601 with a zone (2026-12-07T18:05:00Z)" }).optional()),
   /** The QMS's own id (an import's key). */

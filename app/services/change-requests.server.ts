@@ -35,7 +35,7 @@ import { USERNAME_REQUIRED_MESSAGE } from "../schemas/signing";
 import { openBlockingThreads } from "../queries/change-request-comments.server";
 import { fieldLabel } from "../domain/change-request-fields";
 import { blockingRefusal } from "../domain/comment-threads";
-import { belowRequirement, deviationProblems, indexTrackingChanges, subjectsAfter } from "../domain/traceability-deviations";
+import { belowRequirementBeforeOrAfter, deviationProblems, indexTrackingChanges, subjectsAfter } from "../domain/traceability-deviations";
 import { requirementSubjects, requirementsInForce } from "../queries/traceability-requirements.server";
 import { databaseNow } from "../utils/clock.server";
 import { DEVIATION_ATTESTATION_TEXT, requiredAttestations } from "../../policies/approval";
@@ -365,12 +365,17 @@ export async function submitChangeRequest(
 
 /**
  * Required traceability (ADR 036): a tracking change that leaves a material at a site below the
- * requirement in force needs a deviation for that (material, site) in the signed content, and a
+ * requirement in force — for the material as it is or as the request leaves it, the stricter — needs a deviation for that (material, site) in the signed content, and a
  * deviation covers only such a pair; its expiry is not before the author's `today`.
  */
 async function refuseBelowRequirement(tx: Tx, prepared: Prepared, today: string): Promise<void> {
   const [subjects, requirements] = await Promise.all([requirementSubjects(tx), databaseNow(tx).then((now) => requirementsInForce(tx, now))]);
-  const below = belowRequirement(indexTrackingChanges(prepared.content.changes, prepared.expanded), subjectsAfter(subjects, prepared.expanded), requirements);
+  const below = belowRequirementBeforeOrAfter(
+    indexTrackingChanges(prepared.content.changes, prepared.expanded),
+    new Map(subjects.map((s) => [s.partNumber, s])),
+    subjectsAfter(subjects, prepared.expanded),
+    requirements,
+  );
   const fields = deviationProblems({ below, deviations: prepared.content.deviations ?? [], today });
   if (Object.keys(fields).length)
     throw new DomainError("invalid", "The request falls below the required traceability without a deviation, or carries a deviation it does not need", fields);

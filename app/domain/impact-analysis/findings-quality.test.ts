@@ -27,7 +27,7 @@ function contextWith(events: QualityEventFacts[]): { ctx: Context; walks: number
       walks.push([...start]);
       const seen = new Set<number>(start);
       const queue = [...start];
-      while (queue.length) for (const next of FORWARD[queue.shift()!] ?? []) if (!seen.has(next)) (seen.add(next), queue.push(next));
+      while (queue.length) for (const next of FORWARD[queue.shift()!] ?? []) if (!seen.has(next)) seen.add(next), queue.push(next);
       return { ids: [...seen], layerEnds: [], deepest: 0, finished: [], finishedUnit: new Uint8Array(), topTierRead: [] };
     },
   };
@@ -53,12 +53,13 @@ const item = (id: number, identifier: string, partNumber: string): ItemFacts => 
 });
 const OWN = [item(10, "S-10", "SUB-1"), item(11, "S-11", "SUB-1")];
 
-const change = (trackingMode: "serial" | "lot" | "none"): TrackingChangeInput => ({
-  partNumber: "SUB-1",
-  site: "EIN",
-  before: { state: "ruled", trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["S"], consumptionScan: "identify" },
-  after: { state: "ruled", trackingMode, containerTracking: false, identifierFormatCodes: ["X"], consumptionScan: "identify" },
-} as unknown as TrackingChangeInput);
+const change = (trackingMode: "serial" | "lot" | "none"): TrackingChangeInput =>
+  ({
+    partNumber: "SUB-1",
+    site: "EIN",
+    before: { state: "ruled", trackingMode: "serial", containerTracking: false, identifierFormatCodes: ["S"], consumptionScan: "identify" },
+    after: { state: "ruled", trackingMode, containerTracking: false, identifierFormatCodes: ["X"], consumptionScan: "identify" },
+  }) as unknown as TrackingChangeInput;
 
 type Ref = QualityEventFacts["references"][number];
 const serial = (itemId: number, identifier: string, partNumber: string): Ref => ({ kind: "serial", itemId, identifier, partNumber, site: "EIN" });
