@@ -5,7 +5,16 @@
  * all sites), so nothing here is scoped by site.
  */
 import { and, asc, desc, eq, gte, lte, sql } from "drizzle-orm";
-import { ruleSetVersions, runtimeClientRefusals, runtimeClients, runtimeClientSites, runtimeClientStatus, scanReportCounts, signingKeys, sites } from "../../db/schema";
+import {
+  ruleSetVersions,
+  runtimeClientRefusals,
+  runtimeClients,
+  runtimeClientSites,
+  runtimeClientStatus,
+  scanReportCounts,
+  signingKeys,
+  sites,
+} from "../../db/schema";
 import type { DbOrTx } from "../utils/db.server";
 
 /** A client that has not reported for longer than this is stale, whatever version it runs. */

@@ -122,7 +122,8 @@ describe("runtime-client scan --lines, offline, then reported (ADR 042)", () => 
       .split("\n")
       .map((l) => JSON.parse(l) as { event: string; version: number; digest: string })
       .find((e) => e.event === "status")!;
-    const [row] = await database.client`select version, digest_v2 from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN' order by version desc limit 1`;
+    const [row] =
+      await database.client`select version, digest_v2 from rule_set_versions v join sites s on s.id = v.site_id where s.code = 'EIN' order by version desc limit 1`;
     expect(status.version).toBe(row!.version);
     expect(status.digest).toBe(`sha256:${row!.digest_v2}`);
     version = status.version;
@@ -147,7 +148,11 @@ describe("runtime-client scan --lines, offline, then reported (ADR 042)", () => 
       // 7. By work centre: EIN-WC10 holds FIN-1005's steps 10 and 20; step 10 consumes SUB-1005.
       { id: "by-centre", parent: "FIN-1005", workCentre: "EIN-WC10", expected: "SUB-1005", scanned: "S00001005" },
     ].map((l) => JSON.stringify(l));
-    const bad = ["not json at all", JSON.stringify({ id: "no-expected", parent: "FIN-1005", step: 10, scanned: "S1" }), JSON.stringify({ id: "step-text", parent: "FIN-1005", step: "ten", expected: "SUB-1005", scanned: "S1" })];
+    const bad = [
+      "not json at all",
+      JSON.stringify({ id: "no-expected", parent: "FIN-1005", step: 10, scanned: "S1" }),
+      JSON.stringify({ id: "step-text", parent: "FIN-1005", step: "ten", expected: "SUB-1005", scanned: "S1" }),
+    ];
     const input = [...lines.slice(0, 3), ...bad, ...lines.slice(3)].join("\n");
     const run = await cli(["scan", "--lines", ...common()], `${input}\n`);
     expect(run.code).toBe(0);
@@ -168,7 +173,15 @@ describe("runtime-client scan --lines, offline, then reported (ADR 042)", () => 
     expect(decided("tote-right")).toEqual(["ambiguous", "ambiguous", "EIN/RES-1005", "EIN/SUB-1005/10/RES-1005", version, digest]);
     expect(decided("tote-wrong")).toEqual(["refuse", "not-consumed-here", "EIN/FIN-1005", null, version, digest]);
     expect(decided("resin-lot")).toEqual(["accept", "accepted", "EIN/RES-1005", "EIN/SUB-1005/10/RES-1005", version, digest]);
-    expect([by.get("by-centre")!.step, ...decided("by-centre")]).toEqual([10, "ambiguous", "ambiguous", "EIN/SUB-1005", "EIN/FIN-1005/10/SUB-1005", version, digest]);
+    expect([by.get("by-centre")!.step, ...decided("by-centre")]).toEqual([
+      10,
+      "ambiguous",
+      "ambiguous",
+      "EIN/SUB-1005",
+      "EIN/FIN-1005/10/SUB-1005",
+      version,
+      digest,
+    ]);
     // The bad lines, in their places, each an error naming the field; the loop went on.
     expect(answers[3]!.error).toMatchObject({ code: "bad-json", field: null });
     expect([by.get("no-expected")!.error?.code, by.get("no-expected")!.error?.field]).toEqual(["bad-request", "expected"]);
@@ -227,7 +240,8 @@ describe("runtime-client scan --lines, offline, then reported (ADR 042)", () => 
     const again = await cli(["report", ...withUrl()]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('"duplicate":true');
-    const [total] = await database.client`select coalesce(sum(count), 0)::int as n, (select count(*)::int from scan_report_batches where runtime_client_id = ${clientId}) as batches from scan_report_counts where runtime_client_id = ${clientId}`;
+    const [total] =
+      await database.client`select coalesce(sum(count), 0)::int as n, (select count(*)::int from scan_report_batches where runtime_client_id = ${clientId}) as batches from scan_report_counts where runtime_client_id = ${clientId}`;
     expect([total!.n, total!.batches]).toEqual([8, 1]);
 
     // Append-only: the database refuses to change a stored count.

@@ -698,7 +698,9 @@ export class RuntimeClient {
     const parents = document.rules
       .filter((r) =>
         r.routing.some(
-          (s) => (request.step !== undefined ? s.step === request.step : s.workCentre === request.workCentre) && s.consumes.some((c) => c.component === request.expected),
+          (s) =>
+            (request.step !== undefined ? s.step === request.step : s.workCentre === request.workCentre) &&
+            s.consumes.some((c) => c.component === request.expected),
         ),
       )
       .map((r) => r.partNumber);
