@@ -234,7 +234,7 @@ export async function scanVolumes(db: DbOrTx, params: { at: Date }): Promise<Sca
   const day = new Date(params.at.getTime() - 24 * 3600_000);
   const week = new Date(params.at.getTime() - 7 * 24 * 3600_000);
   const refused = sql`${scanReportCounts.outcome} in ('refuse', 'ambiguous')`;
-  const inDay = sql`${scanReportCounts.bucket} >= ${day}`;
+  const inDay = sql`${scanReportCounts.bucket} >= ${day.toISOString()}::timestamptz`;
   return db
     .select({
       client: runtimeClients.name,

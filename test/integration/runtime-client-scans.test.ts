@@ -18,6 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scanVolumes } from "../../app/queries/runtime-clients.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { createRuntimeClient } from "../../app/services/runtime-clients.server";
@@ -243,6 +244,14 @@ describe("runtime-client scan --lines, offline, then reported (ADR 042)", () => 
     const [total] =
       await database.client`select coalesce(sum(count), 0)::int as n, (select count(*)::int from scan_report_batches where runtime_client_id = ${clientId}) as batches from scan_report_counts where runtime_client_id = ${clientId}`;
     expect([total!.n, total!.batches]).toEqual([8, 1]);
+
+    // What the Runtime clients screen shows for this station (its query), by hand from the decisions above.
+    const volumes = (await scanVolumes(database.db, { at: new Date() })).filter((r) => r.client === "station-ein-wc10");
+    expect(volumes.map((r) => [r.site, r.parent, r.step, r.scans24h, r.refused24h, r.scans7d, r.refused7d])).toEqual([
+      ["EIN", "FIN-1005", 10, 4, 4, 4, 4],
+      ["EIN", "FIN-1005", 20, 2, 2, 2, 2],
+      ["EIN", "SUB-1005", 10, 2, 1, 2, 1],
+    ]);
 
     // Append-only: the database refuses to change a stored count.
     await expect(database.client`update scan_report_counts set count = 99 where runtime_client_id = ${clientId}`).rejects.toThrow();
