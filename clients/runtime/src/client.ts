@@ -77,7 +77,7 @@ export type ClientEvent =
   | { event: "scans-reported"; batchId: string; decisions: number; duplicate: boolean }
   /** The portal refuses a batch for good (400, 413, 422): moved aside, not resent. */
   | { event: "scans-rejected"; batchId: string; status: number; message: string; movedTo: string }
-  /** The portal could not be reached or failed: the batches stay on disk for the next attempt. */
+  /** The portal could not be reached or failed: the batches stay on disk for the next attempt (`pending` -1: unknown, the scans folder could not be read). */
   | { event: "scans-report-failed"; pending: number; message: string };
 
 export const STATE_FILE = "state.json";
@@ -424,7 +424,7 @@ export class RuntimeClient {
     await this.tick();
     const ok = !this.roundFailed;
     // The portal answered: the scan decisions kept while it was away go now (best effort).
-    if (ok) await this.reportScans();
+    if (ok) await this.reportScans().catch((error: unknown) => this.emit({ event: "scans-report-failed", pending: -1, message: causeOf(error) }));
     if (ok && this.lastError && !this.expiredAlarm) {
       // The portal answers well again: the report no longer carries the old error.
       this.lastError = undefined;
@@ -726,6 +726,9 @@ export class RuntimeClient {
   }
 
   private async sendScans(): Promise<{ sent: number; pending: number }> {
+    // A client that never scanned has no scans folder: nothing to send, nothing to create.
+    const folder = this.opts.scans?.dir ?? path.join(this.opts.stateDir, "scans");
+    if (!this.journal && !(await fs.stat(folder).catch(() => null))) return { sent: 0, pending: 0 };
     const journal = this.scans();
     journal.seal();
     const pending = journal.pending();
