@@ -8,6 +8,7 @@ import {
   statusReportSchema,
   versionListSchema,
 } from "../app/schemas/runtime-api";
+import { SCAN_REPORT_MAX_BYTES, scanReportSchema } from "../app/schemas/scan-report";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: "draft-2020-12", unrepresentable: "any" });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -56,6 +57,16 @@ export function openApiDocument() {
         RuleSetDocumentV2: schema(ruleSetDocumentV2Schema),
         VersionList: schema(versionListSchema),
         StatusReport: schema(statusReportSchema),
+        ScanReport: schema(scanReportSchema),
+        ScanReportStored: {
+          type: "object",
+          required: ["batchId", "result", "decisions"],
+          properties: {
+            batchId: { type: "string" },
+            result: { type: "string", enum: ["stored", "duplicate"] },
+            decisions: { type: "integer", description: "Decisions counted in the batch" },
+          },
+        },
         Problem: schema(problemSchema),
         JWKS: schema(jwksSchema),
       },
@@ -145,6 +156,31 @@ export function openApiDocument() {
               description:
                 "The database cannot be reached, or the batch holding this report could not be written: it was not stored; try again after Retry-After seconds",
             },
+          },
+        },
+      },
+      "/sites/{site}/scan-reports": {
+        post: {
+          summary:
+            "Report a batch of offline scan decisions (ADR 042): counts per hour, parent, step, expected material, outcome and reason; refusal samples with the scanned string as an HMAC-SHA256 under the client's salt (raw only when the client is so configured). Idempotent by `batchId`.",
+          parameters: [site],
+          requestBody: {
+            required: true,
+            description: `At most ${SCAN_REPORT_MAX_BYTES} bytes (refused before parsing)`,
+            content: { "application/json": { schema: ref("ScanReport") } },
+          },
+          responses: {
+            "201": { description: "Stored", content: { "application/json": { schema: ref("ScanReportStored") } } },
+            "200": {
+              description: "This batch id was stored before with the same content: nothing stored now",
+              content: { "application/json": { schema: ref("ScanReportStored") } },
+            },
+            "400": problem("Invalid report (strict schema: unknown members refused; `errors[].pointer` names the field), or not JSON"),
+            "401": problem("No or bad token"),
+            "404": problem("Unknown site, or a site outside the token's scope"),
+            "409": problem("This batch id was stored before with other content"),
+            "413": problem(`The body exceeds ${SCAN_REPORT_MAX_BYTES} bytes`),
+            "503": unavailable,
           },
         },
       },

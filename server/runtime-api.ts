@@ -7,6 +7,8 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { ruleSetVersionJws, ruleSetVersionList, upcomingRuleSetJws } from "../app/queries/runtime-api.server";
 import type { AuthenticatedClient } from "../app/services/runtime-clients.server";
 import { parseStatusReport } from "../app/schemas/status-report";
+import { SCAN_REPORT_MAX_BYTES, scanReportSchema } from "../app/schemas/scan-report";
+import { recordScanReport } from "../app/services/scan-reports.server";
 import { DomainError } from "../app/utils/errors.server";
 import type { Database } from "../app/utils/db.server";
 import { logger } from "../app/utils/logger.server";
@@ -132,6 +134,8 @@ export interface RuntimeApiOptions extends RuntimeCacheOptions {
 /** The largest JSON body the runtime API reads (express.json() and the status reports' fast path). */
 export const RUNTIME_JSON_MAX_BYTES = 64 * 1024;
 
+const SCAN_REPORTS_PATH = /^\/sites\/[^/]+\/scan-reports\/?$/;
+
 /** The reference client reports only when what it runs changes: a handful a minute is plenty. */
 export const DEFAULT_STATUS_REPORTS_PER_MINUTE = 10;
 
@@ -152,7 +156,9 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   const retryAfter = String(Math.max(1, Math.ceil(cache.checkMs / 1000)));
   const reports = new StatusReportBatcher(db, { perMinute: reportsPerMinute, deadlineMs: cache.deadlineMs, ...options.statusReportBatch });
   const router = express.Router();
-  router.use(express.json({ limit: RUNTIME_JSON_MAX_BYTES }));
+  // Scan reports (ADR 042) are read by their own route, after authentication, with their own limit.
+  const json = express.json({ limit: RUNTIME_JSON_MAX_BYTES });
+  router.use((req, res, next) => (SCAN_REPORTS_PATH.test(req.path) ? next() : json(req, res, next)));
   // The description of this API is public: tools discover it before they hold a token.
   const document = JSON.stringify(openApiDocument());
   router.get("/openapi.json", (_req, res) => {
@@ -344,6 +350,32 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   router.post("/sites/:site/ruleset/status", (req: Authed, res) => {
     receiveStatusReport(req.client!, req.site!, req.body, { method: req.method, path: req.originalUrl.split("?")[0]! }, (answer) => send(res, answer));
   });
+
+  // A station's batch of scan decisions (ADR 042): read only after the token and the site are
+  // known, refused past SCAN_REPORT_MAX_BYTES before parsing (Content-Length, else while reading),
+  // checked with a strict schema, stored once per batch id: 201 stored, 200 already stored.
+  router.post(
+    "/sites/:site/scan-reports",
+    express.json({ limit: SCAN_REPORT_MAX_BYTES }),
+    handled(async (req: Authed, res) => {
+      const parsed = scanReportSchema.safeParse(req.body);
+      if (!parsed.success)
+        return problem(res, 400, "Bad Request", "The scan report is invalid.", {
+          errors: parsed.error.issues.map((i) => ({ pointer: `#/${i.path.join("/")}`, detail: i.message })),
+        });
+      try {
+        const outcome = await query(recordScanReport(db, { runtimeClientId: req.client!.id, siteId: req.site!.id, report: parsed.data }));
+        res
+          .status(outcome.result === "stored" ? 201 : 200)
+          .type("application/json")
+          .send(JSON.stringify({ batchId: parsed.data.batchId, result: outcome.result, decisions: outcome.decisions }));
+      } catch (error) {
+        const answer = errorAnswer(error, retryAfter);
+        if (!answer) throw error;
+        send(res, answer);
+      }
+    }),
+  );
 
   router.use((_req, res) => problem(res, 404, "Not Found", "No such endpoint."));
   // Malformed JSON bodies and anything unexpected: problem details, never a stack trace.

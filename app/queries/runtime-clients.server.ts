@@ -4,8 +4,17 @@
  * token hash is never selected. Clients are administered centrally (read User needs a grant for
  * all sites), so nothing here is scoped by site.
  */
-import { and, asc, desc, eq, lte, sql } from "drizzle-orm";
-import { ruleSetVersions, runtimeClientRefusals, runtimeClients, runtimeClientSites, runtimeClientStatus, signingKeys, sites } from "../../db/schema";
+import { and, asc, desc, eq, gte, lte, sql } from "drizzle-orm";
+import {
+  ruleSetVersions,
+  runtimeClientRefusals,
+  runtimeClients,
+  runtimeClientSites,
+  runtimeClientStatus,
+  scanReportCounts,
+  signingKeys,
+  sites,
+} from "../../db/schema";
 import type { DbOrTx } from "../utils/db.server";
 
 /** A client that has not reported for longer than this is stale, whatever version it runs. */
@@ -201,4 +210,46 @@ export async function runtimeClientOverview(db: DbOrTx, params: { at: Date }): P
     const { id: _id, ...shown } = client;
     return { ...shown, sites: siteRows, staleReasons };
   });
+}
+
+export interface ScanVolumeRow {
+  client: string;
+  site: string;
+  parent: string;
+  /** Null: decisions whose step was unknown. */
+  step: number | null;
+  scans24h: number;
+  /** Refused or ambiguous (the line stops either way). */
+  refused24h: number;
+  scans7d: number;
+  refused7d: number;
+}
+
+/**
+ * Scan volumes and refusals per client and routing step (ADR 042), from the reported counts: the
+ * last 24 hours and 7 days before `at`, by hour bucket (a bucket counts when its hour starts inside
+ * the window).
+ */
+export async function scanVolumes(db: DbOrTx, params: { at: Date }): Promise<ScanVolumeRow[]> {
+  const day = new Date(params.at.getTime() - 24 * 3600_000);
+  const week = new Date(params.at.getTime() - 7 * 24 * 3600_000);
+  const refused = sql`${scanReportCounts.outcome} in ('refuse', 'ambiguous')`;
+  const inDay = sql`${scanReportCounts.bucket} >= ${day.toISOString()}::timestamptz`;
+  return db
+    .select({
+      client: runtimeClients.name,
+      site: sites.code,
+      parent: scanReportCounts.parent,
+      step: scanReportCounts.step,
+      scans24h: sql<number>`coalesce(sum(${scanReportCounts.count}) filter (where ${inDay}), 0)::int`,
+      refused24h: sql<number>`coalesce(sum(${scanReportCounts.count}) filter (where ${inDay} and ${refused}), 0)::int`,
+      scans7d: sql<number>`sum(${scanReportCounts.count})::int`,
+      refused7d: sql<number>`coalesce(sum(${scanReportCounts.count}) filter (where ${refused}), 0)::int`,
+    })
+    .from(scanReportCounts)
+    .innerJoin(runtimeClients, eq(runtimeClients.id, scanReportCounts.runtimeClientId))
+    .innerJoin(sites, eq(sites.id, scanReportCounts.siteId))
+    .where(and(gte(scanReportCounts.bucket, week), lte(scanReportCounts.bucket, params.at)))
+    .groupBy(runtimeClients.name, sites.code, scanReportCounts.parent, scanReportCounts.step)
+    .orderBy(asc(runtimeClients.name), asc(sites.code), asc(scanReportCounts.parent), asc(scanReportCounts.step));
 }

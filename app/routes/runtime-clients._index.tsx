@@ -13,7 +13,7 @@ import { SiteFlag, TrustedKeys } from "~/components/runtime-status";
 import { RevokeForm } from "~/components/revoke-form";
 import { RuntimeTokenOnce } from "~/components/runtime-token";
 import { UtcTime, UtcTimeOrOpen } from "~/components/time";
-import { runtimeClientOverview, STALE_AFTER_HOURS } from "~/queries/runtime-clients.server";
+import { runtimeClientOverview, scanVolumes, STALE_AFTER_HOURS } from "~/queries/runtime-clients.server";
 import { siteOptions } from "~/queries/sites.server";
 import { clientActionSchema, createIntentSchema, revokeIntentSchema } from "~/schemas/runtime-clients";
 import { createRuntimeClient, revokeRuntimeClient } from "~/services/runtime-clients.server";
@@ -40,8 +40,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await requirePermission(request, "read", "User");
   const db = await getDb();
   const at = await databaseNow(db);
-  const [clients, sites] = await Promise.all([runtimeClientOverview(db, { at }), siteOptions(db)]);
-  return { at, clients, staleAfterHours: STALE_AFTER_HOURS, sites: sites.map(({ code, name }) => ({ code, name })) };
+  const [clients, sites, scans] = await Promise.all([runtimeClientOverview(db, { at }), siteOptions(db), scanVolumes(db, { at })]);
+  return { at, clients, scans, staleAfterHours: STALE_AFTER_HOURS, sites: sites.map(({ code, name }) => ({ code, name })) };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -188,10 +188,57 @@ export default function RuntimeClients() {
 
       <SiteStatusTable />
       <RefusalTable />
+      <ScanVolumeTable />
 
       {/* A new client means a new list: the form starts empty again; after a refusal it keeps what was typed. */}
       {canCreate ? <CreateClientForm key={`create-${clients.length}`} /> : null}
     </>
+  );
+}
+
+/** "3 of 40 (7.5 %)", or "—" without scans. */
+function rate(refused: number, scans: number): string {
+  if (scans === 0) return "—";
+  return `${refused} (${((refused / scans) * 100).toFixed(1)} %)`;
+}
+
+/** Per client and routing step: the scan decisions stations reported (ADR 042), last 24 h and 7 days. */
+function ScanVolumeTable() {
+  const { scans } = useLoaderData<typeof loader>();
+  return (
+    <DataTable
+      id="scan-volumes"
+      caption="Scan volumes per step"
+      captionDetail="offline decisions reported by runtime clients, by hour; refused counts refusals and ambiguous reads"
+    >
+      <thead>
+        <tr>
+          <th scope="col">Client</th>
+          <th scope="col">Site</th>
+          <th scope="col">Parent</th>
+          <th scope="col">Step</th>
+          <th scope="col">Scans 24 h</th>
+          <th scope="col">Refused 24 h</th>
+          <th scope="col">Scans 7 days</th>
+          <th scope="col">Refused 7 days</th>
+        </tr>
+      </thead>
+      <tbody>
+        {scans.length === 0 ? <EmptyRow colSpan={8}>No scan decisions reported in the last 7 days.</EmptyRow> : null}
+        {scans.map((r) => (
+          <tr key={`${r.client}|${r.site}|${r.parent}|${r.step}`} data-client={r.client} data-parent={r.parent} data-step={r.step ?? ""}>
+            <th scope="row">{r.client}</th>
+            <td>{r.site}</td>
+            <td>{r.parent}</td>
+            <td>{r.step ?? <span className="muted">unknown</span>}</td>
+            <td className="num">{r.scans24h}</td>
+            <td className="num">{rate(r.refused24h, r.scans24h)}</td>
+            <td className="num">{r.scans7d}</td>
+            <td className="num">{rate(r.refused7d, r.scans7d)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </DataTable>
   );
 }
 

@@ -17,6 +17,7 @@ export * from "./epcis";
 export * from "./reconciliation";
 export * from "./audit-anchors";
 export * from "./runtime-status-reports";
+export * from "./scan-reports";
 export * from "./notifications";
 export * from "./quality";
 export * from "./traceability";

@@ -274,6 +274,7 @@ describe("the runtime API", () => {
       "/sites/{site}/ruleset/upcoming",
       "/sites/{site}/ruleset/versions",
       "/sites/{site}/ruleset/versions/{version}",
+      "/sites/{site}/scan-reports",
     ]);
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);
@@ -294,6 +295,36 @@ describe("the runtime API", () => {
     check("StatusReport", { version: 1, digest: `sha256:${"c".repeat(64)}`, activatedAt: new Date().toISOString(), trustedKeys: [keyRing.active[0]!.kid] });
     check("StatusReport", { kind: "refusal", offered: { version: null, digest: null }, code: "malformed", source: "upcoming", runningVersion: null });
     check("JWKS", await publicJwks(database.db));
+    // ADR 042: a batch of scan decisions as the reference client sends it, and the answer it gets.
+    const scanReport = {
+      batchId: "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+      bucketMinutes: 60,
+      counts: [
+        { bucket: "2026-12-01T10:00:00.000Z", parent: "FIN-1005", step: 10, expected: "SUB-1005", outcome: "refuse", reason: "wrong-material", count: 1 },
+      ],
+      refusals: [
+        {
+          at: "2026-12-01T10:12:13.456Z",
+          parent: "FIN-1005",
+          step: 10,
+          expected: "SUB-1005",
+          outcome: "refuse",
+          reason: "wrong-material",
+          ruleId: "PEN/SUB-1005",
+          ruleSetVersion: 1,
+          scannedHash: `hmac-sha256:${"d".repeat(64)}`,
+        },
+      ],
+      refusalsOmitted: 0,
+    };
+    check("ScanReport", scanReport);
+    const stored = await fetch(`${base}/sites/PEN/scan-reports`, {
+      method: "POST",
+      headers: { ...auth, "Content-Type": "application/json" },
+      body: JSON.stringify(scanReport),
+    });
+    expect(stored.status).toBe(201);
+    check("ScanReportStored", await stored.json());
   });
 
   it("answers bad input, bad tokens and other sites as specified", async () => {

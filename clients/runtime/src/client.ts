@@ -9,7 +9,9 @@ import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { JWK } from "jose";
+import { compileScanner, type CompiledScanner, type ScanDecision, type ScanRuleSet } from "../../../packages/identifiers/src/index";
 import type { RuleSetDocument } from "./document";
+import { ScanJournal, scanRequestSchema, ScanUnavailable, type ScanJournalOptions, type ScanRequest } from "./scan";
 import { emptyState, readState, setAside, writeFileAtomic, type ClientState } from "./state";
 import {
   DEFAULT_MAX_BYTES,
@@ -50,6 +52,8 @@ export interface RuntimeClientOptions {
    * clients before schema version 2 do).
    */
   schemaVersion?: 1 | 2;
+  /** The decision log, spool and batches of offline scan decisions (ADR 042). */
+  scans?: ScanJournalOptions;
   now?: () => Date;
   onEvent?: (event: ClientEvent) => void;
 }
@@ -68,7 +72,13 @@ export type ClientEvent =
   | { event: "expired"; version: number; expiresAt: string; action: OnExpiry }
   | { event: "reported"; version: number; error?: string }
   | { event: "refusal-reported"; code: RefusalCode; offeredVersion: number | null; offeredDigest: string | null; kid: string | null }
-  | { event: "report-failed"; message: string };
+  | { event: "report-failed"; message: string }
+  /** A batch of scan decisions the portal has: stored now, or already (`duplicate`). */
+  | { event: "scans-reported"; batchId: string; decisions: number; duplicate: boolean }
+  /** The portal refuses a batch for good (400, 413, 422): moved aside, not resent. */
+  | { event: "scans-rejected"; batchId: string; status: number; message: string; movedTo: string }
+  /** The portal could not be reached or failed: the batches stay on disk for the next attempt (`pending` -1: unknown, the scans folder could not be read). */
+  | { event: "scans-report-failed"; pending: number; message: string };
 
 export const STATE_FILE = "state.json";
 /** The verified document in service, for the MES to read; absent when nothing may be served. */
@@ -114,7 +124,10 @@ export class RuntimeClient {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private abort = new AbortController();
-  private readonly opts: Required<Omit<RuntimeClientOptions, "onEvent">> & Pick<RuntimeClientOptions, "onEvent">;
+  private readonly opts: Required<Omit<RuntimeClientOptions, "onEvent" | "scans">> & Pick<RuntimeClientOptions, "onEvent" | "scans">;
+  private scanner: CompiledScanner | null = null;
+  private journal: ScanJournal | null = null;
+  private reportingScans: Promise<unknown> = Promise.resolve();
 
   private constructor(options: RuntimeClientOptions) {
     this.opts = {
@@ -410,6 +423,8 @@ export class RuntimeClient {
     }
     await this.tick();
     const ok = !this.roundFailed;
+    // The portal answered: the scan decisions kept while it was away go now (best effort).
+    if (ok) await this.reportScans().catch((error: unknown) => this.emit({ event: "scans-report-failed", pending: -1, message: causeOf(error) }));
     if (ok && this.lastError && !this.expiredAlarm) {
       // The portal answers well again: the report no longer carries the old error.
       this.lastError = undefined;
@@ -645,6 +660,112 @@ export class RuntimeClient {
     } catch (e) {
       this.emit({ event: "report-failed", message: causeOf(e) });
     }
+  }
+
+  // --- scan decisions (ADR 042) --------------------------------------------------------------
+
+  private scans(): ScanJournal {
+    this.journal ??= ScanJournal.open(this.opts.stateDir, this.opts.scans);
+    return this.journal;
+  }
+
+  /**
+   * Decides one scan offline with the rule set in service (schema version 2), logs the decision
+   * and spools it for the next report. No network. Throws ScanUnavailable when nothing can decide
+   * (no rule set, a schema-1 one, no parent given and none found), a ZodError for a malformed request.
+   */
+  scan(input: ScanRequest): ScanDecision {
+    const request = scanRequestSchema.parse(input);
+    const document = this.ruleSet();
+    if (!document || !this.active) throw new ScanUnavailable("no-rule-set", "no rule set in service: pull one first (runtime-client --once)");
+    if (document.schemaVersion !== 2)
+      throw new ScanUnavailable(
+        "no-scan-data",
+        `the rule set in service (version ${document.version}) is schema version 1 and has no scan data: pull a v2 (--schema-version 2)`,
+      );
+    // The verified document is the package's ScanRuleSet structurally; only the pattern classes are
+    // typed wider here (the client's schema reads any class name, the compiler refuses unknown ones).
+    if (this.scanner?.digest !== this.active.digest) this.scanner = compileScanner(document as unknown as ScanRuleSet, this.active.digest);
+    const parent = request.parent ?? this.parentOf(document, request);
+    const { id: _id, ...asked } = request;
+    const decision = this.scanner.decide({ ...asked, parent });
+    this.scans().record(this.opts.now(), { ...request, parent }, decision);
+    return decision;
+  }
+
+  /** Without --parent: the one parent whose routing consumes the material at that step or work centre. */
+  private parentOf(document: Extract<RuleSetDocument, { schemaVersion: 2 }>, request: ScanRequest): string {
+    const parents = document.rules
+      .filter((r) =>
+        r.routing.some(
+          (s) =>
+            (request.step !== undefined ? s.step === request.step : s.workCentre === request.workCentre) &&
+            s.consumes.some((c) => c.component === request.expected),
+        ),
+      )
+      .map((r) => r.partNumber);
+    if (parents.length === 1) return parents[0]!;
+    const where = request.step !== undefined ? `step ${request.step}` : `work centre ${request.workCentre}`;
+    throw new ScanUnavailable(
+      "no-parent",
+      parents.length === 0
+        ? `no routing consumes ${request.expected} at ${where}: give the parent`
+        : `${parents.join(", ")} consume ${request.expected} at ${where}: give the parent`,
+    );
+  }
+
+  /**
+   * Sends the sealed batches (and what the spool holds now) to the portal, oldest first; a batch
+   * leaves the disk only once the portal has it. Stops at the first network failure. Returns the
+   * batches still pending.
+   */
+  async reportScans(): Promise<{ sent: number; pending: number }> {
+    const run = this.reportingScans.then(() => this.sendScans());
+    this.reportingScans = run.catch(() => {});
+    return run;
+  }
+
+  private async sendScans(): Promise<{ sent: number; pending: number }> {
+    // A client that never scanned has no scans folder: nothing to send, nothing to create.
+    const folder = this.opts.scans?.dir ?? path.join(this.opts.stateDir, "scans");
+    if (!this.journal && !(await fs.stat(folder).catch(() => null))) return { sent: 0, pending: 0 };
+    const journal = this.scans();
+    journal.seal();
+    const pending = journal.pending();
+    let sent = 0;
+    for (const batchId of pending) {
+      const report = journal.reportOf(batchId);
+      const decisions = report.counts.reduce((n, c) => n + c.count, 0);
+      if (decisions === 0) {
+        journal.done(batchId);
+        continue;
+      }
+      let response: Awaited<ReturnType<RuntimeClient["request"]>>;
+      try {
+        response = await this.request(`${this.opts.url}/api/v1/sites/${encodeURIComponent(this.opts.site)}/scan-reports`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(report),
+          limit: 64 * 1024,
+        });
+      } catch (error) {
+        this.emit({ event: "scans-report-failed", pending: pending.length - sent, message: causeOf(error) });
+        return { sent, pending: pending.length - sent };
+      }
+      if (response.status === 201 || response.status === 200) {
+        journal.done(batchId);
+        sent++;
+        this.emit({ event: "scans-reported", batchId, decisions, duplicate: response.status === 200 });
+      } else if (response.status === 400 || response.status === 413 || response.status === 422) {
+        const movedTo = journal.reject(batchId);
+        sent++;
+        this.emit({ event: "scans-rejected", batchId, status: response.status, message: problemTitle(response.body), movedTo });
+      } else {
+        this.emit({ event: "scans-report-failed", pending: pending.length - sent, message: `HTTP ${response.status} ${problemTitle(response.body)}` });
+        return { sent, pending: pending.length - sent };
+      }
+    }
+    return { sent, pending: 0 };
   }
 
   // --- running -------------------------------------------------------------------------------

@@ -10,3 +10,4 @@ export {
   type RuleSetDocumentV2,
 } from "./document";
 export { DEFAULT_MAX_BYTES, RuleSetRefused, trustStoreFrom, verifyRuleSet, type RefusalCode, type TrustStore, type VerifiedRuleSet } from "./verify";
+export { MAX_REFUSAL_SAMPLES, ScanJournal, scanRequestSchema, ScanUnavailable, type ScanJournalOptions, type ScanReport, type ScanRequest } from "./scan";

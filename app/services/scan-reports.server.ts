@@ -1,0 +1,74 @@
+/**
+ * Stores a runtime client's batch of scan decisions (issue 26 item 2, ADR 042) in one transaction:
+ * the batch row (unique per client and batch id), its counts and its refusal samples. A batch id
+ * the client sent before stores nothing (`duplicate`); the same id with other content is a conflict.
+ * Telemetry, not an audited change: like runtime status reports (ADR 026), the rows are the record,
+ * append-only by trigger and by privilege.
+ */
+import { createHash } from "node:crypto";
+import { and, eq, sql } from "drizzle-orm";
+import { scanReportBatches, scanReportCounts, scanReportRefusals } from "../../db/schema";
+import type { ScanReportBody } from "../schemas/scan-report";
+import type { Db } from "../utils/db.server";
+import { DomainError } from "../utils/errors.server";
+
+export type ScanReportOutcome = { result: "stored"; decisions: number } | { result: "duplicate"; decisions: number };
+
+const hashOf = (report: ScanReportBody) => createHash("sha256").update(JSON.stringify(report)).digest("hex");
+
+export async function recordScanReport(db: Db, params: { runtimeClientId: number; siteId: number; report: ScanReportBody }): Promise<ScanReportOutcome> {
+  const { runtimeClientId, siteId, report } = params;
+  const hash = hashOf(report);
+  const decisions = report.counts.reduce((n, c) => n + c.count, 0);
+  return db.transaction(async (tx) => {
+    const [batch] = await tx
+      .insert(scanReportBatches)
+      .values({ batchId: report.batchId, runtimeClientId, siteId, receivedAt: sql`now()`, decisions, refusalsOmitted: report.refusalsOmitted, hash })
+      .onConflictDoNothing({ target: [scanReportBatches.runtimeClientId, scanReportBatches.batchId] })
+      .returning({ id: scanReportBatches.id });
+    if (!batch) {
+      const [before] = await tx
+        .select({ hash: scanReportBatches.hash, decisions: scanReportBatches.decisions, siteId: scanReportBatches.siteId })
+        .from(scanReportBatches)
+        .where(and(eq(scanReportBatches.runtimeClientId, runtimeClientId), eq(scanReportBatches.batchId, report.batchId)));
+      if (!before || before.hash !== hash || before.siteId !== siteId)
+        throw new DomainError("conflict", `Batch ${report.batchId} was reported before with other content.`, {
+          batchId: ["this batch id was stored with other content"],
+        });
+      return { result: "duplicate", decisions: before.decisions };
+    }
+    await tx.insert(scanReportCounts).values(
+      report.counts.map((c) => ({
+        batchRef: batch.id,
+        runtimeClientId,
+        siteId,
+        bucket: new Date(c.bucket),
+        parent: c.parent,
+        step: c.step,
+        expected: c.expected,
+        outcome: c.outcome,
+        reason: c.reason,
+        count: c.count,
+      })),
+    );
+    if (report.refusals.length > 0)
+      await tx.insert(scanReportRefusals).values(
+        report.refusals.map((r) => ({
+          batchRef: batch.id,
+          runtimeClientId,
+          siteId,
+          scannedAt: new Date(r.at),
+          parent: r.parent,
+          step: r.step,
+          expected: r.expected,
+          outcome: r.outcome,
+          reason: r.reason,
+          ruleId: r.ruleId,
+          ruleSetVersion: r.ruleSetVersion,
+          scannedHash: r.scannedHash,
+          scanned: r.scanned ?? null,
+        })),
+      );
+    return { result: "stored", decisions };
+  });
+}
