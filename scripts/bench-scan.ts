@@ -64,6 +64,13 @@ if (![scanCount, rounds, duration, connections].every((n) => Number.isInteger(n)
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+/** A GS1 key with its mod-10 check digit appended. */
+function withCheckDigit(body: string): string {
+  let sum = 0;
+  for (let i = 0; i < body.length; i++) sum += Number(body[body.length - 1 - i]) * (i % 2 === 0 ? 3 : 1);
+  return body + String((10 - (sum % 10)) % 10);
+}
+
 /** A deterministic generator (mulberry32): the same mix every run. */
 function random(seed: number) {
   let a = seed >>> 0;
@@ -116,7 +123,7 @@ function mixFor(document: ScanRuleSet, count: number): { scans: ScanInput[]; gs1
       "01": () => rule.gtin ?? "09506000134352",
       "21": () => `S${Math.floor(next() * 1e6)}`,
       "10": () => `L${Math.floor(next() * 1e5)}`,
-      "00": () => "008712340000000013",
+      "00": () => withCheckDigit(`0087123400${String(Math.floor(next() * 1e7)).padStart(7, "0")}`),
     };
     const fixed = new Set(["01", "00"]);
     const ais = definition.ais;
