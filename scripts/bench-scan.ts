@@ -30,6 +30,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import express from "express";
 import postgres from "postgres";
+import { scanDecisionsRequestSchema } from "../app/schemas/scan-decisions";
 import { createRuntimeClient } from "../app/services/runtime-clients.server";
 import { connect, openDatabase, type Database } from "../app/utils/db.server";
 import { compilePatternSet, type PatternSegment } from "../packages/identifiers/src/identifier-format";
@@ -304,6 +305,31 @@ async function main() {
         `  ${subset.name.padEnd(26)} ${fmt(subset.scans.length).padStart(8)} scans  ${fmt(m.perSecond).padStart(11)}/s  p50 ${fmt(m.p50, 2).padStart(6)} µs  p99 ${fmt(m.p99, 2).padStart(7)} µs  ${subset.name.startsWith("baseline") ? "" : `${fmt(m.perSecond / baseline.perSecond, 3)}× baseline`}`,
       );
     }
+
+    // Where the online path's time goes besides deciding: checking and serialising a batch.
+    const batch = scans.slice(0, BATCH);
+    const decided = batch.map((scan) => scanner.decide(scan));
+    const text = JSON.stringify({ scans: batch });
+    const perScan = (work: () => unknown, times = 50) => {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < times; i++) work();
+      return Number(process.hrtime.bigint() - t0) / 1000 / times / BATCH;
+    };
+    log(
+      `  per scan in a batch of ${BATCH}: JSON.parse ${fmt(
+        perScan(() => JSON.parse(text)),
+        2,
+      )} µs, schema ${fmt(
+        perScan(() => scanDecisionsRequestSchema.safeParse(JSON.parse(text))),
+        2,
+      )} µs (with parse), decide ${fmt(
+        perScan(() => batch.map((s) => scanner.decide(s))),
+        2,
+      )} µs, JSON.stringify of the decisions ${fmt(
+        perScan(() => JSON.stringify({ decisions: decided })),
+        2,
+      )} µs`,
+    );
 
     // ---- (b) online
     const api = await createRuntimeApi(database);
