@@ -2,7 +2,8 @@
  * POST /api/v1/sites/{site}/scan-decisions (issue 26, item 3; ADR 043) on real PostgreSQL and the
  * demo plant: tokens and sites as the other runtime endpoints (401, 404 outside the client's
  * sites), the size limit judged before parsing (413), strict rows (400 naming `#/scans/n/field`),
- * a version without schema-version-2 form (409), and decisions for demo-plant scans at EIN whose
+ * a version without schema-version-2 form (409), a database out of reach (503, through a proxy the
+ * test cuts), and decisions for demo-plant scans at EIN whose
  * expectations are written by hand from the seed (app/seed/demo-plant.ts: S + 8 digits is the
  * serial format EIN-SER, 9 upper-case letters or digits the lot format EIN-LOT, C + 8 digits the
  * tote format EIN-CTR; FIN-1005 step 10 at EIN-WC10 consumes SUB-1005, serialized, and ASM-1005,
@@ -10,7 +11,7 @@
  * GTIN 00871234000131).
  */
 import { createHash } from "node:crypto";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import express from "express";
@@ -18,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemoPlant } from "../../app/seed/seed.server";
 import { createRuleSetVersion } from "../../app/services/rule-sets.server";
 import { createRuntimeClient } from "../../app/services/runtime-clients.server";
+import { connect } from "../../app/utils/db.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import { createRuntimeApi, type RuntimeApi } from "../../server/runtime-api";
 import { openApiDocument } from "../../server/openapi";
@@ -183,5 +185,53 @@ describe("POST /sites/{site}/scan-decisions", () => {
     expect(validate(await response.json()), JSON.stringify(validate.errors)).toBe(true);
     const request = ajv.compile({ $ref: "#/components/schemas/ScanDecisionsRequest" });
     expect(request({ scans: [{ ...fin1005, expected: "SUB-1005", scanned: "S00001005" }] })).toBe(true);
+  });
+
+  it("answers 503 with Retry-After when the database cannot be reached (and what it cached is past stale-if-error)", async () => {
+    // The portal reaches PostgreSQL through a proxy this test owns; cutting it cuts the database.
+    const sockets = new Set<net.Socket>();
+    const target = new URL(database.ownerUrl);
+    const proxy = net.createServer((inbound) => {
+      const outbound = net.connect(Number(target.port || 5432), target.hostname);
+      for (const s of [inbound, outbound]) {
+        sockets.add(s);
+        s.on("error", () => {});
+        s.on("close", () => sockets.delete(s));
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
+    const viaProxy = new URL(database.ownerUrl);
+    viaProxy.hostname = "127.0.0.1";
+    viaProxy.port = String((proxy.address() as AddressInfo).port);
+    const cut = connect(viaProxy.toString(), { max: 2 });
+    const cutApi = await createRuntimeApi(cut, { checkMs: 200, staleIfErrorMs: 0, deadlineMs: 500 });
+    const app = express();
+    app.use("/api/v1", cutApi.router);
+    const cutServer = app.listen(0, "127.0.0.1");
+    await new Promise((r) => cutServer.once("listening", r));
+    const url = `http://127.0.0.1:${(cutServer.address() as AddressInfo).port}/api/v1/sites/EIN/scan-decisions`;
+    const send = () =>
+      fetch(url, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ scans: [{ ...fin1005, expected: "SUB-1005", scanned: "S00001005" }] }),
+      });
+    try {
+      expect((await send()).status).toBe(200);
+      proxy.close();
+      for (const s of sockets) s.destroy();
+      // What was checked within checkMs + 1 s still counts as fresh (ADR 017): wait past it.
+      await new Promise((r) => setTimeout(r, 1700));
+      const answer = await send();
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(await answer.json()).toMatchObject({ status: 503, title: "Service Unavailable" });
+    } finally {
+      await new Promise<void>((r) => cutServer.close(() => r()));
+      cutServer.closeAllConnections();
+      await cutApi.close().catch(() => {});
+      await cut.close().catch(() => {});
+    }
   });
 });
