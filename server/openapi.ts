@@ -9,6 +9,7 @@ import {
   versionListSchema,
 } from "../app/schemas/runtime-api";
 import { SCAN_REPORT_MAX_BYTES, scanReportSchema } from "../app/schemas/scan-report";
+import { SCAN_DECISIONS_MAX_BYTES, SCAN_DECISIONS_MAX_SCANS, scanDecisionsRequestSchema, scanDecisionsResponseSchema } from "../app/schemas/scan-decisions";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: "draft-2020-12", unrepresentable: "any" });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -69,6 +70,8 @@ export function openApiDocument() {
         },
         Problem: schema(problemSchema),
         JWKS: schema(jwksSchema),
+        ScanDecisionsRequest: schema(scanDecisionsRequestSchema),
+        ScanDecisions: schema(scanDecisionsResponseSchema),
       },
     },
     paths: {
@@ -180,6 +183,26 @@ export function openApiDocument() {
             "404": problem("Unknown site, or a site outside the token's scope"),
             "409": problem("This batch id was stored before with other content"),
             "413": problem(`The body exceeds ${SCAN_REPORT_MAX_BYTES} bytes`),
+            "503": unavailable,
+          },
+        },
+      },
+      "/sites/{site}/scan-decisions": {
+        post: {
+          summary:
+            "Decide a batch of scans against the schema-version-2 rule set in force (issue 26; ADR 040, 043): the same decisions the reference client makes offline",
+          parameters: [site],
+          requestBody: { required: true, content: { "application/json": { schema: ref("ScanDecisionsRequest") } } },
+          responses: {
+            "200": {
+              description: "One decision per scan, in order, with the version and v2 digest that decided",
+              content: { "application/json": { schema: ref("ScanDecisions") } },
+            },
+            "400": problem("Invalid scans: `errors[].pointer` names the row and field (`#/scans/17/scanned`)"),
+            "401": problem("No or bad token"),
+            "404": problem("Unknown site, outside the client's sites, or no rule set in force"),
+            "409": problem("The version in force has no schema-version-2 form (it predates ADR 039): nothing to decide on"),
+            "413": problem(`More than ${SCAN_DECISIONS_MAX_SCANS} scans, or a body over ${SCAN_DECISIONS_MAX_BYTES} bytes (judged before it is read)`),
             "503": unavailable,
           },
         },

@@ -9,12 +9,13 @@ import type { AuthenticatedClient } from "../app/services/runtime-clients.server
 import { parseStatusReport } from "../app/schemas/status-report";
 import { SCAN_REPORT_MAX_BYTES, scanReportSchema } from "../app/schemas/scan-report";
 import { recordScanReport } from "../app/services/scan-reports.server";
+import { SCAN_DECISIONS_MAX_BYTES, SCAN_DECISIONS_MAX_SCANS, scanDecisionsRequestSchema } from "../app/schemas/scan-decisions";
 import { DomainError } from "../app/utils/errors.server";
 import type { Database } from "../app/utils/db.server";
 import { logger } from "../app/utils/logger.server";
 import { metrics } from "../app/utils/metrics.server";
 import { asUnavailable, isDatabaseUnavailable, withDeadline } from "./db-faults";
-import { etagOf, representationOf, RuntimeCache, type RuntimeCacheOptions } from "./runtime-cache";
+import { etagOf, representationOf, RuntimeCache, scannerOf, type RuntimeCacheOptions } from "./runtime-cache";
 import { heldUntil, MAX_WAIT_SECONDS, type WakeReason } from "./runtime-long-polls";
 import { openApiDocument } from "./openapi";
 import { StatusReportBatcher } from "./status-report-batcher";
@@ -135,6 +136,8 @@ export interface RuntimeApiOptions extends RuntimeCacheOptions {
 export const RUNTIME_JSON_MAX_BYTES = 64 * 1024;
 
 const SCAN_REPORTS_PATH = /^\/sites\/[^/]+\/scan-reports\/?$/;
+/** The scan-decisions route, as the router sees its path: its body is read by the route, after authentication. */
+const SCAN_DECISIONS_PATH = /^\/sites\/[^/]+\/scan-decisions\/?$/i;
 
 /** The reference client reports only when what it runs changes: a handful a minute is plenty. */
 export const DEFAULT_STATUS_REPORTS_PER_MINUTE = 10;
@@ -156,9 +159,10 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   const retryAfter = String(Math.max(1, Math.ceil(cache.checkMs / 1000)));
   const reports = new StatusReportBatcher(db, { perMinute: reportsPerMinute, deadlineMs: cache.deadlineMs, ...options.statusReportBatch });
   const router = express.Router();
-  // Scan reports (ADR 042) are read by their own route, after authentication, with their own limit.
+  // Scan reports (ADR 042) and scan decisions (ADR 043) are read by their own routes, after
+  // authentication, with their own limits; every other body is read here, under the runtime API's own limit.
   const json = express.json({ limit: RUNTIME_JSON_MAX_BYTES });
-  router.use((req, res, next) => (SCAN_REPORTS_PATH.test(req.path) ? next() : json(req, res, next)));
+  router.use((req, res, next) => (SCAN_REPORTS_PATH.test(req.path) || SCAN_DECISIONS_PATH.test(req.path) ? next() : json(req, res, next)));
   // The description of this API is public: tools discover it before they hold a token.
   const document = JSON.stringify(openApiDocument());
   router.get("/openapi.json", (_req, res) => {
@@ -374,6 +378,45 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
         if (!answer) throw error;
         send(res, answer);
       }
+    }),
+  );
+
+  /**
+   * Scan decisions online (issue 26, item 3; ADR 043): the decisions the runtime client makes
+   * offline (packages/identifiers compileScanner, ADR 040), from the schema-version-2 document in
+   * force at the site, compiled once per cached version (server/runtime-cache.ts scannerOf). The
+   * body's size is judged from its length before it is read (413); the schema is strict and its
+   * errors name the row (`#/scans/17/scanned`).
+   */
+  router.post(
+    "/sites/:site/scan-decisions",
+    express.json({ limit: SCAN_DECISIONS_MAX_BYTES }),
+    handled(async (req: Authed, res) => {
+      const parsed = scanDecisionsRequestSchema.safeParse(req.body);
+      if (!parsed.success) {
+        const issues = parsed.error.issues;
+        if (issues.some((i) => i.code === "too_big" && i.path.length === 1 && i.path[0] === "scans"))
+          return problem(res, 413, "Content Too Large", `At most ${SCAN_DECISIONS_MAX_SCANS} scans in one request.`, { errors: [{ pointer: "#/scans" }] });
+        return problem(res, 400, "Bad Request", "The scans are invalid.", {
+          errors: issues.map((i) => ({ pointer: `#/${i.path.join("/")}`, detail: i.message })),
+        });
+      }
+      const site = req.site!;
+      const current = await cache.current(site.id);
+      if (!current) return problem(res, 404, "Not Found", `Site ${site.code} has no rule set in force.`);
+      const scanner = scannerOf(current);
+      if (!scanner)
+        return problem(
+          res,
+          409,
+          "Conflict",
+          `Version ${current.version} in force at ${site.code} has no schema-version-2 form (it predates ADR 039): scans cannot be decided on it. A renewal publishes one.`,
+          { reason: "no-schema-version-2" },
+        );
+      const decisions = parsed.data.scans.map((scan) => scanner.decide(scan));
+      metrics.scanDecisions.inc({ site: site.code }, decisions.length);
+      res.setHeader("Cache-Control", "no-store");
+      res.type("application/json").send(JSON.stringify({ ruleSet: { version: scanner.version, digest: scanner.digest }, decisions }));
     }),
   );
 

@@ -24,6 +24,7 @@ import { metrics } from "../app/utils/metrics.server";
 import { publicJwks } from "../app/utils/signing.server";
 import { asUnavailable, DatabaseUnavailableError, describeDatabaseError, withDeadline } from "./db-faults";
 import { LongPolls } from "./runtime-long-polls";
+import { compileScanner, type CompiledScanner, type ScanRuleSet } from "../packages/identifiers/src/scan-decision";
 
 /** One form of a version as served: its JWS, the same bytes encoded once (UTF-8) for the fast path, and its ETag. */
 export interface Representation {
@@ -42,6 +43,23 @@ export interface InForce extends Representation {
   v2: Representation;
   /** When the next scheduled version takes effect (ms), or Infinity. */
   validUntil: number;
+  /**
+   * The scan decider compiled from `v2` on first use (ADR 043), kept with the entry: dropped
+   * whenever the cache drops the site's rule set. `null`: the version has no schema-version-2 form.
+   */
+  scanner?: CompiledScanner | null;
+}
+
+/**
+ * The scan decider of a version in force, compiled once per cached entry: the document is the
+ * signed v2 payload as served (the bytes a client verifies), its digest that of those bytes.
+ */
+export function scannerOf(current: InForce): CompiledScanner | null {
+  if (current.scanner !== undefined) return current.scanner;
+  const payload = Buffer.from((JSON.parse(current.v2.jws) as { payload: string }).payload, "base64url");
+  const document = JSON.parse(payload.toString("utf8")) as ScanRuleSet & { schemaVersion: number };
+  current.scanner = document.schemaVersion === 2 ? compileScanner(document, `sha256:${createHash("sha256").update(payload).digest("hex")}`) : null;
+  return current.scanner;
 }
 
 /** The form of the version in force a request asked for (`?schemaVersion=`, ADR 039). */

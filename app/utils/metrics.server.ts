@@ -22,6 +22,13 @@ function build() {
       labelNames: ["site", "status"] as const,
       registers: [registry],
     }),
+    /** Scans decided by the runtime API's scan-decisions endpoint, by site (ADR 043). */
+    scanDecisions: new Counter({
+      name: "c981_runtime_scan_decisions_total",
+      help: "Scans decided by the runtime API (POST /sites/{site}/scan-decisions), by site.",
+      labelNames: ["site"] as const,
+      registers: [registry],
+    }),
     /** Long polls held now (waiting for a new version). */
     heldLongPolls: new Gauge({ name: "c981_runtime_long_polls_held", help: "Runtime long polls held open on this instance now.", registers: [registry] }),
     /** The runtime cache: a lookup answered from memory (hit) or by a database read (miss), by part. */

@@ -275,6 +275,7 @@ describe("the runtime API", () => {
       "/sites/{site}/ruleset/versions",
       "/sites/{site}/ruleset/versions/{version}",
       "/sites/{site}/scan-reports",
+      "/sites/{site}/scan-decisions",
     ]);
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);
