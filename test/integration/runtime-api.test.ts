@@ -274,8 +274,8 @@ describe("the runtime API", () => {
       "/sites/{site}/ruleset/upcoming",
       "/sites/{site}/ruleset/versions",
       "/sites/{site}/ruleset/versions/{version}",
-      "/sites/{site}/scan-reports",
       "/sites/{site}/scan-decisions",
+      "/sites/{site}/scan-reports",
     ]);
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);
