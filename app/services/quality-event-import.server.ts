@@ -138,7 +138,8 @@ export async function importQualityEvents(
         }
         // Imported before: the identity must hold; status and disposition follow the QMS.
         if (known.site !== row.site) {
-          errors.add(row.row, "site", `${row.qmsId} was imported as ${known.number} at ${known.site}; an import does not move it to ${row.site}`);
+          // Not named (number, site): the importer may not see the site it was imported at.
+          errors.add(row.row, "site", `${row.qmsId} was imported before at another site; an import does not move it to ${row.site}`);
           continue;
         }
         if (known.kind !== row.kind) {

@@ -110,11 +110,8 @@ async function resolveReferences(
     );
     const here = matches.find((it) => it.siteId === site.id);
     if (!here) {
-      // Whether it exists elsewhere is said without naming the site: the actor may not see it.
-      return refuse(
-        `${at}.identifier`,
-        matches.length ? `Reference ${n}: ${named} is not at ${site.code} (it is at another site)` : `Reference ${n}: there is no ${named}`,
-      );
+      // The same answer whether or not it exists at another site: the actor may not see that site.
+      return refuse(`${at}.identifier`, `Reference ${n}: there is no ${named} at ${site.code}`);
     }
     resolved.push({ kind: ref.kind, traceItemId: here.id, materialId: here.materialId, partNumber: here.partNumber, identifier: here.identifier });
   });
