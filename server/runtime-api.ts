@@ -135,7 +135,7 @@ export interface RuntimeApiOptions extends RuntimeCacheOptions {
 /** The largest JSON body the runtime API reads (express.json() and the status reports' fast path). */
 export const RUNTIME_JSON_MAX_BYTES = 64 * 1024;
 
-const SCAN_REPORTS_PATH = /^\/sites\/[^/]+\/scan-reports\/?$/;
+const SCAN_REPORTS_PATH = /^\/sites\/[^/]+\/scan-reports\/?$/i;
 /** The scan-decisions route, as the router sees its path: its body is read by the route, after authentication. */
 const SCAN_DECISIONS_PATH = /^\/sites\/[^/]+\/scan-decisions\/?$/i;
 

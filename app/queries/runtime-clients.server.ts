@@ -241,10 +241,11 @@ export async function scanVolumes(db: DbOrTx, params: { at: Date }): Promise<Sca
       site: sites.code,
       parent: scanReportCounts.parent,
       step: scanReportCounts.step,
-      scans24h: sql<number>`coalesce(sum(${scanReportCounts.count}) filter (where ${inDay}), 0)::int`,
-      refused24h: sql<number>`coalesce(sum(${scanReportCounts.count}) filter (where ${inDay} and ${refused}), 0)::int`,
-      scans7d: sql<number>`sum(${scanReportCounts.count})::int`,
-      refused7d: sql<number>`coalesce(sum(${scanReportCounts.count}) filter (where ${refused}), 0)::int`,
+      // float8, not int: sums of reported counts may pass 2^31 (exact up to 2^53).
+      scans24h: sql<number>`coalesce(sum(${scanReportCounts.count}) filter (where ${inDay}), 0)::float8`,
+      refused24h: sql<number>`coalesce(sum(${scanReportCounts.count}) filter (where ${inDay} and ${refused}), 0)::float8`,
+      scans7d: sql<number>`sum(${scanReportCounts.count})::float8`,
+      refused7d: sql<number>`coalesce(sum(${scanReportCounts.count}) filter (where ${refused}), 0)::float8`,
     })
     .from(scanReportCounts)
     .innerJoin(runtimeClients, eq(runtimeClients.id, scanReportCounts.runtimeClientId))

@@ -16,8 +16,24 @@ export type ScanReportOutcome = { result: "stored"; decisions: number } | { resu
 
 const hashOf = (report: ScanReportBody) => createHash("sha256").update(JSON.stringify(report)).digest("hex");
 
-export async function recordScanReport(db: Db, params: { runtimeClientId: number; siteId: number; report: ScanReportBody }): Promise<ScanReportOutcome> {
+/** How far back an hour bucket may be (a station offline for a month still reports), and how far ahead (clock skew). */
+export const SCAN_REPORT_WINDOW = { pastDays: 35, aheadHours: 1 } as const;
+
+export async function recordScanReport(
+  db: Db,
+  params: { runtimeClientId: number; siteId: number; report: ScanReportBody; now?: Date },
+): Promise<ScanReportOutcome> {
   const { runtimeClientId, siteId, report } = params;
+  // Buckets far in the past or the future are refused (the tables keep every row: an attacker's
+  // timestamps would otherwise stay on the screen and in the tables for good).
+  const now = (params.now ?? new Date()).getTime();
+  const fields: Record<string, string[]> = {};
+  report.counts.forEach((c, i) => {
+    const at = Date.parse(c.bucket);
+    if (at < now - SCAN_REPORT_WINDOW.pastDays * 86_400_000 || at > now + SCAN_REPORT_WINDOW.aheadHours * 3_600_000)
+      fields[`counts.${i}.bucket`] = [`an hour within the last ${SCAN_REPORT_WINDOW.pastDays} days (not ${c.bucket})`];
+  });
+  if (Object.keys(fields).length) throw new DomainError("invalid", "The scan report has hours outside the accepted window", fields);
   const hash = hashOf(report);
   const decisions = report.counts.reduce((n, c) => n + c.count, 0);
   return db.transaction(async (tx) => {

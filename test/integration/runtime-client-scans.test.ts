@@ -10,6 +10,7 @@
  * EIN-LOT (9 upper-case letters or digits); RES-1005 (lot, in totes: EIN-LOT + EIN-CTR, "C" + 8
  * digits) is consumed at SUB-1005 step 10 (EIN-WC30); step 20 of every parent consumes nothing.
  */
+import { randomUUID } from "node:crypto";
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import http from "node:http";
@@ -276,13 +277,15 @@ describe("POST /api/v1/sites/{site}/scan-reports refuses what it must", () => {
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers },
       body,
     });
+  const thisHour = `${new Date().toISOString().slice(0, 13)}:00:00.000Z`;
   const valid = {
     batchId: "0b5f9c3e-1d2a-4c7b-8e9f-0a1b2c3d4e5f",
     bucketMinutes: 60,
-    counts: [{ bucket: "2026-12-01T10:00:00.000Z", parent: "FIN-1005", step: 10, expected: "SUB-1005", outcome: "accept", reason: "accepted", count: 3 }],
+    counts: [{ bucket: thisHour, parent: "FIN-1005", step: 10, expected: "SUB-1005", outcome: "accept", reason: "accepted", count: 3 }],
     refusals: [],
     refusalsOmitted: 0,
   };
+  const hourAt = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00.000Z`;
 
   it("an unknown member, __proto__, a site outside the token, no token, too large; the same batch id with other content", async () => {
     if (!portal) await startPortal();
@@ -296,5 +299,30 @@ describe("POST /api/v1/sites/{site}/scan-reports refuses what it must", () => {
     expect((await post(JSON.stringify({ ...valid, counts: [{ ...valid.counts[0]!, count: 4 }] }))).status).toBe(409);
     const [n] = await database.client`select count(*)::int as n from scan_report_batches where batch_id = ${valid.batchId}`;
     expect(n!.n).toBe(1);
+  }, 60_000);
+
+  it("an hour outside the window, a path in upper case, a batch counting more than a million: refused, nothing stored", async () => {
+    if (!portal) await startPortal();
+    const [before] = await database.client`select count(*)::int as n from scan_report_counts`;
+    const other = (over: Record<string, unknown>, count = 3) =>
+      JSON.stringify({ ...valid, batchId: randomUUID(), counts: [{ ...valid.counts[0]!, count, ...over }] });
+    // 36 days ago and two hours ahead (the window is 35 days back, one hour ahead).
+    const old = await post(other({ bucket: hourAt(Date.now() - 36 * 86_400_000) }));
+    expect(old.status).toBe(400);
+    expect(JSON.stringify(await old.json())).toContain("counts/0/bucket");
+    expect((await post(other({ bucket: hourAt(Date.now() + 2 * 3_600_000) }))).status).toBe(400);
+    // Two rows of a million each: over the batch's total.
+    const big = JSON.parse(other({}, 1_000_000)) as typeof valid;
+    big.counts.push({ ...big.counts[0]!, reason: "accepted-twice" });
+    expect((await post(JSON.stringify(big))).status).toBe(400);
+    // The route's own path in another case is still read by the route's own parser (after the token).
+    const upper = await fetch(`http://127.0.0.1:${port}/api/v1/sites/EIN/SCAN-REPORTS`, {
+      method: "POST",
+      headers: { Authorization: "Bearer nope-nope-nope", "Content-Type": "application/json" },
+      body: `{"pad":"${"x".repeat(100 * 1024)}"}`,
+    });
+    expect(upper.status).toBe(401);
+    const [after] = await database.client`select count(*)::int as n from scan_report_counts`;
+    expect(after!.n).toBe(before!.n);
   }, 60_000);
 });

@@ -75,7 +75,7 @@ export type ClientEvent =
   | { event: "report-failed"; message: string }
   /** A batch of scan decisions the portal has: stored now, or already (`duplicate`). */
   | { event: "scans-reported"; batchId: string; decisions: number; duplicate: boolean }
-  /** The portal refuses a batch for good (400, 413, 422): moved aside, not resent. */
+  /** The portal refuses a batch for good (400, 409 — this batch id stored before with other content —, 413, 422): moved aside, not resent. */
   | { event: "scans-rejected"; batchId: string; status: number; message: string; movedTo: string }
   /** The portal could not be reached or failed: the batches stay on disk for the next attempt (`pending` -1: unknown, the scans folder could not be read). */
   | { event: "scans-report-failed"; pending: number; message: string };
@@ -756,7 +756,7 @@ export class RuntimeClient {
         journal.done(batchId);
         sent++;
         this.emit({ event: "scans-reported", batchId, decisions, duplicate: response.status === 200 });
-      } else if (response.status === 400 || response.status === 413 || response.status === 422) {
+      } else if (response.status === 400 || response.status === 409 || response.status === 413 || response.status === 422) {
         const movedTo = journal.reject(batchId);
         sent++;
         this.emit({ event: "scans-rejected", batchId, status: response.status, message: problemTitle(response.body), movedTo });
