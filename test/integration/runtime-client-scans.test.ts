@@ -17,6 +17,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import readline from "node:readline";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanVolumes } from "../../app/queries/runtime-clients.server";
@@ -39,6 +40,8 @@ let clientId = 0;
 let stateDir = "";
 const pins: string[] = [];
 const tmp: string[] = [];
+let keyRing: Awaited<ReturnType<typeof testKeyRing>>;
+let einId = 0;
 
 async function startPortal(): Promise<void> {
   portal = http.createServer(app);
@@ -77,9 +80,9 @@ const withUrl = () => ["--url", `http://127.0.0.1:${port}`, ...common()];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const keyRing = await testKeyRing(database.db);
+  keyRing = await testKeyRing(database.db);
   await seedDemoPlant(database.db, keyRing);
-  const einId = (await database.client`select id from sites where code = 'EIN'`)[0]!.id as number;
+  einId = (await database.client`select id from sites where code = 'EIN'`)[0]!.id as number;
   // A fresh, unexpired version in force (the rules of version 2 onwards: SUB-1005 serialized).
   await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "scan test setup", changes: [], kind: "renewal" }, keyRing);
   app = express();
@@ -257,6 +260,37 @@ describe("runtime-client scan --lines, offline, then reported (ADR 042)", () => 
     // Append-only: the database refuses to change a stored count.
     await expect(database.client`update scan_report_counts set count = 99 where runtime_client_id = ${clientId}`).rejects.toThrow();
   }, 60_000);
+
+  it("a scan process beside the puller decides with the version the puller took meanwhile (one state folder, two processes)", async () => {
+    if (!portal) await startPortal();
+    const scanner = spawn(process.execPath, ["--import", "tsx", "clients/runtime/src/cli.ts", "scan", "--lines", ...common()], {
+      cwd: root,
+      env: { ...process.env, C981_RUNTIME_TOKEN: token },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const answers: string[] = [];
+    let wake: (() => void) | null = null;
+    readline.createInterface({ input: scanner.stdout }).on("line", (l) => {
+      answers.push(l);
+      wake?.();
+    });
+    const ask = async (request: object) => {
+      const n = answers.length;
+      scanner.stdin.write(`${JSON.stringify(request)}\n`);
+      while (answers.length === n) await new Promise<void>((r) => (wake = r));
+      return JSON.parse(answers[n]!) as { decidedBy?: { ruleSetVersion: number; digest: string } };
+    };
+    const resinLot = { parent: "SUB-1005", step: 10, expected: "RES-1005", scanned: "R25A00001" };
+    expect((await ask(resinLot)).decidedBy?.ruleSetVersion).toBe(version);
+    // Meanwhile a new version is published and the pulling process takes it.
+    await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "scan beside puller", changes: [], kind: "renewal" }, keyRing);
+    expect((await cli([...withUrl(), "--once", "--wait-seconds", "0"])).code).toBe(0);
+    const [latest] = await database.client`select version, digest_v2 from rule_set_versions where site_id = ${einId} order by version desc limit 1`;
+    expect(latest!.version).toBe(version + 1);
+    expect((await ask(resinLot)).decidedBy).toMatchObject({ ruleSetVersion: version + 1, digest: `sha256:${latest!.digest_v2}` });
+    scanner.stdin.end();
+    await new Promise((r) => scanner.once("close", r));
+  }, 90_000);
 
   it("with only a schema-1 rule set on disk: an error saying there is no scan data", async () => {
     const v1Dir = await fs.mkdtemp(path.join(os.tmpdir(), "c981-scans-v1-"));

@@ -130,6 +130,8 @@ if (command === "scan") {
         process.stdout.write(`${JSON.stringify({ error: { code: "bad-request", field: null, message: "a request is a JSON object" } })}\n`);
         continue;
       }
+      // A version the pulling process took meanwhile decides this scan (its state file changed).
+      await client.refresh();
       process.stdout.write(`${answer(client, request).line}\n`);
     }
     process.exit(0);

@@ -157,6 +157,35 @@ export class RuntimeClient {
   }
 
   /** The rule set in service, or null (none yet, or expired under --on-expiry stop). */
+  /**
+   * For a process that only scans beside the pulling one (two processes, one state folder): reads the
+   * state again when another process changed it (its modification time), verifying it as at open, so
+   * that a version the puller took — or a scheduled one whose time has come — decides the next scan.
+   * Writes nothing but the rule-set file the state names. The CLI's `scan` calls it before each decision.
+   */
+  async refresh(): Promise<void> {
+    const stat = await fs.stat(this.file(STATE_FILE)).catch(() => null);
+    const mtime = stat?.mtimeMs ?? 0;
+    if (mtime === this.stateSeenMtime) return;
+    this.stateSeenMtime = mtime;
+    this.active = null;
+    this.pending = null;
+    await this.loadState();
+  }
+  private stateSeenMtime = -1;
+
+  /** The verified version that decides scans now: the active one, or a scheduled one whose time has come (not yet activated by the puller). */
+  private deciding(): VerifiedRuleSet | null {
+    const pending = this.pending;
+    if (
+      pending &&
+      Date.parse(pending.document.effectiveFrom) <= this.opts.now().getTime() &&
+      (!this.active || pending.document.version > this.active.document.version)
+    )
+      return pending;
+    return this.active;
+  }
+
   ruleSet(): RuleSetDocument | null {
     if (!this.active) return null;
     if (this.isExpired() && this.opts.onExpiry === "stop") return null;
@@ -676,8 +705,9 @@ export class RuntimeClient {
    */
   scan(input: ScanRequest): ScanDecision {
     const request = scanRequestSchema.parse(input);
-    const document = this.ruleSet();
-    if (!document || !this.active) throw new ScanUnavailable("no-rule-set", "no rule set in service: pull one first (runtime-client --once)");
+    const deciding = this.deciding();
+    const document = deciding && !(deciding === this.active && this.isExpired() && this.opts.onExpiry === "stop") ? deciding.document : null;
+    if (!document || !deciding) throw new ScanUnavailable("no-rule-set", "no rule set in service: pull one first (runtime-client --once)");
     if (document.schemaVersion !== 2)
       throw new ScanUnavailable(
         "no-scan-data",
@@ -685,7 +715,7 @@ export class RuntimeClient {
       );
     // The verified document is the package's ScanRuleSet structurally; only the pattern classes are
     // typed wider here (the client's schema reads any class name, the compiler refuses unknown ones).
-    if (this.scanner?.digest !== this.active.digest) this.scanner = compileScanner(document as unknown as ScanRuleSet, this.active.digest);
+    if (this.scanner?.digest !== deciding.digest) this.scanner = compileScanner(document as unknown as ScanRuleSet, deciding.digest);
     const parent = request.parent ?? this.parentOf(document, request);
     const { id: _id, ...asked } = request;
     const decision = this.scanner.decide({ ...asked, parent });
