@@ -706,13 +706,19 @@ export interface QualityEventOnItem extends OpenQualityEventView {
 
 /** Items a reach from one referenced item may walk (like the item page's trace). */
 export const QUALITY_EVENT_REACH_NODE_CAP = TRACE_NODE_CAP;
+/**
+ * Referenced items walked forward for one page (lowest ids first). A QMS import may reference many
+ * items (5,000 events × 100 references); past this many the marks are left out and `truncated` says
+ * so, so that no page does thousands of walks (review of issue 25).
+ */
+export const QUALITY_EVENT_REACH_ITEM_CAP = 200;
 
 export interface QualityEventReach {
   /** Events on each item: referenced first, then certain, then candidate; by event number within. */
   onItem: (itemId: number) => QualityEventOnItem[];
   /** Open events with a material reference, by material id and site id. */
   onMaterial: (materialId: number, siteId: number) => OpenQualityEventView[];
-  /** A reach stopped at the node cap: the marks beyond it are missing. */
+  /** A reach stopped at the node cap, or more referenced items than QUALITY_EVENT_REACH_ITEM_CAP: marks are missing. */
   truncated: boolean;
 }
 
@@ -724,12 +730,13 @@ const RELATION_ORDER = { referenced: 0, certain: 1, candidate: 2 } as const;
  * certainty of the explorer's recall, one walk per referenced item (open events are few; each walk
  * is capped). References to items at unseen sites are left out, as the item page leaves them out.
  */
-export async function qualityEventReach(db: DbOrTx, params: { sites: VisibleSites; nodeCap?: number }): Promise<QualityEventReach> {
+export async function qualityEventReach(db: DbOrTx, params: { sites: VisibleSites; nodeCap?: number; itemCap?: number }): Promise<QualityEventReach> {
   return inSnapshot(db, (tx) => qualityEventReachIn(tx, params));
 }
 
-async function qualityEventReachIn(tx: DbOrTx, params: { sites: VisibleSites; nodeCap?: number }): Promise<QualityEventReach> {
+async function qualityEventReachIn(tx: DbOrTx, params: { sites: VisibleSites; nodeCap?: number; itemCap?: number }): Promise<QualityEventReach> {
   const nodeCap = params.nodeCap ?? QUALITY_EVENT_REACH_NODE_CAP;
+  const itemCap = params.itemCap ?? QUALITY_EVENT_REACH_ITEM_CAP;
   const refItem = alias(traceItems, "ref_item");
   const rows = await tx
     .select({
@@ -776,7 +783,9 @@ async function qualityEventReachIn(tx: DbOrTx, params: { sites: VisibleSites; no
   }
   let truncated = false;
   // One forward walk per referenced item, in id order (deterministic), each with the recall's certainty.
-  for (const [itemId, ref] of [...referenced].sort(([a], [b]) => a - b)) {
+  const walked = [...referenced].sort(([a], [b]) => a - b);
+  if (walked.length > itemCap) truncated = true;
+  for (const [itemId, ref] of walked.slice(0, itemCap)) {
     const reach = await reachWithCertainty(tx, { itemId, sites: params.sites, nodeCap });
     if (!reach) continue;
     truncated ||= reach.truncated;

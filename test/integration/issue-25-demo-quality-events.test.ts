@@ -67,6 +67,23 @@ describe("the demo plant's quality events (issue 25)", () => {
     expect(sub1005.every((r) => r.tracking_mode_at_raise === "serial" && r.rule_set_version >= 2)).toBe(true);
   });
 
+  it("walks at most the item cap of referenced items (lowest ids first) and says the marks are truncated past it", async () => {
+    const referenced = await database.client<{ id: number }[]>`
+      select distinct r.trace_item_id::int as id from quality_events q join quality_event_references r on r.quality_event_id = q.id
+      where q.status <> 'closed' and r.trace_item_id is not null order by id`;
+    expect(referenced.length).toBeGreaterThan(1);
+    const all = await qualityEventReach(database.db, { sites: null });
+    expect(all.truncated).toBe(false);
+    const capped = await qualityEventReach(database.db, { sites: null, itemCap: 1 });
+    expect(capped.truncated).toBe(true);
+    // Direct references are still marked; only items reached from the first (lowest id) referenced item carry reach marks.
+    const reachedVia = new Set<number>();
+    const items = await database.client<{ id: number }[]>`select id::int as id from trace_items`;
+    for (const { id } of items) for (const mark of capped.onItem(id)) if (mark.via) reachedVia.add(mark.via.id);
+    expect([...reachedVia].every((id) => id === referenced[0]!.id)).toBe(true);
+    for (const { id } of referenced) expect(capped.onItem(id).some((m) => m.relation === "referenced")).toBe(true);
+  });
+
   it("are marked in the explorer on the items they reference and on the items those reach", async () => {
     const reach = await qualityEventReach(database.db, { sites: null });
     const referenced = await database.client`
