@@ -45,7 +45,7 @@ export function ReplaySection({ replay }: { replay: ReplaySectionView | null }) 
         of the changed materials) judged as the line would have judged it under the proposed rules. Stored beside the analysis with its own hash, bound to
         signatures with it; its time is not part of the analysis's.
       </p>
-      <dl className="properties analysis-facts">
+      <dl className="properties replay-facts">
         <div>
           <dt>Window</dt>
           <dd>
@@ -111,7 +111,7 @@ export function ReplaySection({ replay }: { replay: ReplaySectionView | null }) 
       {report.changes.map((change) => (
         <section key={`${change.partNumber}|${change.site}`} aria-labelledby={`replay-${change.site}-${change.partNumber}`} className="replay-change">
           <h4 id={`replay-${change.site}-${change.partNumber}`}>
-            {change.partNumber} at {change.site}: {change.from} → {change.to}
+            Replayed: {change.partNumber} at {change.site}, {change.from} → {change.to}
           </h4>
           <p className="muted small">
             Replayed: {formatCount(change.replayed.consumptions)} consumption(s), {formatCount(change.replayed.itemsMade)} item(s) made,{" "}

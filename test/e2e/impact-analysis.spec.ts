@@ -55,7 +55,7 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
   await expect(summary).toContainText(/\d+ warning/);
   await expect(summary).toContainText(/\d+ info/);
 
-  const change1008 = analysis.getByRole("region", { name: /SUB-1008 at EIN: serial → lot/ });
+  const change1008 = analysis.getByRole("region", { name: /^SUB-1008 at EIN: serial → lot/ });
   await expect(change1008).toContainText("coarser (downgrade)");
   for (const code of ["PRECISION_LOSS", "LOOK_ALIKE_FORMATS", "LABELS", "SCAN_STEPS", "ERP_PLM_DISAGREEMENT", "REACH"])
     await expect(change1008.getByText(code, { exact: true })).toBeVisible();
@@ -140,5 +140,6 @@ test("impact analysis: severities, findings, charts, exports; signing needs a cu
   await dialog.getByRole("button", { name: `Sign ${number}` }).click();
   const signature = page.getByRole("listitem", { name: "Signature of Quinn Quality", exact: true });
   await expect(signature).toContainText("Impact analysis (SHA-256)");
-  await expect(signature.locator("code.digest").last()).toHaveAttribute("title", newer);
+  // The signature names the analysis it was made on (and, after it, the replay beside that analysis).
+  await expect(signature.locator(`code.digest[title="${newer}"]`)).toHaveCount(1);
 });

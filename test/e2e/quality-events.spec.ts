@@ -30,9 +30,9 @@ test("raise a nonconformance on a lot from the explorer, with a bad row named fi
   await expect(page.getByLabel("Reference 1: material")).toHaveValue(lot.partNumber);
   await expect(page.getByLabel("Reference 1: identifier")).toHaveValue(lot.identifier);
 
-  await page.getByLabel("Kind").selectOption("nonconformance");
-  await page.getByLabel("Severity").selectOption("major");
-  await page.getByLabel("Title").fill("Incoming inspection: hardness below specification");
+  await page.getByLabel("Kind", { exact: true }).selectOption("nonconformance");
+  await page.getByLabel("Severity", { exact: true }).selectOption("major");
+  await page.getByLabel("Title", { exact: true }).fill("Incoming inspection: hardness below specification");
   // A serial named without its material: refused in the browser, on its row.
   await page.getByLabel("Reference 2: identifier").fill("NO-SUCH-SERIAL");
   await page.getByRole("button", { name: "Raise the event" }).click();
