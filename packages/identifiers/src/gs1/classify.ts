@@ -39,6 +39,30 @@ interface Finding {
 }
 
 export function classifyElements(elements: readonly Gs1Element[]): Gs1Classification {
+  // The answer depends on which AIs are present, and on values only for the keys with an optional
+  // serial component: remembered by the AI list for the rest (a scan line repeats a few lists).
+  let key = "";
+  let byAisOnly = true;
+  for (let i = 0; i < elements.length; i++) {
+    const ai = elements[i]!.ai;
+    if (ai === "8003" || ai === "253" || ai === "255") byAisOnly = false;
+    key += i === 0 ? ai : `,${ai}`;
+  }
+  if (!byAisOnly) return classifyByValues(elements);
+  let known = byAis.get(key);
+  if (!known) {
+    const found = classifyByValues(elements);
+    known = Object.freeze({ ...found, keys: Object.freeze(found.keys), alsoIdentifies: Object.freeze(found.alsoIdentifies) }) as Gs1Classification;
+    if (byAis.size >= BY_AIS_MEMO) byAis.clear();
+    byAis.set(key, known);
+  }
+  return known;
+}
+
+const BY_AIS_MEMO = 4096;
+const byAis = new Map<string, Gs1Classification>();
+
+function classifyByValues(elements: readonly Gs1Element[]): Gs1Classification {
   const value = new Map<string, string>();
   for (const { ai, value: v } of elements) if (!value.has(ai)) value.set(ai, v);
   const has = (ai: string) => value.has(ai);

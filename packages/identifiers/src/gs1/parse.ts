@@ -294,14 +294,40 @@ function enumerateReadings(dictionary: Gs1SyntaxDictionary, data: string, cap: n
   return { readings: from(0), truncated };
 }
 
+/**
+ * Whether some field of the conformant cut that is not of pre-defined length could end early with
+ * the data after the cut still reading on (what `enumerateReadings` looks for): true as soon as an
+ * AI starts inside such a field and its shortest possible value fits before the field's end. It
+ * may say true where the full enumeration then finds nothing (values are not checked here); it
+ * never says false where the enumeration would find a second cut.
+ */
+function mayEndEarly(dictionary: Gs1SyntaxDictionary, data: string, pieces: readonly Piece[]): boolean {
+  let start = 0;
+  for (const piece of pieces) {
+    const entry = dictionary.entries.get(piece.ai);
+    if (!entry) return true;
+    const valueStart = start + piece.ai.length;
+    const end = valueStart + piece.value.length;
+    if (!entry.predefinedLength) {
+      for (let p = valueStart + 1; p < end && p - valueStart <= entry.maxLength; p++) {
+        const next = dictionary.aiAt(data, p);
+        if (!next) continue;
+        const available = end - (p + next.ai.length);
+        if (available >= (next.predefinedLength ? next.maxLength : Math.max(1, next.minLength))) return true;
+      }
+    }
+    start = end < data.length && data.charCodeAt(end) === 0x1d ? end + 1 : end;
+  }
+  return false;
+}
+
 const readingKey = (pieces: readonly Gs1Element[]) => pieces.map((p) => `${p.ai}\u0000${p.value}`).join("\u0001");
 
-function parseAiData(dictionary: Gs1SyntaxDictionary, base: ResultBase, data: string, options: Gs1ParseOptions): Gs1Result {
+function parseAiData(dictionary: Gs1SyntaxDictionary, base: ResultBase, data: string, options: Gs1ParseOptions, fast = true): Gs1Result {
   if (data.startsWith(GS)) data = data.slice(1); // FNC1 in first position, as some scanners send it
   if (data === "") return invalid(base, [syntaxError("no AI data after the symbology identifier")]);
   const lists = options.referenceLists ?? {};
   const standard = standardParse(dictionary, data);
-  const standardKey = standard.errors.length === 0 ? readingKey(standard.pieces) : null;
   if (options.trustSeparators) {
     if (standard.errors.length > 0) {
       const errors = [...standard.errors];
@@ -320,10 +346,31 @@ function parseAiData(dictionary: Gs1SyntaxDictionary, base: ResultBase, data: st
     );
   }
 
+  // Fast path: when no field that is not of pre-defined length could end early (no AI that could
+  // follow fits in the rest of it), the enumeration below can find no reading but the conformant
+  // one, so a valid conformant reading is the whole answer. Anything else takes the full path, which
+  // also words the errors. Equivalence with the full path: parse-fast-path.test.ts.
+  if (fast && standard.errors.length === 0 && !mayEndEarly(dictionary, data, standard.pieces)) {
+    const validation = validateElements(dictionary, standard.pieces, lists);
+    if (validation.errors.length === 0) {
+      return {
+        ...base,
+        status: "valid",
+        reading: makeReading(
+          dictionary,
+          standard.pieces.map(({ ai, value }) => ({ ai, value })),
+          validation.notPerformed,
+          true,
+        ),
+      };
+    }
+  }
+
+  const standardKey = standard.errors.length === 0 ? readingKey(standard.pieces) : null;
   // At least two, or an ambiguity could never be shown.
   const cap = Math.max(2, options.maxReadings ?? DEFAULT_MAX_READINGS);
   const { readings, truncated } = enumerateReadings(dictionary, data, cap, lists);
-  const valid: { pieces: Piece[]; notPerformed: Gs1NotPerformed[] }[] = [];
+  const valid: { pieces: Piece[]; notPerformed: Gs1NotPerformed[]; standard: boolean }[] = [];
   const seen = new Set<string>();
   // The enumeration may be cut short before it reaches the conformant reading; always consider it.
   const candidates = standardKey === null ? readings : [standard.pieces, ...readings];
@@ -332,17 +379,17 @@ function parseAiData(dictionary: Gs1SyntaxDictionary, base: ResultBase, data: st
     if (seen.has(key)) continue;
     seen.add(key);
     const validation = validateElements(dictionary, pieces, lists);
-    if (validation.errors.length === 0) valid.push({ pieces, notPerformed: validation.notPerformed });
+    if (validation.errors.length === 0) valid.push({ pieces, notPerformed: validation.notPerformed, standard: key === standardKey });
   }
-  // The conformant reading first, then in enumeration order.
-  valid.sort((a, b) => Number(readingKey(b.pieces) === standardKey) - Number(readingKey(a.pieces) === standardKey));
+  // The conformant reading first, then in enumeration order (the sort is stable).
+  valid.sort((a, b) => Number(b.standard) - Number(a.standard));
 
   const toReading = (r: (typeof valid)[number]) =>
     makeReading(
       dictionary,
       r.pieces.map(({ ai, value }) => ({ ai, value })),
       r.notPerformed,
-      readingKey(r.pieces) === standardKey,
+      r.standard,
     );
 
   const conformantErrors = (): Gs1Issue[] => {
@@ -376,7 +423,7 @@ function parseAiData(dictionary: Gs1SyntaxDictionary, base: ResultBase, data: st
   if (valid.length === 0) return invalid(base, conformantErrors(), standardElements);
   if (valid.length === 1) {
     const only = valid[0]!;
-    if (readingKey(only.pieces) === standardKey) return { ...base, status: "valid", reading: toReading(only) };
+    if (only.standard) return { ...base, status: "valid", reading: toReading(only) };
     // The only valid reading needs a separator the data lacks. Accepting it would mean reading the
     // label differently from every conformant decoder, so it is an error that shows the reading.
     const early = only.pieces.find((p) => p.split)!;
@@ -417,6 +464,20 @@ function parseAiData(dictionary: Gs1SyntaxDictionary, base: ResultBase, data: st
             .map((e) => e.message)
             .join("; ")}`);
   return { ...base, status: "ambiguous", readings: all, kinds, truncated, message };
+}
+
+/** Whether raw AI data takes the fast path (a conformant cut no field of which may end early); for tests. */
+export function hasOnlyTheConformantCut(dictionary: Gs1SyntaxDictionary, data: string): boolean {
+  const standard = standardParse(dictionary, data);
+  return standard.errors.length === 0 && !mayEndEarly(dictionary, data, standard.pieces);
+}
+
+/**
+ * Raw AI data read by the full enumeration only, without the fast path: the oracle the fast path
+ * is tested against (parse-fast-path.test.ts). Not part of the package's interface.
+ */
+export function parseAiDataExhaustively(dictionary: Gs1SyntaxDictionary, data: string, options: Gs1ParseOptions = {}): Gs1Result {
+  return parseAiData(dictionary, { input: data, syntax: "scan", symbology: null }, data, options, false);
 }
 
 export function parseScan(dictionary: Gs1SyntaxDictionary, input: string, options: Gs1ParseOptions = {}): Gs1Result {

@@ -35,6 +35,22 @@ export interface Gs1Validation {
   notPerformed: Gs1NotPerformed[];
 }
 
+/** The number of code points (`[...value].length`) without building an array. */
+function codePoints(value: string): number {
+  let n = value.length;
+  for (let i = 0; i < value.length - 1; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = value.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 const characters = (n: number) => `${n} character${n === 1 ? "" : "s"}`;
 
 const describeLength = (entry: AiEntry) => (entry.minLength === entry.maxLength ? `exactly ${entry.maxLength}` : `${entry.minLength} to ${entry.maxLength}`);
@@ -44,7 +60,7 @@ export function validateValue(entry: AiEntry, value: string, lists: ReferenceLis
   const errors: Gs1Issue[] = [];
   const notPerformed: Gs1NotPerformed[] = [];
   const ai = entry.ai;
-  const length = [...value].length;
+  const length = codePoints(value);
   if (length === 0) {
     errors.push({ ai, rule: "length", message: `AI (${ai}): value is empty; ${describeLength(entry)} characters required` });
     return { errors, notPerformed };
@@ -190,7 +206,25 @@ function checkDigitalSignatureKeys(dictionary: Gs1SyntaxDictionary, valuesByAi: 
  * The rules between AIs — mandatory pairings (`req`) and exclusions (`ex`) — for a set of AIs
  * known to the dictionary. Values play no part, so this also checks a label format's AI list.
  */
-function checkAiRules(dictionary: Gs1SyntaxDictionary, ais: readonly string[]): Gs1Issue[] {
+function checkAiRules(dictionary: Gs1SyntaxDictionary, ais: readonly string[]): readonly Gs1Issue[] {
+  // A pure function of the dictionary and the AIs: remembered per dictionary for the combinations
+  // seen (scans repeat a handful of them), at most AI_RULES_MEMO of them.
+  let memo = aiRulesMemo.get(dictionary);
+  if (!memo) aiRulesMemo.set(dictionary, (memo = new Map()));
+  const key = ais.join(",");
+  let errors = memo.get(key);
+  if (!errors) {
+    errors = Object.freeze(computeAiRules(dictionary, ais).map((issue) => Object.freeze(issue)));
+    if (memo.size >= AI_RULES_MEMO) memo.clear();
+    memo.set(key, errors);
+  }
+  return errors;
+}
+
+const AI_RULES_MEMO = 4096;
+const aiRulesMemo = new WeakMap<Gs1SyntaxDictionary, Map<string, readonly Gs1Issue[]>>();
+
+function computeAiRules(dictionary: Gs1SyntaxDictionary, ais: readonly string[]): Gs1Issue[] {
   const errors: Gs1Issue[] = [];
   const known = [...new Set(ais)].map((ai) => dictionary.entries.get(ai)).filter((e): e is AiEntry => e !== undefined);
   const present = known.map((entry) => entry.ai);
