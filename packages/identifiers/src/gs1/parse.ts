@@ -275,9 +275,12 @@ function enumerateReadings(dictionary: Gs1SyntaxDictionary, data: string, cap: n
       else for (let length = 1; length <= Math.min(available, entry.maxLength); length++) lengths.push(length);
       for (const length of lengths) {
         if (length > available) continue;
+        const after = start + length;
+        // Cutting here needs an AI right after the cut (otherwise nothing reads on): checked before
+        // the value, which costs more.
+        if (after < end && !dictionary.aiAt(data, after)) continue;
         const value = data.slice(start, start + length);
         if (!ok(entry, value)) continue;
-        const after = start + length;
         const next = after === end ? Math.min(end + 1, data.length) : after;
         for (const rest of from(next)) {
           if (out.length >= cap) {
