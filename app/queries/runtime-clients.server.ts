@@ -254,3 +254,78 @@ export async function scanVolumes(db: DbOrTx, params: { at: Date }): Promise<Sca
     .groupBy(runtimeClients.name, sites.code, scanReportCounts.parent, scanReportCounts.step)
     .orderBy(asc(runtimeClients.name), asc(sites.code), asc(scanReportCounts.parent), asc(scanReportCounts.step));
 }
+
+export interface ReportedScanRow {
+  site: string;
+  parent: string;
+  /** Null: decisions whose step was unknown to the station's rule set. */
+  step: number | null;
+  /** The component the BOM line expects (a material the request changes). */
+  expected: string;
+  clients: number;
+  scans: number;
+  refused: number;
+  ambiguous: number;
+  /** The most frequent reason among refused and ambiguous decisions, or null when none. */
+  topReason: string | null;
+}
+
+/**
+ * What stations reported deciding at the steps that consume the given materials at the given
+ * sites (ADR 042): the last 7 days before `at` (hour buckets starting inside the window), summed
+ * over clients. Live telemetry shown beside an impact analysis — the analysis itself estimates
+ * scans from the genealogy and does not read these (they are not under its hash).
+ */
+export async function reportedScansOf(db: DbOrTx, params: { at: Date; lines: readonly { site: string; partNumber: string }[] }): Promise<ReportedScanRow[]> {
+  if (params.lines.length === 0) return [];
+  const week = new Date(params.at.getTime() - 7 * 24 * 3600_000);
+  const wanted = sql`(${sites.code}, ${scanReportCounts.expected}) in (${sql.join(
+    params.lines.map((l) => sql`(${l.site}, ${l.partNumber})`),
+    sql`, `,
+  )})`;
+  const where = and(gte(scanReportCounts.bucket, week), lte(scanReportCounts.bucket, params.at), wanted);
+  const key = [sites.code, scanReportCounts.parent, scanReportCounts.step, scanReportCounts.expected] as const;
+  const [totals, reasons] = await Promise.all([
+    db
+      .select({
+        site: sites.code,
+        parent: scanReportCounts.parent,
+        step: scanReportCounts.step,
+        expected: scanReportCounts.expected,
+        clients: sql<number>`count(distinct ${scanReportCounts.runtimeClientId})::int`,
+        // float8, not int: sums of reported counts may pass 2^31 (exact up to 2^53).
+        scans: sql<number>`sum(${scanReportCounts.count})::float8`,
+        refused: sql<number>`coalesce(sum(${scanReportCounts.count}) filter (where ${scanReportCounts.outcome} = 'refuse'), 0)::float8`,
+        ambiguous: sql<number>`coalesce(sum(${scanReportCounts.count}) filter (where ${scanReportCounts.outcome} = 'ambiguous'), 0)::float8`,
+      })
+      .from(scanReportCounts)
+      .innerJoin(sites, eq(sites.id, scanReportCounts.siteId))
+      .where(where)
+      .groupBy(...key)
+      .orderBy(asc(sites.code), asc(scanReportCounts.expected), asc(scanReportCounts.parent), sql`${scanReportCounts.step} asc nulls last`),
+    db
+      .select({
+        site: sites.code,
+        parent: scanReportCounts.parent,
+        step: scanReportCounts.step,
+        expected: scanReportCounts.expected,
+        reason: scanReportCounts.reason,
+        count: sql<number>`sum(${scanReportCounts.count})::float8`,
+      })
+      .from(scanReportCounts)
+      .innerJoin(sites, eq(sites.id, scanReportCounts.siteId))
+      .where(and(where, sql`${scanReportCounts.outcome} in ('refuse', 'ambiguous')`))
+      .groupBy(...key, scanReportCounts.reason)
+      .orderBy(desc(sql`sum(${scanReportCounts.count})`), asc(scanReportCounts.reason)),
+  ]);
+  const rowKey = (r: { site: string; parent: string; step: number | null; expected: string }) => `${r.site}|${r.parent}|${r.step}|${r.expected}`;
+  const topReason = new Map<string, string>();
+  for (const r of reasons) if (!topReason.has(rowKey(r))) topReason.set(rowKey(r), r.reason);
+  return totals.map((r) => ({
+    ...r,
+    scans: Number(r.scans),
+    refused: Number(r.refused),
+    ambiguous: Number(r.ambiguous),
+    topReason: topReason.get(rowKey(r)) ?? null,
+  }));
+}

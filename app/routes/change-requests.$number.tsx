@@ -16,6 +16,7 @@ import { ReleaseWaivers } from "~/components/release-waivers";
 import { Digest } from "~/components/digest";
 import { StatusMessage } from "~/components/form-fields";
 import { Field, FormError, parseForm, useSchemaForm, type FieldErrors } from "~/components/forms";
+import { ReportedScans } from "~/components/reported-scans";
 import { ReviewPanel } from "~/components/review-panel";
 import { ReviewButton, SignatureDialog } from "~/components/signature-dialog";
 import { UtcTime } from "~/components/time";
@@ -25,6 +26,7 @@ import { changeRequestDetail, changeRequestHead } from "~/queries/change-request
 import { impactAnalysisView } from "~/queries/impact-analysis.server";
 import { findingsToAcknowledge } from "~/domain/impact-analysis/acknowledgements";
 import { changeRequestLiveAt } from "~/queries/releases.server";
+import { reportedScansOf } from "~/queries/runtime-clients.server";
 import { signatureNeedsUsername } from "~/queries/signing-session.server";
 import { rebaseChangeRequest, reviseChangeRequest, signChangeRequest, submitChangeRequest, withdrawChangeRequest } from "~/services/change-requests.server";
 import { runImpactAnalysis } from "~/services/impact-analysis.server";
@@ -86,6 +88,15 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const { id, authorId, siteIds, comments, ...shown } = detail;
   const isAuthor = isAuthorOf(signedIn.user.id, { authorId });
   const analysis = await impactAnalysisView(db, shown.cr.number);
+  // What stations reported at the steps that consume the analysed materials (ADR 042): beside the
+  // analysis, not in it.
+  const scansAt = await databaseNow(db);
+  const reportedScans = analysis.latest
+    ? {
+        at: scansAt.toISOString(),
+        rows: await reportedScansOf(db, { at: scansAt, lines: analysis.latest.report.changes.map((c) => ({ site: c.site, partNumber: c.partNumber })) }),
+      }
+    : null;
   const everySite = (action: "sign" | "update") => mayAtEverySite(signedIn.ability, action, siteIds);
   // The dialog is offered to reviewers who may sign at every site; the service decides the rest.
   const signRoles = shown.cr.status === "in_review" && !isAuthor && everySite("sign") ? reviewerRolesCovering(signedIn.grants, siteIds) : [];
@@ -98,6 +109,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     reviewerAuthor: isAuthor && everySite("sign"),
     needsUsername: signRoles.length > 0 ? await signatureNeedsUsername(db, signedIn.sessionIdHash) : false,
     analysis,
+    reportedScans,
     /** The findings a reviewer acknowledges to approve, from the analysis the dialog signs with (ADR 029). */
     findingsToAcknowledge: signRoles.length > 0 && analysis.latest ? findingsToAcknowledge(analysis.latest.report) : [],
     /** The discussion (ADR 030): threads with whether the viewer may resolve them, and where the page shows anchors. */
@@ -492,6 +504,8 @@ function ChangeRequestView() {
         canRun={view.canAnalyse}
         runErrors={analyseErrors ? Object.values(analyseErrors).flatMap((e) => e ?? []) : undefined}
       />
+
+      {view.reportedScans ? <ReportedScans view={view.reportedScans} /> : null}
 
       <SignatureManifestations signatures={view.signatures} />
 

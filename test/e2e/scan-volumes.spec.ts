@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { c981, E2E_PORT, expect, signIn, test } from "./support";
+import { c981, E2E_PORT, expect, proposeDraft, runAnalysis, signIn, signOut, test } from "./support";
 
 const tokenOf = (created: string) => created.match(/token \(shown once[^)]*\): (\S+)/)![1]!;
 const hour = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00.000Z`;
@@ -52,4 +52,21 @@ test("reported scan decisions show on Runtime clients per step: volumes and refu
   const line = page.locator("#scan-volumes tbody tr", { has: page.getByRole("rowheader", { name: "e2e-scanning-station" }) });
   await expect(line).toHaveCount(1);
   await expect(line.locator("td")).toHaveText(["EIN", "FIN-1005", "10", "40", "10 (25.0 %)", "100", "20 (20.0 %)"]);
+
+  // Beside the analysis of a request that changes SUB-1005 at EIN: the same reports, per step, with
+  // refusals and ambiguous reads apart and the most frequent stop (not-consumed-here 10 > ambiguous 6 > wrong-material 4).
+  await signOut(page);
+  await signIn(page, "emil.engineer");
+  await proposeDraft(page, {
+    title: "Lot-track SUB-1005 at EIN (scan volumes)",
+    material: "SUB-1005",
+    site: "EIN",
+    trackingMode: "lot",
+    scanAtConsumption: "identify",
+    format: "EIN-LOT",
+  });
+  await runAnalysis(page);
+  const reported = page.locator("#reported-scans tbody tr", { has: page.getByRole("cell", { name: "FIN-1005", exact: true }) });
+  await expect(reported).toHaveCount(1);
+  await expect(reported.locator("th, td")).toHaveText(["EIN", "SUB-1005", "FIN-1005", "10", "1", "100", "14 (14.0 %)", "6 (6.0 %)", "not-consumed-here"]);
 });
