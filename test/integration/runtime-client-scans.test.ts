@@ -304,6 +304,52 @@ describe("runtime-client scan --lines, offline, then reported (ADR 042)", () => 
   }, 60_000);
 });
 
+describe("one scan request schema for the station and the API (ADR 042, Amendment 2)", () => {
+  it("the same bad lines are refused by `scan --lines` and by POST scan-decisions, naming the same field", async () => {
+    if (!portal) await startPortal();
+    const good = { parent: "FIN-1005", step: 10, expected: "SUB-1005", scanned: "S00001005" };
+    // Each line has one fault; the field each names is written by hand.
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...good, scanned: "" }, "scanned"],
+      [{ ...good, scanned: "S0000\u00001005" }, "scanned"],
+      [{ ...good, scanned: "S".repeat(513) }, "scanned"],
+      [{ ...good, scanned: "S\uD800" }, "scanned"],
+      [{ ...good, expected: "" }, "expected"],
+      [{ ...good, parent: "FIN\u00001005" }, "parent"],
+      [{ ...good, workCentre: "" }, "workCentre"],
+      [{ ...good, step: -1 }, "step"],
+      [{ ...good, step: 1.5 }, "step"],
+      [{ parent: "FIN-1005", expected: "SUB-1005", scanned: "S00001005" }, "step"],
+      [{ ...good, symbologyId: "C1" }, "symbologyId"],
+      [{ ...good, expected: "E".repeat(65) }, "expected"],
+      [{ ...good, colour: "red" }, ""],
+    ];
+    const run = await cli(["scan", "--lines", ...common()], `${cases.map(([l]) => JSON.stringify(l)).join("\n")}\n`);
+    const station = run.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Answer);
+    expect(station).toHaveLength(cases.length);
+    for (const [i, [line, field]] of cases.entries()) {
+      expect([station[i]!.error?.code, station[i]!.error?.field ?? ""], JSON.stringify(line)).toEqual(["bad-request", field]);
+      const online = await fetch(`http://127.0.0.1:${port}/api/v1/sites/EIN/scan-decisions`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ scans: [line] }),
+      });
+      expect(online.status, JSON.stringify(line)).toBe(400);
+      const body = (await online.json()) as { errors: { pointer: string }[] };
+      expect(
+        body.errors.map((e) => e.pointer),
+        JSON.stringify(line),
+      ).toEqual([field ? `#/scans/0/${field}` : "#/scans/0"]);
+    }
+    // And a good line is decided by both.
+    const ok = await cli(["scan", "--lines", ...common()], `${JSON.stringify(good)}\n`);
+    expect((JSON.parse(ok.stdout) as Answer).outcome).toBe("ambiguous");
+  }, 60_000);
+});
+
 describe("POST /api/v1/sites/{site}/scan-reports refuses what it must", () => {
   const post = (body: string, headers: Record<string, string> = {}, site = "EIN") =>
     fetch(`http://127.0.0.1:${port}/api/v1/sites/${site}/scan-reports`, {

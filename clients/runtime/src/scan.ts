@@ -12,24 +12,22 @@ import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import type { ScanDecision } from "../../../packages/identifiers/src/index";
+import { type ScanDecision, scanRequestShape, stepOrWorkCentre } from "../../../packages/identifiers/src/index";
 
-/** One request, as the library call and each line of `scan --lines` take it. */
+/**
+ * One request, as the library call and each line of `scan --lines` take it: the API's scan schema
+ * (packages/identifiers scan-request.ts, the one `POST /scan-decisions` checks), plus the station's
+ * own correlation `id`, and `parent` optional (the client finds the one parent consuming the
+ * material there, ADR 042).
+ */
 export const scanRequestSchema = z
   .strictObject({
+    ...scanRequestShape,
     /** Echoed in the answer (a station's own correlation id). */
     id: z.union([z.string().max(200), z.number()]).optional(),
-    parent: z.string().min(1).max(64).optional(),
-    step: z.number().int().min(0).max(2_147_483_647).optional(),
-    workCentre: z.string().min(1).max(64).optional(),
-    expected: z.string().min(1).max(64),
-    scanned: z.string().max(4096),
-    symbologyId: z
-      .string()
-      .regex(/^\][A-Za-z][0-9A-Za-z]$/, "a symbology identifier: ] + letter + modifier, e.g. ]C1")
-      .optional(),
+    parent: scanRequestShape.parent.optional(),
   })
-  .refine((r) => (r.step === undefined) !== (r.workCentre === undefined), { message: "give step or workCentre (one of them)", path: ["step"] });
+  .superRefine(stepOrWorkCentre);
 export type ScanRequest = z.infer<typeof scanRequestSchema>;
 
 /** Why a scan cannot be decided at all (no decision is logged): no rule set, or one without scan data. */
