@@ -381,6 +381,73 @@ describe("POST /api/v1/sites/{site}/scan-reports refuses what it must", () => {
     expect(n!.n).toBe(1);
   }, 60_000);
 
+  it("a row naming a parent or step that no version of the site's rule sets has: 422 naming the row, nothing stored", async () => {
+    if (!portal) await startPortal();
+    // The oracle, in plain SQL over the signed schema-2 documents: EIN's (parent, step) pairs in any version.
+    const pairs = await database.client`
+      select distinct r->>'partNumber' as parent, (s->>'step')::int as step
+      from rule_set_versions v join sites x on x.id = v.site_id,
+           jsonb_array_elements(convert_from(v.canonical_v2, 'UTF8')::jsonb->'rules') r,
+           jsonb_array_elements(r->'routing') s
+      where x.code = 'EIN' and v.canonical_v2 is not null`;
+    const ein = new Set(pairs.map((r) => `${r.parent}/${r.step}`));
+    expect(ein.has("FIN-1005/10")).toBe(true);
+    expect(ein.has("FIN-1005/999")).toBe(false);
+    // A part number no site of the demo plant has (the demo plant's sites share their routings).
+    expect(pairs.some((r) => r.parent === "ZZZ-0001")).toBe(false);
+    const [{ version }] = (await database.client`
+      select max(version)::int as version from rule_set_versions v join sites x on x.id = v.site_id where x.code = 'EIN' and canonical_v2 is not null`) as unknown as [
+      { version: number },
+    ];
+    const row = (over: Record<string, unknown>) => ({ ...valid.counts[0]!, ...over });
+    const refusal = (over: Record<string, unknown>) => ({
+      at: `${thisHour.slice(0, 14)}12:13.456Z`,
+      parent: "FIN-1005",
+      step: 10,
+      expected: "SUB-1005",
+      outcome: "refuse",
+      reason: "wrong-material",
+      ruleId: "EIN/SUB-1005",
+      ruleSetVersion: version,
+      scannedHash: `hmac-sha256:${"d".repeat(64)}`,
+      ...over,
+    });
+    const [before] = await database.client`select (select count(*) from scan_report_batches)::int as b, (select count(*) from scan_report_counts)::int as c`;
+    const bad = await post(
+      JSON.stringify({
+        ...valid,
+        batchId: randomUUID(),
+        counts: [
+          row({}),
+          row({ reason: "accepted-alternate" }),
+          row({ outcome: "refuse", reason: "wrong-material" }),
+          row({ step: 999 }),
+          row({ parent: "ZZZ-0001", step: 10 }),
+        ],
+        refusals: [refusal({}), refusal({ ruleSetVersion: version + 50 })],
+      }),
+    );
+    expect(bad.status).toBe(422);
+    const problem = (await bad.json()) as { status: number; errors: { pointer: string }[] };
+    expect(problem.errors.map((e) => e.pointer).sort()).toEqual(["#/counts/3/step", "#/counts/4/parent", "#/refusals/1/ruleSetVersion"]);
+    const [after] = await database.client`select (select count(*) from scan_report_batches)::int as b, (select count(*) from scan_report_counts)::int as c`;
+    expect(after).toEqual(before);
+    // What the station itself refused as unknown is what it was asked: an unknown parent, or a known
+    // parent's unknown step, is stored as reported.
+    const asked = await post(
+      JSON.stringify({
+        ...valid,
+        batchId: randomUUID(),
+        counts: [
+          row({ parent: "NO-SUCH-PART", step: 10, outcome: "refuse", reason: "unknown-parent" }),
+          row({ step: 999, outcome: "refuse", reason: "unknown-step" }),
+        ],
+        refusals: [refusal({ step: 999, reason: "unknown-step", ruleId: "EIN/FIN-1005" })],
+      }),
+    );
+    expect(asked.status).toBe(201);
+  }, 60_000);
+
   it("an hour outside the window, a path in upper case, a batch counting more than a million: refused, nothing stored", async () => {
     if (!portal) await startPortal();
     const [before] = await database.client`select count(*)::int as n from scan_report_counts`;
