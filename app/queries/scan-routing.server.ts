@@ -4,7 +4,7 @@
  * scans are decided with, ADR 039/040) — a batch may hold decisions made under an older version
  * (a station offline for weeks, a batch sealed across a release). A stored version never changes
  * (its canonical bytes are digested and signed), so what each one knows is read once per process
- * and kept by row id.
+ * and kept by its digest (not its row id: a process may talk to more than one database, as tests do).
  */
 import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import { ruleSetVersions } from "../../db/schema";
@@ -24,7 +24,7 @@ interface OfVersion {
   steps: string[];
 }
 
-const byRow = new Map<number, OfVersion>();
+const byDigest = new Map<string, OfVersion>();
 
 export const stepKey = (parent: string, step: number) => `${parent}\u0000${step}`;
 
@@ -42,21 +42,21 @@ function routingOf(canonical: Uint8Array): OfVersion {
 
 export async function knownRouting(db: Db, siteId: number): Promise<KnownRouting> {
   const rows = await db
-    .select({ id: ruleSetVersions.id, version: ruleSetVersions.version })
+    .select({ id: ruleSetVersions.id, version: ruleSetVersions.version, digest: ruleSetVersions.digestV2 })
     .from(ruleSetVersions)
     .where(and(eq(ruleSetVersions.siteId, siteId), isNotNull(ruleSetVersions.canonicalV2)));
-  const missing = rows.filter((r) => !byRow.has(r.id)).map((r) => r.id);
+  const missing = rows.filter((r) => r.digest === null || !byDigest.has(r.digest)).map((r) => r.id);
   if (missing.length > 0) {
     const documents = await db
-      .select({ id: ruleSetVersions.id, canonical: ruleSetVersions.canonicalV2 })
+      .select({ digest: ruleSetVersions.digestV2, canonical: ruleSetVersions.canonicalV2 })
       .from(ruleSetVersions)
       .where(inArray(ruleSetVersions.id, missing));
-    for (const d of documents) if (d.canonical) byRow.set(d.id, routingOf(d.canonical));
+    for (const d of documents) if (d.canonical && d.digest) byDigest.set(d.digest, routingOf(d.canonical));
   }
   const parents = new Set<string>();
   const steps = new Set<string>();
   for (const r of rows) {
-    const known = byRow.get(r.id);
+    const known = r.digest === null ? undefined : byDigest.get(r.digest);
     if (!known) continue;
     for (const p of known.parents) parents.add(p);
     for (const s of known.steps) steps.add(s);
