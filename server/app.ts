@@ -19,7 +19,7 @@ import { bodyLimits } from "./body-limits";
 import { createHealth } from "./health";
 import { withDeadline } from "./db-faults";
 import { metricsOnMainPort } from "./metrics";
-import { createRuntimeApi, type RuntimeApi } from "./runtime-api";
+import { createRuntimeApi, DEFAULT_SCAN_DECISIONS_RATE, DEFAULT_SCAN_REPORTS_RATE, type RuntimeApi } from "./runtime-api";
 import { createRuntimeFastPath, type RuntimeFastPath } from "./runtime-fast-path";
 import { refuseMalformedHost, refuseNulInAddress, sameOriginForWrites, securityHeaders } from "./security";
 import { createStatusReportFastPath, type StatusReportFastPath } from "./status-report-fast-path";
@@ -37,6 +37,10 @@ export interface PortalServerOptions {
         | "C981_STALE_IF_ERROR_SECONDS"
         | "C981_SIGNING_KEYS_DIR"
         | "C981_STATUS_REPORTS_PER_MINUTE"
+        | "C981_SCAN_DECISIONS_PER_SECOND"
+        | "C981_SCAN_DECISIONS_BURST"
+        | "C981_SCAN_REPORTS_PER_SECOND"
+        | "C981_SCAN_REPORTS_BURST"
         | "C981_METRICS_TOKEN"
         | "C981_KEEP_ALIVE_SECONDS"
         | "C981_STATUS_FAST_PATH"
@@ -97,6 +101,14 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
     checkMs: (env.C981_CACHE_CHECK_SECONDS ?? 5) * 1000,
     staleIfErrorMs: (env.C981_STALE_IF_ERROR_SECONDS ?? 300) * 1000,
     statusReportsPerMinute: env.C981_STATUS_REPORTS_PER_MINUTE,
+    scanDecisionsRate: {
+      perSecond: env.C981_SCAN_DECISIONS_PER_SECOND ?? DEFAULT_SCAN_DECISIONS_RATE.perSecond,
+      burst: env.C981_SCAN_DECISIONS_BURST ?? DEFAULT_SCAN_DECISIONS_RATE.burst,
+    },
+    scanReportsRate: {
+      perSecond: env.C981_SCAN_REPORTS_PER_SECOND ?? DEFAULT_SCAN_REPORTS_RATE.perSecond,
+      burst: env.C981_SCAN_REPORTS_BURST ?? DEFAULT_SCAN_REPORTS_RATE.burst,
+    },
   });
 
   // /livez (the process serves), /readyz (it can do its job) and /healthz (= /readyz): ADR 017.

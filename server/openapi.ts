@@ -14,6 +14,11 @@ import { SCAN_DECISIONS_MAX_BYTES, SCAN_DECISIONS_MAX_SCANS, scanDecisionsReques
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: "draft-2020-12", unrepresentable: "any" });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ref("Problem") } } });
+/** A 429 of a token bucket (ADR 042, Amendment 2): Retry-After says when the next request may go. */
+const throttled = (description: string) => ({
+  ...problem(description),
+  headers: { "Retry-After": { description: "Seconds until the client's bucket holds a token again", schema: { type: "integer", minimum: 1 } } },
+});
 /** ADR 017: the database cannot be reached and the cache cannot answer (or is past the stale-if-error bound). */
 const unavailable = {
   ...problem("The database cannot be reached just now; try again after Retry-After seconds"),
@@ -183,6 +188,10 @@ export function openApiDocument() {
             "404": problem("Unknown site, or a site outside the token's scope"),
             "409": problem("This batch id was stored before with other content"),
             "413": problem(`The body exceeds ${SCAN_REPORT_MAX_BYTES} bytes`),
+            "422": problem(
+              "A count or refusal names a parent and step that no rule-set version of the site has; `errors[].pointer` names the row (`#/counts/3/step`); nothing stored",
+            ),
+            "429": throttled("More scan reports than this client may send (a token bucket per client and instance)"),
             "503": unavailable,
           },
         },
@@ -203,6 +212,7 @@ export function openApiDocument() {
             "404": problem("Unknown site, outside the client's sites, or no rule set in force"),
             "409": problem("The version in force has no schema-version-2 form (it predates ADR 039): nothing to decide on"),
             "413": problem(`More than ${SCAN_DECISIONS_MAX_SCANS} scans, or a body over ${SCAN_DECISIONS_MAX_BYTES} bytes (judged before it is read)`),
+            "429": throttled("More requests than this client may send (a token bucket per client and instance)"),
             "503": unavailable,
           },
         },

@@ -18,6 +18,7 @@ import { asUnavailable, isDatabaseUnavailable, withDeadline } from "./db-faults"
 import { etagOf, representationOf, RuntimeCache, scannerOf, type RuntimeCacheOptions } from "./runtime-cache";
 import { heldUntil, MAX_WAIT_SECONDS, type WakeReason } from "./runtime-long-polls";
 import { openApiDocument } from "./openapi";
+import { type RateLimit, TokenBuckets } from "./rate-limits";
 import { StatusReportBatcher } from "./status-report-batcher";
 
 /** An RFC 9457 problem's JSON text. */
@@ -128,6 +129,10 @@ export interface RuntimeApi {
 export interface RuntimeApiOptions extends RuntimeCacheOptions {
   /** Status reports (activations and refusals) one client may send per minute; beyond: 429. */
   statusReportsPerMinute?: number;
+  /** Scan-decision batches per runtime client, per instance (token bucket); beyond: 429 (ADR 042, Amendment 2). */
+  scanDecisionsRate?: RateLimit;
+  /** Scan reports per runtime client, per instance (token bucket); beyond: 429. */
+  scanReportsRate?: RateLimit;
   /** Group commit of status reports (ADR 026): a batch leaves at `maxBatch` reports or `maxWaitMs` after the first. */
   statusReportBatch?: { maxBatch?: number; maxWaitMs?: number };
 }
@@ -141,6 +146,15 @@ const SCAN_DECISIONS_PATH = /^\/sites\/[^/]+\/scan-decisions\/?$/i;
 
 /** The reference client reports only when what it runs changes: a handful a minute is plenty. */
 export const DEFAULT_STATUS_REPORTS_PER_MINUTE = 10;
+
+/**
+ * Scan-decision batches a client may send: 200 a second, 400 at once — `npm run bench:scan` sends
+ * about 60 batches of 1,000 scans a second over 4 connections with one token and is not throttled;
+ * a station decides its scans offline and calls this only when it cannot.
+ */
+export const DEFAULT_SCAN_DECISIONS_RATE: RateLimit = { perSecond: 200, burst: 400 };
+/** Scan reports: the reference client sends one per pull and a backlog after an outage; 10 a second, 20 at once. */
+export const DEFAULT_SCAN_REPORTS_RATE: RateLimit = { perSecond: 10, burst: 20 };
 
 export async function createRuntimeApi(database: Pick<Database, "db" | "client">, options: RuntimeApiOptions = {}): Promise<RuntimeApi> {
   const reportsPerMinute = options.statusReportsPerMinute ?? DEFAULT_STATUS_REPORTS_PER_MINUTE;
@@ -158,6 +172,28 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   };
   const retryAfter = String(Math.max(1, Math.ceil(cache.checkMs / 1000)));
   const reports = new StatusReportBatcher(db, { perMinute: reportsPerMinute, deadlineMs: cache.deadlineMs, ...options.statusReportBatch });
+  const scanDecisionBuckets = new TokenBuckets(options.scanDecisionsRate ?? DEFAULT_SCAN_DECISIONS_RATE);
+  const scanReportBuckets = new TokenBuckets(options.scanReportsRate ?? DEFAULT_SCAN_REPORTS_RATE);
+  /**
+   * A client over its scan endpoint's rate: 429 with Retry-After before its body is read. Counted
+   * (c981_runtime_throttled_total) by endpoint.
+   */
+  const throttle =
+    (buckets: TokenBuckets, endpoint: "scan-decisions" | "scan-reports", what: string) =>
+    (req: Authed, res: Response, next: NextFunction): void => {
+      const taken = buckets.take(req.client!.id);
+      if (taken.ok) {
+        next();
+        return;
+      }
+      metrics.throttled.inc({ endpoint });
+      const { perSecond, burst } = buckets.limit;
+      send(res, {
+        status: 429,
+        headers: { "Retry-After": String(taken.retryAfterSeconds) },
+        problem: problemText(429, "Too Many Requests", `At most ${perSecond} ${what} a second per client (${burst} at once).`, { reason: "rate-limited" }),
+      });
+    };
   const router = express.Router();
   // Scan reports (ADR 042) and scan decisions (ADR 043) are read by their own routes, after
   // authentication, with their own limits; every other body is read here, under the runtime API's own limit.
@@ -360,6 +396,7 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
   // checked with a strict schema, stored once per batch id: 201 stored, 200 already stored.
   router.post(
     "/sites/:site/scan-reports",
+    throttle(scanReportBuckets, "scan-reports", "scan reports"),
     express.json({ limit: SCAN_REPORT_MAX_BYTES }),
     handled(async (req: Authed, res) => {
       const parsed = scanReportSchema.safeParse(req.body);
@@ -390,6 +427,7 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
    */
   router.post(
     "/sites/:site/scan-decisions",
+    throttle(scanDecisionBuckets, "scan-decisions", "scan-decision requests"),
     express.json({ limit: SCAN_DECISIONS_MAX_BYTES }),
     handled(async (req: Authed, res) => {
       const parsed = scanDecisionsRequestSchema.safeParse(req.body);

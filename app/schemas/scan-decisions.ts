@@ -4,37 +4,15 @@
  * The request schema checks the request; the response schema only describes it in OpenAPI.
  */
 import { z } from "zod";
+import { scanRequestSchema } from "../../packages/identifiers/src/scan-request";
 
 /** At most this many scans in one request. */
 export const SCAN_DECISIONS_MAX_SCANS = 1000;
 /** The largest body the endpoint reads (checked before parsing): 1,000 scans of long GS1 strings fit. */
 export const SCAN_DECISIONS_MAX_BYTES = 512 * 1024;
 
-/** Text without NUL or lone surrogates (GS, U+001D, is allowed: it separates GS1 fields). */
-const text = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(/^[^\u0000\uD800-\uDFFF]*$/u, "text without NUL characters or lone surrogates");
-
-export const scanInputSchema = z
-  .strictObject({
-    parent: text(64).describe("The material being made"),
-    step: z.number().int().min(0).max(2_147_483_647).optional().describe("The routing step (or give workCentre)"),
-    workCentre: text(64).optional().describe("The work centre: the step there that consumes `expected`"),
-    expected: text(64).describe("The component the BOM line expects"),
-    scanned: text(512).describe("The data as scanned, without its symbology identifier (GS as U+001D)"),
-    symbologyId: z
-      .string()
-      .regex(/^\][A-Za-z][0-9A-Za-z]$/, "a symbology identifier such as ]C1")
-      .optional()
-      .describe("`]C1`, `]e0`, `]d2`, `]Q3`, `]J1`, `]E0`, `]E4` mean GS1 data; any other identifier means not GS1 element data"),
-  })
-  .superRefine((scan, ctx) => {
-    if (scan.step === undefined && scan.workCentre === undefined) ctx.addIssue({ code: "custom", path: ["step"], message: "give the step or the work centre" });
-  })
-  .meta({ id: "ScanInput" });
+/** One scan: the schema the reference client checks each `scan --lines` request with (packages/identifiers). */
+export const scanInputSchema = scanRequestSchema.meta({ id: "ScanInput" });
 
 export const scanDecisionsRequestSchema = z
   .strictObject({

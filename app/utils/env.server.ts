@@ -64,6 +64,12 @@ const envSchema = z.object({
     .default(300),
   /** Status reports one runtime client may send per minute (all instances together); beyond: 429 (ADR 008). */
   C981_STATUS_REPORTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Scan-decision requests (batches) one runtime client may send a second, per instance, and at once (token bucket, ADR 042 Amendment 2). */
+  C981_SCAN_DECISIONS_PER_SECOND: z.coerce.number().positive().max(100_000).default(200),
+  C981_SCAN_DECISIONS_BURST: z.coerce.number().int().min(1).max(1_000_000).default(400),
+  /** Scan reports one runtime client may send a second, per instance, and at once. */
+  C981_SCAN_REPORTS_PER_SECOND: z.coerce.number().positive().max(100_000).default(10),
+  C981_SCAN_REPORTS_BURST: z.coerce.number().int().min(1).max(1_000_000).default(20),
   /**
    * Stopping: seconds between turning not-ready (/readyz 503, held long polls answered) and closing
    * the listener, so a load balancer stops sending here before connections are refused (ADR 017).

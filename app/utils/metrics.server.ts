@@ -22,6 +22,13 @@ function build() {
       labelNames: ["site", "status"] as const,
       registers: [registry],
     }),
+    /** Scan-endpoint requests a client's token bucket refused (429), by endpoint (ADR 042, Amendment 2). */
+    throttled: new Counter({
+      name: "c981_runtime_throttled_total",
+      help: "Runtime API requests refused 429 by a client's token bucket (scan decisions and scan reports), by endpoint.",
+      labelNames: ["endpoint"] as const,
+      registers: [registry],
+    }),
     /** Scans decided by the runtime API's scan-decisions endpoint, by site (ADR 043). */
     scanDecisions: new Counter({
       name: "c981_runtime_scan_decisions_total",

@@ -304,6 +304,52 @@ describe("runtime-client scan --lines, offline, then reported (ADR 042)", () => 
   }, 60_000);
 });
 
+describe("one scan request schema for the station and the API (ADR 042, Amendment 2)", () => {
+  it("the same bad lines are refused by `scan --lines` and by POST scan-decisions, naming the same field", async () => {
+    if (!portal) await startPortal();
+    const good = { parent: "FIN-1005", step: 10, expected: "SUB-1005", scanned: "S00001005" };
+    // Each line has one fault; the field each names is written by hand.
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...good, scanned: "" }, "scanned"],
+      [{ ...good, scanned: "S0000\u00001005" }, "scanned"],
+      [{ ...good, scanned: "S".repeat(513) }, "scanned"],
+      [{ ...good, scanned: "S\uD800" }, "scanned"],
+      [{ ...good, expected: "" }, "expected"],
+      [{ ...good, parent: "FIN\u00001005" }, "parent"],
+      [{ ...good, workCentre: "" }, "workCentre"],
+      [{ ...good, step: -1 }, "step"],
+      [{ ...good, step: 1.5 }, "step"],
+      [{ parent: "FIN-1005", expected: "SUB-1005", scanned: "S00001005" }, "step"],
+      [{ ...good, symbologyId: "C1" }, "symbologyId"],
+      [{ ...good, expected: "E".repeat(65) }, "expected"],
+      [{ ...good, colour: "red" }, ""],
+    ];
+    const run = await cli(["scan", "--lines", ...common()], `${cases.map(([l]) => JSON.stringify(l)).join("\n")}\n`);
+    const station = run.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Answer);
+    expect(station).toHaveLength(cases.length);
+    for (const [i, [line, field]] of cases.entries()) {
+      expect([station[i]!.error?.code, station[i]!.error?.field ?? ""], JSON.stringify(line)).toEqual(["bad-request", field]);
+      const online = await fetch(`http://127.0.0.1:${port}/api/v1/sites/EIN/scan-decisions`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ scans: [line] }),
+      });
+      expect(online.status, JSON.stringify(line)).toBe(400);
+      const body = (await online.json()) as { errors: { pointer: string }[] };
+      expect(
+        body.errors.map((e) => e.pointer),
+        JSON.stringify(line),
+      ).toEqual([field ? `#/scans/0/${field}` : "#/scans/0"]);
+    }
+    // And a good line is decided by both.
+    const ok = await cli(["scan", "--lines", ...common()], `${JSON.stringify(good)}\n`);
+    expect((JSON.parse(ok.stdout) as Answer).outcome).toBe("ambiguous");
+  }, 60_000);
+});
+
 describe("POST /api/v1/sites/{site}/scan-reports refuses what it must", () => {
   const post = (body: string, headers: Record<string, string> = {}, site = "EIN") =>
     fetch(`http://127.0.0.1:${port}/api/v1/sites/${site}/scan-reports`, {
@@ -333,6 +379,73 @@ describe("POST /api/v1/sites/{site}/scan-reports refuses what it must", () => {
     expect((await post(JSON.stringify({ ...valid, counts: [{ ...valid.counts[0]!, count: 4 }] }))).status).toBe(409);
     const [n] = await database.client`select count(*)::int as n from scan_report_batches where batch_id = ${valid.batchId}`;
     expect(n!.n).toBe(1);
+  }, 60_000);
+
+  it("a row naming a parent or step that no version of the site's rule sets has: 422 naming the row, nothing stored", async () => {
+    if (!portal) await startPortal();
+    // The oracle, in plain SQL over the signed schema-2 documents: EIN's (parent, step) pairs in any version.
+    const pairs = await database.client`
+      select distinct r->>'partNumber' as parent, (s->>'step')::int as step
+      from rule_set_versions v join sites x on x.id = v.site_id,
+           jsonb_array_elements(convert_from(v.canonical_v2, 'UTF8')::jsonb->'rules') r,
+           jsonb_array_elements(r->'routing') s
+      where x.code = 'EIN' and v.canonical_v2 is not null`;
+    const ein = new Set(pairs.map((r) => `${r.parent}/${r.step}`));
+    expect(ein.has("FIN-1005/10")).toBe(true);
+    expect(ein.has("FIN-1005/999")).toBe(false);
+    // A part number no site of the demo plant has (the demo plant's sites share their routings).
+    expect(pairs.some((r) => r.parent === "ZZZ-0001")).toBe(false);
+    const [{ version }] = (await database.client`
+      select max(version)::int as version from rule_set_versions v join sites x on x.id = v.site_id where x.code = 'EIN' and canonical_v2 is not null`) as unknown as [
+      { version: number },
+    ];
+    const row = (over: Record<string, unknown>) => ({ ...valid.counts[0]!, ...over });
+    const refusal = (over: Record<string, unknown>) => ({
+      at: `${thisHour.slice(0, 14)}12:13.456Z`,
+      parent: "FIN-1005",
+      step: 10,
+      expected: "SUB-1005",
+      outcome: "refuse",
+      reason: "wrong-material",
+      ruleId: "EIN/SUB-1005",
+      ruleSetVersion: version,
+      scannedHash: `hmac-sha256:${"d".repeat(64)}`,
+      ...over,
+    });
+    const [before] = await database.client`select (select count(*) from scan_report_batches)::int as b, (select count(*) from scan_report_counts)::int as c`;
+    const bad = await post(
+      JSON.stringify({
+        ...valid,
+        batchId: randomUUID(),
+        counts: [
+          row({}),
+          row({ reason: "accepted-alternate" }),
+          row({ outcome: "refuse", reason: "wrong-material" }),
+          row({ step: 999 }),
+          row({ parent: "ZZZ-0001", step: 10 }),
+        ],
+        refusals: [refusal({}), refusal({ ruleSetVersion: version + 50 })],
+      }),
+    );
+    expect(bad.status).toBe(422);
+    const problem = (await bad.json()) as { status: number; errors: { pointer: string }[] };
+    expect(problem.errors.map((e) => e.pointer).sort()).toEqual(["#/counts/3/step", "#/counts/4/parent", "#/refusals/1/ruleSetVersion"]);
+    const [after] = await database.client`select (select count(*) from scan_report_batches)::int as b, (select count(*) from scan_report_counts)::int as c`;
+    expect(after).toEqual(before);
+    // What the station itself refused as unknown is what it was asked: an unknown parent, or a known
+    // parent's unknown step, is stored as reported.
+    const asked = await post(
+      JSON.stringify({
+        ...valid,
+        batchId: randomUUID(),
+        counts: [
+          row({ parent: "NO-SUCH-PART", step: 10, outcome: "refuse", reason: "unknown-parent" }),
+          row({ step: 999, outcome: "refuse", reason: "unknown-step" }),
+        ],
+        refusals: [refusal({ step: 999, reason: "unknown-step", ruleId: "EIN/FIN-1005" })],
+      }),
+    );
+    expect(asked.status).toBe(201);
   }, 60_000);
 
   it("an hour outside the window, a path in upper case, a batch counting more than a million: refused, nothing stored", async () => {

@@ -23,6 +23,8 @@ import { connect } from "../../app/utils/db.server";
 import type { KeyRing } from "../../app/utils/signing.server";
 import { createRuntimeApi, type RuntimeApi } from "../../server/runtime-api";
 import { openApiDocument } from "../../server/openapi";
+import { metrics } from "../../app/utils/metrics.server";
+import { randomUUID } from "node:crypto";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 
@@ -171,7 +173,7 @@ describe("POST /sites/{site}/scan-decisions", () => {
   it("is described in the OpenAPI document, and its answers validate against it", async () => {
     const document = openApiDocument();
     const operation = document.paths["/sites/{site}/scan-decisions"].post;
-    expect(Object.keys(operation.responses).sort()).toEqual(["200", "400", "401", "404", "409", "413", "503"]);
+    expect(Object.keys(operation.responses).sort()).toEqual(["200", "400", "401", "404", "409", "413", "429", "503"]);
     const ajv = new Ajv2020({ strict: false });
     addFormats(ajv);
     for (const [name, schema] of Object.entries(document.components.schemas)) ajv.addSchema(schema as object, `#/components/schemas/${name}`);
@@ -234,4 +236,76 @@ describe("POST /sites/{site}/scan-decisions", () => {
       await cut.close().catch(() => {});
     }
   });
+});
+
+describe("a token bucket per client on the scan endpoints (ADR 042, Amendment 2)", () => {
+  const throttledCount = async (endpoint: string) => (await metrics.throttled.get()).values.find((v) => v.labels.endpoint === endpoint)?.value ?? 0;
+
+  it("answers 429 with Retry-After and a problem body past the burst, per client, counted; the defaults do not throttle the bench's rate", async () => {
+    const limited = await createRuntimeApi(database, { scanDecisionsRate: { perSecond: 0.5, burst: 3 }, scanReportsRate: { perSecond: 0.5, burst: 2 } });
+    const app = express();
+    app.use("/api/v1", limited.router);
+    const at = app.listen(0, "127.0.0.1");
+    await new Promise((r) => at.once("listening", r));
+    const url = `http://127.0.0.1:${(at.address() as AddressInfo).port}/api/v1`;
+    const other = (await createRuntimeClient(database.db, "test", { name: "mes-ein-scan-2", sites: ["EIN"], reason: "test" })).token;
+    try {
+      const send = (path: string, body: unknown, bearer = token) =>
+        fetch(`${url}/sites/EIN/${path}`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const scans = { scans: [{ ...fin1005, expected: "SUB-1005", scanned: "S00001005" }] };
+      const before = await throttledCount("scan-decisions");
+      // A burst of 3: three answered, the fourth refused; a bad body costs a token too (it was sent).
+      expect((await send("scan-decisions", scans)).status).toBe(200);
+      expect((await send("scan-decisions", { scans: [] })).status).toBe(400);
+      expect((await send("scan-decisions", scans)).status).toBe(200);
+      const refused = await send("scan-decisions", scans);
+      expect(refused.status).toBe(429);
+      // 0.5 a second: the next token is 2 s away.
+      expect(refused.headers.get("retry-after")).toBe("2");
+      expect(refused.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      expect(await refused.json()).toMatchObject({ type: "about:blank", title: "Too Many Requests", status: 429, reason: "rate-limited" });
+      expect(await throttledCount("scan-decisions")).toBe(before + 1);
+      // Another client has its own bucket.
+      expect((await send("scan-decisions", scans, other)).status).toBe(200);
+
+      // Scan reports: a burst of 2.
+      const report = () => ({
+        batchId: randomUUID(),
+        bucketMinutes: 60,
+        counts: [
+          {
+            bucket: `${new Date().toISOString().slice(0, 13)}:00:00.000Z`,
+            parent: "FIN-1005",
+            step: 10,
+            expected: "SUB-1005",
+            outcome: "accept",
+            reason: "accepted",
+            count: 1,
+          },
+        ],
+        refusals: [],
+        refusalsOmitted: 0,
+      });
+      const reportsBefore = await throttledCount("scan-reports");
+      expect((await send("scan-reports", report())).status).toBe(201);
+      expect((await send("scan-reports", report())).status).toBe(201);
+      const third = report();
+      const tooMany = await send("scan-reports", third);
+      expect(tooMany.status).toBe(429);
+      expect(Number(tooMany.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(await throttledCount("scan-reports")).toBe(reportsBefore + 1);
+      const [stored] = await database.client`select count(*)::int as n from scan_report_batches where batch_id = ${third.batchId}`;
+      expect(stored!.n).toBe(0);
+    } finally {
+      await new Promise<void>((r) => at.close(() => r()));
+      await limited.close();
+    }
+    // The default API above (200 a second, 400 at once): 100 batches at once from one client pass.
+    const answers = await Promise.all(Array.from({ length: 100 }, () => post("EIN", { scans: [{ ...fin1005, expected: "SUB-1005", scanned: "S00001005" }] })));
+    expect(answers.map((a) => a.status).filter((s) => s !== 200)).toEqual([]);
+  }, 60_000);
 });

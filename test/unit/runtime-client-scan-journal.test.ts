@@ -4,6 +4,8 @@
  * per hour and key and hashes refused strings (raw only when configured). Real files in a
  * temporary folder; decisions written by hand (the journal stores, it does not decide).
  */
+import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -79,5 +81,69 @@ describe("scan journal", () => {
     journal.record(new Date("2026-12-07T10:06:00.000Z"), request, decision("accept", "accepted"));
     const report = journal.reportOf(journal.seal()!);
     expect(report.refusals.map((r) => r.scanned)).toEqual(["S00001005"]);
+  });
+});
+
+/** Runs test/setup/scan-journal-process.ts as a child process; resolves with its stdout. */
+const child = (...args: string[]) =>
+  new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, ["--import", "tsx", "test/setup/scan-journal-process.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (d: Buffer) => (out += d));
+    p.stderr.on("data", (d: Buffer) => (err += d));
+    p.on("error", reject);
+    p.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
+  });
+
+describe("scan journal, several processes on one folder (ADR 042, Amendment 2)", () => {
+  it("two processes writing while a third seals and reports: every decision counted exactly once", { timeout: 120_000 }, async () => {
+    const dir = tmp();
+    fs.mkdirSync(path.join(dir, "scans", "batches"), { recursive: true });
+    ScanJournal.open(dir); // the salt made once, before the race
+    const stop = path.join(dir, "stop");
+    const perWriter = 20_000;
+    const sealer = child("seal", dir, stop);
+    await Promise.all([child("write", dir, String(perWriter)), child("write", dir, String(perWriter))]);
+    fs.writeFileSync(stop, "");
+    const { counted, batches } = JSON.parse(await sealer) as { counted: number; batches: number };
+    // Sealed while the writers wrote, many times over (else this tested nothing)…
+    expect(batches).toBeGreaterThan(20);
+    // …and the decisions written, counted by hand: two writers × 20,000.
+    expect(counted).toBe(2 * perWriter);
+  });
+
+  it("processes starting at once agree on one salt, made whole (mode 0600)", { timeout: 90_000 }, async () => {
+    for (let round = 0; round < 3; round++) {
+      const dir = tmp();
+      const go = path.join(dir, "go");
+      const children = Array.from({ length: 8 }, () => child("salt", dir, go));
+      // Started (tsx loaded) before the gun, then all at once.
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      fs.writeFileSync(go, "");
+      const hashes = (await Promise.all(children)).map((out) => out.replace(/^ready\n/, ""));
+      expect(new Set(hashes).size, hashes.join("\n")).toBe(1);
+      expect(hashes[0]).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+      const salt = path.join(dir, "scans", "scan-salt");
+      expect(fs.readFileSync(salt, "utf8")).toMatch(/^[0-9a-f]{64}$/);
+      expect(fs.statSync(salt).mode & 0o777).toBe(0o600);
+      // No temporary file left behind.
+      expect(fs.readdirSync(path.join(dir, "scans")).filter((f) => f.includes("tmp"))).toEqual([]);
+    }
+  });
+
+  it("refuses a salt file that is not exactly 64 lowercase hex characters, naming the file", () => {
+    for (const bad of ["", "abc", "A".repeat(64), `${"a".repeat(63)}g`, `${"a".repeat(64)}0`, ` ${"a".repeat(64)}`]) {
+      const dir = tmp();
+      fs.mkdirSync(path.join(dir, "scans"), { recursive: true });
+      fs.writeFileSync(path.join(dir, "scans", "scan-salt"), bad);
+      expect(() => ScanJournal.open(dir), JSON.stringify(bad)).toThrow(/scan-salt is not 64 lowercase hex characters/);
+    }
+    // A good one (a trailing newline allowed, as an editor leaves it) is used as it is.
+    const dir = tmp();
+    fs.mkdirSync(path.join(dir, "scans"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "scans", "scan-salt"), `${"0".repeat(64)}\n`);
+    const expected = `hmac-sha256:${createHmac("sha256", Buffer.alloc(32)).update("x", "utf8").digest("hex")}`;
+    expect(ScanJournal.open(dir).hash("x")).toBe(expected);
   });
 });

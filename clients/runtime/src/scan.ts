@@ -12,24 +12,22 @@ import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import type { ScanDecision } from "../../../packages/identifiers/src/index";
+import { type ScanDecision, scanRequestShape, stepOrWorkCentre } from "../../../packages/identifiers/src/index";
 
-/** One request, as the library call and each line of `scan --lines` take it. */
+/**
+ * One request, as the library call and each line of `scan --lines` take it: the API's scan schema
+ * (packages/identifiers scan-request.ts, the one `POST /scan-decisions` checks), plus the station's
+ * own correlation `id`, and `parent` optional (the client finds the one parent consuming the
+ * material there, ADR 042).
+ */
 export const scanRequestSchema = z
   .strictObject({
+    ...scanRequestShape,
     /** Echoed in the answer (a station's own correlation id). */
     id: z.union([z.string().max(200), z.number()]).optional(),
-    parent: z.string().min(1).max(64).optional(),
-    step: z.number().int().min(0).max(2_147_483_647).optional(),
-    workCentre: z.string().min(1).max(64).optional(),
-    expected: z.string().min(1).max(64),
-    scanned: z.string().max(4096),
-    symbologyId: z
-      .string()
-      .regex(/^\][A-Za-z][0-9A-Za-z]$/, "a symbology identifier: ] + letter + modifier, e.g. ]C1")
-      .optional(),
+    parent: scanRequestShape.parent.optional(),
   })
-  .refine((r) => (r.step === undefined) !== (r.workCentre === undefined), { message: "give step or workCentre (one of them)", path: ["step"] });
+  .superRefine(stepOrWorkCentre);
 export type ScanRequest = z.infer<typeof scanRequestSchema>;
 
 /** Why a scan cannot be decided at all (no decision is logged): no rule set, or one without scan data. */
@@ -92,6 +90,12 @@ export class ScanJournal {
   private logBytes: number;
   private spoolLines = 0;
   private readonly salt: Buffer;
+  /** The spool as this process writes it (O_APPEND), and the file it was opened on. */
+  private spoolFd: number | null = null;
+  private spoolIno = -1;
+  /** Spooled lines carry `<prefix><counter>`, unique to this journal, to be found again in a batch. */
+  private readonly tokenPrefix = `${randomBytes(6).toString("base64url")}.`;
+  private written = 0;
 
   private constructor(
     readonly dir: string,
@@ -113,21 +117,37 @@ export class ScanJournal {
     });
   }
 
-  /** The per-client salt of the HMAC: 32 random bytes, made once, kept in the scans folder. */
+  /**
+   * The per-client salt of the HMAC: 32 random bytes as 64 lowercase hex characters, made once and
+   * kept in the scans folder. Made atomically: written whole to a temporary file of its own (mode
+   * 0600) in the same folder, then linked to its name, which fails if the name exists — so two
+   * processes starting at once agree on one salt, and no reader ever sees a half-written one. Read
+   * back, it must be exactly 64 lowercase hex characters (a trailing newline allowed): anything else
+   * is an error, never a silently short or empty salt.
+   */
   private static saltIn(dir: string): Buffer {
     const file = path.join(dir, SALT);
+    const existing = readSalt(file);
+    if (existing) return existing;
+    const temporary = path.join(dir, `.${SALT}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+    const fd = fs.openSync(temporary, "wx", 0o600);
     try {
-      return Buffer.from(fs.readFileSync(file, "utf8").trim(), "hex");
-    } catch {
-      const salt = randomBytes(32);
-      try {
-        fs.writeFileSync(file, salt.toString("hex"), { flag: "wx", mode: 0o600 });
-        return salt;
-      } catch {
-        // Another process made it first: theirs.
-        return Buffer.from(fs.readFileSync(file, "utf8").trim(), "hex");
-      }
+      fs.writeSync(fd, randomBytes(32).toString("hex"));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
     }
+    try {
+      fs.linkSync(temporary, file);
+    } catch (error) {
+      // Another process linked its salt first: theirs, for everyone.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    } finally {
+      fs.rmSync(temporary, { force: true });
+    }
+    const salt = readSalt(file);
+    if (!salt) throw new ScanSaltInvalid(file, "it vanished while being made");
+    return salt;
   }
 
   hash(scanned: string): string {
@@ -168,8 +188,44 @@ export class ScanJournal {
       scannedHash,
       ...(refused && this.options.rawRefusals ? { scanned: request.scanned } : {}),
     };
-    fs.appendFileSync(path.join(this.dir, SPOOL), `${JSON.stringify(spooled)}\n`, { mode: 0o600 });
+    this.spool(spooled);
     if (++this.spoolLines >= this.options.batchDecisions) this.seal();
+  }
+
+  /**
+   * Appends one decision to the spool so that a seal by any process at the same instant neither
+   * loses it nor counts it twice (ADR 042, Amendment 2). The spool is written through a descriptor
+   * opened with O_APPEND; after the write, the path is looked at again:
+   * - it still names the file written to: the write came before any rename, so the seal that
+   *   renames this file later finds the line in its batch;
+   * - it does not (a seal renamed the file meanwhile): the line is in the batch's file, either
+   *   before the batch's end mark (`seal` writes it right after the rename, `reportOf` before it
+   *   reads; a batch is what lies before its first mark) — then it is in the batch — or after it,
+   *   where no report reads it: then it is written again to the new spool, and checked again.
+   * Each line carries a token (`n`) unique to this process so it can be found in the batch.
+   */
+  private spool(spooled: Spooled): void {
+    const token = `${this.tokenPrefix}${(this.written++).toString(36)}`;
+    const line = `${JSON.stringify({ ...spooled, n: token })}\n`;
+    const file = path.join(this.dir, SPOOL);
+    for (;;) {
+      if (this.spoolFd === null) {
+        // O_RDWR | O_APPEND | O_CREAT: appends are atomic and always at the end; read to find the line again.
+        this.spoolFd = fs.openSync(file, "a+", 0o600);
+        this.spoolIno = fs.fstatSync(this.spoolFd).ino;
+      }
+      const fd = this.spoolFd;
+      fs.writeSync(fd, line);
+      const now = inodeOf(file);
+      if (now === this.spoolIno) return;
+      // Sealed meanwhile: this descriptor's file is a batch now; the next write goes to a new spool.
+      this.spoolFd = null;
+      try {
+        if (lineInBatch(readAll(fd), token)) return;
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
   }
 
   private rotateIfDue(adding: number) {
@@ -188,16 +244,26 @@ export class ScanJournal {
    */
   seal(): string | null {
     this.spoolLines = 0;
+    this.closeSpool();
     const spool = path.join(this.dir, SPOOL);
     if (sizeOf(spool) === 0) return null;
     const batchId = randomUUID();
+    const batch = path.join(this.dir, BATCHES, `${batchId}.jsonl`);
     try {
-      fs.renameSync(spool, path.join(this.dir, BATCHES, `${batchId}.jsonl`));
+      fs.renameSync(spool, batch);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
       throw error;
     }
+    // What a writer appends from now on lies after the mark and is written again to the new spool.
+    endBatch(batch);
     return batchId;
+  }
+
+  /** Closes this process's descriptor of the spool (the next decision reopens it). */
+  closeSpool(): void {
+    if (this.spoolFd !== null) fs.closeSync(this.spoolFd);
+    this.spoolFd = null;
   }
 
   /** The sealed batches not yet stored by the portal, oldest first. */
@@ -213,7 +279,15 @@ export class ScanJournal {
 
   /** The report of a sealed batch: counts per (hour, parent, step, expected, outcome, reason), refusal samples. */
   reportOf(batchId: string): ScanReport {
-    const text = fs.readFileSync(path.join(this.dir, BATCHES, `${batchId}.jsonl`), "utf8");
+    const file = path.join(this.dir, BATCHES, `${batchId}.jsonl`);
+    // A batch sealed by a process that stopped before marking its end (or by an older client) is
+    // marked now, before it is read: every later read sees the same lines.
+    let text = fs.readFileSync(file, "utf8");
+    if (!hasEnd(text)) {
+      endBatch(file);
+      text = fs.readFileSync(file, "utf8");
+    }
+    text = text.slice(0, endOf(text));
     const counts = new Map<string, ScanReport["counts"][number]>();
     const refusals: Spooled[] = [];
     let omitted = 0;
@@ -221,7 +295,8 @@ export class ScanJournal {
       if (!line) continue;
       let s: Spooled;
       try {
-        s = JSON.parse(line) as Spooled;
+        const { n: _token, ...rest } = JSON.parse(line) as Spooled & { n?: string };
+        s = rest;
       } catch {
         continue; // a line cut by a crash mid-write: not a decision anyone was told about
       }
@@ -250,6 +325,78 @@ export class ScanJournal {
     const target = path.join(dir, `${batchId}.jsonl`);
     fs.renameSync(path.join(this.dir, BATCHES, `${batchId}.jsonl`), target);
     return target;
+  }
+}
+
+/** The scan salt file holds something other than 64 lowercase hex characters: refused, never used weakened. */
+export class ScanSaltInvalid extends Error {
+  constructor(
+    readonly file: string,
+    why: string,
+  ) {
+    super(
+      `the scan salt ${file} is not 64 lowercase hex characters (${why}): restore it, or remove it to make a new one (refusals hashed before will no longer match)`,
+    );
+  }
+}
+
+/** The salt in the file; null when there is no file; ScanSaltInvalid when it is not exactly 64 lowercase hex characters. */
+function readSalt(file: string): Buffer | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "latin1");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  const hex = text.endsWith("\n") ? text.slice(0, -1) : text;
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new ScanSaltInvalid(file, `${text.length} characters read`);
+  return Buffer.from(hex, "hex");
+}
+
+/**
+ * The end of a batch: a line of its own (the newline before it ends a line a crash may have cut).
+ * Lines after the first mark belong to no batch: their writer saw the rename and wrote them again.
+ */
+const END = "\n#end-of-batch\n";
+const hasEnd = (text: string) => text.includes(END);
+const endOf = (text: string) => {
+  const at = text.indexOf(END);
+  return at < 0 ? text.length : at + 1;
+};
+
+/** Appends the end mark (O_APPEND: after every line written before it, before every line after). */
+function endBatch(file: string): void {
+  fs.appendFileSync(file, END);
+}
+
+/** The line with this token lies before the batch's first end mark, or the batch has none yet (the mark will follow it). */
+function lineInBatch(text: string, token: string): boolean {
+  const at = text.indexOf(`"n":"${token}"}\n`);
+  if (at < 0) throw new Error(`scan spool: a decision line written to ${token} is missing from its file`);
+  const end = text.indexOf(END);
+  return end < 0 || at < end;
+}
+
+/** The whole file behind a descriptor, from its start. */
+function readAll(fd: number): string {
+  const size = fs.fstatSync(fd).size;
+  const buffer = Buffer.alloc(size);
+  let read = 0;
+  while (read < size) {
+    const n = fs.readSync(fd, buffer, read, size - read, read);
+    if (n === 0) break;
+    read += n;
+  }
+  return buffer.toString("utf8", 0, read);
+}
+
+function inodeOf(file: string): number {
+  try {
+    return fs.statSync(file).ino;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return -1;
+    throw error;
   }
 }
 

@@ -14,3 +14,4 @@ export * from "./identifier-format";
 export * from "./format-overlap";
 export * from "./look-alike";
 export * from "./scan-decision";
+export * from "./scan-request";
