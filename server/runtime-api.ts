@@ -52,8 +52,11 @@ function send(res: Response, answer: ApiAnswer): void {
 }
 
 /** The body express.json() cannot read: its error as the router answers it (else undefined). */
-export function bodyErrorAnswer(error: { type?: string }): ApiAnswer | undefined {
+export function bodyErrorAnswer(error: { type?: string; code?: unknown }): ApiAnswer | undefined {
   if (error.type === "entity.parse.failed") return { status: 400, problem: problemText(400, "Bad Request", "The body is not valid JSON.") };
+  // A body sent as gzip or deflate that does not inflate (zlib's Z_DATA_ERROR, Z_BUF_ERROR…): the client's mistake, not ours (500).
+  if (typeof error.code === "string" && error.code.startsWith("Z_"))
+    return { status: 400, problem: problemText(400, "Bad Request", "The body is not valid gzip or deflate data, as its Content-Encoding says.") };
   if (error.type === "entity.too.large") return { status: 413, problem: problemText(413, "Content Too Large", "The body is too large.") };
   // A charset or Content-Encoding express.json() does not read: the client's mistake, not ours (500).
   if (error.type === "charset.unsupported" || error.type === "encoding.unsupported")

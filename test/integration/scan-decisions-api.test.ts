@@ -12,6 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import net, { type AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import express from "express";
@@ -114,6 +115,30 @@ describe("POST /sites/{site}/scan-decisions", () => {
     expect((await post("EIN", "{not json")).status).toBe(400);
     expect((await post("EIN", { scans: [] })).status).toBe(400);
     expect((await post("EIN", { scans: [{ ...fin1005, step: "10", expected: "SUB-1005", scanned: "x" }] })).status).toBe(400);
+  });
+
+  it("answers 400, not 500, for a gzip or deflate body that does not inflate; a good gzip body is decided", async () => {
+    for (const encoding of ["gzip", "deflate"]) {
+      const broken = await post("EIN", "not compressed at all", { "Content-Encoding": encoding });
+      expect(broken.status, encoding).toBe(400);
+      expect(broken.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      expect(await broken.json()).toMatchObject({ status: 400, detail: "The body is not valid gzip or deflate data, as its Content-Encoding says." });
+    }
+    // Cut short: a gzip stream that ends early.
+    const whole = gzipSync(JSON.stringify({ scans: [{ ...fin1005, expected: "SUB-1005", scanned: "S00001005" }] }));
+    const cut = await fetch(`${base}/sites/EIN/scan-decisions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "Content-Encoding": "gzip" },
+      body: whole.subarray(0, whole.length - 12),
+    });
+    expect(cut.status).toBe(400);
+    const good = await fetch(`${base}/sites/EIN/scan-decisions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "Content-Encoding": "gzip" },
+      body: whole,
+    });
+    expect(good.status).toBe(200);
+    expect(((await good.json()) as { decisions: { reason: { code: string } }[] }).decisions.map((d) => d.reason.code)).toEqual(["ambiguous"]);
   });
 
   it("decides demo-plant scans at EIN as written by hand, with the rule and version that decided", async () => {

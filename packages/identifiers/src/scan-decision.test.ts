@@ -286,6 +286,42 @@ describe("compileScanner: GS1", () => {
     expect(scanner.decide({ ...at20, expected: "SUB-1", scanned: "SN-000123", symbologyId: "]C0" }).outcome).toBe("accept");
   });
 
+  it("bracketed GS1 text that is not valid is refused with the parser's reason, as under ]C1; a web address that is no Digital Link reads as nothing", () => {
+    // GTIN_PCB1 with a wrong check digit (…352 is right).
+    const wrong = scanner.decide({ ...at20, expected: "PCB-1", scanned: "(01)09506000134353(21)SER1" });
+    expect([wrong.outcome, wrong.reason.code, wrong.readings]).toEqual(["refuse", "invalid-gs1", []]);
+    expect(wrong.reason.message).toMatch(/check digit/);
+    // The same data under ]C1: the same refusal, the same reason.
+    const c1 = scanner.decide({ ...at20, expected: "PCB-1", scanned: "0109506000134353" + "21SER1", symbologyId: "]C1" });
+    expect([c1.outcome, c1.reason]).toEqual([wrong.outcome, wrong.reason]);
+    expect(scanner.decide({ ...at20, expected: "PCB-1", scanned: "(99" }).reason.code).toBe("invalid-gs1");
+    // The valid form is still read.
+    expect(scanner.decide({ ...at20, expected: "PCB-1", scanned: `(01)${GTIN_PCB1}(21)SER1` }).reason.code).toBe("accepted");
+    const web = scanner.decide({ ...at20, expected: "PCB-1", scanned: "https://example.com/about" });
+    expect([web.outcome, web.reason.code]).toEqual(["refuse", "no-reading"]);
+  });
+
+  it("bracketed text a site pattern reads is that pattern's reading, not invalid GS1", () => {
+    const withParens = compileScanner(
+      {
+        site: "TST",
+        version: 1,
+        identifierFormats: {
+          BOX: { name: "box: (B) + 4 digits", identifies: "container", definition: { kind: "pattern", segments: [lit("(B)"), run("digit", 4)] } },
+        },
+        rules: [
+          rule("BOX-1", { trackingMode: "none", containerTracking: true, identifierFormats: ["BOX"] }),
+          rule("KIT-1", {
+            routing: [{ step: 10, workCentre: "WC10", consumes: [{ component: "BOX-1", consumptionScan: "identify", id: "TST/KIT-1/10/BOX-1" }] }],
+          }),
+        ],
+      },
+      DIGEST,
+    );
+    const d = withParens.decide({ parent: "KIT-1", step: 10, expected: "BOX-1", scanned: "(B)1234" });
+    expect([d.outcome, d.reason.code, d.reading?.format]).toEqual(["accept", "accepted", "BOX"]);
+  });
+
   it("GS1 lot and serial formats on one material: a string holding (10) and (21) reads as both (ADR 013's GS1 look-alike)", () => {
     const gs1Only = compileScanner(
       {

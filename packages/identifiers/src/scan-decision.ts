@@ -400,7 +400,14 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
     if (symbologyId !== undefined && GS1_SYMBOLOGIES.has(symbologyId)) {
       result = parseGs1Scan(symbologyId + scanned, { maxReadings: 64 });
       if (result.status === "invalid") return { readings: EMPTY, invalid: result.errors[0]?.message ?? "not a valid GS1 element string" };
-    } else if (scanned.startsWith("http://") || scanned.startsWith("https://") || (symbologyId === undefined && scanned.startsWith("("))) {
+    } else if (symbologyId === undefined && scanned.startsWith("(")) {
+      // Bracketed GS1 text ("(01)…(21)…") is meant as GS1: when it is not valid, say why (a wrong
+      // check digit, an unknown AI), as for data under a GS1 symbology identifier — unless a site
+      // pattern reads the string (`read` drops the complaint then).
+      result = parseGs1(scanned, { maxReadings: 64 });
+      if (result.status === "invalid") return { readings: EMPTY, invalid: result.errors[0]?.message ?? "not a valid GS1 element string" };
+    } else if (scanned.startsWith("http://") || scanned.startsWith("https://")) {
+      // Any web address may be scanned (a QR code): one that is not a GS1 Digital Link reads as nothing.
       result = parseGs1(scanned, { maxReadings: 64 });
     } else if (symbologyId === undefined && step.gs1.length > 0 && scanned.length > 2 && isDigit(scanned.charCodeAt(0)) && isDigit(scanned.charCodeAt(1))) {
       // Bare data a scanner sends without symbology identifiers: read as the look-alike module reads it.
@@ -412,7 +419,9 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
 
   function read(step: Step, scanned: string, symbologyId: string | undefined): { readings: ScanReading[]; invalid: string | null } {
     const readings: ScanReading[] = [];
-    const { readings: gs1, invalid } = parseGs1Readings(step, scanned, symbologyId);
+    const parsed = parseGs1Readings(step, scanned, symbologyId);
+    const gs1 = parsed.readings;
+    let invalid = parsed.invalid;
     for (const reading of gs1) {
       let held = false;
       for (const format of step.gs1) {
@@ -428,6 +437,8 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
         const format = step.patterns[hits[i]!]!;
         readings.push({ kind: format.identifies, syntax: "pattern", format: format.code, materials: format.listers, value: scanned });
       }
+      // Bracketed text a site pattern reads is that pattern's, not invalid GS1.
+      if (hits.length > 0) invalid = null;
     }
     return { readings, invalid };
   }
