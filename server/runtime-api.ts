@@ -454,7 +454,14 @@ export async function createRuntimeApi(database: Pick<Database, "db" | "client">
           `Version ${current.version} in force at ${site.code} has no schema-version-2 form (it predates ADR 039): scans cannot be decided on it. A renewal publishes one.`,
           { reason: "no-schema-version-2" },
         );
-      const decisions = parsed.data.scans.map((scan) => scanner.decide(scan));
+      // Decided in slices of 100, letting other requests in between: a batch of strings that are
+      // slow to read (long digit runs, bounded by MAX_ENUMERATION_WORK) cannot hold the process.
+      const decisions: ReturnType<typeof scanner.decide>[] = [];
+      const scans = parsed.data.scans;
+      for (let i = 0; i < scans.length; i++) {
+        if (i > 0 && i % 100 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        decisions.push(scanner.decide(scans[i]!));
+      }
       metrics.scanDecisions.inc({ site: site.code }, decisions.length);
       // Written as is: `res.send` would hash the whole answer (~0.8 KB a decision) for an ETag that
       // no client of a POST answered no-store can use.

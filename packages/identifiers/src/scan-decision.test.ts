@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GS } from "./gs1";
+import { GS, parseGs1Scan } from "./gs1";
 import { compilePatternSet, matchesPattern, type CharClass, type PatternSegment } from "./identifier-format";
 import { compileScanner, type ScanRule, type ScanRuleSet } from "./scan-decision";
 
@@ -406,5 +406,23 @@ describe("compilePatternSet", () => {
       const expected = patterns.flatMap((p, i) => (matchesPattern(p, s) ? [i] : []));
       expect(set.match(s), s).toEqual(expected);
     }
+  });
+});
+
+describe("data that cuts in too many ways (a fresh review's hostile string)", () => {
+  // 476 digits: (01)…(10)111…(21) repeated — every place a variable field may end early reads on.
+  const hostile = `${`0100871234000131${"10"}${"1".repeat(18)}21`.repeat(12)}${"0".repeat(20)}`;
+
+  it("the enumeration stops at its work limit and says the data was not read", () => {
+    const result = parseGs1Scan(`]C1${hostile}`, { maxReadings: 64 });
+    expect(result.status).toBe("invalid");
+    if (result.status === "invalid") expect(result.errors[0]!.message).toMatch(/more than 64 ways .* not read/);
+  });
+
+  it("is refused: raw with ]C1 as invalid GS1, bare as no reading", () => {
+    const raw = scanner.decide({ ...at20, expected: "PCB-1", scanned: hostile, symbologyId: "]C1" });
+    expect([raw.outcome, raw.reason.code]).toEqual(["refuse", "invalid-gs1"]);
+    const bare = scanner.decide({ ...at20, expected: "PCB-1", scanned: hostile });
+    expect([bare.outcome, bare.reason.code]).toEqual(["refuse", "no-reading"]);
   });
 });

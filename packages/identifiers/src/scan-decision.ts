@@ -9,7 +9,7 @@
  * Reading model: the look-alike module's (ADR 013), reused, not re-implemented. A string reads as a
  * pattern format when it matches the pattern (the formats in use at a step are compiled once into
  * one DFA built from the same automata as `matchesPattern`); it reads as a GS1 format when some
- * valid GS1 reading holds all of the format's AIs (`gs1ReadingsOf`, `holdsAll`). The formats in use
+ * valid GS1 reading holds all of the format's AIs (as `gs1ReadingsOf` reads it, `holdsAll`). The formats in use
  * at a step are those of the materials consumed there and of their allowed alternates. A string is
  * ambiguous when its readings identify more than one kind (serial, lot, container) — the hazard the
  * look-alike module reports for a pair of formats, met here on one real string. Materials sharing a
@@ -25,7 +25,7 @@
 import { parseGs1, parseGs1Scan, type Gs1Reading, type Gs1Result } from "./gs1";
 import type { Identifies } from "./identifies";
 import { compilePatternSet, type IdentifierFormat, type PatternSegment, type PatternSetMatcher } from "./identifier-format";
-import { gs1ReadingsOf, holdsAll } from "./look-alike";
+import { holdsAll } from "./look-alike";
 
 // ---------------------------------------------------------------------------
 // The rule set document (schema version 2), structurally: what a scan decision reads of it
@@ -395,7 +395,11 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
   const isDigit = (code: number) => code >= 48 && code <= 57;
 
   /** GS1 readings of the string, or the parser's complaint when a GS1 symbology carried invalid data. */
-  function parseGs1Readings(step: Step, scanned: string, symbologyId: string | undefined): { readings: readonly Gs1Reading[]; invalid: string | null } {
+  function parseGs1Readings(
+    step: Step,
+    scanned: string,
+    symbologyId: string | undefined,
+  ): { readings: readonly Gs1Reading[]; invalid: string | null; unreadable?: boolean } {
     let result: Gs1Result | null = null;
     if (symbologyId !== undefined && GS1_SYMBOLOGIES.has(symbologyId)) {
       result = parseGs1Scan(symbologyId + scanned, { maxReadings: 64 });
@@ -410,10 +414,16 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
       // Any web address may be scanned (a QR code): one that is not a GS1 Digital Link reads as nothing.
       result = parseGs1(scanned, { maxReadings: 64 });
     } else if (symbologyId === undefined && step.gs1.length > 0 && scanned.length > 2 && isDigit(scanned.charCodeAt(0)) && isDigit(scanned.charCodeAt(1))) {
-      // Bare data a scanner sends without symbology identifiers: read as the look-alike module reads it.
-      return { readings: gs1ReadingsOf(scanned), invalid: null };
+      // Bare data a scanner sends without symbology identifiers: read as the look-alike module reads it
+      // (gs1ReadingsOf: every valid reading, nothing when it is not GS1).
+      result = parseGs1Scan(scanned, { maxReadings: 64 });
+      if (result.status === "invalid") return { readings: EMPTY, invalid: null };
     }
     if (!result) return { readings: EMPTY, invalid: null };
+    // More readings than were enumerated: one not found could be of another kind, so the string is
+    // not read at all (a pattern reading it does not change that; see \`read\`).
+    if (result.status === "ambiguous" && result.truncated)
+      return { readings: EMPTY, invalid: `the data reads in more ways than are checked (${result.readings.length} found); not read`, unreadable: true };
     return { readings: result.status === "valid" ? [result.reading] : result.status === "ambiguous" ? result.readings : EMPTY, invalid: null };
   }
 
@@ -438,7 +448,7 @@ export function compileScanner(document: ScanRuleSet, digest: string): CompiledS
         readings.push({ kind: format.identifies, syntax: "pattern", format: format.code, materials: format.listers, value: scanned });
       }
       // Bracketed text a site pattern reads is that pattern's, not invalid GS1.
-      if (hits.length > 0) invalid = null;
+      if (hits.length > 0 && !parsed.unreadable) invalid = null;
     }
     return { readings, invalid };
   }

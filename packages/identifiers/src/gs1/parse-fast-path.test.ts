@@ -26,7 +26,7 @@ function withCheckDigit(body: string): string {
 }
 
 const SEED = Number(process.env.C981_FAST_PATH_SEED ?? 20261208);
-const CASES = 20_000;
+const CASES = 8_000;
 
 function generate(next: () => number): string {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
@@ -89,7 +89,7 @@ describe("raw GS1 scans: the fast path equals the full enumeration", () => {
     expect(statuses.invalid).toBeGreaterThan(CASES / 20);
     expect(fast).toBeGreaterThan(CASES / 10);
     expect(fast).toBeLessThan(CASES * 0.9);
-  });
+  }, 180_000);
 
   it("hand-picked cases: a lot holding (95), a serial holding (12) too short to read, an SSCC alone", () => {
     expect(hasOnlyTheConformantCut(gs1Dictionary, "010087123400028510L10954")).toBe(false);
