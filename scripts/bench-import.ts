@@ -13,7 +13,8 @@
  * imported through the product's snapshot import and COPYed into a bare table, and rows/s, the
  * ratio and the peak memory are printed (scripts/bench-import-erp.ts, `benchImportErp`).
  *
- * Each half ends with a PASS/FAIL line against its target (5,000 events/s, 50,000 rows/s); the exit
+ * Each half ends with a PASS/FAIL line against its target (12,000 events/s and at most 2x the bare
+ * COPY, issue 27; 50,000 rows/s); the exit
  * code is 2 when a target is missed.
  *
  * Database: DATABASE_URL (a fresh database is created beside it and dropped), else an embedded
@@ -41,7 +42,9 @@ const { values } = parseArgs({
 });
 const EVENTS = Number(values.events);
 const ERP_ROWS = Number(values.rows);
-const TARGET_EVENTS_PER_SECOND = 5_000;
+const TARGET_EVENTS_PER_SECOND = 12_000;
+/** Issue 27: the import within 2x of a bare COPY of the same rows, in the same run. */
+const TARGET_COPY_RATIO = 2;
 
 let peakRss = 0;
 const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
@@ -256,7 +259,7 @@ const COPIED: { table: string; columns: string[] }[] = [
  * rows are first written to a file by the server (not timed), then read back with `COPY … FROM`
  * the file: PostgreSQL's fastest path, with no client in between.
  */
-async function bareCopy(database: Database): Promise<{ ms: number; rows: number }> {
+async function bareCopy(database: Database, pgData: string | null): Promise<{ ms: number; rows: number; serverCpu: number | null }> {
   const sql = database.client;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "c981-bench-copy-"));
   fs.chmodSync(dir, 0o777);
@@ -270,13 +273,15 @@ async function bareCopy(database: Database): Promise<{ ms: number; rows: number 
     const [count] = await sql.unsafe(`select count(*)::int as n from ${table}`);
     rows += count!.n as number;
   }
+  const cpuBefore = serverCpuSeconds(pgData);
   const started = performance.now();
   for (const [i, { table, columns }] of COPIED.entries()) {
     await sql.unsafe(`copy bench_${table} (${columns.join(", ")}) from '${files[i]}'`);
   }
   const ms = performance.now() - started;
+  const cpuAfter = serverCpuSeconds(pgData);
   fs.rmSync(dir, { recursive: true, force: true });
-  return { ms, rows };
+  return { ms, rows, serverCpu: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null };
 }
 
 /** The ERP CSV half, on the bench database (its site and materials; the rest of the part numbers unknown to C-981). */
@@ -318,9 +323,9 @@ async function main(): Promise<number> {
       console.error(`the generated document was refused: ${result.errorCount} errors, first: ${JSON.stringify(result.errors.slice(0, 5), null, 2)}`);
       return 1;
     }
-    const copy = await bareCopy(database);
+    const copy = await bareCopy(database, pgData);
     const eventsPerSecond = rate(EVENTS, importMs);
-    const epcisMet = eventsPerSecond >= TARGET_EVENTS_PER_SECOND;
+    const epcisMet = eventsPerSecond >= TARGET_EVENTS_PER_SECOND && importMs / copy.ms <= TARGET_COPY_RATIO;
     const serverCpu = cpuBefore.server !== null && cpuAfter.server !== null ? cpuAfter.server - cpuBefore.server : null;
     console.log(`\nEPCIS import (one streamed pass: check + apply in one transaction, through the product's service)`);
     console.log(
@@ -330,6 +335,19 @@ async function main(): Promise<number> {
     console.log(`  events/s        ${eventsPerSecond.toLocaleString("en")}`);
     console.log(`  bare COPY       ${copy.rows.toLocaleString("en")} rows (the same items, edges and stored events) in ${(copy.ms / 1000).toFixed(2)} s`);
     console.log(`  ratio           import takes ${(importMs / copy.ms).toFixed(1)}x the bare COPY`);
+    if (serverCpu !== null && copy.serverCpu !== null) {
+      // On a shared machine wall times follow the load; CPU seconds much less so.
+      const importCpu = cpuAfter.own - cpuBefore.own + serverCpu;
+      console.log(
+        `  CPU ratio       import ${importCpu.toFixed(1)} s of CPU (both processes) = ${(importCpu / copy.serverCpu).toFixed(1)}x the bare COPY's ${copy.serverCpu.toFixed(1)} s; PostgreSQL alone ${(serverCpu / copy.serverCpu).toFixed(1)}x`,
+      );
+    }
+    console.log(
+      `  load average    ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(", ")} on ${os.cpus().length} cores`,
+    );
     console.log(`  peak RSS        ${mb(epcisPeak)} (before import ${mb(rssBefore)}; document ${mb(bytes)})`);
     console.log(
       `  CPU             this process ${(cpuAfter.own - cpuBefore.own).toFixed(1)} s, PostgreSQL ${serverCpu === null ? "unknown (external server)" : `${serverCpu.toFixed(1)} s`}, in ${(importMs / 1000).toFixed(1)} s of wall time`,
@@ -352,7 +370,7 @@ async function main(): Promise<number> {
     );
 
     console.log(
-      `\n${verdict(epcisMet)}  EPCIS ${eventsPerSecond.toLocaleString("en")} events/s (target ≥ ${TARGET_EVENTS_PER_SECOND.toLocaleString("en")}); ${(importMs / copy.ms).toFixed(1)}x the bare COPY; peak RSS ${mb(epcisPeak)}`,
+      `\n${verdict(epcisMet)}  EPCIS ${eventsPerSecond.toLocaleString("en")} events/s (target ≥ ${TARGET_EVENTS_PER_SECOND.toLocaleString("en")}); ${(importMs / copy.ms).toFixed(1)}x the bare COPY (target ≤ ${TARGET_COPY_RATIO}x); peak RSS ${mb(epcisPeak)}`,
     );
     console.log(
       `${verdict(csv.met)}  ERP CSV ${csv.import.rowsPerSecond.toLocaleString("en")} rows/s (target ≥ ${csv.targetRowsPerSecond.toLocaleString("en")}); ${csv.ratio.toFixed(1)}x the bare COPY; peak RSS ${mb(csv.import.peakRssBytes)}`,

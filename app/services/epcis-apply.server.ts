@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { itemKey, type EpcisEvent, type EventPlan, type PlannedItem } from "../domain/epcis/events";
 import type { EpcisIssue } from "../domain/epcis/validate";
 import { LOGISTICS_UNIT_MATERIAL } from "../domain/material";
-import { executePrepared, type Tx } from "../utils/db.server";
+import { copyField, copyRows, executePrepared, type Tx } from "../utils/db.server";
 
 export interface EpcisImportSummary {
   ok: true;
@@ -51,6 +51,10 @@ export interface ApplyContext {
   summary: EpcisImportSummary;
   /** Items whose created_at this import moved back: the audit row names each, before and after. */
   moved: MovedItem[];
+  /** The transaction's now() as text, once read (rows written by COPY carry it). */
+  now?: string;
+  /** Set once the temporary staging tables of applyPlans exist in this transaction. */
+  staged?: boolean;
 }
 
 /** An imported item an earlier event moved back (ADR 014): its created_at before and after. */
@@ -97,33 +101,36 @@ export async function lockEpcisImports(tx: Tx): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(981000014)`);
 }
 
+/** The transaction's `now()`, read once: rows written by COPY carry it as the statements' `now()` would. */
+async function transactionNow(ctx: ApplyContext): Promise<string> {
+  if (ctx.now === undefined) {
+    const [row] = await executePrepared<{ now: string }>(ctx.tx, sql`select now()::text as now`);
+    ctx.now = row!.now;
+  }
+  return ctx.now;
+}
+
+/** A text[] in COPY's text format. */
+const textArray = (values: readonly string[]) => copyField(`{${values.map((v) => `"${v.replace(/["\\]/g, "\\$&")}"`).join(",")}}`);
+
+/**
+ * Stores events with one COPY straight into epcis_events (ADR 045): the caller has looked up what
+ * C-981 holds by key and identity under the import lock, so every row is new; a key or identity
+ * held after all is refused by the unique indexes and fails the transaction.
+ */
 export async function storeEvents(ctx: ApplyContext, events: readonly StoredEvent[]): Promise<void> {
   if (!events.length) return;
-  const rows = events.map((e) => ({
-    event_key: e.key,
-    from_event_id: e.fromEventId,
-    type: e.type,
-    event_time: e.eventTime,
-    content_hash: e.contentHash,
-    identity_hash: e.identityHash,
-    event_index: e.index,
-    status: e.status,
-    unknown_gtins: e.unknownGtins,
-    body: e.body,
-    declaration: e.declaration,
-  }));
-  await executePrepared(
+  const now = await transactionNow(ctx);
+  const digest = copyField(ctx.digest);
+  const rows = events.map(
+    (e) =>
+      `${copyField(e.key)}\t${e.fromEventId}\t${copyField(e.type)}\t${copyField(e.eventTime)}\t${copyField(e.contentHash)}\t${copyField(e.identityHash)}\t${digest}\t${e.index}\t${ctx.siteId}\t${e.status}\t${textArray(e.unknownGtins)}\t${copyField(JSON.stringify(e.body))}\t${e.declaration === null || e.declaration === undefined ? "\\N" : copyField(JSON.stringify(e.declaration))}\t${e.status === "superseded" ? now : "\\N"}\t${now}\t${e.status === "applied" ? now : "\\N"}\n`,
+  );
+  await copyRows(
     ctx.tx,
-    sql`
-    insert into epcis_events (event_key, from_event_id, type, event_time, content_hash, identity_hash, file_digest, event_index, site_id, status,
-                              unknown_gtins, body, declaration, superseded_at, imported_at, applied_at)
-    select x.event_key, x.from_event_id, x.type, x.event_time, x.content_hash, x.identity_hash, ${ctx.digest}, x.event_index, ${ctx.siteId},
-           x.status::epcis_event_status,
-           case when jsonb_array_length(x.unknown_gtins) = 0 then '{}'::text[] else array(select jsonb_array_elements_text(x.unknown_gtins)) end,
-           x.body, x.declaration,
-           case when x.status = 'superseded' then now() end, now(), case when x.status = 'applied' then now() end
-    from json_to_recordset(${JSON.stringify(rows)}::json) as x(event_key text, from_event_id boolean, type text, event_time timestamptz,
-         content_hash text, identity_hash text, event_index int, status text, unknown_gtins jsonb, body jsonb, declaration jsonb)`,
+    `epcis_events (event_key, from_event_id, type, event_time, content_hash, identity_hash, file_digest, event_index, site_id, status,
+                   unknown_gtins, body, declaration, superseded_at, imported_at, applied_at)`,
+    rows,
   );
 }
 
@@ -185,117 +192,88 @@ export async function applyPlans(
       });
     }
   }
-  const all = [...items.values()];
-  const lots = all.filter((i) => i.kind !== "container");
-  if (lots.length) {
-    // Only an item of this import's site moves (an import never changes another site's rows); the
-    // statement's snapshot (`old`) still holds each moved item's time before the move.
-    const [written] = await executePrepared<{ created: number; moved: MovedItem[] }>(
-      ctx.tx,
-      sql`
-    with x as (select * from json_to_recordset(${JSON.stringify(lots)}::json) as x(kind text, material_id int, identifier text, quantity numeric, unit text, event_key text, digest text, first_at timestamptz)),
-    ins as (
-      insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
-      select x.kind::trace_item_kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', x.first_at, 'import', x.digest, x.event_key from x
-      on conflict (material_id, identifier) where kind <> 'container' do update set created_at = excluded.created_at
-        where trace_items.provenance_kind = 'import' and trace_items.site_id = ${ctx.siteId} and trace_items.created_at > excluded.created_at
-      returning id, identifier, created_at, xmax = 0 as created),
-    old as (select t.id, t.created_at from trace_items t join x on t.material_id = x.material_id and t.identifier = x.identifier and t.kind <> 'container')
-    select (count(*) filter (where ins.created))::int as created,
-      coalesce(json_agg(json_build_object('itemId', ins.id, 'identifier', ins.identifier, 'from', to_char(old.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'to', to_char(ins.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) order by ins.id)
-        filter (where not ins.created), '[]') as moved
-    from ins left join old on old.id = ins.id`,
-    );
-    ctx.summary.itemsCreated += Number(written!.created);
-    ctx.summary.itemsMovedEarlier += written!.moved.length;
-    ctx.moved.push(...written!.moved.map((m) => ({ ...m, itemId: Number(m.itemId) })));
-  }
-  // Containers: new ones inserted, every one's id returned — the inserted (or moved) ones from
-  // RETURNING, every one named from the statement's snapshot (which cannot see the inserted rows).
-  const containerIds = new Map<string, number>();
-  const containerItems = all.filter((i) => i.kind === "container");
-  if (containerItems.length) {
-    const rows = await executePrepared<{ id: number; identifier: string; created: boolean; moved: boolean; was: string | null; now: string }>(
-      ctx.tx,
-      sql`
-    with x as (select * from json_to_recordset(${JSON.stringify(containerItems)}::json) as x(material_id int, identifier text, event_key text, digest text, first_at timestamptz)),
-    ins as (
-      insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
-      select 'container', x.identifier, x.material_id, ${ctx.siteId}, 1, 'EA', 'stock', x.first_at, 'import', x.digest, x.event_key from x
-      on conflict (identifier) where kind = 'container' do update set created_at = excluded.created_at
-        where trace_items.provenance_kind = 'import' and trace_items.site_id = ${ctx.siteId} and trace_items.created_at > excluded.created_at
-      returning id, identifier, created_at, xmax = 0 as created),
-    old as (select t.id, t.created_at from x join trace_items t on t.identifier = x.identifier and t.kind = 'container')
-    select ins.id, ins.identifier, ins.created, not ins.created as moved,
-      to_char(old.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as was, to_char(ins.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as now
-    from ins left join old on old.id = ins.id
-    union all
-    select t.id, t.identifier, false, false, null, '' from x join trace_items t on t.identifier = x.identifier and t.kind = 'container'`,
-    );
-    for (const r of rows) {
-      containerIds.set(r.identifier, Number(r.id));
-      if (r.created) ctx.summary.itemsCreated += 1;
-      if (r.moved) {
-        ctx.summary.itemsMovedEarlier += 1;
-        ctx.moved.push({ itemId: Number(r.id), identifier: r.identifier, from: r.was ?? "", to: r.now });
-      }
-    }
-  }
-  const placed = (item: PlannedItem) => (item.level === "container" ? containerIds.has(item.identifier) : item.gtin !== null && ctx.materials.has(item.gtin));
-  /** An edge's end: a container by its id, any other item by (material, identifier), found by the edge statement. */
-  const end = (item: PlannedItem) =>
-    item.level === "container"
-      ? { id: containerIds.get(item.identifier)!, m: null, i: null }
-      : { id: null, m: ctx.materials.get(item.gtin!)!, i: item.identifier };
-
-  const edges: {
-    kind: string;
-    in_id: number | null;
-    in_m: number | null;
-    in_i: string | null;
-    out_id: number | null;
-    out_m: number | null;
-    out_i: string | null;
-    quantity: string;
-    unit: string;
-    event_key: string;
-    occurred_at: string;
-    digest: string;
-  }[] = [];
+  // An item is placed when it has a material (a container always has: the logistics unit), and
+  // every item staged exists once the upserts below ran (inserted, or held under its unique key).
+  const placed = (item: PlannedItem) => item.level === "container" || (item.gtin !== null && ctx.materials.has(item.gtin));
+  const edgeRows: string[] = [];
   for (const { stored, plan, digest } of applied) {
     for (const edge of plan.edges) {
       const input = plan.items[edge.input]!;
       const output = plan.items[edge.output]!;
       if (!placed(input) || !placed(output)) continue;
-      const a = end(input);
-      const b = end(output);
-      edges.push({
-        kind: edge.kind,
-        in_id: a.id,
-        in_m: a.m,
-        in_i: a.i,
-        out_id: b.id,
-        out_m: b.m,
-        out_i: b.i,
-        quantity: edge.quantity,
-        unit: edge.unit,
-        event_key: stored.key,
-        occurred_at: stored.eventTime,
-        digest: digest ?? ctx.digest,
-      });
+      // An end: a container by its SSCC (material \N), any other item by (material, identifier).
+      const end = (item: PlannedItem) => `${item.level === "container" ? "\\N" : ctx.materials.get(item.gtin!)!}\t${copyField(item.identifier)}`;
+      edgeRows.push(
+        `${edge.kind}\t${end(input)}\t${end(output)}\t${edge.quantity}\t${copyField(edge.unit)}\t${copyField(stored.key)}\t${copyField(stored.eventTime)}\t${copyField(digest ?? ctx.digest)}\n`,
+      );
     }
     ctx.summary.notPlaced += plan.notPlaced.length + plan.items.filter((i) => !placed(i)).length;
   }
-  if (!edges.length) return;
+  if (!items.size) return;
+
+  // Staging (ADR 045): the batch's items and edges go by COPY into temporary tables (no WAL, no
+  // index, dropped at commit), then into trace_items and genealogy_edges by one set-based
+  // statement each — statement-level triggers fire once per table and batch.
+  if (!ctx.staged) {
+    // `if not exists`: a quarantine release applies site by site in one transaction.
+    await ctx.tx.execute(sql`
+      create temporary table if not exists c981_epcis_stage_items (kind trace_item_kind, material_id int, identifier text, quantity numeric,
+        unit text, event_key text, digest text, first_at timestamptz) on commit drop`);
+    await ctx.tx.execute(sql`
+      create temporary table if not exists c981_epcis_stage_edges (kind genealogy_kind, in_m int, in_i text, out_m int, out_i text,
+        quantity numeric, unit text, event_key text, occurred_at timestamptz, digest text) on commit drop`);
+    ctx.staged = true;
+  }
+  await ctx.tx.execute(sql`truncate pg_temp.c981_epcis_stage_items, pg_temp.c981_epcis_stage_edges`);
+  const itemRows: string[] = [];
+  for (const i of items.values()) {
+    itemRows.push(
+      `${i.kind}\t${i.material_id}\t${copyField(i.identifier)}\t${i.kind === "container" ? 1 : i.quantity}\t${copyField(i.kind === "container" ? "EA" : i.unit)}\t${copyField(i.event_key)}\t${copyField(i.digest)}\t${copyField(i.first_at)}\n`,
+    );
+  }
+  await copyRows(ctx.tx, "pg_temp.c981_epcis_stage_items (kind, material_id, identifier, quantity, unit, event_key, digest, first_at)", itemRows);
+
+  // Items are created once: one already held is reused (its first provenance stays), and moves
+  // back to this event's time when it is an imported item of this site that the event predates.
+  // The statement's snapshot still holds a moved item's time before the move (the subquery).
+  const at = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+  for (const containers of [false, true]) {
+    const [written] = await executePrepared<{ created: number; moved: MovedItem[] }>(
+      ctx.tx,
+      sql`
+    with ins as (
+      insert into trace_items (kind, identifier, material_id, site_id, quantity, unit, status, created_at, provenance_kind, provenance_file_digest, provenance_event_id)
+      select x.kind, x.identifier, x.material_id, ${ctx.siteId}, x.quantity, x.unit, 'stock', x.first_at, 'import', x.digest, x.event_key
+      from pg_temp.c981_epcis_stage_items x where ${containers ? sql`x.kind = 'container'` : sql`x.kind <> 'container'`}
+      ${
+        containers ? sql`on conflict (identifier) where kind = 'container'` : sql`on conflict (material_id, identifier) where kind <> 'container'`
+      } do update set created_at = excluded.created_at
+        where trace_items.provenance_kind = 'import' and trace_items.site_id = ${ctx.siteId} and trace_items.created_at > excluded.created_at
+      returning id, identifier, created_at, xmax = 0 as created)
+    select (count(*) filter (where ins.created))::int as created,
+      coalesce(json_agg(json_build_object('itemId', ins.id, 'identifier', ins.identifier,
+        'from', (select ${at("t.created_at")} from trace_items t where t.id = ins.id), 'to', ${at("ins.created_at")}) order by ins.id)
+        filter (where not ins.created), '[]') as moved
+    from ins`,
+    );
+    ctx.summary.itemsCreated += Number(written!.created);
+    ctx.summary.itemsMovedEarlier += written!.moved.length;
+    ctx.moved.push(...written!.moved.map((m) => ({ ...m, itemId: Number(m.itemId) })));
+  }
+  if (!edgeRows.length) return;
+  await copyRows(ctx.tx, "pg_temp.c981_epcis_stage_edges (kind, in_m, in_i, out_m, out_i, quantity, unit, event_key, occurred_at, digest)", edgeRows);
+  // Each end found by one index probe on its unique key (a scalar subquery: a join over the
+  // staging table, which has no statistics, could be planned as a scan of all trace items).
+  const endId = (m: string, i: string) =>
+    sql.raw(`case when x.${m} is null then (select t.id from trace_items t where t.identifier = x.${i} and t.kind = 'container')
+      else (select t.id from trace_items t where t.material_id = x.${m} and t.identifier = x.${i} and t.kind <> 'container') end`);
   const [inserted] = await executePrepared<{ n: number }>(
     ctx.tx,
     sql`
     with ins as (
       insert into genealogy_edges (event_ref, kind, input_item_id, output_item_id, quantity, unit, site_id, occurred_at, provenance_kind, provenance_file_digest, provenance_event_id)
-      select x.event_key, x.kind::genealogy_kind, coalesce(x.in_id, i.id), coalesce(x.out_id, o.id), x.quantity, x.unit, ${ctx.siteId}, x.occurred_at, 'import', x.digest, x.event_key
-      from json_to_recordset(${JSON.stringify(edges)}::json) as x(kind text, in_id bigint, in_m int, in_i text, out_id bigint, out_m int, out_i text, quantity numeric, unit text, event_key text, occurred_at timestamptz, digest text)
-      left join trace_items i on x.in_id is null and i.material_id = x.in_m and i.identifier = x.in_i and i.kind <> 'container'
-      left join trace_items o on x.out_id is null and o.material_id = x.out_m and o.identifier = x.out_i and o.kind <> 'container'
+      select x.event_key, x.kind, ${endId("in_m", "in_i")}, ${endId("out_m", "out_i")}, x.quantity, x.unit, ${ctx.siteId}, x.occurred_at, 'import', x.digest, x.event_key
+      from pg_temp.c981_epcis_stage_edges x
       returning 1)
     select count(*)::int as n from ins`,
   );

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import os from "node:os";
 import type { SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
@@ -28,6 +29,49 @@ export async function executePrepared<T extends Record<string, unknown>>(tx: Tx,
 }
 
 const pgDialect = new PgDialect();
+
+/** A value in COPY's text format: backslash, tab, newline and carriage return escaped; null as `\N`. */
+export function copyField(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return "\\N";
+  if (typeof value !== "string") return String(value);
+  return /[\\\t\n\r]/.test(value) ? value.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r") : value;
+}
+
+/**
+ * `COPY target FROM STDIN` on the transaction's connection, of rows already in COPY's text format
+ * (one per line, fields by copyField). The rows go in pieces of about 256 KiB with backpressure;
+ * the promise settles when the server has taken them all (an error in the COPY rejects it, and
+ * leaves the transaction failed).
+ */
+export async function copyRows(tx: Tx, target: string, rows: readonly string[]): Promise<void> {
+  if (!rows.length) return;
+  const query = rawTransaction(tx).unsafe(`copy ${target} from stdin`);
+  // An error PostgreSQL reports after the last row was sent never reaches the stream (postgres.js
+  // 3.4 hands it to the query, whose promise has already given the stream, and never finishes the
+  // stream): taken from the query here, or the COPY would wait forever.
+  let fail: (error: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  const internals = query as unknown as { reject: (error: unknown) => void };
+  const reject = internals.reject;
+  internals.reject = (error) => {
+    fail(error);
+    reject(error);
+  };
+  const stream = await query.writable();
+  const done = Promise.race([once(stream, "finish"), failed]);
+  done.catch(() => {}); // awaited below; an early COPY error must not go unhandled meanwhile
+  let piece = "";
+  for (const row of rows) {
+    piece += row;
+    if (piece.length >= 256 * 1024) {
+      if (!stream.write(piece)) await Promise.race([once(stream, "drain"), done]);
+      piece = "";
+    }
+  }
+  if (piece) stream.write(piece);
+  stream.end();
+  await done;
+}
 
 /** An open database: the drizzle handle, the raw postgres.js client, and how to close both. */
 export interface Database {
