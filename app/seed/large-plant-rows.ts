@@ -27,7 +27,7 @@ export interface Tier {
   inputs: { base: number; every: number };
 }
 
-/** One million items at scale 1 with the pallets; the subassembly tier gives each of its 20 materials 10,000 items. */
+/** About a million items and three million edges at scale 1, with the pallets; the subassembly tier gives each of its 20 materials 10,000 items. */
 export const LARGE_TIERS: Tier[] = [
   { name: "raw lots", family: "RAW", prefix: "GR", kind: "lot", size: 100_000, quantity: 500, unit: "KG", status: "consumed", inputs: { base: 0, every: 0 } },
   {
@@ -69,7 +69,7 @@ export const LARGE_TIERS: Tier[] = [
     family: "FIN",
     prefix: "GF",
     kind: "serial",
-    size: 385_000,
+    size: 400_000,
     quantity: 1,
     unit: "EA",
     status: "shipped",

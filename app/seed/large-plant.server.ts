@@ -237,21 +237,25 @@ function progressReporter(label: string, total: number, everyMs: number, log: (l
   const started = performance.now();
   let rows = 0;
   let last = started;
+  let peakRss = process.memoryUsage.rss();
   return {
     add(n, tier) {
       rows += n;
       const now = performance.now();
       if (now - last < everyMs) return;
       last = now;
+      const rss = process.memoryUsage.rss();
+      peakRss = Math.max(peakRss, rss);
       const seconds = (now - started) / 1000;
       const rate = rows / seconds;
       log(
-        `${label}: ${fmt(rows)} / ${fmt(total)} rows (${((rows / total) * 100).toFixed(1)} %), ${fmt(rate)} rows/s, ETA ${duration((total - rows) / rate)} (${tier})`,
+        `${label}: ${fmt(rows)} / ${fmt(total)} rows (${((rows / total) * 100).toFixed(1)} %), ${fmt(rate)} rows/s, ETA ${duration((total - rows) / rate)} (${tier}; node RSS ${fmt(rss / 1e6)} MB)`,
       );
     },
     done() {
       const seconds = (performance.now() - started) / 1000;
-      log(`${label}: ${fmt(rows)} rows in ${seconds.toFixed(1)} s (${fmt(rows / seconds)} rows/s)`);
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      log(`${label}: ${fmt(rows)} rows in ${seconds.toFixed(1)} s (${fmt(rows / seconds)} rows/s; node RSS at most ${fmt(peakRss / 1e6)} MB)`);
     },
   };
 }

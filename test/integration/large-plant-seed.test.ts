@@ -7,10 +7,10 @@
  * the finished-good definition matter, with the explorer's recall against the finished-goods oracle.
  *
  * Hand count at scale 0.01: raw 1,000 · machined 2,000 · subassembly 2,000 · assembly 1,000 ·
- * finished 3,850 (every tenth, 385, in stock; 3,465 shipped) · pallets ⌈3,465 / 24⌉ = 145 (144 full,
- * the last with 9) → 9,995 items. Consume edges: 3 per item plus one for every third (g = 0, 3, …):
- * machined 6,000 + 667, subassembly 6,667, assembly 3,000 + 334; finished 2 per serial plus one for
- * every second: 7,700 + 1,925 = 9,625 → 26,293; aggregate edges 3,465 → 29,758 edges.
+ * finished 4,000 (every tenth, 400, in stock; 3,600 shipped) · pallets 3,600 / 24 = 150 → 10,150
+ * items. Consume edges: 3 per item plus one for every third (g = 0, 3, …): machined 6,000 + 667,
+ * subassembly 6,667, assembly 3,000 + 334; finished 2 per serial plus one for every second:
+ * 8,000 + 2,000 = 10,000 → 26,668; aggregate edges 3,600 → 30,268 edges.
  */
 import type postgres from "postgres";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -54,16 +54,16 @@ describe("the large plant's bulk load at 1 %", () => {
       "GM|lot|MCH|consumed": 2000,
       "GS|serial|SUB|consumed": 2000,
       "GA|lot|ASM|consumed": 1000,
-      "GF|serial|FIN|shipped": 3465,
-      "GF|serial|FIN|stock": 385,
-      "pallets|container|FIN|shipped": 145,
+      "GF|serial|FIN|shipped": 3600,
+      "GF|serial|FIN|stock": 400,
+      "pallets|container|FIN|shipped": 150,
     });
     // The demo plant beside them is the demo plant alone, and has no row that looks synthetic.
     const demoOnly = await countsBy(demo.owner, query);
     expect(Object.keys(demoOnly).every((k) => k.startsWith("demo|"))).toBe(true);
     expect(Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith("demo|")))).toEqual(demoOnly);
     const items = "select count(*)::int as n from trace_items";
-    expect((await countOf(seeded.owner, items)) - (await countOf(demo.owner, items))).toBe(9995);
+    expect((await countOf(seeded.owner, items)) - (await countOf(demo.owner, items))).toBe(10_150);
   });
 
   it("loads each tier's consume edges from the tier before, and one aggregate edge per shipped finished serial", async () => {
@@ -77,8 +77,8 @@ describe("the large plant's bulk load at 1 %", () => {
       "GM|consume|RAW>MCH": 6667,
       "GS|consume|MCH>SUB": 6667,
       "GA|consume|SUB>ASM": 3334,
-      "GF|consume|ASM>FIN": 9625,
-      "GP|aggregate|FIN>FIN": 3465,
+      "GF|consume|ASM>FIN": 10_000,
+      "GP|aggregate|FIN>FIN": 3600,
     });
     const demoOnly = await countsBy(demo.owner, query);
     expect(Object.keys(demoOnly).every((k) => k.startsWith("demo|"))).toBe(true);
@@ -134,7 +134,7 @@ describe("the large plant's bulk load at 1 %", () => {
       "select action, after from audit_trail where action like 'seed.%' order by seq",
     );
     expect(audit.map((a) => a.action)).toEqual(["seed.demo_plant", "seed.large_plant"]);
-    expect(audit[1]!.after).toMatchObject({ traceItems: 9995, genealogyEdges: 29758, pallets: { items: 145 } });
+    expect(audit[1]!.after).toMatchObject({ traceItems: 10_150, genealogyEdges: 30_268, pallets: { items: 150 } });
     const rows = "select count(*)::int as n from audit_trail";
     expect((await countOf(seeded.owner, rows)) - (await countOf(demo.owner, rows))).toBe(1);
     expect((await verifyAuditChain(seeded.db)).firstBreak).toBeUndefined();
@@ -155,7 +155,7 @@ describe("the large plant's bulk load at 1 %", () => {
                  and not exists (select 1 from genealogy_edges e where e.input_item_id = t.id)) as in_stock_leaf,
               (select array_agg(distinct n order by n) from (select count(*)::int as n from genealogy_edges e join pallets p on p.id = e.output_item_id group by p.id) s) as pallet_sizes`,
     );
-    expect(row).toEqual({ pallets_top: 145, on_pallet: 3465, in_stock_leaf: 385, pallet_sizes: [9, 24] });
+    expect(row).toEqual({ pallets_top: 150, on_pallet: 3600, in_stock_leaf: 400, pallet_sizes: [24] });
     // The explorer's recall against the oracle's SQL: raw lots, a subassembly serial, a shipped and a stocked finished serial, a pallet.
     const ids = (
       await rowsOf<{ id: string }>(
