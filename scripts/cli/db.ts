@@ -19,11 +19,13 @@ export const dbCommands: Record<"db:migrate" | "db:seed", Command> = {
     },
   },
   "db:seed": {
-    summary: "load the demo plant into an empty database (--scale large: plus 1,000,000 trace items and ~3,000,000 genealogy edges)",
-    usage: "db:seed [--scale demo|large]",
+    summary:
+      "load the demo plant into an empty database (--scale large: plus 1,000,000 trace items and ~3,000,000 genealogy edges; --scale huge: ten times that)",
+    usage: "db:seed [--scale demo|large|huge]",
     async run(database, args) {
       const { values } = parseArgs({ args, options: { scale: { type: "string", default: "demo" } }, strict: true });
-      if (values.scale !== "demo" && values.scale !== "large") throw new DomainError("invalid", "--scale must be demo or large");
+      const scale = values.scale;
+      if (scale !== "demo" && scale !== "large" && scale !== "huge") throw new DomainError("invalid", "--scale must be demo, large or huge");
       if ((await siteCount(database.db)) > 0) {
         console.error(
           "The database already holds a plant; the demo plant is loaded only into an empty database.\nUse a fresh C981_DATA_DIR (or database) to start over.",
@@ -34,11 +36,11 @@ export const dbCommands: Record<"db:migrate" | "db:seed", Command> = {
       const { seedDemoPlant } = await import("../../app/seed/seed.server");
       const { loadKeyRing } = await import("../../app/utils/signing.server");
       const keyRing = await loadKeyRing(database.db, readEnv().C981_SIGNING_KEYS_DIR);
-      if (values.scale === "large") {
-        const { seedLargePlant } = await import("../../app/seed/large-plant.server");
-        const summary = await seedLargePlant(database, keyRing, { log: (line) => console.log(line) });
+      if (scale === "large" || scale === "huge") {
+        const { PLANT_SCALES, seedLargePlant } = await import("../../app/seed/large-plant.server");
+        const summary = await seedLargePlant(database, keyRing, { scale: PLANT_SCALES[scale], log: (line) => console.log(line) });
         console.log(
-          `large plant loaded in ${summary.seconds} s: ${summary.traceItems.toLocaleString("en")} synthetic trace items and ${summary.genealogyEdges.toLocaleString("en")} edges on top of the demo plant`,
+          `${scale} plant loaded in ${summary.seconds} s: ${summary.traceItems.toLocaleString("en")} synthetic trace items (${summary.pallets.items.toLocaleString("en")} of them pallets) and ${summary.genealogyEdges.toLocaleString("en")} edges on top of the demo plant`,
         );
         return 0;
       }
