@@ -32,6 +32,8 @@ export interface GenealogyIndex {
   loadMs: number;
   items: number;
   edges: number;
+  /** Set when it was caught up from an older index (ADR 044): rows re-read, and the time reading and applying them. */
+  caughtUp?: { rows: number; readMs: number; applyMs: number };
 }
 
 /** Rows per page when loading (keyset pagination inside the snapshot). */
@@ -143,6 +145,7 @@ export async function catchUpGenealogyIndex(tx: postgres.Sql | postgres.Transact
     occurredAt: Math.round(Number(c[4])),
     active: c[5] === true,
   }));
+  const read = performance.now();
   const graph = applyGenealogyChanges(index.graph, items, edges);
   return {
     graph,
@@ -151,6 +154,7 @@ export async function catchUpGenealogyIndex(tx: postgres.Sql | postgres.Transact
     loadMs: Math.round(performance.now() - started),
     items: graph.details.byMaterialSite.length,
     edges: graph.edgeCount,
+    caughtUp: { rows: items.length + edges.length, readMs: Math.round(read - started), applyMs: Math.round(performance.now() - read) },
   };
 }
 

@@ -81,9 +81,13 @@ describe("applyGenealogyChanges", () => {
   });
 
   it("random imports, supersessions and status changes: incremental equals rebuilt after every step", () => {
-    const seeds = [1, 2, 3, 42, 2026, 99_991];
+    // Odd seeds: genealogy-like (edges from older to newer items, a rare one backwards closing a
+    // cycle), so the candidates are mostly shown unchanged; even seeds: dense random graphs.
+    const seeds = [1, 2, 3, 42, 2026, 99_991, 5, 7, 11, 13];
     for (const seed of seeds) {
       const random = rng(seed);
+      const dag = seed % 2 === 1;
+      const ends = (a: number, b: number): [number, number] => (dag && random() > 0.03 && a > b ? [b, a] : [a, b]);
       const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
       const items = new Map<number, ItemChange>();
       const edges = new Map<number, EdgeChange>();
@@ -111,7 +115,8 @@ describe("applyGenealogyChanges", () => {
       const live = () => [...items.keys()];
       for (let k = 0; k < 60; k++) {
         const id = nextEdge++;
-        edges.set(id, { id, input: pick(live()), output: pick(live()), kind: pick(EDGE_KINDS), occurredAt: Math.floor(random() * 1e12), active: true });
+        const [input, output] = ends(pick(live()), pick(live()));
+        edges.set(id, { id, input, output, kind: pick(EDGE_KINDS), occurredAt: Math.floor(random() * 1e12), active: true });
       }
       let graph = build(items, edges);
       for (let step = 0; step < 25; step++) {
