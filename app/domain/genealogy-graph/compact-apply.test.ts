@@ -154,7 +154,14 @@ describe("applyGenealogyChanges", () => {
         }
         if (op === "status" || op === "mixed") {
           for (let k = Math.floor(random() * 5); k > 0; k--) {
-            const it = { ...items.get(pick(live()))!, status: pick(ITEM_STATUSES), quantity: `${Math.floor(random() * 50)}.500000` };
+            const was = items.get(pick(live()))!;
+            // Now and then a material corrected: the item moves to another (material, site) group.
+            const it = {
+              ...was,
+              status: pick(ITEM_STATUSES),
+              quantity: `${Math.floor(random() * 50)}.500000`,
+              partNumber: random() < 0.3 ? pick(materials) : was.partNumber,
+            };
             items.set(it.id, it);
             changedItems.set(it.id, it);
           }

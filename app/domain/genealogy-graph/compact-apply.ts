@@ -65,9 +65,11 @@ function coder(values: readonly string[]): { list: string[]; code: (value: strin
   };
 }
 
-function grown<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(old: T, n: number, make: (n: number) => T): T {
+/** A copy of `old` with room for ids below `n`; ids past the old end hold `fill`. */
+function grown<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(old: T, n: number, make: (n: number) => T, fill = 0): T {
   const a = make(n);
   a.set(old.length <= n ? old : old.subarray(0, n));
+  if (fill !== 0 && n > old.length) a.fill(fill, old.length);
   return a;
 }
 
@@ -94,7 +96,7 @@ export function applyGenealogyChanges(graph: CompactGenealogy, items: readonly I
   const status = grown(graph.status, n, (k) => new Uint8Array(k));
   const material = grown(graph.material, n, (k) => new Uint16Array(k));
   const site = grown(graph.site, n, (k) => new Uint16Array(k));
-  const createdAt = grown(d.createdAt, n, (k) => new Float64Array(k).fill(Number.NaN));
+  const createdAt = grown(d.createdAt, n, (k) => new Float64Array(k), Number.NaN);
   const quantityCode = grown(d.quantityCode, n, (k) => new Uint32Array(k));
   const partNumbers = coder(graph.partNumbers);
   const siteCodes = coder(graph.siteCodes);
@@ -104,6 +106,9 @@ export function applyGenealogyChanges(graph: CompactGenealogy, items: readonly I
   const identifiers = new Map<number, Uint8Array>();
   // An item that appears where the index already has edges (not made by this change) may complete a flow path.
   let newlyPresentWithRows = false;
+  // Items leaving and joining a (material, site) group, by the old codes' key.
+  const oldSiteCount = Math.max(1, graph.siteCodes.length);
+  const regrouped: { id: number; from: number; to: [number, number] }[] = [];
   for (const it of items) {
     const bytes = encoder.encode(it.identifier);
     const wasPresent = it.id < oldN && graph.present[it.id] === 1;
@@ -117,6 +122,8 @@ export function applyGenealogyChanges(graph: CompactGenealogy, items: readonly I
     const m = partNumbers.code(it.partNumber);
     const s = siteCodes.code(it.site);
     if (m > 0xffff || s > 0xffff) throw new CannotApply("more than 65,536 materials or sites: the index's codes are 16 bits");
+    const from = wasPresent ? graph.material[it.id]! * oldSiteCount + graph.site[it.id]! : -1;
+    if (!wasPresent || graph.material[it.id] !== m || graph.site[it.id] !== s) regrouped.push({ id: it.id, from, to: [m, s] });
     material[it.id] = m;
     site[it.id] = s;
     createdAt[it.id] = it.createdAt;
@@ -162,7 +169,10 @@ export function applyGenealogyChanges(graph: CompactGenealogy, items: readonly I
   const out = spliceRows(n, graph.outStart, graph.outTarget, graph.outKind, d.outEdgeId, d.outOccurredAt, outRemove, outAdd, (e) => e.output);
   const into = spliceRows(n, graph.inStart, graph.inSource, graph.inKind, d.inEdgeId, null, inRemove, inAdd, (e) => e.input);
 
-  const [byMaterialSiteStart, byMaterialSite] = itemsByMaterialSite(present, material, site, partNumbers.list.length, siteCodes.list.length);
+  const [byMaterialSiteStart, byMaterialSite] =
+    Math.max(1, siteCodes.list.length) === oldSiteCount && graph.siteCodes.length > 0
+      ? regroup(d.byMaterialSiteStart, d.byMaterialSite, Math.max(1, partNumbers.list.length) * oldSiteCount, oldSiteCount, regrouped)
+      : itemsByMaterialSite(present, material, site, partNumbers.list.length, siteCodes.list.length);
   const onCycleCandidate =
     cyclesMayChange || flowReachMeetsCycles(present, out.start, out.other, out.kind, edges, d.onCycleCandidate)
       ? cycleCandidates(n, present, out.start, out.other, out.kind, into.start, into.other, into.kind)
@@ -196,6 +206,65 @@ export function applyGenealogyChanges(graph: CompactGenealogy, items: readonly I
       asciiOnly,
     },
   );
+}
+
+/**
+ * The items by (material, site) with some items moved or added: the groups that changed are
+ * rebuilt (ids ascending), the others copied as blocks. Same site count as before (the key is
+ * material × site count + site); new materials only add keys at the end.
+ */
+function regroup(
+  oldStart: Uint32Array,
+  oldIds: Uint32Array,
+  keys: number,
+  siteCount: number,
+  moves: readonly { id: number; from: number; to: [number, number] }[],
+): [Uint32Array, Uint32Array] {
+  const oldKeys = oldStart.length - 1;
+  const startOf = (k: number) => oldStart[Math.min(k, oldKeys)]!;
+  const leaving = new Map<number, Set<number>>();
+  const joining = new Map<number, number[]>();
+  for (const { id, from, to } of moves) {
+    if (from >= 0) {
+      const set = leaving.get(from) ?? new Set<number>();
+      set.add(id);
+      leaving.set(from, set);
+    }
+    const key = to[0] * siteCount + to[1];
+    const list = joining.get(key);
+    if (list) list.push(id);
+    else joining.set(key, [id]);
+  }
+  const changed = [...new Set([...leaving.keys(), ...joining.keys()])].sort((a, b) => a - b);
+  const groups = new Map<number, number[]>();
+  let size = oldIds.length;
+  for (const k of changed) {
+    const gone = leaving.get(k);
+    const ids: number[] = [];
+    for (let at = startOf(k), end = startOf(k + 1); at < end; at++) if (!gone?.has(oldIds[at]!)) ids.push(oldIds[at]!);
+    for (const id of joining.get(k) ?? []) ids.push(id);
+    ids.sort((a, b) => a - b);
+    size += ids.length - (startOf(k + 1) - startOf(k));
+    groups.set(k, ids);
+  }
+  const start = new Uint32Array(keys + 1);
+  const out = new Uint32Array(size);
+  let shift = 0;
+  let from = 0;
+  const copyUpTo = (to: number) => {
+    for (let k = from; k < to; k++) start[k] = startOf(k) + shift;
+    out.set(oldIds.subarray(startOf(from), startOf(to)), startOf(from) + shift);
+  };
+  for (const k of changed) {
+    copyUpTo(k);
+    const ids = groups.get(k)!;
+    start[k] = startOf(k) + shift;
+    out.set(ids, start[k]);
+    shift += ids.length - (startOf(k + 1) - startOf(k));
+    from = k + 1;
+  }
+  copyUpTo(keys + 1);
+  return [start, out];
 }
 
 /** Items a forward search from the added edges may visit before the flow-cycle candidates are recomputed instead. */
@@ -242,6 +311,16 @@ function flowReachMeetsCycles(
   return false;
 }
 
+/** start[i] = oldStart[i] + shift for i in [from, to); past the old end, the old end (empty ranges). */
+function shiftStarts(start: Uint32Array, oldStart: Uint32Array, from: number, to: number, shift: number): void {
+  const last = oldStart.length - 1;
+  const within = Math.min(to, last + 1);
+  if (shift === 0 && from < within) start.set(oldStart.subarray(from, within), from);
+  else for (let i = from; i < within; i++) start[i] = oldStart[i]! + shift;
+  const end = oldStart[last]! + shift;
+  for (let i = Math.max(from, within); i < to; i++) start[i] = end;
+}
+
 /**
  * The identifier bytes with the ranges of `changed` ids replaced (ids in increasing order, each
  * identifier's bytes in id order, as the builder lays them out): block copies between them.
@@ -258,8 +337,7 @@ function spliceIdentifiers(oldStart: Uint32Array, oldBytes: Uint8Array, oldN: nu
   let from = 0;
   const copyUpTo = (to: number) => {
     // Ids [from, to): same bytes, moved by `shift`.
-    if (shift === 0 && to <= oldN + 1) start.set(oldStart.subarray(from, to), from);
-    else for (let id = from; id < to; id++) start[id] = startOf(id) + shift;
+    shiftStarts(start, oldStart, from, to, shift);
     bytes.set(oldBytes.subarray(startOf(from), startOf(to)), startOf(from) + shift);
   };
   for (const id of ids) {
@@ -318,8 +396,7 @@ function spliceRows(
   let from = 0;
   const copyUpTo = (to: number) => {
     // Rows [from, to) unchanged: their entries move by `shift`.
-    if (shift === 0 && to <= oldN + 1) start.set(oldStart.subarray(from, to), from);
-    else for (let r = from; r < to; r++) start[r] = startOf(r) + shift;
+    shiftStarts(start, oldStart, from, to, shift);
     const a = startOf(from);
     const b = startOf(to);
     other.set(oldOther.subarray(a, b), a + shift);
