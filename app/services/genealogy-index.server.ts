@@ -8,8 +8,12 @@
  */
 import type postgres from "postgres";
 import {
+  applyGenealogyChanges,
+  CannotApply,
   type CompactGenealogy,
   CompactGenealogyBuilder,
+  type EdgeChange,
+  type ItemChange,
   EDGE_KINDS,
   ITEM_KINDS,
   ITEM_STATUSES,
@@ -28,6 +32,8 @@ export interface GenealogyIndex {
   loadMs: number;
   items: number;
   edges: number;
+  /** Set when it was caught up from an older index (ADR 044): rows re-read, and the time reading and applying them. */
+  caughtUp?: { rows: number; readMs: number; applyMs: number };
 }
 
 /** Rows per page when loading (keyset pagination inside the snapshot). */
@@ -89,6 +95,69 @@ export async function loadGenealogyIndex(client: postgres.Sql): Promise<Genealog
   });
 }
 
+/** Changed rows beyond which a catch-up reads about as much as a rebuild: rebuild instead. */
+const CATCH_UP_ROWS = { floor: 200_000, share: 0.25 };
+/** Counter values of the change log kept below the newest index a holder holds (ADR 044). */
+const LOG_RETAINED = 100_000;
+
+/**
+ * Brings `index` to the genealogy of the snapshot `tx` (ADR 044): reads the change log between the
+ * index's counter and the snapshot's, re-reads the rows it names as the snapshot has them and
+ * applies them to a copy of the index. Null when the log cannot say: pruned below the index's
+ * counter (fewer log rows than counted statements), a deletion or truncation, more changed rows
+ * than a rebuild would read, or the index is ahead of the snapshot — then the caller rebuilds.
+ */
+export async function catchUpGenealogyIndex(tx: postgres.Sql | postgres.TransactionSql, index: GenealogyIndex): Promise<GenealogyIndex | null> {
+  const started = performance.now();
+  const from = index.changes;
+  const [state] = await tx`select changes::text as changes, (select coalesce(max(seq), 0) from audit_trail)::text as head,
+      (select count(*) from genealogy_changes where seq > ${from})::text as statements,
+      (select count(*) from genealogy_changes where seq > ${from} and op in ('delete', 'truncate'))::text as unappliable,
+      (select coalesce(sum(cardinality(ids)), 0) from genealogy_changes where seq > ${from})::text as written
+    from genealogy_state where id = 1`;
+  const changes = Number(state!.changes);
+  if (changes === from) return index;
+  if (changes < from || Number(state!.statements) !== changes - from || Number(state!.unappliable) > 0) return null;
+  if (Number(state!.written) > Math.max(CATCH_UP_ROWS.floor, CATCH_UP_ROWS.share * (index.items + index.edges))) return null;
+  const itemRows = await tx`with changed as (select distinct unnest(ids) as id from genealogy_changes where seq > ${from} and relation = 'trace_items')
+      select ti.id, ti.kind, ti.status, m.part_number, s.code, ti.identifier, date_part('epoch', ti.created_at) * 1000 as created_at, ti.quantity::text
+      from changed join trace_items ti on ti.id = changed.id join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
+      order by ti.id`.values();
+  const edgeRows = await tx`with changed as (select distinct unnest(ids) as id from genealogy_changes where seq > ${from} and relation = 'genealogy_edges')
+      select e.id, e.input_item_id, e.output_item_id, e.kind, date_part('epoch', e.occurred_at) * 1000 as occurred_at, e.superseded_at is null as active
+      from changed join genealogy_edges e on e.id = changed.id
+      order by e.id`.values();
+  const items: ItemChange[] = itemRows.map((c) => ({
+    id: Number(c[0]),
+    kind: c[1] as Identifies,
+    status: c[2] as ItemStatus,
+    partNumber: String(c[3]),
+    site: String(c[4]),
+    identifier: String(c[5]),
+    createdAt: Math.round(Number(c[6])),
+    quantity: String(c[7]),
+  }));
+  const edges: EdgeChange[] = edgeRows.map((c) => ({
+    id: Number(c[0]),
+    input: Number(c[1]),
+    output: Number(c[2]),
+    kind: c[3] as EdgeKind,
+    occurredAt: Math.round(Number(c[4])),
+    active: c[5] === true,
+  }));
+  const read = performance.now();
+  const graph = applyGenealogyChanges(index.graph, items, edges);
+  return {
+    graph,
+    changes,
+    dataPoint: Number(state!.head),
+    loadMs: Math.round(performance.now() - started),
+    items: graph.details.byMaterialSite.length,
+    edges: graph.edgeCount,
+    caughtUp: { rows: items.length + edges.length, readMs: Math.round(read - started), applyMs: Math.round(performance.now() - read) },
+  };
+}
+
 /**
  * One index per database (client): built on first use, rebuilt when the genealogy changed. The
  * caller passes the change count it read in its own snapshot; the returned index matches it.
@@ -141,34 +210,87 @@ export class GenealogyIndexHolder {
     metrics.indexAge.set((Date.now() - this.currentAt) / 1000);
   }
 
-  /** The index as of now (rebuilt if the genealogy changed since it was loaded). */
+  /** The index as of now (caught up, or rebuilt, if the genealogy changed since it was loaded). */
   async refresh(): Promise<GenealogyIndex> {
     const [state] = await this.client`select changes::text as changes from genealogy_state where id = 1`;
     return this.at(Number(state!.changes));
   }
 
-  /** An index that reflects exactly `changes` (the count read in the caller's snapshot). */
-  async at(changes: number): Promise<GenealogyIndex> {
+  /**
+   * An index that reflects exactly `changes` (the count read in the caller's snapshot). Behind it,
+   * the held index catches up by the change log (ADR 044) — inside `snapshot`, the caller's own
+   * repeatable-read transaction whose count is `changes`, so it lands on exactly that count; without
+   * one, in a snapshot of its own (which may be newer: then the caller is told to retry, as when the
+   * index is already ahead). When the log cannot say, the whole index is rebuilt (ADR 011).
+   */
+  async at(changes: number, snapshot?: postgres.TransactionSql): Promise<GenealogyIndex> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      if (this.current && this.current.changes === changes) {
+      const current = this.current;
+      if (current && current.changes === changes) {
         this.currentAt = Date.now();
-        return this.current;
+        return current;
       }
-      if (this.current && this.current.changes > changes) {
-        throw new Error(`the genealogy index is newer (${this.current.changes}) than the snapshot asking for it (${changes}); retry`);
+      if (current && current.changes > changes) {
+        throw new Error(`the genealogy index is newer (${current.changes}) than the snapshot asking for it (${changes}); retry`);
       }
-      if (!this.loading) {
-        this.loading = loadGenealogyIndex(this.client).finally(() => {
-          this.loading = null;
+      if (this.loading) {
+        // A rebuild or a catch-up is under way: wait for it, then look again.
+        this.adopt(await this.loading);
+        continue;
+      }
+      if (current) {
+        const catchingUp = (
+          snapshot ? this.catchUp(snapshot, current) : this.client.begin("isolation level repeatable read read only", (tx) => this.catchUp(tx, current))
+        ).finally(() => {
+          if (this.loading === catchingUp) this.loading = null;
         });
+        this.loading = catchingUp;
+        this.adopt(await catchingUp);
+        continue;
       }
-      const loaded = await this.loading;
-      if (!this.current || loaded.changes >= this.current.changes) {
-        this.current = loaded;
-        this.currentAt = Date.now();
-      }
+      this.loading = loadGenealogyIndex(this.client).finally(() => {
+        this.loading = null;
+      });
+      this.adopt(await this.loading);
     }
     throw new Error(`the genealogy keeps changing: no index for change ${changes}`);
+  }
+
+  /** The held index caught up in `tx`'s snapshot, else rebuilt (a log that cannot say, or a change it cannot apply). */
+  private async catchUp(tx: postgres.Sql | postgres.TransactionSql, current: GenealogyIndex): Promise<GenealogyIndex> {
+    let caught: GenealogyIndex | null = null;
+    try {
+      caught = await catchUpGenealogyIndex(tx, current);
+    } catch (error) {
+      // A database error is the caller's (its transaction failed); an index that cannot take the change is rebuilt.
+      if (!(error instanceof CannotApply)) throw error;
+    }
+    if (caught) {
+      this.prune(caught.changes);
+      return caught;
+    }
+    const loaded = await loadGenealogyIndex(this.client);
+    this.prune(loaded.changes);
+    return loaded;
+  }
+
+  private adopt(index: GenealogyIndex): void {
+    if (!this.current || index.changes >= this.current.changes) {
+      this.current = index;
+      this.currentAt = Date.now();
+    }
+  }
+
+  private prunedAt = 0;
+  /**
+   * Drops the change log far below the index held here (at most once a minute, in the background).
+   * Instances are not registered, so "below every instance's index" is a retention window: an
+   * instance further behind finds fewer log rows than statements counted and rebuilds (ADR 044).
+   */
+  private prune(held: number): void {
+    if (Date.now() - this.prunedAt < 60_000 || held <= LOG_RETAINED) return;
+    this.prunedAt = Date.now();
+    void this.client`delete from genealogy_changes where seq <= ${held - LOG_RETAINED}`.catch(() => {});
   }
 
   peek(): GenealogyIndex | null {

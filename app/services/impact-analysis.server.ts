@@ -84,6 +84,7 @@ async function readAnalysisInput(
   cr: { number: string; revision: number; contentHash: string; expandedChanges: ExpandedChange[]; deviations: TraceabilityDeviation[] },
   source: GenealogySource,
   client: postgres.Sql,
+  snapshot: postgres.TransactionSql,
 ): Promise<AnalysisInput> {
   const { tracking, partNumbers, sites } = scopeOf(cr.expandedChanges);
   const pn = sql`array[${sql.join(
@@ -210,7 +211,7 @@ async function readAnalysisInput(
     const [state] = await genealogyState;
     const changes = Number(state!.changes);
     try {
-      graph = (await genealogyIndexOf(client).at(changes)).graph;
+      graph = (await genealogyIndexOf(client).at(changes, snapshot)).graph;
     } catch (error) {
       throw new IndexBehind((error as Error).message);
     }
@@ -518,7 +519,7 @@ export async function computeImpactAnalysis(
         const read = preparedReader(tx);
         const cr = await changeRequestRowWith(read, number);
         // The basis digest's read goes down the same pipeline, behind the input's reads.
-        const reading = handled(readAnalysisInput(read, cr, source, client));
+        const reading = handled(readAnalysisInput(read, cr, source, client, tx));
         const basis = handled(basisDigestWith(read, cr.expandedChanges));
         const input = await reading;
         const basisDigest = await basis;

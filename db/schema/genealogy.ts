@@ -106,3 +106,28 @@ export const genealogyState = pgTable(
   },
   (t) => [check("genealogy_state_single_row", sql`${t.id} = 1`)],
 );
+
+/**
+ * The genealogy change log (ADR 044): one row per counted statement on `trace_items` or
+ * `genealogy_edges`, written by the same statement-level trigger that bumps
+ * `genealogy_state.changes` (its `seq` is the counter value that statement produced) and holding
+ * the ids of the rows it wrote (from the statement's transition table: a bulk insert of 100,000
+ * rows writes one row here). An index at counter N catches up to counter C by reading the rows
+ * with `seq` in (N, C] and re-reading the rows they name in its snapshot; fewer than C − N rows
+ * (pruned) or a truncation means a full rebuild. Pruned from below by the index holders.
+ */
+export const genealogyChanges = pgTable(
+  "genealogy_changes",
+  {
+    seq: bigint({ mode: "number" }).primaryKey(),
+    relation: text().notNull(),
+    op: text().notNull(),
+    /** The ids written; null for a truncation (everything changed). */
+    ids: bigint({ mode: "number" }).array(),
+    recordedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("genealogy_changes_relation", sql`${t.relation} in ('trace_items', 'genealogy_edges')`),
+    check("genealogy_changes_op", sql`${t.op} in ('insert', 'update', 'delete', 'truncate')`),
+  ],
+);

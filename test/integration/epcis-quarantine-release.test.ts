@@ -22,7 +22,8 @@ import { createChangeRequest, signChangeRequest, submitChangeRequest, type Signe
 import { importEpcisDocument, type EpcisImportResult } from "../../app/services/epcis-import.server";
 import { quarantineList } from "../../app/queries/epcis-quarantine.server";
 import { fileSource } from "../../app/services/epcis-stream.server";
-import { genealogyIndexOf } from "../../app/services/genealogy-index.server";
+import { genealogyIndexOf, loadGenealogyIndex } from "../../app/services/genealogy-index.server";
+import { canonicalGenealogy } from "../../app/domain/genealogy-graph";
 import { computeImpactAnalysis } from "../../app/services/impact-analysis.server";
 import { releaseChangeRequests } from "../../app/services/releases.server";
 import { seedDemoPlant } from "../../app/seed/seed.server";
@@ -364,6 +365,9 @@ describe("EPCIS quarantine released by a change request", () => {
     expect(indexAfter.items).toBe(indexBefore.items + 4);
     expect(indexAfter.edges).toBe(indexBefore.edges + 3);
     for (const identifier of [SSCC, "Q1001", "Q1002", "QL42"]) expect(indexAfter.graph.has(await itemId(identifier)), identifier).toBe(true);
+    // ADR 044: followed by the change log, not rebuilt — and the same as a rebuild.
+    expect(indexAfter.caughtUp).toBeDefined();
+    expect(canonicalGenealogy(indexAfter.graph)).toBe(canonicalGenealogy((await loadGenealogyIndex(database.client)).graph));
 
     // Importing the document again changes nothing (the released events are held, applied).
     const footprint = await importFootprint(database);

@@ -143,15 +143,7 @@ export class CompactGenealogyBuilder {
     );
     const [inStart, inSource, inKind, inEdgeId] = csr(n, this.edgeOutput.view(), this.edgeInput.view(), this.edgeKind.view(), this.edgeIds.view(), null);
     const invert = (m: Map<string, number>) => [...m].sort((a, b) => a[1] - b[1]).map(([v]) => v);
-    // Items by material and site: a counting sort on the key, ids ascending within a key.
-    const siteCount = Math.max(1, this.sites.size);
-    const keys = Math.max(1, this.materials.size) * siteCount;
-    const byMaterialSiteStart = new Uint32Array(keys + 1);
-    for (let id = 0; id < n; id++) if (present[id]) byMaterialSiteStart[material[id]! * siteCount + site[id]! + 1]!++;
-    for (let k = 0; k < keys; k++) byMaterialSiteStart[k + 1]! += byMaterialSiteStart[k]!;
-    const byMaterialSite = new Uint32Array(this.ids.length);
-    const next = byMaterialSiteStart.slice(0, keys);
-    for (let id = 0; id < n; id++) if (present[id]) byMaterialSite[next[material[id]! * siteCount + site[id]!]!++] = id;
+    const [byMaterialSiteStart, byMaterialSite] = itemsByMaterialSite(present, material, site, this.materials.size, this.sites.size);
     const onCycleCandidate = cycleCandidates(n, present, outStart, outTarget, outKind, inStart, inSource, inKind);
     return new CompactGenealogy(
       present,
@@ -185,13 +177,38 @@ export class CompactGenealogyBuilder {
   }
 }
 
+/** Items by material and site: a counting sort on the key (material × site count + site), ids ascending within a key. */
+export function itemsByMaterialSite(
+  present: Uint8Array,
+  material: Uint16Array,
+  site: Uint16Array,
+  materialCount: number,
+  siteCount_: number,
+): [Uint32Array, Uint32Array] {
+  const n = present.length;
+  const siteCount = Math.max(1, siteCount_);
+  const keys = Math.max(1, materialCount) * siteCount;
+  const byMaterialSiteStart = new Uint32Array(keys + 1);
+  let items = 0;
+  for (let id = 0; id < n; id++) {
+    if (!present[id]) continue;
+    byMaterialSiteStart[material[id]! * siteCount + site[id]! + 1]!++;
+    items++;
+  }
+  for (let k = 0; k < keys; k++) byMaterialSiteStart[k + 1]! += byMaterialSiteStart[k]!;
+  const byMaterialSite = new Uint32Array(items);
+  const next = byMaterialSiteStart.slice(0, keys);
+  for (let id = 0; id < n; id++) if (present[id]) byMaterialSite[next[material[id]! * siteCount + site[id]!]!++] = id;
+  return [byMaterialSiteStart, byMaterialSite];
+}
+
 /**
  * The items a flow cycle may pass through: peel off, repeatedly, every item with no flow edge in
  * from a remaining item (Kahn), then likewise every item with no flow edge out to a remaining one;
  * what is left is every cycle plus what lies both downstream and upstream of one. Flow edges as
  * `forEachFlowOut` follows them: flow kinds, no self-loops, to items present.
  */
-function cycleCandidates(
+export function cycleCandidates(
   n: number,
   present: Uint8Array,
   outStart: Uint32Array,

@@ -12,3 +12,5 @@ import type { GenealogyGraph, Recall } from "./graph";
 export function recallFinished(graph: GenealogyGraph, start: number, isTopTier: (partNumber: string, site: string) => boolean): Recall {
   return graph.recallFinished(start, isTopTier);
 }
+export { applyGenealogyChanges, CannotApply, type EdgeChange, type ItemChange } from "./compact-apply";
+export { canonicalGenealogy, sameGenealogy } from "./compact-canonical";
