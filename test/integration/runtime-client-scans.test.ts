@@ -472,4 +472,29 @@ describe("POST /api/v1/sites/{site}/scan-reports refuses what it must", () => {
     const [after] = await database.client`select count(*)::int as n from scan_report_counts`;
     expect(after!.n).toBe(before!.n);
   }, 60_000);
+  it("a step known only in an older version of the site is accepted (a batch may hold decisions of any version); one in none is refused", async () => {
+    if (!portal) await startPortal();
+    // FIN-1005 gets a step 40 at EIN for one version only.
+    const [fin] = await database.client`select id from materials where part_number = 'FIN-1005'`;
+    await database.client`insert into routing_operations (site_id, material_id, step, work_centre, description)
+      values (${einId}, ${fin!.id as number}, 40, 'EIN-WC50', 'Rework (one version only)')`;
+    await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "step 40 added", changes: [], kind: "renewal" }, keyRing);
+    await database.client`delete from routing_operations where site_id = ${einId} and material_id = ${fin!.id as number} and step = 40`;
+    await createRuleSetVersion(database.db, { siteId: einId, actor: "test", reason: "step 40 gone", changes: [], kind: "renewal" }, keyRing);
+    // The oracle in plain SQL: step 40 is in an older version's signed document, not in the latest.
+    const having = await database.client`
+      select v.version from rule_set_versions v,
+           jsonb_array_elements(convert_from(v.canonical_v2, 'UTF8')::jsonb->'rules') r,
+           jsonb_array_elements(r->'routing') s
+      where v.site_id = ${einId} and r->>'partNumber' = 'FIN-1005' and (s->>'step')::int = 40`;
+    const [latest] = await database.client`select max(version)::int as v from rule_set_versions where site_id = ${einId}`;
+    expect(having.length).toBe(1);
+    expect(having[0]!.version).toBe(latest!.v - 1);
+    const report = (step: number) =>
+      JSON.stringify({ ...valid, batchId: randomUUID(), counts: [{ ...valid.counts[0]!, step, outcome: "not-required", reason: "not-required" }] });
+    expect((await post(report(40))).status).toBe(201);
+    const none = await post(report(50));
+    expect(none.status).toBe(422);
+    expect(((await none.json()) as { errors: { pointer: string }[] }).errors.map((e) => e.pointer)).toEqual(["#/counts/0/step"]);
+  }, 60_000);
 });
