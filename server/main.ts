@@ -200,13 +200,41 @@ async function main() {
   // The genealogy index (ADR 011) loads in the background, and again whenever genealogy is written
   // (NOTIFY), so the first impact analysis does not wait for it.
   const genealogy = genealogyIndexOf(database.client);
+  // Its snapshot file (issue 27, ADR 044): read first, caught up by the change log; written back when
+  // the index moved on. Any failure here only costs the speed-up.
+  const snapshotFile = env.C981_INDEX_SNAPSHOT === "off" ? null : path.resolve(env.C981_INDEX_SNAPSHOT ?? path.join(env.C981_DATA_DIR, "genealogy-index.snap"));
+  let snapshotChanges = -1;
+  const saveSnapshot = async () => {
+    const index = genealogy.peek();
+    if (!snapshotFile || !index || index.changes === snapshotChanges) return;
+    const saved = await genealogy.saveTo(snapshotFile);
+    if (saved) {
+      snapshotChanges = saved.changes;
+      log(`C-981: genealogy index snapshot written at change ${saved.changes} (${(saved.bytes / 1e6).toFixed(1)} MB in ${saved.ms} ms)`);
+    }
+  };
+  const startedIndex = performance.now();
   void genealogy
     .listen()
+    .then(async () => {
+      if (!snapshotFile) return;
+      const said = await genealogy.startFrom(snapshotFile).catch((error: unknown) => `snapshot not used (${(error as Error).message})`);
+      snapshotChanges = genealogy.peek()?.changes ?? -1;
+      log(`C-981: genealogy index: ${said}`);
+    })
     .then(() => genealogy.refresh())
-    .then((index) =>
-      log(`C-981: genealogy index: ${index.items} items, ${index.edges} edges in ${(index.graph.byteSize / 1e6).toFixed(1)} MB, loaded in ${index.loadMs} ms`),
-    )
+    .then((index) => {
+      log(
+        `C-981: genealogy index: ${index.items} items, ${index.edges} edges in ${(index.graph.byteSize / 1e6).toFixed(1)} MB, ready ${Math.round(performance.now() - startedIndex)} ms after start (${index.caughtUp ? `caught up ${index.caughtUp.rows} rows` : `loaded in ${index.loadMs} ms`})`,
+      );
+      return saveSnapshot();
+    })
     .catch((error: unknown) => log(`C-981: genealogy index not loaded yet (${faults.describeDatabaseError(error)}); the first analysis loads it`));
+  const snapshotTimer = setInterval(
+    () => void saveSnapshot().catch((error: unknown) => log(`C-981: genealogy index snapshot not written (${(error as Error).message})`)),
+    10 * 60_000,
+  );
+  snapshotTimer.unref();
 
   // Renew rule sets a week before they expire; one instance at a time (advisory lock). A database
   // away at the tick costs this round only.

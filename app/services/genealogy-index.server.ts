@@ -21,6 +21,7 @@ import {
   type ItemStatus,
 } from "../domain/genealogy-graph";
 import type { Identifies } from "../domain/tracking-rule";
+import { readGenealogySnapshot, writeGenealogySnapshot } from "../utils/genealogy-snapshot.server";
 import { metrics } from "../utils/metrics.server";
 
 export interface GenealogyIndex {
@@ -296,6 +297,56 @@ export class GenealogyIndexHolder {
   peek(): GenealogyIndex | null {
     return this.current;
   }
+
+  /**
+   * Starts from the snapshot file (issue 27 item 2): when it was made from this database and is not
+   * ahead of it, it becomes the held index, and the next `at`/`refresh` catches it up by the change
+   * log (or rebuilds, when the log cannot say). Any other file is ignored. Says what it did.
+   */
+  async startFrom(file: string): Promise<string> {
+    if (this.current) return "an index is held already; snapshot not read";
+    const started = performance.now();
+    const identity = await databaseIdentity(this.client);
+    const decoded = await readGenealogySnapshot(file, identity);
+    if ("problem" in decoded) return `snapshot not used (${decoded.problem})`;
+    const [state] = await this.client`select changes::text as changes from genealogy_state where id = 1`;
+    if (decoded.tag.changes > Number(state!.changes)) return `snapshot not used (change ${decoded.tag.changes} is ahead of the database's ${state!.changes})`;
+    const loadMs = Math.round(performance.now() - started);
+    this.adopt({
+      graph: decoded.graph,
+      changes: decoded.tag.changes,
+      dataPoint: decoded.tag.dataPoint,
+      loadMs,
+      items: decoded.tag.items,
+      edges: decoded.tag.edges,
+    });
+    return `snapshot at change ${decoded.tag.changes} read in ${loadMs} ms (${decoded.tag.items} items, ${decoded.tag.edges} edges)`;
+  }
+
+  /** Writes the held index to the snapshot file (atomically); null when no index is held. */
+  async saveTo(file: string): Promise<{ changes: number; bytes: number; ms: number } | null> {
+    const index = this.current;
+    if (!index) return null;
+    const started = performance.now();
+    const identity = await databaseIdentity(this.client);
+    const { bytes } = await writeGenealogySnapshot(file, index.graph, {
+      database: identity,
+      changes: index.changes,
+      dataPoint: index.dataPoint,
+      items: index.items,
+      edges: index.edges,
+    });
+    return { changes: index.changes, bytes, ms: Math.round(performance.now() - started) };
+  }
+}
+
+/**
+ * Which database a snapshot belongs to: its name and the hash of its first audit row (a database
+ * restored or re-created elsewhere keeps both; another plant's does not).
+ */
+export async function databaseIdentity(client: postgres.Sql): Promise<string> {
+  const [row] = await client`select current_database() as name, (select hash from audit_trail order by seq limit 1) as first`;
+  return `${String(row!.name)}/${row!.first === null ? "empty" : String(row!.first)}`;
 }
 
 /*

@@ -14,6 +14,12 @@ const envSchema = z.object({
    */
   C981_MIGRATE_URL: z.string().url().optional(),
   C981_DATA_DIR: z.string().min(1).default("./.data"),
+  /**
+   * The genealogy index's snapshot file (issue 27, ADR 044): read at start and brought current by the
+   * change log, written after the start-up load and every 10 minutes when the index changed.
+   * Default: <C981_DATA_DIR>/genealogy-index.snap; "off": none.
+   */
+  C981_INDEX_SNAPSHOT: z.string().min(1).optional(),
   /** Private signing keys, one file per kid (mode 0600). Default: <C981_DATA_DIR>/keys. */
   C981_SIGNING_KEYS_DIR: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
