@@ -1,5 +1,5 @@
 /**
- * npm run bench:replica [-- --scale 0.1] [--rounds 20] [--items 1000] [--runs 5] [--keep]
+ * npm run bench:replica [-- --scale 0.1] [--rounds 20] [--items 1000] [--runs 5] [--keep] [--pg-bin DIR]
  *
  * Beyond one machine, measured on one (ADR 047):
  * 1. Read replicas for analyses at a snapshot: starts its own embedded PostgreSQL primary, loads
@@ -14,6 +14,11 @@
  * 2. Per-site partitioning tried on one table: a LIST-partitioned copy of genealogy_edges by
  *    site_id — rows per partition against plain per-site counts, partition pruning in the plan of a
  *    per-site query, and the impact analysis's recursive reach on both tables: same answer, time.
+ *
+ * --pg-bin DIR runs primary and standby on another PostgreSQL installation (initdb, postgres and
+ * pg_basebackup of one version, e.g. Debian's /usr/lib/postgresql/15/bin), so the standby is made
+ * with `pg_basebackup -R` itself; by default the embedded server, whose package ships no
+ * pg_basebackup, and the low-level backup API (scripts/bench-replica/standby.ts).
  */
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -21,12 +26,12 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { loadGenealogyIndex } from "../app/services/genealogy-index.server";
-import { openDatabase } from "../app/utils/db.server";
+import { connect, openDatabase, type Database } from "../app/utils/db.server";
 import { DomainError } from "../app/utils/errors.server";
 import { pauseReplay, primaryPosition, replicaLag, waitForReplica } from "../app/utils/replica.server";
 import { prepareDatabase } from "../server/prepare-database";
 import { createPartitionedEdges, PARTITIONED, reach, rowsPerPartition, scannedTables } from "./bench-replica/partition";
-import { makeStandby, prepareReplication } from "./bench-replica/standby";
+import { makeStandby, prepareReplication, startInstalledPrimary } from "./bench-replica/standby";
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +40,7 @@ const { values } = parseArgs({
     items: { type: "string", default: "1000" },
     runs: { type: "string", default: "5" },
     keep: { type: "boolean", default: false },
+    "pg-bin": { type: "string" },
   },
   strict: true,
 });
@@ -73,13 +79,29 @@ async function writeGenealogy(primary: postgres.Sql, round: number, items: numbe
   });
 }
 
+/** A primary from an installed PostgreSQL (--pg-bin), as a Database whose close also stops it. */
+async function installedPrimary(binDir: string, tempDir: string): Promise<Database> {
+  const server = await startInstalledPrimary(binDir, path.join(tempDir, "primary"));
+  const database = connect(server.url, { ownerUrl: server.url });
+  return {
+    ...database,
+    close: async () => {
+      await database.close();
+      await server.stop();
+    },
+  };
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
   const loadBefore = os.loadavg()[0]!;
   const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), "c981-bench-replica-"));
   await fs.chmod(tempDir, 0o755);
-  log(`bench:replica: primary (embedded PostgreSQL) in ${tempDir}`);
-  const database = await openDatabase({ DATABASE_URL: undefined, C981_DATA_DIR: tempDir, C981_DB_LOG: false }, { notice: log });
+  const binDir = values["pg-bin"];
+  log(`bench:replica: primary (${binDir ? `PostgreSQL from ${binDir}` : "embedded PostgreSQL"}) in ${tempDir}`);
+  const database: Database = binDir
+    ? await installedPrimary(binDir, tempDir)
+    : await openDatabase({ DATABASE_URL: undefined, C981_DATA_DIR: tempDir, C981_DB_LOG: false }, { notice: log });
   let standby: Awaited<ReturnType<typeof makeStandby>> | undefined;
   const clients: postgres.Sql[] = [];
   try {
@@ -104,7 +126,7 @@ async function main(): Promise<number> {
     log("\n1. read replica for analyses at a snapshot");
     const replication = await prepareReplication(ownerUrl, String(plant!.dir));
     log(`primary: wal_level ${replication.walLevel}, max_wal_senders ${replication.maxWalSenders}, pg_hba: ${replication.hba}`);
-    standby = await makeStandby(ownerUrl, String(plant!.dir), path.join(tempDir, "standby"), log);
+    standby = await makeStandby(ownerUrl, String(plant!.dir), path.join(tempDir, "standby"), { log, binDir });
     log(
       `standby on port ${standby.port}: base backup by ${standby.method} in ${fmt(standby.backupMs / 1000, 2)} s, ready in ${fmt(standby.startMs / 1000, 2)} s`,
     );

