@@ -16,6 +16,7 @@ import { openDatabase, type Database } from "../../app/utils/db.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { pauseReplay, primaryPosition, replicaLag, waitForReplica } from "../../app/utils/replica.server";
 import { prepareDatabase } from "../../server/prepare-database";
+import { dbCommands } from "../../scripts/cli/db";
 import { makeStandby, prepareReplication, type Standby } from "../../scripts/bench-replica/standby";
 
 let dir: string;
@@ -172,5 +173,36 @@ describe("waitForReplica", () => {
     await expect(waitForReplica(replica, {})).rejects.toMatchObject({ code: "invalid" });
     await expect(waitForReplica(replica, { lsn: "0/zz" })).rejects.toMatchObject({ code: "invalid", fields: { lsn: ["like 0/3000148"] } });
     await expect(waitForReplica(replica, { changes: -1 })).rejects.toMatchObject({ code: "invalid" });
+  });
+});
+
+describe("npm run c981 -- db:replica", () => {
+  const withReplicaEnv = async <T>(work: () => Promise<T>): Promise<T> => {
+    const before = { url: process.env.C981_REPLICA_URL, wait: process.env.C981_REPLICA_WAIT_MS };
+    process.env.C981_REPLICA_URL = standby.url;
+    process.env.C981_REPLICA_WAIT_MS = "300";
+    try {
+      return await work();
+    } finally {
+      for (const [key, value] of [
+        ["C981_REPLICA_URL", before.url],
+        ["C981_REPLICA_WAIT_MS", before.wait],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  };
+
+  it("says the replica caught up, and refuses as unavailable (503; the CLI exits 75) while its replay is paused", async () => {
+    await writeGenealogy();
+    expect(await withReplicaEnv(() => dbCommands["db:replica"].run(database, []))).toBe(0);
+    await pauseReplay(replica);
+    try {
+      await writeGenealogy();
+      await expect(withReplicaEnv(() => dbCommands["db:replica"].run(database, []))).rejects.toMatchObject({ code: "unavailable", status: 503 });
+    } finally {
+      await replica`select pg_wal_replay_resume()`;
+    }
   });
 });
