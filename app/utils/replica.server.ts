@@ -29,6 +29,19 @@ export interface ReplicaWait {
   changes: number;
 }
 
+/** postgres.js and Node's codes for a server that cannot be reached (SQLSTATE class 08 and 57P03 "cannot connect now" besides). */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
+
 const LSN = /^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/;
 
 /** The primary's current WAL position and genealogy change count, read together. */
@@ -59,9 +72,19 @@ export async function waitForReplica(
   const pollMs = options.pollMs ?? 20;
   const started = performance.now();
   for (let polls = 1; ; polls++) {
-    const [row] = await replica`select pg_is_in_recovery() as recovery, pg_last_wal_replay_lsn()::text as replay,
+    let row: postgres.Row | undefined;
+    try {
+      [row] = await replica`select pg_is_in_recovery() as recovery, pg_last_wal_replay_lsn()::text as replay,
         case when ${target.lsn ?? null}::pg_lsn is null then null else pg_last_wal_replay_lsn() >= ${target.lsn ?? null}::pg_lsn end as lsn_reached,
         (select changes from genealogy_state where id = 1)::text as changes`;
+    } catch (error) {
+      // A replica that cannot be reached is as unavailable as one that lags: the caller asks the primary.
+      const code = (error as { code?: string }).code ?? "";
+      if (UNREACHABLE.has(code) || /^08/.test(code) || code === "57P03") {
+        throw new DomainError("unavailable", `The read replica cannot be reached (${(error as Error).message}); ask again or ask the primary.`);
+      }
+      throw error;
+    }
     const recovery = Boolean(row!.recovery);
     const replayLsn = row!.replay === null ? null : String(row!.replay);
     const changes = Number(row!.changes);

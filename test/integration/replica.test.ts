@@ -17,7 +17,7 @@ import { DomainError } from "../../app/utils/errors.server";
 import { pauseReplay, primaryPosition, replicaLag, waitForReplica } from "../../app/utils/replica.server";
 import { prepareDatabase } from "../../server/prepare-database";
 import { dbCommands } from "../../scripts/cli/db";
-import { makeStandby, prepareReplication, type Standby } from "../../scripts/bench-replica/standby";
+import { freePort, makeStandby, prepareReplication, type Standby } from "../../scripts/bench-replica/standby";
 
 let dir: string;
 let database: Database;
@@ -173,6 +173,17 @@ describe("waitForReplica", () => {
     await expect(waitForReplica(replica, {})).rejects.toMatchObject({ code: "invalid" });
     await expect(waitForReplica(replica, { lsn: "0/zz" })).rejects.toMatchObject({ code: "invalid", fields: { lsn: ["like 0/3000148"] } });
     await expect(waitForReplica(replica, { changes: -1 })).rejects.toMatchObject({ code: "invalid" });
+  });
+
+  it("answers unavailable when the replica cannot be reached", async () => {
+    const nowhere = new URL(standby.url);
+    nowhere.port = String(await freePort());
+    const unreachable = postgres(nowhere.toString(), { max: 1, connect_timeout: 2, onnotice: () => {} });
+    try {
+      await expect(waitForReplica(unreachable, { changes: 0 }, { timeoutMs: 100 })).rejects.toMatchObject({ code: "unavailable", status: 503 });
+    } finally {
+      await unreachable.end({ timeout: 1 });
+    }
   });
 });
 
