@@ -30,7 +30,16 @@ import { connect, openDatabase, type Database } from "../app/utils/db.server";
 import { DomainError } from "../app/utils/errors.server";
 import { pauseReplay, primaryPosition, replicaLag, waitForReplica } from "../app/utils/replica.server";
 import { prepareDatabase } from "../server/prepare-database";
-import { createPartitionedEdges, PARTITIONED, reach, rowsPerPartition, scannedTables } from "./bench-replica/partition";
+import {
+  createPartitionedEdges,
+  crossSiteEdges,
+  executedTables,
+  PARTITIONED,
+  reach,
+  reachWithinSiteStatement,
+  rowsPerPartition,
+  scannedTables,
+} from "./bench-replica/partition";
 import { makeStandby, prepareReplication, startInstalledPrimary } from "./bench-replica/standby";
 
 const { values } = parseArgs({
@@ -251,21 +260,38 @@ async function main(): Promise<number> {
             ["RAW-1001", "EIN"],
             ["ASM-1001", "EIN"],
           ];
+    const crossing = await crossSiteEdges(primary);
+    log(`  edges whose input or output is at another site than the edge: ${crossing.toLocaleString("en")}`);
     for (const [material, site] of cases) {
       const plain: number[] = [];
       const parted: number[] = [];
+      const pruned: number[] = [];
       let a = await reach(primary, "genealogy_edges", material, site);
       let b = await reach(primary, PARTITIONED, material, site);
+      let c = await reach(primary, PARTITIONED, material, site, reachWithinSiteStatement);
       for (let i = 0; i < RUNS; i++) {
         a = await reach(primary, "genealogy_edges", material, site);
         plain.push(a.ms);
         b = await reach(primary, PARTITIONED, material, site);
         parted.push(b.ms);
+        c = await reach(primary, PARTITIONED, material, site, reachWithinSiteStatement);
+        pruned.push(c.ms);
       }
       check(
         a.n === b.n && a.digest === b.digest,
         `impact reach of ${material} at ${site}: ${a.n.toLocaleString("en")} items on both tables, same ids; median ${fmt(median(plain))} ms plain, ${fmt(median(parted))} ms partitioned (${RUNS} runs)`,
       );
+      if (crossing === 0) {
+        const executed = await executedTables(
+          primary,
+          reachWithinSiteStatement(PARTITIONED, material, site).replace(/select count[^]*$/, "select count(*) from wanted"),
+        );
+        const edgePartitions = executed.filter((t) => t.startsWith(PARTITIONED));
+        check(
+          c.n === a.n && c.digest === a.digest && edgePartitions.length === 1,
+          `  with the site in the recursive join: same ids, run-time pruning to ${edgePartitions.join(", ")}; median ${fmt(median(pruned))} ms`,
+        );
+      }
     }
 
     log(

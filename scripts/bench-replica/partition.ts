@@ -87,8 +87,62 @@ export function reachStatement(edges: string, partNumber: string, site: string):
     select count(*)::int as n, coalesce(md5(string_agg(id::text, ',' order by id)), '') as digest from wanted`;
 }
 
-export async function reach(sql: postgres.Sql, edges: string, partNumber: string, site: string): Promise<{ n: number; digest: string; ms: number }> {
+/**
+ * The same reach with each item's site carried along and named in the recursive step's join
+ * (`e.site_id = r.site_id`), so PostgreSQL prunes partitions at run time: each step probes only the
+ * partition of the item's site. Equal to `reachStatement` only where no edge crosses sites (an edge's
+ * site is its event's; `crossSiteEdges` counts the others): cross-site edges would need the site of
+ * each end on the edge (ADR 047).
+ */
+export function reachWithinSiteStatement(edges: string, partNumber: string, site: string): string {
+  const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+  return `with recursive own as (
+      select ti.id, ti.site_id from trace_items ti join materials m on m.id = ti.material_id join sites s on s.id = ti.site_id
+      where m.part_number = ${literal(partNumber)} and s.code = ${literal(site)}
+    ), reach(id, site_id) as (
+      select id, site_id from own
+      union
+      select e.output_item_id, e.site_id from ${edges} e join reach r on e.site_id = r.site_id and e.input_item_id = r.id and e.superseded_at is null
+    ), wanted as (
+      select id from reach
+      union select e.input_item_id from ${edges} e join own o on e.site_id = o.site_id and e.output_item_id = o.id where e.superseded_at is null
+    )
+    select count(*)::int as n, coalesce(md5(string_agg(id::text, ',' order by id)), '') as digest from wanted`;
+}
+
+/** Edges whose input or output item is at another site than the edge's event (plain SQL). */
+export async function crossSiteEdges(sql: postgres.Sql): Promise<number> {
+  const [row] =
+    await sql`select count(*)::int as n from genealogy_edges e join trace_items i on i.id = e.input_item_id join trace_items o on o.id = e.output_item_id
+    where i.site_id <> e.site_id or o.site_id <> e.site_id`;
+  return row!.n as number;
+}
+
+/** The partitions a statement's run actually scanned (EXPLAIN ANALYZE: loops > 0). */
+export async function executedTables(sql: postgres.Sql, statement: string): Promise<string[]> {
+  const [row] = await sql.unsafe<{ "QUERY PLAN": unknown }[]>(`explain (analyze, format json, timing off) ${statement}`);
+  const found = new Set<string>();
+  const walk = (node: unknown) => {
+    if (!node || typeof node !== "object") return;
+    const plan = node as Record<string, unknown>;
+    if (typeof plan["Relation Name"] === "string" && Number(plan["Actual Loops"]) > 0) found.add(plan["Relation Name"]);
+    for (const value of Object.values(plan)) {
+      if (Array.isArray(value)) value.forEach(walk);
+      else if (value && typeof value === "object") walk(value);
+    }
+  };
+  walk(row!["QUERY PLAN"]);
+  return [...found].sort();
+}
+
+export async function reach(
+  sql: postgres.Sql,
+  edges: string,
+  partNumber: string,
+  site: string,
+  statement = reachStatement,
+): Promise<{ n: number; digest: string; ms: number }> {
   const started = performance.now();
-  const [row] = await sql.unsafe<{ n: number; digest: string }[]>(reachStatement(edges, partNumber, site));
+  const [row] = await sql.unsafe<{ n: number; digest: string }[]>(statement(edges, partNumber, site));
   return { n: row!.n, digest: row!.digest, ms: performance.now() - started };
 }

@@ -8,7 +8,14 @@
 import type postgres from "postgres";
 import { beforeAll, describe, expect, it } from "vitest";
 import { seedDemoPlant } from "../../app/seed/seed.server";
-import { createPartitionedEdges, PARTITIONED, reachStatement, scannedTables } from "../../scripts/bench-replica/partition";
+import {
+  createPartitionedEdges,
+  executedTables,
+  PARTITIONED,
+  reachStatement,
+  reachWithinSiteStatement,
+  scannedTables,
+} from "../../scripts/bench-replica/partition";
 import { createTestDatabase } from "../setup/database";
 import { testKeyRing } from "../setup/keys";
 
@@ -80,6 +87,22 @@ describe("genealogy_edges partitioned by site", () => {
       expect(expected.length).toBeGreaterThan(10);
       expect(await ids(PARTITIONED)).toEqual(expected);
       expect(await ids("genealogy_edges")).toEqual(expected);
+    });
+
+    it(`with the site in the recursive join, reaches the same items from ${material} at ${site} probing only ${site}'s partition`, async () => {
+      // The demo plant's edges stay at their event's site (plain SQL, the precondition of this form).
+      const [crossing] =
+        await owner`select count(*)::int as n from genealogy_edges e join trace_items i on i.id = e.input_item_id join trace_items o on o.id = e.output_item_id
+        where i.site_id <> e.site_id or o.site_id <> e.site_id`;
+      expect(crossing!.n).toBe(0);
+      const statement = reachWithinSiteStatement(PARTITIONED, material, site);
+      const found = (
+        await owner.unsafe<{ id: number }[]>(statement.replace(/select count\(\*\)::int as n.*$/s, "select id::int as id from wanted order by id"))
+      ).map((r) => r.id);
+      expect(found).toEqual(await reachByHand(material, site));
+      const siteId = sites.find((s) => s.code === site)!.id;
+      const executed = await executedTables(owner, statement.replace(/select count\(\*\)::int as n.*$/s, "select count(*) from wanted"));
+      expect(executed.filter((t) => t.startsWith(PARTITIONED))).toEqual([`${PARTITIONED}_s${siteId}`]);
     });
   }
 });
