@@ -284,7 +284,7 @@ async function main(): Promise<number> {
       if (crossing === 0) {
         const executed = await executedTables(
           primary,
-          reachWithinSiteStatement(PARTITIONED, material, site).replace(/select count[^]*$/, "select count(*) from wanted"),
+          reachWithinSiteStatement(PARTITIONED, material, site).replace(/select count\(\*\)::int as n.*$/s, "select count(*) from wanted"),
         );
         const edgePartitions = executed.filter((t) => t.startsWith(PARTITIONED));
         check(
