@@ -61,7 +61,7 @@ export async function primaryPosition(primary: postgres.Sql): Promise<Required<R
 export async function waitForReplica(
   replica: postgres.Sql,
   target: ReplicaTarget,
-  options: { timeoutMs?: number; pollMs?: number; signal?: AbortSignal } = {},
+  options: { timeoutMs?: number; pollMs?: number } = {},
 ): Promise<ReplicaWait> {
   if (target.lsn === undefined && target.changes === undefined)
     throw new DomainError("invalid", "a replica wait needs an LSN or a change count", { target: ["lsn or changes"] });
@@ -92,7 +92,7 @@ export async function waitForReplica(
     const changesReached = target.changes === undefined || changes >= target.changes;
     if (lsnReached && changesReached) return { waitedMs: performance.now() - started, polls, replayLsn, changes };
     const waited = performance.now() - started;
-    if (waited >= timeoutMs || options.signal?.aborted) {
+    if (waited >= timeoutMs) {
       const behind = [
         target.lsn !== undefined && !lsnReached ? `replayed WAL to ${replayLsn ?? "nothing"} of ${target.lsn}` : null,
         target.changes !== undefined && !changesReached ? `genealogy change ${changes} of ${target.changes}` : null,
