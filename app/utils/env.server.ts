@@ -13,6 +13,14 @@ const envSchema = z.object({
    * least-privileged application role). Unset: DATABASE_URL, with a warning (ADR 018).
    */
   C981_MIGRATE_URL: z.string().url().optional(),
+  /**
+   * A streaming standby of DATABASE_URL's server (as c981_app) that analyses at a snapshot may read
+   * from once it has replayed that snapshot (app/utils/replica.server.ts, ADR 047). Unset: every
+   * read goes to the primary.
+   */
+  C981_REPLICA_URL: z.string().url().optional(),
+  /** How long a read on the replica waits for it to replay the snapshot asked for before a 503 (ms). */
+  C981_REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   C981_DATA_DIR: z.string().min(1).default("./.data"),
   /**
    * The genealogy index's snapshot file (issue 27, ADR 044): read at start and brought current by the

@@ -15,6 +15,7 @@ describe("DomainError statuses", () => {
     expect(new DomainError("conflict", "x").status).toBe(409);
     expect(new DomainError("forbidden", "x").status).toBe(403);
     expect(new DomainError("too_many", "x").status).toBe(429);
+    expect(new DomainError("unavailable", "x").status).toBe(503);
   });
 });
 

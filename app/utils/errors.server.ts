@@ -14,8 +14,10 @@ import type { FieldErrors } from "./field-errors";
  * - `unprocessable`: well-formed input that does not hold as stated (e.g. a digest that is not the named version's) (422).
  * - `invalid`: the input breaks a rule (400). `conflict`: the record moved on meanwhile, or its state refuses this (409).
  * - `forbidden`: refused for who is asking (403). `too_many`: refused by a lockout after repeated failures (429).
+ * - `unavailable`: what the answer needs is not there yet — a read replica that has not replayed the
+ *   snapshot asked for within its bounded wait (503; ask again, or ask the primary) (ADR 047).
  */
-export type DomainErrorCode = "not_found" | "missing_reference" | "invalid" | "conflict" | "forbidden" | "unprocessable" | "too_many";
+export type DomainErrorCode = "not_found" | "missing_reference" | "invalid" | "conflict" | "forbidden" | "unprocessable" | "too_many" | "unavailable";
 
 const STATUS: Record<DomainErrorCode, number> = {
   not_found: 404,
@@ -25,6 +27,7 @@ const STATUS: Record<DomainErrorCode, number> = {
   forbidden: 403,
   unprocessable: 422,
   too_many: 429,
+  unavailable: 503,
 };
 
 const STATUS_TEXT: Record<number, string> = {
@@ -36,6 +39,7 @@ const STATUS_TEXT: Record<number, string> = {
   422: "Unprocessable Content",
   423: "Locked",
   429: "Too Many Requests",
+  503: "Service Unavailable",
 };
 
 export class DomainError extends Error {

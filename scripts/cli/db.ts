@@ -1,12 +1,14 @@
-/** db:migrate, db:seed. */
+/** db:migrate, db:seed, db:replica. */
 import { parseArgs } from "node:util";
 import { siteCount } from "../../app/queries/cli-plant.server";
 import { readEnv } from "../../app/utils/env.server";
 import { DomainError } from "../../app/utils/errors.server";
 import { applyMigrations, withPrepareLock } from "../../app/utils/migrate.server";
+import postgres from "postgres";
+import { primaryPosition, replicaLag, waitForReplica } from "../../app/utils/replica.server";
 import type { Command } from "./command";
 
-export const dbCommands: Record<"db:migrate" | "db:seed", Command> = {
+export const dbCommands: Record<"db:migrate" | "db:seed" | "db:replica", Command> = {
   "db:migrate": {
     summary: "apply the committed migrations (also done at every start)",
     prepare: false,
@@ -48,6 +50,27 @@ export const dbCommands: Record<"db:migrate" | "db:seed", Command> = {
       const summary = await seedDemoPlant(database.db, keyRing, { shiftDays: demoShiftDaysFor(new Date()) });
       console.log(`demo plant loaded in ${((Date.now() - started) / 1000).toFixed(1)} s:`, summary);
       return 0;
+    },
+  },
+  "db:replica": {
+    summary:
+      "wait until the read replica (C981_REPLICA_URL) has replayed the primary's current WAL position and genealogy change count, within C981_REPLICA_WAIT_MS; print how long it took and its lag (exit 75 when it has not caught up)",
+    async run(database) {
+      const env = readEnv();
+      if (!env.C981_REPLICA_URL)
+        throw new DomainError("invalid", "C981_REPLICA_URL is not set: there is no read replica to check", { C981_REPLICA_URL: ["a standby's URL"] });
+      const replica = postgres(env.C981_REPLICA_URL, { max: 1, onnotice: () => {}, connect_timeout: 10, connection: { application_name: "c981-cli-replica" } });
+      try {
+        const target = await primaryPosition(database.client);
+        const wait = await waitForReplica(replica, target, { timeoutMs: env.C981_REPLICA_WAIT_MS });
+        const lag = await replicaLag(replica);
+        console.log(
+          `replica caught up with the primary (WAL ${target.lsn}, genealogy change ${target.changes}) in ${wait.waitedMs.toFixed(1)} ms (${wait.polls} polls); replayed to ${lag.replayLsn ?? "-"}, ${lag.unreplayedBytes} bytes received not yet replayed`,
+        );
+        return 0;
+      } finally {
+        await replica.end({ timeout: 2 });
+      }
     },
   },
 };

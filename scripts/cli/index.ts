@@ -73,7 +73,8 @@ async function main(): Promise<number> {
   } catch (error) {
     if (error instanceof DomainError) {
       console.error(`${error.message}${Object.keys(error.fields).length ? `\n${JSON.stringify(error.fields, null, 2)}` : ""}`);
-      return error.code === "not_found" ? 3 : 65;
+      // 75 (EX_TEMPFAIL): try again later — a read replica still catching up (ADR 047).
+      return error.code === "not_found" ? 3 : error.code === "unavailable" ? 75 : 65;
     }
     throw error;
   } finally {
