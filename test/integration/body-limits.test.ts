@@ -170,8 +170,9 @@ describe("size limits before parsing", () => {
     expect(answer.body).toContain("larger than 1 MiB");
     expect(answer.head.toLowerCase()).toContain("connection: close");
     expect(answer.answeredAfterMs).toBeLessThan(1000);
-    // Answered before the client had sent a fiftieth of it, and the server hung up meanwhile.
-    expect(answer.writtenWhenAnswered).toBeLessThan(declared / 50);
+    // Answered before the client had sent a twentieth of it (loopback socket buffers alone take up to
+    // 4 MiB before any answer: a CI run saw exactly 4,194,304), and the server hung up meanwhile.
+    expect(answer.writtenWhenAnswered).toBeLessThan(declared / 20);
     expect(answer.closedEarly).toBe(true);
   });
 
